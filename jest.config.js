@@ -1,0 +1,36 @@
+// Jest runs in native ESM mode (node --experimental-vm-modules): Nest 12 ships ESM only.
+// Two projects: `unit` (pure logic, fakes allowed) and `integration` (real servers started
+// by test/harness). Aliases mirror tsconfig "paths".
+const moduleNameMapper = {
+  '^@app/api$': '<rootDir>/libs/api/src/index.ts',
+  '^@app/api/(.*)$': '<rootDir>/libs/api/src/$1',
+  '^@app/dev-servers$': '<rootDir>/libs/dev-servers/src/index.ts',
+  '^@app/dev-servers/(.*)$': '<rootDir>/libs/dev-servers/src/$1',
+  '^@app/event-store$': '<rootDir>/libs/event-store/src/index.ts',
+  '^@app/event-store/(.*)$': '<rootDir>/libs/event-store/src/$1',
+  '^@app/testing$': '<rootDir>/test/harness/index.ts',
+  '^@app/testing/(.*)$': '<rootDir>/test/harness/$1',
+  '^(\\.{1,2}/.*)\\.js$': '$1',
+};
+const common = {
+  rootDir: '.',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
+  moduleNameMapper,
+  testEnvironment: 'node',
+};
+
+export default {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,test,bench}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{apps,libs,test}/**/*.int-spec.ts'],
+      globalSetup: '<rootDir>/test/harness/global-setup.ts',
+      globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
+      testTimeout: 120000,
+    },
+  ],
+};

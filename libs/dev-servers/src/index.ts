@@ -1,0 +1,4 @@
+export * from './free-port.js';
+export * from './managed-process.js';
+export * from './postgres-server.js';
+export * from './wait-for.js';

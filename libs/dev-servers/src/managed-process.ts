@@ -1,0 +1,75 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+
+export interface ManagedProcessOptions {
+  /** Shown in errors and logs. */
+  name: string;
+  command: string;
+  args: string[];
+  /** stdout and stderr are appended here, so a failed start can show why. */
+  logFile: string;
+  /** Run the command as this system user (needed for Postgres when we are root). */
+  runAs?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * A child server process whose output goes to a log file and whose death before `stop()`
+ * is an error the owner can observe.
+ */
+export class ManagedProcess {
+  private child?: ChildProcess;
+  private log?: WriteStream;
+  private exited?: Promise<number | null>;
+  private stopping = false;
+
+  constructor(private readonly options: ManagedProcessOptions) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  start(onUnexpectedExit?: (code: number | null, signal: NodeJS.Signals | null) => void): void {
+    const { command, args, runAs, env, logFile } = this.options;
+    const [cmd, argv] = runAs ? ['runuser', ['-u', runAs, '--', command, ...args]] : [command, args];
+    this.log = createWriteStream(logFile, { flags: 'a' });
+    const child = spawn(cmd, argv, { env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.pipe(this.log, { end: false });
+    child.stderr?.pipe(this.log, { end: false });
+    this.child = child;
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        if (!this.stopping) onUnexpectedExit?.(code, signal);
+        resolve(code);
+      });
+      child.once('error', () => resolve(null));
+    });
+  }
+
+  /** Sends `signal`, waits up to `timeoutMs`, then SIGKILLs. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return this.closeLog();
+    this.stopping = true;
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    await this.exited;
+    clearTimeout(timer);
+    await this.closeLog();
+  }
+
+  /** Kills the process with SIGKILL, as a crash would, without waiting for a clean stop. */
+  async crash(): Promise<void> {
+    this.stopping = true;
+    this.child?.kill('SIGKILL');
+    await this.exited;
+  }
+
+  isRunning(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  private closeLog(): Promise<void> {
+    return new Promise((resolve) => (this.log ? this.log.end(resolve) : resolve()));
+  }
+}

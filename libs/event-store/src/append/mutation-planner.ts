@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+
+import { StatusError } from '@app/api';
+
+import { canonicalJson } from '../chain/index.js';
+import { type EventType, type ObjectKey, type StoredObject } from '../model/index.js';
+import { type CurrentObject, type Mutation } from './mutation.js';
+
+export type Plan =
+  | { kind: 'error'; error: StatusError }
+  | { kind: 'noop'; current: CurrentObject }
+  /** `next` is undefined for a delete: the object leaves the projection. */
+  | { kind: 'event'; type: EventType; uid: string; object: StoredObject; next?: CurrentObject };
+
+/** Kubernetes writes timestamps as RFC 3339 in whole seconds. */
+export function rfc3339Seconds(iso: string): string {
+  return `${iso.slice(0, 19)}Z`;
+}
+
+function target(key: ObjectKey) {
+  return { resource: key.resource, group: key.group, name: key.name };
+}
+
+/** Everything but metadata and status: what Kubernetes counts as "spec" for generation. */
+function specOf(object: StoredObject): string {
+  const rest: Record<string, unknown> = { ...object };
+  delete rest.metadata;
+  delete rest.status;
+  delete rest.apiVersion;
+  delete rest.kind;
+  return canonicalJson(rest);
+}
+
+/** The object without the fields the store recomputes, to tell a real change from a no-op. */
+function contentOf(object: StoredObject): string {
+  const metadata: Record<string, unknown> = { ...object.metadata };
+  delete metadata.resourceVersion;
+  delete metadata.generation;
+  return canonicalJson({ ...object, metadata });
+}
+
+function checkPreconditions(m: Mutation, current: CurrentObject): StatusError | undefined {
+  if (m.op === 'create') return undefined;
+  const pre = m.preconditions;
+  if (pre?.uid !== undefined && pre.uid !== current.uid) {
+    return StatusError.conflict(
+      target(m.key),
+      `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.uid}`,
+    );
+  }
+  if (pre?.resourceVersion !== undefined && pre.resourceVersion !== String(current.resourceVersion)) {
+    return StatusError.conflict(target(m.key));
+  }
+  return undefined;
+}
+
+/**
+ * Decides what one mutation does to the current state of its object. Pure: the batch writer
+ * calls it under the log-head lock with the state as of that moment, and with the outcome of
+ * earlier mutations of the same batch already applied.
+ *
+ * @param seq the sequence number the event would get, which becomes its resourceVersion
+ * @param at the event time (ISO-8601, milliseconds)
+ */
+export function planMutation(m: Mutation, current: CurrentObject | undefined, seq: number, at: string): Plan {
+  if (m.op === 'create') {
+    if (current) return { kind: 'error', error: StatusError.alreadyExists(target(m.key)) };
+    const uid = randomUUID();
+    const object: StoredObject = {
+      ...m.object,
+      metadata: {
+        ...m.object.metadata,
+        name: m.key.name,
+        ...(m.key.namespace ? { namespace: m.key.namespace } : {}),
+        uid,
+        resourceVersion: String(seq),
+        generation: 1,
+        creationTimestamp: rfc3339Seconds(at),
+      },
+    };
+    if (!m.key.namespace) delete object.metadata.namespace;
+    return { kind: 'event', type: 'ADDED', uid, object, next: { uid, resourceVersion: seq, object } };
+  }
+
+  if (!current) return { kind: 'error', error: StatusError.notFound(target(m.key)) };
+  const failed = checkPreconditions(m, current);
+  if (failed) return { kind: 'error', error: failed };
+
+  if (m.op === 'delete') {
+    const object: StoredObject = {
+      ...current.object,
+      metadata: { ...current.object.metadata, resourceVersion: String(seq) },
+    };
+    return { kind: 'event', type: 'DELETED', uid: current.uid, object };
+  }
+
+  // Identity and creation time are the store's, whatever the caller sent.
+  const prev = current.object.metadata;
+  const metadata = {
+    ...m.object.metadata,
+    name: prev.name,
+    uid: prev.uid,
+    creationTimestamp: prev.creationTimestamp,
+    ...(prev.namespace !== undefined ? { namespace: prev.namespace } : {}),
+  };
+  const candidate: StoredObject = { ...m.object, metadata };
+  if (contentOf(candidate) === contentOf(current.object)) return { kind: 'noop', current };
+
+  const generation = (prev.generation ?? 1) + (specOf(candidate) === specOf(current.object) ? 0 : 1);
+  const object: StoredObject = { ...candidate, metadata: { ...metadata, resourceVersion: String(seq), generation } };
+  return {
+    kind: 'event',
+    type: 'MODIFIED',
+    uid: current.uid,
+    object,
+    next: { uid: current.uid, resourceVersion: seq, object },
+  };
+}

@@ -1,0 +1,29 @@
+import { type AuditContext, type ObjectKey, type StoredEvent, type StoredObject } from '../model/index.js';
+
+/** Conditions a write must meet, checked against the stored object inside the transaction. */
+export interface Preconditions {
+  /** The write succeeds only if the object's current resourceVersion equals this. */
+  resourceVersion?: string;
+  /** The write succeeds only if the object's current uid equals this. */
+  uid?: string;
+}
+
+export type Mutation =
+  | { op: 'create'; key: ObjectKey; object: StoredObject; ctx: AuditContext }
+  | { op: 'update'; key: ObjectKey; object: StoredObject; preconditions?: Preconditions; ctx: AuditContext }
+  | { op: 'delete'; key: ObjectKey; preconditions?: Preconditions; ctx: AuditContext };
+
+/** What a mutation did. `event` is absent when the write changed nothing (no event appended). */
+export interface MutationResult {
+  object: StoredObject;
+  /** The object's resourceVersion after the write, as a number. */
+  resourceVersion: number;
+  event?: StoredEvent;
+}
+
+/** The stored state of one object as the appending transaction sees it. */
+export interface CurrentObject {
+  uid: string;
+  resourceVersion: number;
+  object: StoredObject;
+}

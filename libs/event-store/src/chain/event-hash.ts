@@ -1,0 +1,39 @@
+import { createHash } from 'node:crypto';
+
+import { type StoredEvent } from '../model/index.js';
+import { canonicalJson } from './canonical-json.js';
+
+export const GENESIS_HASH = '00'.repeat(32);
+
+/** The fields the chain covers: everything but the payload, which it covers by digest. */
+export type HashedFields = Omit<StoredEvent, 'object' | 'prevHash' | 'hash'>;
+
+export function objectDigest(object: unknown): string {
+  return createHash('sha256').update(canonicalJson(object)).digest('hex');
+}
+
+/**
+ * hash = SHA-256(prev_hash ‖ canonical(event without payload, with the payload's digest)).
+ * Hashing the digest rather than the payload lets retention drop superseded payloads of
+ * high-churn kinds while the chain stays verifiable end to end.
+ */
+export function eventHash(prevHash: string, event: HashedFields): string {
+  const fields: HashedFields = {
+    seq: event.seq,
+    at: event.at,
+    type: event.type,
+    group: event.group,
+    resource: event.resource,
+    namespace: event.namespace,
+    name: event.name,
+    uid: event.uid,
+    objectDigest: event.objectDigest,
+    actor: event.actor,
+    verb: event.verb,
+    requestId: event.requestId,
+    userAgent: event.userAgent,
+    sourceIp: event.sourceIp,
+    cause: event.cause,
+  };
+  return createHash('sha256').update(Buffer.from(prevHash, 'hex')).update(canonicalJson(fields)).digest('hex');
+}

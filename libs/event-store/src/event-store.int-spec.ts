@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+import { StatusError } from '@app/api';
+
+import { cm, configMap, ctx, openStore, type StoreFixture } from '../test/store-fixture.js';
+
+describe('EventStore writes', () => {
+  let f: StoreFixture;
+  beforeAll(async () => (f = await openStore()));
+  afterAll(() => f.close());
+
+  it('creates an object with uid, creationTimestamp, generation 1 and resourceVersion = seq', async () => {
+    const before = await f.store.head();
+    const res = await f.store.create(cm('default', 'a'), configMap('a', { k: 'v' }), ctx());
+    expect(res.resourceVersion).toBe(before.seq + 1);
+    expect(res.object.metadata).toMatchObject({
+      name: 'a',
+      namespace: 'default',
+      resourceVersion: String(before.seq + 1),
+      generation: 1,
+    });
+    expect(res.object.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.object.metadata.creationTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(res.event?.type).toBe('ADDED');
+    expect((await f.store.get(cm('default', 'a')))?.object).toEqual(res.object);
+    expect((await f.store.head()).seq).toBe(before.seq + 1);
+  });
+
+  it('refuses a second create of the same name with 409 AlreadyExists and appends nothing', async () => {
+    const head = await f.store.head();
+    const err = await f.store.create(cm('default', 'a'), configMap('a'), ctx()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StatusError);
+    expect((err as StatusError).toStatus()).toMatchObject({ code: 409, reason: 'AlreadyExists', details: { name: 'a', kind: 'configmaps' } });
+    expect(await f.store.head()).toEqual(head);
+  });
+
+  it('updates conditionally: the current resourceVersion wins, a stale one gets 409 Conflict', async () => {
+    const cur = (await f.store.get(cm('default', 'a')))!;
+    const ok = await f.store.update(cm('default', 'a'), { ...cur.object, data: { k: 'v2' } }, ctx('bob', { verb: 'update' }), {
+      resourceVersion: String(cur.resourceVersion),
+    });
+    expect(ok.resourceVersion).toBeGreaterThan(cur.resourceVersion);
+    expect(ok.object.metadata.uid).toBe(cur.object.metadata.uid);
+    const stale = await f.store
+      .update(cm('default', 'a'), { ...cur.object, data: { k: 'v3' } }, ctx(), { resourceVersion: String(cur.resourceVersion) })
+      .catch((e: unknown) => e);
+    expect((stale as StatusError).toStatus()).toMatchObject({ code: 409, reason: 'Conflict' });
+    expect((await f.store.get(cm('default', 'a')))?.object.data).toEqual({ k: 'v2' });
+  });
+
+  it('appends nothing and keeps the resourceVersion for a write that changes nothing', async () => {
+    const cur = (await f.store.get(cm('default', 'a')))!;
+    const head = await f.store.head();
+    const res = await f.store.update(cm('default', 'a'), cur.object, ctx());
+    expect(res.event).toBeUndefined();
+    expect(res.resourceVersion).toBe(cur.resourceVersion);
+    expect(await f.store.head()).toEqual(head);
+  });
+
+  it('bumps generation on spec changes only, never on metadata or status', async () => {
+    const key = { group: 'apps', resource: 'deployments', namespace: 'default', name: 'web' };
+    const created = await f.store.create(key, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 1 } }, ctx());
+    const labelled = await f.store.update(key, { ...created.object, metadata: { ...created.object.metadata, labels: { a: 'b' } } }, ctx());
+    const status = await f.store.update(key, { ...labelled.object, status: { replicas: 1 } }, ctx());
+    const scaled = await f.store.update(key, { ...status.object, spec: { replicas: 3 } }, ctx());
+    expect([created, labelled, status, scaled].map((r) => r.object.metadata.generation)).toEqual([1, 1, 1, 2]);
+  });
+
+  it('keeps identity fields whatever an update sends', async () => {
+    const cur = (await f.store.get(cm('default', 'a')))!;
+    const res = await f.store.update(
+      cm('default', 'a'),
+      { ...cur.object, metadata: { ...cur.object.metadata, uid: 'forged', creationTimestamp: '1999-01-01T00:00:00Z' }, data: { k: 'v9' } },
+      ctx(),
+    );
+    expect(res.object.metadata.uid).toBe(cur.object.metadata.uid);
+    expect(res.object.metadata.creationTimestamp).toBe(cur.object.metadata.creationTimestamp);
+  });
+
+  it('deletes with preconditions: a wrong uid is a 409, the right one removes the object', async () => {
+    const cur = (await f.store.get(cm('default', 'a')))!;
+    const wrong = await f.store.delete(cm('default', 'a'), ctx(), { uid: 'nope' }).catch((e: unknown) => e);
+    expect((wrong as StatusError).toStatus()).toMatchObject({ code: 409, reason: 'Conflict' });
+    const del = await f.store.delete(cm('default', 'a'), ctx('carol', { verb: 'delete' }), { uid: cur.object.metadata.uid });
+    expect(del.event?.type).toBe('DELETED');
+    expect(del.object.metadata.resourceVersion).toBe(String(del.resourceVersion));
+    expect(await f.store.get(cm('default', 'a'))).toBeUndefined();
+    const again = await f.store.delete(cm('default', 'a'), ctx()).catch((e: unknown) => e);
+    expect((again as StatusError).toStatus()).toMatchObject({ code: 404, reason: 'NotFound' });
+  });
+
+  it('records who, what, why and when on every event', async () => {
+    const res = await f.store.create(
+      cm('kube-system', 'audit'),
+      configMap('audit'),
+      ctx('system:serviceaccount:kube-system:rs-controller', { verb: 'create', requestId: 'r-42', cause: 7, userAgent: 'wake-controller-manager/0.1' }),
+    );
+    const e = (await f.store.events.at(res.resourceVersion))!;
+    expect(e).toMatchObject({
+      actor: { user: 'system:serviceaccount:kube-system:rs-controller', groups: ['system:authenticated'] },
+      verb: 'create',
+      requestId: 'r-42',
+      userAgent: 'wake-controller-manager/0.1',
+      sourceIp: '127.0.0.1',
+      cause: 7,
+      type: 'ADDED',
+    });
+    expect(e.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(await f.store.events.causedBy(7)).toEqual([e]);
+  });
+
+  it('rejects an object jsonb cannot store with 400 and appends nothing', async () => {
+    const head = await f.store.head();
+    const err = await f.store.create(cm('default', 'nul'), configMap('nul', { k: 'a\u0000b' }), ctx()).catch((e: unknown) => e);
+    expect((err as StatusError).toStatus()).toMatchObject({ code: 400, reason: 'BadRequest' });
+    expect(await f.store.head()).toEqual(head);
+  });
+});

@@ -1,0 +1,170 @@
+import { StatusError } from '@app/api';
+import { type Sql } from 'postgres';
+
+import { BatchWriter } from './append/batch-writer.js';
+import { GroupCommitter, type Outcome } from './append/group-committer.js';
+import { type Mutation, type MutationResult, type Preconditions } from './append/mutation.js';
+import { ChainVerifier, type VerifyOptions, type VerifyReport } from './audit/chain-verifier.js';
+import { connect } from './connection.js';
+import { type AuditContext, formatKey, type ObjectKey, type ResourceRef, type StoredObject } from './model/index.js';
+import { EVENT_STORE_DEFAULTS, type EventStoreOptions } from './options.js';
+import { isMissingPartition, PartitionManager } from './partitions/partition-manager.js';
+import { EventReader } from './read/event-reader.js';
+import { type ListOptions, type ListResult } from './read/list-options.js';
+import { type GetResult, type Head, ResourceReader } from './read/resource-reader.js';
+import { objectHistory, type ObjectVersion } from './replay/object-history.js';
+import { ProjectionReplayer, type ReplayOptions, type ReplayReport } from './replay/projection-replayer.js';
+import { PayloadExpiry } from './retention/payload-expiry.js';
+import { Migrator } from './schema/migrator.js';
+
+export interface StoreStats {
+  batches: number;
+  mutations: number;
+  largestBatch: number;
+}
+
+/**
+ * The append-only event log and its projections. Writes go through one group-committing
+ * writer per process; reads go to the projection (or, for past resourceVersions, the log).
+ */
+export class EventStore {
+  readonly events: EventReader;
+  readonly partitions: PartitionManager;
+  private readonly reader: ResourceReader;
+  private readonly committer: GroupCommitter<Mutation, MutationResult>;
+  private readonly writer: BatchWriter;
+  private readonly expiry?: PayloadExpiry;
+  private readonly stats: StoreStats = { batches: 0, mutations: 0, largestBatch: 0 };
+  private knownHead = 0;
+
+  private constructor(
+    /** Application-role pool: every read and write of the running system. */
+    readonly sql: Sql,
+    /** Owner pool: migrations, partition DDL, audit replays. */
+    readonly adminSql: Sql,
+    private readonly writerSql: Sql,
+    options: Required<Omit<EventStoreOptions, 'appUrl' | 'retention'>> & Pick<EventStoreOptions, 'retention'>,
+  ) {
+    this.reader = new ResourceReader(sql);
+    this.events = new EventReader(sql);
+    this.writer = new BatchWriter(writerSql);
+    this.partitions = new PartitionManager(sql, options.partitionSize);
+    this.committer = new GroupCommitter((batch) => this.commitBatch(batch), options.maxBatch, (n) => {
+      this.stats.batches++;
+      this.stats.mutations += n;
+      this.stats.largestBatch = Math.max(this.stats.largestBatch, n);
+    });
+    if (options.retention) this.expiry = new PayloadExpiry(sql, options.retention);
+  }
+
+  /** Connects, applies pending migrations, and makes sure the log has room ahead of its head. */
+  static async open(options: EventStoreOptions): Promise<EventStore> {
+    const o = { ...EVENT_STORE_DEFAULTS, ...options };
+    const adminSql = connect(o.url, { max: 2 });
+    try {
+      await new Migrator(adminSql, { schema: 'wake', appRole: o.appRole, partitionSize: o.partitionSize }).migrate();
+    } catch (e) {
+      await adminSql.end();
+      throw new Error(`event store migration failed: ${(e as Error).message}`, { cause: e });
+    }
+    const appConn = o.appUrl ? {} : { connection: { role: o.appRole } };
+    const sql = connect(o.appUrl ?? o.url, { max: o.poolSize, ...appConn });
+    // One dedicated connection appends: commits are serialised by the head lock anyway, and a
+    // single writer keeps batches large instead of making them queue on the lock.
+    const writerSql = connect(o.appUrl ?? o.url, { max: 1, ...appConn });
+    const store = new EventStore(sql, adminSql, writerSql, o);
+    const head = await store.head();
+    store.knownHead = head.seq;
+    await store.partitions.ensure(head.seq);
+    return store;
+  }
+
+  create(key: ObjectKey, object: StoredObject, ctx: AuditContext): Promise<MutationResult> {
+    return this.submit({ op: 'create', key, object, ctx });
+  }
+
+  update(key: ObjectKey, object: StoredObject, ctx: AuditContext, preconditions?: Preconditions): Promise<MutationResult> {
+    return this.submit({ op: 'update', key, object, ctx, preconditions });
+  }
+
+  delete(key: ObjectKey, ctx: AuditContext, preconditions?: Preconditions): Promise<MutationResult> {
+    return this.submit({ op: 'delete', key, ctx, preconditions });
+  }
+
+  get(key: ObjectKey): Promise<GetResult | undefined> {
+    return this.reader.get(key);
+  }
+
+  list(ref: ResourceRef, options?: ListOptions): Promise<ListResult> {
+    return this.reader.list(ref, options);
+  }
+
+  head(): Promise<Head> {
+    return this.reader.head();
+  }
+
+  history(key: ObjectKey): Promise<ObjectVersion[]> {
+    return objectHistory(this.sql, key);
+  }
+
+  /** The objects of one kind as they were right after event `seq` (an "as of" read). */
+  listAt(ref: ResourceRef, seq: number, options: Omit<ListOptions, 'resourceVersion' | 'continue'> = {}): Promise<ListResult> {
+    return this.reader.list(ref, { ...options, resourceVersion: seq });
+  }
+
+  /** The objects of one kind as they were at a moment in time. */
+  async listAtTime(ref: ResourceRef, time: Date, options: Omit<ListOptions, 'resourceVersion' | 'continue'> = {}): Promise<ListResult> {
+    return this.listAt(ref, await this.events.seqAt(time), options);
+  }
+
+  replay(options?: ReplayOptions): Promise<ReplayReport> {
+    return new ProjectionReplayer(this.adminSql).replay(options);
+  }
+
+  verify(options?: VerifyOptions): Promise<VerifyReport> {
+    return new ChainVerifier(this.sql).verify(options);
+  }
+
+  /** Expires superseded payloads of high-churn kinds per the retention policy. */
+  expirePayloads(now?: Date): Promise<number> {
+    return this.expiry ? this.expiry.run(now) : Promise.resolve(0);
+  }
+
+  batchStats(): StoreStats {
+    return { ...this.stats };
+  }
+
+  /** Waits for queued writes, then closes every connection. */
+  async close(): Promise<void> {
+    await this.committer.close();
+    await Promise.all([this.writerSql.end({ timeout: 5 }), this.sql.end({ timeout: 5 }), this.adminSql.end({ timeout: 5 })]);
+  }
+
+  private submit(m: Mutation): Promise<MutationResult> {
+    if ('object' in m) {
+      const bad = unstorable(m.object);
+      if (bad) return Promise.reject(StatusError.badRequest(`${formatKey(m.key)}: ${bad}`));
+    }
+    return this.committer.submit(m);
+  }
+
+  private async commitBatch(batch: Mutation[]): Promise<Outcome<MutationResult>[]> {
+    await this.partitions.ensure(this.knownHead + batch.length);
+    let outcomes: Outcome<MutationResult>[];
+    try {
+      outcomes = await this.writer.commit(batch);
+    } catch (e) {
+      if (!isMissingPartition(e)) throw e;
+      // Another process appended past the partitions this one knew about.
+      await this.partitions.ensure((await this.head()).seq + batch.length);
+      outcomes = await this.writer.commit(batch);
+    }
+    for (const o of outcomes) if (o.ok && o.value.event) this.knownHead = Math.max(this.knownHead, o.value.event.seq);
+    return outcomes;
+  }
+}
+
+/** jsonb cannot hold U+0000 in strings; reject such objects before they can fail a whole batch. */
+function unstorable(object: StoredObject): string | undefined {
+  return JSON.stringify(object).includes('\\u0000') ? 'strings may not contain the NUL character (\\u0000)' : undefined;
+}

@@ -1,0 +1,22 @@
+/** Who made a change: the authenticated user as the API server saw it. */
+export interface Actor {
+  user: string;
+  uid?: string;
+  groups: string[];
+  /** How the user proved who they are, e.g. `token:sha256:ab12…` or `x509:CN=admin`; never a secret. */
+  credential?: string;
+}
+
+/** Who, what, why: recorded with every event (DESIGN invariant 7). */
+export interface AuditContext {
+  actor: Actor;
+  /** The API verb: create, update, patch, delete, deletecollection, ... */
+  verb: string;
+  requestId?: string;
+  userAgent?: string;
+  sourceIp?: string;
+  /** The seq of the event a controller was reacting to, so causal chains can be walked. */
+  cause?: number;
+}
+
+export const SYSTEM_ACTOR: Actor = { user: 'system:wake', groups: ['system:masters'] };

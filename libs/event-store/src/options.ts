@@ -1,0 +1,29 @@
+import { type RetentionPolicy } from './retention/payload-expiry.js';
+
+export interface EventStoreOptions {
+  /**
+   * Connection URL of the schema owner: runs migrations and the audit work (replay). In a
+   * production setup this is a privileged role distinct from the one the app writes with.
+   */
+  url: string;
+  /**
+   * Connection URL of the application role. Default: `url`, with every connection switched to
+   * `appRole` at start-up (`-c role=...`), so the app can never UPDATE or DELETE an event.
+   */
+  appUrl?: string;
+  appRole?: string;
+  /** Connections in the application pool (reads run beside the single appending connection). */
+  poolSize?: number;
+  /** Most mutations committed in one transaction. */
+  maxBatch?: number;
+  /** Events per partition of the log. */
+  partitionSize?: number;
+  retention?: RetentionPolicy;
+}
+
+export const EVENT_STORE_DEFAULTS = {
+  appRole: 'wake_app',
+  poolSize: 10,
+  maxBatch: 256,
+  partitionSize: 1_000_000,
+} as const;

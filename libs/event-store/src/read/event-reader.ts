@@ -1,0 +1,85 @@
+import { type Sql } from 'postgres';
+
+import { type StoredEvent } from '../model/index.js';
+
+/** The columns of `wake.events` as `StoredEvent` fields. */
+export const EVENT_COLUMNS = `seq, at, type, api_group, resource, namespace, name, uid, object,
+  encode(object_digest, 'hex') AS object_digest, actor, verb, request_id, user_agent, source_ip, cause,
+  encode(prev_hash, 'hex') AS prev_hash, encode(hash, 'hex') AS hash`;
+
+export interface EventRow {
+  seq: number | string;
+  at: Date;
+  type: StoredEvent['type'];
+  api_group: string;
+  resource: string;
+  namespace: string;
+  name: string;
+  uid: string;
+  object: StoredEvent['object'];
+  object_digest: string;
+  actor: StoredEvent['actor'];
+  verb: string;
+  request_id: string | null;
+  user_agent: string | null;
+  source_ip: string | null;
+  cause: number | string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export function toStoredEvent(r: EventRow): StoredEvent {
+  return {
+    seq: Number(r.seq),
+    at: r.at.toISOString(),
+    type: r.type,
+    group: r.api_group,
+    resource: r.resource,
+    namespace: r.namespace,
+    name: r.name,
+    uid: r.uid,
+    object: r.object,
+    objectDigest: r.object_digest,
+    actor: r.actor,
+    verb: r.verb,
+    requestId: r.request_id,
+    userAgent: r.user_agent,
+    sourceIp: r.source_ip,
+    cause: r.cause === null ? null : Number(r.cause),
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+/** Reads the log in seq order. Because the log is gapless and commit-ordered, `seq > cursor` never skips. */
+export class EventReader {
+  constructor(private readonly sql: Sql) {}
+
+  async after(seq: number, limit = 1000): Promise<StoredEvent[]> {
+    const rows = await this.sql.unsafe<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} FROM wake.events WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      [seq, limit],
+    );
+    return rows.map(toStoredEvent);
+  }
+
+  async at(seq: number): Promise<StoredEvent | undefined> {
+    const rows = await this.sql.unsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} FROM wake.events WHERE seq = $1`, [seq]);
+    return rows[0] ? toStoredEvent(rows[0]) : undefined;
+  }
+
+  /** The last seq committed at or before `time` (0 if none): event time never decreases along the log. */
+  async seqAt(time: Date): Promise<number> {
+    const [row] = await this.sql<{ seq: number | null }[]>`SELECT max(seq) AS seq FROM wake.events WHERE at <= ${time}`;
+    return Number(row.seq ?? 0);
+  }
+
+  /** Events whose `cause` is `seq`: what the controllers did in reaction to it. */
+  async causedBy(seq: number): Promise<StoredEvent[]> {
+    const rows = await this.sql.unsafe<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} FROM wake.events WHERE cause = $1 ORDER BY seq`,
+      [seq],
+    );
+    return rows.map(toStoredEvent);
+  }
+}

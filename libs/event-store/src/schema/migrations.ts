@@ -1,0 +1,157 @@
+/**
+ * Versioned schema migrations, applied in order at start-up by `Migrator` under an advisory
+ * lock. A migration never changes once released: add a new one instead.
+ *
+ * Roles: the migrating connection (the owner) owns every object. The application connects as
+ * (or SETs ROLE to) `appRole`, which may INSERT and SELECT events but never UPDATE, DELETE or
+ * TRUNCATE them; the only rewrite of an event row — retention expiring a superseded payload —
+ * goes through an owner-defined SECURITY DEFINER function that a trigger double-checks.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: (ctx: MigrationContext) => string;
+}
+
+export interface MigrationContext {
+  schema: string;
+  appRole: string;
+  partitionSize: number;
+}
+
+const ZERO_HASH = `'\\x${'00'.repeat(32)}'::bytea`;
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'event log, head, projection',
+    sql: ({ schema: s, appRole, partitionSize }) => `
+CREATE TABLE ${s}.meta (key text PRIMARY KEY, value jsonb NOT NULL);
+INSERT INTO ${s}.meta VALUES ('partition_size', '${partitionSize}'), ('archived_before', '1');
+
+-- The single head row. Every appending transaction locks and advances it, so sequence
+-- allocation order is commit order and a rolled-back transaction returns its numbers:
+-- readers may tail "seq > cursor" without ever skipping an event.
+CREATE TABLE ${s}.log_head (
+  id smallint PRIMARY KEY CHECK (id = 1),
+  seq bigint NOT NULL,
+  hash bytea NOT NULL,
+  at timestamptz NOT NULL
+);
+INSERT INTO ${s}.log_head VALUES (1, 0, ${ZERO_HASH}, 'epoch');
+
+CREATE TABLE ${s}.events (
+  seq bigint NOT NULL,
+  at timestamptz NOT NULL,
+  type text NOT NULL CHECK (type IN ('ADDED', 'MODIFIED', 'DELETED')),
+  api_group text COLLATE "C" NOT NULL,
+  resource text COLLATE "C" NOT NULL,
+  namespace text COLLATE "C" NOT NULL,
+  name text COLLATE "C" NOT NULL,
+  uid uuid NOT NULL,
+  object jsonb,
+  object_digest bytea NOT NULL,
+  actor jsonb NOT NULL,
+  verb text NOT NULL,
+  request_id text,
+  user_agent text,
+  source_ip text,
+  cause bigint,
+  prev_hash bytea NOT NULL,
+  hash bytea NOT NULL,
+  PRIMARY KEY (seq)
+) PARTITION BY RANGE (seq);
+CREATE INDEX events_object_idx ON ${s}.events (api_group, resource, namespace, name, seq);
+CREATE INDEX events_resource_seq_idx ON ${s}.events (api_group, resource, seq);
+CREATE INDEX events_cause_idx ON ${s}.events (cause) WHERE cause IS NOT NULL;
+CREATE INDEX events_at_idx ON ${s}.events USING brin (at);
+
+CREATE TABLE ${s}.resources (
+  api_group text COLLATE "C" NOT NULL,
+  resource text COLLATE "C" NOT NULL,
+  namespace text COLLATE "C" NOT NULL,
+  name text COLLATE "C" NOT NULL,
+  uid uuid NOT NULL,
+  resource_version bigint NOT NULL,
+  object jsonb NOT NULL,
+  labels jsonb GENERATED ALWAYS AS (coalesce(object -> 'metadata' -> 'labels', '{}'::jsonb)) STORED,
+  PRIMARY KEY (api_group, resource, namespace, name)
+);
+CREATE INDEX resources_labels_idx ON ${s}.resources USING gin (labels jsonb_path_ops);
+CREATE INDEX resources_rv_idx ON ${s}.resources (api_group, resource, resource_version);
+
+-- Append-only, enforced for every role including the owner. The single permitted UPDATE is
+-- retention setting a superseded payload to NULL, flagged by expire_payloads() below; the
+-- row keeps its digest, so the hash chain still verifies.
+CREATE FUNCTION ${s}.events_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE'
+     AND current_setting('wake.expiring_payloads', true) = 'on'
+     AND NEW.object IS NULL
+     AND (to_jsonb(NEW) - 'object') = (to_jsonb(OLD) - 'object') THEN
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'the event log is append-only: % on events is not allowed', TG_OP
+    USING ERRCODE = 'insufficient_privilege';
+END $$;
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON ${s}.events
+  FOR EACH ROW EXECUTE FUNCTION ${s}.events_guard();
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON ${s}.events
+  FOR EACH STATEMENT EXECUTE FUNCTION ${s}.events_guard();
+
+-- Creates partitions of meta.partition_size events until seq "upto" is covered.
+CREATE FUNCTION ${s}.ensure_event_partitions(upto bigint) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = ${s}, pg_temp AS $$
+DECLARE
+  size bigint := (SELECT value::bigint FROM meta WHERE key = 'partition_size');
+  covered bigint;
+  lo bigint;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('wake.ensure_event_partitions'));
+  SELECT coalesce(max(substring(c.relname FROM 'events_p(\\d+)$')::bigint), -1)
+    INTO lo FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+   WHERE i.inhparent = 'events'::regclass;
+  covered := CASE WHEN lo < 0 THEN 0 ELSE lo + size END;
+  WHILE covered <= upto LOOP
+    EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.events FOR VALUES FROM (%s) TO (%s)',
+                   '${s}', 'events_p' || covered, '${s}', covered, covered + size);
+    covered := covered + size;
+  END LOOP;
+  RETURN covered;
+END $$;
+SELECT ${s}.ensure_event_partitions(${partitionSize} * 2);
+
+-- Retention for high-churn kinds: drop superseded payloads older than "before". The latest
+-- version of every live object keeps its payload, so projections can always be rebuilt.
+CREATE FUNCTION ${s}.expire_payloads(kinds text[], before timestamptz) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = ${s}, pg_temp AS $$
+DECLARE n bigint;
+BEGIN
+  PERFORM set_config('wake.expiring_payloads', 'on', true);
+  UPDATE events e SET object = NULL
+   WHERE e.object IS NOT NULL AND e.at < before
+     AND (e.api_group || '/' || e.resource) = ANY (kinds)
+     AND NOT EXISTS (SELECT 1 FROM resources r
+                      WHERE r.api_group = e.api_group AND r.resource = e.resource
+                        AND r.namespace = e.namespace AND r.name = e.name
+                        AND r.resource_version = e.seq);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  PERFORM set_config('wake.expiring_payloads', 'off', true);
+  RETURN n;
+END $$;
+
+DO $$ BEGIN
+  CREATE ROLE ${appRole} NOLOGIN;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+END $$;
+GRANT USAGE ON SCHEMA ${s} TO ${appRole};
+GRANT SELECT ON ${s}.meta TO ${appRole};
+GRANT SELECT, UPDATE ON ${s}.log_head TO ${appRole};
+GRANT SELECT, INSERT ON ${s}.events TO ${appRole};
+GRANT SELECT, INSERT, UPDATE, DELETE ON ${s}.resources TO ${appRole};
+GRANT EXECUTE ON FUNCTION ${s}.ensure_event_partitions(bigint) TO ${appRole};
+GRANT EXECUTE ON FUNCTION ${s}.expire_payloads(text[], timestamptz) TO ${appRole};
+REVOKE ALL ON FUNCTION ${s}.events_guard() FROM PUBLIC;
+`,
+  },
+];

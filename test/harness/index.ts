@@ -1,0 +1,2 @@
+export * from './harness-state.js';
+export * from './test-database.js';
