@@ -13,7 +13,11 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/libs/*/src/*'], message: 'Import libraries through their @app/* barrel.' }] },
+        {
+          patterns: [
+            { group: ['**/libs/*/src/*'], message: 'Import libraries through their @app/* barrel.' },
+          ],
+        },
       ],
     },
   },

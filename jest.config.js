@@ -10,6 +10,7 @@ const moduleNameMapper = {
   '^@app/event-store/(.*)$': '<rootDir>/libs/event-store/src/$1',
   '^@app/testing$': '<rootDir>/test/harness/index.ts',
   '^@app/testing/(.*)$': '<rootDir>/test/harness/$1',
+  '^@app/checkers$': '<rootDir>/test/checkers/index.ts',
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };
 const common = {

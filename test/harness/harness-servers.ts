@@ -19,7 +19,12 @@ export async function startHarnessServers(): Promise<HarnessState> {
   await chmod(root, 0o755);
   const pg = await new PostgresServer({ dataDir: join(root, 'pg') }).start();
   running.__wakeHarnessPostgres = pg;
-  const state: HarnessState = { root, postgresUrl: pg.url(), postgresPid: pg.pid, postgresDataDir: pg.dataDir };
+  const state: HarnessState = {
+    root,
+    postgresUrl: pg.url(),
+    postgresPid: pg.pid,
+    postgresDataDir: pg.dataDir,
+  };
   await writeFile(join(root, 'harness.json'), JSON.stringify(state));
   process.env[HARNESS_STATE_ENV] = join(root, 'harness.json');
   return state;

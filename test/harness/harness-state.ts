@@ -18,6 +18,9 @@ export function readHarnessState(): HarnessState | undefined {
 
 export function requireHarnessState(): HarnessState {
   const state = readHarnessState();
-  if (!state) throw new Error(`${HARNESS_STATE_ENV} is not set: run integration tests through jest's integration project`);
+  if (!state)
+    throw new Error(
+      `${HARNESS_STATE_ENV} is not set: run integration tests through jest's integration project`,
+    );
   return state;
 }

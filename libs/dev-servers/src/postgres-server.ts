@@ -122,8 +122,20 @@ export class PostgresServer {
   }
 
   private async initdb(bin: string, clusterDir: string, runAs?: string): Promise<void> {
-    const args = ['-D', clusterDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'];
-    const [cmd, argv] = runAs ? ['runuser', ['-u', runAs, '--', join(bin, 'initdb'), ...args]] : [join(bin, 'initdb'), args];
+    const args = [
+      '-D',
+      clusterDir,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--locale=C.UTF-8',
+      '--no-sync',
+    ];
+    const [cmd, argv] = runAs
+      ? ['runuser', ['-u', runAs, '--', join(bin, 'initdb'), ...args]]
+      : [join(bin, 'initdb'), args];
     try {
       await run(cmd, argv, { maxBuffer: 4 * 1024 * 1024 });
     } catch (e) {

@@ -30,19 +30,30 @@ describe('EventStore writes', () => {
     const head = await f.store.head();
     const err = await f.store.create(cm('default', 'a'), configMap('a'), ctx()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StatusError);
-    expect((err as StatusError).toStatus()).toMatchObject({ code: 409, reason: 'AlreadyExists', details: { name: 'a', kind: 'configmaps' } });
+    expect((err as StatusError).toStatus()).toMatchObject({
+      code: 409,
+      reason: 'AlreadyExists',
+      details: { name: 'a', kind: 'configmaps' },
+    });
     expect(await f.store.head()).toEqual(head);
   });
 
   it('updates conditionally: the current resourceVersion wins, a stale one gets 409 Conflict', async () => {
     const cur = (await f.store.get(cm('default', 'a')))!;
-    const ok = await f.store.update(cm('default', 'a'), { ...cur.object, data: { k: 'v2' } }, ctx('bob', { verb: 'update' }), {
-      resourceVersion: String(cur.resourceVersion),
-    });
+    const ok = await f.store.update(
+      cm('default', 'a'),
+      { ...cur.object, data: { k: 'v2' } },
+      ctx('bob', { verb: 'update' }),
+      {
+        resourceVersion: String(cur.resourceVersion),
+      },
+    );
     expect(ok.resourceVersion).toBeGreaterThan(cur.resourceVersion);
     expect(ok.object.metadata.uid).toBe(cur.object.metadata.uid);
     const stale = await f.store
-      .update(cm('default', 'a'), { ...cur.object, data: { k: 'v3' } }, ctx(), { resourceVersion: String(cur.resourceVersion) })
+      .update(cm('default', 'a'), { ...cur.object, data: { k: 'v3' } }, ctx(), {
+        resourceVersion: String(cur.resourceVersion),
+      })
       .catch((e: unknown) => e);
     expect((stale as StatusError).toStatus()).toMatchObject({ code: 409, reason: 'Conflict' });
     expect((await f.store.get(cm('default', 'a')))?.object.data).toEqual({ k: 'v2' });
@@ -59,18 +70,32 @@ describe('EventStore writes', () => {
 
   it('bumps generation on spec changes only, never on metadata or status', async () => {
     const key = { group: 'apps', resource: 'deployments', namespace: 'default', name: 'web' };
-    const created = await f.store.create(key, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 1 } }, ctx());
-    const labelled = await f.store.update(key, { ...created.object, metadata: { ...created.object.metadata, labels: { a: 'b' } } }, ctx());
+    const created = await f.store.create(
+      key,
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 1 } },
+      ctx(),
+    );
+    const labelled = await f.store.update(
+      key,
+      { ...created.object, metadata: { ...created.object.metadata, labels: { a: 'b' } } },
+      ctx(),
+    );
     const status = await f.store.update(key, { ...labelled.object, status: { replicas: 1 } }, ctx());
     const scaled = await f.store.update(key, { ...status.object, spec: { replicas: 3 } }, ctx());
-    expect([created, labelled, status, scaled].map((r) => r.object.metadata.generation)).toEqual([1, 1, 1, 2]);
+    expect([created, labelled, status, scaled].map((r) => r.object.metadata.generation)).toEqual([
+      1, 1, 1, 2,
+    ]);
   });
 
   it('keeps identity fields whatever an update sends', async () => {
     const cur = (await f.store.get(cm('default', 'a')))!;
     const res = await f.store.update(
       cm('default', 'a'),
-      { ...cur.object, metadata: { ...cur.object.metadata, uid: 'forged', creationTimestamp: '1999-01-01T00:00:00Z' }, data: { k: 'v9' } },
+      {
+        ...cur.object,
+        metadata: { ...cur.object.metadata, uid: 'forged', creationTimestamp: '1999-01-01T00:00:00Z' },
+        data: { k: 'v9' },
+      },
       ctx(),
     );
     expect(res.object.metadata.uid).toBe(cur.object.metadata.uid);
@@ -81,7 +106,9 @@ describe('EventStore writes', () => {
     const cur = (await f.store.get(cm('default', 'a')))!;
     const wrong = await f.store.delete(cm('default', 'a'), ctx(), { uid: 'nope' }).catch((e: unknown) => e);
     expect((wrong as StatusError).toStatus()).toMatchObject({ code: 409, reason: 'Conflict' });
-    const del = await f.store.delete(cm('default', 'a'), ctx('carol', { verb: 'delete' }), { uid: cur.object.metadata.uid });
+    const del = await f.store.delete(cm('default', 'a'), ctx('carol', { verb: 'delete' }), {
+      uid: cur.object.metadata.uid,
+    });
     expect(del.event?.type).toBe('DELETED');
     expect(del.object.metadata.resourceVersion).toBe(String(del.resourceVersion));
     expect(await f.store.get(cm('default', 'a'))).toBeUndefined();
@@ -93,7 +120,12 @@ describe('EventStore writes', () => {
     const res = await f.store.create(
       cm('kube-system', 'audit'),
       configMap('audit'),
-      ctx('system:serviceaccount:kube-system:rs-controller', { verb: 'create', requestId: 'r-42', cause: 7, userAgent: 'wake-controller-manager/0.1' }),
+      ctx('system:serviceaccount:kube-system:rs-controller', {
+        verb: 'create',
+        requestId: 'r-42',
+        cause: 7,
+        userAgent: 'wake-controller-manager/0.1',
+      }),
     );
     const e = (await f.store.events.at(res.resourceVersion))!;
     expect(e).toMatchObject({
@@ -111,7 +143,9 @@ describe('EventStore writes', () => {
 
   it('rejects an object jsonb cannot store with 400 and appends nothing', async () => {
     const head = await f.store.head();
-    const err = await f.store.create(cm('default', 'nul'), configMap('nul', { k: 'a\u0000b' }), ctx()).catch((e: unknown) => e);
+    const err = await f.store
+      .create(cm('default', 'nul'), configMap('nul', { k: 'a\u0000b' }), ctx())
+      .catch((e: unknown) => e);
     expect((err as StatusError).toStatus()).toMatchObject({ code: 400, reason: 'BadRequest' });
     expect(await f.store.head()).toEqual(head);
   });

@@ -6,7 +6,13 @@ import { GroupCommitter, type Outcome } from './append/group-committer.js';
 import { type Mutation, type MutationResult, type Preconditions } from './append/mutation.js';
 import { ChainVerifier, type VerifyOptions, type VerifyReport } from './audit/chain-verifier.js';
 import { connect } from './connection.js';
-import { type AuditContext, formatKey, type ObjectKey, type ResourceRef, type StoredObject } from './model/index.js';
+import {
+  type AuditContext,
+  formatKey,
+  type ObjectKey,
+  type ResourceRef,
+  type StoredObject,
+} from './model/index.js';
 import { EVENT_STORE_DEFAULTS, type EventStoreOptions } from './options.js';
 import { isMissingPartition, PartitionManager } from './partitions/partition-manager.js';
 import { EventReader } from './read/event-reader.js';
@@ -49,11 +55,15 @@ export class EventStore {
     this.events = new EventReader(sql);
     this.writer = new BatchWriter(writerSql);
     this.partitions = new PartitionManager(sql, options.partitionSize);
-    this.committer = new GroupCommitter((batch) => this.commitBatch(batch), options.maxBatch, (n) => {
-      this.stats.batches++;
-      this.stats.mutations += n;
-      this.stats.largestBatch = Math.max(this.stats.largestBatch, n);
-    });
+    this.committer = new GroupCommitter(
+      (batch) => this.commitBatch(batch),
+      options.maxBatch,
+      (n) => {
+        this.stats.batches++;
+        this.stats.mutations += n;
+        this.stats.largestBatch = Math.max(this.stats.largestBatch, n);
+      },
+    );
     if (options.retention) this.expiry = new PayloadExpiry(sql, options.retention);
   }
 
@@ -62,7 +72,11 @@ export class EventStore {
     const o = { ...EVENT_STORE_DEFAULTS, ...options };
     const adminSql = connect(o.url, { max: 2 });
     try {
-      await new Migrator(adminSql, { schema: 'wake', appRole: o.appRole, partitionSize: o.partitionSize }).migrate();
+      await new Migrator(adminSql, {
+        schema: 'wake',
+        appRole: o.appRole,
+        partitionSize: o.partitionSize,
+      }).migrate();
     } catch (e) {
       await adminSql.end();
       throw new Error(`event store migration failed: ${(e as Error).message}`, { cause: e });
@@ -83,7 +97,12 @@ export class EventStore {
     return this.submit({ op: 'create', key, object, ctx });
   }
 
-  update(key: ObjectKey, object: StoredObject, ctx: AuditContext, preconditions?: Preconditions): Promise<MutationResult> {
+  update(
+    key: ObjectKey,
+    object: StoredObject,
+    ctx: AuditContext,
+    preconditions?: Preconditions,
+  ): Promise<MutationResult> {
     return this.submit({ op: 'update', key, object, ctx, preconditions });
   }
 
@@ -108,12 +127,20 @@ export class EventStore {
   }
 
   /** The objects of one kind as they were right after event `seq` (an "as of" read). */
-  listAt(ref: ResourceRef, seq: number, options: Omit<ListOptions, 'resourceVersion' | 'continue'> = {}): Promise<ListResult> {
+  listAt(
+    ref: ResourceRef,
+    seq: number,
+    options: Omit<ListOptions, 'resourceVersion' | 'continue'> = {},
+  ): Promise<ListResult> {
     return this.reader.list(ref, { ...options, resourceVersion: seq });
   }
 
   /** The objects of one kind as they were at a moment in time. */
-  async listAtTime(ref: ResourceRef, time: Date, options: Omit<ListOptions, 'resourceVersion' | 'continue'> = {}): Promise<ListResult> {
+  async listAtTime(
+    ref: ResourceRef,
+    time: Date,
+    options: Omit<ListOptions, 'resourceVersion' | 'continue'> = {},
+  ): Promise<ListResult> {
     return this.listAt(ref, await this.events.seqAt(time), options);
   }
 
@@ -137,7 +164,11 @@ export class EventStore {
   /** Waits for queued writes, then closes every connection. */
   async close(): Promise<void> {
     await this.committer.close();
-    await Promise.all([this.writerSql.end({ timeout: 5 }), this.sql.end({ timeout: 5 }), this.adminSql.end({ timeout: 5 })]);
+    await Promise.all([
+      this.writerSql.end({ timeout: 5 }),
+      this.sql.end({ timeout: 5 }),
+      this.adminSql.end({ timeout: 5 }),
+    ]);
   }
 
   private submit(m: Mutation): Promise<MutationResult> {
@@ -155,16 +186,19 @@ export class EventStore {
       outcomes = await this.writer.commit(batch);
     } catch (e) {
       if (!isMissingPartition(e)) throw e;
-      // Another process appended past the partitions this one knew about.
-      await this.partitions.ensure((await this.head()).seq + batch.length);
+      // The partitions this process counted on are not there (dropped or detached by an operator).
+      await this.partitions.ensure((await this.head()).seq + batch.length, true);
       outcomes = await this.writer.commit(batch);
     }
-    for (const o of outcomes) if (o.ok && o.value.event) this.knownHead = Math.max(this.knownHead, o.value.event.seq);
+    for (const o of outcomes)
+      if (o.ok && o.value.event) this.knownHead = Math.max(this.knownHead, o.value.event.seq);
     return outcomes;
   }
 }
 
 /** jsonb cannot hold U+0000 in strings; reject such objects before they can fail a whole batch. */
 function unstorable(object: StoredObject): string | undefined {
-  return JSON.stringify(object).includes('\\u0000') ? 'strings may not contain the NUL character (\\u0000)' : undefined;
+  return JSON.stringify(object).includes('\\u0000')
+    ? 'strings may not contain the NUL character (\\u0000)'
+    : undefined;
 }

@@ -2,6 +2,7 @@ export * from './append/mutation.js';
 export * from './audit/chain-verifier.js';
 export * from './audit/checkpoint-file.js';
 export * from './audit/checkpoint-signer.js';
+export * from './audit/checkpointer.js';
 export * from './chain/index.js';
 export * from './event-store.js';
 export * from './model/index.js';

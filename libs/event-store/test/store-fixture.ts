@@ -1,4 +1,10 @@
-import { type AuditContext, EventStore, type EventStoreOptions, type ObjectKey, type StoredObject } from '@app/event-store';
+import {
+  type AuditContext,
+  EventStore,
+  type EventStoreOptions,
+  type ObjectKey,
+  type StoredObject,
+} from '@app/event-store';
 import { type TestDatabase, testDatabase } from '@app/testing';
 
 export interface StoreFixture {
@@ -30,8 +36,17 @@ export const ctx = (user = 'alice', extra: Partial<AuditContext> = {}): AuditCon
   ...extra,
 });
 
-export const cm = (namespace: string, name: string): ObjectKey => ({ group: '', resource: 'configmaps', namespace, name });
+export const cm = (namespace: string, name: string): ObjectKey => ({
+  group: '',
+  resource: 'configmaps',
+  namespace,
+  name,
+});
 
-export function configMap(name: string, data: Record<string, string> = {}, labels?: Record<string, string>): StoredObject {
+export function configMap(
+  name: string,
+  data: Record<string, string> = {},
+  labels?: Record<string, string>,
+): StoredObject {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, ...(labels ? { labels } : {}) }, data };
 }

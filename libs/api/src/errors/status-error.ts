@@ -75,7 +75,11 @@ export class StatusError extends Error {
   }
 
   static notFound(target: ErrorTarget): StatusError {
-    return new StatusError('NotFound', `${qualified(target)} "${target.name ?? ''}" not found`, details(target));
+    return new StatusError(
+      'NotFound',
+      `${qualified(target)} "${target.name ?? ''}" not found`,
+      details(target),
+    );
   }
 
   static alreadyExists(target: ErrorTarget): StatusError {
@@ -87,7 +91,10 @@ export class StatusError extends Error {
   }
 
   /** Optimistic-concurrency failure: the precondition resourceVersion (or uid) is stale. */
-  static conflict(target: ErrorTarget, why = 'the object has been modified; please apply your changes to the latest version and try again'): StatusError {
+  static conflict(
+    target: ErrorTarget,
+    why = 'the object has been modified; please apply your changes to the latest version and try again',
+  ): StatusError {
     return new StatusError(
       'Conflict',
       `Operation cannot be fulfilled on ${qualified(target)} "${target.name ?? ''}": ${why}`,

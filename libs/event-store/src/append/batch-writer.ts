@@ -73,7 +73,10 @@ export class BatchWriter {
       const plan = planMutation(m, state.get(id), seq + 1, at);
       if (plan.kind === 'error') return { ok: false, error: plan.error };
       if (plan.kind === 'noop') {
-        return { ok: true, value: { object: plan.current.object, resourceVersion: plan.current.resourceVersion } };
+        return {
+          ok: true,
+          value: { object: plan.current.object, resourceVersion: plan.current.resourceVersion },
+        };
       }
       seq += 1;
       const header = {
@@ -93,7 +96,12 @@ export class BatchWriter {
         sourceIp: m.ctx.sourceIp ?? null,
         cause: m.ctx.cause ?? null,
       };
-      const event: StoredEvent = { ...header, object: plan.object, prevHash: hash, hash: eventHash(hash, header) };
+      const event: StoredEvent = {
+        ...header,
+        object: plan.object,
+        prevHash: hash,
+        hash: eventHash(hash, header),
+      };
       hash = event.hash;
       events.push(event);
       state.set(id, plan.next);
@@ -120,9 +128,16 @@ export class BatchWriter {
       const e = keyById.get(id);
       if (!e || before === after) continue;
       const key = { g: e.group, r: e.resource, ns: e.namespace, n: e.name };
-      if (!before && after) inserts.push({ ...key, uid: after.uid, rv: after.resourceVersion, object: after.object });
+      if (!before && after)
+        inserts.push({ ...key, uid: after.uid, rv: after.resourceVersion, object: after.object });
       else if (before && after) {
-        updates.push({ ...key, uid: after.uid, rv: after.resourceVersion, object: after.object, expected: before.resourceVersion });
+        updates.push({
+          ...key,
+          uid: after.uid,
+          rv: after.resourceVersion,
+          object: after.object,
+          expected: before.resourceVersion,
+        });
       } else if (before && !after) deletes.push({ ...key, expected: before.resourceVersion });
     }
 

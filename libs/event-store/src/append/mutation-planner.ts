@@ -107,7 +107,10 @@ export function planMutation(m: Mutation, current: CurrentObject | undefined, se
   if (contentOf(candidate) === contentOf(current.object)) return { kind: 'noop', current };
 
   const generation = (prev.generation ?? 1) + (specOf(candidate) === specOf(current.object) ? 0 : 1);
-  const object: StoredObject = { ...candidate, metadata: { ...metadata, resourceVersion: String(seq), generation } };
+  const object: StoredObject = {
+    ...candidate,
+    metadata: { ...metadata, resourceVersion: String(seq), generation },
+  };
   return {
     kind: 'event',
     type: 'MODIFIED',

@@ -50,7 +50,8 @@ export class ChainVerifier {
 
     for (const c of checkpoints) {
       if (!options.signer) throw new Error('verifying checkpoints needs the signer public key');
-      if (!options.signer.isValid(c)) return fail(c.seq, `checkpoint at seq ${c.seq} has an invalid signature`, 0, 0, 0);
+      if (!options.signer.isValid(c))
+        return fail(c.seq, `checkpoint at seq ${c.seq} has an invalid signature`, 0, 0, 0);
     }
 
     const [h] = await this.sql<{ seq: number; hash: string }[]>`
@@ -65,16 +66,26 @@ export class ChainVerifier {
         `SELECT ${EVENT_COLUMNS} FROM wake.events WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3`,
         [expectSeq, head, pageSize],
       );
-      if (rows.length === 0) return fail(expectSeq, `event ${expectSeq} is missing (head is ${head})`, expectSeq - 1, head, cpIndex);
+      if (rows.length === 0)
+        return fail(
+          expectSeq,
+          `event ${expectSeq} is missing (head is ${head})`,
+          expectSeq - 1,
+          head,
+          cpIndex,
+        );
       for (const row of rows) {
         const e = toStoredEvent(row);
         const checked = expectSeq - 1;
-        if (e.seq !== expectSeq) return fail(expectSeq, `event ${expectSeq} is missing (next is ${e.seq})`, checked, head, cpIndex);
-        if (e.prevHash !== prev) return fail(e.seq, 'prev_hash does not link to the previous event', checked, head, cpIndex);
+        if (e.seq !== expectSeq)
+          return fail(expectSeq, `event ${expectSeq} is missing (next is ${e.seq})`, checked, head, cpIndex);
+        if (e.prevHash !== prev)
+          return fail(e.seq, 'prev_hash does not link to the previous event', checked, head, cpIndex);
         if (e.object !== null && objectDigest(e.object) !== e.objectDigest) {
           return fail(e.seq, 'payload does not match its digest', checked, head, cpIndex);
         }
-        if (eventHash(prev, e) !== e.hash) return fail(e.seq, 'hash does not match the event', checked, head, cpIndex);
+        if (eventHash(prev, e) !== e.hash)
+          return fail(e.seq, 'hash does not match the event', checked, head, cpIndex);
         while (cpIndex < checkpoints.length && checkpoints[cpIndex].seq === e.seq) {
           if (checkpoints[cpIndex].hash !== e.hash) {
             return fail(
@@ -94,9 +105,17 @@ export class ChainVerifier {
       }
       options.onProgress?.(expectSeq - 1);
     }
-    if (prev !== (head === 0 ? GENESIS_HASH : h.hash)) return fail(head, 'the head row does not match the last event', head, head, cpIndex);
+    if (prev !== (head === 0 ? GENESIS_HASH : h.hash))
+      return fail(head, 'the head row does not match the last event', head, head, cpIndex);
     const beyond = checkpoints.slice(cpIndex).find((c) => c.seq > head);
-    if (beyond) return fail(head + 1, `the log ends at ${head} but a checkpoint was signed at seq ${beyond.seq}: events were removed`, head, head, cpIndex);
+    if (beyond)
+      return fail(
+        head + 1,
+        `the log ends at ${head} but a checkpoint was signed at seq ${beyond.seq}: events were removed`,
+        head,
+        head,
+        cpIndex,
+      );
     return { ok: true, checked: head, head, checkpointsChecked: cpIndex, ms: performance.now() - started };
   }
 }

@@ -1,4 +1,11 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+  verify,
+} from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -32,11 +39,12 @@ export class CheckpointSigner {
     if (!existsSync(keyFile)) {
       const { privateKey } = generateKeyPairSync('ed25519');
       await mkdir(dirname(keyFile), { recursive: true });
-      await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' }).catch(
-        (e: NodeJS.ErrnoException) => {
-          if (e.code !== 'EEXIST') throw e;
-        },
-      );
+      await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), {
+        mode: 0o600,
+        flag: 'wx',
+      }).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EEXIST') throw e;
+      });
     }
     const privateKey = createPrivateKey(await readFile(keyFile));
     return new CheckpointSigner(privateKey, createPublicKey(privateKey));

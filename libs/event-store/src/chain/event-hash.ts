@@ -35,5 +35,8 @@ export function eventHash(prevHash: string, event: HashedFields): string {
     sourceIp: event.sourceIp,
     cause: event.cause,
   };
-  return createHash('sha256').update(Buffer.from(prevHash, 'hex')).update(canonicalJson(fields)).digest('hex');
+  return createHash('sha256')
+    .update(Buffer.from(prevHash, 'hex'))
+    .update(canonicalJson(fields))
+    .digest('hex');
 }

@@ -19,9 +19,13 @@ export class PartitionManager {
     private readonly partitionSize: number,
   ) {}
 
-  /** Creates partitions so that seq `upTo` plus one partition of headroom is covered. */
-  async ensure(upTo: number): Promise<void> {
-    if (upTo + this.partitionSize / 2 < this.coveredUpTo) return;
+  /**
+   * Creates partitions so that seq `upTo` plus one partition of headroom is covered. `force`
+   * asks the database even when this process believes the range is covered (an insert just
+   * proved otherwise).
+   */
+  async ensure(upTo: number, force = false): Promise<void> {
+    if (!force && upTo + this.partitionSize / 2 < this.coveredUpTo) return;
     this.ensuring ??= (async () => {
       const [row] = await this.sql<{ covered: number }[]>`
         SELECT wake.ensure_event_partitions(${upTo + this.partitionSize}) AS covered`;

@@ -12,7 +12,9 @@ export interface ContinueToken {
 }
 
 export function encodeContinue(token: ContinueToken): string {
-  return Buffer.from(JSON.stringify({ v: 1, rv: token.rv, ns: token.namespace, n: token.name })).toString('base64url');
+  return Buffer.from(JSON.stringify({ v: 1, rv: token.rv, ns: token.namespace, n: token.name })).toString(
+    'base64url',
+  );
 }
 
 export function decodeContinue(raw: string): ContinueToken {
@@ -23,7 +25,13 @@ export function decodeContinue(raw: string): ContinueToken {
     throw StatusError.badRequest('continue key is not valid: not a token this server issued');
   }
   const t = parsed as { v?: unknown; rv?: unknown; ns?: unknown; n?: unknown };
-  if (t.v !== 1 || !Number.isSafeInteger(t.rv) || (t.rv as number) < 0 || typeof t.ns !== 'string' || typeof t.n !== 'string') {
+  if (
+    t.v !== 1 ||
+    !Number.isSafeInteger(t.rv) ||
+    (t.rv as number) < 0 ||
+    typeof t.ns !== 'string' ||
+    typeof t.n !== 'string'
+  ) {
     throw StatusError.badRequest('continue key is not valid: malformed token');
   }
   return { rv: t.rv as number, namespace: t.ns, name: t.n };

@@ -64,13 +64,18 @@ export class EventReader {
   }
 
   async at(seq: number): Promise<StoredEvent | undefined> {
-    const rows = await this.sql.unsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} FROM wake.events WHERE seq = $1`, [seq]);
+    const rows = await this.sql.unsafe<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} FROM wake.events WHERE seq = $1`,
+      [seq],
+    );
     return rows[0] ? toStoredEvent(rows[0]) : undefined;
   }
 
   /** The last seq committed at or before `time` (0 if none): event time never decreases along the log. */
   async seqAt(time: Date): Promise<number> {
-    const [row] = await this.sql<{ seq: number | null }[]>`SELECT max(seq) AS seq FROM wake.events WHERE at <= ${time}`;
+    const [row] = await this.sql<
+      { seq: number | null }[]
+    >`SELECT max(seq) AS seq FROM wake.events WHERE at <= ${time}`;
     return Number(row.seq ?? 0);
   }
 

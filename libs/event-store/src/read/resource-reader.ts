@@ -84,7 +84,8 @@ export class ResourceReader {
       const page = more ? rows.slice(0, limit) : rows;
       const last = page[page.length - 1];
       const result: ListResult = { items: page.map((r) => r.object), resourceVersion: at };
-      if (more && last) result.continue = encodeContinue({ rv: at, namespace: last.namespace, name: last.name });
+      if (more && last)
+        result.continue = encodeContinue({ rv: at, namespace: last.namespace, name: last.name });
       return result;
     });
   }

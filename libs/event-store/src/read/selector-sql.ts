@@ -1,6 +1,11 @@
 import { type Fragment, type TransactionSql as Sql } from 'postgres';
 
-import { type FieldRequirement, type FieldSelector, type LabelRequirement, type LabelSelector } from '@app/api';
+import {
+  type FieldRequirement,
+  type FieldSelector,
+  type LabelRequirement,
+  type LabelSelector,
+} from '@app/api';
 
 /**
  * Turns parsed selectors into SQL over the projection (`labels` and `object` columns). The

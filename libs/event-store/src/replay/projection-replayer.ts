@@ -67,10 +67,15 @@ export class ProjectionReplayer {
          SELECT count(*)::int AS count FROM last WHERE type <> 'DELETED' AND object IS NULL`,
         [upTo],
       );
-      const [{ events }] = await tx<{ events: number }[]>`SELECT count(*)::int AS events FROM wake.events WHERE seq <= ${upTo}`;
-      const [{ objects }] = await tx.unsafe<{ objects: number }[]>(`SELECT count(*)::int AS objects FROM ${schema}.resources`);
+      const [{ events }] = await tx<
+        { events: number }[]
+      >`SELECT count(*)::int AS events FROM wake.events WHERE seq <= ${upTo}`;
+      const [{ objects }] = await tx.unsafe<{ objects: number }[]>(
+        `SELECT count(*)::int AS objects FROM ${schema}.resources`,
+      );
       const [{ live }] = await tx<{ live: number }[]>`SELECT count(*)::int AS live FROM wake.resources`;
-      const differences = upTo === head ? await this.differences(tx, schema, options.maxDifferences ?? 20) : [];
+      const differences =
+        upTo === head ? await this.differences(tx, schema, options.maxDifferences ?? 20) : [];
       const malformed = await this.firstMalformed(tx, upTo);
       if (!options.keep) await tx.unsafe(`DROP SCHEMA ${schema} CASCADE`);
       return {
@@ -88,7 +93,11 @@ export class ProjectionReplayer {
     return { ...report, ms: performance.now() - started };
   }
 
-  private async differences(tx: TransactionSql, schema: string, max: number): Promise<ReplayReport['differences']> {
+  private async differences(
+    tx: TransactionSql,
+    schema: string,
+    max: number,
+  ): Promise<ReplayReport['differences']> {
     const rows = await tx.unsafe<(ObjectRef & { side: 'live-only' | 'replay-only' })[]>(
       `(SELECT 'live-only' AS side, api_group AS group, resource, namespace, name
           FROM (SELECT ${COMPARED} FROM wake.resources EXCEPT ALL SELECT ${COMPARED} FROM ${schema}.resources) d LIMIT $1)
@@ -101,7 +110,10 @@ export class ProjectionReplayer {
   }
 
   /** Checks the per-object grammar of the log: ADDED (MODIFIED)* DELETED?, one uid, rv = seq. */
-  private async firstMalformed(tx: TransactionSql, upTo: number): Promise<{ seq: number; reason: string } | undefined> {
+  private async firstMalformed(
+    tx: TransactionSql,
+    upTo: number,
+  ): Promise<{ seq: number; reason: string } | undefined> {
     const [bad] = await tx.unsafe<{ seq: number; reason: string }[]>(
       `SELECT seq, CASE
            WHEN type = 'ADDED' AND prev_type IS NOT NULL AND prev_type <> 'DELETED' THEN 'ADDED while the object exists'

@@ -32,7 +32,9 @@ export class PayloadExpiry {
     if (this.policy.kinds.length === 0) return 0;
     const kinds = this.policy.kinds.map((k) => `${k.group}/${k.resource}`);
     const before = new Date(now.getTime() - this.policy.windowMs);
-    const [row] = await this.sql<{ n: number }[]>`SELECT wake.expire_payloads(${kinds}::text[], ${before}) AS n`;
+    const [row] = await this.sql<
+      { n: number }[]
+    >`SELECT wake.expire_payloads(${kinds}::text[], ${before}) AS n`;
     return Number(row.n);
   }
 }

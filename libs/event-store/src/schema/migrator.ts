@@ -34,7 +34,10 @@ export class Migrator {
       for (const m of [...this.migrations].sort((a, b) => a.version - b.version)) {
         if (done.has(m.version)) continue;
         await tx.unsafe(m.sql(this.ctx));
-        await tx.unsafe(`INSERT INTO ${s}.schema_migrations (version, name) VALUES ($1, $2)`, [m.version, m.name]);
+        await tx.unsafe(`INSERT INTO ${s}.schema_migrations (version, name) VALUES ($1, $2)`, [
+          m.version,
+          m.name,
+        ]);
         applied.push(m.version);
       }
       return applied;
