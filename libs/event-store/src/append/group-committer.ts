@@ -17,6 +17,7 @@ interface Pending<Req, Res> {
 export class GroupCommitter<Req, Res> {
   private queue: Pending<Req, Res>[] = [];
   private draining?: Promise<void>;
+  private active = false;
   private closed = false;
 
   constructor(
@@ -38,8 +39,12 @@ export class GroupCommitter<Req, Res> {
    * submitted by a continuation of the batch just settled lands after the loop's last look.
    */
   private kick(): void {
-    if (this.draining) return;
+    if (this.active) return;
+    // Set before the loop starts: a callback of the loop (onBatch, commitBatch) that submits
+    // must not start a second loop.
+    this.active = true;
     this.draining = this.drain().finally(() => {
+      this.active = false;
       this.draining = undefined;
       if (this.queue.length > 0) this.kick();
     });
@@ -68,6 +73,13 @@ export class GroupCommitter<Req, Res> {
       for (const one of batch) await this.commit([one]);
       return;
     }
-    outcomes.forEach((o, i) => (o.ok ? batch[i].resolve(o.value) : batch[i].reject(o.error)));
+    batch.forEach((p, i) => {
+      const o: Outcome<Res> = outcomes[i] ?? {
+        ok: false,
+        error: new Error(`commitBatch returned ${outcomes.length} outcomes for ${batch.length} requests`),
+      };
+      if (o.ok) p.resolve(o.value);
+      else p.reject(o.error);
+    });
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { StatusError } from '@app/api';
 
-import { canonicalJson } from '../chain/index.js';
+import { jsonEqual } from '../chain/index.js';
 import { type EventType, type ObjectKey, type StoredObject } from '../model/index.js';
 import { type CurrentObject, type Mutation } from './mutation.js';
 
@@ -22,21 +22,21 @@ function target(key: ObjectKey) {
 }
 
 /** Everything but metadata and status: what Kubernetes counts as "spec" for generation. */
-function specOf(object: StoredObject): string {
-  const rest: Record<string, unknown> = { ...object };
-  delete rest.metadata;
-  delete rest.status;
-  delete rest.apiVersion;
-  delete rest.kind;
-  return canonicalJson(rest);
+function sameSpec(a: StoredObject, b: StoredObject): boolean {
+  return jsonEqual(a, b, (key, depth) => depth === 0 && SPEC_EXCLUDED.has(key));
 }
+const SPEC_EXCLUDED = new Set(['metadata', 'status', 'apiVersion', 'kind']);
 
-/** The object without the fields the store recomputes, to tell a real change from a no-op. */
-function contentOf(object: StoredObject): string {
-  const metadata: Record<string, unknown> = { ...object.metadata };
-  delete metadata.resourceVersion;
-  delete metadata.generation;
-  return canonicalJson({ ...object, metadata });
+/** Equal but for the fields the store recomputes: tells a real change from a no-op. */
+function sameContent(a: StoredObject, b: StoredObject): boolean {
+  return (
+    jsonEqual(a, b, (key, depth) => depth === 0 && key === 'metadata') &&
+    jsonEqual(
+      a.metadata,
+      b.metadata,
+      (key, depth) => depth === 0 && (key === 'resourceVersion' || key === 'generation'),
+    )
+  );
 }
 
 function checkPreconditions(m: Mutation, current: CurrentObject): StatusError | undefined {
@@ -101,12 +101,13 @@ export function planMutation(m: Mutation, current: CurrentObject | undefined, se
     name: prev.name,
     uid: prev.uid,
     creationTimestamp: prev.creationTimestamp,
-    ...(prev.namespace !== undefined ? { namespace: prev.namespace } : {}),
+    namespace: m.key.namespace || undefined,
   };
+  if (!m.key.namespace) delete metadata.namespace;
   const candidate: StoredObject = { ...m.object, metadata };
-  if (contentOf(candidate) === contentOf(current.object)) return { kind: 'noop', current };
+  if (sameContent(candidate, current.object)) return { kind: 'noop', current };
 
-  const generation = (prev.generation ?? 1) + (specOf(candidate) === specOf(current.object) ? 0 : 1);
+  const generation = (prev.generation ?? 1) + (sameSpec(candidate, current.object) ? 0 : 1);
   const object: StoredObject = {
     ...candidate,
     metadata: { ...metadata, resourceVersion: String(seq), generation },

@@ -24,7 +24,7 @@ export function decodeContinue(raw: string): ContinueToken {
   } catch {
     throw StatusError.badRequest('continue key is not valid: not a token this server issued');
   }
-  const t = parsed as { v?: unknown; rv?: unknown; ns?: unknown; n?: unknown };
+  const t = (parsed ?? {}) as { v?: unknown; rv?: unknown; ns?: unknown; n?: unknown };
   if (
     t.v !== 1 ||
     !Number.isSafeInteger(t.rv) ||
