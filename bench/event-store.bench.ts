@@ -20,14 +20,22 @@ then builds a log of --events events and measures replay (rebuild + compare) and
   --writers LIST   comma-separated concurrency levels (default 1,8,32)
   --help           this text`;
 
-const ctx: AuditContext = { actor: { user: 'bench', groups: ['system:masters'] }, verb: 'update', userAgent: 'wake-bench' };
+const ctx: AuditContext = {
+  actor: { user: 'bench', groups: ['system:masters'] },
+  verb: 'update',
+  userAgent: 'wake-bench',
+};
 
 /** A ConfigMap whose JSON is about 1 KiB. */
 function object(name: string, i: number): StoredObject {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name, labels: { app: 'bench', shard: String(i % 16) }, annotations: { note: 'event-store benchmark' } },
+    metadata: {
+      name,
+      labels: { app: 'bench', shard: String(i % 16) },
+      annotations: { note: 'event-store benchmark' },
+    },
     data: { counter: String(i), payload: 'x'.repeat(800) },
   };
 }
@@ -85,7 +93,12 @@ async function buildLog(store: EventStore, events: number): Promise<void> {
     Array.from({ length: writers }, async () => {
       while (next < events) {
         const i = next++;
-        const key: ObjectKey = { group: '', resource: 'configmaps', namespace: `log-${i % 10}`, name: `o-${i % objects}` };
+        const key: ObjectKey = {
+          group: '',
+          resource: 'configmaps',
+          namespace: `log-${i % 10}`,
+          name: `o-${i % objects}`,
+        };
         if (i < objects) await store.create(key, object(key.name, i), { ...ctx, verb: 'create' });
         else await store.update(key, object(key.name, i), ctx);
         done++;
@@ -101,7 +114,12 @@ async function buildLog(store: EventStore, events: number): Promise<void> {
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { duration: { type: 'string' }, events: { type: 'string' }, writers: { type: 'string' }, help: { type: 'boolean' } },
+    options: {
+      duration: { type: 'string' },
+      events: { type: 'string' },
+      writers: { type: 'string' },
+      help: { type: 'boolean' },
+    },
   });
   if (values.help) return void console.log(HELP);
   const seconds = Number(values.duration ?? 10);
@@ -163,7 +181,11 @@ export async function run(argv: string[]): Promise<void> {
 
     const result = {
       appends: cells,
-      log: { events: head, buildEventsPerSec: Math.round(events / buildSec), largestBatch: store.batchStats().largestBatch },
+      log: {
+        events: head,
+        buildEventsPerSec: Math.round(events / buildSec),
+        largestBatch: store.batchStats().largestBatch,
+      },
       replay: {
         events: replay.events,
         objects: replay.objects,
@@ -171,11 +193,18 @@ export async function run(argv: string[]): Promise<void> {
         seconds: round(replay.ms / 1000),
         eventsPerSec: Math.round(replay.events / (replay.ms / 1000)),
       },
-      verify: { ok: verify.ok, events: verify.checked, seconds: round(verify.ms / 1000), eventsPerSec: Math.round(verify.checked / (verify.ms / 1000)) },
+      verify: {
+        ok: verify.ok,
+        events: verify.checked,
+        seconds: round(verify.ms / 1000),
+        eventsPerSec: Math.round(verify.checked / (verify.ms / 1000)),
+      },
       goals: { ratioAt32: '>= 1.0', replayEventsPerSec: '>= 50000' },
     };
     const file = await writeResult('event-store', result);
-    console.log('\nAppends (~1 KiB objects, each a conditional update = one event) vs plain INSERT commits (pgbench)\n');
+    console.log(
+      '\nAppends (~1 KiB objects, each a conditional update = one event) vs plain INSERT commits (pgbench)\n',
+    );
     console.log(table(cells.map((c) => ({ ...c }))));
     console.log(
       `\nLog build: ${result.log.events.toLocaleString()} events at ${result.log.buildEventsPerSec.toLocaleString()}/s (256 writers, largest batch ${result.log.largestBatch})`,
@@ -183,7 +212,9 @@ export async function run(argv: string[]): Promise<void> {
     console.log(
       `Replay:    ${replay.events.toLocaleString()} events -> ${replay.objects.toLocaleString()} objects in ${result.replay.seconds} s = ${result.replay.eventsPerSec.toLocaleString()} events/s, identical: ${replay.identical}`,
     );
-    console.log(`Verify:    ${verify.checked.toLocaleString()} events in ${result.verify.seconds} s = ${result.verify.eventsPerSec.toLocaleString()} events/s, ok: ${verify.ok}`);
+    console.log(
+      `Verify:    ${verify.checked.toLocaleString()} events in ${result.verify.seconds} s = ${result.verify.eventsPerSec.toLocaleString()} events/s, ok: ${verify.ok}`,
+    );
     console.log(`\nwritten: ${file}`);
   } finally {
     await pg.close();

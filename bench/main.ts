@@ -9,8 +9,12 @@ const BENCHES: Record<string, () => Promise<{ run(argv: string[]): Promise<void>
 async function main(): Promise<void> {
   const [name, ...rest] = process.argv.slice(2);
   if (!name || name === '--help' || name === '-h' || !BENCHES[name]) {
-    const lines = await Promise.all(Object.entries(BENCHES).map(async ([n, load]) => `  ${n.padEnd(14)} ${(await load()).description}`));
-    console.log(`usage: npm run bench -- <name> [options]   (<name> --help for its options)\n\n${lines.join('\n')}`);
+    const lines = await Promise.all(
+      Object.entries(BENCHES).map(async ([n, load]) => `  ${n.padEnd(14)} ${(await load()).description}`),
+    );
+    console.log(
+      `usage: npm run bench -- <name> [options]   (<name> --help for its options)\n\n${lines.join('\n')}`,
+    );
     if (name && name !== '--help' && name !== '-h') {
       console.error(`\nunknown benchmark: ${name}`);
       process.exitCode = 2;

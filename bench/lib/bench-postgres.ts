@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { PostgresServer } from '@app/dev-servers';
 
 /** A throwaway Postgres for one benchmark run, durability on (fsync, synchronous_commit). */
-export async function benchPostgres(): Promise<{ server: PostgresServer; url: string; close(): Promise<void> }> {
+export async function benchPostgres(): Promise<{
+  server: PostgresServer;
+  url: string;
+  close(): Promise<void>;
+}> {
   const root = await mkdtemp(join(tmpdir(), 'wake-bench-'));
   await chmod(root, 0o755);
   const server = await new PostgresServer({ dataDir: join(root, 'pg'), fsync: true }).start();

@@ -21,16 +21,39 @@ export interface PgbenchResult {
  * Runs pgbench with a custom script for `seconds` at `clients` connections and reads the
  * per-transaction log for percentiles (pgbench itself prints only the average).
  */
-export async function pgbench(url: string, script: string, clients: number, seconds: number): Promise<PgbenchResult> {
+export async function pgbench(
+  url: string,
+  script: string,
+  clients: number,
+  seconds: number,
+): Promise<PgbenchResult> {
   const dir = await mkdtemp(join(tmpdir(), 'wake-pgbench-'));
   try {
     const file = join(dir, 'script.sql');
     await writeFile(file, script);
     const u = new URL(url);
     const args = [
-      '-n', '-h', u.hostname, '-p', u.port, '-U', u.username || 'postgres',
-      '-c', String(clients), '-j', String(Math.min(clients, 2)), '-T', String(seconds),
-      '-M', 'prepared', '-f', file, '-l', '--log-prefix', join(dir, 'tx'), u.pathname.slice(1),
+      '-n',
+      '-h',
+      u.hostname,
+      '-p',
+      u.port,
+      '-U',
+      u.username || 'postgres',
+      '-c',
+      String(clients),
+      '-j',
+      String(Math.min(clients, 2)),
+      '-T',
+      String(seconds),
+      '-M',
+      'prepared',
+      '-f',
+      file,
+      '-l',
+      '--log-prefix',
+      join(dir, 'tx'),
+      u.pathname.slice(1),
     ];
     const { stdout } = await run(join(postgresBinDir(), 'pgbench'), args, { maxBuffer: 16 * 1024 * 1024 });
     const tps = Number(/tps = ([0-9.]+)/.exec(stdout)?.[1]);

@@ -15,7 +15,12 @@ export interface LatencySummary {
 export function summarize(samples: number[]): LatencySummary {
   const sorted = Float64Array.from(samples).sort();
   const arr = Array.from(sorted);
-  return { count: arr.length, p50: percentile(arr, 50), p99: percentile(arr, 99), max: arr[arr.length - 1] ?? NaN };
+  return {
+    count: arr.length,
+    p50: percentile(arr, 50),
+    p99: percentile(arr, 99),
+    max: arr[arr.length - 1] ?? NaN,
+  };
 }
 
 export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;

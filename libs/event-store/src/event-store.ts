@@ -1,4 +1,3 @@
-import { StatusError } from '@app/api';
 import { type Sql } from 'postgres';
 
 import { BatchWriter } from './append/batch-writer.js';
@@ -6,13 +5,7 @@ import { GroupCommitter, type Outcome } from './append/group-committer.js';
 import { type Mutation, type MutationResult, type Preconditions } from './append/mutation.js';
 import { ChainVerifier, type VerifyOptions, type VerifyReport } from './audit/chain-verifier.js';
 import { connect } from './connection.js';
-import {
-  type AuditContext,
-  formatKey,
-  type ObjectKey,
-  type ResourceRef,
-  type StoredObject,
-} from './model/index.js';
+import { type AuditContext, type ObjectKey, type ResourceRef, type StoredObject } from './model/index.js';
 import { EVENT_STORE_DEFAULTS, type EventStoreOptions } from './options.js';
 import { isMissingPartition, PartitionManager } from './partitions/partition-manager.js';
 import { EventReader } from './read/event-reader.js';
@@ -164,6 +157,7 @@ export class EventStore {
   /** Waits for queued writes, then closes every connection. */
   async close(): Promise<void> {
     await this.committer.close();
+    this.writer.release();
     await Promise.all([
       this.writerSql.end({ timeout: 5 }),
       this.sql.end({ timeout: 5 }),
@@ -172,10 +166,6 @@ export class EventStore {
   }
 
   private submit(m: Mutation): Promise<MutationResult> {
-    if ('object' in m) {
-      const bad = unstorable(m.object);
-      if (bad) return Promise.reject(StatusError.badRequest(`${formatKey(m.key)}: ${bad}`));
-    }
     return this.committer.submit(m);
   }
 
@@ -194,11 +184,4 @@ export class EventStore {
       if (o.ok && o.value.event) this.knownHead = Math.max(this.knownHead, o.value.event.seq);
     return outcomes;
   }
-}
-
-/** jsonb cannot hold U+0000 in strings; reject such objects before they can fail a whole batch. */
-function unstorable(object: StoredObject): string | undefined {
-  return JSON.stringify(object).includes('\\u0000')
-    ? 'strings may not contain the NUL character (\\u0000)'
-    : undefined;
 }

@@ -1,7 +1,11 @@
-import { type Sql, type TransactionSql } from 'postgres';
+import { type ReservedSql, type Sql } from 'postgres';
 
-import { eventHash, objectDigest } from '../chain/index.js';
-import { keyId, type ObjectKey, type StoredEvent } from '../model/index.js';
+import { createHash } from 'node:crypto';
+
+import { StatusError } from '@app/api';
+
+import { canonicalJson, eventHash } from '../chain/index.js';
+import { formatKey, keyId, type ObjectKey, type StoredEvent } from '../model/index.js';
 import { type Outcome } from './group-committer.js';
 import { planMutation } from './mutation-planner.js';
 import { type CurrentObject, type Mutation, type MutationResult } from './mutation.js';
@@ -22,33 +26,59 @@ interface ProjectionRow {
   object: CurrentObject['object'];
 }
 
-/** Thrown when a conditional projection write touched fewer rows than planned. */
-export class ProjectionDivergedError extends Error {}
+interface KeyRow {
+  g: string;
+  r: string;
+  ns: string;
+  n: string;
+}
 
-const NOTIFY_CHANNEL = 'wake_events';
-export { NOTIFY_CHANNEL };
+export const NOTIFY_CHANNEL = 'wake_events';
 
 /**
- * Commits one batch of mutations as one transaction: lock the log head, read the current
- * state of every object the batch touches, plan each mutation in order, then append the
- * events and apply the projection changes in a single pipelined round trip.
+ * Commits one batch of mutations as one transaction in two round trips:
  *
- * The head lock is what makes the log gapless and commit-ordered (invariant 2). The
- * projection writes are additionally conditional on the resourceVersion read under that lock
- * (invariant 3): if anything else changed a row, the batch aborts instead of losing an update.
+ *   1. BEGIN; lock the log head; read the current state of every object the batch touches.
+ *   2. Append the events, apply the projection changes, advance the head, NOTIFY, COMMIT —
+ *      one statement plus COMMIT, pipelined.
+ *
+ * Between the two, each mutation is planned in order against the state read under the lock.
+ * The head lock is what makes the log gapless and commit-ordered (invariant 2). The projection
+ * writes are additionally conditional on the resourceVersion read under that lock (invariant
+ * 3): if a row changed anyway, `assert_applied` raises, the statement fails and the pipelined
+ * COMMIT turns into a rollback, so nothing half-done is ever committed.
  */
 export class BatchWriter {
+  private conn?: ReservedSql;
+
   constructor(private readonly sql: Sql) {}
 
   async commit(batch: Mutation[]): Promise<Outcome<MutationResult>[]> {
-    return this.sql.begin((tx) => this.commitIn(tx, batch));
+    const conn = (this.conn ??= await this.sql.reserve());
+    try {
+      return await this.commitOn(conn, batch);
+    } catch (e) {
+      // The connection may be mid-transaction or broken: never reuse it.
+      this.conn = undefined;
+      await conn`ROLLBACK`.catch(() => {});
+      conn.release();
+      throw e;
+    }
   }
 
-  private async commitIn(tx: TransactionSql, batch: Mutation[]): Promise<Outcome<MutationResult>[]> {
+  release(): void {
+    this.conn?.release();
+    this.conn = undefined;
+  }
+
+  private async commitOn(conn: ReservedSql, batch: Mutation[]): Promise<Outcome<MutationResult>[]> {
     const keys = uniqueKeys(batch.map((m) => m.key));
-    const [heads, rows] = await Promise.all([
-      tx<HeadRow[]>`SELECT seq, encode(hash, 'hex') AS hash, at FROM wake.log_head WHERE id = 1 FOR UPDATE`,
-      tx<ProjectionRow[]>`
+    const [, heads, rows] = await Promise.all([
+      conn`BEGIN`,
+      conn<HeadRow[]>`SELECT seq, encode(hash, 'hex') AS hash, at FROM wake.log_head WHERE id = 1 FOR UPDATE`,
+      // A separate statement after the lock: in READ COMMITTED it takes a fresh snapshot,
+      // which includes every append that committed before we got the head.
+      conn<ProjectionRow[]>`
         SELECT r.api_group, r.resource, r.namespace, r.name, r.uid, r.resource_version, r.object
           FROM wake.resources r
           JOIN jsonb_to_recordset(${JSON.stringify(keys)}::text::jsonb) AS k(g text, r text, ns text, n text)
@@ -58,16 +88,19 @@ export class BatchWriter {
     const initial = new Map<string, CurrentObject | undefined>();
     for (const r of rows) {
       const key = { group: r.api_group, resource: r.resource, namespace: r.namespace, name: r.name };
-      initial.set(keyId(key), { uid: r.uid, resourceVersion: Number(r.resource_version), object: r.object });
+      initial.set(keyId(key), { uid: r.uid, resourceVersion: r.resource_version, object: r.object });
     }
     const state = new Map(initial);
 
     // Never let event time run backwards along the log, whatever the clocks do: "as of
     // 14:02" maps to a seq by a monotonic search.
     const at = new Date(Math.max(Date.now(), head.at.getTime())).toISOString();
-    let seq = Number(head.seq);
+    let seq = head.seq;
     let hash = head.hash;
     const events: StoredEvent[] = [];
+    // Each object is serialised once: its canonical JSON is hashed for the chain and is also
+    // the text embedded in the statement (canonical JSON is valid JSON).
+    const canonical = new Map<StoredEvent, string>();
     const outcomes: Outcome<MutationResult>[] = batch.map((m) => {
       const id = keyId(m.key);
       const plan = planMutation(m, state.get(id), seq + 1, at);
@@ -76,6 +109,16 @@ export class BatchWriter {
         return {
           ok: true,
           value: { object: plan.current.object, resourceVersion: plan.current.resourceVersion },
+        };
+      }
+      const text = canonicalJson(plan.object);
+      if (text.includes('\\u0000')) {
+        // jsonb cannot hold U+0000; refuse this request alone instead of failing the batch.
+        return {
+          ok: false,
+          error: StatusError.badRequest(
+            `${formatKey(m.key)}: strings may not contain the NUL character (\\u0000)`,
+          ),
         };
       }
       seq += 1;
@@ -88,7 +131,7 @@ export class BatchWriter {
         namespace: m.key.namespace,
         name: m.key.name,
         uid: plan.uid,
-        objectDigest: objectDigest(plan.object),
+        objectDigest: sha256(text),
         actor: m.ctx.actor,
         verb: m.ctx.verb,
         requestId: m.ctx.requestId ?? null,
@@ -104,96 +147,132 @@ export class BatchWriter {
       };
       hash = event.hash;
       events.push(event);
+      canonical.set(event, text);
       state.set(id, plan.next);
       return { ok: true, value: { object: plan.object, resourceVersion: seq, event } };
     });
 
-    if (events.length > 0) await this.write(tx, events, initial, state, { seq, hash, at });
-    return outcomes;
-  }
-
-  private async write(
-    tx: TransactionSql,
-    events: StoredEvent[],
-    initial: Map<string, CurrentObject | undefined>,
-    final: Map<string, CurrentObject | undefined>,
-    head: { seq: number; hash: string; at: string },
-  ): Promise<void> {
-    const inserts: object[] = [];
-    const updates: object[] = [];
-    const deletes: object[] = [];
-    const keyById = new Map(events.map((e) => [keyId(e), e]));
-    for (const [id, after] of final) {
-      const before = initial.get(id);
-      const e = keyById.get(id);
-      if (!e || before === after) continue;
-      const key = { g: e.group, r: e.resource, ns: e.namespace, n: e.name };
-      if (!before && after)
-        inserts.push({ ...key, uid: after.uid, rv: after.resourceVersion, object: after.object });
-      else if (before && after) {
-        updates.push({
-          ...key,
-          uid: after.uid,
-          rv: after.resourceVersion,
-          object: after.object,
-          expected: before.resourceVersion,
-        });
-      } else if (before && !after) deletes.push({ ...key, expected: before.resourceVersion });
+    if (events.length === 0) {
+      await conn`COMMIT`;
+      return outcomes;
     }
-
-    const results = await Promise.all([
-      tx`
-        INSERT INTO wake.events (seq, at, type, api_group, resource, namespace, name, uid, object, object_digest,
-                                 actor, verb, request_id, user_agent, source_ip, cause, prev_hash, hash)
-        SELECT x.seq, x.at::timestamptz, x.type, x.group, x.resource, x.namespace, x.name, x.uid, x.object,
-               decode(x."objectDigest", 'hex'), x.actor, x.verb, x."requestId", x."userAgent", x."sourceIp",
-               x.cause, decode(x."prevHash", 'hex'), decode(x.hash, 'hex')
-          FROM jsonb_to_recordset(${JSON.stringify(events)}::text::jsonb) AS x(
-               seq bigint, at text, type text, "group" text, resource text, namespace text, name text, uid uuid,
-               object jsonb, "objectDigest" text, actor jsonb, verb text, "requestId" text, "userAgent" text,
-               "sourceIp" text, cause bigint, "prevHash" text, hash text)`,
-      inserts.length
-        ? tx`
-        INSERT INTO wake.resources (api_group, resource, namespace, name, uid, resource_version, object)
-        SELECT x.g, x.r, x.ns, x.n, x.uid, x.rv, x.object
-          FROM jsonb_to_recordset(${JSON.stringify(inserts)}::text::jsonb)
-            AS x(g text, r text, ns text, n text, uid uuid, rv bigint, object jsonb)
-        ON CONFLICT DO NOTHING`
-        : undefined,
-      updates.length
-        ? tx`
-        UPDATE wake.resources t SET uid = x.uid, resource_version = x.rv, object = x.object
-          FROM jsonb_to_recordset(${JSON.stringify(updates)}::text::jsonb)
-            AS x(g text, r text, ns text, n text, uid uuid, rv bigint, object jsonb, expected bigint)
-         WHERE t.api_group = x.g AND t.resource = x.r AND t.namespace = x.ns AND t.name = x.n
-           AND t.resource_version = x.expected`
-        : undefined,
-      deletes.length
-        ? tx`
-        DELETE FROM wake.resources t
-         USING jsonb_to_recordset(${JSON.stringify(deletes)}::text::jsonb)
-            AS x(g text, r text, ns text, n text, expected bigint)
-         WHERE t.api_group = x.g AND t.resource = x.r AND t.namespace = x.ns AND t.name = x.n
-           AND t.resource_version = x.expected`
-        : undefined,
-      tx`UPDATE wake.log_head SET seq = ${head.seq}, hash = decode(${head.hash}, 'hex'), at = ${head.at}::timestamptz
-          WHERE id = 1`,
-      tx`SELECT pg_notify(${NOTIFY_CHANNEL}, ${String(head.seq)})`,
+    const changes = projectionChanges(events, canonical, initial, state);
+    const [, commit] = await Promise.all([
+      conn`
+        WITH appended AS (
+          INSERT INTO wake.events (seq, at, type, api_group, resource, namespace, name, uid, object, object_digest,
+                                   actor, verb, request_id, user_agent, source_ip, cause, prev_hash, hash)
+          SELECT x.seq, x.at::timestamptz, x.type, x.group, x.resource, x.namespace, x.name, x.uid, x.object,
+                 decode(x."objectDigest", 'hex'), x.actor, x.verb, x."requestId", x."userAgent", x."sourceIp",
+                 x.cause, decode(x."prevHash", 'hex'), decode(x.hash, 'hex')
+            FROM jsonb_to_recordset(${eventsJson(events, canonical)}::text::jsonb) AS x(
+                 seq bigint, at text, type text, "group" text, resource text, namespace text, name text, uid uuid,
+                 object jsonb, "objectDigest" text, actor jsonb, verb text, "requestId" text, "userAgent" text,
+                 "sourceIp" text, cause bigint, "prevHash" text, hash text)
+          RETURNING 1),
+        inserted AS (
+          INSERT INTO wake.resources (api_group, resource, namespace, name, uid, resource_version, object)
+          SELECT x.g, x.r, x.ns, x.n, x.uid, x.rv, x.object
+            FROM jsonb_to_recordset(${changes.inserts}::text::jsonb)
+              AS x(g text, r text, ns text, n text, uid uuid, rv bigint, object jsonb)
+          ON CONFLICT DO NOTHING
+          RETURNING 1),
+        updated AS (
+          UPDATE wake.resources t SET uid = x.uid, resource_version = x.rv, object = x.object
+            FROM jsonb_to_recordset(${changes.updates}::text::jsonb)
+              AS x(g text, r text, ns text, n text, uid uuid, rv bigint, object jsonb, expected bigint)
+           WHERE t.api_group = x.g AND t.resource = x.r AND t.namespace = x.ns AND t.name = x.n
+             AND t.resource_version = x.expected
+          RETURNING 1),
+        deleted AS (
+          DELETE FROM wake.resources t
+           USING jsonb_to_recordset(${changes.deletes}::text::jsonb)
+              AS x(g text, r text, ns text, n text, expected bigint)
+           WHERE t.api_group = x.g AND t.resource = x.r AND t.namespace = x.ns AND t.name = x.n
+             AND t.resource_version = x.expected
+          RETURNING 1),
+        advanced AS (
+          UPDATE wake.log_head SET seq = ${seq}, hash = decode(${hash}, 'hex'), at = ${at}::timestamptz
+           WHERE id = 1
+          RETURNING 1)
+        SELECT wake.assert_applied(
+                 ${changes.planned}::int[],
+                 ARRAY[(SELECT count(*) FROM inserted), (SELECT count(*) FROM updated), (SELECT count(*) FROM deleted)]::int[]),
+               (SELECT count(*) FROM appended) AS appended,
+               (SELECT count(*) FROM advanced) AS advanced,
+               pg_notify(${NOTIFY_CHANNEL}, ${String(seq)})`,
+      conn`COMMIT`,
     ]);
-    const [, inserted, updated, deleted] = results;
-    const expected = [inserts.length, updates.length, deletes.length];
-    const actual = [inserted?.count ?? 0, updated?.count ?? 0, deleted?.count ?? 0];
-    if (expected.some((n, i) => n !== actual[i])) {
-      throw new ProjectionDivergedError(
-        `projection rows changed under the log-head lock (planned insert/update/delete ${expected.join('/')}, ` +
-          `applied ${actual.join('/')}); the batch was rolled back`,
-      );
-    }
+    // A failed statement above rejects Promise.all; if it somehow did not, a COMMIT of an
+    // aborted transaction reports ROLLBACK, and the batch must not count as committed.
+    if (commit.command !== 'COMMIT')
+      throw new Error(`append transaction ended with ${commit.command}, not COMMIT`);
+    return outcomes;
   }
 }
 
-function uniqueKeys(keys: ObjectKey[]): { g: string; r: string; ns: string; n: string }[] {
-  const seen = new Map<string, { g: string; r: string; ns: string; n: string }>();
+interface ProjectionChanges {
+  /** JSON arrays of rows, for jsonb_to_recordset. */
+  inserts: string;
+  updates: string;
+  deletes: string;
+  /** How many rows each of the three must touch. */
+  planned: number[];
+}
+
+/** `row` as JSON with `object` spliced in from its canonical text (no second serialisation). */
+function withObject(row: object, object: string | undefined): string {
+  const head = JSON.stringify(row);
+  return object === undefined ? head : `${head.slice(0, -1)},"object":${object}}`;
+}
+
+/** The events as a JSON array for jsonb_to_recordset, payloads from their canonical text. */
+function eventsJson(events: StoredEvent[], canonical: Map<StoredEvent, string>): string {
+  return `[${events.map((e) => withObject({ ...e, object: undefined }, canonical.get(e))).join(',')}]`;
+}
+
+/** The net change of each object from its state before the batch to its state after it. */
+function projectionChanges(
+  events: StoredEvent[],
+  canonical: Map<StoredEvent, string>,
+  initial: Map<string, CurrentObject | undefined>,
+  final: Map<string, CurrentObject | undefined>,
+): ProjectionChanges {
+  const inserts: string[] = [];
+  const updates: string[] = [];
+  const deletes: string[] = [];
+  const lastEvent = new Map(events.map((e) => [keyId(e), e]));
+  for (const [id, after] of final) {
+    const before = initial.get(id);
+    const e = lastEvent.get(id);
+    if (!e || before === after) continue;
+    const key: KeyRow = { g: e.group, r: e.resource, ns: e.namespace, n: e.name };
+    // When an object ends the batch present, its last event carries exactly its final state.
+    if (!before && after)
+      inserts.push(withObject({ ...key, uid: after.uid, rv: after.resourceVersion }, canonical.get(e)));
+    else if (before && after) {
+      updates.push(
+        withObject(
+          { ...key, uid: after.uid, rv: after.resourceVersion, expected: before.resourceVersion },
+          canonical.get(e),
+        ),
+      );
+    } else if (before && !after) deletes.push(JSON.stringify({ ...key, expected: before.resourceVersion }));
+  }
+  return {
+    inserts: `[${inserts.join(',')}]`,
+    updates: `[${updates.join(',')}]`,
+    deletes: `[${deletes.join(',')}]`,
+    planned: [inserts.length, updates.length, deletes.length],
+  };
+}
+
+function uniqueKeys(keys: ObjectKey[]): KeyRow[] {
+  const seen = new Map<string, KeyRow>();
   for (const k of keys) seen.set(keyId(k), { g: k.group, r: k.resource, ns: k.namespace, n: k.name });
   return [...seen.values()];
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

@@ -8,7 +8,7 @@ import {
 } from '@app/api';
 
 /**
- * Turns parsed selectors into SQL over the projection (`labels` and `object` columns). The
+ * Turns parsed selectors into SQL over the projection's `object` column. The
  * same selectors are evaluated in memory by `matchesLabels`/`matchesFields` for rows rebuilt
  * from the log; a unit test holds the two to the same answers.
  */
@@ -16,17 +16,17 @@ export function labelSql(sql: Sql, req: LabelRequirement): Fragment {
   const { key, values } = req;
   switch (req.operator) {
     case 'Equals':
-      return sql`labels @> ${JSON.stringify({ [key]: values[0] })}::text::jsonb`;
+      return sql`coalesce(object -> 'metadata' -> 'labels', '{}'::jsonb) @> ${JSON.stringify({ [key]: values[0] })}::text::jsonb`;
     case 'NotEquals':
-      return sql`NOT (labels @> ${JSON.stringify({ [key]: values[0] })}::text::jsonb)`;
+      return sql`NOT (coalesce(object -> 'metadata' -> 'labels', '{}'::jsonb) @> ${JSON.stringify({ [key]: values[0] })}::text::jsonb)`;
     case 'In':
-      return sql`(labels ->> ${key}) = ANY (${values}::text[])`;
+      return sql`(coalesce(object -> 'metadata' -> 'labels', '{}'::jsonb) ->> ${key}) = ANY (${values}::text[])`;
     case 'NotIn':
-      return sql`NOT coalesce((labels ->> ${key}) = ANY (${values}::text[]), false)`;
+      return sql`NOT coalesce((coalesce(object -> 'metadata' -> 'labels', '{}'::jsonb) ->> ${key}) = ANY (${values}::text[]), false)`;
     case 'Exists':
-      return sql`labels ? ${key}`;
+      return sql`coalesce(object -> 'metadata' -> 'labels', '{}'::jsonb) ? ${key}`;
     case 'DoesNotExist':
-      return sql`NOT (labels ? ${key})`;
+      return sql`NOT (coalesce(object -> 'metadata' -> 'labels', '{}'::jsonb) ? ${key})`;
   }
 }
 
