@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 
 export interface ManagedProcessOptions {
@@ -31,9 +31,14 @@ export class ManagedProcess {
 
   start(onUnexpectedExit?: (code: number | null, signal: NodeJS.Signals | null) => void): void {
     const { command, args, runAs, env, logFile } = this.options;
-    const [cmd, argv] = runAs ? ['runuser', ['-u', runAs, '--', command, ...args]] : [command, args];
     this.log = createWriteStream(logFile, { flags: 'a' });
-    const child = spawn(cmd, argv, { env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Switch user in the spawn itself, not through a wrapper such as runuser: signals must
+    // reach the server, and its pid must be the server's.
+    const child = spawn(command, args, {
+      env: env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(runAs ? userIds(runAs) : {}),
+    });
     child.stdout?.pipe(this.log, { end: false });
     child.stderr?.pipe(this.log, { end: false });
     this.child = child;
@@ -72,4 +77,10 @@ export class ManagedProcess {
   private closeLog(): Promise<void> {
     return new Promise((resolve) => (this.log ? this.log.end(resolve) : resolve()));
   }
+}
+
+/** uid and gid of a system user, for spawning as that user. */
+export function userIds(user: string): { uid: number; gid: number } {
+  const id = (flag: string) => Number(execFileSync('id', [flag, user], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
 }

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import postgres from 'postgres';
 
 import { freePort } from './free-port.js';
-import { ManagedProcess } from './managed-process.js';
+import { ManagedProcess, userIds } from './managed-process.js';
 import { waitFor } from './wait-for.js';
 
 const run = promisify(execFile);
@@ -174,7 +174,6 @@ export class PostgresServer {
 }
 
 async function chownTo(dir: string, user: string): Promise<void> {
-  const { stdout } = await run('id', ['-u', user]);
-  const { stdout: gid } = await run('id', ['-g', user]);
-  await chown(dir, Number(stdout.trim()), Number(gid.trim()));
+  const { uid, gid } = userIds(user);
+  await chown(dir, uid, gid);
 }

@@ -1,0 +1,98 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+import { PostgresServer, waitFor } from '@app/dev-servers';
+import { CheckpointFile, Checkpointer, CheckpointSigner, DEFAULT_RETENTION_KINDS, EventStore } from '@app/event-store';
+
+import { DataDir, isAlive } from '../data-dir.js';
+import { Logger } from '../logger.js';
+
+export interface UpOptions {
+  dataDir: DataDir;
+  detach: boolean;
+  /** Use this Postgres instead of starting one (DATABASE_URL). */
+  databaseUrl?: string;
+}
+
+const log = new Logger('wake');
+
+/**
+ * Starts what exists of a Wake cluster: PostgreSQL (supervised, under the data directory,
+ * unless DATABASE_URL names one), the event store with its migrations, signed checkpoints of
+ * the log head kept outside Postgres, and payload retention for high-churn kinds.
+ */
+export async function up(o: UpOptions): Promise<void> {
+  const running = o.dataDir.readState();
+  if (running && isAlive(running.pid)) throw new Error(`a cluster already runs from ${o.dataDir.root} (pid ${running.pid})`);
+  if (o.detach) return detach(o);
+  await o.dataDir.create();
+
+  let shuttingDown = false;
+  const pg = o.databaseUrl
+    ? undefined
+    : await new PostgresServer({
+        dataDir: o.dataDir.postgresDir,
+        onUnexpectedExit: (code) => {
+          if (shuttingDown) return;
+          log.error('postgres exited unexpectedly', { code });
+          process.exit(1);
+        },
+      }).start();
+  if (pg) {
+    await pg.createDatabase('wake').catch((e: Error) => {
+      if (!/already exists/.test(e.message)) throw e;
+    });
+  }
+  const url = o.databaseUrl ?? pg!.url('wake');
+  const store = await EventStore.open({ url, retention: { kinds: DEFAULT_RETENTION_KINDS, windowMs: 3_600_000 } });
+  const signer = await CheckpointSigner.fromFile(join(o.dataDir.checkpointDir, 'checkpoint-key.pem'));
+  const file = new CheckpointFile(join(o.dataDir.checkpointDir, 'checkpoints.jsonl'));
+  const checkpointer = new Checkpointer(() => store.head(), signer, file, (e) => log.error('checkpoint failed', { error: String(e) }));
+  checkpointer.start(10_000);
+  const retention = setInterval(() => {
+    store.expirePayloads().catch((e: unknown) => log.error('payload expiry failed', { error: String(e) }));
+  }, 60_000).unref();
+
+  await o.dataDir.writeState({
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    postgres: { url, pid: pg?.pid },
+    checkpoints: { file: file.path, publicKey: signer.publicKeyPem() },
+  });
+  const head = await store.head();
+  log.info('wake is up', { dataDir: o.dataDir.root, postgres: url, logHead: head.seq });
+  console.log(`Wake is running (data directory ${o.dataDir.root}).
+  Event log:   ${url}  (head at seq ${head.seq})
+  Checkpoints: ${file.path}
+The API server arrives with the next components; 'wake status' shows what runs, 'wake down' stops it.`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      log.info('shutting down', { signal });
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  clearInterval(retention);
+  await checkpointer.stop();
+  await checkpointer.checkpoint().catch(() => undefined);
+  await store.close();
+  await pg?.stop();
+  await o.dataDir.clearState();
+  log.info('stopped');
+}
+
+async function detach(o: UpOptions): Promise<void> {
+  const args = [process.argv[1], 'up', '--data-dir', o.dataDir.root];
+  const child = spawn(process.execPath, [...process.execArgv, ...args], { detached: true, stdio: 'ignore', env: process.env });
+  child.unref();
+  await waitFor('the cluster to come up', () => {
+    const state = o.dataDir.readState();
+    if (!isAlive(child.pid!)) throw new Error('wake up exited during start-up; run it without --detach to see why');
+    return state?.pid === child.pid ? true : undefined;
+  }, { timeoutMs: 120_000, intervalMs: 200 });
+  console.log(`Wake is running in the background (pid ${child.pid}); 'wake down --data-dir ${o.dataDir.root}' stops it.`);
+}

@@ -1,0 +1,59 @@
+import { execFile } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+const run = promisify(execFile);
+const MAIN = resolve('apps/cli/src/main.ts');
+
+/** Runs the real CLI (from source, through tsx) and returns its exit code and output. */
+async function wake(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', MAIN, ...args], { timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: err.code ?? 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+  }
+}
+
+describe('wake up / status / verify / down', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wake-cli-'));
+    await chmod(dir, 0o755);
+  });
+  afterAll(async () => {
+    await wake('down', '--data-dir', dir);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('every command has --help', async () => {
+    for (const cmd of ['up', 'down', 'status', 'verify']) {
+      const res = await wake(cmd, '--help');
+      expect(res.code).toBe(0);
+      expect(res.stdout).toMatch(new RegExp(`usage: wake ${cmd}`));
+    }
+    expect((await wake('nonsense')).code).toBe(2);
+  });
+
+  it('starts a cluster in the background, reports it, verifies its log and stops it', async () => {
+    const up = await wake('up', '--detach', '--data-dir', dir);
+    expect(up.stdout).toMatch(/running in the background/);
+    const status = await wake('status', '--data-dir', dir, '--json');
+    expect(status.code).toBe(0);
+    const report = JSON.parse(status.stdout) as { running: boolean; components: { name: string; url?: string }[] };
+    expect(report.running).toBe(true);
+    expect(report.components.find((c) => c.name === 'postgres')?.url).toMatch(/^postgres:\/\/.*127\.0\.0\.1:\d+\/wake$/);
+    const verify = await wake('verify', '--data-dir', dir);
+    expect(verify.code).toBe(0);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });
+    expect((await wake('up', '--data-dir', dir)).stderr).toMatch(/already runs/);
+    const down = await wake('down', '--data-dir', dir);
+    expect(down.stdout).toMatch(/stopped/);
+    expect((await wake('status', '--data-dir', dir)).code).toBe(3);
+  });
+});

@@ -1,0 +1,68 @@
+// Installs what Wake needs on a fresh Debian machine, idempotently: system packages when run
+// as root (PostgreSQL 15 server), `npm ci` when node_modules is missing or stale, and the
+// build when asked. Plain Node, no dependencies: it runs before `npm ci`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const APT_PACKAGES = [{ binary: () => postgresBin(), pkg: 'postgresql-15' }];
+
+function log(message) {
+  process.stderr.write(`[ensure] ${message}\n`);
+}
+
+function postgresBin() {
+  const base = '/usr/lib/postgresql';
+  if (process.env.PG_BIN && existsSync(join(process.env.PG_BIN, 'postgres'))) return process.env.PG_BIN;
+  if (!existsSync(base)) return undefined;
+  const found = readdirSync(base)
+    .map((v) => join(base, v, 'bin'))
+    .find((d) => existsSync(join(d, 'postgres')) && existsSync(join(d, 'pgbench')));
+  return found;
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: ROOT, ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed with exit code ${r.status}`);
+}
+
+export function ensureSystemPackages() {
+  const missing = APT_PACKAGES.filter((p) => !p.binary()).map((p) => p.pkg);
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    throw new Error(`missing system packages: ${missing.join(' ')}; install them (apt-get install ${missing.join(' ')}) or run as root`);
+  }
+  log(`installing ${missing.join(' ')} with apt-get`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
+}
+
+export function ensureNodeModules() {
+  const marker = join(ROOT, 'node_modules', '.package-lock.json');
+  const lock = join(ROOT, 'package-lock.json');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  log('installing npm dependencies (npm ci)');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+export function ensureBuild() {
+  log('building (nest build --all)');
+  run('npx', ['nest', 'build', '--all']);
+}
+
+export function ensureAll({ build = false } = {}) {
+  ensureSystemPackages();
+  ensureNodeModules();
+  if (build) ensureBuild();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    ensureAll({ build: process.argv.includes('--build') });
+  } catch (e) {
+    log(e.message);
+    process.exit(1);
+  }
+}

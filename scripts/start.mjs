@@ -1,0 +1,20 @@
+// `npm start`: installs what is missing, builds, and runs `wake up` in the foreground
+// (Ctrl-C stops it). Extra arguments go to `wake up`, e.g. npm start -- --data-dir /tmp/w
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+
+import { ensureAll } from './ensure.mjs';
+
+const ROOT = resolve(import.meta.dirname, '..');
+try {
+  ensureAll({ build: true });
+} catch (e) {
+  console.error(`[start] ${e.message}`);
+  process.exit(1);
+}
+const child = spawn(process.execPath, [join(ROOT, 'dist/apps/cli/apps/cli/src/main.js'), 'up', ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  cwd: ROOT,
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
