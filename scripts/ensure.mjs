@@ -31,7 +31,9 @@ export function ensureSystemPackages() {
   const missing = APT_PACKAGES.filter((p) => !p.binary()).map((p) => p.pkg);
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0) {
-    throw new Error(`missing system packages: ${missing.join(' ')}; install them (apt-get install ${missing.join(' ')}) or run as root`);
+    throw new Error(
+      `missing system packages: ${missing.join(' ')}; install them (apt-get install ${missing.join(' ')}) or run as root`,
+    );
   }
   log(`installing ${missing.join(' ')} with apt-get`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };

@@ -12,9 +12,13 @@ try {
   console.error(`[start] ${e.message}`);
   process.exit(1);
 }
-const child = spawn(process.execPath, [join(ROOT, 'dist/apps/cli/apps/cli/src/main.js'), 'up', ...process.argv.slice(2)], {
-  stdio: 'inherit',
-  cwd: ROOT,
-});
+const child = spawn(
+  process.execPath,
+  [join(ROOT, 'dist/apps/cli/apps/cli/src/main.js'), 'up', ...process.argv.slice(2)],
+  {
+    stdio: 'inherit',
+    cwd: ROOT,
+  },
+);
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,2 +1,3 @@
 export * from './harness-state.js';
 export * from './test-database.js';
+export * from './thrown-status.js';

@@ -31,6 +31,8 @@ export class Logger {
     const extra = Object.entries(fields)
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
       .join(' ');
-    process.stderr.write(`${at.slice(11, 19)} ${level.toUpperCase().padEnd(5)} [${this.component}] ${msg}${extra ? ` ${extra}` : ''}\n`);
+    process.stderr.write(
+      `${at.slice(11, 19)} ${level.toUpperCase().padEnd(5)} [${this.component}] ${msg}${extra ? ` ${extra}` : ''}\n`,
+    );
   }
 }

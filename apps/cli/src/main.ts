@@ -25,7 +25,8 @@ commands:
   --database-url    use this PostgreSQL instead of starting one (also DATABASE_URL)`,
   down: 'usage: wake down [--data-dir DIR]',
   status: 'usage: wake status [--data-dir DIR] [--json]\n\nexits 0 when the cluster runs, 3 when it does not',
-  verify: 'usage: wake verify [--data-dir DIR] [--database-url URL]\n\nexits 0 when the log verifies, 1 when it does not',
+  verify:
+    'usage: wake verify [--data-dir DIR] [--database-url URL]\n\nexits 0 when the log verifies, 1 when it does not',
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -12,7 +12,9 @@ const MAIN = resolve('apps/cli/src/main.ts');
 /** Runs the real CLI (from source, through tsx) and returns its exit code and output. */
 async function wake(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', MAIN, ...args], { timeout: 120_000 });
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      timeout: 120_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };
@@ -45,9 +47,14 @@ describe('wake up / status / verify / down', () => {
     expect(up.stdout).toMatch(/running in the background/);
     const status = await wake('status', '--data-dir', dir, '--json');
     expect(status.code).toBe(0);
-    const report = JSON.parse(status.stdout) as { running: boolean; components: { name: string; url?: string }[] };
+    const report = JSON.parse(status.stdout) as {
+      running: boolean;
+      components: { name: string; url?: string }[];
+    };
     expect(report.running).toBe(true);
-    expect(report.components.find((c) => c.name === 'postgres')?.url).toMatch(/^postgres:\/\/.*127\.0\.0\.1:\d+\/wake$/);
+    expect(report.components.find((c) => c.name === 'postgres')?.url).toMatch(
+      /^postgres:\/\/.*127\.0\.0\.1:\d+\/wake$/,
+    );
     const verify = await wake('verify', '--data-dir', dir);
     expect(verify.code).toBe(0);
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });

@@ -11,6 +11,9 @@ export async function down(dataDir: DataDir): Promise<void> {
     return;
   }
   process.kill(state.pid, 'SIGTERM');
-  await waitFor(`pid ${state.pid} to exit`, () => (isAlive(state.pid) ? undefined : true), { timeoutMs: 60_000, intervalMs: 100 });
+  await waitFor(`pid ${state.pid} to exit`, () => (isAlive(state.pid) ? undefined : true), {
+    timeoutMs: 60_000,
+    intervalMs: 100,
+  });
   console.log(`stopped the cluster in ${dataDir.root}`);
 }

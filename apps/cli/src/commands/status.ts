@@ -22,13 +22,20 @@ export function status(dataDir: DataDir, json: boolean): number {
     components: up
       ? [
           { name: 'wake', pid: state.pid, rssMiB: rssMiB(state.pid) },
-          { name: 'postgres', pid: state.postgres.pid, url: state.postgres.url, rssMiB: rssMiB(state.postgres.pid) },
+          {
+            name: 'postgres',
+            pid: state.postgres.pid,
+            url: state.postgres.url,
+            rssMiB: rssMiB(state.postgres.pid),
+          },
         ]
       : [],
     checkpoints: up ? state.checkpoints.file : undefined,
   };
   if (json) console.log(JSON.stringify(report, null, 2));
   else if (!up) console.log(`no cluster runs from ${dataDir.root}`);
-  else for (const c of report.components) console.log(`${c.name.padEnd(10)} pid ${c.pid}  ${c.rssMiB ?? '?'} MiB  ${'url' in c ? c.url : ''}`);
+  else
+    for (const c of report.components)
+      console.log(`${c.name.padEnd(10)} pid ${c.pid}  ${c.rssMiB ?? '?'} MiB  ${'url' in c ? c.url : ''}`);
   return up ? 0 : 3;
 }

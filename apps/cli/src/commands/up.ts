@@ -2,9 +2,15 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 import { PostgresServer, waitFor } from '@app/dev-servers';
-import { CheckpointFile, Checkpointer, CheckpointSigner, DEFAULT_RETENTION_KINDS, EventStore } from '@app/event-store';
+import {
+  CheckpointFile,
+  Checkpointer,
+  CheckpointSigner,
+  DEFAULT_RETENTION_KINDS,
+  EventStore,
+} from '@app/event-store';
 
-import { DataDir, isAlive } from '../data-dir.js';
+import { type DataDir, isAlive } from '../data-dir.js';
 import { Logger } from '../logger.js';
 
 export interface UpOptions {
@@ -23,7 +29,8 @@ const log = new Logger('wake');
  */
 export async function up(o: UpOptions): Promise<void> {
   const running = o.dataDir.readState();
-  if (running && isAlive(running.pid)) throw new Error(`a cluster already runs from ${o.dataDir.root} (pid ${running.pid})`);
+  if (running && isAlive(running.pid))
+    throw new Error(`a cluster already runs from ${o.dataDir.root} (pid ${running.pid})`);
   if (o.detach) return detach(o);
   await o.dataDir.create();
 
@@ -44,10 +51,18 @@ export async function up(o: UpOptions): Promise<void> {
     });
   }
   const url = o.databaseUrl ?? pg!.url('wake');
-  const store = await EventStore.open({ url, retention: { kinds: DEFAULT_RETENTION_KINDS, windowMs: 3_600_000 } });
+  const store = await EventStore.open({
+    url,
+    retention: { kinds: DEFAULT_RETENTION_KINDS, windowMs: 3_600_000 },
+  });
   const signer = await CheckpointSigner.fromFile(join(o.dataDir.checkpointDir, 'checkpoint-key.pem'));
   const file = new CheckpointFile(join(o.dataDir.checkpointDir, 'checkpoints.jsonl'));
-  const checkpointer = new Checkpointer(() => store.head(), signer, file, (e) => log.error('checkpoint failed', { error: String(e) }));
+  const checkpointer = new Checkpointer(
+    () => store.head(),
+    signer,
+    file,
+    (e) => log.error('checkpoint failed', { error: String(e) }),
+  );
   checkpointer.start(10_000);
   const retention = setInterval(() => {
     store.expirePayloads().catch((e: unknown) => log.error('payload expiry failed', { error: String(e) }));
@@ -87,12 +102,23 @@ The API server arrives with the next components; 'wake status' shows what runs, 
 
 async function detach(o: UpOptions): Promise<void> {
   const args = [process.argv[1], 'up', '--data-dir', o.dataDir.root];
-  const child = spawn(process.execPath, [...process.execArgv, ...args], { detached: true, stdio: 'ignore', env: process.env });
+  const child = spawn(process.execPath, [...process.execArgv, ...args], {
+    detached: true,
+    stdio: 'ignore',
+    env: process.env,
+  });
   child.unref();
-  await waitFor('the cluster to come up', () => {
-    const state = o.dataDir.readState();
-    if (!isAlive(child.pid!)) throw new Error('wake up exited during start-up; run it without --detach to see why');
-    return state?.pid === child.pid ? true : undefined;
-  }, { timeoutMs: 120_000, intervalMs: 200 });
-  console.log(`Wake is running in the background (pid ${child.pid}); 'wake down --data-dir ${o.dataDir.root}' stops it.`);
+  await waitFor(
+    'the cluster to come up',
+    () => {
+      const state = o.dataDir.readState();
+      if (!isAlive(child.pid!))
+        throw new Error('wake up exited during start-up; run it without --detach to see why');
+      return state?.pid === child.pid ? true : undefined;
+    },
+    { timeoutMs: 120_000, intervalMs: 200 },
+  );
+  console.log(
+    `Wake is running in the background (pid ${child.pid}); 'wake down --data-dir ${o.dataDir.root}' stops it.`,
+  );
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { isStatusError, type StatusError } from '../errors/index.js';
+
+import { thrownStatus } from '@app/testing';
 import {
   escapeFieldValue,
   type FieldRequirement,
@@ -9,18 +10,8 @@ import {
   parseFieldSelector,
 } from './field-selector.js';
 
-function thrown(fn: () => unknown): StatusError {
-  try {
-    fn();
-  } catch (e) {
-    if (isStatusError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a StatusError to be thrown');
-}
-
 function parseError(input: string): string {
-  const err = thrown(() => parseFieldSelector(input));
+  const err = thrownStatus(() => parseFieldSelector(input));
   expect(err.reason).toBe('BadRequest');
   expect(err.code).toBe(400);
   return err.message;

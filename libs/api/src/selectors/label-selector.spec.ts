@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { isStatusError, type StatusError } from '../errors/index.js';
+
+import { thrownStatus } from '@app/testing';
 import {
   formatLabelSelector,
   type LabelRequirement,
@@ -9,18 +10,8 @@ import {
   parseLabelSelector,
 } from './label-selector.js';
 
-function thrown(fn: () => unknown): StatusError {
-  try {
-    fn();
-  } catch (e) {
-    if (isStatusError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a StatusError to be thrown');
-}
-
 function parseError(input: string): string {
-  const err = thrown(() => parseLabelSelector(input));
+  const err = thrownStatus(() => parseLabelSelector(input));
   expect(err.reason).toBe('BadRequest');
   expect(err.code).toBe(400);
   return err.message;
@@ -353,7 +344,7 @@ describe('labelSelectorFromObject', () => {
         `values[0][/a]: Invalid value: "-x": ${VALUE_REGEX}]`,
     ],
   ])('rejects %s', (_what, sel, message) => {
-    const err = thrown(() => labelSelectorFromObject(sel));
+    const err = thrownStatus(() => labelSelectorFromObject(sel));
     expect(err.reason).toBe('BadRequest');
     expect(err.message).toBe(message);
   });

@@ -1,21 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { isStatusError, type StatusError } from '@app/api';
+import { thrownStatus } from '@app/testing';
 
 import { type ContinueToken, decodeContinue, encodeContinue } from './continue-token.js';
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
 const token = (payload: unknown) => b64(JSON.stringify(payload));
-
-function thrown(fn: () => unknown): StatusError {
-  try {
-    fn();
-  } catch (e) {
-    if (isStatusError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a StatusError to be thrown');
-}
 
 describe('continue tokens', () => {
   describe('round trip', () => {
@@ -115,7 +105,7 @@ describe('continue tokens', () => {
       ['JSON true', token(true), MALFORMED],
       ['an empty JSON object', token({}), MALFORMED],
     ])('%s', (_name, raw, message) => {
-      const error = thrown(() => decodeContinue(raw));
+      const error = thrownStatus(() => decodeContinue(raw));
       expect(error.reason).toBe('BadRequest');
       expect(error.code).toBe(400);
       expect(error.message).toBe(message);
@@ -131,7 +121,7 @@ describe('continue tokens', () => {
     // then read `t.v` of null, so a token that decodes to `null` escapes as a TypeError (a 500)
     // instead of a 400 BadRequest.
     it('regression: rejects a token that decodes to JSON null with BadRequest, not a TypeError', () => {
-      const error = thrown(() => decodeContinue(token(null)));
+      const error = thrownStatus(() => decodeContinue(token(null)));
       expect(error.reason).toBe('BadRequest');
       expect(error.code).toBe(400);
     });
