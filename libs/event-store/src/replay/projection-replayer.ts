@@ -50,8 +50,6 @@ export class ProjectionReplayer {
     const started = performance.now();
     const schema = `wake_replay_${randomBytes(4).toString('hex')}`;
     const report = await this.sql.begin('ISOLATION LEVEL REPEATABLE READ', async (tx) => {
-      // The fold sorts the whole log by object; let it sort in memory instead of spilling.
-      await tx`SET LOCAL work_mem = '512MB'`;
       const [h] = await tx<{ seq: number }[]>`SELECT seq FROM wake.log_head WHERE id = 1`;
       const head = Number(h.seq);
       const upTo = Math.min(options.upTo ?? head, head);
