@@ -150,3 +150,23 @@ describe('EventStore writes', () => {
     expect(await f.store.head()).toEqual(head);
   });
 });
+
+describe('the append guard', () => {
+  let f: StoreFixture;
+  beforeAll(async () => (f = await openStore()));
+  afterAll(() => f.close());
+
+  it('aborts the transaction when a write touched other than the planned rows', async () => {
+    await expect(f.store.sql`SELECT wake.assert_applied('{1,0,0,1,1}', '{0,0,0,1,1}')`).rejects.toMatchObject(
+      {
+        code: '40001',
+        message: expect.stringMatching(
+          /planned insert\/update\/delete\/append\/head \{1,0,0,1,1\}, applied \{0,0,0,1,1\}/,
+        ),
+      },
+    );
+    await expect(f.store.sql`SELECT wake.assert_applied('{0,1,0,1,1}', '{0,1,0,1,1}')`).resolves.toHaveLength(
+      1,
+    );
+  });
+});

@@ -1,10 +1,8 @@
 import { type ReservedSql, type Sql } from 'postgres';
 
-import { createHash } from 'node:crypto';
-
 import { StatusError } from '@app/api';
 
-import { canonicalJson, eventHash } from '../chain/index.js';
+import { canonicalJson, digestOfCanonical, eventHash } from '../chain/index.js';
 import { formatKey, keyId, type ObjectKey, type StoredEvent } from '../model/index.js';
 import { type Outcome } from './group-committer.js';
 import { planMutation } from './mutation-planner.js';
@@ -45,7 +43,7 @@ export const NOTIFY_CHANNEL = 'wake_events';
  * Between the two, each mutation is planned in order against the state read under the lock.
  * The head lock is what makes the log gapless and commit-ordered (invariant 2). The projection
  * writes are additionally conditional on the resourceVersion read under that lock (invariant
- * 3): if a row changed anyway, `assert_applied` raises, the statement fails and the pipelined
+ * 3): if a row changed anyway (or the head did not advance), `assert_applied` raises, the statement fails and the pipelined
  * COMMIT turns into a rollback, so nothing half-done is ever committed.
  */
 export class BatchWriter {
@@ -131,7 +129,7 @@ export class BatchWriter {
         namespace: m.key.namespace,
         name: m.key.name,
         uid: plan.uid,
-        objectDigest: sha256(text),
+        objectDigest: digestOfCanonical(text),
         actor: m.ctx.actor,
         verb: m.ctx.verb,
         requestId: m.ctx.requestId ?? null,
@@ -196,10 +194,9 @@ export class BatchWriter {
            WHERE id = 1
           RETURNING 1)
         SELECT wake.assert_applied(
-                 ${changes.planned}::int[],
-                 ARRAY[(SELECT count(*) FROM inserted), (SELECT count(*) FROM updated), (SELECT count(*) FROM deleted)]::int[]),
-               (SELECT count(*) FROM appended) AS appended,
-               (SELECT count(*) FROM advanced) AS advanced,
+                 ${[...changes.planned, events.length, 1]}::int[],
+                 ARRAY[(SELECT count(*) FROM inserted), (SELECT count(*) FROM updated), (SELECT count(*) FROM deleted),
+                       (SELECT count(*) FROM appended), (SELECT count(*) FROM advanced)]::int[]),
                pg_notify(${NOTIFY_CHANNEL}, ${String(seq)})`,
       conn`COMMIT`,
     ]);
@@ -271,8 +268,4 @@ function uniqueKeys(keys: ObjectKey[]): KeyRow[] {
   const seen = new Map<string, KeyRow>();
   for (const k of keys) seen.set(keyId(k), { g: k.group, r: k.resource, ns: k.namespace, n: k.name });
   return [...seen.values()];
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }

@@ -8,8 +8,13 @@ export const GENESIS_HASH = '00'.repeat(32);
 /** The fields the chain covers: everything but the payload, which it covers by digest. */
 export type HashedFields = Omit<StoredEvent, 'object' | 'prevHash' | 'hash'>;
 
+/** The digest of a payload, from its canonical JSON text. */
+export function digestOfCanonical(canonical: string): string {
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
 export function objectDigest(object: unknown): string {
-  return createHash('sha256').update(canonicalJson(object)).digest('hex');
+  return digestOfCanonical(canonicalJson(object));
 }
 
 /**

@@ -138,12 +138,13 @@ BEGIN
   RETURN n;
 END $$;
 
--- Aborts the appending transaction when a conditional projection write touched fewer rows
--- than planned: something changed a row the batch read under the head lock.
+-- Aborts the appending transaction when a write touched other than the planned number of rows
+-- (projection insert/update/delete, events appended, head advanced): something changed a row
+-- the batch read under the head lock.
 CREATE FUNCTION ${s}.assert_applied(planned int[], applied int[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   IF planned IS DISTINCT FROM applied THEN
-    RAISE EXCEPTION 'projection rows changed under the log-head lock: planned insert/update/delete %, applied %',
+    RAISE EXCEPTION 'rows changed under the log-head lock: planned insert/update/delete/append/head %, applied %',
       planned, applied USING ERRCODE = 'serialization_failure';
   END IF;
 END $$;
