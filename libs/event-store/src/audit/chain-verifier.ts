@@ -1,6 +1,7 @@
 import { type Sql } from 'postgres';
 
 import { eventHash, GENESIS_HASH, objectDigest } from '../chain/index.js';
+import { type StoredEvent } from '../model/index.js';
 import { EVENT_COLUMNS, type EventRow, toStoredEvent } from '../read/event-reader.js';
 import { type Checkpoint, type CheckpointSigner } from './checkpoint-signer.js';
 
@@ -38,84 +39,78 @@ export class ChainVerifier {
     const started = performance.now();
     const pageSize = options.pageSize ?? 5000;
     const checkpoints = [...(options.checkpoints ?? [])].sort((a, b) => a.seq - b.seq);
-    const fail = (seq: number, reason: string, checked: number, head: number, cps: number): VerifyReport => ({
-      ok: false,
+    if (checkpoints.length && !options.signer)
+      throw new Error('verifying checkpoints needs the signer public key');
+    let head = 0;
+    let checked = 0;
+    let cpIndex = 0;
+    const report = (bad?: { seq: number; reason: string }): VerifyReport => ({
+      ok: !bad,
       checked,
       head,
-      firstBadSeq: seq,
-      reason,
-      checkpointsChecked: cps,
+      ...(bad ? { firstBadSeq: bad.seq, reason: bad.reason } : {}),
+      checkpointsChecked: cpIndex,
       ms: performance.now() - started,
     });
 
-    for (const c of checkpoints) {
-      if (!options.signer) throw new Error('verifying checkpoints needs the signer public key');
-      if (!options.signer.isValid(c))
-        return fail(c.seq, `checkpoint at seq ${c.seq} has an invalid signature`, 0, 0, 0);
-    }
+    const forged = checkpoints.find((c) => !options.signer!.isValid(c));
+    if (forged)
+      return report({ seq: forged.seq, reason: `checkpoint at seq ${forged.seq} has an invalid signature` });
 
     const [h] = await this.sql<{ seq: number; hash: string }[]>`
       SELECT seq, encode(hash, 'hex') AS hash FROM wake.log_head WHERE id = 1`;
-    const head = Number(h.seq);
+    head = h.seq;
     let prev = GENESIS_HASH;
-    let expectSeq = 1;
-    let cpIndex = 0;
     let lastGoodCheckpoint = 0;
-    while (expectSeq <= head) {
+    while (checked < head) {
       const rows = await this.sql.unsafe<EventRow[]>(
-        `SELECT ${EVENT_COLUMNS} FROM wake.events WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3`,
-        [expectSeq, head, pageSize],
+        `SELECT ${EVENT_COLUMNS} FROM wake.events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`,
+        [checked, head, pageSize],
       );
       if (rows.length === 0)
-        return fail(
-          expectSeq,
-          `event ${expectSeq} is missing (head is ${head})`,
-          expectSeq - 1,
-          head,
-          cpIndex,
-        );
-      for (const row of rows) {
-        const e = toStoredEvent(row);
-        const checked = expectSeq - 1;
-        if (e.seq !== expectSeq)
-          return fail(expectSeq, `event ${expectSeq} is missing (next is ${e.seq})`, checked, head, cpIndex);
-        if (e.prevHash !== prev)
-          return fail(e.seq, 'prev_hash does not link to the previous event', checked, head, cpIndex);
-        if (e.object !== null && objectDigest(e.object) !== e.objectDigest) {
-          return fail(e.seq, 'payload does not match its digest', checked, head, cpIndex);
-        }
-        if (eventHash(prev, e) !== e.hash)
-          return fail(e.seq, 'hash does not match the event', checked, head, cpIndex);
-        while (cpIndex < checkpoints.length && checkpoints[cpIndex].seq === e.seq) {
-          if (checkpoints[cpIndex].hash !== e.hash) {
-            return fail(
-              lastGoodCheckpoint + 1,
-              `history after seq ${lastGoodCheckpoint} was rewritten: the checkpoint signed at seq ${e.seq} ` +
-                `says ${checkpoints[cpIndex].hash.slice(0, 16)}…, the log now says ${e.hash.slice(0, 16)}…`,
-              checked,
-              head,
-              cpIndex,
-            );
+        return report({ seq: checked + 1, reason: `event ${checked + 1} is missing (head is ${head})` });
+      for (const e of rows.map(toStoredEvent)) {
+        const want = checked + 1;
+        if (e.seq !== want)
+          return report({ seq: want, reason: `event ${want} is missing (next is ${e.seq})` });
+        const broken = linkError(e, prev);
+        if (broken) return report({ seq: e.seq, reason: broken });
+        for (; cpIndex < checkpoints.length && checkpoints[cpIndex].seq === e.seq; cpIndex++) {
+          const signed = checkpoints[cpIndex].hash;
+          if (signed !== e.hash) {
+            return report({
+              seq: lastGoodCheckpoint + 1,
+              reason:
+                `history after seq ${lastGoodCheckpoint} was rewritten: the checkpoint signed at seq ${e.seq} ` +
+                `says ${signed.slice(0, 16)}…, the log now says ${e.hash.slice(0, 16)}…`,
+            });
           }
           lastGoodCheckpoint = e.seq;
-          cpIndex++;
         }
         prev = e.hash;
-        expectSeq++;
+        checked = e.seq;
       }
-      options.onProgress?.(expectSeq - 1);
+      options.onProgress?.(checked);
     }
-    if (prev !== (head === 0 ? GENESIS_HASH : h.hash))
-      return fail(head, 'the head row does not match the last event', head, head, cpIndex);
+    if (prev !== (head === 0 ? GENESIS_HASH : h.hash)) {
+      return report({ seq: head, reason: 'the head row does not match the last event' });
+    }
     const beyond = checkpoints.slice(cpIndex).find((c) => c.seq > head);
-    if (beyond)
-      return fail(
-        head + 1,
-        `the log ends at ${head} but a checkpoint was signed at seq ${beyond.seq}: events were removed`,
-        head,
-        head,
-        cpIndex,
-      );
-    return { ok: true, checked: head, head, checkpointsChecked: cpIndex, ms: performance.now() - started };
+    if (beyond) {
+      return report({
+        seq: head + 1,
+        reason: `the log ends at ${head} but a checkpoint was signed at seq ${beyond.seq}: events were removed`,
+      });
+    }
+    return report();
   }
+}
+
+/** Why event `e` does not link to the chain ending in `prev`, if it does not. */
+function linkError(e: StoredEvent, prev: string): string | undefined {
+  if (e.prevHash !== prev) return 'prev_hash does not link to the previous event';
+  if (e.object !== null && objectDigest(e.object) !== e.objectDigest)
+    return 'payload does not match its digest';
+  if (eventHash(prev, e) !== e.hash) return 'hash does not match the event';
+  return undefined;
 }
