@@ -87,7 +87,7 @@ export class EventStore {
   }
 
   create(key: ObjectKey, object: StoredObject, ctx: AuditContext): Promise<MutationResult> {
-    return this.submit({ op: 'create', key, object, ctx });
+    return this.committer.submit({ op: 'create', key, object, ctx });
   }
 
   update(
@@ -96,11 +96,11 @@ export class EventStore {
     ctx: AuditContext,
     preconditions?: Preconditions,
   ): Promise<MutationResult> {
-    return this.submit({ op: 'update', key, object, ctx, preconditions });
+    return this.committer.submit({ op: 'update', key, object, ctx, preconditions });
   }
 
   delete(key: ObjectKey, ctx: AuditContext, preconditions?: Preconditions): Promise<MutationResult> {
-    return this.submit({ op: 'delete', key, ctx, preconditions });
+    return this.committer.submit({ op: 'delete', key, ctx, preconditions });
   }
 
   get(key: ObjectKey): Promise<GetResult | undefined> {
@@ -163,10 +163,6 @@ export class EventStore {
       this.sql.end({ timeout: 5 }),
       this.adminSql.end({ timeout: 5 }),
     ]);
-  }
-
-  private submit(m: Mutation): Promise<MutationResult> {
-    return this.committer.submit(m);
   }
 
   private async commitBatch(batch: Mutation[]): Promise<Outcome<MutationResult>[]> {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { StatusError } from '@app/api';
 
 import { jsonEqual } from '../chain/index.js';
-import { type EventType, type ObjectKey, type StoredObject } from '../model/index.js';
+import { type EventType, type ObjectKey, type StoredMeta, type StoredObject } from '../model/index.js';
 import { type CurrentObject, type Mutation } from './mutation.js';
 
 export type Plan =
@@ -39,6 +39,16 @@ function sameContent(a: StoredObject, b: StoredObject): boolean {
   );
 }
 
+/**
+ * `metadata` with name and namespace taken from the object's key (a cluster-scoped object has
+ * no namespace, whatever was sent) and the store-owned fields in `owned`.
+ */
+function identified(metadata: StoredMeta, key: ObjectKey, owned: Partial<StoredMeta>): StoredMeta {
+  const out: StoredMeta = { ...metadata, name: key.name, namespace: key.namespace, ...owned };
+  if (!key.namespace) delete out.namespace;
+  return out;
+}
+
 function checkPreconditions(m: Mutation, current: CurrentObject): StatusError | undefined {
   if (m.op === 'create') return undefined;
   const pre = m.preconditions;
@@ -68,17 +78,13 @@ export function planMutation(m: Mutation, current: CurrentObject | undefined, se
     const uid = randomUUID();
     const object: StoredObject = {
       ...m.object,
-      metadata: {
-        ...m.object.metadata,
-        name: m.key.name,
-        ...(m.key.namespace ? { namespace: m.key.namespace } : {}),
+      metadata: identified(m.object.metadata, m.key, {
         uid,
         resourceVersion: String(seq),
         generation: 1,
         creationTimestamp: rfc3339Seconds(at),
-      },
+      }),
     };
-    if (!m.key.namespace) delete object.metadata.namespace;
     return { kind: 'event', type: 'ADDED', uid, object, next: { uid, resourceVersion: seq, object } };
   }
 
@@ -96,14 +102,10 @@ export function planMutation(m: Mutation, current: CurrentObject | undefined, se
 
   // Identity and creation time are the store's, whatever the caller sent.
   const prev = current.object.metadata;
-  const metadata = {
-    ...m.object.metadata,
-    name: prev.name,
+  const metadata = identified(m.object.metadata, m.key, {
     uid: prev.uid,
     creationTimestamp: prev.creationTimestamp,
-    namespace: m.key.namespace || undefined,
-  };
-  if (!m.key.namespace) delete metadata.namespace;
+  });
   const candidate: StoredObject = { ...m.object, metadata };
   if (sameContent(candidate, current.object)) return { kind: 'noop', current };
 
