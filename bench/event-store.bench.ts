@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 
+import { createDatabase, PostgresServer } from '@app/dev-servers';
 import { type AuditContext, EventStore, type ObjectKey, type StoredObject } from '@app/event-store';
 
-import { benchPostgres } from './lib/bench-postgres.js';
 import { pgbench } from './lib/pgbench.js';
 import { progress, table, writeResult } from './lib/report.js';
 import { round, summarize } from './lib/stats.js';
@@ -127,10 +127,9 @@ export async function run(argv: string[]): Promise<void> {
   const levels = (values.writers ?? '1,8,32').split(',').map(Number);
 
   progress('starting a throwaway Postgres 15 (fsync on, synchronous_commit on)');
-  const pg = await benchPostgres();
+  const pg = await PostgresServer.temporary('wake-bench-', { fsync: true });
   try {
-    await pg.server.createDatabase('bench');
-    const url = pg.server.url('bench');
+    const url = await createDatabase(pg.url(), 'bench');
     const store = await EventStore.open({ url, poolSize: 4 });
     const payload = JSON.stringify(object('cm-x', 1)).replace(/'/g, "''");
     await store.adminSql.unsafe(
@@ -217,6 +216,6 @@ export async function run(argv: string[]): Promise<void> {
     );
     console.log(`\nwritten: ${file}`);
   } finally {
-    await pg.close();
+    await pg.destroy();
   }
 }

@@ -1,10 +1,9 @@
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { PostgresServer } from '@app/dev-servers';
 
-import { HARNESS_STATE_ENV, type HarnessState, readHarnessState } from './harness-state.js';
+import { HARNESS_STATE_ENV, type HarnessState } from './harness-state.js';
 
 const running = globalThis as { __wakeHarnessPostgres?: PostgresServer };
 
@@ -14,24 +13,17 @@ const running = globalThis as { __wakeHarnessPostgres?: PostgresServer };
  * each other's rows. Nothing depends on a server the machine happens to run.
  */
 export async function startHarnessServers(): Promise<HarnessState> {
-  const root = await mkdtemp(join(tmpdir(), 'wake-test-'));
-  // Postgres runs as its own user when we are root; it must be able to reach its directory.
-  await chmod(root, 0o755);
-  const pg = await new PostgresServer({ dataDir: join(root, 'pg') }).start();
+  const pg = await PostgresServer.temporary('wake-test-');
   running.__wakeHarnessPostgres = pg;
-  const state: HarnessState = {
-    root,
-    postgresUrl: pg.url(),
-    postgresPid: pg.pid,
-    postgresDataDir: pg.dataDir,
-  };
-  await writeFile(join(root, 'harness.json'), JSON.stringify(state));
-  process.env[HARNESS_STATE_ENV] = join(root, 'harness.json');
+  const state: HarnessState = { root: pg.dataDir, postgresUrl: pg.url(), postgresPid: pg.pid };
+  await writeFile(join(pg.dataDir, 'harness.json'), JSON.stringify(state));
+  process.env[HARNESS_STATE_ENV] = join(pg.dataDir, 'harness.json');
   return state;
 }
 
+/** Stops the servers; WAKE_TEST_KEEP=1 keeps their directory (logs, data) for a post-mortem. */
 export async function stopHarnessServers(): Promise<void> {
-  await running.__wakeHarnessPostgres?.stop();
-  const state = readHarnessState();
-  if (state && !process.env.WAKE_TEST_KEEP) await rm(state.root, { recursive: true, force: true });
+  const pg = running.__wakeHarnessPostgres;
+  if (process.env.WAKE_TEST_KEEP) await pg?.stop();
+  else await pg?.destroy();
 }

@@ -7,7 +7,6 @@ export interface HarnessState {
   root: string;
   postgresUrl: string;
   postgresPid?: number;
-  postgresDataDir: string;
 }
 
 export function readHarnessState(): HarnessState | undefined {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import postgres from 'postgres';
+import { createDatabase, dropDatabase } from '@app/dev-servers';
 
 import { requireHarnessState } from './harness-state.js';
 
@@ -15,24 +15,6 @@ export interface TestDatabase {
 export async function testDatabase(prefix = 'wake'): Promise<TestDatabase> {
   const { postgresUrl } = requireHarnessState();
   const name = `${prefix}_${randomBytes(6).toString('hex')}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
-  const admin = postgres(postgresUrl, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(postgresUrl);
-  url.pathname = `/${name}`;
-  return {
-    name,
-    url: url.toString(),
-    async drop() {
-      const sql = postgres(postgresUrl, { max: 1, onnotice: () => {} });
-      try {
-        await sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await sql.end();
-      }
-    },
-  };
+  const url = await createDatabase(postgresUrl, name);
+  return { name, url, drop: () => dropDatabase(postgresUrl, name) };
 }

@@ -1,3 +1,4 @@
+export * from './databases.js';
 export * from './free-port.js';
 export * from './managed-process.js';
 export * from './postgres-server.js';

@@ -63,13 +63,6 @@ export class ManagedProcess {
     await this.closeLog();
   }
 
-  /** Kills the process with SIGKILL, as a crash would, without waiting for a clean stop. */
-  async crash(): Promise<void> {
-    this.stopping = true;
-    this.child?.kill('SIGKILL');
-    await this.exited;
-  }
-
   isRunning(): boolean {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }

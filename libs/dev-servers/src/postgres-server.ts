@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chown, mkdir, readFile, rm } from 'node:fs/promises';
-import { userInfo } from 'node:os';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
@@ -97,30 +97,6 @@ export class PostgresServer {
     await this.process?.stop('SIGINT');
   }
 
-  /** SIGKILL, as a crash: the next start runs crash recovery from the WAL. */
-  async crash(): Promise<void> {
-    await this.process?.crash();
-  }
-
-  async createDatabase(name: string): Promise<string> {
-    const sql = postgres(this.url(), { max: 1, onnotice: () => {} });
-    try {
-      await sql.unsafe(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
-    } finally {
-      await sql.end();
-    }
-    return this.url(name);
-  }
-
-  async dropDatabase(name: string): Promise<void> {
-    const sql = postgres(this.url(), { max: 1, onnotice: () => {} });
-    try {
-      await sql.unsafe(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '')}" WITH (FORCE)`);
-    } finally {
-      await sql.end();
-    }
-  }
-
   private async initdb(bin: string, clusterDir: string, runAs?: string): Promise<void> {
     const args = [
       '-D',
@@ -166,10 +142,24 @@ export class PostgresServer {
     return log.split('\n').slice(-15).join('\n');
   }
 
-  /** Removes the whole data directory; the server must be stopped. */
+  /** Stops the server and removes its whole data directory. */
   async destroy(): Promise<void> {
     await this.stop();
     await rm(this.options.dataDir, { recursive: true, force: true });
+  }
+
+  /**
+   * A throwaway server in a fresh temporary directory (tests, benchmarks); `destroy()` removes
+   * it. Durability stays on unless `options.fsync` says otherwise.
+   */
+  static async temporary(
+    prefix: string,
+    options: Omit<PostgresServerOptions, 'dataDir'> = {},
+  ): Promise<PostgresServer> {
+    const dataDir = await mkdtemp(join(tmpdir(), prefix));
+    // Postgres runs as its own user when we are root; it must be able to reach its directory.
+    await chmod(dataDir, 0o755);
+    return new PostgresServer({ ...options, dataDir }).start();
   }
 }
 

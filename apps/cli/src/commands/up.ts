@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
-import { PostgresServer, waitFor } from '@app/dev-servers';
+import { createDatabase, PostgresServer, waitFor } from '@app/dev-servers';
 import {
   CheckpointFile,
   Checkpointer,
@@ -45,12 +45,7 @@ export async function up(o: UpOptions): Promise<void> {
           process.exit(1);
         },
       }).start();
-  if (pg) {
-    await pg.createDatabase('wake').catch((e: Error) => {
-      if (!/already exists/.test(e.message)) throw e;
-    });
-  }
-  const url = o.databaseUrl ?? pg!.url('wake');
+  const url = o.databaseUrl ?? (await createDatabase(pg!.url(), 'wake', { ifMissing: true }));
   const store = await EventStore.open({
     url,
     retention: { kinds: DEFAULT_RETENTION_KINDS, windowMs: 3_600_000 },
