@@ -10,3 +10,17 @@ export function thrownStatus(fn: () => unknown): StatusError {
   }
   throw new Error('expected a StatusError to be thrown');
 }
+
+/** The exact Kubernetes Status body of a failure, spelled out for assertions. */
+export function failureStatus(reason: string, code: number, message: string, details?: object): object {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    code,
+    ...(details ? { details } : {}),
+  };
+}

@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
+import { failureStatus } from '@app/testing';
+
 import { type StatusError } from '@app/api';
 
 import { type AuditContext, type ObjectKey, type StoredObject, SYSTEM_ACTOR } from '../model/index.js';
@@ -225,16 +227,7 @@ describe('planMutation', () => {
       expect(error.reason).toBe('AlreadyExists');
       expect(error.code).toBe(409);
       expect(error.message).toBe(message);
-      expect(error.toStatus()).toEqual({
-        kind: 'Status',
-        apiVersion: 'v1',
-        metadata: {},
-        status: 'Failure',
-        message,
-        reason: 'AlreadyExists',
-        code: 409,
-        details,
-      });
+      expect(error.toStatus()).toEqual(failureStatus('AlreadyExists', 409, message, details));
     });
   });
 
@@ -306,16 +299,9 @@ describe('planMutation', () => {
       const error = asError(planMutation(m, current, 6, AT));
       expect(error.reason).toBe('Conflict');
       expect(error.code).toBe(409);
-      expect(error.toStatus()).toEqual({
-        kind: 'Status',
-        apiVersion: 'v1',
-        metadata: {},
-        status: 'Failure',
-        message,
-        reason: 'Conflict',
-        code: 409,
-        details: { kind: 'pods', name: 'web' },
-      });
+      expect(error.toStatus()).toEqual(
+        failureStatus('Conflict', 409, message, { kind: 'pods', name: 'web' }),
+      );
     });
 
     it('names the group in a Conflict on a grouped resource', () => {
@@ -584,7 +570,7 @@ describe('planMutation', () => {
         expect(meta.labels).toEqual({ changed: 'yes' });
       });
 
-      // BUG (mutation-planner.ts, planMutation update branch): the namespace is only forced
+      // Regression, fixed (mutation-planner.ts, planMutation update branch): the namespace is only forced
       // back when the current object has one. For a cluster-scoped object (no namespace), an
       // update that sends `metadata.namespace` gets it stored, although the namespace is an
       // identity field the store owns. The same update also is not recognised as a no-op.

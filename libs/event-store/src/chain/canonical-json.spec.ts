@@ -146,7 +146,7 @@ describe('canonicalJson', () => {
       expect(canonicalJson(value)).toBe(expected);
     });
 
-    // BUG (canonical-json.ts): `Array#map` skips holes and `join` prints them as nothing, so a
+    // Regression, fixed (canonical-json.ts): `Array#map` skips holes and `join` prints them as nothing, so a
     // sparse array canonicalises to invalid JSON (`[1,,2]`) instead of `[1,null,2]` as
     // JSON.stringify (and jsonb, after a round trip) would have it: the digest of such an
     // object differs from the digest of the same object read back from the store.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { thrownStatus } from '@app/testing';
+import { failureStatus, thrownStatus } from '@app/testing';
 
 import { type ContinueToken, decodeContinue, encodeContinue } from './continue-token.js';
 
@@ -105,19 +105,12 @@ describe('continue tokens', () => {
       ['JSON true', token(true), MALFORMED],
       ['an empty JSON object', token({}), MALFORMED],
     ])('%s', (_name, raw, message) => {
-      const error = thrownStatus(() => decodeContinue(raw));
-      expect(error.reason).toBe('BadRequest');
-      expect(error.code).toBe(400);
-      expect(error.message).toBe(message);
-      expect(error.toStatus()).toMatchObject({
-        kind: 'Status',
-        status: 'Failure',
-        reason: 'BadRequest',
-        code: 400,
-      });
+      expect(thrownStatus(() => decodeContinue(raw)).toStatus()).toEqual(
+        failureStatus('BadRequest', 400, message),
+      );
     });
 
-    // BUG (continue-token.ts, decodeContinue): JSON.parse('null') succeeds, and the field checks
+    // Regression, fixed (continue-token.ts, decodeContinue): JSON.parse('null') succeeds, and the field checks
     // then read `t.v` of null, so a token that decodes to `null` escapes as a TypeError (a 500)
     // instead of a 400 BadRequest.
     it('regression: rejects a token that decodes to JSON null with BadRequest, not a TypeError', () => {
