@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
+import { EventStore } from '@app/event-store';
+
 const run = promisify(execFile);
 const MAIN = resolve('apps/cli/src/main.ts');
 
@@ -58,6 +60,34 @@ describe('wake up / status / verify / down', () => {
     const verify = await wake('verify', '--data-dir', dir);
     expect(verify.code).toBe(0);
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });
+
+    // Write one event into the cluster's log, then tamper with it as a superuser would.
+    const url = report.components.find((c) => c.name === 'postgres')!.url!;
+    const store = await EventStore.open({ url });
+    try {
+      await store.create(
+        { group: '', resource: 'configmaps', namespace: 'default', name: 'cli' },
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cli' }, data: { k: 'v' } },
+        { actor: { user: 'test', groups: [] }, verb: 'create' },
+      );
+      expect(JSON.parse((await wake('verify', '--data-dir', dir)).stdout)).toMatchObject({
+        ok: true,
+        checked: 1,
+      });
+      await store.adminSql.begin(async (tx) => {
+        await tx`SET LOCAL session_replication_role = replica`;
+        await tx`UPDATE wake.events SET object = jsonb_set(object, '{data,k}', '"forged"') WHERE seq = 1`;
+      });
+    } finally {
+      await store.close();
+    }
+    const tampered = await wake('verify', '--data-dir', dir);
+    expect(tampered.code).toBe(1);
+    expect(JSON.parse(tampered.stdout)).toMatchObject({
+      ok: false,
+      firstBadSeq: 1,
+      reason: 'payload does not match its digest',
+    });
     expect((await wake('up', '--data-dir', dir)).stderr).toMatch(/already runs/);
     const down = await wake('down', '--data-dir', dir);
     expect(down.stdout).toMatch(/stopped/);
