@@ -46,7 +46,15 @@ export function ensureNodeModules() {
   const lock = join(ROOT, 'package-lock.json');
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
   log('installing npm dependencies (npm ci)');
-  run('npm', ['ci', '--no-audit', '--no-fund']);
+  try {
+    run('npm', ['ci', '--no-audit', '--no-fund']);
+  } catch (e) {
+    // A registry mirror that lacks other platforms' optional binaries (unrs-resolver's, say)
+    // makes npm write a lock without them, and `npm ci` then calls that lock out of sync.
+    // `npm install --no-save` installs the same locked versions and leaves the lock alone.
+    log(`${e.message}; falling back to npm install --no-save`);
+    run('npm', ['install', '--no-save', '--no-audit', '--no-fund']);
+  }
 }
 
 export function ensureBuild() {
