@@ -1,7 +1,7 @@
 import { type Sql } from 'postgres';
 
-import { BatchWriter } from './append/batch-writer.js';
-import { GroupCommitter, type Outcome } from './append/group-committer.js';
+import { BatchWriter, type WriterStats } from './append/batch-writer.js';
+import { GroupCommitter } from './append/group-committer.js';
 import { type Mutation, type MutationResult, type Preconditions } from './append/mutation.js';
 import { ChainVerifier, type VerifyOptions, type VerifyReport } from './audit/chain-verifier.js';
 import { connect } from './connection.js';
@@ -16,7 +16,7 @@ import { ProjectionReplayer, type ReplayOptions, type ReplayReport } from './rep
 import { PayloadExpiry } from './retention/payload-expiry.js';
 import { Migrator } from './schema/migrator.js';
 
-export interface StoreStats {
+export interface StoreStats extends WriterStats {
   batches: number;
   mutations: number;
   largestBatch: number;
@@ -33,8 +33,7 @@ export class EventStore {
   private readonly committer: GroupCommitter<Mutation, MutationResult>;
   private readonly writer: BatchWriter;
   private readonly expiry?: PayloadExpiry;
-  private readonly stats: StoreStats = { batches: 0, mutations: 0, largestBatch: 0 };
-  private knownHead = 0;
+  private readonly stats: Omit<StoreStats, keyof WriterStats> = { batches: 0, mutations: 0, largestBatch: 0 };
 
   private constructor(
     /** Application-role pool: every read and write of the running system. */
@@ -46,17 +45,20 @@ export class EventStore {
   ) {
     this.reader = new ResourceReader(sql);
     this.events = new EventReader(sql);
-    this.writer = new BatchWriter(writerSql);
     this.partitions = new PartitionManager(sql, options.partitionSize);
-    this.committer = new GroupCommitter(
-      (batch) => this.commitBatch(batch),
-      options.maxBatch,
-      (n) => {
+    this.writer = new BatchWriter(
+      writerSql,
+      { ensure: (upTo, force) => this.partitions.ensure(upTo, force), isMissingPartition },
+      options.writerMemory,
+    );
+    this.committer = new GroupCommitter((batch) => this.writer.start(batch), options.maxBatch, {
+      depth: options.pipelineDepth,
+      onBatch: (n) => {
         this.stats.batches++;
         this.stats.mutations += n;
         this.stats.largestBatch = Math.max(this.stats.largestBatch, n);
       },
-    );
+    });
     if (options.retention) this.expiry = new PayloadExpiry(sql, options.retention);
   }
 
@@ -76,13 +78,12 @@ export class EventStore {
     }
     const appConn = o.appUrl ? {} : { connection: { role: o.appRole } };
     const sql = connect(o.appUrl ?? o.url, { max: o.poolSize, ...appConn });
-    // One dedicated connection appends: commits are serialised by the head lock anyway, and a
-    // single writer keeps batches large instead of making them queue on the lock.
-    const writerSql = connect(o.appUrl ?? o.url, { max: 1, ...appConn });
+    // The writer's own connections: one for pipelined batches, one for batches under the lock,
+    // one for reading objects it does not remember. Commits are serialised by the head lock
+    // anyway, and a single writer keeps batches large instead of making them queue on it.
+    const writerSql = connect(o.appUrl ?? o.url, { max: 3, ...appConn });
     const store = new EventStore(sql, adminSql, writerSql, o);
-    const head = await store.head();
-    store.knownHead = head.seq;
-    await store.partitions.ensure(head.seq);
+    await store.partitions.ensure((await store.head()).seq);
     return store;
   }
 
@@ -151,33 +152,17 @@ export class EventStore {
   }
 
   batchStats(): StoreStats {
-    return { ...this.stats };
+    return { ...this.stats, ...this.writer.stats };
   }
 
   /** Waits for queued writes, then closes every connection. */
   async close(): Promise<void> {
     await this.committer.close();
-    this.writer.release();
+    await this.writer.close();
     await Promise.all([
       this.writerSql.end({ timeout: 5 }),
       this.sql.end({ timeout: 5 }),
       this.adminSql.end({ timeout: 5 }),
     ]);
-  }
-
-  private async commitBatch(batch: Mutation[]): Promise<Outcome<MutationResult>[]> {
-    await this.partitions.ensure(this.knownHead + batch.length);
-    let outcomes: Outcome<MutationResult>[];
-    try {
-      outcomes = await this.writer.commit(batch);
-    } catch (e) {
-      if (!isMissingPartition(e)) throw e;
-      // The partitions this process counted on are not there (dropped or detached by an operator).
-      await this.partitions.ensure((await this.head()).seq + batch.length, true);
-      outcomes = await this.writer.commit(batch);
-    }
-    for (const o of outcomes)
-      if (o.ok && o.value.event) this.knownHead = Math.max(this.knownHead, o.value.event.seq);
-    return outcomes;
   }
 }

@@ -16,6 +16,13 @@ export interface EventStoreOptions {
   poolSize?: number;
   /** Most mutations committed in one transaction. */
   maxBatch?: number;
+  /**
+   * Batches the writer may have planned and sent but not yet committed (1: no pipelining).
+   * Measured at 32 writers on 2 cores, 2 halves the batches and loses more than it overlaps.
+   */
+  pipelineDepth?: number;
+  /** Objects the writer remembers so it can plan without reading them back. */
+  writerMemory?: number;
   /** Events per partition of the log. */
   partitionSize?: number;
   retention?: RetentionPolicy;
@@ -25,5 +32,7 @@ export const EVENT_STORE_DEFAULTS = {
   appRole: 'wake_app',
   poolSize: 10,
   maxBatch: 256,
+  pipelineDepth: 1,
+  writerMemory: 20_000,
   partitionSize: 1_000_000,
 } as const;

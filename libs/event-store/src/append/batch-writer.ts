@@ -1,271 +1,301 @@
 import { type ReservedSql, type Sql } from 'postgres';
 
-import { StatusError } from '@app/api';
+import { keyId, type ObjectKey } from '../model/index.js';
+import { type BatchPlan, type KnownState, type LogHead, planBatch } from './batch-planner.js';
+import { type BatchStart, type Outcome } from './group-committer.js';
+import { type Mutation, type MutationResult } from './mutation.js';
+import { WriterMemory } from './writer-memory.js';
 
-import { canonicalJson, digestOfCanonical, eventHash } from '../chain/index.js';
-import { formatKey, keyId, type ObjectKey, type StoredEvent } from '../model/index.js';
-import { type Outcome } from './group-committer.js';
-import { planMutation } from './mutation-planner.js';
-import { type CurrentObject, type Mutation, type MutationResult } from './mutation.js';
+export const NOTIFY_CHANNEL = 'wake_events';
 
-interface HeadRow {
-  seq: number;
-  hash: string;
-  at: Date;
+/** Makes room in the log's partitions; see PartitionManager. */
+export interface PartitionRoom {
+  ensure(upTo: number, force?: boolean): Promise<void>;
+  isMissingPartition(e: unknown): boolean;
 }
 
-interface ProjectionRow {
+interface ObjectRow {
   api_group: string;
   resource: string;
   namespace: string;
   name: string;
   uid: string;
   resource_version: number;
-  object: CurrentObject['object'];
+  json: string;
 }
 
-interface KeyRow {
-  g: string;
-  r: string;
-  ns: string;
-  n: string;
+/** How the writer's batches went; `replanned` counts pipelined batches redone under the lock. */
+export interface WriterStats {
+  pipelined: number;
+  underLock: number;
+  replanned: number;
 }
-
-export const NOTIFY_CHANNEL = 'wake_events';
 
 /**
- * Commits one batch of mutations as one transaction in two round trips:
+ * Appends batches of mutations, each as one transaction, in one of two ways.
  *
- *   1. BEGIN; lock the log head; read the current state of every object the batch touches.
- *   2. Append the events, apply the projection changes, advance the head, NOTIFY, COMMIT —
- *      one statement plus COMMIT, pipelined.
+ * **Pipelined** (the steady state): the batch is planned against what the writer remembers
+ * (`WriterMemory`: the head and recently written objects; objects it does not remember are
+ * read first, without a lock), and sent as BEGIN; lock the head *if it still has the seq and
+ * hash the plan started from*; write; COMMIT — one round trip, no client work while the lock
+ * is held. The next batch is planned on top of this one and queued behind it on the same
+ * connection before this one has committed, so Node plans while Postgres writes.
  *
- * Between the two, each mutation is planned in order against the state read under the lock.
- * The head lock is what makes the log gapless and commit-ordered (invariant 2). The projection
- * writes are additionally conditional on the resourceVersion read under that lock (invariant
- * 3): if a row changed anyway (or the head did not advance), `assert_applied` raises, the statement fails and the pipelined
- * COMMIT turns into a rollback, so nothing half-done is ever committed.
+ * **Under the lock** (the first batch, and any batch after a pipelined one failed): BEGIN; lock
+ * the head; read the objects; plan; write; COMMIT — two round trips, on its own connection.
+ *
+ * Either way the head row lock makes seq gapless and commit-ordered (invariant 2), and the
+ * projection writes are conditional on the resourceVersions the plan assumed (invariant 3):
+ * `assert_applied` aborts the transaction if any row differs, so nothing half-done commits.
  */
 export class BatchWriter {
-  private conn?: ReservedSql;
+  readonly stats: WriterStats = { pipelined: 0, underLock: 0, replanned: 0 };
+  private readonly memory: WriterMemory;
+  /** A promise, so that two batches sent at once share the one connection. */
+  private pipe?: Promise<ReservedSql>;
+  private locked?: ReservedSql;
+  /** Settles when every batch started so far has settled (including its retry). */
+  private tail: Promise<unknown> = Promise.resolve();
+  /** Serialises planning: each batch is planned on top of the one before. */
+  private planning: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly partitions: PartitionRoom,
+    memoryCapacity: number,
+  ) {
+    this.memory = new WriterMemory(memoryCapacity);
+  }
 
-  async commit(batch: Mutation[]): Promise<Outcome<MutationResult>[]> {
-    const conn = (this.conn ??= await this.sql.reserve());
+  /** The last seq this writer planned or saw, for sizing partitions ahead of it. */
+  get plannedHead(): number | undefined {
+    return this.memory.head?.seq;
+  }
+
+  /**
+   * Plans and sends `batch`. Resolves once the next batch may be planned, to the promise of
+   * this batch's outcomes; batches settle in the order they were started.
+   */
+  start(batch: Mutation[]): Promise<BatchStart<MutationResult>> {
+    const started = this.planning.then(() => this.startNow(batch));
+    this.planning = started.catch(() => {});
+    return started;
+  }
+
+  async close(): Promise<void> {
+    await this.tail;
+    (await this.pipe)?.release();
+    this.locked?.release();
+    this.pipe = this.locked = undefined;
+  }
+
+  private async startNow(batch: Mutation[]): Promise<BatchStart<MutationResult>> {
+    const previous = this.tail;
+    const head = this.memory.head;
+    if (!head) {
+      // Nothing to plan on: go under the lock once everything before has settled, and hold
+      // the next batch back until then (it will plan on what this one learns).
+      const done = previous.then(() => this.commitLocked(batch));
+      this.tail = done.catch(() => {});
+      await this.tail;
+      return { done };
+    }
+
+    await this.partitions.ensure(head.seq + batch.length);
+    const keys = uniqueKeys(batch);
+    const unknown = keys.filter((k) => this.memory.get(keyId(k)) === undefined);
+    if (unknown.length > 0) {
+      const read = statesOf(unknown, await objectRows(this.sql, unknown));
+      // The belief moved while we read (a batch ahead failed): plan again on what it is now.
+      if (this.memory.head !== head) return this.startNow(batch);
+      // A stale read is harmless: the write is conditional on the head and resourceVersions.
+      this.memory.learn(read);
+    }
+    const state = new Map<string, KnownState>();
+    for (const k of keys) state.set(keyId(k), this.memory.get(keyId(k)) ?? null);
+    const plan = planBatch(batch, state, head);
+    this.memory.advance(plan.head, plan.changed);
+
+    // Sent even when the batch appends nothing: its conflicts and no-ops were judged on the
+    // writer's memory, and the head check is what proves that memory was current.
+    // Settled into a value at once: a failure must not count as unhandled while we wait for
+    // the batches ahead of this one.
+    const sent = this.sendPipelined(head, plan).then(
+      () => true,
+      () => false,
+    );
+    const done = (async () => {
+      await previous;
+      if (await sent) {
+        this.stats.pipelined++;
+        return plan.outcomes;
+      }
+      this.stats.replanned++;
+      // Our belief was stale (another writer, or a batch ahead of this one failed) or the
+      // write failed outright: forget it and do this batch under the lock, where a real
+      // error surfaces with its own cause.
+      this.memory.forget();
+      return this.commitLocked(batch);
+    })();
+    this.tail = done.catch(() => {});
+    return { done };
+  }
+
+  private async sendPipelined(expected: LogHead, plan: BatchPlan): Promise<void> {
+    this.pipe ??= this.sql.reserve().catch((e: unknown) => {
+      this.pipe = undefined;
+      throw e;
+    });
+    const conn = await this.pipe;
     try {
-      return await this.commitOn(conn, batch);
+      const [, , , commit] = await Promise.all([
+        conn`BEGIN`,
+        conn`SELECT wake.lock_head(${expected.seq}, decode(${expected.hash}, 'hex'))`,
+        plan.events.length > 0 ? write(conn, plan) : undefined,
+        conn`COMMIT`,
+      ]);
+      assertCommitted(commit.command);
     } catch (e) {
-      // The connection may be mid-transaction or broken: never reuse it.
-      this.conn = undefined;
-      await conn`ROLLBACK`.catch(() => {});
-      conn.release();
+      // A statement error ends in the pipelined COMMIT (a ROLLBACK): the connection is clean
+      // for the batches queued behind. Anything else (a lost connection) replaces it.
+      if (!isStatementError(e) && this.pipe && (await this.pipe) === conn) {
+        this.pipe = undefined;
+        conn.release();
+      }
       throw e;
     }
   }
 
-  release(): void {
-    this.conn?.release();
-    this.conn = undefined;
-  }
-
-  private async commitOn(conn: ReservedSql, batch: Mutation[]): Promise<Outcome<MutationResult>[]> {
-    const keys = uniqueKeys(batch.map((m) => m.key));
-    const [, heads, rows] = await Promise.all([
-      conn`BEGIN`,
-      conn<HeadRow[]>`SELECT seq, encode(hash, 'hex') AS hash, at FROM wake.log_head WHERE id = 1 FOR UPDATE`,
-      // A separate statement after the lock: in READ COMMITTED it takes a fresh snapshot,
-      // which includes every append that committed before we got the head.
-      conn<ProjectionRow[]>`
-        SELECT r.api_group, r.resource, r.namespace, r.name, r.uid, r.resource_version, r.object
-          FROM wake.resources r
-          JOIN jsonb_to_recordset(${JSON.stringify(keys)}::text::jsonb) AS k(g text, r text, ns text, n text)
-            ON r.api_group = k.g AND r.resource = k.r AND r.namespace = k.ns AND r.name = k.n`,
-    ]);
-    const head = heads[0];
-    const initial = new Map<string, CurrentObject | undefined>();
-    for (const r of rows) {
-      const key = { group: r.api_group, resource: r.resource, namespace: r.namespace, name: r.name };
-      initial.set(keyId(key), { uid: r.uid, resourceVersion: r.resource_version, object: r.object });
+  private async commitLocked(batch: Mutation[], roomMade = false): Promise<Outcome<MutationResult>[]> {
+    const conn = (this.locked ??= await this.sql.reserve());
+    try {
+      const keys = uniqueKeys(batch);
+      const [, heads, rows] = await Promise.all([
+        conn`BEGIN`,
+        conn<{ seq: number; hash: string; at: Date }[]>`
+          SELECT seq, encode(hash, 'hex') AS hash, at FROM wake.log_head WHERE id = 1 FOR UPDATE`,
+        // A separate statement after the lock: in READ COMMITTED it takes a fresh snapshot,
+        // which includes every append that committed before we got the head.
+        objectRows(conn, keys),
+      ]);
+      const objects = statesOf(keys, rows);
+      const head: LogHead = { seq: heads[0].seq, hash: heads[0].hash, atMs: heads[0].at.getTime() };
+      const plan = planBatch(batch, objects, head);
+      if (plan.events.length > 0) await this.partitions.ensure(plan.head.seq);
+      const [, commit] = await Promise.all([
+        plan.events.length > 0 ? write(conn, plan) : undefined,
+        conn`COMMIT`,
+      ]);
+      assertCommitted(commit.command);
+      this.memory.learn(objects);
+      this.memory.advance(plan.head, plan.changed);
+      this.stats.underLock++;
+      return plan.outcomes;
+    } catch (e) {
+      // The connection may be mid-transaction or broken: never reuse it.
+      this.locked = undefined;
+      await conn`ROLLBACK`.catch(() => {});
+      conn.release();
+      if (roomMade || !this.partitions.isMissingPartition(e)) throw e;
+      // The partitions this process counted on are not there (dropped or detached by an operator).
+      const [{ seq }] = await this.sql<{ seq: number }[]>`SELECT seq FROM wake.log_head WHERE id = 1`;
+      await this.partitions.ensure(seq + batch.length, true);
+      return this.commitLocked(batch, true);
     }
-    const state = new Map(initial);
-
-    // Never let event time run backwards along the log, whatever the clocks do: "as of
-    // 14:02" maps to a seq by a monotonic search.
-    const at = new Date(Math.max(Date.now(), head.at.getTime())).toISOString();
-    let seq = head.seq;
-    let hash = head.hash;
-    const events: StoredEvent[] = [];
-    // Each object is serialised once: its canonical JSON is hashed for the chain and is also
-    // the text embedded in the statement (canonical JSON is valid JSON).
-    const canonical = new Map<StoredEvent, string>();
-    const outcomes: Outcome<MutationResult>[] = batch.map((m) => {
-      const id = keyId(m.key);
-      const plan = planMutation(m, state.get(id), seq + 1, at);
-      if (plan.kind === 'error') return { ok: false, error: plan.error };
-      if (plan.kind === 'noop') {
-        return {
-          ok: true,
-          value: { object: plan.current.object, resourceVersion: plan.current.resourceVersion },
-        };
-      }
-      const text = canonicalJson(plan.object);
-      if (text.includes('\\u0000')) {
-        // jsonb cannot hold U+0000; refuse this request alone instead of failing the batch.
-        return {
-          ok: false,
-          error: StatusError.badRequest(
-            `${formatKey(m.key)}: strings may not contain the NUL character (\\u0000)`,
-          ),
-        };
-      }
-      seq += 1;
-      const header = {
-        seq,
-        at,
-        type: plan.type,
-        group: m.key.group,
-        resource: m.key.resource,
-        namespace: m.key.namespace,
-        name: m.key.name,
-        uid: plan.uid,
-        objectDigest: digestOfCanonical(text),
-        actor: m.ctx.actor,
-        verb: m.ctx.verb,
-        requestId: m.ctx.requestId ?? null,
-        userAgent: m.ctx.userAgent ?? null,
-        sourceIp: m.ctx.sourceIp ?? null,
-        cause: m.ctx.cause ?? null,
-      };
-      const event: StoredEvent = {
-        ...header,
-        object: plan.object,
-        prevHash: hash,
-        hash: eventHash(hash, header),
-      };
-      hash = event.hash;
-      events.push(event);
-      canonical.set(event, text);
-      state.set(id, plan.next);
-      return { ok: true, value: { object: plan.object, resourceVersion: seq, event } };
-    });
-
-    if (events.length === 0) {
-      await conn`COMMIT`;
-      return outcomes;
-    }
-    const changes = projectionChanges(events, canonical, initial, state);
-    const [, commit] = await Promise.all([
-      conn`
-        WITH appended AS (
-          INSERT INTO wake.events (seq, at, type, api_group, resource, namespace, name, uid, object, object_digest,
-                                   actor, verb, request_id, user_agent, source_ip, cause, prev_hash, hash)
-          SELECT x.seq, x.at::timestamptz, x.type, x.group, x.resource, x.namespace, x.name, x.uid, x.object,
-                 decode(x."objectDigest", 'hex'), x.actor, x.verb, x."requestId", x."userAgent", x."sourceIp",
-                 x.cause, decode(x."prevHash", 'hex'), decode(x.hash, 'hex')
-            FROM jsonb_to_recordset(${eventsJson(events, canonical)}::text::jsonb) AS x(
-                 seq bigint, at text, type text, "group" text, resource text, namespace text, name text, uid uuid,
-                 object jsonb, "objectDigest" text, actor jsonb, verb text, "requestId" text, "userAgent" text,
-                 "sourceIp" text, cause bigint, "prevHash" text, hash text)
-          RETURNING 1),
-        inserted AS (
-          INSERT INTO wake.resources (api_group, resource, namespace, name, uid, resource_version, object)
-          SELECT x.g, x.r, x.ns, x.n, x.uid, x.rv, x.object
-            FROM jsonb_to_recordset(${changes.inserts}::text::jsonb)
-              AS x(g text, r text, ns text, n text, uid uuid, rv bigint, object jsonb)
-          ON CONFLICT DO NOTHING
-          RETURNING 1),
-        updated AS (
-          UPDATE wake.resources t SET uid = x.uid, resource_version = x.rv, object = x.object
-            FROM jsonb_to_recordset(${changes.updates}::text::jsonb)
-              AS x(g text, r text, ns text, n text, uid uuid, rv bigint, object jsonb, expected bigint)
-           WHERE t.api_group = x.g AND t.resource = x.r AND t.namespace = x.ns AND t.name = x.n
-             AND t.resource_version = x.expected
-          RETURNING 1),
-        deleted AS (
-          DELETE FROM wake.resources t
-           USING jsonb_to_recordset(${changes.deletes}::text::jsonb)
-              AS x(g text, r text, ns text, n text, expected bigint)
-           WHERE t.api_group = x.g AND t.resource = x.r AND t.namespace = x.ns AND t.name = x.n
-             AND t.resource_version = x.expected
-          RETURNING 1),
-        advanced AS (
-          UPDATE wake.log_head SET seq = ${seq}, hash = decode(${hash}, 'hex'), at = ${at}::timestamptz
-           WHERE id = 1
-          RETURNING 1)
-        SELECT wake.assert_applied(
-                 ${[...changes.planned, events.length, 1]}::int[],
-                 ARRAY[(SELECT count(*) FROM inserted), (SELECT count(*) FROM updated), (SELECT count(*) FROM deleted),
-                       (SELECT count(*) FROM appended), (SELECT count(*) FROM advanced)]::int[]),
-               pg_notify(${NOTIFY_CHANNEL}, ${String(seq)})`,
-      conn`COMMIT`,
-    ]);
-    // A failed statement above rejects Promise.all; if it somehow did not, a COMMIT of an
-    // aborted transaction reports ROLLBACK, and the batch must not count as committed.
-    if (commit.command !== 'COMMIT')
-      throw new Error(`append transaction ended with ${commit.command}, not COMMIT`);
-    return outcomes;
   }
 }
 
-interface ProjectionChanges {
-  /** JSON arrays of rows, for jsonb_to_recordset. */
-  inserts: string;
-  updates: string;
-  deletes: string;
-  /** How many rows each of the three must touch. */
-  planned: number[];
+/**
+ * The current rows of `keys`, objects as JSON text. Returned unawaited on purpose: postgres.js
+ * sends a query when it is first awaited, and the locked path needs it sent after BEGIN and
+ * the head lock, in that order.
+ */
+function objectRows(sql: Sql | ReservedSql, keys: ObjectKey[]) {
+  return sql<ObjectRow[]>`
+    SELECT r.api_group, r.resource, r.namespace, r.name, r.uid, r.resource_version, r.object::text AS json
+      FROM wake.resources r
+      JOIN jsonb_to_recordset(${JSON.stringify(keys.map(keyRow))}::text::jsonb) AS k(g text, r text, ns text, n text)
+        ON r.api_group = k.g AND r.resource = k.r AND r.namespace = k.ns AND r.name = k.n`;
 }
 
-/** `row` as JSON with `object` spliced in from its canonical text (no second serialisation). */
-function withObject(row: object, object: string | undefined): string {
-  const head = JSON.stringify(row);
-  return object === undefined ? head : `${head.slice(0, -1)},"object":${object}}`;
-}
-
-/** The events as a JSON array for jsonb_to_recordset, payloads from their canonical text. */
-function eventsJson(events: StoredEvent[], canonical: Map<StoredEvent, string>): string {
-  return `[${events.map((e) => withObject({ ...e, object: undefined }, canonical.get(e))).join(',')}]`;
-}
-
-/** The net change of each object from its state before the batch to its state after it. */
-function projectionChanges(
-  events: StoredEvent[],
-  canonical: Map<StoredEvent, string>,
-  initial: Map<string, CurrentObject | undefined>,
-  final: Map<string, CurrentObject | undefined>,
-): ProjectionChanges {
-  const inserts: string[] = [];
-  const updates: string[] = [];
-  const deletes: string[] = [];
-  const lastEvent = new Map(events.map((e) => [keyId(e), e]));
-  for (const [id, after] of final) {
-    const before = initial.get(id);
-    const e = lastEvent.get(id);
-    if (!e || before === after) continue;
-    const key: KeyRow = { g: e.group, r: e.resource, ns: e.namespace, n: e.name };
-    // When an object ends the batch present, its last event carries exactly its final state.
-    if (!before && after)
-      inserts.push(withObject({ ...key, uid: after.uid, rv: after.resourceVersion }, canonical.get(e)));
-    else if (before && after) {
-      updates.push(
-        withObject(
-          { ...key, uid: after.uid, rv: after.resourceVersion, expected: before.resourceVersion },
-          canonical.get(e),
-        ),
-      );
-    } else if (before && !after) deletes.push(JSON.stringify({ ...key, expected: before.resourceVersion }));
+/** The state of each of `keys` given its rows: null where there is none. */
+function statesOf(keys: ObjectKey[], rows: ObjectRow[]): Map<string, KnownState> {
+  const states = new Map<string, KnownState>(keys.map((k) => [keyId(k), null]));
+  for (const r of rows) {
+    const id = keyId({ group: r.api_group, resource: r.resource, namespace: r.namespace, name: r.name });
+    states.set(id, { uid: r.uid, resourceVersion: r.resource_version, json: r.json });
   }
-  return {
-    inserts: `[${inserts.join(',')}]`,
-    updates: `[${updates.join(',')}]`,
-    deletes: `[${deletes.join(',')}]`,
-    planned: [inserts.length, updates.length, deletes.length],
-  };
+  return states;
 }
 
-function uniqueKeys(keys: ObjectKey[]): KeyRow[] {
-  const seen = new Map<string, KeyRow>();
-  for (const k of keys) seen.set(keyId(k), { g: k.group, r: k.resource, ns: k.namespace, n: k.name });
+/**
+ * The one statement that appends a planned batch: events, projection inserts/updates/deletes,
+ * head advance and NOTIFY, with `assert_applied` checking every row count it planned.
+ */
+function write(conn: ReservedSql, plan: BatchPlan) {
+  const { seq, hash, atMs } = plan.head;
+  return conn`
+    WITH appended AS (
+      INSERT INTO wake.events (seq, at, type, api_group, resource, namespace, name, uid, object, object_digest,
+                               actor, verb, request_id, user_agent, source_ip, cause, prev_hash, hash)
+      SELECT x.seq, x.at::timestamptz, x.type, x.group, x.resource, x.namespace, x.name, x.uid, x.object,
+             decode(x."objectDigest", 'hex'), x.actor, x.verb, x."requestId", x."userAgent", x."sourceIp",
+             x.cause, decode(x."prevHash", 'hex'), decode(x.hash, 'hex')
+        FROM jsonb_to_recordset(${plan.rows.events}::text::jsonb) AS x(
+             seq bigint, at text, type text, "group" text, resource text, namespace text, name text, uid uuid,
+             object jsonb, "objectDigest" text, actor jsonb, verb text, "requestId" text, "userAgent" text,
+             "sourceIp" text, cause bigint, "prevHash" text, hash text)
+      RETURNING 1),
+    inserted AS (
+      INSERT INTO wake.resources (api_group, resource, namespace, name, uid, resource_version, object)
+      SELECT x.g, x.r, x.ns, x.n, x.uid, x.rv, x.object
+        FROM jsonb_to_recordset(${plan.rows.inserts}::text::jsonb)
+          AS x(g text, r text, ns text, n text, uid uuid, rv bigint, object jsonb)
+      ON CONFLICT DO NOTHING
+      RETURNING 1),
+    updated AS (
+      UPDATE wake.resources t SET uid = x.uid, resource_version = x.rv, object = x.object
+        FROM jsonb_to_recordset(${plan.rows.updates}::text::jsonb)
+          AS x(g text, r text, ns text, n text, uid uuid, rv bigint, object jsonb, expected bigint)
+       WHERE t.api_group = x.g AND t.resource = x.r AND t.namespace = x.ns AND t.name = x.n
+         AND t.resource_version = x.expected
+      RETURNING 1),
+    deleted AS (
+      DELETE FROM wake.resources t
+       USING jsonb_to_recordset(${plan.rows.deletes}::text::jsonb)
+          AS x(g text, r text, ns text, n text, expected bigint)
+       WHERE t.api_group = x.g AND t.resource = x.r AND t.namespace = x.ns AND t.name = x.n
+         AND t.resource_version = x.expected
+      RETURNING 1),
+    advanced AS (
+      UPDATE wake.log_head SET seq = ${seq}, hash = decode(${hash}, 'hex'), at = ${new Date(atMs).toISOString()}::timestamptz
+       WHERE id = 1
+      RETURNING 1)
+    SELECT wake.assert_applied(
+             ${[...plan.planned, plan.events.length, 1]}::int[],
+             ARRAY[(SELECT count(*) FROM inserted), (SELECT count(*) FROM updated), (SELECT count(*) FROM deleted),
+                   (SELECT count(*) FROM appended), (SELECT count(*) FROM advanced)]::int[]),
+           pg_notify(${NOTIFY_CHANNEL}, ${String(seq)})`;
+}
+
+/** A COMMIT of an aborted transaction reports ROLLBACK: the batch must not count as committed. */
+function assertCommitted(command: string): void {
+  if (command !== 'COMMIT') throw new Error(`append transaction ended with ${command}, not COMMIT`);
+}
+
+/** An error Postgres reported for a statement (the session survives it), not a lost connection. */
+function isStatementError(e: unknown): boolean {
+  return (
+    typeof (e as { code?: unknown })?.code === 'string' && /^[0-9A-Z]{5}$/.test((e as { code: string }).code)
+  );
+}
+
+function keyRow(k: ObjectKey) {
+  return { g: k.group, r: k.resource, ns: k.namespace, n: k.name };
+}
+
+function uniqueKeys(batch: Mutation[]): ObjectKey[] {
+  const seen = new Map<string, ObjectKey>();
+  for (const m of batch) seen.set(keyId(m.key), m.key);
   return [...seen.values()];
 }

@@ -87,7 +87,11 @@ function fake(options: FakeOptions = {}) {
       inFlight--;
     }
   };
-  f.committer = new GroupCommitter(commitBatch, options.maxBatch ?? 100, (n) => sizes.push(n));
+  f.committer = new GroupCommitter(
+    (batch) => Promise.resolve({ done: commitBatch(batch) }),
+    options.maxBatch ?? 100,
+    { onBatch: (n) => sizes.push(n) },
+  );
   return f;
 }
 

@@ -164,4 +164,23 @@ GRANT EXECUTE ON FUNCTION ${s}.assert_applied(int[], int[]) TO ${appRole};
 REVOKE ALL ON FUNCTION ${s}.events_guard() FROM PUBLIC;
 `,
   },
+  {
+    version: 2,
+    name: 'conditional head lock for pipelined appends',
+    sql: ({ schema: s, appRole }) => `
+-- Locks the head row, then refuses (40001) unless it is still where the caller planned from:
+-- a pipelined append sends this, its write and COMMIT in one round trip.
+CREATE FUNCTION ${s}.lock_head(expected_seq bigint, expected_hash bytea) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  h record;
+BEGIN
+  SELECT seq, hash INTO h FROM ${s}.log_head WHERE id = 1 FOR UPDATE;
+  IF h.seq IS DISTINCT FROM expected_seq OR h.hash IS DISTINCT FROM expected_hash THEN
+    RAISE EXCEPTION 'the log head moved: planned on seq %, found seq %', expected_seq, h.seq
+      USING ERRCODE = 'serialization_failure';
+  END IF;
+END $$;
+GRANT EXECUTE ON FUNCTION ${s}.lock_head(bigint, bytea) TO ${appRole};
+`,
+  },
 ];

@@ -1,0 +1,182 @@
+import { StatusError } from '@app/api';
+
+import { canonicalJson, digestOfCanonical, eventHash } from '../chain/index.js';
+import { formatKey, keyId, type StoredEvent } from '../model/index.js';
+import { type Outcome } from './group-committer.js';
+import { planMutation } from './mutation-planner.js';
+import { type CurrentObject, type Mutation, type MutationResult } from './mutation.js';
+
+/** The log head: the last event's seq, hash and time. */
+export interface LogHead {
+  seq: number;
+  hash: string;
+  /** Event time of the last event, in epoch milliseconds. */
+  atMs: number;
+}
+
+/**
+ * An object's stored state as the writer remembers it: JSON text rather than a parsed object,
+ * so nothing a caller does with the objects it gets back can alter what the next write is
+ * planned against.
+ */
+export interface KnownObject {
+  uid: string;
+  resourceVersion: number;
+  json: string;
+}
+
+/** `null`: known not to exist. `undefined`: not known. */
+export type KnownState = KnownObject | null;
+
+export interface BatchPlan {
+  outcomes: Outcome<MutationResult>[];
+  events: StoredEvent[];
+  /** The batch as rows for the one write statement (JSON arrays for jsonb_to_recordset). */
+  rows: { events: string; inserts: string; updates: string; deletes: string };
+  /** How many projection rows the insert, update and delete must each touch. */
+  planned: [number, number, number];
+  /** The head after the batch. */
+  head: LogHead;
+  /** The state after the batch of every object it changed. */
+  changed: Map<string, KnownState>;
+}
+
+/**
+ * Plans a batch in order against `state` (the stored state of every object the batch touches,
+ * as of `head`): each mutation sees the outcome of the earlier ones, gets the next seq, and is
+ * chained onto the previous event's hash. Pure but for the clock and uids.
+ */
+export function planBatch(batch: Mutation[], state: Map<string, KnownState>, head: LogHead): BatchPlan {
+  const current = new Map<string, CurrentObject | undefined>();
+  const lookup = (id: string): CurrentObject | undefined => {
+    if (current.has(id)) return current.get(id);
+    const known = state.get(id);
+    const parsed = known
+      ? { ...known, object: JSON.parse(known.json) as CurrentObject['object'] }
+      : undefined;
+    current.set(id, parsed);
+    return parsed;
+  };
+
+  // Never let event time run backwards along the log, whatever the clocks do: "as of
+  // 14:02" maps to a seq by a monotonic search.
+  const atMs = Math.max(Date.now(), head.atMs);
+  const at = new Date(atMs).toISOString();
+  let seq = head.seq;
+  let hash = head.hash;
+  const events: StoredEvent[] = [];
+  // Each object is serialised once: its canonical JSON is hashed for the chain and is also
+  // the text embedded in the statement (canonical JSON is valid JSON).
+  const canonical = new Map<StoredEvent, string>();
+  const outcomes: Outcome<MutationResult>[] = batch.map((m) => {
+    const id = keyId(m.key);
+    const before = lookup(id);
+    const plan = planMutation(m, before, seq + 1, at);
+    if (plan.kind === 'error') return { ok: false, error: plan.error };
+    if (plan.kind === 'noop') {
+      return {
+        ok: true,
+        value: { object: plan.current.object, resourceVersion: plan.current.resourceVersion },
+      };
+    }
+    const text = canonicalJson(plan.object);
+    if (text.includes('\\u0000')) {
+      // jsonb cannot hold U+0000; refuse this request alone instead of failing the batch.
+      return {
+        ok: false,
+        error: StatusError.badRequest(
+          `${formatKey(m.key)}: strings may not contain the NUL character (\\u0000)`,
+        ),
+      };
+    }
+    seq += 1;
+    const header = {
+      seq,
+      at,
+      type: plan.type,
+      group: m.key.group,
+      resource: m.key.resource,
+      namespace: m.key.namespace,
+      name: m.key.name,
+      uid: plan.uid,
+      objectDigest: digestOfCanonical(text),
+      actor: m.ctx.actor,
+      verb: m.ctx.verb,
+      requestId: m.ctx.requestId ?? null,
+      userAgent: m.ctx.userAgent ?? null,
+      sourceIp: m.ctx.sourceIp ?? null,
+      cause: m.ctx.cause ?? null,
+    };
+    const event: StoredEvent = {
+      ...header,
+      object: plan.object,
+      prevHash: hash,
+      hash: eventHash(hash, header),
+    };
+    hash = event.hash;
+    events.push(event);
+    canonical.set(event, text);
+    current.set(id, plan.next);
+    return { ok: true, value: { object: plan.object, resourceVersion: seq, event } };
+  });
+
+  const projection = projectionRows(events, canonical, state);
+  return {
+    outcomes,
+    events,
+    rows: { events: eventsJson(events, canonical), ...projection.rows },
+    planned: projection.planned,
+    head: { seq, hash, atMs: events.length > 0 ? atMs : head.atMs },
+    changed: projection.changed,
+  };
+}
+
+/** `row` as JSON with `object` spliced in from its canonical text (no second serialisation). */
+function withObject(row: object, object: string | undefined): string {
+  const head = JSON.stringify(row);
+  return object === undefined ? head : `${head.slice(0, -1)},"object":${object}}`;
+}
+
+/** The events as a JSON array for jsonb_to_recordset, payloads from their canonical text. */
+function eventsJson(events: StoredEvent[], canonical: Map<StoredEvent, string>): string {
+  return `[${events.map((e) => withObject({ ...e, object: undefined }, canonical.get(e))).join(',')}]`;
+}
+
+/**
+ * The net change of each object from its state before the batch to its state after it: when
+ * an object ends the batch present, its last event carries exactly its final state.
+ */
+function projectionRows(
+  events: StoredEvent[],
+  canonical: Map<StoredEvent, string>,
+  initial: Map<string, KnownState>,
+): Pick<BatchPlan, 'planned' | 'changed'> & { rows: Omit<BatchPlan['rows'], 'events'> } {
+  const inserts: string[] = [];
+  const updates: string[] = [];
+  const deletes: string[] = [];
+  const changed = new Map<string, KnownState>();
+  const lastEvent = new Map(events.map((e) => [keyId(e), e]));
+  for (const [id, e] of lastEvent) {
+    const before = initial.get(id) ?? null;
+    const key = { g: e.group, r: e.resource, ns: e.namespace, n: e.name };
+    const json = canonical.get(e) as string;
+    if (e.type === 'DELETED') {
+      changed.set(id, null);
+      if (before) deletes.push(JSON.stringify({ ...key, expected: before.resourceVersion }));
+      continue;
+    }
+    changed.set(id, { uid: e.uid, resourceVersion: e.seq, json });
+    const row = { ...key, uid: e.uid, rv: e.seq };
+    if (before) updates.push(withObject({ ...row, expected: before.resourceVersion }, json));
+    else inserts.push(withObject(row, json));
+  }
+  return {
+    rows: {
+      inserts: `[${inserts.join(',')}]`,
+      updates: `[${updates.join(',')}]`,
+      deletes: `[${deletes.join(',')}]`,
+    },
+    planned: [inserts.length, updates.length, deletes.length],
+    changed,
+  };
+}

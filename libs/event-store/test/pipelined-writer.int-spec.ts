@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+import {
+  checkAckedDurability,
+  checkCasChains,
+  checkGapless,
+  checkNoPhantoms,
+  type LogEntry,
+  type RecordedOp,
+} from '@app/checkers';
+import { EventStore, type StoredEvent } from '@app/event-store';
+
+import { keyString, runMixedLoad } from './mixed-load.js';
+import { cm, configMap, ctx, openStore, type StoreFixture } from './store-fixture.js';
+
+async function wholeLog(store: EventStore): Promise<StoredEvent[]> {
+  const out: StoredEvent[] = [];
+  for (let cursor = 0; ;) {
+    const page = await store.events.after(cursor, 5000);
+    if (!page.length) return out;
+    out.push(...page);
+    cursor = page[page.length - 1].seq;
+  }
+}
+
+const entries = (log: StoredEvent[]): LogEntry[] =>
+  log.map((e) => ({ seq: e.seq, type: e.type, key: keyString(e) }));
+
+/**
+ * The writer plans on what it remembers and pipelines batches. Another writer process on the
+ * same log (a second API server) makes that memory stale at any moment: these tests show a
+ * stale plan never commits and never decides a request's outcome.
+ */
+describe('two writer processes on one log', () => {
+  let f: StoreFixture;
+  let other: EventStore;
+  let history: RecordedOp[];
+  let log: StoredEvent[];
+
+  beforeAll(async () => {
+    f = await openStore({ pipelineDepth: 2 });
+    other = await EventStore.open({ url: f.db.url });
+    const load = { writers: 16, opsPerWriter: 40, keys: 24, namespace: 'shared' };
+    const [a, b] = await Promise.all([
+      runMixedLoad(f.store, { ...load, seed: 7 }),
+      runMixedLoad(other, { ...load, seed: 8 }),
+    ]);
+    history = [...a, ...b];
+    log = await wholeLog(f.store);
+  });
+  afterAll(async () => {
+    await other.close();
+    await f.close();
+  });
+
+  it('pipelined most batches, and redid stale ones under the lock', () => {
+    const [a, b] = [f.store.batchStats(), other.batchStats()];
+    expect(a.pipelined + b.pipelined).toBeGreaterThan(0);
+    expect(a.replanned + b.replanned).toBeGreaterThan(0);
+    expect(history.filter((o) => o.outcome.ok).length).toBeGreaterThan(200);
+  });
+
+  it('kept the log gapless, every acknowledged write in it, and nothing else', async () => {
+    expect(
+      checkGapless(
+        log.map((e) => e.seq),
+        (await f.store.head()).seq,
+      ),
+    ).toEqual([]);
+    expect(checkAckedDurability(history, entries(log))).toEqual([]);
+    expect(checkNoPhantoms(history, entries(log))).toEqual([]);
+    expect(checkCasChains(history, entries(log))).toEqual([]);
+  });
+
+  it('left a projection the log replays to, and a chain that verifies', async () => {
+    expect(await f.store.replay()).toMatchObject({ identical: true, differences: [], events: log.length });
+    expect(await f.store.verify()).toMatchObject({ ok: true, checked: log.length });
+  });
+});
+
+describe("a writer's memory after another process wrote", () => {
+  let f: StoreFixture;
+  let other: EventStore;
+  beforeAll(async () => {
+    f = await openStore({ pipelineDepth: 2 });
+    other = await EventStore.open({ url: f.db.url });
+  });
+  afterAll(async () => {
+    await other.close();
+    await f.close();
+  });
+
+  it('accepts the precondition of the version the other process wrote (no false 409)', async () => {
+    const key = cm('memory', 'precondition');
+    await f.store.create(key, configMap('precondition', { v: '1' }), ctx());
+    const theirs = await other.update(key, configMap('precondition', { v: '2' }), ctx('bob'));
+    const ours = await f.store.update(key, configMap('precondition', { v: '3' }), ctx(), {
+      resourceVersion: String(theirs.resourceVersion),
+    });
+    expect(ours.event?.type).toBe('MODIFIED');
+    expect((await f.store.get(key))?.object.data).toEqual({ v: '3' });
+  });
+
+  it('does not take a real change for a no-op because it remembers the old content', async () => {
+    const key = cm('memory', 'noop');
+    await f.store.create(key, configMap('noop', { v: 'original' }), ctx());
+    await other.update(key, configMap('noop', { v: 'changed' }), ctx('bob'));
+    const back = await f.store.update(key, configMap('noop', { v: 'original' }), ctx());
+    expect(back.event?.type).toBe('MODIFIED');
+    expect((await f.store.get(key))?.object.data).toEqual({ v: 'original' });
+  });
+
+  it('creates again what the other process deleted, and refuses what it created', async () => {
+    const gone = cm('memory', 'gone');
+    const taken = cm('memory', 'taken');
+    await f.store.create(gone, configMap('gone'), ctx());
+    await other.delete(gone, ctx('bob'));
+    await other.create(taken, configMap('taken'), ctx('bob'));
+    await expect(f.store.create(gone, configMap('gone'), ctx())).resolves.toMatchObject({
+      event: { type: 'ADDED' },
+    });
+    await expect(f.store.create(taken, configMap('taken'), ctx())).rejects.toMatchObject({
+      reason: 'AlreadyExists',
+    });
+  });
+
+  it('redoes every batch queued behind a stale one, in order, with no gap', async () => {
+    const start = (await f.store.head()).seq;
+    await f.store.create(cm('memory', 'queued'), configMap('queued', { n: '0' }), ctx());
+    await other.create(cm('memory', 'foreign'), configMap('foreign'), ctx('bob'));
+    const before = f.store.batchStats().replanned;
+    // Two batches: the second is planned on the first, before the first fails its head check.
+    const first = f.store.update(cm('memory', 'queued'), configMap('queued', { n: '1' }), ctx());
+    await new Promise((r) => setImmediate(r));
+    const second = f.store.update(cm('memory', 'queued'), configMap('queued', { n: '2' }), ctx());
+    const [r1, r2] = await Promise.all([first, second]);
+    expect(r2.resourceVersion).toBeGreaterThan(r1.resourceVersion);
+    expect(f.store.batchStats().replanned).toBeGreaterThan(before);
+    const log = await f.store.events.after(start);
+    expect(
+      checkGapless(
+        [...Array(start).keys()].map((i) => i + 1).concat(log.map((e) => e.seq)),
+        start + log.length,
+      ),
+    ).toEqual([]);
+    expect((await f.store.get(cm('memory', 'queued')))?.object.data).toEqual({ n: '2' });
+    expect(await f.store.verify()).toMatchObject({ ok: true });
+  });
+});
