@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { createDatabase, PostgresServer } from '@app/dev-servers';
 import { type AuditContext, EventStore, type ObjectKey, type StoredObject } from '@app/event-store';
 
+import { measureCpu } from './lib/cpu-time.js';
 import { pgbench } from './lib/pgbench.js';
 import { progress, table, writeResult } from './lib/report.js';
 import { round, summarize } from './lib/stats.js';
@@ -18,6 +19,7 @@ then builds a log of --events events and measures replay (rebuild + compare) and
   --duration S     seconds per throughput cell (default 10)
   --events N       log size for the replay measurement (default 1000000)
   --writers LIST   comma-separated concurrency levels (default 1,8,32)
+  --depth N        batches the writer may pipeline (default: the store's, 2)
   --help           this text`;
 
 const ctx: AuditContext = {
@@ -54,6 +56,9 @@ interface Cell {
   plainP99ms: number;
   ratio: number;
   meanBatch: number;
+  /** CPU milliseconds per 1,000 appends: this process (planning, hashing) and Postgres. */
+  nodeCpuMsPerK: number;
+  postgresCpuMsPerK: number;
 }
 
 async function appendLoad(store: EventStore, writers: number, seconds: number, tag: string) {
@@ -76,6 +81,7 @@ async function appendLoad(store: EventStore, writers: number, seconds: number, t
   const elapsed = (performance.now() - started) / 1000;
   const after = store.batchStats();
   return {
+    elapsed,
     perSec: latencies.length / elapsed,
     latency: summarize(latencies),
     meanBatch: (after.mutations - before.mutations) / Math.max(1, after.batches - before.batches),
@@ -118,6 +124,7 @@ export async function run(argv: string[]): Promise<void> {
       duration: { type: 'string' },
       events: { type: 'string' },
       writers: { type: 'string' },
+      depth: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -130,7 +137,11 @@ export async function run(argv: string[]): Promise<void> {
   const pg = await PostgresServer.temporary('wake-bench-', { fsync: true });
   try {
     const url = await createDatabase(pg.url(), 'bench');
-    const store = await EventStore.open({ url, poolSize: 4 });
+    const store = await EventStore.open({
+      url,
+      poolSize: 4,
+      ...(values.depth ? { pipelineDepth: Number(values.depth) } : {}),
+    });
     const payload = JSON.stringify(object('cm-x', 1)).replace(/'/g, "''");
     await store.adminSql.unsafe(
       `CREATE TABLE plain_events (seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL, object jsonb NOT NULL, at timestamptz NOT NULL DEFAULT now())`,
@@ -144,7 +155,9 @@ export async function run(argv: string[]): Promise<void> {
       const plain = await pgbench(url, PLAIN_SCRIPT(payload), writers, seconds);
       progress(`event store: conditional updates, ${writers} writers, ${seconds} s`);
       await store.adminSql`CHECKPOINT`;
-      const ours = await appendLoad(store, writers, seconds, String(writers));
+      const measured = await measureCpu(pg.pid, () => appendLoad(store, writers, seconds, String(writers)));
+      const ours = measured.result;
+      const appended = ours.perSec * ours.elapsed;
       cells.push({
         writers,
         appendsPerSec: Math.round(ours.perSec),
@@ -155,6 +168,8 @@ export async function run(argv: string[]): Promise<void> {
         plainP99ms: round(plain.latency.p99),
         ratio: round(ours.perSec / plain.tps),
         meanBatch: round(ours.meanBatch, 1),
+        nodeCpuMsPerK: Math.round((measured.selfSec * 1e6) / appended),
+        postgresCpuMsPerK: Math.round((measured.serverSec * 1e6) / appended),
       });
     }
 

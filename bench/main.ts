@@ -1,3 +1,5 @@
+import { withCpuProfile } from './lib/cpu-profile.js';
+
 /**
  * `npm run bench -- <name> [options]`: runs one benchmark, prints a readable summary and
  * writes bench/results/<name>.json.
@@ -13,7 +15,7 @@ async function main(): Promise<void> {
       Object.entries(BENCHES).map(async ([n, load]) => `  ${n.padEnd(14)} ${(await load()).description}`),
     );
     console.log(
-      `usage: npm run bench -- <name> [options]   (<name> --help for its options)\n\n${lines.join('\n')}`,
+      `usage: npm run bench -- <name> [options]   (<name> --help for its options;\n       --cpu-profile FILE records a V8 CPU profile of the run)\n\n${lines.join('\n')}`,
     );
     if (name && name !== '--help' && name !== '-h') {
       console.error(`\nunknown benchmark: ${name}`);
@@ -21,7 +23,10 @@ async function main(): Promise<void> {
     }
     return;
   }
-  await (await BENCHES[name]()).run(rest);
+  const profileAt = rest.indexOf('--cpu-profile');
+  const profile = profileAt >= 0 ? rest.splice(profileAt, 2)[1] : undefined;
+  const bench = await BENCHES[name]();
+  await withCpuProfile(profile, () => bench.run(rest));
 }
 
 main().catch((e: unknown) => {

@@ -1,0 +1,44 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+const TICKS_PER_SEC = 100; // USER_HZ on Linux
+
+/** CPU seconds (user + system) used so far by `pid` and all its descendants still alive. */
+export function treeCpuSeconds(pid: number): number {
+  const children = new Map<number, number[]>();
+  const cpu = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    // Fields after the parenthesised command name, which may itself contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ppid = Number(fields[1]);
+    cpu.set(Number(entry), (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SEC);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+  }
+  let total = 0;
+  const stack = [pid];
+  while (stack.length) {
+    const p = stack.pop() as number;
+    total += cpu.get(p) ?? 0;
+    stack.push(...(children.get(p) ?? []));
+  }
+  return total;
+}
+
+/** CPU seconds of this process and of a server process tree over `work`. */
+export async function measureCpu<T>(
+  serverPid: number | undefined,
+  work: () => Promise<T>,
+): Promise<{ result: T; selfSec: number; serverSec: number }> {
+  const self0 = process.cpuUsage();
+  const server0 = serverPid ? treeCpuSeconds(serverPid) : 0;
+  const result = await work();
+  const self = process.cpuUsage(self0);
+  const serverSec = serverPid ? treeCpuSeconds(serverPid) - server0 : NaN;
+  return { result, selfSec: (self.user + self.system) / 1e6, serverSec };
+}
