@@ -6,6 +6,8 @@ const moduleNameMapper = {
   '^@app/api/(.*)$': '<rootDir>/libs/api/src/$1',
   '^@app/dev-servers$': '<rootDir>/libs/dev-servers/src/index.ts',
   '^@app/dev-servers/(.*)$': '<rootDir>/libs/dev-servers/src/$1',
+  '^@app/bus$': '<rootDir>/libs/bus/src/index.ts',
+  '^@app/bus/(.*)$': '<rootDir>/libs/bus/src/$1',
   '^@app/event-store$': '<rootDir>/libs/event-store/src/index.ts',
   '^@app/event-store/(.*)$': '<rootDir>/libs/event-store/src/$1',
   '^@app/testing$': '<rootDir>/test/harness/index.ts',

@@ -1,12 +1,15 @@
 // Installs what Wake needs on a fresh Debian machine, idempotently: system packages when run
-// as root (PostgreSQL 15 server), `npm ci` when node_modules is missing or stale, and the
+// as root (PostgreSQL 15 server, nats-server), `npm ci` when node_modules is missing or stale, and the
 // build when asked. Plain Node, no dependencies: it runs before `npm ci`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const APT_PACKAGES = [{ binary: () => postgresBin(), pkg: 'postgresql-15' }];
+const APT_PACKAGES = [
+  { binary: () => postgresBin(), pkg: 'postgresql-15' },
+  { binary: () => ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p)), pkg: 'nats-server' },
+];
 
 function log(message) {
   process.stderr.write(`[ensure] ${message}\n`);

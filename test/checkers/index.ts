@@ -1,2 +1,3 @@
 export * from './history.js';
 export * from './log-checkers.js';
+export * from './watch-checker.js';

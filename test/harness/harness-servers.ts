@@ -1,21 +1,31 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { PostgresServer } from '@app/dev-servers';
+import { NatsServer, PostgresServer } from '@app/dev-servers';
 
 import { HARNESS_STATE_ENV, type HarnessState } from './harness-state.js';
 
-const running = globalThis as { __wakeHarnessPostgres?: PostgresServer };
+const running = globalThis as { __wakeHarnessPostgres?: PostgresServer; __wakeHarnessNats?: NatsServer };
 
 /**
- * Starts one throwaway PostgreSQL for the whole integration run on a free loopback port.
- * Each suite then creates its own database in it (see `testDatabase()`), so suites never see
- * each other's rows. Nothing depends on a server the machine happens to run.
+ * Starts one throwaway PostgreSQL and one JetStream nats-server for the whole integration run,
+ * on free loopback ports. Each suite then creates its own database (see `testDatabase()`) and
+ * its own stream names, so suites never see each other's data. Suites that kill or wipe NATS
+ * start their own server. Nothing depends on a server the machine happens to run.
  */
 export async function startHarnessServers(): Promise<HarnessState> {
-  const pg = await PostgresServer.temporary('wake-test-');
+  const [pg, nats] = await Promise.all([
+    PostgresServer.temporary('wake-test-'),
+    NatsServer.temporary('wake-test-nats-'),
+  ]);
   running.__wakeHarnessPostgres = pg;
-  const state: HarnessState = { root: pg.dataDir, postgresUrl: pg.url(), postgresPid: pg.pid };
+  running.__wakeHarnessNats = nats;
+  const state: HarnessState = {
+    root: pg.dataDir,
+    postgresUrl: pg.url(),
+    postgresPid: pg.pid,
+    natsUrl: nats.url,
+  };
   await writeFile(join(pg.dataDir, 'harness.json'), JSON.stringify(state));
   process.env[HARNESS_STATE_ENV] = join(pg.dataDir, 'harness.json');
   return state;
@@ -23,7 +33,7 @@ export async function startHarnessServers(): Promise<HarnessState> {
 
 /** Stops the servers; WAKE_TEST_KEEP=1 keeps their directory (logs, data) for a post-mortem. */
 export async function stopHarnessServers(): Promise<void> {
-  const pg = running.__wakeHarnessPostgres;
-  if (process.env.WAKE_TEST_KEEP) await pg?.stop();
-  else await pg?.destroy();
+  const { __wakeHarnessPostgres: pg, __wakeHarnessNats: nats } = running;
+  if (process.env.WAKE_TEST_KEEP) await Promise.all([pg?.stop(), nats?.stop()]);
+  else await Promise.all([pg?.destroy(), nats?.destroy()]);
 }

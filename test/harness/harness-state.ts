@@ -7,6 +7,8 @@ export interface HarnessState {
   root: string;
   postgresUrl: string;
   postgresPid?: number;
+  /** A JetStream nats-server shared by the run. */
+  natsUrl: string;
 }
 
 export function readHarnessState(): HarnessState | undefined {

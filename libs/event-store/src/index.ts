@@ -1,3 +1,4 @@
+export { NOTIFY_CHANNEL } from './append/batch-writer.js';
 export * from './append/mutation.js';
 export * from './audit/chain-verifier.js';
 export * from './audit/checkpoint-file.js';
@@ -8,6 +9,7 @@ export * from './event-store.js';
 export * from './model/index.js';
 export * from './options.js';
 export * from './read/continue-token.js';
+export * from './read/event-reader.js';
 export * from './read/list-options.js';
 export * from './read/resource-reader.js';
 export * from './replay/object-history.js';

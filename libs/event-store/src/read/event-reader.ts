@@ -63,6 +63,12 @@ export class EventReader {
     return rows.map(toStoredEvent);
   }
 
+  /** The log head: the seq of the last committed event (0 for an empty log). */
+  async head(): Promise<number> {
+    const [row] = await this.sql<{ seq: number }[]>`SELECT seq FROM wake.log_head WHERE id = 1`;
+    return Number(row.seq);
+  }
+
   async at(seq: number): Promise<StoredEvent | undefined> {
     const rows = await this.sql.unsafe<EventRow[]>(
       `SELECT ${EVENT_COLUMNS} FROM wake.events WHERE seq = $1`,

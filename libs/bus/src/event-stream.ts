@@ -1,0 +1,70 @@
+import { type JetStreamManager, RetentionPolicy, type StreamConfig, StorageType } from '@nats-io/jetstream';
+
+import { EVENT_SUBJECT_ROOT } from './subjects.js';
+
+/** The event stream: what it is called and how much of the log's hot tail it keeps. */
+export interface EventStreamOptions {
+  /** Default WAKE_EVENTS; tests give each suite its own. */
+  name?: string;
+  /** Most events kept (the hot tail); older ones are read from the log. Default 1,000,000. */
+  maxMessages?: number;
+  /** Oldest event kept, in milliseconds; 0 = no age limit. */
+  maxAgeMs?: number;
+  /** Largest message; must hold the largest object the API accepts. */
+  maxMessageBytes?: number;
+}
+
+export const EVENT_STREAM_DEFAULTS = {
+  name: 'WAKE_EVENTS',
+  maxMessages: 1_000_000,
+  maxAgeMs: 0,
+  // The API accepts 3 MiB bodies; an event adds its header around the object.
+  maxMessageBytes: 8 * 1024 * 1024,
+} as const;
+
+export type ResolvedEventStream = Required<EventStreamOptions>;
+
+export function resolveEventStream(options: EventStreamOptions = {}): ResolvedEventStream {
+  return { ...EVENT_STREAM_DEFAULTS, ...options };
+}
+
+/**
+ * The one definition of the event stream. Stream sequence = event seq is the contract (a
+ * consumer starts at resourceVersion + 1), so the stream never drops a message except from
+ * its old end (limits retention, discard old), and duplicates of a seq are refused for a
+ * window long enough to cover any relay restart.
+ */
+export function eventStreamConfig(options: ResolvedEventStream): Partial<StreamConfig> & { name: string } {
+  return {
+    name: options.name,
+    subjects: [`${EVENT_SUBJECT_ROOT}.>`],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    max_msgs: options.maxMessages,
+    max_age: options.maxAgeMs * 1_000_000,
+    max_msg_size: options.maxMessageBytes,
+    duplicate_window: 10 * 60 * 1_000_000_000,
+    num_replicas: 1,
+  };
+}
+
+/** Creates the stream when missing, and brings its limits to the configured ones. */
+export async function ensureEventStream(jsm: JetStreamManager, options: ResolvedEventStream): Promise<void> {
+  const config = eventStreamConfig(options);
+  try {
+    await jsm.streams.info(options.name);
+  } catch (e) {
+    if (!isStreamNotFound(e)) throw e;
+    await jsm.streams.add(config);
+    return;
+  }
+  await jsm.streams.update(options.name, config);
+}
+
+export function isStreamNotFound(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown; api_error?: { err_code?: number } };
+  return (
+    err?.api_error?.err_code === 10059 ||
+    (typeof err?.message === 'string' && /stream not found/i.test(err.message))
+  );
+}

@@ -1,0 +1,5 @@
+export * from './bus-event.js';
+export * from './event-stream.js';
+export * from './relay.js';
+export * from './subjects.js';
+export * from './watch.js';

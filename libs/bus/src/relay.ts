@@ -1,0 +1,234 @@
+import { headers, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, type JetStreamClient, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { type ReservedSql, type Sql } from 'postgres';
+
+import { EventReader, NOTIFY_CHANNEL, type StoredEvent } from '@app/event-store';
+
+import { encodeEvent, HASH_HEADER, SEQ_HEADER } from './bus-event.js';
+import {
+  ensureEventStream,
+  type EventStreamOptions,
+  resolveEventStream,
+  type ResolvedEventStream,
+} from './event-stream.js';
+import { eventSubject } from './subjects.js';
+
+export interface RelayOptions {
+  /** The application pool of the event store (reads the log). */
+  sql: Sql;
+  nats: NatsConnection;
+  stream?: EventStreamOptions;
+  /** Safety-net poll when no NOTIFY arrives, in milliseconds. Default 1000. */
+  pollMs?: number;
+  /** Events read from the log per page. Default 1000. */
+  pageSize?: number;
+  /** Publishes awaiting their ack at once. Default 256. */
+  inFlight?: number;
+  /** Advisory lock key that makes one relay active per log. */
+  lockKey?: number;
+  /** Called once when the relay halts on a broken invariant; the process should exit. */
+  onHalt?: (error: RelayHalted) => void;
+  log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+export const RELAY_LOCK_KEY = 0x5741_4b45; // "WAKE"
+
+/** The stream and the log disagree in a way the relay must not paper over. */
+export class RelayHalted extends Error {
+  override name = 'RelayHalted';
+}
+
+/** Publishing went wrong in a way a fresh look at the stream can recover from. */
+class Resync extends Error {}
+
+export interface RelayStats {
+  published: number;
+  resyncs: number;
+  lastPublished: number;
+}
+
+/**
+ * Copies the log to the event stream: every event, in seq order, once, with stream sequence
+ * = event seq (invariant 4). One relay is active per log (an advisory lock; others wait).
+ *
+ * - Each message has msgID = seq (duplicates within the window are dropped by JetStream) and,
+ *   but for the first of a run, expects the previous message's msgID to be the stream's last:
+ *   a publish that failed makes every later one in the pipeline fail too, never leave a hole.
+ * - Each ack's stream sequence must equal the event's seq; otherwise the relay halts loudly.
+ * - On start and after any failure it looks at what the stream holds and goes on from there:
+ *   the stream's last message must be the log's event at that seq (same hash), or it halts.
+ * - A missing or wiped stream is recreated and refilled from the log's hot tail: on an empty
+ *   stream, purging up to seq S makes the next message get sequence S (nats-server 2.9 has no
+ *   first_seq option).
+ */
+export class Relay {
+  readonly stats: RelayStats = { published: 0, resyncs: 0, lastPublished: 0 };
+  private readonly options: Required<Omit<RelayOptions, 'stream' | 'onHalt' | 'log'>> &
+    Pick<RelayOptions, 'onHalt' | 'log'>;
+  private readonly stream: ResolvedEventStream;
+  private readonly reader: EventReader;
+  private js!: JetStreamClient;
+  private jsm!: JetStreamManager;
+  private lockConn?: ReservedSql;
+  private stopping = false;
+  private wake?: () => void;
+  private loop?: Promise<void>;
+  private unlisten?: () => Promise<void>;
+
+  constructor(options: RelayOptions) {
+    this.options = { pollMs: 1000, pageSize: 1000, inFlight: 256, lockKey: RELAY_LOCK_KEY, ...options };
+    this.stream = resolveEventStream(options.stream);
+    this.reader = new EventReader(options.sql);
+  }
+
+  /** Waits to become the active relay, then runs until `stop()`. Resolves once active. */
+  async start(): Promise<void> {
+    this.js = jetstream(this.options.nats);
+    this.jsm = await jetstreamManager(this.options.nats);
+    this.lockConn = await this.options.sql.reserve();
+    while (!this.stopping) {
+      const [{ locked }] = await this.lockConn<{ locked: boolean }[]>`
+        SELECT pg_try_advisory_lock(${this.options.lockKey}) AS locked`;
+      if (locked) break;
+      await this.sleep(this.options.pollMs);
+    }
+    if (this.stopping) return;
+    const listener = await this.options.sql.listen(NOTIFY_CHANNEL, () => this.wake?.());
+    this.unlisten = () => listener.unlisten();
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+    await this.unlisten?.();
+    if (this.lockConn) {
+      await this.lockConn`SELECT pg_advisory_unlock(${this.options.lockKey})`.catch(() => undefined);
+      this.lockConn.release();
+    }
+  }
+
+  /** Resolves once the stream holds the log up to `seq`. */
+  async caughtUp(seq: number, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.stats.lastPublished < seq) {
+      if (Date.now() > deadline)
+        throw new Error(`relay did not reach seq ${seq} (at ${this.stats.lastPublished})`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        let next = await this.resync();
+        for (;;) {
+          const published = await this.publishFrom(next);
+          if (published === next) break; // nothing new: wait
+          next = published;
+        }
+      } catch (e) {
+        if (e instanceof RelayHalted) {
+          this.options.log?.('relay halted', { error: e.message });
+          this.stopping = true;
+          this.options.onHalt?.(e);
+          return;
+        }
+        this.stats.resyncs++;
+        this.options.log?.('relay resyncing', { error: (e as Error).message });
+        await this.sleep(Math.min(this.options.pollMs, 200));
+        continue;
+      }
+      await this.sleep(this.options.pollMs);
+    }
+  }
+
+  /** Looks at the stream (creating and seeding it if needed); returns the next seq to publish. */
+  private async resync(): Promise<number> {
+    await ensureEventStream(this.jsm, this.stream);
+    const { state } = await this.jsm.streams.info(this.stream.name);
+    const head = await this.reader.head();
+    if (state.last_seq > head) {
+      throw new RelayHalted(
+        `stream ${this.stream.name} holds seq ${state.last_seq}, beyond the log head ${head}: it belongs to another log`,
+      );
+    }
+    if (state.messages > 0) {
+      const last = await this.jsm.streams.getMessage(this.stream.name, { seq: state.last_seq });
+      const event = await this.reader.at(state.last_seq);
+      if (!event || last?.header.get(HASH_HEADER) !== event.hash) {
+        throw new RelayHalted(
+          `stream ${this.stream.name} message ${state.last_seq} does not match the log's event ${state.last_seq}`,
+        );
+      }
+      this.stats.lastPublished = state.last_seq;
+      return state.last_seq + 1;
+    }
+    // Empty (new, wiped or purged): start at the hot tail's beginning.
+    const first = Math.max(1, head - this.stream.maxMessages + 1, state.first_seq);
+    if (state.first_seq !== first && state.last_seq + 1 !== first) {
+      await this.jsm.streams.purge(this.stream.name, { seq: first });
+    }
+    this.stats.lastPublished = first - 1;
+    this.options.log?.('relay seeding the stream', { stream: this.stream.name, from: first, head });
+    return first;
+  }
+
+  /** Publishes events from `next` on, as far as the log goes; returns the next unpublished seq. */
+  private async publishFrom(next: number): Promise<number> {
+    let first = true;
+    while (!this.stopping) {
+      const page = await this.reader.after(next - 1, this.options.pageSize);
+      if (page.length === 0) return next;
+      const pending: Promise<void>[] = [];
+      for (const event of page) {
+        // The first publish of a run sets the chain; the rest are pipelined behind it.
+        const ack = this.publish(event, !first);
+        // Awaited in order below; once one fails the rest are moot and must not go unhandled.
+        ack.catch(() => undefined);
+        if (first) {
+          await ack;
+          first = false;
+        } else pending.push(ack);
+        if (pending.length >= this.options.inFlight) await pending.shift();
+      }
+      await Promise.all(pending);
+      next = page[page.length - 1].seq + 1;
+    }
+    return next;
+  }
+
+  private async publish(event: StoredEvent, chained: boolean): Promise<void> {
+    const h = headers();
+    h.set(SEQ_HEADER, String(event.seq));
+    h.set(HASH_HEADER, event.hash);
+    let ack;
+    try {
+      ack = await this.js.publish(eventSubject(event), encodeEvent(event), {
+        msgID: String(event.seq),
+        headers: h,
+        ...(chained ? { expect: { lastMsgID: String(event.seq - 1) } } : {}),
+      });
+    } catch (e) {
+      throw new Resync(`publishing seq ${event.seq}: ${(e as Error).message}`, { cause: e });
+    }
+    if (ack.seq !== event.seq) {
+      throw new RelayHalted(
+        `stream ${this.stream.name} stored event ${event.seq} at sequence ${ack.seq}${ack.duplicate ? ' (duplicate)' : ''}`,
+      );
+    }
+    this.stats.published++;
+    this.stats.lastPublished = Math.max(this.stats.lastPublished, event.seq);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}

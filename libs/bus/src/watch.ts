@@ -1,0 +1,152 @@
+import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { type NatsConnection } from '@nats-io/transport-node';
+
+import { type EventReader, type StoredEvent } from '@app/event-store';
+
+import { busForm, decodeEvent, isRedactedKind } from './bus-event.js';
+import { isStreamNotFound, resolveEventStream, type EventStreamOptions } from './event-stream.js';
+import { eventSubject, subjectMatches } from './subjects.js';
+
+export interface WatchOptions {
+  nats: NatsConnection;
+  /** The log: where the watch reads what the stream does not (or no longer) hold. */
+  log: EventReader;
+  stream?: EventStreamOptions;
+  /** Deliver events with seq > this (a resourceVersion). */
+  after: number;
+  /** NATS subject filter (see eventFilter); default every event. */
+  filter?: string;
+  /** Give Secrets their data back from the log (only for a caller entitled to it). */
+  revealSecrets?: boolean;
+  /** Log page size when catching up. Default 500. */
+  pageSize?: number;
+  /** How long to wait before looking at the stream again after it failed. Default 200 ms. */
+  retryMs?: number;
+}
+
+/** What a watch delivers: an event, or a bookmark saying it has seen the log up to `seq`. */
+export type WatchItem = { kind: 'event'; event: StoredEvent } | { kind: 'bookmark'; seq: number };
+
+/**
+ * Every event after `after` that matches `filter`, in seq order, exactly once: etcd's watch
+ * guarantees (ordered, unique, reliable, resumable) over JetStream, with the log as backstop.
+ *
+ * The stream is read unfiltered with an ordered consumer (nats-server 2.9 cannot serve a
+ * filtered ordered consumer), so every seq passes by and a hole is visible: the watch tracks
+ * the last seq it has seen, skips anything at or below it, and fills any hole — a start before
+ * the stream's hot tail, a stream wiped and rebuilt — from the log. Filtering is done here.
+ */
+export class EventWatch implements AsyncIterable<WatchItem> {
+  private cursor: number;
+  private stopped = false;
+  private stopConsumer?: () => void;
+  private readonly stream;
+  private jsm?: JetStreamManager;
+
+  constructor(private readonly options: WatchOptions) {
+    this.cursor = options.after;
+    this.stream = resolveEventStream(options.stream);
+  }
+
+  /** The last seq this watch has seen, delivered or filtered out (a bookmark). */
+  get seen(): number {
+    return this.cursor;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.stopConsumer?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<WatchItem> {
+    this.jsm ??= await jetstreamManager(this.options.nats);
+    while (!this.stopped) {
+      let firstInStream: number;
+      try {
+        firstInStream = (await this.jsm.streams.info(this.stream.name)).state.first_seq;
+      } catch (e) {
+        if (!isStreamNotFound(e) && !isTransient(e)) throw e;
+        // No stream (wiped, not yet rebuilt): serve what the log has meanwhile.
+        yield* this.fromLog(Number.MAX_SAFE_INTEGER);
+        await this.pause();
+        continue;
+      }
+      if (this.cursor + 1 < firstInStream) {
+        yield* this.fromLog(firstInStream - 1);
+        continue;
+      }
+      try {
+        yield* this.fromStream();
+      } catch (e) {
+        if (!isStreamNotFound(e) && !isTransient(e)) throw e;
+      }
+      if (!this.stopped) await this.pause();
+    }
+  }
+
+  private async *fromStream(): AsyncGenerator<WatchItem> {
+    const js = jetstream(this.options.nats);
+    const consumer = await js.consumers.get(this.stream.name, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: this.cursor + 1,
+    });
+    const messages = await consumer.consume({ abort_on_missing_resource: true, max_messages: 256 });
+    this.stopConsumer = () => void messages.close();
+    try {
+      for await (const m of messages) {
+        if (this.stopped) break;
+        if (m.seq <= this.cursor) continue; // seen already (a rebuilt stream replays)
+        if (m.seq > this.cursor + 1) yield* this.fromLog(m.seq - 1);
+        if (m.seq !== this.cursor + 1) continue;
+        const event = decodeEvent(m.data);
+        if (event.seq !== m.seq) {
+          // The relay's contract (stream sequence = event seq) is broken: never guess.
+          throw new Error(`stream ${this.stream.name} holds event ${event.seq} at sequence ${m.seq}`);
+        }
+        yield* this.deliver(event);
+      }
+    } finally {
+      this.stopConsumer = undefined;
+      await messages.close().catch(() => undefined);
+    }
+  }
+
+  /** Events after the cursor up to `until` from the log. */
+  private async *fromLog(until: number): AsyncGenerator<WatchItem> {
+    while (!this.stopped && this.cursor < until) {
+      const page = await this.options.log.after(this.cursor, this.options.pageSize ?? 500);
+      if (page.length === 0) return;
+      for (const event of page) {
+        if (event.seq > until || this.stopped) return;
+        yield* this.deliver(this.options.revealSecrets ? event : busForm(event));
+      }
+    }
+  }
+
+  private async *deliver(event: StoredEvent): AsyncGenerator<WatchItem> {
+    if (event.seq !== this.cursor + 1) {
+      throw new Error(`watch invariant broken: expected seq ${this.cursor + 1}, got ${event.seq}`);
+    }
+    this.cursor = event.seq;
+    if (this.options.filter && !subjectMatches(this.options.filter, eventSubject(event))) {
+      yield { kind: 'bookmark', seq: event.seq };
+      return;
+    }
+    if (this.options.revealSecrets && isRedactedKind(event)) {
+      // The bus never carries secret data: read the event back from the log.
+      const full = await this.options.log.at(event.seq);
+      if (full) event = full;
+    }
+    yield { kind: 'event', event };
+  }
+
+  private pause(): Promise<void> {
+    return new Promise((r) => setTimeout(r, this.options.retryMs ?? 200));
+  }
+}
+
+/** Connection-level trouble (server restarting): look again shortly. */
+function isTransient(e: unknown): boolean {
+  const msg = (e as Error)?.message ?? '';
+  return /timeout|disconnect|closed|no responders|503|connection/i.test(msg);
+}

@@ -1,0 +1,271 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+
+import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
+
+import {
+  eventFilter,
+  EventWatch,
+  HASH_HEADER,
+  Relay,
+  subjectMatches,
+  eventSubject,
+  type WatchItem,
+} from '@app/bus';
+import { checkWatch, type WatchRecord } from '@app/checkers';
+import { NatsServer, waitFor } from '@app/dev-servers';
+import { type AuditContext, EventStore, type StoredEvent } from '@app/event-store';
+import { testDatabase, type TestDatabase } from '@app/testing';
+
+import { runMixedLoad } from '../../event-store/test/mixed-load.js';
+
+const ctx: AuditContext = { actor: { user: 'bus-test', groups: [] }, verb: 'create' };
+
+async function wholeLog(store: EventStore): Promise<StoredEvent[]> {
+  const out: StoredEvent[] = [];
+  for (let cursor = 0; ;) {
+    const page = await store.events.after(cursor, 5000);
+    if (!page.length) return out;
+    out.push(...page);
+    cursor = page[page.length - 1].seq;
+  }
+}
+
+/** Runs a watch until it has seen the log up to `until`, recording what it delivered. */
+async function record(watch: EventWatch, until: () => number, limit?: number): Promise<WatchRecord[]> {
+  const out: WatchRecord[] = [];
+  const deadline = Date.now() + 60_000;
+  for await (const item of watch as AsyncIterable<WatchItem>) {
+    out.push(
+      item.kind === 'event' ? { kind: 'event', seq: item.event.seq } : { kind: 'bookmark', seq: item.seq },
+    );
+    if (watch.seen >= until() || (limit && out.filter((o) => o.kind === 'event').length >= limit)) break;
+    if (Date.now() > deadline) throw new Error(`watch stuck at ${watch.seen}, wanted ${until()}`);
+  }
+  watch.stop();
+  return out;
+}
+
+/** The stream's sequences and whether each message is the log's event at that seq. */
+async function streamMatchesLog(nats: NatsConnection, stream: string, log: StoredEvent[]) {
+  const jsm = await jetstreamManager(nats);
+  const { state } = await jsm.streams.info(stream);
+  const problems: string[] = [];
+  for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
+    const m = await jsm.streams.getMessage(stream, { seq });
+    if (m?.header.get(HASH_HEADER) !== log[seq - 1]?.hash)
+      problems.push(`stream seq ${seq} is not event ${seq}`);
+  }
+  return { first: state.first_seq, last: state.last_seq, messages: state.messages, problems };
+}
+
+describe('event bus: relay and watch on real Postgres and nats-server', () => {
+  let db: TestDatabase;
+  let store: EventStore;
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  const stream = { name: 'BUS_TEST', maxMessages: 400 };
+
+  beforeAll(async () => {
+    db = await testDatabase('bus');
+    store = await EventStore.open({ url: db.url });
+    nats = await NatsServer.temporary('wake-bus-test-');
+    nc = await natsConnect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await nats?.destroy();
+    await store?.close();
+    await db?.drop();
+  });
+
+  function relayProcess(): { child: ChildProcess; active: Promise<void> } {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', resolve(import.meta.dirname, 'relay-process.ts')],
+      {
+        cwd: resolve(import.meta.dirname, '../../..'),
+        env: {
+          ...process.env,
+          DATABASE_URL: db.url,
+          NATS_URL: nats.url,
+          STREAM: stream.name,
+          MAX_MESSAGES: String(stream.maxMessages),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const active = new Promise<void>((resolveActive, reject) => {
+      child.stdout?.on('data', (d: Buffer) => d.toString().includes('active') && resolveActive());
+      child.once('exit', (code) => reject(new Error(`relay process exited ${code}: ${stderr}`)));
+    });
+    return { child, active };
+  }
+
+  it('relays under 32 writers, survives kill -9 of the relay, and every watcher checks out', async () => {
+    let relay = relayProcess();
+    await relay.active;
+    const seeded = await store.create(
+      { group: '', resource: 'configmaps', namespace: 'load', name: 'seed' },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'seed' } },
+      ctx,
+    );
+    const watches: { after: number; filter?: string; records: Promise<WatchRecord[]> }[] = [];
+    let finalHead = Number.MAX_SAFE_INTEGER;
+    const startWatch = (after: number, filter?: string, limit?: number) => {
+      const watch = new EventWatch({ nats: nc, log: store.events, stream, after, filter, retryMs: 50 });
+      const w = { after, filter, records: record(watch, () => finalHead, limit) };
+      watches.push(w);
+      return w;
+    };
+    startWatch(0); // before the stream's hot tail once the load is done: served from the log
+    startWatch(seeded.resourceVersion, eventFilter({ resource: 'configmaps', group: '', namespace: 'load' }));
+
+    const load = runMixedLoad(store, { writers: 32, opsPerWriter: 30, keys: 40, seed: 99 });
+    // Kill the relay mid-load, then start another.
+    await waitFor('some load', async () => ((await store.head()).seq > 300 ? true : undefined), {
+      timeoutMs: 60_000,
+    });
+    const midway = (await store.head()).seq;
+    startWatch(
+      midway - 5,
+      eventFilter({ resource: 'configmaps', group: '', namespace: 'load', name: 'obj-3' }),
+    );
+    const restarted = startWatch(midway - 50, undefined, 40); // stops after 40 events; resumed below
+    relay.child.kill('SIGKILL');
+    await new Promise((r) => relay.child.once('exit', r));
+    relay = relayProcess();
+    await relay.active;
+    await load;
+    finalHead = (await store.head()).seq;
+
+    // Resume the restarted watch from the last seq it delivered.
+    const firstPart = await restarted.records;
+    const lastSeen = Math.max(...firstPart.map((r) => r.seq));
+    const resumed = new EventWatch({ nats: nc, log: store.events, stream, after: lastSeen, retryMs: 50 });
+    const secondPart = await record(resumed, () => finalHead);
+
+    const log = await wholeLog(store);
+    const matching = (filter?: string) =>
+      log.filter((e) => !filter || subjectMatches(filter, eventSubject(e))).map((e) => e.seq);
+    for (const w of watches) {
+      if (w === restarted) continue;
+      expect(
+        checkWatch({ after: w.after, delivered: await w.records, matching: matching(w.filter) }),
+      ).toEqual([]);
+    }
+    expect(
+      checkWatch({ after: restarted.after, delivered: [...firstPart, ...secondPart], matching: matching() }),
+    ).toEqual([]);
+
+    await waitFor('the relay to catch up', async () => {
+      const s = await streamMatchesLog(nc, stream.name, log);
+      return s.last === finalHead ? s : undefined;
+    });
+    const s = await streamMatchesLog(nc, stream.name, log);
+    expect(s.problems).toEqual([]);
+    expect(s.messages).toBe(stream.maxMessages);
+    expect(watches[0].after).toBeLessThan(s.first); // that watcher really started before the tail
+    relay.child.kill('SIGTERM');
+    await new Promise((r) => relay.child.once('exit', r));
+  });
+
+  it('rebuilds a wiped stream from the log; watchers converge without a gap or duplicate', async () => {
+    const relay = new Relay({ sql: store.sql, nats: nc, stream, pollMs: 50 });
+    await relay.start();
+    try {
+      const before = (await store.head()).seq;
+      await relay.caughtUp(before);
+      const watch = new EventWatch({ nats: nc, log: store.events, stream, after: before - 10, retryMs: 50 });
+      let target = Number.MAX_SAFE_INTEGER;
+      const records = record(watch, () => target);
+      await nats.stop();
+      await nats.wipeStore();
+      const during = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          store.create(
+            { group: '', resource: 'configmaps', namespace: 'wiped', name: `w-${i}` },
+            { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `w-${i}` } },
+            ctx,
+          ),
+        ),
+      );
+      await nats.start();
+      target = Math.max(...during.map((d) => d.resourceVersion));
+      await relay.caughtUp(target);
+      const log = await wholeLog(store);
+      expect(
+        checkWatch({ after: before - 10, delivered: await records, matching: log.map((e) => e.seq) }),
+      ).toEqual([]);
+      const s = await streamMatchesLog(nc, stream.name, log);
+      expect(s.problems).toEqual([]);
+      expect(s.last).toBe(target);
+      expect(s.first).toBe(target - stream.maxMessages + 1); // seeded at the hot tail, seq = event seq
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('carries a 3 MiB object to a watcher', async () => {
+    const relay = new Relay({ sql: store.sql, nats: nc, stream, pollMs: 50 });
+    await relay.start();
+    try {
+      const from = (await store.head()).seq;
+      const big = 'x'.repeat(3 * 1024 * 1024);
+      const created = await store.create(
+        { group: '', resource: 'configmaps', namespace: 'big', name: 'big' },
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big' }, data: { big } },
+        ctx,
+      );
+      const watch = new EventWatch({
+        nats: nc,
+        log: store.events,
+        stream,
+        after: from,
+        filter: eventFilter({ resource: 'configmaps', group: '', namespace: 'big' }),
+      });
+      for await (const item of watch) {
+        if (item.kind !== 'event') continue;
+        expect(item.event.seq).toBe(created.resourceVersion);
+        expect((item.event.object?.data as { big: string }).big).toHaveLength(big.length);
+        break;
+      }
+      watch.stop();
+      // It came over the stream, not from the log.
+      const m = await (
+        await jetstreamManager(nc)
+      ).streams.getMessage(stream.name, { seq: created.resourceVersion });
+      expect(m?.data.length).toBeGreaterThan(big.length);
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('negative control: a relay that skips one event is caught by the watch checker', async () => {
+    const skipStream = { name: 'BUS_SKIP', maxMessages: 10_000 };
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: skipStream.name, subjects: ['skip.>'] });
+    const log = await wholeLog(store);
+    const slice = log.slice(0, 50);
+    const skipped = slice[20].seq;
+    // The broken relay: no msgID chaining, no ack check, and it drops one event.
+    for (const e of slice) if (e.seq !== skipped) await js.publish(`skip.${e.seq}`, JSON.stringify(e));
+    const consumer = await js.consumers.get(skipStream.name, { deliver_policy: DeliverPolicy.All });
+    const raw: WatchRecord[] = [];
+    const messages = await consumer.consume();
+    for await (const m of messages) {
+      raw.push({ kind: 'event', seq: (JSON.parse(m.string()) as StoredEvent).seq });
+      if (raw.length === slice.length - 1) break;
+    }
+    await messages.close();
+    const matching = slice.map((e) => e.seq);
+    expect(checkWatch({ after: 0, delivered: raw, matching })).toEqual([
+      { checker: 'watch', message: `missed 1 matching events, first ${skipped}` },
+    ]);
+  });
+});
