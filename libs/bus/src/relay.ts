@@ -72,6 +72,8 @@ export class Relay {
   private lockConn?: ReservedSql;
   private stopping = false;
   private wake?: () => void;
+  /** A NOTIFY arrived since the relay last looked at the log. */
+  private notified = false;
   private loop?: Promise<void>;
   private unlisten?: () => Promise<void>;
 
@@ -93,7 +95,10 @@ export class Relay {
       await this.sleep(this.options.pollMs);
     }
     if (this.stopping) return;
-    const listener = await this.options.sql.listen(NOTIFY_CHANNEL, () => this.wake?.());
+    const listener = await this.options.sql.listen(NOTIFY_CHANNEL, () => {
+      this.notified = true;
+      this.wake?.();
+    });
     this.unlisten = () => listener.unlisten();
     this.loop = this.run();
   }
@@ -179,6 +184,7 @@ export class Relay {
   private async publishFrom(next: number): Promise<number> {
     let first = true;
     while (!this.stopping) {
+      this.notified = false;
       const page = await this.reader.after(next - 1, this.options.pageSize);
       if (page.length === 0) return next;
       const pending: Promise<void>[] = [];
@@ -223,6 +229,8 @@ export class Relay {
   }
 
   private sleep(ms: number): Promise<void> {
+    // A NOTIFY that came while we were publishing must not wait for the poll.
+    if (this.notified || this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.wake = () => {

@@ -24,6 +24,11 @@ export interface WatchOptions {
   retryMs?: number;
 }
 
+/** The stream broke the relay's contract: the watch stops rather than guess. */
+export class WatchBroken extends Error {
+  override name = 'WatchBroken';
+}
+
 /** What a watch delivers: an event, or a bookmark saying it has seen the log up to `seq`. */
 export type WatchItem = { kind: 'event'; event: StoredEvent } | { kind: 'bookmark'; seq: number };
 
@@ -78,7 +83,9 @@ export class EventWatch implements AsyncIterable<WatchItem> {
       try {
         yield* this.fromStream();
       } catch (e) {
-        if (!isStreamNotFound(e) && !isTransient(e)) throw e;
+        // The consumer went away (stream wiped, consumer reaped after missed heartbeats,
+        // server restart): open a new one from the cursor. Only a broken contract is fatal.
+        if (e instanceof WatchBroken) throw e;
       }
       if (!this.stopped) await this.pause();
     }
@@ -101,7 +108,7 @@ export class EventWatch implements AsyncIterable<WatchItem> {
         const event = decodeEvent(m.data);
         if (event.seq !== m.seq) {
           // The relay's contract (stream sequence = event seq) is broken: never guess.
-          throw new Error(`stream ${this.stream.name} holds event ${event.seq} at sequence ${m.seq}`);
+          throw new WatchBroken(`stream ${this.stream.name} holds event ${event.seq} at sequence ${m.seq}`);
         }
         yield* this.deliver(event);
       }
@@ -125,7 +132,7 @@ export class EventWatch implements AsyncIterable<WatchItem> {
 
   private async *deliver(event: StoredEvent): AsyncGenerator<WatchItem> {
     if (event.seq !== this.cursor + 1) {
-      throw new Error(`watch invariant broken: expected seq ${this.cursor + 1}, got ${event.seq}`);
+      throw new WatchBroken(`expected seq ${this.cursor + 1}, got ${event.seq}`);
     }
     this.cursor = event.seq;
     if (this.options.filter && !subjectMatches(this.options.filter, eventSubject(event))) {
