@@ -7,6 +7,7 @@ export interface ClusterState {
   pid: number;
   startedAt: string;
   postgres: { url: string; pid?: number };
+  nats: { url: string; pid?: number };
   checkpoints: { file: string; publicKey: string };
 }
 
@@ -19,6 +20,10 @@ export class DataDir {
 
   get postgresDir(): string {
     return join(this.root, 'postgres');
+  }
+
+  get natsDir(): string {
+    return join(this.root, 'nats');
   }
 
   get checkpointDir(): string {

@@ -12,17 +12,18 @@ const HELP: Record<string, string> = {
 usage: wake <command> [options]
 
 commands:
-  up        start a cluster (Postgres + event store, more components as they land)
+  up        start a cluster (Postgres + event store, NATS JetStream + relay; more as they land)
   down      stop the cluster started from a data directory
   status    show the components, their URLs and memory
   verify    check the event log's hash chain against the signed checkpoints
 
 'wake <command> --help' for a command's options.`,
-  up: `usage: wake up [--detach] [--data-dir DIR] [--database-url URL]
+  up: `usage: wake up [--detach] [--data-dir DIR] [--database-url URL] [--nats-url URL]
 
   --detach          return once the cluster is up; 'wake down' stops it
-  --data-dir DIR    where Postgres, checkpoints and state live (default .wake)
-  --database-url    use this PostgreSQL instead of starting one (also DATABASE_URL)`,
+  --data-dir DIR    where Postgres, NATS, checkpoints and state live (default .wake)
+  --database-url    use this PostgreSQL instead of starting one (also DATABASE_URL)
+  --nats-url        use this JetStream-enabled NATS instead of starting one (also NATS_URL)`,
   down: 'usage: wake down [--data-dir DIR]',
   status: 'usage: wake status [--data-dir DIR] [--json]\n\nexits 0 when the cluster runs, 3 when it does not',
   verify:
@@ -39,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
       'data-dir': { type: 'string' },
       'database-url': { type: 'string' },
+      'nats-url': { type: 'string' },
     },
   });
   if (command === '--help' || command === '-h' || values.help || !(command in HELP) || command === '') {
@@ -49,7 +51,12 @@ async function main(argv: string[]): Promise<number> {
   const databaseUrl = values['database-url'] ?? process.env.DATABASE_URL;
   switch (command) {
     case 'up':
-      await up({ dataDir, detach: !!values.detach, databaseUrl });
+      await up({
+        dataDir,
+        detach: !!values.detach,
+        databaseUrl,
+        natsUrl: values['nats-url'] ?? process.env.NATS_URL,
+      });
       return 0;
     case 'down':
       await down(dataDir);

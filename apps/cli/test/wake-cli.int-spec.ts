@@ -6,6 +6,11 @@ import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect as natsConnect } from '@nats-io/transport-node';
+
+import { SEQ_HEADER } from '@app/bus';
+import { waitFor } from '@app/dev-servers';
 import { EventStore } from '@app/event-store';
 
 const run = promisify(execFile);
@@ -74,6 +79,21 @@ describe('wake up / status / verify / down', () => {
         ok: true,
         checked: 1,
       });
+      // The cluster's relay puts the event on its bus.
+      const natsUrl = report.components.find((c) => c.name === 'nats')?.url;
+      expect(natsUrl).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
+      const nc = await natsConnect({ servers: natsUrl });
+      try {
+        const jsm = await jetstreamManager(nc);
+        await waitFor('the event on WAKE_EVENTS', async () =>
+          (await jsm.streams.info('WAKE_EVENTS')).state.last_seq >= 1 ? true : undefined,
+        );
+        const m = await jsm.streams.getMessage('WAKE_EVENTS', { seq: 1 });
+        expect(m?.header.get(SEQ_HEADER)).toBe('1');
+        expect(m?.subject).toBe('ev.configmaps.core.default.cli');
+      } finally {
+        await nc.close();
+      }
       await store.adminSql.begin(async (tx) => {
         await tx`SET LOCAL session_replication_role = replica`;
         await tx`UPDATE wake.events SET object = jsonb_set(object, '{data,k}', '"forged"') WHERE seq = 1`;

@@ -28,6 +28,7 @@ export function status(dataDir: DataDir, json: boolean): number {
             url: state.postgres.url,
             rssMiB: rssMiB(state.postgres.pid),
           },
+          { name: 'nats', pid: state.nats.pid, url: state.nats.url, rssMiB: rssMiB(state.nats.pid) },
         ]
       : [],
     checkpoints: up ? state.checkpoints.file : undefined,

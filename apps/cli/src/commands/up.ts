@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
-import { createDatabase, PostgresServer, waitFor } from '@app/dev-servers';
+import { connect as natsConnect } from '@nats-io/transport-node';
+
+import { Relay } from '@app/bus';
+import { createDatabase, NatsServer, PostgresServer, waitFor } from '@app/dev-servers';
 import {
   CheckpointFile,
   Checkpointer,
@@ -18,14 +21,17 @@ export interface UpOptions {
   detach: boolean;
   /** Use this Postgres instead of starting one (DATABASE_URL). */
   databaseUrl?: string;
+  /** Use this JetStream-enabled NATS instead of starting one (NATS_URL). */
+  natsUrl?: string;
 }
 
 const log = new Logger('wake');
 
 /**
- * Starts what exists of a Wake cluster: PostgreSQL (supervised, under the data directory,
- * unless DATABASE_URL names one), the event store with its migrations, signed checkpoints of
- * the log head kept outside Postgres, and payload retention for high-churn kinds.
+ * Starts what exists of a Wake cluster: PostgreSQL and a JetStream nats-server (supervised,
+ * under the data directory, unless DATABASE_URL / NATS_URL name others), the event store with
+ * its migrations, the relay that puts every event on the bus, signed checkpoints of the log
+ * head kept outside Postgres, and payload retention for high-churn kinds.
  */
 export async function up(o: UpOptions): Promise<void> {
   const running = o.dataDir.readState();
@@ -45,6 +51,17 @@ export async function up(o: UpOptions): Promise<void> {
           process.exit(1);
         },
       }).start();
+  const nats = o.natsUrl
+    ? undefined
+    : await new NatsServer({
+        dataDir: o.dataDir.natsDir,
+        onUnexpectedExit: (code) => {
+          if (shuttingDown) return;
+          log.error('nats-server exited unexpectedly', { code });
+          process.exit(1);
+        },
+      }).start();
+  const natsUrl = o.natsUrl ?? nats!.url;
   const url = o.databaseUrl ?? (await createDatabase(pg!.url(), 'wake', { ifMissing: true }));
   const store = await EventStore.open({
     url,
@@ -59,6 +76,17 @@ export async function up(o: UpOptions): Promise<void> {
     (e) => log.error('checkpoint failed', { error: String(e) }),
   );
   checkpointer.start(10_000);
+  const nc = await natsConnect({ servers: natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  const relay = new Relay({
+    sql: store.sql,
+    nats: nc,
+    log: (message, fields) => log.info(message, fields),
+    onHalt: (e) => {
+      log.error('relay halted: the bus and the log disagree', { error: e.message });
+      process.kill(process.pid, 'SIGTERM');
+    },
+  });
+  await relay.start();
   const retention = setInterval(() => {
     store.expirePayloads().catch((e: unknown) => log.error('payload expiry failed', { error: String(e) }));
   }, 60_000).unref();
@@ -67,12 +95,14 @@ export async function up(o: UpOptions): Promise<void> {
     pid: process.pid,
     startedAt: new Date().toISOString(),
     postgres: { url, pid: pg?.pid },
+    nats: { url: natsUrl, pid: nats?.pid },
     checkpoints: { file: file.path, publicKey: signer.publicKeyPem() },
   });
   const head = await store.head();
   log.info('wake is up', { dataDir: o.dataDir.root, postgres: url, logHead: head.seq });
   console.log(`Wake is running (data directory ${o.dataDir.root}).
   Event log:   ${url}  (head at seq ${head.seq})
+  Event bus:   ${natsUrl}  (stream WAKE_EVENTS)
   Checkpoints: ${file.path}
 The API server arrives with the next components; 'wake status' shows what runs, 'wake down' stops it.`);
 
@@ -89,14 +119,18 @@ The API server arrives with the next components; 'wake status' shows what runs, 
   clearInterval(retention);
   await checkpointer.stop();
   await checkpointer.checkpoint().catch(() => undefined);
+  await relay.stop();
+  await nc.close();
   await store.close();
-  await pg?.stop();
+  await Promise.all([pg?.stop(), nats?.stop()]);
   await o.dataDir.clearState();
   log.info('stopped');
 }
 
 async function detach(o: UpOptions): Promise<void> {
   const args = [process.argv[1], 'up', '--data-dir', o.dataDir.root];
+  if (o.databaseUrl) args.push('--database-url', o.databaseUrl);
+  if (o.natsUrl) args.push('--nats-url', o.natsUrl);
   const child = spawn(process.execPath, [...process.execArgv, ...args], {
     detached: true,
     stdio: 'ignore',
