@@ -80,7 +80,7 @@ export function planBatch(batch: Mutation[], state: Map<string, KnownState>, hea
       };
     }
     const text = canonicalJson(plan.object);
-    if (text.includes('\\u0000')) {
+    if (ESCAPED_NUL.test(text)) {
       // jsonb cannot hold U+0000; refuse this request alone instead of failing the batch.
       return {
         ok: false,
@@ -130,6 +130,12 @@ export function planBatch(batch: Mutation[], state: Map<string, KnownState>, hea
     changed: projection.changed,
   };
 }
+
+/**
+ * A U+0000 in canonical JSON text: `\u0000` after an even number of backslashes (an odd number
+ * means the backslash before `u0000` is itself an escaped, literal backslash).
+ */
+const ESCAPED_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
 
 /** `row` as JSON with `object` spliced in from its canonical text (no second serialisation). */
 function withObject(row: object, object: string | undefined): string {

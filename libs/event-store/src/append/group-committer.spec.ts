@@ -537,4 +537,351 @@ describe('GroupCommitter', () => {
       expect(f.batches).toEqual([['first'], ['bad', 'ok'], ['bad'], ['ok'], ['after']]);
     });
   });
+
+  describe('pipelining (depth > 1)', () => {
+    interface PipelineOptions {
+      depth: number;
+      maxBatch?: number;
+      /** `startBatch` resolves only on `send(i)` (otherwise at once). */
+      holdStart?: boolean;
+      /** The per-request outcome; by default every request succeeds with `done:<request>`. */
+      outcome?: (request: string) => Outcome<string>;
+      /** If it returns something, the batch's `done` rejects with it (a failed transaction). */
+      failBatch?: (batch: string[]) => unknown;
+      /** If it returns something, `startBatch` itself rejects with it (the batch was never sent). */
+      failStart?: (batch: string[]) => unknown;
+    }
+
+    /**
+     * A fake pipelining `startBatch`: records every batch, and gates both the start (the promise
+     * it returns) and the `done` of each batch by its index. Counts the batches under way: from
+     * the call to `startBatch` until `done` settles.
+     */
+    function pipeline(options: PipelineOptions) {
+      const batches: string[][] = [];
+      const starts: Deferred[] = [];
+      const dones: Deferred[] = [];
+      const sizes: number[] = [];
+      let underWay = 0;
+      let maxUnderWay = 0;
+      const p = {
+        /** Whether a new batch's `done` waits for `settle(i)`; read when the batch starts. */
+        holdDone: true,
+        batches,
+        sizes,
+        get underWay() {
+          return underWay;
+        },
+        get maxUnderWay() {
+          return maxUnderWay;
+        },
+        send(i: number) {
+          starts[i].resolve();
+        },
+        settle(i: number) {
+          dones[i].resolve();
+        },
+        committer: undefined as unknown as GroupCommitter<string, string>,
+      };
+      const startBatch = async (batch: string[]) => {
+        batches.push([...batch]);
+        const start = deferred();
+        const gate = deferred();
+        starts.push(start);
+        dones.push(gate);
+        if (!options.holdStart) start.resolve();
+        if (!p.holdDone) gate.resolve();
+        underWay++;
+        maxUnderWay = Math.max(maxUnderWay, underWay);
+        await start.promise;
+        const refused = options.failStart?.(batch);
+        if (refused !== undefined) {
+          underWay--;
+          throw refused;
+        }
+        const done = (async (): Promise<Outcome<string>[]> => {
+          try {
+            await gate.promise;
+            const failure = options.failBatch?.(batch);
+            if (failure !== undefined) throw failure;
+            return batch.map((r) => options.outcome?.(r) ?? { ok: true, value: `done:${r}` });
+          } finally {
+            underWay--;
+          }
+        })();
+        return { done };
+      };
+      p.committer = new GroupCommitter(startBatch, options.maxBatch ?? 100, {
+        depth: options.depth,
+        onBatch: (n) => sizes.push(n),
+      });
+      return p;
+    }
+
+    const outcomes = (states: ReturnType<typeof track<string>>[]) =>
+      states.map((s) => (s.settled ? (s.ok ? s.value : s.error) : 'pending'));
+
+    it('keeps two batches under way at once, never three', async () => {
+      const p = pipeline({ depth: 2 });
+      const a = track(p.committer.submit('a'));
+      await flush();
+      const b = track(p.committer.submit('b'));
+      await flush();
+      expect(p.batches).toEqual([['a'], ['b']]);
+      expect(p.underWay).toBe(2);
+
+      const rest = ['c', 'd'].map((r) => track(p.committer.submit(r)));
+      await flush();
+      await flush();
+      expect(p.batches).toEqual([['a'], ['b']]);
+      expect(outcomes([a, b, ...rest])).toEqual(['pending', 'pending', 'pending', 'pending']);
+
+      // One settles: the two that waited go together in the next batch.
+      p.settle(0);
+      await flush();
+      expect(outcomes([a, b, ...rest])).toEqual(['done:a', 'pending', 'pending', 'pending']);
+      expect(p.batches).toEqual([['a'], ['b'], ['c', 'd']]);
+      expect(p.underWay).toBe(2);
+
+      p.settle(1);
+      p.settle(2);
+      await flush();
+      expect(outcomes([a, b, ...rest])).toEqual(['done:a', 'done:b', 'done:c', 'done:d']);
+      expect(p.sizes).toEqual([1, 1, 2]);
+      expect(p.maxUnderWay).toBe(2);
+    });
+
+    it('groups requests that arrive while two batches are under way into one batch, up to maxBatch', async () => {
+      const p = pipeline({ depth: 2, maxBatch: 2 });
+      const results = ['a', 'b', 'c', 'd', 'e', 'f'].map((r) => track(p.committer.submit(r)));
+      await flush();
+      // `a` went alone at once; `b` and `c` were queued by the time it was sent.
+      expect(p.batches).toEqual([['a'], ['b', 'c']]);
+
+      p.settle(1);
+      await flush();
+      expect(p.batches).toEqual([['a'], ['b', 'c'], ['d', 'e']]);
+      expect(outcomes(results)).toEqual(['pending', 'done:b', 'done:c', 'pending', 'pending', 'pending']);
+
+      p.settle(0);
+      await flush();
+      expect(p.batches).toEqual([['a'], ['b', 'c'], ['d', 'e'], ['f']]);
+      p.settle(2);
+      p.settle(3);
+      await flush();
+      expect(outcomes(results)).toEqual(['a', 'b', 'c', 'd', 'e', 'f'].map((r) => `done:${r}`));
+      expect(p.maxUnderWay).toBe(2);
+    });
+
+    it.each([1, 2, 3, 4])('keeps at most depth=%i batches under way', async (depth) => {
+      const p = pipeline({ depth });
+      const requests = Array.from({ length: 8 }, (_, i) => `r${i}`);
+      const results: Promise<string>[] = [];
+      for (const r of requests) {
+        results.push(p.committer.submit(r));
+        await flush();
+      }
+      expect(p.batches).toHaveLength(depth);
+      expect(p.underWay).toBe(depth);
+
+      p.holdDone = false;
+      for (let i = 0; i < depth; i++) p.settle(i);
+      await expect(within(Promise.all(results))).resolves.toEqual(requests.map((r) => `done:${r}`));
+      expect(p.maxUnderWay).toBe(depth);
+      expect(p.batches.flat()).toEqual(requests);
+    });
+
+    it('starts the next batch once startBatch resolved, before the previous batch settled', async () => {
+      const p = pipeline({ depth: 2, holdStart: true });
+      const a = track(p.committer.submit('a'));
+      const late = ['b', 'c'].map((r) => track(p.committer.submit(r)));
+      await flush();
+      await flush();
+      // `a` is not sent yet: nothing else starts, though depth allows a second batch.
+      expect(p.batches).toEqual([['a']]);
+
+      p.send(0);
+      await flush();
+      expect(p.batches).toEqual([['a'], ['b', 'c']]);
+      expect(a.settled).toBe(false);
+
+      p.send(1);
+      p.settle(1);
+      await flush();
+      expect(outcomes([a, ...late])).toEqual(['pending', 'done:b', 'done:c']);
+      p.settle(0);
+      await flush();
+      expect(outcomes([a])).toEqual(['done:a']);
+    });
+
+    it('delivers each request its own outcome, whichever batch settles first', async () => {
+      const refused = new Error('refused x');
+      const p = pipeline({
+        depth: 2,
+        outcome: (r) => (r === 'x' ? { ok: false, error: refused } : { ok: true, value: `done:${r}` }),
+      });
+      const a = track(p.committer.submit('a'));
+      const second = ['b', 'x', 'c'].map((r) => track(p.committer.submit(r)));
+      await flush();
+      expect(p.batches).toEqual([['a'], ['b', 'x', 'c']]);
+
+      p.settle(1);
+      await flush();
+      expect(outcomes([a, ...second])).toEqual(['pending', 'done:b', refused, 'done:c']);
+
+      p.settle(0);
+      await flush();
+      expect(outcomes([a])).toEqual(['done:a']);
+      expect(p.batches).toHaveLength(2);
+    });
+
+    it('retries a failed batch one request at a time while another batch is under way', async () => {
+      const boom = new Error('transaction aborted');
+      const p = pipeline({ depth: 2, failBatch: (b) => (b.includes('bad') ? boom : undefined) });
+      const first = track(p.committer.submit('first'));
+      const batch = ['a', 'bad', 'c'].map((r) => track(p.committer.submit(r)));
+      await flush();
+      expect(p.batches).toEqual([['first'], ['a', 'bad', 'c']]);
+
+      p.holdDone = false;
+      p.settle(1);
+      await flush();
+      await flush();
+      expect(p.batches).toEqual([['first'], ['a', 'bad', 'c'], ['a'], ['bad'], ['c']]);
+      expect(outcomes([first, ...batch])).toEqual(['pending', 'done:a', boom, 'done:c']);
+
+      p.settle(0);
+      await flush();
+      expect(outcomes([first])).toEqual(['done:first']);
+      expect(p.maxUnderWay).toBe(2);
+    });
+
+    it('counts the retries of a failed batch against depth', async () => {
+      const boom = new Error('transaction aborted');
+      const p = pipeline({ depth: 2, failBatch: (b) => (b.includes('bad') ? boom : undefined) });
+      const first = track(p.committer.submit('first'));
+      const batch = ['a', 'bad'].map((r) => track(p.committer.submit(r)));
+      await flush();
+      expect(p.batches).toEqual([['first'], ['a', 'bad']]);
+
+      p.settle(1); // fails: `a` is retried alone, held
+      await flush();
+      expect(p.batches).toEqual([['first'], ['a', 'bad'], ['a']]);
+      const late = track(p.committer.submit('late'));
+      await flush();
+      await flush();
+      // `first` and the retries of the failed batch take both places: `late` waits.
+      expect(p.batches).toEqual([['first'], ['a', 'bad'], ['a']]);
+      expect(p.underWay).toBe(2);
+
+      p.settle(2);
+      await flush();
+      expect(p.batches).toEqual([['first'], ['a', 'bad'], ['a'], ['bad']]);
+      expect(outcomes([...batch, late])).toEqual(['done:a', 'pending', 'pending']);
+
+      p.settle(0);
+      await flush();
+      expect(p.batches).toEqual([['first'], ['a', 'bad'], ['a'], ['bad'], ['late']]);
+      p.settle(3);
+      p.settle(4);
+      await flush();
+      expect(outcomes([first, ...batch, late])).toEqual(['done:first', 'done:a', boom, 'done:late']);
+      expect(p.maxUnderWay).toBe(2);
+    });
+
+    it('retries one request at a time when startBatch itself rejects', async () => {
+      const unplannable = new Error('could not plan');
+      const p = pipeline({ depth: 2, failStart: (b) => (b.includes('bad') ? unplannable : undefined) });
+      const first = track(p.committer.submit('first'));
+      const batch = ['a', 'bad', 'c'].map((r) => track(p.committer.submit(r)));
+      p.holdDone = false;
+      await flush();
+      await flush();
+      expect(p.batches).toEqual([['first'], ['a', 'bad', 'c'], ['a'], ['bad'], ['c']]);
+      expect(outcomes(batch)).toEqual(['done:a', unplannable, 'done:c']);
+      expect(first.settled).toBe(false);
+
+      p.settle(0);
+      const after = p.committer.submit('after');
+      await expect(within(after)).resolves.toBe('done:after');
+      expect(outcomes([first])).toEqual(['done:first']);
+    });
+
+    it('close() waits for every batch under way and every queued request', async () => {
+      const p = pipeline({ depth: 2 });
+      const a = track(p.committer.submit('a'));
+      await flush();
+      const rest = ['b', 'c'].map((r) => track(p.committer.submit(r)));
+      await flush();
+      expect(p.batches).toEqual([['a'], ['b', 'c']]);
+      const queued = track(p.committer.submit('d'));
+      const closed = track(p.committer.close());
+      await flush();
+      expect(closed.settled).toBe(false);
+
+      // The later batch settling first is not enough.
+      p.settle(1);
+      await flush();
+      expect(closed.settled).toBe(false);
+      expect(p.batches).toEqual([['a'], ['b', 'c'], ['d']]);
+
+      p.settle(0);
+      await flush();
+      expect(closed.settled).toBe(false);
+
+      p.settle(2);
+      await flush();
+      expect(closed).toMatchObject({ settled: true, ok: true });
+      expect(outcomes([a, ...rest, queued])).toEqual(['done:a', 'done:b', 'done:c', 'done:d']);
+    });
+
+    it('close() waits for a batch whose start is still pending', async () => {
+      const p = pipeline({ depth: 2, holdStart: true });
+      const a = track(p.committer.submit('a'));
+      const closed = track(p.committer.close());
+      await flush();
+      expect(closed.settled).toBe(false);
+      p.send(0);
+      await flush();
+      expect(closed.settled).toBe(false);
+      p.settle(0);
+      await flush();
+      expect(closed).toMatchObject({ settled: true, ok: true });
+      expect(a.value).toBe('done:a');
+    });
+
+    it('with depth 1, never starts a batch before the previous one’s done settled', async () => {
+      const p = pipeline({ depth: 1 });
+      const a = track(p.committer.submit('a'));
+      await flush();
+      const b = track(p.committer.submit('b'));
+      await flush();
+      await flush();
+      // `a` was sent at once, but its `done` is still pending.
+      expect(p.batches).toEqual([['a']]);
+
+      p.settle(0);
+      await flush();
+      expect(p.batches).toEqual([['a'], ['b']]);
+      expect(outcomes([a, b])).toEqual(['done:a', 'pending']);
+      p.settle(1);
+      await flush();
+      expect(outcomes([b])).toEqual(['done:b']);
+      expect(p.maxUnderWay).toBe(1);
+    });
+
+    it.each([0, -3])('treats depth=%i as 1', async (depth) => {
+      const p = pipeline({ depth });
+      const results = ['a', 'b'].map((r) => track(p.committer.submit(r)));
+      await flush();
+      await flush();
+      expect(p.batches).toEqual([['a']]);
+      p.settle(0);
+      await flush();
+      p.settle(1);
+      await flush();
+      expect(outcomes(results)).toEqual(['done:a', 'done:b']);
+      expect(p.maxUnderWay).toBe(1);
+    });
+  });
 });
