@@ -1,17 +1,20 @@
 import { headers, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, type JetStreamClient, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { type ReservedSql, type Sql } from 'postgres';
 
-import { EventReader, NOTIFY_CHANNEL, type StoredEvent } from '@app/event-store';
+import { type EncodedEvent, EventReader, NOTIFY_CHANNEL } from '@app/event-store';
 
-import { encodeEvent, HASH_HEADER, SEQ_HEADER } from './bus-event.js';
+import { HASH_HEADER, SEQ_HEADER } from './bus-event.js';
 import {
   ensureEventStream,
   type EventStreamOptions,
   resolveEventStream,
   type ResolvedEventStream,
 } from './event-stream.js';
-import { eventSubject } from './subjects.js';
+import { StreamPublisher } from './stream-publisher.js';
+import { subjectOf } from './subjects.js';
+
+const encoder = new TextEncoder();
 
 export interface RelayOptions {
   /** The application pool of the event store (reads the log). */
@@ -67,8 +70,10 @@ export class Relay {
     Pick<RelayOptions, 'onHalt' | 'log'>;
   private readonly stream: ResolvedEventStream;
   private readonly reader: EventReader;
-  private js!: JetStreamClient;
   private jsm!: JetStreamManager;
+  private publisher!: StreamPublisher;
+  /** The stream's last message is known to have msgID = its seq: publishes may chain on it. */
+  private chained = false;
   private lockConn?: ReservedSql;
   private stopping = false;
   private wake?: () => void;
@@ -85,7 +90,7 @@ export class Relay {
 
   /** Waits to become the active relay, then runs until `stop()`. Resolves once active. */
   async start(): Promise<void> {
-    this.js = jetstream(this.options.nats);
+    this.publisher = new StreamPublisher(this.options.nats);
     this.jsm = await jetstreamManager(this.options.nats);
     this.lockConn = await this.options.sql.reserve();
     while (!this.stopping) {
@@ -108,6 +113,7 @@ export class Relay {
     this.wake?.();
     await this.loop;
     await this.unlisten?.();
+    this.publisher?.close();
     if (this.lockConn) {
       await this.lockConn`SELECT pg_advisory_unlock(${this.options.lockKey})`.catch(() => undefined);
       this.lockConn.release();
@@ -125,15 +131,15 @@ export class Relay {
   }
 
   private async run(): Promise<void> {
+    // Where to go on from; unknown at start and after any failure, until the stream is looked at.
+    let next: number | undefined;
     while (!this.stopping) {
       try {
-        let next = await this.resync();
-        for (;;) {
-          const published = await this.publishFrom(next);
-          if (published === next) break; // nothing new: wait
-          next = published;
-        }
+        next ??= await this.resync();
+        next = await this.publishFrom(next);
       } catch (e) {
+        next = undefined;
+        this.chained = false;
         if (e instanceof RelayHalted) {
           this.options.log?.('relay halted', { error: e.message });
           this.stopping = true;
@@ -168,6 +174,8 @@ export class Relay {
         );
       }
       this.stats.lastPublished = state.last_seq;
+      // Its msgID is its seq (the hash matched): later publishes may chain on it.
+      this.chained = true;
       return state.last_seq + 1;
     }
     // Empty (new, wiped or purged): start at the hot tail's beginning.
@@ -182,20 +190,19 @@ export class Relay {
 
   /** Publishes events from `next` on, as far as the log goes; returns the next unpublished seq. */
   private async publishFrom(next: number): Promise<number> {
-    let first = true;
     while (!this.stopping) {
       this.notified = false;
-      const page = await this.reader.after(next - 1, this.options.pageSize);
+      const page = await this.reader.afterEncoded(next - 1, this.options.pageSize, true);
       if (page.length === 0) return next;
       const pending: Promise<void>[] = [];
       for (const event of page) {
-        // The first publish of a run sets the chain; the rest are pipelined behind it.
-        const ack = this.publish(event, !first);
+        const ack = this.publish(event);
         // Awaited in order below; once one fails the rest are moot and must not go unhandled.
         ack.catch(() => undefined);
-        if (first) {
+        // The first publish after a resync sets the msgID chain the pipelined ones rely on.
+        if (!this.chained) {
           await ack;
-          first = false;
+          this.chained = true;
         } else pending.push(ack);
         if (pending.length >= this.options.inFlight) await pending.shift();
       }
@@ -205,17 +212,19 @@ export class Relay {
     return next;
   }
 
-  private async publish(event: StoredEvent, chained: boolean): Promise<void> {
+  private async publish(event: EncodedEvent): Promise<void> {
     const h = headers();
     h.set(SEQ_HEADER, String(event.seq));
     h.set(HASH_HEADER, event.hash);
     let ack;
     try {
-      ack = await this.js.publish(eventSubject(event), encodeEvent(event), {
-        msgID: String(event.seq),
-        headers: h,
-        ...(chained ? { expect: { lastMsgID: String(event.seq - 1) } } : {}),
-      });
+      ack = await this.publisher.publish(
+        subjectOf(event, event.node),
+        encoder.encode(event.json),
+        String(event.seq),
+        this.chained ? String(event.seq - 1) : undefined,
+        h,
+      );
     } catch (e) {
       throw new Resync(`publishing seq ${event.seq}: ${(e as Error).message}`, { cause: e });
     }

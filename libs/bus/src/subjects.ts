@@ -32,14 +32,22 @@ function podNode(event: Pick<StoredEvent, 'object'>): string {
 export function eventSubject(
   event: Pick<StoredEvent, 'resource' | 'group' | 'namespace' | 'name' | 'object'>,
 ): string {
+  return subjectOf(event, podNode(event));
+}
+
+/** The subject of an event given its key and (for pods) its node. */
+export function subjectOf(
+  key: Pick<StoredEvent, 'resource' | 'group' | 'namespace' | 'name'>,
+  node: string,
+): string {
   const tokens = [
     EVENT_SUBJECT_ROOT,
-    encodeToken(event.resource),
-    event.group === '' ? 'core' : encodeToken(event.group),
-    encodeToken(event.namespace),
-    encodeToken(event.name),
+    encodeToken(key.resource),
+    key.group === '' ? 'core' : encodeToken(key.group),
+    encodeToken(key.namespace),
+    encodeToken(key.name),
   ];
-  if (event.resource === 'pods' && event.group === '') tokens.push(encodeToken(podNode(event)));
+  if (key.resource === 'pods' && key.group === '') tokens.push(encodeToken(node));
   return tokens.join('.');
 }
 

@@ -4,7 +4,7 @@ import { type NatsConnection } from '@nats-io/transport-node';
 import { type EventReader, type StoredEvent } from '@app/event-store';
 
 import { busForm, decodeEvent, isRedactedKind } from './bus-event.js';
-import { isStreamNotFound, resolveEventStream, type EventStreamOptions } from './event-stream.js';
+import { resolveEventStream, type EventStreamOptions } from './event-stream.js';
 import { eventSubject, subjectMatches } from './subjects.js';
 
 export interface WatchOptions {
@@ -22,6 +22,8 @@ export interface WatchOptions {
   pageSize?: number;
   /** How long to wait before looking at the stream again after it failed. Default 200 ms. */
   retryMs?: number;
+  /** Told of each failure to read the stream (the watch goes on from the log and retries). */
+  onTrouble?: (error: Error) => void;
 }
 
 /** The stream broke the relay's contract: the watch stops rather than guess. */
@@ -70,8 +72,9 @@ export class EventWatch implements AsyncIterable<WatchItem> {
       try {
         firstInStream = (await this.jsm.streams.info(this.stream.name)).state.first_seq;
       } catch (e) {
-        if (!isStreamNotFound(e) && !isTransient(e)) throw e;
-        // No stream (wiped, not yet rebuilt): serve what the log has meanwhile.
+        // No stream (wiped, not yet rebuilt) or NATS unreachable: serve what the log has
+        // meanwhile. Nothing about the bus is fatal to a watch; the log is the truth.
+        this.options.onTrouble?.(e as Error);
         yield* this.fromLog(Number.MAX_SAFE_INTEGER);
         await this.pause();
         continue;
@@ -86,6 +89,7 @@ export class EventWatch implements AsyncIterable<WatchItem> {
         // The consumer went away (stream wiped, consumer reaped after missed heartbeats,
         // server restart): open a new one from the cursor. Only a broken contract is fatal.
         if (e instanceof WatchBroken) throw e;
+        this.options.onTrouble?.(e as Error);
       }
       if (!this.stopped) await this.pause();
     }
@@ -150,10 +154,4 @@ export class EventWatch implements AsyncIterable<WatchItem> {
   private pause(): Promise<void> {
     return new Promise((r) => setTimeout(r, this.options.retryMs ?? 200));
   }
-}
-
-/** Connection-level trouble (server restarting): look again shortly. */
-function isTransient(e: unknown): boolean {
-  const msg = (e as Error)?.message ?? '';
-  return /timeout|disconnect|closed|no responders|503|connection/i.test(msg);
 }

@@ -7,12 +7,15 @@ import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-
 
 import {
   eventFilter,
+  eventSubject,
   EventWatch,
   HASH_HEADER,
+  type HubWatch,
   Relay,
   subjectMatches,
-  eventSubject,
+  WatchHub,
   type WatchItem,
+  WatchTooSlow,
 } from '@app/bus';
 import { checkWatch, type WatchRecord } from '@app/checkers';
 import { NatsServer, waitFor } from '@app/dev-servers';
@@ -34,17 +37,30 @@ async function wholeLog(store: EventStore): Promise<StoredEvent[]> {
 }
 
 /** Runs a watch until it has seen the log up to `until`, recording what it delivered. */
-async function record(watch: EventWatch, until: () => number, limit?: number): Promise<WatchRecord[]> {
+async function record(
+  watch: EventWatch | HubWatch,
+  until: () => number,
+  limit?: number,
+): Promise<WatchRecord[]> {
   const out: WatchRecord[] = [];
-  const deadline = Date.now() + 60_000;
-  for await (const item of watch as AsyncIterable<WatchItem>) {
-    out.push(
-      item.kind === 'event' ? { kind: 'event', seq: item.event.seq } : { kind: 'bookmark', seq: item.seq },
-    );
-    if (watch.seen >= until() || (limit && out.filter((o) => o.kind === 'event').length >= limit)) break;
-    if (Date.now() > deadline) throw new Error(`watch stuck at ${watch.seen}, wanted ${until()}`);
+  let timedOut = false;
+  // Bounded: a watch that stops delivering is stopped, and the test fails saying where it was.
+  const timer = setTimeout(() => {
+    timedOut = true;
+    watch.stop();
+  }, 60_000);
+  try {
+    for await (const item of watch as AsyncIterable<WatchItem>) {
+      out.push(
+        item.kind === 'event' ? { kind: 'event', seq: item.event.seq } : { kind: 'bookmark', seq: item.seq },
+      );
+      if (watch.seen >= until() || (limit && out.filter((o) => o.kind === 'event').length >= limit)) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    watch.stop();
   }
-  watch.stop();
+  if (timedOut) throw new Error(`watch stuck at seq ${watch.seen}, wanted ${until()}`);
   return out;
 }
 
@@ -241,6 +257,82 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
       ).streams.getMessage(stream.name, { seq: created.resourceVersion });
       expect(m?.data.length).toBeGreaterThan(big.length);
     } finally {
+      await relay.stop();
+    }
+  });
+
+  it('serves 100 watches from one hub at random RVs (ring and log catch-up, filters, a restart, a slow reader)', async () => {
+    const relay = new Relay({ sql: store.sql, nats: nc, stream, pollMs: 50 });
+    await relay.start();
+    const hub = new WatchHub({ nats: nc, log: store.events, stream, bufferSize: 150, maxQueue: 50 });
+    try {
+      await relay.caughtUp((await store.head()).seq);
+      await hub.start();
+      const start = hub.head;
+      let finalHead = Number.MAX_SAFE_INTEGER;
+      const rand = (n: number) => Math.floor(Math.random() * n);
+      const watches: { after: number; filter?: string; records: Promise<WatchRecord[]> }[] = [];
+      const filters = [
+        undefined,
+        eventFilter({ resource: 'configmaps', group: '', namespace: 'hub' }),
+        eventFilter({ resource: 'configmaps', group: '', namespace: 'hub', name: 'obj-1' }),
+      ];
+      const open = (after: number, filter?: string) => {
+        const w = hub.watch({ after, filter });
+        watches.push({ after, filter, records: record(w, () => finalHead) });
+      };
+      // Before the ring (served from the log), inside it, and at the head.
+      for (let i = 0; i < 30; i++) open(Math.max(0, start - rand(1000)), filters[i % 3]);
+      // A reader that never reads falls behind and is ended; it resumes from where it was.
+      const slow = hub.watch({ after: start });
+      const slowIt = slow[Symbol.asyncIterator]();
+      // Asked for its first event now: it joins the hub live, then stops reading.
+      const firstSlowAsked = slowIt.next();
+      const load = runMixedLoad(store, {
+        writers: 32,
+        opsPerWriter: 25,
+        keys: 30,
+        seed: 5,
+        namespace: 'hub',
+      });
+      for (let i = 0; i < 69; i++) {
+        await new Promise((r) => setTimeout(r, 5));
+        open(Math.max(0, hub.head - rand(300)), filters[i % 3]);
+      }
+      const firstSlow = await firstSlowAsked;
+      await load;
+      finalHead = (await store.head()).seq;
+      await relay.caughtUp(finalHead);
+      const slowRecords: WatchRecord[] = [];
+      if (!firstSlow.done && firstSlow.value.kind === 'event')
+        slowRecords.push({ kind: 'event', seq: firstSlow.value.event.seq });
+      let ended: unknown;
+      const bound = setTimeout(() => slow.stop(), 60_000);
+      try {
+        for (let r = await slowIt.next(); !r.done; r = await slowIt.next())
+          if (r.value.kind === 'event') slowRecords.push({ kind: 'event', seq: r.value.event.seq });
+      } catch (e) {
+        ended = e;
+      } finally {
+        clearTimeout(bound);
+      }
+      expect(ended).toBeInstanceOf(WatchTooSlow);
+      const resumed = await record(hub.watch({ after: slow.seen }), () => finalHead);
+      const slowAfter = slowRecords.length ? slowRecords[0].seq - 1 : slow.seen;
+
+      const log = await wholeLog(store);
+      const matching = (filter?: string) =>
+        log.filter((e) => !filter || subjectMatches(filter, eventSubject(e))).map((e) => e.seq);
+      for (const w of watches)
+        expect(
+          checkWatch({ after: w.after, delivered: await w.records, matching: matching(w.filter) }),
+        ).toEqual([]);
+      expect(watches).toHaveLength(99);
+      expect(
+        checkWatch({ after: slowAfter, delivered: [...slowRecords, ...resumed], matching: matching() }),
+      ).toEqual([]);
+    } finally {
+      await hub.stop();
       await relay.stop();
     }
   });

@@ -1,0 +1,259 @@
+import { type NatsConnection } from '@nats-io/transport-node';
+
+import { type EventReader, type StoredEvent } from '@app/event-store';
+
+import { busForm, isRedactedKind } from './bus-event.js';
+import { type EventStreamOptions } from './event-stream.js';
+import { eventSubject, subjectMatches } from './subjects.js';
+import { EventWatch, type WatchItem } from './watch.js';
+
+export interface WatchHubOptions {
+  nats: NatsConnection;
+  log: EventReader;
+  stream?: EventStreamOptions;
+  /** Recent events kept in memory for watches that start a little behind. Default 10,000. */
+  bufferSize?: number;
+  /** Items a watch may have waiting before it is ended as too slow. Default 10,000. */
+  maxQueue?: number;
+  /** Log page size for watches that start before the buffer. Default 500. */
+  pageSize?: number;
+}
+
+export interface WatchRequest {
+  /** Deliver events with seq > this. */
+  after: number;
+  filter?: string;
+  revealSecrets?: boolean;
+}
+
+/** A watch ended because its reader fell too far behind; start again from `seen`. */
+export class WatchTooSlow extends Error {
+  override name = 'WatchTooSlow';
+}
+
+interface Entry {
+  event: StoredEvent;
+  subject: string;
+}
+
+/** One watch of the hub: an async iterable of items, and where it has got to. */
+export interface HubWatch extends AsyncIterable<WatchItem> {
+  /** The last seq this watch has passed, delivered or filtered out. */
+  readonly seen: number;
+  stop(): void;
+}
+
+/**
+ * Many watches in one process over one stream consumer, as the kube-apiserver serves many
+ * watches from one etcd watch through its watch cache: one `EventWatch` (which keeps etcd's
+ * guarantees) feeds a ring of recent events; each watch catches up from the log or the ring,
+ * then goes live in the same tick it catches up (no event can slip between), and filters on
+ * its own. A reader that falls `maxQueue` items behind is ended rather than buffered forever.
+ */
+export class WatchHub {
+  private source?: EventWatch;
+  private running?: Promise<void>;
+  private readonly ring: (Entry | undefined)[];
+  private first = 1;
+  private last = 0;
+  private readonly live = new Set<Subscription>();
+  private failure?: Error;
+
+  constructor(private readonly options: WatchHubOptions) {
+    this.ring = new Array<Entry | undefined>(options.bufferSize ?? 10_000);
+  }
+
+  /** Starts following the stream from the log's current head. */
+  async start(): Promise<void> {
+    const head = await this.options.log.head();
+    this.first = head + 1;
+    this.last = head;
+    this.source = new EventWatch({
+      nats: this.options.nats,
+      log: this.options.log,
+      stream: this.options.stream,
+      after: head,
+    });
+    this.running = this.follow(this.source);
+  }
+
+  async stop(): Promise<void> {
+    this.source?.stop();
+    await this.running;
+    for (const s of this.live) s.end();
+  }
+
+  /** The last seq the hub holds. */
+  get head(): number {
+    return this.last;
+  }
+
+  watch(request: WatchRequest): HubWatch {
+    if (this.failure) throw this.failure;
+    const sub = new Subscription(this, request);
+    return sub;
+  }
+
+  /** @internal the events after `cursor` that the ring still holds, up to the hub's head. */
+  fromRing(cursor: number): Entry[] | undefined {
+    if (cursor + 1 < this.first) return undefined;
+    const out: Entry[] = [];
+    for (let seq = cursor + 1; seq <= this.last; seq++) out.push(this.ring[seq % this.ring.length] as Entry);
+    return out;
+  }
+
+  /** @internal joins the live set if `sub` has caught up with the hub; no await between check and join. */
+  join(sub: Subscription): boolean {
+    if (this.failure) throw this.failure;
+    // A watch may start ahead of the hub (from a resourceVersion it just wrote): it joins and
+    // skips what it has seen.
+    if (sub.cursor < this.last) return false;
+    this.live.add(sub);
+    return true;
+  }
+
+  /** @internal */
+  leave(sub: Subscription): void {
+    this.live.delete(sub);
+  }
+
+  /** @internal */
+  get options_(): WatchHubOptions {
+    return this.options;
+  }
+
+  private async follow(source: EventWatch): Promise<void> {
+    try {
+      for await (const item of source) {
+        if (item.kind !== 'event') continue;
+        const entry = { event: item.event, subject: eventSubject(item.event) };
+        this.ring[entry.event.seq % this.ring.length] = entry;
+        this.last = entry.event.seq;
+        this.first = Math.max(this.first, this.last - this.ring.length + 1);
+        for (const sub of this.live) sub.push(entry);
+      }
+    } catch (e) {
+      this.failure = e as Error;
+      for (const s of this.live) s.fail(this.failure);
+    }
+  }
+}
+
+class Subscription implements HubWatch {
+  cursor: number;
+  private queue: WatchItem[] = [];
+  private wake?: () => void;
+  private stopped = false;
+  private error?: Error;
+  private bookmarkDue = false;
+
+  constructor(
+    private readonly hub: WatchHub,
+    private readonly request: WatchRequest,
+  ) {
+    this.cursor = request.after;
+  }
+
+  get seen(): number {
+    return this.cursor;
+  }
+
+  stop(): void {
+    this.end();
+  }
+
+  end(): void {
+    this.stopped = true;
+    this.hub.leave(this);
+    this.wake?.();
+  }
+
+  fail(error: Error): void {
+    this.error = error;
+    this.end();
+  }
+
+  /** A live event from the hub, in order (the hub pushes every seq once). */
+  push(entry: Entry): void {
+    if (entry.event.seq <= this.cursor) return;
+    const matches = this.matches(entry);
+    if (matches && this.queue.length >= (this.hub.options_.maxQueue ?? 10_000)) {
+      // `seen` stays before this event, so a watch resumed from it gets this event first.
+      return this.fail(
+        new WatchTooSlow(`watch fell ${this.queue.length} events behind at seq ${this.cursor}`),
+      );
+    }
+    this.cursor = entry.event.seq;
+    if (!matches) {
+      // Let the reader see its progress (a bookmark) once the burst is over, not per event.
+      if (!this.bookmarkDue) {
+        this.bookmarkDue = true;
+        setImmediate(() => {
+          this.bookmarkDue = false;
+          this.wake?.();
+        });
+      }
+      return;
+    }
+    this.queue.push({ kind: 'event', event: entry.event });
+    this.wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<WatchItem> {
+    let yielded = this.cursor;
+    // Catch up from the log, then the ring, until level with the hub; then join it.
+    while (!this.stopped && !this.hub.join(this)) {
+      const ring = this.hub.fromRing(this.cursor);
+      const batch = ring ?? (await this.fromLog());
+      // Nothing to read yet (the hub moved on between our look and the read): look again soon.
+      if (batch.length === 0) await new Promise((r) => setTimeout(r, 20));
+      for (const entry of batch) {
+        if (this.stopped) return;
+        this.cursor = entry.event.seq;
+        if (!this.matches(entry)) continue;
+        yield { kind: 'event', event: await this.reveal(entry.event) };
+        yielded = this.cursor;
+      }
+    }
+    while (!this.stopped || this.queue.length > 0) {
+      if (this.queue.length === 0) {
+        if (this.cursor > yielded) {
+          // Everything since the last event was filtered out: say how far we have seen.
+          yielded = this.cursor;
+          yield { kind: 'bookmark', seq: this.cursor };
+          continue;
+        }
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
+        continue;
+      }
+      const item = this.queue.shift() as WatchItem;
+      if (item.kind === 'event') {
+        yielded = item.event.seq;
+        yield { kind: 'event', event: await this.reveal(item.event) };
+      }
+    }
+    if (this.error) throw this.error;
+  }
+
+  /** The next page of the log, up to the hub's head (the log may be ahead of the stream). */
+  private async fromLog(): Promise<Entry[]> {
+    const { log, pageSize } = this.hub.options_;
+    const page = await log.after(this.cursor, pageSize ?? 500);
+    return page
+      .filter((e) => e.seq <= this.hub.head)
+      .map((e) => {
+        const event = busForm(e);
+        return { event, subject: eventSubject(event) };
+      });
+  }
+
+  private matches(entry: Entry): boolean {
+    return !this.request.filter || subjectMatches(this.request.filter, entry.subject);
+  }
+
+  private async reveal(event: StoredEvent): Promise<StoredEvent> {
+    if (!this.request.revealSecrets || !isRedactedKind(event)) return event;
+    return (await this.hub.options_.log.at(event.seq)) ?? event;
+  }
+}
