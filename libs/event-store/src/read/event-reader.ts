@@ -51,6 +51,33 @@ export function toStoredEvent(r: EventRow): StoredEvent {
   };
 }
 
+/** An event already serialised as the JSON of a `StoredEvent`, with what routing needs beside it. */
+export interface EncodedEvent {
+  seq: number;
+  hash: string;
+  group: string;
+  resource: string;
+  namespace: string;
+  name: string;
+  /** A pod's spec.nodeName ('' when unscheduled or not a pod). */
+  node: string;
+  /** The `StoredEvent` as JSON text; Secret data removed when asked. */
+  json: string;
+}
+
+/**
+ * The StoredEvent JSON, built by Postgres from the row: the payload goes out as the text it
+ * is stored as, never parsed and re-serialised in Node (the relay's hot path).
+ */
+const ENCODED_EVENT = (redactSecrets: boolean) => `
+  json_build_object(
+    'seq', seq, 'at', to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'type', type,
+    'group', api_group, 'resource', resource, 'namespace', namespace, 'name', name, 'uid', uid,
+    'object', ${redactSecrets ? `CASE WHEN api_group = '' AND resource = 'secrets' THEN object - 'data' - 'stringData' ELSE object END` : 'object'},
+    'objectDigest', encode(object_digest, 'hex'), 'actor', actor, 'verb', verb, 'requestId', request_id,
+    'userAgent', user_agent, 'sourceIp', source_ip, 'cause', cause,
+    'prevHash', encode(prev_hash, 'hex'), 'hash', encode(hash, 'hex'))::text AS json`;
+
 /** Reads the log in seq order. Because the log is gapless and commit-ordered, `seq > cursor` never skips. */
 export class EventReader {
   constructor(private readonly sql: Sql) {}
@@ -61,6 +88,17 @@ export class EventReader {
       [seq, limit],
     );
     return rows.map(toStoredEvent);
+  }
+
+  /** Like `after`, but each event as JSON text built by the database (see EncodedEvent). */
+  async afterEncoded(seq: number, limit: number, redactSecrets: boolean): Promise<EncodedEvent[]> {
+    return this.sql.unsafe<EncodedEvent[]>(
+      `SELECT seq, encode(hash, 'hex') AS hash, api_group AS "group", resource, namespace, name,
+              CASE WHEN api_group = '' AND resource = 'pods' THEN coalesce(object->'spec'->>'nodeName', '') ELSE '' END AS node,
+              ${ENCODED_EVENT(redactSecrets)}
+         FROM wake.events WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      [seq, limit],
+    );
   }
 
   /** The log head: the seq of the last committed event (0 for an empty log). */
