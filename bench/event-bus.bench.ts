@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 
 import { connect as natsConnect } from '@nats-io/transport-node';
 
-import { EventWatch, Relay } from '@app/bus';
+import { Relay, WatchHub } from '@app/bus';
 import { createDatabase, NatsServer, PostgresServer } from '@app/dev-servers';
 import { type AuditContext, EventStore, type StoredObject } from '@app/event-store';
 
@@ -19,7 +19,7 @@ paced write rate with 1 and 100 watchers; then stops the relay, builds a backlog
 how fast a fresh relay publishes it.
 
   --rate N         writes per second during the latency runs (default 1000)
-  --duration S     seconds per latency run (default 10)
+  --duration S     measured seconds per latency run, after one second of warm-up (default 10)
   --watchers LIST  comma-separated watcher counts (default 1,100)
   --backlog N      events in the catch-up backlog (default 1000000)
   --help           this text`;
@@ -72,18 +72,21 @@ export async function run(argv: string[]): Promise<void> {
       // Receipts are matched to write start times afterwards: a watcher may see an event
       // before the writer's promise has resolved with its seq.
       const receipts: [number, number][] = [];
-      const from = (await store.head()).seq;
-      const watches = Array.from(
-        { length: watchers },
-        () => new EventWatch({ nats: nc, log: store.events, stream, after: from }),
-      );
+      const committed = new Map<number, number>();
+      const hub = new WatchHub({ nats: nc, log: store.events, stream });
+      await hub.start();
+      const from = hub.head;
+      // Watches in one process share one stream consumer, as the API server's do.
+      const watches = Array.from({ length: watchers }, () => hub.watch({ after: from }));
       const consumers = watches.map(async (w) => {
         for await (const item of w) {
           if (item.kind !== 'event') continue;
           receipts.push([item.event.seq, performance.now()]);
         }
       });
-      const total = Math.round(rate * seconds);
+      // The first second warms up (JIT, consumer creation) and is not measured.
+      const warmup = rate;
+      const total = Math.round(rate * seconds) + warmup;
       const t = performance.now();
       const writes: Promise<void>[] = [];
       for (let i = 0; i < total; i++) {
@@ -105,7 +108,11 @@ export async function run(argv: string[]): Promise<void> {
                 { ...ctx, verb: 'create' },
               ),
             )
-            .then((r) => void started.set(r.resourceVersion, t0)),
+            .then((r) => {
+              if (i < warmup) return;
+              started.set(r.resourceVersion, t0);
+              committed.set(r.resourceVersion, performance.now());
+            }),
         );
       }
       await Promise.all(writes);
@@ -115,11 +122,19 @@ export async function run(argv: string[]): Promise<void> {
         await new Promise((r) => setTimeout(r, 20));
       watches.forEach((w) => w.stop());
       await Promise.all(consumers);
+      await hub.stop();
       const latencies = receipts.flatMap(([seq, at]) => {
         const t0 = started.get(seq);
         return t0 === undefined ? [] : [at - t0];
       });
       const s = summarize(latencies);
+      // From the write's acknowledgement (the commit) to the watcher, where it came after it.
+      const fromCommit = summarize(
+        receipts.flatMap(([seq, at]) => {
+          const t1 = committed.get(seq);
+          return t1 === undefined ? [] : [Math.max(0, at - t1)];
+        }),
+      );
       cells.push({
         watchers,
         writesPerSec: Math.round(total / ((performance.now() - t) / 1000)),
@@ -127,6 +142,8 @@ export async function run(argv: string[]): Promise<void> {
         p50ms: round(s.p50),
         p99ms: round(s.p99),
         maxms: round(s.max),
+        commitToWatchP50ms: round(fromCommit.p50),
+        commitToWatchP99ms: round(fromCommit.p99),
       });
     }
 
@@ -170,7 +187,9 @@ export async function run(argv: string[]): Promise<void> {
       goals: { p99ms: '<= 10', catchUpEventsPerSec: '>= 20000' },
     };
     const file = await writeResult('event-bus', result);
-    console.log('\nCommit -> watch delivery latency (~1 KiB objects)\n');
+    console.log(
+      '\nWrite start -> watch delivery (p50/p99/max) and commit ack -> watch delivery latency (~1 KiB objects)\n',
+    );
     console.log(table(cells));
     console.log(
       `\nRelay catch-up: ${published.toLocaleString()} events in ${result.catchUp.seconds} s = ${result.catchUp.eventsPerSec.toLocaleString()} events/s`,

@@ -208,6 +208,8 @@ export class Relay {
       }
       await Promise.all(pending);
       next = page[page.length - 1].seq + 1;
+      // A short page was the end of the log when read; a NOTIFY since then wakes us at once.
+      if (page.length < this.options.pageSize) return next;
     }
     return next;
   }

@@ -36,9 +36,9 @@ export interface WriterStats {
  *
  * **Pipelined** (the steady state): the batch is planned against what the writer remembers
  * (`WriterMemory`: the head and recently written objects; objects it does not remember are
- * read first, without a lock), and sent as BEGIN; lock the head *if it still has the seq and
- * hash the plan started from*; write; COMMIT — one round trip, no client work while the lock
- * is held. The next batch is planned on top of this one and queued behind it on the same
+ * read first, without a lock), and sent as one statement, its own transaction
+ * (`wake.append_batch`): lock the head *if it still has the seq and hash the plan started
+ * from*, write, check — one round trip, no client work while the lock is held. The next batch is planned on top of this one and queued behind it on the same
  * connection before this one has committed, so Node plans while Postgres writes.
  *
  * **Under the lock** (the first batch, and any batch after a pipelined one failed): BEGIN; lock
@@ -148,15 +148,9 @@ export class BatchWriter {
     });
     const conn = await this.pipe;
     try {
-      const [, , , commit] = await Promise.all([
-        conn`BEGIN`,
-        conn`SELECT wake.lock_head(${expected.seq}, decode(${expected.hash}, 'hex'))`,
-        plan.events.length > 0 ? write(conn, plan) : undefined,
-        conn`COMMIT`,
-      ]);
-      assertCommitted(commit.command);
+      await append(conn, expected, plan);
     } catch (e) {
-      // A statement error ends in the pipelined COMMIT (a ROLLBACK): the connection is clean
+      // A statement error rolls back its own implicit transaction only: the connection is clean
       // for the batches queued behind. Anything else (a lost connection) replaces it.
       if (!isStatementError(e) && this.pipe && (await this.pipe) === conn) {
         this.pipe = undefined;
@@ -183,7 +177,7 @@ export class BatchWriter {
       const plan = planBatch(batch, objects, head);
       if (plan.events.length > 0) await this.partitions.ensure(plan.head.seq);
       const [, commit] = await Promise.all([
-        plan.events.length > 0 ? write(conn, plan) : undefined,
+        plan.events.length > 0 ? append(conn, head, plan) : undefined,
         conn`COMMIT`,
       ]);
       assertCommitted(commit.command);
@@ -229,53 +223,20 @@ function statesOf(keys: ObjectKey[], rows: ObjectRow[]): Map<string, KnownState>
 }
 
 /**
- * The one statement that appends a planned batch: events, projection inserts/updates/deletes,
- * head advance and NOTIFY, with `assert_applied` checking every row count it planned.
+ * Appends a planned batch in one statement (`wake.append_batch`): conditional on the head the
+ * plan started from, on every planned resourceVersion, and on every row count. A batch that
+ * appends nothing only checks the head, which proves the memory it was judged on was current.
  */
-function write(conn: ReservedSql, plan: BatchPlan) {
+function append(conn: ReservedSql, expected: LogHead, plan: BatchPlan) {
+  if (plan.events.length === 0)
+    return conn`SELECT wake.lock_head(${expected.seq}, decode(${expected.hash}, 'hex'))`;
   const { seq, hash, atMs } = plan.head;
   return conn`
-    WITH appended AS (
-      INSERT INTO wake.events (seq, at, type, api_group, resource, namespace, name, uid, object, object_digest,
-                               actor, verb, request_id, user_agent, source_ip, cause, prev_hash, hash)
-      SELECT x.seq, x.at::timestamptz, x.type, x.group, x.resource, x.namespace, x.name, x.uid, x.object,
-             decode(x."objectDigest", 'hex'), x.actor, x.verb, x."requestId", x."userAgent", x."sourceIp",
-             x.cause, decode(x."prevHash", 'hex'), decode(x.hash, 'hex')
-        FROM jsonb_to_recordset(${plan.rows.events}::text::jsonb) AS x(
-             seq bigint, at text, type text, "group" text, resource text, namespace text, name text, uid uuid,
-             object jsonb, "objectDigest" text, actor jsonb, verb text, "requestId" text, "userAgent" text,
-             "sourceIp" text, cause bigint, "prevHash" text, hash text)
-      RETURNING 1),
-    inserted AS (
-      INSERT INTO wake.resources (api_group, resource, namespace, name, uid, resource_version, object)
-      SELECT x.g, x.r, x.ns, x.n, x.uid, x.rv, x.object
-        FROM jsonb_to_recordset(${plan.rows.inserts}::text::jsonb)
-          AS x(g text, r text, ns text, n text, uid uuid, rv bigint, object jsonb)
-      ON CONFLICT DO NOTHING
-      RETURNING 1),
-    updated AS (
-      UPDATE wake.resources t SET uid = x.uid, resource_version = x.rv, object = x.object
-        FROM jsonb_to_recordset(${plan.rows.updates}::text::jsonb)
-          AS x(g text, r text, ns text, n text, uid uuid, rv bigint, object jsonb, expected bigint)
-       WHERE t.api_group = x.g AND t.resource = x.r AND t.namespace = x.ns AND t.name = x.n
-         AND t.resource_version = x.expected
-      RETURNING 1),
-    deleted AS (
-      DELETE FROM wake.resources t
-       USING jsonb_to_recordset(${plan.rows.deletes}::text::jsonb)
-          AS x(g text, r text, ns text, n text, expected bigint)
-       WHERE t.api_group = x.g AND t.resource = x.r AND t.namespace = x.ns AND t.name = x.n
-         AND t.resource_version = x.expected
-      RETURNING 1),
-    advanced AS (
-      UPDATE wake.log_head SET seq = ${seq}, hash = decode(${hash}, 'hex'), at = ${new Date(atMs).toISOString()}::timestamptz
-       WHERE id = 1
-      RETURNING 1)
-    SELECT wake.assert_applied(
-             ${[...plan.planned, plan.events.length, 1]}::int[],
-             ARRAY[(SELECT count(*) FROM inserted), (SELECT count(*) FROM updated), (SELECT count(*) FROM deleted),
-                   (SELECT count(*) FROM appended), (SELECT count(*) FROM advanced)]::int[]),
-           pg_notify(${NOTIFY_CHANNEL}, ${String(seq)})`;
+    SELECT wake.append_batch(
+      ${expected.seq}, decode(${expected.hash}, 'hex'),
+      ${plan.rows.events}, ${plan.rows.inserts}, ${plan.rows.updates}, ${plan.rows.deletes},
+      ${seq}, decode(${hash}, 'hex'), ${new Date(atMs).toISOString()}::timestamptz,
+      ${[...plan.planned, plan.events.length]}::int[])`;
 }
 
 /** A COMMIT of an aborted transaction reports ROLLBACK: the batch must not count as committed. */

@@ -183,4 +183,69 @@ END $$;
 GRANT EXECUTE ON FUNCTION ${s}.lock_head(bigint, bytea) TO ${appRole};
 `,
   },
+  {
+    version: 3,
+    name: 'append a planned batch in one statement',
+    sql: ({ schema: s, appRole }) => `
+-- Appends a batch the writer planned on top of the head (expected_seq, expected_hash): locks
+-- the head and refuses (40001) if it moved, appends the events, applies the net projection
+-- changes conditionally on the planned resourceVersions, advances the head, refuses (40001)
+-- unless every row count is the planned one, and notifies. One statement: called outside a
+-- transaction block it is its own transaction, so a batch costs one protocol round trip.
+-- Each statement inside takes a fresh snapshot (READ COMMITTED), after the lock.
+CREATE FUNCTION ${s}.append_batch(
+  expected_seq bigint, expected_hash bytea, events text, inserts text, updates text, deletes text,
+  new_seq bigint, new_hash bytea, new_at timestamptz, planned int[]
+) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  h record;
+  appended int;
+  inserted int;
+  updated int;
+  deleted int;
+BEGIN
+  SELECT seq, hash INTO h FROM ${s}.log_head WHERE id = 1 FOR UPDATE;
+  IF h.seq IS DISTINCT FROM expected_seq OR h.hash IS DISTINCT FROM expected_hash THEN
+    RAISE EXCEPTION 'the log head moved: planned on seq %, found seq %', expected_seq, h.seq
+      USING ERRCODE = 'serialization_failure';
+  END IF;
+
+  INSERT INTO ${s}.events (seq, at, type, api_group, resource, namespace, name, uid, object, object_digest,
+                           actor, verb, request_id, user_agent, source_ip, cause, prev_hash, hash)
+  SELECT x.seq, x.at::timestamptz, x.type, x.group, x.resource, x.namespace, x.name, x.uid, x.object,
+         decode(x."objectDigest", 'hex'), x.actor, x.verb, x."requestId", x."userAgent", x."sourceIp",
+         x.cause, decode(x."prevHash", 'hex'), decode(x.hash, 'hex')
+    FROM jsonb_to_recordset(events::jsonb) AS x(
+         seq bigint, at text, type text, "group" text, resource text, namespace text, name text, uid uuid,
+         object jsonb, "objectDigest" text, actor jsonb, verb text, "requestId" text, "userAgent" text,
+         "sourceIp" text, cause bigint, "prevHash" text, hash text);
+  GET DIAGNOSTICS appended = ROW_COUNT;
+
+  INSERT INTO ${s}.resources (api_group, resource, namespace, name, uid, resource_version, object)
+  SELECT x.g, x.r, x.ns, x.n, x.uid, x.rv, x.object
+    FROM jsonb_to_recordset(inserts::jsonb) AS x(g text, r text, ns text, n text, uid uuid, rv bigint, object jsonb)
+  ON CONFLICT DO NOTHING;
+  GET DIAGNOSTICS inserted = ROW_COUNT;
+
+  UPDATE ${s}.resources t SET uid = x.uid, resource_version = x.rv, object = x.object
+    FROM jsonb_to_recordset(updates::jsonb)
+      AS x(g text, r text, ns text, n text, uid uuid, rv bigint, object jsonb, expected bigint)
+   WHERE t.api_group = x.g AND t.resource = x.r AND t.namespace = x.ns AND t.name = x.n
+     AND t.resource_version = x.expected;
+  GET DIAGNOSTICS updated = ROW_COUNT;
+
+  DELETE FROM ${s}.resources t
+   USING jsonb_to_recordset(deletes::jsonb) AS x(g text, r text, ns text, n text, expected bigint)
+   WHERE t.api_group = x.g AND t.resource = x.r AND t.namespace = x.ns AND t.name = x.n
+     AND t.resource_version = x.expected;
+  GET DIAGNOSTICS deleted = ROW_COUNT;
+
+  UPDATE ${s}.log_head SET seq = new_seq, hash = new_hash, at = new_at WHERE id = 1;
+  PERFORM ${s}.assert_applied(planned, ARRAY[inserted, updated, deleted, appended]);
+  PERFORM pg_notify('wake_events', new_seq::text);
+END $$;
+GRANT EXECUTE ON FUNCTION ${s}.append_batch(bigint, bytea, text, text, text, text, bigint, bytea, timestamptz, int[])
+  TO ${appRole};
+`,
+  },
 ];
