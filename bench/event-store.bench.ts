@@ -206,6 +206,7 @@ export async function run(argv: string[]): Promise<void> {
         identical: replay.identical,
         seconds: round(replay.ms / 1000),
         eventsPerSec: Math.round(replay.events / (replay.ms / 1000)),
+        phases: replay.phases,
       },
       verify: {
         ok: verify.ok,
@@ -224,7 +225,7 @@ export async function run(argv: string[]): Promise<void> {
       `\nLog build: ${result.log.events.toLocaleString()} events at ${result.log.buildEventsPerSec.toLocaleString()}/s (256 writers, largest batch ${result.log.largestBatch})`,
     );
     console.log(
-      `Replay:    ${replay.events.toLocaleString()} events -> ${replay.objects.toLocaleString()} objects in ${result.replay.seconds} s = ${result.replay.eventsPerSec.toLocaleString()} events/s, identical: ${replay.identical}`,
+      `Replay:    ${replay.events.toLocaleString()} events -> ${replay.objects.toLocaleString()} objects in ${result.replay.seconds} s = ${result.replay.eventsPerSec.toLocaleString()} events/s, identical: ${replay.identical} (fold ${replay.phases.foldMs} ms, compare ${replay.phases.compareMs} ms; grammar ${replay.phases.grammarMs} ms beside them)`,
     );
     console.log(
       `Verify:    ${verify.checked.toLocaleString()} events in ${result.verify.seconds} s = ${result.verify.eventsPerSec.toLocaleString()} events/s, ok: ${verify.ok}`,

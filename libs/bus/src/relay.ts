@@ -190,28 +190,39 @@ export class Relay {
 
   /** Publishes events from `next` on, as far as the log goes; returns the next unpublished seq. */
   private async publishFrom(next: number): Promise<number> {
-    while (!this.stopping) {
-      this.notified = false;
-      const page = await this.reader.afterEncoded(next - 1, this.options.pageSize, true);
-      if (page.length === 0) return next;
-      const pending: Promise<void>[] = [];
-      for (const event of page) {
-        const ack = this.publish(event);
-        // Awaited in order below; once one fails the rest are moot and must not go unhandled.
-        ack.catch(() => undefined);
-        // The first publish after a resync sets the msgID chain the pipelined ones rely on.
-        if (!this.chained) {
-          await ack;
-          this.chained = true;
-        } else pending.push(ack);
-        if (pending.length >= this.options.inFlight) await pending.shift();
-      }
-      await Promise.all(pending);
-      next = page[page.length - 1].seq + 1;
+    this.notified = false;
+    let page = await this.reader.afterEncoded(next - 1, this.options.pageSize, true);
+    while (!this.stopping && page.length > 0) {
+      const full = page.length === this.options.pageSize;
+      const after = page[page.length - 1].seq;
+      // Read the next page while this one is published (catch-up overlaps the two). A NOTIFY
+      // from here on is for events this read may miss: it must wake the next sleep.
+      if (full) this.notified = false;
+      const following = full ? this.reader.afterEncoded(after, this.options.pageSize, true) : undefined;
+      following?.catch(() => undefined);
+      await this.publishPage(page);
+      next = after + 1;
       // A short page was the end of the log when read; a NOTIFY since then wakes us at once.
-      if (page.length < this.options.pageSize) return next;
+      if (!following) return next;
+      page = await following;
     }
     return next;
+  }
+
+  private async publishPage(page: EncodedEvent[]): Promise<void> {
+    const pending: Promise<void>[] = [];
+    for (const event of page) {
+      const ack = this.publish(event);
+      // Awaited in order below; once one fails the rest are moot and must not go unhandled.
+      ack.catch(() => undefined);
+      // The first publish after a resync sets the msgID chain the pipelined ones rely on.
+      if (!this.chained) {
+        await ack;
+        this.chained = true;
+      } else pending.push(ack);
+      if (pending.length >= this.options.inFlight) await pending.shift();
+    }
+    await Promise.all(pending);
   }
 
   private async publish(event: EncodedEvent): Promise<void> {

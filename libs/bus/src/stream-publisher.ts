@@ -27,7 +27,8 @@ export class PublishRefused extends Error {
 interface Pending {
   resolve: (ack: PubAck) => void;
   reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
+  msgId: string;
+  sentAt: number;
 }
 
 const decoder = new TextDecoder();
@@ -43,6 +44,8 @@ export class StreamPublisher {
   private readonly pending = new Map<string, Pending>();
   private readonly sub: Subscription;
   private next = 0;
+  /** One sweep for every pending ack: a timer per message costs more than the publish. */
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -55,7 +58,6 @@ export class StreamPublisher {
         const p = this.pending.get(token);
         if (!p) return;
         this.pending.delete(token);
-        clearTimeout(p.timer);
         let body: PubAckBody;
         try {
           body = JSON.parse(decoder.decode(msg.data)) as PubAckBody;
@@ -68,6 +70,8 @@ export class StreamPublisher {
         p.resolve({ seq: body.seq, duplicate: !!body.duplicate });
       },
     });
+    this.sweeper = setInterval(() => this.expire(), Math.max(10, Math.min(1000, ackTimeoutMs / 4)));
+    this.sweeper.unref();
   }
 
   /** Sends now; resolves with the ack. `expectLastMsgId` makes the stream refuse it unless that was the last id. */
@@ -83,25 +87,31 @@ export class StreamPublisher {
     if (expectLastMsgId !== undefined) h.set('Nats-Expected-Last-Msg-Id', expectLastMsgId);
     const token = String(this.next++);
     return new Promise<PubAck>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(token);
-        reject(new PublishRefused(`no ack for message ${msgId} within ${this.ackTimeoutMs} ms`));
-      }, this.ackTimeoutMs);
-      this.pending.set(token, { resolve, reject, timer });
+      this.pending.set(token, { resolve, reject, msgId, sentAt: performance.now() });
       this.nc.publish(subject, data, { reply: `${this.inbox}.${token}`, headers: h });
     });
   }
 
   close(): void {
+    clearInterval(this.sweeper);
     this.sub.unsubscribe();
     this.failAll(new Error('publisher closed'));
   }
 
   private failAll(e: Error): void {
     for (const [token, p] of this.pending) {
-      clearTimeout(p.timer);
       this.pending.delete(token);
       p.reject(e);
+    }
+  }
+
+  /** Fails the messages whose ack is overdue (the Map iterates oldest first). */
+  private expire(): void {
+    const cutoff = performance.now() - this.ackTimeoutMs;
+    for (const [token, p] of this.pending) {
+      if (p.sentAt > cutoff) return;
+      this.pending.delete(token);
+      p.reject(new PublishRefused(`no ack for message ${p.msgId} within ${this.ackTimeoutMs} ms`));
     }
   }
 }

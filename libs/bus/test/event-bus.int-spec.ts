@@ -23,18 +23,9 @@ import { type AuditContext, EventStore, type StoredEvent } from '@app/event-stor
 import { testDatabase, type TestDatabase } from '@app/testing';
 
 import { runMixedLoad } from '../../event-store/test/mixed-load.js';
+import { wholeLog } from '../../event-store/test/store-fixture.js';
 
 const ctx: AuditContext = { actor: { user: 'bus-test', groups: [] }, verb: 'create' };
-
-async function wholeLog(store: EventStore): Promise<StoredEvent[]> {
-  const out: StoredEvent[] = [];
-  for (let cursor = 0; ;) {
-    const page = await store.events.after(cursor, 5000);
-    if (!page.length) return out;
-    out.push(...page);
-    cursor = page[page.length - 1].seq;
-  }
-}
 
 /** Runs a watch until it has seen the log up to `until`, recording what it delivered. */
 async function record(

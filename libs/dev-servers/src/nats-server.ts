@@ -112,7 +112,10 @@ export class NatsServer {
   }
 
   /** A throwaway server in a fresh temporary directory; `destroy()` removes it. */
-  static async temporary(prefix: string, options: Omit<NatsServerOptions, 'dataDir'> = {}): Promise<NatsServer> {
+  static async temporary(
+    prefix: string,
+    options: Omit<NatsServerOptions, 'dataDir'> = {},
+  ): Promise<NatsServer> {
     const dataDir = await mkdtemp(join(tmpdir(), prefix));
     return new NatsServer({ ...options, dataDir }).start();
   }

@@ -6,27 +6,13 @@ import {
   checkGapless,
   checkNoPhantoms,
   checkTail,
-  type LogEntry,
   type RecordedOp,
 } from '@app/checkers';
 import { type StoredEvent } from '@app/event-store';
 import { connect } from '../src/connection.js';
 
-import { keyString, runMixedLoad, startTailer } from './mixed-load.js';
-import { cm, configMap, ctx, openStore, type StoreFixture } from './store-fixture.js';
-
-async function wholeLog(f: StoreFixture): Promise<StoredEvent[]> {
-  const out: StoredEvent[] = [];
-  for (let cursor = 0; ;) {
-    const page = await f.store.events.after(cursor, 5000);
-    if (!page.length) return out;
-    out.push(...page);
-    cursor = page[page.length - 1].seq;
-  }
-}
-
-const entries = (log: StoredEvent[]): LogEntry[] =>
-  log.map((e) => ({ seq: e.seq, type: e.type, key: keyString(e) }));
+import { logEntries, runMixedLoad, startTailer } from './mixed-load.js';
+import { cm, configMap, ctx, openStore, type StoreFixture, wholeLog } from './store-fixture.js';
 
 describe('the log under 32 concurrent writers', () => {
   let f: StoreFixture;
@@ -40,7 +26,7 @@ describe('the log under 32 concurrent writers', () => {
     history = await runMixedLoad(f.store, { writers: 32, opsPerWriter: 40, keys: 40, seed: 2026 });
     const head = await f.store.head();
     tailed = await tailer.stop(head.seq);
-    log = await wholeLog(f);
+    log = await wholeLog(f.store);
   });
   afterAll(() => f.close());
 
@@ -72,12 +58,12 @@ describe('the log under 32 concurrent writers', () => {
   });
 
   it('kept every acknowledged write, and nothing no request explains', () => {
-    expect(checkAckedDurability(history, entries(log))).toEqual([]);
-    expect(checkNoPhantoms(history, entries(log))).toEqual([]);
+    expect(checkAckedDurability(history, logEntries(log))).toEqual([]);
+    expect(checkNoPhantoms(history, logEntries(log))).toEqual([]);
   });
 
   it('made per-object successful updates one resourceVersion chain', () => {
-    expect(checkCasChains(history, entries(log))).toEqual([]);
+    expect(checkCasChains(history, logEntries(log))).toEqual([]);
   });
 
   it('replays into a projection identical to the live one', async () => {

@@ -1,6 +1,6 @@
 import { StatusError } from '@app/api';
-import { type RecordedOp } from '@app/checkers';
-import { type EventStore, type ObjectKey } from '@app/event-store';
+import { type LogEntry, type RecordedOp } from '@app/checkers';
+import { type EventStore, type ObjectKey, type StoredEvent } from '@app/event-store';
 
 import { configMap, ctx } from './store-fixture.js';
 
@@ -26,6 +26,10 @@ export interface MixedLoadOptions {
 }
 
 export const keyString = (k: ObjectKey) => `${k.resource}/${k.namespace}/${k.name}`;
+
+/** The log as the history checkers read it. */
+export const logEntries = (log: StoredEvent[]): LogEntry[] =>
+  log.map((e) => ({ seq: e.seq, type: e.type, key: keyString(e) }));
 
 /**
  * Concurrent writers doing read-modify-write against a shared set of objects: create when

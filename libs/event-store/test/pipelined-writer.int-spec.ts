@@ -5,26 +5,12 @@ import {
   checkCasChains,
   checkGapless,
   checkNoPhantoms,
-  type LogEntry,
   type RecordedOp,
 } from '@app/checkers';
 import { EventStore, type StoredEvent } from '@app/event-store';
 
-import { keyString, runMixedLoad } from './mixed-load.js';
-import { cm, configMap, ctx, openStore, type StoreFixture } from './store-fixture.js';
-
-async function wholeLog(store: EventStore): Promise<StoredEvent[]> {
-  const out: StoredEvent[] = [];
-  for (let cursor = 0; ;) {
-    const page = await store.events.after(cursor, 5000);
-    if (!page.length) return out;
-    out.push(...page);
-    cursor = page[page.length - 1].seq;
-  }
-}
-
-const entries = (log: StoredEvent[]): LogEntry[] =>
-  log.map((e) => ({ seq: e.seq, type: e.type, key: keyString(e) }));
+import { logEntries, runMixedLoad } from './mixed-load.js';
+import { cm, configMap, ctx, openStore, type StoreFixture, wholeLog } from './store-fixture.js';
 
 /**
  * The writer plans on what it remembers and pipelines batches. Another writer process on the
@@ -67,9 +53,9 @@ describe('two writer processes on one log', () => {
         (await f.store.head()).seq,
       ),
     ).toEqual([]);
-    expect(checkAckedDurability(history, entries(log))).toEqual([]);
-    expect(checkNoPhantoms(history, entries(log))).toEqual([]);
-    expect(checkCasChains(history, entries(log))).toEqual([]);
+    expect(checkAckedDurability(history, logEntries(log))).toEqual([]);
+    expect(checkNoPhantoms(history, logEntries(log))).toEqual([]);
+    expect(checkCasChains(history, logEntries(log))).toEqual([]);
   });
 
   it('left a projection the log replays to, and a chain that verifies', async () => {

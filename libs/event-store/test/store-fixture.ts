@@ -1,6 +1,7 @@
 import {
   type AuditContext,
   EventStore,
+  type StoredEvent,
   type EventStoreOptions,
   type ObjectKey,
   type StoredObject,
@@ -49,4 +50,15 @@ export function configMap(
   labels?: Record<string, string>,
 ): StoredObject {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, ...(labels ? { labels } : {}) }, data };
+}
+
+/** Every event of the store's log, in seq order. */
+export async function wholeLog(store: EventStore): Promise<StoredEvent[]> {
+  const out: StoredEvent[] = [];
+  for (let cursor = 0; ;) {
+    const page = await store.events.after(cursor, 5000);
+    if (!page.length) return out;
+    out.push(...page);
+    cursor = page[page.length - 1].seq;
+  }
 }

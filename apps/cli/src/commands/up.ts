@@ -41,26 +41,21 @@ export async function up(o: UpOptions): Promise<void> {
   await o.dataDir.create();
 
   let shuttingDown = false;
+  // A supervised server that dies under a running cluster takes the cluster down, loudly.
+  const exitWith = (name: string) => (code: number | null) => {
+    if (shuttingDown) return;
+    log.error(`${name} exited unexpectedly`, { code });
+    process.exit(1);
+  };
   const pg = o.databaseUrl
     ? undefined
     : await new PostgresServer({
         dataDir: o.dataDir.postgresDir,
-        onUnexpectedExit: (code) => {
-          if (shuttingDown) return;
-          log.error('postgres exited unexpectedly', { code });
-          process.exit(1);
-        },
+        onUnexpectedExit: exitWith('postgres'),
       }).start();
   const nats = o.natsUrl
     ? undefined
-    : await new NatsServer({
-        dataDir: o.dataDir.natsDir,
-        onUnexpectedExit: (code) => {
-          if (shuttingDown) return;
-          log.error('nats-server exited unexpectedly', { code });
-          process.exit(1);
-        },
-      }).start();
+    : await new NatsServer({ dataDir: o.dataDir.natsDir, onUnexpectedExit: exitWith('nats-server') }).start();
   const natsUrl = o.natsUrl ?? nats!.url;
   const url = o.databaseUrl ?? (await createDatabase(pg!.url(), 'wake', { ifMissing: true }));
   const store = await EventStore.open({

@@ -11,6 +11,7 @@ import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { type Observable } from 'rxjs';
 
+import { followConnection } from './connection-status.js';
 import {
   assertWorkSubject,
   ensureWorkStream,
@@ -189,28 +190,14 @@ export class JetStreamWorkClient extends ClientProxy<JetStreamWorkClientEvents, 
   }
 
   private async watchConnection(nc: NatsConnection): Promise<void> {
-    for await (const status of nc.status()) {
-      switch (status.type) {
-        case 'disconnect':
-          this.logger.warn({ msg: 'NATS disconnected', server: status.server });
-          this._status$.next('disconnected');
-          this.emitter.emit('disconnect', status.server);
-          break;
-        case 'reconnecting':
-          this._status$.next('reconnecting');
-          break;
-        case 'reconnect':
-          this.logger.log({ msg: 'NATS reconnected', server: status.server });
-          this._status$.next('connected');
-          this.emitter.emit('reconnect', status.server);
-          break;
-        case 'error':
-          this.logger.error({ msg: 'NATS error', error: String(status.error) });
-          break;
-        default:
-          break;
-      }
-    }
+    await followConnection(nc, {
+      logger: this.logger,
+      onState: (state, server) => {
+        if (state === 'reconnecting') return this._status$.next('reconnecting');
+        this._status$.next(state === 'disconnected' ? 'disconnected' : 'connected');
+        this.emitter.emit(state === 'disconnected' ? 'disconnect' : 'reconnect', server);
+      },
+    });
     if (this.nc === nc) {
       // Gave up reconnecting: the next emit connects afresh.
       this.logger.error({ msg: 'NATS connection closed; the next emit reconnects' });

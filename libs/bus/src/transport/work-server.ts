@@ -13,6 +13,7 @@ import { Logger } from '@nestjs/common';
 import { type CustomTransportStrategy, type MessageHandler, Server } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
 
+import { followConnection } from './connection-status.js';
 import {
   assertWorkFilter,
   ensureWorkConsumer,
@@ -442,31 +443,16 @@ export class JetStreamWorkServer
   }
 
   private async watchConnection(nc: NatsConnection): Promise<void> {
-    for await (const status of nc.status()) {
-      switch (status.type) {
-        case 'disconnect':
-          this.logger.warn({ msg: 'NATS disconnected', server: status.server });
-          this._status$.next('disconnected');
-          this.emitter.emit('disconnect', status.server);
-          break;
-        case 'reconnecting':
-          this._status$.next('reconnecting');
-          break;
-        case 'reconnect':
-          this.logger.log({ msg: 'NATS reconnected', server: status.server });
-          this._status$.next(this.stopRequested ? 'draining' : 'connected');
-          this.emitter.emit('reconnect', status.server);
-          break;
-        case 'error':
-          this.logger.error({ msg: 'NATS error', error: describe(status.error) });
-          break;
-        case 'slowConsumer':
-          this.logger.warn({ msg: 'NATS slow consumer', pending: status.pending });
-          break;
-        default:
-          break;
-      }
-    }
+    await followConnection(nc, {
+      logger: this.logger,
+      onState: (state, server) => {
+        if (state === 'reconnecting') return this._status$.next('reconnecting');
+        this._status$.next(
+          state === 'disconnected' ? 'disconnected' : this.stopRequested ? 'draining' : 'connected',
+        );
+        this.emitter.emit(state === 'disconnected' ? 'disconnect' : 'reconnect', server);
+      },
+    });
     if (!this.stopRequested && this.nc === nc) {
       this.logger.error({ msg: 'NATS connection closed for good; this worker consumes nothing more' });
       this._status$.next('closed');

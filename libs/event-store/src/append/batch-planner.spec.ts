@@ -19,39 +19,15 @@ import {
   planBatch,
 } from './batch-planner.js';
 import { type Outcome } from './group-committer.js';
-import { type Mutation, type MutationResult, type Preconditions } from './mutation.js';
+import { type MutationResult } from './mutation.js';
+import { create, del, DEPLOY, NODE, POD, update } from './mutations.fixture.js';
 
-const ctx: AuditContext = { actor: SYSTEM_ACTOR, verb: 'update' };
-
-const POD: ObjectKey = { group: '', resource: 'pods', namespace: 'default', name: 'web' };
 const DB: ObjectKey = { group: '', resource: 'pods', namespace: 'default', name: 'db' };
-const NODE: ObjectKey = { group: '', resource: 'nodes', namespace: '', name: 'node-1' };
-const DEPLOY: ObjectKey = { group: 'apps', resource: 'deployments', namespace: 'prod', name: 'api' };
 
 /** A head part-way along the log, at a time well in the past. */
 const HEAD: LogHead = { seq: 41, hash: 'ab'.repeat(32), atMs: Date.UTC(2024, 0, 1) };
 /** A head whose time is far ahead of any clock this test runs under. */
 const FUTURE_MS = Date.UTC(2999, 0, 1, 12, 30, 45, 678);
-
-const create = (key: ObjectKey, object: StoredObject, c: AuditContext = ctx): Mutation => ({
-  op: 'create',
-  key,
-  object,
-  ctx: c,
-});
-const update = (key: ObjectKey, object: StoredObject, preconditions?: Preconditions): Mutation => ({
-  op: 'update',
-  key,
-  object,
-  preconditions,
-  ctx,
-});
-const del = (key: ObjectKey, preconditions?: Preconditions): Mutation => ({
-  op: 'delete',
-  key,
-  preconditions,
-  ctx,
-});
 
 /** A fresh object as a client sends it. */
 function body(spec: Record<string, unknown> = { image: 'nginx:1' }): StoredObject {

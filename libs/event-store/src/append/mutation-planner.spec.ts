@@ -4,18 +4,15 @@ import { failureStatus } from '@app/testing';
 
 import { type StatusError } from '@app/api';
 
-import { type AuditContext, type ObjectKey, type StoredObject, SYSTEM_ACTOR } from '../model/index.js';
-import { type CurrentObject, type Mutation, type Preconditions } from './mutation.js';
+import { type ObjectKey, type StoredObject } from '../model/index.js';
+import { type CurrentObject } from './mutation.js';
+import { create, del, DEPLOY, NODE, POD, update } from './mutations.fixture.js';
 import { type Plan, planMutation, rfc3339Seconds } from './mutation-planner.js';
 
-const ctx: AuditContext = { actor: SYSTEM_ACTOR, verb: 'update' };
 const AT = '2024-05-06T07:08:09.123Z';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const RFC3339_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
-const POD: ObjectKey = { group: '', resource: 'pods', namespace: 'default', name: 'web' };
-const NODE: ObjectKey = { group: '', resource: 'nodes', namespace: '', name: 'node-1' };
-const DEPLOY: ObjectKey = { group: 'apps', resource: 'deployments', namespace: 'prod', name: 'api' };
 const CRB: ObjectKey = {
   group: 'rbac.authorization.k8s.io',
   resource: 'clusterrolebindings',
@@ -34,21 +31,6 @@ function asError(plan: Plan): StatusError {
   if (plan.kind !== 'error') throw new Error(`expected an error plan, got ${JSON.stringify(plan)}`);
   return plan.error;
 }
-
-const create = (key: ObjectKey, object: StoredObject): Mutation => ({ op: 'create', key, object, ctx });
-const update = (key: ObjectKey, object: StoredObject, preconditions?: Preconditions): Mutation => ({
-  op: 'update',
-  key,
-  object,
-  preconditions,
-  ctx,
-});
-const del = (key: ObjectKey, preconditions?: Preconditions): Mutation => ({
-  op: 'delete',
-  key,
-  preconditions,
-  ctx,
-});
 
 /** A stored object as a create at `rv` would have left it. */
 function stored(key: ObjectKey, rv = 5, extra: Partial<StoredObject> = {}, generation = 3): CurrentObject {

@@ -198,17 +198,12 @@ CREATE FUNCTION ${s}.append_batch(
   new_seq bigint, new_hash bytea, new_at timestamptz, planned int[]
 ) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-  h record;
   appended int;
   inserted int;
   updated int;
   deleted int;
 BEGIN
-  SELECT seq, hash INTO h FROM ${s}.log_head WHERE id = 1 FOR UPDATE;
-  IF h.seq IS DISTINCT FROM expected_seq OR h.hash IS DISTINCT FROM expected_hash THEN
-    RAISE EXCEPTION 'the log head moved: planned on seq %, found seq %', expected_seq, h.seq
-      USING ERRCODE = 'serialization_failure';
-  END IF;
+  PERFORM ${s}.lock_head(expected_seq, expected_hash);
 
   INSERT INTO ${s}.events (seq, at, type, api_group, resource, namespace, name, uid, object, object_digest,
                            actor, verb, request_id, user_agent, source_ip, cause, prev_hash, hash)
