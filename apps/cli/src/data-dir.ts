@@ -8,6 +8,7 @@ export interface ClusterState {
   startedAt: string;
   postgres: { url: string; pid?: number };
   nats: { url: string; pid?: number };
+  relay: { pid?: number; log: string };
   checkpoints: { file: string; publicKey: string };
 }
 

@@ -41,7 +41,7 @@ describe('wake up / status / verify / down', () => {
   });
 
   it('every command has --help', async () => {
-    for (const cmd of ['up', 'down', 'status', 'verify']) {
+    for (const cmd of ['up', 'down', 'status', 'verify', 'relay']) {
       const res = await wake(cmd, '--help');
       expect(res.code).toBe(0);
       expect(res.stdout).toMatch(new RegExp(`usage: wake ${cmd}`));
@@ -56,9 +56,10 @@ describe('wake up / status / verify / down', () => {
     expect(status.code).toBe(0);
     const report = JSON.parse(status.stdout) as {
       running: boolean;
-      components: { name: string; url?: string }[];
+      components: { name: string; url?: string; pid?: number }[];
     };
     expect(report.running).toBe(true);
+    expect(report.components.map((c) => c.name)).toEqual(['wake', 'postgres', 'nats', 'relay']);
     expect(report.components.find((c) => c.name === 'postgres')?.url).toMatch(
       /^postgres:\/\/.*127\.0\.0\.1:\d+\/wake$/,
     );
@@ -91,6 +92,21 @@ describe('wake up / status / verify / down', () => {
         const m = await jsm.streams.getMessage('WAKE_EVENTS', { seq: 1 });
         expect(m?.header.get(SEQ_HEADER)).toBe('1');
         expect(m?.subject).toBe('ev.configmaps.core.default.cli');
+
+        // kill -9 the relay: the cluster restarts it, and the next event still lands.
+        const relayPid = report.components.find((c) => c.name === 'relay')?.pid;
+        expect(relayPid).toBeGreaterThan(0);
+        process.kill(relayPid!, 'SIGKILL');
+        await store.create(
+          { group: '', resource: 'configmaps', namespace: 'default', name: 'after-kill' },
+          { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'after-kill' } },
+          { actor: { user: 'test', groups: [] }, verb: 'create' },
+        );
+        await waitFor('the event after the relay was killed', async () =>
+          (await jsm.streams.info('WAKE_EVENTS')).state.last_seq >= 2 ? true : undefined,
+        );
+        const after = await jsm.streams.getMessage('WAKE_EVENTS', { seq: 2 });
+        expect(after?.subject).toBe('ev.configmaps.core.default.after-kill');
       } finally {
         await nc.close();
       }

@@ -88,26 +88,31 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
     await db?.drop();
   });
 
+  /** The real `wake relay` command in its own process, so the test can kill -9 it. */
   function relayProcess(): { child: ChildProcess; active: Promise<void> } {
+    const root = resolve(import.meta.dirname, '../../..');
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', resolve(import.meta.dirname, 'relay-process.ts')],
-      {
-        cwd: resolve(import.meta.dirname, '../../..'),
-        env: {
-          ...process.env,
-          DATABASE_URL: db.url,
-          NATS_URL: nats.url,
-          STREAM: stream.name,
-          MAX_MESSAGES: String(stream.maxMessages),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      [
+        '--import',
+        'tsx',
+        resolve(root, 'apps/cli/src/main.ts'),
+        'relay',
+        '--database-url',
+        db.url,
+        '--nats-url',
+        nats.url,
+        '--stream',
+        stream.name,
+        '--max-messages',
+        String(stream.maxMessages),
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const active = new Promise<void>((resolveActive, reject) => {
-      child.stdout?.on('data', (d: Buffer) => d.toString().includes('active') && resolveActive());
+      child.stdout?.on('data', (d: Buffer) => d.toString().includes('relay active') && resolveActive());
       child.once('exit', (code) => reject(new Error(`relay process exited ${code}: ${stderr}`)));
     });
     return { child, active };

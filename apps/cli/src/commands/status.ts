@@ -29,6 +29,7 @@ export function status(dataDir: DataDir, json: boolean): number {
             rssMiB: rssMiB(state.postgres.pid),
           },
           { name: 'nats', pid: state.nats.pid, url: state.nats.url, rssMiB: rssMiB(state.nats.pid) },
+          { name: 'relay', pid: state.relay.pid, rssMiB: rssMiB(state.relay.pid) },
         ]
       : [],
     checkpoints: up ? state.checkpoints.file : undefined,

@@ -1,9 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
-import { connect as natsConnect } from '@nats-io/transport-node';
-
-import { Relay } from '@app/bus';
 import { createDatabase, NatsServer, PostgresServer, waitFor } from '@app/dev-servers';
 import {
   CheckpointFile,
@@ -15,6 +12,7 @@ import {
 
 import { type DataDir, isAlive } from '../data-dir.js';
 import { Logger } from '../logger.js';
+import { RelaySupervisor } from '../relay-supervisor.js';
 
 export interface UpOptions {
   dataDir: DataDir;
@@ -71,15 +69,11 @@ export async function up(o: UpOptions): Promise<void> {
     (e) => log.error('checkpoint failed', { error: String(e) }),
   );
   checkpointer.start(10_000);
-  const nc = await natsConnect({ servers: natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
-  const relay = new Relay({
-    sql: store.sql,
-    nats: nc,
-    log: (message, fields) => log.info(message, fields),
-    onHalt: (e) => {
-      log.error('relay halted: the bus and the log disagree', { error: e.message });
-      process.kill(process.pid, 'SIGTERM');
-    },
+  const relay = new RelaySupervisor({
+    databaseUrl: url,
+    natsUrl,
+    logFile: join(o.dataDir.root, 'relay.log'),
+    onHalt: () => process.kill(process.pid, 'SIGTERM'),
   });
   await relay.start();
   const retention = setInterval(() => {
@@ -91,6 +85,7 @@ export async function up(o: UpOptions): Promise<void> {
     startedAt: new Date().toISOString(),
     postgres: { url, pid: pg?.pid },
     nats: { url: natsUrl, pid: nats?.pid },
+    relay: { pid: relay.pid, log: join(o.dataDir.root, 'relay.log') },
     checkpoints: { file: file.path, publicKey: signer.publicKeyPem() },
   });
   const head = await store.head();
@@ -115,7 +110,6 @@ The API server arrives with the next components; 'wake status' shows what runs, 
   await checkpointer.stop();
   await checkpointer.checkpoint().catch(() => undefined);
   await relay.stop();
-  await nc.close();
   await store.close();
   await Promise.all([pg?.stop(), nats?.stop()]);
   await o.dataDir.clearState();

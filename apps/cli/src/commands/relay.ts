@@ -1,0 +1,58 @@
+import { connect as natsConnect } from '@nats-io/transport-node';
+
+import { Relay } from '@app/bus';
+import { connectPostgres, EVENT_STORE_DEFAULTS } from '@app/event-store';
+
+import { Logger } from '../logger.js';
+
+export interface RelayCommandOptions {
+  databaseUrl: string;
+  natsUrl: string;
+  /** The event stream's name (default WAKE_EVENTS). */
+  stream?: string;
+  /** Events the stream keeps (the hot tail). */
+  maxMessages?: number;
+}
+
+/** Exit code of a relay that halted on a broken invariant: its supervisor must not restart it. */
+export const RELAY_HALTED_EXIT = 3;
+
+const log = new Logger('relay');
+
+/**
+ * Runs the relay in its own process until SIGTERM: its own event loop, so publishing never
+ * competes with the API server's requests, and a crash (or kill -9) is survivable by design.
+ * Waits to become the active relay if another holds the lock.
+ */
+export async function relay(o: RelayCommandOptions): Promise<number> {
+  const sql = connectPostgres(o.databaseUrl, { max: 4, connection: { role: EVENT_STORE_DEFAULTS.appRole } });
+  const nats = await natsConnect({ servers: o.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  let halted = false;
+  const r = new Relay({
+    sql,
+    nats,
+    stream: {
+      ...(o.stream ? { name: o.stream } : {}),
+      ...(o.maxMessages ? { maxMessages: o.maxMessages } : {}),
+    },
+    log: (message, fields) => log.info(message, fields),
+    onHalt: (e) => {
+      halted = true;
+      log.error('relay halted: the bus and the log disagree', { error: e.message });
+      process.kill(process.pid, 'SIGTERM');
+    },
+  });
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+  await Promise.race([r.start(), stopped]);
+  log.info('relay active', { stream: o.stream ?? 'WAKE_EVENTS' });
+  // Tests and supervisors wait for this line.
+  process.stdout.write('relay active\n');
+  await stopped;
+  await r.stop();
+  await nats.close();
+  await sql.end({ timeout: 5 });
+  return halted ? RELAY_HALTED_EXIT : 0;
+}
