@@ -1,11 +1,13 @@
 import { parseArgs } from 'node:util';
 
+import { jetstreamManager } from '@nats-io/jetstream';
 import { connect as natsConnect } from '@nats-io/transport-node';
 
 import { Relay, WatchHub } from '@app/bus';
 import { createDatabase, NatsServer, PostgresServer } from '@app/dev-servers';
 import { type AuditContext, EventStore, type StoredObject } from '@app/event-store';
 
+import { startRelayProcess } from './lib/relay-process.js';
 import { progress, table, writeResult } from './lib/report.js';
 import { round, summarize } from './lib/stats.js';
 
@@ -22,6 +24,8 @@ how fast a fresh relay publishes it.
   --duration S     measured seconds per latency run, after one second of warm-up (default 10)
   --watchers LIST  comma-separated watcher counts (default 1,100)
   --backlog N      events in the catch-up backlog (default 1000000)
+  --relay MODE     process (default: 'wake relay' in its own process, as wake up runs it) or
+                   inline (in the benchmark's process)
   --help           this text`;
 
 const ctx: AuditContext = { actor: { user: 'bench', groups: [] }, verb: 'update', userAgent: 'wake-bench' };
@@ -43,6 +47,7 @@ export async function run(argv: string[]): Promise<void> {
       duration: { type: 'string' },
       watchers: { type: 'string' },
       backlog: { type: 'string' },
+      relay: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -51,6 +56,7 @@ export async function run(argv: string[]): Promise<void> {
   const seconds = Number(values.duration ?? 10);
   const levels = (values.watchers ?? '1,100').split(',').map(Number);
   const backlog = Number(values.backlog ?? 1_000_000);
+  const inline = values.relay === 'inline';
 
   progress('starting a throwaway Postgres 15 and nats-server (JetStream)');
   const [pg, nats] = await Promise.all([
@@ -62,8 +68,14 @@ export async function run(argv: string[]): Promise<void> {
   const store = await EventStore.open({ url, poolSize: 8 });
   const stream = { name: 'BENCH_EVENTS', maxMessages: Math.max(backlog, 100_000) + 100_000 };
   try {
-    let relay = new Relay({ sql: store.sql, nats: nc, stream, pollMs: 100 });
-    await relay.start();
+    // The relay runs as `wake up` runs it: its own process (--relay inline: in this one).
+    const startRelay = async () => {
+      if (!inline) return startRelayProcess(url, nats.url, stream);
+      const r = new Relay({ sql: store.sql, nats: nc, stream, pollMs: 100 });
+      await r.start();
+      return r;
+    };
+    let relay = await startRelay();
 
     const cells = [];
     for (const watchers of levels) {
@@ -168,17 +180,27 @@ export async function run(argv: string[]): Promise<void> {
     );
     const head = (await store.head()).seq;
     progress(`catching up ${head.toLocaleString()} events with a fresh relay`);
-    relay = new Relay({ sql: store.sql, nats: nc, stream, pollMs: 100 });
-    const before = relay.stats.published;
+    const jsm = await jetstreamManager(nc);
+    const streamLast = async () => (await jsm.streams.info(stream.name)).state.last_seq;
+    const already = await streamLast();
+    relay = await startRelay();
+    // Timed from the moment the relay is active (process start-up excluded).
     const t0 = performance.now();
-    await relay.start();
-    await relay.caughtUp(head, 3_600_000);
+    let lastCatchUpReport = performance.now();
+    for (let last = already; last < head; last = await streamLast()) {
+      if (performance.now() - lastCatchUpReport > 5000) {
+        lastCatchUpReport = performance.now();
+        progress(`catch-up: ${last.toLocaleString()} / ${head.toLocaleString()}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const catchUpSec = (performance.now() - t0) / 1000;
-    const published = relay.stats.published - before;
+    const published = head - already;
     await relay.stop();
 
     const result = {
       latency: cells,
+      relay: inline ? 'inline' : 'process',
       catchUp: {
         events: published,
         seconds: round(catchUpSec),

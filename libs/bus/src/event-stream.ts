@@ -1,4 +1,11 @@
-import { type JetStreamManager, RetentionPolicy, type StreamConfig, StorageType } from '@nats-io/jetstream';
+import {
+  DeliverPolicy,
+  type JetStreamManager,
+  type OrderedConsumerOptions,
+  RetentionPolicy,
+  type StreamConfig,
+  StorageType,
+} from '@nats-io/jetstream';
 
 import { EVENT_SUBJECT_ROOT } from './subjects.js';
 
@@ -47,6 +54,18 @@ export function eventStreamConfig(options: ResolvedEventStream): Partial<StreamC
     num_replicas: 1,
   };
 }
+
+/**
+ * The one consumer of the event stream: ordered, unfiltered (nats-server 2.9 refuses a
+ * filtered ordered consumer, and an unfiltered one lets a watch see every seq and so any
+ * hole), starting at the first seq the watch has not seen.
+ */
+export function watchConsumerOptions(after: number): Partial<OrderedConsumerOptions> {
+  return { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 };
+}
+
+/** Pull batch of a watch's consumer. */
+export const WATCH_PULL_BATCH = 256;
 
 /** Creates the stream when missing, and brings its limits to the configured ones. */
 export async function ensureEventStream(jsm: JetStreamManager, options: ResolvedEventStream): Promise<void> {

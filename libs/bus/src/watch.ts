@@ -1,10 +1,15 @@
-import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { type NatsConnection } from '@nats-io/transport-node';
 
 import { type EventReader, type StoredEvent } from '@app/event-store';
 
 import { busForm, decodeEvent, isRedactedKind } from './bus-event.js';
-import { resolveEventStream, type EventStreamOptions } from './event-stream.js';
+import {
+  type EventStreamOptions,
+  resolveEventStream,
+  WATCH_PULL_BATCH,
+  watchConsumerOptions,
+} from './event-stream.js';
 import { eventSubject, subjectMatches } from './subjects.js';
 
 export interface WatchOptions {
@@ -97,11 +102,11 @@ export class EventWatch implements AsyncIterable<WatchItem> {
 
   private async *fromStream(): AsyncGenerator<WatchItem> {
     const js = jetstream(this.options.nats);
-    const consumer = await js.consumers.get(this.stream.name, {
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: this.cursor + 1,
+    const consumer = await js.consumers.get(this.stream.name, watchConsumerOptions(this.cursor));
+    const messages = await consumer.consume({
+      abort_on_missing_resource: true,
+      max_messages: WATCH_PULL_BATCH,
     });
-    const messages = await consumer.consume({ abort_on_missing_resource: true, max_messages: 256 });
     this.stopConsumer = () => void messages.close();
     try {
       for await (const m of messages) {
