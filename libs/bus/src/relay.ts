@@ -91,7 +91,8 @@ export class Relay {
   /** Waits to become the active relay, then runs until `stop()`. Resolves once active. */
   async start(): Promise<void> {
     this.publisher = new StreamPublisher(this.options.nats);
-    this.jsm = await jetstreamManager(this.options.nats);
+    // No API check at start: NATS may be down; the run loop retries until it is back.
+    this.jsm = await jetstreamManager(this.options.nats, { checkAPI: false });
     this.lockConn = await this.options.sql.reserve();
     while (!this.stopping) {
       const [{ locked }] = await this.lockConn<{ locked: boolean }[]>`

@@ -56,6 +56,8 @@ export class EventWatch implements AsyncIterable<WatchItem> {
   private jsm?: JetStreamManager;
 
   constructor(private readonly options: WatchOptions) {
+    if (!Number.isSafeInteger(options.after) || options.after < 0)
+      throw new RangeError(`a watch starts after a resourceVersion >= 0, not ${options.after}`);
     this.cursor = options.after;
     this.stream = resolveEventStream(options.stream);
   }
@@ -71,7 +73,9 @@ export class EventWatch implements AsyncIterable<WatchItem> {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<WatchItem> {
-    this.jsm ??= await jetstreamManager(this.options.nats);
+    // No API check: it is a request that fails while NATS is down, and a watch serves the
+    // log meanwhile rather than fail.
+    this.jsm ??= await jetstreamManager(this.options.nats, { checkAPI: false });
     while (!this.stopped) {
       let firstInStream: number;
       try {

@@ -187,12 +187,28 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
   });
 
   it('rebuilds a wiped stream from the log; watchers converge without a gap or duplicate', async () => {
+    // More events than the hot tail, so the rebuilt stream must start past seq 1 (purge-to-seq).
+    await Promise.all(
+      Array.from({ length: stream.maxMessages + 50 }, (_, i) =>
+        store.create(
+          { group: '', resource: 'configmaps', namespace: 'pre-wipe', name: `p-${i}` },
+          { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `p-${i}` } },
+          ctx,
+        ),
+      ),
+    );
     const relay = new Relay({ sql: store.sql, nats: nc, stream, pollMs: 50 });
     await relay.start();
     try {
       const before = (await store.head()).seq;
       await relay.caughtUp(before);
-      const watch = new EventWatch({ nats: nc, log: store.events, stream, after: before - 10, retryMs: 50 });
+      const watch = new EventWatch({
+        nats: nc,
+        log: store.events,
+        stream,
+        after: Math.max(0, before - 10),
+        retryMs: 50,
+      });
       let target = Number.MAX_SAFE_INTEGER;
       const records = record(watch, () => target);
       await nats.stop();
@@ -211,15 +227,45 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
       await relay.caughtUp(target);
       const log = await wholeLog(store);
       expect(
-        checkWatch({ after: before - 10, delivered: await records, matching: log.map((e) => e.seq) }),
+        checkWatch({
+          after: Math.max(0, before - 10),
+          delivered: await records,
+          matching: log.map((e) => e.seq),
+        }),
       ).toEqual([]);
       const s = await streamMatchesLog(nc, stream.name, log);
       expect(s.problems).toEqual([]);
       expect(s.last).toBe(target);
-      expect(s.first).toBe(target - stream.maxMessages + 1); // seeded at the hot tail, seq = event seq
+      // Seeded at the hot tail, past seq 1: stream sequence = event seq.
+      expect(s.first).toBe(target - stream.maxMessages + 1);
+      expect(s.first).toBeGreaterThan(1);
     } finally {
       await relay.stop();
     }
+  });
+
+  it('keeps one relay active: a second waits on the lock and takes over when the first stops', async () => {
+    const first = new Relay({ sql: store.sql, nats: nc, stream, pollMs: 50 });
+    const second = new Relay({ sql: store.sql, nats: nc, stream, pollMs: 50 });
+    await first.start();
+    let secondActive = false;
+    const secondStarted = second.start().then(() => (secondActive = true));
+    const key = (name: string) => ({ group: '', resource: 'configmaps', namespace: 'standby', name });
+    const obj = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } });
+    const a = await store.create(key('a'), obj('a'), ctx);
+    await first.caughtUp(a.resourceVersion);
+    // Let the standby poll the lock a few times (every 50 ms): it must still be waiting.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(secondActive).toBe(false);
+    expect(second.stats.published).toBe(0);
+    await first.stop();
+    await secondStarted;
+    const b = await store.create(key('b'), obj('b'), ctx);
+    await second.caughtUp(b.resourceVersion);
+    const s = await streamMatchesLog(nc, stream.name, await wholeLog(store));
+    expect(s.problems).toEqual([]);
+    expect(s.last).toBe(b.resourceVersion);
+    await second.stop();
   });
 
   it('carries a 3 MiB object to a watcher', async () => {
