@@ -8,7 +8,10 @@ import { join, resolve } from 'node:path';
 const ROOT = resolve(import.meta.dirname, '..');
 const APT_PACKAGES = [
   { binary: () => postgresBin(), pkg: 'postgresql-15' },
-  { binary: () => ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p)), pkg: 'nats-server' },
+  {
+    binary: () => ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p)),
+    pkg: 'nats-server',
+  },
 ];
 
 function log(message) {
@@ -49,15 +52,15 @@ export function ensureNodeModules() {
   const lock = join(ROOT, 'package-lock.json');
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
   log('installing npm dependencies (npm ci)');
-  try {
-    run('npm', ['ci', '--no-audit', '--no-fund']);
-  } catch (e) {
-    // A registry mirror that lacks other platforms' optional binaries (unrs-resolver's, say)
-    // makes npm write a lock without them, and `npm ci` then calls that lock out of sync.
-    // `npm install --no-save` installs the same locked versions and leaves the lock alone.
-    log(`${e.message}; falling back to npm install --no-save`);
-    run('npm', ['install', '--no-save', '--no-audit', '--no-fund']);
-  }
+  const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: ROOT, encoding: 'utf8' });
+  if (ci.status === 0) return;
+  // A registry mirror that lacks other platforms' optional binaries (unrs-resolver's, say)
+  // makes npm write a lock without them, and `npm ci` then calls that lock out of sync.
+  // `npm install --no-save` installs the same locked versions and leaves the lock alone.
+  const reason =
+    `${ci.stderr ?? ''}`.split('\n').find((l) => /npm error (?!code)\S/.test(l)) ?? `exit code ${ci.status}`;
+  log(`npm ci refused (${reason.replace(/^npm error /, '').trim()}); falling back to npm install --no-save`);
+  run('npm', ['install', '--no-save', '--no-audit', '--no-fund']);
 }
 
 export function ensureBuild() {
