@@ -58,21 +58,26 @@ export class ProjectionReplayer {
       // The grammar pass reads the whole log too: run it beside the fold, on a second
       // connection sharing this transaction's snapshot, so both cores work.
       const [{ snapshot }] = await tx<{ snapshot: string }[]>`SELECT pg_export_snapshot() AS snapshot`;
+      // Room to sort and hash in memory: replay is a rare, admin-run audit over the whole log.
+      await tx.unsafe(`SET LOCAL work_mem = '256MB'`);
       const grammar = this.grammarPass(snapshot, upTo);
       grammar.catch(() => undefined);
       const t0 = performance.now();
       await tx.unsafe(`CREATE SCHEMA ${schema}`);
       await tx.unsafe(`CREATE TABLE ${schema}.resources (LIKE wake.resources INCLUDING ALL)`);
       const [{ count: missing }] = await tx.unsafe<{ count: number }[]>(
+        // The sort that finds each object's last event carries narrow rows only; the payloads
+        // of the survivors are fetched afterwards by seq (sorting whole rows spilled to disk).
         `WITH last AS (
-           SELECT DISTINCT ON (api_group, resource, namespace, name) *
+           SELECT DISTINCT ON (api_group, resource, namespace, name) seq, type, object IS NULL AS expired
              FROM wake.events WHERE seq <= $1
             ORDER BY api_group, resource, namespace, name, seq DESC),
          ins AS (
            INSERT INTO ${schema}.resources (${COMPARED})
-           SELECT api_group, resource, namespace, name, uid, seq, object FROM last
-            WHERE type <> 'DELETED' AND object IS NOT NULL RETURNING 1)
-         SELECT count(*)::int AS count FROM last WHERE type <> 'DELETED' AND object IS NULL`,
+           SELECT e.api_group, e.resource, e.namespace, e.name, e.uid, e.seq, e.object
+             FROM last JOIN wake.events e ON e.seq = last.seq
+            WHERE last.type <> 'DELETED' AND NOT last.expired RETURNING 1)
+         SELECT count(*)::int AS count FROM last WHERE type <> 'DELETED' AND expired`,
         [upTo],
       );
       const [{ objects }] = await tx.unsafe<{ objects: number }[]>(
@@ -129,6 +134,7 @@ export class ProjectionReplayer {
     const t0 = performance.now();
     return this.sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
       await tx.unsafe(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/'/g, '')}'`);
+      await tx.unsafe(`SET LOCAL work_mem = '256MB'`);
       const [{ events }] = await tx<
         { events: number }[]
       >`SELECT count(*)::int AS events FROM wake.events WHERE seq <= ${upTo}`;
