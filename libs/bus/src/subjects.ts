@@ -6,17 +6,18 @@ export const EVENT_SUBJECT_ROOT = 'ev';
 /**
  * A subject token for a name, group or namespace. NATS tokens cannot hold `.`, `*`, `>` or
  * whitespace, and Kubernetes names contain dots (`kube-system.v1`, `a.b.example.com`): escape
- * each such character (and the escape character itself) as `~XX`, its UTF-16 code in hex, so
- * that the mapping is reversible and two names never share a token.
+ * each such character (and the escape character itself) as `~XXXX`, its UTF-16 code in four
+ * hex digits — a fixed width, so that `~002eb` cannot be read as code 0x2eb — so that the
+ * mapping is reversible and two names never share a token.
  */
 export function encodeToken(value: string): string {
   if (value === '') return '_';
-  return value.replace(/[~.*>\s_]/g, (c) => `~${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return value.replace(/[~.*>\s_]/g, (c) => `~${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function decodeToken(token: string): string {
   if (token === '_') return '';
-  return token.replace(/~([0-9a-f]{2,4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return token.replace(/~([0-9a-f]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
 /** The node a pod event is routed to: its spec.nodeName, `_` while unscheduled. */
