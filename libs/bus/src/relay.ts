@@ -160,7 +160,7 @@ export class Relay {
   private async resync(): Promise<number> {
     await ensureEventStream(this.jsm, this.stream);
     const { state } = await this.jsm.streams.info(this.stream.name);
-    const head = await this.reader.head();
+    const { seq: head } = await this.reader.head();
     if (state.last_seq > head) {
       throw new RelayHalted(
         `stream ${this.stream.name} holds seq ${state.last_seq}, beyond the log head ${head}: it belongs to another log`,

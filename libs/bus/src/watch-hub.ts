@@ -2,7 +2,7 @@ import { type NatsConnection } from '@nats-io/transport-node';
 
 import { type EventReader, type StoredEvent } from '@app/event-store';
 
-import { busForm, isRedactedKind } from './bus-event.js';
+import { decodeEvent, isRedactedKind } from './bus-event.js';
 import { type EventStreamOptions } from './event-stream.js';
 import { eventSubject, subjectMatches } from './subjects.js';
 import { EventWatch, type WatchItem } from './watch.js';
@@ -65,7 +65,7 @@ export class WatchHub {
 
   /** Starts following the stream from the log's current head. */
   async start(): Promise<void> {
-    const head = await this.options.log.head();
+    const { seq: head } = await this.options.log.head();
     this.first = head + 1;
     this.last = head;
     this.source = new EventWatch({
@@ -90,8 +90,11 @@ export class WatchHub {
 
   watch(request: WatchRequest): HubWatch {
     if (this.failure) throw this.failure;
-    const sub = new Subscription(this, request);
-    return sub;
+    return new Subscription(this, request, {
+      log: this.options.log,
+      pageSize: this.options.pageSize ?? 500,
+      maxQueue: this.options.maxQueue ?? 10_000,
+    });
   }
 
   /** @internal the events after `cursor` that the ring still holds, up to the hub's head. */
@@ -115,11 +118,6 @@ export class WatchHub {
   /** @internal */
   leave(sub: Subscription): void {
     this.live.delete(sub);
-  }
-
-  /** @internal */
-  get options_(): WatchHubOptions {
-    return this.options;
   }
 
   private async follow(source: EventWatch): Promise<void> {
@@ -147,11 +145,17 @@ class Subscription implements HubWatch {
   private error?: Error;
   private bookmarkDue = false;
 
+  private readonly log: EventReader;
+  private readonly pageSize: number;
+  private readonly maxQueue: number;
+
   constructor(
     private readonly hub: WatchHub,
     private readonly request: WatchRequest,
+    limits: { log: EventReader; pageSize: number; maxQueue: number },
   ) {
     this.cursor = request.after;
+    ({ log: this.log, pageSize: this.pageSize, maxQueue: this.maxQueue } = limits);
   }
 
   get seen(): number {
@@ -177,7 +181,7 @@ class Subscription implements HubWatch {
   push(entry: Entry): void {
     if (entry.event.seq <= this.cursor) return;
     const matches = this.matches(entry);
-    if (matches && this.queue.length >= (this.hub.options_.maxQueue ?? 10_000)) {
+    if (matches && this.queue.length >= this.maxQueue) {
       // `seen` stays before this event, so a watch resumed from it gets this event first.
       return this.fail(
         new WatchTooSlow(`watch fell ${this.queue.length} events behind at seq ${this.cursor}`),
@@ -238,12 +242,11 @@ class Subscription implements HubWatch {
 
   /** The next page of the log, up to the hub's head (the log may be ahead of the stream). */
   private async fromLog(): Promise<Entry[]> {
-    const { log, pageSize } = this.hub.options_;
-    const page = await log.after(this.cursor, pageSize ?? 500);
+    const page = await this.log.afterEncoded(this.cursor, this.pageSize, true);
     return page
       .filter((e) => e.seq <= this.hub.head)
       .map((e) => {
-        const event = busForm(e);
+        const event = decodeEvent(e);
         return { event, subject: eventSubject(event) };
       });
   }
@@ -254,6 +257,6 @@ class Subscription implements HubWatch {
 
   private async reveal(event: StoredEvent): Promise<StoredEvent> {
     if (!this.request.revealSecrets || !isRedactedKind(event)) return event;
-    return (await this.hub.options_.log.at(event.seq)) ?? event;
+    return (await this.log.at(event.seq)) ?? event;
   }
 }

@@ -3,7 +3,7 @@ import { type NatsConnection } from '@nats-io/transport-node';
 
 import { type EventReader, type StoredEvent } from '@app/event-store';
 
-import { busForm, decodeEvent, isRedactedKind } from './bus-event.js';
+import { decodeEvent, isRedactedKind } from './bus-event.js';
 import {
   type EventStreamOptions,
   resolveEventStream,
@@ -131,19 +131,21 @@ export class EventWatch implements AsyncIterable<WatchItem> {
     }
   }
 
-  /** Events after the cursor up to `until` from the log. */
+  /** Events after the cursor up to `until` from the log, in the form the bus carries them. */
   private async *fromLog(until: number): AsyncGenerator<WatchItem> {
+    const reveal = !!this.options.revealSecrets;
     while (!this.stopped && this.cursor < until) {
-      const page = await this.options.log.after(this.cursor, this.options.pageSize ?? 500);
+      const page = await this.options.log.afterEncoded(this.cursor, this.options.pageSize ?? 500, !reveal);
       if (page.length === 0) return;
-      for (const event of page) {
-        if (event.seq > until || this.stopped) return;
-        yield* this.deliver(this.options.revealSecrets ? event : busForm(event));
+      for (const encoded of page) {
+        if (encoded.seq > until || this.stopped) return;
+        // Read with its secrets already when the watch may see them: no second read.
+        yield* this.deliver(decodeEvent(encoded), reveal);
       }
     }
   }
 
-  private async *deliver(event: StoredEvent): AsyncGenerator<WatchItem> {
+  private async *deliver(event: StoredEvent, revealed = false): AsyncGenerator<WatchItem> {
     if (event.seq !== this.cursor + 1) {
       throw new WatchBroken(`expected seq ${this.cursor + 1}, got ${event.seq}`);
     }
@@ -152,7 +154,7 @@ export class EventWatch implements AsyncIterable<WatchItem> {
       yield { kind: 'bookmark', seq: event.seq };
       return;
     }
-    if (this.options.revealSecrets && isRedactedKind(event)) {
+    if (this.options.revealSecrets && !revealed && isRedactedKind(event)) {
       // The bus never carries secret data: read the event back from the log.
       const full = await this.options.log.at(event.seq);
       if (full) event = full;

@@ -113,7 +113,7 @@ export class EventStore {
   }
 
   head(): Promise<Head> {
-    return this.reader.head();
+    return this.events.head();
   }
 
   history(key: ObjectKey): Promise<ObjectVersion[]> {

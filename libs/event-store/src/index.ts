@@ -1,4 +1,4 @@
-export { NOTIFY_CHANNEL } from './append/batch-writer.js';
+export { NOTIFY_CHANNEL } from './schema/migrations.js';
 export * from './append/mutation.js';
 export * from './audit/chain-verifier.js';
 export * from './audit/checkpoint-file.js';

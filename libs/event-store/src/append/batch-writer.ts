@@ -6,8 +6,6 @@ import { type BatchStart, type Outcome } from './group-committer.js';
 import { type Mutation, type MutationResult } from './mutation.js';
 import { WriterMemory } from './writer-memory.js';
 
-export const NOTIFY_CHANNEL = 'wake_events';
-
 /** Makes room in the log's partitions; see PartitionManager. */
 export interface PartitionRoom {
   ensure(upTo: number, force?: boolean): Promise<void>;
@@ -67,10 +65,6 @@ export class BatchWriter {
     this.memory = new WriterMemory(memoryCapacity);
   }
 
-  /** The last seq this writer planned or saw, for sizing partitions ahead of it. */
-  get plannedHead(): number | undefined {
-    return this.memory.head?.seq;
-  }
 
   /**
    * Plans and sends `batch`. Resolves once the next batch may be planned, to the promise of

@@ -1,6 +1,7 @@
 import { type Sql } from 'postgres';
 
 import { type StoredEvent } from '../model/index.js';
+import { type Head } from './resource-reader.js';
 
 /** The columns of `wake.events` as `StoredEvent` fields. */
 export const EVENT_COLUMNS = `seq, at, type, api_group, resource, namespace, name, uid, object,
@@ -101,10 +102,11 @@ export class EventReader {
     );
   }
 
-  /** The log head: the seq of the last committed event (0 for an empty log). */
-  async head(): Promise<number> {
-    const [row] = await this.sql<{ seq: number }[]>`SELECT seq FROM wake.log_head WHERE id = 1`;
-    return Number(row.seq);
+  /** The log head: the last committed event's seq (0 for an empty log), hash and time. */
+  async head(): Promise<Head> {
+    const [h] = await this.sql<{ seq: number; hash: string; at: Date }[]>`
+      SELECT seq, encode(hash, 'hex') AS hash, at FROM wake.log_head WHERE id = 1`;
+    return { seq: Number(h.seq), hash: h.hash, at: h.at.toISOString() };
   }
 
   async at(seq: number): Promise<StoredEvent | undefined> {

@@ -46,11 +46,6 @@ function compareKeys(a: { namespace: string; name: string }, b: { namespace: str
 export class ResourceReader {
   constructor(private readonly sql: Sql) {}
 
-  async head(): Promise<Head> {
-    const [h] = await this.sql<{ seq: number; hash: string; at: Date }[]>`
-      SELECT seq, encode(hash, 'hex') AS hash, at FROM wake.log_head WHERE id = 1`;
-    return { seq: Number(h.seq), hash: h.hash, at: h.at.toISOString() };
-  }
 
   async get(key: ObjectKey): Promise<GetResult | undefined> {
     const [row] = await this.sql<{ resource_version: number; object: StoredObject }[]>`

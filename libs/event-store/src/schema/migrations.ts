@@ -19,6 +19,9 @@ export interface MigrationContext {
   partitionSize: number;
 }
 
+/** Every append notifies this channel with the new head seq (the relay listens). */
+export const NOTIFY_CHANNEL = 'wake_events';
+
 const ZERO_HASH = `'\\x${'00'.repeat(32)}'::bytea`;
 
 export const MIGRATIONS: Migration[] = [
@@ -237,7 +240,7 @@ BEGIN
 
   UPDATE ${s}.log_head SET seq = new_seq, hash = new_hash, at = new_at WHERE id = 1;
   PERFORM ${s}.assert_applied(planned, ARRAY[inserted, updated, deleted, appended]);
-  PERFORM pg_notify('wake_events', new_seq::text);
+  PERFORM pg_notify('${NOTIFY_CHANNEL}', new_seq::text);
 END $$;
 GRANT EXECUTE ON FUNCTION ${s}.append_batch(bigint, bytea, text, text, text, text, bigint, bytea, timestamptz, int[])
   TO ${appRole};
