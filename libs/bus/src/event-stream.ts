@@ -7,6 +7,7 @@ import {
   StorageType,
 } from '@nats-io/jetstream';
 
+import { ensureStream } from './ensure-stream.js';
 import { EVENT_SUBJECT_ROOT } from './subjects.js';
 
 /** The event stream: what it is called and how much of the log's hot tail it keeps. */
@@ -68,22 +69,6 @@ export function watchConsumerOptions(after: number): Partial<OrderedConsumerOpti
 export const WATCH_PULL_BATCH = 256;
 
 /** Creates the stream when missing, and brings its limits to the configured ones. */
-export async function ensureEventStream(jsm: JetStreamManager, options: ResolvedEventStream): Promise<void> {
-  const config = eventStreamConfig(options);
-  try {
-    await jsm.streams.info(options.name);
-  } catch (e) {
-    if (!isStreamNotFound(e)) throw e;
-    await jsm.streams.add(config);
-    return;
-  }
-  await jsm.streams.update(options.name, config);
-}
-
-export function isStreamNotFound(e: unknown): boolean {
-  const err = e as { code?: unknown; message?: unknown; api_error?: { err_code?: number } };
-  return (
-    err?.api_error?.err_code === 10059 ||
-    (typeof err?.message === 'string' && /stream not found/i.test(err.message))
-  );
+export function ensureEventStream(jsm: JetStreamManager, options: ResolvedEventStream): Promise<void> {
+  return ensureStream(jsm, eventStreamConfig(options), { update: true });
 }

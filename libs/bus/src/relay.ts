@@ -113,11 +113,14 @@ export class Relay {
     this.stopping = true;
     this.wake?.();
     await this.loop;
-    await this.unlisten?.();
+    // Each resource is let go once, whoever calls stop() again.
+    const [unlisten, lockConn] = [this.unlisten, this.lockConn];
+    this.unlisten = this.lockConn = undefined;
+    await unlisten?.();
     this.publisher?.close();
-    if (this.lockConn) {
-      await this.lockConn`SELECT pg_advisory_unlock(${this.options.lockKey})`.catch(() => undefined);
-      this.lockConn.release();
+    if (lockConn) {
+      await lockConn`SELECT pg_advisory_unlock(${this.options.lockKey})`.catch(() => undefined);
+      lockConn.release();
     }
   }
 

@@ -268,6 +268,65 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
     await second.stop();
   });
 
+  it('halts, publishing nothing, on a stream that is ahead of its log or belongs to another log', async () => {
+    // Its own nats-server: a second stream on ev.> would overlap the suite's.
+    const server = await NatsServer.temporary('wake-bus-halt-');
+    const conn = await natsConnect({ servers: server.url });
+    const haltStream = { name: 'BUS_HALT', maxMessages: 10_000 };
+    const lastInStream = async () =>
+      (await (await jetstreamManager(conn)).streams.info(haltStream.name)).state.last_seq;
+    const cm = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } });
+    const fill = (target: EventStore, n: number, ns: string) =>
+      Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          target.create(
+            { group: '', resource: 'configmaps', namespace: ns, name: `h-${i}` },
+            cm(`h-${i}`),
+            ctx,
+          ),
+        ),
+      );
+    const otherDb = await testDatabase('bus-other');
+    const other = await EventStore.open({ url: otherDb.url });
+    const relays: Relay[] = [];
+    const relayOn = (target: EventStore, onHalt?: (e: Error) => void) => {
+      const relay = new Relay({ sql: target.sql, nats: conn, stream: haltStream, pollMs: 50, onHalt });
+      relays.push(relay);
+      return relay;
+    };
+    const runOn = async (target: EventStore) => {
+      let halted: Error | undefined;
+      const relay = relayOn(target, (e) => (halted = e));
+      await relay.start();
+      await waitFor('the relay to halt', () => halted);
+      await relay.stop();
+      expect(relay.stats.published).toBe(0);
+      return halted;
+    };
+    try {
+      // Fill the stream from this log.
+      await fill(store, 20, 'halt-source');
+      const source = relayOn(store);
+      await source.start();
+      await source.caughtUp((await store.head()).seq);
+      await source.stop();
+      const streamLast = await lastInStream();
+      // A shorter log: the stream holds seqs the log has not reached.
+      await fill(other, 5, 'other');
+      expect((await runOn(other))?.message).toMatch(/beyond the log head/);
+      // As long a log, with other events: the stream's last message is not this log's event.
+      await fill(other, streamLast, 'more');
+      expect((await runOn(other))?.message).toMatch(/does not match the log's event/);
+      expect(await lastInStream()).toBe(streamLast);
+    } finally {
+      await Promise.all(relays.map((r) => r.stop()));
+      await other.close();
+      await otherDb.drop();
+      await conn.close();
+      await server.destroy();
+    }
+  });
+
   it('carries a 3 MiB object to a watcher', async () => {
     const relay = new Relay({ sql: store.sql, nats: nc, stream, pollMs: 50 });
     await relay.start();

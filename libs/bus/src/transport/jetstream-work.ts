@@ -14,6 +14,8 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 
+import { ensureStream } from '../ensure-stream.js';
+
 /**
  * Work subjects: commands that exactly one worker must carry out (a reconcile request, a
  * garbage-collection sweep), as opposed to the event stream, which every watcher reads.
@@ -254,7 +256,6 @@ export function assertWorkFilter(filter: string, stream: WorkStreamOptions): voi
 }
 
 const CONSUMER_NOT_FOUND = JetStreamApiCodes.ConsumerNotFound;
-const STREAM_NOT_FOUND = JetStreamApiCodes.StreamNotFound;
 
 function isJetStreamNotFound(e: unknown, code: number): boolean {
   return e instanceof JetStreamApiError && e.code === code;
@@ -265,38 +266,12 @@ function isJetStreamNotFound(e: unknown, code: number): boolean {
  * configured limits (the server does this; producers only create it, so that a stale producer
  * never rewrites what the server set).
  */
-export async function ensureWorkStream(
+export function ensureWorkStream(
   jsm: JetStreamManager,
   stream: WorkStreamOptions,
-  { update }: { update: boolean },
+  options: { update: boolean },
 ): Promise<void> {
-  const config = workStreamConfig(stream);
-  try {
-    await jsm.streams.info(stream.name);
-  } catch (e) {
-    if (!isJetStreamNotFound(e, STREAM_NOT_FOUND)) throw e;
-    try {
-      await jsm.streams.add(config);
-      return;
-    } catch (addError) {
-      // Another instance created it between our info and our add: fall through to update.
-      if (!(await streamExists(jsm, stream.name))) throw addError;
-    }
-  }
-  if (update) {
-    const { name: _name, retention: _retention, storage: _storage, ...updatable } = config;
-    await jsm.streams.update(stream.name, updatable);
-  }
-}
-
-async function streamExists(jsm: JetStreamManager, name: string): Promise<boolean> {
-  try {
-    await jsm.streams.info(name);
-    return true;
-  } catch (e) {
-    if (isJetStreamNotFound(e, STREAM_NOT_FOUND)) return false;
-    throw e;
-  }
+  return ensureStream(jsm, workStreamConfig(stream), options);
 }
 
 /**
