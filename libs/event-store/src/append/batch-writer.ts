@@ -65,7 +65,6 @@ export class BatchWriter {
     this.memory = new WriterMemory(memoryCapacity);
   }
 
-
   /**
    * Plans and sends `batch`. Resolves once the next batch may be planned, to the promise of
    * this batch's outcomes; batches settle in the order they were started.

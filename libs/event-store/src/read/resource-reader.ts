@@ -46,7 +46,6 @@ function compareKeys(a: { namespace: string; name: string }, b: { namespace: str
 export class ResourceReader {
   constructor(private readonly sql: Sql) {}
 
-
   async get(key: ObjectKey): Promise<GetResult | undefined> {
     const [row] = await this.sql<{ resource_version: number; object: StoredObject }[]>`
       SELECT resource_version, object FROM wake.resources
