@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { createDatabase, PostgresServer } from '@app/dev-servers';
 import { type AuditContext, EventStore, type ObjectKey, type StoredObject } from '@app/event-store';
 
-import { measureCpu } from './lib/cpu-time.js';
+import { measureCpu, reapedChildrenCpuSeconds } from './lib/cpu-time.js';
 import { pgbench } from './lib/pgbench.js';
 import { progress, table, writeResult } from './lib/report.js';
 import { round, summarize } from './lib/stats.js';
@@ -56,9 +56,12 @@ interface Cell {
   plainP99ms: number;
   ratio: number;
   meanBatch: number;
-  /** CPU milliseconds per 1,000 appends: this process (planning, hashing) and Postgres. */
-  nodeCpuMsPerK: number;
-  postgresCpuMsPerK: number;
+  /** CPU microseconds per append: this process (planning, hashing) and Postgres. */
+  nodeCpuUs: number;
+  postgresCpuUs: number;
+  /** CPU microseconds per plain INSERT commit: the pgbench client and Postgres. */
+  plainClientCpuUs: number;
+  plainPostgresCpuUs: number;
 }
 
 async function appendLoad(store: EventStore, writers: number, seconds: number, tag: string) {
@@ -152,7 +155,13 @@ export async function run(argv: string[]): Promise<void> {
     for (const writers of levels) {
       progress(`pgbench: plain single-row INSERT commits, ${writers} clients, ${seconds} s`);
       await store.adminSql`CHECKPOINT`;
-      const plain = await pgbench(url, PLAIN_SCRIPT(payload), writers, seconds);
+      const pgbenchCpu0 = reapedChildrenCpuSeconds();
+      const plainMeasured = await measureCpu(pg.pid, () =>
+        pgbench(url, PLAIN_SCRIPT(payload), writers, seconds),
+      );
+      const plain = plainMeasured.result;
+      const plainTx = plain.tps * seconds;
+      const pgbenchCpu = reapedChildrenCpuSeconds() - pgbenchCpu0;
       progress(`event store: conditional updates, ${writers} writers, ${seconds} s`);
       await store.adminSql`CHECKPOINT`;
       const measured = await measureCpu(pg.pid, () => appendLoad(store, writers, seconds, String(writers)));
@@ -168,8 +177,10 @@ export async function run(argv: string[]): Promise<void> {
         plainP99ms: round(plain.latency.p99),
         ratio: round(ours.perSec / plain.tps),
         meanBatch: round(ours.meanBatch, 1),
-        nodeCpuMsPerK: Math.round((measured.selfSec * 1e6) / appended),
-        postgresCpuMsPerK: Math.round((measured.serverSec * 1e6) / appended),
+        nodeCpuUs: Math.round((measured.selfSec * 1e6) / appended),
+        postgresCpuUs: Math.round((measured.serverSec * 1e6) / appended),
+        plainClientCpuUs: Math.round((pgbenchCpu * 1e6) / plainTx),
+        plainPostgresCpuUs: Math.round((plainMeasured.serverSec * 1e6) / plainTx),
       });
     }
 
@@ -221,6 +232,9 @@ export async function run(argv: string[]): Promise<void> {
       '\nAppends (~1 KiB objects, each a conditional update = one event) vs plain INSERT commits (pgbench)\n',
     );
     console.log(table(cells.map((c) => ({ ...c }))));
+    console.log(
+      'CPU µs per append (node = this process: load, planning, hashing; postgres) and per plain INSERT (pgbench client; postgres).',
+    );
     console.log(
       `\nLog build: ${result.log.events.toLocaleString()} events at ${result.log.buildEventsPerSec.toLocaleString()}/s (256 writers, largest batch ${result.log.largestBatch})`,
     );

@@ -2,7 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SEC = 100; // USER_HZ on Linux
 
-/** CPU seconds (user + system) used so far by `pid` and all its descendants still alive. */
+/**
+ * CPU seconds (user + system) used so far by `pid` and all its descendants, including those
+ * that exited and were reaped: a Postgres backend ends with its connection, and pgbench's
+ * connections end before we look.
+ */
 export function treeCpuSeconds(pid: number): number {
   const children = new Map<number, number[]>();
   const cpu = new Map<number, number>();
@@ -17,7 +21,9 @@ export function treeCpuSeconds(pid: number): number {
     // Fields after the parenthesised command name, which may itself contain spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ppid = Number(fields[1]);
-    cpu.set(Number(entry), (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SEC);
+    // utime + stime, plus cutime + cstime: children already reaped are no longer in /proc.
+    const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    cpu.set(Number(entry), ticks / TICKS_PER_SEC);
     children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
   }
   let total = 0;
@@ -28,6 +34,13 @@ export function treeCpuSeconds(pid: number): number {
     stack.push(...(children.get(p) ?? []));
   }
   return total;
+}
+
+/** CPU seconds of the children of this process that exited and were reaped (e.g. pgbench). */
+export function reapedChildrenCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SEC;
 }
 
 /** CPU seconds of this process and of a server process tree over `work`. */
