@@ -2,6 +2,9 @@
 // Two projects: `unit` (pure logic, fakes allowed) and `integration` (real servers started
 // by test/harness). Aliases mirror tsconfig "paths".
 const moduleNameMapper = {
+  // Deep imports through an alias carry the .js suffix ESM needs; map them to the .ts source.
+  '^@app/(api|dev-servers|bus|event-store)/(.*)\\.js$': '<rootDir>/libs/$1/src/$2',
+  '^@app/testing/(.*)\\.js$': '<rootDir>/test/harness/$1',
   '^@app/api$': '<rootDir>/libs/api/src/index.ts',
   '^@app/api/(.*)$': '<rootDir>/libs/api/src/$1',
   '^@app/dev-servers$': '<rootDir>/libs/dev-servers/src/index.ts',

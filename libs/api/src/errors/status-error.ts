@@ -107,7 +107,9 @@ export class StatusError extends Error {
   }
 
   static invalid(target: ErrorTarget & { kind: string }, causes: StatusCause[]): StatusError {
-    const summary = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join(', ');
+    // Upstream's NewInvalid: one error as it is, several in brackets.
+    const each = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message));
+    const summary = each.length === 1 ? each[0] : `[${each.join(', ')}]`;
     const group = target.group ? `.${target.group}` : '';
     return new StatusError(
       'Invalid',

@@ -29,17 +29,18 @@ function byteLength(s: string): number {
   return Buffer.byteLength(s, 'utf8');
 }
 
-function maxLenError(max: number): string {
+export function maxLenError(max: number): string {
   return `must be no more than ${max} bytes`;
 }
 
 /** Upstream's `RegexError`, including its doubled spaces between examples. */
-function regexError(msg: string, fmt: string, examples: readonly string[]): string {
+export function regexError(msg: string, fmt: string, examples: readonly string[]): string {
   const shown = examples.map((e) => `'${e}', `).join(' or ');
   return `${msg} (e.g. ${shown}regex used for validation is '${fmt}')`;
 }
 
-function dnsSubdomainErrors(value: string): string[] {
+/** Reasons `value` is not a lowercase RFC 1123 subdomain (object names of most kinds). */
+export function dnsSubdomainErrors(value: string): string[] {
   const errs: string[] = [];
   if (byteLength(value) > LABEL_PREFIX_MAX_BYTES) errs.push(maxLenError(LABEL_PREFIX_MAX_BYTES));
   if (!DNS_SUBDOMAIN_RE.test(value))

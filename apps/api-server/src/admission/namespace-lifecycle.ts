@@ -1,0 +1,51 @@
+import { type ResourceRegistry, StatusError } from '@app/api';
+
+import { type ObjectService } from '../objects/object-service.js';
+import { type AdmissionPlugin, type AdmissionRequest } from './admission-plugin.js';
+
+/**
+ * NamespaceLifecycle: namespaced objects are created only in a namespace that exists and is
+ * not being deleted (upstream plugin/pkg/admission/namespace/lifecycle).
+ */
+export class NamespaceLifecycle implements AdmissionPlugin {
+  readonly name = 'NamespaceLifecycle';
+
+  constructor(
+    private readonly objects: () => ObjectService,
+    private readonly registry: ResourceRegistry,
+  ) {}
+
+  async admit(r: AdmissionRequest): Promise<void> {
+    if (r.operation !== 'create' || !r.type.namespaced) return;
+    const namespaces = this.registry.get('', 'v1', 'namespaces');
+    let ns;
+    try {
+      ns = await this.objects().get(namespaces, '', r.namespace);
+    } catch (e) {
+      if (e instanceof StatusError && e.reason === 'NotFound')
+        throw StatusError.notFound({ resource: 'namespaces', name: r.namespace });
+      throw e;
+    }
+    if (
+      ns.metadata.deletionTimestamp ||
+      (ns.status as { phase?: string } | undefined)?.phase === 'Terminating'
+    ) {
+      throw new StatusError(
+        'Forbidden',
+        `${r.type.group ? `${r.type.plural}.${r.type.group}` : r.type.plural} "${String(r.object?.metadata.name ?? '')}" is forbidden: unable to create new content in namespace ${r.namespace} because it is being terminated`,
+        {
+          name: String(r.object?.metadata.name ?? ''),
+          kind: r.type.plural,
+          ...(r.type.group ? { group: r.type.group } : {}),
+          causes: [
+            {
+              reason: 'NamespaceTerminating' as never,
+              message: `namespace ${r.namespace} is being terminated`,
+              field: 'metadata.namespace',
+            },
+          ],
+        },
+      );
+    }
+  }
+}

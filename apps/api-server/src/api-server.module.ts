@@ -1,0 +1,145 @@
+import {
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { type FastifyInstance } from 'fastify';
+
+import { ResourceRegistry } from '@app/api';
+
+import {
+  DefaultTolerationSeconds,
+  LimitRanger,
+  PriorityAdmission,
+  ServiceAccountAdmission,
+} from './admission/pod-defaults.js';
+import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
+import { type TokenFile } from './auth/token-file.js';
+import { RootCaPublisher } from './bootstrap/root-ca-publisher.js';
+import { ensureSystemNamespaces } from './bootstrap/system-namespaces.js';
+import { ClusterConnections } from './cluster-connections.js';
+import { API_SERVER_CONFIG, type ApiServerConfig, MAX_BODY_BYTES } from './config.js';
+import { KubeApi } from './http/kube-api.js';
+import { ObjectService } from './objects/object-service.js';
+
+export interface ApiServerSecrets {
+  tokens: TokenFile;
+  caCert: string;
+  serverAddress: string;
+  version: string;
+}
+
+export const API_SERVER_SECRETS = Symbol('ApiServerSecrets');
+
+/** Registers the Kubernetes routes on the Fastify instance before it starts listening. */
+@Injectable()
+class KubeRoutes implements OnModuleInit {
+  constructor(
+    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+    @Inject(ClusterConnections) private readonly connections: ClusterConnections,
+    @Inject(ObjectService) private readonly objects: ObjectService,
+    @Inject(ResourceRegistry) private readonly registry: ResourceRegistry,
+    @Inject(API_SERVER_CONFIG) private readonly config: ApiServerConfig,
+    @Inject(API_SERVER_SECRETS) private readonly secrets: ApiServerSecrets,
+  ) {}
+
+  onModuleInit(): void {
+    const app = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    new KubeApi({
+      registry: this.registry,
+      objects: this.objects,
+      store: this.connections.store,
+      hub: this.connections.hub,
+      authenticate: (token) => this.secrets.tokens.authenticate(token),
+      serverAddress: () => this.secrets.serverAddress,
+      wakeVersion: this.secrets.version,
+      watchTimeoutMs: this.config.watchTimeoutMs ?? 30 * 60_000,
+      bookmarkIntervalMs: this.config.bookmarkIntervalMs ?? 60_000,
+      maxBodyBytes: this.config.bodyLimit ?? MAX_BODY_BYTES,
+    }).register(app);
+  }
+}
+
+/** What the API server keeps true in the cluster from the start: system namespaces, the root CA in each. */
+@Injectable()
+class ClusterBootstrap implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly log = new Logger('bootstrap');
+  private publisher?: RootCaPublisher;
+
+  constructor(
+    @Inject(ClusterConnections) private readonly connections: ClusterConnections,
+    @Inject(ObjectService) private readonly objects: ObjectService,
+    @Inject(ResourceRegistry) private readonly registry: ResourceRegistry,
+    @Inject(API_SERVER_SECRETS) private readonly secrets: ApiServerSecrets,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await ensureSystemNamespaces(this.objects, this.registry);
+    this.publisher = new RootCaPublisher(
+      this.objects,
+      this.registry,
+      this.connections.hub,
+      this.secrets.caCert,
+      (e) => this.log.error(`root CA publisher: ${String(e)}`),
+    );
+    await this.publisher.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.publisher?.stop();
+    // Ends every open watch, so the HTTP server can close.
+    await this.connections.stopWatches();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.connections.close();
+  }
+}
+
+@Module({})
+export class ApiServerModule {
+  static forRoot(config: ApiServerConfig, secrets: ApiServerSecrets): DynamicModule {
+    const log = new Logger('api-server');
+    return {
+      module: ApiServerModule,
+      providers: [
+        { provide: API_SERVER_CONFIG, useValue: config },
+        { provide: API_SERVER_SECRETS, useValue: secrets },
+        { provide: ResourceRegistry, useValue: new ResourceRegistry() },
+        {
+          provide: ClusterConnections,
+          useFactory: () =>
+            ClusterConnections.open(config, (msg, fields) =>
+              log.log(`${msg} ${fields ? JSON.stringify(fields) : ''}`),
+            ),
+        },
+        {
+          provide: ObjectService,
+          inject: [ClusterConnections, ResourceRegistry],
+          useFactory: (c: ClusterConnections, registry: ResourceRegistry) => {
+            // Admission plugins read through the same service they guard.
+            const ref: { objects?: ObjectService } = {};
+            const self = () => ref.objects as ObjectService;
+            ref.objects = new ObjectService(c.store, [
+              new NamespaceLifecycle(self, registry),
+              new ServiceAccountAdmission(),
+              new PriorityAdmission(self, registry),
+              new DefaultTolerationSeconds(),
+              new LimitRanger(self, registry),
+            ]);
+            return ref.objects;
+          },
+        },
+        KubeRoutes,
+        ClusterBootstrap,
+      ],
+    };
+  }
+}

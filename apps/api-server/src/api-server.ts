@@ -1,0 +1,74 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { ConsoleLogger, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+
+import { ApiServerModule } from './api-server.module.js';
+import { ensureServingCertificate } from './auth/pki.js';
+import { TokenFile } from './auth/token-file.js';
+import { writeKubeconfig } from './auth/kubeconfig.js';
+import { type ApiServerConfig, HARD_BODY_LIMIT } from './config.js';
+
+export interface RunningApiServer {
+  app: INestApplication;
+  /** https://host:port */
+  url: string;
+  caCert: string;
+  tokens: TokenFile;
+  close(): Promise<void>;
+}
+
+/** Wake's own version, from the nearest package.json above this file (source or dist layout). */
+function packageVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'wake') return pkg.version ?? '0.0.0';
+  }
+  return '0.0.0';
+}
+
+/**
+ * Starts the API server: TLS material and tokens (made on first start), the event store, the
+ * bus and the watch hub, then HTTPS on `host:port`; writes the admin kubeconfig when asked.
+ */
+export async function startApiServer(config: ApiServerConfig): Promise<RunningApiServer> {
+  const pki = await ensureServingCertificate(config.pkiDir);
+  const tokens = await TokenFile.ensure(join(config.pkiDir, 'tokens.csv'));
+  const host = config.host ?? '127.0.0.1';
+  const adapter = new FastifyAdapter({
+    https: { key: pki.key, cert: pki.cert },
+    bodyLimit: HARD_BODY_LIMIT,
+    // Idle keep-alive connections must not hold a shutdown up.
+    forceCloseConnections: 'idle',
+  });
+  // The port is only known after listen; discovery's serverAddress is filled in then.
+  const secrets = {
+    tokens,
+    caCert: pki.caCert,
+    serverAddress: `${host}:${config.port ?? 0}`,
+    version: packageVersion(),
+  };
+  const app = await NestFactory.create<NestFastifyApplication>(
+    ApiServerModule.forRoot(config, secrets),
+    adapter,
+    {
+      logger: new ConsoleLogger({ json: !process.stderr.isTTY, logLevels: ['log', 'warn', 'error'] }),
+    },
+  );
+  await app.listen(config.port ?? 0, host);
+  const address = app.getHttpServer().address() as { port: number };
+  secrets.serverAddress = `${host}:${address.port}`;
+  const url = `https://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  if (config.kubeconfigPath)
+    await writeKubeconfig(config.kubeconfigPath, {
+      server: url,
+      caCert: pki.caCert,
+      token: tokens.tokenOf('admin'),
+    });
+  return { app, url, caCert: pki.caCert, tokens, close: () => app.close() };
+}

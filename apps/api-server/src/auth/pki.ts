@@ -1,0 +1,109 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface ServingCertificate {
+  caCert: string;
+  cert: string;
+  key: string;
+}
+
+/** Names the serving certificate is valid for: loopback, and the in-cluster `kubernetes` Service. */
+export const SERVING_NAMES = {
+  dns: [
+    'localhost',
+    'kubernetes',
+    'kubernetes.default',
+    'kubernetes.default.svc',
+    'kubernetes.default.svc.cluster.local',
+  ],
+  ip: ['127.0.0.1', '::1', '10.96.0.1'],
+};
+
+/**
+ * The cluster CA and the API server's serving certificate, made with openssl on first start
+ * and reused afterwards (kubeconfigs written earlier stay valid). ECDSA P-256, like kubeadm's
+ * defaults are moving to; the CA key never leaves the directory.
+ */
+export async function ensureServingCertificate(dir: string): Promise<ServingCertificate> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const ca = join(dir, 'ca.crt');
+  const caKey = join(dir, 'ca.key');
+  const cert = join(dir, 'apiserver.crt');
+  const key = join(dir, 'apiserver.key');
+  if (!existsSync(ca) || !existsSync(caKey)) {
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      caKey,
+      '-out',
+      ca,
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=wake-ca',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
+  }
+  if (!existsSync(cert) || !existsSync(key)) {
+    const csr = join(dir, 'apiserver.csr');
+    const ext = join(dir, 'apiserver.ext');
+    const san = [...SERVING_NAMES.dns.map((d) => `DNS:${d}`), ...SERVING_NAMES.ip.map((i) => `IP:${i}`)].join(
+      ',',
+    );
+    await writeFile(
+      ext,
+      `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`,
+    );
+    await run('openssl', [
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      csr,
+      '-subj',
+      '/CN=wake-apiserver',
+    ]);
+    await run('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      ca,
+      '-CAkey',
+      caKey,
+      '-CAcreateserial',
+      '-out',
+      cert,
+      '-days',
+      '825',
+      '-extfile',
+      ext,
+    ]);
+  }
+  const [caCert, certPem, keyPem] = await Promise.all([
+    readFile(ca, 'utf8'),
+    readFile(cert, 'utf8'),
+    readFile(key, 'utf8'),
+  ]);
+  return { caCert, cert: certPem, key: keyPem };
+}

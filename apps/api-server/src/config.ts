@@ -1,0 +1,31 @@
+import { type EventStreamOptions } from '@app/bus';
+
+export interface ApiServerConfig {
+  databaseUrl: string;
+  natsUrl: string;
+  /** Address to listen on (default 127.0.0.1) and port (0: any free port). */
+  host?: string;
+  port?: number;
+  /** Where the CA, serving certificate and token file live (created on first start). */
+  pkiDir: string;
+  /** Write an admin kubeconfig here once listening. */
+  kubeconfigPath?: string;
+  /** The event stream watches read (tests use their own). */
+  stream?: EventStreamOptions;
+  /** Run the relay in this process too (a standalone server; `wake up` runs it as its own process). */
+  relay?: boolean;
+  /** Longest watch before the server ends it (clients re-watch). Default 30 min, randomised up to 2×. */
+  watchTimeoutMs?: number;
+  /** How often a watch that asked for bookmarks gets one. Default 60 s. */
+  bookmarkIntervalMs?: number;
+  /** Most bytes a request body may have (upstream: 3 MiB). */
+  bodyLimit?: number;
+}
+
+export const API_SERVER_CONFIG = Symbol('ApiServerConfig');
+
+/** Upstream's limit on a request body (apiserver MaxRequestBodyBytes). */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+/** Bodies beyond this are cut off by the HTTP layer before they are read; up to it they get a 413 Status. */
+export const HARD_BODY_LIMIT = 64 * 1024 * 1024;

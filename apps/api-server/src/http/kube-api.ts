@@ -1,0 +1,500 @@
+import { randomUUID } from 'node:crypto';
+
+import {
+  aggregatedContentType,
+  aggregatedDiscovery,
+  apiGroup,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  apiVersionOf,
+  isObject,
+  negotiateDiscovery,
+  parseIncludeObject,
+  parseLabelSelector,
+  type ResourceRegistry,
+  type ResourceType,
+  StatusError,
+  versionInfo,
+} from '@app/api';
+import { type WatchHub } from '@app/bus';
+import { type Actor, type EventStore } from '@app/event-store';
+import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import yaml from 'js-yaml';
+
+import { type DeleteOptions, type ObjectService, type PatchType } from '../objects/object-service.js';
+import { type RequestContext } from '../objects/request-context.js';
+import { streamWatch } from '../watch/watch-stream.js';
+import { parseListQuery, parseKindFieldSelector, parseResourceVersion, type RawQuery } from './list-query.js';
+import { bodyFormat, tableVersion } from './negotiation.js';
+import { parseResourcePath, type ResourcePath } from './request-info.js';
+import { toTable } from './tables.js';
+
+export interface KubeApiOptions {
+  registry: ResourceRegistry;
+  objects: ObjectService;
+  store: EventStore;
+  hub: WatchHub;
+  authenticate: (token: string) => Actor | undefined;
+  /** host:port clients reach the server at (legacy discovery reports it); known once listening. */
+  serverAddress: () => string;
+  wakeVersion: string;
+  /** Longest a watch lasts before the server ends it; clients re-watch (upstream: 30–60 min). */
+  watchTimeoutMs: number;
+  bookmarkIntervalMs: number;
+  /** Largest request body accepted (413 beyond). */
+  maxBodyBytes: number;
+}
+
+type Query = Record<string, string | undefined>;
+
+const ALL_METHODS: ('GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE')[] = [
+  'GET',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+];
+
+/** Paths anyone may read, as upstream's system:public-info-viewer allows. */
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+const ACTOR = Symbol('actor');
+type AuthedRequest = FastifyRequest & { [ACTOR]?: Actor };
+
+/**
+ * The Kubernetes REST surface: discovery, the resource paths of every registered kind with
+ * their verbs and subresources, watches, Tables and Status errors, behind bearer-token auth.
+ */
+export class KubeApi {
+  constructor(private readonly o: KubeApiOptions) {}
+
+  register(app: FastifyInstance): void {
+    // Bodies are decoded here by their Content-Type (JSON, YAML, the patch types), so take
+    // every body as bytes; a request without a Content-Type is JSON.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    app.addHook('onRequest', async (req: AuthedRequest, reply) => {
+      const path = req.url.split('?')[0];
+      if (PUBLIC_PATHS.has(path)) return;
+      const header = req.headers.authorization;
+      const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+      const actor = token ? this.o.authenticate(token) : undefined;
+      if (!actor) {
+        return reply
+          .code(401)
+          .header('content-type', 'application/json')
+          .send(new StatusError('Unauthorized', 'Unauthorized').toStatus());
+      }
+      req[ACTOR] = actor;
+    });
+
+    for (const path of ['/healthz', '/livez', '/readyz'])
+      app.get(path, async (_req, reply) => reply.type('text/plain').send('ok'));
+    app.get('/version', async () => versionInfo(this.o.wakeVersion));
+    app.get('/api', async (req, reply) => this.discovery(req, reply, 'core'));
+    app.get('/apis', async (req, reply) => this.discovery(req, reply, 'apis'));
+    app.get('/api/v1', async () => apiResourceList(this.o.registry, '', 'v1'));
+    app.get(
+      '/apis/:group',
+      this.guard(async (req) => {
+        const { group } = req.params as { group: string };
+        const g = this.o.registry.groups().find((x) => x.name === group);
+        if (!g) throw new StatusError('NotFound', 'the server could not find the requested resource', {});
+        return apiGroup(g);
+      }),
+    );
+    app.get(
+      '/apis/:group/:version',
+      this.guard(async (req) => {
+        const { group, version } = req.params as { group: string; version: string };
+        if (this.o.registry.inVersion(group, version).length === 0)
+          throw new StatusError('NotFound', 'the server could not find the requested resource', {});
+        return apiResourceList(this.o.registry, group, version);
+      }),
+    );
+    const handler = (req: FastifyRequest, reply: FastifyReply) => this.resource(req as AuthedRequest, reply);
+    for (const prefix of ['/api/v1/*', '/apis/:group/:version/*'])
+      app.route({ method: ALL_METHODS, url: prefix, handler: this.guard(handler) });
+    // Everything else is a Kubernetes 404, not the framework's.
+    app.route({
+      method: ALL_METHODS,
+      url: '*',
+      handler: this.guard(async () => {
+        throw new StatusError('NotFound', 'the server could not find the requested resource', {});
+      }),
+    });
+  }
+
+  /** Every failure becomes a Status reply, whatever error handler the framework installs. */
+  private guard(fn: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) {
+    return async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+      try {
+        return await fn(req, reply);
+      } catch (e) {
+        if (reply.sent || reply.raw.headersSent) {
+          reply.raw.destroy(e as Error);
+          return reply;
+        }
+        return this.fail(reply, e);
+      }
+    };
+  }
+
+  private discovery(req: FastifyRequest, reply: FastifyReply, which: 'core' | 'apis') {
+    const v = negotiateDiscovery(req.headers.accept);
+    if (!v) return which === 'core' ? apiVersions(this.o.serverAddress()) : apiGroupList(this.o.registry);
+    return reply
+      .header('content-type', aggregatedContentType(v))
+      .header('vary', 'Accept')
+      .send(JSON.stringify(aggregatedDiscovery(this.o.registry, which, v)));
+  }
+
+  private async resource(req: AuthedRequest, reply: FastifyReply): Promise<unknown> {
+    const path = parseResourcePath(req.url.split('?')[0]);
+    if (!path) throw new StatusError('NotFound', 'the server could not find the requested resource', {});
+    const t = this.o.registry.get(path.group, path.version, path.resource);
+    const q = req.query as Query;
+    if (path.namespace !== undefined && !t.namespaced)
+      throw new StatusError('NotFound', 'the server could not find the requested resource', {});
+    const ctx = this.context(req);
+    const dryRun = parseDryRun(q.dryRun);
+    const method = req.method;
+
+    if (path.subresource) return this.subresource(req, reply, t, path, ctx, dryRun);
+
+    if (!path.name) {
+      if (method === 'GET') return this.listOrWatch(req, reply, t, path, q);
+      if (method === 'POST') {
+        if (t.namespaced && path.namespace === undefined)
+          throw new StatusError(
+            'MethodNotAllowed',
+            'the server does not allow this method on the requested resource',
+            {},
+          );
+        const created = await this.o.objects.create(t, path.namespace ?? '', this.body(req), ctx('create'), {
+          dryRun,
+        });
+        return reply.code(201).send(created);
+      }
+      if (method === 'DELETE') return this.deleteCollection(req, t, path, q, ctx);
+      throw new StatusError(
+        'MethodNotAllowed',
+        'the server does not allow this method on the requested resource',
+        {},
+      );
+    }
+
+    if (t.namespaced && path.namespace === undefined)
+      throw new StatusError('NotFound', 'the server could not find the requested resource', {});
+    const ns = path.namespace ?? '';
+    switch (method) {
+      case 'GET': {
+        const obj = await this.o.objects.get(t, ns, path.name);
+        const tv = tableVersion(req.headers.accept);
+        if (tv)
+          return toTable(t, [obj], tv, parseIncludeObject(q.includeObject), {
+            resourceVersion: obj.metadata.resourceVersion,
+          });
+        return obj;
+      }
+      case 'PUT':
+        return this.o.objects.update(t, ns, path.name, this.body(req), ctx('update'), { dryRun });
+      case 'PATCH': {
+        const [type, patch] = this.patchBody(req);
+        return this.o.objects.patch(t, ns, path.name, type, patch, ctx('patch'), { dryRun });
+      }
+      case 'DELETE': {
+        const result = await this.o.objects.delete(t, ns, path.name, ctx('delete'), {
+          ...this.deleteOptions(req),
+          dryRun,
+        });
+        return reply.code(200).send(result.object);
+      }
+      default:
+        throw new StatusError(
+          'MethodNotAllowed',
+          'the server does not allow this method on the requested resource',
+          {},
+        );
+    }
+  }
+
+  private async subresource(
+    req: AuthedRequest,
+    reply: FastifyReply,
+    t: ResourceType,
+    path: ResourcePath,
+    ctx: (verb: string) => RequestContext,
+    dryRun: boolean,
+  ): Promise<unknown> {
+    const sub = path.subresource as string;
+    const ns = path.namespace ?? '';
+    const name = path.name as string;
+    const notFound = () =>
+      new StatusError('NotFound', 'the server could not find the requested resource', {});
+    const served =
+      t.subresources.includes(sub as never) ||
+      (t.plural === 'namespaces' && t.group === '' && sub === 'finalize');
+    if (!served) throw notFound();
+    switch (`${sub} ${req.method}`) {
+      case 'status GET':
+        return this.o.objects.get(t, ns, name);
+      case 'status PUT':
+        return this.o.objects.update(t, ns, name, this.body(req), ctx('update'), {
+          dryRun,
+          subresource: 'status',
+        });
+      case 'status PATCH': {
+        const [type, patch] = this.patchBody(req);
+        return this.o.objects.patch(t, ns, name, type, patch, ctx('patch'), {
+          dryRun,
+          subresource: 'status',
+        });
+      }
+      case 'finalize PUT': {
+        const body = this.body(req);
+        const current = await this.o.objects.get(t, ns, name);
+        const finalizers = isObject(body) && isObject(body.spec) ? body.spec.finalizers : undefined;
+        return this.o.objects.update(
+          t,
+          ns,
+          name,
+          { ...current, spec: { ...(current.spec as object), finalizers: finalizers ?? [] } },
+          ctx('update'),
+          { dryRun },
+        );
+      }
+      case 'scale GET':
+        return this.o.objects.getScale(t, ns, name);
+      case 'scale PUT':
+        return this.o.objects.updateScale(t, ns, name, this.body(req), ctx('update'), { dryRun });
+      case 'scale PATCH': {
+        const [type, patch] = this.patchBody(req);
+        return this.o.objects.patchScale(t, ns, name, type, patch, ctx('patch'), { dryRun });
+      }
+      case 'binding POST':
+        await this.o.objects.bind(t, ns, name, this.body(req), ctx('create'));
+        return reply.code(201).send(success());
+      case 'eviction POST': {
+        const body = this.body(req);
+        const options =
+          isObject(body) && isObject(body.deleteOptions) ? toDeleteOptions(body.deleteOptions) : {};
+        await this.o.objects.delete(t, ns, name, ctx('create'), { ...options, dryRun });
+        return reply.code(201).send(success());
+      }
+      default:
+        throw new StatusError(
+          'MethodNotAllowed',
+          'the server does not allow this method on the requested resource',
+          {},
+        );
+    }
+  }
+
+  private async listOrWatch(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    t: ResourceType,
+    path: ResourcePath,
+    q: Query,
+  ): Promise<unknown> {
+    const head = (await this.o.store.head()).seq;
+    const watching = path.watchPrefix || q.watch === 'true' || q.watch === '1';
+    const tv = tableVersion(req.headers.accept);
+    const include = parseIncludeObject(q.includeObject);
+    if (!watching) {
+      const list = await this.o.objects.list(t, path.namespace, parseListQuery(t, q as RawQuery, head));
+      const metadata = {
+        resourceVersion: String(list.resourceVersion),
+        ...(list.continue ? { continue: list.continue } : {}),
+      };
+      if (tv) return toTable(t, list.items, tv, include, metadata);
+      return { kind: `${t.kind}List`, apiVersion: apiVersionOf(t), metadata, items: list.items };
+    }
+    const rv = parseResourceVersion(q.resourceVersion);
+    const labelSelector = q.labelSelector ? parseLabelSelector(q.labelSelector) : undefined;
+    const fieldSelector = parseKindFieldSelector(t, q.fieldSelector);
+    let after = rv ?? 0;
+    let initial: Awaited<ReturnType<ObjectService['list']>>['items'] = [];
+    if (rv === undefined || rv === 0) {
+      // "Get state and start at most recent": the current objects as ADDED, then every change.
+      const list = await this.o.objects.list(t, path.namespace, { labelSelector, fieldSelector });
+      initial = list.items;
+      after = list.resourceVersion;
+    } else if (rv > head) {
+      throw new StatusError('Timeout', `Too large resource version: ${rv}, current: ${head}`, {
+        causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+        retryAfterSeconds: 1,
+      });
+    }
+    const timeoutSeconds = q.timeoutSeconds ? Number(q.timeoutSeconds) : undefined;
+    if (timeoutSeconds !== undefined && (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0))
+      throw StatusError.badRequest(`invalid timeoutSeconds: ${q.timeoutSeconds}`);
+    reply.hijack();
+    await streamWatch(reply.raw, this.o.hub, {
+      type: t,
+      namespace: path.namespace,
+      after,
+      initial,
+      labelSelector,
+      fieldSelector,
+      bookmarks: q.allowWatchBookmarks === 'true',
+      timeoutMs: timeoutSeconds ? timeoutSeconds * 1000 : this.o.watchTimeoutMs * (1 + Math.random()),
+      bookmarkIntervalMs: this.o.bookmarkIntervalMs,
+      table: tv ? { version: tv, include } : undefined,
+    });
+    return reply;
+  }
+
+  private async deleteCollection(
+    req: AuthedRequest,
+    t: ResourceType,
+    path: ResourcePath,
+    q: Query,
+    ctx: (verb: string) => RequestContext,
+  ) {
+    const head = (await this.o.store.head()).seq;
+    const list = await this.o.objects.list(
+      t,
+      path.namespace,
+      parseListQuery(t, { ...(q as RawQuery), limit: undefined, continue: undefined }, head),
+    );
+    const options = { ...this.deleteOptions(req), dryRun: parseDryRun(q.dryRun) };
+    const items = [];
+    for (const o of list.items) {
+      try {
+        items.push(
+          (
+            await this.o.objects.delete(
+              t,
+              o.metadata.namespace ?? '',
+              o.metadata.name as string,
+              ctx('deletecollection'),
+              options,
+            )
+          ).object,
+        );
+      } catch (e) {
+        if (!(e instanceof StatusError && e.reason === 'NotFound')) throw e;
+      }
+    }
+    return {
+      kind: `${t.kind}List`,
+      apiVersion: apiVersionOf(t),
+      metadata: { resourceVersion: String((await this.o.store.head()).seq) },
+      items,
+    };
+  }
+
+  private context(req: AuthedRequest): (verb: string) => RequestContext {
+    const cause = req.headers['wake-cause'];
+    const causeSeq = typeof cause === 'string' && /^\d+$/.test(cause) ? Number(cause) : undefined;
+    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    return () => ({
+      actor: req[ACTOR] as Actor,
+      requestId,
+      userAgent: req.headers['user-agent'],
+      sourceIp: req.ip,
+      ...(causeSeq !== undefined ? { cause: causeSeq } : {}),
+    });
+  }
+
+  /** The request body as an object, decoded by its Content-Type. */
+  private body(req: FastifyRequest): unknown {
+    const format = bodyFormat(req.headers['content-type']);
+    const raw = this.rawBody(req);
+    if (!format || format.kind === 'protobuf' || format.kind === 'apply' || format.kind === 'patch')
+      throw unsupportedMedia(req.headers['content-type']);
+    return decode(raw, format.kind === 'yaml');
+  }
+
+  private patchBody(req: FastifyRequest): [PatchType, unknown] {
+    const format = bodyFormat(req.headers['content-type']);
+    if (!format || format.kind !== 'patch') throw unsupportedMedia(req.headers['content-type']);
+    const raw = this.rawBody(req);
+    return [format.type, decode(raw, false)];
+  }
+
+  private rawBody(req: FastifyRequest): string {
+    if (!(req.body instanceof Buffer)) return '';
+    if (req.body.length > this.o.maxBodyBytes)
+      throw new StatusError(
+        'RequestEntityTooLarge',
+        `Request entity too large: limit is ${this.o.maxBodyBytes}`,
+      );
+    return req.body.toString('utf8');
+  }
+
+  private deleteOptions(req: FastifyRequest): DeleteOptions {
+    const q = req.query as Query;
+    const raw =
+      req.body instanceof Buffer && req.body.length > 0 ? decode(req.body.toString('utf8'), false) : {};
+    const options = isObject(raw) ? toDeleteOptions(raw) : {};
+    if (q.gracePeriodSeconds !== undefined) options.gracePeriodSeconds = Number(q.gracePeriodSeconds);
+    if (q.propagationPolicy !== undefined)
+      options.propagationPolicy = q.propagationPolicy as DeleteOptions['propagationPolicy'];
+    if (
+      options.propagationPolicy &&
+      !['Orphan', 'Background', 'Foreground'].includes(options.propagationPolicy)
+    )
+      throw StatusError.badRequest(
+        `propagationPolicy: Unsupported value: ${JSON.stringify(options.propagationPolicy)}: supported values: "Foreground", "Background", "Orphan"`,
+      );
+    return options;
+  }
+
+  private fail(reply: FastifyReply, error: unknown): FastifyReply {
+    const status =
+      error instanceof StatusError ? error : StatusError.internal((error as Error)?.message ?? String(error));
+    if (!(error instanceof StatusError) && status.code === 500)
+      reply.log.error({ err: error }, 'request failed');
+    return reply.code(status.code).header('content-type', 'application/json').send(status.toStatus());
+  }
+}
+
+function toDeleteOptions(raw: Record<string, unknown>): DeleteOptions {
+  const o: DeleteOptions = {};
+  if (typeof raw.gracePeriodSeconds === 'number') o.gracePeriodSeconds = raw.gracePeriodSeconds;
+  if (typeof raw.propagationPolicy === 'string')
+    o.propagationPolicy = raw.propagationPolicy as DeleteOptions['propagationPolicy'];
+  if (raw.orphanDependents === true && !o.propagationPolicy) o.propagationPolicy = 'Orphan';
+  if (isObject(raw.preconditions)) {
+    const p = raw.preconditions;
+    o.preconditions = {
+      ...(typeof p.uid === 'string' ? { uid: p.uid } : {}),
+      ...(typeof p.resourceVersion === 'string' ? { resourceVersion: p.resourceVersion } : {}),
+    };
+  }
+  return o;
+}
+
+function parseDryRun(value: string | undefined): boolean {
+  if (value === undefined || value === '') return false;
+  if (value === 'All') return true;
+  throw StatusError.badRequest(
+    `dryRun: Unsupported value: ${JSON.stringify(value)}: supported values: "All"`,
+  );
+}
+
+function decode(raw: string, isYaml: boolean): unknown {
+  if (raw.trim() === '') throw StatusError.badRequest('the request body is empty');
+  try {
+    return isYaml ? yaml.load(raw) : JSON.parse(raw);
+  } catch (e) {
+    throw StatusError.badRequest(
+      `the body of the request could not be decoded: ${(e as Error).message.split('\n')[0]}`,
+    );
+  }
+}
+
+function unsupportedMedia(contentType: string | undefined): StatusError {
+  return new StatusError(
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got ${contentType ?? 'none'})`,
+  );
+}
+
+function success() {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
+}

@@ -1,0 +1,121 @@
+import {
+  type FieldSelector,
+  parseFieldSelector,
+  parseLabelSelector,
+  StatusError,
+  type ResourceType,
+} from '@app/api';
+
+import { type ListQuery } from '../objects/object-service.js';
+
+const COMMON_FIELDS = ['metadata.name', 'metadata.namespace'];
+
+/** The fields each kind can be selected by (upstream's per-kind field label conversion funcs). */
+const SELECTABLE: Record<string, string[]> = {
+  '/pods': [
+    'spec.nodeName',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'spec.serviceAccountName',
+    'spec.hostNetwork',
+    'status.phase',
+    'status.podIP',
+    'status.nominatedNodeName',
+  ],
+  '/events': [
+    'involvedObject.kind',
+    'involvedObject.namespace',
+    'involvedObject.name',
+    'involvedObject.uid',
+    'involvedObject.apiVersion',
+    'involvedObject.resourceVersion',
+    'involvedObject.fieldPath',
+    'reason',
+    'reportingComponent',
+    'source',
+    'type',
+  ],
+  '/secrets': ['type'],
+  '/namespaces': ['status.phase'],
+  '/nodes': ['spec.unschedulable'],
+  '/replicationcontrollers': ['status.replicas'],
+  'apps/replicasets': ['status.replicas'],
+  'batch/jobs': ['status.successful'],
+  'certificates.k8s.io/certificatesigningrequests': ['spec.signerName'],
+};
+
+/** Field labels that name a different path in the object. */
+const FIELD_PATHS: Record<string, string> = { source: 'source.component' };
+
+export interface RawQuery {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: string;
+  continue?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+}
+
+/** The field selector of a request, checked against what the kind can be selected by. */
+export function parseKindFieldSelector(t: ResourceType, raw: string | undefined): FieldSelector | undefined {
+  if (!raw) return undefined;
+  const sel = parseFieldSelector(raw);
+  const allowed = new Set([...COMMON_FIELDS, ...(SELECTABLE[`${t.group}/${t.plural}`] ?? [])]);
+  for (const r of sel.requirements) {
+    if (!allowed.has(r.field)) throw StatusError.badRequest(`field label not supported: ${r.field}`);
+  }
+  return {
+    ...sel,
+    requirements: sel.requirements.map((r) => ({ ...r, field: FIELD_PATHS[r.field] ?? r.field })),
+  };
+}
+
+export function parseLimit(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) throw StatusError.badRequest(`invalid limit: ${raw}`);
+  return n === 0 ? undefined : n;
+}
+
+/** A resourceVersion query parameter: a non-negative integer, as opaque as clients treat it. */
+export function parseResourceVersion(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw)) throw StatusError.badRequest(`invalid resource version: ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+/**
+ * A list's options, with upstream's resourceVersion semantics: unset or "0" is the latest;
+ * with a limit (or resourceVersionMatch=Exact) the list is exactly as of that version; without
+ * one it is "not older than" (the latest, if the log has reached it).
+ */
+export function parseListQuery(t: ResourceType, q: RawQuery, head: number): ListQuery {
+  const limit = parseLimit(q.limit);
+  const rv = parseResourceVersion(q.resourceVersion);
+  if (q.continue && rv !== undefined && rv !== 0)
+    throw StatusError.badRequest('specifying resource version is not allowed when using continue');
+  if (q.resourceVersionMatch && !['Exact', 'NotOlderThan'].includes(q.resourceVersionMatch))
+    throw StatusError.badRequest(
+      `resourceVersionMatch: Unsupported value: ${JSON.stringify(q.resourceVersionMatch)}: supported values: "Exact", "NotOlderThan"`,
+    );
+  if (q.resourceVersionMatch && rv === undefined)
+    throw StatusError.badRequest('resourceVersionMatch is forbidden unless resourceVersion is provided');
+  const query: ListQuery = {
+    labelSelector: q.labelSelector ? parseLabelSelector(q.labelSelector) : undefined,
+    fieldSelector: parseKindFieldSelector(t, q.fieldSelector),
+    limit,
+    continue: q.continue || undefined,
+  };
+  if (rv !== undefined && rv !== 0) {
+    const exact =
+      q.resourceVersionMatch === 'Exact' ||
+      (limit !== undefined && q.resourceVersionMatch !== 'NotOlderThan');
+    if (rv > head)
+      throw new StatusError('Timeout', `Too large resource version: ${rv}, current: ${head}`, {
+        causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+        retryAfterSeconds: 1,
+      });
+    if (exact) query.resourceVersion = rv;
+  }
+  return query;
+}

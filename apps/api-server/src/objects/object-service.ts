@@ -1,0 +1,597 @@
+import {
+  applyDefaults,
+  applyJsonPatch,
+  applyMergePatch,
+  applyStrategicMergePatch,
+  apiVersionOf,
+  type FieldSelector,
+  isObject,
+  type LabelSelector,
+  nameRuleFor,
+  qosClass,
+  type ResourceType,
+  StatusError,
+  type StatusCause,
+  storageOf,
+  validateKind,
+  validateObjectMeta,
+} from '@app/api';
+import {
+  type EventStore,
+  type ListResult,
+  type MutationResult,
+  type ObjectKey,
+  type Preconditions,
+  type StoredObject,
+} from '@app/event-store';
+
+import { type AdmissionOperation, type AdmissionPlugin } from '../admission/admission-plugin.js';
+import { generateName } from './generate-name.js';
+import { type RequestContext } from './request-context.js';
+import { type Scale, toScale } from './scale.js';
+
+export type PatchType = 'merge' | 'json' | 'strategic';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+}
+
+export interface DeleteOptions extends WriteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  preconditions?: Preconditions;
+}
+
+export interface ListQuery {
+  labelSelector?: LabelSelector;
+  fieldSelector?: FieldSelector;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: number;
+}
+
+/** A delete's outcome: the object is gone (200), or it waits for finalizers or its grace period. */
+export interface DeleteResult {
+  object: StoredObject;
+  deleted: boolean;
+}
+
+/** Patches are retried this often when the object changed between read and write (as upstream). */
+const PATCH_ATTEMPTS = 5;
+
+/** Fields of `metadata` only the server sets: what a client sends for them is ignored. */
+const SERVER_META = [
+  'uid',
+  'resourceVersion',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'generation',
+  'selfLink',
+];
+
+/**
+ * The Kubernetes object semantics on top of the event store: addressing by kind, defaulting,
+ * validation, admission, status and scale subresources, patches with retry, and deletion with
+ * finalizers and grace periods. Every write is one conditional append (or none, when nothing
+ * changes), so the store's optimistic concurrency is what callers see as 409 Conflict.
+ */
+export class ObjectService {
+  constructor(
+    private readonly store: EventStore,
+    private readonly admission: AdmissionPlugin[] = [],
+  ) {}
+
+  async get(t: ResourceType, namespace: string, name: string): Promise<StoredObject> {
+    const found = await this.store.get(keyOf(t, namespace, name));
+    if (!found) throw StatusError.notFound(target(t, name));
+    return present(t, found.object);
+  }
+
+  async list(t: ResourceType, namespace: string | undefined, query: ListQuery): Promise<ListResult> {
+    const s = storageOf(t);
+    const result = await this.store.list(s, {
+      ...query,
+      ...(t.namespaced && namespace ? { namespace } : {}),
+    });
+    return { ...result, items: result.items.map((o) => present(t, o)) };
+  }
+
+  async create(
+    t: ResourceType,
+    namespace: string,
+    body: unknown,
+    ctx: RequestContext,
+    o: WriteOptions = {},
+  ): Promise<StoredObject> {
+    const obj = decodeObject(t, body);
+    const meta = obj.metadata;
+    if (t.namespaced) {
+      if (meta.namespace && meta.namespace !== namespace)
+        throw StatusError.badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
+      meta.namespace = namespace;
+    } else {
+      delete meta.namespace;
+    }
+    for (const f of SERVER_META) delete meta[f];
+    // A kind with a status subresource starts with the status its defaults give it, whatever was sent.
+    if (t.subresources.includes('status') && t.plural !== 'nodes') delete obj.status;
+    applyDefaults(t.group, t.plural, obj);
+    await this.admit('create', t, namespace, obj);
+    // As upstream's PrepareForCreate, after mutating admission (LimitRanger may add resources).
+    if (t.group === '' && t.plural === 'pods')
+      (obj.status as Record<string, unknown>).qosClass = qosClass(
+        (obj.spec ?? {}) as Record<string, unknown>,
+      );
+    const fixedName = typeof meta.name === 'string' && meta.name !== '';
+    for (let attempt = 0; ; attempt++) {
+      if (!fixedName && typeof meta.generateName === 'string') meta.name = generateName(meta.generateName);
+      this.validate(t, obj);
+      if (o.dryRun)
+        return present(t, {
+          ...obj,
+          metadata: { ...meta, creationTimestamp: new Date().toISOString().slice(0, 19) + 'Z' },
+        });
+      try {
+        const result = await this.store.create(keyOf(t, namespace, meta.name as string), obj, {
+          ...ctx,
+          verb: 'create',
+        });
+        return present(t, result.object);
+      } catch (e) {
+        // A generated name that happens to exist: draw another (upstream retries the same way).
+        if (fixedName || attempt >= 3 || !(e instanceof StatusError) || e.reason !== 'AlreadyExists')
+          throw asTyped(e, t);
+      }
+    }
+  }
+
+  /** PUT: replaces the object (or only its status), conditional on `metadata.resourceVersion` when sent. */
+  async update(
+    t: ResourceType,
+    namespace: string,
+    name: string,
+    body: unknown,
+    ctx: RequestContext,
+    o: WriteOptions & { subresource?: 'status' } = {},
+  ): Promise<StoredObject> {
+    const obj = decodeObject(t, body);
+    checkAddress(t, obj, namespace, name);
+    const current = await this.get(t, namespace, name);
+    const rv = obj.metadata.resourceVersion;
+    const preconditions: Preconditions = {};
+    if (typeof rv === 'string' && rv !== '') preconditions.resourceVersion = rv;
+    if (typeof obj.metadata.uid === 'string' && obj.metadata.uid !== current.metadata.uid)
+      preconditions.uid = obj.metadata.uid;
+    return this.replace(t, namespace, current, obj, ctx, 'update', preconditions, o);
+  }
+
+  async patch(
+    t: ResourceType,
+    namespace: string,
+    name: string,
+    type: PatchType,
+    patch: unknown,
+    ctx: RequestContext,
+    o: WriteOptions & { subresource?: 'status' } = {},
+  ): Promise<StoredObject> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.get(t, namespace, name);
+      const patched = applyPatch(type, current, patch);
+      if (!isObject(patched) || !isObject(patched.metadata))
+        throw StatusError.badRequest('the patch removed the object metadata');
+      const next = patched as StoredObject;
+      const sentRv = next.metadata.resourceVersion;
+      // A patch that names a resourceVersion is a precondition; otherwise it applies to whatever is current.
+      const explicit = typeof sentRv === 'string' && sentRv !== current.metadata.resourceVersion;
+      const preconditions = { resourceVersion: explicit ? sentRv : current.metadata.resourceVersion };
+      try {
+        return await this.replace(t, namespace, current, next, ctx, 'patch', preconditions, o);
+      } catch (e) {
+        if (explicit || attempt >= PATCH_ATTEMPTS || !(e instanceof StatusError) || e.reason !== 'Conflict')
+          throw e;
+      }
+    }
+  }
+
+  async delete(
+    t: ResourceType,
+    namespace: string,
+    name: string,
+    ctx: RequestContext,
+    o: DeleteOptions = {},
+  ): Promise<DeleteResult> {
+    const current = await this.get(t, namespace, name);
+    const key = keyOf(t, namespace, name);
+    const pre = o.preconditions ?? {};
+    if (pre.uid !== undefined && pre.uid !== current.metadata.uid)
+      throw StatusError.conflict(
+        target(t, name),
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`,
+      );
+    if (pre.resourceVersion !== undefined && pre.resourceVersion !== current.metadata.resourceVersion)
+      throw StatusError.conflict(target(t, name));
+    if (t.group === '' && t.plural === 'namespaces' && PROTECTED_NAMESPACES.has(name))
+      throw new StatusError(
+        'Forbidden',
+        `namespaces "${name}" is forbidden: this namespace may not be deleted`,
+        { name, kind: 'namespaces' },
+      );
+    await this.admit('delete', t, namespace, undefined, current);
+
+    const meta = current.metadata;
+    const finalizers = [...((meta.finalizers as string[] | undefined) ?? [])];
+    if (o.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
+    if (o.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion'))
+      finalizers.push('foregroundDeletion');
+    const grace = gracePeriod(t, current, o.gracePeriodSeconds);
+    const nsFinalizers =
+      t.plural === 'namespaces' && t.group === ''
+        ? ((current.spec as { finalizers?: string[] })?.finalizers ?? []).length > 0
+        : false;
+
+    if (finalizers.length === 0 && grace === 0 && !nsFinalizers) {
+      if (o.dryRun) return { object: current, deleted: true };
+      const result = await this.store.delete(
+        key,
+        { ...ctx, verb: 'delete' },
+        { resourceVersion: meta.resourceVersion },
+      );
+      return { object: present(t, result.object), deleted: true };
+    }
+    // Graceful: mark the object; whoever owns its end (the kubelet, the finalizers' controllers)
+    // completes the deletion. A second delete may only shorten the grace period.
+    const already = typeof meta.deletionTimestamp === 'string';
+    const previousGrace = (meta.deletionGracePeriodSeconds as number | undefined) ?? 0;
+    const newGrace = already ? Math.min(previousGrace, grace) : grace;
+    if (
+      already &&
+      newGrace === previousGrace &&
+      finalizers.length === ((meta.finalizers as string[] | undefined) ?? []).length
+    )
+      return { object: current, deleted: false };
+    const deletionTimestamp = rfc3339(Date.now() + newGrace * 1000);
+    const next: StoredObject = {
+      ...current,
+      metadata: {
+        ...meta,
+        deletionTimestamp: already && newGrace === previousGrace ? meta.deletionTimestamp : deletionTimestamp,
+        deletionGracePeriodSeconds: newGrace,
+        finalizers,
+      },
+    };
+    if (finalizers.length === 0) delete next.metadata.finalizers;
+    if (nsFinalizers) next.status = { ...(next.status as object), phase: 'Terminating' };
+    if (already && newGrace === 0 && finalizers.length === 0 && !nsFinalizers) {
+      if (o.dryRun) return { object: current, deleted: true };
+      const result = await this.store.delete(
+        key,
+        { ...ctx, verb: 'delete' },
+        { resourceVersion: meta.resourceVersion },
+      );
+      return { object: present(t, result.object), deleted: true };
+    }
+    if (o.dryRun) return { object: present(t, next), deleted: false };
+    const result = await this.store.update(
+      key,
+      next,
+      { ...ctx, verb: 'delete' },
+      { resourceVersion: meta.resourceVersion },
+    );
+    return { object: present(t, result.object), deleted: false };
+  }
+
+  async getScale(t: ResourceType, namespace: string, name: string): Promise<Scale> {
+    return toScale(await this.get(t, namespace, name));
+  }
+
+  /** PUT or PATCH of `/scale`: sets `spec.replicas`, conditional on the Scale's resourceVersion when sent. */
+  async updateScale(
+    t: ResourceType,
+    namespace: string,
+    name: string,
+    scale: unknown,
+    ctx: RequestContext,
+    o: WriteOptions & { verb?: string } = {},
+  ): Promise<Scale> {
+    if (!isObject(scale) || !isObject(scale.spec))
+      throw StatusError.badRequest('the body must be a Scale with spec.replicas');
+    const replicas = scale.spec.replicas;
+    const scaleName = isObject(scale.metadata) ? scale.metadata.name : undefined;
+    if (scaleName !== undefined && scaleName !== name)
+      throw StatusError.badRequest(
+        `the name of the object (${String(scaleName)}) does not match the name on the URL (${name})`,
+      );
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)
+      throw StatusError.invalid({ kind: 'Scale', group: 'autoscaling', resource: 'scale', name }, [
+        {
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+          field: 'spec.replicas',
+        },
+      ]);
+    const current = await this.get(t, namespace, name);
+    const rv = isObject(scale.metadata) ? scale.metadata.resourceVersion : undefined;
+    const next: StoredObject = { ...current, spec: { ...(current.spec as object), replicas } };
+    const updated = await this.replace(
+      t,
+      namespace,
+      current,
+      next,
+      ctx,
+      o.verb ?? 'update',
+      { resourceVersion: typeof rv === 'string' && rv ? rv : current.metadata.resourceVersion },
+      o,
+    );
+    return toScale(updated);
+  }
+
+  async patchScale(
+    t: ResourceType,
+    namespace: string,
+    name: string,
+    type: PatchType,
+    patch: unknown,
+    ctx: RequestContext,
+    o: WriteOptions = {},
+  ): Promise<Scale> {
+    const scale = await this.getScale(t, namespace, name);
+    const patched = applyPatch(type, scale as unknown as StoredObject, patch);
+    return this.updateScale(t, namespace, name, patched, ctx, { ...o, verb: 'patch' });
+  }
+
+  /** `pods/binding`: assigns an unbound pod to a node, once (the scheduler's write). */
+  async bind(
+    t: ResourceType,
+    namespace: string,
+    name: string,
+    binding: unknown,
+    ctx: RequestContext,
+  ): Promise<void> {
+    const node = isObject(binding) && isObject(binding.target) ? binding.target.name : undefined;
+    if (typeof node !== 'string' || node === '')
+      throw StatusError.invalid({ kind: 'Binding', resource: 'bindings', name }, [
+        { reason: 'FieldValueRequired', message: 'Required value', field: 'target.name' },
+      ]);
+    const current = await this.get(t, namespace, name);
+    const spec = (current.spec ?? {}) as { nodeName?: string };
+    if (spec.nodeName)
+      throw StatusError.conflict(
+        target(t, name),
+        `pod ${name} is already assigned to node "${spec.nodeName}"`,
+      );
+    if (current.metadata.deletionTimestamp)
+      throw StatusError.conflict(
+        target(t, name),
+        `pod ${name} is being deleted, cannot be assigned to a host`,
+      );
+    const status = (current.status ?? {}) as { conditions?: { type: string }[] };
+    const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+    conditions.push({
+      type: 'PodScheduled',
+      status: 'True',
+      lastProbeTime: null,
+      lastTransitionTime: rfc3339(Date.now()),
+    } as { type: string });
+    const next: StoredObject = {
+      ...current,
+      spec: { ...spec, nodeName: node },
+      status: { ...status, conditions },
+    };
+    await this.store.update(
+      keyOf(t, namespace, name),
+      next,
+      { ...ctx, verb: 'create' },
+      { resourceVersion: current.metadata.resourceVersion },
+    );
+  }
+
+  /**
+   * Writes `next` over `current`: keeps what the client may not change (identity, deletion
+   * marks, and the part the request's subresource does not cover), defaults, admits, validates,
+   * appends conditionally, and completes a deletion the write allowed (last finalizer removed).
+   */
+  private async replace(
+    t: ResourceType,
+    namespace: string,
+    current: StoredObject,
+    sent: StoredObject,
+    ctx: RequestContext,
+    verb: string,
+    preconditions: Preconditions,
+    o: WriteOptions & { subresource?: 'status' },
+  ): Promise<StoredObject> {
+    const name = current.metadata.name as string;
+    checkAddress(t, sent, namespace, name);
+    let next: StoredObject;
+    if (o.subresource === 'status') {
+      next = { ...current, status: sent.status };
+      if (sent.status === undefined) delete next.status;
+    } else {
+      next = { ...sent, apiVersion: current.apiVersion, kind: current.kind };
+      if (t.subresources.includes('status')) {
+        if (current.status === undefined) delete next.status;
+        else next.status = current.status;
+      }
+    }
+    const meta = { ...(o.subresource === 'status' ? current.metadata : sent.metadata) };
+    for (const f of [
+      'uid',
+      'creationTimestamp',
+      'deletionTimestamp',
+      'deletionGracePeriodSeconds',
+      'generation',
+    ])
+      if (current.metadata[f] === undefined) delete meta[f];
+      else meta[f] = current.metadata[f];
+    delete meta.resourceVersion;
+    if (t.namespaced) meta.namespace = namespace;
+    else delete meta.namespace;
+    if (current.metadata.deletionTimestamp) {
+      // While deleting, finalizers may only go away, never come back.
+      const before = new Set((current.metadata.finalizers as string[] | undefined) ?? []);
+      const added = ((meta.finalizers as string[] | undefined) ?? []).filter((f) => !before.has(f));
+      if (added.length)
+        throw new StatusError(
+          'Forbidden',
+          `${t.plural} "${name}" is forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`,
+        );
+    }
+    next.metadata = meta;
+    applyDefaults(t.group, t.plural, next);
+    await this.admit('update', t, namespace, next, current, o.subresource);
+    this.validate(t, next);
+    if (o.dryRun)
+      return present(t, {
+        ...next,
+        metadata: { ...next.metadata, resourceVersion: current.metadata.resourceVersion },
+      });
+    const key = keyOf(t, namespace, name);
+    let result: MutationResult;
+    try {
+      result = await this.store.update(key, next, { ...ctx, verb }, preconditions);
+    } catch (e) {
+      throw asTyped(e, t);
+    }
+    const after = result.object.metadata;
+    const remaining = (after.finalizers as string[] | undefined) ?? [];
+    if (
+      after.deletionTimestamp &&
+      remaining.length === 0 &&
+      ((after.deletionGracePeriodSeconds as number | undefined) ?? 0) === 0 &&
+      !hasNamespaceFinalizers(t, result.object)
+    ) {
+      await this.store
+        .delete(key, { ...ctx, verb: 'delete' }, { resourceVersion: String(result.resourceVersion) })
+        .catch((e: unknown) => {
+          if (!(e instanceof StatusError && (e.reason === 'NotFound' || e.reason === 'Conflict'))) throw e;
+        });
+    }
+    return present(t, result.object);
+  }
+
+  private validate(t: ResourceType, obj: StoredObject): void {
+    const causes: StatusCause[] = [
+      ...validateObjectMeta(obj.metadata, nameRuleFor(t.group, t.plural)),
+      ...validateKind(t.group, t.plural, obj),
+    ];
+    if (causes.length)
+      throw StatusError.invalid(
+        {
+          kind: t.kind,
+          group: t.group,
+          resource: t.plural,
+          name: (obj.metadata.name as string | undefined) ?? '',
+        },
+        causes,
+      );
+  }
+
+  private async admit(
+    operation: AdmissionOperation,
+    t: ResourceType,
+    namespace: string,
+    object?: StoredObject,
+    old?: StoredObject,
+    subresource?: string,
+  ): Promise<void> {
+    for (const plugin of this.admission)
+      await plugin.admit({ operation, type: t, namespace, object, old, subresource });
+  }
+}
+
+const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+
+function hasNamespaceFinalizers(t: ResourceType, obj: StoredObject): boolean {
+  return (
+    t.group === '' &&
+    t.plural === 'namespaces' &&
+    ((obj.spec as { finalizers?: string[] })?.finalizers ?? []).length > 0
+  );
+}
+
+/** Seconds a delete waits: a pod bound to a node gets its grace period (its kubelet ends it); everything else 0. */
+function gracePeriod(t: ResourceType, obj: StoredObject, requested: number | undefined): number {
+  if (!(t.group === '' && t.plural === 'pods')) return 0;
+  const spec = (obj.spec ?? {}) as { nodeName?: string; terminationGracePeriodSeconds?: number };
+  const phase = (obj.status as { phase?: string } | undefined)?.phase;
+  if (!spec.nodeName || phase === 'Succeeded' || phase === 'Failed') return 0;
+  const grace = requested ?? spec.terminationGracePeriodSeconds ?? 30;
+  return Math.max(0, grace);
+}
+
+export function keyOf(t: ResourceType, namespace: string, name: string): ObjectKey {
+  const s = storageOf(t);
+  return { group: s.group, resource: s.resource, namespace: t.namespaced ? namespace : '', name };
+}
+
+export function target(t: ResourceType, name: string) {
+  return { resource: t.plural, group: t.group, name };
+}
+
+/** The object as this group-version serves it. */
+function present(t: ResourceType, obj: StoredObject): StoredObject {
+  return { ...obj, apiVersion: apiVersionOf(t), kind: t.kind };
+}
+
+/** Store errors name the storage resource; say the one the client addressed. */
+function asTyped(e: unknown, t: ResourceType): unknown {
+  if (!(e instanceof StatusError) || !e.details || e.details.kind === t.plural) return e;
+  const name = e.details.name ?? '';
+  if (e.reason === 'AlreadyExists') return StatusError.alreadyExists(target(t, name));
+  if (e.reason === 'NotFound') return StatusError.notFound(target(t, name));
+  return e;
+}
+
+function decodeObject(t: ResourceType, body: unknown): StoredObject {
+  if (!isObject(body)) throw StatusError.badRequest(`Object 'Kind' is missing in '${JSON.stringify(body)}'`);
+  const obj = structuredClone(body) as StoredObject;
+  const expected = apiVersionOf(t);
+  if (obj.apiVersion !== undefined && obj.apiVersion !== expected)
+    throw StatusError.badRequest(
+      `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expected})`,
+    );
+  if (obj.kind !== undefined && obj.kind !== t.kind)
+    throw StatusError.badRequest(
+      `the kind in the data (${String(obj.kind)}) does not match the expected kind (${t.kind})`,
+    );
+  if (obj.metadata === undefined) obj.metadata = {};
+  if (!isObject(obj.metadata)) throw StatusError.badRequest('metadata must be an object');
+  obj.apiVersion = expected;
+  obj.kind = t.kind;
+  return obj;
+}
+
+function checkAddress(t: ResourceType, obj: StoredObject, namespace: string, name: string): void {
+  if (obj.metadata.name !== undefined && obj.metadata.name !== name)
+    throw StatusError.badRequest(
+      `the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${name})`,
+    );
+  if (
+    t.namespaced &&
+    obj.metadata.namespace !== undefined &&
+    obj.metadata.namespace !== '' &&
+    obj.metadata.namespace !== namespace
+  )
+    throw StatusError.badRequest(
+      'the namespace of the provided object does not match the namespace sent on the request',
+    );
+}
+
+function applyPatch(type: PatchType, current: StoredObject, patch: unknown): unknown {
+  switch (type) {
+    case 'merge':
+      if (!isObject(patch)) throw StatusError.badRequest('a merge patch must be a JSON object');
+      return applyMergePatch(current, patch);
+    case 'json':
+      return applyJsonPatch(current, patch);
+    case 'strategic':
+      return applyStrategicMergePatch(current, patch);
+  }
+}
+
+function rfc3339(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}

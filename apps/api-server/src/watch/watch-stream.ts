@@ -1,0 +1,112 @@
+import { type ServerResponse } from 'node:http';
+
+import {
+  apiVersionOf,
+  type FieldSelector,
+  type IncludeObject,
+  type LabelSelector,
+  matchesFields,
+  matchesLabels,
+  type ResourceType,
+  storageOf,
+} from '@app/api';
+import { eventFilter, type WatchHub, WatchTooSlow } from '@app/bus';
+import { type StoredObject } from '@app/event-store';
+
+import { toTable } from '../http/tables.js';
+
+export interface WatchParams {
+  type: ResourceType;
+  namespace?: string;
+  /** Deliver every change after this resourceVersion. */
+  after: number;
+  /** Objects to send as ADDED first (a watch from "now" or "0" starts with the current state). */
+  initial: StoredObject[];
+  labelSelector?: LabelSelector;
+  fieldSelector?: FieldSelector;
+  bookmarks: boolean;
+  /** The server ends the watch after this long (clients re-watch from their last resourceVersion). */
+  timeoutMs: number;
+  bookmarkIntervalMs: number;
+  table?: { version: 'v1' | 'v1beta1'; include: IncludeObject };
+}
+
+/**
+ * Serves one watch as upstream does: a chunked stream of `{"type","object"}` lines, headers
+ * flushed at once (kubectl's informers wait for them), ended by the timeout, by the client
+ * leaving, or when the reader falls too far behind (it then re-watches from its last RV).
+ */
+export async function streamWatch(res: ServerResponse, hub: WatchHub, p: WatchParams): Promise<void> {
+  const t = p.type;
+  const s = storageOf(t);
+  const name = p.fieldSelector?.requirements.find(
+    (r) => r.field === 'metadata.name' && r.operator === 'Equals',
+  )?.value;
+  const filter = eventFilter({
+    resource: s.resource,
+    group: s.group,
+    namespace: t.namespaced ? p.namespace : undefined,
+    name,
+  });
+  const watch = hub.watch({ after: p.after, filter, revealSecrets: true });
+
+  res.writeHead(200, {
+    'Content-Type': p.table
+      ? `application/json;as=Table;v=${p.table.version};g=meta.k8s.io`
+      : 'application/json',
+    'Transfer-Encoding': 'chunked',
+    'Cache-Control': 'no-cache, private',
+  });
+  res.flushHeaders();
+
+  let first = true;
+  let lastSeen = p.after;
+  const encode = (type: string, obj: StoredObject): string => {
+    const object = p.table ? toTable(t, [obj], p.table.version, p.table.include, {}, first) : obj;
+    first = false;
+    return `${JSON.stringify({ type, object })}\n`;
+  };
+  const write = async (line: string): Promise<void> => {
+    if (!res.write(line))
+      await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+  };
+
+  const closed = new Promise<void>((resolve) => res.once('close', resolve));
+  const stop = () => watch.stop();
+  void closed.then(stop);
+  const timeout = setTimeout(stop, p.timeoutMs);
+  const bookmarkTimer = p.bookmarks
+    ? setInterval(() => {
+        const rv = Math.max(lastSeen, watch.seen);
+        res.write(
+          `${JSON.stringify({ type: 'BOOKMARK', object: { kind: t.kind, apiVersion: apiVersionOf(t), metadata: { resourceVersion: String(rv) } } })}\n`,
+        );
+      }, p.bookmarkIntervalMs)
+    : undefined;
+
+  try {
+    for (const obj of p.initial) await write(encode('ADDED', obj));
+    for await (const item of watch) {
+      if (res.destroyed) break;
+      if (item.kind === 'bookmark') {
+        lastSeen = item.seq;
+        continue;
+      }
+      const e = item.event;
+      lastSeen = e.seq;
+      const obj = { ...(e.object as StoredObject), apiVersion: apiVersionOf(t), kind: t.kind };
+      if (t.namespaced && p.namespace && obj.metadata.namespace !== p.namespace) continue;
+      if (p.labelSelector && !matchesLabels(p.labelSelector, obj.metadata.labels)) continue;
+      if (p.fieldSelector && !matchesFields(p.fieldSelector, obj)) continue;
+      await write(encode(e.type, obj));
+    }
+  } catch (e) {
+    // A reader too slow to keep up is cut off; it resumes from the last resourceVersion it saw.
+    if (!(e instanceof WatchTooSlow)) throw e;
+  } finally {
+    clearTimeout(timeout);
+    if (bookmarkTimer) clearInterval(bookmarkTimer);
+    watch.stop();
+    if (!res.destroyed) res.end();
+  }
+}

@@ -1,0 +1,1 @@
+export * from './discovery-documents.js';

@@ -1,0 +1,2 @@
+export * from './object-meta.js';
+export * from './workloads.js';

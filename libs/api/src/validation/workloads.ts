@@ -1,0 +1,150 @@
+import { type StatusCause } from '../errors/index.js';
+import { labelSelectorFromObject, matchesLabels } from '../selectors/index.js';
+import { dnsLabelErrors } from './object-meta.js';
+
+type Json = Record<string, unknown>;
+
+function required(field: string): StatusCause {
+  return { reason: 'FieldValueRequired', message: 'Required value', field };
+}
+
+function asObject(v: unknown): Json | undefined {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
+}
+
+/** The containers of a pod spec must each have a valid, unique name and an image. */
+export function validatePodSpec(spec: unknown, path: string): StatusCause[] {
+  const s = asObject(spec);
+  if (!s) return [required(path)];
+  const causes: StatusCause[] = [];
+  const containers = Array.isArray(s.containers) ? (s.containers as unknown[]) : [];
+  if (containers.length === 0) causes.push(required(`${path}.containers`));
+  const seen = new Set<string>();
+  for (const [list, items] of [
+    ['initContainers', Array.isArray(s.initContainers) ? (s.initContainers as unknown[]) : []],
+    ['containers', containers],
+  ] as const) {
+    items.forEach((item, i) => {
+      const c = asObject(item) ?? {};
+      const at = `${path}.${list}[${i}]`;
+      if (typeof c.name !== 'string' || c.name === '') causes.push(required(`${at}.name`));
+      else {
+        for (const msg of dnsLabelErrors(c.name))
+          causes.push({
+            reason: 'FieldValueInvalid',
+            message: `Invalid value: ${JSON.stringify(c.name)}: ${msg}`,
+            field: `${at}.name`,
+          });
+        if (seen.has(c.name))
+          causes.push({
+            reason: 'FieldValueDuplicate',
+            message: `Duplicate value: ${JSON.stringify(c.name)}`,
+            field: `${at}.name`,
+          });
+        seen.add(c.name);
+      }
+      if (typeof c.image !== 'string' || c.image.trim() === '') causes.push(required(`${at}.image`));
+    });
+  }
+  return causes;
+}
+
+/** A controller's selector must be present, non-empty, and select its own template. */
+function validateSelectedTemplate(spec: Json, kindWord: string): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const selector = asObject(spec.selector);
+  const template = asObject(spec.template);
+  if (!selector) causes.push(required('spec.selector'));
+  else if (!asObject(selector.matchLabels) && !Array.isArray(selector.matchExpressions))
+    causes.push({
+      reason: 'FieldValueInvalid',
+      message: `Invalid value: ${JSON.stringify(selector)}: empty selector is invalid for ${kindWord}`,
+      field: 'spec.selector',
+    });
+  if (!template) return [...causes, required('spec.template')];
+  const labels = (asObject(asObject(template.metadata)?.labels) ?? {}) as Record<string, string>;
+  if (selector && causes.length === 0) {
+    try {
+      if (!matchesLabels(labelSelectorFromObject(selector), labels))
+        causes.push({
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: ${JSON.stringify(labels)}: \`selector\` does not match template \`labels\``,
+          field: 'spec.template.metadata.labels',
+        });
+    } catch (e) {
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${JSON.stringify(selector)}: ${(e as Error).message}`,
+        field: 'spec.selector',
+      });
+    }
+  }
+  return [...causes, ...validatePodSpec(template.spec, 'spec.template.spec')];
+}
+
+function validateServiceSpec(o: Json): StatusCause[] {
+  const spec = asObject(o.spec) ?? {};
+  if (spec.type === 'ExternalName') return spec.externalName ? [] : [required('spec.externalName')];
+  const ports = Array.isArray(spec.ports) ? (spec.ports as unknown[]) : [];
+  if (ports.length === 0 && spec.clusterIP !== 'None') return [required('spec.ports')];
+  const causes: StatusCause[] = [];
+  ports.forEach((p, i) => {
+    const port = asObject(p)?.port;
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)
+      causes.push({
+        reason: port === undefined ? 'FieldValueRequired' : 'FieldValueInvalid',
+        message:
+          port === undefined
+            ? 'Required value'
+            : `Invalid value: ${JSON.stringify(port)}: must be between 1 and 65535, inclusive`,
+        field: `spec.ports[${i}].port`,
+      });
+    if (ports.length > 1 && !asObject(p)?.name) causes.push(required(`spec.ports[${i}].name`));
+  });
+  return causes;
+}
+
+function validateReplicas(spec: Json): StatusCause[] {
+  const r = spec.replicas;
+  if (r === undefined) return [];
+  return typeof r === 'number' && Number.isInteger(r) && r >= 0
+    ? []
+    : [
+        {
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: ${JSON.stringify(r)}: must be greater than or equal to 0`,
+          field: 'spec.replicas',
+        },
+      ];
+}
+
+const VALIDATORS: Record<string, (o: Json) => StatusCause[]> = {
+  '/pods': (o) => validatePodSpec(o.spec, 'spec'),
+  '/services': validateServiceSpec,
+  '/replicationcontrollers': (o) => {
+    const spec = asObject(o.spec) ?? {};
+    return [
+      ...validateReplicas(spec),
+      ...validatePodSpec(asObject(spec.template)?.spec, 'spec.template.spec'),
+    ];
+  },
+  'apps/deployments': (o) => [
+    ...validateReplicas(asObject(o.spec) ?? {}),
+    ...validateSelectedTemplate(asObject(o.spec) ?? {}, 'deployment'),
+  ],
+  'apps/replicasets': (o) => [
+    ...validateReplicas(asObject(o.spec) ?? {}),
+    ...validateSelectedTemplate(asObject(o.spec) ?? {}, 'replicaset'),
+  ],
+  'apps/statefulsets': (o) => [
+    ...validateReplicas(asObject(o.spec) ?? {}),
+    ...validateSelectedTemplate(asObject(o.spec) ?? {}, 'statefulset'),
+  ],
+  'apps/daemonsets': (o) => validateSelectedTemplate(asObject(o.spec) ?? {}, 'daemonset'),
+  'batch/jobs': (o) => validatePodSpec(asObject(asObject(o.spec)?.template)?.spec, 'spec.template.spec'),
+};
+
+/** The kind-specific checks of the object stored as `<group>/<plural>`, after defaulting. */
+export function validateKind(group: string, plural: string, o: Json): StatusCause[] {
+  return VALIDATORS[`${group}/${plural}`]?.(o) ?? [];
+}

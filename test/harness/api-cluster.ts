@@ -1,0 +1,176 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { NatsServer } from '@app/dev-servers';
+
+import { type ApiServerConfig } from '../../apps/api-server/src/config.js';
+import { type RunningApiServer, startApiServer } from '../../apps/api-server/src/api-server.js';
+import { testDatabase, type TestDatabase } from './test-database.js';
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+  text: string;
+}
+
+/** A running API server on the harness's Postgres, with its own nats-server and relay. */
+export interface ApiCluster {
+  server: RunningApiServer;
+  kubeconfig: string;
+  dir: string;
+  /** Runs the real kubectl of `minor` (the versioned binaries of the kubectl package) with the admin kubeconfig. */
+  kubectl(
+    minor: number,
+    args: string[],
+    options?: { input?: string; timeoutMs?: number },
+  ): Promise<KubectlResult>;
+  /** Starts kubectl without waiting for it (watches); the caller kills it. */
+  spawnKubectl(minor: number, args: string[]): ChildProcess;
+  /** One HTTPS request as the admin (or with `token`), the body JSON-decoded when it parses. */
+  api<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<ApiResponse<T>>;
+  close(): Promise<void>;
+}
+
+/** Where Debian's `kubectl` package puts its versioned binaries (and where else they may be). */
+const KUBECTL_DIRS = [
+  process.env.WAKE_KUBECTL_DIR,
+  '/usr/lib/google-cloud-sdk/bin',
+  '/usr/bin',
+  '/usr/local/bin',
+];
+
+export function kubectlBinary(minor: number): string {
+  for (const dir of KUBECTL_DIRS) {
+    if (dir && existsSync(join(dir, `kubectl.1.${minor}`))) return join(dir, `kubectl.1.${minor}`);
+  }
+  throw new Error(
+    `kubectl.1.${minor} not found in ${KUBECTL_DIRS.filter(Boolean).join(', ')} (apt-get install kubectl)`,
+  );
+}
+
+export async function startApiCluster(options: Partial<ApiServerConfig> = {}): Promise<ApiCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'wake-api-'));
+  let db: TestDatabase | undefined;
+  let nats: NatsServer | undefined;
+  try {
+    db = await testDatabase('api');
+    nats = await NatsServer.temporary('wake-api-nats-');
+    const kubeconfig = join(dir, 'kubeconfig');
+    const server = await startApiServer({
+      databaseUrl: db.url,
+      natsUrl: nats.url,
+      pkiDir: join(dir, 'pki'),
+      port: 0,
+      kubeconfigPath: kubeconfig,
+      relay: true,
+      bookmarkIntervalMs: 1000,
+      ...options,
+    });
+    const token = server.tokens.tokenOf('admin');
+    const opened = { db, nats };
+    return {
+      server,
+      kubeconfig,
+      dir,
+      kubectl: (minor, args, o = {}) =>
+        new Promise((resolve, reject) => {
+          const child = execFile(
+            kubectlBinary(minor),
+            args,
+            // Each version its own HOME: kubectl caches discovery under ~/.kube/cache.
+            {
+              env: { ...process.env, HOME: join(dir, `home-${minor}`), KUBECONFIG: kubeconfig },
+              timeout: o.timeoutMs ?? 60_000,
+            },
+            (error, stdout, stderr) => {
+              // A kubectl that could not run at all is the test's failure, not kubectl's answer.
+              if (error && typeof error.code !== 'number' && !error.killed) return reject(error);
+              resolve({
+                code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
+                stdout,
+                stderr,
+              });
+            },
+          );
+          if (o.input !== undefined) child.stdin?.end(o.input);
+        }),
+      spawnKubectl: (minor, args) =>
+        spawn(kubectlBinary(minor), args, {
+          env: { ...process.env, HOME: join(dir, `home-${minor}`), KUBECONFIG: kubeconfig },
+        }),
+      api: (method, path, body, headers = {}) =>
+        httpsJson(server, method, path, body, { authorization: `Bearer ${token}`, ...headers }),
+      close: async () => {
+        await server.close();
+        await opened.nats.destroy();
+        await opened.db.drop();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await nats?.destroy();
+    await db?.drop();
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function httpsJson<T>(
+  server: RunningApiServer,
+  method: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string>,
+): Promise<ApiResponse<T>> {
+  const url = new URL(path, server.url);
+  const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method,
+        ca: server.caCert,
+        headers: {
+          accept: 'application/json',
+          ...(payload !== undefined
+            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+            : {}),
+          ...headers,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // not JSON (text/plain probes): keep the text
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed as T, text });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
