@@ -1,5 +1,4 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -9,7 +8,10 @@ import { NatsServer } from '@app/dev-servers';
 
 import { type ApiServerConfig } from '../../apps/api-server/src/config.js';
 import { type RunningApiServer, startApiServer } from '../../apps/api-server/src/api-server.js';
+import { kubectlBinary } from './kubectl.js';
 import { testDatabase, type TestDatabase } from './test-database.js';
+
+export { kubectlBinary } from './kubectl.js';
 
 export interface KubectlResult {
   code: number;
@@ -45,23 +47,6 @@ export interface ApiCluster {
     headers?: Record<string, string>,
   ): Promise<ApiResponse<T>>;
   close(): Promise<void>;
-}
-
-/** Where Debian's `kubectl` package puts its versioned binaries (and where else they may be). */
-const KUBECTL_DIRS = [
-  process.env.WAKE_KUBECTL_DIR,
-  '/usr/lib/google-cloud-sdk/bin',
-  '/usr/bin',
-  '/usr/local/bin',
-];
-
-export function kubectlBinary(minor: number): string {
-  for (const dir of KUBECTL_DIRS) {
-    if (dir && existsSync(join(dir, `kubectl.1.${minor}`))) return join(dir, `kubectl.1.${minor}`);
-  }
-  throw new Error(
-    `kubectl.1.${minor} not found in ${KUBECTL_DIRS.filter(Boolean).join(', ')} (apt-get install kubectl)`,
-  );
 }
 
 export async function startApiCluster(options: Partial<ApiServerConfig> = {}): Promise<ApiCluster> {

@@ -9,6 +9,7 @@ export interface ClusterState {
   postgres: { url: string; pid?: number };
   nats: { url: string; pid?: number };
   relay: { pid?: number; log: string };
+  apiServer: { pid?: number; url: string; kubeconfig: string; log: string };
   checkpoints: { file: string; publicKey: string };
 }
 
@@ -29,6 +30,16 @@ export class DataDir {
 
   get checkpointDir(): string {
     return join(this.root, 'checkpoints');
+  }
+
+  /** The cluster CA, the API server's certificate and the token file. */
+  get pkiDir(): string {
+    return join(this.root, 'pki');
+  }
+
+  /** The admin kubeconfig `wake up` writes. */
+  get kubeconfig(): string {
+    return join(this.root, 'kubeconfig');
   }
 
   get stateFile(): string {

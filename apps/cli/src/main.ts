@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 
+import { apiserver } from './commands/apiserver.js';
 import { down } from './commands/down.js';
 import { relay } from './commands/relay.js';
 import { status } from './commands/status.js';
@@ -18,15 +19,30 @@ commands:
   status    show the components, their URLs and memory
   verify    check the event log's hash chain against the signed checkpoints
   relay     run the relay alone: every committed event onto the JetStream event stream
+  apiserver run the API server alone (HTTPS, Kubernetes REST and watch)
 
 'wake <command> --help' for a command's options.`,
-  up: `usage: wake up [--detach] [--data-dir DIR] [--database-url URL] [--nats-url URL]
+  up: `usage: wake up [--detach] [--data-dir DIR] [--api-port N] [--database-url URL] [--nats-url URL]
 
   --detach          return once the cluster is up; 'wake down' stops it
-  --data-dir DIR    where Postgres, NATS, checkpoints and state live (default .wake)
+  --data-dir DIR    where Postgres, NATS, certificates, checkpoints and state live (default .wake);
+                    the admin kubeconfig is DIR/kubeconfig
+  --api-port N      the API server's HTTPS port (default 6443)
   --database-url    use this PostgreSQL instead of starting one (also DATABASE_URL)
   --nats-url        use this JetStream-enabled NATS instead of starting one (also NATS_URL)`,
   down: 'usage: wake down [--data-dir DIR]',
+  apiserver: `usage: wake apiserver --database-url URL --nats-url URL --pki-dir DIR [--host ADDR] [--port N] [--kubeconfig FILE]
+
+Serves the Kubernetes API over HTTPS until SIGTERM; its state is the event store at URL, its
+watches come from the event stream. Makes a CA, a serving certificate and tokens in DIR on
+first start. Prints "api-server listening on <url>" when ready.
+
+  --database-url    the event store's PostgreSQL (also DATABASE_URL)
+  --nats-url        a JetStream-enabled NATS (also NATS_URL)
+  --pki-dir DIR     CA, serving certificate and tokens
+  --host ADDR       address to listen on (default 127.0.0.1)
+  --port N          port (default 6443; 0: any free port)
+  --kubeconfig FILE write the admin kubeconfig here once listening`,
   relay: `usage: wake relay --database-url URL --nats-url URL [--stream NAME] [--max-messages N]
 
 Publishes every committed event of the log at URL onto the event stream, in order, once,
@@ -55,6 +71,11 @@ async function main(argv: string[]): Promise<number> {
       'nats-url': { type: 'string' },
       stream: { type: 'string' },
       'max-messages': { type: 'string' },
+      'api-port': { type: 'string' },
+      'pki-dir': { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      kubeconfig: { type: 'string' },
     },
   });
   if (command === '--help' || command === '-h' || values.help || !(command in HELP) || command === '') {
@@ -70,6 +91,7 @@ async function main(argv: string[]): Promise<number> {
         detach: !!values.detach,
         databaseUrl,
         natsUrl: values['nats-url'] ?? process.env.NATS_URL,
+        apiPort: values['api-port'] ? Number(values['api-port']) : undefined,
       });
       return 0;
     case 'down':
@@ -79,6 +101,20 @@ async function main(argv: string[]): Promise<number> {
       return status(dataDir, !!values.json);
     case 'verify':
       return verify(dataDir, databaseUrl);
+    case 'apiserver': {
+      const natsUrl = values['nats-url'] ?? process.env.NATS_URL;
+      const pkiDir = values['pki-dir'];
+      if (!databaseUrl || !natsUrl || !pkiDir)
+        throw new Error('apiserver needs --database-url, --nats-url and --pki-dir');
+      return apiserver({
+        databaseUrl,
+        natsUrl,
+        pkiDir,
+        host: values.host,
+        port: values.port === undefined ? 6443 : Number(values.port),
+        kubeconfig: values.kubeconfig,
+      });
+    }
     case 'relay': {
       const natsUrl = values['nats-url'] ?? process.env.NATS_URL;
       if (!databaseUrl || !natsUrl) throw new Error('relay needs --database-url and --nats-url');

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,8 +10,9 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect as natsConnect } from '@nats-io/transport-node';
 
 import { SEQ_HEADER } from '@app/bus';
-import { waitFor } from '@app/dev-servers';
+import { freePort, waitFor } from '@app/dev-servers';
 import { EventStore } from '@app/event-store';
+import { kubectlBinary } from '@app/testing/kubectl.js';
 
 const run = promisify(execFile);
 const MAIN = resolve('apps/cli/src/main.ts');
@@ -34,6 +35,15 @@ describe('wake up / status / verify / down', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'wake-cli-'));
     await chmod(dir, 0o755);
+    await writeFile(
+      join(dir, 'cm.json'),
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'cli', namespace: 'default' },
+        data: { k: 'v' },
+      }),
+    );
   });
   afterAll(async () => {
     await wake('down', '--data-dir', dir);
@@ -41,7 +51,7 @@ describe('wake up / status / verify / down', () => {
   });
 
   it('every command has --help', async () => {
-    for (const cmd of ['up', 'down', 'status', 'verify', 'relay']) {
+    for (const cmd of ['up', 'down', 'status', 'verify', 'relay', 'apiserver']) {
       const res = await wake(cmd, '--help');
       expect(res.code).toBe(0);
       expect(res.stdout).toMatch(new RegExp(`usage: wake ${cmd}`));
@@ -49,9 +59,29 @@ describe('wake up / status / verify / down', () => {
     expect((await wake('nonsense')).code).toBe(2);
   });
 
-  it('starts a cluster in the background, reports it, verifies its log and stops it', async () => {
-    const up = await wake('up', '--detach', '--data-dir', dir);
+  it('starts a cluster in the background, serves kubectl, reports it, verifies its log and stops it', async () => {
+    const apiPort = await freePort();
+    const up = await wake('up', '--detach', '--data-dir', dir, '--api-port', String(apiPort));
     expect(up.stdout).toMatch(/running in the background/);
+    // The admin kubeconfig it wrote works with the real kubectl, over HTTPS with its CA.
+    const kubectl = (...args: string[]) =>
+      run(kubectlBinary(33), args, {
+        env: { ...process.env, HOME: dir, KUBECONFIG: join(dir, 'kubeconfig') },
+      });
+    const namespaces = await kubectl('get', 'namespaces', '-o', 'name');
+    expect(namespaces.stdout.split('\n').filter(Boolean).sort()).toEqual([
+      'namespace/default',
+      'namespace/kube-node-lease',
+      'namespace/kube-public',
+      'namespace/kube-system',
+    ]);
+    await kubectl('create', '-f', join(dir, 'cm.json'), '--validate=false').catch((e: unknown) => {
+      throw new Error(`kubectl create failed: ${(e as { stderr?: string }).stderr}`);
+    });
+    const created = JSON.parse((await kubectl('get', 'configmap', 'cli', '-o', 'json')).stdout) as {
+      metadata: { resourceVersion: string };
+    };
+    const cliSeq = Number(created.metadata.resourceVersion);
     const status = await wake('status', '--data-dir', dir, '--json');
     expect(status.code).toBe(0);
     const report = JSON.parse(status.stdout) as {
@@ -59,7 +89,8 @@ describe('wake up / status / verify / down', () => {
       components: { name: string; url?: string; pid?: number }[];
     };
     expect(report.running).toBe(true);
-    expect(report.components.map((c) => c.name)).toEqual(['wake', 'postgres', 'nats', 'relay']);
+    expect(report.components.map((c) => c.name)).toEqual(['wake', 'postgres', 'nats', 'relay', 'api-server']);
+    expect(report.components.find((c) => c.name === 'api-server')?.url).toBe(`https://127.0.0.1:${apiPort}`);
     expect(report.components.find((c) => c.name === 'postgres')?.url).toMatch(
       /^postgres:\/\/.*127\.0\.0\.1:\d+\/wake$/,
     );
@@ -67,19 +98,14 @@ describe('wake up / status / verify / down', () => {
     expect(verify.code).toBe(0);
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });
 
-    // Write one event into the cluster's log, then tamper with it as a superuser would.
+    // The event kubectl's create appended, then tampered with as a superuser would.
     const url = report.components.find((c) => c.name === 'postgres')!.url!;
     const store = await EventStore.open({ url });
     try {
-      await store.create(
-        { group: '', resource: 'configmaps', namespace: 'default', name: 'cli' },
-        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cli' }, data: { k: 'v' } },
-        { actor: { user: 'test', groups: [] }, verb: 'create' },
-      );
-      expect(JSON.parse((await wake('verify', '--data-dir', dir)).stdout)).toMatchObject({
-        ok: true,
-        checked: 1,
-      });
+      const event = await store.events.at(cliSeq);
+      expect(event).toMatchObject({ name: 'cli', verb: 'create', actor: { user: 'admin' } });
+      expect(event?.userAgent).toMatch(/^kubectl/);
+      expect(JSON.parse((await wake('verify', '--data-dir', dir)).stdout)).toMatchObject({ ok: true });
       // The cluster's relay puts the event on its bus.
       const natsUrl = report.components.find((c) => c.name === 'nats')?.url;
       expect(natsUrl).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
@@ -87,32 +113,34 @@ describe('wake up / status / verify / down', () => {
       try {
         const jsm = await jetstreamManager(nc);
         await waitFor('the event on WAKE_EVENTS', async () =>
-          (await jsm.streams.info('WAKE_EVENTS')).state.last_seq >= 1 ? true : undefined,
+          (await jsm.streams.info('WAKE_EVENTS')).state.last_seq >= cliSeq ? true : undefined,
         );
-        const m = await jsm.streams.getMessage('WAKE_EVENTS', { seq: 1 });
-        expect(m?.header.get(SEQ_HEADER)).toBe('1');
+        const m = await jsm.streams.getMessage('WAKE_EVENTS', { seq: cliSeq });
+        expect(m?.header.get(SEQ_HEADER)).toBe(String(cliSeq));
         expect(m?.subject).toBe('ev.configmaps.core.default.cli');
 
         // kill -9 the relay: the cluster restarts it, and the next event still lands.
         const relayPid = report.components.find((c) => c.name === 'relay')?.pid;
         expect(relayPid).toBeGreaterThan(0);
         process.kill(relayPid!, 'SIGKILL');
-        await store.create(
+        const afterKill = await store.create(
           { group: '', resource: 'configmaps', namespace: 'default', name: 'after-kill' },
           { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'after-kill' } },
           { actor: { user: 'test', groups: [] }, verb: 'create' },
         );
         await waitFor('the event after the relay was killed', async () =>
-          (await jsm.streams.info('WAKE_EVENTS')).state.last_seq >= 2 ? true : undefined,
+          (await jsm.streams.info('WAKE_EVENTS')).state.last_seq >= afterKill.resourceVersion
+            ? true
+            : undefined,
         );
-        const after = await jsm.streams.getMessage('WAKE_EVENTS', { seq: 2 });
+        const after = await jsm.streams.getMessage('WAKE_EVENTS', { seq: afterKill.resourceVersion });
         expect(after?.subject).toBe('ev.configmaps.core.default.after-kill');
       } finally {
         await nc.close();
       }
       await store.adminSql.begin(async (tx) => {
         await tx`SET LOCAL session_replication_role = replica`;
-        await tx`UPDATE wake.events SET object = jsonb_set(object, '{data,k}', '"forged"') WHERE seq = 1`;
+        await tx`UPDATE wake.events SET object = jsonb_set(object, '{data,k}', '"forged"') WHERE seq = ${cliSeq}`;
       });
     } finally {
       await store.close();
@@ -121,7 +149,7 @@ describe('wake up / status / verify / down', () => {
     expect(tampered.code).toBe(1);
     expect(JSON.parse(tampered.stdout)).toMatchObject({
       ok: false,
-      firstBadSeq: 1,
+      firstBadSeq: cliSeq,
       reason: 'payload does not match its digest',
     });
     expect((await wake('up', '--data-dir', dir)).stderr).toMatch(/already runs/);

@@ -30,9 +30,16 @@ export function status(dataDir: DataDir, json: boolean): number {
           },
           { name: 'nats', pid: state.nats.pid, url: state.nats.url, rssMiB: rssMiB(state.nats.pid) },
           { name: 'relay', pid: state.relay.pid, rssMiB: rssMiB(state.relay.pid) },
+          {
+            name: 'api-server',
+            pid: state.apiServer?.pid,
+            url: state.apiServer?.url,
+            rssMiB: rssMiB(state.apiServer?.pid),
+          },
         ]
       : [],
     checkpoints: up ? state.checkpoints.file : undefined,
+    kubeconfig: up ? state.apiServer?.kubeconfig : undefined,
   };
   if (json) console.log(JSON.stringify(report, null, 2));
   else if (!up) console.log(`no cluster runs from ${dataDir.root}`);

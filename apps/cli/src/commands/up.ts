@@ -12,11 +12,14 @@ import {
 
 import { type DataDir, isAlive } from '../data-dir.js';
 import { Logger } from '../logger.js';
-import { RelaySupervisor } from '../relay-supervisor.js';
+import { ComponentSupervisor } from '../component-supervisor.js';
+import { RELAY_HALTED_EXIT } from './relay.js';
 
 export interface UpOptions {
   dataDir: DataDir;
   detach: boolean;
+  /** Port of the API server (default 6443). */
+  apiPort?: number;
   /** Use this Postgres instead of starting one (DATABASE_URL). */
   databaseUrl?: string;
   /** Use this JetStream-enabled NATS instead of starting one (NATS_URL). */
@@ -69,13 +72,34 @@ export async function up(o: UpOptions): Promise<void> {
     (e) => log.error('checkpoint failed', { error: String(e) }),
   );
   checkpointer.start(10_000);
-  const relay = new RelaySupervisor({
-    databaseUrl: url,
-    natsUrl,
+  const relay = new ComponentSupervisor('relay', {
+    args: ['relay', '--database-url', url, '--nats-url', natsUrl],
+    readyLine: 'relay active\n',
     logFile: join(o.dataDir.root, 'relay.log'),
+    haltExitCode: RELAY_HALTED_EXIT,
     onHalt: () => process.kill(process.pid, 'SIGTERM'),
   });
   await relay.start();
+  const apiPort = o.apiPort ?? 6443;
+  const apiServer = new ComponentSupervisor('api-server', {
+    args: [
+      'apiserver',
+      '--database-url',
+      url,
+      '--nats-url',
+      natsUrl,
+      '--pki-dir',
+      o.dataDir.pkiDir,
+      '--port',
+      String(apiPort),
+      '--kubeconfig',
+      o.dataDir.kubeconfig,
+    ],
+    readyLine: 'api-server listening on ',
+    logFile: join(o.dataDir.root, 'api-server.log'),
+  });
+  await apiServer.start();
+  const apiUrl = `https://127.0.0.1:${apiPort}`;
   const retention = setInterval(() => {
     store.expirePayloads().catch((e: unknown) => log.error('payload expiry failed', { error: String(e) }));
   }, 60_000).unref();
@@ -86,15 +110,25 @@ export async function up(o: UpOptions): Promise<void> {
     postgres: { url, pid: pg?.pid },
     nats: { url: natsUrl, pid: nats?.pid },
     relay: { pid: relay.pid, log: join(o.dataDir.root, 'relay.log') },
+    apiServer: {
+      pid: apiServer.pid,
+      url: apiUrl,
+      kubeconfig: o.dataDir.kubeconfig,
+      log: join(o.dataDir.root, 'api-server.log'),
+    },
     checkpoints: { file: file.path, publicKey: signer.publicKeyPem() },
   });
   const head = await store.head();
   log.info('wake is up', { dataDir: o.dataDir.root, postgres: url, logHead: head.seq });
   console.log(`Wake is running (data directory ${o.dataDir.root}).
+  API server:  ${apiUrl}
   Event log:   ${url}  (head at seq ${head.seq})
   Event bus:   ${natsUrl}  (stream WAKE_EVENTS)
   Checkpoints: ${file.path}
-The API server arrives with the next components; 'wake status' shows what runs, 'wake down' stops it.`);
+Use it with:
+  export KUBECONFIG=${o.dataDir.kubeconfig}
+  kubectl get namespaces
+'wake status' shows what runs, 'wake down' stops it.`);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -109,6 +143,7 @@ The API server arrives with the next components; 'wake status' shows what runs, 
   clearInterval(retention);
   await checkpointer.stop();
   await checkpointer.checkpoint().catch(() => undefined);
+  await apiServer.stop();
   await relay.stop();
   await store.close();
   await Promise.all([pg?.stop(), nats?.stop()]);
@@ -120,6 +155,7 @@ async function detach(o: UpOptions): Promise<void> {
   const args = [process.argv[1], 'up', '--data-dir', o.dataDir.root];
   if (o.databaseUrl) args.push('--database-url', o.databaseUrl);
   if (o.natsUrl) args.push('--nats-url', o.natsUrl);
+  if (o.apiPort !== undefined) args.push('--api-port', String(o.apiPort));
   const child = spawn(process.execPath, [...process.execArgv, ...args], {
     detached: true,
     stdio: 'ignore',
@@ -137,6 +173,6 @@ async function detach(o: UpOptions): Promise<void> {
     { timeoutMs: 120_000, intervalMs: 200 },
   );
   console.log(
-    `Wake is running in the background (pid ${child.pid}); 'wake down --data-dir ${o.dataDir.root}' stops it.`,
+    `Wake is running in the background (pid ${child.pid}); export KUBECONFIG=${o.dataDir.kubeconfig} to use it, 'wake down --data-dir ${o.dataDir.root}' stops it.`,
   );
 }
