@@ -46,7 +46,18 @@ export interface ApiCluster {
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<ApiResponse<T>>;
+  /** Opens a streaming GET (a watch); lines arrive in `lines` as they come. */
+  stream(path: string, headers?: Record<string, string>): Promise<ApiStream>;
   close(): Promise<void>;
+}
+
+export interface ApiStream {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  lines: string[];
+  /** Resolves when the server ends the stream. */
+  ended: Promise<void>;
+  close(): void;
 }
 
 export async function startApiCluster(options: Partial<ApiServerConfig> = {}): Promise<ApiCluster> {
@@ -101,6 +112,8 @@ export async function startApiCluster(options: Partial<ApiServerConfig> = {}): P
         }),
       api: (method, path, body, headers = {}) =>
         httpsJson(server, method, path, body, { authorization: `Bearer ${token}`, ...headers }),
+      stream: (path, headers = {}) =>
+        httpsStream(server, path, { authorization: `Bearer ${token}`, ...headers }),
       close: async () => {
         await server.close();
         await opened.nats.destroy();
@@ -157,5 +170,42 @@ function httpsJson<T>(
     );
     req.on('error', reject);
     req.end(payload);
+  });
+}
+
+function httpsStream(
+  server: RunningApiServer,
+  path: string,
+  headers: Record<string, string>,
+): Promise<ApiStream> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL(path, server.url),
+      { method: 'GET', ca: server.caCert, headers: { accept: 'application/json', ...headers } },
+      (res) => {
+        const lines: string[] = [];
+        let partial = '';
+        const ended = new Promise<void>((done) => {
+          res.on('end', done);
+          res.on('close', done);
+        });
+        res.on('data', (c: Buffer) => {
+          const parts = (partial + c.toString('utf8')).split('\n');
+          partial = parts.pop() ?? '';
+          lines.push(...parts.filter(Boolean));
+        });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          lines,
+          ended,
+          close: () => req.destroy(),
+        });
+      },
+    );
+    req.on('error', (e) => {
+      if ((e as NodeJS.ErrnoException).code !== 'ECONNRESET') reject(e);
+    });
+    req.end();
   });
 }

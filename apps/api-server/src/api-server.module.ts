@@ -23,11 +23,13 @@ import {
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { type TokenFile } from './auth/token-file.js';
 import { RootCaPublisher } from './bootstrap/root-ca-publisher.js';
+import { ensureKubernetesService } from './bootstrap/kubernetes-service.js';
 import { ensureSystemNamespaces } from './bootstrap/system-namespaces.js';
 import { ClusterConnections } from './cluster-connections.js';
 import { API_SERVER_CONFIG, type ApiServerConfig, MAX_BODY_BYTES } from './config.js';
 import { KubeApi } from './http/kube-api.js';
 import { ObjectService } from './objects/object-service.js';
+import { ServiceAllocator } from './services/service-allocator.js';
 
 export interface ApiServerSecrets {
   tokens: TokenFile;
@@ -69,7 +71,9 @@ class KubeRoutes implements OnModuleInit {
 
 /** What the API server keeps true in the cluster from the start: system namespaces, the root CA in each. */
 @Injectable()
-class ClusterBootstrap implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class ClusterBootstrap
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly log = new Logger('bootstrap');
   private publisher?: RootCaPublisher;
 
@@ -78,6 +82,7 @@ class ClusterBootstrap implements OnApplicationBootstrap, BeforeApplicationShutd
     @Inject(ObjectService) private readonly objects: ObjectService,
     @Inject(ResourceRegistry) private readonly registry: ResourceRegistry,
     @Inject(API_SERVER_SECRETS) private readonly secrets: ApiServerSecrets,
+    @Inject(ServiceAllocator) private readonly allocator: ServiceAllocator,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -90,6 +95,15 @@ class ClusterBootstrap implements OnApplicationBootstrap, BeforeApplicationShutd
       (e) => this.log.error(`root CA publisher: ${String(e)}`),
     );
     await this.publisher.start();
+  }
+
+  /** Once listening: the `kubernetes` Service and its endpoints point at this server. */
+  async publishApiEndpoint(address: string, port: number): Promise<void> {
+    await ensureKubernetesService(this.objects, this.registry, {
+      clusterIp: this.allocator.apiServiceIp,
+      address,
+      port,
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -121,19 +135,32 @@ export class ApiServerModule {
             ),
         },
         {
-          provide: ObjectService,
+          provide: ServiceAllocator,
           inject: [ClusterConnections, ResourceRegistry],
-          useFactory: (c: ClusterConnections, registry: ResourceRegistry) => {
+          useFactory: (c: ClusterConnections, registry: ResourceRegistry) =>
+            new ServiceAllocator(c.store, registry, {
+              serviceCidr: config.serviceCidr,
+              nodePortRange: config.nodePortRange,
+            }),
+        },
+        {
+          provide: ObjectService,
+          inject: [ClusterConnections, ResourceRegistry, ServiceAllocator],
+          useFactory: (c: ClusterConnections, registry: ResourceRegistry, allocator: ServiceAllocator) => {
             // Admission plugins read through the same service they guard.
             const ref: { objects?: ObjectService } = {};
             const self = () => ref.objects as ObjectService;
-            ref.objects = new ObjectService(c.store, [
-              new NamespaceLifecycle(self, registry),
-              new ServiceAccountAdmission(),
-              new PriorityAdmission(self, registry),
-              new DefaultTolerationSeconds(),
-              new LimitRanger(self, registry),
-            ]);
+            ref.objects = new ObjectService(
+              c.store,
+              [
+                new NamespaceLifecycle(self, registry),
+                new ServiceAccountAdmission(),
+                new PriorityAdmission(self, registry),
+                new DefaultTolerationSeconds(),
+                new LimitRanger(self, registry),
+              ],
+              [allocator],
+            );
             return ref.objects;
           },
         },

@@ -6,7 +6,7 @@ import { ConsoleLogger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 
-import { ApiServerModule } from './api-server.module.js';
+import { ApiServerModule, ClusterBootstrap } from './api-server.module.js';
 import { ensureServingCertificate } from './auth/pki.js';
 import { TokenFile } from './auth/token-file.js';
 import { writeKubeconfig } from './auth/kubeconfig.js';
@@ -63,6 +63,9 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   await app.listen(config.port ?? 0, host);
   const address = app.getHttpServer().address() as { port: number };
   secrets.serverAddress = `${host}:${address.port}`;
+  // The address pods reach us at: the listen address, unless that is "any".
+  const advertise = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  await app.get(ClusterBootstrap).publishApiEndpoint(advertise, address.port);
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   if (config.kubeconfigPath)
     await writeKubeconfig(config.kubeconfigPath, {

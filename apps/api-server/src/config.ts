@@ -18,6 +18,10 @@ export interface ApiServerConfig {
   watchTimeoutMs?: number;
   /** How often a watch that asked for bookmarks gets one. Default 60 s. */
   bookmarkIntervalMs?: number;
+  /** Service ClusterIPs come from here (default 10.96.0.0/16; the first is the `kubernetes` Service's). */
+  serviceCidr?: string;
+  /** NodePorts come from here (default 30000-32767). */
+  nodePortRange?: [number, number];
   /** Most bytes a request body may have (upstream: 3 MiB). */
   bodyLimit?: number;
 }

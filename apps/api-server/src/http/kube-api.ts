@@ -147,7 +147,7 @@ export class KubeApi {
     return reply
       .header('content-type', aggregatedContentType(v))
       .header('vary', 'Accept')
-      .send(JSON.stringify(aggregatedDiscovery(this.o.registry, which, v)));
+      .send(Buffer.from(JSON.stringify(aggregatedDiscovery(this.o.registry, which, v))));
   }
 
   private async resource(req: AuthedRequest, reply: FastifyReply): Promise<unknown> {

@@ -17,6 +17,7 @@ import {
   validateObjectMeta,
 } from '@app/api';
 import {
+  type AuditContext,
   type EventStore,
   type ListResult,
   type MutationResult,
@@ -31,6 +32,27 @@ import { type RequestContext } from './request-context.js';
 import { type Scale, toScale } from './scale.js';
 
 export type PatchType = 'merge' | 'json' | 'strategic';
+
+/**
+ * Work tied to an object's writes that is not the object itself: claiming what it needs before
+ * it is stored (a Service's ClusterIP), releasing that when it goes.
+ */
+export interface WriteHook {
+  /** Before `next` is stored (over `current`, if any); returns what undoes it should the write fail. */
+  beforeWrite(
+    t: ResourceType,
+    next: StoredObject,
+    current: StoredObject | undefined,
+    ctx: AuditContext,
+  ): Promise<(() => Promise<void>) | undefined>;
+  /** After a write: `next` is what is stored now (undefined once deleted). */
+  afterWrite(
+    t: ResourceType,
+    previous: StoredObject,
+    next: StoredObject | undefined,
+    ctx: AuditContext,
+  ): Promise<void>;
+}
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -80,6 +102,7 @@ export class ObjectService {
   constructor(
     private readonly store: EventStore,
     private readonly admission: AdmissionPlugin[] = [],
+    private readonly hooks: WriteHook[] = [],
   ) {}
 
   async get(t: ResourceType, namespace: string, name: string): Promise<StoredObject> {
@@ -134,13 +157,13 @@ export class ObjectService {
           ...obj,
           metadata: { ...meta, creationTimestamp: new Date().toISOString().slice(0, 19) + 'Z' },
         });
+      const audit = { ...ctx, verb: 'create' };
+      const undo = await this.beforeWrite(t, obj, undefined, audit);
       try {
-        const result = await this.store.create(keyOf(t, namespace, meta.name as string), obj, {
-          ...ctx,
-          verb: 'create',
-        });
+        const result = await this.store.create(keyOf(t, namespace, meta.name as string), obj, audit);
         return present(t, result.object);
       } catch (e) {
+        await undo();
         // A generated name that happens to exist: draw another (upstream retries the same way).
         if (fixedName || attempt >= 3 || !(e instanceof StatusError) || e.reason !== 'AlreadyExists')
           throw asTyped(e, t);
@@ -234,12 +257,7 @@ export class ObjectService {
 
     if (finalizers.length === 0 && grace === 0 && !nsFinalizers) {
       if (o.dryRun) return { object: current, deleted: true };
-      const result = await this.store.delete(
-        key,
-        { ...ctx, verb: 'delete' },
-        { resourceVersion: meta.resourceVersion },
-      );
-      return { object: present(t, result.object), deleted: true };
+      return { object: await this.remove(t, current, { ...ctx, verb: 'delete' }), deleted: true };
     }
     // Graceful: mark the object; whoever owns its end (the kubelet, the finalizers' controllers)
     // completes the deletion. A second delete may only shorten the grace period.
@@ -266,12 +284,7 @@ export class ObjectService {
     if (nsFinalizers) next.status = { ...(next.status as object), phase: 'Terminating' };
     if (already && newGrace === 0 && finalizers.length === 0 && !nsFinalizers) {
       if (o.dryRun) return { object: current, deleted: true };
-      const result = await this.store.delete(
-        key,
-        { ...ctx, verb: 'delete' },
-        { resourceVersion: meta.resourceVersion },
-      );
-      return { object: present(t, result.object), deleted: true };
+      return { object: await this.remove(t, current, { ...ctx, verb: 'delete' }), deleted: true };
     }
     if (o.dryRun) return { object: present(t, next), deleted: false };
     const result = await this.store.update(
@@ -449,12 +462,16 @@ export class ObjectService {
         metadata: { ...next.metadata, resourceVersion: current.metadata.resourceVersion },
       });
     const key = keyOf(t, namespace, name);
+    const audit = { ...ctx, verb };
+    const undo = await this.beforeWrite(t, next, current, audit);
     let result: MutationResult;
     try {
-      result = await this.store.update(key, next, { ...ctx, verb }, preconditions);
+      result = await this.store.update(key, next, audit, preconditions);
     } catch (e) {
+      await undo();
       throw asTyped(e, t);
     }
+    if (result.event) for (const h of this.hooks) await h.afterWrite(t, current, result.object, audit);
     const after = result.object.metadata;
     const remaining = (after.finalizers as string[] | undefined) ?? [];
     if (
@@ -463,13 +480,40 @@ export class ObjectService {
       ((after.deletionGracePeriodSeconds as number | undefined) ?? 0) === 0 &&
       !hasNamespaceFinalizers(t, result.object)
     ) {
-      await this.store
-        .delete(key, { ...ctx, verb: 'delete' }, { resourceVersion: String(result.resourceVersion) })
-        .catch((e: unknown) => {
-          if (!(e instanceof StatusError && (e.reason === 'NotFound' || e.reason === 'Conflict'))) throw e;
-        });
+      await this.remove(t, result.object, { ...ctx, verb: 'delete' }).catch((e: unknown) => {
+        if (!(e instanceof StatusError && (e.reason === 'NotFound' || e.reason === 'Conflict'))) throw e;
+      });
     }
     return present(t, result.object);
+  }
+
+  /** Deletes `current` if it is still at its resourceVersion, and releases what it held. */
+  private async remove(t: ResourceType, current: StoredObject, audit: AuditContext): Promise<StoredObject> {
+    const key = keyOf(t, current.metadata.namespace ?? '', current.metadata.name as string);
+    const result = await this.store.delete(key, audit, { resourceVersion: current.metadata.resourceVersion });
+    for (const h of this.hooks) await h.afterWrite(t, current, undefined, audit);
+    return present(t, result.object);
+  }
+
+  private async beforeWrite(
+    t: ResourceType,
+    next: StoredObject,
+    current: StoredObject | undefined,
+    audit: AuditContext,
+  ): Promise<() => Promise<void>> {
+    const undos: (() => Promise<void>)[] = [];
+    try {
+      for (const h of this.hooks) {
+        const undo = await h.beforeWrite(t, next, current, audit);
+        if (undo) undos.push(undo);
+      }
+    } catch (e) {
+      for (const u of undos.reverse()) await u();
+      throw e;
+    }
+    return async () => {
+      for (const u of undos.reverse()) await u();
+    };
   }
 
   private validate(t: ResourceType, obj: StoredObject): void {

@@ -80,6 +80,10 @@ export const BUILTIN_TYPES: ResourceType[] = [
   ...group('networking.k8s.io', 'v1', [
     { kind: 'Ingress', short: ['ing'], sub: ['status'] },
     { kind: 'IngressClass', cluster: true },
+    // A Service's ClusterIP is claimed by creating the IPAddress named after it (upstream's
+    // allocator since 1.33), so two Services can never hold one address.
+    { kind: 'IPAddress', cluster: true, short: ['ip'] },
+    { kind: 'ServiceCIDR', cluster: true, sub: ['status'] },
   ]),
   ...group('scheduling.k8s.io', 'v1', [{ kind: 'PriorityClass', cluster: true, short: ['pc'] }]),
   ...group('storage.k8s.io', 'v1', [{ kind: 'StorageClass', cluster: true, short: ['sc'] }]),

@@ -1,0 +1,557 @@
+import { request } from 'node:https';
+
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+import { waitFor } from '@app/dev-servers';
+import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
+
+type Obj = {
+  metadata: Record<string, unknown>;
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+  [k: string]: unknown;
+};
+type List = { metadata: { resourceVersion: string; continue?: string }; items: Obj[] };
+
+const ns = 'sem';
+const cm = (name: string, data: Record<string, string> = {}, labels: Record<string, string> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, labels },
+  data,
+});
+const deployment = (name: string, replicas = 1) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name },
+  spec: {
+    replicas,
+    selector: { matchLabels: { app: name } },
+    template: {
+      metadata: { labels: { app: name } },
+      spec: { containers: [{ name: 'c', image: 'nginx:1.25' }] },
+    },
+  },
+});
+
+describe('API semantics over HTTPS', () => {
+  let c: ApiCluster;
+  beforeAll(async () => {
+    c = await startApiCluster({ watchTimeoutMs: 60_000 });
+    expect((await c.api('POST', '/api/v1/namespaces', { metadata: { name: ns } })).status).toBe(201);
+  });
+  afterAll(() => c?.close());
+
+  describe('authentication', () => {
+    it('refuses anonymous requests with a 401 Status, except the health and version endpoints', async () => {
+      const anonymous = await c.api('GET', '/api/v1/namespaces', undefined, { authorization: '' });
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.body).toEqual({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'Unauthorized',
+        reason: 'Unauthorized',
+        code: 401,
+      });
+      expect(
+        (await c.api('GET', '/api/v1/namespaces', undefined, { authorization: 'Bearer wrong' })).status,
+      ).toBe(401);
+      for (const path of ['/healthz', '/livez', '/readyz', '/version'])
+        expect((await c.api('GET', path, undefined, { authorization: '' })).status).toBe(200);
+    });
+  });
+
+  describe('discovery', () => {
+    it('negotiates aggregated v2, v2beta1 and the legacy documents by Accept', async () => {
+      const v2 = await c.api('GET', '/apis', undefined, {
+        accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json',
+      });
+      expect(v2.headers['content-type']).toBe(
+        'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
+      );
+      const beta = await c.api('GET', '/api', undefined, {
+        accept: 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json',
+      });
+      expect(beta.headers['content-type']).toBe(
+        'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList',
+      );
+      expect(
+        (
+          beta.body as { items: { versions: { resources: { resource: string }[] }[] }[] }
+        ).items[0].versions[0].resources.map((r) => r.resource),
+      ).toContain('pods');
+      const legacy = await c.api('GET', '/apis/apps/v1');
+      expect(legacy.body).toMatchObject({ kind: 'APIResourceList', groupVersion: 'apps/v1' });
+      expect(
+        (legacy.body as { resources: { name: string; kind: string; group?: string }[] }).resources,
+      ).toContainEqual(
+        expect.objectContaining({ name: 'deployments/scale', kind: 'Scale', group: 'autoscaling' }),
+      );
+      expect((await c.api('GET', '/version')).body).toMatchObject({ major: '1', minor: '33' });
+    });
+  });
+
+  describe('errors', () => {
+    it('answers unknown paths and kinds with a 404 Status, wrong methods with 405', async () => {
+      expect((await c.api('GET', '/apis/nope.io/v1/things')).body).toMatchObject({
+        status: 'Failure',
+        code: 404,
+        reason: 'NotFound',
+      });
+      expect((await c.api('GET', '/nonsense')).body).toMatchObject({ status: 'Failure', code: 404 });
+      expect((await c.api('POST', '/api/v1/pods', cm('x'))).status).toBe(405);
+    });
+
+    it('refuses unknown media types (415), oversized bodies (413) and broken JSON (400), changing nothing', async () => {
+      const before = (await c.api<List>('GET', `/api/v1/namespaces/${ns}/configmaps`)).body.items.length;
+      const proto = await c.api('POST', `/api/v1/namespaces/${ns}/configmaps`, 'k8s\u0000', {
+        'content-type': 'application/vnd.kubernetes.protobuf',
+      });
+      expect(proto.status).toBe(415);
+      expect(proto.body).toMatchObject({ reason: 'UnsupportedMediaType' });
+      const big = await c.api(
+        'POST',
+        `/api/v1/namespaces/${ns}/configmaps`,
+        cm('big', { a: 'x'.repeat(3 * 1024 * 1024 + 1) }),
+      );
+      expect(big.status).toBe(413);
+      expect(big.body).toMatchObject({ reason: 'RequestEntityTooLarge', status: 'Failure' });
+      const broken = await c.api('POST', `/api/v1/namespaces/${ns}/configmaps`, '{"metadata":');
+      expect(broken.status).toBe(400);
+      expect(broken.body).toMatchObject({ reason: 'BadRequest' });
+      expect((await c.api<List>('GET', `/api/v1/namespaces/${ns}/configmaps`)).body.items.length).toBe(
+        before,
+      );
+    });
+
+    it('reports invalid objects with 422, field paths in causes', async () => {
+      const r = await c.api('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, {
+        ...deployment('bad'),
+        spec: {
+          selector: { matchLabels: { app: 'x' } },
+          template: { metadata: { labels: { app: 'y' } }, spec: { containers: [{ name: 'c' }] } },
+        },
+      });
+      expect(r.status).toBe(422);
+      expect(r.body).toMatchObject({
+        reason: 'Invalid',
+        details: {
+          name: 'bad',
+          group: 'apps',
+          kind: 'Deployment',
+          causes: expect.arrayContaining([
+            expect.objectContaining({ field: 'spec.template.metadata.labels' }),
+            {
+              reason: 'FieldValueRequired',
+              message: 'Required value',
+              field: 'spec.template.spec.containers[0].image',
+            },
+          ]),
+        },
+      });
+      expect((r.body as { message: string }).message).toMatch(/^Deployment\.apps "bad" is invalid: \[/);
+    });
+
+    it('keeps namespaced objects out of missing and terminating namespaces', async () => {
+      const missing = await c.api('POST', '/api/v1/namespaces/ghost/configmaps', cm('x'));
+      expect(missing.status).toBe(404);
+      expect((missing.body as { message: string }).message).toBe('namespaces "ghost" not found');
+      expect((await c.api('POST', '/api/v1/namespaces', { metadata: { name: 'doomed' } })).status).toBe(201);
+      const del = await c.api('DELETE', '/api/v1/namespaces/doomed');
+      expect(del.status).toBe(200);
+      expect(del.body).toMatchObject({
+        status: { phase: 'Terminating' },
+        metadata: { deletionTimestamp: expect.any(String) },
+      });
+      const refused = await c.api('POST', '/api/v1/namespaces/doomed/configmaps', cm('late'));
+      expect(refused.status).toBe(403);
+      expect((refused.body as { message: string }).message).toContain('because it is being terminated');
+      expect((await c.api('DELETE', '/api/v1/namespaces/kube-system')).status).toBe(403);
+    });
+  });
+
+  describe('writes', () => {
+    it('bumps generation on spec changes only, and status writes go through /status alone', async () => {
+      const created = (
+        await c.api<Obj>('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, deployment('gen'))
+      ).body;
+      expect(created.metadata.generation).toBe(1);
+      const path = `/apis/apps/v1/namespaces/${ns}/deployments/gen`;
+      const labelled = (
+        await c.api<Obj>(
+          'PATCH',
+          path,
+          { metadata: { labels: { a: 'b' } } },
+          { 'content-type': 'application/merge-patch+json' },
+        )
+      ).body;
+      expect(labelled.metadata.generation).toBe(1);
+      const scaled = (
+        await c.api<Obj>(
+          'PATCH',
+          path,
+          { spec: { replicas: 3 } },
+          { 'content-type': 'application/merge-patch+json' },
+        )
+      ).body;
+      expect(scaled.metadata.generation).toBe(2);
+      // Status sent to the main resource is ignored; /status changes only status.
+      const ignored = (
+        await c.api<Obj>(
+          'PATCH',
+          path,
+          { status: { replicas: 9 } },
+          { 'content-type': 'application/merge-patch+json' },
+        )
+      ).body;
+      expect(ignored.status).toBeUndefined();
+      expect(ignored.metadata.resourceVersion).toBe(scaled.metadata.resourceVersion);
+      const status = (
+        await c.api<Obj>(
+          'PATCH',
+          `${path}/status`,
+          { status: { observedGeneration: 2, replicas: 3 }, spec: { replicas: 7 } },
+          { 'content-type': 'application/merge-patch+json' },
+        )
+      ).body;
+      expect(status).toMatchObject({
+        status: { observedGeneration: 2, replicas: 3 },
+        spec: { replicas: 3 },
+        metadata: { generation: 2 },
+      });
+      const scale = (await c.api<Obj>('GET', `${path}/scale`)).body;
+      expect(scale).toMatchObject({
+        kind: 'Scale',
+        apiVersion: 'autoscaling/v1',
+        spec: { replicas: 3 },
+        status: { replicas: 3, selector: 'app=gen' },
+      });
+    });
+
+    it('does not persist dry runs', async () => {
+      const dry = await c.api<Obj>('POST', `/api/v1/namespaces/${ns}/configmaps?dryRun=All`, cm('dry'));
+      expect(dry.status).toBe(201);
+      expect(dry.body.metadata.name).toBe('dry');
+      expect((await c.api('GET', `/api/v1/namespaces/${ns}/configmaps/dry`)).status).toBe(404);
+      expect((await c.api('POST', `/api/v1/namespaces/${ns}/configmaps?dryRun=Some`, cm('dry'))).status).toBe(
+        400,
+      );
+    });
+
+    it('generates names from generateName', async () => {
+      const r = await c.api<Obj>('POST', `/api/v1/namespaces/${ns}/configmaps`, {
+        metadata: { generateName: 'gen-' },
+      });
+      expect(r.status).toBe(201);
+      expect(r.body.metadata.name).toMatch(/^gen-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+    });
+
+    it('holds an object with finalizers until the last one is removed', async () => {
+      const path = `/api/v1/namespaces/${ns}/configmaps/held`;
+      await c.api('POST', `/api/v1/namespaces/${ns}/configmaps`, {
+        ...cm('held'),
+        metadata: { name: 'held', finalizers: ['example.com/keep'] },
+      });
+      const del = await c.api<Obj>('DELETE', path, { propagationPolicy: 'Foreground' });
+      expect(del.status).toBe(200);
+      expect(del.body.metadata).toMatchObject({
+        deletionTimestamp: expect.any(String),
+        finalizers: ['example.com/keep', 'foregroundDeletion'],
+      });
+      const noNew = await c.api(
+        'PATCH',
+        path,
+        { metadata: { finalizers: ['example.com/keep', 'foregroundDeletion', 'another'] } },
+        { 'content-type': 'application/merge-patch+json' },
+      );
+      expect(noNew.status).toBe(403);
+      expect(
+        (
+          await c.api(
+            'PATCH',
+            path,
+            { metadata: { finalizers: null } },
+            { 'content-type': 'application/merge-patch+json' },
+          )
+        ).status,
+      ).toBe(200);
+      expect((await c.api('GET', path)).status).toBe(404);
+    });
+
+    it('deletes a bound pod gracefully, and at once with gracePeriodSeconds=0', async () => {
+      const pods = `/api/v1/namespaces/${ns}/pods`;
+      await c.api('POST', pods, {
+        metadata: { name: 'p' },
+        spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] },
+      });
+      expect(
+        (
+          await c.api('POST', `${pods}/p/binding`, {
+            metadata: { name: 'p' },
+            target: { kind: 'Node', name: 'n1' },
+          })
+        ).status,
+      ).toBe(201);
+      const twice = await c.api('POST', `${pods}/p/binding`, {
+        metadata: { name: 'p' },
+        target: { kind: 'Node', name: 'n2' },
+      });
+      expect(twice.status).toBe(409);
+      const graceful = await c.api<Obj>('DELETE', `${pods}/p`);
+      expect(graceful.body.metadata).toMatchObject({
+        deletionGracePeriodSeconds: 30,
+        deletionTimestamp: expect.any(String),
+      });
+      expect((await c.api('GET', `${pods}/p`)).status).toBe(200);
+      await c.api('DELETE', `${pods}/p`, { gracePeriodSeconds: 0 });
+      expect((await c.api('GET', `${pods}/p`)).status).toBe(404);
+    });
+
+    it('records who wrote, with the cause header, in the event log', async () => {
+      const r = await c.api<Obj>('POST', `/api/v1/namespaces/${ns}/configmaps`, cm('audited'), {
+        'wake-cause': '3',
+        'user-agent': 'audit-test/1.0',
+        'x-request-id': 'req-42',
+      });
+      const event = await c.server.app
+        .get((await import('../src/cluster-connections.js')).ClusterConnections)
+        .store.events.at(Number(r.body.metadata.resourceVersion));
+      expect(event).toMatchObject({
+        verb: 'create',
+        cause: 3,
+        userAgent: 'audit-test/1.0',
+        requestId: 'req-42',
+        actor: { user: 'admin', groups: ['system:masters', 'system:authenticated'] },
+      });
+      expect(event?.actor.credential).toMatch(/^token:sha256:[0-9a-f]{12}$/);
+      expect(event?.sourceIp).toBe('127.0.0.1');
+    });
+  });
+
+  describe('services', () => {
+    it('has the kubernetes Service with this server as its endpoint', async () => {
+      const svc = (await c.api<Obj>('GET', '/api/v1/namespaces/default/services/kubernetes')).body;
+      expect(svc.spec).toMatchObject({ clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443 }] });
+      const ep = (await c.api<Obj>('GET', '/api/v1/namespaces/default/endpoints/kubernetes')).body;
+      expect(ep.subsets).toEqual([
+        {
+          addresses: [{ ip: '127.0.0.1' }],
+          ports: [{ name: 'https', port: Number(new URL(c.server.url).port), protocol: 'TCP' }],
+        },
+      ]);
+    });
+
+    it('allocates distinct ClusterIPs and NodePorts to concurrent creates, and frees them on delete', async () => {
+      const svc = (i: number) => ({
+        metadata: { name: `s${i}` },
+        spec: { type: 'NodePort', selector: { app: 'x' }, ports: [{ port: 80 }] },
+      });
+      const created = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => c.api<Obj>('POST', `/api/v1/namespaces/${ns}/services`, svc(i))),
+      );
+      expect(created.map((r) => r.status)).toEqual(Array(20).fill(201));
+      const ips = created.map((r) => r.body.spec?.clusterIP as string);
+      const ports = created.map((r) => (r.body.spec?.ports as { nodePort: number }[])[0].nodePort);
+      expect(new Set(ips).size).toBe(20);
+      expect(new Set(ports).size).toBe(20);
+      for (const ip of ips) expect(ip).toMatch(/^10\.96\.\d+\.\d+$/);
+      for (const p of ports) expect(p).toBeGreaterThanOrEqual(30000);
+      // Explicit values: a taken one and one outside the range are refused; a freed one can be reused.
+      const taken = await c.api('POST', `/api/v1/namespaces/${ns}/services`, {
+        metadata: { name: 'dup' },
+        spec: { clusterIP: ips[0], ports: [{ port: 80 }] },
+      });
+      expect(taken.status).toBe(422);
+      expect((taken.body as { message: string }).message).toContain('provided IP is already allocated');
+      const outside = await c.api('POST', `/api/v1/namespaces/${ns}/services`, {
+        metadata: { name: 'far' },
+        spec: { clusterIP: '192.168.1.1', ports: [{ port: 80 }] },
+      });
+      expect(outside.status).toBe(422);
+      const portTaken = await c.api('POST', `/api/v1/namespaces/${ns}/services`, {
+        metadata: { name: 'dupport' },
+        spec: { type: 'NodePort', ports: [{ port: 80, nodePort: ports[1] }] },
+      });
+      expect(portTaken.status).toBe(422);
+      expect((await c.api('GET', `/api/v1/namespaces/${ns}/services/dupport`)).status).toBe(404);
+      expect((await c.api('DELETE', `/api/v1/namespaces/${ns}/services/s0`)).status).toBe(200);
+      const reuse = await c.api<Obj>('POST', `/api/v1/namespaces/${ns}/services`, {
+        metadata: { name: 'reuse' },
+        spec: { clusterIP: ips[0], type: 'NodePort', ports: [{ port: 80, nodePort: ports[0] }] },
+      });
+      expect(reuse.status).toBe(201);
+      expect(reuse.body.spec).toMatchObject({ clusterIP: ips[0], clusterIPs: [ips[0]] });
+      const ipObject = await c.api<Obj>('GET', `/apis/networking.k8s.io/v1/ipaddresses/${ips[0]}`);
+      expect(ipObject.body.spec).toMatchObject({
+        parentRef: { resource: 'services', namespace: ns, name: 'reuse' },
+      });
+      const immutable = await c.api(
+        'PATCH',
+        `/api/v1/namespaces/${ns}/services/reuse`,
+        { spec: { clusterIP: '10.96.9.9' } },
+        { 'content-type': 'application/merge-patch+json' },
+      );
+      expect(immutable.status).toBe(422);
+    });
+  });
+
+  describe('lists', () => {
+    it('pages with limit and continue, all pages at the resourceVersion of the first', async () => {
+      for (let i = 0; i < 7; i++)
+        await c.api('POST', `/api/v1/namespaces/${ns}/configmaps`, cm(`page-${i}`, {}, { set: 'paged' }));
+      const first = (
+        await c.api<List>('GET', `/api/v1/namespaces/${ns}/configmaps?labelSelector=set%3Dpaged&limit=3`)
+      ).body;
+      expect(first.items.map((i) => i.metadata.name)).toEqual(['page-0', 'page-1', 'page-2']);
+      await c.api('POST', `/api/v1/namespaces/${ns}/configmaps`, cm('page-3a', {}, { set: 'paged' }));
+      const names: string[] = first.items.map((i) => i.metadata.name as string);
+      let token = first.metadata.continue;
+      while (token) {
+        const page = (
+          await c.api<List>(
+            'GET',
+            `/api/v1/namespaces/${ns}/configmaps?labelSelector=set%3Dpaged&limit=3&continue=${encodeURIComponent(token)}`,
+          )
+        ).body;
+        expect(page.metadata.resourceVersion).toBe(first.metadata.resourceVersion);
+        names.push(...page.items.map((i) => i.metadata.name as string));
+        token = page.metadata.continue;
+      }
+      expect(names).toEqual(['page-0', 'page-1', 'page-2', 'page-3', 'page-4', 'page-5', 'page-6']);
+      const withRv = await c.api(
+        'GET',
+        `/api/v1/namespaces/${ns}/configmaps?limit=3&continue=abc&resourceVersion=5`,
+      );
+      expect(withRv.status).toBe(400);
+      const future = await c.api('GET', `/api/v1/namespaces/${ns}/configmaps?resourceVersion=99999999`);
+      expect(future.status).toBe(504);
+      expect(future.body).toMatchObject({
+        reason: 'Timeout',
+        details: { causes: [{ reason: 'ResourceVersionTooLarge' }] },
+      });
+    });
+
+    it('serves Tables when asked, with object metadata in every row', async () => {
+      const r = await c.api<{
+        kind: string;
+        columnDefinitions: { name: string }[];
+        rows: { cells: unknown[]; object: Obj }[];
+      }>('GET', `/apis/apps/v1/namespaces/${ns}/deployments?limit=500`, undefined, {
+        accept:
+          'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json',
+      });
+      expect(r.body.kind).toBe('Table');
+      expect(r.body.columnDefinitions.map((d) => d.name)).toEqual([
+        'Name',
+        'Ready',
+        'Up-to-date',
+        'Available',
+        'Age',
+        'Containers',
+        'Images',
+        'Selector',
+      ]);
+      expect(r.body.rows[0].object).toMatchObject({
+        kind: 'PartialObjectMetadata',
+        metadata: { namespace: ns },
+      });
+    });
+  });
+
+  describe('watch', () => {
+    const watchPath = `/api/v1/namespaces/${ns}/configmaps?watch=true`;
+
+    it('replays every change after a resourceVersion, filtered by labels, then follows live', async () => {
+      const start = (await c.api<List>('GET', `/api/v1/namespaces/${ns}/configmaps`)).body.metadata
+        .resourceVersion;
+      await c.api('POST', `/api/v1/namespaces/${ns}/configmaps`, cm('w-before', {}, { w: 'yes' }));
+      await c.api('POST', `/api/v1/namespaces/${ns}/configmaps`, cm('w-other', {}, { w: 'no' }));
+      const s = await c.stream(`${watchPath}&resourceVersion=${start}&labelSelector=w%3Dyes`);
+      try {
+        expect(s.status).toBe(200);
+        expect(s.headers['content-type']).toBe('application/json');
+        await c.api(
+          'PATCH',
+          `/api/v1/namespaces/${ns}/configmaps/w-before`,
+          { data: { k: 'v' } },
+          { 'content-type': 'application/merge-patch+json' },
+        );
+        await c.api('DELETE', `/api/v1/namespaces/${ns}/configmaps/w-before`);
+        await waitFor('three events', () => (s.lines.length >= 3 ? true : undefined));
+        const events = s.lines.map((l) => JSON.parse(l) as { type: string; object: Obj });
+        expect(events.map((e) => `${e.type} ${String(e.object.metadata.name)}`)).toEqual([
+          'ADDED w-before',
+          'MODIFIED w-before',
+          'DELETED w-before',
+        ]);
+        const rvs = events.map((e) => Number(e.object.metadata.resourceVersion));
+        expect([...rvs].sort((a, b) => a - b)).toEqual(rvs);
+      } finally {
+        s.close();
+      }
+    });
+
+    it('starts with the current state as ADDED without a resourceVersion, sends bookmarks, and ends at timeoutSeconds', async () => {
+      await c.api('POST', `/api/v1/namespaces/${ns}/configmaps`, cm('w-now'));
+      const s = await c.stream(
+        `${watchPath}&fieldSelector=metadata.name%3Dw-now&allowWatchBookmarks=true&timeoutSeconds=3`,
+      );
+      await s.ended;
+      const events = s.lines.map((l) => JSON.parse(l) as { type: string; object: Obj });
+      expect(events[0]).toMatchObject({ type: 'ADDED', object: { metadata: { name: 'w-now' } } });
+      expect(events.filter((e) => e.type === 'BOOKMARK').length).toBeGreaterThanOrEqual(1);
+      expect(events.find((e) => e.type === 'BOOKMARK')?.object).toMatchObject({
+        kind: 'ConfigMap',
+        apiVersion: 'v1',
+        metadata: { resourceVersion: expect.any(String) },
+      });
+    });
+
+    it('flushes the response headers before any event', async () => {
+      const headers = await new Promise<number>((resolve, reject) => {
+        const req = request(
+          new URL(
+            `${watchPath}&resourceVersion=999999&labelSelector=never%3Dmatches`.replace('999999', '1'),
+            c.server.url,
+          ),
+          {
+            ca: c.server.caCert,
+            headers: { authorization: `Bearer ${c.server.tokens.tokenOf('admin')}` },
+          },
+          (res) => {
+            resolve(res.statusCode ?? 0);
+            req.destroy();
+          },
+        );
+        req.on('error', (e) => ((e as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(e)));
+        req.end();
+      });
+      expect(headers).toBe(200);
+    });
+  });
+
+  describe('concurrency', () => {
+    it('20 clients doing read-modify-write with preconditions: successes equal the final counter, no two from one RV', async () => {
+      const path = `/api/v1/namespaces/${ns}/configmaps/counter`;
+      await c.api('POST', `/api/v1/namespaces/${ns}/configmaps`, cm('counter', { n: '0' }));
+      const successes: string[] = [];
+      await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          for (let i = 0; i < 10; i++) {
+            const current = (await c.api<Obj>('GET', path)).body;
+            const n = Number((current.data as { n: string }).n);
+            const r = await c.api('PUT', path, { ...current, data: { n: String(n + 1) } });
+            if (r.status === 200) successes.push(current.metadata.resourceVersion as string);
+            else expect(r.body).toMatchObject({ code: 409, reason: 'Conflict' });
+          }
+        }),
+      );
+      const final = (await c.api<Obj>('GET', path)).body;
+      expect(Number((final.data as { n: string }).n)).toBe(successes.length);
+      expect(new Set(successes).size).toBe(successes.length);
+      expect(successes.length).toBeGreaterThan(0);
+    });
+  });
+});
