@@ -330,6 +330,39 @@ describe('API semantics over HTTPS', () => {
     });
   });
 
+  describe('leader fence', () => {
+    it('refuses writes made under a leadership the Lease no longer has', async () => {
+      const leases = '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases';
+      await c.api('POST', leases, {
+        metadata: { name: 'ctrl' },
+        spec: { holderIdentity: 'a', leaseTransitions: 2 },
+      });
+      const fenced = { 'wake-leader-fence': 'kube-system/ctrl@2' };
+      expect(
+        (await c.api('POST', `/api/v1/namespaces/${ns}/configmaps`, cm('fenced-1'), fenced)).status,
+      ).toBe(201);
+      await c.api(
+        'PATCH',
+        `${leases}/ctrl`,
+        { spec: { holderIdentity: 'b', leaseTransitions: 3 } },
+        { 'content-type': 'application/merge-patch+json' },
+      );
+      const deposed = await c.api('POST', `/api/v1/namespaces/${ns}/configmaps`, cm('fenced-2'), fenced);
+      expect(deposed.status).toBe(409);
+      expect((deposed.body as { message: string }).message).toContain(
+        'the leader fence does not hold: lease kube-system/ctrl is at leaseTransitions 3',
+      );
+      expect((await c.api('GET', `/api/v1/namespaces/${ns}/configmaps/fenced-2`)).status).toBe(404);
+      expect(
+        (
+          await c.api('POST', `/api/v1/namespaces/${ns}/configmaps`, cm('fenced-3'), {
+            'wake-leader-fence': 'nonsense',
+          })
+        ).status,
+      ).toBe(400);
+    });
+  });
+
   describe('services', () => {
     it('has the kubernetes Service with this server as its endpoint', async () => {
       const svc = (await c.api<Obj>('GET', '/api/v1/namespaces/default/services/kubernetes')).body;

@@ -18,7 +18,7 @@ import {
   versionInfo,
 } from '@app/api';
 import { type WatchHub } from '@app/bus';
-import { type Actor, type EventStore } from '@app/event-store';
+import { type Actor, type EventStore, type LeaderFence } from '@app/event-store';
 import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import yaml from 'js-yaml';
 
@@ -388,15 +388,17 @@ export class KubeApi {
   }
 
   private context(req: AuthedRequest): (verb: string) => RequestContext {
-    const cause = req.headers['wake-cause'];
+    const cause = req.headers[CAUSE_HEADER];
     const causeSeq = typeof cause === 'string' && /^\d+$/.test(cause) ? Number(cause) : undefined;
     const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    const fence = parseFence(req.headers[FENCE_HEADER]);
     return () => ({
       actor: req[ACTOR] as Actor,
       requestId,
       userAgent: req.headers['user-agent'],
       sourceIp: req.ip,
       ...(causeSeq !== undefined ? { cause: causeSeq } : {}),
+      ...(fence ? { fence } : {}),
     });
   }
 
@@ -451,6 +453,24 @@ export class KubeApi {
       reply.log.error({ err: error }, 'request failed');
     return reply.code(status.code).header('content-type', 'application/json').send(status.toStatus());
   }
+}
+
+/** Every Wake component's writes carry the seq they react to and, when elected, their leader fence. */
+export const CAUSE_HEADER = 'wake-cause';
+export const FENCE_HEADER = 'wake-leader-fence';
+
+/** `<namespace>/<lease name>@<leaseTransitions>`: the Lease whose term the write belongs to. */
+function parseFence(value: string | string[] | undefined): LeaderFence | undefined {
+  if (value === undefined) return undefined;
+  const m = typeof value === 'string' ? /^([a-z0-9.-]+)\/([a-z0-9.-]+)@(\d+)$/.exec(value.trim()) : null;
+  if (!m)
+    throw StatusError.badRequest(
+      `invalid ${FENCE_HEADER} header ${JSON.stringify(value)}: want <namespace>/<lease>@<leaseTransitions>`,
+    );
+  return {
+    lease: { group: 'coordination.k8s.io', resource: 'leases', namespace: m[1], name: m[2] },
+    transitions: Number(m[3]),
+  };
 }
 
 function toDeleteOptions(raw: Record<string, unknown>): DeleteOptions {

@@ -690,4 +690,74 @@ describe('planBatch', () => {
       expect(value(next.outcomes[2]).object.spec).toEqual({ image: 'nginx:1' });
     });
   });
+
+  describe('leader fence', () => {
+    const LEASE: ObjectKey = {
+      group: 'coordination.k8s.io',
+      resource: 'leases',
+      namespace: 'kube-system',
+      name: 'ctrl',
+    };
+    const lease = (transitions: number) => {
+      const object: StoredObject = {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: {
+          name: 'ctrl',
+          namespace: 'kube-system',
+          uid: 'lease-uid',
+          resourceVersion: '40',
+          generation: 1,
+        },
+        spec: { holderIdentity: 'a', leaseTransitions: transitions },
+      };
+      return {
+        object,
+        known: { uid: 'lease-uid', resourceVersion: 40, json: canonicalJson(object) } as KnownObject,
+      };
+    };
+    const fenced = (transitions: number): AuditContext => ({
+      actor: SYSTEM_ACTOR,
+      verb: 'create',
+      fence: { lease: LEASE, transitions },
+    });
+    const stateWith = (l: ReturnType<typeof lease> | null) =>
+      new Map<string, KnownState>([
+        [keyId(LEASE), l ? l.known : null],
+        [keyId(POD), null],
+      ]);
+
+    it('lets a write through while the lease is at the fenced transitions', () => {
+      const plan = planBatch([create(POD, body(), fenced(3))], stateWith(lease(3)), HEAD);
+      expect(plan.outcomes[0].ok).toBe(true);
+      expect(plan.events).toHaveLength(1);
+    });
+
+    it('refuses a deposed leader (the lease moved on) and a missing lease with 409, appending nothing', () => {
+      for (const state of [stateWith(lease(4)), stateWith(null)]) {
+        const plan = planBatch([create(POD, body(), fenced(3))], state, HEAD);
+        const o = plan.outcomes[0];
+        expect(o.ok).toBe(false);
+        const e = (o as { error: StatusError }).error;
+        expect(isStatusError(e) && e.code).toBe(409);
+        expect(e.message).toMatch(/^the leader fence does not hold: lease kube-system\/ctrl /);
+        expect(plan.events).toEqual([]);
+      }
+    });
+
+    it('sees a takeover earlier in the same batch', () => {
+      const takeover = edited(
+        lease(3).object,
+        (o) => (o.spec = { holderIdentity: 'b', leaseTransitions: 4 }),
+      );
+      const plan = planBatch(
+        [update(LEASE, takeover), create(POD, body(), fenced(3))],
+        stateWith(lease(3)),
+        HEAD,
+      );
+      expect(plan.outcomes[0].ok).toBe(true);
+      expect(plan.outcomes[1].ok).toBe(false);
+      expect(plan.events).toHaveLength(1);
+    });
+  });
 });

@@ -1,7 +1,7 @@
 import { StatusError } from '@app/api';
 
 import { canonicalJson, digestOfCanonical, eventHash } from '../chain/index.js';
-import { formatKey, keyId, type StoredEvent } from '../model/index.js';
+import { formatKey, keyId, type LeaderFence, type StoredEvent } from '../model/index.js';
 import { type Outcome } from './group-committer.js';
 import { planMutation } from './mutation-planner.js';
 import { type CurrentObject, type Mutation, type MutationResult } from './mutation.js';
@@ -70,6 +70,10 @@ export function planBatch(batch: Mutation[], state: Map<string, KnownState>, hea
   const canonical = new Map<StoredEvent, string>();
   const outcomes: Outcome<MutationResult>[] = batch.map((m) => {
     const id = keyId(m.key);
+    if (m.ctx.fence) {
+      const broken = fenceError(m.ctx.fence, lookup(keyId(m.ctx.fence.lease)));
+      if (broken) return { ok: false, error: broken };
+    }
     const before = lookup(id);
     const plan = planMutation(m, before, seq + 1, at);
     if (plan.kind === 'error') return { ok: false, error: plan.error };
@@ -129,6 +133,20 @@ export function planBatch(batch: Mutation[], state: Map<string, KnownState>, hea
     head: { seq, hash, atMs: events.length > 0 ? atMs : head.atMs },
     changed: projection.changed,
   };
+}
+
+/** Why a write under `fence` may not happen, given the fence lease's state as of this point of the batch. */
+function fenceError(fence: LeaderFence, lease: CurrentObject | undefined): StatusError | undefined {
+  const actual = (lease?.object.spec as { leaseTransitions?: number } | undefined)?.leaseTransitions ?? 0;
+  if (lease && actual === fence.transitions) return undefined;
+  const where = `${fence.lease.namespace}/${fence.lease.name}`;
+  return new StatusError(
+    'Conflict',
+    lease
+      ? `the leader fence does not hold: lease ${where} is at leaseTransitions ${actual}, the write was made under ${fence.transitions}`
+      : `the leader fence does not hold: lease ${where} does not exist`,
+    { kind: 'leases', group: 'coordination.k8s.io', name: fence.lease.name },
+  );
 }
 
 /**

@@ -248,8 +248,12 @@ function keyRow(k: ObjectKey) {
   return { g: k.group, r: k.resource, ns: k.namespace, n: k.name };
 }
 
+/** Every object the batch reads: those it writes and the leases that fence its writes. */
 function uniqueKeys(batch: Mutation[]): ObjectKey[] {
   const seen = new Map<string, ObjectKey>();
-  for (const m of batch) seen.set(keyId(m.key), m.key);
+  for (const m of batch) {
+    seen.set(keyId(m.key), m.key);
+    if (m.ctx.fence) seen.set(keyId(m.ctx.fence.lease), m.ctx.fence.lease);
+  }
   return [...seen.values()];
 }

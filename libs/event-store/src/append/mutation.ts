@@ -8,10 +8,16 @@ export interface Preconditions {
   uid?: string;
 }
 
+interface MutationBase {
+  key: ObjectKey;
+  /** Who and why; its `fence`, when set, is checked before the write is planned. */
+  ctx: AuditContext;
+}
+
 export type Mutation =
-  | { op: 'create'; key: ObjectKey; object: StoredObject; ctx: AuditContext }
-  | { op: 'update'; key: ObjectKey; object: StoredObject; preconditions?: Preconditions; ctx: AuditContext }
-  | { op: 'delete'; key: ObjectKey; preconditions?: Preconditions; ctx: AuditContext };
+  | (MutationBase & { op: 'create'; object: StoredObject })
+  | (MutationBase & { op: 'update'; object: StoredObject; preconditions?: Preconditions })
+  | (MutationBase & { op: 'delete'; preconditions?: Preconditions });
 
 /** What a mutation did. `event` is absent when the write changed nothing (no event appended). */
 export interface MutationResult {

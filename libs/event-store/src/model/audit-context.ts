@@ -1,3 +1,5 @@
+import { type ObjectKey } from './object-key.js';
+
 /** Who made a change: the authenticated user as the API server saw it. */
 export interface Actor {
   user: string;
@@ -5,6 +7,16 @@ export interface Actor {
   groups: string[];
   /** How the user proved who they are, e.g. `token:sha256:ab12…` or `x509:CN=admin`; never a secret. */
   credential?: string;
+}
+
+/**
+ * A leader's fence: a write holds only while the Lease `lease` still has `transitions` as its
+ * `spec.leaseTransitions`. Checked against the very log head the write commits on, so a
+ * deposed leader (the lease moved on) can never write, however late its request arrives.
+ */
+export interface LeaderFence {
+  lease: ObjectKey;
+  transitions: number;
 }
 
 /** Who, what, why: recorded with every event (DESIGN invariant 7). */
@@ -17,6 +29,8 @@ export interface AuditContext {
   sourceIp?: string;
   /** The seq of the event a controller was reacting to, so causal chains can be walked. */
   cause?: number;
+  /** Refuse the write unless this leadership still holds (not recorded in the event). */
+  fence?: LeaderFence;
 }
 
 export const SYSTEM_ACTOR: Actor = { user: 'system:wake', groups: ['system:masters'] };
