@@ -31,6 +31,8 @@ export interface ApiCluster {
   server: RunningApiServer;
   kubeconfig: string;
   dir: string;
+  /** The suite's own nats-server (node agents and test responders connect here). */
+  natsUrl: string;
   /** Runs the real kubectl of `minor` (the versioned binaries of the kubectl package) with the admin kubeconfig. */
   kubectl(
     minor: number,
@@ -84,6 +86,7 @@ export async function startApiCluster(options: Partial<ApiServerConfig> = {}): P
       server,
       kubeconfig,
       dir,
+      natsUrl: nats.url,
       kubectl: (minor, args, o = {}) =>
         new Promise((resolve, reject) => {
           const child = execFile(

@@ -59,6 +59,7 @@ class KubeRoutes implements OnModuleInit {
       objects: this.objects,
       store: this.connections.store,
       hub: this.connections.hub,
+      nats: this.connections.nats,
       authenticate: (token) => this.secrets.tokens.authenticate(token),
       serverAddress: () => this.secrets.serverAddress,
       wakeVersion: this.secrets.version,

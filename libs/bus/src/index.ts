@@ -6,3 +6,4 @@ export * from './watch.js';
 export * from './stream-publisher.js';
 export * from './watch-hub.js';
 export * from './transport/index.js';
+export * from './node-logs/index.js';

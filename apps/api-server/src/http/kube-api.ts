@@ -17,7 +17,8 @@ import {
   StatusError,
   versionInfo,
 } from '@app/api';
-import { type WatchHub } from '@app/bus';
+import { LogOpenError, type LogStream, openLogStream, type WatchHub } from '@app/bus';
+import { type NatsConnection } from '@nats-io/transport-node';
 import { type Actor, type EventStore, type LeaderFence } from '@app/event-store';
 import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import yaml from 'js-yaml';
@@ -35,6 +36,7 @@ export interface KubeApiOptions {
   objects: ObjectService;
   store: EventStore;
   hub: WatchHub;
+  nats: NatsConnection;
   authenticate: (token: string) => Actor | undefined;
   /** host:port clients reach the server at (legacy discovery reports it); known once listening. */
   serverAddress: () => string;
@@ -276,6 +278,8 @@ export class KubeApi {
       case 'binding POST':
         await this.o.objects.bind(t, ns, name, this.body(req), ctx('create'));
         return reply.code(201).send(success());
+      case 'log GET':
+        return this.podLog(req, reply, t, ns, name);
       case 'eviction POST': {
         const body = this.body(req);
         const options =
@@ -290,6 +294,81 @@ export class KubeApi {
           {},
         );
     }
+  }
+
+  /** `pods/log`: proxied over NATS from the node agent running the pod, streamed for `follow`. */
+  private async podLog(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    t: ResourceType,
+    ns: string,
+    name: string,
+  ): Promise<unknown> {
+    const q = req.query as Query;
+    const pod = await this.o.objects.get(t, ns, name);
+    const spec = (pod.spec ?? {}) as {
+      nodeName?: string;
+      containers?: { name: string }[];
+      initContainers?: { name: string }[];
+    };
+    const names = [...(spec.initContainers ?? []), ...(spec.containers ?? [])].map((c) => c.name);
+    let container = q.container;
+    if (!container) {
+      if ((spec.containers ?? []).length !== 1)
+        throw StatusError.badRequest(
+          `a container name must be specified for pod ${name}, choose one of: [${(spec.containers ?? []).map((c) => c.name).join(' ')}]`,
+        );
+      container = (spec.containers ?? [])[0].name;
+    }
+    if (!names.includes(container))
+      throw StatusError.badRequest(`container ${container} is not valid for pod ${name}`);
+    if (!spec.nodeName) throw StatusError.badRequest(`pod ${name} does not have a host assigned`);
+    const int = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+    let stream: LogStream;
+    try {
+      stream = await openLogStream(this.o.nats, spec.nodeName, {
+        namespace: ns,
+        pod: name,
+        uid: pod.metadata.uid,
+        container,
+        follow: q.follow === 'true',
+        tailLines: int(q.tailLines),
+        sinceSeconds: int(q.sinceSeconds),
+        timestamps: q.timestamps === 'true',
+        previous: q.previous === 'true',
+        limitBytes: int(q.limitBytes),
+      });
+    } catch (e) {
+      if (e instanceof LogOpenError)
+        throw new StatusError(
+          e.code === 404 ? 'NotFound' : e.code === 400 ? 'BadRequest' : 'ServiceUnavailable',
+          e.message,
+          undefined,
+          e.code,
+        );
+      throw e;
+    }
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'Content-Type': 'text/plain',
+      'Transfer-Encoding': 'chunked',
+      'Cache-Control': 'no-cache, private',
+    });
+    res.flushHeaders();
+    // The client leaving (Ctrl-C on `logs -f`) cancels the stream on the node.
+    res.once('close', () => stream.cancel());
+    try {
+      for await (const chunk of stream) {
+        if (!res.write(chunk))
+          await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+      }
+    } catch {
+      // The log broke off on the node: end the body; kubectl prints what came.
+    } finally {
+      if (!res.destroyed) res.end();
+    }
+    return reply;
   }
 
   private async listOrWatch(

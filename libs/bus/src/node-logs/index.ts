@@ -1,0 +1,3 @@
+export * from './log-client.js';
+export * from './log-protocol.js';
+export * from './log-responder.js';

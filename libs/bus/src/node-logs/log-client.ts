@@ -1,0 +1,102 @@
+import { createInbox, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+
+import {
+  controlSubject,
+  LOG_END_HEADER,
+  LOG_ERROR_HEADER,
+  LOG_SEQ_HEADER,
+  type LogOpenReply,
+  type LogRequest,
+  logsSubject,
+} from './log-protocol.js';
+
+/** The node agent refused the request, or none answered. */
+export class LogOpenError extends Error {
+  override name = 'LogOpenError';
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface LogStream extends AsyncIterable<Uint8Array> {
+  /** Tells the agent to stop and ends the iteration. */
+  cancel(): void;
+}
+
+export interface OpenLogOptions {
+  openTimeoutMs?: number;
+  pingMs?: number;
+}
+
+/**
+ * Opens a pod's log on the node agent that runs it: resolves once the agent accepted, then
+ * yields chunks in order until the agent ends the log or `cancel()` is called. Chunks are
+ * numbered; a gap (a message lost on the way) ends the stream with an error, never a hole.
+ */
+export async function openLogStream(
+  nc: NatsConnection,
+  node: string,
+  request: Omit<LogRequest, 'inbox' | 'pingMs'>,
+  o: OpenLogOptions = {},
+): Promise<LogStream> {
+  const inbox = createInbox();
+  const pingMs = o.pingMs ?? 5_000;
+  const sub = nc.subscribe(inbox);
+  let reply: LogOpenReply;
+  try {
+    const msg = await nc.request(logsSubject(node), JSON.stringify({ ...request, inbox, pingMs }), {
+      timeout: o.openTimeoutMs ?? 5_000,
+    });
+    reply = msg.json<LogOpenReply>();
+  } catch (e) {
+    sub.unsubscribe();
+    throw new LogOpenError(503, `the node agent of node ${node} did not answer: ${(e as Error).message}`);
+  }
+  if (!reply.ok) {
+    sub.unsubscribe();
+    throw new LogOpenError(reply.code, reply.message);
+  }
+  const ping = setInterval(() => nc.publish(controlSubject(inbox), 'ping'), pingMs);
+  let cancelled = false;
+  const stop = () => {
+    clearInterval(ping);
+    sub.unsubscribe();
+  };
+  return {
+    cancel() {
+      if (cancelled) return;
+      cancelled = true;
+      nc.publish(controlSubject(inbox), 'cancel');
+      stop();
+    },
+    async *[Symbol.asyncIterator]() {
+      let expected = 1;
+      try {
+        for await (const m of sub) {
+          const h = m.headers;
+          if (h?.get(LOG_END_HEADER)) {
+            const error = h.get(LOG_ERROR_HEADER);
+            if (error) throw new Error(error);
+            return;
+          }
+          const seq = Number(h?.get(LOG_SEQ_HEADER));
+          if (seq !== expected) throw new Error(`log chunk ${expected} was lost (got ${seq})`);
+          expected++;
+          yield m.data;
+        }
+      } finally {
+        stop();
+      }
+    },
+  };
+}
+
+/** Headers for a chunk (the responder side). */
+export function chunkHeaders(seq: number) {
+  const h = natsHeaders();
+  h.set(LOG_SEQ_HEADER, String(seq));
+  return h;
+}

@@ -1,0 +1,44 @@
+import { encodeToken } from '../subjects.js';
+
+/**
+ * Pod logs travel from the node agent that runs the pod to the API server over NATS:
+ *
+ * 1. the API server sends a request to `node.<node>.logs` (request/reply: no responder means
+ *    the node agent is unreachable) naming an inbox of its own;
+ * 2. the agent answers `{ ok: true }` (or `{ ok: false, code, message }`), then publishes the
+ *    log as chunks to that inbox, each with a `Wake-Log-Seq`, and a last message with
+ *    `Wake-Log-End` (and `Wake-Log-Error` if the log broke off);
+ * 3. the API server sends `ping` to `<inbox>.control` every few seconds while its client
+ *    listens, and `cancel` when the client goes away; an agent that hears nothing for three
+ *    ping intervals stops (the API server died).
+ */
+export function logsSubject(node: string): string {
+  return `node.${encodeToken(node)}.logs`;
+}
+
+export interface LogRequest {
+  namespace: string;
+  pod: string;
+  uid?: string;
+  container: string;
+  follow?: boolean;
+  tailLines?: number;
+  sinceSeconds?: number;
+  timestamps?: boolean;
+  previous?: boolean;
+  limitBytes?: number;
+  /** Where the chunks go; `<inbox>.control` carries ping and cancel. */
+  inbox: string;
+  /** Milliseconds between pings; the responder gives up after three missed. */
+  pingMs: number;
+}
+
+export type LogOpenReply = { ok: true } | { ok: false; code: number; message: string };
+
+export const LOG_SEQ_HEADER = 'Wake-Log-Seq';
+export const LOG_END_HEADER = 'Wake-Log-End';
+export const LOG_ERROR_HEADER = 'Wake-Log-Error';
+
+export function controlSubject(inbox: string): string {
+  return `${inbox}.control`;
+}
