@@ -5,6 +5,7 @@ import { withCpuProfile } from './lib/cpu-profile.js';
  * writes bench/results/<name>.json.
  */
 const BENCHES: Record<string, () => Promise<{ run(argv: string[]): Promise<void>; description: string }>> = {
+  api: () => import('./api.bench.js'),
   'event-bus': () => import('./event-bus.bench.js'),
   'event-store': () => import('./event-store.bench.js'),
 };

@@ -11,9 +11,23 @@ import {
   storageOf,
 } from '@app/api';
 import { eventFilter, type WatchHub, WatchTooSlow } from '@app/bus';
-import { type StoredObject } from '@app/event-store';
+import { type StoredEvent, type StoredObject } from '@app/event-store';
 
 import { toTable } from '../http/tables.js';
+
+/**
+ * The JSON line of an event as a plain (non-Table) watch sends it, made once per event and
+ * kind however many watches carry it: the hub hands every watch the same event object.
+ */
+const LINES = new WeakMap<StoredEvent, Map<ResourceType, string>>();
+
+function sharedLine(e: StoredEvent, t: ResourceType, obj: StoredObject): string {
+  let byType = LINES.get(e);
+  if (!byType) LINES.set(e, (byType = new Map()));
+  let line = byType.get(t);
+  if (line === undefined) byType.set(t, (line = `${JSON.stringify({ type: e.type, object: obj })}\n`));
+  return line;
+}
 
 export interface WatchParams {
   type: ResourceType;
@@ -98,7 +112,7 @@ export async function streamWatch(res: ServerResponse, hub: WatchHub, p: WatchPa
       if (t.namespaced && p.namespace && obj.metadata.namespace !== p.namespace) continue;
       if (p.labelSelector && !matchesLabels(p.labelSelector, obj.metadata.labels)) continue;
       if (p.fieldSelector && !matchesFields(p.fieldSelector, obj)) continue;
-      await write(encode(e.type, obj));
+      await write(p.table ? encode(e.type, obj) : sharedLine(e, t, obj));
     }
   } catch (e) {
     // A reader too slow to keep up is cut off; it resumes from the last resourceVersion it saw.

@@ -1,0 +1,398 @@
+import { Agent, request } from 'node:https';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { createDatabase, NatsServer, PostgresServer } from '@app/dev-servers';
+
+import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-process.js';
+import { measureCpu } from './lib/cpu-time.js';
+import { startRelayProcess } from './lib/relay-process.js';
+import { progress, table, writeResult } from './lib/report.js';
+import { round, summarize } from './lib/stats.js';
+
+export const description =
+  'API server over HTTPS: mixed-load latency, create rate, 10k-pod list, watch fan-out';
+
+const HELP = `npm run bench -- api [options]
+
+Starts Postgres (fsync on), nats-server, the relay and 'wake apiserver' as their own
+processes, then drives the API from this process over HTTPS (keep-alive):
+
+  1. creates --objects pods at 32 concurrent clients (the sustained create rate);
+  2. lists all of them (JSON and Table), --list-runs times;
+  3. mixed load (20% create, 30% merge patch, 35% get, 15% list of 100) at each of --rates
+     requests/s for --duration seconds, open loop: latency counts from the scheduled start;
+  4. watch fan-out: --watchers watches, --watch-rate writes/s for --duration seconds; delivery
+     latency from the write's start to each watcher's receipt.
+
+  --objects N       pods to create and list (default 10000)
+  --rates LIST      request rates of the mixed load (default 50,200,1000)
+  --duration S      seconds per mixed-load cell and for the fan-out (default 10)
+  --watchers N      concurrent watches (default 500)
+  --watch-rate N    writes per second during the fan-out (default 1000)
+  --list-runs N     full lists to time (default 10)
+  --help            this text`;
+
+interface Client {
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType?: string,
+  ): Promise<{ status: number; text: string }>;
+  stream(path: string, onLine: (line: string) => void): Promise<() => void>;
+}
+
+function client(server: ApiServerProcess, maxSockets: number): Client {
+  const agent = new Agent({ keepAlive: true, maxSockets, ca: server.caCert });
+  const auth = { authorization: `Bearer ${server.token}` };
+  return {
+    call: (method, path, body, contentType = 'application/json') =>
+      new Promise((resolveCall, reject) => {
+        const payload = body === undefined ? undefined : JSON.stringify(body);
+        const req = request(
+          new URL(path, server.url),
+          {
+            method,
+            agent,
+            headers: {
+              ...auth,
+              accept: 'application/json',
+              ...(payload ? { 'content-type': contentType } : {}),
+            },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () =>
+              resolveCall({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end(payload);
+      }),
+    stream: (path, onLine) =>
+      new Promise((resolveStream, reject) => {
+        // Each watch its own connection, as each kubectl or informer has.
+        const req = request(
+          new URL(path, server.url),
+          { method: 'GET', ca: server.caCert, headers: auth, agent: false },
+          (res) => {
+            let partial = '';
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => {
+              const parts = (partial + c).split('\n');
+              partial = parts.pop() ?? '';
+              for (const l of parts) if (l) onLine(l);
+            });
+            resolveStream(() => req.destroy());
+          },
+        );
+        req.on('error', (e) => ((e as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(e)));
+        req.end();
+      }),
+  };
+}
+
+const pod = (name: string) => ({
+  metadata: { name, labels: { app: 'bench', shard: String(name.length % 7) } },
+  spec: {
+    containers: [
+      {
+        name: 'app',
+        image: 'nginx:1.25',
+        ports: [{ containerPort: 80 }],
+        resources: { requests: { cpu: '10m' } },
+      },
+    ],
+  },
+});
+
+async function createPods(c: Client, n: number, concurrency: number) {
+  const latencies: number[] = [];
+  let next = 0;
+  let failed = 0;
+  const started = performance.now();
+  let lastReport = started;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const i = next++;
+        const t0 = performance.now();
+        const r = await c.call('POST', '/api/v1/namespaces/bench/pods', pod(`p-${i}`));
+        latencies.push(performance.now() - t0);
+        if (r.status !== 201) failed++;
+        if (performance.now() - lastReport > 5000) {
+          lastReport = performance.now();
+          progress(`created ${latencies.length.toLocaleString()} / ${n.toLocaleString()} pods`);
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { perSec: Math.round(n / seconds), failed, latency: summarize(latencies) };
+}
+
+async function mixedLoad(c: Client, rate: number, seconds: number, objects: number) {
+  const mutating: number[] = [];
+  const reading: number[] = [];
+  const errors: Record<string, number> = {};
+  const inFlight: Promise<void>[] = [];
+  const interval = 1000 / rate;
+  const start = performance.now();
+  const total = Math.floor(rate * seconds);
+  let created = 0;
+  for (let i = 0; i < total; i++) {
+    const scheduled = start + i * interval;
+    const wait = scheduled - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const roll = Math.random();
+    const name = `cm-${Math.floor(Math.random() * objects)}`;
+    const op: [string, string, unknown?, string?] =
+      roll < 0.2
+        ? [
+            'POST',
+            '/api/v1/namespaces/mix/configmaps',
+            { metadata: { name: `new-${rate}-${created++}` }, data: { v: '1' } },
+          ]
+        : roll < 0.5
+          ? [
+              'PATCH',
+              `/api/v1/namespaces/mix/configmaps/${name}`,
+              { data: { v: String(i) } },
+              'application/merge-patch+json',
+            ]
+          : roll < 0.85
+            ? ['GET', `/api/v1/namespaces/mix/configmaps/${name}`]
+            : ['GET', '/api/v1/namespaces/mix/configmaps?limit=100'];
+    const sink = op[0] === 'GET' ? reading : mutating;
+    inFlight.push(
+      c.call(...op).then(
+        (r) => {
+          sink.push(performance.now() - scheduled);
+          if (r.status >= 300) errors[r.status] = (errors[r.status] ?? 0) + 1;
+        },
+        () => void (errors.network = (errors.network ?? 0) + 1),
+      ),
+    );
+  }
+  await Promise.all(inFlight);
+  const achieved = (mutating.length + reading.length) / ((performance.now() - start) / 1000);
+  return {
+    rate,
+    achieved: Math.round(achieved),
+    mutating: summarize(mutating),
+    reading: summarize(reading),
+    errors,
+  };
+}
+
+async function fanOut(c: Client, writer: Client, watchers: number, rate: number, seconds: number) {
+  const names = Array.from({ length: 100 }, (_, i) => `fan-${i}`);
+  for (const n of names)
+    await writer.call('POST', '/api/v1/namespaces/fan/configmaps', {
+      metadata: { name: n },
+      data: { v: '0' },
+    });
+  const rv = (
+    JSON.parse((await c.call('GET', '/api/v1/namespaces/fan/configmaps')).text) as {
+      metadata: { resourceVersion: string };
+    }
+  ).metadata.resourceVersion;
+  const total = Math.floor(rate * seconds);
+  const delivery = new Float64Array(total * watchers);
+  let received = 0;
+  const sentAt = new Float64Array(total);
+  const stops: (() => void)[] = [];
+  progress(`opening ${watchers} watches`);
+  for (let w = 0; w < watchers; w++) {
+    stops.push(
+      await c.stream(`/api/v1/namespaces/fan/configmaps?watch=true&resourceVersion=${rv}`, (line) => {
+        const now = performance.now();
+        const m = /"bench-seq":"(\d+)"/.exec(line);
+        if (m && received < delivery.length) delivery[received++] = now - sentAt[Number(m[1])];
+      }),
+    );
+  }
+  progress(`writing ${total.toLocaleString()} events at ${rate}/s to ${watchers} watchers`);
+  const writes: number[] = [];
+  const inFlight: Promise<void>[] = [];
+  const start = performance.now();
+  for (let i = 0; i < total; i++) {
+    const scheduled = start + i * (1000 / rate);
+    const wait = scheduled - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    sentAt[i] = scheduled;
+    inFlight.push(
+      writer
+        .call(
+          'PATCH',
+          `/api/v1/namespaces/fan/configmaps/${names[i % names.length]}`,
+          { metadata: { annotations: { 'bench-seq': String(i) } } },
+          'application/merge-patch+json',
+        )
+        .then(() => void writes.push(performance.now() - scheduled)),
+    );
+  }
+  await Promise.all(inFlight);
+  const deadline = performance.now() + 30_000;
+  while (received < total * watchers && performance.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
+  for (const s of stops) s();
+  return {
+    watchers,
+    rate,
+    events: total,
+    expectedDeliveries: total * watchers,
+    deliveries: received,
+    delivery: summarize(Array.from(delivery.subarray(0, received))),
+    write: summarize(writes),
+  };
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      objects: { type: 'string' },
+      rates: { type: 'string' },
+      duration: { type: 'string' },
+      watchers: { type: 'string' },
+      'watch-rate': { type: 'string' },
+      'list-runs': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) return void console.log(HELP);
+  const objects = Number(values.objects ?? 10_000);
+  const rates = (values.rates ?? '50,200,1000').split(',').map(Number);
+  const seconds = Number(values.duration ?? 10);
+  const watchers = Number(values.watchers ?? 500);
+  const watchRate = Number(values['watch-rate'] ?? 1000);
+  const listRuns = Number(values['list-runs'] ?? 10);
+
+  progress('starting Postgres (fsync on), nats-server, the relay and the API server');
+  const pg = await PostgresServer.temporary('wake-bench-api-', { fsync: true });
+  const nats = await NatsServer.temporary('wake-bench-api-nats-');
+  const pki = await mkdtemp(join(tmpdir(), 'wake-bench-pki-'));
+  let server: ApiServerProcess | undefined;
+  let relay: Awaited<ReturnType<typeof startRelayProcess>> | undefined;
+  try {
+    const url = await createDatabase(pg.url(), 'bench');
+    server = await startApiServerProcess(url, nats.url, pki);
+    relay = await startRelayProcess(url, nats.url, { name: 'WAKE_EVENTS', maxMessages: 1_000_000 });
+    const c = client(server, 64);
+    for (const ns of ['bench', 'mix', 'fan'])
+      await c.call('POST', '/api/v1/namespaces', { metadata: { name: ns } });
+
+    progress(`creating ${objects.toLocaleString()} pods, 32 clients`);
+    const creates = await measureCpu(server.pid, () => createPods(c, objects, 32));
+
+    progress(`listing ${objects.toLocaleString()} pods ${listRuns} times`);
+    const listJson: number[] = [];
+    const listTable: number[] = [];
+    let listBytes = 0;
+    for (let i = 0; i < listRuns; i++) {
+      const t0 = performance.now();
+      const r = await c.call('GET', '/api/v1/namespaces/bench/pods');
+      listJson.push(performance.now() - t0);
+      listBytes = r.text.length;
+      const t1 = performance.now();
+      await new Promise<void>((resolveList, reject) => {
+        const req = request(
+          new URL('/api/v1/namespaces/bench/pods?limit=500', server!.url),
+          {
+            ca: server!.caCert,
+            headers: {
+              authorization: `Bearer ${server!.token}`,
+              accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+            },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolveList());
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      listTable.push(performance.now() - t1);
+    }
+
+    progress('seeding 1,000 configmaps for the mixed load');
+    await Promise.all(
+      Array.from({ length: 16 }, async (_, w) => {
+        for (let i = w; i < 1000; i += 16)
+          await c.call('POST', '/api/v1/namespaces/mix/configmaps', {
+            metadata: { name: `cm-${i}` },
+            data: { v: '0' },
+          });
+      }),
+    );
+    const cells = [];
+    for (const rate of rates) {
+      progress(`mixed load at ${rate} req/s for ${seconds} s`);
+      cells.push(await mixedLoad(c, rate, seconds, 1000));
+    }
+
+    progress(`watch fan-out: ${watchers} watchers, ${watchRate} writes/s`);
+    const fan = await fanOut(client(server, 1), client(server, 64), watchers, watchRate, seconds);
+
+    const result = {
+      creates: {
+        pods: objects,
+        perSec: creates.result.perSec,
+        failed: creates.result.failed,
+        p50ms: round(creates.result.latency.p50),
+        p99ms: round(creates.result.latency.p99),
+        serverCpuUsPerCreate: Math.round((creates.serverSec * 1e6) / objects),
+      },
+      list: {
+        pods: objects,
+        bytes: listBytes,
+        json: summarize(listJson),
+        tableFirstPage: summarize(listTable),
+      },
+      mixed: cells,
+      fanOut: fan,
+      goals: {
+        mutatingP99msAt1000: '<= 50',
+        list10kPodsMs: '<= 250',
+        watchFanOutP99ms: '<= 100 (500 watchers, 1000 events/s)',
+      },
+    };
+    const file = await writeResult('api', result);
+    console.log(
+      `\nCreates: ${objects.toLocaleString()} pods at ${result.creates.perSec}/s (32 clients), p50 ${result.creates.p50ms} ms, p99 ${result.creates.p99ms} ms, ${result.creates.failed} failed, server CPU ${result.creates.serverCpuUsPerCreate} µs/create`,
+    );
+    console.log(
+      `List of ${objects.toLocaleString()} pods (${(listBytes / 1e6).toFixed(1)} MB JSON): p50 ${round(result.list.json.p50)} ms, p99 ${round(result.list.json.p99)} ms; Table first page of 500: p50 ${round(result.list.tableFirstPage.p50)} ms\n`,
+    );
+    console.log(
+      table(
+        cells.map((m) => ({
+          'rate req/s': m.rate,
+          achieved: m.achieved,
+          'mutating p50 ms': round(m.mutating.p50),
+          'mutating p99 ms': round(m.mutating.p99),
+          'read p50 ms': round(m.reading.p50),
+          'read p99 ms': round(m.reading.p99),
+          errors: JSON.stringify(m.errors),
+        })),
+      ),
+    );
+    console.log(
+      `\nWatch fan-out: ${fan.watchers} watchers × ${fan.events.toLocaleString()} events at ${fan.rate}/s: delivered ${fan.deliveries.toLocaleString()} / ${fan.expectedDeliveries.toLocaleString()}, write-start→watcher p50 ${round(fan.delivery.p50)} ms, p99 ${round(fan.delivery.p99)} ms (writes p99 ${round(fan.write.p99)} ms)`,
+    );
+    console.log(`\nwritten: ${file}`);
+  } finally {
+    await server?.stop();
+    await relay?.stop();
+    await nats.destroy();
+    await pg.destroy();
+    await rm(pki, { recursive: true, force: true });
+  }
+}
