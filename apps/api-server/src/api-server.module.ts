@@ -25,6 +25,7 @@ import { type TokenFile } from './auth/token-file.js';
 import { RootCaPublisher } from './bootstrap/root-ca-publisher.js';
 import { ensureKubernetesService } from './bootstrap/kubernetes-service.js';
 import { ensureSystemNamespaces } from './bootstrap/system-namespaces.js';
+import { KindCache } from './cache/kind-cache.js';
 import { ClusterConnections } from './cluster-connections.js';
 import { API_SERVER_CONFIG, type ApiServerConfig, MAX_BODY_BYTES } from './config.js';
 import { KubeApi } from './http/kube-api.js';
@@ -147,18 +148,35 @@ export class ApiServerModule {
         {
           provide: ObjectService,
           inject: [ClusterConnections, ResourceRegistry, ServiceAllocator],
-          useFactory: (c: ClusterConnections, registry: ResourceRegistry, allocator: ServiceAllocator) => {
+          useFactory: async (
+            c: ClusterConnections,
+            registry: ResourceRegistry,
+            allocator: ServiceAllocator,
+          ) => {
+            // What admission reads on every pod create is kept in memory, fed by the hub.
+            const cache = async (group: string, plural: string) => {
+              const k = new KindCache(c.store, c.hub, registry.get(group, 'v1', plural), (e) =>
+                log.error(`${plural} cache: ${String(e)}`),
+              );
+              await k.start();
+              return k;
+            };
+            const [namespaces, priorityClasses, limitRanges] = await Promise.all([
+              cache('', 'namespaces'),
+              cache('scheduling.k8s.io', 'priorityclasses'),
+              cache('', 'limitranges'),
+            ]);
             // Admission plugins read through the same service they guard.
             const ref: { objects?: ObjectService } = {};
             const self = () => ref.objects as ObjectService;
             ref.objects = new ObjectService(
               c.store,
               [
-                new NamespaceLifecycle(self, registry),
+                new NamespaceLifecycle(self, registry, namespaces),
                 new ServiceAccountAdmission(),
-                new PriorityAdmission(self, registry),
+                new PriorityAdmission(self, registry, priorityClasses),
                 new DefaultTolerationSeconds(),
-                new LimitRanger(self, registry),
+                new LimitRanger(self, registry, limitRanges),
               ],
               [allocator],
             );

@@ -330,6 +330,57 @@ describe('API semantics over HTTPS', () => {
     });
   });
 
+  describe('admission', () => {
+    it('defaults pods from PriorityClasses and LimitRanges, and refuses unknown classes', async () => {
+      await c.api('POST', '/apis/scheduling.k8s.io/v1/priorityclasses', {
+        metadata: { name: 'high' },
+        value: 1000,
+      });
+      await c.api('POST', `/api/v1/namespaces/${ns}/limitranges`, {
+        metadata: { name: 'defaults' },
+        spec: { limits: [{ type: 'Container', default: { cpu: '500m' }, defaultRequest: { cpu: '100m' } }] },
+      });
+      const pod = (name: string, extra: Record<string, unknown> = {}) => ({
+        metadata: { name },
+        spec: { containers: [{ name: 'c', image: 'busybox:1.36' }], ...extra },
+      });
+      // Admission reads its caches, which follow the log a moment behind: poll with dry runs.
+      await waitFor('the LimitRange and PriorityClass in admission', async () => {
+        const r = await c.api<Obj>(
+          'POST',
+          `/api/v1/namespaces/${ns}/pods?dryRun=All`,
+          pod('probe', { priorityClassName: 'high' }),
+        );
+        const containers = (r.body.spec?.containers ?? []) as { resources?: unknown }[];
+        return r.status === 201 && containers[0]?.resources && Object.keys(containers[0].resources).length
+          ? true
+          : undefined;
+      });
+      const created = (
+        await c.api<Obj>(
+          'POST',
+          `/api/v1/namespaces/${ns}/pods`,
+          pod('admitted', { priorityClassName: 'high' }),
+        )
+      ).body;
+      expect(created.spec).toMatchObject({
+        priority: 1000,
+        serviceAccountName: 'default',
+        containers: [{ resources: { limits: { cpu: '500m' }, requests: { cpu: '100m' } } }],
+      });
+      expect(created.status).toMatchObject({ phase: 'Pending', qosClass: 'Burstable' });
+      const unknown = await c.api(
+        'POST',
+        `/api/v1/namespaces/${ns}/pods`,
+        pod('classless', { priorityClassName: 'nope' }),
+      );
+      expect(unknown.status).toBe(403);
+      expect((unknown.body as { message: string }).message).toContain(
+        'no PriorityClass with name nope was found',
+      );
+    });
+  });
+
   describe('leader fence', () => {
     it('refuses writes made under a leadership the Lease no longer has', async () => {
       const leases = '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases';

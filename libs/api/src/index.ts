@@ -6,3 +6,4 @@ export * from './tables/index.js';
 export * from './defaults/index.js';
 export * from './validation/index.js';
 export * from './patch/index.js';
+export * from './conversion/index.js';

@@ -1,5 +1,6 @@
 import { type ResourceRegistry, StatusError } from '@app/api';
 
+import { type KindCache } from '../cache/kind-cache.js';
 import { type ObjectService } from '../objects/object-service.js';
 import { type AdmissionPlugin, type AdmissionRequest } from './admission-plugin.js';
 
@@ -13,19 +14,23 @@ export class NamespaceLifecycle implements AdmissionPlugin {
   constructor(
     private readonly objects: () => ObjectService,
     private readonly registry: ResourceRegistry,
+    private readonly namespaces?: KindCache,
   ) {}
 
   async admit(r: AdmissionRequest): Promise<void> {
     if (r.operation !== 'create' || !r.type.namespaced) return;
     const namespaces = this.registry.get('', 'v1', 'namespaces');
-    let ns;
-    try {
-      ns = await this.objects().get(namespaces, '', r.namespace);
-    } catch (e) {
-      if (e instanceof StatusError && e.reason === 'NotFound')
-        throw StatusError.notFound({ resource: 'namespaces', name: r.namespace });
-      throw e;
-    }
+    // The cache, once it has caught up with this server's own namespace writes; else a live read.
+    const cached = this.namespaces && (await this.namespaces.sync(this.objects().lastWriteOf(namespaces)));
+    let ns = cached ? this.namespaces?.get('', r.namespace) : undefined;
+    if (!ns)
+      try {
+        ns = await this.objects().get(namespaces, '', r.namespace);
+      } catch (e) {
+        if (e instanceof StatusError && e.reason === 'NotFound')
+          throw StatusError.notFound({ resource: 'namespaces', name: r.namespace });
+        throw e;
+      }
     if (
       ns.metadata.deletionTimestamp ||
       (ns.status as { phase?: string } | undefined)?.phase === 'Terminating'

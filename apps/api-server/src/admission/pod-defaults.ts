@@ -1,6 +1,7 @@
 import { StatusError } from '@app/api';
 import { type StoredObject } from '@app/event-store';
 
+import { type KindCache } from '../cache/kind-cache.js';
 import { type ObjectService } from '../objects/object-service.js';
 import { type AdmissionPlugin, type AdmissionRequest } from './admission-plugin.js';
 import { type ResourceRegistry } from '@app/api';
@@ -80,16 +81,20 @@ export class PriorityAdmission implements AdmissionPlugin {
   constructor(
     private readonly objects: () => ObjectService,
     private readonly registry: ResourceRegistry,
+    private readonly classes?: KindCache,
   ) {}
 
   async admit(r: AdmissionRequest): Promise<void> {
     if (!isPodCreate(r)) return;
     const spec = podSpec(r.object);
     const classes = this.registry.get('scheduling.k8s.io', 'v1', 'priorityclasses');
+    await this.classes?.sync(this.objects().lastWriteOf(classes));
     const className = spec.priorityClassName as string | undefined;
     if (!className) {
-      const all = await this.objects().list(classes, undefined, {});
-      const global = all.items.find((c) => (c as Json).globalDefault === true) as Json | undefined;
+      const all = this.classes
+        ? this.classes.list()
+        : (await this.objects().list(classes, undefined, {})).items;
+      const global = all.find((c) => (c as Json).globalDefault === true) as Json | undefined;
       spec.priority ??= (global?.value as number | undefined) ?? 0;
       if (global) spec.priorityClassName = global.metadata && (global.metadata as Json).name;
       spec.preemptionPolicy ??= (global?.preemptionPolicy as string | undefined) ?? 'PreemptLowerPriority';
@@ -99,7 +104,8 @@ export class PriorityAdmission implements AdmissionPlugin {
     let policy = 'PreemptLowerPriority';
     if (value === undefined) {
       try {
-        const pc = (await this.objects().get(classes, '', className)) as Json;
+        const pc = (this.classes?.get('', className) ??
+          (await this.objects().get(classes, '', className))) as Json;
         value = pc.value as number;
         policy = (pc.preemptionPolicy as string | undefined) ?? policy;
       } catch (e) {
@@ -146,12 +152,16 @@ export class LimitRanger implements AdmissionPlugin {
   constructor(
     private readonly objects: () => ObjectService,
     private readonly registry: ResourceRegistry,
+    private readonly ranges?: KindCache,
   ) {}
 
   async admit(r: AdmissionRequest): Promise<void> {
     if (!isPodCreate(r)) return;
-    const ranges = await this.objects().list(this.registry.get('', 'v1', 'limitranges'), r.namespace, {});
-    const limits = ranges.items
+    await this.ranges?.sync(this.objects().lastWriteOf(this.ranges.type));
+    const ranges = this.ranges
+      ? this.ranges.list(r.namespace)
+      : (await this.objects().list(this.registry.get('', 'v1', 'limitranges'), r.namespace, {})).items;
+    const limits = ranges
       .flatMap((lr) => ((lr.spec as Json | undefined)?.limits as Json[] | undefined) ?? [])
       .filter((l) => l.type === 'Container');
     if (limits.length === 0) return;

@@ -383,12 +383,22 @@ export class KubeApi {
     const tv = tableVersion(req.headers.accept);
     const include = parseIncludeObject(q.includeObject);
     if (!watching) {
-      const list = await this.o.objects.list(t, path.namespace, parseListQuery(t, q as RawQuery, head));
+      // A plain list passes the stored JSON through, never parsed; Tables need the objects.
+      const list = await this.o.objects.list(t, path.namespace, {
+        ...parseListQuery(t, q as RawQuery, head),
+        raw: !tv,
+      });
       const metadata = {
         resourceVersion: String(list.resourceVersion),
         ...(list.continue ? { continue: list.continue } : {}),
       };
       if (tv) return toTable(t, list.items, tv, include, metadata);
+      if (list.rawItems) {
+        const envelope = JSON.stringify({ kind: `${t.kind}List`, apiVersion: apiVersionOf(t), metadata });
+        return reply
+          .header('content-type', 'application/json')
+          .send(`${envelope.slice(0, -1)},"items":[${list.rawItems.join(',')}]}`);
+      }
       return { kind: `${t.kind}List`, apiVersion: apiVersionOf(t), metadata, items: list.items };
     }
     const rv = parseResourceVersion(q.resourceVersion);

@@ -13,6 +13,8 @@ import {
   StatusError,
   type StatusCause,
   storageOf,
+  toServed,
+  toStored,
   validateKind,
   validateObjectMeta,
 } from '@app/api';
@@ -65,6 +67,8 @@ export interface DeleteOptions extends WriteOptions {
 }
 
 export interface ListQuery {
+  /** Items as stored JSON text (`rawItems`) where possible; see ListOptions.raw. */
+  raw?: boolean;
   labelSelector?: LabelSelector;
   fieldSelector?: FieldSelector;
   limit?: number;
@@ -99,11 +103,32 @@ const SERVER_META = [
  * changes), so the store's optimistic concurrency is what callers see as 409 Conflict.
  */
 export class ObjectService {
+  /** The resourceVersion of this server's latest write of each kind (`group/resource`). */
+  private readonly lastWrites = new Map<string, number>();
+
   constructor(
     private readonly store: EventStore,
     private readonly admission: AdmissionPlugin[] = [],
     private readonly hooks: WriteHook[] = [],
   ) {}
+
+  /**
+   * The latest resourceVersion this server wrote objects of `t` at (0: none): what a cache of
+   * that kind must have reached for a read to see this server's own writes.
+   */
+  lastWriteOf(t: ResourceType): number {
+    const s = storageOf(t);
+    return this.lastWrites.get(`${s.group}/${s.resource}`) ?? 0;
+  }
+
+  private wrote(t: ResourceType, result: MutationResult): MutationResult {
+    if (result.event) {
+      const s = storageOf(t);
+      const id = `${s.group}/${s.resource}`;
+      this.lastWrites.set(id, Math.max(this.lastWrites.get(id) ?? 0, result.resourceVersion));
+    }
+    return result;
+  }
 
   async get(t: ResourceType, namespace: string, name: string): Promise<StoredObject> {
     const found = await this.store.get(keyOf(t, namespace, name));
@@ -115,6 +140,8 @@ export class ObjectService {
     const s = storageOf(t);
     const result = await this.store.list(s, {
       ...query,
+      // Raw JSON passes through only where the stored shape is the served one.
+      raw: query.raw === true && !t.storage,
       ...(t.namespaced && namespace ? { namespace } : {}),
     });
     return { ...result, items: result.items.map((o) => present(t, o)) };
@@ -127,7 +154,7 @@ export class ObjectService {
     ctx: RequestContext,
     o: WriteOptions = {},
   ): Promise<StoredObject> {
-    const obj = decodeObject(t, body);
+    const obj = toStored(t, decodeObject(t, body));
     const meta = obj.metadata;
     if (t.namespaced) {
       if (meta.namespace && meta.namespace !== namespace)
@@ -160,7 +187,10 @@ export class ObjectService {
       const audit = { ...ctx, verb: 'create' };
       const undo = await this.beforeWrite(t, obj, undefined, audit);
       try {
-        const result = await this.store.create(keyOf(t, namespace, meta.name as string), obj, audit);
+        const result = this.wrote(
+          t,
+          await this.store.create(keyOf(t, namespace, meta.name as string), obj, audit),
+        );
         return present(t, result.object);
       } catch (e) {
         await undo();
@@ -287,11 +317,14 @@ export class ObjectService {
       return { object: await this.remove(t, current, { ...ctx, verb: 'delete' }), deleted: true };
     }
     if (o.dryRun) return { object: present(t, next), deleted: false };
-    const result = await this.store.update(
-      key,
-      next,
-      { ...ctx, verb: 'delete' },
-      { resourceVersion: meta.resourceVersion },
+    const result = this.wrote(
+      t,
+      await this.store.update(
+        key,
+        next,
+        { ...ctx, verb: 'delete' },
+        { resourceVersion: meta.resourceVersion },
+      ),
     );
     return { object: present(t, result.object), deleted: false };
   }
@@ -393,11 +426,14 @@ export class ObjectService {
       spec: { ...spec, nodeName: node },
       status: { ...status, conditions },
     };
-    await this.store.update(
-      keyOf(t, namespace, name),
-      next,
-      { ...ctx, verb: 'create' },
-      { resourceVersion: current.metadata.resourceVersion },
+    this.wrote(
+      t,
+      await this.store.update(
+        keyOf(t, namespace, name),
+        next,
+        { ...ctx, verb: 'create' },
+        { resourceVersion: current.metadata.resourceVersion },
+      ),
     );
   }
 
@@ -418,6 +454,9 @@ export class ObjectService {
   ): Promise<StoredObject> {
     const name = current.metadata.name as string;
     checkAddress(t, sent, namespace, name);
+    // Both in the shape the store keeps (they differ only for kinds served in two shapes).
+    current = toStored(t, current);
+    sent = toStored(t, sent);
     let next: StoredObject;
     if (o.subresource === 'status') {
       next = { ...current, status: sent.status };
@@ -466,7 +505,7 @@ export class ObjectService {
     const undo = await this.beforeWrite(t, next, current, audit);
     let result: MutationResult;
     try {
-      result = await this.store.update(key, next, audit, preconditions);
+      result = this.wrote(t, await this.store.update(key, next, audit, preconditions));
     } catch (e) {
       await undo();
       throw asTyped(e, t);
@@ -490,7 +529,10 @@ export class ObjectService {
   /** Deletes `current` if it is still at its resourceVersion, and releases what it held. */
   private async remove(t: ResourceType, current: StoredObject, audit: AuditContext): Promise<StoredObject> {
     const key = keyOf(t, current.metadata.namespace ?? '', current.metadata.name as string);
-    const result = await this.store.delete(key, audit, { resourceVersion: current.metadata.resourceVersion });
+    const result = this.wrote(
+      t,
+      await this.store.delete(key, audit, { resourceVersion: current.metadata.resourceVersion }),
+    );
     for (const h of this.hooks) await h.afterWrite(t, current, undefined, audit);
     return present(t, result.object);
   }
@@ -577,7 +619,7 @@ export function target(t: ResourceType, name: string) {
 
 /** The object as this group-version serves it. */
 function present(t: ResourceType, obj: StoredObject): StoredObject {
-  return { ...obj, apiVersion: apiVersionOf(t), kind: t.kind };
+  return toServed(t, obj);
 }
 
 /** Store errors name the storage resource; say the one the client addressed. */

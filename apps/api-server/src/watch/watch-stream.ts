@@ -9,6 +9,7 @@ import {
   matchesLabels,
   type ResourceType,
   storageOf,
+  toServed,
 } from '@app/api';
 import { eventFilter, type WatchHub, WatchTooSlow } from '@app/bus';
 import { type StoredEvent, type StoredObject } from '@app/event-store';
@@ -80,9 +81,36 @@ export async function streamWatch(res: ServerResponse, hub: WatchHub, p: WatchPa
     first = false;
     return `${JSON.stringify({ type, object })}\n`;
   };
+  // Lines that arrive together leave together: one socket write (one TLS record) per burst
+  // instead of one per event. A socket that does not drain stops the reading of events, so a
+  // slow client backs up into the hub, which cuts it off (WatchTooSlow), not into memory here.
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  let scheduled = false;
+  let draining: Promise<void> | undefined;
+  const flush = () => {
+    scheduled = false;
+    if (pending.length === 0 || res.destroyed) return;
+    const chunk = pending.join('');
+    pending = [];
+    pendingBytes = 0;
+    if (!res.write(chunk)) {
+      draining = new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve)).then(
+        () => {
+          draining = undefined;
+        },
+      );
+    }
+  };
   const write = async (line: string): Promise<void> => {
-    if (!res.write(line))
-      await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+    pending.push(line);
+    pendingBytes += line.length;
+    if (pendingBytes >= FLUSH_BYTES) flush();
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+    if (draining) await draining;
   };
 
   const closed = new Promise<void>((resolve) => res.once('close', resolve));
@@ -92,7 +120,7 @@ export async function streamWatch(res: ServerResponse, hub: WatchHub, p: WatchPa
   const bookmarkTimer = p.bookmarks
     ? setInterval(() => {
         const rv = Math.max(lastSeen, watch.seen);
-        res.write(
+        void write(
           `${JSON.stringify({ type: 'BOOKMARK', object: { kind: t.kind, apiVersion: apiVersionOf(t), metadata: { resourceVersion: String(rv) } } })}\n`,
         );
       }, p.bookmarkIntervalMs)
@@ -108,7 +136,7 @@ export async function streamWatch(res: ServerResponse, hub: WatchHub, p: WatchPa
       }
       const e = item.event;
       lastSeen = e.seq;
-      const obj = { ...(e.object as StoredObject), apiVersion: apiVersionOf(t), kind: t.kind };
+      const obj = toServed(t, e.object as StoredObject);
       if (t.namespaced && p.namespace && obj.metadata.namespace !== p.namespace) continue;
       if (p.labelSelector && !matchesLabels(p.labelSelector, obj.metadata.labels)) continue;
       if (p.fieldSelector && !matchesFields(p.fieldSelector, obj)) continue;
@@ -121,6 +149,10 @@ export async function streamWatch(res: ServerResponse, hub: WatchHub, p: WatchPa
     clearTimeout(timeout);
     if (bookmarkTimer) clearInterval(bookmarkTimer);
     watch.stop();
+    flush();
     if (!res.destroyed) res.end();
   }
 }
+
+/** Bytes of watch lines gathered before they are written without waiting for the burst to end. */
+const FLUSH_BYTES = 64 * 1024;

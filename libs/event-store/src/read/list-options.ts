@@ -13,10 +13,19 @@ export interface ListOptions {
   continue?: string;
   /** Serve the list exactly as of this resourceVersion (Kubernetes resourceVersionMatch=Exact). */
   resourceVersion?: number;
+  /**
+   * Also give the items as JSON text straight from Postgres (`rawItems`), for callers that only
+   * pass them on: a 10,000-object list is then never parsed and re-serialised. Lists of the
+   * current state only; a list as of an earlier resourceVersion gives objects alone.
+   */
+  raw?: boolean;
 }
 
 export interface ListResult {
+  /** The objects; empty when `rawItems` carries them instead. */
   items: StoredObject[];
+  /** With `raw`: each object as JSON text, in order. */
+  rawItems?: string[];
   /** The log head the list was read at (for a paged or exact list: the snapshot's seq). */
   resourceVersion: number;
   continue?: string;

@@ -22,6 +22,8 @@ interface Row {
   namespace: string;
   name: string;
   object: StoredObject;
+  /** The object as JSON text, for raw lists. */
+  json?: string;
 }
 
 /** Kubernetes answers 504 with this cause when asked for a resourceVersion it has not reached. */
@@ -70,14 +72,17 @@ export class ResourceReader {
       if (at < Number(h.archived_before) - 1) {
         throw StatusError.gone(`too old resource version: ${at} (${Number(h.archived_before) - 1})`);
       }
+      const raw = options.raw === true && at === head;
       const rows =
         at === head
-          ? await this.currentRows(tx, ref, options, token, limit)
+          ? await this.currentRows(tx, ref, options, token, limit, raw)
           : await this.rowsAt(tx, ref, options, at, token, limit);
       const more = limit !== undefined && rows.length > limit;
       const page = more ? rows.slice(0, limit) : rows;
       const last = page[page.length - 1];
-      const result: ListResult = { items: page.map((r) => r.object), resourceVersion: at };
+      const result: ListResult = raw
+        ? { items: [], rawItems: page.map((r) => r.json as string), resourceVersion: at }
+        : { items: page.map((r) => r.object), resourceVersion: at };
       if (more && last)
         result.continue = encodeContinue({ rv: at, namespace: last.namespace, name: last.name });
       return result;
@@ -90,9 +95,10 @@ export class ResourceReader {
     o: ListOptions,
     after: ContinueToken | undefined,
     limit: number | undefined,
+    raw = false,
   ): Promise<Row[]> {
     return tx<Row[]>`
-      SELECT namespace, name, object FROM wake.resources
+      SELECT namespace, name, ${raw ? tx`object::text AS json` : tx`object`} FROM wake.resources
        WHERE api_group = ${ref.group} AND resource = ${ref.resource}
          ${o.namespace !== undefined ? tx`AND namespace = ${o.namespace}` : tx``}
          ${after ? tx`AND (namespace, name) > (${after.namespace}, ${after.name})` : tx``}
