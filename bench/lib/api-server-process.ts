@@ -21,6 +21,10 @@ export async function startApiServerProcess(
     [
       '--import',
       'tsx',
+      // WAKE_BENCH_PROFILE_DIR: a V8 CPU profile of the server, written when it stops.
+      ...(process.env.WAKE_BENCH_PROFILE_DIR
+        ? ['--cpu-prof', '--cpu-prof-dir', process.env.WAKE_BENCH_PROFILE_DIR]
+        : []),
       resolve('apps/cli/src/main.ts'),
       'apiserver',
       '--database-url',
