@@ -39,7 +39,12 @@ export class ClusterConnections {
       });
       await relay.start();
     }
-    const hub = new WatchHub({ nats, log: store.events, stream: config.stream });
+    const hub = new WatchHub({
+      nats,
+      log: store.events,
+      stream: config.stream,
+      bufferSize: config.watchCacheSize,
+    });
     await hub.start();
     return new ClusterConnections(store, nats, hub, relay);
   }

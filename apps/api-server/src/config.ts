@@ -16,6 +16,8 @@ export interface ApiServerConfig {
   relay?: boolean;
   /** Longest watch before the server ends it (clients re-watch). Default 30 min, randomised up to 2×. */
   watchTimeoutMs?: number;
+  /** Recent events the watch hub keeps in memory (older starts read the log). Default 10,000. */
+  watchCacheSize?: number;
   /** How often a watch that asked for bookmarks gets one. Default 60 s. */
   bookmarkIntervalMs?: number;
   /** Service ClusterIPs come from here (default 10.96.0.0/16; the first is the `kubernetes` Service's). */

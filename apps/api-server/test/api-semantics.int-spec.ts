@@ -37,7 +37,8 @@ const deployment = (name: string, replicas = 1) => ({
 describe('API semantics over HTTPS', () => {
   let c: ApiCluster;
   beforeAll(async () => {
-    c = await startApiCluster({ watchTimeoutMs: 60_000 });
+    // A tiny watch cache: watches that start a little behind read the log, not memory.
+    c = await startApiCluster({ watchTimeoutMs: 60_000, watchCacheSize: 4 });
     expect((await c.api('POST', '/api/v1/namespaces', { metadata: { name: ns } })).status).toBe(201);
   });
   afterAll(() => c?.close());
@@ -591,6 +592,68 @@ describe('API semantics over HTTPS', () => {
         apiVersion: 'v1',
         metadata: { resourceVersion: expect.any(String) },
       });
+    });
+
+    it('ends a watch from before an expired payload with a 410 Expired ERROR event', async () => {
+      const events = `/api/v1/namespaces/${ns}/events`;
+      const start = (await c.api<List>('GET', events)).body.metadata.resourceVersion;
+      const e = {
+        metadata: { name: 'churn' },
+        involvedObject: { kind: 'Pod', name: 'p', namespace: ns },
+        reason: 'Tick',
+        message: '1',
+        type: 'Normal',
+      };
+      await c.api('POST', events, e);
+      await c.api(
+        'PATCH',
+        `${events}/churn`,
+        { message: '2' },
+        { 'content-type': 'application/merge-patch+json' },
+      );
+      // Push those events out of the (tiny) watch cache, so a watch from `start` reads the log.
+      for (let i = 0; i < 6; i++) await c.api('POST', `/api/v1/namespaces/${ns}/configmaps`, cm(`push-${i}`));
+      const store = c.server.app.get(
+        (await import('../src/cluster-connections.js')).ClusterConnections,
+      ).store;
+      await store.adminSql`SELECT wake.expire_payloads(ARRAY['/events'], now() + interval '1 hour')`;
+      const s = await c.stream(`${events}?watch=true&resourceVersion=${start}&timeoutSeconds=10`);
+      await s.ended;
+      const last = JSON.parse(s.lines.at(-1) as string) as { type: string; object: Obj };
+      expect(last).toMatchObject({
+        type: 'ERROR',
+        object: { kind: 'Status', status: 'Failure', reason: 'Expired', code: 410 },
+      });
+    });
+
+    it('serves events.k8s.io/v1 Events from the core Event store, each in its own shape', async () => {
+      const created = await c.api<Obj>('POST', `/apis/events.k8s.io/v1/namespaces/${ns}/events`, {
+        metadata: { name: 'new-style' },
+        eventTime: '2026-01-01T00:00:00.000000Z',
+        regarding: { kind: 'Pod', name: 'web', namespace: ns },
+        note: 'pulled',
+        reason: 'Pulled',
+        reportingController: 'wake/kubelet',
+        reportingInstance: 'node-1',
+        action: 'Pull',
+        type: 'Normal',
+      });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({
+        apiVersion: 'events.k8s.io/v1',
+        kind: 'Event',
+        note: 'pulled',
+        regarding: { name: 'web' },
+      });
+      const core = (await c.api<Obj>('GET', `/api/v1/namespaces/${ns}/events/new-style`)).body;
+      expect(core).toMatchObject({
+        apiVersion: 'v1',
+        kind: 'Event',
+        message: 'pulled',
+        involvedObject: { name: 'web' },
+        reportingComponent: 'wake/kubelet',
+      });
+      expect(core.note).toBeUndefined();
     });
 
     it('flushes the response headers before any event', async () => {

@@ -8,6 +8,7 @@ import {
   matchesFields,
   matchesLabels,
   type ResourceType,
+  StatusError,
   storageOf,
   toServed,
 } from '@app/api';
@@ -136,6 +137,13 @@ export async function streamWatch(res: ServerResponse, hub: WatchHub, p: WatchPa
       }
       const e = item.event;
       lastSeen = e.seq;
+      if (!e.object) {
+        // Retention dropped this superseded payload (Leases, Events): the range is gone for
+        // watches; the client relists (upstream's 410 Expired as an ERROR event).
+        const expired = new StatusError('Expired', `too old resource version: ${p.after} (${e.seq})`);
+        await write(`${JSON.stringify({ type: 'ERROR', object: expired.toStatus() })}\n`);
+        break;
+      }
       const obj = toServed(t, e.object as StoredObject);
       if (t.namespaced && p.namespace && obj.metadata.namespace !== p.namespace) continue;
       if (p.labelSelector && !matchesLabels(p.labelSelector, obj.metadata.labels)) continue;

@@ -10,6 +10,7 @@ export type StatusReason =
   | 'AlreadyExists'
   | 'Conflict'
   | 'Gone'
+  | 'Expired'
   | 'Invalid'
   | 'RequestEntityTooLarge'
   | 'UnsupportedMediaType'
