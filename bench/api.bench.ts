@@ -24,14 +24,14 @@ processes, then drives the API from this process over HTTPS (keep-alive):
   2. lists all of them (JSON and Table), --list-runs times;
   3. mixed load (20% create, 30% merge patch, 35% get, 15% list of 100) at each of --rates
      requests/s for --duration seconds, open loop: latency counts from the scheduled start;
-  4. watch fan-out: --watchers watches, --watch-rate writes/s for --duration seconds; delivery
-     latency from the write's start to each watcher's receipt.
+  4. watch fan-out, for each watchers@rate cell of --fanout: that many watches, that many
+     writes/s for --duration seconds; delivery latency from the write's start to each
+     watcher's receipt.
 
   --objects N       pods to create and list (default 10000)
   --rates LIST      request rates of the mixed load (default 50,200,1000)
   --duration S      seconds per mixed-load cell and for the fan-out (default 10)
-  --watchers N      concurrent watches (default 500)
-  --watch-rate N    writes per second during the fan-out (default 1000)
+  --fanout LIST     watchers@writes-per-second cells (default 500@1000,500@100,100@1000)
   --list-runs N     full lists to time (default 10)
   --help            this text`;
 
@@ -190,15 +190,23 @@ async function mixedLoad(c: Client, rate: number, seconds: number, objects: numb
   };
 }
 
-async function fanOut(c: Client, writer: Client, watchers: number, rate: number, seconds: number) {
+async function fanOut(
+  c: Client,
+  writer: Client,
+  ns: string,
+  watchers: number,
+  rate: number,
+  seconds: number,
+) {
+  await c.call('POST', '/api/v1/namespaces', { metadata: { name: ns } });
   const names = Array.from({ length: 100 }, (_, i) => `fan-${i}`);
   for (const n of names)
-    await writer.call('POST', '/api/v1/namespaces/fan/configmaps', {
+    await writer.call('POST', `/api/v1/namespaces/${ns}/configmaps`, {
       metadata: { name: n },
       data: { v: '0' },
     });
   const rv = (
-    JSON.parse((await c.call('GET', '/api/v1/namespaces/fan/configmaps')).text) as {
+    JSON.parse((await c.call('GET', `/api/v1/namespaces/${ns}/configmaps`)).text) as {
       metadata: { resourceVersion: string };
     }
   ).metadata.resourceVersion;
@@ -210,7 +218,7 @@ async function fanOut(c: Client, writer: Client, watchers: number, rate: number,
   progress(`opening ${watchers} watches`);
   for (let w = 0; w < watchers; w++) {
     stops.push(
-      await c.stream(`/api/v1/namespaces/fan/configmaps?watch=true&resourceVersion=${rv}`, (line) => {
+      await c.stream(`/api/v1/namespaces/${ns}/configmaps?watch=true&resourceVersion=${rv}`, (line) => {
         const now = performance.now();
         const m = /"bench-seq":"(\d+)"/.exec(line);
         if (m && received < delivery.length) delivery[received++] = now - sentAt[Number(m[1])];
@@ -230,7 +238,7 @@ async function fanOut(c: Client, writer: Client, watchers: number, rate: number,
       writer
         .call(
           'PATCH',
-          `/api/v1/namespaces/fan/configmaps/${names[i % names.length]}`,
+          `/api/v1/namespaces/${ns}/configmaps/${names[i % names.length]}`,
           { metadata: { annotations: { 'bench-seq': String(i) } } },
           'application/merge-patch+json',
         )
@@ -260,8 +268,7 @@ export async function run(argv: string[]): Promise<void> {
       objects: { type: 'string' },
       rates: { type: 'string' },
       duration: { type: 'string' },
-      watchers: { type: 'string' },
-      'watch-rate': { type: 'string' },
+      fanout: { type: 'string' },
       'list-runs': { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -270,8 +277,10 @@ export async function run(argv: string[]): Promise<void> {
   const objects = Number(values.objects ?? 10_000);
   const rates = (values.rates ?? '50,200,1000').split(',').map(Number);
   const seconds = Number(values.duration ?? 10);
-  const watchers = Number(values.watchers ?? 500);
-  const watchRate = Number(values['watch-rate'] ?? 1000);
+  const fanCells = (values.fanout ?? '500@1000,500@100,100@1000').split(',').map((cell) => {
+    const [w, r] = cell.split('@').map(Number);
+    return { watchers: w, rate: r };
+  });
   const listRuns = Number(values['list-runs'] ?? 10);
 
   progress('starting Postgres (fsync on), nats-server, the relay and the API server');
@@ -285,8 +294,7 @@ export async function run(argv: string[]): Promise<void> {
     server = await startApiServerProcess(url, nats.url, pki);
     relay = await startRelayProcess(url, nats.url, { name: 'WAKE_EVENTS', maxMessages: 1_000_000 });
     const c = client(server, 64);
-    for (const ns of ['bench', 'mix', 'fan'])
-      await c.call('POST', '/api/v1/namespaces', { metadata: { name: ns } });
+    for (const ns of ['bench', 'mix']) await c.call('POST', '/api/v1/namespaces', { metadata: { name: ns } });
 
     progress(`creating ${objects.toLocaleString()} pods, 32 clients`);
     const creates = await measureCpu(server.pid, () => createPods(c, objects, 32));
@@ -338,8 +346,14 @@ export async function run(argv: string[]): Promise<void> {
       cells.push(await mixedLoad(c, rate, seconds, 1000));
     }
 
-    progress(`watch fan-out: ${watchers} watchers, ${watchRate} writes/s`);
-    const fan = await fanOut(client(server, 1), client(server, 64), watchers, watchRate, seconds);
+    const fans = [];
+    for (const [i, cell] of fanCells.entries()) {
+      progress(`watch fan-out: ${cell.watchers} watchers, ${cell.rate} writes/s`);
+      const measured = await measureCpu(server.pid, () =>
+        fanOut(client(server!, 1), client(server!, 64), `fan${i}`, cell.watchers, cell.rate, seconds),
+      );
+      fans.push({ ...measured.result, serverCpuCores: round(measured.serverSec / seconds) });
+    }
 
     const result = {
       creates: {
@@ -357,7 +371,7 @@ export async function run(argv: string[]): Promise<void> {
         tableFirstPage: summarize(listTable),
       },
       mixed: cells,
-      fanOut: fan,
+      fanOut: fans,
       goals: {
         mutatingP99msAt1000: '<= 50',
         list10kPodsMs: '<= 250',
@@ -384,8 +398,19 @@ export async function run(argv: string[]): Promise<void> {
         })),
       ),
     );
+    console.log('\nWatch fan-out (write start → each watcher)\n');
     console.log(
-      `\nWatch fan-out: ${fan.watchers} watchers × ${fan.events.toLocaleString()} events at ${fan.rate}/s: delivered ${fan.deliveries.toLocaleString()} / ${fan.expectedDeliveries.toLocaleString()}, write-start→watcher p50 ${round(fan.delivery.p50)} ms, p99 ${round(fan.delivery.p99)} ms (writes p99 ${round(fan.write.p99)} ms)`,
+      table(
+        fans.map((f) => ({
+          watchers: f.watchers,
+          'writes/s': f.rate,
+          delivered: `${f.deliveries.toLocaleString()} / ${f.expectedDeliveries.toLocaleString()}`,
+          'p50 ms': round(f.delivery.p50),
+          'p99 ms': round(f.delivery.p99),
+          'write p99 ms': round(f.write.p99),
+          'server cores': f.serverCpuCores,
+        })),
+      ),
     );
     console.log(`\nwritten: ${file}`);
   } finally {
