@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-import { startApiServer } from './api-server.js';
+import { runApiServer } from './run-api-server.js';
 
 const HELP = `usage: wake-apiserver --database-url URL --nats-url URL --pki-dir DIR [options]
 
@@ -41,7 +41,7 @@ async function main(): Promise<number> {
     console.error(`${HELP}\n\nerror: --database-url, --nats-url and --pki-dir are required`);
     return 2;
   }
-  const server = await startApiServer({
+  return runApiServer({
     databaseUrl,
     natsUrl,
     pkiDir,
@@ -50,13 +50,6 @@ async function main(): Promise<number> {
     kubeconfigPath: values.kubeconfig,
     relay: values.relay,
   });
-  process.stdout.write(`api-server listening on ${server.url}\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
-  await server.close();
-  return 0;
 }
 
 main().then(

@@ -594,6 +594,47 @@ describe('API semantics over HTTPS', () => {
       });
     });
 
+    it('says ADDED and DELETED as objects come to match a label selector and stop matching it', async () => {
+      const path = `/api/v1/namespaces/${ns}/configmaps`;
+      const relabel = (name: string, tier: string) =>
+        c.api(
+          'PATCH',
+          `${path}/${name}`,
+          { metadata: { labels: { tier } } },
+          { 'content-type': 'application/merge-patch+json' },
+        );
+      await c.api('POST', path, cm('sel-a', {}, { tier: 'web' }));
+      await c.api('POST', path, cm('sel-b', {}, { tier: 'db' }));
+      const rv = (await c.api<List>('GET', path)).body.metadata.resourceVersion;
+      // From a resourceVersion (the matching set is worked out as of it) and from "now".
+      for (const from of [`&resourceVersion=${rv}`, '']) {
+        const s = await c.stream(`${path}?watch=true&labelSelector=tier%3Dweb${from}`);
+        try {
+          if (from === '') await waitFor('the initial state', () => (s.lines.length >= 1 ? true : undefined));
+          const skip = s.lines.length;
+          await relabel('sel-a', 'db');
+          await relabel('sel-b', 'web');
+          await c.api(
+            'PATCH',
+            `${path}/sel-b`,
+            { data: { from } },
+            { 'content-type': 'application/merge-patch+json' },
+          );
+          await waitFor('three transitions', () => (s.lines.length >= skip + 3 ? true : undefined));
+          const seen = s.lines.slice(skip).map((l) => JSON.parse(l) as { type: string; object: Obj });
+          expect(seen.map((e) => `${e.type} ${String(e.object.metadata.name)}`)).toEqual([
+            'DELETED sel-a',
+            'ADDED sel-b',
+            'MODIFIED sel-b',
+          ]);
+        } finally {
+          s.close();
+        }
+        await relabel('sel-a', 'web');
+        await relabel('sel-b', 'db');
+      }
+    });
+
     it('ends a watch from before an expired payload with a 410 Expired ERROR event', async () => {
       const events = `/api/v1/namespaces/${ns}/events`;
       const start = (await c.api<List>('GET', events)).body.metadata.resourceVersion;

@@ -25,7 +25,7 @@ import yaml from 'js-yaml';
 
 import { type DeleteOptions, type ObjectService, type PatchType } from '../objects/object-service.js';
 import { type RequestContext } from '../objects/request-context.js';
-import { streamWatch } from '../watch/watch-stream.js';
+import { objectKeyOf, streamWatch } from '../watch/watch-stream.js';
 import { parseListQuery, parseKindFieldSelector, parseResourceVersion, type RawQuery } from './list-query.js';
 import { bodyFormat, tableVersion } from './negotiation.js';
 import { parseResourcePath, type ResourcePath } from './request-info.js';
@@ -57,6 +57,9 @@ const ALL_METHODS: ('GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE')[] = [
   'PATCH',
   'DELETE',
 ];
+
+/** Fields no change can alter: a watch selecting on them alone never sees an object come or go. */
+const IDENTITY_FIELDS = new Set(['metadata.name', 'metadata.namespace']);
 
 /** Paths anyone may read, as upstream's system:public-info-viewer allows. */
 const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
@@ -417,6 +420,24 @@ export class KubeApi {
         retryAfterSeconds: 1,
       });
     }
+    // Selectors an object can move in and out of need the matching set as of `after`.
+    const movable =
+      labelSelector !== undefined ||
+      (fieldSelector?.requirements ?? []).some((r) => !IDENTITY_FIELDS.has(r.field));
+    let matching: Set<string> | undefined;
+    if (movable) {
+      const atStart =
+        rv === undefined || rv === 0
+          ? initial
+          : (
+              await this.o.objects.list(t, path.namespace, {
+                labelSelector,
+                fieldSelector,
+                resourceVersion: after,
+              })
+            ).items;
+      matching = new Set(atStart.map(objectKeyOf));
+    }
     const timeoutSeconds = q.timeoutSeconds ? Number(q.timeoutSeconds) : undefined;
     if (timeoutSeconds !== undefined && (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0))
       throw StatusError.badRequest(`invalid timeoutSeconds: ${q.timeoutSeconds}`);
@@ -432,6 +453,7 @@ export class KubeApi {
       timeoutMs: timeoutSeconds ? timeoutSeconds * 1000 : this.o.watchTimeoutMs * (1 + Math.random()),
       bookmarkIntervalMs: this.o.bookmarkIntervalMs,
       table: tv ? { version: tv, include } : undefined,
+      matching,
     });
     return reply;
   }

@@ -45,6 +45,33 @@ export interface WatchParams {
   timeoutMs: number;
   bookmarkIntervalMs: number;
   table?: { version: 'v1' | 'v1beta1'; include: IncludeObject };
+  /**
+   * With selectors an object can enter or leave (labels, most fields): the keys that matched
+   * as of `after`. The watch then says ADDED when an object comes to match and DELETED when it
+   * stops, as upstream's watch cache does, and keeps the set current.
+   */
+  matching?: Set<string>;
+}
+
+export function objectKeyOf(obj: StoredObject): string {
+  return `${obj.metadata.namespace ?? ''}/${String(obj.metadata.name)}`;
+}
+
+/** The event a selector-filtered watch sends for a change, or none. */
+function transition(
+  matching: Set<string>,
+  obj: StoredObject,
+  type: string,
+  matches: boolean,
+): string | undefined {
+  const key = objectKeyOf(obj);
+  const was = matching.has(key);
+  if (type === 'DELETED' || !matches) {
+    matching.delete(key);
+    return was || (type === 'DELETED' && matches) ? 'DELETED' : undefined;
+  }
+  matching.add(key);
+  return was ? type : 'ADDED';
 }
 
 /**
@@ -146,9 +173,12 @@ export async function streamWatch(res: ServerResponse, hub: WatchHub, p: WatchPa
       }
       const obj = toServed(t, e.object as StoredObject);
       if (t.namespaced && p.namespace && obj.metadata.namespace !== p.namespace) continue;
-      if (p.labelSelector && !matchesLabels(p.labelSelector, obj.metadata.labels)) continue;
-      if (p.fieldSelector && !matchesFields(p.fieldSelector, obj)) continue;
-      await write(p.table ? encode(e.type, obj) : sharedLine(e, t, obj));
+      const matches =
+        (!p.labelSelector || matchesLabels(p.labelSelector, obj.metadata.labels)) &&
+        (!p.fieldSelector || matchesFields(p.fieldSelector, obj));
+      const type = p.matching ? transition(p.matching, obj, e.type, matches) : matches ? e.type : undefined;
+      if (type === undefined) continue;
+      await write(p.table || type !== e.type ? encode(type, obj) : sharedLine(e, t, obj));
     }
   } catch (e) {
     // A reader too slow to keep up is cut off; it resumes from the last resourceVersion it saw.

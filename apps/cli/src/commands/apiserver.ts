@@ -1,4 +1,4 @@
-import { startApiServer } from '../../../api-server/src/api-server.js';
+import { runApiServer } from '../../../api-server/src/run-api-server.js';
 
 export interface ApiServerCommandOptions {
   databaseUrl: string;
@@ -9,9 +9,9 @@ export interface ApiServerCommandOptions {
   kubeconfig?: string;
 }
 
-/** Runs the API server in this process until SIGTERM; prints the ready line supervisors wait for. */
-export async function apiserver(o: ApiServerCommandOptions): Promise<number> {
-  const server = await startApiServer({
+/** `wake apiserver`: the API server in this process until SIGTERM (as `wake up` supervises it). */
+export function apiserver(o: ApiServerCommandOptions): Promise<number> {
+  return runApiServer({
     databaseUrl: o.databaseUrl,
     natsUrl: o.natsUrl,
     pkiDir: o.pkiDir,
@@ -19,11 +19,4 @@ export async function apiserver(o: ApiServerCommandOptions): Promise<number> {
     port: o.port,
     kubeconfigPath: o.kubeconfig,
   });
-  process.stdout.write(`api-server listening on ${server.url}\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
-  await server.close();
-  return 0;
 }

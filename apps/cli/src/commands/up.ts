@@ -13,6 +13,7 @@ import {
 import { type DataDir, isAlive } from '../data-dir.js';
 import { Logger } from '../logger.js';
 import { ComponentSupervisor } from '../component-supervisor.js';
+import { READY_LINE } from '../../../api-server/src/run-api-server.js';
 import { RELAY_HALTED_EXIT } from './relay.js';
 
 export interface UpOptions {
@@ -95,7 +96,7 @@ export async function up(o: UpOptions): Promise<void> {
       '--kubeconfig',
       o.dataDir.kubeconfig,
     ],
-    readyLine: 'api-server listening on ',
+    readyLine: READY_LINE,
     logFile: join(o.dataDir.root, 'api-server.log'),
   });
   await apiServer.start();
