@@ -40,6 +40,8 @@ interface Entry {
 export interface HubWatch extends AsyncIterable<WatchItem> {
   /** The last seq this watch has passed, delivered or filtered out. */
   readonly seen: number;
+  /** The items a burst at a time (the iterator gives them one by one). */
+  batches(): AsyncIterable<WatchItem[]>;
   stop(): void;
 }
 
@@ -204,6 +206,15 @@ class Subscription implements HubWatch {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<WatchItem> {
+    for await (const batch of this.batches()) yield* batch;
+  }
+
+  /**
+   * The same items a burst at a time: what the log, the ring or the live stream had ready
+   * together is handed over together, so a consumer serving thousands of watches takes one
+   * step per burst, not one per event.
+   */
+  async *batches(): AsyncGenerator<WatchItem[]> {
     let yielded = this.cursor;
     // Catch up from the log, then the ring, until level with the hub; then join it.
     while (!this.stopped && !this.hub.join(this)) {
@@ -211,31 +222,38 @@ class Subscription implements HubWatch {
       const batch = ring ?? (await this.fromLog());
       // Nothing to read yet (the hub moved on between our look and the read): look again soon.
       if (batch.length === 0) await new Promise((r) => setTimeout(r, 20));
+      const out: WatchItem[] = [];
       for (const entry of batch) {
-        if (this.stopped) return;
+        if (this.stopped) break;
         this.cursor = entry.event.seq;
         if (!this.matches(entry)) continue;
-        yield { kind: 'event', event: await this.reveal(entry.event) };
+        out.push({ kind: 'event', event: await this.reveal(entry.event) });
         yielded = this.cursor;
       }
+      if (out.length > 0) yield out;
+      if (this.stopped) return;
     }
     while (!this.stopped || this.queue.length > 0) {
       if (this.queue.length === 0) {
         if (this.cursor > yielded) {
           // Everything since the last event was filtered out: say how far we have seen.
           yielded = this.cursor;
-          yield { kind: 'bookmark', seq: this.cursor };
+          yield [{ kind: 'bookmark', seq: this.cursor }];
           continue;
         }
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = undefined;
         continue;
       }
-      const item = this.queue.shift() as WatchItem;
-      if (item.kind === 'event') {
+      const items = this.queue;
+      this.queue = [];
+      const out: WatchItem[] = [];
+      for (const item of items) {
+        if (item.kind !== 'event') continue;
         yielded = item.event.seq;
-        yield { kind: 'event', event: await this.reveal(item.event) };
+        out.push({ kind: 'event', event: await this.reveal(item.event) });
       }
+      yield out;
     }
     if (this.error) throw this.error;
   }

@@ -130,7 +130,7 @@ export async function streamWatch(res: ServerResponse, hub: WatchHub, p: WatchPa
       );
     }
   };
-  const write = async (line: string): Promise<void> => {
+  const write = (line: string): void => {
     pending.push(line);
     pendingBytes += line.length;
     if (pendingBytes >= FLUSH_BYTES) flush();
@@ -138,6 +138,9 @@ export async function streamWatch(res: ServerResponse, hub: WatchHub, p: WatchPa
       scheduled = true;
       setImmediate(flush);
     }
+  };
+  /** Waits while the socket does not take more: the hub then holds (and, past its limit, cuts) the watch. */
+  const backpressure = async (): Promise<void> => {
     if (draining) await draining;
   };
 
@@ -148,37 +151,45 @@ export async function streamWatch(res: ServerResponse, hub: WatchHub, p: WatchPa
   const bookmarkTimer = p.bookmarks
     ? setInterval(() => {
         const rv = Math.max(lastSeen, watch.seen);
-        void write(
+        write(
           `${JSON.stringify({ type: 'BOOKMARK', object: { kind: t.kind, apiVersion: apiVersionOf(t), metadata: { resourceVersion: String(rv) } } })}\n`,
         );
       }, p.bookmarkIntervalMs)
     : undefined;
 
   try {
-    for (const obj of p.initial) await write(encode('ADDED', obj));
-    for await (const item of watch) {
-      if (res.destroyed) break;
-      if (item.kind === 'bookmark') {
-        lastSeen = item.seq;
-        continue;
+    for (const obj of p.initial) {
+      write(encode('ADDED', obj));
+      await backpressure();
+    }
+    let expired = false;
+    for await (const batch of watch.batches()) {
+      if (res.destroyed || expired) break;
+      for (const item of batch) {
+        if (item.kind === 'bookmark') {
+          lastSeen = item.seq;
+          continue;
+        }
+        const e = item.event;
+        lastSeen = e.seq;
+        if (!e.object) {
+          // Retention dropped this superseded payload (Leases, Events): the range is gone for
+          // watches; the client relists (upstream's 410 Expired as an ERROR event).
+          const status = new StatusError('Expired', `too old resource version: ${p.after} (${e.seq})`);
+          write(`${JSON.stringify({ type: 'ERROR', object: status.toStatus() })}\n`);
+          expired = true;
+          break;
+        }
+        const obj = toServed(t, e.object as StoredObject);
+        if (t.namespaced && p.namespace && obj.metadata.namespace !== p.namespace) continue;
+        const matches =
+          (!p.labelSelector || matchesLabels(p.labelSelector, obj.metadata.labels)) &&
+          (!p.fieldSelector || matchesFields(p.fieldSelector, obj));
+        const type = p.matching ? transition(p.matching, obj, e.type, matches) : matches ? e.type : undefined;
+        if (type === undefined) continue;
+        write(p.table || type !== e.type ? encode(type, obj) : sharedLine(e, t, obj));
       }
-      const e = item.event;
-      lastSeen = e.seq;
-      if (!e.object) {
-        // Retention dropped this superseded payload (Leases, Events): the range is gone for
-        // watches; the client relists (upstream's 410 Expired as an ERROR event).
-        const expired = new StatusError('Expired', `too old resource version: ${p.after} (${e.seq})`);
-        await write(`${JSON.stringify({ type: 'ERROR', object: expired.toStatus() })}\n`);
-        break;
-      }
-      const obj = toServed(t, e.object as StoredObject);
-      if (t.namespaced && p.namespace && obj.metadata.namespace !== p.namespace) continue;
-      const matches =
-        (!p.labelSelector || matchesLabels(p.labelSelector, obj.metadata.labels)) &&
-        (!p.fieldSelector || matchesFields(p.fieldSelector, obj));
-      const type = p.matching ? transition(p.matching, obj, e.type, matches) : matches ? e.type : undefined;
-      if (type === undefined) continue;
-      await write(p.table || type !== e.type ? encode(type, obj) : sharedLine(e, t, obj));
+      await backpressure();
     }
   } catch (e) {
     // A reader too slow to keep up is cut off; it resumes from the last resourceVersion it saw.
