@@ -24,6 +24,11 @@ export const SERVING_NAMES = {
   ip: ['127.0.0.1', '::1', '10.96.0.1'],
 };
 
+/** openssl req arguments that make a new unencrypted ECDSA P-256 key at `keyFile`. */
+function newP256Key(keyFile: string): string[] {
+  return ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile];
+}
+
 /**
  * The cluster CA and the API server's serving certificate, made with openssl on first start
  * and reused afterwards (kubeconfigs written earlier stay valid). ECDSA P-256, like kubeadm's
@@ -39,13 +44,7 @@ export async function ensureServingCertificate(dir: string): Promise<ServingCert
     await run('openssl', [
       'req',
       '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      caKey,
+      ...newP256Key(caKey),
       '-out',
       ca,
       '-days',
@@ -68,20 +67,7 @@ export async function ensureServingCertificate(dir: string): Promise<ServingCert
       ext,
       `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`,
     );
-    await run('openssl', [
-      'req',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      csr,
-      '-subj',
-      '/CN=wake-apiserver',
-    ]);
+    await run('openssl', ['req', ...newP256Key(key), '-out', csr, '-subj', '/CN=wake-apiserver']);
     await run('openssl', [
       'x509',
       '-req',
