@@ -8,6 +8,7 @@ import { createDatabase, NatsServer, PostgresServer } from '@app/dev-servers';
 
 import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-process.js';
 import { measureCpu } from './lib/cpu-time.js';
+import { startWatchWorkers } from './lib/watch-workers.js';
 import { startRelayProcess } from './lib/relay-process.js';
 import { progress, table, writeResult } from './lib/report.js';
 import { round, summarize } from './lib/stats.js';
@@ -42,7 +43,6 @@ interface Client {
     body?: unknown,
     contentType?: string,
   ): Promise<{ status: number; text: string }>;
-  stream(path: string, onLine: (line: string) => void): Promise<() => void>;
 }
 
 function client(server: ApiServerProcess, maxSockets: number): Client {
@@ -73,26 +73,6 @@ function client(server: ApiServerProcess, maxSockets: number): Client {
         );
         req.on('error', reject);
         req.end(payload);
-      }),
-    stream: (path, onLine) =>
-      new Promise((resolveStream, reject) => {
-        // Each watch its own connection, as each kubectl or informer has.
-        const req = request(
-          new URL(path, server.url),
-          { method: 'GET', ca: server.caCert, headers: auth, agent: false },
-          (res) => {
-            let partial = '';
-            res.setEncoding('utf8');
-            res.on('data', (c: string) => {
-              const parts = (partial + c).split('\n');
-              partial = parts.pop() ?? '';
-              for (const l of parts) if (l) onLine(l);
-            });
-            resolveStream(() => req.destroy());
-          },
-        );
-        req.on('error', (e) => ((e as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(e)));
-        req.end();
       }),
   };
 }
@@ -193,6 +173,8 @@ async function mixedLoad(c: Client, rate: number, seconds: number, objects: numb
 async function fanOut(
   c: Client,
   writer: Client,
+  server: ApiServerProcess,
+  dir: string,
   ns: string,
   watchers: number,
   rate: number,
@@ -211,20 +193,17 @@ async function fanOut(
     }
   ).metadata.resourceVersion;
   const total = Math.floor(rate * seconds);
-  const delivery = new Float64Array(total * watchers);
-  let received = 0;
-  const sentAt = new Float64Array(total);
-  const stops: (() => void)[] = [];
-  progress(`opening ${watchers} watches`);
-  for (let w = 0; w < watchers; w++) {
-    stops.push(
-      await c.stream(`/api/v1/namespaces/${ns}/configmaps?watch=true&resourceVersion=${rv}`, (line) => {
-        const now = performance.now();
-        const m = /"bench-seq":"(\d+)"/.exec(line);
-        if (m && received < delivery.length) delivery[received++] = now - sentAt[Number(m[1])];
-      }),
-    );
-  }
+  progress(`opening ${watchers} watches in ${WATCH_PROCESSES} processes`);
+  const workers = await startWatchWorkers({
+    url: server.url,
+    caCert: server.caCert,
+    token: server.token,
+    path: `/api/v1/namespaces/${ns}/configmaps?watch=true&resourceVersion=${rv}`,
+    watchers,
+    processes: WATCH_PROCESSES,
+    expectedPerWatcher: total,
+    dir,
+  });
   progress(`writing ${total.toLocaleString()} events at ${rate}/s to ${watchers} watchers`);
   const writes: number[] = [];
   const inFlight: Promise<void>[] = [];
@@ -233,33 +212,37 @@ async function fanOut(
     const scheduled = start + i * (1000 / rate);
     const wait = scheduled - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    sentAt[i] = scheduled;
+    // Epoch milliseconds: the watchers run in other processes.
+    const sent = performance.timeOrigin + scheduled;
     inFlight.push(
       writer
         .call(
           'PATCH',
           `/api/v1/namespaces/${ns}/configmaps/${names[i % names.length]}`,
-          { metadata: { annotations: { 'bench-seq': String(i) } } },
+          { metadata: { annotations: { 'bench-sent': sent.toFixed(3) } } },
           'application/merge-patch+json',
         )
         .then(() => void writes.push(performance.now() - scheduled)),
     );
   }
   await Promise.all(inFlight);
-  const deadline = performance.now() + 30_000;
-  while (received < total * watchers && performance.now() < deadline)
-    await new Promise((r) => setTimeout(r, 100));
-  for (const s of stops) s();
+  const deadline = performance.now() + 60_000;
+  while ((await workers.count()) < total * watchers && performance.now() < deadline)
+    await new Promise((r) => setTimeout(r, 250));
+  const { received, samples } = await workers.report();
   return {
     watchers,
     rate,
     events: total,
     expectedDeliveries: total * watchers,
     deliveries: received,
-    delivery: summarize(Array.from(delivery.subarray(0, received))),
+    delivery: summarize(Array.from(samples)),
     write: summarize(writes),
   };
 }
+
+/** Processes the fan-out's watchers are spread over (their reading must not starve the writer). */
+const WATCH_PROCESSES = 2;
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -351,7 +334,16 @@ export async function run(argv: string[]): Promise<void> {
       progress(`watch fan-out: ${cell.watchers} watchers, ${cell.rate} writes/s`);
       const wallStart = performance.now();
       const measured = await measureCpu(server.pid, () =>
-        fanOut(client(server!, 1), client(server!, 64), `fan${i}`, cell.watchers, cell.rate, seconds),
+        fanOut(
+          client(server!, 1),
+          client(server!, 64),
+          server!,
+          pki,
+          `fan${i}`,
+          cell.watchers,
+          cell.rate,
+          seconds,
+        ),
       );
       const wall = (performance.now() - wallStart) / 1000;
       fans.push({ ...measured.result, serverCpuCores: round(measured.serverSec / wall) });

@@ -1,0 +1,51 @@
+// A process of watchers for the API fan-out bench (forked by watch-workers.ts): opens its share
+// of watches, and for every line records now − the write's start time stamped in the object
+// (epoch milliseconds, comparable across processes), until told to report.
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+
+const [url, caFile, token, path, countText, expectedText] = process.argv.slice(2);
+const ca = readFileSync(caFile, 'utf8');
+const expected = Number(expectedText);
+const samples = new Float64Array(expected);
+let received = 0;
+const requests: ReturnType<typeof request>[] = [];
+const now = () => performance.timeOrigin + performance.now();
+
+function open(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL(path, url),
+      { ca, headers: { authorization: `Bearer ${token}` }, agent: false },
+      (res) => {
+        let partial = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          const t = now();
+          const parts = (partial + chunk).split('\n');
+          partial = parts.pop() ?? '';
+          for (const line of parts) {
+            const m = /"bench-sent":"([\d.]+)"/.exec(line);
+            if (m && received < expected) samples[received++] = t - Number(m[1]);
+          }
+        });
+        resolve();
+      },
+    );
+    req.on('error', (e) => ((e as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(e)));
+    req.end();
+    requests.push(req);
+  });
+}
+
+process.on('message', (m: string) => {
+  if (m === 'count') return void process.send?.({ count: received });
+  if (m !== 'report') return;
+  for (const r of requests) r.destroy();
+  process.send?.({ received, samples: samples.subarray(0, received) }, () => process.exit(0));
+});
+
+void (async () => {
+  for (let i = 0; i < Number(countText); i++) await open();
+  process.send?.('ready');
+})();

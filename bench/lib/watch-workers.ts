@@ -1,0 +1,62 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+
+/** Watchers in their own processes, so that reading them does not starve the bench's writer. */
+export interface WatchWorkers {
+  /** Lines delivered so far, over all workers. */
+  count(): Promise<number>;
+  /** Stops the watches and returns every delivery latency (ms) and how many lines arrived. */
+  report(): Promise<{ received: number; samples: Float64Array }>;
+}
+
+export async function startWatchWorkers(o: {
+  url: string;
+  caCert: string;
+  token: string;
+  path: string;
+  watchers: number;
+  processes: number;
+  expectedPerWatcher: number;
+  dir: string;
+}): Promise<WatchWorkers> {
+  const caFile = join(o.dir, 'ca.crt');
+  await writeFile(caFile, o.caCert);
+  const children: ChildProcess[] = [];
+  for (let i = 0; i < o.processes; i++) {
+    const count = Math.floor(o.watchers / o.processes) + (i < o.watchers % o.processes ? 1 : 0);
+    const child = fork(
+      resolve('bench/lib/watch-worker.ts'),
+      [o.url, caFile, o.token, o.path, String(count), String(count * o.expectedPerWatcher)],
+      { execArgv: ['--import', 'tsx'], serialization: 'advanced' },
+    );
+    children.push(child);
+    await new Promise<void>((ready, fail) => {
+      child.once('message', () => ready());
+      child.once('exit', (code) => fail(new Error(`a watch worker exited (${code})`)));
+    });
+  }
+  const ask = <T>(c: ChildProcess, message: string) =>
+    new Promise<T>((done) => {
+      c.once('message', (m) => done(m as T));
+      c.send(message);
+    });
+  return {
+    async count() {
+      const counts = await Promise.all(children.map((c) => ask<{ count: number }>(c, 'count')));
+      return counts.reduce((n, c) => n + c.count, 0);
+    },
+    async report() {
+      const parts = await Promise.all(
+        children.map((c) => ask<{ received: number; samples: Float64Array }>(c, 'report')),
+      );
+      const samples = new Float64Array(parts.reduce((n, p) => n + p.received, 0));
+      let at = 0;
+      for (const p of parts) {
+        samples.set(p.samples, at);
+        at += p.received;
+      }
+      return { received: at, samples };
+    },
+  };
+}
