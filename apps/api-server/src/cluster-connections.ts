@@ -44,6 +44,7 @@ export class ClusterConnections {
       log: store.events,
       stream: config.stream,
       bufferSize: config.watchCacheSize,
+      maxQueue: config.watchMaxQueue,
     });
     await hub.start();
     return new ClusterConnections(store, nats, hub, relay);

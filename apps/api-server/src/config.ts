@@ -18,6 +18,8 @@ export interface ApiServerConfig {
   watchTimeoutMs?: number;
   /** Recent events the watch hub keeps in memory (older starts read the log). Default 10,000. */
   watchCacheSize?: number;
+  /** Events a watch may have waiting (its client not reading) before it is cut off. Default 10,000. */
+  watchMaxQueue?: number;
   /** How often a watch that asked for bookmarks gets one. Default 60 s. */
   bookmarkIntervalMs?: number;
   /** Service ClusterIPs come from here (default 10.96.0.0/16; the first is the `kubernetes` Service's). */

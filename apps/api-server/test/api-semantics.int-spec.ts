@@ -1,3 +1,4 @@
+import { type IncomingMessage } from 'node:http';
 import { request } from 'node:https';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -38,7 +39,7 @@ describe('API semantics over HTTPS', () => {
   let c: ApiCluster;
   beforeAll(async () => {
     // A tiny watch cache: watches that start a little behind read the log, not memory.
-    c = await startApiCluster({ watchTimeoutMs: 60_000, watchCacheSize: 4 });
+    c = await startApiCluster({ watchTimeoutMs: 60_000, watchCacheSize: 4, watchMaxQueue: 20 });
     expect((await c.api('POST', '/api/v1/namespaces', { metadata: { name: ns } })).status).toBe(201);
   });
   afterAll(() => c?.close());
@@ -695,6 +696,32 @@ describe('API semantics over HTTPS', () => {
         reportingComponent: 'wake/kubelet',
       });
       expect(core.note).toBeUndefined();
+    });
+
+    it('cuts off a watcher that stops reading instead of buffering for it', async () => {
+      const path = `/api/v1/namespaces/${ns}/configmaps`;
+      const big = 'x'.repeat(200_000);
+      const rv = (await c.api<List>('GET', path)).body.metadata.resourceVersion;
+      let lines = 0;
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = request(
+          new URL(`${path}?watch=true&resourceVersion=${rv}&labelSelector=slow%3Dyes`, c.server.url),
+          { ca: c.server.caCert, headers: { authorization: `Bearer ${c.server.tokens.tokenOf('admin')}` } },
+          resolve,
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      res.pause(); // a client that stops reading
+      const ended = new Promise<void>((done) => res.on('end', done).on('close', done));
+      const total = 150;
+      for (let i = 0; i < total; i++) await c.api('POST', path, cm(`slow-${i}`, { big }, { slow: 'yes' }));
+      // Reading again only now: by then the server has given up on this watch and ended it.
+      res.on('data', (chunk: Buffer) => (lines += chunk.toString().split('\n').length - 1));
+      res.resume();
+      await ended;
+      expect(lines).toBeGreaterThan(0);
+      expect(lines).toBeLessThan(total);
     });
 
     it('flushes the response headers before any event', async () => {
