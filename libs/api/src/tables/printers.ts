@@ -21,6 +21,7 @@ import type {
 } from '@kubernetes/client-node';
 
 import { formatLabelSelector, labelSelectorFromObject } from '../selectors/index.js';
+import { accessModes, CLUSTER_PRINTERS } from './cluster-printers.js';
 import { age, humanDuration } from './human-duration.js';
 import { AGE_COLUMN, column, NAME_COLUMN, orNone, type Printer, type StoredObjectLike } from './printer.js';
 import { type Wire } from './wire.js';
@@ -664,14 +665,7 @@ const claims: Printer = {
   ],
   cells(obj, now) {
     const pvc = as<V1PersistentVolumeClaim>(obj);
-    const modes = (pvc.status?.accessModes ?? [])
-      .map(
-        (m) =>
-          ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' })[
-            m
-          ] ?? m,
-      )
-      .join(',');
+    const modes = accessModes(pvc.status?.accessModes);
     return [
       obj.metadata.name,
       pvc.status?.phase ?? 'Pending',
@@ -715,5 +709,5 @@ export const PRINTERS: Record<string, Printer> = {
 };
 
 export function printerFor(group: string, plural: string): Printer {
-  return PRINTERS[`${group}/${plural}`] ?? DEFAULT_PRINTER;
+  return PRINTERS[`${group}/${plural}`] ?? CLUSTER_PRINTERS[`${group}/${plural}`] ?? DEFAULT_PRINTER;
 }
