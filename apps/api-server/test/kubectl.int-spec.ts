@@ -234,6 +234,40 @@ describe.each([33, 30, 29])('kubectl 1.%i against the API server', (minor) => {
     }
   });
 
+  it('applies a manifest client-side: create, then a strategic merge patch, then unchanged', async () => {
+    const manifest = (image: string, env: string) =>
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'shop', namespace: ns },
+        spec: {
+          selector: { matchLabels: { app: 'shop' } },
+          template: {
+            metadata: { labels: { app: 'shop' } },
+            spec: {
+              containers: [
+                {
+                  name: 'app',
+                  image,
+                  env: [{ name: 'A', value: '1' }, ...(env ? [{ name: env, value: '2' }] : [])],
+                },
+              ],
+            },
+          },
+        },
+      });
+    const apply = (image: string, env: string) =>
+      cluster.kubectl(minor, ['apply', '-f', '-', NO_VALIDATE], { input: manifest(image, env) });
+    expect((await apply('nginx:1.25', 'B')).stdout).toBe('deployment.apps/shop created\n');
+    expect((await apply('nginx:1.26', '')).stdout).toBe('deployment.apps/shop configured\n');
+    expect((await apply('nginx:1.26', '')).stdout).toBe('deployment.apps/shop unchanged\n');
+    const d = JSON.parse((await kubectl('get', 'deploy', 'shop', '-o', 'json')).stdout) as {
+      spec: { template: { spec: { containers: { image: string; env: { name: string }[] }[] } } };
+    };
+    expect(d.spec.template.spec.containers[0].image).toBe('nginx:1.26');
+    expect(d.spec.template.spec.containers[0].env.map((e) => e.name)).toEqual(['A']);
+  });
+
   it('deletes, and the object is gone', async () => {
     expect((await kubectl('delete', 'pod', 'solo')).stdout).toBe('pod "solo" deleted\n');
     expect((await kubectl('delete', 'deploy', 'web')).stdout).toBe('deployment.apps "web" deleted\n');
