@@ -274,7 +274,9 @@ export async function run(argv: string[]): Promise<void> {
   let server: ApiServerProcess | undefined;
   let relay: Awaited<ReturnType<typeof startRelayProcess>> | undefined;
   try {
-    const url = await createDatabase(pg.url(), 'bench');
+    await createDatabase(pg.url(), 'bench');
+    // The API server and the relay reach Postgres over its Unix socket, as a local install would.
+    const url = pg.socketUrl('bench');
     server = await startApiServerProcess(url, nats.url, pki);
     relay = await startRelayProcess(url, nats.url, { name: 'WAKE_EVENTS', maxMessages: 1_000_000 });
     const c = client(server, 64);

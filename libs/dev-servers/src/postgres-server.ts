@@ -50,6 +50,16 @@ export class PostgresServer {
     return `postgres://postgres@127.0.0.1:${this.port}/${db}`;
   }
 
+  /**
+   * The URL of `db` over the server's Unix socket (libpq's `?host=/dir`), cheaper per query than
+   * loopback TCP; the TCP URL where the socket's path would pass the kernel's 107-byte limit.
+   */
+  socketUrl(db = 'postgres'): string {
+    const socket = join(this.options.dataDir, `.s.PGSQL.${this.port}`);
+    if (Buffer.byteLength(socket) > 100) return this.url(db);
+    return `postgres://postgres@localhost:${this.port}/${db}?host=${encodeURIComponent(this.options.dataDir)}`;
+  }
+
   get dataDir(): string {
     return this.options.dataDir;
   }

@@ -27,6 +27,7 @@ import { type DeleteOptions, type ObjectService, type PatchType } from '../objec
 import { type RequestContext } from '../objects/request-context.js';
 import { objectKeyOf, streamWatch } from '../watch/watch-stream.js';
 import { parseListQuery, parseKindFieldSelector, parseResourceVersion, type RawQuery } from './list-query.js';
+import { drained } from './drained.js';
 import { bodyFormat, tableVersion } from './negotiation.js';
 import { parseResourcePath, type ResourcePath } from './request-info.js';
 import { toTable } from './tables.js';
@@ -363,8 +364,7 @@ export class KubeApi {
     res.once('close', () => stream.cancel());
     try {
       for await (const chunk of stream) {
-        if (!res.write(chunk))
-          await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+        if (!res.write(chunk)) await drained(res);
       }
     } catch {
       // The log broke off on the node: end the body; kubectl prints what came.

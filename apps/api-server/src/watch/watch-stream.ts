@@ -15,6 +15,7 @@ import {
 import { eventFilter, type WatchHub, WatchTooSlow } from '@app/bus';
 import { type StoredEvent, type StoredObject } from '@app/event-store';
 
+import { drained } from '../http/drained.js';
 import { toTable } from '../http/tables.js';
 
 /**
@@ -122,12 +123,11 @@ export async function streamWatch(res: ServerResponse, hub: WatchHub, p: WatchPa
     const chunk = pending.join('');
     pending = [];
     pendingBytes = 0;
-    if (!res.write(chunk)) {
-      draining = new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve)).then(
-        () => {
-          draining = undefined;
-        },
-      );
+    // One wait for drain at a time, however many writes it covers.
+    if (!res.write(chunk) && !draining) {
+      draining = drained(res).then(() => {
+        draining = undefined;
+      });
     }
   };
   const write = (line: string): void => {
