@@ -275,8 +275,9 @@ export async function run(argv: string[]): Promise<void> {
   let relay: Awaited<ReturnType<typeof startRelayProcess>> | undefined;
   try {
     await createDatabase(pg.url(), 'bench');
-    // The API server and the relay reach Postgres over its Unix socket, as a local install would.
-    const url = pg.socketUrl('bench');
+    // The API server and the relay reach Postgres over its Unix socket, as a local install would
+    // (WAKE_BENCH_TCP=1: over loopback TCP instead, to compare).
+    const url = process.env.WAKE_BENCH_TCP ? pg.url('bench') : pg.socketUrl('bench');
     server = await startApiServerProcess(url, nats.url, pki);
     relay = await startRelayProcess(url, nats.url, { name: 'WAKE_EVENTS', maxMessages: 1_000_000 });
     const c = client(server, 64);

@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-
 import {
   aggregatedContentType,
   aggregatedDiscovery,
@@ -17,18 +15,18 @@ import {
   StatusError,
   versionInfo,
 } from '@app/api';
-import { LogOpenError, type LogStream, openLogStream, type WatchHub } from '@app/bus';
+import { type WatchHub } from '@app/bus';
 import { type NatsConnection } from '@nats-io/transport-node';
-import { type Actor, type EventStore, type LeaderFence } from '@app/event-store';
+import { type Actor, type EventStore } from '@app/event-store';
 import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import yaml from 'js-yaml';
 
-import { type DeleteOptions, type ObjectService, type PatchType } from '../objects/object-service.js';
+import { servePodLog } from '../logs/pod-log.js';
+import { type ObjectService } from '../objects/object-service.js';
 import { type RequestContext } from '../objects/request-context.js';
 import { objectKeyOf, streamWatch } from '../watch/watch-stream.js';
 import { parseListQuery, parseKindFieldSelector, parseResourceVersion, type RawQuery } from './list-query.js';
-import { drained } from './drained.js';
-import { bodyFormat, tableVersion } from './negotiation.js';
+import { tableVersion } from './negotiation.js';
+import { parseDryRun, RequestDecoder, requestContext, toDeleteOptions } from './request-decoding.js';
 import { parseResourcePath, type ResourcePath } from './request-info.js';
 import { toTable } from './tables.js';
 
@@ -73,7 +71,11 @@ type AuthedRequest = FastifyRequest & { [ACTOR]?: Actor };
  * their verbs and subresources, watches, Tables and Status errors, behind bearer-token auth.
  */
 export class KubeApi {
-  constructor(private readonly o: KubeApiOptions) {}
+  private readonly decode: RequestDecoder;
+
+  constructor(private readonly o: KubeApiOptions) {
+    this.decode = new RequestDecoder(o.maxBodyBytes);
+  }
 
   register(app: FastifyInstance): void {
     // Bodies are decoded here by their Content-Type (JSON, YAML, the patch types), so take
@@ -163,7 +165,7 @@ export class KubeApi {
     const q = req.query as Query;
     if (path.namespace !== undefined && !t.namespaced)
       throw new StatusError('NotFound', 'the server could not find the requested resource', {});
-    const ctx = this.context(req);
+    const ctx = requestContext(req, req[ACTOR] as Actor);
     const dryRun = parseDryRun(q.dryRun);
     const method = req.method;
 
@@ -178,9 +180,15 @@ export class KubeApi {
             'the server does not allow this method on the requested resource',
             {},
           );
-        const created = await this.o.objects.create(t, path.namespace ?? '', this.body(req), ctx('create'), {
-          dryRun,
-        });
+        const created = await this.o.objects.create(
+          t,
+          path.namespace ?? '',
+          this.decode.object(req),
+          ctx('create'),
+          {
+            dryRun,
+          },
+        );
         return reply.code(201).send(created);
       }
       if (method === 'DELETE') return this.deleteCollection(req, t, path, q, ctx);
@@ -205,14 +213,14 @@ export class KubeApi {
         return obj;
       }
       case 'PUT':
-        return this.o.objects.update(t, ns, path.name, this.body(req), ctx('update'), { dryRun });
+        return this.o.objects.update(t, ns, path.name, this.decode.object(req), ctx('update'), { dryRun });
       case 'PATCH': {
-        const [type, patch] = this.patchBody(req);
+        const [type, patch] = this.decode.patch(req);
         return this.o.objects.patch(t, ns, path.name, type, patch, ctx('patch'), { dryRun });
       }
       case 'DELETE': {
         const result = await this.o.objects.delete(t, ns, path.name, ctx('delete'), {
-          ...this.deleteOptions(req),
+          ...this.decode.deleteOptions(req),
           dryRun,
         });
         return reply.code(200).send(result.object);
@@ -247,19 +255,19 @@ export class KubeApi {
       case 'status GET':
         return this.o.objects.get(t, ns, name);
       case 'status PUT':
-        return this.o.objects.update(t, ns, name, this.body(req), ctx('update'), {
+        return this.o.objects.update(t, ns, name, this.decode.object(req), ctx('update'), {
           dryRun,
           subresource: 'status',
         });
       case 'status PATCH': {
-        const [type, patch] = this.patchBody(req);
+        const [type, patch] = this.decode.patch(req);
         return this.o.objects.patch(t, ns, name, type, patch, ctx('patch'), {
           dryRun,
           subresource: 'status',
         });
       }
       case 'finalize PUT': {
-        const body = this.body(req);
+        const body = this.decode.object(req);
         const current = await this.o.objects.get(t, ns, name);
         const finalizers = isObject(body) && isObject(body.spec) ? body.spec.finalizers : undefined;
         return this.o.objects.update(
@@ -274,18 +282,18 @@ export class KubeApi {
       case 'scale GET':
         return this.o.objects.getScale(t, ns, name);
       case 'scale PUT':
-        return this.o.objects.updateScale(t, ns, name, this.body(req), ctx('update'), { dryRun });
+        return this.o.objects.updateScale(t, ns, name, this.decode.object(req), ctx('update'), { dryRun });
       case 'scale PATCH': {
-        const [type, patch] = this.patchBody(req);
+        const [type, patch] = this.decode.patch(req);
         return this.o.objects.patchScale(t, ns, name, type, patch, ctx('patch'), { dryRun });
       }
       case 'binding POST':
-        await this.o.objects.bind(t, ns, name, this.body(req), ctx('create'));
+        await this.o.objects.bind(t, ns, name, this.decode.object(req), ctx('create'));
         return reply.code(201).send(success());
       case 'log GET':
-        return this.podLog(req, reply, t, ns, name);
+        return servePodLog(this.o.nats, this.o.objects, t, ns, name, req, reply);
       case 'eviction POST': {
-        const body = this.body(req);
+        const body = this.decode.object(req);
         const options =
           isObject(body) && isObject(body.deleteOptions) ? toDeleteOptions(body.deleteOptions) : {};
         await this.o.objects.delete(t, ns, name, ctx('create'), { ...options, dryRun });
@@ -298,80 +306,6 @@ export class KubeApi {
           {},
         );
     }
-  }
-
-  /** `pods/log`: proxied over NATS from the node agent running the pod, streamed for `follow`. */
-  private async podLog(
-    req: FastifyRequest,
-    reply: FastifyReply,
-    t: ResourceType,
-    ns: string,
-    name: string,
-  ): Promise<unknown> {
-    const q = req.query as Query;
-    const pod = await this.o.objects.get(t, ns, name);
-    const spec = (pod.spec ?? {}) as {
-      nodeName?: string;
-      containers?: { name: string }[];
-      initContainers?: { name: string }[];
-    };
-    const names = [...(spec.initContainers ?? []), ...(spec.containers ?? [])].map((c) => c.name);
-    let container = q.container;
-    if (!container) {
-      if ((spec.containers ?? []).length !== 1)
-        throw StatusError.badRequest(
-          `a container name must be specified for pod ${name}, choose one of: [${(spec.containers ?? []).map((c) => c.name).join(' ')}]`,
-        );
-      container = (spec.containers ?? [])[0].name;
-    }
-    if (!names.includes(container))
-      throw StatusError.badRequest(`container ${container} is not valid for pod ${name}`);
-    if (!spec.nodeName) throw StatusError.badRequest(`pod ${name} does not have a host assigned`);
-    const int = (v: string | undefined) => (v === undefined ? undefined : Number(v));
-    let stream: LogStream;
-    try {
-      stream = await openLogStream(this.o.nats, spec.nodeName, {
-        namespace: ns,
-        pod: name,
-        uid: pod.metadata.uid,
-        container,
-        follow: q.follow === 'true',
-        tailLines: int(q.tailLines),
-        sinceSeconds: int(q.sinceSeconds),
-        timestamps: q.timestamps === 'true',
-        previous: q.previous === 'true',
-        limitBytes: int(q.limitBytes),
-      });
-    } catch (e) {
-      if (e instanceof LogOpenError)
-        throw new StatusError(
-          e.code === 404 ? 'NotFound' : e.code === 400 ? 'BadRequest' : 'ServiceUnavailable',
-          e.message,
-          undefined,
-          e.code,
-        );
-      throw e;
-    }
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'Content-Type': 'text/plain',
-      'Transfer-Encoding': 'chunked',
-      'Cache-Control': 'no-cache, private',
-    });
-    res.flushHeaders();
-    // The client leaving (Ctrl-C on `logs -f`) cancels the stream on the node.
-    res.once('close', () => stream.cancel());
-    try {
-      for await (const chunk of stream) {
-        if (!res.write(chunk)) await drained(res);
-      }
-    } catch {
-      // The log broke off on the node: end the body; kubectl prints what came.
-    } finally {
-      if (!res.destroyed) res.end();
-    }
-    return reply;
   }
 
   private async listOrWatch(
@@ -471,7 +405,7 @@ export class KubeApi {
       path.namespace,
       parseListQuery(t, { ...(q as RawQuery), limit: undefined, continue: undefined }, head),
     );
-    const options = { ...this.deleteOptions(req), dryRun: parseDryRun(q.dryRun) };
+    const options = { ...this.decode.deleteOptions(req), dryRun: parseDryRun(q.dryRun) };
     const items = [];
     for (const o of list.items) {
       try {
@@ -498,65 +432,6 @@ export class KubeApi {
     };
   }
 
-  private context(req: AuthedRequest): (verb: string) => RequestContext {
-    const cause = req.headers[CAUSE_HEADER];
-    const causeSeq = typeof cause === 'string' && /^\d+$/.test(cause) ? Number(cause) : undefined;
-    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
-    const fence = parseFence(req.headers[FENCE_HEADER]);
-    return () => ({
-      actor: req[ACTOR] as Actor,
-      requestId,
-      userAgent: req.headers['user-agent'],
-      sourceIp: req.ip,
-      ...(causeSeq !== undefined ? { cause: causeSeq } : {}),
-      ...(fence ? { fence } : {}),
-    });
-  }
-
-  /** The request body as an object, decoded by its Content-Type. */
-  private body(req: FastifyRequest): unknown {
-    const format = bodyFormat(req.headers['content-type']);
-    const raw = this.rawBody(req);
-    if (!format || format.kind === 'protobuf' || format.kind === 'apply' || format.kind === 'patch')
-      throw unsupportedMedia(req.headers['content-type']);
-    return decode(raw, format.kind === 'yaml');
-  }
-
-  private patchBody(req: FastifyRequest): [PatchType, unknown] {
-    const format = bodyFormat(req.headers['content-type']);
-    if (!format || format.kind !== 'patch') throw unsupportedMedia(req.headers['content-type']);
-    const raw = this.rawBody(req);
-    return [format.type, decode(raw, false)];
-  }
-
-  private rawBody(req: FastifyRequest): string {
-    if (!(req.body instanceof Buffer)) return '';
-    if (req.body.length > this.o.maxBodyBytes)
-      throw new StatusError(
-        'RequestEntityTooLarge',
-        `Request entity too large: limit is ${this.o.maxBodyBytes}`,
-      );
-    return req.body.toString('utf8');
-  }
-
-  private deleteOptions(req: FastifyRequest): DeleteOptions {
-    const q = req.query as Query;
-    const raw =
-      req.body instanceof Buffer && req.body.length > 0 ? decode(req.body.toString('utf8'), false) : {};
-    const options = isObject(raw) ? toDeleteOptions(raw) : {};
-    if (q.gracePeriodSeconds !== undefined) options.gracePeriodSeconds = Number(q.gracePeriodSeconds);
-    if (q.propagationPolicy !== undefined)
-      options.propagationPolicy = q.propagationPolicy as DeleteOptions['propagationPolicy'];
-    if (
-      options.propagationPolicy &&
-      !['Orphan', 'Background', 'Foreground'].includes(options.propagationPolicy)
-    )
-      throw StatusError.badRequest(
-        `propagationPolicy: Unsupported value: ${JSON.stringify(options.propagationPolicy)}: supported values: "Foreground", "Background", "Orphan"`,
-      );
-    return options;
-  }
-
   private fail(reply: FastifyReply, error: unknown): FastifyReply {
     const status =
       error instanceof StatusError ? error : StatusError.internal((error as Error)?.message ?? String(error));
@@ -564,66 +439,6 @@ export class KubeApi {
       reply.log.error({ err: error }, 'request failed');
     return reply.code(status.code).header('content-type', 'application/json').send(status.toStatus());
   }
-}
-
-/** Every Wake component's writes carry the seq they react to and, when elected, their leader fence. */
-export const CAUSE_HEADER = 'wake-cause';
-export const FENCE_HEADER = 'wake-leader-fence';
-
-/** `<namespace>/<lease name>@<leaseTransitions>`: the Lease whose term the write belongs to. */
-function parseFence(value: string | string[] | undefined): LeaderFence | undefined {
-  if (value === undefined) return undefined;
-  const m = typeof value === 'string' ? /^([a-z0-9.-]+)\/([a-z0-9.-]+)@(\d+)$/.exec(value.trim()) : null;
-  if (!m)
-    throw StatusError.badRequest(
-      `invalid ${FENCE_HEADER} header ${JSON.stringify(value)}: want <namespace>/<lease>@<leaseTransitions>`,
-    );
-  return {
-    lease: { group: 'coordination.k8s.io', resource: 'leases', namespace: m[1], name: m[2] },
-    transitions: Number(m[3]),
-  };
-}
-
-function toDeleteOptions(raw: Record<string, unknown>): DeleteOptions {
-  const o: DeleteOptions = {};
-  if (typeof raw.gracePeriodSeconds === 'number') o.gracePeriodSeconds = raw.gracePeriodSeconds;
-  if (typeof raw.propagationPolicy === 'string')
-    o.propagationPolicy = raw.propagationPolicy as DeleteOptions['propagationPolicy'];
-  if (raw.orphanDependents === true && !o.propagationPolicy) o.propagationPolicy = 'Orphan';
-  if (isObject(raw.preconditions)) {
-    const p = raw.preconditions;
-    o.preconditions = {
-      ...(typeof p.uid === 'string' ? { uid: p.uid } : {}),
-      ...(typeof p.resourceVersion === 'string' ? { resourceVersion: p.resourceVersion } : {}),
-    };
-  }
-  return o;
-}
-
-function parseDryRun(value: string | undefined): boolean {
-  if (value === undefined || value === '') return false;
-  if (value === 'All') return true;
-  throw StatusError.badRequest(
-    `dryRun: Unsupported value: ${JSON.stringify(value)}: supported values: "All"`,
-  );
-}
-
-function decode(raw: string, isYaml: boolean): unknown {
-  if (raw.trim() === '') throw StatusError.badRequest('the request body is empty');
-  try {
-    return isYaml ? yaml.load(raw) : JSON.parse(raw);
-  } catch (e) {
-    throw StatusError.badRequest(
-      `the body of the request could not be decoded: ${(e as Error).message.split('\n')[0]}`,
-    );
-  }
-}
-
-function unsupportedMedia(contentType: string | undefined): StatusError {
-  return new StatusError(
-    'UnsupportedMediaType',
-    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got ${contentType ?? 'none'})`,
-  );
 }
 
 function success() {

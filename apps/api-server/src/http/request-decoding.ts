@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+
+import { isObject, StatusError } from '@app/api';
+import { type Actor, type LeaderFence } from '@app/event-store';
+import { type FastifyRequest } from 'fastify';
+import yaml from 'js-yaml';
+
+import { type DeleteOptions, type PatchType } from '../objects/object-service.js';
+import { type RequestContext } from '../objects/request-context.js';
+import { bodyFormat } from './negotiation.js';
+
+/** Every Wake component's writes carry the seq they react to and, when elected, their leader fence. */
+export const CAUSE_HEADER = 'wake-cause';
+export const FENCE_HEADER = 'wake-leader-fence';
+
+type Query = Record<string, string | undefined>;
+
+/** Request bodies decoded by their Content-Type, within the size limit: objects, patches, DeleteOptions. */
+export class RequestDecoder {
+  constructor(private readonly maxBodyBytes: number) {}
+
+  /** An object to create or replace: JSON (also without a Content-Type) or YAML. */
+  object(req: FastifyRequest): unknown {
+    const format = bodyFormat(req.headers['content-type']);
+    if (!format || (format.kind !== 'json' && format.kind !== 'yaml'))
+      throw unsupportedMedia(req.headers['content-type']);
+    return decode(this.text(req), format.kind === 'yaml');
+  }
+
+  patch(req: FastifyRequest): [PatchType, unknown] {
+    const format = bodyFormat(req.headers['content-type']);
+    if (!format || format.kind !== 'patch') throw unsupportedMedia(req.headers['content-type']);
+    return [format.type, decode(this.text(req), false)];
+  }
+
+  /** DeleteOptions from the body (kubectl sends one) and the query, which wins. */
+  deleteOptions(req: FastifyRequest): DeleteOptions {
+    const q = req.query as Query;
+    const text = this.text(req);
+    const raw = text.trim() ? decode(text, false) : {};
+    const options = isObject(raw) ? toDeleteOptions(raw) : {};
+    if (q.gracePeriodSeconds !== undefined) options.gracePeriodSeconds = Number(q.gracePeriodSeconds);
+    if (q.propagationPolicy !== undefined)
+      options.propagationPolicy = q.propagationPolicy as DeleteOptions['propagationPolicy'];
+    if (
+      options.propagationPolicy &&
+      !['Orphan', 'Background', 'Foreground'].includes(options.propagationPolicy)
+    )
+      throw StatusError.badRequest(
+        `propagationPolicy: Unsupported value: ${JSON.stringify(options.propagationPolicy)}: supported values: "Foreground", "Background", "Orphan"`,
+      );
+    return options;
+  }
+
+  private text(req: FastifyRequest): string {
+    if (!(req.body instanceof Buffer)) return '';
+    if (req.body.length > this.maxBodyBytes)
+      throw new StatusError(
+        'RequestEntityTooLarge',
+        `Request entity too large: limit is ${this.maxBodyBytes}`,
+      );
+    return req.body.toString('utf8');
+  }
+}
+
+/** Who asks and why, from the authenticated actor and the request's headers. */
+export function requestContext(req: FastifyRequest, actor: Actor): (verb: string) => RequestContext {
+  const cause = req.headers[CAUSE_HEADER];
+  const causeSeq = typeof cause === 'string' && /^\d+$/.test(cause) ? Number(cause) : undefined;
+  const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+  const fence = parseFence(req.headers[FENCE_HEADER]);
+  return () => ({
+    actor,
+    requestId,
+    userAgent: req.headers['user-agent'],
+    sourceIp: req.ip,
+    ...(causeSeq !== undefined ? { cause: causeSeq } : {}),
+    ...(fence ? { fence } : {}),
+  });
+}
+
+/** `<namespace>/<lease name>@<leaseTransitions>`: the Lease whose term the write belongs to. */
+export function parseFence(value: string | string[] | undefined): LeaderFence | undefined {
+  if (value === undefined) return undefined;
+  const m = typeof value === 'string' ? /^([a-z0-9.-]+)\/([a-z0-9.-]+)@(\d+)$/.exec(value.trim()) : null;
+  if (!m)
+    throw StatusError.badRequest(
+      `invalid ${FENCE_HEADER} header ${JSON.stringify(value)}: want <namespace>/<lease>@<leaseTransitions>`,
+    );
+  return {
+    lease: { group: 'coordination.k8s.io', resource: 'leases', namespace: m[1], name: m[2] },
+    transitions: Number(m[3]),
+  };
+}
+
+export function toDeleteOptions(raw: Record<string, unknown>): DeleteOptions {
+  const o: DeleteOptions = {};
+  if (typeof raw.gracePeriodSeconds === 'number') o.gracePeriodSeconds = raw.gracePeriodSeconds;
+  if (typeof raw.propagationPolicy === 'string')
+    o.propagationPolicy = raw.propagationPolicy as DeleteOptions['propagationPolicy'];
+  if (raw.orphanDependents === true && !o.propagationPolicy) o.propagationPolicy = 'Orphan';
+  if (isObject(raw.preconditions)) {
+    const p = raw.preconditions;
+    o.preconditions = {
+      ...(typeof p.uid === 'string' ? { uid: p.uid } : {}),
+      ...(typeof p.resourceVersion === 'string' ? { resourceVersion: p.resourceVersion } : {}),
+    };
+  }
+  return o;
+}
+
+export function parseDryRun(value: string | undefined): boolean {
+  if (value === undefined || value === '') return false;
+  if (value === 'All') return true;
+  throw StatusError.badRequest(
+    `dryRun: Unsupported value: ${JSON.stringify(value)}: supported values: "All"`,
+  );
+}
+
+function decode(raw: string, isYaml: boolean): unknown {
+  if (raw.trim() === '') throw StatusError.badRequest('the request body is empty');
+  try {
+    return isYaml ? yaml.load(raw) : JSON.parse(raw);
+  } catch (e) {
+    throw StatusError.badRequest(
+      `the body of the request could not be decoded: ${(e as Error).message.split('\n')[0]}`,
+    );
+  }
+}
+
+function unsupportedMedia(contentType: string | undefined): StatusError {
+  return new StatusError(
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got ${contentType ?? 'none'})`,
+  );
+}
