@@ -12,16 +12,10 @@ import type {
 } from '@kubernetes/client-node';
 
 import { age } from './human-duration.js';
-import { AGE_COLUMN, column, NAME_COLUMN, orNone, type Printer, type StoredObjectLike } from './printer.js';
+import { AGE_COLUMN, as, column, NAME_COLUMN, orNone, type Printer, WIDE } from './printer.js';
 import { type Wire } from './wire.js';
 
 /** Printers for the storage, networking, RBAC, scheduling and discovery kinds (upstream printers.go). */
-
-function as<T>(obj: StoredObjectLike): Wire<T> {
-  return obj as unknown as Wire<T>;
-}
-
-const WIDE = { priority: 1 };
 
 /** `RWO,ROX`: access modes as kubectl abbreviates them. */
 export function accessModes(modes: string[] | undefined): string {

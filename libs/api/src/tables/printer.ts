@@ -1,4 +1,5 @@
 import { type TableColumn } from './table.js';
+import { type Wire } from './wire.js';
 
 export interface StoredObjectLike {
   metadata: { name?: string; creationTimestamp?: string; [field: string]: unknown };
@@ -40,4 +41,12 @@ export const AGE_COLUMN = column(
 /** `<none>` for an empty value, as every upstream printer writes it. */
 export function orNone(value: string | undefined | null): string {
   return value ? value : '<none>';
+}
+
+/** Columns only `-o wide` shows. */
+export const WIDE = { priority: 1 };
+
+/** Reads a stored object as the wire form of a generated model type. */
+export function as<T>(obj: StoredObjectLike): Wire<T> {
+  return obj as unknown as Wire<T>;
 }

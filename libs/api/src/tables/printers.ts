@@ -23,15 +23,8 @@ import type {
 import { formatLabelSelector, labelSelectorFromObject } from '../selectors/index.js';
 import { accessModes, CLUSTER_PRINTERS } from './cluster-printers.js';
 import { age, humanDuration } from './human-duration.js';
-import { AGE_COLUMN, column, NAME_COLUMN, orNone, type Printer, type StoredObjectLike } from './printer.js';
+import { AGE_COLUMN, as, column, NAME_COLUMN, orNone, type Printer, WIDE } from './printer.js';
 import { type Wire } from './wire.js';
-
-/** Reads a stored object as the wire form of a generated model type. */
-function as<T>(obj: StoredObjectLike): Wire<T> {
-  return obj as unknown as Wire<T>;
-}
-
-const WIDE = { priority: 1 };
 
 function templateColumns(template: Wire<V1PodTemplateSpec> | undefined): [string, string] {
   const containers = template?.spec?.containers ?? [];
