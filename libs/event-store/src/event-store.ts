@@ -112,6 +112,15 @@ export class EventStore {
     return this.reader.list(ref, options);
   }
 
+  /** The current objects of a kind as JSON text, page by page from one snapshot; see ResourceReader. */
+  streamList(
+    ref: ResourceRef,
+    options: Pick<ListOptions, 'namespace' | 'labelSelector' | 'fieldSelector'>,
+    write: (jsonItems: string[]) => Promise<void>,
+  ): Promise<number> {
+    return this.reader.streamCurrent(ref, options, write);
+  }
+
   head(): Promise<Head> {
     return this.events.head();
   }

@@ -25,6 +25,7 @@ import { type ObjectService } from '../objects/object-service.js';
 import { type RequestContext } from '../objects/request-context.js';
 import { objectKeyOf, streamWatch } from '../watch/watch-stream.js';
 import { parseListQuery, parseKindFieldSelector, parseResourceVersion, type RawQuery } from './list-query.js';
+import { drained } from './drained.js';
 import { tableVersion } from './negotiation.js';
 import { parseDryRun, RequestDecoder, requestContext, toDeleteOptions } from './request-decoding.js';
 import { parseResourcePath, type ResourcePath } from './request-info.js';
@@ -320,11 +321,11 @@ export class KubeApi {
     const tv = tableVersion(req.headers.accept);
     const include = parseIncludeObject(q.includeObject);
     if (!watching) {
+      const query = parseListQuery(t, q as RawQuery, head);
+      const whole = query.limit === undefined && !query.continue && query.resourceVersion === undefined;
+      if (!tv && whole && !t.storage) return this.streamList(reply, t, path.namespace, query);
       // A plain list passes the stored JSON through, never parsed; Tables need the objects.
-      const list = await this.o.objects.list(t, path.namespace, {
-        ...parseListQuery(t, q as RawQuery, head),
-        raw: !tv,
-      });
+      const list = await this.o.objects.list(t, path.namespace, { ...query, raw: !tv });
       const metadata = {
         resourceVersion: String(list.resourceVersion),
         ...(list.continue ? { continue: list.continue } : {}),
@@ -389,6 +390,42 @@ export class KubeApi {
       table: tv ? { version: tv, include } : undefined,
       matching,
     });
+    return reply;
+  }
+
+  /**
+   * A whole, current, plain list streamed as Postgres' cursor reads it: items first, then the
+   * metadata (its resourceVersion is the snapshot's, known at the start but written last so the
+   * body can begin at once; JSON clients do not care about key order).
+   */
+  private async streamList(
+    reply: FastifyReply,
+    t: ResourceType,
+    namespace: string | undefined,
+    query: ReturnType<typeof parseListQuery>,
+  ): Promise<FastifyReply> {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+    res.write(
+      `{"kind":${JSON.stringify(`${t.kind}List`)},"apiVersion":${JSON.stringify(apiVersionOf(t))},"items":[`,
+    );
+    let first = true;
+    try {
+      const rv = await this.o.objects.streamList(t, namespace, query, async (items) => {
+        // A client that went away stops the cursor (and its transaction).
+        if (res.destroyed) throw new Error('the client closed the list');
+        if (items.length === 0) return;
+        const chunk = `${first ? '' : ','}${items.join(',')}`;
+        first = false;
+        if (!res.write(chunk)) await drained(res);
+      });
+      res.end(`],"metadata":{"resourceVersion":"${String(rv)}"}}`);
+    } catch (e) {
+      // Headers are gone: the only honest signal left is a broken body.
+      if (!res.destroyed) reply.log.error({ err: e }, `streaming the ${t.plural} list failed`);
+      res.destroy();
+    }
     return reply;
   }
 

@@ -147,6 +147,24 @@ export class ObjectService {
     return { ...result, items: result.items.map((o) => present(t, o)) };
   }
 
+  /**
+   * Streams the current objects of `t` as JSON text to `write`, page by page from one snapshot,
+   * where the stored shape is the served one; false (nothing written) where it is not.
+   */
+  async streamList(
+    t: ResourceType,
+    namespace: string | undefined,
+    query: Pick<ListQuery, 'labelSelector' | 'fieldSelector'>,
+    write: (jsonItems: string[]) => Promise<void>,
+  ): Promise<number | false> {
+    if (t.storage) return false;
+    return this.store.streamList(
+      storageOf(t),
+      { ...query, ...(t.namespaced && namespace ? { namespace } : {}) },
+      write,
+    );
+  }
+
   async create(
     t: ResourceType,
     namespace: string,

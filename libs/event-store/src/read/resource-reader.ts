@@ -89,6 +89,30 @@ export class ResourceReader {
     });
   }
 
+  /**
+   * The current objects of a kind as JSON text, handed to `write` a page at a time as a cursor
+   * reads them, all from one snapshot: the first bytes of a 10,000-object list can leave before
+   * Postgres has produced the last. Resolves to the snapshot's resourceVersion (the log head).
+   */
+  streamCurrent(
+    ref: ResourceRef,
+    options: Pick<ListOptions, 'namespace' | 'labelSelector' | 'fieldSelector'>,
+    write: (jsonItems: string[]) => Promise<void>,
+    pageSize = 500,
+  ): Promise<number> {
+    return this.sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
+      const [h] = await tx<{ seq: number }[]>`SELECT seq FROM wake.log_head WHERE id = 1`;
+      const cursor = tx<{ json: string }[]>`
+        SELECT object::text AS json FROM wake.resources
+         WHERE api_group = ${ref.group} AND resource = ${ref.resource}
+           ${options.namespace !== undefined ? tx`AND namespace = ${options.namespace}` : tx``}
+           AND ${selectorSql(tx, options.labelSelector, options.fieldSelector)}
+         ORDER BY namespace, name`.cursor(pageSize);
+      for await (const rows of cursor) await write(rows.map((r) => r.json));
+      return Number(h.seq);
+    });
+  }
+
   private currentRows(
     tx: TransactionSql,
     ref: ResourceRef,
