@@ -8,6 +8,7 @@ import { createDatabase, NatsServer, PostgresServer } from '@app/dev-servers';
 
 import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-process.js';
 import { measureCpu } from './lib/cpu-time.js';
+import { parseScrape, quantileBetween, type Scrape } from './lib/prometheus.js';
 import { startWatchWorkers } from './lib/watch-workers.js';
 import { startRelayProcess } from './lib/relay-process.js';
 import { progress, table, writeResult } from './lib/report.js';
@@ -75,6 +76,23 @@ function client(server: ApiServerProcess, maxSockets: number): Client {
         req.end(payload);
       }),
   };
+}
+
+async function scrape(c: Client): Promise<Scrape> {
+  return parseScrape((await c.call('GET', '/metrics')).text);
+}
+
+/**
+ * Upstream's API call latency SLI between two scrapes: the API server's own measure, receipt
+ * to last byte, p99 of mutating and of read-only calls (bucketed: interpolated within a bucket).
+ */
+function serverLatency(before: Scrape, after: Scrape) {
+  const p99 = (verbs: RegExp) =>
+    round(
+      quantileBetween(before, after, 'apiserver_request_duration_seconds', 0.99, (l) => verbs.test(l)).value *
+        1000,
+    );
+  return { mutatingP99ms: p99(/verb="(POST|PUT|PATCH|DELETE)"/), readP99ms: p99(/verb="(GET|LIST)"/) };
 }
 
 const pod = (name: string) => ({
@@ -330,12 +348,16 @@ export async function run(argv: string[]): Promise<void> {
     const cells = [];
     for (const rate of rates) {
       progress(`mixed load at ${rate} req/s for ${seconds} s`);
-      cells.push(await mixedLoad(c, rate, seconds, 1000));
+      const before = await scrape(c);
+      const cell = await mixedLoad(c, rate, seconds, 1000);
+      const after = await scrape(c);
+      cells.push({ ...cell, server: serverLatency(before, after) });
     }
 
     const fans = [];
     for (const [i, cell] of fanCells.entries()) {
       progress(`watch fan-out: ${cell.watchers} watchers, ${cell.rate} writes/s`);
+      const before = await scrape(c);
       const wallStart = performance.now();
       const measured = await measureCpu(server.pid, () =>
         fanOut(
@@ -350,7 +372,14 @@ export async function run(argv: string[]): Promise<void> {
         ),
       );
       const wall = (performance.now() - wallStart) / 1000;
-      fans.push({ ...measured.result, serverCpuCores: round(measured.serverSec / wall) });
+      const after = await scrape(c);
+      const delivery = (q: number) =>
+        round(quantileBetween(before, after, 'wake_watch_delivery_seconds', q).value * 1000);
+      fans.push({
+        ...measured.result,
+        serverCpuCores: round(measured.serverSec / wall),
+        serverDelivery: { p50ms: delivery(0.5), p99ms: delivery(0.99) },
+      });
     }
 
     const result = {
@@ -392,6 +421,8 @@ export async function run(argv: string[]): Promise<void> {
           'mutating p99 ms': round(m.mutating.p99),
           'read p50 ms': round(m.reading.p50),
           'read p99 ms': round(m.reading.p99),
+          'server mut p99': m.server.mutatingP99ms,
+          'server read p99': m.server.readP99ms,
           errors: JSON.stringify(m.errors),
         })),
       ),
@@ -407,6 +438,7 @@ export async function run(argv: string[]): Promise<void> {
           'p99 ms': round(f.delivery.p99),
           'write p99 ms': round(f.write.p99),
           'server cores': f.serverCpuCores,
+          'server p99 ms': f.serverDelivery.p99ms,
         })),
       ),
     );

@@ -26,6 +26,7 @@ import { RootCaPublisher } from './bootstrap/root-ca-publisher.js';
 import { ensureKubernetesService } from './bootstrap/kubernetes-service.js';
 import { ensureSystemNamespaces } from './bootstrap/system-namespaces.js';
 import { KindCache } from './cache/kind-cache.js';
+import { ApiMetrics } from './metrics/histogram.js';
 import { ClusterConnections } from './cluster-connections.js';
 import { API_SERVER_CONFIG, type ApiServerConfig, MAX_BODY_BYTES } from './config.js';
 import { KubeApi } from './http/kube-api.js';
@@ -51,6 +52,7 @@ class KubeRoutes implements OnModuleInit {
     @Inject(ResourceRegistry) private readonly registry: ResourceRegistry,
     @Inject(API_SERVER_CONFIG) private readonly config: ApiServerConfig,
     @Inject(API_SERVER_SECRETS) private readonly secrets: ApiServerSecrets,
+    @Inject(ApiMetrics) private readonly metrics: ApiMetrics,
   ) {}
 
   onModuleInit(): void {
@@ -67,6 +69,7 @@ class KubeRoutes implements OnModuleInit {
       watchTimeoutMs: this.config.watchTimeoutMs ?? 30 * 60_000,
       bookmarkIntervalMs: this.config.bookmarkIntervalMs ?? 60_000,
       maxBodyBytes: this.config.bodyLimit ?? MAX_BODY_BYTES,
+      metrics: this.metrics,
     }).register(app);
   }
 }
@@ -129,6 +132,7 @@ export class ApiServerModule {
         { provide: API_SERVER_CONFIG, useValue: config },
         { provide: API_SERVER_SECRETS, useValue: secrets },
         { provide: ResourceRegistry, useValue: new ResourceRegistry() },
+        { provide: ApiMetrics, useValue: new ApiMetrics() },
         {
           provide: ClusterConnections,
           useFactory: () =>

@@ -65,6 +65,22 @@ describe('API semantics over HTTPS', () => {
     });
   });
 
+  describe('metrics', () => {
+    it('exposes request latency per verb and resource (watches aside) and watch delivery, to authenticated callers', async () => {
+      await c.api('POST', `/api/v1/namespaces/${ns}/configmaps`, cm('metered'));
+      await c.api('GET', `/api/v1/namespaces/${ns}/configmaps/metered`);
+      expect((await c.api('GET', '/metrics', undefined, { authorization: '' })).status).toBe(401);
+      const text = (await c.api<string>('GET', '/metrics')).text;
+      expect(text).toMatch(
+        /^apiserver_request_duration_seconds_count\{verb="POST",group="",resource="configmaps",subresource=""\} [1-9]\d*$/m,
+      );
+      expect(text).toMatch(
+        /^apiserver_request_duration_seconds_bucket\{verb="GET",group="",resource="configmaps",subresource="",le="\+Inf"\} [1-9]\d*$/m,
+      );
+      expect(text).toContain('# TYPE wake_watch_delivery_seconds histogram');
+    });
+  });
+
   describe('discovery', () => {
     it('negotiates aggregated v2, v2beta1 and the legacy documents by Accept', async () => {
       const v2 = await c.api('GET', '/apis', undefined, {

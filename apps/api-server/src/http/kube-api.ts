@@ -21,6 +21,7 @@ import { type Actor, type EventStore } from '@app/event-store';
 import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 import { servePodLog } from '../logs/pod-log.js';
+import { type ApiMetrics } from '../metrics/histogram.js';
 import { type ObjectService } from '../objects/object-service.js';
 import { type RequestContext } from '../objects/request-context.js';
 import { objectKeyOf, streamWatch } from '../watch/watch-stream.js';
@@ -46,6 +47,7 @@ export interface KubeApiOptions {
   bookmarkIntervalMs: number;
   /** Largest request body accepted (413 beyond). */
   maxBodyBytes: number;
+  metrics: ApiMetrics;
 }
 
 type Query = Record<string, string | undefined>;
@@ -98,6 +100,14 @@ export class KubeApi {
       req[ACTOR] = actor;
     });
 
+    // Upstream's request latency SLI: receipt to last byte, per verb and resource, watches aside.
+    app.addHook('onResponse', async (req, reply) => {
+      const labels = latencyLabels(req);
+      if (labels) this.o.metrics.requestDuration.observe(reply.elapsedTime / 1000, labels);
+    });
+    app.get('/metrics', async (_req, reply) =>
+      reply.header('content-type', 'text/plain; version=0.0.4').send(this.o.metrics.render()),
+    );
     for (const path of ['/healthz', '/livez', '/readyz'])
       app.get(path, async (_req, reply) => reply.type('text/plain').send('ok'));
     app.get('/version', async () => versionInfo(this.o.wakeVersion));
@@ -389,6 +399,7 @@ export class KubeApi {
       bookmarkIntervalMs: this.o.bookmarkIntervalMs,
       table: tv ? { version: tv, include } : undefined,
       matching,
+      onDelivery: (seconds) => this.o.metrics.watchDelivery.observe(seconds, {}),
     });
     return reply;
   }
@@ -421,6 +432,9 @@ export class KubeApi {
         if (!res.write(chunk)) await drained(res);
       });
       res.end(`],"metadata":{"resourceVersion":"${String(rv)}"}}`);
+      // A hijacked reply skips the onResponse hook: count the streamed list here.
+      const labels = latencyLabels(reply.request);
+      if (labels) this.o.metrics.requestDuration.observe(reply.elapsedTime / 1000, labels);
     } catch (e) {
       // Headers are gone: the only honest signal left is a broken body.
       if (!res.destroyed) reply.log.error({ err: e }, `streaming the ${t.plural} list failed`);
@@ -476,6 +490,26 @@ export class KubeApi {
       reply.log.error({ err: error }, 'request failed');
     return reply.code(status.code).header('content-type', 'application/json').send(status.toStatus());
   }
+}
+
+/** The verb and resource a request's latency counts under; undefined for watches and non-resource paths. */
+function latencyLabels(req: FastifyRequest): Record<string, string> | undefined {
+  const [pathname, search = ''] = req.url.split('?');
+  const path = parseResourcePath(pathname);
+  if (!path) return undefined;
+  const q = new URLSearchParams(search);
+  if (path.watchPrefix || q.get('watch') === 'true' || q.get('watch') === '1') return undefined;
+  const verb =
+    req.method === 'GET'
+      ? path.name
+        ? 'GET'
+        : 'LIST'
+      : req.method === 'DELETE' && !path.name
+        ? 'DELETECOLLECTION'
+        : req.method === 'POST'
+          ? 'POST'
+          : req.method;
+  return { verb, group: path.group, resource: path.resource, subresource: path.subresource ?? '' };
 }
 
 function success() {

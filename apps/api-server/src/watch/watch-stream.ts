@@ -52,6 +52,8 @@ export interface WatchParams {
    * stops, as upstream's watch cache does, and keeps the set current.
    */
   matching?: Set<string>;
+  /** Called per event sent, with the seconds since it was committed (upstream's watch latency SLI). */
+  onDelivery?: (seconds: number) => void;
 }
 
 export function objectKeyOf(obj: StoredObject): string {
@@ -188,6 +190,7 @@ export async function streamWatch(res: ServerResponse, hub: WatchHub, p: WatchPa
         const type = p.matching ? transition(p.matching, obj, e.type, matches) : matches ? e.type : undefined;
         if (type === undefined) continue;
         write(p.table || type !== e.type ? encode(type, obj) : sharedLine(e, t, obj));
+        p.onDelivery?.((Date.now() - Date.parse(e.at)) / 1000);
       }
       await backpressure();
     }

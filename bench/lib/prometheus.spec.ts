@@ -1,0 +1,34 @@
+import { describe, expect, it } from '@jest/globals';
+
+import { parseScrape, quantileBetween } from './prometheus.js';
+
+describe('quantileBetween', () => {
+  const scrape = (a: number, b: number, inf: number) =>
+    parseScrape(
+      [
+        `m_bucket{verb="GET",le="0.1"} ${a}`,
+        `m_bucket{verb="GET",le="1"} ${b}`,
+        `m_bucket{verb="GET",le="+Inf"} ${inf}`,
+        `m_bucket{verb="POST",le="0.1"} 0`,
+        `m_bucket{verb="POST",le="1"} 100`,
+        `m_bucket{verb="POST",le="+Inf"} 100`,
+      ].join('\n'),
+    );
+
+  it('interpolates within the bucket between two scrapes, over the selected series', () => {
+    const before = scrape(10, 10, 10);
+    const after = scrape(60, 110, 110);
+    // 100 new GETs: 50 under 0.1 s, 50 in (0.1, 1]: the median is at the first bucket's edge.
+    expect(quantileBetween(before, after, 'm', 0.5, (l) => l.includes('GET')).value).toBeCloseTo(0.1);
+    expect(quantileBetween(before, after, 'm', 0.99, (l) => l.includes('GET')).value).toBeCloseTo(
+      0.1 + 0.9 * (49 / 50),
+    );
+    expect(quantileBetween(before, after, 'm', 0.5, (l) => l.includes('GET')).count).toBe(100);
+  });
+
+  it('says NaN without observations', () => {
+    expect(
+      quantileBetween(scrape(1, 1, 1), scrape(1, 1, 1), 'm', 0.99, (l) => l.includes('GET')).value,
+    ).toBeNaN();
+  });
+});
