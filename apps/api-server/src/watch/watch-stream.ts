@@ -22,14 +22,40 @@ import { toTable } from '../http/tables.js';
  * The JSON line of an event as a plain (non-Table) watch sends it, made once per event and
  * kind however many watches carry it: the hub hands every watch the same event object.
  */
-const LINES = new WeakMap<StoredEvent, Map<ResourceType, string>>();
+const SHARED = new WeakMap<StoredEvent, Map<ResourceType, Shared>>();
+
+/** What every plain watch of one kind sends for one event: the served object and its line. */
+interface Shared {
+  object?: StoredObject;
+  line?: string;
+}
 
 function sharedLine(e: StoredEvent, t: ResourceType, obj: StoredObject): string {
-  let byType = LINES.get(e);
-  if (!byType) LINES.set(e, (byType = new Map()));
-  let line = byType.get(t);
-  if (line === undefined) byType.set(t, (line = `${JSON.stringify({ type: e.type, object: obj })}\n`));
-  return line;
+  const shared = sharedOf(e, t);
+  shared.line ??= `${JSON.stringify({ type: e.type, object: obj })}\n`;
+  return shared.line;
+}
+
+function served(e: StoredEvent, t: ResourceType): StoredObject {
+  const shared = sharedOf(e, t);
+  shared.object ??= toServed(t, e.object as StoredObject);
+  return shared.object;
+}
+
+/** The event's commit time in epoch ms, parsed once however many watches deliver it. */
+function committedAt(e: StoredEvent): number {
+  let at = COMMITTED.get(e);
+  if (at === undefined) COMMITTED.set(e, (at = Date.parse(e.at)));
+  return at;
+}
+const COMMITTED = new WeakMap<StoredEvent, number>();
+
+function sharedOf(e: StoredEvent, t: ResourceType): Shared {
+  let byType = SHARED.get(e);
+  if (!byType) SHARED.set(e, (byType = new Map()));
+  let shared = byType.get(t);
+  if (!shared) byType.set(t, (shared = {}));
+  return shared;
 }
 
 export interface WatchParams {
@@ -182,15 +208,16 @@ export async function streamWatch(res: ServerResponse, hub: WatchHub, p: WatchPa
           expired = true;
           break;
         }
-        const obj = toServed(t, e.object as StoredObject);
-        if (t.namespaced && p.namespace && obj.metadata.namespace !== p.namespace) continue;
+        if (t.namespaced && p.namespace && e.namespace !== p.namespace) continue;
+        // Every watch of this kind gets the same served object: made once per event, not per watch.
+        const obj = served(e, t);
         const matches =
           (!p.labelSelector || matchesLabels(p.labelSelector, obj.metadata.labels)) &&
           (!p.fieldSelector || matchesFields(p.fieldSelector, obj));
         const type = p.matching ? transition(p.matching, obj, e.type, matches) : matches ? e.type : undefined;
         if (type === undefined) continue;
         write(p.table || type !== e.type ? encode(type, obj) : sharedLine(e, t, obj));
-        p.onDelivery?.((Date.now() - Date.parse(e.at)) / 1000);
+        p.onDelivery?.((Date.now() - committedAt(e)) / 1000);
       }
       await backpressure();
     }
