@@ -187,6 +187,13 @@ describe('API semantics over HTTPS', () => {
       expect(refused.status).toBe(403);
       expect((refused.body as { message: string }).message).toContain('because it is being terminated');
       expect((await c.api('DELETE', '/api/v1/namespaces/kube-system')).status).toBe(403);
+      // The namespace controller's last step: clearing spec.finalizers through /finalize ends it.
+      const finalized = await c.api('PUT', '/api/v1/namespaces/doomed/finalize', {
+        metadata: { name: 'doomed' },
+        spec: { finalizers: [] },
+      });
+      expect(finalized.status).toBe(200);
+      expect((await c.api('GET', '/api/v1/namespaces/doomed')).status).toBe(404);
     });
   });
 
@@ -246,6 +253,36 @@ describe('API semantics over HTTPS', () => {
         spec: { replicas: 3 },
         status: { replicas: 3, selector: 'app=gen' },
       });
+    });
+
+    it('evicts a pod through pods/eviction and deletes a labelled collection, sparing the rest', async () => {
+      const pods = `/api/v1/namespaces/${ns}/pods`;
+      await c.api('POST', pods, {
+        metadata: { name: 'evictee' },
+        spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] },
+      });
+      const evicted = await c.api('POST', `${pods}/evictee/eviction`, {
+        apiVersion: 'policy/v1',
+        kind: 'Eviction',
+        metadata: { name: 'evictee' },
+      });
+      expect(evicted.status).toBe(201);
+      expect(evicted.body).toMatchObject({ kind: 'Status', status: 'Success' });
+      expect((await c.api('GET', `${pods}/evictee`)).status).toBe(404);
+
+      const cms = `/api/v1/namespaces/${ns}/configmaps`;
+      for (const [name, set] of [
+        ['dc-1', 'yes'],
+        ['dc-2', 'yes'],
+        ['dc-3', 'no'],
+      ])
+        await c.api('POST', cms, cm(name, {}, { dc: set }));
+      const gone = await c.api<List>('DELETE', `${cms}?labelSelector=dc%3Dyes`);
+      expect(gone.status).toBe(200);
+      expect(gone.body.items.map((i) => i.metadata.name).sort()).toEqual(['dc-1', 'dc-2']);
+      expect(
+        (await c.api<List>('GET', `${cms}?labelSelector=dc`)).body.items.map((i) => i.metadata.name),
+      ).toEqual(['dc-3']);
     });
 
     it('does not persist dry runs', async () => {
