@@ -115,7 +115,7 @@ export class EventStore {
   /** The current objects of a kind as JSON text, page by page from one snapshot; see ResourceReader. */
   streamList(
     ref: ResourceRef,
-    options: Pick<ListOptions, 'namespace' | 'labelSelector' | 'fieldSelector'>,
+    options: Pick<ListOptions, 'namespace' | 'labelSelector' | 'fieldSelector' | 'notOlderThan'>,
     write: (jsonItems: string[]) => Promise<void>,
   ): Promise<number> {
     return this.reader.streamCurrent(ref, options, write);

@@ -4,9 +4,13 @@ import { type KindCache } from '../cache/kind-cache.js';
 import { type ObjectService } from '../objects/object-service.js';
 import { type AdmissionPlugin, type AdmissionRequest } from './admission-plugin.js';
 
+/** Namespaces the cluster cannot do without (upstream's immortal namespaces). */
+const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+
 /**
  * NamespaceLifecycle: namespaced objects are created only in a namespace that exists and is
- * not being deleted (upstream plugin/pkg/admission/namespace/lifecycle).
+ * not being deleted, and the system namespaces cannot be deleted
+ * (upstream plugin/pkg/admission/namespace/lifecycle).
  */
 export class NamespaceLifecycle implements AdmissionPlugin {
   readonly name = 'NamespaceLifecycle';
@@ -18,6 +22,21 @@ export class NamespaceLifecycle implements AdmissionPlugin {
   ) {}
 
   async admit(r: AdmissionRequest): Promise<void> {
+    const name = String(r.old?.metadata.name ?? '');
+    if (
+      r.operation === 'delete' &&
+      r.type.group === '' &&
+      r.type.plural === 'namespaces' &&
+      IMMORTAL_NAMESPACES.has(name)
+    )
+      throw new StatusError(
+        'Forbidden',
+        `namespaces "${name}" is forbidden: this namespace may not be deleted`,
+        {
+          name,
+          kind: 'namespaces',
+        },
+      );
     if (r.operation !== 'create' || !r.type.namespaced) return;
     const namespaces = this.registry.get('', 'v1', 'namespaces');
     // The cache, once it has caught up with this server's own namespace writes; else a live read.

@@ -17,7 +17,7 @@ import {
 } from '@app/api';
 import { type WatchHub } from '@app/bus';
 import { type NatsConnection } from '@nats-io/transport-node';
-import { type Actor, type EventStore } from '@app/event-store';
+import { type Actor, type EventStore, tooLargeResourceVersion } from '@app/event-store';
 import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 import { servePodLog } from '../logs/pod-log.js';
@@ -67,7 +67,9 @@ const IDENTITY_FIELDS = new Set(['metadata.name', 'metadata.namespace']);
 const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
 const ACTOR = Symbol('actor');
-type AuthedRequest = FastifyRequest & { [ACTOR]?: Actor };
+/** The labels the request's latency is counted under, once its path is known. */
+const LATENCY = Symbol('latency');
+type AuthedRequest = FastifyRequest & { [ACTOR]?: Actor; [LATENCY]?: Record<string, string> };
 
 /**
  * The Kubernetes REST surface: discovery, the resource paths of every registered kind with
@@ -102,7 +104,7 @@ export class KubeApi {
 
     // Upstream's request latency SLI: receipt to last byte, per verb and resource, watches aside.
     app.addHook('onResponse', async (req, reply) => {
-      const labels = latencyLabels(req);
+      const labels = (req as AuthedRequest)[LATENCY];
       if (labels) this.o.metrics.requestDuration.observe(reply.elapsedTime / 1000, labels);
     });
     app.get('/metrics', async (_req, reply) =>
@@ -172,6 +174,7 @@ export class KubeApi {
   private async resource(req: AuthedRequest, reply: FastifyReply): Promise<unknown> {
     const path = parseResourcePath(req.url.split('?')[0]);
     if (!path) throw new StatusError('NotFound', 'the server could not find the requested resource', {});
+    req[LATENCY] = latencyLabels(path, req.method, req.query as Query);
     const t = this.o.registry.get(path.group, path.version, path.resource);
     const q = req.query as Query;
     if (path.namespace !== undefined && !t.namespaced)
@@ -326,12 +329,11 @@ export class KubeApi {
     path: ResourcePath,
     q: Query,
   ): Promise<unknown> {
-    const head = (await this.o.store.head()).seq;
-    const watching = path.watchPrefix || q.watch === 'true' || q.watch === '1';
+    const watching = isWatch(path, q);
     const tv = tableVersion(req.headers.accept);
     const include = parseIncludeObject(q.includeObject);
     if (!watching) {
-      const query = parseListQuery(t, q as RawQuery, head);
+      const query = parseListQuery(t, q as RawQuery);
       const whole = query.limit === undefined && !query.continue && query.resourceVersion === undefined;
       if (!tv && whole && !t.storage) return this.streamList(reply, t, path.namespace, query);
       // A plain list passes the stored JSON through, never parsed; Tables need the objects.
@@ -359,11 +361,9 @@ export class KubeApi {
       const list = await this.o.objects.list(t, path.namespace, { labelSelector, fieldSelector });
       initial = list.items;
       after = list.resourceVersion;
-    } else if (rv > head) {
-      throw new StatusError('Timeout', `Too large resource version: ${rv}, current: ${head}`, {
-        causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
-        retryAfterSeconds: 1,
-      });
+    } else {
+      const head = (await this.o.store.head()).seq;
+      if (rv > head) throw tooLargeResourceVersion(rv, head);
     }
     // Selectors an object can move in and out of need the matching set as of `after`.
     const movable =
@@ -399,7 +399,7 @@ export class KubeApi {
       bookmarkIntervalMs: this.o.bookmarkIntervalMs,
       table: tv ? { version: tv, include } : undefined,
       matching,
-      onDelivery: (seconds) => this.o.metrics.watchDelivery.observe(seconds, {}),
+      onDelivery: (seconds) => this.o.metrics.watchDelivery.observe(seconds),
     });
     return reply;
   }
@@ -415,28 +415,37 @@ export class KubeApi {
     namespace: string | undefined,
     query: ReturnType<typeof parseListQuery>,
   ): Promise<FastifyReply> {
-    reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
-    res.write(
-      `{"kind":${JSON.stringify(`${t.kind}List`)},"apiVersion":${JSON.stringify(apiVersionOf(t))},"items":[`,
-    );
+    // Nothing is sent before the snapshot is open: a refusal (a resourceVersion too new) still
+    // gets its Status; after the first bytes, a failure can only break the body.
+    let started = false;
+    const start = () => {
+      if (started) return;
+      started = true;
+      reply.hijack();
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+      res.write(
+        `{"kind":${JSON.stringify(`${t.kind}List`)},"apiVersion":${JSON.stringify(apiVersionOf(t))},"items":[`,
+      );
+    };
     let first = true;
     try {
       const rv = await this.o.objects.streamList(t, namespace, query, async (items) => {
         // A client that went away stops the cursor (and its transaction).
         if (res.destroyed) throw new Error('the client closed the list');
         if (items.length === 0) return;
+        start();
         const chunk = `${first ? '' : ','}${items.join(',')}`;
         first = false;
         if (!res.write(chunk)) await drained(res);
       });
+      start();
       res.end(`],"metadata":{"resourceVersion":"${String(rv)}"}}`);
       // A hijacked reply skips the onResponse hook: count the streamed list here.
-      const labels = latencyLabels(reply.request);
+      const labels = (reply.request as AuthedRequest)[LATENCY];
       if (labels) this.o.metrics.requestDuration.observe(reply.elapsedTime / 1000, labels);
     } catch (e) {
-      // Headers are gone: the only honest signal left is a broken body.
+      if (!started) throw e;
       if (!res.destroyed) reply.log.error({ err: e }, `streaming the ${t.plural} list failed`);
       res.destroy();
     }
@@ -450,11 +459,10 @@ export class KubeApi {
     q: Query,
     ctx: (verb: string) => RequestContext,
   ) {
-    const head = (await this.o.store.head()).seq;
     const list = await this.o.objects.list(
       t,
       path.namespace,
-      parseListQuery(t, { ...(q as RawQuery), limit: undefined, continue: undefined }, head),
+      parseListQuery(t, { ...(q as RawQuery), limit: undefined, continue: undefined }),
     );
     const options = { ...this.decode.deleteOptions(req), dryRun: parseDryRun(q.dryRun) };
     const items = [];
@@ -493,22 +501,16 @@ export class KubeApi {
 }
 
 /** The verb and resource a request's latency counts under; undefined for watches and non-resource paths. */
-function latencyLabels(req: FastifyRequest): Record<string, string> | undefined {
-  const [pathname, search = ''] = req.url.split('?');
-  const path = parseResourcePath(pathname);
-  if (!path) return undefined;
-  const q = new URLSearchParams(search);
-  if (path.watchPrefix || q.get('watch') === 'true' || q.get('watch') === '1') return undefined;
+function isWatch(path: ResourcePath, q: Query): boolean {
+  return path.watchPrefix || q.watch === 'true' || q.watch === '1';
+}
+
+/** The verb and resource a request's latency counts under (upstream's verbs); none for watches. */
+function latencyLabels(path: ResourcePath, method: string, q: Query): Record<string, string> | undefined {
+  if (isWatch(path, q)) return undefined;
+  const collection = !path.name;
   const verb =
-    req.method === 'GET'
-      ? path.name
-        ? 'GET'
-        : 'LIST'
-      : req.method === 'DELETE' && !path.name
-        ? 'DELETECOLLECTION'
-        : req.method === 'POST'
-          ? 'POST'
-          : req.method;
+    collection && method === 'GET' ? 'LIST' : collection && method === 'DELETE' ? 'DELETECOLLECTION' : method;
   return { verb, group: path.group, resource: path.resource, subresource: path.subresource ?? '' };
 }
 

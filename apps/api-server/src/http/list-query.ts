@@ -89,7 +89,7 @@ export function parseResourceVersion(raw: string | undefined): number | undefine
  * with a limit (or resourceVersionMatch=Exact) the list is exactly as of that version; without
  * one it is "not older than" (the latest, if the log has reached it).
  */
-export function parseListQuery(t: ResourceType, q: RawQuery, head: number): ListQuery {
+export function parseListQuery(t: ResourceType, q: RawQuery): ListQuery {
   const limit = parseLimit(q.limit);
   const rv = parseResourceVersion(q.resourceVersion);
   if (q.continue && rv !== undefined && rv !== 0)
@@ -110,12 +110,9 @@ export function parseListQuery(t: ResourceType, q: RawQuery, head: number): List
     const exact =
       q.resourceVersionMatch === 'Exact' ||
       (limit !== undefined && q.resourceVersionMatch !== 'NotOlderThan');
-    if (rv > head)
-      throw new StatusError('Timeout', `Too large resource version: ${rv}, current: ${head}`, {
-        causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
-        retryAfterSeconds: 1,
-      });
+    // The store refuses (504) a resourceVersion the log has not reached, in the list's snapshot.
     if (exact) query.resourceVersion = rv;
+    else query.notOlderThan = rv;
   }
   return query;
 }

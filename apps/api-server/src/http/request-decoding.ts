@@ -63,20 +63,27 @@ export class RequestDecoder {
   }
 }
 
-/** Who asks and why, from the authenticated actor and the request's headers. */
+/**
+ * Who asks and why, from the authenticated actor and the request's headers. Read when a write
+ * needs it, not for every request: reads never pay for a request id or the header parsing.
+ */
 export function requestContext(req: FastifyRequest, actor: Actor): (verb: string) => RequestContext {
-  const cause = req.headers[CAUSE_HEADER];
-  const causeSeq = typeof cause === 'string' && /^\d+$/.test(cause) ? Number(cause) : undefined;
-  const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
-  const fence = parseFence(req.headers[FENCE_HEADER]);
-  return () => ({
-    actor,
-    requestId,
-    userAgent: req.headers['user-agent'],
-    sourceIp: req.ip,
-    ...(causeSeq !== undefined ? { cause: causeSeq } : {}),
-    ...(fence ? { fence } : {}),
-  });
+  let ctx: RequestContext | undefined;
+  return () => {
+    if (ctx) return ctx;
+    const cause = req.headers[CAUSE_HEADER];
+    const causeSeq = typeof cause === 'string' && /^\d+$/.test(cause) ? Number(cause) : undefined;
+    const fence = parseFence(req.headers[FENCE_HEADER]);
+    ctx = {
+      actor,
+      requestId: (req.headers['x-request-id'] as string | undefined) ?? randomUUID(),
+      userAgent: req.headers['user-agent'],
+      sourceIp: req.ip,
+      ...(causeSeq !== undefined ? { cause: causeSeq } : {}),
+      ...(fence ? { fence } : {}),
+    };
+    return ctx;
+  };
 }
 
 /** `<namespace>/<lease name>@<leaseTransitions>`: the Lease whose term the write belongs to. */

@@ -21,10 +21,13 @@ export class Histogram {
     private readonly buckets: number[] = REQUEST_BUCKETS,
   ) {}
 
-  observe(seconds: number, labels: Record<string, string>): void {
-    const key = Object.entries(labels)
-      .map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`)
-      .join(',');
+  /** Without labels: one series (the per-delivery watch histogram builds no key). */
+  observe(seconds: number, labels?: Record<string, string>): void {
+    const key = labels
+      ? Object.entries(labels)
+          .map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`)
+          .join(',')
+      : '';
     let s = this.series.get(key);
     if (!s)
       this.series.set(

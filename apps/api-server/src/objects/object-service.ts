@@ -74,6 +74,7 @@ export interface ListQuery {
   limit?: number;
   continue?: string;
   resourceVersion?: number;
+  notOlderThan?: number;
 }
 
 /** A delete's outcome: the object is gone (200), or it waits for finalizers or its grace period. */
@@ -154,7 +155,7 @@ export class ObjectService {
   async streamList(
     t: ResourceType,
     namespace: string | undefined,
-    query: Pick<ListQuery, 'labelSelector' | 'fieldSelector'>,
+    query: Pick<ListQuery, 'labelSelector' | 'fieldSelector' | 'notOlderThan'>,
     write: (jsonItems: string[]) => Promise<void>,
   ): Promise<number | false> {
     if (t.storage) return false;
@@ -284,12 +285,6 @@ export class ObjectService {
       );
     if (pre.resourceVersion !== undefined && pre.resourceVersion !== current.metadata.resourceVersion)
       throw StatusError.conflict(target(t, name));
-    if (t.group === '' && t.plural === 'namespaces' && PROTECTED_NAMESPACES.has(name))
-      throw new StatusError(
-        'Forbidden',
-        `namespaces "${name}" is forbidden: this namespace may not be deleted`,
-        { name, kind: 'namespaces' },
-      );
     await this.admit('delete', t, namespace, undefined, current);
 
     const meta = current.metadata;
@@ -298,10 +293,7 @@ export class ObjectService {
     if (o.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion'))
       finalizers.push('foregroundDeletion');
     const grace = gracePeriod(t, current, o.gracePeriodSeconds);
-    const nsFinalizers =
-      t.plural === 'namespaces' && t.group === ''
-        ? ((current.spec as { finalizers?: string[] })?.finalizers ?? []).length > 0
-        : false;
+    const nsFinalizers = hasNamespaceFinalizers(t, current);
 
     if (finalizers.length === 0 && grace === 0 && !nsFinalizers) {
       if (o.dryRun) return { object: current, deleted: true };
@@ -605,8 +597,6 @@ export class ObjectService {
       await plugin.admit({ operation, type: t, namespace, object, old, subresource });
   }
 }
-
-const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 
 function hasNamespaceFinalizers(t: ResourceType, obj: StoredObject): boolean {
   return (

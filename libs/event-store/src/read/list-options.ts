@@ -14,6 +14,11 @@ export interface ListOptions {
   /** Serve the list exactly as of this resourceVersion (Kubernetes resourceVersionMatch=Exact). */
   resourceVersion?: number;
   /**
+   * Serve the current list, but only if the log has reached this resourceVersion (Kubernetes'
+   * NotOlderThan): checked in the list's own snapshot, so it costs no extra read.
+   */
+  notOlderThan?: number;
+  /**
    * Also give the items as JSON text straight from Postgres (`rawItems`), for callers that only
    * pass them on: a 10,000-object list is then never parsed and re-serialised. Lists of the
    * current state only; a list as of an earlier resourceVersion gives objects alone.

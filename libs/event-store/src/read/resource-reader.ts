@@ -67,6 +67,8 @@ export class ResourceReader {
         SELECT h.seq, (SELECT value::bigint FROM wake.meta WHERE key = 'archived_before') AS archived_before
           FROM wake.log_head h WHERE id = 1`;
       const head = Number(h.seq);
+      if (options.notOlderThan !== undefined && options.notOlderThan > head)
+        throw tooLargeResourceVersion(options.notOlderThan, head);
       const at = token?.rv ?? options.resourceVersion ?? head;
       if (at > head) throw tooLargeResourceVersion(at, head);
       if (at < Number(h.archived_before) - 1) {
@@ -96,12 +98,14 @@ export class ResourceReader {
    */
   streamCurrent(
     ref: ResourceRef,
-    options: Pick<ListOptions, 'namespace' | 'labelSelector' | 'fieldSelector'>,
+    options: Pick<ListOptions, 'namespace' | 'labelSelector' | 'fieldSelector' | 'notOlderThan'>,
     write: (jsonItems: string[]) => Promise<void>,
     pageSize = 500,
   ): Promise<number> {
     return this.sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
       const [h] = await tx<{ seq: number }[]>`SELECT seq FROM wake.log_head WHERE id = 1`;
+      if (options.notOlderThan !== undefined && options.notOlderThan > Number(h.seq))
+        throw tooLargeResourceVersion(options.notOlderThan, Number(h.seq));
       const cursor = tx<{ json: string }[]>`
         SELECT object::text AS json FROM wake.resources
          WHERE api_group = ${ref.group} AND resource = ${ref.resource}
