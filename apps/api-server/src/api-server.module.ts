@@ -42,6 +42,13 @@ export interface ApiServerSecrets {
 
 export const API_SERVER_SECRETS = Symbol('ApiServerSecrets');
 
+/** The kinds kept in memory for admission, as one provider. */
+abstract class AdmissionCaches {
+  abstract namespaces: KindCache;
+  abstract priorityClasses: KindCache;
+  abstract limitRanges: KindCache;
+}
+
 /** Registers the Kubernetes routes on the Fastify instance before it starts listening. */
 @Injectable()
 class KubeRoutes implements OnModuleInit {
@@ -88,6 +95,7 @@ export class ClusterBootstrap
     @Inject(ResourceRegistry) private readonly registry: ResourceRegistry,
     @Inject(API_SERVER_SECRETS) private readonly secrets: ApiServerSecrets,
     @Inject(ServiceAllocator) private readonly allocator: ServiceAllocator,
+    @Inject(AdmissionCaches) private readonly caches: AdmissionCaches,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -95,7 +103,7 @@ export class ClusterBootstrap
     this.publisher = new RootCaPublisher(
       this.objects,
       this.registry,
-      this.connections.hub,
+      this.caches.namespaces,
       this.secrets.caCert,
       (e) => this.log.error(`root CA publisher: ${String(e)}`),
     );
@@ -150,14 +158,10 @@ export class ApiServerModule {
             }),
         },
         {
-          provide: ObjectService,
-          inject: [ClusterConnections, ResourceRegistry, ServiceAllocator],
-          useFactory: async (
-            c: ClusterConnections,
-            registry: ResourceRegistry,
-            allocator: ServiceAllocator,
-          ) => {
-            // What admission reads on every pod create is kept in memory, fed by the hub.
+          // What admission (and the root CA publisher) read on every request is kept in memory, fed by the hub.
+          provide: AdmissionCaches,
+          inject: [ClusterConnections, ResourceRegistry],
+          useFactory: async (c: ClusterConnections, registry: ResourceRegistry): Promise<AdmissionCaches> => {
             const cache = async (group: string, plural: string) => {
               const k = new KindCache(c.store, c.hub, registry.get(group, 'v1', plural), (e) =>
                 log.error(`${plural} cache: ${String(e)}`),
@@ -170,17 +174,29 @@ export class ApiServerModule {
               cache('scheduling.k8s.io', 'priorityclasses'),
               cache('', 'limitranges'),
             ]);
+            return { namespaces, priorityClasses, limitRanges };
+          },
+        },
+        {
+          provide: ObjectService,
+          inject: [ClusterConnections, ResourceRegistry, ServiceAllocator, AdmissionCaches],
+          useFactory: (
+            c: ClusterConnections,
+            registry: ResourceRegistry,
+            allocator: ServiceAllocator,
+            caches: AdmissionCaches,
+          ) => {
             // Admission plugins read through the same service they guard.
             const ref: { objects?: ObjectService } = {};
             const self = () => ref.objects as ObjectService;
             ref.objects = new ObjectService(
               c.store,
               [
-                new NamespaceLifecycle(self, registry, namespaces),
+                new NamespaceLifecycle(self, registry, caches.namespaces),
                 new ServiceAccountAdmission(),
-                new PriorityAdmission(self, registry, priorityClasses),
+                new PriorityAdmission(self, registry, caches.priorityClasses),
                 new DefaultTolerationSeconds(),
-                new LimitRanger(self, registry, limitRanges),
+                new LimitRanger(self, registry, caches.limitRanges),
               ],
               [allocator],
             );

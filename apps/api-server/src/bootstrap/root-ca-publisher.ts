@@ -1,7 +1,7 @@
 import { type ResourceRegistry, StatusError } from '@app/api';
-import { eventFilter, type HubWatch, type WatchHub } from '@app/bus';
 import { SYSTEM_ACTOR } from '@app/event-store';
 
+import { type KindCache } from '../cache/kind-cache.js';
 import { type ObjectService } from '../objects/object-service.js';
 
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
@@ -12,36 +12,34 @@ export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
  * namespaces at start, then one namespace at a time as namespaces are added or the map changes.
  */
 export class RootCaPublisher {
-  private watch?: HubWatch;
-  private running?: Promise<void>;
+  private unsubscribe?: () => void;
+  /** Reconciles run one after another, in the order namespaces were seen. */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly objects: ObjectService,
     private readonly registry: ResourceRegistry,
-    private readonly hub: WatchHub,
+    /** The namespaces admission already keeps in memory: no list or watch of its own. */
+    private readonly namespaces: KindCache,
     private readonly caCert: string,
     private readonly onError: (e: unknown) => void,
   ) {}
 
   async start(): Promise<void> {
-    const namespaces = await this.objects.list(this.registry.get('', 'v1', 'namespaces'), undefined, {});
-    for (const ns of namespaces.items) await this.reconcile(ns.metadata.name as string);
-    this.watch = this.hub.watch({
-      after: namespaces.resourceVersion,
-      filter: `${eventFilter({ resource: 'namespaces', group: '' })}`,
+    this.unsubscribe = this.namespaces.onChange((type, ns) => {
+      if (type === 'ADDED') this.enqueue(String(ns.metadata.name));
     });
-    const watch = this.watch;
-    this.running = (async () => {
-      for await (const item of watch) {
-        if (item.kind !== 'event' || item.event.type !== 'ADDED') continue;
-        await this.reconcile(item.event.name).catch(this.onError);
-      }
-    })().catch(this.onError);
+    for (const ns of this.namespaces.list()) this.enqueue(String(ns.metadata.name));
+    await this.queue;
   }
 
   async stop(): Promise<void> {
-    this.watch?.stop();
-    await this.running;
+    this.unsubscribe?.();
+    await this.queue;
+  }
+
+  private enqueue(namespace: string): void {
+    this.queue = this.queue.then(() => this.reconcile(namespace)).catch(this.onError);
   }
 
   private async reconcile(namespace: string): Promise<void> {

@@ -16,6 +16,7 @@ export class KindCache {
   /** The log position the cache reflects. */
   private seen = 0;
   private waiters: { rv: number; resolve: (ok: boolean) => void }[] = [];
+  private readonly listeners = new Set<(type: string, object: StoredObject) => void>();
 
   constructor(
     private readonly store: EventStore,
@@ -45,6 +46,7 @@ export class KindCache {
         if (e.type === 'DELETED') this.objects.delete(key);
         else if (e.object) this.objects.set(key, e.object as StoredObject);
         this.advance(e.seq);
+        if (e.object) for (const l of this.listeners) l(e.type, e.object as StoredObject);
       }
     })().catch(this.onError);
   }
@@ -63,6 +65,12 @@ export class KindCache {
         resolve(false);
       }, timeoutMs).unref();
     });
+  }
+
+  /** Calls `listener` with every change the cache takes in from now on; returns the unsubscribe. */
+  onChange(listener: (type: string, object: StoredObject) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   get(namespace: string, name: string): StoredObject | undefined {
