@@ -7,40 +7,30 @@ import {
   regexError,
 } from '../selectors/label-validation.js';
 
-const DNS_LABEL_FMT = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
-const DNS_LABEL_RE = new RegExp(`^${DNS_LABEL_FMT}$`);
-const DNS_1035_FMT = '[a-z]([-a-z0-9]*[a-z0-9])?';
-const DNS_1035_RE = new RegExp(`^${DNS_1035_FMT}$`);
-
-/** Reasons `value` is not a lowercase RFC 1123 label (namespace names). */
-export function dnsLabelErrors(value: string): string[] {
-  const errs: string[] = [];
-  if (Buffer.byteLength(value) > 63) errs.push(maxLenError(63));
-  if (!DNS_LABEL_RE.test(value))
-    errs.push(
-      regexError(
-        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
-        DNS_LABEL_FMT,
-        ['my-name', '123-abc'],
-      ),
-    );
-  return errs;
+/** A 63-byte label rule: too long, or not matching `fmt`, each in upstream's words. */
+function labelRule(fmt: string, message: string, examples: string[]): (value: string) => string[] {
+  const re = new RegExp(`^${fmt}$`);
+  return (value) => {
+    const errs: string[] = [];
+    if (Buffer.byteLength(value) > 63) errs.push(maxLenError(63));
+    if (!re.test(value)) errs.push(regexError(message, fmt, examples));
+    return errs;
+  };
 }
+
+/** Reasons `value` is not a lowercase RFC 1123 label (namespace and container names). */
+export const dnsLabelErrors = labelRule(
+  '[a-z0-9]([-a-z0-9]*[a-z0-9])?',
+  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
+  ['my-name', '123-abc'],
+);
 
 /** Reasons `value` is not an RFC 1035 label (Service names). */
-export function dns1035LabelErrors(value: string): string[] {
-  const errs: string[] = [];
-  if (Buffer.byteLength(value) > 63) errs.push(maxLenError(63));
-  if (!DNS_1035_RE.test(value))
-    errs.push(
-      regexError(
-        "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character",
-        DNS_1035_FMT,
-        ['my-name', 'abc-123'],
-      ),
-    );
-  return errs;
-}
+export const dns1035LabelErrors = labelRule(
+  '[a-z]([-a-z0-9]*[a-z0-9])?',
+  "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character",
+  ['my-name', 'abc-123'],
+);
 
 export type NameRule = (name: string) => string[];
 
