@@ -4,9 +4,7 @@ import {
   applyMergePatch,
   applyStrategicMergePatch,
   apiVersionOf,
-  type FieldSelector,
   isObject,
-  type LabelSelector,
   nameRuleFor,
   qosClass,
   type ResourceType,
@@ -21,6 +19,7 @@ import {
 import {
   type AuditContext,
   type EventStore,
+  type ListOptions,
   type ListResult,
   type MutationResult,
   type ObjectKey,
@@ -66,16 +65,8 @@ export interface DeleteOptions extends WriteOptions {
   preconditions?: Preconditions;
 }
 
-export interface ListQuery {
-  /** Items as stored JSON text (`rawItems`) where possible; see ListOptions.raw. */
-  raw?: boolean;
-  labelSelector?: LabelSelector;
-  fieldSelector?: FieldSelector;
-  limit?: number;
-  continue?: string;
-  resourceVersion?: number;
-  notOlderThan?: number;
-}
+/** A list's options as the store takes them; the namespace comes from the path. */
+export type ListQuery = Omit<ListOptions, 'namespace'>;
 
 /** A delete's outcome: the object is gone (200), or it waits for finalizers or its grace period. */
 export interface DeleteResult {
