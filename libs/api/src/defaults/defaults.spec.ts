@@ -66,4 +66,75 @@ describe('defaulting', () => {
       'Guaranteed',
     );
   });
+
+  it('fills StatefulSets and DaemonSets with their update strategies', () => {
+    const sts: Record<string, unknown> = {
+      spec: { template: { spec: { containers: [{ name: 'a', image: 'x:1' }] } } },
+    };
+    applyDefaults('apps', 'statefulsets', sts);
+    expect(sts.spec).toMatchObject({
+      replicas: 1,
+      podManagementPolicy: 'OrderedReady',
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 0 } },
+      revisionHistoryLimit: 10,
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+    });
+    const ondelete: Record<string, unknown> = { spec: { updateStrategy: { type: 'OnDelete' } } };
+    applyDefaults('apps', 'statefulsets', ondelete);
+    expect((ondelete.spec as { updateStrategy: unknown }).updateStrategy).toEqual({ type: 'OnDelete' });
+    const ds: Record<string, unknown> = {
+      spec: { template: { spec: { containers: [{ name: 'a', image: 'x' }] } } },
+    };
+    applyDefaults('apps', 'daemonsets', ds);
+    expect(ds.spec).toMatchObject({
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
+      revisionHistoryLimit: 10,
+      template: { spec: { restartPolicy: 'Always', containers: [{ imagePullPolicy: 'Always' }] } },
+    });
+  });
+
+  it('fills Jobs as upstream: both counts unset is one pod, parallelism alone is a work queue', () => {
+    const one: Record<string, unknown> = { spec: { template: { spec: { containers: [] } } } };
+    applyDefaults('batch', 'jobs', one);
+    expect(one.spec).toMatchObject({
+      completions: 1,
+      parallelism: 1,
+      backoffLimit: 6,
+      completionMode: 'NonIndexed',
+      suspend: false,
+      podReplacementPolicy: 'TerminatingOrFailed',
+    });
+    const queue: Record<string, unknown> = { spec: { parallelism: 3, template: { spec: {} } } };
+    applyDefaults('batch', 'jobs', queue);
+    expect((queue.spec as { completions?: number }).completions).toBeUndefined();
+    const cron: Record<string, unknown> = {
+      spec: { schedule: '* * * * *', jobTemplate: { spec: { template: { spec: {} } } } },
+    };
+    applyDefaults('batch', 'cronjobs', cron);
+    expect(cron.spec).toMatchObject({
+      concurrencyPolicy: 'Allow',
+      suspend: false,
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 1,
+      jobTemplate: { spec: { completions: 1, parallelism: 1, backoffLimit: 6 } },
+    });
+  });
+
+  it('fills volumes, claims and priority classes, keeping what was given', () => {
+    const pv: Record<string, unknown> = { spec: { persistentVolumeReclaimPolicy: 'Delete' } };
+    applyDefaults('', 'persistentvolumes', pv);
+    expect(pv).toEqual({
+      spec: { persistentVolumeReclaimPolicy: 'Delete', volumeMode: 'Filesystem' },
+      status: { phase: 'Pending' },
+    });
+    const pvc: Record<string, unknown> = { spec: {} };
+    applyDefaults('', 'persistentvolumeclaims', pvc);
+    expect(pvc).toEqual({ spec: { volumeMode: 'Filesystem' }, status: { phase: 'Pending' } });
+    const pc: Record<string, unknown> = { value: 10 };
+    applyDefaults('scheduling.k8s.io', 'priorityclasses', pc);
+    expect(pc).toEqual({ value: 10, preemptionPolicy: 'PreemptLowerPriority' });
+    const never: Record<string, unknown> = { value: 10, preemptionPolicy: 'Never' };
+    applyDefaults('scheduling.k8s.io', 'priorityclasses', never);
+    expect(never.preemptionPolicy).toBe('Never');
+  });
 });

@@ -157,8 +157,9 @@ function defaultDaemonSet(o: Json): void {
 }
 
 function defaultJobSpec(spec: Json): void {
+  // Both unset is a one-pod job; parallelism alone is a work queue, whose completions stay unset.
+  if (spec.completions === undefined && spec.parallelism === undefined) spec.completions = 1;
   setDefault(spec, 'parallelism', 1);
-  if (spec.completions === undefined && spec.parallelism === 1) spec.completions = 1;
   setDefault(spec, 'backoffLimit', 6);
   setDefault(spec, 'completionMode', 'NonIndexed');
   setDefault(spec, 'suspend', false);
