@@ -1,10 +1,10 @@
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { createDatabase, NatsServer, PostgresServer } from '@app/dev-servers';
+import { createDatabase, httpsCall, NatsServer, PostgresServer } from '@app/dev-servers';
 
 import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-process.js';
 import { measureCpu } from './lib/cpu-time.js';
@@ -48,32 +48,17 @@ interface Client {
 
 function client(server: ApiServerProcess, maxSockets: number): Client {
   const agent = new Agent({ keepAlive: true, maxSockets, ca: server.caCert });
-  const auth = { authorization: `Bearer ${server.token}` };
   return {
     call: (method, path, body, contentType = 'application/json') =>
-      new Promise((resolveCall, reject) => {
-        const payload = body === undefined ? undefined : JSON.stringify(body);
-        const req = request(
-          new URL(path, server.url),
-          {
-            method,
-            agent,
-            headers: {
-              ...auth,
-              accept: 'application/json',
-              ...(payload ? { 'content-type': contentType } : {}),
-            },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () =>
-              resolveCall({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }),
-            );
-          },
-        );
-        req.on('error', reject);
-        req.end(payload);
+      httpsCall({
+        method,
+        url: new URL(path, server.url),
+        agent,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: {
+          authorization: `Bearer ${server.token}`,
+          ...(body === undefined ? {} : { 'content-type': contentType }),
+        },
       }),
   };
 }
@@ -314,23 +299,14 @@ export async function run(argv: string[]): Promise<void> {
       listJson.push(performance.now() - t0);
       listBytes = r.text.length;
       const t1 = performance.now();
-      await new Promise<void>((resolveList, reject) => {
-        const req = request(
-          new URL('/api/v1/namespaces/bench/pods?limit=500', server!.url),
-          {
-            ca: server!.caCert,
-            headers: {
-              authorization: `Bearer ${server!.token}`,
-              accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
-            },
-          },
-          (res) => {
-            res.resume();
-            res.on('end', () => resolveList());
-          },
-        );
-        req.on('error', reject);
-        req.end();
+      await httpsCall({
+        method: 'GET',
+        url: new URL('/api/v1/namespaces/bench/pods?limit=500', server.url),
+        ca: server.caCert,
+        headers: {
+          authorization: `Bearer ${server.token}`,
+          accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+        },
       });
       listTable.push(performance.now() - t1);
     }

@@ -4,7 +4,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { NatsServer } from '@app/dev-servers';
+import { httpsCall, NatsServer } from '@app/dev-servers';
 
 import { type ApiServerConfig } from '../../apps/api-server/src/config.js';
 import { type RunningApiServer, startApiServer } from '../../apps/api-server/src/api-server.js';
@@ -132,48 +132,29 @@ export async function startApiCluster(options: Partial<ApiServerConfig> = {}): P
   }
 }
 
-function httpsJson<T>(
+async function httpsJson<T>(
   server: RunningApiServer,
   method: string,
   path: string,
   body: unknown,
   headers: Record<string, string>,
 ): Promise<ApiResponse<T>> {
-  const url = new URL(path, server.url);
-  const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method,
-        ca: server.caCert,
-        headers: {
-          accept: 'application/json',
-          ...(payload !== undefined
-            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-            : {}),
-          ...headers,
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            // not JSON (text/plain probes): keep the text
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed as T, text });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
+  const contentType: Record<string, string> =
+    typeof body === 'string' ? { 'content-type': 'application/json' } : {};
+  const reply = await httpsCall({
+    method,
+    url: new URL(path, server.url),
+    ca: server.caCert,
+    body,
+    headers: { ...contentType, ...headers },
   });
+  let parsed: unknown = reply.text;
+  try {
+    parsed = JSON.parse(reply.text);
+  } catch {
+    // not JSON (text/plain probes): keep the text
+  }
+  return { ...reply, body: parsed as T };
 }
 
 function httpsStream(
