@@ -3,13 +3,15 @@
 // by test/harness). Aliases mirror tsconfig "paths".
 const moduleNameMapper = {
   // Deep imports through an alias carry the .js suffix ESM needs; map them to the .ts source.
-  '^@app/(api|dev-servers|bus|event-store)/(.*)\\.js$': '<rootDir>/libs/$1/src/$2',
+  '^@app/(api|dev-servers|bus|client|event-store)/(.*)\\.js$': '<rootDir>/libs/$1/src/$2',
   '^@app/testing/(.*)\\.js$': '<rootDir>/test/harness/$1',
   '^@app/api$': '<rootDir>/libs/api/src/index.ts',
   '^@app/api/(.*)$': '<rootDir>/libs/api/src/$1',
   '^@app/dev-servers$': '<rootDir>/libs/dev-servers/src/index.ts',
   '^@app/dev-servers/(.*)$': '<rootDir>/libs/dev-servers/src/$1',
   '^@app/bus$': '<rootDir>/libs/bus/src/index.ts',
+  '^@app/client$': '<rootDir>/libs/client/src/index.ts',
+  '^@app/client/(.*)$': '<rootDir>/libs/client/src/$1',
   '^@app/bus/(.*)$': '<rootDir>/libs/bus/src/$1',
   '^@app/event-store$': '<rootDir>/libs/event-store/src/index.ts',
   '^@app/event-store/(.*)$': '<rootDir>/libs/event-store/src/$1',

@@ -14,8 +14,12 @@ import { eventSubject, subjectMatches } from './subjects.js';
 
 export interface WatchOptions {
   nats: NatsConnection;
-  /** The log: where the watch reads what the stream does not (or no longer) hold. */
-  log: EventReader;
+  /**
+   * The log: where the watch reads what the stream does not (or no longer) hold. Without it
+   * (a component that reaches the store only through the API) such a hole ends the watch
+   * with `WatchGap`, and the caller lists again through the API.
+   */
+  log?: EventReader;
   stream?: EventStreamOptions;
   /** Deliver events with seq > this (a resourceVersion). */
   after: number;
@@ -34,6 +38,14 @@ export interface WatchOptions {
 /** The stream broke the relay's contract: the watch stops rather than guess. */
 export class WatchBroken extends Error {
   override name = 'WatchBroken';
+}
+
+/**
+ * The watch cannot go on from the stream alone: it starts before the stream's first event,
+ * or the stream is gone or unreachable, and the watch has no log to read instead.
+ */
+export class WatchGap extends Error {
+  override name = 'WatchGap';
 }
 
 /** What a watch delivers: an event, or a bookmark saying it has seen the log up to `seq`. */
@@ -58,6 +70,8 @@ export class EventWatch implements AsyncIterable<WatchItem> {
   constructor(private readonly options: WatchOptions) {
     if (!Number.isSafeInteger(options.after) || options.after < 0)
       throw new RangeError(`a watch starts after a resourceVersion >= 0, not ${options.after}`);
+    if (options.revealSecrets && !options.log)
+      throw new RangeError('a watch that reveals secrets reads them from the log: give it one');
     this.cursor = options.after;
     this.stream = resolveEventStream(options.stream);
   }
@@ -83,6 +97,8 @@ export class EventWatch implements AsyncIterable<WatchItem> {
       } catch (e) {
         // No stream (wiped, not yet rebuilt) or NATS unreachable: serve what the log has
         // meanwhile. Nothing about the bus is fatal to a watch; the log is the truth.
+        if (!this.options.log)
+          throw new WatchGap(`stream ${this.stream.name} unavailable: ${(e as Error).message}`);
         this.options.onTrouble?.(e as Error);
         yield* this.fromLog(Number.MAX_SAFE_INTEGER);
         await this.pause();
@@ -97,7 +113,7 @@ export class EventWatch implements AsyncIterable<WatchItem> {
       } catch (e) {
         // The consumer went away (stream wiped, consumer reaped after missed heartbeats,
         // server restart): open a new one from the cursor. Only a broken contract is fatal.
-        if (e instanceof WatchBroken) throw e;
+        if (e instanceof WatchBroken || e instanceof WatchGap) throw e;
         this.options.onTrouble?.(e as Error);
       }
       if (!this.stopped) await this.pause();
@@ -133,9 +149,11 @@ export class EventWatch implements AsyncIterable<WatchItem> {
 
   /** Events after the cursor up to `until` from the log, in the form the bus carries them. */
   private async *fromLog(until: number): AsyncGenerator<WatchItem> {
+    const log = this.options.log;
+    if (!log) throw new WatchGap(`events ${this.cursor + 1}..${until} are not in stream ${this.stream.name}`);
     const reveal = !!this.options.revealSecrets;
     while (!this.stopped && this.cursor < until) {
-      const page = await this.options.log.afterEncoded(this.cursor, this.options.pageSize ?? 500, !reveal);
+      const page = await log.afterEncoded(this.cursor, this.options.pageSize ?? 500, !reveal);
       if (page.length === 0) return;
       for (const encoded of page) {
         if (encoded.seq > until || this.stopped) return;
@@ -154,7 +172,7 @@ export class EventWatch implements AsyncIterable<WatchItem> {
       yield { kind: 'bookmark', seq: event.seq };
       return;
     }
-    if (this.options.revealSecrets && !revealed && isRedactedKind(event)) {
+    if (this.options.revealSecrets && !revealed && isRedactedKind(event) && this.options.log) {
       // The bus never carries secret data: read the event back from the log.
       const full = await this.options.log.at(event.seq);
       if (full) event = full;
