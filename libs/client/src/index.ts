@@ -4,3 +4,4 @@ export * from './cache/object-cache.js';
 export * from './cache/indexers.js';
 export * from './api/api-client.js';
 export * from './informer/informer.js';
+export * from './leader/leader-elector.js';
