@@ -6,10 +6,11 @@ import { ConsoleLogger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 
+import { writeKubeconfig } from '@app/client';
+
 import { ApiServerModule, ClusterBootstrap } from './api-server.module.js';
 import { ensureServingCertificate } from './auth/pki.js';
 import { TokenFile } from './auth/token-file.js';
-import { writeKubeconfig } from './auth/kubeconfig.js';
 import { type ApiServerConfig, HARD_BODY_LIMIT } from './config.js';
 
 export interface RunningApiServer {

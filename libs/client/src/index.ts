@@ -5,3 +5,4 @@ export * from './cache/indexers.js';
 export * from './api/api-client.js';
 export * from './informer/informer.js';
 export * from './leader/leader-elector.js';
+export * from './api/kubeconfig.js';

@@ -1,0 +1,122 @@
+import { type ApiClient, resourcePath } from '@app/client';
+import { type StoredObject } from '@app/event-store';
+
+export interface RecordedEvent {
+  object: StoredObject;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  /** The seq of the change that led to it (its audit cause). */
+  cause?: number;
+}
+
+/**
+ * core/v1 Events as client-go's recorder writes them, asynchronously and best effort: a
+ * bounded backlog written by a few workers, the oldest dropped (and counted) when it is full,
+ * so that reporting never slows scheduling. A repeat of the same reason and message for the
+ * same object bumps the count of the event already written instead of adding one
+ * (upstream's aggregation, simplified to exact repeats).
+ */
+export class EventRecorder {
+  private readonly backlog: RecordedEvent[] = [];
+  private readonly written = new Map<
+    string,
+    { name: string; namespace: string; count: number; first: string }
+  >();
+  private running = 0;
+  private dropped = 0;
+  private idle?: () => void;
+
+  constructor(
+    private readonly api: ApiClient,
+    private readonly o: {
+      component: string;
+      instance: string;
+      maxBacklog?: number;
+      concurrency?: number;
+      onTrouble?: (e: Error) => void;
+    },
+  ) {}
+
+  get droppedCount(): number {
+    return this.dropped;
+  }
+
+  record(event: RecordedEvent): void {
+    if (this.backlog.length >= (this.o.maxBacklog ?? 1000)) {
+      this.backlog.shift();
+      this.dropped++;
+    }
+    this.backlog.push(event);
+    this.pump();
+  }
+
+  /** Resolves when everything recorded so far has been written (or failed). */
+  flush(): Promise<void> {
+    if (this.running === 0 && this.backlog.length === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.idle = resolve));
+  }
+
+  private pump(): void {
+    while (this.running < (this.o.concurrency ?? 4) && this.backlog.length > 0) {
+      const next = this.backlog.shift() as RecordedEvent;
+      this.running++;
+      void this.write(next)
+        .catch((e: Error) => this.o.onTrouble?.(e))
+        .finally(() => {
+          this.running--;
+          this.pump();
+          if (this.running === 0 && this.backlog.length === 0) this.idle?.();
+        });
+    }
+  }
+
+  private async write(e: RecordedEvent): Promise<void> {
+    const meta = e.object.metadata;
+    const namespace = meta.namespace || 'default';
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const key = `${meta.uid}|${e.reason}|${e.message}`;
+    const seen = this.written.get(key);
+    const path = resourcePath({ group: '', version: 'v1', plural: 'events', namespace });
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: seen?.name ?? `${meta.name}.${eventSuffix()}`, namespace },
+      involvedObject: {
+        apiVersion: e.object.apiVersion ?? 'v1',
+        kind: e.object.kind ?? 'Pod',
+        namespace: meta.namespace,
+        name: meta.name,
+        uid: meta.uid,
+        resourceVersion: meta.resourceVersion,
+      },
+      reason: e.reason,
+      message: e.message,
+      type: e.type,
+      source: { component: this.o.component },
+      reportingComponent: this.o.component,
+      reportingInstance: this.o.instance,
+      firstTimestamp: seen?.first ?? now,
+      lastTimestamp: now,
+      count: (seen?.count ?? 0) + 1,
+    };
+    if (seen) {
+      await this.api.patch(
+        `${path}/${seen.name}`,
+        { count: body.count, lastTimestamp: now },
+        { cause: e.cause },
+      );
+      seen.count = body.count;
+      return;
+    }
+    await this.api.create(path, body, { cause: e.cause });
+    this.written.set(key, { name: body.metadata.name, namespace, count: 1, first: now });
+    // Remember a bounded number of events for aggregation; the oldest are forgotten first.
+    if (this.written.size > 10_000) this.written.delete(this.written.keys().next().value as string);
+  }
+}
+
+/** Upstream names events <object>.<hex nanoseconds>; unique enough per object. */
+function eventSuffix(): string {
+  return (BigInt(Date.now()) * 1_000_000n + BigInt(Math.floor(Math.random() * 1_000_000))).toString(16);
+}
