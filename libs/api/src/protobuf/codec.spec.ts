@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 
 import { StatusError } from '../errors/index.js';
@@ -30,7 +31,8 @@ function statusOf(f: () => unknown): StatusError {
 
 describe('Kubernetes protobuf request bodies', () => {
   it('decodes the prefix kubectl-wire.md §3.15 recorded for create namespace', () => {
-    const recorded = '6b 38 73 00 0a 0f 0a 02 76 31 12 09 4e 61 6d 65 73 70 61 63 65 12 1b 0a 13 0a 03 64 65 76';
+    const recorded =
+      '6b 38 73 00 0a 0f 0a 02 76 31 12 09 4e 61 6d 65 73 70 61 63 65 12 1b 0a 13 0a 03 64 65 76';
     const ns = captures.find((c) => c.command === 'kubectl create namespace dev')!;
     expect(ns.body.startsWith(recorded.replaceAll(' ', ''))).toBe(true);
     expect(decodeProtobufObject(Buffer.from(ns.body, 'hex'))).toEqual({
@@ -101,7 +103,9 @@ describe('Kubernetes protobuf request bodies', () => {
                 { name: 'conf', configMap: { name: 'web-conf', defaultMode: 420, optional: false } },
                 { name: 'creds', secret: { secretName: 'web-creds', items: [{ key: 'k', path: 'p' }] } },
               ],
-              initContainers: [{ name: 'init', image: 'busybox', command: ['sh', '-c', 'true'], resources: {} }],
+              initContainers: [
+                { name: 'init', image: 'busybox', command: ['sh', '-c', 'true'], resources: {} },
+              ],
               containers: [
                 {
                   name: 'nginx',
@@ -110,7 +114,10 @@ describe('Kubernetes protobuf request bodies', () => {
                   ports: [{ name: 'http', containerPort: 80, protocol: 'TCP' }],
                   env: [
                     { name: 'MODE', value: 'prod' },
-                    { name: 'POD', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+                    {
+                      name: 'POD',
+                      valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } },
+                    },
                     {
                       name: 'PASS',
                       valueFrom: { secretKeyRef: { name: 'web-creds', key: 'password', optional: true } },
@@ -321,7 +328,10 @@ describe('Kubernetes protobuf request bodies', () => {
       const e = statusOf(() => decodeProtobufObject(truncated));
       expect(e).toMatchObject({ code: 400, reason: 'BadRequest' });
       expect(e.message).toMatch(/could not be decoded as protobuf/);
-      const badRaw = Buffer.concat([PROTOBUF_MAGIC, Buffer.from('0a0f0a0276311209' + '4e616d657370616365' + '1203ffffff', 'hex')]);
+      const badRaw = Buffer.concat([
+        PROTOBUF_MAGIC,
+        Buffer.from('0a0f0a0276311209' + '4e616d657370616365' + '1203ffffff', 'hex'),
+      ]);
       expect(statusOf(() => decodeProtobufObject(badRaw)).code).toBe(400);
     });
 
@@ -377,6 +387,8 @@ function encodeUnknown(apiVersion: string, kind: string): Buffer {
   const unknown = kubernetesSchema().message('k8s.io.apimachinery.pkg.runtime.Unknown').type;
   return Buffer.concat([
     PROTOBUF_MAGIC,
-    unknown.encode(unknown.fromObject({ typeMeta: { apiVersion, kind }, raw: Buffer.from([0x0a, 0x00]) })).finish(),
+    unknown
+      .encode(unknown.fromObject({ typeMeta: { apiVersion, kind }, raw: Buffer.from([0x0a, 0x00]) }))
+      .finish(),
   ]);
 }

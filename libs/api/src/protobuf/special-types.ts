@@ -51,7 +51,8 @@ export function specialFromJson(type: SpecialType, v: unknown): Decoded | undefi
       if (v === null) return {};
       const ms = typeof v === 'string' ? Date.parse(v) : NaN;
       if (Number.isNaN(ms)) throw new Error(`not an RFC 3339 time: ${JSON.stringify(v)}`);
-      const micros = type === 'MicroTime' ? Number(/\.(\d{1,6})/.exec(v as string)?.[1]?.padEnd(6, '0') ?? 0) : 0;
+      const micros =
+        type === 'MicroTime' ? Number(/\.(\d{1,6})/.exec(v as string)?.[1]?.padEnd(6, '0') ?? 0) : 0;
       return { seconds: Math.floor(ms / 1000), nanos: micros * 1000 };
     }
     case 'Duration':

@@ -6,7 +6,11 @@ import { type Decoded, has, specialToJson, specialZero, toNumber } from './speci
  * field, zero or not, so zero values are dropped where the Go field has `omitempty` and kept
  * where it has not; pointers are rendered exactly when sent.
  */
-export function messageToJson(schema: ProtobufSchema, shape: MessageShape, m: Decoded): Record<string, unknown> {
+export function messageToJson(
+  schema: ProtobufSchema,
+  shape: MessageShape,
+  m: Decoded,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of shape.fields) {
     if (f.inline) {
