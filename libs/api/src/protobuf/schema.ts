@@ -89,6 +89,8 @@ const GROUP_PACKAGES: Record<string, string> = {
   'policy/v1': 'k8s.io.api.policy.v1',
 };
 
+const TEMPLATES = new Set(['PodTemplateSpec', 'JobTemplateSpec', 'PersistentVolumeClaimTemplate']);
+
 const SCALARS = new Set(['string', 'int32', 'int64', 'uint32', 'uint64', 'bool', 'bytes', 'double', 'float']);
 
 export type FieldValueType =
@@ -158,8 +160,8 @@ export class ProtobufSchema {
   messageForKind(apiVersion: string, kind: string): MessageShape | undefined {
     const pkg = GROUP_PACKAGES[apiVersion];
     const m = pkg && /^[A-Z]\w*$/.test(kind) ? this.messages.get(`${pkg}.${kind}`) : undefined;
-    // Only objects (ObjectMeta as field 1) are kinds; nested messages share the namespace.
-    return m?.fields[0]?.name === 'metadata' && !/Template(Spec)?$/.test(kind) ? m : undefined;
+    // Kinds are the objects (ObjectMeta as field 1) other than the templates nested in them.
+    return m?.fields[0]?.name === 'metadata' && !TEMPLATES.has(kind) ? m : undefined;
   }
 
   /** Every apiVersion/kind the schema decodes, for error messages and tests. */
