@@ -144,6 +144,6 @@ function decode(raw: string, isYaml: boolean): unknown {
 function unsupportedMedia(contentType: string | undefined): StatusError {
   return new StatusError(
     'UnsupportedMediaType',
-    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got ${contentType ?? 'none'})`,
+    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got ${contentType ?? 'none'})`,
   );
 }

@@ -10,7 +10,7 @@ export type Decoded = Record<string, unknown>;
 export function specialToJson(type: SpecialType, m: Decoded): unknown {
   switch (type) {
     case 'Time':
-      // Go keeps whole seconds (JSON could not carry more); no fields is Go's zero time: null.
+      // Go drops the nanoseconds, as JSON cannot carry them; no fields is the zero time: null.
       return has(m, 'seconds') || has(m, 'nanos') ? formatTime(toNumber(m.seconds)) : null;
     case 'MicroTime':
       return has(m, 'seconds') || has(m, 'nanos')
@@ -44,7 +44,7 @@ export function specialZero(type: SpecialType): unknown {
 }
 
 /** The protobufjs plain object for a special-typed JSON value (for encoding). */
-export function specialFromJson(type: SpecialType, v: unknown): Decoded | undefined {
+export function specialFromJson(type: SpecialType, v: unknown): Decoded {
   switch (type) {
     case 'Time':
     case 'MicroTime': {
