@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { isObject, StatusError } from '@app/api';
+import { decodeProtobufObject, isObject, StatusError } from '@app/api';
 import { type Actor, type LeaderFence } from '@app/event-store';
 import { type FastifyRequest } from 'fastify';
 import yaml from 'js-yaml';
@@ -19,9 +19,11 @@ type Query = Record<string, string | undefined>;
 export class RequestDecoder {
   constructor(private readonly maxBodyBytes: number) {}
 
-  /** An object to create or replace: JSON (also without a Content-Type) or YAML. */
+  /** An object to create or replace: JSON (also without a Content-Type), YAML or Kubernetes protobuf. */
   object(req: FastifyRequest): unknown {
     const format = bodyFormat(req.headers['content-type']);
+    // kubectl ≥ 1.32 sends its generated objects as protobuf; they continue as the JSON Go would write.
+    if (format?.kind === 'protobuf') return decodeProtobufObject(this.bytes(req));
     if (!format || (format.kind !== 'json' && format.kind !== 'yaml'))
       throw unsupportedMedia(req.headers['content-type']);
     return decode(this.text(req), format.kind === 'yaml');
@@ -53,13 +55,17 @@ export class RequestDecoder {
   }
 
   private text(req: FastifyRequest): string {
-    if (!(req.body instanceof Buffer)) return '';
+    return this.bytes(req).toString('utf8');
+  }
+
+  private bytes(req: FastifyRequest): Buffer {
+    if (!(req.body instanceof Buffer)) return Buffer.alloc(0);
     if (req.body.length > this.maxBodyBytes)
       throw new StatusError(
         'RequestEntityTooLarge',
         `Request entity too large: limit is ${this.maxBodyBytes}`,
       );
-    return req.body.toString('utf8');
+    return req.body;
   }
 }
 
