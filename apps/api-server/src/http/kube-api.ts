@@ -6,6 +6,7 @@ import {
   apiResourceList,
   apiVersions,
   apiVersionOf,
+  type FieldValidation,
   isObject,
   negotiateDiscovery,
   parseIncludeObject,
@@ -27,6 +28,7 @@ import { type RequestContext } from '../objects/request-context.js';
 import { objectKeyOf, streamWatch } from '../watch/watch-stream.js';
 import { parseListQuery, parseKindFieldSelector, parseResourceVersion, type RawQuery } from './list-query.js';
 import { drained } from './drained.js';
+import { registerOpenApiRoutes } from './openapi-routes.js';
 import { tableVersion } from './negotiation.js';
 import { parseDryRun, RequestDecoder, requestContext, toDeleteOptions } from './request-decoding.js';
 import { parseResourcePath, type ResourcePath } from './request-info.js';
@@ -134,6 +136,7 @@ export class KubeApi {
         return apiResourceList(this.o.registry, group, version);
       }),
     );
+    registerOpenApiRoutes(app, this.o.registry, this.o.wakeVersion, (fn) => this.guard(fn));
     const handler = (req: FastifyRequest, reply: FastifyReply) => this.resource(req as AuthedRequest, reply);
     for (const prefix of ['/api/v1/*', '/apis/:group/:version/*'])
       app.route({ method: ALL_METHODS, url: prefix, handler: this.guard(handler) });
@@ -194,16 +197,13 @@ export class KubeApi {
             'the server does not allow this method on the requested resource',
             {},
           );
-        const created = await this.o.objects.create(
-          t,
-          path.namespace ?? '',
-          this.decode.object(req),
-          ctx('create'),
-          {
-            dryRun,
-          },
-        );
-        return reply.code(201).send(created);
+        const body = this.decode.object(req);
+        const fieldValidation = this.decode.fieldValidation(req);
+        const created = await this.o.objects.create(t, path.namespace ?? '', body, ctx('create'), {
+          dryRun,
+          fieldValidation,
+        });
+        return warned(reply, fieldValidation).code(201).send(created);
       }
       if (method === 'DELETE') return this.deleteCollection(req, t, path, q, ctx);
       throw new StatusError(
@@ -226,11 +226,23 @@ export class KubeApi {
           });
         return obj;
       }
-      case 'PUT':
-        return this.o.objects.update(t, ns, path.name, this.decode.object(req), ctx('update'), { dryRun });
+      case 'PUT': {
+        const body = this.decode.object(req);
+        const fieldValidation = this.decode.fieldValidation(req);
+        const updated = await this.o.objects.update(t, ns, path.name, body, ctx('update'), {
+          dryRun,
+          fieldValidation,
+        });
+        return warned(reply, fieldValidation).send(updated);
+      }
       case 'PATCH': {
         const [type, patch] = this.decode.patch(req);
-        return this.o.objects.patch(t, ns, path.name, type, patch, ctx('patch'), { dryRun });
+        const fieldValidation = this.decode.fieldValidation(req);
+        const patched = await this.o.objects.patch(t, ns, path.name, type, patch, ctx('patch'), {
+          dryRun,
+          fieldValidation,
+        });
+        return warned(reply, fieldValidation).send(patched);
       }
       case 'DELETE': {
         const result = await this.o.objects.delete(t, ns, path.name, ctx('delete'), {
@@ -268,17 +280,25 @@ export class KubeApi {
     switch (`${sub} ${req.method}`) {
       case 'status GET':
         return this.o.objects.get(t, ns, name);
-      case 'status PUT':
-        return this.o.objects.update(t, ns, name, this.decode.object(req), ctx('update'), {
+      case 'status PUT': {
+        const body = this.decode.object(req);
+        const fieldValidation = this.decode.fieldValidation(req);
+        const updated = await this.o.objects.update(t, ns, name, body, ctx('update'), {
           dryRun,
           subresource: 'status',
+          fieldValidation,
         });
+        return warned(reply, fieldValidation).send(updated);
+      }
       case 'status PATCH': {
         const [type, patch] = this.decode.patch(req);
-        return this.o.objects.patch(t, ns, name, type, patch, ctx('patch'), {
+        const fieldValidation = this.decode.fieldValidation(req);
+        const patched = await this.o.objects.patch(t, ns, name, type, patch, ctx('patch'), {
           dryRun,
           subresource: 'status',
+          fieldValidation,
         });
+        return warned(reply, fieldValidation).send(patched);
       }
       case 'finalize PUT': {
         const body = this.decode.object(req);
@@ -295,11 +315,23 @@ export class KubeApi {
       }
       case 'scale GET':
         return this.o.objects.getScale(t, ns, name);
-      case 'scale PUT':
-        return this.o.objects.updateScale(t, ns, name, this.decode.object(req), ctx('update'), { dryRun });
+      case 'scale PUT': {
+        const body = this.decode.object(req);
+        const fieldValidation = this.decode.fieldValidation(req);
+        const scale = await this.o.objects.updateScale(t, ns, name, body, ctx('update'), {
+          dryRun,
+          fieldValidation,
+        });
+        return warned(reply, fieldValidation).send(scale);
+      }
       case 'scale PATCH': {
         const [type, patch] = this.decode.patch(req);
-        return this.o.objects.patchScale(t, ns, name, type, patch, ctx('patch'), { dryRun });
+        const fieldValidation = this.decode.fieldValidation(req);
+        const scale = await this.o.objects.patchScale(t, ns, name, type, patch, ctx('patch'), {
+          dryRun,
+          fieldValidation,
+        });
+        return warned(reply, fieldValidation).send(scale);
       }
       case 'binding POST':
         await this.o.objects.bind(t, ns, name, this.decode.object(req), ctx('create'));
@@ -512,6 +544,13 @@ function latencyLabels(path: ResourcePath, method: string, q: Query): Record<str
   const verb =
     collection && method === 'GET' ? 'LIST' : collection && method === 'DELETE' ? 'DELETECOLLECTION' : method;
   return { verb, group: path.group, resource: path.resource, subresource: path.subresource ?? '' };
+}
+
+/** Warn-mode field validation's findings, one `Warning: 299` header each (kubectl prints them). */
+function warned(reply: FastifyReply, fieldValidation: FieldValidation): FastifyReply {
+  const warnings = fieldValidation.warnings();
+  if (warnings.length) reply.header('warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  return reply;
 }
 
 function success() {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { isObject, StatusError } from '@app/api';
+import { duplicateFields, FieldValidation, isObject, parseFieldValidation, StatusError } from '@app/api';
 import { type Actor, type LeaderFence } from '@app/event-store';
 import { type FastifyRequest } from 'fastify';
 import yaml from 'js-yaml';
@@ -31,6 +31,17 @@ export class RequestDecoder {
     const format = bodyFormat(req.headers['content-type']);
     if (!format || format.kind !== 'patch') throw unsupportedMedia(req.headers['content-type']);
     return [format.type, decode(this.text(req), false)];
+  }
+
+  /**
+   * The write's `fieldValidation` mode (400 for an unknown one) with the duplicate keys of its
+   * JSON body; YAML bodies with duplicate keys do not decode at all.
+   */
+  fieldValidation(req: FastifyRequest): FieldValidation {
+    const mode = parseFieldValidation((req.query as Query).fieldValidation);
+    const format = bodyFormat(req.headers['content-type']);
+    const json = format?.kind === 'json' || format?.kind === 'patch';
+    return new FieldValidation(mode, mode !== 'Ignore' && json ? duplicateFields(this.text(req)) : []);
   }
 
   /** DeleteOptions from the body (kubectl sends one) and the query, which wins. */
