@@ -218,8 +218,7 @@ describe.each([33, 30, 29])('kubectl 1.%i against the API server', (minor) => {
         ...(minor >= 32 ? ['--dry-run=client', '-o', 'json'] : []),
       ).then(async (r) => {
         // ≥ 1.32 would send the generated object as protobuf (part 2): create its JSON instead.
-        if (minor >= 32)
-          await cluster.kubectl(minor, ['-n', ns, 'create', '-f', '-'], { input: r.stdout });
+        if (minor >= 32) await cluster.kubectl(minor, ['-n', ns, 'create', '-f', '-'], { input: r.stdout });
       });
       await waitFor(
         'the new configmap on the watch',

@@ -88,7 +88,9 @@ describe.each([33, 30, 29])('kubectl 1.%i validates through the server', (minor)
     expect(spec.stdout).toMatch(/^KIND: +Deployment$/m);
     expect(spec.stdout).toMatch(/^ {2}replicas\t<integer>$/m);
     expect(spec.stdout).toMatch(/^ {2}selector\t<LabelSelector> -required-$/m);
-    expect(spec.stdout).toMatch(/DeploymentSpec is the specification of the desired behavior of the\s+Deployment\./);
+    expect(spec.stdout).toMatch(
+      /DeploymentSpec is the specification of the desired behavior of the\s+Deployment\./,
+    );
   });
 });
 
@@ -103,7 +105,9 @@ describe.each([27, 28])('kubectl 1.%i (OpenAPI v2 in protobuf only)', (minor) =>
   afterAll(() => cluster?.close());
 
   it('creates and applies with --validate=false', async () => {
-    const created = await cluster.kubectl(minor, ['create', '-f', '-', '--validate=false'], { input: SERVICE(ns) });
+    const created = await cluster.kubectl(minor, ['create', '-f', '-', '--validate=false'], {
+      input: SERVICE(ns),
+    });
     expect(created.stderr).toBe('');
     expect(created.stdout).toBe('service/front created\n');
     const applied = await cluster.kubectl(minor, ['apply', '-f', '-', '--validate=false'], {
@@ -134,24 +138,41 @@ describe('OpenAPI documents and field validation over HTTP', () => {
   afterAll(() => cluster?.close());
 
   it('lists every served group-version in the v3 root, each at an immutable hashed URL', async () => {
-    const root = await cluster.api<{ paths: Record<string, { serverRelativeURL: string }> }>('GET', '/openapi/v3');
+    const root = await cluster.api<{ paths: Record<string, { serverRelativeURL: string }> }>(
+      'GET',
+      '/openapi/v3',
+    );
     expect(root.status).toBe(200);
-    const expected = new Set(new ResourceRegistry().types.map((t) => (t.group ? `apis/${t.group}/${t.version}` : 'api/v1')));
+    const expected = new Set(
+      new ResourceRegistry().types.map((t) => (t.group ? `apis/${t.group}/${t.version}` : 'api/v1')),
+    );
     expect(new Set(Object.keys(root.body.paths))).toEqual(expected);
     const url = root.body.paths['apis/apps/v1'].serverRelativeURL;
     expect(url).toMatch(/^\/openapi\/v3\/apis\/apps\/v1\?hash=[0-9A-F]{128}$/);
     const doc = await cluster.api<{
-      paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; 'x-kubernetes-group-version-kind'?: object }>>;
+      paths: Record<
+        string,
+        Record<
+          string,
+          { parameters?: { name: string; in: string }[]; 'x-kubernetes-group-version-kind'?: object }
+        >
+      >;
       components: { schemas: Record<string, { 'x-kubernetes-group-version-kind'?: object[] }> };
     }>('GET', url);
     expect(doc.status).toBe(200);
     expect(doc.headers['cache-control']).toBe('public, immutable');
     const patch = doc.body.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'].patch;
-    expect(patch['x-kubernetes-group-version-kind']).toEqual({ group: 'apps', version: 'v1', kind: 'Deployment' });
-    expect(patch.parameters).toContainEqual(expect.objectContaining({ name: 'fieldValidation', in: 'query' }));
-    expect(doc.body.components.schemas['io.k8s.api.apps.v1.Deployment']['x-kubernetes-group-version-kind']).toEqual([
-      { group: 'apps', version: 'v1', kind: 'Deployment' },
-    ]);
+    expect(patch['x-kubernetes-group-version-kind']).toEqual({
+      group: 'apps',
+      version: 'v1',
+      kind: 'Deployment',
+    });
+    expect(patch.parameters).toContainEqual(
+      expect.objectContaining({ name: 'fieldValidation', in: 'query' }),
+    );
+    expect(
+      doc.body.components.schemas['io.k8s.api.apps.v1.Deployment']['x-kubernetes-group-version-kind'],
+    ).toEqual([{ group: 'apps', version: 'v1', kind: 'Deployment' }]);
     expect(doc.body.components.schemas['io.k8s.api.core.v1.PodSpec']).toBeDefined();
     const stale = await cluster.api('GET', '/openapi/v3/apis/apps/v1?hash=0123');
     expect(stale.status).toBe(301);
@@ -160,10 +181,11 @@ describe('OpenAPI documents and field validation over HTTP', () => {
   });
 
   it('serves v2 as JSON, and refuses a protobuf-only Accept with 406 so old kubectls fall through to a 404', async () => {
-    const json = await cluster.api<{ swagger: string; definitions: Record<string, unknown>; paths: Record<string, unknown> }>(
-      'GET',
-      '/openapi/v2',
-    );
+    const json = await cluster.api<{
+      swagger: string;
+      definitions: Record<string, unknown>;
+      paths: Record<string, unknown>;
+    }>('GET', '/openapi/v2');
     expect(json.status).toBe(200);
     expect(json.body.swagger).toBe('2.0');
     expect(json.body.definitions['io.k8s.apimachinery.pkg.util.intstr.IntOrString']).toMatchObject({
@@ -175,7 +197,12 @@ describe('OpenAPI documents and field validation over HTTP', () => {
       accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf',
     });
     expect(proto.status).toBe(406);
-    expect(proto.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'NotAcceptable', code: 406 });
+    expect(proto.body).toMatchObject({
+      kind: 'Status',
+      status: 'Failure',
+      reason: 'NotAcceptable',
+      code: 406,
+    });
     expect((await cluster.api('GET', '/swagger-2.0.0.pb-v1')).status).toBe(404);
   });
 
@@ -183,7 +210,9 @@ describe('OpenAPI documents and field validation over HTTP', () => {
     const body = { metadata: { name: 'warned', bogus: 1 }, data: { a: 'b' }, extra: true };
     const r = await cluster.api<{ metadata: Record<string, unknown> }>('POST', cms, body);
     expect(r.status).toBe(201);
-    expect(r.headers.warning).toBe('299 - "unknown field \\"extra\\"", 299 - "unknown field \\"metadata.bogus\\""');
+    expect(r.headers.warning).toBe(
+      '299 - "unknown field \\"extra\\"", 299 - "unknown field \\"metadata.bogus\\""',
+    );
     const stored = await cluster.api<Record<string, unknown>>('GET', `${cms}/warned`);
     expect(stored.body).not.toHaveProperty('extra');
     expect(stored.body.metadata).not.toHaveProperty('bogus');
@@ -222,9 +251,13 @@ describe('OpenAPI documents and field validation over HTTP', () => {
   });
 
   it('refuses an unknown fieldValidation value, naming the supported ones', async () => {
-    const r = await cluster.api<StatusBody>('POST', `${cms}?fieldValidation=Loud`, { metadata: { name: 'x' } });
+    const r = await cluster.api<StatusBody>('POST', `${cms}?fieldValidation=Loud`, {
+      metadata: { name: 'x' },
+    });
     expect(r.status).toBe(400);
-    expect(r.body.message).toBe('fieldValidation: Unsupported value: "Loud": supported values: "Ignore", "Warn", "Strict"');
+    expect(r.body.message).toBe(
+      'fieldValidation: Unsupported value: "Loud": supported values: "Ignore", "Warn", "Strict"',
+    );
   });
 
   it('checks the patched object (Strict refuses, Warn drops) and the status subresource too', async () => {
@@ -237,7 +270,12 @@ describe('OpenAPI documents and field validation over HTTP', () => {
     );
     expect(strict.status).toBe(400);
     expect(strict.body.message).toBe('strict decoding error: unknown field "spec"');
-    const warn = await cluster.api<{ data: Record<string, string> }>('PATCH', `${cms}/warned`, { data: { c: 'd' }, spec: 1 }, merge);
+    const warn = await cluster.api<{ data: Record<string, string> }>(
+      'PATCH',
+      `${cms}/warned`,
+      { data: { c: 'd' }, spec: 1 },
+      merge,
+    );
     expect(warn.status).toBe(200);
     expect(warn.headers.warning).toBe('299 - "unknown field \\"spec\\""');
     expect(warn.body.data).toEqual({ a: 'b', c: 'd' });
@@ -254,7 +292,11 @@ describe('OpenAPI documents and field validation over HTTP', () => {
     );
     expect(status.status).toBe(400);
     expect(status.body.message).toBe('strict decoding error: unknown field "status.phasee"');
-    const deploy = await cluster.api('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, deployment(ns, 'scaled'));
+    const deploy = await cluster.api(
+      'POST',
+      `/apis/apps/v1/namespaces/${ns}/deployments`,
+      deployment(ns, 'scaled'),
+    );
     expect(deploy.status).toBe(201);
     const scale = await cluster.api<StatusBody>(
       'PATCH',
@@ -277,7 +319,11 @@ describe('OpenAPI documents and field validation over HTTP', () => {
     expect(r.status).toBe(422);
     expect(r.body.reason).toBe('Invalid');
     const causes = r.body.details?.causes ?? [];
-    expect(causes).toContainEqual({ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.containers[1].name' });
+    expect(causes).toContainEqual({
+      reason: 'FieldValueRequired',
+      message: 'Required value',
+      field: 'spec.containers[1].name',
+    });
     expect(causes).toContainEqual({
       reason: 'FieldValueNotSupported',
       message: 'Unsupported value: "Sometimes": supported values: "Always", "Never", "OnFailure"',
@@ -294,7 +340,11 @@ describe('OpenAPI documents and field validation over HTTP', () => {
   });
 
   it('accepts what kubectl rollout undo sends: creationTimestamp null and empty resources', async () => {
-    const created = await cluster.api('POST', `/apis/apps/v1/namespaces/${ns}/deployments?fieldValidation=Strict`, deployment(ns, 'undo'));
+    const created = await cluster.api(
+      'POST',
+      `/apis/apps/v1/namespaces/${ns}/deployments?fieldValidation=Strict`,
+      deployment(ns, 'undo'),
+    );
     expect(created.status).toBe(201);
     const template = {
       metadata: { creationTimestamp: null, labels: { app: 'undo' } },

@@ -549,7 +549,11 @@ function latencyLabels(path: ResourcePath, method: string, q: Query): Record<str
 /** Warn-mode field validation's findings, one `Warning: 299` header each (kubectl prints them). */
 function warned(reply: FastifyReply, fieldValidation: FieldValidation): FastifyReply {
   const warnings = fieldValidation.warnings();
-  if (warnings.length) reply.header('warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  if (warnings.length)
+    reply.header(
+      'warning',
+      warnings.map((w) => `299 - ${JSON.stringify(w)}`),
+    );
   return reply;
 }
 

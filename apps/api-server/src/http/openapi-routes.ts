@@ -1,4 +1,10 @@
-import { OpenApiDocuments, type ResourceRegistry, schemaCatalog, type SerializedDocument, StatusError } from '@app/api';
+import {
+  OpenApiDocuments,
+  type ResourceRegistry,
+  schemaCatalog,
+  type SerializedDocument,
+  StatusError,
+} from '@app/api';
 import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -51,7 +57,11 @@ export function registerOpenApiRoutes(
 function sendVersioned(req: FastifyRequest, reply: FastifyReply, path: string, doc: SerializedDocument) {
   const hash = (req.query as Record<string, string | undefined>).hash;
   if (hash !== undefined && hash !== doc.hash)
-    return reply.code(301).header('location', `${path}?hash=${doc.hash}`).header('cache-control', 'no-cache, no-store').send();
+    return reply
+      .code(301)
+      .header('location', `${path}?hash=${doc.hash}`)
+      .header('cache-control', 'no-cache, no-store')
+      .send();
   reply.header('etag', `"${doc.hash}"`);
   return sendJson(reply, doc.json, hash === undefined ? 'no-cache, private' : 'public, immutable');
 }
@@ -65,6 +75,7 @@ function acceptJson(req: FastifyRequest): void {
   const accept = req.headers.accept;
   if (!accept || !accept.trim()) return;
   const ranges = accept.split(',').map((r) => r.split(';')[0].trim().toLowerCase());
-  if (ranges.some((r) => r === 'application/json' || r === 'application/*' || r === '*/*' || r === '')) return;
+  if (ranges.some((r) => r === 'application/json' || r === 'application/*' || r === '*/*' || r === ''))
+    return;
   throw new StatusError('NotAcceptable', 'only the following media types are accepted: application/json');
 }

@@ -60,7 +60,14 @@ export class OpenApiDocuments {
       paths,
       components: {
         schemas,
-        securitySchemes: { BearerToken: { type: 'apiKey', description: 'Bearer Token authentication', name: 'authorization', in: 'header' } },
+        securitySchemes: {
+          BearerToken: {
+            type: 'apiKey',
+            description: 'Bearer Token authentication',
+            name: 'authorization',
+            in: 'header',
+          },
+        },
       },
       security: [{ BearerToken: [] }],
     };
@@ -76,14 +83,23 @@ export class OpenApiDocuments {
     const paths: Record<string, unknown> = {};
     for (const item of items) paths[item.path] = v2PathItem(item);
     const definitions: Record<string, unknown> = {};
-    for (const [name, schema] of [...this.catalog.closure(referenced(items))].sort(([a], [b]) => a.localeCompare(b)))
+    for (const [name, schema] of [...this.catalog.closure(referenced(items))].sort(([a], [b]) =>
+      a.localeCompare(b),
+    ))
       definitions[name] = toV2Schema(schema);
     this.v2Doc = serialize({
       swagger: '2.0',
       info: { title: 'Kubernetes', version: this.version },
       paths,
       definitions,
-      securityDefinitions: { BearerToken: { type: 'apiKey', description: 'Bearer Token authentication', name: 'authorization', in: 'header' } },
+      securityDefinitions: {
+        BearerToken: {
+          type: 'apiKey',
+          description: 'Bearer Token authentication',
+          name: 'authorization',
+          in: 'header',
+        },
+      },
       security: [{ BearerToken: [] }],
     });
     return this.v2Doc;
@@ -143,10 +159,17 @@ function v3PathItem(item: PathItem): Schema {
       operationId: op.operationId,
       ...(op.parameters.length ? { parameters: op.parameters.map(parameterV3) } : {}),
       ...(op.body
-        ? { requestBody: { content: { 'application/json': { schema: { $ref: `${SCHEMA_REF_PREFIX}${op.body}` } } } } }
+        ? {
+            requestBody: {
+              content: { 'application/json': { schema: { $ref: `${SCHEMA_REF_PREFIX}${op.body}` } } },
+            },
+          }
         : {}),
       responses: Object.fromEntries(
-        Object.entries(op.responses).map(([code, r]) => [code, { description: r.description, content: contentOf(r.definition) }]),
+        Object.entries(op.responses).map(([code, r]) => [
+          code,
+          { description: r.description, content: contentOf(r.definition) },
+        ]),
       ),
       tags: [op.tag],
       ...extensions(op),
@@ -170,13 +193,25 @@ function v2PathItem(item: PathItem): Schema {
   const out: Schema = { parameters: item.parameters.map(parameterV2) };
   for (const op of item.operations) {
     const parameters = op.parameters.map(parameterV2);
-    if (op.body) parameters.unshift({ name: 'body', in: 'body', required: true, schema: { $ref: `${V2_REF_PREFIX}${op.body}` } });
+    if (op.body)
+      parameters.unshift({
+        name: 'body',
+        in: 'body',
+        required: true,
+        schema: { $ref: `${V2_REF_PREFIX}${op.body}` },
+      });
     out[op.method] = {
       description: op.description,
       operationId: op.operationId,
-      consumes: op.method === 'patch'
-        ? ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml']
-        : ['*/*'],
+      consumes:
+        op.method === 'patch'
+          ? [
+              'application/json-patch+json',
+              'application/merge-patch+json',
+              'application/strategic-merge-patch+json',
+              'application/apply-patch+yaml',
+            ]
+          : ['*/*'],
       produces: ['application/json', 'application/yaml'],
       schemes: ['https'],
       ...(parameters.length ? { parameters } : {}),
@@ -185,7 +220,8 @@ function v2PathItem(item: PathItem): Schema {
           code,
           {
             description: r.description,
-            schema: r.definition === 'string' ? { type: 'string' } : { $ref: `${V2_REF_PREFIX}${r.definition}` },
+            schema:
+              r.definition === 'string' ? { type: 'string' } : { $ref: `${V2_REF_PREFIX}${r.definition}` },
           },
         ]),
       ),
@@ -214,6 +250,9 @@ function rewriteRefs(value: unknown): unknown {
   if (!value || typeof value !== 'object') return value;
   const out: Schema = {};
   for (const [k, v] of Object.entries(value))
-    out[k] = k === '$ref' && typeof v === 'string' ? `${V2_REF_PREFIX}${v.slice(SCHEMA_REF_PREFIX.length)}` : rewriteRefs(v);
+    out[k] =
+      k === '$ref' && typeof v === 'string'
+        ? `${V2_REF_PREFIX}${v.slice(SCHEMA_REF_PREFIX.length)}`
+        : rewriteRefs(v);
   return out;
 }

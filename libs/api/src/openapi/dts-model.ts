@@ -131,7 +131,12 @@ function readComment(lines: string[], start: number, indent: string): [string, n
   let i = start + 1;
   for (; lines[i] !== `${indent} */`; i++) {
     if (i >= lines.length) throw new Error('unterminated comment');
-    out.push(lines[i].slice(indent.length).replace(/^ \* ?/, '').replace(/^ \*$/, ''));
+    out.push(
+      lines[i]
+        .slice(indent.length)
+        .replace(/^ \* ?/, '')
+        .replace(/^ \*$/, ''),
+    );
   }
   return [out.join('\n').replaceAll('*\\/', '*/'), i];
 }
@@ -144,7 +149,8 @@ function parseType(src: string, imports: Map<string, string>, fail: (why: string
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(t);
   if (map) return { kind: 'map', values: parseType(map[1], imports, fail) };
   const parts = t.split(' | ');
-  if (parts.every((p) => /^"[^"\\]*"$/.test(p))) return { kind: 'enum', values: parts.map((p) => p.slice(1, -1)) };
+  if (parts.every((p) => /^"[^"\\]*"$/.test(p)))
+    return { kind: 'enum', values: parts.map((p) => p.slice(1, -1)) };
   if (parts.length > 1 && parts.every((p) => p === 'string' || p === 'number'))
     return { kind: 'union', of: parts as ('string' | 'number')[] };
   if (/^I\w+$/.test(t)) {

@@ -53,7 +53,8 @@ export class ModelPackages {
     if (specifier.startsWith('.')) path = resolve(dirname(from.path), specifier.replace(/\.js$/, '.d.ts'));
     else if (specifier.startsWith(`${APIMACHINERY}/`))
       path = join(this.apimachinery, `${specifier.slice(APIMACHINERY.length + 1)}.d.ts`);
-    else if (specifier.startsWith(`${MODELS}/`)) path = join(this.models, `${specifier.slice(MODELS.length + 1)}.d.ts`);
+    else if (specifier.startsWith(`${MODELS}/`))
+      path = join(this.models, `${specifier.slice(MODELS.length + 1)}.d.ts`);
     else throw new Error(`${from.path}: cannot follow the import of ${specifier}`);
     return this.read(path);
   }
@@ -76,8 +77,13 @@ export class ModelPackages {
   private definitionOf(path: string, fullName: string): string {
     const inApimachinery = relative(this.apimachinery, path);
     if (!inApimachinery.startsWith('..'))
-      return `io.k8s.apimachinery.pkg.${inApimachinery.replace(/\.d\.ts$/, '').split(sep).join('.')}`;
-    const parts = relative(this.models, path).replace(/\.d\.ts$/, '').split(sep);
+      return `io.k8s.apimachinery.pkg.${inApimachinery
+        .replace(/\.d\.ts$/, '')
+        .split(sep)
+        .join('.')}`;
+    const parts = relative(this.models, path)
+      .replace(/\.d\.ts$/, '')
+      .split(sep);
     const [version, kind] = parts.slice(-2);
     const suffix = `${version[0].toUpperCase()}${version.slice(1)}${kind}`;
     if (!fullName.startsWith('IIoK8sApi') || !fullName.endsWith(suffix))

@@ -76,13 +76,33 @@ const PROPAGATION = q(
 const LIST_PARAMS: Parameter[] = [
   q('allowWatchBookmarks', 'boolean', 'allowWatchBookmarks requests watch events with type "BOOKMARK".'),
   q('continue', 'string', 'The continue option should be set when retrieving more results from the server.'),
-  q('fieldSelector', 'string', 'A selector to restrict the list of returned objects by their fields. Defaults to everything.'),
-  q('labelSelector', 'string', 'A selector to restrict the list of returned objects by their labels. Defaults to everything.'),
+  q(
+    'fieldSelector',
+    'string',
+    'A selector to restrict the list of returned objects by their fields. Defaults to everything.',
+  ),
+  q(
+    'labelSelector',
+    'string',
+    'A selector to restrict the list of returned objects by their labels. Defaults to everything.',
+  ),
   q('limit', 'integer', 'limit is a maximum number of responses to return for a list call.'),
-  q('resourceVersion', 'string', 'resourceVersion sets a constraint on what resource versions a request may be served from.'),
-  q('resourceVersionMatch', 'string', 'resourceVersionMatch determines how resourceVersion is applied to list calls.'),
+  q(
+    'resourceVersion',
+    'string',
+    'resourceVersion sets a constraint on what resource versions a request may be served from.',
+  ),
+  q(
+    'resourceVersionMatch',
+    'string',
+    'resourceVersionMatch determines how resourceVersion is applied to list calls.',
+  ),
   q('timeoutSeconds', 'integer', 'Timeout for the list/watch call.'),
-  q('watch', 'boolean', 'Watch for changes to the described resources and return them as a stream of add, update, and remove notifications.'),
+  q(
+    'watch',
+    'boolean',
+    'Watch for changes to the described resources and return them as a stream of add, update, and remove notifications.',
+  ),
 ];
 
 const path = (name: string, description: string): Parameter => ({
@@ -106,7 +126,10 @@ export function tagOf(group: string, version: string): string {
 }
 
 /** The paths and operations of one served kind, as upstream's apiserver publishes them. */
-export function kindPaths(t: ResourceType, definition: (group: string, version: string, kind: string) => string): PathItem[] {
+export function kindPaths(
+  t: ResourceType,
+  definition: (group: string, version: string, kind: string) => string,
+): PathItem[] {
   const prefix = t.group ? `/apis/${t.group}/${t.version}` : '/api/v1';
   const base = t.namespaced ? `${prefix}/namespaces/{namespace}/${t.plural}` : `${prefix}/${t.plural}`;
   const scope = t.namespaced ? [NAMESPACE] : [];
@@ -120,7 +143,11 @@ export function kindPaths(t: ResourceType, definition: (group: string, version: 
   const ok = (d: string) => ({ '200': { description: 'OK', definition: d } });
   const written = (d: string) => ({ ...ok(d), '201': { description: 'Created', definition: d } });
   const tag = tagOf(t.group, t.version);
-  const op = (o: Omit<Operation, 'gvk' | 'tag'> & { gvk?: Operation['gvk'] }): Operation => ({ gvk, tag, ...o });
+  const op = (o: Omit<Operation, 'gvk' | 'tag'> & { gvk?: Operation['gvk'] }): Operation => ({
+    gvk,
+    tag,
+    ...o,
+  });
   const writes = [DRY_RUN, FIELD_MANAGER, FIELD_VALIDATION];
 
   const items: PathItem[] = [
@@ -217,9 +244,35 @@ export function kindPaths(t: ResourceType, definition: (group: string, version: 
   const sub = (s: string, ops: Operation[]) =>
     items.push({ path: `${base}/{name}/${s}`, parameters: [name, ...scope, PRETTY], operations: ops });
   const readWrite = (s: string, Word: string, target: string, targetGvk: Operation['gvk']) => [
-    op({ method: 'get', action: 'get', operationId: `read${word}${ns}${t.kind}${Word}`, description: `read ${s} of the specified ${t.kind}`, parameters: [], responses: ok(target), gvk: targetGvk }),
-    op({ method: 'put', action: 'put', operationId: `replace${word}${ns}${t.kind}${Word}`, description: `replace ${s} of the specified ${t.kind}`, parameters: writes, body: target, responses: written(target), gvk: targetGvk }),
-    op({ method: 'patch', action: 'patch', operationId: `patch${word}${ns}${t.kind}${Word}`, description: `partially update ${s} of the specified ${t.kind}`, parameters: [...writes, FORCE], body: `${META}.Patch`, responses: written(target), gvk: targetGvk }),
+    op({
+      method: 'get',
+      action: 'get',
+      operationId: `read${word}${ns}${t.kind}${Word}`,
+      description: `read ${s} of the specified ${t.kind}`,
+      parameters: [],
+      responses: ok(target),
+      gvk: targetGvk,
+    }),
+    op({
+      method: 'put',
+      action: 'put',
+      operationId: `replace${word}${ns}${t.kind}${Word}`,
+      description: `replace ${s} of the specified ${t.kind}`,
+      parameters: writes,
+      body: target,
+      responses: written(target),
+      gvk: targetGvk,
+    }),
+    op({
+      method: 'patch',
+      action: 'patch',
+      operationId: `patch${word}${ns}${t.kind}${Word}`,
+      description: `partially update ${s} of the specified ${t.kind}`,
+      parameters: [...writes, FORCE],
+      body: `${META}.Patch`,
+      responses: written(target),
+      gvk: targetGvk,
+    }),
   ];
   for (const s of t.subresources) {
     if (s === 'status') sub('status', readWrite('status', 'Status', self, gvk));
@@ -229,7 +282,9 @@ export function kindPaths(t: ResourceType, definition: (group: string, version: 
     }
     if (s === 'binding' || s === 'eviction') {
       const target =
-        s === 'binding' ? { group: '', version: 'v1', kind: 'Binding' } : { group: 'policy', version: 'v1', kind: 'Eviction' };
+        s === 'binding'
+          ? { group: '', version: 'v1', kind: 'Binding' }
+          : { group: 'policy', version: 'v1', kind: 'Eviction' };
       const def = definition(target.group, target.version, target.kind);
       sub(s, [
         op({
@@ -251,8 +306,17 @@ export function kindPaths(t: ResourceType, definition: (group: string, version: 
           action: 'get',
           operationId: `read${word}${ns}${t.kind}Log`,
           description: `read log of the specified ${t.kind}`,
-          parameters: ['container', 'follow', 'previous', 'sinceSeconds', 'tailLines', 'timestamps'].map((p) =>
-            q(p, p === 'container' ? 'string' : p === 'follow' || p === 'previous' || p === 'timestamps' ? 'boolean' : 'integer', `the ${p} option of the log`),
+          parameters: ['container', 'follow', 'previous', 'sinceSeconds', 'tailLines', 'timestamps'].map(
+            (p) =>
+              q(
+                p,
+                p === 'container'
+                  ? 'string'
+                  : p === 'follow' || p === 'previous' || p === 'timestamps'
+                    ? 'boolean'
+                    : 'integer',
+                `the ${p} option of the log`,
+              ),
           ),
           responses: { '200': { description: 'OK', definition: 'string' } },
         }),

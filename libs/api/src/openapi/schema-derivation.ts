@@ -24,7 +24,10 @@ const TYPE_META: Record<string, string> = {
 
 const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
-const TIMES = new Set(['io.k8s.apimachinery.pkg.apis.meta.v1.Time', 'io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime']);
+const TIMES = new Set([
+  'io.k8s.apimachinery.pkg.apis.meta.v1.Time',
+  'io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime',
+]);
 
 /** Kinds the operations of every document refer to, besides the served kinds and their lists. */
 const SHARED_KINDS: [string, string, string][] = [
@@ -173,7 +176,11 @@ function toSchema(file: ModelFile, follow: (ref: { name: string; from: string })
     description === undefined ? s : { description, ...s };
   if (definition === INT_OR_STRING)
     return described(
-      { format: 'int-or-string', oneOf: [{ type: 'integer' }, { type: 'string' }], 'x-kubernetes-int-or-string': true },
+      {
+        format: 'int-or-string',
+        oneOf: [{ type: 'integer' }, { type: 'string' }],
+        'x-kubernetes-int-or-string': true,
+      },
       model.description,
     );
   if (definition === QUANTITY)
@@ -201,7 +208,9 @@ function objectSchema(props: DtsProperty[], follow: (ref: { name: string; from: 
 
 /** `apiVersion: "v1"` and `kind: "Pod"` of a top-level kind: any value passes upstream's schema. */
 function isTypeMetaLiteral(p: DtsProperty): boolean {
-  return (p.name === 'apiVersion' || p.name === 'kind') && p.type.kind === 'enum' && p.type.values.length === 1;
+  return (
+    (p.name === 'apiVersion' || p.name === 'kind') && p.type.kind === 'enum' && p.type.values.length === 1
+  );
 }
 
 function typeSchema(t: DtsType, follow: (ref: { name: string; from: string }) => string): Schema {
@@ -232,7 +241,12 @@ function addFormats(schema: Schema, formats: Map<string, string> | undefined): v
   if (!formats || !isObjectSchema(schema)) return;
   for (const [name, prop] of Object.entries(schema.properties as Record<string, Schema>)) {
     const format = formats.get(name);
-    const target = prop.type === 'array' ? (prop.items as Schema) : prop;
+    const target =
+      prop.type === 'array'
+        ? (prop.items as Schema)
+        : prop.type === 'object' && prop.additionalProperties
+          ? (prop.additionalProperties as Schema)
+          : prop;
     if (target.type === 'integer' && (format === 'int32' || format === 'int64')) target.format = format;
     else if (target.type === 'integer' && format === 'double') {
       target.type = 'number';

@@ -1,5 +1,10 @@
 import { StatusError } from '../errors/index.js';
-import { SCHEMA_REF_PREFIX, type Schema, type SchemaCatalog, schemaCatalog } from '../openapi/schema-derivation.js';
+import {
+  SCHEMA_REF_PREFIX,
+  type Schema,
+  type SchemaCatalog,
+  schemaCatalog,
+} from '../openapi/schema-derivation.js';
 
 /** The `fieldValidation` query parameter of create, update and patch (upstream ≥1.27 defaults to Warn). */
 export type FieldValidationMode = 'Strict' | 'Warn' | 'Ignore';
@@ -22,20 +27,31 @@ export function parseFieldValidation(value: string | undefined): FieldValidation
  * business) are left alone. The walk follows the schema, so its depth is the schema's, not the
  * input's, and it uses its own stack.
  */
-export function pruneUnknownFields(
-  catalog: SchemaCatalog,
-  definition: string,
-  value: unknown,
-): string[] {
+export function pruneUnknownFields(catalog: SchemaCatalog, definition: string, value: unknown): string[] {
+  if (!catalog.schema(definition)) throw new Error(`no schema derived for ${definition}`);
   const unknown: string[] = [];
-  const stack: [unknown, Schema | undefined, string][] = [[value, { $ref: `${SCHEMA_REF_PREFIX}${definition}` }, '']];
+  // An entry is a value to walk with its schema, or (schema undefined, value null) an unknown
+  // field found there, queued in its place so that paths come out in document order.
+  type Entry = [unknown, Schema | undefined, string];
+  const stack: Entry[] = [[value, { $ref: `${SCHEMA_REF_PREFIX}${definition}` }, '']];
   while (stack.length) {
-    const [v, s, path] = stack.pop() as [unknown, Schema | undefined, string];
+    const [v, s, path] = stack.pop() as Entry;
+    if (s === undefined) {
+      unknown.push(path);
+      continue;
+    }
     const schema = resolve(catalog, s);
-    if (!schema || schema['x-kubernetes-preserve-unknown-fields'] === true || v === null || typeof v !== 'object') continue;
-    const next: [unknown, Schema | undefined, string][] = [];
+    if (
+      !schema ||
+      schema['x-kubernetes-preserve-unknown-fields'] === true ||
+      v === null ||
+      typeof v !== 'object'
+    )
+      continue;
+    const next: Entry[] = [];
     if (Array.isArray(v)) {
-      if (schema.type === 'array') v.forEach((item, i) => next.push([item, schema.items as Schema, `${path}[${i}]`]));
+      if (schema.type === 'array')
+        v.forEach((item, i) => next.push([item, schema.items as Schema, `${path}[${i}]`]));
     } else if (schema.type === 'object') {
       const record = v as Record<string, unknown>;
       const properties = schema.properties as Record<string, Schema> | undefined;
@@ -45,7 +61,7 @@ export function pruneUnknownFields(
         if (properties && Object.hasOwn(properties, key)) next.push([record[key], properties[key], at]);
         else if (additional) next.push([record[key], additional, at]);
         else if (properties) {
-          unknown.push(at);
+          next.push([null, undefined, at]);
           delete record[key];
         }
       }
@@ -96,7 +112,9 @@ export class FieldValidation {
     if (problems.length === 0) return;
     const strict = `strict decoding error: ${problems.join(', ')}`;
     throw StatusError.badRequest(
-      decoding ? `${gvk.kind} in version "${gvk.version}" cannot be handled as a ${gvk.kind}: ${strict}` : strict,
+      decoding
+        ? `${gvk.kind} in version "${gvk.version}" cannot be handled as a ${gvk.kind}: ${strict}`
+        : strict,
     );
   }
 

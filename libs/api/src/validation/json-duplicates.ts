@@ -34,7 +34,7 @@ export function duplicateFields(text: string, limit = 100): string[] {
     return p.startsWith('.') ? p.slice(1) : p;
   };
   const n = text.length;
-  for (let i = 0; i < n && out.length < limit; ) {
+  for (let i = 0; i < n && out.length < limit;) {
     const c = text.charCodeAt(i);
     if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       const isArray = c === 0x5b;

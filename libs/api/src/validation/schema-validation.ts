@@ -19,7 +19,9 @@ const validators = new Map<string, Promise<Validate | undefined>>();
  */
 function validatorOf(t: ResourceType): Promise<Validate | undefined> {
   const group = t.group ? t.group.split('.')[0] : 'core';
-  const name = ['Io', 'K8s', 'Api', group, t.version, t.kind].map((w) => `${w[0].toUpperCase()}${w.slice(1)}`).join('');
+  const name = ['Io', 'K8s', 'Api', group, t.version, t.kind]
+    .map((w) => `${w[0].toUpperCase()}${w.slice(1)}`)
+    .join('');
   let found = validators.get(name);
   if (!found) {
     found = import(`kubernetes-models/_schemas/${name}`).then(
@@ -60,7 +62,11 @@ export async function validateSchema(t: ResourceType, obj: Record<string, unknow
 }
 
 function toCause(e: SchemaError, field: string, value: unknown): StatusCause | undefined {
-  const make = (reason: CauseType, message: string, at = field): StatusCause => ({ reason, message, field: at });
+  const make = (reason: CauseType, message: string, at = field): StatusCause => ({
+    reason,
+    message,
+    field: at,
+  });
   switch (e.keyword) {
     case 'required':
       return make('FieldValueRequired', 'Required value', join(field, e.params.missingProperty ?? ''));
@@ -74,7 +80,10 @@ function toCause(e: SchemaError, field: string, value: unknown): StatusCause | u
     case 'oneOf':
       return make('FieldValueInvalid', `Invalid value: ${shown(value)}: must be an integer or a string`);
     case 'format':
-      return make('FieldValueInvalid', `Invalid value: ${shown(value)}: must be of format ${e.params.format}`);
+      return make(
+        'FieldValueInvalid',
+        `Invalid value: ${shown(value)}: must be of format ${e.params.format}`,
+      );
     default:
       return undefined;
   }
