@@ -206,12 +206,12 @@ describe('OpenAPI documents and field validation over HTTP', () => {
     expect((await cluster.api('GET', '/swagger-2.0.0.pb-v1')).status).toBe(404);
   });
 
-  it('Warn (the default) stores without the unknown field and warns once per field', async () => {
+  it('Warn (the default) stores without the unknown fields and warns once per field, in document order', async () => {
     const body = { metadata: { name: 'warned', bogus: 1 }, data: { a: 'b' }, extra: true };
     const r = await cluster.api<{ metadata: Record<string, unknown> }>('POST', cms, body);
     expect(r.status).toBe(201);
     expect(r.headers.warning).toBe(
-      '299 - "unknown field \\"extra\\"", 299 - "unknown field \\"metadata.bogus\\""',
+      '299 - "unknown field \\"metadata.bogus\\"", 299 - "unknown field \\"extra\\""',
     );
     const stored = await cluster.api<Record<string, unknown>>('GET', `${cms}/warned`);
     expect(stored.body).not.toHaveProperty('extra');

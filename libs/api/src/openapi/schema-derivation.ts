@@ -8,8 +8,8 @@ export type Schema = { [key: string]: unknown };
 /**
  * Extensions a property's schema gets beyond its type, e.g. `x-kubernetes-patch-merge-key` and
  * `x-kubernetes-patch-strategy` for strategic merge patch. kubernetes-models does not carry them;
- * whoever owns the patch merge keys passes a source here (`OpenApiModels` options) and every
- * document picks them up.
+ * whoever owns the patch merge keys registers a source with `usePatchMetadata` and every
+ * schema derived after that carries them.
  */
 export type PatchMetadataHook = (definition: string, property: string) => Schema | undefined;
 
@@ -107,6 +107,7 @@ export class SchemaCatalog {
 
   /** Converts `file` and every definition it references, breadth first. */
   private derive(first: ModelFile): void {
+    if (this.schemas.has(first.definition)) return;
     const queue = [first];
     this.schemas.set(first.definition, {}); // claimed; filled when dequeued
     for (let file = queue.shift(); file; file = queue.shift()) {
