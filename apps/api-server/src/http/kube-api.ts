@@ -6,7 +6,6 @@ import {
   apiResourceList,
   apiVersions,
   apiVersionOf,
-  type FieldValidation,
   isObject,
   negotiateDiscovery,
   parseIncludeObject,
@@ -30,7 +29,13 @@ import { parseListQuery, parseKindFieldSelector, parseResourceVersion, type RawQ
 import { drained } from './drained.js';
 import { registerOpenApiRoutes } from './openapi-routes.js';
 import { tableVersion } from './negotiation.js';
-import { parseDryRun, RequestDecoder, requestContext, toDeleteOptions } from './request-decoding.js';
+import {
+  fieldValidationWarnings,
+  parseDryRun,
+  RequestDecoder,
+  requestContext,
+  toDeleteOptions,
+} from './request-decoding.js';
 import { parseResourcePath, type ResourcePath } from './request-info.js';
 import { toTable } from './tables.js';
 
@@ -137,6 +142,16 @@ export class KubeApi {
       }),
     );
     registerOpenApiRoutes(app, this.o.registry, this.o.wakeVersion, (fn) => this.guard(fn));
+    // Warn-mode field validation's findings: one `Warning: 299` header each (kubectl prints them).
+    app.addHook('onSend', async (req, reply, payload) => {
+      const warnings = fieldValidationWarnings(req);
+      if (warnings.length)
+        reply.header(
+          'warning',
+          warnings.map((w) => `299 - ${JSON.stringify(w)}`),
+        );
+      return payload;
+    });
     const handler = (req: FastifyRequest, reply: FastifyReply) => this.resource(req as AuthedRequest, reply);
     for (const prefix of ['/api/v1/*', '/apis/:group/:version/*'])
       app.route({ method: ALL_METHODS, url: prefix, handler: this.guard(handler) });
@@ -197,13 +212,14 @@ export class KubeApi {
             'the server does not allow this method on the requested resource',
             {},
           );
-        const body = this.decode.object(req);
-        const fieldValidation = this.decode.fieldValidation(req);
-        const created = await this.o.objects.create(t, path.namespace ?? '', body, ctx('create'), {
-          dryRun,
-          fieldValidation,
-        });
-        return warned(reply, fieldValidation).code(201).send(created);
+        const created = await this.o.objects.create(
+          t,
+          path.namespace ?? '',
+          this.decode.object(req),
+          ctx('create'),
+          { dryRun, fieldValidation: this.decode.fieldValidation(req) },
+        );
+        return reply.code(201).send(created);
       }
       if (method === 'DELETE') return this.deleteCollection(req, t, path, q, ctx);
       throw new StatusError(
@@ -226,23 +242,17 @@ export class KubeApi {
           });
         return obj;
       }
-      case 'PUT': {
-        const body = this.decode.object(req);
-        const fieldValidation = this.decode.fieldValidation(req);
-        const updated = await this.o.objects.update(t, ns, path.name, body, ctx('update'), {
+      case 'PUT':
+        return this.o.objects.update(t, ns, path.name, this.decode.object(req), ctx('update'), {
           dryRun,
-          fieldValidation,
+          fieldValidation: this.decode.fieldValidation(req),
         });
-        return warned(reply, fieldValidation).send(updated);
-      }
       case 'PATCH': {
         const [type, patch] = this.decode.patch(req);
-        const fieldValidation = this.decode.fieldValidation(req);
-        const patched = await this.o.objects.patch(t, ns, path.name, type, patch, ctx('patch'), {
+        return this.o.objects.patch(t, ns, path.name, type, patch, ctx('patch'), {
           dryRun,
-          fieldValidation,
+          fieldValidation: this.decode.fieldValidation(req),
         });
-        return warned(reply, fieldValidation).send(patched);
       }
       case 'DELETE': {
         const result = await this.o.objects.delete(t, ns, path.name, ctx('delete'), {
@@ -280,25 +290,19 @@ export class KubeApi {
     switch (`${sub} ${req.method}`) {
       case 'status GET':
         return this.o.objects.get(t, ns, name);
-      case 'status PUT': {
-        const body = this.decode.object(req);
-        const fieldValidation = this.decode.fieldValidation(req);
-        const updated = await this.o.objects.update(t, ns, name, body, ctx('update'), {
+      case 'status PUT':
+        return this.o.objects.update(t, ns, name, this.decode.object(req), ctx('update'), {
           dryRun,
           subresource: 'status',
-          fieldValidation,
+          fieldValidation: this.decode.fieldValidation(req),
         });
-        return warned(reply, fieldValidation).send(updated);
-      }
       case 'status PATCH': {
         const [type, patch] = this.decode.patch(req);
-        const fieldValidation = this.decode.fieldValidation(req);
-        const patched = await this.o.objects.patch(t, ns, name, type, patch, ctx('patch'), {
+        return this.o.objects.patch(t, ns, name, type, patch, ctx('patch'), {
           dryRun,
           subresource: 'status',
-          fieldValidation,
+          fieldValidation: this.decode.fieldValidation(req),
         });
-        return warned(reply, fieldValidation).send(patched);
       }
       case 'finalize PUT': {
         const body = this.decode.object(req);
@@ -315,23 +319,17 @@ export class KubeApi {
       }
       case 'scale GET':
         return this.o.objects.getScale(t, ns, name);
-      case 'scale PUT': {
-        const body = this.decode.object(req);
-        const fieldValidation = this.decode.fieldValidation(req);
-        const scale = await this.o.objects.updateScale(t, ns, name, body, ctx('update'), {
+      case 'scale PUT':
+        return this.o.objects.updateScale(t, ns, name, this.decode.object(req), ctx('update'), {
           dryRun,
-          fieldValidation,
+          fieldValidation: this.decode.fieldValidation(req),
         });
-        return warned(reply, fieldValidation).send(scale);
-      }
       case 'scale PATCH': {
         const [type, patch] = this.decode.patch(req);
-        const fieldValidation = this.decode.fieldValidation(req);
-        const scale = await this.o.objects.patchScale(t, ns, name, type, patch, ctx('patch'), {
+        return this.o.objects.patchScale(t, ns, name, type, patch, ctx('patch'), {
           dryRun,
-          fieldValidation,
+          fieldValidation: this.decode.fieldValidation(req),
         });
-        return warned(reply, fieldValidation).send(scale);
       }
       case 'binding POST':
         await this.o.objects.bind(t, ns, name, this.decode.object(req), ctx('create'));
@@ -544,17 +542,6 @@ function latencyLabels(path: ResourcePath, method: string, q: Query): Record<str
   const verb =
     collection && method === 'GET' ? 'LIST' : collection && method === 'DELETE' ? 'DELETECOLLECTION' : method;
   return { verb, group: path.group, resource: path.resource, subresource: path.subresource ?? '' };
-}
-
-/** Warn-mode field validation's findings, one `Warning: 299` header each (kubectl prints them). */
-function warned(reply: FastifyReply, fieldValidation: FieldValidation): FastifyReply {
-  const warnings = fieldValidation.warnings();
-  if (warnings.length)
-    reply.header(
-      'warning',
-      warnings.map((w) => `299 - ${JSON.stringify(w)}`),
-    );
-  return reply;
 }
 
 function success() {

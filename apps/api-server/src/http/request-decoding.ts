@@ -9,6 +9,14 @@ import { type DeleteOptions, type PatchType } from '../objects/object-service.js
 import { type RequestContext } from '../objects/request-context.js';
 import { bodyFormat } from './negotiation.js';
 
+/** Each write request's field validation, for its warnings once the reply goes out. */
+const fieldValidations = new WeakMap<FastifyRequest, FieldValidation>();
+
+/** What the request's field validation has to warn about (Warn mode), if it had any. */
+export function fieldValidationWarnings(req: FastifyRequest): string[] {
+  return fieldValidations.get(req)?.warnings() ?? [];
+}
+
 /** Every Wake component's writes carry the seq they react to and, when elected, their leader fence. */
 export const CAUSE_HEADER = 'wake-cause';
 export const FENCE_HEADER = 'wake-leader-fence';
@@ -41,7 +49,12 @@ export class RequestDecoder {
     const mode = parseFieldValidation((req.query as Query).fieldValidation);
     const format = bodyFormat(req.headers['content-type']);
     const json = format?.kind === 'json' || format?.kind === 'patch';
-    return new FieldValidation(mode, mode !== 'Ignore' && json ? duplicateFields(this.text(req)) : []);
+    const validation = new FieldValidation(
+      mode,
+      mode !== 'Ignore' && json ? duplicateFields(this.text(req)) : [],
+    );
+    fieldValidations.set(req, validation);
+    return validation;
   }
 
   /** DeleteOptions from the body (kubectl sends one) and the query, which wins. */

@@ -22,6 +22,11 @@ describe('duplicate JSON keys', () => {
     expect(duplicateFields('{"ab":1,"a\\u0062":2}')).toEqual(['ab']);
   });
 
+  it('stops, without throwing, on text that is not JSON after all', () => {
+    expect(duplicateFields('{"a\\x":1,"b":1,"b":2}')).toEqual([]);
+    expect(duplicateFields('{"a":1,"a":2,"unterminated')).toEqual(['a']);
+  });
+
   it('survives 100k-deep nesting without recursion, and still finds the duplicate at the bottom', () => {
     const depth = 100_000;
     const text = `${'{"a":'.repeat(depth)}{"x":1,"x":2}${'}'.repeat(depth)}`;

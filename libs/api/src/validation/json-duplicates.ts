@@ -61,7 +61,14 @@ export function duplicateFields(text: string, limit = 100): string[] {
       if (j >= n) break;
       const top = stack[stack.length - 1];
       if (top && !top.isArray && top.expectKey) {
-        const key = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
+        let key = text.slice(i + 1, j);
+        if (escaped) {
+          try {
+            key = JSON.parse(text.slice(i, j + 1)) as string;
+          } catch {
+            break; // not JSON after all: nothing more to report
+          }
+        }
         top.keys ??= new Set();
         if (top.keys.has(key)) out.push(pathOf(key));
         else top.keys.add(key);
