@@ -218,6 +218,24 @@ describe('OpenAPI documents and field validation over HTTP', () => {
     expect(stored.body.metadata).not.toHaveProperty('bogus');
   });
 
+  it('bounds the warnings of a body with thousands of unknown fields, and escapes what a header cannot carry', async () => {
+    const extra = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`unknownField${i}`, i]));
+    const r = await cluster.api<Record<string, unknown>>('POST', cms, {
+      metadata: { name: 'many' },
+      ...extra,
+    });
+    expect(r.status).toBe(201);
+    const header = String(r.headers.warning);
+    expect(header.startsWith('299 - "unknown field \\"unknownField0\\""')).toBe(true);
+    expect(header.length).toBeLessThan(8 * 1024);
+    expect(r.body).not.toHaveProperty('unknownField0');
+    const named = await cluster.api('POST', cms, { metadata: { name: 'unicode' }, 中文: 1, 'é\u0001': 2 });
+    expect(named.status).toBe(201);
+    expect(named.headers.warning).toBe(
+      '299 - "unknown field \\"\\u4e2d\\u6587\\"", 299 - "unknown field \\"\\u00e9\\\\u0001\\""',
+    );
+  });
+
   it('Ignore drops unknown fields silently', async () => {
     const r = await cluster.api<Record<string, unknown>>('POST', `${cms}?fieldValidation=Ignore`, {
       metadata: { name: 'ignored' },

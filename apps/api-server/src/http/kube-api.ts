@@ -30,11 +30,11 @@ import { drained } from './drained.js';
 import { registerOpenApiRoutes } from './openapi-routes.js';
 import { tableVersion } from './negotiation.js';
 import {
-  fieldValidationWarnings,
   parseDryRun,
   RequestDecoder,
   requestContext,
   toDeleteOptions,
+  warningHeaders,
 } from './request-decoding.js';
 import { parseResourcePath, type ResourcePath } from './request-info.js';
 import { toTable } from './tables.js';
@@ -144,12 +144,8 @@ export class KubeApi {
     registerOpenApiRoutes(app, this.o.registry, this.o.wakeVersion, (fn) => this.guard(fn));
     // Warn-mode field validation's findings: one `Warning: 299` header each (kubectl prints them).
     app.addHook('onSend', async (req, reply, payload) => {
-      const warnings = fieldValidationWarnings(req);
-      if (warnings.length)
-        reply.header(
-          'warning',
-          warnings.map((w) => `299 - ${JSON.stringify(w)}`),
-        );
+      const warnings = warningHeaders(req);
+      if (warnings.length) reply.header('warning', warnings);
       return payload;
     });
     const handler = (req: FastifyRequest, reply: FastifyReply) => this.resource(req as AuthedRequest, reply);

@@ -12,9 +12,27 @@ import { bodyFormat } from './negotiation.js';
 /** Each write request's field validation, for its warnings once the reply goes out. */
 const fieldValidations = new WeakMap<FastifyRequest, FieldValidation>();
 
-/** What the request's field validation has to warn about (Warn mode), if it had any. */
-export function fieldValidationWarnings(req: FastifyRequest): string[] {
-  return fieldValidations.get(req)?.warnings() ?? [];
+/**
+ * A response's warnings stop at about this many bytes (upstream truncates past 4Ki runes), so
+ * a body with thousands of unknown fields cannot overflow a client's header limit (Node's is 16 KiB).
+ */
+const MAX_WARNINGS_BYTES = 4 * 1024;
+
+/**
+ * The request's `Warning` header values: `299 - "<text>"` per finding of Warn-mode field
+ * validation, within the size bound, non-ASCII escaped (field names come from the client, and
+ * a header may only carry Latin-1).
+ */
+export function warningHeaders(req: FastifyRequest): string[] {
+  const out: string[] = [];
+  let total = 0;
+  for (const w of fieldValidations.get(req)?.warnings() ?? []) {
+    const value = `299 - ${JSON.stringify(w).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}`;
+    total += value.length;
+    if (total > MAX_WARNINGS_BYTES) break;
+    out.push(value);
+  }
+  return out;
 }
 
 /** Every Wake component's writes carry the seq they react to and, when elected, their leader fence. */
