@@ -83,6 +83,13 @@ describe.each([33, 30, 29])('kubectl 1.%i validates through the server', (minor)
     expect(containers.stdout).toContain('List of containers belonging to the pod.');
     expect(containers.stdout).toMatch(/^ {2}image\t<string>$/m);
     expect(containers.stdout).toMatch(/^ {2}name\t<string> -required-$/m);
+    const surge = await cluster.kubectl(minor, [
+      'explain',
+      'deployment.spec.strategy.rollingUpdate.maxSurge',
+    ]);
+    expect(surge.stdout).toMatch(/^FIELD: +maxSurge <IntOrString>$/m);
+    const limits = await cluster.kubectl(minor, ['explain', 'pod.spec.containers.resources.limits']);
+    expect(limits.stdout).toMatch(/^FIELD: +limits <map\[string\]Quantity>$/m);
     const spec = await cluster.kubectl(minor, ['explain', 'deployment.spec']);
     expect(spec.stderr).toBe('');
     expect(spec.stdout).toMatch(/^KIND: +Deployment$/m);
