@@ -3,9 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
-/** Until OpenAPI lands (part 2), kubectl's client-side schema download must be skipped. */
-const NO_VALIDATE = '--validate=false';
-
 function manifest(ns: string): string {
   return `apiVersion: apps/v1
 kind: Deployment
@@ -56,10 +53,10 @@ describe.each([33, 30, 29])('kubectl 1.%i against the API server', (minor) => {
   });
 
   it('creates from a manifest, and says AlreadyExists as upstream does the second time', async () => {
-    const first = await cluster.kubectl(minor, ['create', '-f', '-', NO_VALIDATE], { input: manifest(ns) });
+    const first = await cluster.kubectl(minor, ['create', '-f', '-'], { input: manifest(ns) });
     expect(first.stderr).toBe('');
     expect(first.stdout).toBe('deployment.apps/web created\npod/solo created\nconfigmap/settings created\n');
-    const again = await cluster.kubectl(minor, ['create', '-f', '-', NO_VALIDATE], { input: manifest(ns) });
+    const again = await cluster.kubectl(minor, ['create', '-f', '-'], { input: manifest(ns) });
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(
       'Error from server (AlreadyExists): error when creating "STDIN": deployments.apps "web" already exists',
@@ -188,13 +185,13 @@ describe.each([33, 30, 29])('kubectl 1.%i against the API server', (minor) => {
       metadata: { resourceVersion: string };
     };
     await kubectl('label', 'cm', 'settings', 'moved=yes');
-    const stale = await cluster.kubectl(minor, ['-n', ns, 'replace', '-f', '-', NO_VALIDATE], {
+    const stale = await cluster.kubectl(minor, ['-n', ns, 'replace', '-f', '-'], {
       input: JSON.stringify({ ...cm, data: { mode: 'slow' } }),
     });
     expect(stale.stderr).toContain(
       'Error from server (Conflict): error when replacing "STDIN": Operation cannot be fulfilled on configmaps "settings": the object has been modified; please apply your changes to the latest version and try again',
     );
-    const invalid = await cluster.kubectl(minor, ['-n', ns, 'create', '-f', '-', NO_VALIDATE], {
+    const invalid = await cluster.kubectl(minor, ['-n', ns, 'create', '-f', '-'], {
       input: JSON.stringify({
         apiVersion: 'v1',
         kind: 'Pod',
@@ -221,8 +218,7 @@ describe.each([33, 30, 29])('kubectl 1.%i against the API server', (minor) => {
         ...(minor >= 32 ? ['--dry-run=client', '-o', 'json'] : []),
       ).then(async (r) => {
         // ≥ 1.32 would send the generated object as protobuf (part 2): create its JSON instead.
-        if (minor >= 32)
-          await cluster.kubectl(minor, ['-n', ns, 'create', '-f', '-', NO_VALIDATE], { input: r.stdout });
+        if (minor >= 32) await cluster.kubectl(minor, ['-n', ns, 'create', '-f', '-'], { input: r.stdout });
       });
       await waitFor(
         'the new configmap on the watch',
@@ -257,7 +253,7 @@ describe.each([33, 30, 29])('kubectl 1.%i against the API server', (minor) => {
         },
       });
     const apply = (image: string, env: string) =>
-      cluster.kubectl(minor, ['apply', '-f', '-', NO_VALIDATE], { input: manifest(image, env) });
+      cluster.kubectl(minor, ['apply', '-f', '-'], { input: manifest(image, env) });
     expect((await apply('nginx:1.25', 'B')).stdout).toBe('deployment.apps/shop created\n');
     expect((await apply('nginx:1.26', '')).stdout).toBe('deployment.apps/shop configured\n');
     expect((await apply('nginx:1.26', '')).stdout).toBe('deployment.apps/shop unchanged\n');

@@ -8,3 +8,4 @@ export * from './validation/index.js';
 export * from './patch/index.js';
 export * from './conversion/index.js';
 export * from './protobuf/index.js';
+export * from './openapi/index.js';

@@ -27,8 +27,15 @@ import { type RequestContext } from '../objects/request-context.js';
 import { objectKeyOf, streamWatch } from '../watch/watch-stream.js';
 import { parseListQuery, parseKindFieldSelector, parseResourceVersion, type RawQuery } from './list-query.js';
 import { drained } from './drained.js';
+import { registerOpenApiRoutes } from './openapi-routes.js';
 import { tableVersion } from './negotiation.js';
-import { parseDryRun, RequestDecoder, requestContext, toDeleteOptions } from './request-decoding.js';
+import {
+  parseDryRun,
+  RequestDecoder,
+  requestContext,
+  toDeleteOptions,
+  warningHeaders,
+} from './request-decoding.js';
 import { parseResourcePath, type ResourcePath } from './request-info.js';
 import { toTable } from './tables.js';
 
@@ -134,6 +141,13 @@ export class KubeApi {
         return apiResourceList(this.o.registry, group, version);
       }),
     );
+    registerOpenApiRoutes(app, this.o.registry, this.o.wakeVersion, (fn) => this.guard(fn));
+    // Warn-mode field validation's findings: one `Warning: 299` header each (kubectl prints them).
+    app.addHook('onSend', async (req, reply, payload) => {
+      const warnings = warningHeaders(req);
+      if (warnings.length) reply.header('warning', warnings);
+      return payload;
+    });
     const handler = (req: FastifyRequest, reply: FastifyReply) => this.resource(req as AuthedRequest, reply);
     for (const prefix of ['/api/v1/*', '/apis/:group/:version/*'])
       app.route({ method: ALL_METHODS, url: prefix, handler: this.guard(handler) });
@@ -199,9 +213,7 @@ export class KubeApi {
           path.namespace ?? '',
           this.decode.object(req),
           ctx('create'),
-          {
-            dryRun,
-          },
+          { dryRun, fieldValidation: this.decode.fieldValidation(req) },
         );
         return reply.code(201).send(created);
       }
@@ -227,10 +239,16 @@ export class KubeApi {
         return obj;
       }
       case 'PUT':
-        return this.o.objects.update(t, ns, path.name, this.decode.object(req), ctx('update'), { dryRun });
+        return this.o.objects.update(t, ns, path.name, this.decode.object(req), ctx('update'), {
+          dryRun,
+          fieldValidation: this.decode.fieldValidation(req),
+        });
       case 'PATCH': {
         const [type, patch] = this.decode.patch(req);
-        return this.o.objects.patch(t, ns, path.name, type, patch, ctx('patch'), { dryRun });
+        return this.o.objects.patch(t, ns, path.name, type, patch, ctx('patch'), {
+          dryRun,
+          fieldValidation: this.decode.fieldValidation(req),
+        });
       }
       case 'DELETE': {
         const result = await this.o.objects.delete(t, ns, path.name, ctx('delete'), {
@@ -272,12 +290,14 @@ export class KubeApi {
         return this.o.objects.update(t, ns, name, this.decode.object(req), ctx('update'), {
           dryRun,
           subresource: 'status',
+          fieldValidation: this.decode.fieldValidation(req),
         });
       case 'status PATCH': {
         const [type, patch] = this.decode.patch(req);
         return this.o.objects.patch(t, ns, name, type, patch, ctx('patch'), {
           dryRun,
           subresource: 'status',
+          fieldValidation: this.decode.fieldValidation(req),
         });
       }
       case 'finalize PUT': {
@@ -296,10 +316,16 @@ export class KubeApi {
       case 'scale GET':
         return this.o.objects.getScale(t, ns, name);
       case 'scale PUT':
-        return this.o.objects.updateScale(t, ns, name, this.decode.object(req), ctx('update'), { dryRun });
+        return this.o.objects.updateScale(t, ns, name, this.decode.object(req), ctx('update'), {
+          dryRun,
+          fieldValidation: this.decode.fieldValidation(req),
+        });
       case 'scale PATCH': {
         const [type, patch] = this.decode.patch(req);
-        return this.o.objects.patchScale(t, ns, name, type, patch, ctx('patch'), { dryRun });
+        return this.o.objects.patchScale(t, ns, name, type, patch, ctx('patch'), {
+          dryRun,
+          fieldValidation: this.decode.fieldValidation(req),
+        });
       }
       case 'binding POST':
         await this.o.objects.bind(t, ns, name, this.decode.object(req), ctx('create'));

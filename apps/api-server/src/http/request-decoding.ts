@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 
-import { decodeProtobufObject, isObject, StatusError } from '@app/api';
+import {
+  decodeProtobufObject,
+  duplicateFields,
+  FieldValidation,
+  isObject,
+  parseFieldValidation,
+  StatusError,
+} from '@app/api';
 import { type Actor, type LeaderFence } from '@app/event-store';
 import { type FastifyRequest } from 'fastify';
 import yaml from 'js-yaml';
@@ -8,6 +15,32 @@ import yaml from 'js-yaml';
 import { type DeleteOptions, type PatchType } from '../objects/object-service.js';
 import { type RequestContext } from '../objects/request-context.js';
 import { bodyFormat } from './negotiation.js';
+
+/** Each write request's field validation, for its warnings once the reply goes out. */
+const fieldValidations = new WeakMap<FastifyRequest, FieldValidation>();
+
+/**
+ * A response's warnings stop at about this many bytes (upstream truncates past 4Ki runes), so
+ * a body with thousands of unknown fields cannot overflow a client's header limit (Node's is 16 KiB).
+ */
+const MAX_WARNINGS_BYTES = 4 * 1024;
+
+/**
+ * The request's `Warning` header values: `299 - "<text>"` per finding of Warn-mode field
+ * validation, within the size bound, non-ASCII escaped (field names come from the client, and
+ * a header may only carry Latin-1).
+ */
+export function warningHeaders(req: FastifyRequest): string[] {
+  const out: string[] = [];
+  let total = 0;
+  for (const w of fieldValidations.get(req)?.warnings() ?? []) {
+    const value = `299 - ${JSON.stringify(w).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}`;
+    total += value.length;
+    if (total > MAX_WARNINGS_BYTES) break;
+    out.push(value);
+  }
+  return out;
+}
 
 /** Every Wake component's writes carry the seq they react to and, when elected, their leader fence. */
 export const CAUSE_HEADER = 'wake-cause';
@@ -33,6 +66,22 @@ export class RequestDecoder {
     const format = bodyFormat(req.headers['content-type']);
     if (!format || format.kind !== 'patch') throw unsupportedMedia(req.headers['content-type']);
     return [format.type, decode(this.text(req), false)];
+  }
+
+  /**
+   * The write's `fieldValidation` mode (400 for an unknown one) with the duplicate keys of its
+   * JSON body; YAML bodies with duplicate keys do not decode at all.
+   */
+  fieldValidation(req: FastifyRequest): FieldValidation {
+    const mode = parseFieldValidation((req.query as Query).fieldValidation);
+    const format = bodyFormat(req.headers['content-type']);
+    const json = format?.kind === 'json' || format?.kind === 'patch';
+    const validation = new FieldValidation(
+      mode,
+      mode !== 'Ignore' && json ? duplicateFields(this.text(req)) : [],
+    );
+    fieldValidations.set(req, validation);
+    return validation;
   }
 
   /** DeleteOptions from the body (kubectl sends one) and the query, which wins. */

@@ -4,6 +4,7 @@ import {
   applyMergePatch,
   applyStrategicMergePatch,
   apiVersionOf,
+  type FieldValidation,
   isObject,
   nameRuleFor,
   qosClass,
@@ -15,6 +16,7 @@ import {
   toStored,
   validateKind,
   validateObjectMeta,
+  validateSchema,
 } from '@app/api';
 import {
   type AuditContext,
@@ -57,7 +59,12 @@ export interface WriteHook {
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /** Unknown and duplicate fields: dropped, and reported or refused per its mode. */
+  fieldValidation?: FieldValidation;
 }
+
+/** The kind `/scale` reads and writes. */
+const SCALE = { group: 'autoscaling', version: 'v1', kind: 'Scale' };
 
 export interface DeleteOptions extends WriteOptions {
   gracePeriodSeconds?: number;
@@ -164,7 +171,9 @@ export class ObjectService {
     ctx: RequestContext,
     o: WriteOptions = {},
   ): Promise<StoredObject> {
-    const obj = toStored(t, decodeObject(t, body));
+    const served = decodeObject(t, body);
+    o.fieldValidation?.check(t, served);
+    const obj = toStored(t, served);
     const meta = obj.metadata;
     if (t.namespaced) {
       if (meta.namespace && meta.namespace !== namespace)
@@ -188,7 +197,7 @@ export class ObjectService {
     const fixedName = typeof meta.name === 'string' && meta.name !== '';
     for (let attempt = 0; ; attempt++) {
       if (!fixedName && typeof meta.generateName === 'string') meta.name = generateName(meta.generateName);
-      this.validate(t, obj);
+      await this.validate(t, obj);
       if (o.dryRun)
         return present(t, {
           ...obj,
@@ -221,6 +230,7 @@ export class ObjectService {
     o: WriteOptions & { subresource?: 'status' } = {},
   ): Promise<StoredObject> {
     const obj = decodeObject(t, body);
+    o.fieldValidation?.check(t, obj);
     checkAddress(t, obj, namespace, name);
     const current = await this.get(t, namespace, name);
     const rv = obj.metadata.resourceVersion;
@@ -246,6 +256,7 @@ export class ObjectService {
       if (!isObject(patched) || !isObject(patched.metadata))
         throw StatusError.badRequest('the patch removed the object metadata');
       const next = patched as StoredObject;
+      o.fieldValidation?.check(t, next, false);
       const sentRv = next.metadata.resourceVersion;
       // A patch that names a resourceVersion is a precondition; otherwise it applies to whatever is current.
       const explicit = typeof sentRv === 'string' && sentRv !== current.metadata.resourceVersion;
@@ -345,6 +356,7 @@ export class ObjectService {
   ): Promise<Scale> {
     if (!isObject(scale) || !isObject(scale.spec))
       throw StatusError.badRequest('the body must be a Scale with spec.replicas');
+    o.fieldValidation?.check(SCALE, scale, o.verb !== 'patch');
     const replicas = scale.spec.replicas;
     const scaleName = isObject(scale.metadata) ? scale.metadata.name : undefined;
     if (scaleName !== undefined && scaleName !== name)
@@ -495,7 +507,7 @@ export class ObjectService {
     next.metadata = meta;
     applyDefaults(t.group, t.plural, next);
     await this.admit('update', t, namespace, next, current, o.subresource);
-    this.validate(t, next);
+    await this.validate(t, next);
     if (o.dryRun)
       return present(t, {
         ...next,
@@ -559,11 +571,14 @@ export class ObjectService {
     };
   }
 
-  private validate(t: ResourceType, obj: StoredObject): void {
+  private async validate(t: ResourceType, obj: StoredObject): Promise<void> {
     const causes: StatusCause[] = [
       ...validateObjectMeta(obj.metadata, nameRuleFor(t.group, t.plural)),
       ...validateKind(t.group, t.plural, obj),
     ];
+    // Upstream's schema: types, required fields, enums; where a rule above already spoke, it wins.
+    const named = new Set(causes.map((c) => c.field));
+    causes.push(...(await validateSchema(t, obj)).filter((c) => !named.has(c.field)));
     if (causes.length)
       throw StatusError.invalid(
         {

@@ -1,2 +1,5 @@
 export * from './object-meta.js';
 export * from './workloads.js';
+export * from './field-validation.js';
+export * from './json-duplicates.js';
+export * from './schema-validation.js';
