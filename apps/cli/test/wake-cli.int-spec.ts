@@ -75,7 +75,7 @@ describe('wake up / status / verify / down', () => {
       'namespace/kube-public',
       'namespace/kube-system',
     ]);
-    await kubectl('create', '-f', join(dir, 'cm.json'), '--validate=false').catch((e: unknown) => {
+    await kubectl('create', '-f', join(dir, 'cm.json')).catch((e: unknown) => {
       throw new Error(`kubectl create failed: ${(e as { stderr?: string }).stderr}`);
     });
     const created = JSON.parse((await kubectl('get', 'configmap', 'cli', '-o', 'json')).stdout) as {
