@@ -28,7 +28,13 @@ import { objectKeyOf, streamWatch } from '../watch/watch-stream.js';
 import { parseListQuery, parseKindFieldSelector, parseResourceVersion, type RawQuery } from './list-query.js';
 import { drained } from './drained.js';
 import { tableVersion } from './negotiation.js';
-import { parseDryRun, RequestDecoder, requestContext, toDeleteOptions } from './request-decoding.js';
+import {
+  parseDryRun,
+  parseFieldManager,
+  RequestDecoder,
+  requestContext,
+  toDeleteOptions,
+} from './request-decoding.js';
 import { parseResourcePath, type ResourcePath } from './request-info.js';
 import { toTable } from './tables.js';
 
@@ -201,6 +207,7 @@ export class KubeApi {
           ctx('create'),
           {
             dryRun,
+            ...parseFieldManager(q, req.headers['user-agent'], 'create'),
           },
         );
         return reply.code(201).send(created);
@@ -227,10 +234,19 @@ export class KubeApi {
         return obj;
       }
       case 'PUT':
-        return this.o.objects.update(t, ns, path.name, this.decode.object(req), ctx('update'), { dryRun });
+        return this.o.objects.update(t, ns, path.name, this.decode.object(req), ctx('update'), {
+          dryRun,
+          ...parseFieldManager(q, req.headers['user-agent'], 'update'),
+        });
       case 'PATCH': {
         const [type, patch] = this.decode.patch(req);
-        return this.o.objects.patch(t, ns, path.name, type, patch, ctx('patch'), { dryRun });
+        if (type === 'apply') {
+          const options = { dryRun, ...parseFieldManager(q, req.headers['user-agent'], 'apply') };
+          const applied = await this.o.objects.apply(t, ns, path.name, patch, ctx('patch'), options);
+          return reply.code(applied.created ? 201 : 200).send(applied.object);
+        }
+        const options = { dryRun, ...parseFieldManager(q, req.headers['user-agent'], 'patch') };
+        return this.o.objects.patch(t, ns, path.name, type, patch, ctx('patch'), options);
       }
       case 'DELETE': {
         const result = await this.o.objects.delete(t, ns, path.name, ctx('delete'), {
@@ -258,6 +274,8 @@ export class KubeApi {
   ): Promise<unknown> {
     const sub = path.subresource as string;
     const ns = path.namespace ?? '';
+    const q = req.query as Query;
+    const ua = req.headers['user-agent'];
     const name = path.name as string;
     const notFound = () =>
       new StatusError('NotFound', 'the server could not find the requested resource', {});
@@ -272,12 +290,18 @@ export class KubeApi {
         return this.o.objects.update(t, ns, name, this.decode.object(req), ctx('update'), {
           dryRun,
           subresource: 'status',
+          ...parseFieldManager(q, ua, 'update'),
         });
       case 'status PATCH': {
         const [type, patch] = this.decode.patch(req);
+        if (type === 'apply') {
+          const options = { dryRun, subresource: 'status' as const, ...parseFieldManager(q, ua, 'apply') };
+          return (await this.o.objects.apply(t, ns, name, patch, ctx('patch'), options)).object;
+        }
         return this.o.objects.patch(t, ns, name, type, patch, ctx('patch'), {
           dryRun,
           subresource: 'status',
+          ...parseFieldManager(q, ua, 'patch'),
         });
       }
       case 'finalize PUT': {
@@ -290,16 +314,27 @@ export class KubeApi {
           name,
           { ...current, spec: { ...(current.spec as object), finalizers: finalizers ?? [] } },
           ctx('update'),
-          { dryRun },
+          { dryRun, ...parseFieldManager(q, ua, 'update') },
         );
       }
       case 'scale GET':
         return this.o.objects.getScale(t, ns, name);
       case 'scale PUT':
-        return this.o.objects.updateScale(t, ns, name, this.decode.object(req), ctx('update'), { dryRun });
+        return this.o.objects.updateScale(t, ns, name, this.decode.object(req), ctx('update'), {
+          dryRun,
+          ...parseFieldManager(q, ua, 'update'),
+        });
       case 'scale PATCH': {
         const [type, patch] = this.decode.patch(req);
-        return this.o.objects.patchScale(t, ns, name, type, patch, ctx('patch'), { dryRun });
+        if (type === 'apply')
+          throw new StatusError(
+            'UnsupportedMediaType',
+            'apply patches are not supported on the scale subresource',
+          );
+        return this.o.objects.patchScale(t, ns, name, type, patch, ctx('patch'), {
+          dryRun,
+          ...parseFieldManager(q, ua, 'patch'),
+        });
       }
       case 'binding POST':
         await this.o.objects.bind(t, ns, name, this.decode.object(req), ctx('create'));

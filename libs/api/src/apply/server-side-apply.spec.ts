@@ -371,6 +371,30 @@ describe('server-side apply', () => {
     ).toBe(409);
   });
 
+  it('keeps an existing last-applied annotation in step when kubectl applies', () => {
+    const live = deployment(spec(1));
+    (live.metadata as Obj).annotations = {
+      'kubectl.kubernetes.io/last-applied-configuration': '{}',
+      keep: 'x',
+    };
+    (live.metadata as Obj).managedFields = trackUpdate({
+      ...ctx('kubectl-client-side-apply'),
+      live: undefined,
+      next: live,
+    });
+    const config = deployment({ replicas: 1 });
+    const out = serverSideApply({ ...ctx('kubectl'), live, config, force: false });
+    expect((out.metadata as Obj).annotations).toEqual({
+      keep: 'x',
+      'kubectl.kubernetes.io/last-applied-configuration':
+        '{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"labels":{"app":"web"},"name":"web","namespace":"default"},"spec":{"replicas":1}}\n',
+    });
+    const other = serverSideApply({ ...ctx('helm'), live, config, force: false });
+    expect(
+      ((other.metadata as Obj).annotations as Obj)['kubectl.kubernetes.io/last-applied-configuration'],
+    ).toBe('{}');
+  });
+
   it('ignores status on the main resource (no ownership, no conflict)', () => {
     const out = serverSideApply({
       ...ctx('kubectl'),

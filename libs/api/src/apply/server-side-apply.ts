@@ -110,6 +110,7 @@ export function serverSideApply(
     );
     if (conflicts.length && !force) return { conflicts };
     const kept = others.map((m) => withSet(m, difference(difference(m.set, changed), removed)));
+    syncLastApplied(c, object);
     const objectChanged = !jsonEqual(liveBody, object);
     const unchanged = previous && !objectChanged && equalSets(previous.set, applied);
     const mine: Manager = unchanged ? previous : { ...self, time: c.now, set: applied };
@@ -235,6 +236,31 @@ function allowedByLastApplied(c: TrackContext, liveBody: Obj, conflicts: readonl
   const drifted = intersection(lastSet, union(cmp.changed, cmp.removed));
   if (!isEmpty(drifted)) return false;
   return conflicts.every((x) => !isEmpty(intersection(pathSet(x.path), lastSet)));
+}
+
+/**
+ * kubectl's server-side applies keep an existing client-side last-applied annotation in step
+ * (upstream's lastAppliedUpdater), so a later client-side apply diffs against this config.
+ */
+function syncLastApplied(c: TrackContext & { config: Obj }, object: Obj): void {
+  const annotations = metaOf(object).annotations as Obj | undefined;
+  if (c.manager !== 'kubectl' || typeof annotations?.[LAST_APPLIED] !== 'string') return;
+  const config = structuredClone(c.config);
+  const meta = metaOf(config);
+  if (typeof meta.annotations === 'object' && meta.annotations !== null)
+    delete (meta.annotations as Obj)[LAST_APPLIED];
+  annotations[LAST_APPLIED] = `${JSON.stringify(sortedKeys(config))}\n`;
+}
+
+/** A JSON value with its object keys sorted, as Go's encoding/json writes maps. */
+function sortedKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortedKeys);
+  if (typeof v !== 'object' || v === null) return v;
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, sortedKeys((v as Obj)[k])]),
+  );
 }
 
 function pathSet(path: readonly string[]): FieldSet {
