@@ -327,6 +327,42 @@ metadata:
     expect(after.body.metadata.resourceVersion).toBe(before.body.metadata.resourceVersion);
   });
 
+  it('takes a resourceVersion in the configuration as a precondition', async () => {
+    const stale = await cluster.api<{ message: string }>(
+      'PATCH',
+      `${base}/web?fieldManager=a&force=true`,
+      body({ extra: { resourceVersion: '1' } }),
+      APPLY,
+    );
+    expect(stale.status).toBe(409);
+    expect(stale.body.message).toContain('the object has been modified');
+    const current = await cluster.api<Deployment>('GET', `${base}/web`);
+    const fresh = await cluster.api(
+      'PATCH',
+      `${base}/web?fieldManager=a&force=true`,
+      body({ replicas: 2, extra: { resourceVersion: current.body.metadata.resourceVersion } }),
+      APPLY,
+    );
+    expect(fresh.status).toBe(200);
+  });
+
+  it('applies to /status: only status is written, recorded under the subresource', async () => {
+    const r = await cluster.api<Deployment & { status: { observedGeneration: number } }>(
+      'PATCH',
+      `${base}/web/status?fieldManager=status-writer&force=true`,
+      { ...body({ replicas: 42 }), status: { observedGeneration: 7 } },
+      APPLY,
+    );
+    expect(r.status).toBe(200);
+    expect(r.body.status.observedGeneration).toBe(7);
+    expect(r.body.spec.replicas).not.toBe(42);
+    expect(r.body.metadata.managedFields?.find((e) => e.manager === 'status-writer')).toMatchObject({
+      operation: 'Apply',
+      subresource: 'status',
+      fieldsV1: { 'f:status': { 'f:observedGeneration': {} } },
+    });
+  });
+
   it('dryRun=All applies nothing, for a create or an update', async () => {
     const create = await cluster.api(
       'PATCH',

@@ -288,7 +288,19 @@ export class ObjectService {
     ctx: RequestContext,
     o: WriteOptions & { fieldManager: string; force?: boolean; subresource?: 'status' },
   ): Promise<{ object: StoredObject; created: boolean }> {
-    const config = applyConfigOf(t, body, namespace, name);
+    let config = applyConfigOf(t, body, namespace, name);
+    // Only status is written through /status (upstream resets the rest): apply only that.
+    if (o.subresource === 'status')
+      config = {
+        apiVersion: config.apiVersion,
+        kind: config.kind,
+        metadata: { name, ...(t.namespaced ? { namespace } : {}) },
+        ...(config.status !== undefined ? { status: config.status } : {}),
+      };
+    // A resourceVersion in the configuration is a precondition, as in any other write.
+    const sentRv =
+      typeof body === 'object' && body ? (body as StoredObject).metadata?.resourceVersion : undefined;
+    const expectedRv = typeof sentRv === 'string' && sentRv !== '' ? sentRv : undefined;
     const track = {
       kind: { group: t.group, plural: t.plural },
       apiVersion: apiVersionOf(t),
@@ -311,7 +323,7 @@ export class ObjectService {
             object: await this.create(t, namespace, next, ctx, { ...o, applied: true }),
             created: true,
           };
-        const preconditions = { resourceVersion: current.metadata.resourceVersion };
+        const preconditions = { resourceVersion: expectedRv ?? current.metadata.resourceVersion };
         const object = await this.replace(t, namespace, current, next, ctx, 'patch', preconditions, {
           ...o,
           applied: true,
@@ -320,7 +332,7 @@ export class ObjectService {
       } catch (e) {
         // Raced with another write (or create): apply again over what is there now.
         const raced = e instanceof StatusError && (e.reason === 'Conflict' || e.reason === 'AlreadyExists');
-        if (!raced || attempt >= PATCH_ATTEMPTS) throw e;
+        if (!raced || expectedRv !== undefined || attempt >= PATCH_ATTEMPTS) throw e;
       }
     }
   }
