@@ -173,7 +173,49 @@ export function trackUpdate(
       set: union(previous ? difference(previous.set, removed) : emptySet(), changed),
     });
   else if (previous) out.push(withSet(previous, difference(previous.set, removed)));
-  return encodeManagedFields(out);
+  return encodeManagedFields(capUpdateManagers(out));
+}
+
+/** Most Update entries an object keeps; older ones merge into "ancient-changes" (upstream's capManagersManager). */
+export const MAX_UPDATE_MANAGERS = 10;
+export const ANCIENT_CHANGES = 'ancient-changes';
+
+/**
+ * Keeps the number of Update entries bounded, so objects written by many clients do not grow
+ * without end: the oldest merge, per apiVersion, into one "ancient-changes" entry.
+ */
+function capUpdateManagers(managers: Manager[]): Manager[] {
+  const updaters = managers.filter((m) => m.operation === 'Update' && !isEmpty(m.set));
+  if (updaters.length <= MAX_UPDATE_MANAGERS) return managers;
+  const secondsOf = (m: Manager) => (m.time ? Math.floor(Date.parse(m.time) / 1000) || 0 : 0);
+  updaters.sort((a, b) => secondsOf(a) - secondsOf(b) || (identityOf(a) < identityOf(b) ? -1 : 1));
+  const out = new Set(managers);
+  const buckets = new Map<string, Manager>();
+  for (const m of updaters) if (m.manager === ANCIENT_CHANGES && !m.subresource) buckets.set(m.apiVersion, m);
+  let count = updaters.length;
+  for (const m of updaters) {
+    if (count <= MAX_UPDATE_MANAGERS) break;
+    const bucket = buckets.get(m.apiVersion);
+    if (bucket === m) continue;
+    if (!bucket) {
+      // The first of a version is where the next ones of that version go.
+      buckets.set(m.apiVersion, m);
+      continue;
+    }
+    out.delete(bucket);
+    out.delete(m);
+    const merged: Manager = {
+      manager: ANCIENT_CHANGES,
+      operation: 'Update',
+      apiVersion: m.apiVersion,
+      ...(m.time ? { time: m.time } : {}),
+      set: union(bucket.set, m.set),
+    };
+    out.add(merged);
+    buckets.set(m.apiVersion, merged);
+    count--;
+  }
+  return [...out];
 }
 
 /** The 409 upstream answers an apply with conflicts (NewApplyConflict), one cause per field. */
