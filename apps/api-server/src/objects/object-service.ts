@@ -289,6 +289,9 @@ export class ObjectService {
     o: WriteOptions & { fieldManager: string; force?: boolean; subresource?: 'status' },
   ): Promise<{ object: StoredObject; created: boolean }> {
     let config = applyConfigOf(t, body, namespace, name);
+    // A resourceVersion in the configuration is a precondition, as in any other write.
+    const sentRv = config.metadata.resourceVersion;
+    const expectedRv = typeof sentRv === 'string' && sentRv !== '' ? sentRv : undefined;
     // Only status is written through /status (upstream resets the rest): apply only that.
     if (o.subresource === 'status')
       config = {
@@ -297,10 +300,6 @@ export class ObjectService {
         metadata: { name, ...(t.namespaced ? { namespace } : {}) },
         ...(config.status !== undefined ? { status: config.status } : {}),
       };
-    // A resourceVersion in the configuration is a precondition, as in any other write.
-    const sentRv =
-      typeof body === 'object' && body ? (body as StoredObject).metadata?.resourceVersion : undefined;
-    const expectedRv = typeof sentRv === 'string' && sentRv !== '' ? sentRv : undefined;
     const track = {
       kind: { group: t.group, plural: t.plural },
       apiVersion: apiVersionOf(t),
@@ -772,7 +771,10 @@ function ignoredPaths(t: ResourceType, subresource: string | undefined): string[
   return ignored;
 }
 
-/** Records a non-apply write in `next`'s managedFields (operation Update). */
+/**
+ * Records a non-apply write in `next`'s managedFields (operation Update). Paths are those of
+ * the shape the client addressed (as an apply's are), whatever shape the store keeps.
+ */
 function track(
   t: ResourceType,
   current: StoredObject | undefined,
@@ -787,8 +789,8 @@ function track(
     ...(subresource ? { subresource } : {}),
     now: rfc3339(Date.now()),
     ignored: ignoredPaths(t, subresource),
-    live: current,
-    next,
+    live: current && present(t, current),
+    next: present(t, next),
   });
   if (entries?.length) next.metadata.managedFields = entries;
   else delete next.metadata.managedFields;

@@ -98,29 +98,23 @@ export function serverSideApply(
   const fullSet = fieldSetOf(c.kind, c.config);
   const applied = withoutPrefixes(fullSet, c.ignored);
 
-  const attempt = (force: boolean) => {
-    const merged = mergeApplied(c.kind, liveBody, c.config);
-    const owned = others.reduce((acc, m) => union(acc, m.set), fullSet);
-    const object = previous ? pruneUnowned(c.kind, merged, previous.set, owned) : merged;
-    const cmp = compareObjects(c.kind, liveBody, object);
-    const changed = withoutPrefixes(cmp.changed, c.ignored);
-    const removed = withoutPrefixes(cmp.removed, c.ignored);
-    const conflicts: Conflict[] = others.flatMap((m) =>
-      members(intersection(m.set, changed)).map((path) => ({ manager: m, path })),
-    );
-    if (conflicts.length && !force) return { conflicts };
-    const kept = others.map((m) => withSet(m, difference(difference(m.set, changed), removed)));
-    syncLastApplied(c, object);
-    const objectChanged = !jsonEqual(liveBody, object);
-    const unchanged = previous && !objectChanged && equalSets(previous.set, applied);
-    const mine: Manager = unchanged ? previous : { ...self, time: c.now, set: applied };
-    return { object: withManagedFields(object, encodeManagedFields([mine, ...kept])) };
-  };
-
-  let result = attempt(c.force);
-  if (result.conflicts && allowedByLastApplied(c, liveBody, result.conflicts)) result = attempt(true);
-  if (result.conflicts) throw applyConflict(result.conflicts);
-  return result.object as Obj;
+  const merged = mergeApplied(c.kind, liveBody, c.config);
+  const owned = others.reduce((acc, m) => union(acc, m.set), fullSet);
+  const object = previous ? pruneUnowned(c.kind, merged, previous.set, owned) : merged;
+  const cmp = compareObjects(c.kind, liveBody, object);
+  const changed = withoutPrefixes(cmp.changed, c.ignored);
+  const removed = withoutPrefixes(cmp.removed, c.ignored);
+  const conflicts: Conflict[] = others.flatMap((m) =>
+    members(intersection(m.set, changed)).map((path) => ({ manager: m, path })),
+  );
+  if (conflicts.length && !c.force && !allowedByLastApplied(c, liveBody, conflicts))
+    throw applyConflict(conflicts);
+  // Forced (or forgiven): what the applier changed leaves its owners, as does what went away.
+  const kept = others.map((m) => withSet(m, difference(difference(m.set, changed), removed)));
+  syncLastApplied(c, object);
+  const unchanged = previous && jsonEqual(liveBody, object) && equalSets(previous.set, applied);
+  const mine: Manager = unchanged ? previous : { ...self, time: c.now, set: applied };
+  return withManagedFields(object, encodeManagedFields([mine, ...kept]));
 }
 
 /**
