@@ -226,57 +226,65 @@ export function mergeApplied(kind: KindRef, live: unknown, config: Obj): Obj {
  * Removes from `obj` what the applier set last time (`last`) and nobody owns now (`owned`, every
  * manager's set after this apply). A struct field counts as set when anything under it was
  * (upstream's EnsureNamedFieldsAreMembers), so a block the applier dropped goes as a whole;
- * fields nobody ever owned (defaults) stay unless what holds them goes.
+ * fields nobody ever owned (defaults) stay unless what holds them goes. A map or list this
+ * empties goes too, unless the configuration (`config`) has it, empty.
  */
-export function pruneUnowned(kind: KindRef, obj: Obj, last: FieldSet, owned: FieldSet): Obj {
+export function pruneUnowned(kind: KindRef, obj: Obj, config: Obj, last: FieldSet, owned: FieldSet): Obj {
   const out = structuredClone(obj);
   const covered = (s: FieldSet | undefined) => !isEmpty(s);
-  const walkFields = (o: Obj, lastNode: FieldSet, ownedNode: FieldSet | undefined, names: string[]) => {
+  const walkFields = (
+    o: Obj,
+    cfg: unknown,
+    lastNode: FieldSet,
+    ownedNode: FieldSet | undefined,
+    names: string[],
+  ) => {
     for (const [el, child] of lastNode.children) {
       if (!el.startsWith('f:')) continue;
       const k = el.slice(2);
       if (!(k in o)) continue;
       const ownedChild = ownedNode?.children.get(el);
       const v = o[k];
+      const cfgChild = isObj(cfg) ? cfg[k] : undefined;
       const childNames = [...names, k];
       // metadata holds what no field set names (name, uid, ...): only its fields go, never it.
       const struct = isObj(v) && isStruct(childNames) && !(names.length === 0 && k === 'metadata');
-      const prunable = child.member || (struct && child.children.size > 0);
+      // A struct the configuration still has (even empty) stays; only what it no longer sets goes.
+      const prunable = child.member || (struct && child.children.size > 0 && cfgChild === undefined);
       if (prunable && !covered(ownedChild)) {
         delete o[k];
         continue;
       }
-      if (Array.isArray(v)) {
-        const kept = walkList(v, child, ownedChild, childNames);
-        if (kept.length === 0 && v.length > 0 && !covered(ownedChild)) delete o[k];
-        else o[k] = kept;
-      } else if (isObj(v)) {
-        const had = Object.keys(v).length;
-        walkFields(v, child, ownedChild, childNames);
-        if (had > 0 && Object.keys(v).length === 0 && !isStruct(childNames) && !covered(ownedChild))
-          delete o[k];
-      }
+      const size = (x: unknown) => (Array.isArray(x) ? x.length : isObj(x) ? Object.keys(x).length : -1);
+      const before = size(v);
+      if (Array.isArray(v)) o[k] = walkList(v, cfgChild, child, ownedChild, childNames);
+      else if (isObj(v)) walkFields(v, cfgChild, child, ownedChild, childNames);
+      if (before > 0 && size(o[k]) === 0 && cfgChild === undefined && !covered(ownedChild)) delete o[k];
     }
   };
   const walkList = (
     list: unknown[],
+    cfg: unknown,
     lastNode: FieldSet,
     ownedNode: FieldSet | undefined,
     names: string[],
   ) => {
     const els = elementsOf(kind, names, list);
     if (!els) return list;
+    const cfgList = Array.isArray(cfg) ? cfg : [];
+    const cfgEls = elementsOf(kind, names, cfgList) ?? [];
     const isMap = listTypeOf(kind, names).type === 'map';
-    const out: unknown[] = [];
+    const kept: unknown[] = [];
     list.forEach((item, i) => {
       const child = lastNode.children.get(els[i]);
       const ownedChild = ownedNode?.children.get(els[i]);
       if (child?.member && !covered(ownedChild)) return;
-      if (child && isMap && isObj(item)) walkFields(item, child, ownedChild, names);
-      out.push(item);
+      const cfgItem = cfgList[cfgEls.indexOf(els[i])];
+      if (child && isMap && isObj(item)) walkFields(item, cfgItem, child, ownedChild, names);
+      kept.push(item);
     });
-    return out;
+    return kept;
   };
-  walkFields(out, last, owned, []);
+  walkFields(out, config, last, owned, []);
   return out;
 }

@@ -100,7 +100,7 @@ export function serverSideApply(
 
   const merged = mergeApplied(c.kind, liveBody, c.config);
   const owned = others.reduce((acc, m) => union(acc, m.set), fullSet);
-  const object = previous ? pruneUnowned(c.kind, merged, previous.set, owned) : merged;
+  const object = previous ? pruneUnowned(c.kind, merged, c.config, previous.set, owned) : merged;
   const cmp = compareObjects(c.kind, liveBody, object);
   const changed = withoutPrefixes(cmp.changed, c.ignored);
   const removed = withoutPrefixes(cmp.removed, c.ignored);
