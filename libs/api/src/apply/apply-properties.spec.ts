@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { fromFieldsV1, toFieldsV1 } from './field-set.js';
 import { type ManagedFieldsEntry } from './managed-fields.js';
 import { fieldSetOf } from './object-fields.js';
-import { serverSideApply, UNTRACKED } from './server-side-apply.js';
+import { compareObjects } from './object-fields.js';
+import { serverSideApply, trackUpdate, UNTRACKED } from './server-side-apply.js';
 
 const DEPLOY = { group: 'apps', plural: 'deployments' };
 type Obj = Record<string, unknown>;
@@ -117,6 +118,37 @@ describe('server-side apply properties', () => {
         );
         for (const path of leaves(fromFieldsV1(entry?.fieldsV1 ?? {})))
           expect(valueAt(out, path)).toEqual(valueAt(theirs, path));
+      }),
+    );
+  });
+
+  it('after an Update, the writer alone owns each value it changed; an unchanged write keeps the entries', () => {
+    fc.assert(
+      fc.property(config, config, config, (mine, theirs, written) => {
+        let live = serverSideApply({ ...ctx('a'), live: undefined, config: mine, force: false });
+        live = serverSideApply({ ...ctx('b'), live, config: theirs, force: true });
+        const next = {
+          ...written,
+          metadata: { ...(written.metadata as Obj), managedFields: (live.metadata as Obj).managedFields },
+        };
+        const entries = trackUpdate({ ...ctx('w'), live, next }) ?? [];
+        const { changed } = compareObjects(
+          DEPLOY,
+          { ...live, metadata: { ...(live.metadata as Obj), managedFields: undefined } },
+          written,
+        );
+        const owners = (path: string[]) =>
+          entries.filter((e) => {
+            let node: ReturnType<typeof fromFieldsV1> | undefined = fromFieldsV1(e.fieldsV1 ?? {});
+            for (const el of path) node = node?.children.get(el);
+            return node?.member === true;
+          });
+        for (const path of leaves(changed).filter((p) => p[0] !== 'f:apiVersion' && p[0] !== 'f:kind'))
+          if (!(path[0] === 'f:metadata' && ['f:name', 'f:namespace'].includes(path[1])))
+            expect(owners(path).map((e) => e.manager)).toEqual(['w']);
+        expect(trackUpdate({ ...ctx('w'), live, next: structuredClone(live) })).toEqual(
+          (live.metadata as Obj).managedFields ?? [],
+        );
       }),
     );
   });
