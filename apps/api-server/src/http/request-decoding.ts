@@ -143,7 +143,7 @@ export function parseFieldManager(
     throw invalid('fieldManager', 'FieldValueRequired', 'Required value: is required for apply patch');
   if (verb !== 'apply' && q.force !== undefined)
     throw invalid('force', 'FieldValueForbidden', 'Forbidden: may not be specified for non-apply patch');
-  if (given.length > FIELD_MANAGER_MAX)
+  if (Buffer.byteLength(given) > FIELD_MANAGER_MAX)
     throw invalid(
       'fieldManager',
       'FieldValueTooLong',
