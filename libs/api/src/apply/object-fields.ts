@@ -127,8 +127,11 @@ export function compareObjects(kind: KindRef, before: unknown, after: unknown): 
     if (objects && (isObj(a) || isObj(b))) {
       if ((path.length > 0 && isAtomicObject(names)) || (isEmptyObj(a) && isEmptyObj(b)))
         return leaf(a, b, path);
-      if (path.length > 0 && !isObj(a) && !isEmptyObj(b)) insert(changed, path);
-      if (path.length > 0 && !isObj(b) && !isEmptyObj(a)) insert(removed, path);
+      // A map that appears or goes as a whole is itself a path (upstream records labels as
+      // `".": {}`); a struct is not, as upstream's always-present Go structs are not.
+      const whole = path.length > 0 && !isStruct(names);
+      if (whole && !isObj(a) && !isEmptyObj(b)) insert(changed, path);
+      if (whole && !isObj(b) && !isEmptyObj(a)) insert(removed, path);
       return walkFields(a, b, names, path);
     }
     leaf(a, b, path);

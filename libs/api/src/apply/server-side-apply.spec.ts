@@ -457,7 +457,7 @@ describe('Update tracking', () => {
     expect(managed.find((e) => e.manager === 'controller')).toMatchObject({
       operation: 'Update',
       subresource: 'status',
-      fieldsV1: { 'f:status': { '.': {}, 'f:replicas': {} } },
+      fieldsV1: { 'f:status': { 'f:replicas': {} } },
     });
   });
 
