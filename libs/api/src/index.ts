@@ -9,3 +9,4 @@ export * from './patch/index.js';
 export * from './conversion/index.js';
 export * from './protobuf/index.js';
 export * from './openapi/index.js';
+export * from './apply/index.js';

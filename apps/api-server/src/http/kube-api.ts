@@ -31,6 +31,7 @@ import { registerOpenApiRoutes } from './openapi-routes.js';
 import { tableVersion } from './negotiation.js';
 import {
   parseDryRun,
+  parseFieldManager,
   RequestDecoder,
   requestContext,
   toDeleteOptions,
@@ -213,7 +214,11 @@ export class KubeApi {
           path.namespace ?? '',
           this.decode.object(req),
           ctx('create'),
-          { dryRun, fieldValidation: this.decode.fieldValidation(req) },
+          {
+            dryRun,
+            fieldValidation: this.decode.fieldValidation(req),
+            ...parseFieldManager(q, req.headers['user-agent'], 'create'),
+          },
         );
         return reply.code(201).send(created);
       }
@@ -242,13 +247,26 @@ export class KubeApi {
         return this.o.objects.update(t, ns, path.name, this.decode.object(req), ctx('update'), {
           dryRun,
           fieldValidation: this.decode.fieldValidation(req),
+          ...parseFieldManager(q, req.headers['user-agent'], 'update'),
         });
       case 'PATCH': {
         const [type, patch] = this.decode.patch(req);
-        return this.o.objects.patch(t, ns, path.name, type, patch, ctx('patch'), {
+        const fieldValidation = this.decode.fieldValidation(req);
+        if (type === 'apply') {
+          const options = {
+            dryRun,
+            fieldValidation,
+            ...parseFieldManager(q, req.headers['user-agent'], 'apply'),
+          };
+          const applied = await this.o.objects.apply(t, ns, path.name, patch, ctx('patch'), options);
+          return reply.code(applied.created ? 201 : 200).send(applied.object);
+        }
+        const options = {
           dryRun,
-          fieldValidation: this.decode.fieldValidation(req),
-        });
+          fieldValidation,
+          ...parseFieldManager(q, req.headers['user-agent'], 'patch'),
+        };
+        return this.o.objects.patch(t, ns, path.name, type, patch, ctx('patch'), options);
       }
       case 'DELETE': {
         const result = await this.o.objects.delete(t, ns, path.name, ctx('delete'), {
@@ -276,6 +294,8 @@ export class KubeApi {
   ): Promise<unknown> {
     const sub = path.subresource as string;
     const ns = path.namespace ?? '';
+    const q = req.query as Query;
+    const ua = req.headers['user-agent'];
     const name = path.name as string;
     const notFound = () =>
       new StatusError('NotFound', 'the server could not find the requested resource', {});
@@ -291,13 +311,19 @@ export class KubeApi {
           dryRun,
           subresource: 'status',
           fieldValidation: this.decode.fieldValidation(req),
+          ...parseFieldManager(q, ua, 'update'),
         });
       case 'status PATCH': {
         const [type, patch] = this.decode.patch(req);
+        if (type === 'apply') {
+          const options = { dryRun, subresource: 'status' as const, ...parseFieldManager(q, ua, 'apply') };
+          return (await this.o.objects.apply(t, ns, name, patch, ctx('patch'), options)).object;
+        }
         return this.o.objects.patch(t, ns, name, type, patch, ctx('patch'), {
           dryRun,
           subresource: 'status',
           fieldValidation: this.decode.fieldValidation(req),
+          ...parseFieldManager(q, ua, 'patch'),
         });
       }
       case 'finalize PUT': {
@@ -310,7 +336,7 @@ export class KubeApi {
           name,
           { ...current, spec: { ...(current.spec as object), finalizers: finalizers ?? [] } },
           ctx('update'),
-          { dryRun },
+          { dryRun, ...parseFieldManager(q, ua, 'update') },
         );
       }
       case 'scale GET':
@@ -319,12 +345,19 @@ export class KubeApi {
         return this.o.objects.updateScale(t, ns, name, this.decode.object(req), ctx('update'), {
           dryRun,
           fieldValidation: this.decode.fieldValidation(req),
+          ...parseFieldManager(q, ua, 'update'),
         });
       case 'scale PATCH': {
         const [type, patch] = this.decode.patch(req);
+        if (type === 'apply')
+          throw new StatusError(
+            'UnsupportedMediaType',
+            'apply patches are not supported on the scale subresource',
+          );
         return this.o.objects.patchScale(t, ns, name, type, patch, ctx('patch'), {
           dryRun,
           fieldValidation: this.decode.fieldValidation(req),
+          ...parseFieldManager(q, ua, 'patch'),
         });
       }
       case 'binding POST':

@@ -6,6 +6,7 @@ import {
   FieldValidation,
   isObject,
   parseFieldValidation,
+  type StatusCause,
   StatusError,
 } from '@app/api';
 import { type Actor, type LeaderFence } from '@app/event-store';
@@ -62,8 +63,10 @@ export class RequestDecoder {
     return decode(this.text(req), format.kind === 'yaml');
   }
 
-  patch(req: FastifyRequest): [PatchType, unknown] {
+  /** A patch, or an apply configuration (`application/apply-patch+yaml`: YAML, of which JSON is a case). */
+  patch(req: FastifyRequest): [PatchType | 'apply', unknown] {
     const format = bodyFormat(req.headers['content-type']);
+    if (format?.kind === 'apply') return ['apply', decode(this.text(req), true)];
     if (!format || format.kind !== 'patch') throw unsupportedMedia(req.headers['content-type']);
     return [format.type, decode(this.text(req), false)];
   }
@@ -171,6 +174,59 @@ export function toDeleteOptions(raw: Record<string, unknown>): DeleteOptions {
   return o;
 }
 
+/** Longest fieldManager upstream accepts. */
+const FIELD_MANAGER_MAX = 128;
+/** Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
+const PRINTABLE = /[\p{L}\p{M}\p{N}\p{P}\p{S} ]/u;
+
+/**
+ * The field manager a write is recorded under: the `fieldManager` parameter or, when absent,
+ * the User-Agent's program name (upstream's prefixFromUserAgent). Apply requires one and alone
+ * takes `force`; a bad one is an Invalid *Options, as upstream answers.
+ */
+export function parseFieldManager(
+  q: Query,
+  userAgent: string | undefined,
+  verb: 'create' | 'update' | 'patch' | 'apply',
+): { fieldManager: string; force?: boolean } {
+  const options = verb === 'create' ? 'CreateOptions' : verb === 'update' ? 'UpdateOptions' : 'PatchOptions';
+  const invalid = (field: string, reason: StatusCause['reason'], message: string) =>
+    StatusError.invalid({ kind: options, group: 'meta.k8s.io', resource: options, name: '' }, [
+      { reason, message, field },
+    ]);
+  const given = q.fieldManager ?? '';
+  if (verb === 'apply' && given === '')
+    throw invalid('fieldManager', 'FieldValueRequired', 'Required value: is required for apply patch');
+  if (verb !== 'apply' && q.force !== undefined)
+    throw invalid('force', 'FieldValueForbidden', 'Forbidden: may not be specified for non-apply patch');
+  if (Buffer.byteLength(given) > FIELD_MANAGER_MAX)
+    throw invalid(
+      'fieldManager',
+      'FieldValueTooLong',
+      `Too long: may not be more than ${FIELD_MANAGER_MAX} bytes`,
+    );
+  const bad = [...given].findIndex((ch) => !PRINTABLE.test(ch));
+  if (bad >= 0)
+    throw invalid(
+      'fieldManager',
+      'FieldValueInvalid',
+      `Invalid value: ${JSON.stringify(given)}: invalid character (at position ${bad})`,
+    );
+  let force: boolean | undefined;
+  if (verb === 'apply' && q.force !== undefined && q.force !== '') {
+    if (q.force !== 'true' && q.force !== 'false')
+      throw StatusError.badRequest(`force: invalid value ${JSON.stringify(q.force)}: must be true or false`);
+    force = q.force === 'true';
+  }
+  const fieldManager =
+    given ||
+    [...(userAgent ?? '').split('/')[0]]
+      .filter((ch) => PRINTABLE.test(ch))
+      .join('')
+      .slice(0, FIELD_MANAGER_MAX);
+  return { fieldManager, ...(force !== undefined ? { force } : {}) };
+}
+
 export function parseDryRun(value: string | undefined): boolean {
   if (value === undefined || value === '') return false;
   if (value === 'All') return true;
@@ -193,6 +249,6 @@ function decode(raw: string, isYaml: boolean): unknown {
 function unsupportedMedia(contentType: string | undefined): StatusError {
   return new StatusError(
     'UnsupportedMediaType',
-    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got ${contentType ?? 'none'})`,
+    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml (got ${contentType ?? 'none'})`,
   );
 }

@@ -14,6 +14,9 @@ import {
   storageOf,
   toServed,
   toStored,
+  trackUpdate,
+  serverSideApply,
+  UNTRACKED,
   validateKind,
   validateObjectMeta,
   validateSchema,
@@ -61,10 +64,22 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** Unknown and duplicate fields: dropped, and reported or refused per its mode. */
   fieldValidation?: FieldValidation;
+  /** Who writes, as recorded in managedFields (the fieldManager parameter or the User-Agent's program). */
+  fieldManager?: string;
 }
 
 /** The kind `/scale` reads and writes. */
 const SCALE = { group: 'autoscaling', version: 'v1', kind: 'Scale' };
+
+/** Internal to this service: the write's managedFields were already worked out (by an apply). */
+interface Tracked {
+  applied?: boolean;
+  /** The subresource managedFields record the write under, when not the request's own (scale). */
+  trackedAs?: string;
+}
+
+/** The manager of writes made by the server itself, without a request's fieldManager. */
+const SERVER_MANAGER = 'wake-api-server';
 
 export interface DeleteOptions extends WriteOptions {
   gracePeriodSeconds?: number;
@@ -169,7 +184,7 @@ export class ObjectService {
     namespace: string,
     body: unknown,
     ctx: RequestContext,
-    o: WriteOptions = {},
+    o: WriteOptions & Tracked = {},
   ): Promise<StoredObject> {
     const served = decodeObject(t, body);
     o.fieldValidation?.check(t, served);
@@ -188,6 +203,7 @@ export class ObjectService {
     // A kind with a status subresource starts with the status its defaults give it, whatever was sent.
     if (t.subresources.includes('status') && t.plural !== 'nodes') delete obj.status;
     applyDefaults(t.group, t.plural, obj);
+    if (!o.applied) track(t, undefined, obj, o);
     await this.admit('create', t, namespace, obj);
     // As upstream's PrepareForCreate, after mutating admission (LimitRanger may add resources).
     if (t.group === '' && t.plural === 'pods')
@@ -266,6 +282,69 @@ export class ObjectService {
       } catch (e) {
         if (explicit || attempt >= PATCH_ATTEMPTS || !(e instanceof StatusError) || e.reason !== 'Conflict')
           throw e;
+      }
+    }
+  }
+
+  /**
+   * Server-side apply (PATCH with `application/apply-patch+yaml`): merges the configuration into
+   * the object, or creates it when missing (`created`), as `o.fieldManager`; 409 on conflicts
+   * with other managers unless `force`.
+   */
+  async apply(
+    t: ResourceType,
+    namespace: string,
+    name: string,
+    body: unknown,
+    ctx: RequestContext,
+    o: WriteOptions & { fieldManager: string; force?: boolean; subresource?: 'status' },
+  ): Promise<{ object: StoredObject; created: boolean }> {
+    let config = applyConfigOf(t, body, namespace, name);
+    // Unknown fields leave the configuration before they could be merged or owned.
+    o.fieldValidation?.check(t, config, false);
+    // A resourceVersion in the configuration is a precondition, as in any other write.
+    const sentRv = config.metadata.resourceVersion;
+    const expectedRv = typeof sentRv === 'string' && sentRv !== '' ? sentRv : undefined;
+    // Only status is written through /status (upstream resets the rest): apply only that.
+    if (o.subresource === 'status')
+      config = {
+        apiVersion: config.apiVersion,
+        kind: config.kind,
+        metadata: { name, ...(t.namespaced ? { namespace } : {}) },
+        ...(config.status !== undefined ? { status: config.status } : {}),
+      };
+    const track = {
+      kind: { group: t.group, plural: t.plural },
+      apiVersion: apiVersionOf(t),
+      manager: o.fieldManager,
+      ...(o.subresource ? { subresource: o.subresource } : {}),
+      now: rfc3339(Date.now()),
+      ignored: ignoredPaths(t, o.subresource),
+      config,
+      force: o.force === true,
+    };
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.get(t, namespace, name).catch((e: unknown) => {
+        if (e instanceof StatusError && e.reason === 'NotFound' && !o.subresource) return undefined;
+        throw e;
+      });
+      const next = serverSideApply({ ...track, live: current }) as StoredObject;
+      try {
+        if (!current)
+          return {
+            object: await this.create(t, namespace, next, ctx, { ...o, applied: true }),
+            created: true,
+          };
+        const preconditions = { resourceVersion: expectedRv ?? current.metadata.resourceVersion };
+        const object = await this.replace(t, namespace, current, next, ctx, 'patch', preconditions, {
+          ...o,
+          applied: true,
+        });
+        return { object, created: false };
+      } catch (e) {
+        // Raced with another write (or create): apply again over what is there now.
+        const raced = e instanceof StatusError && (e.reason === 'Conflict' || e.reason === 'AlreadyExists');
+        if (!raced || expectedRv !== undefined || attempt >= PATCH_ATTEMPTS) throw e;
       }
     }
   }
@@ -382,7 +461,7 @@ export class ObjectService {
       ctx,
       o.verb ?? 'update',
       { resourceVersion: typeof rv === 'string' && rv ? rv : current.metadata.resourceVersion },
-      o,
+      { ...o, trackedAs: 'scale' },
     );
     return toScale(updated);
   }
@@ -463,7 +542,7 @@ export class ObjectService {
     ctx: RequestContext,
     verb: string,
     preconditions: Preconditions,
-    o: WriteOptions & { subresource?: 'status' },
+    o: WriteOptions & Tracked & { subresource?: 'status' },
   ): Promise<StoredObject> {
     const name = current.metadata.name as string;
     checkAddress(t, sent, namespace, name);
@@ -504,8 +583,14 @@ export class ObjectService {
           `${t.plural} "${name}" is forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`,
         );
     }
+    if (o.applied) {
+      // An apply to /status still records its manager in the (otherwise kept) metadata.
+      if (sent.metadata.managedFields === undefined) delete meta.managedFields;
+      else meta.managedFields = sent.metadata.managedFields;
+    }
     next.metadata = meta;
     applyDefaults(t.group, t.plural, next);
+    if (!o.applied) track(t, current, next, o, o.trackedAs ?? o.subresource);
     await this.admit('update', t, namespace, next, current, o.subresource);
     await this.validate(t, next);
     if (o.dryRun)
@@ -694,4 +779,60 @@ function applyPatch(type: PatchType, current: StoredObject, patch: unknown): unk
 
 function rfc3339(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}
+
+/** What managedFields never record for `t`: identity, and what the write's subresource resets. */
+function ignoredPaths(t: ResourceType, subresource: string | undefined): string[][] {
+  const ignored = UNTRACKED.map((p) => [...p]);
+  if (!subresource && t.subresources.includes('status')) ignored.push(['f:status']);
+  return ignored;
+}
+
+/**
+ * Records a non-apply write in `next`'s managedFields (operation Update). Paths are those of
+ * the shape the client addressed (as an apply's are), whatever shape the store keeps.
+ */
+function track(
+  t: ResourceType,
+  current: StoredObject | undefined,
+  next: StoredObject,
+  o: WriteOptions,
+  subresource?: string,
+): void {
+  const entries = trackUpdate({
+    kind: { group: t.group, plural: t.plural },
+    apiVersion: apiVersionOf(t),
+    manager: o.fieldManager ?? SERVER_MANAGER,
+    ...(subresource ? { subresource } : {}),
+    now: rfc3339(Date.now()),
+    ignored: ignoredPaths(t, subresource),
+    live: current && present(t, current),
+    next: present(t, next),
+  });
+  if (entries?.length) next.metadata.managedFields = entries;
+  else delete next.metadata.managedFields;
+}
+
+/** An apply configuration addressed to `t`'s `namespace/name`, checked as upstream checks it. */
+function applyConfigOf(t: ResourceType, body: unknown, namespace: string, name: string): StoredObject {
+  if (!isObject(body)) throw StatusError.badRequest(`Object 'Kind' is missing in '${JSON.stringify(body)}'`);
+  const expected = apiVersionOf(t);
+  if (body.apiVersion !== expected)
+    throw StatusError.badRequest(
+      `Incorrect version specified in apply patch. Specified patch version: ${String(body.apiVersion ?? '')}, expected: ${expected}`,
+    );
+  if (body.kind !== t.kind)
+    throw StatusError.badRequest(
+      `the kind in the data (${String(body.kind ?? '')}) does not match the expected kind (${t.kind})`,
+    );
+  const config = structuredClone(body) as StoredObject;
+  if (config.metadata === undefined || config.metadata === null) config.metadata = {};
+  if (!isObject(config.metadata)) throw StatusError.badRequest('metadata must be an object');
+  if (config.metadata.managedFields !== undefined && config.metadata.managedFields !== null)
+    throw StatusError.badRequest('metadata.managedFields must be nil');
+  delete config.metadata.managedFields;
+  checkAddress(t, config, namespace, name);
+  config.metadata.name = name;
+  if (t.namespaced) config.metadata.namespace = namespace;
+  return config;
 }

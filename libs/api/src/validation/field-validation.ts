@@ -106,7 +106,10 @@ export class FieldValidation {
    */
   check(gvk: GroupVersionKind, obj: unknown, decoding = true): void {
     const definition = this.catalog().definitionOf(gvk.group, gvk.version, gvk.kind);
-    this.unknown = definition ? pruneUnknownFields(this.catalog(), definition, obj) : [];
+    // A write may be checked more than once (an apply checks its configuration, then creates
+    // from it; a patch retried after a conflict): report each field once, from whichever check.
+    for (const path of definition ? pruneUnknownFields(this.catalog(), definition, obj) : [])
+      if (!this.unknown.includes(path)) this.unknown.push(path);
     if (this.mode !== 'Strict') return;
     const problems = this.problems();
     if (problems.length === 0) return;

@@ -1,0 +1,121 @@
+import { type PodInfo, type Snapshot } from './framework/types.js';
+import { type EventRecorder } from './api/event-recorder.js';
+import { type PodWrites } from './api/pod-writes.js';
+import { type QueuedPod, type SchedulingQueue } from './queue/scheduling-queue.js';
+
+/** Where one pod should go, or why it cannot go anywhere. */
+export type Placement = { node: string } | { node?: undefined; message: string };
+
+/** The filters and scores over a snapshot (schedule_one's algorithm). */
+export interface SchedulingAlgorithm {
+  place(pod: PodInfo, snapshot: Snapshot): Placement;
+}
+
+/** The scheduler's view of the cluster, with pods assumed onto nodes before their binding lands. */
+export interface SchedulingCache {
+  snapshot(): Snapshot;
+  podInfo(qp: QueuedPod): PodInfo;
+  assume(pod: PodInfo, node: string): void;
+  /** The binding failed: the assumed pod no longer counts against its node. */
+  forget(key: string): void;
+}
+
+export interface SchedulerMetrics {
+  scheduled: number;
+  unschedulable: number;
+  bindFailures: number;
+  /** Queue entry → binding acknowledged, ms, for every pod placed. */
+  latencies: number[];
+}
+
+/**
+ * The scheduling loop (schedule_one.go): take the next pod from the queue, place it against
+ * the current snapshot, assume it onto the chosen node at once (so the next pod, scheduled
+ * while this binding is in flight, already sees it), and bind asynchronously; a failed
+ * binding is forgotten and the pod retried after its backoff. A pod that fits nowhere gets
+ * PodScheduled=False and a FailedScheduling event, and waits for a cluster change.
+ */
+export class Scheduler {
+  readonly metrics: SchedulerMetrics = { scheduled: 0, unschedulable: 0, bindFailures: 0, latencies: [] };
+  private readonly binding = new Set<Promise<void>>();
+  private stopped = false;
+
+  constructor(
+    private readonly o: {
+      queue: SchedulingQueue;
+      cache: SchedulingCache;
+      algorithm: SchedulingAlgorithm;
+      writes: PodWrites;
+      events: EventRecorder;
+      /** Bindings in flight at most (upstream runs each in a goroutine; this bounds them). */
+      maxBindingsInFlight?: number;
+      onTrouble?: (e: Error, pod: string) => void;
+    },
+  ) {}
+
+  /** Schedules until the queue closes; then waits for the bindings in flight. */
+  async run(): Promise<void> {
+    const max = this.o.maxBindingsInFlight ?? 64;
+    while (!this.stopped) {
+      if (this.binding.size >= max) await Promise.race(this.binding);
+      const qp = await this.o.queue.pop();
+      if (!qp) break;
+      this.scheduleOne(qp);
+    }
+    await Promise.allSettled([...this.binding]);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.o.queue.close();
+  }
+
+  private scheduleOne(qp: QueuedPod): void {
+    const { cache, queue } = this.o;
+    let placement: Placement;
+    let pod: PodInfo;
+    try {
+      pod = cache.podInfo(qp);
+      placement = this.o.algorithm.place(pod, cache.snapshot());
+    } catch (e) {
+      this.o.onTrouble?.(e as Error, qp.key);
+      queue.errorAfterAttempt(qp);
+      return;
+    }
+    const cause = Number(qp.pod.metadata.resourceVersion) || undefined;
+    if (placement.node === undefined) {
+      this.metrics.unschedulable++;
+      queue.unschedulableAfterAttempt(qp);
+      this.o.events.record({ object: qp.pod, type: 'Warning', reason: 'FailedScheduling', message: placement.message, cause });
+      void this.o.writes
+        .markUnschedulable(qp.pod, placement.message, cause)
+        .catch((e: Error) => this.o.onTrouble?.(e, qp.key));
+      return;
+    }
+    const node = placement.node;
+    cache.assume(pod, node);
+    const bound = this.o.writes.bind(qp.pod, node, cause).then(
+      () => {
+        queue.done(qp);
+        this.metrics.scheduled++;
+        this.metrics.latencies.push(Date.now() - qp.enqueuedAt);
+        const { namespace, name } = qp.pod.metadata;
+        this.o.events.record({
+          object: qp.pod,
+          type: 'Normal',
+          reason: 'Scheduled',
+          message: `Successfully assigned ${namespace}/${name} to ${node}`,
+          cause,
+        });
+      },
+      (e: Error) => {
+        this.metrics.bindFailures++;
+        cache.forget(qp.key);
+        queue.errorAfterAttempt(qp);
+        this.o.onTrouble?.(e, qp.key);
+      },
+    );
+    this.binding.add(bound);
+    void bound.finally(() => this.binding.delete(bound));
+  }
+}
