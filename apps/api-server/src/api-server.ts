@@ -10,7 +10,8 @@ import { ApiServerModule, ClusterBootstrap } from './api-server.module.js';
 import { ensureServingCertificate } from './auth/pki.js';
 import { TokenFile } from './auth/token-file.js';
 import { writeKubeconfig } from './auth/kubeconfig.js';
-import { type ApiServerConfig, HARD_BODY_LIMIT } from './config.js';
+import { type ApiServerConfig, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './config.js';
+import { clientErrorHandler, installFrameworkErrorHandler } from './http/framework-errors.js';
 
 export interface RunningApiServer {
   app: INestApplication;
@@ -40,9 +41,19 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   const pki = await ensureServingCertificate(config.pkiDir);
   const tokens = await TokenFile.ensure(join(config.pkiDir, 'tokens.csv'));
   const host = config.host ?? '127.0.0.1';
+  const headersTimeout = config.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
   const adapter = new FastifyAdapter({
-    https: { key: pki.key, cert: pki.cert },
-    bodyLimit: HARD_BODY_LIMIT,
+    https: {
+      key: pki.key,
+      cert: pki.cert,
+      // Slow clients (slowloris): Node cuts off a request whose headers, or whole body, take too
+      // long; it looks for them this often.
+      headersTimeout,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(headersTimeout / 4))),
+    },
+    requestTimeout: Math.max(headersTimeout, config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
+    // Request bodies are read (and limited) by KubeApi's own content-type parser.
+    clientErrorHandler,
     // Idle keep-alive connections must not hold a shutdown up.
     forceCloseConnections: 'idle',
   });
@@ -60,6 +71,9 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
       logger: new ConsoleLogger({ json: !process.stderr.isTTY, logLevels: ['log', 'warn', 'error'] }),
     },
   );
+  await app.init();
+  // After init: Nest installs its own error handler there, which knows nothing of Status.
+  installFrameworkErrorHandler(app.getHttpAdapter().getInstance());
   await app.listen(config.port ?? 0, host);
   const address = app.getHttpServer().address() as { port: number };
   secrets.serverAddress = `${host}:${address.port}`;

@@ -25,7 +25,14 @@ import { type ApiMetrics } from '../metrics/histogram.js';
 import { type ObjectService } from '../objects/object-service.js';
 import { type RequestContext } from '../objects/request-context.js';
 import { objectKeyOf, streamWatch } from '../watch/watch-stream.js';
-import { parseListQuery, parseKindFieldSelector, parseResourceVersion, type RawQuery } from './list-query.js';
+import {
+  parseKindFieldSelector,
+  parseListQuery,
+  parseResourceVersion,
+  parseTimeoutSeconds,
+  type RawQuery,
+} from './list-query.js';
+import { registerBodyReading } from './body-reading.js';
 import { drained } from './drained.js';
 import { tableVersion } from './negotiation.js';
 import { parseDryRun, RequestDecoder, requestContext, toDeleteOptions } from './request-decoding.js';
@@ -84,14 +91,15 @@ export class KubeApi {
 
   register(app: FastifyInstance): void {
     // Bodies are decoded here by their Content-Type (JSON, YAML, the patch types), so take
-    // every body as bytes; a request without a Content-Type is JSON.
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    // every body as bytes, within the limit; a request without a Content-Type is JSON.
+    registerBodyReading(app, this.o.maxBodyBytes);
     app.addHook('onRequest', async (req: AuthedRequest, reply) => {
       const path = req.url.split('?')[0];
       if (PUBLIC_PATHS.has(path)) return;
       const header = req.headers.authorization;
-      const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+      // Node keeps the first of two Authorization headers; which one a proxy checked is unknown.
+      const token =
+        header?.startsWith('Bearer ') && authorizationHeaders(req) === 1 ? header.slice(7).trim() : undefined;
       const actor = token ? this.o.authenticate(token) : undefined;
       if (!actor) {
         return reply
@@ -174,8 +182,10 @@ export class KubeApi {
   private async resource(req: AuthedRequest, reply: FastifyReply): Promise<unknown> {
     const path = parseResourcePath(req.url.split('?')[0]);
     if (!path) throw new StatusError('NotFound', 'the server could not find the requested resource', {});
-    req[LATENCY] = latencyLabels(path, req.method, req.query as Query);
     const t = this.o.registry.get(path.group, path.version, path.resource);
+    // Only served resources and subresources get latency series: random paths add none.
+    if (!path.subresource || servesSubresource(t, path.subresource))
+      req[LATENCY] = latencyLabels(path, req.method, req.query as Query);
     const q = req.query as Query;
     if (path.namespace !== undefined && !t.namespaced)
       throw new StatusError('NotFound', 'the server could not find the requested resource', {});
@@ -261,10 +271,7 @@ export class KubeApi {
     const name = path.name as string;
     const notFound = () =>
       new StatusError('NotFound', 'the server could not find the requested resource', {});
-    const served =
-      t.subresources.includes(sub as never) ||
-      (t.plural === 'namespaces' && t.group === '' && sub === 'finalize');
-    if (!served) throw notFound();
+    if (!servesSubresource(t, sub)) throw notFound();
     switch (`${sub} ${req.method}`) {
       case 'status GET':
         return this.o.objects.get(t, ns, name);
@@ -383,9 +390,7 @@ export class KubeApi {
             ).items;
       matching = new Set(atStart.map(objectKeyOf));
     }
-    const timeoutSeconds = q.timeoutSeconds ? Number(q.timeoutSeconds) : undefined;
-    if (timeoutSeconds !== undefined && (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0))
-      throw StatusError.badRequest(`invalid timeoutSeconds: ${q.timeoutSeconds}`);
+    const timeoutSeconds = parseTimeoutSeconds(q.timeoutSeconds, 2 * this.o.watchTimeoutMs);
     reply.hijack();
     await streamWatch(reply.raw, this.o.hub, {
       type: t,
@@ -512,6 +517,20 @@ function latencyLabels(path: ResourcePath, method: string, q: Query): Record<str
   const verb =
     collection && method === 'GET' ? 'LIST' : collection && method === 'DELETE' ? 'DELETECOLLECTION' : method;
   return { verb, group: path.group, resource: path.resource, subresource: path.subresource ?? '' };
+}
+
+function servesSubresource(t: ResourceType, sub: string): boolean {
+  return (
+    t.subresources.includes(sub as never) ||
+    (t.plural === 'namespaces' && t.group === '' && sub === 'finalize')
+  );
+}
+
+function authorizationHeaders(req: FastifyRequest): number {
+  const raw = req.raw.rawHeaders;
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === 'authorization') n++;
+  return n;
 }
 
 function success() {

@@ -15,6 +15,7 @@ import {
   toStored,
   validateKind,
   validateObjectMeta,
+  validateObjectMetaUpdate,
 } from '@app/api';
 import {
   type AuditContext,
@@ -469,6 +470,13 @@ export class ObjectService {
         else next.status = current.status;
       }
     }
+    if (o.subresource !== 'status') {
+      const causes = validateObjectMetaUpdate(sent.metadata, current.metadata, {
+        checkUid: preconditions.uid === undefined,
+      });
+      if (causes.length)
+        throw StatusError.invalid({ kind: t.kind, group: t.group, resource: t.plural, name }, causes);
+    }
     const meta = { ...(o.subresource === 'status' ? current.metadata : sent.metadata) };
     for (const f of [
       'uid',
@@ -482,16 +490,6 @@ export class ObjectService {
     delete meta.resourceVersion;
     if (t.namespaced) meta.namespace = namespace;
     else delete meta.namespace;
-    if (current.metadata.deletionTimestamp) {
-      // While deleting, finalizers may only go away, never come back.
-      const before = new Set((current.metadata.finalizers as string[] | undefined) ?? []);
-      const added = ((meta.finalizers as string[] | undefined) ?? []).filter((f) => !before.has(f));
-      if (added.length)
-        throw new StatusError(
-          'Forbidden',
-          `${t.plural} "${name}" is forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`,
-        );
-    }
     next.metadata = meta;
     applyDefaults(t.group, t.plural, next);
     await this.admit('update', t, namespace, next, current, o.subresource);
