@@ -11,7 +11,11 @@ import { ensureServingCertificate } from './auth/pki.js';
 import { TokenFile } from './auth/token-file.js';
 import { writeKubeconfig } from './auth/kubeconfig.js';
 import { type ApiServerConfig, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './config.js';
-import { clientErrorHandler, installFrameworkErrorHandler } from './http/framework-errors.js';
+import {
+  clientErrorHandler,
+  frameworkErrorReply,
+  installFrameworkErrorHandler,
+} from './http/framework-errors.js';
 
 export interface RunningApiServer {
   app: INestApplication;
@@ -54,6 +58,8 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
     requestTimeout: Math.max(headersTimeout, config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
     // Request bodies are read (and limited) by KubeApi's own content-type parser.
     clientErrorHandler,
+    // A malformed URL (a broken %-escape) is refused by the router itself.
+    frameworkErrors: frameworkErrorReply,
     // Idle keep-alive connections must not hold a shutdown up.
     forceCloseConnections: 'idle',
   });

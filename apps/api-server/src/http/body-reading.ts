@@ -62,9 +62,12 @@ export function readBody(req: FastifyRequest, payload: Readable, limit: number):
       source.removeListener('data', onData);
       if (error) {
         // Stop reading: nothing more of this body is wanted (the reply closes the connection).
-        if (source !== payload) payload.unpipe();
+        // (Destroying the request itself would destroy the socket before the 413 is sent.)
+        if (source !== payload) {
+          payload.unpipe();
+          source.destroy();
+        }
         payload.pause();
-        source.destroy();
         reject(error);
       } else resolve(body as Buffer);
     };

@@ -1,8 +1,8 @@
-import { STATUS_CODES } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import { type Socket } from 'node:net';
 
 import { StatusError, type StatusReason } from '@app/api';
-import { type FastifyError, type FastifyInstance } from 'fastify';
+import { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 /** Reasons for the codes the HTTP layer itself answers with (the rest are the handlers' own). */
 const REASONS: Record<number, StatusReason> = {
@@ -37,13 +37,35 @@ export function statusOfFrameworkError(error: unknown): StatusError {
  * instead of reading them.
  */
 export function installFrameworkErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((error, req, reply) => {
-    const status = statusOfFrameworkError(error);
-    if (status.code >= 500) req.log.error({ err: error }, 'request failed');
-    if (status.code === 413) reply.header('connection', 'close');
-    return reply.code(status.code).header('content-type', 'application/json').send(status.toStatus());
-  });
+  app.setErrorHandler(frameworkErrorReply);
 }
+
+export function frameworkErrorReply(error: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const status = statusOfFrameworkError(error);
+  if (status.code >= 500) req.log.error({ err: error }, 'request failed');
+  if (status.code === 413) {
+    reply.header('connection', 'close');
+    lingerBeforeClose(req.raw);
+  }
+  return reply.code(status.code).header('content-type', 'application/json').send(status.toStatus());
+}
+
+/**
+ * Closes a connection whose request body is left unread without losing the reply: closing a
+ * socket with unread input makes the kernel send a reset, and the client drops the 413 it has
+ * not read yet. As Go's server does, half-close, throw away what still arrives for a moment, then
+ * close. Nothing is kept of what is thrown away.
+ */
+function lingerBeforeClose(req: IncomingMessage): void {
+  const socket = req.socket as Socket & { destroySoon?: () => void };
+  socket.destroySoon = () => {
+    socket.end();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  };
+  req.resume();
+}
+
+const LINGER_MS = 500;
 
 /**
  * What Node's HTTP parser refuses before there is a request (bad framing, headers too large or

@@ -35,7 +35,8 @@ export function applyJsonPatch(target: unknown, patch: unknown): unknown {
   let copiedBytes = 0;
   (patch as Operation[]).forEach((op, index) => {
     if ('from' in op) resolveOwn(document, op.from, true);
-    resolveOwn(document, op.path, op.op !== 'add');
+    // add, copy and move may name a new key as their target; the others need it to exist.
+    resolveOwn(document, op.path, op.op !== 'add' && op.op !== 'copy' && op.op !== 'move');
     if (op.op === 'copy') {
       copiedBytes += JSON.stringify(resolveOwn(document, op.from, true) ?? null).length;
       if (copiedBytes > MAX_JSON_PATCH_COPY_BYTES)
