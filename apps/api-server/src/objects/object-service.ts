@@ -16,6 +16,7 @@ import {
   validateKind,
   validateObjectMeta,
   validateObjectMetaUpdate,
+  validateShape,
 } from '@app/api';
 import {
   type AuditContext,
@@ -179,6 +180,7 @@ export class ObjectService {
     for (const f of SERVER_META) delete meta[f];
     // A kind with a status subresource starts with the status its defaults give it, whatever was sent.
     if (t.subresources.includes('status') && t.plural !== 'nodes') delete obj.status;
+    this.checkShape(t, obj);
     applyDefaults(t.group, t.plural, obj);
     await this.admit('create', t, namespace, obj);
     // As upstream's PrepareForCreate, after mutating admission (LimitRanger may add resources).
@@ -350,7 +352,7 @@ export class ObjectService {
     const scaleName = isObject(scale.metadata) ? scale.metadata.name : undefined;
     if (scaleName !== undefined && scaleName !== name)
       throw StatusError.badRequest(
-        `the name of the object (${String(scaleName)}) does not match the name on the URL (${name})`,
+        `the name of the object (${shown(scaleName)}) does not match the name on the URL (${name})`,
       );
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)
       throw StatusError.invalid({ kind: 'Scale', group: 'autoscaling', resource: 'scale', name }, [
@@ -491,6 +493,7 @@ export class ObjectService {
     if (t.namespaced) meta.namespace = namespace;
     else delete meta.namespace;
     next.metadata = meta;
+    this.checkShape(t, next);
     applyDefaults(t.group, t.plural, next);
     await this.admit('update', t, namespace, next, current, o.subresource);
     this.validate(t, next);
@@ -557,18 +560,26 @@ export class ObjectService {
     };
   }
 
+  /** Before defaulting and admission, which walk into these fields. */
+  private checkShape(t: ResourceType, obj: StoredObject): void {
+    this.refuse(t, obj, validateShape(t.group, t.plural, obj));
+  }
+
   private validate(t: ResourceType, obj: StoredObject): void {
-    const causes: StatusCause[] = [
+    this.refuse(t, obj, [
       ...validateObjectMeta(obj.metadata, nameRuleFor(t.group, t.plural)),
       ...validateKind(t.group, t.plural, obj),
-    ];
+    ]);
+  }
+
+  private refuse(t: ResourceType, obj: StoredObject, causes: StatusCause[]): void {
     if (causes.length)
       throw StatusError.invalid(
         {
           kind: t.kind,
           group: t.group,
           resource: t.plural,
-          name: (obj.metadata.name as string | undefined) ?? '',
+          name: typeof obj.metadata.name === 'string' ? obj.metadata.name : '',
         },
         causes,
       );
@@ -634,11 +645,11 @@ function decodeObject(t: ResourceType, body: unknown): StoredObject {
   const expected = apiVersionOf(t);
   if (obj.apiVersion !== undefined && obj.apiVersion !== expected)
     throw StatusError.badRequest(
-      `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expected})`,
+      `the API version in the data (${shown(obj.apiVersion)}) does not match the expected API version (${expected})`,
     );
   if (obj.kind !== undefined && obj.kind !== t.kind)
     throw StatusError.badRequest(
-      `the kind in the data (${String(obj.kind)}) does not match the expected kind (${t.kind})`,
+      `the kind in the data (${shown(obj.kind)}) does not match the expected kind (${t.kind})`,
     );
   if (obj.metadata === undefined) obj.metadata = {};
   if (!isObject(obj.metadata)) throw StatusError.badRequest('metadata must be an object');
@@ -650,7 +661,7 @@ function decodeObject(t: ResourceType, body: unknown): StoredObject {
 function checkAddress(t: ResourceType, obj: StoredObject, namespace: string, name: string): void {
   if (obj.metadata.name !== undefined && obj.metadata.name !== name)
     throw StatusError.badRequest(
-      `the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${name})`,
+      `the name of the object (${shown(obj.metadata.name)}) does not match the name on the URL (${name})`,
     );
   if (
     t.namespaced &&
@@ -673,6 +684,11 @@ function applyPatch(type: PatchType, current: StoredObject, patch: unknown): unk
     case 'strategic':
       return applyStrategicMergePatch(current, patch);
   }
+}
+
+/** A client's value in a message: its text, or its JSON (String() throws on some objects). */
+function shown(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
 function rfc3339(ms: number): string {

@@ -35,6 +35,11 @@ export function applyJsonPatch(target: unknown, patch: unknown): unknown {
   let copiedBytes = 0;
   (patch as Operation[]).forEach((op, index) => {
     if ('from' in op) resolveOwn(document, op.from, true);
+    // RFC 6902 §4.4: a value cannot be moved into itself (the document would contain itself).
+    if (op.op === 'move' && op.path !== op.from && (op.from === '' || op.path.startsWith(`${op.from}/`)))
+      throw unprocessable(
+        `cannot move ${JSON.stringify(op.from)} into its own child ${JSON.stringify(op.path)}`,
+      );
     // add, copy and move may name a new key as their target; the others need it to exist.
     resolveOwn(document, op.path, op.op !== 'add' && op.op !== 'copy' && op.op !== 'move');
     if (op.op === 'copy') {

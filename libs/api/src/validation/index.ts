@@ -2,3 +2,4 @@ export * from './object-meta.js';
 export * from './workloads.js';
 export * from './config-data.js';
 export * from './object-meta-update.js';
+export * from './shape.js';

@@ -33,7 +33,7 @@ export function validateObjectMetaUpdate(sent: Meta, current: Meta, o: { checkUi
     if (added.length)
       causes.push({
         reason: 'FieldValueForbidden',
-        message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`,
+        message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`,
         field: 'metadata.finalizers',
       });
   }

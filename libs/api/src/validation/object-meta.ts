@@ -161,7 +161,7 @@ function validateOwnerReferences(refs: unknown): StatusCause[] {
           message: `Required value: ${f} must not be empty`,
           field: `${at}.${f}`,
         });
-    if (r.controller === true) controllers.push(`${String(r.kind)}/${String(r.name)}`);
+    if (r.controller === true) controllers.push(`${JSON.stringify(r.kind)}/${JSON.stringify(r.name)}`);
   });
   if (controllers.length > 1)
     causes.push(
