@@ -280,6 +280,14 @@ describe('bad input (reliability §6.2)', () => {
       expect((await create(CM_PATH, cm('deep-target', { a: 'b' }))).status).toBe(201);
     });
 
+    it('takes a body nested 256 levels deep and refuses 257', async () => {
+      const body = (depth: number) =>
+        `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep-${depth}"},"x":${nestedObject(depth)}}`;
+      expect((await send({ method: 'POST', path: CM_PATH, body: body(255) })).status).toBe(201);
+      expectStatus(await send({ method: 'POST', path: CM_PATH, body: body(256) }), 400, 'BadRequest');
+      await expectAbsent(`${CM_PATH}/deep-256`);
+    });
+
     it.each([1_000, 10_000, 100_000])(
       'refuses objects and arrays %i levels deep with a 400',
       async (depth) => {
@@ -785,8 +793,15 @@ describe('bad input (reliability §6.2)', () => {
 
     it('refuses a Deployment whose spec is a string with a 422', async () => {
       const res = await create(DEPLOY_PATH, { ...deployment('tc-spec'), spec: 'x' });
-      expectStatus(res, 422, 'Invalid', ['spec.selector']);
+      expectStatus(res, 422, 'Invalid', ['spec']);
+      expect(res.body.details?.causes?.[0]?.reason).toBe('FieldValueTypeInvalid');
+      const containers = await create(DEPLOY_PATH, {
+        ...deployment('tc-containers'),
+        spec: { ...deployment('x').spec, template: { spec: { containers: [true] } } },
+      });
+      expectStatus(containers, 422, 'Invalid', ['spec.template.spec.containers[0]']);
       await expectAbsent(`${DEPLOY_PATH}/tc-spec`);
+      await expectAbsent(`${DEPLOY_PATH}/tc-containers`);
     });
   });
 
