@@ -11,11 +11,7 @@ import { ensureServingCertificate } from './auth/pki.js';
 import { TokenFile } from './auth/token-file.js';
 import { writeKubeconfig } from './auth/kubeconfig.js';
 import { type ApiServerConfig, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './config.js';
-import {
-  clientErrorHandler,
-  frameworkErrorReply,
-  installFrameworkErrorHandler,
-} from './http/framework-errors.js';
+import { clientErrorHandler, frameworkErrorReply } from './http/framework-errors.js';
 
 export interface RunningApiServer {
   app: INestApplication;
@@ -38,6 +34,17 @@ function packageVersion(): string {
 }
 
 /**
+ * Nest installs its exception handler as Fastify's error handler; it knows nothing of Status
+ * and there are no Nest routes for it to serve (KubeApi registers them all), so the Status one
+ * takes its place: errors before a handler runs (reading the body) become Status replies.
+ */
+class KubeFastifyAdapter extends FastifyAdapter {
+  override setErrorHandler(): ReturnType<FastifyAdapter['setErrorHandler']> {
+    return super.setErrorHandler(frameworkErrorReply);
+  }
+}
+
+/**
  * Starts the API server: TLS material and tokens (made on first start), the event store, the
  * bus and the watch hub, then HTTPS on `host:port`; writes the admin kubeconfig when asked.
  */
@@ -46,7 +53,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   const tokens = await TokenFile.ensure(join(config.pkiDir, 'tokens.csv'));
   const host = config.host ?? '127.0.0.1';
   const headersTimeout = config.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
-  const adapter = new FastifyAdapter({
+  const adapter = new KubeFastifyAdapter({
     https: {
       key: pki.key,
       cert: pki.cert,
@@ -56,7 +63,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
       connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(headersTimeout / 4))),
     },
     requestTimeout: Math.max(headersTimeout, config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
-    // Request bodies are read (and limited) by KubeApi's own content-type parser.
+    // What Node's parser refuses (bad framing, huge or slow headers) gets a Status body too.
     clientErrorHandler,
     // A malformed URL (a broken %-escape) is refused by the router itself.
     frameworkErrors: frameworkErrorReply,
@@ -77,9 +84,6 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
       logger: new ConsoleLogger({ json: !process.stderr.isTTY, logLevels: ['log', 'warn', 'error'] }),
     },
   );
-  await app.init();
-  // After init: Nest installs its own error handler there, which knows nothing of Status.
-  installFrameworkErrorHandler(app.getHttpAdapter().getInstance());
   await app.listen(config.port ?? 0, host);
   const address = app.getHttpServer().address() as { port: number };
   secrets.serverAddress = `${host}:${address.port}`;

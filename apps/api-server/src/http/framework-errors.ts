@@ -2,7 +2,7 @@ import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import { type Socket } from 'node:net';
 
 import { StatusError, type StatusReason } from '@app/api';
-import { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 
 /** Reasons for the codes the HTTP layer itself answers with (the rest are the handlers' own). */
 const REASONS: Record<number, StatusReason> = {
@@ -32,14 +32,9 @@ export function statusOfFrameworkError(error: unknown): StatusError {
 
 /**
  * Errors raised before a route's handler runs (reading the body, the framework's own checks)
- * become Status replies too. Installed after Nest's initialisation, which sets its own handler.
- * A request whose body was refused part-way (413) has unread bytes left: the connection closes
- * instead of reading them.
+ * as Status replies. A request whose body was refused part-way (413) has unread bytes left: the
+ * connection closes instead of reading them.
  */
-export function installFrameworkErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler(frameworkErrorReply);
-}
-
 export function frameworkErrorReply(error: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   const status = statusOfFrameworkError(error);
   if (status.code >= 500) req.log.error({ err: error }, 'request failed');
