@@ -276,8 +276,16 @@ describe('bad input (reliability §6.2)', () => {
     const nestedObject = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
     const nestedArray = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 
+    let rssBefore = 0;
     beforeAll(async () => {
       expect((await create(CM_PATH, cm('deep-target', { a: 'b' }))).status).toBe(201);
+      rssBefore = process.memoryUsage().rss;
+    });
+
+    afterAll(async () => {
+      // The server shares this process: alive, and not holding what it refused.
+      expect((await send({ method: 'GET', path: '/healthz', auth: null })).status).toBe(200);
+      expect(process.memoryUsage().rss - rssBefore).toBeLessThan(512 * MIB);
     });
 
     it('takes a body nested 256 levels deep and refuses 257', async () => {
@@ -968,6 +976,7 @@ describe('bad input (reliability §6.2)', () => {
       const ahead = await send({ method: 'GET', path: `${CM_PATH}?watch=true&resourceVersion=999999999999` });
       expectStatus(ahead, 504, 'Timeout');
       expect(ahead.body.details).toMatchObject({ retryAfterSeconds: 1 });
+      expect(ahead.headers['retry-after']).toBe('1');
       expectStatus(
         await send({ method: 'GET', path: `${CM_PATH}?watch=true&timeoutSeconds=abc` }),
         400,

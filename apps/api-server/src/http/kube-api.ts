@@ -501,6 +501,9 @@ export class KubeApi {
       error instanceof StatusError ? error : StatusError.internal((error as Error)?.message ?? String(error));
     if (!(error instanceof StatusError) && status.code === 500)
       reply.log.error({ err: error }, 'request failed');
+    // As upstream's ErrorNegotiated: a Status that says when to retry says it in the header too.
+    if (status.details?.retryAfterSeconds)
+      reply.header('retry-after', String(status.details.retryAfterSeconds));
     return reply.code(status.code).header('content-type', 'application/json').send(status.toStatus());
   }
 }
