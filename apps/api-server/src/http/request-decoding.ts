@@ -145,13 +145,14 @@ export function utf8(body: Buffer): string {
   }
 }
 
+// js-yaml 4.1+ exports its types and takes maxDepth; @types/js-yaml has neither.
+const jsYaml = yaml as typeof yaml & { types: { merge: yaml.Type } };
+
 /**
  * YAML as upstream reads it (sigs.k8s.io/yaml): the core schema (timestamps stay strings, no
  * binary or sets) plus merge keys. Aliases are kept as shared references by js-yaml; their
  * expansion is bounded by checkDecoded.
  */
-// js-yaml 4.1+ exports its types and takes maxDepth; @types/js-yaml has neither.
-const jsYaml = yaml as typeof yaml & { types: { merge: yaml.Type } };
 const YAML_SCHEMA = yaml.CORE_SCHEMA.extend([jsYaml.types.merge]);
 const YAML_OPTIONS = { schema: YAML_SCHEMA, maxDepth: MAX_NESTING_DEPTH } as yaml.LoadOptions;
 
