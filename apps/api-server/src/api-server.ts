@@ -11,7 +11,8 @@ import { writeKubeconfig } from '@app/client';
 import { ApiServerModule, ClusterBootstrap } from './api-server.module.js';
 import { ensureServingCertificate } from './auth/pki.js';
 import { TokenFile } from './auth/token-file.js';
-import { type ApiServerConfig, HARD_BODY_LIMIT } from './config.js';
+import { type ApiServerConfig, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './config.js';
+import { clientErrorHandler, frameworkErrorReply } from './http/framework-errors.js';
 
 export interface RunningApiServer {
   app: INestApplication;
@@ -34,6 +35,17 @@ function packageVersion(): string {
 }
 
 /**
+ * Nest installs its exception handler as Fastify's error handler; it knows nothing of Status
+ * and there are no Nest routes for it to serve (KubeApi registers them all), so the Status one
+ * takes its place: errors before a handler runs (reading the body) become Status replies.
+ */
+class KubeFastifyAdapter extends FastifyAdapter {
+  override setErrorHandler(): ReturnType<FastifyAdapter['setErrorHandler']> {
+    return super.setErrorHandler(frameworkErrorReply);
+  }
+}
+
+/**
  * Starts the API server: TLS material and tokens (made on first start), the event store, the
  * bus and the watch hub, then HTTPS on `host:port`; writes the admin kubeconfig when asked.
  */
@@ -41,9 +53,21 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   const pki = await ensureServingCertificate(config.pkiDir);
   const tokens = await TokenFile.ensure(join(config.pkiDir, 'tokens.csv'));
   const host = config.host ?? '127.0.0.1';
-  const adapter = new FastifyAdapter({
-    https: { key: pki.key, cert: pki.cert },
-    bodyLimit: HARD_BODY_LIMIT,
+  const headersTimeout = config.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+  const adapter = new KubeFastifyAdapter({
+    https: {
+      key: pki.key,
+      cert: pki.cert,
+      // Slow clients (slowloris): Node cuts off a request whose headers, or whole body, take too
+      // long; it looks for them this often.
+      headersTimeout,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(headersTimeout / 4))),
+    },
+    requestTimeout: Math.max(headersTimeout, config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
+    // What Node's parser refuses (bad framing, huge or slow headers) gets a Status body too.
+    clientErrorHandler,
+    // A malformed URL (a broken %-escape) is refused by the router itself.
+    frameworkErrors: frameworkErrorReply,
     // Idle keep-alive connections must not hold a shutdown up.
     forceCloseConnections: 'idle',
   });

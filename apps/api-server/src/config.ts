@@ -26,8 +26,12 @@ export interface ApiServerConfig {
   serviceCidr?: string;
   /** NodePorts come from here (default 30000-32767). */
   nodePortRange?: [number, number];
-  /** Most bytes a request body may have (upstream: 3 MiB). */
+  /** Most bytes a request body may have, after inflating a gzip or deflate body (upstream: 3 MiB). */
   bodyLimit?: number;
+  /** How long a client may take to send a request's headers before it is cut off (slowloris). */
+  headersTimeoutMs?: number;
+  /** How long a client may take to send a whole request, body included (watches are not affected: their request is short). */
+  requestTimeoutMs?: number;
 }
 
 export const API_SERVER_CONFIG = Symbol('ApiServerConfig');
@@ -35,5 +39,8 @@ export const API_SERVER_CONFIG = Symbol('ApiServerConfig');
 /** Upstream's limit on a request body (apiserver MaxRequestBodyBytes). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-/** Bodies beyond this are cut off by the HTTP layer before they are read; up to it they get a 413 Status. */
-export const HARD_BODY_LIMIT = 64 * 1024 * 1024;
+/** Upstream's ReadHeaderTimeout (32 s): headers sent a byte at a time do not hold a connection for long. */
+export const HEADERS_TIMEOUT_MS = 32_000;
+
+/** Longest a whole request may take to arrive (upstream sets no such bound; Node's default is 300 s). */
+export const REQUEST_TIMEOUT_MS = 60_000;

@@ -25,7 +25,14 @@ import { type ApiMetrics } from '../metrics/histogram.js';
 import { type ObjectService } from '../objects/object-service.js';
 import { type RequestContext } from '../objects/request-context.js';
 import { objectKeyOf, streamWatch } from '../watch/watch-stream.js';
-import { parseListQuery, parseKindFieldSelector, parseResourceVersion, type RawQuery } from './list-query.js';
+import {
+  parseKindFieldSelector,
+  parseListQuery,
+  parseResourceVersion,
+  parseTimeoutSeconds,
+  type RawQuery,
+} from './list-query.js';
+import { registerBodyReading } from './body-reading.js';
 import { drained } from './drained.js';
 import { registerOpenApiRoutes } from './openapi-routes.js';
 import { tableVersion } from './negotiation.js';
@@ -92,14 +99,15 @@ export class KubeApi {
 
   register(app: FastifyInstance): void {
     // Bodies are decoded here by their Content-Type (JSON, YAML, the patch types), so take
-    // every body as bytes; a request without a Content-Type is JSON.
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    // every body as bytes, within the limit; a request without a Content-Type is JSON.
+    registerBodyReading(app, this.o.maxBodyBytes);
     app.addHook('onRequest', async (req: AuthedRequest, reply) => {
       const path = req.url.split('?')[0];
       if (PUBLIC_PATHS.has(path)) return;
       const header = req.headers.authorization;
-      const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+      // Node keeps the first of two Authorization headers; which one a proxy checked is unknown.
+      const token =
+        header?.startsWith('Bearer ') && authorizationHeaders(req) === 1 ? header.slice(7).trim() : undefined;
       const actor = token ? this.o.authenticate(token) : undefined;
       if (!actor) {
         return reply
@@ -189,8 +197,10 @@ export class KubeApi {
   private async resource(req: AuthedRequest, reply: FastifyReply): Promise<unknown> {
     const path = parseResourcePath(req.url.split('?')[0]);
     if (!path) throw new StatusError('NotFound', 'the server could not find the requested resource', {});
-    req[LATENCY] = latencyLabels(path, req.method, req.query as Query);
     const t = this.o.registry.get(path.group, path.version, path.resource);
+    // Only served resources and subresources get latency series: random paths add none.
+    if (!path.subresource || servesSubresource(t, path.subresource))
+      req[LATENCY] = latencyLabels(path, req.method, req.query as Query);
     const q = req.query as Query;
     if (path.namespace !== undefined && !t.namespaced)
       throw new StatusError('NotFound', 'the server could not find the requested resource', {});
@@ -299,10 +309,7 @@ export class KubeApi {
     const name = path.name as string;
     const notFound = () =>
       new StatusError('NotFound', 'the server could not find the requested resource', {});
-    const served =
-      t.subresources.includes(sub as never) ||
-      (t.plural === 'namespaces' && t.group === '' && sub === 'finalize');
-    if (!served) throw notFound();
+    if (!servesSubresource(t, sub)) throw notFound();
     switch (`${sub} ${req.method}`) {
       case 'status GET':
         return this.o.objects.get(t, ns, name);
@@ -442,9 +449,7 @@ export class KubeApi {
             ).items;
       matching = new Set(atStart.map(objectKeyOf));
     }
-    const timeoutSeconds = q.timeoutSeconds ? Number(q.timeoutSeconds) : undefined;
-    if (timeoutSeconds !== undefined && (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0))
-      throw StatusError.badRequest(`invalid timeoutSeconds: ${q.timeoutSeconds}`);
+    const timeoutSeconds = parseTimeoutSeconds(q.timeoutSeconds, 2 * this.o.watchTimeoutMs);
     reply.hijack();
     await streamWatch(reply.raw, this.o.hub, {
       type: t,
@@ -555,6 +560,9 @@ export class KubeApi {
       error instanceof StatusError ? error : StatusError.internal((error as Error)?.message ?? String(error));
     if (!(error instanceof StatusError) && status.code === 500)
       reply.log.error({ err: error }, 'request failed');
+    // As upstream's ErrorNegotiated: a Status that says when to retry says it in the header too.
+    if (status.details?.retryAfterSeconds)
+      reply.header('retry-after', String(status.details.retryAfterSeconds));
     return reply.code(status.code).header('content-type', 'application/json').send(status.toStatus());
   }
 }
@@ -571,6 +579,20 @@ function latencyLabels(path: ResourcePath, method: string, q: Query): Record<str
   const verb =
     collection && method === 'GET' ? 'LIST' : collection && method === 'DELETE' ? 'DELETECOLLECTION' : method;
   return { verb, group: path.group, resource: path.resource, subresource: path.subresource ?? '' };
+}
+
+function servesSubresource(t: ResourceType, sub: string): boolean {
+  return (
+    t.subresources.includes(sub as never) ||
+    (t.plural === 'namespaces' && t.group === '' && sub === 'finalize')
+  );
+}
+
+function authorizationHeaders(req: FastifyRequest): number {
+  const raw = req.raw.rawHeaders;
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === 'authorization') n++;
+  return n;
 }
 
 function success() {

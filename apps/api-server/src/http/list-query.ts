@@ -60,6 +60,9 @@ export interface RawQuery {
 export function parseKindFieldSelector(t: ResourceType, raw: string | undefined): FieldSelector | undefined {
   if (!raw) return undefined;
   const sel = parseFieldSelector(raw);
+  // Postgres text cannot hold NUL: such a value matches nothing, but must not reach the query.
+  if (sel.requirements.some((r) => r.value.includes('\0')))
+    throw StatusError.badRequest('invalid field selector: values may not contain NUL characters');
   const allowed = new Set([...COMMON_FIELDS, ...(SELECTABLE[`${t.group}/${t.plural}`] ?? [])]);
   for (const r of sel.requirements) {
     if (!allowed.has(r.field)) throw StatusError.badRequest(`field label not supported: ${r.field}`);
@@ -70,11 +73,22 @@ export function parseKindFieldSelector(t: ResourceType, raw: string | undefined)
   };
 }
 
+/** A page size: a non-negative integer in decimal digits, as Go's ParseInt reads it (not `1e9`, not `-1`). */
 export function parseLimit(raw: string | undefined): number | undefined {
   if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) throw StatusError.badRequest(`invalid limit: ${raw}`);
+  const n = /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n)) throw StatusError.badRequest(`invalid limit: ${JSON.stringify(raw)}`);
   return n === 0 ? undefined : n;
+}
+
+/**
+ * A watch's timeoutSeconds, capped at `maxMs` (the server's own longest watch): a timer cannot
+ * wait longer than 2^31-1 ms, and a huge value would otherwise fire at once.
+ */
+export function parseTimeoutSeconds(raw: string | undefined, maxMs: number): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw)) throw StatusError.badRequest(`invalid timeoutSeconds: ${JSON.stringify(raw)}`);
+  return Math.min(Number(raw), Math.floor(Math.min(maxMs, 2 ** 31 - 1) / 1000));
 }
 
 /** A resourceVersion query parameter: a non-negative integer, as opaque as clients treat it. */

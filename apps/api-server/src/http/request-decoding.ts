@@ -106,8 +106,9 @@ export class RequestDecoder {
     return options;
   }
 
+  /** The body as text; invalid UTF-8 is refused, never silently replaced. */
   private text(req: FastifyRequest): string {
-    return this.bytes(req).toString('utf8');
+    return utf8(this.bytes(req));
   }
 
   private bytes(req: FastifyRequest): Buffer {
@@ -235,15 +236,154 @@ export function parseDryRun(value: string | undefined): boolean {
   );
 }
 
+/**
+ * Deepest nesting a body may have: far beyond any Kubernetes object (about 20 levels), far below
+ * where the recursive code that later touches the value (structuredClone, JSON.stringify, the
+ * patches, validation) would run out of stack.
+ */
+export const MAX_NESTING_DEPTH = 256;
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The body as text. Invalid UTF-8 (a stray continuation byte, an overlong encoding) is a 400, not
+ * silently replaced by U+FFFD: what was stored must be what was sent.
+ */
+export function utf8(body: Buffer): string {
+  try {
+    return STRICT_UTF8.decode(body);
+  } catch {
+    throw StatusError.badRequest('the body of the request could not be decoded: it is not valid UTF-8');
+  }
+}
+
+// js-yaml 4.1+ exports its types and takes maxDepth; @types/js-yaml has neither.
+const jsYaml = yaml as typeof yaml & { types: { merge: yaml.Type } };
+
+/**
+ * YAML as upstream reads it (sigs.k8s.io/yaml): the core schema (timestamps stay strings, no
+ * binary or sets) plus merge keys. Aliases are kept as shared references by js-yaml; their
+ * expansion is bounded by checkDecoded.
+ */
+const YAML_SCHEMA = yaml.CORE_SCHEMA.extend([jsYaml.types.merge]);
+const YAML_OPTIONS = { schema: YAML_SCHEMA, maxDepth: MAX_NESTING_DEPTH } as yaml.LoadOptions;
+
 function decode(raw: string, isYaml: boolean): unknown {
   if (raw.trim() === '') throw StatusError.badRequest('the request body is empty');
+  let value: unknown;
   try {
-    return isYaml ? yaml.load(raw) : JSON.parse(raw);
+    if (!isYaml) checkJsonNesting(raw);
+    value = isYaml ? yaml.load(raw, YAML_OPTIONS) : JSON.parse(raw);
   } catch (e) {
+    if (e instanceof StatusError) throw e;
     throw StatusError.badRequest(
       `the body of the request could not be decoded: ${(e as Error).message.split('\n')[0]}`,
     );
   }
+  checkDecoded(value, raw.length);
+  return value;
+}
+
+/** Refuses JSON nested deeper than MAX_NESTING_DEPTH from its text, before anything is built. */
+function checkJsonNesting(raw: string): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_NESTING_DEPTH) throw tooDeep();
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+}
+
+function tooDeep(): StatusError {
+  return StatusError.badRequest(
+    `the body of the request could not be decoded: it is nested more than ${MAX_NESTING_DEPTH} levels deep`,
+  );
+}
+
+interface Visit {
+  value: unknown;
+  depth: number;
+  parent?: Visit;
+  key?: string | number;
+}
+
+function pathOf(v: Visit): string {
+  const parts: string[] = [];
+  for (let at: Visit | undefined = v; at?.parent; at = at.parent)
+    parts.push(typeof at.key === 'number' ? `[${at.key}]` : `.${at.key}`);
+  return parts.reverse().join('').replace(/^\./, '');
+}
+
+/** A string Postgres can store as sent and JSON can carry: no NUL, no lone surrogate. */
+export function storableString(s: string): boolean {
+  return !/[\0]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+}
+
+/**
+ * Walks the decoded value once, without recursion: its depth (aliases can nest YAML deeper than
+ * its text does), its size as a tree (a YAML alias bomb or cycle is small as text and huge or
+ * endless once walked; nothing without aliases has more nodes than its text has characters),
+ * strings that cannot be stored (NUL, lone surrogates: 400), and numbers that JSON cannot carry
+ * faithfully (1e400 is Infinity, integers past 2^53 have lost precision, -0 reads back as 0): 422.
+ */
+function checkDecoded(value: unknown, textLength: number): void {
+  let budget = textLength + 1000;
+  const badNumbers: StatusCause[] = [];
+  const stack: Visit[] = [{ value, depth: 0 }];
+  while (stack.length) {
+    const v = stack.pop() as Visit;
+    if (--budget < 0)
+      throw StatusError.badRequest(
+        'the body of the request could not be decoded: its aliases expand beyond the size of the document',
+      );
+    if (v.depth > MAX_NESTING_DEPTH) throw tooDeep();
+    const x = v.value;
+    if (typeof x === 'string') {
+      if (!storableString(x)) throw unstorable(pathOf(v));
+    } else if (typeof x === 'number') {
+      const why = numberProblem(x);
+      if (why && badNumbers.length < 20)
+        badNumbers.push({
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: ${String(x)}: ${why}`,
+          field: pathOf(v),
+        });
+    } else if (Array.isArray(x)) {
+      for (let i = x.length - 1; i >= 0; i--)
+        stack.push({ value: x[i], depth: v.depth + 1, parent: v, key: i });
+    } else if (typeof x === 'object' && x !== null) {
+      for (const [k, child] of Object.entries(x)) {
+        if (!storableString(k)) throw unstorable(pathOf(v));
+        stack.push({ value: child, depth: v.depth + 1, parent: v, key: k });
+      }
+    }
+  }
+  if (badNumbers.length)
+    throw new StatusError(
+      'Invalid',
+      `the request is invalid: ${badNumbers.map((c) => `${c.field}: ${c.message}`).join(', ')}`,
+      { causes: badNumbers },
+    );
+}
+
+function numberProblem(n: number): string | undefined {
+  if (!Number.isFinite(n)) return 'must be a finite number';
+  if (Object.is(n, -0)) return 'must not be negative zero';
+  if (Number.isInteger(n) && !Number.isSafeInteger(n))
+    return 'integers must be between -(2^53-1) and 2^53-1 to keep their precision';
+  return undefined;
+}
+
+function unstorable(path: string): StatusError {
+  return StatusError.badRequest(
+    `the body of the request could not be decoded: a string${path ? ` at ${path}` : ''} contains a NUL character or an unpaired UTF-16 surrogate`,
+  );
 }
 
 function unsupportedMedia(contentType: string | undefined): StatusError {

@@ -1,3 +1,7 @@
+import { StatusError } from '@app/api';
+
+import { storableString } from './request-decoding.js';
+
 /**
  * What a request path addresses, in the apiserver's terms (its RequestInfoFactory):
  *
@@ -18,10 +22,23 @@ export interface ResourcePath {
   watchPrefix: boolean;
 }
 
+/** One %-decoded path segment; a malformed escape or a NUL (no name has one; Postgres text cannot) is a 400. */
+function decodeSegment(segment: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    throw StatusError.badRequest(`invalid escape in the request path: ${JSON.stringify(segment)}`);
+  }
+  if (!storableString(decoded))
+    throw StatusError.badRequest(`invalid character in the request path: ${JSON.stringify(segment)}`);
+  return decoded;
+}
+
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
 export function parseResourcePath(path: string): ResourcePath | undefined {
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = path.split('/').filter(Boolean).map(decodeSegment);
   let group: string;
   let rest: string[];
   if (parts[0] === 'api' && parts.length >= 3) {

@@ -19,7 +19,9 @@ import {
   UNTRACKED,
   validateKind,
   validateObjectMeta,
+  validateObjectMetaUpdate,
   validateSchema,
+  validateShape,
 } from '@app/api';
 import {
   type AuditContext,
@@ -202,6 +204,7 @@ export class ObjectService {
     for (const f of SERVER_META) delete meta[f];
     // A kind with a status subresource starts with the status its defaults give it, whatever was sent.
     if (t.subresources.includes('status') && t.plural !== 'nodes') delete obj.status;
+    this.checkShape(t, obj);
     applyDefaults(t.group, t.plural, obj);
     if (!o.applied) track(t, undefined, obj, o);
     await this.admit('create', t, namespace, obj);
@@ -440,7 +443,7 @@ export class ObjectService {
     const scaleName = isObject(scale.metadata) ? scale.metadata.name : undefined;
     if (scaleName !== undefined && scaleName !== name)
       throw StatusError.badRequest(
-        `the name of the object (${String(scaleName)}) does not match the name on the URL (${name})`,
+        `the name of the object (${shown(scaleName)}) does not match the name on the URL (${name})`,
       );
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)
       throw StatusError.invalid({ kind: 'Scale', group: 'autoscaling', resource: 'scale', name }, [
@@ -560,6 +563,13 @@ export class ObjectService {
         else next.status = current.status;
       }
     }
+    if (o.subresource !== 'status') {
+      const causes = validateObjectMetaUpdate(sent.metadata, current.metadata, {
+        checkUid: preconditions.uid === undefined,
+      });
+      if (causes.length)
+        throw StatusError.invalid({ kind: t.kind, group: t.group, resource: t.plural, name }, causes);
+    }
     const meta = { ...(o.subresource === 'status' ? current.metadata : sent.metadata) };
     for (const f of [
       'uid',
@@ -573,22 +583,13 @@ export class ObjectService {
     delete meta.resourceVersion;
     if (t.namespaced) meta.namespace = namespace;
     else delete meta.namespace;
-    if (current.metadata.deletionTimestamp) {
-      // While deleting, finalizers may only go away, never come back.
-      const before = new Set((current.metadata.finalizers as string[] | undefined) ?? []);
-      const added = ((meta.finalizers as string[] | undefined) ?? []).filter((f) => !before.has(f));
-      if (added.length)
-        throw new StatusError(
-          'Forbidden',
-          `${t.plural} "${name}" is forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`,
-        );
-    }
     if (o.applied) {
       // An apply to /status still records its manager in the (otherwise kept) metadata.
       if (sent.metadata.managedFields === undefined) delete meta.managedFields;
       else meta.managedFields = sent.metadata.managedFields;
     }
     next.metadata = meta;
+    this.checkShape(t, next);
     applyDefaults(t.group, t.plural, next);
     if (!o.applied) track(t, current, next, o, o.trackedAs ?? o.subresource);
     await this.admit('update', t, namespace, next, current, o.subresource);
@@ -656,6 +657,11 @@ export class ObjectService {
     };
   }
 
+  /** Before defaulting and admission, which walk into these fields. */
+  private checkShape(t: ResourceType, obj: StoredObject): void {
+    this.refuse(t, obj, validateShape(t.group, t.plural, obj));
+  }
+
   private async validate(t: ResourceType, obj: StoredObject): Promise<void> {
     const causes: StatusCause[] = [
       ...validateObjectMeta(obj.metadata, nameRuleFor(t.group, t.plural)),
@@ -664,13 +670,17 @@ export class ObjectService {
     // Upstream's schema: types, required fields, enums; where a rule above already spoke, it wins.
     const named = new Set(causes.map((c) => c.field));
     causes.push(...(await validateSchema(t, obj)).filter((c) => !named.has(c.field)));
+    this.refuse(t, obj, causes);
+  }
+
+  private refuse(t: ResourceType, obj: StoredObject, causes: StatusCause[]): void {
     if (causes.length)
       throw StatusError.invalid(
         {
           kind: t.kind,
           group: t.group,
           resource: t.plural,
-          name: (obj.metadata.name as string | undefined) ?? '',
+          name: typeof obj.metadata.name === 'string' ? obj.metadata.name : '',
         },
         causes,
       );
@@ -736,11 +746,11 @@ function decodeObject(t: ResourceType, body: unknown): StoredObject {
   const expected = apiVersionOf(t);
   if (obj.apiVersion !== undefined && obj.apiVersion !== expected)
     throw StatusError.badRequest(
-      `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expected})`,
+      `the API version in the data (${shown(obj.apiVersion)}) does not match the expected API version (${expected})`,
     );
   if (obj.kind !== undefined && obj.kind !== t.kind)
     throw StatusError.badRequest(
-      `the kind in the data (${String(obj.kind)}) does not match the expected kind (${t.kind})`,
+      `the kind in the data (${shown(obj.kind)}) does not match the expected kind (${t.kind})`,
     );
   if (obj.metadata === undefined) obj.metadata = {};
   if (!isObject(obj.metadata)) throw StatusError.badRequest('metadata must be an object');
@@ -752,7 +762,7 @@ function decodeObject(t: ResourceType, body: unknown): StoredObject {
 function checkAddress(t: ResourceType, obj: StoredObject, namespace: string, name: string): void {
   if (obj.metadata.name !== undefined && obj.metadata.name !== name)
     throw StatusError.badRequest(
-      `the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${name})`,
+      `the name of the object (${shown(obj.metadata.name)}) does not match the name on the URL (${name})`,
     );
   if (
     t.namespaced &&
@@ -775,6 +785,11 @@ function applyPatch(type: PatchType, current: StoredObject, patch: unknown): unk
     case 'strategic':
       return applyStrategicMergePatch(current, patch);
   }
+}
+
+/** A client's value in a message: its text, or its JSON (String() throws on some objects). */
+function shown(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
 function rfc3339(ms: number): string {

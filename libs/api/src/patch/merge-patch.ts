@@ -1,12 +1,23 @@
-/** RFC 7386 JSON merge patch: objects merge key by key, `null` removes, anything else replaces. */
+/**
+ * RFC 7386 JSON merge patch: objects merge key by key, `null` removes, anything else replaces.
+ *
+ * Keys are data, never magic: `__proto__`, `constructor` and `prototype` may be legitimate map
+ * keys (a ConfigMap key, an annotation), so they are kept as own properties of the result, as
+ * JSON.parse keeps them, and never reach an object's prototype.
+ */
 export function applyMergePatch(target: unknown, patch: unknown): unknown {
   if (!isObject(patch)) return patch;
   const out: Record<string, unknown> = isObject(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else out[k] = applyMergePatch(out[k], v);
+    else setOwn(out, k, applyMergePatch(Object.hasOwn(out, k) ? out[k] : undefined, v));
   }
   return out;
+}
+
+/** `o[k] = v` without the `__proto__` setter: always an own, enumerable data property. */
+export function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
 }
 
 export function isObject(v: unknown): v is Record<string, unknown> {

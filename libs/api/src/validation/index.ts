@@ -3,3 +3,6 @@ export * from './workloads.js';
 export * from './field-validation.js';
 export * from './json-duplicates.js';
 export * from './schema-validation.js';
+export * from './config-data.js';
+export * from './object-meta-update.js';
+export * from './shape.js';

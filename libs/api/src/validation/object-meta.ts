@@ -63,7 +63,12 @@ export interface MetaToValidate {
   generateName?: unknown;
   labels?: unknown;
   annotations?: unknown;
+  finalizers?: unknown;
+  ownerReferences?: unknown;
 }
+
+/** Upstream's TotalAnnotationSizeLimitB: the keys and values of all annotations, in bytes. */
+export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
 
 /** ObjectMeta checks every kind shares: the name, labels and annotations (upstream ValidateObjectMeta). */
 export function validateObjectMeta(meta: MetaToValidate, rule: NameRule): StatusCause[] {
@@ -95,20 +100,76 @@ export function validateObjectMeta(meta: MetaToValidate, rule: NameRule): Status
     if (typeof meta.annotations !== 'object' || Array.isArray(meta.annotations)) {
       causes.push(invalid('metadata.annotations', meta.annotations, 'must be a map of strings'));
     } else {
+      // Bytes, as Go's len() counts them: UTF-16 units would let multi-byte text past the limit.
       let total = 0;
       for (const [k, v] of Object.entries(meta.annotations as Record<string, unknown>)) {
         for (const msg of labelKeyErrors(k.toLowerCase()))
           causes.push(invalid('metadata.annotations', k, msg));
         if (typeof v !== 'string') causes.push(invalid('metadata.annotations', v, 'must be a string'));
-        total += k.length + (typeof v === 'string' ? v.length : 0);
+        total += Buffer.byteLength(k) + (typeof v === 'string' ? Buffer.byteLength(v) : 0);
       }
-      if (total > 256 * 1024)
+      if (total > MAX_ANNOTATIONS_BYTES)
         causes.push({
           reason: 'FieldValueTooLong',
-          message: `Too long: may not be more than 262144 bytes`,
+          message: `Too long: may not be more than ${MAX_ANNOTATIONS_BYTES} bytes`,
           field: 'metadata.annotations',
         });
     }
   }
+  causes.push(...validateFinalizers(meta.finalizers), ...validateOwnerReferences(meta.ownerReferences));
+  return causes;
+}
+
+/** Upstream's ValidateFinalizers: qualified names, and not both orphan and foregroundDeletion. */
+function validateFinalizers(finalizers: unknown): StatusCause[] {
+  if (finalizers === undefined || finalizers === null) return [];
+  if (!Array.isArray(finalizers))
+    return [invalid('metadata.finalizers', finalizers, 'must be a list of strings')];
+  const causes: StatusCause[] = [];
+  finalizers.forEach((f: unknown, i) => {
+    if (typeof f !== 'string') causes.push(invalid(`metadata.finalizers[${i}]`, f, 'must be a string'));
+    else for (const msg of labelKeyErrors(f)) causes.push(invalid(`metadata.finalizers[${i}]`, f, msg));
+  });
+  if (finalizers.includes('orphan') && finalizers.includes('foregroundDeletion'))
+    causes.push(
+      invalid(
+        'metadata.finalizers',
+        finalizers,
+        'finalizer orphan and foregroundDeletion cannot be both set',
+      ),
+    );
+  return causes;
+}
+
+/** Upstream's ValidateOwnerReferences: each names what it points at, and at most one is the controller. */
+function validateOwnerReferences(refs: unknown): StatusCause[] {
+  if (refs === undefined || refs === null) return [];
+  if (!Array.isArray(refs)) return [invalid('metadata.ownerReferences', refs, 'must be a list')];
+  const causes: StatusCause[] = [];
+  const controllers: string[] = [];
+  refs.forEach((ref: unknown, i) => {
+    const at = `metadata.ownerReferences[${i}]`;
+    if (typeof ref !== 'object' || ref === null || Array.isArray(ref)) {
+      causes.push(invalid(at, ref, 'must be an object'));
+      return;
+    }
+    const r = ref as Record<string, unknown>;
+    for (const f of ['apiVersion', 'kind', 'name', 'uid'])
+      if (typeof r[f] !== 'string' || r[f] === '')
+        causes.push({
+          reason: 'FieldValueRequired',
+          message: `Required value: ${f} must not be empty`,
+          field: `${at}.${f}`,
+        });
+    if (r.controller === true) controllers.push(`${JSON.stringify(r.kind)}/${JSON.stringify(r.name)}`);
+  });
+  if (controllers.length > 1)
+    causes.push(
+      invalid(
+        'metadata.ownerReferences',
+        refs,
+        `Only one reference can have Controller set to true. Found "true" in references for ${controllers.join(' and ')}`,
+      ),
+    );
   return causes;
 }

@@ -1,5 +1,6 @@
 import { type StatusCause } from '../errors/index.js';
 import { labelSelectorFromObject, matchesLabels } from '../selectors/index.js';
+import { validateConfigMap, validateSecret } from './config-data.js';
 import { dnsLabelErrors } from './object-meta.js';
 
 type Json = Record<string, unknown>;
@@ -120,6 +121,8 @@ function validateReplicas(spec: Json): StatusCause[] {
 
 const VALIDATORS: Record<string, (o: Json) => StatusCause[]> = {
   '/pods': (o) => validatePodSpec(o.spec, 'spec'),
+  '/configmaps': validateConfigMap,
+  '/secrets': validateSecret,
   '/services': validateServiceSpec,
   '/replicationcontrollers': (o) => {
     const spec = asObject(o.spec) ?? {};

@@ -30,7 +30,10 @@ export function decodeContinue(raw: string): ContinueToken {
     !Number.isSafeInteger(t.rv) ||
     (t.rv as number) < 0 ||
     typeof t.ns !== 'string' ||
-    typeof t.n !== 'string'
+    typeof t.n !== 'string' ||
+    // Forged: no name or namespace has a NUL, and Postgres text cannot hold one.
+    t.ns.includes('\0') ||
+    t.n.includes('\0')
   ) {
     throw StatusError.badRequest('continue key is not valid: malformed token');
   }
