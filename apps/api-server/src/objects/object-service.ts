@@ -22,6 +22,7 @@ import {
   validateObjectMetaUpdate,
   validateSchema,
   validateShape,
+  fieldIdentity,
 } from '@app/api';
 import {
   type AuditContext,
@@ -668,8 +669,8 @@ export class ObjectService {
       ...validateKind(t.group, t.plural, obj),
     ];
     // Upstream's schema: types, required fields, enums; where a rule above already spoke, it wins.
-    const named = new Set(causes.map((c) => c.field));
-    causes.push(...(await validateSchema(t, obj)).filter((c) => !named.has(c.field)));
+    const named = new Set(causes.map((c) => fieldIdentity(c.field ?? '')));
+    causes.push(...(await validateSchema(t, obj)).filter((c) => !named.has(fieldIdentity(c.field ?? ''))));
     this.refuse(t, obj, causes);
   }
 

@@ -51,7 +51,9 @@ export async function validateSchema(t: ResourceType, obj: Record<string, unknow
     const value = valueAt(served, e.instancePath);
     if (value.found && value.value === null) continue;
     if (oneOfAt.has(e.instancePath) && e.keyword !== 'oneOf') continue;
-    const cause = toCause(e, value.field, value.value);
+    // Secret values never appear in an error (upstream writes "<value omitted>").
+    const secret = t.group === '' && t.plural === 'secrets' && /^(data|stringData)(\.|$)/.test(value.field);
+    const cause = toCause(e, value.field, secret ? '<value omitted>' : value.value);
     if (!cause) continue;
     const key = `${cause.field} ${cause.reason}`;
     if (seen.has(key)) continue;
@@ -121,4 +123,12 @@ function valueAt(root: unknown, pointer: string): { value: unknown; found: boole
     if (value === undefined) found = false;
   }
   return { value, found, field };
+}
+
+/**
+ * A field path with map keys and properties written alike (`data[k]` and `data.k`), so that
+ * causes from the semantic rules and from the schema about one field are recognised as one.
+ */
+export function fieldIdentity(field: string): string {
+  return field.replace(/\[([^\]]*)\]/g, '.$1');
 }
