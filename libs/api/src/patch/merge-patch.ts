@@ -1,3 +1,5 @@
+import { ownValue, setOwn } from './own-property.js';
+
 /**
  * RFC 7386 JSON merge patch: objects merge key by key, `null` removes, anything else replaces.
  *
@@ -10,14 +12,9 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
   const out: Record<string, unknown> = isObject(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else setOwn(out, k, applyMergePatch(Object.hasOwn(out, k) ? out[k] : undefined, v));
+    else setOwn(out, k, applyMergePatch(ownValue(out, k), v));
   }
   return out;
-}
-
-/** `o[k] = v` without the `__proto__` setter: always an own, enumerable data property. */
-export function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
-  Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
 }
 
 export function isObject(v: unknown): v is Record<string, unknown> {

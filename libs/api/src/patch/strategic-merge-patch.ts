@@ -1,6 +1,6 @@
 import { StatusError } from '../errors/index.js';
 import { isObject } from './merge-patch.js';
-import { setOwn } from './own-property.js';
+import { ownValue, setOwn } from './own-property.js';
 import { listStrategy, type ListStrategy } from './patch-strategies.js';
 
 /**
@@ -45,9 +45,10 @@ function mergeMap(
       continue;
     }
     if (v === null) delete out[k];
-    else if (Array.isArray(v)) setOwn(out, k, mergeList(k, out[k], v, path));
+    else if (Array.isArray(v)) setOwn(out, k, mergeList(k, ownValue(out, k), v, path));
     else if (isObject(v)) {
-      const merged = mergeMap(isObject(out[k]) ? out[k] : {}, v, [...path, k]);
+      const current = ownValue(out, k);
+      const merged = mergeMap(isObject(current) ? current : {}, v, [...path, k]);
       if (merged === undefined) delete out[k];
       else setOwn(out, k, merged);
     } else setOwn(out, k, v);
