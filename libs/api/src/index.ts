@@ -7,3 +7,4 @@ export * from './defaults/index.js';
 export * from './validation/index.js';
 export * from './patch/index.js';
 export * from './conversion/index.js';
+export * from './quantity/index.js';
