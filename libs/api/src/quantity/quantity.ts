@@ -5,8 +5,7 @@
  * `MilliValue()`, so "0.1m" CPU is 1 milli-CPU and "1.5Gi" is exactly 1610612736 bytes.
  */
 
-const FORMAT =
-  /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei)|([numkMGTPE])|[eE]([+-]?\d+))?$/;
+const FORMAT = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei)|([numkMGTPE])|[eE]([+-]?\d+))?$/;
 
 const DECIMAL_EXPONENT: Readonly<Record<string, number>> = {
   n: -9,
