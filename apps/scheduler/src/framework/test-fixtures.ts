@@ -61,7 +61,9 @@ export function makePod(name: string, o: PodOptions = {}): KubeObject {
       ...(deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}),
     },
     spec: {
-      containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10', resources: { requests: requests ?? {} } }],
+      containers: [
+        { name: 'app', image: 'registry.k8s.io/pause:3.10', resources: { requests: requests ?? {} } },
+      ],
       ...spec,
     },
   };
@@ -69,7 +71,9 @@ export function makePod(name: string, o: PodOptions = {}): KubeObject {
 
 /** A snapshot from nodes and the pods on each. */
 export function snapshotOf(...entries: [KubeObject, KubeObject[]?][]): NodeSnapshot {
-  return new NodeSnapshot(entries.map(([node, pods]) => new MutableNodeInfo(node, (pods ?? []).map(podInfo))));
+  return new NodeSnapshot(
+    entries.map(([node, pods]) => new MutableNodeInfo(node, (pods ?? []).map(podInfo))),
+  );
 }
 
 /** Runs a filter plugin as the framework would: PreFilter once, then Filter per node. */
@@ -82,12 +86,17 @@ export function runFilter(
   const state = new CycleState();
   const pre = plugin.preFilter?.(state, p, snapshot);
   const out: Record<string, PluginStatus | undefined> = {};
-  for (const node of snapshot.nodes) out[node.name] = pre === SKIP ? undefined : plugin.filter(state, p, node);
+  for (const node of snapshot.nodes)
+    out[node.name] = pre === SKIP ? undefined : plugin.filter(state, p, node);
   return out;
 }
 
 /** Reasons per node: [] for a node that fits. */
-export function filterReasons(plugin: FilterPlugin, pod: KubeObject, snapshot: NodeSnapshot): Record<string, string[]> {
+export function filterReasons(
+  plugin: FilterPlugin,
+  pod: KubeObject,
+  snapshot: NodeSnapshot,
+): Record<string, string[]> {
   const statuses = runFilter(plugin, pod, snapshot);
   return Object.fromEntries(snapshot.nodes.map((n) => [n.name, statuses[n.name]?.reasons ?? []]));
 }
