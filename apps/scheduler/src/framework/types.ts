@@ -67,7 +67,10 @@ export interface PodInfo {
   readonly key: string;
   /** Effective requests: Σ containers, max'ed with each init container (restartable sidecars added), plus overhead. */
   readonly requests: Resources;
-  /** The same with zero CPU/memory replaced by the defaults above (scoring only). */
+  /**
+   * The same with each container's unset CPU/memory request counted as the defaults above
+   * (scoring only; an explicit 0 stays 0, as upstream).
+   */
   readonly nonZeroRequests: { milliCPU: number; memory: number };
   readonly hostPorts: readonly HostPort[];
   readonly priority: number;
