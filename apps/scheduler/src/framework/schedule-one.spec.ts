@@ -147,6 +147,31 @@ describe('findNodesThatFit', () => {
     expect(fitError(3, r.statuses, r)).toBe('0/3 nodes are available: not today.');
   });
 
+  it('intersects the nodes PreFilters name, and rejects the pod when nothing is left', () => {
+    const naming = (name: string, ...nodeNames: string[]) => ({
+      ...filterOf(name, () => false),
+      preFilter: () => ({ nodeNames: new Set(nodeNames) }),
+    });
+    const both = findNodesThatFit(
+      { filters: [naming('B', 'n0', 'n1'), naming('A', 'n1', 'n2')], scores: [] },
+      new CycleState(),
+      pod,
+      nodes(3),
+      0,
+    );
+    expect(both.feasible.map((n) => n.name)).toEqual(['n1']);
+    const none = findNodesThatFit(
+      { filters: [naming('B', 'n0'), naming('A', 'n2')], scores: [] },
+      new CycleState(),
+      pod,
+      nodes(3),
+      0,
+    );
+    expect(fitError(3, none.statuses, none)).toBe(
+      "0/3 nodes are available: node(s) didn't satisfy plugin(s) [A B] simultaneously.",
+    );
+  });
+
   it('looks only at the nodes a PreFilter named, and reports the rest under its name', () => {
     const snapshot = snapshotOf(
       [makeNode('a')],

@@ -83,15 +83,12 @@ function runPreFilters(
         ? new Set(r.nodeNames)
         : new Set([...nodeNames].filter((n) => r.nodeNames.has(n)));
     if (nodeNames.size === 0) {
-      const plugins = [...narrowedBy].sort().join(' ');
-      return {
-        filters,
-        narrowedBy,
-        rejected: {
-          code: 'UnschedulableAndUnresolvable',
-          reasons: [`node(s) didn't satisfy plugin(s) [${plugins}] simultaneously`],
-        },
-      };
+      const names = [...narrowedBy].sort();
+      const reason =
+        names.length === 1
+          ? `node(s) didn't satisfy plugin ${names[0]}`
+          : `node(s) didn't satisfy plugin(s) [${names.join(' ')}] simultaneously`;
+      return { filters, narrowedBy, rejected: { code: 'Unschedulable', reasons: [reason] } };
     }
   }
   return { filters, nodeNames, narrowedBy };
