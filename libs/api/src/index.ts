@@ -10,3 +10,4 @@ export * from './conversion/index.js';
 export * from './protobuf/index.js';
 export * from './openapi/index.js';
 export * from './apply/index.js';
+export * from './quantity/index.js';

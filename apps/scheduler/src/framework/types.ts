@@ -1,3 +1,4 @@
+import { type LabelSelector } from '@app/api';
 import { type StoredObject } from '@app/event-store';
 
 /**
@@ -30,22 +31,64 @@ export interface HostPort {
   port: number;
 }
 
+/**
+ * One pod (anti-)affinity term, parsed once (upstream's framework.AffinityTerm): a pod matches
+ * when its namespace is listed or its namespace's labels match `namespaceSelector`, and its
+ * labels match `selector` (matchLabelKeys/mismatchLabelKeys already merged in).
+ */
+export interface AffinityTerm {
+  readonly namespaces: ReadonlySet<string>;
+  readonly namespaceSelector: LabelSelector;
+  readonly selector: LabelSelector;
+  readonly topologyKey: string;
+}
+
+export interface WeightedAffinityTerm extends AffinityTerm {
+  readonly weight: number;
+}
+
+/** A node taint and a pod toleration as the API spells them. */
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: string;
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: string;
+  value?: string;
+  effect?: string;
+}
+
 /** One pod as the scheduler sees it, derived once when the pod changes. */
 export interface PodInfo {
   readonly pod: KubeObject;
   readonly key: string;
   /** Effective requests: Σ containers, max'ed with each init container (restartable sidecars added), plus overhead. */
   readonly requests: Resources;
-  /** The same with zero CPU/memory replaced by the defaults above (scoring only). */
+  /**
+   * The same with each container's unset CPU/memory request counted as the defaults above
+   * (scoring only; an explicit 0 stays 0, as upstream).
+   */
   readonly nonZeroRequests: { milliCPU: number; memory: number };
   readonly hostPorts: readonly HostPort[];
   readonly priority: number;
+  /** spec.affinity.podAffinity / podAntiAffinity, parsed (InterPodAffinity). */
+  readonly requiredAffinityTerms: readonly AffinityTerm[];
+  readonly requiredAntiAffinityTerms: readonly AffinityTerm[];
+  readonly preferredAffinityTerms: readonly WeightedAffinityTerm[];
+  readonly preferredAntiAffinityTerms: readonly WeightedAffinityTerm[];
 }
 
 /** A node and what is on it (bound and assumed pods), kept current by the scheduler's cache. */
 export interface NodeInfo {
   readonly name: string;
   readonly node: KubeObject;
+  /** metadata.labels, spec.taints and spec.unschedulable, read once per node change. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly taints: readonly Taint[];
+  readonly unschedulable: boolean;
   readonly pods: readonly PodInfo[];
   readonly requested: Resources;
   readonly nonZeroRequested: { milliCPU: number; memory: number };
@@ -64,6 +107,9 @@ export interface Snapshot {
   get(name: string): NodeInfo | undefined;
   /** How many nodes have an image (ImageLocality's spread factor). */
   imageNodeCount(image: string): number;
+  /** Nodes with a pod that has any (anti-)affinity / required anti-affinity (InterPodAffinity). */
+  readonly nodesWithAffinityPods: readonly NodeInfo[];
+  readonly nodesWithRequiredAntiAffinityPods: readonly NodeInfo[];
 }
 
 /** Results a plugin computes in PreFilter/PreScore and reads back in Filter/Score, for one attempt. */
@@ -94,9 +140,24 @@ export interface PluginStatus {
   reasons: string[];
 }
 
+/**
+ * Upstream's Skip status: from PreFilter, this plugin's Filter has nothing to check for this
+ * pod; from PreScore, its Score would give every node the same score. Either way it is not run.
+ */
+export const SKIP = 'Skip';
+
+/** From PreFilter: only these nodes can possibly fit (NodeAffinity's matchFields metadata.name). */
+export interface PreFilterResult {
+  readonly nodeNames: ReadonlySet<string>;
+}
+
 export interface FilterPlugin {
   readonly name: string;
-  preFilter?(state: CycleState, pod: PodInfo, snapshot: Snapshot): PluginStatus | undefined;
+  preFilter?(
+    state: CycleState,
+    pod: PodInfo,
+    snapshot: Snapshot,
+  ): PluginStatus | PreFilterResult | typeof SKIP | undefined;
   /** undefined: the pod fits this node as far as this plugin is concerned. */
   filter(state: CycleState, pod: PodInfo, node: NodeInfo): PluginStatus | undefined;
 }
@@ -112,7 +173,12 @@ export interface ScorePlugin {
   readonly name: string;
   readonly weight: number;
   /** Once per pod over the nodes that passed the filters. */
-  preScore?(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], snapshot: Snapshot): void;
+  preScore?(
+    state: CycleState,
+    pod: PodInfo,
+    nodes: readonly NodeInfo[],
+    snapshot: Snapshot,
+  ): typeof SKIP | undefined;
   score(state: CycleState, pod: PodInfo, node: NodeInfo): number;
   /** Rescales the raw scores in place to 0..MAX_NODE_SCORE (plugins whose raw scores are not already so). */
   normalize?(state: CycleState, pod: PodInfo, scores: NodeScore[]): void;
