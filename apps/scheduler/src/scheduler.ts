@@ -86,7 +86,13 @@ export class Scheduler {
     if (placement.node === undefined) {
       this.metrics.unschedulable++;
       queue.unschedulableAfterAttempt(qp);
-      this.o.events.record({ object: qp.pod, type: 'Warning', reason: 'FailedScheduling', message: placement.message, cause });
+      this.o.events.record({
+        object: qp.pod,
+        type: 'Warning',
+        reason: 'FailedScheduling',
+        message: placement.message,
+        cause,
+      });
       void this.o.writes
         .markUnschedulable(qp.pod, placement.message, cause)
         .catch((e: Error) => this.o.onTrouble?.(e, qp.key));

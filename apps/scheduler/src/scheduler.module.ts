@@ -1,0 +1,187 @@
+import { hostname } from 'node:os';
+
+import {
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+
+import { ApiClient, type ApiConnection, byNode, Informer, LeaderElector } from '@app/client';
+import { type EventStreamOptions } from '@app/bus';
+
+import { EventRecorder } from './api/event-recorder.js';
+import { PodWrites } from './api/pod-writes.js';
+import { ClusterEvents } from './cluster-events.js';
+import { defaultPlugins } from './framework/default-plugins.js';
+import { SchedulingQueue, type SchedulingQueueOptions } from './queue/scheduling-queue.js';
+import { Scheduler } from './scheduler.js';
+import { FrameworkAlgorithm, SchedulerCache } from './scheduler-cache.js';
+
+export interface SchedulerConfig {
+  connection: ApiConnection;
+  natsUrl: string;
+  stream?: EventStreamOptions;
+  /** Pods whose spec.schedulerName is this are ours (upstream default "default-scheduler"). */
+  schedulerName?: string;
+  /** This instance in the Lease's holderIdentity. */
+  identity?: string;
+  /** Elect a leader among replicas on the kube-system/<leaseName> Lease (default on). */
+  leaderElect?: boolean;
+  leaseName?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  queue?: SchedulingQueueOptions;
+  /** Called when leadership is lost; the process should exit (upstream's scheduler does). */
+  onLostLeadership?: () => void;
+}
+
+export const SCHEDULER_CONFIG = Symbol('SchedulerConfig');
+export const NATS = Symbol('NatsConnection');
+
+/** What the API client sends as its leader fence: set by the runtime once it has an elector. */
+export class WriteFence {
+  current: () => string | undefined = () => undefined;
+}
+
+/**
+ * The scheduler process: informers on nodes, pods and namespaces (running whether or not this
+ * replica leads, so a new leader starts warm), and, while leading, the scheduling loop.
+ * Every write is fenced by the lease, so a replica that lost it cannot bind anything.
+ */
+@Injectable()
+export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('scheduler');
+  readonly queue: SchedulingQueue;
+  readonly cache = new SchedulerCache();
+  readonly nodes: Informer;
+  readonly pods: Informer;
+  readonly namespaces: Informer;
+  readonly scheduler: Scheduler;
+  readonly elector?: LeaderElector;
+  private loop?: Promise<void>;
+  private electing?: Promise<void>;
+
+  constructor(
+    @Inject(SCHEDULER_CONFIG) config: SchedulerConfig,
+    @Inject(ApiClient) api: ApiClient,
+    @Inject(NATS) nats: NatsConnection,
+    @Inject(WriteFence) fence: WriteFence,
+  ) {
+    const name = config.schedulerName ?? 'default-scheduler';
+    const identity = config.identity ?? `${hostname()}_${process.pid}`;
+    const trouble = (what: string) => (e: Error) => this.logger.warn(`${what}: ${e.message}`);
+    this.queue = new SchedulingQueue(config.queue);
+    const common = { api, nats, stream: config.stream, onTrouble: trouble('informer') };
+    this.nodes = new Informer({ ...common, resource: { group: '', version: 'v1', plural: 'nodes' } });
+    this.pods = new Informer({
+      ...common,
+      resource: { group: '', version: 'v1', plural: 'pods' },
+      indexers: { node: byNode },
+    });
+    this.namespaces = new Informer({
+      ...common,
+      resource: { group: '', version: 'v1', plural: 'namespaces' },
+    });
+    const events = new ClusterEvents(this.cache, this.queue, name);
+    this.nodes.onChange((c) => events.node(c));
+    this.pods.onChange((c) => events.pod(c));
+    const namespaceLabels = (ns: string) => this.namespaces.cache.get(ns)?.metadata.labels;
+    this.scheduler = new Scheduler({
+      queue: this.queue,
+      cache: this.cache,
+      algorithm: new FrameworkAlgorithm(defaultPlugins({ namespaceLabels })),
+      writes: new PodWrites(api),
+      events: new EventRecorder(api, { component: name, instance: identity, onTrouble: trouble('event') }),
+      onTrouble: (e, pod) => this.logger.warn(`${pod}: ${e.message}`),
+    });
+    if (config.leaderElect !== false)
+      this.elector = new LeaderElector({
+        api,
+        namespace: 'kube-system',
+        name: config.leaseName ?? 'kube-scheduler',
+        identity,
+        leaseDurationMs: config.leaseDurationMs,
+        renewDeadlineMs: config.renewDeadlineMs,
+        retryPeriodMs: config.retryPeriodMs,
+        onStartedLeading: (fence) => {
+          this.logger.log(`leading (${fence})`);
+          this.startLoop();
+        },
+        onStoppedLeading: () => {
+          this.logger.warn('lost the lease: scheduling stops');
+          this.scheduler.stop();
+          config.onLostLeadership?.();
+        },
+        onTrouble: trouble('leader election'),
+      });
+    fence.current = () => this.elector?.fence;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    // Nodes first: pods then land on known nodes, and the first pods scheduled see every node.
+    this.nodes.start();
+    this.namespaces.start();
+    await Promise.all([this.nodes.synced(), this.namespaces.synced()]);
+    this.pods.start();
+    await this.pods.synced();
+    if (this.elector) this.electing = this.elector.run();
+    else this.startLoop();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.scheduler.stop();
+    await this.loop;
+    await this.elector?.stop();
+    await this.electing;
+    await Promise.all([this.pods.stop(), this.nodes.stop(), this.namespaces.stop()]);
+  }
+
+  private startLoop(): void {
+    this.loop ??= this.scheduler
+      .run()
+      .catch((e: Error) => this.logger.error(`scheduling loop failed: ${e.message}`));
+  }
+}
+
+@Module({})
+export class SchedulerModule {
+  static forRoot(config: SchedulerConfig): DynamicModule {
+    return {
+      module: SchedulerModule,
+      providers: [
+        { provide: SCHEDULER_CONFIG, useValue: config },
+        WriteFence,
+        {
+          provide: ApiClient,
+          inject: [WriteFence],
+          useFactory: (fence: WriteFence) =>
+            new ApiClient(config.connection, {
+              userAgent: `wake-scheduler/${config.schedulerName ?? 'default-scheduler'}`,
+              fence: () => fence.current(),
+              maxSockets: 64,
+            }),
+        },
+        { provide: NATS, useFactory: () => connect({ servers: config.natsUrl, maxReconnectAttempts: -1 }) },
+        SchedulerRuntime,
+        {
+          provide: 'SchedulerConnections',
+          inject: [ApiClient, NATS],
+          useFactory: (api: ApiClient, nats: NatsConnection) => ({
+            // Closed last, after the runtime has stopped using them.
+            onApplicationShutdown: async () => {
+              api.close();
+              await nats.close();
+            },
+          }),
+        },
+      ],
+      exports: [SchedulerRuntime],
+    };
+  }
+}
