@@ -10,6 +10,7 @@ export interface ClusterState {
   nats: { url: string; pid?: number };
   relay: { pid?: number; log: string };
   apiServer: { pid?: number; url: string; kubeconfig: string; log: string };
+  scheduler?: { pid?: number; log: string };
   checkpoints: { file: string; publicKey: string };
 }
 

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { apiserver } from './commands/apiserver.js';
 import { down } from './commands/down.js';
 import { relay } from './commands/relay.js';
+import { scheduler } from './commands/scheduler.js';
 import { status } from './commands/status.js';
 import { up } from './commands/up.js';
 import { verify } from './commands/verify.js';
@@ -20,6 +21,7 @@ commands:
   verify    check the event log's hash chain against the signed checkpoints
   relay     run the relay alone: every committed event onto the JetStream event stream
   apiserver run the API server alone (HTTPS, Kubernetes REST and watch)
+  scheduler run a scheduler: places pods on nodes through the API server
 
 'wake <command> --help' for a command's options.`,
   up: `usage: wake up [--detach] [--data-dir DIR] [--api-port N] [--database-url URL] [--nats-url URL]
@@ -53,6 +55,17 @@ stream and the log disagree (a supervisor must not restart it then).
   --nats-url        a JetStream-enabled NATS (also NATS_URL)
   --stream NAME     the event stream (default WAKE_EVENTS)
   --max-messages N  events the stream keeps, the hot tail (default 1000000)`,
+  scheduler: `usage: wake scheduler --kubeconfig FILE --nats-url URL [--scheduler-name NAME] [--leader-elect=false]
+
+Places the pods whose spec.schedulerName is NAME on nodes, with kube-scheduler's filters and
+scores, binding them through the API server. Replicas elect a leader on the Lease
+kube-system/kube-scheduler; only the leader binds, and a replica that loses the lease exits 1
+(its supervisor restarts it as a candidate). Prints "scheduler ready" once its caches are synced.
+
+  --kubeconfig FILE     the API server and credentials (the kubeconfig 'wake up' writes)
+  --nats-url URL        the event bus (also NATS_URL)
+  --scheduler-name NAME pods it is responsible for (default default-scheduler)
+  --leader-elect=false  schedule without electing a leader (a single replica)`,
   status: 'usage: wake status [--data-dir DIR] [--json]\n\nexits 0 when the cluster runs, 3 when it does not',
   verify:
     'usage: wake verify [--data-dir DIR] [--database-url URL]\n\nexits 0 when the log verifies, 1 when it does not',
@@ -76,6 +89,8 @@ async function main(argv: string[]): Promise<number> {
       host: { type: 'string' },
       port: { type: 'string' },
       kubeconfig: { type: 'string' },
+      'scheduler-name': { type: 'string' },
+      'leader-elect': { type: 'string' },
     },
   });
   if (command === '--help' || command === '-h' || values.help || !(command in HELP) || command === '') {
@@ -113,6 +128,17 @@ async function main(argv: string[]): Promise<number> {
         host: values.host,
         port: values.port === undefined ? 6443 : Number(values.port),
         kubeconfig: values.kubeconfig,
+      });
+    }
+    case 'scheduler': {
+      const natsUrl = values['nats-url'] ?? process.env.NATS_URL;
+      const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
+      if (!kubeconfig || !natsUrl) throw new Error('scheduler needs --kubeconfig and --nats-url');
+      return scheduler({
+        kubeconfig,
+        natsUrl,
+        schedulerName: values['scheduler-name'],
+        leaderElect: values['leader-elect'] !== 'false',
       });
     }
     case 'relay': {

@@ -51,7 +51,7 @@ describe('wake up / status / verify / down', () => {
   });
 
   it('every command has --help', async () => {
-    for (const cmd of ['up', 'down', 'status', 'verify', 'relay', 'apiserver']) {
+    for (const cmd of ['up', 'down', 'status', 'verify', 'relay', 'apiserver', 'scheduler']) {
       const res = await wake(cmd, '--help');
       expect(res.code).toBe(0);
       expect(res.stdout).toMatch(new RegExp(`usage: wake ${cmd}`));
@@ -89,11 +89,34 @@ describe('wake up / status / verify / down', () => {
       components: { name: string; url?: string; pid?: number }[];
     };
     expect(report.running).toBe(true);
-    expect(report.components.map((c) => c.name)).toEqual(['wake', 'postgres', 'nats', 'relay', 'api-server']);
+    expect(report.components.map((c) => c.name)).toEqual([
+      'wake',
+      'postgres',
+      'nats',
+      'relay',
+      'api-server',
+      'scheduler',
+    ]);
     expect(report.components.find((c) => c.name === 'api-server')?.url).toBe(`https://127.0.0.1:${apiPort}`);
     expect(report.components.find((c) => c.name === 'postgres')?.url).toMatch(
       /^postgres:\/\/.*127\.0\.0\.1:\d+\/wake$/,
     );
+    // The cluster's scheduler places a pod once there is a node for it.
+    const node = {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'n1' },
+      status: { allocatable: { cpu: '2', memory: '4Gi', pods: '10' } },
+    };
+    await writeFile(join(dir, 'node.json'), JSON.stringify(node));
+    await kubectl('create', '-f', join(dir, 'node.json'));
+    await kubectl('run', 'sched', '--image=registry.k8s.io/pause:3.9', '--restart=Never');
+    expect(
+      await waitFor('the pod bound by the cluster`s scheduler', async () => {
+        const nodeName = (await kubectl('get', 'pod', 'sched', '-o', 'jsonpath={.spec.nodeName}')).stdout;
+        return nodeName || undefined;
+      }),
+    ).toBe('n1');
     const verify = await wake('verify', '--data-dir', dir);
     expect(verify.code).toBe(0);
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });

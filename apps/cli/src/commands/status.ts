@@ -36,6 +36,7 @@ export function status(dataDir: DataDir, json: boolean): number {
             url: state.apiServer?.url,
             rssMiB: rssMiB(state.apiServer?.pid),
           },
+          { name: 'scheduler', pid: state.scheduler?.pid, rssMiB: rssMiB(state.scheduler?.pid) },
         ]
       : [],
     checkpoints: up ? state.checkpoints.file : undefined,

@@ -14,6 +14,7 @@ import { type DataDir, isAlive } from '../data-dir.js';
 import { Logger } from '../logger.js';
 import { ComponentSupervisor } from '../component-supervisor.js';
 import { READY_LINE } from '../../../api-server/src/run-api-server.js';
+import { SCHEDULER_READY_LINE } from '../../../scheduler/src/run-scheduler.js';
 import { RELAY_HALTED_EXIT } from './relay.js';
 
 export interface UpOptions {
@@ -100,6 +101,12 @@ export async function up(o: UpOptions): Promise<void> {
     logFile: join(o.dataDir.root, 'api-server.log'),
   });
   await apiServer.start();
+  const scheduler = new ComponentSupervisor('scheduler', {
+    args: ['scheduler', '--kubeconfig', o.dataDir.kubeconfig, '--nats-url', natsUrl],
+    readyLine: SCHEDULER_READY_LINE,
+    logFile: join(o.dataDir.root, 'scheduler.log'),
+  });
+  await scheduler.start();
   const apiUrl = `https://127.0.0.1:${apiPort}`;
   const retention = setInterval(() => {
     store.expirePayloads().catch((e: unknown) => log.error('payload expiry failed', { error: String(e) }));
@@ -117,6 +124,7 @@ export async function up(o: UpOptions): Promise<void> {
       kubeconfig: o.dataDir.kubeconfig,
       log: join(o.dataDir.root, 'api-server.log'),
     },
+    scheduler: { pid: scheduler.pid, log: join(o.dataDir.root, 'scheduler.log') },
     checkpoints: { file: file.path, publicKey: signer.publicKeyPem() },
   });
   const head = await store.head();
@@ -144,6 +152,7 @@ Use it with:
   clearInterval(retention);
   await checkpointer.stop();
   await checkpointer.checkpoint().catch(() => undefined);
+  await scheduler.stop();
   await apiServer.stop();
   await relay.stop();
   await store.close();
