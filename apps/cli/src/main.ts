@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { apiserver } from './commands/apiserver.js';
 import { down } from './commands/down.js';
 import { relay } from './commands/relay.js';
-import { scheduler } from './commands/scheduler.js';
+import { parseDuration, scheduler } from './commands/scheduler.js';
 import { status } from './commands/status.js';
 import { up } from './commands/up.js';
 import { verify } from './commands/verify.js';
@@ -65,7 +65,10 @@ kube-system/kube-scheduler; only the leader binds, and a replica that loses the 
   --kubeconfig FILE     the API server and credentials (the kubeconfig 'wake up' writes)
   --nats-url URL        the event bus (also NATS_URL)
   --scheduler-name NAME pods it is responsible for (default default-scheduler)
-  --leader-elect=false  schedule without electing a leader (a single replica)`,
+  --leader-elect=false  schedule without electing a leader (a single replica)
+  --leader-elect-lease-duration D   how long an unrenewed lease holds (default 15s)
+  --leader-elect-renew-deadline D   a leader that cannot renew this long steps down (default 10s)
+  --leader-elect-retry-period D     how often candidates try and leaders renew (default 2s)`,
   status: 'usage: wake status [--data-dir DIR] [--json]\n\nexits 0 when the cluster runs, 3 when it does not',
   verify:
     'usage: wake verify [--data-dir DIR] [--database-url URL]\n\nexits 0 when the log verifies, 1 when it does not',
@@ -91,6 +94,9 @@ async function main(argv: string[]): Promise<number> {
       kubeconfig: { type: 'string' },
       'scheduler-name': { type: 'string' },
       'leader-elect': { type: 'string' },
+      'leader-elect-lease-duration': { type: 'string' },
+      'leader-elect-renew-deadline': { type: 'string' },
+      'leader-elect-retry-period': { type: 'string' },
     },
   });
   if (command === '--help' || command === '-h' || values.help || !(command in HELP) || command === '') {
@@ -139,6 +145,15 @@ async function main(argv: string[]): Promise<number> {
         natsUrl,
         schedulerName: values['scheduler-name'],
         leaderElect: values['leader-elect'] !== 'false',
+        leaseDurationMs: parseDuration(
+          values['leader-elect-lease-duration'],
+          '--leader-elect-lease-duration',
+        ),
+        renewDeadlineMs: parseDuration(
+          values['leader-elect-renew-deadline'],
+          '--leader-elect-renew-deadline',
+        ),
+        retryPeriodMs: parseDuration(values['leader-elect-retry-period'], '--leader-elect-retry-period'),
       });
     }
     case 'relay': {

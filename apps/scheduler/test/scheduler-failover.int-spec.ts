@@ -1,0 +1,154 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+import { waitFor } from '@app/dev-servers';
+import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
+
+const MAIN = resolve('apps/cli/src/main.ts');
+const PODS = 300;
+
+interface Lease {
+  spec: { holderIdentity?: string; leaseTransitions?: number };
+}
+
+/**
+ * Two `wake scheduler` processes elect a leader; the leader is killed with SIGKILL in the
+ * middle of a burst; the standby takes over, and every pod ends bound exactly once.
+ */
+describe('scheduler failover: kill -9 the leader mid-burst', () => {
+  let cluster: ApiCluster;
+  const schedulers: ChildProcess[] = [];
+  const logs = new Map<number, string>();
+
+  const startScheduler = () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        MAIN,
+        'scheduler',
+        '--kubeconfig',
+        cluster.kubeconfig,
+        '--nats-url',
+        cluster.natsUrl,
+        '--leader-elect-lease-duration',
+        '2s',
+        '--leader-elect-renew-deadline',
+        '1500ms',
+        '--leader-elect-retry-period',
+        '200ms',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const pid = child.pid as number;
+    logs.set(pid, '');
+    const keep = (d: Buffer) => logs.set(pid, (logs.get(pid) ?? '') + d.toString());
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    schedulers.push(child);
+    return child;
+  };
+  const lease = async () =>
+    (
+      await cluster.api<Lease>(
+        'GET',
+        '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler',
+      )
+    ).body;
+  const holderPid = (l: Lease) => Number(/_(\d+)$/.exec(l.spec.holderIdentity ?? '')?.[1]);
+
+  beforeAll(async () => {
+    cluster = await startApiCluster();
+    for (let i = 0; i < 4; i++) {
+      const capacity = { cpu: '8', memory: '32Gi', pods: '110' };
+      const r = await cluster.api('POST', '/api/v1/nodes', {
+        metadata: { name: `node-${i}` },
+        status: { capacity, allocatable: capacity },
+      });
+      expect(r.status).toBe(201);
+    }
+    expect((await cluster.api('POST', '/api/v1/namespaces', { metadata: { name: 'burst' } })).status).toBe(
+      201,
+    );
+  });
+  afterAll(async () => {
+    for (const s of schedulers) if (s.exitCode === null) s.kill('SIGKILL');
+    await cluster?.close();
+  });
+
+  it('the standby takes over; no pod is bound twice or lost', async () => {
+    const a = startScheduler();
+    const b = startScheduler();
+    const first = await waitFor(
+      'a leader',
+      async () => {
+        const l = await lease().catch(() => undefined);
+        return l && [a.pid, b.pid].includes(holderPid(l)) ? l : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    const leader = holderPid(first) === a.pid ? a : b;
+    const standby = leader === a ? b : a;
+
+    // Everything that happens to the pods from here on, in log order.
+    const rv = (
+      await cluster.api<{ metadata: { resourceVersion: string } }>('GET', '/api/v1/namespaces/burst/pods')
+    ).body.metadata.resourceVersion;
+    const watch = await cluster.stream(`/api/v1/namespaces/burst/pods?watch=1&resourceVersion=${rv}`);
+
+    const created = Promise.all(
+      Array.from({ length: PODS }, (_, i) =>
+        cluster.api('POST', '/api/v1/namespaces/burst/pods', {
+          metadata: { name: `p-${i}` },
+          spec: { containers: [{ name: 'c', image: 'pause', resources: { requests: { cpu: '100m' } } }] },
+        }),
+      ),
+    );
+    const bound = () =>
+      cluster
+        .api<{ items: { spec: { nodeName?: string } }[] }>('GET', '/api/v1/namespaces/burst/pods')
+        .then((r) => r.body.items.filter((p) => p.spec.nodeName).length);
+    // Mid-burst: some bound, not all.
+    await waitFor('the leader to bind some pods', async () => ((await bound()) >= 10 ? true : undefined), {
+      timeoutMs: 60_000,
+      intervalMs: 10,
+    });
+    leader.kill('SIGKILL');
+    // Killed mid-burst: the standby has pods left to place.
+    expect(await bound()).toBeLessThan(PODS);
+    for (const r of await created) expect(r.status).toBe(201);
+
+    const taken = await waitFor(
+      'the standby to take the lease',
+      async () => {
+        const l = await lease();
+        return holderPid(l) === standby.pid ? l : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(taken.spec.leaseTransitions).toBe((first.spec.leaseTransitions ?? 0) + 1);
+    await waitFor('every pod bound', async () => ((await bound()) === PODS ? true : undefined), {
+      timeoutMs: 60_000,
+    });
+
+    // Once bound, a pod's node never changed: no pod was bound twice.
+    const nodeOf = new Map<string, string>();
+    await waitFor('the watch to deliver every binding', () => {
+      for (const line of watch.lines.splice(0)) {
+        const e = JSON.parse(line) as { object: { metadata: { name: string }; spec: { nodeName?: string } } };
+        const { name } = e.object.metadata;
+        const node = e.object.spec.nodeName;
+        if (!node) continue;
+        const before = nodeOf.get(name);
+        if (before !== undefined) expect(node).toBe(before);
+        nodeOf.set(name, node);
+      }
+      return nodeOf.size === PODS ? true : undefined;
+    });
+    watch.close();
+    expect(standby.exitCode).toBeNull();
+  });
+});
