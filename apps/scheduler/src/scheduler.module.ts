@@ -164,7 +164,7 @@ export class SchedulerModule {
             new ApiClient(config.connection, {
               userAgent: `wake-scheduler/${config.schedulerName ?? 'default-scheduler'}`,
               fence: () => fence.current(),
-              maxSockets: 64,
+              maxSockets: 256,
             }),
         },
         { provide: NATS, useFactory: () => connect({ servers: config.natsUrl, maxReconnectAttempts: -1 }) },

@@ -55,7 +55,7 @@ export class Scheduler {
 
   /** Schedules until the queue closes; then waits for the bindings in flight. */
   async run(): Promise<void> {
-    const max = this.o.maxBindingsInFlight ?? 64;
+    const max = this.o.maxBindingsInFlight ?? 256;
     while (!this.stopped) {
       if (this.binding.size >= max) await Promise.race(this.binding);
       const qp = await this.o.queue.pop();

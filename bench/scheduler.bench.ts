@@ -1,0 +1,391 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent, request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { writeKubeconfig } from '@app/client';
+import { createDatabase, httpsCall, NatsServer, PostgresServer } from '@app/dev-servers';
+
+import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-process.js';
+import { treeCpuSeconds } from './lib/cpu-time.js';
+import { startRelayProcess } from './lib/relay-process.js';
+import { progress, table, writeResult } from './lib/report.js';
+import { round, summarize } from './lib/stats.js';
+
+export const description =
+  'scheduler_perf workloads end to end: pods/s and create→bound latency at 5,000 nodes';
+
+const HELP = `npm run bench -- scheduler [options]
+
+scheduler_perf's workloads, end to end: Postgres (fsync on), nats-server, the relay, 'wake
+apiserver' and 'wake scheduler' as their own processes. Nodes are Node objects (4 CPU, 32Gi,
+110 pods, Ready), pods request 100m CPU / 500Mi, as upstream's templates.
+
+  basic          --nodes nodes, --init-pods bound pods, then --pods pods created before the
+                 scheduler starts: pods/s over the whole placement (SchedulingBasic)
+  arrival        the same, with the pods arriving at --rate creates/s while it runs
+  node-affinity  every pod requires zone1, which every node has (SchedulingNodeAffinity)
+  anti-affinity  --anti-pods pods that each want a node of their own (SchedulingPodAntiAffinity)
+
+  --workloads LIST  which (default basic,arrival,node-affinity,anti-affinity)
+  --nodes N         default 5000
+  --init-pods N     default 1000
+  --pods N          default 10000
+  --anti-pods N     default 2000
+  --rate N          creates/s for 'arrival' (default 1000)
+  --help            this text`;
+
+interface Workload {
+  name: string;
+  pods: number;
+  arrivalRate?: number;
+  nodeLabels?: Record<string, string>;
+  podSpec?: (i: number) => Record<string, unknown>;
+  podLabels?: Record<string, string>;
+}
+
+interface Outcome {
+  workload: string;
+  pods: number;
+  seconds: number;
+  podsPerSecond: number;
+  latencyMs: ReturnType<typeof summarize>;
+  schedulerCpuSec: number;
+  apiServerCpuSec: number;
+}
+
+const CAPACITY = { cpu: '4', memory: '32Gi', pods: '110' };
+const REQUESTS = { cpu: '100m', memory: '500Mi' };
+
+function podBody(name: string, w: Workload, i: number, nodeName?: string) {
+  return {
+    metadata: { name, labels: { app: 'bench', ...w.podLabels } },
+    spec: {
+      ...(nodeName ? { nodeName } : {}),
+      containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10', resources: { requests: REQUESTS } }],
+      ...w.podSpec?.(i),
+    },
+  };
+}
+
+/** Creates `count` objects with `workers` concurrent clients (or at `rate`/s, open loop); returns each one's send time. */
+async function createAll(
+  call: (path: string, body: unknown) => Promise<number>,
+  path: string,
+  count: number,
+  body: (i: number) => { metadata: { name: string } },
+  o: { workers?: number; rate?: number } = {},
+): Promise<Map<string, number>> {
+  const sent = new Map<string, number>();
+  const one = async (i: number) => {
+    const b = body(i);
+    sent.set(b.metadata.name, performance.now());
+    const status = await call(path, b);
+    if (status !== 201) throw new Error(`creating ${b.metadata.name}: HTTP ${status}`);
+  };
+  if (o.rate) {
+    const start = performance.now();
+    const inFlight: Promise<void>[] = [];
+    for (let i = 0; i < count; i++) {
+      const due = start + (i * 1000) / o.rate;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      inFlight.push(one(i));
+    }
+    await Promise.all(inFlight);
+    return sent;
+  }
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: o.workers ?? 32 }, async () => {
+      while (next < count) await one(next++);
+    }),
+  );
+  return sent;
+}
+
+/**
+ * Watches the namespace's pods from `rv` and records when each first shows a node; a watch
+ * the server ends (timeout, a reader too slow) is opened again from the last resourceVersion.
+ */
+function watchBindings(server: ApiServerProcess, rv: string, want: number) {
+  const boundAt = new Map<string, number>();
+  let done!: () => void;
+  const all = new Promise<void>((r) => (done = r));
+  let last = rv;
+  let closed = false;
+  let current: ReturnType<typeof request> | undefined;
+  const open = () => {
+    if (closed) return;
+    current = request(
+      new URL(`/api/v1/namespaces/bench/pods?watch=1&resourceVersion=${last}`, server.url),
+      { ca: server.caCert, headers: { authorization: `Bearer ${server.token}` }, agent: false },
+      (res) => {
+        let partial = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          const now = performance.now();
+          const lines = (partial + chunk).split('\n');
+          partial = lines.pop() ?? '';
+          for (const line of lines) {
+            const e = JSON.parse(line) as {
+              object: { metadata: { name: string; resourceVersion: string }; spec?: { nodeName?: string } };
+            };
+            last = e.object.metadata.resourceVersion;
+            const { name } = e.object.metadata;
+            if (e.object.spec?.nodeName && !boundAt.has(name)) {
+              boundAt.set(name, now);
+              if (boundAt.size >= want) done();
+            }
+          }
+        });
+        res.on('end', () => setTimeout(open, 10));
+      },
+    );
+    current.on('error', () => setTimeout(open, 100));
+    current.end();
+  };
+  open();
+  return {
+    boundAt,
+    all,
+    close: () => {
+      closed = true;
+      current?.destroy();
+    },
+  };
+}
+
+async function startSchedulerProcess(kubeconfig: string, natsUrl: string): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      // WAKE_BENCH_PROFILE_DIR: a V8 CPU profile of the scheduler too, written when it stops.
+      ...(process.env.WAKE_BENCH_PROFILE_DIR
+        ? ['--cpu-prof', '--cpu-prof-dir', process.env.WAKE_BENCH_PROFILE_DIR]
+        : []),
+      resolve('apps/cli/src/main.ts'),
+      'scheduler',
+      '--kubeconfig',
+      kubeconfig,
+      '--nats-url',
+      natsUrl,
+      '--leader-elect=false',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  await new Promise<void>((ready, reject) => {
+    child.stdout?.on('data', (d: Buffer) => d.toString().includes('scheduler ready') && ready());
+    child.once('exit', (code) => reject(new Error(`the scheduler exited (${code}): ${stderr}`)));
+  });
+  return child;
+}
+
+async function runWorkload(w: Workload, o: { nodes: number; initPods: number }): Promise<Outcome> {
+  progress(`${w.name}: starting Postgres (fsync on), nats-server, the relay and the API server`);
+  const pg = await PostgresServer.temporary('wake-bench-sched-', { fsync: true });
+  const nats = await NatsServer.temporary('wake-bench-sched-nats-');
+  const dir = await mkdtemp(join(tmpdir(), 'wake-bench-sched-'));
+  let server: ApiServerProcess | undefined;
+  let relay: Awaited<ReturnType<typeof startRelayProcess>> | undefined;
+  let scheduler: ChildProcess | undefined;
+  try {
+    await createDatabase(pg.url(), 'bench');
+    const url = pg.socketUrl('bench');
+    server = await startApiServerProcess(url, nats.url, dir);
+    relay = await startRelayProcess(url, nats.url, { name: 'WAKE_EVENTS', maxMessages: 1_000_000 });
+    const agent = new Agent({ keepAlive: true, maxSockets: 64, ca: server.caCert });
+    const api = server;
+    const call = async (path: string, body: unknown) =>
+      (
+        await httpsCall({
+          method: 'POST',
+          url: new URL(path, api.url),
+          agent,
+          body,
+          headers: { authorization: `Bearer ${api.token}` },
+        })
+      ).status;
+    await call('/api/v1/namespaces', { metadata: { name: 'bench' } });
+
+    progress(
+      `${w.name}: creating ${o.nodes.toLocaleString()} nodes and ${o.initPods.toLocaleString()} bound pods`,
+    );
+    await createAll(call, '/api/v1/nodes', o.nodes, (i) => ({
+      metadata: { name: `node-${i}`, labels: { 'kubernetes.io/hostname': `node-${i}`, ...w.nodeLabels } },
+      status: { capacity: CAPACITY, allocatable: CAPACITY, conditions: [{ type: 'Ready', status: 'True' }] },
+    }));
+    await createAll(call, '/api/v1/namespaces/bench/pods', o.initPods, (i) =>
+      podBody(`init-${i}`, w, i, `node-${i % o.nodes}`),
+    );
+    const rv = JSON.parse(
+      (
+        await httpsCall({
+          method: 'GET',
+          url: new URL('/api/v1/namespaces/bench/pods?limit=1', api.url),
+          agent,
+          headers: { authorization: `Bearer ${api.token}` },
+        })
+      ).text,
+    ) as { metadata: { resourceVersion: string } };
+    const watch = watchBindings(server, rv.metadata.resourceVersion, w.pods);
+    const kubeconfig = join(dir, 'kubeconfig');
+    await writeKubeconfig(kubeconfig, { server: api.url, caCert: api.caCert, token: api.token });
+
+    let sent: Map<string, number>;
+    let start: number;
+    let cpu0: { scheduler: number; api: number };
+    if (w.arrivalRate) {
+      scheduler = await startSchedulerProcess(kubeconfig, nats.url);
+      cpu0 = { scheduler: treeCpuSeconds(scheduler.pid as number), api: treeCpuSeconds(api.pid) };
+      progress(`${w.name}: ${w.pods.toLocaleString()} pods arriving at ${w.arrivalRate}/s`);
+      start = performance.now();
+      sent = await createAll(call, '/api/v1/namespaces/bench/pods', w.pods, (i) => podBody(`p-${i}`, w, i), {
+        rate: w.arrivalRate,
+      });
+    } else {
+      progress(`${w.name}: creating ${w.pods.toLocaleString()} pending pods`);
+      sent = await createAll(call, '/api/v1/namespaces/bench/pods', w.pods, (i) => podBody(`p-${i}`, w, i));
+      progress(`${w.name}: starting the scheduler`);
+      scheduler = await startSchedulerProcess(kubeconfig, nats.url);
+      start = performance.now();
+      cpu0 = { scheduler: treeCpuSeconds(scheduler.pid as number), api: treeCpuSeconds(api.pid) };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const ticker = setInterval(
+      () => progress(`${w.name}: ${watch.boundAt.size.toLocaleString()} bound`),
+      5000,
+    );
+    await Promise.race([
+      watch.all,
+      new Promise((r) => (timer = setTimeout(r, Number(process.env.WAKE_BENCH_WAIT_MS ?? 600_000)))),
+    ]);
+    clearTimeout(timer);
+    clearInterval(ticker);
+    watch.close();
+    const bound = [...watch.boundAt.entries()];
+    if (bound.length < w.pods) {
+      const missing = [...sent.keys()].filter((n) => !watch.boundAt.has(n)).slice(0, 5);
+      progress(
+        `${w.name}: only ${bound.length} of ${w.pods} pods seen bound within 10 minutes; e.g. ${missing.join(', ')}`,
+      );
+    }
+
+    const times = bound.map(([, t]) => t);
+    const first = Math.min(...times);
+    const last = Math.max(...times);
+    // Throughput over the placements themselves (scheduler_perf's SchedulingThroughput), not
+    // the process start; latency from the pod's create, or for pods that waited for the
+    // scheduler, from when it was ready.
+    const from = (name: string) => Math.max(sent.get(name) ?? start, start);
+    const seconds = (last - first) / 1000;
+    return {
+      workload: w.name,
+      pods: bound.length,
+      seconds: round(seconds),
+      podsPerSecond: round((bound.length - 1) / seconds, 0),
+      latencyMs: summarize(bound.map(([name, t]) => t - from(name))),
+      schedulerCpuSec: round(treeCpuSeconds(scheduler.pid as number) - cpu0.scheduler),
+      apiServerCpuSec: round(treeCpuSeconds(api.pid) - cpu0.api),
+    };
+  } finally {
+    if (scheduler && scheduler.exitCode === null) {
+      const exited = new Promise((r) => scheduler?.once('exit', r));
+      scheduler.kill('SIGTERM');
+      await exited;
+    }
+    await server?.stop();
+    await relay?.stop();
+    await nats.stop();
+    await pg.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      workloads: { type: 'string' },
+      nodes: { type: 'string' },
+      'init-pods': { type: 'string' },
+      pods: { type: 'string' },
+      'anti-pods': { type: 'string' },
+      rate: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) return void console.log(HELP);
+  const nodes = Number(values.nodes ?? 5000);
+  const initPods = Number(values['init-pods'] ?? 1000);
+  const pods = Number(values.pods ?? 10_000);
+  const all: Record<string, Workload> = {
+    basic: { name: 'basic', pods },
+    arrival: { name: 'arrival', pods, arrivalRate: Number(values.rate ?? 1000) },
+    'node-affinity': {
+      name: 'node-affinity',
+      pods,
+      nodeLabels: { 'topology.kubernetes.io/zone': 'zone1' },
+      podSpec: () => ({
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                {
+                  matchExpressions: [
+                    { key: 'topology.kubernetes.io/zone', operator: 'In', values: ['zone1'] },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+      }),
+    },
+    'anti-affinity': {
+      name: 'anti-affinity',
+      pods: Number(values['anti-pods'] ?? 2000),
+      podLabels: { color: 'green' },
+      podSpec: () => ({
+        affinity: {
+          podAntiAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              { labelSelector: { matchLabels: { color: 'green' } }, topologyKey: 'kubernetes.io/hostname' },
+            ],
+          },
+        },
+      }),
+    },
+  };
+  const names = (values.workloads ?? 'basic,arrival,node-affinity,anti-affinity').split(',');
+  const outcomes: Outcome[] = [];
+  for (const name of names) {
+    const w = all[name];
+    if (!w) throw new Error(`unknown workload ${name}; known: ${Object.keys(all).join(', ')}`);
+    outcomes.push(await runWorkload(w, { nodes, initPods: name === 'anti-affinity' ? 0 : initPods }));
+  }
+  console.log(
+    `\nScheduler, ${nodes.toLocaleString()} nodes, end to end through the API server, log and bus\n`,
+  );
+  console.log(
+    table(
+      outcomes.map((o) => ({
+        workload: o.workload,
+        pods: o.pods,
+        seconds: o.seconds,
+        'pods/s': o.podsPerSecond,
+        'create→bound p50 ms': round(o.latencyMs.p50, 0),
+        'p99 ms': round(o.latencyMs.p99, 0),
+        'scheduler CPU s': o.schedulerCpuSec,
+        'api-server CPU s': o.apiServerCpuSec,
+      })),
+    ),
+  );
+  console.log(`\nwritten: ${await writeResult('scheduler', { nodes, initPods, outcomes })}`);
+}
