@@ -38,6 +38,8 @@ export interface SchedulerMetrics {
 export class Scheduler {
   readonly metrics: SchedulerMetrics = { scheduled: 0, unschedulable: 0, bindFailures: 0, latencies: [] };
   private readonly binding = new Set<Promise<void>>();
+  /** Resolved when a binding settles: the loop waits on it when the in-flight bound is reached. */
+  private slotFreed?: () => void;
   private stopped = false;
 
   constructor(
@@ -57,7 +59,8 @@ export class Scheduler {
   async run(): Promise<void> {
     const max = this.o.maxBindingsInFlight ?? 256;
     while (!this.stopped) {
-      if (this.binding.size >= max) await Promise.race(this.binding);
+      // One waiter for a free slot, not a race over every binding in flight (O(n) per pod).
+      while (this.binding.size >= max) await new Promise<void>((r) => (this.slotFreed = r));
       const qp = await this.o.queue.pop();
       if (!qp) break;
       this.scheduleOne(qp);
@@ -122,6 +125,10 @@ export class Scheduler {
       },
     );
     this.binding.add(bound);
-    void bound.finally(() => this.binding.delete(bound));
+    void bound.finally(() => {
+      this.binding.delete(bound);
+      this.slotFreed?.();
+      this.slotFreed = undefined;
+    });
   }
 }

@@ -134,6 +134,13 @@ export class EventWatch implements AsyncIterable<WatchItem> {
         if (m.seq <= this.cursor) continue; // seen already (a rebuilt stream replays)
         if (m.seq > this.cursor + 1) yield* this.fromLog(m.seq - 1);
         if (m.seq !== this.cursor + 1) continue;
+        // Another kind's event (the stream is read unfiltered): pass it by its subject alone,
+        // without decoding it — most of what a kind's watch sees is other kinds' events.
+        if (this.options.filter && !subjectMatches(this.options.filter, m.subject)) {
+          this.cursor = m.seq;
+          yield { kind: 'bookmark', seq: m.seq };
+          continue;
+        }
         const event = decodeEvent(m.data);
         if (event.seq !== m.seq) {
           // The relay's contract (stream sequence = event seq) is broken: never guess.
