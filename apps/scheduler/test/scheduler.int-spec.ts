@@ -179,7 +179,7 @@ describe('scheduler through the real API server, log and bus', () => {
     expect(await boundNode('affine')).toBe('plain');
   });
 
-  it('spreads by pod anti-affinity and topology spread constraints', async () => {
+  it('places by pod affinity and anti-affinity, and spreads by topology spread constraints', async () => {
     await fresh('spread', [
       ['z1-a', { labels: { zone: 'z1' } }],
       ['z1-b', { labels: { zone: 'z1' } }],
@@ -201,6 +201,21 @@ describe('scheduler through the real API server, log and bus', () => {
     expect((await unschedulable('solo-3')).message).toBe(
       "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.",
     );
+
+    // Required pod affinity: the follower must share a node with the leader, wherever that went.
+    await createPod(pod('leader', {}, { app: 'leader' }));
+    const leaderNode = await boundNode('leader');
+    const follow = {
+      affinity: {
+        podAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [
+            { labelSelector: { matchLabels: { app: 'leader' } }, topologyKey: 'kubernetes.io/hostname' },
+          ],
+        },
+      },
+    };
+    for (let i = 0; i < 3; i++) await createPod(pod(`follower-${i}`, follow));
+    for (let i = 0; i < 3; i++) expect(await boundNode(`follower-${i}`)).toBe(leaderNode);
 
     const spread = {
       topologySpreadConstraints: [

@@ -9,6 +9,7 @@ import {
   type StatusCause,
   StatusError,
 } from '@app/api';
+import { CAUSE_HEADER, FENCE_HEADER } from '@app/client';
 import { type Actor, type LeaderFence } from '@app/event-store';
 import { type FastifyRequest } from 'fastify';
 import yaml from 'js-yaml';
@@ -42,10 +43,6 @@ export function warningHeaders(req: FastifyRequest): string[] {
   }
   return out;
 }
-
-/** Every Wake component's writes carry the seq they react to and, when elected, their leader fence. */
-export const CAUSE_HEADER = 'wake-cause';
-export const FENCE_HEADER = 'wake-leader-fence';
 
 type Query = Record<string, string | undefined>;
 
