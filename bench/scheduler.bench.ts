@@ -1,14 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { writeKubeconfig } from '@app/client';
 import { createDatabase, httpsCall, NatsServer, PostgresServer } from '@app/dev-servers';
 
 import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-process.js';
+import { type ComponentProcess, startComponent } from './lib/component-process.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
 import { startRelayProcess } from './lib/relay-process.js';
 import { progress, table, writeResult } from './lib/report.js';
@@ -158,33 +158,12 @@ function watchBindings(server: ApiServerProcess, rv: string, want: number) {
   };
 }
 
-async function startSchedulerProcess(kubeconfig: string, natsUrl: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      // WAKE_BENCH_PROFILE_DIR: a V8 CPU profile of the scheduler too, written when it stops.
-      ...(process.env.WAKE_BENCH_PROFILE_DIR
-        ? ['--cpu-prof', '--cpu-prof-dir', process.env.WAKE_BENCH_PROFILE_DIR]
-        : []),
-      resolve('apps/cli/src/main.ts'),
-      'scheduler',
-      '--kubeconfig',
-      kubeconfig,
-      '--nats-url',
-      natsUrl,
-      '--leader-elect=false',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } },
+function startSchedulerProcess(kubeconfig: string, natsUrl: string): Promise<ComponentProcess> {
+  return startComponent(
+    'scheduler',
+    ['scheduler', '--kubeconfig', kubeconfig, '--nats-url', natsUrl, '--leader-elect=false'],
+    /scheduler ready/,
   );
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  await new Promise<void>((ready, reject) => {
-    child.stdout?.on('data', (d: Buffer) => d.toString().includes('scheduler ready') && ready());
-    child.once('exit', (code) => reject(new Error(`the scheduler exited (${code}): ${stderr}`)));
-  });
-  return child;
 }
 
 async function runWorkload(w: Workload, o: { nodes: number; initPods: number }): Promise<Outcome> {
@@ -194,7 +173,7 @@ async function runWorkload(w: Workload, o: { nodes: number; initPods: number }):
   const dir = await mkdtemp(join(tmpdir(), 'wake-bench-sched-'));
   let server: ApiServerProcess | undefined;
   let relay: Awaited<ReturnType<typeof startRelayProcess>> | undefined;
-  let scheduler: ChildProcess | undefined;
+  let scheduler: ComponentProcess | undefined;
   try {
     await createDatabase(pg.url(), 'bench');
     const url = pg.socketUrl('bench');
@@ -243,7 +222,7 @@ async function runWorkload(w: Workload, o: { nodes: number; initPods: number }):
     let cpu0: { scheduler: number; api: number };
     if (w.arrivalRate) {
       scheduler = await startSchedulerProcess(kubeconfig, nats.url);
-      cpu0 = { scheduler: treeCpuSeconds(scheduler.pid as number), api: treeCpuSeconds(api.pid) };
+      cpu0 = { scheduler: treeCpuSeconds(scheduler.pid), api: treeCpuSeconds(api.pid) };
       progress(`${w.name}: ${w.pods.toLocaleString()} pods arriving at ${w.arrivalRate}/s`);
       start = performance.now();
       sent = await createAll(call, '/api/v1/namespaces/bench/pods', w.pods, (i) => podBody(`p-${i}`, w, i), {
@@ -255,7 +234,7 @@ async function runWorkload(w: Workload, o: { nodes: number; initPods: number }):
       progress(`${w.name}: starting the scheduler`);
       scheduler = await startSchedulerProcess(kubeconfig, nats.url);
       start = performance.now();
-      cpu0 = { scheduler: treeCpuSeconds(scheduler.pid as number), api: treeCpuSeconds(api.pid) };
+      cpu0 = { scheduler: treeCpuSeconds(scheduler.pid), api: treeCpuSeconds(api.pid) };
     }
     let timer: NodeJS.Timeout | undefined;
     const ticker = setInterval(
@@ -291,15 +270,11 @@ async function runWorkload(w: Workload, o: { nodes: number; initPods: number }):
       seconds: round(seconds),
       podsPerSecond: round((bound.length - 1) / seconds, 0),
       latencyMs: summarize(bound.map(([name, t]) => t - from(name))),
-      schedulerCpuSec: round(treeCpuSeconds(scheduler.pid as number) - cpu0.scheduler),
+      schedulerCpuSec: round(treeCpuSeconds(scheduler.pid) - cpu0.scheduler),
       apiServerCpuSec: round(treeCpuSeconds(api.pid) - cpu0.api),
     };
   } finally {
-    if (scheduler && scheduler.exitCode === null) {
-      const exited = new Promise((r) => scheduler?.once('exit', r));
-      scheduler.kill('SIGTERM');
-      await exited;
-    }
+    await scheduler?.stop();
     await server?.stop();
     await relay?.stop();
     await nats.stop();

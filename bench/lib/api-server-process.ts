@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+
+import { startComponent } from './component-process.js';
 
 /** `wake apiserver` in its own process, as `wake up` runs it; the bench talks to it over HTTPS. */
 export interface ApiServerProcess {
@@ -16,40 +17,12 @@ export async function startApiServerProcess(
   natsUrl: string,
   pkiDir: string,
 ): Promise<ApiServerProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      // WAKE_BENCH_PROFILE_DIR: a V8 CPU profile of the server, written when it stops.
-      ...(process.env.WAKE_BENCH_PROFILE_DIR
-        ? ['--cpu-prof', '--cpu-prof-dir', process.env.WAKE_BENCH_PROFILE_DIR]
-        : []),
-      resolve('apps/cli/src/main.ts'),
-      'apiserver',
-      '--database-url',
-      databaseUrl,
-      '--nats-url',
-      natsUrl,
-      '--pki-dir',
-      pkiDir,
-      '--port',
-      '0',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } },
+  const component = await startComponent(
+    'API server',
+    ['apiserver', '--database-url', databaseUrl, '--nats-url', natsUrl, '--pki-dir', pkiDir, '--port', '0'],
+    /api-server listening on \S+\n/,
   );
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const exited = new Promise<number | null>((r) => child.once('exit', r));
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /api-server listening on (\S+)/.exec(out);
-      if (m) resolveUrl(m[1]);
-    });
-    void exited.then((code) => reject(new Error(`the API server exited (${code}): ${stderr}`)));
-  });
+  const url = /api-server listening on (\S+)/.exec(component.readyOutput)?.[1] ?? '';
   const caCert = await readFile(join(pkiDir, 'ca.crt'), 'utf8');
   const tokens = await readFile(join(pkiDir, 'tokens.csv'), 'utf8');
   const token =
@@ -57,14 +30,5 @@ export async function startApiServerProcess(
       .split('\n')
       .find((l) => l.split(',')[1] === 'admin')
       ?.split(',')[0] ?? '';
-  return {
-    url,
-    caCert,
-    token,
-    pid: child.pid as number,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return { url, caCert, token, pid: component.pid, stop: () => component.stop() };
 }

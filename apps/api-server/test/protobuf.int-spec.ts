@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { gunzipSync, constants as zlibConstants } from 'node:zlib';
 
 import { encodeProtobufObject, kubernetesSchema, PROTOBUF_MAGIC } from '@app/api';
@@ -249,35 +248,12 @@ describe('protobuf request bodies (kubectl ≥ 1.32)', () => {
   });
 
   describe('raw protobuf requests', () => {
-    const token = () => cluster.server.tokens.tokenOf('admin');
-    const send = (method: string, path: string, body: Buffer) =>
-      new Promise<{ status: number; body: Obj }>((resolve, reject) => {
-        const req = request(
-          new URL(path, cluster.server.url),
-          {
-            method,
-            ca: cluster.server.caCert,
-            headers: {
-              authorization: `Bearer ${token()}`,
-              accept: 'application/json',
-              'content-type': 'application/vnd.kubernetes.protobuf',
-              'content-length': body.length,
-            },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () =>
-              resolve({
-                status: res.statusCode ?? 0,
-                body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Obj,
-              }),
-            );
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
+    const send = async (method: string, path: string, body: Buffer) => {
+      const r = await cluster.api<Obj>(method, path, body, {
+        'content-type': 'application/vnd.kubernetes.protobuf',
       });
+      return { status: r.status, body: r.body };
+    };
     const cm = (data: Record<string, string>, extra: Obj = {}) => ({
       apiVersion: 'v1',
       kind: 'ConfigMap',

@@ -1,0 +1,49 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+
+/** A `wake <command>` process the benches start, as `wake up` runs its components. */
+export interface ComponentProcess {
+  pid: number;
+  /** What it printed on stdout until it was ready (a URL, say). */
+  readyOutput: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `wake <args>` from source and waits until its stdout matches `ready`.
+ * WAKE_BENCH_PROFILE_DIR: each component writes a V8 CPU profile there when it stops.
+ */
+export async function startComponent(name: string, args: string[], ready: RegExp): Promise<ComponentProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      ...(process.env.WAKE_BENCH_PROFILE_DIR
+        ? ['--cpu-prof', '--cpu-prof-dir', process.env.WAKE_BENCH_PROFILE_DIR]
+        : []),
+      resolve('apps/cli/src/main.ts'),
+      ...args,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } },
+  );
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const exited = new Promise<number | null>((r) => child.once('exit', r));
+  const readyOutput = await new Promise<string>((resolveReady, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (ready.test(out)) resolveReady(out);
+    });
+    void exited.then((code) => reject(new Error(`the ${name} exited (${code}): ${stderr}`)));
+  });
+  return {
+    pid: child.pid as number,
+    readyOutput,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
