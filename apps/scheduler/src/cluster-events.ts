@@ -47,22 +47,29 @@ export class ClusterEvents {
     const node = fields(pod).spec?.nodeName;
     if (change.type === 'deleted') {
       this.queue.delete(key);
-      if (node) {
-        this.cache.removePod(key);
-        this.queue.moveAllToActiveOrBackoff();
-      }
+      // Whatever the last copy says: an assumed pod deleted before its binding was seen is
+      // counted on its node all the same, and must stop being counted.
+      if (this.cache.removePod(key)) this.queue.moveAllToActiveOrBackoff();
       return;
     }
     if (node) {
       this.queue.delete(key);
       if (isTerminal(pod)) {
-        this.cache.removePod(key);
-        this.queue.moveAllToActiveOrBackoff();
-      } else this.cache.boundPod(pod, key, node);
+        if (this.cache.removePod(key)) this.queue.moveAllToActiveOrBackoff();
+        return;
+      }
+      this.cache.boundPod(pod, key, node);
+      // A pod newly on a node (or relabelled) may be what a parked pod's affinity waits for.
+      const old = change.type === 'updated' ? change.old : undefined;
+      if (!old || fields(old).spec?.nodeName !== node || !sameJson(old.metadata.labels, pod.metadata.labels))
+        this.queue.moveAllToActiveOrBackoff({ withPodAffinityOnly: true });
       return;
     }
-    if (isOurs(pod, this.schedulerName)) this.queue.add(key, pod, fields(pod).spec?.priority ?? 0);
-    else this.queue.delete(key);
+    if (!isOurs(pod, this.schedulerName)) return this.queue.delete(key);
+    // The scheduler's own PodScheduled patch (status only) must not pull a parked pod out again.
+    const old = change.type === 'updated' ? change.old : undefined;
+    const relevant = !old || schedulingInputsChanged(old, pod);
+    this.queue.add(key, pod, fields(pod).spec?.priority ?? 0, { retry: relevant });
   }
 
   node(change: CacheChange<KubeObject>): void {
@@ -72,6 +79,36 @@ export class ClusterEvents {
       return;
     }
     this.cache.setNode(change.object);
-    this.queue.moveAllToActiveOrBackoff();
+    // Status heartbeats change nothing a filter reads; only what could let a pod fit moves them.
+    if (change.type === 'added' || nodeSchedulingPropertiesChanged(change.old, change.object))
+      this.queue.moveAllToActiveOrBackoff();
   }
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+/** Upstream's isPodUpdated: spec, labels or annotations (not status, resourceVersion, managedFields). */
+function schedulingInputsChanged(old: KubeObject, pod: KubeObject): boolean {
+  return (
+    !sameJson(old.spec, pod.spec) ||
+    !sameJson(old.metadata.labels, pod.metadata.labels) ||
+    !sameJson(old.metadata.annotations, pod.metadata.annotations)
+  );
+}
+
+/** Upstream's nodeSchedulingPropertiesChange: what filters read of a node. */
+function nodeSchedulingPropertiesChanged(old: KubeObject, node: KubeObject): boolean {
+  const status = (n: KubeObject) => (n.status ?? {}) as { allocatable?: unknown; conditions?: unknown };
+  const conditions = (n: KubeObject) =>
+    ((status(n).conditions ?? []) as { type?: string; status?: string }[]).map(
+      (c) => `${c.type}=${c.status}`,
+    );
+  return (
+    !sameJson(old.spec, node.spec) ||
+    !sameJson(old.metadata.labels, node.metadata.labels) ||
+    !sameJson(status(old).allocatable, status(node).allocatable) ||
+    !sameJson(conditions(old), conditions(node))
+  );
 }

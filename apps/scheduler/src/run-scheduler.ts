@@ -30,7 +30,7 @@ export async function runScheduler(
   let lost!: () => void;
   const lostLease = new Promise<void>((resolve) => (lost = resolve));
   const scheduler = await startScheduler({ ...o, connection, onLostLeadership: lost });
-  process.stdout.write(`${SCHEDULER_READY_LINE}\n`);
+  process.stdout.write(`${SCHEDULER_READY_LINE} as ${scheduler.runtime.identity}\n`);
   const signalled = new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);

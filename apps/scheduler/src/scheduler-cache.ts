@@ -69,9 +69,9 @@ export class SchedulerCache implements SchedulingCache {
     this.place(key, node, podInfo(pod), false);
   }
 
-  /** A pod gone, or finished: it no longer counts. */
-  removePod(key: string): void {
-    this.unplace(key);
+  /** A pod gone, or finished: it no longer counts. True when it was counted somewhere. */
+  removePod(key: string): boolean {
+    return this.unplace(key);
   }
 
   private place(key: string, node: string, info: PodInfo, assumed: boolean): void {
@@ -83,11 +83,15 @@ export class SchedulerCache implements SchedulingCache {
     waiting.set(key, info);
   }
 
-  private unplace(key: string): void {
+  private unplace(key: string): boolean {
     const p = this.placed.get(key);
-    if (!p) return;
+    if (!p) return false;
     this.placed.delete(key);
-    if (!this.view.removePod(p.node, key)) this.orphans.get(p.node)?.delete(key);
+    if (this.view.removePod(p.node, key)) return true;
+    const waiting = this.orphans.get(p.node);
+    waiting?.delete(key);
+    if (waiting?.size === 0) this.orphans.delete(p.node);
+    return true;
   }
 }
 

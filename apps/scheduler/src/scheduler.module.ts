@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 
 import {
@@ -64,17 +65,23 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
   readonly namespaces: Informer;
   readonly scheduler: Scheduler;
   readonly elector?: LeaderElector;
+  readonly identity: string;
+  /** The elector's own client: lease renewals never queue behind bindings and status writes. */
+  private readonly leaseClient?: ApiClient;
   private loop?: Promise<void>;
   private electing?: Promise<void>;
 
   constructor(
-    @Inject(SCHEDULER_CONFIG) config: SchedulerConfig,
+    @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
     @Inject(ApiClient) api: ApiClient,
     @Inject(NATS) nats: NatsConnection,
     @Inject(WriteFence) fence: WriteFence,
   ) {
     const name = config.schedulerName ?? 'default-scheduler';
-    const identity = config.identity ?? `${hostname()}_${process.pid}`;
+    // Unique per process, as kube-scheduler's hostname_uuid: a restarted container (same host
+    // name, pid 1) must not pass for the holder it replaced.
+    this.identity = config.identity ?? `${hostname()}_${randomUUID()}`;
+    const identity = this.identity;
     const trouble = (what: string) => (e: Error) => this.logger.warn(`${what}: ${e.message}`);
     this.queue = new SchedulingQueue(config.queue);
     const common = { api, nats, stream: config.stream, onTrouble: trouble('informer') };
@@ -101,8 +108,15 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
       onTrouble: (e, pod) => this.logger.warn(`${pod}: ${e.message}`),
     });
     if (config.leaderElect !== false)
+      this.leaseClient = new ApiClient(config.connection, {
+        userAgent: `wake-scheduler/${name}/leader-election`,
+        maxSockets: 2,
+        // An attempt that hangs must fail before the renew deadline, so the leader steps down in time.
+        timeoutMs: Math.min(config.renewDeadlineMs ?? 10_000, config.retryPeriodMs ?? 2000),
+      });
+    if (this.leaseClient)
       this.elector = new LeaderElector({
-        api,
+        api: this.leaseClient,
         namespace: 'kube-system',
         name: config.leaseName ?? 'kube-scheduler',
         identity,
@@ -140,12 +154,16 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
     await this.elector?.stop();
     await this.electing;
     await Promise.all([this.pods.stop(), this.nodes.stop(), this.namespaces.stop()]);
+    this.leaseClient?.close();
   }
 
   private startLoop(): void {
-    this.loop ??= this.scheduler
-      .run()
-      .catch((e: Error) => this.logger.error(`scheduling loop failed: ${e.message}`));
+    this.loop ??= this.scheduler.run().catch(async (e: Error) => {
+      // A leader that schedules nothing must not keep the lease: step down and let a standby lead.
+      this.logger.error(`scheduling loop failed: ${e.message}`);
+      await this.elector?.stop();
+      this.config.onLostLeadership?.();
+    });
   }
 }
 

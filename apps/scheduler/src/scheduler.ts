@@ -24,9 +24,12 @@ export interface SchedulerMetrics {
   scheduled: number;
   unschedulable: number;
   bindFailures: number;
-  /** Queue entry → binding acknowledged, ms, for every pod placed. */
-  latencies: number[];
+  /** PodScheduled=False writes skipped because too many were in flight (the next attempt writes it). */
+  statusWritesSkipped: number;
 }
+
+/** PodScheduled=False writes in flight at most: they must never crowd out bindings and lease renewals. */
+const MAX_STATUS_WRITES = 16;
 
 /**
  * The scheduling loop (schedule_one.go): take the next pod from the queue, place it against
@@ -36,10 +39,16 @@ export interface SchedulerMetrics {
  * PodScheduled=False and a FailedScheduling event, and waits for a cluster change.
  */
 export class Scheduler {
-  readonly metrics: SchedulerMetrics = { scheduled: 0, unschedulable: 0, bindFailures: 0, latencies: [] };
+  readonly metrics: SchedulerMetrics = {
+    scheduled: 0,
+    unschedulable: 0,
+    bindFailures: 0,
+    statusWritesSkipped: 0,
+  };
   private readonly binding = new Set<Promise<void>>();
   /** Resolved when a binding settles: the loop waits on it when the in-flight bound is reached. */
   private slotFreed?: () => void;
+  private statusWrites = 0;
   private stopped = false;
 
   constructor(
@@ -74,17 +83,20 @@ export class Scheduler {
   }
 
   private scheduleOne(qp: QueuedPod): void {
-    const { cache, queue } = this.o;
-    let placement: Placement;
-    let pod: PodInfo;
     try {
-      pod = cache.podInfo(qp);
-      placement = this.o.algorithm.place(pod, cache.snapshot());
+      this.attempt(qp);
     } catch (e) {
+      // Whatever failed (a plugin, the cache), the pod is retried and the loop goes on.
       this.o.onTrouble?.(e as Error, qp.key);
-      queue.errorAfterAttempt(qp);
-      return;
+      this.o.cache.forget(qp.key);
+      this.o.queue.errorAfterAttempt(qp);
     }
+  }
+
+  private attempt(qp: QueuedPod): void {
+    const { cache, queue } = this.o;
+    const pod = cache.podInfo(qp);
+    const placement = this.o.algorithm.place(pod, cache.snapshot());
     const cause = Number(qp.pod.metadata.resourceVersion) || undefined;
     if (placement.node === undefined) {
       this.metrics.unschedulable++;
@@ -96,9 +108,7 @@ export class Scheduler {
         message: placement.message,
         cause,
       });
-      void this.o.writes
-        .markUnschedulable(qp.pod, placement.message, cause)
-        .catch((e: Error) => this.o.onTrouble?.(e, qp.key));
+      this.markUnschedulable(qp, placement.message, cause);
       return;
     }
     const node = placement.node;
@@ -107,7 +117,6 @@ export class Scheduler {
       () => {
         queue.done(qp);
         this.metrics.scheduled++;
-        this.metrics.latencies.push(Date.now() - qp.enqueuedAt);
         const { namespace, name } = qp.pod.metadata;
         this.o.events.record({
           object: qp.pod,
@@ -130,5 +139,17 @@ export class Scheduler {
       this.slotFreed?.();
       this.slotFreed = undefined;
     });
+  }
+
+  private markUnschedulable(qp: QueuedPod, message: string, cause: number | undefined): void {
+    if (this.statusWrites >= MAX_STATUS_WRITES) {
+      this.metrics.statusWritesSkipped++;
+      return;
+    }
+    this.statusWrites++;
+    void this.o.writes
+      .markUnschedulable(qp.pod, message, cause)
+      .catch((e: Error) => this.o.onTrouble?.(e, qp.key))
+      .finally(() => this.statusWrites--);
   }
 }

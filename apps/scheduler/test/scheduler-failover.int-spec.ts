@@ -58,7 +58,11 @@ describe('scheduler failover: kill -9 the leader mid-burst', () => {
         '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler',
       )
     ).body;
-  const holderPid = (l: Lease) => Number(/_(\d+)$/.exec(l.spec.holderIdentity ?? '')?.[1]);
+  /** Each scheduler says who it is when ready: the identity it holds the lease as. */
+  const identityOf = (child: ChildProcess) =>
+    /scheduler ready as (\S+)/.exec(logs.get(child.pid as number) ?? '')?.[1];
+  const holder = (l: Lease, ...children: ChildProcess[]) =>
+    children.find((c) => identityOf(c) !== undefined && identityOf(c) === l.spec.holderIdentity);
 
   beforeAll(async () => {
     cluster = await startApiCluster();
@@ -86,11 +90,11 @@ describe('scheduler failover: kill -9 the leader mid-burst', () => {
       'a leader',
       async () => {
         const l = await lease().catch(() => undefined);
-        return l && [a.pid, b.pid].includes(holderPid(l)) ? l : undefined;
+        return l && holder(l, a, b) ? l : undefined;
       },
       { timeoutMs: 60_000 },
     );
-    const leader = holderPid(first) === a.pid ? a : b;
+    const leader = holder(first, a, b) as ChildProcess;
     const standby = leader === a ? b : a;
 
     // Everything that happens to the pods from here on, in log order.
@@ -125,7 +129,7 @@ describe('scheduler failover: kill -9 the leader mid-burst', () => {
       'the standby to take the lease',
       async () => {
         const l = await lease();
-        return holderPid(l) === standby.pid ? l : undefined;
+        return holder(l, standby) ? l : undefined;
       },
       { timeoutMs: 30_000 },
     );

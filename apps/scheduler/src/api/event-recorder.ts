@@ -1,4 +1,4 @@
-import { type ApiClient, resourcePath } from '@app/client';
+import { type ApiClient, ApiError, resourcePath } from '@app/client';
 import { type StoredObject } from '@app/event-store';
 
 export interface RecordedEvent {
@@ -25,7 +25,7 @@ export class EventRecorder {
   >();
   private running = 0;
   private dropped = 0;
-  private idle?: () => void;
+  private idle: (() => void)[] = [];
 
   constructor(
     private readonly api: ApiClient,
@@ -54,7 +54,7 @@ export class EventRecorder {
   /** Resolves when everything recorded so far has been written (or failed). */
   flush(): Promise<void> {
     if (this.running === 0 && this.backlog.length === 0) return Promise.resolve();
-    return new Promise((resolve) => (this.idle = resolve));
+    return new Promise((resolve) => this.idle.push(resolve));
   }
 
   private pump(): void {
@@ -66,7 +66,7 @@ export class EventRecorder {
         .finally(() => {
           this.running--;
           this.pump();
-          if (this.running === 0 && this.backlog.length === 0) this.idle?.();
+          if (this.running === 0 && this.backlog.length === 0) for (const done of this.idle.splice(0)) done();
         });
     }
   }
@@ -101,13 +101,20 @@ export class EventRecorder {
       count: (seen?.count ?? 0) + 1,
     };
     if (seen) {
-      await this.api.patch(
-        `${path}/${seen.name}`,
-        { count: body.count, lastTimestamp: now },
-        { cause: e.cause },
-      );
-      seen.count = body.count;
-      return;
+      try {
+        await this.api.patch(
+          `${path}/${seen.name}`,
+          { count: body.count, lastTimestamp: now },
+          { cause: e.cause },
+        );
+        seen.count = body.count;
+        return;
+      } catch (err) {
+        // The event it would add to is gone (expired, deleted): write a new one instead.
+        if (!ApiError.isNotFound(err)) throw err;
+        this.written.delete(key);
+        return this.write(e);
+      }
     }
     await this.api.create(path, body, { cause: e.cause });
     this.written.set(key, { name: body.metadata.name, namespace, count: 1, first: now });

@@ -108,6 +108,26 @@ describe('scheduling queue', () => {
     expect(q.pending).toEqual({ active: 0, backoff: 0, unschedulable: 0, gated: 0 });
   });
 
+  it('settles attempts by identity: a stale attempt of a recreated pod does not touch the new one', async () => {
+    add('a');
+    const old = await popNow();
+    q.delete('ns/a');
+    add('a');
+    const fresh = await popNow();
+    q.errorAfterAttempt(old);
+    expect(q.has('ns/a')).toBe(true);
+    expect(q.pending.backoff).toBe(0);
+    q.unschedulableAfterAttempt(fresh);
+    expect(q.pending.unschedulable).toBe(1);
+  });
+
+  it('keeps a parked pod parked on a change that cannot help it', async () => {
+    add('a');
+    q.unschedulableAfterAttempt(await popNow());
+    q.update('ns/a', pod('a'), 0, { retry: false });
+    expect(q.pending).toMatchObject({ unschedulable: 1, active: 0 });
+  });
+
   it('keeps gated pods out until their gates are removed', async () => {
     q.add('ns/g', pod('g', ['wait']), 0);
     expect(q.pending).toMatchObject({ active: 0, gated: 1 });

@@ -83,10 +83,13 @@ export class SchedulingQueue {
     );
   }
 
-  /** A pod to schedule appeared (or changed; see update). */
-  add(key: string, pod: KubeObject, priority: number): void {
+  /**
+   * A pod to schedule appeared or changed. A change retries a parked pod at once, unless
+   * `retry` is false (a change that cannot make it fit: the new copy is kept, it stays parked).
+   */
+  add(key: string, pod: KubeObject, priority: number, o: { retry?: boolean } = {}): void {
     if (this.closed) return;
-    if (this.has(key)) return this.update(key, pod, priority);
+    if (this.has(key)) return this.update(key, pod, priority, o);
     const now = this.now();
     const qp: QueuedPod = { key, pod, priority, enqueuedAt: now, attempts: 0, lastAttemptAt: now, cycle: -1 };
     if (isGated(pod)) this.gated.set(key, qp);
@@ -94,7 +97,7 @@ export class SchedulingQueue {
   }
 
   /** A waiting pod changed: it is retried at once if it was parked as unschedulable or gated. */
-  update(key: string, pod: KubeObject, priority: number): void {
+  update(key: string, pod: KubeObject, priority: number, o: { retry?: boolean } = {}): void {
     const flying = this.inFlight.get(key);
     if (flying) {
       flying.pod = pod;
@@ -119,6 +122,7 @@ export class SchedulingQueue {
       this.gated.delete(key);
       return this.activate(parked);
     }
+    if (o.retry === false) return;
     this.unschedulable.delete(key);
     this.moveOut(parked);
   }
@@ -134,6 +138,7 @@ export class SchedulingQueue {
 
   /** The next pod to schedule: highest priority, then longest waiting; undefined once closed. */
   pop(): Promise<QueuedPod | undefined> {
+    if (this.closed) return Promise.resolve(undefined);
     this.flushBackoff();
     const next = this.active.pop();
     if (next) return Promise.resolve(this.start(next));
@@ -155,15 +160,22 @@ export class SchedulingQueue {
 
   /** The pod is placed: it leaves the queue for good. */
   done(qp: QueuedPod): void {
-    this.inFlight.delete(qp.key);
+    // By identity: a pod deleted and recreated under the same name meanwhile is another entry.
+    if (this.inFlight.get(qp.key) === qp) this.inFlight.delete(qp.key);
   }
 
-  /** Something changed that could make parked pods schedulable: retry them (after their backoff). */
-  moveAllToActiveOrBackoff(): void {
-    this.moveRequestCycle = this.schedulingCycle;
-    const parked = [...this.unschedulable.values()];
-    this.unschedulable.clear();
-    for (const qp of parked) this.moveOut(qp);
+  /**
+   * Something changed that could make parked pods schedulable: retry them (after their
+   * backoff); `withPodAffinityOnly` for a pod placed or relabelled, which only pods with
+   * pod affinity terms could be waiting for.
+   */
+  moveAllToActiveOrBackoff(o: { withPodAffinityOnly?: boolean } = {}): void {
+    if (!o.withPodAffinityOnly) this.moveRequestCycle = this.schedulingCycle;
+    for (const [key, qp] of this.unschedulable) {
+      if (o.withPodAffinityOnly && !hasPodAffinity(qp.pod)) continue;
+      this.unschedulable.delete(key);
+      this.moveOut(qp);
+    }
   }
 
   close(): void {
@@ -186,7 +198,8 @@ export class SchedulingQueue {
 
   /** Ends an attempt; false when the pod was deleted meanwhile (it must not come back). */
   private settle(qp: QueuedPod): boolean {
-    if (!this.inFlight.delete(qp.key)) return false;
+    if (this.inFlight.get(qp.key) !== qp) return false;
+    this.inFlight.delete(qp.key);
     qp.attempts++;
     qp.lastAttemptAt = this.now();
     return !this.closed;
@@ -250,4 +263,11 @@ export class SchedulingQueue {
 function isGated(pod: KubeObject): boolean {
   const gates = (pod.spec as { schedulingGates?: unknown[] } | undefined)?.schedulingGates;
   return Array.isArray(gates) && gates.length > 0;
+}
+
+function hasPodAffinity(pod: KubeObject): boolean {
+  const affinity = (
+    pod.spec as { affinity?: { podAffinity?: unknown; podAntiAffinity?: unknown } } | undefined
+  )?.affinity;
+  return affinity?.podAffinity !== undefined || affinity?.podAntiAffinity !== undefined;
 }

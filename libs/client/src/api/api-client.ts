@@ -73,7 +73,13 @@ export class ApiClient {
 
   constructor(
     private readonly connection: ApiConnection,
-    private readonly o: { userAgent: string; fence?: () => string | undefined; maxSockets?: number },
+    private readonly o: {
+      userAgent: string;
+      fence?: () => string | undefined;
+      maxSockets?: number;
+      /** A request with no answer for this long fails (a half-open connection must not hang a caller). Default 30 s. */
+      timeoutMs?: number;
+    },
   ) {
     this.url = new URL(connection.server);
     this.agent = new Agent({ keepAlive: true, maxSockets: o.maxSockets ?? 16, ca: connection.caCert });
@@ -174,6 +180,9 @@ export class ApiClient {
           );
         });
       });
+      req.setTimeout(this.o.timeoutMs ?? 30_000, () =>
+        req.destroy(new Error(`no answer within ${this.o.timeoutMs ?? 30_000} ms`)),
+      );
       req.on('error', (e) => reject(new Error(`${method} ${path}: ${e.message}`, { cause: e })));
       req.end(payload);
     });

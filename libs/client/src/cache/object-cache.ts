@@ -70,13 +70,18 @@ export class ObjectCache<T extends StoredObject = StoredObject> {
     return old ? { type: 'updated', object, old } : { type: 'added', object };
   }
 
-  delete(object: T): CacheChange<T> | undefined {
+  /**
+   * Removes the object. `finalState` says `object` is its last full state (a DELETED event's
+   * payload), which handlers then get; otherwise (a key only) they get the copy the cache had.
+   */
+  delete(object: T, finalState = true): CacheChange<T> | undefined {
     const key = objectKey(object);
     const old = this.objects.get(key);
     if (!old) return undefined;
     this.unindex(key, old);
     this.objects.delete(key);
-    return { type: 'deleted', object: old.metadata.uid === object.metadata.uid ? object : old };
+    const last = finalState && old.metadata.uid === object.metadata.uid ? object : old;
+    return { type: 'deleted', object: last };
   }
 
   /**

@@ -145,7 +145,8 @@ export class Informer<T extends StoredObject = StoredObject> {
         resourceVersion: String(e.seq),
       },
     }) as T;
-    const change = e.type === 'DELETED' ? this.cache.delete(object) : this.cache.upsert(object);
+    const change =
+      e.type === 'DELETED' ? this.cache.delete(object, e.object !== null) : this.cache.upsert(object);
     if (change) this.emit([change]);
   }
 

@@ -44,6 +44,8 @@ export class LeaderElector {
   private observed?: { resourceVersion: string; at: number };
   private leading?: { transitions: number };
   private stopped = false;
+  private release = true;
+  private running?: Promise<void>;
   private wake?: () => void;
 
   constructor(private readonly o: LeaderElectionOptions) {}
@@ -58,35 +60,47 @@ export class LeaderElector {
   }
 
   /** Campaigns until elected, leads until the lease is lost or `stop` is called. */
-  async run(): Promise<void> {
+  run(): Promise<void> {
+    this.running ??= this.campaignAndLead();
+    return this.running;
+  }
+
+  /**
+   * Stops campaigning or leading and waits for the loop to end. A leader hands the lease back
+   * (unless told not to: a crash does not), so a standby need not wait it out; the hand-back
+   * happens in the loop, after any attempt in flight, so it cannot race a renewal.
+   */
+  async stop({ release = true }: { release?: boolean } = {}): Promise<void> {
+    this.stopped = true;
+    this.release = release;
+    this.wake?.();
+    await this.running;
+  }
+
+  private async campaignAndLead(): Promise<void> {
     const retry = this.o.retryPeriodMs ?? 2000;
     const deadline = this.o.renewDeadlineMs ?? 10_000;
     while (!this.stopped && !this.leading) {
       await this.attempt();
       if (!this.leading) await this.sleep(retry);
     }
-    if (this.stopped || !this.leading) return;
-    this.o.onStartedLeading?.(this.fence as string);
-    let lastRenew = Date.now();
-    while (!this.stopped) {
-      await this.sleep(retry);
-      if (this.stopped) break;
-      if (await this.attempt()) lastRenew = Date.now();
-      else if (!this.leading || Date.now() - lastRenew > deadline) break;
+    if (this.leading && !this.stopped) {
+      this.o.onStartedLeading?.(this.fence as string);
+      let lastRenew = Date.now();
+      while (!this.stopped) {
+        await this.sleep(retry);
+        if (this.stopped) break;
+        if (await this.attempt()) lastRenew = Date.now();
+        else if (!this.leading || Date.now() - lastRenew > deadline) break;
+      }
     }
     const wasLeading = this.leading !== undefined;
+    if (wasLeading && this.stopped && this.release) await this.handBack();
     this.leading = undefined;
-    if (wasLeading || !this.stopped) this.o.onStoppedLeading?.();
+    if (wasLeading) this.o.onStoppedLeading?.();
   }
 
-  /**
-   * Stops campaigning or leading. A leader hands the lease back (unless told not to: a crash
-   * does not), so a standby need not wait it out.
-   */
-  async stop({ release = true }: { release?: boolean } = {}): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    if (!this.leading || !release) return;
+  private async handBack(): Promise<void> {
     const lease = await this.read().catch(() => undefined);
     if (lease?.spec?.holderIdentity !== this.o.identity) return;
     await this.o.api
