@@ -47,6 +47,8 @@ export class Informer<T extends StoredObject = StoredObject> {
   private watch?: EventWatch;
   private running?: Promise<void>;
   private stopped = false;
+  /** Ends the relist backoff early when the informer stops. */
+  private wake?: () => void;
   private seq = 0;
   private lists = 0;
   private markSynced!: () => void;
@@ -90,6 +92,7 @@ export class Informer<T extends StoredObject = StoredObject> {
   async stop(): Promise<void> {
     this.stopped = true;
     this.watch?.stop();
+    this.wake?.();
     await this.running;
   }
 
@@ -100,7 +103,13 @@ export class Informer<T extends StoredObject = StoredObject> {
       } catch (e) {
         if (this.stopped) break;
         this.o.onTrouble?.(e as Error);
-        await new Promise((r) => setTimeout(r, this.backoff.when('relist')));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.backoff.when('relist'));
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
       }
     }
   }
