@@ -1,5 +1,3 @@
-import { request } from 'node:https';
-
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 
@@ -16,7 +14,6 @@ import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 60);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
-const REQUEST_TIMEOUT_MS = 30_000;
 const ns = 'fuzz';
 
 /** A JSON value as text is written: numbers keep their literal (1e400, -0, 2^53+1 survive). */
@@ -206,62 +203,24 @@ interface Reply {
 
 describe('fuzzing the API server with random and mutated bodies', () => {
   let c: ApiCluster;
-  let token: string;
   const prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort();
 
   beforeAll(async () => {
     c = await startApiCluster();
-    token = c.server.tokens.tokenOf('admin');
     expect(
       (await send('POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: ns } }))).status,
     ).toBe(201);
   });
   afterAll(() => c?.close());
 
-  function send(
+  async function send(
     method: string,
     path: string,
     body?: string,
     contentType = 'application/json',
   ): Promise<Reply> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        new URL(path, c.server.url),
-        {
-          method,
-          ca: c.server.caCert,
-          headers: {
-            accept: 'application/json',
-            authorization: `Bearer ${token}`,
-            ...(body !== undefined
-              ? { 'content-type': contentType, 'content-length': Buffer.byteLength(body) }
-              : {}),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (b: Buffer) => chunks.push(b));
-          res.on('end', () => {
-            clearTimeout(timer);
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: Reply['body'];
-            try {
-              parsed = JSON.parse(text) as Reply['body'];
-            } catch {
-              parsed = undefined;
-            }
-            resolve({ status: res.statusCode ?? 0, text, body: parsed });
-          });
-          res.on('error', reject);
-        },
-      );
-      const timer = setTimeout(() => {
-        req.destroy();
-        reject(new Error(`${method} ${path}: no answer in ${REQUEST_TIMEOUT_MS} ms`));
-      }, REQUEST_TIMEOUT_MS);
-      req.on('error', reject);
-      req.end(body);
-    });
+    const r = await c.api<Reply['body'] | string>(method, path, body, { 'content-type': contentType });
+    return { status: r.status, text: r.text, body: typeof r.body === 'object' ? r.body : undefined };
   }
 
   /** Answers by class over the whole run: a fuzzer whose inputs all bounce off (or all pass) tests little. */

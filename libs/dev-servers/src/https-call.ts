@@ -9,6 +9,8 @@ export interface HttpsCall {
   headers?: Record<string, string | number>;
   /** Sent as is when a string or Buffer, as JSON otherwise (with its Content-Type). */
   body?: unknown;
+  /** No answer within this long fails the call (a hang is a failure, not a wait). Default 60 s. */
+  timeoutMs?: number;
 }
 
 export interface HttpsReply {
@@ -51,6 +53,10 @@ export function httpsCall(call: HttpsCall): Promise<HttpsReply> {
         );
         res.on('error', reject);
       },
+    );
+    const timeoutMs = call.timeoutMs ?? 60_000;
+    req.setTimeout(timeoutMs, () =>
+      req.destroy(new Error(`${call.method} ${call.url.pathname}: no answer in ${timeoutMs} ms`)),
     );
     req.on('error', reject);
     req.end(payload);

@@ -5,6 +5,14 @@ import { type ResourceType } from '../registry/resource-type.js';
 import { groupVersionPath, kindPaths, type Operation, type Parameter, type PathItem } from './operations.js';
 import { SCHEMA_REF_PREFIX, type Schema, type SchemaCatalog } from './schema-derivation.js';
 
+/** How clients authenticate, the same in v2 and v3 (upstream's BearerToken scheme). */
+const BEARER_TOKEN = {
+  type: 'apiKey',
+  description: 'Bearer Token authentication',
+  name: 'authorization',
+  in: 'header',
+};
+
 /** A document ready to send: its JSON and the hash its immutable URL carries. */
 export interface SerializedDocument {
   json: string;
@@ -60,14 +68,7 @@ export class OpenApiDocuments {
       paths,
       components: {
         schemas,
-        securitySchemes: {
-          BearerToken: {
-            type: 'apiKey',
-            description: 'Bearer Token authentication',
-            name: 'authorization',
-            in: 'header',
-          },
-        },
+        securitySchemes: { BearerToken: BEARER_TOKEN },
       },
       security: [{ BearerToken: [] }],
     };
@@ -92,14 +93,7 @@ export class OpenApiDocuments {
       info: { title: 'Kubernetes', version: this.version },
       paths,
       definitions,
-      securityDefinitions: {
-        BearerToken: {
-          type: 'apiKey',
-          description: 'Bearer Token authentication',
-          name: 'authorization',
-          in: 'header',
-        },
-      },
+      securityDefinitions: { BearerToken: BEARER_TOKEN },
       security: [{ BearerToken: [] }],
     });
     return this.v2Doc;
