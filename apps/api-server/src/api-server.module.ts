@@ -26,7 +26,7 @@ import { RootCaPublisher } from './bootstrap/root-ca-publisher.js';
 import { ensureKubernetesService } from './bootstrap/kubernetes-service.js';
 import { ensureSystemNamespaces } from './bootstrap/system-namespaces.js';
 import { KindCache } from './cache/kind-cache.js';
-import { ApiMetrics } from './metrics/histogram.js';
+import { ApiMetrics } from './metrics/api-metrics.js';
 import { ClusterConnections } from './cluster-connections.js';
 import { API_SERVER_CONFIG, type ApiServerConfig, MAX_BODY_BYTES } from './config.js';
 import { KubeApi } from './http/kube-api.js';

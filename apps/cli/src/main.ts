@@ -68,7 +68,8 @@ kube-system/kube-scheduler; only the leader binds, and a replica that loses the 
   --leader-elect=false  schedule without electing a leader (a single replica)
   --leader-elect-lease-duration D   how long an unrenewed lease holds (default 15s)
   --leader-elect-renew-deadline D   a leader that cannot renew this long steps down (default 10s)
-  --leader-elect-retry-period D     how often candidates try and leaders renew (default 2s)`,
+  --leader-elect-retry-period D     how often candidates try and leaders renew (default 2s)
+  --metrics-port N      serve /metrics and /healthz on 127.0.0.1:N (default 10259; 0: any free port)`,
   status: 'usage: wake status [--data-dir DIR] [--json]\n\nexits 0 when the cluster runs, 3 when it does not',
   verify:
     'usage: wake verify [--data-dir DIR] [--database-url URL]\n\nexits 0 when the log verifies, 1 when it does not',
@@ -97,6 +98,7 @@ async function main(argv: string[]): Promise<number> {
       'leader-elect-lease-duration': { type: 'string' },
       'leader-elect-renew-deadline': { type: 'string' },
       'leader-elect-retry-period': { type: 'string' },
+      'metrics-port': { type: 'string' },
     },
   });
   if (command === '--help' || command === '-h' || values.help || !(command in HELP) || command === '') {
@@ -154,6 +156,7 @@ async function main(argv: string[]): Promise<number> {
           '--leader-elect-renew-deadline',
         ),
         retryPeriodMs: parseDuration(values['leader-elect-retry-period'], '--leader-elect-retry-period'),
+        metricsPort: values['metrics-port'] === undefined ? 10259 : Number(values['metrics-port']),
       });
     }
     case 'relay': {

@@ -30,7 +30,10 @@ export async function runScheduler(
   let lost!: () => void;
   const lostLease = new Promise<void>((resolve) => (lost = resolve));
   const scheduler = await startScheduler({ ...o, connection, onLostLeadership: lost });
-  process.stdout.write(`${SCHEDULER_READY_LINE} as ${scheduler.runtime.identity}\n`);
+  const metrics = scheduler.runtime.metricsUrl;
+  process.stdout.write(
+    `${SCHEDULER_READY_LINE} as ${scheduler.runtime.identity}${metrics ? `, metrics at ${metrics}/metrics` : ''}\n`,
+  );
   const signalled = new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);

@@ -14,6 +14,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 
 import { ApiClient, type ApiConnection, byNode, Informer, LeaderElector } from '@app/client';
 import { type EventStreamOptions } from '@app/bus';
+import { type MetricsServer, serveMetrics } from '@app/metrics';
 
 import { EventRecorder } from './api/event-recorder.js';
 import { PodWrites } from './api/pod-writes.js';
@@ -22,6 +23,7 @@ import { defaultPlugins } from './framework/default-plugins.js';
 import { SchedulingQueue, type SchedulingQueueOptions } from './queue/scheduling-queue.js';
 import { Scheduler } from './scheduler.js';
 import { FrameworkAlgorithm, SchedulerCache } from './scheduler-cache.js';
+import { SchedulerMetrics } from './scheduler-metrics.js';
 
 export interface SchedulerConfig {
   connection: ApiConnection;
@@ -38,6 +40,8 @@ export interface SchedulerConfig {
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
   queue?: SchedulingQueueOptions;
+  /** Serve /metrics and /healthz on this loopback port (0: any free port; absent: not served). */
+  metricsPort?: number;
   /** Called when leadership is lost; the process should exit (upstream's scheduler does). */
   onLostLeadership?: () => void;
 }
@@ -64,6 +68,8 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
   readonly pods: Informer;
   readonly namespaces: Informer;
   readonly scheduler: Scheduler;
+  readonly metrics: SchedulerMetrics;
+  private metricsServer?: MetricsServer;
   readonly elector?: LeaderElector;
   readonly identity: string;
   /** The elector's own client: lease renewals never queue behind bindings and status writes. */
@@ -99,7 +105,9 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
     this.nodes.onChange((c) => events.node(c));
     this.pods.onChange((c) => events.pod(c));
     const namespaceLabels = (ns: string) => this.namespaces.cache.get(ns)?.metadata.labels;
+    this.metrics = new SchedulerMetrics(name, this.queue);
     this.scheduler = new Scheduler({
+      metrics: this.metrics,
       queue: this.queue,
       cache: this.cache,
       algorithm: new FrameworkAlgorithm(defaultPlugins({ namespaceLabels })),
@@ -137,7 +145,14 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
     fence.current = () => this.elector?.fence;
   }
 
+  /** Where /metrics is served, when it is. */
+  get metricsUrl(): string | undefined {
+    return this.metricsServer?.url;
+  }
+
   async onApplicationBootstrap(): Promise<void> {
+    if (this.config.metricsPort !== undefined)
+      this.metricsServer = await serveMetrics(() => this.metrics.render(), this.config.metricsPort);
     // Nodes first: pods then land on known nodes, and the first pods scheduled see every node.
     this.nodes.start();
     this.namespaces.start();
@@ -155,6 +170,7 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
     await this.electing;
     await Promise.all([this.pods.stop(), this.nodes.stop(), this.namespaces.stop()]);
     this.leaseClient?.close();
+    await this.metricsServer?.close();
   }
 
   private startLoop(): void {

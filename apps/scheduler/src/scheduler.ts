@@ -2,6 +2,7 @@ import { type PodInfo, type Snapshot } from './framework/types.js';
 import { type EventRecorder } from './api/event-recorder.js';
 import { type PodWrites } from './api/pod-writes.js';
 import { type QueuedPod, type SchedulingQueue } from './queue/scheduling-queue.js';
+import { type SchedulerMetrics } from './scheduler-metrics.js';
 
 /** Where one pod should go, or why it cannot go anywhere. */
 export type Placement = { node: string } | { node?: undefined; message: string };
@@ -20,14 +21,6 @@ export interface SchedulingCache {
   forget(key: string): void;
 }
 
-export interface SchedulerMetrics {
-  scheduled: number;
-  unschedulable: number;
-  bindFailures: number;
-  /** PodScheduled=False writes skipped because too many were in flight (the next attempt writes it). */
-  statusWritesSkipped: number;
-}
-
 /** PodScheduled=False writes in flight at most: they must never crowd out bindings and lease renewals. */
 const MAX_STATUS_WRITES = 16;
 
@@ -39,12 +32,6 @@ const MAX_STATUS_WRITES = 16;
  * PodScheduled=False and a FailedScheduling event, and waits for a cluster change.
  */
 export class Scheduler {
-  readonly metrics: SchedulerMetrics = {
-    scheduled: 0,
-    unschedulable: 0,
-    bindFailures: 0,
-    statusWritesSkipped: 0,
-  };
   private readonly binding = new Set<Promise<void>>();
   /** Resolved when a binding settles: the loop waits on it when the in-flight bound is reached. */
   private slotFreed?: () => void;
@@ -60,9 +47,14 @@ export class Scheduler {
       events: EventRecorder;
       /** Bindings in flight at most (upstream runs each in a goroutine; this bounds them). */
       maxBindingsInFlight?: number;
+      metrics: SchedulerMetrics;
       onTrouble?: (e: Error, pod: string) => void;
     },
   ) {}
+
+  get metrics(): SchedulerMetrics {
+    return this.o.metrics;
+  }
 
   /** Schedules until the queue closes; then waits for the bindings in flight. */
   async run(): Promise<void> {
@@ -87,6 +79,7 @@ export class Scheduler {
       this.attempt(qp);
     } catch (e) {
       // Whatever failed (a plugin, the cache), the pod is retried and the loop goes on.
+      this.metrics.error();
       this.o.onTrouble?.(e as Error, qp.key);
       this.o.cache.forget(qp.key);
       this.o.queue.errorAfterAttempt(qp);
@@ -99,7 +92,7 @@ export class Scheduler {
     const placement = this.o.algorithm.place(pod, cache.snapshot());
     const cause = Number(qp.pod.metadata.resourceVersion) || undefined;
     if (placement.node === undefined) {
-      this.metrics.unschedulable++;
+      this.metrics.unschedulable();
       queue.unschedulableAfterAttempt(qp);
       this.o.events.record({
         object: qp.pod,
@@ -116,7 +109,7 @@ export class Scheduler {
     const bound = this.o.writes.bind(qp.pod, node, cause).then(
       () => {
         queue.done(qp);
-        this.metrics.scheduled++;
+        this.metrics.scheduled(Date.now() - qp.enqueuedAt);
         const { namespace, name } = qp.pod.metadata;
         this.o.events.record({
           object: qp.pod,
@@ -127,7 +120,7 @@ export class Scheduler {
         });
       },
       (e: Error) => {
-        this.metrics.bindFailures++;
+        this.metrics.error();
         cache.forget(qp.key);
         queue.errorAfterAttempt(qp);
         this.o.onTrouble?.(e, qp.key);
@@ -143,7 +136,7 @@ export class Scheduler {
 
   private markUnschedulable(qp: QueuedPod, message: string, cause: number | undefined): void {
     if (this.statusWrites >= MAX_STATUS_WRITES) {
-      this.metrics.statusWritesSkipped++;
+      this.metrics.statusWriteSkipped();
       return;
     }
     this.statusWrites++;

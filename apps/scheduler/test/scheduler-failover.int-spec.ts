@@ -40,6 +40,8 @@ describe('scheduler failover: kill -9 the leader mid-burst', () => {
         '1500ms',
         '--leader-elect-retry-period',
         '200ms',
+        '--metrics-port',
+        '0',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -60,9 +62,9 @@ describe('scheduler failover: kill -9 the leader mid-burst', () => {
     ).body;
   /** Each scheduler says who it is when ready: the identity it holds the lease as. */
   const identityOf = (child: ChildProcess) =>
-    /scheduler ready as (\S+)/.exec(logs.get(child.pid as number) ?? '')?.[1];
+    /scheduler ready as ([^\s,]+)/.exec(logs.get(child.pid as number) ?? '')?.[1];
   const holder = (l: Lease, ...children: ChildProcess[]) =>
-    children.find((c) => identityOf(c) !== undefined && identityOf(c) === l.spec.holderIdentity);
+    children.find((c) => identityOf(c) !== undefined && identityOf(c) === l.spec?.holderIdentity);
 
   beforeAll(async () => {
     cluster = await startApiCluster();

@@ -21,7 +21,7 @@ import { type Actor, type EventStore, tooLargeResourceVersion } from '@app/event
 import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 import { servePodLog } from '../logs/pod-log.js';
-import { type ApiMetrics } from '../metrics/histogram.js';
+import { type ApiMetrics } from '../metrics/api-metrics.js';
 import { type ObjectService } from '../objects/object-service.js';
 import { type RequestContext } from '../objects/request-context.js';
 import { objectKeyOf, streamWatch } from '../watch/watch-stream.js';

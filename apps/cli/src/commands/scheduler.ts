@@ -8,6 +8,7 @@ export interface SchedulerCommandOptions {
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
+  metricsPort?: number;
 }
 
 /** `wake scheduler`: the scheduler in this process until SIGTERM, or until it loses its lease. */

@@ -102,7 +102,7 @@ export async function up(o: UpOptions): Promise<void> {
   });
   await apiServer.start();
   const scheduler = new ComponentSupervisor('scheduler', {
-    args: ['scheduler', '--kubeconfig', o.dataDir.kubeconfig, '--nats-url', natsUrl],
+    args: ['scheduler', '--kubeconfig', o.dataDir.kubeconfig, '--nats-url', natsUrl, '--metrics-port', '0'],
     readyLine: SCHEDULER_READY_LINE,
     logFile: join(o.dataDir.root, 'scheduler.log'),
   });

@@ -1,0 +1,3 @@
+export * from './histogram.js';
+export * from './counter.js';
+export * from './metrics-server.js';

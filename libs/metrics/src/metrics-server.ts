@@ -1,0 +1,40 @@
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
+
+export interface MetricsServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `GET /metrics` (Prometheus text) and `GET /healthz` on a plain-HTTP port, as kube-scheduler
+ * and kube-controller-manager serve theirs. Port 0 takes any free port (the URL says which).
+ */
+export async function serveMetrics(
+  render: () => string,
+  port: number,
+  host = '127.0.0.1',
+): Promise<MetricsServer> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'GET' && path === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(render());
+    } else if (req.method === 'GET' && (path === '/healthz' || path === '/livez' || path === '/readyz')) {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found');
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${address.port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
