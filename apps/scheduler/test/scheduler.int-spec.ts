@@ -99,6 +99,7 @@ describe('scheduler through the real API server, log and bus', () => {
       natsUrl: cluster.natsUrl,
       leaderElect: false,
       queue: { initialBackoffMs: 50, maxBackoffMs: 200, maxUnschedulableMs: 60_000 },
+      metricsPort: 0,
     });
   });
   afterAll(async () => {
@@ -268,5 +269,20 @@ describe('scheduler through the real API server, log and bus', () => {
     for (const p of pods)
       if (p.spec.nodeName) perNode.set(p.spec.nodeName, (perNode.get(p.spec.nodeName) ?? 0) + 1);
     expect([...perNode.values()].sort()).toEqual([3, 3]);
+  });
+
+  it('reports its attempts, latency and queues on /metrics as kube-scheduler names them', async () => {
+    const text = await (await fetch(`${scheduler.runtime.metricsUrl}/metrics`)).text();
+    const value = (series: string) => Number(new RegExp(`^${series} (\\S+)$`, 'm').exec(text)?.[1]);
+    const scheduled = value(
+      'scheduler_schedule_attempts_total\\{profile="default-scheduler",result="scheduled"\\}',
+    );
+    expect(scheduled).toBeGreaterThanOrEqual(20);
+    expect(
+      value('scheduler_schedule_attempts_total\\{profile="default-scheduler",result="unschedulable"\\}'),
+    ).toBeGreaterThan(0);
+    expect(value('scheduler_pod_scheduling_sli_duration_seconds_count')).toBe(scheduled);
+    expect(text).toMatch(/^scheduler_pending_pods\{queue="unschedulable"\} \d+$/m);
+    expect(await (await fetch(`${scheduler.runtime.metricsUrl}/healthz`)).text()).toBe('ok');
   });
 });
