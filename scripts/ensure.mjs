@@ -1,5 +1,6 @@
 // Installs what Wake needs on a fresh Debian machine, idempotently: system packages when run
-// as root (PostgreSQL 15 server, nats-server), `npm ci` when node_modules is missing or stale, and the
+// as root (PostgreSQL 15 server, nats-server, Docker and a static busybox for the node agent's
+// locally built images), `npm ci` when node_modules is missing or stale, and the
 // build when asked. Plain Node, no dependencies: it runs before `npm ci`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -12,7 +13,18 @@ const APT_PACKAGES = [
     binary: () => ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p)),
     pkg: 'nats-server',
   },
+  { binary: () => ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((p) => existsSync(p)), pkg: 'docker.io' },
+  // busybox-static, not busybox: the image has no libc, and both install /bin/busybox.
+  { binary: () => (dpkgInstalled('busybox-static') ? '/bin/busybox' : undefined), pkg: 'busybox-static' },
+  // The pause image's program is compiled here with `cc -static`, which needs libc.a.
+  { binary: () => ['/usr/bin/cc', '/usr/bin/gcc'].find((p) => existsSync(p)), pkg: 'gcc' },
+  { binary: () => (dpkgInstalled('libc6-dev') ? 'libc6-dev' : undefined), pkg: 'libc6-dev' },
 ];
+
+function dpkgInstalled(pkg) {
+  const r = spawnSync('dpkg-query', ['-W', '-f', '${Status}', pkg], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.includes('install ok installed');
+}
 
 function log(message) {
   process.stderr.write(`[ensure] ${message}\n`);

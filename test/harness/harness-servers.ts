@@ -3,6 +3,7 @@ import { join } from 'node:path';
 
 import { NatsServer, PostgresServer } from '@app/dev-servers';
 
+import { stopHarnessDocker } from './docker.js';
 import { HARNESS_STATE_ENV, type HarnessState } from './harness-state.js';
 
 const running = globalThis as { __wakeHarnessPostgres?: PostgresServer; __wakeHarnessNats?: NatsServer };
@@ -34,6 +35,8 @@ export async function startHarnessServers(): Promise<HarnessState> {
 /** Stops the servers; WAKE_TEST_KEEP=1 keeps their directory (logs, data) for a post-mortem. */
 export async function stopHarnessServers(): Promise<void> {
   const { __wakeHarnessPostgres: pg, __wakeHarnessNats: nats } = running;
+  // Its pid file lives in the directory destroy() removes.
+  if (pg) await stopHarnessDocker(pg.dataDir);
   if (process.env.WAKE_TEST_KEEP) await Promise.all([pg?.stop(), nats?.stop()]);
   else await Promise.all([pg?.destroy(), nats?.destroy()]);
 }

@@ -5,3 +5,6 @@ export * from './postgres-server.js';
 export * from './wait-for.js';
 export * from './nats-server.js';
 export * from './https-call.js';
+export * from './docker-engine.js';
+export * from './local-images.js';
+export * from './tar-archive.js';

@@ -1,0 +1,210 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type Docker from 'dockerode';
+
+import { demuxLogs, logLines, type LogLine } from './log-frames.js';
+import {
+  containerLabels,
+  containerName,
+  LABELS,
+  type ContainerType,
+  type PodRef,
+  sandboxLabels,
+  sandboxName,
+} from './naming.js';
+
+export const DOCKER_CLIENT = Symbol('DOCKER_CLIENT');
+export const RUNTIME_CONFIG = Symbol('RUNTIME_CONFIG');
+
+export interface RuntimeConfig {
+  /** Labels every container this runtime makes (`wake.dev/cluster`); listings see only these. */
+  clusterId: string;
+  /** The sandbox image, e.g. the locally built `wake/pause:<hash>`. */
+  pauseImage: string;
+}
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  /** Replaces the image's ENTRYPOINT (Kubernetes' `command`). */
+  command?: string[];
+  /** Replaces the image's CMD (Kubernetes' `args`). */
+  args?: string[];
+  env?: Record<string, string>;
+  workingDir?: string;
+}
+
+export interface RuntimeContainer {
+  id: string;
+  name: string;
+  type: ContainerType;
+  pod: PodRef;
+  /** The app container's name in the pod; undefined for a sandbox. */
+  containerName?: string;
+  sandboxId?: string;
+  image: string;
+  /** The engine's state word: created, running, exited, ... */
+  state: string;
+  labels: Record<string, string>;
+}
+
+export interface ContainerStatus {
+  id: string;
+  status: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+  running: boolean;
+  exitCode?: number;
+  oomKilled: boolean;
+  /** Set by the engine when the container could not be started. */
+  error?: string;
+  startedAt?: Date;
+  finishedAt?: Date;
+  /** The sandbox's pod IP on the engine's network; app containers share it. */
+  ipAddress?: string;
+}
+
+export interface LogOptions {
+  timestamps?: boolean;
+  /** Only the last this many lines. */
+  tail?: number;
+  /** Only lines logged at or after this time. */
+  since?: Date;
+}
+
+/**
+ * What the node agent asks of the container engine, over dockerode, in the dockershim's
+ * shape: a pod is a pause sandbox holding the network and IPC namespaces, and app containers
+ * join it. No pod lifecycle logic lives here; the agent decides, this only does.
+ */
+@Injectable()
+export class DockerRuntime {
+  constructor(
+    @Inject(DOCKER_CLIENT) private readonly docker: Docker,
+    @Inject(RUNTIME_CONFIG) private readonly config: RuntimeConfig,
+  ) {}
+
+  /** Creates and starts the pod's sandbox; returns its container id. */
+  async runSandbox(pod: PodRef, attempt: number): Promise<string> {
+    const container = await this.docker.createContainer({
+      name: sandboxName(pod, attempt),
+      Image: this.config.pauseImage,
+      Hostname: pod.name,
+      Labels: sandboxLabels(this.config.clusterId, pod),
+      HostConfig: {
+        // App containers join its IPC namespace, which Docker only allows from a shareable one.
+        IpcMode: 'shareable',
+        RestartPolicy: { Name: 'no' },
+      },
+    });
+    await container.start();
+    return container.id;
+  }
+
+  /** Creates an app container in the sandbox's network and IPC namespaces; returns its id. */
+  async createContainer(
+    sandboxId: string,
+    pod: PodRef,
+    spec: ContainerSpec,
+    attempt: number,
+  ): Promise<string> {
+    const container = await this.docker.createContainer({
+      name: containerName(pod, spec.name, attempt),
+      Image: spec.image,
+      ...(spec.command ? { Entrypoint: spec.command } : {}),
+      ...(spec.args ? { Cmd: spec.args } : {}),
+      ...(spec.env ? { Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`) } : {}),
+      ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
+      Labels: containerLabels(this.config.clusterId, pod, spec.name, sandboxId),
+      HostConfig: {
+        NetworkMode: `container:${sandboxId}`,
+        IpcMode: `container:${sandboxId}`,
+        RestartPolicy: { Name: 'no' },
+      },
+    });
+    return container.id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await this.docker.getContainer(id).start();
+  }
+
+  /** This cluster's containers (running or not), optionally one pod's; never anyone else's. */
+  async listContainers(filter: { podUid?: string; type?: ContainerType } = {}): Promise<RuntimeContainer[]> {
+    const label = [`${LABELS.cluster}=${this.config.clusterId}`];
+    if (filter.podUid) label.push(`${LABELS.podUid}=${filter.podUid}`);
+    if (filter.type) label.push(`${LABELS.containerType}=${filter.type}`);
+    const found = await this.docker.listContainers({ all: true, filters: { label } });
+    return found
+      .filter((c) => c.Labels[LABELS.cluster] === this.config.clusterId)
+      .map((c) => ({
+        id: c.Id,
+        name: (c.Names[0] ?? '').replace(/^\//, ''),
+        type: c.Labels[LABELS.containerType] === 'podsandbox' ? 'podsandbox' : 'container',
+        pod: {
+          name: c.Labels[LABELS.podName] ?? '',
+          namespace: c.Labels[LABELS.podNamespace] ?? '',
+          uid: c.Labels[LABELS.podUid] ?? '',
+        },
+        containerName: c.Labels[LABELS.containerName],
+        sandboxId: c.Labels[LABELS.sandboxId],
+        image: c.Image,
+        state: c.State,
+        labels: c.Labels,
+      }));
+  }
+
+  async inspect(id: string): Promise<ContainerStatus> {
+    const info = await this.docker.getContainer(id).inspect();
+    const state = info.State;
+    const finished = state.Status === 'exited' || state.Status === 'dead';
+    // App containers report no networks of their own: they live in the sandbox's.
+    const ipAddress = Object.values(info.NetworkSettings.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress;
+    return {
+      id: info.Id,
+      status: state.Status as ContainerStatus['status'],
+      running: state.Running,
+      ...(finished ? { exitCode: state.ExitCode } : {}),
+      oomKilled: state.OOMKilled,
+      ...(state.Error ? { error: state.Error } : {}),
+      ...optionalDate('startedAt', state.StartedAt),
+      ...optionalDate('finishedAt', state.FinishedAt),
+      ...(ipAddress ? { ipAddress } : {}),
+    };
+  }
+
+  /** SIGTERM (or the image's STOPSIGNAL), then SIGKILL once `graceSeconds` pass. */
+  async stopContainer(id: string, graceSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: Math.max(0, Math.ceil(graceSeconds)) });
+    } catch (e) {
+      // 304: already stopped, which is what was asked for.
+      if ((e as { statusCode?: number }).statusCode !== 304) throw e;
+    }
+  }
+
+  /** Removes a container; `force` kills it first if it still runs. A missing one is no error. */
+  async removeContainer(id: string, { force = false }: { force?: boolean } = {}): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force, v: true });
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+    }
+  }
+
+  async logs(id: string, options: LogOptions = {}): Promise<LogLine[]> {
+    const timestamps = options.timestamps ?? false;
+    const raw = await this.docker.getContainer(id).logs({
+      follow: false,
+      stdout: true,
+      stderr: true,
+      timestamps,
+      ...(options.tail !== undefined ? { tail: options.tail } : {}),
+      ...(options.since ? { since: options.since.getTime() / 1000 } : {}),
+    });
+    return logLines(demuxLogs(raw), timestamps);
+  }
+}
+
+/** Docker reports "never" as the zero time 0001-01-01T00:00:00Z. */
+function optionalDate<K extends string>(key: K, value: string): Partial<Record<K, Date>> {
+  if (!value || value.startsWith('0001-01-01')) return {};
+  return { [key]: new Date(value) } as Partial<Record<K, Date>>;
+}

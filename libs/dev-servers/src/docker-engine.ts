@@ -1,0 +1,154 @@
+import { spawn } from 'node:child_process';
+import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+
+import Docker from 'dockerode';
+
+import { ManagedProcess } from './managed-process.js';
+import { waitFor } from './wait-for.js';
+
+export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
+
+export interface DockerEngineOptions {
+  /** The engine's API socket; only the default one is started here (dockerd's own default). */
+  socketPath?: string;
+  /** dockerd's stdout and stderr go here when we start it. */
+  logFile: string;
+  /**
+   * Start dockerd in its own session with its output written straight to the log file, so it
+   * outlives the process that started it (a test worker); `stopEngine(pid)` ends it later.
+   * Otherwise dockerd is a ManagedProcess child that `stop()` ends.
+   */
+  detached?: boolean;
+  startTimeoutMs?: number;
+}
+
+/** Where Debian's docker.io installs dockerd (DOCKERD overrides). */
+export function dockerdBinary(): string {
+  const candidates = [process.env.DOCKERD, '/usr/sbin/dockerd', '/usr/bin/dockerd'];
+  const found = candidates.find((c) => c && existsSync(c));
+  if (!found) throw new Error('dockerd not found: install docker.io or set DOCKERD');
+  return found;
+}
+
+/** True when an engine answers on the client's socket. */
+export async function engineAnswers(docker: Docker): Promise<boolean> {
+  try {
+    await docker.ping();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A Docker engine to talk to: the one already answering on the socket, or, when none does and
+ * we are root, a dockerd started here. An engine found running belongs to someone else and is
+ * never stopped by us.
+ */
+export class DockerEngine {
+  private constructor(
+    readonly docker: Docker,
+    /** dockerd's pid when this object started it. */
+    readonly startedPid?: number,
+    private readonly process?: ManagedProcess,
+  ) {}
+
+  get startedHere(): boolean {
+    return this.startedPid !== undefined;
+  }
+
+  static async ensure(options: DockerEngineOptions): Promise<DockerEngine> {
+    const socketPath = options.socketPath ?? DEFAULT_DOCKER_SOCKET;
+    const docker = new Docker({ socketPath });
+    if (await engineAnswers(docker)) return new DockerEngine(docker);
+    if (process.getuid?.() !== 0) {
+      throw new Error(`no Docker engine answers on ${socketPath}, and only root can start dockerd`);
+    }
+    if (socketPath !== DEFAULT_DOCKER_SOCKET) {
+      throw new Error(
+        `no Docker engine answers on ${socketPath}; only the default socket's engine is started here`,
+      );
+    }
+    const started = options.detached ? startDetached(options.logFile) : startManaged(options.logFile);
+    const { pid, isRunning } = started;
+    const answered = await waitFor(
+      `dockerd (pid ${pid}) to answer on ${socketPath}`,
+      async () => {
+        if (await engineAnswers(docker)) return isRunning() ? 'ours' : 'theirs';
+        if (!isRunning()) {
+          throw new Error(`dockerd exited: ${await tail(options.logFile)}`);
+        }
+        return undefined;
+      },
+      { timeoutMs: options.startTimeoutMs ?? 60_000, intervalMs: 100 },
+    );
+    // Another starter may have won the race for the socket and pid file; ours then exits and
+    // theirs is the engine we use, not ours to stop.
+    if (answered === 'theirs') return new DockerEngine(docker);
+    return new DockerEngine(docker, pid, started.managed);
+  }
+
+  /** Stops dockerd if this object started it; an engine found running is left alone. */
+  async stop(): Promise<void> {
+    if (this.process) await this.process.stop('SIGTERM', 30_000);
+    else if (this.startedPid !== undefined) await stopEngine(this.startedPid);
+  }
+}
+
+interface StartedEngine {
+  pid: number;
+  isRunning: () => boolean;
+  managed?: ManagedProcess;
+}
+
+function startManaged(logFile: string): StartedEngine {
+  const managed = new ManagedProcess({ name: 'dockerd', command: dockerdBinary(), args: [], logFile });
+  managed.start();
+  if (managed.pid === undefined) throw new Error('dockerd did not start');
+  return { pid: managed.pid, isRunning: () => managed.isRunning(), managed };
+}
+
+function startDetached(logFile: string): StartedEngine {
+  const out = openSync(logFile, 'a');
+  try {
+    const child = spawn(dockerdBinary(), [], { detached: true, stdio: ['ignore', out, out] });
+    child.unref();
+    if (child.pid === undefined) throw new Error('dockerd did not start');
+    const pid = child.pid;
+    return { pid, isRunning: () => isDockerd(pid) };
+  } finally {
+    closeSync(out);
+  }
+}
+
+/** Whether `pid` is a live dockerd; the command line guards against a reused pid. */
+export function isDockerd(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // A zombie (state Z) has exited but is not yet reaped by its parent.
+    if (/^\d+ \(.*\) Z/.test(stat)) return false;
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]?.endsWith('dockerd') ?? false;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERMs a dockerd started detached and waits for it to exit (SIGKILL after `timeoutMs`). */
+export async function stopEngine(pid: number, timeoutMs = 30_000): Promise<void> {
+  if (!isDockerd(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  try {
+    await waitFor(`dockerd (pid ${pid}) to exit`, () => (isDockerd(pid) ? undefined : true), {
+      timeoutMs,
+      intervalMs: 100,
+    });
+  } catch {
+    if (isDockerd(pid)) process.kill(pid, 'SIGKILL');
+  }
+}
+
+async function tail(logFile: string): Promise<string> {
+  const text = await readFile(logFile, 'utf8').catch(() => '');
+  return text.split('\n').slice(-15).join('\n');
+}

@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import { open, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { DockerEngine, ensureLocalImages, type LocalImages, stopEngine } from '@app/dev-servers';
+import type Docker from 'dockerode';
+
+import { requireHarnessState } from './harness-state.js';
+
+/**
+ * Docker for the suites that need it, started lazily: a run of suites that never call this
+ * starts no engine, builds no image and pays nothing. The first caller in a run starts dockerd
+ * (when none answers and we are root) detached, so it outlives the worker that started it,
+ * and records its pid in the harness directory; the global teardown stops it
+ * (`stopHarnessDocker`). An engine that was already running is used and left running.
+ */
+export interface TestDocker {
+  docker: Docker;
+  images: LocalImages;
+}
+
+const PID_FILE = 'dockerd.pid';
+const LOCK_FILE = 'dockerd.lock';
+
+let pending: Promise<TestDocker> | undefined;
+
+export function dockerForTests(): Promise<TestDocker> {
+  pending ??= startDocker().catch((e: unknown) => {
+    pending = undefined;
+    throw e;
+  });
+  return pending;
+}
+
+async function startDocker(): Promise<TestDocker> {
+  const { root } = requireHarnessState();
+  // Workers run suites in parallel: one starts the engine and builds the images, the others
+  // wait for its lock to go and then find both ready.
+  const release = await lock(join(root, LOCK_FILE));
+  try {
+    const engine = await DockerEngine.ensure({ logFile: join(root, 'dockerd.log'), detached: true });
+    if (engine.startedPid !== undefined) await writeFile(join(root, PID_FILE), String(engine.startedPid));
+    const images = await ensureLocalImages(engine.docker);
+    return { docker: engine.docker, images };
+  } finally {
+    await release();
+  }
+}
+
+async function lock(path: string): Promise<() => Promise<void>> {
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      const handle = await open(path, 'wx');
+      await handle.close();
+      return () => rm(path, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${path}: another worker holds it`, { cause: e });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** Global teardown: stops the dockerd a suite of this run started, if any. */
+export async function stopHarnessDocker(root: string): Promise<void> {
+  const pidFile = join(root, PID_FILE);
+  if (!existsSync(pidFile)) return;
+  const pid = Number(await readFile(pidFile, 'utf8'));
+  await stopEngine(pid);
+  await rm(pidFile, { force: true });
+}
