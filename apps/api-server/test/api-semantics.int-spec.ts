@@ -4,6 +4,7 @@ import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { waitFor } from '@app/dev-servers';
+import { configMapBody as cm, deploymentBody as deployment } from '@app/testing/fixtures.js';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
 type Obj = {
@@ -15,25 +16,6 @@ type Obj = {
 type List = { metadata: { resourceVersion: string; continue?: string }; items: Obj[] };
 
 const ns = 'sem';
-const cm = (name: string, data: Record<string, string> = {}, labels: Record<string, string> = {}) => ({
-  apiVersion: 'v1',
-  kind: 'ConfigMap',
-  metadata: { name, labels },
-  data,
-});
-const deployment = (name: string, replicas = 1) => ({
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: { name },
-  spec: {
-    replicas,
-    selector: { matchLabels: { app: name } },
-    template: {
-      metadata: { labels: { app: name } },
-      spec: { containers: [{ name: 'c', image: 'nginx:1.25' }] },
-    },
-  },
-});
 
 describe('API semantics over HTTPS', () => {
   let c: ApiCluster;
@@ -276,7 +258,7 @@ describe('API semantics over HTTPS', () => {
         ['dc-2', 'yes'],
         ['dc-3', 'no'],
       ])
-        await c.api('POST', cms, cm(name, {}, { dc: set }));
+        await c.api('POST', cms, cm(name, {}, { labels: { dc: set } }));
       const gone = await c.api<List>('DELETE', `${cms}?labelSelector=dc%3Dyes`);
       expect(gone.status).toBe(200);
       expect(gone.body.items.map((i) => i.metadata.name).sort()).toEqual(['dc-1', 'dc-2']);
@@ -550,12 +532,20 @@ describe('API semantics over HTTPS', () => {
   describe('lists', () => {
     it('pages with limit and continue, all pages at the resourceVersion of the first', async () => {
       for (let i = 0; i < 7; i++)
-        await c.api('POST', `/api/v1/namespaces/${ns}/configmaps`, cm(`page-${i}`, {}, { set: 'paged' }));
+        await c.api(
+          'POST',
+          `/api/v1/namespaces/${ns}/configmaps`,
+          cm(`page-${i}`, {}, { labels: { set: 'paged' } }),
+        );
       const first = (
         await c.api<List>('GET', `/api/v1/namespaces/${ns}/configmaps?labelSelector=set%3Dpaged&limit=3`)
       ).body;
       expect(first.items.map((i) => i.metadata.name)).toEqual(['page-0', 'page-1', 'page-2']);
-      await c.api('POST', `/api/v1/namespaces/${ns}/configmaps`, cm('page-3a', {}, { set: 'paged' }));
+      await c.api(
+        'POST',
+        `/api/v1/namespaces/${ns}/configmaps`,
+        cm('page-3a', {}, { labels: { set: 'paged' } }),
+      );
       const names: string[] = first.items.map((i) => i.metadata.name as string);
       let token = first.metadata.continue;
       while (token) {
@@ -616,8 +606,12 @@ describe('API semantics over HTTPS', () => {
     it('replays every change after a resourceVersion, filtered by labels, then follows live', async () => {
       const start = (await c.api<List>('GET', `/api/v1/namespaces/${ns}/configmaps`)).body.metadata
         .resourceVersion;
-      await c.api('POST', `/api/v1/namespaces/${ns}/configmaps`, cm('w-before', {}, { w: 'yes' }));
-      await c.api('POST', `/api/v1/namespaces/${ns}/configmaps`, cm('w-other', {}, { w: 'no' }));
+      await c.api(
+        'POST',
+        `/api/v1/namespaces/${ns}/configmaps`,
+        cm('w-before', {}, { labels: { w: 'yes' } }),
+      );
+      await c.api('POST', `/api/v1/namespaces/${ns}/configmaps`, cm('w-other', {}, { labels: { w: 'no' } }));
       const s = await c.stream(`${watchPath}&resourceVersion=${start}&labelSelector=w%3Dyes`);
       try {
         expect(s.status).toBe(200);
@@ -668,8 +662,8 @@ describe('API semantics over HTTPS', () => {
           { metadata: { labels: { tier } } },
           { 'content-type': 'application/merge-patch+json' },
         );
-      await c.api('POST', path, cm('sel-a', {}, { tier: 'web' }));
-      await c.api('POST', path, cm('sel-b', {}, { tier: 'db' }));
+      await c.api('POST', path, cm('sel-a', {}, { labels: { tier: 'web' } }));
+      await c.api('POST', path, cm('sel-b', {}, { labels: { tier: 'db' } }));
       const rv = (await c.api<List>('GET', path)).body.metadata.resourceVersion;
       // From a resourceVersion (the matching set is worked out as of it) and from "now".
       for (const from of [`&resourceVersion=${rv}`, '']) {
@@ -779,7 +773,8 @@ describe('API semantics over HTTPS', () => {
       res.pause(); // a client that stops reading
       const ended = new Promise<void>((done) => res.on('end', done).on('close', done));
       const total = 150;
-      for (let i = 0; i < total; i++) await c.api('POST', path, cm(`slow-${i}`, { big }, { slow: 'yes' }));
+      for (let i = 0; i < total; i++)
+        await c.api('POST', path, cm(`slow-${i}`, { big }, { labels: { slow: 'yes' } }));
       // Reading again only now: by then the server has given up on this watch and ended it.
       res.on('data', (chunk: Buffer) => (lines += chunk.toString().split('\n').length - 1));
       res.resume();

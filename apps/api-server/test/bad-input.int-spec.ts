@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
+import { configMapBody as cm, deploymentBody as deployment } from '@app/testing/fixtures.js';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
 /**
@@ -44,27 +45,6 @@ interface RawRequest {
   /** Authorization as sent; undefined: the admin's token. */
   auth?: string | string[] | null;
 }
-
-const cm = (name: string, data: Record<string, string> = {}, meta: Record<string, unknown> = {}) => ({
-  apiVersion: 'v1',
-  kind: 'ConfigMap',
-  metadata: { name, ...meta },
-  data,
-});
-
-const deployment = (name: string, replicas: unknown = 1) => ({
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: { name },
-  spec: {
-    replicas,
-    selector: { matchLabels: { app: name } },
-    template: {
-      metadata: { labels: { app: name } },
-      spec: { containers: [{ name: 'c', image: 'nginx:1.25' }] },
-    },
-  },
-});
 
 const CM_PATH = `/api/v1/namespaces/${ns}/configmaps`;
 const DEPLOY_PATH = `/apis/apps/v1/namespaces/${ns}/deployments`;

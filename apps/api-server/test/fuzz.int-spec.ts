@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 
+import { deploymentBody } from '@app/testing/fixtures.js';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
 /**
@@ -175,23 +176,10 @@ const pod = (name: string) => ({
     ],
   },
 });
-const deployment = (name: string) => ({
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: { name },
-  spec: {
-    replicas: 1,
-    selector: { matchLabels: { app: name } },
-    template: {
-      metadata: { labels: { app: name } },
-      spec: { containers: [{ name: 'c', image: 'nginx:1.25' }] },
-    },
-  },
-});
 const KINDS = [
   { path: `/api/v1/namespaces/${ns}/configmaps`, make: configMap },
   { path: `/api/v1/namespaces/${ns}/pods`, make: pod },
-  { path: `/apis/apps/v1/namespaces/${ns}/deployments`, make: deployment },
+  { path: `/apis/apps/v1/namespaces/${ns}/deployments`, make: (name: string) => deploymentBody(name) },
 ];
 const kind = fc.constantFrom(...KINDS);
 
