@@ -5,14 +5,6 @@ import { type ModelFile, ModelPackages } from './model-packages.js';
 /** One OpenAPI v3 schema object (upstream's shape: `$ref` siblings carry descriptions). */
 export type Schema = { [key: string]: unknown };
 
-/**
- * Extensions a property's schema gets beyond its type, e.g. `x-kubernetes-patch-merge-key` and
- * `x-kubernetes-patch-strategy` for strategic merge patch. kubernetes-models does not carry them;
- * whoever owns the patch merge keys registers a source with `usePatchMetadata` and every
- * schema derived after that carries them.
- */
-export type PatchMetadataHook = (definition: string, property: string) => Schema | undefined;
-
 export const SCHEMA_REF_PREFIX = '#/components/schemas/';
 
 /** Upstream's TypeMeta descriptions; kubernetes-models types these two fields as literals, without text. */
@@ -61,7 +53,7 @@ export class SchemaCatalog {
   private readonly kinds = new Map<string, string | undefined>();
   private readonly gvks = new Map<string, { group: string; version: string; kind: string }[]>();
 
-  constructor(private readonly patchMetadata?: PatchMetadataHook) {
+  constructor() {
     for (const [group, version, kind] of SHARED_KINDS) this.definitionOf(group, version, kind);
     for (const kind of SHARED_META) this.derive(this.packages.apimachineryFile(`apis/meta/v1/${kind}`));
   }
@@ -122,9 +114,6 @@ export class SchemaCatalog {
       });
       const gvk = this.gvks.get(from.definition);
       if (gvk) schema['x-kubernetes-group-version-kind'] = gvk;
-      if (this.patchMetadata && isObjectSchema(schema))
-        for (const [name, prop] of Object.entries(schema.properties as Record<string, Schema>))
-          Object.assign(prop, this.patchMetadata(from.definition, name) ?? {});
       addFormats(schema, this.formats.of(from.definition));
       this.schemas.set(from.definition, schema);
     }
@@ -132,20 +121,10 @@ export class SchemaCatalog {
 }
 
 let shared: SchemaCatalog | undefined;
-let patchMetadataHook: PatchMetadataHook | undefined;
-
-/**
- * Hook for strategic-merge-patch metadata (`x-kubernetes-patch-merge-key` etc.) in every served
- * schema; must be set before the first derivation.
- */
-export function usePatchMetadata(hook: PatchMetadataHook): void {
-  if (shared) throw new Error('the OpenAPI schemas were already derived');
-  patchMetadataHook = hook;
-}
 
 /** The process's catalog: derived once, lazily, shared by the OpenAPI documents and field validation. */
 export function schemaCatalog(): SchemaCatalog {
-  shared ??= new SchemaCatalog(patchMetadataHook);
+  shared ??= new SchemaCatalog();
   return shared;
 }
 

@@ -34,7 +34,7 @@ export function applyJsonPatch(target: unknown, patch: unknown): unknown {
   let document = structuredClone(target);
   let copiedBytes = 0;
   (patch as Operation[]).forEach((op, index) => {
-    if ('from' in op) resolveOwn(document, op.from, true);
+    const from = 'from' in op ? resolveOwn(document, op.from, true) : undefined;
     // RFC 6902 §4.4: a value cannot be moved into itself (the document would contain itself).
     if (op.op === 'move' && op.path !== op.from && (op.from === '' || op.path.startsWith(`${op.from}/`)))
       throw unprocessable(
@@ -43,7 +43,7 @@ export function applyJsonPatch(target: unknown, patch: unknown): unknown {
     // add, copy and move may name a new key as their target; the others need it to exist.
     resolveOwn(document, op.path, op.op !== 'add' && op.op !== 'copy' && op.op !== 'move');
     if (op.op === 'copy') {
-      copiedBytes += JSON.stringify(resolveOwn(document, op.from, true) ?? null).length;
+      copiedBytes += JSON.stringify(from ?? null).length;
       if (copiedBytes > MAX_JSON_PATCH_COPY_BYTES)
         throw new StatusError(
           'RequestEntityTooLarge',
@@ -81,10 +81,8 @@ function resolveOwn(doc: unknown, pointer: string, whole: boolean): unknown {
     const last = i === tokens.length - 1;
     if (last && !whole) return undefined;
     if (Array.isArray(at)) {
-      if (!/^(0|[1-9]\d*)$/.test(token) || Number(token) >= at.length) {
-        if (last && !whole) return undefined;
+      if (!/^(0|[1-9]\d*)$/.test(token) || Number(token) >= at.length)
         throw unprocessable(`doc is missing path: ${pointer}`);
-      }
       at = at[Number(token)];
     } else if (typeof at === 'object' && at !== null && Object.hasOwn(at, token)) {
       at = (at as Record<string, unknown>)[token];

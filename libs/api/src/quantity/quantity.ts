@@ -1,7 +1,8 @@
 /**
  * Kubernetes `resource.Quantity` (apimachinery pkg/api/resource) reduced to what schedulers
  * and quota need: a quantity string (or a JSON number) as an integer count of base units or of
- * thousandths of them. Arithmetic is exact (bigint) and rounds up like upstream's `Value()` and
+ * thousandths of them. Arithmetic is exact (bigint) up to the result, a JavaScript number (exact
+ * up to 2^53; larger Ei-sized values lose precision), and rounds up like upstream's `Value()` and
  * `MilliValue()`, so "0.1m" CPU is 1 milli-CPU and "1.5Gi" is exactly 1610612736 bytes.
  */
 

@@ -91,7 +91,8 @@ export interface GroupVersionKind {
  * every mode.
  */
 export class FieldValidation {
-  private unknown: string[] = [];
+  /** A set: a hostile body may carry hundreds of thousands of unknown keys, checked once each. */
+  private readonly unknown = new Set<string>();
 
   constructor(
     readonly mode: FieldValidationMode,
@@ -109,7 +110,7 @@ export class FieldValidation {
     // A write may be checked more than once (an apply checks its configuration, then creates
     // from it; a patch retried after a conflict): report each field once, from whichever check.
     for (const path of definition ? pruneUnknownFields(this.catalog(), definition, obj) : [])
-      if (!this.unknown.includes(path)) this.unknown.push(path);
+      this.unknown.add(path);
     if (this.mode !== 'Strict') return;
     const problems = this.problems();
     if (problems.length === 0) return;
@@ -128,7 +129,7 @@ export class FieldValidation {
 
   private problems(): string[] {
     return [
-      ...this.unknown.map((f) => `unknown field ${JSON.stringify(f)}`),
+      ...[...this.unknown].map((f) => `unknown field ${JSON.stringify(f)}`),
       ...this.duplicates.map((f) => `duplicate field ${JSON.stringify(f)}`),
     ];
   }
