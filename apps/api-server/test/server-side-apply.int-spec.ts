@@ -363,6 +363,27 @@ metadata:
     });
   });
 
+  it('checks the fields of an apply to /status: Strict refuses an unknown one, the default drops it', async () => {
+    const strict = await cluster.api<{ message: string }>(
+      'PATCH',
+      `${base}/web/status?fieldManager=status-writer&force=true&fieldValidation=Strict`,
+      { ...body(), status: { observedGeneration: 8, madeUp: 1 } },
+      APPLY,
+    );
+    expect(strict.status).toBe(400);
+    expect(strict.body.message).toContain('unknown field "status.madeUp"');
+    const warned = await cluster.api<Deployment & { status: Record<string, unknown> }>(
+      'PATCH',
+      `${base}/web/status?fieldManager=status-writer&force=true`,
+      { ...body(), status: { observedGeneration: 8, madeUp: 1 } },
+      APPLY,
+    );
+    expect(warned.status).toBe(200);
+    expect(warned.headers.warning).toContain('unknown field \\"status.madeUp\\"');
+    expect(warned.body.status.observedGeneration).toBe(8);
+    expect(warned.body.status.madeUp).toBeUndefined();
+  });
+
   it('dryRun=All applies nothing, for a create or an update', async () => {
     const create = await cluster.api(
       'PATCH',

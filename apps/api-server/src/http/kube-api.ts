@@ -94,7 +94,7 @@ export class KubeApi {
   private readonly decode: RequestDecoder;
 
   constructor(private readonly o: KubeApiOptions) {
-    this.decode = new RequestDecoder(o.maxBodyBytes);
+    this.decode = new RequestDecoder();
   }
 
   register(app: FastifyInstance): void {
@@ -323,7 +323,12 @@ export class KubeApi {
       case 'status PATCH': {
         const [type, patch] = this.decode.patch(req);
         if (type === 'apply') {
-          const options = { dryRun, subresource: 'status' as const, ...parseFieldManager(q, ua, 'apply') };
+          const options = {
+            dryRun,
+            subresource: 'status' as const,
+            fieldValidation: this.decode.fieldValidation(req),
+            ...parseFieldManager(q, ua, 'apply'),
+          };
           return (await this.o.objects.apply(t, ns, name, patch, ctx('patch'), options)).object;
         }
         return this.o.objects.patch(t, ns, name, type, patch, ctx('patch'), {
@@ -567,7 +572,7 @@ export class KubeApi {
   }
 }
 
-/** The verb and resource a request's latency counts under; undefined for watches and non-resource paths. */
+/** A GET of a collection with watch=true/1: a stream, not a request with a latency. */
 function isWatch(path: ResourcePath, q: Query): boolean {
   return path.watchPrefix || q.watch === 'true' || q.watch === '1';
 }

@@ -19,6 +19,7 @@ import { type RequestContext } from '../objects/request-context.js';
 import { bodyFormat } from './negotiation.js';
 
 /** Each write request's field validation, for its warnings once the reply goes out. */
+const texts = new WeakMap<FastifyRequest, string>();
 const fieldValidations = new WeakMap<FastifyRequest, FieldValidation>();
 
 /**
@@ -48,8 +49,6 @@ type Query = Record<string, string | undefined>;
 
 /** Request bodies decoded by their Content-Type, within the size limit: objects, patches, DeleteOptions. */
 export class RequestDecoder {
-  constructor(private readonly maxBodyBytes: number) {}
-
   /** An object to create or replace: JSON (also without a Content-Type), YAML or Kubernetes protobuf. */
   object(req: FastifyRequest): unknown {
     const format = bodyFormat(req.headers['content-type']);
@@ -104,18 +103,16 @@ export class RequestDecoder {
   }
 
   /** The body as text; invalid UTF-8 is refused, never silently replaced. */
+  /** The body as text, decoded once per request (field validation and the decoder both read it). */
   private text(req: FastifyRequest): string {
-    return utf8(this.bytes(req));
+    let text = texts.get(req);
+    if (text === undefined) texts.set(req, (text = utf8(this.bytes(req))));
+    return text;
   }
 
+  /** The body as read within the limit (body-reading.ts refuses anything longer before this). */
   private bytes(req: FastifyRequest): Buffer {
-    if (!(req.body instanceof Buffer)) return Buffer.alloc(0);
-    if (req.body.length > this.maxBodyBytes)
-      throw new StatusError(
-        'RequestEntityTooLarge',
-        `Request entity too large: limit is ${this.maxBodyBytes}`,
-      );
-    return req.body;
+    return req.body instanceof Buffer ? req.body : Buffer.alloc(0);
   }
 }
 

@@ -165,16 +165,15 @@ export class ObjectService {
   }
 
   /**
-   * Streams the current objects of `t` as JSON text to `write`, page by page from one snapshot,
-   * where the stored shape is the served one; false (nothing written) where it is not.
+   * Streams the current objects of `t` as JSON text to `write`, page by page from one snapshot.
+   * Only for kinds stored in their served shape (the caller checks `t.storage`).
    */
   async streamList(
     t: ResourceType,
     namespace: string | undefined,
     query: Pick<ListQuery, 'labelSelector' | 'fieldSelector' | 'notOlderThan'>,
     write: (jsonItems: string[]) => Promise<void>,
-  ): Promise<number | false> {
-    if (t.storage) return false;
+  ): Promise<number> {
     return this.store.streamList(
       storageOf(t),
       { ...query, ...(t.namespaced && namespace ? { namespace } : {}) },
