@@ -32,10 +32,15 @@ export async function startComponent(name: string, args: string[], ready: RegExp
   const exited = new Promise<number | null>((r) => child.once('exit', r));
   const readyOutput = await new Promise<string>((resolveReady, reject) => {
     let out = '';
-    child.stdout.on('data', (d: Buffer) => {
+    const untilReady = (d: Buffer) => {
       out += d.toString();
-      if (ready.test(out)) resolveReady(out);
-    });
+      if (!ready.test(out)) return;
+      // Ready: from here on its output is drained, not kept (a chatty component must not grow the bench).
+      child.stdout.off('data', untilReady);
+      child.stdout.resume();
+      resolveReady(out);
+    };
+    child.stdout.on('data', untilReady);
     void exited.then((code) => reject(new Error(`the ${name} exited (${code}): ${stderr}`)));
   });
   return {

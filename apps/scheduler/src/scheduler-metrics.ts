@@ -24,16 +24,11 @@ export class SchedulerMetrics {
     'wake_scheduler_status_writes_skipped_total',
     'PodScheduled=False writes skipped because too many were in flight.',
   );
-  private counts = { scheduled: 0, unschedulable: 0, error: 0 };
 
   constructor(
     private readonly profile: string,
     private readonly queue?: SchedulingQueue,
   ) {}
-
-  get totals(): Readonly<{ scheduled: number; unschedulable: number; error: number }> {
-    return this.counts;
-  }
 
   scheduled(sinceQueuedMs: number): void {
     this.result('scheduled');
@@ -59,7 +54,6 @@ export class SchedulerMetrics {
   }
 
   private result(result: 'scheduled' | 'unschedulable' | 'error'): void {
-    this.counts = { ...this.counts, [result]: this.counts[result] + 1 };
     this.attempts.inc({ profile: this.profile, result });
   }
 }

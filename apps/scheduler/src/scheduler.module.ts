@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 
-import { ApiClient, type ApiConnection, byNode, Informer, LeaderElector } from '@app/client';
+import { ApiClient, type ApiConnection, Informer, LeaderElector } from '@app/client';
 import { type EventStreamOptions } from '@app/bus';
 import { type MetricsServer, serveMetrics } from '@app/metrics';
 
@@ -92,11 +92,7 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
     this.queue = new SchedulingQueue(config.queue);
     const common = { api, nats, stream: config.stream, onTrouble: trouble('informer') };
     this.nodes = new Informer({ ...common, resource: { group: '', version: 'v1', plural: 'nodes' } });
-    this.pods = new Informer({
-      ...common,
-      resource: { group: '', version: 'v1', plural: 'pods' },
-      indexers: { node: byNode },
-    });
+    this.pods = new Informer({ ...common, resource: { group: '', version: 'v1', plural: 'pods' } });
     this.namespaces = new Informer({
       ...common,
       resource: { group: '', version: 'v1', plural: 'namespaces' },

@@ -146,7 +146,7 @@ export class EventWatch implements AsyncIterable<WatchItem> {
           // The relay's contract (stream sequence = event seq) is broken: never guess.
           throw new WatchBroken(`stream ${this.stream.name} holds event ${event.seq} at sequence ${m.seq}`);
         }
-        yield* this.deliver(event);
+        yield* this.deliver(event, { matched: true });
       }
     } finally {
       this.stopConsumer = undefined;
@@ -165,23 +165,31 @@ export class EventWatch implements AsyncIterable<WatchItem> {
       for (const encoded of page) {
         if (encoded.seq > until || this.stopped) return;
         // Read with its secrets already when the watch may see them: no second read.
-        yield* this.deliver(decodeEvent(encoded), reveal);
+        yield* this.deliver(decodeEvent(encoded), { revealed: reveal });
       }
     }
   }
 
-  private async *deliver(event: StoredEvent, revealed = false): AsyncGenerator<WatchItem> {
+  /**
+   * Delivers the next event. `matched`: the stream path has already matched its subject against
+   * the filter (before decoding it); events read from the log are matched here.
+   */
+  private async *deliver(
+    event: StoredEvent,
+    o: { revealed?: boolean; matched?: boolean } = {},
+  ): AsyncGenerator<WatchItem> {
     if (event.seq !== this.cursor + 1) {
       throw new WatchBroken(`expected seq ${this.cursor + 1}, got ${event.seq}`);
     }
     this.cursor = event.seq;
-    if (this.options.filter && !subjectMatches(this.options.filter, eventSubject(event))) {
+    if (!o.matched && this.options.filter && !subjectMatches(this.options.filter, eventSubject(event))) {
       yield { kind: 'bookmark', seq: event.seq };
       return;
     }
-    if (this.options.revealSecrets && !revealed && isRedactedKind(event) && this.options.log) {
-      // The bus never carries secret data: read the event back from the log.
-      const full = await this.options.log.at(event.seq);
+    if (this.options.revealSecrets && !o.revealed && isRedactedKind(event)) {
+      // The bus never carries secret data: read the event back from the log (the constructor
+      // refuses revealSecrets without one).
+      const full = await (this.options.log as EventReader).at(event.seq);
       if (full) event = full;
     }
     yield { kind: 'event', event };

@@ -1,3 +1,5 @@
+import { labelKey } from './label-key.js';
+
 /** Prometheus counters and gauges with labels, in the text exposition format. */
 abstract class LabelledValue {
   protected readonly values = new Map<string, number>();
@@ -9,11 +11,7 @@ abstract class LabelledValue {
   ) {}
 
   protected key(labels?: Record<string, string>): string {
-    return labels
-      ? Object.entries(labels)
-          .map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`)
-          .join(',')
-      : '';
+    return labelKey(labels);
   }
 
   render(): string {

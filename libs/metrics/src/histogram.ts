@@ -1,3 +1,5 @@
+import { labelKey } from './label-key.js';
+
 /** Upstream's buckets for apiserver_request_duration_seconds (seconds). */
 export const REQUEST_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5,
@@ -23,11 +25,7 @@ export class Histogram {
 
   /** Without labels: one series (the per-delivery watch histogram builds no key). */
   observe(seconds: number, labels?: Record<string, string>): void {
-    const key = labels
-      ? Object.entries(labels)
-          .map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`)
-          .join(',')
-      : '';
+    const key = labelKey(labels);
     let s = this.series.get(key);
     if (!s)
       this.series.set(

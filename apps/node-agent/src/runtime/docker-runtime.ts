@@ -132,23 +132,22 @@ export class DockerRuntime {
     if (filter.podUid) label.push(`${LABELS.podUid}=${filter.podUid}`);
     if (filter.type) label.push(`${LABELS.containerType}=${filter.type}`);
     const found = await this.docker.listContainers({ all: true, filters: { label } });
-    return found
-      .filter((c) => c.Labels[LABELS.cluster] === this.config.clusterId)
-      .map((c) => ({
-        id: c.Id,
-        name: (c.Names[0] ?? '').replace(/^\//, ''),
-        type: c.Labels[LABELS.containerType] === 'podsandbox' ? 'podsandbox' : 'container',
-        pod: {
-          name: c.Labels[LABELS.podName] ?? '',
-          namespace: c.Labels[LABELS.podNamespace] ?? '',
-          uid: c.Labels[LABELS.podUid] ?? '',
-        },
-        containerName: c.Labels[LABELS.containerName],
-        sandboxId: c.Labels[LABELS.sandboxId],
-        image: c.Image,
-        state: c.State,
-        labels: c.Labels,
-      }));
+    // The engine filtered by this cluster's label: other clusters' containers never come back.
+    return found.map((c) => ({
+      id: c.Id,
+      name: (c.Names[0] ?? '').replace(/^\//, ''),
+      type: c.Labels[LABELS.containerType] === 'podsandbox' ? 'podsandbox' : 'container',
+      pod: {
+        name: c.Labels[LABELS.podName] ?? '',
+        namespace: c.Labels[LABELS.podNamespace] ?? '',
+        uid: c.Labels[LABELS.podUid] ?? '',
+      },
+      containerName: c.Labels[LABELS.containerName],
+      sandboxId: c.Labels[LABELS.sandboxId],
+      image: c.Image,
+      state: c.State,
+      labels: c.Labels,
+    }));
   }
 
   async inspect(id: string): Promise<ContainerStatus> {

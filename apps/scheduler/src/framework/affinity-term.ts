@@ -1,6 +1,10 @@
-import { type LabelSelector, labelSelectorFromObject, type LabelSelectorObject } from '@app/api';
+import {
+  type LabelSelector,
+  labelSelectorFromObject,
+  matchesLabels,
+  type LabelSelectorObject,
+} from '@app/api';
 
-import { selectorMatches } from './label-match.js';
 import { type PodAffinitySpec, type PodAffinityTermSpec } from './api-types.js';
 import { type AffinityTerm, type KubeObject, type WeightedAffinityTerm } from './types.js';
 
@@ -72,9 +76,9 @@ export function termMatches(
   if (!term.namespaces.has(ns)) {
     const sel = term.namespaceSelector;
     if (sel.matchNothing) return false;
-    if (sel.requirements.length > 0 && !selectorMatches(sel, namespaceLabels?.(ns))) return false;
+    if (sel.requirements.length > 0 && !matchesLabels(sel, namespaceLabels?.(ns))) return false;
   }
-  return selectorMatches(term.selector, pod.metadata.labels);
+  return matchesLabels(term.selector, pod.metadata.labels);
 }
 
 /** True when the pod matches every term (and there is at least one). */

@@ -2,7 +2,7 @@ import { parseMilli, parseValue } from '@app/api';
 
 import { preferredTerms, requiredTerms } from './affinity-term.js';
 import { type Container, podSpec, type PodSpec } from './api-types.js';
-import { addResourceList, addResources, emptyResources, maxResources } from './resources.js';
+import { addResourceList, addResources, amount, emptyResources, maxResources } from './resources.js';
 import {
   DEFAULT_MEMORY_REQUEST,
   DEFAULT_MILLI_CPU_REQUEST,
@@ -67,19 +67,11 @@ function podRequests(spec: PodSpec, perContainer: ContainerRequests): Resources 
 
   const podLevel = spec.resources?.requests;
   if (podLevel !== undefined) {
-    if (podLevel.cpu !== undefined) reqs.milliCPU = safe(parseMilli, podLevel.cpu);
-    if (podLevel.memory !== undefined) reqs.memory = safe(parseValue, podLevel.memory);
+    if (podLevel.cpu !== undefined) reqs.milliCPU = amount(parseMilli, podLevel.cpu);
+    if (podLevel.memory !== undefined) reqs.memory = amount(parseValue, podLevel.memory);
   }
   addResourceList(reqs, spec.overhead);
   return reqs;
-}
-
-function safe(parse: (q: string | number) => number, q: string | number): number {
-  try {
-    return parse(q);
-  } catch {
-    return 0;
-  }
 }
 
 /** Host ports of the app containers and sidecars (both hold them while the pod runs). */

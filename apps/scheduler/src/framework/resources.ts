@@ -19,7 +19,7 @@ export function isScalarResourceName(name: string): boolean {
 }
 
 /** A quantity the API let through but we cannot read counts as nothing rather than stopping the scheduler. */
-function amount(parse: (q: string | number) => number, q: string | number): number {
+export function amount(parse: (q: string | number) => number, q: string | number): number {
   try {
     return parse(q);
   } catch {
@@ -74,8 +74,4 @@ export function maxResources(into: Resources, r: Resources): void {
   into.ephemeralStorage = Math.max(into.ephemeralStorage, r.ephemeralStorage);
   into.pods = Math.max(into.pods, r.pods);
   for (const [name, v] of r.scalar) into.scalar.set(name, Math.max(into.scalar.get(name) ?? 0, v));
-}
-
-export function copyResources(r: Resources): Resources {
-  return { ...r, scalar: new Map(r.scalar) };
 }

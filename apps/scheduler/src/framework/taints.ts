@@ -35,7 +35,3 @@ export function firstUntoleratedTaint(
   }
   return undefined;
 }
-
-export function podTolerations(spec: { tolerations?: Toleration[] } | undefined): readonly Toleration[] {
-  return spec?.tolerations ?? [];
-}

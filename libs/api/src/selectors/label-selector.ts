@@ -70,7 +70,7 @@ export function labelSelectorFromObject(sel: LabelSelectorObject | null | undefi
   return { requirements: sortByKey([...fromLabels, ...fromExpressions]) };
 }
 
-function requirementMatches(req: LabelRequirement, labels: Record<string, string>): boolean {
+function requirementMatches(req: LabelRequirement, labels: Readonly<Record<string, string>>): boolean {
   // Own properties only: a label set is data, and `constructor` must not look like a label.
   const has = Object.hasOwn(labels, req.key);
   switch (req.operator) {
@@ -91,11 +91,15 @@ function requirementMatches(req: LabelRequirement, labels: Record<string, string
 /** True when `labels` (absent = no labels) satisfies every requirement. */
 export function matchesLabels(
   sel: LabelSelector,
-  labels: Record<string, string> | undefined | null,
+  labels: Readonly<Record<string, string>> | undefined | null,
 ): boolean {
   if (sel.matchNothing) return false;
   const set = labels ?? {};
-  return sel.requirements.every((req) => requirementMatches(req, set));
+  // A plain loop: the scheduler's affinity and spreading plugins call this for every pod on
+  // every candidate node, and watches and lists for every object.
+  const reqs = sel.requirements;
+  for (let i = 0; i < reqs.length; i++) if (!requirementMatches(reqs[i], set)) return false;
+  return true;
 }
 
 function formatRequirement(req: LabelRequirement): string {

@@ -1,7 +1,6 @@
-import { type LabelSelector, labelSelectorFromObject } from '@app/api';
+import { type LabelSelector, labelSelectorFromObject, matchesLabels } from '@app/api';
 
 import { podSpec, type TopologySpreadConstraintSpec } from '../api-types.js';
-import { selectorMatches } from '../label-match.js';
 import { RequiredNodeAffinity } from '../node-selector.js';
 import { firstUntoleratedTaint } from '../taints.js';
 import {
@@ -115,7 +114,7 @@ function countMatchingPods(node: NodeInfo, selector: LabelSelector, namespace: s
   for (const p of node.pods) {
     const meta = p.pod.metadata;
     if (meta.deletionTimestamp !== undefined || (meta.namespace ?? 'default') !== namespace) continue;
-    if (selectorMatches(selector, meta.labels)) n++;
+    if (matchesLabels(selector, meta.labels)) n++;
   }
   return n;
 }
@@ -194,7 +193,7 @@ export class PodTopologySpread implements FilterPlugin, ScorePlugin {
       return min;
     });
     const podLabels = pod.pod.metadata.labels;
-    const selfMatch = constraints.map((c) => (selectorMatches(c.selector, podLabels) ? 1 : 0));
+    const selfMatch = constraints.map((c) => (matchesLabels(c.selector, podLabels) ? 1 : 0));
     state.write(PRE_FILTER_KEY, { constraints, counts, minMatch, selfMatch } satisfies FilterState);
     return undefined;
   }
