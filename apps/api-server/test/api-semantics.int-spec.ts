@@ -392,18 +392,7 @@ describe('API semantics over HTTPS', () => {
         metadata: { name },
         spec: { containers: [{ name: 'c', image: 'busybox:1.36' }], ...extra },
       });
-      // Admission reads its caches, which follow the log a moment behind: poll with dry runs.
-      await waitFor('the LimitRange and PriorityClass in admission', async () => {
-        const r = await c.api<Obj>(
-          'POST',
-          `/api/v1/namespaces/${ns}/pods?dryRun=All`,
-          pod('probe', { priorityClassName: 'high' }),
-        );
-        const containers = (r.body.spec?.containers ?? []) as { resources?: unknown }[];
-        return r.status === 201 && containers[0]?.resources && Object.keys(containers[0].resources).length
-          ? true
-          : undefined;
-      });
+      // Admission sees this server's own writes at once (read your writes), with no polling.
       const created = (
         await c.api<Obj>(
           'POST',

@@ -88,11 +88,12 @@ export class PriorityAdmission implements AdmissionPlugin {
     if (!isPodCreate(r)) return;
     const spec = podSpec(r.object);
     const classes = this.registry.get('scheduling.k8s.io', 'v1', 'priorityclasses');
-    await this.classes?.sync(this.objects().lastWriteOf(classes));
+    // The cache once it has caught up with this server's own writes; else a live read.
+    const cached = this.classes && (await this.classes.sync(this.objects().lastWriteOf(classes)));
     const className = spec.priorityClassName as string | undefined;
     if (!className) {
-      const all = this.classes
-        ? this.classes.list()
+      const all = cached
+        ? (this.classes as KindCache).list()
         : (await this.objects().list(classes, undefined, {})).items;
       const global = all.find((c) => (c as Json).globalDefault === true) as Json | undefined;
       spec.priority ??= (global?.value as number | undefined) ?? 0;
@@ -104,7 +105,7 @@ export class PriorityAdmission implements AdmissionPlugin {
     let policy = 'PreemptLowerPriority';
     if (value === undefined) {
       try {
-        const pc = (this.classes?.get('', className) ??
+        const pc = ((cached ? this.classes?.get('', className) : undefined) ??
           (await this.objects().get(classes, '', className))) as Json;
         value = pc.value as number;
         policy = (pc.preemptionPolicy as string | undefined) ?? policy;
@@ -157,9 +158,10 @@ export class LimitRanger implements AdmissionPlugin {
 
   async admit(r: AdmissionRequest): Promise<void> {
     if (!isPodCreate(r)) return;
-    await this.ranges?.sync(this.objects().lastWriteOf(this.ranges.type));
-    const ranges = this.ranges
-      ? this.ranges.list(r.namespace)
+    // The cache once it has caught up with this server's own writes; else a live read.
+    const cached = this.ranges && (await this.ranges.sync(this.objects().lastWriteOf(this.ranges.type)));
+    const ranges = cached
+      ? (this.ranges as KindCache).list(r.namespace)
       : (await this.objects().list(this.registry.get('', 'v1', 'limitranges'), r.namespace, {})).items;
     const limits = ranges
       .flatMap((lr) => ((lr.spec as Json | undefined)?.limits as Json[] | undefined) ?? [])
