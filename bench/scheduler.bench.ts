@@ -4,8 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { writeKubeconfig } from '@app/client';
-
 import { defaultPlugins } from '../apps/scheduler/src/framework/default-plugins.js';
 import { podInfo } from '../apps/scheduler/src/framework/pod-info.js';
 import { FrameworkAlgorithm, SchedulerCache } from '../apps/scheduler/src/scheduler-cache.js';
@@ -264,8 +262,7 @@ async function runWorkload(w: Workload, o: { nodes: number; initPods: number }):
         })
       ).text,
     ) as { metadata: { resourceVersion: string } };
-    const kubeconfig = join(dir, 'kubeconfig');
-    await writeKubeconfig(kubeconfig, { server: api.url, caCert: api.caCert, token: api.token });
+    const { kubeconfig } = api;
     const waitMs = Number(process.env.WAKE_BENCH_WAIT_MS ?? 600_000);
     const metricsUrl = (p: ComponentProcess) => /metrics at (\S+)/.exec(p.readyOutput)?.[1] ?? '';
 

@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+
+import { readKubeconfig } from '@app/client';
 
 import { startComponent } from './component-process.js';
 
@@ -8,6 +9,8 @@ export interface ApiServerProcess {
   url: string;
   caCert: string;
   token: string;
+  /** The admin kubeconfig the server wrote (what other components are given). */
+  kubeconfig: string;
   pid: number;
   stop(): Promise<void>;
 }
@@ -17,18 +20,25 @@ export async function startApiServerProcess(
   natsUrl: string,
   pkiDir: string,
 ): Promise<ApiServerProcess> {
+  const kubeconfig = join(pkiDir, 'kubeconfig');
   const component = await startComponent(
     'API server',
-    ['apiserver', '--database-url', databaseUrl, '--nats-url', natsUrl, '--pki-dir', pkiDir, '--port', '0'],
+    [
+      'apiserver',
+      '--database-url',
+      databaseUrl,
+      '--nats-url',
+      natsUrl,
+      '--pki-dir',
+      pkiDir,
+      '--port',
+      '0',
+      '--kubeconfig',
+      kubeconfig,
+    ],
     /api-server listening on \S+\n/,
   );
-  const url = /api-server listening on (\S+)/.exec(component.readyOutput)?.[1] ?? '';
-  const caCert = await readFile(join(pkiDir, 'ca.crt'), 'utf8');
-  const tokens = await readFile(join(pkiDir, 'tokens.csv'), 'utf8');
-  const token =
-    tokens
-      .split('\n')
-      .find((l) => l.split(',')[1] === 'admin')
-      ?.split(',')[0] ?? '';
-  return { url, caCert, token, pid: component.pid, stop: () => component.stop() };
+  // The server writes its kubeconfig before it says it listens: the bench reads what clients read.
+  const { server: url, caCert, token } = await readKubeconfig(kubeconfig);
+  return { url, caCert, token, kubeconfig, pid: component.pid, stop: () => component.stop() };
 }
