@@ -10,31 +10,35 @@ import { type AffinityTerm, type KubeObject, type WeightedAffinityTerm } from '.
 
 const NOTHING: LabelSelector = { requirements: [], matchNothing: true };
 
-/** A selector the API should have refused selects nothing rather than failing every attempt. */
-function selector(obj: LabelSelectorObject | null | undefined): LabelSelector {
+/**
+ * A term's or a spread constraint's selector with the pod's own labels added: matchLabelKeys
+ * become `key in (v)`, mismatchLabelKeys `key notin (v)`, for each key the pod carries. No base
+ * selector selects nothing (and stays so); a selector the API should have refused also selects
+ * nothing, rather than failing every attempt.
+ */
+export function selectorWithPodLabels(
+  base: LabelSelectorObject | null | undefined,
+  podLabels: Readonly<Record<string, string>>,
+  matchKeys: readonly string[] = [],
+  mismatchKeys: readonly string[] = [],
+): LabelSelector {
+  if (base === null || base === undefined) return NOTHING;
+  const extra: { key: string; operator: string; values: string[] }[] = [];
+  for (const key of matchKeys)
+    if (Object.hasOwn(podLabels, key)) extra.push({ key, operator: 'In', values: [podLabels[key]] });
+  for (const key of mismatchKeys)
+    if (Object.hasOwn(podLabels, key)) extra.push({ key, operator: 'NotIn', values: [podLabels[key]] });
   try {
-    return labelSelectorFromObject(obj);
+    return labelSelectorFromObject(
+      extra.length === 0 ? base : { ...base, matchExpressions: [...(base.matchExpressions ?? []), ...extra] },
+    );
   } catch {
     return NOTHING;
   }
 }
 
-/**
- * matchLabelKeys / mismatchLabelKeys add `key in (v)` / `key notin (v)` for the pod's own value
- * of each key it carries; with no labelSelector they change nothing (nothing stays nothing).
- */
 function termSelector(term: PodAffinityTermSpec, podLabels: Record<string, string>): LabelSelector {
-  const base = term.labelSelector;
-  if (base === null || base === undefined) return NOTHING;
-  const extra: { key: string; operator: string; values: string[] }[] = [];
-  for (const key of term.matchLabelKeys ?? []) {
-    if (Object.hasOwn(podLabels, key)) extra.push({ key, operator: 'In', values: [podLabels[key]] });
-  }
-  for (const key of term.mismatchLabelKeys ?? []) {
-    if (Object.hasOwn(podLabels, key)) extra.push({ key, operator: 'NotIn', values: [podLabels[key]] });
-  }
-  if (extra.length === 0) return selector(base);
-  return selector({ ...base, matchExpressions: [...(base.matchExpressions ?? []), ...extra] });
+  return selectorWithPodLabels(term.labelSelector, podLabels, term.matchLabelKeys, term.mismatchLabelKeys);
 }
 
 /** Upstream's newAffinityTerm: no namespaces and no namespaceSelector mean the pod's own namespace. */
@@ -43,7 +47,7 @@ export function affinityTerm(pod: KubeObject, term: PodAffinityTermSpec): Affini
   const ownNamespaceOnly = (term.namespaces ?? []).length === 0 && (term.namespaceSelector ?? null) === null;
   return {
     namespaces: new Set(ownNamespaceOnly ? [pod.metadata.namespace ?? 'default'] : (term.namespaces ?? [])),
-    namespaceSelector: selector(term.namespaceSelector),
+    namespaceSelector: selectorWithPodLabels(term.namespaceSelector, {}),
     selector: termSelector(term, labels),
     topologyKey: term.topologyKey,
   };

@@ -1,5 +1,6 @@
-import { type LabelSelector, labelSelectorFromObject, matchesLabels } from '@app/api';
+import { type LabelSelector, matchesLabels } from '@app/api';
 
+import { selectorWithPodLabels } from '../affinity-term.js';
 import { podSpec, type TopologySpreadConstraintSpec } from '../api-types.js';
 import { RequiredNodeAffinity } from '../node-selector.js';
 import { firstUntoleratedTaint } from '../taints.js';
@@ -61,25 +62,11 @@ export interface PodTopologySpreadOptions {
   weight?: number;
 }
 
-const NOTHING: LabelSelector = { requirements: [], matchNothing: true };
-
 function constraintSelector(
   c: TopologySpreadConstraintSpec,
   podLabels: Record<string, string>,
 ): LabelSelector {
-  const base = c.labelSelector;
-  if (base === null || base === undefined) return NOTHING;
-  const extra: { key: string; operator: string; values: string[] }[] = [];
-  for (const key of c.matchLabelKeys ?? []) {
-    if (Object.hasOwn(podLabels, key)) extra.push({ key, operator: 'In', values: [podLabels[key]] });
-  }
-  try {
-    return labelSelectorFromObject(
-      extra.length === 0 ? base : { ...base, matchExpressions: [...(base.matchExpressions ?? []), ...extra] },
-    );
-  } catch {
-    return NOTHING;
-  }
+  return selectorWithPodLabels(c.labelSelector, podLabels, c.matchLabelKeys);
 }
 
 export function podConstraints(
