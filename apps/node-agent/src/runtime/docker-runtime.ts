@@ -31,6 +31,35 @@ export interface ContainerSpec {
   args?: string[];
   env?: Record<string, string>;
   workingDir?: string;
+  /** Host paths bind-mounted into the container (volumes, the termination-log file, ...). */
+  mounts?: BindMount[];
+  /** requests/limits in the engine's units (see the config module for the mapping). */
+  resources?: ContainerResources;
+  /** Extra labels beside the naming ones, e.g. the container hash and restart count. */
+  labels?: Record<string, string>;
+  /** Join the sandbox's PID namespace (the pod's shareProcessNamespace). */
+  sharePidWithSandbox?: boolean;
+  tty?: boolean;
+  stdin?: boolean;
+  stdinOnce?: boolean;
+  /** Run as this user (`uid[:gid]`), from the security context. */
+  user?: string;
+}
+
+export interface BindMount {
+  hostPath: string;
+  containerPath: string;
+  readOnly?: boolean;
+}
+
+export interface ContainerResources {
+  /** CPU request → relative weight (the kubelet: milliCPU * 1024 / 1000, at least 2). */
+  cpuShares?: number;
+  /** CPU limit → CFS quota per period, in microseconds. */
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  /** Memory limit in bytes. */
+  memoryBytes?: number;
 }
 
 export interface RuntimeContainer {
@@ -112,11 +141,23 @@ export class DockerRuntime {
       ...(spec.args ? { Cmd: spec.args } : {}),
       ...(spec.env ? { Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`) } : {}),
       ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
-      Labels: containerLabels(this.config.clusterId, pod, spec.name, sandboxId),
+      ...(spec.user ? { User: spec.user } : {}),
+      Tty: spec.tty ?? false,
+      OpenStdin: spec.stdin ?? false,
+      StdinOnce: spec.stdinOnce ?? false,
+      Labels: { ...spec.labels, ...containerLabels(this.config.clusterId, pod, spec.name, sandboxId) },
       HostConfig: {
         NetworkMode: `container:${sandboxId}`,
         IpcMode: `container:${sandboxId}`,
+        ...(spec.sharePidWithSandbox ? { PidMode: `container:${sandboxId}` } : {}),
         RestartPolicy: { Name: 'no' },
+        ...(spec.mounts?.length
+          ? { Binds: spec.mounts.map((m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`) }
+          : {}),
+        ...(spec.resources?.cpuShares ? { CpuShares: spec.resources.cpuShares } : {}),
+        ...(spec.resources?.cpuQuota ? { CpuQuota: spec.resources.cpuQuota } : {}),
+        ...(spec.resources?.cpuPeriod ? { CpuPeriod: spec.resources.cpuPeriod } : {}),
+        ...(spec.resources?.memoryBytes ? { Memory: spec.resources.memoryBytes } : {}),
       },
     });
     return container.id;

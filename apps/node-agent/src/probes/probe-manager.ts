@@ -1,0 +1,61 @@
+import { type Container, type Pod } from '../api-types.js';
+
+/** A started container the agent wants probed. */
+export interface ProbedContainer {
+  pod: Pod;
+  container: Container;
+  containerId: string;
+  /** The pod's IP, for httpGet and tcpSocket probes without a host. */
+  podIP?: string;
+  startedAt: Date;
+}
+
+export interface ProbeListener {
+  /** Readiness or startup changed: the pod's status must be written again. */
+  onChange(podUid: string): void;
+  /**
+   * The liveness or startup probe failed `failureThreshold` times: the agent kills the
+   * container (with its grace period) and restarts it according to restartPolicy.
+   */
+  onUnhealthy(podUid: string, containerName: string, containerId: string, message: string): void;
+}
+
+/**
+ * Runs the liveness, readiness and startup probes of started containers (the kubelet's
+ * prober manager): one worker per probe, upstream defaults, startup gating the others.
+ */
+export interface ProbeManager {
+  setListener(listener: ProbeListener): void;
+  /** Starts probing a (re)started container; a new containerId replaces the old worker. */
+  track(target: ProbedContainer): void;
+  /** Stops probing one container, or all of a pod's. */
+  untrack(podUid: string, containerName?: string): void;
+  /** `ready` for the container status; true when it has no readiness probe and has started. */
+  isReady(podUid: string, containerName: string): boolean;
+  /** `started`; true when it has no startup probe. */
+  isStarted(podUid: string, containerName: string): boolean;
+  stop(): void;
+}
+
+export const PROBE_MANAGER = Symbol('PROBE_MANAGER');
+
+/** No probes run: every tracked container is started and ready (a pod without probes). */
+export class NoProbeManager implements ProbeManager {
+  private readonly tracked = new Set<string>();
+  setListener(): void {}
+  track(t: ProbedContainer): void {
+    this.tracked.add(`${t.pod.metadata?.uid}/${t.container.name}`);
+  }
+  untrack(podUid: string, containerName?: string): void {
+    for (const k of this.tracked)
+      if (containerName ? k === `${podUid}/${containerName}` : k.startsWith(`${podUid}/`))
+        this.tracked.delete(k);
+  }
+  isReady(podUid: string, containerName: string): boolean {
+    return this.tracked.has(`${podUid}/${containerName}`);
+  }
+  isStarted(podUid: string, containerName: string): boolean {
+    return this.tracked.has(`${podUid}/${containerName}`);
+  }
+  stop(): void {}
+}
