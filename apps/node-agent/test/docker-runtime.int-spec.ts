@@ -125,6 +125,24 @@ describe('DockerRuntime on a real Docker engine', () => {
     );
   });
 
+  it('runs a command in a running container: output, exit code, and a timeout that gives up', async () => {
+    const id = await runtime.createContainer(
+      sandboxId,
+      pod,
+      { name: 'execs', image: env.images.busybox, command: ['sleep', '3600'] },
+      0,
+    );
+    await runtime.startContainer(id);
+    const ok = await runtime.execCapture(id, ['sh', '-c', 'echo out; echo err >&2; exit 4'], 10_000);
+    expect(ok).toMatchObject({ exitCode: 4, timedOut: false });
+    expect(ok.output).toContain('out\n');
+    expect(ok.output).toContain('err\n');
+    const slow = await runtime.execCapture(id, ['sleep', '30'], 200);
+    expect(slow).toMatchObject({ timedOut: true });
+    expect(slow.exitCode).toBeUndefined();
+    await runtime.removeContainer(id, { force: true });
+  });
+
   it('stops with SIGTERM first: a container that handles it exits cleanly within its grace period', async () => {
     const id = await runtime.createContainer(
       sandboxId,

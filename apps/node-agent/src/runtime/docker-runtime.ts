@@ -90,6 +90,14 @@ export interface ContainerStatus {
   ipAddress?: string;
 }
 
+export interface ExecResult {
+  /** undefined when the command did not finish within the timeout. */
+  exitCode?: number;
+  /** stdout and stderr interleaved, as the kubelet's exec prober reads them. */
+  output: string;
+  timedOut: boolean;
+}
+
 export interface LogOptions {
   timestamps?: boolean;
   /** Only the last this many lines. */
@@ -229,6 +237,36 @@ export class DockerRuntime {
     }
   }
 
+  /**
+   * Runs a command in a running container and collects its output (exec probes, preStop
+   * hooks). The engine cannot cancel an exec: after the timeout the command is left running
+   * and reported as timed out, as the dockershim did.
+   */
+  async execCapture(id: string, command: string[], timeoutMs: number): Promise<ExecResult> {
+    const exec = await this.docker.getContainer(id).exec({
+      Cmd: command,
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    const ended = new Promise<boolean>((resolve, reject) => {
+      stream.once('end', () => resolve(true));
+      stream.once('close', () => resolve(true));
+      stream.once('error', reject);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const finished = await Promise.race([ended, timeout]).finally(() => clearTimeout(timer));
+    if (!finished) {
+      stream.destroy();
+      return { output: outputOf(chunks), timedOut: true };
+    }
+    const info = await exec.inspect();
+    return { exitCode: info.ExitCode ?? undefined, output: outputOf(chunks), timedOut: false };
+  }
+
   async logs(id: string, options: LogOptions = {}): Promise<LogLine[]> {
     const timestamps = options.timestamps ?? false;
     const raw = await this.docker.getContainer(id).logs({
@@ -241,6 +279,12 @@ export class DockerRuntime {
     });
     return logLines(demuxLogs(raw), timestamps);
   }
+}
+
+function outputOf(chunks: Buffer[]): string {
+  return demuxLogs(Buffer.concat(chunks))
+    .map((f) => f.text)
+    .join('');
 }
 
 /** Docker reports "never" as the zero time 0001-01-01T00:00:00Z. */
