@@ -1,7 +1,10 @@
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { apiserver } from './commands/apiserver.js';
 import { down } from './commands/down.js';
+import { nodeAgent, parseLabels, parseTaints } from './commands/node-agent.js';
 import { relay } from './commands/relay.js';
 import { parseDuration, scheduler } from './commands/scheduler.js';
 import { status } from './commands/status.js';
@@ -22,6 +25,7 @@ commands:
   relay     run the relay alone: every committed event onto the JetStream event stream
   apiserver run the API server alone (HTTPS, Kubernetes REST and watch)
   scheduler run a scheduler: places pods on nodes through the API server
+  node-agent run a node agent: registers a node and runs its pods on Docker
 
 'wake <command> --help' for a command's options.`,
   up: `usage: wake up [--detach] [--data-dir DIR] [--api-port N] [--database-url URL] [--nats-url URL]
@@ -70,6 +74,26 @@ kube-system/kube-scheduler; only the leader binds, and a replica that loses the 
   --leader-elect-renew-deadline D   a leader that cannot renew this long steps down (default 10s)
   --leader-elect-retry-period D     how often candidates try and leaders renew (default 2s)
   --metrics-port N      serve /metrics and /healthz on 127.0.0.1:N (default 10259; 0: any free port)`,
+  'node-agent': `usage: wake node-agent --kubeconfig FILE --nats-url URL [--node-name NAME] [--root-dir DIR] [options]
+
+The kubelet of a Wake node: registers the Node (capacity from the host), renews its Lease in
+kube-node-lease, posts its status, and runs the pods bound to it as Docker containers (a pause
+sandbox per pod, app containers joining it). Stopping it leaves the pods running; a restarted
+agent adopts them. Prints "node agent ready" once the node is registered.
+
+  --kubeconfig FILE       the API server and credentials
+  --nats-url URL          the event bus (also NATS_URL)
+  --node-name NAME        the Node's name (default: this host's name)
+  --root-dir DIR          pods' volumes and files (default .wake/agent)
+  --docker-socket PATH    the Docker engine (default /var/run/docker.sock)
+  --pod-infra-container-image IMAGE  the sandbox image (default: Wake's pause, built locally)
+  --cluster-id ID         label for this cluster's containers (default: kube-system's uid)
+  --max-pods N            pods this node takes (default 110)
+  --node-ip ADDR          the InternalIP to report (default: the first non-loopback IPv4)
+  --node-labels k=v,...   extra labels to register with
+  --register-with-taints key[=value]:Effect,...  taints to register with
+  --node-status-update-frequency D  how often status is computed (default 10s)
+  --node-lease-renew-interval D     how often the Lease is renewed (default 10s)`,
   status: 'usage: wake status [--data-dir DIR] [--json]\n\nexits 0 when the cluster runs, 3 when it does not',
   verify:
     'usage: wake verify [--data-dir DIR] [--database-url URL]\n\nexits 0 when the log verifies, 1 when it does not',
@@ -99,6 +123,17 @@ async function main(argv: string[]): Promise<number> {
       'leader-elect-renew-deadline': { type: 'string' },
       'leader-elect-retry-period': { type: 'string' },
       'metrics-port': { type: 'string' },
+      'node-name': { type: 'string' },
+      'root-dir': { type: 'string' },
+      'docker-socket': { type: 'string' },
+      'pod-infra-container-image': { type: 'string' },
+      'cluster-id': { type: 'string' },
+      'max-pods': { type: 'string' },
+      'node-ip': { type: 'string' },
+      'node-labels': { type: 'string' },
+      'register-with-taints': { type: 'string' },
+      'node-status-update-frequency': { type: 'string' },
+      'node-lease-renew-interval': { type: 'string' },
     },
   });
   if (command === '--help' || command === '-h' || values.help || !(command in HELP) || command === '') {
@@ -157,6 +192,28 @@ async function main(argv: string[]): Promise<number> {
         ),
         retryPeriodMs: parseDuration(values['leader-elect-retry-period'], '--leader-elect-retry-period'),
         metricsPort: values['metrics-port'] === undefined ? 10259 : Number(values['metrics-port']),
+      });
+    }
+    case 'node-agent': {
+      const natsUrl = values['nats-url'] ?? process.env.NATS_URL;
+      const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
+      if (!kubeconfig || !natsUrl) throw new Error('node-agent needs --kubeconfig and --nats-url');
+      return nodeAgent({
+        kubeconfig,
+        natsUrl,
+        nodeName: values['node-name'] ?? hostname().toLowerCase(),
+        dataDir: values['root-dir'] ?? join(dataDir.root, 'agent'),
+        dockerSocket: values['docker-socket'],
+        pauseImage: values['pod-infra-container-image'],
+        clusterId: values['cluster-id'],
+        maxPods: values['max-pods'] === undefined ? undefined : Number(values['max-pods']),
+        nodeIP: values['node-ip'],
+        registration: {
+          labels: parseLabels(values['node-labels']),
+          taints: parseTaints(values['register-with-taints']),
+        },
+        statusSyncMs: parseDuration(values['node-status-update-frequency'], '--node-status-update-frequency'),
+        leaseRenewMs: parseDuration(values['node-lease-renew-interval'], '--node-lease-renew-interval'),
       });
     }
     case 'relay': {

@@ -1,0 +1,24 @@
+import { describe, expect, it } from '@jest/globals';
+
+import { parseLabels, parseTaints } from './node-agent.js';
+
+describe('node-agent flags', () => {
+  it('reads --node-labels as the kubelet does', () => {
+    expect(parseLabels('a=1,b.example.com/c=x=y,empty=')).toEqual({
+      a: '1',
+      'b.example.com/c': 'x=y',
+      empty: '',
+    });
+    expect(parseLabels(undefined)).toBeUndefined();
+    expect(() => parseLabels('novalue')).toThrow(/--node-labels: want key=value/);
+  });
+
+  it('reads --register-with-taints as key[=value]:Effect', () => {
+    expect(parseTaints('dedicated=gpu:NoSchedule,spot:PreferNoSchedule')).toEqual([
+      { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' },
+      { key: 'spot', effect: 'PreferNoSchedule' },
+    ]);
+    expect(() => parseTaints('a=b:Sometimes')).toThrow(/NoSchedule\|PreferNoSchedule\|NoExecute/);
+    expect(() => parseTaints('missing-effect')).toThrow(/--register-with-taints/);
+  });
+});

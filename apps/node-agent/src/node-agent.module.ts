@@ -1,0 +1,193 @@
+import { mkdir } from 'node:fs/promises';
+
+import {
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import Docker from 'dockerode';
+
+import { ApiClient, type ApiConnection, resourcePath } from '@app/client';
+import { type EventStreamOptions } from '@app/bus';
+import { engineAnswers, ensureLocalImages } from '@app/dev-servers';
+
+import {
+  CONTAINER_CONFIGURER,
+  type ContainerConfigurer,
+  LiteralContainerConfigurer,
+} from './config/container-config.js';
+import {
+  detectNodeFacts,
+  NodeHeartbeat,
+  NodeLeaseRenewer,
+  type NodeRegistration,
+  NodeStatusReporter,
+} from './node/index.js';
+import { NoProbeManager, PROBE_MANAGER, type ProbeManager } from './probes/probe-manager.js';
+import { DOCKER_CLIENT, DockerRuntime, RUNTIME_CONFIG, type RuntimeConfig } from './runtime/index.js';
+
+export interface NodeAgentConfig {
+  connection: ApiConnection;
+  natsUrl: string;
+  stream?: EventStreamOptions;
+  nodeName: string;
+  /**
+   * Labels every container this agent makes, so agents of different clusters sharing one
+   * engine never touch each other's. Default: the uid of the cluster's kube-system namespace.
+   */
+  clusterId?: string;
+  /** Where pods' volumes and files live (default <dataDir>/pods). */
+  dataDir: string;
+  /** The engine's socket (default /var/run/docker.sock). */
+  dockerSocket?: string;
+  /** The sandbox image; default: Wake's pause image, built locally when missing. */
+  pauseImage?: string;
+  registration?: Omit<NodeRegistration, 'nodeName'>;
+  maxPods?: number;
+  cpu?: string;
+  memory?: string;
+  nodeIP?: string;
+  leaseDurationSeconds?: number;
+  leaseRenewMs?: number;
+  statusSyncMs?: number;
+  statusReportMs?: number;
+}
+
+export const NODE_AGENT_CONFIG = Symbol('NodeAgentConfig');
+export const NATS = Symbol('NatsConnection');
+
+/**
+ * The node agent process: registers its Node, keeps its Lease and status, and runs the pods
+ * bound to it on the container engine.
+ */
+@Injectable()
+export class NodeAgent implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('node-agent');
+  private heartbeat?: NodeHeartbeat;
+  readonly status: NodeStatusReporter;
+  readonly lease: NodeLeaseRenewer;
+
+  constructor(
+    @Inject(NODE_AGENT_CONFIG) private readonly config: NodeAgentConfig,
+    @Inject(ApiClient) private readonly api: ApiClient,
+    @Inject(DOCKER_CLIENT) docker: Docker,
+    @Inject(NATS) readonly nats: NatsConnection,
+    @Inject(DockerRuntime) readonly runtime: DockerRuntime,
+    @Inject(CONTAINER_CONFIGURER) readonly configurer: ContainerConfigurer,
+    @Inject(PROBE_MANAGER) readonly probes: ProbeManager,
+  ) {
+    const version = this.apiVersion();
+    this.status = new NodeStatusReporter(api, {
+      registration: { nodeName: config.nodeName, ...config.registration },
+      facts: async () =>
+        detectNodeFacts(docker, {
+          nodeName: config.nodeName,
+          dataDir: config.dataDir,
+          maxPods: config.maxPods,
+          cpu: config.cpu,
+          memory: config.memory,
+          nodeIP: config.nodeIP,
+          version: await version,
+        }),
+      health: async () => ({ runtimeUp: await engineAnswers(docker) }),
+      reportEveryMs: config.statusReportMs,
+    });
+    this.lease = new NodeLeaseRenewer(api, {
+      nodeName: config.nodeName,
+      leaseDurationSeconds: config.leaseDurationSeconds,
+      nodeUid: () => this.status.nodeUid,
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await mkdir(this.config.dataDir, { recursive: true });
+    await this.status.register();
+    this.heartbeat = new NodeHeartbeat(this.lease, this.status, {
+      leaseRenewMs: this.config.leaseRenewMs,
+      statusSyncMs: this.config.statusSyncMs,
+      onTrouble: (what, e) => this.logger.warn(`${what} failed: ${e.message}`),
+    });
+    this.heartbeat.start();
+    this.logger.log(`node ${this.config.nodeName} registered`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    // Like the kubelet, an agent that stops leaves its pods running: a restarted agent adopts them.
+    await this.heartbeat?.stop();
+    this.probes.stop();
+  }
+
+  private async apiVersion(): Promise<string> {
+    try {
+      return (await this.api.call<{ gitVersion: string }>('GET', '/version')).gitVersion;
+    } catch {
+      return 'v0.0.0-unknown';
+    }
+  }
+}
+
+/** The cluster's identity for container labels: the kube-system namespace's uid, stable for the cluster's life. */
+async function clusterIdentity(api: ApiClient): Promise<string> {
+  const ns = await api.get(`${resourcePath({ group: '', version: 'v1', plural: 'namespaces' })}/kube-system`);
+  return ns.metadata.uid as string;
+}
+
+@Module({})
+export class NodeAgentModule {
+  static forRoot(config: NodeAgentConfig): DynamicModule {
+    return {
+      module: NodeAgentModule,
+      providers: [
+        { provide: NODE_AGENT_CONFIG, useValue: config },
+        {
+          provide: ApiClient,
+          useFactory: () =>
+            new ApiClient(config.connection, {
+              userAgent: `wake-node-agent/${config.nodeName}`,
+              maxSockets: 32,
+            }),
+        },
+        { provide: NATS, useFactory: () => connect({ servers: config.natsUrl, maxReconnectAttempts: -1 }) },
+        {
+          provide: DOCKER_CLIENT,
+          useFactory: () => new Docker({ socketPath: config.dockerSocket ?? '/var/run/docker.sock' }),
+        },
+        {
+          provide: RUNTIME_CONFIG,
+          inject: [ApiClient, DOCKER_CLIENT],
+          useFactory: async (api: ApiClient, docker: Docker): Promise<RuntimeConfig> => {
+            if (!(await engineAnswers(docker)))
+              throw new Error(
+                `no container engine answers on ${config.dockerSocket ?? '/var/run/docker.sock'}: start dockerd first`,
+              );
+            return {
+              clusterId: config.clusterId ?? (await clusterIdentity(api)),
+              pauseImage: config.pauseImage ?? (await ensureLocalImages(docker)).pause,
+            };
+          },
+        },
+        DockerRuntime,
+        { provide: CONTAINER_CONFIGURER, useFactory: () => new LiteralContainerConfigurer() },
+        { provide: PROBE_MANAGER, useFactory: () => new NoProbeManager() },
+        NodeAgent,
+        {
+          provide: 'NodeAgentConnections',
+          inject: [ApiClient, NATS],
+          useFactory: (api: ApiClient, nats: NatsConnection) => ({
+            // Closed last, after the agent has stopped using them.
+            onApplicationShutdown: async () => {
+              api.close();
+              await nats.close();
+            },
+          }),
+        },
+      ],
+      exports: [NodeAgent],
+    };
+  }
+}
