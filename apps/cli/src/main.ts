@@ -29,13 +29,17 @@ commands:
 
 'wake <command> --help' for a command's options.`,
   up: `usage: wake up [--detach] [--data-dir DIR] [--api-port N] [--database-url URL] [--nats-url URL]
+               [--runtime docker|none] [--node-name NAME]
 
   --detach          return once the cluster is up; 'wake down' stops it
   --data-dir DIR    where Postgres, NATS, certificates, checkpoints and state live (default .wake);
                     the admin kubeconfig is DIR/kubeconfig
   --api-port N      the API server's HTTPS port (default 6443)
   --database-url    use this PostgreSQL instead of starting one (also DATABASE_URL)
-  --nats-url        use this JetStream-enabled NATS instead of starting one (also NATS_URL)`,
+  --nats-url        use this JetStream-enabled NATS instead of starting one (also NATS_URL)
+  --runtime R       docker (default): a node agent runs pods on the Docker engine, which is
+                    started when none answers and we are root; none: no node
+  --node-name NAME  the node's name (default: this host's name)`,
   down: 'usage: wake down [--data-dir DIR]',
   apiserver: `usage: wake apiserver --database-url URL --nats-url URL --pki-dir DIR [--host ADDR] [--port N] [--kubeconfig FILE]
 
@@ -124,6 +128,7 @@ async function main(argv: string[]): Promise<number> {
       'leader-elect-retry-period': { type: 'string' },
       'metrics-port': { type: 'string' },
       'node-name': { type: 'string' },
+      runtime: { type: 'string' },
       'root-dir': { type: 'string' },
       'docker-socket': { type: 'string' },
       'pod-infra-container-image': { type: 'string' },
@@ -150,6 +155,8 @@ async function main(argv: string[]): Promise<number> {
         databaseUrl,
         natsUrl: values['nats-url'] ?? process.env.NATS_URL,
         apiPort: values['api-port'] ? Number(values['api-port']) : undefined,
+        runtime: parseRuntime(values.runtime),
+        nodeName: values['node-name'],
       });
       return 0;
     case 'down':
@@ -228,6 +235,11 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   return 2;
+}
+
+function parseRuntime(text: string | undefined): 'docker' | 'none' | undefined {
+  if (text === undefined || text === 'docker' || text === 'none') return text;
+  throw new Error(`--runtime: want docker or none, got ${JSON.stringify(text)}`);
 }
 
 main(process.argv.slice(2)).then(

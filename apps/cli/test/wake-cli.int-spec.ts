@@ -12,6 +12,7 @@ import { connect as natsConnect } from '@nats-io/transport-node';
 import { SEQ_HEADER } from '@app/bus';
 import { freePort, waitFor } from '@app/dev-servers';
 import { EventStore } from '@app/event-store';
+import { dockerForTests } from '@app/testing/docker.js';
 import { kubectlBinary } from '@app/testing/kubectl.js';
 
 const run = promisify(execFile);
@@ -51,7 +52,7 @@ describe('wake up / status / verify / down', () => {
   });
 
   it('every command has --help', async () => {
-    for (const cmd of ['up', 'down', 'status', 'verify', 'relay', 'apiserver', 'scheduler']) {
+    for (const cmd of ['up', 'down', 'status', 'verify', 'relay', 'apiserver', 'scheduler', 'node-agent']) {
       const res = await wake(cmd, '--help');
       expect(res.code).toBe(0);
       expect(res.stdout).toMatch(new RegExp(`usage: wake ${cmd}`));
@@ -61,7 +62,19 @@ describe('wake up / status / verify / down', () => {
 
   it('starts a cluster in the background, serves kubectl, reports it, verifies its log and stops it', async () => {
     const apiPort = await freePort();
-    const up = await wake('up', '--detach', '--data-dir', dir, '--api-port', String(apiPort));
+    // The harness's engine (started if none runs): `wake up` finds it answering, uses it, and
+    // leaves it running at `wake down`, as it does any engine it did not start.
+    const { images } = await dockerForTests();
+    const up = await wake(
+      'up',
+      '--detach',
+      '--data-dir',
+      dir,
+      '--api-port',
+      String(apiPort),
+      '--node-name',
+      'wake-cli-node',
+    );
     expect(up.stdout).toMatch(/running in the background/);
     // The admin kubeconfig it wrote works with the real kubectl, over HTTPS with its CA.
     const kubectl = (...args: string[]) =>
@@ -96,27 +109,30 @@ describe('wake up / status / verify / down', () => {
       'relay',
       'api-server',
       'scheduler',
+      'node-agent (wake-cli-node)',
     ]);
     expect(report.components.find((c) => c.name === 'api-server')?.url).toBe(`https://127.0.0.1:${apiPort}`);
     expect(report.components.find((c) => c.name === 'postgres')?.url).toMatch(
       /^postgres:\/\/.*127\.0\.0\.1:\d+\/wake$/,
     );
-    // The cluster's scheduler places a pod once there is a node for it.
-    const node = {
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: { name: 'n1' },
-      status: { allocatable: { cpu: '2', memory: '4Gi', pods: '10' } },
-    };
-    await writeFile(join(dir, 'node.json'), JSON.stringify(node));
-    await kubectl('create', '-f', join(dir, 'node.json'));
-    await kubectl('run', 'sched', '--image=registry.k8s.io/pause:3.9', '--restart=Never');
+    // The cluster's node agent registered its node, and the scheduler places a pod on it.
+    await waitFor('the node to be Ready', async () => {
+      const ready = await kubectl(
+        'get',
+        'node',
+        'wake-cli-node',
+        '-o',
+        'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+      ).catch(() => ({ stdout: '' }));
+      return ready.stdout === 'True' ? true : undefined;
+    });
+    await kubectl('run', 'sched', `--image=${images.busybox}`, '--restart=Never', '--', 'sleep', '3600');
     expect(
       await waitFor('the pod bound by the cluster`s scheduler', async () => {
         const nodeName = (await kubectl('get', 'pod', 'sched', '-o', 'jsonpath={.spec.nodeName}')).stdout;
         return nodeName || undefined;
       }),
-    ).toBe('n1');
+    ).toBe('wake-cli-node');
     const verify = await wake('verify', '--data-dir', dir);
     expect(verify.code).toBe(0);
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });

@@ -37,6 +37,15 @@ export function status(dataDir: DataDir, json: boolean): number {
             rssMiB: rssMiB(state.apiServer?.pid),
           },
           { name: 'scheduler', pid: state.scheduler?.pid, rssMiB: rssMiB(state.scheduler?.pid) },
+          ...(state.nodeAgent
+            ? [
+                {
+                  name: `node-agent (${state.nodeAgent.node})`,
+                  pid: state.nodeAgent.pid,
+                  rssMiB: rssMiB(state.nodeAgent.pid),
+                },
+              ]
+            : []),
         ]
       : [],
     checkpoints: up ? state.checkpoints.file : undefined,

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
-import { createDatabase, NatsServer, PostgresServer, waitFor } from '@app/dev-servers';
+import { hostname } from 'node:os';
+
+import { createDatabase, DockerEngine, NatsServer, PostgresServer, waitFor } from '@app/dev-servers';
 import {
   CheckpointFile,
   Checkpointer,
@@ -15,6 +17,7 @@ import { Logger } from '../logger.js';
 import { ComponentSupervisor } from '../component-supervisor.js';
 import { READY_LINE } from '../../../api-server/src/run-api-server.js';
 import { SCHEDULER_READY_LINE } from '../../../scheduler/src/run-scheduler.js';
+import { NODE_AGENT_READY_LINE } from '../../../node-agent/src/run-node-agent.js';
 import { RELAY_HALTED_EXIT } from './relay.js';
 
 export interface UpOptions {
@@ -26,6 +29,10 @@ export interface UpOptions {
   databaseUrl?: string;
   /** Use this JetStream-enabled NATS instead of starting one (NATS_URL). */
   natsUrl?: string;
+  /** How pods run: `docker` (a node agent on the Docker engine, started if need be) or `none`. */
+  runtime?: 'docker' | 'none';
+  /** The node's name (default: this host's name). */
+  nodeName?: string;
 }
 
 const log = new Logger('wake');
@@ -107,6 +114,7 @@ export async function up(o: UpOptions): Promise<void> {
     logFile: join(o.dataDir.root, 'scheduler.log'),
   });
   await scheduler.start();
+  const node = (o.runtime ?? 'docker') === 'docker' ? await startNodeAgent(o, natsUrl) : undefined;
   const apiUrl = `https://127.0.0.1:${apiPort}`;
   const retention = setInterval(() => {
     store.expirePayloads().catch((e: unknown) => log.error('payload expiry failed', { error: String(e) }));
@@ -125,6 +133,9 @@ export async function up(o: UpOptions): Promise<void> {
       log: join(o.dataDir.root, 'api-server.log'),
     },
     scheduler: { pid: scheduler.pid, log: join(o.dataDir.root, 'scheduler.log') },
+    ...(node
+      ? { nodeAgent: { pid: node.agent.pid, log: join(o.dataDir.root, 'node-agent.log'), node: node.name } }
+      : {}),
     checkpoints: { file: file.path, publicKey: signer.publicKeyPem() },
   });
   const head = await store.head();
@@ -152,6 +163,8 @@ Use it with:
   clearInterval(retention);
   await checkpointer.stop();
   await checkpointer.checkpoint().catch(() => undefined);
+  await node?.agent.stop();
+  await node?.engine.stop();
   await scheduler.stop();
   await apiServer.stop();
   await relay.stop();
@@ -161,11 +174,49 @@ Use it with:
   log.info('stopped');
 }
 
+/**
+ * The node: a node agent on the Docker engine, started here (and stopped with the cluster)
+ * when none answers and we are root. Without an engine the cluster still runs; pods then wait
+ * for a node.
+ */
+async function startNodeAgent(
+  o: UpOptions,
+  natsUrl: string,
+): Promise<{ agent: ComponentSupervisor; engine: DockerEngine; name: string } | undefined> {
+  let engine: DockerEngine;
+  try {
+    engine = await DockerEngine.ensure({ logFile: join(o.dataDir.root, 'dockerd.log') });
+  } catch (e) {
+    log.warn('no Docker engine: no node agent runs, pods stay Pending', { error: (e as Error).message });
+    return undefined;
+  }
+  const name = o.nodeName ?? hostname().toLowerCase();
+  const agent = new ComponentSupervisor('node-agent', {
+    args: [
+      'node-agent',
+      '--kubeconfig',
+      o.dataDir.kubeconfig,
+      '--nats-url',
+      natsUrl,
+      '--node-name',
+      name,
+      '--root-dir',
+      join(o.dataDir.root, 'agent'),
+    ],
+    readyLine: NODE_AGENT_READY_LINE,
+    logFile: join(o.dataDir.root, 'node-agent.log'),
+  });
+  await agent.start();
+  return { agent, engine, name };
+}
+
 async function detach(o: UpOptions): Promise<void> {
   const args = [process.argv[1], 'up', '--data-dir', o.dataDir.root];
   if (o.databaseUrl) args.push('--database-url', o.databaseUrl);
   if (o.natsUrl) args.push('--nats-url', o.natsUrl);
   if (o.apiPort !== undefined) args.push('--api-port', String(o.apiPort));
+  if (o.runtime) args.push('--runtime', o.runtime);
+  if (o.nodeName) args.push('--node-name', o.nodeName);
   const child = spawn(process.execPath, [...process.execArgv, ...args], {
     detached: true,
     stdio: 'ignore',
