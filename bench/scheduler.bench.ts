@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,7 +10,9 @@ import { FrameworkAlgorithm, SchedulerCache } from '../apps/scheduler/src/schedu
 import { createDatabase, httpsCall, NatsServer, PostgresServer } from '@app/dev-servers';
 
 import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-process.js';
-import { type ComponentProcess, startComponent } from './lib/component-process.js';
+import { type ComponentProcess } from './lib/component-process.js';
+import { watchPodsUntil } from './lib/pod-watch.js';
+import { startSchedulerProcess } from './lib/scheduler-process.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
 import { startRelayProcess } from './lib/relay-process.js';
 import { parseScrape, quantileBetween, type Scrape } from './lib/prometheus.js';
@@ -116,58 +118,6 @@ async function createAll(
 }
 
 /**
- * Watches the namespace's pods from `rv` and records when each first shows a node; a watch
- * the server ends (timeout, a reader too slow) is opened again from the last resourceVersion.
- */
-function watchBindings(server: ApiServerProcess, rv: string, want: number) {
-  const boundAt = new Map<string, number>();
-  let done!: () => void;
-  const all = new Promise<void>((r) => (done = r));
-  let last = rv;
-  let closed = false;
-  let current: ReturnType<typeof request> | undefined;
-  const open = () => {
-    if (closed) return;
-    current = request(
-      new URL(`/api/v1/namespaces/bench/pods?watch=1&resourceVersion=${last}`, server.url),
-      { ca: server.caCert, headers: { authorization: `Bearer ${server.token}` }, agent: false },
-      (res) => {
-        let partial = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          const now = performance.now();
-          const lines = (partial + chunk).split('\n');
-          partial = lines.pop() ?? '';
-          for (const line of lines) {
-            const e = JSON.parse(line) as {
-              object: { metadata: { name: string; resourceVersion: string }; spec?: { nodeName?: string } };
-            };
-            last = e.object.metadata.resourceVersion;
-            const { name } = e.object.metadata;
-            if (e.object.spec?.nodeName && !boundAt.has(name)) {
-              boundAt.set(name, now);
-              if (boundAt.size >= want) done();
-            }
-          }
-        });
-        res.on('end', () => setTimeout(open, 10));
-      },
-    );
-    current.on('error', () => setTimeout(open, 100));
-    current.end();
-  };
-  open();
-  return {
-    boundAt,
-    all,
-    close: () => {
-      closed = true;
-      current?.destroy();
-    },
-  };
-}
-
-/**
  * Follows the scheduler's own counters, as scheduler_perf measures SchedulingThroughput: no
  * watch through the API server (which would cost the system under test), one small scrape
  * every 50 ms. Resolves with the times the first and the last of `want` placements were seen.
@@ -196,23 +146,6 @@ async function followSchedulerMetrics(metricsUrl: string, want: number, timeoutM
   const sli = (q: number) =>
     quantileBetween(before, last.scrape, 'scheduler_pod_scheduling_sli_duration_seconds', q).value * 1000;
   return { first: first ?? last, last, latencyMs: { p50: sli(0.5), p99: sli(0.99) } };
-}
-
-function startSchedulerProcess(kubeconfig: string, natsUrl: string): Promise<ComponentProcess> {
-  return startComponent(
-    'scheduler',
-    [
-      'scheduler',
-      '--kubeconfig',
-      kubeconfig,
-      '--nats-url',
-      natsUrl,
-      '--leader-elect=false',
-      '--metrics-port',
-      '0',
-    ],
-    /scheduler ready/,
-  );
 }
 
 async function runWorkload(w: Workload, o: { nodes: number; initPods: number }): Promise<Outcome> {
@@ -287,7 +220,13 @@ async function runWorkload(w: Workload, o: { nodes: number; initPods: number }):
     }
 
     // Pods arriving while the scheduler runs: create→bound per pod, seen on a watch.
-    const watch = watchBindings(server, rv.metadata.resourceVersion, w.pods);
+    const watch = watchPodsUntil(
+      server,
+      'bench',
+      rv.metadata.resourceVersion,
+      w.pods,
+      (p) => !!p.spec?.nodeName,
+    );
     scheduler = await startSchedulerProcess(kubeconfig, nats.url);
     const cpu0 = { scheduler: treeCpuSeconds(scheduler.pid), api: treeCpuSeconds(api.pid) };
     progress(`${w.name}: ${w.pods.toLocaleString()} pods arriving at ${w.arrivalRate}/s`);
@@ -302,14 +241,14 @@ async function runWorkload(w: Workload, o: { nodes: number; initPods: number }):
     );
     let timer: NodeJS.Timeout | undefined;
     const ticker = setInterval(
-      () => progress(`${w.name}: ${watch.boundAt.size.toLocaleString()} bound`),
+      () => progress(`${w.name}: ${watch.reachedAt.size.toLocaleString()} bound`),
       5000,
     );
     await Promise.race([watch.all, new Promise((r) => (timer = setTimeout(r, waitMs)))]);
     clearTimeout(timer);
     clearInterval(ticker);
     watch.close();
-    const bound = [...watch.boundAt.entries()];
+    const bound = [...watch.reachedAt.entries()];
     if (bound.length < w.pods)
       progress(`${w.name}: only ${bound.length} of ${w.pods} pods seen bound in time`);
     const times = bound.map(([, t]) => t);

@@ -8,6 +8,7 @@ export function percentile(sorted: number[], p: number): number {
 export interface LatencySummary {
   count: number;
   p50: number;
+  p90: number;
   p99: number;
   max: number;
 }
@@ -18,6 +19,7 @@ export function summarize(samples: number[]): LatencySummary {
   return {
     count: arr.length,
     p50: percentile(arr, 50),
+    p90: percentile(arr, 90),
     p99: percentile(arr, 99),
     max: arr[arr.length - 1] ?? NaN,
   };

@@ -1,0 +1,19 @@
+import { type ComponentProcess, startComponent } from './component-process.js';
+
+/** `wake scheduler` alone (no leader election), serving /metrics on a free port. */
+export function startSchedulerProcess(kubeconfig: string, natsUrl: string): Promise<ComponentProcess> {
+  return startComponent(
+    'scheduler',
+    [
+      'scheduler',
+      '--kubeconfig',
+      kubeconfig,
+      '--nats-url',
+      natsUrl,
+      '--leader-elect=false',
+      '--metrics-port',
+      '0',
+    ],
+    /scheduler ready/,
+  );
+}
