@@ -2,7 +2,7 @@ import { type Sql } from 'postgres';
 
 import { BatchWriter, type WriterStats } from './append/batch-writer.js';
 import { GroupCommitter } from './append/group-committer.js';
-import { type Mutation, type MutationResult, type Preconditions } from './append/mutation.js';
+import { type Mutation, type MutationResult, type Preconditions, type UpdateTo } from './append/mutation.js';
 import { ChainVerifier, type VerifyOptions, type VerifyReport } from './audit/chain-verifier.js';
 import { connect } from './connection.js';
 import { type AuditContext, type ObjectKey, type ResourceRef, type StoredObject } from './model/index.js';
@@ -93,7 +93,7 @@ export class EventStore {
 
   update(
     key: ObjectKey,
-    object: StoredObject,
+    object: UpdateTo,
     ctx: AuditContext,
     preconditions?: Preconditions,
   ): Promise<MutationResult> {

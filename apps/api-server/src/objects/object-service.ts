@@ -496,40 +496,32 @@ export class ObjectService {
       throw StatusError.invalid({ kind: 'Binding', resource: 'bindings', name }, [
         { reason: 'FieldValueRequired', message: 'Required value', field: 'target.name' },
       ]);
-    const current = await this.get(t, namespace, name);
-    const spec = (current.spec ?? {}) as { nodeName?: string };
-    if (spec.nodeName)
-      throw StatusError.conflict(
-        target(t, name),
-        `pod ${name} is already assigned to node "${spec.nodeName}"`,
-      );
-    if (current.metadata.deletionTimestamp)
-      throw StatusError.conflict(
-        target(t, name),
-        `pod ${name} is being deleted, cannot be assigned to a host`,
-      );
-    const status = (current.status ?? {}) as { conditions?: { type: string }[] };
-    const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
-    conditions.push({
-      type: 'PodScheduled',
-      status: 'True',
-      lastProbeTime: null,
-      lastTransitionTime: rfc3339(Date.now()),
-    } as { type: string });
-    const next: StoredObject = {
-      ...current,
-      spec: { ...spec, nodeName: node },
-      status: { ...status, conditions },
+    // Checked and written in one step under the log-head lock: no separate read, and a pod
+    // bound or deleted by a write that lands first is refused here, never overwritten.
+    const at = rfc3339(Date.now());
+    const assign = (current: StoredObject): StoredObject => {
+      const spec = (current.spec ?? {}) as { nodeName?: string };
+      if (spec.nodeName)
+        throw StatusError.conflict(
+          target(t, name),
+          `pod ${name} is already assigned to node "${spec.nodeName}"`,
+        );
+      if (current.metadata.deletionTimestamp)
+        throw StatusError.conflict(
+          target(t, name),
+          `pod ${name} is being deleted, cannot be assigned to a host`,
+        );
+      const status = (current.status ?? {}) as { conditions?: { type: string }[] };
+      const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+      conditions.push({
+        type: 'PodScheduled',
+        status: 'True',
+        lastProbeTime: null,
+        lastTransitionTime: at,
+      } as { type: string });
+      return { ...current, spec: { ...spec, nodeName: node }, status: { ...status, conditions } };
     };
-    this.wrote(
-      t,
-      await this.store.update(
-        keyOf(t, namespace, name),
-        next,
-        { ...ctx, verb: 'create' },
-        { resourceVersion: current.metadata.resourceVersion },
-      ),
-    );
+    this.wrote(t, await this.store.update(keyOf(t, namespace, name), assign, { ...ctx, verb: 'create' }));
   }
 
   /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import { failureStatus } from '@app/testing';
 
-import { type StatusError } from '@app/api';
+import { StatusError as StatusErrorClass, type StatusError } from '@app/api';
 
 import { type ObjectKey, type StoredObject } from '../model/index.js';
 import { type CurrentObject } from './mutation.js';
@@ -602,6 +602,75 @@ describe('planMutation', () => {
     it('takes the event uid from the current state', () => {
       const current: CurrentObject = { ...stored(POD, 5), uid: 'projection-uid' };
       expect(asEvent(planMutation(del(POD), current, 6, AT)).uid).toBe('projection-uid');
+    });
+  });
+
+  describe('update by transform (read-modify-write under the lock)', () => {
+    it('computes the new state from the current one, with the store-owned metadata kept', () => {
+      const current = stored(POD, 5);
+      const plan = asEvent(
+        planMutation(
+          update(POD, (o) => ({ ...o, spec: { ...(o.spec as object), nodeName: 'n1' } })),
+          current,
+          6,
+          AT,
+        ),
+      );
+      expect(plan.type).toBe('MODIFIED');
+      expect(plan.object.spec).toEqual({ replicas: 1, template: { image: 'nginx:1' }, nodeName: 'n1' });
+      expect(plan.object.metadata).toMatchObject({ uid: current.uid, resourceVersion: '6', generation: 4 });
+    });
+
+    it('refuses with the StatusError the transform throws, and fails on anything else', () => {
+      const refusal = asError(
+        planMutation(
+          update(POD, () => {
+            throw StatusErrorClass.conflict({ resource: 'pods', group: '', name: 'web' }, 'already bound');
+          }),
+          stored(POD),
+          6,
+          AT,
+        ),
+      );
+      expect(refusal.code).toBe(409);
+      expect(() =>
+        planMutation(
+          update(POD, () => {
+            throw new TypeError('a bug');
+          }),
+          stored(POD),
+          6,
+          AT,
+        ),
+      ).toThrow('a bug');
+    });
+
+    it('cannot alter the current state it is given (a no-op stays a no-op)', () => {
+      const current = stored(POD);
+      const plan = planMutation(
+        update(POD, (o) => {
+          o.metadata.labels = { changed: 'in place' };
+          return current.object;
+        }),
+        current,
+        6,
+        AT,
+      );
+      expect(plan.kind).toBe('noop');
+      expect(current.object.metadata.labels).toEqual({ app: 'web' });
+    });
+
+    it('is a 404 when the object does not exist', () => {
+      expect(
+        asError(
+          planMutation(
+            update(POD, (o) => o),
+            undefined,
+            6,
+            AT,
+          ),
+        ).code,
+      ).toBe(404);
     });
   });
 });

@@ -100,13 +100,21 @@ export function planMutation(m: Mutation, current: CurrentObject | undefined, se
     return { kind: 'event', type: 'DELETED', uid: current.uid, object };
   }
 
+  let sent: StoredObject;
+  try {
+    // The current object is the planner's own parsed copy: a transform may not alter it.
+    sent = typeof m.object === 'function' ? m.object(structuredClone(current.object)) : m.object;
+  } catch (e) {
+    if (e instanceof StatusError) return { kind: 'error', error: e };
+    throw e;
+  }
   // Identity and creation time are the store's, whatever the caller sent.
   const prev = current.object.metadata;
-  const metadata = identified(m.object.metadata, m.key, {
+  const metadata = identified(sent.metadata, m.key, {
     uid: prev.uid,
     creationTimestamp: prev.creationTimestamp,
   });
-  const candidate: StoredObject = { ...m.object, metadata };
+  const candidate: StoredObject = { ...sent, metadata };
   if (sameContent(candidate, current.object)) return { kind: 'noop', current };
 
   const generation = (prev.generation ?? 1) + (sameSpec(candidate, current.object) ? 0 : 1);

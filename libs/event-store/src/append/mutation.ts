@@ -14,9 +14,17 @@ interface MutationBase {
   ctx: AuditContext;
 }
 
+/**
+ * The new state of an updated object, or how to compute it from the current one under the
+ * log-head lock: a read-modify-write without a separate read, and without a conflict when
+ * another write lands between the two (the API server's pods/binding). A transform throws a
+ * StatusError to refuse the write; it must be pure, it may run again on a retried batch.
+ */
+export type UpdateTo = StoredObject | ((current: StoredObject) => StoredObject);
+
 export type Mutation =
   | (MutationBase & { op: 'create'; object: StoredObject })
-  | (MutationBase & { op: 'update'; object: StoredObject; preconditions?: Preconditions })
+  | (MutationBase & { op: 'update'; object: UpdateTo; preconditions?: Preconditions })
   | (MutationBase & { op: 'delete'; preconditions?: Preconditions });
 
 /** What a mutation did. `event` is absent when the write changed nothing (no event appended). */

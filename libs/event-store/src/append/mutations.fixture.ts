@@ -1,6 +1,6 @@
 // Mutation builders shared by the append specs (test-only: excluded from the build with them).
 import { type AuditContext, type ObjectKey, type StoredObject, SYSTEM_ACTOR } from '../model/index.js';
-import { type Mutation, type Preconditions } from './mutation.js';
+import { type Mutation, type Preconditions, type UpdateTo } from './mutation.js';
 
 export const systemCtx: AuditContext = { actor: SYSTEM_ACTOR, verb: 'update' };
 
@@ -15,7 +15,7 @@ export const create = (key: ObjectKey, object: StoredObject, ctx: AuditContext =
   ctx,
 });
 
-export const update = (key: ObjectKey, object: StoredObject, preconditions?: Preconditions): Mutation => ({
+export const update = (key: ObjectKey, object: UpdateTo, preconditions?: Preconditions): Mutation => ({
   op: 'update',
   key,
   object,
