@@ -69,14 +69,20 @@ export function grpcProbe(
         }),
       timeoutMs,
     );
-    session.once('error', (err) =>
-      finish(
-        rpcFailed(
-          14,
-          `connection error: desc = "transport: Error while dialing: ${dialErrorText(addr, err)}"`,
-        ),
-      ),
-    );
+    // A failed dial cancels the pending call first and then errors the session: either may
+    // come first, and both name the dial's error.
+    const failed = (err: Error) => {
+      const cause = ((err as Error & { cause?: unknown }).cause ?? err) as NodeJS.ErrnoException;
+      if (cause.syscall === 'connect' || cause.syscall === 'getaddrinfo')
+        finish(
+          rpcFailed(
+            14,
+            `connection error: desc = "transport: Error while dialing: ${dialErrorText(addr, cause)}"`,
+          ),
+        );
+      else finish(rpcFailed(14, err.message));
+    };
+    session.once('error', failed);
     const call = session.request({
       [constants.HTTP2_HEADER_METHOD]: 'POST',
       [constants.HTTP2_HEADER_PATH]: '/grpc.health.v1.Health/Check',
@@ -99,7 +105,7 @@ export function grpcProbe(
     });
     call.on('trailers', readStatus);
     call.on('data', (c: Buffer) => chunks.push(c));
-    call.on('error', (err) => finish(rpcFailed(14, err.message)));
+    call.on('error', failed);
     call.on('end', () => {
       if (httpStatus !== 200)
         return finish(rpcFailed(14, `unexpected HTTP status code received from server: ${httpStatus}`));
