@@ -32,6 +32,8 @@ describe('Prober', () => {
   );
   const container: Container = { name: 'app', image: 'x', ports: [{ name: 'web', containerPort: 1 }] };
   const pod: Pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: { name: 'web', namespace: 'default', uid: 'uid-1' },
     spec: { containers: [container] },
   };
