@@ -168,13 +168,15 @@ describe('KubeletProbeManager on a real Docker engine', () => {
     );
     expect(manager.isReady(uid, 'web')).toBe(false);
 
+    // Waiting on the listener, not on isReady: a read while not ready triggers a run.
+    const changes = () => listener.changes.filter((c) => c === uid).length;
     expect((await sh('httpd -p 8080 -h /www')).exitCode).toBe(0);
-    await waitFor('ready', () => (manager.isReady(uid, 'web') ? true : undefined));
-    expect(listener.changes.filter((c) => c === uid)).toHaveLength(1);
+    await waitFor('ready', () => (changes() === 1 ? true : undefined));
+    expect(manager.isReady(uid, 'web')).toBe(true);
 
     expect((await sh('killall httpd')).exitCode).toBe(0);
-    await waitFor('not ready', () => (manager.isReady(uid, 'web') ? undefined : true));
-    expect(listener.changes.filter((c) => c === uid)).toHaveLength(2);
+    await waitFor('not ready', () => (changes() === 2 ? true : undefined));
+    expect(manager.isReady(uid, 'web')).toBe(false);
     // A readiness failure never asks for a kill.
     expect(listener.unhealthy.filter((u) => u.podUid === uid)).toEqual([]);
     manager.untrack(uid);
@@ -190,7 +192,8 @@ describe('KubeletProbeManager on a real Docker engine', () => {
       `Readiness probe failed: dial tcp ${podIP}:9000: connect: connection refused`,
     );
     expect((await sh('httpd -p 9000 -h /www')).exitCode).toBe(0);
-    await waitFor('ready', () => (manager.isReady(uid, 'tcp') ? true : undefined));
+    await waitFor('ready', () => (listener.changes.includes(uid) ? true : undefined));
+    expect(manager.isReady(uid, 'tcp')).toBe(true);
     manager.untrack(uid);
   });
 

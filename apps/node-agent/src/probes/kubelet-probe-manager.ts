@@ -108,7 +108,8 @@ export class KubeletProbeManager implements ProbeManager {
     if (readiness.result === 'Success') return true;
     // As UpdatePodStatus does: a status read while not ready asks for a readiness run now, so a
     // container that just started (or just passed its startup probe) turns ready without
-    // waiting a whole period.
+    // waiting a whole period. Runs never overlap, but each read asks again: read it when
+    // writing a status, not in a polling loop.
     readiness.trigger();
     return false;
   }

@@ -76,10 +76,14 @@ export class ProbeWorker {
     this.timer = undefined;
   }
 
-  /** Runs the probe now, out of turn (the manager's manualTriggerCh), without moving the grid. */
+  /**
+   * Runs the probe now, out of turn (the manager's manualTriggerCh), without moving the grid.
+   * On a microtask: the caller is reading a status and should not find the probe half-run.
+   */
   trigger(): void {
-    if (this.stopped || this.onHold) return;
-    this.requestRun();
+    queueMicrotask(() => {
+      if (!this.stopped && !this.onHold) this.requestRun();
+    });
   }
 
   private schedule(): void {
