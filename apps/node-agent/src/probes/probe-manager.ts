@@ -15,9 +15,36 @@ export interface ProbeListener {
   onChange(podUid: string): void;
   /**
    * The liveness or startup probe failed `failureThreshold` times: the agent kills the
-   * container (with its grace period) and restarts it according to restartPolicy.
+   * container (with its grace period) and restarts it according to restartPolicy. `message` is
+   * the kill's, as kuberuntime words it ("Container web failed liveness probe, will be
+   * restarted"); the probe stays quiet until the container is tracked again with a new id.
    */
-  onUnhealthy(podUid: string, containerName: string, containerId: string, message: string): void;
+  onUnhealthy(
+    podUid: string,
+    containerName: string,
+    containerId: string,
+    message: string,
+    detail: UnhealthyDetail,
+  ): void;
+  /**
+   * A probe run the kubelet records as a Warning Event on the container: reason `Unhealthy`
+   * ("Readiness probe failed: HTTP probe failed with statuscode: 500") for each failed or
+   * errored run, below the threshold too, or `ProbeWarning` (a redirect to another host).
+   */
+  onProbeEvent?(podUid: string, containerName: string, containerId: string, event: ProbeEventInfo): void;
+}
+
+export interface UnhealthyDetail {
+  probe: 'Liveness' | 'Startup';
+  /** The last failed run's output, e.g. "HTTP probe failed with statuscode: 500". */
+  output: string;
+  /** The probe's own terminationGracePeriodSeconds: when set, it replaces the pod's for this kill. */
+  terminationGracePeriodSeconds?: number;
+}
+
+export interface ProbeEventInfo {
+  reason: 'Unhealthy' | 'ProbeWarning';
+  message: string;
 }
 
 /**
@@ -26,7 +53,11 @@ export interface ProbeListener {
  */
 export interface ProbeManager {
   setListener(listener: ProbeListener): void;
-  /** Starts probing a (re)started container; a new containerId replaces the old worker. */
+  /**
+   * Starts probing a (re)started container; a new containerId replaces the old workers. The
+   * same containerId again only refreshes the pod (a deletionTimestamp quiets liveness and
+   * startup, as upstream) and the pod IP.
+   */
   track(target: ProbedContainer): void;
   /** Stops probing one container, or all of a pod's. */
   untrack(podUid: string, containerName?: string): void;
