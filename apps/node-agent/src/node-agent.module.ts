@@ -12,6 +12,7 @@ import {
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import Docker from 'dockerode';
 
+import { KUBERNETES_VERSION } from '@app/api';
 import { ApiClient, type ApiConnection, resourcePath } from '@app/client';
 import { type EventStreamOptions } from '@app/bus';
 import { engineAnswers, ensureLocalImages } from '@app/dev-servers';
@@ -28,7 +29,7 @@ import {
   type NodeRegistration,
   NodeStatusReporter,
 } from './node/index.js';
-import { NoProbeManager, PROBE_MANAGER, type ProbeManager } from './probes/probe-manager.js';
+import { KubeletProbeManager, PROBE_MANAGER, type ProbeManager } from './probes/index.js';
 import { DOCKER_CLIENT, DockerRuntime, RUNTIME_CONFIG, type RuntimeConfig } from './runtime/index.js';
 
 export interface NodeAgentConfig {
@@ -173,7 +174,12 @@ export class NodeAgentModule {
         },
         DockerRuntime,
         { provide: CONTAINER_CONFIGURER, useFactory: () => new LiteralContainerConfigurer() },
-        { provide: PROBE_MANAGER, useFactory: () => new NoProbeManager() },
+        {
+          provide: PROBE_MANAGER,
+          inject: [DockerRuntime],
+          useFactory: (runtime: DockerRuntime) =>
+            new KubeletProbeManager(runtime, { kubernetesVersion: KUBERNETES_VERSION }),
+        },
         NodeAgent,
         {
           provide: 'NodeAgentConnections',
