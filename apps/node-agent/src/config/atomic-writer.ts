@@ -1,4 +1,16 @@
-import { chmod, lstat, mkdir, mkdtemp, readFile, readlink, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readlink,
+  readdir,
+  rename,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 
 /** One file of a volume's content: bytes and permission bits. */
@@ -19,7 +31,10 @@ const MAX_PATH_LENGTH = 4096;
  * writes a new directory and swaps `..data` with one rename. Names starting with `..` are
  * reserved. Not safe for concurrent writers to one directory: the caller serializes.
  */
-export async function writeAtomically(targetDir: string, payload: ReadonlyMap<string, FileProjection>): Promise<void> {
+export async function writeAtomically(
+  targetDir: string,
+  payload: ReadonlyMap<string, FileProjection>,
+): Promise<void> {
   const clean = validatePayload(payload);
   await mkdir(targetDir, { recursive: true });
   const dataDirPath = join(targetDir, DATA_DIR);
@@ -88,7 +103,9 @@ export function validatePath(path: string): void {
   for (const item of items) {
     if (item === '..') throw new Error(`invalid path: must not contain '..': ${path}`);
     if (item.length > MAX_FILE_NAME_LENGTH)
-      throw new Error(`invalid path: filenames must be less than or equal to ${MAX_FILE_NAME_LENGTH} characters`);
+      throw new Error(
+        `invalid path: filenames must be less than or equal to ${MAX_FILE_NAME_LENGTH} characters`,
+      );
   }
   if (items[0]!.startsWith('..') && items[0]!.length > 2)
     throw new Error(`invalid path: must not start with '..': ${path}`);
@@ -137,7 +154,10 @@ async function writePayloadToDir(payload: Map<string, FileProjection>, dir: stri
 }
 
 /** `name -> ..data/name` for each top-level entry of the payload, once. */
-async function createUserVisibleFiles(payload: Map<string, FileProjection>, targetDir: string): Promise<void> {
+async function createUserVisibleFiles(
+  payload: Map<string, FileProjection>,
+  targetDir: string,
+): Promise<void> {
   for (const path of payload.keys()) {
     const top = path.split(sep)[0]!;
     const visible = join(targetDir, top);

@@ -6,7 +6,9 @@
  */
 
 /** Looks a name up in each map in turn; an unknown name is written back as `$(name)` (MappingFuncFor). */
-export function mappingFor(...contexts: ReadonlyArray<Readonly<Record<string, string>>>): (name: string) => string {
+export function mappingFor(
+  ...contexts: ReadonlyArray<Readonly<Record<string, string>>>
+): (name: string) => string {
   return (name) => {
     for (const vars of contexts) {
       if (Object.prototype.hasOwnProperty.call(vars, name)) return vars[name]!;

@@ -30,7 +30,8 @@ export async function checkHostPathType(path: string, type: string | undefined):
     // Upstream does not make the parent directory either.
     await (await open(path, 'a', 0o644)).close();
   }
-  if ((await fileType(path)) !== required[0]) throw new Error(`hostPath type check failed: ${path} ${required[1]}`);
+  if ((await fileType(path)) !== required[0])
+    throw new Error(`hostPath type check failed: ${path} ${required[1]}`);
 }
 
 async function fileType(path: string): Promise<FileType | 'Other' | undefined> {

@@ -1,6 +1,12 @@
 import { ApiError, type ApiClient } from '@app/client';
 
-import { type ConfigMap, type PersistentVolume, type PersistentVolumeClaim, type Secret, type Service } from './kube-types.js';
+import {
+  type ConfigMap,
+  type PersistentVolume,
+  type PersistentVolumeClaim,
+  type Secret,
+  type Service,
+} from './kube-types.js';
 
 /**
  * The API objects a pod's configuration reads. `undefined` means the object does not exist

@@ -156,9 +156,12 @@ export class PodConfigurer implements ContainerConfigurer {
       // Since CVE-2017-1002102 these are mounted read-only whatever the volumeMount says.
       return { hostPath: dir, readOnly: true };
     } catch (e) {
-      throw new Error(`MountVolume.SetUp failed for volume ${JSON.stringify(v.name)} : ${(e as Error).message}`, {
-        cause: e,
-      });
+      throw new Error(
+        `MountVolume.SetUp failed for volume ${JSON.stringify(v.name)} : ${(e as Error).message}`,
+        {
+          cause: e,
+        },
+      );
     }
   }
 
@@ -185,7 +188,10 @@ export class PodConfigurer implements ContainerConfigurer {
     }
     if (v.downwardAPI) {
       const s = v.downwardAPI;
-      return ['downward-api', downwardApiPayload(s.items ?? [], pod, s.defaultMode ?? DEFAULT_MODE, allocatable)];
+      return [
+        'downward-api',
+        downwardApiPayload(s.items ?? [], pod, s.defaultMode ?? DEFAULT_MODE, allocatable),
+      ];
     }
     if (v.projected) return ['projected', await this.projectedPayload(pod, v.projected)];
     return undefined;
@@ -217,7 +223,12 @@ export class PodConfigurer implements ContainerConfigurer {
           const issued = await this.tokens.token(namespace, pod.spec?.serviceAccountName || 'default', {
             ...(t.audience ? { audiences: [t.audience] } : {}),
             expirationSeconds: t.expirationSeconds ?? 3600,
-            boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: pod.metadata?.name ?? '', uid: requireUid(pod) },
+            boundObjectRef: {
+              kind: 'Pod',
+              apiVersion: 'v1',
+              name: pod.metadata?.name ?? '',
+              uid: requireUid(pod),
+            },
           });
           part = new Map([[t.path, { data: Buffer.from(issued.token), mode }]]);
         }
@@ -251,10 +262,15 @@ export class PodConfigurer implements ContainerConfigurer {
     const pvName = pvc.spec?.volumeName;
     if (!pvName) throw fail('PVC has empty pvc.Spec.VolumeName');
     const pv = await this.objects.persistentVolume(pvName);
-    if (!pv) throw fail(`failed to fetch PV ${pvName} from API server: persistentvolumes ${JSON.stringify(pvName)} not found`);
+    if (!pv)
+      throw fail(
+        `failed to fetch PV ${pvName} from API server: persistentvolumes ${JSON.stringify(pvName)} not found`,
+      );
     const claimRef = pv.spec?.claimRef;
     if (!claimRef)
-      throw fail(`found PV object ${pvName} but it has a nil pv.Spec.ClaimRef indicating it is not yet bound to the claim`);
+      throw fail(
+        `found PV object ${pvName} but it has a nil pv.Spec.ClaimRef indicating it is not yet bound to the claim`,
+      );
     if (claimRef.uid !== pvc.metadata?.uid)
       throw fail(
         `found PV object ${pvName} but its pv.Spec.ClaimRef.UID (${claimRef.uid ?? ''}) does not point to claim.UID (${pvc.metadata?.uid ?? ''})`,
@@ -271,9 +287,12 @@ export class PodConfigurer implements ContainerConfigurer {
         return { hostPath: pv.spec.local.path, readOnly };
       }
     } catch (e) {
-      throw new Error(`MountVolume.SetUp failed for volume ${JSON.stringify(pvName)} : ${(e as Error).message}`, {
-        cause: e,
-      });
+      throw new Error(
+        `MountVolume.SetUp failed for volume ${JSON.stringify(pvName)} : ${(e as Error).message}`,
+        {
+          cause: e,
+        },
+      );
     }
     throw fail(`PV ${pvName} has no source this node can mount (only hostPath and local)`);
   }
@@ -334,7 +353,10 @@ export class PodConfigurer implements ContainerConfigurer {
     const mounts: BindMount[] = [];
     for (const m of c.volumeMounts ?? []) {
       const volume = volumes?.get(m.name);
-      if (!volume) throw new Error(`cannot find volume ${JSON.stringify(m.name)} to mount into container ${JSON.stringify(c.name)}`);
+      if (!volume)
+        throw new Error(
+          `cannot find volume ${JSON.stringify(m.name)} to mount into container ${JSON.stringify(c.name)}`,
+        );
       const subPath = m.subPathExpr ? expandSubPath(m, env) : (m.subPath ?? '');
       const hostPath = subPath ? await subPathOf(volume.hostPath, subPath) : volume.hostPath;
       mounts.push({ hostPath, containerPath: m.mountPath, readOnly: !!m.readOnly || volume.readOnly });

@@ -90,7 +90,8 @@ export function resourceFieldValue(
   if (!target) throw new Error(`container ${selector.containerName ?? ''} not found`);
   const { requests, limits } = effectiveResources(target);
   const merged: Record<string, Quantity> = { ...limits };
-  for (const [k, v] of Object.entries(allocatable)) if (merged[k] === undefined && v !== undefined) merged[k] = v;
+  for (const [k, v] of Object.entries(allocatable))
+    if (merged[k] === undefined && v !== undefined) merged[k] = v;
 
   const divisor = selector.divisor;
   const [kind, name] = splitResource(selector.resource);

@@ -16,10 +16,14 @@ function hasClusterIP(s: Service): boolean {
   return ip !== undefined && ip !== '' && ip !== 'None';
 }
 
-/** makeEnvVariableName: upper case, `-` and `.` to `_`, and a leading digit guarded by `_`. */
+/** makeEnvVariableName: upper case, `-` to `_` (Service names are DNS labels starting with a letter). */
 function envName(name: string): string {
-  const upper = name.replace(/[.-]/g, '_').toUpperCase();
-  return /^[0-9]/.test(upper) ? `_${upper}` : upper;
+  return name.replace(/-/g, '_').toUpperCase();
+}
+
+/** net.JoinHostPort: an IPv6 address in brackets. */
+function hostPort(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
 /**
@@ -42,7 +46,7 @@ export function fromServices(services: readonly Service[]): [name: string, value
     }
     ports.forEach((p, i) => {
       const protocol = p.protocol || 'TCP';
-      const url = `${protocol.toLowerCase()}://${ip}:${p.port}`;
+      const url = `${protocol.toLowerCase()}://${hostPort(ip, p.port)}`;
       // Docker special-cases the first port.
       if (i === 0) result.push([`${prefix}_PORT`, url]);
       const portPrefix = `${prefix}_PORT_${p.port}_${protocol.toUpperCase()}`;
@@ -70,7 +74,8 @@ export function serviceEnvVarMap(
   const chosen = new Map<string, Service>();
   for (const s of services.inDefault) {
     const name = s.metadata?.name ?? '';
-    if (MASTER_SERVICES.has(name) && hasClusterIP(s)) chosen.set(name, overrideEndpoint(s, kubernetesEndpoint));
+    if (MASTER_SERVICES.has(name) && hasClusterIP(s))
+      chosen.set(name, overrideEndpoint(s, kubernetesEndpoint));
   }
   if (enableServiceLinks) {
     const own = namespace === MASTER_NAMESPACE ? services.inDefault : services.inNamespace;

@@ -28,7 +28,11 @@ export const TOKEN_SOURCE = Symbol('TOKEN_SOURCE');
 export class ApiTokenSource implements TokenSource {
   constructor(private readonly client: ApiClient) {}
 
-  async requestToken(namespace: string, serviceAccount: string, spec: TokenRequestSpec): Promise<IssuedToken> {
+  async requestToken(
+    namespace: string,
+    serviceAccount: string,
+    spec: TokenRequestSpec,
+  ): Promise<IssuedToken> {
     const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(serviceAccount)}/token`;
     const body: TokenRequest = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec };
     const reply = await this.client.call<TokenRequest>('POST', path, body);

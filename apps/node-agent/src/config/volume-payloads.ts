@@ -26,7 +26,14 @@ export function configMapPayload(
     return binary !== undefined ? Buffer.from(binary, 'base64') : undefined;
   };
   const keys = [...Object.keys(configMap.data ?? {}), ...Object.keys(configMap.binaryData ?? {})];
-  return keyedPayload(items, keys, lookup, defaultMode, optional, 'configmap references non-existent config key');
+  return keyedPayload(
+    items,
+    keys,
+    lookup,
+    defaultMode,
+    optional,
+    'configmap references non-existent config key',
+  );
 }
 
 /** pkg/volume/secret MakePayload: the same for a Secret's (base64) data. */
@@ -90,7 +97,10 @@ export function downwardApiPayload(
     const mode = item.mode ?? defaultMode;
     try {
       if (item.fieldRef) {
-        payload.set(item.path, { data: Buffer.from(extractFieldPathAsString(pod, item.fieldRef.fieldPath)), mode });
+        payload.set(item.path, {
+          data: Buffer.from(extractFieldPathAsString(pod, item.fieldRef.fieldPath)),
+          mode,
+        });
       } else if (item.resourceFieldRef) {
         // In a volume the container is named in the selector (validation requires it).
         const value = resourceFieldValue(item.resourceFieldRef, pod, undefined, allocatable);
