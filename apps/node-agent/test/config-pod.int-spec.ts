@@ -65,23 +65,21 @@ describe('PodConfigurer with the real API server and Docker engine', () => {
 
   afterAll(async () => {
     if (docker) {
-      const ours = await docker.docker.listContainers({
-        all: true,
-        filters: { label: [`${LABELS.cluster}=${clusterId}`] },
-      });
-      await Promise.all(
-        ours.map((c) =>
-          docker.docker
-            .getContainer(c.Id)
-            .remove({ force: true, v: true })
-            .catch(() => undefined),
-        ),
-      );
-      const left = await docker.docker.listContainers({
-        all: true,
-        filters: { label: [`${LABELS.cluster}=${clusterId}`] },
-      });
-      expect(left).toEqual([]);
+      const filters = { label: [`${LABELS.cluster}=${clusterId}`] };
+      const ours = await docker.docker.listContainers({ all: true, filters });
+      // App containers first: the engine may refuse to remove a sandbox whose namespaces are in use.
+      for (const sandboxes of [false, true])
+        await Promise.all(
+          ours
+            .filter((c) => (c.Labels[LABELS.containerType] === 'podsandbox') === sandboxes)
+            .map((c) =>
+              docker.docker
+                .getContainer(c.Id)
+                .remove({ force: true, v: true })
+                .catch(() => undefined),
+            ),
+        );
+      expect(await docker.docker.listContainers({ all: true, filters })).toEqual([]);
     }
     for (const uid of podUids) await configurer?.cleanupPod(uid);
     client?.close();
