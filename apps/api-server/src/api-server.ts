@@ -10,6 +10,7 @@ import { writeKubeconfig } from '@app/client';
 
 import { ApiServerModule, ClusterBootstrap } from './api-server.module.js';
 import { ensureServingCertificate } from './auth/pki.js';
+import { ensureServiceAccountKey } from './auth/service-account-key.js';
 import { TokenFile } from './auth/token-file.js';
 import { type ApiServerConfig, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './config.js';
 import { clientErrorHandler, frameworkErrorReply } from './http/framework-errors.js';
@@ -50,7 +51,8 @@ class KubeFastifyAdapter extends FastifyAdapter {
  * bus and the watch hub, then HTTPS on `host:port`; writes the admin kubeconfig when asked.
  */
 export async function startApiServer(config: ApiServerConfig): Promise<RunningApiServer> {
-  const pki = await ensureServingCertificate(config.pkiDir);
+  const pki = await ensureServingCertificate(config.pkiDir, config.servingIps);
+  const serviceAccountKey = await ensureServiceAccountKey(config.pkiDir);
   const tokens = await TokenFile.ensure(join(config.pkiDir, 'tokens.csv'));
   const host = config.host ?? '127.0.0.1';
   const headersTimeout = config.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
@@ -74,6 +76,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   // The port is only known after listen; discovery's serverAddress is filled in then.
   const secrets = {
     tokens,
+    serviceAccountKey,
     caCert: pki.caCert,
     serverAddress: `${host}:${config.port ?? 0}`,
     version: packageVersion(),

@@ -1,0 +1,44 @@
+import { type ResourceRegistry, StatusError } from '@app/api';
+import { SYSTEM_ACTOR } from '@app/event-store';
+
+import { type KindCache } from '../cache/kind-cache.js';
+import { type ObjectService } from '../objects/object-service.js';
+import { PerNamespaceReconciler } from './per-namespace.js';
+
+export const DEFAULT_SERVICE_ACCOUNT = 'default';
+
+/**
+ * Keeps a `default` ServiceAccount in every namespace, the one pods run as unless they name
+ * another (upstream's serviceaccounts-controller in kube-controller-manager,
+ * pkg/controller/serviceaccount/serviceaccounts_controller.go; it moves there once Wake has a
+ * controller manager). Unlike upstream it does not yet recreate a deleted account until the
+ * API server restarts.
+ */
+export class DefaultServiceAccountPublisher extends PerNamespaceReconciler {
+  constructor(
+    private readonly objects: ObjectService,
+    private readonly registry: ResourceRegistry,
+    namespaces: KindCache,
+    onError: (e: unknown) => void,
+  ) {
+    super(namespaces, onError);
+  }
+
+  protected async reconcile(namespace: string): Promise<void> {
+    const serviceAccounts = this.registry.get('', 'v1', 'serviceaccounts');
+    const ctx = { actor: SYSTEM_ACTOR, userAgent: 'wake-apiserver/serviceaccounts-controller' };
+    try {
+      await this.objects.get(serviceAccounts, namespace, DEFAULT_SERVICE_ACCOUNT);
+      return;
+    } catch (e) {
+      if (!(e instanceof StatusError && e.reason === 'NotFound')) throw e;
+    }
+    await this.objects
+      .create(serviceAccounts, namespace, { metadata: { name: DEFAULT_SERVICE_ACCOUNT } }, ctx)
+      .catch((err: unknown) => {
+        // Gone (namespace deleted) or terminating, or created meanwhile: nothing to do.
+        if (!(err instanceof StatusError && ['AlreadyExists', 'NotFound', 'Forbidden'].includes(err.reason)))
+          throw err;
+      });
+  }
+}
