@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { DEFAULT_CIPHERS } from 'node:tls';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -64,6 +65,8 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
       // long; it looks for them this often.
       headersTimeout,
       connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(headersTimeout / 4))),
+      // Only the security level changes: same ciphers, and SHA-1 signatures only for clients offering nothing else.
+      ...(config.allowSha1TlsSignatures ? { ciphers: `${DEFAULT_CIPHERS}:@SECLEVEL=0` } : {}),
     },
     requestTimeout: Math.max(headersTimeout, config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
     // What Node's parser refuses (bad framing, huge or slow headers) gets a Status body too.

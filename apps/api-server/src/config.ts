@@ -44,6 +44,13 @@ export interface ApiServerConfig {
   serviceAccountLookupCacheMs?: number;
   /** More IP addresses the serving certificate names, e.g. a node's Docker bridge gateway that pods reach it at. */
   servingIps?: string[];
+  /**
+   * Accept TLS 1.2 clients that send no signature_algorithms extension, such as busybox
+   * wget's built-in TLS: RFC 5246 then means SHA-1 handshake signatures, which OpenSSL 3 only
+   * makes at security level 0 (Go's TLS, so upstream's API server, accepted them until Go 1.25).
+   * Node's default cipher list is kept. Default false.
+   */
+  allowSha1TlsSignatures?: boolean;
 }
 
 export const API_SERVER_CONFIG = Symbol('ApiServerConfig');
