@@ -52,6 +52,8 @@ abstract class AdmissionCaches {
   abstract namespaces: KindCache;
   abstract priorityClasses: KindCache;
   abstract limitRanges: KindCache;
+  /** Also what the token authenticator and the default service account publisher read. */
+  abstract serviceAccounts: KindCache;
 }
 
 /** Registers the Kubernetes routes on the Fastify instance before it starts listening. */
@@ -65,6 +67,7 @@ class KubeRoutes implements OnModuleInit {
     @Inject(API_SERVER_CONFIG) private readonly config: ApiServerConfig,
     @Inject(API_SERVER_SECRETS) private readonly secrets: ApiServerSecrets,
     @Inject(ApiMetrics) private readonly metrics: ApiMetrics,
+    @Inject(AdmissionCaches) private readonly caches: AdmissionCaches,
   ) {}
 
   onModuleInit(): void {
@@ -76,6 +79,7 @@ class KubeRoutes implements OnModuleInit {
       tokenFile: this.secrets.tokens,
       objects: this.objects,
       registry: this.registry,
+      serviceAccounts: this.caches.serviceAccounts,
       onRefused: (why) => log.debug(`token refused: ${why}`),
     });
     new KubeApi({
@@ -96,7 +100,7 @@ class KubeRoutes implements OnModuleInit {
   }
 }
 
-/** What the API server keeps true in the cluster from the start: system namespaces, the root CA in each. */
+/** What the API server keeps true in the cluster from the start: system namespaces, the root CA and a default ServiceAccount in each. */
 @Injectable()
 export class ClusterBootstrap
   implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
@@ -128,6 +132,7 @@ export class ClusterBootstrap
       this.objects,
       this.registry,
       this.caches.namespaces,
+      this.caches.serviceAccounts,
       (e) => this.log.error(`default service account publisher: ${String(e)}`),
     );
     await this.serviceAccounts.start();
@@ -193,12 +198,13 @@ export class ApiServerModule {
               await k.start();
               return k;
             };
-            const [namespaces, priorityClasses, limitRanges] = await Promise.all([
+            const [namespaces, priorityClasses, limitRanges, serviceAccounts] = await Promise.all([
               cache('', 'namespaces'),
               cache('scheduling.k8s.io', 'priorityclasses'),
               cache('', 'limitranges'),
+              cache('', 'serviceaccounts'),
             ]);
-            return { namespaces, priorityClasses, limitRanges };
+            return { namespaces, priorityClasses, limitRanges, serviceAccounts };
           },
         },
         {

@@ -78,7 +78,7 @@ describe('service account tokens', () => {
     return { alg: algorithmOf(privateKey), kid: keyIdOf(publicKey), privateKey, publicKey };
   }
 
-  it('creates a default ServiceAccount in every namespace, also in one created later', async () => {
+  it('creates a default ServiceAccount in every namespace, also in one created later, and again when deleted', async () => {
     for (const existing of ['default', 'kube-system', 'kube-public'])
       expect((await c.api('GET', `/api/v1/namespaces/${existing}/serviceaccounts/default`)).status).toBe(200);
     await c.api('POST', '/api/v1/namespaces', { metadata: { name: 'later' } });
@@ -87,6 +87,13 @@ describe('service account tokens', () => {
         ? true
         : undefined,
     );
+    const first = (await c.api<Obj>('GET', '/api/v1/namespaces/later/serviceaccounts/default')).body;
+    expect((await c.api('DELETE', '/api/v1/namespaces/later/serviceaccounts/default')).status).toBe(200);
+    const again = await waitFor('default made again', async () => {
+      const r = await c.api<Obj>('GET', '/api/v1/namespaces/later/serviceaccounts/default');
+      return r.status === 200 ? r.body : undefined;
+    });
+    expect(again.metadata.uid).not.toBe(first.metadata.uid);
   });
 
   it('serves serviceaccounts/token in discovery as authentication.k8s.io/v1 TokenRequest', async () => {

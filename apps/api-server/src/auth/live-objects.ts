@@ -1,6 +1,7 @@
 import { type ResourceRegistry, StatusError } from '@app/api';
 import { type StoredObject } from '@app/event-store';
 
+import { type KindCache } from '../cache/kind-cache.js';
 import { type ObjectService } from '../objects/object-service.js';
 
 /** The kinds a service-account token names and the authenticator checks are still there. */
@@ -25,6 +26,11 @@ export interface CachedLookupOptions {
   timeoutMs: number;
   /** Most answers kept; the oldest go first. */
   maxEntries?: number;
+  /**
+   * Kinds the API server already keeps in memory: a hit there is current (a deletion shows at
+   * once); a miss is read live, as the cache may not have caught up with a create yet.
+   */
+  caches?: Partial<Record<LiveKind, KindCache>>;
 }
 
 /**
@@ -46,6 +52,8 @@ export class CachedObjectLookup implements LiveObjectGetter {
   ) {}
 
   async get(kind: LiveKind, namespace: string, name: string): Promise<LiveObject | undefined> {
+    const inMemory = this.options.caches?.[kind]?.get(namespace, name);
+    if (inMemory) return liveObjectOf(inMemory);
     const key = `${kind}/${namespace}/${name}`;
     const cached = this.answers.get(key);
     if (cached && cached.until > this.now()) return cached.value;
@@ -68,11 +76,7 @@ export class CachedObjectLookup implements LiveObjectGetter {
       if (e instanceof StatusError && e.reason === 'NotFound') return undefined;
       throw e;
     }
-    const meta = found.metadata;
-    return {
-      uid: String(meta.uid),
-      ...(meta.deletionTimestamp ? { deletionTimestamp: String(meta.deletionTimestamp) } : {}),
-    };
+    return liveObjectOf(found);
   }
 
   private remember(key: string, value: LiveObject | undefined): void {
@@ -84,6 +88,14 @@ export class CachedObjectLookup implements LiveObjectGetter {
       this.answers.delete(oldest);
     }
   }
+}
+
+function liveObjectOf(o: StoredObject): LiveObject {
+  const meta = o.metadata;
+  return {
+    uid: String(meta.uid),
+    ...(meta.deletionTimestamp ? { deletionTimestamp: String(meta.deletionTimestamp) } : {}),
+  };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

@@ -1,5 +1,6 @@
 import { type ResourceRegistry } from '@app/api';
 
+import { type KindCache } from '../cache/kind-cache.js';
 import { type ApiServerConfig } from '../config.js';
 import { type ObjectService } from '../objects/object-service.js';
 import { type SigningKey } from './jwt.js';
@@ -24,6 +25,8 @@ export function serviceAccountTokens(o: {
   tokenFile: TokenFile;
   objects: ObjectService;
   registry: ResourceRegistry;
+  /** The service accounts the API server keeps in memory (read before the store). */
+  serviceAccounts?: KindCache;
   onRefused?: (why: string) => void;
 }): { authenticator: RequestAuthenticator; tokenRequests: TokenRequests } {
   const issuer = o.config.serviceAccountIssuer ?? DEFAULT_ISSUER;
@@ -32,6 +35,7 @@ export function serviceAccountTokens(o: {
   const lookup = new CachedObjectLookup(o.objects, o.registry, {
     ttlMs: o.config.serviceAccountLookupCacheMs ?? 5_000,
     timeoutMs: LOOKUP_TIMEOUT_MS,
+    caches: o.serviceAccounts ? { serviceaccounts: o.serviceAccounts } : {},
   });
   const serviceAccounts = new ServiceAccountAuthenticator({
     keys: [{ alg: o.key.alg, kid: o.key.kid, publicKey: o.key.publicKey }],

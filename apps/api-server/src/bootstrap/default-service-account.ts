@@ -9,19 +9,35 @@ export const DEFAULT_SERVICE_ACCOUNT = 'default';
 
 /**
  * Keeps a `default` ServiceAccount in every namespace, the one pods run as unless they name
- * another (upstream's serviceaccounts-controller in kube-controller-manager,
- * pkg/controller/serviceaccount/serviceaccounts_controller.go; it moves there once Wake has a
- * controller manager). Unlike upstream it does not yet recreate a deleted account until the
- * API server restarts.
+ * another, and makes it again when it is deleted (upstream's serviceaccounts-controller in
+ * kube-controller-manager, pkg/controller/serviceaccount/serviceaccounts_controller.go; it
+ * moves there once Wake has a controller manager).
  */
 export class DefaultServiceAccountPublisher extends PerNamespaceReconciler {
+  private stopWatchingAccounts?: () => void;
+
   constructor(
     private readonly objects: ObjectService,
     private readonly registry: ResourceRegistry,
     namespaces: KindCache,
+    /** The service accounts kept in memory: a deleted `default` is seen there. */
+    private readonly serviceAccounts: KindCache,
     onError: (e: unknown) => void,
   ) {
     super(namespaces, onError);
+  }
+
+  override async start(): Promise<void> {
+    this.stopWatchingAccounts = this.serviceAccounts.onChange((type, sa) => {
+      if (type === 'DELETED' && sa.metadata.name === DEFAULT_SERVICE_ACCOUNT)
+        this.enqueue(String(sa.metadata.namespace));
+    });
+    await super.start();
+  }
+
+  override async stop(): Promise<void> {
+    this.stopWatchingAccounts?.();
+    await super.stop();
   }
 
   protected async reconcile(namespace: string): Promise<void> {

@@ -30,7 +30,7 @@ export abstract class PerNamespaceReconciler {
 
   protected abstract reconcile(namespace: string): Promise<void>;
 
-  private enqueue(namespace: string): void {
+  protected enqueue(namespace: string): void {
     this.queue = this.queue.then(() => this.reconcile(namespace)).catch(this.onError);
   }
 }
