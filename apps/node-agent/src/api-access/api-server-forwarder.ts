@@ -1,8 +1,12 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type Docker from 'dockerode';
 
+import { DOCKER_CLIENT } from '../runtime/index.js';
 import { dockerBridgeGateway } from './bridge-gateway.js';
+
+export const API_FORWARDER_CONFIG = Symbol('API_FORWARDER_CONFIG');
 
 /** Where pods reach the API server: KUBERNETES_SERVICE_HOST / KUBERNETES_SERVICE_PORT. */
 export interface ApiEndpoint {
@@ -30,7 +34,8 @@ export interface ApiServerForwarderOptions {
  * clients still verify the API server's certificate (for the gateway address itself when the
  * API server's `servingIps` include it; otherwise with server name `kubernetes.default.svc`).
  */
-export class ApiServerForwarder {
+@Injectable()
+export class ApiServerForwarder implements OnModuleInit, OnApplicationShutdown {
   private server?: Server;
   private address?: ApiEndpoint;
   /** Every open socket, both ends of each forwarded connection. */
@@ -39,10 +44,19 @@ export class ApiServerForwarder {
   private readonly target: { host: string; port: number };
 
   constructor(
-    private readonly docker: Docker,
-    private readonly options: ApiServerForwarderOptions,
+    @Inject(DOCKER_CLIENT) private readonly docker: Docker,
+    @Inject(API_FORWARDER_CONFIG) private readonly options: ApiServerForwarderOptions,
   ) {
     this.target = targetOf(options.server);
+  }
+
+  /** In a Nest module: listening before any bootstrap hook (the pod workers) asks for `endpoint`. */
+  async onModuleInit(): Promise<void> {
+    await this.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.stop();
   }
 
   /** Starts listening; returns the address pods are given. */
