@@ -21,7 +21,10 @@ import {
   ServiceAccountAdmission,
 } from './admission/pod-defaults.js';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
+import { type SigningKey } from './auth/jwt.js';
+import { serviceAccountTokens } from './auth/service-account-tokens.js';
 import { type TokenFile } from './auth/token-file.js';
+import { DefaultServiceAccountPublisher } from './bootstrap/default-service-account.js';
 import { RootCaPublisher } from './bootstrap/root-ca-publisher.js';
 import { ensureKubernetesService } from './bootstrap/kubernetes-service.js';
 import { ensureSystemNamespaces } from './bootstrap/system-namespaces.js';
@@ -35,6 +38,8 @@ import { ServiceAllocator } from './services/service-allocator.js';
 
 export interface ApiServerSecrets {
   tokens: TokenFile;
+  /** Signs service-account tokens (sa.key in the PKI directory). */
+  serviceAccountKey: SigningKey;
   caCert: string;
   serverAddress: string;
   version: string;
@@ -47,6 +52,8 @@ abstract class AdmissionCaches {
   abstract namespaces: KindCache;
   abstract priorityClasses: KindCache;
   abstract limitRanges: KindCache;
+  /** Also what the token authenticator and the default service account publisher read. */
+  abstract serviceAccounts: KindCache;
 }
 
 /** Registers the Kubernetes routes on the Fastify instance before it starts listening. */
@@ -60,17 +67,29 @@ class KubeRoutes implements OnModuleInit {
     @Inject(API_SERVER_CONFIG) private readonly config: ApiServerConfig,
     @Inject(API_SERVER_SECRETS) private readonly secrets: ApiServerSecrets,
     @Inject(ApiMetrics) private readonly metrics: ApiMetrics,
+    @Inject(AdmissionCaches) private readonly caches: AdmissionCaches,
   ) {}
 
   onModuleInit(): void {
     const app = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    const log = new Logger('authentication');
+    const { authenticator, tokenRequests } = serviceAccountTokens({
+      config: this.config,
+      key: this.secrets.serviceAccountKey,
+      tokenFile: this.secrets.tokens,
+      objects: this.objects,
+      registry: this.registry,
+      serviceAccounts: this.caches.serviceAccounts,
+      onRefused: (why) => log.debug(`token refused: ${why}`),
+    });
     new KubeApi({
       registry: this.registry,
       objects: this.objects,
       store: this.connections.store,
       hub: this.connections.hub,
       nats: this.connections.nats,
-      authenticate: (token) => this.secrets.tokens.authenticate(token),
+      authenticate: (token) => authenticator.authenticate(token),
+      tokenRequests,
       serverAddress: () => this.secrets.serverAddress,
       wakeVersion: this.secrets.version,
       watchTimeoutMs: this.config.watchTimeoutMs ?? 30 * 60_000,
@@ -81,13 +100,14 @@ class KubeRoutes implements OnModuleInit {
   }
 }
 
-/** What the API server keeps true in the cluster from the start: system namespaces, the root CA in each. */
+/** What the API server keeps true in the cluster from the start: system namespaces, the root CA and a default ServiceAccount in each. */
 @Injectable()
 export class ClusterBootstrap
   implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
 {
   private readonly log = new Logger('bootstrap');
   private publisher?: RootCaPublisher;
+  private serviceAccounts?: DefaultServiceAccountPublisher;
 
   constructor(
     @Inject(ClusterConnections) private readonly connections: ClusterConnections,
@@ -108,6 +128,14 @@ export class ClusterBootstrap
       (e) => this.log.error(`root CA publisher: ${String(e)}`),
     );
     await this.publisher.start();
+    this.serviceAccounts = new DefaultServiceAccountPublisher(
+      this.objects,
+      this.registry,
+      this.caches.namespaces,
+      this.caches.serviceAccounts,
+      (e) => this.log.error(`default service account publisher: ${String(e)}`),
+    );
+    await this.serviceAccounts.start();
   }
 
   /** Once listening: the `kubernetes` Service and its endpoints point at this server. */
@@ -121,6 +149,7 @@ export class ClusterBootstrap
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.publisher?.stop();
+    await this.serviceAccounts?.stop();
     // Ends every open watch, so the HTTP server can close.
     await this.connections.stopWatches();
   }
@@ -169,12 +198,13 @@ export class ApiServerModule {
               await k.start();
               return k;
             };
-            const [namespaces, priorityClasses, limitRanges] = await Promise.all([
+            const [namespaces, priorityClasses, limitRanges, serviceAccounts] = await Promise.all([
               cache('', 'namespaces'),
               cache('scheduling.k8s.io', 'priorityclasses'),
               cache('', 'limitranges'),
+              cache('', 'serviceaccounts'),
             ]);
-            return { namespaces, priorityClasses, limitRanges };
+            return { namespaces, priorityClasses, limitRanges, serviceAccounts };
           },
         },
         {

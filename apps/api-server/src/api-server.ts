@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { DEFAULT_CIPHERS } from 'node:tls';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,6 +11,7 @@ import { writeKubeconfig } from '@app/client';
 
 import { ApiServerModule, ClusterBootstrap } from './api-server.module.js';
 import { ensureServingCertificate } from './auth/pki.js';
+import { ensureServiceAccountKey } from './auth/service-account-key.js';
 import { TokenFile } from './auth/token-file.js';
 import { type ApiServerConfig, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './config.js';
 import { clientErrorHandler, frameworkErrorReply } from './http/framework-errors.js';
@@ -50,7 +52,8 @@ class KubeFastifyAdapter extends FastifyAdapter {
  * bus and the watch hub, then HTTPS on `host:port`; writes the admin kubeconfig when asked.
  */
 export async function startApiServer(config: ApiServerConfig): Promise<RunningApiServer> {
-  const pki = await ensureServingCertificate(config.pkiDir);
+  const pki = await ensureServingCertificate(config.pkiDir, config.servingIps);
+  const serviceAccountKey = await ensureServiceAccountKey(config.pkiDir);
   const tokens = await TokenFile.ensure(join(config.pkiDir, 'tokens.csv'));
   const host = config.host ?? '127.0.0.1';
   const headersTimeout = config.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
@@ -62,6 +65,8 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
       // long; it looks for them this often.
       headersTimeout,
       connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(headersTimeout / 4))),
+      // Only the security level changes: same ciphers, and SHA-1 signatures only for clients offering nothing else.
+      ...(config.allowSha1TlsSignatures ? { ciphers: `${DEFAULT_CIPHERS}:@SECLEVEL=0` } : {}),
     },
     requestTimeout: Math.max(headersTimeout, config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
     // What Node's parser refuses (bad framing, huge or slow headers) gets a Status body too.
@@ -74,6 +79,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   // The port is only known after listen; discovery's serverAddress is filled in then.
   const secrets = {
     tokens,
+    serviceAccountKey,
     caCert: pki.caCert,
     serverAddress: `${host}:${config.port ?? 0}`,
     version: packageVersion(),

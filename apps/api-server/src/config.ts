@@ -32,6 +32,25 @@ export interface ApiServerConfig {
   headersTimeoutMs?: number;
   /** How long a client may take to send a whole request, body included (watches are not affected: their request is short). */
   requestTimeoutMs?: number;
+  /** Service-account tokens: issuer (`--service-account-issuer`; default https://kubernetes.default.svc.cluster.local). */
+  serviceAccountIssuer?: string;
+  /** The audiences tokens must be for (`--api-audiences`; default the issuer). */
+  apiAudiences?: string[];
+  /** Longest token a TokenRequest gets (`--service-account-max-token-expiration`; default none). */
+  serviceAccountMaxTokenExpirationSeconds?: number;
+  /** Extend the kubelet's pod-bound 3607 s tokens to a year (`--service-account-extend-token-expiration`; default true). */
+  serviceAccountExtendTokenExpiration?: boolean;
+  /** How long the token authenticator reuses a service account or pod lookup (default 5 s). */
+  serviceAccountLookupCacheMs?: number;
+  /** More IP addresses the serving certificate names, e.g. a node's Docker bridge gateway that pods reach it at. */
+  servingIps?: string[];
+  /**
+   * Accept TLS 1.2 clients that send no signature_algorithms extension, such as busybox
+   * wget's built-in TLS: RFC 5246 then means SHA-1 handshake signatures, which OpenSSL 3 only
+   * makes at security level 0 (Go's TLS, so upstream's API server, accepted them until Go 1.25).
+   * Node's default cipher list is kept. Default false.
+   */
+  allowSha1TlsSignatures?: boolean;
 }
 
 export const API_SERVER_CONFIG = Symbol('ApiServerConfig');

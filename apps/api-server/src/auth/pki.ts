@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,12 +30,24 @@ function newP256Key(keyFile: string): string[] {
   return ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile];
 }
 
+/** Whether the certificate in `file` names every address in `ips`. */
+function namesAll(file: string, ips: string[]): boolean {
+  const cert = new X509Certificate(readFileSync(file));
+  return ips.every((ip) => cert.checkIP(ip) !== undefined);
+}
+
 /**
  * The cluster CA and the API server's serving certificate, made with openssl on first start
  * and reused afterwards (kubeconfigs written earlier stay valid). ECDSA P-256, like kubeadm's
- * defaults are moving to; the CA key never leaves the directory.
+ * defaults are moving to; the CA key never leaves the directory. `extraIps` (addresses pods
+ * reach the server at, like a node's Docker bridge gateway) join the usual names; a serving
+ * certificate that lacks one is issued again by the same CA, so clients trusting the CA are
+ * unaffected.
  */
-export async function ensureServingCertificate(dir: string): Promise<ServingCertificate> {
+export async function ensureServingCertificate(
+  dir: string,
+  extraIps: string[] = [],
+): Promise<ServingCertificate> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const ca = join(dir, 'ca.crt');
   const caKey = join(dir, 'ca.key');
@@ -57,12 +70,11 @@ export async function ensureServingCertificate(dir: string): Promise<ServingCert
       'keyUsage=critical,keyCertSign,cRLSign',
     ]);
   }
-  if (!existsSync(cert) || !existsSync(key)) {
+  if (!existsSync(cert) || !existsSync(key) || !namesAll(cert, extraIps)) {
     const csr = join(dir, 'apiserver.csr');
     const ext = join(dir, 'apiserver.ext');
-    const san = [...SERVING_NAMES.dns.map((d) => `DNS:${d}`), ...SERVING_NAMES.ip.map((i) => `IP:${i}`)].join(
-      ',',
-    );
+    const ips = [...new Set([...SERVING_NAMES.ip, ...extraIps])];
+    const san = [...SERVING_NAMES.dns.map((d) => `DNS:${d}`), ...ips.map((i) => `IP:${i}`)].join(',');
     await writeFile(
       ext,
       `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`,

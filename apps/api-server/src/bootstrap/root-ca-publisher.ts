@@ -3,6 +3,7 @@ import { SYSTEM_ACTOR } from '@app/event-store';
 
 import { type KindCache } from '../cache/kind-cache.js';
 import { type ObjectService } from '../objects/object-service.js';
+import { PerNamespaceReconciler } from './per-namespace.js';
 
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
 
@@ -11,38 +12,18 @@ export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
  * verify the API server (upstream's root-ca-cert-publisher). Level-triggered: a pass over all
  * namespaces at start, then one namespace at a time as namespaces are added or the map changes.
  */
-export class RootCaPublisher {
-  private unsubscribe?: () => void;
-  /** Reconciles run one after another, in the order namespaces were seen. */
-  private queue: Promise<void> = Promise.resolve();
-
+export class RootCaPublisher extends PerNamespaceReconciler {
   constructor(
     private readonly objects: ObjectService,
     private readonly registry: ResourceRegistry,
-    /** The namespaces admission already keeps in memory: no list or watch of its own. */
-    private readonly namespaces: KindCache,
+    namespaces: KindCache,
     private readonly caCert: string,
-    private readonly onError: (e: unknown) => void,
-  ) {}
-
-  async start(): Promise<void> {
-    this.unsubscribe = this.namespaces.onChange((type, ns) => {
-      if (type === 'ADDED') this.enqueue(String(ns.metadata.name));
-    });
-    for (const ns of this.namespaces.list()) this.enqueue(String(ns.metadata.name));
-    await this.queue;
+    onError: (e: unknown) => void,
+  ) {
+    super(namespaces, onError);
   }
 
-  async stop(): Promise<void> {
-    this.unsubscribe?.();
-    await this.queue;
-  }
-
-  private enqueue(namespace: string): void {
-    this.queue = this.queue.then(() => this.reconcile(namespace)).catch(this.onError);
-  }
-
-  private async reconcile(namespace: string): Promise<void> {
+  protected async reconcile(namespace: string): Promise<void> {
     const configmaps = this.registry.get('', 'v1', 'configmaps');
     const data = { 'ca.crt': this.caCert };
     const ctx = { actor: SYSTEM_ACTOR, userAgent: 'wake-apiserver/root-ca-publisher' };

@@ -20,6 +20,7 @@ import { type NatsConnection } from '@nats-io/transport-node';
 import { type Actor, type EventStore, tooLargeResourceVersion } from '@app/event-store';
 import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
+import { type TokenRequests } from '../auth/token-request.js';
 import { servePodLog } from '../logs/pod-log.js';
 import { type ApiMetrics } from '../metrics/api-metrics.js';
 import { type ObjectService } from '../objects/object-service.js';
@@ -53,7 +54,9 @@ export interface KubeApiOptions {
   store: EventStore;
   hub: WatchHub;
   nats: NatsConnection;
-  authenticate: (token: string) => Actor | undefined;
+  authenticate: (token: string) => Actor | undefined | Promise<Actor | undefined>;
+  /** `serviceaccounts/<name>/token` (absent: the subresource is not served). */
+  tokenRequests?: TokenRequests;
   /** host:port clients reach the server at (legacy discovery reports it); known once listening. */
   serverAddress: () => string;
   wakeVersion: string;
@@ -108,7 +111,7 @@ export class KubeApi {
       // Node keeps the first of two Authorization headers; which one a proxy checked is unknown.
       const token =
         header?.startsWith('Bearer ') && authorizationHeaders(req) === 1 ? header.slice(7).trim() : undefined;
-      const actor = token ? this.o.authenticate(token) : undefined;
+      const actor = token ? await this.o.authenticate(token) : undefined;
       if (!actor) {
         return reply
           .code(401)
@@ -377,6 +380,11 @@ export class KubeApi {
         return reply.code(201).send(success());
       case 'log GET':
         return servePodLog(this.o.nats, this.o.objects, t, ns, name, req, reply);
+      case 'token POST': {
+        if (!this.o.tokenRequests) throw notFound();
+        // Not stored: nothing is appended, and the token is only in this reply.
+        return reply.code(201).send(await this.o.tokenRequests.create(ns, name, this.decode.object(req)));
+      }
       case 'eviction POST': {
         const body = this.decode.object(req);
         const options =

@@ -280,17 +280,20 @@ export function kindPaths(
       const scale = { group: 'autoscaling', version: 'v1', kind: 'Scale' };
       sub('scale', readWrite('scale', 'Scale', definition('autoscaling', 'v1', 'Scale'), scale));
     }
-    if (s === 'binding' || s === 'eviction') {
+    if (s === 'binding' || s === 'eviction' || s === 'token') {
       const target =
         s === 'binding'
           ? { group: '', version: 'v1', kind: 'Binding' }
-          : { group: 'policy', version: 'v1', kind: 'Eviction' };
+          : s === 'eviction'
+            ? { group: 'policy', version: 'v1', kind: 'Eviction' }
+            : { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' };
       const def = definition(target.group, target.version, target.kind);
       sub(s, [
         op({
           method: 'post',
           action: 'post',
-          operationId: `create${word}${ns}${t.kind}${target.kind}`,
+          // Upstream names these after the subresource: createNamespacedPodBinding, …ServiceAccountToken.
+          operationId: `create${word}${ns}${t.kind}${s[0].toUpperCase()}${s.slice(1)}`,
           description: `create ${s} of a ${t.kind}`,
           parameters: writes,
           body: def,

@@ -47,7 +47,7 @@ export const BUILTIN_TYPES: ResourceType[] = [
     { kind: 'Endpoints', plural: 'endpoints', short: ['ep'] },
     { kind: 'ConfigMap', short: ['cm'] },
     { kind: 'Secret' },
-    { kind: 'ServiceAccount', short: ['sa'] },
+    { kind: 'ServiceAccount', short: ['sa'], sub: ['token'] },
     { kind: 'Event', short: ['ev'] },
     { kind: 'PersistentVolume', cluster: true, short: ['pv'], sub: ['status'] },
     { kind: 'PersistentVolumeClaim', short: ['pvc'], sub: ['status'] },

@@ -7,6 +7,8 @@ export interface Actor {
   groups: string[];
   /** How the user proved who they are, e.g. `token:sha256:ab12…` or `x509:CN=admin`; never a secret. */
   credential?: string;
+  /** Upstream's user-info extras, e.g. the pod a service-account token is bound to. */
+  extra?: Record<string, string[]>;
 }
 
 /**

@@ -1,0 +1,2 @@
+export * from './api-server-forwarder.js';
+export * from './bridge-gateway.js';
