@@ -26,11 +26,25 @@ function cellText(value: unknown): string {
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
-/** `-o json` (indented by four spaces, as kubectl does) or `-o yaml`. */
+/**
+ * `-o json` (indented by four spaces) or `-o yaml`, keys in alphabetical order as kubectl prints
+ * objects it holds as unstructured maps (the log keeps them as jsonb, in its own key order).
+ */
 export function formatData(value: unknown, output: 'json' | 'yaml'): string {
+  const sorted = sortKeys(value);
   return output === 'json'
-    ? `${JSON.stringify(value, null, 4)}\n`
-    : dump(value, { noRefs: true, lineWidth: -1 });
+    ? `${JSON.stringify(sorted, null, 4)}\n`
+    : dump(sorted, { noRefs: true, lineWidth: -1 });
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+  );
 }
 
 /** The `-o` values a command takes; anything else is refused the way kubectl refuses it. */

@@ -3,6 +3,7 @@ import { type ObjectVersion } from '@app/event-store';
 import { withAuditLog } from '../audit/audit-store.js';
 import { fieldDiff, formatDiff } from '../audit/field-diff.js';
 import { objectName, parseTarget } from '../audit/resource-arg.js';
+import { agentOf } from '../audit/user-agent.js';
 import { formatData, textTable } from '../audit/text-table.js';
 import { type DataDir } from '../data-dir.js';
 
@@ -48,9 +49,16 @@ export async function history(o: HistoryOptions): Promise<number> {
   }
   write(
     textTable(
-      ['REVISION', 'TIME', 'WHO', 'VERB', 'CAUSE'],
+      ['REVISION', 'TIME', 'WHO', 'AGENT', 'VERB', 'CAUSE'],
       versions.map((v) => ({
-        cells: [v.event.seq, v.event.at, v.event.actor.user, v.event.verb, v.event.cause ?? '<none>'],
+        cells: [
+          v.event.seq,
+          v.event.at,
+          v.event.actor.user,
+          agentOf(v.event.userAgent),
+          v.event.verb,
+          v.event.cause ?? '<none>',
+        ],
         after: o.noDiff ? [] : diffLines(v, !!o.showManagedFields),
       })),
     ),

@@ -2,6 +2,7 @@ import { type EventStore, type ObjectVersion, type StoredEvent } from '@app/even
 
 import { withAuditLog } from '../audit/audit-store.js';
 import { changedFields } from '../audit/field-diff.js';
+import { agentOf } from '../audit/user-agent.js';
 import { objectName, parseTarget, typeOfStored } from '../audit/resource-arg.js';
 import { formatData, textTable } from '../audit/text-table.js';
 import { type DataDir } from '../data-dir.js';
@@ -74,12 +75,13 @@ export async function why(o: WhyOptions): Promise<number> {
   }
   write(
     textTable(
-      ['SEQ', 'TIME', 'WHO', 'VERB', 'NAMESPACE', 'OBJECT', 'CAUSE', 'CHANGE'],
+      ['SEQ', 'TIME', 'WHO', 'AGENT', 'VERB', 'NAMESPACE', 'OBJECT', 'CAUSE', 'CHANGE'],
       steps.map(({ event: e, change }) => ({
         cells: [
           e.seq,
           e.at,
           e.actor.user,
+          agentOf(e.userAgent),
           e.verb,
           e.namespace || '<none>',
           describe(e),
