@@ -136,6 +136,7 @@ than read from the live projection, printed as kubectl get prints them, ages as 
   -n, --namespace NS  the namespace (default "default")
   -A, --all-namespaces  every namespace
   -o json|yaml|name   the object, or a List of them; or kind/name lines
+  --show-managed-fields  keep metadata.managedFields in -o json|yaml
   --data-dir DIR      the cluster 'wake up' runs (default .wake, or WAKE_DATA_DIR)
   --database-url URL  read this event store instead (also DATABASE_URL)`,
   why: `usage: wake why <kind>/<name> [-n NAMESPACE] [--rv RV] [-o json|yaml] [--data-dir DIR]
@@ -259,6 +260,7 @@ async function main(argv: string[]): Promise<number> {
         allNamespaces: !!values['all-namespaces'],
         asOf: values['as-of'],
         output: parseOutput(values.output, ['json', 'yaml', 'name'] as const),
+        showManagedFields: !!values['show-managed-fields'],
       });
     case 'why':
       return why({

@@ -34,7 +34,7 @@ export function formatData(value: unknown, output: 'json' | 'yaml'): string {
   const sorted = sortKeys(value);
   return output === 'json'
     ? `${JSON.stringify(sorted, null, 4)}\n`
-    : dump(sorted, { noRefs: true, lineWidth: -1 });
+    : dump(sorted, { noRefs: true, lineWidth: -1, quotingType: '"' });
 }
 
 function sortKeys(value: unknown): unknown {

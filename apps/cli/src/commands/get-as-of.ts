@@ -1,5 +1,5 @@
 import { printerFor } from '@app/api';
-import { type EventStore, type StoredEvent } from '@app/event-store';
+import { type EventStore, type StoredEvent, type StoredObject } from '@app/event-store';
 
 import { withAuditLog } from '../audit/audit-store.js';
 import { objectName, parseTarget, type ResolvedResource } from '../audit/resource-arg.js';
@@ -15,6 +15,8 @@ export interface GetAsOfOptions {
   /** An RFC 3339 time or a resourceVersion (a seq); absent: the log's head. */
   asOf?: string;
   output?: 'json' | 'yaml' | 'name';
+  /** Keep metadata.managedFields in -o json|yaml (kubectl get's --show-managed-fields). */
+  showManagedFields?: boolean;
   write?: (text: string) => void;
 }
 
@@ -46,7 +48,8 @@ export async function getAsOf(o: GetAsOfOptions): Promise<number> {
     throw new Error(
       `${resource.type.plural} ${expired.namespace ? `${expired.namespace}/` : ''}${expired.name} at resourceVersion ${moment.seq}: its payload (seq ${expired.seq}) has expired`,
     );
-  const objects = events.map((e) => e.object!);
+  // kubectl get leaves managedFields out of -o json|yaml unless asked (--show-managed-fields).
+  const objects = events.map((e) => (o.showManagedFields ? e.object! : withoutManagedFields(e.object!)));
   if (name !== undefined && objects.length === 0) {
     process.stderr.write(
       `Error from server (NotFound): ${qualifiedPlural(resource)} "${name}" not found at resourceVersion ${moment.seq}\n`,
@@ -115,6 +118,12 @@ async function momentOf(store: EventStore, asOf: string | undefined): Promise<Mo
     );
   const at = new Date(asOf);
   return { seq: await store.events.seqAt(at), at };
+}
+
+function withoutManagedFields(obj: StoredObject): StoredObject {
+  if (!('managedFields' in obj.metadata)) return obj;
+  const { managedFields: _, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
 }
 
 /** `deployments.apps`, `pods`: how kubectl names a kind in its errors. */
