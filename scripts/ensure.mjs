@@ -113,21 +113,19 @@ export function ensureBuild() {
  * as root, a symlink in /usr/local/bin (replacing only an earlier symlink, never a file someone
  * else put there); otherwise, unless a PATH directory already leads to it, the line to add.
  */
-export function ensureKubectlPlugin() {
+export function ensureKubectlPlugin({ linkDir = '/usr/local/bin' } = {}) {
   const plugin = join(ROOT, 'bin', 'kubectl-wake');
-  const onPath = (process.env.PATH ?? '')
-    .split(delimiter)
-    .filter(Boolean)
-    .some((dir) => {
-      try {
-        return realpathSync(join(dir, 'kubectl-wake')) === realpathSync(plugin);
-      } catch {
-        return false;
-      }
-    });
-  if (onPath) return;
-  const link = '/usr/local/bin/kubectl-wake';
-  if (process.getuid?.() === 0 && existsSync('/usr/local/bin')) {
+  const leadsToPlugin = (dir) => {
+    try {
+      return realpathSync(join(dir, 'kubectl-wake')) === realpathSync(plugin);
+    } catch {
+      return false;
+    }
+  };
+  const path = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
+  if (leadsToPlugin(linkDir) || path.some(leadsToPlugin)) return;
+  const link = join(linkDir, 'kubectl-wake');
+  if (process.getuid?.() === 0 && existsSync(linkDir)) {
     let present;
     try {
       present = lstatSync(link);
