@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { parseOutput } from './audit/text-table.js';
 import { apiserver } from './commands/apiserver.js';
 import { down } from './commands/down.js';
 import { getAsOf } from './commands/get-as-of.js';
@@ -14,7 +15,6 @@ import { status } from './commands/status.js';
 import { up } from './commands/up.js';
 import { verify } from './commands/verify.js';
 import { why } from './commands/why.js';
-import { parseOutput } from './audit/text-table.js';
 import { DataDir } from './data-dir.js';
 
 const HELP: Record<string, string> = {
@@ -115,9 +115,9 @@ agent adopts them. Prints "node agent ready" once the node is registered.
   history: `usage: wake history <kind>/<name> [-n NAMESPACE] [--no-diff] [-o json|yaml] [--data-dir DIR]
 
 Every version of one object from the event log, across deletions and re-creations, oldest
-first: REVISION (the resourceVersion, the event's seq), TIME, WHO wrote it, the VERB and the
-CAUSE (the seq of the event the writer was reacting to), each followed by a field-path diff
-from the version before ('-' old value, '+' new; a new object is all '+').
+first: REVISION (the resourceVersion, the event's seq), TIME, WHO wrote it through which client
+(AGENT), the VERB and the CAUSE (the seq of the event the writer was reacting to), each followed
+by a field-path diff from the version before ('-' old value, '+' new; a new object is all '+').
 
   <kind>/<name>       kubectl's spelling: deploy/web, pods/web, deployments.apps/web, or 'deploy web'
   -n, --namespace NS  the object's namespace (default "default"; ignored for cluster-scoped kinds)

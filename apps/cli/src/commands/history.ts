@@ -3,8 +3,8 @@ import { type ObjectVersion } from '@app/event-store';
 import { withAuditLog } from '../audit/audit-store.js';
 import { fieldDiff, formatDiff } from '../audit/field-diff.js';
 import { objectName, parseTarget } from '../audit/resource-arg.js';
-import { agentOf } from '../audit/user-agent.js';
 import { formatData, textTable } from '../audit/text-table.js';
+import { agentOf } from '../audit/user-agent.js';
 import { type DataDir } from '../data-dir.js';
 
 export interface HistoryOptions {

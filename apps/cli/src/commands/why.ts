@@ -2,9 +2,9 @@ import { type EventStore, type ObjectVersion, type StoredEvent } from '@app/even
 
 import { withAuditLog } from '../audit/audit-store.js';
 import { changedFields } from '../audit/field-diff.js';
-import { agentOf } from '../audit/user-agent.js';
 import { objectName, parseTarget, typeOfStored } from '../audit/resource-arg.js';
 import { formatData, textTable } from '../audit/text-table.js';
+import { agentOf } from '../audit/user-agent.js';
 import { type DataDir } from '../data-dir.js';
 
 export interface WhyOptions {
