@@ -3,8 +3,17 @@
 // locally built images), `npm ci` when node_modules is missing or stale, and the
 // build when asked. Plain Node, no dependencies: it runs before `npm ci`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import {
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+} from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const APT_PACKAGES = [
@@ -97,6 +106,44 @@ export function ensureNodeModules() {
 export function ensureBuild() {
   log('building (nest build --all)');
   run('npx', ['nest', 'build', '--all']);
+}
+
+/**
+ * Puts the kubectl plugin (bin/kubectl-wake: `kubectl wake history deploy/web`) on the PATH:
+ * as root, a symlink in /usr/local/bin (replacing only an earlier symlink, never a file someone
+ * else put there); otherwise, unless a PATH directory already leads to it, the line to add.
+ */
+export function ensureKubectlPlugin({ linkDir = '/usr/local/bin' } = {}) {
+  const plugin = join(ROOT, 'bin', 'kubectl-wake');
+  const leadsToPlugin = (dir) => {
+    try {
+      return realpathSync(join(dir, 'kubectl-wake')) === realpathSync(plugin);
+    } catch {
+      return false;
+    }
+  };
+  const path = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
+  if (leadsToPlugin(linkDir) || path.some(leadsToPlugin)) return;
+  const link = join(linkDir, 'kubectl-wake');
+  if (process.getuid?.() === 0 && existsSync(linkDir)) {
+    let present;
+    try {
+      present = lstatSync(link);
+    } catch {
+      present = undefined;
+    }
+    if (!present || present.isSymbolicLink()) {
+      if (present) {
+        log(`replacing ${link} (was a link to ${readlinkSync(link)})`);
+        unlinkSync(link);
+      }
+      symlinkSync(plugin, link);
+      log(`kubectl plugin installed: ${link} -> ${plugin} ('kubectl wake --help')`);
+      return;
+    }
+    log(`${link} exists and is not a link; leaving it`);
+  }
+  log(`for 'kubectl wake ...' put the plugin on your PATH: export PATH="${join(ROOT, 'bin')}:$PATH"`);
 }
 
 export function ensureAll({ build = false } = {}) {

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 
-import { ensureAll } from './ensure.mjs';
+import { ensureAll, ensureKubectlPlugin } from './ensure.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 try {
@@ -11,6 +11,12 @@ try {
 } catch (e) {
   console.error(`[start] ${e.message}`);
   process.exit(1);
+}
+try {
+  ensureKubectlPlugin();
+} catch (e) {
+  // The cluster runs without the plugin; only `kubectl wake` is missing.
+  console.error(`[start] kubectl plugin not installed: ${e.message}`);
 }
 const child = spawn(
   process.execPath,

@@ -2,14 +2,19 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { parseOutput } from './audit/text-table.js';
 import { apiserver } from './commands/apiserver.js';
 import { down } from './commands/down.js';
+import { getAsOf } from './commands/get-as-of.js';
+import { history } from './commands/history.js';
 import { nodeAgent, parseLabels, parseTaints } from './commands/node-agent.js';
 import { relay } from './commands/relay.js';
+import { replay } from './commands/replay.js';
 import { parseDuration, scheduler } from './commands/scheduler.js';
 import { status } from './commands/status.js';
 import { up } from './commands/up.js';
 import { verify } from './commands/verify.js';
+import { why } from './commands/why.js';
 import { DataDir } from './data-dir.js';
 
 const HELP: Record<string, string> = {
@@ -26,6 +31,12 @@ commands:
   apiserver run the API server alone (HTTPS, Kubernetes REST and watch)
   scheduler run a scheduler: places pods on nodes through the API server
   node-agent run a node agent: registers a node and runs its pods on Docker
+
+audit (from the event log; also as 'kubectl wake <command>'):
+  history   every version of an object: when, who, verb, cause and a diff
+  get       objects as they were at a resourceVersion or a time (--as-of)
+  why       the chain of writes, from a user's request, that led to an object's version
+  replay    rebuild the projections from the log and compare; --verify: also the hash chain
 
 'wake <command> --help' for a command's options.`,
   up: `usage: wake up [--detach] [--data-dir DIR] [--api-port N] [--database-url URL] [--nats-url URL]
@@ -101,12 +112,64 @@ agent adopts them. Prints "node agent ready" once the node is registered.
   status: 'usage: wake status [--data-dir DIR] [--json]\n\nexits 0 when the cluster runs, 3 when it does not',
   verify:
     'usage: wake verify [--data-dir DIR] [--database-url URL]\n\nexits 0 when the log verifies, 1 when it does not',
+  history: `usage: wake history <kind>/<name> [-n NAMESPACE] [--no-diff] [-o json|yaml] [--data-dir DIR]
+
+Every version of one object from the event log, across deletions and re-creations, oldest
+first: REVISION (the resourceVersion, the event's seq), TIME, WHO wrote it through which client
+(AGENT), the VERB and the CAUSE (the seq of the event the writer was reacting to), each followed
+by a field-path diff from the version before ('-' old value, '+' new; a new object is all '+').
+
+  <kind>/<name>       kubectl's spelling: deploy/web, pods/web, deployments.apps/web, or 'deploy web'
+  -n, --namespace NS  the object's namespace (default "default"; ignored for cluster-scoped kinds)
+  --no-diff           versions only
+  --show-managed-fields  diff metadata.managedFields and metadata.resourceVersion too
+  -o json|yaml        the events (who, verb, cause, user agent, the object) with RFC 6902 diffs
+  --data-dir DIR      the cluster 'wake up' runs (default .wake, or WAKE_DATA_DIR)
+  --database-url URL  read this event store instead (also DATABASE_URL)`,
+  get: `usage: wake get <kind> [name] --as-of <time|rv> [-n NAMESPACE | -A] [-o json|yaml|name] [--data-dir DIR]
+
+The objects of a kind (or one object) as they were right after resourceVersion rv, or at an
+RFC 3339 time (the last event committed at or before it), folded from the event log rather
+than read from the live projection, printed as kubectl get prints them, ages as they were then.
+
+  --as-of T|RV        2026-11-22T08:50:00Z, or a resourceVersion (default: now)
+  -n, --namespace NS  the namespace (default "default")
+  -A, --all-namespaces  every namespace
+  -o json|yaml|name   the object, or a List of them; or kind/name lines
+  --show-managed-fields  keep metadata.managedFields in -o json|yaml
+  --data-dir DIR      the cluster 'wake up' runs (default .wake, or WAKE_DATA_DIR)
+  --database-url URL  read this event store instead (also DATABASE_URL)`,
+  why: `usage: wake why <kind>/<name> [-n NAMESPACE] [--rv RV] [-o json|yaml] [--data-dir DIR]
+
+Why the object is as it is: from its latest event (or the one at --rv) back through each
+writer's cause (the event a controller reacted to) to the request no event caused, normally a
+user's; printed from that request down to the object's event, with what each write changed.
+Exits 3 when the chain breaks (a cause no longer in the log).
+
+  -n, --namespace NS  the object's namespace (default "default")
+  --rv RV             explain this version (a resourceVersion from 'wake history')
+  -o json|yaml        the chain's events
+  --data-dir DIR      the cluster 'wake up' runs (default .wake, or WAKE_DATA_DIR)
+  --database-url URL  read this event store instead (also DATABASE_URL)`,
+  replay: `usage: wake replay [--verify] [--keep] [-o json|yaml] [--data-dir DIR]
+
+Rebuilds every projection from the event log into a scratch schema, in one snapshot with the
+live projection, and compares them object by object; checks each object's event grammar.
+With --verify, also recomputes the hash chain from seq 1 and holds it against the checkpoints
+signed into the data directory. Exits 0 when all agree, 1 with a report of each difference.
+
+  --verify            also verify the hash chain and the signed checkpoints
+  --keep              keep the scratch schema (wake_replay_*) for inspection
+  -o json|yaml        the reports
+  --data-dir DIR      the cluster 'wake up' runs (default .wake, or WAKE_DATA_DIR)
+  --database-url URL  read this event store instead (also DATABASE_URL)`,
 };
 
 async function main(argv: string[]): Promise<number> {
   const [command = '', ...rest] = argv;
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: rest,
+    allowPositionals: true,
     options: {
       help: { type: 'boolean', short: 'h' },
       detach: { type: 'boolean' },
@@ -139,12 +202,24 @@ async function main(argv: string[]): Promise<number> {
       'register-with-taints': { type: 'string' },
       'node-status-update-frequency': { type: 'string' },
       'node-lease-renew-interval': { type: 'string' },
+      namespace: { type: 'string', short: 'n' },
+      'all-namespaces': { type: 'boolean', short: 'A' },
+      output: { type: 'string', short: 'o' },
+      'as-of': { type: 'string' },
+      rv: { type: 'string' },
+      'no-diff': { type: 'boolean' },
+      'show-managed-fields': { type: 'boolean' },
+      keep: { type: 'boolean' },
+      verify: { type: 'boolean' },
     },
   });
   if (command === '--help' || command === '-h' || values.help || !(command in HELP) || command === '') {
     console.log(HELP[command in HELP ? command : '']);
     return command === '' || command in HELP ? 0 : 2;
   }
+  // Only the audit commands name objects; the others take options alone, as before.
+  if (positionals.length && !['history', 'get', 'why'].includes(command))
+    throw new Error(`unexpected argument '${positionals[0]}'`);
   const dataDir = new DataDir(values['data-dir']);
   const databaseUrl = values['database-url'] ?? process.env.DATABASE_URL;
   switch (command) {
@@ -166,6 +241,44 @@ async function main(argv: string[]): Promise<number> {
       return status(dataDir, !!values.json);
     case 'verify':
       return verify(dataDir, databaseUrl);
+    case 'history':
+      return history({
+        dataDir,
+        databaseUrl,
+        positionals,
+        namespace: values.namespace,
+        output: parseOutput(values.output, ['json', 'yaml'] as const),
+        noDiff: !!values['no-diff'],
+        showManagedFields: !!values['show-managed-fields'],
+      });
+    case 'get':
+      return getAsOf({
+        dataDir,
+        databaseUrl,
+        positionals,
+        namespace: values.namespace,
+        allNamespaces: !!values['all-namespaces'],
+        asOf: values['as-of'],
+        output: parseOutput(values.output, ['json', 'yaml', 'name'] as const),
+        showManagedFields: !!values['show-managed-fields'],
+      });
+    case 'why':
+      return why({
+        dataDir,
+        databaseUrl,
+        positionals,
+        namespace: values.namespace,
+        rv: values.rv,
+        output: parseOutput(values.output, ['json', 'yaml'] as const),
+      });
+    case 'replay':
+      return replay({
+        dataDir,
+        databaseUrl,
+        verify: !!values.verify,
+        keep: !!values.keep,
+        output: parseOutput(values.output, ['json', 'yaml'] as const),
+      });
     case 'apiserver': {
       const natsUrl = values['nats-url'] ?? process.env.NATS_URL;
       const pkiDir = values['pki-dir'];

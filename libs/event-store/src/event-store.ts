@@ -5,13 +5,21 @@ import { GroupCommitter } from './append/group-committer.js';
 import { type Mutation, type MutationResult, type Preconditions, type UpdateTo } from './append/mutation.js';
 import { ChainVerifier, type VerifyOptions, type VerifyReport } from './audit/chain-verifier.js';
 import { connect } from './connection.js';
-import { type AuditContext, type ObjectKey, type ResourceRef, type StoredObject } from './model/index.js';
+import {
+  type AuditContext,
+  type ObjectKey,
+  type ResourceRef,
+  type StoredEvent,
+  type StoredObject,
+} from './model/index.js';
 import { EVENT_STORE_DEFAULTS, type EventStoreOptions } from './options.js';
 import { isMissingPartition, PartitionManager } from './partitions/partition-manager.js';
 import { EventReader } from './read/event-reader.js';
 import { type ListOptions, type ListResult } from './read/list-options.js';
 import { type GetResult, type Head, ResourceReader } from './read/resource-reader.js';
+import { causalChain } from './replay/causal-chain.js';
 import { objectHistory, type ObjectVersion } from './replay/object-history.js';
+import { objectsAt, type ObjectsAtOptions } from './replay/objects-at.js';
 import { ProjectionReplayer, type ReplayOptions, type ReplayReport } from './replay/projection-replayer.js';
 import { PayloadExpiry } from './retention/payload-expiry.js';
 import { Migrator } from './schema/migrator.js';
@@ -145,6 +153,16 @@ export class EventStore {
     options: Omit<ListOptions, 'resourceVersion' | 'continue'> = {},
   ): Promise<ListResult> {
     return this.listAt(ref, await this.events.seqAt(time), options);
+  }
+
+  /** The objects of one kind right after event `seq`, each as its last event, from the log alone. */
+  objectsAt(ref: ResourceRef, seq: number, options?: ObjectsAtOptions): Promise<StoredEvent[]> {
+    return objectsAt(this.sql, ref, seq, options);
+  }
+
+  /** The events that led to event `seq` through their `cause` links, the root first. */
+  causalChain(seq: number): Promise<StoredEvent[]> {
+    return causalChain(this.sql, seq);
   }
 
   replay(options?: ReplayOptions): Promise<ReplayReport> {

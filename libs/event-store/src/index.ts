@@ -13,6 +13,8 @@ export * from './read/continue-token.js';
 export * from './read/event-reader.js';
 export * from './read/list-options.js';
 export * from './read/resource-reader.js';
+export * from './replay/causal-chain.js';
 export * from './replay/object-history.js';
+export * from './replay/objects-at.js';
 export * from './replay/projection-replayer.js';
 export * from './retention/payload-expiry.js';

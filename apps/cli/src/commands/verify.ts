@@ -1,6 +1,12 @@
-import { CheckpointFile, CheckpointSigner, EventStore } from '@app/event-store';
+import {
+  type Checkpoint,
+  CheckpointFile,
+  CheckpointSigner,
+  EventStore,
+  type VerifyReport,
+} from '@app/event-store';
 
-import { type DataDir } from '../data-dir.js';
+import { type ClusterState, type DataDir } from '../data-dir.js';
 
 /** Recomputes the hash chain and holds it against the signed checkpoints; exits 1 on tampering. */
 export async function verify(dataDir: DataDir, databaseUrl?: string): Promise<number> {
@@ -9,17 +15,28 @@ export async function verify(dataDir: DataDir, databaseUrl?: string): Promise<nu
   if (!url || !state) throw new Error(`no running cluster in ${dataDir.root}; pass --database-url`);
   const store = await EventStore.open({ url });
   try {
-    const checkpoints = await new CheckpointFile(state.checkpoints.file).readAll();
-    const signer = CheckpointSigner.verifier(state.checkpoints.publicKey);
-    const report = await store.verify({
-      checkpoints,
-      signer,
-      onProgress: (seq) => process.stderr.write(`\rverified ${seq} events`),
-    });
+    const { report } = await verifyChain(store, state, (seq) =>
+      process.stderr.write(`\rverified ${seq} events`),
+    );
     process.stderr.write('\n');
     console.log(JSON.stringify(report, null, 2));
     return report.ok ? 0 : 1;
   } finally {
     await store.close();
   }
+}
+
+/**
+ * The chain check `wake verify` and `wake replay --verify` share: every link from seq 1, pinned
+ * by the checkpoints `wake up` signed into the data directory (none without its state).
+ */
+export async function verifyChain(
+  store: EventStore,
+  state: ClusterState | undefined,
+  onProgress?: (seq: number) => void,
+): Promise<{ report: VerifyReport; checkpoints: Checkpoint[] }> {
+  const checkpoints = state ? await new CheckpointFile(state.checkpoints.file).readAll() : [];
+  const signer = state ? CheckpointSigner.verifier(state.checkpoints.publicKey) : undefined;
+  const report = await store.verify({ checkpoints, signer, onProgress });
+  return { report, checkpoints };
 }

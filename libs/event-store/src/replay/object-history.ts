@@ -11,6 +11,8 @@ export interface ObjectVersion {
    * for the first version of an incarnation, from nothing. null when a payload has expired.
    */
   diff: Operation[] | null;
+  /** What `diff` applies to: the previous version's object, or {} for the first of an incarnation. */
+  base: object | null;
 }
 
 /** Every version of one object (across deletions and re-creations), oldest first. */
@@ -26,6 +28,6 @@ export async function objectHistory(sql: Sql, key: ObjectKey): Promise<ObjectVer
     const before = sameIncarnation ? previous!.object : {};
     const diff = before && event.object ? fastJsonPatch.compare(before, event.object) : null;
     previous = event;
-    return { event, diff };
+    return { event, diff, base: before };
   });
 }
