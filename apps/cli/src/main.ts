@@ -63,7 +63,11 @@ first start. Prints "api-server listening on <url>" when ready.
   --pki-dir DIR     CA, serving certificate and tokens
   --host ADDR       address to listen on (default 127.0.0.1)
   --port N          port (default 6443; 0: any free port)
-  --kubeconfig FILE write the admin kubeconfig here once listening`,
+  --kubeconfig FILE write the admin kubeconfig here once listening
+  --tls-san IP,...  more IP addresses the serving certificate names (e.g. the Docker bridge
+                    gateway pods reach the API server at)
+  --allow-sha1-tls-signatures  accept TLS 1.2 clients that offer no signature algorithms
+                    (busybox wget); loosens TLS for every client, off by default`,
   relay: `usage: wake relay --database-url URL --nats-url URL [--stream NAME] [--max-messages N]
 
 Publishes every committed event of the log at URL onto the event stream, in order, once,
@@ -191,6 +195,8 @@ async function main(argv: string[]): Promise<number> {
       'leader-elect-retry-period': { type: 'string' },
       'metrics-port': { type: 'string' },
       'node-name': { type: 'string' },
+      'tls-san': { type: 'string' },
+      'allow-sha1-tls-signatures': { type: 'boolean' },
       runtime: { type: 'string' },
       'root-dir': { type: 'string' },
       'docker-socket': { type: 'string' },
@@ -291,6 +297,8 @@ async function main(argv: string[]): Promise<number> {
         host: values.host,
         port: values.port === undefined ? 6443 : Number(values.port),
         kubeconfig: values.kubeconfig,
+        tlsSans: values['tls-san']?.split(',').filter(Boolean),
+        allowSha1TlsSignatures: values['allow-sha1-tls-signatures'],
       });
     }
     case 'scheduler': {

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 
 import {
   type BeforeApplicationShutdown,
@@ -17,11 +18,18 @@ import { ApiClient, type ApiConnection, resourcePath } from '@app/client';
 import { type EventStreamOptions } from '@app/bus';
 import { engineAnswers, ensureLocalImages } from '@app/dev-servers';
 
+import { API_FORWARDER_CONFIG, ApiServerForwarder } from './api-access/index.js';
 import {
+  ApiObjectSource,
+  ApiTokenSource,
   CONTAINER_CONFIGURER,
   type ContainerConfigurer,
-  LiteralContainerConfigurer,
-} from './config/container-config.js';
+  OBJECT_SOURCE,
+  POD_CONFIGURER_OPTIONS,
+  PodConfigurer,
+  type PodConfigurerOptions,
+  TOKEN_SOURCE,
+} from './config/index.js';
 import {
   detectNodeFacts,
   NodeHeartbeat,
@@ -173,7 +181,37 @@ export class NodeAgentModule {
           },
         },
         DockerRuntime,
-        { provide: CONTAINER_CONFIGURER, useFactory: () => new LiteralContainerConfigurer() },
+        { provide: API_FORWARDER_CONFIG, useValue: { server: config.connection.server } },
+        ApiServerForwarder,
+        {
+          provide: OBJECT_SOURCE,
+          inject: [ApiClient],
+          useFactory: (api: ApiClient) => new ApiObjectSource(api),
+        },
+        {
+          provide: TOKEN_SOURCE,
+          inject: [ApiClient],
+          useFactory: (api: ApiClient) => new ApiTokenSource(api),
+        },
+        {
+          provide: POD_CONFIGURER_OPTIONS,
+          inject: [DOCKER_CLIENT, ApiServerForwarder],
+          useFactory: async (
+            docker: Docker,
+            forwarder: ApiServerForwarder,
+          ): Promise<PodConfigurerOptions> => {
+            await mkdir(config.dataDir, { recursive: true });
+            const facts = await detectNodeFacts(docker, { ...config, version: '' });
+            return {
+              podsDir: join(config.dataDir, 'pods'),
+              nodeAllocatable: facts.allocatable,
+              hostIPs: facts.addresses.filter((a) => a.type === 'InternalIP').map((a) => a.address),
+              // Until the service proxy serves the `kubernetes` ClusterIP, pods reach the API here.
+              kubernetesEndpoint: await forwarder.start(),
+            };
+          },
+        },
+        { provide: CONTAINER_CONFIGURER, useClass: PodConfigurer },
         {
           provide: PROBE_MANAGER,
           inject: [DockerRuntime],

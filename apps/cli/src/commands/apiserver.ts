@@ -7,6 +7,8 @@ export interface ApiServerCommandOptions {
   host?: string;
   port: number;
   kubeconfig?: string;
+  tlsSans?: string[];
+  allowSha1TlsSignatures?: boolean;
 }
 
 /** `wake apiserver`: the API server in this process until SIGTERM (as `wake up` supervises it). */
@@ -18,5 +20,7 @@ export function apiserver(o: ApiServerCommandOptions): Promise<number> {
     host: o.host,
     port: o.port,
     kubeconfigPath: o.kubeconfig,
+    servingIps: o.tlsSans,
+    allowSha1TlsSignatures: o.allowSha1TlsSignatures,
   });
 }

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 
 import { createDatabase, DockerEngine, NatsServer, PostgresServer, waitFor } from '@app/dev-servers';
+
+import { dockerBridgeGateway } from '../../../node-agent/src/api-access/index.js';
 import {
   CheckpointFile,
   Checkpointer,
@@ -90,6 +92,10 @@ export async function up(o: UpOptions): Promise<void> {
   });
   await relay.start();
   const apiPort = o.apiPort ?? 6443;
+  const engine = (o.runtime ?? 'docker') === 'docker' ? await containerEngine(o) : undefined;
+  // Pods reach the API server through the node agent's forwarder on the bridge gateway: the
+  // serving certificate must name that address for clients that verify it.
+  const gateway = engine ? await dockerBridgeGateway(engine.docker) : undefined;
   const apiServer = new ComponentSupervisor('api-server', {
     args: [
       'apiserver',
@@ -103,6 +109,7 @@ export async function up(o: UpOptions): Promise<void> {
       String(apiPort),
       '--kubeconfig',
       o.dataDir.kubeconfig,
+      ...(gateway ? ['--tls-san', gateway] : []),
     ],
     readyLine: READY_LINE,
     logFile: join(o.dataDir.root, 'api-server.log'),
@@ -114,7 +121,7 @@ export async function up(o: UpOptions): Promise<void> {
     logFile: join(o.dataDir.root, 'scheduler.log'),
   });
   await scheduler.start();
-  const node = (o.runtime ?? 'docker') === 'docker' ? await startNodeAgent(o, natsUrl) : undefined;
+  const node = engine ? await startNodeAgent(o, natsUrl, engine) : undefined;
   const apiUrl = `https://127.0.0.1:${apiPort}`;
   const retention = setInterval(() => {
     store.expirePayloads().catch((e: unknown) => log.error('payload expiry failed', { error: String(e) }));
@@ -164,7 +171,7 @@ Use it with:
   await checkpointer.stop();
   await checkpointer.checkpoint().catch(() => undefined);
   await node?.agent.stop();
-  await node?.engine.stop();
+  await engine?.stop();
   await scheduler.stop();
   await apiServer.stop();
   await relay.stop();
@@ -175,21 +182,24 @@ Use it with:
 }
 
 /**
- * The node: a node agent on the Docker engine, started here (and stopped with the cluster)
- * when none answers and we are root. Without an engine the cluster still runs; pods then wait
- * for a node.
+ * The Docker engine the node agent runs pods on: the one answering, or a dockerd started here
+ * (and stopped with the cluster) when none does and we are root. Without one the cluster still
+ * runs; pods then wait for a node.
  */
-async function startNodeAgent(
-  o: UpOptions,
-  natsUrl: string,
-): Promise<{ agent: ComponentSupervisor; engine: DockerEngine; name: string } | undefined> {
-  let engine: DockerEngine;
+async function containerEngine(o: UpOptions): Promise<DockerEngine | undefined> {
   try {
-    engine = await DockerEngine.ensure({ logFile: join(o.dataDir.root, 'dockerd.log') });
+    return await DockerEngine.ensure({ logFile: join(o.dataDir.root, 'dockerd.log') });
   } catch (e) {
     log.warn('no Docker engine: no node agent runs, pods stay Pending', { error: (e as Error).message });
     return undefined;
   }
+}
+
+async function startNodeAgent(
+  o: UpOptions,
+  natsUrl: string,
+  engine: DockerEngine,
+): Promise<{ agent: ComponentSupervisor; engine: DockerEngine; name: string }> {
   const name = o.nodeName ?? hostname().toLowerCase();
   const agent = new ComponentSupervisor('node-agent', {
     args: [
