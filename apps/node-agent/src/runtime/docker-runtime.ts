@@ -1,7 +1,9 @@
+import type { Duplex, Readable } from 'node:stream';
+
 import { Inject, Injectable } from '@nestjs/common';
 import type Docker from 'dockerode';
 
-import { demuxLogs, logLines, type LogLine } from './log-frames.js';
+import { demuxLogs, FrameDecoder, logLines, type LogLine, type RawFrame } from './log-frames.js';
 import {
   containerLabels,
   containerName,
@@ -279,6 +281,96 @@ export class DockerRuntime {
     });
     return logLines(demuxLogs(raw), timestamps);
   }
+
+  /**
+   * The container's log as raw payloads in the engine's order, stdout and stderr together as
+   * the dockershim copied them; with `follow`, new output too until the container stops or
+   * `signal` aborts. A TTY container's log is one unframed stream, reported as stdout.
+   */
+  async *streamLogs(id: string, options: LogStreamOptions = {}): AsyncGenerator<RawFrame> {
+    const container = this.docker.getContainer(id);
+    const tty = (await container.inspect()).Config.Tty;
+    const query = {
+      stdout: true,
+      stderr: true,
+      timestamps: options.timestamps ?? false,
+      ...(options.tail !== undefined ? { tail: options.tail } : {}),
+      ...(options.since ? { since: options.since.getTime() / 1000 } : {}),
+    };
+    const source: AsyncIterable<Buffer> | Buffer[] = options.follow
+      ? ((await container.logs({ ...query, follow: true })) as Readable)
+      : [await container.logs({ ...query, follow: false })];
+    const stop = () => (source as Partial<Readable>).destroy?.();
+    options.signal?.addEventListener('abort', stop, { once: true });
+    try {
+      const decoder = new FrameDecoder();
+      for await (const chunk of source) {
+        if (options.signal?.aborted) return;
+        if (tty) yield { stream: 'stdout', data: chunk };
+        else yield* decoder.push(chunk);
+      }
+    } finally {
+      options.signal?.removeEventListener('abort', stop);
+      stop();
+    }
+  }
+
+  /**
+   * Starts a command in a running container with its streams attached (kubectl exec), over a
+   * hijacked connection: write stdin to `stream` (ending it closes the command's stdin) and
+   * read its output from it, framed as logs are unless `tty`.
+   */
+  async execAttached(id: string, options: AttachedExecOptions): Promise<AttachedExec> {
+    const exec = await this.docker.getContainer(id).exec({
+      Cmd: options.command,
+      AttachStdin: options.stdin,
+      AttachStdout: options.stdout,
+      AttachStderr: options.stderr,
+      Tty: options.tty,
+    });
+    const stream = (await exec.start({
+      hijack: true,
+      stdin: options.stdin,
+      Detach: false,
+      Tty: options.tty,
+    })) as Duplex;
+    return {
+      stream,
+      resize: async (width, height) => {
+        await exec.resize({ w: width, h: height });
+      },
+      exitCode: async () => {
+        // The output can end a moment before the engine records the exit code.
+        for (let i = 0; ; i++) {
+          const info = await exec.inspect();
+          if (!info.Running && info.ExitCode !== null) return info.ExitCode;
+          if (i >= 200) throw new Error(`exec in ${id} still reports running after its output ended`);
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      },
+    };
+  }
+}
+
+export interface LogStreamOptions extends LogOptions {
+  follow?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface AttachedExecOptions {
+  command: string[];
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  tty: boolean;
+}
+
+export interface AttachedExec {
+  /** stdin in, output out (framed unless tty); destroy it to detach. */
+  stream: Duplex;
+  resize(width: number, height: number): Promise<void>;
+  /** Waits for the command to finish and returns its exit code. */
+  exitCode(): Promise<number>;
 }
 
 function outputOf(chunks: Buffer[]): string {

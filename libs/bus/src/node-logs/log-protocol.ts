@@ -24,6 +24,8 @@ export interface LogRequest {
   follow?: boolean;
   tailLines?: number;
   sinceSeconds?: number;
+  /** RFC 3339; wins over sinceSeconds when both are given. */
+  sinceTime?: string;
   timestamps?: boolean;
   previous?: boolean;
   limitBytes?: number;
