@@ -20,6 +20,7 @@ import { type NatsConnection } from '@nats-io/transport-node';
 import { type Actor, type EventStore, tooLargeResourceVersion } from '@app/event-store';
 import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
+import { PodExecEndpoint } from '../exec/pod-exec.js';
 import { servePodLog } from '../logs/pod-log.js';
 import { type ApiMetrics } from '../metrics/api-metrics.js';
 import { type ObjectService } from '../objects/object-service.js';
@@ -92,6 +93,7 @@ type AuthedRequest = FastifyRequest & { [ACTOR]?: Actor; [LATENCY]?: Record<stri
  */
 export class KubeApi {
   private readonly decode: RequestDecoder;
+  private exec?: PodExecEndpoint;
 
   constructor(private readonly o: KubeApiOptions) {
     this.decode = new RequestDecoder();
@@ -101,6 +103,7 @@ export class KubeApi {
     // Bodies are decoded here by their Content-Type (JSON, YAML, the patch types), so take
     // every body as bytes, within the limit; a request without a Content-Type is JSON.
     registerBodyReading(app, this.o.maxBodyBytes);
+    this.exec = new PodExecEndpoint(app, { nats: this.o.nats, objects: this.o.objects });
     app.addHook('onRequest', async (req: AuthedRequest, reply) => {
       const path = req.url.split('?')[0];
       if (PUBLIC_PATHS.has(path)) return;
@@ -377,6 +380,9 @@ export class KubeApi {
         return reply.code(201).send(success());
       case 'log GET':
         return servePodLog(this.o.nats, this.o.objects, t, ns, name, req, reply);
+      case 'exec GET':
+      case 'exec POST':
+        return (this.exec as PodExecEndpoint).serve(t, ns, name, req, reply);
       case 'eviction POST': {
         const body = this.decode.object(req);
         const options =

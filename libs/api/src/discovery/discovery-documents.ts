@@ -39,6 +39,8 @@ function subresourceShape(t: ResourceType, sub: SubresourceName): SubresourceSha
       return { group: '', version: 'v1', kind: 'Pod', verbs: ['get'] };
     case 'eviction':
       return { group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] };
+    case 'exec':
+      return { group: '', version: 'v1', kind: 'PodExecOptions', verbs: ['create', 'get'] };
   }
 }
 
