@@ -84,7 +84,7 @@ describe('kubectl exec and cp through the node agent', () => {
       shell.stdin.write('exit 5\n');
       expect(await exited).toBe(5);
     } catch (e) {
-      throw new Error(`${(e as Error).message}; the terminal showed ${JSON.stringify(out)}`);
+      throw new Error(`${(e as Error).message}; the terminal showed ${JSON.stringify(out)}`, { cause: e });
     } finally {
       shell.kill();
     }

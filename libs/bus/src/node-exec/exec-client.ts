@@ -70,17 +70,15 @@ export async function openExec(
   const window = o.window ?? EXEC_DEFAULT_WINDOW;
   // Subscribed before asking, so nothing the agent sends right after accepting is missed; the
   // peer's inbox is only known from the answer.
-  let peer = '';
   const link = new ExecLink(nc, inbox, '', { pingMs, window });
   try {
     const reply = await request(nc, node, { ...params, inbox, pingMs, window }, o);
-    peer = reply.inbox ?? '';
-    if (!peer) throw new ExecOpenError(500, `the node agent of node ${node} named no inbox`);
+    if (!reply.inbox) throw new ExecOpenError(500, `the node agent of node ${node} named no inbox`);
+    link.connect(reply.inbox);
   } catch (e) {
     link.end();
     throw e;
   }
-  link.connect(peer);
   let exit: ExecExit | undefined;
   return {
     run: async (onOutput) => {
