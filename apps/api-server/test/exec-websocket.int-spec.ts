@@ -64,8 +64,8 @@ describe('pods/exec over the WebSocket streaming protocol', () => {
   let nc: NatsConnection;
   const target = new EchoTarget();
   const pods = '/api/v1/namespaces/default/pods';
-  const base = (name: string, query: string) =>
-    `${c.server.url.replace('https', 'wss')}${pods}/${name}/exec?${query}`;
+  const base = (name: string, query: string, subresource = 'exec') =>
+    `${c.server.url.replace('https', 'wss')}${pods}/${name}/${subresource}?${query}`;
 
   beforeAll(async () => {
     // Short request timeouts: a session must outlive them (it is no longer a request).
@@ -148,11 +148,13 @@ describe('pods/exec over the WebSocket streaming protocol', () => {
   it('v4: no close channel (255 is ignored); resizes reach the agent with a TTY, which drops stderr', async () => {
     const s = await open(base('web', 'command=sh&stdin=1&stdout=1&stderr=1&tty=1'), ['v4.channel.k8s.io']);
     expect(s.ws.protocol).toBe('v4.channel.k8s.io');
-    expect(target.requests.at(-1)).toMatchObject({ tty: true, stderr: false, stdin: true });
     s.ws.send(Buffer.from([4, ...Buffer.from('{"Width":100,"Height":40}')]));
     s.ws.send(Buffer.from([255, 0]));
     s.ws.send(Buffer.from([0, ...Buffer.from('x')]));
     await waitFor('the echo', () => (s.text(1) === 'X' ? true : undefined));
+    expect(target.requests.at(-1)).toMatchObject({ tty: true, stderr: false, stdin: true });
+    // With a TTY there is no stderr: the command's words to it went nowhere.
+    expect(s.text(2)).toBe('');
     await waitFor('the resize', () => (target.resizes.length ? true : undefined));
     expect(target.resizes.at(-1)).toEqual({ width: 100, height: 40 });
     // The client leaving ends the command's session on the node.
@@ -221,7 +223,7 @@ describe('pods/exec over the WebSocket streaming protocol', () => {
     expect((spdy.body as { message: string }).message).toContain('streaming over SPDY/3.1 is not supported');
   });
 
-  it('lists pods/exec in discovery as upstream does', async () => {
+  it('lists pods/exec and pods/attach in discovery as upstream does', async () => {
     const list = await c.api<{ resources: { name: string; kind: string; verbs: string[] }[] }>(
       'GET',
       '/api/v1',
@@ -230,6 +232,18 @@ describe('pods/exec over the WebSocket streaming protocol', () => {
       kind: 'PodExecOptions',
       verbs: ['create', 'get'],
     });
+    expect(list.body.resources.find((r) => r.name === 'pods/attach')).toMatchObject({
+      kind: 'PodAttachOptions',
+      verbs: ['create', 'get'],
+    });
+  });
+
+  it('attaches without a command: the agent is asked to attach, not to run', async () => {
+    const s = await open(base('web', 'stdin=true&stdout=true', 'attach'), ['v5.channel.k8s.io']);
+    await waitFor('the agent to start the attach', () => (target.requests.at(-1)?.attach ? true : undefined));
+    expect(target.requests.at(-1)).toMatchObject({ attach: true, command: [], container: 'app' });
+    s.ws.send(Buffer.from([255, 0]));
+    expect(await s.closed).toBe(1000);
   });
 
   // Last: it shuts the server down.

@@ -13,7 +13,7 @@ import { startStreamsCluster, type StreamsCluster } from './streams-fixture.js';
  * `kubectl exec` and `kubectl cp` end to end: kubectl's WebSocket streaming protocol → API
  * server → NATS exec sessions → this node's exec target → `docker exec` on the real engine.
  */
-describe('kubectl exec and cp through the node agent', () => {
+describe('kubectl exec, attach and cp through the node agent', () => {
   let s: StreamsCluster;
 
   beforeAll(async () => {
@@ -21,6 +21,8 @@ describe('kubectl exec and cp through the node agent', () => {
     await s.createPod('web', [
       { name: 'main', script: 'exec sleep 3600' },
       { name: 'side', script: 'exec sleep 3600' },
+      { name: 'ticker', script: 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done' },
+      { name: 'reader', script: 'while read line; do echo got $line; done', stdin: true },
     ]);
     const stopped = await s.createPod('stopped', [{ name: 'app' }]);
     const id = await stopped.run('app', 'exit 0');
@@ -113,6 +115,36 @@ describe('kubectl exec and cp through the node agent', () => {
       code: 0,
     });
     expect(await readFile(textBack, 'utf8')).toBe('hello from the test\n');
+  });
+
+  it('attaches to a container’s own process: its output from now on, and its stdin with -i', async () => {
+    const watch = s.api.spawnKubectl(33, ['attach', 'web', '-c', 'ticker']);
+    let seen = '';
+    watch.stdout?.on('data', (c: Buffer) => (seen += c.toString()));
+    try {
+      await waitFor('ticks through attach', () => (/tick \d+\n.*tick \d+\n/s.test(seen) ? true : undefined));
+      // Only new output: an attach is not a log, the first ticks are not replayed.
+      expect(seen).not.toMatch(/^tick 1\n/);
+    } finally {
+      watch.kill();
+    }
+    const talk = s.api.spawnKubectl(33, ['attach', '-i', 'web', '-c', 'reader']);
+    let heard = '';
+    talk.stdout?.on('data', (c: Buffer) => (heard += c.toString()));
+    try {
+      // Lines sent before the attach is up would go nowhere: keep saying it until heard.
+      await waitFor(
+        'the reader to answer',
+        () => {
+          if (heard.includes('got ping')) return true;
+          talk.stdin?.write('ping\n');
+          return undefined;
+        },
+        { intervalMs: 300 },
+      );
+    } finally {
+      talk.kill();
+    }
   });
 
   it('refuses unknown and stopped containers and pods the node does not run, as upstream', async () => {

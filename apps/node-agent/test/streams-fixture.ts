@@ -32,15 +32,17 @@ export interface TestContainer {
   name: string;
   /** The shell script the container runs (`sh -c`); none: in the spec, not started. */
   script?: string;
+  /** Keeps a stdin open for attaching (the container's `stdin: true`). */
+  stdin?: boolean;
 }
 
 export interface TestPod {
   ref: PodRef;
   sandboxId: string;
   /** Creates and starts an instance of a container; returns its id. */
-  run(container: string, script: string, attempt?: number): Promise<string>;
+  run(container: string, script: string, attempt?: number, options?: { stdin?: boolean }): Promise<string>;
   /** Creates an instance without starting it. */
-  create(container: string, script: string, attempt?: number): Promise<string>;
+  create(container: string, script: string, attempt?: number, options?: { stdin?: boolean }): Promise<string>;
 }
 
 export async function startStreamsCluster(): Promise<StreamsCluster> {
@@ -71,31 +73,42 @@ export async function startStreamsCluster(): Promise<StreamsCluster> {
           metadata: { name, ...(extra.annotations ? { annotations: extra.annotations } : {}) },
           spec: {
             nodeName: node,
-            containers: containers.map((c) => ({ name: c.name, image: env.images.busybox })),
+            containers: containers.map((c) => ({
+              name: c.name,
+              image: env.images.busybox,
+              ...(c.stdin ? { stdin: true } : {}),
+            })),
           },
         },
       );
       expect(created.status).toBe(201);
       const ref: PodRef = { name, namespace: 'default', uid: created.body.metadata.uid };
       const sandboxId = await runtime.runSandbox(ref, 0);
-      const create = (container: string, script: string, attempt = 0) =>
+      const create = (container: string, script: string, attempt = 0, options: { stdin?: boolean } = {}) =>
         runtime.createContainer(
           sandboxId,
           ref,
-          { name: container, image: env.images.busybox, command: ['sh', '-c'], args: [script] },
+          {
+            name: container,
+            image: env.images.busybox,
+            command: ['sh', '-c'],
+            args: [script],
+            stdin: options.stdin,
+          },
           attempt,
         );
       const pod: TestPod = {
         ref,
         sandboxId,
         create,
-        async run(container, script, attempt = 0) {
-          const id = await create(container, script, attempt);
+        async run(container, script, attempt = 0, options = {}) {
+          const id = await create(container, script, attempt, options);
           await runtime.startContainer(id);
           return id;
         },
       };
-      for (const c of containers) if (c.script !== undefined) await pod.run(c.name, c.script);
+      for (const c of containers)
+        if (c.script !== undefined) await pod.run(c.name, c.script, 0, { stdin: c.stdin });
       return pod;
     },
     async close() {

@@ -33,7 +33,7 @@ export interface PodExecOptions {
 }
 
 /**
- * `pods/exec`: the WebSocket streaming protocol kubectl ≥ 1.30 speaks (v5, and v4 for older
+ * `pods/exec` and `pods/attach`: the WebSocket streaming protocol kubectl ≥ 1.30 speaks (v5, and v4 for older
  * clients), bridged to the node agent running the pod over NATS (@app/bus node-exec). Every
  * refusal comes before the upgrade, as a Status; kubectl then retries with SPDY, which Wake does
  * not speak, so the SPDY attempt makes the same checks and only then refuses.
@@ -57,12 +57,14 @@ export class PodExecEndpoint {
     });
   }
 
+  /** `pods/exec`, or with `attach` `pods/attach` (the container's own process, no command). */
   async serve(
     t: ResourceType,
     ns: string,
     name: string,
     req: FastifyRequest,
     reply: FastifyReply,
+    { attach = false }: { attach?: boolean } = {},
   ): Promise<unknown> {
     const q = req.query as Query;
     const pod = await this.o.objects.get(t, ns, name);
@@ -76,7 +78,8 @@ export class PodExecEndpoint {
       pod: name,
       uid: pod.metadata.uid,
       container,
-      command: all(q.command),
+      command: attach ? [] : all(q.command),
+      attach,
       stdin: flag(q.stdin),
       stdout: flag(q.stdout),
       // pkg/kubelet/cri/streaming/remotecommand/httpstream.go NewOptions: no stderr with a TTY.
@@ -159,7 +162,11 @@ export class PodExecEndpoint {
     ws.on('error', () => ws.terminate());
 
     void session
-      .run((stream, data) => send(stream === 'stdout' ? CHANNEL.stdout : CHANNEL.stderr, data))
+      // A stream the client did not ask for has no channel (with a TTY, stderr is never opened).
+      .run(async (stream, data) => {
+        if (stream === 'stdout' ? params.stdout : params.stderr)
+          await send(stream === 'stdout' ? CHANNEL.stdout : CHANNEL.stderr, data);
+      })
       .then(exitStatus, (e: Error) => internalErrorStatus(e.message))
       .then(async (status) => {
         finished = true;

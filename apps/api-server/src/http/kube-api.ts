@@ -383,6 +383,9 @@ export class KubeApi {
       case 'exec GET':
       case 'exec POST':
         return (this.exec as PodExecEndpoint).serve(t, ns, name, req, reply);
+      case 'attach GET':
+      case 'attach POST':
+        return (this.exec as PodExecEndpoint).serve(t, ns, name, req, reply, { attach: true });
       case 'eviction POST': {
         const body = this.decode.object(req);
         const options =

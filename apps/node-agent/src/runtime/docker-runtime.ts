@@ -350,6 +350,30 @@ export class DockerRuntime {
       },
     };
   }
+
+  /**
+   * Attaches to a running container's own process (kubectl attach): its stdin, when the
+   * container keeps one open, and the output it writes from now on — framed unless it has a TTY.
+   */
+  async attachContainer(id: string, options: AttachOptions): Promise<AttachedContainer> {
+    const container = this.docker.getContainer(id);
+    const tty = (await container.inspect()).Config.Tty;
+    const stream = (await container.attach({
+      stream: true,
+      hijack: true,
+      logs: false,
+      stdin: options.stdin,
+      stdout: options.stdout,
+      stderr: options.stderr,
+    })) as Duplex;
+    return {
+      stream,
+      tty,
+      resize: async (width, height) => {
+        await container.resize({ w: width, h: height });
+      },
+    };
+  }
 }
 
 export interface LogStreamOptions extends LogOptions {
@@ -383,4 +407,18 @@ function outputOf(chunks: Buffer[]): string {
 function optionalDate<K extends string>(key: K, value: string): Partial<Record<K, Date>> {
   if (!value || value.startsWith('0001-01-01')) return {};
   return { [key]: new Date(value) } as Partial<Record<K, Date>>;
+}
+
+export interface AttachOptions {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+export interface AttachedContainer {
+  /** stdin in, output out (framed unless `tty`); destroy it to detach. */
+  stream: Duplex;
+  /** Whether the container has a TTY: its output is then one unframed stream. */
+  tty: boolean;
+  resize(width: number, height: number): Promise<void>;
 }

@@ -5,7 +5,8 @@ import { findPodContainers } from './pod-containers.js';
 
 /**
  * Runs `kubectl exec` commands with the engine's exec, attached: stdin in, stdout and stderr
- * (one raw stream with a TTY) out, resizes, and the exit code once the command ended.
+ * (one raw stream with a TTY) out, resizes, and the exit code once the command ended; and
+ * `kubectl attach` with the engine's attach to the container's own process.
  */
 export class RuntimeExecTarget implements ExecTarget {
   constructor(private readonly runtime: DockerRuntime) {}
@@ -16,18 +17,21 @@ export class RuntimeExecTarget implements ExecTarget {
 
   async start(request: ExecRequest, output: ExecOutput): Promise<ExecProcess> {
     const container = await this.runningContainer(request);
-    const exec = await this.runtime.execAttached(container.id, {
-      command: request.command,
-      stdin: request.stdin,
-      stdout: request.stdout,
-      stderr: request.stderr,
-      tty: request.tty,
-    });
-    const { stream } = exec;
+    const streams = { stdin: request.stdin, stdout: request.stdout, stderr: request.stderr };
+    const attached = request.attach
+      ? await this.runtime.attachContainer(container.id, streams)
+      : await this.runtime.execAttached(container.id, {
+          ...streams,
+          command: request.command,
+          tty: request.tty,
+        });
+    const { stream } = attached;
+    // An attach's framing is the container's (its TTY was set at creation), an exec's its own.
+    const framed = 'tty' in attached ? !attached.tty : !request.tty;
     // Errors surface through the reads below; an unhandled 'error' event would crash the agent.
     stream.on('error', () => {});
     const copied = (async () => {
-      const decoder = request.tty ? undefined : new FrameDecoder();
+      const decoder = framed ? new FrameDecoder() : undefined;
       // Reading stops while a write waits for the API server's credit: the engine, then the
       // command, is held back instead of the output piling up here.
       for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -53,8 +57,10 @@ export class RuntimeExecTarget implements ExecTarget {
       closeStdin: () => {
         if (!stream.writableEnded) stream.end();
       },
-      resize: ({ width, height }) => exec.resize(width, height),
-      exit: copied.then(() => exec.exitCode()),
+      resize: ({ width, height }) => attached.resize(width, height),
+      // An attach ends with the container's output, and the kubelet reports it as a success
+      // whatever the process did (pkg/kubelet/cri/streaming/remotecommand/attach.go ServeAttach).
+      exit: copied.then(() => ('exitCode' in attached ? attached.exitCode() : 0)),
       detach: () => stream.destroy(),
     };
   }

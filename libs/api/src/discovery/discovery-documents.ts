@@ -41,6 +41,8 @@ function subresourceShape(t: ResourceType, sub: SubresourceName): SubresourceSha
       return { group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] };
     case 'exec':
       return { group: '', version: 'v1', kind: 'PodExecOptions', verbs: ['create', 'get'] };
+    case 'attach':
+      return { group: '', version: 'v1', kind: 'PodAttachOptions', verbs: ['create', 'get'] };
   }
 }
 

@@ -1,5 +1,5 @@
 /** The subresources Wake serves; each has its own handler in the API server. */
-export type SubresourceName = 'status' | 'scale' | 'binding' | 'log' | 'eviction' | 'exec';
+export type SubresourceName = 'status' | 'scale' | 'binding' | 'log' | 'eviction' | 'exec' | 'attach';
 
 /** Everything the API server needs to know about one kind: how it is addressed and shown. */
 export interface ResourceType {

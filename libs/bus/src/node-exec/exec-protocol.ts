@@ -1,7 +1,7 @@
 import { encodeToken } from '../subjects.js';
 
 /**
- * `kubectl exec` travels between the API server and the node agent running the pod over NATS,
+ * `kubectl exec` (and `kubectl attach`) travels between the API server and the node agent running the pod over NATS,
  * modeled on the log protocol (../node-logs):
  *
  * 1. the API server sends a request to `node.<node>.exec` (request/reply: no responder means
@@ -27,7 +27,10 @@ export interface ExecRequest {
   pod: string;
   uid?: string;
   container: string;
+  /** What to run; ignored when attaching. */
   command: string[];
+  /** Attach to the container's own process (kubectl attach) instead of running `command`. */
+  attach?: boolean;
   stdin: boolean;
   stdout: boolean;
   stderr: boolean;
