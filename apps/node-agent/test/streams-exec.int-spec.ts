@@ -53,6 +53,27 @@ describe('kubectl exec, attach and cp through the node agent', () => {
     expect(ok).toMatchObject({ code: 0, stdout: 'web\n' });
   });
 
+  it('runs in the container kubectl picks: -c, else the default-container annotation, else the first', async () => {
+    await s.createPod(
+      'annotated',
+      [
+        { name: 'first', script: 'exec sleep 3601' },
+        { name: 'chosen', script: 'exec sleep 3602' },
+      ],
+      { annotations: { 'kubectl.kubernetes.io/default-container': 'chosen' } },
+    );
+    // Each container's PID 1 is its own script's sleep: which one answers says where the command ran.
+    const pid1 = async (args: string[]) =>
+      (
+        await s.api.kubectl(33, ['exec', 'annotated', ...args, '--', 'cat', '/proc/1/cmdline'])
+      ).stdout.replace(/\0/g, ' ');
+    expect(await pid1([])).toContain('3602');
+    expect(await pid1(['-c', 'first'])).toContain('3601');
+    const first = await s.api.kubectl(33, ['exec', 'web', '--', 'cat', '/proc/1/cmdline']);
+    expect(first.stdout.replace(/\0/g, ' ')).toContain('sleep 3600');
+    expect(first.stderr).toContain('Defaulted container "main" out of: main, side, ticker, reader');
+  });
+
   it('pipes stdin with -i, and ends it at EOF', async () => {
     const input = Array.from({ length: 2000 }, (_, i) => `line ${i}`).join('\n') + '\n';
     const r = await s.api.kubectl(33, ['exec', '-i', 'web', '-c', 'main', '--', 'cat'], { input });

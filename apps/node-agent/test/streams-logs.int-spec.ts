@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connect as natsConnect } from '@nats-io/transport-node';
+import { LOG_SEQ_HEADER, openLogStream } from '@app/bus';
 import { waitFor } from '@app/dev-servers';
 
 import { startStreamsCluster, type StreamsCluster, type TestPod, waitForLog } from './streams-fixture.js';
@@ -7,6 +9,8 @@ import { startStreamsCluster, type StreamsCluster, type TestPod, waitForLog } fr
  * `kubectl logs` end to end: kubectl → API server → NATS → this node's log source → the Docker
  * engine, on containers named and labelled as the pod workers make them.
  */
+const bigLog = Array.from({ length: 200_000 }, (_, i) => `${i + 1}\n`).join('') + 'done\n';
+
 describe('kubectl logs from the node agent', () => {
   let s: StreamsCluster;
   let web: TestPod;
@@ -87,6 +91,54 @@ describe('kubectl logs from the node agent', () => {
     await s.runtime.execCapture(id, ['touch', '/tmp/go'], 10_000);
     expect(await exited).toBe(0);
     expect(out).toBe('first\nlater\n');
+  });
+
+  it('delivers a log bigger than a NATS message whole, in order', async () => {
+    const pod = await s.createPod('big', [{ name: 'app', script: 'seq 1 200000; echo done' }]);
+    const id = (await s.runtime.listContainers({ podUid: pod.ref.uid })).find(
+      (c) => c.containerName === 'app',
+    )!.id;
+    await waitFor('the big log to be written', async () =>
+      (await s.runtime.inspect(id)).status === 'exited' ? true : undefined,
+    );
+    // Spawned: the log is more than execFile's output buffer holds.
+    const kubectl = s.api.spawnKubectl(33, ['logs', 'big']);
+    const chunks: Buffer[] = [];
+    kubectl.stdout?.on('data', (c: Buffer) => chunks.push(c));
+    expect(await new Promise((resolve) => kubectl.once('exit', resolve))).toBe(0);
+    expect(Buffer.concat(chunks).toString()).toBe(bigLog);
+  });
+
+  it('holds the node back to a slow reader: never more than a window of chunks ahead', async () => {
+    const spy = await natsConnect({ servers: s.api.natsUrl });
+    const reader = await natsConnect({ servers: s.api.natsUrl });
+    try {
+      // Every log chunk on the wire, whoever it is for (inboxes are private otherwise).
+      let sent = 0;
+      spy.subscribe('_INBOX.>', { callback: (_e, m) => void (m.headers?.get(LOG_SEQ_HEADER) && sent++) });
+      await spy.flush();
+      const stream = await openLogStream(
+        reader,
+        s.node,
+        { namespace: 'default', pod: 'big', container: 'app' },
+        {
+          window: 4,
+        },
+      );
+      await waitFor('a window of chunks', () => (sent === 4 ? true : undefined));
+      // Nothing read yet: the agent waits for an ack instead of sending the rest of the ~1.3 MB.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(sent).toBe(4);
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of stream) chunks.push(chunk);
+      expect(Buffer.concat(chunks).toString()).toBe(bigLog);
+      expect(chunks.length).toBeGreaterThan(30);
+      // The spy hears every chunk too, only not necessarily as soon as the reader.
+      await waitFor('the spy to count every chunk', () => (sent === chunks.length ? true : undefined));
+    } finally {
+      await spy.close();
+      await reader.close();
+    }
   });
 
   it('reads the previous instance with --previous, and says when there is none', async () => {

@@ -3,7 +3,7 @@ import type { Duplex, Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import type Docker from 'dockerode';
 
-import { demuxLogs, FrameDecoder, logLines, type LogLine, type RawFrame } from './log-frames.js';
+import { demuxLogs, FrameDecoder, logLines, type LogLine } from './log-frames.js';
 import {
   containerLabels,
   containerName,
@@ -283,12 +283,14 @@ export class DockerRuntime {
   }
 
   /**
-   * The container's log as raw payloads in the engine's order, stdout and stderr together as
-   * the dockershim copied them; with `follow`, new output too until the container stops or
-   * `signal` aborts. A TTY container's log is one unframed stream, reported as stdout.
+   * The container's log as bytes, stdout and stderr interleaved in the engine's order as the
+   * dockershim copied them to one response; with `follow`, new output too until the container
+   * stops or `signal` aborts. Each engine read comes out as one buffer, however many lines
+   * (frames) it held: a log is millions of tiny frames, and they travel better together.
    */
-  async *streamLogs(id: string, options: LogStreamOptions = {}): AsyncGenerator<RawFrame> {
+  async *streamLogs(id: string, options: LogStreamOptions = {}): AsyncGenerator<Buffer> {
     const container = this.docker.getContainer(id);
+    // A TTY container's log is one unframed stream.
     const tty = (await container.inspect()).Config.Tty;
     const query = {
       stdout: true,
@@ -306,8 +308,8 @@ export class DockerRuntime {
       const decoder = new FrameDecoder();
       for await (const chunk of source) {
         if (options.signal?.aborted) return;
-        if (tty) yield { stream: 'stdout', data: chunk };
-        else yield* decoder.push(chunk);
+        const data = tty ? chunk : Buffer.concat(decoder.push(chunk).map((f) => f.data));
+        if (data.length) yield data;
       }
     } finally {
       options.signal?.removeEventListener('abort', stop);

@@ -3,6 +3,9 @@ import { LogRefused, type LogRequest, type LogSink, type LogSource } from '@app/
 import { type DockerRuntime, type RuntimeContainer } from '../runtime/index.js';
 import { findPodContainers } from './pod-containers.js';
 
+/** Most bytes per log message to the API server (NATS refuses messages over 1 MiB by default). */
+const LOG_CHUNK_BYTES = 32 * 1024;
+
 /**
  * Serves `kubectl logs` from the engine, as the dockershim did (pkg/kubelet/dockershim/
  * docker_legacy_service.go GetContainerLogs): the engine's own log with its tail, since (whole
@@ -20,21 +23,20 @@ export class RuntimeLogSource implements LogSource {
 
   async stream(request: LogRequest, sink: LogSink): Promise<void> {
     const container = await this.containerFor(request);
-    let budget = request.limitBytes;
-    for await (const frame of this.runtime.streamLogs(container.id, {
+    let budget = request.limitBytes ?? Infinity;
+    for await (const data of this.runtime.streamLogs(container.id, {
       follow: request.follow ?? false,
       timestamps: request.timestamps ?? false,
       ...(request.tailLines !== undefined ? { tail: request.tailLines } : {}),
       ...sinceOf(request, this.now()),
       signal: sink.signal,
     })) {
-      if (budget === undefined) {
-        sink.write(frame.data);
-        continue;
-      }
-      // As the dockershim's sharedLimitWriter: write what fits, then stop.
-      sink.write(frame.data.subarray(0, budget));
-      budget -= Math.min(budget, frame.data.length);
+      // As the dockershim's sharedLimitWriter: stdout and stderr share one budget; write what
+      // fits, then stop.
+      const allowed = data.subarray(0, Math.min(data.length, budget));
+      budget -= allowed.length;
+      for (let at = 0; at < allowed.length; at += LOG_CHUNK_BYTES)
+        await sink.write(allowed.subarray(at, at + LOG_CHUNK_BYTES));
       if (budget === 0) return;
     }
   }

@@ -67,7 +67,7 @@ describe('CreditWindow', () => {
     await expect(w.send(() => {})).rejects.toThrow('gone');
   });
 
-  it('passes a publish failure to that sender without losing the number', async () => {
+  it('passes a publish failure to that sender; its number is spent, so the receiver sees a gap', async () => {
     const w = new CreditWindow(3);
     await expect(
       w.send(() => {
