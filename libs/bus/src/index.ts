@@ -7,3 +7,4 @@ export * from './stream-publisher.js';
 export * from './watch-hub.js';
 export * from './transport/index.js';
 export * from './node-logs/index.js';
+export * from './node-exec/index.js';

@@ -21,6 +21,7 @@ import { type Actor, type EventStore, tooLargeResourceVersion } from '@app/event
 import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 import { type TokenRequests } from '../auth/token-request.js';
+import { PodExecEndpoint } from '../exec/pod-exec.js';
 import { servePodLog } from '../logs/pod-log.js';
 import { type ApiMetrics } from '../metrics/api-metrics.js';
 import { type ObjectService } from '../objects/object-service.js';
@@ -95,6 +96,7 @@ type AuthedRequest = FastifyRequest & { [ACTOR]?: Actor; [LATENCY]?: Record<stri
  */
 export class KubeApi {
   private readonly decode: RequestDecoder;
+  private exec?: PodExecEndpoint;
 
   constructor(private readonly o: KubeApiOptions) {
     this.decode = new RequestDecoder();
@@ -104,6 +106,7 @@ export class KubeApi {
     // Bodies are decoded here by their Content-Type (JSON, YAML, the patch types), so take
     // every body as bytes, within the limit; a request without a Content-Type is JSON.
     registerBodyReading(app, this.o.maxBodyBytes);
+    this.exec = new PodExecEndpoint(app, { nats: this.o.nats, objects: this.o.objects });
     app.addHook('onRequest', async (req: AuthedRequest, reply) => {
       const path = req.url.split('?')[0];
       if (PUBLIC_PATHS.has(path)) return;
@@ -385,6 +388,12 @@ export class KubeApi {
         // Not stored: nothing is appended, and the token is only in this reply.
         return reply.code(201).send(await this.o.tokenRequests.create(ns, name, this.decode.object(req)));
       }
+      case 'exec GET':
+      case 'exec POST':
+        return (this.exec as PodExecEndpoint).serve(t, ns, name, req, reply);
+      case 'attach GET':
+      case 'attach POST':
+        return (this.exec as PodExecEndpoint).serve(t, ns, name, req, reply, { attach: true });
       case 'eviction POST': {
         const body = this.decode.object(req);
         const options =

@@ -48,18 +48,13 @@ export async function servePodLog(
       follow: q.follow === 'true',
       tailLines: int(q.tailLines),
       sinceSeconds: int(q.sinceSeconds),
+      sinceTime: q.sinceTime,
       timestamps: q.timestamps === 'true',
       previous: q.previous === 'true',
       limitBytes: int(q.limitBytes),
     });
   } catch (e) {
-    if (e instanceof LogOpenError)
-      throw new StatusError(
-        e.code === 404 ? 'NotFound' : e.code === 400 ? 'BadRequest' : 'ServiceUnavailable',
-        e.message,
-        undefined,
-        e.code,
-      );
+    if (e instanceof LogOpenError) throw agentRefusal(e, name);
     throw e;
   }
   reply.hijack();
@@ -82,4 +77,29 @@ export async function servePodLog(
     if (!res.destroyed) res.end();
   }
   return reply;
+}
+
+/**
+ * The agent's refusal as the API server words a kubelet's (apiserver/pkg/registry/generic/rest/
+ * response_checker.go GenericHttpResponseChecker): 400s and 500s keep the kubelet's message, a
+ * 404 becomes the generic NotFound; an agent that did not answer is unavailable.
+ */
+function agentRefusal(e: LogOpenError, pod: string): StatusError {
+  switch (e.code) {
+    case 400:
+      return StatusError.badRequest(e.message);
+    case 404:
+      return new StatusError(
+        'NotFound',
+        `the server could not find the requested resource ( pods/log ${pod})`,
+        {
+          kind: 'pods/log',
+          name: pod,
+        },
+      );
+    case 500:
+      return StatusError.internal(e.message);
+    default:
+      return new StatusError('ServiceUnavailable', e.message, undefined, e.code);
+  }
 }

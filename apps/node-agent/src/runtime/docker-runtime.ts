@@ -1,7 +1,9 @@
+import type { Duplex, Readable } from 'node:stream';
+
 import { Inject, Injectable } from '@nestjs/common';
 import type Docker from 'dockerode';
 
-import { demuxLogs, logLines, type LogLine } from './log-frames.js';
+import { demuxLogs, FrameDecoder, logLines, type LogLine } from './log-frames.js';
 import {
   containerLabels,
   containerName,
@@ -279,6 +281,122 @@ export class DockerRuntime {
     });
     return logLines(demuxLogs(raw), timestamps);
   }
+
+  /**
+   * The container's log as bytes, stdout and stderr interleaved in the engine's order as the
+   * dockershim copied them to one response; with `follow`, new output too until the container
+   * stops or `signal` aborts. Each engine read comes out as one buffer, however many lines
+   * (frames) it held: a log is millions of tiny frames, and they travel better together.
+   */
+  async *streamLogs(id: string, options: LogStreamOptions = {}): AsyncGenerator<Buffer> {
+    const container = this.docker.getContainer(id);
+    // A TTY container's log is one unframed stream.
+    const tty = (await container.inspect()).Config.Tty;
+    const query = {
+      stdout: true,
+      stderr: true,
+      timestamps: options.timestamps ?? false,
+      ...(options.tail !== undefined ? { tail: options.tail } : {}),
+      ...(options.since ? { since: options.since.getTime() / 1000 } : {}),
+    };
+    const source: AsyncIterable<Buffer> | Buffer[] = options.follow
+      ? ((await container.logs({ ...query, follow: true })) as Readable)
+      : [await container.logs({ ...query, follow: false })];
+    const stop = () => (source as Partial<Readable>).destroy?.();
+    options.signal?.addEventListener('abort', stop, { once: true });
+    try {
+      const decoder = new FrameDecoder();
+      for await (const chunk of source) {
+        if (options.signal?.aborted) return;
+        const data = tty ? chunk : Buffer.concat(decoder.push(chunk).map((f) => f.data));
+        if (data.length) yield data;
+      }
+    } finally {
+      options.signal?.removeEventListener('abort', stop);
+      stop();
+    }
+  }
+
+  /**
+   * Starts a command in a running container with its streams attached (kubectl exec), over a
+   * hijacked connection: write stdin to `stream` (ending it closes the command's stdin) and
+   * read its output from it, framed as logs are unless `tty`.
+   */
+  async execAttached(id: string, options: AttachedExecOptions): Promise<AttachedExec> {
+    const exec = await this.docker.getContainer(id).exec({
+      Cmd: options.command,
+      AttachStdin: options.stdin,
+      AttachStdout: options.stdout,
+      AttachStderr: options.stderr,
+      Tty: options.tty,
+    });
+    const stream = (await exec.start({
+      hijack: true,
+      stdin: options.stdin,
+      Detach: false,
+      Tty: options.tty,
+    })) as Duplex;
+    return {
+      stream,
+      resize: async (width, height) => {
+        await exec.resize({ w: width, h: height });
+      },
+      exitCode: async () => {
+        // The output can end a moment before the engine records the exit code.
+        for (let i = 0; ; i++) {
+          const info = await exec.inspect();
+          if (!info.Running && info.ExitCode !== null) return info.ExitCode;
+          if (i >= 200) throw new Error(`exec in ${id} still reports running after its output ended`);
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      },
+    };
+  }
+
+  /**
+   * Attaches to a running container's own process (kubectl attach): its stdin, when the
+   * container keeps one open, and the output it writes from now on — framed unless it has a TTY.
+   */
+  async attachContainer(id: string, options: AttachOptions): Promise<AttachedContainer> {
+    const container = this.docker.getContainer(id);
+    const tty = (await container.inspect()).Config.Tty;
+    const stream = (await container.attach({
+      stream: true,
+      hijack: true,
+      logs: false,
+      stdin: options.stdin,
+      stdout: options.stdout,
+      stderr: options.stderr,
+    })) as Duplex;
+    return {
+      stream,
+      tty,
+      resize: async (width, height) => {
+        await container.resize({ w: width, h: height });
+      },
+    };
+  }
+}
+
+export interface LogStreamOptions extends LogOptions {
+  follow?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface AttachedExecOptions {
+  command: string[];
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  tty: boolean;
+}
+
+export interface AttachedExec {
+  /** stdin in, output out (framed unless tty); destroy it to detach. */
+  stream: Duplex;
+  resize(width: number, height: number): Promise<void>;
+  /** Waits for the command to finish and returns its exit code. */
+  exitCode(): Promise<number>;
 }
 
 function outputOf(chunks: Buffer[]): string {
@@ -291,4 +409,18 @@ function outputOf(chunks: Buffer[]): string {
 function optionalDate<K extends string>(key: K, value: string): Partial<Record<K, Date>> {
   if (!value || value.startsWith('0001-01-01')) return {};
   return { [key]: new Date(value) } as Partial<Record<K, Date>>;
+}
+
+export interface AttachOptions {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+export interface AttachedContainer {
+  /** stdin in, output out (framed unless `tty`); destroy it to detach. */
+  stream: Duplex;
+  /** Whether the container has a TTY: its output is then one unframed stream. */
+  tty: boolean;
+  resize(width: number, height: number): Promise<void>;
 }

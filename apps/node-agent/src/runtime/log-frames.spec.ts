@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { demuxLogs, logLines } from './log-frames.js';
+import { demuxLogs, FrameDecoder, logLines } from './log-frames.js';
 
 function frame(stream: number, text: string): Buffer {
   const payload = Buffer.from(text);
@@ -54,5 +54,28 @@ describe('logLines', () => {
       { stream: 'stdout', timestamp: '2026-11-22T07:50:01.123456789Z', line: 'hello world' },
       { stream: 'stdout', timestamp: '2026-11-22T07:50:02.000000001Z', line: '' },
     ]);
+  });
+});
+
+describe('FrameDecoder', () => {
+  it('decodes a stream split anywhere, frames as bytes, holding partial frames back', () => {
+    const raw = Buffer.concat([frame(1, 'out\n'), frame(2, 'err\n'), frame(1, 'ünï\n')]);
+    for (let cut = 0; cut <= raw.length; cut++) {
+      const decoder = new FrameDecoder();
+      const frames = [...decoder.push(raw.subarray(0, cut)), ...decoder.push(raw.subarray(cut))];
+      expect(frames.map((f) => [f.stream, f.data.toString()])).toEqual([
+        ['stdout', 'out\n'],
+        ['stderr', 'err\n'],
+        ['stdout', 'ünï\n'],
+      ]);
+      expect(decoder.end()).toBe(true);
+    }
+    const partial = new FrameDecoder();
+    expect(partial.push(raw.subarray(0, 10))).toEqual([]);
+    expect(partial.end()).toBe(false);
+  });
+
+  it('rejects an unknown stream id instead of guessing', () => {
+    expect(() => new FrameDecoder().push(frame(3, 'x'))).toThrow(/malformed/);
   });
 });

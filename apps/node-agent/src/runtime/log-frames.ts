@@ -50,3 +50,39 @@ export function logLines(frames: readonly LogFrame[], timestamps: boolean): LogL
   }
   return lines;
 }
+
+/** One frame's payload as bytes: logs and exec output are not always text. */
+export interface RawFrame {
+  stream: LogFrame['stream'];
+  data: Buffer;
+}
+
+/**
+ * `demuxLogs` for a stream: takes the engine's bytes as they arrive, in chunks that split
+ * frames anywhere, and returns the frames completed so far. `end()` says whether the stream
+ * stopped on a frame boundary.
+ */
+export class FrameDecoder {
+  private pending: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): RawFrame[] {
+    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    const frames: RawFrame[] = [];
+    let offset = 0;
+    while (offset + 8 <= this.pending.length) {
+      const stream = STREAMS[this.pending[offset]!];
+      if (!stream) throw new Error(`malformed log stream: stream id ${this.pending[offset]}`);
+      const end = offset + 8 + this.pending.readUInt32BE(offset + 4);
+      if (end > this.pending.length) break;
+      frames.push({ stream, data: this.pending.subarray(offset + 8, end) });
+      offset = end;
+    }
+    this.pending = this.pending.subarray(offset);
+    return frames;
+  }
+
+  /** True when no partial frame is left over. */
+  end(): boolean {
+    return this.pending.length === 0;
+  }
+}

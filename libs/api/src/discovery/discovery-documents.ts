@@ -41,6 +41,10 @@ function subresourceShape(t: ResourceType, sub: SubresourceName): SubresourceSha
       return { group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] };
     case 'token':
       return { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] };
+    case 'exec':
+      return { group: '', version: 'v1', kind: 'PodExecOptions', verbs: ['create', 'get'] };
+    case 'attach':
+      return { group: '', version: 'v1', kind: 'PodAttachOptions', verbs: ['create', 'get'] };
   }
 }
 

@@ -42,7 +42,12 @@ export const BUILTIN_TYPES: ResourceType[] = [
   ...group('', 'v1', [
     { kind: 'Namespace', cluster: true, short: ['ns'], sub: ['status'] },
     { kind: 'Node', cluster: true, short: ['no'], sub: ['status'] },
-    { kind: 'Pod', short: ['po'], all: true, sub: ['status', 'binding', 'log', 'eviction'] },
+    {
+      kind: 'Pod',
+      short: ['po'],
+      all: true,
+      sub: ['status', 'binding', 'log', 'eviction', 'exec', 'attach'],
+    },
     { kind: 'Service', short: ['svc'], all: true, sub: ['status'] },
     { kind: 'Endpoints', plural: 'endpoints', short: ['ep'] },
     { kind: 'ConfigMap', short: ['cm'] },

@@ -1,5 +1,6 @@
 import { createInbox, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 
+import { AckSchedule } from '../node-exec/flow.js';
 import {
   controlSubject,
   LOG_END_HEADER,
@@ -29,6 +30,8 @@ export interface LogStream extends AsyncIterable<Uint8Array> {
 export interface OpenLogOptions {
   openTimeoutMs?: number;
   pingMs?: number;
+  /** Chunks the agent may send ahead of the reader (flow control); default 16. */
+  window?: number;
 }
 
 /**
@@ -39,15 +42,16 @@ export interface OpenLogOptions {
 export async function openLogStream(
   nc: NatsConnection,
   node: string,
-  request: Omit<LogRequest, 'inbox' | 'pingMs'>,
+  request: Omit<LogRequest, 'inbox' | 'pingMs' | 'window'>,
   o: OpenLogOptions = {},
 ): Promise<LogStream> {
   const inbox = createInbox();
   const pingMs = o.pingMs ?? 5_000;
+  const window = o.window ?? 16;
   const sub = nc.subscribe(inbox);
   let reply: LogOpenReply;
   try {
-    const msg = await nc.request(logsSubject(node), JSON.stringify({ ...request, inbox, pingMs }), {
+    const msg = await nc.request(logsSubject(node), JSON.stringify({ ...request, inbox, pingMs, window }), {
       timeout: o.openTimeoutMs ?? 5_000,
     });
     reply = msg.json<LogOpenReply>();
@@ -74,6 +78,7 @@ export async function openLogStream(
     },
     async *[Symbol.asyncIterator]() {
       let expected = 1;
+      const acks = new AckSchedule(Math.max(1, Math.floor(window / 2)));
       try {
         for await (const m of sub) {
           const h = m.headers;
@@ -86,6 +91,9 @@ export async function openLogStream(
           if (seq !== expected) throw new Error(`log chunk ${expected} was lost (got ${seq})`);
           expected++;
           yield m.data;
+          // The reader asked for the next chunk: this one is handled, the agent may send more.
+          const ack = acks.consumed(seq);
+          if (ack !== undefined && !cancelled) nc.publish(controlSubject(inbox), `ack ${ack}`);
         }
       } finally {
         stop();

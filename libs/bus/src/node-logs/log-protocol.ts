@@ -11,6 +11,9 @@ import { encodeToken } from '../subjects.js';
  * 3. the API server sends `ping` to `<inbox>.control` every few seconds while its client
  *    listens, and `cancel` when the client goes away; an agent that hears nothing for three
  *    ping intervals stops (the API server died).
+ * 4. flow control, when the request names a `window`: the agent has at most that many chunks
+ *    unacknowledged; the API server sends `ack <seq>` to `<inbox>.control` once it has passed
+ *    chunks on to its client, so a slow reader holds the node back instead of piling up here.
  */
 export function logsSubject(node: string): string {
   return `node.${encodeToken(node)}.logs`;
@@ -24,6 +27,8 @@ export interface LogRequest {
   follow?: boolean;
   tailLines?: number;
   sinceSeconds?: number;
+  /** RFC 3339; wins over sinceSeconds when both are given. */
+  sinceTime?: string;
   timestamps?: boolean;
   previous?: boolean;
   limitBytes?: number;
@@ -31,6 +36,8 @@ export interface LogRequest {
   inbox: string;
   /** Milliseconds between pings; the responder gives up after three missed. */
   pingMs: number;
+  /** Chunks the agent may have unacknowledged; absent, it sends without waiting. */
+  window?: number;
 }
 
 export type LogOpenReply = { ok: true } | { ok: false; code: number; message: string };

@@ -1,5 +1,6 @@
 import { headers as natsHeaders, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 
+import { CreditWindow } from '../node-exec/flow.js';
 import { chunkHeaders } from './log-client.js';
 import {
   controlSubject,
@@ -10,9 +11,13 @@ import {
   logsSubject,
 } from './log-protocol.js';
 
-/** Where a log source writes; `signal` aborts when the reader cancelled or went silent. */
+/**
+ * Where a log source writes; `write` resolves once the chunk went out (at once, unless the
+ * reader asked for flow control and lags a window behind); `signal` aborts when the reader
+ * cancelled or went silent.
+ */
 export interface LogSink {
-  write(chunk: Uint8Array | string): void;
+  write(chunk: Uint8Array | string): Promise<void>;
   readonly signal: AbortSignal;
 }
 
@@ -64,10 +69,20 @@ export function serveLogs(nc: NatsConnection, node: string, source: LogSource): 
 async function streamTo(nc: NatsConnection, request: LogRequest, source: LogSource): Promise<void> {
   const abort = new AbortController();
   let lastPing = Date.now();
+  const credits = request.window ? new CreditWindow(request.window) : undefined;
+  abort.signal.addEventListener('abort', () => credits?.close(new Error('the log reader went away')));
   const control: Subscription = nc.subscribe(controlSubject(request.inbox), {
     callback: (_err, m) => {
-      if (m.string() === 'cancel') abort.abort();
-      else lastPing = Date.now();
+      const word = m.string();
+      if (word === 'cancel') return abort.abort();
+      lastPing = Date.now();
+      if (word.startsWith('ack ')) {
+        try {
+          credits?.ack(Number(word.slice(4)));
+        } catch {
+          abort.abort();
+        }
+      }
     },
   });
   const watchdog = setInterval(() => {
@@ -77,9 +92,19 @@ async function streamTo(nc: NatsConnection, request: LogRequest, source: LogSour
   let error: string | undefined;
   try {
     await source.stream(request, {
-      write: (chunk) => {
+      write: async (chunk) => {
         if (abort.signal.aborted) return;
-        nc.publish(request.inbox, chunk, { headers: chunkHeaders(++seq) });
+        const publish = (n: number) => nc.publish(request.inbox, chunk, { headers: chunkHeaders(n) });
+        if (!credits) {
+          publish(++seq);
+          return;
+        }
+        try {
+          await credits.send(publish);
+        } catch (e) {
+          // A write that waited for credit when the reader left: the source sees the signal.
+          if (!abort.signal.aborted) throw e;
+        }
       },
       signal: abort.signal,
     });
