@@ -39,6 +39,7 @@ import {
 } from './node/index.js';
 import { KubeletProbeManager, PROBE_MANAGER, type ProbeManager } from './probes/index.js';
 import { DOCKER_CLIENT, DockerRuntime, RUNTIME_CONFIG, type RuntimeConfig } from './runtime/index.js';
+import { serveNodeStreams } from './streams/index.js';
 
 export interface NodeAgentConfig {
   connection: ApiConnection;
@@ -78,6 +79,7 @@ export const NATS = Symbol('NatsConnection');
 export class NodeAgent implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('node-agent');
   private heartbeat?: NodeHeartbeat;
+  private streams?: { close(): void };
   readonly status: NodeStatusReporter;
   readonly lease: NodeLeaseRenewer;
 
@@ -122,11 +124,14 @@ export class NodeAgent implements OnApplicationBootstrap, BeforeApplicationShutd
       onTrouble: (what, e) => this.logger.warn(`${what} failed: ${e.message}`),
     });
     this.heartbeat.start();
+    // Logs, exec and attach for kubectl, relayed by the API server over NATS.
+    this.streams = serveNodeStreams(this.nats, this.config.nodeName, this.runtime);
     this.logger.log(`node ${this.config.nodeName} registered`);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     // Like the kubelet, an agent that stops leaves its pods running: a restarted agent adopts them.
+    this.streams?.close();
     await this.heartbeat?.stop();
     this.probes.stop();
   }
