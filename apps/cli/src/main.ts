@@ -42,6 +42,7 @@ commands:
   --node-name NAME  the node's name (default: this host's name)`,
   down: 'usage: wake down [--data-dir DIR]',
   apiserver: `usage: wake apiserver --database-url URL --nats-url URL --pki-dir DIR [--host ADDR] [--port N] [--kubeconfig FILE]
+                      [--external-kubeconfig FILE --external-server URL]
 
 Serves the Kubernetes API over HTTPS until SIGTERM; its state is the event store at URL, its
 watches come from the event stream. Makes a CA, a serving certificate and tokens in DIR on
@@ -50,9 +51,13 @@ first start. Prints "api-server listening on <url>" when ready.
   --database-url    the event store's PostgreSQL (also DATABASE_URL)
   --nats-url        a JetStream-enabled NATS (also NATS_URL)
   --pki-dir DIR     CA, serving certificate and tokens
-  --host ADDR       address to listen on (default 127.0.0.1)
+  --host ADDR       address or host name to listen on (default 127.0.0.1); a name is also put in
+                    the serving certificate and the kubeconfig
   --port N          port (default 6443; 0: any free port)
-  --kubeconfig FILE write the admin kubeconfig here once listening`,
+  --kubeconfig FILE write the admin kubeconfig here once listening
+  --external-kubeconfig FILE  also write one naming --external-server (a published port, a load
+                    balancer), whose host the serving certificate then covers too
+  --external-server URL  e.g. https://127.0.0.1:16443`,
   relay: `usage: wake relay --database-url URL --nats-url URL [--stream NAME] [--max-messages N]
 
 Publishes every committed event of the log at URL onto the event stream, in order, once,
@@ -121,6 +126,8 @@ async function main(argv: string[]): Promise<number> {
       host: { type: 'string' },
       port: { type: 'string' },
       kubeconfig: { type: 'string' },
+      'external-kubeconfig': { type: 'string' },
+      'external-server': { type: 'string' },
       'scheduler-name': { type: 'string' },
       'leader-elect': { type: 'string' },
       'leader-elect-lease-duration': { type: 'string' },
@@ -171,6 +178,10 @@ async function main(argv: string[]): Promise<number> {
       const pkiDir = values['pki-dir'];
       if (!databaseUrl || !natsUrl || !pkiDir)
         throw new Error('apiserver needs --database-url, --nats-url and --pki-dir');
+      const externalPath = values['external-kubeconfig'];
+      const externalServer = values['external-server'];
+      if (!externalPath !== !externalServer)
+        throw new Error('--external-kubeconfig and --external-server go together');
       return apiserver({
         databaseUrl,
         natsUrl,
@@ -178,6 +189,8 @@ async function main(argv: string[]): Promise<number> {
         host: values.host,
         port: values.port === undefined ? 6443 : Number(values.port),
         kubeconfig: values.kubeconfig,
+        externalKubeconfig:
+          externalPath && externalServer ? { path: externalPath, server: externalServer } : undefined,
       });
     }
     case 'scheduler': {

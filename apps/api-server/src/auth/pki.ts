@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -32,9 +33,14 @@ function newP256Key(keyFile: string): string[] {
 /**
  * The cluster CA and the API server's serving certificate, made with openssl on first start
  * and reused afterwards (kubeconfigs written earlier stay valid). ECDSA P-256, like kubeadm's
- * defaults are moving to; the CA key never leaves the directory.
+ * defaults are moving to; the CA key never leaves the directory. `extraNames` (host names or IP
+ * addresses the server is also reached by, as kubeadm's certSANs) are added to SERVING_NAMES
+ * when the certificate is made; an existing certificate is kept as it is.
  */
-export async function ensureServingCertificate(dir: string): Promise<ServingCertificate> {
+export async function ensureServingCertificate(
+  dir: string,
+  extraNames: readonly string[] = [],
+): Promise<ServingCertificate> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const ca = join(dir, 'ca.crt');
   const caKey = join(dir, 'ca.key');
@@ -60,9 +66,12 @@ export async function ensureServingCertificate(dir: string): Promise<ServingCert
   if (!existsSync(cert) || !existsSync(key)) {
     const csr = join(dir, 'apiserver.csr');
     const ext = join(dir, 'apiserver.ext');
-    const san = [...SERVING_NAMES.dns.map((d) => `DNS:${d}`), ...SERVING_NAMES.ip.map((i) => `IP:${i}`)].join(
-      ',',
-    );
+    const names = new Set([
+      ...SERVING_NAMES.dns.map((d) => `DNS:${d}`),
+      ...SERVING_NAMES.ip.map((i) => `IP:${i}`),
+      ...extraNames.map((n) => (isIP(n) ? `IP:${n}` : `DNS:${n}`)),
+    ]);
+    const san = [...names].join(',');
     await writeFile(
       ext,
       `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`,

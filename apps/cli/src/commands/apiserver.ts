@@ -7,6 +7,7 @@ export interface ApiServerCommandOptions {
   host?: string;
   port: number;
   kubeconfig?: string;
+  externalKubeconfig?: { path: string; server: string };
 }
 
 /** `wake apiserver`: the API server in this process until SIGTERM (as `wake up` supervises it). */
@@ -18,5 +19,6 @@ export function apiserver(o: ApiServerCommandOptions): Promise<number> {
     host: o.host,
     port: o.port,
     kubeconfigPath: o.kubeconfig,
+    externalKubeconfig: o.externalKubeconfig,
   });
 }
