@@ -58,7 +58,7 @@ first start. Prints "api-server listening on <url>" when ready.
   --external-kubeconfig FILE  also write one naming --external-server (a published port, a load
                     balancer), whose host the serving certificate then covers too
   --external-server URL  e.g. https://127.0.0.1:16443`,
-  relay: `usage: wake relay --database-url URL --nats-url URL [--stream NAME] [--max-messages N]
+  relay: `usage: wake relay --database-url URL --nats-url URL [--stream NAME] [--max-messages N] [--stream-replicas N]
 
 Publishes every committed event of the log at URL onto the event stream, in order, once,
 until SIGTERM. One relay is active per log; others wait. Exits ${'3'} if it halted because the
@@ -67,7 +67,8 @@ stream and the log disagree (a supervisor must not restart it then).
   --database-url    the event store's PostgreSQL (also DATABASE_URL)
   --nats-url        a JetStream-enabled NATS (also NATS_URL)
   --stream NAME     the event stream (default WAKE_EVENTS)
-  --max-messages N  events the stream keeps, the hot tail (default 1000000)`,
+  --max-messages N  events the stream keeps, the hot tail (default 1000000)
+  --stream-replicas N  copies JetStream keeps of the stream (default 1; 3 on a three-server cluster)`,
   scheduler: `usage: wake scheduler --kubeconfig FILE --nats-url URL [--scheduler-name NAME] [--leader-elect=false]
 
 Places the pods whose spec.schedulerName is NAME on nodes, with kube-scheduler's filters and
@@ -121,6 +122,7 @@ async function main(argv: string[]): Promise<number> {
       'nats-url': { type: 'string' },
       stream: { type: 'string' },
       'max-messages': { type: 'string' },
+      'stream-replicas': { type: 'string' },
       'api-port': { type: 'string' },
       'pki-dir': { type: 'string' },
       host: { type: 'string' },
@@ -244,6 +246,7 @@ async function main(argv: string[]): Promise<number> {
         natsUrl,
         stream: values.stream,
         maxMessages: values['max-messages'] ? Number(values['max-messages']) : undefined,
+        replicas: values['stream-replicas'] ? Number(values['stream-replicas']) : undefined,
       });
     }
   }

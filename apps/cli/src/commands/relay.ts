@@ -12,6 +12,8 @@ export interface RelayCommandOptions {
   stream?: string;
   /** Events the stream keeps (the hot tail). */
   maxMessages?: number;
+  /** Copies of the stream JetStream keeps (3 on a three-server NATS cluster). */
+  replicas?: number;
 }
 
 /** Exit code of a relay that halted on a broken invariant: its supervisor must not restart it. */
@@ -34,6 +36,7 @@ export async function relay(o: RelayCommandOptions): Promise<number> {
     stream: {
       ...(o.stream ? { name: o.stream } : {}),
       ...(o.maxMessages ? { maxMessages: o.maxMessages } : {}),
+      ...(o.replicas ? { replicas: o.replicas } : {}),
     },
     log: (message, fields) => log.info(message, fields),
     onHalt: (e) => {
