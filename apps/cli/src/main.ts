@@ -59,6 +59,7 @@ first start. Prints "api-server listening on <url>" when ready.
                     balancer), whose host the serving certificate then covers too
   --external-server URL  e.g. https://127.0.0.1:16443`,
   relay: `usage: wake relay --database-url URL --nats-url URL [--stream NAME] [--max-messages N] [--stream-replicas N]
+                  [--healthz-port N]
 
 Publishes every committed event of the log at URL onto the event stream, in order, once,
 until SIGTERM. One relay is active per log; others wait. Exits ${'3'} if it halted because the
@@ -68,7 +69,8 @@ stream and the log disagree (a supervisor must not restart it then).
   --nats-url        a JetStream-enabled NATS (also NATS_URL)
   --stream NAME     the event stream (default WAKE_EVENTS)
   --max-messages N  events the stream keeps, the hot tail (default 1000000)
-  --stream-replicas N  copies JetStream keeps of the stream (default 1; 3 on a three-server cluster)`,
+  --stream-replicas N  copies JetStream keeps of the stream (default 1; 3 on a three-server cluster)
+  --healthz-port N  serve /healthz, /livez and /readyz on 127.0.0.1:N (default: not served)`,
   scheduler: `usage: wake scheduler --kubeconfig FILE --nats-url URL [--scheduler-name NAME] [--leader-elect=false]
 
 Places the pods whose spec.schedulerName is NAME on nodes, with kube-scheduler's filters and
@@ -123,6 +125,7 @@ async function main(argv: string[]): Promise<number> {
       stream: { type: 'string' },
       'max-messages': { type: 'string' },
       'stream-replicas': { type: 'string' },
+      'healthz-port': { type: 'string' },
       'api-port': { type: 'string' },
       'pki-dir': { type: 'string' },
       host: { type: 'string' },
@@ -247,6 +250,7 @@ async function main(argv: string[]): Promise<number> {
         stream: values.stream,
         maxMessages: values['max-messages'] ? Number(values['max-messages']) : undefined,
         replicas: values['stream-replicas'] ? Number(values['stream-replicas']) : undefined,
+        healthzPort: values['healthz-port'] === undefined ? undefined : Number(values['healthz-port']),
       });
     }
   }
