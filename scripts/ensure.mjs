@@ -28,6 +28,12 @@ const APT_PACKAGES = [
     pkg: 'docker.io',
     dockerOnly: true,
   },
+  // Debian's docker-compose 1.29: the compose stack's test brings docker-compose.yml up with it.
+  {
+    binary: () => ['/usr/bin/docker-compose', '/usr/local/bin/docker-compose'].find((p) => existsSync(p)),
+    pkg: 'docker-compose',
+    dockerOnly: true,
+  },
   // busybox-static, not busybox: the image has no libc, and both install /bin/busybox.
   {
     binary: () => (dpkgInstalled('busybox-static') ? '/bin/busybox' : undefined),

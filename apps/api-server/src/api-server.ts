@@ -1,5 +1,7 @@
+import { lookup } from 'node:dns/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { DEFAULT_CIPHERS } from 'node:tls';
+import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -52,10 +54,13 @@ class KubeFastifyAdapter extends FastifyAdapter {
  * bus and the watch hub, then HTTPS on `host:port`; writes the admin kubeconfig when asked.
  */
 export async function startApiServer(config: ApiServerConfig): Promise<RunningApiServer> {
-  const pki = await ensureServingCertificate(config.pkiDir, config.servingIps);
+  const host = config.host ?? '127.0.0.1';
+  const pki = await ensureServingCertificate(config.pkiDir, [
+    ...servingNames(host, config.externalKubeconfig?.server),
+    ...(config.servingIps ?? []),
+  ]);
   const serviceAccountKey = await ensureServiceAccountKey(config.pkiDir);
   const tokens = await TokenFile.ensure(join(config.pkiDir, 'tokens.csv'));
-  const host = config.host ?? '127.0.0.1';
   const headersTimeout = config.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
   const adapter = new KubeFastifyAdapter({
     https: {
@@ -94,8 +99,10 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   await app.listen(config.port ?? 0, host);
   const address = app.getHttpServer().address() as { port: number };
   secrets.serverAddress = `${host}:${address.port}`;
-  // The address pods reach us at: the listen address, unless that is "any".
-  const advertise = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  // The address pods reach us at: the listen address, unless that is "any"; a host name (a
+  // compose service's) is resolved, as Endpoints hold IP addresses.
+  const advertise =
+    host === '0.0.0.0' || host === '::' ? '127.0.0.1' : isIP(host) ? host : (await lookup(host, 4)).address;
   await app.get(ClusterBootstrap).publishApiEndpoint(advertise, address.port);
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   if (config.kubeconfigPath)
@@ -104,5 +111,18 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
       caCert: pki.caCert,
       token: tokens.tokenOf('admin'),
     });
+  if (config.externalKubeconfig)
+    await writeKubeconfig(config.externalKubeconfig.path, {
+      server: config.externalKubeconfig.server,
+      caCert: pki.caCert,
+      token: tokens.tokenOf('admin'),
+    });
   return { app, url, caCert: pki.caCert, tokens, close: () => app.close() };
+}
+
+/** Names beyond loopback the serving certificate must cover: a named listen host, the external URL's host. */
+function servingNames(host: string, externalServer?: string): string[] {
+  const names = [host];
+  if (externalServer) names.push(new URL(externalServer).hostname.replace(/^\[(.*)\]$/, '$1'));
+  return names.filter((n) => n !== '0.0.0.0' && n !== '::');
 }

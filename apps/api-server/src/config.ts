@@ -8,8 +8,14 @@ export interface ApiServerConfig {
   port?: number;
   /** Where the CA, serving certificate and token file live (created on first start). */
   pkiDir: string;
-  /** Write an admin kubeconfig here once listening. */
+  /** Write an admin kubeconfig here once listening (its server: the URL the server listens on). */
   kubeconfigPath?: string;
+  /**
+   * Also write an admin kubeconfig naming `server` instead, for clients that reach the server by
+   * another address (a port published to the host by docker compose, a load balancer). The
+   * serving certificate is made to cover that address's host as well.
+   */
+  externalKubeconfig?: { path: string; server: string };
   /** The event stream watches read (tests use their own). */
   stream?: EventStreamOptions;
   /** Run the relay in this process too (a standalone server; `wake up` runs it as its own process). */

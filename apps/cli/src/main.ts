@@ -53,6 +53,7 @@ audit (from the event log; also as 'kubectl wake <command>'):
   --node-name NAME  the node's name (default: this host's name)`,
   down: 'usage: wake down [--data-dir DIR]',
   apiserver: `usage: wake apiserver --database-url URL --nats-url URL --pki-dir DIR [--host ADDR] [--port N] [--kubeconfig FILE]
+                      [--external-kubeconfig FILE --external-server URL]
 
 Serves the Kubernetes API over HTTPS until SIGTERM; its state is the event store at URL, its
 watches come from the event stream. Makes a CA, a serving certificate and tokens in DIR on
@@ -61,14 +62,19 @@ first start. Prints "api-server listening on <url>" when ready.
   --database-url    the event store's PostgreSQL (also DATABASE_URL)
   --nats-url        a JetStream-enabled NATS (also NATS_URL)
   --pki-dir DIR     CA, serving certificate and tokens
-  --host ADDR       address to listen on (default 127.0.0.1)
+  --host ADDR       address or host name to listen on (default 127.0.0.1); a name is also put in
+                    the serving certificate and the kubeconfig
   --port N          port (default 6443; 0: any free port)
   --kubeconfig FILE write the admin kubeconfig here once listening
   --tls-san IP,...  more IP addresses the serving certificate names (e.g. the Docker bridge
                     gateway pods reach the API server at)
   --allow-sha1-tls-signatures  accept TLS 1.2 clients that offer no signature algorithms
-                    (busybox wget); loosens TLS for every client, off by default`,
-  relay: `usage: wake relay --database-url URL --nats-url URL [--stream NAME] [--max-messages N]
+                    (busybox wget); loosens TLS for every client, off by default
+  --external-kubeconfig FILE  also write one naming --external-server (a published port, a load
+                    balancer), whose host the serving certificate then covers too
+  --external-server URL  e.g. https://127.0.0.1:16443`,
+  relay: `usage: wake relay --database-url URL --nats-url URL [--stream NAME] [--max-messages N] [--stream-replicas N]
+                  [--healthz-port N]
 
 Publishes every committed event of the log at URL onto the event stream, in order, once,
 until SIGTERM. One relay is active per log; others wait. Exits ${'3'} if it halted because the
@@ -77,7 +83,9 @@ stream and the log disagree (a supervisor must not restart it then).
   --database-url    the event store's PostgreSQL (also DATABASE_URL)
   --nats-url        a JetStream-enabled NATS (also NATS_URL)
   --stream NAME     the event stream (default WAKE_EVENTS)
-  --max-messages N  events the stream keeps, the hot tail (default 1000000)`,
+  --max-messages N  events the stream keeps, the hot tail (default 1000000)
+  --stream-replicas N  copies JetStream keeps of the stream (default 1; 3 on a three-server cluster)
+  --healthz-port N  serve /healthz, /livez and /readyz on 127.0.0.1:N (default: not served)`,
   scheduler: `usage: wake scheduler --kubeconfig FILE --nats-url URL [--scheduler-name NAME] [--leader-elect=false]
 
 Places the pods whose spec.schedulerName is NAME on nodes, with kube-scheduler's filters and
@@ -183,11 +191,15 @@ async function main(argv: string[]): Promise<number> {
       'nats-url': { type: 'string' },
       stream: { type: 'string' },
       'max-messages': { type: 'string' },
+      'stream-replicas': { type: 'string' },
+      'healthz-port': { type: 'string' },
       'api-port': { type: 'string' },
       'pki-dir': { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
       kubeconfig: { type: 'string' },
+      'external-kubeconfig': { type: 'string' },
+      'external-server': { type: 'string' },
       'scheduler-name': { type: 'string' },
       'leader-elect': { type: 'string' },
       'leader-elect-lease-duration': { type: 'string' },
@@ -290,6 +302,10 @@ async function main(argv: string[]): Promise<number> {
       const pkiDir = values['pki-dir'];
       if (!databaseUrl || !natsUrl || !pkiDir)
         throw new Error('apiserver needs --database-url, --nats-url and --pki-dir');
+      const externalPath = values['external-kubeconfig'];
+      const externalServer = values['external-server'];
+      if (!externalPath !== !externalServer)
+        throw new Error('--external-kubeconfig and --external-server go together');
       return apiserver({
         databaseUrl,
         natsUrl,
@@ -299,6 +315,8 @@ async function main(argv: string[]): Promise<number> {
         kubeconfig: values.kubeconfig,
         tlsSans: values['tls-san']?.split(',').filter(Boolean),
         allowSha1TlsSignatures: values['allow-sha1-tls-signatures'],
+        externalKubeconfig:
+          externalPath && externalServer ? { path: externalPath, server: externalServer } : undefined,
       });
     }
     case 'scheduler': {
@@ -352,6 +370,8 @@ async function main(argv: string[]): Promise<number> {
         natsUrl,
         stream: values.stream,
         maxMessages: values['max-messages'] ? Number(values['max-messages']) : undefined,
+        replicas: values['stream-replicas'] ? Number(values['stream-replicas']) : undefined,
+        healthzPort: values['healthz-port'] === undefined ? undefined : Number(values['healthz-port']),
       });
     }
   }

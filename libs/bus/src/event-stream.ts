@@ -20,6 +20,12 @@ export interface EventStreamOptions {
   maxAgeMs?: number;
   /** Largest message; must hold the largest object the API accepts. */
   maxMessageBytes?: number;
+  /**
+   * Copies JetStream keeps of the stream: 1 on a single nats-server, 3 (R3) on a three-server
+   * cluster, where it survives the loss of one. Applied on creation and, as nats-server 2.9+
+   * allows, to an existing stream by the relay's update.
+   */
+  replicas?: number;
 }
 
 export const EVENT_STREAM_DEFAULTS = {
@@ -28,6 +34,7 @@ export const EVENT_STREAM_DEFAULTS = {
   maxAgeMs: 0,
   // The API accepts 3 MiB bodies; an event adds its header around the object.
   maxMessageBytes: 8 * 1024 * 1024,
+  replicas: 1,
 } as const;
 
 export type ResolvedEventStream = Required<EventStreamOptions>;
@@ -52,7 +59,7 @@ export function eventStreamConfig(options: ResolvedEventStream): Partial<StreamC
     max_age: options.maxAgeMs * 1_000_000,
     max_msg_size: options.maxMessageBytes,
     duplicate_window: 10 * 60 * 1_000_000_000,
-    num_replicas: 1,
+    num_replicas: options.replicas,
   };
 }
 

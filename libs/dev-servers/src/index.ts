@@ -8,3 +8,5 @@ export * from './https-call.js';
 export * from './docker-engine.js';
 export * from './local-images.js';
 export * from './tar-archive.js';
+export * from './base-images.js';
+export * from './wake-image.js';

@@ -51,7 +51,7 @@ export async function ensureLocalImages(
   return { busybox, pause };
 }
 
-interface ImageRecipe {
+export interface ImageRecipe {
   repository: string;
   /** What the tag hashes. */
   inputs: (string | Buffer)[];
@@ -60,7 +60,8 @@ interface ImageRecipe {
   changes: string[];
 }
 
-async function ensureImage(docker: Docker, recipe: ImageRecipe): Promise<string> {
+/** The image a recipe makes, tagged with the hash of its inputs; built only when missing. */
+export async function ensureImage(docker: Docker, recipe: ImageRecipe): Promise<string> {
   const hash = createHash('sha256');
   for (const input of [RECIPE_VERSION, ...recipe.inputs, ...recipe.changes]) hash.update(input).update('\0');
   const tag = hash.digest('hex').slice(0, 12);
@@ -95,6 +96,17 @@ async function imageExists(docker: Docker, reference: string): Promise<boolean> 
 }
 
 async function busyboxRecipe(binary: string): Promise<ImageRecipe> {
+  const { data, applets } = await readBusybox(binary);
+  return {
+    repository: 'wake/busybox',
+    inputs: [data, applets.join('\n')],
+    changes: ['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["sh"]'],
+    build: () => Promise.resolve(tarArchive(busyboxRootfs(data, applets))),
+  };
+}
+
+/** A static busybox's bytes and the applets it links (bin/sh, usr/bin/env, ...). */
+export async function readBusybox(binary: string): Promise<{ data: Buffer; applets: string[] }> {
   if (!existsSync(binary)) {
     throw new Error(`${binary} not found: install busybox-static (or set WAKE_BUSYBOX to a static busybox)`);
   }
@@ -108,12 +120,7 @@ async function busyboxRecipe(binary: string): Promise<ImageRecipe> {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '' && l !== 'bin/busybox');
-  return {
-    repository: 'wake/busybox',
-    inputs: [data, applets.join('\n')],
-    changes: ['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["sh"]'],
-    build: () => Promise.resolve(tarArchive(busyboxRootfs(data, applets))),
-  };
+  return { data, applets };
 }
 
 /** The busybox image's root filesystem: the binary, a link per applet, and a minimal /etc. */

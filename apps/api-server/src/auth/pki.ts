@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -30,23 +31,23 @@ function newP256Key(keyFile: string): string[] {
   return ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile];
 }
 
-/** Whether the certificate in `file` names every address in `ips`. */
-function namesAll(file: string, ips: string[]): boolean {
+/** Whether the certificate in `file` names every host name or address in `names`. */
+function namesAll(file: string, names: readonly string[]): boolean {
   const cert = new X509Certificate(readFileSync(file));
-  return ips.every((ip) => cert.checkIP(ip) !== undefined);
+  return names.every((n) => (isIP(n) ? cert.checkIP(n) : cert.checkHost(n)) !== undefined);
 }
 
 /**
  * The cluster CA and the API server's serving certificate, made with openssl on first start
  * and reused afterwards (kubeconfigs written earlier stay valid). ECDSA P-256, like kubeadm's
- * defaults are moving to; the CA key never leaves the directory. `extraIps` (addresses pods
- * reach the server at, like a node's Docker bridge gateway) join the usual names; a serving
- * certificate that lacks one is issued again by the same CA, so clients trusting the CA are
- * unaffected.
+ * defaults are moving to; the CA key never leaves the directory. `extraNames` (host names or IP
+ * addresses the server is also reached by, as kubeadm's certSANs) are added to SERVING_NAMES
+ * when the certificate is made; a serving certificate that lacks one is issued again by the
+ * same CA, so clients trusting the CA are unaffected.
  */
 export async function ensureServingCertificate(
   dir: string,
-  extraIps: string[] = [],
+  extraNames: readonly string[] = [],
 ): Promise<ServingCertificate> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const ca = join(dir, 'ca.crt');
@@ -70,11 +71,15 @@ export async function ensureServingCertificate(
       'keyUsage=critical,keyCertSign,cRLSign',
     ]);
   }
-  if (!existsSync(cert) || !existsSync(key) || !namesAll(cert, extraIps)) {
+  if (!existsSync(cert) || !existsSync(key) || !namesAll(cert, extraNames)) {
     const csr = join(dir, 'apiserver.csr');
     const ext = join(dir, 'apiserver.ext');
-    const ips = [...new Set([...SERVING_NAMES.ip, ...extraIps])];
-    const san = [...SERVING_NAMES.dns.map((d) => `DNS:${d}`), ...ips.map((i) => `IP:${i}`)].join(',');
+    const names = new Set([
+      ...SERVING_NAMES.dns.map((d) => `DNS:${d}`),
+      ...SERVING_NAMES.ip.map((i) => `IP:${i}`),
+      ...extraNames.map((n) => (isIP(n) ? `IP:${n}` : `DNS:${n}`)),
+    ]);
+    const san = [...names].join(',');
     await writeFile(
       ext,
       `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`,

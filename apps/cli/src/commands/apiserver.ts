@@ -9,6 +9,7 @@ export interface ApiServerCommandOptions {
   kubeconfig?: string;
   tlsSans?: string[];
   allowSha1TlsSignatures?: boolean;
+  externalKubeconfig?: { path: string; server: string };
 }
 
 /** `wake apiserver`: the API server in this process until SIGTERM (as `wake up` supervises it). */
@@ -22,5 +23,6 @@ export function apiserver(o: ApiServerCommandOptions): Promise<number> {
     kubeconfigPath: o.kubeconfig,
     servingIps: o.tlsSans,
     allowSha1TlsSignatures: o.allowSha1TlsSignatures,
+    externalKubeconfig: o.externalKubeconfig,
   });
 }

@@ -2,6 +2,7 @@ import { connect as natsConnect } from '@nats-io/transport-node';
 
 import { Relay } from '@app/bus';
 import { connectPostgres, EVENT_STORE_DEFAULTS } from '@app/event-store';
+import { serveMetrics } from '@app/metrics';
 
 import { Logger } from '../logger.js';
 
@@ -12,6 +13,10 @@ export interface RelayCommandOptions {
   stream?: string;
   /** Events the stream keeps (the hot tail). */
   maxMessages?: number;
+  /** Copies of the stream JetStream keeps (3 on a three-server NATS cluster). */
+  replicas?: number;
+  /** Serve /healthz, /livez and /readyz on this loopback port (container healthchecks); absent: not served. */
+  healthzPort?: number;
 }
 
 /** Exit code of a relay that halted on a broken invariant: its supervisor must not restart it. */
@@ -27,6 +32,9 @@ const log = new Logger('relay');
 export async function relay(o: RelayCommandOptions): Promise<number> {
   const sql = connectPostgres(o.databaseUrl, { max: 4, connection: { role: EVENT_STORE_DEFAULTS.appRole } });
   const nats = await natsConnect({ servers: o.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  // Up as soon as connected: a standby relay waiting on the lock is alive and where it should be.
+  // The relay has no metrics of its own yet, so /metrics is empty.
+  const health = o.healthzPort === undefined ? undefined : await serveMetrics(() => '', o.healthzPort);
   let halted = false;
   const r = new Relay({
     sql,
@@ -34,6 +42,7 @@ export async function relay(o: RelayCommandOptions): Promise<number> {
     stream: {
       ...(o.stream ? { name: o.stream } : {}),
       ...(o.maxMessages ? { maxMessages: o.maxMessages } : {}),
+      ...(o.replicas ? { replicas: o.replicas } : {}),
     },
     log: (message, fields) => log.info(message, fields),
     onHalt: (e) => {
@@ -52,6 +61,7 @@ export async function relay(o: RelayCommandOptions): Promise<number> {
   process.stdout.write('relay active\n');
   await stopped;
   await r.stop();
+  await health?.close();
   await nats.close();
   await sql.end({ timeout: 5 });
   return halted ? RELAY_HALTED_EXIT : 0;
