@@ -1,8 +1,17 @@
 import { type ContainerStatusApi, type PodCondition, type PodSpec } from '../api-types.js';
 import { hasAnyRegularContainerStarted, isRestartableInitContainer, type PodPhase } from './phase.js';
 
-/** The conditions the kubelet owns; all others (PodScheduled, readiness gates...) it keeps as they are. */
-export const KUBELET_CONDITIONS = ['PodReadyToStartContainers', 'Initialized', 'ContainersReady', 'Ready'];
+/**
+ * The conditions the kubelet owns (kubetypes.PodConditionsByKubelet); all others (readiness
+ * gates, DisruptionTarget...) it keeps as they are.
+ */
+export const KUBELET_CONDITIONS = [
+  'PodScheduled',
+  'PodReadyToStartContainers',
+  'Initialized',
+  'ContainersReady',
+  'Ready',
+];
 
 type Condition = Pick<PodCondition, 'type' | 'status' | 'reason' | 'message'>;
 

@@ -64,8 +64,10 @@ export function generatePodStatus(inputs: PodStatusInputs): PodStatus {
     [
       podReadyToStartContainersCondition(sandboxReady),
       podInitializedCondition(spec, initContainerStatuses, containerStatuses, phase),
-      containersReadyCondition(spec, initContainerStatuses, containerStatuses, phase),
       podReadyCondition(spec, containersReady, existing),
+      containersReady,
+      // The kubelet runs only scheduled pods, so it says so (generateAPIPodStatus).
+      { type: 'PodScheduled', status: 'True' },
     ],
     apiTime(inputs.now),
   );
