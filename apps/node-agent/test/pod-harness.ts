@@ -7,7 +7,7 @@ import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 import { dockerForTests, type TestDocker } from '@app/testing/docker.js';
 
 import { type Pod } from '../src/api-types.js';
-import { LiteralContainerConfigurer } from '../src/config/container-config.js';
+import { type ContainerConfigurer, LiteralContainerConfigurer } from '../src/config/container-config.js';
 import { NoProbeManager, type ProbeManager } from '../src/probes/probe-manager.js';
 import { PodManager, type PodManagerOptions } from '../src/pods/index.js';
 import { DockerRuntime, LABELS } from '../src/runtime/index.js';
@@ -28,7 +28,10 @@ export interface PodWorld {
   ns: string;
   logs: string[];
   /** Starts a PodManager on the suite's node (a second one after `stop` plays the restarted agent). */
-  startManager(o?: Partial<PodManagerOptions>, probes?: ProbeManager): Promise<PodManager>;
+  startManager(
+    o?: Partial<PodManagerOptions>,
+    deps?: { probes?: ProbeManager; configurer?: ContainerConfigurer },
+  ): Promise<PodManager>;
   createPod(name: string, spec: Record<string, unknown>): Promise<Pod>;
   getPod(name: string): Promise<Pod | undefined>;
   /** Waits until `check` holds for the pod and returns it. */
@@ -77,8 +80,10 @@ export async function podWorld(suite: string): Promise<PodWorld> {
     nodeName,
     ns,
     logs,
-    async startManager(o = {}, probes = new NoProbeManager()) {
-      const manager = new PodManager(api, nats, runtime, new LiteralContainerConfigurer(), probes, {
+    async startManager(o = {}, deps = {}) {
+      const probes = deps.probes ?? new NoProbeManager();
+      const configurer = deps.configurer ?? new LiteralContainerConfigurer();
+      const manager = new PodManager(api, nats, runtime, configurer, probes, {
         nodeName,
         clusterId,
         backoff: TEST_BACKOFF,

@@ -71,11 +71,7 @@ export function getPhase(
       if (!s.started) pendingInitialization++;
       running++;
     } else if (s.state?.terminated) {
-      // Restarted unless the pod is terminal: then a stopped sidecar counts as stopped.
-      if (podIsTerminal) {
-        stopped++;
-        if (s.state.terminated.exitCode === 0) succeeded++;
-      }
+      // Nothing: a stopped sidecar is restarted, and a terminal pod's phase is its regular containers'.
     } else if (s.state?.waiting) {
       if (!s.lastState?.terminated) {
         pendingInitialization++;

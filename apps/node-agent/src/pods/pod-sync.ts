@@ -146,6 +146,8 @@ export class PodSyncer {
       const inits = new Set((pod.spec?.initContainers ?? []).map((c) => c.name));
       for (const c of engine.containers.filter((x) => inits.has(x.name))) await this.remove(c.id);
       engine = { ...engine, containers: engine.containers.filter((c) => !inits.has(c.name)) };
+      // Sandboxes that never came up (the engine failed them) go; the newest keeps the attempt count.
+      for (const s of engine.sandboxes.slice(1)) if (!s.ready) await this.remove(s.id);
       this.d.log(`pod ${podLabel(pod)}: starting sandbox attempt ${actions.attempt}`);
       sandboxId = await this.d.runtime.runSandbox(refOf(pod), actions.attempt);
     }
