@@ -63,6 +63,8 @@ function earliest(a: number | undefined, b: number | undefined): number | undefi
 export class PodSyncer {
   private readonly killer: ContainerKiller;
   private readonly imageIds = new Map<string, string | undefined>();
+  /** The instance each `<podUid>/<container>` is probed as, so a running one is tracked once. */
+  private readonly tracked = new Map<string, string>();
 
   constructor(private readonly d: PodSyncDeps) {
     this.killer = new ContainerKiller(d.runtime, d.log);
@@ -157,7 +159,7 @@ export class PodSyncer {
     await Promise.all(
       actions.containersToKill.map(async (k) => {
         this.d.memory.killedWith(k.id, k.message);
-        this.d.probes.untrack(uid, k.name);
+        this.untrack(uid, k.name);
         this.d.log(`pod ${podLabel(pod)}: killing container ${k.name}: ${k.message}`);
         const spec = this.specOf(pod, k.name);
         await this.killer.kill(pod, k.id, spec, gracePeriodSeconds(pod), podIP);
@@ -267,7 +269,10 @@ export class PodSyncer {
     for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
       const latest = engine.containers.find((x) => x.name === c.name);
       const isInit = (pod.spec?.initContainers ?? []).includes(c) && !isRestartableInitContainer(c);
-      if (latest?.state === 'running' && !isInit)
+      const key = `${uid}/${c.name}`;
+      if (latest?.state === 'running' && !isInit) {
+        if (this.tracked.get(key) === latest.id) continue;
+        this.tracked.set(key, latest.id);
         this.d.probes.track({
           pod,
           container: c,
@@ -275,7 +280,7 @@ export class PodSyncer {
           ...(ip ? { podIP: ip } : {}),
           startedAt: latest.startedAt ?? new Date(this.d.now()),
         });
-      else this.d.probes.untrack(uid, c.name);
+      } else if (this.tracked.delete(key)) this.d.probes.untrack(uid, c.name);
     }
   }
 
@@ -307,8 +312,7 @@ export class PodSyncer {
 
   /** killPodWithSyncResult: every running container (in parallel, with its grace), then the sandboxes. */
   private async killPod(pod: Pod, engine: RuntimePodStatus, graceSeconds?: number): Promise<void> {
-    const uid = pod.metadata?.uid ?? engine.uid;
-    this.d.probes.untrack(uid);
+    this.untrack(pod.metadata?.uid ?? engine.uid);
     const podIP = engine.sandboxes[0]?.ip;
     await Promise.all(
       engine.containers
@@ -359,8 +363,14 @@ export class PodSyncer {
     this.forget(uid);
   }
 
+  private untrack(uid: string, container?: string): void {
+    if (container) this.tracked.delete(`${uid}/${container}`);
+    else for (const key of this.tracked.keys()) if (key.startsWith(`${uid}/`)) this.tracked.delete(key);
+    this.d.probes.untrack(uid, container);
+  }
+
   private forget(uid: string): void {
-    this.d.probes.untrack(uid);
+    this.untrack(uid);
     this.d.memory.forgetPod(uid);
     this.d.restarts.resetPrefix(`${uid}/`);
   }
