@@ -179,26 +179,51 @@ describe('pod lifecycle on a real engine, driven through the API server', () => 
   });
 
   it('runs init containers one at a time, in order, before the app containers', async () => {
+    // Each init container blocks until the test lets it finish, so each step can be looked at.
+    const blocked = (name: string) => ({
+      name,
+      image: w.env.images.busybox,
+      command: ['sh', '-c', 'until [ -f /tmp/go ]; do sleep 0.1; done'],
+    });
+    const release = async (p: Pod, name: string) => {
+      const id = containerStatus(p, name)!.containerID!.replace('docker://', '');
+      expect((await w.runtime.execCapture(id, ['touch', '/tmp/go'], 10_000)).exitCode).toBe(0);
+    };
+    const engineNames = async (p: Pod) => (await w.containersOf(p)).map((c) => c.name.split('_')[1]);
     await w.createPod('inits', {
-      initContainers: [
-        { name: 'first', image: w.env.images.busybox, command: ['sh', '-c', 'sleep 4'] },
-        { name: 'second', image: w.env.images.busybox, command: ['sh', '-c', 'sleep 0.2'] },
-      ],
+      initContainers: [blocked('first'), blocked('second')],
       containers: [{ name: 'app', image: w.env.images.busybox, command: ['sleep', '3600'] }],
     });
-    const initializing = await w.waitPod(
+
+    const one = await w.waitPod(
       'inits',
       'first init running',
       (p) => containerStatus(p, 'first')?.state?.running !== undefined,
     );
-    expect(initializing.status?.phase).toBe('Pending');
-    expect(condition(initializing, 'Initialized')).toMatchObject({
+    expect(one.status?.phase).toBe('Pending');
+    expect(condition(one, 'Initialized')).toMatchObject({
       status: 'False',
       reason: 'ContainersNotInitialized',
       message: 'containers with incomplete status: [first second]',
     });
-    expect(containerStatus(initializing, 'app')?.state?.waiting?.reason).toBe('PodInitializing');
-    expect((await row(w, 'inits')).slice(1, 3)).toEqual(['0/1', 'Init:0/2']);
+    expect(containerStatus(one, 'second')?.state?.waiting?.reason).toBe('PodInitializing');
+    expect(containerStatus(one, 'app')?.state?.waiting?.reason).toBe('PodInitializing');
+    expect((await engineNames(one)).sort()).toEqual(['POD', 'first']);
+    await release(one, 'first');
+
+    const two = await w.waitPod(
+      'inits',
+      'second init running',
+      (p) => containerStatus(p, 'second')?.state?.running !== undefined,
+    );
+    expect(containerStatus(two, 'first')).toMatchObject({
+      ready: true,
+      state: { terminated: { exitCode: 0, reason: 'Completed' } },
+    });
+    expect(condition(two, 'Initialized')?.message).toBe('containers with incomplete status: [second]');
+    expect((await engineNames(two)).sort()).toEqual(['POD', 'first', 'second']);
+    expect((await row(w, 'inits')).slice(1, 3)).toEqual(['0/1', 'Init:1/2']);
+    await release(two, 'second');
 
     const pod = await w.waitPod('inits', 'Ready', (p) => condition(p, 'Ready')?.status === 'True');
     expect(pod.status?.phase).toBe('Running');

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { type NatsConnection } from '@nats-io/transport-node';
 import { podsOnNode, type EventStreamOptions } from '@app/bus';
 import { type ApiClient, ApiError, ExponentialBackoff, Informer, resourcePath, WorkQueue } from '@app/client';
@@ -71,7 +72,8 @@ export class PodManager {
     private readonly o: PodManagerOptions,
   ) {
     this.clock = o.clock ?? Date.now;
-    this.log = o.log ?? ((m) => console.log(`[pods ${o.nodeName}] ${m}`));
+    const logger = new Logger(`pods ${o.nodeName}`);
+    this.log = o.log ?? ((m) => logger.log(m));
     const backoff: BackoffOptions = { ...DEFAULT_BACKOFF, ...o.backoff };
     this.informer = new Informer<StoredObject>({
       api,
