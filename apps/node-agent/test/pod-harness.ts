@@ -142,9 +142,14 @@ export async function podWorld(suite: string): Promise<PodWorld> {
             .catch(() => undefined),
         ),
       );
+      const left = await env.docker.listContainers({
+        all: true,
+        filters: { label: [`${LABELS.cluster}=${clusterId}`] },
+      });
       await nats.close();
       api.close();
       await cluster.close();
+      if (left.length) throw new Error(`containers left behind: ${left.map((c) => c.Names[0]).join(', ')}`);
     },
   };
 }
