@@ -216,6 +216,8 @@ export class PodSyncer {
       if (e.reason === 'ImagePullBackOff') return Math.max(1, wait);
       return undefined;
     }
+    // A pull may have moved the tag: read the image's id afresh for the new instance.
+    this.imageIds.delete(container.image ?? '');
     let spec;
     try {
       spec = await this.d.configurer.containerSpec(pod, container);
