@@ -376,6 +376,44 @@ export class DockerRuntime {
       },
     };
   }
+
+  /**
+   * The engine's events about this cluster's containers (start, die, oom, ...), as a stream of
+   * JSON lines; it ends or errors when the engine goes away, and the caller subscribes again.
+   */
+  async containerEvents(): Promise<NodeJS.ReadableStream> {
+    return this.docker.getEvents({
+      filters: { type: ['container'], label: [`${LABELS.cluster}=${this.config.clusterId}`] },
+    });
+  }
+
+  /** An image's id and repo digests, or undefined when the engine does not have it. */
+  async inspectImage(ref: string): Promise<{ id: string; repoDigests: string[] } | undefined> {
+    try {
+      const info = await this.docker.getImage(ref).inspect();
+      return { id: info.Id, repoDigests: info.RepoDigests ?? [] };
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /** Pulls an image, telling `onProgress` of each progress message; rejects when the pull fails. */
+  async pullImage(ref: string, onProgress: (message: string) => void = () => undefined): Promise<void> {
+    const stream = await this.docker.pull(ref);
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(
+        stream,
+        (error: Error | null, output: { error?: string }[]) => {
+          const failed = error ?? output.find((o) => o.error);
+          if (!failed) return resolve();
+          reject(failed instanceof Error ? failed : new Error(failed.error));
+        },
+        (event: { status?: string; progress?: string; id?: string }) =>
+          onProgress([event.id, event.status, event.progress].filter(Boolean).join(' ')),
+      );
+    });
+  }
 }
 
 export interface LogStreamOptions extends LogOptions {

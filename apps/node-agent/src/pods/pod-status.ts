@@ -1,0 +1,87 @@
+import { type Pod, type PodStatus } from '../api-types.js';
+import {
+  containersReadyCondition,
+  mergeConditions,
+  podInitializedCondition,
+  podReadyCondition,
+  podReadyToStartContainersCondition,
+} from './conditions.js';
+import { type ContainerStatusInputs, apiTime, convertToApiContainerStatuses } from './container-statuses.js';
+import { getPhase, isTerminalPhase } from './phase.js';
+import { type RuntimePodStatus } from './runtime-pod.js';
+
+export interface PodStatusInputs extends Pick<
+  ContainerStatusInputs,
+  'reason' | 'killMessage' | 'ready' | 'started'
+> {
+  pod: Pod;
+  runtime: RuntimePodStatus;
+  /** The kubelet has finished the pod: its containers are stopped for good. */
+  podIsTerminal: boolean;
+  hostIP?: string;
+  now: Date;
+}
+
+/**
+ * The pod's status as the kubelet would write it (pkg/kubelet/kubelet_pods.go
+ * generateAPIPodStatus): container statuses from the engine, the phase from them — never
+ * moving back from a terminal phase — the kubelet's conditions beside the others, the
+ * sandbox's IP as the pod's, and the start time of the first sync.
+ */
+export function generatePodStatus(inputs: PodStatusInputs): PodStatus {
+  const { pod, runtime } = inputs;
+  const spec = pod.spec!;
+  const old = pod.status ?? {};
+  const common = {
+    pod,
+    runtime,
+    reason: inputs.reason,
+    killMessage: inputs.killMessage,
+    ready: inputs.ready,
+    started: inputs.started,
+  };
+  const initContainerStatuses = convertToApiContainerStatuses({
+    ...common,
+    oldStatuses: old.initContainerStatuses ?? [],
+    containers: spec.initContainers ?? [],
+    isInit: true,
+  });
+  const containerStatuses = convertToApiContainerStatuses({
+    ...common,
+    oldStatuses: old.containerStatuses ?? [],
+    containers: spec.containers,
+    isInit: false,
+  });
+  let phase = getPhase(spec, [...initContainerStatuses, ...containerStatuses], inputs.podIsTerminal);
+  if (!isTerminalPhase(phase) && isTerminalPhase(old.phase)) phase = old.phase as typeof phase;
+
+  const sandbox = runtime.sandboxes[0];
+  const sandboxReady = sandbox?.ready === true && sandbox.ip !== undefined;
+  const containersReady = containersReadyCondition(spec, initContainerStatuses, containerStatuses, phase);
+  const existing = old.conditions ?? [];
+  const conditions = mergeConditions(
+    existing,
+    [
+      podReadyToStartContainersCondition(sandboxReady),
+      podInitializedCondition(spec, initContainerStatuses, containerStatuses, phase),
+      podReadyCondition(spec, containersReady, existing),
+      containersReady,
+      // The kubelet runs only scheduled pods, so it says so (generateAPIPodStatus).
+      { type: 'PodScheduled', status: 'True' },
+    ],
+    apiTime(inputs.now),
+  );
+  // A stopped sandbox has no IP; the pod keeps the one it had (upstream keeps it too).
+  const podIP = sandboxReady ? sandbox.ip : old.podIP;
+  const hostIP = inputs.hostIP ?? old.hostIP;
+  return {
+    ...old,
+    phase,
+    conditions,
+    ...(hostIP ? { hostIP, hostIPs: [{ ip: hostIP }] } : {}),
+    ...(podIP ? { podIP, podIPs: [{ ip: podIP }] } : {}),
+    startTime: old.startTime ?? apiTime(inputs.now),
+    ...(initContainerStatuses.length ? { initContainerStatuses } : {}),
+    containerStatuses,
+  };
+}

@@ -1,0 +1,380 @@
+import { type Container, type Pod, type PodStatus } from '../api-types.js';
+import { ContainerConfigError, type ContainerConfigurer } from '../config/container-config.js';
+import { type ProbeManager } from '../probes/probe-manager.js';
+import { type DockerRuntime, type PodRef } from '../runtime/index.js';
+import { computePodActions, type PodActions } from './actions.js';
+import { type Backoff, goDuration } from './backoff.js';
+import { POD_LABELS, readEnginePod } from './engine-pod.js';
+import { ImageError, type ImageManager } from './images.js';
+import { ContainerKiller, gracePeriodSeconds, MINIMUM_GRACE_SECONDS } from './kill.js';
+import { isRestartableInitContainer, isTerminalPhase } from './phase.js';
+import { type PodMemory } from './pod-state.js';
+import { generatePodStatus } from './pod-status.js';
+import { type RuntimePodStatus } from './runtime-pod.js';
+import { hashContainer } from './spec-hash.js';
+
+export interface PodSyncDeps {
+  runtime: DockerRuntime;
+  configurer: ContainerConfigurer;
+  probes: ProbeManager;
+  images: ImageManager;
+  memory: PodMemory;
+  /** Container restart backoff (CrashLoopBackOff), keyed `<podUid>/<container>`. */
+  restarts: Backoff;
+  /** Writes the pod's status when it differs from what the API has. */
+  writeStatus(pod: Pod, status: PodStatus): Promise<void>;
+  /** Deletes the pod object for good (grace 0, uid precondition). */
+  deletePod(pod: Pod): Promise<void>;
+  now(): number;
+  hostIP?: string;
+  log(message: string): void;
+}
+
+export interface SyncResult {
+  /** Sync again this much later (a backoff ends); undefined: only on the next event. */
+  retryAfterMs?: number;
+}
+
+function refOf(pod: Pod): PodRef {
+  return {
+    name: pod.metadata!.name!,
+    namespace: pod.metadata!.namespace ?? 'default',
+    uid: pod.metadata!.uid!,
+  };
+}
+
+function podLabel(pod: Pod): string {
+  return `${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})`;
+}
+
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
+
+/**
+ * One pod's reconcile (pkg/kubelet/kubelet.go syncPod/syncTerminatingPod and
+ * kuberuntime_manager.go SyncPod): read what the engine has for the pod's uid, compare with
+ * the spec, do what computePodActions says, and report the result as the pod's status. Each
+ * call is idempotent; everything it needs to know comes from the engine, the pod object and
+ * the agent's memory of start failures.
+ */
+export class PodSyncer {
+  private readonly killer: ContainerKiller;
+  private readonly imageIds = new Map<string, string | undefined>();
+  /** The instance each `<podUid>/<container>` is probed as, so a running one is tracked once. */
+  private readonly tracked = new Map<string, string>();
+
+  constructor(private readonly d: PodSyncDeps) {
+    this.killer = new ContainerKiller(d.runtime, d.log);
+  }
+
+  async sync(uid: string, pod: Pod | undefined): Promise<SyncResult> {
+    const engine = await this.read(uid);
+    if (!pod) {
+      await this.removeOrphan(uid, engine);
+      return {};
+    }
+    if (pod.metadata?.deletionTimestamp) {
+      await this.terminate(pod, engine);
+      return {};
+    }
+    // A finished pod stays finished: stop what is left, never start anything again.
+    if (isTerminalPhase(pod.status?.phase)) {
+      await this.killPod(pod, engine);
+      await this.report(pod, await this.read(uid), true);
+      return {};
+    }
+    const before = this.status(pod, engine, false);
+    if (isTerminalPhase(before.phase)) {
+      await this.killPod(pod, engine);
+      await this.report(pod, await this.read(uid), true);
+      return {};
+    }
+    try {
+      await this.d.configurer.preparePod(pod);
+    } catch (e) {
+      await this.report(pod, engine, false);
+      throw e;
+    }
+    const actions = computePodActions(pod, engine, (id) => this.d.memory.unhealthyMessage(id));
+    const retryAfterMs = await this.execute(pod, engine, actions);
+    const after = await this.read(uid);
+    this.track(pod, after);
+    await this.collectGarbage(pod, after);
+    await this.report(pod, after, false);
+    return retryAfterMs === undefined ? {} : { retryAfterMs };
+  }
+
+  private read(uid: string): Promise<RuntimePodStatus> {
+    return readEnginePod(this.d.runtime, uid, this.imageIds);
+  }
+
+  private status(pod: Pod, engine: RuntimePodStatus, podIsTerminal: boolean): PodStatus {
+    const uid = pod.metadata!.uid!;
+    const live = new Map(engine.containers.filter((c) => c.state === 'running').map((c) => [c.name, c.id]));
+    return generatePodStatus({
+      pod,
+      runtime: engine,
+      podIsTerminal,
+      now: new Date(this.d.now()),
+      ...(this.d.hostIP ? { hostIP: this.d.hostIP } : {}),
+      reason: (name) => this.d.memory.reason(uid, name),
+      killMessage: (id) => this.d.memory.killMessage(id),
+      ready: (name) => live.has(name) && this.d.probes.isReady(uid, name),
+      started: (name) => live.has(name) && this.d.probes.isStarted(uid, name),
+    });
+  }
+
+  private async report(pod: Pod, engine: RuntimePodStatus, podIsTerminal: boolean): Promise<void> {
+    await this.d.writeStatus(pod, this.status(pod, engine, podIsTerminal));
+  }
+
+  /** SyncPod: kill what must go, make the sandbox, then the next init container or the app containers. */
+  private async execute(
+    pod: Pod,
+    engine: RuntimePodStatus,
+    actions: PodActions,
+  ): Promise<number | undefined> {
+    const uid = pod.metadata!.uid!;
+    let sandboxId = actions.sandboxId;
+    if (actions.killPod) {
+      await this.killPod(pod, engine);
+      if (!actions.createSandbox) return undefined;
+    }
+    if (actions.createSandbox) {
+      // A new sandbox runs initialization again from the start (purgeInitContainers).
+      const inits = new Set((pod.spec?.initContainers ?? []).map((c) => c.name));
+      for (const c of engine.containers.filter((x) => inits.has(x.name))) await this.remove(c.id);
+      engine = { ...engine, containers: engine.containers.filter((c) => !inits.has(c.name)) };
+      // Sandboxes that never came up (the engine failed them) go; the newest keeps the attempt count.
+      for (const s of engine.sandboxes.slice(1)) if (!s.ready) await this.remove(s.id);
+      this.d.log(`pod ${podLabel(pod)}: starting sandbox attempt ${actions.attempt}`);
+      sandboxId = await this.d.runtime.runSandbox(refOf(pod), actions.attempt);
+    }
+    const podIP = actions.createSandbox
+      ? (await this.d.runtime.inspect(sandboxId!)).ipAddress
+      : engine.sandboxes[0]?.ip;
+    await Promise.all(
+      actions.containersToKill.map(async (k) => {
+        const grace = this.d.memory.probeGraceSeconds(k.id) ?? gracePeriodSeconds(pod);
+        this.d.memory.killedWith(k.id, k.message);
+        this.untrack(uid, k.name);
+        this.d.log(`pod ${podLabel(pod)}: killing container ${k.name}: ${k.message}`);
+        const spec = this.specOf(pod, k.name);
+        await this.killer.kill(pod, k.id, spec, grace, podIP);
+      }),
+    );
+    if (actions.containersToKill.length) engine = await this.read(uid);
+    let retry: number | undefined;
+    if (actions.nextInitContainerToStart)
+      retry = await this.start(pod, sandboxId!, actions.nextInitContainerToStart, engine);
+    for (const c of actions.containersToStart)
+      retry = earliest(retry, await this.start(pod, sandboxId!, c, engine));
+    return retry;
+  }
+
+  private specOf(pod: Pod, name: string): Container | undefined {
+    return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find(
+      (c) => c.name === name,
+    );
+  }
+
+  /**
+   * startContainer after doBackOff: a container that exited is started again only once its
+   * backoff since it finished is over; the image must be there; the configurer says how it
+   * runs. A failure becomes the container's waiting reason. Returns when to try again.
+   */
+  private async start(
+    pod: Pod,
+    sandboxId: string,
+    container: Container,
+    engine: RuntimePodStatus,
+  ): Promise<number | undefined> {
+    const uid = pod.metadata!.uid!;
+    const memory = this.d.memory;
+    const instances = engine.containers.filter((c) => c.name === container.name);
+    const exited = instances.find((c) => c.state === 'exited');
+    const key = `${uid}/${container.name}`;
+    if (exited) {
+      const finished = exited.finishedAt?.getTime() ?? this.d.now();
+      if (this.d.restarts.isInBackOffSince(key, finished)) {
+        const message = `back-off ${goDuration(this.d.restarts.get(key))} restarting failed container=${container.name} pod=${podLabel(pod)}`;
+        memory.setReason(uid, container.name, { reason: 'CrashLoopBackOff', message });
+        return Math.max(1, this.d.restarts.remaining(key, finished));
+      }
+      this.d.restarts.next(key, finished);
+    }
+    try {
+      await this.d.images.ensureImage(uid, container);
+    } catch (e) {
+      if (!(e instanceof ImageError)) throw e;
+      memory.setReason(uid, container.name, { reason: e.reason, message: e.message });
+      const wait = this.d.images.retryInMs(uid, container.image ?? '');
+      // Right after a failed pull, look again soon so the status says it is backing off.
+      if (e.reason === 'ErrImagePull') return Math.max(1, Math.min(1000, Math.floor(wait / 2)));
+      if (e.reason === 'ImagePullBackOff') return Math.max(1, wait);
+      return undefined;
+    }
+    // A pull may have moved the tag: read the image's id afresh for the new instance.
+    this.imageIds.delete(container.image ?? '');
+    let spec;
+    try {
+      spec = await this.d.configurer.containerSpec(pod, container);
+    } catch (e) {
+      if (!(e instanceof ContainerConfigError)) throw e;
+      memory.setReason(uid, container.name, { reason: e.reason, message: e.message });
+      return 1000;
+    }
+    const restartCount = instances[0] ? instances[0].restartCount + 1 : 0;
+    const ref = refOf(pod);
+    let id: string;
+    try {
+      id = await this.d.runtime.createContainer(
+        sandboxId,
+        ref,
+        {
+          ...spec,
+          ...(pod.spec?.shareProcessNamespace && spec.sharePidWithSandbox === undefined
+            ? { sharePidWithSandbox: true }
+            : {}),
+          labels: {
+            ...spec.labels,
+            [POD_LABELS.restartCount]: String(restartCount),
+            [POD_LABELS.hash]: hashContainer(container),
+          },
+        },
+        restartCount,
+      );
+    } catch (e) {
+      memory.setReason(uid, container.name, {
+        reason: 'CreateContainerError',
+        message: (e as Error).message,
+      });
+      return 1000;
+    }
+    try {
+      await this.d.runtime.startContainer(id);
+    } catch (e) {
+      memory.setReason(uid, container.name, { reason: 'RunContainerError', message: (e as Error).message });
+      return 1000;
+    }
+    memory.clearReason(uid, container.name);
+    this.d.log(`pod ${podLabel(pod)}: started container ${container.name} (restart ${restartCount})`);
+    return undefined;
+  }
+
+  /** Tells the probe manager about every running instance (a new id replaces the old worker). */
+  private track(pod: Pod, engine: RuntimePodStatus): void {
+    const uid = pod.metadata!.uid!;
+    const ip = engine.sandboxes[0]?.ip;
+    for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+      const latest = engine.containers.find((x) => x.name === c.name);
+      const isInit = (pod.spec?.initContainers ?? []).includes(c) && !isRestartableInitContainer(c);
+      const key = `${uid}/${c.name}`;
+      if (latest?.state === 'running' && !isInit) {
+        if (this.tracked.get(key) === latest.id) continue;
+        this.tracked.set(key, latest.id);
+        this.d.probes.track({
+          pod,
+          container: c,
+          containerId: latest.id,
+          ...(ip ? { podIP: ip } : {}),
+          startedAt: latest.startedAt ?? new Date(this.d.now()),
+        });
+      } else if (this.tracked.delete(key)) this.d.probes.untrack(uid, c.name);
+    }
+  }
+
+  /**
+   * The container GC's per-pod rule (maxPerPodContainer = 1): of each container keep the
+   * running instance and the newest exited one (`kubectl logs --previous`, lastState); of
+   * the sandboxes keep the newest. Instances of names no longer in the spec go too.
+   */
+  private async collectGarbage(pod: Pod, engine: RuntimePodStatus): Promise<void> {
+    const names = new Set(
+      [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.name),
+    );
+    const keptExited = new Set<string>();
+    for (const c of engine.containers) {
+      if (c.state === 'running') continue;
+      if (names.has(c.name) && !keptExited.has(c.name)) {
+        keptExited.add(c.name);
+        continue;
+      }
+      await this.remove(c.id);
+    }
+    for (const s of engine.sandboxes.slice(1)) if (!s.ready) await this.remove(s.id);
+  }
+
+  private async remove(id: string): Promise<void> {
+    await this.d.runtime.removeContainer(id, { force: true });
+    this.d.memory.forgetContainer(id);
+  }
+
+  /** killPodWithSyncResult: every running container (in parallel, with its grace), then the sandboxes. */
+  private async killPod(pod: Pod, engine: RuntimePodStatus, graceSeconds?: number): Promise<void> {
+    this.untrack(pod.metadata?.uid ?? engine.uid);
+    const podIP = engine.sandboxes[0]?.ip;
+    await Promise.all(
+      engine.containers
+        .filter((c) => c.state === 'running' || c.state === 'created')
+        .map((c) =>
+          this.killer.kill(
+            pod,
+            c.id,
+            this.specOf(pod, c.name),
+            graceSeconds ?? gracePeriodSeconds(pod),
+            podIP,
+          ),
+        ),
+    );
+    for (const s of engine.sandboxes.filter((x) => x.ready)) await this.d.runtime.stopContainer(s.id, 0);
+  }
+
+  /** syncTerminatingPod + the status manager's final delete: stop, remove, clean up, delete the object. */
+  private async terminate(pod: Pod, engine: RuntimePodStatus): Promise<void> {
+    const uid = pod.metadata!.uid!;
+    this.d.log(`pod ${podLabel(pod)}: terminating with grace ${gracePeriodSeconds(pod)}s`);
+    await this.killPod(pod, engine);
+    const stopped = await this.read(uid);
+    await this.d
+      .writeStatus(pod, this.status(pod, stopped, true))
+      .catch((e: unknown) =>
+        this.d.log(`pod ${podLabel(pod)}: final status not written: ${(e as Error).message}`),
+      );
+    for (const c of [...stopped.containers, ...stopped.sandboxes]) await this.remove(c.id);
+    await this.d.configurer.cleanupPod(uid);
+    this.forget(uid);
+    await this.d.deletePod(pod);
+  }
+
+  /** A pod the API no longer has (deleted while the agent was away, or never ours): remove its containers. */
+  private async removeOrphan(uid: string, engine: RuntimePodStatus): Promise<void> {
+    if (engine.containers.length === 0 && engine.sandboxes.length === 0) {
+      this.forget(uid);
+      return;
+    }
+    this.d.log(
+      `pod ${uid}: no longer in the API; removing its ${engine.containers.length + engine.sandboxes.length} containers`,
+    );
+    const stub: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { uid }, spec: { containers: [] } };
+    await this.killPod(stub, engine, MINIMUM_GRACE_SECONDS);
+    for (const c of [...engine.containers, ...engine.sandboxes]) await this.remove(c.id);
+    await this.d.configurer.cleanupPod(uid);
+    this.forget(uid);
+  }
+
+  private untrack(uid: string, container?: string): void {
+    if (container) this.tracked.delete(`${uid}/${container}`);
+    else for (const key of this.tracked.keys()) if (key.startsWith(`${uid}/`)) this.tracked.delete(key);
+    this.d.probes.untrack(uid, container);
+  }
+
+  private forget(uid: string): void {
+    this.untrack(uid);
+    this.d.memory.forgetPod(uid);
+    this.d.restarts.resetPrefix(`${uid}/`);
+  }
+}
