@@ -40,6 +40,7 @@ import {
 import { KubeletProbeManager, PROBE_MANAGER, type ProbeManager } from './probes/index.js';
 import { DOCKER_CLIENT, DockerRuntime, RUNTIME_CONFIG, type RuntimeConfig } from './runtime/index.js';
 import { serveNodeStreams } from './streams/index.js';
+import { PodManager, type PodManagerOptions } from './pods/index.js';
 
 export interface NodeAgentConfig {
   connection: ApiConnection;
@@ -63,6 +64,10 @@ export interface NodeAgentConfig {
   memory?: string;
   nodeIP?: string;
   leaseDurationSeconds?: number;
+  /** Container restart and image pull backoff (10 s doubling to 300 s, reset after 10 min). */
+  backoff?: PodManagerOptions['backoff'];
+  /** How often every pod is synced without news (default 10 s). */
+  podResyncMs?: number;
   leaseRenewMs?: number;
   statusSyncMs?: number;
   statusReportMs?: number;
@@ -80,6 +85,7 @@ export class NodeAgent implements OnApplicationBootstrap, BeforeApplicationShutd
   private readonly logger = new Logger('node-agent');
   private heartbeat?: NodeHeartbeat;
   private streams?: { close(): void };
+  private pods?: PodManager;
   readonly status: NodeStatusReporter;
   readonly lease: NodeLeaseRenewer;
 
@@ -91,6 +97,7 @@ export class NodeAgent implements OnApplicationBootstrap, BeforeApplicationShutd
     @Inject(DockerRuntime) readonly runtime: DockerRuntime,
     @Inject(CONTAINER_CONFIGURER) readonly configurer: ContainerConfigurer,
     @Inject(PROBE_MANAGER) readonly probes: ProbeManager,
+    @Inject(RUNTIME_CONFIG) private readonly runtimeConfig: RuntimeConfig,
   ) {
     const version = this.apiVersion();
     this.status = new NodeStatusReporter(api, {
@@ -117,13 +124,23 @@ export class NodeAgent implements OnApplicationBootstrap, BeforeApplicationShutd
 
   async onApplicationBootstrap(): Promise<void> {
     await mkdir(this.config.dataDir, { recursive: true });
-    await this.status.register();
+    const node = await this.status.register();
     this.heartbeat = new NodeHeartbeat(this.lease, this.status, {
       leaseRenewMs: this.config.leaseRenewMs,
       statusSyncMs: this.config.statusSyncMs,
       onTrouble: (what, e) => this.logger.warn(`${what} failed: ${e.message}`),
     });
     this.heartbeat.start();
+    this.pods = new PodManager(this.api, this.nats, this.runtime, this.configurer, this.probes, {
+      nodeName: this.config.nodeName,
+      clusterId: this.runtimeConfig.clusterId,
+      hostIP: node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
+      backoff: this.config.backoff,
+      resyncMs: this.config.podResyncMs,
+      stream: this.config.stream,
+    });
+    // Adopts what the engine already runs for this node before syncing anything.
+    await this.pods.start();
     // Logs, exec and attach for kubectl, relayed by the API server over NATS.
     this.streams = serveNodeStreams(this.nats, this.config.nodeName, this.runtime);
     this.logger.log(`node ${this.config.nodeName} registered`);
@@ -132,6 +149,7 @@ export class NodeAgent implements OnApplicationBootstrap, BeforeApplicationShutd
   async beforeApplicationShutdown(): Promise<void> {
     // Like the kubelet, an agent that stops leaves its pods running: a restarted agent adopts them.
     this.streams?.close();
+    await this.pods?.stop();
     await this.heartbeat?.stop();
     this.probes.stop();
   }

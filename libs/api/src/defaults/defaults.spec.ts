@@ -59,6 +59,19 @@ describe('defaulting', () => {
     });
   });
 
+  it('writes a Secret’s stringData into data as base64, overwriting, and never keeps stringData', () => {
+    const secret = { data: { a: 'b2xk', keep: 'eA==' }, stringData: { a: 'new', pw: 's3cret é' } };
+    applyDefaults('', 'secrets', secret);
+    expect(secret).toEqual({
+      type: 'Opaque',
+      data: {
+        a: Buffer.from('new').toString('base64'),
+        keep: 'eA==',
+        pw: Buffer.from('s3cret é').toString('base64'),
+      },
+    });
+  });
+
   it('classifies QoS', () => {
     expect(qosClass({ containers: [{}] })).toBe('BestEffort');
     expect(qosClass({ containers: [{ resources: { requests: { cpu: '1' } } }] })).toBe('Burstable');

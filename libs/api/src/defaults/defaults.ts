@@ -208,8 +208,19 @@ function defaultNamespace(o: Json): void {
   setDefault(obj(o, 'status'), 'phase', 'Active');
 }
 
+/**
+ * Also upstream's v1 → internal conversion (Convert_v1_Secret_To_core_Secret): each stringData
+ * entry overwrites data with its base64, and stringData itself is never stored.
+ */
 function defaultSecret(o: Json): void {
   setDefault(o, 'type', 'Opaque');
+  const text = o.stringData;
+  if (text && typeof text === 'object' && !Array.isArray(text)) {
+    const data = (o.data && typeof o.data === 'object' ? o.data : (o.data = {})) as Json;
+    for (const [k, v] of Object.entries(text as Json))
+      if (typeof v === 'string') data[k] = Buffer.from(v, 'utf8').toString('base64');
+  }
+  delete o.stringData;
 }
 
 function defaultPersistentVolumeClaim(o: Json): void {
