@@ -186,9 +186,66 @@ describe('wake node-agent: a pod end to end, and kill -9', () => {
     ).toBe('hello from a configmap\n');
   });
 
+  it('restarts a container whose liveness probe fails, and keeps a pod whose readiness probe fails not Ready', async () => {
+    const created = await cluster.api('POST', `/api/v1/namespaces/${ns}/pods`, {
+      metadata: { name: 'probed' },
+      spec: {
+        nodeName,
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: 'live',
+            image: docker.images.busybox,
+            command: ['sh', '-c', 'touch /tmp/healthy; exec sleep 3600'],
+            livenessProbe: {
+              exec: { command: ['cat', '/tmp/healthy'] },
+              periodSeconds: 1,
+              failureThreshold: 2,
+            },
+          },
+          {
+            name: 'unready',
+            image: docker.images.busybox,
+            command: ['sleep', '3600'],
+            readinessProbe: { exec: { command: ['false'] }, periodSeconds: 1 },
+          },
+        ],
+      },
+    });
+    expect(created.status).toBe(201);
+    await waitFor('both containers running', async () => {
+      const pod = await getPod('probed');
+      return pod.status?.containerStatuses?.every((c) => c.state?.running) ? true : undefined;
+    });
+    await kubectl('exec', 'probed', '-c', 'live', '--', 'rm', '/tmp/healthy');
+    const restarted = await waitFor(
+      'the live container restarted by its liveness probe',
+      async () => {
+        const pod = await getPod('probed');
+        const live = pod.status?.containerStatuses?.find((c) => c.name === 'live');
+        return live && (live.restartCount ?? 0) >= 1 && live.state?.running ? pod : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    const live = restarted.status!.containerStatuses!.find((c) => c.name === 'live')!;
+    expect(live.lastState?.terminated?.message).toBe(
+      'Container live failed liveness probe, will be restarted',
+    );
+    const unready = restarted.status!.containerStatuses!.find((c) => c.name === 'unready')!;
+    expect(unready).toMatchObject({ ready: false, restartCount: 0 });
+    expect(restarted.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ContainersNotReady',
+    });
+    await kubectl('delete', 'pod', 'probed', '--wait=false');
+  });
+
   it('after kill -9 of the agent, a new one adopts the running pod: same containers, no restart', async () => {
+    await waitFor('the probed pod to be gone', async () =>
+      (await cluster.api('GET', `/api/v1/namespaces/${ns}/pods/probed`)).status === 404 ? true : undefined,
+    );
     const before = (await ourContainers(docker.docker)).map((c) => c.Id).sort();
-    expect(before).toHaveLength(3); // the sandbox and two containers
+    expect(before).toHaveLength(3); // the web pod's sandbox and two containers
     agent!.kill('SIGKILL');
     await new Promise((r) => agent!.once('exit', r));
     agent = await startAgent();
