@@ -126,13 +126,29 @@ describe('wake up / status / verify / down', () => {
       ).catch(() => ({ stdout: '' }));
       return ready.stdout === 'True' ? true : undefined;
     });
-    await kubectl('run', 'sched', `--image=${images.busybox}`, '--restart=Never', '--', 'sleep', '3600');
+    await kubectl(
+      'run',
+      'sched',
+      `--image=${images.busybox}`,
+      '--restart=Never',
+      '--',
+      'sh',
+      '-c',
+      'echo hello from wake; exec sleep 3600',
+    );
     expect(
       await waitFor('the pod bound by the cluster`s scheduler', async () => {
         const nodeName = (await kubectl('get', 'pod', 'sched', '-o', 'jsonpath={.spec.nodeName}')).stdout;
         return nodeName || undefined;
       }),
     ).toBe('wake-cli-node');
+    // ... and its node agent runs it on Docker; kubectl logs reads it through the API server.
+    await waitFor('the pod to be Running', async () => {
+      const phase = (await kubectl('get', 'pod', 'sched', '-o', 'jsonpath={.status.phase}')).stdout;
+      return phase === 'Running' ? true : undefined;
+    });
+    expect((await kubectl('logs', 'sched')).stdout).toBe('hello from wake\n');
+    await kubectl('delete', 'pod', 'sched', '--grace-period=1');
     const verify = await wake('verify', '--data-dir', dir);
     expect(verify.code).toBe(0);
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });
