@@ -18,6 +18,7 @@ import { ComponentSupervisor } from '../component-supervisor.js';
 import { READY_LINE } from '../../../api-server/src/run-api-server.js';
 import { SCHEDULER_READY_LINE } from '../../../scheduler/src/run-scheduler.js';
 import { NODE_AGENT_READY_LINE } from '../../../node-agent/src/run-node-agent.js';
+import { SIM_AGENT_READY_LINE } from '../../../node-agent/src/sim/sim-agent.js';
 import { RELAY_HALTED_EXIT } from './relay.js';
 
 export interface UpOptions {
@@ -29,10 +30,15 @@ export interface UpOptions {
   databaseUrl?: string;
   /** Use this JetStream-enabled NATS instead of starting one (NATS_URL). */
   natsUrl?: string;
-  /** How pods run: `docker` (a node agent on the Docker engine, started if need be) or `none`. */
-  runtime?: 'docker' | 'none';
-  /** The node's name (default: this host's name). */
+  /**
+   * How pods run: `docker` (a node agent on the Docker engine, started if need be), `sim`
+   * (a simulated node agent playing `nodes` nodes, no Docker) or `none`.
+   */
+  runtime?: 'docker' | 'sim' | 'none';
+  /** The node's name (default: this host's name); with `sim`, the nodes' name prefix. */
   nodeName?: string;
+  /** Simulated nodes for `--runtime sim` (default 10). */
+  nodes?: number;
 }
 
 const log = new Logger('wake');
@@ -114,7 +120,13 @@ export async function up(o: UpOptions): Promise<void> {
     logFile: join(o.dataDir.root, 'scheduler.log'),
   });
   await scheduler.start();
-  const node = (o.runtime ?? 'docker') === 'docker' ? await startNodeAgent(o, natsUrl) : undefined;
+  const runtime = o.runtime ?? 'docker';
+  const node =
+    runtime === 'docker'
+      ? await startNodeAgent(o, natsUrl)
+      : runtime === 'sim'
+        ? await startSimNodeAgent(o, natsUrl)
+        : undefined;
   const apiUrl = `https://127.0.0.1:${apiPort}`;
   const retention = setInterval(() => {
     store.expirePayloads().catch((e: unknown) => log.error('payload expiry failed', { error: String(e) }));
@@ -164,7 +176,7 @@ Use it with:
   await checkpointer.stop();
   await checkpointer.checkpoint().catch(() => undefined);
   await node?.agent.stop();
-  await node?.engine.stop();
+  await node?.engine?.stop();
   await scheduler.stop();
   await apiServer.stop();
   await relay.stop();
@@ -210,6 +222,32 @@ async function startNodeAgent(
   return { agent, engine, name };
 }
 
+/** The nodes of `--runtime sim`: one process plays them all; nothing else is needed. */
+async function startSimNodeAgent(
+  o: UpOptions,
+  natsUrl: string,
+): Promise<{ agent: ComponentSupervisor; engine?: undefined; name: string }> {
+  const nodes = o.nodes ?? 10;
+  const agent = new ComponentSupervisor('node-agent', {
+    args: [
+      'node-agent',
+      '--runtime',
+      'sim',
+      '--kubeconfig',
+      o.dataDir.kubeconfig,
+      '--nats-url',
+      natsUrl,
+      '--nodes',
+      String(nodes),
+      ...(o.nodeName ? ['--node-name-prefix', o.nodeName] : []),
+    ],
+    readyLine: SIM_AGENT_READY_LINE,
+    logFile: join(o.dataDir.root, 'node-agent.log'),
+  });
+  await agent.start();
+  return { agent, name: `${nodes} simulated nodes` };
+}
+
 async function detach(o: UpOptions): Promise<void> {
   const args = [process.argv[1], 'up', '--data-dir', o.dataDir.root];
   if (o.databaseUrl) args.push('--database-url', o.databaseUrl);
@@ -217,6 +255,7 @@ async function detach(o: UpOptions): Promise<void> {
   if (o.apiPort !== undefined) args.push('--api-port', String(o.apiPort));
   if (o.runtime) args.push('--runtime', o.runtime);
   if (o.nodeName) args.push('--node-name', o.nodeName);
+  if (o.nodes !== undefined) args.push('--nodes', String(o.nodes));
   const child = spawn(process.execPath, [...process.execArgv, ...args], {
     detached: true,
     stdio: 'ignore',
