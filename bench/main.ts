@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<{ run(argv: string[]): Promise<void>
   'event-bus': () => import('./event-bus.bench.js'),
   'event-store': () => import('./event-store.bench.js'),
   scheduler: () => import('./scheduler.bench.js'),
+  sim: () => import('./sim.bench.js'),
 };
 
 async function main(): Promise<void> {

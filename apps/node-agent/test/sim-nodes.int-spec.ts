@@ -128,7 +128,7 @@ describe('simulated nodes', () => {
   it('keeps a Lease per node in kube-node-lease, owned by its Node and renewed', async () => {
     const path = '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases';
     const first = (await get<List<LeaseObject>>(path)).items.filter((l) =>
-      l.metadata.name.startsWith('sim-a-'),
+      l.metadata.name?.startsWith('sim-a-'),
     );
     expect(first).toHaveLength(NODES);
     const node = (await nodesLabelled(`kubernetes.io/hostname=sim-a-0`))[0]!;
