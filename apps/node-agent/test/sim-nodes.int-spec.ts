@@ -286,6 +286,31 @@ describe('simulated nodes', () => {
     expect((await getPod('crasher')).status?.phase).toBe('Running');
   });
 
+  it('realistic profile: a pod shows ContainerCreating with its address first, then Running', async () => {
+    await start({ nodes: 1, nodeNamePrefix: 'sim-r', profile: 'realistic', chaos: false });
+    const watch = await cluster.stream(
+      `/api/v1/namespaces/${ns}/pods?watch=1&fieldSelector=metadata.name%3Dslow`,
+    );
+    try {
+      await createPod('slow', { spec: { nodeName: 'sim-r-0' } });
+      await podPhase('slow', 'Running');
+      await waitFor('the watch to deliver Running', async () =>
+        watch.lines.some((l) => l.includes('"phase":"Running"')) ? true : undefined,
+      );
+      const states = watch.lines.map((l) => (JSON.parse(l) as { object: Pod }).object.status);
+      const creating = states.findIndex(
+        (s) => s?.containerStatuses?.[0]?.state?.waiting?.reason === 'ContainerCreating',
+      );
+      const running = states.findIndex((s) => s?.phase === 'Running');
+      expect(creating).toBeGreaterThanOrEqual(0);
+      expect(running).toBeGreaterThan(creating);
+      expect(states[creating]).toMatchObject({ phase: 'Pending', podIP: expect.stringMatching(/^10\./) });
+      expect(states[running]?.podIP).toBe(states[creating]?.podIP);
+    } finally {
+      watch.close();
+    }
+  });
+
   it('taints its nodes wake.dev/simulated=true:NoSchedule when asked', async () => {
     await start({ nodes: 2, nodeNamePrefix: 'sim-t', taint: true, chaos: false });
     const nodes = await nodesLabelled('kubernetes.io/hostname in (sim-t-0,sim-t-1)');
