@@ -223,6 +223,14 @@ describe('simulated nodes', () => {
     });
   });
 
+  it('answers kubectl logs over the bus: an empty log, the kubelet’s refusal for a previous run that never was', async () => {
+    const logs = await cluster.kubectl(33, ['logs', '-n', ns, 'web-1']);
+    expect(logs).toMatchObject({ code: 0, stdout: '' });
+    const previous = await cluster.kubectl(33, ['logs', '-n', ns, 'web-1', '--previous']);
+    expect(previous.code).not.toBe(0);
+    expect(previous.stderr).toMatch(/previous terminated container "app" in pod "web-1" not found/);
+  });
+
   it('removes a deleted pod: the API marks it, the simulated kubelet ends it', async () => {
     await podPhase('web-0', 'Running');
     const r = await cluster.kubectl(33, ['delete', 'pod', 'web-0', '-n', ns, '--wait=true', '--timeout=60s']);

@@ -2,6 +2,7 @@ export * from './pod-status-templates.js';
 export * from './request-budget.js';
 export * from './sim-agent.js';
 export * from './sim-ipam.js';
+export * from './sim-logs.js';
 export * from './sim-node-facts.js';
 export * from './sim-node-stages.js';
 export * from './sim-nodes.js';

@@ -7,6 +7,7 @@ import { type ApiObject, type Node, type Pod } from '../api-types.js';
 import { type NodeRegistration } from '../node/node-status.js';
 import { RequestBudget } from './request-budget.js';
 import { SimIpam } from './sim-ipam.js';
+import { serveSimLogs } from './sim-logs.js';
 import { simNodeFacts } from './sim-node-facts.js';
 import { SimNodeStages } from './sim-node-stages.js';
 import { SHARD_LABEL, SIMULATED_LABEL, SimNodes } from './sim-nodes.js';
@@ -107,7 +108,9 @@ export async function startSimAgent(c: SimAgentConfig): Promise<RunningSimAgent>
   let nodes: SimNodes | undefined;
   let pods: SimPods | undefined;
   let nodeStages: SimNodeStages | undefined;
+  let logs: { close(): void } | undefined;
   const close = async () => {
+    logs?.close();
     nodes?.stop();
     pods?.stop();
     nodeStages?.stop();
@@ -181,6 +184,7 @@ export async function startSimAgent(c: SimAgentConfig): Promise<RunningSimAgent>
     podInformer.start();
     nodeInformer?.start();
     await Promise.all([podInformer.synced(), nodeInformer?.synced()]);
+    logs = serveSimLogs(nats, managed.keys(), podInformer);
     return { nodes, pods, budget, heap: { before, registered }, close };
   } catch (e) {
     await close();
