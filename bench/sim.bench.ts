@@ -12,7 +12,7 @@ import { type ComponentProcess, startComponent } from './lib/component-process.j
 import { treeCpuSeconds } from './lib/cpu-time.js';
 import { startRelayProcess } from './lib/relay-process.js';
 import { progress, table, writeResult } from './lib/report.js';
-import { round } from './lib/stats.js';
+import { round, summarize } from './lib/stats.js';
 
 export const description =
   'simulated nodes (kwok’s benchmark): N nodes Ready, then 10,000 pods Running, end to end';
@@ -24,7 +24,9 @@ kwok's CI benchmark on Wake: Postgres (fsync on), nats-server, the relay, 'wake 
 process for all nodes). Times, seen on watches through the API server:
   nodes  from starting the sim process until all N nodes are Ready (goal ≤ 60 s; kwok's CI: 120 s)
   pods   from the first create of --pods bare pods (no controller manager yet: the scheduler
-         binds them) until all are Running (goal ≤ 120 s; kwok's CI: 240 s)
+         binds them) until all are Running (goal ≤ 120 s; kwok's CI: 240 s), with how long
+         the creates alone took and each pod's create → Running latency (what scheduling and
+         the simulated node add)
 and the sim process's memory: heap per simulated node (heap after registering − before, / N,
 after a forced GC) and its RSS at the end. Each node count runs on a fresh cluster; the
 summary names the largest that met both goals.
@@ -44,6 +46,10 @@ interface Outcome {
   nodesReadySec: number;
   podsRunning: number;
   podsRunningSec: number;
+  /** How long creating the pods took (the API server's share, before any node acts). */
+  podsCreatedSec: number;
+  /** Create sent → Running seen on the watch, per pod: what scheduling and the simulated node add. */
+  createToRunningMs: { p50: number; p99: number };
   meetsGoals: boolean;
   heapBytesPerNode: number;
   simRssMiB: number;
@@ -240,11 +246,13 @@ async function runOnce(
       () => progress(`${runningWatch.at.size.toLocaleString()} pods Running`),
       5000,
     );
+    const sentAt = new Map<string, number>();
     let next = 0;
     await Promise.all(
       Array.from({ length: 32 }, async () => {
         while (next < pods) {
           const i = next++;
+          sentAt.set(`p-${i}`, performance.now());
           const r = await call('POST', podsPath, {
             metadata: { name: `p-${i}`, labels: { app: 'bench' } },
             spec: {
@@ -261,17 +269,21 @@ async function runOnce(
         }
       }),
     );
-    progress(`${pods.toLocaleString()} pods created in ${round((performance.now() - p0) / 1000)} s`);
+    const podsCreatedSec = (performance.now() - p0) / 1000;
+    progress(`${pods.toLocaleString()} pods created in ${round(podsCreatedSec)} s`);
     await Promise.race([runningWatch.all, new Promise((r) => setTimeout(r, waitMs))]);
     clearInterval(podTicker);
     runningWatch.close();
     const podsRunningSec = (Math.max(p0, ...runningWatch.at.values()) - p0) / 1000;
+    const latency = summarize([...runningWatch.at].map(([name, at]) => at - (sentAt.get(name) ?? at)));
     const outcome: Outcome = {
       nodes,
       pods,
       nodesReadySec: round(nodesReadySec),
       podsRunning: runningWatch.at.size,
       podsRunningSec: round(podsRunningSec),
+      podsCreatedSec: round(podsCreatedSec),
+      createToRunningMs: { p50: round(latency.p50, 0), p99: round(latency.p99, 0) },
       meetsGoals:
         readyWatch.at.size === nodes &&
         runningWatch.at.size === pods &&
@@ -330,6 +342,8 @@ export async function run(argv: string[]): Promise<void> {
         'Ready s': x.nodesReadySec,
         pods: `${x.podsRunning}/${x.pods}`,
         'Running s': x.podsRunningSec,
+        'created s': x.podsCreatedSec,
+        'create→Running p50/p99 ms': `${x.createToRunningMs.p50}/${x.createToRunningMs.p99}`,
         [`goals (${GOALS.nodesReadySec} s / ${GOALS.podsRunningSec} s)`]: x.meetsGoals ? 'met' : 'missed',
         'heap B/node': x.heapBytesPerNode,
         'sim RSS MiB': x.simRssMiB,
