@@ -150,6 +150,7 @@ async function runOnce(
   let scheduler: ComponentProcess | undefined;
   let sim: ComponentProcess | undefined;
   const watches: { close(): void }[] = [];
+  let agent: Agent | undefined;
   try {
     await createDatabase(pg.url(), 'bench');
     const url = pg.socketUrl('bench');
@@ -170,7 +171,7 @@ async function runOnce(
       ],
       /scheduler ready/,
     );
-    const agent = new Agent({ keepAlive: true, maxSockets: 32, ca: api.caCert });
+    agent = new Agent({ keepAlive: true, maxSockets: 32, ca: api.caCert });
     const call = async (method: string, path: string, body?: unknown) =>
       httpsCall({
         method,
@@ -299,6 +300,8 @@ async function runOnce(
     return outcome;
   } finally {
     for (const w of watches) w.close();
+    // Its idle keep-alive sockets would keep the bench from exiting.
+    agent?.destroy();
     await sim?.stop();
     await scheduler?.stop();
     await server?.stop();

@@ -10,7 +10,7 @@ function gate() {
 }
 
 describe('RequestBudget', () => {
-  it('keeps at most maxInFlight requests running, and starts heartbeats before queued work', async () => {
+  it('keeps at most maxInFlight requests running, and a heartbeat does not wait behind queued work', async () => {
     const budget = new RequestBudget({ maxInFlight: 2 });
     const order: string[] = [];
     let running = 0;
@@ -52,5 +52,18 @@ describe('RequestBudget', () => {
     g.open();
     await expect(first).resolves.toBe('first');
     await closed;
+  });
+
+  it('lets the lanes take turns when both wait, so neither starves the other', async () => {
+    const budget = new RequestBudget({ maxInFlight: 1 });
+    const order: string[] = [];
+    const g = gate();
+    const first = budget.run('work', () => g.done);
+    const all = [first];
+    for (let i = 0; i < 3; i++) all.push(budget.run('work', async () => void order.push(`w${i}`)));
+    for (let i = 0; i < 4; i++) all.push(budget.run('heartbeat', async () => void order.push(`h${i}`)));
+    g.open();
+    await Promise.all(all);
+    expect(order).toEqual(['h0', 'w0', 'h1', 'w1', 'h2', 'w2', 'h3']);
   });
 });

@@ -1,4 +1,4 @@
-/** Heartbeats go first: a Lease renewal stuck behind a thousand pod writes would let a node look dead. */
+/** Heartbeats (Lease renewals, node status) and the rest (registration, pod writes). */
 export type Lane = 'heartbeat' | 'work';
 
 export interface RequestBudgetOptions {
@@ -11,8 +11,10 @@ export interface RequestBudgetOptions {
 /**
  * The per-process request budget of the simulated node agent: one process speaks for
  * thousands of nodes, so it bounds what it asks of the API server — at most `maxInFlight`
- * requests at once and `qps` a second (client-go's QPS/burst for one client), heartbeats
- * before other work.
+ * requests at once and `qps` a second (client-go's QPS for one client). When both lanes wait,
+ * they take turns: heartbeats never wait behind a burst of pod writes, and 5,000 nodes' Lease
+ * renewals (500 a second upstream) cannot starve the pods when the API server is slower than
+ * that; a Lease renewed late still has most of its 40 s to run.
  */
 export class RequestBudget {
   private inFlight = 0;
@@ -21,6 +23,7 @@ export class RequestBudget {
   private timer?: NodeJS.Timeout;
   private started = 0;
   private closed = false;
+  private lastLane: Lane = 'work';
   private idle?: () => void;
 
   constructor(private readonly o: RequestBudgetOptions) {}
@@ -86,9 +89,15 @@ export class RequestBudget {
         }
         this.nextStartAt = Math.max(now, this.nextStartAt) + 1000 / this.o.qps;
       }
-      const next = this.lanes.heartbeat.shift() ?? this.lanes.work.shift();
+      const lane: Lane =
+        this.lanes.heartbeat.length === 0
+          ? 'work'
+          : this.lanes.work.length === 0 || this.lastLane === 'work'
+            ? 'heartbeat'
+            : 'work';
+      this.lastLane = lane;
       this.inFlight++;
-      next!();
+      this.lanes[lane].shift()!();
     }
   }
 }
