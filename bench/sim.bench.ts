@@ -125,6 +125,13 @@ interface WatchedObject {
 const nodeReady = (o: WatchedObject) =>
   o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
+/** Waits for `p`, at most `ms`; the timer goes with it (a pending one would keep the bench from exiting). */
+async function within(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
 function rssMiB(pid: number): number {
   try {
     const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
@@ -221,7 +228,7 @@ async function runOnce(
         ],
         /sim node agent ready.*\n/,
       );
-      await Promise.race([readyWatch.all, new Promise((r) => setTimeout(r, waitMs))]);
+      await within(readyWatch.all, waitMs);
     } finally {
       clearInterval(ticker);
     }
@@ -272,7 +279,7 @@ async function runOnce(
     );
     const podsCreatedSec = (performance.now() - p0) / 1000;
     progress(`${pods.toLocaleString()} pods created in ${round(podsCreatedSec)} s`);
-    await Promise.race([runningWatch.all, new Promise((r) => setTimeout(r, waitMs))]);
+    await within(runningWatch.all, waitMs);
     clearInterval(podTicker);
     runningWatch.close();
     const podsRunningSec = (Math.max(p0, ...runningWatch.at.values()) - p0) / 1000;
