@@ -51,6 +51,8 @@ export class SimPods {
   private readonly planned = new Map<string, Planned>();
   /** The resourceVersion of our last write per pod: older cached states are stale, not news. */
   private readonly written = new Map<string, number>();
+  /** Pods with a write under way: their next stage is chosen once it is done, so no write is made twice. */
+  private readonly writing = new Set<string>();
   private readonly podStages: Stage[];
   private stopped = false;
   private writes = 0;
@@ -91,6 +93,7 @@ export class SimPods {
       this.wheel.cancel(key);
       this.planned.delete(key);
       this.written.delete(key);
+      this.writing.delete(key);
       if (c.object.metadata.uid) this.o.ipam.release(index, c.object.metadata.uid);
       return;
     }
@@ -105,7 +108,7 @@ export class SimPods {
   private plan(key: string): void {
     if (this.stopped) return;
     const pod = this.o.informer.cache.get(key);
-    if (!pod || this.managed(pod) === undefined) return;
+    if (!pod || this.managed(pod) === undefined || this.writing.has(key)) return;
     if ((this.written.get(key) ?? 0) > rv(pod)) return;
     const stage = selectStage(this.podStages, pod);
     const current = this.planned.get(key);
@@ -128,13 +131,15 @@ export class SimPods {
       this.planned.delete(key);
       return this.plan(key);
     }
+    this.writing.add(key);
     this.o.budget
       .run('work', () => this.apply(planned.stage, pod))
+      .finally(() => this.writing.delete(key))
       .then(
         (written) => {
           this.writes++;
           // A delete that left the pod (finalizers) or a write that changed nothing: wait for news, do not repeat it.
-          this.written.set(key, Math.max(written ?? 0, rv(pod) + 1));
+          if (this.o.informer.cache.get(key)) this.written.set(key, Math.max(written ?? 0, rv(pod) + 1));
           this.planned.delete(key);
           this.plan(key);
         },
