@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<{ run(argv: string[]): Promise<void>
   'event-store': () => import('./event-store.bench.js'),
   node: () => import('./node.bench.js'),
   scheduler: () => import('./scheduler.bench.js'),
+  sim: () => import('./sim.bench.js'),
 };
 
 async function main(): Promise<void> {

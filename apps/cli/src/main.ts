@@ -7,7 +7,7 @@ import { apiserver } from './commands/apiserver.js';
 import { down } from './commands/down.js';
 import { getAsOf } from './commands/get-as-of.js';
 import { history } from './commands/history.js';
-import { nodeAgent, parseLabels, parseTaints } from './commands/node-agent.js';
+import { nodeAgent, parseLabels, parseShard, parseTaints, simNodeAgent } from './commands/node-agent.js';
 import { relay } from './commands/relay.js';
 import { replay } from './commands/replay.js';
 import { parseDuration, scheduler } from './commands/scheduler.js';
@@ -31,6 +31,7 @@ commands:
   apiserver run the API server alone (HTTPS, Kubernetes REST and watch)
   scheduler run a scheduler: places pods on nodes through the API server
   node-agent run a node agent: registers a node and runs its pods on Docker
+            (--runtime sim: plays N simulated nodes, no Docker)
 
 audit (from the event log; also as 'kubectl wake <command>'):
   history   every version of an object: when, who, verb, cause and a diff
@@ -40,7 +41,7 @@ audit (from the event log; also as 'kubectl wake <command>'):
 
 'wake <command> --help' for a command's options.`,
   up: `usage: wake up [--detach] [--data-dir DIR] [--api-port N] [--database-url URL] [--nats-url URL]
-               [--runtime docker|none] [--node-name NAME]
+               [--runtime docker|sim|none] [--nodes N] [--node-name NAME]
 
   --detach          return once the cluster is up; 'wake down' stops it
   --data-dir DIR    where Postgres, NATS, certificates, checkpoints and state live (default .wake);
@@ -48,9 +49,12 @@ audit (from the event log; also as 'kubectl wake <command>'):
   --api-port N      the API server's HTTPS port (default 6443)
   --database-url    use this PostgreSQL instead of starting one (also DATABASE_URL)
   --nats-url        use this JetStream-enabled NATS instead of starting one (also NATS_URL)
-  --runtime R       docker (default): a node agent runs pods on the Docker engine, which is
-                    started when none answers and we are root; none: no node
-  --node-name NAME  the node's name (default: this host's name)`,
+  --runtime R       docker: a node agent runs pods on the Docker engine, which is started
+                    when none answers and we are root; sim: a simulated node agent plays
+                    --nodes nodes (no Docker needed); none: no node. Default: docker when an
+                    engine is (or can be) running, else sim, with a warning
+  --nodes N         simulated nodes for --runtime sim (default 10)
+  --node-name NAME  the node's name (default: this host's name; the name prefix for sim)`,
   down: 'usage: wake down [--data-dir DIR]',
   apiserver: `usage: wake apiserver --database-url URL --nats-url URL --pki-dir DIR [--host ADDR] [--port N] [--kubeconfig FILE]
                       [--external-kubeconfig FILE --external-server URL]
@@ -120,7 +124,29 @@ agent adopts them. Prints "node agent ready" once the node is registered.
   --node-labels k=v,...   extra labels to register with
   --register-with-taints key[=value]:Effect,...  taints to register with
   --node-status-update-frequency D  how often status is computed (default 10s)
-  --node-lease-renew-interval D     how often the Lease is renewed (default 10s)`,
+  --node-lease-renew-interval D     how often the Lease is renewed (default 10s)
+
+  --runtime docker|sim    docker (default); sim: one process plays --nodes simulated nodes,
+                          kwok-style, with no containers: it registers them, renews their
+                          Leases, and drives the pods bound to them through stages (Running,
+                          Job pods Succeeded, deleted pods removed). They carry the label
+                          wake.dev/simulated=true. Prints "sim node agent ready: ..." once
+                          every node is registered.
+  --nodes N               simulated nodes in all, named PREFIX-0 … PREFIX-(N-1) (default 10)
+  --node-name-prefix P    their names' prefix (default sim-node)
+  --shard i/n             take only the nodes whose index is i modulo n, so n processes
+                          split the nodes between them (default 0/1)
+  --sim-profile fast|realistic  fast (default): pods Running at once; realistic: with a
+                          Docker node's delays (sandbox, containers starting, Jobs running)
+  --sim-chaos             add the chaos stages: a node labelled sim.wake.dev/node-not-ready=true
+                          turns NotReady (Ready again without the label); a pod labelled
+                          sim.wake.dev/container-crash=true crash-loops
+  --sim-taint             also taint the nodes wake.dev/simulated=true:NoSchedule (clusters
+                          mixing real and simulated nodes)
+  --max-in-flight N       the process's request budget: requests at once (default 64)
+  --qps N                 and started a second (default: unlimited)
+  (--max-pods, --node-labels, --register-with-taints and --node-lease-renew-interval apply
+  to simulated nodes too)`,
   status: 'usage: wake status [--data-dir DIR] [--json]\n\nexits 0 when the cluster runs, 3 when it does not',
   verify:
     'usage: wake verify [--data-dir DIR] [--database-url URL]\n\nexits 0 when the log verifies, 1 when it does not',
@@ -229,6 +255,14 @@ async function main(argv: string[]): Promise<number> {
       'show-managed-fields': { type: 'boolean' },
       keep: { type: 'boolean' },
       verify: { type: 'boolean' },
+      nodes: { type: 'string' },
+      'node-name-prefix': { type: 'string' },
+      shard: { type: 'string' },
+      'sim-profile': { type: 'string' },
+      'sim-chaos': { type: 'boolean' },
+      'sim-taint': { type: 'boolean' },
+      'max-in-flight': { type: 'string' },
+      qps: { type: 'string' },
     },
   });
   if (command === '--help' || command === '-h' || values.help || !(command in HELP) || command === '') {
@@ -250,6 +284,7 @@ async function main(argv: string[]): Promise<number> {
         apiPort: values['api-port'] ? Number(values['api-port']) : undefined,
         runtime: parseRuntime(values.runtime),
         nodeName: values['node-name'],
+        nodes: values.nodes === undefined ? undefined : parseCount(values.nodes, '--nodes'),
       });
       return 0;
     case 'down':
@@ -344,6 +379,31 @@ async function main(argv: string[]): Promise<number> {
       const natsUrl = values['nats-url'] ?? process.env.NATS_URL;
       const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
       if (!kubeconfig || !natsUrl) throw new Error('node-agent needs --kubeconfig and --nats-url');
+      if (values.runtime === 'sim')
+        return simNodeAgent({
+          kubeconfig,
+          natsUrl,
+          nodes: parseCount(values.nodes ?? '10', '--nodes'),
+          nodeNamePrefix: values['node-name-prefix'],
+          shard: parseShard(values.shard),
+          profile: parseProfile(values['sim-profile']),
+          chaos: !!values['sim-chaos'],
+          taint: !!values['sim-taint'],
+          maxPods:
+            values['max-pods'] === undefined ? undefined : parseCount(values['max-pods'], '--max-pods'),
+          registration: {
+            labels: parseLabels(values['node-labels']),
+            taints: parseTaints(values['register-with-taints']),
+          },
+          leaseRenewMs: parseDuration(values['node-lease-renew-interval'], '--node-lease-renew-interval'),
+          maxInFlight:
+            values['max-in-flight'] === undefined
+              ? undefined
+              : parseCount(values['max-in-flight'], '--max-in-flight'),
+          qps: values.qps === undefined ? undefined : parseCount(values.qps, '--qps'),
+        });
+      if (values.runtime !== undefined && values.runtime !== 'docker')
+        throw new Error(`--runtime: want docker or sim, got ${JSON.stringify(values.runtime)}`);
       return nodeAgent({
         kubeconfig,
         natsUrl,
@@ -378,9 +438,21 @@ async function main(argv: string[]): Promise<number> {
   return 2;
 }
 
-function parseRuntime(text: string | undefined): 'docker' | 'none' | undefined {
-  if (text === undefined || text === 'docker' || text === 'none') return text;
-  throw new Error(`--runtime: want docker or none, got ${JSON.stringify(text)}`);
+function parseRuntime(text: string | undefined): 'docker' | 'sim' | 'none' | undefined {
+  if (text === undefined || text === 'docker' || text === 'sim' || text === 'none') return text;
+  throw new Error(`--runtime: want docker, sim or none, got ${JSON.stringify(text)}`);
+}
+
+function parseProfile(text: string | undefined): 'fast' | 'realistic' | undefined {
+  if (text === undefined || text === 'fast' || text === 'realistic') return text;
+  throw new Error(`--sim-profile: want fast or realistic, got ${JSON.stringify(text)}`);
+}
+
+function parseCount(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`${flag}: want a whole number, got ${JSON.stringify(text)}`);
+  return n;
 }
 
 main(process.argv.slice(2)).then(

@@ -213,3 +213,57 @@ describe('wake up / status / verify / down', () => {
     expect((await wake('status', '--data-dir', dir)).code).toBe(3);
   });
 });
+
+describe('wake up --runtime sim', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wake-cli-sim-'));
+    await chmod(dir, 0o755);
+  });
+  afterAll(async () => {
+    await wake('down', '--data-dir', dir);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('starts a cluster of simulated nodes, no Docker needed, whose pods run', async () => {
+    const apiPort = await freePort();
+    const up = await wake(
+      'up',
+      '--detach',
+      '--data-dir',
+      dir,
+      '--api-port',
+      String(apiPort),
+      '--runtime',
+      'sim',
+      '--nodes',
+      '3',
+      '--node-name',
+      'cli-sim',
+    );
+    expect(up.stdout).toMatch(/running in the background/);
+    const kubectl = (...args: string[]) =>
+      run(kubectlBinary(33), ['--kubeconfig', join(dir, 'kubeconfig'), ...args], {
+        env: { ...process.env, HOME: dir },
+      });
+    const nodes = await kubectl('get', 'nodes', '-l', 'wake.dev/simulated=true', '--no-headers');
+    expect(
+      nodes.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/).slice(0, 2)),
+    ).toEqual([
+      ['cli-sim-0', 'Ready'],
+      ['cli-sim-1', 'Ready'],
+      ['cli-sim-2', 'Ready'],
+    ]);
+    await kubectl('run', 'hello', '--image=registry.k8s.io/pause:3.10', '--restart=Never');
+    await waitFor('the pod to run on a simulated node', async () => {
+      const phase = (await kubectl('get', 'pod', 'hello', '-o', 'jsonpath={.status.phase}')).stdout;
+      return phase === 'Running' ? true : undefined;
+    });
+    const status = await wake('status', '--data-dir', dir);
+    expect(status.stdout).toMatch(/node-agent \(3 simulated nodes\)/);
+    expect((await wake('down', '--data-dir', dir)).stdout).toMatch(/stopped/);
+  });
+});

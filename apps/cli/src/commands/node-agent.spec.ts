@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { parseLabels, parseTaints } from './node-agent.js';
+import { parseLabels, parseShard, parseTaints } from './node-agent.js';
 
 describe('node-agent flags', () => {
   it('reads --node-labels as the kubelet does', () => {
@@ -20,5 +20,12 @@ describe('node-agent flags', () => {
     ]);
     expect(() => parseTaints('a=b:Sometimes')).toThrow(/NoSchedule\|PreferNoSchedule\|NoExecute/);
     expect(() => parseTaints('missing-effect')).toThrow(/--register-with-taints/);
+  });
+
+  it('reads --shard as i/n with 0 <= i < n', () => {
+    expect(parseShard('1/3')).toEqual({ index: 1, count: 3 });
+    expect(parseShard(undefined)).toBeUndefined();
+    expect(() => parseShard('3/3')).toThrow(/--shard: want i\/n/);
+    expect(() => parseShard('x')).toThrow(/--shard/);
   });
 });

@@ -1,11 +1,29 @@
 import { runNodeAgent } from '../../../node-agent/src/run-node-agent.js';
 import { type NodeAgentConfig } from '../../../node-agent/src/node-agent.module.js';
+import { runSimAgent, type SimAgentConfig } from '../../../node-agent/src/sim/sim-agent.js';
 
 type Taint = NonNullable<NonNullable<NodeAgentConfig['registration']>['taints']>[number];
 
 /** `wake node-agent`: the node agent in this process until SIGTERM; its pods keep running. */
 export function nodeAgent(o: Omit<NodeAgentConfig, 'connection'> & { kubeconfig: string }): Promise<number> {
   return runNodeAgent(o);
+}
+
+/** `wake node-agent --runtime sim`: one process plays N simulated nodes until SIGTERM. */
+export function simNodeAgent(
+  o: Omit<SimAgentConfig, 'connection'> & { kubeconfig: string },
+): Promise<number> {
+  return runSimAgent(o);
+}
+
+/** --shard i/n: this process takes the nodes whose index is i modulo n. */
+export function parseShard(text: string | undefined): { index: number; count: number } | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const shard = m ? { index: Number(m[1]), count: Number(m[2]) } : undefined;
+  if (!shard || shard.count < 1 || shard.index >= shard.count)
+    throw new Error(`--shard: want i/n with 0 <= i < n, got ${JSON.stringify(text)}`);
+  return shard;
 }
 
 /** The kubelet's --node-labels: `k=v,k2=v2`. */

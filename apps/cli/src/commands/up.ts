@@ -20,6 +20,7 @@ import { ComponentSupervisor } from '../component-supervisor.js';
 import { READY_LINE } from '../../../api-server/src/run-api-server.js';
 import { SCHEDULER_READY_LINE } from '../../../scheduler/src/run-scheduler.js';
 import { NODE_AGENT_READY_LINE } from '../../../node-agent/src/run-node-agent.js';
+import { SIM_AGENT_READY_LINE } from '../../../node-agent/src/sim/sim-agent.js';
 import { RELAY_HALTED_EXIT } from './relay.js';
 
 export interface UpOptions {
@@ -31,10 +32,15 @@ export interface UpOptions {
   databaseUrl?: string;
   /** Use this JetStream-enabled NATS instead of starting one (NATS_URL). */
   natsUrl?: string;
-  /** How pods run: `docker` (a node agent on the Docker engine, started if need be) or `none`. */
-  runtime?: 'docker' | 'none';
-  /** The node's name (default: this host's name). */
+  /**
+   * How pods run: `docker` (a node agent on the Docker engine, started if need be), `sim`
+   * (a simulated node agent playing `nodes` nodes, no Docker) or `none`.
+   */
+  runtime?: 'docker' | 'sim' | 'none';
+  /** The node's name (default: this host's name); with `sim`, the nodes' name prefix. */
   nodeName?: string;
+  /** Simulated nodes for `--runtime sim` (default 10). */
+  nodes?: number;
 }
 
 const log = new Logger('wake');
@@ -93,6 +99,8 @@ export async function up(o: UpOptions): Promise<void> {
   await relay.start();
   const apiPort = o.apiPort ?? 6443;
   const engine = (o.runtime ?? 'docker') === 'docker' ? await containerEngine(o) : undefined;
+  if (o.runtime === 'docker' && !engine)
+    throw new Error('--runtime docker: no Docker engine answers, and none could be started');
   // Pods reach the API server through the node agent's forwarder on the bridge gateway: the
   // serving certificate must name that address for clients that verify it.
   const gateway = engine ? await dockerBridgeGateway(engine.docker) : undefined;
@@ -121,7 +129,17 @@ export async function up(o: UpOptions): Promise<void> {
     logFile: join(o.dataDir.root, 'scheduler.log'),
   });
   await scheduler.start();
-  const node = engine ? await startNodeAgent(o, natsUrl, engine) : undefined;
+  // Docker when an engine is reachable; without one, unless docker was asked for, simulated nodes, said loudly.
+  const runtime = o.runtime === undefined && !engine ? 'sim' : (o.runtime ?? 'docker');
+  if (runtime === 'sim' && o.runtime === undefined)
+    log.warn(
+      'no Docker engine: running SIMULATED nodes instead (pods get status but no containers); install docker.io and run as root for real ones',
+    );
+  const node = engine
+    ? await startNodeAgent(o, natsUrl, engine)
+    : runtime === 'sim'
+      ? await startSimNodeAgent(o, natsUrl)
+      : undefined;
   const apiUrl = `https://127.0.0.1:${apiPort}`;
   const retention = setInterval(() => {
     store.expirePayloads().catch((e: unknown) => log.error('payload expiry failed', { error: String(e) }));
@@ -183,14 +201,13 @@ Use it with:
 
 /**
  * The Docker engine the node agent runs pods on: the one answering, or a dockerd started here
- * (and stopped with the cluster) when none does and we are root. Without one the cluster still
- * runs; pods then wait for a node.
+ * (and stopped with the cluster) when none does and we are root.
  */
 async function containerEngine(o: UpOptions): Promise<DockerEngine | undefined> {
   try {
     return await DockerEngine.ensure({ logFile: join(o.dataDir.root, 'dockerd.log') });
   } catch (e) {
-    log.warn('no Docker engine: no node agent runs, pods stay Pending', { error: (e as Error).message });
+    log.warn('no Docker engine', { error: (e as Error).message });
     return undefined;
   }
 }
@@ -220,6 +237,32 @@ async function startNodeAgent(
   return { agent, engine, name };
 }
 
+/** The nodes of `--runtime sim`: one process plays them all; nothing else is needed. */
+async function startSimNodeAgent(
+  o: UpOptions,
+  natsUrl: string,
+): Promise<{ agent: ComponentSupervisor; name: string }> {
+  const nodes = o.nodes ?? 10;
+  const agent = new ComponentSupervisor('node-agent', {
+    args: [
+      'node-agent',
+      '--runtime',
+      'sim',
+      '--kubeconfig',
+      o.dataDir.kubeconfig,
+      '--nats-url',
+      natsUrl,
+      '--nodes',
+      String(nodes),
+      ...(o.nodeName ? ['--node-name-prefix', o.nodeName] : []),
+    ],
+    readyLine: SIM_AGENT_READY_LINE,
+    logFile: join(o.dataDir.root, 'node-agent.log'),
+  });
+  await agent.start();
+  return { agent, name: `${nodes} simulated nodes` };
+}
+
 async function detach(o: UpOptions): Promise<void> {
   const args = [process.argv[1], 'up', '--data-dir', o.dataDir.root];
   if (o.databaseUrl) args.push('--database-url', o.databaseUrl);
@@ -227,6 +270,7 @@ async function detach(o: UpOptions): Promise<void> {
   if (o.apiPort !== undefined) args.push('--api-port', String(o.apiPort));
   if (o.runtime) args.push('--runtime', o.runtime);
   if (o.nodeName) args.push('--node-name', o.nodeName);
+  if (o.nodes !== undefined) args.push('--nodes', String(o.nodes));
   const child = spawn(process.execPath, [...process.execArgv, ...args], {
     detached: true,
     stdio: 'ignore',

@@ -28,8 +28,9 @@ export function microTime(d: Date): string {
 
 /**
  * Renews a node's heartbeat Lease in kube-node-lease (upstream's component-helpers lease
- * controller): update the cached Lease with a new renewTime; if that fails (conflict, gone,
- * never read), read or create it and update that.
+ * controller, staging/src/k8s.io/component-helpers/apimachinery/lease/controller.go sync):
+ * update the cached Lease with a new renewTime; if that fails (conflict, gone, never read),
+ * read it and update that, or create it.
  */
 export class NodeLeaseRenewer {
   private latest?: LeaseObject;
@@ -61,21 +62,24 @@ export class NodeLeaseRenewer {
         this.latest = undefined;
       }
     }
-    const current = await this.getOrCreate();
-    return (this.latest = await this.api.update<LeaseObject>(this.leasePath(), this.renewed(current)));
+    const { lease, created } = await this.getOrCreate();
+    // A Lease just created carries a fresh renewTime: no update needed (upstream's sync skips it too).
+    if (created) return (this.latest = lease);
+    return (this.latest = await this.api.update<LeaseObject>(this.leasePath(), this.renewed(lease)));
   }
 
-  private async getOrCreate(): Promise<LeaseObject> {
+  private async getOrCreate(): Promise<{ lease: LeaseObject; created: boolean }> {
     try {
-      return await this.api.get<LeaseObject>(this.leasePath());
+      return { lease: await this.api.get<LeaseObject>(this.leasePath()), created: false };
     } catch (e) {
       if (!(e instanceof ApiError) || e.code !== 404) throw e;
     }
     try {
-      return await this.api.create<LeaseObject>(this.path, this.renewed(undefined));
+      return { lease: await this.api.create<LeaseObject>(this.path, this.renewed(undefined)), created: true };
     } catch (e) {
       // Another writer created it between our read and create: use theirs.
-      if (e instanceof ApiError && e.code === 409) return this.api.get<LeaseObject>(this.leasePath());
+      if (e instanceof ApiError && e.code === 409)
+        return { lease: await this.api.get<LeaseObject>(this.leasePath()), created: false };
       throw e;
     }
   }

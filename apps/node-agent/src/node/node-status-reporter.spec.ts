@@ -100,4 +100,21 @@ describe('NodeStatusReporter', () => {
     expect(fake.calls.filter((c) => c.method === 'POST')).toHaveLength(2);
     expect(reporter.nodeUid).toBe('uid-1');
   });
+
+  it('with createdStatusCounts, registering is one write: the status sent with the create counts as posted', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const fake = fakeApi();
+    const reporter = new NodeStatusReporter(fake.api, {
+      registration: { nodeName: 'n1' },
+      facts: async () => facts,
+      health: async () => ({ runtimeUp: true }),
+      createdStatusCounts: true,
+      now: () => new Date(now),
+    });
+    await reporter.register();
+    expect(fake.calls.map((c) => c.method)).toEqual(['POST']);
+    now += 10_000;
+    expect(await reporter.sync()).toBe(false);
+    expect(reporter.nodeUid).toBe('uid-1');
+  });
 });

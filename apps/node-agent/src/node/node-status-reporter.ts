@@ -18,6 +18,12 @@ export interface NodeStatusReporterOptions {
   health: () => Promise<NodeHealth>;
   /** nodeStatusReportFrequency: post an unchanged status this often (5 min upstream). */
   reportEveryMs?: number;
+  /**
+   * Take the status sent with the Node's create as posted, so registering is one write (the
+   * API keeps a Node's status on create). The kubelet posts it again on its first sync; kwok's
+   * simulated nodes do not, and thousands of registrations make the difference count.
+   */
+  createdStatusCounts?: boolean;
   now?: () => Date;
 }
 
@@ -48,6 +54,12 @@ export class NodeStatusReporter {
     let node: Node;
     try {
       node = await this.api.create<ApiObject<Node>>(this.nodesPath, initialNode(r, status));
+      if (this.o.createdStatusCounts) {
+        this.uid = node.metadata?.uid;
+        this.posted = status;
+        this.postedAt = (this.o.now?.() ?? new Date()).getTime();
+        return node;
+      }
     } catch (e) {
       if (!(e instanceof ApiError) || e.code !== 409) throw e;
       // Registered before (an agent restart): keep what others set, refresh the kubelet's own labels.

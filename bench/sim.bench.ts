@@ -1,0 +1,373 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent, request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { createDatabase, httpsCall, NatsServer, PostgresServer } from '@app/dev-servers';
+
+import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-process.js';
+import { type ComponentProcess, startComponent } from './lib/component-process.js';
+import { treeCpuSeconds } from './lib/cpu-time.js';
+import { startRelayProcess } from './lib/relay-process.js';
+import { progress, table, writeResult } from './lib/report.js';
+import { round, summarize } from './lib/stats.js';
+
+export const description =
+  'simulated nodes (kwok’s benchmark): N nodes Ready, then 10,000 pods Running, end to end';
+
+const HELP = `npm run bench -- sim [options]
+
+kwok's CI benchmark on Wake: Postgres (fsync on), nats-server, the relay, 'wake apiserver' and
+'wake scheduler' as their own processes, then 'wake node-agent --runtime sim --nodes N' (one
+process for all nodes). Times, seen on watches through the API server:
+  nodes  from starting the sim process until all N nodes are Ready (goal ≤ 60 s; kwok's CI: 120 s)
+  pods   from the first create of --pods bare pods (no controller manager yet: the scheduler
+         binds them) until all are Running (goal ≤ 120 s; kwok's CI: 240 s), with how long
+         the creates alone took and each pod's create → Running latency (what scheduling and
+         the simulated node add)
+and the sim process's memory: heap per simulated node (heap after registering − before, / N,
+after a forced GC) and its RSS at the end. Each node count runs on a fresh cluster; the
+summary names the largest that met both goals.
+
+  --nodes LIST     node counts to try, comma-separated (default 1000,2000,5000)
+  --pods N         default 10000
+  --profile P      the sim's pod stages: fast (default) or realistic
+  --lease-renew D  the sim nodes' Lease renewal interval (default 10s, the kubelet's)
+  --max-in-flight N  the sim process's request budget (default 64)
+  --help           this text`;
+
+const GOALS = { nodesReadySec: 60, podsRunningSec: 120 };
+
+interface Outcome {
+  nodes: number;
+  pods: number;
+  nodesReadySec: number;
+  podsRunning: number;
+  podsRunningSec: number;
+  /** How long creating the pods took (the API server's share, before any node acts). */
+  podsCreatedSec: number;
+  /** Create sent → Running seen on the watch, per pod: what scheduling and the simulated node add. */
+  createToRunningMs: { p50: number; p99: number };
+  meetsGoals: boolean;
+  heapBytesPerNode: number;
+  simRssMiB: number;
+  simCpuSec: number;
+  apiServerCpuSec: number;
+  schedulerCpuSec: number;
+}
+
+/**
+ * Follows a watch from `rv` and records when each object first satisfies `done`; a watch the
+ * server ends is opened again from the last resourceVersion seen.
+ */
+function follow(
+  server: ApiServerProcess,
+  path: string,
+  rv: string,
+  done: (o: WatchedObject) => boolean,
+  want: number,
+) {
+  const at = new Map<string, number>();
+  let resolveAll!: () => void;
+  const all = new Promise<void>((r) => (resolveAll = r));
+  let last = rv;
+  let closed = false;
+  let current: ReturnType<typeof request> | undefined;
+  const open = () => {
+    if (closed) return;
+    const sep = path.includes('?') ? '&' : '?';
+    current = request(
+      new URL(`${path}${sep}watch=1&resourceVersion=${last}`, server.url),
+      { ca: server.caCert, headers: { authorization: `Bearer ${server.token}` }, agent: false },
+      (res) => {
+        let partial = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          const now = performance.now();
+          const lines = (partial + chunk).split('\n');
+          partial = lines.pop() ?? '';
+          for (const line of lines) {
+            if (!line) continue;
+            const e = JSON.parse(line) as { type: string; object: WatchedObject };
+            if (e.type === 'BOOKMARK' || e.type === 'ERROR') continue;
+            last = e.object.metadata.resourceVersion;
+            const { name } = e.object.metadata;
+            if (!at.has(name) && done(e.object)) {
+              at.set(name, now);
+              if (at.size >= want) resolveAll();
+            }
+          }
+        });
+        res.on('end', () => setTimeout(open, 10));
+      },
+    );
+    current.on('error', () => setTimeout(open, 100));
+    current.end();
+  };
+  open();
+  return {
+    at,
+    all,
+    close: () => {
+      closed = true;
+      current?.destroy();
+    },
+  };
+}
+
+interface WatchedObject {
+  metadata: { name: string; resourceVersion: string };
+  status?: { phase?: string; conditions?: { type: string; status: string }[] };
+}
+
+const nodeReady = (o: WatchedObject) =>
+  o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+/** Waits for `p`, at most `ms`; the timer goes with it (a pending one would keep the bench from exiting). */
+async function within(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
+function rssMiB(pid: number): number {
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Math.round(Number(kb) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function runOnce(
+  nodes: number,
+  pods: number,
+  o: { profile: string; leaseRenew: string; maxInFlight: string },
+): Promise<Outcome> {
+  progress(
+    `${nodes} nodes: starting Postgres (fsync on), nats-server, the relay, the API server, the scheduler`,
+  );
+  const pg = await PostgresServer.temporary('wake-bench-sim-', { fsync: true });
+  const nats = await NatsServer.temporary('wake-bench-sim-nats-');
+  const dir = await mkdtemp(join(tmpdir(), 'wake-bench-sim-'));
+  let server: ApiServerProcess | undefined;
+  let relay: Awaited<ReturnType<typeof startRelayProcess>> | undefined;
+  let scheduler: ComponentProcess | undefined;
+  let sim: ComponentProcess | undefined;
+  const watches: { close(): void }[] = [];
+  let agent: Agent | undefined;
+  try {
+    await createDatabase(pg.url(), 'bench');
+    const url = pg.socketUrl('bench');
+    server = await startApiServerProcess(url, nats.url, dir);
+    relay = await startRelayProcess(url, nats.url, { name: 'WAKE_EVENTS', maxMessages: 1_000_000 });
+    const api = server;
+    scheduler = await startComponent(
+      'scheduler',
+      [
+        'scheduler',
+        '--kubeconfig',
+        api.kubeconfig,
+        '--nats-url',
+        nats.url,
+        '--leader-elect=false',
+        '--metrics-port',
+        '0',
+      ],
+      /scheduler ready/,
+    );
+    agent = new Agent({ keepAlive: true, maxSockets: 32, ca: api.caCert });
+    const call = async (method: string, path: string, body?: unknown) =>
+      httpsCall({
+        method,
+        url: new URL(path, api.url),
+        agent,
+        body,
+        headers: { authorization: `Bearer ${api.token}` },
+      });
+    await call('POST', '/api/v1/namespaces', { metadata: { name: 'bench' } });
+    const listRv = async (path: string) =>
+      (
+        JSON.parse((await call('GET', `${path}${path.includes('?') ? '&' : '?'}limit=1`)).text) as {
+          metadata: { resourceVersion: string };
+        }
+      ).metadata.resourceVersion;
+
+    // Nodes: from starting the sim process until every node is Ready on a watch.
+    const nodesPath = '/api/v1/nodes?labelSelector=wake.dev%2Fsimulated%3Dtrue';
+    const readyWatch = follow(api, nodesPath, await listRv(nodesPath), nodeReady, nodes);
+    watches.push(readyWatch);
+    progress(`${nodes} nodes: starting the sim node agent`);
+    const cpu0 = { api: treeCpuSeconds(api.pid), scheduler: treeCpuSeconds(scheduler.pid) };
+    const t0 = performance.now();
+    const ticker = setInterval(() => progress(`${readyWatch.at.size.toLocaleString()} nodes Ready`), 5000);
+    const waitMs = Number(process.env.WAKE_BENCH_WAIT_MS ?? 600_000);
+    try {
+      // --expose-gc: the sim measures its heap per node after a forced collection.
+      process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --expose-gc`.trim();
+      sim = await startComponent(
+        'sim node agent',
+        [
+          'node-agent',
+          '--runtime',
+          'sim',
+          '--kubeconfig',
+          api.kubeconfig,
+          '--nats-url',
+          nats.url,
+          '--nodes',
+          String(nodes),
+          '--sim-profile',
+          o.profile,
+          '--node-lease-renew-interval',
+          o.leaseRenew,
+          '--max-in-flight',
+          o.maxInFlight,
+        ],
+        /sim node agent ready.*\n/,
+      );
+      await within(readyWatch.all, waitMs);
+    } finally {
+      clearInterval(ticker);
+    }
+    const nodesReadySec = (Math.max(...readyWatch.at.values()) - t0) / 1000;
+    const perNode = Number(/(\d+) bytes a node/.exec(sim.readyOutput)?.[1] ?? 0);
+    readyWatch.close();
+    progress(
+      `${readyWatch.at.size} nodes Ready in ${round(nodesReadySec)} s; creating ${pods.toLocaleString()} pods`,
+    );
+
+    // Pods: from the first create until every pod is Running on a watch.
+    const podsPath = '/api/v1/namespaces/bench/pods';
+    const runningWatch = follow(
+      api,
+      podsPath,
+      await listRv(podsPath),
+      (p) => p.status?.phase === 'Running',
+      pods,
+    );
+    watches.push(runningWatch);
+    const p0 = performance.now();
+    const podTicker = setInterval(
+      () => progress(`${runningWatch.at.size.toLocaleString()} pods Running`),
+      5000,
+    );
+    const sentAt = new Map<string, number>();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (next < pods) {
+          const i = next++;
+          sentAt.set(`p-${i}`, performance.now());
+          const r = await call('POST', podsPath, {
+            metadata: { name: `p-${i}`, labels: { app: 'bench' } },
+            spec: {
+              containers: [
+                {
+                  name: 'app',
+                  image: 'registry.k8s.io/pause:3.10',
+                  resources: { requests: { cpu: '100m', memory: '500Mi' } },
+                },
+              ],
+            },
+          });
+          if (r.status !== 201) throw new Error(`creating p-${i}: HTTP ${r.status} ${r.text}`);
+        }
+      }),
+    );
+    const podsCreatedSec = (performance.now() - p0) / 1000;
+    progress(`${pods.toLocaleString()} pods created in ${round(podsCreatedSec)} s`);
+    await within(runningWatch.all, waitMs);
+    clearInterval(podTicker);
+    runningWatch.close();
+    const podsRunningSec = (Math.max(p0, ...runningWatch.at.values()) - p0) / 1000;
+    const latency = summarize([...runningWatch.at].map(([name, at]) => at - (sentAt.get(name) ?? at)));
+    const outcome: Outcome = {
+      nodes,
+      pods,
+      nodesReadySec: round(nodesReadySec),
+      podsRunning: runningWatch.at.size,
+      podsRunningSec: round(podsRunningSec),
+      podsCreatedSec: round(podsCreatedSec),
+      createToRunningMs: { p50: round(latency.p50, 0), p99: round(latency.p99, 0) },
+      meetsGoals:
+        readyWatch.at.size === nodes &&
+        runningWatch.at.size === pods &&
+        nodesReadySec <= GOALS.nodesReadySec &&
+        podsRunningSec <= GOALS.podsRunningSec,
+      heapBytesPerNode: perNode,
+      simRssMiB: rssMiB(sim.pid),
+      simCpuSec: round(treeCpuSeconds(sim.pid)),
+      apiServerCpuSec: round(treeCpuSeconds(api.pid) - cpu0.api),
+      schedulerCpuSec: round(treeCpuSeconds(scheduler.pid) - cpu0.scheduler),
+    };
+    progress(`${nodes} nodes: ${JSON.stringify(outcome)}`);
+    return outcome;
+  } finally {
+    for (const w of watches) w.close();
+    // Its idle keep-alive sockets would keep the bench from exiting.
+    agent?.destroy();
+    await sim?.stop();
+    await scheduler?.stop();
+    await server?.stop();
+    await relay?.stop();
+    await nats.stop();
+    await pg.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      nodes: { type: 'string' },
+      pods: { type: 'string' },
+      profile: { type: 'string' },
+      'lease-renew': { type: 'string' },
+      'max-in-flight': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) return void console.log(HELP);
+  const counts = (values.nodes ?? '1000,2000,5000').split(',').map(Number);
+  const pods = Number(values.pods ?? 10_000);
+  const o = {
+    profile: values.profile ?? 'fast',
+    leaseRenew: values['lease-renew'] ?? '10s',
+    maxInFlight: values['max-in-flight'] ?? '64',
+  };
+  const outcomes: Outcome[] = [];
+  for (const n of counts) outcomes.push(await runOnce(n, pods, o));
+  const best = outcomes.filter((x) => x.meetsGoals).sort((a, b) => b.nodes - a.nodes)[0];
+  console.log(
+    `\nSimulated nodes end to end (API server, log, bus, scheduler), ${o.profile} profile, Lease every ${o.leaseRenew}\n`,
+  );
+  console.log(
+    table(
+      outcomes.map((x) => ({
+        nodes: x.nodes,
+        'Ready s': x.nodesReadySec,
+        pods: `${x.podsRunning}/${x.pods}`,
+        'Running s': x.podsRunningSec,
+        'created s': x.podsCreatedSec,
+        'create→Running p50/p99 ms': `${x.createToRunningMs.p50}/${x.createToRunningMs.p99}`,
+        [`goals (${GOALS.nodesReadySec} s / ${GOALS.podsRunningSec} s)`]: x.meetsGoals ? 'met' : 'missed',
+        'heap B/node': x.heapBytesPerNode,
+        'sim RSS MiB': x.simRssMiB,
+        'sim CPU s': x.simCpuSec,
+        'api CPU s': x.apiServerCpuSec,
+        'sched CPU s': x.schedulerCpuSec,
+      })),
+    ),
+  );
+  console.log(
+    `\nLargest node count meeting both goals: ${best ? best.nodes.toLocaleString() : 'none of those tried'}` +
+      `\n(2 shared cores: other work on the machine makes these figures noisy)`,
+  );
+  console.log(
+    `\nwritten: ${await writeResult('sim', { goals: GOALS, options: { pods, ...o }, outcomes, largestMeetingGoals: best?.nodes ?? null })}`,
+  );
+}
