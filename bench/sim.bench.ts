@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,6 +10,8 @@ import { createDatabase, httpsCall, NatsServer, PostgresServer } from '@app/dev-
 import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-process.js';
 import { type ComponentProcess, startComponent } from './lib/component-process.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
+import { watchUntil, type WatchedObject } from './lib/pod-watch.js';
+import { startSchedulerProcess } from './lib/scheduler-process.js';
 import { startRelayProcess } from './lib/relay-process.js';
 import { progress, table, writeResult } from './lib/report.js';
 import { round, summarize } from './lib/stats.js';
@@ -58,70 +60,6 @@ interface Outcome {
   schedulerCpuSec: number;
 }
 
-/**
- * Follows a watch from `rv` and records when each object first satisfies `done`; a watch the
- * server ends is opened again from the last resourceVersion seen.
- */
-function follow(
-  server: ApiServerProcess,
-  path: string,
-  rv: string,
-  done: (o: WatchedObject) => boolean,
-  want: number,
-) {
-  const at = new Map<string, number>();
-  let resolveAll!: () => void;
-  const all = new Promise<void>((r) => (resolveAll = r));
-  let last = rv;
-  let closed = false;
-  let current: ReturnType<typeof request> | undefined;
-  const open = () => {
-    if (closed) return;
-    const sep = path.includes('?') ? '&' : '?';
-    current = request(
-      new URL(`${path}${sep}watch=1&resourceVersion=${last}`, server.url),
-      { ca: server.caCert, headers: { authorization: `Bearer ${server.token}` }, agent: false },
-      (res) => {
-        let partial = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          const now = performance.now();
-          const lines = (partial + chunk).split('\n');
-          partial = lines.pop() ?? '';
-          for (const line of lines) {
-            if (!line) continue;
-            const e = JSON.parse(line) as { type: string; object: WatchedObject };
-            if (e.type === 'BOOKMARK' || e.type === 'ERROR') continue;
-            last = e.object.metadata.resourceVersion;
-            const { name } = e.object.metadata;
-            if (!at.has(name) && done(e.object)) {
-              at.set(name, now);
-              if (at.size >= want) resolveAll();
-            }
-          }
-        });
-        res.on('end', () => setTimeout(open, 10));
-      },
-    );
-    current.on('error', () => setTimeout(open, 100));
-    current.end();
-  };
-  open();
-  return {
-    at,
-    all,
-    close: () => {
-      closed = true;
-      current?.destroy();
-    },
-  };
-}
-
-interface WatchedObject {
-  metadata: { name: string; resourceVersion: string };
-  status?: { phase?: string; conditions?: { type: string; status: string }[] };
-}
-
 const nodeReady = (o: WatchedObject) =>
   o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
@@ -164,20 +102,7 @@ async function runOnce(
     server = await startApiServerProcess(url, nats.url, dir);
     relay = await startRelayProcess(url, nats.url, { name: 'WAKE_EVENTS', maxMessages: 1_000_000 });
     const api = server;
-    scheduler = await startComponent(
-      'scheduler',
-      [
-        'scheduler',
-        '--kubeconfig',
-        api.kubeconfig,
-        '--nats-url',
-        nats.url,
-        '--leader-elect=false',
-        '--metrics-port',
-        '0',
-      ],
-      /scheduler ready/,
-    );
+    scheduler = await startSchedulerProcess(api.kubeconfig, nats.url);
     agent = new Agent({ keepAlive: true, maxSockets: 32, ca: api.caCert });
     const call = async (method: string, path: string, body?: unknown) =>
       httpsCall({
@@ -197,12 +122,15 @@ async function runOnce(
 
     // Nodes: from starting the sim process until every node is Ready on a watch.
     const nodesPath = '/api/v1/nodes?labelSelector=wake.dev%2Fsimulated%3Dtrue';
-    const readyWatch = follow(api, nodesPath, await listRv(nodesPath), nodeReady, nodes);
+    const readyWatch = watchUntil(api, nodesPath, await listRv(nodesPath), nodes, nodeReady);
     watches.push(readyWatch);
     progress(`${nodes} nodes: starting the sim node agent`);
     const cpu0 = { api: treeCpuSeconds(api.pid), scheduler: treeCpuSeconds(scheduler.pid) };
     const t0 = performance.now();
-    const ticker = setInterval(() => progress(`${readyWatch.at.size.toLocaleString()} nodes Ready`), 5000);
+    const ticker = setInterval(
+      () => progress(`${readyWatch.reachedAt.size.toLocaleString()} nodes Ready`),
+      5000,
+    );
     const waitMs = Number(process.env.WAKE_BENCH_WAIT_MS ?? 600_000);
     try {
       // --expose-gc: the sim measures its heap per node after a forced collection.
@@ -232,26 +160,26 @@ async function runOnce(
     } finally {
       clearInterval(ticker);
     }
-    const nodesReadySec = (Math.max(...readyWatch.at.values()) - t0) / 1000;
+    const nodesReadySec = (Math.max(...readyWatch.reachedAt.values()) - t0) / 1000;
     const perNode = Number(/(\d+) bytes a node/.exec(sim.readyOutput)?.[1] ?? 0);
     readyWatch.close();
     progress(
-      `${readyWatch.at.size} nodes Ready in ${round(nodesReadySec)} s; creating ${pods.toLocaleString()} pods`,
+      `${readyWatch.reachedAt.size} nodes Ready in ${round(nodesReadySec)} s; creating ${pods.toLocaleString()} pods`,
     );
 
     // Pods: from the first create until every pod is Running on a watch.
     const podsPath = '/api/v1/namespaces/bench/pods';
-    const runningWatch = follow(
+    const runningWatch = watchUntil(
       api,
       podsPath,
       await listRv(podsPath),
-      (p) => p.status?.phase === 'Running',
       pods,
+      (p) => p.status?.phase === 'Running',
     );
     watches.push(runningWatch);
     const p0 = performance.now();
     const podTicker = setInterval(
-      () => progress(`${runningWatch.at.size.toLocaleString()} pods Running`),
+      () => progress(`${runningWatch.reachedAt.size.toLocaleString()} pods Running`),
       5000,
     );
     const sentAt = new Map<string, number>();
@@ -282,19 +210,19 @@ async function runOnce(
     await within(runningWatch.all, waitMs);
     clearInterval(podTicker);
     runningWatch.close();
-    const podsRunningSec = (Math.max(p0, ...runningWatch.at.values()) - p0) / 1000;
-    const latency = summarize([...runningWatch.at].map(([name, at]) => at - (sentAt.get(name) ?? at)));
+    const podsRunningSec = (Math.max(p0, ...runningWatch.reachedAt.values()) - p0) / 1000;
+    const latency = summarize([...runningWatch.reachedAt].map(([name, at]) => at - (sentAt.get(name) ?? at)));
     const outcome: Outcome = {
       nodes,
       pods,
       nodesReadySec: round(nodesReadySec),
-      podsRunning: runningWatch.at.size,
+      podsRunning: runningWatch.reachedAt.size,
       podsRunningSec: round(podsRunningSec),
       podsCreatedSec: round(podsCreatedSec),
       createToRunningMs: { p50: round(latency.p50, 0), p99: round(latency.p99, 0) },
       meetsGoals:
-        readyWatch.at.size === nodes &&
-        runningWatch.at.size === pods &&
+        readyWatch.reachedAt.size === nodes &&
+        runningWatch.reachedAt.size === pods &&
         nodesReadySec <= GOALS.nodesReadySec &&
         podsRunningSec <= GOALS.podsRunningSec,
       heapBytesPerNode: perNode,

@@ -2,25 +2,30 @@ import { request } from 'node:https';
 
 import { type ApiServerProcess } from './api-server-process.js';
 
-export interface WatchedPod {
+export interface WatchedObject {
   metadata: { name: string; resourceVersion: string };
   spec?: { nodeName?: string };
   status?: {
+    phase?: string;
+    conditions?: { type: string; status: string }[];
     containerStatuses?: { state?: { running?: unknown } }[];
   };
 }
 
+/** The pods the node and scheduler benches watch. */
+export type WatchedPod = WatchedObject;
+
 /**
- * Watches a namespace's pods from `rv` and records when each first satisfies `reached`; a
- * watch the server ends (timeout, a reader too slow) is opened again from the last
- * resourceVersion. `all` resolves once `want` pods have reached it.
+ * Watches `path` (a list URL) from `rv` and records when each object first satisfies
+ * `reached`; a watch the server ends (timeout, a reader too slow) is opened again from the
+ * last resourceVersion. `all` resolves once `want` objects have reached it.
  */
-export function watchPodsUntil(
+export function watchUntil(
   server: Pick<ApiServerProcess, 'url' | 'caCert' | 'token'>,
-  namespace: string,
+  path: string,
   rv: string,
   want: number,
-  reached: (pod: WatchedPod) => boolean,
+  reached: (o: WatchedObject) => boolean,
 ) {
   const reachedAt = new Map<string, number>();
   let done!: () => void;
@@ -30,8 +35,9 @@ export function watchPodsUntil(
   let current: ReturnType<typeof request> | undefined;
   const open = () => {
     if (closed) return;
+    const sep = path.includes('?') ? '&' : '?';
     current = request(
-      new URL(`/api/v1/namespaces/${namespace}/pods?watch=1&resourceVersion=${last}`, server.url),
+      new URL(`${path}${sep}watch=1&resourceVersion=${last}`, server.url),
       { ca: server.caCert, headers: { authorization: `Bearer ${server.token}` }, agent: false },
       (res) => {
         let partial = '';
@@ -41,8 +47,11 @@ export function watchPodsUntil(
           const lines = (partial + chunk).split('\n');
           partial = lines.pop() ?? '';
           for (const line of lines) {
-            const e = JSON.parse(line) as { object: WatchedPod };
+            if (!line) continue;
+            const e = JSON.parse(line) as { type: string; object: WatchedObject };
+            if (e.type === 'ERROR') continue;
             last = e.object.metadata.resourceVersion;
+            if (e.type === 'BOOKMARK') continue;
             const { name } = e.object.metadata;
             if (!reachedAt.has(name) && reached(e.object)) {
               reachedAt.set(name, now);
@@ -65,4 +74,15 @@ export function watchPodsUntil(
       current?.destroy();
     },
   };
+}
+
+/** A namespace's pods, as `watchUntil` follows them. */
+export function watchPodsUntil(
+  server: Pick<ApiServerProcess, 'url' | 'caCert' | 'token'>,
+  namespace: string,
+  rv: string,
+  want: number,
+  reached: (pod: WatchedObject) => boolean,
+) {
+  return watchUntil(server, `/api/v1/namespaces/${namespace}/pods`, rv, want, reached);
 }
