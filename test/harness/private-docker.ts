@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -73,8 +73,27 @@ export async function privateDocker(): Promise<PrivateDocker> {
     );
   };
   const close = async () => {
+    // Containers first, while the engine can still unmount their filesystems.
+    if (dockerd?.isRunning()) {
+      const left = await docker.listContainers({ all: true }).catch(() => []);
+      await Promise.all(
+        left.map((c) =>
+          docker
+            .getContainer(c.Id)
+            .remove({ force: true, v: true })
+            .catch(() => undefined),
+        ),
+      );
+    }
     await dockerd?.stop('SIGTERM', 30_000);
     await run('ip', ['link', 'del', bridge]).catch(() => undefined);
+    // A mount an engine stopped hard left behind would make the directory unremovable.
+    const mounts = (await readFile('/proc/mounts', 'utf8'))
+      .split('\n')
+      .map((l) => l.split(' ')[1] ?? '')
+      .filter((m) => m.startsWith(dir))
+      .sort((a, b) => b.length - a.length);
+    for (const m of mounts) await run('umount', ['-l', m]).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   };
   try {

@@ -125,6 +125,8 @@ agent adopts them. Prints "node agent ready" once the node is registered.
   --register-with-taints key[=value]:Effect,...  taints to register with
   --node-status-update-frequency D  how often status is computed (default 10s)
   --node-lease-renew-interval D     how often the Lease is renewed (default 10s)
+  --pod-api-forwarder=false  do not forward pods' API calls from the Docker bridge's gateway
+                          (for an agent in a container, which cannot listen there)
 
   --runtime docker|sim    docker (default); sim: one process plays --nodes simulated nodes,
                           kwok-style, with no containers: it registers them, renews their
@@ -246,6 +248,7 @@ async function main(argv: string[]): Promise<number> {
       'register-with-taints': { type: 'string' },
       'node-status-update-frequency': { type: 'string' },
       'node-lease-renew-interval': { type: 'string' },
+      'pod-api-forwarder': { type: 'string' },
       namespace: { type: 'string', short: 'n' },
       'all-namespaces': { type: 'boolean', short: 'A' },
       output: { type: 'string', short: 'o' },
@@ -420,6 +423,7 @@ async function main(argv: string[]): Promise<number> {
         },
         statusSyncMs: parseDuration(values['node-status-update-frequency'], '--node-status-update-frequency'),
         leaseRenewMs: parseDuration(values['node-lease-renew-interval'], '--node-lease-renew-interval'),
+        podApiForwarder: parseBoolean(values['pod-api-forwarder'], '--pod-api-forwarder'),
       });
     }
     case 'relay': {
@@ -436,6 +440,13 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   return 2;
+}
+
+/** A `--flag=true|false` option; absent is undefined (the default applies). */
+function parseBoolean(text: string | undefined, flag: string): boolean | undefined {
+  if (text === undefined) return undefined;
+  if (text === 'true' || text === 'false') return text === 'true';
+  throw new Error(`${flag}: want true or false, got ${JSON.stringify(text)}`);
 }
 
 function parseRuntime(text: string | undefined): 'docker' | 'sim' | 'none' | undefined {

@@ -18,7 +18,7 @@ import { ApiClient, type ApiConnection, resourcePath } from '@app/client';
 import { type EventStreamOptions } from '@app/bus';
 import { engineAnswers, ensureLocalImages } from '@app/dev-servers';
 
-import { API_FORWARDER_CONFIG, ApiServerForwarder } from './api-access/index.js';
+import { API_FORWARDER_CONFIG, type ApiEndpoint, ApiServerForwarder } from './api-access/index.js';
 import {
   ApiObjectSource,
   ApiTokenSource,
@@ -64,6 +64,11 @@ export interface NodeAgentConfig {
   memory?: string;
   nodeIP?: string;
   leaseDurationSeconds?: number;
+  /**
+   * Run the forwarder through which pods reach the API server on the Docker bridge's gateway
+   * (default true). Off where the agent cannot listen there, e.g. in a container of its own.
+   */
+  podApiForwarder?: boolean;
   /** Container restart and image pull backoff (10 s doubling to 300 s, reset after 10 min). */
   backoff?: PodManagerOptions['backoff'];
   /** How often every pod is synced without news (default 10 s). */
@@ -75,6 +80,8 @@ export interface NodeAgentConfig {
 
 export const NODE_AGENT_CONFIG = Symbol('NodeAgentConfig');
 export const NATS = Symbol('NatsConnection');
+/** Where pods reach the API server (the forwarder's address), or null when they are not given one. */
+const POD_API_ENDPOINT = Symbol('PodApiEndpoint');
 
 /**
  * The node agent process: registers its Node, keeps its Lease and status, and runs the pods
@@ -207,6 +214,23 @@ export class NodeAgentModule {
         { provide: API_FORWARDER_CONFIG, useValue: { server: config.connection.server } },
         ApiServerForwarder,
         {
+          provide: POD_API_ENDPOINT,
+          inject: [ApiServerForwarder],
+          useFactory: async (forwarder: ApiServerForwarder): Promise<ApiEndpoint | null> => {
+            if (config.podApiForwarder === false) return null;
+            try {
+              return await forwarder.start();
+            } catch (e) {
+              // The cluster still runs; only pods that call the API lose their way to it.
+              new Logger('node-agent').warn(
+                `pods cannot be given a way to the API server: the forwarder could not listen (${(e as Error).message}); ` +
+                  'their KUBERNETES_SERVICE_* name the kubernetes Service, which needs the service proxy',
+              );
+              return null;
+            }
+          },
+        },
+        {
           provide: OBJECT_SOURCE,
           inject: [ApiClient],
           useFactory: (api: ApiClient) => new ApiObjectSource(api),
@@ -218,11 +242,8 @@ export class NodeAgentModule {
         },
         {
           provide: POD_CONFIGURER_OPTIONS,
-          inject: [DOCKER_CLIENT, ApiServerForwarder],
-          useFactory: async (
-            docker: Docker,
-            forwarder: ApiServerForwarder,
-          ): Promise<PodConfigurerOptions> => {
+          inject: [DOCKER_CLIENT, POD_API_ENDPOINT],
+          useFactory: async (docker: Docker, endpoint: ApiEndpoint | null): Promise<PodConfigurerOptions> => {
             await mkdir(config.dataDir, { recursive: true });
             const facts = await detectNodeFacts(docker, { ...config, version: '' });
             return {
@@ -230,7 +251,7 @@ export class NodeAgentModule {
               nodeAllocatable: facts.allocatable,
               hostIPs: facts.addresses.filter((a) => a.type === 'InternalIP').map((a) => a.address),
               // Until the service proxy serves the `kubernetes` ClusterIP, pods reach the API here.
-              kubernetesEndpoint: await forwarder.start(),
+              ...(endpoint ? { kubernetesEndpoint: endpoint } : {}),
             };
           },
         },

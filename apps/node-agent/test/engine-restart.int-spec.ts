@@ -44,9 +44,14 @@ describe('node agent: the Docker engine restarts under it', () => {
 
   afterAll(async () => {
     await agent?.close();
-    await engine?.close();
-    await cluster?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    // Each closed whatever the others did, so no server outlives the suite.
+    const closed = await Promise.allSettled([
+      engine?.close(),
+      cluster?.close(),
+      dataDir ? rm(dataDir, { recursive: true, force: true }) : undefined,
+    ]);
+    const failed = closed.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   });
 
   const getPod = async () => (await cluster.api<Pod>('GET', '/api/v1/namespaces/default/pods/survivor')).body;

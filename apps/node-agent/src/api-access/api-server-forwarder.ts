@@ -1,6 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type Docker from 'dockerode';
 
 import { DOCKER_CLIENT } from '../runtime/index.js';
@@ -35,7 +35,7 @@ export interface ApiServerForwarderOptions {
  * API server's `servingIps` include it; otherwise with server name `kubernetes.default.svc`).
  */
 @Injectable()
-export class ApiServerForwarder implements OnModuleInit, OnApplicationShutdown {
+export class ApiServerForwarder implements OnApplicationShutdown {
   private server?: Server;
   private address?: ApiEndpoint;
   /** Every open socket, both ends of each forwarded connection. */
@@ -48,11 +48,6 @@ export class ApiServerForwarder implements OnModuleInit, OnApplicationShutdown {
     @Inject(API_FORWARDER_CONFIG) private readonly options: ApiServerForwarderOptions,
   ) {
     this.target = targetOf(options.server);
-  }
-
-  /** In a Nest module: listening before any bootstrap hook (the pod workers) asks for `endpoint`. */
-  async onModuleInit(): Promise<void> {
-    await this.start();
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -96,8 +96,11 @@ export class PodManager {
       () => runtime.containerEvents(),
       {
         onEvent: (e) => {
-          if (e.podUid && ['start', 'die', 'oom', 'destroy', 'stop', 'kill'].includes(e.action))
-            this.queue.add(e.podUid);
+          if (!e.podUid || !['start', 'die', 'oom', 'destroy', 'stop', 'kill'].includes(e.action)) return;
+          // A pod whose sync keeps failing is retried on its backoff: the engine's events about
+          // its own failed attempts (a sandbox created, then gone) must not make that a hot loop.
+          if (this.queue.retries(e.podUid) > 0) return;
+          this.queue.add(e.podUid);
         },
         onReconnect: () => {
           this.log('engine event stream back: resyncing every pod');

@@ -149,7 +149,7 @@ export class PodSyncer {
       for (const c of engine.containers.filter((x) => inits.has(x.name))) await this.remove(c.id);
       engine = { ...engine, containers: engine.containers.filter((c) => !inits.has(c.name)) };
       // Sandboxes that never came up (the engine failed them) go; the newest keeps the attempt count.
-      for (const s of engine.sandboxes.slice(1)) if (!s.ready) await this.remove(s.id);
+      for (const s of engine.sandboxes.slice(1)) if (!s.ready) await this.collect(s.id);
       this.d.log(`pod ${podLabel(pod)}: starting sandbox attempt ${actions.attempt}`);
       sandboxId = await this.d.runtime.runSandbox(refOf(pod), actions.attempt);
     }
@@ -303,9 +303,24 @@ export class PodSyncer {
         keptExited.add(c.name);
         continue;
       }
-      await this.remove(c.id);
+      await this.collect(c.id);
     }
-    for (const s of engine.sandboxes.slice(1)) if (!s.ready) await this.remove(s.id);
+    for (const s of engine.sandboxes.slice(1)) if (!s.ready) await this.collect(s.id);
+  }
+
+  /**
+   * Removes a dead container the pod no longer needs. As the kubelet's container GC, a failure
+   * (a busy mount after an engine crash, say) is reported and retried on a later sync; it does
+   * not stop this sync from running the pod and writing its status.
+   */
+  private async collect(id: string): Promise<void> {
+    try {
+      await this.remove(id);
+    } catch (e) {
+      this.d.log(
+        `could not remove dead container ${id.slice(0, 12)} (retried on a later sync): ${(e as Error).message}`,
+      );
+    }
   }
 
   private async remove(id: string): Promise<void> {
