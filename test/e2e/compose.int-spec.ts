@@ -183,7 +183,7 @@ describe('the docker compose stack', () => {
     expect(ready).toEqual(['wake-node-a', 'wake-node-b']);
   });
 
-  it('stores a ConfigMap and schedules a pod onto one of its nodes', async () => {
+  it('stores a ConfigMap, and runs a pod on one of its nodes whose log kubectl reads', async () => {
     const created = await kubectl(['create', 'configmap', 'greeting', '--from-literal=hello=compose']);
     expect(created).toMatchObject({ code: 0, stdout: 'configmap/greeting created\n' });
     const read = await kubectl(['get', 'configmap', 'greeting', '-o', 'jsonpath={.data.hello}']);
@@ -196,8 +196,9 @@ describe('the docker compose stack', () => {
       '--image-pull-policy=Never',
       '--restart=Never',
       '--',
-      'sleep',
-      '300',
+      'sh',
+      '-c',
+      'echo hello from compose; exec sleep 300',
     ]);
     expect(pod).toMatchObject({ code: 0, stdout: 'pod/hello created\n' });
     const node = await waitFor(
@@ -209,6 +210,16 @@ describe('the docker compose stack', () => {
       { timeoutMs: 60_000, intervalMs: 500 },
     );
     expect(['wake-node-a', 'wake-node-b']).toContain(node);
+    // The node agent in its container runs the pod on the host's engine; logs come over NATS.
+    await waitFor(
+      'the pod to be Running',
+      async () => {
+        const r = await kubectl(['get', 'pod', 'hello', '-o', 'jsonpath={.status.phase}']);
+        return r.stdout === 'Running' ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    expect(await kubectl(['logs', 'hello'])).toMatchObject({ code: 0, stdout: 'hello from compose\n' });
   });
 
   it('down -v removes its containers, volumes and network', async () => {
