@@ -46,6 +46,19 @@ describe('printers (upstream columns and cells)', () => {
       },
     };
     expect(row('', 'pods', initializing)).toMatchObject({ Status: 'Init:0/1' });
+    // The first init container not done names the status, not the last one.
+    const secondWaits = {
+      metadata: meta('init2'),
+      spec: { initContainers: [{ name: 'i' }, { name: 'j' }], containers: [{ name: 'a' }] },
+      status: {
+        phase: 'Pending',
+        initContainerStatuses: [
+          { name: 'i', restartCount: 1, state: { running: {} } },
+          { name: 'j', restartCount: 5, state: { waiting: { reason: 'PodInitializing' } } },
+        ],
+      },
+    };
+    expect(row('', 'pods', secondWaits)).toMatchObject({ Status: 'Init:0/2', Restarts: '1' });
     const terminating = {
       metadata: meta('bye', { deletionTimestamp: '2026-01-01T00:59:00Z' }),
       spec: { containers: [{}] },

@@ -48,10 +48,11 @@ export function podStatusReason(pod: Wire<V1Pod>): {
   let restarts = 0;
   let initializing = false;
   const inits = status.initContainerStatuses ?? [];
-  inits.forEach((c, i) => {
+  // As upstream's printPod: the first init container not done names the status, then stop.
+  for (const [i, c] of inits.entries()) {
     restarts += c.restartCount ?? 0;
     const t = c.state?.terminated;
-    if (t && t.exitCode === 0) return;
+    if (t && t.exitCode === 0) continue;
     if (t)
       reason = t.reason
         ? `Init:${t.reason}`
@@ -62,7 +63,8 @@ export function podStatusReason(pod: Wire<V1Pod>): {
       reason = `Init:${c.state.waiting.reason}`;
     else reason = `Init:${i}/${pod.spec?.initContainers?.length ?? inits.length}`;
     initializing = true;
-  });
+    break;
+  }
   const containers = status.containerStatuses ?? [];
   let ready = 0;
   if (!initializing) {
