@@ -160,6 +160,16 @@ describe('wake node-agent: a pod end to end, and kill -9', () => {
     });
     expect(ready.status?.podIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(await kubectl('get', 'pod', 'web', '--no-headers')).toMatch(/^web\s+2\/2\s+Running\s+0\s/);
+    // The kubelet's events, as kubectl describe shows them.
+    const described = await waitFor('the kubelet’s events in kubectl describe', async () => {
+      const out = await kubectl('describe', 'pod', 'web');
+      return /Started\s+\S+\s+kubelet\s+Started container client/.test(out) ? out : undefined;
+    });
+    expect(described).toMatch(
+      /Normal\s+Pulled\s+\S+\s+kubelet\s+Container image "wake\/busybox:\w+" already present on machine/,
+    );
+    expect(described).toMatch(/Normal\s+Created\s+\S+\s+kubelet\s+Created container httpd/);
+    expect(described).toMatch(/Normal\s+Started\s+\S+\s+kubelet\s+Started container httpd/);
     const logs = await waitFor('the client to be done', async () => {
       const out = await kubectl('logs', 'web', '-c', 'client');
       return out.includes('done') ? out : undefined;
@@ -230,6 +240,39 @@ describe('wake node-agent: a pod end to end, and kill -9', () => {
     const live = restarted.status!.containerStatuses!.find((c) => c.name === 'live')!;
     expect(live.lastState?.terminated?.message).toBe(
       'Container live failed liveness probe, will be restarted',
+    );
+    const events = await waitFor('the probe events', async () => {
+      const out = await kubectl(
+        'get',
+        'events',
+        '--field-selector',
+        'involvedObject.name=probed',
+        '-o',
+        'json',
+      );
+      const items = (
+        JSON.parse(out) as {
+          items: { reason: string; message: string; involvedObject: { fieldPath?: string } }[];
+        }
+      ).items;
+      return items.some((e) => e.reason === 'Killing') ? items : undefined;
+    });
+    expect(events).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          reason: 'Unhealthy',
+          message: expect.stringMatching(/^Liveness probe failed: /),
+          involvedObject: expect.objectContaining({ fieldPath: 'spec.containers{live}' }),
+        }),
+        expect.objectContaining({
+          reason: 'Killing',
+          message: 'Container live failed liveness probe, will be restarted',
+        }),
+        expect.objectContaining({
+          reason: 'Unhealthy',
+          message: expect.stringMatching(/^Readiness probe failed/),
+        }),
+      ]),
     );
     const unready = restarted.status!.containerStatuses!.find((c) => c.name === 'unready')!;
     expect(unready).toMatchObject({ ready: false, restartCount: 0 });

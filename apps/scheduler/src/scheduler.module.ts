@@ -12,11 +12,10 @@ import {
 } from '@nestjs/common';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 
-import { ApiClient, type ApiConnection, Informer, LeaderElector } from '@app/client';
+import { ApiClient, type ApiConnection, EventRecorder, Informer, LeaderElector } from '@app/client';
 import { type EventStreamOptions } from '@app/bus';
 import { type MetricsServer, serveMetrics } from '@app/metrics';
 
-import { EventRecorder } from './api/event-recorder.js';
 import { PodWrites } from './api/pod-writes.js';
 import { ClusterEvents } from './cluster-events.js';
 import { defaultPlugins } from './framework/default-plugins.js';

@@ -1,5 +1,6 @@
+import { type EventRecorder } from '@app/client';
+
 import { type PodInfo, type Snapshot } from './framework/types.js';
-import { type EventRecorder } from './api/event-recorder.js';
 import { type PodWrites } from './api/pod-writes.js';
 import { type QueuedPod, type SchedulingQueue } from './queue/scheduling-queue.js';
 import { type SchedulerMetrics } from './scheduler-metrics.js';

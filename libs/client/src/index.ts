@@ -6,3 +6,4 @@ export * from './api/api-client.js';
 export * from './informer/informer.js';
 export * from './leader/leader-elector.js';
 export * from './api/kubeconfig.js';
+export * from './events/event-recorder.js';

@@ -59,14 +59,19 @@ export class ImageManager {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async ensureImage(podUid: string, container: Container): Promise<void> {
+  /** Resolves true when it pulled the image, false when it was there; `onPulling` is told before a pull. */
+  async ensureImage(
+    podUid: string,
+    container: Container,
+    onPulling: () => void = () => undefined,
+  ): Promise<boolean> {
     const image = container.image ?? '';
     if (!image) throw new ImageError('InvalidImageName', `Failed to apply default image tag "": empty image`);
     const ref = withDefaultTag(image);
     const policy = pullPolicyOf(container);
     const present = (await this.runtime.inspectImage(ref)) !== undefined;
     if (policy === 'Never' || (policy === 'IfNotPresent' && present)) {
-      if (present) return;
+      if (present) return false;
       throw new ImageError(
         'ErrImageNeverPull',
         `Container image "${image}" is not present with pull policy of Never`,
@@ -76,6 +81,7 @@ export class ImageManager {
     if (this.backoff.isInBackOffSinceUpdate(key, this.now()))
       throw new ImageError('ImagePullBackOff', `Back-off pulling image "${image}"`);
     this.log(`Pulling image "${image}"`);
+    onPulling();
     try {
       await this.runtime.pullImage(ref, (progress) => this.log(`${image}: ${progress}`));
     } catch (e) {
@@ -83,6 +89,7 @@ export class ImageManager {
       throw new ImageError('ErrImagePull', `Failed to pull image "${image}": ${(e as Error).message}`);
     }
     this.log(`Successfully pulled image "${image}"`);
+    return true;
   }
 
   /** ms until `podUid`'s image can be pulled again (0: now). */

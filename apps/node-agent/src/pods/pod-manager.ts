@@ -1,7 +1,15 @@
 import { Logger } from '@nestjs/common';
 import { type NatsConnection } from '@nats-io/transport-node';
 import { podsOnNode, type EventStreamOptions } from '@app/bus';
-import { type ApiClient, ApiError, ExponentialBackoff, Informer, resourcePath, WorkQueue } from '@app/client';
+import {
+  type ApiClient,
+  ApiError,
+  EventRecorder,
+  ExponentialBackoff,
+  Informer,
+  resourcePath,
+  WorkQueue,
+} from '@app/client';
 import { type StoredObject } from '@app/event-store';
 
 import { type Pod, type PodStatus } from '../api-types.js';
@@ -54,6 +62,7 @@ export class PodManager {
   private readonly queue: WorkQueue<string>;
   private readonly events: EngineEventWatcher;
   private readonly syncer: PodSyncer;
+  private readonly recorder: EventRecorder;
   private readonly memory = new PodMemory();
   private readonly clock: () => number;
   private readonly log: (message: string) => void;
@@ -110,7 +119,14 @@ export class PodManager {
       },
       o.engineReconnectMs ? { backoffMs: o.engineReconnectMs } : {},
     );
+    this.recorder = new EventRecorder(api, {
+      component: 'kubelet',
+      instance: o.nodeName,
+      host: o.nodeName,
+      onTrouble: (e) => this.log(`event not recorded: ${e.message}`),
+    });
     this.syncer = new PodSyncer({
+      event: (pod, type, reason, message, container) => this.event(pod, type, reason, message, container),
       runtime,
       configurer,
       probes,
@@ -125,6 +141,10 @@ export class PodManager {
     });
     probes.setListener({
       onChange: (podUid) => this.queue.add(podUid),
+      onProbeEvent: (podUid, containerName, _containerId, e) => {
+        const pod = this.podByUid(podUid);
+        if (pod) this.event(pod, 'Warning', e.reason, e.message, containerName);
+      },
       onUnhealthy: (podUid, containerName, containerId, _message, detail) => {
         // The kill message gets ", will be restarted" from computePodActions, per restartPolicy.
         this.memory.markUnhealthy(
@@ -160,6 +180,29 @@ export class PodManager {
     await this.queue.shutdownAndDrain();
     await Promise.all(this.workers);
     this.workers = [];
+    await this.recorder.flush();
+  }
+
+  /** An Event about the pod, or one of its containers (involvedObject.fieldPath as the kubelet sets it). */
+  private event(
+    pod: Pod,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    container?: string,
+  ): void {
+    if (!pod.metadata?.name) return;
+    const init =
+      container !== undefined && (pod.spec?.initContainers ?? []).some((c) => c.name === container);
+    this.recorder.record({
+      object: { apiVersion: 'v1', kind: 'Pod', ...(pod as StoredObject) },
+      type,
+      reason,
+      message,
+      ...(container !== undefined
+        ? { fieldPath: `spec.${init ? 'initContainers' : 'containers'}{${container}}` }
+        : {}),
+    });
   }
 
   /** The pod with this uid as the informer has it. */

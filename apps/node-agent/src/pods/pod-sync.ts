@@ -28,6 +28,8 @@ export interface PodSyncDeps {
   now(): number;
   hostIP?: string;
   log(message: string): void;
+  /** Records a core/v1 Event about the pod as the kubelet does (`kubectl describe pod` shows them). */
+  event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, container?: string): void;
 }
 
 export interface SyncResult {
@@ -151,6 +153,13 @@ export class PodSyncer {
       // Sandboxes that never came up (the engine failed them) go; the newest keeps the attempt count.
       for (const s of engine.sandboxes.slice(1)) if (!s.ready) await this.collect(s.id);
       this.d.log(`pod ${podLabel(pod)}: starting sandbox attempt ${actions.attempt}`);
+      if (actions.attempt > 0)
+        this.d.event(
+          pod,
+          'Normal',
+          'SandboxChanged',
+          'Pod sandbox changed, it will be killed and re-created.',
+        );
       sandboxId = await this.d.runtime.runSandbox(refOf(pod), actions.attempt);
     }
     const podIP = actions.createSandbox
@@ -162,6 +171,7 @@ export class PodSyncer {
         this.d.memory.killedWith(k.id, k.message);
         this.untrack(uid, k.name);
         this.d.log(`pod ${podLabel(pod)}: killing container ${k.name}: ${k.message}`);
+        this.d.event(pod, 'Normal', 'Killing', k.message, k.name);
         const spec = this.specOf(pod, k.name);
         await this.killer.kill(pod, k.id, spec, grace, podIP);
       }),
@@ -202,15 +212,36 @@ export class PodSyncer {
       if (this.d.restarts.isInBackOffSince(key, finished)) {
         const message = `back-off ${goDuration(this.d.restarts.get(key))} restarting failed container=${container.name} pod=${podLabel(pod)}`;
         memory.setReason(uid, container.name, { reason: 'CrashLoopBackOff', message });
+        this.d.event(
+          pod,
+          'Warning',
+          'BackOff',
+          `Back-off restarting failed container ${container.name} in pod ${podLabel(pod)}`,
+          container.name,
+        );
         return Math.max(1, this.d.restarts.remaining(key, finished));
       }
       this.d.restarts.next(key, finished);
     }
     try {
-      await this.d.images.ensureImage(uid, container);
+      const pulled = await this.d.images.ensureImage(uid, container, () =>
+        this.d.event(pod, 'Normal', 'Pulling', `Pulling image "${container.image}"`, container.name),
+      );
+      this.d.event(
+        pod,
+        'Normal',
+        'Pulled',
+        pulled
+          ? `Successfully pulled image "${container.image}"`
+          : `Container image "${container.image}" already present on machine`,
+        container.name,
+      );
     } catch (e) {
       if (!(e instanceof ImageError)) throw e;
       memory.setReason(uid, container.name, { reason: e.reason, message: e.message });
+      if (e.reason === 'ImagePullBackOff') this.d.event(pod, 'Normal', 'BackOff', e.message, container.name);
+      else if (e.reason === 'ErrImagePull') this.d.event(pod, 'Warning', 'Failed', e.message, container.name);
+      this.d.event(pod, 'Warning', 'Failed', `Error: ${e.reason}`, container.name);
       const wait = this.d.images.retryInMs(uid, container.image ?? '');
       // Right after a failed pull, look again soon so the status says it is backing off.
       if (e.reason === 'ErrImagePull') return Math.max(1, Math.min(1000, Math.floor(wait / 2)));
@@ -225,6 +256,7 @@ export class PodSyncer {
     } catch (e) {
       if (!(e instanceof ContainerConfigError)) throw e;
       memory.setReason(uid, container.name, { reason: e.reason, message: e.message });
+      this.d.event(pod, 'Warning', 'Failed', `Error: ${e.message}`, container.name);
       return 1000;
     }
     const restartCount = instances[0] ? instances[0].restartCount + 1 : 0;
@@ -252,14 +284,18 @@ export class PodSyncer {
         reason: 'CreateContainerError',
         message: (e as Error).message,
       });
+      this.d.event(pod, 'Warning', 'Failed', `Error: ${(e as Error).message}`, container.name);
       return 1000;
     }
+    this.d.event(pod, 'Normal', 'Created', `Created container ${container.name}`, container.name);
     try {
       await this.d.runtime.startContainer(id);
     } catch (e) {
       memory.setReason(uid, container.name, { reason: 'RunContainerError', message: (e as Error).message });
+      this.d.event(pod, 'Warning', 'Failed', `Error: ${(e as Error).message}`, container.name);
       return 1000;
     }
+    this.d.event(pod, 'Normal', 'Started', `Started container ${container.name}`, container.name);
     memory.clearReason(uid, container.name);
     this.d.log(`pod ${podLabel(pod)}: started container ${container.name} (restart ${restartCount})`);
     return undefined;
@@ -335,15 +371,17 @@ export class PodSyncer {
     await Promise.all(
       engine.containers
         .filter((c) => c.state === 'running' || c.state === 'created')
-        .map((c) =>
-          this.killer.kill(
+        .map((c) => {
+          if (c.state === 'running')
+            this.d.event(pod, 'Normal', 'Killing', `Stopping container ${c.name}`, c.name);
+          return this.killer.kill(
             pod,
             c.id,
             this.specOf(pod, c.name),
             graceSeconds ?? gracePeriodSeconds(pod),
             podIP,
-          ),
-        ),
+          );
+        }),
     );
     for (const s of engine.sandboxes.filter((x) => x.ready)) await this.d.runtime.stopContainer(s.id, 0);
   }

@@ -1,4 +1,4 @@
-import { type ApiClient, ApiError, resourcePath } from '@app/client';
+import { type ApiClient, ApiError, resourcePath } from '../api/api-client.js';
 import { type StoredObject } from '@app/event-store';
 
 export interface RecordedEvent {
@@ -8,10 +8,13 @@ export interface RecordedEvent {
   message: string;
   /** The seq of the change that led to it (its audit cause). */
   cause?: number;
+  /** The part of the object it is about, e.g. `spec.containers{web}` (kubectl describe shows it). */
+  fieldPath?: string;
 }
 
 /**
- * core/v1 Events as client-go's recorder writes them, asynchronously and best effort: a
+ * core/v1 Events as client-go's recorder writes them (the scheduler's, the node agent's, the
+ * controllers'), asynchronously and best effort: a
  * bounded backlog written by a few workers, the oldest dropped (and counted) when it is full,
  * so that reporting never slows scheduling. A repeat of the same reason and message for the
  * same object bumps the count of the event already written instead of adding one
@@ -32,6 +35,8 @@ export class EventRecorder {
     private readonly o: {
       component: string;
       instance: string;
+      /** The node the reporter runs on (a kubelet's events name it as their source host). */
+      host?: string;
       maxBacklog?: number;
       concurrency?: number;
       onTrouble?: (e: Error) => void;
@@ -75,7 +80,7 @@ export class EventRecorder {
     const meta = e.object.metadata;
     const namespace = meta.namespace || 'default';
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const key = `${meta.uid}|${e.reason}|${e.message}`;
+    const key = `${meta.uid}|${e.fieldPath ?? ''}|${e.reason}|${e.message}`;
     const seen = this.written.get(key);
     const path = resourcePath({ group: '', version: 'v1', plural: 'events', namespace });
     const body = {
@@ -89,11 +94,12 @@ export class EventRecorder {
         name: meta.name,
         uid: meta.uid,
         resourceVersion: meta.resourceVersion,
+        ...(e.fieldPath ? { fieldPath: e.fieldPath } : {}),
       },
       reason: e.reason,
       message: e.message,
       type: e.type,
-      source: { component: this.o.component },
+      source: { component: this.o.component, ...(this.o.host ? { host: this.o.host } : {}) },
       reportingComponent: this.o.component,
       reportingInstance: this.o.instance,
       firstTimestamp: seen?.first ?? now,
