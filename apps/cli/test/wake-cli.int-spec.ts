@@ -267,3 +267,67 @@ describe('wake up --runtime sim', () => {
     expect((await wake('down', '--data-dir', dir)).stdout).toMatch(/stopped/);
   });
 });
+
+describe('wake down, then wake up again on the same data directory', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wake-cli-again-'));
+    await chmod(dir, 0o755);
+  });
+  afterAll(async () => {
+    await wake('down', '--data-dir', dir);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('brings back every object, and the node agent adopts the pod that kept running', async () => {
+    // The harness's engine outlives `wake down` (wake did not start it), as a host's engine does.
+    const { images, docker } = await dockerForTests();
+    const apiPort = String(await freePort());
+    const upArgs = ['up', '--detach', '--data-dir', dir, '--api-port', apiPort, '--node-name', 'again-node'];
+    expect((await wake(...upArgs)).stdout).toMatch(/running in the background/);
+    const kubectl = async (...args: string[]) =>
+      (
+        await run(kubectlBinary(33), ['--kubeconfig', join(dir, 'kubeconfig'), ...args], {
+          env: { ...process.env, HOME: dir },
+        })
+      ).stdout;
+    await kubectl('create', 'configmap', 'kept', '--from-literal=k=v');
+    await kubectl('run', 'keeper', `--image=${images.busybox}`, '--restart=Never', '--', 'sleep', '3600');
+    const containerId = await waitFor('the pod to run', async () => {
+      const id = await kubectl(
+        'get',
+        'pod',
+        'keeper',
+        '-o',
+        'jsonpath={.status.containerStatuses[0].containerID}',
+      );
+      const phase = await kubectl('get', 'pod', 'keeper', '-o', 'jsonpath={.status.phase}');
+      return phase === 'Running' && id ? id : undefined;
+    });
+    expect((await wake('down', '--data-dir', dir)).stdout).toMatch(/stopped/);
+    // The pod's container runs on while the cluster is down.
+    const stillRunning = await docker.getContainer(containerId.replace('docker://', '')).inspect();
+    expect(stillRunning.State.Running).toBe(true);
+
+    expect((await wake(...upArgs)).stdout).toMatch(/running in the background/);
+    expect(await kubectl('get', 'configmap', 'kept', '-o', 'jsonpath={.data.k}')).toBe('v');
+    await waitFor('the node Ready again', async () => {
+      const ready = await kubectl(
+        'get',
+        'node',
+        'again-node',
+        '-o',
+        'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+      );
+      return ready === 'True' ? true : undefined;
+    });
+    // Adopted, not restarted: the same container, no restart counted, still Running.
+    const pod = JSON.parse(await kubectl('get', 'pod', 'keeper', '-o', 'json')) as {
+      status: { phase: string; containerStatuses: { containerID: string; restartCount: number }[] };
+    };
+    expect(pod.status.phase).toBe('Running');
+    expect(pod.status.containerStatuses[0]).toMatchObject({ containerID: containerId, restartCount: 0 });
+    await kubectl('delete', 'pod', 'keeper', '--grace-period=1');
+    expect((await wake('down', '--data-dir', dir)).stdout).toMatch(/stopped/);
+  });
+});

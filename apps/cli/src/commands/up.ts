@@ -3,7 +3,14 @@ import { join } from 'node:path';
 
 import { hostname } from 'node:os';
 
-import { createDatabase, DockerEngine, NatsServer, PostgresServer, waitFor } from '@app/dev-servers';
+import {
+  createDatabase,
+  DockerEngine,
+  ensureLocalImages,
+  NatsServer,
+  PostgresServer,
+  waitFor,
+} from '@app/dev-servers';
 
 import { dockerBridgeGateway } from '../../../node-agent/src/api-access/index.js';
 import {
@@ -56,6 +63,7 @@ export async function up(o: UpOptions): Promise<void> {
   if (running && isAlive(running.pid))
     throw new Error(`a cluster already runs from ${o.dataDir.root} (pid ${running.pid})`);
   if (o.detach) return detach(o);
+  const startedAt = performance.now();
   await o.dataDir.create();
 
   let shuttingDown = false;
@@ -165,14 +173,18 @@ export async function up(o: UpOptions): Promise<void> {
   });
   const head = await store.head();
   log.info('wake is up', { dataDir: o.dataDir.root, postgres: url, logHead: head.seq });
+  const readyIn = ((performance.now() - startedAt) / 1000).toFixed(1);
   console.log(`Wake is running (data directory ${o.dataDir.root}).
+  Nodes:       ${node ? `${node.name}, Ready ${readyIn} s after start` : 'none (--runtime none)'}
   API server:  ${apiUrl}
   Event log:   ${url}  (head at seq ${head.seq})
   Event bus:   ${natsUrl}  (stream WAKE_EVENTS)
   Checkpoints: ${file.path}
 Use it with:
   export KUBECONFIG=${o.dataDir.kubeconfig}
-  kubectl get namespaces
+  kubectl get nodes
+  kubectl run hello --image=${node?.busybox ?? 'busybox'} -- sh -c 'echo hello from Wake; sleep 3600'
+  kubectl logs hello
 'wake status' shows what runs, 'wake down' stops it.`);
 
   await new Promise<void>((resolve) => {
@@ -216,8 +228,10 @@ async function startNodeAgent(
   o: UpOptions,
   natsUrl: string,
   engine: DockerEngine,
-): Promise<{ agent: ComponentSupervisor; engine: DockerEngine; name: string }> {
+): Promise<{ agent: ComponentSupervisor; engine: DockerEngine; name: string; busybox: string }> {
   const name = o.nodeName ?? hostname().toLowerCase();
+  // No registry need be reachable: the sandbox image and a busybox to try are built locally.
+  const images = await ensureLocalImages(engine.docker);
   const agent = new ComponentSupervisor('node-agent', {
     args: [
       'node-agent',
@@ -229,19 +243,21 @@ async function startNodeAgent(
       name,
       '--root-dir',
       join(o.dataDir.root, 'agent'),
+      '--pod-infra-container-image',
+      images.pause,
     ],
     readyLine: NODE_AGENT_READY_LINE,
     logFile: join(o.dataDir.root, 'node-agent.log'),
   });
   await agent.start();
-  return { agent, engine, name };
+  return { agent, engine, name, busybox: images.busybox };
 }
 
 /** The nodes of `--runtime sim`: one process plays them all; nothing else is needed. */
 async function startSimNodeAgent(
   o: UpOptions,
   natsUrl: string,
-): Promise<{ agent: ComponentSupervisor; name: string }> {
+): Promise<{ agent: ComponentSupervisor; name: string; busybox?: undefined }> {
   const nodes = o.nodes ?? 10;
   const agent = new ComponentSupervisor('node-agent', {
     args: [
