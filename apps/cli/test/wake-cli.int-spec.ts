@@ -99,9 +99,13 @@ describe('wake up / status / verify / down', () => {
     expect(status.code).toBe(0);
     const report = JSON.parse(status.stdout) as {
       running: boolean;
-      components: { name: string; url?: string; pid?: number }[];
+      components: { name: string; url?: string; pid?: number; rssMiB?: number }[];
+      totalMiB: number;
     };
     expect(report.running).toBe(true);
+    // Memory per component (its process tree's PSS) and the whole cluster's.
+    for (const c of report.components) expect(c.rssMiB).toBeGreaterThan(0);
+    expect(report.totalMiB).toBe(report.components.reduce((sum, c) => sum + (c.rssMiB ?? 0), 0));
     expect(report.components.map((c) => c.name)).toEqual([
       'wake',
       'postgres',
