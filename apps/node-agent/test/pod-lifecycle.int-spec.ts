@@ -104,7 +104,8 @@ describe('pod lifecycle on a real engine, driven through the API server', () => 
     expect(Math.max(...waits)).toBeGreaterThan(Math.min(...waits));
     const s = containerStatus(pod, 'crash')!;
     expect(s.lastState?.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
-    expect(s.ready).toBe(false);
+    // Seen between two crashes it may be running again: ready exactly while it runs (no probe).
+    expect(s.ready).toBe(s.state?.running !== undefined);
     expect(pod.status?.phase).toBe('Running');
 
     // The newest instance and the one before it are kept, older ones removed.
