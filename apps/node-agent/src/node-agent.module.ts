@@ -14,7 +14,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import Docker from 'dockerode';
 
 import { KUBERNETES_VERSION } from '@app/api';
-import { ApiClient, type ApiConnection, resourcePath } from '@app/client';
+import { ApiClient, type ApiConnection, connectionsClosedLast, resourcePath } from '@app/client';
 import { type EventStreamOptions } from '@app/bus';
 import { engineAnswers, ensureLocalImages } from '@app/dev-servers';
 
@@ -263,17 +263,7 @@ export class NodeAgentModule {
             new KubeletProbeManager(runtime, { kubernetesVersion: KUBERNETES_VERSION }),
         },
         NodeAgent,
-        {
-          provide: 'NodeAgentConnections',
-          inject: [ApiClient, NATS],
-          useFactory: (api: ApiClient, nats: NatsConnection) => ({
-            // Closed last, after the agent has stopped using them.
-            onApplicationShutdown: async () => {
-              api.close();
-              await nats.close();
-            },
-          }),
-        },
+        connectionsClosedLast(NATS),
       ],
       exports: [NodeAgent],
     };

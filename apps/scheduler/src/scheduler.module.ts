@@ -12,7 +12,14 @@ import {
 } from '@nestjs/common';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 
-import { ApiClient, type ApiConnection, EventRecorder, Informer, LeaderElector } from '@app/client';
+import {
+  ApiClient,
+  type ApiConnection,
+  connectionsClosedLast,
+  EventRecorder,
+  Informer,
+  LeaderElector,
+} from '@app/client';
 import { type EventStreamOptions } from '@app/bus';
 import { type MetricsServer, serveMetrics } from '@app/metrics';
 
@@ -198,17 +205,7 @@ export class SchedulerModule {
         },
         { provide: NATS, useFactory: () => connect({ servers: config.natsUrl, maxReconnectAttempts: -1 }) },
         SchedulerRuntime,
-        {
-          provide: 'SchedulerConnections',
-          inject: [ApiClient, NATS],
-          useFactory: (api: ApiClient, nats: NatsConnection) => ({
-            // Closed last, after the runtime has stopped using them.
-            onApplicationShutdown: async () => {
-              api.close();
-              await nats.close();
-            },
-          }),
-        },
+        connectionsClosedLast(NATS),
       ],
       exports: [SchedulerRuntime],
     };

@@ -7,3 +7,4 @@ export * from './informer/informer.js';
 export * from './leader/leader-elector.js';
 export * from './api/kubeconfig.js';
 export * from './events/event-recorder.js';
+export * from './nest/connections-closed-last.js';
