@@ -20,7 +20,7 @@ interface Run {
 const ROOT = findRepoRoot();
 const SERVICES = ['nats', 'postgres', 'api-server', 'relay', 'scheduler', 'node-a', 'node-b'];
 /** The services with a healthcheck in docker-compose.yml. */
-const CHECKED = ['nats', 'postgres', 'api-server', 'relay', 'scheduler'];
+const CHECKED = ['nats', 'postgres', 'api-server', 'relay', 'scheduler', 'node-a', 'node-b'];
 
 /**
  * docker-compose.yml brought up for real: images built here (no registry), Debian's

@@ -125,6 +125,8 @@ agent adopts them. Prints "node agent ready" once the node is registered.
   --register-with-taints key[=value]:Effect,...  taints to register with
   --node-status-update-frequency D  how often status is computed (default 10s)
   --node-lease-renew-interval D     how often the Lease is renewed (default 10s)
+  --healthz-port N        serve /healthz, /livez, /readyz and /metrics on 127.0.0.1:N
+                          (0: any free port; default: not served)
   --pod-api-forwarder=false  do not forward pods' API calls from the Docker bridge's gateway
                           (for an agent in a container, which cannot listen there)
 
@@ -424,6 +426,10 @@ async function main(argv: string[]): Promise<number> {
         statusSyncMs: parseDuration(values['node-status-update-frequency'], '--node-status-update-frequency'),
         leaseRenewMs: parseDuration(values['node-lease-renew-interval'], '--node-lease-renew-interval'),
         podApiForwarder: parseBoolean(values['pod-api-forwarder'], '--pod-api-forwarder'),
+        healthzPort:
+          values['healthz-port'] === undefined
+            ? undefined
+            : parseCount(values['healthz-port'], '--healthz-port'),
       });
     }
     case 'relay': {

@@ -14,6 +14,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import Docker from 'dockerode';
 
 import { KUBERNETES_VERSION } from '@app/api';
+import { Gauge, type MetricsServer, serveMetrics } from '@app/metrics';
 import { ApiClient, type ApiConnection, connectionsClosedLast, resourcePath } from '@app/client';
 import { type EventStreamOptions } from '@app/bus';
 import { engineAnswers, ensureLocalImages } from '@app/dev-servers';
@@ -73,6 +74,8 @@ export interface NodeAgentConfig {
   backoff?: PodManagerOptions['backoff'];
   /** How often every pod is synced without news (default 10 s). */
   podResyncMs?: number;
+  /** Serve /healthz, /livez, /readyz and /metrics on 127.0.0.1 at this port (0: any free port; absent: not served). */
+  healthzPort?: number;
   leaseRenewMs?: number;
   statusSyncMs?: number;
   statusReportMs?: number;
@@ -93,6 +96,7 @@ export class NodeAgent implements OnApplicationBootstrap, BeforeApplicationShutd
   private heartbeat?: NodeHeartbeat;
   private streams?: { close(): void };
   private pods?: PodManager;
+  private metricsServer?: MetricsServer;
   readonly status: NodeStatusReporter;
   readonly lease: NodeLeaseRenewer;
 
@@ -150,15 +154,32 @@ export class NodeAgent implements OnApplicationBootstrap, BeforeApplicationShutd
     await this.pods.start();
     // Logs, exec and attach for kubectl, relayed by the API server over NATS.
     this.streams = serveNodeStreams(this.nats, this.config.nodeName, this.runtime);
+    if (this.config.healthzPort !== undefined)
+      this.metricsServer = await serveMetrics(() => this.renderMetrics(), this.config.healthzPort);
     this.logger.log(`node ${this.config.nodeName} registered`);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     // Like the kubelet, an agent that stops leaves its pods running: a restarted agent adopts them.
     this.streams?.close();
+    await this.metricsServer?.close();
     await this.pods?.stop();
     await this.heartbeat?.stop();
     this.probes.stop();
+  }
+
+  /** Where /healthz and /metrics are served, when they are. */
+  get metricsUrl(): string | undefined {
+    return this.metricsServer?.url;
+  }
+
+  /** The kubelet's own metric names where they exist. */
+  private renderMetrics(): string {
+    const node = new Gauge('kubelet_node_name', "The node's name. The count is always 1.");
+    node.set(1, { node: this.config.nodeName });
+    const pods = new Gauge('kubelet_running_pods', 'Number of pods bound to this node, by phase.');
+    for (const [phase, n] of this.pods?.podsByPhase() ?? []) pods.set(n, { phase });
+    return node.render() + pods.render();
   }
 
   private async apiVersion(): Promise<string> {

@@ -28,7 +28,10 @@ export async function runNodeAgent(
 ): Promise<number> {
   const connection = await readKubeconfig(o.kubeconfig);
   const running = await startNodeAgent({ ...o, connection });
-  process.stdout.write(`${NODE_AGENT_READY_LINE} as node ${o.nodeName}\n`);
+  const metrics = running.agent.metricsUrl;
+  process.stdout.write(
+    `${NODE_AGENT_READY_LINE} as node ${o.nodeName}${metrics ? `, metrics at ${metrics}/metrics` : ''}\n`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);

@@ -39,6 +39,7 @@ describe('node agent: registration, Lease and status', () => {
       leaseRenewMs: 200,
       statusSyncMs: 200,
       statusReportMs: 60_000,
+      healthzPort: 0,
     });
 
   beforeAll(async () => {
@@ -103,6 +104,13 @@ describe('node agent: registration, Lease and status', () => {
     ]);
     const r = await cluster.kubectl(33, ['get', 'nodes', nodeName, '--no-headers']);
     expect(r.stdout).toMatch(new RegExp(`^${nodeName}\\s+Ready\\s`));
+  });
+
+  it('serves /healthz, /livez, /readyz and the kubelet’s metrics', async () => {
+    const url = agent!.agent.metricsUrl!;
+    for (const path of ['/healthz', '/livez', '/readyz'])
+      expect(await (await fetch(url + path)).text()).toBe('ok');
+    expect(await (await fetch(`${url}/metrics`)).text()).toContain(`kubelet_node_name{node="${nodeName}"} 1`);
   });
 
   it('keeps a Lease in kube-node-lease, owned by its Node, renewed while it runs', async () => {

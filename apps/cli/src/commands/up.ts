@@ -245,6 +245,8 @@ async function startNodeAgent(
       join(o.dataDir.root, 'agent'),
       '--pod-infra-container-image',
       images.pause,
+      '--healthz-port',
+      '0',
     ],
     readyLine: NODE_AGENT_READY_LINE,
     logFile: join(o.dataDir.root, 'node-agent.log'),

@@ -205,6 +205,16 @@ export class PodManager {
     });
   }
 
+  /** The pods bound to this node, by phase (the kubelet's running-pods gauge and friends). */
+  podsByPhase(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const uid of this.informer.cache.indexValues('uid')) {
+      const phase = this.podByUid(uid)?.status?.phase ?? 'Pending';
+      counts.set(phase, (counts.get(phase) ?? 0) + 1);
+    }
+    return counts;
+  }
+
   /** The pod with this uid as the informer has it. */
   private podByUid(uid: string): Pod | undefined {
     return asPod(this.informer.cache.byIndex('uid', uid)[0]);
