@@ -137,7 +137,9 @@ export class PodExecEndpoint {
       waiting++;
       ws.pause();
       write
-        .catch(() => {})
+        // A write fails only when the session broke: session.run rejects with why, and the
+        // client gets that on the error channel below.
+        .catch(() => undefined)
         .finally(() => {
           if (--waiting === 0 && ws.readyState === ws.OPEN) ws.resume();
         });
