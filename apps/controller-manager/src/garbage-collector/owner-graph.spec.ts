@@ -144,4 +144,21 @@ describe('OwnerGraph', () => {
     );
     expect(g.observe(obj('late', [ref('rs', true)])).attemptToDelete).toEqual(['late']);
   });
+
+  it('a reference to a known uid in another namespace sends the dependent to check its owners', () => {
+    const g = new OwnerGraph();
+    g.observe(obj('cm', [], { namespace: 'home', kind: 'ConfigMap' }));
+    const r = { apiVersion: 'v1', kind: 'ConfigMap', name: 'n-cm', uid: 'cm' };
+    expect(g.observe(obj('pod', [r], { namespace: 'away' })).attemptToDelete).toEqual(['pod']);
+    expect(g.observe(obj('pod2', [r], { namespace: 'home' })).attemptToDelete).toEqual([]);
+    // A cluster-scoped owner matches a dependent in any namespace.
+    g.observe({
+      ...obj('node', [], { kind: 'Node' }),
+      identity: { apiVersion: 'v1', kind: 'Node', namespace: '', name: 'n-node', uid: 'node' },
+    });
+    expect(
+      g.observe(obj('pod3', [{ apiVersion: 'v1', kind: 'Node', name: 'n-node', uid: 'node' }]))
+        .attemptToDelete,
+    ).toEqual([]);
+  });
 });

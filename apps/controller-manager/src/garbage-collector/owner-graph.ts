@@ -105,8 +105,11 @@ export class OwnerGraph {
       if (existing) {
         // A virtual node made real. Its dependents guessed its coordinates from their own
         // reference; if the guess was wrong (another namespace or kind), they must look again.
-        if (!sameCoordinates(existing.identity, o.identity))
-          actions.attemptToDelete.push(...existing.dependents);
+        for (const d of this.dependents(uid)) {
+          const r = d.owners.find((x) => x.uid === uid);
+          if (r && !referenceMatches(o.identity, r, d.identity.namespace))
+            actions.attemptToDelete.push(d.identity.uid);
+        }
         existing.virtual = false;
         existing.identity = o.identity;
       }
@@ -186,14 +189,25 @@ export class OwnerGraph {
       this.nodes.set(ref.uid, owner);
       actions.attemptToDelete.push(ref.uid);
     }
+    // A reference whose uid is a known object at other coordinates (in another namespace,
+    // say) names an absent owner: the dependent checks its owners live (upstream's
+    // graph_builder reports such references and treats them as unresolvable).
+    else if (!owner.virtual && !referenceMatches(owner.identity, ref, node.identity.namespace))
+      actions.attemptToDelete.push(node.identity.uid);
     owner.dependents.add(node.identity.uid);
     // A dependent that appears while its owner is being deleted in the foreground goes too.
     if (owner.deletingDependents) actions.attemptToDelete.push(node.identity.uid);
   }
 }
 
-function sameCoordinates(a: ObjectIdentity, b: ObjectIdentity): boolean {
-  return a.kind === b.kind && a.name === b.name && a.namespace === b.namespace && groupOf(a) === groupOf(b);
+/** Whether `ref`, made by a dependent in `namespace`, names the object at `owner`: same namespace or cluster-scoped. */
+function referenceMatches(owner: ObjectIdentity, ref: OwnerReference, namespace: string): boolean {
+  return (
+    owner.kind === ref.kind &&
+    owner.name === ref.name &&
+    groupOf(owner) === groupOf(ref) &&
+    (owner.namespace === '' || owner.namespace === namespace)
+  );
 }
 
 export function groupOf(i: Pick<ObjectIdentity, 'apiVersion'>): string {
