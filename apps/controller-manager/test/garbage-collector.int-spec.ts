@@ -6,10 +6,12 @@ import { ApiClient } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
+import { ClusterConnections } from '../../api-server/src/cluster-connections.js';
 import { GarbageCollector } from '../src/garbage-collector/garbage-collector.js';
 
 interface Meta {
   name: string;
+  resourceVersion: string;
   namespace?: string;
   uid: string;
   deletionTimestamp?: string;
@@ -63,6 +65,8 @@ describe('garbage collector through the real API server, log, bus and kubectl', 
     await cluster?.close();
   });
 
+  /** The log itself, to read each write's recorded cause. */
+  const events = () => cluster.server.app.get(ClusterConnections).store.events;
   const namespace = async () => {
     const ns = `gc-${++nsCount}`;
     expect((await cluster.api('POST', '/api/v1/namespaces', { metadata: { name: ns } })).status).toBe(201);
@@ -146,6 +150,16 @@ describe('garbage collector through the real API server, log, bus and kubectl', 
     await gone(podPath(ns, 'web-1'));
     await gone(podPath(ns, 'web-2'));
     await gone(cmPath(ns, 'of-web-1'));
+
+    // Each deletion names the one that caused it: the ReplicaSet's for the pods, web-1's for its ConfigMap.
+    const deletedAfter = async (seq: number) =>
+      (await events().after(seq)).filter((e) => e.type === 'DELETED' && e.namespace === ns);
+    const deletions = await deletedAfter(Number(rs.metadata.resourceVersion));
+    const seqOf = (name: string) => deletions.find((e) => e.name === name)?.seq;
+    const named = async (seq: number | undefined) =>
+      seq === undefined ? [] : (await events().causedBy(seq)).map((e) => `${e.type} ${e.name}`).sort();
+    expect(await named(seqOf('web'))).toEqual(['DELETED web-1', 'DELETED web-2']);
+    expect(await named(seqOf('web-1'))).toEqual(['DELETED of-web-1']);
   });
 
   it('Foreground (kubectl --cascade=foreground): the owner waits with its finalizer for its blocking dependents', async () => {
@@ -187,6 +201,53 @@ describe('garbage collector through the real API server, log, bus and kubectl', 
     expect(release.status).toBe(200);
     await gone(podPath(ns, 'held'));
     await gone(rsPath(ns, 'fg'));
+  });
+
+  it('Foreground down a chain: a dependent with dependents of its own is deleted in the foreground too', async () => {
+    const ns = await namespace();
+    const rs = await replicaSet(ns, 'chain');
+    const mid = await pod(ns, 'mid', [rsRef(rs, true)]);
+    await create(`/api/v1/namespaces/${ns}/configmaps`, {
+      metadata: {
+        name: 'leaf',
+        finalizers: ['example.com/hold'],
+        ownerReferences: [{ ...ref('v1', 'Pod', mid), blockOwnerDeletion: true }],
+      },
+    });
+
+    const r = await cluster.kubectl(KUBECTL, [
+      'delete',
+      'rs',
+      'chain',
+      '-n',
+      ns,
+      '--cascade=foreground',
+      '--wait=false',
+    ]);
+    expect(r.code).toBe(0);
+    const marked = await waitFor('mid pod deleting in the foreground', async () => {
+      const p = await get(podPath(ns, 'mid'));
+      return p?.metadata.finalizers?.includes('foregroundDeletion') && p.metadata.deletionTimestamp
+        ? p
+        : undefined;
+    });
+    expect(marked.metadata.uid).toBe(mid.metadata.uid);
+    await waitFor(
+      'leaf being deleted',
+      async () => (await get(cmPath(ns, 'leaf')))?.metadata.deletionTimestamp,
+    );
+    expect((await get(rsPath(ns, 'chain')))?.metadata.finalizers).toEqual(['foregroundDeletion']);
+
+    const release = await cluster.api(
+      'PATCH',
+      cmPath(ns, 'leaf'),
+      { metadata: { finalizers: null } },
+      { 'content-type': 'application/merge-patch+json' },
+    );
+    expect(release.status).toBe(200);
+    await gone(cmPath(ns, 'leaf'));
+    await gone(podPath(ns, 'mid'));
+    await gone(rsPath(ns, 'chain'));
   });
 
   it('Foreground with kubectl waiting: returns once the owner and its dependents are gone', async () => {
