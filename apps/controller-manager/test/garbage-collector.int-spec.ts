@@ -54,6 +54,7 @@ describe('garbage collector through the real API server, log, bus and kubectl', 
     gc = new GarbageCollector(client, nats, new ResourceRegistry(), {
       workers: 4,
       backoffMs: [50, 1000],
+      redactedPollMs: 200,
       onTrouble: (e) => troubles.push(e),
     });
     await gc.start();
@@ -335,14 +336,31 @@ describe('garbage collector through the real API server, log, bus and kubectl', 
     expect(still?.metadata.uid).toBe(owner.metadata.uid);
   });
 
-  it('followed every deletable kind but Events and Secrets, with no trouble on the way', () => {
+  it('Secrets, which the bus carries redacted, are owned and owners too (followed by listing)', async () => {
+    const ns = await namespace();
+    const owner = await create(`/api/v1/namespaces/${ns}/secrets`, {
+      metadata: { name: 'owner' },
+      stringData: { a: 'b' },
+    });
+    await create(`/api/v1/namespaces/${ns}/secrets`, {
+      metadata: { name: 'owned', ownerReferences: [ref('v1', 'Secret', owner)] },
+      stringData: { a: 'b' },
+    });
+    await configMap(ns, 'of-secret', [ref('v1', 'Secret', owner)]);
+    expect((await cluster.api('DELETE', `/api/v1/namespaces/${ns}/secrets/owner`)).status).toBe(200);
+    await gone(`/api/v1/namespaces/${ns}/secrets/owned`);
+    await gone(cmPath(ns, 'of-secret'));
+  });
+
+  it('followed every deletable kind but Events, with no trouble on the way', () => {
     const kinds = GarbageCollector.monitoredKinds(new ResourceRegistry()).map(
       (t) => `${t.group}/${t.plural}`,
     );
-    expect(kinds).toEqual(expect.arrayContaining(['/pods', 'apps/replicasets', '/nodes', '/configmaps']));
+    expect(kinds).toEqual(
+      expect.arrayContaining(['/pods', 'apps/replicasets', '/nodes', '/configmaps', '/secrets']),
+    );
     expect(kinds).not.toContain('/events');
     expect(kinds).not.toContain('events.k8s.io/events');
-    expect(kinds).not.toContain('/secrets');
     expect(troubles).toEqual([]);
   });
 });

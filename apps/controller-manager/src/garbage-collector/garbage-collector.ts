@@ -14,6 +14,7 @@ import {
 import { type StoredObject } from '@app/event-store';
 
 import { type Controller } from './controller.js';
+import { ListPoller } from './list-poller.js';
 import {
   FOREGROUND_FINALIZER,
   type GraphActions,
@@ -30,6 +31,8 @@ export interface GarbageCollectorOptions {
   workers?: number;
   /** Per-item retry backoff of both queues, ms: base and cap (controllers: 5 ms → 1000 s). */
   backoffMs?: [number, number];
+  /** How often kinds the bus carries redacted (Secrets) are listed, ms. Default 5 s. */
+  redactedPollMs?: number;
   /** Told of failures that are retried (a write refused, a GET that failed). */
   onTrouble?: (error: Error) => void;
 }
@@ -45,7 +48,7 @@ type Propagation = 'Background' | 'Foreground' | 'Orphan';
 export class GarbageCollector implements Controller {
   readonly name = 'garbage-collector';
   readonly graph = new OwnerGraph();
-  private readonly informers: Informer[] = [];
+  private readonly sources: (Informer | ListPoller)[] = [];
   private readonly attemptToDelete: WorkQueue<string>;
   private readonly attemptToOrphan: WorkQueue<string>;
   /** The log seq of the change that put a uid in a queue: the audit cause of the write it leads to. */
@@ -70,28 +73,34 @@ export class GarbageCollector implements Controller {
         // Another group-version's view of the same store (events.k8s.io Event) is followed once.
         t.storage === undefined &&
         // garbagecollector config's DefaultIgnoredResources: events are never owners worth a graph.
-        !(t.group === '' && t.plural === 'events') &&
-        // The bus carries Secrets without their data, so no informer follows them; a Secret
-        // that is owned is still deleted when an owner goes only through the other kinds'
-        // paths (its owner's removal does not reach it). Known gap, see the report.
-        !isRedactedKind({ group: t.group, resource: t.plural }),
+        !(t.group === '' && t.plural === 'events'),
     );
   }
 
   async start(): Promise<void> {
     for (const t of GarbageCollector.monitoredKinds(this.registry)) {
-      const informer: Informer = new Informer({
-        api: this.api,
-        nats: this.nats,
-        resource: { group: t.group, version: t.version, plural: t.plural },
-        onTrouble: (e) => this.o.onTrouble?.(e),
-      });
+      const resource = { group: t.group, version: t.version, plural: t.plural };
+      const onTrouble = (e: Error) => this.o.onTrouble?.(e);
+      if (isRedactedKind({ group: t.group, resource: t.plural })) {
+        // The bus carries Secrets without their data and no Informer follows them: poll the
+        // API. A poll's resourceVersion is not the change's seq, so these carry no cause.
+        const poller = new ListPoller({
+          api: this.api,
+          resource,
+          intervalMs: this.o.redactedPollMs ?? 5000,
+          onTrouble,
+        });
+        poller.onChange((c) => this.onChange(t, c));
+        this.sources.push(poller.start());
+        continue;
+      }
+      const informer: Informer = new Informer({ api: this.api, nats: this.nats, resource, onTrouble });
       informer.onChange((c) => this.onChange(t, c, informer.seen));
-      this.informers.push(informer.start());
+      this.sources.push(informer.start());
     }
     // Upstream waits for the graph to be complete before it acts on it: an orphaning owner
     // must know all its dependents.
-    await Promise.all(this.informers.map((i) => i.synced()));
+    await Promise.all(this.sources.map((i) => i.synced()));
     const n = this.o.workers ?? 20;
     for (let i = 0; i < n; i++) {
       this.workers.push(this.work(this.attemptToDelete, (uid) => this.attemptToDeleteItem(uid)));
@@ -102,12 +111,12 @@ export class GarbageCollector implements Controller {
   async stop(): Promise<void> {
     await Promise.all([this.attemptToDelete.shutdownAndDrain(), this.attemptToOrphan.shutdownAndDrain()]);
     await Promise.all(this.workers);
-    await Promise.all(this.informers.map((i) => i.stop()));
+    await Promise.all(this.sources.map((i) => i.stop()));
     this.workers = [];
-    this.informers.length = 0;
+    this.sources.length = 0;
   }
 
-  private onChange(t: ResourceType, change: CacheChange<StoredObject>, seq: number): void {
+  private onChange(t: ResourceType, change: CacheChange<StoredObject>, seq?: number): void {
     const meta = change.object.metadata;
     if (!meta.uid) return;
     const actions =
@@ -166,7 +175,9 @@ export class GarbageCollector implements Controller {
     if (node.virtual) {
       // A virtual node is confirmed by a live read; absent, its dependents look at their owners.
       const live = await this.getLive(node.identity);
-      if (live?.metadata.uid === uid) return 'done'; // it exists; an informer will show it
+      // It exists: look again until a source observes it (attemptToDeleteWorker requeues an
+      // unobserved node); a polled kind may never show an owner that lives briefly.
+      if (live?.metadata.uid === uid) return 'retry';
       this.enqueue(this.graph.remove(uid), cause);
       return 'done';
     }
