@@ -318,6 +318,37 @@ describe('API semantics over HTTPS', () => {
       expect((await c.api('GET', path)).status).toBe(404);
     });
 
+    it("a delete's propagationPolicy replaces the garbage collector's finalizer, as upstream", async () => {
+      const path = `/api/v1/namespaces/${ns}/configmaps/policies`;
+      await c.api('POST', `/api/v1/namespaces/${ns}/configmaps`, {
+        ...cm('policies'),
+        metadata: { name: 'policies', finalizers: ['example.com/keep'] },
+      });
+      const finalizersAfter = async (propagationPolicy: string) => {
+        const r = await c.api<Obj>('DELETE', path, { propagationPolicy });
+        expect(r.status).toBe(200);
+        expect(r.body.metadata.deletionTimestamp).toEqual(expect.any(String));
+        return r.body.metadata.finalizers;
+      };
+      expect(await finalizersAfter('Foreground')).toEqual(['example.com/keep', 'foregroundDeletion']);
+      expect(await finalizersAfter('Orphan')).toEqual(['example.com/keep', 'orphan']);
+      expect(await finalizersAfter('Background')).toEqual(['example.com/keep']);
+      // No policy: the object keeps what it has.
+      await finalizersAfter('Orphan');
+      const none = await c.api<Obj>('DELETE', path);
+      expect(none.body.metadata.finalizers).toEqual(['example.com/keep', 'orphan']);
+      // Background with no finalizer of its own left: gone at once.
+      const release = await c.api(
+        'PATCH',
+        path,
+        { metadata: { finalizers: ['orphan'] } },
+        { 'content-type': 'application/merge-patch+json' },
+      );
+      expect(release.status).toBe(200);
+      expect((await c.api('DELETE', path, { propagationPolicy: 'Background' })).status).toBe(200);
+      expect((await c.api('GET', path)).status).toBe(404);
+    });
+
     it('deletes a bound pod gracefully, and at once with gracePeriodSeconds=0', async () => {
       const pods = `/api/v1/namespaces/${ns}/pods`;
       await c.api('POST', pods, {

@@ -372,10 +372,10 @@ export class ObjectService {
     await this.admit('delete', t, namespace, undefined, current);
 
     const meta = current.metadata;
-    const finalizers = [...((meta.finalizers as string[] | undefined) ?? [])];
-    if (o.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
-    if (o.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion'))
-      finalizers.push('foregroundDeletion');
+    const finalizers = deletionFinalizers(
+      (meta.finalizers as string[] | undefined) ?? [],
+      o.propagationPolicy,
+    );
     const grace = gracePeriod(t, current, o.gracePeriodSeconds);
     const nsFinalizers = hasNamespaceFinalizers(t, current);
 
@@ -391,7 +391,7 @@ export class ObjectService {
     if (
       already &&
       newGrace === previousGrace &&
-      finalizers.length === ((meta.finalizers as string[] | undefined) ?? []).length
+      sameSet(finalizers, (meta.finalizers as string[] | undefined) ?? [])
     )
       return { object: current, deleted: false };
     const deletionTimestamp = rfc3339(Date.now() + newGrace * 1000);
@@ -697,6 +697,26 @@ function hasNamespaceFinalizers(t: ResourceType, obj: StoredObject): boolean {
     t.plural === 'namespaces' &&
     ((obj.spec as { finalizers?: string[] })?.finalizers ?? []).length > 0
   );
+}
+
+/**
+ * The finalizers a delete leaves (upstream's deletionFinalizersForGarbageCollection,
+ * apiserver/pkg/registry/generic/registry/store.go): an explicit policy replaces the garbage
+ * collector's finalizer the object had (Orphan ↔ Foreground; Background drops both); with
+ * none, the object keeps its own. Every kind Wake serves defaults to Background (only
+ * extensions/v1beta1, not served, defaulted to Orphan).
+ */
+function deletionFinalizers(current: string[], policy: DeleteOptions['propagationPolicy']): string[] {
+  if (!policy) return [...current];
+  const kept = current.filter((f) => f !== 'orphan' && f !== 'foregroundDeletion');
+  if (policy === 'Orphan') kept.push('orphan');
+  if (policy === 'Foreground') kept.push('foregroundDeletion');
+  return kept;
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const bs = new Set(b);
+  return a.length === b.length && a.every((x) => bs.has(x));
 }
 
 /** Seconds a delete waits: a pod bound to a node gets its grace period (its kubelet ends it); everything else 0. */
