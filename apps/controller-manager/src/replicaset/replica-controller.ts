@@ -294,26 +294,34 @@ export class ReplicaController implements Controller {
     message: string,
     cause: number,
   ) {
-    this.o.events.record({ object: owner, type, reason, message, cause });
+    // Listed objects carry no kind; the Event's involvedObject must name it (kubectl describe matches on it).
+    const object = { ...owner, apiVersion: this.o.kind.apiVersion, kind: this.o.kind.kind };
+    this.o.events.record({ object, type, reason, message, cause });
   }
 
-  /** updateReplicaSetStatus: observedGeneration follows the spec it acted on; no write when nothing changed. */
+  /**
+   * updateReplicaSetStatus (replica_set_utils.go): observedGeneration is the generation acted
+   * on; no write when nothing changed; on a conflict (our cached copy is behind, often only by
+   * our own last status write) it re-reads the object and tries once more, as upstream does.
+   */
   private async writeStatus(
     owner: ReplicaOwner,
     status: ReturnType<typeof calculateStatus>,
     cause: number,
   ): Promise<ReplicaOwner> {
     if (statusUnchanged(owner, status)) return owner;
-    const body = { ...owner, status: { ...status, observedGeneration: owner.metadata.generation } };
-    return this.o.api.update<ReplicaOwner>(
-      resourcePath({
-        ...this.o.kind.resource,
-        namespace: owner.metadata.namespace,
-        name: owner.metadata.name,
-        subresource: 'status',
-      }),
-      body,
-      { cause },
-    );
+    const next = { ...status, observedGeneration: owner.metadata.generation };
+    const path = resourcePath({
+      ...this.o.kind.resource,
+      namespace: owner.metadata.namespace,
+      name: owner.metadata.name,
+    });
+    try {
+      return await this.o.api.update<ReplicaOwner>(`${path}/status`, { ...owner, status: next }, { cause });
+    } catch (e) {
+      if (!ApiError.isConflict(e)) throw e;
+      const fresh = await this.o.api.get<ReplicaOwner>(path);
+      return this.o.api.update<ReplicaOwner>(`${path}/status`, { ...fresh, status: next }, { cause });
+    }
   }
 }
