@@ -1,10 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
+import { connect } from '@nats-io/transport-node';
+
+import { ApiClient, byNamespace, EventRecorder, Informer } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
 import { ClusterConnections } from '../../api-server/src/cluster-connections.js';
 import { type ControllerManagerConfig } from '../src/controller-manager.module.js';
+import { type Pod } from '../src/replicaset/pod-types.js';
+import { ReplicaController } from '../src/replicaset/replica-controller.js';
+import { REPLICA_SET, type ReplicaOwner } from '../src/replicaset/replica-kind.js';
 import { type RunningControllerManager, startControllerManager } from '../src/run-controller-manager.js';
 
 interface OwnerRef {
@@ -367,6 +373,44 @@ describe('ReplicaSet and ReplicationController controller through the real API s
       }
     } finally {
       await a.close().catch(() => undefined);
+    }
+  });
+
+  it('does not create again from a stale pod cache until it has seen its own creates (expectations)', async () => {
+    // Last, after the leader-election test closed the shared manager: only this test's controller acts here.
+    await fresh('stale');
+    await ok('POST', rsPath(), replicaSet('s', 3, { app: 's' }));
+    // A controller of its own whose pods informer has not started: the stalest cache there is.
+    const api = new ApiClient(connection(), { userAgent: 'stale-test' });
+    const nats = await connect({ servers: cluster.natsUrl });
+    const common = { api, nats, indexers: { namespace: byNamespace } };
+    const owners = new Informer<ReplicaOwner>({ ...common, resource: REPLICA_SET.resource });
+    const podInformer = new Informer<Pod>({
+      ...common,
+      resource: { group: '', version: 'v1', plural: 'pods' },
+    });
+    const events = new EventRecorder(api, { component: 'replicaset-controller', instance: 'stale-test' });
+    const controller = new ReplicaController({ kind: REPLICA_SET, api, owners, pods: podInformer, events });
+    try {
+      await owners.start().synced();
+      await waitFor('the RS in the cache', () => owners.cache.get('stale/s'));
+      await controller.sync('stale/s');
+      await controller.sync('stale/s');
+      expect((await pods('app=s')).map((p) => p.metadata.name)).toHaveLength(3);
+      expect(controller.expectations.pending('stale/s')).toEqual({ add: 3, del: 0 });
+      // Once the informer shows the three creates, the expectations are met and a sync is a no-op.
+      await podInformer.start().synced();
+      await waitFor('creations observed', () =>
+        controller.expectations.satisfied('stale/s') ? true : undefined,
+      );
+      await controller.sync('stale/s');
+      expect((await pods('app=s')).map((p) => p.metadata.name)).toHaveLength(3);
+    } finally {
+      await controller.stop();
+      await Promise.all([owners.stop(), podInformer.stop()]);
+      await events.flush();
+      api.close();
+      await nats.close();
     }
   });
 });
