@@ -11,6 +11,7 @@ export interface ClusterState {
   relay: { pid?: number; log: string };
   apiServer: { pid?: number; url: string; kubeconfig: string; log: string };
   scheduler?: { pid?: number; log: string };
+  controllerManager?: { pid?: number; log: string };
   nodeAgent?: { pid?: number; log: string; node: string };
   checkpoints: { file: string; publicKey: string };
 }

@@ -11,6 +11,7 @@ import { nodeAgent, parseLabels, parseShard, parseTaints, simNodeAgent } from '.
 import { relay } from './commands/relay.js';
 import { replay } from './commands/replay.js';
 import { parseDuration, scheduler } from './commands/scheduler.js';
+import { controllerManager } from './commands/controller-manager.js';
 import { status } from './commands/status.js';
 import { up } from './commands/up.js';
 import { verify } from './commands/verify.js';
@@ -30,6 +31,7 @@ commands:
   relay     run the relay alone: every committed event onto the JetStream event stream
   apiserver run the API server alone (HTTPS, Kubernetes REST and watch)
   scheduler run a scheduler: places pods on nodes through the API server
+  controller-manager  run the controllers (ReplicaSet, ReplicationController, ...)
   node-agent run a node agent: registers a node and runs its pods on Docker
             (--runtime sim: plays N simulated nodes, no Docker)
 
@@ -105,6 +107,20 @@ kube-system/kube-scheduler; only the leader binds, and a replica that loses the 
   --leader-elect-renew-deadline D   a leader that cannot renew this long steps down (default 10s)
   --leader-elect-retry-period D     how often candidates try and leaders renew (default 2s)
   --metrics-port N      serve /metrics and /healthz on 127.0.0.1:N (default 10259; 0: any free port)`,
+  'controller-manager': `usage: wake controller-manager --kubeconfig FILE --nats-url URL [--leader-elect=false] [--controllers LIST] [--concurrent-replicaset-syncs N]
+
+Runs kube-controller-manager's controllers (ReplicaSet and ReplicationController for now)
+through the API server. Replicas elect a leader on the Lease kube-system/kube-controller-manager;
+only the leader acts, and a replica that loses the lease exits 1. Every write names as its
+cause the version it reconciled ('wake why' follows it). Prints "controller-manager ready".
+
+  --kubeconfig FILE     the API server and credentials (the kubeconfig 'wake up' writes)
+  --nats-url URL        the event bus (also NATS_URL)
+  --leader-elect=false  act without electing a leader (a single replica)
+  --leader-elect-lease-duration D / --leader-elect-renew-deadline D / --leader-elect-retry-period D
+                        as for 'wake scheduler' (defaults 15s, 10s, 2s)
+  --controllers LIST    comma-separated: '*' all, 'name' one, '-name' not that one (default *)
+  --concurrent-replicaset-syncs N  ReplicaSets synced at once (default 5)`,
   'node-agent': `usage: wake node-agent --kubeconfig FILE --nats-url URL [--node-name NAME] [--root-dir DIR] [options]
 
 The kubelet of a Wake node: registers the Node (capacity from the host), renews its Lease in
@@ -231,6 +247,8 @@ async function main(argv: string[]): Promise<number> {
       'external-kubeconfig': { type: 'string' },
       'external-server': { type: 'string' },
       'scheduler-name': { type: 'string' },
+      controllers: { type: 'string' },
+      'concurrent-replicaset-syncs': { type: 'string' },
       'leader-elect': { type: 'string' },
       'leader-elect-lease-duration': { type: 'string' },
       'leader-elect-renew-deadline': { type: 'string' },
@@ -357,6 +375,28 @@ async function main(argv: string[]): Promise<number> {
         allowSha1TlsSignatures: values['allow-sha1-tls-signatures'],
         externalKubeconfig:
           externalPath && externalServer ? { path: externalPath, server: externalServer } : undefined,
+      });
+    }
+    case 'controller-manager': {
+      const natsUrl = values['nats-url'] ?? process.env.NATS_URL;
+      const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
+      if (!kubeconfig || !natsUrl) throw new Error('controller-manager needs --kubeconfig and --nats-url');
+      const syncs = values['concurrent-replicaset-syncs'];
+      return controllerManager({
+        kubeconfig,
+        natsUrl,
+        leaderElect: values['leader-elect'] !== 'false',
+        leaseDurationMs: parseDuration(
+          values['leader-elect-lease-duration'],
+          '--leader-elect-lease-duration',
+        ),
+        renewDeadlineMs: parseDuration(
+          values['leader-elect-renew-deadline'],
+          '--leader-elect-renew-deadline',
+        ),
+        retryPeriodMs: parseDuration(values['leader-elect-retry-period'], '--leader-elect-retry-period'),
+        controllers: values.controllers?.split(',').map((c) => c.trim()),
+        concurrentReplicaSetSyncs: syncs === undefined ? undefined : Number(syncs),
       });
     }
     case 'scheduler': {

@@ -52,7 +52,17 @@ describe('wake up / status / verify / down', () => {
   });
 
   it('every command has --help', async () => {
-    for (const cmd of ['up', 'down', 'status', 'verify', 'relay', 'apiserver', 'scheduler', 'node-agent']) {
+    for (const cmd of [
+      'up',
+      'down',
+      'status',
+      'verify',
+      'relay',
+      'apiserver',
+      'scheduler',
+      'controller-manager',
+      'node-agent',
+    ]) {
       const res = await wake(cmd, '--help');
       expect(res.code).toBe(0);
       expect(res.stdout).toMatch(new RegExp(`usage: wake ${cmd}`));
@@ -113,6 +123,7 @@ describe('wake up / status / verify / down', () => {
       'relay',
       'api-server',
       'scheduler',
+      'controller-manager',
       'node-agent (wake-cli-node)',
     ]);
     expect(report.components.find((c) => c.name === 'api-server')?.url).toBe(`https://127.0.0.1:${apiPort}`);

@@ -69,6 +69,11 @@ export function status(dataDir: DataDir, json: boolean): number {
             rssMiB: rssMiB(state.apiServer?.pid),
           },
           { name: 'scheduler', pid: state.scheduler?.pid, rssMiB: rssMiB(state.scheduler?.pid) },
+          {
+            name: 'controller-manager',
+            pid: state.controllerManager?.pid,
+            rssMiB: rssMiB(state.controllerManager?.pid),
+          },
           ...(state.nodeAgent
             ? [
                 {

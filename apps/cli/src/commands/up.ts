@@ -26,6 +26,7 @@ import { Logger } from '../logger.js';
 import { ComponentSupervisor } from '../component-supervisor.js';
 import { READY_LINE } from '../../../api-server/src/run-api-server.js';
 import { SCHEDULER_READY_LINE } from '../../../scheduler/src/run-scheduler.js';
+import { CONTROLLER_MANAGER_READY_LINE } from '../../../controller-manager/src/run-controller-manager.js';
 import { NODE_AGENT_READY_LINE } from '../../../node-agent/src/run-node-agent.js';
 import { SIM_AGENT_READY_LINE } from '../../../node-agent/src/sim/sim-agent.js';
 import { RELAY_HALTED_EXIT } from './relay.js';
@@ -137,6 +138,12 @@ export async function up(o: UpOptions): Promise<void> {
     logFile: join(o.dataDir.root, 'scheduler.log'),
   });
   await scheduler.start();
+  const controllerManager = new ComponentSupervisor('controller-manager', {
+    args: ['controller-manager', '--kubeconfig', o.dataDir.kubeconfig, '--nats-url', natsUrl],
+    readyLine: CONTROLLER_MANAGER_READY_LINE,
+    logFile: join(o.dataDir.root, 'controller-manager.log'),
+  });
+  await controllerManager.start();
   // Docker when an engine is reachable; without one, unless docker was asked for, simulated nodes, said loudly.
   const runtime = o.runtime === undefined && !engine ? 'sim' : (o.runtime ?? 'docker');
   if (runtime === 'sim' && o.runtime === undefined)
@@ -166,6 +173,7 @@ export async function up(o: UpOptions): Promise<void> {
       log: join(o.dataDir.root, 'api-server.log'),
     },
     scheduler: { pid: scheduler.pid, log: join(o.dataDir.root, 'scheduler.log') },
+    controllerManager: { pid: controllerManager.pid, log: join(o.dataDir.root, 'controller-manager.log') },
     ...(node
       ? { nodeAgent: { pid: node.agent.pid, log: join(o.dataDir.root, 'node-agent.log'), node: node.name } }
       : {}),
@@ -202,6 +210,7 @@ Use it with:
   await checkpointer.checkpoint().catch(() => undefined);
   await node?.agent.stop();
   await engine?.stop();
+  await controllerManager.stop();
   await scheduler.stop();
   await apiServer.stop();
   await relay.stop();

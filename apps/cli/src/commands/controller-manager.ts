@@ -1,0 +1,18 @@
+import { runControllerManager } from '../../../controller-manager/src/run-controller-manager.js';
+
+export interface ControllerManagerCommandOptions {
+  kubeconfig: string;
+  natsUrl: string;
+  leaderElect: boolean;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  /** --controllers: names, `*`, `-name` (comma-separated on the command line). */
+  controllers?: string[];
+  concurrentReplicaSetSyncs?: number;
+}
+
+/** `wake controller-manager`: the controllers in this process until SIGTERM, or until it loses its lease. */
+export function controllerManager(o: ControllerManagerCommandOptions): Promise<number> {
+  return runControllerManager(o);
+}

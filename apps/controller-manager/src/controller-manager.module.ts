@@ -1,0 +1,263 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+
+import {
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+
+import {
+  ApiClient,
+  type ApiConnection,
+  byNamespace,
+  byOwner,
+  EventRecorder,
+  ExponentialBackoff,
+  Informer,
+  LeaderElector,
+  MaxOf,
+  TokenBucket,
+} from '@app/client';
+import { type EventStreamOptions } from '@app/bus';
+import { type StoredObject } from '@app/event-store';
+
+import { type Controller } from './controller.js';
+import { type Pod } from './replicaset/pod-types.js';
+import { ReplicaController } from './replicaset/replica-controller.js';
+import {
+  REPLICA_SET,
+  REPLICATION_CONTROLLER,
+  type ReplicaKind,
+  type ReplicaOwner,
+} from './replicaset/replica-kind.js';
+
+/** The controllers this manager knows, by their `--controllers` names. */
+export const KNOWN_CONTROLLERS = ['replicaset', 'replicationcontroller'] as const;
+
+export interface ControllerManagerConfig {
+  connection: ApiConnection;
+  natsUrl: string;
+  stream?: EventStreamOptions;
+  identity?: string;
+  /** Elect a leader on the kube-system/kube-controller-manager Lease (default on). */
+  leaderElect?: boolean;
+  leaseName?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  /** upstream's --controllers: names, `*` for all, `-name` to disable one (default `*`). */
+  controllers?: string[];
+  /** --concurrent-replicaset-syncs (upstream default 5); ReplicationControllers use the same. */
+  concurrentReplicaSetSyncs?: number;
+  /** Per-item backoff of the work queues, [base, max] ms (client-go: 5 ms → 1000 s). */
+  backoffMs?: [number, number];
+  burstReplicas?: number;
+  onLostLeadership?: () => void;
+  /** Told the size of each create batch (tests count slow-start batches). */
+  onCreateBatch?: (controller: string, key: string, size: number) => void;
+}
+
+export const CONTROLLER_MANAGER_CONFIG = Symbol('ControllerManagerConfig');
+export const NATS = Symbol('NatsConnection');
+
+export class WriteFence {
+  current: () => string | undefined = () => undefined;
+}
+
+/** upstream's IsControllerEnabled: `*` enables all, `-x` disables x, `x` enables x. */
+export function controllerEnabled(name: string, flags: readonly string[]): boolean {
+  let star = false;
+  for (const f of flags) {
+    if (f === name) return true;
+    if (f === `-${name}`) return false;
+    if (f === '*') star = true;
+  }
+  return star;
+}
+
+/**
+ * The controller-manager process: shared informers (running whether or not this replica
+ * leads, so a new leader starts warm) and, while leading, the enabled controllers. Every
+ * write is fenced by the lease, so a replica that lost it cannot create or delete anything.
+ */
+@Injectable()
+export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('controller-manager');
+  readonly identity: string;
+  readonly pods: Informer<Pod>;
+  private readonly shared = new Map<string, Informer>();
+  readonly controllers: Controller[] = [];
+  readonly recorders: EventRecorder[] = [];
+  readonly elector?: LeaderElector;
+  private readonly leaseClient?: ApiClient;
+  private electing?: Promise<void>;
+  private running = false;
+
+  constructor(
+    @Inject(CONTROLLER_MANAGER_CONFIG) private readonly config: ControllerManagerConfig,
+    @Inject(ApiClient) private readonly api: ApiClient,
+    @Inject(NATS) private readonly nats: NatsConnection,
+    @Inject(WriteFence) fence: WriteFence,
+  ) {
+    this.identity = config.identity ?? `${hostname()}_${randomUUID()}`;
+    const flags = config.controllers ?? ['*'];
+    this.pods = this.informer<Pod>({ group: '', version: 'v1', plural: 'pods' });
+    for (const kind of [REPLICA_SET, REPLICATION_CONTROLLER])
+      if (controllerEnabled(kind.controller, flags)) this.controllers.push(this.replicaController(kind));
+    if (config.leaderElect !== false)
+      this.leaseClient = new ApiClient(config.connection, {
+        userAgent: 'wake-controller-manager/leader-election',
+        maxSockets: 2,
+        timeoutMs: Math.min(config.renewDeadlineMs ?? 10_000, config.retryPeriodMs ?? 2000),
+      });
+    if (this.leaseClient)
+      this.elector = new LeaderElector({
+        api: this.leaseClient,
+        namespace: 'kube-system',
+        name: config.leaseName ?? 'kube-controller-manager',
+        identity: this.identity,
+        leaseDurationMs: config.leaseDurationMs,
+        renewDeadlineMs: config.renewDeadlineMs,
+        retryPeriodMs: config.retryPeriodMs,
+        onStartedLeading: (f) => {
+          this.logger.log(`leading (${f})`);
+          this.startControllers();
+        },
+        onStoppedLeading: () => {
+          this.logger.warn('lost the lease: controllers stop');
+          void this.stopControllers();
+          config.onLostLeadership?.();
+        },
+        onTrouble: (e) => this.logger.warn(`leader election: ${e.message}`),
+      });
+    fence.current = () => this.elector?.fence;
+  }
+
+  /** Adds a controller built elsewhere (garbage collector, deployments...) before bootstrap. */
+  add(controller: Controller): void {
+    this.controllers.push(controller);
+  }
+
+  /** A shared informer per resource: controllers asking for the same kind share one. */
+  informer<T extends StoredObject>(resource: {
+    group: string;
+    version: string;
+    plural: string;
+  }): Informer<T> {
+    const key = `${resource.group}/${resource.plural}`;
+    // The map holds informers of several kinds; each caller asks for its own kind back.
+    const existing = this.shared.get(key);
+    if (existing) return existing as unknown as Informer<T>;
+    const informer = new Informer<T>({
+      api: this.api,
+      nats: this.nats,
+      stream: this.config.stream,
+      resource,
+      indexers: { namespace: byNamespace, owner: byOwner },
+      onTrouble: (e) => this.logger.warn(`${resource.plural} informer: ${e.message}`),
+    });
+    this.shared.set(key, informer as unknown as Informer);
+    return informer;
+  }
+
+  private replicaController(kind: ReplicaKind): ReplicaController {
+    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
+    const events = new EventRecorder(this.api, {
+      component: kind.component,
+      instance: this.identity,
+      onTrouble: (e) => this.logger.warn(`${kind.component} event: ${e.message}`),
+    });
+    this.recorders.push(events);
+    return new ReplicaController({
+      kind,
+      api: this.api,
+      owners: this.informer<ReplicaOwner>(kind.resource),
+      pods: this.pods,
+      events,
+      workers: this.config.concurrentReplicaSetSyncs ?? 5,
+      burstReplicas: this.config.burstReplicas,
+      // client-go's DefaultControllerRateLimiter: per-item exponential backoff, overall bucket.
+      rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
+      onTrouble: (e, key) => this.logger.warn(`${kind.controller} ${key ?? ''}: ${e.message}`),
+      onCreateBatch: (key, size) => this.config.onCreateBatch?.(kind.controller, key, size),
+    });
+  }
+
+  get informers(): Informer[] {
+    return [...this.shared.values()];
+  }
+
+  get leading(): boolean {
+    return this.running;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    for (const i of this.informers) i.start();
+    await Promise.all(this.informers.map((i) => i.synced()));
+    if (this.elector) this.electing = this.elector.run();
+    else this.startControllers();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.stopControllers();
+    await this.elector?.stop();
+    await this.electing;
+    await Promise.all(this.informers.map((i) => i.stop()));
+    await Promise.all(this.recorders.map((r) => r.flush()));
+    this.leaseClient?.close();
+  }
+
+  private startControllers(): void {
+    if (this.running) return;
+    this.running = true;
+    for (const c of this.controllers) c.start();
+  }
+
+  private async stopControllers(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    await Promise.all(this.controllers.map((c) => c.stop()));
+  }
+}
+
+@Module({})
+export class ControllerManagerModule {
+  static forRoot(config: ControllerManagerConfig): DynamicModule {
+    return {
+      module: ControllerManagerModule,
+      providers: [
+        { provide: CONTROLLER_MANAGER_CONFIG, useValue: config },
+        WriteFence,
+        {
+          provide: ApiClient,
+          inject: [WriteFence],
+          useFactory: (fence: WriteFence) =>
+            new ApiClient(config.connection, {
+              userAgent: 'wake-controller-manager',
+              fence: () => fence.current(),
+              maxSockets: 64,
+            }),
+        },
+        { provide: NATS, useFactory: () => connect({ servers: config.natsUrl, maxReconnectAttempts: -1 }) },
+        ControllerManagerRuntime,
+        {
+          provide: 'ControllerManagerConnections',
+          inject: [ApiClient, NATS],
+          useFactory: (api: ApiClient, nats: NatsConnection) => ({
+            onApplicationShutdown: async () => {
+              api.close();
+              await nats.close();
+            },
+          }),
+        },
+      ],
+      exports: [ControllerManagerRuntime],
+    };
+  }
+}
