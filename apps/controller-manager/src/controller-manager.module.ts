@@ -17,6 +17,7 @@ import {
   type ApiConnection,
   byNamespace,
   byOwner,
+  connectionsClosedLast,
   EventRecorder,
   ExponentialBackoff,
   Informer,
@@ -24,9 +25,11 @@ import {
   MaxOf,
   TokenBucket,
 } from '@app/client';
+import { ResourceRegistry } from '@app/api';
 import { type EventStreamOptions } from '@app/bus';
 import { type StoredObject } from '@app/event-store';
 
+import { GarbageCollector } from './garbage-collector/garbage-collector.js';
 import { type Controller } from './controller.js';
 import { type Pod } from './replicaset/pod-types.js';
 import { ReplicaController } from './replicaset/replica-controller.js';
@@ -38,7 +41,7 @@ import {
 } from './replicaset/replica-kind.js';
 
 /** The controllers this manager knows, by their `--controllers` names. */
-export const KNOWN_CONTROLLERS = ['replicaset', 'replicationcontroller'] as const;
+export const KNOWN_CONTROLLERS = ['replicaset', 'replicationcontroller', 'garbage-collector'] as const;
 
 export interface ControllerManagerConfig {
   connection: ApiConnection;
@@ -55,6 +58,8 @@ export interface ControllerManagerConfig {
   controllers?: string[];
   /** --concurrent-replicaset-syncs (upstream default 5); ReplicationControllers use the same. */
   concurrentReplicaSetSyncs?: number;
+  /** --concurrent-gc-syncs (upstream default 20). */
+  concurrentGcSyncs?: number;
   /** Per-item backoff of the work queues, [base, max] ms (client-go: 5 ms → 1000 s). */
   backoffMs?: [number, number];
   burstReplicas?: number;
@@ -110,6 +115,14 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
     this.pods = this.informer<Pod>({ group: '', version: 'v1', plural: 'pods' });
     for (const kind of [REPLICA_SET, REPLICATION_CONTROLLER])
       if (controllerEnabled(kind.controller, flags)) this.controllers.push(this.replicaController(kind));
+    if (controllerEnabled('garbage-collector', flags))
+      this.controllers.push(
+        new GarbageCollector(api, nats, new ResourceRegistry(), {
+          workers: config.concurrentGcSyncs,
+          backoffMs: config.backoffMs,
+          onTrouble: (e) => this.logger.warn(`garbage collector: ${e.message}`),
+        }),
+      );
     if (config.leaderElect !== false)
       this.leaseClient = new ApiClient(config.connection, {
         userAgent: 'wake-controller-manager/leader-election',
@@ -216,7 +229,11 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
   private startControllers(): void {
     if (this.running) return;
     this.running = true;
-    for (const c of this.controllers) c.start();
+    for (const c of this.controllers)
+      void Promise.resolve(c.start()).catch((e: Error) =>
+        // A controller that cannot start leaves the others running; the error says which and why.
+        this.logger.error(`${c.name} did not start: ${e.message}`),
+      );
   }
 
   private async stopControllers(): Promise<void> {
@@ -246,16 +263,7 @@ export class ControllerManagerModule {
         },
         { provide: NATS, useFactory: () => connect({ servers: config.natsUrl, maxReconnectAttempts: -1 }) },
         ControllerManagerRuntime,
-        {
-          provide: 'ControllerManagerConnections',
-          inject: [ApiClient, NATS],
-          useFactory: (api: ApiClient, nats: NatsConnection) => ({
-            onApplicationShutdown: async () => {
-              api.close();
-              await nats.close();
-            },
-          }),
-        },
+        connectionsClosedLast(NATS),
       ],
       exports: [ControllerManagerRuntime],
     };

@@ -6,7 +6,8 @@
 export interface Controller {
   /** The name `--controllers` enables it by (upstream's: "replicaset", "garbage-collector"...). */
   readonly name: string;
-  start(): void;
+  /** May resolve once it is running (the garbage collector waits for its informers). */
+  start(): void | Promise<void>;
   /** Stops taking work and waits for the reconciles in flight. */
   stop(): Promise<void>;
 }

@@ -301,6 +301,18 @@ describe('ReplicaSet and ReplicationController controller through the real API s
     expect(table).toMatch(/^k\s+3\s+3\s+0/);
   });
 
+  it('with the garbage collector beside it: kubectl delete rs removes its pods (background cascade)', async () => {
+    await fresh('cascade');
+    await ok('POST', rsPath(), replicaSet('gone', 2, { app: 'gone' }));
+    await podCount('app=gone', 2);
+    const r = await cluster.kubectl(33, ['-n', ns, 'delete', 'rs', 'gone']);
+    expect(r.stdout).toContain('replicaset.apps "gone" deleted');
+    await waitFor('the ReplicaSet’s pods to be gone', async () => {
+      const all = await ok<{ items: Obj[] }>('GET', `${podsPath()}?labelSelector=app%3Dgone`);
+      return all.items.length === 0 ? true : undefined;
+    });
+  });
+
   it('runs ReplicationControllers the same way', async () => {
     await fresh('rc');
     const rc = await ok<Obj>('POST', `/api/v1/namespaces/${ns}/replicationcontrollers`, {

@@ -128,6 +128,8 @@ export class EventWatch implements AsyncIterable<WatchItem> {
       max_messages: WATCH_PULL_BATCH,
     });
     this.stopConsumer = () => void messages.close();
+    // stop() may have come while the consumer was being opened: it found nothing to close then.
+    if (this.stopped) void messages.close();
     try {
       for await (const m of messages) {
         if (this.stopped) break;

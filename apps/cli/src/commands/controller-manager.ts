@@ -10,6 +10,7 @@ export interface ControllerManagerCommandOptions {
   /** --controllers: names, `*`, `-name` (comma-separated on the command line). */
   controllers?: string[];
   concurrentReplicaSetSyncs?: number;
+  concurrentGcSyncs?: number;
 }
 
 /** `wake controller-manager`: the controllers in this process until SIGTERM, or until it loses its lease. */

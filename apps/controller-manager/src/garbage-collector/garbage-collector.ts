@@ -13,7 +13,7 @@ import {
 } from '@app/client';
 import { type StoredObject } from '@app/event-store';
 
-import { type Controller } from './controller.js';
+import { type Controller } from '../controller.js';
 import { ListPoller } from './list-poller.js';
 import {
   FOREGROUND_FINALIZER,
