@@ -387,16 +387,7 @@ async function main(argv: string[]): Promise<number> {
       return controllerManager({
         kubeconfig,
         natsUrl,
-        leaderElect: values['leader-elect'] !== 'false',
-        leaseDurationMs: parseDuration(
-          values['leader-elect-lease-duration'],
-          '--leader-elect-lease-duration',
-        ),
-        renewDeadlineMs: parseDuration(
-          values['leader-elect-renew-deadline'],
-          '--leader-elect-renew-deadline',
-        ),
-        retryPeriodMs: parseDuration(values['leader-elect-retry-period'], '--leader-elect-retry-period'),
+        ...leaderElection(values),
         controllers: values.controllers?.split(',').map((c) => c.trim()),
         concurrentReplicaSetSyncs:
           syncs === undefined ? undefined : parseCount(syncs, '--concurrent-replicaset-syncs'),
@@ -414,16 +405,7 @@ async function main(argv: string[]): Promise<number> {
         kubeconfig,
         natsUrl,
         schedulerName: values['scheduler-name'],
-        leaderElect: values['leader-elect'] !== 'false',
-        leaseDurationMs: parseDuration(
-          values['leader-elect-lease-duration'],
-          '--leader-elect-lease-duration',
-        ),
-        renewDeadlineMs: parseDuration(
-          values['leader-elect-renew-deadline'],
-          '--leader-elect-renew-deadline',
-        ),
-        retryPeriodMs: parseDuration(values['leader-elect-retry-period'], '--leader-elect-retry-period'),
+        ...leaderElection(values),
         metricsPort: values['metrics-port'] === undefined ? 10259 : Number(values['metrics-port']),
       });
     }
@@ -493,6 +475,20 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   return 2;
+}
+
+/** The leader-election flags kube-scheduler and kube-controller-manager share. */
+function leaderElection(values: Record<string, string | boolean | undefined>) {
+  const duration = (flag: string) => {
+    const v = values[flag];
+    return parseDuration(typeof v === 'string' ? v : undefined, `--${flag}`);
+  };
+  return {
+    leaderElect: values['leader-elect'] !== 'false',
+    leaseDurationMs: duration('leader-elect-lease-duration'),
+    renewDeadlineMs: duration('leader-elect-renew-deadline'),
+    retryPeriodMs: duration('leader-elect-retry-period'),
+  };
 }
 
 /** A `--flag=true|false` option; absent is undefined (the default applies). */
