@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { DockerEngine, ensureLocalImages, type LocalImages, stopEngine } from '@app/dev-servers';
+import { DockerEngine, ensureLocalImages, type LocalImages, stopEngine, waitFor } from '@app/dev-servers';
 import type Docker from 'dockerode';
 
 import { requireHarnessState } from './harness-state.js';
@@ -70,4 +70,39 @@ export async function stopHarnessDocker(root: string): Promise<void> {
   const pid = Number(await readFile(pidFile, 'utf8'));
   await stopEngine(pid);
   await rm(pidFile, { force: true });
+}
+
+/**
+ * Removes every container labelled with a test's cluster id — app containers before the
+ * sandboxes whose namespaces they share, retried while the engine is busy — and returns what
+ * is left (an empty list when all went), for the suite to assert on.
+ */
+export async function removeClusterContainers(
+  docker: Docker,
+  clusterId: string,
+): Promise<Docker.ContainerInfo[]> {
+  const filters = { label: [`wake.dev/cluster=${clusterId}`] };
+  const ours = () => docker.listContainers({ all: true, filters });
+  await waitFor(
+    `the containers of ${clusterId} to be removed`,
+    async () => {
+      const left = await ours();
+      for (const sandboxes of [false, true])
+        await Promise.all(
+          left
+            .filter((c) => (c.Labels['io.kubernetes.docker.type'] === 'podsandbox') === sandboxes)
+            // A removal the engine refuses now is retried on the next round.
+            .map((c) =>
+              docker
+                .getContainer(c.Id)
+                .remove({ force: true, v: true })
+                .catch(() => undefined),
+            ),
+        );
+      return (await ours()).length === 0 ? true : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 200 },
+    // Not all gone in time: what is left is returned, and the suite's assertion names it.
+  ).catch(() => undefined);
+  return ours();
 }

@@ -31,11 +31,28 @@ async function wake(...args: string[]): Promise<{ code: number; stdout: string; 
   }
 }
 
+/**
+ * A data directory for one describe block: made before its tests, and after them the cluster
+ * in it stopped (whatever a failed test left running) and the directory removed.
+ */
+function clusterDataDir(prefix: string): { readonly path: string } {
+  const dir = { path: '' };
+  beforeAll(async () => {
+    dir.path = await mkdtemp(join(tmpdir(), prefix));
+    await chmod(dir.path, 0o755);
+  });
+  afterAll(async () => {
+    await wake('down', '--data-dir', dir.path);
+    await rm(dir.path, { recursive: true, force: true });
+  });
+  return dir;
+}
+
 describe('wake up / status / verify / down', () => {
+  const data = clusterDataDir('wake-cli-');
   let dir: string;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'wake-cli-'));
-    await chmod(dir, 0o755);
+    dir = data.path;
     await writeFile(
       join(dir, 'cm.json'),
       JSON.stringify({
@@ -45,10 +62,6 @@ describe('wake up / status / verify / down', () => {
         data: { k: 'v' },
       }),
     );
-  });
-  afterAll(async () => {
-    await wake('down', '--data-dir', dir);
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('every command has --help', async () => {
@@ -230,14 +243,10 @@ describe('wake up / status / verify / down', () => {
 });
 
 describe('wake up --runtime sim', () => {
+  const data = clusterDataDir('wake-cli-sim-');
   let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'wake-cli-sim-'));
-    await chmod(dir, 0o755);
-  });
-  afterAll(async () => {
-    await wake('down', '--data-dir', dir);
-    await rm(dir, { recursive: true, force: true });
+  beforeAll(() => {
+    dir = data.path;
   });
 
   it('starts a cluster of simulated nodes, no Docker needed, whose pods run', async () => {
@@ -284,14 +293,10 @@ describe('wake up --runtime sim', () => {
 });
 
 describe('wake down, then wake up again on the same data directory', () => {
+  const data = clusterDataDir('wake-cli-again-');
   let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'wake-cli-again-'));
-    await chmod(dir, 0o755);
-  });
-  afterAll(async () => {
-    await wake('down', '--data-dir', dir);
-    await rm(dir, { recursive: true, force: true });
+  beforeAll(() => {
+    dir = data.path;
   });
 
   it('brings back every object, and the node agent adopts the pod that kept running', async () => {

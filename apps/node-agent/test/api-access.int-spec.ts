@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readKubeconfig } from '@app/client';
 import { httpsCall, waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
-import { dockerForTests, type TestDocker } from '@app/testing/docker.js';
+import { dockerForTests, removeClusterContainers, type TestDocker } from '@app/testing/docker.js';
 
 import { ApiServerForwarder, type ApiEndpoint, dockerBridgeGateway } from '../src/api-access/index.js';
-import { DockerRuntime, LABELS, type PodRef } from '../src/runtime/index.js';
+import { DockerRuntime, type PodRef } from '../src/runtime/index.js';
 
 type Obj = { metadata: { name: string; uid: string } };
 
@@ -47,23 +47,7 @@ describe('ApiServerForwarder: pods on the Docker bridge reach the API server', (
   afterAll(async () => {
     await forwarder?.stop();
     if (env) {
-      // Everything labelled with this run's cluster, removed until the engine lists none
-      // (a removal can fail while the engine is busy; the next round retries it).
-      const ours = () =>
-        env.docker.listContainers({ all: true, filters: { label: [`${LABELS.cluster}=${clusterId}`] } });
-      await waitFor('this test’s containers to be removed', async () => {
-        const left = await ours();
-        await Promise.all(
-          left.map((x) =>
-            env.docker
-              .getContainer(x.Id)
-              .remove({ force: true, v: true })
-              .catch(() => undefined),
-          ),
-        );
-        return (await ours()).length === 0 || undefined;
-      });
-      expect(await ours()).toEqual([]);
+      expect(await removeClusterContainers(env.docker, clusterId)).toEqual([]);
     }
     await c?.close();
     if (dir) await rm(dir, { recursive: true, force: true });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ApiClient, readKubeconfig } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
-import { dockerForTests, type TestDocker } from '@app/testing/docker.js';
+import { dockerForTests, removeClusterContainers, type TestDocker } from '@app/testing/docker.js';
 
 import { type Container, type Pod } from '../src/api-types.js';
 import {
@@ -18,7 +18,7 @@ import {
   TERMINATION_MESSAGE_FILE_LABEL,
   VolumeSetupError,
 } from '../src/config/index.js';
-import { DockerRuntime, LABELS, type PodRef } from '../src/runtime/index.js';
+import { DockerRuntime, type PodRef } from '../src/runtime/index.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -64,23 +64,7 @@ describe('PodConfigurer with the real API server and Docker engine', () => {
   }, 240_000);
 
   afterAll(async () => {
-    if (docker) {
-      const filters = { label: [`${LABELS.cluster}=${clusterId}`] };
-      const ours = await docker.docker.listContainers({ all: true, filters });
-      // App containers first: the engine may refuse to remove a sandbox whose namespaces are in use.
-      for (const sandboxes of [false, true])
-        await Promise.all(
-          ours
-            .filter((c) => (c.Labels[LABELS.containerType] === 'podsandbox') === sandboxes)
-            .map((c) =>
-              docker.docker
-                .getContainer(c.Id)
-                .remove({ force: true, v: true })
-                .catch(() => undefined),
-            ),
-        );
-      expect(await docker.docker.listContainers({ all: true, filters })).toEqual([]);
-    }
+    if (docker) expect(await removeClusterContainers(docker.docker, clusterId)).toEqual([]);
     for (const uid of podUids) await configurer?.cleanupPod(uid);
     client?.close();
     await cluster?.close();

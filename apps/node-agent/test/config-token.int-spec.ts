@@ -7,11 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ApiClient, readKubeconfig } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
-import { dockerForTests, type TestDocker } from '@app/testing/docker.js';
+import { dockerForTests, removeClusterContainers, type TestDocker } from '@app/testing/docker.js';
 
 import { type Pod } from '../src/api-types.js';
 import { ApiObjectSource, ApiTokenSource, PodConfigurer } from '../src/config/index.js';
-import { DockerRuntime, LABELS, type PodRef } from '../src/runtime/index.js';
+import { DockerRuntime, type PodRef } from '../src/runtime/index.js';
 
 /**
  * The projected service-account volume every pod gets from admission (token, ca.crt,
@@ -48,23 +48,7 @@ describe('PodConfigurer: the projected service account token on the real API ser
   }, 240_000);
 
   afterAll(async () => {
-    if (docker) {
-      const filters = { label: [`${LABELS.cluster}=${clusterId}`] };
-      const ours = await docker.docker.listContainers({ all: true, filters });
-      // App containers first: the engine may refuse to remove a sandbox whose namespaces are in use.
-      for (const sandboxes of [false, true])
-        await Promise.all(
-          ours
-            .filter((c) => (c.Labels[LABELS.containerType] === 'podsandbox') === sandboxes)
-            .map((c) =>
-              docker.docker
-                .getContainer(c.Id)
-                .remove({ force: true, v: true })
-                .catch(() => undefined),
-            ),
-        );
-      expect(await docker.docker.listContainers({ all: true, filters })).toEqual([]);
-    }
+    if (docker) expect(await removeClusterContainers(docker.docker, clusterId)).toEqual([]);
     if (podUid) await configurer?.cleanupPod(podUid);
     client?.close();
     await cluster?.close();

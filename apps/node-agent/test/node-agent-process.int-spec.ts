@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
-import { dockerForTests, type TestDocker } from '@app/testing/docker.js';
+import { dockerForTests, removeClusterContainers, type TestDocker } from '@app/testing/docker.js';
 import type Docker from 'dockerode';
 
 import { type Pod } from '../src/api-types.js';
@@ -88,13 +88,7 @@ describe('wake node-agent: a pod end to end, and kill -9', () => {
 
   afterAll(async () => {
     agent?.kill('SIGKILL');
-    if (docker) {
-      for (const c of await ourContainers(docker.docker))
-        await docker.docker
-          .getContainer(c.Id)
-          .remove({ force: true, v: true })
-          .catch(() => undefined);
-    }
+    if (docker) expect(await removeClusterContainers(docker.docker, clusterId)).toEqual([]);
     await cluster?.close();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });

@@ -4,7 +4,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ApiClient } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
-import { dockerForTests, type TestDocker } from '@app/testing/docker.js';
+import { dockerForTests, removeClusterContainers, type TestDocker } from '@app/testing/docker.js';
 
 import { type Pod } from '../src/api-types.js';
 import { type ContainerConfigurer, LiteralContainerConfigurer } from '../src/config/container-config.js';
@@ -130,22 +130,7 @@ export async function podWorld(suite: string): Promise<PodWorld> {
     },
     async close() {
       for (const m of managers) await m.stop();
-      const ours = await env.docker.listContainers({
-        all: true,
-        filters: { label: [`${LABELS.cluster}=${clusterId}`] },
-      });
-      await Promise.all(
-        ours.map((c) =>
-          env.docker
-            .getContainer(c.Id)
-            .remove({ force: true, v: true })
-            .catch(() => undefined),
-        ),
-      );
-      const left = await env.docker.listContainers({
-        all: true,
-        filters: { label: [`${LABELS.cluster}=${clusterId}`] },
-      });
+      const left = await removeClusterContainers(env.docker, clusterId);
       await nats.close();
       api.close();
       await cluster.close();

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { KUBERNETES_VERSION } from '@app/api';
 import { waitFor } from '@app/dev-servers';
-import { dockerForTests, type TestDocker } from '@app/testing/docker.js';
+import { dockerForTests, removeClusterContainers, type TestDocker } from '@app/testing/docker.js';
 
 import { type Container, type Pod } from '../src/api-types.js';
 import {
@@ -13,7 +13,7 @@ import {
   type ProbeListener,
   type UnhealthyDetail,
 } from '../src/probes/index.js';
-import { DockerRuntime, type ExecResult, LABELS } from '../src/runtime/index.js';
+import { DockerRuntime, type ExecResult } from '../src/runtime/index.js';
 
 /** What the probe manager told the agent, in order. */
 class RecordingListener implements ProbeListener {
@@ -74,17 +74,7 @@ describe('KubeletProbeManager on a real Docker engine', () => {
   afterAll(async () => {
     manager?.stop();
     if (!env) return;
-    const label = [`${LABELS.cluster}=${clusterId}`];
-    const ours = await env.docker.listContainers({ all: true, filters: { label } });
-    await Promise.all(
-      ours.map((c) =>
-        env.docker
-          .getContainer(c.Id)
-          .remove({ force: true, v: true })
-          .catch(() => undefined),
-      ),
-    );
-    expect(await env.docker.listContainers({ all: true, filters: { label } })).toEqual([]);
+    expect(await removeClusterContainers(env.docker, clusterId)).toEqual([]);
   });
 
   /** A pod of one busybox container running `script`, in its own sandbox; tracked at once. */

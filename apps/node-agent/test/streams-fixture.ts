@@ -4,9 +4,9 @@ import { expect } from '@jest/globals';
 import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
-import { dockerForTests, type TestDocker } from '@app/testing/docker.js';
+import { dockerForTests, removeClusterContainers, type TestDocker } from '@app/testing/docker.js';
 
-import { DockerRuntime, LABELS, type PodRef } from '../src/runtime/index.js';
+import { DockerRuntime, type PodRef } from '../src/runtime/index.js';
 import { serveNodeStreams } from '../src/streams/index.js';
 
 /**
@@ -116,19 +116,7 @@ export async function startStreamsCluster(): Promise<StreamsCluster> {
       await conn.close();
       await api.close();
       // Everything labelled with this run's cluster, whichever test made it and however it ended.
-      const ours = await env.docker.listContainers({
-        all: true,
-        filters: { label: [`${LABELS.cluster}=${clusterId}`] },
-      });
-      // App containers before the sandboxes whose namespaces they share.
-      const order = (c: (typeof ours)[number]) => (c.Labels[LABELS.containerType] === 'podsandbox' ? 1 : 0);
-      for (const c of ours.sort((a, b) => order(a) - order(b)))
-        await env.docker.getContainer(c.Id).remove({ force: true, v: true });
-      const left = await env.docker.listContainers({
-        all: true,
-        filters: { label: [`${LABELS.cluster}=${clusterId}`] },
-      });
-      expect(left).toEqual([]);
+      expect(await removeClusterContainers(env.docker, clusterId)).toEqual([]);
     },
   };
 }

@@ -337,27 +337,13 @@ export class GarbageCollector implements Controller {
     );
   }
 
-  private async patchOwnerRefs(
+  private patchOwnerRefs(
     i: ObjectIdentity,
     latest: StoredObject,
     refs: OwnerReference[],
     cause?: number,
   ): Promise<'done' | 'retry'> {
-    const path = this.pathOf(i);
-    if (!path) return 'done';
-    return this.write(() =>
-      this.api.patch(
-        path,
-        {
-          metadata: {
-            uid: i.uid,
-            resourceVersion: latest.metadata.resourceVersion,
-            ownerReferences: refs.length > 0 ? refs : null,
-          },
-        },
-        { cause },
-      ),
-    );
+    return this.patchMetadata(i, latest, { ownerReferences: refs.length > 0 ? refs : null }, cause);
   }
 
   private async removeFinalizer(
@@ -369,21 +355,20 @@ export class GarbageCollector implements Controller {
     if (!latest || latest.metadata.uid !== i.uid) return 'done';
     const finalizers = (latest.metadata.finalizers as string[] | undefined) ?? [];
     if (!finalizers.includes(finalizer)) return 'done';
+    return this.patchMetadata(i, latest, { finalizers: finalizers.filter((f) => f !== finalizer) }, cause);
+  }
+
+  /** A merge patch of metadata, valid only against `latest` (its uid and resourceVersion). */
+  private async patchMetadata(
+    i: ObjectIdentity,
+    latest: StoredObject,
+    fields: Record<string, unknown>,
+    cause?: number,
+  ): Promise<'done' | 'retry'> {
     const path = this.pathOf(i);
     if (!path) return 'done';
-    return this.write(() =>
-      this.api.patch(
-        path,
-        {
-          metadata: {
-            uid: i.uid,
-            resourceVersion: latest.metadata.resourceVersion,
-            finalizers: finalizers.filter((f) => f !== finalizer),
-          },
-        },
-        { cause },
-      ),
-    );
+    const metadata = { uid: i.uid, resourceVersion: latest.metadata.resourceVersion, ...fields };
+    return this.write(() => this.api.patch(path, { metadata }, { cause }));
   }
 
   /** One write: gone already is success; a conflict (changed meanwhile) is retried after backoff. */

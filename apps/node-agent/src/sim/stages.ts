@@ -66,15 +66,9 @@ export interface ProfileOptions {
   restartBackoffMs?: [number, number];
 }
 
-/** kwok's default stages (kustomize/stage/pod/fast): every step at once. */
-function fastPodStages(): Stage[] {
+/** A running Job pod completes; a pod being deleted goes (the last stages of both profiles). */
+function podEndStages(complete?: Stage['delay'], deletion?: Stage['delay']): Stage[] {
   return [
-    {
-      name: 'pod-ready',
-      resource: 'Pod',
-      selector: { matchExpressions: [noDeletion, { key: '.status.podIP', operator: 'DoesNotExist' }] },
-      next: { status: 'pod-ready' },
-    },
     {
       name: 'pod-complete',
       resource: 'Pod',
@@ -87,14 +81,29 @@ function fastPodStages(): Stage[] {
           completes,
         ],
       },
+      ...(complete ? { delay: complete } : {}),
       next: { status: 'pod-complete' },
     },
     {
       name: 'pod-delete',
       resource: 'Pod',
       selector: { matchExpressions: [{ key: '.metadata.deletionTimestamp', operator: 'Exists' }] },
+      ...(deletion ? { delay: deletion } : {}),
       next: { delete: true },
     },
+  ];
+}
+
+/** kwok's default stages (kustomize/stage/pod/fast): every step at once. */
+function fastPodStages(): Stage[] {
+  return [
+    {
+      name: 'pod-ready',
+      resource: 'Pod',
+      selector: { matchExpressions: [noDeletion, { key: '.status.podIP', operator: 'DoesNotExist' }] },
+      next: { status: 'pod-ready' },
+    },
+    ...podEndStages(),
   ];
 }
 
@@ -134,28 +143,7 @@ function realisticPodStages(): Stage[] {
       delay: { durationMs: 500, jitterMs: 2500 },
       next: { status: 'pod-ready' },
     },
-    {
-      name: 'pod-complete',
-      resource: 'Pod',
-      selector: {
-        matchExpressions: [
-          noDeletion,
-          { key: '.status.phase', operator: 'In', values: ['Running'] },
-          readyIs('True'),
-          ownedByJob,
-          completes,
-        ],
-      },
-      delay: { durationMs: 2000, jitterMs: 6000 },
-      next: { status: 'pod-complete' },
-    },
-    {
-      name: 'pod-delete',
-      resource: 'Pod',
-      selector: { matchExpressions: [{ key: '.metadata.deletionTimestamp', operator: 'Exists' }] },
-      delay: { durationMs: 200, jitterMs: 1000 },
-      next: { delete: true },
-    },
+    ...podEndStages({ durationMs: 2000, jitterMs: 6000 }, { durationMs: 200, jitterMs: 1000 }),
   ];
 }
 
