@@ -133,8 +133,6 @@ async function runOnce(
     );
     const waitMs = Number(process.env.WAKE_BENCH_WAIT_MS ?? 600_000);
     try {
-      // --expose-gc: the sim measures its heap per node after a forced collection.
-      process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --expose-gc`.trim();
       sim = await startComponent(
         'sim node agent',
         [
@@ -155,6 +153,8 @@ async function runOnce(
           o.maxInFlight,
         ],
         /sim node agent ready.*\n/,
+        // The sim measures its heap per node after a forced collection.
+        ['--expose-gc'],
       );
       await within(readyWatch.all, waitMs);
     } finally {

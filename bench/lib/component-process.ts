@@ -13,10 +13,17 @@ export interface ComponentProcess {
  * Starts `wake <args>` from source and waits until its stdout matches `ready`.
  * WAKE_BENCH_PROFILE_DIR: each component writes a V8 CPU profile there when it stops.
  */
-export async function startComponent(name: string, args: string[], ready: RegExp): Promise<ComponentProcess> {
+export async function startComponent(
+  name: string,
+  args: string[],
+  ready: RegExp,
+  /** Flags for node itself, e.g. --expose-gc. */
+  nodeArgs: string[] = [],
+): Promise<ComponentProcess> {
   const child = spawn(
     process.execPath,
     [
+      ...nodeArgs,
       '--import',
       'tsx',
       ...(process.env.WAKE_BENCH_PROFILE_DIR

@@ -75,6 +75,14 @@ export class WriteFence {
   current: () => string | undefined = () => undefined;
 }
 
+/** As kube-controller-manager: a misspelt `--controllers` name is an error, not a controller silently off. */
+export function checkControllerFlags(flags: readonly string[]): void {
+  const known: readonly string[] = KNOWN_CONTROLLERS;
+  const unknown = flags.filter((f) => f !== '*' && !known.includes(f.replace(/^-/, '')));
+  if (unknown.length)
+    throw new Error(`--controllers: ${unknown.join(', ')} not known; known: ${KNOWN_CONTROLLERS.join(', ')}`);
+}
+
 /** upstream's IsControllerEnabled: `*` enables all, `-x` disables x, `x` enables x. */
 export function controllerEnabled(name: string, flags: readonly string[]): boolean {
   let star = false;
@@ -112,6 +120,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
   ) {
     this.identity = config.identity ?? `${hostname()}_${randomUUID()}`;
     const flags = config.controllers ?? ['*'];
+    checkControllerFlags(flags);
     this.pods = this.informer<Pod>({ group: '', version: 'v1', plural: 'pods' });
     for (const kind of [REPLICA_SET, REPLICATION_CONTROLLER])
       if (controllerEnabled(kind.controller, flags)) this.controllers.push(this.replicaController(kind));
@@ -121,6 +130,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
           workers: config.concurrentGcSyncs,
           backoffMs: config.backoffMs,
           onTrouble: (e) => this.logger.warn(`garbage collector: ${e.message}`),
+          informerFor: (resource) => this.informer(resource),
         }),
       );
     if (config.leaderElect !== false)
@@ -150,11 +160,6 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
         onTrouble: (e) => this.logger.warn(`leader election: ${e.message}`),
       });
     fence.current = () => this.elector?.fence;
-  }
-
-  /** Adds a controller built elsewhere (garbage collector, deployments...) before bootstrap. */
-  add(controller: Controller): void {
-    this.controllers.push(controller);
   }
 
   /** A shared informer per resource: controllers asking for the same kind share one. */

@@ -134,7 +134,7 @@ export class NodeAgent implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await mkdir(this.config.dataDir, { recursive: true });
+    // The data directory exists: the pod configurer's options provider made it.
     const node = await this.status.register();
     this.heartbeat = new NodeHeartbeat(this.lease, this.status, {
       leaseRenewMs: this.config.leaseRenewMs,

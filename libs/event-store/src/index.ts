@@ -13,8 +13,8 @@ export * from './read/continue-token.js';
 export * from './read/event-reader.js';
 export * from './read/list-options.js';
 export * from './read/resource-reader.js';
-export * from './replay/causal-chain.js';
 export * from './replay/object-history.js';
-export * from './replay/objects-at.js';
+// The store's objectsAt() and causalChain() methods are the way in; only the options type is public.
+export type { ObjectsAtOptions } from './replay/objects-at.js';
 export * from './replay/projection-replayer.js';
 export * from './retention/payload-expiry.js';

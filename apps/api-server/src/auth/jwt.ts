@@ -1,5 +1,7 @@
 import { createHash, type KeyObject, sign, verify } from 'node:crypto';
 
+import { isObject } from '@app/api';
+
 /** The JWS algorithms service-account keys sign with (upstream: RS256 for RSA keys, ES256 for P-256). */
 export type JwtAlgorithm = 'ES256' | 'RS256';
 
@@ -65,7 +67,7 @@ export function decodeJwt(token: string): DecodedJwt | undefined {
   try {
     const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as unknown;
     const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as unknown;
-    if (!isRecord(header) || typeof header.alg !== 'string' || !isRecord(claims)) return undefined;
+    if (!isObject(header) || typeof header.alg !== 'string' || !isObject(claims)) return undefined;
     return {
       header: header as unknown as JwtHeader,
       claims,
@@ -94,8 +96,4 @@ export function verifyJwt(jwt: DecodedJwt, key: VerificationKey): boolean {
 
 function encodePart(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

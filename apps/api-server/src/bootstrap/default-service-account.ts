@@ -43,12 +43,9 @@ export class DefaultServiceAccountPublisher extends PerNamespaceReconciler {
   protected async reconcile(namespace: string): Promise<void> {
     const serviceAccounts = this.registry.get('', 'v1', 'serviceaccounts');
     const ctx = { actor: SYSTEM_ACTOR, userAgent: 'wake-apiserver/serviceaccounts-controller' };
-    try {
-      await this.objects.get(serviceAccounts, namespace, DEFAULT_SERVICE_ACCOUNT);
-      return;
-    } catch (e) {
-      if (!(e instanceof StatusError && e.reason === 'NotFound')) throw e;
-    }
+    // The account cache answers without a read; one it has not caught up with yet makes the
+    // create below fail AlreadyExists, which is fine, and a deletion it sees queues us again.
+    if (this.serviceAccounts.get(namespace, DEFAULT_SERVICE_ACCOUNT)) return;
     await this.objects
       .create(serviceAccounts, namespace, { metadata: { name: DEFAULT_SERVICE_ACCOUNT } }, ctx)
       .catch((err: unknown) => {

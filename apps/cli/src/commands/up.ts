@@ -107,9 +107,9 @@ export async function up(o: UpOptions): Promise<void> {
   });
   await relay.start();
   const apiPort = o.apiPort ?? 6443;
-  const engine = (o.runtime ?? 'docker') === 'docker' ? await containerEngine(o) : undefined;
-  if (o.runtime === 'docker' && !engine)
-    throw new Error('--runtime docker: no Docker engine answers, and none could be started');
+  const found = (o.runtime ?? 'docker') === 'docker' ? await containerEngine(o) : undefined;
+  if (o.runtime === 'docker' && found instanceof Error) throw new Error(`--runtime docker: ${found.message}`);
+  const engine = found instanceof DockerEngine ? found : undefined;
   // Pods reach the API server through the node agent's forwarder on the bridge gateway: the
   // serving certificate must name that address for clients that verify it.
   const gateway = engine ? await dockerBridgeGateway(engine.docker) : undefined;
@@ -146,9 +146,10 @@ export async function up(o: UpOptions): Promise<void> {
   await controllerManager.start();
   // Docker when an engine is reachable; without one, unless docker was asked for, simulated nodes, said loudly.
   const runtime = o.runtime === undefined && !engine ? 'sim' : (o.runtime ?? 'docker');
-  if (runtime === 'sim' && o.runtime === undefined)
+  if (found instanceof Error)
     log.warn(
       'no Docker engine: running SIMULATED nodes instead (pods get status but no containers); install docker.io and run as root for real ones',
+      { error: found.message },
     );
   const node = engine
     ? await startNodeAgent(o, natsUrl, engine)
@@ -224,20 +225,18 @@ Use it with:
  * The Docker engine the node agent runs pods on: the one answering, or a dockerd started here
  * (and stopped with the cluster) when none does and we are root.
  */
-async function containerEngine(o: UpOptions): Promise<DockerEngine | undefined> {
-  try {
-    return await DockerEngine.ensure({ logFile: join(o.dataDir.root, 'dockerd.log') });
-  } catch (e) {
-    log.warn('no Docker engine', { error: (e as Error).message });
-    return undefined;
-  }
+async function containerEngine(o: UpOptions): Promise<DockerEngine | Error> {
+  // Why there is none is the caller's to report: an error under --runtime docker, a warning otherwise.
+  return DockerEngine.ensure({ logFile: join(o.dataDir.root, 'dockerd.log') }).catch((e: unknown) =>
+    e instanceof Error ? e : new Error(String(e)),
+  );
 }
 
 async function startNodeAgent(
   o: UpOptions,
   natsUrl: string,
   engine: DockerEngine,
-): Promise<{ agent: ComponentSupervisor; engine: DockerEngine; name: string; busybox: string }> {
+): Promise<{ agent: ComponentSupervisor; name: string; busybox: string }> {
   const name = o.nodeName ?? hostname().toLowerCase();
   // No registry need be reachable: the sandbox image and a busybox to try are built locally.
   const images = await ensureLocalImages(engine.docker);
@@ -261,7 +260,7 @@ async function startNodeAgent(
     logFile: join(o.dataDir.root, 'node-agent.log'),
   });
   await agent.start();
-  return { agent, engine, name, busybox: images.busybox };
+  return { agent, name, busybox: images.busybox };
 }
 
 /** The nodes of `--runtime sim`: one process plays them all; nothing else is needed. */

@@ -35,6 +35,8 @@ export interface GarbageCollectorOptions {
   redactedPollMs?: number;
   /** Told of failures that are retried (a write refused, a GET that failed). */
   onTrouble?: (error: Error) => void;
+  /** The controller manager's shared informer of a kind, so the GC does not follow it twice. */
+  informerFor?: (resource: { group: string; version: string; plural: string }) => Informer;
 }
 
 type Propagation = 'Background' | 'Foreground' | 'Orphan';
@@ -78,6 +80,7 @@ export class GarbageCollector implements Controller {
   }
 
   async start(): Promise<void> {
+    const followed: Informer[] = [];
     for (const t of GarbageCollector.monitoredKinds(this.registry)) {
       const resource = { group: t.group, version: t.version, plural: t.plural };
       const onTrouble = (e: Error) => this.o.onTrouble?.(e);
@@ -94,13 +97,18 @@ export class GarbageCollector implements Controller {
         this.sources.push(poller.start());
         continue;
       }
-      const informer: Informer = new Informer({ api: this.api, nats: this.nats, resource, onTrouble });
+      // A shared informer (the controller manager's) is borrowed, not stopped here.
+      const shared = this.o.informerFor?.(resource);
+      const informer: Informer =
+        shared ?? new Informer({ api: this.api, nats: this.nats, resource, onTrouble });
       informer.onChange((c) => this.onChange(t, c, informer.seen));
-      this.sources.push(informer.start());
+      informer.start();
+      if (shared) followed.push(shared);
+      else this.sources.push(informer);
     }
     // Upstream waits for the graph to be complete before it acts on it: an orphaning owner
     // must know all its dependents.
-    await Promise.all(this.sources.map((i) => i.synced()));
+    await Promise.all([...this.sources, ...followed].map((i) => i.synced()));
     const n = this.o.workers ?? 20;
     for (let i = 0; i < n; i++) {
       this.workers.push(this.work(this.attemptToDelete, (uid) => this.attemptToDeleteItem(uid)));

@@ -1,12 +1,6 @@
-/** An ownerReference as the API carries it (metav1.OwnerReference). */
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+import { type OwnerReference } from '../owner-reference.js';
+
+export type { OwnerReference };
 
 /** Where an object lives: enough to GET it again (namespace '' for cluster-scoped). */
 export interface ObjectIdentity {

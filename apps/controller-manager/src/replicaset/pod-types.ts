@@ -1,13 +1,8 @@
 import { type StoredObject } from '@app/event-store';
 
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+import { type OwnerReference } from '../owner-reference.js';
+
+export type { OwnerReference };
 
 export interface PodCondition {
   type: string;

@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { type Pod } from '../api-types.js';
-import { extractFieldPathAsString, formatMap, goQuote, podFieldValue } from './field-path.js';
+import { goQuote } from '@app/api';
+
+import { extractFieldPathAsString, formatMap, podFieldValue } from './field-path.js';
 
 const pod: Pod = {
   apiVersion: 'v1',

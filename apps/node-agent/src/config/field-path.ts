@@ -1,3 +1,5 @@
+import { goQuote } from '@app/api';
+
 import { type Pod } from '../api-types.js';
 import { type ObjectFieldSelector } from './kube-types.js';
 
@@ -131,44 +133,4 @@ export function formatMap(m: Readonly<Record<string, string>>): string {
     .sort()
     .map((k) => `${k}=${goQuote(m[k]!)}`)
     .join('\n');
-}
-
-/** Go's strconv.Quote (`%q`) for the strings metadata can hold. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    switch (ch) {
-      case '"':
-        out += '\\"';
-        continue;
-      case '\\':
-        out += '\\\\';
-        continue;
-      case '\x07':
-        out += '\\a';
-        continue;
-      case '\b':
-        out += '\\b';
-        continue;
-      case '\f':
-        out += '\\f';
-        continue;
-      case '\n':
-        out += '\\n';
-        continue;
-      case '\r':
-        out += '\\r';
-        continue;
-      case '\t':
-        out += '\\t';
-        continue;
-      case '\v':
-        out += '\\v';
-        continue;
-    }
-    if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else out += ch;
-  }
-  return out + '"';
 }

@@ -3,6 +3,7 @@ import { chmod, mkdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, sep } from 'node:path';
 
 import { Inject, Injectable } from '@nestjs/common';
+import { aggregate } from '@app/api';
 
 import { type Container, type Pod, type Volume } from '../api-types.js';
 import { type BindMount, type ContainerSpec } from '../runtime/index.js';
@@ -18,7 +19,6 @@ import { containerResources, type NodeAllocatable } from './resources.js';
 import { type KubernetesEndpoint } from './service-env.js';
 import { ServiceAccountTokenManager, TOKEN_SOURCE, type TokenSource } from './token-manager.js';
 import {
-  aggregate,
   configMapPayload,
   DEFAULT_MODE,
   downwardApiPayload,
@@ -237,7 +237,8 @@ export class PodConfigurer implements ContainerConfigurer {
         errors.push((e as Error).message);
       }
     }
-    if (errors.length > 0) throw new Error(aggregate(errors));
+    const failed = aggregate(errors);
+    if (failed) throw new Error(failed);
     return payload;
   }
 

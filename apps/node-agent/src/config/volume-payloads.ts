@@ -1,3 +1,5 @@
+import { aggregate } from '@app/api';
+
 import { type Pod } from '../api-types.js';
 import { type FileProjection } from './atomic-writer.js';
 import { extractFieldPathAsString } from './field-path.js';
@@ -110,11 +112,7 @@ export function downwardApiPayload(
       errors.push((e as Error).message);
     }
   }
-  if (errors.length > 0) throw new Error(aggregate(errors));
+  const failed = aggregate(errors);
+  if (failed) throw new Error(failed);
   return payload;
-}
-
-/** utilerrors.NewAggregate's message: one error as is, several as `[a, b]`. */
-export function aggregate(messages: readonly string[]): string {
-  return messages.length === 1 ? messages[0]! : `[${messages.join(', ')}]`;
 }

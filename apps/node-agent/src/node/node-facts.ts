@@ -52,13 +52,11 @@ const GO_ARCH: Record<string, string> = {
 
 /** Reads the host and the container engine, as the kubelet's cadvisor and runtime do. */
 export async function detectNodeFacts(docker: Docker, o: NodeFactsOptions): Promise<NodeFacts> {
-  const [engine, images, storage, machineID, bootID, osImage] = await Promise.all([
+  const [engine, images, storage, { machineID, bootID, osImage }] = await Promise.all([
     docker.version(),
     docker.listImages(),
     statfs(o.dataDir),
-    firstLine('/etc/machine-id'),
-    firstLine('/proc/sys/kernel/random/boot_id'),
-    prettyOsName(),
+    hostIdentity(),
   ]);
   const capacity = {
     cpu: o.cpu ?? String(cpus().length),
@@ -80,7 +78,7 @@ export async function detectNodeFacts(docker: Docker, o: NodeFactsOptions): Prom
       kubeletVersion: o.version,
       kubeProxyVersion: o.version,
       operatingSystem: 'linux',
-      architecture: GO_ARCH[arch()] ?? arch(),
+      architecture: goArch(),
     },
     addresses: [
       { type: 'InternalIP', address: o.nodeIP ?? primaryIPv4() },
@@ -99,6 +97,18 @@ export async function detectNodeFacts(docker: Docker, o: NodeFactsOptions): Prom
 
 export function goArch(): string {
   return GO_ARCH[arch()] ?? arch();
+}
+
+let identity: Promise<{ machineID: string; bootID: string; osImage: string }> | undefined;
+
+/** The host's machine id, boot id and OS name: fixed while this process runs, so read once. */
+function hostIdentity() {
+  identity ??= Promise.all([
+    firstLine('/etc/machine-id'),
+    firstLine('/proc/sys/kernel/random/boot_id'),
+    prettyOsName(),
+  ]).then(([machineID, bootID, osImage]) => ({ machineID, bootID, osImage }));
+  return identity;
 }
 
 function primaryIPv4(): string {

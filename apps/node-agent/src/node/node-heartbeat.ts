@@ -1,3 +1,5 @@
+import { ExponentialBackoff } from '@app/client';
+
 import { type NodeLeaseRenewer } from './node-lease.js';
 import { type NodeStatusReporter } from './node-status-reporter.js';
 
@@ -19,12 +21,17 @@ export class NodeHeartbeat {
   private timers: NodeJS.Timeout[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
   private stopped = false;
+  /** Per loop (lease renewal, node status): a failure retries sooner, backing off. */
+  private readonly retries: ExponentialBackoff<string>;
 
   constructor(
     private readonly lease: NodeLeaseRenewer,
     private readonly status: NodeStatusReporter,
     private readonly o: NodeHeartbeatOptions = {},
-  ) {}
+  ) {
+    const [base, cap] = o.retryMs ?? [200, 7_000];
+    this.retries = new ExponentialBackoff(base, cap);
+  }
 
   start(): void {
     this.stopped = false;
@@ -41,8 +48,6 @@ export class NodeHeartbeat {
   }
 
   private loop(what: string, work: () => Promise<unknown>, everyMs: number): void {
-    const [base, cap] = this.o.retryMs ?? [200, 7_000];
-    let failures = 0;
     const tick = async () => {
       if (this.stopped) return;
       let wait = everyMs;
@@ -50,10 +55,10 @@ export class NodeHeartbeat {
       this.inFlight.add(running);
       try {
         await running;
-        failures = 0;
+        this.retries.forget(what);
       } catch (e) {
         this.o.onTrouble?.(what, e as Error);
-        wait = Math.min(cap, base * 2 ** failures++);
+        wait = this.retries.when(what);
       } finally {
         this.inFlight.delete(running);
       }

@@ -1,4 +1,4 @@
-import { ApiError, type ApiClient, resourcePath } from '@app/client';
+import { ApiError, type ApiClient, microTime, resourcePath } from '@app/client';
 import { type StoredObject } from '@app/event-store';
 
 /** The namespace of node heartbeat Leases (KEP-589). */
@@ -19,11 +19,6 @@ export interface NodeLeaseOptions {
   /** The Node's uid, for the owner reference that lets the garbage collector remove the Lease with its Node. */
   nodeUid?: () => string | undefined;
   now?: () => Date;
-}
-
-/** Lease timestamps are MicroTime: RFC 3339 with microseconds. */
-export function microTime(d: Date): string {
-  return d.toISOString().replace(/Z$/, '000Z');
 }
 
 /**

@@ -49,6 +49,17 @@ function podLabel(pod: Pod): string {
   return `${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})`;
 }
 
+/** Whether carrying out `actions` changes what the engine has for the pod. */
+function changesEngine(a: PodActions): boolean {
+  return (
+    a.killPod ||
+    a.createSandbox ||
+    a.containersToKill.length > 0 ||
+    a.nextInitContainerToStart !== undefined ||
+    a.containersToStart.length > 0
+  );
+}
+
 function earliest(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;
   if (b === undefined) return a;
@@ -83,15 +94,9 @@ export class PodSyncer {
       return {};
     }
     // A finished pod stays finished: stop what is left, never start anything again.
-    if (isTerminalPhase(pod.status?.phase)) {
-      await this.killPod(pod, engine);
-      await this.report(pod, await this.read(uid), true);
-      return {};
-    }
-    const before = this.status(pod, engine, false);
-    if (isTerminalPhase(before.phase)) {
-      await this.killPod(pod, engine);
-      await this.report(pod, await this.read(uid), true);
+    if (isTerminalPhase(pod.status?.phase) || isTerminalPhase(this.status(pod, engine, false).phase)) {
+      const stopped = await this.killPod(pod, engine);
+      await this.report(pod, stopped ? await this.read(uid) : engine, true);
       return {};
     }
     try {
@@ -102,7 +107,9 @@ export class PodSyncer {
     }
     const actions = computePodActions(pod, engine, (id) => this.d.memory.unhealthyMessage(id));
     const retryAfterMs = await this.execute(pod, engine, actions);
-    const after = await this.read(uid);
+    // The engine is read again only when this sync changed something in it (the periodic
+    // resync of a settled pod then costs one read, not two).
+    const after = changesEngine(actions) ? await this.read(uid) : engine;
     this.track(pod, after);
     await this.collectGarbage(pod, after);
     await this.report(pod, after, false);
@@ -223,8 +230,9 @@ export class PodSyncer {
       }
       this.d.restarts.next(key, finished);
     }
+    let pulled: boolean;
     try {
-      const pulled = await this.d.images.ensureImage(uid, container, () =>
+      pulled = await this.d.images.ensureImage(uid, container, () =>
         this.d.event(pod, 'Normal', 'Pulling', `Pulling image "${container.image}"`, container.name),
       );
       this.d.event(
@@ -249,7 +257,7 @@ export class PodSyncer {
       return undefined;
     }
     // A pull may have moved the tag: read the image's id afresh for the new instance.
-    this.imageIds.delete(container.image ?? '');
+    if (pulled) this.imageIds.delete(container.image ?? '');
     let spec;
     try {
       spec = await this.d.configurer.containerSpec(pod, container);
@@ -365,25 +373,27 @@ export class PodSyncer {
   }
 
   /** killPodWithSyncResult: every running container (in parallel, with its grace), then the sandboxes. */
-  private async killPod(pod: Pod, engine: RuntimePodStatus, graceSeconds?: number): Promise<void> {
+  /** Returns whether it stopped anything (otherwise the engine is as it was). */
+  private async killPod(pod: Pod, engine: RuntimePodStatus, graceSeconds?: number): Promise<boolean> {
     this.untrack(pod.metadata?.uid ?? engine.uid);
     const podIP = engine.sandboxes[0]?.ip;
+    const live = engine.containers.filter((c) => c.state === 'running' || c.state === 'created');
+    const sandboxes = engine.sandboxes.filter((x) => x.ready);
     await Promise.all(
-      engine.containers
-        .filter((c) => c.state === 'running' || c.state === 'created')
-        .map((c) => {
-          if (c.state === 'running')
-            this.d.event(pod, 'Normal', 'Killing', `Stopping container ${c.name}`, c.name);
-          return this.killer.kill(
-            pod,
-            c.id,
-            this.specOf(pod, c.name),
-            graceSeconds ?? gracePeriodSeconds(pod),
-            podIP,
-          );
-        }),
+      live.map((c) => {
+        if (c.state === 'running')
+          this.d.event(pod, 'Normal', 'Killing', `Stopping container ${c.name}`, c.name);
+        return this.killer.kill(
+          pod,
+          c.id,
+          this.specOf(pod, c.name),
+          graceSeconds ?? gracePeriodSeconds(pod),
+          podIP,
+        );
+      }),
     );
-    for (const s of engine.sandboxes.filter((x) => x.ready)) await this.d.runtime.stopContainer(s.id, 0);
+    for (const s of sandboxes) await this.d.runtime.stopContainer(s.id, 0);
+    return live.length + sandboxes.length > 0;
   }
 
   /** syncTerminatingPod + the status manager's final delete: stop, remove, clean up, delete the object. */

@@ -1,4 +1,4 @@
-import { type ApiClient } from '@app/client';
+import { type ApiClient, ExponentialBackoff } from '@app/client';
 
 import { type NodeFacts } from '../node/node-facts.js';
 import { NodeLeaseRenewer } from '../node/node-lease.js';
@@ -38,7 +38,6 @@ interface SimNode {
   lease: NodeLeaseRenewer;
   /** False while a chaos stage holds the node NotReady. */
   ready: boolean;
-  failures: number;
 }
 
 /**
@@ -51,8 +50,12 @@ export class SimNodes {
   private readonly byName = new Map<string, SimNode>();
   private readonly wheel: TimerWheel<string>;
   private stopped = false;
+  /** Per node: a failed heartbeat is retried sooner, backing off. */
+  private readonly retries: ExponentialBackoff<string>;
 
   constructor(private readonly o: SimNodesOptions) {
+    const [base, cap] = o.retryMs ?? [200, 7_000];
+    this.retries = new ExponentialBackoff(base, cap);
     this.wheel = new TimerWheel({
       tickMs: o.tickMs ?? 50,
       onDue: (names) => names.forEach((n) => this.beat(n)),
@@ -62,7 +65,6 @@ export class SimNodes {
       const node: SimNode = {
         name,
         ready: true,
-        failures: 0,
         status: new NodeStatusReporter(o.api, {
           registration: { nodeName: name, ...o.registration },
           facts: async () => o.facts(name, internalIP),
@@ -134,7 +136,7 @@ export class SimNodes {
       })
       .then(
         () => {
-          node.failures = 0;
+          this.retries.forget(name);
           if (!this.stopped) this.wheel.schedule(name, this.renewIn());
         },
         (e: unknown) => {
@@ -145,8 +147,7 @@ export class SimNodes {
   }
 
   private retry(node: SimNode): void {
-    const [base, cap] = this.o.retryMs ?? [200, 7_000];
-    if (!this.stopped) this.wheel.schedule(node.name, Math.min(cap, base * 2 ** node.failures++));
+    if (!this.stopped) this.wheel.schedule(node.name, this.retries.when(node.name));
   }
 
   private renewIn(): number {

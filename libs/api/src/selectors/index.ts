@@ -1,2 +1,3 @@
 export * from './label-selector.js';
 export * from './field-selector.js';
+export * from './go-errors.js';

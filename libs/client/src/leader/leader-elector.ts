@@ -207,6 +207,6 @@ export class LeaderElector {
 }
 
 /** metav1.MicroTime: RFC 3339 with microseconds. */
-function microTime(d: Date): string {
+export function microTime(d: Date): string {
   return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
