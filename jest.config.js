@@ -3,7 +3,7 @@
 // by test/harness). Aliases mirror tsconfig "paths".
 const moduleNameMapper = {
   // Deep imports through an alias carry the .js suffix ESM needs; map them to the .ts source.
-  '^@app/(api|dev-servers|bus|client|event-store|metrics)/(.*)\\.js$': '<rootDir>/libs/$1/src/$2',
+  '^@app/(api|dev-servers|bus|client|event-store|metrics|logging)/(.*)\\.js$': '<rootDir>/libs/$1/src/$2',
   '^@app/testing/(.*)\\.js$': '<rootDir>/test/harness/$1',
   '^@app/api$': '<rootDir>/libs/api/src/index.ts',
   '^@app/api/(.*)$': '<rootDir>/libs/api/src/$1',
@@ -12,6 +12,7 @@ const moduleNameMapper = {
   '^@app/bus$': '<rootDir>/libs/bus/src/index.ts',
   '^@app/client$': '<rootDir>/libs/client/src/index.ts',
   '^@app/metrics$': '<rootDir>/libs/metrics/src/index.ts',
+  '^@app/logging$': '<rootDir>/libs/logging/src/index.ts',
   '^@app/metrics/(.*)$': '<rootDir>/libs/metrics/src/$1',
   '^@app/client/(.*)$': '<rootDir>/libs/client/src/$1',
   '^@app/bus/(.*)$': '<rootDir>/libs/bus/src/$1',

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { DEFAULT_CIPHERS } from 'node:tls';
@@ -5,11 +6,12 @@ import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { ConsoleLogger, type INestApplication } from '@nestjs/common';
+import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 
 import { writeKubeconfig } from '@app/client';
+import { createLogger, NestPinoLogger } from '@app/logging';
 
 import { ApiServerModule, ClusterBootstrap } from './api-server.module.js';
 import { ensureServingCertificate } from './auth/pki.js';
@@ -62,6 +64,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   const serviceAccountKey = await ensureServiceAccountKey(config.pkiDir);
   const tokens = await TokenFile.ensure(join(config.pkiDir, 'tokens.csv'));
   const headersTimeout = config.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+  const logger = createLogger('api-server');
   const adapter = new KubeFastifyAdapter({
     https: {
       key: pki.key,
@@ -80,6 +83,13 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
     frameworkErrors: frameworkErrorReply,
     // Idle keep-alive connections must not hold a shutdown up.
     forceCloseConnections: 'idle',
+    // Structured records (pino) for what goes wrong, each with its request's id; no line per
+    // request (at a thousand requests a second that is the log), the audit log has those.
+    loggerInstance: logger,
+    disableRequestLogging: true,
+    // The caller's X-Request-Id when it sent one, so its logs, ours and the audit log agree.
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
   });
   // The port is only known after listen; discovery's serverAddress is filled in then.
   const secrets = {
@@ -93,7 +103,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
     ApiServerModule.forRoot(config, secrets),
     adapter,
     {
-      logger: new ConsoleLogger({ json: !process.stderr.isTTY, logLevels: ['log', 'warn', 'error'] }),
+      logger: new NestPinoLogger(logger),
     },
   );
   await app.listen(config.port ?? 0, host);

@@ -54,11 +54,15 @@ describe('API semantics over HTTPS', () => {
       expect((await c.api('GET', '/metrics', undefined, { authorization: '' })).status).toBe(401);
       const text = (await c.api<string>('GET', '/metrics')).text;
       expect(text).toMatch(
-        /^apiserver_request_duration_seconds_count\{verb="POST",group="",resource="configmaps",subresource=""\} [1-9]\d*$/m,
+        /^apiserver_request_duration_seconds_count\{verb="POST",group="",version="v1",resource="configmaps",subresource="",scope="namespace",component="apiserver",dry_run=""\} [1-9]\d*$/m,
       );
       expect(text).toMatch(
-        /^apiserver_request_duration_seconds_bucket\{verb="GET",group="",resource="configmaps",subresource="",le="\+Inf"\} [1-9]\d*$/m,
+        /^apiserver_request_duration_seconds_bucket\{le="\+Inf",verb="GET",group="",version="v1",resource="configmaps",subresource="",scope="resource",component="apiserver",dry_run=""\} [1-9]\d*$/m,
       );
+      expect(text).toMatch(
+        /^apiserver_request_total\{verb="POST",group="",version="v1",resource="configmaps",subresource="",scope="namespace",component="apiserver",dry_run="",code="201"\} [1-9]\d*$/m,
+      );
+      expect(text).toContain('process_resident_memory_bytes');
       expect(text).toContain('# TYPE wake_watch_delivery_seconds histogram');
     });
   });

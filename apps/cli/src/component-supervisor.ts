@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 
 import { ManagedProcess, waitFor } from '@app/dev-servers';
 
-import { Logger } from './logger.js';
+import { createLogger } from '@app/logging';
 
 export interface ComponentSupervisorOptions {
   /** The `wake` subcommand and its arguments, e.g. ['relay', '--database-url', ...]. */
@@ -16,7 +16,7 @@ export interface ComponentSupervisorOptions {
   onHalt?: () => void;
 }
 
-const log = new Logger('wake');
+const log = createLogger('wake');
 
 /**
  * Runs one cluster component as a `wake <subcommand>` child process and restarts it if it
@@ -68,15 +68,15 @@ export class ComponentSupervisor {
   private exited(code: number | null): void {
     if (this.stopping) return;
     if (this.options.haltExitCode !== undefined && code === this.options.haltExitCode) {
-      log.error(`the ${this.name} halted on a broken invariant; stopping`, { code });
+      log.error({ code }, `the ${this.name} halted on a broken invariant; stopping`);
       return this.options.onHalt?.();
     }
     const delay = Math.min(30_000, 500 * 2 ** this.restarts++);
-    log.error(`the ${this.name} exited; restarting it`, { code, inMs: delay });
+    log.error({ code, inMs: delay }, `the ${this.name} exited; restarting it`);
     setTimeout(() => {
       if (this.stopping) return;
       this.start().catch((e: unknown) =>
-        log.error(`restarting the ${this.name} failed`, { error: String(e) }),
+        log.error({ error: String(e) }, `restarting the ${this.name} failed`),
       );
     }, delay).unref();
   }

@@ -10,8 +10,9 @@ export interface ClusterState {
   nats: { url: string; pid?: number };
   relay: { pid?: number; log: string };
   apiServer: { pid?: number; url: string; kubeconfig: string; log: string };
-  scheduler?: { pid?: number; log: string };
-  controllerManager?: { pid?: number; log: string };
+  /** `url`: where its /metrics is served. */
+  scheduler?: { pid?: number; url?: string; log: string };
+  controllerManager?: { pid?: number; url?: string; log: string };
   nodeAgent?: { pid?: number; log: string; node: string };
   checkpoints: { file: string; publicKey: string };
 }

@@ -121,7 +121,8 @@ cause the version it reconciled ('wake why' follows it). Prints "controller-mana
                         as for 'wake scheduler' (defaults 15s, 10s, 2s)
   --controllers LIST    comma-separated: '*' all, 'name' one, '-name' not that one (default *)
   --concurrent-replicaset-syncs N  ReplicaSets synced at once (default 5)
-  --concurrent-gc-syncs N  garbage collector workers (default 20)`,
+  --concurrent-gc-syncs N  garbage collector workers (default 20)
+  --metrics-port N      serve /metrics and /healthz on 127.0.0.1:N (default 10257; 0: any free port)`,
   'node-agent': `usage: wake node-agent --kubeconfig FILE --nats-url URL [--node-name NAME] [--root-dir DIR] [options]
 
 The kubelet of a Wake node: registers the Node (capacity from the host), renews its Lease in
@@ -395,6 +396,7 @@ async function main(argv: string[]): Promise<number> {
           values['concurrent-gc-syncs'] === undefined
             ? undefined
             : parseCount(values['concurrent-gc-syncs'], '--concurrent-gc-syncs'),
+        metricsPort: values['metrics-port'] === undefined ? 10257 : Number(values['metrics-port']),
       });
     }
     case 'scheduler': {

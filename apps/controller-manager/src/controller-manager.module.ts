@@ -28,6 +28,7 @@ import {
 import { ResourceRegistry } from '@app/api';
 import { type EventStreamOptions } from '@app/bus';
 import { type StoredObject } from '@app/event-store';
+import { componentRegistry, Gauge, type MetricsServer, serveMetrics, workQueueMetrics } from '@app/metrics';
 
 import { GarbageCollector } from './garbage-collector/garbage-collector.js';
 import { type Controller } from './controller.js';
@@ -66,6 +67,8 @@ export interface ControllerManagerConfig {
   onLostLeadership?: () => void;
   /** Told the size of each create batch (tests count slow-start batches). */
   onCreateBatch?: (controller: string, key: string, size: number) => void;
+  /** Serve /metrics and /healthz on this loopback port (0: any free port; absent: not served). */
+  metricsPort?: number;
 }
 
 export const CONTROLLER_MANAGER_CONFIG = Symbol('ControllerManagerConfig');
@@ -111,6 +114,10 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
   private readonly leaseClient?: ApiClient;
   private electing?: Promise<void>;
   private running = false;
+  /** kube-controller-manager's metrics: the work queues', leader election's, the process's. */
+  readonly metrics = componentRegistry();
+  private readonly queueMetrics = workQueueMetrics(this.metrics);
+  private metricsServer?: MetricsServer;
 
   constructor(
     @Inject(CONTROLLER_MANAGER_CONFIG) private readonly config: ControllerManagerConfig,
@@ -120,6 +127,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
   ) {
     this.identity = config.identity ?? `${hostname()}_${randomUUID()}`;
     const flags = config.controllers ?? ['*'];
+    const leaseName = config.leaseName ?? 'kube-controller-manager';
     checkControllerFlags(flags);
     this.pods = this.informer<Pod>({ group: '', version: 'v1', plural: 'pods' });
     for (const kind of [REPLICA_SET, REPLICATION_CONTROLLER])
@@ -131,6 +139,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
           backoffMs: config.backoffMs,
           onTrouble: (e) => this.logger.warn(`garbage collector: ${e.message}`),
           informerFor: (resource) => this.informer(resource),
+          queueMetrics: this.queueMetrics,
         }),
       );
     if (config.leaderElect !== false)
@@ -143,7 +152,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
       this.elector = new LeaderElector({
         api: this.leaseClient,
         namespace: 'kube-system',
-        name: config.leaseName ?? 'kube-controller-manager',
+        name: leaseName,
         identity: this.identity,
         leaseDurationMs: config.leaseDurationMs,
         renewDeadlineMs: config.renewDeadlineMs,
@@ -160,6 +169,21 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
         onTrouble: (e) => this.logger.warn(`leader election: ${e.message}`),
       });
     fence.current = () => this.elector?.fence;
+    const leading = () => this.running;
+    new Gauge({
+      name: 'leader_election_master_status',
+      help: 'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master.',
+      labelNames: ['name'],
+      registers: [this.metrics],
+      collect() {
+        this.set({ name: leaseName }, leading() ? 1 : 0);
+      },
+    });
+  }
+
+  /** Where /metrics and /healthz are served, when they are. */
+  get metricsUrl(): string | undefined {
+    return this.metricsServer?.url;
   }
 
   /** A shared informer per resource: controllers asking for the same kind share one. */
@@ -204,6 +228,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
       rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
       onTrouble: (e, key) => this.logger.warn(`${kind.controller} ${key ?? ''}: ${e.message}`),
       onCreateBatch: (key, size) => this.config.onCreateBatch?.(kind.controller, key, size),
+      queueMetrics: this.queueMetrics,
     });
   }
 
@@ -216,6 +241,8 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    if (this.config.metricsPort !== undefined)
+      this.metricsServer = await serveMetrics(this.metrics, this.config.metricsPort);
     for (const i of this.informers) i.start();
     await Promise.all(this.informers.map((i) => i.synced()));
     if (this.elector) this.electing = this.elector.run();
@@ -229,6 +256,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
     await Promise.all(this.informers.map((i) => i.stop()));
     await Promise.all(this.recorders.map((r) => r.flush()));
     this.leaseClient?.close();
+    await this.metricsServer?.close();
   }
 
   private startControllers(): void {

@@ -1,7 +1,7 @@
-import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 
 import { readKubeconfig } from '@app/client';
+import { createLogger, NestPinoLogger } from '@app/logging';
 
 import {
   type ControllerManagerConfig,
@@ -22,7 +22,7 @@ export async function startControllerManager(
   config: ControllerManagerConfig,
 ): Promise<RunningControllerManager> {
   const app = await NestFactory.createApplicationContext(ControllerManagerModule.forRoot(config), {
-    logger: new ConsoleLogger({ json: !process.stderr.isTTY, prefix: 'wake' }),
+    logger: new NestPinoLogger(createLogger('controller-manager')),
   });
   await app.init();
   return { runtime: app.get(ControllerManagerRuntime), close: () => app.close() };
@@ -36,7 +36,10 @@ export async function runControllerManager(
   let lost!: () => void;
   const lostLease = new Promise<void>((resolve) => (lost = resolve));
   const cm = await startControllerManager({ ...o, connection, onLostLeadership: lost });
-  process.stdout.write(`${CONTROLLER_MANAGER_READY_LINE} as ${cm.runtime.identity}\n`);
+  const metrics = cm.runtime.metricsUrl;
+  process.stdout.write(
+    `${CONTROLLER_MANAGER_READY_LINE} as ${cm.runtime.identity}${metrics ? `, metrics at ${metrics}/metrics` : ''}\n`,
+  );
   const signalled = new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);

@@ -354,7 +354,7 @@ describe('ReplicaSet and ReplicationController controller through the real API s
     await podCount('app=legacy', 1);
   });
 
-  it('with leader election, a second replica does not act while the first leads, and takes over after', async () => {
+  it('with leader election, a second replica does not act while the first leads, and takes over after; /metrics says who leads and what the queues did', async () => {
     await cm?.close();
     cm = undefined;
     await fresh('leader');
@@ -364,12 +364,15 @@ describe('ReplicaSet and ReplicationController controller through the real API s
     const a = await start({ ...timings, identity: 'cm-a' }, first);
     try {
       await waitFor('cm-a leads', () => (a.runtime.leading ? true : undefined));
-      const b = await start({ ...timings, identity: 'cm-b' }, second);
+      const b = await start({ ...timings, identity: 'cm-b', metricsPort: 0 }, second);
+      const scrape = async () => (await fetch(`${b.runtime.metricsUrl}/metrics`)).text();
       try {
         await ok('POST', rsPath(), replicaSet('l', 2, { app: 'l' }));
         await podCount('app=l', 2);
         expect(first.get('leader/l')).toEqual([1, 1]);
         expect(b.runtime.leading).toBe(false);
+        expect(await scrape()).toContain('leader_election_master_status{name="kube-controller-manager"} 0');
+        expect(await (await fetch(`${b.runtime.metricsUrl}/healthz`)).text()).toBe('ok');
         await a.close();
         await waitFor('cm-b leads', () => (b.runtime.leading ? true : undefined));
         await ok(
@@ -380,6 +383,13 @@ describe('ReplicaSet and ReplicationController controller through the real API s
         );
         await podCount('app=l', 3);
         expect(second.get('leader/l')).toEqual([1]);
+        const text = await scrape();
+        expect(text).toContain('leader_election_master_status{name="kube-controller-manager"} 1');
+        expect(Number(/^workqueue_adds_total\{name="replicaset"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(
+          0,
+        );
+        expect(text).toMatch(/^workqueue_work_duration_seconds_count\{name="replicaset"\} [1-9]\d*$/m);
+        expect(text).toContain('workqueue_depth{name="garbage_collector_attempt_to_delete"}');
       } finally {
         await b.close();
       }

@@ -14,7 +14,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import Docker from 'dockerode';
 
 import { KUBERNETES_VERSION } from '@app/api';
-import { Gauge, type MetricsServer, serveMetrics } from '@app/metrics';
+import { componentRegistry, Gauge, type MetricsServer, type Registry, serveMetrics } from '@app/metrics';
 import { ApiClient, type ApiConnection, connectionsClosedLast, resourcePath } from '@app/client';
 import { type EventStreamOptions } from '@app/bus';
 import { engineAnswers, ensureLocalImages } from '@app/dev-servers';
@@ -155,7 +155,7 @@ export class NodeAgent implements OnApplicationBootstrap, BeforeApplicationShutd
     // Logs, exec and attach for kubectl, relayed by the API server over NATS.
     this.streams = serveNodeStreams(this.nats, this.config.nodeName, this.runtime);
     if (this.config.healthzPort !== undefined)
-      this.metricsServer = await serveMetrics(() => this.renderMetrics(), this.config.healthzPort);
+      this.metricsServer = await serveMetrics(this.metricsRegistry(), this.config.healthzPort);
     this.logger.log(`node ${this.config.nodeName} registered`);
   }
 
@@ -173,13 +173,31 @@ export class NodeAgent implements OnApplicationBootstrap, BeforeApplicationShutd
     return this.metricsServer?.url;
   }
 
-  /** The kubelet's own metric names where they exist. */
-  private renderMetrics(): string {
-    const node = new Gauge('kubelet_node_name', "The node's name. The count is always 1.");
-    node.set(1, { node: this.config.nodeName });
-    const pods = new Gauge('kubelet_running_pods', 'Number of pods bound to this node, by phase.');
-    for (const [phase, n] of this.pods?.podsByPhase() ?? []) pods.set(n, { phase });
-    return node.render() + pods.render();
+  /** The kubelet's own metric names where they exist, read at scrape time. */
+  private metricsRegistry(): Registry {
+    const registry = componentRegistry();
+    const nodeName = this.config.nodeName;
+    const pods = () => this.pods;
+    new Gauge({
+      name: 'kubelet_node_name',
+      help: "The node's name. The count is always 1.",
+      labelNames: ['node'],
+      registers: [registry],
+      collect() {
+        this.set({ node: nodeName }, 1);
+      },
+    });
+    new Gauge({
+      name: 'kubelet_running_pods',
+      help: 'Number of pods bound to this node, by phase.',
+      labelNames: ['phase'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [phase, n] of pods()?.podsByPhase() ?? []) this.set({ phase }, n);
+      },
+    });
+    return registry;
   }
 
   private async apiVersion(): Promise<string> {

@@ -1,7 +1,7 @@
-import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 
 import { readKubeconfig } from '@app/client';
+import { createLogger, NestPinoLogger } from '@app/logging';
 
 import { NodeAgent, type NodeAgentConfig, NodeAgentModule } from './node-agent.module.js';
 
@@ -16,7 +16,7 @@ export interface RunningNodeAgent {
 /** Starts a node agent (node registered, heartbeats running, pods synced) in this process. */
 export async function startNodeAgent(config: NodeAgentConfig): Promise<RunningNodeAgent> {
   const app = await NestFactory.createApplicationContext(NodeAgentModule.forRoot(config), {
-    logger: new ConsoleLogger({ json: !process.stderr.isTTY, prefix: 'wake' }),
+    logger: new NestPinoLogger(createLogger('node-agent')),
   });
   await app.init();
   return { agent: app.get(NodeAgent), close: () => app.close() };

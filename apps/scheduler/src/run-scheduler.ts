@@ -1,7 +1,7 @@
-import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 
 import { readKubeconfig } from '@app/client';
+import { createLogger, NestPinoLogger } from '@app/logging';
 
 import { type SchedulerConfig, SchedulerModule, SchedulerRuntime } from './scheduler.module.js';
 
@@ -16,7 +16,7 @@ export interface RunningScheduler {
 /** Starts a scheduler (informers synced, campaigning or scheduling) in this process. */
 export async function startScheduler(config: SchedulerConfig): Promise<RunningScheduler> {
   const app = await NestFactory.createApplicationContext(SchedulerModule.forRoot(config), {
-    logger: new ConsoleLogger({ json: !process.stderr.isTTY, prefix: 'wake' }),
+    logger: new NestPinoLogger(createLogger('scheduler')),
   });
   await app.init();
   return { runtime: app.get(SchedulerRuntime), close: () => app.close() };

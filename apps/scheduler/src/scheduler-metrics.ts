@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram } from '@app/metrics';
+import { componentRegistry, Counter, Gauge, Histogram } from '@app/metrics';
 
 import { type SchedulingQueue } from './queue/scheduling-queue.js';
 
@@ -7,28 +7,40 @@ const SLI_BUCKETS = Array.from({ length: 20 }, (_, i) => 0.01 * 2 ** i);
 
 /** kube-scheduler's metrics, by upstream's names, served at /metrics. */
 export class SchedulerMetrics {
-  private readonly attempts = new Counter(
-    'scheduler_schedule_attempts_total',
-    'Number of attempts to schedule pods, by the result.',
-  );
-  private readonly sli = new Histogram(
-    'scheduler_pod_scheduling_sli_duration_seconds',
-    'E2e latency for a pod being scheduled, from the time the pod enters the scheduling queue until it is bound.',
-    SLI_BUCKETS,
-  );
-  private readonly pending = new Gauge(
-    'scheduler_pending_pods',
-    'Number of pending pods, by the queue type.',
-  );
-  private readonly skipped = new Counter(
-    'wake_scheduler_status_writes_skipped_total',
-    'PodScheduled=False writes skipped because too many were in flight.',
-  );
+  readonly registry = componentRegistry();
+  private readonly attempts = new Counter({
+    name: 'scheduler_schedule_attempts_total',
+    help: 'Number of attempts to schedule pods, by the result.',
+    labelNames: ['profile', 'result'],
+    registers: [this.registry],
+  });
+  private readonly sli = new Histogram({
+    name: 'scheduler_pod_scheduling_sli_duration_seconds',
+    help: 'E2e latency for a pod being scheduled, from the time the pod enters the scheduling queue until it is bound.',
+    buckets: SLI_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly skipped = new Counter({
+    name: 'wake_scheduler_status_writes_skipped_total',
+    help: 'PodScheduled=False writes skipped because too many were in flight.',
+    registers: [this.registry],
+  });
 
   constructor(
     private readonly profile: string,
-    private readonly queue?: SchedulingQueue,
-  ) {}
+    queue?: SchedulingQueue,
+  ) {
+    new Gauge({
+      name: 'scheduler_pending_pods',
+      help: 'Number of pending pods, by the queue type.',
+      labelNames: ['queue'],
+      registers: [this.registry],
+      // Read from the queue at scrape time: nothing to keep in step on every push and pop.
+      collect() {
+        if (queue) for (const [name, n] of Object.entries(queue.pending)) this.set({ queue: name }, n);
+      },
+    });
+  }
 
   scheduled(sinceQueuedMs: number): void {
     this.result('scheduled');
@@ -45,12 +57,6 @@ export class SchedulerMetrics {
 
   statusWriteSkipped(): void {
     this.skipped.inc();
-  }
-
-  render(): string {
-    if (this.queue)
-      for (const [queue, n] of Object.entries(this.queue.pending)) this.pending.set(n, { queue });
-    return this.attempts.render() + this.sli.render() + this.pending.render() + this.skipped.render();
   }
 
   private result(result: 'scheduled' | 'unschedulable' | 'error'): void {

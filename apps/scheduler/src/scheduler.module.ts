@@ -154,7 +154,7 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.metricsPort !== undefined)
-      this.metricsServer = await serveMetrics(() => this.metrics.render(), this.config.metricsPort);
+      this.metricsServer = await serveMetrics(this.metrics.registry, this.config.metricsPort);
     // Nodes first: pods then land on known nodes, and the first pods scheduled see every node.
     this.nodes.start();
     this.namespaces.start();

@@ -1,3 +1,5 @@
-export * from './histogram.js';
-export * from './counter.js';
+export { Counter, Gauge, Histogram, Registry } from 'prom-client';
+export * from './buckets.js';
+export * from './component-registry.js';
 export * from './metrics-server.js';
+export * from './work-queue-metrics.js';

@@ -23,7 +23,7 @@ import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fa
 import { type TokenRequests } from '../auth/token-request.js';
 import { PodExecEndpoint } from '../exec/pod-exec.js';
 import { servePodLog } from '../logs/pod-log.js';
-import { type ApiMetrics } from '../metrics/api-metrics.js';
+import { type ApiMetrics, type RequestLabels } from '../metrics/api-metrics.js';
 import { type ObjectService } from '../objects/object-service.js';
 import { type RequestContext } from '../objects/request-context.js';
 import { objectKeyOf, streamWatch } from '../watch/watch-stream.js';
@@ -88,7 +88,7 @@ const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
 const ACTOR = Symbol('actor');
 /** The labels the request's latency is counted under, once its path is known. */
 const LATENCY = Symbol('latency');
-type AuthedRequest = FastifyRequest & { [ACTOR]?: Actor; [LATENCY]?: Record<string, string> };
+type AuthedRequest = FastifyRequest & { [ACTOR]?: Actor; [LATENCY]?: RequestLabels };
 
 /**
  * The Kubernetes REST surface: discovery, the resource paths of every registered kind with
@@ -127,10 +127,10 @@ export class KubeApi {
     // Upstream's request latency SLI: receipt to last byte, per verb and resource, watches aside.
     app.addHook('onResponse', async (req, reply) => {
       const labels = (req as AuthedRequest)[LATENCY];
-      if (labels) this.o.metrics.requestDuration.observe(reply.elapsedTime / 1000, labels);
+      if (labels) this.o.metrics.requestDone(labels, reply.elapsedTime / 1000, reply.statusCode);
     });
     app.get('/metrics', async (_req, reply) =>
-      reply.header('content-type', 'text/plain; version=0.0.4').send(this.o.metrics.render()),
+      reply.header('content-type', this.o.metrics.contentType).send(await this.o.metrics.render()),
     );
     for (const path of ['/healthz', '/livez', '/readyz'])
       app.get(path, async (_req, reply) => reply.type('text/plain').send('ok'));
@@ -485,7 +485,7 @@ export class KubeApi {
       bookmarkIntervalMs: this.o.bookmarkIntervalMs,
       table: tv ? { version: tv, include } : undefined,
       matching,
-      onDelivery: (seconds) => this.o.metrics.watchDelivery.observe(seconds),
+      onDelivery: (seconds) => this.o.metrics.watchDelivered(seconds),
     });
     return reply;
   }
@@ -529,7 +529,7 @@ export class KubeApi {
       res.end(`],"metadata":{"resourceVersion":"${String(rv)}"}}`);
       // A hijacked reply skips the onResponse hook: count the streamed list here.
       const labels = (reply.request as AuthedRequest)[LATENCY];
-      if (labels) this.o.metrics.requestDuration.observe(reply.elapsedTime / 1000, labels);
+      if (labels) this.o.metrics.requestDone(labels, reply.elapsedTime / 1000, 200);
     } catch (e) {
       if (!started) throw e;
       if (!res.destroyed) reply.log.error({ err: e }, `streaming the ${t.plural} list failed`);
@@ -595,12 +595,23 @@ function isWatch(path: ResourcePath, q: Query): boolean {
 }
 
 /** The verb and resource a request's latency counts under (upstream's verbs); none for watches. */
-function latencyLabels(path: ResourcePath, method: string, q: Query): Record<string, string> | undefined {
+/** Upstream's request metric labels (k8s.io/apiserver/pkg/endpoints/metrics); watches are not latency samples. */
+function latencyLabels(path: ResourcePath, method: string, q: Query): RequestLabels | undefined {
   if (isWatch(path, q)) return undefined;
   const collection = !path.name;
   const verb =
     collection && method === 'GET' ? 'LIST' : collection && method === 'DELETE' ? 'DELETECOLLECTION' : method;
-  return { verb, group: path.group, resource: path.resource, subresource: path.subresource ?? '' };
+  return {
+    verb,
+    group: path.group,
+    version: path.version,
+    resource: path.resource,
+    subresource: path.subresource ?? '',
+    scope: !collection ? 'resource' : path.namespace !== undefined ? 'namespace' : 'cluster',
+    component: 'apiserver',
+    // Only the one value upstream accepts, so a caller cannot mint series.
+    dry_run: q.dryRun === 'All' ? 'All' : '',
+  };
 }
 
 function servesSubresource(t: ResourceType, sub: string): boolean {

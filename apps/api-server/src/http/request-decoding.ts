@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-
 import {
   decodeProtobufObject,
   duplicateFields,
@@ -118,7 +116,8 @@ export class RequestDecoder {
 
 /**
  * Who asks and why, from the authenticated actor and the request's headers. Read when a write
- * needs it, not for every request: reads never pay for a request id or the header parsing.
+ * needs it, not for every request: reads never pay for the header parsing. The request id is
+ * the one its log records carry (the caller's X-Request-Id, or one made on receipt).
  */
 export function requestContext(req: FastifyRequest, actor: Actor): (verb: string) => RequestContext {
   let ctx: RequestContext | undefined;
@@ -129,7 +128,7 @@ export function requestContext(req: FastifyRequest, actor: Actor): (verb: string
     const fence = parseFence(req.headers[FENCE_HEADER]);
     ctx = {
       actor,
-      requestId: (req.headers['x-request-id'] as string | undefined) ?? randomUUID(),
+      requestId: req.id,
       userAgent: req.headers['user-agent'],
       sourceIp: req.ip,
       ...(causeSeq !== undefined ? { cause: causeSeq } : {}),

@@ -1,19 +1,62 @@
-import { Histogram } from '@app/metrics';
+import { componentRegistry, Counter, Histogram, REQUEST_BUCKETS } from '@app/metrics';
+
+/** The labels of one API request in its metrics (upstream's). */
+export interface RequestLabels {
+  verb: string;
+  resource: string;
+  [label: string]: string;
+}
 
 /** The API server's metrics, as upstream names them where there is an upstream name. */
 export class ApiMetrics {
+  readonly registry = componentRegistry();
   /** Receipt of the request to the last byte of the response; watches excluded (upstream's SLI). */
-  readonly requestDuration = new Histogram(
-    'apiserver_request_duration_seconds',
-    'Response latency distribution in seconds for each verb and resource.',
-  );
+  private readonly requestDuration = new Histogram({
+    name: 'apiserver_request_duration_seconds',
+    help: 'Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.',
+    buckets: REQUEST_BUCKETS,
+    labelNames: ['verb', 'group', 'version', 'resource', 'subresource', 'scope', 'component', 'dry_run'],
+    registers: [this.registry],
+  });
+  private readonly requests = new Counter({
+    name: 'apiserver_request_total',
+    help: 'Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.',
+    labelNames: [
+      'verb',
+      'group',
+      'version',
+      'resource',
+      'subresource',
+      'scope',
+      'component',
+      'dry_run',
+      'code',
+    ],
+    registers: [this.registry],
+  });
   /** Commit of an event (its log time) to its line being ready to send to a watcher. */
-  readonly watchDelivery = new Histogram(
-    'wake_watch_delivery_seconds',
-    'Time from an event being committed to it being ready to send to a watcher, per delivery.',
-  );
+  private readonly watchDelivery = new Histogram({
+    name: 'wake_watch_delivery_seconds',
+    help: 'Time from an event being committed to it being ready to send to a watcher, per delivery.',
+    buckets: REQUEST_BUCKETS,
+    registers: [this.registry],
+  });
 
-  render(): string {
-    return this.requestDuration.render() + this.watchDelivery.render();
+  /** One request answered: its latency (watches excluded by the caller) and its count by code. */
+  requestDone(labels: RequestLabels, seconds: number, code: number): void {
+    this.requestDuration.observe(labels, seconds);
+    this.requests.inc({ ...labels, code: String(code) });
+  }
+
+  watchDelivered(seconds: number): void {
+    this.watchDelivery.observe(seconds);
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
   }
 }

@@ -2,9 +2,9 @@ import { connect as natsConnect } from '@nats-io/transport-node';
 
 import { Relay } from '@app/bus';
 import { connectPostgres, EVENT_STORE_DEFAULTS } from '@app/event-store';
-import { serveMetrics } from '@app/metrics';
+import { componentRegistry, serveMetrics } from '@app/metrics';
 
-import { Logger } from '../logger.js';
+import { createLogger } from '@app/logging';
 
 export interface RelayCommandOptions {
   databaseUrl: string;
@@ -22,7 +22,7 @@ export interface RelayCommandOptions {
 /** Exit code of a relay that halted on a broken invariant: its supervisor must not restart it. */
 export const RELAY_HALTED_EXIT = 3;
 
-const log = new Logger('relay');
+const log = createLogger('relay');
 
 /**
  * Runs the relay in its own process until SIGTERM: its own event loop, so publishing never
@@ -33,8 +33,9 @@ export async function relay(o: RelayCommandOptions): Promise<number> {
   const sql = connectPostgres(o.databaseUrl, { max: 4, connection: { role: EVENT_STORE_DEFAULTS.appRole } });
   const nats = await natsConnect({ servers: o.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
   // Up as soon as connected: a standby relay waiting on the lock is alive and where it should be.
-  // The relay has no metrics of its own yet, so /metrics is empty.
-  const health = o.healthzPort === undefined ? undefined : await serveMetrics(() => '', o.healthzPort);
+  // The relay has no metrics of its own yet: /metrics carries the process metrics only.
+  const health =
+    o.healthzPort === undefined ? undefined : await serveMetrics(componentRegistry(), o.healthzPort);
   let halted = false;
   const r = new Relay({
     sql,
@@ -44,10 +45,10 @@ export async function relay(o: RelayCommandOptions): Promise<number> {
       ...(o.maxMessages ? { maxMessages: o.maxMessages } : {}),
       ...(o.replicas ? { replicas: o.replicas } : {}),
     },
-    log: (message, fields) => log.info(message, fields),
+    log: (message, fields) => log.info(fields ?? {}, message),
     onHalt: (e) => {
       halted = true;
-      log.error('relay halted: the bus and the log disagree', { error: e.message });
+      log.error({ error: e.message }, 'relay halted: the bus and the log disagree');
       process.kill(process.pid, 'SIGTERM');
     },
   });
@@ -56,7 +57,7 @@ export async function relay(o: RelayCommandOptions): Promise<number> {
     process.once('SIGINT', () => resolve());
   });
   await Promise.race([r.start(), stopped]);
-  log.info('relay active', { stream: o.stream ?? 'WAKE_EVENTS' });
+  log.info({ stream: o.stream ?? 'WAKE_EVENTS' }, 'relay active');
   // Tests and supervisors wait for this line.
   process.stdout.write('relay active\n');
   await stopped;

@@ -68,10 +68,16 @@ export function status(dataDir: DataDir, json: boolean): number {
             url: state.apiServer?.url,
             rssMiB: rssMiB(state.apiServer?.pid),
           },
-          { name: 'scheduler', pid: state.scheduler?.pid, rssMiB: rssMiB(state.scheduler?.pid) },
+          {
+            name: 'scheduler',
+            pid: state.scheduler?.pid,
+            url: state.scheduler?.url,
+            rssMiB: rssMiB(state.scheduler?.pid),
+          },
           {
             name: 'controller-manager',
             pid: state.controllerManager?.pid,
+            url: state.controllerManager?.url,
             rssMiB: rssMiB(state.controllerManager?.pid),
           },
           ...(state.nodeAgent

@@ -7,6 +7,7 @@ import {
   createDatabase,
   DockerEngine,
   ensureLocalImages,
+  freePort,
   NatsServer,
   PostgresServer,
   waitFor,
@@ -22,7 +23,7 @@ import {
 } from '@app/event-store';
 
 import { type DataDir, isAlive } from '../data-dir.js';
-import { Logger } from '../logger.js';
+import { createLogger } from '@app/logging';
 import { ComponentSupervisor } from '../component-supervisor.js';
 import { READY_LINE } from '../../../api-server/src/run-api-server.js';
 import { SCHEDULER_READY_LINE } from '../../../scheduler/src/run-scheduler.js';
@@ -51,7 +52,7 @@ export interface UpOptions {
   nodes?: number;
 }
 
-const log = new Logger('wake');
+const log = createLogger('wake');
 
 /**
  * Starts what exists of a Wake cluster: PostgreSQL and a JetStream nats-server (supervised,
@@ -71,7 +72,7 @@ export async function up(o: UpOptions): Promise<void> {
   // A supervised server that dies under a running cluster takes the cluster down, loudly.
   const exitWith = (name: string) => (code: number | null) => {
     if (shuttingDown) return;
-    log.error(`${name} exited unexpectedly`, { code });
+    log.error({ code }, `${name} exited unexpectedly`);
     process.exit(1);
   };
   const pg = o.databaseUrl
@@ -95,7 +96,7 @@ export async function up(o: UpOptions): Promise<void> {
     () => store.head(),
     signer,
     file,
-    (e) => log.error('checkpoint failed', { error: String(e) }),
+    (e) => log.error({ error: String(e) }, 'checkpoint failed'),
   );
   checkpointer.start(10_000);
   const relay = new ComponentSupervisor('relay', {
@@ -132,14 +133,32 @@ export async function up(o: UpOptions): Promise<void> {
     logFile: join(o.dataDir.root, 'api-server.log'),
   });
   await apiServer.start();
+  // Ports chosen here rather than by the components, so `wake status` can say where /metrics is.
+  const [schedulerPort, controllerManagerPort] = [await freePort(), await freePort()];
   const scheduler = new ComponentSupervisor('scheduler', {
-    args: ['scheduler', '--kubeconfig', o.dataDir.kubeconfig, '--nats-url', natsUrl, '--metrics-port', '0'],
+    args: [
+      'scheduler',
+      '--kubeconfig',
+      o.dataDir.kubeconfig,
+      '--nats-url',
+      natsUrl,
+      '--metrics-port',
+      String(schedulerPort),
+    ],
     readyLine: SCHEDULER_READY_LINE,
     logFile: join(o.dataDir.root, 'scheduler.log'),
   });
   await scheduler.start();
   const controllerManager = new ComponentSupervisor('controller-manager', {
-    args: ['controller-manager', '--kubeconfig', o.dataDir.kubeconfig, '--nats-url', natsUrl],
+    args: [
+      'controller-manager',
+      '--kubeconfig',
+      o.dataDir.kubeconfig,
+      '--nats-url',
+      natsUrl,
+      '--metrics-port',
+      String(controllerManagerPort),
+    ],
     readyLine: CONTROLLER_MANAGER_READY_LINE,
     logFile: join(o.dataDir.root, 'controller-manager.log'),
   });
@@ -148,8 +167,8 @@ export async function up(o: UpOptions): Promise<void> {
   const runtime = o.runtime === undefined && !engine ? 'sim' : (o.runtime ?? 'docker');
   if (found instanceof Error)
     log.warn(
-      'no Docker engine: running SIMULATED nodes instead (pods get status but no containers); install docker.io and run as root for real ones',
       { error: found.message },
+      'no Docker engine: running SIMULATED nodes instead (pods get status but no containers); install docker.io and run as root for real ones',
     );
   const node = engine
     ? await startNodeAgent(o, natsUrl, engine)
@@ -158,7 +177,7 @@ export async function up(o: UpOptions): Promise<void> {
       : undefined;
   const apiUrl = `https://127.0.0.1:${apiPort}`;
   const retention = setInterval(() => {
-    store.expirePayloads().catch((e: unknown) => log.error('payload expiry failed', { error: String(e) }));
+    store.expirePayloads().catch((e: unknown) => log.error({ error: String(e) }, 'payload expiry failed'));
   }, 60_000).unref();
 
   await o.dataDir.writeState({
@@ -173,15 +192,23 @@ export async function up(o: UpOptions): Promise<void> {
       kubeconfig: o.dataDir.kubeconfig,
       log: join(o.dataDir.root, 'api-server.log'),
     },
-    scheduler: { pid: scheduler.pid, log: join(o.dataDir.root, 'scheduler.log') },
-    controllerManager: { pid: controllerManager.pid, log: join(o.dataDir.root, 'controller-manager.log') },
+    scheduler: {
+      pid: scheduler.pid,
+      url: `http://127.0.0.1:${schedulerPort}/metrics`,
+      log: join(o.dataDir.root, 'scheduler.log'),
+    },
+    controllerManager: {
+      pid: controllerManager.pid,
+      url: `http://127.0.0.1:${controllerManagerPort}/metrics`,
+      log: join(o.dataDir.root, 'controller-manager.log'),
+    },
     ...(node
       ? { nodeAgent: { pid: node.agent.pid, log: join(o.dataDir.root, 'node-agent.log'), node: node.name } }
       : {}),
     checkpoints: { file: file.path, publicKey: signer.publicKeyPem() },
   });
   const head = await store.head();
-  log.info('wake is up', { dataDir: o.dataDir.root, postgres: url, logHead: head.seq });
+  log.info({ dataDir: o.dataDir.root, postgres: url, logHead: head.seq }, 'wake is up');
   const readyIn = ((performance.now() - startedAt) / 1000).toFixed(1);
   console.log(`Wake is running (data directory ${o.dataDir.root}).
   Nodes:       ${node ? `${node.name}, Ready ${readyIn} s after start` : 'none (--runtime none)'}
@@ -200,7 +227,7 @@ Use it with:
     const stop = (signal: string) => {
       if (shuttingDown) return;
       shuttingDown = true;
-      log.info('shutting down', { signal });
+      log.info({ signal }, 'shutting down');
       resolve();
     };
     process.once('SIGTERM', () => stop('SIGTERM'));

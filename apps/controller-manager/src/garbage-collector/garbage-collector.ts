@@ -10,6 +10,7 @@ import {
   Informer,
   resourcePath,
   WorkQueue,
+  type WorkQueueMetrics,
 } from '@app/client';
 import { type StoredObject } from '@app/event-store';
 
@@ -37,6 +38,8 @@ export interface GarbageCollectorOptions {
   onTrouble?: (error: Error) => void;
   /** The controller manager's shared informer of a kind, so the GC does not follow it twice. */
   informerFor?: (resource: { group: string; version: string; plural: string }) => Informer;
+  /** The manager's workqueue metrics, by queue name. */
+  queueMetrics?: (name: string) => WorkQueueMetrics;
 }
 
 type Propagation = 'Background' | 'Foreground' | 'Orphan';
@@ -64,8 +67,15 @@ export class GarbageCollector implements Controller {
     private readonly o: GarbageCollectorOptions = {},
   ) {
     const [base, max] = o.backoffMs ?? [5, 1_000_000];
-    this.attemptToDelete = new WorkQueue<string>(new ExponentialBackoff<string>(base, max));
-    this.attemptToOrphan = new WorkQueue<string>(new ExponentialBackoff<string>(base, max));
+    // Upstream's queue names, so dashboards built for kube-controller-manager read these too.
+    this.attemptToDelete = new WorkQueue<string>(new ExponentialBackoff<string>(base, max), {
+      name: 'garbage_collector_attempt_to_delete',
+      metrics: o.queueMetrics,
+    });
+    this.attemptToOrphan = new WorkQueue<string>(new ExponentialBackoff<string>(base, max), {
+      name: 'garbage_collector_attempt_to_orphan',
+      metrics: o.queueMetrics,
+    });
   }
 
   /** The kinds the graph follows: every deletable kind, as upstream's GetDeletableResources, less the ignored ones. */

@@ -9,6 +9,7 @@ import {
   resourcePath,
   splitKey,
   WorkQueue,
+  type WorkQueueMetrics,
   type RateLimiter,
 } from '@app/client';
 
@@ -41,6 +42,8 @@ export interface ReplicaControllerOptions {
   onTrouble?: (e: Error, key?: string) => void;
   /** Told the size of each create batch (tests count slow-start batches). */
   onCreateBatch?: (key: string, size: number) => void;
+  /** The manager's workqueue metrics, by queue name. */
+  queueMetrics?: (name: string) => WorkQueueMetrics;
 }
 
 /**
@@ -58,7 +61,7 @@ export class ReplicaController implements Controller {
 
   constructor(private readonly o: ReplicaControllerOptions) {
     this.name = o.kind.controller;
-    this.queue = new WorkQueue<string>(o.rateLimiter);
+    this.queue = new WorkQueue<string>(o.rateLimiter, { name: o.kind.controller, metrics: o.queueMetrics });
     this.expectations = o.expectations ?? new ControllerExpectations();
     o.owners.onChange((c) => this.ownerChanged(c));
     o.pods.onChange((c) => this.podChanged(c));

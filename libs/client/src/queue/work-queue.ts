@@ -1,5 +1,23 @@
 import { controllerRateLimiter, type RateLimiter } from './rate-limiter.js';
 
+/** What a work queue reports, as client-go's workqueue MetricsProvider does (per queue name). */
+export interface WorkQueueMetrics {
+  /** An item became dirty: workqueue_adds_total, workqueue_depth up. */
+  added(): void;
+  /** A worker took an item after it waited `waitedMs`: workqueue_depth down, workqueue_queue_duration_seconds. */
+  taken(waitedMs: number): void;
+  /** A worker finished an item it held `workedMs`: workqueue_work_duration_seconds. */
+  finished(workedMs: number): void;
+  /** An item was queued again after its backoff: workqueue_retries_total. */
+  retried(): void;
+}
+
+export interface WorkQueueOptions {
+  /** The queue's name in its metrics (client-go's QueueConfig.Name: "replicaset", "deployment"...). */
+  name?: string;
+  metrics?: (name: string) => WorkQueueMetrics;
+}
+
 /**
  * The work queue of a reconcile loop, with client-go's guarantees:
  * - an item waiting is queued once however often it is added (de-duplication);
@@ -19,8 +37,17 @@ export class WorkQueue<K = string> {
   private readonly getters: ((item: K | undefined) => void)[] = [];
   private drained?: () => void;
   private shuttingDown = false;
+  private readonly metrics?: WorkQueueMetrics;
+  /** When each dirty item was added, and when each item in process was taken (with metrics only). */
+  private readonly addedAt = new Map<K, number>();
+  private readonly takenAt = new Map<K, number>();
 
-  constructor(private readonly limiter: RateLimiter<K> = controllerRateLimiter<K>()) {}
+  constructor(
+    private readonly limiter: RateLimiter<K> = controllerRateLimiter<K>(),
+    options: WorkQueueOptions = {},
+  ) {
+    if (options.metrics && options.name) this.metrics = options.metrics(options.name);
+  }
 
   get length(): number {
     return this.queue.length - this.head;
@@ -33,6 +60,10 @@ export class WorkQueue<K = string> {
   add(item: K): void {
     if (this.shuttingDown || this.dirty.has(item)) return;
     this.dirty.add(item);
+    if (this.metrics) {
+      this.metrics.added();
+      this.addedAt.set(item, performance.now());
+    }
     if (this.processing.has(item)) return;
     this.push(item);
   }
@@ -56,6 +87,7 @@ export class WorkQueue<K = string> {
 
   /** Queues `item` again after its backoff: the reconcile failed or must look again. */
   addRateLimited(item: K): void {
+    this.metrics?.retried();
     this.addAfter(item, this.limiter.when(item));
   }
 
@@ -78,6 +110,10 @@ export class WorkQueue<K = string> {
   /** The worker has finished `item`; if it changed meanwhile, it is queued again. */
   done(item: K): void {
     this.processing.delete(item);
+    if (this.metrics) {
+      this.metrics.finished(performance.now() - (this.takenAt.get(item) ?? performance.now()));
+      this.takenAt.delete(item);
+    }
     if (this.dirty.has(item) && !this.shuttingDown) this.push(item);
     if (this.shuttingDown && this.processing.size === 0) this.drained?.();
   }
@@ -97,6 +133,7 @@ export class WorkQueue<K = string> {
     if (getter) {
       this.dirty.delete(item);
       this.processing.add(item);
+      this.measureTaken(item);
       getter(item);
       return;
     }
@@ -112,6 +149,15 @@ export class WorkQueue<K = string> {
     }
     this.dirty.delete(item);
     this.processing.add(item);
+    this.measureTaken(item);
     return item;
+  }
+
+  private measureTaken(item: K): void {
+    if (!this.metrics) return;
+    const now = performance.now();
+    this.metrics.taken(now - (this.addedAt.get(item) ?? now));
+    this.addedAt.delete(item);
+    this.takenAt.set(item, now);
   }
 }
