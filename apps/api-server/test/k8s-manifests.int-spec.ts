@@ -76,12 +76,9 @@ describe('k8s-manifests', () => {
 
   it('accepts the pending manifests of components still to come', async () => {
     const pending = sent.filter((m) => m.pending).map(({ pending: _pending, ...m }) => m);
-    expect(pending.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
-      'DaemonSet/wake-proxy',
-      'Deployment/wake-controller-manager',
-    ]);
+    expect(pending.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual(['DaemonSet/wake-proxy']);
     const accepted = await dryRun(['-f', '-'], pending.map((m) => JSON.stringify(m)).join('\n'));
-    expect(accepted.map((m) => m.metadata.name).sort()).toEqual(['wake-controller-manager', 'wake-proxy']);
+    expect(accepted.map((m) => m.metadata.name).sort()).toEqual(['wake-proxy']);
   });
 
   it('fills in the defaults: Deployment strategy, StatefulSet policies, container fields', async () => {
@@ -125,7 +122,7 @@ describe('k8s-manifests', () => {
       updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
       revisionHistoryLimit: 10,
     });
-    for (const name of ['wake-scheduler', 'wake-relay'])
+    for (const name of ['wake-scheduler', 'wake-controller-manager', 'wake-relay'])
       expect(find('Deployment', name)).toMatchObject({ replicas: 2 });
   });
 
