@@ -46,10 +46,10 @@ export class PodExecEndpoint {
   });
   private readonly open = new Set<WebSocket>();
 
-  constructor(
-    app: FastifyInstance,
-    private readonly o: PodExecOptions,
-  ) {
+  constructor(private readonly o: PodExecOptions) {}
+
+  /** Routes the server's upgrades through Fastify and ends open sessions before it closes. */
+  register(app: FastifyInstance): void {
     routeUpgradesAsRequests(app.server);
     // Open sessions would hold the server's close up: end them first.
     app.addHook('preClose', async () => {
