@@ -68,6 +68,14 @@ describe('pods/log over NATS request/reply', () => {
     });
   });
 
+  it('kubectl logs --since-time passes the time on (RFC 3339, as kubectl sends it)', async () => {
+    const r = await c.kubectl(33, ['logs', 'web', '--since-time=2026-01-02T03:04:05Z']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('line 1 of web\nline 2 of web\nline 3 of web\n');
+    expect(source.requests.at(-1)).toMatchObject({ pod: 'web', sinceTime: '2026-01-02T03:04:05Z' });
+    expect(source.requests.at(-1)?.sinceSeconds).toBeUndefined();
+  });
+
   it('kubectl logs -f streams until the client goes away, and the node stops then', async () => {
     const follow = c.spawnKubectl(33, ['logs', '-f', 'web']);
     let out = '';
