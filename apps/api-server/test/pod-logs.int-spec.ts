@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
 
-import { LogRefused, type LogRequest, type LogSink, serveLogs } from '@app/bus';
+import { type LogRequest, type LogSink, type LogWriter, serveLogs, StreamRefused } from '@app/bus';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
@@ -10,12 +10,13 @@ class TestLogSource {
   readonly requests: LogRequest[] = [];
   cancelled = 0;
 
-  async open(r: LogRequest): Promise<void> {
-    if (r.container !== 'app') throw new LogRefused(404, `container ${r.container} not found`);
+  async open(r: LogRequest): Promise<LogWriter> {
+    if (r.container !== 'app') throw new StreamRefused(404, `container ${r.container} not found`);
     this.requests.push(r);
+    return (sink) => this.stream(r, sink);
   }
 
-  async stream(r: LogRequest, sink: LogSink): Promise<void> {
+  private async stream(r: LogRequest, sink: LogSink): Promise<void> {
     if (!r.follow) {
       for (let i = 1; i <= 3; i++) sink.write(`line ${i} of ${r.pod}\n`);
       return;
