@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 import Docker from 'dockerode';
 
+import { hostBinary } from './host-binary.js';
 import { ManagedProcess } from './managed-process.js';
 import { waitFor } from './wait-for.js';
 
@@ -25,10 +26,11 @@ export interface DockerEngineOptions {
 
 /** Where Debian's docker.io installs dockerd (DOCKERD overrides). */
 export function dockerdBinary(): string {
-  const candidates = [process.env.DOCKERD, '/usr/sbin/dockerd', '/usr/bin/dockerd'];
-  const found = candidates.find((c) => c && existsSync(c));
-  if (!found) throw new Error('dockerd not found: install docker.io or set DOCKERD');
-  return found;
+  return hostBinary(
+    'dockerd',
+    [process.env.DOCKERD, '/usr/sbin/dockerd', '/usr/bin/dockerd'],
+    'install docker.io or set DOCKERD',
+  );
 }
 
 /** True when an engine answers on the client's socket. */
