@@ -14,6 +14,7 @@ import {
   waitFor,
 } from '@app/dev-servers';
 
+import { NODE_AGENT_READY_LINE } from '../apps/node-agent/src/run-node-agent.js';
 import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-process.js';
 import { type ComponentProcess, startComponent } from './lib/component-process.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
@@ -92,7 +93,7 @@ export async function run(argv: string[]): Promise<void> {
         '--pod-infra-container-image',
         images.pause,
       ],
-      /node agent ready/,
+      NODE_AGENT_READY_LINE,
     );
     const api = server;
     const http = new Agent({ keepAlive: true, maxSockets: 16, ca: api.caCert });

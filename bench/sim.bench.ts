@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 
 import { createDatabase, httpsCall, NatsServer, PostgresServer } from '@app/dev-servers';
 
+import { SIM_AGENT_READY_LINE } from '../apps/node-agent/src/sim/sim-agent.js';
 import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-process.js';
 import { type ComponentProcess, startComponent } from './lib/component-process.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
@@ -152,7 +153,7 @@ async function runOnce(
           '--max-in-flight',
           o.maxInFlight,
         ],
-        /sim node agent ready.*\n/,
+        SIM_AGENT_READY_LINE,
         // The sim measures its heap per node after a forced collection.
         ['--expose-gc'],
       );

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 
 import { readKubeconfig } from '@app/client';
 
+import { READY_LINE } from '../../apps/api-server/src/run-api-server.js';
 import { startComponent } from './component-process.js';
 
 /** `wake apiserver` in its own process, as `wake up` runs it; the bench talks to it over HTTPS. */
@@ -36,7 +37,7 @@ export async function startApiServerProcess(
       '--kubeconfig',
       kubeconfig,
     ],
-    /api-server listening on \S+\n/,
+    READY_LINE,
   );
   // The server writes its kubeconfig before it says it listens: the bench reads what clients read.
   const { server: url, caCert, token } = await readKubeconfig(kubeconfig);

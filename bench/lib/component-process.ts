@@ -10,13 +10,14 @@ export interface ComponentProcess {
 }
 
 /**
- * Starts `wake <args>` from source and waits until its stdout matches `ready`.
+ * Starts `wake <args>` from source and waits until its stdout has a whole line holding
+ * `readyLine` (the component's exported READY_LINE constant, as `wake up` waits for it).
  * WAKE_BENCH_PROFILE_DIR: each component writes a V8 CPU profile there when it stops.
  */
 export async function startComponent(
   name: string,
   args: string[],
-  ready: RegExp,
+  readyLine: string,
   /** Flags for node itself, e.g. --expose-gc. */
   nodeArgs: string[] = [],
 ): Promise<ComponentProcess> {
@@ -41,7 +42,9 @@ export async function startComponent(
     let out = '';
     const untilReady = (d: Buffer) => {
       out += d.toString();
-      if (!ready.test(out)) return;
+      // The whole line: what follows the ready words (a URL, a count) is part of readyOutput.
+      const at = out.indexOf(readyLine);
+      if (at < 0 || !out.includes('\n', at)) return;
       // Ready: from here on its output is drained, not kept (a chatty component must not grow the bench).
       child.stdout.off('data', untilReady);
       child.stdout.resume();

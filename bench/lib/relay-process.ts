@@ -1,3 +1,4 @@
+import { RELAY_READY_LINE } from '../../apps/cli/src/commands/relay.js';
 import { startComponent } from './component-process.js';
 
 /** `wake relay` in its own process, as `wake up` runs it. */
@@ -11,5 +12,5 @@ export async function startRelayProcess(
   stream: { name: string; maxMessages: number },
 ): Promise<RelayProcess> {
   const args = ['relay', '--database-url', databaseUrl, '--nats-url', natsUrl, '--stream', stream.name];
-  return startComponent('relay', [...args, '--max-messages', String(stream.maxMessages)], /relay active/);
+  return startComponent('relay', [...args, '--max-messages', String(stream.maxMessages)], RELAY_READY_LINE);
 }

@@ -1,3 +1,4 @@
+import { SCHEDULER_READY_LINE } from '../../apps/scheduler/src/run-scheduler.js';
 import { type ComponentProcess, startComponent } from './component-process.js';
 
 /** `wake scheduler` alone (no leader election), serving /metrics on a free port. */
@@ -14,6 +15,6 @@ export function startSchedulerProcess(kubeconfig: string, natsUrl: string): Prom
       '--metrics-port',
       '0',
     ],
-    /scheduler ready/,
+    SCHEDULER_READY_LINE,
   );
 }

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { open, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { DockerEngine, ensureLocalImages, type LocalImages, stopEngine, waitFor } from '@app/dev-servers';
 import type Docker from 'dockerode';
 
+import { acquireFileLock } from './file-lock.js';
 import { requireHarnessState } from './harness-state.js';
 
 /**
@@ -36,7 +37,7 @@ async function startDocker(): Promise<TestDocker> {
   const { root } = requireHarnessState();
   // Workers run suites in parallel: one starts the engine and builds the images, the others
   // wait for its lock to go and then find both ready.
-  const release = await lock(join(root, LOCK_FILE));
+  const release = await acquireFileLock(join(root, LOCK_FILE));
   try {
     const engine = await DockerEngine.ensure({ logFile: join(root, 'dockerd.log'), detached: true });
     if (engine.startedPid !== undefined) await writeFile(join(root, PID_FILE), String(engine.startedPid));
@@ -44,22 +45,6 @@ async function startDocker(): Promise<TestDocker> {
     return { docker: engine.docker, images };
   } finally {
     await release();
-  }
-}
-
-async function lock(path: string): Promise<() => Promise<void>> {
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    try {
-      const handle = await open(path, 'wx');
-      await handle.close();
-      return () => rm(path, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      if (Date.now() > deadline)
-        throw new Error(`timed out waiting for ${path}: another worker holds it`, { cause: e });
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 }
 

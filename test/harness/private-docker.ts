@@ -6,12 +6,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import {
-  dockerdBinary,
-  engineAnswers,
+  engineStarted,
   ensureLocalImages,
   type LocalImages,
-  ManagedProcess,
-  waitFor,
+  type ManagedProcess,
+  startManagedDockerd,
 } from '@app/dev-servers';
 import Docker from 'dockerode';
 
@@ -41,11 +40,11 @@ export async function privateDocker(): Promise<PrivateDocker> {
   const socketPath = join(dir, 'docker.sock');
   const docker = new Docker({ socketPath });
   let dockerd: ManagedProcess | undefined;
+  const logFile = join(dir, 'dockerd.log');
   const start = async () => {
-    dockerd = new ManagedProcess({
-      name: 'private dockerd',
-      command: dockerdBinary(),
-      args: [
+    const started = startManagedDockerd(
+      logFile,
+      [
         '--data-root',
         join(dir, 'data'),
         '--exec-root',
@@ -60,17 +59,10 @@ export async function privateDocker(): Promise<PrivateDocker> {
         '--ip-masq=false',
         '--userland-proxy=false',
       ],
-      logFile: join(dir, 'dockerd.log'),
-    });
-    dockerd.start();
-    await waitFor(
-      `the private dockerd on ${socketPath}`,
-      async () => ((await engineAnswers(docker)) ? true : undefined),
-      {
-        timeoutMs: 60_000,
-        intervalMs: 100,
-      },
+      'private dockerd',
     );
+    dockerd = started.managed;
+    await engineStarted(docker, socketPath, started, { logFile });
   };
   const close = async () => {
     // Containers first, while the engine can still unmount their filesystems.

@@ -7,10 +7,11 @@ import WebSocket from 'ws';
 import {
   type ExecOutput,
   type ExecProcess,
-  ExecRefused,
   type ExecRequest,
+  type ExecStarter,
   type ExecTarget,
   serveExec,
+  StreamRefused,
   type TerminalSize,
 } from '@app/bus';
 import { waitFor } from '@app/dev-servers';
@@ -25,11 +26,12 @@ class EchoTarget implements ExecTarget {
   resizes: TerminalSize[] = [];
   detached = 0;
 
-  async open(request: ExecRequest): Promise<void> {
-    if (request.container === 'stopped') throw new ExecRefused(500, 'container not found ("stopped")');
+  async open(request: ExecRequest): Promise<ExecStarter> {
+    if (request.container === 'stopped') throw new StreamRefused(500, 'container not found ("stopped")');
+    return (output) => this.start(request, output);
   }
 
-  async start(request: ExecRequest, output: ExecOutput): Promise<ExecProcess> {
+  private async start(request: ExecRequest, output: ExecOutput): Promise<ExecProcess> {
     this.requests.push(request);
     let read = 0;
     let finish!: (code: number) => void;

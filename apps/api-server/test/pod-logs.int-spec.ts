@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
 
-import { LogRefused, type LogRequest, type LogSink, serveLogs } from '@app/bus';
+import { type LogRequest, type LogSink, type LogWriter, serveLogs, StreamRefused } from '@app/bus';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
@@ -10,12 +10,13 @@ class TestLogSource {
   readonly requests: LogRequest[] = [];
   cancelled = 0;
 
-  async open(r: LogRequest): Promise<void> {
-    if (r.container !== 'app') throw new LogRefused(404, `container ${r.container} not found`);
+  async open(r: LogRequest): Promise<LogWriter> {
+    if (r.container !== 'app') throw new StreamRefused(404, `container ${r.container} not found`);
     this.requests.push(r);
+    return (sink) => this.stream(r, sink);
   }
 
-  async stream(r: LogRequest, sink: LogSink): Promise<void> {
+  private async stream(r: LogRequest, sink: LogSink): Promise<void> {
     if (!r.follow) {
       for (let i = 1; i <= 3; i++) sink.write(`line ${i} of ${r.pod}\n`);
       return;
@@ -66,6 +67,14 @@ describe('pods/log over NATS request/reply', () => {
       timestamps: true,
       follow: false,
     });
+  });
+
+  it('kubectl logs --since-time passes the time on (RFC 3339, as kubectl sends it)', async () => {
+    const r = await c.kubectl(33, ['logs', 'web', '--since-time=2026-01-02T03:04:05Z']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('line 1 of web\nline 2 of web\nline 3 of web\n');
+    expect(source.requests.at(-1)).toMatchObject({ pod: 'web', sinceTime: '2026-01-02T03:04:05Z' });
+    expect(source.requests.at(-1)?.sinceSeconds).toBeUndefined();
   });
 
   it('kubectl logs -f streams until the client goes away, and the node stops then', async () => {

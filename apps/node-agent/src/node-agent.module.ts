@@ -122,6 +122,7 @@ export class NodeAgent implements OnApplicationBootstrap, BeforeApplicationShutd
           memory: config.memory,
           nodeIP: config.nodeIP,
           version: await version,
+          images: () => runtime.images.list(),
         }),
       health: async () => ({ runtimeUp: await engineAnswers(docker) }),
       reportEveryMs: config.statusReportMs,

@@ -56,7 +56,7 @@ describe('kubectl logs from the node agent', () => {
     expect(limited).toMatchObject({ code: 0, stdout: 'side li' });
   });
 
-  it('honours --since: old lines are left out, recent ones kept', async () => {
+  it('honours --since and --since-time: old lines are left out, recent ones kept', async () => {
     const ticker = await s.createPod('ticker', [
       {
         name: 'app',
@@ -73,6 +73,19 @@ describe('kubectl logs from the node agent', () => {
     expect(recent.stdout).not.toContain('early');
     expect(recent.stdout).toMatch(/tick \d+\n/);
     expect((await s.api.kubectl(33, ['logs', 'ticker', '--since=1h'])).stdout).toContain('early\n');
+
+    // --since-time at a line's own timestamp keeps that line ("early" is 4 s older and goes);
+    // at the first line's, everything is there.
+    const stamped = (await s.api.kubectl(33, ['logs', 'ticker', '--timestamps'])).stdout.split('\n');
+    const stampOf = (line: string) => stamped.find((l) => l.endsWith(` ${line}`))?.split(' ')[0];
+    const tick2 = stampOf('tick 2');
+    expect(tick2).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z$/);
+    const sinceTick2 = await s.api.kubectl(33, ['logs', 'ticker', `--since-time=${tick2}`]);
+    expect(sinceTick2).toMatchObject({ code: 0, stderr: '' });
+    expect(sinceTick2.stdout).toContain('tick 2\n');
+    expect(sinceTick2.stdout).not.toContain('early');
+    const sinceEarly = await s.api.kubectl(33, ['logs', 'ticker', `--since-time=${stampOf('early')}`]);
+    expect(sinceEarly.stdout.startsWith('early\ntick 1\n')).toBe(true);
   });
 
   it('follows with -f: sees a line written later, and ends when the container exits', async () => {

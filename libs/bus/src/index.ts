@@ -6,5 +6,6 @@ export * from './watch.js';
 export * from './stream-publisher.js';
 export * from './watch-hub.js';
 export * from './transport/index.js';
+export * from './node-streams/index.js';
 export * from './node-logs/index.js';
 export * from './node-exec/index.js';

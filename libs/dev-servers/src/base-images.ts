@@ -6,7 +6,9 @@ import { promisify } from 'node:util';
 
 import type Docker from 'dockerode';
 
+import { hostBinary } from './host-binary.js';
 import { busyboxRootfs, elfInterpreter, ensureImage, type ImageRecipe, readBusybox } from './local-images.js';
+import { natsServerBinary } from './nats-server.js';
 import { postgresBinDir } from './postgres-server.js';
 import { tarArchive, type TarEntry } from './tar-archive.js';
 
@@ -47,13 +49,7 @@ export async function ensureBaseImages(docker: Docker, options: BaseImageOptions
   const [node, postgres, nats] = await Promise.all([
     ensureImage(docker, await nodeRecipe(busybox, options)),
     ensureImage(docker, await postgresRecipe(busybox, options.postgresBin ?? postgresBinDir(), root)),
-    ensureImage(
-      docker,
-      await natsRecipe(
-        busybox,
-        options.natsBinary ?? which(['/usr/sbin/nats-server', '/usr/bin/nats-server']),
-      ),
-    ),
+    ensureImage(docker, await natsRecipe(busybox, options.natsBinary ?? natsServerBinary())),
   ]);
   return { node, postgres, nats };
 }
@@ -65,9 +61,9 @@ const NOBODY = 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n';
 
 async function nodeRecipe(busybox: Busybox, o: BaseImageOptions): Promise<ImageRecipe> {
   const files = await hostFiles([
-    o.nodeBinary ?? which(['/usr/bin/node', '/usr/local/bin/node']),
+    o.nodeBinary ?? hostBinary('node', ['/usr/bin/node', '/usr/local/bin/node']),
     // The API server makes its CA and serving certificate with the openssl command.
-    o.opensslBinary ?? which(['/usr/bin/openssl']),
+    o.opensslBinary ?? hostBinary('openssl', ['/usr/bin/openssl']),
     ...['/etc/ssl/openssl.cnf', '/usr/lib/ssl/openssl.cnf', '/etc/ssl/certs/ca-certificates.crt'].filter(
       (p) => existsSync(p),
     ),
@@ -251,12 +247,6 @@ async function sharedLibraries(path: string, data: Buffer): Promise<string[]> {
     .map((line) => /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(line)?.[1])
     .filter((p): p is string => !!p);
   return interpreter ? [interpreter, ...libraries] : libraries;
-}
-
-function which(candidates: string[]): string {
-  const found = candidates.find((c) => existsSync(c));
-  if (!found) throw new Error(`none of ${candidates.join(', ')} found on this machine`);
-  return found;
 }
 
 /** The repository root (the directory with images/), found upward from this module. */

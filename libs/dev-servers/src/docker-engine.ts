@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 import Docker from 'dockerode';
 
+import { hostBinary } from './host-binary.js';
 import { ManagedProcess } from './managed-process.js';
 import { waitFor } from './wait-for.js';
 
@@ -25,10 +26,11 @@ export interface DockerEngineOptions {
 
 /** Where Debian's docker.io installs dockerd (DOCKERD overrides). */
 export function dockerdBinary(): string {
-  const candidates = [process.env.DOCKERD, '/usr/sbin/dockerd', '/usr/bin/dockerd'];
-  const found = candidates.find((c) => c && existsSync(c));
-  if (!found) throw new Error('dockerd not found: install docker.io or set DOCKERD');
-  return found;
+  return hostBinary(
+    'dockerd',
+    [process.env.DOCKERD, '/usr/sbin/dockerd', '/usr/bin/dockerd'],
+    'install docker.io or set DOCKERD',
+  );
 }
 
 /** True when an engine answers on the client's socket. */
@@ -70,23 +72,12 @@ export class DockerEngine {
         `no Docker engine answers on ${socketPath}; only the default socket's engine is started here`,
       );
     }
-    const started = options.detached ? startDetached(options.logFile) : startManaged(options.logFile);
-    const { pid, isRunning } = started;
-    const answered = await waitFor(
-      `dockerd (pid ${pid}) to answer on ${socketPath}`,
-      async () => {
-        if (await engineAnswers(docker)) return isRunning() ? 'ours' : 'theirs';
-        if (!isRunning()) {
-          throw new Error(`dockerd exited: ${await tail(options.logFile)}`);
-        }
-        return undefined;
-      },
-      { timeoutMs: options.startTimeoutMs ?? 60_000, intervalMs: 100 },
-    );
+    const started = options.detached ? startDetached(options.logFile) : startManagedDockerd(options.logFile);
+    const answered = await engineStarted(docker, socketPath, started, options);
     // Another starter may have won the race for the socket and pid file; ours then exits and
     // theirs is the engine we use, not ours to stop.
     if (answered === 'theirs') return new DockerEngine(docker);
-    return new DockerEngine(docker, pid, started.managed);
+    return new DockerEngine(docker, started.pid, started.managed);
   }
 
   /** Stops dockerd if this object started it; an engine found running is left alone. */
@@ -96,17 +87,44 @@ export class DockerEngine {
   }
 }
 
-interface StartedEngine {
+export interface StartedEngine {
   pid: number;
   isRunning: () => boolean;
   managed?: ManagedProcess;
 }
 
-function startManaged(logFile: string): StartedEngine {
-  const managed = new ManagedProcess({ name: 'dockerd', command: dockerdBinary(), args: [], logFile });
+/** dockerd (with `args`: another socket, data root, bridge) as a child process that `managed.stop()` ends. */
+export function startManagedDockerd(
+  logFile: string,
+  args: string[] = [],
+  name = 'dockerd',
+): StartedEngine & { managed: ManagedProcess } {
+  const managed = new ManagedProcess({ name, command: dockerdBinary(), args, logFile });
   managed.start();
-  if (managed.pid === undefined) throw new Error('dockerd did not start');
+  if (managed.pid === undefined) throw new Error(`${name} did not start`);
   return { pid: managed.pid, isRunning: () => managed.isRunning(), managed };
+}
+
+/**
+ * Waits until an engine answers on `docker`'s socket: 'ours' while the dockerd we started
+ * runs, 'theirs' when another one answers and ours has exited (it lost the race for the
+ * socket); throws with the log's tail when ours exits and none answers.
+ */
+export async function engineStarted(
+  docker: Docker,
+  socketPath: string,
+  started: StartedEngine,
+  o: { logFile: string; startTimeoutMs?: number },
+): Promise<'ours' | 'theirs'> {
+  return waitFor(
+    `dockerd (pid ${started.pid}) to answer on ${socketPath}`,
+    async () => {
+      if (await engineAnswers(docker)) return started.isRunning() ? 'ours' : 'theirs';
+      if (!started.isRunning()) throw new Error(`dockerd exited: ${await tail(o.logFile)}`);
+      return undefined;
+    },
+    { timeoutMs: o.startTimeoutMs ?? 60_000, intervalMs: 100 },
+  );
 }
 
 function startDetached(logFile: string): StartedEngine {

@@ -85,7 +85,8 @@ export async function ensureImage(docker: Docker, recipe: ImageRecipe): Promise<
   return reference;
 }
 
-async function imageExists(docker: Docker, reference: string): Promise<boolean> {
+/** Whether the engine has an image by this reference (a 404 is "no"; other failures throw). */
+export async function imageExists(docker: Docker, reference: string): Promise<boolean> {
   try {
     await docker.getImage(reference).inspect();
     return true;

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { hostBinary } from './host-binary.js';
 import { freePort } from './free-port.js';
 import { ManagedProcess } from './managed-process.js';
 import { waitFor } from './wait-for.js';
@@ -19,10 +19,11 @@ export interface NatsServerOptions {
 
 /** Where Debian installs nats-server (NATS_SERVER overrides). */
 export function natsServerBinary(): string {
-  const candidates = [process.env.NATS_SERVER, '/usr/sbin/nats-server', '/usr/bin/nats-server'];
-  const found = candidates.find((c) => c && existsSync(c));
-  if (!found) throw new Error('nats-server not found: install nats-server or set NATS_SERVER');
-  return found;
+  return hostBinary(
+    'nats-server',
+    [process.env.NATS_SERVER, '/usr/sbin/nats-server', '/usr/bin/nats-server'],
+    'install nats-server or set NATS_SERVER',
+  );
 }
 
 export const DEFAULT_MAX_PAYLOAD = 8 * 1024 * 1024;

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 
 import type Docker from 'dockerode';
 
+import { imageExists } from './local-images.js';
 import { tarArchive, type TarEntry } from './tar-archive.js';
 
 const run = promisify(execFile);
@@ -37,7 +38,7 @@ export async function ensureWakeImage(docker: Docker, o: WakeImageOptions): Prom
   const repository = o.repository ?? 'wake/wake';
   const { tag, newest } = await sourceHash(o.root, o.base);
   const reference = `${repository}:${tag}`;
-  if (await exists(docker, reference)) return reference;
+  if (await imageExists(docker, reference)) return reference;
   if (await compiledBefore(o.root, newest)) await compile(o.root);
   const context = Readable.from(contextEntries(o.root));
   const progress = await docker.buildImage(context, {
@@ -76,16 +77,6 @@ async function compile(root: string): Promise<void> {
       throw new Error(`nest build --all failed: ${e.stdout ?? ''}${e.message}`, { cause: e });
     },
   );
-}
-
-async function exists(docker: Docker, reference: string): Promise<boolean> {
-  try {
-    await docker.getImage(reference).inspect();
-    return true;
-  } catch (e) {
-    if ((e as { statusCode?: number }).statusCode === 404) return false;
-    throw e;
-  }
 }
 
 /**

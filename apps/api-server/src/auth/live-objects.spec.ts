@@ -37,18 +37,37 @@ function lookup(objects: CountingObjects, o: { ttlMs?: number; timeoutMs?: numbe
 }
 
 describe('CachedObjectLookup', () => {
-  it('reuses an answer, found or not, for the TTL, then reads again', async () => {
+  it('reuses a found object for the TTL, then reads again', async () => {
     const objects = new CountingObjects();
     objects.objects.set('ns/p', pod('u1', '2026-01-01T00:00:00Z'));
     const { l, advance } = lookup(objects);
     expect(await l.get('pods', 'ns', 'p')).toEqual({ uid: 'u1', deletionTimestamp: '2026-01-01T00:00:00Z' });
-    expect(await l.get('pods', 'ns', 'missing')).toBeUndefined();
     objects.objects.set('ns/p', pod('u2'));
     expect(await l.get('pods', 'ns', 'p')).toMatchObject({ uid: 'u1' });
-    expect(objects.reads).toBe(2);
+    expect(objects.reads).toBe(1);
     advance(1001);
     expect(await l.get('pods', 'ns', 'p')).toEqual({ uid: 'u2' });
-    expect(objects.reads).toBe(3);
+    expect(objects.reads).toBe(2);
+  });
+
+  it('never reuses "not found": an object created right after is found at once', async () => {
+    const objects = new CountingObjects();
+    const { l } = lookup(objects);
+    expect(await l.get('serviceaccounts', 'ns', 'p')).toBeUndefined();
+    objects.objects.set('ns/p', pod('new'));
+    expect(await l.get('serviceaccounts', 'ns', 'p')).toEqual({ uid: 'new' });
+    expect(objects.reads).toBe(2);
+  });
+
+  it('reads again when the token names another uid than the cached object (recreated under its name)', async () => {
+    const objects = new CountingObjects();
+    objects.objects.set('ns/p', pod('old'));
+    const { l } = lookup(objects);
+    expect(await l.get('pods', 'ns', 'p', 'old')).toEqual({ uid: 'old' });
+    objects.objects.set('ns/p', pod('new'));
+    expect(await l.get('pods', 'ns', 'p', 'old')).toEqual({ uid: 'old' });
+    expect(await l.get('pods', 'ns', 'p', 'new')).toEqual({ uid: 'new' });
+    expect(objects.reads).toBe(2);
   });
 
   it('shares one read among concurrent lookups, and fails a read slower than the bound', async () => {

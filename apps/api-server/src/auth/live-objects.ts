@@ -14,13 +14,16 @@ export interface LiveObject {
   deletionTimestamp?: string;
 }
 
-/** Looks objects up for token validation: undefined when absent; throws when the lookup fails. */
+/**
+ * Looks objects up for token validation: undefined when absent; throws when the lookup fails.
+ * `uid`, the one the token names, tells a cache that an answer naming another uid is stale.
+ */
 export interface LiveObjectGetter {
-  get(kind: LiveKind, namespace: string, name: string): Promise<LiveObject | undefined>;
+  get(kind: LiveKind, namespace: string, name: string, uid?: string): Promise<LiveObject | undefined>;
 }
 
 export interface CachedLookupOptions {
-  /** How long an answer (found or not) is reused. */
+  /** How long a found object is reused ("not found" never is: the object may be created any moment). */
   ttlMs: number;
   /** A lookup slower than this fails (and the request is refused) rather than holding it. */
   timeoutMs: number;
@@ -35,13 +38,15 @@ export interface CachedLookupOptions {
 
 /**
  * Lookups of service accounts, pods, secrets and nodes for the token authenticator, straight
- * from the store, with answers reused for a short while (upstream reads informer caches: a
- * deletion is seen after a delay there too) and concurrent lookups of one object shared. Every
+ * from the store, with found objects reused for a short while (upstream reads informer caches:
+ * a deletion is seen after a delay there too) and concurrent lookups of one object shared. Only
+ * what was found is kept, and only while it is the object the token names: a pod created (or
+ * recreated under its name) a moment ago must not have its first token refused. Every
  * authenticated request may look up two objects, so they must neither pile up nor hang: one
  * slower than the bound fails.
  */
 export class CachedObjectLookup implements LiveObjectGetter {
-  private readonly answers = new Map<string, { value: LiveObject | undefined; until: number }>();
+  private readonly answers = new Map<string, { value: LiveObject; until: number }>();
   private readonly pending = new Map<string, Promise<LiveObject | undefined>>();
 
   constructor(
@@ -51,19 +56,22 @@ export class CachedObjectLookup implements LiveObjectGetter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async get(kind: LiveKind, namespace: string, name: string): Promise<LiveObject | undefined> {
+  async get(kind: LiveKind, namespace: string, name: string, uid?: string): Promise<LiveObject | undefined> {
     const inMemory = this.options.caches?.[kind]?.get(namespace, name);
     if (inMemory) return liveObjectOf(inMemory);
     const key = `${kind}/${namespace}/${name}`;
     const cached = this.answers.get(key);
-    if (cached && cached.until > this.now()) return cached.value;
+    // Another uid than the token's: the cached object may since have been replaced; ask again.
+    if (cached && cached.until > this.now() && (uid === undefined || cached.value.uid === uid))
+      return cached.value;
     let lookup = this.pending.get(key);
     if (!lookup) {
       lookup = this.lookup(kind, namespace, name).finally(() => this.pending.delete(key));
       this.pending.set(key, lookup);
     }
     const value = await withTimeout(lookup, this.options.timeoutMs, `looking up ${key}`);
-    this.remember(key, value);
+    if (value) this.remember(key, value);
+    else this.answers.delete(key);
     return value;
   }
 
@@ -79,7 +87,7 @@ export class CachedObjectLookup implements LiveObjectGetter {
     return liveObjectOf(found);
   }
 
-  private remember(key: string, value: LiveObject | undefined): void {
+  private remember(key: string, value: LiveObject): void {
     this.answers.delete(key);
     this.answers.set(key, { value, until: this.now() + this.options.ttlMs });
     const max = this.options.maxEntries ?? 10_000;

@@ -62,7 +62,7 @@ export class ServiceAccountAuthenticator {
     // Things deleted before now - leeway no longer vouch for a token (claims.go).
     const deletedBefore = now - LEEWAY_SECONDS;
     const check = async (kind: LiveKind, ref: { name: string; uid: string }, namespace: string) => {
-      const found = await this.o.lookup.get(kind, namespace, ref.name);
+      const found = await this.o.lookup.get(kind, namespace, ref.name, ref.uid);
       if (!found) return `${kind} ${namespace}/${ref.name} not found`;
       if (found.deletionTimestamp && Date.parse(found.deletionTimestamp) / 1000 < deletedBefore)
         return `${kind} ${namespace}/${ref.name} has been deleted`;

@@ -1,16 +1,10 @@
 import { type ResourceType, StatusError } from '@app/api';
-import {
-  checkExec,
-  ExecOpenError,
-  type ExecParams,
-  type ExecSession,
-  openExec,
-  type OpenExecOptions,
-} from '@app/bus';
+import { checkExec, type ExecParams, type ExecSession, openExec, type OpenExecOptions } from '@app/bus';
 import { type NatsConnection } from '@nats-io/transport-node';
 import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { type WebSocket, WebSocketServer } from 'ws';
 
+import { podStreamLocation, withNodeRefusals } from '../http/pod-streams.js';
 import { type ObjectService } from '../objects/object-service.js';
 import {
   CHANNEL,
@@ -46,10 +40,10 @@ export class PodExecEndpoint {
   });
   private readonly open = new Set<WebSocket>();
 
-  constructor(
-    app: FastifyInstance,
-    private readonly o: PodExecOptions,
-  ) {
+  constructor(private readonly o: PodExecOptions) {}
+
+  /** Routes the server's upgrades through Fastify and ends open sessions before it closes. */
+  register(app: FastifyInstance): void {
     routeUpgradesAsRequests(app.server);
     // Open sessions would hold the server's close up: end them first.
     app.addHook('preClose', async () => {
@@ -68,10 +62,7 @@ export class PodExecEndpoint {
   ): Promise<unknown> {
     const q = req.query as Query;
     const pod = await this.o.objects.get(t, ns, name);
-    const container = containerOf(pod.spec as PodSpec, name, first(q.container));
-    const nodeName = (pod.spec as PodSpec).nodeName;
-    // pkg/registry/core/pod/strategy.go streamLocation.
-    if (!nodeName) throw StatusError.badRequest(`pod ${name} does not have a host assigned`);
+    const { container, nodeName } = podStreamLocation(pod, first(q.container));
     const tty = flag(q.tty);
     const params: ExecParams = {
       namespace: ns,
@@ -92,7 +83,9 @@ export class PodExecEndpoint {
     const upgrade = (req.headers.upgrade ?? '').toLowerCase();
     if (!upgrade) throw StatusError.badRequest('Upgrade request required');
     if (upgrade !== 'websocket') {
-      await agentCall(() => checkExec(this.o.nats, nodeName, params, this.o.session));
+      await withNodeRefusals(attach ? 'attach' : 'exec', name, () =>
+        checkExec(this.o.nats, nodeName, params, this.o.session),
+      );
       throw StatusError.badRequest(
         `streaming over ${req.headers.upgrade} is not supported: Wake speaks the WebSocket streaming protocol ` +
           `(${SUPPORTED_PROTOCOLS.join(', ')}); use kubectl 1.30 or newer, or set KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true for 1.29`,
@@ -105,7 +98,9 @@ export class PodExecEndpoint {
       );
     const raw = takeUpgrade(req.raw);
     if (!raw) throw StatusError.badRequest('Upgrade request required');
-    const session = await agentCall(() => openExec(this.o.nats, nodeName, params, this.o.session));
+    const session = await withNodeRefusals(attach ? 'attach' : 'exec', name, () =>
+      openExec(this.o.nats, nodeName, params, this.o.session),
+    );
     reply.hijack();
     let bridged = false;
     // A handshake ws refuses (a bad key) closes the socket without a WebSocket: stop the command.
@@ -175,51 +170,6 @@ export class PodExecEndpoint {
         await send(CHANNEL.error, JSON.stringify(status));
         ws.close(1000);
       });
-  }
-}
-
-interface PodSpec {
-  nodeName?: string;
-  containers?: { name: string }[];
-  initContainers?: { name: string }[];
-  ephemeralContainers?: { name: string }[];
-}
-
-/** The container named, or the only one: pkg/registry/core/pod/strategy.go streamLocation. */
-function containerOf(spec: PodSpec, pod: string, named: string | undefined): string {
-  const all = [
-    ...(spec.containers ?? []),
-    ...(spec.initContainers ?? []),
-    ...(spec.ephemeralContainers ?? []),
-  ];
-  if (named) {
-    if (!all.some((c) => c.name === named))
-      throw StatusError.badRequest(`container ${named} is not valid for pod ${pod}`);
-    return named;
-  }
-  const containers = spec.containers ?? [];
-  if (containers.length === 1) return containers[0]!.name;
-  if (containers.length === 0)
-    throw StatusError.badRequest(`a container name must be specified for pod ${pod}`);
-  // Go's %s of a []string: the names in brackets, space separated; init containers first, as VisitContainers goes.
-  const names = [...(spec.initContainers ?? []), ...containers, ...(spec.ephemeralContainers ?? [])].map(
-    (c) => c.name,
-  );
-  throw StatusError.badRequest(
-    `a container name must be specified for pod ${pod}, choose one of: [${names.join(' ')}]`,
-  );
-}
-
-/** The agent's refusals as Statuses; the kubelet's words keep the prefix kubectl printed for them. */
-async function agentCall<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (e) {
-    if (!(e instanceof ExecOpenError)) throw e;
-    if (e.code === 503) throw new StatusError('ServiceUnavailable', e.message);
-    const message = `unable to upgrade connection: ${e.message}`;
-    if (e.code === 404) throw new StatusError('NotFound', message);
-    throw StatusError.badRequest(message);
   }
 }
 

@@ -96,17 +96,18 @@ type AuthedRequest = FastifyRequest & { [ACTOR]?: Actor; [LATENCY]?: RequestLabe
  */
 export class KubeApi {
   private readonly decode: RequestDecoder;
-  private exec?: PodExecEndpoint;
+  private readonly exec: PodExecEndpoint;
 
   constructor(private readonly o: KubeApiOptions) {
     this.decode = new RequestDecoder();
+    this.exec = new PodExecEndpoint({ nats: o.nats, objects: o.objects });
   }
 
   register(app: FastifyInstance): void {
     // Bodies are decoded here by their Content-Type (JSON, YAML, the patch types), so take
     // every body as bytes, within the limit; a request without a Content-Type is JSON.
     registerBodyReading(app, this.o.maxBodyBytes);
-    this.exec = new PodExecEndpoint(app, { nats: this.o.nats, objects: this.o.objects });
+    this.exec.register(app);
     app.addHook('onRequest', async (req: AuthedRequest, reply) => {
       const path = req.url.split('?')[0];
       if (PUBLIC_PATHS.has(path)) return;
@@ -390,10 +391,10 @@ export class KubeApi {
       }
       case 'exec GET':
       case 'exec POST':
-        return (this.exec as PodExecEndpoint).serve(t, ns, name, req, reply);
+        return this.exec.serve(t, ns, name, req, reply);
       case 'attach GET':
       case 'attach POST':
-        return (this.exec as PodExecEndpoint).serve(t, ns, name, req, reply, { attach: true });
+        return this.exec.serve(t, ns, name, req, reply, { attach: true });
       case 'eviction POST': {
         const body = this.decode.object(req);
         const options =

@@ -22,6 +22,9 @@ export interface RelayCommandOptions {
 /** Exit code of a relay that halted on a broken invariant: its supervisor must not restart it. */
 export const RELAY_HALTED_EXIT = 3;
 
+/** What the relay prints on stdout once it is the active relay (`wake up` and the benches wait for it). */
+export const RELAY_READY_LINE = 'relay active';
+
 const log = createLogger('relay');
 
 /**
@@ -59,7 +62,7 @@ export async function relay(o: RelayCommandOptions): Promise<number> {
   await Promise.race([r.start(), stopped]);
   log.info({ stream: o.stream ?? 'WAKE_EVENTS' }, 'relay active');
   // Tests and supervisors wait for this line.
-  process.stdout.write('relay active\n');
+  process.stdout.write(`${RELAY_READY_LINE}\n`);
   await stopped;
   await r.stop();
   await health?.close();

@@ -30,7 +30,7 @@ import { SCHEDULER_READY_LINE } from '../../../scheduler/src/run-scheduler.js';
 import { CONTROLLER_MANAGER_READY_LINE } from '../../../controller-manager/src/run-controller-manager.js';
 import { NODE_AGENT_READY_LINE } from '../../../node-agent/src/run-node-agent.js';
 import { SIM_AGENT_READY_LINE } from '../../../node-agent/src/sim/sim-agent.js';
-import { RELAY_HALTED_EXIT } from './relay.js';
+import { RELAY_HALTED_EXIT, RELAY_READY_LINE } from './relay.js';
 
 export interface UpOptions {
   dataDir: DataDir;
@@ -101,7 +101,7 @@ export async function up(o: UpOptions): Promise<void> {
   checkpointer.start(10_000);
   const relay = new ComponentSupervisor('relay', {
     args: ['relay', '--database-url', url, '--nats-url', natsUrl],
-    readyLine: 'relay active\n',
+    readyLine: `${RELAY_READY_LINE}\n`,
     logFile: join(o.dataDir.root, 'relay.log'),
     haltExitCode: RELAY_HALTED_EXIT,
     onHalt: () => process.kill(process.pid, 'SIGTERM'),

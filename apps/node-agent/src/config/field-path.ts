@@ -41,7 +41,7 @@ function requireHostIPs(addresses: PodAddresses): readonly string[] {
 }
 
 /** pkg/apis/core/pods ConvertDownwardAPIFieldLabel: the field paths a pod's downward API accepts. */
-export function convertDownwardAPIFieldLabel(version: string, label: string): string {
+function convertDownwardAPIFieldLabel(version: string, label: string): string {
   if (version !== 'v1') throw new Error(`unsupported pod version: ${version}`);
   const subscripted = splitMaybeSubscriptedPath(label);
   if (subscripted) {

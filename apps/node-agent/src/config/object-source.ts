@@ -1,4 +1,4 @@
-import { ApiError, type ApiClient } from '@app/client';
+import { ApiError, type ApiClient, resourcePath } from '@app/client';
 
 import {
   type ConfigMap,
@@ -41,26 +41,26 @@ export class ApiObjectSource implements ObjectSource {
   ) {}
 
   configMap(namespace: string, name: string): Promise<ConfigMap | undefined> {
-    return this.getOrUndefined(`/api/v1/namespaces/${enc(namespace)}/configmaps/${enc(name)}`);
+    return this.getOrUndefined(core('configmaps', namespace, name));
   }
 
   secret(namespace: string, name: string): Promise<Secret | undefined> {
-    return this.getOrUndefined(`/api/v1/namespaces/${enc(namespace)}/secrets/${enc(name)}`);
+    return this.getOrUndefined(core('secrets', namespace, name));
   }
 
   services(namespace: string): Promise<Service[]> {
-    return this.cached(`/api/v1/namespaces/${enc(namespace)}/services`, async (path) => {
+    return this.cached(core('services', namespace), async (path) => {
       const page = await this.client.call<{ items?: Service[] }>('GET', path);
       return page.items ?? [];
     });
   }
 
   persistentVolumeClaim(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined> {
-    return this.getOrUndefined(`/api/v1/namespaces/${enc(namespace)}/persistentvolumeclaims/${enc(name)}`);
+    return this.getOrUndefined(core('persistentvolumeclaims', namespace, name));
   }
 
   persistentVolume(name: string): Promise<PersistentVolume | undefined> {
-    return this.getOrUndefined(`/api/v1/persistentvolumes/${enc(name)}`);
+    return this.getOrUndefined(core('persistentvolumes', undefined, name));
   }
 
   private getOrUndefined<T>(path: string): Promise<T | undefined> {
@@ -95,6 +95,7 @@ export class ApiObjectSource implements ObjectSource {
   }
 }
 
-function enc(s: string): string {
-  return encodeURIComponent(s);
+/** The path of a core/v1 object, or of a namespace's collection without a name. */
+function core(plural: string, namespace: string | undefined, name?: string): string {
+  return resourcePath({ group: '', version: 'v1', plural, namespace, name });
 }

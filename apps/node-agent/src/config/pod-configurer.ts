@@ -42,7 +42,7 @@ export interface PodConfigurerOptions {
 export const POD_CONFIGURER_OPTIONS = Symbol('POD_CONFIGURER_OPTIONS');
 
 /** Upstream's annotation naming where the container writes its termination message. */
-export const TERMINATION_MESSAGE_PATH_LABEL = 'io.kubernetes.container.terminationMessagePath';
+const TERMINATION_MESSAGE_PATH_LABEL = 'io.kubernetes.container.terminationMessagePath';
 /** The host file behind it, so the pod manager can read the message once the container exits. */
 export const TERMINATION_MESSAGE_FILE_LABEL = 'wake.dev/termination-message-file';
 

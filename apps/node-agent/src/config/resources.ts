@@ -20,7 +20,7 @@ const MAX_SHARES = 262144;
 const SHARES_PER_CPU = 1024;
 const MILLI_CPU_TO_CPU = 1000;
 /** The CFS period (100 ms, in µs) and the smallest quota the kernel accepts (1 ms). */
-export const QUOTA_PERIOD = 100000;
+const QUOTA_PERIOD = 100000;
 const MIN_QUOTA_PERIOD = 1000;
 
 /** MilliCPUToShares: a CPU request as a relative weight; nothing requested is the minimum. */
@@ -41,7 +41,7 @@ export function milliCpuToQuota(milliCpu: number, period = QUOTA_PERIOD): number
  * a resource limited but not requested is requested at its limit. Wake's API server does not
  * store that default, so the kubelet side applies it, as kuberuntime also does for CPU.
  */
-export function effectiveResources(c: Container): { requests: ResourceList; limits: ResourceList } {
+function effectiveResources(c: Container): { requests: ResourceList; limits: ResourceList } {
   const limits = (c.resources?.limits ?? {}) as ResourceList;
   const requests = { ...limits, ...((c.resources?.requests ?? {}) as ResourceList) };
   return { requests, limits };

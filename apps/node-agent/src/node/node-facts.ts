@@ -37,6 +37,8 @@ export interface NodeFactsOptions {
   dataDir: string;
   /** The version the agent reports as kubeletVersion (the API server's gitVersion). */
   version: string;
+  /** The engine's images, cached (the runtime's ImageList); absent, the engine is asked. */
+  images?: () => Promise<Docker.ImageInfo[]>;
 }
 
 const MAX_IMAGES = 50;
@@ -54,7 +56,7 @@ const GO_ARCH: Record<string, string> = {
 export async function detectNodeFacts(docker: Docker, o: NodeFactsOptions): Promise<NodeFacts> {
   const [engine, images, storage, { machineID, bootID, osImage }] = await Promise.all([
     docker.version(),
-    docker.listImages(),
+    o.images ? o.images() : docker.listImages(),
     statfs(o.dataDir),
     hostIdentity(),
   ]);

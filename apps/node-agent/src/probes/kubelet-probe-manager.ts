@@ -58,11 +58,11 @@ export class KubeletProbeManager implements ProbeManager {
     const existing = this.tracked.get(key);
     if (existing && existing.target.containerId === t.containerId) {
       // The same container again: take the newer pod (a deletion, an IP), keep the results.
-      existing.target = targetOf(t);
+      existing.target = t;
       return;
     }
     if (existing) this.stopWorkers(existing);
-    const entry: Tracked = { target: targetOf(t), workers: new Map() };
+    const entry: Tracked = { target: t, workers: new Map() };
     this.tracked.set(key, entry);
     const probes: [ProbeKind, Probe | undefined][] = [
       ['Startup', t.container.startupProbe],
@@ -162,15 +162,6 @@ export class KubeletProbeManager implements ProbeManager {
 
 function keyOf(podUid: string, containerName: string): string {
   return `${podUid}/${containerName}`;
-}
-
-function targetOf(t: ProbedContainer): ProbeTarget {
-  return {
-    pod: t.pod,
-    container: t.container,
-    containerId: t.containerId,
-    ...(t.podIP ? { podIP: t.podIP } : {}),
-  };
 }
 
 /** started: the startup probe has succeeded, or there is none. */

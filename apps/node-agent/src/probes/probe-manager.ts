@@ -1,12 +1,7 @@
-import { type Container, type Pod } from '../api-types.js';
+import { type ProbeTarget } from './prober.js';
 
-/** A started container the agent wants probed. */
-export interface ProbedContainer {
-  pod: Pod;
-  container: Container;
-  containerId: string;
-  /** The pod's IP, for httpGet and tcpSocket probes without a host. */
-  podIP?: string;
+/** A started container the agent wants probed: where its probes run, and since when it runs. */
+export interface ProbedContainer extends ProbeTarget {
   startedAt: Date;
 }
 

@@ -26,6 +26,7 @@ export interface ProbeTarget {
   pod: Pod;
   container: Container;
   containerId: string;
+  /** The pod's IP, for httpGet and tcpSocket probes without a host. */
   podIP?: string;
 }
 

@@ -3,6 +3,7 @@ import type { Duplex, Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import type Docker from 'dockerode';
 
+import { ImageList } from './image-list.js';
 import { demuxLogs, FrameDecoder, logLines, type LogLine } from './log-frames.js';
 import {
   containerLabels,
@@ -115,10 +116,15 @@ export interface LogOptions {
  */
 @Injectable()
 export class DockerRuntime {
+  /** The engine's images for the node status; a pull here renews it. */
+  readonly images: ImageList;
+
   constructor(
     @Inject(DOCKER_CLIENT) private readonly docker: Docker,
     @Inject(RUNTIME_CONFIG) private readonly config: RuntimeConfig,
-  ) {}
+  ) {
+    this.images = new ImageList(docker);
+  }
 
   /** Creates and starts the pod's sandbox; returns its container id. */
   async runSandbox(pod: PodRef, attempt: number): Promise<string> {
@@ -401,7 +407,8 @@ export class DockerRuntime {
   /** Pulls an image, telling `onProgress` of each progress message; rejects when the pull fails. */
   async pullImage(ref: string, onProgress: (message: string) => void = () => undefined): Promise<void> {
     const stream = await this.docker.pull(ref);
-    await new Promise<void>((resolve, reject) => {
+    // Pulled or not, layers and tags may have changed: the node status lists the images anew.
+    const pulled = new Promise<void>((resolve, reject) => {
       this.docker.modem.followProgress(
         stream,
         (error: Error | null, output: { error?: string }[]) => {
@@ -413,6 +420,11 @@ export class DockerRuntime {
           onProgress([event.id, event.status, event.progress].filter(Boolean).join(' ')),
       );
     });
+    try {
+      await pulled;
+    } finally {
+      this.images.invalidate();
+    }
   }
 }
 

@@ -9,19 +9,20 @@ export interface LogFrame {
 
 const STREAMS: Record<number, LogFrame['stream']> = { 1: 'stdout', 2: 'stderr' };
 
+/** A whole multiplexed stream, read to its end, as text frames (a FrameDecoder fed once). */
 export function demuxLogs(buffer: Buffer): LogFrame[] {
-  const frames: LogFrame[] = [];
-  let offset = 0;
-  while (offset + 8 <= buffer.length) {
-    const stream = STREAMS[buffer[offset]!];
-    const length = buffer.readUInt32BE(offset + 4);
-    const end = offset + 8 + length;
-    if (!stream || end > buffer.length) throw new Error(`malformed log stream at byte ${offset}`);
-    frames.push({ stream, text: buffer.subarray(offset + 8, end).toString('utf8') });
-    offset = end;
+  const decoder = new FrameDecoder();
+  const frames = decoder.push(buffer);
+  const left = decoder.pendingBytes;
+  if (left > 0) {
+    const at = buffer.length - left;
+    throw new Error(
+      left < 8
+        ? `log stream ends inside a frame header at byte ${at}`
+        : `malformed log stream: the frame at byte ${at} is cut short`,
+    );
   }
-  if (offset !== buffer.length) throw new Error(`log stream ends inside a frame header at byte ${offset}`);
-  return frames;
+  return frames.map((f) => ({ stream: f.stream, text: f.data.toString('utf8') }));
 }
 
 export interface LogLine {
@@ -58,9 +59,9 @@ export interface RawFrame {
 }
 
 /**
- * `demuxLogs` for a stream: takes the engine's bytes as they arrive, in chunks that split
- * frames anywhere, and returns the frames completed so far. `end()` says whether the stream
- * stopped on a frame boundary.
+ * Docker's demultiplexer for a stream: takes the engine's bytes as they arrive, in chunks that
+ * split frames anywhere, and returns the frames completed so far. `end()` says whether the
+ * stream stopped on a frame boundary.
  */
 export class FrameDecoder {
   private pending: Buffer = Buffer.alloc(0);
@@ -84,5 +85,10 @@ export class FrameDecoder {
   /** True when no partial frame is left over. */
   end(): boolean {
     return this.pending.length === 0;
+  }
+
+  /** Bytes of a partial frame held back, waiting for the rest. */
+  get pendingBytes(): number {
+    return this.pending.length;
   }
 }

@@ -1,7 +1,7 @@
 import { type NatsConnection } from '@nats-io/transport-node';
 
 import { type Informer } from '@app/client';
-import { LogRefused, type LogRequest, type LogSink, serveLogs } from '@app/bus';
+import { type LogRequest, type LogSink, type LogSource, serveLogs, StreamRefused } from '@app/bus';
 
 import { type ApiObject, type Pod } from '../api-types.js';
 
@@ -21,32 +21,35 @@ export function serveSimLogs(
     const all = [...(pod?.status?.initContainerStatuses ?? []), ...(pod?.status?.containerStatuses ?? [])];
     return all.find((s) => s.name === r.container);
   };
-  const source = {
+  // A stopped container's log is complete (and empty); following a running one, nothing
+  // comes until the reader leaves.
+  const empty = async () => {};
+  const untilTheReaderLeaves = async (sink: LogSink) => {
+    if (sink.signal.aborted) return;
+    await new Promise<void>((resolve) =>
+      sink.signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
+  };
+  const source: LogSource = {
     open: async (r: LogRequest) => {
       const pod = informer.cache.get(`${r.namespace}/${r.pod}`);
       if (!pod || (r.uid && pod.metadata.uid !== r.uid))
-        throw new LogRefused(404, `pod "${r.pod}" not found`);
+        throw new StreamRefused(404, `pod "${r.pod}" not found`);
       const status = containerStatus(r);
       if (r.previous) {
         if (!status?.lastState?.terminated)
-          throw new LogRefused(
+          throw new StreamRefused(
             400,
             `previous terminated container "${r.container}" in pod "${r.pod}" not found`,
           );
-        return;
+        return empty;
       }
       if (!status?.state?.running && !status?.state?.terminated)
-        throw new LogRefused(
+        throw new StreamRefused(
           400,
           `container "${r.container}" in pod "${r.pod}" is waiting to start: ${status?.state?.waiting?.reason ?? 'ContainerCreating'}`,
         );
-    },
-    stream: async (r: LogRequest, sink: LogSink) => {
-      // Following a running container: nothing comes until the reader leaves; a stopped one's log is complete.
-      if (!r.follow || r.previous || !containerStatus(r)?.state?.running || sink.signal.aborted) return;
-      await new Promise<void>((resolve) =>
-        sink.signal.addEventListener('abort', () => resolve(), { once: true }),
-      );
+      return r.follow && status.state?.running ? untilTheReaderLeaves : empty;
     },
   };
   const served = [...nodes].map((node) => serveLogs(nats, node, source));

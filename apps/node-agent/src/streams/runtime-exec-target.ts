@@ -1,4 +1,11 @@
-import { type ExecOutput, type ExecProcess, ExecRefused, type ExecRequest, type ExecTarget } from '@app/bus';
+import {
+  type ExecOutput,
+  type ExecProcess,
+  type ExecRequest,
+  type ExecStarter,
+  type ExecTarget,
+  StreamRefused,
+} from '@app/bus';
 
 import { type DockerRuntime, FrameDecoder, type RuntimeContainer } from '../runtime/index.js';
 import { findPodContainers } from './pod-containers.js';
@@ -11,12 +18,16 @@ import { findPodContainers } from './pod-containers.js';
 export class RuntimeExecTarget implements ExecTarget {
   constructor(private readonly runtime: DockerRuntime) {}
 
-  async open(request: ExecRequest): Promise<void> {
-    await this.runningContainer(request);
+  async open(request: ExecRequest): Promise<ExecStarter> {
+    const container = await this.runningContainer(request);
+    return (output) => this.start(container, request, output);
   }
 
-  async start(request: ExecRequest, output: ExecOutput): Promise<ExecProcess> {
-    const container = await this.runningContainer(request);
+  private async start(
+    container: RuntimeContainer,
+    request: ExecRequest,
+    output: ExecOutput,
+  ): Promise<ExecProcess> {
     const streams = { stdin: request.stdin, stdout: request.stdout, stderr: request.stderr };
     const attached = request.attach
       ? await this.runtime.attachContainer(container.id, streams)
@@ -72,10 +83,10 @@ export class RuntimeExecTarget implements ExecTarget {
    */
   private async runningContainer(request: ExecRequest): Promise<RuntimeContainer> {
     const { podFound, attempts } = await findPodContainers(this.runtime, request);
-    if (!podFound) throw new ExecRefused(404, 'pod does not exist');
+    if (!podFound) throw new StreamRefused(404, 'pod does not exist');
     const current = attempts[0];
     if (!current || current.state !== 'running')
-      throw new ExecRefused(500, `container not found ("${request.container}")`);
+      throw new StreamRefused(500, `container not found ("${request.container}")`);
     return current;
   }
 }

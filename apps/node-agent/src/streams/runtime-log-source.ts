@@ -1,4 +1,4 @@
-import { LogRefused, type LogRequest, type LogSink, type LogSource } from '@app/bus';
+import { type LogRequest, type LogSink, type LogSource, type LogWriter, StreamRefused } from '@app/bus';
 
 import { type DockerRuntime, type RuntimeContainer } from '../runtime/index.js';
 import { findPodContainers } from './pod-containers.js';
@@ -17,12 +17,12 @@ export class RuntimeLogSource implements LogSource {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async open(request: LogRequest): Promise<void> {
-    await this.containerFor(request);
+  async open(request: LogRequest): Promise<LogWriter> {
+    const container = await this.containerFor(request);
+    return (sink) => this.stream(container, request, sink);
   }
 
-  async stream(request: LogRequest, sink: LogSink): Promise<void> {
-    const container = await this.containerFor(request);
+  private async stream(container: RuntimeContainer, request: LogRequest, sink: LogSink): Promise<void> {
     let budget = request.limitBytes ?? Infinity;
     for await (const data of this.runtime.streamLogs(container.id, {
       follow: request.follow ?? false,
@@ -48,11 +48,11 @@ export class RuntimeLogSource implements LogSource {
    */
   private async containerFor(request: LogRequest): Promise<RuntimeContainer> {
     const { podFound, attempts } = await findPodContainers(this.runtime, request);
-    if (!podFound) throw new LogRefused(404, `pod "${request.pod}" does not exist`);
+    if (!podFound) throw new StreamRefused(404, `pod "${request.pod}" does not exist`);
     if (request.previous) {
       const previous = attempts[1];
       if (!previous)
-        throw new LogRefused(
+        throw new StreamRefused(
           400,
           `previous terminated container "${request.container}" in pod "${request.pod}" not found`,
         );
@@ -60,7 +60,10 @@ export class RuntimeLogSource implements LogSource {
     }
     const current = attempts[0];
     if (!current)
-      throw new LogRefused(400, `container "${request.container}" in pod "${request.pod}" is not available`);
+      throw new StreamRefused(
+        400,
+        `container "${request.container}" in pod "${request.pod}" is not available`,
+      );
     return current;
   }
 }

@@ -1,26 +1,16 @@
 import { createInbox, type NatsConnection } from '@nats-io/transport-node';
 
+import { ExecProtocolError } from '../node-streams/flow.js';
+import { requestOpen, StreamOpenError } from '../node-streams/stream-open.js';
 import { ExecLink } from './exec-link.js';
 import {
+  type ExecAccepted,
   EXEC_DEFAULT_WINDOW,
   type ExecExit,
-  type ExecOpenReply,
   type ExecRequest,
   execSubject,
   type TerminalSize,
 } from './exec-protocol.js';
-import { ExecProtocolError } from './flow.js';
-
-/** The node agent refused the exec (code as an HTTP status), or none answered (503). */
-export class ExecOpenError extends Error {
-  override name = 'ExecOpenError';
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export type ExecParams = Omit<ExecRequest, 'inbox' | 'pingMs' | 'window' | 'checkOnly'>;
 
@@ -48,7 +38,10 @@ export interface ExecSession {
   cancel(): void;
 }
 
-/** Asks the agent whether the command could run (pod and running container there); runs nothing. */
+/**
+ * Asks the agent whether the command could run (pod and running container there); runs
+ * nothing. Like `openExec`, throws StreamOpenError when the agent refused or did not answer.
+ */
 export async function checkExec(
   nc: NatsConnection,
   node: string,
@@ -73,7 +66,7 @@ export async function openExec(
   const link = new ExecLink(nc, inbox, '', { pingMs, window });
   try {
     const reply = await request(nc, node, { ...params, inbox, pingMs, window }, o);
-    if (!reply.inbox) throw new ExecOpenError(500, `the node agent of node ${node} named no inbox`);
+    if (!reply.inbox) throw new StreamOpenError(500, `the node agent of node ${node} named no inbox`);
     link.connect(reply.inbox);
   } catch (e) {
     link.end();
@@ -100,21 +93,6 @@ export async function openExec(
   };
 }
 
-async function request(
-  nc: NatsConnection,
-  node: string,
-  body: ExecRequest,
-  o: OpenExecOptions,
-): Promise<Extract<ExecOpenReply, { ok: true }>> {
-  let reply: ExecOpenReply;
-  try {
-    const msg = await nc.request(execSubject(node), JSON.stringify(body), {
-      timeout: o.openTimeoutMs ?? 5_000,
-    });
-    reply = msg.json<ExecOpenReply>();
-  } catch (e) {
-    throw new ExecOpenError(503, `the node agent of node ${node} did not answer: ${(e as Error).message}`);
-  }
-  if (!reply.ok) throw new ExecOpenError(reply.code, reply.message);
-  return reply;
+function request(nc: NatsConnection, node: string, body: ExecRequest, o: OpenExecOptions) {
+  return requestOpen<ExecAccepted>(nc, node, execSubject(node), body, o.openTimeoutMs ?? 5_000);
 }

@@ -12,7 +12,7 @@ import {
   type ExecDataKind,
   type ExecSignalKind,
 } from './exec-protocol.js';
-import { AckSchedule, chunksOf, CreditWindow, ExecProtocolError, InOrder } from './flow.js';
+import { AckSchedule, chunksOf, CreditWindow, ExecProtocolError, InOrder } from '../node-streams/flow.js';
 
 export interface ExecLinkOptions {
   window: number;

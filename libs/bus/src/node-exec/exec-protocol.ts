@@ -4,8 +4,8 @@ import { encodeToken } from '../subjects.js';
  * `kubectl exec` (and `kubectl attach`) travels between the API server and the node agent running the pod over NATS,
  * modeled on the log protocol (../node-logs):
  *
- * 1. the API server sends a request to `node.<node>.exec` (request/reply: no responder means
- *    the agent is unreachable) naming its inbox; the agent checks the pod and container and
+ * 1. the API server sends a request to `node.<node>.exec` naming its inbox, opened as every node
+ *    stream is (../node-streams/stream-open.ts); the agent checks the pod and container and
  *    answers `{ ok: true, inbox }` with an inbox of its own, or `{ ok: false, code, message }`.
  *    `checkOnly` asks for the check alone, nothing runs.
  * 2. Each side then publishes to the other's inbox. Data messages — stdin, stdin-close and
@@ -45,7 +45,10 @@ export interface ExecRequest {
   window: number;
 }
 
-export type ExecOpenReply = { ok: true; inbox?: string } | { ok: false; code: number; message: string };
+/** What an agent that accepted an exec adds to its answer: the inbox it takes stdin and acks on. */
+export interface ExecAccepted {
+  inbox?: string;
+}
 
 /** How the command ended: its exit code, or why it could not run to the end. */
 export type ExecExit = { exitCode: number } | { error: string };

@@ -1,24 +1,15 @@
 import { createInbox, type NatsConnection } from '@nats-io/transport-node';
 
+import { ExecProtocolError } from '../node-streams/flow.js';
+import { serveOpen } from '../node-streams/stream-open.js';
 import { ExecLink } from './exec-link.js';
 import {
+  type ExecAccepted,
   type ExecExit,
-  type ExecOpenReply,
   type ExecRequest,
   execSubject,
   type TerminalSize,
 } from './exec-protocol.js';
-import { ExecProtocolError } from './flow.js';
-
-/** A refusal the API server passes on as a Status with this code. */
-export class ExecRefused extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** Where a running command's output goes; `write` resolves once the reader has room for more. */
 export interface ExecOutput {
@@ -39,52 +30,43 @@ export interface ExecProcess {
   detach(): void;
 }
 
-/** What runs commands on one node: `open` checks (throwing ExecRefused), `start` runs. */
+/** Starts the command (or the attach) an ExecTarget checked. */
+export type ExecStarter = (output: ExecOutput) => Promise<ExecProcess>;
+
+/**
+ * What runs commands on one node: `open` checks the request — throwing StreamRefused for an
+ * unknown pod or a container that does not run — and returns what starts it on the container
+ * it found (never called for a check-only request).
+ */
 export interface ExecTarget {
-  open(request: ExecRequest): Promise<void>;
-  start(request: ExecRequest, output: ExecOutput): Promise<ExecProcess>;
+  open(request: ExecRequest): Promise<ExecStarter>;
 }
 
 /** Answers exec requests for `node` with `target` until `close()`. */
 export function serveExec(nc: NatsConnection, node: string, target: ExecTarget): { close(): void } {
-  const sub = nc.subscribe(execSubject(node), {
-    callback: (err, msg) => {
-      if (err) return;
-      const request = msg.json<ExecRequest>();
-      void (async () => {
-        try {
-          await target.open(request);
-        } catch (e) {
-          const reply: ExecOpenReply =
-            e instanceof ExecRefused
-              ? { ok: false, code: e.code, message: e.message }
-              : { ok: false, code: 500, message: String(e) };
-          msg.respond(JSON.stringify(reply));
-          return;
-        }
-        if (request.checkOnly) {
-          msg.respond(JSON.stringify({ ok: true } satisfies ExecOpenReply));
-          return;
-        }
-        const inbox = createInbox();
-        const link = new ExecLink(nc, inbox, request.inbox, {
-          window: request.window,
-          pingMs: request.pingMs,
-        });
-        msg.respond(JSON.stringify({ ok: true, inbox } satisfies ExecOpenReply));
-        await run(link, request, target);
-      })();
+  return serveOpen<ExecRequest, ExecStarter, ExecAccepted>(
+    nc,
+    execSubject(node),
+    (request: ExecRequest) => target.open(request),
+    async (request, start, respond) => {
+      if (request.checkOnly) return respond({ ok: true });
+      const inbox = createInbox();
+      const link = new ExecLink(nc, inbox, request.inbox, {
+        window: request.window,
+        pingMs: request.pingMs,
+      });
+      respond({ ok: true, inbox });
+      await run(link, start);
     },
-  });
-  return { close: () => sub.unsubscribe() };
+  );
 }
 
-async function run(link: ExecLink, request: ExecRequest, target: ExecTarget): Promise<void> {
+async function run(link: ExecLink, start: ExecStarter): Promise<void> {
   const abort = new AbortController();
   void link.closed.then(() => abort.abort());
   let exit: ExecExit;
   try {
-    const process = await target.start(request, {
+    const process = await start({
       write: (stream, data) => link.send(stream, data),
       signal: abort.signal,
     });

@@ -2,12 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect as natsConnect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { NatsServer, waitFor } from '@app/dev-servers';
 
-import { ExecOpenError, type ExecParams, checkExec, openExec } from './exec-client.js';
+import { StreamOpenError, StreamRefused } from '../node-streams/stream-open.js';
+import { type ExecParams, checkExec, openExec } from './exec-client.js';
 import { EXEC_KIND_HEADER, EXEC_SEQ_HEADER, type ExecRequest, type TerminalSize } from './exec-protocol.js';
 import {
   type ExecOutput,
   type ExecProcess,
-  ExecRefused,
+  type ExecStarter,
   type ExecTarget,
   serveExec,
 } from './exec-responder.js';
@@ -21,12 +22,13 @@ class ScriptedTarget implements ExecTarget {
   started: { request: ExecRequest; output: ExecOutput; process: ScriptedProcess }[] = [];
   checked = 0;
 
-  async open(request: ExecRequest): Promise<void> {
-    if (request.container === 'missing') throw new ExecRefused(500, 'container not found ("missing")');
+  async open(request: ExecRequest): Promise<ExecStarter> {
+    if (request.container === 'missing') throw new StreamRefused(500, 'container not found ("missing")');
     if (request.checkOnly) this.checked++;
+    return (output) => this.start(request, output);
   }
 
-  async start(request: ExecRequest, output: ExecOutput): Promise<ExecProcess> {
+  private async start(request: ExecRequest, output: ExecOutput): Promise<ExecProcess> {
     const process = new ScriptedProcess();
     this.started.push({ request, output, process });
     return process;
@@ -184,7 +186,7 @@ describe('the NATS exec protocol', () => {
 
   it('passes refusals on with their code, checks without running, and says when no agent answers', async () => {
     await expect(openExec(api, 'node-1', params('missing'), fast)).rejects.toEqual(
-      new ExecOpenError(500, 'container not found ("missing")'),
+      new StreamOpenError(500, 'container not found ("missing")'),
     );
     const before = target.started.length;
     await checkExec(api, 'node-1', params(), fast);

@@ -1,26 +1,15 @@
 import { createInbox, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 
-import { AckSchedule } from '../node-exec/flow.js';
+import { AckSchedule } from '../node-streams/flow.js';
+import { requestOpen } from '../node-streams/stream-open.js';
 import {
   controlSubject,
   LOG_END_HEADER,
   LOG_ERROR_HEADER,
   LOG_SEQ_HEADER,
-  type LogOpenReply,
   type LogRequest,
   logsSubject,
 } from './log-protocol.js';
-
-/** The node agent refused the request, or none answered. */
-export class LogOpenError extends Error {
-  override name = 'LogOpenError';
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface LogStream extends AsyncIterable<Uint8Array> {
   /** Tells the agent to stop and ends the iteration. */
@@ -35,7 +24,8 @@ export interface OpenLogOptions {
 }
 
 /**
- * Opens a pod's log on the node agent that runs it: resolves once the agent accepted, then
+ * Opens a pod's log on the node agent that runs it (StreamOpenError when it refused or did not
+ * answer): resolves once the agent accepted, then
  * yields chunks in order until the agent ends the log or `cancel()` is called. Chunks are
  * numbered; a gap (a message lost on the way) ends the stream with an error, never a hole.
  */
@@ -49,19 +39,12 @@ export async function openLogStream(
   const pingMs = o.pingMs ?? 5_000;
   const window = o.window ?? 16;
   const sub = nc.subscribe(inbox);
-  let reply: LogOpenReply;
   try {
-    const msg = await nc.request(logsSubject(node), JSON.stringify({ ...request, inbox, pingMs, window }), {
-      timeout: o.openTimeoutMs ?? 5_000,
-    });
-    reply = msg.json<LogOpenReply>();
+    const body: LogRequest = { ...request, inbox, pingMs, window };
+    await requestOpen(nc, node, logsSubject(node), body, o.openTimeoutMs ?? 5_000);
   } catch (e) {
     sub.unsubscribe();
-    throw new LogOpenError(503, `the node agent of node ${node} did not answer: ${(e as Error).message}`);
-  }
-  if (!reply.ok) {
-    sub.unsubscribe();
-    throw new LogOpenError(reply.code, reply.message);
+    throw e;
   }
   const ping = setInterval(() => nc.publish(controlSubject(inbox), 'ping'), pingMs);
   let cancelled = false;

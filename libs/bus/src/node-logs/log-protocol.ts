@@ -3,8 +3,8 @@ import { encodeToken } from '../subjects.js';
 /**
  * Pod logs travel from the node agent that runs the pod to the API server over NATS:
  *
- * 1. the API server sends a request to `node.<node>.logs` (request/reply: no responder means
- *    the node agent is unreachable) naming an inbox of its own;
+ * 1. the API server sends a request to `node.<node>.logs` naming an inbox of its own, opened as
+ *    every node stream is (../node-streams/stream-open.ts);
  * 2. the agent answers `{ ok: true }` (or `{ ok: false, code, message }`), then publishes the
  *    log as chunks to that inbox, each with a `Wake-Log-Seq`, and a last message with
  *    `Wake-Log-End` (and `Wake-Log-Error` if the log broke off);
@@ -39,8 +39,6 @@ export interface LogRequest {
   /** Chunks the agent may have unacknowledged; absent, it sends without waiting. */
   window?: number;
 }
-
-export type LogOpenReply = { ok: true } | { ok: false; code: number; message: string };
 
 export const LOG_SEQ_HEADER = 'Wake-Log-Seq';
 export const LOG_END_HEADER = 'Wake-Log-End';

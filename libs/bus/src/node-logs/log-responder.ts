@@ -1,12 +1,12 @@
 import { headers as natsHeaders, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 
-import { CreditWindow } from '../node-exec/flow.js';
+import { CreditWindow } from '../node-streams/flow.js';
+import { serveOpen } from '../node-streams/stream-open.js';
 import { chunkHeaders } from './log-client.js';
 import {
   controlSubject,
   LOG_END_HEADER,
   LOG_ERROR_HEADER,
-  type LogOpenReply,
   type LogRequest,
   logsSubject,
 } from './log-protocol.js';
@@ -21,52 +21,31 @@ export interface LogSink {
   readonly signal: AbortSignal;
 }
 
+/** Writes one log to a sink until it ends or the sink's signal aborts. */
+export type LogWriter = (sink: LogSink) => Promise<void>;
+
 /**
- * What serves the logs of one node: `open` checks the request (and throws `{code, message}`-
- * carrying errors for unknown pods or containers), then `stream` writes the log to the sink
- * until it ends or the signal aborts.
+ * What serves the logs of one node: `open` checks the request — throwing StreamRefused for
+ * an unknown pod or container — and returns what writes that log (found once, used for it).
  */
 export interface LogSource {
-  open(request: LogRequest): Promise<void>;
-  stream(request: LogRequest, sink: LogSink): Promise<void>;
-}
-
-/** A refusal the API server passes on as a Status with this code. */
-export class LogRefused extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
+  open(request: LogRequest): Promise<LogWriter>;
 }
 
 /** Answers log requests for `node` from `source` until `close()`. */
 export function serveLogs(nc: NatsConnection, node: string, source: LogSource): { close(): void } {
-  const sub = nc.subscribe(logsSubject(node), {
-    callback: (err, msg) => {
-      if (err) return;
-      const request = msg.json<LogRequest>();
-      void (async () => {
-        try {
-          await source.open(request);
-        } catch (e) {
-          const reply: LogOpenReply =
-            e instanceof LogRefused
-              ? { ok: false, code: e.code, message: e.message }
-              : { ok: false, code: 500, message: String(e) };
-          msg.respond(JSON.stringify(reply));
-          return;
-        }
-        msg.respond(JSON.stringify({ ok: true } satisfies LogOpenReply));
-        await streamTo(nc, request, source);
-      })();
+  return serveOpen(
+    nc,
+    logsSubject(node),
+    (request: LogRequest) => source.open(request),
+    async (request, writeLog, respond) => {
+      respond({ ok: true });
+      await streamTo(nc, request, writeLog);
     },
-  });
-  return { close: () => sub.unsubscribe() };
+  );
 }
 
-async function streamTo(nc: NatsConnection, request: LogRequest, source: LogSource): Promise<void> {
+async function streamTo(nc: NatsConnection, request: LogRequest, writeLog: LogWriter): Promise<void> {
   const abort = new AbortController();
   let lastPing = Date.now();
   const credits = request.window ? new CreditWindow(request.window) : undefined;
@@ -91,7 +70,7 @@ async function streamTo(nc: NatsConnection, request: LogRequest, source: LogSour
   let seq = 0;
   let error: string | undefined;
   try {
-    await source.stream(request, {
+    await writeLog({
       write: async (chunk) => {
         if (abort.signal.aborted) return;
         const publish = (n: number) => nc.publish(request.inbox, chunk, { headers: chunkHeaders(n) });

@@ -3,7 +3,7 @@
  * at all (a port name the container does not declare, an exec the engine refused) throws
  * instead: the prober retries it and, failing that, throws the result away.
  */
-export type HandlerResult = 'success' | 'warning' | 'failure' | 'unknown';
+export type HandlerResult = 'success' | 'warning' | 'failure';
 
 export interface HandlerOutcome {
   result: HandlerResult;
