@@ -121,7 +121,8 @@ cause the version it reconciled ('wake why' follows it). Prints "controller-mana
                         as for 'wake scheduler' (defaults 15s, 10s, 2s)
   --controllers LIST    comma-separated: '*' all, 'name' one, '-name' not that one (default *)
   --concurrent-replicaset-syncs N  ReplicaSets synced at once (default 5)
-  --concurrent-gc-syncs N  garbage collector workers (default 20)`,
+  --concurrent-gc-syncs N  garbage collector workers (default 20)
+  --concurrent-deployment-syncs N  Deployments synced at once (default 5)`,
   'node-agent': `usage: wake node-agent --kubeconfig FILE --nats-url URL [--node-name NAME] [--root-dir DIR] [options]
 
 The kubelet of a Wake node: registers the Node (capacity from the host), renews its Lease in
@@ -251,6 +252,7 @@ async function main(argv: string[]): Promise<number> {
       controllers: { type: 'string' },
       'concurrent-replicaset-syncs': { type: 'string' },
       'concurrent-gc-syncs': { type: 'string' },
+      'concurrent-deployment-syncs': { type: 'string' },
       'leader-elect': { type: 'string' },
       'leader-elect-lease-duration': { type: 'string' },
       'leader-elect-renew-deadline': { type: 'string' },
@@ -395,6 +397,10 @@ async function main(argv: string[]): Promise<number> {
           values['concurrent-gc-syncs'] === undefined
             ? undefined
             : parseCount(values['concurrent-gc-syncs'], '--concurrent-gc-syncs'),
+        concurrentDeploymentSyncs:
+          values['concurrent-deployment-syncs'] === undefined
+            ? undefined
+            : parseCount(values['concurrent-deployment-syncs'], '--concurrent-deployment-syncs'),
       });
     }
     case 'scheduler': {
