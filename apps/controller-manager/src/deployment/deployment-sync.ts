@@ -61,6 +61,8 @@ export interface SyncDeps {
   podsIn(namespace: string): Pod[];
   /** Look at this Deployment again after ms (0: now, rate limited). */
   requeue(ms: number): void;
+  /** Told the resourceVersion of each object this sync wrote (ReplicaSets by their key). */
+  wrote(kind: 'deployment' | 'replicaset', key: string, resourceVersion: number): void;
   now(): number;
 }
 
@@ -262,6 +264,7 @@ export class DeploymentSync {
       }
     }
     this.written.set(created.metadata.uid ?? '', created);
+    this.deps.wrote('replicaset', `${this.namespace}/${name}`, Number(created.metadata.resourceVersion));
     if (!alreadyExists && replicas > 0)
       this.record('Normal', 'ScalingReplicaSet', `Scaled up replica set ${name} from 0 to ${replicas}`);
     await this.setDeploymentRevision(String(newRevision));
@@ -409,6 +412,11 @@ export class DeploymentSync {
       cause: this.cause,
     });
     this.written.set(updated.metadata.uid ?? '', updated);
+    this.deps.wrote(
+      'replicaset',
+      `${this.namespace}/${rs.metadata.name}`,
+      Number(updated.metadata.resourceVersion),
+    );
     return updated;
   }
 
@@ -448,6 +456,15 @@ export class DeploymentSync {
       { cause: this.cause, contentType: 'application/merge-patch+json' },
     );
     this.d = { ...patched, status: this.d.status };
+    this.wroteDeployment();
+  }
+
+  private wroteDeployment(): void {
+    this.deps.wrote(
+      'deployment',
+      `${this.namespace}/${this.d.metadata.name}`,
+      Number(this.d.metadata.resourceVersion),
+    );
   }
 
   private record(type: 'Normal' | 'Warning', reason: string, message: string): void {
