@@ -429,9 +429,11 @@ describe('Deployment controller through the real API server, scheduler and simul
       `Scaled up replica set ${oldName} from 8 to 14`,
       `Scaled up replica set ${newName} from 5 to 9`,
     ]);
-    const d = await waitFor('status of 23 pods observed', async () => {
+    const d = await waitFor('23 pods, the 14 old ones available', async () => {
       const cur = await getD('web');
-      return cur.status?.observedGeneration === cur.metadata.generation && cur.status?.replicas === 23
+      return cur.status?.observedGeneration === cur.metadata.generation &&
+        cur.status?.replicas === 23 &&
+        cur.status.availableReplicas === 14
         ? cur
         : undefined;
     });

@@ -434,6 +434,7 @@ export class DeploymentSync {
       { ...this.d, status },
       { cause: this.cause },
     );
+    this.wroteDeployment();
     return true;
   }
 
