@@ -9,7 +9,7 @@ import {
   type ApiClient,
 } from '@app/client';
 
-import { type Controller } from '../controller.js';
+import { type Controller, processQueue } from '../controller.js';
 import { controllerOf, type Pod } from '../replicaset/pod-types.js';
 import { safeSelector } from '../replicaset/replica-kind.js';
 import { type Deployment, type ReplicaSet } from './deployment-types.js';
@@ -66,20 +66,12 @@ export class DeploymentController implements Controller {
     await Promise.all(this.workers);
   }
 
-  private async work(): Promise<void> {
-    for (;;) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      try {
-        await this.sync(key);
-        this.queue.forget(key);
-      } catch (e) {
-        this.o.onTrouble?.(e as Error, key);
-        this.queue.addRateLimited(key);
-      } finally {
-        this.queue.done(key);
-      }
-    }
+  private work(): Promise<void> {
+    return processQueue(
+      this.queue,
+      (key) => this.sync(key),
+      (e, key) => this.o.onTrouble?.(e, key),
+    );
   }
 
   async sync(key: string): Promise<void> {
