@@ -410,6 +410,35 @@ describe('Deployment controller through the real API server, scheduler and simul
     expect([...left.keys()].sort()).toEqual([2, 3]);
   });
 
+  it('adopts a matching orphan ReplicaSet as its new set, and its ReplicaSets and pods go with it when deleted', async () => {
+    await fresh('adopt');
+    const spec = deployment('web', 3).spec;
+    const orphan = await ok<ReplicaSet>('POST', rsPath(), {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'web-orphan', labels: { app: 'web' } },
+      spec: { replicas: 2, selector: spec.selector, template: spec.template },
+    });
+    const d = await ok<Deployment>('POST', dPath(), deployment('web', 3));
+    expect(await rolledOut('web')).toContain('successfully rolled out');
+    const [adopted, ...others] = await sets('web');
+    expect(others).toEqual([]);
+    expect(adopted.metadata.uid).toBe(orphan.metadata.uid);
+    expect(adopted.metadata.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'Deployment', uid: d.metadata.uid, controller: true }),
+    ]);
+    expect(adopted.metadata.annotations?.[REVISION]).toBe('1');
+    expect(adopted.spec?.replicas).toBe(3);
+    await scalingEvents('web', ['Scaled up replica set web-orphan from 2 to 3']);
+
+    await kubectlOk(['delete', 'deployment', 'web']);
+    await waitFor('ReplicaSets and pods collected', async () =>
+      (await sets('web')).length === 0 && podsOf(podWatch!.cache.list(), 'web').length === 0
+        ? true
+        : undefined,
+    );
+  });
+
   it('a stuck rollout exceeds its progress deadline, and a resize mid-rollout is spread proportionally', async () => {
     await fresh('stuck');
     const strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 3, maxUnavailable: 2 } };
