@@ -7,6 +7,7 @@ import { type ClaimingKind, controllerRef, REPLICA_SET, safeSelector } from '../
 import {
   type Deployment,
   type DeploymentStatus,
+  DESIRED_REPLICAS_ANNOTATION,
   desiredOf,
   POD_TEMPLATE_HASH_LABEL,
   PROGRESSING,
@@ -141,7 +142,7 @@ export class DeploymentSync {
   private async isScalingEvent(rsList: ReplicaSet[]): Promise<boolean> {
     const { newRS, oldRSs } = await this.allReplicaSetsAndSyncRevision(rsList, false);
     return activeSets(this.freshAll([...oldRSs, newRS])).some((rs) => {
-      const desired = rs.metadata.annotations?.['deployment.kubernetes.io/desired-replicas'];
+      const desired = rs.metadata.annotations?.[DESIRED_REPLICAS_ANNOTATION];
       return desired !== undefined && /^\d+$/.test(desired) && Number(desired) !== desiredOf(this.d);
     });
   }
@@ -279,8 +280,10 @@ export class DeploymentSync {
 
   /** scale: the resize of a Deployment spread over its sets (proportion.ts). */
   private async scale(newRS: ReplicaSet | undefined, oldRSs: ReplicaSet[]): Promise<void> {
-    for (const step of planScale(this.d, newRS && this.fresh(newRS), this.freshAll(oldRSs)))
-      await this.scaleReplicaSet(step.rs, step.replicas, step.operation);
+    for (const step of planScale(this.d, newRS && this.fresh(newRS), this.freshAll(oldRSs))) {
+      if (step.proportional) await this.scaleReplicaSet(step.rs, step.replicas, step.operation);
+      else await this.scaleReplicaSetAndRecordEvent(step.rs, step.replicas);
+    }
   }
 
   /**
@@ -302,9 +305,15 @@ export class DeploymentSync {
     await this.updateStatus(calculateStatus(this.d, allRSs, newRS, this.deps.now()));
   }
 
+  /** scaleReplicaSetAndRecordEvent: scaleReplicaSet, unless the size is already right. */
+  private scaleReplicaSetAndRecordEvent(rs: ReplicaSet, replicas: number): Promise<boolean> {
+    if (replicasOf(this.fresh(rs)) === replicas) return Promise.resolve(false);
+    return this.scaleReplicaSet(rs, replicas);
+  }
+
   /**
-   * scaleReplicaSetAndRecordEvent / scaleReplicaSet: a new size (and the replicas
-   * annotations) written; a ScalingReplicaSet event when the size changed.
+   * scaleReplicaSet: a new size and the replicas annotations written (when either differs);
+   * a ScalingReplicaSet event when the size changed. True when it did.
    */
   private async scaleReplicaSet(
     rs: ReplicaSet,
@@ -341,7 +350,7 @@ export class DeploymentSync {
     const oldRSs = this.freshAll(got.oldRSs);
     if (!newRS) throw new Error('no new ReplicaSet'); // getNewReplicaSet(create) returns one or throws
     const target = newReplicaSetTarget(this.d, [...oldRSs, newRS], newRS);
-    if (target !== undefined && (await this.scaleReplicaSet(newRS, target)))
+    if (target !== undefined && (await this.scaleReplicaSetAndRecordEvent(newRS, target)))
       return this.syncRolloutStatus(this.freshAll([...oldRSs, newRS]), this.fresh(newRS));
     let scaledDown = false;
     for (const step of oldReplicaSetsScaleDown(
@@ -350,7 +359,7 @@ export class DeploymentSync {
       activeSets(oldRSs),
       this.fresh(newRS),
     ))
-      if (await this.scaleReplicaSet(step.rs, step.replicas)) scaledDown = true;
+      if (await this.scaleReplicaSetAndRecordEvent(step.rs, step.replicas)) scaledDown = true;
     if (scaledDown) return this.syncRolloutStatus(this.freshAll([...oldRSs, newRS]), this.fresh(newRS));
     if (deploymentComplete(this.d, this.d.status ?? {})) await this.cleanupDeployment(this.freshAll(oldRSs));
     return this.syncRolloutStatus(this.freshAll([...oldRSs, newRS]), this.fresh(newRS));
@@ -363,11 +372,11 @@ export class DeploymentSync {
     let { newRS, oldRSs } = await this.allReplicaSetsAndSyncRevision(rsList, false);
     let scaledDown = false;
     for (const rs of activeSets(this.freshAll(oldRSs)))
-      if (await this.scaleReplicaSet(rs, 0)) scaledDown = true;
+      if (await this.scaleReplicaSetAndRecordEvent(rs, 0)) scaledDown = true;
     if (scaledDown || this.oldPodsRunning(newRS, this.freshAll(oldRSs)))
       return this.syncRolloutStatus(this.freshAll([...oldRSs, newRS]), newRS && this.fresh(newRS));
     if (!newRS) ({ newRS, oldRSs } = await this.allReplicaSetsAndSyncRevision(rsList, true));
-    if (newRS) await this.scaleReplicaSet(newRS, desiredOf(this.d));
+    if (newRS) await this.scaleReplicaSetAndRecordEvent(newRS, desiredOf(this.d));
     if (deploymentComplete(this.d, this.d.status ?? {})) await this.cleanupDeployment(this.freshAll(oldRSs));
     return this.syncRolloutStatus(this.freshAll([...oldRSs, newRS]), newRS && this.fresh(newRS));
   }

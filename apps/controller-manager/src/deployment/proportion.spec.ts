@@ -40,6 +40,15 @@ describe('proportional scaling (sync.go scale, deployment_util.go GetProportion)
     expect(plan(deployment(desired), neu, old)).toEqual(expected);
   });
 
+  it('a resize that leaves the total as it is still rewrites every active set (their annotations)', () => {
+    // 8 with surge 2 → 10 with surge 0: 10 pods in all either way.
+    const steps = planScale(deployment(10), annotated('new', 5, 8, 2, 100), [annotated('old', 5, 8, 2, 1)]);
+    expect(steps.map((s) => [s.rs.metadata.name, s.replicas, s.proportional, s.operation])).toEqual([
+      ['old', 5, true, undefined],
+      ['new', 5, true, undefined],
+    ]);
+  });
+
   it('one active set takes the full size; with none, the newest does', () => {
     const d = deployment(6);
     expect(plan(d, annotated('new', 0, 3), [annotated('old', 3, 3)])).toEqual({ old: 6 });
