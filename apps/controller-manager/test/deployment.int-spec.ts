@@ -327,6 +327,10 @@ describe('Deployment controller through the real API server, scheduler and simul
     expect(after.get(4)?.metadata.annotations?.['deployment.kubernetes.io/revision-history']).toBe('2');
     const history = await kubectlOk(['rollout', 'history', 'deployment/api']);
     expect(history).toMatch(/REVISION\s+CHANGE-CAUSE\n3\s+<none>\n4\s+<none>\n/);
+    const third = await kubectlOk(['rollout', 'history', 'deployment/api', '--revision=3']);
+    expect(third).toContain('deployment.apps/api with revision #3');
+    expect(third).toMatch(new RegExp(`pod-template-hash=${rs1.metadata.labels?.[HASH]}`));
+    expect(third).toMatch(/Image:\s+busybox:1/);
   });
 
   it('`kubectl rollout pause` freezes the template, `resume` rolls it out, `restart` rolls again', async () => {
