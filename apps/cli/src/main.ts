@@ -122,6 +122,7 @@ cause the version it reconciled ('wake why' follows it). Prints "controller-mana
   --controllers LIST    comma-separated: '*' all, 'name' one, '-name' not that one (default *)
   --concurrent-replicaset-syncs N  ReplicaSets synced at once (default 5)
   --concurrent-gc-syncs N  garbage collector workers (default 20)
+  --concurrent-deployment-syncs N  Deployments synced at once (default 5)
   --metrics-port N      serve /metrics and /healthz on 127.0.0.1:N (default 10257; 0: any free port)`,
   'node-agent': `usage: wake node-agent --kubeconfig FILE --nats-url URL [--node-name NAME] [--root-dir DIR] [options]
 
@@ -252,6 +253,7 @@ async function main(argv: string[]): Promise<number> {
       controllers: { type: 'string' },
       'concurrent-replicaset-syncs': { type: 'string' },
       'concurrent-gc-syncs': { type: 'string' },
+      'concurrent-deployment-syncs': { type: 'string' },
       'leader-elect': { type: 'string' },
       'leader-elect-lease-duration': { type: 'string' },
       'leader-elect-renew-deadline': { type: 'string' },
@@ -396,6 +398,10 @@ async function main(argv: string[]): Promise<number> {
           values['concurrent-gc-syncs'] === undefined
             ? undefined
             : parseCount(values['concurrent-gc-syncs'], '--concurrent-gc-syncs'),
+        concurrentDeploymentSyncs:
+          values['concurrent-deployment-syncs'] === undefined
+            ? undefined
+            : parseCount(values['concurrent-deployment-syncs'], '--concurrent-deployment-syncs'),
         metricsPort: values['metrics-port'] === undefined ? 10257 : Number(values['metrics-port']),
       });
     }

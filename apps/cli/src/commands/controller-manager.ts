@@ -11,6 +11,7 @@ export interface ControllerManagerCommandOptions {
   controllers?: string[];
   concurrentReplicaSetSyncs?: number;
   concurrentGcSyncs?: number;
+  concurrentDeploymentSyncs?: number;
   metricsPort?: number;
 }
 
