@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { type PodTemplate } from './deployment-types.js';
-import { computeHash, equalIgnoreHash, fnv32a, safeEncodeString } from './template-hash.js';
+import { fnv32a, safeEncodeString } from '../hash.js';
+import { computeHash, equalIgnoreHash } from './template-hash.js';
 
 const template = (labels: Record<string, string>, image = 'nginx:1.25') => ({
   metadata: { labels },
