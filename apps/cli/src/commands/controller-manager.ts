@@ -11,6 +11,9 @@ export interface ControllerManagerCommandOptions {
   controllers?: string[];
   concurrentReplicaSetSyncs?: number;
   concurrentGcSyncs?: number;
+  concurrentNamespaceSyncs?: number;
+  /** --root-ca-file: the CA bundle root-ca-cert-publisher publishes. */
+  rootCaFile?: string;
 }
 
 /** `wake controller-manager`: the controllers in this process until SIGTERM, or until it loses its lease. */
