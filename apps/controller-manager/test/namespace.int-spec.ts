@@ -211,6 +211,17 @@ describe('namespace controller', () => {
     expect(left.spec?.finalizers).toEqual(['example.com/other']);
     expect(left.status?.phase).toBe('Terminating');
     expect(((await get(`/api/v1/namespaces/${name}/configmaps`)) as Obj).items).toEqual([]);
+    // spec.finalizers change only through /finalize: a patch of them is ignored, as upstream.
+    await kubectl(['patch', 'namespace', name, '--type=merge', '-p', '{"spec":{"finalizers":[]}}']);
+    expect((await get(`/api/v1/namespaces/${name}`))?.spec?.finalizers).toEqual(['example.com/other']);
+    // /finalize is an update: a resourceVersion sent is a precondition.
+    const stale = await cluster.api('PUT', `/api/v1/namespaces/${name}/finalize`, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, resourceVersion: String(Number(left.metadata.resourceVersion) - 1) },
+      spec: { finalizers: [] },
+    });
+    expect(stale.status).toBe(409);
     // The other finalizer's owner finishes through the finalize subresource: the namespace goes.
     const finalized = await cluster.api<Obj>('PUT', `/api/v1/namespaces/${name}/finalize`, {
       apiVersion: 'v1',
