@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
+import { ApiClient } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
 import { ClusterConnections } from '../../api-server/src/cluster-connections.js';
+import { GroupDiscoveryFailedError, serverPreferredNamespacedResources } from '../src/namespace/discovery.js';
 import { type NamespaceCondition } from '../src/namespace/namespace-conditions.js';
+import { NamespacedResourcesDeleter } from '../src/namespace/namespaced-resources-deleter.js';
 import { type RunningControllerManager, startControllerManager } from '../src/run-controller-manager.js';
 
 interface Obj {
@@ -231,5 +234,65 @@ describe('namespace controller', () => {
     });
     expect(finalized.status).toBe(200);
     await gone(`/api/v1/namespaces/${name}`);
+  });
+});
+
+/** The deleter on its own (no controller racing it), with discovery that reports a failed group. */
+describe('namespaced resources deleter with incomplete discovery', () => {
+  let cluster: ApiCluster;
+  let client: ApiClient | undefined;
+
+  beforeAll(async () => {
+    cluster = await startApiCluster();
+    client = new ApiClient(
+      {
+        server: cluster.server.url,
+        caCert: cluster.server.caCert,
+        token: cluster.server.tokens.tokenOf('admin'),
+      },
+      { userAgent: 'namespace-int-spec' },
+    );
+  });
+  afterAll(async () => {
+    client?.close();
+    await Promise.allSettled([cluster?.close()]);
+  });
+
+  it('deletes what it could discover, says which group failed, and keeps its finalizer until discovery is whole', async () => {
+    const api = client as ApiClient;
+    const ns = 'partial';
+    expect((await cluster.kubectl(33, ['create', 'namespace', ns])).code).toBe(0);
+    expect(
+      (await cluster.kubectl(33, ['-n', ns, 'create', 'configmap', 'c', '--from-literal=k=v'])).code,
+    ).toBe(0);
+    expect((await cluster.kubectl(33, ['delete', 'namespace', ns, '--wait=false'])).code).toBe(0);
+    const failing = new NamespacedResourcesDeleter({
+      api,
+      discover: async (a) => ({
+        ...(await serverPreferredNamespacedResources(a)),
+        error: new GroupDiscoveryFailedError(
+          new Map([
+            ['metrics.k8s.io/v1beta1', new Error('the server is currently unable to handle the request')],
+          ]),
+        ),
+      }),
+    });
+    await expect(failing.delete(ns)).rejects.toThrow(
+      'unable to retrieve the complete list of server APIs: metrics.k8s.io/v1beta1: the server is currently unable to handle the request',
+    );
+    const after = await cluster.api<Obj>('GET', `/api/v1/namespaces/${ns}`);
+    expect(after.body.spec?.finalizers).toEqual(['kubernetes']);
+    const conditions = Object.fromEntries((after.body.status?.conditions ?? []).map((c) => [c.type, c]));
+    expect(conditions.NamespaceDeletionDiscoveryFailure).toMatchObject({
+      status: 'True',
+      reason: 'DiscoveryFailed',
+      message:
+        'Discovery failed for some groups, 1 failing: unable to retrieve the complete list of server APIs: metrics.k8s.io/v1beta1: the server is currently unable to handle the request',
+    });
+    expect(conditions.NamespaceContentRemaining).toMatchObject({ status: 'False' });
+    expect((await cluster.api(`GET`, `/api/v1/namespaces/${ns}/configmaps/c`)).status).toBe(404);
+    // Discovery whole again: the namespace is finalized and removed.
+    await new NamespacedResourcesDeleter({ api }).delete(ns);
+    expect((await cluster.api('GET', `/api/v1/namespaces/${ns}`)).status).toBe(404);
   });
 });

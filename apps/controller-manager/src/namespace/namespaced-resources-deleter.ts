@@ -110,7 +110,7 @@ export class NamespacedResourcesDeleter {
   }
 
   /** deleteAllContent: the estimate in seconds before the rest is gone; errors after every resource was tried. */
-  async deleteAllContent(ns: Namespace): Promise<number> {
+  private async deleteAllContent(ns: Namespace): Promise<number> {
     const namespace = ns.metadata.name ?? '';
     const deletedAt = Date.parse(ns.metadata.deletionTimestamp ?? '');
     const conditions = new NamespaceConditionUpdater();
