@@ -243,6 +243,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
           deleter: new NamespacedResourcesDeleter({
             api: this.api,
             finalizerEstimateSeconds: this.config.namespaceFinalizerEstimateSeconds,
+            onTrouble: onTrouble('namespace status'),
           }),
           workers: this.config.concurrentNamespaceSyncs ?? 10,
           deletionGracePeriodMs: this.config.namespaceDeletionGracePeriodMs,

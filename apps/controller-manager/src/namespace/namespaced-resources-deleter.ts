@@ -42,6 +42,7 @@ export interface DeleterOptions {
   discover?: (api: ApiClient) => Promise<{ resources: DiscoveredResource[]; error?: Error }>;
   finalizerEstimateSeconds?: number;
   now?: () => number;
+  onTrouble?: (e: Error, namespace: string) => void;
 }
 
 /**
@@ -135,14 +136,12 @@ export class NamespacedResourcesDeleter {
     const cause = causeOf(ns);
     for (const gvr of gvrs) {
       const verbs = verbsOf.get(`${gv(gvr)}/${gvr.resource}`) ?? [];
-      const result = await this.deleteAllContentFor(gvr, verbs, namespace, deletedAt, cause).catch(
-        (e: unknown) => {
-          errors.push(e as Error);
-          conditions.processDeleteContentErr(e as Error);
-          return (e as { partial?: GvrDeletion }).partial;
-        },
-      );
-      if (!result) continue;
+      const { result, error } = await this.deleteAllContentFor(gvr, verbs, namespace, deletedAt, cause);
+      if (error) {
+        // Held on to; the other resources are still deleted.
+        errors.push(error);
+        conditions.processDeleteContentErr(error);
+      }
       estimate = Math.max(estimate, result.finalizerEstimateSeconds);
       if (result.numRemaining > 0)
         totals.resourceToNumRemaining.set(`${gvr.resource}.${gvr.group}`, result.numRemaining);
@@ -159,60 +158,54 @@ export class NamespacedResourcesDeleter {
           { ...ns, status: { ...ns.status, conditions: next } },
           { cause },
         )
-        .catch(() => {
-          // upstream logs this and goes on: the conditions are written on the next pass.
-        });
+        // As upstream: reported, and written on the next pass.
+        .catch((e: unknown) => this.o.onTrouble?.(e as Error, namespace));
     if (errors.length) throw aggregate(errors);
     return estimate;
   }
 
-  /** deleteAllContentForGroupVersionResource. */
+  /** deleteAllContentForGroupVersionResource: what remains of one resource, and the error if any. */
   private async deleteAllContentFor(
     gvr: GroupVersionResource,
     verbs: string[],
     namespace: string,
     deletedAt: number,
     cause: number,
-  ): Promise<GvrDeletion> {
+  ): Promise<{ result: GvrDeletion; error?: Error }> {
     const path = resourcePath({ group: gvr.group, version: gvr.version, plural: gvr.resource, namespace });
+    // An estimate that cannot be made is none.
     const estimate = await this.estimateGracefulTermination(gvr, namespace, deletedAt).catch(() => 0);
-    const none = (): GvrDeletion => ({
+    const result: GvrDeletion = {
       finalizerEstimateSeconds: estimate,
       numRemaining: 0,
       finalizersToNumRemaining: new Map(),
-    });
-    const partial = (e: unknown) => Object.assign(e as Error, { partial: none() });
+    };
+    let items: StoredObject[];
     try {
       if (verbs.includes('deletecollection')) await this.o.api.delete(path, BACKGROUND, { cause });
       else if (verbs.includes('list')) await this.deleteEachItem(path, cause);
-    } catch (e) {
-      throw partial(e);
-    }
-    if (!verbs.includes('list')) return none();
-    let items: StoredObject[];
-    try {
+      if (!verbs.includes('list')) return { result };
       items = (await this.o.api.list(path)).items;
     } catch (e) {
-      throw partial(e);
+      return { result, error: e as Error };
     }
-    if (items.length === 0) return none();
-    const finalizersToNumRemaining = new Map<string, number>();
+    if (items.length === 0) return { result };
+    result.numRemaining = items.length;
     for (const item of items)
       for (const f of (item.metadata.finalizers as string[] | undefined) ?? [])
-        finalizersToNumRemaining.set(f, (finalizersToNumRemaining.get(f) ?? 0) + 1);
-    const numRemaining = items.length;
-    if (estimate !== 0) return { finalizerEstimateSeconds: estimate, numRemaining, finalizersToNumRemaining };
+        result.finalizersToNumRemaining.set(f, (result.finalizersToNumRemaining.get(f) ?? 0) + 1);
+    if (estimate !== 0) return { result };
     // Content held by finalizers is normal: give their controllers (the GC's) time.
-    if (finalizersToNumRemaining.size > 0)
-      return {
-        finalizerEstimateSeconds: this.o.finalizerEstimateSeconds ?? FINALIZER_ESTIMATE_SECONDS,
-        numRemaining,
-        finalizersToNumRemaining,
-      };
-    const e = new Error(
-      `unexpected items still remain in namespace: ${namespace} for gvr: ${gvr.group}/${gvr.version}, Resource=${gvr.resource}`,
-    );
-    throw Object.assign(e, { partial: { ...none(), numRemaining } });
+    if (result.finalizersToNumRemaining.size > 0) {
+      result.finalizerEstimateSeconds = this.o.finalizerEstimateSeconds ?? FINALIZER_ESTIMATE_SECONDS;
+      return { result };
+    }
+    return {
+      result,
+      error: new Error(
+        `unexpected items still remain in namespace: ${namespace} for gvr: ${gvr.group}/${gvr.version}, Resource=${gvr.resource}`,
+      ),
+    };
   }
 
   private async deleteEachItem(path: string, cause: number): Promise<void> {
