@@ -1,3 +1,4 @@
+import { aggregate, apiVersionOf } from '@app/api';
 import { type ApiClient, ApiError, resourcePath } from '@app/client';
 import { type StoredObject } from '@app/event-store';
 
@@ -135,7 +136,7 @@ export class NamespacedResourcesDeleter {
     let estimate = 0;
     const cause = causeOf(ns);
     for (const gvr of gvrs) {
-      const verbs = verbsOf.get(`${gv(gvr)}/${gvr.resource}`) ?? [];
+      const verbs = verbsOf.get(`${apiVersionOf(gvr)}/${gvr.resource}`) ?? [];
       const { result, error } = await this.deleteAllContentFor(gvr, verbs, namespace, deletedAt, cause);
       if (error) {
         // Held on to; the other resources are still deleted.
@@ -160,7 +161,8 @@ export class NamespacedResourcesDeleter {
         )
         // As upstream: reported, and written on the next pass.
         .catch((e: unknown) => this.o.onTrouble?.(e as Error, namespace));
-    if (errors.length) throw aggregate(errors);
+    if (errors.length === 1) throw errors[0];
+    if (errors.length) throw new Error(aggregate(errors.map((e) => e.message)));
     return estimate;
   }
 
@@ -249,14 +251,4 @@ function finalized(ns: Namespace): boolean {
 
 function causeOf(o: StoredObject): number {
   return Number(o.metadata.resourceVersion);
-}
-
-function gv(gvr: GroupVersionResource): string {
-  return gvr.group ? `${gvr.group}/${gvr.version}` : gvr.version;
-}
-
-/** utilerrors.NewAggregate: one error, or all of them in one message. */
-function aggregate(errors: Error[]): Error {
-  if (errors.length === 1) return errors[0];
-  return new Error(`[${errors.map((e) => e.message).join(', ')}]`);
 }
