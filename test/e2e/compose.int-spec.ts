@@ -18,7 +18,16 @@ interface Run {
 }
 
 const ROOT = findRepoRoot();
-const SERVICES = ['nats', 'postgres', 'api-server', 'relay', 'scheduler', 'node-a', 'node-b'];
+const SERVICES = [
+  'nats',
+  'postgres',
+  'api-server',
+  'relay',
+  'scheduler',
+  'controller-manager',
+  'node-a',
+  'node-b',
+];
 /** The services with a healthcheck in docker-compose.yml. */
 const CHECKED = ['nats', 'postgres', 'api-server', 'relay', 'scheduler', 'node-a', 'node-b'];
 
@@ -181,6 +190,19 @@ describe('the docker compose stack', () => {
       { timeoutMs: 60_000, intervalMs: 500 },
     );
     expect(ready).toEqual(['wake-node-a', 'wake-node-b']);
+  });
+
+  it('gives the default namespace its ServiceAccount and root CA (the controller manager)', async () => {
+    const made = await waitFor(
+      'the default ServiceAccount and kube-root-ca.crt',
+      async () => {
+        const sa = await kubectl(['get', 'serviceaccount', 'default', '-o', 'name']);
+        const ca = await kubectl(['get', 'configmap', 'kube-root-ca.crt', '-o', 'name']);
+        return sa.code === 0 && ca.code === 0 ? [sa.stdout, ca.stdout] : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    expect(made).toEqual(['serviceaccount/default\n', 'configmap/kube-root-ca.crt\n']);
   });
 
   it('stores a ConfigMap, and runs a pod on one of its nodes whose log kubectl reads', async () => {

@@ -4,10 +4,15 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { httpsCall, NatsServer } from '@app/dev-servers';
+import { httpsCall, NatsServer, waitFor } from '@app/dev-servers';
 
 import { type ApiServerConfig } from '../../apps/api-server/src/config.js';
 import { type RunningApiServer, startApiServer } from '../../apps/api-server/src/api-server.js';
+import { SYSTEM_NAMESPACES } from '../../apps/api-server/src/bootstrap/system-namespaces.js';
+import {
+  type RunningControllerManager,
+  startControllerManager,
+} from '../../apps/controller-manager/src/run-controller-manager.js';
 import { kubectlBinary } from './kubectl.js';
 import { testDatabase, type TestDatabase } from './test-database.js';
 
@@ -33,6 +38,8 @@ export interface ApiCluster {
   dir: string;
   /** The suite's own nats-server (node agents and test responders connect here). */
   natsUrl: string;
+  /** The in-process controller manager keeping the default ServiceAccounts and kube-root-ca.crt (none when turned off). */
+  controllerManager?: RunningControllerManager;
   /** Runs the real kubectl of `minor` (the versioned binaries of the kubectl package) with the admin kubeconfig. */
   kubectl(
     minor: number,
@@ -62,15 +69,30 @@ export interface ApiStream {
   close(): void;
 }
 
-export async function startApiCluster(options: Partial<ApiServerConfig> = {}): Promise<ApiCluster> {
+/**
+ * The controllers a test cluster runs beside its API server unless told otherwise: what every
+ * real cluster has and pods rely on (their token volume names the `default` ServiceAccount
+ * and kube-root-ca.crt).
+ */
+export const DEFAULT_CLUSTER_CONTROLLERS = ['serviceaccount', 'root-ca-cert-publisher'];
+
+export interface ApiClusterOptions extends Partial<ApiServerConfig> {
+  /** The controller manager's `--controllers` (leader election off); `[]`: no controller manager. */
+  controllers?: string[];
+}
+
+export async function startApiCluster(o: ApiClusterOptions = {}): Promise<ApiCluster> {
+  const { controllers = DEFAULT_CLUSTER_CONTROLLERS, ...options } = o;
   const dir = await mkdtemp(join(tmpdir(), 'wake-api-'));
   let db: TestDatabase | undefined;
   let nats: NatsServer | undefined;
+  let server: RunningApiServer | undefined;
+  let controllerManager: RunningControllerManager | undefined;
   try {
     db = await testDatabase('api');
     nats = await NatsServer.temporary('wake-api-nats-');
     const kubeconfig = join(dir, 'kubeconfig');
-    const server = await startApiServer({
+    const running = await startApiServer({
       databaseUrl: db.url,
       natsUrl: nats.url,
       pkiDir: join(dir, 'pki'),
@@ -80,13 +102,26 @@ export async function startApiCluster(options: Partial<ApiServerConfig> = {}): P
       bookmarkIntervalMs: 1000,
       ...options,
     });
-    const token = server.tokens.tokenOf('admin');
-    const opened = { db, nats };
+    server = running;
+    const token = running.tokens.tokenOf('admin');
+    if (controllers.length) {
+      controllerManager = await startControllerManager({
+        connection: { server: running.url, caCert: running.caCert, token },
+        natsUrl: nats.url,
+        stream: options.stream,
+        leaderElect: false,
+        controllers,
+      });
+      if (controllers.includes('serviceaccount') && controllers.includes('root-ca-cert-publisher'))
+        await waitForNamespaceDefaults(running, token);
+    }
+    const opened = { db, nats, controllerManager };
     return {
-      server,
+      server: running,
       kubeconfig,
       dir,
       natsUrl: nats.url,
+      controllerManager,
       kubectl: (minor, args, o = {}) =>
         new Promise((resolve, reject) => {
           const child = execFile(
@@ -114,22 +149,40 @@ export async function startApiCluster(options: Partial<ApiServerConfig> = {}): P
           env: { ...process.env, HOME: join(dir, `home-${minor}`), KUBECONFIG: kubeconfig },
         }),
       api: (method, path, body, headers = {}) =>
-        httpsJson(server, method, path, body, { authorization: `Bearer ${token}`, ...headers }),
+        httpsJson(running, method, path, body, { authorization: `Bearer ${token}`, ...headers }),
       stream: (path, headers = {}) =>
-        httpsStream(server, path, { authorization: `Bearer ${token}`, ...headers }),
+        httpsStream(running, path, { authorization: `Bearer ${token}`, ...headers }),
       close: async () => {
-        await server.close();
+        // Its controllers first, so they do not write to a server going away; a failure there still closes the rest.
+        await Promise.allSettled([opened.controllerManager?.close()]);
+        await running.close();
         await opened.nats.destroy();
         await opened.db.drop();
         await rm(dir, { recursive: true, force: true });
       },
     };
   } catch (e) {
+    await controllerManager?.close();
+    await server?.close();
     await nats?.destroy();
     await db?.drop();
     await rm(dir, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** Tests may create pods in a system namespace right away: their ServiceAccount and CA map are there first. */
+async function waitForNamespaceDefaults(server: RunningApiServer, token: string): Promise<void> {
+  const headers = { authorization: `Bearer ${token}` };
+  for (const ns of SYSTEM_NAMESPACES)
+    for (const path of [`serviceaccounts/default`, `configmaps/kube-root-ca.crt`])
+      await waitFor(
+        `${path} in ${ns}`,
+        async () =>
+          (await httpsJson(server, 'GET', `/api/v1/namespaces/${ns}/${path}`, undefined, headers)).status ===
+            200 || undefined,
+        { timeoutMs: 30_000 },
+      );
 }
 
 async function httpsJson<T>(

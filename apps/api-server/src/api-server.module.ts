@@ -24,8 +24,6 @@ import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { type SigningKey } from './auth/jwt.js';
 import { serviceAccountTokens } from './auth/service-account-tokens.js';
 import { type TokenFile } from './auth/token-file.js';
-import { DefaultServiceAccountPublisher } from './bootstrap/default-service-account.js';
-import { RootCaPublisher } from './bootstrap/root-ca-publisher.js';
 import { ensureKubernetesService } from './bootstrap/kubernetes-service.js';
 import { ensureSystemNamespaces } from './bootstrap/system-namespaces.js';
 import { KindCache } from './cache/kind-cache.js';
@@ -100,42 +98,22 @@ class KubeRoutes implements OnModuleInit {
   }
 }
 
-/** What the API server keeps true in the cluster from the start: system namespaces, the root CA and a default ServiceAccount in each. */
+/** What the API server keeps true in the cluster from the start: the system namespaces and the `kubernetes` Service. */
 @Injectable()
 export class ClusterBootstrap
   implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
 {
-  private readonly log = new Logger('bootstrap');
-  private publisher?: RootCaPublisher;
-  private serviceAccounts?: DefaultServiceAccountPublisher;
-
   constructor(
     @Inject(ClusterConnections) private readonly connections: ClusterConnections,
     @Inject(ObjectService) private readonly objects: ObjectService,
     @Inject(ResourceRegistry) private readonly registry: ResourceRegistry,
-    @Inject(API_SERVER_SECRETS) private readonly secrets: ApiServerSecrets,
     @Inject(ServiceAllocator) private readonly allocator: ServiceAllocator,
-    @Inject(AdmissionCaches) private readonly caches: AdmissionCaches,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    // The default ServiceAccount and kube-root-ca.crt of each namespace are the controller
+    // manager's (serviceaccount, root-ca-cert-publisher), as upstream.
     await ensureSystemNamespaces(this.objects, this.registry);
-    this.publisher = new RootCaPublisher(
-      this.objects,
-      this.registry,
-      this.caches.namespaces,
-      this.secrets.caCert,
-      (e) => this.log.error(`root CA publisher: ${String(e)}`),
-    );
-    await this.publisher.start();
-    this.serviceAccounts = new DefaultServiceAccountPublisher(
-      this.objects,
-      this.registry,
-      this.caches.namespaces,
-      this.caches.serviceAccounts,
-      (e) => this.log.error(`default service account publisher: ${String(e)}`),
-    );
-    await this.serviceAccounts.start();
   }
 
   /** Once listening: the `kubernetes` Service and its endpoints point at this server. */
@@ -148,8 +126,6 @@ export class ClusterBootstrap
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await this.publisher?.stop();
-    await this.serviceAccounts?.stop();
     // Ends every open watch, so the HTTP server can close.
     await this.connections.stopWatches();
   }

@@ -403,16 +403,6 @@ describe('API semantics over HTTPS', () => {
     });
   });
 
-  describe('root CA', () => {
-    it('publishes kube-root-ca.crt with the cluster CA into a namespace created later', async () => {
-      const got = await waitFor('kube-root-ca.crt in the new namespace', async () => {
-        const r = await c.api<Obj>('GET', `/api/v1/namespaces/${ns}/configmaps/kube-root-ca.crt`);
-        return r.status === 200 ? r.body : undefined;
-      });
-      expect(got.data).toEqual({ 'ca.crt': c.server.caCert });
-    });
-  });
-
   describe('admission', () => {
     it('defaults pods from PriorityClasses and LimitRanges, and refuses unknown classes', async () => {
       await c.api('POST', '/apis/scheduling.k8s.io/v1/priorityclasses', {

@@ -109,8 +109,8 @@ kube-system/kube-scheduler; only the leader binds, and a replica that loses the 
   --metrics-port N      serve /metrics and /healthz on 127.0.0.1:N (default 10259; 0: any free port)`,
   'controller-manager': `usage: wake controller-manager --kubeconfig FILE --nats-url URL [--leader-elect=false] [--controllers LIST] [--concurrent-replicaset-syncs N]
 
-Runs kube-controller-manager's controllers (replicaset, replicationcontroller and
-garbage-collector for now) through the API server. Replicas elect a leader on the Lease kube-system/kube-controller-manager;
+Runs kube-controller-manager's controllers (replicaset, replicationcontroller,
+garbage-collector, namespace, serviceaccount and root-ca-cert-publisher for now) through the API server. Replicas elect a leader on the Lease kube-system/kube-controller-manager;
 only the leader acts, and a replica that loses the lease exits 1. Every write names as its
 cause the version it reconciled ('wake why' follows it). Prints "controller-manager ready".
 
@@ -123,6 +123,8 @@ cause the version it reconciled ('wake why' follows it). Prints "controller-mana
   --concurrent-replicaset-syncs N  ReplicaSets synced at once (default 5)
   --concurrent-gc-syncs N  garbage collector workers (default 20)
   --concurrent-deployment-syncs N  Deployments synced at once (default 5)
+  --concurrent-namespace-syncs N  namespaces emptied at once (default 10)
+  --root-ca-file FILE   the CA bundle published as kube-root-ca.crt (default: the kubeconfig's CA)
   --metrics-port N      serve /metrics and /healthz on 127.0.0.1:N (default 10257; 0: any free port)`,
   'node-agent': `usage: wake node-agent --kubeconfig FILE --nats-url URL [--node-name NAME] [--root-dir DIR] [options]
 
@@ -254,6 +256,8 @@ async function main(argv: string[]): Promise<number> {
       'concurrent-replicaset-syncs': { type: 'string' },
       'concurrent-gc-syncs': { type: 'string' },
       'concurrent-deployment-syncs': { type: 'string' },
+      'concurrent-namespace-syncs': { type: 'string' },
+      'root-ca-file': { type: 'string' },
       'leader-elect': { type: 'string' },
       'leader-elect-lease-duration': { type: 'string' },
       'leader-elect-renew-deadline': { type: 'string' },
@@ -394,14 +398,10 @@ async function main(argv: string[]): Promise<number> {
         controllers: values.controllers?.split(',').map((c) => c.trim()),
         concurrentReplicaSetSyncs:
           syncs === undefined ? undefined : parseCount(syncs, '--concurrent-replicaset-syncs'),
-        concurrentGcSyncs:
-          values['concurrent-gc-syncs'] === undefined
-            ? undefined
-            : parseCount(values['concurrent-gc-syncs'], '--concurrent-gc-syncs'),
-        concurrentDeploymentSyncs:
-          values['concurrent-deployment-syncs'] === undefined
-            ? undefined
-            : parseCount(values['concurrent-deployment-syncs'], '--concurrent-deployment-syncs'),
+        concurrentGcSyncs: optionalCount(values, 'concurrent-gc-syncs'),
+        concurrentDeploymentSyncs: optionalCount(values, 'concurrent-deployment-syncs'),
+        concurrentNamespaceSyncs: optionalCount(values, 'concurrent-namespace-syncs'),
+        rootCaFile: values['root-ca-file'],
         metricsPort: values['metrics-port'] === undefined ? 10257 : Number(values['metrics-port']),
       });
     }
@@ -521,6 +521,15 @@ function parseCount(text: string, flag: string): number {
   if (!Number.isInteger(n) || n < 0)
     throw new Error(`${flag}: want a whole number, got ${JSON.stringify(text)}`);
   return n;
+}
+
+/** A whole-number flag that may be absent (the component's default then applies). */
+function optionalCount(
+  values: Record<string, string | boolean | undefined>,
+  flag: string,
+): number | undefined {
+  const text = values[flag];
+  return typeof text === 'string' ? parseCount(text, `--${flag}`) : undefined;
 }
 
 main(process.argv.slice(2)).then(

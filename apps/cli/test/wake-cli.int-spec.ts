@@ -111,6 +111,18 @@ describe('wake up / status / verify / down', () => {
       'namespace/kube-public',
       'namespace/kube-system',
     ]);
+    // The controller manager it started gives each namespace its default ServiceAccount and root CA.
+    const defaults = await waitFor('the default ServiceAccount and kube-root-ca.crt', async () => {
+      const got = await kubectl(
+        'get',
+        'serviceaccount/default',
+        'configmap/kube-root-ca.crt',
+        '-o',
+        'name',
+      ).catch(() => undefined);
+      return got?.stdout;
+    });
+    expect(defaults).toBe('serviceaccount/default\nconfigmap/kube-root-ca.crt\n');
     await kubectl('create', '-f', join(dir, 'cm.json')).catch((e: unknown) => {
       throw new Error(`kubectl create failed: ${(e as { stderr?: string }).stderr}`);
     });

@@ -34,6 +34,11 @@ import { DeploymentController } from './deployment/deployment-controller.js';
 import { type Deployment, type ReplicaSet } from './deployment/deployment-types.js';
 import { GarbageCollector } from './garbage-collector/garbage-collector.js';
 import { type Controller } from './controller.js';
+import { NamespaceController } from './namespace/namespace-controller.js';
+import { type Namespace, NAMESPACES } from './namespace/namespace-types.js';
+import { NamespacedResourcesDeleter } from './namespace/namespaced-resources-deleter.js';
+import { RootCaCertPublisher } from './root-ca-cert-publisher/root-ca-cert-publisher.js';
+import { ServiceAccountsController } from './serviceaccount/serviceaccounts-controller.js';
 import { type Pod } from './replicaset/pod-types.js';
 import { ReplicaController } from './replicaset/replica-controller.js';
 import {
@@ -49,6 +54,9 @@ export const KNOWN_CONTROLLERS = [
   'replicationcontroller',
   'garbage-collector',
   'deployment',
+  'namespace',
+  'serviceaccount',
+  'root-ca-cert-publisher',
 ] as const;
 
 export interface ControllerManagerConfig {
@@ -70,6 +78,14 @@ export interface ControllerManagerConfig {
   concurrentGcSyncs?: number;
   /** --concurrent-deployment-syncs (upstream default 5). */
   concurrentDeploymentSyncs?: number;
+  /** --concurrent-namespace-syncs (upstream default 10). */
+  concurrentNamespaceSyncs?: number;
+  /** How long after its deletion a namespace is first emptied (upstream: 5 s; tests shorten it). */
+  namespaceDeletionGracePeriodMs?: number;
+  /** The wait for content held by finalizers before a namespace is looked at again (upstream: 15 s). */
+  namespaceFinalizerEstimateSeconds?: number;
+  /** The CA bundle root-ca-cert-publisher publishes (--root-ca-file); default: the connection's CA. */
+  rootCa?: string;
   /** Per-item backoff of the work queues, [base, max] ms (client-go: 5 ms → 1000 s). */
   backoffMs?: [number, number];
   burstReplicas?: number;
@@ -152,6 +168,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
         }),
       );
     if (controllerEnabled('deployment', flags)) this.controllers.push(this.deploymentController());
+    this.controllers.push(...this.namespaceControllers(flags));
     if (config.leaderElect !== false)
       this.leaseClient = new ApiClient(config.connection, {
         userAgent: 'wake-controller-manager/leader-election',
@@ -261,6 +278,57 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
       onTrouble: (e, key) => this.logger.warn(`deployment ${key ?? ''}: ${e.message}`),
       queueMetrics: this.queueMetrics,
     });
+  }
+
+  /** The namespace, service-account and root-CA controllers: what keeps namespaces filled and emptied. */
+  private namespaceControllers(flags: readonly string[]): Controller[] {
+    const out: Controller[] = [];
+    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
+    const onTrouble = (name: string) => (e: Error, key?: string) =>
+      this.logger.warn(`${name} ${key ?? ''}: ${e.message}`);
+    const limiter = (maxMs: number) =>
+      new MaxOf<string>(new ExponentialBackoff(base, Math.min(max, maxMs)), new TokenBucket(10, 100));
+    if (controllerEnabled('namespace', flags))
+      out.push(
+        new NamespaceController({
+          namespaces: this.informer<Namespace>(NAMESPACES),
+          deleter: new NamespacedResourcesDeleter({
+            api: this.api,
+            finalizerEstimateSeconds: this.config.namespaceFinalizerEstimateSeconds,
+            onTrouble: onTrouble('namespace status'),
+          }),
+          workers: this.config.concurrentNamespaceSyncs ?? 10,
+          deletionGracePeriodMs: this.config.namespaceDeletionGracePeriodMs,
+          // nsControllerRateLimiter: retried at least every minute.
+          rateLimiter: limiter(60_000),
+          onTrouble: onTrouble('namespace'),
+          queueMetrics: this.queueMetrics,
+        }),
+      );
+    if (controllerEnabled('serviceaccount', flags))
+      out.push(
+        new ServiceAccountsController({
+          api: this.api,
+          namespaces: this.informer<Namespace>(NAMESPACES),
+          serviceAccounts: this.informer({ group: '', version: 'v1', plural: 'serviceaccounts' }),
+          rateLimiter: limiter(max),
+          onTrouble: onTrouble('serviceaccount'),
+          queueMetrics: this.queueMetrics,
+        }),
+      );
+    if (controllerEnabled('root-ca-cert-publisher', flags))
+      out.push(
+        new RootCaCertPublisher({
+          api: this.api,
+          namespaces: this.informer<Namespace>(NAMESPACES),
+          configMaps: this.informer({ group: '', version: 'v1', plural: 'configmaps' }),
+          rootCa: this.config.rootCa ?? this.config.connection.caCert,
+          rateLimiter: limiter(max),
+          onTrouble: onTrouble('root-ca-cert-publisher'),
+          queueMetrics: this.queueMetrics,
+        }),
+      );
+    return out;
   }
 
   get informers(): Informer[] {

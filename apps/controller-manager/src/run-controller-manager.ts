@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+
 import { NestFactory } from '@nestjs/core';
 
 import { readKubeconfig } from '@app/client';
@@ -30,12 +32,18 @@ export async function startControllerManager(
 
 /** `wake controller-manager`: runs until SIGTERM/SIGINT, or until it loses the lease (exit 1, like upstream). */
 export async function runControllerManager(
-  o: Omit<ControllerManagerConfig, 'connection' | 'onLostLeadership'> & { kubeconfig: string },
+  o: Omit<ControllerManagerConfig, 'connection' | 'onLostLeadership' | 'rootCa'> & {
+    kubeconfig: string;
+    /** --root-ca-file: published instead of the kubeconfig's CA (upstream's rootCA). */
+    rootCaFile?: string;
+  },
 ): Promise<number> {
-  const connection = await readKubeconfig(o.kubeconfig);
+  const { rootCaFile, kubeconfig, ...config } = o;
+  const connection = await readKubeconfig(kubeconfig);
+  const rootCa = rootCaFile === undefined ? undefined : await readFile(rootCaFile, 'utf8');
   let lost!: () => void;
   const lostLease = new Promise<void>((resolve) => (lost = resolve));
-  const cm = await startControllerManager({ ...o, connection, onLostLeadership: lost });
+  const cm = await startControllerManager({ ...config, connection, rootCa, onLostLeadership: lost });
   const metrics = cm.runtime.metricsUrl;
   process.stdout.write(
     `${CONTROLLER_MANAGER_READY_LINE} as ${cm.runtime.identity}${metrics ? `, metrics at ${metrics}/metrics` : ''}\n`,

@@ -39,7 +39,7 @@ describe('PodConfigurer: the projected service account token on the real API ser
       podsDir: join(work, 'pods'),
     });
     await client.create('/api/v1/namespaces', { metadata: { name: ns } });
-    // The API server makes the namespace's default account and kube-root-ca.crt shortly after.
+    // The controller manager (serviceaccount, root-ca-cert-publisher) makes the namespace's default account and kube-root-ca.crt shortly after.
     await waitFor('the default service account and the root CA ConfigMap', async () => {
       const sa = await cluster.api('GET', `/api/v1/namespaces/${ns}/serviceaccounts/default`);
       const ca = await cluster.api('GET', `/api/v1/namespaces/${ns}/configmaps/kube-root-ca.crt`);

@@ -346,16 +346,19 @@ export class KubeApi {
         });
       }
       case 'finalize PUT': {
+        // finalizeREST (pkg/registry/core/namespace/storage/storage.go): an update of the
+        // namespace, its resourceVersion a precondition when sent, in which spec.finalizers may
+        // change and status stays; once none is left on a deleted namespace, it is removed.
         const body = this.decode.object(req);
-        const current = await this.o.objects.get(t, ns, name);
-        const finalizers = isObject(body) && isObject(body.spec) ? body.spec.finalizers : undefined;
+        const spec = isObject(body) && isObject(body.spec) ? body.spec : {};
         return this.o.objects.update(
           t,
           ns,
           name,
-          { ...current, spec: { ...(current.spec as object), finalizers: finalizers ?? [] } },
+          // None sent is none left (defaults must not put `kubernetes` back).
+          { ...(body as object), spec: { ...spec, finalizers: spec.finalizers ?? [] } },
           ctx('update'),
-          { dryRun, ...parseFieldManager(q, ua, 'update') },
+          { dryRun, subresource: 'finalize', ...parseFieldManager(q, ua, 'update') },
         );
       }
       case 'scale GET':

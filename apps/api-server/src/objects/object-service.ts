@@ -246,7 +246,7 @@ export class ObjectService {
     name: string,
     body: unknown,
     ctx: RequestContext,
-    o: WriteOptions & { subresource?: 'status' } = {},
+    o: WriteOptions & { subresource?: 'status' | 'finalize' } = {},
   ): Promise<StoredObject> {
     const obj = decodeObject(t, body);
     o.fieldValidation?.check(t, obj);
@@ -537,7 +537,7 @@ export class ObjectService {
     ctx: RequestContext,
     verb: string,
     preconditions: Preconditions,
-    o: WriteOptions & Tracked & { subresource?: 'status' },
+    o: WriteOptions & Tracked & { subresource?: 'status' | 'finalize' },
   ): Promise<StoredObject> {
     const name = current.metadata.name as string;
     checkAddress(t, sent, namespace, name);
@@ -554,6 +554,13 @@ export class ObjectService {
         if (current.status === undefined) delete next.status;
         else next.status = current.status;
       }
+      // namespaceStrategy.PrepareForUpdate: a namespace's spec.finalizers change only through
+      // /finalize (namespaceFinalizeStrategy), the namespace controller's last step.
+      if (t.group === '' && t.plural === 'namespaces' && o.subresource !== 'finalize')
+        next.spec = {
+          ...(next.spec as object),
+          finalizers: (current.spec as { finalizers?: unknown })?.finalizers,
+        };
     }
     if (o.subresource !== 'status') {
       const causes = validateObjectMetaUpdate(sent.metadata, current.metadata, {

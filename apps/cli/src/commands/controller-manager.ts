@@ -12,6 +12,9 @@ export interface ControllerManagerCommandOptions {
   concurrentReplicaSetSyncs?: number;
   concurrentGcSyncs?: number;
   concurrentDeploymentSyncs?: number;
+  concurrentNamespaceSyncs?: number;
+  /** --root-ca-file: the CA bundle root-ca-cert-publisher publishes. */
+  rootCaFile?: string;
   metricsPort?: number;
 }
 
