@@ -36,6 +36,13 @@ describe('rolling update (rolling.go)', () => {
     expect(steps[0]?.replicas).toBe(expected);
   });
 
+  it('refuses to "clean up" into a scale-up when a stale status counts more available pods than the set has', () => {
+    // Scaled down to 5 a moment ago, its status still says 9 available.
+    expect(() => cleanupUnhealthyReplicas([replicaSet('old', 5, { available: 9 })], 3)).toThrow(
+      /invalid request to scale down .*old 5 -> 9/,
+    );
+  });
+
   it('cleans up nothing when every old replica is available, and the oldest sets first', () => {
     expect(cleanupUnhealthyReplicas([replicaSet('old', 10)], 3)).toEqual([]);
     const older = replicaSet('a', 3, { available: 1, at: 100 });

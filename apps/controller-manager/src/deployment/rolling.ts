@@ -39,6 +39,12 @@ export function cleanupUnhealthyReplicas(
     const size = replicasOf(rs);
     if (size === 0 || size === available(rs)) continue;
     const n = Math.min(maxCleanupCount - cleaned, size - available(rs));
+    // A status that still counts pods the set was just scaled down from (available > size)
+    // would make this a scale-up: upstream refuses it, and the sync retries on fresher caches.
+    if (size - n > size)
+      throw new Error(
+        `when cleaning up unhealthy replicas, got invalid request to scale down ${rs.metadata.namespace}/${rs.metadata.name} ${size} -> ${size - n}`,
+      );
     steps.push({ rs, replicas: size - n });
     cleaned += n;
   }
