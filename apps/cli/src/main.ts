@@ -109,8 +109,8 @@ kube-system/kube-scheduler; only the leader binds, and a replica that loses the 
   --metrics-port N      serve /metrics and /healthz on 127.0.0.1:N (default 10259; 0: any free port)`,
   'controller-manager': `usage: wake controller-manager --kubeconfig FILE --nats-url URL [--leader-elect=false] [--controllers LIST] [--concurrent-replicaset-syncs N]
 
-Runs kube-controller-manager's controllers (replicaset, replicationcontroller and
-garbage-collector for now) through the API server. Replicas elect a leader on the Lease kube-system/kube-controller-manager;
+Runs kube-controller-manager's controllers (replicaset, replicationcontroller,
+garbage-collector and pod-garbage-collector for now) through the API server. Replicas elect a leader on the Lease kube-system/kube-controller-manager;
 only the leader acts, and a replica that loses the lease exits 1. Every write names as its
 cause the version it reconciled ('wake why' follows it). Prints "controller-manager ready".
 
@@ -121,7 +121,8 @@ cause the version it reconciled ('wake why' follows it). Prints "controller-mana
                         as for 'wake scheduler' (defaults 15s, 10s, 2s)
   --controllers LIST    comma-separated: '*' all, 'name' one, '-name' not that one (default *)
   --concurrent-replicaset-syncs N  ReplicaSets synced at once (default 5)
-  --concurrent-gc-syncs N  garbage collector workers (default 20)`,
+  --concurrent-gc-syncs N  garbage collector workers (default 20)
+  --terminated-pod-gc-threshold N  terminated pods kept before the oldest are deleted (default 12500; 0: never)`,
   'node-agent': `usage: wake node-agent --kubeconfig FILE --nats-url URL [--node-name NAME] [--root-dir DIR] [options]
 
 The kubelet of a Wake node: registers the Node (capacity from the host), renews its Lease in
@@ -251,6 +252,7 @@ async function main(argv: string[]): Promise<number> {
       controllers: { type: 'string' },
       'concurrent-replicaset-syncs': { type: 'string' },
       'concurrent-gc-syncs': { type: 'string' },
+      'terminated-pod-gc-threshold': { type: 'string' },
       'leader-elect': { type: 'string' },
       'leader-elect-lease-duration': { type: 'string' },
       'leader-elect-renew-deadline': { type: 'string' },
@@ -395,6 +397,10 @@ async function main(argv: string[]): Promise<number> {
           values['concurrent-gc-syncs'] === undefined
             ? undefined
             : parseCount(values['concurrent-gc-syncs'], '--concurrent-gc-syncs'),
+        terminatedPodGcThreshold:
+          values['terminated-pod-gc-threshold'] === undefined
+            ? undefined
+            : parseCount(values['terminated-pod-gc-threshold'], '--terminated-pod-gc-threshold'),
       });
     }
     case 'scheduler': {

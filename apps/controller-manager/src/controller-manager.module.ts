@@ -31,6 +31,8 @@ import { type StoredObject } from '@app/event-store';
 
 import { GarbageCollector } from './garbage-collector/garbage-collector.js';
 import { type Controller } from './controller.js';
+import { type GcNode } from './podgc/gc-selection.js';
+import { PodGc } from './podgc/pod-gc.js';
 import { type Pod } from './replicaset/pod-types.js';
 import { ReplicaController } from './replicaset/replica-controller.js';
 import {
@@ -41,7 +43,12 @@ import {
 } from './replicaset/replica-kind.js';
 
 /** The controllers this manager knows, by their `--controllers` names. */
-export const KNOWN_CONTROLLERS = ['replicaset', 'replicationcontroller', 'garbage-collector'] as const;
+export const KNOWN_CONTROLLERS = [
+  'replicaset',
+  'replicationcontroller',
+  'garbage-collector',
+  'pod-garbage-collector',
+] as const;
 
 export interface ControllerManagerConfig {
   connection: ApiConnection;
@@ -63,6 +70,11 @@ export interface ControllerManagerConfig {
   /** Per-item backoff of the work queues, [base, max] ms (client-go: 5 ms → 1000 s). */
   backoffMs?: [number, number];
   burstReplicas?: number;
+  /** --terminated-pod-gc-threshold (upstream default 12500; 0 disables that sweep). */
+  terminatedPodGcThreshold?: number;
+  /** PodGC's gcCheckPeriod and node quarantineTime (upstream 20 s, 40 s; short in tests). */
+  podGcPeriodMs?: number;
+  podGcQuarantineMs?: number;
   onLostLeadership?: () => void;
   /** Told the size of each create batch (tests count slow-start batches). */
   onCreateBatch?: (controller: string, key: string, size: number) => void;
@@ -131,6 +143,18 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
           backoffMs: config.backoffMs,
           onTrouble: (e) => this.logger.warn(`garbage collector: ${e.message}`),
           informerFor: (resource) => this.informer(resource),
+        }),
+      );
+    if (controllerEnabled('pod-garbage-collector', flags))
+      this.controllers.push(
+        new PodGc({
+          api,
+          pods: this.pods,
+          nodes: this.informer<GcNode>({ group: '', version: 'v1', plural: 'nodes' }),
+          terminatedPodThreshold: config.terminatedPodGcThreshold,
+          periodMs: config.podGcPeriodMs,
+          quarantineMs: config.podGcQuarantineMs,
+          onTrouble: (e) => this.logger.warn(`pod-garbage-collector: ${e.message}`),
         }),
       );
     if (config.leaderElect !== false)

@@ -11,6 +11,7 @@ export interface ControllerManagerCommandOptions {
   controllers?: string[];
   concurrentReplicaSetSyncs?: number;
   concurrentGcSyncs?: number;
+  terminatedPodGcThreshold?: number;
 }
 
 /** `wake controller-manager`: the controllers in this process until SIGTERM, or until it loses its lease. */
