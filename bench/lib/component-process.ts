@@ -6,7 +6,11 @@ export interface ComponentProcess {
   pid: number;
   /** What it printed on stdout until it was ready (a URL, say). */
   readyOutput: string;
+  /** The last few KB it wrote to stderr (its logs), for a failing test's message. */
+  stderrTail(): string;
   stop(): Promise<void>;
+  /** kill -9: no shutdown hooks run (a crash, as chaos tests need); resolves once it is gone. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -53,8 +57,13 @@ export async function startComponent(
   return {
     pid: child.pid as number,
     readyOutput,
+    stderrTail: () => stderr,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     },
   };
