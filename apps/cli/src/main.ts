@@ -109,7 +109,7 @@ kube-system/kube-scheduler; only the leader binds, and a replica that loses the 
   --metrics-port N      serve /metrics and /healthz on 127.0.0.1:N (default 10259; 0: any free port)`,
   'controller-manager': `usage: wake controller-manager --kubeconfig FILE --nats-url URL [--leader-elect=false] [--controllers LIST] [--concurrent-replicaset-syncs N]
 
-Runs kube-controller-manager's controllers (replicaset, replicationcontroller,
+Runs kube-controller-manager's controllers (deployment, replicaset, replicationcontroller,
 garbage-collector and pod-garbage-collector for now) through the API server. Replicas elect a leader on the Lease kube-system/kube-controller-manager;
 only the leader acts, and a replica that loses the lease exits 1. Every write names as its
 cause the version it reconciled ('wake why' follows it). Prints "controller-manager ready".
@@ -122,7 +122,8 @@ cause the version it reconciled ('wake why' follows it). Prints "controller-mana
   --controllers LIST    comma-separated: '*' all, 'name' one, '-name' not that one (default *)
   --concurrent-replicaset-syncs N  ReplicaSets synced at once (default 5)
   --concurrent-gc-syncs N  garbage collector workers (default 20)
-  --terminated-pod-gc-threshold N  terminated pods kept before the oldest are deleted (default 12500; 0: never)`,
+  --terminated-pod-gc-threshold N  terminated pods kept before the oldest are deleted (default 12500; 0: never)
+  --concurrent-deployment-syncs N  Deployments synced at once (default 5)`,
   'node-agent': `usage: wake node-agent --kubeconfig FILE --nats-url URL [--node-name NAME] [--root-dir DIR] [options]
 
 The kubelet of a Wake node: registers the Node (capacity from the host), renews its Lease in
@@ -253,6 +254,7 @@ async function main(argv: string[]): Promise<number> {
       'concurrent-replicaset-syncs': { type: 'string' },
       'concurrent-gc-syncs': { type: 'string' },
       'terminated-pod-gc-threshold': { type: 'string' },
+      'concurrent-deployment-syncs': { type: 'string' },
       'leader-elect': { type: 'string' },
       'leader-elect-lease-duration': { type: 'string' },
       'leader-elect-renew-deadline': { type: 'string' },
@@ -401,6 +403,10 @@ async function main(argv: string[]): Promise<number> {
           values['terminated-pod-gc-threshold'] === undefined
             ? undefined
             : parseCount(values['terminated-pod-gc-threshold'], '--terminated-pod-gc-threshold'),
+        concurrentDeploymentSyncs:
+          values['concurrent-deployment-syncs'] === undefined
+            ? undefined
+            : parseCount(values['concurrent-deployment-syncs'], '--concurrent-deployment-syncs'),
       });
     }
     case 'scheduler': {

@@ -29,6 +29,8 @@ import { ResourceRegistry } from '@app/api';
 import { type EventStreamOptions } from '@app/bus';
 import { type StoredObject } from '@app/event-store';
 
+import { DeploymentController } from './deployment/deployment-controller.js';
+import { type Deployment, type ReplicaSet } from './deployment/deployment-types.js';
 import { GarbageCollector } from './garbage-collector/garbage-collector.js';
 import { type Controller } from './controller.js';
 import { type GcNode } from './podgc/gc-selection.js';
@@ -48,6 +50,7 @@ export const KNOWN_CONTROLLERS = [
   'replicationcontroller',
   'garbage-collector',
   'pod-garbage-collector',
+  'deployment',
 ] as const;
 
 export interface ControllerManagerConfig {
@@ -67,6 +70,8 @@ export interface ControllerManagerConfig {
   concurrentReplicaSetSyncs?: number;
   /** --concurrent-gc-syncs (upstream default 20). */
   concurrentGcSyncs?: number;
+  /** --concurrent-deployment-syncs (upstream default 5). */
+  concurrentDeploymentSyncs?: number;
   /** Per-item backoff of the work queues, [base, max] ms (client-go: 5 ms → 1000 s). */
   backoffMs?: [number, number];
   burstReplicas?: number;
@@ -157,6 +162,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
           onTrouble: (e) => this.logger.warn(`pod-garbage-collector: ${e.message}`),
         }),
       );
+    if (controllerEnabled('deployment', flags)) this.controllers.push(this.deploymentController());
     if (config.leaderElect !== false)
       this.leaseClient = new ApiClient(config.connection, {
         userAgent: 'wake-controller-manager/leader-election',
@@ -228,6 +234,26 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
       rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
       onTrouble: (e, key) => this.logger.warn(`${kind.controller} ${key ?? ''}: ${e.message}`),
       onCreateBatch: (key, size) => this.config.onCreateBatch?.(kind.controller, key, size),
+    });
+  }
+
+  private deploymentController(): DeploymentController {
+    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
+    const events = new EventRecorder(this.api, {
+      component: 'deployment-controller',
+      instance: this.identity,
+      onTrouble: (e) => this.logger.warn(`deployment-controller event: ${e.message}`),
+    });
+    this.recorders.push(events);
+    return new DeploymentController({
+      api: this.api,
+      deployments: this.informer<Deployment>({ group: 'apps', version: 'v1', plural: 'deployments' }),
+      replicaSets: this.informer<ReplicaSet>(REPLICA_SET.resource),
+      pods: this.pods,
+      events,
+      workers: this.config.concurrentDeploymentSyncs ?? 5,
+      rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
+      onTrouble: (e, key) => this.logger.warn(`deployment ${key ?? ''}: ${e.message}`),
     });
   }
 

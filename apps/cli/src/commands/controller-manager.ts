@@ -12,6 +12,7 @@ export interface ControllerManagerCommandOptions {
   concurrentReplicaSetSyncs?: number;
   concurrentGcSyncs?: number;
   terminatedPodGcThreshold?: number;
+  concurrentDeploymentSyncs?: number;
 }
 
 /** `wake controller-manager`: the controllers in this process until SIGTERM, or until it loses its lease. */

@@ -1,12 +1,13 @@
 import { type LabelSelector, matchesLabels } from '@app/api';
-import { type ApiClient, ApiError, resourcePath } from '@app/client';
+import { type ApiClient, ApiError, type InformerResource, resourcePath } from '@app/client';
+import { type StoredObject } from '@app/event-store';
 
 import { controllerOf, type OwnerReference, type Pod } from './pod-types.js';
-import { controllerRef, type ReplicaKind, type ReplicaOwner } from './replica-kind.js';
+import { type ClaimingKind, controllerRef } from './replica-kind.js';
 
 const POD = { group: '', version: 'v1', plural: 'pods' };
 
-/** What ClaimObject decides for one pod, before any write. */
+/** What ClaimObject decides for one dependent (a pod; a Deployment's ReplicaSet), before any write. */
 export type ClaimDecision = 'owned' | 'adopt' | 'release' | 'ignore';
 
 /**
@@ -15,7 +16,11 @@ export type ClaimDecision = 'owned' | 'adopt' | 'release' | 'ignore';
  * deleted); an orphan that matches, in our namespace and not being deleted, is adopted;
  * a pod another controller owns is never touched.
  */
-export function claimDecision(owner: ReplicaOwner, selector: LabelSelector, pod: Pod): ClaimDecision {
+export function claimDecision(
+  owner: StoredObject,
+  selector: LabelSelector,
+  pod: StoredObject,
+): ClaimDecision {
   const matches = matchesLabels(selector, pod.metadata.labels);
   const ref = controllerOf(pod);
   if (ref) {
@@ -28,23 +33,36 @@ export function claimDecision(owner: ReplicaOwner, selector: LabelSelector, pod:
   return 'adopt';
 }
 
+/** ClaimPods: claimObjects over pods. */
+export function claimPods(
+  api: ApiClient,
+  kind: ClaimingKind,
+  owner: StoredObject,
+  selector: LabelSelector,
+  pods: readonly Pod[],
+  cause: number,
+): Promise<Pod[]> {
+  return claimObjects(api, kind, owner, selector, pods, POD, cause);
+}
+
 /**
- * ClaimPods: applies the decisions, returning the pods this owner now controls. Adopting and
+ * ClaimPods / ClaimReplicaSets: applies the decisions, returning the dependents this owner now controls. Adopting and
  * releasing are merge patches of the pod's ownerReferences guarded by its uid and
  * resourceVersion (upstream uses a strategic merge patch keyed by uid; replacing the list
  * under a resourceVersion precondition is as safe: a concurrent change conflicts and the sync
  * retries). Before the first adoption the owner is re-read, as upstream's
  * RecheckDeletionTimestamp does, so an owner being deleted adopts nothing.
  */
-export async function claimPods(
+export async function claimObjects<T extends StoredObject>(
   api: ApiClient,
-  kind: ReplicaKind,
-  owner: ReplicaOwner,
+  kind: ClaimingKind,
+  owner: StoredObject,
   selector: LabelSelector,
-  pods: readonly Pod[],
+  pods: readonly T[],
+  dependents: InformerResource,
   cause: number,
-): Promise<Pod[]> {
-  const claimed: Pod[] = [];
+): Promise<T[]> {
+  const claimed: T[] = [];
   const errors: Error[] = [];
   let canAdopt: Promise<boolean> | undefined;
   for (const pod of pods) {
@@ -55,11 +73,11 @@ export async function claimPods(
       if (decision === 'adopt') {
         canAdopt ??= ownerStillLive(api, kind, owner);
         if (!(await canAdopt)) continue;
-        const refs = [...(pod.metadata.ownerReferences ?? []), controllerRef(kind, owner)];
-        claimed.push(await patchOwners(api, pod, refs, cause));
+        const refs = [...ownerRefs(pod), controllerRef(kind, owner)];
+        claimed.push(await patchOwners(api, dependents, pod, refs, cause));
       } else {
-        const refs = (pod.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata.uid);
-        await patchOwners(api, pod, refs, cause);
+        const refs = ownerRefs(pod).filter((r) => r.uid !== owner.metadata.uid);
+        await patchOwners(api, dependents, pod, refs, cause);
       }
     } catch (e) {
       if (!ApiError.isNotFound(e)) errors.push(e as Error);
@@ -69,16 +87,26 @@ export async function claimPods(
   return claimed;
 }
 
-async function ownerStillLive(api: ApiClient, kind: ReplicaKind, owner: ReplicaOwner): Promise<boolean> {
-  const fresh = await api.get<ReplicaOwner>(
+/** A stored object's ownerReferences (StoredObject leaves metadata loosely typed). */
+const ownerRefs = (o: StoredObject): OwnerReference[] =>
+  Array.isArray(o.metadata.ownerReferences) ? (o.metadata.ownerReferences as OwnerReference[]) : [];
+
+async function ownerStillLive(api: ApiClient, kind: ClaimingKind, owner: StoredObject): Promise<boolean> {
+  const fresh = await api.get<StoredObject>(
     resourcePath({ ...kind.resource, namespace: owner.metadata.namespace, name: owner.metadata.name }),
   );
   return fresh.metadata.uid === owner.metadata.uid && !fresh.metadata.deletionTimestamp;
 }
 
-function patchOwners(api: ApiClient, pod: Pod, refs: OwnerReference[], cause: number): Promise<Pod> {
-  return api.patch<Pod>(
-    resourcePath({ ...POD, namespace: pod.metadata.namespace, name: pod.metadata.name }),
+function patchOwners<T extends StoredObject>(
+  api: ApiClient,
+  dependents: InformerResource,
+  pod: T,
+  refs: OwnerReference[],
+  cause: number,
+): Promise<T> {
+  return api.patch<T>(
+    resourcePath({ ...dependents, namespace: pod.metadata.namespace, name: pod.metadata.name }),
     {
       metadata: {
         uid: pod.metadata.uid,

@@ -49,7 +49,7 @@ export interface ReplicaKind {
 }
 
 /** An invalid selector selects nothing (validation keeps them out; a stale object must not match all). */
-function safeSelector(s: LabelSelectorObject | undefined): LabelSelector {
+export function safeSelector(s: LabelSelectorObject | undefined): LabelSelector {
   try {
     return labelSelectorFromObject(s);
   } catch {
@@ -77,8 +77,11 @@ export const REPLICATION_CONTROLLER: ReplicaKind = {
     safeSelector({ matchLabels: (o.spec?.selector as Record<string, string> | undefined) ?? {} }),
 };
 
+/** What a controller claiming dependents needs of its own kind (a ReplicaKind, the Deployment's). */
+export type ClaimingKind = Pick<ReplicaKind, 'resource' | 'apiVersion' | 'kind'>;
+
 /** metav1.NewControllerRef. */
-export function controllerRef(kind: ReplicaKind, owner: ReplicaOwner): OwnerReference {
+export function controllerRef(kind: ClaimingKind, owner: StoredObject): OwnerReference {
   return {
     apiVersion: kind.apiVersion,
     kind: kind.kind,
