@@ -1,3 +1,5 @@
+import { type WorkQueue } from '@app/client';
+
 /**
  * One controller of the controller manager (replicaset, garbage collector, deployment...).
  * The manager starts every enabled controller once this replica leads, after the shared
@@ -10,4 +12,29 @@ export interface Controller {
   start(): void | Promise<void>;
   /** Stops taking work and waits for the reconciles in flight. */
   stop(): Promise<void>;
+}
+
+/**
+ * One worker of a controller (client-go's processNextWorkItem loop): takes keys until the
+ * queue shuts down, syncs each, forgets its backoff on success and requeues it rate limited
+ * on error.
+ */
+export async function processQueue(
+  queue: WorkQueue<string>,
+  sync: (key: string) => Promise<void>,
+  onError: (e: Error, key: string) => void,
+): Promise<void> {
+  for (;;) {
+    const key = await queue.get();
+    if (key === undefined) return;
+    try {
+      await sync(key);
+      queue.forget(key);
+    } catch (e) {
+      onError(e as Error, key);
+      queue.addRateLimited(key);
+    } finally {
+      queue.done(key);
+    }
+  }
 }

@@ -9,7 +9,7 @@ import {
   type ApiClient,
 } from '@app/client';
 
-import { type Controller } from '../controller.js';
+import { type Controller, processQueue } from '../controller.js';
 import { controllerOf, type Pod } from '../replicaset/pod-types.js';
 import { safeSelector } from '../replicaset/replica-kind.js';
 import { type Deployment, type ReplicaSet } from './deployment-types.js';
@@ -41,6 +41,12 @@ export class DeploymentController implements Controller {
   readonly name = 'deployment';
   readonly queue: WorkQueue<string>;
   private workers: Promise<void>[] = [];
+  /**
+   * Per Deployment key, the versions its last syncs wrote ("deployment" or "replicaset/ns/name"
+   * → resourceVersion). A sync waits until the caches show them: run on an older copy, each of
+   * its writes would only conflict (upstream retries those; this skips the round trip).
+   */
+  private readonly awaited = new Map<string, Map<string, number>>();
 
   constructor(private readonly o: DeploymentControllerOptions) {
     this.queue = new WorkQueue<string>(o.rateLimiter);
@@ -60,25 +66,22 @@ export class DeploymentController implements Controller {
     await Promise.all(this.workers);
   }
 
-  private async work(): Promise<void> {
-    for (;;) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      try {
-        await this.sync(key);
-        this.queue.forget(key);
-      } catch (e) {
-        this.o.onTrouble?.(e as Error, key);
-        this.queue.addRateLimited(key);
-      } finally {
-        this.queue.done(key);
-      }
-    }
+  private work(): Promise<void> {
+    return processQueue(
+      this.queue,
+      (key) => this.sync(key),
+      (e, key) => this.o.onTrouble?.(e, key),
+    );
   }
 
   async sync(key: string): Promise<void> {
     const d = this.o.deployments.cache.get(key);
-    if (!d) return;
+    if (!d) {
+      this.awaited.delete(key);
+      return;
+    }
+    // The informer's news of our own write enqueues this key again.
+    if (!this.cachesCaughtUp(key)) return;
     await new DeploymentSync(
       {
         api: this.o.api,
@@ -86,10 +89,34 @@ export class DeploymentController implements Controller {
         replicaSetsIn: (ns) => this.o.replicaSets.cache.byIndex('namespace', ns),
         podsIn: (ns) => this.o.pods.cache.byIndex('namespace', ns),
         requeue: (ms) => (ms > 0 ? this.queue.addAfter(key, ms) : this.queue.addRateLimited(key)),
+        wrote: (kind, objectKey, rv) => {
+          const versions = this.awaited.get(key) ?? new Map<string, number>();
+          versions.set(kind === 'deployment' ? kind : `${kind}/${objectKey}`, rv);
+          this.awaited.set(key, versions);
+        },
         now: this.o.now ?? Date.now,
       },
       d,
     ).run();
+  }
+
+  /**
+   * True when the caches hold every version this Deployment's syncs wrote (or the object is
+   * gone from them: deleted, or a created set not seen yet — which a create then finds).
+   */
+  private cachesCaughtUp(key: string): boolean {
+    const versions = this.awaited.get(key);
+    if (!versions) return true;
+    for (const [what, rv] of versions) {
+      const cached =
+        what === 'deployment'
+          ? this.o.deployments.cache.get(key)
+          : this.o.replicaSets.cache.get(what.slice('replicaset/'.length));
+      if (cached && Number(cached.metadata.resourceVersion) < rv) return false;
+      versions.delete(what);
+    }
+    this.awaited.delete(key);
+    return true;
   }
 
   // --- addReplicaSet / updateReplicaSet / deleteReplicaSet / deletePod ---

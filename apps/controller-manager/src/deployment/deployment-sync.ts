@@ -7,6 +7,7 @@ import { type ClaimingKind, controllerRef, REPLICA_SET, safeSelector } from '../
 import {
   type Deployment,
   type DeploymentStatus,
+  DESIRED_REPLICAS_ANNOTATION,
   desiredOf,
   POD_TEMPLATE_HASH_LABEL,
   PROGRESSING,
@@ -61,6 +62,8 @@ export interface SyncDeps {
   podsIn(namespace: string): Pod[];
   /** Look at this Deployment again after ms (0: now, rate limited). */
   requeue(ms: number): void;
+  /** Told the resourceVersion of each object this sync wrote (ReplicaSets by their key). */
+  wrote(kind: 'deployment' | 'replicaset', key: string, resourceVersion: number): void;
   now(): number;
 }
 
@@ -139,7 +142,7 @@ export class DeploymentSync {
   private async isScalingEvent(rsList: ReplicaSet[]): Promise<boolean> {
     const { newRS, oldRSs } = await this.allReplicaSetsAndSyncRevision(rsList, false);
     return activeSets(this.freshAll([...oldRSs, newRS])).some((rs) => {
-      const desired = rs.metadata.annotations?.['deployment.kubernetes.io/desired-replicas'];
+      const desired = rs.metadata.annotations?.[DESIRED_REPLICAS_ANNOTATION];
       return desired !== undefined && /^\d+$/.test(desired) && Number(desired) !== desiredOf(this.d);
     });
   }
@@ -262,6 +265,7 @@ export class DeploymentSync {
       }
     }
     this.written.set(created.metadata.uid ?? '', created);
+    this.deps.wrote('replicaset', `${this.namespace}/${name}`, Number(created.metadata.resourceVersion));
     if (!alreadyExists && replicas > 0)
       this.record('Normal', 'ScalingReplicaSet', `Scaled up replica set ${name} from 0 to ${replicas}`);
     await this.setDeploymentRevision(String(newRevision));
@@ -276,8 +280,10 @@ export class DeploymentSync {
 
   /** scale: the resize of a Deployment spread over its sets (proportion.ts). */
   private async scale(newRS: ReplicaSet | undefined, oldRSs: ReplicaSet[]): Promise<void> {
-    for (const step of planScale(this.d, newRS && this.fresh(newRS), this.freshAll(oldRSs)))
-      await this.scaleReplicaSet(step.rs, step.replicas, step.operation);
+    for (const step of planScale(this.d, newRS && this.fresh(newRS), this.freshAll(oldRSs))) {
+      if (step.proportional) await this.scaleReplicaSet(step.rs, step.replicas, step.operation);
+      else await this.scaleReplicaSetAndRecordEvent(step.rs, step.replicas);
+    }
   }
 
   /**
@@ -299,9 +305,15 @@ export class DeploymentSync {
     await this.updateStatus(calculateStatus(this.d, allRSs, newRS, this.deps.now()));
   }
 
+  /** scaleReplicaSetAndRecordEvent: scaleReplicaSet, unless the size is already right. */
+  private scaleReplicaSetAndRecordEvent(rs: ReplicaSet, replicas: number): Promise<boolean> {
+    if (replicasOf(this.fresh(rs)) === replicas) return Promise.resolve(false);
+    return this.scaleReplicaSet(rs, replicas);
+  }
+
   /**
-   * scaleReplicaSetAndRecordEvent / scaleReplicaSet: a new size (and the replicas
-   * annotations) written; a ScalingReplicaSet event when the size changed.
+   * scaleReplicaSet: a new size and the replicas annotations written (when either differs);
+   * a ScalingReplicaSet event when the size changed. True when it did.
    */
   private async scaleReplicaSet(
     rs: ReplicaSet,
@@ -338,7 +350,7 @@ export class DeploymentSync {
     const oldRSs = this.freshAll(got.oldRSs);
     if (!newRS) throw new Error('no new ReplicaSet'); // getNewReplicaSet(create) returns one or throws
     const target = newReplicaSetTarget(this.d, [...oldRSs, newRS], newRS);
-    if (target !== undefined && (await this.scaleReplicaSet(newRS, target)))
+    if (target !== undefined && (await this.scaleReplicaSetAndRecordEvent(newRS, target)))
       return this.syncRolloutStatus(this.freshAll([...oldRSs, newRS]), this.fresh(newRS));
     let scaledDown = false;
     for (const step of oldReplicaSetsScaleDown(
@@ -347,7 +359,7 @@ export class DeploymentSync {
       activeSets(oldRSs),
       this.fresh(newRS),
     ))
-      if (await this.scaleReplicaSet(step.rs, step.replicas)) scaledDown = true;
+      if (await this.scaleReplicaSetAndRecordEvent(step.rs, step.replicas)) scaledDown = true;
     if (scaledDown) return this.syncRolloutStatus(this.freshAll([...oldRSs, newRS]), this.fresh(newRS));
     if (deploymentComplete(this.d, this.d.status ?? {})) await this.cleanupDeployment(this.freshAll(oldRSs));
     return this.syncRolloutStatus(this.freshAll([...oldRSs, newRS]), this.fresh(newRS));
@@ -360,11 +372,11 @@ export class DeploymentSync {
     let { newRS, oldRSs } = await this.allReplicaSetsAndSyncRevision(rsList, false);
     let scaledDown = false;
     for (const rs of activeSets(this.freshAll(oldRSs)))
-      if (await this.scaleReplicaSet(rs, 0)) scaledDown = true;
+      if (await this.scaleReplicaSetAndRecordEvent(rs, 0)) scaledDown = true;
     if (scaledDown || this.oldPodsRunning(newRS, this.freshAll(oldRSs)))
       return this.syncRolloutStatus(this.freshAll([...oldRSs, newRS]), newRS && this.fresh(newRS));
     if (!newRS) ({ newRS, oldRSs } = await this.allReplicaSetsAndSyncRevision(rsList, true));
-    if (newRS) await this.scaleReplicaSet(newRS, desiredOf(this.d));
+    if (newRS) await this.scaleReplicaSetAndRecordEvent(newRS, desiredOf(this.d));
     if (deploymentComplete(this.d, this.d.status ?? {})) await this.cleanupDeployment(this.freshAll(oldRSs));
     return this.syncRolloutStatus(this.freshAll([...oldRSs, newRS]), newRS && this.fresh(newRS));
   }
@@ -409,6 +421,11 @@ export class DeploymentSync {
       cause: this.cause,
     });
     this.written.set(updated.metadata.uid ?? '', updated);
+    this.deps.wrote(
+      'replicaset',
+      `${this.namespace}/${rs.metadata.name}`,
+      Number(updated.metadata.resourceVersion),
+    );
     return updated;
   }
 
@@ -426,6 +443,7 @@ export class DeploymentSync {
       { ...this.d, status },
       { cause: this.cause },
     );
+    this.wroteDeployment();
     return true;
   }
 
@@ -448,6 +466,15 @@ export class DeploymentSync {
       { cause: this.cause, contentType: 'application/merge-patch+json' },
     );
     this.d = { ...patched, status: this.d.status };
+    this.wroteDeployment();
+  }
+
+  private wroteDeployment(): void {
+    this.deps.wrote(
+      'deployment',
+      `${this.namespace}/${this.d.metadata.name}`,
+      Number(this.d.metadata.resourceVersion),
+    );
   }
 
   private record(type: 'Normal' | 'Warning', reason: string, message: string): void {

@@ -51,7 +51,12 @@ export function replicaSetProportion(
 export interface ScaleStep {
   rs: ReplicaSet;
   replicas: number;
-  /** The direction the event names; undefined: from the sizes. */
+  /**
+   * A step of the proportional spread: written even at the same size, so that the sets'
+   * desired/max-replicas annotations follow the new size (else the resize is seen again and again).
+   */
+  proportional?: boolean;
+  /** The direction its event names (the spread's); undefined: from the sizes. */
   operation?: 'up' | 'down';
 }
 
@@ -91,5 +96,5 @@ export function planScale(
     return replicasOf(rs) + p;
   });
   if (toAdd !== 0 && sizes.length > 0) sizes[0] = Math.max(0, sizes[0] + toAdd - added);
-  return all.map((rs, i) => ({ rs, replicas: sizes[i], operation }));
+  return all.map((rs, i) => ({ rs, replicas: sizes[i], proportional: true, operation }));
 }

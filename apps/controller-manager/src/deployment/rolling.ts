@@ -21,52 +21,77 @@ export function newReplicaSetTarget(
   return next === current ? undefined : next;
 }
 
+export type ScaleDownStep = { rs: ReplicaSet; replicas: number };
+
+/**
+ * cleanupUnhealthyReplicas (rolling.go): up to maxCleanupCount unavailable old replicas
+ * removed, oldest set first. Removing them cannot lower availability, and left alone they
+ * would block the rollout (kubernetes#16737).
+ */
+export function cleanupUnhealthyReplicas(
+  oldRSs: readonly ReplicaSet[],
+  maxCleanupCount: number,
+): ScaleDownStep[] {
+  const steps: ScaleDownStep[] = [];
+  let cleaned = 0;
+  for (const rs of [...oldRSs].sort(byCreation)) {
+    if (cleaned >= maxCleanupCount) break;
+    const size = replicasOf(rs);
+    if (size === 0 || size === available(rs)) continue;
+    const n = Math.min(maxCleanupCount - cleaned, size - available(rs));
+    steps.push({ rs, replicas: size - n });
+    cleaned += n;
+  }
+  return steps;
+}
+
+/**
+ * scaleDownOldReplicaSetsForRollingUpdate (rolling.go): old sets shrunk, oldest first, by as
+ * many pods as are available above desired−maxUnavailable (counted over all the sets).
+ */
+export function scaleDownOldReplicaSets(
+  d: Deployment,
+  allRSs: readonly ReplicaSet[],
+  oldRSs: readonly ReplicaSet[],
+): ScaleDownStep[] {
+  const minAvailable = desiredOf(d) - maxUnavailable(d);
+  const availableNow = availableReplicas(allRSs);
+  if (availableNow <= minAvailable) return [];
+  const total = availableNow - minAvailable;
+  const steps: ScaleDownStep[] = [];
+  let scaledDown = 0;
+  for (const rs of [...oldRSs].sort(byCreation)) {
+    if (scaledDown >= total) break;
+    const size = replicasOf(rs);
+    if (size === 0) continue;
+    const n = Math.min(size, total - scaledDown);
+    steps.push({ rs, replicas: size - n });
+    scaledDown += n;
+  }
+  return steps;
+}
+
 /**
  * reconcileOldReplicaSets (rolling.go) as a plan: how far the old sets may shrink without
- * going under desired−maxUnavailable available pods. Unavailable old replicas go first,
- * oldest set first (cleanupUnhealthyReplicas: they cannot lower availability), then
- * available ones oldest set first as far as the available count allows
- * (scaleDownOldReplicaSetsForRollingUpdate). Returns each old set's new size, in write order.
+ * going under desired−maxUnavailable available pods — unavailable replicas first, then
+ * available ones. Returns each old set's new size, in write order.
  */
 export function oldReplicaSetsScaleDown(
   d: Deployment,
   allRSs: readonly ReplicaSet[],
   oldRSs: readonly ReplicaSet[],
   newRS: ReplicaSet,
-): { rs: ReplicaSet; replicas: number }[] {
-  const oldPods = specReplicas(oldRSs);
-  if (oldPods === 0) return [];
+): ScaleDownStep[] {
+  if (specReplicas(oldRSs) === 0) return [];
   const minAvailable = desiredOf(d) - maxUnavailable(d);
   const newRSUnavailable = replicasOf(newRS) - available(newRS);
   const maxScaledDown = specReplicas(allRSs) - minAvailable - newRSUnavailable;
   if (maxScaledDown <= 0) return [];
-
-  const steps: { rs: ReplicaSet; replicas: number }[] = [];
-  const sizes = new Map<ReplicaSet, number>();
-  const sorted = [...oldRSs].sort(byCreation);
-  let cleaned = 0;
-  for (const rs of sorted) {
-    if (cleaned >= maxScaledDown) break;
-    const size = replicasOf(rs);
-    if (size === 0 || size === available(rs)) continue;
-    const n = Math.min(maxScaledDown - cleaned, size - available(rs));
-    sizes.set(rs, size - n);
-    steps.push({ rs, replicas: size - n });
-    cleaned += n;
-  }
-
-  // The available count is the sets' status: shrinking unavailable replicas left it as it was.
-  const availableNow = availableReplicas([...oldRSs, newRS]);
-  if (availableNow <= minAvailable) return steps;
-  const totalScaleDown = availableNow - minAvailable;
-  let scaledDown = 0;
-  for (const rs of sorted) {
-    if (scaledDown >= totalScaleDown) break;
-    const size = sizes.get(rs) ?? replicasOf(rs);
-    if (size === 0) continue;
-    const n = Math.min(size, totalScaleDown - scaledDown);
-    steps.push({ rs, replicas: size - n });
-    scaledDown += n;
-  }
-  return steps;
+  const cleanup = cleanupUnhealthyReplicas(oldRSs, maxScaledDown);
+  // The sets as cleaned up: new sizes, the same status (the available count is unchanged).
+  const cleaned = oldRSs.map((rs) => {
+    const step = cleanup.find((s) => s.rs === rs);
+    return step ? { ...rs, spec: { ...rs.spec, replicas: step.replicas } } : rs;
+  });
+  return [...cleanup, ...scaleDownOldReplicaSets(d, [...cleaned, newRS], cleaned)];
 }

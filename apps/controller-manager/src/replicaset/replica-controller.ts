@@ -12,7 +12,7 @@ import {
   type RateLimiter,
 } from '@app/client';
 
-import { type Controller } from '../controller.js';
+import { type Controller, processQueue } from '../controller.js';
 import { claimPods } from './controller-ref-manager.js';
 import { ControllerExpectations } from './expectations.js';
 import { controllerOf, isPodActive, isPodReady, type Pod } from './pod-types.js';
@@ -75,20 +75,12 @@ export class ReplicaController implements Controller {
     await Promise.all(this.workers);
   }
 
-  private async work(): Promise<void> {
-    for (;;) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      try {
-        await this.sync(key);
-        this.queue.forget(key);
-      } catch (e) {
-        this.o.onTrouble?.(e as Error, key);
-        this.queue.addRateLimited(key);
-      } finally {
-        this.queue.done(key);
-      }
-    }
+  private work(): Promise<void> {
+    return processQueue(
+      this.queue,
+      (key) => this.sync(key),
+      (e, key) => this.o.onTrouble?.(e, key),
+    );
   }
 
   // --- event handlers (addRS/updateRS/deleteRS, addPod/updatePod/deletePod) ---
