@@ -6,8 +6,8 @@ export interface ComponentProcess {
   pid: number;
   /** What it printed on stdout until it was ready (a URL, say). */
   readyOutput: string;
-  /** The last few KB it wrote to stderr (its logs), for a failing test's message. */
-  stderrTail(): string;
+  /** The last few KB it wrote to stdout and to stderr since it was ready, for a failing test's message. */
+  outputTail(): { stdout: string; stderr: string };
   stop(): Promise<void>;
   /** kill -9: no shutdown hooks run (a crash, as chaos tests need); resolves once it is gone. */
   kill(): Promise<void>;
@@ -39,6 +39,7 @@ export async function startComponent(
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } },
   );
   let stderr = '';
+  let stdout = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const exited = new Promise<number | null>((r) => child.once('exit', r));
   const readyOutput = await new Promise<string>((resolveReady, reject) => {
@@ -46,9 +47,9 @@ export async function startComponent(
     const untilReady = (d: Buffer) => {
       out += d.toString();
       if (!ready.test(out)) return;
-      // Ready: from here on its output is drained, not kept (a chatty component must not grow the bench).
+      // Ready: from here on only a tail of its output is kept (a chatty component must not grow the bench).
       child.stdout.off('data', untilReady);
-      child.stdout.resume();
+      child.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-4000)));
       resolveReady(out);
     };
     child.stdout.on('data', untilReady);
@@ -57,7 +58,7 @@ export async function startComponent(
   return {
     pid: child.pid as number,
     readyOutput,
-    stderrTail: () => stderr,
+    outputTail: () => ({ stdout, stderr }),
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;

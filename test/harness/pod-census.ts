@@ -42,6 +42,8 @@ export class PodCensus {
   maxActive = 0;
   /** The resourceVersion of the event after which `maxActive` pods were active. */
   maxAt = '';
+  /** The pods counted at that moment (for a failing test's message). */
+  maxPods: CensusPod[] = [];
   /** Why the watch stopped early (the observations after it are missing), if it did. */
   broken?: string;
   private stream?: ApiStream;
@@ -85,6 +87,7 @@ export class PodCensus {
     this.created.length = 0;
     this.maxActive = 0;
     this.maxAt = '';
+    this.maxPods = [];
     this.recount('');
   }
 
@@ -114,6 +117,7 @@ export class PodCensus {
     if (n > this.maxActive) {
       this.maxActive = n;
       this.maxAt = resourceVersion;
+      this.maxPods = [...this.pods.values()].filter(this.counts);
     }
   }
 }

@@ -30,17 +30,58 @@ function seeded(seed: number): () => number {
   };
 }
 
+/** maxSurge 25% of 20, rounded up (ResolveFenceposts). */
+const MAX_SURGE = 5;
+
 interface ReplicaSet {
-  metadata: { name: string; uid: string; generation?: number };
-  spec: { replicas: number };
-  status?: { replicas?: number; readyReplicas?: number; observedGeneration?: number };
+  metadata: { name: string; annotations?: Record<string, string> };
+  spec: { replicas: number; template: { spec: { containers: { image: string }[] } } };
+  status?: { replicas?: number; readyReplicas?: number; availableReplicas?: number };
 }
+interface Deployment {
+  metadata: { generation: number };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    unavailableReplicas?: number;
+    conditions?: { type: string; status: string; reason?: string }[];
+  };
+}
+type PodWithSpec = CensusPod & { spec?: { containers?: { image: string }[] } };
+
+const imageOf = (p: PodWithSpec) => p.spec?.containers?.[0]?.image;
+const deployment = (image: string) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'web' },
+  spec: {
+    replicas: REPLICAS,
+    strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
+    selector: { matchLabels: { app: 'web' } },
+    template: {
+      metadata: { labels: { app: 'web' } },
+      spec: { containers: [{ name: 'web', image }] },
+    },
+  },
+});
 
 /**
  * kill -9 the controller manager (the real `wake controller-manager`, a child process) at
  * random points while it works, restart it, and check it ends exactly where it should with
  * never more pods than allowed at any moment a pod watch shows. The restarted process takes
  * over once the killed one's lease (2 s here) expires.
+ *
+ * Known failure of the Deployment test (deployment/ as merged from cm-deploy at 47c545d, not
+ * this suite's to fix): rolling.ts cleanupUnhealthyReplicas lacks upstream's guard (rolling.go:
+ * `if newReplicasCount > *(targetRS.Spec.Replicas) { return error }`). Right after an old set
+ * is scaled down (spec 5) its status still counts the pods not yet deleted as available (9),
+ * so `size − available` is negative and the "cleanup" scales the old set back UP (5 → 9); its
+ * ReplicaSet controller creates old pods and the namespace holds up to 35 active pods
+ * (> replicas + maxSurge = 25), with or without a kill. With that guard added, 20 rounds with
+ * kills passed here.
  */
 describe(`controller manager under kill -9 (${ROUNDS} rounds, seed ${SEED})`, () => {
   let cluster: ApiCluster;
@@ -48,6 +89,7 @@ describe(`controller manager under kill -9 (${ROUNDS} rounds, seed ${SEED})`, ()
   let sim: RunningSimAgent | undefined;
   let cm: ComponentProcess | undefined;
   let census: PodCensus | undefined;
+  const censuses: PodCensus[] = [];
   const random = seeded(SEED);
   let kills = 0;
 
@@ -84,9 +126,8 @@ describe(`controller manager under kill -9 (${ROUNDS} rounds, seed ${SEED})`, ()
   };
   const mergePatch = (path: string, body: unknown) =>
     ok('PATCH', path, body, { 'content-type': 'application/merge-patch+json' });
-  const rsPath = (name = '') => `/apis/apps/v1/namespaces/${NS}/replicasets${name ? `/${name}` : ''}`;
-  const ownedBy = (uid: string) => (p: CensusPod & { metadata: { ownerReferences?: { uid: string }[] } }) =>
-    p.metadata.ownerReferences?.some((r) => r.uid === uid) ?? false;
+  const rsPath = (name = '', ns = NS) =>
+    `/apis/apps/v1/namespaces/${ns}/replicasets${name ? `/${name}` : ''}`;
 
   beforeAll(async () => {
     cluster = await startApiCluster();
@@ -105,23 +146,136 @@ describe(`controller manager under kill -9 (${ROUNDS} rounds, seed ${SEED})`, ()
     await ok('POST', '/api/v1/namespaces', { metadata: { name: NS } });
     cm = await startCm();
     census = await PodCensus.start(cluster, NS);
+    censuses.push(census);
   });
   afterAll(async () => {
-    census?.close();
+    for (const c of censuses) c.close();
     await Promise.allSettled([cm?.kill()]);
     await Promise.allSettled([sim?.close(), scheduler?.close()]);
     await cluster?.close();
   });
 
+  const depPath = `/apis/apps/v1/namespaces/${NS}/deployments/web`;
+  /** What `kubectl rollout status` waits for, and then some: every count at REPLICAS, nothing unavailable. */
+  const rolledOut = async () => {
+    let last: Deployment | undefined;
+    return waitFor(
+      'the rollout to complete',
+      async () => {
+        const d = (last = await ok<Deployment>('GET', depPath));
+        const s = d.status ?? {};
+        const progressing = s.conditions?.find((c) => c.type === 'Progressing');
+        return (s.observedGeneration ?? 0) >= d.metadata.generation &&
+          s.replicas === REPLICAS &&
+          s.updatedReplicas === REPLICAS &&
+          s.readyReplicas === REPLICAS &&
+          s.availableReplicas === REPLICAS &&
+          !s.unavailableReplicas &&
+          progressing?.reason === 'NewReplicaSetAvailable'
+          ? d
+          : undefined;
+      },
+      { timeoutMs: ROUND_BUDGET_MS },
+    ).catch(async (e: Error) => {
+      const sets = (await ok<{ items: ReplicaSet[] }>('GET', rsPath())).items.map((rs) => ({
+        name: rs.metadata.name,
+        image: rs.spec.template.spec.containers[0].image,
+        replicas: rs.spec.replicas,
+        status: rs.status,
+      }));
+      const pods = (census?.active() ?? []).map(
+        (p: PodWithSpec) => `${p.metadata.name} ${imageOf(p)} ${p.status?.phase}`,
+      );
+      const out = cm?.outputTail();
+      throw new Error(
+        [
+          e.message,
+          `the Deployment: ${JSON.stringify({ generation: last?.metadata.generation, status: last?.status })}`,
+          `its ReplicaSets: ${JSON.stringify(sets)}`,
+          `active pods: ${pods.join(', ')}`,
+          `the controller manager wrote: ${out?.stdout.slice(-2000)}\n${out?.stderr.slice(-2000)}`,
+        ].join('\n'),
+      );
+    });
+  };
+
+  /** Waits until the watch shows exactly REPLICAS active pods, all of `image` (it may lag the API a little). */
+  const onlyPodsOf = (image: string) =>
+    waitFor(`only the ${REPLICAS} pods of ${image} left`, () => {
+      const active = census?.active() ?? [];
+      return active.length === REPLICAS && active.every((p) => imageOf(p) === image) ? true : undefined;
+    });
+
   it(
-    'a ReplicaSet scaled up and down with the controller manager killed mid-way creates exactly what it needs',
+    `a ${REPLICAS}-replica rolling update with the controller manager killed at a random point ends exactly as desired, never above replicas + maxSurge`,
     async () => {
       const c = census as PodCensus;
-      for (let round = 0; round < ROUNDS; round++) {
+      const killsBefore = kills;
+      await ok('POST', `/apis/apps/v1/namespaces/${NS}/deployments`, deployment('app:v0'));
+      await rolledOut();
+      await onlyPodsOf('app:v0');
+      for (let round = 1; round <= ROUNDS; round++) {
+        c.reset();
+        const image = `app:v${round}`;
+        await mergePatch(depPath, deployment(image));
+        // A random point of the rollout: after 0..19 of its new pods were created, then 0..199 ms.
+        const killAfter = Math.floor(random() * REPLICAS);
+        await killWhen(
+          `round ${round}: ${killAfter} new pods created`,
+          () => c.created.filter((p) => imageOf(p) === image).length >= killAfter,
+        );
+        await rolledOut();
+
+        // Exactly the desired state: REPLICAS pods of the new template, one ReplicaSet with them
+        // all ready, every older one at 0 with no pods.
+        await onlyPodsOf(image);
+        // No observed moment had more active pods than replicas + maxSurge.
+        const byImage = (pods: PodWithSpec[]) =>
+          pods.reduce<Record<string, number>>(
+            (n, p) => ({ ...n, [imageOf(p) ?? '']: (n[imageOf(p) ?? ''] ?? 0) + 1 }),
+            {},
+          );
+        const atMax = `${c.maxActive} active at resourceVersion ${c.maxAt}: ${JSON.stringify(byImage(c.maxPods))}`;
+        expect(c.maxActive <= REPLICAS + MAX_SURGE ? 'within' : atMax).toBe('within');
+        // Exactly one new pod per replica was created (no duplicate creates), and no old one.
+        const seen = (p: PodWithSpec) => `${p.metadata.name} ${imageOf(p)} at ${p.metadata.resourceVersion}`;
+        expect(c.created.filter((p) => imageOf(p) !== image).map(seen)).toEqual([]);
+        expect(c.created.map(seen)).toHaveLength(REPLICAS);
+        const sets = (await ok<{ items: ReplicaSet[] }>('GET', rsPath())).items;
+        const current = sets.filter((rs) => rs.spec.template.spec.containers[0].image === image);
+        expect(current).toHaveLength(1);
+        expect(current[0].spec.replicas).toBe(REPLICAS);
+        expect(current[0].status).toMatchObject({ replicas: REPLICAS, readyReplicas: REPLICAS });
+        for (const old of sets.filter((rs) => rs !== current[0]))
+          expect({
+            name: old.metadata.name,
+            replicas: old.spec.replicas,
+            pods: old.status?.replicas ?? 0,
+          }).toEqual({
+            name: old.metadata.name,
+            replicas: 0,
+            pods: 0,
+          });
+      }
+      expect(kills - killsBefore).toBe(ROUNDS);
+      expect(c.broken).toBeUndefined();
+    },
+    ROUND_BUDGET_MS * (ROUNDS + 1),
+  );
+
+  it(
+    `a ${REPLICAS}-replica ReplicaSet scaled up and down with the controller manager killed mid-way creates exactly what it needs`,
+    async () => {
+      const ns = 'chaos-rs';
+      await ok('POST', '/api/v1/namespaces', { metadata: { name: ns } });
+      const c = await PodCensus.start(cluster, ns);
+      censuses.push(c);
+      const killsBefore = kills;
+      for (let round = 1; round <= ROUNDS; round++) {
         c.reset();
         const name = `rs-${round}`;
         const labels = { app: name };
-        const rs = await ok<ReplicaSet>('POST', rsPath(), {
+        await ok('POST', rsPath('', ns), {
           metadata: { name },
           spec: {
             replicas: REPLICAS,
@@ -129,7 +283,7 @@ describe(`controller manager under kill -9 (${ROUNDS} rounds, seed ${SEED})`, ()
             template: { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
           },
         });
-        const mine = ownedBy(rs.metadata.uid);
+        const mine = (p: CensusPod) => p.metadata.labels?.app === name;
         const killAfter = Math.floor(random() * REPLICAS);
         await killWhen(
           `${killAfter} pods of ${name} created`,
@@ -138,25 +292,27 @@ describe(`controller manager under kill -9 (${ROUNDS} rounds, seed ${SEED})`, ()
         await waitFor(
           `${name}: ${REPLICAS} ready`,
           async () => {
-            const cur = await ok<ReplicaSet>('GET', rsPath(name));
+            const cur = await ok<ReplicaSet>('GET', rsPath(name, ns));
             return cur.status?.readyReplicas === REPLICAS ? cur : undefined;
           },
-          { timeoutMs: 90_000 },
+          { timeoutMs: ROUND_BUDGET_MS },
         );
-        expect(c.active(mine)).toHaveLength(REPLICAS);
+        await waitFor(`${name}: ${REPLICAS} pods watched`, () =>
+          c.active(mine).length === REPLICAS ? true : undefined,
+        );
         expect(c.created.filter(mine)).toHaveLength(REPLICAS);
         expect(c.maxActive).toBeLessThanOrEqual(REPLICAS);
 
-        // Scale to zero, killed again part-way: every pod goes and none is created.
-        await mergePatch(rsPath(name), { spec: { replicas: 0 } });
+        // Scaled to zero, killed again part-way: every pod goes and none is created.
+        await mergePatch(rsPath(name, ns), { spec: { replicas: 0 } });
         const killBelow = Math.floor(random() * REPLICAS) + 1;
         await killWhen(`${name} down to ${killBelow}`, () => c.active(mine).length <= killBelow);
         await waitFor(`${name}: no pods`, () => (c.active(mine).length === 0 ? true : undefined), {
-          timeoutMs: 90_000,
+          timeoutMs: ROUND_BUDGET_MS,
         });
         expect(c.created.filter(mine)).toHaveLength(REPLICAS);
       }
-      expect(kills).toBe(2 * ROUNDS);
+      expect(kills - killsBefore).toBe(2 * ROUNDS);
       expect(c.broken).toBeUndefined();
     },
     ROUND_BUDGET_MS * ROUNDS,
