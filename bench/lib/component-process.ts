@@ -6,6 +6,8 @@ export interface ComponentProcess {
   pid: number;
   /** What it printed on stdout until it was ready (a URL, say). */
   readyOutput: string;
+  /** Resolves with its exit code (null when a signal ended it) once it has exited. */
+  exited: Promise<number | null>;
   /** The last few KB it wrote to stdout and to stderr since it was ready, for a failing test's message. */
   outputTail(): { stdout: string; stderr: string };
   stop(): Promise<void>;
@@ -58,6 +60,7 @@ export async function startComponent(
   return {
     pid: child.pid as number,
     readyOutput,
+    exited,
     outputTail: () => ({ stdout, stderr }),
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
