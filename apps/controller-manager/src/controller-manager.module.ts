@@ -39,6 +39,8 @@ import { type Namespace, NAMESPACES } from './namespace/namespace-types.js';
 import { NamespacedResourcesDeleter } from './namespace/namespaced-resources-deleter.js';
 import { RootCaCertPublisher } from './root-ca-cert-publisher/root-ca-cert-publisher.js';
 import { ServiceAccountsController } from './serviceaccount/serviceaccounts-controller.js';
+import { type GcNode } from './podgc/gc-selection.js';
+import { PodGc } from './podgc/pod-gc.js';
 import { type Pod } from './replicaset/pod-types.js';
 import { ReplicaController } from './replicaset/replica-controller.js';
 import {
@@ -53,6 +55,7 @@ export const KNOWN_CONTROLLERS = [
   'replicaset',
   'replicationcontroller',
   'garbage-collector',
+  'pod-garbage-collector',
   'deployment',
   'namespace',
   'serviceaccount',
@@ -89,6 +92,11 @@ export interface ControllerManagerConfig {
   /** Per-item backoff of the work queues, [base, max] ms (client-go: 5 ms → 1000 s). */
   backoffMs?: [number, number];
   burstReplicas?: number;
+  /** --terminated-pod-gc-threshold (upstream default 12500; 0 disables that sweep). */
+  terminatedPodGcThreshold?: number;
+  /** PodGC's gcCheckPeriod and node quarantineTime (upstream 20 s, 40 s; short in tests). */
+  podGcPeriodMs?: number;
+  podGcQuarantineMs?: number;
   onLostLeadership?: () => void;
   /** Told the size of each create batch (tests count slow-start batches). */
   onCreateBatch?: (controller: string, key: string, size: number) => void;
@@ -165,6 +173,18 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
           onTrouble: (e) => this.logger.warn(`garbage collector: ${e.message}`),
           informerFor: (resource) => this.informer(resource),
           queueMetrics: this.queueMetrics,
+        }),
+      );
+    if (controllerEnabled('pod-garbage-collector', flags))
+      this.controllers.push(
+        new PodGc({
+          api,
+          pods: this.pods,
+          nodes: this.informer<GcNode>({ group: '', version: 'v1', plural: 'nodes' }),
+          terminatedPodThreshold: config.terminatedPodGcThreshold,
+          periodMs: config.podGcPeriodMs,
+          quarantineMs: config.podGcQuarantineMs,
+          onTrouble: (e) => this.logger.warn(`pod-garbage-collector: ${e.message}`),
         }),
       );
     if (controllerEnabled('deployment', flags)) this.controllers.push(this.deploymentController());

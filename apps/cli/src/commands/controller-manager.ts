@@ -11,6 +11,7 @@ export interface ControllerManagerCommandOptions {
   controllers?: string[];
   concurrentReplicaSetSyncs?: number;
   concurrentGcSyncs?: number;
+  terminatedPodGcThreshold?: number;
   concurrentDeploymentSyncs?: number;
   concurrentNamespaceSyncs?: number;
   /** --root-ca-file: the CA bundle root-ca-cert-publisher publishes. */
