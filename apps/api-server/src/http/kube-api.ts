@@ -13,6 +13,7 @@ import {
   type ResourceRegistry,
   type ResourceType,
   StatusError,
+  toServed,
   versionInfo,
 } from '@app/api';
 import { type WatchHub } from '@app/bus';
@@ -21,6 +22,7 @@ import { type Actor, type EventStore, tooLargeResourceVersion } from '@app/event
 import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 import { type TokenRequests } from '../auth/token-request.js';
+import { type CachedList, type ListCache } from '../cache/list-cache.js';
 import { PodExecEndpoint } from '../exec/pod-exec.js';
 import { servePodLog } from '../logs/pod-log.js';
 import { type ApiMetrics, type RequestLabels } from '../metrics/api-metrics.js';
@@ -67,6 +69,8 @@ export interface KubeApiOptions {
   /** Largest request body accepted (413 beyond). */
   maxBodyBytes: number;
   metrics: ApiMetrics;
+  /** Serves whole lists from memory (absent: every list reads Postgres). */
+  listCache?: ListCache;
 }
 
 type Query = Record<string, string | undefined>;
@@ -423,6 +427,8 @@ export class KubeApi {
     const include = parseIncludeObject(q.includeObject);
     if (!watching) {
       const query = parseListQuery(t, q as RawQuery);
+      const cached = await this.o.listCache?.list(t, path.namespace, query, q.resourceVersion);
+      if (cached) return this.sendCachedList(reply, t, cached, tv, include);
       const whole = query.limit === undefined && !query.continue && query.resourceVersion === undefined;
       if (!tv && whole && !t.storage) return this.streamList(reply, t, path.namespace, query);
       // A plain list passes the stored JSON through, never parsed; Tables need the objects.
@@ -489,6 +495,28 @@ export class KubeApi {
       onDelivery: (seconds) => this.o.metrics.watchDelivered(seconds),
     });
     return reply;
+  }
+
+  /** A list from the cache: its objects' JSON text joined as is, or a Table of them. */
+  private sendCachedList(
+    reply: FastifyReply,
+    t: ResourceType,
+    list: CachedList,
+    tv: ReturnType<typeof tableVersion>,
+    include: ReturnType<typeof parseIncludeObject>,
+  ): unknown {
+    const metadata = { resourceVersion: String(list.resourceVersion) };
+    if (tv)
+      return toTable(
+        t,
+        list.items.map((e) => toServed(t, e.object)),
+        tv,
+        include,
+        metadata,
+      );
+    const envelope = JSON.stringify({ kind: `${t.kind}List`, apiVersion: apiVersionOf(t), metadata });
+    const items = list.items.map((e) => e.json).join(',');
+    return reply.header('content-type', 'application/json').send(`${envelope.slice(0, -1)},"items":[${items}]}`);
   }
 
   /**
