@@ -516,7 +516,9 @@ export class KubeApi {
       );
     const envelope = JSON.stringify({ kind: `${t.kind}List`, apiVersion: apiVersionOf(t), metadata });
     const items = list.items.map((e) => e.json).join(',');
-    return reply.header('content-type', 'application/json').send(`${envelope.slice(0, -1)},"items":[${items}]}`);
+    return reply
+      .header('content-type', 'application/json')
+      .send(`${envelope.slice(0, -1)},"items":[${items}]}`);
   }
 
   /**
