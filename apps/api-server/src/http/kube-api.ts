@@ -430,7 +430,10 @@ export class KubeApi {
       const cached = await this.o.listCache?.list(t, path.namespace, query, q.resourceVersion);
       if (cached) return this.sendCachedList(reply, t, cached, tv, include);
       const whole = query.limit === undefined && !query.continue && query.resourceVersion === undefined;
-      if (!tv && whole && !t.storage) return this.streamList(reply, t, path.namespace, query);
+      if (!tv && whole && !t.storage)
+        return this.streamList(reply, t, (write) =>
+          this.o.objects.streamList(t, path.namespace, query, write),
+        );
       // A plain list passes the stored JSON through, never parsed; Tables need the objects.
       const list = await this.o.objects.list(t, path.namespace, { ...query, raw: !tv });
       const metadata = {
@@ -497,7 +500,10 @@ export class KubeApi {
     return reply;
   }
 
-  /** A list from the cache: its objects' JSON text joined as is, or a Table of them. */
+  /**
+   * A list from the cache: a Table of its objects, or their JSON text (taken now, so later
+   * changes do not reach it) streamed in the same shape as a list read from Postgres.
+   */
   private sendCachedList(
     reply: FastifyReply,
     t: ResourceType,
@@ -505,32 +511,32 @@ export class KubeApi {
     tv: ReturnType<typeof tableVersion>,
     include: ReturnType<typeof parseIncludeObject>,
   ): unknown {
-    const metadata = { resourceVersion: String(list.resourceVersion) };
     if (tv)
       return toTable(
         t,
         list.items.map((e) => toServed(t, e.object)),
         tv,
         include,
-        metadata,
+        { resourceVersion: String(list.resourceVersion) },
       );
-    const envelope = JSON.stringify({ kind: `${t.kind}List`, apiVersion: apiVersionOf(t), metadata });
-    const items = list.items.map((e) => e.json).join(',');
-    return reply
-      .header('content-type', 'application/json')
-      .send(`${envelope.slice(0, -1)},"items":[${items}]}`);
+    const json = list.items.map((e) => e.json);
+    return this.streamList(reply, t, async (write) => {
+      // Pages, as the Postgres cursor gives them: memory per list stays a page, not the whole body.
+      for (let i = 0; i < json.length; i += 500) await write(json.slice(i, i + 500));
+      return list.resourceVersion;
+    });
   }
 
   /**
-   * A whole, current, plain list streamed as Postgres' cursor reads it: items first, then the
-   * metadata (its resourceVersion is the snapshot's, known at the start but written last so the
-   * body can begin at once; JSON clients do not care about key order).
+   * A whole, current, plain list streamed as `source` hands over its pages (Postgres' cursor, or
+   * the cache): items first, then the metadata (its resourceVersion is the snapshot's, known at
+   * the start but written last so the body can begin at once; JSON clients do not care about
+   * key order). `source` resolves to that resourceVersion.
    */
   private async streamList(
     reply: FastifyReply,
     t: ResourceType,
-    namespace: string | undefined,
-    query: ReturnType<typeof parseListQuery>,
+    source: (write: (jsonItems: string[]) => Promise<void>) => Promise<number>,
   ): Promise<FastifyReply> {
     const res = reply.raw;
     // Nothing is sent before the snapshot is open: a refusal (a resourceVersion too new) still
@@ -547,7 +553,7 @@ export class KubeApi {
     };
     let first = true;
     try {
-      const rv = await this.o.objects.streamList(t, namespace, query, async (items) => {
+      const rv = await source(async (items) => {
         // A client that went away stops the cursor (and its transaction).
         if (res.destroyed) throw new Error('the client closed the list');
         if (items.length === 0) return;
