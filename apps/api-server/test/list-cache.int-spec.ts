@@ -207,7 +207,7 @@ describe('lists served from the API server cache', () => {
     expect(await exact(path, got.body.metadata.resourceVersion)).toEqual(got.body);
   });
 
-  it('serves resourceVersion=0 from memory as it stands, and leaves limits, continues and exact reads to Postgres', async () => {
+  it('serves resourceVersion=0 from memory as it stands, and leaves continues and exact reads to Postgres', async () => {
     const path = `/api/v1/namespaces/${ns}/configmaps`;
     await c.api('POST', path, { metadata: { name: 'rv0' } });
     const before = await consistentReads(c, 'configmaps');
@@ -217,13 +217,57 @@ describe('lists served from the API server cache', () => {
     // Any state no older than what the cache had: here it had caught up already.
     expect(Number(zero.body.metadata.resourceVersion)).toBeGreaterThanOrEqual(head);
     expect(await exact(path, zero.body.metadata.resourceVersion)).toEqual(zero.body);
-    const paged = await c.api<List & { metadata: { continue?: string } }>('GET', `${path}?limit=1`);
-    expect(paged.body.items).toHaveLength(1);
-    expect(paged.body.metadata.continue).toBeTruthy();
     const tooNew = await c.api('GET', `${path}?resourceVersion=${head + 1000}`);
     expect(tooNew.status).toBe(504);
     // Only the one list with resourceVersion unset was a consistent read from memory.
     expect((await consistentReads(c, 'configmaps')).cached - before.cached).toBe(1);
+  });
+
+  it('cuts the first page of a limited list from memory; its continue token reads the rest of that snapshot from Postgres', async () => {
+    const path = `/api/v1/namespaces/${ns}/configmaps`;
+    for (let i = 0; i < 7; i++) await c.api('POST', path, { metadata: { name: `page-${i}` } });
+    const before = await consistentReads(c, 'configmaps');
+    type Page = List & { metadata: { continue?: string } };
+    const first = (await c.api<Page>('GET', `${path}?limit=3`)).body;
+    expect(first.items).toHaveLength(3);
+    expect((await consistentReads(c, 'configmaps')).cached - before.cached).toBe(1);
+    // Writes between pages do not reach the later pages: they are read at the first's position.
+    await c.api('POST', path, { metadata: { name: 'aaa-between-pages' } });
+    await c.api('DELETE', `${path}/page-6`);
+    const items = [...first.items];
+    let next = first.metadata.continue;
+    while (next) {
+      const page = (await c.api<Page>('GET', `${path}?limit=3&continue=${next}`)).body;
+      expect(page.metadata.resourceVersion).toBe(first.metadata.resourceVersion);
+      items.push(...page.items);
+      next = page.metadata.continue;
+    }
+    expect(items).toEqual((await exact(path, first.metadata.resourceVersion)).items);
+    expect(names({ items })).toContain('page-6');
+  });
+
+  it('serves kubectl get (a Table, 500 to a page) from memory', async () => {
+    const space = `${ns}-kubectl`;
+    await c.api('POST', '/api/v1/namespaces', { metadata: { name: space } });
+    for (let p = 0; p < 4; p++)
+      await c.api('POST', `/api/v1/namespaces/${space}/pods`, {
+        metadata: { name: `pod-${p}`, labels: { app: p % 2 ? 'odd' : 'even' } },
+        spec: { containers: [{ name: 'c', image: 'busybox' }] },
+      });
+    await warm(c, `/api/v1/namespaces/${space}/pods`, 'pods');
+    const before = await consistentReads(c, 'pods');
+    const got = await c.kubectl(33, ['get', 'pods', '-n', space, '-l', 'app=odd']);
+    expect(got.stderr).toBe('');
+    expect(got.code).toBe(0);
+    expect(got.stdout).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\n/);
+    expect(
+      got.stdout
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(/\s+/)[0]),
+    ).toEqual(['pod-1', 'pod-3']);
+    expect((await consistentReads(c, 'pods')).cached - before.cached).toBe(1);
   });
 });
 

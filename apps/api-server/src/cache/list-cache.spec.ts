@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import { parseFieldSelector, parseLabelSelector, ResourceRegistry } from '@app/api';
 import { type WatchHub } from '@app/bus';
-import { type EventStore, type StoredObject } from '@app/event-store';
+import { decodeContinue, type EventStore, type StoredObject } from '@app/event-store';
 import { Registry } from '@app/metrics';
 import { waitFor } from '@app/dev-servers';
 
@@ -105,10 +105,22 @@ describe('ListCache', () => {
     await cache.stop();
   });
 
-  it('leaves limits, continues, exact reads, Secrets and converted kinds to Postgres', async () => {
+  it('cuts a first page with a continue token at its own position, for Postgres to read the rest at', async () => {
+    const { cache, loaded } = setup([cm('n', 'a', 1), cm('n', 'b', 2), cm('n', 'c', 3)], 3);
+    await loaded();
+    const page = await cache.list(configmaps, 'n', { limit: 2 }, undefined);
+    expect(names(page)).toEqual(['a', 'b']);
+    expect(decodeContinue(page?.continue as string)).toEqual({ rv: 3, namespace: 'n', name: 'b' });
+    const all = await cache.list(configmaps, 'n', { limit: 3 }, undefined);
+    expect(names(all)).toEqual(['a', 'b', 'c']);
+    expect(all?.continue).toBeUndefined();
+    await cache.stop();
+  });
+
+  it('leaves continues, exact reads, Secrets and converted kinds to Postgres', async () => {
     const { cache, loaded } = setup([], 1);
     await loaded();
-    for (const query of [{ limit: 5 }, { continue: 'x' }, { resourceVersion: 1 }])
+    for (const query of [{ continue: 'x' }, { resourceVersion: 1 }])
       expect(await cache.list(configmaps, 'n', query, undefined)).toBeUndefined();
     expect(cache.serves(configmaps)).toBe(true);
     expect(cache.serves(registry.get('', 'v1', 'secrets'))).toBe(false);

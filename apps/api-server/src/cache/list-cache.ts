@@ -1,6 +1,6 @@
 import { matchesFields, matchesLabels, type ResourceType, storageOf } from '@app/api';
 import { type WatchHub } from '@app/bus';
-import { type EventStore } from '@app/event-store';
+import { encodeContinue, type EventStore } from '@app/event-store';
 import { Counter, type Registry } from '@app/metrics';
 
 import { type ListQuery } from '../objects/object-service.js';
@@ -24,6 +24,8 @@ export interface ListCacheOptions {
 export interface CachedList {
   resourceVersion: number;
   items: CachedObject[];
+  /** With a limit, when more matched: the token later pages are read from Postgres with, at `resourceVersion`. */
+  continue?: string;
 }
 
 /**
@@ -31,10 +33,12 @@ export interface CachedList {
  * a list with resourceVersion unset is a consistent read — the log head is read (one cheap
  * query, upstream's GetCurrentResourceVersionFromStorage) and the cache waited for until it
  * has reached it, falling back to Postgres after `waitMs` (upstream ConsistentListFromCache,
- * 1.31); resourceVersion="0" is served as the cache has it; a limit, a continue token or an
- * exact resourceVersion go to Postgres (upstream's shouldDelegateList), as does anything the
- * cache cannot answer exactly. The list's resourceVersion is the cache's position, which is
- * at least the head read at the start.
+ * 1.31); resourceVersion="0" is served as the cache has it; a continue token or an exact
+ * resourceVersion go to Postgres (upstream's shouldDelegateList), as does anything the cache
+ * cannot answer exactly. The list's resourceVersion is the cache's position, which is at
+ * least the head read at the start. With a limit, the first page is cut from the cache and
+ * its continue token names the cache's position, so later pages, read from Postgres exactly
+ * at it, continue the same snapshot (as upstream 1.33's ListFromCacheSnapshot pages do).
  */
 export class ListCache {
   private readonly caches = new Map<string, KindCache>();
@@ -95,7 +99,7 @@ export class ListCache {
     rawResourceVersion: string | undefined,
   ): Promise<CachedList | undefined> {
     if (this.stopped || !this.serves(t)) return undefined;
-    if (query.limit !== undefined || query.continue || query.resourceVersion !== undefined) return undefined;
+    if (query.continue || query.resourceVersion !== undefined) return undefined;
     const cache = this.cacheOf(t);
     if (!cache) return undefined;
     // resourceVersion="0" (and not NotOlderThan a later one): any state the cache has is fine.
@@ -110,7 +114,7 @@ export class ListCache {
     }
     // One tick from here: the position and the objects are the same snapshot.
     const resourceVersion = cache.resourceVersion;
-    const ns = t.namespaced ? namespace : undefined;
+    const ns = t.namespaced && namespace ? namespace : undefined;
     const { labelSelector, fieldSelector } = query;
     const all = cache.entries(ns);
     const items =
@@ -121,7 +125,15 @@ export class ListCache {
               (!fieldSelector || matchesFields(fieldSelector, e.object)),
           )
         : all;
-    return { resourceVersion, items };
+    const limit = query.limit;
+    if (limit === undefined || items.length <= limit) return { resourceVersion, items };
+    const page = items.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      resourceVersion,
+      items: page,
+      continue: encodeContinue({ rv: resourceVersion, namespace: last.namespace, name: last.name }),
+    };
   }
 
   async stop(): Promise<void> {

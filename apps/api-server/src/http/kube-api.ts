@@ -502,7 +502,8 @@ export class KubeApi {
 
   /**
    * A list from the cache: a Table of its objects, or their JSON text (taken now, so later
-   * changes do not reach it) streamed in the same shape as a list read from Postgres.
+   * changes do not reach it) in the same shape as a list read from Postgres: a page whole, a
+   * whole list streamed.
    */
   private sendCachedList(
     reply: FastifyReply,
@@ -511,14 +512,25 @@ export class KubeApi {
     tv: ReturnType<typeof tableVersion>,
     include: ReturnType<typeof parseIncludeObject>,
   ): unknown {
+    const metadata = {
+      resourceVersion: String(list.resourceVersion),
+      ...(list.continue ? { continue: list.continue } : {}),
+    };
     if (tv)
       return toTable(
         t,
         list.items.map((e) => toServed(t, e.object)),
         tv,
         include,
-        { resourceVersion: String(list.resourceVersion) },
+        metadata,
       );
+    if (list.continue) {
+      // A page: small, and shaped as a page read from Postgres.
+      const envelope = JSON.stringify({ kind: `${t.kind}List`, apiVersion: apiVersionOf(t), metadata });
+      return reply
+        .header('content-type', 'application/json')
+        .send(`${envelope.slice(0, -1)},"items":[${list.items.map((e) => e.json).join(',')}]}`);
+    }
     const json = list.items.map((e) => e.json);
     return this.streamList(reply, t, async (write) => {
       // Pages, as the Postgres cursor gives them: memory per list stays a page, not the whole body.
