@@ -20,11 +20,14 @@ const cm = (namespace: string, name: string, rv: number, labels: Record<string, 
   }) as StoredObject;
 
 /** A store stand-in whose head the test moves, as writes elsewhere would. */
-function setup(initial: StoredObject[], at: number, options: ListCacheOptions = {}) {
+function setup(initial: StoredObject[], at: number, options: ListCacheOptions = {}, loadMs = 0) {
   const hub = new FakeHub();
   const state = { head: at, headReads: 0 };
   const store = {
-    list: async () => ({ items: initial, resourceVersion: at }),
+    list: async () => {
+      await new Promise((r) => setTimeout(r, loadMs));
+      return { items: initial, resourceVersion: at };
+    },
     head: async () => {
       state.headReads++;
       return { seq: state.head, hash: '', at: '' };
@@ -50,17 +53,16 @@ function setup(initial: StoredObject[], at: number, options: ListCacheOptions = 
 const names = (l: { items: { name: string }[] } | undefined) => l?.items.map((e) => e.name);
 
 describe('ListCache', () => {
-  it('starts a kind on its first list (read from Postgres), then waits for the log head on consistent reads', async () => {
-    const { hub, state, cache, reads, loaded } = setup([cm('n', 'a', 1)], 1);
-    expect(await cache.list(configmaps, 'n', {}, undefined)).toBeUndefined();
-    await loaded();
+  it('loads a kind on its first list, then waits for the log head on consistent reads', async () => {
+    const { hub, state, cache, reads } = setup([cm('n', 'a', 1)], 1);
+    expect(names(await cache.list(configmaps, 'n', {}, undefined))).toEqual(['a']);
     // A write elsewhere moved the head; its event reaches the cache a little later.
     state.head = 2;
     setTimeout(() => hub.push(event('ADDED', cm('n', 'b', 2), 2)), 20);
     const list = await cache.list(configmaps, 'n', {}, undefined);
     expect(list?.resourceVersion).toBe(2);
     expect(names(list)).toEqual(['a', 'b']);
-    expect(await reads()).toMatch(/resource="configmaps",success="true",fallback="false"\} 1$/m);
+    expect(await reads()).toMatch(/resource="configmaps",success="true",fallback="false"\} 2$/m);
     await cache.stop();
   });
 
@@ -73,6 +75,14 @@ describe('ListCache', () => {
     // A NotOlderThan the log has not reached is Postgres' to refuse (504), without a wait.
     expect(await cache.list(configmaps, 'n', { notOlderThan: 9 }, '9')).toBeUndefined();
     expect(await reads()).not.toMatch(/\} 2$/m);
+    await cache.stop();
+  });
+
+  it('falls back while a kind loads for longer than the wait, and serves it once loaded', async () => {
+    const { cache } = setup([cm('n', 'a', 1)], 1, { waitMs: 10 }, 200);
+    expect(await cache.list(configmaps, 'n', {}, undefined)).toBeUndefined();
+    const later = await waitFor('the load', async () => await cache.list(configmaps, 'n', {}, undefined));
+    expect(names(later)).toEqual(['a']);
     await cache.stop();
   });
 

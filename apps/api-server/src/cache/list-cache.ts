@@ -10,7 +10,8 @@ export interface ListCacheOptions {
   /**
    * The kinds whose whole lists are served from memory, as `group/resource` (`/pods`,
    * `apps/deployments`); default every kind that can be (see `ListCache.serves`). A kind is
-   * only loaded once it is first listed, so memory goes to the kinds clients actually list.
+   * only loaded when it is first listed (that list waits for it), so memory goes to the kinds
+   * clients actually list.
    */
   kinds?: 'all' | string[];
   /**
@@ -89,8 +90,7 @@ export class ListCache {
 
   /**
    * The list from memory, or undefined when it must be read from Postgres: the query is not
-   * one the cache answers, the kind's cache is still loading (this list starts it), or a
-   * consistent read could not wait for the cache to catch up.
+   * one the cache answers, or the kind's cache could not load or catch up within `waitMs`.
    */
   async list(
     t: ResourceType,
@@ -100,7 +100,9 @@ export class ListCache {
   ): Promise<CachedList | undefined> {
     if (this.stopped || !this.serves(t)) return undefined;
     if (query.continue || query.resourceVersion !== undefined) return undefined;
-    const cache = this.cacheOf(t);
+    // One budget for loading the kind and catching up with the head (upstream's 3 s).
+    const deadline = Date.now() + this.waitMs;
+    const cache = await this.cacheOf(t, deadline);
     if (!cache) return undefined;
     // resourceVersion="0" (and not NotOlderThan a later one): any state the cache has is fine.
     const asIs = rawResourceVersion === '0' && query.notOlderThan === undefined;
@@ -108,7 +110,7 @@ export class ListCache {
       const head = (await this.store.head()).seq;
       // A resourceVersion the log has not reached: Postgres gives today's 504 for it.
       if (query.notOlderThan !== undefined && query.notOlderThan > head) return undefined;
-      const fresh = await cache.sync(head, this.waitMs);
+      const fresh = await cache.sync(head, Math.max(0, deadline - Date.now()));
       this.consistentReads.inc({ resource: t.plural, success: String(fresh), fallback: String(!fresh) });
       if (!fresh) return undefined;
     }
@@ -143,15 +145,20 @@ export class ListCache {
     await Promise.allSettled(owned.map((c) => c.stop()));
   }
 
-  /** The kind's cache if it is loaded and following the log; otherwise starts loading it. */
-  private cacheOf(t: ResourceType): KindCache | undefined {
+  /**
+   * The kind's cache, following the log; one not loaded yet is loaded now, and waited for until
+   * `deadline` (its first list is itself a consistent read of Postgres: reading Postgres a
+   * second time for the request meanwhile would double the work). Undefined: not in time.
+   */
+  private async cacheOf(t: ResourceType, deadline: number): Promise<KindCache | undefined> {
     const id = idOf(t);
     const cache = this.caches.get(id);
     if (cache?.following) return cache;
     if (cache) this.caches.delete(id);
-    if (!this.starting.has(id)) {
+    let loading = this.starting.get(id);
+    if (!loading) {
       const fresh = new KindCache(this.store, this.hub, t, (e) => this.onError(e));
-      const loading = fresh
+      loading = fresh
         .start()
         .then(
           () => {
@@ -163,7 +170,14 @@ export class ListCache {
         .finally(() => this.starting.delete(id));
       this.starting.set(id, loading);
     }
-    return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      loading,
+      new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now())))),
+    ]);
+    clearTimeout(timer);
+    const loaded = this.caches.get(id);
+    return loaded?.following ? loaded : undefined;
   }
 }
 
