@@ -36,7 +36,10 @@ import { type Deployment, type ReplicaSet } from './deployment/deployment-types.
 import { GarbageCollector } from './garbage-collector/garbage-collector.js';
 import { type Controller } from './controller.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
-import { NodeLifecycleController, type NodeLifecycleSettings } from './node-lifecycle/node-lifecycle-controller.js';
+import {
+  NodeLifecycleController,
+  type NodeLifecycleSettings,
+} from './node-lifecycle/node-lifecycle-controller.js';
 import { type Node, type NodeLease } from './node-lifecycle/node-types.js';
 import { TaintEvictionController } from './taint-eviction/taint-eviction-controller.js';
 import { type Namespace, NAMESPACES } from './namespace/namespace-types.js';

@@ -118,7 +118,10 @@ export class NodeLifecycleController implements Controller {
   constructor(private readonly o: NodeLifecycleControllerOptions) {
     this.settings = { ...NODE_LIFECYCLE_DEFAULTS, ...o.settings };
     this.now = o.now ?? Date.now;
-    this.nodeQueue = new WorkQueue<string>(o.rateLimiter, { name: 'node_lifecycle_controller', metrics: o.queueMetrics });
+    this.nodeQueue = new WorkQueue<string>(o.rateLimiter, {
+      name: 'node_lifecycle_controller',
+      metrics: o.queueMetrics,
+    });
     this.podQueue = new WorkQueue<string>(o.rateLimiter, {
       name: 'node_lifecycle_controller_pods',
       metrics: o.queueMetrics,
@@ -199,7 +202,12 @@ export class NodeLifecycleController implements Controller {
       if (!this.zoneTainters.has(zoneKey(node))) this.addZone(zoneKey(node));
       if (this.known.has(node.metadata.name)) continue;
       this.known.set(node.metadata.name, node);
-      this.recordNode(node, 'Normal', 'RegisteredNode', `Registered Node ${node.metadata.name} in Controller`);
+      this.recordNode(
+        node,
+        'Normal',
+        'RegisteredNode',
+        `Registered Node ${node.metadata.name} in Controller`,
+      );
       await this.markNodeAsReachable(node);
     }
     for (const [name, node] of this.known) {
@@ -281,10 +289,12 @@ export class NodeLifecycleController implements Controller {
   private async processTaintBasedEviction(node: Node, observedReady: NodeCondition): Promise<void> {
     const taints = node.spec?.taints;
     if (observedReady.status === 'False') {
-      if (taintExists(taints, UNREACHABLE_TAINT)) await this.swapNodeTaints(node, [NOT_READY_TAINT], [UNREACHABLE_TAINT]);
+      if (taintExists(taints, UNREACHABLE_TAINT))
+        await this.swapNodeTaints(node, [NOT_READY_TAINT], [UNREACHABLE_TAINT]);
       else this.markNodeForTainting(node, NOT_READY_TAINT);
     } else if (observedReady.status === 'Unknown') {
-      if (taintExists(taints, NOT_READY_TAINT)) await this.swapNodeTaints(node, [UNREACHABLE_TAINT], [NOT_READY_TAINT]);
+      if (taintExists(taints, NOT_READY_TAINT))
+        await this.swapNodeTaints(node, [UNREACHABLE_TAINT], [NOT_READY_TAINT]);
       else this.markNodeForTainting(node, UNREACHABLE_TAINT);
     } else if (observedReady.status === 'True') {
       await this.markNodeAsReachable(node);
@@ -318,7 +328,8 @@ export class NodeLifecycleController implements Controller {
       newStates.set(zone, computeZoneState(conditions, this.settings.unhealthyZoneThreshold).state);
       if (!this.zoneStates.has(zone)) this.zoneStates.set(zone, 'Initial');
     }
-    for (const zone of [...this.zoneStates.keys()]) if (!zoneConditions.has(zone)) this.zoneStates.delete(zone);
+    for (const zone of [...this.zoneStates.keys()])
+      if (!zoneConditions.has(zone)) this.zoneStates.delete(zone);
     const decision = disruptionDecision(this.zoneStates, newStates);
     const setRate = (zone: string, state: ZoneState) =>
       this.zoneTainters
@@ -338,7 +349,8 @@ export class NodeLifecycleController implements Controller {
         const now = this.now();
         for (const node of nodes) {
           const h = this.health.get(node.metadata.name);
-          if (h) this.health.set(node.metadata.name, { ...h, probeTimestamp: now, readyTransitionTimestamp: now });
+          if (h)
+            this.health.set(node.metadata.name, { ...h, probeTimestamp: now, readyTransitionTimestamp: now });
         }
         for (const zone of this.zoneStates.keys()) {
           const state = newStates.get(zone) ?? 'Normal';
@@ -445,7 +457,12 @@ export class NodeLifecycleController implements Controller {
       const cause = Number(pod.metadata.resourceVersion);
       try {
         await this.o.api.update(
-          resourcePath({ ...PODS, namespace: pod.metadata.namespace, name: pod.metadata.name, subresource: 'status' }),
+          resourcePath({
+            ...PODS,
+            namespace: pod.metadata.namespace,
+            name: pod.metadata.name,
+            subresource: 'status',
+          }),
           { ...pod, status },
           { cause },
         );
@@ -454,7 +471,13 @@ export class NodeLifecycleController implements Controller {
         continue;
       }
       const object = { apiVersion: 'v1', kind: 'Pod', ...pod };
-      this.o.events.record({ object, type: 'Warning', reason: 'NodeNotReady', message: 'Node is not ready', cause });
+      this.o.events.record({
+        object,
+        type: 'Warning',
+        reason: 'NodeNotReady',
+        message: 'Node is not ready',
+        cause,
+      });
     }
     if (errors.length) throw errors[0];
   }

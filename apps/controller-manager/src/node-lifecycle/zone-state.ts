@@ -14,7 +14,8 @@ export function zoneKey(node: Node): string {
   const labels = node.metadata.labels ?? {};
   const region =
     labels['topology.kubernetes.io/region'] ?? labels['failure-domain.beta.kubernetes.io/region'] ?? '';
-  const zone = labels['topology.kubernetes.io/zone'] ?? labels['failure-domain.beta.kubernetes.io/zone'] ?? '';
+  const zone =
+    labels['topology.kubernetes.io/zone'] ?? labels['failure-domain.beta.kubernetes.io/zone'] ?? '';
   if (!region && !zone) return '';
   return `${region}:\x00:${zone}`;
 }

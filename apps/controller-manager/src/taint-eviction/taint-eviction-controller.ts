@@ -58,8 +58,14 @@ export class TaintEvictionController implements Controller {
 
   constructor(private readonly o: TaintEvictionControllerOptions) {
     this.now = o.now ?? Date.now;
-    this.nodeQueue = new WorkQueue<string>(o.rateLimiter, { name: 'taint_eviction_nodes', metrics: o.queueMetrics });
-    this.podQueue = new WorkQueue<string>(o.rateLimiter, { name: 'taint_eviction_pods', metrics: o.queueMetrics });
+    this.nodeQueue = new WorkQueue<string>(o.rateLimiter, {
+      name: 'taint_eviction_nodes',
+      metrics: o.queueMetrics,
+    });
+    this.podQueue = new WorkQueue<string>(o.rateLimiter, {
+      name: 'taint_eviction_pods',
+      metrics: o.queueMetrics,
+    });
     this.evictions = new TimedWorkerQueue((key, fireAt) => this.deletePod(key, fireAt));
     o.nodes.onChange((c) => this.nodeChanged(c));
     o.pods.onChange((c) => this.podChanged(c));
@@ -95,7 +101,10 @@ export class TaintEvictionController implements Controller {
   private podChanged(c: CacheChange<Pod>): void {
     if (c.type === 'updated') {
       const [old, pod] = [c.old as TolerantPod, c.object as TolerantPod];
-      if (old.spec?.nodeName === pod.spec?.nodeName && jsonEqual(old.spec?.tolerations ?? [], pod.spec?.tolerations ?? []))
+      if (
+        old.spec?.nodeName === pod.spec?.nodeName &&
+        jsonEqual(old.spec?.tolerations ?? [], pod.spec?.tolerations ?? [])
+      )
         return;
     }
     this.podQueue.add(objectKey(c.object));

@@ -21,7 +21,11 @@ export class TimedWorkerQueue {
   /** AddWork: schedules the key's work at fireAt unless the key already has some. */
   add(key: string, createdAt: number, fireAt: number, now: number): void {
     if (this.stopped || this.workers.has(key)) return;
-    const worker: TimedWorker = { createdAt, fireAt, timer: setTimeout(() => this.fire(key, worker), Math.max(0, fireAt - now)) };
+    const worker: TimedWorker = {
+      createdAt,
+      fireAt,
+      timer: setTimeout(() => this.fire(key, worker), Math.max(0, fireAt - now)),
+    };
     this.workers.set(key, worker);
   }
 
