@@ -41,7 +41,8 @@ export class TimedWorkerQueue {
 
   /** GetWorkerUnsafe: the pending work of a key. */
   get(key: string): { createdAt: number; fireAt: number } | undefined {
-    return this.workers.get(key);
+    const w = this.workers.get(key);
+    return w && { createdAt: w.createdAt, fireAt: w.fireAt };
   }
 
   async stop(): Promise<void> {
