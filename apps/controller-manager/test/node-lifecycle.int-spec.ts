@@ -183,7 +183,17 @@ describe('node lifecycle and taint eviction on simulated nodes', () => {
       effect: 'NoExecute',
       ...(seconds === undefined ? {} : { tolerationSeconds: seconds }),
     });
-    await pod('plain', node);
+    const plain = await pod('plain', node);
+    // DefaultTolerationSeconds admission: 300 s for not-ready and unreachable, as upstream's.
+    expect((plain.spec as { tolerations?: Toleration[] }).tolerations).toEqual([
+      {
+        key: 'node.kubernetes.io/not-ready',
+        operator: 'Exists',
+        effect: 'NoExecute',
+        tolerationSeconds: 300,
+      },
+      { key: UNREACHABLE, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+    ]);
     await pod('timed', node, [toleration(5)]);
     await pod('forever', node, [toleration()]);
     await waitReady(['plain', 'timed', 'forever']);

@@ -228,7 +228,7 @@ export class NodeLifecycleController implements Controller {
       }
       if (!currentReady) continue;
       const name = node.metadata.name;
-      if (!excludedFromDisruptionChecks(node)) await this.processTaintBasedEviction(node, observedReady);
+      await this.processTaintBasedEviction(node, observedReady);
       const becameNotReady = currentReady.status !== 'True' && observedReady.status === 'True';
       if (becameNotReady)
         this.recordNode(node, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
