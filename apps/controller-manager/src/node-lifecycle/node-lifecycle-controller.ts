@@ -42,6 +42,8 @@ const PODS = { group: '', version: 'v1', plural: 'pods' };
 
 /** scheduler.NodeEvictionPeriod: how often the NoExecute tainting pass runs. */
 const TAINTING_PERIOD_MS = 100;
+/** nodeUpdateWorkerSize: nodes whose health is looked at concurrently in a pass. */
+const NODE_UPDATE_WORKERS = 8;
 /** nodeStatusUpdateRetry / UpdateTaintBackoff's steps. */
 const RETRIES = 5;
 
@@ -218,32 +220,43 @@ export class NodeLifecycleController implements Controller {
       this.zoneTainters.get(zoneKey(node))?.remove(name);
     }
     const zoneConditions = new Map<string, (NodeCondition | undefined)[]>();
-    for (const cached of nodes) {
-      const verdict = await this.tryUpdateNodeHealth(cached);
-      if (!verdict) continue;
-      const { node, observedReady, currentReady } = verdict;
-      if (!excludedFromDisruptionChecks(node)) {
-        const zone = zoneKey(node);
-        zoneConditions.set(zone, [...(zoneConditions.get(zone) ?? []), currentReady]);
-      }
-      if (!currentReady) continue;
-      const name = node.metadata.name;
-      await this.processTaintBasedEviction(node, observedReady);
-      const becameNotReady = currentReady.status !== 'True' && observedReady.status === 'True';
-      if (becameNotReady)
-        this.recordNode(node, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
-      if (becameNotReady || (this.podsToRetry.has(name) && observedReady.status !== 'True')) {
-        try {
-          await this.markPodsNotReady(this.o.pods.cache.byIndex('node', name), name);
-        } catch (e) {
-          this.trouble(e as Error, name);
-          this.podsToRetry.add(name);
-          continue;
-        }
-      }
-      this.podsToRetry.delete(name);
-    }
+    // nodeUpdateWorkerSize: nodes are looked at by 8 workers at once, so that many writes do not queue.
+    let next = 0;
+    const worker = async () => {
+      while (next < nodes.length) await this.updateNode(nodes[next++], zoneConditions);
+    };
+    await Promise.all(Array.from({ length: NODE_UPDATE_WORKERS }, worker));
     this.handleDisruption(zoneConditions, nodes);
+  }
+
+  /** monitorNodeHealth's updateNodeFunc: one node's health, taints and pods; its Ready condition counted in its zone. */
+  private async updateNode(
+    cached: Node,
+    zoneConditions: Map<string, (NodeCondition | undefined)[]>,
+  ): Promise<void> {
+    const verdict = await this.tryUpdateNodeHealth(cached);
+    if (!verdict) return;
+    const { node, observedReady, currentReady } = verdict;
+    if (!excludedFromDisruptionChecks(node)) {
+      const zone = zoneKey(node);
+      zoneConditions.set(zone, [...(zoneConditions.get(zone) ?? []), currentReady]);
+    }
+    if (!currentReady) return;
+    const name = node.metadata.name;
+    await this.processTaintBasedEviction(node, observedReady);
+    const becameNotReady = currentReady.status !== 'True' && observedReady.status === 'True';
+    if (becameNotReady)
+      this.recordNode(node, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
+    if (becameNotReady || (this.podsToRetry.has(name) && observedReady.status !== 'True')) {
+      try {
+        await this.markPodsNotReady(this.o.pods.cache.byIndex('node', name), name);
+      } catch (e) {
+        this.trouble(e as Error, name);
+        this.podsToRetry.add(name);
+        return;
+      }
+    }
+    this.podsToRetry.delete(name);
   }
 
   /** tryUpdateNodeHealth with monitorNodeHealth's retries: on a failed write, read the node again. */
