@@ -112,7 +112,8 @@ export class NodeLifecycleController implements Controller {
   /** nodesToRetry: nodes whose pods could not all be marked NotReady. */
   private readonly podsToRetry = new Set<string>();
   private workers: Promise<void>[] = [];
-  private timers: NodeJS.Timeout[] = [];
+  /** The next run of each periodic loop. */
+  private readonly timers = new Map<string, NodeJS.Timeout>();
   private running = false;
   private monitoring = false;
   private inFlight = new Set<Promise<void>>();
@@ -142,7 +143,7 @@ export class NodeLifecycleController implements Controller {
       processQueue(this.nodeQueue, (name) => this.syncNoScheduleTaints(name), this.trouble),
       processQueue(this.podQueue, (key) => this.processPod(key), this.trouble),
     );
-    this.every(this.settings.monitorPeriodMs, async () => {
+    this.every('monitor', this.settings.monitorPeriodMs, async () => {
       this.monitoring = true;
       try {
         await this.monitorNodeHealth();
@@ -150,13 +151,13 @@ export class NodeLifecycleController implements Controller {
         this.monitoring = false;
       }
     });
-    this.every(TAINTING_PERIOD_MS, () => this.doNoExecuteTaintingPass());
+    this.every('tainting', TAINTING_PERIOD_MS, () => this.doNoExecuteTaintingPass());
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers = [];
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
     await Promise.allSettled([...this.inFlight]);
     await Promise.all([this.nodeQueue.shutdownAndDrain(), this.podQueue.shutdownAndDrain()]);
     await Promise.all(this.workers);
@@ -165,17 +166,17 @@ export class NodeLifecycleController implements Controller {
   private readonly trouble = (e: Error, key?: string) => this.o.onTrouble?.(e, key);
 
   /** wait.Until: runs `fn`, then again a period after it finished, until stopped. */
-  private every(periodMs: number, fn: () => Promise<void>): void {
+  private every(loop: string, periodMs: number, fn: () => Promise<void>): void {
     const tick = () => {
       if (!this.running) return;
       const run = fn().catch((e: Error) => this.trouble(e));
       this.inFlight.add(run);
       void run.then(() => {
         this.inFlight.delete(run);
-        if (this.running) this.timers.push(setTimeout(tick, periodMs));
+        if (this.running) this.timers.set(loop, setTimeout(tick, periodMs));
       });
     };
-    this.timers.push(setTimeout(tick, 0));
+    this.timers.set(loop, setTimeout(tick, 0));
   }
 
   // --- pods of a not-ready node (podUpdated / processPod) ---
