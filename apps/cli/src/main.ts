@@ -127,6 +127,13 @@ cause the version it reconciled ('wake why' follows it). Prints "controller-mana
   --concurrent-deployment-syncs N  Deployments synced at once (default 5)
   --concurrent-namespace-syncs N  namespaces emptied at once (default 10)
   --terminated-pod-gc-threshold N  terminated pods kept before the oldest are deleted (default 12500; 0: never)
+  --node-monitor-period D  how often node health is checked (default 5s)
+  --node-monitor-grace-period D  a node silent this long turns Ready=Unknown (default 50s)
+  --node-startup-grace-period D  the same for a node that never reported (default 60s)
+  --node-eviction-rate R  nodes tainted for eviction per second in a healthy zone (default 0.1)
+  --secondary-node-eviction-rate R  the same in a partly disrupted large zone (default 0.01)
+  --unhealthy-zone-threshold F  share of not-ready nodes that makes a zone unhealthy (default 0.55)
+  --large-cluster-size-threshold N  zones above this size keep tainting when unhealthy (default 50)
   --root-ca-file FILE   the CA bundle published as kube-root-ca.crt (default: the kubeconfig's CA)
   --metrics-port N      serve /metrics and /healthz on 127.0.0.1:N (default 10257; 0: any free port)`,
   'node-agent': `usage: wake node-agent --kubeconfig FILE --nats-url URL [--node-name NAME] [--root-dir DIR] [options]
@@ -262,6 +269,13 @@ async function main(argv: string[]): Promise<number> {
       'concurrent-deployment-syncs': { type: 'string' },
       'concurrent-namespace-syncs': { type: 'string' },
       'root-ca-file': { type: 'string' },
+      'node-monitor-period': { type: 'string' },
+      'node-monitor-grace-period': { type: 'string' },
+      'node-startup-grace-period': { type: 'string' },
+      'node-eviction-rate': { type: 'string' },
+      'secondary-node-eviction-rate': { type: 'string' },
+      'unhealthy-zone-threshold': { type: 'string' },
+      'large-cluster-size-threshold': { type: 'string' },
       'leader-elect': { type: 'string' },
       'leader-elect-lease-duration': { type: 'string' },
       'leader-elect-renew-deadline': { type: 'string' },
@@ -408,6 +422,7 @@ async function main(argv: string[]): Promise<number> {
         concurrentNamespaceSyncs: optionalCount(values, 'concurrent-namespace-syncs'),
         rootCaFile: values['root-ca-file'],
         metricsPort: values['metrics-port'] === undefined ? 10257 : Number(values['metrics-port']),
+        nodeLifecycle: nodeLifecycleFlags(values),
       });
     }
     case 'scheduler': {
@@ -502,6 +517,30 @@ function leaderElection(values: Record<string, string | boolean | undefined>) {
     renewDeadlineMs: duration('leader-elect-renew-deadline'),
     retryPeriodMs: duration('leader-elect-retry-period'),
   };
+}
+
+/** kube-controller-manager's NodeLifecycleController flags; absent ones keep upstream's defaults. */
+function nodeLifecycleFlags(values: Record<string, string | boolean | undefined>) {
+  const text = (flag: string) => (typeof values[flag] === 'string' ? values[flag] : undefined);
+  const duration = (flag: string) => parseDuration(text(flag), `--${flag}`);
+  const rate = (flag: string) => {
+    const v = text(flag);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0)
+      throw new Error(`--${flag}: want a number ≥ 0, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const settings = {
+    monitorPeriodMs: duration('node-monitor-period'),
+    gracePeriodMs: duration('node-monitor-grace-period'),
+    startupGracePeriodMs: duration('node-startup-grace-period'),
+    evictionRate: rate('node-eviction-rate'),
+    secondaryEvictionRate: rate('secondary-node-eviction-rate'),
+    unhealthyZoneThreshold: rate('unhealthy-zone-threshold'),
+    largeClusterSizeThreshold: optionalCount(values, 'large-cluster-size-threshold'),
+  };
+  return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
 }
 
 /** A `--flag=true|false` option; absent is undefined (the default applies). */

@@ -16,6 +16,7 @@ import {
   ApiClient,
   type ApiConnection,
   byNamespace,
+  byNode,
   byOwner,
   connectionsClosedLast,
   EventRecorder,
@@ -35,6 +36,12 @@ import { type Deployment, type ReplicaSet } from './deployment/deployment-types.
 import { GarbageCollector } from './garbage-collector/garbage-collector.js';
 import { type Controller } from './controller.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
+import {
+  NodeLifecycleController,
+  type NodeLifecycleSettings,
+} from './node-lifecycle/node-lifecycle-controller.js';
+import { type Node, type NodeLease } from './node-lifecycle/node-types.js';
+import { TaintEvictionController } from './taint-eviction/taint-eviction-controller.js';
 import { type Namespace, NAMESPACES } from './namespace/namespace-types.js';
 import { NamespacedResourcesDeleter } from './namespace/namespaced-resources-deleter.js';
 import { RootCaCertPublisher } from './root-ca-cert-publisher/root-ca-cert-publisher.js';
@@ -60,6 +67,8 @@ export const KNOWN_CONTROLLERS = [
   'namespace',
   'serviceaccount',
   'root-ca-cert-publisher',
+  'node-lifecycle-controller',
+  'taint-eviction-controller',
 ] as const;
 
 export interface ControllerManagerConfig {
@@ -102,6 +111,8 @@ export interface ControllerManagerConfig {
   onCreateBatch?: (controller: string, key: string, size: number) => void;
   /** Serve /metrics and /healthz on this loopback port (0: any free port; absent: not served). */
   metricsPort?: number;
+  /** --node-monitor-period, --node-monitor-grace-period, --node-eviction-rate... (upstream's defaults). */
+  nodeLifecycle?: Partial<NodeLifecycleSettings>;
 }
 
 export const CONTROLLER_MANAGER_CONFIG = Symbol('ControllerManagerConfig');
@@ -189,6 +200,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
       );
     if (controllerEnabled('deployment', flags)) this.controllers.push(this.deploymentController());
     this.controllers.push(...this.namespaceControllers(flags));
+    this.controllers.push(...this.nodeControllers(flags));
     if (config.leaderElect !== false)
       this.leaseClient = new ApiClient(config.connection, {
         userAgent: 'wake-controller-manager/leader-election',
@@ -248,7 +260,8 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
       nats: this.nats,
       stream: this.config.stream,
       resource,
-      indexers: { namespace: byNamespace, owner: byOwner },
+      // Pods also by node: the node lifecycle and taint eviction controllers look up a node's pods.
+      indexers: { namespace: byNamespace, owner: byOwner, ...(key === '/pods' ? { node: byNode } : {}) },
       onTrouble: (e) => this.logger.warn(`${resource.plural} informer: ${e.message}`),
     });
     this.shared.set(key, informer as unknown as Informer);
@@ -345,6 +358,53 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
           rootCa: this.config.rootCa ?? this.config.connection.caCert,
           rateLimiter: limiter(max),
           onTrouble: onTrouble('root-ca-cert-publisher'),
+          queueMetrics: this.queueMetrics,
+        }),
+      );
+    return out;
+  }
+
+  /** The node lifecycle and taint eviction controllers: nodes' health, their NoExecute taints, and the evictions they cause. */
+  private nodeControllers(flags: readonly string[]): Controller[] {
+    const out: Controller[] = [];
+    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
+    const limiter = () => new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100));
+    const recorder = (component: string) => {
+      const events = new EventRecorder(this.api, {
+        component,
+        instance: this.identity,
+        onTrouble: (e) => this.logger.warn(`${component} event: ${e.message}`),
+      });
+      this.recorders.push(events);
+      return events;
+    };
+    const onTrouble = (name: string) => (e: Error, key?: string) =>
+      this.logger.warn(`${name} ${key ?? ''}: ${e.message}`);
+    const nodes = () => this.informer<Node>({ group: '', version: 'v1', plural: 'nodes' });
+    if (controllerEnabled('node-lifecycle-controller', flags))
+      out.push(
+        new NodeLifecycleController({
+          api: this.api,
+          nodes: nodes(),
+          leases: this.informer<NodeLease>({ group: 'coordination.k8s.io', version: 'v1', plural: 'leases' }),
+          pods: this.pods,
+          // Upstream's node lifecycle controller records as "node-controller".
+          events: recorder('node-controller'),
+          settings: this.config.nodeLifecycle,
+          rateLimiter: limiter(),
+          onTrouble: onTrouble('node-lifecycle-controller'),
+          queueMetrics: this.queueMetrics,
+        }),
+      );
+    if (controllerEnabled('taint-eviction-controller', flags))
+      out.push(
+        new TaintEvictionController({
+          api: this.api,
+          nodes: nodes(),
+          pods: this.pods,
+          events: recorder('taint-eviction-controller'),
+          rateLimiter: limiter(),
+          onTrouble: onTrouble('taint-eviction-controller'),
           queueMetrics: this.queueMetrics,
         }),
       );

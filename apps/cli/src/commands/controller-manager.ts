@@ -1,3 +1,4 @@
+import { type NodeLifecycleSettings } from '../../../controller-manager/src/node-lifecycle/node-lifecycle-controller.js';
 import { runControllerManager } from '../../../controller-manager/src/run-controller-manager.js';
 
 export interface ControllerManagerCommandOptions {
@@ -17,6 +18,8 @@ export interface ControllerManagerCommandOptions {
   /** --root-ca-file: the CA bundle root-ca-cert-publisher publishes. */
   rootCaFile?: string;
   metricsPort?: number;
+  /** --node-monitor-period, --node-monitor-grace-period, --node-eviction-rate... */
+  nodeLifecycle?: Partial<NodeLifecycleSettings>;
 }
 
 /** `wake controller-manager`: the controllers in this process until SIGTERM, or until it loses its lease. */
