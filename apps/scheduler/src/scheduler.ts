@@ -49,6 +49,8 @@ export class Scheduler {
       /** Bindings in flight at most (upstream runs each in a goroutine; this bounds them). */
       maxBindingsInFlight?: number;
       metrics: SchedulerMetrics;
+      /** PreBind (VolumeBinding's): runs before the binding; its failure fails the binding. */
+      preBind?: (pod: QueuedPod['pod'], node: string, cause: number | undefined) => Promise<void>;
       onTrouble?: (e: Error, pod: string) => void;
     },
   ) {}
@@ -107,7 +109,8 @@ export class Scheduler {
     }
     const node = placement.node;
     cache.assume(pod, node);
-    const bound = this.o.writes.bind(qp.pod, node, cause).then(
+    const preBound = this.o.preBind ? this.o.preBind(qp.pod, node, cause) : Promise.resolve();
+    const bound = preBound.then(() => this.o.writes.bind(qp.pod, node, cause)).then(
       () => {
         queue.done(qp);
         this.metrics.scheduled(Date.now() - qp.enqueuedAt);
