@@ -34,6 +34,7 @@ import {
   type StorageClass,
   volumeModeMismatches,
 } from '../volume-types.js';
+import { LatestVersions } from './latest-versions.js';
 import { findBestMatchForClaim, volumeUnsatisfiedReason } from './match.js';
 
 /** Upstream's --pvclaimbinder-sync-period: every claim and volume is looked at again this often. */
@@ -77,8 +78,12 @@ export class PersistentVolumeController implements Controller {
   readonly volumeQueue: WorkQueue<string>;
   private workers: Promise<void>[] = [];
   private resync?: NodeJS.Timeout;
+  private readonly claims: LatestVersions<PersistentVolumeClaim>;
+  private readonly volumes: LatestVersions<PersistentVolume>;
 
   constructor(private readonly o: PersistentVolumeControllerOptions) {
+    this.claims = new LatestVersions(o.claims.cache);
+    this.volumes = new LatestVersions(o.volumes.cache);
     this.claimQueue = new WorkQueue<string>(o.rateLimiter?.(), {
       name: 'claims',
       metrics: o.queueMetrics,
@@ -126,7 +131,7 @@ export class PersistentVolumeController implements Controller {
   // --- claims (syncClaim) ---
 
   async syncClaimKey(key: string): Promise<void> {
-    const claim = this.o.claims.cache.get(key);
+    const claim = this.claims.get(key);
     if (!claim) return;
     const cause = Number(claim.metadata.resourceVersion);
     if (!hasAnnotation(claim, ANN_BIND_COMPLETED)) await this.syncUnboundClaim(claim, cause);
@@ -137,7 +142,7 @@ export class PersistentVolumeController implements Controller {
     const volumeName = claim.spec?.volumeName ?? '';
     if (volumeName === '') {
       const delayBinding = isDelayBindingMode(claim, this.classOf);
-      const volume = findBestMatchForClaim(claim, this.o.volumes.cache.list(), delayBinding);
+      const volume = findBestMatchForClaim(claim, this.volumes.list(), delayBinding);
       if (volume) return this.bind(volume, claim, cause);
       if (delayBinding && !isDelayBindingProvisioning(claim)) {
         this.emitForUnboundDelayBindingClaim(claim, cause);
@@ -158,7 +163,7 @@ export class PersistentVolumeController implements Controller {
       return;
     }
     // The user asked for a specific volume.
-    const volume = this.o.volumes.cache.get(volumeName);
+    const volume = this.volumes.get(volumeName);
     if (!volume) {
       await this.updateClaimStatus(claim, 'Pending', undefined, cause);
       return;
@@ -187,7 +192,7 @@ export class PersistentVolumeController implements Controller {
       await this.claimLost(claim, 'ClaimLost', 'Bound claim has lost reference to PersistentVolume. Data on the volume is lost!', cause);
       return;
     }
-    const volume = this.o.volumes.cache.get(volumeName);
+    const volume = this.volumes.get(volumeName);
     if (!volume) {
       await this.claimLost(claim, 'ClaimLost', 'Bound claim has lost its PersistentVolume. Data on the volume is lost!', cause);
       return;
@@ -266,7 +271,7 @@ export class PersistentVolumeController implements Controller {
   // --- volumes (syncVolume) ---
 
   async syncVolumeKey(key: string): Promise<void> {
-    const volume = this.o.volumes.cache.get(key);
+    const volume = this.volumes.get(key);
     if (!volume) return;
     const cause = Number(volume.metadata.resourceVersion);
     const ref = volume.spec?.claimRef;
@@ -276,7 +281,7 @@ export class PersistentVolumeController implements Controller {
       return;
     }
     const claimKey = `${ref.namespace ?? ''}/${ref.name ?? ''}`;
-    let claim = this.o.claims.cache.get(claimKey);
+    let claim = this.claims.get(claimKey);
     if (!claim && volume.status?.phase !== 'Released' && volume.status?.phase !== 'Failed') {
       // A provisioner or the scheduler may have bound it before our cache saw the claim: ask the API.
       claim = await this.liveClaim(claimKey);
@@ -497,7 +502,7 @@ export class PersistentVolumeController implements Controller {
   }
 
   /** A PUT with the object's resourceVersion: a stale cache fails with a conflict and the key is retried. */
-  private write<T extends PersistentVolume | PersistentVolumeClaim>(
+  private async write<T extends PersistentVolume | PersistentVolumeClaim>(
     resource: typeof PVS,
     o: T,
     cause: number,
@@ -509,7 +514,11 @@ export class PersistentVolumeController implements Controller {
       name: o.metadata.name ?? '',
       subresource,
     });
-    return this.o.api.update<T>(path, o, { cause });
+    const written = await this.o.api.update<T>(path, o, { cause });
+    // The one store matching the kind written: claims have a namespace, volumes do not.
+    if (written.metadata.namespace) this.claims.stored(written as PersistentVolumeClaim);
+    else this.volumes.stored(written as PersistentVolume);
+    return written;
   }
 
   private event(
