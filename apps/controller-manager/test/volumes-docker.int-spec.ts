@@ -122,7 +122,9 @@ describe('local-path volumes on a real node agent and Docker engine', () => {
 
   it('keeps what one pod wrote for the next pod on the same claim', async () => {
     await waitFor('the local-path StorageClass', async () =>
-      (await cluster.api('GET', '/apis/storage.k8s.io/v1/storageclasses/local-path')).status === 200 ? true : undefined,
+      (await cluster.api('GET', '/apis/storage.k8s.io/v1/storageclasses/local-path')).status === 200
+        ? true
+        : undefined,
     );
     await ok('POST', `/api/v1/namespaces/${ns}/persistentvolumeclaims`, {
       metadata: { name: 'notes' },
@@ -131,7 +133,10 @@ describe('local-path volumes on a real node agent and Docker engine', () => {
     await ok('POST', podPath(), pod('writer', 'echo "kept across pods" > /data/note.txt'));
     await succeeded('writer');
 
-    const claim = await ok<PersistentVolumeClaim>('GET', `/api/v1/namespaces/${ns}/persistentvolumeclaims/notes`);
+    const claim = await ok<PersistentVolumeClaim>(
+      'GET',
+      `/api/v1/namespaces/${ns}/persistentvolumeclaims/notes`,
+    );
     expect(claim.status?.phase).toBe('Bound');
     const volume = await ok<PersistentVolume>('GET', `/api/v1/persistentvolumes/${claim.spec?.volumeName}`);
     const dir = join(baseDir, `${claim.spec?.volumeName}_${ns}_notes`);
@@ -140,9 +145,13 @@ describe('local-path volumes on a real node agent and Docker engine', () => {
     expect(await readFile(join(dir, 'note.txt'), 'utf8')).toBe('kept across pods\n');
 
     await ok('DELETE', podPath('writer'));
-    await waitFor('writer gone', async () => ((await cluster.api('GET', podPath('writer'))).status === 404 ? true : undefined), {
-      timeoutMs: 60_000,
-    });
+    await waitFor(
+      'writer gone',
+      async () => ((await cluster.api('GET', podPath('writer'))).status === 404 ? true : undefined),
+      {
+        timeoutMs: 60_000,
+      },
+    );
     await ok('POST', podPath(), pod('reader', 'cat /data/note.txt'));
     const reader = await succeeded('reader');
     expect(reader.spec?.nodeName).toBe(nodeName);

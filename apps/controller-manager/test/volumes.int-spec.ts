@@ -87,11 +87,15 @@ describe('Volumes through the real API server, scheduler and simulated nodes', (
       volumes: [{ name: 'data', persistentVolumeClaim: { claimName } }],
     },
   });
-  const phaseOf = async (path: string) => (await ok<{ status?: { phase?: string } }>('GET', path)).status?.phase;
+  const phaseOf = async (path: string) =>
+    (await ok<{ status?: { phase?: string } }>('GET', path)).status?.phase;
   const waitPhase = (what: string, path: string, phase: string) =>
     waitFor(`${what} ${phase}`, async () => ((await phaseOf(path)) === phase ? true : undefined));
   const scheduledNode = (name: string) =>
-    waitFor(`pod ${name} scheduled`, async () => (await ok<Pod>('GET', podPath(name))).spec?.nodeName || undefined);
+    waitFor(
+      `pod ${name} scheduled`,
+      async () => (await ok<Pod>('GET', podPath(name))).spec?.nodeName || undefined,
+    );
 
   beforeAll(async () => {
     cluster = await startApiCluster();
@@ -218,7 +222,9 @@ describe('Volumes through the real API server, scheduler and simulated nodes', (
       'volume.beta.kubernetes.io/storage-provisioner': 'rancher.io/local-path',
     });
     const volume = await getPv(volumeName);
-    expect(volume.metadata.annotations).toMatchObject({ 'pv.kubernetes.io/provisioned-by': 'rancher.io/local-path' });
+    expect(volume.metadata.annotations).toMatchObject({
+      'pv.kubernetes.io/provisioned-by': 'rancher.io/local-path',
+    });
     expect(volume.spec).toMatchObject({
       capacity: { storage: '2Gi' },
       storageClassName: 'local-path',
@@ -226,12 +232,16 @@ describe('Volumes through the real API server, scheduler and simulated nodes', (
       hostPath: { path: `${BASE_DIR}/${volumeName}_wffc_data`, type: 'DirectoryOrCreate' },
       nodeAffinity: {
         required: {
-          nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }],
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] },
+          ],
         },
       },
       claimRef: { name: 'data', namespace: 'wffc', uid: claim.metadata.uid },
     });
-    expect((await events('data', 'ProvisioningSucceeded'))[0]?.message).toBe(`Successfully provisioned volume ${volumeName}`);
+    expect((await events('data', 'ProvisioningSucceeded'))[0]?.message).toBe(
+      `Successfully provisioned volume ${volumeName}`,
+    );
 
     // Any later consumer follows the volume to its node.
     for (const name of ['second', 'third']) {
@@ -262,6 +272,8 @@ describe('Volumes through the real API server, scheduler and simulated nodes', (
     const node = await scheduledNode('orphan');
     await waitPhase('claim later', pvcPath('later'), 'Bound');
     const volume = await getPv(`pvc-${(await getPvc('later')).metadata.uid}`);
-    expect(volume.spec?.nodeAffinity?.required?.nodeSelectorTerms?.[0].matchExpressions?.[0].values).toEqual([node]);
+    expect(volume.spec?.nodeAffinity?.required?.nodeSelectorTerms?.[0].matchExpressions?.[0].values).toEqual([
+      node,
+    ]);
   });
 });

@@ -194,7 +194,11 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
     this.nodes.start();
     this.namespaces.start();
     for (const i of this.volumeInformers) i.start();
-    await Promise.all([this.nodes.synced(), this.namespaces.synced(), ...this.volumeInformers.map((i) => i.synced())]);
+    await Promise.all([
+      this.nodes.synced(),
+      this.namespaces.synced(),
+      ...this.volumeInformers.map((i) => i.synced()),
+    ]);
     this.pods.start();
     await this.pods.synced();
     if (this.elector) this.electing = this.elector.run();

@@ -17,10 +17,13 @@ const annotations = (o: StoredObject) => (o.metadata.annotations as Record<strin
  * name), as upstream has picked since 1.26 when several are.
  */
 export function defaultStorageClass(classes: readonly StoredObject[]): StoredObject | undefined {
-  const defaults = classes.filter((c) => annotations(c)[IS_DEFAULT] === 'true' || annotations(c)[BETA_IS_DEFAULT] === 'true');
+  const defaults = classes.filter(
+    (c) => annotations(c)[IS_DEFAULT] === 'true' || annotations(c)[BETA_IS_DEFAULT] === 'true',
+  );
   const created = (c: StoredObject) => Date.parse(String(c.metadata.creationTimestamp ?? '')) || 0;
   defaults.sort(
-    (a, b) => created(b) - created(a) || String(a.metadata.name ?? '').localeCompare(String(b.metadata.name ?? '')),
+    (a, b) =>
+      created(b) - created(a) || String(a.metadata.name ?? '').localeCompare(String(b.metadata.name ?? '')),
   );
   return defaults[0];
 }
@@ -43,7 +46,8 @@ export class DefaultStorageClass implements AdmissionPlugin {
     if (r.type.group !== '' || r.type.plural !== 'persistentvolumeclaims') return;
     const spec = (r.object.spec ??= {}) as Json;
     // PersistentVolumeClaimHasClass.
-    if ((spec.storageClassName ?? null) !== null || annotations(r.object)[BETA_STORAGE_CLASS] !== undefined) return;
+    if ((spec.storageClassName ?? null) !== null || annotations(r.object)[BETA_STORAGE_CLASS] !== undefined)
+      return;
     const type = this.registry.get('storage.k8s.io', 'v1', 'storageclasses');
     const { items } = await this.objects().list(type, undefined, {});
     const def = defaultStorageClass(items);

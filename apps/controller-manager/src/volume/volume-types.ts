@@ -135,7 +135,10 @@ export function volumeHasAccessModes(claim: PersistentVolumeClaim, volume: Persi
 }
 
 /** IsDelayBindingMode: the claim's class binds WaitForFirstConsumer (an unknown class binds at once). */
-export function isDelayBindingMode(claim: PersistentVolumeClaim, classOf: (name: string) => StorageClass | undefined): boolean {
+export function isDelayBindingMode(
+  claim: PersistentVolumeClaim,
+  classOf: (name: string) => StorageClass | undefined,
+): boolean {
   const name = claimClass(claim);
   if (name === '') return false;
   return classOf(name)?.volumeBindingMode === 'WaitForFirstConsumer';
@@ -148,14 +151,19 @@ export function isDelayBindingProvisioning(claim: PersistentVolumeClaim): boolea
 
 /** storageutil.IsDefaultAnnotation. */
 export function isDefaultClass(sc: StorageClass): boolean {
-  return annotation(sc, ANN_IS_DEFAULT_CLASS) === 'true' || annotation(sc, ANN_BETA_IS_DEFAULT_CLASS) === 'true';
+  return (
+    annotation(sc, ANN_IS_DEFAULT_CLASS) === 'true' || annotation(sc, ANN_BETA_IS_DEFAULT_CLASS) === 'true'
+  );
 }
 
 /** The claims a pod's volumes use: persistentVolumeClaim sources and generic ephemeral volumes (`<pod>-<volume>`). */
 export function podClaimNames(pod: StoredObject): string[] {
   const volumes =
-    ((pod.spec as { volumes?: { name: string; persistentVolumeClaim?: { claimName: string }; ephemeral?: unknown }[] })
-      ?.volumes) ?? [];
+    (
+      pod.spec as {
+        volumes?: { name: string; persistentVolumeClaim?: { claimName: string }; ephemeral?: unknown }[];
+      }
+    )?.volumes ?? [];
   const names: string[] = [];
   for (const v of volumes) {
     if (v.persistentVolumeClaim) names.push(v.persistentVolumeClaim.claimName);

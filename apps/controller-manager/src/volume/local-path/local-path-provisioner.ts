@@ -66,8 +66,14 @@ export class LocalPathProvisioner implements Controller {
   private classRetry?: NodeJS.Timeout;
 
   constructor(private readonly o: LocalPathProvisionerOptions) {
-    this.claimQueue = new WorkQueue<string>(o.rateLimiter?.(), { name: 'local-path-claims', metrics: o.queueMetrics });
-    this.volumeQueue = new WorkQueue<string>(o.rateLimiter?.(), { name: 'local-path-volumes', metrics: o.queueMetrics });
+    this.claimQueue = new WorkQueue<string>(o.rateLimiter?.(), {
+      name: 'local-path-claims',
+      metrics: o.queueMetrics,
+    });
+    this.volumeQueue = new WorkQueue<string>(o.rateLimiter?.(), {
+      name: 'local-path-volumes',
+      metrics: o.queueMetrics,
+    });
     o.claims.onChange((c) => {
       if (c.type !== 'deleted') this.claimQueue.add(objectKey(c.object));
     });
@@ -138,7 +144,11 @@ export class LocalPathProvisioner implements Controller {
         if (!(e instanceof ApiError && e.code === 409)) throw e;
       });
     } catch (e) {
-      event('Warning', 'ProvisioningFailed', `failed to provision volume with StorageClass "${sc.metadata.name}": ${(e as Error).message}`);
+      event(
+        'Warning',
+        'ProvisioningFailed',
+        `failed to provision volume with StorageClass "${sc.metadata.name}": ${(e as Error).message}`,
+      );
       throw e;
     }
     event('Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${name}`);
@@ -149,10 +159,13 @@ export class LocalPathProvisioner implements Controller {
     const volume = this.o.volumes.cache.get(key);
     if (!volume || volume.metadata.deletionTimestamp) return;
     if (annotation(volume, ANN_DYNAMICALLY_PROVISIONED) !== LOCAL_PATH_PROVISIONER) return;
-    if (volume.status?.phase !== 'Released' || volume.spec?.persistentVolumeReclaimPolicy !== 'Delete') return;
+    if (volume.status?.phase !== 'Released' || volume.spec?.persistentVolumeReclaimPolicy !== 'Delete')
+      return;
     const cause = Number(volume.metadata.resourceVersion);
     try {
-      await this.o.api.delete(resourcePath({ ...PVS, name: volume.metadata.name ?? '' }), undefined, { cause });
+      await this.o.api.delete(resourcePath({ ...PVS, name: volume.metadata.name ?? '' }), undefined, {
+        cause,
+      });
     } catch (e) {
       if (ApiError.isNotFound(e)) return;
       this.o.events.record({

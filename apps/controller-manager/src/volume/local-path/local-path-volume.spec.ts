@@ -8,7 +8,10 @@ import {
   shouldProvision,
 } from './local-path-volume.js';
 
-const claim = (annotations: Record<string, string> = {}, spec: PersistentVolumeClaim['spec'] = {}): PersistentVolumeClaim => ({
+const claim = (
+  annotations: Record<string, string> = {},
+  spec: PersistentVolumeClaim['spec'] = {},
+): PersistentVolumeClaim => ({
   metadata: { name: 'data-web-0', namespace: 'shop', uid: 'u-1', resourceVersion: '42', annotations },
   spec: {
     storageClassName: 'local-path',
@@ -25,7 +28,10 @@ describe('local-path provisioner', () => {
 
   it('has the class k3s installs: default, WaitForFirstConsumer, Delete', () => {
     expect(sc).toMatchObject({
-      metadata: { name: 'local-path', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+      metadata: {
+        name: 'local-path',
+        annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' },
+      },
       provisioner: 'rancher.io/local-path',
       reclaimPolicy: 'Delete',
       volumeBindingMode: 'WaitForFirstConsumer',
@@ -35,7 +41,9 @@ describe('local-path provisioner', () => {
   it('provisions only claims handed to it, of its class, once their node is chosen', () => {
     expect(shouldProvision(claim(onNode), sc)).toBe(true);
     expect(shouldProvision(claim(asked), sc)).toBe(false);
-    expect(shouldProvision(claim({ ...onNode, 'volume.kubernetes.io/storage-provisioner': 'other' }), sc)).toBe(false);
+    expect(
+      shouldProvision(claim({ ...onNode, 'volume.kubernetes.io/storage-provisioner': 'other' }), sc),
+    ).toBe(false);
     expect(shouldProvision(claim(onNode, { volumeName: 'pv-x' }), sc)).toBe(false);
     expect(shouldProvision(claim(onNode), { ...sc, provisioner: 'other' })).toBe(false);
     expect(shouldProvision(claim(onNode), undefined)).toBe(false);
@@ -77,7 +85,9 @@ describe('local-path provisioner', () => {
 
   it("uses the node name when the node has no hostname label, and the class's reclaim policy", () => {
     const pv = localPathVolume(claim(onNode), { ...sc, reclaimPolicy: 'Retain' }, undefined, 'node-1', '/b');
-    expect(pv.spec?.nodeAffinity?.required?.nodeSelectorTerms?.[0].matchExpressions?.[0].values).toEqual(['node-1']);
+    expect(pv.spec?.nodeAffinity?.required?.nodeSelectorTerms?.[0].matchExpressions?.[0].values).toEqual([
+      'node-1',
+    ]);
     expect(pv.spec?.persistentVolumeReclaimPolicy).toBe('Retain');
   });
 });

@@ -42,8 +42,7 @@ export function localPathStorageClass(): StorageClass {
 export function shouldProvision(claim: PersistentVolumeClaim, sc: StorageClass | undefined): boolean {
   if (claim.spec?.volumeName) return false;
   if (claim.metadata.deletionTimestamp) return false;
-  const asked =
-    annotation(claim, ANN_STORAGE_PROVISIONER) ?? annotation(claim, ANN_BETA_STORAGE_PROVISIONER);
+  const asked = annotation(claim, ANN_STORAGE_PROVISIONER) ?? annotation(claim, ANN_BETA_STORAGE_PROVISIONER);
   if (asked !== LOCAL_PATH_PROVISIONER) return false;
   if (sc?.provisioner !== LOCAL_PATH_PROVISIONER) return false;
   if (sc.volumeBindingMode === 'WaitForFirstConsumer' && !annotation(claim, ANN_SELECTED_NODE)) return false;
@@ -70,7 +69,8 @@ export function localPathVolume(
 ): PersistentVolume {
   const name = provisionedVolumeName(claim);
   const { namespace = '', name: claimName = '' } = claim.metadata;
-  const hostname = (node?.metadata.labels as Record<string, string> | undefined)?.[HOSTNAME_LABEL] ?? nodeName;
+  const hostname =
+    (node?.metadata.labels as Record<string, string> | undefined)?.[HOSTNAME_LABEL] ?? nodeName;
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolume',
@@ -91,7 +91,9 @@ export function localPathVolume(
       hostPath: { path: join(baseDir, `${name}_${namespace}_${claimName}`), type: 'DirectoryOrCreate' },
       nodeAffinity: {
         required: {
-          nodeSelectorTerms: [{ matchExpressions: [{ key: HOSTNAME_LABEL, operator: 'In', values: [hostname] }] }],
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: HOSTNAME_LABEL, operator: 'In', values: [hostname] }] },
+          ],
         },
       },
       claimRef: {

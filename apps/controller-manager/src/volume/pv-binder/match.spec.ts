@@ -96,10 +96,16 @@ describe('findBestMatchForClaim', () => {
   });
 
   it("honours the claim's label selector", () => {
-    const volumes = [pv('a', '1Gi', { labels: { tier: 'gold' } }), pv('b', '5Gi', { labels: { tier: 'silver' } })];
+    const volumes = [
+      pv('a', '1Gi', { labels: { tier: 'gold' } }),
+      pv('b', '5Gi', { labels: { tier: 'silver' } }),
+    ];
     expect(pick(pvc('1Gi', { selector: { matchLabels: { tier: 'silver' } } }), volumes)).toBe('b');
     expect(
-      pick(pvc('1Gi', { selector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['gold'] }] } }), volumes),
+      pick(
+        pvc('1Gi', { selector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['gold'] }] } }),
+        volumes,
+      ),
     ).toBe('a');
     expect(pick(pvc('1Gi', { selector: { matchLabels: { tier: 'bronze' } } }), volumes)).toBeUndefined();
   });
@@ -121,7 +127,10 @@ describe('findBestMatchForClaim', () => {
   });
 
   it('leaves volumes that are not Available, or are being deleted', () => {
-    const volumes = [pv('pending', '1Gi', { phase: 'Pending' }), pv('released', '1Gi', { phase: 'Released' })];
+    const volumes = [
+      pv('pending', '1Gi', { phase: 'Pending' }),
+      pv('released', '1Gi', { phase: 'Released' }),
+    ];
     expect(pick(pvc('1Gi'), [...volumes, pv('deleting', '1Gi', { deleting: true })])).toBeUndefined();
     expect(pick(pvc('1Gi'), [...volumes, pv('ok', '3Gi')])).toBe('ok');
   });

@@ -93,13 +93,10 @@ export function volumeUnsatisfiedReason(
   volume: PersistentVolume,
   claim: PersistentVolumeClaim,
 ): string | undefined {
-  if (volumeCapacity(volume) < requestedStorage(claim))
-    return 'requested PV is too small';
-  if (volumeClass(volume) !== claimClass(claim))
-    return 'storageClassName does not match';
+  if (volumeCapacity(volume) < requestedStorage(claim)) return 'requested PV is too small';
+  if (volumeClass(volume) !== claimClass(claim)) return 'storageClassName does not match';
   if (volumeModeMismatches(claim, volume)) return 'incompatible volumeMode';
   const offered = new Set(volume.spec?.accessModes ?? []);
-  if (!(claim.spec?.accessModes ?? []).every((m) => offered.has(m)))
-    return 'incompatible accessMode';
+  if (!(claim.spec?.accessModes ?? []).every((m) => offered.has(m))) return 'incompatible accessMode';
   return undefined;
 }

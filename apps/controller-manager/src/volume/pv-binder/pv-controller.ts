@@ -171,7 +171,13 @@ export class PersistentVolumeController implements Controller {
     if (!volume.spec?.claimRef) {
       const why = volumeUnsatisfiedReason(volume, claim);
       if (why === undefined) return this.bind(volume, claim, cause);
-      this.event(claim, 'Warning', 'VolumeMismatch', `Cannot bind to requested volume "${volumeName}": ${why}`, cause);
+      this.event(
+        claim,
+        'Warning',
+        'VolumeMismatch',
+        `Cannot bind to requested volume "${volumeName}": ${why}`,
+        cause,
+      );
       await this.updateClaimStatus(claim, 'Pending', undefined, cause);
       return;
     }
@@ -189,21 +195,41 @@ export class PersistentVolumeController implements Controller {
   private async syncBoundClaim(claim: PersistentVolumeClaim, cause: number): Promise<void> {
     const volumeName = claim.spec?.volumeName ?? '';
     if (volumeName === '') {
-      await this.claimLost(claim, 'ClaimLost', 'Bound claim has lost reference to PersistentVolume. Data on the volume is lost!', cause);
+      await this.claimLost(
+        claim,
+        'ClaimLost',
+        'Bound claim has lost reference to PersistentVolume. Data on the volume is lost!',
+        cause,
+      );
       return;
     }
     const volume = this.volumes.get(volumeName);
     if (!volume) {
-      await this.claimLost(claim, 'ClaimLost', 'Bound claim has lost its PersistentVolume. Data on the volume is lost!', cause);
+      await this.claimLost(
+        claim,
+        'ClaimLost',
+        'Bound claim has lost its PersistentVolume. Data on the volume is lost!',
+        cause,
+      );
       return;
     }
     const ref = volume.spec?.claimRef;
     // Unbound volume (or a cache not yet showing our write), or all is well: bind() makes it so.
     if (!ref || ref.uid === claim.metadata.uid) return this.bind(volume, claim, cause);
-    await this.claimLost(claim, 'ClaimMisbound', 'Two claims are bound to the same volume, this one is bound incorrectly', cause);
+    await this.claimLost(
+      claim,
+      'ClaimMisbound',
+      'Two claims are bound to the same volume, this one is bound incorrectly',
+      cause,
+    );
   }
 
-  private async claimLost(claim: PersistentVolumeClaim, reason: string, message: string, cause: number): Promise<void> {
+  private async claimLost(
+    claim: PersistentVolumeClaim,
+    reason: string,
+    message: string,
+    cause: number,
+  ): Promise<void> {
     if (claim.status?.phase === 'Lost') return;
     await this.updateClaimStatus(claim, 'Lost', undefined, cause);
     this.event(claim, 'Warning', reason, message, cause);
@@ -216,7 +242,13 @@ export class PersistentVolumeController implements Controller {
       .filter((p) => !p.spec?.nodeName && podClaimNames(p).includes(claim.metadata.name ?? ''))
       .map((p) => p.metadata.name ?? '');
     if (waiting.length === 0)
-      this.event(claim, 'Normal', 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding', cause);
+      this.event(
+        claim,
+        'Normal',
+        'WaitForFirstConsumer',
+        'waiting for first consumer to be created before binding',
+        cause,
+      );
     else
       this.event(
         claim,
@@ -237,13 +269,25 @@ export class PersistentVolumeController implements Controller {
     const className = claimClass(claim);
     const sc = this.classOf(className);
     if (!sc) {
-      this.event(claim, 'Warning', 'ProvisioningFailed', `storageclass.storage.k8s.io "${className}" not found`, cause);
+      this.event(
+        claim,
+        'Warning',
+        'ProvisioningFailed',
+        `storageclass.storage.k8s.io "${className}" not found`,
+        cause,
+      );
       await this.updateClaimStatus(claim, 'Pending', undefined, cause);
       return;
     }
     const provisioner = sc.provisioner ?? '';
     if (provisioner === NO_PROVISIONER || provisioner === '') {
-      this.event(claim, 'Warning', 'ProvisioningFailed', `no volume plugin matched name: ${provisioner}`, cause);
+      this.event(
+        claim,
+        'Warning',
+        'ProvisioningFailed',
+        `no volume plugin matched name: ${provisioner}`,
+        cause,
+      );
       await this.updateClaimStatus(claim, 'Pending', undefined, cause);
       return;
     }
@@ -326,7 +370,10 @@ export class PersistentVolumeController implements Controller {
       return;
     }
     // The claim went to another volume.
-    if (hasAnnotation(volume, ANN_DYNAMICALLY_PROVISIONED) && volume.spec?.persistentVolumeReclaimPolicy === 'Delete') {
+    if (
+      hasAnnotation(volume, ANN_DYNAMICALLY_PROVISIONED) &&
+      volume.spec?.persistentVolumeReclaimPolicy === 'Delete'
+    ) {
       let current = volume;
       if (volume.status?.phase !== 'Released' && volume.status?.phase !== 'Failed')
         current = await this.updateVolumePhase(volume, 'Released', '', cause);
@@ -367,7 +414,13 @@ export class PersistentVolumeController implements Controller {
     }
     if (policy === 'Recycle') {
       if (volume.status?.phase === 'Failed') return;
-      await this.updateVolumePhaseWithEvent(volume, 'Failed', 'VolumeFailedRecycle', 'No recycler plugin found for the volume!', cause);
+      await this.updateVolumePhaseWithEvent(
+        volume,
+        'Failed',
+        'VolumeFailedRecycle',
+        'No recycler plugin found for the volume!',
+        cause,
+      );
       return;
     }
     if (volume.status?.phase === 'Failed') return;
@@ -414,7 +467,12 @@ export class PersistentVolumeController implements Controller {
     next.spec ??= {};
     let dirty = false;
     const ref = volume.spec?.claimRef;
-    if (!ref || ref.name !== claim.metadata.name || ref.namespace !== claim.metadata.namespace || ref.uid !== claim.metadata.uid) {
+    if (
+      !ref ||
+      ref.name !== claim.metadata.name ||
+      ref.namespace !== claim.metadata.namespace ||
+      ref.uid !== claim.metadata.uid
+    ) {
       next.spec.claimRef = {
         kind: 'PersistentVolumeClaim',
         namespace: claim.metadata.namespace,
@@ -485,7 +543,8 @@ export class PersistentVolumeController implements Controller {
     const status: NonNullable<PersistentVolume['status']> = { ...old, phase };
     if (message) status.message = message;
     else delete status.message;
-    if (old.phase !== phase) status.lastPhaseTransitionTime = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    if (old.phase !== phase)
+      status.lastPhaseTransitionTime = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     return this.write(PVS, { ...volume, status }, cause, 'status');
   }
 

@@ -11,7 +11,10 @@ import {
   type VolumeLister,
 } from './volume-binding.js';
 
-const claim = (name: string, o: { volumeName?: string; class?: string; selectedNode?: string; uid?: string } = {}) => ({
+const claim = (
+  name: string,
+  o: { volumeName?: string; class?: string; selectedNode?: string; uid?: string } = {},
+) => ({
   metadata: {
     name,
     namespace: 'default',
@@ -30,22 +33,36 @@ const volume = (name: string, hostname?: string, claimUid?: string) => ({
     nodeAffinity: hostname
       ? {
           required: {
-            nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [hostname] }] }],
+            nodeSelectorTerms: [
+              { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [hostname] }] },
+            ],
           },
         }
       : undefined,
   },
 });
 const classes: Record<string, KubeObject> = {
-  wffc: { metadata: { name: 'wffc' }, provisioner: 'rancher.io/local-path', volumeBindingMode: 'WaitForFirstConsumer' },
+  wffc: {
+    metadata: { name: 'wffc' },
+    provisioner: 'rancher.io/local-path',
+    volumeBindingMode: 'WaitForFirstConsumer',
+  },
   zoned: {
     metadata: { name: 'zoned' },
     provisioner: 'example.com/p',
     volumeBindingMode: 'WaitForFirstConsumer',
     allowedTopologies: [{ matchLabelExpressions: [{ key: 'zone', values: ['z1'] }] }],
   },
-  static: { metadata: { name: 'static' }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer' },
-  immediate: { metadata: { name: 'immediate' }, provisioner: 'example.com/p', volumeBindingMode: 'Immediate' },
+  static: {
+    metadata: { name: 'static' },
+    provisioner: 'kubernetes.io/no-provisioner',
+    volumeBindingMode: 'WaitForFirstConsumer',
+  },
+  immediate: {
+    metadata: { name: 'immediate' },
+    provisioner: 'example.com/p',
+    volumeBindingMode: 'Immediate',
+  },
 };
 
 function lister(claims: KubeObject[], volumes: KubeObject[]): VolumeLister {
@@ -56,7 +73,9 @@ function lister(claims: KubeObject[], volumes: KubeObject[]): VolumeLister {
   };
 }
 const usingClaims = (...names: string[]) =>
-  makePod('p', { volumes: names.map((n) => ({ name: n, persistentVolumeClaim: { claimName: n } })) } as never);
+  makePod('p', {
+    volumes: names.map((n) => ({ name: n, persistentVolumeClaim: { claimName: n } })),
+  } as never);
 
 describe('VolumeBinding', () => {
   const snapshot = snapshotOf(
@@ -75,12 +94,17 @@ describe('VolumeBinding', () => {
       code: 'UnschedulableAndUnresolvable',
       reasons: ['persistentvolumeclaim "x" not found'],
     });
-    const deleting = { ...claim('x'), metadata: { ...claim('x').metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } };
+    const deleting = {
+      ...claim('x'),
+      metadata: { ...claim('x').metadata, deletionTimestamp: '2026-01-01T00:00:00Z' },
+    };
     expect(preFilter(new VolumeBinding(lister([deleting], [])), usingClaims('x'))).toEqual({
       code: 'UnschedulableAndUnresolvable',
       reasons: ['persistentvolumeclaim "x" is being deleted'],
     });
-    expect(preFilter(new VolumeBinding(lister([claim('x', { class: 'immediate' })], [])), usingClaims('x'))).toEqual({
+    expect(
+      preFilter(new VolumeBinding(lister([claim('x', { class: 'immediate' })], [])), usingClaims('x')),
+    ).toEqual({
       code: 'UnschedulableAndUnresolvable',
       reasons: [ERR_UNBOUND_IMMEDIATE],
     });
@@ -88,7 +112,10 @@ describe('VolumeBinding', () => {
 
   it("keeps a bound claim's pod on the nodes its volume's node affinity allows", () => {
     const plugin = new VolumeBinding(lister([claim('x', { volumeName: 'pv' })], [volume('pv', 'b')]));
-    expect(filterReasons(plugin, usingClaims('x'), snapshot)).toEqual({ a: [ERR_REASON_NODE_CONFLICT], b: [] });
+    expect(filterReasons(plugin, usingClaims('x'), snapshot)).toEqual({
+      a: [ERR_REASON_NODE_CONFLICT],
+      b: [],
+    });
     const anywhere = new VolumeBinding(lister([claim('x', { volumeName: 'pv' })], [volume('pv')]));
     expect(filterReasons(anywhere, usingClaims('x'), snapshot)).toEqual({ a: [], b: [] });
   });
@@ -97,9 +124,15 @@ describe('VolumeBinding', () => {
     const any = new VolumeBinding(lister([claim('x', { class: 'wffc' })], []));
     expect(filterReasons(any, usingClaims('x'), snapshot)).toEqual({ a: [], b: [] });
     const zoned = new VolumeBinding(lister([claim('x', { class: 'zoned' })], []));
-    expect(filterReasons(zoned, usingClaims('x'), snapshot)).toEqual({ a: [], b: [ERR_REASON_BIND_CONFLICT] });
+    expect(filterReasons(zoned, usingClaims('x'), snapshot)).toEqual({
+      a: [],
+      b: [ERR_REASON_BIND_CONFLICT],
+    });
     const selected = new VolumeBinding(lister([claim('x', { class: 'wffc', selectedNode: 'b' })], []));
-    expect(filterReasons(selected, usingClaims('x'), snapshot)).toEqual({ a: [ERR_REASON_BIND_CONFLICT], b: [] });
+    expect(filterReasons(selected, usingClaims('x'), snapshot)).toEqual({
+      a: [ERR_REASON_BIND_CONFLICT],
+      b: [],
+    });
     const staticOnly = new VolumeBinding(lister([claim('x', { class: 'static' })], []));
     expect(filterReasons(staticOnly, usingClaims('x'), snapshot)).toEqual({
       a: [ERR_REASON_BIND_CONFLICT],

@@ -47,13 +47,17 @@ interface ClassFields {
 
 const annotations = (o: KubeObject) => (o.metadata.annotations as Record<string, string> | undefined) ?? {};
 const claimSpec = (o: KubeObject) => (o.spec ?? {}) as ClaimSpec;
-const claimClass = (o: KubeObject) => annotations(o)[ANN_BETA_STORAGE_CLASS] ?? claimSpec(o).storageClassName ?? '';
+const claimClass = (o: KubeObject) =>
+  annotations(o)[ANN_BETA_STORAGE_CLASS] ?? claimSpec(o).storageClassName ?? '';
 
 /** The claims a pod's volumes name: persistentVolumeClaim sources, and `<pod>-<volume>` for generic ephemeral ones. */
 export function podClaimNames(pod: KubeObject): string[] {
   const volumes =
-    (pod.spec as { volumes?: { name: string; persistentVolumeClaim?: { claimName: string }; ephemeral?: unknown }[] })
-      ?.volumes ?? [];
+    (
+      pod.spec as {
+        volumes?: { name: string; persistentVolumeClaim?: { claimName: string }; ephemeral?: unknown }[];
+      }
+    )?.volumes ?? [];
   const names: string[] = [];
   for (const v of volumes) {
     if (v.persistentVolumeClaim) names.push(v.persistentVolumeClaim.claimName);
@@ -73,7 +77,9 @@ function topologyAllows(sc: ClassFields, node: NodeInfo): boolean {
   const terms = sc.allowedTopologies ?? [];
   if (terms.length === 0) return true;
   return terms.some((t) =>
-    (t.matchLabelExpressions ?? []).every((e) => Object.hasOwn(node.labels, e.key) && e.values.includes(node.labels[e.key])),
+    (t.matchLabelExpressions ?? []).every(
+      (e) => Object.hasOwn(node.labels, e.key) && e.values.includes(node.labels[e.key]),
+    ),
   );
 }
 
@@ -116,9 +122,15 @@ export class VolumeBinding implements FilterPlugin {
     for (const name of names) {
       const claim = this.lister.claim(namespace, name);
       if (!claim)
-        return { code: 'UnschedulableAndUnresolvable', reasons: [`persistentvolumeclaim "${name}" not found`] };
+        return {
+          code: 'UnschedulableAndUnresolvable',
+          reasons: [`persistentvolumeclaim "${name}" not found`],
+        };
       if (claim.metadata.deletionTimestamp)
-        return { code: 'UnschedulableAndUnresolvable', reasons: [`persistentvolumeclaim "${name}" is being deleted`] };
+        return {
+          code: 'UnschedulableAndUnresolvable',
+          reasons: [`persistentvolumeclaim "${name}" is being deleted`],
+        };
       const volumeName = claimSpec(claim).volumeName ?? '';
       if (volumeName !== '') {
         const pv = this.lister.volume(volumeName);
@@ -182,7 +194,9 @@ export class VolumeBinding implements FilterPlugin {
       const pending = waiting.filter((name) => !this.claimBound(namespace, name));
       if (pending.length === 0) return;
       if (Date.now() >= deadline)
-        throw new Error(`binding volumes: timed out waiting for the condition (claims ${pending.join(', ')} not bound)`);
+        throw new Error(
+          `binding volumes: timed out waiting for the condition (claims ${pending.join(', ')} not bound)`,
+        );
       await new Promise((r) => setTimeout(r, this.o.pollMs ?? 100));
     }
   }
@@ -190,7 +204,8 @@ export class VolumeBinding implements FilterPlugin {
   private claimBound(namespace: string, name: string): boolean {
     const claim = this.lister.claim(namespace, name);
     if (!claim) throw new Error(`binding volumes: persistentvolumeclaim "${name}" not found`);
-    if (claim.metadata.deletionTimestamp) throw new Error(`binding volumes: persistentvolumeclaim "${name}" is being deleted`);
+    if (claim.metadata.deletionTimestamp)
+      throw new Error(`binding volumes: persistentvolumeclaim "${name}" is being deleted`);
     const volumeName = claimSpec(claim).volumeName;
     if (!volumeName || annotations(claim)[ANN_BIND_COMPLETED] === undefined) return false;
     const pv = this.lister.volume(volumeName);
