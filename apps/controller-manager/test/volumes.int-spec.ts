@@ -198,6 +198,16 @@ describe('Volumes through the real API server, scheduler and simulated nodes', (
     });
     const created = await ok<PersistentVolumeClaim>('POST', pvcPath(), pvc('data', '2Gi'));
     expect(created.spec?.storageClassName).toBe('local-path');
+    // "" is a choice: no class, so no default and no provisioning.
+    const classless = await ok<PersistentVolumeClaim>('POST', pvcPath(), pvc('classless', '1Ti', ''));
+    expect(classless.spec?.storageClassName).toBe('');
+    const [noClass] = await waitFor('FailedBinding event', async () => {
+      const e = await events('classless', 'FailedBinding');
+      return e.length ? e : undefined;
+    });
+    expect(noClass.message).toBe(
+      'no persistent volumes available for this claim and no storage class is set',
+    );
     const [waiting] = await waitFor('WaitForFirstConsumer event', async () => {
       const e = await events('data', 'WaitForFirstConsumer');
       return e.length ? e : undefined;
