@@ -438,7 +438,7 @@ export class PersistentVolumeController implements Controller {
     const next = clone(volume);
     next.spec ??= {};
     if (hasAnnotation(volume, ANN_BOUND_BY_CONTROLLER)) {
-      next.spec.claimRef = null;
+      delete next.spec.claimRef;
       const annotations = { ...((next.metadata.annotations as Record<string, string> | undefined) ?? {}) };
       delete annotations[ANN_BOUND_BY_CONTROLLER];
       next.metadata.annotations = annotations;
