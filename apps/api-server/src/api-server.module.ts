@@ -21,6 +21,7 @@ import {
   ServiceAccountAdmission,
 } from './admission/pod-defaults.js';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
+import { DefaultStorageClass } from './admission/default-storage-class.js';
 import { type SigningKey } from './auth/jwt.js';
 import { serviceAccountTokens } from './auth/service-account-tokens.js';
 import { type TokenFile } from './auth/token-file.js';
@@ -224,6 +225,7 @@ export class ApiServerModule {
                 new PriorityAdmission(self, registry, caches.priorityClasses),
                 new DefaultTolerationSeconds(),
                 new LimitRanger(self, registry, caches.limitRanges),
+                new DefaultStorageClass(self, registry),
               ],
               [allocator],
             );

@@ -135,6 +135,7 @@ cause the version it reconciled ('wake why' follows it). Prints "controller-mana
   --unhealthy-zone-threshold F  share of not-ready nodes that makes a zone unhealthy (default 0.55)
   --large-cluster-size-threshold N  zones above this size keep tainting when unhealthy (default 50)
   --root-ca-file FILE   the CA bundle published as kube-root-ca.crt (default: the kubeconfig's CA)
+  --local-path-base-dir DIR  where local-path volumes live on their node (default /var/lib/wake/local-path-provisioner)
   --metrics-port N      serve /metrics and /healthz on 127.0.0.1:N (default 10257; 0: any free port)`,
   'node-agent': `usage: wake node-agent --kubeconfig FILE --nats-url URL [--node-name NAME] [--root-dir DIR] [options]
 
@@ -276,6 +277,7 @@ async function main(argv: string[]): Promise<number> {
       'secondary-node-eviction-rate': { type: 'string' },
       'unhealthy-zone-threshold': { type: 'string' },
       'large-cluster-size-threshold': { type: 'string' },
+      'local-path-base-dir': { type: 'string' },
       'leader-elect': { type: 'string' },
       'leader-elect-lease-duration': { type: 'string' },
       'leader-elect-renew-deadline': { type: 'string' },
@@ -421,6 +423,7 @@ async function main(argv: string[]): Promise<number> {
         concurrentDeploymentSyncs: optionalCount(values, 'concurrent-deployment-syncs'),
         concurrentNamespaceSyncs: optionalCount(values, 'concurrent-namespace-syncs'),
         rootCaFile: values['root-ca-file'],
+        localPathBaseDir: values['local-path-base-dir'],
         metricsPort: values['metrics-port'] === undefined ? 10257 : Number(values['metrics-port']),
         nodeLifecycle: nodeLifecycleFlags(values),
       });

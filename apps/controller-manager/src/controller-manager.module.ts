@@ -48,6 +48,7 @@ import { RootCaCertPublisher } from './root-ca-cert-publisher/root-ca-cert-publi
 import { ServiceAccountsController } from './serviceaccount/serviceaccounts-controller.js';
 import { type GcNode } from './podgc/gc-selection.js';
 import { PodGc } from './podgc/pod-gc.js';
+import { volumeControllers } from './volume/volume-controllers.js';
 import { type Pod } from './replicaset/pod-types.js';
 import { ReplicaController } from './replicaset/replica-controller.js';
 import {
@@ -69,6 +70,8 @@ export const KNOWN_CONTROLLERS = [
   'root-ca-cert-publisher',
   'node-lifecycle-controller',
   'taint-eviction-controller',
+  'persistentvolume-binder',
+  'local-path-provisioner',
 ] as const;
 
 export interface ControllerManagerConfig {
@@ -98,6 +101,10 @@ export interface ControllerManagerConfig {
   namespaceFinalizerEstimateSeconds?: number;
   /** The CA bundle root-ca-cert-publisher publishes (--root-ca-file); default: the connection's CA. */
   rootCa?: string;
+  /** Where the local-path provisioner puts volumes on their node (--local-path-base-dir). */
+  localPathBaseDir?: string;
+  /** --pvclaimbinder-sync-period (upstream: 15 s). */
+  pvResyncMs?: number;
   /** Per-item backoff of the work queues, [base, max] ms (client-go: 5 ms → 1000 s). */
   backoffMs?: [number, number];
   burstReplicas?: number;
@@ -201,6 +208,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
     if (controllerEnabled('deployment', flags)) this.controllers.push(this.deploymentController());
     this.controllers.push(...this.namespaceControllers(flags));
     this.controllers.push(...this.nodeControllers(flags));
+    this.controllers.push(...this.volumeControllers(flags));
     if (config.leaderElect !== false)
       this.leaseClient = new ApiClient(config.connection, {
         userAgent: 'wake-controller-manager/leader-election',
@@ -409,6 +417,32 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
         }),
       );
     return out;
+  }
+
+  /** The PersistentVolume binder and the local-path provisioner. */
+  private volumeControllers(flags: readonly string[]): Controller[] {
+    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
+    return volumeControllers({
+      enabled: (name) => controllerEnabled(name, flags),
+      api: this.api,
+      identity: this.identity,
+      informer: (r) => this.informer(r),
+      pods: this.pods,
+      recorder: (component) => {
+        const r = new EventRecorder(this.api, {
+          component,
+          instance: this.identity,
+          onTrouble: (e) => this.logger.warn(`${component} event: ${e.message}`),
+        });
+        this.recorders.push(r);
+        return r;
+      },
+      rateLimiter: () => new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
+      localPathBaseDir: this.config.localPathBaseDir,
+      pvResyncMs: this.config.pvResyncMs,
+      onTrouble: (name) => (e, key) => this.logger.warn(`${name} ${key ?? ''}: ${e.message}`),
+      queueMetrics: this.queueMetrics,
+    });
   }
 
   get informers(): Informer[] {

@@ -17,6 +17,8 @@ export interface ControllerManagerCommandOptions {
   concurrentNamespaceSyncs?: number;
   /** --root-ca-file: the CA bundle root-ca-cert-publisher publishes. */
   rootCaFile?: string;
+  /** --local-path-base-dir: where the local-path provisioner puts volumes on their node. */
+  localPathBaseDir?: string;
   metricsPort?: number;
   /** --node-monitor-period, --node-monitor-grace-period, --node-eviction-rate... */
   nodeLifecycle?: Partial<NodeLifecycleSettings>;

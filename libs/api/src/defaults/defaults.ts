@@ -235,6 +235,12 @@ function defaultPersistentVolume(o: Json): void {
   setDefault(obj(o, 'status'), 'phase', 'Pending');
 }
 
+/** storage/v1 SetDefaults_StorageClass. */
+function defaultStorageClass(o: Json): void {
+  setDefault(o, 'reclaimPolicy', 'Delete');
+  setDefault(o, 'volumeBindingMode', 'Immediate');
+}
+
 function defaultPriorityClass(o: Json): void {
   setDefault(o, 'preemptionPolicy', 'PreemptLowerPriority');
 }
@@ -254,6 +260,7 @@ const DEFAULTERS: Record<string, (o: Json) => void> = {
   'batch/jobs': defaultJob,
   'batch/cronjobs': defaultCronJob,
   'scheduling.k8s.io/priorityclasses': defaultPriorityClass,
+  'storage.k8s.io/storageclasses': defaultStorageClass,
 };
 
 /** Applies the defaults of the kind stored as `<group>/<plural>` to `o`, in place. */
