@@ -39,6 +39,15 @@ import { type Namespace, NAMESPACES } from './namespace/namespace-types.js';
 import { NamespacedResourcesDeleter } from './namespace/namespaced-resources-deleter.js';
 import { RootCaCertPublisher } from './root-ca-cert-publisher/root-ca-cert-publisher.js';
 import { ServiceAccountsController } from './serviceaccount/serviceaccounts-controller.js';
+import { type ControllerRevision } from './history/controller-revision.js';
+import { StatefulSetController } from './statefulset/statefulset-controller.js';
+import {
+  CLAIMS,
+  type PersistentVolumeClaim,
+  REVISIONS,
+  STATEFUL_SET,
+  type StatefulSet,
+} from './statefulset/statefulset-types.js';
 import { type Pod } from './replicaset/pod-types.js';
 import { ReplicaController } from './replicaset/replica-controller.js';
 import {
@@ -57,6 +66,7 @@ export const KNOWN_CONTROLLERS = [
   'namespace',
   'serviceaccount',
   'root-ca-cert-publisher',
+  'statefulset',
 ] as const;
 
 export interface ControllerManagerConfig {
@@ -78,6 +88,8 @@ export interface ControllerManagerConfig {
   concurrentGcSyncs?: number;
   /** --concurrent-deployment-syncs (upstream default 5). */
   concurrentDeploymentSyncs?: number;
+  /** --concurrent-statefulset-syncs (upstream default 5). */
+  concurrentStatefulSetSyncs?: number;
   /** --concurrent-namespace-syncs (upstream default 10). */
   concurrentNamespaceSyncs?: number;
   /** How long after its deletion a namespace is first emptied (upstream: 5 s; tests shorten it). */
@@ -169,6 +181,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
       );
     if (controllerEnabled('deployment', flags)) this.controllers.push(this.deploymentController());
     this.controllers.push(...this.namespaceControllers(flags));
+    if (controllerEnabled('statefulset', flags)) this.controllers.push(this.statefulSetController());
     if (config.leaderElect !== false)
       this.leaseClient = new ApiClient(config.connection, {
         userAgent: 'wake-controller-manager/leader-election',
@@ -276,6 +289,28 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
       workers: this.config.concurrentDeploymentSyncs ?? 5,
       rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
       onTrouble: (e, key) => this.logger.warn(`deployment ${key ?? ''}: ${e.message}`),
+      queueMetrics: this.queueMetrics,
+    });
+  }
+
+  private statefulSetController(): StatefulSetController {
+    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
+    const events = new EventRecorder(this.api, {
+      component: 'statefulset-controller',
+      instance: this.identity,
+      onTrouble: (e) => this.logger.warn(`statefulset-controller event: ${e.message}`),
+    });
+    this.recorders.push(events);
+    return new StatefulSetController({
+      api: this.api,
+      sets: this.informer<StatefulSet>(STATEFUL_SET.resource),
+      pods: this.pods,
+      revisions: this.informer<ControllerRevision>(REVISIONS),
+      claims: this.informer<PersistentVolumeClaim>(CLAIMS),
+      events,
+      workers: this.config.concurrentStatefulSetSyncs ?? 5,
+      rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
+      onTrouble: (e, key) => this.logger.warn(`statefulset ${key ?? ''}: ${e.message}`),
       queueMetrics: this.queueMetrics,
     });
   }

@@ -13,6 +13,7 @@ export interface ControllerManagerCommandOptions {
   concurrentGcSyncs?: number;
   concurrentDeploymentSyncs?: number;
   concurrentNamespaceSyncs?: number;
+  concurrentStatefulSetSyncs?: number;
   /** --root-ca-file: the CA bundle root-ca-cert-publisher publishes. */
   rootCaFile?: string;
   metricsPort?: number;
