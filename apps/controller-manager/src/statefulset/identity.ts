@@ -197,7 +197,10 @@ export function newVersionedStatefulSetPod(
       ordinal < (currentSet.status?.currentReplicas ?? 0)) ||
     (rolling !== undefined && ordinal < (rolling.partition ?? 0));
   const pod = newStatefulSetPod(useCurrent ? currentSet : updateSet, ordinal);
-  pod.metadata.labels = { ...pod.metadata.labels, [POD_REVISION_LABEL]: useCurrent ? currentRevision : updateRevision };
+  pod.metadata.labels = {
+    ...pod.metadata.labels,
+    [POD_REVISION_LABEL]: useCurrent ? currentRevision : updateRevision,
+  };
   return pod;
 }
 

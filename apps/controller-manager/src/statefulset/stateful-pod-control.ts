@@ -189,7 +189,10 @@ export class StatefulPodControl {
           { cause, contentType: 'application/merge-patch+json' },
         );
       } catch (e) {
-        throw new Error(`could not update claim ${name} for delete policy ownerRefs: ${(e as Error).message}`);
+        throw new Error(
+          `could not update claim ${name} for delete policy ownerRefs: ${(e as Error).message}`,
+          { cause: e },
+        );
       }
       wrote = true;
     }
@@ -199,8 +202,16 @@ export class StatefulPodControl {
   /** recordPodEvent: "create Pod web-0 in StatefulSet web successful" / "… failed error: …". */
   private recordPodEvent(verb: string, set: StatefulSet, pod: StatefulPod, cause: number, err?: Error) {
     const [type, reason, message] = err
-      ? (['Warning', `Failed${title(verb)}`, `${verb} Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} failed error: ${err.message}`] as const)
-      : (['Normal', `Successful${title(verb)}`, `${verb} Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} successful`] as const);
+      ? ([
+          'Warning',
+          `Failed${title(verb)}`,
+          `${verb} Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} failed error: ${err.message}`,
+        ] as const)
+      : ([
+          'Normal',
+          `Successful${title(verb)}`,
+          `${verb} Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} successful`,
+        ] as const);
     this.record(set, type, reason, message, cause);
   }
 
@@ -214,12 +225,26 @@ export class StatefulPodControl {
     err?: Error,
   ) {
     const [type, reason, message] = err
-      ? (['Warning', `Failed${title(verb)}`, `${verb} Claim ${claim} for Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} failed error: ${err.message}`] as const)
-      : (['Normal', `Successful${title(verb)}`, `${verb} Claim ${claim} Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} success`] as const);
+      ? ([
+          'Warning',
+          `Failed${title(verb)}`,
+          `${verb} Claim ${claim} for Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} failed error: ${err.message}`,
+        ] as const)
+      : ([
+          'Normal',
+          `Successful${title(verb)}`,
+          `${verb} Claim ${claim} Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} success`,
+        ] as const);
     this.record(set, type, reason, message, cause);
   }
 
-  private record(set: StatefulSet, type: 'Normal' | 'Warning', reason: string, message: string, cause: number) {
+  private record(
+    set: StatefulSet,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    cause: number,
+  ) {
     // Listed objects carry no kind; the Event's involvedObject must name it (kubectl describe matches on it).
     const object = { ...set, apiVersion: 'apps/v1', kind: 'StatefulSet' };
     this.o.events.record({ object, type, reason, message, cause });

@@ -253,7 +253,10 @@ export class StatefulSetController implements Controller {
       const failed = results.findIndex((r) => r.status === 'rejected');
       if (failed < 0) continue;
       phase.forEach((a, i) => results[i].status === 'rejected' && settle(a));
-      plan.phases.slice(p + 1).flat().forEach(settle);
+      plan.phases
+        .slice(p + 1)
+        .flat()
+        .forEach(settle);
       throw (results[failed] as PromiseRejectedResult).reason;
     }
     return rollingDeletes;
@@ -313,7 +316,10 @@ export class StatefulSetController implements Controller {
       );
       const clone = { ...revision, metadata: { ...revision.metadata, name } };
       try {
-        return { revision: await this.o.api.create<ControllerRevision>(path, clone, { cause }), collisionCount };
+        return {
+          revision: await this.o.api.create<ControllerRevision>(path, clone, { cause }),
+          collisionCount,
+        };
       } catch (e) {
         if (!(e instanceof ApiError && e.reason === 'AlreadyExists')) throw e;
         const exists = await this.o.api.get<ControllerRevision>(`${path}/${name}`);
@@ -325,8 +331,16 @@ export class StatefulSetController implements Controller {
   }
 
   /** realHistory.UpdateControllerRevision: the revision number raised, retried on conflict. */
-  private async raiseRevision(revision: ControllerRevision, to: number, cause: number): Promise<ControllerRevision> {
-    const path = resourcePath({ ...REVISIONS, namespace: revision.metadata.namespace, name: revision.metadata.name });
+  private async raiseRevision(
+    revision: ControllerRevision,
+    to: number,
+    cause: number,
+  ): Promise<ControllerRevision> {
+    const path = resourcePath({
+      ...REVISIONS,
+      namespace: revision.metadata.namespace,
+      name: revision.metadata.name,
+    });
     let current = revision;
     for (let attempt = 0; ; attempt++) {
       if (current.revision === to) return current;
@@ -360,8 +374,16 @@ export class StatefulSetController implements Controller {
   }
 
   /** UpdateStatefulSetStatus: the status subresource, once more on a re-read copy after a conflict. */
-  private async writeStatus(set: StatefulSet, status: StatefulSetStatus, cause: number): Promise<StatefulSet> {
-    const path = resourcePath({ ...STATEFUL_SET.resource, namespace: set.metadata.namespace, name: set.metadata.name });
+  private async writeStatus(
+    set: StatefulSet,
+    status: StatefulSetStatus,
+    cause: number,
+  ): Promise<StatefulSet> {
+    const path = resourcePath({
+      ...STATEFUL_SET.resource,
+      namespace: set.metadata.namespace,
+      name: set.metadata.name,
+    });
     try {
       return await this.o.api.update<StatefulSet>(`${path}/status`, { ...set, status }, { cause });
     } catch (e) {

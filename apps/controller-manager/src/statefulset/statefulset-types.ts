@@ -74,7 +74,10 @@ export interface StatefulSet extends StoredObject {
     updateStrategy?: { type?: 'RollingUpdate' | 'OnDelete'; rollingUpdate?: { partition?: number } };
     revisionHistoryLimit?: number;
     minReadySeconds?: number;
-    persistentVolumeClaimRetentionPolicy?: { whenDeleted?: RetentionPolicyType; whenScaled?: RetentionPolicyType };
+    persistentVolumeClaimRetentionPolicy?: {
+      whenDeleted?: RetentionPolicyType;
+      whenScaled?: RetentionPolicyType;
+    };
     ordinals?: { start?: number };
   };
   status?: StatefulSetStatus;

@@ -102,7 +102,8 @@ export function planUpdate(input: UpdatePlanInput): UpdatePlan {
     replicas[i] ??= newVersionedStatefulSetPod(currentSet, updateSet, current, update, start + i);
   condemned.sort((a, b) => getOrdinal(b) - getOrdinal(a));
   // The first unhealthy pod: the lowest unhealthy replica, else the lowest unhealthy condemned one.
-  const firstUnhealthy = replicas.find((p) => !isHealthy(p)) ?? [...condemned].reverse().find((p) => !isHealthy(p));
+  const firstUnhealthy =
+    replicas.find((p) => !isHealthy(p)) ?? [...condemned].reverse().find((p) => !isHealthy(p));
 
   if (set.metadata.deletionTimestamp) return plan;
 
@@ -123,13 +124,19 @@ export function planUpdate(input: UpdatePlanInput): UpdatePlan {
     }
     if (!isCreated(pod)) {
       // PodClaimIsStale: a claim still owned by this ordinal's previous pod waits for the garbage collector.
-      if (retentionPolicy(set).whenScaled !== 'Retain' && claimsOf(set, pod).some((c) => hasStaleOwnerRef(c, pod)))
+      if (
+        retentionPolicy(set).whenScaled !== 'Retain' &&
+        claimsOf(set, pod).some((c) => hasStaleOwnerRef(c, pod))
+      )
         return true;
       replicaPhase.push({ type: 'create', pod });
       return monotonic;
     }
     if (isPending(pod)) replicaPhase.push({ type: 'create-claims', pod });
-    if (monotonic && (isTerminating(pod) || !isRunningAndReady(pod) || !isRunningAndAvailable(pod, minReady, now)))
+    if (
+      monotonic &&
+      (isTerminating(pod) || !isRunningAndReady(pod) || !isRunningAndAvailable(pod, minReady, now))
+    )
       return true;
     if (identityMatches(set, pod) && storageMatches(set, pod) && claimsMatch(updateSet, pod)) return false;
     replicaPhase.push({ type: 'update', pod });
