@@ -281,6 +281,62 @@ describe('StatefulSet controller through the real API server, scheduler and simu
     );
   });
 
+  it('a Failed pod is deleted and recreated under its name, on its claim', async () => {
+    await fresh('failed');
+    await apply(statefulSet('web', 2));
+    await settled('web', 2);
+    const before = livePods()[1];
+    const path = `/api/v1/namespaces/${ns}/pods/web-1`;
+    await ok('PUT', `${path}/status`, { ...before, status: { ...before.status, phase: 'Failed' } });
+    const replaced = await waitFor('web-1 replaced and Ready', async () => {
+      const p = livePods().find((x) => x.metadata.name === 'web-1');
+      return p && p.metadata.uid !== before.metadata.uid && ready(p) ? p : undefined;
+    });
+    // A terminal pod is deleted at once (no grace period); only then is its successor created.
+    const gone = at('deleted web-1');
+    expect(at('created web-1', gone)).toBeGreaterThan(gone);
+    expect(replaced.spec?.volumes).toContainEqual({
+      name: 'data',
+      persistentVolumeClaim: { claimName: 'data-web-1', readOnly: false },
+    });
+    expect((await claims()).map((c) => c.metadata.name).sort()).toEqual(['data-web-0', 'data-web-1']);
+    await waitFor('its SuccessfulDelete event', async () =>
+      (await events('SuccessfulDelete')).some(
+        (e) => e.message === 'delete Pod web-1 in StatefulSet web successful',
+      )
+        ? true
+        : undefined,
+    );
+  });
+
+  it('persistentVolumeClaimRetentionPolicy Delete: a scaled-away claim goes with its pod, the rest with the set', async () => {
+    await fresh('retention');
+    const policy = { whenScaled: 'Delete', whenDeleted: 'Delete' };
+    await apply(statefulSet('web', 2, { persistentVolumeClaimRetentionPolicy: policy }));
+    const set = await settled('web', 2);
+    const owners = (c: PersistentVolumeClaim | undefined) =>
+      (c?.metadata.ownerReferences ?? []).map((r) => `${r.kind}/${r.name}`);
+    const claim = async (name: string) => (await claims()).find((c) => c.metadata.name === name);
+    await waitFor('claims owned by the set', async () =>
+      (await claims()).every((c) => owners(c).join() === 'StatefulSet/web') ? true : undefined,
+    );
+    expect((await claim('data-web-0'))?.metadata.ownerReferences).toEqual([
+      { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web', uid: set.metadata.uid },
+    ]);
+
+    await kubectl(['scale', 'statefulset', 'web', '--replicas=1']);
+    await settled('web', 1);
+    await waitFor('data-web-1 deleted with web-1', async () =>
+      (await claim('data-web-1')) ? undefined : true,
+    );
+    expect(owners(await claim('data-web-0'))).toEqual(['StatefulSet/web']);
+
+    await kubectl(['delete', 'statefulset', 'web']);
+    await waitFor('data-web-0 deleted with the set', async () =>
+      (await claims()).length === 0 ? true : undefined,
+    );
+  });
+
   it('Parallel creates every pod at once, without waiting for readiness', async () => {
     await fresh('parallel');
     await apply(statefulSet('db', 3, { podManagementPolicy: 'Parallel' }));

@@ -191,11 +191,12 @@ export function newVersionedStatefulSetPod(
 ): StatefulPod {
   const strategy = currentSet.spec?.updateStrategy;
   const rolling = strategy?.rollingUpdate;
+  const start = startOrdinal(currentSet);
   const useCurrent =
     (strategy?.type === 'RollingUpdate' &&
       rolling === undefined &&
-      ordinal < (currentSet.status?.currentReplicas ?? 0)) ||
-    (rolling !== undefined && ordinal < (rolling.partition ?? 0));
+      ordinal < start + (currentSet.status?.currentReplicas ?? 0)) ||
+    (rolling !== undefined && ordinal < start + (rolling.partition ?? 0));
   const pod = newStatefulSetPod(useCurrent ? currentSet : updateSet, ordinal);
   pod.metadata.labels = {
     ...pod.metadata.labels,

@@ -116,8 +116,8 @@ export class StatefulSetController implements Controller {
       (!!pod.metadata.deletionTimestamp && (c.type === 'added' || !c.old.metadata.deletionTimestamp));
     if (set) {
       const key = objectKey(set);
-      if (c.type === 'added') this.expectations.creationObserved(key);
       if (gone) this.expectations.deletionObserved(key, objectKey(pod));
+      else if (c.type === 'added') this.expectations.creationObserved(key);
       this.queue.add(key);
       const minReady = set.spec?.minReadySeconds ?? 0;
       // It becomes available minReadySeconds after it turned ready: look again then.
@@ -131,8 +131,13 @@ export class StatefulSetController implements Controller {
         if (prev) this.queue.add(objectKey(prev));
       }
     }
-    // An orphan: every set that could adopt it (getStatefulSetsForPod).
-    if (!ref && c.type !== 'deleted')
+    // An orphan, new or with new labels: every set that could adopt it (getStatefulSetsForPod).
+    const relabelled =
+      c.type === 'added' ||
+      (c.type === 'updated' &&
+        (controllerOf(c.old) !== undefined ||
+          JSON.stringify(c.old.metadata.labels ?? {}) !== JSON.stringify(pod.metadata.labels ?? {})));
+    if (!ref && relabelled)
       for (const s of this.o.sets.cache.byIndex('namespace', pod.metadata.namespace ?? ''))
         if (matchesLabels(safeSelector(s.spec?.selector), pod.metadata.labels)) this.queue.add(objectKey(s));
   }
