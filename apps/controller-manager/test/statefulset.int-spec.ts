@@ -337,6 +337,52 @@ describe('StatefulSet controller through the real API server, scheduler and simu
     );
   });
 
+  it('adopts an orphan named after it, ignores a matching pod that is not, and keeps revisionHistoryLimit old revisions', async () => {
+    await fresh('adopt');
+    const orphan = (name: string) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, labels: { app: 'web' } },
+      spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox:1' }] },
+    });
+    const web0 = await ok<StatefulPod>('POST', `/api/v1/namespaces/${ns}/pods`, orphan('web-0'));
+    await ok('POST', `/api/v1/namespaces/${ns}/pods`, orphan('stray-0'));
+    await apply(statefulSet('web', 1, { revisionHistoryLimit: 1 }));
+    const set = await getSet('web');
+    // The adopted pod gets the set as controller and its identity; lacking the revision's label,
+    // the rolling update then replaces it.
+    const store = cluster.server.app.get(ClusterConnections).store;
+    await waitFor('web-0 adopted', async () => {
+      const versions = await store.history({ group: '', resource: 'pods', namespace: ns, name: 'web-0' });
+      return versions.some(
+        (v) =>
+          (v.event.object as StatefulPod | undefined)?.metadata.uid === web0.metadata.uid &&
+          (v.event.object as StatefulPod | undefined)?.metadata.ownerReferences?.[0]?.uid ===
+            set.metadata.uid,
+      )
+        ? true
+        : undefined;
+    });
+    // The sync that adopted web-0 looked at stray-0 too: not named after the set, it stays an orphan.
+    const stray = await ok<StatefulPod>('GET', `/api/v1/namespaces/${ns}/pods/stray-0`);
+    expect(stray.metadata.ownerReferences).toBeUndefined();
+    await kubectl(['delete', 'pod', 'stray-0', '--grace-period=0', '--force']);
+    await settled('web', 1, (s) => s.status?.updatedReplicas === 1);
+
+    for (const image of ['busybox:2', 'busybox:3']) {
+      await kubectl(['set', 'image', 'statefulset/web', `c=${image}`]);
+      await kubectl(['rollout', 'status', 'statefulset/web', '--timeout=90s']);
+    }
+    const last = await settled('web', 1, (s) => s.status?.currentRevision === s.status?.updateRevision);
+    // Revision 3 is live; of the history (1 and 2) only the newest is kept.
+    const revs = await waitFor('history truncated', async () => {
+      const r = await revisions();
+      return r.length === 2 ? r : undefined;
+    });
+    expect(revs.map((r) => r.revision).sort()).toEqual([2, 3]);
+    expect(revs.find((r) => r.revision === 3)?.metadata.name).toBe(last.status?.updateRevision);
+  });
+
   it('Parallel creates every pod at once, without waiting for readiness', async () => {
     await fresh('parallel');
     await apply(statefulSet('db', 3, { podManagementPolicy: 'Parallel' }));
