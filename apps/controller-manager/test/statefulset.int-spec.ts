@@ -249,6 +249,10 @@ describe('StatefulSet controller through the real API server, scheduler and simu
         'create Pod web-2 in StatefulSet web successful',
       ]),
     );
+    expect(await kubectl(['get', 'statefulset', 'web'])).toMatch(/^NAME\s+READY\s+AGE\nweb\s+3\/3\s+/);
+    expect(await kubectl(['get', 'controllerrevisions'])).toMatch(
+      new RegExp(`${revision}\\s+statefulset.apps/web\\s+1\\s+`),
+    );
     const described = await kubectl(['describe', 'statefulset', 'web']);
     expect(described).toMatch(
       /Normal\s+SuccessfulCreate\s+.*statefulset-controller\s+create Pod web-1 in StatefulSet web successful/,
