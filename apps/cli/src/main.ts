@@ -134,6 +134,7 @@ cause the version it reconciled ('wake why' follows it). Prints "controller-mana
   --secondary-node-eviction-rate R  the same in a partly disrupted large zone (default 0.01)
   --unhealthy-zone-threshold F  share of not-ready nodes that makes a zone unhealthy (default 0.55)
   --large-cluster-size-threshold N  zones above this size keep tainting when unhealthy (default 50)
+  --concurrent-statefulset-syncs N  StatefulSets synced at once (default 5)
   --root-ca-file FILE   the CA bundle published as kube-root-ca.crt (default: the kubeconfig's CA)
   --local-path-base-dir DIR  where local-path volumes live on their node (default /var/lib/wake/local-path-provisioner)
   --metrics-port N      serve /metrics and /healthz on 127.0.0.1:N (default 10257; 0: any free port)`,
@@ -269,6 +270,7 @@ async function main(argv: string[]): Promise<number> {
       'terminated-pod-gc-threshold': { type: 'string' },
       'concurrent-deployment-syncs': { type: 'string' },
       'concurrent-namespace-syncs': { type: 'string' },
+      'concurrent-statefulset-syncs': { type: 'string' },
       'root-ca-file': { type: 'string' },
       'node-monitor-period': { type: 'string' },
       'node-monitor-grace-period': { type: 'string' },
@@ -422,6 +424,7 @@ async function main(argv: string[]): Promise<number> {
         terminatedPodGcThreshold: optionalCount(values, 'terminated-pod-gc-threshold'),
         concurrentDeploymentSyncs: optionalCount(values, 'concurrent-deployment-syncs'),
         concurrentNamespaceSyncs: optionalCount(values, 'concurrent-namespace-syncs'),
+        concurrentStatefulSetSyncs: optionalCount(values, 'concurrent-statefulset-syncs'),
         rootCaFile: values['root-ca-file'],
         localPathBaseDir: values['local-path-base-dir'],
         metricsPort: values['metrics-port'] === undefined ? 10257 : Number(values['metrics-port']),

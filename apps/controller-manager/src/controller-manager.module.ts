@@ -49,6 +49,15 @@ import { ServiceAccountsController } from './serviceaccount/serviceaccounts-cont
 import { type GcNode } from './podgc/gc-selection.js';
 import { PodGc } from './podgc/pod-gc.js';
 import { volumeControllers } from './volume/volume-controllers.js';
+import { type ControllerRevision } from './history/controller-revision.js';
+import { StatefulSetController } from './statefulset/statefulset-controller.js';
+import {
+  CLAIMS,
+  type PersistentVolumeClaim,
+  REVISIONS,
+  STATEFUL_SET,
+  type StatefulSet,
+} from './statefulset/statefulset-types.js';
 import { type Pod } from './replicaset/pod-types.js';
 import { ReplicaController } from './replicaset/replica-controller.js';
 import {
@@ -72,6 +81,7 @@ export const KNOWN_CONTROLLERS = [
   'taint-eviction-controller',
   'persistentvolume-binder',
   'local-path-provisioner',
+  'statefulset',
 ] as const;
 
 export interface ControllerManagerConfig {
@@ -93,6 +103,8 @@ export interface ControllerManagerConfig {
   concurrentGcSyncs?: number;
   /** --concurrent-deployment-syncs (upstream default 5). */
   concurrentDeploymentSyncs?: number;
+  /** --concurrent-statefulset-syncs (upstream default 5). */
+  concurrentStatefulSetSyncs?: number;
   /** --concurrent-namespace-syncs (upstream default 10). */
   concurrentNamespaceSyncs?: number;
   /** How long after its deletion a namespace is first emptied (upstream: 5 s; tests shorten it). */
@@ -209,6 +221,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
     this.controllers.push(...this.namespaceControllers(flags));
     this.controllers.push(...this.nodeControllers(flags));
     this.controllers.push(...this.volumeControllers(flags));
+    if (controllerEnabled('statefulset', flags)) this.controllers.push(this.statefulSetController());
     if (config.leaderElect !== false)
       this.leaseClient = new ApiClient(config.connection, {
         userAgent: 'wake-controller-manager/leader-election',
@@ -317,6 +330,28 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
       workers: this.config.concurrentDeploymentSyncs ?? 5,
       rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
       onTrouble: (e, key) => this.logger.warn(`deployment ${key ?? ''}: ${e.message}`),
+      queueMetrics: this.queueMetrics,
+    });
+  }
+
+  private statefulSetController(): StatefulSetController {
+    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
+    const events = new EventRecorder(this.api, {
+      component: 'statefulset-controller',
+      instance: this.identity,
+      onTrouble: (e) => this.logger.warn(`statefulset-controller event: ${e.message}`),
+    });
+    this.recorders.push(events);
+    return new StatefulSetController({
+      api: this.api,
+      sets: this.informer<StatefulSet>(STATEFUL_SET.resource),
+      pods: this.pods,
+      revisions: this.informer<ControllerRevision>(REVISIONS),
+      claims: this.informer<PersistentVolumeClaim>(CLAIMS),
+      events,
+      workers: this.config.concurrentStatefulSetSyncs ?? 5,
+      rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
+      onTrouble: (e, key) => this.logger.warn(`statefulset ${key ?? ''}: ${e.message}`),
       queueMetrics: this.queueMetrics,
     });
   }

@@ -15,6 +15,7 @@ export interface ControllerManagerCommandOptions {
   terminatedPodGcThreshold?: number;
   concurrentDeploymentSyncs?: number;
   concurrentNamespaceSyncs?: number;
+  concurrentStatefulSetSyncs?: number;
   /** --root-ca-file: the CA bundle root-ca-cert-publisher publishes. */
   rootCaFile?: string;
   /** --local-path-base-dir: where the local-path provisioner puts volumes on their node. */
