@@ -123,6 +123,7 @@ cause the version it reconciled ('wake why' follows it). Prints "controller-mana
   --concurrent-replicaset-syncs N  ReplicaSets synced at once (default 5)
   --concurrent-gc-syncs N  garbage collector workers (default 20)
   --concurrent-deployment-syncs N  Deployments synced at once (default 5)
+  --concurrent-daemonset-syncs N  DaemonSets synced at once (default 2)
   --concurrent-namespace-syncs N  namespaces emptied at once (default 10)
   --root-ca-file FILE   the CA bundle published as kube-root-ca.crt (default: the kubeconfig's CA)
   --metrics-port N      serve /metrics and /healthz on 127.0.0.1:N (default 10257; 0: any free port)`,
@@ -256,6 +257,7 @@ async function main(argv: string[]): Promise<number> {
       'concurrent-replicaset-syncs': { type: 'string' },
       'concurrent-gc-syncs': { type: 'string' },
       'concurrent-deployment-syncs': { type: 'string' },
+      'concurrent-daemonset-syncs': { type: 'string' },
       'concurrent-namespace-syncs': { type: 'string' },
       'root-ca-file': { type: 'string' },
       'leader-elect': { type: 'string' },
@@ -400,6 +402,7 @@ async function main(argv: string[]): Promise<number> {
           syncs === undefined ? undefined : parseCount(syncs, '--concurrent-replicaset-syncs'),
         concurrentGcSyncs: optionalCount(values, 'concurrent-gc-syncs'),
         concurrentDeploymentSyncs: optionalCount(values, 'concurrent-deployment-syncs'),
+        concurrentDaemonSetSyncs: optionalCount(values, 'concurrent-daemonset-syncs'),
         concurrentNamespaceSyncs: optionalCount(values, 'concurrent-namespace-syncs'),
         rootCaFile: values['root-ca-file'],
         metricsPort: values['metrics-port'] === undefined ? 10257 : Number(values['metrics-port']),

@@ -30,6 +30,9 @@ import { type EventStreamOptions } from '@app/bus';
 import { type StoredObject } from '@app/event-store';
 import { componentRegistry, Gauge, type MetricsServer, serveMetrics, workQueueMetrics } from '@app/metrics';
 
+import { DaemonSetController } from './daemonset/daemonset-controller.js';
+import { type DaemonSet, NODES, CONTROLLER_REVISIONS, type Node } from './daemonset/daemonset-types.js';
+import { type ControllerRevision } from './history/controller-revision.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { type Deployment, type ReplicaSet } from './deployment/deployment-types.js';
 import { GarbageCollector } from './garbage-collector/garbage-collector.js';
@@ -54,6 +57,7 @@ export const KNOWN_CONTROLLERS = [
   'replicationcontroller',
   'garbage-collector',
   'deployment',
+  'daemonset',
   'namespace',
   'serviceaccount',
   'root-ca-cert-publisher',
@@ -78,6 +82,8 @@ export interface ControllerManagerConfig {
   concurrentGcSyncs?: number;
   /** --concurrent-deployment-syncs (upstream default 5). */
   concurrentDeploymentSyncs?: number;
+  /** --concurrent-daemonset-syncs (upstream default 2). */
+  concurrentDaemonSetSyncs?: number;
   /** --concurrent-namespace-syncs (upstream default 10). */
   concurrentNamespaceSyncs?: number;
   /** How long after its deletion a namespace is first emptied (upstream: 5 s; tests shorten it). */
@@ -168,6 +174,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
         }),
       );
     if (controllerEnabled('deployment', flags)) this.controllers.push(this.deploymentController());
+    if (controllerEnabled('daemonset', flags)) this.controllers.push(this.daemonSetController());
     this.controllers.push(...this.namespaceControllers(flags));
     if (config.leaderElect !== false)
       this.leaseClient = new ApiClient(config.connection, {
@@ -276,6 +283,29 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
       workers: this.config.concurrentDeploymentSyncs ?? 5,
       rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
       onTrouble: (e, key) => this.logger.warn(`deployment ${key ?? ''}: ${e.message}`),
+      queueMetrics: this.queueMetrics,
+    });
+  }
+
+  private daemonSetController(): DaemonSetController {
+    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
+    const events = new EventRecorder(this.api, {
+      component: 'daemonset-controller',
+      instance: this.identity,
+      onTrouble: (e) => this.logger.warn(`daemonset-controller event: ${e.message}`),
+    });
+    this.recorders.push(events);
+    return new DaemonSetController({
+      api: this.api,
+      daemonSets: this.informer<DaemonSet>({ group: 'apps', version: 'v1', plural: 'daemonsets' }),
+      pods: this.pods,
+      nodes: this.informer<Node>(NODES),
+      revisions: this.informer<ControllerRevision>(CONTROLLER_REVISIONS),
+      events,
+      workers: this.config.concurrentDaemonSetSyncs ?? 2,
+      burstReplicas: this.config.burstReplicas,
+      rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
+      onTrouble: (e, key) => this.logger.warn(`daemonset ${key ?? ''}: ${e.message}`),
       queueMetrics: this.queueMetrics,
     });
   }

@@ -12,6 +12,7 @@ export interface ControllerManagerCommandOptions {
   concurrentReplicaSetSyncs?: number;
   concurrentGcSyncs?: number;
   concurrentDeploymentSyncs?: number;
+  concurrentDaemonSetSyncs?: number;
   concurrentNamespaceSyncs?: number;
   /** --root-ca-file: the CA bundle root-ca-cert-publisher publishes. */
   rootCaFile?: string;

@@ -40,6 +40,11 @@ export class ControllerExpectations {
     this.byController.set(key, { add: 0, deletes: new Set(podKeys), at: this.now() });
   }
 
+  /** SetExpectations: creations and these deletes at once (the DaemonSet controller's syncNodes). */
+  expect(key: string, creations: number, podKeys: readonly string[]): void {
+    this.byController.set(key, { add: creations, deletes: new Set(podKeys), at: this.now() });
+  }
+
   creationObserved(key: string): void {
     const e = this.byController.get(key);
     if (e) e.add--;
