@@ -17,6 +17,7 @@ import { type RunningControllerManager, startControllerManager } from '../src/ru
 interface KubeEvent {
   reason: string;
   message: string;
+  type: string;
   involvedObject: { kind: string; name: string };
   source: { component: string };
 }
@@ -440,5 +441,36 @@ describe('DaemonSet controller through the real API server, scheduler and simula
     const status = await kubectl(['rollout', 'status', 'daemonset/mon', '--timeout=5s']);
     expect(status.code).not.toBe(0);
     expect(status.stderr).toContain('rollout status is only available for RollingUpdate strategy type');
+  });
+  it('a failed daemon pod is reported, deleted and replaced on its node', async () => {
+    await fresh('failed');
+    await ok('POST', dsPath(), daemonSet('flaky'));
+    const before = await runningOn('flaky', SIM_NODES);
+    const victim = before.get('sim-node-2')![0];
+    // As the kubelet reports a pod whose containers all ended for good.
+    await ok(
+      'PATCH',
+      `/api/v1/namespaces/${ns}/pods/${victim.metadata.name}/status`,
+      { status: { phase: 'Failed' } },
+      { 'content-type': 'application/merge-patch+json' },
+    );
+    const after = await waitFor('sim-node-2 served by a new pod', async () => {
+      const m = byNode('flaky');
+      const [p] = m.get('sim-node-2') ?? [];
+      return p && p.metadata.uid !== victim.metadata.uid && ready(p) ? m : undefined;
+    });
+    expect(after.get('sim-node-2')).toHaveLength(1);
+    const [failed] = await waitFor('FailedDaemonPod event', async () => {
+      const e = await events('flaky', 'FailedDaemonPod');
+      return e.length > 0 ? e : undefined;
+    });
+    expect(failed).toMatchObject({
+      type: 'Warning',
+      message: `Found failed daemon pod ${ns}/${victim.metadata.name} on node sim-node-2, will try to kill it`,
+      source: { component: 'daemonset-controller' },
+    });
+    await waitFor('the failed pod gone', async () =>
+      podWatch!.cache.get(`${ns}/${victim.metadata.name}`) ? undefined : true,
+    );
   });
 });
