@@ -473,4 +473,19 @@ describe('DaemonSet controller through the real API server, scheduler and simula
       podWatch!.cache.get(`${ns}/${victim.metadata.name}`) ? undefined : true,
     );
   });
+  it('keeps revisionHistoryLimit old revisions, the oldest deleted first', async () => {
+    await fresh('history');
+    await ok('POST', dsPath(), daemonSet('lim', { revisionHistoryLimit: 1 }));
+    await runningOn('lim', SIM_NODES);
+    for (const image of ['busybox:2', 'busybox:3']) {
+      await kubectlOk(['set', 'image', 'daemonset/lim', `c=${image}`]);
+      await rolledOut('lim');
+      await runningOn('lim', SIM_NODES, (p) => imageOf(p) === image);
+    }
+    const kept = await waitFor('revision 1 deleted', async () => {
+      const all = await revisions('lim');
+      return all.length === 2 ? all : undefined;
+    });
+    expect(kept.map((r) => r.revision).sort()).toEqual([2, 3]);
+  });
 });
