@@ -4,6 +4,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { type ApiConnection } from '@app/client';
 import { httpsCall, NatsServer, waitFor } from '@app/dev-servers';
 
 import { type ApiServerConfig } from '../../apps/api-server/src/config.js';
@@ -40,6 +41,8 @@ export interface ApiCluster {
   natsUrl: string;
   /** The in-process controller manager keeping the default ServiceAccounts and kube-root-ca.crt (none when turned off). */
   controllerManager?: RunningControllerManager;
+  /** The admin's connection, for in-process clients (informers, controllers, the scheduler). */
+  connection: ApiConnection;
   /** Runs the real kubectl of `minor` (the versioned binaries of the kubectl package) with the admin kubeconfig. */
   kubectl(
     minor: number,
@@ -122,6 +125,7 @@ export async function startApiCluster(o: ApiClusterOptions = {}): Promise<ApiClu
       dir,
       natsUrl: nats.url,
       controllerManager,
+      connection: { server: running.url, caCert: running.caCert, token },
       kubectl: (minor, args, o = {}) =>
         new Promise((resolve, reject) => {
           const child = execFile(

@@ -11,6 +11,7 @@ import { nodeAgent, parseLabels, parseShard, parseTaints, simNodeAgent } from '.
 import { relay } from './commands/relay.js';
 import { replay } from './commands/replay.js';
 import { parseDuration, scheduler } from './commands/scheduler.js';
+import { KNOWN_CONTROLLERS } from '../../controller-manager/src/controller-manager.module.js';
 import { controllerManager } from './commands/controller-manager.js';
 import { status } from './commands/status.js';
 import { up } from './commands/up.js';
@@ -109,8 +110,9 @@ kube-system/kube-scheduler; only the leader binds, and a replica that loses the 
   --metrics-port N      serve /metrics and /healthz on 127.0.0.1:N (default 10259; 0: any free port)`,
   'controller-manager': `usage: wake controller-manager --kubeconfig FILE --nats-url URL [--leader-elect=false] [--controllers LIST] [--concurrent-replicaset-syncs N]
 
-Runs kube-controller-manager's controllers (replicaset, replicationcontroller,
-garbage-collector, namespace, serviceaccount and root-ca-cert-publisher for now) through the API server. Replicas elect a leader on the Lease kube-system/kube-controller-manager;
+Runs kube-controller-manager's controllers through the API server:
+${wrapped(KNOWN_CONTROLLERS.join(', '), '  ')}
+Replicas elect a leader on the Lease kube-system/kube-controller-manager;
 only the leader acts, and a replica that loses the lease exits 1. Every write names as its
 cause the version it reconciled ('wake why' follows it). Prints "controller-manager ready".
 
@@ -524,6 +526,11 @@ function parseCount(text: string, flag: string): number {
   if (!Number.isInteger(n) || n < 0)
     throw new Error(`${flag}: want a whole number, got ${JSON.stringify(text)}`);
   return n;
+}
+
+/** `text` broken at spaces into lines of at most 88 characters, each after `indent`. */
+function wrapped(text: string, indent: string): string {
+  return (text.match(/.{1,88}(\s|$)/g) ?? [text]).map((line) => `${indent}${line.trimEnd()}`).join('\n');
 }
 
 /** A whole-number flag that may be absent (the component's default then applies). */

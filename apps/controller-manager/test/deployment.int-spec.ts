@@ -2,16 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 
-import { ApiClient, type ApiConnection, byNamespace, Informer } from '@app/client';
+import { ApiClient, byNamespace, Informer } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
+import { type SimControlPlane, startSimControlPlane } from '@app/testing/sim-control-plane.js';
 
 import { ClusterConnections } from '../../api-server/src/cluster-connections.js';
-import { type RunningSimAgent, startSimAgent } from '../../node-agent/src/sim/index.js';
-import { type RunningScheduler, startScheduler } from '../../scheduler/src/run-scheduler.js';
 import { type Deployment, type ReplicaSet } from '../src/deployment/deployment-types.js';
 import { type Pod } from '../src/replicaset/pod-types.js';
-import { type RunningControllerManager, startControllerManager } from '../src/run-controller-manager.js';
 
 interface KubeEvent {
   reason: string;
@@ -52,9 +50,7 @@ const deployment = (
  */
 describe('Deployment controller through the real API server, scheduler and simulated nodes', () => {
   let cluster: ApiCluster;
-  let cm: RunningControllerManager | undefined;
-  let scheduler: RunningScheduler | undefined;
-  let sim: RunningSimAgent | undefined;
+  let plane: SimControlPlane | undefined;
   let watchApi: ApiClient | undefined;
   let watchNats: NatsConnection | undefined;
   /** Independent watches of every pod and ReplicaSet; each change is told to the current test's observer. */
@@ -110,25 +106,8 @@ describe('Deployment controller through the real API server, scheduler and simul
 
   beforeAll(async () => {
     cluster = await startApiCluster();
-    const connection: ApiConnection = {
-      server: cluster.server.url,
-      caCert: cluster.server.caCert,
-      token: cluster.server.tokens.tokenOf('admin'),
-    };
-    scheduler = await startScheduler({
-      connection,
-      natsUrl: cluster.natsUrl,
-      leaderElect: false,
-      queue: { initialBackoffMs: 50, maxBackoffMs: 200, maxUnschedulableMs: 60_000 },
-    });
-    sim = await startSimAgent({ connection, natsUrl: cluster.natsUrl, nodes: 4, leaseRenewMs: 500 });
-    cm = await startControllerManager({
-      connection,
-      natsUrl: cluster.natsUrl,
-      leaderElect: false,
-      backoffMs: [50, 1000],
-    });
-    watchApi = new ApiClient(connection, { userAgent: 'deployment-test-watch' });
+    plane = await startSimControlPlane(cluster);
+    watchApi = new ApiClient(cluster.connection, { userAgent: 'deployment-test-watch' });
     watchNats = await connect({ servers: cluster.natsUrl });
     podWatch = new Informer<Pod>({
       api: watchApi,
@@ -149,7 +128,7 @@ describe('Deployment controller through the real API server, scheduler and simul
   });
   afterAll(async () => {
     await Promise.allSettled([podWatch?.stop(), rsWatch?.stop()]);
-    await Promise.allSettled([cm?.close(), scheduler?.close(), sim?.close()]);
+    await plane?.close();
     await Promise.allSettled([watchNats?.close()]);
     watchApi?.close();
     await cluster?.close();

@@ -42,14 +42,7 @@ describe('garbage collector through the real API server, log, bus and kubectl', 
 
   beforeAll(async () => {
     cluster = await startApiCluster();
-    client = new ApiClient(
-      {
-        server: cluster.server.url,
-        caCert: cluster.server.caCert,
-        token: cluster.server.tokens.tokenOf('admin'),
-      },
-      { userAgent: 'garbage-collector-test' },
-    );
+    client = new ApiClient(cluster.connection, { userAgent: 'garbage-collector-test' });
     nats = await connect({ servers: cluster.natsUrl });
     gc = new GarbageCollector(client, nats, new ResourceRegistry(), {
       workers: 4,

@@ -34,11 +34,7 @@ describe('namespace controller', () => {
   beforeAll(async () => {
     cluster = await startApiCluster();
     cm = await startControllerManager({
-      connection: {
-        server: cluster.server.url,
-        caCert: cluster.server.caCert,
-        token: cluster.server.tokens.tokenOf('admin'),
-      },
+      connection: cluster.connection,
       natsUrl: cluster.natsUrl,
       leaderElect: false,
       controllers: ['namespace'],
@@ -244,14 +240,7 @@ describe('namespaced resources deleter with incomplete discovery', () => {
 
   beforeAll(async () => {
     cluster = await startApiCluster();
-    client = new ApiClient(
-      {
-        server: cluster.server.url,
-        caCert: cluster.server.caCert,
-        token: cluster.server.tokens.tokenOf('admin'),
-      },
-      { userAgent: 'namespace-int-spec' },
-    );
+    client = new ApiClient(cluster.connection, { userAgent: 'namespace-int-spec' });
   });
   afterAll(async () => {
     client?.close();

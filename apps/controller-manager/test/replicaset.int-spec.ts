@@ -68,14 +68,9 @@ describe('ReplicaSet and ReplicationController controller through the real API s
   const batches = new Map<string, number[]>();
   let ns = '';
 
-  const connection = () => ({
-    server: cluster.server.url,
-    caCert: cluster.server.caCert,
-    token: cluster.server.tokens.tokenOf('admin'),
-  });
   const start = (o: Partial<ControllerManagerConfig> = {}, seen = batches) =>
     startControllerManager({
-      connection: connection(),
+      connection: cluster.connection,
       natsUrl: cluster.natsUrl,
       leaderElect: false,
       backoffMs: [50, 1000],
@@ -403,7 +398,7 @@ describe('ReplicaSet and ReplicationController controller through the real API s
     await fresh('stale');
     await ok('POST', rsPath(), replicaSet('s', 3, { app: 's' }));
     // A controller of its own whose pods informer has not started: the stalest cache there is.
-    const api = new ApiClient(connection(), { userAgent: 'stale-test' });
+    const api = new ApiClient(cluster.connection, { userAgent: 'stale-test' });
     const nats = await connect({ servers: cluster.natsUrl });
     const common = { api, nats, indexers: { namespace: byNamespace } };
     const owners = new Informer<ReplicaOwner>({ ...common, resource: REPLICA_SET.resource });

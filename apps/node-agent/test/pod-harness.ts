@@ -52,14 +52,7 @@ export async function podWorld(suite: string): Promise<PodWorld> {
   const nodeName = `node-${suite}`;
   const ns = suite;
   const runtime = new DockerRuntime(env.docker, { clusterId, pauseImage: env.images.pause });
-  const api = new ApiClient(
-    {
-      server: cluster.server.url,
-      caCert: cluster.server.caCert,
-      token: cluster.server.tokens.tokenOf('admin'),
-    },
-    { userAgent: 'pod-tests' },
-  );
+  const api = new ApiClient(cluster.connection, { userAgent: 'pod-tests' });
   const nats = await connect({ servers: cluster.natsUrl });
   const managers: PodManager[] = [];
   const logs: string[] = [];

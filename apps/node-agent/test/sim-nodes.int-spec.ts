@@ -73,11 +73,7 @@ describe('simulated nodes', () => {
 
   beforeAll(async () => {
     cluster = await startApiCluster();
-    connection = {
-      server: cluster.server.url,
-      caCert: cluster.server.caCert,
-      token: cluster.server.tokens.tokenOf('admin'),
-    };
+    connection = cluster.connection;
     scheduler = await startScheduler({
       connection,
       natsUrl: cluster.natsUrl,

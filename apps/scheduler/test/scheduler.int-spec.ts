@@ -91,11 +91,7 @@ describe('scheduler through the real API server, log and bus', () => {
   beforeAll(async () => {
     cluster = await startApiCluster();
     scheduler = await startScheduler({
-      connection: {
-        server: cluster.server.url,
-        caCert: cluster.server.caCert,
-        token: cluster.server.tokens.tokenOf('admin'),
-      },
+      connection: cluster.connection,
       natsUrl: cluster.natsUrl,
       leaderElect: false,
       queue: { initialBackoffMs: 50, maxBackoffMs: 200, maxUnschedulableMs: 60_000 },

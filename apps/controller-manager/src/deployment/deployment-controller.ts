@@ -5,12 +5,11 @@ import {
   type Informer,
   objectKey,
   type RateLimiter,
-  WorkQueue,
   type WorkQueueMetrics,
   type ApiClient,
 } from '@app/client';
 
-import { type Controller, processQueue } from '../controller.js';
+import { QueueController } from '../controller.js';
 import { controllerOf, type Pod } from '../replicaset/pod-types.js';
 import { safeSelector } from '../replicaset/replica-kind.js';
 import { type Deployment, type ReplicaSet } from './deployment-types.js';
@@ -40,10 +39,8 @@ export interface DeploymentControllerOptions {
  * deadline. Upstream keeps no expectations here: a stale cache means a write that conflicts,
  * and a retry.
  */
-export class DeploymentController implements Controller {
+export class DeploymentController extends QueueController {
   readonly name = 'deployment';
-  readonly queue: WorkQueue<string>;
-  private workers: Promise<void>[] = [];
   /**
    * Per Deployment key, the versions its last syncs wrote ("deployment" or "replicaset/ns/name"
    * → resourceVersion). A sync waits until the caches show them: run on an older copy, each of
@@ -52,29 +49,20 @@ export class DeploymentController implements Controller {
   private readonly awaited = new Map<string, Map<string, number>>();
 
   constructor(private readonly o: DeploymentControllerOptions) {
-    this.queue = new WorkQueue<string>(o.rateLimiter, { name: 'deployment', metrics: o.queueMetrics });
+    super({
+      queueName: 'deployment',
+      workers: o.workers ?? 5,
+      rateLimiter: o.rateLimiter,
+      queueMetrics: o.queueMetrics,
+      onTrouble: o.onTrouble,
+    });
     o.deployments.onChange((c) => this.queue.add(objectKey(c.object)));
     o.replicaSets.onChange((c) => this.replicaSetChanged(c));
     o.pods.onChange((c) => this.podChanged(c));
   }
 
-  start(): void {
-    if (this.workers.length > 0) return;
+  protected enqueueAll(): void {
     for (const d of this.o.deployments.cache.list()) this.queue.add(objectKey(d));
-    for (let i = 0; i < (this.o.workers ?? 5); i++) this.workers.push(this.work());
-  }
-
-  async stop(): Promise<void> {
-    await this.queue.shutdownAndDrain();
-    await Promise.all(this.workers);
-  }
-
-  private work(): Promise<void> {
-    return processQueue(
-      this.queue,
-      (key) => this.sync(key),
-      (e, key) => this.o.onTrouble?.(e, key),
-    );
   }
 
   async sync(key: string): Promise<void> {

@@ -3,11 +3,10 @@ import {
   type Informer,
   objectKey,
   type RateLimiter,
-  WorkQueue,
   type WorkQueueMetrics,
 } from '@app/client';
 
-import { type Controller } from '../controller.js';
+import { QueueController } from '../controller.js';
 import { type NamespacedResourcesDeleter, ResourcesRemainingError } from './namespaced-resources-deleter.js';
 import { type Namespace } from './namespace-types.js';
 
@@ -36,25 +35,22 @@ export interface NamespaceControllerOptions {
  * takes the `kubernetes` finalizer off once nothing is left. While content is still going away
  * the namespace is looked at again after half the estimate; on errors, with backoff.
  */
-export class NamespaceController implements Controller {
+export class NamespaceController extends QueueController {
   readonly name = 'namespace';
-  readonly queue: WorkQueue<string>;
-  private workers: Promise<void>[] = [];
 
   constructor(private readonly o: NamespaceControllerOptions) {
-    this.queue = new WorkQueue<string>(o.rateLimiter, { name: 'namespace', metrics: o.queueMetrics });
+    super({
+      queueName: 'namespace',
+      workers: o.workers ?? 10,
+      rateLimiter: o.rateLimiter,
+      queueMetrics: o.queueMetrics,
+      onTrouble: o.onTrouble,
+    });
     o.namespaces.onChange((c) => this.namespaceChanged(c));
   }
 
-  start(): void {
-    if (this.workers.length > 0) return;
+  protected enqueueAll(): void {
     for (const ns of this.o.namespaces.cache.list()) this.enqueue(ns);
-    for (let i = 0; i < (this.o.workers ?? 10); i++) this.workers.push(this.work());
-  }
-
-  async stop(): Promise<void> {
-    await this.queue.shutdownAndDrain();
-    await Promise.all(this.workers);
   }
 
   private namespaceChanged(c: CacheChange<Namespace>): void {
@@ -67,24 +63,11 @@ export class NamespaceController implements Controller {
     this.queue.addAfter(objectKey(ns), this.o.deletionGracePeriodMs ?? NAMESPACE_DELETION_GRACE_PERIOD_MS);
   }
 
-  private async work(): Promise<void> {
-    for (;;) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      try {
-        await this.sync(key);
-        this.queue.forget(key);
-      } catch (e) {
-        if (e instanceof ResourcesRemainingError) {
-          this.queue.addAfter(key, (Math.floor(e.estimate / 2) + 1) * 1000);
-        } else {
-          this.o.onTrouble?.(e as Error, key);
-          this.queue.addRateLimited(key);
-        }
-      } finally {
-        this.queue.done(key);
-      }
-    }
+  /** Content still going away: looked at again after half its estimate, not with backoff. */
+  protected override requeue(e: unknown, key: string): void {
+    if (e instanceof ResourcesRemainingError)
+      this.queue.addAfter(key, (Math.floor(e.estimate / 2) + 1) * 1000);
+    else super.requeue(e, key);
   }
 
   /** syncNamespaceFromKey: gone from the cache means done; otherwise the deleter works on it. */

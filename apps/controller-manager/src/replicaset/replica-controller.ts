@@ -8,12 +8,11 @@ import {
   objectKey,
   resourcePath,
   splitKey,
-  WorkQueue,
   type WorkQueueMetrics,
   type RateLimiter,
 } from '@app/client';
 
-import { type Controller, processQueue } from '../controller.js';
+import { QueueController } from '../controller.js';
 import { claimPods } from './controller-ref-manager.js';
 import { ControllerExpectations } from './expectations.js';
 import { controllerOf, isPodActive, isPodReady, type Pod } from './pod-types.js';
@@ -53,37 +52,26 @@ export interface ReplicaControllerOptions {
  * write status), requeueing with the rate limiter's backoff on error. Every write carries as
  * its cause the resourceVersion (the log seq) of the owner version it reconciled.
  */
-export class ReplicaController implements Controller {
+export class ReplicaController extends QueueController {
   readonly name: string;
-  readonly queue: WorkQueue<string>;
   readonly expectations: ControllerExpectations;
-  private workers: Promise<void>[] = [];
 
   constructor(private readonly o: ReplicaControllerOptions) {
+    super({
+      queueName: o.kind.controller,
+      workers: o.workers ?? 5,
+      rateLimiter: o.rateLimiter,
+      queueMetrics: o.queueMetrics,
+      onTrouble: o.onTrouble,
+    });
     this.name = o.kind.controller;
-    this.queue = new WorkQueue<string>(o.rateLimiter, { name: o.kind.controller, metrics: o.queueMetrics });
     this.expectations = o.expectations ?? new ControllerExpectations();
     o.owners.onChange((c) => this.ownerChanged(c));
     o.pods.onChange((c) => this.podChanged(c));
   }
 
-  start(): void {
-    if (this.workers.length > 0) return;
+  protected enqueueAll(): void {
     for (const owner of this.o.owners.cache.list()) this.queue.add(objectKey(owner));
-    for (let i = 0; i < (this.o.workers ?? 5); i++) this.workers.push(this.work());
-  }
-
-  async stop(): Promise<void> {
-    await this.queue.shutdownAndDrain();
-    await Promise.all(this.workers);
-  }
-
-  private work(): Promise<void> {
-    return processQueue(
-      this.queue,
-      (key) => this.sync(key),
-      (e, key) => this.o.onTrouble?.(e, key),
-    );
   }
 
   // --- event handlers (addRS/updateRS/deleteRS, addPod/updatePod/deletePod) ---

@@ -9,10 +9,8 @@ import {
 import { type StoredObject } from '@app/event-store';
 
 import { isActive, type Namespace } from '../namespace/namespace-types.js';
-import {
-  isNamespaceTerminating,
-  NamespaceKeyedController,
-} from '../serviceaccount/namespace-keyed-controller.js';
+import { QueueController } from '../controller.js';
+import { isNamespaceTerminating } from '../serviceaccount/namespace-terminating.js';
 
 /** upstream's RootCACertConfigMapName. */
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
@@ -43,11 +41,17 @@ export interface RootCaCertPublisherOptions {
  * `kube-root-ca.crt` ConfigMap with the cluster CA under `ca.crt` in every namespace, so pods
  * can verify the API server; restored when it is changed or deleted. One worker.
  */
-export class RootCaCertPublisher extends NamespaceKeyedController {
+export class RootCaCertPublisher extends QueueController {
   readonly name = 'root-ca-cert-publisher';
 
   constructor(private readonly o: RootCaCertPublisherOptions) {
-    super(1, o.rateLimiter, o.onTrouble, { name: 'root_ca_cert_publisher', metrics: o.queueMetrics });
+    super({
+      queueName: 'root_ca_cert_publisher',
+      workers: 1,
+      rateLimiter: o.rateLimiter,
+      queueMetrics: o.queueMetrics,
+      onTrouble: o.onTrouble,
+    });
     // configMapUpdated / configMapDeleted: only ours matters.
     o.configMaps.onChange((c) => {
       if (c.type !== 'added' && c.object.metadata.name === ROOT_CA_CONFIGMAP)
@@ -60,8 +64,8 @@ export class RootCaCertPublisher extends NamespaceKeyedController {
     });
   }
 
-  protected initialKeys(): string[] {
-    return this.o.namespaces.cache.list().map((ns) => ns.metadata.name ?? '');
+  protected enqueueAll(): void {
+    for (const ns of this.o.namespaces.cache.list()) this.queue.add(ns.metadata.name ?? '');
   }
 
   /** syncNamespace. */

@@ -9,7 +9,8 @@ import {
 import { type StoredObject } from '@app/event-store';
 
 import { isActive, type Namespace } from '../namespace/namespace-types.js';
-import { isNamespaceTerminating, NamespaceKeyedController } from './namespace-keyed-controller.js';
+import { QueueController } from '../controller.js';
+import { isNamespaceTerminating } from './namespace-terminating.js';
 
 /** The account pods run as when they name none. */
 export const DEFAULT_SERVICE_ACCOUNT = 'default';
@@ -33,12 +34,18 @@ export interface ServiceAccountsControllerOptions {
  * every active namespace has a `default` ServiceAccount, made again when it is deleted. A
  * namespace being deleted gets none. One worker, as kube-controller-manager runs it.
  */
-export class ServiceAccountsController extends NamespaceKeyedController {
+export class ServiceAccountsController extends QueueController {
   readonly name = 'serviceaccount';
   private readonly ensure: string[];
 
   constructor(private readonly o: ServiceAccountsControllerOptions) {
-    super(1, o.rateLimiter, o.onTrouble, { name: 'serviceaccount', metrics: o.queueMetrics });
+    super({
+      queueName: 'serviceaccount',
+      workers: 1,
+      rateLimiter: o.rateLimiter,
+      queueMetrics: o.queueMetrics,
+      onTrouble: o.onTrouble,
+    });
     this.ensure = o.ensure ?? [DEFAULT_SERVICE_ACCOUNT];
     // serviceAccountDeleted: the namespace of a deleted account is looked at again.
     o.serviceAccounts.onChange((c) => {
@@ -50,8 +57,8 @@ export class ServiceAccountsController extends NamespaceKeyedController {
     });
   }
 
-  protected initialKeys(): string[] {
-    return this.o.namespaces.cache.list().map((ns) => ns.metadata.name ?? '');
+  protected enqueueAll(): void {
+    for (const ns of this.o.namespaces.cache.list()) this.queue.add(ns.metadata.name ?? '');
   }
 
   /** syncNamespace. */
