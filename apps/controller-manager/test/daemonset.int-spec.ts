@@ -2,17 +2,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 
-import { ApiClient, type ApiConnection, byNamespace, Informer } from '@app/client';
+import { ApiClient, byNamespace, Informer } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
+import { type SimControlPlane, startSimControlPlane } from '@app/testing/sim-control-plane.js';
 
 import { ClusterConnections } from '../../api-server/src/cluster-connections.js';
 import { type RunningSimAgent, startSimAgent } from '../../node-agent/src/sim/index.js';
-import { type RunningScheduler, startScheduler } from '../../scheduler/src/run-scheduler.js';
 import { type DaemonSet } from '../src/daemonset/daemonset-types.js';
 import { type ControllerRevision } from '../src/history/controller-revision.js';
 import { type Pod } from '../src/replicaset/pod-types.js';
-import { type RunningControllerManager, startControllerManager } from '../src/run-controller-manager.js';
 
 interface KubeEvent {
   reason: string;
@@ -58,10 +57,7 @@ const daemonSet = (
  */
 describe('DaemonSet controller through the real API server, scheduler and simulated nodes', () => {
   let cluster: ApiCluster;
-  let connection: ApiConnection;
-  let cm: RunningControllerManager | undefined;
-  let scheduler: RunningScheduler | undefined;
-  let sim: RunningSimAgent | undefined;
+  let plane: SimControlPlane | undefined;
   let extra: RunningSimAgent | undefined;
   let watchApi: ApiClient | undefined;
   let watchNats: NatsConnection | undefined;
@@ -128,26 +124,8 @@ describe('DaemonSet controller through the real API server, scheduler and simula
 
   beforeAll(async () => {
     cluster = await startApiCluster();
-    connection = {
-      server: cluster.server.url,
-      caCert: cluster.server.caCert,
-      token: cluster.server.tokens.tokenOf('admin'),
-    };
-    scheduler = await startScheduler({
-      connection,
-      natsUrl: cluster.natsUrl,
-      leaderElect: false,
-      queue: { initialBackoffMs: 50, maxBackoffMs: 200, maxUnschedulableMs: 60_000 },
-    });
-    sim = await startSimAgent({ connection, natsUrl: cluster.natsUrl, nodes: 4, leaseRenewMs: 500 });
-    cm = await startControllerManager({
-      connection,
-      natsUrl: cluster.natsUrl,
-      leaderElect: false,
-      backoffMs: [50, 1000],
-      controllers: ['daemonset', 'garbage-collector'],
-    });
-    watchApi = new ApiClient(connection, { userAgent: 'daemonset-test-watch' });
+    plane = await startSimControlPlane(cluster);
+    watchApi = new ApiClient(cluster.connection, { userAgent: 'daemonset-test-watch' });
     watchNats = await connect({ servers: cluster.natsUrl });
     podWatch = new Informer<DaemonPod>({
       api: watchApi,
@@ -161,7 +139,7 @@ describe('DaemonSet controller through the real API server, scheduler and simula
   });
   afterAll(async () => {
     await Promise.allSettled([podWatch?.stop()]);
-    await Promise.allSettled([cm?.close(), scheduler?.close(), sim?.close(), extra?.close()]);
+    await Promise.allSettled([plane?.close(), extra?.close()]);
     await Promise.allSettled([watchNats?.close()]);
     watchApi?.close();
     await cluster?.close();
@@ -294,7 +272,7 @@ describe('DaemonSet controller through the real API server, scheduler and simula
 
     // A node joins (a second simulated agent): it gets its pod.
     extra = await startSimAgent({
-      connection,
+      connection: cluster.connection,
       natsUrl: cluster.natsUrl,
       nodes: 1,
       nodeNamePrefix: 'extra',

@@ -8,11 +8,10 @@ import {
   objectKey,
   type RateLimiter,
   resourcePath,
-  WorkQueue,
   type WorkQueueMetrics,
 } from '@app/client';
 
-import { type Controller, processQueue } from '../controller.js';
+import { QueueController } from '../controller.js';
 import { type ControllerRevision } from '../history/controller-revision.js';
 import { claimObjects, claimPods } from '../replicaset/controller-ref-manager.js';
 import { ControllerExpectations } from '../replicaset/expectations.js';
@@ -80,17 +79,21 @@ interface SyncView {
  * revisions as ControllerRevisions; RollingUpdate (maxUnavailable, maxSurge) or OnDelete.
  * Every write carries as its cause the resourceVersion of the DaemonSet version reconciled.
  */
-export class DaemonSetController implements Controller {
+export class DaemonSetController extends QueueController {
   readonly name = 'daemonset';
-  readonly queue: WorkQueue<string>;
   readonly expectations = new ControllerExpectations();
   private readonly backoff: FailedPodsBackoff;
   private readonly now: () => number;
-  private workers: Promise<void>[] = [];
   private gcTimer?: NodeJS.Timeout;
 
   constructor(private readonly o: DaemonSetControllerOptions) {
-    this.queue = new WorkQueue<string>(o.rateLimiter, { name: 'daemonset', metrics: o.queueMetrics });
+    super({
+      queueName: 'daemonset',
+      workers: o.workers ?? 2,
+      rateLimiter: o.rateLimiter,
+      queueMetrics: o.queueMetrics,
+      onTrouble: o.onTrouble,
+    });
     this.backoff = o.failedPodsBackoff ?? new FailedPodsBackoff();
     this.now = o.now ?? Date.now;
     o.daemonSets.onChange((c) => {
@@ -102,27 +105,21 @@ export class DaemonSetController implements Controller {
     o.revisions.onChange((c) => this.revisionChanged(c));
   }
 
-  start(): void {
-    if (this.workers.length > 0) return;
+  protected enqueueAll(): void {
     for (const ds of this.o.daemonSets.cache.list()) this.queue.add(objectKey(ds));
-    for (let i = 0; i < (this.o.workers ?? 2); i++) this.workers.push(this.work());
+  }
+
+  override start(): void {
+    super.start();
     // upstream runs failedPodsBackoff.GC every BackoffGCInterval (1 min).
-    this.gcTimer = setInterval(() => this.backoff.gc(this.now()), 60_000);
+    this.gcTimer ??= setInterval(() => this.backoff.gc(this.now()), 60_000);
     this.gcTimer.unref();
   }
 
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     clearInterval(this.gcTimer);
-    await this.queue.shutdownAndDrain();
-    await Promise.all(this.workers);
-  }
-
-  private work(): Promise<void> {
-    return processQueue(
-      this.queue,
-      (key) => this.sync(key),
-      (e, key) => this.o.onTrouble?.(e, key),
-    );
+    this.gcTimer = undefined;
+    await super.stop();
   }
 
   // --- event handlers (addPod/updatePod/deletePod, addNode/updateNode/deleteNode, history) ---
