@@ -269,24 +269,17 @@ export class DaemonSetController extends QueueController {
     if (this.expectations.satisfied(v.key) && isRollingUpdate(v.ds)) await this.rollingUpdate(v, hash);
     const limit = v.ds.spec?.revisionHistoryLimit ?? 10;
     for (const r of revisionsToDelete(old, limit, v.pods))
-      await this.o.api
-        .delete(
-          resourcePath({ ...CONTROLLER_REVISIONS, namespace: r.metadata.namespace, name: r.metadata.name }),
-          undefined,
-          {
-            cause: v.cause,
-          },
-        )
-        .catch((e: unknown) => {
-          if (!ApiError.isNotFound(e)) throw e;
-        });
+      await this.o.api.delete(this.revisionPath(r), undefined, { cause: v.cause }).catch((e: unknown) => {
+        if (!ApiError.isNotFound(e))
+          throw new Error(`failed to clean up revisions of DaemonSet: ${(e as Error).message}`, { cause: e });
+      });
   }
 
   /** manage: per node, podsShouldBeOnNode; and unscheduled pods aimed at nodes that are gone. */
   private async manage(v: SyncView, hash: string): Promise<void> {
     const { ds } = v;
-    const desired = v.nodes.filter((n) => n.eligibility.shouldRun).length;
-    const allowsSurge = isRollingUpdate(ds) && updateLimits(ds, desired).maxSurge > 0;
+    // util.AllowsSurge: maxSurge scaled against a single node is not zero.
+    const allowsSurge = updateLimits(ds, 1).maxSurge > 0;
     const create: string[] = [];
     const remove: Pod[] = [];
     const now = this.now();
