@@ -125,6 +125,7 @@ cause the version it reconciled ('wake why' follows it). Prints "controller-mana
   --concurrent-replicaset-syncs N  ReplicaSets synced at once (default 5)
   --concurrent-gc-syncs N  garbage collector workers (default 20)
   --concurrent-deployment-syncs N  Deployments synced at once (default 5)
+  --concurrent-daemonset-syncs N  DaemonSets synced at once (default 2)
   --concurrent-namespace-syncs N  namespaces emptied at once (default 10)
   --terminated-pod-gc-threshold N  terminated pods kept before the oldest are deleted (default 12500; 0: never)
   --node-monitor-period D  how often node health is checked (default 5s)
@@ -269,6 +270,7 @@ async function main(argv: string[]): Promise<number> {
       'concurrent-gc-syncs': { type: 'string' },
       'terminated-pod-gc-threshold': { type: 'string' },
       'concurrent-deployment-syncs': { type: 'string' },
+      'concurrent-daemonset-syncs': { type: 'string' },
       'concurrent-namespace-syncs': { type: 'string' },
       'concurrent-statefulset-syncs': { type: 'string' },
       'root-ca-file': { type: 'string' },
@@ -423,6 +425,7 @@ async function main(argv: string[]): Promise<number> {
         concurrentGcSyncs: optionalCount(values, 'concurrent-gc-syncs'),
         terminatedPodGcThreshold: optionalCount(values, 'terminated-pod-gc-threshold'),
         concurrentDeploymentSyncs: optionalCount(values, 'concurrent-deployment-syncs'),
+        concurrentDaemonSetSyncs: optionalCount(values, 'concurrent-daemonset-syncs'),
         concurrentNamespaceSyncs: optionalCount(values, 'concurrent-namespace-syncs'),
         concurrentStatefulSetSyncs: optionalCount(values, 'concurrent-statefulset-syncs'),
         rootCaFile: values['root-ca-file'],

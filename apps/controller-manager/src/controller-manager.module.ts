@@ -31,6 +31,9 @@ import { type EventStreamOptions } from '@app/bus';
 import { type StoredObject } from '@app/event-store';
 import { componentRegistry, Gauge, type MetricsServer, serveMetrics, workQueueMetrics } from '@app/metrics';
 
+import { DaemonSetController } from './daemonset/daemonset-controller.js';
+import { type DaemonSet, type Node as DaemonSetNode, NODES } from './daemonset/daemonset-types.js';
+import { CONTROLLER_REVISIONS, type ControllerRevision } from './history/controller-revision.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { type Deployment, type ReplicaSet } from './deployment/deployment-types.js';
 import { GarbageCollector } from './garbage-collector/garbage-collector.js';
@@ -49,12 +52,10 @@ import { ServiceAccountsController } from './serviceaccount/serviceaccounts-cont
 import { type GcNode } from './podgc/gc-selection.js';
 import { PodGc } from './podgc/pod-gc.js';
 import { volumeControllers } from './volume/volume-controllers.js';
-import { type ControllerRevision } from './history/controller-revision.js';
 import { StatefulSetController } from './statefulset/statefulset-controller.js';
 import {
   CLAIMS,
   type PersistentVolumeClaim,
-  REVISIONS,
   STATEFUL_SET,
   type StatefulSet,
 } from './statefulset/statefulset-types.js';
@@ -74,6 +75,7 @@ export const KNOWN_CONTROLLERS = [
   'garbage-collector',
   'pod-garbage-collector',
   'deployment',
+  'daemonset',
   'namespace',
   'serviceaccount',
   'root-ca-cert-publisher',
@@ -105,6 +107,8 @@ export interface ControllerManagerConfig {
   concurrentDeploymentSyncs?: number;
   /** --concurrent-statefulset-syncs (upstream default 5). */
   concurrentStatefulSetSyncs?: number;
+  /** --concurrent-daemonset-syncs (upstream default 2). */
+  concurrentDaemonSetSyncs?: number;
   /** --concurrent-namespace-syncs (upstream default 10). */
   concurrentNamespaceSyncs?: number;
   /** How long after its deletion a namespace is first emptied (upstream: 5 s; tests shorten it). */
@@ -218,6 +222,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
         }),
       );
     if (controllerEnabled('deployment', flags)) this.controllers.push(this.deploymentController());
+    if (controllerEnabled('daemonset', flags)) this.controllers.push(this.daemonSetController());
     this.controllers.push(...this.namespaceControllers(flags));
     this.controllers.push(...this.nodeControllers(flags));
     this.controllers.push(...this.volumeControllers(flags));
@@ -346,12 +351,35 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
       api: this.api,
       sets: this.informer<StatefulSet>(STATEFUL_SET.resource),
       pods: this.pods,
-      revisions: this.informer<ControllerRevision>(REVISIONS),
+      revisions: this.informer<ControllerRevision>(CONTROLLER_REVISIONS),
       claims: this.informer<PersistentVolumeClaim>(CLAIMS),
       events,
       workers: this.config.concurrentStatefulSetSyncs ?? 5,
       rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
       onTrouble: (e, key) => this.logger.warn(`statefulset ${key ?? ''}: ${e.message}`),
+      queueMetrics: this.queueMetrics,
+    });
+  }
+
+  private daemonSetController(): DaemonSetController {
+    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
+    const events = new EventRecorder(this.api, {
+      component: 'daemonset-controller',
+      instance: this.identity,
+      onTrouble: (e) => this.logger.warn(`daemonset-controller event: ${e.message}`),
+    });
+    this.recorders.push(events);
+    return new DaemonSetController({
+      api: this.api,
+      daemonSets: this.informer<DaemonSet>({ group: 'apps', version: 'v1', plural: 'daemonsets' }),
+      pods: this.pods,
+      nodes: this.informer<DaemonSetNode>(NODES),
+      revisions: this.informer<ControllerRevision>(CONTROLLER_REVISIONS),
+      events,
+      workers: this.config.concurrentDaemonSetSyncs ?? 2,
+      burstReplicas: this.config.burstReplicas,
+      rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
+      onTrouble: (e, key) => this.logger.warn(`daemonset ${key ?? ''}: ${e.message}`),
       queueMetrics: this.queueMetrics,
     });
   }

@@ -14,6 +14,7 @@ export interface ControllerManagerCommandOptions {
   concurrentGcSyncs?: number;
   terminatedPodGcThreshold?: number;
   concurrentDeploymentSyncs?: number;
+  concurrentDaemonSetSyncs?: number;
   concurrentNamespaceSyncs?: number;
   concurrentStatefulSetSyncs?: number;
   /** --root-ca-file: the CA bundle root-ca-cert-publisher publishes. */

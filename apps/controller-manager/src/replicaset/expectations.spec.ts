@@ -37,6 +37,15 @@ describe('ControllerExpectations', () => {
     expect(e.satisfied('ns/rs')).toBe(true);
   });
 
+  it('SetExpectations: creations and deletions at once, satisfied when both are observed', () => {
+    const e = new ControllerExpectations();
+    e.expect('ns/ds', 1, ['ns/old']);
+    e.creationObserved('ns/ds');
+    expect(e.satisfied('ns/ds')).toBe(false);
+    e.deletionObserved('ns/ds', 'ns/old');
+    expect(e.satisfied('ns/ds')).toBe(true);
+  });
+
   it('expires after the TTL, so a lost watch event cannot wedge the controller', () => {
     let t = 0;
     const e = new ControllerExpectations(1000, () => t);

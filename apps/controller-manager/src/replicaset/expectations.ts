@@ -40,7 +40,7 @@ export class ControllerExpectations {
     this.byController.set(key, { add: 0, deletes: new Set(podKeys), at: this.now() });
   }
 
-  /** SetExpectations: both at once (a StatefulSet's sync may create some pods and delete others). */
+  /** SetExpectations: creations and these deletes at once (a StatefulSet's or DaemonSet's sync may do both). */
   expect(key: string, adds: number, podKeys: readonly string[]): void {
     this.byController.set(key, { add: adds, deletes: new Set(podKeys), at: this.now() });
   }

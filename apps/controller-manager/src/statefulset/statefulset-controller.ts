@@ -18,6 +18,7 @@ import {
   type ControllerRevision,
   hashControllerRevision,
   sortControllerRevisions,
+  CONTROLLER_REVISIONS,
 } from '../history/controller-revision.js';
 import { claimObjects } from '../replicaset/controller-ref-manager.js';
 import { ControllerExpectations } from '../replicaset/expectations.js';
@@ -30,7 +31,6 @@ import { completeRollingUpdate, inconsistentStatus } from './status.js';
 import {
   PODS,
   type PersistentVolumeClaim,
-  REVISIONS,
   STATEFUL_SET,
   type StatefulSet,
   type StatefulSetStatus,
@@ -160,7 +160,7 @@ export class StatefulSetController extends QueueController {
       this.o.revisions.cache
         .byIndex('namespace', namespace)
         .filter((r) => matchesLabels(selector, r.metadata.labels)),
-      REVISIONS,
+      CONTROLLER_REVISIONS,
       cause,
     );
     // getPodsForStatefulSet: every pod of the namespace, claimed only when named after the set.
@@ -302,7 +302,7 @@ export class StatefulSetController extends QueueController {
     collisionCount: number,
     cause: number,
   ): Promise<{ revision: ControllerRevision; collisionCount: number }> {
-    const path = resourcePath({ ...REVISIONS, namespace: set.metadata.namespace });
+    const path = resourcePath({ ...CONTROLLER_REVISIONS, namespace: set.metadata.namespace });
     for (;;) {
       const name = controllerRevisionName(
         set.metadata.name ?? '',
@@ -331,7 +331,7 @@ export class StatefulSetController extends QueueController {
     cause: number,
   ): Promise<ControllerRevision> {
     const path = resourcePath({
-      ...REVISIONS,
+      ...CONTROLLER_REVISIONS,
       namespace: revision.metadata.namespace,
       name: revision.metadata.name,
     });
@@ -358,7 +358,7 @@ export class StatefulSetController extends QueueController {
     for (const r of revisionsToTruncate(set, pods, revisions, current, update))
       try {
         await this.o.api.delete(
-          resourcePath({ ...REVISIONS, namespace: r.metadata.namespace, name: r.metadata.name }),
+          resourcePath({ ...CONTROLLER_REVISIONS, namespace: r.metadata.namespace, name: r.metadata.name }),
           undefined,
           { cause },
         );

@@ -90,4 +90,3 @@ export const STATEFUL_SET: ClaimingKind = {
 };
 export const PODS = { group: '', version: 'v1', plural: 'pods' };
 export const CLAIMS = { group: '', version: 'v1', plural: 'persistentvolumeclaims' };
-export const REVISIONS = { group: 'apps', version: 'v1', plural: 'controllerrevisions' };
