@@ -30,6 +30,11 @@ import { type EventStreamOptions } from '@app/bus';
 import { type StoredObject } from '@app/event-store';
 import { componentRegistry, Gauge, type MetricsServer, serveMetrics, workQueueMetrics } from '@app/metrics';
 
+import { EndpointsController } from './endpoints/endpoints-controller.js';
+import { type Endpoints } from './endpoints/desired-endpoints.js';
+import { ENDPOINTS, NODES, type Node, type Service, SERVICES } from './endpoints/service-types.js';
+import { EndpointSliceController } from './endpointslice/endpointslice-controller.js';
+import { ENDPOINT_SLICES, type EndpointSlice } from './endpointslice/slice-types.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { type Deployment, type ReplicaSet } from './deployment/deployment-types.js';
 import { GarbageCollector } from './garbage-collector/garbage-collector.js';
@@ -57,6 +62,8 @@ export const KNOWN_CONTROLLERS = [
   'namespace',
   'serviceaccount',
   'root-ca-cert-publisher',
+  'endpoint',
+  'endpointslice',
 ] as const;
 
 export interface ControllerManagerConfig {
@@ -80,6 +87,18 @@ export interface ControllerManagerConfig {
   concurrentDeploymentSyncs?: number;
   /** --concurrent-namespace-syncs (upstream default 10). */
   concurrentNamespaceSyncs?: number;
+  /** --concurrent-endpoint-syncs (upstream default 5). */
+  concurrentEndpointSyncs?: number;
+  /** --concurrent-service-endpoint-syncs: the EndpointSlice controller's workers (upstream default 5). */
+  concurrentServiceEndpointSyncs?: number;
+  /** --max-endpoints-per-slice (upstream default 100). */
+  maxEndpointsPerSlice?: number;
+  /** --endpoint-updates-batch-period and --endpointslice-updates-batch-period, ms (default 0). */
+  endpointUpdatesBatchPeriodMs?: number;
+  /** How long after a slice change its Service is synced (upstream: 1 s; tests shorten it). */
+  endpointSliceChangeDelayMs?: number;
+  /** Told each EndpointSlice write (tests count churn). */
+  onEndpointSliceWrite?: (verb: 'create' | 'update' | 'delete', slice: EndpointSlice) => void;
   /** How long after its deletion a namespace is first emptied (upstream: 5 s; tests shorten it). */
   namespaceDeletionGracePeriodMs?: number;
   /** The wait for content held by finalizers before a namespace is looked at again (upstream: 15 s). */
@@ -169,6 +188,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
       );
     if (controllerEnabled('deployment', flags)) this.controllers.push(this.deploymentController());
     this.controllers.push(...this.namespaceControllers(flags));
+    this.controllers.push(...this.endpointsControllers(flags));
     if (config.leaderElect !== false)
       this.leaseClient = new ApiClient(config.connection, {
         userAgent: 'wake-controller-manager/leader-election',
@@ -328,6 +348,63 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
           queueMetrics: this.queueMetrics,
         }),
       );
+    return out;
+  }
+
+  /** The Endpoints and EndpointSlice controllers: what a Service's selector picks, as addresses. */
+  private endpointsControllers(flags: readonly string[]): Controller[] {
+    const out: Controller[] = [];
+    const recorder = (component: string) => {
+      const events = new EventRecorder(this.api, {
+        component,
+        instance: this.identity,
+        onTrouble: (e) => this.logger.warn(`${component} event: ${e.message}`),
+      });
+      this.recorders.push(events);
+      return events;
+    };
+    const onTrouble = (name: string) => (e: Error, key?: string) =>
+      this.logger.warn(`${name} ${key ?? ''}: ${e.message}`);
+    const services = () => this.informer<Service>(SERVICES);
+    if (controllerEnabled('endpoint', flags)) {
+      const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
+      out.push(
+        new EndpointsController({
+          api: this.api,
+          services: services(),
+          pods: this.pods,
+          endpoints: this.informer<Endpoints>(ENDPOINTS),
+          events: recorder('endpoint-controller'),
+          workers: this.config.concurrentEndpointSyncs ?? 5,
+          batchPeriodMs: this.config.endpointUpdatesBatchPeriodMs,
+          rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
+          onTrouble: onTrouble('endpoint'),
+          queueMetrics: this.queueMetrics,
+        }),
+      );
+    }
+    if (controllerEnabled('endpointslice', flags)) {
+      // Upstream backs this queue off from 1 s (defaultSyncBackOff), not 5 ms: its syncs are heavy.
+      const [base, max] = this.config.backoffMs ?? [1000, 1_000_000];
+      out.push(
+        new EndpointSliceController({
+          api: this.api,
+          services: services(),
+          pods: this.pods,
+          nodes: this.informer<Node>(NODES),
+          slices: this.informer<EndpointSlice>(ENDPOINT_SLICES),
+          events: recorder('endpoint-slice-controller'),
+          workers: this.config.concurrentServiceEndpointSyncs ?? 5,
+          maxEndpointsPerSlice: this.config.maxEndpointsPerSlice,
+          batchPeriodMs: this.config.endpointUpdatesBatchPeriodMs,
+          sliceChangeDelayMs: this.config.endpointSliceChangeDelayMs,
+          rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
+          onTrouble: onTrouble('endpointslice'),
+          queueMetrics: this.queueMetrics,
+          onSliceWrite: this.config.onEndpointSliceWrite,
+        }),
+      );
+    }
     return out;
   }
 
