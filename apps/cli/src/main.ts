@@ -124,6 +124,9 @@ cause the version it reconciled ('wake why' follows it). Prints "controller-mana
   --concurrent-gc-syncs N  garbage collector workers (default 20)
   --concurrent-deployment-syncs N  Deployments synced at once (default 5)
   --concurrent-namespace-syncs N  namespaces emptied at once (default 10)
+  --concurrent-endpoint-syncs N  Services' Endpoints synced at once (default 5)
+  --concurrent-service-endpoint-syncs N  Services' EndpointSlices synced at once (default 5)
+  --max-endpoints-per-slice N  endpoints an EndpointSlice holds at most, 1 to 1000 (default 100)
   --root-ca-file FILE   the CA bundle published as kube-root-ca.crt (default: the kubeconfig's CA)
   --metrics-port N      serve /metrics and /healthz on 127.0.0.1:N (default 10257; 0: any free port)`,
   'node-agent': `usage: wake node-agent --kubeconfig FILE --nats-url URL [--node-name NAME] [--root-dir DIR] [options]
@@ -257,6 +260,9 @@ async function main(argv: string[]): Promise<number> {
       'concurrent-gc-syncs': { type: 'string' },
       'concurrent-deployment-syncs': { type: 'string' },
       'concurrent-namespace-syncs': { type: 'string' },
+      'concurrent-endpoint-syncs': { type: 'string' },
+      'concurrent-service-endpoint-syncs': { type: 'string' },
+      'max-endpoints-per-slice': { type: 'string' },
       'root-ca-file': { type: 'string' },
       'leader-elect': { type: 'string' },
       'leader-elect-lease-duration': { type: 'string' },
@@ -401,6 +407,9 @@ async function main(argv: string[]): Promise<number> {
         concurrentGcSyncs: optionalCount(values, 'concurrent-gc-syncs'),
         concurrentDeploymentSyncs: optionalCount(values, 'concurrent-deployment-syncs'),
         concurrentNamespaceSyncs: optionalCount(values, 'concurrent-namespace-syncs'),
+        concurrentEndpointSyncs: optionalCount(values, 'concurrent-endpoint-syncs'),
+        concurrentServiceEndpointSyncs: optionalCount(values, 'concurrent-service-endpoint-syncs'),
+        maxEndpointsPerSlice: maxEndpointsPerSlice(optionalCount(values, 'max-endpoints-per-slice')),
         rootCaFile: values['root-ca-file'],
         metricsPort: values['metrics-port'] === undefined ? 10257 : Number(values['metrics-port']),
       });
@@ -524,6 +533,12 @@ function parseCount(text: string, flag: string): number {
 }
 
 /** A whole-number flag that may be absent (the component's default then applies). */
+/** upstream's validation of --max-endpoints-per-slice: 1 to 1000. */
+function maxEndpointsPerSlice(n: number | undefined): number | undefined {
+  if (n !== undefined && (n < 1 || n > 1000)) throw new Error('--max-endpoints-per-slice: must be 1 to 1000');
+  return n;
+}
+
 function optionalCount(
   values: Record<string, string | boolean | undefined>,
   flag: string,

@@ -13,6 +13,9 @@ export interface ControllerManagerCommandOptions {
   concurrentGcSyncs?: number;
   concurrentDeploymentSyncs?: number;
   concurrentNamespaceSyncs?: number;
+  concurrentEndpointSyncs?: number;
+  concurrentServiceEndpointSyncs?: number;
+  maxEndpointsPerSlice?: number;
   /** --root-ca-file: the CA bundle root-ca-cert-publisher publishes. */
   rootCaFile?: string;
   metricsPort?: number;
