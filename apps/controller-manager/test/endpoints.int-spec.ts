@@ -365,9 +365,8 @@ describe('Endpoints and EndpointSlice controllers through the real API server an
     );
     const after = (await endpointsOf('external'))!;
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
-    expect(after.subsets).toEqual([
-      { addresses: [{ ip: '192.0.2.1' }], ports: [{ port: 5432, protocol: 'TCP' }] },
-    ]);
+    expect(after.subsets).toEqual(before.subsets);
+    expect(after.subsets?.[0].addresses).toEqual([{ ip: '192.0.2.1' }]);
     expect(await slicesOf('external')).toEqual([]);
     // The placeholder slice of a Service without endpoints, and its empty Endpoints.
     const [placeholder] = await slicesOf('later');

@@ -13,6 +13,7 @@ import {
 } from '@app/client';
 
 import { type Controller, processQueue } from '../controller.js';
+import { reportTrouble, StaleInformerCache } from './stale-cache.js';
 import { type Pod } from '../replicaset/pod-types.js';
 import { isNamespaceTerminating } from '../serviceaccount/namespace-keyed-controller.js';
 import { desiredSubsets, type Endpoints, endpointsToWrite } from './desired-endpoints.js';
@@ -72,13 +73,7 @@ export class EndpointsController implements Controller {
     for (const ep of this.o.endpoints.cache.list())
       if (ep.metadata.annotations?.[LEADER_ANNOTATION] === undefined) this.queue.add(objectKey(ep));
     for (let i = 0; i < (this.o.workers ?? 5); i++)
-      this.workers.push(
-        processQueue(
-          this.queue,
-          (key) => this.sync(key),
-          (e, key) => this.o.onTrouble?.(e, key),
-        ),
-      );
+      this.workers.push(processQueue(this.queue, (key) => this.sync(key), reportTrouble(this.o.onTrouble)));
   }
 
   async stop(): Promise<void> {
@@ -139,7 +134,9 @@ export class EndpointsController implements Controller {
     const written = this.written.get(key);
     if (written !== undefined) {
       if (Number(current?.metadata.resourceVersion ?? 0) < written)
-        throw new Error(`endpoints informer cache is out of date: ${key} was written at ${written}`);
+        throw new StaleInformerCache(
+          `endpoints informer cache is out of date: ${key} was written at ${written}`,
+        );
       this.written.delete(key);
     }
     const triggerTime = this.triggerTimes.compute(key, svc, pods);

@@ -13,6 +13,7 @@ import {
 } from '@app/client';
 
 import { type Controller, processQueue } from '../controller.js';
+import { reportTrouble, StaleInformerCache } from '../endpoints/stale-cache.js';
 import { podServiceMemberships, servicesToUpdateOnPodChange } from '../endpoints/endpoint-pods.js';
 import {
   LAST_CHANGE_TRIGGER_TIME,
@@ -85,13 +86,7 @@ export class EndpointSliceController implements Controller {
     if (this.workers.length > 0) return;
     for (const svc of this.o.services.cache.list()) this.queue.add(objectKey(svc));
     for (let i = 0; i < (this.o.workers ?? 5); i++)
-      this.workers.push(
-        processQueue(
-          this.queue,
-          (key) => this.sync(key),
-          (e, key) => this.o.onTrouble?.(e, key),
-        ),
-      );
+      this.workers.push(processQueue(this.queue, (key) => this.sync(key), reportTrouble(this.o.onTrouble)));
   }
 
   async stop(): Promise<void> {
@@ -191,7 +186,7 @@ export class EndpointSliceController implements Controller {
           !s.metadata.deletionTimestamp,
       );
     if (this.tracker.stale(key, slices))
-      throw new Error(`EndpointSlice informer cache is out of date for ${key}`);
+      throw new StaleInformerCache(`EndpointSlice informer cache is out of date for ${key}`);
     const triggerTime = this.triggerTimes.compute(key, svc, pods);
     const plan = planSlices({
       service: svc,
