@@ -379,7 +379,7 @@ describe('Endpoints and EndpointSlice controllers through the real API server an
     );
   });
 
-  it('250 pods make 3 slices of 100/100/50; scaling back updates and deletes slices without creating any', async () => {
+  it('250 pods make 3 slices of at most 100; scaling back updates and deletes slices without creating any', async () => {
     await fresh('scale');
     await service('big', { selector: { app: 'big' } });
     const rs = (replicas: number) => ({
@@ -389,7 +389,11 @@ describe('Endpoints and EndpointSlice controllers through the real API server an
         selector: { matchLabels: { app: 'big' } },
         template: {
           metadata: { labels: { app: 'big' } },
-          spec: { containers: [{ name: 'c', image: 'busybox:1', ports: [HTTP_PORT] }] },
+          // Deleted pods stay (terminating) in the slices until they are gone: not 30 s here.
+          spec: {
+            containers: [{ name: 'c', image: 'busybox:1', ports: [HTTP_PORT] }],
+            terminationGracePeriodSeconds: 1,
+          },
         },
       },
     });
@@ -404,7 +408,11 @@ describe('Endpoints and EndpointSlice controllers through the real API server an
           : undefined,
       180_000,
     );
-    expect(slices.map((s) => s.endpoints?.length).sort()).toEqual([100, 100, 50]);
+    // Three slices of at most 100. Pods arriving a few at a time need not pack as 100/100/50:
+    // upstream's reconciler puts a batch that does not fit into a partly full slice into a new
+    // one (getSliceToFill); the unit tests check 100/100/50 from scratch.
+    expect(slices).toHaveLength(3);
+    expect(slices.every((s) => (s.endpoints?.length ?? 0) <= 100)).toBe(true);
     const originals = new Set(slices.map((s) => s.metadata.name));
     const writesBefore = sliceWrites.length;
 
@@ -446,7 +454,10 @@ describe('Endpoints and EndpointSlice controllers through the real API server an
         selector: { matchLabels: { app: 'huge' } },
         template: {
           metadata: { labels: { app: 'huge' } },
-          spec: { containers: [{ name: 'c', image: 'busybox:1', ports: [HTTP_PORT] }] },
+          spec: {
+            containers: [{ name: 'c', image: 'busybox:1', ports: [HTTP_PORT] }],
+            terminationGracePeriodSeconds: 1,
+          },
         },
       },
     });

@@ -72,6 +72,8 @@ export class EndpointSliceController implements Controller {
   readonly queue: WorkQueue<string>;
   private readonly tracker = new SliceTracker();
   private readonly triggerTimes = new TriggerTimeTracker();
+  /** Nodes not known yet, by name, and the Services whose pods on them were left out. */
+  private readonly waitingForNode = new Map<string, Set<string>>();
   private workers: Promise<void>[] = [];
 
   constructor(private readonly o: EndpointSliceControllerOptions) {
@@ -104,17 +106,20 @@ export class EndpointSliceController implements Controller {
   }
 
   /**
-   * A node that appears (its pods were left out until then) or changes zone: the Services of
-   * its pods are synced again.
+   * A node that appears, when pods on it were left out waiting for it, or that changes zone:
+   * the Services of its pods are synced again. (Upstream watches nodes for topology hints only;
+   * a zone label change would otherwise show only at the next pod change.)
    */
   private nodeChanged(c: CacheChange<Node>): void {
-    if (
-      c.type === 'updated' &&
-      c.old.metadata.labels?.[ZONE_LABEL] === c.object.metadata.labels?.[ZONE_LABEL]
-    )
-      return;
+    const name = c.object.metadata.name ?? '';
     if (c.type === 'deleted') return;
-    const name = c.object.metadata.name;
+    if (c.type === 'added') {
+      const waiting = this.waitingForNode.get(name);
+      this.waitingForNode.delete(name);
+      if (waiting) this.enqueueAll(waiting, 0);
+      return;
+    }
+    if (c.old.metadata.labels?.[ZONE_LABEL] === c.object.metadata.labels?.[ZONE_LABEL]) return;
     const keys = new Set<string>();
     for (const pod of this.o.pods.cache.list()) {
       if (pod.spec?.nodeName !== name) continue;
@@ -208,6 +213,11 @@ export class EndpointSliceController implements Controller {
       throw e;
     }
     // Pods on unknown nodes were left out: look again (the node's arrival also requeues).
+    for (const node of plan.missingNodes) {
+      let waiting = this.waitingForNode.get(node);
+      if (!waiting) this.waitingForNode.set(node, (waiting = new Set()));
+      waiting.add(key);
+    }
     if (plan.errors.length > 0) throw plan.errors[0];
   }
 

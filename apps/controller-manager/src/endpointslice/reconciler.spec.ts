@@ -37,7 +37,7 @@ describe('planSlices (the EndpointSlice reconciler)', () => {
     expect(plan.create).toHaveLength(1);
     expect(plan.create[0]).toMatchObject({ addressType: 'IPv4', endpoints: [], ports: [] });
     const again = planSlices({ service: svc, pods: [], existing: apply([], plan), node: nodes });
-    expect(again).toEqual({ create: [], update: [], delete: [], errors: [] });
+    expect(again).toEqual({ create: [], update: [], delete: [], errors: [], missingNodes: [] });
   });
 
   it('one pod: one slice with its conditions, node, zone, target, labels and owner (TestReconcile1Pod)', () => {
@@ -105,6 +105,7 @@ describe('planSlices (the EndpointSlice reconciler)', () => {
       update: [],
       delete: [],
       errors: [],
+      missingNodes: [],
     });
   });
 
@@ -202,6 +203,7 @@ describe('planSlices (the EndpointSlice reconciler)', () => {
     const lost = testPod('a', '1.1.1.1', { spec: { nodeName: 'gone' } });
     const plan = planSlices({ service: svc, pods: [lost], existing: [], node: nodes });
     expect(plan.errors).toHaveLength(1);
+    expect(plan.missingNodes).toEqual(['gone']);
     expect(plan.create[0].endpoints).toEqual([]);
     const published = planSlices({
       service: testService('foo', { publishNotReadyAddresses: true }),

@@ -20,6 +20,8 @@ export interface SlicePlan {
   delete: EndpointSlice[];
   /** Pods left out because their node is not known (the Service is synced again later). */
   errors: Error[];
+  /** Those nodes: their arrival is what the Service waits for. */
+  missingNodes: string[];
 }
 
 export interface PlanInput {
@@ -41,7 +43,7 @@ const clone = (s: EndpointSlice): EndpointSlice => structuredClone(s);
  */
 export function planSlices(input: PlanInput): SlicePlan {
   const types = addressTypesForService(input.service);
-  const plan: SlicePlan = { create: [], update: [], delete: [], errors: [] };
+  const plan: SlicePlan = { create: [], update: [], delete: [], errors: [], missingNodes: [] };
   const byType = new Map<string, EndpointSlice[]>();
   for (const s of input.existing) {
     if (!types.includes(s.addressType as AddressType)) plan.delete.push(s);
@@ -55,6 +57,7 @@ export function planSlices(input: PlanInput): SlicePlan {
     plan.update.push(...p.update);
     plan.delete.push(...p.delete);
     plan.errors.push(...p.errors);
+    plan.missingNodes.push(...p.missingNodes);
   }
   plan.delete.push(...dropped);
   return plan;
@@ -67,7 +70,7 @@ function reconcileByAddressType(
   addressType: AddressType,
 ): SlicePlan {
   const { service } = input;
-  const plan: SlicePlan = { create: [], update: [], delete: [], errors: [] };
+  const plan: SlicePlan = { create: [], update: [], delete: [], errors: [], missingNodes: [] };
   const existingByPorts = new Map<string, EndpointSlice[]>();
   for (const s of existing) {
     if (!ownedBy(s, service)) {
@@ -88,6 +91,7 @@ function reconcileByAddressType(
     const node = input.node(nodeName);
     if (!node && !service.spec?.publishNotReadyAddresses) {
       // A pod on a node not (yet) known: left out for now, the Service retried.
+      plan.missingNodes.push(nodeName);
       plan.errors.push(
         new Error(
           `skipping Pod ${pod.metadata.name} for Service ${service.metadata.namespace}/${service.metadata.name}: Node ${nodeName} Not Found`,
