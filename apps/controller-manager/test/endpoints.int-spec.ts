@@ -245,7 +245,7 @@ describe('Endpoints and EndpointSlice controllers through the real API server an
   it('ready, not ready and terminating pods: notReadyAddresses, ready=false, terminating=true and out of Endpoints', async () => {
     await fresh('conditions');
     await service('db', { selector: { app: 'db' } });
-    const a = await staticPod('a', '10.99.0.1', true, { app: 'db' });
+    await staticPod('a', '10.99.0.1', true, { app: 'db' });
     const b = await staticPod('b', '10.99.0.2', false, { app: 'db' });
     const [ep, slices] = await settle('one ready, one not', 'db', (ep, slices) =>
       ips(ep?.subsets, 'notReadyAddresses').length === 1 && sliceEndpoints(slices).length === 2
@@ -299,7 +299,6 @@ describe('Endpoints and EndpointSlice controllers through the real API server an
       serving: false,
       terminating: false,
     });
-    void a;
   });
 
   it('a named targetPort resolves per pod: pods with different numbers go to different subsets and slices', async () => {

@@ -73,7 +73,9 @@ export class EndpointsController implements Controller {
     for (const ep of this.o.endpoints.cache.list())
       if (ep.metadata.annotations?.[LEADER_ANNOTATION] === undefined) this.queue.add(objectKey(ep));
     for (let i = 0; i < (this.o.workers ?? 5); i++)
-      this.workers.push(processQueue(this.queue, (key) => this.sync(key), reportTrouble(this.o.onTrouble)));
+      this.workers.push(
+        processQueue(this.queue, (key) => this.sync(key), reportTrouble(this.queue, this.o.onTrouble)),
+      );
   }
 
   async stop(): Promise<void> {

@@ -88,7 +88,9 @@ export class EndpointSliceController implements Controller {
     if (this.workers.length > 0) return;
     for (const svc of this.o.services.cache.list()) this.queue.add(objectKey(svc));
     for (let i = 0; i < (this.o.workers ?? 5); i++)
-      this.workers.push(processQueue(this.queue, (key) => this.sync(key), reportTrouble(this.o.onTrouble)));
+      this.workers.push(
+        processQueue(this.queue, (key) => this.sync(key), reportTrouble(this.queue, this.o.onTrouble)),
+      );
   }
 
   async stop(): Promise<void> {
