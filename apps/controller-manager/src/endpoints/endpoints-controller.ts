@@ -73,9 +73,7 @@ export class EndpointsController implements Controller {
     for (const ep of this.o.endpoints.cache.list())
       if (ep.metadata.annotations?.[LEADER_ANNOTATION] === undefined) this.queue.add(objectKey(ep));
     for (let i = 0; i < (this.o.workers ?? 5); i++)
-      this.workers.push(
-        processQueue(this.queue, (key) => this.sync(key), reportTrouble(this.queue, this.o.onTrouble)),
-      );
+      this.workers.push(processQueue(this.queue, (key) => this.sync(key), reportTrouble(this.o.onTrouble)));
   }
 
   async stop(): Promise<void> {
@@ -129,9 +127,8 @@ export class EndpointsController implements Controller {
     const selector = managedSelector(svc);
     if (!selector) return;
     const cause = Number(svc.metadata.resourceVersion);
-    const pods = this.o.pods.cache
-      .byIndex('namespace', namespace)
-      .filter((p) => selectorMatches(selector, p.metadata.labels));
+    // The stale check comes before the pods are gathered: while the cache catches up, it runs on
+    // every pod change.
     const current = this.o.endpoints.cache.get(key);
     const written = this.written.get(key);
     if (written !== undefined) {
@@ -141,6 +138,9 @@ export class EndpointsController implements Controller {
         );
       this.written.delete(key);
     }
+    const pods = this.o.pods.cache
+      .byIndex('namespace', namespace)
+      .filter((p) => selectorMatches(selector, p.metadata.labels));
     const triggerTime = this.triggerTimes.compute(key, svc, pods);
     const next = endpointsToWrite(svc, current, desiredSubsets(svc, pods), triggerTime);
     if (!next) return;

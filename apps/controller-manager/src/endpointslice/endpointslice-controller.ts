@@ -88,9 +88,7 @@ export class EndpointSliceController implements Controller {
     if (this.workers.length > 0) return;
     for (const svc of this.o.services.cache.list()) this.queue.add(objectKey(svc));
     for (let i = 0; i < (this.o.workers ?? 5); i++)
-      this.workers.push(
-        processQueue(this.queue, (key) => this.sync(key), reportTrouble(this.queue, this.o.onTrouble)),
-      );
+      this.workers.push(processQueue(this.queue, (key) => this.sync(key), reportTrouble(this.o.onTrouble)));
   }
 
   async stop(): Promise<void> {
@@ -181,9 +179,8 @@ export class EndpointSliceController implements Controller {
     const selector = managedSelector(svc);
     if (!selector) return;
     const cause = Number(svc.metadata.resourceVersion);
-    const pods = this.o.pods.cache
-      .byIndex('namespace', namespace)
-      .filter((p) => selectorMatches(selector, p.metadata.labels));
+    // The stale check comes before the pods are gathered: while the cache catches up, it runs on
+    // every pod change.
     const slices = this.o.slices.cache
       .byIndex('namespace', namespace)
       .filter(
@@ -194,6 +191,9 @@ export class EndpointSliceController implements Controller {
       );
     if (this.tracker.stale(key, slices))
       throw new StaleInformerCache(`EndpointSlice informer cache is out of date for ${key}`);
+    const pods = this.o.pods.cache
+      .byIndex('namespace', namespace)
+      .filter((p) => selectorMatches(selector, p.metadata.labels));
     const triggerTime = this.triggerTimes.compute(key, svc, pods);
     const plan = planSlices({
       service: svc,
