@@ -136,6 +136,9 @@ cause the version it reconciled ('wake why' follows it). Prints "controller-mana
   --unhealthy-zone-threshold F  share of not-ready nodes that makes a zone unhealthy (default 0.55)
   --large-cluster-size-threshold N  zones above this size keep tainting when unhealthy (default 50)
   --concurrent-statefulset-syncs N  StatefulSets synced at once (default 5)
+  --concurrent-endpoint-syncs N  Services' Endpoints synced at once (default 5)
+  --concurrent-service-endpoint-syncs N  Services' EndpointSlices synced at once (default 5)
+  --max-endpoints-per-slice N  endpoints an EndpointSlice holds at most, 1 to 1000 (default 100)
   --root-ca-file FILE   the CA bundle published as kube-root-ca.crt (default: the kubeconfig's CA)
   --local-path-base-dir DIR  where local-path volumes live on their node (default /var/lib/wake/local-path-provisioner)
   --metrics-port N      serve /metrics and /healthz on 127.0.0.1:N (default 10257; 0: any free port)`,
@@ -273,6 +276,9 @@ async function main(argv: string[]): Promise<number> {
       'concurrent-daemonset-syncs': { type: 'string' },
       'concurrent-namespace-syncs': { type: 'string' },
       'concurrent-statefulset-syncs': { type: 'string' },
+      'concurrent-endpoint-syncs': { type: 'string' },
+      'concurrent-service-endpoint-syncs': { type: 'string' },
+      'max-endpoints-per-slice': { type: 'string' },
       'root-ca-file': { type: 'string' },
       'node-monitor-period': { type: 'string' },
       'node-monitor-grace-period': { type: 'string' },
@@ -428,6 +434,9 @@ async function main(argv: string[]): Promise<number> {
         concurrentDaemonSetSyncs: optionalCount(values, 'concurrent-daemonset-syncs'),
         concurrentNamespaceSyncs: optionalCount(values, 'concurrent-namespace-syncs'),
         concurrentStatefulSetSyncs: optionalCount(values, 'concurrent-statefulset-syncs'),
+        concurrentEndpointSyncs: optionalCount(values, 'concurrent-endpoint-syncs'),
+        concurrentServiceEndpointSyncs: optionalCount(values, 'concurrent-service-endpoint-syncs'),
+        maxEndpointsPerSlice: maxEndpointsPerSlice(optionalCount(values, 'max-endpoints-per-slice')),
         rootCaFile: values['root-ca-file'],
         localPathBaseDir: values['local-path-base-dir'],
         metricsPort: values['metrics-port'] === undefined ? 10257 : Number(values['metrics-port']),
@@ -582,6 +591,12 @@ function wrapped(text: string, indent: string): string {
 }
 
 /** A whole-number flag that may be absent (the component's default then applies). */
+/** upstream's validation of --max-endpoints-per-slice: 1 to 1000. */
+function maxEndpointsPerSlice(n: number | undefined): number | undefined {
+  if (n !== undefined && (n < 1 || n > 1000)) throw new Error('--max-endpoints-per-slice: must be 1 to 1000');
+  return n;
+}
+
 function optionalCount(
   values: Record<string, string | boolean | undefined>,
   flag: string,

@@ -35,6 +35,11 @@ import { DaemonSetController } from './daemonset/daemonset-controller.js';
 import { type DaemonSet, type Node as DaemonSetNode, NODES } from './daemonset/daemonset-types.js';
 import { CONTROLLER_REVISIONS, type ControllerRevision } from './history/controller-revision.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
+import { EndpointsController } from './endpoints/endpoints-controller.js';
+import { type Endpoints } from './endpoints/desired-endpoints.js';
+import { ENDPOINTS, type Node as EndpointsNode, type Service, SERVICES } from './endpoints/service-types.js';
+import { EndpointSliceController } from './endpointslice/endpointslice-controller.js';
+import { ENDPOINT_SLICES, type EndpointSlice } from './endpointslice/slice-types.js';
 import { type Deployment, type ReplicaSet } from './deployment/deployment-types.js';
 import { GarbageCollector } from './garbage-collector/garbage-collector.js';
 import { type Controller } from './controller.js';
@@ -84,6 +89,8 @@ export const KNOWN_CONTROLLERS = [
   'persistentvolume-binder',
   'local-path-provisioner',
   'statefulset',
+  'endpoint',
+  'endpointslice',
 ] as const;
 
 export interface ControllerManagerConfig {
@@ -103,6 +110,18 @@ export interface ControllerManagerConfig {
   concurrentReplicaSetSyncs?: number;
   /** --concurrent-gc-syncs (upstream default 20). */
   concurrentGcSyncs?: number;
+  /** --concurrent-endpoint-syncs (upstream default 5). */
+  concurrentEndpointSyncs?: number;
+  /** --concurrent-service-endpoint-syncs: the EndpointSlice controller's workers (upstream default 5). */
+  concurrentServiceEndpointSyncs?: number;
+  /** --max-endpoints-per-slice (upstream default 100). */
+  maxEndpointsPerSlice?: number;
+  /** --endpoint-updates-batch-period and --endpointslice-updates-batch-period, ms (default 0). */
+  endpointUpdatesBatchPeriodMs?: number;
+  /** How long after a slice change its Service is synced (upstream: 1 s; tests shorten it). */
+  endpointSliceChangeDelayMs?: number;
+  /** Told each EndpointSlice write (tests count churn). */
+  onEndpointSliceWrite?: (verb: 'create' | 'update' | 'delete', slice: EndpointSlice) => void;
   /** --concurrent-deployment-syncs (upstream default 5). */
   concurrentDeploymentSyncs?: number;
   /** --concurrent-statefulset-syncs (upstream default 5). */
@@ -227,6 +246,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
     this.controllers.push(...this.nodeControllers(flags));
     this.controllers.push(...this.volumeControllers(flags));
     if (controllerEnabled('statefulset', flags)) this.controllers.push(this.statefulSetController());
+    this.controllers.push(...this.endpointsControllers(flags));
     if (config.leaderElect !== false)
       this.leaseClient = new ApiClient(config.connection, {
         userAgent: 'wake-controller-manager/leader-election',
@@ -506,6 +526,63 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
       onTrouble: (name) => (e, key) => this.logger.warn(`${name} ${key ?? ''}: ${e.message}`),
       queueMetrics: this.queueMetrics,
     });
+  }
+
+  /** The Endpoints and EndpointSlice controllers: what a Service's selector picks, as addresses. */
+  private endpointsControllers(flags: readonly string[]): Controller[] {
+    const out: Controller[] = [];
+    const recorder = (component: string) => {
+      const events = new EventRecorder(this.api, {
+        component,
+        instance: this.identity,
+        onTrouble: (e) => this.logger.warn(`${component} event: ${e.message}`),
+      });
+      this.recorders.push(events);
+      return events;
+    };
+    const onTrouble = (name: string) => (e: Error, key?: string) =>
+      this.logger.warn(`${name} ${key ?? ''}: ${e.message}`);
+    const services = () => this.informer<Service>(SERVICES);
+    if (controllerEnabled('endpoint', flags)) {
+      const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
+      out.push(
+        new EndpointsController({
+          api: this.api,
+          services: services(),
+          pods: this.pods,
+          endpoints: this.informer<Endpoints>(ENDPOINTS),
+          events: recorder('endpoint-controller'),
+          workers: this.config.concurrentEndpointSyncs ?? 5,
+          batchPeriodMs: this.config.endpointUpdatesBatchPeriodMs,
+          rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
+          onTrouble: onTrouble('endpoint'),
+          queueMetrics: this.queueMetrics,
+        }),
+      );
+    }
+    if (controllerEnabled('endpointslice', flags)) {
+      // Upstream backs this queue off from 1 s (defaultSyncBackOff), not 5 ms: its syncs are heavy.
+      const [base, max] = this.config.backoffMs ?? [1000, 1_000_000];
+      out.push(
+        new EndpointSliceController({
+          api: this.api,
+          services: services(),
+          pods: this.pods,
+          nodes: this.informer<EndpointsNode>(NODES),
+          slices: this.informer<EndpointSlice>(ENDPOINT_SLICES),
+          events: recorder('endpoint-slice-controller'),
+          workers: this.config.concurrentServiceEndpointSyncs ?? 5,
+          maxEndpointsPerSlice: this.config.maxEndpointsPerSlice,
+          batchPeriodMs: this.config.endpointUpdatesBatchPeriodMs,
+          sliceChangeDelayMs: this.config.endpointSliceChangeDelayMs,
+          rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
+          onTrouble: onTrouble('endpointslice'),
+          queueMetrics: this.queueMetrics,
+          onSliceWrite: this.config.onEndpointSliceWrite,
+        }),
+      );
+    }
+    return out;
   }
 
   get informers(): Informer[] {

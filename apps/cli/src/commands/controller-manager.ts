@@ -17,6 +17,9 @@ export interface ControllerManagerCommandOptions {
   concurrentDaemonSetSyncs?: number;
   concurrentNamespaceSyncs?: number;
   concurrentStatefulSetSyncs?: number;
+  concurrentEndpointSyncs?: number;
+  concurrentServiceEndpointSyncs?: number;
+  maxEndpointsPerSlice?: number;
   /** --root-ca-file: the CA bundle root-ca-cert-publisher publishes. */
   rootCaFile?: string;
   /** --local-path-base-dir: where the local-path provisioner puts volumes on their node. */
