@@ -30,6 +30,8 @@ import { type EventStreamOptions } from '@app/bus';
 import { type StoredObject } from '@app/event-store';
 import { componentRegistry, Gauge, type MetricsServer, serveMetrics, workQueueMetrics } from '@app/metrics';
 
+import { JobController } from './job/job-controller.js';
+import { type Job, JOBS } from './job/job-types.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { type Deployment, type ReplicaSet } from './deployment/deployment-types.js';
 import { GarbageCollector } from './garbage-collector/garbage-collector.js';
@@ -57,6 +59,9 @@ export const KNOWN_CONTROLLERS = [
   'namespace',
   'serviceaccount',
   'root-ca-cert-publisher',
+  'job',
+  'cronjob',
+  'ttl-after-finished-controller',
 ] as const;
 
 export interface ControllerManagerConfig {
@@ -80,6 +85,10 @@ export interface ControllerManagerConfig {
   concurrentDeploymentSyncs?: number;
   /** --concurrent-namespace-syncs (upstream default 10). */
   concurrentNamespaceSyncs?: number;
+  /** --concurrent-job-syncs (upstream default 5); CronJobs use --concurrent-cron-job-syncs (5). */
+  concurrentJobSyncs?: number;
+  /** The Job pod failure back-off [base, max] ms (upstream 10 s, 10 min; tests shorten it). */
+  jobPodFailureBackoffMs?: [number, number];
   /** How long after its deletion a namespace is first emptied (upstream: 5 s; tests shorten it). */
   namespaceDeletionGracePeriodMs?: number;
   /** The wait for content held by finalizers before a namespace is looked at again (upstream: 15 s). */
@@ -169,6 +178,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
       );
     if (controllerEnabled('deployment', flags)) this.controllers.push(this.deploymentController());
     this.controllers.push(...this.namespaceControllers(flags));
+    this.controllers.push(...this.batchControllers(flags));
     if (config.leaderElect !== false)
       this.leaseClient = new ApiClient(config.connection, {
         userAgent: 'wake-controller-manager/leader-election',
@@ -325,6 +335,40 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
           rootCa: this.config.rootCa ?? this.config.connection.caCert,
           rateLimiter: limiter(max),
           onTrouble: onTrouble('root-ca-cert-publisher'),
+          queueMetrics: this.queueMetrics,
+        }),
+      );
+    return out;
+  }
+
+  /** The Job, CronJob and TTL-after-finished controllers. */
+  private batchControllers(flags: readonly string[]): Controller[] {
+    const out: Controller[] = [];
+    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
+    const limiter = () => new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100));
+    const recorder = (component: string) => {
+      const r = new EventRecorder(this.api, {
+        component,
+        instance: this.identity,
+        onTrouble: (e) => this.logger.warn(`${component} event: ${e.message}`),
+      });
+      this.recorders.push(r);
+      return r;
+    };
+    const onTrouble = (name: string) => (e: Error, key?: string) =>
+      this.logger.warn(`${name} ${key ?? ''}: ${e.message}`);
+    const jobs = () => this.informer<Job>(JOBS);
+    if (controllerEnabled('job', flags))
+      out.push(
+        new JobController({
+          api: this.api,
+          jobs: jobs(),
+          pods: this.pods,
+          events: recorder('job-controller'),
+          workers: this.config.concurrentJobSyncs ?? 5,
+          rateLimiter: limiter(),
+          podFailureBackoffMs: this.config.jobPodFailureBackoffMs,
+          onTrouble: onTrouble('job'),
           queueMetrics: this.queueMetrics,
         }),
       );
