@@ -195,7 +195,7 @@ export class JobController implements Controller {
     job.status = status;
     if (!status.startTime && !isSuspended(job)) status.startTime = nowIso;
     const active = pods.filter(isPodActive);
-    const terminating = pods.filter((p) => p.metadata.deletionTimestamp && !terminal(p)).length;
+    let terminating = pods.filter((p) => p.metadata.deletionTimestamp && !terminal(p)).length;
     const completions = job.spec?.completions;
     const backoffLimit = job.spec?.backoffLimit ?? 6;
 
@@ -273,7 +273,10 @@ export class JobController implements Controller {
       // Finishing: the active pods go, keeping their finalizers so they are counted as failed.
       if (active.length > 0) {
         const results = await Promise.allSettled(active.map((p) => this.deletePod(job, p, cause, false)));
-        activeCount -= results.filter((r) => r.status === 'fulfilled').length;
+        const deleted = results.filter((r) => r.status === 'fulfilled').length;
+        // They terminate now: the terminal condition waits for them to be counted.
+        activeCount -= deleted;
+        terminating += deleted;
       }
     } else {
       const satisfied = this.expectations.satisfied(key);

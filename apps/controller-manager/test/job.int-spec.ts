@@ -1,0 +1,310 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+
+import { ApiClient, type ApiConnection, byNamespace, Informer } from '@app/client';
+import { waitFor } from '@app/dev-servers';
+import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
+
+import { type RunningSimAgent, startSimAgent } from '../../node-agent/src/sim/index.js';
+import { type RunningScheduler, startScheduler } from '../../scheduler/src/run-scheduler.js';
+import { type Job } from '../src/job/job-types.js';
+import { type Pod } from '../src/replicaset/pod-types.js';
+import { type RunningControllerManager, startControllerManager } from '../src/run-controller-manager.js';
+
+interface KubeEvent {
+  reason: string;
+  message: string;
+  involvedObject: { kind: string; name: string };
+  source: { component: string };
+}
+
+const CRASH = 'sim.wake.dev/container-crash';
+const CRASH_DELAY = 'sim.wake.dev/container-crash-delay';
+
+const jobYaml = (
+  name: string,
+  spec: Record<string, unknown>,
+  podMeta: Record<string, unknown> = {},
+  podSpec = {},
+) =>
+  JSON.stringify({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name },
+    spec: {
+      ...spec,
+      template: {
+        metadata: podMeta,
+        spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox:1' }], ...podSpec },
+      },
+    },
+  });
+
+/**
+ * The Job and TTL-after-finished controllers through the real API server, kubectl, scheduler
+ * and simulated nodes (fast profile: a Job's pod runs and succeeds at once; the chaos label
+ * makes it fail instead).
+ */
+describe('Job controller on simulated nodes', () => {
+  let cluster: ApiCluster;
+  let cm: RunningControllerManager | undefined;
+  let scheduler: RunningScheduler | undefined;
+  let sim: RunningSimAgent | undefined;
+  let watchApi: ApiClient | undefined;
+  let watchNats: NatsConnection | undefined;
+  let podWatch: Informer<Pod> | undefined;
+  let observe: ((p: Pod) => void) | undefined;
+  let ns = '';
+
+  const ok = async <T>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
+    const r = await cluster.api<T>(method, path, body, headers);
+    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
+    return r.body;
+  };
+  const jobPath = (name = '') => `/apis/batch/v1/namespaces/${ns}/jobs${name ? `/${name}` : ''}`;
+  const getJob = (name: string) => ok<Job>('GET', jobPath(name));
+  const kubectl = async (args: string[], input?: string) => {
+    const r = await cluster.kubectl(33, ['-n', ns, ...args], { input, timeoutMs: 90_000 });
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.code} ${r.stderr}`);
+    return r.stdout;
+  };
+  const fresh = async (name: string) => {
+    ns = name;
+    await ok('POST', '/api/v1/namespaces', { metadata: { name } });
+  };
+  const podsOf = (job: string) =>
+    (podWatch?.cache.byIndex('namespace', ns) ?? []).filter((p) => p.metadata.labels?.['job-name'] === job);
+  const condition = (j: Job, type: string) => j.status?.conditions?.find((c) => c.type === type);
+  const events = async (name: string) =>
+    (await ok<{ items: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events`)).items.filter(
+      (e) => e.involvedObject.name === name && e.involvedObject.kind === 'Job',
+    );
+  const jobWith = (name: string, type: string, timeoutMs = 60_000) =>
+    waitFor(
+      `${name} ${type}`,
+      async () => {
+        const j = await getJob(name);
+        return condition(j, type)?.status === 'True' ? j : undefined;
+      },
+      { timeoutMs },
+    );
+
+  beforeAll(async () => {
+    cluster = await startApiCluster();
+    const connection: ApiConnection = {
+      server: cluster.server.url,
+      caCert: cluster.server.caCert,
+      token: cluster.server.tokens.tokenOf('admin'),
+    };
+    scheduler = await startScheduler({
+      connection,
+      natsUrl: cluster.natsUrl,
+      leaderElect: false,
+      queue: { initialBackoffMs: 50, maxBackoffMs: 200, maxUnschedulableMs: 60_000 },
+    });
+    sim = await startSimAgent({
+      connection,
+      natsUrl: cluster.natsUrl,
+      nodes: 3,
+      leaseRenewMs: 500,
+      chaos: true,
+    });
+    cm = await startControllerManager({
+      connection,
+      natsUrl: cluster.natsUrl,
+      leaderElect: false,
+      backoffMs: [50, 1000],
+      jobPodFailureBackoffMs: [200, 2000],
+    });
+    watchApi = new ApiClient(connection, { userAgent: 'job-test-watch' });
+    watchNats = await connect({ servers: cluster.natsUrl });
+    podWatch = new Informer<Pod>({
+      api: watchApi,
+      nats: watchNats,
+      resource: { group: '', version: 'v1', plural: 'pods' },
+      indexers: { namespace: byNamespace },
+    });
+    podWatch.onChange((c) => observe?.(c.object));
+    podWatch.start();
+    await podWatch.synced();
+  });
+  afterAll(async () => {
+    await Promise.allSettled([podWatch?.stop()]);
+    await Promise.allSettled([cm?.close(), scheduler?.close(), sim?.close()]);
+    await Promise.allSettled([watchNats?.close()]);
+    watchApi?.close();
+    await cluster?.close();
+  });
+
+  it('runs completions 5 with parallelism 2, never more than 2 pods active, and completes (kubectl apply and wait)', async () => {
+    await fresh('job-basic');
+    let maxActive = 0;
+    observe = () => {
+      const active = podsOf('work').filter(
+        (p) =>
+          !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed',
+      ).length;
+      maxActive = Math.max(maxActive, active);
+    };
+    await kubectl(['apply', '-f', '-'], jobYaml('work', { completions: 5, parallelism: 2 }));
+    await kubectl(['wait', '--for=condition=complete', 'job/work', '--timeout=60s']);
+    observe = undefined;
+    const job = await getJob('work');
+    expect(maxActive).toBeGreaterThan(0);
+    expect(maxActive).toBeLessThanOrEqual(2);
+    expect(job.status).toMatchObject({ succeeded: 5, active: 0, failed: 0, ready: 0 });
+    expect(job.status?.uncountedTerminatedPods).toEqual({});
+    expect(job.status?.completionTime).toBeDefined();
+    expect(condition(job, 'SuccessCriteriaMet')).toMatchObject({
+      status: 'True',
+      reason: 'CompletionsReached',
+    });
+    expect(condition(job, 'Complete')).toMatchObject({ status: 'True', reason: 'CompletionsReached' });
+    // The API server generated the selector from the uid (generateSelector).
+    const uid = job.metadata.uid ?? '';
+    expect(job.spec?.selector).toEqual({ matchLabels: { 'batch.kubernetes.io/controller-uid': uid } });
+    const pods = podsOf('work');
+    expect(pods.filter((p) => p.status?.phase === 'Succeeded')).toHaveLength(5);
+    for (const p of pods) {
+      expect(p.metadata.labels).toMatchObject({
+        'controller-uid': uid,
+        'batch.kubernetes.io/controller-uid': uid,
+        'job-name': 'work',
+        'batch.kubernetes.io/job-name': 'work',
+      });
+      // Counted: the tracking finalizer is gone.
+      expect(p.metadata.finalizers ?? []).not.toContain('batch.kubernetes.io/job-tracking');
+    }
+    const table = await kubectl(['get', 'job', 'work']);
+    expect(table).toMatch(/work\s+Complete\s+5\/5/);
+    await waitFor('events', async () => {
+      const reasons = (await events('work')).map((e) => e.reason);
+      return reasons.filter((r) => r === 'SuccessfulCreate').length === 5 && reasons.includes('Completed')
+        ? reasons
+        : undefined;
+    });
+    expect((await events('work'))[0].source.component).toBe('job-controller');
+  });
+
+  it('fails with BackoffLimitExceeded after backoffLimit + 1 failed pods, retried with back-off', async () => {
+    await fresh('job-fail');
+    await kubectl(
+      ['apply', '-f', '-'],
+      jobYaml(
+        'crash',
+        { backoffLimit: 2 },
+        { labels: { [CRASH]: 'true' }, annotations: { [CRASH_DELAY]: '50' } },
+      ),
+    );
+    const job = await jobWith('crash', 'Failed');
+    expect(condition(job, 'Failed')).toMatchObject({
+      reason: 'BackoffLimitExceeded',
+      message: 'Job has reached the specified backoff limit',
+    });
+    expect(condition(job, 'FailureTarget')).toMatchObject({ status: 'True', reason: 'BackoffLimitExceeded' });
+    expect(job.status).toMatchObject({ failed: 3, succeeded: 0, active: 0 });
+    expect(job.status?.completionTime).toBeUndefined();
+    // One pod at a time (parallelism 1): each replacement came after the previous one failed.
+    const pods = podsOf('crash').sort(
+      (a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion),
+    );
+    expect(pods).toHaveLength(3);
+    expect(pods.every((p) => p.status?.phase === 'Failed')).toBe(true);
+    const reasons = (
+      await waitFor('failure event', async () => {
+        const all = await events('crash');
+        return all.some((e) => e.reason === 'BackoffLimitExceeded') ? all : undefined;
+      })
+    ).map((e) => e.reason);
+    expect(reasons.filter((r) => r === 'SuccessfulCreate')).toHaveLength(3);
+  });
+
+  it("gives an Indexed Job's pods their index (annotation, label, env var, hostname) and records completedIndexes", async () => {
+    await fresh('job-indexed');
+    await kubectl(
+      ['apply', '-f', '-'],
+      jobYaml('idx', { completions: 3, parallelism: 3, completionMode: 'Indexed' }, {}, { subdomain: 'svc' }),
+    );
+    await kubectl(['wait', '--for=condition=complete', 'job/idx', '--timeout=60s']);
+    const job = await getJob('idx');
+    expect(job.status).toMatchObject({ succeeded: 3, completedIndexes: '0-2' });
+    const pods = podsOf('idx');
+    expect(
+      pods.map((p) => p.metadata.annotations?.['batch.kubernetes.io/job-completion-index']).sort(),
+    ).toEqual(['0', '1', '2']);
+    for (const p of pods) {
+      const ix = p.metadata.annotations?.['batch.kubernetes.io/job-completion-index'];
+      const spec = p.spec as { hostname?: string; subdomain?: string; containers: { env?: unknown[] }[] };
+      expect(p.metadata.labels?.['batch.kubernetes.io/job-completion-index']).toBe(ix);
+      expect(p.metadata.name).toMatch(new RegExp(`^idx-${ix}-[a-z0-9]{5}$`));
+      expect(spec.hostname).toBe(`idx-${ix}`);
+      expect(spec.subdomain).toBe('svc');
+      expect(spec.containers[0].env).toContainEqual({
+        name: 'JOB_COMPLETION_INDEX',
+        valueFrom: {
+          fieldRef: {
+            apiVersion: 'v1',
+            fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']",
+          },
+        },
+      });
+    }
+  });
+
+  it('fails a Job past activeDeadlineSeconds with DeadlineExceeded and deletes its active pods', async () => {
+    await fresh('job-deadline');
+    // Pods that never get a node stay active until the deadline.
+    await kubectl(
+      ['apply', '-f', '-'],
+      jobYaml(
+        'slow',
+        { activeDeadlineSeconds: 2, parallelism: 2, completions: 2 },
+        {},
+        { nodeSelector: { none: 'x' } },
+      ),
+    );
+    await waitFor('two pods', async () => (podsOf('slow').length === 2 ? true : undefined));
+    const job = await jobWith('slow', 'Failed');
+    expect(condition(job, 'Failed')).toMatchObject({
+      reason: 'DeadlineExceeded',
+      message: 'Job was active longer than specified deadline',
+    });
+    expect(job.status).toMatchObject({ active: 0, failed: 2 });
+    await waitFor('pods gone', async () => (podsOf('slow').length === 0 ? true : undefined));
+    await waitFor('DeadlineExceeded event', async () =>
+      (await events('slow')).some((e) => e.reason === 'DeadlineExceeded') ? true : undefined,
+    );
+  });
+
+  it('creates no pods while suspended, deletes them on suspend, and restarts the clock on resume', async () => {
+    await fresh('job-suspend');
+    await kubectl(
+      ['apply', '-f', '-'],
+      jobYaml(
+        'later',
+        { suspend: true, completions: 2, parallelism: 2 },
+        {},
+        { nodeSelector: { none: 'x' } },
+      ),
+    );
+    const suspended = await jobWith('later', 'Suspended');
+    expect(condition(suspended, 'Suspended')).toMatchObject({ reason: 'JobSuspended' });
+    expect(suspended.status?.startTime).toBeUndefined();
+    expect(podsOf('later')).toHaveLength(0);
+    await kubectl(['patch', 'job/later', '--type=merge', '-p', '{"spec":{"suspend":false}}']);
+    const resumed = await waitFor('resumed', async () => {
+      const j = await getJob('later');
+      return condition(j, 'Suspended')?.status === 'False' && j.status?.active === 2 ? j : undefined;
+    });
+    expect(condition(resumed, 'Suspended')).toMatchObject({ reason: 'JobResumed' });
+    expect(resumed.status?.startTime).toBeDefined();
+    await kubectl(['patch', 'job/later', '--type=merge', '-p', '{"spec":{"suspend":true}}']);
+    await waitFor('pods deleted on suspend', async () => (podsOf('later').length === 0 ? true : undefined));
+    const again = await jobWith('later', 'Suspended');
+    // Pods the controller removed are not failures.
+    expect(again.status).toMatchObject({ active: 0, failed: 0 });
+    const reasons = (await events('later')).map((e) => e.reason);
+    expect(reasons).toEqual(expect.arrayContaining(['Suspended', 'Resumed', 'SuccessfulDelete']));
+  });
+});
