@@ -30,6 +30,8 @@ import { type EventStreamOptions } from '@app/bus';
 import { type StoredObject } from '@app/event-store';
 import { componentRegistry, Gauge, type MetricsServer, serveMetrics, workQueueMetrics } from '@app/metrics';
 
+import { CronJobController, type CronJob, CRONJOBS } from './cronjob/cronjob-controller.js';
+import { TtlAfterFinishedController } from './ttl-after-finished/ttl-after-finished-controller.js';
 import { JobController } from './job/job-controller.js';
 import { type Job, JOBS } from './job/job-types.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
@@ -85,8 +87,14 @@ export interface ControllerManagerConfig {
   concurrentDeploymentSyncs?: number;
   /** --concurrent-namespace-syncs (upstream default 10). */
   concurrentNamespaceSyncs?: number;
-  /** --concurrent-job-syncs (upstream default 5); CronJobs use --concurrent-cron-job-syncs (5). */
+  /** --concurrent-job-syncs (upstream default 5). */
   concurrentJobSyncs?: number;
+  /** --concurrent-cron-job-syncs (upstream default 5). */
+  concurrentCronJobSyncs?: number;
+  /** --concurrent-ttl-after-finished-syncs (upstream default 5). */
+  concurrentTtlAfterFinishedSyncs?: number;
+  /** The clock CronJob schedules are read against (tests move it; default Date.now). */
+  cronJobClock?: () => number;
   /** The Job pod failure back-off [base, max] ms (upstream 10 s, 10 min; tests shorten it). */
   jobPodFailureBackoffMs?: [number, number];
   /** How long after its deletion a namespace is first emptied (upstream: 5 s; tests shorten it). */
@@ -369,6 +377,31 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
           rateLimiter: limiter(),
           podFailureBackoffMs: this.config.jobPodFailureBackoffMs,
           onTrouble: onTrouble('job'),
+          queueMetrics: this.queueMetrics,
+        }),
+      );
+    if (controllerEnabled('cronjob', flags))
+      out.push(
+        new CronJobController({
+          api: this.api,
+          cronJobs: this.informer<CronJob>(CRONJOBS),
+          jobs: jobs(),
+          events: recorder('cronjob-controller'),
+          workers: this.config.concurrentCronJobSyncs ?? 5,
+          rateLimiter: limiter(),
+          now: this.config.cronJobClock,
+          onTrouble: onTrouble('cronjob'),
+          queueMetrics: this.queueMetrics,
+        }),
+      );
+    if (controllerEnabled('ttl-after-finished-controller', flags))
+      out.push(
+        new TtlAfterFinishedController({
+          api: this.api,
+          jobs: jobs(),
+          workers: this.config.concurrentTtlAfterFinishedSyncs ?? 5,
+          rateLimiter: limiter(),
+          onTrouble: onTrouble('ttl-after-finished'),
           queueMetrics: this.queueMetrics,
         }),
       );
