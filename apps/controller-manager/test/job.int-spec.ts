@@ -307,4 +307,22 @@ describe('Job controller on simulated nodes', () => {
     const reasons = (await events('later')).map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(['Suspended', 'Resumed', 'SuccessfulDelete']));
   });
+  it('deletes a finished Job ttlSecondsAfterFinished after it finished, its pods first (foreground)', async () => {
+    await fresh('job-ttl');
+    await kubectl(
+      ['apply', '-f', '-'],
+      jobYaml('brief', { completions: 2, parallelism: 2, ttlSecondsAfterFinished: 1 }),
+    );
+    const done = await jobWith('brief', 'Complete');
+    const uid = done.metadata.uid;
+    expect(podsOf('brief')).toHaveLength(2);
+    await waitFor('Job deleted', async () => {
+      const r = await cluster.api('GET', jobPath('brief'));
+      return r.status === 404 ? true : undefined;
+    });
+    await waitFor('pods deleted', async () => (podsOf('brief').length === 0 ? true : undefined));
+    // It went no sooner than its TTL after it completed.
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(done.status?.completionTime ?? '') + 1000);
+    expect(uid).toBeDefined();
+  });
 });
