@@ -124,6 +124,9 @@ cause the version it reconciled ('wake why' follows it). Prints "controller-mana
   --concurrent-gc-syncs N  garbage collector workers (default 20)
   --concurrent-deployment-syncs N  Deployments synced at once (default 5)
   --concurrent-namespace-syncs N  namespaces emptied at once (default 10)
+  --concurrent-job-syncs N  Jobs synced at once (default 5)
+  --concurrent-cron-job-syncs N  CronJobs synced at once (default 5)
+  --concurrent-ttl-after-finished-syncs N  finished Jobs deleted at once (default 5)
   --root-ca-file FILE   the CA bundle published as kube-root-ca.crt (default: the kubeconfig's CA)
   --metrics-port N      serve /metrics and /healthz on 127.0.0.1:N (default 10257; 0: any free port)`,
   'node-agent': `usage: wake node-agent --kubeconfig FILE --nats-url URL [--node-name NAME] [--root-dir DIR] [options]
@@ -257,6 +260,9 @@ async function main(argv: string[]): Promise<number> {
       'concurrent-gc-syncs': { type: 'string' },
       'concurrent-deployment-syncs': { type: 'string' },
       'concurrent-namespace-syncs': { type: 'string' },
+      'concurrent-job-syncs': { type: 'string' },
+      'concurrent-cron-job-syncs': { type: 'string' },
+      'concurrent-ttl-after-finished-syncs': { type: 'string' },
       'root-ca-file': { type: 'string' },
       'leader-elect': { type: 'string' },
       'leader-elect-lease-duration': { type: 'string' },
@@ -401,6 +407,9 @@ async function main(argv: string[]): Promise<number> {
         concurrentGcSyncs: optionalCount(values, 'concurrent-gc-syncs'),
         concurrentDeploymentSyncs: optionalCount(values, 'concurrent-deployment-syncs'),
         concurrentNamespaceSyncs: optionalCount(values, 'concurrent-namespace-syncs'),
+        concurrentJobSyncs: optionalCount(values, 'concurrent-job-syncs'),
+        concurrentCronJobSyncs: optionalCount(values, 'concurrent-cron-job-syncs'),
+        concurrentTtlAfterFinishedSyncs: optionalCount(values, 'concurrent-ttl-after-finished-syncs'),
         rootCaFile: values['root-ca-file'],
         metricsPort: values['metrics-port'] === undefined ? 10257 : Number(values['metrics-port']),
       });

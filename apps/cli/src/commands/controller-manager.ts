@@ -13,6 +13,9 @@ export interface ControllerManagerCommandOptions {
   concurrentGcSyncs?: number;
   concurrentDeploymentSyncs?: number;
   concurrentNamespaceSyncs?: number;
+  concurrentJobSyncs?: number;
+  concurrentCronJobSyncs?: number;
+  concurrentTtlAfterFinishedSyncs?: number;
   /** --root-ca-file: the CA bundle root-ca-cert-publisher publishes. */
   rootCaFile?: string;
   metricsPort?: number;
