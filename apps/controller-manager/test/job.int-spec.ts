@@ -325,4 +325,20 @@ describe('Job controller on simulated nodes', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(done.status?.completionTime ?? '') + 1000);
     expect(uid).toBeDefined();
   });
+  it('releases the pods of a deleted Job from tracking so the garbage collector can remove them', async () => {
+    await fresh('job-delete');
+    await kubectl(
+      ['apply', '-f', '-'],
+      jobYaml('gone', { parallelism: 2, completions: 2 }, {}, { nodeSelector: { none: 'x' } }),
+    );
+    await waitFor('two tracked pods', async () => {
+      const pods = podsOf('gone');
+      return pods.length === 2 &&
+        pods.every((p) => p.metadata.finalizers?.includes('batch.kubernetes.io/job-tracking'))
+        ? true
+        : undefined;
+    });
+    await kubectl(['delete', 'job', 'gone', '--wait=false']);
+    await waitFor('pods gone', async () => (podsOf('gone').length === 0 ? true : undefined));
+  });
 });

@@ -147,6 +147,10 @@ export class JobController implements Controller {
     const pod = c.object;
     const job = this.resolve(pod);
     if (!job) {
+      // A tracked pod whose Job is gone (or another Job of that name): its finalizer must go.
+      const ref = controllerOf(pod);
+      if (c.type !== 'deleted' && ref?.kind === 'Job' && hasTrackingFinalizer(pod))
+        this.queue.add(`${pod.metadata.namespace}/${ref.name}`);
       // An orphan whose labels match a Job may be adopted.
       if (c.type !== 'deleted' && !controllerOf(pod))
         for (const j of this.o.jobs.cache.byIndex('namespace', pod.metadata.namespace ?? ''))
@@ -175,6 +179,7 @@ export class JobController implements Controller {
 
   async sync(key: string): Promise<void> {
     const cached = this.o.jobs.cache.get(key);
+    await this.releaseOrphans(key, cached);
     if (!cached) return;
     const cause = Number(cached.metadata.resourceVersion);
     // Our own status write is not in the cache yet: acting on the older copy could count twice.
@@ -361,6 +366,38 @@ export class JobController implements Controller {
     if (JSON.stringify(next) !== JSON.stringify(current === job ? (cached.status ?? {}) : current.status))
       await this.writeStatus(key, current, next, cause);
     if (manageError) throw manageError;
+  }
+
+  /**
+   * The orphan pod cleanup (upstream's orphanQueue / cleanupPodFinalizers): pods still
+   * tracked for a Job of this name that no longer exists — deleted, or replaced by a new Job
+   * of the same name — lose the tracking finalizer, or they could never go. The Job is
+   * re-read first: a cache that has not seen a new Job yet must not strip its pods.
+   */
+  private async releaseOrphans(key: string, cached: Job | undefined): Promise<void> {
+    const { namespace, name } = splitKey(key);
+    const orphans = this.o.pods.cache.byIndex('namespace', namespace).filter((p) => {
+      const ref = controllerOf(p);
+      return (
+        ref?.kind === 'Job' &&
+        ref.name === name &&
+        ref.uid !== cached?.metadata.uid &&
+        hasTrackingFinalizer(p)
+      );
+    });
+    if (orphans.length === 0) return;
+    let live: string | undefined;
+    try {
+      live = (await this.o.api.get<Job>(resourcePath({ ...JOBS, namespace, name }))).metadata.uid;
+    } catch (e) {
+      if (!ApiError.isNotFound(e)) throw e;
+    }
+    const stuck = await this.removeFinalizers(
+      orphans.filter((p) => controllerOf(p)?.uid !== live),
+      Number(orphans[0].metadata.resourceVersion),
+    );
+    if (stuck.size > 0)
+      throw new Error(`the tracking finalizer of ${stuck.size} orphan pod(s) of ${key} stays`);
   }
 
   private pastActiveDeadline(job: Job, now: number): boolean {
