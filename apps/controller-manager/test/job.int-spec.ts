@@ -334,7 +334,9 @@ describe('Job controller on simulated nodes', () => {
     await waitFor('two tracked pods', async () => {
       const pods = podsOf('gone');
       return pods.length === 2 &&
-        pods.every((p) => p.metadata.finalizers?.includes('batch.kubernetes.io/job-tracking'))
+        pods.every((p) =>
+          (p.metadata.finalizers as string[] | undefined)?.includes('batch.kubernetes.io/job-tracking'),
+        )
         ? true
         : undefined;
     });

@@ -21,9 +21,11 @@ import {
   mostRecentScheduleTime,
   nextScheduleDelayMs,
   parseSchedule,
+  rfc3339,
   type Schedule,
   TOO_MANY_MISSED,
   UnknownTimeZoneError,
+  zonedRfc3339,
 } from './schedule.js';
 
 export const CRONJOBS = { group: 'batch', version: 'v1', plural: 'cronjobs' } as const;
@@ -65,8 +67,6 @@ export interface CronJobControllerOptions {
   onTrouble?: (e: Error, key?: string) => void;
   queueMetrics?: (name: string) => WorkQueueMetrics;
 }
-
-const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
 /**
  * The CronJob controller (pkg/controller/cronjob/cronjob_controllerv2.go, controller
@@ -357,39 +357,4 @@ export class CronJobController implements Controller {
 function startOf(j: Job): number {
   const t = Date.parse(j.status?.startTime ?? j.metadata.creationTimestamp ?? '');
   return Number.isNaN(t) ? 0 : t;
-}
-
-/** RFC 3339 in a time zone (Go's Time.In(loc).Format(time.RFC3339)): "2026-01-01T09:00:00-05:00". */
-export function zonedRfc3339(ms: number, timeZone?: string): string {
-  if (!timeZone || timeZone === 'UTC' || timeZone === 'Etc/UTC') return rfc3339(ms);
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    })
-      .formatToParts(new Date(ms))
-      .map((p) => [p.type, p.value]),
-  );
-  const local = Date.UTC(
-    +parts.year,
-    +parts.month - 1,
-    +parts.day,
-    +parts.hour,
-    +parts.minute,
-    +parts.second,
-  );
-  const offsetMin = Math.round((local - Math.floor(ms / 1000) * 1000) / 60_000);
-  const sign = offsetMin < 0 ? '-' : '+';
-  const abs = Math.abs(offsetMin);
-  const offset =
-    offsetMin === 0
-      ? 'Z'
-      : `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
-  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${offset}`;
 }

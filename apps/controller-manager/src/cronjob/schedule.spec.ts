@@ -6,6 +6,7 @@ import {
   nextScheduleDelayMs,
   parseSchedule,
   TOO_MANY_MISSED,
+  zonedRfc3339,
 } from './schedule.js';
 
 const T = (iso: string) => Date.parse(iso);
@@ -87,5 +88,18 @@ describe('CronJob schedules', () => {
       `hello-${T('2026-01-01T10:00:00Z') / 60_000}`,
     );
     expect(jobNameFor('hello', T('2026-01-01T10:00:00Z'))).toBe('hello-29454360');
+  });
+});
+
+describe('the scheduled-timestamp annotation', () => {
+  it("is RFC 3339 in the CronJob's zone, as Go formats Time.In(loc)", () => {
+    const t = Date.parse('2026-01-15T14:00:00Z');
+    expect(zonedRfc3339(t)).toBe('2026-01-15T14:00:00Z');
+    expect(zonedRfc3339(t, 'America/New_York')).toBe('2026-01-15T09:00:00-05:00');
+    expect(zonedRfc3339(t, 'Asia/Kolkata')).toBe('2026-01-15T19:30:00+05:30');
+    expect(zonedRfc3339(Date.parse('2026-07-15T14:00:00Z'), 'Europe/Paris')).toBe(
+      '2026-07-15T16:00:00+02:00',
+    );
+    expect(zonedRfc3339(t, 'Europe/London')).toBe('2026-01-15T14:00:00Z');
   });
 });

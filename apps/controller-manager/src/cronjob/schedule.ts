@@ -110,3 +110,41 @@ export function nextScheduleDelayMs(
 /** getJobName: `<cronjob>-<scheduled time in Unix minutes>`, the same for every try at one time. */
 export const jobNameFor = (cronJob: string, scheduledMs: number): string =>
   `${cronJob}-${Math.floor(scheduledMs / 60_000)}`;
+
+/** RFC 3339 in UTC, to the second (metav1.Time's form). */
+export const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** RFC 3339 in a time zone (Go's Time.In(loc).Format(time.RFC3339)): "2026-01-01T09:00:00-05:00". */
+export function zonedRfc3339(ms: number, timeZone?: string): string {
+  if (!timeZone || timeZone === 'UTC' || timeZone === 'Etc/UTC') return rfc3339(ms);
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
+      .formatToParts(new Date(ms))
+      .map((p) => [p.type, p.value]),
+  );
+  const local = Date.UTC(
+    +parts.year,
+    +parts.month - 1,
+    +parts.day,
+    +parts.hour,
+    +parts.minute,
+    +parts.second,
+  );
+  const offsetMin = Math.round((local - Math.floor(ms / 1000) * 1000) / 60_000);
+  const sign = offsetMin < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMin);
+  const offset =
+    offsetMin === 0
+      ? 'Z'
+      : `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${offset}`;
+}
