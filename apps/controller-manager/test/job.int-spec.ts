@@ -343,4 +343,46 @@ describe('Job controller on simulated nodes', () => {
     await kubectl(['delete', 'job', 'gone', '--wait=false']);
     await waitFor('pods gone', async () => (podsOf('gone').length === 0 ? true : undefined));
   });
+  it('podFailurePolicy: FailJob on an exit code fails at once, Ignore does not count', async () => {
+    await fresh('job-policy');
+    const crashing = { labels: { [CRASH]: 'true' }, annotations: { [CRASH_DELAY]: '50' } };
+    await kubectl(
+      ['apply', '-f', '-'],
+      jobYaml(
+        'fatal',
+        {
+          backoffLimit: 6,
+          podFailurePolicy: { rules: [{ action: 'FailJob', onExitCodes: { operator: 'In', values: [1] } }] },
+        },
+        crashing,
+      ),
+    );
+    const fatal = await jobWith('fatal', 'Failed');
+    expect(condition(fatal, 'Failed')?.reason).toBe('PodFailurePolicy');
+    expect(condition(fatal, 'Failed')?.message).toMatch(
+      /^Container c for pod job-policy\/fatal-[a-z0-9]{5} failed with exit code 1 matching FailJob rule at index 0$/,
+    );
+    expect(fatal.status?.failed).toBe(1);
+    expect(fatal.spec).toMatchObject({ podReplacementPolicy: 'Failed' });
+
+    await kubectl(
+      ['apply', '-f', '-'],
+      jobYaml(
+        'shrug',
+        {
+          backoffLimit: 0,
+          podFailurePolicy: { rules: [{ action: 'Ignore', onExitCodes: { operator: 'In', values: [1] } }] },
+        },
+        crashing,
+      ),
+    );
+    // Each ignored failure is replaced (after no back-off: it was not counted), and none fails the Job.
+    await waitFor('three ignored failures', async () =>
+      podsOf('shrug').filter((p) => p.status?.phase === 'Failed').length >= 3 ? true : undefined,
+    );
+    const shrug = await getJob('shrug');
+    expect(condition(shrug, 'Failed')).toBeUndefined();
+    expect(shrug.status?.failed ?? 0).toBe(0);
+    await kubectl(['delete', 'job', 'shrug', '--wait=false']);
+  });
 });

@@ -32,6 +32,7 @@ import {
   eachIndex,
 } from './indexes.js';
 import { conditionTrue, ensureCondition, newCondition } from './job-conditions.js';
+import { matchPodFailurePolicy } from './pod-failure-policy.js';
 import {
   finishedCondition,
   hasTrackingFinalizer,
@@ -82,12 +83,16 @@ export interface JobControllerOptions {
 const phaseOf = (p: Pod) => p.status?.phase;
 const terminal = (p: Pod) => phaseOf(p) === 'Succeeded' || phaseOf(p) === 'Failed';
 
+/** onlyReplaceFailedPods: podReplacementPolicy Failed, or a podFailurePolicy (which needs the pod's end). */
+const onlyReplaceFailedPods = (job: Job): boolean =>
+  job.spec?.podReplacementPolicy === 'Failed' || job.spec?.podFailurePolicy !== undefined;
+
 /**
- * isPodFailed with podReplacementPolicy TerminatingOrFailed and no podFailurePolicy: a pod
- * deleted before it succeeded counts as failed (an orphan may never reach Failed).
+ * isPodFailed: otherwise a pod deleted before it succeeded counts as failed (an orphan may
+ * never reach Failed).
  */
 const isPodFailed = (job: Job, p: Pod): boolean =>
-  job.spec && (job.spec as { podReplacementPolicy?: string }).podReplacementPolicy === 'Failed'
+  onlyReplaceFailedPods(job)
     ? phaseOf(p) === 'Failed'
     : phaseOf(p) === 'Failed' || (p.metadata.deletionTimestamp !== undefined && phaseOf(p) !== 'Succeeded');
 
@@ -210,6 +215,9 @@ export class JobController implements Controller {
       failed: new Set(status.uncountedTerminatedPods?.failed ?? []),
     };
     const finishedNow: { succeeded: JobPod[]; failed: JobPod[] } = { succeeded: [], failed: [] };
+    /** Finished pods that count for nothing (ignored by the podFailurePolicy, out of the index range): only untracked. */
+    const uncountable: JobPod[] = [];
+    const policy = job.spec?.podFailurePolicy;
     let room = MAX_UNCOUNTED_PODS - uncounted.succeeded.size - uncounted.failed.size;
     for (const p of pods) {
       const uid = p.metadata.uid ?? '';
@@ -218,7 +226,13 @@ export class JobController implements Controller {
       if (!kind || room <= 0) continue;
       // An Indexed Job's pod outside the index range counts for nothing.
       const ix = completionIndex(p);
-      if (isIndexed(job) && (ix === undefined || ix >= (completions ?? 0))) continue;
+      if (
+        (isIndexed(job) && (ix === undefined || ix >= (completions ?? 0))) ||
+        (kind === 'failed' && policy && !matchPodFailurePolicy(policy, p).countFailed)
+      ) {
+        uncountable.push(p);
+        continue;
+      }
       finishedNow[kind].push(p);
       uncounted[kind].add(uid);
       room--;
@@ -248,6 +262,14 @@ export class JobController implements Controller {
     let finishing: JobCondition | undefined =
       conditionTrue(status.conditions, 'FailureTarget') ??
       conditionTrue(status.conditions, 'SuccessCriteriaMet');
+    const failJobMessage = policy
+      ? pods
+          .filter((p) => isPodFailed(job, p))
+          .map((p) => matchPodFailurePolicy(policy, p).jobFailureMessage)
+          .find((m) => m !== undefined)
+      : undefined;
+    if (!finishing && failJobMessage)
+      finishing = newCondition('FailureTarget', 'True', 'PodFailurePolicy', failJobMessage, nowIso);
     if (!finishing) {
       if (
         failed > backoffLimit ||
@@ -343,7 +365,7 @@ export class JobController implements Controller {
         hasTrackingFinalizer(p) &&
         (uncounted.succeeded.has(p.metadata.uid ?? '') || uncounted.failed.has(p.metadata.uid ?? '')),
     );
-    const stuck = await this.removeFinalizers(withFinalizer, cause);
+    const stuck = await this.removeFinalizers([...withFinalizer, ...uncountable], cause);
     const next: JobStatus = structuredClone(status);
     for (const kind of ['succeeded', 'failed'] as const) {
       const counted = [...uncounted[kind]].filter((uid) => !stuck.has(uid));
@@ -474,8 +496,7 @@ export class JobController implements Controller {
     victims = victims.slice(0, MAX_POD_CREATE_DELETE_PER_SYNC);
     // Creating and deleting in one sync is never needed; deleting goes first.
     if (victims.length > 0) return active.length - (await this.deleteForManage(key, job, victims, cause));
-    const replacingOnlyFailed =
-      (job.spec as { podReplacementPolicy?: string }).podReplacementPolicy === 'Failed';
+    const replacingOnlyFailed = onlyReplaceFailedPods(job);
     let diff = wantActive - (replacingOnlyFailed ? terminating : 0) - active.length;
     if (diff <= 0) return active.length;
     const [base, max] = this.o.podFailureBackoffMs ?? [

@@ -1,6 +1,7 @@
 import { type StoredObject } from '@app/event-store';
 
 import { type Pod } from '../replicaset/pod-types.js';
+import { type PodFailurePolicy } from './pod-failure-policy.js';
 
 export const JOBS = { group: 'batch', version: 'v1', plural: 'jobs' } as const;
 
@@ -56,6 +57,8 @@ export type Job = StoredObject & {
     suspend?: boolean;
     selector?: unknown;
     ttlSecondsAfterFinished?: number;
+    podReplacementPolicy?: string;
+    podFailurePolicy?: PodFailurePolicy;
     template?: PodTemplate;
   };
   status?: JobStatus;
