@@ -199,7 +199,8 @@ describe('CronJob controller on simulated nodes', () => {
       const names = (await jobsOf('swap'))
         .filter((j) => !j.metadata.deletionTimestamp)
         .map((j) => j.metadata.name);
-      return names.length === 1 && names[0] === `swap-${second / MINUTE}` ? true : undefined;
+      if (names.length === 1 && names[0] === `swap-${second / MINUTE}`) return true;
+      throw new Error(`jobs: ${names.join(', ')}; want swap-${second / MINUTE}`);
     });
     const deleted = await events('swap', 'SuccessfulDelete');
     expect(deleted.map((e) => e.message)).toContain(`Deleted job swap-${first / MINUTE}`);
@@ -235,5 +236,45 @@ describe('CronJob controller on simulated nodes', () => {
     expect(job.metadata.annotations?.['cronjob.kubernetes.io/instantiate']).toBe('manual');
     expect(job.metadata.labels?.cron).toBe('tmpl');
     expect(job.status?.succeeded).toBe(1);
+  });
+  it('starts only the latest of more than 100 missed activations, with a TooManyMissedTimes warning', async () => {
+    await fresh('cron-missed');
+    await kubectl(['apply', '-f', '-'], cronJobYaml('late', {}));
+    const threeHoursAgo = Math.floor((Date.now() + offset) / MINUTE) * MINUTE - 180 * MINUTE;
+    await ok(
+      'PATCH',
+      `${cjPath('late')}/status`,
+      { status: { lastScheduleTime: new Date(threeHoursAgo).toISOString().replace(/\.\d+Z$/, 'Z') } },
+      { 'content-type': 'application/merge-patch+json' },
+    );
+    const [warning] = await waitFor('TooManyMissedTimes', async () => {
+      const found = await events('late', 'TooManyMissedTimes');
+      return found.length > 0 ? found : undefined;
+    });
+    expect(warning.message).toMatch(
+      /^too many missed start times: \d+\. Set or decrease \.spec\.startingDeadlineSeconds or check clock skew$/,
+    );
+    const jobs = await waitFor('one Job', async () => {
+      const found = await jobsOf('late');
+      return found.length > 0 ? found : undefined;
+    });
+    expect(jobs).toHaveLength(1);
+    const minutes = Number(jobs[0].metadata.name?.replace('late-', ''));
+    expect(minutes * MINUTE).toBeGreaterThan(threeHoursAgo + 170 * MINUTE);
+  });
+
+  it('starts nothing while suspended, and warns of an unparseable schedule', async () => {
+    await fresh('cron-suspend');
+    await kubectl(['apply', '-f', '-'], cronJobYaml('paused', { suspend: true }));
+    await nextMinute('paused');
+    await kubectl(['apply', '-f', '-'], cronJobYaml('broken', { schedule: '61 * * * *' }));
+    const [warning] = await waitFor('UnparseableSchedule', async () => {
+      const found = await events('broken', 'UnparseableSchedule');
+      return found.length > 0 ? found : undefined;
+    });
+    expect(warning.message).toMatch(/^unparseable schedule: "61 \* \* \* \*" : /);
+    // The suspended CronJob was looked at (its poke was before the broken one's warning) and started nothing.
+    expect(await jobsOf('paused')).toHaveLength(0);
+    expect((await getCj('paused')).status?.lastScheduleTime).toBeUndefined();
   });
 });

@@ -256,8 +256,15 @@ export class CronJobController implements Controller {
         throw e;
       }
     }
-    // After a restart the Job of this activation may exist already: it is ours to track.
-    created ??= jobs.find((j) => j.metadata.name === name && !finishedCondition(j));
+    // The Job of this activation exists already (our earlier try whose status write failed, or
+    // before a restart): it is ours to track. Read it, as the cache may not have it yet.
+    if (!created) {
+      const existing = await this.o.api
+        .get<Job>(resourcePath({ ...JOBS, namespace: cj.metadata.namespace, name }))
+        .catch((e: unknown) => (ApiError.isNotFound(e) ? undefined : Promise.reject(e as Error)));
+      if (existing && controllerOf(existing)?.uid === cj.metadata.uid && !finishedCondition(existing))
+        created = existing;
+    }
     if (created && !(status.active ?? []).some((r) => r.uid === created.metadata.uid))
       status.active = [
         ...(status.active ?? []),
