@@ -385,4 +385,56 @@ describe('Job controller on simulated nodes', () => {
     expect(shrug.status?.failed ?? 0).toBe(0);
     await kubectl(['delete', 'job', 'shrug', '--wait=false']);
   });
+  it('adopts a matching orphan pod (manualSelector), tracks it and counts its success', async () => {
+    await fresh('job-adopt');
+    const podPath = `/api/v1/namespaces/${ns}/pods`;
+    await ok('POST', podPath, {
+      metadata: { name: 'stray', labels: { app: 'adopt' } },
+      spec: {
+        restartPolicy: 'Never',
+        nodeSelector: { none: 'x' },
+        containers: [{ name: 'c', image: 'busybox:1' }],
+      },
+    });
+    await kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name: 'adopter' },
+        spec: {
+          manualSelector: true,
+          selector: { matchLabels: { app: 'adopt' } },
+          template: {
+            metadata: { labels: { app: 'adopt' } },
+            spec: {
+              restartPolicy: 'Never',
+              nodeSelector: { none: 'x' },
+              containers: [{ name: 'c', image: 'busybox:1' }],
+            },
+          },
+        },
+      }),
+    );
+    const adopted = await waitFor('adopted and tracked', async () => {
+      const p = await ok<Pod>('GET', `${podPath}/stray`);
+      return p.metadata.ownerReferences?.[0]?.name === 'adopter' &&
+        (p.metadata.finalizers as string[] | undefined)?.includes('batch.kubernetes.io/job-tracking')
+        ? p
+        : undefined;
+    });
+    const job = await getJob('adopter');
+    expect(job.spec?.selector).toEqual({ matchLabels: { app: 'adopt' } });
+    expect(adopted.metadata.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'Job', uid: job.metadata.uid, controller: true }),
+    ]);
+    await ok('PUT', `${podPath}/stray/status`, {
+      ...adopted,
+      status: { ...adopted.status, phase: 'Succeeded' },
+    });
+    const done = await jobWith('adopter', 'Complete');
+    expect(done.status).toMatchObject({ succeeded: 1, active: 0 });
+    // The orphan was the one pod: the Job never made another.
+    expect((await ok<{ items: Pod[] }>('GET', podPath)).items.map((p) => p.metadata.name)).toEqual(['stray']);
+  });
 });

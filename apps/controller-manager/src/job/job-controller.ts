@@ -193,7 +193,8 @@ export class JobController implements Controller {
     const { namespace } = splitKey(key);
     const selector = safeSelector(job.spec?.selector as never);
     const candidates = this.o.pods.cache.byIndex('namespace', namespace) as JobPod[];
-    const pods = await claimPods(this.o.api, JOB_KIND, job, selector, candidates, cause);
+    const claimed = await claimPods(this.o.api, JOB_KIND, job, selector, candidates, cause);
+    const pods = await this.trackAdopted(candidates, claimed, cause);
     if (finishedCondition(job)) {
       // A finished Job's pods need no tracking any more (upstream's orphan finalizer cleanup).
       await this.removeFinalizers(pods.filter(hasTrackingFinalizer), cause);
@@ -388,6 +389,29 @@ export class JobController implements Controller {
     if (JSON.stringify(next) !== JSON.stringify(current === job ? (cached.status ?? {}) : current.status))
       await this.writeStatus(key, current, next, cause);
     if (manageError) throw manageError;
+  }
+
+  /**
+   * An adopted pod is tracked from then on, as upstream's adoption patch adds the finalizer
+   * with the ownerReference. Only pods that were orphans get it: a pod of ours without it has
+   * been counted already.
+   */
+  private async trackAdopted(candidates: JobPod[], claimed: JobPod[], cause: number): Promise<JobPod[]> {
+    const orphans = new Set(candidates.filter((p) => !controllerOf(p)).map((p) => p.metadata.uid));
+    return Promise.all(
+      claimed.map(async (p) => {
+        if (!orphans.has(p.metadata.uid) || hasTrackingFinalizer(p)) return p;
+        const finalizers = [
+          ...((p.metadata.finalizers as string[] | undefined) ?? []),
+          JOB_TRACKING_FINALIZER,
+        ];
+        return this.o.api.patch<JobPod>(
+          resourcePath({ ...POD, namespace: p.metadata.namespace, name: p.metadata.name }),
+          { metadata: { resourceVersion: p.metadata.resourceVersion, finalizers } },
+          { cause },
+        );
+      }),
+    );
   }
 
   /**
