@@ -164,7 +164,11 @@ describe('Job controller on simulated nodes', () => {
     // The API server generated the selector from the uid (generateSelector).
     const uid = job.metadata.uid ?? '';
     expect(job.spec?.selector).toEqual({ matchLabels: { 'batch.kubernetes.io/controller-uid': uid } });
-    const pods = podsOf('work');
+    const pods = (
+      await ok<{ items: Pod[] }>('GET', `/api/v1/namespaces/${ns}/pods?labelSelector=job-name%3Dwork`)
+    ).items;
+    // Exactly five pods ever: none made twice, none counted twice.
+    expect(pods).toHaveLength(5);
     expect(pods.filter((p) => p.status?.phase === 'Succeeded')).toHaveLength(5);
     for (const p of pods) {
       expect(p.metadata.labels).toMatchObject({

@@ -110,6 +110,11 @@ export class JobController implements Controller {
   private readonly backoff = new Map<string, BackoffRecord>();
   /** The resourceVersion of our last status write per Job: an older cached Job is stale. */
   private readonly written = new Map<string, number>();
+  /**
+   * Pods whose tracking finalizer we removed and whose change the cache has not shown yet
+   * (upstream's expectedRmFinalizers): a stale copy still carrying it must not count again.
+   */
+  private readonly untracking = new Set<string>();
   private workers: Promise<void>[] = [];
   private readonly now: () => number;
 
@@ -150,6 +155,7 @@ export class JobController implements Controller {
 
   private podChanged(c: CacheChange<Pod>): void {
     const pod = c.object;
+    if (c.type === 'deleted' || !hasTrackingFinalizer(pod)) this.untracking.delete(pod.metadata.uid ?? '');
     const job = this.resolve(pod);
     if (!job) {
       // A tracked pod whose Job is gone (or another Job of that name): its finalizer must go.
@@ -197,7 +203,10 @@ export class JobController implements Controller {
     const pods = await this.trackAdopted(candidates, claimed, cause);
     if (finishedCondition(job)) {
       // A finished Job's pods need no tracking any more (upstream's orphan finalizer cleanup).
-      await this.removeFinalizers(pods.filter(hasTrackingFinalizer), cause);
+      await this.removeFinalizers(
+        pods.filter((p) => hasTrackingFinalizer(p) && !this.untracking.has(p.metadata.uid ?? '')),
+        cause,
+      );
       return;
     }
     const now = this.now();
@@ -222,7 +231,8 @@ export class JobController implements Controller {
     let room = MAX_UNCOUNTED_PODS - uncounted.succeeded.size - uncounted.failed.size;
     for (const p of pods) {
       const uid = p.metadata.uid ?? '';
-      if (!hasTrackingFinalizer(p) || uncounted.succeeded.has(uid) || uncounted.failed.has(uid)) continue;
+      if (!hasTrackingFinalizer(p) || this.untracking.has(uid)) continue;
+      if (uncounted.succeeded.has(uid) || uncounted.failed.has(uid)) continue;
       const kind = phaseOf(p) === 'Succeeded' ? 'succeeded' : isPodFailed(job, p) ? 'failed' : undefined;
       if (!kind || room <= 0) continue;
       // An Indexed Job's pod outside the index range counts for nothing.
@@ -364,6 +374,7 @@ export class JobController implements Controller {
     const withFinalizer = pods.filter(
       (p) =>
         hasTrackingFinalizer(p) &&
+        !this.untracking.has(p.metadata.uid ?? '') &&
         (uncounted.succeeded.has(p.metadata.uid ?? '') || uncounted.failed.has(p.metadata.uid ?? '')),
     );
     const stuck = await this.removeFinalizers([...withFinalizer, ...uncountable], cause);
@@ -652,6 +663,7 @@ export class JobController implements Controller {
             },
             { cause },
           );
+          this.untracking.add(p.metadata.uid ?? '');
         } catch (e) {
           if (ApiError.isNotFound(e)) return;
           stuck.add(p.metadata.uid ?? '');
