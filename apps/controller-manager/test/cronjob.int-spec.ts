@@ -68,6 +68,8 @@ describe('CronJob controller on simulated nodes', () => {
   };
   const fresh = async (name: string) => {
     ns = name;
+    // Each CronJob starts on the real clock: none of its activations is due at its creation.
+    offset = 0;
     await ok('POST', '/api/v1/namespaces', { metadata: { name } });
   };
   const events = async (name: string, reason: string) =>
@@ -167,11 +169,11 @@ describe('CronJob controller on simulated nodes', () => {
       cronJobYaml('solo', { concurrencyPolicy: 'Forbid' }, { nodeSelector: { none: 'x' } }),
     );
     const first = await nextMinute('solo');
-    await waitFor('first Job', async () => ((await jobsOf('solo')).length === 1 ? true : undefined));
-    expect((await jobsOf('solo'))[0].metadata.name).toBe(`solo-${first / MINUTE}`);
-    await waitFor('active', async () =>
-      (await getCj('solo')).status?.active?.length === 1 ? true : undefined,
-    );
+    await waitFor('first active', async () => {
+      const active = (await getCj('solo')).status?.active ?? [];
+      return active.length === 1 && active[0].name === `solo-${first / MINUTE}` ? true : undefined;
+    });
+    expect((await jobsOf('solo')).map((j) => j.metadata.name)).toEqual([`solo-${first / MINUTE}`]);
     await nextMinute('solo');
     await waitFor('JobAlreadyActive', async () =>
       (await events('solo', 'JobAlreadyActive')).length > 0 ? true : undefined,
@@ -200,7 +202,10 @@ describe('CronJob controller on simulated nodes', () => {
         .filter((j) => !j.metadata.deletionTimestamp)
         .map((j) => j.metadata.name);
       if (names.length === 1 && names[0] === `swap-${second / MINUTE}`) return true;
-      throw new Error(`jobs: ${names.join(', ')}; want swap-${second / MINUTE}`);
+      const all = (await ok<{ items: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events`)).items;
+      throw new Error(
+        `jobs: ${names.join(', ')}; want swap-${second / MINUTE}; events: ${all.map((e) => `${e.involvedObject.name} ${e.reason} ${e.message}`).join(' | ')}`,
+      );
     });
     const deleted = await events('swap', 'SuccessfulDelete');
     expect(deleted.map((e) => e.message)).toContain(`Deleted job swap-${first / MINUTE}`);

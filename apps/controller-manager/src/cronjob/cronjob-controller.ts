@@ -30,6 +30,9 @@ import {
 
 export const CRONJOBS = { group: 'batch', version: 'v1', plural: 'cronjobs' } as const;
 const CRONJOB_KIND = { resource: CRONJOBS, apiVersion: 'batch/v1', kind: 'CronJob' };
+/** syncCronJob's answer when the cache is behind the stored CronJob. */
+const STALE = Symbol('stale');
+
 export const SCHEDULED_TIMESTAMP = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 
 interface ObjectReference {
@@ -122,6 +125,7 @@ export class CronJobController implements Controller {
       .byIndex('namespace', cj.metadata.namespace ?? '')
       .filter((j) => controllerOf(j)?.uid === cj.metadata.uid);
     const requeueAfter = await this.syncCronJob(cj, jobs, cause);
+    if (requeueAfter === STALE) return;
     if (JSON.stringify(cj.status ?? {}) !== JSON.stringify(cached.status ?? {}))
       await this.writeStatus(cj, cause);
     await this.cleanupFinishedJobs(cj, jobs, cause);
@@ -129,7 +133,11 @@ export class CronJobController implements Controller {
   }
 
   /** syncCronJob: updates cj.status in place; returns when to look again, if ever. */
-  private async syncCronJob(cj: CronJob, jobs: Job[], cause: number): Promise<number | undefined> {
+  private async syncCronJob(
+    cj: CronJob,
+    jobs: Job[],
+    cause: number,
+  ): Promise<number | typeof STALE | undefined> {
     const status = (cj.status ??= {});
     const byUid = new Map(jobs.map((j) => [j.metadata.uid, j]));
     const active = status.active ?? [];
@@ -149,7 +157,10 @@ export class CronJobController implements Controller {
           `Saw completed job: ${job.metadata.name}, condition: ${done.type}`,
           cause,
         );
-      } else if (!listed && !done)
+      } else if (!listed && !done) {
+        // Our cache may be behind our own status write (upstream re-reads the CronJob here):
+        // then the informer brings the newer version and its sync, and this one stops.
+        if (await this.listedNow(cj, job)) return STALE;
         this.record(
           cj,
           'Warning',
@@ -157,6 +168,7 @@ export class CronJobController implements Controller {
           `Saw a job that the controller did not create or forgot: ${job.metadata.name}`,
           cause,
         );
+      }
       const completed = done?.type === 'Complete' ? job.status?.completionTime : undefined;
       if (
         completed &&
@@ -280,6 +292,18 @@ export class CronJobController implements Controller {
     status.lastScheduleTime = scheduled;
     if (status.active?.length === 0) delete status.active;
     return next();
+  }
+
+  /** Whether the stored CronJob lists the Job as active (when the cached copy does not). */
+  private async listedNow(cj: CronJob, job: Job): Promise<boolean> {
+    const path = resourcePath({ ...CRONJOBS, namespace: cj.metadata.namespace, name: cj.metadata.name });
+    try {
+      const fresh = await this.o.api.get<CronJob>(path);
+      return (fresh.status?.active ?? []).some((r) => r.uid === job.metadata.uid);
+    } catch (e) {
+      if (ApiError.isNotFound(e)) return false;
+      throw e;
+    }
   }
 
   /**
