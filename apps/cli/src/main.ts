@@ -139,6 +139,9 @@ cause the version it reconciled ('wake why' follows it). Prints "controller-mana
   --concurrent-endpoint-syncs N  Services' Endpoints synced at once (default 5)
   --concurrent-service-endpoint-syncs N  Services' EndpointSlices synced at once (default 5)
   --max-endpoints-per-slice N  endpoints an EndpointSlice holds at most, 1 to 1000 (default 100)
+  --concurrent-job-syncs N  Jobs synced at once (default 5)
+  --concurrent-cron-job-syncs N  CronJobs synced at once (default 5)
+  --concurrent-ttl-after-finished-syncs N  finished Jobs deleted at once (default 5)
   --root-ca-file FILE   the CA bundle published as kube-root-ca.crt (default: the kubeconfig's CA)
   --local-path-base-dir DIR  where local-path volumes live on their node (default /var/lib/wake/local-path-provisioner)
   --metrics-port N      serve /metrics and /healthz on 127.0.0.1:N (default 10257; 0: any free port)`,
@@ -279,6 +282,9 @@ async function main(argv: string[]): Promise<number> {
       'concurrent-endpoint-syncs': { type: 'string' },
       'concurrent-service-endpoint-syncs': { type: 'string' },
       'max-endpoints-per-slice': { type: 'string' },
+      'concurrent-job-syncs': { type: 'string' },
+      'concurrent-cron-job-syncs': { type: 'string' },
+      'concurrent-ttl-after-finished-syncs': { type: 'string' },
       'root-ca-file': { type: 'string' },
       'node-monitor-period': { type: 'string' },
       'node-monitor-grace-period': { type: 'string' },
@@ -437,6 +443,9 @@ async function main(argv: string[]): Promise<number> {
         concurrentEndpointSyncs: optionalCount(values, 'concurrent-endpoint-syncs'),
         concurrentServiceEndpointSyncs: optionalCount(values, 'concurrent-service-endpoint-syncs'),
         maxEndpointsPerSlice: maxEndpointsPerSlice(optionalCount(values, 'max-endpoints-per-slice')),
+        concurrentJobSyncs: optionalCount(values, 'concurrent-job-syncs'),
+        concurrentCronJobSyncs: optionalCount(values, 'concurrent-cron-job-syncs'),
+        concurrentTtlAfterFinishedSyncs: optionalCount(values, 'concurrent-ttl-after-finished-syncs'),
         rootCaFile: values['root-ca-file'],
         localPathBaseDir: values['local-path-base-dir'],
         metricsPort: values['metrics-port'] === undefined ? 10257 : Number(values['metrics-port']),

@@ -34,6 +34,10 @@ import { componentRegistry, Gauge, type MetricsServer, serveMetrics, workQueueMe
 import { DaemonSetController } from './daemonset/daemonset-controller.js';
 import { type DaemonSet, type Node as DaemonSetNode, NODES } from './daemonset/daemonset-types.js';
 import { CONTROLLER_REVISIONS, type ControllerRevision } from './history/controller-revision.js';
+import { CronJobController, type CronJob, CRONJOBS } from './cronjob/cronjob-controller.js';
+import { TtlAfterFinishedController } from './ttl-after-finished/ttl-after-finished-controller.js';
+import { JobController } from './job/job-controller.js';
+import { type Job, JOBS } from './job/job-types.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { EndpointsController } from './endpoints/endpoints-controller.js';
 import { type Endpoints } from './endpoints/desired-endpoints.js';
@@ -91,6 +95,9 @@ export const KNOWN_CONTROLLERS = [
   'statefulset',
   'endpoint',
   'endpointslice',
+  'job',
+  'cronjob',
+  'ttl-after-finished-controller',
 ] as const;
 
 export interface ControllerManagerConfig {
@@ -122,6 +129,16 @@ export interface ControllerManagerConfig {
   endpointSliceChangeDelayMs?: number;
   /** Told each EndpointSlice write (tests count churn). */
   onEndpointSliceWrite?: (verb: 'create' | 'update' | 'delete', slice: EndpointSlice) => void;
+  /** --concurrent-job-syncs (upstream default 5). */
+  concurrentJobSyncs?: number;
+  /** --concurrent-cron-job-syncs (upstream default 5). */
+  concurrentCronJobSyncs?: number;
+  /** --concurrent-ttl-after-finished-syncs (upstream default 5). */
+  concurrentTtlAfterFinishedSyncs?: number;
+  /** The clock CronJob schedules are read against (tests move it; default Date.now). */
+  cronJobClock?: () => number;
+  /** The Job pod failure back-off [base, max] ms (upstream 10 s, 10 min; tests shorten it). */
+  jobPodFailureBackoffMs?: [number, number];
   /** --concurrent-deployment-syncs (upstream default 5). */
   concurrentDeploymentSyncs?: number;
   /** --concurrent-statefulset-syncs (upstream default 5). */
@@ -247,6 +264,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
     this.controllers.push(...this.volumeControllers(flags));
     if (controllerEnabled('statefulset', flags)) this.controllers.push(this.statefulSetController());
     this.controllers.push(...this.endpointsControllers(flags));
+    this.controllers.push(...this.batchControllers(flags));
     if (config.leaderElect !== false)
       this.leaseClient = new ApiClient(config.connection, {
         userAgent: 'wake-controller-manager/leader-election',
@@ -582,6 +600,65 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
         }),
       );
     }
+    return out;
+  }
+
+  /** The Job, CronJob and TTL-after-finished controllers. */
+  private batchControllers(flags: readonly string[]): Controller[] {
+    const out: Controller[] = [];
+    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
+    const limiter = () => new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100));
+    const recorder = (component: string) => {
+      const r = new EventRecorder(this.api, {
+        component,
+        instance: this.identity,
+        onTrouble: (e) => this.logger.warn(`${component} event: ${e.message}`),
+      });
+      this.recorders.push(r);
+      return r;
+    };
+    const onTrouble = (name: string) => (e: Error, key?: string) =>
+      this.logger.warn(`${name} ${key ?? ''}: ${e.message}`);
+    const jobs = () => this.informer<Job>(JOBS);
+    if (controllerEnabled('job', flags))
+      out.push(
+        new JobController({
+          api: this.api,
+          jobs: jobs(),
+          pods: this.pods,
+          events: recorder('job-controller'),
+          workers: this.config.concurrentJobSyncs ?? 5,
+          rateLimiter: limiter(),
+          podFailureBackoffMs: this.config.jobPodFailureBackoffMs,
+          onTrouble: onTrouble('job'),
+          queueMetrics: this.queueMetrics,
+        }),
+      );
+    if (controllerEnabled('cronjob', flags))
+      out.push(
+        new CronJobController({
+          api: this.api,
+          cronJobs: this.informer<CronJob>(CRONJOBS),
+          jobs: jobs(),
+          events: recorder('cronjob-controller'),
+          workers: this.config.concurrentCronJobSyncs ?? 5,
+          rateLimiter: limiter(),
+          now: this.config.cronJobClock,
+          onTrouble: onTrouble('cronjob'),
+          queueMetrics: this.queueMetrics,
+        }),
+      );
+    if (controllerEnabled('ttl-after-finished-controller', flags))
+      out.push(
+        new TtlAfterFinishedController({
+          api: this.api,
+          jobs: jobs(),
+          workers: this.config.concurrentTtlAfterFinishedSyncs ?? 5,
+          rateLimiter: limiter(),
+          onTrouble: onTrouble('ttl-after-finished'),
+          queueMetrics: this.queueMetrics,
+        }),
+      );
     return out;
   }
 

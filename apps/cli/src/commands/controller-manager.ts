@@ -20,6 +20,9 @@ export interface ControllerManagerCommandOptions {
   concurrentEndpointSyncs?: number;
   concurrentServiceEndpointSyncs?: number;
   maxEndpointsPerSlice?: number;
+  concurrentJobSyncs?: number;
+  concurrentCronJobSyncs?: number;
+  concurrentTtlAfterFinishedSyncs?: number;
   /** --root-ca-file: the CA bundle root-ca-cert-publisher publishes. */
   rootCaFile?: string;
   /** --local-path-base-dir: where the local-path provisioner puts volumes on their node. */

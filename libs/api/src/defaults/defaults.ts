@@ -163,7 +163,8 @@ function defaultJobSpec(spec: Json): void {
   setDefault(spec, 'backoffLimit', 6);
   setDefault(spec, 'completionMode', 'NonIndexed');
   setDefault(spec, 'suspend', false);
-  setDefault(spec, 'podReplacementPolicy', 'TerminatingOrFailed');
+  // Pods are replaced only once Failed when a podFailurePolicy must see how they ended.
+  setDefault(spec, 'podReplacementPolicy', spec.podFailurePolicy ? 'Failed' : 'TerminatingOrFailed');
   const template = obj(spec, 'template');
   const podSpec = obj(template, 'spec');
   defaultPodSpec(podSpec);
