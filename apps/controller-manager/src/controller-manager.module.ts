@@ -178,7 +178,7 @@ export const CONTROLLER_MANAGER_CONFIG = Symbol('ControllerManagerConfig');
 export const NATS = Symbol('NatsConnection');
 
 export class WriteFence {
-  current: () => string | undefined = () => undefined;
+  current: () => string | null | undefined = () => undefined;
 }
 
 /** As kube-controller-manager: a misspelt `--controllers` name is an error, not a controller silently off. */
@@ -291,7 +291,9 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
         },
         onTrouble: (e) => this.logger.warn(`leader election: ${e.message}`),
       });
-    fence.current = () => this.elector?.fence;
+    // Electing but not leading: writes are refused before they are sent (a deposed leader's
+    // syncs still in flight must not write unfenced while the new leader acts).
+    fence.current = () => (this.elector ? (this.elector.fence ?? null) : undefined);
     const leading = () => this.running;
     new Gauge({
       name: 'leader_election_master_status',

@@ -61,7 +61,7 @@ export const NATS = Symbol('NatsConnection');
 
 /** What the API client sends as its leader fence: set by the runtime once it has an elector. */
 export class WriteFence {
-  current: () => string | undefined = () => undefined;
+  current: () => string | null | undefined = () => undefined;
 }
 
 /**
@@ -179,7 +179,9 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
         },
         onTrouble: trouble('leader election'),
       });
-    fence.current = () => this.elector?.fence;
+    // Electing but not leading: writes are refused before they are sent (a deposed leader's
+    // syncs still in flight must not write unfenced while the new leader acts).
+    fence.current = () => (this.elector ? (this.elector.fence ?? null) : undefined);
   }
 
   /** Where /metrics is served, when it is. */
