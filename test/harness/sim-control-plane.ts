@@ -49,24 +49,24 @@ export async function startSimControlPlane(
       queue: { initialBackoffMs: 50, maxBackoffMs: 200, maxUnschedulableMs: 60_000 },
     });
     started.push(scheduler);
-    const sim = await startSimAgent({
-      connection,
-      natsUrl,
-      nodes: o.nodes ?? 4,
-      leaseRenewMs: 500,
-      ...o.sim,
-    });
-    started.push(sim);
+    const nodes = o.nodes ?? 4;
+    const sim = nodes
+      ? await startSimAgent({ connection, natsUrl, nodes, leaseRenewMs: 500, ...o.sim })
+      : undefined;
+    if (sim) started.push(sim);
     const alreadyRunning = cluster.controllerManager ? DEFAULT_CLUSTER_CONTROLLERS : [];
-    const controllerManager = await startControllerManager({
-      connection,
-      natsUrl,
-      leaderElect: false,
-      backoffMs: [50, 1000],
-      controllers: ['*', ...alreadyRunning.map((c) => `-${c}`)],
-      ...o.controllerManager,
-    });
-    started.push(controllerManager);
+    const controllerManager =
+      o.controllerManager === false
+        ? undefined
+        : await startControllerManager({
+            connection,
+            natsUrl,
+            leaderElect: false,
+            backoffMs: [50, 1000],
+            controllers: ['*', ...alreadyRunning.map((c) => `-${c}`)],
+            ...o.controllerManager,
+          });
+    if (controllerManager) started.push(controllerManager);
     return {
       scheduler,
       sim,
