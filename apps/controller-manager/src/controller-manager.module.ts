@@ -21,6 +21,7 @@ import {
   connectionsClosedLast,
   EventRecorder,
   ExponentialBackoff,
+  type RateLimiter,
   Informer,
   LeaderElector,
   MaxOf,
@@ -334,14 +335,37 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
     return informer;
   }
 
-  private replicaController(kind: ReplicaKind): ReplicaController {
-    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
+  /** An event recorder for `component`, flushed when the manager stops. */
+  private recorder(component: string): EventRecorder {
     const events = new EventRecorder(this.api, {
-      component: kind.component,
+      component,
       instance: this.identity,
-      onTrouble: (e) => this.logger.warn(`${kind.component} event: ${e.message}`),
+      onTrouble: (e) => this.logger.warn(`${component} event: ${e.message}`),
     });
     this.recorders.push(events);
+    return events;
+  }
+
+  /**
+   * client-go's DefaultControllerRateLimiter: per-item exponential backoff (this manager's
+   * --backoff, 5 ms → 1000 s by default; a controller may start higher or stop lower) under an
+   * overall token bucket.
+   */
+  private rateLimiter(o: { baseMs?: number; maxMs?: number } = {}): RateLimiter<string> {
+    const [base, max] = this.config.backoffMs ?? [o.baseMs ?? 5, 1_000_000];
+    return new MaxOf<string>(
+      new ExponentialBackoff<string>(base, Math.min(max, o.maxMs ?? max)),
+      new TokenBucket(10, 100),
+    );
+  }
+
+  /** Where a controller's retried failures are told. */
+  private trouble(name: string): (e: Error, key?: string) => void {
+    return (e, key) => this.logger.warn(`${name} ${key ?? ''}: ${e.message}`);
+  }
+
+  private replicaController(kind: ReplicaKind): ReplicaController {
+    const events = this.recorder(kind.component);
     return new ReplicaController({
       kind,
       api: this.api,
@@ -351,7 +375,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
       workers: this.config.concurrentReplicaSetSyncs ?? 5,
       burstReplicas: this.config.burstReplicas,
       // client-go's DefaultControllerRateLimiter: per-item exponential backoff, overall bucket.
-      rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
+      rateLimiter: this.rateLimiter(),
       onTrouble: (e, key) => this.logger.warn(`${kind.controller} ${key ?? ''}: ${e.message}`),
       onCreateBatch: (key, size) => this.config.onCreateBatch?.(kind.controller, key, size),
       queueMetrics: this.queueMetrics,
@@ -359,13 +383,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
   }
 
   private deploymentController(): DeploymentController {
-    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
-    const events = new EventRecorder(this.api, {
-      component: 'deployment-controller',
-      instance: this.identity,
-      onTrouble: (e) => this.logger.warn(`deployment-controller event: ${e.message}`),
-    });
-    this.recorders.push(events);
+    const events = this.recorder('deployment-controller');
     return new DeploymentController({
       api: this.api,
       deployments: this.informer<Deployment>({ group: 'apps', version: 'v1', plural: 'deployments' }),
@@ -373,20 +391,14 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
       pods: this.pods,
       events,
       workers: this.config.concurrentDeploymentSyncs ?? 5,
-      rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
+      rateLimiter: this.rateLimiter(),
       onTrouble: (e, key) => this.logger.warn(`deployment ${key ?? ''}: ${e.message}`),
       queueMetrics: this.queueMetrics,
     });
   }
 
   private statefulSetController(): StatefulSetController {
-    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
-    const events = new EventRecorder(this.api, {
-      component: 'statefulset-controller',
-      instance: this.identity,
-      onTrouble: (e) => this.logger.warn(`statefulset-controller event: ${e.message}`),
-    });
-    this.recorders.push(events);
+    const events = this.recorder('statefulset-controller');
     return new StatefulSetController({
       api: this.api,
       sets: this.informer<StatefulSet>(STATEFUL_SET.resource),
@@ -395,20 +407,14 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
       claims: this.informer<PersistentVolumeClaim>(CLAIMS),
       events,
       workers: this.config.concurrentStatefulSetSyncs ?? 5,
-      rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
+      rateLimiter: this.rateLimiter(),
       onTrouble: (e, key) => this.logger.warn(`statefulset ${key ?? ''}: ${e.message}`),
       queueMetrics: this.queueMetrics,
     });
   }
 
   private daemonSetController(): DaemonSetController {
-    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
-    const events = new EventRecorder(this.api, {
-      component: 'daemonset-controller',
-      instance: this.identity,
-      onTrouble: (e) => this.logger.warn(`daemonset-controller event: ${e.message}`),
-    });
-    this.recorders.push(events);
+    const events = this.recorder('daemonset-controller');
     return new DaemonSetController({
       api: this.api,
       daemonSets: this.informer<DaemonSet>({ group: 'apps', version: 'v1', plural: 'daemonsets' }),
@@ -418,7 +424,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
       events,
       workers: this.config.concurrentDaemonSetSyncs ?? 2,
       burstReplicas: this.config.burstReplicas,
-      rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
+      rateLimiter: this.rateLimiter(),
       onTrouble: (e, key) => this.logger.warn(`daemonset ${key ?? ''}: ${e.message}`),
       queueMetrics: this.queueMetrics,
     });
@@ -427,11 +433,6 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
   /** The namespace, service-account and root-CA controllers: what keeps namespaces filled and emptied. */
   private namespaceControllers(flags: readonly string[]): Controller[] {
     const out: Controller[] = [];
-    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
-    const onTrouble = (name: string) => (e: Error, key?: string) =>
-      this.logger.warn(`${name} ${key ?? ''}: ${e.message}`);
-    const limiter = (maxMs: number) =>
-      new MaxOf<string>(new ExponentialBackoff(base, Math.min(max, maxMs)), new TokenBucket(10, 100));
     if (controllerEnabled('namespace', flags))
       out.push(
         new NamespaceController({
@@ -439,13 +440,13 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
           deleter: new NamespacedResourcesDeleter({
             api: this.api,
             finalizerEstimateSeconds: this.config.namespaceFinalizerEstimateSeconds,
-            onTrouble: onTrouble('namespace status'),
+            onTrouble: this.trouble('namespace status'),
           }),
           workers: this.config.concurrentNamespaceSyncs ?? 10,
           deletionGracePeriodMs: this.config.namespaceDeletionGracePeriodMs,
           // nsControllerRateLimiter: retried at least every minute.
-          rateLimiter: limiter(60_000),
-          onTrouble: onTrouble('namespace'),
+          rateLimiter: this.rateLimiter({ maxMs: 60_000 }),
+          onTrouble: this.trouble('namespace'),
           queueMetrics: this.queueMetrics,
         }),
       );
@@ -455,8 +456,8 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
           api: this.api,
           namespaces: this.informer<Namespace>(NAMESPACES),
           serviceAccounts: this.informer({ group: '', version: 'v1', plural: 'serviceaccounts' }),
-          rateLimiter: limiter(max),
-          onTrouble: onTrouble('serviceaccount'),
+          rateLimiter: this.rateLimiter(),
+          onTrouble: this.trouble('serviceaccount'),
           queueMetrics: this.queueMetrics,
         }),
       );
@@ -467,8 +468,8 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
           namespaces: this.informer<Namespace>(NAMESPACES),
           configMaps: this.informer({ group: '', version: 'v1', plural: 'configmaps' }),
           rootCa: this.config.rootCa ?? this.config.connection.caCert,
-          rateLimiter: limiter(max),
-          onTrouble: onTrouble('root-ca-cert-publisher'),
+          rateLimiter: this.rateLimiter(),
+          onTrouble: this.trouble('root-ca-cert-publisher'),
           queueMetrics: this.queueMetrics,
         }),
       );
@@ -478,19 +479,6 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
   /** The node lifecycle and taint eviction controllers: nodes' health, their NoExecute taints, and the evictions they cause. */
   private nodeControllers(flags: readonly string[]): Controller[] {
     const out: Controller[] = [];
-    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
-    const limiter = () => new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100));
-    const recorder = (component: string) => {
-      const events = new EventRecorder(this.api, {
-        component,
-        instance: this.identity,
-        onTrouble: (e) => this.logger.warn(`${component} event: ${e.message}`),
-      });
-      this.recorders.push(events);
-      return events;
-    };
-    const onTrouble = (name: string) => (e: Error, key?: string) =>
-      this.logger.warn(`${name} ${key ?? ''}: ${e.message}`);
     const nodes = () => this.informer<Node>({ group: '', version: 'v1', plural: 'nodes' });
     if (controllerEnabled('node-lifecycle-controller', flags))
       out.push(
@@ -500,10 +488,10 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
           leases: this.informer<NodeLease>({ group: 'coordination.k8s.io', version: 'v1', plural: 'leases' }),
           pods: this.pods,
           // Upstream's node lifecycle controller records as "node-controller".
-          events: recorder('node-controller'),
+          events: this.recorder('node-controller'),
           settings: this.config.nodeLifecycle,
-          rateLimiter: limiter(),
-          onTrouble: onTrouble('node-lifecycle-controller'),
+          rateLimiter: this.rateLimiter(),
+          onTrouble: this.trouble('node-lifecycle-controller'),
           queueMetrics: this.queueMetrics,
         }),
       );
@@ -513,9 +501,9 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
           api: this.api,
           nodes: nodes(),
           pods: this.pods,
-          events: recorder('taint-eviction-controller'),
-          rateLimiter: limiter(),
-          onTrouble: onTrouble('taint-eviction-controller'),
+          events: this.recorder('taint-eviction-controller'),
+          rateLimiter: this.rateLimiter(),
+          onTrouble: this.trouble('taint-eviction-controller'),
           queueMetrics: this.queueMetrics,
         }),
       );
@@ -524,26 +512,17 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
 
   /** The PersistentVolume binder and the local-path provisioner. */
   private volumeControllers(flags: readonly string[]): Controller[] {
-    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
     return volumeControllers({
       enabled: (name) => controllerEnabled(name, flags),
       api: this.api,
       identity: this.identity,
       informer: (r) => this.informer(r),
       pods: this.pods,
-      recorder: (component) => {
-        const r = new EventRecorder(this.api, {
-          component,
-          instance: this.identity,
-          onTrouble: (e) => this.logger.warn(`${component} event: ${e.message}`),
-        });
-        this.recorders.push(r);
-        return r;
-      },
-      rateLimiter: () => new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
+      recorder: (component) => this.recorder(component),
+      rateLimiter: () => this.rateLimiter(),
       localPathBaseDir: this.config.localPathBaseDir,
       pvResyncMs: this.config.pvResyncMs,
-      onTrouble: (name) => (e, key) => this.logger.warn(`${name} ${key ?? ''}: ${e.message}`),
+      onTrouble: (name) => this.trouble(name),
       queueMetrics: this.queueMetrics,
     });
   }
@@ -551,38 +530,24 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
   /** The Endpoints and EndpointSlice controllers: what a Service's selector picks, as addresses. */
   private endpointsControllers(flags: readonly string[]): Controller[] {
     const out: Controller[] = [];
-    const recorder = (component: string) => {
-      const events = new EventRecorder(this.api, {
-        component,
-        instance: this.identity,
-        onTrouble: (e) => this.logger.warn(`${component} event: ${e.message}`),
-      });
-      this.recorders.push(events);
-      return events;
-    };
-    const onTrouble = (name: string) => (e: Error, key?: string) =>
-      this.logger.warn(`${name} ${key ?? ''}: ${e.message}`);
     const services = () => this.informer<Service>(SERVICES);
     if (controllerEnabled('endpoint', flags)) {
-      const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
       out.push(
         new EndpointsController({
           api: this.api,
           services: services(),
           pods: this.pods,
           endpoints: this.informer<Endpoints>(ENDPOINTS),
-          events: recorder('endpoint-controller'),
+          events: this.recorder('endpoint-controller'),
           workers: this.config.concurrentEndpointSyncs ?? 5,
           batchPeriodMs: this.config.endpointUpdatesBatchPeriodMs,
-          rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
-          onTrouble: onTrouble('endpoint'),
+          rateLimiter: this.rateLimiter(),
+          onTrouble: this.trouble('endpoint'),
           queueMetrics: this.queueMetrics,
         }),
       );
     }
     if (controllerEnabled('endpointslice', flags)) {
-      // Upstream backs this queue off from 1 s (defaultSyncBackOff), not 5 ms: its syncs are heavy.
-      const [base, max] = this.config.backoffMs ?? [1000, 1_000_000];
       out.push(
         new EndpointSliceController({
           api: this.api,
@@ -590,13 +555,14 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
           pods: this.pods,
           nodes: this.informer<EndpointsNode>(NODES),
           slices: this.informer<EndpointSlice>(ENDPOINT_SLICES),
-          events: recorder('endpoint-slice-controller'),
+          events: this.recorder('endpoint-slice-controller'),
           workers: this.config.concurrentServiceEndpointSyncs ?? 5,
           maxEndpointsPerSlice: this.config.maxEndpointsPerSlice,
           batchPeriodMs: this.config.endpointUpdatesBatchPeriodMs,
           sliceChangeDelayMs: this.config.endpointSliceChangeDelayMs,
-          rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
-          onTrouble: onTrouble('endpointslice'),
+          // Upstream backs this queue off from 1 s (defaultSyncBackOff), not 5 ms: its syncs are heavy.
+          rateLimiter: this.rateLimiter({ baseMs: 1000 }),
+          onTrouble: this.trouble('endpointslice'),
           queueMetrics: this.queueMetrics,
           onSliceWrite: this.config.onEndpointSliceWrite,
         }),
@@ -608,19 +574,6 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
   /** The Job, CronJob and TTL-after-finished controllers. */
   private batchControllers(flags: readonly string[]): Controller[] {
     const out: Controller[] = [];
-    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
-    const limiter = () => new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100));
-    const recorder = (component: string) => {
-      const r = new EventRecorder(this.api, {
-        component,
-        instance: this.identity,
-        onTrouble: (e) => this.logger.warn(`${component} event: ${e.message}`),
-      });
-      this.recorders.push(r);
-      return r;
-    };
-    const onTrouble = (name: string) => (e: Error, key?: string) =>
-      this.logger.warn(`${name} ${key ?? ''}: ${e.message}`);
     const jobs = () => this.informer<Job>(JOBS);
     if (controllerEnabled('job', flags))
       out.push(
@@ -628,11 +581,11 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
           api: this.api,
           jobs: jobs(),
           pods: this.pods,
-          events: recorder('job-controller'),
+          events: this.recorder('job-controller'),
           workers: this.config.concurrentJobSyncs ?? 5,
-          rateLimiter: limiter(),
+          rateLimiter: this.rateLimiter(),
           podFailureBackoffMs: this.config.jobPodFailureBackoffMs,
-          onTrouble: onTrouble('job'),
+          onTrouble: this.trouble('job'),
           queueMetrics: this.queueMetrics,
         }),
       );
@@ -642,11 +595,11 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
           api: this.api,
           cronJobs: this.informer<CronJob>(CRONJOBS),
           jobs: jobs(),
-          events: recorder('cronjob-controller'),
+          events: this.recorder('cronjob-controller'),
           workers: this.config.concurrentCronJobSyncs ?? 5,
-          rateLimiter: limiter(),
+          rateLimiter: this.rateLimiter(),
           now: this.config.cronJobClock,
-          onTrouble: onTrouble('cronjob'),
+          onTrouble: this.trouble('cronjob'),
           queueMetrics: this.queueMetrics,
         }),
       );
@@ -656,8 +609,8 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
           api: this.api,
           jobs: jobs(),
           workers: this.config.concurrentTtlAfterFinishedSyncs ?? 5,
-          rateLimiter: limiter(),
-          onTrouble: onTrouble('ttl-after-finished'),
+          rateLimiter: this.rateLimiter(),
+          onTrouble: this.trouble('ttl-after-finished'),
           queueMetrics: this.queueMetrics,
         }),
       );

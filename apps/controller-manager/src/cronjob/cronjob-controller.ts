@@ -7,12 +7,11 @@ import {
   objectKey,
   type RateLimiter,
   resourcePath,
-  WorkQueue,
   type WorkQueueMetrics,
 } from '@app/client';
 import { type StoredObject } from '@app/event-store';
 
-import { type Controller, processQueue } from '../controller.js';
+import { QueueController } from '../controller.js';
 import { type Job, JOBS, finishedCondition } from '../job/job-types.js';
 import { controllerOf } from '../replicaset/pod-types.js';
 import { controllerRef } from '../replicaset/replica-kind.js';
@@ -78,35 +77,25 @@ export interface CronJobControllerOptions {
  * policy and starting deadline, prunes finished Jobs beyond the history limits, and requeues
  * itself for the next activation.
  */
-export class CronJobController implements Controller {
+export class CronJobController extends QueueController {
   readonly name = 'cronjob';
-  readonly queue: WorkQueue<string>;
-  private workers: Promise<void>[] = [];
   private readonly now: () => number;
 
   constructor(private readonly o: CronJobControllerOptions) {
+    super({
+      queueName: 'cronjob',
+      workers: o.workers ?? 5,
+      rateLimiter: o.rateLimiter,
+      queueMetrics: o.queueMetrics,
+      onTrouble: o.onTrouble,
+    });
     this.now = o.now ?? Date.now;
-    this.queue = new WorkQueue<string>(o.rateLimiter, { name: 'cronjob', metrics: o.queueMetrics });
     o.cronJobs.onChange((c) => this.queue.add(objectKey(c.object)));
     o.jobs.onChange((c) => this.jobChanged(c));
   }
 
-  start(): void {
-    if (this.workers.length > 0) return;
+  protected enqueueAll(): void {
     for (const cj of this.o.cronJobs.cache.list()) this.queue.add(objectKey(cj));
-    for (let i = 0; i < (this.o.workers ?? 5); i++)
-      this.workers.push(
-        processQueue(
-          this.queue,
-          (key) => this.sync(key),
-          (e, key) => this.o.onTrouble?.(e, key),
-        ),
-      );
-  }
-
-  async stop(): Promise<void> {
-    await this.queue.shutdownAndDrain();
-    await Promise.all(this.workers);
   }
 
   private jobChanged(c: CacheChange<Job>): void {

@@ -9,11 +9,10 @@ import {
   type RateLimiter,
   resourcePath,
   splitKey,
-  WorkQueue,
   type WorkQueueMetrics,
 } from '@app/client';
 
-import { type Controller, processQueue } from '../controller.js';
+import { QueueController } from '../controller.js';
 import { claimPods } from '../replicaset/controller-ref-manager.js';
 import { ControllerExpectations } from '../replicaset/expectations.js';
 import { podsToDelete } from '../replicaset/pod-ranking.js';
@@ -103,9 +102,8 @@ const isPodFailed = (job: Job, p: Pod): boolean =>
  * moves to status.succeeded/failed — so no pod is counted twice or lost when this process
  * dies between the steps. Every write carries the Job version reconciled as its cause.
  */
-export class JobController implements Controller {
+export class JobController extends QueueController {
   readonly name = 'job';
-  readonly queue: WorkQueue<string>;
   readonly expectations = new ControllerExpectations();
   private readonly backoff = new Map<string, BackoffRecord>();
   /** The resourceVersion of our last status write per Job: an older cached Job is stale. */
@@ -115,32 +113,23 @@ export class JobController implements Controller {
    * (upstream's expectedRmFinalizers): a stale copy still carrying it must not count again.
    */
   private readonly untracking = new Set<string>();
-  private workers: Promise<void>[] = [];
   private readonly now: () => number;
 
   constructor(private readonly o: JobControllerOptions) {
+    super({
+      queueName: 'job',
+      workers: o.workers ?? 5,
+      rateLimiter: o.rateLimiter,
+      queueMetrics: o.queueMetrics,
+      onTrouble: o.onTrouble,
+    });
     this.now = o.now ?? Date.now;
-    this.queue = new WorkQueue<string>(o.rateLimiter, { name: 'job', metrics: o.queueMetrics });
     o.jobs.onChange((c) => this.jobChanged(c));
     o.pods.onChange((c) => this.podChanged(c));
   }
 
-  start(): void {
-    if (this.workers.length > 0) return;
+  protected enqueueAll(): void {
     for (const job of this.o.jobs.cache.list()) this.queue.add(objectKey(job));
-    for (let i = 0; i < (this.o.workers ?? 5); i++)
-      this.workers.push(
-        processQueue(
-          this.queue,
-          (key) => this.sync(key),
-          (e, key) => this.o.onTrouble?.(e, key),
-        ),
-      );
-  }
-
-  async stop(): Promise<void> {
-    await this.queue.shutdownAndDrain();
-    await Promise.all(this.workers);
   }
 
   private jobChanged(c: CacheChange<Job>): void {

@@ -5,11 +5,10 @@ import {
   objectKey,
   type RateLimiter,
   resourcePath,
-  WorkQueue,
   type WorkQueueMetrics,
 } from '@app/client';
 
-import { type Controller, processQueue } from '../controller.js';
+import { QueueController } from '../controller.js';
 import { finishedCondition, type Job, JOBS } from '../job/job-types.js';
 
 export interface TtlAfterFinishedOptions {
@@ -43,40 +42,27 @@ export function expiresAt(job: Job): number | undefined {
  * Job once its TTL has passed, with foreground propagation so its pods go first, after
  * re-reading it (its TTL may have changed) and guarded by its uid.
  */
-export class TtlAfterFinishedController implements Controller {
+export class TtlAfterFinishedController extends QueueController {
   readonly name = 'ttl-after-finished-controller';
-  readonly queue: WorkQueue<string>;
-  private workers: Promise<void>[] = [];
   private readonly now: () => number;
 
   constructor(private readonly o: TtlAfterFinishedOptions) {
-    this.now = o.now ?? Date.now;
-    this.queue = new WorkQueue<string>(o.rateLimiter, {
-      name: 'ttl_jobs_to_delete',
-      metrics: o.queueMetrics,
+    super({
+      queueName: 'ttl_jobs_to_delete',
+      workers: o.workers ?? 5,
+      rateLimiter: o.rateLimiter,
+      queueMetrics: o.queueMetrics,
+      onTrouble: o.onTrouble,
     });
+    this.now = o.now ?? Date.now;
     o.jobs.onChange((c) => {
       if (c.type !== 'deleted' && expiresAt(c.object) !== undefined) this.queue.add(objectKey(c.object));
     });
   }
 
-  start(): void {
-    if (this.workers.length > 0) return;
+  protected enqueueAll(): void {
     for (const job of this.o.jobs.cache.list())
       if (expiresAt(job) !== undefined) this.queue.add(objectKey(job));
-    for (let i = 0; i < (this.o.workers ?? 5); i++)
-      this.workers.push(
-        processQueue(
-          this.queue,
-          (key) => this.sync(key),
-          (e, key) => this.o.onTrouble?.(e, key),
-        ),
-      );
-  }
-
-  async stop(): Promise<void> {
-    await this.queue.shutdownAndDrain();
-    await Promise.all(this.workers);
   }
 
   async sync(key: string): Promise<void> {
