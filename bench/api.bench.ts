@@ -31,7 +31,7 @@ processes, then drives the API from this process over HTTPS (keep-alive):
      watcher's receipt.
 
   --objects N       pods to create and list (default 10000)
-  --rates LIST      request rates of the mixed load (default 50,200,1000)
+  --rates LIST      request rates of the mixed load (default 50,200,1000; none)
   --duration S      seconds per mixed-load cell and for the fan-out (default 10)
   --fanout LIST     watchers@writes-per-second cells (default 500@1000,500@100,100@1000; none)
   --list-runs N     full lists to time (default 10)
@@ -261,7 +261,8 @@ export async function run(argv: string[]): Promise<void> {
   });
   if (values.help) return void console.log(HELP);
   const objects = Number(values.objects ?? 10_000);
-  const rates = (values.rates ?? '50,200,1000').split(',').map(Number);
+  const rateSpec = values.rates ?? '50,200,1000';
+  const rates = rateSpec === 'none' ? [] : rateSpec.split(',').map(Number);
   const seconds = Number(values.duration ?? 10);
   const fanSpec = values.fanout ?? '500@1000,500@100,100@1000';
   const fanCells = (fanSpec === 'none' ? [] : fanSpec.split(',')).map((cell) => {

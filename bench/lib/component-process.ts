@@ -6,7 +6,13 @@ export interface ComponentProcess {
   pid: number;
   /** What it printed on stdout until it was ready (a URL, say). */
   readyOutput: string;
+  /** Resolves with its exit code (null when a signal ended it) once it has exited. */
+  exited: Promise<number | null>;
+  /** The last few KB it wrote to stdout and to stderr since it was ready, for a failing test's message. */
+  outputTail(): { stdout: string; stderr: string };
   stop(): Promise<void>;
+  /** kill -9: no shutdown hooks run (a crash, as chaos tests need); resolves once it is gone. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -36,6 +42,7 @@ export async function startComponent(
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } },
   );
   let stderr = '';
+  let stdout = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const exited = new Promise<number | null>((r) => child.once('exit', r));
   const readyOutput = await new Promise<string>((resolveReady, reject) => {
@@ -45,9 +52,9 @@ export async function startComponent(
       // The whole line: what follows the ready words (a URL, a count) is part of readyOutput.
       const at = out.indexOf(readyLine);
       if (at < 0 || !out.includes('\n', at)) return;
-      // Ready: from here on its output is drained, not kept (a chatty component must not grow the bench).
+      // Ready: from here on only a tail of its output is kept (a chatty component must not grow the bench).
       child.stdout.off('data', untilReady);
-      child.stdout.resume();
+      child.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-4000)));
       resolveReady(out);
     };
     child.stdout.on('data', untilReady);
@@ -56,8 +63,14 @@ export async function startComponent(
   return {
     pid: child.pid as number,
     readyOutput,
+    exited,
+    outputTail: () => ({ stdout, stderr }),
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     },
   };

@@ -69,6 +69,8 @@ export interface ApiStream {
   lines: string[];
   /** Resolves when the server ends the stream. */
   ended: Promise<void>;
+  /** Calls `handler` with each line, those already in `lines` first, then each as it arrives. */
+  onLine(handler: (line: string) => void): void;
   close(): void;
 }
 
@@ -225,6 +227,7 @@ function httpsStream(
       { method: 'GET', ca: server.caCert, headers: { accept: 'application/json', ...headers } },
       (res) => {
         const lines: string[] = [];
+        const handlers: ((line: string) => void)[] = [];
         let partial = '';
         const ended = new Promise<void>((done) => {
           res.on('end', done);
@@ -233,13 +236,20 @@ function httpsStream(
         res.on('data', (c: Buffer) => {
           const parts = (partial + c.toString('utf8')).split('\n');
           partial = parts.pop() ?? '';
-          lines.push(...parts.filter(Boolean));
+          for (const line of parts.filter(Boolean)) {
+            lines.push(line);
+            for (const h of handlers) h(line);
+          }
         });
         resolve({
           status: res.statusCode ?? 0,
           headers: res.headers,
           lines,
           ended,
+          onLine: (handler) => {
+            for (const line of lines) handler(line);
+            handlers.push(handler);
+          },
           close: () => req.destroy(),
         });
       },

@@ -14,22 +14,26 @@ import { type ApiCluster, DEFAULT_CLUSTER_CONTROLLERS } from './api-cluster.js';
 /** The rest of a cluster around a test's API server: the scheduler, simulated nodes and the controllers. */
 export interface SimControlPlane {
   scheduler: RunningScheduler;
-  sim: RunningSimAgent;
-  controllerManager: RunningControllerManager;
+  /** Absent with `nodes: 0`. */
+  sim?: RunningSimAgent;
+  /** Absent with `controllerManager: false`. */
+  controllerManager?: RunningControllerManager;
   close(): Promise<void>;
 }
 
 export interface SimControlPlaneOptions {
-  /** Simulated nodes (default 4). */
+  /** Simulated nodes (default 4; 0: none, the test brings its own nodes). */
   nodes?: number;
   sim?: Partial<Omit<SimAgentConfig, 'connection' | 'natsUrl'>>;
-  controllerManager?: Partial<Omit<ControllerManagerConfig, 'connection' | 'natsUrl'>>;
+  /** Options of the in-process controller manager; false: none (the test runs its own). */
+  controllerManager?: Partial<Omit<ControllerManagerConfig, 'connection' | 'natsUrl'>> | false;
 }
 
 /**
  * Starts, in this process and with short test timings, the real scheduler, `nodes` simulated
  * nodes (pods get scheduled, run and turn Ready by themselves) and a controller manager with
- * every controller but those the cluster already runs, leader election off.
+ * every controller but those the cluster already runs, leader election off. Tests that bring
+ * their own nodes or controller manager turn those parts off.
  */
 export async function startSimControlPlane(
   cluster: ApiCluster,

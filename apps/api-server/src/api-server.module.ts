@@ -21,12 +21,14 @@ import {
   ServiceAccountAdmission,
 } from './admission/pod-defaults.js';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
+import { DefaultStorageClass } from './admission/default-storage-class.js';
 import { type SigningKey } from './auth/jwt.js';
 import { serviceAccountTokens } from './auth/service-account-tokens.js';
 import { type TokenFile } from './auth/token-file.js';
 import { ensureKubernetesService } from './bootstrap/kubernetes-service.js';
 import { ensureSystemNamespaces } from './bootstrap/system-namespaces.js';
 import { KindCache } from './cache/kind-cache.js';
+import { ListCache } from './cache/list-cache.js';
 import { ApiMetrics } from './metrics/api-metrics.js';
 import { ClusterConnections } from './cluster-connections.js';
 import { API_SERVER_CONFIG, type ApiServerConfig, MAX_BODY_BYTES } from './config.js';
@@ -56,7 +58,7 @@ abstract class AdmissionCaches {
 
 /** Registers the Kubernetes routes on the Fastify instance before it starts listening. */
 @Injectable()
-class KubeRoutes implements OnModuleInit {
+class KubeRoutes implements OnModuleInit, BeforeApplicationShutdown {
   constructor(
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
     @Inject(ClusterConnections) private readonly connections: ClusterConnections,
@@ -66,7 +68,12 @@ class KubeRoutes implements OnModuleInit {
     @Inject(API_SERVER_SECRETS) private readonly secrets: ApiServerSecrets,
     @Inject(ApiMetrics) private readonly metrics: ApiMetrics,
     @Inject(AdmissionCaches) private readonly caches: AdmissionCaches,
+    @Inject(ListCache) private readonly listCache: ListCache,
   ) {}
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.listCache.stop();
+  }
 
   onModuleInit(): void {
     const app = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
@@ -94,6 +101,7 @@ class KubeRoutes implements OnModuleInit {
       bookmarkIntervalMs: this.config.bookmarkIntervalMs ?? 60_000,
       maxBodyBytes: this.config.bodyLimit ?? MAX_BODY_BYTES,
       metrics: this.metrics,
+      listCache: this.listCache,
     }).register(app);
   }
 }
@@ -184,6 +192,20 @@ export class ApiServerModule {
           },
         },
         {
+          // Whole lists from memory (upstream's watch cache), sharing the admission caches' kinds.
+          provide: ListCache,
+          inject: [ClusterConnections, ApiMetrics, AdmissionCaches],
+          useFactory: (c: ClusterConnections, metrics: ApiMetrics, caches: AdmissionCaches) =>
+            new ListCache(
+              c.store,
+              c.hub,
+              metrics.registry,
+              (e) => log.error(`list cache: ${String(e)}`),
+              config.listCache,
+              [caches.namespaces, caches.priorityClasses, caches.limitRanges, caches.serviceAccounts],
+            ),
+        },
+        {
           provide: ObjectService,
           inject: [ClusterConnections, ResourceRegistry, ServiceAllocator, AdmissionCaches],
           useFactory: (
@@ -203,6 +225,7 @@ export class ApiServerModule {
                 new PriorityAdmission(self, registry, caches.priorityClasses),
                 new DefaultTolerationSeconds(),
                 new LimitRanger(self, registry, caches.limitRanges),
+                new DefaultStorageClass(self, registry),
               ],
               [allocator],
             );

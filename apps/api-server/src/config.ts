@@ -1,5 +1,7 @@
 import { type EventStreamOptions } from '@app/bus';
 
+import { type ListCacheOptions } from './cache/list-cache.js';
+
 export interface ApiServerConfig {
   databaseUrl: string;
   natsUrl: string;
@@ -26,6 +28,8 @@ export interface ApiServerConfig {
   watchCacheSize?: number;
   /** Events a watch may have waiting (its client not reading) before it is cut off. Default 10,000. */
   watchMaxQueue?: number;
+  /** Which kinds whole lists are served from memory for, and how long a list waits for it (default: all, 3 s). */
+  listCache?: ListCacheOptions;
   /** How often a watch that asked for bookmarks gets one. Default 60 s. */
   bookmarkIntervalMs?: number;
   /** Service ClusterIPs come from here (default 10.96.0.0/16; the first is the `kubernetes` Service's). */

@@ -107,6 +107,8 @@ function comparable(o: Obj, sfx: string): Obj {
     ...meta
   } = o.metadata;
   const text = JSON.stringify({ ...o, metadata: meta })
+    // A Job's generated selector and pod labels carry its uid.
+    .replaceAll(String(o.metadata.uid), 'UID')
     .replaceAll(`-${sfx}`, '-SFX')
     .replace(/("clusterIPs?"):(\["[^"]*"\]|"[^"]*")/g, '$1:"allocated"');
   return JSON.parse(text) as Obj;

@@ -125,8 +125,25 @@ cause the version it reconciled ('wake why' follows it). Prints "controller-mana
   --concurrent-replicaset-syncs N  ReplicaSets synced at once (default 5)
   --concurrent-gc-syncs N  garbage collector workers (default 20)
   --concurrent-deployment-syncs N  Deployments synced at once (default 5)
+  --concurrent-daemonset-syncs N  DaemonSets synced at once (default 2)
   --concurrent-namespace-syncs N  namespaces emptied at once (default 10)
+  --terminated-pod-gc-threshold N  terminated pods kept before the oldest are deleted (default 12500; 0: never)
+  --node-monitor-period D  how often node health is checked (default 5s)
+  --node-monitor-grace-period D  a node silent this long turns Ready=Unknown (default 50s)
+  --node-startup-grace-period D  the same for a node that never reported (default 60s)
+  --node-eviction-rate R  nodes tainted for eviction per second in a healthy zone (default 0.1)
+  --secondary-node-eviction-rate R  the same in a partly disrupted large zone (default 0.01)
+  --unhealthy-zone-threshold F  share of not-ready nodes that makes a zone unhealthy (default 0.55)
+  --large-cluster-size-threshold N  zones above this size keep tainting when unhealthy (default 50)
+  --concurrent-statefulset-syncs N  StatefulSets synced at once (default 5)
+  --concurrent-endpoint-syncs N  Services' Endpoints synced at once (default 5)
+  --concurrent-service-endpoint-syncs N  Services' EndpointSlices synced at once (default 5)
+  --max-endpoints-per-slice N  endpoints an EndpointSlice holds at most, 1 to 1000 (default 100)
+  --concurrent-job-syncs N  Jobs synced at once (default 5)
+  --concurrent-cron-job-syncs N  CronJobs synced at once (default 5)
+  --concurrent-ttl-after-finished-syncs N  finished Jobs deleted at once (default 5)
   --root-ca-file FILE   the CA bundle published as kube-root-ca.crt (default: the kubeconfig's CA)
+  --local-path-base-dir DIR  where local-path volumes live on their node (default /var/lib/wake/local-path-provisioner)
   --metrics-port N      serve /metrics and /healthz on 127.0.0.1:N (default 10257; 0: any free port)`,
   'node-agent': `usage: wake node-agent --kubeconfig FILE --nats-url URL [--node-name NAME] [--root-dir DIR] [options]
 
@@ -257,9 +274,26 @@ async function main(argv: string[]): Promise<number> {
       controllers: { type: 'string' },
       'concurrent-replicaset-syncs': { type: 'string' },
       'concurrent-gc-syncs': { type: 'string' },
+      'terminated-pod-gc-threshold': { type: 'string' },
       'concurrent-deployment-syncs': { type: 'string' },
+      'concurrent-daemonset-syncs': { type: 'string' },
       'concurrent-namespace-syncs': { type: 'string' },
+      'concurrent-statefulset-syncs': { type: 'string' },
+      'concurrent-endpoint-syncs': { type: 'string' },
+      'concurrent-service-endpoint-syncs': { type: 'string' },
+      'max-endpoints-per-slice': { type: 'string' },
+      'concurrent-job-syncs': { type: 'string' },
+      'concurrent-cron-job-syncs': { type: 'string' },
+      'concurrent-ttl-after-finished-syncs': { type: 'string' },
       'root-ca-file': { type: 'string' },
+      'node-monitor-period': { type: 'string' },
+      'node-monitor-grace-period': { type: 'string' },
+      'node-startup-grace-period': { type: 'string' },
+      'node-eviction-rate': { type: 'string' },
+      'secondary-node-eviction-rate': { type: 'string' },
+      'unhealthy-zone-threshold': { type: 'string' },
+      'large-cluster-size-threshold': { type: 'string' },
+      'local-path-base-dir': { type: 'string' },
       'leader-elect': { type: 'string' },
       'leader-elect-lease-duration': { type: 'string' },
       'leader-elect-renew-deadline': { type: 'string' },
@@ -401,10 +435,21 @@ async function main(argv: string[]): Promise<number> {
         concurrentReplicaSetSyncs:
           syncs === undefined ? undefined : parseCount(syncs, '--concurrent-replicaset-syncs'),
         concurrentGcSyncs: optionalCount(values, 'concurrent-gc-syncs'),
+        terminatedPodGcThreshold: optionalCount(values, 'terminated-pod-gc-threshold'),
         concurrentDeploymentSyncs: optionalCount(values, 'concurrent-deployment-syncs'),
+        concurrentDaemonSetSyncs: optionalCount(values, 'concurrent-daemonset-syncs'),
         concurrentNamespaceSyncs: optionalCount(values, 'concurrent-namespace-syncs'),
+        concurrentStatefulSetSyncs: optionalCount(values, 'concurrent-statefulset-syncs'),
+        concurrentEndpointSyncs: optionalCount(values, 'concurrent-endpoint-syncs'),
+        concurrentServiceEndpointSyncs: optionalCount(values, 'concurrent-service-endpoint-syncs'),
+        maxEndpointsPerSlice: maxEndpointsPerSlice(optionalCount(values, 'max-endpoints-per-slice')),
+        concurrentJobSyncs: optionalCount(values, 'concurrent-job-syncs'),
+        concurrentCronJobSyncs: optionalCount(values, 'concurrent-cron-job-syncs'),
+        concurrentTtlAfterFinishedSyncs: optionalCount(values, 'concurrent-ttl-after-finished-syncs'),
         rootCaFile: values['root-ca-file'],
+        localPathBaseDir: values['local-path-base-dir'],
         metricsPort: values['metrics-port'] === undefined ? 10257 : Number(values['metrics-port']),
+        nodeLifecycle: nodeLifecycleFlags(values),
       });
     }
     case 'scheduler': {
@@ -501,6 +546,30 @@ function leaderElection(values: Record<string, string | boolean | undefined>) {
   };
 }
 
+/** kube-controller-manager's NodeLifecycleController flags; absent ones keep upstream's defaults. */
+function nodeLifecycleFlags(values: Record<string, string | boolean | undefined>) {
+  const text = (flag: string) => (typeof values[flag] === 'string' ? values[flag] : undefined);
+  const duration = (flag: string) => parseDuration(text(flag), `--${flag}`);
+  const rate = (flag: string) => {
+    const v = text(flag);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0)
+      throw new Error(`--${flag}: want a number ≥ 0, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const settings = {
+    monitorPeriodMs: duration('node-monitor-period'),
+    gracePeriodMs: duration('node-monitor-grace-period'),
+    startupGracePeriodMs: duration('node-startup-grace-period'),
+    evictionRate: rate('node-eviction-rate'),
+    secondaryEvictionRate: rate('secondary-node-eviction-rate'),
+    unhealthyZoneThreshold: rate('unhealthy-zone-threshold'),
+    largeClusterSizeThreshold: optionalCount(values, 'large-cluster-size-threshold'),
+  };
+  return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
+}
+
 /** A `--flag=true|false` option; absent is undefined (the default applies). */
 function parseBoolean(text: string | undefined, flag: string): boolean | undefined {
   if (text === undefined) return undefined;
@@ -531,6 +600,12 @@ function wrapped(text: string, indent: string): string {
 }
 
 /** A whole-number flag that may be absent (the component's default then applies). */
+/** upstream's validation of --max-endpoints-per-slice: 1 to 1000. */
+function maxEndpointsPerSlice(n: number | undefined): number | undefined {
+  if (n !== undefined && (n < 1 || n > 1000)) throw new Error('--max-endpoints-per-slice: must be 1 to 1000');
+  return n;
+}
+
 function optionalCount(
   values: Record<string, string | boolean | undefined>,
   flag: string,

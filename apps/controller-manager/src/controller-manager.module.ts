@@ -16,6 +16,7 @@ import {
   ApiClient,
   type ApiConnection,
   byNamespace,
+  byNode,
   byOwner,
   connectionsClosedLast,
   EventRecorder,
@@ -30,15 +31,43 @@ import { type EventStreamOptions } from '@app/bus';
 import { type StoredObject } from '@app/event-store';
 import { componentRegistry, Gauge, type MetricsServer, serveMetrics, workQueueMetrics } from '@app/metrics';
 
+import { DaemonSetController } from './daemonset/daemonset-controller.js';
+import { type DaemonSet, type Node as DaemonSetNode, NODES } from './daemonset/daemonset-types.js';
+import { CONTROLLER_REVISIONS, type ControllerRevision } from './history/controller-revision.js';
+import { CronJobController, type CronJob, CRONJOBS } from './cronjob/cronjob-controller.js';
+import { TtlAfterFinishedController } from './ttl-after-finished/ttl-after-finished-controller.js';
+import { JobController } from './job/job-controller.js';
+import { type Job, JOBS } from './job/job-types.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
+import { EndpointsController } from './endpoints/endpoints-controller.js';
+import { type Endpoints } from './endpoints/desired-endpoints.js';
+import { ENDPOINTS, type Node as EndpointsNode, type Service, SERVICES } from './endpoints/service-types.js';
+import { EndpointSliceController } from './endpointslice/endpointslice-controller.js';
+import { ENDPOINT_SLICES, type EndpointSlice } from './endpointslice/slice-types.js';
 import { type Deployment, type ReplicaSet } from './deployment/deployment-types.js';
 import { GarbageCollector } from './garbage-collector/garbage-collector.js';
 import { type Controller } from './controller.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
+import {
+  NodeLifecycleController,
+  type NodeLifecycleSettings,
+} from './node-lifecycle/node-lifecycle-controller.js';
+import { type Node, type NodeLease } from './node-lifecycle/node-types.js';
+import { TaintEvictionController } from './taint-eviction/taint-eviction-controller.js';
 import { type Namespace, NAMESPACES } from './namespace/namespace-types.js';
 import { NamespacedResourcesDeleter } from './namespace/namespaced-resources-deleter.js';
 import { RootCaCertPublisher } from './root-ca-cert-publisher/root-ca-cert-publisher.js';
 import { ServiceAccountsController } from './serviceaccount/serviceaccounts-controller.js';
+import { type GcNode } from './podgc/gc-selection.js';
+import { PodGc } from './podgc/pod-gc.js';
+import { volumeControllers } from './volume/volume-controllers.js';
+import { StatefulSetController } from './statefulset/statefulset-controller.js';
+import {
+  CLAIMS,
+  type PersistentVolumeClaim,
+  STATEFUL_SET,
+  type StatefulSet,
+} from './statefulset/statefulset-types.js';
 import { type Pod } from './replicaset/pod-types.js';
 import { ReplicaController } from './replicaset/replica-controller.js';
 import {
@@ -53,10 +82,22 @@ export const KNOWN_CONTROLLERS = [
   'replicaset',
   'replicationcontroller',
   'garbage-collector',
+  'pod-garbage-collector',
   'deployment',
+  'daemonset',
   'namespace',
   'serviceaccount',
   'root-ca-cert-publisher',
+  'node-lifecycle-controller',
+  'taint-eviction-controller',
+  'persistentvolume-binder',
+  'local-path-provisioner',
+  'statefulset',
+  'endpoint',
+  'endpointslice',
+  'job',
+  'cronjob',
+  'ttl-after-finished-controller',
 ] as const;
 
 export interface ControllerManagerConfig {
@@ -76,8 +117,34 @@ export interface ControllerManagerConfig {
   concurrentReplicaSetSyncs?: number;
   /** --concurrent-gc-syncs (upstream default 20). */
   concurrentGcSyncs?: number;
+  /** --concurrent-endpoint-syncs (upstream default 5). */
+  concurrentEndpointSyncs?: number;
+  /** --concurrent-service-endpoint-syncs: the EndpointSlice controller's workers (upstream default 5). */
+  concurrentServiceEndpointSyncs?: number;
+  /** --max-endpoints-per-slice (upstream default 100). */
+  maxEndpointsPerSlice?: number;
+  /** --endpoint-updates-batch-period and --endpointslice-updates-batch-period, ms (default 0). */
+  endpointUpdatesBatchPeriodMs?: number;
+  /** How long after a slice change its Service is synced (upstream: 1 s; tests shorten it). */
+  endpointSliceChangeDelayMs?: number;
+  /** Told each EndpointSlice write (tests count churn). */
+  onEndpointSliceWrite?: (verb: 'create' | 'update' | 'delete', slice: EndpointSlice) => void;
+  /** --concurrent-job-syncs (upstream default 5). */
+  concurrentJobSyncs?: number;
+  /** --concurrent-cron-job-syncs (upstream default 5). */
+  concurrentCronJobSyncs?: number;
+  /** --concurrent-ttl-after-finished-syncs (upstream default 5). */
+  concurrentTtlAfterFinishedSyncs?: number;
+  /** The clock CronJob schedules are read against (tests move it; default Date.now). */
+  cronJobClock?: () => number;
+  /** The Job pod failure back-off [base, max] ms (upstream 10 s, 10 min; tests shorten it). */
+  jobPodFailureBackoffMs?: [number, number];
   /** --concurrent-deployment-syncs (upstream default 5). */
   concurrentDeploymentSyncs?: number;
+  /** --concurrent-statefulset-syncs (upstream default 5). */
+  concurrentStatefulSetSyncs?: number;
+  /** --concurrent-daemonset-syncs (upstream default 2). */
+  concurrentDaemonSetSyncs?: number;
   /** --concurrent-namespace-syncs (upstream default 10). */
   concurrentNamespaceSyncs?: number;
   /** How long after its deletion a namespace is first emptied (upstream: 5 s; tests shorten it). */
@@ -86,21 +153,32 @@ export interface ControllerManagerConfig {
   namespaceFinalizerEstimateSeconds?: number;
   /** The CA bundle root-ca-cert-publisher publishes (--root-ca-file); default: the connection's CA. */
   rootCa?: string;
+  /** Where the local-path provisioner puts volumes on their node (--local-path-base-dir). */
+  localPathBaseDir?: string;
+  /** --pvclaimbinder-sync-period (upstream: 15 s). */
+  pvResyncMs?: number;
   /** Per-item backoff of the work queues, [base, max] ms (client-go: 5 ms → 1000 s). */
   backoffMs?: [number, number];
   burstReplicas?: number;
+  /** --terminated-pod-gc-threshold (upstream default 12500; 0 disables that sweep). */
+  terminatedPodGcThreshold?: number;
+  /** PodGC's gcCheckPeriod and node quarantineTime (upstream 20 s, 40 s; short in tests). */
+  podGcPeriodMs?: number;
+  podGcQuarantineMs?: number;
   onLostLeadership?: () => void;
   /** Told the size of each create batch (tests count slow-start batches). */
   onCreateBatch?: (controller: string, key: string, size: number) => void;
   /** Serve /metrics and /healthz on this loopback port (0: any free port; absent: not served). */
   metricsPort?: number;
+  /** --node-monitor-period, --node-monitor-grace-period, --node-eviction-rate... (upstream's defaults). */
+  nodeLifecycle?: Partial<NodeLifecycleSettings>;
 }
 
 export const CONTROLLER_MANAGER_CONFIG = Symbol('ControllerManagerConfig');
 export const NATS = Symbol('NatsConnection');
 
 export class WriteFence {
-  current: () => string | undefined = () => undefined;
+  current: () => string | null | undefined = () => undefined;
 }
 
 /** As kube-controller-manager: a misspelt `--controllers` name is an error, not a controller silently off. */
@@ -167,8 +245,26 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
           queueMetrics: this.queueMetrics,
         }),
       );
+    if (controllerEnabled('pod-garbage-collector', flags))
+      this.controllers.push(
+        new PodGc({
+          api,
+          pods: this.pods,
+          nodes: this.informer<GcNode>({ group: '', version: 'v1', plural: 'nodes' }),
+          terminatedPodThreshold: config.terminatedPodGcThreshold,
+          periodMs: config.podGcPeriodMs,
+          quarantineMs: config.podGcQuarantineMs,
+          onTrouble: (e) => this.logger.warn(`pod-garbage-collector: ${e.message}`),
+        }),
+      );
     if (controllerEnabled('deployment', flags)) this.controllers.push(this.deploymentController());
+    if (controllerEnabled('daemonset', flags)) this.controllers.push(this.daemonSetController());
     this.controllers.push(...this.namespaceControllers(flags));
+    this.controllers.push(...this.nodeControllers(flags));
+    this.controllers.push(...this.volumeControllers(flags));
+    if (controllerEnabled('statefulset', flags)) this.controllers.push(this.statefulSetController());
+    this.controllers.push(...this.endpointsControllers(flags));
+    this.controllers.push(...this.batchControllers(flags));
     if (config.leaderElect !== false)
       this.leaseClient = new ApiClient(config.connection, {
         userAgent: 'wake-controller-manager/leader-election',
@@ -195,7 +291,9 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
         },
         onTrouble: (e) => this.logger.warn(`leader election: ${e.message}`),
       });
-    fence.current = () => this.elector?.fence;
+    // Electing but not leading: writes are refused before they are sent (a deposed leader's
+    // syncs still in flight must not write unfenced while the new leader acts).
+    fence.current = () => (this.elector ? (this.elector.fence ?? null) : undefined);
     const leading = () => this.running;
     new Gauge({
       name: 'leader_election_master_status',
@@ -228,7 +326,8 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
       nats: this.nats,
       stream: this.config.stream,
       resource,
-      indexers: { namespace: byNamespace, owner: byOwner },
+      // Pods also by node: the node lifecycle and taint eviction controllers look up a node's pods.
+      indexers: { namespace: byNamespace, owner: byOwner, ...(key === '/pods' ? { node: byNode } : {}) },
       onTrouble: (e) => this.logger.warn(`${resource.plural} informer: ${e.message}`),
     });
     this.shared.set(key, informer as unknown as Informer);
@@ -280,6 +379,51 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
     });
   }
 
+  private statefulSetController(): StatefulSetController {
+    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
+    const events = new EventRecorder(this.api, {
+      component: 'statefulset-controller',
+      instance: this.identity,
+      onTrouble: (e) => this.logger.warn(`statefulset-controller event: ${e.message}`),
+    });
+    this.recorders.push(events);
+    return new StatefulSetController({
+      api: this.api,
+      sets: this.informer<StatefulSet>(STATEFUL_SET.resource),
+      pods: this.pods,
+      revisions: this.informer<ControllerRevision>(CONTROLLER_REVISIONS),
+      claims: this.informer<PersistentVolumeClaim>(CLAIMS),
+      events,
+      workers: this.config.concurrentStatefulSetSyncs ?? 5,
+      rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
+      onTrouble: (e, key) => this.logger.warn(`statefulset ${key ?? ''}: ${e.message}`),
+      queueMetrics: this.queueMetrics,
+    });
+  }
+
+  private daemonSetController(): DaemonSetController {
+    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
+    const events = new EventRecorder(this.api, {
+      component: 'daemonset-controller',
+      instance: this.identity,
+      onTrouble: (e) => this.logger.warn(`daemonset-controller event: ${e.message}`),
+    });
+    this.recorders.push(events);
+    return new DaemonSetController({
+      api: this.api,
+      daemonSets: this.informer<DaemonSet>({ group: 'apps', version: 'v1', plural: 'daemonsets' }),
+      pods: this.pods,
+      nodes: this.informer<DaemonSetNode>(NODES),
+      revisions: this.informer<ControllerRevision>(CONTROLLER_REVISIONS),
+      events,
+      workers: this.config.concurrentDaemonSetSyncs ?? 2,
+      burstReplicas: this.config.burstReplicas,
+      rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
+      onTrouble: (e, key) => this.logger.warn(`daemonset ${key ?? ''}: ${e.message}`),
+      queueMetrics: this.queueMetrics,
+    });
+  }
+
   /** The namespace, service-account and root-CA controllers: what keeps namespaces filled and emptied. */
   private namespaceControllers(flags: readonly string[]): Controller[] {
     const out: Controller[] = [];
@@ -325,6 +469,195 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
           rootCa: this.config.rootCa ?? this.config.connection.caCert,
           rateLimiter: limiter(max),
           onTrouble: onTrouble('root-ca-cert-publisher'),
+          queueMetrics: this.queueMetrics,
+        }),
+      );
+    return out;
+  }
+
+  /** The node lifecycle and taint eviction controllers: nodes' health, their NoExecute taints, and the evictions they cause. */
+  private nodeControllers(flags: readonly string[]): Controller[] {
+    const out: Controller[] = [];
+    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
+    const limiter = () => new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100));
+    const recorder = (component: string) => {
+      const events = new EventRecorder(this.api, {
+        component,
+        instance: this.identity,
+        onTrouble: (e) => this.logger.warn(`${component} event: ${e.message}`),
+      });
+      this.recorders.push(events);
+      return events;
+    };
+    const onTrouble = (name: string) => (e: Error, key?: string) =>
+      this.logger.warn(`${name} ${key ?? ''}: ${e.message}`);
+    const nodes = () => this.informer<Node>({ group: '', version: 'v1', plural: 'nodes' });
+    if (controllerEnabled('node-lifecycle-controller', flags))
+      out.push(
+        new NodeLifecycleController({
+          api: this.api,
+          nodes: nodes(),
+          leases: this.informer<NodeLease>({ group: 'coordination.k8s.io', version: 'v1', plural: 'leases' }),
+          pods: this.pods,
+          // Upstream's node lifecycle controller records as "node-controller".
+          events: recorder('node-controller'),
+          settings: this.config.nodeLifecycle,
+          rateLimiter: limiter(),
+          onTrouble: onTrouble('node-lifecycle-controller'),
+          queueMetrics: this.queueMetrics,
+        }),
+      );
+    if (controllerEnabled('taint-eviction-controller', flags))
+      out.push(
+        new TaintEvictionController({
+          api: this.api,
+          nodes: nodes(),
+          pods: this.pods,
+          events: recorder('taint-eviction-controller'),
+          rateLimiter: limiter(),
+          onTrouble: onTrouble('taint-eviction-controller'),
+          queueMetrics: this.queueMetrics,
+        }),
+      );
+    return out;
+  }
+
+  /** The PersistentVolume binder and the local-path provisioner. */
+  private volumeControllers(flags: readonly string[]): Controller[] {
+    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
+    return volumeControllers({
+      enabled: (name) => controllerEnabled(name, flags),
+      api: this.api,
+      identity: this.identity,
+      informer: (r) => this.informer(r),
+      pods: this.pods,
+      recorder: (component) => {
+        const r = new EventRecorder(this.api, {
+          component,
+          instance: this.identity,
+          onTrouble: (e) => this.logger.warn(`${component} event: ${e.message}`),
+        });
+        this.recorders.push(r);
+        return r;
+      },
+      rateLimiter: () => new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
+      localPathBaseDir: this.config.localPathBaseDir,
+      pvResyncMs: this.config.pvResyncMs,
+      onTrouble: (name) => (e, key) => this.logger.warn(`${name} ${key ?? ''}: ${e.message}`),
+      queueMetrics: this.queueMetrics,
+    });
+  }
+
+  /** The Endpoints and EndpointSlice controllers: what a Service's selector picks, as addresses. */
+  private endpointsControllers(flags: readonly string[]): Controller[] {
+    const out: Controller[] = [];
+    const recorder = (component: string) => {
+      const events = new EventRecorder(this.api, {
+        component,
+        instance: this.identity,
+        onTrouble: (e) => this.logger.warn(`${component} event: ${e.message}`),
+      });
+      this.recorders.push(events);
+      return events;
+    };
+    const onTrouble = (name: string) => (e: Error, key?: string) =>
+      this.logger.warn(`${name} ${key ?? ''}: ${e.message}`);
+    const services = () => this.informer<Service>(SERVICES);
+    if (controllerEnabled('endpoint', flags)) {
+      const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
+      out.push(
+        new EndpointsController({
+          api: this.api,
+          services: services(),
+          pods: this.pods,
+          endpoints: this.informer<Endpoints>(ENDPOINTS),
+          events: recorder('endpoint-controller'),
+          workers: this.config.concurrentEndpointSyncs ?? 5,
+          batchPeriodMs: this.config.endpointUpdatesBatchPeriodMs,
+          rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
+          onTrouble: onTrouble('endpoint'),
+          queueMetrics: this.queueMetrics,
+        }),
+      );
+    }
+    if (controllerEnabled('endpointslice', flags)) {
+      // Upstream backs this queue off from 1 s (defaultSyncBackOff), not 5 ms: its syncs are heavy.
+      const [base, max] = this.config.backoffMs ?? [1000, 1_000_000];
+      out.push(
+        new EndpointSliceController({
+          api: this.api,
+          services: services(),
+          pods: this.pods,
+          nodes: this.informer<EndpointsNode>(NODES),
+          slices: this.informer<EndpointSlice>(ENDPOINT_SLICES),
+          events: recorder('endpoint-slice-controller'),
+          workers: this.config.concurrentServiceEndpointSyncs ?? 5,
+          maxEndpointsPerSlice: this.config.maxEndpointsPerSlice,
+          batchPeriodMs: this.config.endpointUpdatesBatchPeriodMs,
+          sliceChangeDelayMs: this.config.endpointSliceChangeDelayMs,
+          rateLimiter: new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100)),
+          onTrouble: onTrouble('endpointslice'),
+          queueMetrics: this.queueMetrics,
+          onSliceWrite: this.config.onEndpointSliceWrite,
+        }),
+      );
+    }
+    return out;
+  }
+
+  /** The Job, CronJob and TTL-after-finished controllers. */
+  private batchControllers(flags: readonly string[]): Controller[] {
+    const out: Controller[] = [];
+    const [base, max] = this.config.backoffMs ?? [5, 1_000_000];
+    const limiter = () => new MaxOf<string>(new ExponentialBackoff(base, max), new TokenBucket(10, 100));
+    const recorder = (component: string) => {
+      const r = new EventRecorder(this.api, {
+        component,
+        instance: this.identity,
+        onTrouble: (e) => this.logger.warn(`${component} event: ${e.message}`),
+      });
+      this.recorders.push(r);
+      return r;
+    };
+    const onTrouble = (name: string) => (e: Error, key?: string) =>
+      this.logger.warn(`${name} ${key ?? ''}: ${e.message}`);
+    const jobs = () => this.informer<Job>(JOBS);
+    if (controllerEnabled('job', flags))
+      out.push(
+        new JobController({
+          api: this.api,
+          jobs: jobs(),
+          pods: this.pods,
+          events: recorder('job-controller'),
+          workers: this.config.concurrentJobSyncs ?? 5,
+          rateLimiter: limiter(),
+          podFailureBackoffMs: this.config.jobPodFailureBackoffMs,
+          onTrouble: onTrouble('job'),
+          queueMetrics: this.queueMetrics,
+        }),
+      );
+    if (controllerEnabled('cronjob', flags))
+      out.push(
+        new CronJobController({
+          api: this.api,
+          cronJobs: this.informer<CronJob>(CRONJOBS),
+          jobs: jobs(),
+          events: recorder('cronjob-controller'),
+          workers: this.config.concurrentCronJobSyncs ?? 5,
+          rateLimiter: limiter(),
+          now: this.config.cronJobClock,
+          onTrouble: onTrouble('cronjob'),
+          queueMetrics: this.queueMetrics,
+        }),
+      );
+    if (controllerEnabled('ttl-after-finished-controller', flags))
+      out.push(
+        new TtlAfterFinishedController({
+          api: this.api,
+          jobs: jobs(),
+          workers: this.config.concurrentTtlAfterFinishedSyncs ?? 5,
+          rateLimiter: limiter(),
+          onTrouble: onTrouble('ttl-after-finished'),
           queueMetrics: this.queueMetrics,
         }),
       );

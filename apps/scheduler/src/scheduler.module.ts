@@ -19,6 +19,7 @@ import {
   EventRecorder,
   Informer,
   LeaderElector,
+  resourcePath,
 } from '@app/client';
 import { type EventStreamOptions } from '@app/bus';
 import { type MetricsServer, serveMetrics } from '@app/metrics';
@@ -26,6 +27,7 @@ import { type MetricsServer, serveMetrics } from '@app/metrics';
 import { PodWrites } from './api/pod-writes.js';
 import { ClusterEvents } from './cluster-events.js';
 import { defaultPlugins } from './framework/default-plugins.js';
+import { ANN_SELECTED_NODE, VolumeBinding } from './framework/plugins/volume-binding.js';
 import { SchedulingQueue, type SchedulingQueueOptions } from './queue/scheduling-queue.js';
 import { Scheduler } from './scheduler.js';
 import { FrameworkAlgorithm, SchedulerCache } from './scheduler-cache.js';
@@ -48,6 +50,8 @@ export interface SchedulerConfig {
   queue?: SchedulingQueueOptions;
   /** Serve /metrics and /healthz on this loopback port (0: any free port; absent: not served). */
   metricsPort?: number;
+  /** VolumeBinding's bindTimeoutSeconds, in ms (upstream 600 s): how long PreBind waits for a claim to bind. */
+  volumeBindTimeoutMs?: number;
   /** Called when leadership is lost; the process should exit (upstream's scheduler does). */
   onLostLeadership?: () => void;
 }
@@ -57,7 +61,7 @@ export const NATS = Symbol('NatsConnection');
 
 /** What the API client sends as its leader fence: set by the runtime once it has an elector. */
 export class WriteFence {
-  current: () => string | undefined = () => undefined;
+  current: () => string | null | undefined = () => undefined;
 }
 
 /**
@@ -73,6 +77,8 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
   readonly nodes: Informer;
   readonly pods: Informer;
   readonly namespaces: Informer;
+  /** Claims, volumes and classes: what VolumeBinding reads. */
+  readonly volumeInformers: Informer[];
   readonly scheduler: Scheduler;
   readonly metrics: SchedulerMetrics;
   private metricsServer?: MetricsServer;
@@ -107,12 +113,41 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
     this.nodes.onChange((c) => events.node(c));
     this.pods.onChange((c) => events.pod(c));
     const namespaceLabels = (ns: string) => this.namespaces.cache.get(ns)?.metadata.labels;
+    const [claims, volumes, classes] = [
+      { group: '', version: 'v1', plural: 'persistentvolumeclaims' },
+      { group: '', version: 'v1', plural: 'persistentvolumes' },
+      { group: 'storage.k8s.io', version: 'v1', plural: 'storageclasses' },
+    ].map((resource) => new Informer({ ...common, resource }));
+    this.volumeInformers = [claims, volumes, classes];
+    // A claim, volume or class appearing or changing may let a pod waiting on its volumes fit.
+    for (const i of this.volumeInformers) i.onChange(() => this.queue.moveAllToActiveOrBackoff());
+    const volumeBinding = new VolumeBinding(
+      {
+        claim: (ns, n) => claims.cache.get(`${ns}/${n}`),
+        volume: (n) => volumes.cache.get(n),
+        storageClass: (n) => classes.cache.get(n),
+      },
+      {
+        bindTimeoutMs: config.volumeBindTimeoutMs,
+        selectNode: async (claim, node, cause) => {
+          const path = resourcePath({
+            group: '',
+            version: 'v1',
+            plural: 'persistentvolumeclaims',
+            namespace: claim.metadata.namespace,
+            name: claim.metadata.name,
+          });
+          await api.patch(path, { metadata: { annotations: { [ANN_SELECTED_NODE]: node } } }, { cause });
+        },
+      },
+    );
     this.metrics = new SchedulerMetrics(name, this.queue);
     this.scheduler = new Scheduler({
       metrics: this.metrics,
       queue: this.queue,
       cache: this.cache,
-      algorithm: new FrameworkAlgorithm(defaultPlugins({ namespaceLabels })),
+      algorithm: new FrameworkAlgorithm(defaultPlugins({ namespaceLabels, volumeBinding })),
+      preBind: (pod, node, cause) => volumeBinding.preBind(pod, node, cause),
       writes: new PodWrites(api),
       events: new EventRecorder(api, { component: name, instance: identity, onTrouble: trouble('event') }),
       onTrouble: (e, pod) => this.logger.warn(`${pod}: ${e.message}`),
@@ -144,7 +179,9 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
         },
         onTrouble: trouble('leader election'),
       });
-    fence.current = () => this.elector?.fence;
+    // Electing but not leading: writes are refused before they are sent (a deposed leader's
+    // syncs still in flight must not write unfenced while the new leader acts).
+    fence.current = () => (this.elector ? (this.elector.fence ?? null) : undefined);
   }
 
   /** Where /metrics is served, when it is. */
@@ -158,7 +195,12 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
     // Nodes first: pods then land on known nodes, and the first pods scheduled see every node.
     this.nodes.start();
     this.namespaces.start();
-    await Promise.all([this.nodes.synced(), this.namespaces.synced()]);
+    for (const i of this.volumeInformers) i.start();
+    await Promise.all([
+      this.nodes.synced(),
+      this.namespaces.synced(),
+      ...this.volumeInformers.map((i) => i.synced()),
+    ]);
     this.pods.start();
     await this.pods.synced();
     if (this.elector) this.electing = this.elector.run();
@@ -170,7 +212,12 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
     await this.loop;
     await this.elector?.stop();
     await this.electing;
-    await Promise.all([this.pods.stop(), this.nodes.stop(), this.namespaces.stop()]);
+    await Promise.all([
+      this.pods.stop(),
+      this.nodes.stop(),
+      this.namespaces.stop(),
+      ...this.volumeInformers.map((i) => i.stop()),
+    ]);
     this.leaseClient?.close();
     await this.metricsServer?.close();
   }

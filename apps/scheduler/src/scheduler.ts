@@ -49,6 +49,8 @@ export class Scheduler {
       /** Bindings in flight at most (upstream runs each in a goroutine; this bounds them). */
       maxBindingsInFlight?: number;
       metrics: SchedulerMetrics;
+      /** PreBind (VolumeBinding's): runs before the binding; its failure fails the binding. */
+      preBind?: (pod: QueuedPod['pod'], node: string, cause: number | undefined) => Promise<void>;
       onTrouble?: (e: Error, pod: string) => void;
     },
   ) {}
@@ -107,7 +109,7 @@ export class Scheduler {
     }
     const node = placement.node;
     cache.assume(pod, node);
-    const bound = this.o.writes.bind(qp.pod, node, cause).then(
+    const bound = this.preBindAndBind(qp.pod, node, cause).then(
       () => {
         queue.done(qp);
         this.metrics.scheduled(Date.now() - qp.enqueuedAt);
@@ -133,6 +135,16 @@ export class Scheduler {
       this.slotFreed?.();
       this.slotFreed = undefined;
     });
+  }
+
+  /** The binding cycle's PreBind (VolumeBinding waits for the pod's claims here), then the Binding. */
+  private async preBindAndBind(
+    pod: QueuedPod['pod'],
+    node: string,
+    cause: number | undefined,
+  ): Promise<void> {
+    await this.o.preBind?.(pod, node, cause);
+    await this.o.writes.bind(pod, node, cause);
   }
 
   private markUnschedulable(qp: QueuedPod, message: string, cause: number | undefined): void {

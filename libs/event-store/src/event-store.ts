@@ -95,8 +95,8 @@ export class EventStore {
     return store;
   }
 
-  create(key: ObjectKey, object: StoredObject, ctx: AuditContext): Promise<MutationResult> {
-    return this.committer.submit({ op: 'create', key, object, ctx });
+  create(key: ObjectKey, object: StoredObject, ctx: AuditContext, uid?: string): Promise<MutationResult> {
+    return this.committer.submit({ op: 'create', key, object, ctx, uid });
   }
 
   update(

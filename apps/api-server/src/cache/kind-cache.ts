@@ -2,19 +2,33 @@ import { type ResourceType, storageOf } from '@app/api';
 import { eventFilter, type HubWatch, type WatchHub } from '@app/bus';
 import { type EventStore, type StoredObject } from '@app/event-store';
 
+/** One object as the cache holds it: parsed for selectors and Tables, and as the JSON text lists send. */
+export interface CachedObject {
+  readonly namespace: string;
+  readonly name: string;
+  readonly object: StoredObject;
+  /** Serialised once per change, so a list of 10,000 objects joins text instead of encoding it. */
+  readonly json: string;
+}
+
 /**
  * The objects of one kind kept in memory and current (list, then watch from the list's
  * resourceVersion through the hub): what admission plugins read instead of querying Postgres
- * on every request, as upstream's plugins read their informers' listers. It may lag a write by
- * the time the event takes to come round; callers that must see a write just made fall back
- * to a live read on a miss.
+ * on every request, as upstream's plugins read their informers' listers, and what whole lists
+ * are served from, as upstream's watch cache serves them (k8s.io/apiserver/pkg/storage/cacher).
+ * It may lag a write by the time the event takes to come round; callers that must see a write
+ * just made wait for it (`sync`) or fall back to a live read.
  */
 export class KindCache {
-  private readonly objects = new Map<string, StoredObject>();
+  private readonly objects = new Map<string, CachedObject>();
+  /** The same objects ordered by (namespace, name), as Postgres (COLLATE "C") lists them. */
+  private readonly order: CachedObject[] = [];
   private watch?: HubWatch;
   private running?: Promise<void>;
   /** The log position the cache reflects. */
   private seen = 0;
+  /** Set once the cache stopped following the log (stopped, or its watch failed): it no longer advances. */
+  private ended = false;
   private waiters: { rv: number; resolve: (ok: boolean) => void }[] = [];
   private readonly listeners = new Set<(type: string, object: StoredObject) => void>();
 
@@ -28,7 +42,7 @@ export class KindCache {
   async start(): Promise<void> {
     const s = storageOf(this.type);
     const listed = await this.store.list(s);
-    for (const o of listed.items) this.objects.set(id(o.metadata.namespace, o.metadata.name), o);
+    for (const o of listed.items) this.put(o);
     this.advance(listed.resourceVersion);
     const watch = this.hub.watch({
       after: listed.resourceVersion,
@@ -42,13 +56,24 @@ export class KindCache {
           continue;
         }
         const e = item.event;
-        const key = id(e.namespace, e.name);
-        if (e.type === 'DELETED') this.objects.delete(key);
-        else if (e.object) this.objects.set(key, e.object as StoredObject);
+        if (e.type === 'DELETED') this.remove(e.namespace, e.name);
+        else if (e.object) this.put(e.object as StoredObject);
         this.advance(e.seq);
         if (e.object) for (const l of this.listeners) l(e.type, e.object as StoredObject);
       }
-    })().catch(this.onError);
+    })()
+      .catch(this.onError)
+      .finally(() => this.end());
+  }
+
+  /** The log position (resourceVersion) the cache reflects. */
+  get resourceVersion(): number {
+    return this.seen;
+  }
+
+  /** False once the cache no longer follows the log: it must be replaced, not read. */
+  get following(): boolean {
+    return !this.ended;
   }
 
   /**
@@ -57,6 +82,7 @@ export class KindCache {
    */
   sync(rv: number, timeoutMs = 1_000): Promise<boolean> {
     if (this.seen >= rv) return Promise.resolve(true);
+    if (this.ended) return Promise.resolve(false);
     return new Promise((resolve) => {
       const waiter = { rv, resolve };
       this.waiters.push(waiter);
@@ -74,17 +100,62 @@ export class KindCache {
   }
 
   get(namespace: string, name: string): StoredObject | undefined {
-    return this.objects.get(id(this.type.namespaced ? namespace : '', name));
+    return this.objects.get(id(this.type.namespaced ? namespace : '', name))?.object;
   }
 
+  /** The objects (of one namespace, if given) in (namespace, name) order. */
   list(namespace?: string): StoredObject[] {
-    const all = [...this.objects.values()];
-    return namespace === undefined ? all : all.filter((o) => (o.metadata.namespace ?? '') === namespace);
+    return this.entries(namespace).map((e) => e.object);
+  }
+
+  /**
+   * The cached objects (of one namespace, if given) in (namespace, name) order: a snapshot as
+   * of `resourceVersion` read in the same tick (entries are replaced on change, never mutated).
+   */
+  entries(namespace?: string): CachedObject[] {
+    if (namespace === undefined) return this.order.slice();
+    const from = this.indexOf(namespace, '');
+    let to = from;
+    while (to < this.order.length && this.order[to].namespace === namespace) to++;
+    return this.order.slice(from, to);
   }
 
   async stop(): Promise<void> {
     this.watch?.stop();
     await this.running;
+    this.end();
+  }
+
+  private put(object: StoredObject): void {
+    const namespace = object.metadata.namespace ?? '';
+    const name = String(object.metadata.name);
+    const entry: CachedObject = { namespace, name, object, json: JSON.stringify(object) };
+    const key = id(namespace, name);
+    const had = this.objects.has(key);
+    this.objects.set(key, entry);
+    const at = this.indexOf(namespace, name);
+    if (had) this.order[at] = entry;
+    else this.order.splice(at, 0, entry);
+  }
+
+  private remove(namespace: string | undefined, name: string): void {
+    const key = id(namespace, name);
+    if (!this.objects.delete(key)) return;
+    this.order.splice(this.indexOf(namespace ?? '', name), 1);
+  }
+
+  /** Where (namespace, name) is or would go in `order`: the first entry not before it. */
+  private indexOf(namespace: string, name: string): number {
+    let lo = 0;
+    let hi = this.order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const e = this.order[mid];
+      const before = e.namespace !== namespace ? e.namespace < namespace : e.name < name;
+      if (before) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   private advance(seq: number): void {
@@ -94,6 +165,14 @@ export class KindCache {
     const ready = this.waiters.filter((w) => w.rv <= seq);
     this.waiters = this.waiters.filter((w) => w.rv > seq);
     for (const w of ready) w.resolve(true);
+  }
+
+  /** No more progress: whoever waits for a position learns now, not at their timeout. */
+  private end(): void {
+    this.ended = true;
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const w of waiting) w.resolve(false);
   }
 }
 

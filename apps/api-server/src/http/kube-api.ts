@@ -13,6 +13,7 @@ import {
   type ResourceRegistry,
   type ResourceType,
   StatusError,
+  toServed,
   versionInfo,
 } from '@app/api';
 import { type WatchHub } from '@app/bus';
@@ -21,6 +22,7 @@ import { type Actor, type EventStore, tooLargeResourceVersion } from '@app/event
 import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 import { type TokenRequests } from '../auth/token-request.js';
+import { type CachedList, type ListCache } from '../cache/list-cache.js';
 import { PodExecEndpoint } from '../exec/pod-exec.js';
 import { servePodLog } from '../logs/pod-log.js';
 import { type ApiMetrics, type RequestLabels } from '../metrics/api-metrics.js';
@@ -67,6 +69,8 @@ export interface KubeApiOptions {
   /** Largest request body accepted (413 beyond). */
   maxBodyBytes: number;
   metrics: ApiMetrics;
+  /** Serves whole lists from memory (absent: every list reads Postgres). */
+  listCache?: ListCache;
 }
 
 type Query = Record<string, string | undefined>;
@@ -426,8 +430,13 @@ export class KubeApi {
     const include = parseIncludeObject(q.includeObject);
     if (!watching) {
       const query = parseListQuery(t, q as RawQuery);
+      const cached = await this.o.listCache?.list(t, path.namespace, query, q.resourceVersion);
+      if (cached) return this.sendCachedList(reply, t, cached, tv, include);
       const whole = query.limit === undefined && !query.continue && query.resourceVersion === undefined;
-      if (!tv && whole && !t.storage) return this.streamList(reply, t, path.namespace, query);
+      if (!tv && whole && !t.storage)
+        return this.streamList(reply, t, (write) =>
+          this.o.objects.streamList(t, path.namespace, query, write),
+        );
       // A plain list passes the stored JSON through, never parsed; Tables need the objects.
       const list = await this.o.objects.list(t, path.namespace, { ...query, raw: !tv });
       const metadata = {
@@ -495,15 +504,54 @@ export class KubeApi {
   }
 
   /**
-   * A whole, current, plain list streamed as Postgres' cursor reads it: items first, then the
-   * metadata (its resourceVersion is the snapshot's, known at the start but written last so the
-   * body can begin at once; JSON clients do not care about key order).
+   * A list from the cache: a Table of its objects, or their JSON text (taken now, so later
+   * changes do not reach it) in the same shape as a list read from Postgres: a page whole, a
+   * whole list streamed.
+   */
+  private sendCachedList(
+    reply: FastifyReply,
+    t: ResourceType,
+    list: CachedList,
+    tv: ReturnType<typeof tableVersion>,
+    include: ReturnType<typeof parseIncludeObject>,
+  ): unknown {
+    const metadata = {
+      resourceVersion: String(list.resourceVersion),
+      ...(list.continue ? { continue: list.continue } : {}),
+    };
+    if (tv)
+      return toTable(
+        t,
+        list.items.map((e) => toServed(t, e.object)),
+        tv,
+        include,
+        metadata,
+      );
+    if (list.continue) {
+      // A page: small, and shaped as a page read from Postgres.
+      const envelope = JSON.stringify({ kind: `${t.kind}List`, apiVersion: apiVersionOf(t), metadata });
+      return reply
+        .header('content-type', 'application/json')
+        .send(`${envelope.slice(0, -1)},"items":[${list.items.map((e) => e.json).join(',')}]}`);
+    }
+    const json = list.items.map((e) => e.json);
+    return this.streamList(reply, t, async (write) => {
+      // Pages, as the Postgres cursor gives them: memory per list stays a page, not the whole body.
+      for (let i = 0; i < json.length; i += 500) await write(json.slice(i, i + 500));
+      return list.resourceVersion;
+    });
+  }
+
+  /**
+   * A whole, current, plain list streamed as `source` hands over its pages (Postgres' cursor, or
+   * the cache): items first, then the metadata (its resourceVersion is the snapshot's, known at
+   * the start but written last so the body can begin at once; JSON clients do not care about
+   * key order). `source` resolves to that resourceVersion.
    */
   private async streamList(
     reply: FastifyReply,
     t: ResourceType,
-    namespace: string | undefined,
-    query: ReturnType<typeof parseListQuery>,
+    source: (write: (jsonItems: string[]) => Promise<void>) => Promise<number>,
   ): Promise<FastifyReply> {
     const res = reply.raw;
     // Nothing is sent before the snapshot is open: a refusal (a resourceVersion too new) still
@@ -520,7 +568,7 @@ export class KubeApi {
     };
     let first = true;
     try {
-      const rv = await this.o.objects.streamList(t, namespace, query, async (items) => {
+      const rv = await source(async (items) => {
         // A client that went away stops the cursor (and its transaction).
         if (res.destroyed) throw new Error('the client closed the list');
         if (items.length === 0) return;

@@ -7,6 +7,7 @@ import {
   type FieldValidation,
   isObject,
   nameRuleFor,
+  prepareJobForCreate,
   qosClass,
   type ResourceType,
   StatusError,
@@ -216,6 +217,8 @@ export class ObjectService {
     const fixedName = typeof meta.name === 'string' && meta.name !== '';
     for (let attempt = 0; ; attempt++) {
       if (!fixedName && typeof meta.generateName === 'string') meta.name = generateName(meta.generateName);
+      // The Job strategy's generateSelector needs the name and the uid, which it assigns here.
+      const uid = t.group === 'batch' && t.plural === 'jobs' ? prepareJobForCreate(obj) : undefined;
       await this.validate(t, obj);
       if (o.dryRun)
         return present(t, {
@@ -227,7 +230,7 @@ export class ObjectService {
       try {
         const result = this.wrote(
           t,
-          await this.store.create(keyOf(t, namespace, meta.name as string), obj, audit),
+          await this.store.create(keyOf(t, namespace, meta.name as string), obj, audit, uid),
         );
         return present(t, result.object);
       } catch (e) {

@@ -52,6 +52,16 @@ export const activeSets = (sets: readonly (ReplicaSet | undefined)[]): ReplicaSe
 export const specReplicas = (sets: readonly (ReplicaSet | undefined)[]): number =>
   sets.reduce((n, rs) => n + replicasOf(rs), 0);
 
+/**
+ * The pods the sets may have right now: each set's size, or the pods its status still counts
+ * when more (a set scaled down whose extra pods are not yet marked for deletion). Upstream's
+ * surge check counts sizes only, so a controller manager restarted mid-rollout could grow the
+ * new set before the old set's extra pods were gone, with more than desired + maxSurge pods
+ * alive for a moment; counting these keeps the bound on pods, not only on sizes.
+ */
+export const surgeReplicas = (sets: readonly (ReplicaSet | undefined)[]): number =>
+  sets.reduce((n, rs) => n + Math.max(replicasOf(rs), rs?.status?.replicas ?? 0), 0);
+
 /** GetActualReplicaCountForReplicaSets: the pods they have. */
 export const actualReplicas = (sets: readonly (ReplicaSet | undefined)[]): number =>
   sets.reduce((n, rs) => n + (rs?.status?.replicas ?? 0), 0);

@@ -26,6 +26,16 @@ describe('rolling update (rolling.go)', () => {
     expect(newReplicaSetTarget(d, [old, neu], neu)).toBe(expected);
   });
 
+  it('waits for a scaled-down old set to let its extra pods go before growing the new one', () => {
+    const d = deployment(20, { maxSurge: 5, maxUnavailable: 5 });
+    // The old set was scaled 20 → 17 (by a manager killed a moment later); its pods still count 20.
+    const old = replicaSet('old', 17, { actual: 20 });
+    const neu = replicaSet('new', 5, { actual: 5 });
+    expect(newReplicaSetTarget(d, [old, neu], neu)).toBeUndefined();
+    // Once the three are marked for deletion, the room is the new set's.
+    expect(newReplicaSetTarget(d, [replicaSet('old', 17, { actual: 17 }), neu], neu)).toBe(8);
+  });
+
   // TestDeploymentController_cleanupUnhealthyReplicas: 10 old replicas, 8 available.
   it.each([
     [1, 9],

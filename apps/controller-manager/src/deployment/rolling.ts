@@ -1,6 +1,6 @@
 import { type Deployment, desiredOf, type ReplicaSet, replicasOf } from './deployment-types.js';
 import { maxUnavailable, newRSNewReplicas } from './fenceposts.js';
-import { availableReplicas, byCreation, specReplicas } from './replica-sets.js';
+import { availableReplicas, byCreation, specReplicas, surgeReplicas } from './replica-sets.js';
 
 const available = (rs: ReplicaSet) => rs.status?.availableReplicas ?? 0;
 
@@ -17,7 +17,7 @@ export function newReplicaSetTarget(
   const current = replicasOf(newRS);
   if (current === desired) return undefined;
   if (current > desired) return desired;
-  const next = newRSNewReplicas(d, specReplicas(allRSs), current);
+  const next = newRSNewReplicas(d, surgeReplicas(allRSs), current);
   return next === current ? undefined : next;
 }
 

@@ -3,6 +3,9 @@ import { canonicalJson, type StoredObject } from '@app/event-store';
 import { type OwnerReference } from '../owner-reference.js';
 import { fnv32a, safeEncodeString } from '../hash.js';
 
+/** The apps/v1 controllerrevisions resource. */
+export const CONTROLLER_REVISIONS = { group: 'apps', version: 'v1', plural: 'controllerrevisions' };
+
 /** The label a ControllerRevision carries its hash in (apps/v1 ControllerRevisionHashLabelKey). */
 export const CONTROLLER_REVISION_HASH_LABEL = 'controller.kubernetes.io/hash';
 

@@ -30,6 +30,21 @@ const pod = (
 
 // The cases of TestClaimPods (pkg/controller/controller_ref_manager_test.go).
 describe('ControllerRefManager.ClaimObject decisions', () => {
+  it("ClaimPods' filters narrow the match: a pod the filter refuses is released or not adopted", () => {
+    const named = (p: Pod) => p.metadata.name === 'p';
+    const other = pod({ app: 'a' }, { name: 'q' });
+    expect(claimDecision(rs, selector, pod({ app: 'a' }), named)).toBe('adopt');
+    expect(claimDecision(rs, selector, other, named)).toBe('ignore');
+    expect(
+      claimDecision(
+        rs,
+        selector,
+        { ...other, metadata: { ...other.metadata, ownerReferences: [ref('rs-uid')] } },
+        named,
+      ),
+    ).toBe('release');
+  });
+
   it('keeps a matching pod it controls and releases one that no longer matches', () => {
     expect(claimDecision(rs, selector, pod({ app: 'a' }, { ownerReferences: [ref('rs-uid')] }))).toBe(
       'owned',

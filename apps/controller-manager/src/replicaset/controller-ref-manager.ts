@@ -16,12 +16,14 @@ export type ClaimDecision = 'owned' | 'adopt' | 'release' | 'ignore';
  * deleted); an orphan that matches, in our namespace and not being deleted, is adopted;
  * a pod another controller owns is never touched.
  */
-export function claimDecision(
+export function claimDecision<T extends StoredObject>(
   owner: StoredObject,
   selector: LabelSelector,
-  pod: StoredObject,
+  pod: T,
+  filter?: (o: T) => boolean,
 ): ClaimDecision {
-  const matches = matchesLabels(selector, pod.metadata.labels);
+  // ClaimPods' filters (a StatefulSet's isMemberOf) narrow what matches, as the selector does.
+  const matches = matchesLabels(selector, pod.metadata.labels) && (filter?.(pod) ?? true);
   const ref = controllerOf(pod);
   if (ref) {
     if (ref.uid !== owner.metadata.uid) return 'ignore';
@@ -61,12 +63,13 @@ export async function claimObjects<T extends StoredObject>(
   pods: readonly T[],
   dependents: InformerResource,
   cause: number,
+  filter?: (o: T) => boolean,
 ): Promise<T[]> {
   const claimed: T[] = [];
   const errors: Error[] = [];
   let canAdopt: Promise<boolean> | undefined;
   for (const pod of pods) {
-    const decision = claimDecision(owner, selector, pod);
+    const decision = claimDecision(owner, selector, pod, filter);
     if (decision === 'owned') claimed.push(pod);
     if (decision === 'ignore' || decision === 'owned') continue;
     try {

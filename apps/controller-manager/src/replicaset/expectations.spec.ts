@@ -17,6 +17,15 @@ describe('ControllerExpectations', () => {
     expect(e.satisfied('ns/rs')).toBe(true);
   });
 
+  it('SetExpectations: creations and deletions at once, satisfied when both are observed', () => {
+    const e = new ControllerExpectations();
+    e.expect('ns/set', 1, ['ns/set-3']);
+    e.creationObserved('ns/set');
+    expect(e.satisfied('ns/set')).toBe(false);
+    e.deletionObserved('ns/set', 'ns/set-3');
+    expect(e.satisfied('ns/set')).toBe(true);
+  });
+
   it('counts only the deletions of the pods it expected to go', () => {
     const e = new ControllerExpectations();
     e.expectDeletions('ns/rs', ['ns/a', 'ns/b']);
@@ -26,6 +35,15 @@ describe('ControllerExpectations', () => {
     expect(e.satisfied('ns/rs')).toBe(false);
     e.deletionObserved('ns/rs', 'ns/b');
     expect(e.satisfied('ns/rs')).toBe(true);
+  });
+
+  it('SetExpectations: creations and deletions at once, satisfied when both are observed', () => {
+    const e = new ControllerExpectations();
+    e.expect('ns/ds', 1, ['ns/old']);
+    e.creationObserved('ns/ds');
+    expect(e.satisfied('ns/ds')).toBe(false);
+    e.deletionObserved('ns/ds', 'ns/old');
+    expect(e.satisfied('ns/ds')).toBe(true);
   });
 
   it('expires after the TTL, so a lost watch event cannot wedge the controller', () => {

@@ -40,6 +40,11 @@ export class ControllerExpectations {
     this.byController.set(key, { add: 0, deletes: new Set(podKeys), at: this.now() });
   }
 
+  /** SetExpectations: creations and these deletes at once (a StatefulSet's or DaemonSet's sync may do both). */
+  expect(key: string, adds: number, podKeys: readonly string[]): void {
+    this.byController.set(key, { add: adds, deletes: new Set(podKeys), at: this.now() });
+  }
+
   creationObserved(key: string): void {
     const e = this.byController.get(key);
     if (e) e.add--;

@@ -10,6 +10,19 @@ export interface PodCondition {
   lastTransitionTime?: string;
 }
 
+export interface ContainerPort {
+  name?: string;
+  containerPort: number;
+  protocol?: string;
+}
+
+export interface PodContainer {
+  name: string;
+  image?: string;
+  restartPolicy?: string;
+  ports?: ContainerPort[];
+}
+
 export interface ContainerStatus {
   restartCount?: number;
 }
@@ -17,9 +30,18 @@ export interface ContainerStatus {
 /** The parts of a pod the replica controllers read. */
 export type Pod = StoredObject & {
   metadata: StoredObject['metadata'] & { ownerReferences?: OwnerReference[] };
-  spec?: { nodeName?: string; initContainers?: { name: string; restartPolicy?: string }[] };
+  spec?: {
+    nodeName?: string;
+    initContainers?: PodContainer[];
+    // The parts the endpoints controllers read: named ports and the headless-Service DNS name.
+    containers?: PodContainer[];
+    hostname?: string;
+    subdomain?: string;
+  };
   status?: {
     phase?: string;
+    podIP?: string;
+    podIPs?: { ip: string }[];
     conditions?: PodCondition[];
     containerStatuses?: ContainerStatus[];
     initContainerStatuses?: (ContainerStatus & { name?: string })[];

@@ -9,6 +9,7 @@ import { NodeResourcesFit } from './plugins/node-resources-fit.js';
 import { NodeUnschedulable } from './plugins/node-unschedulable.js';
 import { PodTopologySpread, type PodTopologySpreadOptions } from './plugins/pod-topology-spread.js';
 import { TaintToleration } from './plugins/taint-toleration.js';
+import { type VolumeBinding } from './plugins/volume-binding.js';
 import { type Profile } from './schedule-one.js';
 
 export interface DefaultPluginOptions {
@@ -16,10 +17,12 @@ export interface DefaultPluginOptions {
   namespaceLabels?: NamespaceLabels;
   /** The Service/workload selector of a pod, for the system default topology spreading. */
   defaultSpreadSelector?: PodTopologySpreadOptions['defaultSelector'];
+  /** VolumeBinding over the scheduler's claim, volume and class informers (absent: pods' volumes are not looked at). */
+  volumeBinding?: VolumeBinding;
 }
 
 /**
- * kube-scheduler's default profile as far as Wake has the features (no volumes, no DRA):
+ * kube-scheduler's default profile as far as Wake has the features (no DRA, no volume limits):
  * filters and scores in upstream's order, with upstream's weights.
  */
 export function defaultPlugins(options: DefaultPluginOptions = {}): Profile {
@@ -39,6 +42,7 @@ export function defaultPlugins(options: DefaultPluginOptions = {}): Profile {
       nodeAffinity,
       new NodePorts(),
       nodeResourcesFit,
+      ...(options.volumeBinding ? [options.volumeBinding] : []),
       podTopologySpread,
       interPodAffinity,
     ],

@@ -19,3 +19,4 @@ export * from './plugins/balanced-allocation.js';
 export * from './plugins/image-locality.js';
 export * from './plugins/pod-topology-spread.js';
 export * from './plugins/inter-pod-affinity.js';
+export * from './plugins/volume-binding.js';

@@ -20,6 +20,12 @@ export interface CompiledTerm {
 
 const INTEGER = /^[+-]?\d+$/;
 
+/**
+ * What selector terms read of a node: its name (matchFields) and labels. The DaemonSet
+ * controller matches raw Nodes with the same rules (nodeShouldRunDaemonPod).
+ */
+export type SelectableNode = Pick<NodeInfo, 'name' | 'labels'>;
+
 function labelRequirement(r: NodeSelectorRequirement): Requirement | undefined {
   const values = r.values ?? [];
   switch (r.operator) {
@@ -67,11 +73,11 @@ export function compileTerm(term: NodeSelectorTerm | undefined): CompiledTerm | 
   return { requirements };
 }
 
-function fieldValue(node: NodeInfo, key: string): string {
+function fieldValue(node: SelectableNode, key: string): string {
   return key === 'metadata.name' ? node.name : '';
 }
 
-function requirementMatches(r: Requirement, node: NodeInfo): boolean {
+function requirementMatches(r: Requirement, node: SelectableNode): boolean {
   const labels = node.labels;
   switch (r.kind) {
     case 'in':
@@ -97,7 +103,7 @@ function requirementMatches(r: Requirement, node: NodeInfo): boolean {
   }
 }
 
-export function nodeTermMatches(term: CompiledTerm, node: NodeInfo): boolean {
+export function nodeTermMatches(term: CompiledTerm, node: SelectableNode): boolean {
   for (const r of term.requirements) if (!requirementMatches(r, node)) return false;
   return true;
 }
@@ -131,7 +137,7 @@ export class RequiredNodeAffinity {
     return this.selector.length === 0 && this.terms === undefined;
   }
 
-  matches(node: NodeInfo): boolean {
+  matches(node: SelectableNode): boolean {
     const labels = node.labels;
     for (const [k, v] of this.selector) {
       if (!Object.hasOwn(labels, k) || labels[k] !== v) return false;

@@ -120,6 +120,11 @@ describe('defaulting', () => {
     const queue: Record<string, unknown> = { spec: { parallelism: 3, template: { spec: {} } } };
     applyDefaults('batch', 'jobs', queue);
     expect((queue.spec as { completions?: number }).completions).toBeUndefined();
+    const withPolicy: Record<string, unknown> = {
+      spec: { podFailurePolicy: { rules: [] }, template: { spec: {} } },
+    };
+    applyDefaults('batch', 'jobs', withPolicy);
+    expect(withPolicy.spec).toMatchObject({ podReplacementPolicy: 'Failed' });
     const cron: Record<string, unknown> = {
       spec: { schedule: '* * * * *', jobTemplate: { spec: { template: { spec: {} } } } },
     };

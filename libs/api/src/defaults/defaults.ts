@@ -163,7 +163,8 @@ function defaultJobSpec(spec: Json): void {
   setDefault(spec, 'backoffLimit', 6);
   setDefault(spec, 'completionMode', 'NonIndexed');
   setDefault(spec, 'suspend', false);
-  setDefault(spec, 'podReplacementPolicy', 'TerminatingOrFailed');
+  // Pods are replaced only once Failed when a podFailurePolicy must see how they ended.
+  setDefault(spec, 'podReplacementPolicy', spec.podFailurePolicy ? 'Failed' : 'TerminatingOrFailed');
   const template = obj(spec, 'template');
   const podSpec = obj(template, 'spec');
   defaultPodSpec(podSpec);
@@ -235,6 +236,12 @@ function defaultPersistentVolume(o: Json): void {
   setDefault(obj(o, 'status'), 'phase', 'Pending');
 }
 
+/** storage/v1 SetDefaults_StorageClass. */
+function defaultStorageClass(o: Json): void {
+  setDefault(o, 'reclaimPolicy', 'Delete');
+  setDefault(o, 'volumeBindingMode', 'Immediate');
+}
+
 function defaultPriorityClass(o: Json): void {
   setDefault(o, 'preemptionPolicy', 'PreemptLowerPriority');
 }
@@ -254,6 +261,7 @@ const DEFAULTERS: Record<string, (o: Json) => void> = {
   'batch/jobs': defaultJob,
   'batch/cronjobs': defaultCronJob,
   'scheduling.k8s.io/priorityclasses': defaultPriorityClass,
+  'storage.k8s.io/storageclasses': defaultStorageClass,
 };
 
 /** Applies the defaults of the kind stored as `<group>/<plural>` to `o`, in place. */

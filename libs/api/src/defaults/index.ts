@@ -1,1 +1,2 @@
 export * from './defaults.js';
+export * from './job-selector.js';

@@ -62,6 +62,11 @@ export function resourcePath(r: {
   return `${base}${ns}/${r.plural}${name}${sub}`;
 }
 
+/** A write a replica that does not lead tried to make; it was not sent. */
+export class NotLeaderError extends Error {
+  override readonly name = 'NotLeaderError';
+}
+
 /**
  * The HTTPS client Wake's components (scheduler, controllers, node agents) use to read and
  * write through the API server: keep-alive connections, JSON, Status errors as ApiError, and
@@ -75,7 +80,12 @@ export class ApiClient {
     private readonly connection: ApiConnection,
     private readonly o: {
       userAgent: string;
-      fence?: () => string | undefined;
+      /**
+       * The leader fence each write carries: a string while leading; `null` when this replica
+       * elects a leader and does not lead now, so a write is refused here and never sent (an
+       * unfenced write would pass the API server's check); undefined when it elects none.
+       */
+      fence?: () => string | null | undefined;
       maxSockets?: number;
       /** A request with no answer for this long fails (a half-open connection must not hang a caller). Default 30 s. */
       timeoutMs?: number;
@@ -139,6 +149,10 @@ export class ApiClient {
   call<T>(method: string, path: string, body?: unknown, o: WriteOptions = {}): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const fence = method === 'GET' ? undefined : this.o.fence?.();
+    if (fence === null)
+      return Promise.reject(
+        new NotLeaderError(`${method} ${path} not sent: this replica does not hold its leader lease`),
+      );
     const headers: Record<string, string | number> = {
       accept: 'application/json',
       authorization: `Bearer ${this.connection.token}`,

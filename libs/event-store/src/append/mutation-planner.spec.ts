@@ -5,7 +5,7 @@ import { failureStatus } from '@app/testing';
 import { StatusError as StatusErrorClass, type StatusError } from '@app/api';
 
 import { type ObjectKey, type StoredObject } from '../model/index.js';
-import { type CurrentObject } from './mutation.js';
+import { type CurrentObject, type Mutation } from './mutation.js';
 import { create, del, DEPLOY, NODE, POD, update } from './mutations.fixture.js';
 import { type Plan, planMutation, rfc3339Seconds } from './mutation-planner.js';
 
@@ -137,6 +137,13 @@ describe('planMutation', () => {
         generation: 1,
         creationTimestamp: '2024-05-06T07:08:09Z',
       });
+    });
+
+    it('takes the uid the API server assigned beforehand (the Job strategy labels with it)', () => {
+      const m = { ...create(POD, { metadata: { uid: 'sent-in-body' } }), uid: 'assigned' } as Mutation;
+      const plan = asEvent(planMutation(m, undefined, 7, AT));
+      expect(plan.uid).toBe('assigned');
+      expect(plan.object.metadata.uid).toBe('assigned');
     });
 
     it.each([

@@ -75,7 +75,7 @@ function checkPreconditions(m: Mutation, current: CurrentObject): StatusError | 
 export function planMutation(m: Mutation, current: CurrentObject | undefined, seq: number, at: string): Plan {
   if (m.op === 'create') {
     if (current) return { kind: 'error', error: StatusError.alreadyExists(target(m.key)) };
-    const uid = randomUUID();
+    const uid = m.uid ?? randomUUID();
     const object: StoredObject = {
       ...m.object,
       metadata: identified(m.object.metadata, m.key, {

@@ -23,7 +23,12 @@ interface MutationBase {
 export type UpdateTo = StoredObject | ((current: StoredObject) => StoredObject);
 
 export type Mutation =
-  | (MutationBase & { op: 'create'; object: StoredObject })
+  | (MutationBase & {
+      op: 'create';
+      object: StoredObject;
+      /** The uid, when the API server assigned it beforehand (the Job strategy labels with it). */
+      uid?: string;
+    })
   | (MutationBase & { op: 'update'; object: UpdateTo; preconditions?: Preconditions })
   | (MutationBase & { op: 'delete'; preconditions?: Preconditions });
 
