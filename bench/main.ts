@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<{ run(argv: string[]): Promise<void>
   api: () => import('./api.bench.js'),
   'event-bus': () => import('./event-bus.bench.js'),
   'event-store': () => import('./event-store.bench.js'),
+  load: () => import('./load.bench.js'),
   node: () => import('./node.bench.js'),
   scheduler: () => import('./scheduler.bench.js'),
   sim: () => import('./sim.bench.js'),

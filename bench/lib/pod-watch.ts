@@ -3,7 +3,7 @@ import { request } from 'node:https';
 import { type ApiServerProcess } from './api-server-process.js';
 
 export interface WatchedObject {
-  metadata: { name: string; resourceVersion: string };
+  metadata: { name: string; namespace?: string; resourceVersion: string };
   spec?: { nodeName?: string };
   status?: {
     phase?: string;
@@ -26,6 +26,8 @@ export function watchUntil(
   rv: string,
   want: number,
   reached: (o: WatchedObject) => boolean,
+  /** Sees every ADDED/MODIFIED/DELETED event, with when it arrived (for what `reached` cannot tell). */
+  onEvent?: (type: string, o: WatchedObject, at: number) => void,
 ) {
   const reachedAt = new Map<string, number>();
   let done!: () => void;
@@ -52,6 +54,7 @@ export function watchUntil(
             if (e.type === 'ERROR') continue;
             last = e.object.metadata.resourceVersion;
             if (e.type === 'BOOKMARK') continue;
+            onEvent?.(e.type, e.object, now);
             const { name } = e.object.metadata;
             if (!reachedAt.has(name) && reached(e.object)) {
               reachedAt.set(name, now);

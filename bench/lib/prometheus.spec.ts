@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { parseScrape, quantileBetween } from './prometheus.js';
+import { labelValue, parseScrape, quantileBetween, seriesBetween } from './prometheus.js';
 
 describe('quantileBetween', () => {
   const scrape = (a: number, b: number, inf: number) =>
@@ -24,6 +24,28 @@ describe('quantileBetween', () => {
       0.1 + 0.9 * (49 / 50),
     );
     expect(quantileBetween(before, after, 'm', 0.5, (l) => l.includes('GET')).count).toBe(100);
+  });
+
+  it('reads prom-client series, which put le first', () => {
+    const promClient = (n: number) =>
+      parseScrape(
+        [
+          `m_bucket{le="0.1",verb="POST",resource="pods"} ${n}`,
+          `m_bucket{le="1",verb="POST",resource="pods"} ${2 * n}`,
+          `m_bucket{le="+Inf",verb="POST",resource="pods"} ${2 * n}`,
+          `m_bucket{le="0.1",verb="GET",resource="pods"} 7`,
+          `m_bucket{le="1",verb="GET",resource="pods"} 7`,
+          `m_bucket{le="+Inf",verb="GET",resource="pods"} 7`,
+          `m_count{verb="POST",resource="pods"} ${2 * n}`,
+          `m_count{verb="GET",resource="pods"} 7`,
+        ].join('\n'),
+      );
+    const post = (l: string) => labelValue(l, 'verb') === 'POST' && labelValue(l, 'resource') === 'pods';
+    const q = quantileBetween(promClient(0), promClient(50), 'm', 0.5, post);
+    expect(q.count).toBe(100);
+    expect(q.value).toBeCloseTo(0.1);
+    // Only the series that moved between the scrapes.
+    expect(seriesBetween(promClient(0), promClient(50), 'm', ['verb', 'resource'])).toEqual(['POST|pods']);
   });
 
   it('says NaN without observations', () => {

@@ -25,9 +25,17 @@ export function quantileBetween(
   const byLe = new Map<number, number>();
   for (const [series, value] of after) {
     if (!series.startsWith(`${metric}_bucket{`)) continue;
-    const m = /^(.*)le="([^"]+)"\}$/.exec(series.slice(metric.length + 8));
-    if (!m || !select(m[1])) continue;
-    const le = m[2] === '+Inf' ? Infinity : Number(m[2]);
+    // prom-client writes `le` first, Prometheus' Go client last: take it from anywhere, and
+    // give `select` the other labels.
+    const labels = series.slice(metric.length + 8, -1);
+    const m = /(?:^|,)le="([^"]+)",?/.exec(labels);
+    if (!m) continue;
+    const rest =
+      labels.slice(0, m.index) +
+      (m.index > 0 && m.index + m[0].length < labels.length ? ',' : '') +
+      labels.slice(m.index + m[0].length);
+    if (!select(rest)) continue;
+    const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
     byLe.set(le, (byLe.get(le) ?? 0) + value - (before.get(series) ?? 0));
   }
   const buckets = [...byLe.entries()].sort((a, b) => a[0] - b[0]);
@@ -46,4 +54,23 @@ export function quantileBetween(
     below = cumulative;
   }
   return { value: lower, count: total };
+}
+
+/** The value of label `name` in a series' label text (`verb="POST",resource="pods",…`). */
+export function labelValue(labels: string, name: string): string {
+  return new RegExp(`(?:^|,)${name}="([^"]*)"`).exec(labels)?.[1] ?? '';
+}
+
+/**
+ * The label sets of `metric`'s histogram series (its `le` aside) that received observations
+ * between two scrapes, grouped by the labels `by` names: one key (values joined by `|`) each.
+ */
+export function seriesBetween(before: Scrape, after: Scrape, metric: string, by: string[]): string[] {
+  const keys = new Set<string>();
+  for (const [series, value] of after) {
+    if (!series.startsWith(`${metric}_count{`) || value === (before.get(series) ?? 0)) continue;
+    const labels = series.slice(metric.length + 7, -1);
+    keys.add(by.map((b) => labelValue(labels, b)).join('|'));
+  }
+  return [...keys].sort();
 }

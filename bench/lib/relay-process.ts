@@ -3,6 +3,7 @@ import { startComponent } from './component-process.js';
 
 /** `wake relay` in its own process, as `wake up` runs it. */
 export interface RelayProcess {
+  pid: number;
   stop(): Promise<void>;
 }
 
