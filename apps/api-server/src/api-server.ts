@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { LogController } from 'fastify';
 
 import { writeKubeconfig } from '@app/client';
 import { createLogger, NestPinoLogger } from '@app/logging';
@@ -86,7 +87,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
     // Structured records (pino) for what goes wrong, each with its request's id; no line per
     // request (at a thousand requests a second that is the log), the audit log has those.
     loggerInstance: logger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // The caller's X-Request-Id when it sent one, so its logs, ours and the audit log agree.
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
