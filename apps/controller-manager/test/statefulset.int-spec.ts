@@ -143,9 +143,17 @@ describe('StatefulSet controller through the real API server, scheduler and simu
       connection,
       natsUrl: cluster.natsUrl,
       leaderElect: false,
-      controllers: ['statefulset', 'garbage-collector'],
+      // The claims bind as in a real cluster: the scheduler's VolumeBinding waits for them, and
+      // the local-path provisioner (the default StorageClass) makes their volumes.
+      controllers: ['statefulset', 'garbage-collector', 'persistentvolume-binder', 'local-path-provisioner'],
       backoffMs: [50, 1000],
     });
+    // The default class must exist before the first claim, or admission leaves the claim classless.
+    await waitFor('the local-path StorageClass', async () =>
+      (await cluster.api('GET', '/apis/storage.k8s.io/v1/storageclasses/local-path')).status === 200
+        ? true
+        : undefined,
+    );
     watchApi = new ApiClient(connection, { userAgent: 'statefulset-test-watch' });
     watchNats = await connect({ servers: cluster.natsUrl });
     podWatch = new Informer<StatefulPod>({
@@ -222,6 +230,20 @@ describe('StatefulSet controller through the real API server, scheduler and simu
       expect(c.metadata.labels).toEqual({ app: 'web' });
       // Retain/Retain: the claims belong to no one, so nothing deletes them.
       expect(c.metadata.ownerReferences).toBeUndefined();
+      // Bound, by the local-path provisioner, to a volume on the node its pod was placed on.
+      const claim = c as PersistentVolumeClaim & {
+        spec: { volumeName?: string };
+        status?: { phase?: string };
+      };
+      expect(claim.status?.phase).toBe('Bound');
+      const pv = await ok<{
+        spec: {
+          nodeAffinity: { required: { nodeSelectorTerms: { matchExpressions: { values: string[] }[] }[] } };
+        };
+      }>('GET', `/api/v1/persistentvolumes/${claim.spec.volumeName}`);
+      const podName = (c.metadata.name ?? '').replace(/^data-/, '');
+      const node = livePods().find((p) => p.metadata.name === podName)?.spec?.nodeName;
+      expect(pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values).toEqual([node]);
     }
     const [rev] = await revisions();
     expect(rev).toMatchObject({ metadata: { name: revision }, revision: 1 });
