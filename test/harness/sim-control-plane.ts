@@ -9,6 +9,7 @@ import {
   startSimAgent,
 } from '../../apps/node-agent/src/sim/index.js';
 import { type RunningScheduler, startScheduler } from '../../apps/scheduler/src/run-scheduler.js';
+import { type SchedulerConfig } from '../../apps/scheduler/src/scheduler.module.js';
 import { type ApiCluster, DEFAULT_CLUSTER_CONTROLLERS } from './api-cluster.js';
 
 /** The rest of a cluster around a test's API server: the scheduler, simulated nodes and the controllers. */
@@ -25,6 +26,7 @@ export interface SimControlPlaneOptions {
   /** Simulated nodes (default 4; 0: none, the test brings its own nodes). */
   nodes?: number;
   sim?: Partial<Omit<SimAgentConfig, 'connection' | 'natsUrl'>>;
+  scheduler?: Partial<Omit<SchedulerConfig, 'connection' | 'natsUrl'>>;
   /** Options of the in-process controller manager; false: none (the test runs its own). */
   controllerManager?: Partial<Omit<ControllerManagerConfig, 'connection' | 'natsUrl'>> | false;
 }
@@ -47,6 +49,7 @@ export async function startSimControlPlane(
       natsUrl,
       leaderElect: false,
       queue: { initialBackoffMs: 50, maxBackoffMs: 200, maxUnschedulableMs: 60_000 },
+      ...o.scheduler,
     });
     started.push(scheduler);
     const nodes = o.nodes ?? 4;

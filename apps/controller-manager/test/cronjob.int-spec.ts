@@ -2,12 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
+import { type SimControlPlane, startSimControlPlane } from '@app/testing/sim-control-plane.js';
 
-import { type RunningSimAgent, startSimAgent } from '../../node-agent/src/sim/index.js';
-import { type RunningScheduler, startScheduler } from '../../scheduler/src/run-scheduler.js';
 import { type CronJob } from '../src/cronjob/cronjob-controller.js';
 import { type Job } from '../src/job/job-types.js';
-import { type RunningControllerManager, startControllerManager } from '../src/run-controller-manager.js';
 
 interface KubeEvent {
   reason: string;
@@ -44,9 +42,7 @@ const cronJobYaml = (name: string, spec: Record<string, unknown>, podSpec: Recor
  */
 describe('CronJob controller on simulated nodes', () => {
   let cluster: ApiCluster;
-  let cm: RunningControllerManager | undefined;
-  let scheduler: RunningScheduler | undefined;
-  let sim: RunningSimAgent | undefined;
+  let plane: SimControlPlane | undefined;
   let offset = 0;
   let pokes = 0;
   let ns = '';
@@ -89,28 +85,16 @@ describe('CronJob controller on simulated nodes', () => {
 
   beforeAll(async () => {
     cluster = await startApiCluster();
-    const connection = {
-      server: cluster.server.url,
-      caCert: cluster.server.caCert,
-      token: cluster.server.tokens.tokenOf('admin'),
-    };
-    scheduler = await startScheduler({
-      connection,
-      natsUrl: cluster.natsUrl,
-      leaderElect: false,
-      queue: { initialBackoffMs: 50, maxBackoffMs: 200, maxUnschedulableMs: 60_000 },
-    });
-    sim = await startSimAgent({ connection, natsUrl: cluster.natsUrl, nodes: 2, leaseRenewMs: 500 });
-    cm = await startControllerManager({
-      connection,
-      natsUrl: cluster.natsUrl,
-      leaderElect: false,
-      backoffMs: [50, 1000],
-      cronJobClock: () => Date.now() + offset,
+    plane = await startSimControlPlane(cluster, {
+      nodes: 2,
+      controllerManager: {
+        backoffMs: [50, 1000],
+        cronJobClock: () => Date.now() + offset,
+      },
     });
   });
   afterAll(async () => {
-    await Promise.allSettled([cm?.close(), scheduler?.close(), sim?.close()]);
+    await plane?.close();
     await cluster?.close();
   });
 

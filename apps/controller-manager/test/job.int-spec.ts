@@ -2,15 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 
-import { ApiClient, type ApiConnection, byNamespace, Informer } from '@app/client';
+import { ApiClient, byNamespace, Informer } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
+import { type SimControlPlane, startSimControlPlane } from '@app/testing/sim-control-plane.js';
 
-import { type RunningSimAgent, startSimAgent } from '../../node-agent/src/sim/index.js';
-import { type RunningScheduler, startScheduler } from '../../scheduler/src/run-scheduler.js';
 import { type Job } from '../src/job/job-types.js';
 import { type Pod } from '../src/replicaset/pod-types.js';
-import { type RunningControllerManager, startControllerManager } from '../src/run-controller-manager.js';
 
 interface KubeEvent {
   reason: string;
@@ -48,9 +46,7 @@ const jobYaml = (
  */
 describe('Job controller on simulated nodes', () => {
   let cluster: ApiCluster;
-  let cm: RunningControllerManager | undefined;
-  let scheduler: RunningScheduler | undefined;
-  let sim: RunningSimAgent | undefined;
+  let plane: SimControlPlane | undefined;
   let watchApi: ApiClient | undefined;
   let watchNats: NatsConnection | undefined;
   let podWatch: Informer<Pod> | undefined;
@@ -92,32 +88,15 @@ describe('Job controller on simulated nodes', () => {
 
   beforeAll(async () => {
     cluster = await startApiCluster();
-    const connection: ApiConnection = {
-      server: cluster.server.url,
-      caCert: cluster.server.caCert,
-      token: cluster.server.tokens.tokenOf('admin'),
-    };
-    scheduler = await startScheduler({
-      connection,
-      natsUrl: cluster.natsUrl,
-      leaderElect: false,
-      queue: { initialBackoffMs: 50, maxBackoffMs: 200, maxUnschedulableMs: 60_000 },
-    });
-    sim = await startSimAgent({
-      connection,
-      natsUrl: cluster.natsUrl,
+    plane = await startSimControlPlane(cluster, {
       nodes: 3,
-      leaseRenewMs: 500,
-      chaos: true,
+      sim: { chaos: true },
+      controllerManager: {
+        backoffMs: [50, 1000],
+        jobPodFailureBackoffMs: [200, 2000],
+      },
     });
-    cm = await startControllerManager({
-      connection,
-      natsUrl: cluster.natsUrl,
-      leaderElect: false,
-      backoffMs: [50, 1000],
-      jobPodFailureBackoffMs: [200, 2000],
-    });
-    watchApi = new ApiClient(connection, { userAgent: 'job-test-watch' });
+    watchApi = new ApiClient(cluster.connection, { userAgent: 'job-test-watch' });
     watchNats = await connect({ servers: cluster.natsUrl });
     podWatch = new Informer<Pod>({
       api: watchApi,
@@ -131,7 +110,7 @@ describe('Job controller on simulated nodes', () => {
   });
   afterAll(async () => {
     await Promise.allSettled([podWatch?.stop()]);
-    await Promise.allSettled([cm?.close(), scheduler?.close(), sim?.close()]);
+    await plane?.close();
     await Promise.allSettled([watchNats?.close()]);
     watchApi?.close();
     await cluster?.close();

@@ -2,17 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 
-import { ApiClient, type ApiConnection, byNamespace, type CacheChange, Informer } from '@app/client';
+import { ApiClient, byNamespace, type CacheChange, Informer } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
+import { type SimControlPlane, startSimControlPlane } from '@app/testing/sim-control-plane.js';
 
 import { ClusterConnections } from '../../api-server/src/cluster-connections.js';
-import { type RunningSimAgent, startSimAgent } from '../../node-agent/src/sim/index.js';
-import { type RunningScheduler, startScheduler } from '../../scheduler/src/run-scheduler.js';
 import { type ControllerRevision } from '../src/history/controller-revision.js';
 import { type StatefulPod } from '../src/statefulset/identity.js';
 import { type PersistentVolumeClaim, type StatefulSet } from '../src/statefulset/statefulset-types.js';
-import { type RunningControllerManager, startControllerManager } from '../src/run-controller-manager.js';
 
 interface KubeEvent {
   reason: string;
@@ -54,9 +52,7 @@ const statefulSet = (name: string, replicas: number, spec: Record<string, unknow
  */
 describe('StatefulSet controller through the real API server, scheduler and simulated nodes', () => {
   let cluster: ApiCluster;
-  let cm: RunningControllerManager | undefined;
-  let scheduler: RunningScheduler | undefined;
-  let sim: RunningSimAgent | undefined;
+  let plane: SimControlPlane | undefined;
   let watchApi: ApiClient | undefined;
   let watchNats: NatsConnection | undefined;
   let podWatch: Informer<StatefulPod> | undefined;
@@ -127,26 +123,19 @@ describe('StatefulSet controller through the real API server, scheduler and simu
 
   beforeAll(async () => {
     cluster = await startApiCluster();
-    const connection: ApiConnection = {
-      server: cluster.server.url,
-      caCert: cluster.server.caCert,
-      token: cluster.server.tokens.tokenOf('admin'),
-    };
-    scheduler = await startScheduler({
-      connection,
-      natsUrl: cluster.natsUrl,
-      leaderElect: false,
-      queue: { initialBackoffMs: 50, maxBackoffMs: 200, maxUnschedulableMs: 60_000 },
-    });
-    sim = await startSimAgent({ connection, natsUrl: cluster.natsUrl, nodes: 3, leaseRenewMs: 500 });
-    cm = await startControllerManager({
-      connection,
-      natsUrl: cluster.natsUrl,
-      leaderElect: false,
-      // The claims bind as in a real cluster: the scheduler's VolumeBinding waits for them, and
-      // the local-path provisioner (the default StorageClass) makes their volumes.
-      controllers: ['statefulset', 'garbage-collector', 'persistentvolume-binder', 'local-path-provisioner'],
-      backoffMs: [50, 1000],
+    plane = await startSimControlPlane(cluster, {
+      nodes: 3,
+      controllerManager: {
+        // The claims bind as in a real cluster: the scheduler's VolumeBinding waits for them, and
+        // the local-path provisioner (the default StorageClass) makes their volumes.
+        controllers: [
+          'statefulset',
+          'garbage-collector',
+          'persistentvolume-binder',
+          'local-path-provisioner',
+        ],
+        backoffMs: [50, 1000],
+      },
     });
     // The default class must exist before the first claim, or admission leaves the claim classless.
     await waitFor('the local-path StorageClass', async () =>
@@ -154,7 +143,7 @@ describe('StatefulSet controller through the real API server, scheduler and simu
         ? true
         : undefined,
     );
-    watchApi = new ApiClient(connection, { userAgent: 'statefulset-test-watch' });
+    watchApi = new ApiClient(cluster.connection, { userAgent: 'statefulset-test-watch' });
     watchNats = await connect({ servers: cluster.natsUrl });
     podWatch = new Informer<StatefulPod>({
       api: watchApi,
@@ -178,7 +167,7 @@ describe('StatefulSet controller through the real API server, scheduler and simu
   });
   afterAll(async () => {
     await Promise.allSettled([podWatch?.stop()]);
-    await Promise.allSettled([cm?.close(), scheduler?.close(), sim?.close()]);
+    await plane?.close();
     await Promise.allSettled([watchNats?.close()]);
     watchApi?.close();
     await cluster?.close();

@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { type ApiConnection } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
+import { type SimControlPlane, startSimControlPlane } from '@app/testing/sim-control-plane.js';
 
-import { type RunningSimAgent, startSimAgent } from '../../node-agent/src/sim/index.js';
-import { type RunningScheduler, startScheduler } from '../../scheduler/src/run-scheduler.js';
 import { type Pod } from '../src/replicaset/pod-types.js';
-import { type RunningControllerManager, startControllerManager } from '../src/run-controller-manager.js';
 import { type PersistentVolume, type PersistentVolumeClaim } from '../src/volume/volume-types.js';
 
 interface KubeEvent {
@@ -27,9 +24,7 @@ const BASE_DIR = '/tmp/wake-test-local-path';
  */
 describe('Volumes through the real API server, scheduler and simulated nodes', () => {
   let cluster: ApiCluster;
-  let cm: RunningControllerManager | undefined;
-  let scheduler: RunningScheduler | undefined;
-  let sim: RunningSimAgent | undefined;
+  let plane: SimControlPlane | undefined;
   let ns = '';
 
   const ok = async <T>(method: string, path: string, body?: unknown) => {
@@ -99,30 +94,18 @@ describe('Volumes through the real API server, scheduler and simulated nodes', (
 
   beforeAll(async () => {
     cluster = await startApiCluster();
-    const connection: ApiConnection = {
-      server: cluster.server.url,
-      caCert: cluster.server.caCert,
-      token: cluster.server.tokens.tokenOf('admin'),
-    };
-    scheduler = await startScheduler({
-      connection,
-      natsUrl: cluster.natsUrl,
-      leaderElect: false,
-      queue: { initialBackoffMs: 50, maxBackoffMs: 200, maxUnschedulableMs: 60_000 },
-      volumeBindTimeoutMs: 30_000,
-    });
-    sim = await startSimAgent({ connection, natsUrl: cluster.natsUrl, nodes: 3, leaseRenewMs: 500 });
-    cm = await startControllerManager({
-      connection,
-      natsUrl: cluster.natsUrl,
-      leaderElect: false,
-      backoffMs: [50, 1000],
-      pvResyncMs: 1000,
-      localPathBaseDir: BASE_DIR,
+    plane = await startSimControlPlane(cluster, {
+      nodes: 3,
+      scheduler: { volumeBindTimeoutMs: 30_000 },
+      controllerManager: {
+        backoffMs: [50, 1000],
+        pvResyncMs: 1000,
+        localPathBaseDir: BASE_DIR,
+      },
     });
   });
   afterAll(async () => {
-    await Promise.allSettled([cm?.close(), scheduler?.close(), sim?.close()]);
+    await plane?.close();
     await cluster?.close();
   });
 
