@@ -1,10 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-
-import { ApiClient, byNamespace, Informer } from '@app/client';
+import { type Informer } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
+import { type TestWatch, watchForTest } from '@app/testing/test-watch.js';
 import { type SimControlPlane, startSimControlPlane } from '@app/testing/sim-control-plane.js';
 
 import { ClusterConnections } from '../../api-server/src/cluster-connections.js';
@@ -59,8 +58,7 @@ describe('DaemonSet controller through the real API server, scheduler and simula
   let cluster: ApiCluster;
   let plane: SimControlPlane | undefined;
   let extra: RunningSimAgent | undefined;
-  let watchApi: ApiClient | undefined;
-  let watchNats: NatsConnection | undefined;
+  let watch: TestWatch<DaemonPod> | undefined;
   /** An independent watch of every pod; each change is told to the current test's observer. */
   let podWatch: Informer<DaemonPod> | undefined;
   let observe: (() => void) | undefined;
@@ -125,23 +123,14 @@ describe('DaemonSet controller through the real API server, scheduler and simula
   beforeAll(async () => {
     cluster = await startApiCluster();
     plane = await startSimControlPlane(cluster);
-    watchApi = new ApiClient(cluster.connection, { userAgent: 'daemonset-test-watch' });
-    watchNats = await connect({ servers: cluster.natsUrl });
-    podWatch = new Informer<DaemonPod>({
-      api: watchApi,
-      nats: watchNats,
-      resource: { group: '', version: 'v1', plural: 'pods' },
-      indexers: { namespace: byNamespace },
-    });
-    podWatch.onChange(() => observe?.());
-    podWatch.start();
-    await podWatch.synced();
+    watch = await watchForTest<DaemonPod>(cluster, { group: '', version: 'v1', plural: 'pods' }, () =>
+      observe?.(),
+    );
+    podWatch = watch.informer;
   });
   afterAll(async () => {
-    await Promise.allSettled([podWatch?.stop()]);
+    await Promise.allSettled([watch?.close()]);
     await Promise.allSettled([plane?.close(), extra?.close()]);
-    await Promise.allSettled([watchNats?.close()]);
-    watchApi?.close();
     await cluster?.close();
   });
 

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-
-import { ApiClient, byNamespace, Informer } from '@app/client';
+import { type Informer } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
+import { type TestWatch, watchForTest } from '@app/testing/test-watch.js';
 import { type SimControlPlane, startSimControlPlane } from '@app/testing/sim-control-plane.js';
 
 import { type Job } from '../src/job/job-types.js';
@@ -47,8 +46,7 @@ const jobYaml = (
 describe('Job controller on simulated nodes', () => {
   let cluster: ApiCluster;
   let plane: SimControlPlane | undefined;
-  let watchApi: ApiClient | undefined;
-  let watchNats: NatsConnection | undefined;
+  let watch: TestWatch<Pod> | undefined;
   let podWatch: Informer<Pod> | undefined;
   let observe: ((p: Pod) => void) | undefined;
   let ns = '';
@@ -96,23 +94,14 @@ describe('Job controller on simulated nodes', () => {
         jobPodFailureBackoffMs: [200, 2000],
       },
     });
-    watchApi = new ApiClient(cluster.connection, { userAgent: 'job-test-watch' });
-    watchNats = await connect({ servers: cluster.natsUrl });
-    podWatch = new Informer<Pod>({
-      api: watchApi,
-      nats: watchNats,
-      resource: { group: '', version: 'v1', plural: 'pods' },
-      indexers: { namespace: byNamespace },
-    });
-    podWatch.onChange((c) => observe?.(c.object));
-    podWatch.start();
-    await podWatch.synced();
+    watch = await watchForTest<Pod>(cluster, { group: '', version: 'v1', plural: 'pods' }, (c) =>
+      observe?.(c.object),
+    );
+    podWatch = watch.informer;
   });
   afterAll(async () => {
-    await Promise.allSettled([podWatch?.stop()]);
+    await Promise.allSettled([watch?.close()]);
     await plane?.close();
-    await Promise.allSettled([watchNats?.close()]);
-    watchApi?.close();
     await cluster?.close();
   });
 
