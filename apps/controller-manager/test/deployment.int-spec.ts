@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-
-import { ApiClient, byNamespace, Informer } from '@app/client';
+import { type Informer } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 import { type SimControlPlane, startSimControlPlane } from '@app/testing/sim-control-plane.js';
+import { type TestWatch, watchForTest } from '@app/testing/test-watch.js';
 
 import { ClusterConnections } from '../../api-server/src/cluster-connections.js';
 import { type Deployment, type ReplicaSet } from '../src/deployment/deployment-types.js';
@@ -51,8 +50,8 @@ const deployment = (
 describe('Deployment controller through the real API server, scheduler and simulated nodes', () => {
   let cluster: ApiCluster;
   let plane: SimControlPlane | undefined;
-  let watchApi: ApiClient | undefined;
-  let watchNats: NatsConnection | undefined;
+  let podW: TestWatch<Pod> | undefined;
+  let rsW: TestWatch<ReplicaSet> | undefined;
   /** Independent watches of every pod and ReplicaSet; each change is told to the current test's observer. */
   let podWatch: Informer<Pod> | undefined;
   let rsWatch: Informer<ReplicaSet> | undefined;
@@ -107,30 +106,18 @@ describe('Deployment controller through the real API server, scheduler and simul
   beforeAll(async () => {
     cluster = await startApiCluster();
     plane = await startSimControlPlane(cluster);
-    watchApi = new ApiClient(cluster.connection, { userAgent: 'deployment-test-watch' });
-    watchNats = await connect({ servers: cluster.natsUrl });
-    podWatch = new Informer<Pod>({
-      api: watchApi,
-      nats: watchNats,
-      resource: { group: '', version: 'v1', plural: 'pods' },
-      indexers: { namespace: byNamespace },
-    });
-    rsWatch = new Informer<ReplicaSet>({
-      api: watchApi,
-      nats: watchNats,
-      resource: { group: 'apps', version: 'v1', plural: 'replicasets' },
-    });
-    for (const w of [podWatch, rsWatch]) {
-      w.onChange(() => observe?.());
-      w.start();
-    }
-    await Promise.all([podWatch.synced(), rsWatch.synced()]);
+    [podW, rsW] = await Promise.all([
+      watchForTest<Pod>(cluster, { group: '', version: 'v1', plural: 'pods' }, () => observe?.()),
+      watchForTest<ReplicaSet>(cluster, { group: 'apps', version: 'v1', plural: 'replicasets' }, () =>
+        observe?.(),
+      ),
+    ]);
+    podWatch = podW.informer;
+    rsWatch = rsW.informer;
   });
   afterAll(async () => {
-    await Promise.allSettled([podWatch?.stop(), rsWatch?.stop()]);
+    await Promise.allSettled([podW?.close(), rsW?.close()]);
     await plane?.close();
-    await Promise.allSettled([watchNats?.close()]);
-    watchApi?.close();
     await cluster?.close();
   });
 

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-
-import { ApiClient, byNamespace, type CacheChange, Informer } from '@app/client';
+import { type Informer } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 import { type SimControlPlane, startSimControlPlane } from '@app/testing/sim-control-plane.js';
+import { type TestWatch, watchForTest } from '@app/testing/test-watch.js';
 
 import { ClusterConnections } from '../../api-server/src/cluster-connections.js';
 import { type ControllerRevision } from '../src/history/controller-revision.js';
@@ -53,8 +52,7 @@ const statefulSet = (name: string, replicas: number, spec: Record<string, unknow
 describe('StatefulSet controller through the real API server, scheduler and simulated nodes', () => {
   let cluster: ApiCluster;
   let plane: SimControlPlane | undefined;
-  let watchApi: ApiClient | undefined;
-  let watchNats: NatsConnection | undefined;
+  let watch: TestWatch<StatefulPod> | undefined;
   let podWatch: Informer<StatefulPod> | undefined;
   let ns = '';
   /** What happened to the current namespace's pods, in order: "created web-0", "ready web-0", "deleting web-2", "deleted web-2". */
@@ -143,15 +141,7 @@ describe('StatefulSet controller through the real API server, scheduler and simu
         ? true
         : undefined,
     );
-    watchApi = new ApiClient(cluster.connection, { userAgent: 'statefulset-test-watch' });
-    watchNats = await connect({ servers: cluster.natsUrl });
-    podWatch = new Informer<StatefulPod>({
-      api: watchApi,
-      nats: watchNats,
-      resource: { group: '', version: 'v1', plural: 'pods' },
-      indexers: { namespace: byNamespace },
-    });
-    podWatch.onChange((c: CacheChange<StatefulPod>) => {
+    watch = await watchForTest<StatefulPod>(cluster, { group: '', version: 'v1', plural: 'pods' }, (c) => {
       const pod = c.object;
       if (pod.metadata.namespace !== ns) return;
       const name = pod.metadata.name ?? '';
@@ -162,14 +152,11 @@ describe('StatefulSet controller through the real API server, scheduler and simu
       if (!c.old.metadata.deletionTimestamp && pod.metadata.deletionTimestamp)
         timeline.push(`deleting ${name}`);
     });
-    podWatch.start();
-    await podWatch.synced();
+    podWatch = watch.informer;
   });
   afterAll(async () => {
-    await Promise.allSettled([podWatch?.stop()]);
+    await Promise.allSettled([watch?.close()]);
     await plane?.close();
-    await Promise.allSettled([watchNats?.close()]);
-    watchApi?.close();
     await cluster?.close();
   });
 
