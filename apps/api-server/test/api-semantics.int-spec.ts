@@ -841,5 +841,41 @@ describe('API semantics over HTTPS', () => {
       expect(new Set(successes).size).toBe(successes.length);
       expect(successes.length).toBeGreaterThan(0);
     });
+
+    it('a delete without preconditions wins over concurrent writes (no 409); a stale resourceVersion precondition still gets one', async () => {
+      const base = `/api/v1/namespaces/${ns}/configmaps`;
+      const names = Array.from({ length: 10 }, (_, i) => `churn-${i}`);
+      for (const name of names) expect((await c.api('POST', base, cm(name, { n: '0' }))).status).toBe(201);
+      // Writers patch every object as fast as they can until it is gone, as controllers writing status do.
+      let writes = 0;
+      const writers = names.flatMap((name) =>
+        Array.from({ length: 3 }, async () => {
+          for (let i = 0; i < 1000; i++) {
+            const r = await c.api(
+              'PATCH',
+              `${base}/${name}`,
+              { data: { n: String(i) } },
+              {
+                'content-type': 'application/merge-patch+json',
+              },
+            );
+            if (r.status === 404) return;
+            // Upstream's patch handler also gives up after 5 conflicts (maxRetryWhenPatchConflicts).
+            expect([200, 409]).toContain(r.status);
+            writes++;
+          }
+        }),
+      );
+      await waitFor('the writers under way', () => (writes >= 30 ? true : undefined), { timeoutMs: 30_000 });
+      const stale = await c.api('DELETE', `${base}/${names[0]}`, {
+        kind: 'DeleteOptions',
+        apiVersion: 'v1',
+        preconditions: { resourceVersion: '1' },
+      });
+      expect(stale.body).toMatchObject({ code: 409, reason: 'Conflict' });
+      const deletes = await Promise.all(names.map((name) => c.api('DELETE', `${base}/${name}`)));
+      expect(deletes.map((d) => d.status)).toEqual(names.map(() => 200));
+      await Promise.all(writers);
+    });
   });
 });

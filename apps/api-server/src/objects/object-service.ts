@@ -100,8 +100,13 @@ export interface DeleteResult {
   deleted: boolean;
 }
 
-/** Patches are retried this often when the object changed between read and write (as upstream). */
-const PATCH_ATTEMPTS = 5;
+/**
+ * Patches are retried this often when the object changed between read and write: upstream's
+ * patch handler gives up after 5 conflicts (handlers/patch.go maxRetryWhenPatchConflicts).
+ */
+const CONFLICT_ATTEMPTS = 5;
+/** Upstream's store retries a delete until it lands; a bound here only stops a livelock. */
+const DELETE_ATTEMPTS = 50;
 
 /** Fields of `metadata` only the server sets: what a client sends for them is ignored. */
 const SERVER_META = [
@@ -286,7 +291,12 @@ export class ObjectService {
       try {
         return await this.replace(t, namespace, current, next, ctx, 'patch', preconditions, o);
       } catch (e) {
-        if (explicit || attempt >= PATCH_ATTEMPTS || !(e instanceof StatusError) || e.reason !== 'Conflict')
+        if (
+          explicit ||
+          attempt >= CONFLICT_ATTEMPTS ||
+          !(e instanceof StatusError) ||
+          e.reason !== 'Conflict'
+        )
           throw e;
       }
     }
@@ -350,11 +360,16 @@ export class ObjectService {
       } catch (e) {
         // Raced with another write (or create): apply again over what is there now.
         const raced = e instanceof StatusError && (e.reason === 'Conflict' || e.reason === 'AlreadyExists');
-        if (!raced || expectedRv !== undefined || attempt >= PATCH_ATTEMPTS) throw e;
+        if (!raced || expectedRv !== undefined || attempt >= CONFLICT_ATTEMPTS) throw e;
       }
     }
   }
 
+  /**
+   * DELETE, graceful or not. Without a resourceVersion precondition a concurrent write (a
+   * controller's status update) is not the caller's conflict: the delete is re-read and retried,
+   * as upstream's store does (etcd3 store.Delete / GuaranteedUpdate retry on a changed object).
+   */
   async delete(
     t: ResourceType,
     namespace: string,
@@ -362,7 +377,31 @@ export class ObjectService {
     ctx: RequestContext,
     o: DeleteOptions = {},
   ): Promise<DeleteResult> {
+    const retry = o.preconditions?.resourceVersion === undefined;
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.deleteOnce(t, namespace, name, ctx, o, retry && attempt < DELETE_ATTEMPTS);
+      if (result) return result;
+    }
+  }
+
+  private async deleteOnce(
+    t: ResourceType,
+    namespace: string,
+    name: string,
+    ctx: RequestContext,
+    o: DeleteOptions,
+    mayRetry: boolean,
+  ): Promise<DeleteResult | undefined> {
     const current = await this.get(t, namespace, name);
+    /** The conditional write; undefined when another write won the race and a retry may follow. */
+    const write = async (w: () => Promise<StoredObject>): Promise<StoredObject | undefined> => {
+      try {
+        return await w();
+      } catch (e) {
+        if (mayRetry && e instanceof StatusError && e.reason === 'Conflict') return undefined;
+        throw e;
+      }
+    };
     const key = keyOf(t, namespace, name);
     const pre = o.preconditions ?? {};
     if (pre.uid !== undefined && pre.uid !== current.metadata.uid)
@@ -384,7 +423,8 @@ export class ObjectService {
 
     if (finalizers.length === 0 && grace === 0 && !nsFinalizers) {
       if (o.dryRun) return { object: current, deleted: true };
-      return { object: await this.remove(t, current, { ...ctx, verb: 'delete' }), deleted: true };
+      const removed = await write(() => this.remove(t, current, { ...ctx, verb: 'delete' }));
+      return removed && { object: removed, deleted: true };
     }
     // Graceful: mark the object; whoever owns its end (the kubelet, the finalizers' controllers)
     // completes the deletion. A second delete may only shorten the grace period.
@@ -411,19 +451,23 @@ export class ObjectService {
     if (nsFinalizers) next.status = { ...(next.status as object), phase: 'Terminating' };
     if (already && newGrace === 0 && finalizers.length === 0 && !nsFinalizers) {
       if (o.dryRun) return { object: current, deleted: true };
-      return { object: await this.remove(t, current, { ...ctx, verb: 'delete' }), deleted: true };
+      const removed = await write(() => this.remove(t, current, { ...ctx, verb: 'delete' }));
+      return removed && { object: removed, deleted: true };
     }
     if (o.dryRun) return { object: present(t, next), deleted: false };
-    const result = this.wrote(
-      t,
-      await this.store.update(
-        key,
-        next,
-        { ...ctx, verb: 'delete' },
-        { resourceVersion: meta.resourceVersion },
-      ),
+    const marked = await write(
+      async () =>
+        this.wrote(
+          t,
+          await this.store.update(
+            key,
+            next,
+            { ...ctx, verb: 'delete' },
+            { resourceVersion: meta.resourceVersion },
+          ),
+        ).object,
     );
-    return { object: present(t, result.object), deleted: false };
+    return marked && { object: present(t, marked), deleted: false };
   }
 
   async getScale(t: ResourceType, namespace: string, name: string): Promise<Scale> {
