@@ -1,0 +1,227 @@
+import { type IncomingMessage } from 'node:http';
+
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+
+import {
+  ApiClient,
+  type ApiConnection,
+  byNamespace,
+  ExponentialBackoff,
+  Informer,
+  type InformerResource,
+  MaxOf,
+  TokenBucket,
+} from '@app/client';
+import { type EventStreamOptions } from '@app/bus';
+import { type StoredObject } from '@app/event-store';
+import { createLogger, type Logger } from '@app/logging';
+import { Counter, type Registry, workQueueMetrics } from '@app/metrics';
+
+import { type Resolution, resolveBackend, RoundRobin } from './backend-endpoints.js';
+import { handlesIngress } from './class-selection.js';
+import { IngressStatusController } from './ingress-status.js';
+import {
+  ENDPOINT_SLICES,
+  type EndpointSlice,
+  INGRESS_CLASSES,
+  INGRESSES,
+  type Ingress,
+  type IngressClass,
+  type IngressServiceBackend,
+  type Service,
+  SERVICE_NAME_LABEL,
+  SERVICES,
+} from './ingress-types.js';
+import { requestHostName, requestPath } from './path-match.js';
+import { type Decision, ReverseProxy } from './reverse-proxy.js';
+import { RouteTable } from './route-table.js';
+
+/** ingress-nginx's is `k8s.io/ingress-nginx`; IngressClasses name Wake's by this. */
+export const DEFAULT_INGRESS_CONTROLLER = 'wake.io/ingress';
+
+export interface IngressControllerOptions {
+  connection: ApiConnection;
+  natsUrl: string;
+  stream?: EventStreamOptions;
+  /** Where the HTTP listener binds (tests: 127.0.0.1 and port 0 for a free one). */
+  listen: { host: string; port: number };
+  /** The IngressClass spec.controller this controller answers to (default `wake.io/ingress`). */
+  controllerName?: string;
+  /** The address written to the status of the Ingresses served (the node's); default the listen host. */
+  statusAddress?: string;
+  /** Serve Ingresses that name no class even without a default IngressClass of ours. */
+  watchIngressWithoutClass?: boolean;
+  /** Take the address off the Ingresses when closing (ingress-nginx's default: yes). */
+  updateStatusOnShutdown?: boolean;
+  /** How long an upstream connection may take before the next endpoint is tried (default 5 s). */
+  connectTimeoutMs?: number;
+  /** Per-item backoff of status writes, [base, max] ms (default 5 ms → 1000 s). */
+  backoffMs?: [number, number];
+  /** Where the controller's metrics are registered (the proxy process's registry). */
+  registry?: Registry;
+  logger?: Logger;
+}
+
+export interface RunningIngressController {
+  /** Where the listener is bound (its real port when 0 was asked for). */
+  address: { host: string; port: number };
+  /** `http://host:port` of the listener. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** EndpointSlices by the Service they belong to, `namespace/name`. */
+const byService = (s: StoredObject): readonly string[] => {
+  const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
+  return svc ? [`${s.metadata.namespace}/${svc}`] : [];
+};
+
+/**
+ * Starts Wake's ingress controller (the ingress-nginx role, in-process): informers over the
+ * Ingresses, IngressClasses, Services and EndpointSlices; an HTTP reverse proxy on `listen`
+ * that routes by the served Ingresses' host and path rules straight to the backends' ready
+ * endpoints, round robin; and the status writer that reports `statusAddress` on every Ingress
+ * served. Resolves once the caches are synced and the listener is bound.
+ */
+export async function startIngressController(o: IngressControllerOptions): Promise<RunningIngressController> {
+  const log = o.logger ?? createLogger('ingress-controller');
+  const selection = {
+    controller: o.controllerName ?? DEFAULT_INGRESS_CONTROLLER,
+    watchIngressWithoutClass: o.watchIngressWithoutClass,
+  };
+  const api = new ApiClient(o.connection, { userAgent: 'wake-ingress-controller', maxSockets: 8 });
+  const cleanup: (() => Promise<unknown> | void)[] = [() => api.close()];
+  const closeAll = async () => {
+    const results = await Promise.allSettled(cleanup.reverse().map((f) => f()));
+    for (const r of results)
+      if (r.status === 'rejected') log.warn({ err: r.reason as Error }, 'ingress controller close');
+  };
+  try {
+    const nats: NatsConnection = await connect({ servers: o.natsUrl, maxReconnectAttempts: -1 });
+    cleanup.push(() => nats.close());
+    const informer = <T extends StoredObject>(resource: InformerResource, indexers = {}) => {
+      const i = new Informer<T>({
+        api,
+        nats,
+        stream: o.stream,
+        resource,
+        indexers,
+        onTrouble: (e) => log.warn({ err: e }, `${resource.plural} informer`),
+      });
+      cleanup.push(() => i.stop());
+      return i;
+    };
+    const ingresses = informer<Ingress>(INGRESSES);
+    const classes = informer<IngressClass>(INGRESS_CLASSES);
+    const services = informer<Service>(SERVICES);
+    const slices = informer<EndpointSlice>(ENDPOINT_SLICES, { service: byService, namespace: byNamespace });
+
+    const routing = new Routing(ingresses, classes, services, slices, selection);
+    ingresses.onChange(() => routing.invalidate());
+    classes.onChange(() => routing.invalidate());
+
+    const requests = o.registry
+      ? new Counter({
+          name: 'wake_ingress_requests_total',
+          help: 'Requests the ingress controller answered, by status code.',
+          labelNames: ['status'],
+          registers: [o.registry],
+        })
+      : undefined;
+    const failedConnects = o.registry
+      ? new Counter({
+          name: 'wake_ingress_upstream_connect_failures_total',
+          help: 'Upstream connections that failed, each retried on another endpoint while one is left.',
+          registers: [o.registry],
+        })
+      : undefined;
+    const proxy = new ReverseProxy({
+      decide: (req) => routing.decide(req),
+      connectTimeoutMs: o.connectTimeoutMs,
+      onOutcome: (status, failed) => {
+        requests?.inc({ status: String(status) });
+        if (failed) failedConnects?.inc(failed);
+      },
+      onTrouble: (e) => log.warn({ err: e }, 'ingress proxy'),
+    });
+
+    for (const i of [ingresses, classes, services, slices]) i.start();
+    await Promise.all([ingresses, classes, services, slices].map((i) => i.synced()));
+
+    const address = await proxy.listen(o.listen.host, o.listen.port);
+    cleanup.push(() => proxy.close());
+
+    const [base, max] = o.backoffMs ?? [5, 1_000_000];
+    const status = new IngressStatusController({
+      api,
+      ingresses,
+      classes,
+      selection,
+      address: o.statusAddress ?? o.listen.host,
+      rateLimiter: new MaxOf<string>(new ExponentialBackoff<string>(base, max), new TokenBucket(10, 100)),
+      queueMetrics: o.registry ? workQueueMetrics(o.registry) : undefined,
+      onTrouble: (e, key) => log.warn({ err: e, key }, 'ingress status'),
+    });
+    status.start();
+    cleanup.push(async () => {
+      await status.stop();
+      if (o.updateStatusOnShutdown ?? true) await status.release();
+    });
+    const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+    log.info({ address, controller: selection.controller }, 'ingress controller serving');
+    let closing: Promise<void> | undefined;
+    return { address, url: `http://${host}:${address.port}`, close: () => (closing ??= closeAll()) };
+  } catch (e) {
+    await closeAll();
+    throw new Error(`ingress controller did not start: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
+ * What a request means to the served Ingresses: the route table (rebuilt, when an Ingress or
+ * IngressClass changed, at the next request) and, per request, the backend's endpoints read
+ * from the EndpointSlice cache, so an endpoint change applies as soon as the informer has it.
+ */
+class Routing {
+  private table?: RouteTable;
+  private readonly roundRobin = new RoundRobin();
+
+  constructor(
+    private readonly ingresses: Informer<Ingress>,
+    private readonly classes: Informer<IngressClass>,
+    private readonly services: Informer<Service>,
+    private readonly slices: Informer<EndpointSlice>,
+    private readonly selection: { controller: string; watchIngressWithoutClass?: boolean },
+  ) {}
+
+  invalidate(): void {
+    this.table = undefined;
+  }
+
+  decide(req: IncomingMessage): Decision {
+    const target = this.routes().route(requestHostName(req.headers.host), requestPath(req.url));
+    if (!target) return { status: 404, message: 'default backend - 404' };
+    const backend = target.backend.service;
+    if (!backend) return { status: 503, message: `${target.ingress}: only Service backends are served` };
+    const found = this.resolve(target.namespace, backend);
+    if (found.upstreams.length === 0)
+      return {
+        status: 503,
+        message: `service ${target.namespace}/${backend.name}: ${'reason' in found ? found.reason : 'no-endpoints'}`,
+      };
+    const key = `${target.namespace}/${backend.name}:${backend.port?.name || backend.port?.number}`;
+    return { upstreams: this.roundRobin.order(key, found.upstreams) };
+  }
+
+  private resolve(namespace: string, backend: IngressServiceBackend): Resolution {
+    const key = `${namespace}/${backend.name}`;
+    return resolveBackend(backend, this.services.cache.get(key), this.slices.cache.byIndex('service', key));
+  }
+
+  private routes(): RouteTable {
+    if (this.table) return this.table;
+    const classes = new Map(this.classes.cache.list().map((c) => [c.metadata.name ?? '', c]));
+    const served = this.ingresses.cache.list().filter((i) => handlesIngress(i, classes, this.selection));
+    return (this.table = new RouteTable(served));
+  }
+}
