@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, request, type Server } from 'node:http';
+import { connect, type Socket } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
@@ -68,6 +69,13 @@ describe('ingress controller through the real API server and EndpointSlice contr
           };
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(echo));
         });
+      });
+      // An upgrade is accepted and the bytes that follow come back with the pod's name.
+      s.on('upgrade', (_req: IncomingMessage, socket: Socket) => {
+        socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n');
+        socket.on('data', (d: Buffer) => socket.write(`${name}:${d.toString()}`));
+        socket.on('end', () => socket.end());
+        socket.on('error', () => socket.destroy());
       });
       s.once('error', reject);
       s.listen(port, ip, () => {
@@ -323,6 +331,29 @@ describe('ingress controller through the real API server and EndpointSlice contr
     });
   });
 
+  it('passes an upgraded connection (WebSocket-style) through both ways; an unrouted upgrade gets 404', async () => {
+    const u = new URL(ic!.url);
+    const talk = (host: string, message: string) =>
+      new Promise<string>((resolve, reject) => {
+        const c = connect(Number(u.port), u.hostname);
+        let got = '';
+        c.on('error', reject);
+        c.on('data', (d: Buffer) => {
+          got += d.toString();
+          if (got.includes('\r\n\r\n') && got.startsWith('HTTP/1.1 101') && !got.includes(':' + message))
+            c.write(message);
+          if (got.includes(`:${message}`) || (got.includes('\r\n\r\n') && !got.startsWith('HTTP/1.1 101')))
+            c.end();
+        });
+        c.on('close', () => resolve(got));
+        c.write(`GET /ws HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n`);
+      });
+    const answer = await talk('shop.example.com', 'ping');
+    expect(answer).toMatch(/^HTTP\/1\.1 101 /);
+    expect(answer).toMatch(/\r\n\r\nweb-\d:ping$/);
+    expect(await talk('unrouted.example.com', 'ping')).toMatch(/^HTTP\/1\.1 404 /);
+  });
+
   it('spreads requests over the ready endpoints round robin', async () => {
     const hits = await podsHit('shop.example.com', '/', 30);
     expect(hits).toEqual({ 'web-1': 10, 'web-2': 10, 'web-3': 10 });
@@ -397,6 +428,21 @@ describe('ingress controller through the real API server and EndpointSlice contr
     const hits = await podsHit('flaky.example.com', '/', 10);
     expect(hits).toEqual({ 'flaky-up': 10 });
     expect((await failedConnects()) - before).toBeGreaterThanOrEqual(5);
+
+    // No endpoint answers at all: 502 after the tries.
+    await pod('dead-1', `${NET}.42`, true, { app: 'dead' });
+    await service('dead', 'dead');
+    await ingress('dead', {
+      ingressClassName: 'wake',
+      rules: [rule('dead.example.com', [['Prefix', '/', 'dead']])],
+    });
+    const dead = await until(
+      'dead is routed',
+      'dead.example.com',
+      '/',
+      (r) => r.status !== 404 && r.status !== 503,
+    );
+    expect(dead.status).toBe(502);
   });
 
   it('serves only Ingresses of its classes: another class is left alone; a class-less one once our class is the default', async () => {

@@ -7,6 +7,7 @@ import {
   request,
   type Server,
   type ServerResponse,
+  STATUS_CODES,
 } from 'node:http';
 import { type Socket } from 'node:net';
 import { type Duplex } from 'node:stream';
@@ -93,6 +94,8 @@ function resendable(req: IncomingMessage): boolean {
 export class ReverseProxy {
   readonly server: Server;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64 });
+  /** Upgraded connections: node:http no longer tracks them, and a server closes only once they end. */
+  private readonly tunnels = new Set<Socket>();
 
   constructor(private readonly o: ReverseProxyOptions) {
     this.server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => this.handle(req, res));
@@ -122,22 +125,28 @@ export class ReverseProxy {
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
+    for (const t of this.tunnels) t.destroy();
     this.agent.destroy();
     await closed;
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    let decision: Decision;
+  /** Where a request goes, its upstreams cut to the tries allowed; a routing failure is a 500. */
+  private decide(req: IncomingMessage): Decision {
     try {
-      decision = this.o.decide(req);
+      const d = this.o.decide(req);
+      return 'status' in d ? d : { upstreams: d.upstreams.slice(0, this.o.maxAttempts ?? 3) };
     } catch (e) {
       this.o.onTrouble?.(
-        new Error(`routing ${req.headers.host ?? ''}${req.url ?? ''}: ${(e as Error).message}`),
+        new Error(`routing ${req.headers.host ?? ''}${req.url ?? ''}: ${(e as Error).message}`, { cause: e }),
       );
-      decision = { status: 500, message: 'ingress routing failed' };
+      return { status: 500, message: 'ingress routing failed' };
     }
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const decision = this.decide(req);
     if ('status' in decision) return this.answer(res, decision.status, decision.message, 0);
-    this.forward(req, res, decision.upstreams.slice(0, this.o.maxAttempts ?? 3), 0);
+    this.forward(req, res, decision.upstreams, 0);
   }
 
   private answer(res: ServerResponse, status: number, message: string, failed: number): void {
@@ -187,7 +196,9 @@ export class ReverseProxy {
     preq.on('error', (e) => {
       clearTimeout(timer);
       if (answered) return res.destroy();
-      if ((!sent || resendable(req)) && attempt + 1 < upstreams.length && !res.destroyed) {
+      // The client left first (nginx logs it as 499): nobody to answer.
+      if (res.destroyed) return this.o.onOutcome?.(499, attempt);
+      if ((!sent || resendable(req)) && attempt + 1 < upstreams.length) {
         if (sent) req.unpipe(preq);
         return this.forward(req, res, upstreams, attempt + 1);
       }
@@ -200,36 +211,42 @@ export class ReverseProxy {
     });
   }
 
-  private upgrade(
+  private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const d = this.decide(req);
+    if ('status' in d) {
+      this.o.onOutcome?.(d.status, 0);
+      const body = `${d.message}\n`;
+      socket.end(
+        `HTTP/1.1 ${d.status} ${STATUS_CODES[d.status] ?? ''}\r\nconnection: close\r\n` +
+          `content-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      return;
+    }
+    this.tunnel(req, socket, head, d.upstreams, 0);
+  }
+
+  /** An upgrade request sent on to `upstreams[attempt]`; on a 101 the two connections are joined. */
+  private tunnel(
     req: IncomingMessage,
     socket: Socket,
     head: Buffer,
-    attempt = 0,
-    decided?: Upstream[],
+    upstreams: Upstream[],
+    attempt: number,
   ): void {
-    if (attempt === 0) socket.on('error', () => socket.destroy());
-    let upstreams = decided;
-    if (!upstreams) {
-      const d = this.o.decide(req);
-      if ('status' in d) {
-        this.o.onOutcome?.(d.status, 0);
-        socket.end(`HTTP/1.1 ${d.status} ${d.message}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-        return;
-      }
-      upstreams = d.upstreams.slice(0, this.o.maxAttempts ?? 3);
-    }
     const up = upstreams[attempt];
     const preq = request({
       host: up.host,
       port: up.port,
       method: req.method,
       path: req.url,
-      headers: {
-        ...upstreamHeaders(req, 'http'),
-        connection: 'Upgrade',
-        upgrade: req.headers.upgrade ?? '',
-      },
+      headers: { ...upstreamHeaders(req, 'http'), connection: 'Upgrade', upgrade: req.headers.upgrade ?? '' },
     });
+    const timer = setTimeout(
+      () => preq.destroy(new Error(`connect to ${up.host}:${up.port} timed out`)),
+      this.o.connectTimeoutMs ?? 5000,
+    );
+    preq.on('socket', (s: Socket) => s.once('connect', () => clearTimeout(timer)));
     preq.on('upgrade', (pres, psocket: Socket, phead: Buffer) => {
       this.o.onOutcome?.(101, attempt);
       const lines = [`HTTP/1.1 101 ${pres.statusMessage ?? 'Switching Protocols'}`];
@@ -240,10 +257,14 @@ export class ReverseProxy {
       if (head.length) psocket.write(head);
       psocket.on('error', () => socket.destroy());
       socket.on('close', () => psocket.destroy());
+      for (const t of [socket, psocket]) {
+        this.tunnels.add(t);
+        t.once('close', () => this.tunnels.delete(t));
+      }
       psocket.pipe(socket).pipe(psocket);
     });
     preq.on('response', (pres) => {
-      // The upstream declined the upgrade: its answer goes back as it is, and the connection ends.
+      // The upstream declined the upgrade: its answer goes back, and the connection ends.
       this.o.onOutcome?.(pres.statusCode ?? 502, attempt);
       // node:http has decoded its framing, so the body is sent unframed and ended by the close.
       const lines = [`HTTP/1.1 ${pres.statusCode} ${pres.statusMessage ?? ''}`, 'connection: close'];
@@ -253,8 +274,9 @@ export class ReverseProxy {
       pres.pipe(socket);
     });
     preq.on('error', (e) => {
-      if (attempt + 1 < upstreams.length && !socket.destroyed)
-        return this.upgrade(req, socket, head, attempt + 1, upstreams);
+      clearTimeout(timer);
+      if (socket.destroyed) return;
+      if (attempt + 1 < upstreams.length) return this.tunnel(req, socket, head, upstreams, attempt + 1);
       this.o.onTrouble?.(new Error(`upgrade ${req.url} to ${up.host}:${up.port}: ${e.message}`));
       this.o.onOutcome?.(502, attempt + 1);
       socket.end('HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
