@@ -11,11 +11,12 @@ import {
   type InformerResource,
   MaxOf,
   TokenBucket,
+  type WorkQueueMetrics,
 } from '@app/client';
 import { type EventStreamOptions } from '@app/bus';
 import { type StoredObject } from '@app/event-store';
 import { createLogger, type Logger } from '@app/logging';
-import { Counter, type Registry, workQueueMetrics } from '@app/metrics';
+import { Counter, type Registry } from '@app/metrics';
 
 import { type Resolution, resolveBackend, RoundRobin } from './backend-endpoints.js';
 import { handlesIngress } from './class-selection.js';
@@ -57,8 +58,10 @@ export interface IngressControllerOptions {
   connectTimeoutMs?: number;
   /** Per-item backoff of status writes, [base, max] ms (default 5 ms → 1000 s). */
   backoffMs?: [number, number];
-  /** Where the controller's metrics are registered (the proxy process's registry). */
+  /** Where the controller's request counters are registered (the proxy process's registry). */
   registry?: Registry;
+  /** The process's work-queue metrics hook (libs/metrics workQueueMetrics), for the status queue. */
+  queueMetrics?: (name: string) => WorkQueueMetrics;
   logger?: Logger;
 }
 
@@ -159,7 +162,7 @@ export async function startIngressController(o: IngressControllerOptions): Promi
       selection,
       address: o.statusAddress ?? o.listen.host,
       rateLimiter: new MaxOf<string>(new ExponentialBackoff<string>(base, max), new TokenBucket(10, 100)),
-      queueMetrics: o.registry ? workQueueMetrics(o.registry) : undefined,
+      queueMetrics: o.queueMetrics,
       onTrouble: (e, key) => log.warn({ err: e, key }, 'ingress status'),
     });
     status.start();
