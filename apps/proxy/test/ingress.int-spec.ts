@@ -1,4 +1,10 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, request, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { connect, type Socket } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -149,11 +155,25 @@ describe('ingress controller through the real API server and EndpointSlice contr
       .join(',');
 
   /** One request to the controller; a fresh connection each, so no keep-alive socket outlives the test. */
-  const send = (host: string, path: string, o: { method?: string; body?: string; url?: string } = {}) =>
+  const send = (
+    host: string,
+    path: string,
+    o: { method?: string; body?: string; url?: string; ca?: string } = {},
+  ) =>
     new Promise<{ status: number; text: string; echo?: Echo }>((resolve, reject) => {
       const u = new URL(o.url ?? ic!.url);
-      const req = request(
-        { host: u.hostname, port: u.port, path, method: o.method ?? 'GET', headers: { host }, agent: false },
+      const req = (u.protocol === 'https:' ? httpsRequest : request)(
+        {
+          host: u.hostname,
+          port: u.port,
+          path,
+          method: o.method ?? 'GET',
+          headers: { host },
+          agent: false,
+          // HTTPS: the server name is the Host's, verified against the test's own certificate.
+          servername: host,
+          ca: o.ca,
+        },
         (res: IncomingMessage) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -241,6 +261,8 @@ describe('ingress controller through the real API server and EndpointSlice contr
       connection,
       natsUrl: cluster.natsUrl,
       listen: { host: '127.0.0.1', port: 0 },
+      tlsListen: { host: '127.0.0.1', port: 0 },
+      secretResyncMs: 300,
       statusAddress: '127.0.0.1',
       backoffMs: [50, 1000],
       connectTimeoutMs: 2000,
@@ -530,6 +552,62 @@ describe('ingress controller through the real API server and EndpointSlice contr
       await second.close();
     }
     expect(await addressOf('routes')).toBe('127.0.0.1');
+  });
+
+  it('serves spec.tls hosts over HTTPS with the certificate of their Secret, read again until it exists', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ingress-tls-'));
+    try {
+      const [cert, key] = [join(dir, 'tls.crt'), join(dir, 'tls.key')];
+      await promisify(execFile)('openssl', [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=secure.example.com',
+        '-addext',
+        'subjectAltName=DNS:secure.example.com',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ]);
+      const ca = await readFile(cert, 'utf8');
+      const tlsUrl = ic!.tlsUrl!;
+      // The Ingress first: until its Secret exists the host has no certificate.
+      await ingress('secure', {
+        ingressClassName: 'wake',
+        tls: [{ hosts: ['secure.example.com'], secretName: 'secure-tls' }],
+        rules: [rule('secure.example.com', [['Prefix', '/', 'web']])],
+      });
+      await until('the Ingress is routed over HTTP', 'secure.example.com', '/', (r) => r.status === 200);
+      await expect(send('secure.example.com', '/', { url: tlsUrl, ca })).rejects.toThrow();
+      await ok('POST', `/api/v1/namespaces/${ns}/secrets`, {
+        metadata: { name: 'secure-tls' },
+        type: 'kubernetes.io/tls',
+        data: {
+          'tls.crt': Buffer.from(ca).toString('base64'),
+          'tls.key': (await readFile(key)).toString('base64'),
+        },
+      });
+      const r = await waitFor(
+        'the certificate is served',
+        () => send('secure.example.com', '/p', { url: tlsUrl, ca }).catch(() => undefined),
+        { timeoutMs: 15_000, intervalMs: 100 },
+      );
+      expect(r.status).toBe(200);
+      expect(r.echo).toMatchObject({ pod: expect.stringMatching(/^web-|^late-/), url: '/p' });
+      expect(r.echo?.headers['x-forwarded-proto']).toBe('https');
+      // A name with no certificate fails the handshake.
+      await expect(send('unknown.example.com', '/', { url: tlsUrl, ca })).rejects.toThrow();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('sends unmatched requests to the default backend once an Ingress has one (404 before)', async () => {

@@ -5,11 +5,13 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   ApiClient,
   type ApiConnection,
+  ApiError,
   byNamespace,
   ExponentialBackoff,
   Informer,
   type InformerResource,
   MaxOf,
+  resourcePath,
   TokenBucket,
   type WorkQueueMetrics,
 } from '@app/client';
@@ -36,6 +38,7 @@ import {
 import { requestHostName, requestPath } from './path-match.js';
 import { type Decision, ReverseProxy } from './reverse-proxy.js';
 import { RouteTable } from './route-table.js';
+import { CertificateStore, type TlsSecret, tlsSecretsByHost } from './tls-certificates.js';
 
 /** ingress-nginx's is `k8s.io/ingress-nginx`; IngressClasses name Wake's by this. */
 export const DEFAULT_INGRESS_CONTROLLER = 'wake.io/ingress';
@@ -46,6 +49,10 @@ export interface IngressControllerOptions {
   stream?: EventStreamOptions;
   /** Where the HTTP listener binds (tests: 127.0.0.1 and port 0 for a free one). */
   listen: { host: string; port: number };
+  /** Where the HTTPS listener binds, serving the served Ingresses' spec.tls certificates (absent: none). */
+  tlsListen?: { host: string; port: number };
+  /** How often the TLS Secrets are read again, besides on every Ingress change (default 10 s). */
+  secretResyncMs?: number;
   /** The IngressClass spec.controller this controller answers to (default `wake.io/ingress`). */
   controllerName?: string;
   /** The address written to the status of the Ingresses served (the node's); default the listen host. */
@@ -70,8 +77,15 @@ export interface RunningIngressController {
   address: { host: string; port: number };
   /** `http://host:port` of the listener. */
   url: string;
+  /** `https://host:port` of the HTTPS listener, when there is one. */
+  tlsUrl?: string;
   close(): Promise<void>;
 }
+
+const SECRETS = { group: '', version: 'v1', plural: 'secrets' };
+
+const hostPort = (a: { host: string; port: number }) =>
+  `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
 
 /** EndpointSlices by the Service they belong to, `namespace/name`. */
 const byService = (s: StoredObject): readonly string[] => {
@@ -138,21 +152,69 @@ export async function startIngressController(o: IngressControllerOptions): Promi
           registers: [o.registry],
         })
       : undefined;
-    const proxy = new ReverseProxy({
-      decide: (req) => routing.decide(req),
+    const proxyOptions = {
+      decide: (req: IncomingMessage) => routing.decide(req),
       connectTimeoutMs: o.connectTimeoutMs,
-      onOutcome: (status, failed) => {
+      onOutcome: (status: number, failed: number) => {
         requests?.inc({ status: String(status) });
         if (failed) failedConnects?.inc(failed);
       },
-      onTrouble: (e) => log.warn({ err: e }, 'ingress proxy'),
-    });
+      onTrouble: (e: Error) => log.warn({ err: e }, 'ingress proxy'),
+    };
+    const proxy = new ReverseProxy(proxyOptions);
+
+    /** The HTTPS listener and the certificates it serves, read again on Ingress changes and every resync. */
+    const serveTls = async (listen: { host: string; port: number }) => {
+      const certs = new CertificateStore(
+        async (namespace, name) => {
+          try {
+            return await api.get<TlsSecret>(resourcePath({ ...SECRETS, namespace, name }));
+          } catch (e) {
+            if (ApiError.isNotFound(e)) return undefined;
+            throw e;
+          }
+        },
+        (e) => log.warn({ err: e }, 'ingress TLS'),
+      );
+      let loading: Promise<void> | undefined;
+      let again = false;
+      const reload = (): Promise<void> => {
+        if (loading) {
+          again = true;
+          return loading;
+        }
+        loading = certs
+          .refresh(tlsSecretsByHost(routing.served()))
+          .catch((e: Error) => log.warn({ err: e }, 'ingress TLS'))
+          .finally(() => {
+            loading = undefined;
+            if (again) {
+              again = false;
+              void reload();
+            }
+          });
+        return loading;
+      };
+      await reload();
+      ingresses.onChange(() => void reload());
+      classes.onChange(() => void reload());
+      const resync = setInterval(() => void reload(), o.secretResyncMs ?? 10_000);
+      cleanup.push(async () => {
+        clearInterval(resync);
+        await loading;
+      });
+      const tlsProxy = new ReverseProxy({ ...proxyOptions, tls: certs });
+      const bound = await tlsProxy.listen(listen.host, listen.port);
+      cleanup.push(() => tlsProxy.close());
+      return `https://${hostPort(bound)}`;
+    };
 
     for (const i of [ingresses, classes, services, slices]) i.start();
     await Promise.all([ingresses, classes, services, slices].map((i) => i.synced()));
 
     const address = await proxy.listen(o.listen.host, o.listen.port);
     cleanup.push(() => proxy.close());
+    const tlsUrl = o.tlsListen ? await serveTls(o.tlsListen) : undefined;
 
     const [base, max] = o.backoffMs ?? [5, 1_000_000];
     const status = new IngressStatusController({
@@ -170,10 +232,9 @@ export async function startIngressController(o: IngressControllerOptions): Promi
       await status.stop();
       if (o.updateStatusOnShutdown ?? true) await status.release();
     });
-    const host = address.host.includes(':') ? `[${address.host}]` : address.host;
-    log.info({ address, controller: selection.controller }, 'ingress controller serving');
+    log.info({ address, tlsUrl, controller: selection.controller }, 'ingress controller serving');
     let closing: Promise<void> | undefined;
-    return { address, url: `http://${host}:${address.port}`, close: () => (closing ??= closeAll()) };
+    return { address, url: `http://${hostPort(address)}`, tlsUrl, close: () => (closing ??= closeAll()) };
   } catch (e) {
     await closeAll();
     throw new Error(`ingress controller did not start: ${(e as Error).message}`, { cause: e });
@@ -187,6 +248,7 @@ export async function startIngressController(o: IngressControllerOptions): Promi
  */
 class Routing {
   private table?: RouteTable;
+  private servedIngresses?: Ingress[];
   private readonly roundRobin = new RoundRobin();
 
   constructor(
@@ -199,6 +261,16 @@ class Routing {
 
   invalidate(): void {
     this.table = undefined;
+    this.servedIngresses = undefined;
+  }
+
+  /** The Ingresses this controller serves (their class is one of its own). */
+  served(): Ingress[] {
+    if (this.servedIngresses) return this.servedIngresses;
+    const classes = new Map(this.classes.cache.list().map((c) => [c.metadata.name ?? '', c]));
+    return (this.servedIngresses = this.ingresses.cache
+      .list()
+      .filter((i) => handlesIngress(i, classes, this.selection)));
   }
 
   decide(req: IncomingMessage): Decision {
@@ -222,9 +294,6 @@ class Routing {
   }
 
   private routes(): RouteTable {
-    if (this.table) return this.table;
-    const classes = new Map(this.classes.cache.list().map((c) => [c.metadata.name ?? '', c]));
-    const served = this.ingresses.cache.list().filter((i) => handlesIngress(i, classes, this.selection));
-    return (this.table = new RouteTable(served));
+    return (this.table ??= new RouteTable(this.served()));
   }
 }

@@ -9,7 +9,9 @@ import {
   type ServerResponse,
   STATUS_CODES,
 } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { type Socket } from 'node:net';
+import { type SecureContext } from 'node:tls';
 import { type Duplex } from 'node:stream';
 
 import { type Upstream } from './backend-endpoints.js';
@@ -18,6 +20,11 @@ import { type Upstream } from './backend-endpoints.js';
 export type Decision = { upstreams: Upstream[] } | { status: number; message: string };
 
 export interface ReverseProxyOptions {
+  /**
+   * Serve HTTPS, the certificate picked per SNI server name (undefined: the handshake fails, as
+   * there is no certificate for that name); the upstreams are told X-Forwarded-Proto https.
+   */
+  tls?: { contextFor(serverName: string): SecureContext | undefined };
   /** Routes a request: the upstreams to try, first one first, or the answer (404, 503...). */
   decide(req: IncomingMessage): Decision;
   /** How long a connection to an upstream may take before the next one is tried (ingress-nginx: 5 s). */
@@ -93,12 +100,28 @@ function resendable(req: IncomingMessage): boolean {
  */
 export class ReverseProxy {
   readonly server: Server;
+  private readonly proto: 'http' | 'https';
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64 });
   /** Upgraded connections: node:http no longer tracks them, and a server closes only once they end. */
   private readonly tunnels = new Set<Socket>();
 
   constructor(private readonly o: ReverseProxyOptions) {
-    this.server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => this.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
+    const tls = o.tls;
+    this.proto = tls ? 'https' : 'http';
+    this.server = tls
+      ? createTlsServer(
+          {
+            keepAliveTimeout: 60_000,
+            SNICallback: (name, cb) => {
+              const ctx = tls.contextFor(name.toLowerCase());
+              if (ctx) cb(null, ctx);
+              else cb(new Error(`no certificate for ${name}`));
+            },
+          },
+          handler,
+        )
+      : createServer({ keepAliveTimeout: 60_000 }, handler);
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.upgrade(req, socket as Socket, head),
     );
@@ -165,8 +188,7 @@ export class ReverseProxy {
       port: up.port,
       method: req.method,
       path: req.url,
-      // Plain HTTP only: spec.tls is not served yet.
-      headers: upstreamHeaders(req, 'http'),
+      headers: upstreamHeaders(req, this.proto),
       agent: this.agent,
     });
     let sent = false;
@@ -240,7 +262,11 @@ export class ReverseProxy {
       port: up.port,
       method: req.method,
       path: req.url,
-      headers: { ...upstreamHeaders(req, 'http'), connection: 'Upgrade', upgrade: req.headers.upgrade ?? '' },
+      headers: {
+        ...upstreamHeaders(req, this.proto),
+        connection: 'Upgrade',
+        upgrade: req.headers.upgrade ?? '',
+      },
     });
     const timer = setTimeout(
       () => preq.destroy(new Error(`connect to ${up.host}:${up.port} timed out`)),
