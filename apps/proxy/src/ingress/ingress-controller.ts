@@ -107,11 +107,15 @@ export async function startIngressController(o: IngressControllerOptions): Promi
     watchIngressWithoutClass: o.watchIngressWithoutClass,
   };
   const api = new ApiClient(o.connection, { userAgent: 'wake-ingress-controller', maxSockets: 8 });
+  /** What close undoes, last started first: the status release needs the API client still open. */
   const cleanup: (() => Promise<unknown> | void)[] = [() => api.close()];
   const closeAll = async () => {
-    const results = await Promise.allSettled(cleanup.reverse().map((f) => f()));
-    for (const r of results)
-      if (r.status === 'rejected') log.warn({ err: r.reason as Error }, 'ingress controller close');
+    for (const undo of cleanup.reverse())
+      try {
+        await undo();
+      } catch (e) {
+        log.warn({ err: e as Error }, 'ingress controller close');
+      }
   };
   try {
     const nats: NatsConnection = await connect({ servers: o.natsUrl, maxReconnectAttempts: -1 });
@@ -165,8 +169,8 @@ export async function startIngressController(o: IngressControllerOptions): Promi
 
     /** The HTTPS listener and the certificates it serves, read again on Ingress changes and every resync. */
     const serveTls = async (listen: { host: string; port: number }) => {
-      const certs = new CertificateStore(
-        async (namespace, name) => {
+      const certs = new CertificateStore({
+        fetch: async (namespace, name) => {
           try {
             return await api.get<TlsSecret>(resourcePath({ ...SECRETS, namespace, name }));
           } catch (e) {
@@ -174,35 +178,14 @@ export async function startIngressController(o: IngressControllerOptions): Promi
             throw e;
           }
         },
-        (e) => log.warn({ err: e }, 'ingress TLS'),
-      );
-      let loading: Promise<void> | undefined;
-      let again = false;
-      const reload = (): Promise<void> => {
-        if (loading) {
-          again = true;
-          return loading;
-        }
-        loading = certs
-          .refresh(tlsSecretsByHost(routing.served()))
-          .catch((e: Error) => log.warn({ err: e }, 'ingress TLS'))
-          .finally(() => {
-            loading = undefined;
-            if (again) {
-              again = false;
-              void reload();
-            }
-          });
-        return loading;
-      };
-      await reload();
-      ingresses.onChange(() => void reload());
-      classes.onChange(() => void reload());
-      const resync = setInterval(() => void reload(), o.secretResyncMs ?? 10_000);
-      cleanup.push(async () => {
-        clearInterval(resync);
-        await loading;
+        wanted: () => tlsSecretsByHost(routing.served()),
+        onTrouble: (e) => log.warn({ err: e }, 'ingress TLS'),
       });
+      cleanup.push(() => certs.stop());
+      await certs.reload();
+      ingresses.onChange(() => void certs.reload());
+      classes.onChange(() => void certs.reload());
+      certs.resyncEvery(o.secretResyncMs ?? 10_000);
       const tlsProxy = new ReverseProxy({ ...proxyOptions, tls: certs });
       const bound = await tlsProxy.listen(listen.host, listen.port);
       cleanup.push(() => tlsProxy.close());

@@ -41,21 +41,21 @@ describe('tlsSecretsByHost', () => {
 describe('CertificateStore', () => {
   it('leaves hosts whose Secret is missing, incomplete or unreadable without a certificate, and says why', async () => {
     const troubles: string[] = [];
-    const store = new CertificateStore(
-      (_ns, name) => {
+    const store = new CertificateStore({
+      fetch: (_ns, name) => {
         if (name === 'gone') return Promise.resolve(undefined);
         if (name === 'broken') return Promise.reject(new Error('forbidden'));
         return Promise.resolve({ metadata: { name }, type: 'Opaque', data: { other: 'eA==' } });
       },
-      (e) => troubles.push(e.message),
-    );
-    await store.refresh(
-      new Map([
-        ['a.example.com', 'ns/gone'],
-        ['b.example.com', 'ns/broken'],
-        ['c.example.com', 'ns/opaque'],
-      ]),
-    );
+      wanted: () =>
+        new Map([
+          ['a.example.com', 'ns/gone'],
+          ['b.example.com', 'ns/broken'],
+          ['c.example.com', 'ns/opaque'],
+        ]),
+      onTrouble: (e) => troubles.push(e.message),
+    });
+    await store.reload();
     expect(store.contextFor('a.example.com')).toBeUndefined();
     expect(store.contextFor('c.example.com')).toBeUndefined();
     expect(troubles.sort()).toEqual([

@@ -43,10 +43,18 @@ export function tlsSecretsByHost(ingresses: readonly Ingress[]): Map<string, str
  */
 export class CertificateStore {
   private byHost = new Map<string, SecureContext>();
+  private loading?: Promise<void>;
+  private again = false;
+  private resync?: NodeJS.Timeout;
 
   constructor(
-    private readonly fetch: (namespace: string, name: string) => Promise<TlsSecret | undefined>,
-    private readonly onTrouble: (e: Error) => void,
+    private readonly o: {
+      /** Reads a Secret; undefined when it does not exist. */
+      fetch: (namespace: string, name: string) => Promise<TlsSecret | undefined>;
+      /** The hosts to serve and their Secrets (`namespace/name`), as tlsSecretsByHost gives them. */
+      wanted: () => ReadonlyMap<string, string>;
+      onTrouble: (e: Error) => void;
+    },
   ) {}
 
   /** The certificate for `serverName`: its exact host's, else its wildcard's. */
@@ -58,8 +66,37 @@ export class CertificateStore {
     return undefined;
   }
 
+  /** Reads the Secrets `wanted` names; a reload asked for while one runs follows it (once). */
+  reload(): Promise<void> {
+    if (this.loading) {
+      this.again = true;
+      return this.loading;
+    }
+    this.loading = this.refresh(this.o.wanted())
+      .catch((e: Error) => this.o.onTrouble(e))
+      .finally(() => {
+        this.loading = undefined;
+        if (this.again) {
+          this.again = false;
+          void this.reload();
+        }
+      });
+    return this.loading;
+  }
+
+  /** Reloads every `ms` as well (Secret changes are not seen otherwise), until stop. */
+  resyncEvery(ms: number): void {
+    this.resync ??= setInterval(() => void this.reload(), ms);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.resync);
+    this.again = false;
+    await this.loading;
+  }
+
   /** Loads the Secrets `secretsByHost` names and serves them from now on. */
-  async refresh(secretsByHost: ReadonlyMap<string, string>): Promise<void> {
+  private async refresh(secretsByHost: ReadonlyMap<string, string>): Promise<void> {
     const contexts = new Map<string, SecureContext | undefined>();
     await Promise.all(
       [...new Set(secretsByHost.values())].map(async (key) => contexts.set(key, await this.load(key))),
@@ -75,14 +112,14 @@ export class CertificateStore {
   private async load(key: string): Promise<SecureContext | undefined> {
     const [namespace, name] = key.split('/');
     try {
-      const secret = await this.fetch(namespace, name);
+      const secret = await this.o.fetch(namespace, name);
       if (!secret) throw new Error('not found');
       const cert = secret.data?.['tls.crt'];
       const tlsKey = secret.data?.['tls.key'];
       if (!cert || !tlsKey) throw new Error(`has no tls.crt and tls.key (type ${secret.type ?? 'Opaque'})`);
       return createSecureContext({ cert: Buffer.from(cert, 'base64'), key: Buffer.from(tlsKey, 'base64') });
     } catch (e) {
-      this.onTrouble(new Error(`TLS Secret ${key}: ${(e as Error).message}`, { cause: e }));
+      this.o.onTrouble(new Error(`TLS Secret ${key}: ${(e as Error).message}`, { cause: e }));
       return undefined;
     }
   }
