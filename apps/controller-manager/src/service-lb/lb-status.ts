@@ -54,8 +54,8 @@ export function nodeLbAddress(node: LbNode): string | undefined {
 
 /**
  * The status.loadBalancer.ingress a Service should carry: for a Service this controller handles,
- * one VIP entry per distinct node address, sorted (k3s sorts so the status does not flap with
- * list order); for any other type none (a Service that stopped being a LoadBalancer loses the
+ * one VIP entry per distinct node address, sorted so the status does not flap with list order
+ * (k3s sorts them as strings; here IPv4 addresses sort by value, 10.0.0.9 before 10.0.0.10); for any other type none (a Service that stopped being a LoadBalancer loses the
  * addresses it had). Undefined: a LoadBalancer of another class, whose status is not ours.
  */
 export function desiredIngress(svc: LbService, nodes: readonly LbNode[]): LoadBalancerIngress[] | undefined {
