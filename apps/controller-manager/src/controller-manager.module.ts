@@ -63,6 +63,8 @@ import { type GcNode } from './podgc/gc-selection.js';
 import { PodGc } from './podgc/pod-gc.js';
 import { volumeControllers } from './volume/volume-controllers.js';
 import { StatefulSetController } from './statefulset/statefulset-controller.js';
+import { type LbNode, type LbService } from './service-lb/lb-status.js';
+import { ServiceLbController } from './service-lb/service-lb-controller.js';
 import {
   CLAIMS,
   type PersistentVolumeClaim,
@@ -99,6 +101,7 @@ export const KNOWN_CONTROLLERS = [
   'job',
   'cronjob',
   'ttl-after-finished-controller',
+  'service-lb',
 ] as const;
 
 export interface ControllerManagerConfig {
@@ -266,6 +269,18 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
     if (controllerEnabled('statefulset', flags)) this.controllers.push(this.statefulSetController());
     this.controllers.push(...this.endpointsControllers(flags));
     this.controllers.push(...this.batchControllers(flags));
+    // k3s' servicelb: LoadBalancer Services report the nodes' addresses.
+    if (controllerEnabled('service-lb', flags))
+      this.controllers.push(
+        new ServiceLbController({
+          api,
+          services: this.informer<LbService>(SERVICES),
+          nodes: this.informer<LbNode>(NODES),
+          rateLimiter: this.rateLimiter(),
+          onTrouble: this.trouble('service-lb'),
+          queueMetrics: this.queueMetrics,
+        }),
+      );
     if (config.leaderElect !== false)
       this.leaseClient = new ApiClient(config.connection, {
         userAgent: 'wake-controller-manager/leader-election',

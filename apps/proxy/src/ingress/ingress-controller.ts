@@ -1,0 +1,282 @@
+import { type IncomingMessage } from 'node:http';
+
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+
+import {
+  ApiClient,
+  type ApiConnection,
+  ApiError,
+  byNamespace,
+  ExponentialBackoff,
+  Informer,
+  type InformerResource,
+  MaxOf,
+  resourcePath,
+  TokenBucket,
+  type WorkQueueMetrics,
+} from '@app/client';
+import { type EventStreamOptions } from '@app/bus';
+import { type StoredObject } from '@app/event-store';
+import { createLogger, type Logger } from '@app/logging';
+import { Counter, type Registry } from '@app/metrics';
+
+import { type Resolution, resolveBackend, RoundRobin } from './backend-endpoints.js';
+import { handlesIngress } from './class-selection.js';
+import { IngressStatusController } from './ingress-status.js';
+import {
+  ENDPOINT_SLICES,
+  type EndpointSlice,
+  INGRESS_CLASSES,
+  INGRESSES,
+  type Ingress,
+  type IngressClass,
+  type IngressServiceBackend,
+  type Service,
+  SERVICE_NAME_LABEL,
+  SERVICES,
+} from './ingress-types.js';
+import { requestHostName, requestPath } from './path-match.js';
+import { type Decision, ReverseProxy } from './reverse-proxy.js';
+import { RouteTable } from './route-table.js';
+import { CertificateStore, type TlsSecret, tlsSecretsByHost } from './tls-certificates.js';
+
+/** ingress-nginx's is `k8s.io/ingress-nginx`; IngressClasses name Wake's by this. */
+export const DEFAULT_INGRESS_CONTROLLER = 'wake.io/ingress';
+
+export interface IngressControllerOptions {
+  connection: ApiConnection;
+  natsUrl: string;
+  stream?: EventStreamOptions;
+  /** Where the HTTP listener binds (tests: 127.0.0.1 and port 0 for a free one). */
+  listen: { host: string; port: number };
+  /** Where the HTTPS listener binds, serving the served Ingresses' spec.tls certificates (absent: none). */
+  tlsListen?: { host: string; port: number };
+  /** How often the TLS Secrets are read again, besides on every Ingress change (default 10 s). */
+  secretResyncMs?: number;
+  /** The IngressClass spec.controller this controller answers to (default `wake.io/ingress`). */
+  controllerName?: string;
+  /** The address written to the status of the Ingresses served (the node's); default the listen host. */
+  statusAddress?: string;
+  /** Serve Ingresses that name no class even without a default IngressClass of ours. */
+  watchIngressWithoutClass?: boolean;
+  /** Take the address off the Ingresses when closing (ingress-nginx's default: yes). */
+  updateStatusOnShutdown?: boolean;
+  /** How long an upstream connection may take before the next endpoint is tried (default 5 s). */
+  connectTimeoutMs?: number;
+  /** Per-item backoff of status writes, [base, max] ms (default 5 ms → 1000 s). */
+  backoffMs?: [number, number];
+  /** Where the controller's request counters are registered (the proxy process's registry). */
+  registry?: Registry;
+  /** The process's work-queue metrics hook (libs/metrics workQueueMetrics), for the status queue. */
+  queueMetrics?: (name: string) => WorkQueueMetrics;
+  logger?: Logger;
+}
+
+export interface RunningIngressController {
+  /** Where the listener is bound (its real port when 0 was asked for). */
+  address: { host: string; port: number };
+  /** `http://host:port` of the listener. */
+  url: string;
+  /** `https://host:port` of the HTTPS listener, when there is one. */
+  tlsUrl?: string;
+  close(): Promise<void>;
+}
+
+const SECRETS = { group: '', version: 'v1', plural: 'secrets' };
+
+const hostPort = (a: { host: string; port: number }) =>
+  `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+
+/** EndpointSlices by the Service they belong to, `namespace/name`. */
+const byService = (s: StoredObject): readonly string[] => {
+  const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
+  return svc ? [`${s.metadata.namespace}/${svc}`] : [];
+};
+
+/**
+ * Starts Wake's ingress controller (the ingress-nginx role, in-process): informers over the
+ * Ingresses, IngressClasses, Services and EndpointSlices; an HTTP reverse proxy on `listen`
+ * that routes by the served Ingresses' host and path rules straight to the backends' ready
+ * endpoints, round robin; and the status writer that reports `statusAddress` on every Ingress
+ * served. Resolves once the caches are synced and the listener is bound.
+ */
+export async function startIngressController(o: IngressControllerOptions): Promise<RunningIngressController> {
+  const log = o.logger ?? createLogger('ingress-controller');
+  const selection = {
+    controller: o.controllerName ?? DEFAULT_INGRESS_CONTROLLER,
+    watchIngressWithoutClass: o.watchIngressWithoutClass,
+  };
+  const api = new ApiClient(o.connection, { userAgent: 'wake-ingress-controller', maxSockets: 8 });
+  /** What close undoes, last started first: the status release needs the API client still open. */
+  const cleanup: (() => Promise<unknown> | void)[] = [() => api.close()];
+  const closeAll = async () => {
+    for (const undo of cleanup.reverse())
+      try {
+        await undo();
+      } catch (e) {
+        log.warn({ err: e as Error }, 'ingress controller close');
+      }
+  };
+  try {
+    const nats: NatsConnection = await connect({ servers: o.natsUrl, maxReconnectAttempts: -1 });
+    cleanup.push(() => nats.close());
+    const informer = <T extends StoredObject>(resource: InformerResource, indexers = {}) => {
+      const i = new Informer<T>({
+        api,
+        nats,
+        stream: o.stream,
+        resource,
+        indexers,
+        onTrouble: (e) => log.warn({ err: e }, `${resource.plural} informer`),
+      });
+      cleanup.push(() => i.stop());
+      return i;
+    };
+    const ingresses = informer<Ingress>(INGRESSES);
+    const classes = informer<IngressClass>(INGRESS_CLASSES);
+    const services = informer<Service>(SERVICES);
+    const slices = informer<EndpointSlice>(ENDPOINT_SLICES, { service: byService, namespace: byNamespace });
+
+    const routing = new Routing(ingresses, classes, services, slices, selection);
+    ingresses.onChange(() => routing.invalidate());
+    classes.onChange(() => routing.invalidate());
+
+    const requests = o.registry
+      ? new Counter({
+          name: 'wake_ingress_requests_total',
+          help: 'Requests the ingress controller answered, by status code.',
+          labelNames: ['status'],
+          registers: [o.registry],
+        })
+      : undefined;
+    const failedConnects = o.registry
+      ? new Counter({
+          name: 'wake_ingress_upstream_connect_failures_total',
+          help: 'Upstream connections that failed, each retried on another endpoint while one is left.',
+          registers: [o.registry],
+        })
+      : undefined;
+    const proxyOptions = {
+      decide: (req: IncomingMessage) => routing.decide(req),
+      connectTimeoutMs: o.connectTimeoutMs,
+      onOutcome: (status: number, failed: number) => {
+        requests?.inc({ status: String(status) });
+        if (failed) failedConnects?.inc(failed);
+      },
+      onTrouble: (e: Error) => log.warn({ err: e }, 'ingress proxy'),
+    };
+    const proxy = new ReverseProxy(proxyOptions);
+
+    /** The HTTPS listener and the certificates it serves, read again on Ingress changes and every resync. */
+    const serveTls = async (listen: { host: string; port: number }) => {
+      const certs = new CertificateStore({
+        fetch: async (namespace, name) => {
+          try {
+            return await api.get<TlsSecret>(resourcePath({ ...SECRETS, namespace, name }));
+          } catch (e) {
+            if (ApiError.isNotFound(e)) return undefined;
+            throw e;
+          }
+        },
+        wanted: () => tlsSecretsByHost(routing.served()),
+        onTrouble: (e) => log.warn({ err: e }, 'ingress TLS'),
+      });
+      cleanup.push(() => certs.stop());
+      await certs.reload();
+      ingresses.onChange(() => void certs.reload());
+      classes.onChange(() => void certs.reload());
+      certs.resyncEvery(o.secretResyncMs ?? 10_000);
+      const tlsProxy = new ReverseProxy({ ...proxyOptions, tls: certs });
+      const bound = await tlsProxy.listen(listen.host, listen.port);
+      cleanup.push(() => tlsProxy.close());
+      return `https://${hostPort(bound)}`;
+    };
+
+    for (const i of [ingresses, classes, services, slices]) i.start();
+    await Promise.all([ingresses, classes, services, slices].map((i) => i.synced()));
+
+    const address = await proxy.listen(o.listen.host, o.listen.port);
+    cleanup.push(() => proxy.close());
+    const tlsUrl = o.tlsListen ? await serveTls(o.tlsListen) : undefined;
+
+    const [base, max] = o.backoffMs ?? [5, 1_000_000];
+    const status = new IngressStatusController({
+      api,
+      ingresses,
+      classes,
+      selection,
+      address: o.statusAddress ?? o.listen.host,
+      rateLimiter: new MaxOf<string>(new ExponentialBackoff<string>(base, max), new TokenBucket(10, 100)),
+      queueMetrics: o.queueMetrics,
+      onTrouble: (e, key) => log.warn({ err: e, key }, 'ingress status'),
+    });
+    status.start();
+    cleanup.push(async () => {
+      await status.stop();
+      if (o.updateStatusOnShutdown ?? true) await status.release();
+    });
+    log.info({ address, tlsUrl, controller: selection.controller }, 'ingress controller serving');
+    let closing: Promise<void> | undefined;
+    return { address, url: `http://${hostPort(address)}`, tlsUrl, close: () => (closing ??= closeAll()) };
+  } catch (e) {
+    await closeAll();
+    throw new Error(`ingress controller did not start: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
+ * What a request means to the served Ingresses: the route table (rebuilt, when an Ingress or
+ * IngressClass changed, at the next request) and, per request, the backend's endpoints read
+ * from the EndpointSlice cache, so an endpoint change applies as soon as the informer has it.
+ */
+class Routing {
+  private table?: RouteTable;
+  private servedIngresses?: Ingress[];
+  private readonly roundRobin = new RoundRobin();
+
+  constructor(
+    private readonly ingresses: Informer<Ingress>,
+    private readonly classes: Informer<IngressClass>,
+    private readonly services: Informer<Service>,
+    private readonly slices: Informer<EndpointSlice>,
+    private readonly selection: { controller: string; watchIngressWithoutClass?: boolean },
+  ) {}
+
+  invalidate(): void {
+    this.table = undefined;
+    this.servedIngresses = undefined;
+  }
+
+  /** The Ingresses this controller serves (their class is one of its own). */
+  served(): Ingress[] {
+    if (this.servedIngresses) return this.servedIngresses;
+    const classes = new Map(this.classes.cache.list().map((c) => [c.metadata.name ?? '', c]));
+    return (this.servedIngresses = this.ingresses.cache
+      .list()
+      .filter((i) => handlesIngress(i, classes, this.selection)));
+  }
+
+  decide(req: IncomingMessage): Decision {
+    const target = this.routes().route(requestHostName(req.headers.host), requestPath(req.url));
+    if (!target) return { status: 404, message: 'default backend - 404' };
+    const backend = target.backend.service;
+    if (!backend) return { status: 503, message: `${target.ingress}: only Service backends are served` };
+    const found = this.resolve(target.namespace, backend);
+    if (found.upstreams.length === 0)
+      return {
+        status: 503,
+        message: `service ${target.namespace}/${backend.name}: ${'reason' in found ? found.reason : 'no-endpoints'}`,
+      };
+    const key = `${target.namespace}/${backend.name}:${backend.port?.name || backend.port?.number}`;
+    return { upstreams: this.roundRobin.order(key, found.upstreams) };
+  }
+
+  private resolve(namespace: string, backend: IngressServiceBackend): Resolution {
+    const key = `${namespace}/${backend.name}`;
+    return resolveBackend(backend, this.services.cache.get(key), this.slices.cache.byIndex('service', key));
+  }
+
+  private routes(): RouteTable {
+    return (this.table ??= new RouteTable(this.served()));
+  }
+}
