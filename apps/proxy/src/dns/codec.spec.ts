@@ -13,7 +13,7 @@ import {
   splitTcpFrames,
 } from './codec.js';
 
-const q = { name: 'web.default.svc.cluster.local', type: 'A', class: 'IN' };
+const q = { name: 'web.default.svc.cluster.local', type: 'A' as const, class: 'IN' as const };
 
 function response(over: Partial<Response> = {}): Response {
   return {
@@ -118,7 +118,7 @@ describe('DNS codec', () => {
 
   it('sets the rcode and compresses repeated names with pointers', () => {
     const nx = packet.decode(encodeResponse(response({ rcode: RCODE.NXDOMAIN, authorities: [soa] })));
-    expect(nx.rcode).toBe('NXDOMAIN');
+    expect((nx as unknown as { rcode: string }).rcode).toBe('NXDOMAIN');
     const answers: ResourceRecord[] = Array.from({ length: 10 }, (_, i) => ({
       name: q.name,
       type: 'A',

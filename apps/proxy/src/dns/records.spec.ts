@@ -23,7 +23,7 @@ function slice(
       ...(e.hostname ? { hostname: e.hostname } : {}),
     })),
     ports: ports.map((p) => ({ protocol: 'TCP', ...p })),
-  } as EndpointSlice;
+  } as unknown as EndpointSlice;
 }
 
 const services = [
