@@ -303,6 +303,32 @@ describe('cluster DNS through the real API server and EndpointSlice controller',
     expect(await resolver.reverse('10.244.7.2')).toEqual([`db-0.${name}`]);
   });
 
+  it('an answer too big for UDP is truncated with TC, and the resolver gets all of it over TCP', async () => {
+    // A selectorless headless Service with a hand-written EndpointSlice of 60 addresses.
+    await ok('POST', `/api/v1/namespaces/${ns}/services`, {
+      metadata: { name: 'big' },
+      spec: { clusterIP: 'None', ports: [{ port: 80 }] },
+    });
+    const addresses = Array.from({ length: 60 }, (_, i) => `10.244.9.${i + 1}`);
+    await ok('POST', `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, {
+      metadata: { name: 'big-manual', labels: { 'kubernetes.io/service-name': 'big' } },
+      addressType: 'IPv4',
+      endpoints: addresses.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
+      ports: [{ port: 80, protocol: 'TCP' }],
+    });
+    const name = `big.${ns}.svc.${ZONE}`;
+    const all = await eventually(
+      'big to list 60',
+      () => resolver.resolve4(name),
+      (a) => a.length === 60,
+    );
+    expect(all.sort()).toEqual([...addresses].sort());
+    const udp = await queryOverUdp(udpPort, name, 'A');
+    expect(udp.flag_tc).toBe(true);
+    expect(udp.answers!.length).toBeLessThan(60);
+    expect((await queryOverTcp(tcpPort, name, 'A')).answers).toHaveLength(60);
+  });
+
   it('an ExternalName Service is a CNAME, its target resolved upstream', async () => {
     await ok('POST', `/api/v1/namespaces/${ns}/services`, {
       metadata: { name: 'ext' },
