@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import packet from 'dns-packet';
 
 import { waitFor } from '@app/dev-servers';
+import { Registry } from '@app/metrics';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
 import {
@@ -143,6 +144,7 @@ describe('cluster DNS through the real API server and EndpointSlice controller',
   let udpPort = 0;
   let tcpPort = 0;
   const ns = 'dnsapp';
+  const registry = new Registry();
 
   const ok = async <T>(method: string, path: string, body?: unknown) => {
     const r = await cluster.api<T>(method, path, body);
@@ -205,6 +207,7 @@ describe('cluster DNS through the real API server and EndpointSlice controller',
       listen: [{ host: '127.0.0.1', port: 0 }],
       upstreams: [{ host: '127.0.0.1', port: upstream.port }],
       upstreamTimeoutMs: 500,
+      registry,
     });
     [{ udpPort, tcpPort }] = server.addresses;
     resolver = new dns.Resolver({ timeout: 3000, tries: 1 });
@@ -360,5 +363,14 @@ describe('cluster DNS through the real API server and EndpointSlice controller',
     expect(upstream!.seen).toEqual(expect.arrayContaining(['www.upstream.test', 'tcp.upstream.test']));
     const silent = await queryOverUdp(udpPort, 'silent.upstream.test', 'A');
     expect((silent as unknown as { rcode: string }).rcode).toBe('SERVFAIL');
+  });
+
+  it('counts requests and responses under CoreDNS’ metric names', async () => {
+    const text = await registry.metrics();
+    expect(text).toMatch(/^coredns_dns_requests_total\{proto="udp",type="A"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^coredns_dns_requests_total\{proto="tcp",type="A"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^coredns_dns_responses_total\{rcode="NXDOMAIN"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^coredns_dns_responses_total\{rcode="SERVFAIL"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^coredns_forward_responses_total\{rcode="NOERROR"\} [1-9]\d*$/m);
   });
 });

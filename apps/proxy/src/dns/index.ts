@@ -3,7 +3,9 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type EventStreamOptions } from '@app/bus';
 import { ApiClient, type ApiConnection } from '@app/client';
 import { createLogger, type Logger } from '@app/logging';
+import { type Registry } from '@app/metrics';
 
+import { DnsMetrics } from './dns-metrics.js';
 import { type BoundAddress, DnsSockets, type ListenAddress } from './dns-server.js';
 import { InformerClusterView } from './informer-view.js';
 import { ClusterZone } from './records.js';
@@ -33,6 +35,8 @@ export interface ClusterDnsOptions {
   ttl?: number;
   /** Replaces the upstream forwarder (tests). */
   forwarder?: Forwarder;
+  /** Counts requests and responses here under CoreDNS' metric names (the proxy's /metrics). */
+  registry?: Registry;
   logger?: Logger;
 }
 
@@ -66,12 +70,13 @@ export async function startClusterDns(o: ClusterDnsOptions): Promise<RunningClus
     view = new InformerClusterView({ api, nats, stream: o.stream, onTrouble: trouble });
     await view.start();
     const synced = view;
+    const metrics = o.registry ? new DnsMetrics(o.registry) : undefined;
     const domain = o.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN;
     const ttl = o.ttl ?? DEFAULT_DNS_TTL_SECONDS;
     const resolver = new DnsResolver(
       () => new ClusterZone(synced, { domain, ttl, serial: synced.modified }),
       forwarder,
-      { onTrouble: trouble },
+      { onTrouble: trouble, ...(metrics ? { onAnswered: metrics.answered.bind(metrics) } : {}) },
     );
     sockets = new DnsSockets((query, transport) => resolver.handle(query, transport), {
       onTrouble: trouble,

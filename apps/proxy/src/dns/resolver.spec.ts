@@ -13,6 +13,10 @@ const services = [
     spec: { type: 'ExternalName', externalName: 'upstream.example' },
   },
   {
+    metadata: { name: 'bad', namespace: 'default' },
+    spec: { type: 'ExternalName', externalName: `${'x'.repeat(64)}.example` },
+  },
+  {
     metadata: { name: 'alias', namespace: 'default' },
     spec: { type: 'ExternalName', externalName: 'web.default.svc.cluster.local' },
   },
@@ -117,5 +121,24 @@ describe('DnsResolver', () => {
     const update = query('web.default.svc.cluster.local');
     update[2] |= 5 << 3; // opcode UPDATE
     expect(packet.decode((await resolver.handle(update, 'udp'))!)).toMatchObject({ rcode: 'NOTIMP' });
+  });
+
+  it('answers SERVFAIL when an answer cannot be written, and reports every answer', async () => {
+    const troubles: string[] = [];
+    const answered: unknown[] = [];
+    const resolver = new DnsResolver(zone, new FakeUpstream(), {
+      onTrouble: (what) => troubles.push(what),
+      onAnswered: (...a) => answered.push(a),
+    });
+    const r = packet.decode((await resolver.handle(query('bad.default.svc.cluster.local', 'CNAME'), 'udp'))!);
+    expect(r).toMatchObject({ id: 99, rcode: 'SERVFAIL', answers: [] });
+    expect(troubles).toEqual(['answering bad.default.svc.cluster.local']);
+    await resolver.handle(query('web.default.svc.cluster.local'), 'tcp');
+    await resolver.handle(query('example.org'), 'udp');
+    expect(answered).toEqual([
+      ['CNAME', 2, false, 'udp'],
+      ['A', 0, false, 'tcp'],
+      ['A', 0, true, 'udp'],
+    ]);
   });
 });

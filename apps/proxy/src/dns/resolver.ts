@@ -23,8 +23,8 @@ const MAX_CNAME_CHASE = 8;
 export interface ResolverHooks {
   /** Told of each failure a client sees as SERVFAIL or FORMERR (logged by the server). */
   onTrouble?: (what: string, e: Error) => void;
-  /** Told each answered query: its type and rcode (metrics). */
-  onAnswered?: (type: string, rcode: number, forwarded: boolean) => void;
+  /** Told each answered query: its type, rcode, whether the upstream answered it, and how it came (metrics). */
+  onAnswered?: (type: string, rcode: number, forwarded: boolean, transport: Transport) => void;
 }
 
 /**
@@ -51,13 +51,22 @@ export class DnsResolver {
       return encodeResponse(errorResponse({ id, flags: 0, questions: [] }, RCODE.FORMERR));
     }
     const limit = transport === 'tcp' ? undefined : Math.min(query.ednsUdpSize ?? UDP_LIMIT, EDNS_UDP_SIZE);
-    const response = await this.respond(query, raw, transport);
-    if (Buffer.isBuffer(response)) return response;
-    this.hooks.onAnswered?.(query.questions[0]?.type ?? '', response.rcode, false);
-    return encodeResponse(
-      query.ednsUdpSize !== undefined ? { ...response, ednsUdpSize: EDNS_UDP_SIZE } : response,
-      limit,
-    );
+    const type = query.questions[0]?.type ?? '';
+    try {
+      const response = await this.respond(query, raw, transport);
+      if (Buffer.isBuffer(response)) return response;
+      const encoded = encodeResponse(
+        query.ednsUdpSize !== undefined ? { ...response, ednsUdpSize: EDNS_UDP_SIZE } : response,
+        limit,
+      );
+      this.hooks.onAnswered?.(type, response.rcode, false, transport);
+      return encoded;
+    } catch (e) {
+      // An answer that cannot be written (an ExternalName with an over-long label...) is the server's failure.
+      this.hooks.onTrouble?.(`answering ${query.questions[0]?.name ?? '(no question)'}`, e as Error);
+      this.hooks.onAnswered?.(type, RCODE.SERVFAIL, false, transport);
+      return encodeResponse(errorResponse(query, RCODE.SERVFAIL));
+    }
   }
 
   private async respond(query: Query, raw: Buffer, transport: Transport): Promise<Response | Buffer> {
@@ -70,7 +79,7 @@ export class DnsResolver {
     if (resolution.kind === 'forward') {
       try {
         const answer = await this.upstream.forward(raw, transport);
-        this.hooks.onAnswered?.(question.type, answer.length >= 4 ? answer[3] & 0xf : 0, true);
+        this.hooks.onAnswered?.(question.type, answer.length >= 4 ? answer[3] & 0xf : 0, true, transport);
         return answer;
       } catch (e) {
         this.hooks.onTrouble?.(`forwarding ${question.name} ${question.type}`, e as Error);
