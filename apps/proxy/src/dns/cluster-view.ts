@@ -41,7 +41,7 @@ export function clusterIPs(svc: Service): string[] {
   return ips.filter((ip) => ip !== '' && ip !== 'None');
 }
 
-/** A ClusterFirst view over plain lists (unit tests, and anything holding objects already). */
+/** A view over plain lists (unit tests, and anything holding objects already). */
 export class StaticClusterView implements ClusterView {
   constructor(
     private readonly services: Service[],

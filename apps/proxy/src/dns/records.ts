@@ -6,8 +6,9 @@ import { type ClusterView, clusterIPs, type Service, sliceServiceKey } from './c
 /**
  * The cluster zone's records, computed from the informers' objects as CoreDNS' kubernetes
  * plugin does (coredns/plugin/kubernetes/kubernetes.go `Records`, `findServices`,
- * `findPods`; reverse.go; xfr-free) per the Kubernetes DNS specification
- * (kubernetes/dns docs/specification.md, schema version 1.1.0).
+ * `findPods`; reverse.go) per the Kubernetes DNS specification (kubernetes/dns
+ * docs/specification.md, schema version 1.1.0). No zone transfers, no NS records: pods only
+ * ever ask this server, never walk the zone.
  */
 
 /** The schema version `dns-version.<zone>` answers (specification.md §2.2). */
