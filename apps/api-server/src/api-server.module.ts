@@ -25,6 +25,7 @@ import { DefaultStorageClass } from './admission/default-storage-class.js';
 import { type SigningKey } from './auth/jwt.js';
 import { serviceAccountTokens } from './auth/service-account-tokens.js';
 import { type TokenFile } from './auth/token-file.js';
+import { ensureKubeDnsService } from './bootstrap/kube-dns-service.js';
 import { ensureKubernetesService } from './bootstrap/kubernetes-service.js';
 import { ensureSystemNamespaces } from './bootstrap/system-namespaces.js';
 import { KindCache } from './cache/kind-cache.js';
@@ -106,7 +107,7 @@ class KubeRoutes implements OnModuleInit, BeforeApplicationShutdown {
   }
 }
 
-/** What the API server keeps true in the cluster from the start: the system namespaces and the `kubernetes` Service. */
+/** What the API server keeps true in the cluster from the start: the system namespaces, the `kubernetes` and `kube-dns` Services. */
 @Injectable()
 export class ClusterBootstrap
   implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
@@ -122,6 +123,12 @@ export class ClusterBootstrap
     // The default ServiceAccount and kube-root-ca.crt of each namespace are the controller
     // manager's (serviceaccount, root-ca-cert-publisher), as upstream.
     await ensureSystemNamespaces(this.objects, this.registry);
+    const dnsIp = this.allocator.dnsServiceIp;
+    if (dnsIp === undefined)
+      new Logger('api-server').warn(
+        `no kube-dns Service: the service range ${this.allocator.range.cidr} has fewer than 10 addresses`,
+      );
+    else await ensureKubeDnsService(this.objects, this.registry, dnsIp);
   }
 
   /** Once listening: the `kubernetes` Service and its endpoints point at this server. */

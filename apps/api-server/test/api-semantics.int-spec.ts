@@ -489,6 +489,30 @@ describe('API semantics over HTTPS', () => {
       ]);
     });
 
+    it('has the kube-dns Service at the range’s tenth address, claimed so nothing else gets it', async () => {
+      const svc = (await c.api<Obj>('GET', '/api/v1/namespaces/kube-system/services/kube-dns')).body;
+      expect(svc.metadata.labels).toMatchObject({ 'k8s-app': 'kube-dns', 'kubernetes.io/name': 'CoreDNS' });
+      expect(svc.spec).toMatchObject({
+        type: 'ClusterIP',
+        clusterIP: '10.96.0.10',
+        ports: [
+          { name: 'dns', port: 53, protocol: 'UDP' },
+          { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+          { name: 'metrics', port: 9153, protocol: 'TCP' },
+        ],
+      });
+      expect(svc.spec?.selector).toBeUndefined();
+      const ip = (await c.api<Obj>('GET', '/apis/networking.k8s.io/v1/ipaddresses/10.96.0.10')).body;
+      expect(ip.spec).toMatchObject({
+        parentRef: { resource: 'services', namespace: 'kube-system', name: 'kube-dns' },
+      });
+      const taken = await c.api('POST', `/api/v1/namespaces/${ns}/services`, {
+        metadata: { name: 'wants-dns-ip' },
+        spec: { clusterIP: '10.96.0.10', ports: [{ port: 53 }] },
+      });
+      expect(taken.status).toBe(422);
+    });
+
     it('allocates distinct ClusterIPs and NodePorts to concurrent creates, and frees them on delete', async () => {
       const svc = (i: number) => ({
         metadata: { name: `s${i}` },

@@ -7,7 +7,14 @@ import { apiserver } from './commands/apiserver.js';
 import { down } from './commands/down.js';
 import { getAsOf } from './commands/get-as-of.js';
 import { history } from './commands/history.js';
-import { nodeAgent, parseLabels, parseShard, parseTaints, simNodeAgent } from './commands/node-agent.js';
+import {
+  nodeAgent,
+  parseClusterDns,
+  parseLabels,
+  parseShard,
+  parseTaints,
+  simNodeAgent,
+} from './commands/node-agent.js';
 import { relay } from './commands/relay.js';
 import { replay } from './commands/replay.js';
 import { parseDuration, scheduler } from './commands/scheduler.js';
@@ -161,6 +168,11 @@ agent adopts them. Prints "node agent ready" once the node is registered.
   --cluster-id ID         label for this cluster's containers (default: kube-system's uid)
   --max-pods N            pods this node takes (default 110)
   --node-ip ADDR          the InternalIP to report (default: the first non-loopback IPv4)
+  --cluster-dns IP,...    the cluster DNS server(s) pods with dnsPolicy ClusterFirst use
+                          (kube-dns's ClusterIP, e.g. 10.96.0.10; default none: such pods
+                          fall back to the host's resolvers, with a MissingClusterDNS event)
+  --cluster-domain D      the cluster's DNS domain, searched by pods (default cluster.local)
+  --resolv-conf FILE      the host resolver configuration pods inherit (default /etc/resolv.conf)
   --node-labels k=v,...   extra labels to register with
   --register-with-taints key[=value]:Effect,...  taints to register with
   --node-status-update-frequency D  how often status is computed (default 10s)
@@ -309,6 +321,9 @@ async function main(argv: string[]): Promise<number> {
       'cluster-id': { type: 'string' },
       'max-pods': { type: 'string' },
       'node-ip': { type: 'string' },
+      'cluster-dns': { type: 'string' },
+      'cluster-domain': { type: 'string' },
+      'resolv-conf': { type: 'string' },
       'node-labels': { type: 'string' },
       'register-with-taints': { type: 'string' },
       'node-status-update-frequency': { type: 'string' },
@@ -503,6 +518,9 @@ async function main(argv: string[]): Promise<number> {
         clusterId: values['cluster-id'],
         maxPods: values['max-pods'] === undefined ? undefined : Number(values['max-pods']),
         nodeIP: values['node-ip'],
+        clusterDNS: parseClusterDns(values['cluster-dns']),
+        clusterDomain: values['cluster-domain'],
+        resolvConf: values['resolv-conf'],
         registration: {
           labels: parseLabels(values['node-labels']),
           taints: parseTaints(values['register-with-taints']),

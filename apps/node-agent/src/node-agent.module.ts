@@ -29,6 +29,7 @@ import {
   POD_CONFIGURER_OPTIONS,
   PodConfigurer,
   type PodConfigurerOptions,
+  readHostResolvConf,
   TOKEN_SOURCE,
 } from './config/index.js';
 import {
@@ -64,6 +65,12 @@ export interface NodeAgentConfig {
   cpu?: string;
   memory?: string;
   nodeIP?: string;
+  /** --cluster-dns: what ClusterFirst pods use as nameservers (default none: they fall back to Default). */
+  clusterDNS?: string[];
+  /** --cluster-domain (default cluster.local). */
+  clusterDomain?: string;
+  /** --resolv-conf: the host resolver configuration pods inherit (default /etc/resolv.conf). */
+  resolvConf?: string;
   leaseDurationSeconds?: number;
   /**
    * Run the forwarder through which pods reach the API server on the Docker bridge's gateway
@@ -82,6 +89,8 @@ export interface NodeAgentConfig {
 }
 
 export const NODE_AGENT_CONFIG = Symbol('NodeAgentConfig');
+/** The kubelet's --cluster-domain default in kubeadm clusters. */
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 export const NATS = Symbol('NatsConnection');
 /** Where pods reach the API server (the forwarder's address), or null when they are not given one. */
 const POD_API_ENDPOINT = Symbol('PodApiEndpoint');
@@ -150,6 +159,11 @@ export class NodeAgent implements OnApplicationBootstrap, BeforeApplicationShutd
       backoff: this.config.backoff,
       resyncMs: this.config.podResyncMs,
       stream: this.config.stream,
+      dns: {
+        clusterDNS: this.config.clusterDNS ?? [],
+        clusterDomain: this.config.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN,
+        host: await readHostResolvConf(this.config.resolvConf),
+      },
     });
     // Adopts what the engine already runs for this node before syncing anything.
     await this.pods.start();

@@ -69,6 +69,16 @@ export class ServiceAllocator implements WriteHook {
   }
 
   /**
+   * The address of the `kube-dns` Service: the range's tenth (10.96.0.10 by default, what
+   * kubeadm derives as the DNS address, cmd/kubeadm/app/constants GetDNSIP). Never handed out
+   * dynamically, so it is free when the bootstrap asks for it. Undefined in a range too small.
+   */
+  get dnsServiceIp(): string | undefined {
+    const ip = this.range.first + 9;
+    return ip <= this.range.last ? intToIp(ip) : undefined;
+  }
+
+  /**
    * Claims what `service` needs (its requested or a free ClusterIP, its requested or free
    * NodePorts), writes them into it, and returns the claims so a failed create can release them.
    */
@@ -166,13 +176,16 @@ export class ServiceAllocator implements WriteHook {
         ]);
       return { address: requested, claim: this.claimOf(this.ipKey(requested)) };
     }
-    // The first address is the kubernetes Service's: dynamic allocation starts after it.
+    // The first address is the kubernetes Service's: dynamic allocation starts after it,
+    // and passes over kube-dns's.
+    const reserved = this.dnsServiceIp;
     const address = await this.claimFree(
       this.range.last - this.range.first,
       (i) => intToIp(this.range.first + 1 + i),
       (a) => this.ipKey(a),
       (a) => this.ipAddressObject(a, service),
       ctx,
+      reserved === undefined ? undefined : new Set([reserved]),
     );
     if (address !== undefined) return { address, claim: this.claimOf(this.ipKey(address)) };
     throw StatusError.internal(`failed to allocate a serviceIP: range ${this.range.cidr} is full`);
@@ -233,10 +246,12 @@ export class ServiceAllocator implements WriteHook {
     keyOf: (v: string) => ObjectKey,
     objectOf: (v: string) => StoredObject,
     ctx: AuditContext,
+    reserved?: ReadonlySet<string>,
   ): Promise<string | undefined> {
     const ref = keyOf(valueAt(0));
     for (let attempt = 0; attempt < 8; attempt++) {
       const taken = new Set((await this.store.list(ref)).items.map((o) => o.metadata.name));
+      for (const v of reserved ?? []) taken.add(v);
       // A window of free values from a random start: spread out, and found even in a nearly full range.
       const free: string[] = [];
       const start = randomInt(size);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { parseLabels, parseShard, parseTaints } from './node-agent.js';
+import { parseClusterDns, parseLabels, parseShard, parseTaints } from './node-agent.js';
 
 describe('node-agent flags', () => {
   it('reads --node-labels as the kubelet does', () => {
@@ -20,6 +20,13 @@ describe('node-agent flags', () => {
     ]);
     expect(() => parseTaints('a=b:Sometimes')).toThrow(/NoSchedule\|PreferNoSchedule\|NoExecute/);
     expect(() => parseTaints('missing-effect')).toThrow(/--register-with-taints/);
+  });
+
+  it('reads --cluster-dns as a list of IP addresses', () => {
+    expect(parseClusterDns('10.96.0.10')).toEqual(['10.96.0.10']);
+    expect(parseClusterDns('10.96.0.10, fd00::a')).toEqual(['10.96.0.10', 'fd00::a']);
+    expect(parseClusterDns(undefined)).toBeUndefined();
+    expect(() => parseClusterDns('kube-dns')).toThrow(/--cluster-dns: want IP addresses/);
   });
 
   it('reads --shard as i/n with 0 <= i < n', () => {

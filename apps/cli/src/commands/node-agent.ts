@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 import { runNodeAgent } from '../../../node-agent/src/run-node-agent.js';
 import { type NodeAgentConfig } from '../../../node-agent/src/node-agent.module.js';
 import { runSimAgent, type SimAgentConfig } from '../../../node-agent/src/sim/sim-agent.js';
@@ -24,6 +26,18 @@ export function parseShard(text: string | undefined): { index: number; count: nu
   if (!shard || shard.count < 1 || shard.index >= shard.count)
     throw new Error(`--shard: want i/n with 0 <= i < n, got ${JSON.stringify(text)}`);
   return shard;
+}
+
+/** The kubelet's --cluster-dns: a comma-separated list of IP addresses. */
+export function parseClusterDns(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const ips = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const ip of ips)
+    if (!isIP(ip)) throw new Error(`--cluster-dns: want IP addresses, got ${JSON.stringify(ip)}`);
+  return ips;
 }
 
 /** The kubelet's --node-labels: `k=v,k2=v2`. */

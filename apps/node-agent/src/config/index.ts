@@ -5,3 +5,4 @@ export * from './token-manager.js';
 export * from './service-env.js';
 export * from './resources.js';
 export * from './expansion.js';
+export * from './pod-dns.js';

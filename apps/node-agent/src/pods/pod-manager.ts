@@ -14,6 +14,7 @@ import { type StoredObject } from '@app/event-store';
 
 import { type Pod, type PodStatus } from '../api-types.js';
 import { type ContainerConfigurer } from '../config/container-config.js';
+import { type DnsConfig, podDnsConfig, type PodDnsSettings } from '../config/pod-dns.js';
 import { type ProbeManager } from '../probes/probe-manager.js';
 import { type DockerRuntime } from '../runtime/index.js';
 import { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js';
@@ -33,6 +34,8 @@ export interface PodManagerOptions {
   resyncMs?: number;
   /** The node's address, reported as the pods' hostIP. */
   hostIP?: string;
+  /** Cluster DNS and the host's resolver configuration, for pods' dnsPolicy (absent: the engine's default for every pod). */
+  dns?: PodDnsSettings;
   /** Pod workers running at once (one pod is only ever synced by one). Default 4. */
   workers?: number;
   /** Reconnect backoff of the engine's event stream: base and cap in ms. */
@@ -137,6 +140,7 @@ export class PodManager {
       deletePod: (pod) => this.deletePod(pod),
       now: this.clock,
       ...(o.hostIP ? { hostIP: o.hostIP } : {}),
+      ...(o.dns ? { sandboxDns: (pod: Pod) => this.sandboxDns(pod, o.dns!) } : {}),
       log: this.log,
     });
     probes.setListener({
@@ -181,6 +185,13 @@ export class PodManager {
     await Promise.all(this.workers);
     this.workers = [];
     await this.recorder.flush();
+  }
+
+  /** The pod's sandbox resolver settings, its warnings recorded as the kubelet's dns configurer does. */
+  private sandboxDns(pod: Pod, settings: PodDnsSettings): DnsConfig | undefined {
+    const { config, warnings } = podDnsConfig(pod, settings);
+    for (const w of warnings) this.event(pod, 'Warning', w.reason, w.message);
+    return config;
   }
 
   /** An Event about the pod, or one of its containers (involvedObject.fieldPath as the kubelet sets it). */

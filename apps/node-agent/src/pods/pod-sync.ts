@@ -1,7 +1,7 @@
 import { type Container, type Pod, type PodStatus } from '../api-types.js';
 import { ContainerConfigError, type ContainerConfigurer } from '../config/container-config.js';
 import { type ProbeManager } from '../probes/probe-manager.js';
-import { type DockerRuntime, type PodRef } from '../runtime/index.js';
+import { type DockerRuntime, type PodRef, type SandboxDns } from '../runtime/index.js';
 import { computePodActions, type PodActions } from './actions.js';
 import { type Backoff, goDuration } from './backoff.js';
 import { POD_LABELS, readEnginePod } from './engine-pod.js';
@@ -27,6 +27,8 @@ export interface PodSyncDeps {
   deletePod(pod: Pod): Promise<void>;
   now(): number;
   hostIP?: string;
+  /** The sandbox's resolver settings (the pod's dnsPolicy); undefined: the engine's default. */
+  sandboxDns?(pod: Pod): SandboxDns | undefined;
   log(message: string): void;
   /** Records a core/v1 Event about the pod as the kubelet does (`kubectl describe pod` shows them). */
   event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, container?: string): void;
@@ -167,7 +169,7 @@ export class PodSyncer {
           'SandboxChanged',
           'Pod sandbox changed, it will be killed and re-created.',
         );
-      sandboxId = await this.d.runtime.runSandbox(refOf(pod), actions.attempt);
+      sandboxId = await this.d.runtime.runSandbox(refOf(pod), actions.attempt, this.d.sandboxDns?.(pod));
     }
     const podIP = actions.createSandbox
       ? (await this.d.runtime.inspect(sandboxId!)).ipAddress

@@ -49,6 +49,13 @@ export interface ContainerSpec {
   user?: string;
 }
 
+/** The sandbox's resolver settings, written by the engine into its /etc/resolv.conf (which app containers share). */
+export interface SandboxDns {
+  servers: string[];
+  searches: string[];
+  options: string[];
+}
+
 export interface BindMount {
   hostPath: string;
   containerPath: string;
@@ -126,8 +133,11 @@ export class DockerRuntime {
     this.images = new ImageList(docker);
   }
 
-  /** Creates and starts the pod's sandbox; returns its container id. */
-  async runSandbox(pod: PodRef, attempt: number): Promise<string> {
+  /**
+   * Creates and starts the pod's sandbox; returns its container id. Without `dns` the engine
+   * gives it the host's resolver configuration (dnsPolicy Default).
+   */
+  async runSandbox(pod: PodRef, attempt: number, dns?: SandboxDns): Promise<string> {
     const container = await this.docker.createContainer({
       name: sandboxName(pod, attempt),
       Image: this.config.pauseImage,
@@ -137,6 +147,8 @@ export class DockerRuntime {
         // App containers join its IPC namespace, which Docker only allows from a shareable one.
         IpcMode: 'shareable',
         RestartPolicy: { Name: 'no' },
+        // App containers in its network namespace share its /etc/resolv.conf.
+        ...(dns ? { Dns: dns.servers, DnsSearch: dns.searches, DnsOptions: dns.options } : {}),
       },
     });
     await container.start();

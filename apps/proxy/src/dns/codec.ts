@@ -1,0 +1,370 @@
+import { createRequire } from 'node:module';
+import { isIPv4, isIPv6 } from 'node:net';
+
+import packet from 'dns-packet';
+
+/**
+ * The DNS wire format, pure: queries are decoded by dns-packet; responses are encoded here
+ * because dns-packet writes every name in full, and a server's answers repeat the question's
+ * name in every record (RFC 1035 §4.1.4 compression keeps a headless Service's answer small
+ * enough for 512-byte UDP).
+ */
+
+export type RecordType = 'A' | 'AAAA' | 'CNAME' | 'PTR' | 'SRV' | 'TXT' | 'SOA' | 'NS';
+
+export interface SrvData {
+  priority: number;
+  weight: number;
+  port: number;
+  target: string;
+}
+
+export interface SoaData {
+  mname: string;
+  rname: string;
+  serial: number;
+  refresh: number;
+  retry: number;
+  expire: number;
+  minimum: number;
+}
+
+export type ResourceRecord =
+  | { name: string; type: 'A' | 'AAAA' | 'CNAME' | 'PTR' | 'NS'; ttl: number; data: string }
+  | { name: string; type: 'SRV'; ttl: number; data: SrvData }
+  | { name: string; type: 'TXT'; ttl: number; data: string[] }
+  | { name: string; type: 'SOA'; ttl: number; data: SoaData };
+
+export interface Question {
+  name: string;
+  /** The type's mnemonic as dns-packet names it (`A`, `SRV`, `UNKNOWN_65`, ...). */
+  type: string;
+  class: string;
+}
+
+/** What the server reads from a query. */
+export interface Query {
+  id: number;
+  /** The raw header flags (RD and CD are echoed back). */
+  flags: number;
+  opcode: string;
+  questions: Question[];
+  /** The EDNS0 OPT record's advertised UDP payload size, when the query carries one. */
+  ednsUdpSize?: number;
+}
+
+export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
+
+export interface Response {
+  id: number;
+  /** Authoritative for the cluster zone; not for forwarded or synthesized answers. */
+  authoritative: boolean;
+  recursionDesired: boolean;
+  rcode: number;
+  questions: Question[];
+  answers: ResourceRecord[];
+  authorities: ResourceRecord[];
+  additionals: ResourceRecord[];
+  /** Echo an OPT record (the query had one) advertising this payload size. */
+  ednsUdpSize?: number;
+}
+
+/** Plain DNS over UDP without EDNS0 (RFC 1035 §4.2.1). */
+export const UDP_LIMIT = 512;
+/** What this server advertises and accepts at most over UDP with EDNS0 (the DNS flag day 2020 value). */
+export const EDNS_UDP_SIZE = 1232;
+
+const TYPE_CODES: Record<RecordType, number> = {
+  A: 1,
+  NS: 2,
+  CNAME: 5,
+  SOA: 6,
+  PTR: 12,
+  TXT: 16,
+  AAAA: 28,
+  SRV: 33,
+};
+const CLASS_IN = 1;
+const TYPE_OPT = 41;
+
+export class FormatError extends Error {
+  override name = 'FormatError';
+}
+
+/** Decodes a query; a packet that is not one is a FormatError (the server answers FORMERR if it can). */
+export function decodeQuery(buf: Buffer): Query {
+  let decoded: packet.DecodedPacket;
+  try {
+    decoded = packet.decode(buf);
+  } catch (e) {
+    throw new FormatError(`undecodable DNS message of ${buf.length} bytes: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  if (decoded.type !== 'query') throw new FormatError('a response where a query was expected');
+  const opt = decoded.additionals?.find((a): a is packet.OptAnswer => a.type === 'OPT');
+  const opcode = (decoded as unknown as { opcode?: string }).opcode ?? 'QUERY';
+  return {
+    id: decoded.id ?? 0,
+    flags: decoded.flags ?? 0,
+    opcode,
+    questions: (decoded.questions ?? []).map((q) => ({
+      name: q.name,
+      type: q.type,
+      class: q.class ?? 'IN',
+    })),
+    ...(opt ? { ednsUdpSize: Math.max(UDP_LIMIT, opt.udpPayloadSize) } : {}),
+  };
+}
+
+/** The query's id, when even that much can be read (to answer FORMERR). */
+export function peekId(buf: Buffer): number | undefined {
+  return buf.length >= 2 ? buf.readUInt16BE(0) : undefined;
+}
+
+/** A bare error answer to a query (FORMERR, SERVFAIL, NOTIMP...), echoing its question. */
+export function errorResponse(query: Pick<Query, 'id' | 'flags' | 'questions'>, rcode: number): Response {
+  return {
+    id: query.id,
+    authoritative: false,
+    recursionDesired: (query.flags & packet.RECURSION_DESIRED) !== 0,
+    rcode,
+    questions: query.questions,
+    answers: [],
+    authorities: [],
+    additionals: [],
+  };
+}
+
+/**
+ * Encodes a response, compressing names. With `limit` (UDP), records are dropped from the end
+ * until the message fits and TC is set, so the client retries over TCP (RFC 2181 §9; CoreDNS
+ * truncates the same way in its `Scrub`).
+ */
+export function encodeResponse(r: Response, limit?: number): Buffer {
+  const full = write(r, false);
+  if (limit === undefined || full.length <= limit) return full;
+  const sections = {
+    answers: [...r.answers],
+    authorities: [...r.authorities],
+    additionals: [...r.additionals],
+  };
+  for (;;) {
+    if (sections.additionals.length) sections.additionals.pop();
+    else if (sections.authorities.length) sections.authorities.pop();
+    else if (sections.answers.length) sections.answers.pop();
+    const out = write({ ...r, ...sections }, true);
+    const empty = !sections.answers.length && !sections.authorities.length && !sections.additionals.length;
+    if (out.length <= limit || empty) return out;
+  }
+}
+
+/** Prefixes a message with its two-byte length, as DNS over TCP frames them (RFC 1035 §4.2.2). */
+export function frameForTcp(message: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(message.length + 2);
+  out.writeUInt16BE(message.length, 0);
+  message.copy(out, 2);
+  return out;
+}
+
+/** Splits complete length-prefixed messages off the front of a TCP stream's buffer. */
+export function splitTcpFrames(buf: Buffer): { messages: Buffer[]; rest: Buffer } {
+  const messages: Buffer[] = [];
+  let offset = 0;
+  while (buf.length - offset >= 2) {
+    const length = buf.readUInt16BE(offset);
+    if (buf.length - offset - 2 < length) break;
+    messages.push(buf.subarray(offset + 2, offset + 2 + length));
+    offset += 2 + length;
+  }
+  return { messages, rest: buf.subarray(offset) };
+}
+
+class Writer {
+  private buf = Buffer.alloc(4096);
+  offset = 0;
+  /** Lower-cased name suffix → where it was first written (a pointer target below 0x4000). */
+  private readonly names = new Map<string, number>();
+
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.offset);
+  }
+
+  private room(n: number): void {
+    if (this.offset + n <= this.buf.length) return;
+    const bigger = Buffer.alloc(Math.max(this.buf.length * 2, this.offset + n));
+    this.buf.copy(bigger);
+    this.buf = bigger;
+  }
+
+  u8(v: number): void {
+    this.room(1);
+    this.buf.writeUInt8(v, this.offset);
+    this.offset += 1;
+  }
+
+  u16(v: number): void {
+    this.room(2);
+    this.buf.writeUInt16BE(v, this.offset);
+    this.offset += 2;
+  }
+
+  u32(v: number): void {
+    this.room(4);
+    this.buf.writeUInt32BE(v >>> 0, this.offset);
+    this.offset += 4;
+  }
+
+  raw(b: Buffer): void {
+    this.room(b.length);
+    b.copy(this.buf, this.offset);
+    this.offset += b.length;
+  }
+
+  setU16(at: number, v: number): void {
+    this.buf.writeUInt16BE(v, at);
+  }
+
+  /** A domain name; suffixes written before become pointers unless `compress` is false (SRV targets). */
+  name(name: string, compress = true): void {
+    const labels = splitName(name);
+    for (let i = 0; i < labels.length; i++) {
+      const suffix = labels.slice(i).join('.').toLowerCase();
+      const at = this.names.get(suffix);
+      if (compress && at !== undefined) {
+        this.u16(0xc000 | at);
+        return;
+      }
+      if (this.offset < 0x4000) this.names.set(suffix, this.offset);
+      const label = Buffer.from(labels[i], 'utf8');
+      if (label.length === 0 || label.length > 63)
+        throw new RangeError(`DNS label ${JSON.stringify(labels[i])} of ${name}: 1 to 63 bytes`);
+      this.u8(label.length);
+      this.raw(label);
+    }
+    this.u8(0);
+  }
+}
+
+function splitName(name: string): string[] {
+  const trimmed = name.endsWith('.') ? name.slice(0, -1) : name;
+  return trimmed === '' ? [] : trimmed.split('.');
+}
+
+function write(r: Response, truncated: boolean): Buffer {
+  const w = new Writer();
+  w.u16(r.id);
+  const flags =
+    0x8000 | // QR: a response
+    (r.authoritative ? packet.AUTHORITATIVE_ANSWER : 0) |
+    (truncated ? packet.TRUNCATED_RESPONSE : 0) |
+    (r.recursionDesired ? packet.RECURSION_DESIRED : 0) |
+    packet.RECURSION_AVAILABLE |
+    (r.rcode & 0xf);
+  w.u16(flags);
+  w.u16(r.questions.length);
+  w.u16(r.answers.length);
+  w.u16(r.authorities.length);
+  w.u16(r.additionals.length + (r.ednsUdpSize !== undefined ? 1 : 0));
+  for (const q of r.questions) {
+    w.name(q.name);
+    w.u16(typeCode(q.type));
+    w.u16(q.class === 'IN' ? CLASS_IN : classCode(q.class));
+  }
+  for (const rr of [...r.answers, ...r.authorities, ...r.additionals]) writeRecord(w, rr);
+  if (r.ednsUdpSize !== undefined) {
+    w.u8(0); // the root name
+    w.u16(TYPE_OPT);
+    w.u16(r.ednsUdpSize); // the class field carries the payload size
+    w.u32(0); // extended rcode, version 0, no flags
+    w.u16(0); // no options
+  }
+  return Buffer.from(w.bytes());
+}
+
+function writeRecord(w: Writer, rr: ResourceRecord): void {
+  w.name(rr.name);
+  w.u16(TYPE_CODES[rr.type]);
+  w.u16(CLASS_IN);
+  w.u32(rr.ttl);
+  const lengthAt = w.offset;
+  w.u16(0);
+  const start = w.offset;
+  switch (rr.type) {
+    case 'A':
+    case 'AAAA':
+      w.raw(ipBytes(rr.data));
+      break;
+    case 'CNAME':
+    case 'PTR':
+    case 'NS':
+      w.name(rr.data);
+      break;
+    case 'SRV':
+      w.u16(rr.data.priority);
+      w.u16(rr.data.weight);
+      w.u16(rr.data.port);
+      // RFC 2782: "name compression is not to be used for this field".
+      w.name(rr.data.target, false);
+      break;
+    case 'TXT':
+      for (const text of rr.data) {
+        const bytes = Buffer.from(text, 'utf8');
+        if (bytes.length > 255) throw new RangeError(`TXT string of ${bytes.length} bytes: at most 255`);
+        w.u8(bytes.length);
+        w.raw(bytes);
+      }
+      break;
+    case 'SOA':
+      w.name(rr.data.mname);
+      w.name(rr.data.rname);
+      w.u32(rr.data.serial);
+      w.u32(rr.data.refresh);
+      w.u32(rr.data.retry);
+      w.u32(rr.data.expire);
+      w.u32(rr.data.minimum);
+      break;
+  }
+  w.setU16(lengthAt, w.offset - start);
+}
+
+/** An address's network-order bytes: 4 for IPv4, 16 for IPv6 (`::` expanded). */
+export function ipBytes(ip: string): Buffer {
+  if (isIPv4(ip)) return Buffer.from(ip.split('.').map(Number));
+  if (!isIPv6(ip)) throw new RangeError(`${JSON.stringify(ip)} is not an IP address`);
+  let text = ip;
+  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two hex groups.
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const b = v4[1].split('.').map(Number);
+    text = `${text.slice(0, -v4[1].length)}${((b[0] << 8) | b[1]).toString(16)}:${((b[2] << 8) | b[3]).toString(16)}`;
+  }
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  const groups =
+    tail === undefined
+      ? headGroups
+      : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
+  const out = Buffer.alloc(16);
+  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
+  return out;
+}
+
+/** A question's type code; types dns-packet did not know decode as `UNKNOWN_<n>`. */
+function typeCode(type: string): number {
+  const unknown = /^UNKNOWN_(\d+)$/.exec(type);
+  if (unknown) return Number(unknown[1]);
+  const known = (TYPE_CODES as Record<string, number>)[type];
+  if (known !== undefined) return known;
+  return typeCodes.toType(type);
+}
+
+function classCode(klass: string): number {
+  const unknown = /^UNKNOWN_(\d+)$/.exec(klass);
+  if (unknown) return Number(unknown[1]);
+  return { IN: 1, CS: 2, CH: 3, HS: 4, ANY: 255 }[klass] ?? CLASS_IN;
+}
+
+/** dns-packet's type table (it ships with the package but not in its type declarations). */
+const typeCodes = createRequire(import.meta.url)('dns-packet/types.js') as { toType(name: string): number };
