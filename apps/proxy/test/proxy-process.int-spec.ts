@@ -183,8 +183,7 @@ describe('wake proxy: the process, SIGTERM and a crashed predecessor', () => {
         'GET',
         '/api/v1/namespaces/default/services/np',
       );
-      return (await tcpRead(nodeAddress, svc.body.spec.ports[0]!.nodePort)) ===
-        'from the backend\n'
+      return (await tcpRead(nodeAddress, svc.body.spec.ports[0]!.nodePort)) === 'from the backend\n'
         ? true
         : undefined;
     });
