@@ -169,6 +169,31 @@ describe('Proxier sockets on loopback', () => {
     expect(await udpAsk(proxier.proxyPort('ns/dns:dns')!, 'hello')).toBe('echo hello');
   });
 
+  it('passes a half-close on: a client that ends its side still gets the whole reply, byte for byte', async () => {
+    // The backend answers only after the request ended: the reply is the request reversed.
+    const reverser = createServer({ allowHalfOpen: true }, (s) => {
+      const parts: Buffer[] = [];
+      s.on('data', (d: Buffer) => parts.push(d));
+      s.on('end', () => s.end(Buffer.concat(parts).reverse()));
+    });
+    await new Promise<void>((r) => reverser.listen(0, '127.0.0.1', r));
+    backends.push({ server: reverser, port: (reverser.address() as { port: number }).port });
+    await proxier.sync([
+      portState({ key: 'ns/rev:', clusterEndpoints: [{ ip: '127.0.0.1', port: backends.at(-1)!.port }] }),
+    ]);
+    const request = Buffer.from(Array.from({ length: 4 << 20 }, (_, i) => i % 251));
+    const reply = await new Promise<Buffer>((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port: proxier.proxyPort('ns/rev:')!, allowHalfOpen: true });
+      const parts: Buffer[] = [];
+      s.on('data', (d: Buffer) => parts.push(d));
+      s.on('end', () => resolve(Buffer.concat(parts)));
+      s.on('error', reject);
+      s.end(request);
+    });
+    expect(reply.length).toBe(request.length);
+    expect(reply.equals(Buffer.from(request).reverse())).toBe(true);
+  });
+
   it('listens on node ports (TCP and UDP) while the service port has one, and closes them after', async () => {
     const nodePort = 30000 + Math.floor(Math.random() * 2000);
     await proxier.sync([
