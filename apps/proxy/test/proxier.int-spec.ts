@@ -194,6 +194,20 @@ describe('Proxier sockets on loopback', () => {
     expect(reply.equals(Buffer.from(request).reverse())).toBe(true);
   });
 
+  it('listens on a local load-balancer ingress address at the service port, and ignores addresses not of this host', async () => {
+    const lbPort = 20000 + Math.floor(Math.random() * 5000);
+    await proxier.sync([
+      portState({
+        key: 'ns/lb:',
+        port: lbPort,
+        loadBalancerIPs: [nodeAddress, '192.0.2.200'],
+        clusterEndpoints: [{ ip: '127.0.0.1', port: backends[1]!.port }],
+      }),
+    ]);
+    expect(proxier.externalListeners()).toEqual([`${nodeAddress}:${lbPort}/TCP`]);
+    expect(await fetchTcp(lbPort, nodeAddress)).toBe('b');
+  });
+
   it('listens on node ports (TCP and UDP) while the service port has one, and closes them after', async () => {
     const nodePort = 30000 + Math.floor(Math.random() * 2000);
     await proxier.sync([
