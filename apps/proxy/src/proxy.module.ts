@@ -186,7 +186,7 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     const desired = desiredServicePorts(
       this.services.cache.list(),
       (ns, name) => this.slices.cache.byIndex(BY_SERVICE, `${ns}/${name}`),
-      { nodeName: this.config.nodeName ?? hostname(), localBackends: this.localBackends },
+      { nodeName: this.config.nodeName ?? hostname().toLowerCase(), localBackends: this.localBackends },
     );
     await this.proxier.sync(desired);
     this.syncs++;
@@ -208,7 +208,7 @@ export class ProxyModule {
           provide: ApiClient,
           useFactory: () =>
             new ApiClient(config.connection, {
-              userAgent: `wake-proxy/${config.nodeName ?? hostname()}`,
+              userAgent: `wake-proxy/${config.nodeName ?? hostname().toLowerCase()}`,
               maxSockets: 8,
             }),
         },
