@@ -128,6 +128,8 @@ describe('Proxier sockets on loopback', () => {
     ]);
     const port = proxier.proxyPort('ns/web:')!;
     expect(port).toBeGreaterThan(0);
+    expect(proxier.localAddressOf('ns/web:')).toEqual({ host: '127.0.0.1', port });
+    expect(proxier.localAddressOf('ns/none:')).toBeUndefined();
     const answers: string[] = [];
     for (let i = 0; i < 6; i++) answers.push(await fetchTcp(port));
     // The dead endpoint's turn goes to the next one.
