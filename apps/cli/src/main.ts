@@ -216,6 +216,8 @@ removes every rule and the route. Prints "proxy ready" after the first sync. Nee
   --instance-id ID           1-5 of [a-z0-9] in the chain names, for several proxies on one host;
                              a restart with the same id removes what the last one left
   --udp-timeout D            how long an idle UDP flow is kept (default 250ms, as upstream)
+  --sync-period D            how often rules are checked and rewritten without news, so a
+                             flushed nat table heals (default 30s; 0s: never)
   --metrics-port N           serve /metrics and /healthz on 127.0.0.1:N (default 10249; 0: any free port)`,
   status: 'usage: wake status [--data-dir DIR] [--json]\n\nexits 0 when the cluster runs, 3 when it does not',
   verify:
@@ -346,6 +348,7 @@ async function main(argv: string[]): Promise<number> {
       gateway: { type: 'string' },
       'instance-id': { type: 'string' },
       'udp-timeout': { type: 'string' },
+      'sync-period': { type: 'string' },
       namespace: { type: 'string', short: 'n' },
       'all-namespaces': { type: 'boolean', short: 'A' },
       output: { type: 'string', short: 'o' },
@@ -510,6 +513,7 @@ async function main(argv: string[]): Promise<number> {
         gateway: values.gateway,
         instanceId: values['instance-id'],
         udpIdleTimeoutMs: parseDuration(values['udp-timeout'], '--udp-timeout'),
+        resyncMs: parseDuration(values['sync-period'], '--sync-period'),
         metricsPort:
           values['metrics-port'] === undefined ? 10249 : parseCount(values['metrics-port'], '--metrics-port'),
       });

@@ -45,6 +45,11 @@ export interface ProxyConfig {
   nodePortAddresses?: string[];
   /** Service ports answered by listeners of this process rather than their endpoints (see LocalBackends). */
   localBackends?: LocalBackends;
+  /**
+   * How often the rules are checked and rewritten without news (upstream --sync-period), so a
+   * flushed table or a failed restore heals. Default 30 s; 0: never.
+   */
+  resyncMs?: number;
   /** How long changes gather before a sync (default 0: the next turn of the event loop). */
   coalesceMs?: number;
   udpIdleTimeoutMs?: number;
@@ -76,6 +81,8 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
   private localBackends: LocalBackends;
   private address?: string;
   private syncs = 0;
+  private resyncTimer?: NodeJS.Timeout;
+  private repairNext = false;
   /** Resolves after each sync; what waitForSync hands out. */
   private syncWaiters: (() => void)[] = [];
 
@@ -169,6 +176,12 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     await Promise.all([this.services.synced(), this.slices.synced()]);
     // The first sync is done before the proxy says it is ready.
     await this.syncOnce();
+    const every = c.resyncMs ?? 30_000;
+    if (every > 0)
+      this.resyncTimer = setInterval(() => {
+        this.repairNext = true;
+        this.runner?.trigger();
+      }, every);
     this.logger.log(
       `proxying through ${proxyAddress} (chains ${this.portalManager.chains.container}, ${this.portalManager.chains.host})`,
     );
@@ -180,6 +193,7 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.resyncTimer);
     await this.runner?.stop();
     await Promise.all([this.services.stop(), this.slices.stop()]);
     const failures: unknown[] = [];
@@ -191,6 +205,10 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
 
   private async syncOnce(): Promise<void> {
     const started = performance.now();
+    if (this.repairNext) {
+      this.repairNext = false;
+      await this.portals.repair();
+    }
     const desired = desiredServicePorts(
       this.services.cache.list(),
       (ns, name) => this.slices.cache.byIndex(BY_SERVICE, `${ns}/${name}`),

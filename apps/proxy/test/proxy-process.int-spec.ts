@@ -85,6 +85,8 @@ describe('wake proxy: the process, SIGTERM and a crashed predecessor', () => {
         nodeAddress,
         '--metrics-port',
         '0',
+        '--sync-period',
+        '1s',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -161,6 +163,23 @@ describe('wake proxy: the process, SIGTERM and a crashed predecessor', () => {
     expect(text).toContain('kubeproxy_sync_proxy_rules_duration_seconds_count');
     expect((await ours()).length).toBeGreaterThan(0);
     expect(await blackhole()).toContain(serviceCidr);
+    // Someone deletes its jump from PREROUTING: the periodic sync puts it back.
+    await run('iptables', [
+      '-w',
+      '-t',
+      'nat',
+      '-D',
+      'PREROUTING',
+      '-m',
+      'comment',
+      '--comment',
+      chains.comment,
+      '-j',
+      chains.container,
+    ]);
+    await waitFor('the jump rule to be back', async () =>
+      (await ours()).some((l) => l.startsWith('-A PREROUTING')) ? true : undefined,
+    );
 
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(0);

@@ -262,6 +262,31 @@ describe('PortalManager', () => {
     ).rejects.toThrow(/File exists/);
   });
 
+  it('repair: puts back a jump rule someone removed, and rewrites the chains on the next sync', async () => {
+    const net = new FakeHostNetwork();
+    const m = new PortalManager(net, { instanceId: 't1', proxyAddress: '172.17.0.1' });
+    await m.start();
+    await m.sync([portal]);
+    // -C answers "missing" for OUTPUT's jump only.
+    const iptables = net.iptables.bind(net);
+    net.iptables = async (args) => {
+      await iptables(args);
+      if (args[2] === '-C' && args[3] === 'OUTPUT')
+        throw new Error('iptables: Bad rule (does a matching rule exist in that chain?)');
+    };
+    net.calls.length = 0;
+    net.restores.length = 0;
+    await m.repair();
+    expect(net.calls.map((c) => c.slice(0, 5).join(' '))).toEqual([
+      'iptables -t nat -C PREROUTING',
+      'iptables -t nat -C OUTPUT',
+      'iptables-restore',
+      'iptables -t nat -I OUTPUT',
+    ]);
+    expect(await m.sync([portal])).toBe(true);
+    expect(net.restores.at(-1)).toContain('-A WAKE-PORTALS-HOST-T1 -d 10.96.0.20/32');
+  });
+
   it('reads the bridge address pods reach the proxy at', async () => {
     expect(await interfaceAddress(new FakeHostNetwork(), 'docker0')).toBe('172.17.0.1');
   });

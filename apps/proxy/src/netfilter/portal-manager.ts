@@ -51,6 +51,30 @@ export class PortalManager {
     if (this.o.serviceCidr) await this.addBlackhole(this.o.serviceCidr);
   }
 
+  /**
+   * Puts back what someone else removed (a flushed nat table, a deleted jump rule): the jumps
+   * are checked with -C and inserted again when missing, and the chains are rewritten on the
+   * next sync. Upstream's proxier re-ensured its chains on every periodic sync the same way.
+   */
+  async repair(): Promise<void> {
+    for (const { chain, rule } of jumpRules(this.chains)) {
+      const present = await this.net.iptables(['-t', 'nat', '-C', chain, ...rule]).then(
+        () => true,
+        () => false,
+      );
+      if (present) continue;
+      this.o.onTrouble?.(
+        'portal rules',
+        new Error(`the jump from ${chain} to this proxy's chain was gone; put back`),
+      );
+      // A missing chain is made again by the restore, which must come before the jump to it.
+      this.applied = undefined;
+      await this.net.restore(portalRulesText(this.chains, [], this.o.proxyAddress));
+      await this.net.iptables(['-t', 'nat', '-I', chain, '1', ...rule]);
+    }
+    this.applied = undefined;
+  }
+
   /** Rewrites both chains when the portals changed (one iptables-restore: atomic per table). */
   async sync(portals: readonly Portal[]): Promise<boolean> {
     const text = portalRulesText(this.chains, portals, this.o.proxyAddress);
