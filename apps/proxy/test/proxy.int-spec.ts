@@ -350,6 +350,29 @@ describe('the proxy on a real Docker node: Services that route', () => {
     expect(reply).toMatch(/Name:\s+probe\.example\s+Address:\s+192\.0\.2\.53/);
   });
 
+  it('a Service routed to a local listener (the DNS wiring): setLocalBackends, no EndpointSlice', async () => {
+    // The in-process DNS server's role is played by the responder of the test above.
+    const echoPort = udpEcho!.address().port;
+    const created = await cluster.api('POST', `/api/v1/namespaces/${NS}/services`, {
+      metadata: { name: 'local-dns' },
+      spec: { ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] },
+    });
+    expect(created.status).toBe(201);
+    proxy!.runtime.setLocalBackends({ [`${NS}/local-dns`]: { dns: { host: gateway, port: echoPort } } });
+    const { clusterIP } = (await service('local-dns')).spec;
+    const reply = await waitFor('a DNS answer through the local backend', async () => {
+      const out = await inClient(`timeout 5 nslookup local.example ${clusterIP}`).catch(
+        (e: Error) => e.message,
+      );
+      if (!out.includes('192.0.2.53')) throw new Error(`nslookup said ${JSON.stringify(out)}`);
+      return out;
+    });
+    expect(reply).toMatch(/Name:\s+local\.example\s+Address:\s+192\.0\.2\.53/);
+    expect(proxy!.runtime.proxier.balancer.endpoints(`${NS}/local-dns:dns`)).toEqual([
+      { ip: gateway, port: echoPort },
+    ]);
+  });
+
   it('stopping removes every rule, chain and route it made', async () => {
     expect(await natRules()).toContain(chains.container);
     await proxy!.close();
