@@ -14,8 +14,8 @@ export interface ClusterState {
   scheduler?: { pid?: number; url?: string; log: string };
   controllerManager?: { pid?: number; url?: string; log: string };
   nodeAgent?: { pid?: number; log: string; node: string };
-  /** The service proxy of the Docker node (`url`: its /metrics). */
-  proxy?: { pid?: number; url?: string; log: string };
+  /** The service proxy of the Docker node (`url`: its /metrics; `ingress`: its ingress controller's URL). */
+  proxy?: { pid?: number; url?: string; ingress?: string; log: string };
   checkpoints: { file: string; publicKey: string };
 }
 

@@ -18,7 +18,7 @@ import {
 import { relay } from './commands/relay.js';
 import { replay } from './commands/replay.js';
 import { parseDuration, scheduler } from './commands/scheduler.js';
-import { parseNodePortAddresses, parseServiceCidr, proxy } from './commands/proxy.js';
+import { parseNodePortAddresses, parseServiceCidr, proxy, proxyAddOns } from './commands/proxy.js';
 import { KNOWN_CONTROLLERS } from '../../controller-manager/src/controller-manager.module.js';
 import { controllerManager } from './commands/controller-manager.js';
 import { status } from './commands/status.js';
@@ -53,7 +53,7 @@ audit (from the event log; also as 'kubectl wake <command>'):
 
 'wake <command> --help' for a command's options.`,
   up: `usage: wake up [--detach] [--data-dir DIR] [--api-port N] [--database-url URL] [--nats-url URL]
-               [--runtime docker|sim|none] [--nodes N] [--node-name NAME]
+               [--runtime docker|sim|none] [--nodes N] [--node-name NAME] [--ingress-port N]
 
   --detach          return once the cluster is up; 'wake down' stops it
   --data-dir DIR    where Postgres, NATS, certificates, checkpoints and state live (default .wake);
@@ -66,7 +66,9 @@ audit (from the event log; also as 'kubectl wake <command>'):
                     --nodes nodes (no Docker needed); none: no node. Default: docker when an
                     engine is (or can be) running, else sim, with a warning
   --nodes N         simulated nodes for --runtime sim (default 10)
-  --node-name NAME  the node's name (default: this host's name; the name prefix for sim)`,
+  --node-name NAME  the node's name (default: this host's name; the name prefix for sim)
+  --ingress-port N  the ingress controller's HTTP port on 127.0.0.1 with a Docker node
+                    (default 8080, or a free port when 8080 is taken)`,
   down: 'usage: wake down [--data-dir DIR]',
   apiserver: `usage: wake apiserver --database-url URL --nats-url URL --pki-dir DIR [--host ADDR] [--port N] [--kubeconfig FILE]
                       [--external-kubeconfig FILE --external-server URL]
@@ -230,7 +232,17 @@ removes every rule and the route. Prints "proxy ready" after the first sync. Nee
   --udp-timeout D            how long an idle UDP flow is kept (default 250ms, as upstream)
   --sync-period D            how often rules are checked and rewritten without news, so a
                              flushed nat table heals (default 30s; 0s: never)
-  --metrics-port N           serve /metrics and /healthz on 127.0.0.1:N (default 10249; 0: any free port)`,
+  --metrics-port N           serve /metrics and /healthz on 127.0.0.1:N (default 10249; 0: any free port)
+  --dns-port N               also serve the cluster DNS (the CoreDNS role) on 127.0.0.1:N, UDP and
+                             TCP (0: any free port); the kube-dns Service's ClusterIP is routed to
+                             it. Absent: no DNS here
+  --cluster-domain DOMAIN    the DNS zone of Services and pods (default cluster.local)
+  --ingress-port N           also run the ingress controller: HTTP on --ingress-address:N (0: any
+                             free port), routing Ingresses of class 'wake' (created when no class
+                             names the controller; the default class unless another is). Absent: none
+  --ingress-tls-port N       and HTTPS on N for the Ingresses' spec.tls certificates
+  --ingress-address ADDR     where the ingress controller listens, the ADDRESS Ingresses show
+                             (default the first node port address)`,
   status: 'usage: wake status [--data-dir DIR] [--json]\n\nexits 0 when the cluster runs, 3 when it does not',
   verify:
     'usage: wake verify [--data-dir DIR] [--database-url URL]\n\nexits 0 when the log verifies, 1 when it does not',
@@ -362,6 +374,10 @@ async function main(argv: string[]): Promise<number> {
       bridge: { type: 'string' },
       gateway: { type: 'string' },
       'instance-id': { type: 'string' },
+      'dns-port': { type: 'string' },
+      'ingress-port': { type: 'string' },
+      'ingress-tls-port': { type: 'string' },
+      'ingress-address': { type: 'string' },
       'udp-timeout': { type: 'string' },
       'sync-period': { type: 'string' },
       namespace: { type: 'string', short: 'n' },
@@ -403,6 +419,7 @@ async function main(argv: string[]): Promise<number> {
         runtime: parseRuntime(values.runtime),
         nodeName: values['node-name'],
         nodes: values.nodes === undefined ? undefined : parseCount(values.nodes, '--nodes'),
+        ingressPort: optionalCount(values, 'ingress-port'),
       });
       return 0;
     case 'down':
@@ -518,11 +535,12 @@ async function main(argv: string[]): Promise<number> {
       const natsUrl = values['nats-url'] ?? process.env.NATS_URL;
       const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
       if (!kubeconfig || !natsUrl) throw new Error('proxy needs --kubeconfig and --nats-url');
+      const nodePortAddresses = parseNodePortAddresses(values['nodeport-addresses']);
       return proxy({
         kubeconfig,
         natsUrl,
         nodeName: values['node-name'] ?? hostname().toLowerCase(),
-        nodePortAddresses: parseNodePortAddresses(values['nodeport-addresses']),
+        nodePortAddresses,
         serviceCidr: parseServiceCidr(values['service-cluster-ip-range']),
         bridge: values.bridge,
         gateway: values.gateway,
@@ -531,6 +549,14 @@ async function main(argv: string[]): Promise<number> {
         resyncMs: parseDuration(values['sync-period'], '--sync-period'),
         metricsPort:
           values['metrics-port'] === undefined ? 10249 : parseCount(values['metrics-port'], '--metrics-port'),
+        ...proxyAddOns({
+          dnsPort: optionalCount(values, 'dns-port'),
+          clusterDomain: values['cluster-domain'],
+          ingressPort: optionalCount(values, 'ingress-port'),
+          ingressTlsPort: optionalCount(values, 'ingress-tls-port'),
+          ingressAddress: values['ingress-address'],
+          nodePortAddresses,
+        }),
       });
     }
     case 'node-agent': {

@@ -1,10 +1,12 @@
-import { componentRegistry, Counter, Gauge, Histogram, type Registry } from '@app/metrics';
+import { componentRegistry, Counter, Gauge, Histogram, type Registry, workQueueMetrics } from '@app/metrics';
 
 import { type ProxySocketEvents } from './sockets/proxy-socket.js';
 
 /** kube-proxy's metric names where they exist (pkg/proxy/metrics), Wake's own for the socket side. */
 export class ProxyMetrics {
   readonly registry: Registry = componentRegistry();
+  /** client-go's workqueue_* metrics for the queues of this process (the ingress status queue). */
+  readonly queueMetrics = workQueueMetrics(this.registry);
   readonly syncDuration = new Histogram({
     name: 'kubeproxy_sync_proxy_rules_duration_seconds',
     help: 'How long one sync of listeners, balancer and iptables rules took.',

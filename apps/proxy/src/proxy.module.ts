@@ -16,6 +16,8 @@ import { type EventStreamOptions } from '@app/bus';
 import { type MetricsServer, serveMetrics } from '@app/metrics';
 
 import { type EndpointSlice, type Service } from './api-types.js';
+import { type RunningClusterDns, startClusterDns, type UpstreamServer } from './dns/index.js';
+import { type RunningIngressController, startIngressController } from './ingress/index.js';
 import { HOST_NETWORK, type HostNetwork, ShellHostNetwork } from './netfilter/host-network.js';
 import { interfaceAddress, PortalManager } from './netfilter/portal-manager.js';
 import { Proxier } from './proxier.js';
@@ -57,7 +59,37 @@ export interface ProxyConfig {
   metricsPort?: number;
   /** Shuffle each service port's endpoints when they change (default true, as upstream). */
   shuffleEndpoints?: boolean;
+  /**
+   * Serve the cluster DNS from this process (the CoreDNS role): it listens on loopback and the
+   * `kube-system/kube-dns` Service's ports are routed to it. Absent: no DNS here.
+   */
+  clusterDns?: ClusterDnsConfig;
+  /** Run the ingress controller in this process (the ingress-nginx role). Absent: none. */
+  ingress?: IngressConfig;
 }
+
+export interface ClusterDnsConfig {
+  /** Default cluster.local (node agents' --cluster-domain must agree). */
+  clusterDomain?: string;
+  /** Resolvers for other names; default the host's /etc/resolv.conf nameservers. */
+  upstreams?: UpstreamServer[];
+  /** The loopback port it listens on, UDP and TCP (default 0: a free one). */
+  port?: number;
+}
+
+export interface IngressConfig {
+  listen: { host: string; port: number };
+  tlsListen?: { host: string; port: number };
+  /** What `kubectl get ingress` shows as ADDRESS (default the listen host). */
+  statusAddress?: string;
+  /** The IngressClass spec.controller served (default wake.io/ingress). */
+  controllerName?: string;
+  /** The IngressClass created when none names the controller (default `wake`; '' for none). */
+  ensureClass?: string;
+}
+
+/** The Service whose ports the in-process DNS server answers, and its port names (api-server bootstrap). */
+const KUBE_DNS = 'kube-system/kube-dns';
 
 export const PROXY_CONFIG = Symbol('ProxyConfig');
 export const NATS = Symbol('NatsConnection');
@@ -79,7 +111,11 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
   private proxierInstance?: Proxier;
   private runner?: SyncRunner;
   private localBackends: LocalBackends;
+  /** The kube-dns Service's ports, routed to the in-process DNS server (kept apart from setLocalBackends'). */
+  private dnsBackends: LocalBackends = {};
   private address?: string;
+  private dns?: RunningClusterDns;
+  private ingressController?: RunningIngressController;
   private syncs = 0;
   private resyncTimer?: NodeJS.Timeout;
   private repairNext = false;
@@ -130,6 +166,16 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     return this.metricsServer?.url;
   }
 
+  /** The in-process cluster DNS server's loopback address, when it runs. */
+  get dnsAddress(): { host: string; udpPort: number; tcpPort: number } | undefined {
+    return this.dns?.addresses[0];
+  }
+
+  /** The in-process ingress controller's HTTP URL, when it runs. */
+  get ingressUrl(): string | undefined {
+    return this.ingressController?.url;
+  }
+
   /** Syncs done so far. */
   get syncCount(): number {
     return this.syncs;
@@ -176,6 +222,7 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     await Promise.all([this.services.synced(), this.slices.synced()]);
     // The first sync is done before the proxy says it is ready.
     await this.syncOnce();
+    await this.startAddOns();
     const every = c.resyncMs ?? 30_000;
     if (every > 0)
       this.resyncTimer = setInterval(() => {
@@ -185,6 +232,40 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     this.logger.log(
       `proxying through ${proxyAddress} (chains ${this.portalManager.chains.container}, ${this.portalManager.chains.host})`,
     );
+  }
+
+  /**
+   * The cluster DNS and the ingress controller, when configured: pieces of the node's service
+   * plumbing that need no rules of their own (DNS is reached through the kube-dns Service's
+   * ClusterIP, routed to its loopback listener like any local backend).
+   */
+  private async startAddOns(): Promise<void> {
+    const c = this.config;
+    const metrics = { registry: this.metrics.registry };
+    if (c.clusterDns) {
+      this.dns = await startClusterDns({
+        connection: c.connection,
+        natsUrl: c.natsUrl,
+        stream: c.stream,
+        listen: [{ host: '127.0.0.1', port: c.clusterDns.port ?? 0 }],
+        clusterDomain: c.clusterDns.clusterDomain,
+        upstreams: c.clusterDns.upstreams,
+        ...metrics,
+      });
+      const { host, udpPort, tcpPort } = this.dns.addresses[0];
+      this.dnsBackends = { [KUBE_DNS]: { dns: { host, port: udpPort }, 'dns-tcp': { host, port: tcpPort } } };
+      this.runner?.trigger();
+    }
+    if (c.ingress)
+      this.ingressController = await startIngressController({
+        connection: c.connection,
+        natsUrl: c.natsUrl,
+        stream: c.stream,
+        ensureClass: 'wake',
+        ...c.ingress,
+        ...metrics,
+        queueMetrics: this.metrics.queueMetrics,
+      });
   }
 
   /** Resolves after the next sync completes (tests, the benchmark). */
@@ -197,6 +278,8 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     await this.runner?.stop();
     await Promise.all([this.services.stop(), this.slices.stop()]);
     const failures: unknown[] = [];
+    for (const addOn of [this.ingressController, this.dns])
+      await addOn?.close().catch((e: unknown) => failures.push(e));
     await this.proxierInstance?.stop();
     await this.portalManager?.stop().catch((e: unknown) => failures.push(e));
     await this.metricsServer?.close();
@@ -212,7 +295,10 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     const desired = desiredServicePorts(
       this.services.cache.list(),
       (ns, name) => this.slices.cache.byIndex(BY_SERVICE, `${ns}/${name}`),
-      { nodeName: this.config.nodeName ?? hostname().toLowerCase(), localBackends: this.localBackends },
+      {
+        nodeName: this.config.nodeName ?? hostname().toLowerCase(),
+        localBackends: { ...this.localBackends, ...this.dnsBackends },
+      },
     );
     await this.proxier.sync(desired);
     this.syncs++;

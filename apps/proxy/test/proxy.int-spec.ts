@@ -55,6 +55,8 @@ describe('the proxy on a real Docker node: Services that route', () => {
   // A /24 of the suite's own in 10.224.0.0/12: other suites' proxies never see its addresses.
   const serviceCidr = `10.${224 + (randomBytes(1)[0]! % 16)}.${randomBytes(1)[0]!}.0/24`;
   const nodeAddress = `127.0.${1 + (randomBytes(1)[0]! % 250)}.${1 + (randomBytes(1)[0]! % 250)}`;
+  /** The kube-dns Service's ClusterIP: the range's tenth address, as the API server reserves it. */
+  const dnsIp = serviceCidr.replace(/\.0\/24$/, '.10');
 
   const kubectl = async (...args: string[]) => {
     const r = await cluster.kubectl(33, ['-n', NS, ...args], { timeoutMs: 150_000 });
@@ -95,6 +97,8 @@ describe('the proxy on a real Docker node: Services that route', () => {
       pauseImage: docker.images.pause,
       // The proxy serves the `kubernetes` Service: pods get its ClusterIP, as upstream.
       podApiForwarder: false,
+      // And resolve names with the cluster DNS the proxy serves behind the kube-dns Service.
+      clusterDNS: [dnsIp],
       leaseRenewMs: 1000,
       statusSyncMs: 500,
     });
@@ -107,6 +111,9 @@ describe('the proxy on a real Docker node: Services that route', () => {
       gateway,
       serviceCidr,
       nodePortAddresses: [nodeAddress],
+      // No upstream resolvers: every name the pods ask for is the cluster's, nothing leaves.
+      clusterDns: { upstreams: [] },
+      ingress: { listen: { host: nodeAddress, port: 0 } },
     });
     expect((await cluster.api('POST', '/api/v1/namespaces', { metadata: { name: NS } })).status).toBe(201);
   }, 180_000);
@@ -219,6 +226,81 @@ describe('the proxy on a real Docker node: Services that route', () => {
         'https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/api',
     );
     expect(JSON.parse(api)).toMatchObject({ kind: 'APIVersions' });
+  });
+
+  it('from a pod: the Deployment by DNS name (short, namespace-qualified and FQDN) through the cluster DNS', async () => {
+    expect(await inClient('cat /etc/resolv.conf')).toMatch(
+      new RegExp(`^nameserver ${dnsIp.replace(/\./g, '\\.')}$`, 'm'),
+    );
+    const pods = await readyWebPods();
+    for (const name of ['web', `web.${NS}`, `web.${NS}.svc.cluster.local`]) {
+      const got = await waitFor(`requests to http://${name}/ to reach all 3 replicas`, async () => {
+        const seen = await answers(`http://${name}/`, 9).catch(() => []);
+        return new Set(seen).size === 3 ? seen : undefined;
+      });
+      expect([...new Set(got)].sort()).toEqual(pods);
+    }
+    const { clusterIP } = (await service('web')).spec;
+    expect(await inClient(`nslookup web.${NS}.svc.cluster.local ${dnsIp}`)).toContain(
+      `Address: ${clusterIP}`,
+    );
+  });
+
+  it('from the host: an Ingress host and path rule through the ingress controller, its address shown by kubectl', async () => {
+    const ingress = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'web', namespace: NS },
+      spec: {
+        // No class: the proxy made IngressClass 'wake' the default.
+        rules: [
+          {
+            host: 'web.example',
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: 'web', port: { name: 'http' } } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    };
+    const applied = await cluster.kubectl(33, ['apply', '-f', '-'], { input: JSON.stringify(ingress) });
+    expect({ code: applied.code, stderr: applied.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(await kubectl('get', 'ingressclass', 'wake', '-o', 'jsonpath={.spec.controller}')).toBe(
+      'wake.io/ingress',
+    );
+    const url = proxy!.runtime.ingressUrl!;
+    const curl = async (host: string) =>
+      (
+        await run('curl', [
+          '-sS',
+          '--max-time',
+          '5',
+          '-H',
+          `Host: ${host}`,
+          '-o',
+          '-',
+          '-w',
+          ' %{http_code}',
+          `${url}/`,
+        ])
+      ).stdout.trim();
+    const got = await waitFor('the Ingress rule to route to all 3 replicas', async () => {
+      const seen: string[] = [];
+      for (let i = 0; i < 6; i++) seen.push(await curl('web.example'));
+      return new Set(seen).size === 3 ? seen : undefined;
+    });
+    expect(new Set(got.map((g) => g.replace(/\s+200$/, '')))).toEqual(new Set(await readyWebPods()));
+    // Another host matches no rule and there is no default backend: 404.
+    expect(await curl('other.example')).toMatch(/ 404$/);
+    await waitFor('kubectl get ingress to show the address', async () =>
+      (await kubectl('get', 'ingress', 'web')).includes(nodeAddress) ? true : undefined,
+    );
   });
 
   it('from the host: the NodePort on the node-port address', async () => {

@@ -10,6 +10,41 @@ export function proxy(o: ProxyCommandOptions): Promise<number> {
   return runProxy(o);
 }
 
+export interface ProxyAddOnFlags {
+  dnsPort?: number;
+  clusterDomain?: string;
+  ingressPort?: number;
+  ingressTlsPort?: number;
+  ingressAddress?: string;
+  nodePortAddresses?: string[];
+}
+
+/**
+ * The cluster DNS and the ingress controller `wake proxy` runs beside the proxy, from its
+ * flags: each only when its port is given. The ingress controller listens where node ports
+ * do unless told otherwise, and reports that address on the Ingresses it serves.
+ */
+export function proxyAddOns(f: ProxyAddOnFlags): Pick<ProxyConfig, 'clusterDns' | 'ingress'> {
+  if (f.clusterDomain !== undefined && f.dnsPort === undefined)
+    throw new Error('--cluster-domain needs --dns-port (the proxy serves DNS only when asked)');
+  if (f.ingressTlsPort !== undefined && f.ingressPort === undefined)
+    throw new Error('--ingress-tls-port needs --ingress-port');
+  const host = f.ingressAddress ?? f.nodePortAddresses?.[0] ?? '127.0.0.1';
+  if (!isIPv4(host)) throw new Error(`--ingress-address: want an IPv4 address, got ${JSON.stringify(host)}`);
+  return {
+    ...(f.dnsPort !== undefined ? { clusterDns: { port: f.dnsPort, clusterDomain: f.clusterDomain } } : {}),
+    ...(f.ingressPort !== undefined
+      ? {
+          ingress: {
+            listen: { host, port: f.ingressPort },
+            ...(f.ingressTlsPort !== undefined ? { tlsListen: { host, port: f.ingressTlsPort } } : {}),
+            statusAddress: host,
+          },
+        }
+      : {}),
+  };
+}
+
 /** `--nodeport-addresses a,b`: IPv4 addresses (upstream also takes CIDRs; Wake listens per address). */
 export function parseNodePortAddresses(text: string | undefined): string[] | undefined {
   if (text === undefined) return undefined;

@@ -94,6 +94,7 @@ export function status(dataDir: DataDir, json: boolean): number {
             : []),
         ]
       : [],
+    ingress: up ? state.proxy?.ingress : undefined,
     checkpoints: up ? state.checkpoints.file : undefined,
     totalMiB: undefined as number | undefined,
     kubeconfig: up ? state.apiServer?.kubeconfig : undefined,
@@ -105,6 +106,7 @@ export function status(dataDir: DataDir, json: boolean): number {
     for (const c of report.components)
       console.log(`${c.name.padEnd(10)} pid ${c.pid}  ${c.rssMiB ?? '?'} MiB  ${'url' in c ? c.url : ''}`);
     console.log(`total      ${report.totalMiB} MiB (proportional set size, shared pages split)`);
+    if (report.ingress) console.log(`ingress    ${report.ingress}`);
   }
   return up ? 0 : 3;
 }

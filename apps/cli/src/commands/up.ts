@@ -9,6 +9,7 @@ import {
   DockerEngine,
   ensureLocalImages,
   freePort,
+  preferredPort,
   NatsServer,
   PostgresServer,
   waitFor,
@@ -52,7 +53,17 @@ export interface UpOptions {
   nodeName?: string;
   /** Simulated nodes for `--runtime sim` (default 10). */
   nodes?: number;
+  /** The ingress controller's HTTP port on 127.0.0.1 (default 8080, or a free one when taken). */
+  ingressPort?: number;
 }
+
+/**
+ * The `kube-dns` Service's ClusterIP, which node agents give pods as their resolver: the tenth
+ * address of the API server's default service range (10.96.0.0/16), as kubeadm has it.
+ */
+const CLUSTER_DNS_IP = '10.96.0.10';
+/** Where `wake up` serves Ingresses unless told otherwise (80 is often taken on a workstation). */
+const DEFAULT_INGRESS_PORT = 8080;
 
 const log = createLogger('wake');
 
@@ -210,7 +221,14 @@ export async function up(o: UpOptions): Promise<void> {
       ? { nodeAgent: { pid: node.agent.pid, log: join(o.dataDir.root, 'node-agent.log'), node: node.name } }
       : {}),
     ...(proxy
-      ? { proxy: { pid: proxy.supervisor.pid, url: proxy.url, log: join(o.dataDir.root, 'proxy.log') } }
+      ? {
+          proxy: {
+            pid: proxy.supervisor.pid,
+            url: proxy.url,
+            ingress: proxy.ingress,
+            log: join(o.dataDir.root, 'proxy.log'),
+          },
+        }
       : {}),
     checkpoints: { file: file.path, publicKey: signer.publicKeyPem() },
   });
@@ -293,6 +311,9 @@ async function startNodeAgent(
       '0',
       // Pods reach the API server at the `kubernetes` Service's ClusterIP through the proxy, as upstream.
       '--pod-api-forwarder=false',
+      // And resolve names with the cluster DNS the proxy serves behind the kube-dns Service.
+      '--cluster-dns',
+      CLUSTER_DNS_IP,
     ],
     readyLine: NODE_AGENT_READY_LINE,
     logFile: join(o.dataDir.root, 'node-agent.log'),
@@ -306,8 +327,9 @@ async function startProxy(
   o: UpOptions,
   natsUrl: string,
   gateway: string,
-): Promise<{ supervisor: ComponentSupervisor; url: string }> {
+): Promise<{ supervisor: ComponentSupervisor; url: string; ingress: string }> {
   const port = await freePort();
+  const ingressPort = o.ingressPort ?? (await preferredPort(DEFAULT_INGRESS_PORT));
   const supervisor = new ComponentSupervisor('proxy', {
     args: [
       'proxy',
@@ -325,12 +347,16 @@ async function startProxy(
       createHash('sha256').update(o.dataDir.root).digest('hex').slice(0, 5),
       '--metrics-port',
       String(port),
+      '--dns-port',
+      '0',
+      '--ingress-port',
+      String(ingressPort),
     ],
     readyLine: PROXY_READY_LINE,
     logFile: join(o.dataDir.root, 'proxy.log'),
   });
   await supervisor.start();
-  return { supervisor, url: `http://127.0.0.1:${port}/metrics` };
+  return { supervisor, url: `http://127.0.0.1:${port}/metrics`, ingress: `http://127.0.0.1:${ingressPort}` };
 }
 
 /** The nodes of `--runtime sim`: one process plays them all; nothing else is needed. */

@@ -35,6 +35,7 @@ import {
   SERVICE_NAME_LABEL,
   SERVICES,
 } from './ingress-types.js';
+import { ensureIngressClass } from './default-ingress-class.js';
 import { requestHostName, requestPath } from './path-match.js';
 import { type Decision, ReverseProxy } from './reverse-proxy.js';
 import { RouteTable } from './route-table.js';
@@ -57,6 +58,11 @@ export interface IngressControllerOptions {
   controllerName?: string;
   /** The address written to the status of the Ingresses served (the node's); default the listen host. */
   statusAddress?: string;
+  /**
+   * Create this IngressClass for the controller when none names it (default none: the
+   * classes are the cluster's business); see ensureIngressClass.
+   */
+  ensureClass?: string;
   /** Serve Ingresses that name no class even without a default IngressClass of ours. */
   watchIngressWithoutClass?: boolean;
   /** Take the address off the Ingresses when closing (ingress-nginx's default: yes). */
@@ -192,6 +198,7 @@ export async function startIngressController(o: IngressControllerOptions): Promi
       return `https://${hostPort(bound)}`;
     };
 
+    if (o.ensureClass) await ensureIngressClass(api, o.ensureClass, selection.controller);
     for (const i of [ingresses, classes, services, slices]) i.start();
     await Promise.all([ingresses, classes, services, slices].map((i) => i.synced()));
 
