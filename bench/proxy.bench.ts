@@ -1,0 +1,552 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent } from 'node:https';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { createDatabase, httpsCall, NatsServer, PostgresServer, waitFor } from '@app/dev-servers';
+
+import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-process.js';
+import { type ComponentProcess } from './lib/component-process.js';
+import { startControllerManagerProcess } from './lib/controller-manager-process.js';
+import { treeCpuSeconds } from './lib/cpu-time.js';
+import { type WatchedObject, watchUntil } from './lib/pod-watch.js';
+import { type ChangeKind, measureChange } from './lib/propagation.js';
+import { startProxyProcess } from './lib/proxy-process.js';
+import { startTargets, type Targets } from './lib/proxy-targets.js';
+import { startRelayProcess } from './lib/relay-process.js';
+import { progress, table, writeResult } from './lib/report.js';
+import { round, summarize } from './lib/stats.js';
+import {
+  type Address,
+  type ConnectionRateResult,
+  measureConnectionRate,
+  measureRoundTrips,
+  measureThroughput,
+  type NextAddress,
+  probeWho,
+  roundRobin,
+  type RoundTripResult,
+  sleep,
+  socketErrors,
+  type ThroughputResult,
+} from './lib/tcp-measure.js';
+
+export const description =
+  'service proxy: throughput, latency, conn/s via a NodePort vs direct; endpoint-change propagation';
+
+const HELP = `npm run bench -- proxy [options]
+
+The service proxy against a direct connection to the pod. Backends are small TCP servers the
+bench runs in a process of their own on loopback addresses (127.0.0.2, ...); they are the pods'
+IPs of static pods whose status the bench writes (no Docker). The cluster: Postgres, nats-server,
+the relay, 'wake apiserver', 'wake controller-manager --controllers endpointslice' and
+'wake proxy', each its own process. Each measurement runs direct (client → pod address, round
+robin over the replicas) and through the proxy (client → 127.0.0.1:<nodePort> → proxy → pod):
+  throughput   bulk download over parallel connections, MB/s (median of rounds; goal ≥ 80% of direct)
+  latency      64-byte round trips, one at a time: on one persistent connection, and each on
+               a new connection (connect + request + reply)
+  conn/s       new connections per second (connect → echo → close) from parallel loops
+  propagation  a pod's readiness flipped through the status subresource → the proxy routes to it
+               (add) or stops (remove), seen by probing the Service; split into pod write →
+               EndpointSlice seen on a watch, and slice → proxy (goal p99 ≤ 1 s)
+
+  --replicas N      backends of the measured Service (default 3)
+  --rounds N        throughput rounds per path, alternating direct and proxy (default 3)
+  --seconds N       each throughput round's counted window (default 5; 1 s warm-up before)
+  --connections N   parallel bulk connections (default 4)
+  --requests N      round trips per latency run (default 2000; at most 10 s each)
+  --concurrency N   parallel loops for conn/s (default 8)
+  --conn-seconds N  conn/s window (default 3; at most 20000 connections)
+  --changes N       readiness flips for propagation, half adds and half removes (default 20)
+  --direct-only     no cluster and no proxy: the direct baselines only
+  --help            this text`;
+
+const NAMESPACE = 'bench-proxy';
+/** A node without an agent: the bench writes its pods' status. */
+const STATIC_NODE = 'bench-static';
+const LOAD_SERVICE = 'load';
+const FLIP_SERVICE = 'flip';
+
+interface PathResult {
+  throughput: ThroughputResult[];
+  medianMegabytesPerSecond: number;
+  persistent: RoundTripResult;
+  newConnection: RoundTripResult;
+  connectionRate: ConnectionRateResult;
+}
+
+interface Options {
+  replicas: number;
+  rounds: number;
+  seconds: number;
+  connections: number;
+  requests: number;
+  concurrency: number;
+  connSeconds: number;
+  changes: number;
+}
+
+function median(xs: number[]): number {
+  return summarize(xs).p50;
+}
+
+/** Where each measurement connects on one path: the bulk and echo ports. */
+interface Path {
+  name: 'direct' | 'proxy';
+  bulk: NextAddress;
+  echo: NextAddress;
+}
+
+async function measureLatencies(path: Path, o: Options) {
+  progress(`${path.name}: ${o.requests} round trips on one connection`);
+  const persistent = await measureRoundTrips(path.echo, {
+    requests: o.requests,
+    seconds: 10,
+    size: 64,
+    newConnectionEach: false,
+  });
+  progress(`${path.name}: ${o.requests} round trips each on a new connection`);
+  const newConnection = await measureRoundTrips(path.echo, {
+    requests: o.requests,
+    seconds: 10,
+    size: 64,
+    newConnectionEach: true,
+  });
+  progress(`${path.name}: new connections per second, ${o.concurrency} loops for ${o.connSeconds} s`);
+  const connectionRate = await measureConnectionRate(path.echo, {
+    concurrency: o.concurrency,
+    seconds: o.connSeconds,
+    maxConnections: 20_000,
+  });
+  return { persistent, newConnection, connectionRate };
+}
+
+/** Throughput rounds alternate between the paths, so a burst of load elsewhere hits both alike. */
+async function measurePaths(paths: Path[], o: Options): Promise<Record<string, PathResult>> {
+  const rounds = new Map<string, ThroughputResult[]>(paths.map((p) => [p.name, []]));
+  for (let r = 1; r <= o.rounds; r++) {
+    for (const path of paths) {
+      progress(`${path.name}: throughput round ${r}/${o.rounds}, ${o.connections} connections`);
+      rounds.get(path.name)?.push(
+        await measureThroughput(path.bulk, {
+          connections: o.connections,
+          seconds: o.seconds,
+          warmupSeconds: 1,
+        }),
+      );
+      await sleep(200);
+    }
+  }
+  const out: Record<string, PathResult> = {};
+  for (const path of paths) {
+    const throughput = rounds.get(path.name) ?? [];
+    out[path.name] = {
+      throughput,
+      medianMegabytesPerSecond: median(throughput.map((t) => t.megabytesPerSecond)),
+      ...(await measureLatencies(path, o)),
+    };
+  }
+  return out;
+}
+
+/** The control plane and proxy the proxied path and propagation need, each in its own process. */
+interface Cluster {
+  api: ApiServerProcess;
+  proxy: ComponentProcess;
+  call(method: string, path: string, body?: unknown): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+async function startCluster(): Promise<Cluster> {
+  const pg = await PostgresServer.temporary('wake-bench-proxy-', { fsync: true });
+  const nats = await NatsServer.temporary('wake-bench-proxy-nats-');
+  const dir = await mkdtemp(join(tmpdir(), 'wake-bench-proxy-'));
+  const started: { stop(): Promise<void> }[] = [];
+  const stop = async () => {
+    // In reverse: the proxy first (it removes its rules), the store last.
+    for (const c of started.reverse()) await c.stop();
+    await nats.stop();
+    await pg.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await createDatabase(pg.url(), 'bench');
+    const url = pg.socketUrl('bench');
+    const api = await startApiServerProcess(url, nats.url, dir);
+    started.push(api);
+    started.push(await startRelayProcess(url, nats.url, { name: 'WAKE_EVENTS', maxMessages: 1_000_000 }));
+    started.push(await startControllerManagerProcess(api.kubeconfig, nats.url, ['endpointslice']));
+    const http = new Agent({ keepAlive: true, maxSockets: 4, ca: api.caCert });
+    const call = async (method: string, path: string, body?: unknown) => {
+      const r = await httpsCall({
+        method,
+        url: new URL(path, api.url),
+        agent: http,
+        body,
+        headers: { authorization: `Bearer ${api.token}` },
+      });
+      if (r.status >= 300) throw new Error(`${method} ${path}: HTTP ${r.status} ${r.text}`);
+      return JSON.parse(r.text) as unknown;
+    };
+    const proxy = await startProxyProcess({
+      kubeconfig: api.kubeconfig,
+      natsUrl: nats.url,
+      nodeName: STATIC_NODE,
+      instanceId: `bench${process.pid}`,
+    });
+    started.push(proxy);
+    return {
+      api,
+      proxy,
+      call,
+      stop: async () => {
+        http.destroy();
+        await stop();
+      },
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+interface Pod {
+  metadata: { name: string; resourceVersion: string };
+  spec: unknown;
+  status?: unknown;
+}
+
+/** A pod on the static node whose status says Running at `ip`, Ready or not: what a kubelet would write. */
+async function staticPod(cluster: Cluster, name: string, labels: Record<string, string>, ip: string) {
+  const pod = (await cluster.call('POST', `/api/v1/namespaces/${NAMESPACE}/pods`, {
+    metadata: { name, labels },
+    spec: { nodeName: STATIC_NODE, containers: [{ name: 'c', image: 'busybox:1' }] },
+  })) as Pod;
+  return setReady(cluster, pod, ip, true);
+}
+
+async function setReady(cluster: Cluster, pod: Pod, ip: string, ready: boolean): Promise<Pod> {
+  return (await cluster.call('PUT', `/api/v1/namespaces/${NAMESPACE}/pods/${pod.metadata.name}/status`, {
+    ...pod,
+    status: {
+      phase: 'Running',
+      podIP: ip,
+      podIPs: [{ ip }],
+      conditions: [
+        { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: new Date().toISOString() },
+      ],
+    },
+  })) as Pod;
+}
+
+interface ServicePort {
+  name: string;
+  port: number;
+  targetPort: number;
+  nodePort: number;
+}
+
+async function nodePortService(
+  cluster: Cluster,
+  name: string,
+  ports: { name: string; port: number; targetPort: number }[],
+): Promise<Record<string, ServicePort>> {
+  const svc = (await cluster.call('POST', `/api/v1/namespaces/${NAMESPACE}/services`, {
+    metadata: { name },
+    spec: { type: 'NodePort', selector: { app: name }, ports: ports.map((p) => ({ ...p, protocol: 'TCP' })) },
+  })) as { spec: { ports: ServicePort[] } };
+  return Object.fromEntries(svc.spec.ports.map((p) => [p.name, p]));
+}
+
+/** Waits until probes through `at` have reached every one of `hosts`. */
+async function waitForRoutes(what: string, at: Address, hosts: string[]): Promise<void> {
+  await waitFor(
+    what,
+    async () => {
+      const seen = new Set<string>();
+      for (let i = 0; i < hosts.length * 3; i++) seen.add(await probeWho(at));
+      return hosts.every((h) => seen.has(h)) ? true : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
+}
+
+interface ChangeResult {
+  kind: ChangeKind;
+  /** Pod status write → the proxy routes accordingly (undefined: not within the timeout). */
+  totalMs?: number;
+  /** Pod status write → the EndpointSlice change seen on the bench's watch. */
+  sliceMs?: number;
+  probes: number;
+  failedProbes: number;
+}
+
+/**
+ * Flips endpoint B of the flip Service (A stays Ready) `changes` times and measures each change
+ * through the NodePort. The bench's own EndpointSlice watch splits each delay in two.
+ */
+async function measurePropagation(
+  cluster: Cluster,
+  o: { changes: number; who: Address; a: string; b: string; podB: Pod },
+): Promise<ChangeResult[]> {
+  const sliceFlips: { at: number; ready: boolean }[] = [];
+  const rv = (
+    (await cluster.call(
+      'GET',
+      `/apis/discovery.k8s.io/v1/namespaces/${NAMESPACE}/endpointslices?limit=1`,
+    )) as {
+      metadata: { resourceVersion: string };
+    }
+  ).metadata.resourceVersion;
+  const readyOfB = (slice: WatchedObject) => {
+    const endpoints = (
+      slice as unknown as { endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[] }
+    ).endpoints;
+    const b = endpoints?.find((e) => e.addresses.includes(o.b));
+    return b === undefined ? undefined : b.conditions?.ready !== false;
+  };
+  let lastReady: boolean | undefined = true;
+  const watch = watchUntil(
+    cluster.api,
+    `/apis/discovery.k8s.io/v1/namespaces/${NAMESPACE}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${FLIP_SERVICE}`)}`,
+    rv,
+    Number.POSITIVE_INFINITY,
+    () => false,
+    (_type, slice, at) => {
+      const ready = readyOfB(slice) ?? false;
+      if (ready !== lastReady) sliceFlips.push({ at, ready });
+      lastReady = ready;
+    },
+  );
+  const results: ChangeResult[] = [];
+  let pod = o.podB;
+  try {
+    for (let i = 0; i < o.changes; i++) {
+      const kind: ChangeKind = i % 2 === 0 ? 'remove' : 'add';
+      const m = await measureChange({
+        kind,
+        endpoint: o.b,
+        change: async () => {
+          pod = await setReady(cluster, pod, o.b, kind === 'add');
+        },
+        probe: () => probeWho(o.who),
+        intervalMs: 2,
+        timeoutMs: 10_000,
+        confirm: { probes: 10, ms: 100 },
+      });
+      const slice = sliceFlips.find((f) => f.at >= m.changedAt && f.ready === (kind === 'add'));
+      results.push({
+        kind,
+        totalMs: m.delayMs,
+        sliceMs: slice === undefined ? undefined : slice.at - m.changedAt,
+        probes: m.probes.length,
+        failedProbes: m.probes.filter((p) => p.error !== undefined).length,
+      });
+      progress(
+        `change ${i + 1}/${o.changes} (${kind}): ${m.delayMs === undefined ? 'not seen in 10 s' : `${round(m.delayMs, 1)} ms`}`,
+      );
+      // Settle: the next change starts from a quiet pipeline.
+      await sleep(100 + Math.random() * 100);
+    }
+  } finally {
+    watch.close();
+  }
+  return results;
+}
+
+function latencyRow(path: string, r: PathResult) {
+  return {
+    path,
+    'MB/s': round(r.medianMegabytesPerSecond, 0),
+    'rtt p50 ms': round(r.persistent.latencyMs.p50, 3),
+    'rtt p99 ms': round(r.persistent.latencyMs.p99, 3),
+    'new-conn p50 ms': round(r.newConnection.latencyMs.p50, 3),
+    'new-conn p99 ms': round(r.newConnection.latencyMs.p99, 3),
+    'conn/s': round(r.connectionRate.perSecond, 0),
+    'conn errors': r.connectionRate.errors,
+  };
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      replicas: { type: 'string' },
+      rounds: { type: 'string' },
+      seconds: { type: 'string' },
+      connections: { type: 'string' },
+      requests: { type: 'string' },
+      concurrency: { type: 'string' },
+      'conn-seconds': { type: 'string' },
+      changes: { type: 'string' },
+      'direct-only': { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) return console.log(HELP);
+  const count = (v: string | undefined, fallback: number, flag: string, max: number) => {
+    const n = Number(v ?? fallback);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${flag}: a whole number 1..${max}`);
+    return n;
+  };
+  const o: Options = {
+    replicas: count(values.replicas, 3, '--replicas', 50),
+    rounds: count(values.rounds, 3, '--rounds', 20),
+    seconds: count(values.seconds, 5, '--seconds', 60),
+    connections: count(values.connections, 4, '--connections', 64),
+    requests: count(values.requests, 2000, '--requests', 100_000),
+    concurrency: count(values.concurrency, 8, '--concurrency', 64),
+    connSeconds: count(values['conn-seconds'], 3, '--conn-seconds', 30),
+    changes: count(values.changes, 20, '--changes', 1000),
+  };
+  const loadHosts = Array.from({ length: o.replicas }, (_, i) => `127.0.0.${i + 2}`);
+  const flipA = `127.0.0.${o.replicas + 2}`;
+  const flipB = `127.0.0.${o.replicas + 3}`;
+  const loadAverageBefore = loadavg().map((x) => round(x));
+  progress(`starting the backends on ${[...loadHosts, flipA, flipB].join(', ')}`);
+  let targets: Targets | undefined;
+  let cluster: Cluster | undefined;
+  try {
+    targets = await startTargets([...loadHosts, flipA, flipB]);
+    const t = targets;
+    const direct: Path = {
+      name: 'direct',
+      bulk: roundRobin(loadHosts.map((host) => ({ host, port: t.bulk }))),
+      echo: roundRobin(loadHosts.map((host) => ({ host, port: t.echo }))),
+    };
+    const paths: Path[] = [direct];
+    let propagation: ChangeResult[] = [];
+    let proxyCpuSec: number | undefined;
+    let proxyAt: Record<string, ServicePort> | undefined;
+    if (!values['direct-only']) {
+      progress(
+        'starting Postgres, nats-server, the relay, the API server, the EndpointSlice controller and the proxy',
+      );
+      cluster = await startCluster();
+      const c = cluster;
+      await c.call('POST', '/api/v1/namespaces', { metadata: { name: NAMESPACE } });
+      await c.call('POST', '/api/v1/nodes', {
+        metadata: { name: STATIC_NODE },
+        spec: { unschedulable: true },
+      });
+      for (const [i, ip] of loadHosts.entries()) await staticPod(c, `load-${i}`, { app: LOAD_SERVICE }, ip);
+      await staticPod(c, 'flip-a', { app: FLIP_SERVICE }, flipA);
+      const podB = await staticPod(c, 'flip-b', { app: FLIP_SERVICE }, flipB);
+      proxyAt = await nodePortService(c, LOAD_SERVICE, [
+        { name: 'bulk', port: 8001, targetPort: t.bulk },
+        { name: 'echo', port: 8002, targetPort: t.echo },
+        { name: 'who', port: 8003, targetPort: t.who },
+      ]);
+      const flipAt = await nodePortService(c, FLIP_SERVICE, [{ name: 'who', port: 8003, targetPort: t.who }]);
+      const at = (p: ServicePort): Address => ({ host: '127.0.0.1', port: p.nodePort });
+      progress('waiting until the proxy routes to every backend');
+      await waitForRoutes('the load Service to reach every replica', at(proxyAt.who), loadHosts);
+      await waitForRoutes('the flip Service to reach both endpoints', at(flipAt.who), [flipA, flipB]);
+      const bulkAt = at(proxyAt.bulk);
+      const echoAt = at(proxyAt.echo);
+      paths.push({ name: 'proxy', bulk: () => bulkAt, echo: () => echoAt });
+      const cpu0 = treeCpuSeconds(c.proxy.pid);
+      const measured = await measurePaths(paths, o);
+      proxyCpuSec = round(treeCpuSeconds(c.proxy.pid) - cpu0);
+      progress(`propagation: ${o.changes} readiness flips of ${flipB}`);
+      propagation = await measurePropagation(c, {
+        changes: o.changes,
+        who: at(flipAt.who),
+        a: flipA,
+        b: flipB,
+        podB,
+      });
+      await report(o, measured, propagation, { loadAverageBefore, proxyCpuSec, nodePorts: proxyAt });
+    } else {
+      await report(o, await measurePaths(paths, o), [], { loadAverageBefore });
+    }
+  } finally {
+    await Promise.allSettled([cluster?.stop(), targets?.stop()]);
+  }
+}
+
+async function report(
+  o: Options,
+  measured: Record<string, PathResult>,
+  propagation: ChangeResult[],
+  extra: { loadAverageBefore: number[]; proxyCpuSec?: number; nodePorts?: Record<string, ServicePort> },
+): Promise<void> {
+  const direct = measured.direct;
+  const proxy = measured.proxy as PathResult | undefined;
+  console.log(table(Object.entries(measured).map(([path, r]) => latencyRow(path, r))));
+  const ratio = proxy ? proxy.medianMegabytesPerSecond / direct.medianMegabytesPerSecond : undefined;
+  const added = proxy
+    ? {
+        persistentP50Ms: proxy.persistent.latencyMs.p50 - direct.persistent.latencyMs.p50,
+        persistentP99Ms: proxy.persistent.latencyMs.p99 - direct.persistent.latencyMs.p99,
+        newConnectionP50Ms: proxy.newConnection.latencyMs.p50 - direct.newConnection.latencyMs.p50,
+      }
+    : undefined;
+  const seen = propagation.filter((c) => c.totalMs !== undefined);
+  const total = summarize(seen.map((c) => c.totalMs as number));
+  const kinds = (kind: ChangeKind) =>
+    summarize(
+      propagation.filter((c) => c.kind === kind && c.totalMs !== undefined).map((c) => c.totalMs as number),
+    );
+  const withSlice = seen.filter((c) => c.sliceMs !== undefined);
+  const slice = summarize(withSlice.map((c) => c.sliceMs as number));
+  const proxyPart = summarize(withSlice.map((c) => (c.totalMs as number) - (c.sliceMs as number)));
+  if (ratio !== undefined && added) {
+    console.log(
+      `throughput via proxy: ${round(ratio * 100, 1)}% of direct (goal ≥ 80%: ${ratio >= 0.8 ? 'met' : 'NOT met'}); ` +
+        `added latency p50 ${round(added.persistentP50Ms, 3)} ms persistent, ${round(added.newConnectionP50Ms, 3)} ms new connection; ` +
+        `conn/s ${round(proxy!.connectionRate.perSecond / direct.connectionRate.perSecond, 2)}× direct`,
+    );
+  }
+  if (propagation.length > 0) {
+    console.log(
+      table(
+        [
+          { what: 'pod write → routed (all)', ...row(total) },
+          { what: '  of which adds', ...row(kinds('add')) },
+          { what: '  of which removes', ...row(kinds('remove')) },
+          { what: 'pod write → slice on watch', ...row(slice) },
+          { what: 'slice on watch → routed', ...row(proxyPart) },
+        ].map((r) => ({ ...r })),
+      ),
+    );
+    console.log(
+      `propagation p99 ≤ 1000 ms: ${seen.length === propagation.length && total.p99 <= 1000 ? 'met' : 'NOT met'} (${seen.length}/${propagation.length} changes seen)`,
+    );
+  }
+  const loadAverageAfter = loadavg().map((x) => round(x));
+  console.log(
+    `load average before ${extra.loadAverageBefore.join(' ')}, after ${loadAverageAfter.join(' ')} (shared machine)`,
+  );
+  if (socketErrors.count > 0)
+    console.log(`socket errors: ${socketErrors.count} (first: ${socketErrors.first})`);
+  const result = {
+    options: o,
+    loadAverageBefore: extra.loadAverageBefore,
+    loadAverageAfter,
+    paths: measured,
+    throughputRatio: ratio,
+    goalThroughputRatio: 0.8,
+    addedLatencyMs: added,
+    proxyCpuSec: extra.proxyCpuSec,
+    propagationMs:
+      propagation.length > 0
+        ? { total, adds: kinds('add'), removes: kinds('remove'), slice, proxy: proxyPart }
+        : undefined,
+    goalPropagationP99Ms: 1000,
+    changes: propagation,
+    socketErrors: socketErrors.count,
+  };
+  console.log(`wrote ${await writeResult('proxy', result)}`);
+}
+
+function row(s: ReturnType<typeof summarize>) {
+  return {
+    n: s.count,
+    'p50 ms': round(s.p50, 1),
+    'p90 ms': round(s.p90, 1),
+    'p99 ms': round(s.p99, 1),
+    'max ms': round(s.max, 1),
+  };
+}
