@@ -1,0 +1,184 @@
+import { networkInterfaces } from 'node:os';
+
+import { RoundRobinBalancer } from './balancer.js';
+import { type PortalManager } from './netfilter/portal-manager.js';
+import { type Portal } from './netfilter/portal-rules.js';
+import { type ServicePortState } from './service-ports.js';
+import { type EndpointPicker, type ProxySocket, type ProxySocketEvents } from './sockets/proxy-socket.js';
+import { TcpProxySocket } from './sockets/tcp-proxy-socket.js';
+import { UdpProxySocket } from './sockets/udp-proxy-socket.js';
+
+export interface ProxierOptions {
+  /** Where proxy ports listen and portals DNAT to: the bridge gateway. */
+  proxyAddress: string;
+  /** Addresses node ports listen on (upstream --nodeport-addresses); default 127.0.0.1. */
+  nodePortAddresses?: readonly string[];
+  /** Is this address one of this node's (a load-balancer ingress IP the proxy should listen on)? */
+  isLocalAddress?: (ip: string) => boolean;
+  udpIdleTimeoutMs?: number;
+  dialTimeoutsMs?: readonly number[];
+  /** Shuffle endpoints on change (default true, as upstream); tests turn it off. */
+  shuffle?: boolean;
+  events?: ProxySocketEvents;
+}
+
+interface ExternalListener {
+  /** The service port it serves. */
+  owner: string;
+  socket: ProxySocket;
+}
+
+interface Wanted {
+  owner: string;
+  protocol: 'TCP' | 'UDP';
+  host: string;
+  port: number;
+  pick: EndpointPicker;
+}
+
+/**
+ * The userspace proxier (pkg/proxy/userspace/proxier.go): per service port a proxy port and
+ * its portal rules, plus listeners on the node ports and local load-balancer addresses, all
+ * fed by one round-robin balancer. sync() takes the whole desired state; endpoint changes
+ * only touch the balancer (no socket or rule work), which is what keeps propagation fast.
+ */
+export class Proxier {
+  readonly balancer: RoundRobinBalancer;
+  private readonly portalSockets = new Map<string, ProxySocket>();
+  private readonly external = new Map<string, ExternalListener>();
+  private readonly isLocal: (ip: string) => boolean;
+
+  constructor(
+    private readonly portals: PortalManager,
+    private readonly o: ProxierOptions,
+  ) {
+    this.balancer = new RoundRobinBalancer({ shuffle: o.shuffle });
+    this.isLocal = o.isLocalAddress ?? isLocalAddress;
+  }
+
+  /** Service ports being proxied. */
+  get servicePorts(): number {
+    return this.portalSockets.size;
+  }
+
+  /** The proxy port of a service port (tests, the benchmark). */
+  proxyPort(key: string): number | undefined {
+    return this.portalSockets.get(key)?.port;
+  }
+
+  /** Node-port and load-balancer listeners open now, as `host:port/PROTO`. */
+  externalListeners(): string[] {
+    return [...this.external.keys()].sort();
+  }
+
+  async sync(desired: readonly ServicePortState[]): Promise<void> {
+    const byKey = new Map(desired.map((s) => [s.key, s]));
+    const wanted = new Map<string, Wanted>();
+    for (const s of desired) {
+      const extKey = `${s.key}|external`;
+      this.balancer.update(s.key, s.clusterEndpoints, s.affinityTimeoutSeconds);
+      const separate = !sameEndpoints(s.clusterEndpoints, s.externalEndpoints);
+      if (separate) this.balancer.update(extKey, s.externalEndpoints, s.affinityTimeoutSeconds);
+      else this.balancer.remove(extKey);
+      const pickExternal = this.picker(separate ? extKey : s.key);
+      const addresses = [
+        ...(s.nodePort
+          ? (this.o.nodePortAddresses ?? ['127.0.0.1']).map((host) => ({ host, port: s.nodePort! }))
+          : []),
+        ...s.loadBalancerIPs.filter((ip) => this.isLocal(ip)).map((host) => ({ host, port: s.port })),
+      ];
+      for (const a of addresses)
+        wanted.set(`${a.host}:${a.port}/${s.protocol}`, {
+          owner: s.key,
+          protocol: s.protocol,
+          ...a,
+          pick: pickExternal,
+        });
+    }
+    // Close first: a node port moving from one Service to another is free again before it is taken.
+    for (const [listenKey, l] of this.external)
+      if (wanted.get(listenKey)?.owner !== l.owner) {
+        this.external.delete(listenKey);
+        await l.socket.close();
+      }
+    for (const [key, socket] of this.portalSockets) {
+      const protocol = byKey.get(key)?.protocol;
+      if (protocol === socket.protocol) continue;
+      this.portalSockets.delete(key);
+      await socket.close();
+      if (!protocol) this.balancer.remove(key);
+    }
+    for (const s of desired)
+      if (!this.portalSockets.has(s.key))
+        this.portalSockets.set(
+          s.key,
+          await this.open(s.protocol, this.o.proxyAddress, 0, this.picker(s.key)),
+        );
+    for (const [listenKey, w] of wanted) {
+      const open = this.external.get(listenKey);
+      if (open) {
+        open.socket.setPicker(w.pick);
+        continue;
+      }
+      try {
+        this.external.set(listenKey, {
+          owner: w.owner,
+          socket: await this.open(w.protocol, w.host, w.port, w.pick),
+        });
+      } catch (e) {
+        // Upstream logs "can't open port" and goes on; the next sync tries again.
+        this.o.events?.onTrouble?.(`listening on ${listenKey} for ${w.owner}`, e as Error);
+      }
+    }
+    await this.portals.sync(this.portalsOf(desired));
+  }
+
+  /** Closes every listener (the portal rules are the PortalManager's to remove). */
+  async stop(): Promise<void> {
+    const sockets = [...this.portalSockets.values(), ...[...this.external.values()].map((l) => l.socket)];
+    this.portalSockets.clear();
+    this.external.clear();
+    await Promise.allSettled(sockets.map((s) => s.close()));
+  }
+
+  private portalsOf(desired: readonly ServicePortState[]): Portal[] {
+    return desired.flatMap((s) =>
+      s.clusterIPs.map((clusterIP) => ({
+        key: s.key,
+        clusterIP,
+        port: s.port,
+        protocol: s.protocol,
+        proxyPort: this.portalSockets.get(s.key)!.port,
+      })),
+    );
+  }
+
+  private picker(key: string): EndpointPicker {
+    return (clientIP, reset) => this.balancer.next(key, clientIP, reset);
+  }
+
+  private open(
+    protocol: 'TCP' | 'UDP',
+    host: string,
+    port: number,
+    pick: EndpointPicker,
+  ): Promise<ProxySocket> {
+    const common = { host, port, pick, events: this.o.events };
+    return protocol === 'TCP'
+      ? TcpProxySocket.listen({ ...common, dialTimeoutsMs: this.o.dialTimeoutsMs })
+      : UdpProxySocket.listen({ ...common, idleTimeoutMs: this.o.udpIdleTimeoutMs });
+  }
+}
+
+function sameEndpoints(
+  a: ServicePortState['clusterEndpoints'],
+  b: ServicePortState['clusterEndpoints'],
+): boolean {
+  return a.length === b.length && a.every((e, i) => e.ip === b[i]!.ip && e.port === b[i]!.port);
+}
+
+/** Loopback, or an address of one of this host's interfaces. */
+export function isLocalAddress(ip: string): boolean {
+  if (ip.startsWith('127.')) return true;
+  return Object.values(networkInterfaces()).some((list) => (list ?? []).some((a) => a.address === ip));
+}
