@@ -10,11 +10,11 @@ import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-p
 import { type ComponentProcess } from './lib/component-process.js';
 import { startControllerManagerProcess } from './lib/controller-manager-process.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
-import { type WatchedObject, watchUntil } from './lib/pod-watch.js';
 import { type ChangeKind, measureChange } from './lib/propagation.js';
 import { startProxyProcess } from './lib/proxy-process.js';
 import { startTargets, type Targets } from './lib/proxy-targets.js';
 import { startRelayProcess } from './lib/relay-process.js';
+import { watchSliceReadiness } from './lib/slice-watch.js';
 import { progress, table, writeResult } from './lib/report.js';
 import { round, summarize } from './lib/stats.js';
 import {
@@ -49,7 +49,7 @@ robin over the replicas) and through the proxy (client → 127.0.0.1:<nodePort> 
   conn/s       new connections per second (connect → echo → close) from parallel loops
   propagation  a pod's readiness flipped through the status subresource → the proxy routes to it
                (add) or stops (remove), seen by probing the Service; split into pod write →
-               EndpointSlice seen on a watch, and slice → proxy (goal p99 ≤ 1 s)
+               EndpointSlice seen on the bus, and slice → proxy (goal p99 ≤ 1 s)
 
   --replicas N      backends of the measured Service (default 3)
   --rounds N        throughput rounds per path, alternating direct and proxy (default 3)
@@ -153,6 +153,7 @@ async function measurePaths(paths: Path[], o: Options): Promise<Record<string, P
 /** The control plane and proxy the proxied path and propagation need, each in its own process. */
 interface Cluster {
   api: ApiServerProcess;
+  natsUrl: string;
   proxy: ComponentProcess;
   call(method: string, path: string, body?: unknown): Promise<unknown>;
   stop(): Promise<void>;
@@ -193,11 +194,13 @@ async function startCluster(): Promise<Cluster> {
       kubeconfig: api.kubeconfig,
       natsUrl: nats.url,
       nodeName: STATIC_NODE,
-      instanceId: `bench${process.pid}`,
+      // 1-5 of [a-z0-9]: the proxy's chain names have room for no more.
+      instanceId: `b${(process.pid % 36 ** 4).toString(36)}`,
     });
     started.push(proxy);
     return {
       api,
+      natsUrl: nats.url,
       proxy,
       call,
       stop: async () => {
@@ -276,7 +279,7 @@ interface ChangeResult {
   kind: ChangeKind;
   /** Pod status write → the proxy routes accordingly (undefined: not within the timeout). */
   totalMs?: number;
-  /** Pod status write → the EndpointSlice change seen on the bench's watch. */
+  /** Pod status write → the EndpointSlice change seen by the bench's informer (as the proxy's sees it). */
   sliceMs?: number;
   probes: number;
   failedProbes: number;
@@ -284,40 +287,16 @@ interface ChangeResult {
 
 /**
  * Flips endpoint B of the flip Service (A stays Ready) `changes` times and measures each change
- * through the NodePort. The bench's own EndpointSlice watch splits each delay in two.
+ * through the NodePort. The bench's own EndpointSlice informer splits each delay in two.
  */
 async function measurePropagation(
   cluster: Cluster,
-  o: { changes: number; who: Address; a: string; b: string; podB: Pod },
+  o: { changes: number; who: Address; b: string; podB: Pod },
 ): Promise<ChangeResult[]> {
-  const sliceFlips: { at: number; ready: boolean }[] = [];
-  const rv = (
-    (await cluster.call(
-      'GET',
-      `/apis/discovery.k8s.io/v1/namespaces/${NAMESPACE}/endpointslices?limit=1`,
-    )) as {
-      metadata: { resourceVersion: string };
-    }
-  ).metadata.resourceVersion;
-  const readyOfB = (slice: WatchedObject) => {
-    const endpoints = (
-      slice as unknown as { endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[] }
-    ).endpoints;
-    const b = endpoints?.find((e) => e.addresses.includes(o.b));
-    return b === undefined ? undefined : b.conditions?.ready !== false;
-  };
-  let lastReady: boolean | undefined = true;
-  const watch = watchUntil(
-    cluster.api,
-    `/apis/discovery.k8s.io/v1/namespaces/${NAMESPACE}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${FLIP_SERVICE}`)}`,
-    rv,
-    Number.POSITIVE_INFINITY,
-    () => false,
-    (_type, slice, at) => {
-      const ready = readyOfB(slice) ?? false;
-      if (ready !== lastReady) sliceFlips.push({ at, ready });
-      lastReady = ready;
-    },
+  const watch = await watchSliceReadiness(
+    { server: cluster.api.url, caCert: cluster.api.caCert, token: cluster.api.token },
+    cluster.natsUrl,
+    { namespace: NAMESPACE, service: FLIP_SERVICE, ip: o.b },
   );
   const results: ChangeResult[] = [];
   let pod = o.podB;
@@ -335,7 +314,7 @@ async function measurePropagation(
         timeoutMs: 10_000,
         confirm: { probes: 10, ms: 100 },
       });
-      const slice = sliceFlips.find((f) => f.at >= m.changedAt && f.ready === (kind === 'add'));
+      const slice = watch.flips.find((f) => f.at >= m.changedAt && f.ready === (kind === 'add'));
       results.push({
         kind,
         totalMs: m.delayMs,
@@ -350,7 +329,7 @@ async function measurePropagation(
       await sleep(100 + Math.random() * 100);
     }
   } finally {
-    watch.close();
+    await watch.close();
   }
   return results;
 }
@@ -433,12 +412,16 @@ export async function run(argv: string[]): Promise<void> {
       for (const [i, ip] of loadHosts.entries()) await staticPod(c, `load-${i}`, { app: LOAD_SERVICE }, ip);
       await staticPod(c, 'flip-a', { app: FLIP_SERVICE }, flipA);
       const podB = await staticPod(c, 'flip-b', { app: FLIP_SERVICE }, flipB);
+      // Unusual service ports: the proxy's portal rules match ClusterIP:port, and other clusters
+      // on this host allocate ClusterIPs from the same default range.
       proxyAt = await nodePortService(c, LOAD_SERVICE, [
-        { name: 'bulk', port: 8001, targetPort: t.bulk },
-        { name: 'echo', port: 8002, targetPort: t.echo },
-        { name: 'who', port: 8003, targetPort: t.who },
+        { name: 'bulk', port: 41001, targetPort: t.bulk },
+        { name: 'echo', port: 41002, targetPort: t.echo },
+        { name: 'who', port: 41003, targetPort: t.who },
       ]);
-      const flipAt = await nodePortService(c, FLIP_SERVICE, [{ name: 'who', port: 8003, targetPort: t.who }]);
+      const flipAt = await nodePortService(c, FLIP_SERVICE, [
+        { name: 'who', port: 41003, targetPort: t.who },
+      ]);
       const at = (p: ServicePort): Address => ({ host: '127.0.0.1', port: p.nodePort });
       progress('waiting until the proxy routes to every backend');
       await waitForRoutes('the load Service to reach every replica', at(proxyAt.who), loadHosts);
@@ -453,11 +436,10 @@ export async function run(argv: string[]): Promise<void> {
       propagation = await measurePropagation(c, {
         changes: o.changes,
         who: at(flipAt.who),
-        a: flipA,
         b: flipB,
         podB,
       });
-      await report(o, measured, propagation, { loadAverageBefore, proxyCpuSec, nodePorts: proxyAt });
+      await report(o, measured, propagation, { loadAverageBefore, proxyCpuSec });
     } else {
       await report(o, await measurePaths(paths, o), [], { loadAverageBefore });
     }
@@ -470,7 +452,7 @@ async function report(
   o: Options,
   measured: Record<string, PathResult>,
   propagation: ChangeResult[],
-  extra: { loadAverageBefore: number[]; proxyCpuSec?: number; nodePorts?: Record<string, ServicePort> },
+  extra: { loadAverageBefore: number[]; proxyCpuSec?: number },
 ): Promise<void> {
   const direct = measured.direct;
   const proxy = measured.proxy as PathResult | undefined;
@@ -506,8 +488,8 @@ async function report(
           { what: 'pod write → routed (all)', ...row(total) },
           { what: '  of which adds', ...row(kinds('add')) },
           { what: '  of which removes', ...row(kinds('remove')) },
-          { what: 'pod write → slice on watch', ...row(slice) },
-          { what: 'slice on watch → routed', ...row(proxyPart) },
+          { what: 'pod write → slice on bus', ...row(slice) },
+          { what: 'slice on bus → routed', ...row(proxyPart) },
         ].map((r) => ({ ...r })),
       ),
     );
@@ -515,6 +497,8 @@ async function report(
       `propagation p99 ≤ 1000 ms: ${seen.length === propagation.length && total.p99 <= 1000 ? 'met' : 'NOT met'} (${seen.length}/${propagation.length} changes seen)`,
     );
   }
+  if (extra.proxyCpuSec !== undefined)
+    console.log(`proxy process CPU during the throughput/latency runs: ${extra.proxyCpuSec} s`);
   const loadAverageAfter = loadavg().map((x) => round(x));
   console.log(
     `load average before ${extra.loadAverageBefore.join(' ')}, after ${loadAverageAfter.join(' ')} (shared machine)`,

@@ -1,12 +1,11 @@
+import { PROXY_READY_LINE } from '../../apps/proxy/src/run-proxy.js';
 import { type ComponentProcess, startComponent } from './component-process.js';
 
-/** What `wake proxy` prints once its listeners and rules follow the cluster. */
-const PROXY_READY_LINE = 'proxy ready';
-
 /**
- * `wake proxy` in its own process, as `wake up` runs it next to a node agent: its own event loop
+ * The proxy in its own process, as `wake up` runs it next to a node agent: its own event loop
  * and CPU, so the bench's clients and backends do not share them. NodePorts on 127.0.0.1 only;
- * an instance id of the bench's own so its netfilter chains cannot meet another proxy's.
+ * no service range (so no blackhole route, which other clusters on this host may share); an
+ * instance id of the bench's own so its netfilter chains cannot meet another proxy's.
  */
 export function startProxyProcess(o: {
   kubeconfig: string;
@@ -14,23 +13,13 @@ export function startProxyProcess(o: {
   nodeName: string;
   instanceId: string;
 }): Promise<ComponentProcess> {
-  return startComponent(
-    'proxy',
-    [
-      'proxy',
-      '--kubeconfig',
-      o.kubeconfig,
-      '--nats-url',
-      o.natsUrl,
-      '--node-name',
-      o.nodeName,
-      '--nodeport-addresses',
-      '127.0.0.1',
-      '--instance-id',
-      o.instanceId,
-      '--metrics-port',
-      '0',
-    ],
-    PROXY_READY_LINE,
-  );
+  const config = {
+    kubeconfig: o.kubeconfig,
+    natsUrl: o.natsUrl,
+    nodeName: o.nodeName,
+    nodePortAddresses: ['127.0.0.1'],
+    instanceId: o.instanceId,
+    metricsPort: 0,
+  };
+  return startComponent('proxy', [JSON.stringify(config)], PROXY_READY_LINE, [], 'bench/lib/proxy-entry.ts');
 }
