@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent } from 'node:https';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -10,6 +10,8 @@ import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-p
 import { type ComponentProcess } from './lib/component-process.js';
 import { startControllerManagerProcess } from './lib/controller-manager-process.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
+import { hostClient, type MeasureClient, startNetnsClient } from './lib/measure-client.js';
+import { createPodNetns, type PodNetns } from './lib/pod-netns.js';
 import { type ChangeKind, measureChange } from './lib/propagation.js';
 import { startProxyProcess } from './lib/proxy-process.js';
 import { startTargets, type Targets } from './lib/proxy-targets.js';
@@ -20,12 +22,7 @@ import { round, summarize } from './lib/stats.js';
 import {
   type Address,
   type ConnectionRateResult,
-  measureConnectionRate,
-  measureRoundTrips,
-  measureThroughput,
-  type NextAddress,
   probeWho,
-  roundRobin,
   type RoundTripResult,
   sleep,
   socketErrors,
@@ -59,6 +56,7 @@ robin over the replicas) and through the proxy (client → 127.0.0.1:<nodePort> 
   --concurrency N   parallel loops for conn/s (default 8)
   --conn-seconds N  conn/s window (default 3; at most 20000 connections)
   --changes N       readiness flips for propagation, half adds and half removes (default 20)
+  --host-only       no pod paths (no network namespace, no netfilter rules of the bench's own)
   --direct-only     no cluster and no proxy: the direct baselines only
   --help            this text`;
 
@@ -91,30 +89,35 @@ function median(xs: number[]): number {
   return summarize(xs).p50;
 }
 
-/** Where each measurement connects on one path: the bulk and echo ports. */
+/**
+ * One way to the backends: who measures (the host, or a pod netns) and where its connections
+ * go (the bulk and echo ports: the pods' addresses round robin, a NodePort, or a ClusterIP).
+ */
 interface Path {
-  name: 'direct' | 'proxy';
-  bulk: NextAddress;
-  echo: NextAddress;
+  name: PathName;
+  client: MeasureClient;
+  bulk: Address[];
+  echo: Address[];
 }
+type PathName = 'direct' | 'proxy' | 'pod-direct' | 'pod-proxy';
 
 async function measureLatencies(path: Path, o: Options) {
   progress(`${path.name}: ${o.requests} round trips on one connection`);
-  const persistent = await measureRoundTrips(path.echo, {
+  const persistent = await path.client.roundTrips(path.echo, {
     requests: o.requests,
     seconds: 10,
     size: 64,
     newConnectionEach: false,
   });
   progress(`${path.name}: ${o.requests} round trips each on a new connection`);
-  const newConnection = await measureRoundTrips(path.echo, {
+  const newConnection = await path.client.roundTrips(path.echo, {
     requests: o.requests,
     seconds: 10,
     size: 64,
     newConnectionEach: true,
   });
   progress(`${path.name}: new connections per second, ${o.concurrency} loops for ${o.connSeconds} s`);
-  const connectionRate = await measureConnectionRate(path.echo, {
+  const connectionRate = await path.client.connectionRate(path.echo, {
     concurrency: o.concurrency,
     seconds: o.connSeconds,
     maxConnections: 20_000,
@@ -129,7 +132,7 @@ async function measurePaths(paths: Path[], o: Options): Promise<Record<string, P
     for (const path of paths) {
       progress(`${path.name}: throughput round ${r}/${o.rounds}, ${o.connections} connections`);
       rounds.get(path.name)?.push(
-        await measureThroughput(path.bulk, {
+        await path.client.throughput(path.bulk, {
           connections: o.connections,
           seconds: o.seconds,
           warmupSeconds: 1,
@@ -159,7 +162,7 @@ interface Cluster {
   stop(): Promise<void>;
 }
 
-async function startCluster(): Promise<Cluster> {
+async function startCluster(o: { instanceId: string; gateway?: string }): Promise<Cluster> {
   const pg = await PostgresServer.temporary('wake-bench-proxy-', { fsync: true });
   const nats = await NatsServer.temporary('wake-bench-proxy-nats-');
   const dir = await mkdtemp(join(tmpdir(), 'wake-bench-proxy-'));
@@ -194,8 +197,8 @@ async function startCluster(): Promise<Cluster> {
       kubeconfig: api.kubeconfig,
       natsUrl: nats.url,
       nodeName: STATIC_NODE,
-      // 1-5 of [a-z0-9]: the proxy's chain names have room for no more.
-      instanceId: `b${(process.pid % 36 ** 4).toString(36)}`,
+      instanceId: o.instanceId,
+      gateway: o.gateway,
     });
     started.push(proxy);
     return {
@@ -254,12 +257,19 @@ async function nodePortService(
   cluster: Cluster,
   name: string,
   ports: { name: string; port: number; targetPort: number }[],
-): Promise<Record<string, ServicePort>> {
+): Promise<{ clusterIP: string; ports: Record<string, ServicePort> }> {
   const svc = (await cluster.call('POST', `/api/v1/namespaces/${NAMESPACE}/services`, {
     metadata: { name },
-    spec: { type: 'NodePort', selector: { app: name }, ports: ports.map((p) => ({ ...p, protocol: 'TCP' })) },
-  })) as { spec: { ports: ServicePort[] } };
-  return Object.fromEntries(svc.spec.ports.map((p) => [p.name, p]));
+    spec: {
+      type: 'NodePort',
+      selector: { app: name },
+      ports: ports.map((p) => ({ ...p, protocol: 'TCP' })),
+    },
+  })) as { spec: { clusterIP: string; ports: ServicePort[] } };
+  return {
+    clusterIP: svc.spec.clusterIP,
+    ports: Object.fromEntries(svc.spec.ports.map((p) => [p.name, p])),
+  };
 }
 
 /** Waits until probes through `at` have reached every one of `hosts`. */
@@ -360,6 +370,7 @@ export async function run(argv: string[]): Promise<void> {
       'conn-seconds': { type: 'string' },
       changes: { type: 'string' },
       'direct-only': { type: 'boolean' },
+      'host-only': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -383,88 +394,154 @@ export async function run(argv: string[]): Promise<void> {
   const flipA = `127.0.0.${o.replicas + 2}`;
   const flipB = `127.0.0.${o.replicas + 3}`;
   const loadAverageBefore = loadavg().map((x) => round(x));
-  progress(`starting the backends on ${[...loadHosts, flipA, flipB].join(', ')}`);
+  // 1-5 of [a-z0-9]: the proxy's chain names (and the veth names) have room for no more.
+  const instanceId = `b${(process.pid % 36 ** 4).toString(36)}`;
+  const withPods = !values['direct-only'] && !values['host-only'];
   let targets: Targets | undefined;
   let cluster: Cluster | undefined;
+  let netns: PodNetns | undefined;
+  let podClient: MeasureClient | undefined;
   try {
-    targets = await startTargets([...loadHosts, flipA, flipB]);
-    const t = targets;
-    const direct: Path = {
-      name: 'direct',
-      bulk: roundRobin(loadHosts.map((host) => ({ host, port: t.bulk }))),
-      echo: roundRobin(loadHosts.map((host) => ({ host, port: t.echo }))),
-    };
-    const paths: Path[] = [direct];
-    let propagation: ChangeResult[] = [];
-    let proxyCpuSec: number | undefined;
-    let proxyAt: Record<string, ServicePort> | undefined;
-    if (!values['direct-only']) {
-      progress(
-        'starting Postgres, nats-server, the relay, the API server, the EndpointSlice controller and the proxy',
-      );
-      cluster = await startCluster();
-      const c = cluster;
-      await c.call('POST', '/api/v1/namespaces', { metadata: { name: NAMESPACE } });
-      await c.call('POST', '/api/v1/nodes', {
-        metadata: { name: STATIC_NODE },
-        spec: { unschedulable: true },
-      });
-      for (const [i, ip] of loadHosts.entries()) await staticPod(c, `load-${i}`, { app: LOAD_SERVICE }, ip);
-      await staticPod(c, 'flip-a', { app: FLIP_SERVICE }, flipA);
-      const podB = await staticPod(c, 'flip-b', { app: FLIP_SERVICE }, flipB);
-      // Unusual service ports: the proxy's portal rules match ClusterIP:port, and other clusters
-      // on this host allocate ClusterIPs from the same default range.
-      proxyAt = await nodePortService(c, LOAD_SERVICE, [
-        { name: 'bulk', port: 41001, targetPort: t.bulk },
-        { name: 'echo', port: 41002, targetPort: t.echo },
-        { name: 'who', port: 41003, targetPort: t.who },
-      ]);
-      const flipAt = await nodePortService(c, FLIP_SERVICE, [
-        { name: 'who', port: 41003, targetPort: t.who },
-      ]);
-      const at = (p: ServicePort): Address => ({ host: '127.0.0.1', port: p.nodePort });
-      progress('waiting until the proxy routes to every backend');
-      await waitForRoutes('the load Service to reach every replica', at(proxyAt.who), loadHosts);
-      await waitForRoutes('the flip Service to reach both endpoints', at(flipAt.who), [flipA, flipB]);
-      const bulkAt = at(proxyAt.bulk);
-      const echoAt = at(proxyAt.echo);
-      paths.push({ name: 'proxy', bulk: () => bulkAt, echo: () => echoAt });
-      const cpu0 = treeCpuSeconds(c.proxy.pid);
-      const measured = await measurePaths(paths, o);
-      proxyCpuSec = round(treeCpuSeconds(c.proxy.pid) - cpu0);
-      progress(`propagation: ${o.changes} readiness flips of ${flipB}`);
-      propagation = await measurePropagation(c, {
-        changes: o.changes,
-        who: at(flipAt.who),
-        b: flipB,
-        podB,
-      });
-      await report(o, measured, propagation, { loadAverageBefore, proxyCpuSec });
-    } else {
-      await report(o, await measurePaths(paths, o), [], { loadAverageBefore });
+    if (withPods) {
+      progress(`creating the pod network namespace (instance ${instanceId})`);
+      netns = await createPodNetns(instanceId, process.pid);
+      podClient = await startNetnsClient(netns.name);
     }
+    // The pod's gateway too: the pod-direct path reaches the backends there.
+    const targetHosts = [...loadHosts, flipA, flipB, ...(netns ? [netns.hostAddress] : [])];
+    progress(`starting the backends on ${targetHosts.join(', ')}`);
+    targets = await startTargets(targetHosts);
+    const t = targets;
+    const paths: Path[] = [
+      {
+        name: 'direct',
+        client: hostClient,
+        bulk: loadHosts.map((host) => ({ host, port: t.bulk })),
+        echo: loadHosts.map((host) => ({ host, port: t.echo })),
+      },
+    ];
+    if (netns && podClient) {
+      const gateway = netns.hostAddress;
+      paths.push({
+        name: 'pod-direct',
+        client: podClient,
+        bulk: [{ host: gateway, port: t.bulk }],
+        echo: [{ host: gateway, port: t.echo }],
+      });
+    }
+    if (values['direct-only']) {
+      await report(o, await measurePaths(paths, o), [], { loadAverageBefore });
+      return;
+    }
+    progress(
+      'starting Postgres, nats-server, the relay, the API server, the EndpointSlice controller and the proxy',
+    );
+    cluster = await startCluster({ instanceId, gateway: netns?.hostAddress });
+    const c = cluster;
+    await c.call('POST', '/api/v1/namespaces', { metadata: { name: NAMESPACE } });
+    await c.call('POST', '/api/v1/nodes', {
+      metadata: { name: STATIC_NODE },
+      spec: { unschedulable: true },
+    });
+    for (const [i, ip] of loadHosts.entries()) await staticPod(c, `load-${i}`, { app: LOAD_SERVICE }, ip);
+    await staticPod(c, 'flip-a', { app: FLIP_SERVICE }, flipA);
+    const podB = await staticPod(c, 'flip-b', { app: FLIP_SERVICE }, flipB);
+    // Unusual service ports: the proxy's portal rules match ClusterIP:port, and other clusters
+    // on this host allocate ClusterIPs from the same default range.
+    const load = await nodePortService(c, LOAD_SERVICE, [
+      { name: 'bulk', port: 41001, targetPort: t.bulk },
+      { name: 'echo', port: 41002, targetPort: t.echo },
+      { name: 'who', port: 41003, targetPort: t.who },
+    ]);
+    const flip = await nodePortService(c, FLIP_SERVICE, [{ name: 'who', port: 41003, targetPort: t.who }]);
+    const nodePort = (p: ServicePort): Address => ({ host: '127.0.0.1', port: p.nodePort });
+    progress('waiting until the proxy routes to every backend');
+    await waitForRoutes('the load Service to reach every replica', nodePort(load.ports.who), loadHosts);
+    await waitForRoutes('the flip Service to reach both endpoints', nodePort(flip.ports.who), [flipA, flipB]);
+    paths.push({
+      name: 'proxy',
+      client: hostClient,
+      bulk: [nodePort(load.ports.bulk)],
+      echo: [nodePort(load.ports.echo)],
+    });
+    if (podClient) {
+      const pod = podClient;
+      const clusterIP = (p: ServicePort): Address => ({ host: load.clusterIP, port: p.port });
+      await waitFor(
+        'the pod netns to reach the load Service at its ClusterIP',
+        async () =>
+          (
+            await pod.roundTrips([clusterIP(load.ports.echo)], {
+              requests: 1,
+              seconds: 2,
+              size: 1,
+              newConnectionEach: true,
+            })
+          ).count === 1 || undefined,
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
+      paths.push({
+        name: 'pod-proxy',
+        client: pod,
+        bulk: [clusterIP(load.ports.bulk)],
+        echo: [clusterIP(load.ports.echo)],
+      });
+    }
+    const cpu0 = treeCpuSeconds(c.proxy.pid);
+    const measured = await measurePaths(paths, o);
+    const proxyCpuSec = round(treeCpuSeconds(c.proxy.pid) - cpu0);
+    progress(`propagation: ${o.changes} readiness flips of ${flipB}`);
+    const propagation = await measurePropagation(c, {
+      changes: o.changes,
+      who: nodePort(flip.ports.who),
+      b: flipB,
+      podB,
+    });
+    await report(o, measured, propagation, { loadAverageBefore, proxyCpuSec });
   } finally {
-    await Promise.allSettled([cluster?.stop(), targets?.stop()]);
+    // The proxy first (it removes its rules), then the pod netns and its guard.
+    await Promise.allSettled([cluster?.stop(), targets?.stop(), podClient?.close()]);
+    await netns?.remove();
   }
+}
+
+/** The proxied path against its direct twin: throughput ratio, added latency, conn/s ratio. */
+function compare(proxy: PathResult, direct: PathResult) {
+  return {
+    throughputRatio: proxy.medianMegabytesPerSecond / direct.medianMegabytesPerSecond,
+    addedLatencyMs: {
+      persistentP50: proxy.persistent.latencyMs.p50 - direct.persistent.latencyMs.p50,
+      persistentP99: proxy.persistent.latencyMs.p99 - direct.persistent.latencyMs.p99,
+      newConnectionP50: proxy.newConnection.latencyMs.p50 - direct.newConnection.latencyMs.p50,
+      newConnectionP99: proxy.newConnection.latencyMs.p99 - direct.newConnection.latencyMs.p99,
+    },
+    connectionRateRatio: proxy.connectionRate.perSecond / direct.connectionRate.perSecond,
+  };
 }
 
 async function report(
   o: Options,
-  measured: Record<string, PathResult>,
+  measured: Partial<Record<PathName, PathResult>>,
   propagation: ChangeResult[],
   extra: { loadAverageBefore: number[]; proxyCpuSec?: number },
 ): Promise<void> {
-  const direct = measured.direct;
-  const proxy = measured.proxy as PathResult | undefined;
   console.log(table(Object.entries(measured).map(([path, r]) => latencyRow(path, r))));
-  const ratio = proxy ? proxy.medianMegabytesPerSecond / direct.medianMegabytesPerSecond : undefined;
-  const added = proxy
-    ? {
-        persistentP50Ms: proxy.persistent.latencyMs.p50 - direct.persistent.latencyMs.p50,
-        persistentP99Ms: proxy.persistent.latencyMs.p99 - direct.persistent.latencyMs.p99,
-        newConnectionP50Ms: proxy.newConnection.latencyMs.p50 - direct.newConnection.latencyMs.p50,
-      }
-    : undefined;
+  const comparisons: Record<string, ReturnType<typeof compare>> = {};
+  for (const [proxied, direct, what] of [
+    ['proxy', 'direct', 'host → NodePort'],
+    ['pod-proxy', 'pod-direct', 'pod → ClusterIP'],
+  ] as const) {
+    const p = measured[proxied];
+    const d = measured[direct];
+    if (!p || !d) continue;
+    const cmp = compare(p, d);
+    comparisons[what] = cmp;
+    console.log(
+      `${what}: throughput ${round(cmp.throughputRatio * 100, 1)}% of direct (goal ≥ 80%: ${cmp.throughputRatio >= 0.8 ? 'met' : 'NOT met'}); ` +
+        `added latency p50 ${round(cmp.addedLatencyMs.persistentP50, 3)} ms persistent, ${round(cmp.addedLatencyMs.newConnectionP50, 3)} ms new connection; ` +
+        `conn/s ${round(cmp.connectionRateRatio, 2)}× direct`,
+    );
+  }
   const seen = propagation.filter((c) => c.totalMs !== undefined);
   const total = summarize(seen.map((c) => c.totalMs as number));
   const kinds = (kind: ChangeKind) =>
@@ -474,24 +551,15 @@ async function report(
   const withSlice = seen.filter((c) => c.sliceMs !== undefined);
   const slice = summarize(withSlice.map((c) => c.sliceMs as number));
   const proxyPart = summarize(withSlice.map((c) => (c.totalMs as number) - (c.sliceMs as number)));
-  if (ratio !== undefined && added) {
-    console.log(
-      `throughput via proxy: ${round(ratio * 100, 1)}% of direct (goal ≥ 80%: ${ratio >= 0.8 ? 'met' : 'NOT met'}); ` +
-        `added latency p50 ${round(added.persistentP50Ms, 3)} ms persistent, ${round(added.newConnectionP50Ms, 3)} ms new connection; ` +
-        `conn/s ${round(proxy!.connectionRate.perSecond / direct.connectionRate.perSecond, 2)}× direct`,
-    );
-  }
   if (propagation.length > 0) {
     console.log(
-      table(
-        [
-          { what: 'pod write → routed (all)', ...row(total) },
-          { what: '  of which adds', ...row(kinds('add')) },
-          { what: '  of which removes', ...row(kinds('remove')) },
-          { what: 'pod write → slice on bus', ...row(slice) },
-          { what: 'slice on bus → routed', ...row(proxyPart) },
-        ].map((r) => ({ ...r })),
-      ),
+      table([
+        { what: 'pod write → routed (all)', ...row(total) },
+        { what: '  of which adds', ...row(kinds('add')) },
+        { what: '  of which removes', ...row(kinds('remove')) },
+        { what: 'pod write → slice on bus', ...row(slice) },
+        { what: 'slice on bus → routed', ...row(proxyPart) },
+      ]),
     );
     console.log(
       `propagation p99 ≤ 1000 ms: ${seen.length === propagation.length && total.p99 <= 1000 ? 'met' : 'NOT met'} (${seen.length}/${propagation.length} changes seen)`,
@@ -501,7 +569,7 @@ async function report(
     console.log(`proxy process CPU during the throughput/latency runs: ${extra.proxyCpuSec} s`);
   const loadAverageAfter = loadavg().map((x) => round(x));
   console.log(
-    `load average before ${extra.loadAverageBefore.join(' ')}, after ${loadAverageAfter.join(' ')} (shared machine)`,
+    `load average before ${extra.loadAverageBefore.join(' ')}, after ${loadAverageAfter.join(' ')} (shared machine, ${cpus().length} cores)`,
   );
   if (socketErrors.count > 0)
     console.log(`socket errors: ${socketErrors.count} (first: ${socketErrors.first})`);
@@ -510,9 +578,8 @@ async function report(
     loadAverageBefore: extra.loadAverageBefore,
     loadAverageAfter,
     paths: measured,
-    throughputRatio: ratio,
+    comparisons,
     goalThroughputRatio: 0.8,
-    addedLatencyMs: added,
     proxyCpuSec: extra.proxyCpuSec,
     propagationMs:
       propagation.length > 0

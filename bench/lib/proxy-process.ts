@@ -12,6 +12,8 @@ export function startProxyProcess(o: {
   natsUrl: string;
   nodeName: string;
   instanceId: string;
+  /** The pods' gateway, where proxy ports listen (default: the docker0 bridge's address). */
+  gateway?: string;
 }): Promise<ComponentProcess> {
   const config = {
     kubeconfig: o.kubeconfig,
@@ -20,6 +22,7 @@ export function startProxyProcess(o: {
     nodePortAddresses: ['127.0.0.1'],
     instanceId: o.instanceId,
     metricsPort: 0,
+    gateway: o.gateway,
   };
   return startComponent('proxy', [JSON.stringify(config)], PROXY_READY_LINE, [], 'bench/lib/proxy-entry.ts');
 }

@@ -1,0 +1,78 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/**
+ * A network namespace standing in for a pod: a veth pair to the host, addresses from
+ * link-local 169.254.201.0/24 (a /30 per bench process, never routed off a machine), default
+ * route to the host — so its traffic to a ClusterIP enters the host's nat PREROUTING as a pod's
+ * does from the bridge. A filter FORWARD DROP on its host end (inserted first, tagged with a
+ * comment) guarantees that nothing it sends leaves the machine, whatever rules are missing.
+ */
+export interface PodNetns {
+  name: string;
+  /** The host end's address: the pod's gateway, where the proxy's ports listen. */
+  hostAddress: string;
+  podAddress: string;
+  remove(): Promise<void>;
+}
+
+async function sh(args: string[], what: string): Promise<void> {
+  try {
+    await run(args[0], args.slice(1));
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`${what} (${args.join(' ')}): ${err.stderr?.trim() || err.message}`, { cause: e });
+  }
+}
+
+/** Runs a command whose failure means "already gone": cleanup of what may not exist. */
+async function ifPresent(args: string[]): Promise<void> {
+  await run(args[0], args.slice(1)).catch(() => undefined);
+}
+
+export async function createPodNetns(id: string, slot: number): Promise<PodNetns> {
+  const name = `wake-bench-${id}`;
+  const hostIf = `wb${id}h`;
+  const podIf = `wb${id}n`;
+  const base = (slot % 63) * 4;
+  const hostAddress = `169.254.201.${base + 1}`;
+  const podAddress = `169.254.201.${base + 2}`;
+  const guard = ['FORWARD', '-i', hostIf, '-m', 'comment', '--comment', `wake bench ${id}`, '-j', 'DROP'];
+  const remove = async () => {
+    // Deleting the namespace deletes the veth pair; the guard goes last, after the traffic.
+    await ifPresent(['ip', 'netns', 'del', name]);
+    await ifPresent(['ip', 'link', 'del', hostIf]);
+    while (
+      await run('iptables', ['-w', '-D', ...guard]).then(
+        () => true,
+        () => false,
+      )
+    );
+  };
+  // A crashed run with the same id left these: they are this bench's, by name.
+  await remove();
+  try {
+    await sh(
+      ['iptables', '-w', '-I', ...guard.slice(0, 1), '1', ...guard.slice(1)],
+      'guarding the pod netns',
+    );
+    await sh(['ip', 'netns', 'add', name], 'creating the pod netns');
+    await sh(['ip', 'link', 'add', hostIf, 'type', 'veth', 'peer', 'name', podIf], 'creating the veth pair');
+    await sh(['ip', 'link', 'set', podIf, 'netns', name], 'moving the veth into the netns');
+    await sh(['ip', 'addr', 'add', `${hostAddress}/30`, 'dev', hostIf], 'addressing the host end');
+    await sh(['ip', 'link', 'set', hostIf, 'up'], 'raising the host end');
+    await sh(['ip', '-n', name, 'addr', 'add', `${podAddress}/30`, 'dev', podIf], 'addressing the pod end');
+    await sh(['ip', '-n', name, 'link', 'set', podIf, 'up'], 'raising the pod end');
+    await sh(['ip', '-n', name, 'link', 'set', 'lo', 'up'], 'raising the netns loopback');
+    await sh(
+      ['ip', '-n', name, 'route', 'add', 'default', 'via', hostAddress],
+      'routing the netns to the host',
+    );
+  } catch (e) {
+    await remove();
+    throw e;
+  }
+  return { name, hostAddress, podAddress, remove };
+}
