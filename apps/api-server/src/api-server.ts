@@ -20,6 +20,7 @@ import { ensureServiceAccountKey } from './auth/service-account-key.js';
 import { TokenFile } from './auth/token-file.js';
 import { type ApiServerConfig, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './config.js';
 import { clientErrorHandler, frameworkErrorReply } from './http/framework-errors.js';
+import { intToIp, parseCidr } from './services/ip-range.js';
 
 export interface RunningApiServer {
   app: INestApplication;
@@ -61,6 +62,9 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   const pki = await ensureServingCertificate(config.pkiDir, [
     ...servingNames(host, config.externalKubeconfig?.server),
     ...(config.servingIps ?? []),
+    // Pods reach the server at the `kubernetes` Service's ClusterIP through the service proxy
+    // (the TLS passes through untouched): the range's first address, whatever the range.
+    intToIp(parseCidr(config.serviceCidr ?? '10.96.0.0/16').first),
   ]);
   const serviceAccountKey = await ensureServiceAccountKey(config.pkiDir);
   const tokens = await TokenFile.ensure(join(config.pkiDir, 'tokens.csv'));

@@ -1,0 +1,268 @@
+import { describe, expect, it } from '@jest/globals';
+
+import { type HostNetwork } from './host-network.js';
+import { interfaceAddress, PortalManager } from './portal-manager.js';
+import { leftovers, portalChains, portalRulesText, splitRule } from './portal-rules.js';
+
+/** Records every command; iptables-save answers with `saved`, ip with `ipAnswers` by subcommand. */
+class FakeHostNetwork implements HostNetwork {
+  readonly calls: string[][] = [];
+  readonly restores: string[] = [];
+  saved = '';
+  failRouteAdd = false;
+  routeShow = '';
+
+  async save(table: 'nat'): Promise<string> {
+    this.calls.push(['iptables-save', '-t', table]);
+    return this.saved;
+  }
+  async restore(text: string): Promise<void> {
+    this.calls.push(['iptables-restore']);
+    this.restores.push(text);
+  }
+  async iptables(args: readonly string[]): Promise<void> {
+    this.calls.push(['iptables', ...args]);
+  }
+  async ip(args: readonly string[]): Promise<string> {
+    this.calls.push(['ip', ...args]);
+    if (args[1] === 'add' && this.failRouteAdd) throw new Error('RTNETLINK answers: File exists');
+    if (args[1] === 'show') return this.routeShow;
+    if (args[0] === '-4') return '5: docker0    inet 172.17.0.1/16 brd 172.17.255.255 scope global docker0\n';
+    return '';
+  }
+}
+
+const portal = {
+  key: 'ns/web:http',
+  clusterIP: '10.96.0.20',
+  port: 80,
+  protocol: 'TCP' as const,
+  proxyPort: 41000,
+};
+
+describe('portal rules', () => {
+  it('names chains per instance, within iptables’ 28 characters', () => {
+    expect(portalChains('ab12')).toEqual({
+      container: 'WAKE-PORTALS-CONTAINER-AB12',
+      host: 'WAKE-PORTALS-HOST-AB12',
+      comment: 'wake proxy ab12',
+    });
+    expect(portalChains().container).toBe('WAKE-PORTALS-CONTAINER');
+    expect(portalChains('abcde').container.length).toBeLessThanOrEqual(28);
+    expect(() => portalChains('toolong')).toThrow(/1-5 characters/);
+    expect(() => portalChains('A B')).toThrow(RangeError);
+  });
+
+  it('DNATs each ClusterIP:port to the proxy port on the gateway, in both chains, in one restore', () => {
+    const chains = portalChains('t1');
+    const text = portalRulesText(
+      chains,
+      [
+        portal,
+        {
+          ...portal,
+          key: 'kube-system/kube-dns:dns',
+          clusterIP: '10.96.0.10',
+          port: 53,
+          protocol: 'UDP',
+          proxyPort: 41001,
+        },
+      ],
+      '172.17.0.1',
+    );
+    expect(text.split('\n')).toEqual([
+      '*nat',
+      ':WAKE-PORTALS-CONTAINER-T1 - [0:0]',
+      ':WAKE-PORTALS-HOST-T1 - [0:0]',
+      '-A WAKE-PORTALS-CONTAINER-T1 -d 10.96.0.20/32 -p tcp -m tcp --dport 80 -m comment --comment "ns/web:http" -j DNAT --to-destination 172.17.0.1:41000',
+      '-A WAKE-PORTALS-CONTAINER-T1 -d 10.96.0.10/32 -p udp -m udp --dport 53 -m comment --comment "kube-system/kube-dns:dns" -j DNAT --to-destination 172.17.0.1:41001',
+      '-A WAKE-PORTALS-HOST-T1 -d 10.96.0.20/32 -p tcp -m tcp --dport 80 -m comment --comment "ns/web:http" -j DNAT --to-destination 172.17.0.1:41000',
+      '-A WAKE-PORTALS-HOST-T1 -d 10.96.0.10/32 -p udp -m udp --dport 53 -m comment --comment "kube-system/kube-dns:dns" -j DNAT --to-destination 172.17.0.1:41001',
+      'COMMIT',
+      '',
+    ]);
+  });
+
+  it('finds its own leftovers in iptables-save output and nothing of anyone else’s', () => {
+    const saved = [
+      '*nat',
+      ':PREROUTING ACCEPT [0:0]',
+      ':DOCKER - [0:0]',
+      ':WAKE-PORTALS-CONTAINER-T1 - [0:0]',
+      ':WAKE-PORTALS-CONTAINER-T2 - [0:0]',
+      ':WAKE-PORTALS-HOST-T1 - [0:0]',
+      '-A PREROUTING -m comment --comment "wake proxy t1" -j WAKE-PORTALS-CONTAINER-T1',
+      '-A PREROUTING -m comment --comment "wake proxy t2" -j WAKE-PORTALS-CONTAINER-T2',
+      '-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER',
+      '-A OUTPUT -j WAKE-PORTALS-HOST-T1',
+      '-A WAKE-PORTALS-HOST-T1 -d 10.96.0.20/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 172.17.0.1:41000',
+      'COMMIT',
+    ].join('\n');
+    expect(leftovers(saved, portalChains('t1'))).toEqual({
+      deletes: [
+        [
+          '-t',
+          'nat',
+          '-D',
+          'PREROUTING',
+          '-m',
+          'comment',
+          '--comment',
+          'wake proxy t1',
+          '-j',
+          'WAKE-PORTALS-CONTAINER-T1',
+        ],
+        ['-t', 'nat', '-D', 'OUTPUT', '-j', 'WAKE-PORTALS-HOST-T1'],
+      ],
+      chains: ['WAKE-PORTALS-CONTAINER-T1', 'WAKE-PORTALS-HOST-T1'],
+    });
+    expect(splitRule('-A X -m comment --comment "a \\"b\\" c" -j Y')).toEqual([
+      '-A',
+      'X',
+      '-m',
+      'comment',
+      '--comment',
+      'a "b" c',
+      '-j',
+      'Y',
+    ]);
+  });
+});
+
+describe('PortalManager', () => {
+  const chains = portalChains('t1');
+  const stale = [
+    ':WAKE-PORTALS-CONTAINER-T1 - [0:0]',
+    ':WAKE-PORTALS-HOST-T1 - [0:0]',
+    '-A PREROUTING -m comment --comment "wake proxy t1" -j WAKE-PORTALS-CONTAINER-T1',
+    '-A OUTPUT -m comment --comment "wake proxy t1" -j WAKE-PORTALS-HOST-T1',
+  ].join('\n');
+
+  it('start: removes a crashed instance’s rules, then chains, jumps first in PREROUTING and OUTPUT, and the blackhole', async () => {
+    const net = new FakeHostNetwork();
+    net.saved = stale;
+    const m = new PortalManager(net, {
+      instanceId: 't1',
+      proxyAddress: '172.17.0.1',
+      serviceCidr: '10.97.0.0/16',
+    });
+    await m.start();
+    expect(net.calls).toEqual([
+      ['iptables-save', '-t', 'nat'],
+      [
+        'iptables',
+        '-t',
+        'nat',
+        '-D',
+        'PREROUTING',
+        '-m',
+        'comment',
+        '--comment',
+        'wake proxy t1',
+        '-j',
+        chains.container,
+      ],
+      [
+        'iptables',
+        '-t',
+        'nat',
+        '-D',
+        'OUTPUT',
+        '-m',
+        'comment',
+        '--comment',
+        'wake proxy t1',
+        '-j',
+        chains.host,
+      ],
+      ['iptables', '-t', 'nat', '-F', chains.container],
+      ['iptables', '-t', 'nat', '-F', chains.host],
+      ['iptables', '-t', 'nat', '-X', chains.container],
+      ['iptables', '-t', 'nat', '-X', chains.host],
+      ['iptables-restore'],
+      [
+        'iptables',
+        '-t',
+        'nat',
+        '-I',
+        'PREROUTING',
+        '1',
+        '-m',
+        'comment',
+        '--comment',
+        'wake proxy t1',
+        '-j',
+        chains.container,
+      ],
+      [
+        'iptables',
+        '-t',
+        'nat',
+        '-I',
+        'OUTPUT',
+        '1',
+        '-m',
+        'comment',
+        '--comment',
+        'wake proxy t1',
+        '-j',
+        chains.host,
+      ],
+      ['ip', 'route', 'add', 'blackhole', '10.97.0.0/16'],
+    ]);
+    expect(net.restores[0]).toBe(portalRulesText(chains, [], '172.17.0.1'));
+  });
+
+  it('sync: rewrites the chains only when the rules change; stop removes jumps, chains and route', async () => {
+    const net = new FakeHostNetwork();
+    const m = new PortalManager(net, {
+      instanceId: 't1',
+      proxyAddress: '172.17.0.1',
+      serviceCidr: '10.97.0.0/16',
+    });
+    await m.start();
+    expect(await m.sync([portal])).toBe(true);
+    expect(await m.sync([portal])).toBe(false);
+    expect(m.rules).toBe(2);
+    expect(net.restores).toHaveLength(2);
+    net.calls.length = 0;
+    net.saved = stale; // what iptables-save shows now
+    await m.stop();
+    expect(net.calls.filter((c) => c[0] !== 'iptables-save').map((c) => c.slice(0, 5).join(' '))).toEqual([
+      'iptables -t nat -D PREROUTING',
+      'iptables -t nat -D OUTPUT',
+      `iptables -t nat -F ${chains.container}`,
+      `iptables -t nat -F ${chains.host}`,
+      `iptables -t nat -X ${chains.container}`,
+      `iptables -t nat -X ${chains.host}`,
+      'ip route del blackhole 10.97.0.0/16',
+    ]);
+    expect(m.rules).toBe(0);
+  });
+
+  it('takes over a blackhole route that is already there, and fails when adding it fails otherwise', async () => {
+    const net = new FakeHostNetwork();
+    net.failRouteAdd = true;
+    net.routeShow = 'blackhole 10.97.0.0/16\n';
+    const troubles: string[] = [];
+    const m = new PortalManager(net, {
+      proxyAddress: '172.17.0.1',
+      serviceCidr: '10.97.0.0/16',
+      onTrouble: (_w, e) => troubles.push(e.message),
+    });
+    await m.start();
+    expect(troubles).toEqual([expect.stringContaining('already there')]);
+    await m.stop();
+    expect(net.calls.at(-1)).toEqual(['ip', 'route', 'del', 'blackhole', '10.97.0.0/16']);
+
+    const broken = new FakeHostNetwork();
+    broken.failRouteAdd = true;
+    await expect(
+      new PortalManager(broken, { proxyAddress: 'x', serviceCidr: '10.97.0.0/16' }).start(),
+    ).rejects.toThrow(/File exists/);
+  });
+
+  it('reads the bridge address pods reach the proxy at', async () => {
+    expect(await interfaceAddress(new FakeHostNetwork(), 'docker0')).toBe('172.17.0.1');
+  });
+});
