@@ -18,7 +18,7 @@ import { startTargets, type Targets } from './lib/proxy-targets.js';
 import { startRelayProcess } from './lib/relay-process.js';
 import { watchSliceReadiness } from './lib/slice-watch.js';
 import { progress, table, writeResult } from './lib/report.js';
-import { round, summarize } from './lib/stats.js';
+import { medianRatio, round, summarize } from './lib/stats.js';
 import {
   type Address,
   type ConnectionRateResult,
@@ -125,23 +125,33 @@ async function measureLatencies(path: Path, o: Options) {
   return { persistent, newConnection, connectionRate };
 }
 
-/** Throughput rounds alternate between the paths, so a burst of load elsewhere hits both alike. */
-async function measurePaths(paths: Path[], o: Options): Promise<Record<string, PathResult>> {
+/**
+ * Throughput rounds: each proxied path right next to its direct twin, in alternating order
+ * (direct first in odd rounds, proxied first in even ones), so that load from elsewhere on a
+ * shared machine hits both alike and each round gives a paired ratio.
+ */
+async function measurePaths(paths: Path[], o: Options): Promise<Partial<Record<PathName, PathResult>>> {
   const rounds = new Map<string, ThroughputResult[]>(paths.map((p) => [p.name, []]));
+  const pairs = [
+    paths.filter((p) => !p.name.startsWith('pod')),
+    paths.filter((p) => p.name.startsWith('pod')),
+  ].filter((pair) => pair.length > 0);
   for (let r = 1; r <= o.rounds; r++) {
-    for (const path of paths) {
-      progress(`${path.name}: throughput round ${r}/${o.rounds}, ${o.connections} connections`);
-      rounds.get(path.name)?.push(
-        await path.client.throughput(path.bulk, {
-          connections: o.connections,
-          seconds: o.seconds,
-          warmupSeconds: 1,
-        }),
-      );
-      await sleep(200);
+    for (const pair of pairs) {
+      for (const path of r % 2 === 1 ? pair : [...pair].reverse()) {
+        progress(`${path.name}: throughput round ${r}/${o.rounds}, ${o.connections} connections`);
+        rounds.get(path.name)?.push(
+          await path.client.throughput(path.bulk, {
+            connections: o.connections,
+            seconds: o.seconds,
+            warmupSeconds: 1,
+          }),
+        );
+        await sleep(200);
+      }
     }
   }
-  const out: Record<string, PathResult> = {};
+  const out: Partial<Record<PathName, PathResult>> = {};
   for (const path of paths) {
     const throughput = rounds.get(path.name) ?? [];
     out[path.name] = {
@@ -507,8 +517,12 @@ export async function run(argv: string[]): Promise<void> {
 
 /** The proxied path against its direct twin: throughput ratio, added latency, conn/s ratio. */
 function compare(proxy: PathResult, direct: PathResult) {
+  const rate = (r: PathResult) => r.throughput.map((t) => t.megabytesPerSecond);
   return {
-    throughputRatio: proxy.medianMegabytesPerSecond / direct.medianMegabytesPerSecond,
+    /** The median over rounds of proxied ÷ direct measured side by side. */
+    throughputRatio: medianRatio(rate(proxy), rate(direct)),
+    /** The ratio of the two medians (less robust to load that changes between rounds). */
+    throughputRatioOfMedians: proxy.medianMegabytesPerSecond / direct.medianMegabytesPerSecond,
     addedLatencyMs: {
       persistentP50: proxy.persistent.latencyMs.p50 - direct.persistent.latencyMs.p50,
       persistentP99: proxy.persistent.latencyMs.p99 - direct.persistent.latencyMs.p99,
