@@ -11,6 +11,7 @@ import { type ComponentProcess } from './lib/component-process.js';
 import { startControllerManagerProcess } from './lib/controller-manager-process.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
 import { hostClient, type MeasureClient, startNetnsClient } from './lib/measure-client.js';
+import { startPipeProxy } from './lib/pipe-proxy.js';
 import { createPodNetns, type PodNetns } from './lib/pod-netns.js';
 import { type ChangeKind, measureChange } from './lib/propagation.js';
 import { startProxyProcess } from './lib/proxy-process.js';
@@ -44,6 +45,10 @@ robin over the replicas) and through the proxy (client → 127.0.0.1:<nodePort> 
   latency      64-byte round trips, one at a time: on one persistent connection, and each on
                a new connection (connect + request + reply)
   conn/s       new connections per second (connect → echo → close) from parallel loops
+  references   the same load through a minimal Node pipe proxy (accept, dial, pipe: the
+               least a userspace proxy in Node does) and, from the pod, through a kernel
+               DNAT rule straight to the backend (kube-proxy's iptables mode), so the
+               proxy's figures can be told apart from the cost of its mechanism
   propagation  a pod's readiness flipped through the status subresource → the proxy routes to it
                (add) or stops (remove), seen by probing the Service; split into pod write →
                EndpointSlice seen on the bus, and slice → proxy (goal p99 ≤ 1 s)
@@ -99,7 +104,7 @@ interface Path {
   bulk: Address[];
   echo: Address[];
 }
-type PathName = 'direct' | 'proxy' | 'pod-direct' | 'pod-proxy';
+type PathName = 'direct' | 'proxy' | 'pipe' | 'pod-direct' | 'pod-proxy' | 'pod-dnat';
 
 async function measureLatencies(path: Path, o: Options) {
   progress(`${path.name}: ${o.requests} round trips on one connection`);
@@ -126,9 +131,9 @@ async function measureLatencies(path: Path, o: Options) {
 }
 
 /**
- * Throughput rounds: each proxied path right next to its direct twin, in alternating order
- * (direct first in odd rounds, proxied first in even ones), so that load from elsewhere on a
- * shared machine hits both alike and each round gives a paired ratio.
+ * Throughput rounds: the host's paths together, then the pod's, each group in alternating
+ * order (as listed in odd rounds, reversed in even ones), so that load from elsewhere on a
+ * shared machine hits a proxied path and its direct twin alike and each round gives a ratio.
  */
 async function measurePaths(paths: Path[], o: Options): Promise<Partial<Record<PathName, PathResult>>> {
   const rounds = new Map<string, ThroughputResult[]>(paths.map((p) => [p.name, []]));
@@ -411,6 +416,8 @@ export async function run(argv: string[]): Promise<void> {
   let cluster: Cluster | undefined;
   let netns: PodNetns | undefined;
   let podClient: MeasureClient | undefined;
+  let pipeBulk: Awaited<ReturnType<typeof startPipeProxy>> | undefined;
+  let pipeEcho: typeof pipeBulk;
   try {
     if (withPods) {
       progress(`creating the pod network namespace (instance ${instanceId})`);
@@ -474,6 +481,9 @@ export async function run(argv: string[]): Promise<void> {
       bulk: [nodePort(load.ports.bulk)],
       echo: [nodePort(load.ports.echo)],
     });
+    pipeBulk = await startPipeProxy(loadHosts.map((host) => ({ host, port: t.bulk })));
+    pipeEcho = await startPipeProxy(loadHosts.map((host) => ({ host, port: t.echo })));
+    paths.push({ name: 'pipe', client: hostClient, bulk: [pipeBulk.at], echo: [pipeEcho.at] });
     if (podClient) {
       const pod = podClient;
       const clusterIP = (p: ServicePort): Address => ({ host: load.clusterIP, port: p.port });
@@ -496,6 +506,17 @@ export async function run(argv: string[]): Promise<void> {
         bulk: [clusterIP(load.ports.bulk)],
         echo: [clusterIP(load.ports.echo)],
       });
+      if (netns) {
+        const v = netns.virtualAddress;
+        await netns.dnat({ host: v, port: 41001 }, { host: netns.hostAddress, port: t.bulk });
+        await netns.dnat({ host: v, port: 41002 }, { host: netns.hostAddress, port: t.echo });
+        paths.push({
+          name: 'pod-dnat',
+          client: pod,
+          bulk: [{ host: v, port: 41001 }],
+          echo: [{ host: v, port: 41002 }],
+        });
+      }
     }
     const cpu0 = treeCpuSeconds(c.proxy.pid);
     const measured = await measurePaths(paths, o);
@@ -510,7 +531,13 @@ export async function run(argv: string[]): Promise<void> {
     await report(o, measured, propagation, { loadAverageBefore, proxyCpuSec });
   } finally {
     // The proxy first (it removes its rules), then the pod netns and its guard.
-    await Promise.allSettled([cluster?.stop(), targets?.stop(), podClient?.close()]);
+    await Promise.allSettled([
+      cluster?.stop(),
+      targets?.stop(),
+      podClient?.close(),
+      pipeBulk?.stop(),
+      pipeEcho?.stop(),
+    ]);
     await netns?.remove();
   }
 }
@@ -544,14 +571,19 @@ async function report(
   for (const [proxied, direct, what] of [
     ['proxy', 'direct', 'host → NodePort'],
     ['pod-proxy', 'pod-direct', 'pod → ClusterIP'],
+    ['pipe', 'direct', 'reference: host → minimal Node pipe proxy'],
+    ['pod-dnat', 'pod-direct', 'reference: pod → kernel DNAT (iptables mode)'],
   ] as const) {
     const p = measured[proxied];
     const d = measured[direct];
     if (!p || !d) continue;
     const cmp = compare(p, d);
     comparisons[what] = cmp;
+    const goal = what.startsWith('reference')
+      ? ''
+      : `; goal ≥ 80%: ${cmp.throughputRatio >= 0.8 ? 'met' : 'NOT met'}`;
     console.log(
-      `${what}: throughput ${round(cmp.throughputRatio * 100, 1)}% of direct (goal ≥ 80%: ${cmp.throughputRatio >= 0.8 ? 'met' : 'NOT met'}); ` +
+      `${what}: throughput ${round(cmp.throughputRatio * 100, 1)}% of direct (median of ${o.rounds} paired rounds${goal}); ` +
         `added latency p50 ${round(cmp.addedLatencyMs.persistentP50, 3)} ms persistent, ${round(cmp.addedLatencyMs.newConnectionP50, 3)} ms new connection; ` +
         `conn/s ${round(cmp.connectionRateRatio, 2)}× direct`,
     );

@@ -7,14 +7,23 @@ const run = promisify(execFile);
  * A network namespace standing in for a pod: a veth pair to the host, addresses from
  * link-local 169.254.201.0/24 (a /30 per bench process, never routed off a machine), default
  * route to the host — so its traffic to a ClusterIP enters the host's nat PREROUTING as a pod's
- * does from the bridge. A filter FORWARD DROP on its host end (inserted first, tagged with a
- * comment) guarantees that nothing it sends leaves the machine, whatever rules are missing.
+ * does from the bridge. A filter FORWARD DROP on its host end (inserted first) guarantees that
+ * nothing it sends leaves the machine, whatever rules are missing. Every rule it adds carries
+ * the comment wake-bench-<id>, which is how remove() (and a later run with the same id, after
+ * a crash) finds them; it never touches a rule without it.
  */
 export interface PodNetns {
   name: string;
   /** The host end's address: the pod's gateway, where the proxy's ports listen. */
   hostAddress: string;
   podAddress: string;
+  /** An address of no host, for the reference DNAT: the pod reaches it only through that rule. */
+  virtualAddress: string;
+  /**
+   * Kernel NAT straight to a backend, as kube-proxy's iptables mode does (the reference for the
+   * userspace proxy): traffic from the pod to `virtual` is DNATed to `to` in nat PREROUTING.
+   */
+  dnat(virtual: { host: string; port: number }, to: { host: string; port: number }): Promise<void>;
   remove(): Promise<void>;
 }
 
@@ -39,23 +48,19 @@ export async function createPodNetns(id: string, slot: number): Promise<PodNetns
   const base = (slot % 63) * 4;
   const hostAddress = `169.254.201.${base + 1}`;
   const podAddress = `169.254.201.${base + 2}`;
-  const guard = ['FORWARD', '-i', hostIf, '-m', 'comment', '--comment', `wake bench ${id}`, '-j', 'DROP'];
+  const virtualAddress = `169.254.202.${base + 1}`;
+  const tag = ['-m', 'comment', '--comment', `wake-bench-${id}`];
   const remove = async () => {
-    // Deleting the namespace deletes the veth pair; the guard goes last, after the traffic.
+    // Deleting the namespace deletes the veth pair; the rules go after the traffic.
     await ifPresent(['ip', 'netns', 'del', name]);
     await ifPresent(['ip', 'link', 'del', hostIf]);
-    while (
-      await run('iptables', ['-w', '-D', ...guard]).then(
-        () => true,
-        () => false,
-      )
-    );
+    for (const table of ['nat', 'filter']) await removeTaggedRules(table, `wake-bench-${id}`);
   };
   // A crashed run with the same id left these: they are this bench's, by name.
   await remove();
   try {
     await sh(
-      ['iptables', '-w', '-I', ...guard.slice(0, 1), '1', ...guard.slice(1)],
+      ['iptables', '-w', '-I', 'FORWARD', '1', '-i', hostIf, ...tag, '-j', 'DROP'],
       'guarding the pod netns',
     );
     await sh(['ip', 'netns', 'add', name], 'creating the pod netns');
@@ -74,5 +79,41 @@ export async function createPodNetns(id: string, slot: number): Promise<PodNetns
     await remove();
     throw e;
   }
-  return { name, hostAddress, podAddress, remove };
+  const dnat = (virtual: { host: string; port: number }, to: { host: string; port: number }) =>
+    sh(
+      [
+        'iptables',
+        '-w',
+        '-t',
+        'nat',
+        '-I',
+        'PREROUTING',
+        '1',
+        '-i',
+        hostIf,
+        '-d',
+        `${virtual.host}/32`,
+        '-p',
+        'tcp',
+        '--dport',
+        String(virtual.port),
+        ...tag,
+        '-j',
+        'DNAT',
+        '--to-destination',
+        `${to.host}:${to.port}`,
+      ],
+      'adding the reference DNAT rule',
+    );
+  return { name, hostAddress, podAddress, virtualAddress, dnat, remove };
+}
+
+/** Deletes each rule of `table` whose comment is exactly `comment` (iptables-save prints it bare: no spaces). */
+async function removeTaggedRules(table: string, comment: string): Promise<void> {
+  const { stdout } = await run('iptables-save', ['-t', table]);
+  for (const line of stdout.split('\n')) {
+    const words = line.split(' ');
+    if (words[0] !== '-A' || !line.includes(`--comment ${comment} `)) continue;
+    await sh(['iptables', '-w', '-t', table, '-D', ...words.slice(1)], `removing the bench's rule ${line}`);
+  }
 }
