@@ -41,7 +41,8 @@ IPs of static pods whose status the bench writes (no Docker). The cluster: Postg
 the relay, 'wake apiserver', 'wake controller-manager --controllers endpointslice' and
 'wake proxy', each its own process. Each measurement runs direct (client → pod address, round
 robin over the replicas) and through the proxy (client → 127.0.0.1:<nodePort> → proxy → pod):
-  throughput   bulk download over parallel connections, MB/s (median of rounds; goal ≥ 80% of direct)
+  throughput   bulk download over parallel connections, MB/s; proxied ÷ direct in each round,
+               the median over rounds is judged (goal ≥ 80%)
   latency      64-byte round trips, one at a time: on one persistent connection, and each on
                a new connection (connect + request + reply)
   conn/s       new connections per second (connect → echo → close) from parallel loops
