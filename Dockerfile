@@ -1,5 +1,5 @@
 # One image for every Wake component: `wake <command>` (apiserver, relay, scheduler,
-# node-agent; controller-manager and proxy once they land).
+# node-agent, controller-manager, proxy).
 #
 # BASE is any Debian-like Node >= 20 image. Where a registry is reachable the default is used
 # and the build installs and compiles here. Where none is (Wake's CI), BASE is the local
@@ -13,6 +13,12 @@ WORKDIR /opt/wake
 # The API server makes its CA and serving certificate with the openssl command.
 RUN command -v openssl >/dev/null \
   || (apt-get update && apt-get install -y --no-install-recommends openssl ca-certificates \
+      && rm -rf /var/lib/apt/lists/*)
+
+# `wake proxy` programs nat rules and a route: iptables and ip, where the base can install them
+# (the busybox-based CI image has ip but no iptables; its proxy cannot run, nothing else needs it).
+RUN command -v iptables >/dev/null || ! command -v apt-get >/dev/null \
+  || (apt-get update && apt-get install -y --no-install-recommends iptables iproute2 \
       && rm -rf /var/lib/apt/lists/*)
 
 COPY . .

@@ -104,6 +104,8 @@ describe('the docker compose stack', () => {
       WAKE_NATS_IMAGE: base.nats,
       WAKE_PAUSE_IMAGE: env.images.pause,
       WAKE_API_PORT: String(port),
+      // NATS is published on loopback for the (opt-in) proxy: a free port, not the default 4222.
+      WAKE_NATS_PORT: String(await freePort()),
       WAKE_KUBECONFIG_DIR: kubeconfigDir,
       WAKE_NODE_ROOT: nodeRoot,
       WAKE_CLUSTER_ID: clusterId,

@@ -14,6 +14,8 @@ export interface ClusterState {
   scheduler?: { pid?: number; url?: string; log: string };
   controllerManager?: { pid?: number; url?: string; log: string };
   nodeAgent?: { pid?: number; log: string; node: string };
+  /** The service proxy of the Docker node (`url`: its /metrics). */
+  proxy?: { pid?: number; url?: string; log: string };
   checkpoints: { file: string; publicKey: string };
 }
 

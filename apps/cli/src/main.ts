@@ -11,6 +11,7 @@ import { nodeAgent, parseLabels, parseShard, parseTaints, simNodeAgent } from '.
 import { relay } from './commands/relay.js';
 import { replay } from './commands/replay.js';
 import { parseDuration, scheduler } from './commands/scheduler.js';
+import { parseNodePortAddresses, parseServiceCidr, proxy } from './commands/proxy.js';
 import { KNOWN_CONTROLLERS } from '../../controller-manager/src/controller-manager.module.js';
 import { controllerManager } from './commands/controller-manager.js';
 import { status } from './commands/status.js';
@@ -35,6 +36,7 @@ commands:
   controller-manager  run the controllers (ReplicaSet, ReplicationController, ...)
   node-agent run a node agent: registers a node and runs its pods on Docker
             (--runtime sim: plays N simulated nodes, no Docker)
+  proxy     run the service proxy of a Docker node: ClusterIPs, NodePorts, LoadBalancers
 
 audit (from the event log; also as 'kubectl wake <command>'):
   history   every version of an object: when, who, verb, cause and a diff
@@ -191,6 +193,30 @@ agent adopts them. Prints "node agent ready" once the node is registered.
   --qps N                 and started a second (default: unlimited)
   (--max-pods, --node-labels, --register-with-taints and --node-lease-renew-interval apply
   to simulated nodes too)`,
+  proxy: `usage: wake proxy --kubeconfig FILE --nats-url URL [--node-name NAME] [--nodeport-addresses LIST]
+
+kube-proxy's userspace mode for a Docker node: for every Service port a proxy port on the
+bridge gateway, and nat rules (chains WAKE-PORTALS-CONTAINER and WAKE-PORTALS-HOST, jumped to
+first from PREROUTING and OUTPUT) sending pods' traffic for ClusterIP:port there; node ports
+and local load-balancer addresses listened on directly. Connections go round robin over the
+ready endpoints (sessionAffinity ClientIP honoured; a failed dial tries the next endpoint),
+TCP and UDP. A blackhole route for the service range drops what no rule catches. SIGTERM
+removes every rule and the route. Prints "proxy ready" after the first sync. Needs root
+(iptables, ip route).
+
+  --kubeconfig FILE          the API server and credentials (the kubeconfig 'wake up' writes)
+  --nats-url URL             the event bus (also NATS_URL)
+  --node-name NAME           this node, for externalTrafficPolicy/internalTrafficPolicy Local
+                             (default: this host's name)
+  --nodeport-addresses LIST  comma-separated IPv4 addresses node ports listen on (default 127.0.0.1)
+  --service-cluster-ip-range CIDR  the API server's service range, blackholed (default
+                             10.96.0.0/16; none: no route)
+  --bridge NAME              the bridge pods are on; proxy ports listen on its address (default docker0)
+  --gateway ADDR             that address given directly (default: read from the bridge)
+  --instance-id ID           1-5 of [a-z0-9] in the chain names, for several proxies on one host;
+                             a restart with the same id removes what the last one left
+  --udp-timeout D            how long an idle UDP flow is kept (default 250ms, as upstream)
+  --metrics-port N           serve /metrics and /healthz on 127.0.0.1:N (default 10249; 0: any free port)`,
   status: 'usage: wake status [--data-dir DIR] [--json]\n\nexits 0 when the cluster runs, 3 when it does not',
   verify:
     'usage: wake verify [--data-dir DIR] [--database-url URL]\n\nexits 0 when the log verifies, 1 when it does not',
@@ -314,6 +340,12 @@ async function main(argv: string[]): Promise<number> {
       'node-status-update-frequency': { type: 'string' },
       'node-lease-renew-interval': { type: 'string' },
       'pod-api-forwarder': { type: 'string' },
+      'nodeport-addresses': { type: 'string' },
+      'service-cluster-ip-range': { type: 'string' },
+      bridge: { type: 'string' },
+      gateway: { type: 'string' },
+      'instance-id': { type: 'string' },
+      'udp-timeout': { type: 'string' },
       namespace: { type: 'string', short: 'n' },
       'all-namespaces': { type: 'boolean', short: 'A' },
       output: { type: 'string', short: 'o' },
@@ -462,6 +494,24 @@ async function main(argv: string[]): Promise<number> {
         schedulerName: values['scheduler-name'],
         ...leaderElection(values),
         metricsPort: values['metrics-port'] === undefined ? 10259 : Number(values['metrics-port']),
+      });
+    }
+    case 'proxy': {
+      const natsUrl = values['nats-url'] ?? process.env.NATS_URL;
+      const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
+      if (!kubeconfig || !natsUrl) throw new Error('proxy needs --kubeconfig and --nats-url');
+      return proxy({
+        kubeconfig,
+        natsUrl,
+        nodeName: values['node-name'] ?? hostname().toLowerCase(),
+        nodePortAddresses: parseNodePortAddresses(values['nodeport-addresses']),
+        serviceCidr: parseServiceCidr(values['service-cluster-ip-range']),
+        bridge: values.bridge,
+        gateway: values.gateway,
+        instanceId: values['instance-id'],
+        udpIdleTimeoutMs: parseDuration(values['udp-timeout'], '--udp-timeout'),
+        metricsPort:
+          values['metrics-port'] === undefined ? 10249 : parseCount(values['metrics-port'], '--metrics-port'),
       });
     }
     case 'node-agent': {

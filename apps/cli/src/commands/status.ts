@@ -89,6 +89,9 @@ export function status(dataDir: DataDir, json: boolean): number {
                 },
               ]
             : []),
+          ...(state.proxy
+            ? [{ name: 'proxy', pid: state.proxy.pid, url: state.proxy.url, rssMiB: rssMiB(state.proxy.pid) }]
+            : []),
         ]
       : [],
     checkpoints: up ? state.checkpoints.file : undefined,

@@ -29,6 +29,7 @@ import { READY_LINE } from '../../../api-server/src/run-api-server.js';
 import { SCHEDULER_READY_LINE } from '../../../scheduler/src/run-scheduler.js';
 import { CONTROLLER_MANAGER_READY_LINE } from '../../../controller-manager/src/run-controller-manager.js';
 import { NODE_AGENT_READY_LINE } from '../../../node-agent/src/run-node-agent.js';
+import { PROXY_READY_LINE } from '../../../proxy/src/run-proxy.js';
 import { SIM_AGENT_READY_LINE } from '../../../node-agent/src/sim/sim-agent.js';
 import { RELAY_HALTED_EXIT, RELAY_READY_LINE } from './relay.js';
 
@@ -170,6 +171,8 @@ export async function up(o: UpOptions): Promise<void> {
       { error: found.message },
       'no Docker engine: running SIMULATED nodes instead (pods get status but no containers); install docker.io and run as root for real ones',
     );
+  // The service proxy before the node's pods: they reach Services, the API server's among them, through it.
+  const proxy = engine && gateway ? await startProxy(o, natsUrl, gateway) : undefined;
   const node = engine
     ? await startNodeAgent(o, natsUrl, engine)
     : runtime === 'sim'
@@ -205,6 +208,9 @@ export async function up(o: UpOptions): Promise<void> {
     ...(node
       ? { nodeAgent: { pid: node.agent.pid, log: join(o.dataDir.root, 'node-agent.log'), node: node.name } }
       : {}),
+    ...(proxy
+      ? { proxy: { pid: proxy.supervisor.pid, url: proxy.url, log: join(o.dataDir.root, 'proxy.log') } }
+      : {}),
     checkpoints: { file: file.path, publicKey: signer.publicKeyPem() },
   });
   const head = await store.head();
@@ -237,6 +243,8 @@ Use it with:
   await checkpointer.stop();
   await checkpointer.checkpoint().catch(() => undefined);
   await node?.agent.stop();
+  // After the pods' agent, before the engine: SIGTERM makes it remove its rules and route.
+  await proxy?.supervisor.stop();
   await engine?.stop();
   await controllerManager.stop();
   await scheduler.stop();
@@ -282,12 +290,42 @@ async function startNodeAgent(
       images.pause,
       '--healthz-port',
       '0',
+      // Pods reach the API server at the `kubernetes` Service's ClusterIP through the proxy, as upstream.
+      '--pod-api-forwarder=false',
     ],
     readyLine: NODE_AGENT_READY_LINE,
     logFile: join(o.dataDir.root, 'node-agent.log'),
   });
   await agent.start();
   return { agent, name, busybox: images.busybox };
+}
+
+/** `wake proxy` for the Docker node: its proxy ports on the bridge gateway pods reach the host at. */
+async function startProxy(
+  o: UpOptions,
+  natsUrl: string,
+  gateway: string,
+): Promise<{ supervisor: ComponentSupervisor; url: string }> {
+  const port = await freePort();
+  const supervisor = new ComponentSupervisor('proxy', {
+    args: [
+      'proxy',
+      '--kubeconfig',
+      o.dataDir.kubeconfig,
+      '--nats-url',
+      natsUrl,
+      '--node-name',
+      o.nodeName ?? hostname().toLowerCase(),
+      '--gateway',
+      gateway,
+      '--metrics-port',
+      String(port),
+    ],
+    readyLine: PROXY_READY_LINE,
+    logFile: join(o.dataDir.root, 'proxy.log'),
+  });
+  await supervisor.start();
+  return { supervisor, url: `http://127.0.0.1:${port}/metrics` };
 }
 
 /** The nodes of `--runtime sim`: one process plays them all; nothing else is needed. */
