@@ -39,8 +39,15 @@ The service proxy against a direct connection to the pod. Backends are small TCP
 bench runs in a process of their own on loopback addresses (127.0.0.2, ...); they are the pods'
 IPs of static pods whose status the bench writes (no Docker). The cluster: Postgres, nats-server,
 the relay, 'wake apiserver', 'wake controller-manager --controllers endpointslice' and
-'wake proxy', each its own process. Each measurement runs direct (client → pod address, round
-robin over the replicas) and through the proxy (client → 127.0.0.1:<nodePort> → proxy → pod):
+'wake proxy' (no service range, so no blackhole route; an instance id of its own), each its own
+process. Paths, each measured alike:
+  direct       host client → pod address (round robin over the replicas)
+  proxy        host client → 127.0.0.1:<nodePort> → proxy → pod
+  pod-direct   client in a network namespace the bench makes (a veth to the host, link-local
+               addresses, a FORWARD DROP guard so nothing leaves the machine) → a backend on
+               its gateway address
+  pod-proxy    that client → ClusterIP:port → the proxy's nat PREROUTING portal → proxy → pod
+Needs root for the namespace and rules (--host-only without the pod paths). Measurements:
   throughput   bulk download over parallel connections, MB/s; proxied ÷ direct in each round,
                the median over rounds is judged (goal ≥ 80%)
   latency      64-byte round trips, one at a time: on one persistent connection, and each on
@@ -55,7 +62,7 @@ robin over the replicas) and through the proxy (client → 127.0.0.1:<nodePort> 
                EndpointSlice seen on the bus, and slice → proxy (goal p99 ≤ 1 s)
 
   --replicas N      backends of the measured Service (default 3)
-  --rounds N        throughput rounds per path, alternating direct and proxy (default 3)
+  --rounds N        throughput rounds per path, in alternating order (default 3)
   --seconds N       each throughput round's counted window (default 5; 1 s warm-up before)
   --connections N   parallel bulk connections (default 4)
   --requests N      round trips per latency run (default 2000; at most 10 s each)

@@ -26,8 +26,6 @@ export async function startComponent(
   readyLine: string,
   /** Flags for node itself, e.g. --expose-gc. */
   nodeArgs: string[] = [],
-  /** The script run with `args` (default the CLI: `wake <args>`). */
-  entry = 'apps/cli/src/main.ts',
 ): Promise<ComponentProcess> {
   const child = spawn(
     process.execPath,
@@ -38,7 +36,7 @@ export async function startComponent(
       ...(process.env.WAKE_BENCH_PROFILE_DIR
         ? ['--cpu-prof', '--cpu-prof-dir', process.env.WAKE_BENCH_PROFILE_DIR]
         : []),
-      resolve(entry),
+      resolve('apps/cli/src/main.ts'),
       ...args,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } },
