@@ -12,7 +12,7 @@ import { startControllerManagerProcess } from './lib/controller-manager-process.
 import { treeCpuSeconds } from './lib/cpu-time.js';
 import { hostClient, type MeasureClient, startNetnsClient } from './lib/measure-client.js';
 import { startPipeProxy } from './lib/pipe-proxy.js';
-import { createPodNetns, type PodNetns } from './lib/pod-netns.js';
+import { createPodNetns, leftoverRules, type PodNetns } from './lib/pod-netns.js';
 import { type ChangeKind, measureChange } from './lib/propagation.js';
 import { startProxyProcess } from './lib/proxy-process.js';
 import { startTargets, type Targets } from './lib/proxy-targets.js';
@@ -547,6 +547,13 @@ export async function run(argv: string[]): Promise<void> {
       pipeEcho?.stop(),
     ]);
     await netns?.remove();
+    if (!values['direct-only']) {
+      const left = await leftoverRules(instanceId);
+      if (left.length > 0) {
+        console.log(`rules left behind by instance ${instanceId}:\n  ${left.join('\n  ')}`);
+        process.exitCode = 1;
+      } else progress(`no netfilter rule of instance ${instanceId} is left`);
+    }
   }
 }
 

@@ -117,3 +117,17 @@ async function removeTaggedRules(table: string, comment: string): Promise<void> 
     await sh(['iptables', '-w', '-t', table, '-D', ...words.slice(1)], `removing the bench's rule ${line}`);
   }
 }
+
+/**
+ * The netfilter lines that mention a proxy instance's chains or comment, or the bench's own
+ * comment for that id: what must be gone once the bench and its proxy have stopped.
+ */
+export async function leftoverRules(instanceId: string): Promise<string[]> {
+  const marks = [`-${instanceId.toUpperCase()}`, `wake proxy ${instanceId}"`, `wake-bench-${instanceId} `];
+  const left: string[] = [];
+  for (const table of ['nat', 'filter']) {
+    const { stdout } = await run('iptables-save', ['-t', table]);
+    left.push(...stdout.split('\n').filter((l) => marks.some((m) => l.includes(m))));
+  }
+  return left;
+}
