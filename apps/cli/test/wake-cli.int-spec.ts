@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -75,6 +76,7 @@ describe('wake up / status / verify / down', () => {
       'scheduler',
       'controller-manager',
       'node-agent',
+      'proxy',
     ]) {
       const res = await wake(cmd, '--help');
       expect(res.code).toBe(0);
@@ -150,6 +152,7 @@ describe('wake up / status / verify / down', () => {
       'scheduler',
       'controller-manager',
       'node-agent (wake-cli-node)',
+      'proxy',
     ]);
     expect(report.components.find((c) => c.name === 'api-server')?.url).toBe(`https://127.0.0.1:${apiPort}`);
     expect(report.components.find((c) => c.name === 'postgres')?.url).toMatch(
@@ -248,9 +251,14 @@ describe('wake up / status / verify / down', () => {
       reason: 'payload does not match its digest',
     });
     expect((await wake('up', '--data-dir', dir)).stderr).toMatch(/already runs/);
+    // The proxy's chains carry an id from the data directory; they are there until the cluster stops.
+    const chain = `WAKE-PORTALS-CONTAINER-${createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 5).toUpperCase()}`;
+    const natTable = async () => (await run('iptables-save', ['-t', 'nat'])).stdout;
+    expect(await natTable()).toContain(`-j ${chain}`);
     const down = await wake('down', '--data-dir', dir);
     expect(down.stdout).toMatch(/stopped/);
     expect((await wake('status', '--data-dir', dir)).code).toBe(3);
+    expect(await natTable()).not.toContain(chain);
   });
 });
 

@@ -67,7 +67,9 @@ export interface NodeAgentConfig {
   leaseDurationSeconds?: number;
   /**
    * Run the forwarder through which pods reach the API server on the Docker bridge's gateway
-   * (default true). Off where the agent cannot listen there, e.g. in a container of its own.
+   * (default true). Off where the agent cannot listen there, e.g. in a container of its own,
+   * and wherever a service proxy (apps/proxy) serves the `kubernetes` Service: pods then get
+   * its ClusterIP and 443, as upstream (`wake up` runs one and turns this off).
    */
   podApiForwarder?: boolean;
   /** Container restart and image pull backoff (10 s doubling to 300 s, reset after 10 min). */

@@ -66,6 +66,16 @@ export class Proxier {
     return this.portalSockets.get(key)?.port;
   }
 
+  /**
+   * Where a process on this host reaches a service port through the proxy (same balancing and
+   * affinity as pods get): the proxy port on the proxy address. Host processes (an ingress
+   * controller) need this because the blackhole route refuses host connections to ClusterIPs.
+   */
+  localAddressOf(key: string): { host: string; port: number } | undefined {
+    const socket = this.portalSockets.get(key);
+    return socket ? { host: this.o.proxyAddress, port: socket.port } : undefined;
+  }
+
   /** Node-port and load-balancer listeners open now, as `host:port/PROTO`. */
   externalListeners(): string[] {
     return [...this.external.keys()].sort();

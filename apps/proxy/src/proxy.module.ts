@@ -74,6 +74,7 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
   private proxierInstance?: Proxier;
   private runner?: SyncRunner;
   private localBackends: LocalBackends;
+  private address?: string;
   private syncs = 0;
   /** Resolves after each sync; what waitForSync hands out. */
   private syncWaiters: (() => void)[] = [];
@@ -112,6 +113,12 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     return this.portalManager;
   }
 
+  /** The address proxy ports listen on (the bridge gateway): where pods reach this host. */
+  get proxyAddress(): string {
+    if (!this.address) throw new Error('the proxy is not started');
+    return this.address;
+  }
+
   get metricsUrl(): string | undefined {
     return this.metricsServer?.url;
   }
@@ -133,6 +140,7 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
   async onApplicationBootstrap(): Promise<void> {
     const c = this.config;
     const proxyAddress = c.gateway ?? (await interfaceAddress(this.net, c.bridge ?? 'docker0'));
+    this.address = proxyAddress;
     const trouble = (what: string, e: Error) => this.logger.warn(`${what}: ${e.message}`);
     this.portalManager = new PortalManager(this.net, {
       instanceId: c.instanceId,
@@ -186,7 +194,7 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     const desired = desiredServicePorts(
       this.services.cache.list(),
       (ns, name) => this.slices.cache.byIndex(BY_SERVICE, `${ns}/${name}`),
-      { nodeName: this.config.nodeName ?? hostname(), localBackends: this.localBackends },
+      { nodeName: this.config.nodeName ?? hostname().toLowerCase(), localBackends: this.localBackends },
     );
     await this.proxier.sync(desired);
     this.syncs++;
@@ -208,7 +216,7 @@ export class ProxyModule {
           provide: ApiClient,
           useFactory: () =>
             new ApiClient(config.connection, {
-              userAgent: `wake-proxy/${config.nodeName ?? hostname()}`,
+              userAgent: `wake-proxy/${config.nodeName ?? hostname().toLowerCase()}`,
               maxSockets: 8,
             }),
         },

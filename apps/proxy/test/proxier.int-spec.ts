@@ -128,6 +128,8 @@ describe('Proxier sockets on loopback', () => {
     ]);
     const port = proxier.proxyPort('ns/web:')!;
     expect(port).toBeGreaterThan(0);
+    expect(proxier.localAddressOf('ns/web:')).toEqual({ host: '127.0.0.1', port });
+    expect(proxier.localAddressOf('ns/none:')).toBeUndefined();
     const answers: string[] = [];
     for (let i = 0; i < 6; i++) answers.push(await fetchTcp(port));
     // The dead endpoint's turn goes to the next one.
@@ -167,6 +169,45 @@ describe('Proxier sockets on loopback', () => {
     ]);
     expect(proxier.proxyPort('ns/web:')).toBeUndefined();
     expect(await udpAsk(proxier.proxyPort('ns/dns:dns')!, 'hello')).toBe('echo hello');
+  });
+
+  it('passes a half-close on: a client that ends its side still gets the whole reply, byte for byte', async () => {
+    // The backend answers only after the request ended: the reply is the request reversed.
+    const reverser = createServer({ allowHalfOpen: true }, (s) => {
+      const parts: Buffer[] = [];
+      s.on('data', (d: Buffer) => parts.push(d));
+      s.on('end', () => s.end(Buffer.concat(parts).reverse()));
+    });
+    await new Promise<void>((r) => reverser.listen(0, '127.0.0.1', r));
+    backends.push({ server: reverser, port: (reverser.address() as { port: number }).port });
+    await proxier.sync([
+      portState({ key: 'ns/rev:', clusterEndpoints: [{ ip: '127.0.0.1', port: backends.at(-1)!.port }] }),
+    ]);
+    const request = Buffer.from(Array.from({ length: 4 << 20 }, (_, i) => i % 251));
+    const reply = await new Promise<Buffer>((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port: proxier.proxyPort('ns/rev:')!, allowHalfOpen: true });
+      const parts: Buffer[] = [];
+      s.on('data', (d: Buffer) => parts.push(d));
+      s.on('end', () => resolve(Buffer.concat(parts)));
+      s.on('error', reject);
+      s.end(request);
+    });
+    expect(reply.length).toBe(request.length);
+    expect(reply.equals(Buffer.from(request).reverse())).toBe(true);
+  });
+
+  it('listens on a local load-balancer ingress address at the service port, and ignores addresses not of this host', async () => {
+    const lbPort = 20000 + Math.floor(Math.random() * 5000);
+    await proxier.sync([
+      portState({
+        key: 'ns/lb:',
+        port: lbPort,
+        loadBalancerIPs: [nodeAddress, '192.0.2.200'],
+        clusterEndpoints: [{ ip: '127.0.0.1', port: backends[1]!.port }],
+      }),
+    ]);
+    expect(proxier.externalListeners()).toEqual([`${nodeAddress}:${lbPort}/TCP`]);
+    expect(await fetchTcp(lbPort, nodeAddress)).toBe('b');
   });
 
   it('listens on node ports (TCP and UDP) while the service port has one, and closes them after', async () => {

@@ -1,8 +1,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { get } from 'node:http';
 import { connect, createServer, type Server } from 'node:net';
 import { resolve } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -165,6 +166,22 @@ describe('wake proxy: the process, SIGTERM and a crashed predecessor', () => {
     expect(await exited(child)).toBe(0);
     expect(await ours()).toEqual([]);
     expect(await blackhole()).toBe('');
+  });
+
+  it('the API server’s certificate names the kubernetes Service’s ClusterIP of this service range', async () => {
+    const url = new URL(cluster.connection.server);
+    const cert = await new Promise<X509Certificate>((resolveCert, reject) => {
+      const s = tlsConnect(
+        { host: url.hostname, port: Number(url.port), ca: cluster.connection.caCert },
+        () => {
+          resolveCert(new X509Certificate(s.getPeerX509Certificate()!.raw));
+          s.end();
+        },
+      );
+      s.on('error', reject);
+    });
+    const first = serviceCidr.replace(/\.0\/24$/, '.1');
+    expect(cert.checkIP(first)).toBe(first);
   });
 
   it('after kill -9 the rules stay; the next proxy with the same id clears them on start and on stop', async () => {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
 import { hostname } from 'node:os';
@@ -318,6 +319,10 @@ async function startProxy(
       o.nodeName ?? hostname().toLowerCase(),
       '--gateway',
       gateway,
+      // Chains of this data directory's own: a second cluster on the host (a test's) must not
+      // take them for a crashed predecessor's and remove them.
+      '--instance-id',
+      createHash('sha256').update(o.dataDir.root).digest('hex').slice(0, 5),
       '--metrics-port',
       String(port),
     ],
