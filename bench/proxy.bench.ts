@@ -419,6 +419,9 @@ export async function run(argv: string[]): Promise<void> {
   const loadAverageBefore = loadavg().map((x) => round(x));
   // 1-5 of [a-z0-9]: the proxy's chain names (and the veth names) have room for no more.
   const instanceId = `b${(process.pid % 36 ** 4).toString(36)}`;
+  // The proxy's portal rules, the pod netns and its rules all need root.
+  if (process.getuid?.() !== 0 && !values['direct-only'])
+    throw new Error('the proxy bench needs root (iptables, ip netns); --direct-only runs without');
   const withPods = !values['direct-only'] && !values['host-only'];
   let targets: Targets | undefined;
   let cluster: Cluster | undefined;
