@@ -1,10 +1,12 @@
 import { CONTROLLER_MANAGER_READY_LINE } from '../../apps/controller-manager/src/run-controller-manager.js';
 import { type ComponentProcess, startComponent } from './component-process.js';
 
-/** `wake controller-manager` alone (no leader election, every controller), /metrics on a free port. */
+/** `wake controller-manager` alone (no leader election, every controller unless `controllers`), /metrics on a free port. */
 export function startControllerManagerProcess(
   kubeconfig: string,
   natsUrl: string,
+  /** --controllers: only these (a bench measuring one controller's path). */
+  controllers?: string[],
 ): Promise<ComponentProcess> {
   return startComponent(
     'controller manager',
@@ -17,6 +19,7 @@ export function startControllerManagerProcess(
       '--leader-elect=false',
       '--metrics-port',
       '0',
+      ...(controllers ? ['--controllers', controllers.join(',')] : []),
     ],
     CONTROLLER_MANAGER_READY_LINE,
   );

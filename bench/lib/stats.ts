@@ -26,3 +26,16 @@ export function summarize(samples: number[]): LatencySummary {
 }
 
 export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/**
+ * The median of a[i] ÷ b[i] over pairs measured side by side (a proxied round and its direct
+ * twin): robust to load that changes between rounds, which a ratio of medians is not.
+ */
+export function medianRatio(a: number[], b: number[]): number {
+  if (a.length !== b.length) throw new RangeError(`medianRatio: ${a.length} values against ${b.length}`);
+  const ratios = a.map((x, i) => x / b[i]).filter((r) => Number.isFinite(r));
+  if (ratios.length === 0) return NaN;
+  const sorted = ratios.sort((x, y) => x - y);
+  const mid = sorted.length / 2;
+  return Number.isInteger(mid) ? (sorted[mid - 1] + sorted[mid]) / 2 : sorted[Math.floor(mid)];
+}
