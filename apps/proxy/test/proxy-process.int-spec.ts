@@ -157,8 +157,8 @@ describe('wake proxy: the process, SIGTERM and a crashed predecessor', () => {
     const nodePort = svc.body.spec.ports[0]!.nodePort;
     expect(await tcpRead(nodeAddress, nodePort)).toBe('from the backend\n');
     const text = await httpGet(metrics);
-    // Two service ports (np and kubernetes), each DNATed from both chains.
-    expect(text).toMatch(/kubeproxy_sync_proxy_rules_iptables_total\{table="nat"\} 4/);
+    // Five service ports (np, kubernetes and kube-dns' three), each DNATed from both chains.
+    expect(text).toMatch(/kubeproxy_sync_proxy_rules_iptables_total\{table="nat"\} 10/);
     expect(text).toMatch(/wake_proxy_connections_total\{protocol="TCP",result="ok"\} [1-9]/);
     expect(text).toContain('kubeproxy_sync_proxy_rules_duration_seconds_count');
     expect((await ours()).length).toBeGreaterThan(0);
