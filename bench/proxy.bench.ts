@@ -44,8 +44,8 @@ process. Paths, each measured alike:
   direct       host client → pod address (round robin over the replicas)
   proxy        host client → 127.0.0.1:<nodePort> → proxy → pod
   pod-direct   client in a network namespace the bench makes (a veth to the host, link-local
-               addresses, a FORWARD DROP guard so nothing leaves the machine) → a backend on
-               its gateway address
+               addresses, a FORWARD DROP guard so nothing leaves the machine) → the pods'
+               addresses (round robin)
   pod-proxy    that client → ClusterIP:port → the proxy's nat PREROUTING rules → pod: in iptables
                mode (the default) the kernel DNATs to the pod; in userspace mode to the proxy
                port, and the proxy copies. With the pod paths the backends' addresses are
@@ -456,7 +456,7 @@ export async function run(argv: string[]): Promise<void> {
       loadHosts = hosts.slice(0, o.replicas);
       [flipA, flipB] = hosts.slice(o.replicas) as [string, string];
     }
-    // The pod's gateway too: the pod-direct path reaches the backends there.
+    // The pod's gateway too: the reference DNAT rule (pod-dnat) reaches the backends there.
     const targetHosts = [...loadHosts, flipA, flipB, ...(netns ? [netns.hostAddress] : [])];
     progress(`starting the backends on ${targetHosts.join(', ')}`);
     targets = await startTargets(targetHosts);
@@ -470,12 +470,13 @@ export async function run(argv: string[]): Promise<void> {
       },
     ];
     if (netns && podClient) {
-      const gateway = netns.hostAddress;
+      // The pod straight to the replicas' addresses, round robin: the same servers pod-proxy
+      // reaches through the Service, so the ratio compares paths, not targets.
       paths.push({
         name: 'pod-direct',
         client: podClient,
-        bulk: [{ host: gateway, port: t.bulk }],
-        echo: [{ host: gateway, port: t.echo }],
+        bulk: loadHosts.map((host) => ({ host, port: t.bulk })),
+        echo: loadHosts.map((host) => ({ host, port: t.echo })),
       });
     }
     if (values['direct-only']) {
