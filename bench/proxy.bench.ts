@@ -44,9 +44,12 @@ process. Paths, each measured alike:
   direct       host client → pod address (round robin over the replicas)
   proxy        host client → 127.0.0.1:<nodePort> → proxy → pod
   pod-direct   client in a network namespace the bench makes (a veth to the host, link-local
-               addresses, a FORWARD DROP guard so nothing leaves the machine) → a backend on
-               its gateway address
-  pod-proxy    that client → ClusterIP:port → the proxy's nat PREROUTING portal → proxy → pod
+               addresses, a FORWARD DROP guard so nothing leaves the machine) → the pods'
+               addresses (round robin)
+  pod-proxy    that client → ClusterIP:port → the proxy's nat PREROUTING rules → pod: in iptables
+               mode (the default) the kernel DNATs to the pod; in userspace mode to the proxy
+               port, and the proxy copies. With the pod paths the backends' addresses are
+               link-local addresses of the host (loopback cannot be a PREROUTING DNAT target)
 Needs root for the namespace and rules (--host-only without the pod paths). Measurements:
   throughput   bulk download over parallel connections, MB/s; proxied ÷ direct in each round,
                the median over rounds is judged (goal ≥ 80%)
@@ -58,9 +61,11 @@ Needs root for the namespace and rules (--host-only without the pod paths). Meas
                DNAT rule straight to the backend (kube-proxy's iptables mode), so the
                proxy's figures can be told apart from the cost of its mechanism
   propagation  a pod's readiness flipped through the status subresource → the proxy routes to it
-               (add) or stops (remove), seen by probing the Service; split into pod write →
+               (add) or stops (remove), seen by probing the Service (from the pod netns by
+               ClusterIP when there is one, else the NodePort); split into pod write →
                EndpointSlice seen on the bus, and slice → proxy (goal p99 ≤ 1 s)
 
+  --proxy-mode M    iptables (default) or userspace: the proxy's --proxy-mode for pod traffic
   --replicas N      backends of the measured Service (default 3)
   --rounds N        throughput rounds per path, in alternating order (default 3)
   --seconds N       each throughput round's counted window (default 5; 1 s warm-up before)
@@ -88,6 +93,7 @@ interface PathResult {
 }
 
 interface Options {
+  mode: 'iptables' | 'userspace';
   replicas: number;
   rounds: number;
   seconds: number;
@@ -185,7 +191,11 @@ interface Cluster {
   stop(): Promise<void>;
 }
 
-async function startCluster(o: { instanceId: string; gateway?: string }): Promise<Cluster> {
+async function startCluster(o: {
+  instanceId: string;
+  gateway?: string;
+  mode: Options['mode'];
+}): Promise<Cluster> {
   const pg = await PostgresServer.temporary('wake-bench-proxy-', { fsync: true });
   const nats = await NatsServer.temporary('wake-bench-proxy-nats-');
   const dir = await mkdtemp(join(tmpdir(), 'wake-bench-proxy-'));
@@ -222,6 +232,7 @@ async function startCluster(o: { instanceId: string; gateway?: string }): Promis
       nodeName: STATIC_NODE,
       instanceId: o.instanceId,
       gateway: o.gateway,
+      mode: o.mode,
     });
     started.push(proxy);
     return {
@@ -324,7 +335,7 @@ interface ChangeResult {
  */
 async function measurePropagation(
   cluster: Cluster,
-  o: { changes: number; who: Address; b: string; podB: Pod },
+  o: { changes: number; who: () => Promise<string>; b: string; podB: Pod },
 ): Promise<ChangeResult[]> {
   const watch = await watchSliceReadiness(
     { server: cluster.api.url, caCert: cluster.api.caCert, token: cluster.api.token },
@@ -342,7 +353,7 @@ async function measurePropagation(
         change: async () => {
           pod = await setReady(cluster, pod, o.b, kind === 'add');
         },
-        probe: () => probeWho(o.who),
+        probe: o.who,
         intervalMs: 2,
         timeoutMs: 10_000,
         confirm: { probes: 10, ms: 100 },
@@ -392,6 +403,7 @@ export async function run(argv: string[]): Promise<void> {
       concurrency: { type: 'string' },
       'conn-seconds': { type: 'string' },
       changes: { type: 'string' },
+      'proxy-mode': { type: 'string' },
       'direct-only': { type: 'boolean' },
       'host-only': { type: 'boolean' },
       help: { type: 'boolean' },
@@ -403,7 +415,11 @@ export async function run(argv: string[]): Promise<void> {
     if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${flag}: a whole number 1..${max}`);
     return n;
   };
+  const mode = values['proxy-mode'] ?? 'iptables';
+  if (mode !== 'iptables' && mode !== 'userspace')
+    throw new Error(`--proxy-mode: iptables or userspace, not ${JSON.stringify(mode)}`);
   const o: Options = {
+    mode,
     replicas: count(values.replicas, 3, '--replicas', 50),
     rounds: count(values.rounds, 3, '--rounds', 20),
     seconds: count(values.seconds, 5, '--seconds', 60),
@@ -413,9 +429,9 @@ export async function run(argv: string[]): Promise<void> {
     connSeconds: count(values['conn-seconds'], 3, '--conn-seconds', 30),
     changes: count(values.changes, 20, '--changes', 1000),
   };
-  const loadHosts = Array.from({ length: o.replicas }, (_, i) => `127.0.0.${i + 2}`);
-  const flipA = `127.0.0.${o.replicas + 2}`;
-  const flipB = `127.0.0.${o.replicas + 3}`;
+  let loadHosts = Array.from({ length: o.replicas }, (_, i) => `127.0.0.${i + 2}`);
+  let flipA = `127.0.0.${o.replicas + 2}`;
+  let flipB = `127.0.0.${o.replicas + 3}`;
   const loadAverageBefore = loadavg().map((x) => round(x));
   // 1-5 of [a-z0-9]: the proxy's chain names (and the veth names) have room for no more.
   const instanceId = `b${(process.pid % 36 ** 4).toString(36)}`;
@@ -434,8 +450,13 @@ export async function run(argv: string[]): Promise<void> {
       progress(`creating the pod network namespace (instance ${instanceId})`);
       netns = await createPodNetns(instanceId, process.pid);
       podClient = await startNetnsClient(netns.name);
+      // Backends the pod's ClusterIP traffic can be DNATed to by the kernel (iptables mode):
+      // not loopback; the host paths use them too, so direct and proxied reach the same servers.
+      const hosts = await netns.addBackendAddresses(o.replicas + 2);
+      loadHosts = hosts.slice(0, o.replicas);
+      [flipA, flipB] = hosts.slice(o.replicas) as [string, string];
     }
-    // The pod's gateway too: the pod-direct path reaches the backends there.
+    // The pod's gateway too: the reference DNAT rule (pod-dnat) reaches the backends there.
     const targetHosts = [...loadHosts, flipA, flipB, ...(netns ? [netns.hostAddress] : [])];
     progress(`starting the backends on ${targetHosts.join(', ')}`);
     targets = await startTargets(targetHosts);
@@ -449,12 +470,13 @@ export async function run(argv: string[]): Promise<void> {
       },
     ];
     if (netns && podClient) {
-      const gateway = netns.hostAddress;
+      // The pod straight to the replicas' addresses, round robin: the same servers pod-proxy
+      // reaches through the Service, so the ratio compares paths, not targets.
       paths.push({
         name: 'pod-direct',
         client: podClient,
-        bulk: [{ host: gateway, port: t.bulk }],
-        echo: [{ host: gateway, port: t.echo }],
+        bulk: loadHosts.map((host) => ({ host, port: t.bulk })),
+        echo: loadHosts.map((host) => ({ host, port: t.echo })),
       });
     }
     if (values['direct-only']) {
@@ -464,7 +486,7 @@ export async function run(argv: string[]): Promise<void> {
     progress(
       'starting Postgres, nats-server, the relay, the API server, the EndpointSlice controller and the proxy',
     );
-    cluster = await startCluster({ instanceId, gateway: netns?.hostAddress });
+    cluster = await startCluster({ instanceId, gateway: netns?.hostAddress, mode: o.mode });
     const c = cluster;
     await c.call('POST', '/api/v1/namespaces', { metadata: { name: NAMESPACE } });
     await c.call('POST', '/api/v1/nodes', {
@@ -532,14 +554,19 @@ export async function run(argv: string[]): Promise<void> {
     const cpu0 = treeCpuSeconds(c.proxy.pid);
     const measured = await measurePaths(paths, o);
     const proxyCpuSec = round(treeCpuSeconds(c.proxy.pid) - cpu0);
-    progress(`propagation: ${o.changes} readiness flips of ${flipB}`);
+    // From the pod by ClusterIP when there is one: in iptables mode that is the rule sync's delay
+    // (the NodePort's userspace balancer is updated before the rules are written).
+    const probe = podClient
+      ? { client: podClient, at: { host: flip.clusterIP, port: flip.ports.who.port }, via: 'pod → ClusterIP' }
+      : { client: hostClient, at: nodePort(flip.ports.who), via: 'host → NodePort' };
+    progress(`propagation: ${o.changes} readiness flips of ${flipB}, probed ${probe.via}`);
     const propagation = await measurePropagation(c, {
       changes: o.changes,
-      who: nodePort(flip.ports.who),
+      who: () => probe.client.who(probe.at),
       b: flipB,
       podB,
     });
-    await report(o, measured, propagation, { loadAverageBefore, proxyCpuSec });
+    await report(o, measured, propagation, { loadAverageBefore, proxyCpuSec, propagationProbe: probe.via });
   } finally {
     // The proxy first (it removes its rules), then the pod netns and its guard.
     await Promise.allSettled([
@@ -582,13 +609,14 @@ async function report(
   o: Options,
   measured: Partial<Record<PathName, PathResult>>,
   propagation: ChangeResult[],
-  extra: { loadAverageBefore: number[]; proxyCpuSec?: number },
+  extra: { loadAverageBefore: number[]; proxyCpuSec?: number; propagationProbe?: string },
 ): Promise<void> {
+  console.log(`proxy mode measured: ${o.mode}`);
   console.log(table(Object.entries(measured).map(([path, r]) => latencyRow(path, r))));
   const comparisons: Record<string, ReturnType<typeof compare>> = {};
   for (const [proxied, direct, what] of [
     ['proxy', 'direct', 'host → NodePort'],
-    ['pod-proxy', 'pod-direct', 'pod → ClusterIP'],
+    ['pod-proxy', 'pod-direct', `pod → ClusterIP (${o.mode} mode)`],
     ['pipe', 'direct', 'reference: host → minimal Node pipe proxy'],
     ['pod-dnat', 'pod-direct', 'reference: pod → kernel DNAT (iptables mode)'],
   ] as const) {
@@ -638,7 +666,9 @@ async function report(
   if (socketErrors.count > 0)
     console.log(`socket errors: ${socketErrors.count} (first: ${socketErrors.first})`);
   const result = {
+    mode: o.mode,
     options: o,
+    propagationProbe: extra.propagationProbe,
     loadAverageBefore: extra.loadAverageBefore,
     loadAverageAfter,
     paths: measured,

@@ -1,7 +1,13 @@
 // The proxy bench's client inside a pod network namespace (started by startNetnsClient through
 // `ip netns exec`): runs the measurement it is asked over IPC and replies with its result.
 import { type MeasureReply, type MeasureRequest } from './measure-client.js';
-import { measureConnectionRate, measureRoundTrips, measureThroughput, roundRobin } from './tcp-measure.js';
+import {
+  measureConnectionRate,
+  measureRoundTrips,
+  measureThroughput,
+  probeWho,
+  roundRobin,
+} from './tcp-measure.js';
 
 async function measure(m: MeasureRequest): Promise<unknown> {
   switch (m.op) {
@@ -11,6 +17,8 @@ async function measure(m: MeasureRequest): Promise<unknown> {
       return measureRoundTrips(roundRobin(m.to), m.o);
     case 'connectionRate':
       return measureConnectionRate(roundRobin(m.to), m.o);
+    case 'who':
+      return probeWho(m.to[0]!);
   }
 }
 

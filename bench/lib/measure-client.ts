@@ -7,6 +7,7 @@ import {
   measureConnectionRate,
   measureRoundTrips,
   measureThroughput,
+  probeWho,
   roundRobin,
   type RoundTripResult,
   type ThroughputResult,
@@ -29,6 +30,8 @@ export interface MeasureClient {
     to: Address[],
     o: { concurrency: number; seconds: number; maxConnections: number },
   ): Promise<ConnectionRateResult>;
+  /** Which backend answers one new connection to `to` (the propagation probe). */
+  who(to: Address): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -36,6 +39,7 @@ export const hostClient: MeasureClient = {
   throughput: (to, o) => measureThroughput(roundRobin(to), o),
   roundTrips: (to, o) => measureRoundTrips(roundRobin(to), o),
   connectionRate: (to, o) => measureConnectionRate(roundRobin(to), o),
+  who: (to) => probeWho(to),
   close: async () => undefined,
 };
 
@@ -43,7 +47,10 @@ export const hostClient: MeasureClient = {
 export type MeasureRequest =
   | { id: number; op: 'throughput'; to: Address[]; o: Parameters<MeasureClient['throughput']>[1] }
   | { id: number; op: 'roundTrips'; to: Address[]; o: Parameters<MeasureClient['roundTrips']>[1] }
-  | { id: number; op: 'connectionRate'; to: Address[]; o: Parameters<MeasureClient['connectionRate']>[1] };
+  | { id: number; op: 'connectionRate'; to: Address[]; o: Parameters<MeasureClient['connectionRate']>[1] }
+  | { id: number; op: 'who'; to: Address[] };
+/** Omit per member of a union (Omit of the union itself keeps only the common keys). */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 export type MeasureReply = { id: number; result?: unknown; error?: string };
 
 /** The measurements run by a node process inside network namespace `netns` (`ip netns exec`). */
@@ -80,7 +87,7 @@ export async function startNetnsClient(netns: string): Promise<MeasureClient> {
     pending.clear();
   });
   let next = 0;
-  const ask = <T>(request: Omit<MeasureRequest, 'id'>): Promise<T> =>
+  const ask = <T>(request: WithoutId<MeasureRequest>): Promise<T> =>
     new Promise<T>((done, fail) => {
       const id = next++;
       pending.set(id, { done: done as (v: unknown) => void, fail });
@@ -90,6 +97,7 @@ export async function startNetnsClient(netns: string): Promise<MeasureClient> {
     throughput: (to, o) => ask({ op: 'throughput', to, o }),
     roundTrips: (to, o) => ask({ op: 'roundTrips', to, o }),
     connectionRate: (to, o) => ask({ op: 'connectionRate', to, o }),
+    who: (to) => ask({ op: 'who', to: [to] }),
     async close() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;

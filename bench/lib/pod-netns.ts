@@ -24,6 +24,12 @@ export interface PodNetns {
    * userspace proxy): traffic from the pod to `virtual` is DNATed to `to` in nat PREROUTING.
    */
   dnat(virtual: { host: string; port: number }, to: { host: string; port: number }): Promise<void>;
+  /**
+   * `count` more addresses of the host (link-local /32s on the veth's host end, gone with it):
+   * backends the pod reaches without loopback, which a PREROUTING DNAT cannot target (martian
+   * without route_localnet) — so the proxy's iptables mode can DNAT to them as to pods.
+   */
+  addBackendAddresses(count: number): Promise<string[]>;
   remove(): Promise<void>;
 }
 
@@ -105,7 +111,14 @@ export async function createPodNetns(id: string, slot: number): Promise<PodNetns
       ],
       'adding the reference DNAT rule',
     );
-  return { name, hostAddress, podAddress, virtualAddress, dnat, remove };
+  const addBackendAddresses = async (count: number) => {
+    if (count > 250) throw new RangeError(`${count} backend addresses: at most 250`);
+    const addresses = Array.from({ length: count }, (_, i) => `169.254.${210 + (slot % 40)}.${i + 1}`);
+    for (const a of addresses)
+      await sh(['ip', 'addr', 'add', `${a}/32`, 'dev', hostIf], `adding the backend address ${a}`);
+    return addresses;
+  };
+  return { name, hostAddress, podAddress, virtualAddress, dnat, addBackendAddresses, remove };
 }
 
 /** Deletes each rule of `table` whose comment is exactly `comment` (iptables-save prints it bare: no spaces). */

@@ -15,6 +15,8 @@ export function startProxyProcess(o: {
   instanceId: string;
   /** The pods' gateway, where proxy ports listen (default: the docker0 bridge's address). */
   gateway?: string;
+  /** --proxy-mode (default: the proxy's own, iptables). */
+  mode?: 'iptables' | 'userspace';
 }): Promise<ComponentProcess> {
   return startComponent(
     'proxy',
@@ -35,6 +37,7 @@ export function startProxyProcess(o: {
       '--metrics-port',
       '0',
       ...(o.gateway ? ['--gateway', o.gateway] : []),
+      ...(o.mode ? ['--proxy-mode', o.mode] : []),
     ],
     PROXY_READY_LINE,
   );

@@ -18,7 +18,13 @@ import {
 import { relay } from './commands/relay.js';
 import { replay } from './commands/replay.js';
 import { parseDuration, scheduler } from './commands/scheduler.js';
-import { parseNodePortAddresses, parseServiceCidr, proxy, proxyAddOns } from './commands/proxy.js';
+import {
+  parseNodePortAddresses,
+  parseProxyMode,
+  parseServiceCidr,
+  proxy,
+  proxyAddOns,
+} from './commands/proxy.js';
 import { KNOWN_CONTROLLERS } from '../../controller-manager/src/controller-manager.module.js';
 import { controllerManager } from './commands/controller-manager.js';
 import { status } from './commands/status.js';
@@ -209,14 +215,20 @@ agent adopts them. Prints "node agent ready" once the node is registered.
   to simulated nodes too)`,
   proxy: `usage: wake proxy --kubeconfig FILE --nats-url URL [--node-name NAME] [--nodeport-addresses LIST]
 
-kube-proxy's userspace mode for a Docker node: for every Service port a proxy port on the
-bridge gateway, and nat rules (chains WAKE-PORTALS-CONTAINER and WAKE-PORTALS-HOST, jumped to
-first from PREROUTING and OUTPUT) sending pods' traffic for ClusterIP:port there; node ports
-and local load-balancer addresses listened on directly. Connections go round robin over the
-ready endpoints (sessionAffinity ClientIP honoured; a failed dial tries the next endpoint),
-TCP and UDP. A blackhole route for the service range drops what no rule catches. SIGTERM
-removes every rule and the route. Prints "proxy ready" after the first sync. Needs root
-(iptables, ip route).
+kube-proxy for a Docker node. Pods' traffic to ClusterIP:port is caught by nat rules (chain
+WAKE-PORTALS-CONTAINER, jumped to first from PREROUTING). In iptables mode (the default, as
+upstream's) the kernel DNATs it straight to a ready endpoint: a service chain per Service port
+spreads new connections round robin (sessionAffinity ClientIP by the 'recent' match), and
+WAKE-POSTROUTING masquerades them so replies come back through the host. A Service port
+without ready endpoints, or served by this process (the cluster DNS), goes to a proxy port on
+the bridge gateway instead, as in userspace mode, where every Service port does and Node
+copies the bytes. The host's traffic (WAKE-PORTALS-HOST, from OUTPUT), node ports and local
+load-balancer addresses are always served by the proxy ports. Through a proxy port,
+connections go round robin over the ready endpoints (sessionAffinity ClientIP honoured; a
+failed dial tries the next endpoint); through the kernel a dead-but-ready endpoint fails the
+connection, as in upstream's iptables mode. TCP and UDP. A blackhole route for the service
+range drops what no rule catches. SIGTERM removes every rule and the route. Prints "proxy
+ready" after the first sync. Needs root (iptables, ip route).
 
   --kubeconfig FILE          the API server and credentials (the kubeconfig 'wake up' writes)
   --nats-url URL             the event bus (also NATS_URL)
@@ -225,6 +237,7 @@ removes every rule and the route. Prints "proxy ready" after the first sync. Nee
   --nodeport-addresses LIST  comma-separated IPv4 addresses node ports listen on (default 127.0.0.1)
   --service-cluster-ip-range CIDR  the API server's service range, blackholed (default
                              10.96.0.0/16; none: no route)
+  --proxy-mode MODE          iptables (default) or userspace: how pods' ClusterIP traffic is carried
   --bridge NAME              the bridge pods are on; proxy ports listen on its address (default docker0)
   --gateway ADDR             that address given directly (default: read from the bridge)
   --instance-id ID           1-5 of [a-z0-9] in the chain names, for several proxies on one host;
@@ -374,6 +387,7 @@ async function main(argv: string[]): Promise<number> {
       bridge: { type: 'string' },
       gateway: { type: 'string' },
       'instance-id': { type: 'string' },
+      'proxy-mode': { type: 'string' },
       'dns-port': { type: 'string' },
       'ingress-port': { type: 'string' },
       'ingress-tls-port': { type: 'string' },
@@ -545,6 +559,7 @@ async function main(argv: string[]): Promise<number> {
         bridge: values.bridge,
         gateway: values.gateway,
         instanceId: values['instance-id'],
+        mode: parseProxyMode(values['proxy-mode']),
         udpIdleTimeoutMs: parseDuration(values['udp-timeout'], '--udp-timeout'),
         resyncMs: parseDuration(values['sync-period'], '--sync-period'),
         metricsPort:

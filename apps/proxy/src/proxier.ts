@@ -8,7 +8,15 @@ import { type EndpointPicker, type ProxySocket, type ProxySocketEvents } from '.
 import { TcpProxySocket } from './sockets/tcp-proxy-socket.js';
 import { UdpProxySocket } from './sockets/udp-proxy-socket.js';
 
+/**
+ * How pods' traffic to a ClusterIP reaches an endpoint: 'iptables' (upstream's default since
+ * 1.2) DNATs it in the kernel; 'userspace' DNATs it to a proxy port and copies it in Node.
+ */
+export type ProxyMode = 'iptables' | 'userspace';
+
 export interface ProxierOptions {
+  /** Default 'iptables'. The host's traffic, node ports and load-balancer addresses stay userspace in both. */
+  mode?: ProxyMode;
   /** Where proxy ports listen and portals DNAT to: the bridge gateway. */
   proxyAddress: string;
   /** Addresses node ports listen on (upstream --nodeport-addresses); default 127.0.0.1. */
@@ -39,8 +47,13 @@ interface Wanted {
 /**
  * The userspace proxier (pkg/proxy/userspace/proxier.go): per service port a proxy port and
  * its portal rules, plus listeners on the node ports and local load-balancer addresses, all
- * fed by one round-robin balancer. sync() takes the whole desired state; endpoint changes
- * only touch the balancer (no socket or rule work), which is what keeps propagation fast.
+ * fed by one round-robin balancer. sync() takes the whole desired state; in userspace mode
+ * endpoint changes only touch the balancer (no socket or rule work). In iptables mode (the
+ * default) pods' ClusterIP traffic with ready endpoints is DNATed by the kernel instead
+ * (pkg/proxy/iptables/proxier.go), so an endpoint change is also one restore of this
+ * instance's chains; the proxy ports stay for the host, the ingress controller and fallbacks.
+ * The balancer's retry of another endpoint after a failed dial exists only on proxy ports: in
+ * the kernel path a dead-but-ready endpoint fails the connection, as upstream's iptables mode.
  */
 export class Proxier {
   readonly balancer: RoundRobinBalancer;
@@ -152,15 +165,34 @@ export class Proxier {
   }
 
   private portalsOf(desired: readonly ServicePortState[]): Portal[] {
-    return desired.flatMap((s) =>
-      s.clusterIPs.map((clusterIP) => ({
+    return desired.flatMap((s) => {
+      const kernel = this.kernelRoute(s);
+      return s.clusterIPs.map((clusterIP) => ({
         key: s.key,
         clusterIP,
         port: s.port,
         protocol: s.protocol,
         proxyPort: this.portalSockets.get(s.key)!.port,
-      })),
-    );
+        ...(kernel ? { kernel } : {}),
+      }));
+    });
+  }
+
+  /**
+   * iptables mode: the kernel route for pods' traffic to this service port, or none when the
+   * userspace portal must stay. It stays without endpoints (upstream's iptables mode REJECTs
+   * there; the proxy port's socket resets the connection, the same answer), for a local backend
+   * (a listener of this process: the proxy port is how pods reach it), and for a loopback
+   * endpoint (PREROUTING DNAT to 127.0.0.0/8 is a martian unless route_localnet opens loopback).
+   */
+  private kernelRoute(s: ServicePortState): Portal['kernel'] {
+    if ((this.o.mode ?? 'iptables') !== 'iptables') return undefined;
+    if (s.localBackend || s.clusterEndpoints.length === 0) return undefined;
+    if (s.clusterEndpoints.some((e) => e.ip.startsWith('127.'))) return undefined;
+    return {
+      endpoints: s.clusterEndpoints.map(({ ip, port }) => ({ ip, port })),
+      ...(s.affinityTimeoutSeconds !== undefined ? { affinityTimeoutSeconds: s.affinityTimeoutSeconds } : {}),
+    };
   }
 
   private picker(key: string): EndpointPicker {

@@ -20,7 +20,7 @@ import { type RunningClusterDns, startClusterDns, type UpstreamServer } from './
 import { type RunningIngressController, startIngressController } from './ingress/index.js';
 import { HOST_NETWORK, type HostNetwork, ShellHostNetwork } from './netfilter/host-network.js';
 import { interfaceAddress, PortalManager } from './netfilter/portal-manager.js';
-import { Proxier } from './proxier.js';
+import { Proxier, type ProxyMode } from './proxier.js';
 import { ProxyMetrics } from './proxy-metrics.js';
 import { desiredServicePorts, type LocalBackends, sliceServiceKey } from './service-ports.js';
 import { SyncRunner } from './sync-runner.js';
@@ -37,6 +37,12 @@ export interface ProxyConfig {
    * the previous one. Default none: the plain chain names.
    */
   instanceId?: string;
+  /**
+   * How pods' ClusterIP traffic is carried (upstream --proxy-mode): 'iptables' (default) DNATs it
+   * in the kernel straight to an endpoint; 'userspace' through a proxy port, which retries
+   * another endpoint when a dial fails. Host traffic and node ports are userspace in both.
+   */
+  mode?: ProxyMode;
   /** The bridge pods are on (default docker0): its address is where proxy ports listen. */
   bridge?: string;
   /** That address given directly (default: read from the bridge). */
@@ -202,6 +208,7 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
       onTrouble: trouble,
     });
     this.proxierInstance = new Proxier(this.portalManager, {
+      mode: c.mode,
       proxyAddress,
       nodePortAddresses: c.nodePortAddresses,
       udpIdleTimeoutMs: c.udpIdleTimeoutMs,
@@ -230,7 +237,7 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
         this.runner?.trigger();
       }, every);
     this.logger.log(
-      `proxying through ${proxyAddress} (chains ${this.portalManager.chains.container}, ${this.portalManager.chains.host})`,
+      `proxying in ${c.mode ?? 'iptables'} mode through ${proxyAddress} (chains ${this.portalManager.chains.container}, ${this.portalManager.chains.host})`,
     );
   }
 

@@ -172,5 +172,7 @@ describe('desiredServicePorts', () => {
       ['kube-system/kube-dns:dns', 'UDP', [{ ip: '172.17.0.1', port: 5300 }]],
       ['kube-system/kube-dns:dns-tcp', 'TCP', [{ ip: '172.17.0.1', port: 5301 }]],
     ]);
+    // Flagged so iptables mode keeps them on the proxy port rather than DNATing to the listener.
+    expect(ports.every((p) => p.localBackend === true)).toBe(true);
   });
 });

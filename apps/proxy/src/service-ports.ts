@@ -44,6 +44,8 @@ export interface ServicePortState {
   loadBalancerIPs: string[];
   /** sessionAffinity ClientIP: how long a client keeps its endpoint since its last connection. */
   affinityTimeoutSeconds?: number;
+  /** Its endpoint is a listener of this process (LocalBackends), reached only through the proxy port. */
+  localBackend?: true;
   /** Endpoints for traffic to the ClusterIP (internalTrafficPolicy applied). */
   clusterEndpoints: Endpoint[];
   /** Endpoints for traffic to the NodePort and load-balancer addresses (externalTrafficPolicy applied). */
@@ -117,6 +119,7 @@ export function desiredServicePorts(
         ...(exposed && p.nodePort ? { nodePort: p.nodePort } : {}),
         loadBalancerIPs,
         ...(affinityTimeoutSeconds !== undefined ? { affinityTimeoutSeconds } : {}),
+        ...(backend ? { localBackend: true as const } : {}),
         clusterEndpoints: usable(all, spec.internalTrafficPolicy === 'Local' && !backend, o.nodeName),
         externalEndpoints: usable(all, spec.externalTrafficPolicy === 'Local' && !backend, o.nodeName),
       });

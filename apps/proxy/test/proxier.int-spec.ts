@@ -99,6 +99,8 @@ describe('Proxier sockets on loopback', () => {
     udpPort = udpBackend.address().port;
     const portals = new PortalManager(net, { proxyAddress: '127.0.0.1' });
     proxier = new Proxier(portals, {
+      // The dial retry below is the proxy port's: iptables mode has none in the kernel path.
+      mode: 'userspace',
       proxyAddress: '127.0.0.1',
       nodePortAddresses: [nodeAddress],
       shuffle: false,
@@ -234,5 +236,75 @@ describe('Proxier sockets on loopback', () => {
     await proxier.sync([]);
     expect(proxier.externalListeners()).toEqual([]);
     await expect(fetchTcp(nodePort, nodeAddress)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+});
+
+/**
+ * Which ClusterIPs iptables mode gives to the kernel: the restore the proxier asks for, with
+ * the proxy ports' sockets real (on loopback) and no iptables.
+ */
+describe('Proxier modes: what the container chain does with each service port', () => {
+  const endpoints = [
+    { ip: '172.31.0.5', port: 8080 },
+    { ip: '172.31.0.6', port: 8080 },
+  ];
+  const states = [
+    portState({ key: 'ns/web:', clusterIPs: ['10.250.0.20'], clusterEndpoints: endpoints }),
+    portState({ key: 'ns/empty:', clusterIPs: ['10.250.0.21'], clusterEndpoints: [] }),
+    portState({
+      key: 'ns/dns:',
+      clusterIPs: ['10.250.0.22'],
+      clusterEndpoints: [{ ip: '172.31.0.1', port: 5353 }],
+      localBackend: true,
+    }),
+    portState({
+      key: 'ns/loop:',
+      clusterIPs: ['10.250.0.23'],
+      clusterEndpoints: [{ ip: '127.0.0.1', port: 6443 }],
+    }),
+  ];
+  const started: Proxier[] = [];
+  afterAll(async () => {
+    await Promise.allSettled(started.map((p) => p.stop()));
+  });
+
+  /** The container chain's rule for each ClusterIP: its target. */
+  async function containerTargets(mode: 'iptables' | 'userspace' | undefined) {
+    const net = new NoHostNetwork();
+    const portals = new PortalManager(net, { instanceId: 'm1', proxyAddress: '127.0.0.1' });
+    const proxier = new Proxier(portals, { proxyAddress: '127.0.0.1', ...(mode ? { mode } : {}) });
+    started.push(proxier);
+    await proxier.sync(states);
+    const text = net.restores.at(-1)!;
+    const targets: Record<string, string> = {};
+    for (const line of text.split('\n'))
+      if (line.startsWith(`-A ${portals.chains.container} `))
+        targets[/-d (\S+)\/32/.exec(line)![1]!] = line.slice(line.indexOf(' -j ') + 4);
+    return { targets, text, portals, proxier };
+  }
+
+  it('iptables (the default): the kernel for ready endpoints; the proxy port without them, for a local backend and a loopback endpoint', async () => {
+    const { targets, text, portals, proxier } = await containerTargets(undefined);
+    const svc = portals.chains.kernel.service('ns/web:', 'TCP');
+    expect(targets['10.250.0.20']).toBe(svc);
+    for (const [ip, key] of [
+      ['10.250.0.21', 'ns/empty:'],
+      ['10.250.0.22', 'ns/dns:'],
+      ['10.250.0.23', 'ns/loop:'],
+    ] as const)
+      expect(targets[ip]).toBe(`DNAT --to-destination 127.0.0.1:${proxier.proxyPort(key)}`);
+    expect(text).toContain('-j DNAT --to-destination 172.31.0.5:8080');
+    expect(text).toContain('-j DNAT --to-destination 172.31.0.6:8080');
+    // The host chain always goes to the proxy port.
+    expect(text).toContain(
+      `-A ${portals.chains.host} -d 10.250.0.20/32 -p tcp -m tcp --dport 80 -m comment --comment "ns/web:" -j DNAT --to-destination 127.0.0.1:${proxier.proxyPort('ns/web:')}`,
+    );
+  });
+
+  it('userspace: every service port to its proxy port, no service chains', async () => {
+    const { targets, text, proxier } = await containerTargets('userspace');
+    for (const s of states)
+      expect(targets[s.clusterIPs[0]!]).toBe(`DNAT --to-destination 127.0.0.1:${proxier.proxyPort(s.key)}`);
+    expect(text).not.toMatch(/WAKE-(SVC|SEP)-/);
   });
 });

@@ -128,11 +128,14 @@ describe('the proxy on a real Docker node: Services that route', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('installs its chains first in PREROUTING and OUTPUT and a blackhole route for the service range', async () => {
+  it('installs its chains first in PREROUTING, OUTPUT and POSTROUTING and a blackhole route for the service range', async () => {
     const rules = await natRules();
     const prerouting = rules.split('\n').filter((l) => l.startsWith('-A PREROUTING'));
     expect(prerouting[0]).toContain(`-j ${chains.container}`);
     expect(rules.split('\n').find((l) => l.startsWith('-A OUTPUT'))).toContain(`-j ${chains.host}`);
+    expect(rules.split('\n').find((l) => l.startsWith('-A POSTROUTING'))).toContain(
+      `-j ${chains.postrouting}`,
+    );
     expect((await run('ip', ['route', 'show', 'type', 'blackhole', 'exact', serviceCidr])).stdout).toContain(
       serviceCidr,
     );
@@ -210,6 +213,15 @@ describe('the proxy on a real Docker node: Services that route', () => {
     expect([...new Set(seen)].sort()).toEqual(pods);
     // Round robin: 12 requests, 4 to each.
     for (const p of pods) expect(seen.filter((s) => s === p)).toHaveLength(4);
+    // iptables mode: the pod's connections were DNATed by the kernel (the service chain counted
+    // them), not by the proxy port (the userspace portal rule is not in the container chain).
+    const webChain = chains.kernel.service(`${NS}/web:http`, 'TCP');
+    const counted = (await run('iptables-save', ['-c', '-t', 'nat'])).stdout
+      .split('\n')
+      .filter((l) => l.includes(`-A ${chains.container} -d ${clusterIP}/32`));
+    expect(counted).toHaveLength(1);
+    expect(counted[0]).toContain(`-j ${webChain}`);
+    expect(Number(/^\[(\d+):/.exec(counted[0]!)?.[1])).toBeGreaterThanOrEqual(12);
 
     expect(await inClient('echo $WEB_SERVICE_HOST:$WEB_SERVICE_PORT')).toBe(`${clusterIP}:80\n`);
     const byEnv = await answers('http://$WEB_SERVICE_HOST:$WEB_SERVICE_PORT/', 6);
@@ -463,6 +475,12 @@ describe('the proxy on a real Docker node: Services that route', () => {
     expect(after).not.toContain(chains.container);
     expect(after).not.toContain(chains.host);
     expect(after).not.toContain(`wake proxy ${instanceId}`);
+    expect(after).not.toContain(chains.postrouting);
+    expect(
+      after
+        .split('\n')
+        .filter((l) => /WAKE-(SVC|SEP)-/.test(l) && l.includes(`-${instanceId.toUpperCase()}-`)),
+    ).toEqual([]);
     expect(
       (await run('ip', ['route', 'show', 'type', 'blackhole', 'exact', serviceCidr])).stdout.trim(),
     ).toBe('');

@@ -1,5 +1,6 @@
 import { isIPv4 } from 'node:net';
 
+import { type ProxyMode } from '../../../proxy/src/proxier.js';
 import { type ProxyConfig } from '../../../proxy/src/proxy.module.js';
 import { runProxy } from '../../../proxy/src/run-proxy.js';
 
@@ -55,6 +56,13 @@ export function parseNodePortAddresses(text: string | undefined): string[] | und
   for (const a of addresses)
     if (!isIPv4(a)) throw new Error(`--nodeport-addresses: want IPv4 addresses, got ${JSON.stringify(a)}`);
   return addresses;
+}
+
+/** `--proxy-mode iptables|userspace` (default iptables, as upstream's). */
+export function parseProxyMode(text: string | undefined): ProxyMode | undefined {
+  if (text === undefined) return undefined;
+  if (text === 'iptables' || text === 'userspace') return text;
+  throw new Error(`--proxy-mode: want iptables or userspace, got ${JSON.stringify(text)}`);
 }
 
 /** `--service-cluster-ip-range`: an IPv4 CIDR, or empty/"none" for no blackhole route. */

@@ -42,9 +42,10 @@ const portal = {
 
 describe('portal rules', () => {
   it('names chains per instance, within iptables’ 28 characters', () => {
-    expect(portalChains('ab12')).toEqual({
+    expect(portalChains('ab12')).toMatchObject({
       container: 'WAKE-PORTALS-CONTAINER-AB12',
       host: 'WAKE-PORTALS-HOST-AB12',
+      postrouting: 'WAKE-POSTROUTING-AB12',
       comment: 'wake proxy ab12',
     });
     expect(portalChains().container).toBe('WAKE-PORTALS-CONTAINER');
@@ -74,10 +75,14 @@ describe('portal rules', () => {
       '*nat',
       ':WAKE-PORTALS-CONTAINER-T1 - [0:0]',
       ':WAKE-PORTALS-HOST-T1 - [0:0]',
+      ':WAKE-POSTROUTING-T1 - [0:0]',
       '-A WAKE-PORTALS-CONTAINER-T1 -d 10.96.0.20/32 -p tcp -m tcp --dport 80 -m comment --comment "ns/web:http" -j DNAT --to-destination 172.17.0.1:41000',
       '-A WAKE-PORTALS-CONTAINER-T1 -d 10.96.0.10/32 -p udp -m udp --dport 53 -m comment --comment "kube-system/kube-dns:dns" -j DNAT --to-destination 172.17.0.1:41001',
       '-A WAKE-PORTALS-HOST-T1 -d 10.96.0.20/32 -p tcp -m tcp --dport 80 -m comment --comment "ns/web:http" -j DNAT --to-destination 172.17.0.1:41000',
       '-A WAKE-PORTALS-HOST-T1 -d 10.96.0.10/32 -p udp -m udp --dport 53 -m comment --comment "kube-system/kube-dns:dns" -j DNAT --to-destination 172.17.0.1:41001',
+      '-A WAKE-POSTROUTING-T1 -m mark ! --mark 0x4000/0x4000 -j RETURN',
+      '-A WAKE-POSTROUTING-T1 -j MARK --xor-mark 0x4000',
+      '-A WAKE-POSTROUTING-T1 -m comment --comment "wake service traffic requiring SNAT" -j MASQUERADE',
       'COMMIT',
       '',
     ]);
@@ -138,7 +143,7 @@ describe('PortalManager', () => {
     '-A OUTPUT -m comment --comment "wake proxy t1" -j WAKE-PORTALS-HOST-T1',
   ].join('\n');
 
-  it('start: removes a crashed instance’s rules, then chains, jumps first in PREROUTING and OUTPUT, and the blackhole', async () => {
+  it('start: removes a crashed instance’s rules, then chains, jumps first in PREROUTING, OUTPUT and POSTROUTING, and the blackhole', async () => {
     const net = new FakeHostNetwork();
     net.saved = stale;
     const m = new PortalManager(net, {
@@ -208,6 +213,20 @@ describe('PortalManager', () => {
         '-j',
         chains.host,
       ],
+      [
+        'iptables',
+        '-t',
+        'nat',
+        '-I',
+        'POSTROUTING',
+        '1',
+        '-m',
+        'comment',
+        '--comment',
+        'wake proxy t1',
+        '-j',
+        chains.postrouting,
+      ],
       ['ip', 'route', 'add', 'blackhole', '10.97.0.0/16'],
     ]);
     expect(net.restores[0]).toBe(portalRulesText(chains, [], '172.17.0.1'));
@@ -223,7 +242,7 @@ describe('PortalManager', () => {
     await m.start();
     expect(await m.sync([portal])).toBe(true);
     expect(await m.sync([portal])).toBe(false);
-    expect(m.rules).toBe(2);
+    expect(m.rules).toBe(5); // two portal rules and the three of POSTROUTING
     expect(net.restores).toHaveLength(2);
     net.calls.length = 0;
     net.saved = stale; // what iptables-save shows now
@@ -282,6 +301,7 @@ describe('PortalManager', () => {
       'iptables -t nat -C OUTPUT',
       'iptables-restore',
       'iptables -t nat -I OUTPUT',
+      'iptables -t nat -C POSTROUTING',
     ]);
     expect(await m.sync([portal])).toBe(true);
     expect(net.restores.at(-1)).toContain('-A WAKE-PORTALS-HOST-T1 -d 10.96.0.20/32');

@@ -2,6 +2,7 @@ import { type HostNetwork } from './host-network.js';
 import {
   countRules,
   jumpRules,
+  kernelChainsIn,
   leftovers,
   type Portal,
   type PortalChains,
@@ -20,14 +21,17 @@ export interface PortalManagerOptions {
 }
 
 /**
- * This proxy instance's footprint on the host's network: its two portal chains, the jump
- * rules into them (first in PREROUTING and OUTPUT, ahead of Docker's), and the blackhole route
+ * This proxy instance's footprint on the host's network: its portal chains, its POSTROUTING
+ * chain and (iptables mode) its service and endpoint chains, the jump rules into the first
+ * three (first in PREROUTING, OUTPUT and POSTROUTING, ahead of Docker's), and the blackhole route
  * for the service range. start() removes what a crashed instance with the same id left;
  * stop() removes everything it made and nothing else.
  */
 export class PortalManager {
   readonly chains: PortalChains;
   private applied?: string;
+  /** Service and endpoint chains the last restore left in the table: deleted by the next sync that no longer wants them. */
+  private kernelChains: string[] = [];
   private routeAdded = false;
   private ruleCount = 0;
 
@@ -75,12 +79,18 @@ export class PortalManager {
     this.applied = undefined;
   }
 
-  /** Rewrites both chains when the portals changed (one iptables-restore: atomic per table). */
+  /**
+   * Rewrites the instance's chains when the portals changed: one iptables-restore (atomic per
+   * table) writes the portal chains, the POSTROUTING chain and every service and endpoint
+   * chain, and deletes those no longer wanted. An endpoint change costs one restore of this
+   * instance's chains only, whatever else the table holds.
+   */
   async sync(portals: readonly Portal[]): Promise<boolean> {
     const text = portalRulesText(this.chains, portals, this.o.proxyAddress);
     if (text === this.applied) return false;
-    await this.net.restore(text);
+    await this.net.restore(portalRulesText(this.chains, portals, this.o.proxyAddress, this.kernelChains));
     this.applied = text;
+    this.kernelChains = kernelChainsIn(text, this.chains);
     this.ruleCount = countRules(text);
     return true;
   }
@@ -95,6 +105,7 @@ export class PortalManager {
         .then(() => (this.routeAdded = false))
         .catch((e: Error) => failures.push(e));
     this.applied = undefined;
+    this.kernelChains = [];
     this.ruleCount = 0;
     if (failures.length) throw failures[0];
   }

@@ -1,4 +1,11 @@
 import { type Protocol } from '../service-ports.js';
+import {
+  type KernelChainNames,
+  kernelChainNames,
+  type KernelRoute,
+  postroutingRules,
+  serviceChainRules,
+} from './service-chains.js';
 
 /** iptables' limit on a chain name (XT_EXTENSION_MAXNAMELEN - 1). */
 const MAX_CHAIN_NAME = 28;
@@ -12,6 +19,11 @@ export interface Portal {
   protocol: Protocol;
   /** Where the proxy listens for this service port. */
   proxyPort: number;
+  /**
+   * iptables mode: pods' traffic is DNATed by the kernel straight to these endpoints (the host
+   * chain still goes to the proxy port). Absent: pods' traffic goes to the proxy port too.
+   */
+  kernel?: KernelRoute;
 }
 
 export interface PortalChains {
@@ -19,8 +31,12 @@ export interface PortalChains {
   container: string;
   /** nat OUTPUT's target: traffic from the host (upstream KUBE-PORTALS-HOST). */
   host: string;
+  /** nat POSTROUTING's target: masquerades what the service chains marked (iptables mode). */
+  postrouting: string;
   /** The comment on this instance's jump rules, which is how a restarted instance finds them. */
   comment: string;
+  /** The names of the service and endpoint chains (iptables mode). */
+  kernel: KernelChainNames;
 }
 
 /**
@@ -36,45 +52,88 @@ export function portalChains(instanceId = ''): PortalChains {
   return {
     container: `WAKE-PORTALS-CONTAINER${suffix}`,
     host: `WAKE-PORTALS-HOST${suffix}`,
+    postrouting: `WAKE-POSTROUTING${suffix}`,
     comment: `wake proxy${instanceId ? ` ${instanceId}` : ''}`,
+    kernel: kernelChainNames(instanceId),
   };
 }
 
-/** The jump rules into the portal chains, inserted first in nat PREROUTING and OUTPUT. */
-export function jumpRules(chains: PortalChains): { chain: 'PREROUTING' | 'OUTPUT'; rule: string[] }[] {
+/**
+ * The jump rules into the instance's chains, inserted first in nat PREROUTING, OUTPUT and
+ * POSTROUTING (ahead of Docker's: its DOCKER chain would DNAT published ports first otherwise).
+ */
+export function jumpRules(
+  chains: PortalChains,
+): { chain: 'PREROUTING' | 'OUTPUT' | 'POSTROUTING'; rule: string[] }[] {
   const tag = ['-m', 'comment', '--comment', chains.comment];
   return [
     { chain: 'PREROUTING', rule: [...tag, '-j', chains.container] },
     { chain: 'OUTPUT', rule: [...tag, '-j', chains.host] },
+    { chain: 'POSTROUTING', rule: [...tag, '-j', chains.postrouting] },
   ];
 }
 
 /**
- * iptables-restore input (for --noflush) that declares both chains, which flushes them, and
- * fills them: traffic to each ClusterIP:port is DNATed to the proxy port on `proxyAddress`
- * (upstream's iptablesContainerPortalArgs / iptablesHostPortalArgs, DNAT flavour). Pods and
- * the host both go to the bridge gateway address: DNAT to 127.0.0.1 from PREROUTING would need
- * route_localnet, which opens the host's loopback to the bridge.
+ * iptables-restore input (for --noflush) that declares the instance's chains, which flushes
+ * them, and fills them. The host chain DNATs each ClusterIP:port to the proxy port on
+ * `proxyAddress` (upstream's iptablesHostPortalArgs, DNAT flavour); so does the container chain
+ * for a portal without a kernel route (userspace mode, no ready endpoint, a local backend).
+ * Pods and the host both go to the bridge gateway address: DNAT to 127.0.0.1 from PREROUTING
+ * would need route_localnet, which opens the host's loopback to the bridge. A portal with a
+ * kernel route jumps to its service chain instead (iptables mode, see service-chains.ts).
+ * `stale`: service and endpoint chains an earlier restore made that are no longer wanted; they
+ * are declared (flushed) and deleted in the same transaction, as upstream's syncProxyRules does.
  */
 export function portalRulesText(
   chains: PortalChains,
   portals: readonly Portal[],
   proxyAddress: string,
+  stale: Iterable<string> = [],
 ): string {
-  const lines = ['*nat', `:${chains.container} - [0:0]`, `:${chains.host} - [0:0]`];
+  const kernelChains = new Map<string, string[]>();
+  for (const p of portals)
+    if (p.kernel && !kernelChains.has(chains.kernel.service(p.key, p.protocol)))
+      for (const { chain, rules } of serviceChainRules(chains.kernel, p.key, p.protocol, p.kernel))
+        kernelChains.set(chain, rules);
+  const gone = [...stale].filter((c) => !kernelChains.has(c));
+  const lines = ['*nat'];
+  for (const chain of [chains.container, chains.host, chains.postrouting, ...kernelChains.keys(), ...gone])
+    lines.push(`:${chain} - [0:0]`);
   for (const chain of [chains.container, chains.host])
     for (const p of portals) {
       const proto = p.protocol.toLowerCase();
+      const target =
+        chain === chains.container && p.kernel
+          ? `-j ${chains.kernel.service(p.key, p.protocol)}`
+          : `-j DNAT --to-destination ${proxyAddress}:${p.proxyPort}`;
       lines.push(
         [
           `-A ${chain} -d ${p.clusterIP}/32 -p ${proto} -m ${proto} --dport ${p.port}`,
           `-m comment --comment "${p.key}"`,
-          `-j DNAT --to-destination ${proxyAddress}:${p.proxyPort}`,
+          target,
         ].join(' '),
       );
     }
+  lines.push(...postroutingRules(chains.postrouting));
+  for (const rules of kernelChains.values()) lines.push(...rules);
+  for (const chain of gone) lines.push(`-X ${chain}`);
   lines.push('COMMIT', '');
   return lines.join('\n');
+}
+
+/** The service and endpoint chains a restore text declares (what the next sync may have to delete). */
+export function kernelChainsIn(text: string, chains: PortalChains): string[] {
+  const declared = text
+    .split('\n')
+    .filter((l) => l.startsWith(':'))
+    .map((l) => l.slice(1).split(' ')[0]!);
+  const deleted = new Set(
+    text
+      .split('\n')
+      .filter((l) => l.startsWith('-X '))
+      .map((l) => l.slice(3)),
+  );
+  return declared.filter((c) => chains.kernel.owns(c) && !deleted.has(c));
 }
 
 /** Splits an iptables-save rule line into arguments, honouring double quotes. */
@@ -92,7 +151,8 @@ export function splitRule(line: string): string[] {
  * target rather than by exact text, so a rule an older version wrote is found too.
  */
 export function leftovers(saved: string, chains: PortalChains): { deletes: string[][]; chains: string[] } {
-  const ours = new Set([chains.container, chains.host]);
+  const named = new Set([chains.container, chains.host, chains.postrouting]);
+  const ours = { has: (chain: string) => named.has(chain) || chains.kernel.owns(chain) };
   const deletes: string[][] = [];
   const present: string[] = [];
   for (const line of saved.split('\n')) {
