@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { type ApiConnection } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 import { setPodStatus, staticPod as createStaticPod } from '@app/testing/static-pods.js';
@@ -100,11 +99,7 @@ describe('Endpoints and EndpointSlice controllers through the real API server an
 
   beforeAll(async () => {
     cluster = await startApiCluster();
-    const connection: ApiConnection = {
-      server: cluster.server.url,
-      caCert: cluster.server.caCert,
-      token: cluster.server.tokens.tokenOf('admin'),
-    };
+    const connection = cluster.connection;
     scheduler = await startScheduler({
       connection,
       natsUrl: cluster.natsUrl,

@@ -72,11 +72,7 @@ describe('node failure on a real Docker node', () => {
 
   beforeAll(async () => {
     [cluster, docker] = await Promise.all([startApiCluster(), dockerForTests()]);
-    connection = {
-      server: cluster.server.url,
-      caCert: cluster.server.caCert,
-      token: cluster.server.tokens.tokenOf('admin'),
-    };
+    connection = cluster.connection;
     dataDir = await mkdtemp(join(tmpdir(), 'wake-node-failure-'));
     scheduler = await startScheduler({
       connection,

@@ -120,11 +120,7 @@ describe('node lifecycle and taint eviction on simulated nodes', () => {
 
   beforeAll(async () => {
     cluster = await startApiCluster();
-    connection = {
-      server: cluster.server.url,
-      caCert: cluster.server.caCert,
-      token: cluster.server.tokens.tokenOf('admin'),
-    };
+    connection = cluster.connection;
     watchApi = new ApiClient(connection, { userAgent: 'node-lifecycle-test-watch' });
     watchNats = await connect({ servers: cluster.natsUrl });
     podWatch = new Informer<Pod>({

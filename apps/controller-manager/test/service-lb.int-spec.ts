@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { type ApiConnection } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
@@ -59,11 +58,7 @@ describe('service-lb controller through the real API server', () => {
 
   beforeAll(async () => {
     cluster = await startApiCluster();
-    const connection: ApiConnection = {
-      server: cluster.server.url,
-      caCert: cluster.server.caCert,
-      token: cluster.server.tokens.tokenOf('admin'),
-    };
+    const connection = cluster.connection;
     await cluster.ok('POST', '/api/v1/namespaces', { metadata: { name: ns } });
     await node('lb-node-a', '10.200.0.2', true);
     await node('lb-node-b', '10.200.0.1', true, '192.0.2.7');

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { type ApiConnection } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 import { dockerForTests, removeClusterContainers, type TestDocker } from '@app/testing/docker.js';
@@ -69,11 +68,7 @@ describe('local-path volumes on a real node agent and Docker engine', () => {
     [cluster, docker] = await Promise.all([startApiCluster(), dockerForTests()]);
     dataDir = await mkdtemp(join(tmpdir(), 'wake-volumes-agent-'));
     baseDir = await mkdtemp(join(tmpdir(), 'wake-local-path-'));
-    const connection: ApiConnection = {
-      server: cluster.server.url,
-      caCert: cluster.server.caCert,
-      token: cluster.server.tokens.tokenOf('admin'),
-    };
+    const connection = cluster.connection;
     agent = await startNodeAgent({
       connection,
       natsUrl: cluster.natsUrl,

@@ -9,7 +9,6 @@ import { connect, type Socket } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { type ApiConnection } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { Registry } from '@app/metrics';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
@@ -197,11 +196,7 @@ describe('ingress controller through the real API server and EndpointSlice contr
 
   beforeAll(async () => {
     cluster = await startApiCluster();
-    const connection: ApiConnection = {
-      server: cluster.server.url,
-      caCert: cluster.server.caCert,
-      token: cluster.server.tokens.tokenOf('admin'),
-    };
+    const connection = cluster.connection;
     // One port every pod serves, each on its own loopback address.
     const first = await backend(`${NET}.2`, 'web-1', 0);
     podPort = (first.address() as { port: number }).port;
@@ -512,11 +507,7 @@ describe('ingress controller through the real API server and EndpointSlice contr
 
   it('a second controller adds its address beside the first and takes it off when it closes', async () => {
     const second = await startIngressController({
-      connection: {
-        server: cluster.server.url,
-        caCert: cluster.server.caCert,
-        token: cluster.server.tokens.tokenOf('admin'),
-      },
+      connection: cluster.connection,
       natsUrl: cluster.natsUrl,
       listen: { host: '127.0.0.1', port: 0 },
       statusAddress: 'node-b.example.com',
