@@ -58,6 +58,10 @@ export interface ApiCluster {
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<ApiResponse<T>>;
+  /** `api` for a request that must succeed: the decoded body, or an error naming the request and the answer (status ≥ 300). */
+  ok<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T>;
+  /** A PATCH with `application/merge-patch+json` (RFC 7386) that must succeed; the patched object. */
+  mergePatch<T = unknown>(path: string, body: unknown): Promise<T>;
   /** Opens a streaming GET (a watch); lines arrive in `lines` as they come. */
   stream(path: string, headers?: Record<string, string>): Promise<ApiStream>;
   close(): Promise<void>;
@@ -121,6 +125,13 @@ export async function startApiCluster(o: ApiClusterOptions = {}): Promise<ApiClu
         await waitForNamespaceDefaults(running, token);
     }
     const opened = { db, nats, controllerManager };
+    const api = <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+      httpsJson<T>(running, method, path, body, { authorization: `Bearer ${token}`, ...headers });
+    const ok = async <T>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
+      const r = await api<T>(method, path, body, headers);
+      if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
+      return r.body;
+    };
     return {
       server: running,
       kubeconfig,
@@ -154,8 +165,9 @@ export async function startApiCluster(o: ApiClusterOptions = {}): Promise<ApiClu
         spawn(kubectlBinary(minor), args, {
           env: { ...process.env, HOME: join(dir, `home-${minor}`), KUBECONFIG: kubeconfig },
         }),
-      api: (method, path, body, headers = {}) =>
-        httpsJson(running, method, path, body, { authorization: `Bearer ${token}`, ...headers }),
+      api,
+      ok,
+      mergePatch: (path, body) => ok('PATCH', path, body, { 'content-type': 'application/merge-patch+json' }),
       stream: (path, headers = {}) =>
         httpsStream(running, path, { authorization: `Bearer ${token}`, ...headers }),
       close: async () => {

@@ -47,16 +47,15 @@ describe('CronJob controller on simulated nodes', () => {
   let pokes = 0;
   let ns = '';
 
-  const ok = async <T>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
-    const r = await cluster.api<T>(method, path, body, headers);
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
-    return r.body;
-  };
   const cjPath = (name = '') => `/apis/batch/v1/namespaces/${ns}/cronjobs${name ? `/${name}` : ''}`;
-  const getCj = (name: string) => ok<CronJob>('GET', cjPath(name));
+  const getCj = (name: string) => cluster.ok<CronJob>('GET', cjPath(name));
   const jobsOf = async (name: string) =>
-    (await ok<{ items: Job[] }>('GET', `/apis/batch/v1/namespaces/${ns}/jobs?labelSelector=cron%3D${name}`))
-      .items;
+    (
+      await cluster.ok<{ items: Job[] }>(
+        'GET',
+        `/apis/batch/v1/namespaces/${ns}/jobs?labelSelector=cron%3D${name}`,
+      )
+    ).items;
   const kubectl = async (args: string[], input?: string) => {
     const r = await cluster.kubectl(33, ['-n', ns, ...args], { input, timeoutMs: 90_000 });
     if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.code} ${r.stderr}`);
@@ -66,10 +65,10 @@ describe('CronJob controller on simulated nodes', () => {
     ns = name;
     // Each CronJob starts on the real clock: none of its activations is due at its creation.
     offset = 0;
-    await ok('POST', '/api/v1/namespaces', { metadata: { name } });
+    await cluster.ok('POST', '/api/v1/namespaces', { metadata: { name } });
   };
   const events = async (name: string, reason: string) =>
-    (await ok<{ items: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events`)).items.filter(
+    (await cluster.ok<{ items: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events`)).items.filter(
       (e) => e.involvedObject.name === name && e.reason === reason,
     );
   const complete = (j: Job) =>
@@ -102,18 +101,13 @@ describe('CronJob controller on simulated nodes', () => {
     await fresh('cron-fire');
     await kubectl(['apply', '-f', '-'], cronJobYaml('hello', { startingDeadlineSeconds: 300 }));
     // As if it last ran two minutes ago: this minute's activation is due now.
-    await ok(
-      'PATCH',
-      `${cjPath('hello')}/status`,
-      {
-        status: {
-          lastScheduleTime: new Date(Math.floor(Date.now() / MINUTE) * MINUTE - 2 * MINUTE)
-            .toISOString()
-            .replace(/\.\d+Z$/, 'Z'),
-        },
+    await cluster.mergePatch(`${cjPath('hello')}/status`, {
+      status: {
+        lastScheduleTime: new Date(Math.floor(Date.now() / MINUTE) * MINUTE - 2 * MINUTE)
+          .toISOString()
+          .replace(/\.\d+Z$/, 'Z'),
       },
-      { 'content-type': 'application/merge-patch+json' },
-    );
+    });
     const job = await waitFor('a Job', async () => {
       const jobs = await jobsOf('hello');
       return jobs.find((j) => j.metadata.name !== `hello-${Math.floor(Date.now() / MINUTE) - 2}`);
@@ -186,7 +180,7 @@ describe('CronJob controller on simulated nodes', () => {
         .filter((j) => !j.metadata.deletionTimestamp)
         .map((j) => j.metadata.name);
       if (names.length === 1 && names[0] === `swap-${second / MINUTE}`) return true;
-      const all = (await ok<{ items: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events`)).items;
+      const all = (await cluster.ok<{ items: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events`)).items;
       throw new Error(
         `jobs: ${names.join(', ')}; want swap-${second / MINUTE}; events: ${all.map((e) => `${e.involvedObject.name} ${e.reason} ${e.message}`).join(' | ')}`,
       );
@@ -221,7 +215,7 @@ describe('CronJob controller on simulated nodes', () => {
     await kubectl(['apply', '-f', '-'], cronJobYaml('tmpl', { suspend: true }));
     await kubectl(['create', 'job', 'by-hand', '--from=cronjob/tmpl']);
     await kubectl(['wait', '--for=condition=complete', 'job/by-hand', '--timeout=60s']);
-    const job = await ok<Job>('GET', `/apis/batch/v1/namespaces/${ns}/jobs/by-hand`);
+    const job = await cluster.ok<Job>('GET', `/apis/batch/v1/namespaces/${ns}/jobs/by-hand`);
     expect(job.metadata.annotations?.['cronjob.kubernetes.io/instantiate']).toBe('manual');
     expect(job.metadata.labels?.cron).toBe('tmpl');
     expect(job.status?.succeeded).toBe(1);
@@ -230,12 +224,9 @@ describe('CronJob controller on simulated nodes', () => {
     await fresh('cron-missed');
     await kubectl(['apply', '-f', '-'], cronJobYaml('late', {}));
     const threeHoursAgo = Math.floor((Date.now() + offset) / MINUTE) * MINUTE - 180 * MINUTE;
-    await ok(
-      'PATCH',
-      `${cjPath('late')}/status`,
-      { status: { lastScheduleTime: new Date(threeHoursAgo).toISOString().replace(/\.\d+Z$/, 'Z') } },
-      { 'content-type': 'application/merge-patch+json' },
-    );
+    await cluster.mergePatch(`${cjPath('late')}/status`, {
+      status: { lastScheduleTime: new Date(threeHoursAgo).toISOString().replace(/\.\d+Z$/, 'Z') },
+    });
     const [warning] = await waitFor('TooManyMissedTimes', async () => {
       const found = await events('late', 'TooManyMissedTimes');
       return found.length > 0 ? found : undefined;

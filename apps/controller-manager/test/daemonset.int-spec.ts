@@ -64,11 +64,6 @@ describe('DaemonSet controller through the real API server, scheduler and simula
   let observe: (() => void) | undefined;
   let ns = '';
 
-  const ok = async <T>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
-    const r = await cluster.api<T>(method, path, body, headers);
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
-    return r.body;
-  };
   const dsPath = (name = '') => `/apis/apps/v1/namespaces/${ns}/daemonsets${name ? `/${name}` : ''}`;
   const kubectl = async (args: string[], input?: string, minor = 33) =>
     cluster.kubectl(minor, ['-n', ns, ...args], { timeoutMs: 120_000, input });
@@ -79,9 +74,9 @@ describe('DaemonSet controller through the real API server, scheduler and simula
   };
   const fresh = async (name: string) => {
     ns = name;
-    await ok('POST', '/api/v1/namespaces', { metadata: { name } });
+    await cluster.ok('POST', '/api/v1/namespaces', { metadata: { name } });
   };
-  const getDs = (name: string) => ok<DaemonSet>('GET', dsPath(name));
+  const getDs = (name: string) => cluster.ok<DaemonSet>('GET', dsPath(name));
   const live = (app: string) =>
     podWatch!.cache
       .byIndex('namespace', ns)
@@ -107,12 +102,12 @@ describe('DaemonSet controller through the real API server, scheduler and simula
       return fine ? m : undefined;
     });
   const events = async (name: string, reason: string) =>
-    (await ok<{ items: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events`)).items.filter(
+    (await cluster.ok<{ items: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events`)).items.filter(
       (e) => e.involvedObject.name === name && e.reason === reason,
     );
   const revisions = async (app: string) =>
     (
-      await ok<{ items: ControllerRevision[] }>(
+      await cluster.ok<{ items: ControllerRevision[] }>(
         'GET',
         `/apis/apps/v1/namespaces/${ns}/controllerrevisions?labelSelector=app%3D${app}`,
       )
@@ -141,7 +136,7 @@ describe('DaemonSet controller through the real API server, scheduler and simula
     extra = undefined;
     for (const name of ['ghost', 'extra-0']) await cluster.api('DELETE', `/api/v1/nodes/${name}`);
     for (const name of SIM_NODES)
-      await ok(
+      await cluster.ok(
         'PATCH',
         `/api/v1/nodes/${name}`,
         { metadata: { labels: { ds: null } }, spec: { taints: null } },
@@ -271,7 +266,7 @@ describe('DaemonSet controller through the real API server, scheduler and simula
     await runningOn('agent', ['sim-node-1', 'sim-node-2', 'sim-node-3', 'extra-0']);
 
     // A node no scheduler can bind to gets a pod pinned to it, which goes with the node.
-    await ok('POST', '/api/v1/nodes', {
+    await cluster.ok('POST', '/api/v1/nodes', {
       metadata: { name: 'ghost', labels: { ds: 'yes' } },
       status: { allocatable: { pods: '0', cpu: '0', memory: '0' }, capacity: { pods: '0' } },
     });
@@ -279,7 +274,7 @@ describe('DaemonSet controller through the real API server, scheduler and simula
       live('agent').find((p) => JSON.stringify(p.spec?.affinity ?? {}).includes('"ghost"')),
     );
     expect(pinned.spec?.nodeName).toBeUndefined();
-    await ok('DELETE', '/api/v1/nodes/ghost');
+    await cluster.ok('DELETE', '/api/v1/nodes/ghost');
     await waitFor('the pinned pod deleted', async () =>
       live('agent').some((p) => p.metadata.name === pinned.metadata.name) ? undefined : true,
     );
@@ -292,7 +287,7 @@ describe('DaemonSet controller through the real API server, scheduler and simula
     // The extra node leaves: it counts no more (its bound pod is PodGC's to remove).
     await extra.close();
     extra = undefined;
-    await ok('DELETE', '/api/v1/nodes/extra-0');
+    await cluster.ok('DELETE', '/api/v1/nodes/extra-0');
     await waitFor('desired 3 without the extra node', async () => {
       const ds = await getDs('agent');
       return ds.status?.desiredNumberScheduled === 3 ? ds : undefined;
@@ -301,7 +296,7 @@ describe('DaemonSet controller through the real API server, scheduler and simula
 
   it('`kubectl set image` rolls node by node within maxUnavailable 1; `rollout status`, `history` and `undo` work through ControllerRevisions', async () => {
     await fresh('rolling');
-    await ok('POST', dsPath(), daemonSet('log', { minReadySeconds: 0 }));
+    await cluster.ok('POST', dsPath(), daemonSet('log', { minReadySeconds: 0 }));
     await runningOn('log', SIM_NODES);
     expect(await rolledOut('log')).toContain('daemon set "log" successfully rolled out');
     const violations: string[] = [];
@@ -356,7 +351,7 @@ describe('DaemonSet controller through the real API server, scheduler and simula
   it('with maxSurge 1 a new pod comes up beside the old one before it goes: every node stays served', async () => {
     await fresh('surge');
     const strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
-    await ok('POST', dsPath(), daemonSet('net', { updateStrategy: strategy }));
+    await cluster.ok('POST', dsPath(), daemonSet('net', { updateStrategy: strategy }));
     await runningOn('net', SIM_NODES);
     const violations: string[] = [];
     let doubled = 0;
@@ -381,7 +376,7 @@ describe('DaemonSet controller through the real API server, scheduler and simula
 
   it('OnDelete replaces a pod only once it is deleted', async () => {
     await fresh('ondelete');
-    await ok('POST', dsPath(), daemonSet('mon', { updateStrategy: { type: 'OnDelete' } }));
+    await cluster.ok('POST', dsPath(), daemonSet('mon', { updateStrategy: { type: 'OnDelete' } }));
     const before = await runningOn('mon', SIM_NODES);
     await kubectlOk(['set', 'image', 'daemonset/mon', 'c=busybox:2']);
     const observed = await waitFor('new generation observed', async () => {
@@ -411,16 +406,13 @@ describe('DaemonSet controller through the real API server, scheduler and simula
   });
   it('a failed daemon pod is reported, deleted and replaced on its node', async () => {
     await fresh('failed');
-    await ok('POST', dsPath(), daemonSet('flaky'));
+    await cluster.ok('POST', dsPath(), daemonSet('flaky'));
     const before = await runningOn('flaky', SIM_NODES);
     const victim = before.get('sim-node-2')![0];
     // As the kubelet reports a pod whose containers all ended for good.
-    await ok(
-      'PATCH',
-      `/api/v1/namespaces/${ns}/pods/${victim.metadata.name}/status`,
-      { status: { phase: 'Failed' } },
-      { 'content-type': 'application/merge-patch+json' },
-    );
+    await cluster.mergePatch(`/api/v1/namespaces/${ns}/pods/${victim.metadata.name}/status`, {
+      status: { phase: 'Failed' },
+    });
     const after = await waitFor('sim-node-2 served by a new pod', async () => {
       const m = byNode('flaky');
       const [p] = m.get('sim-node-2') ?? [];
@@ -442,7 +434,7 @@ describe('DaemonSet controller through the real API server, scheduler and simula
   });
   it('keeps revisionHistoryLimit old revisions, the oldest deleted first', async () => {
     await fresh('history');
-    await ok('POST', dsPath(), daemonSet('lim', { revisionHistoryLimit: 1 }));
+    await cluster.ok('POST', dsPath(), daemonSet('lim', { revisionHistoryLimit: 1 }));
     await runningOn('lim', SIM_NODES);
     for (const image of ['busybox:2', 'busybox:3']) {
       await kubectlOk(['set', 'image', 'daemonset/lim', `c=${image}`]);

@@ -147,13 +147,6 @@ describe(`controller manager under kill -9 (${ROUNDS} rounds, seed ${SEED})`, ()
     kills++;
     await supervise();
   };
-  const ok = async <T>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
-    const r = await cluster.api<T>(method, path, body, headers);
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
-    return r.body;
-  };
-  const mergePatch = (path: string, body: unknown) =>
-    ok('PATCH', path, body, { 'content-type': 'application/merge-patch+json' });
   const rsPath = (name = '', ns = NS) =>
     `/apis/apps/v1/namespaces/${ns}/replicasets${name ? `/${name}` : ''}`;
 
@@ -165,7 +158,7 @@ describe(`controller manager under kill -9 (${ROUNDS} rounds, seed ${SEED})`, ()
       sim: { leaseRenewMs: 1000 },
       controllerManager: false,
     });
-    await ok('POST', '/api/v1/namespaces', { metadata: { name: NS } });
+    await cluster.ok('POST', '/api/v1/namespaces', { metadata: { name: NS } });
     await supervise();
     census = await PodCensus.start(cluster, NS);
     censuses.push(census);
@@ -187,7 +180,7 @@ describe(`controller manager under kill -9 (${ROUNDS} rounds, seed ${SEED})`, ()
     return waitFor(
       'the rollout to complete',
       async () => {
-        const d = (last = await ok<Deployment>('GET', depPath));
+        const d = (last = await cluster.ok<Deployment>('GET', depPath));
         const s = d.status ?? {};
         const progressing = s.conditions?.find((c) => c.type === 'Progressing');
         return (s.observedGeneration ?? 0) >= d.metadata.generation &&
@@ -202,7 +195,7 @@ describe(`controller manager under kill -9 (${ROUNDS} rounds, seed ${SEED})`, ()
       },
       { timeoutMs: ROUND_BUDGET_MS },
     ).catch(async (e: Error) => {
-      const sets = (await ok<{ items: ReplicaSet[] }>('GET', rsPath())).items.map((rs) => ({
+      const sets = (await cluster.ok<{ items: ReplicaSet[] }>('GET', rsPath())).items.map((rs) => ({
         name: rs.metadata.name,
         image: rs.spec.template.spec.containers[0].image,
         replicas: rs.spec.replicas,
@@ -236,13 +229,13 @@ describe(`controller manager under kill -9 (${ROUNDS} rounds, seed ${SEED})`, ()
     async () => {
       const c = census as PodCensus;
       const killsBefore = kills;
-      await ok('POST', `/apis/apps/v1/namespaces/${NS}/deployments`, deployment('app:v0'));
+      await cluster.ok('POST', `/apis/apps/v1/namespaces/${NS}/deployments`, deployment('app:v0'));
       await rolledOut();
       await onlyPodsOf('app:v0');
       for (let round = 1; round <= ROUNDS; round++) {
         c.reset();
         const image = `app:v${round}`;
-        await mergePatch(depPath, deployment(image));
+        await cluster.mergePatch(depPath, deployment(image));
         // A random point of the rollout: after 0..19 of its new pods were created, then 0..199 ms.
         const killAfter = Math.floor(random() * REPLICAS);
         await killWhen(
@@ -266,7 +259,7 @@ describe(`controller manager under kill -9 (${ROUNDS} rounds, seed ${SEED})`, ()
         const seen = (p: PodWithSpec) => `${p.metadata.name} ${imageOf(p)} at ${p.metadata.resourceVersion}`;
         expect(c.created.filter((p) => imageOf(p) !== image).map(seen)).toEqual([]);
         expect(c.created.map(seen)).toHaveLength(REPLICAS);
-        const sets = (await ok<{ items: ReplicaSet[] }>('GET', rsPath())).items;
+        const sets = (await cluster.ok<{ items: ReplicaSet[] }>('GET', rsPath())).items;
         const current = sets.filter((rs) => rs.spec.template.spec.containers[0].image === image);
         expect(current).toHaveLength(1);
         expect(current[0].spec.replicas).toBe(REPLICAS);
@@ -292,7 +285,7 @@ describe(`controller manager under kill -9 (${ROUNDS} rounds, seed ${SEED})`, ()
     `a ${REPLICAS}-replica ReplicaSet scaled up and down with the controller manager killed mid-way creates exactly what it needs`,
     async () => {
       const ns = 'chaos-rs';
-      await ok('POST', '/api/v1/namespaces', { metadata: { name: ns } });
+      await cluster.ok('POST', '/api/v1/namespaces', { metadata: { name: ns } });
       const c = await PodCensus.start(cluster, ns);
       censuses.push(c);
       const killsBefore = kills;
@@ -300,7 +293,7 @@ describe(`controller manager under kill -9 (${ROUNDS} rounds, seed ${SEED})`, ()
         c.reset();
         const name = `rs-${round}`;
         const labels = { app: name };
-        await ok('POST', rsPath('', ns), {
+        await cluster.ok('POST', rsPath('', ns), {
           metadata: { name },
           spec: {
             replicas: REPLICAS,
@@ -317,7 +310,7 @@ describe(`controller manager under kill -9 (${ROUNDS} rounds, seed ${SEED})`, ()
         await waitFor(
           `${name}: ${REPLICAS} ready`,
           async () => {
-            const cur = await ok<ReplicaSet>('GET', rsPath(name, ns));
+            const cur = await cluster.ok<ReplicaSet>('GET', rsPath(name, ns));
             return cur.status?.readyReplicas === REPLICAS ? cur : undefined;
           },
           { timeoutMs: ROUND_BUDGET_MS },
@@ -329,7 +322,7 @@ describe(`controller manager under kill -9 (${ROUNDS} rounds, seed ${SEED})`, ()
         expect(c.maxActive).toBeLessThanOrEqual(REPLICAS);
 
         // Scaled to zero, killed again part-way: every pod goes and none is created.
-        await mergePatch(rsPath(name, ns), { spec: { replicas: 0 } });
+        await cluster.mergePatch(rsPath(name, ns), { spec: { replicas: 0 } });
         const killBelow = Math.floor(random() * REPLICAS) + 1;
         await killWhen(`${name} down to ${killBelow}`, () => c.active(mine).length <= killBelow);
         await waitFor(`${name}: no pods`, () => (c.active(mine).length === 0 ? true : undefined), {

@@ -58,11 +58,6 @@ describe('Deployment controller through the real API server, scheduler and simul
   let observe: (() => void) | undefined;
   let ns = '';
 
-  const ok = async <T>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
-    const r = await cluster.api<T>(method, path, body, headers);
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
-    return r.body;
-  };
   const dPath = (name = '') => `/apis/apps/v1/namespaces/${ns}/deployments${name ? `/${name}` : ''}`;
   const rsPath = () => `/apis/apps/v1/namespaces/${ns}/replicasets`;
   const kubectl = async (args: string[], minor = 33, timeoutMs = 60_000) =>
@@ -72,13 +67,13 @@ describe('Deployment controller through the real API server, scheduler and simul
     if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.code} ${r.stderr}`);
     return r.stdout;
   };
-  const getD = (name: string) => ok<Deployment>('GET', dPath(name));
+  const getD = (name: string) => cluster.ok<Deployment>('GET', dPath(name));
   const sets = async (app: string) =>
-    (await ok<{ items: ReplicaSet[] }>('GET', `${rsPath()}?labelSelector=app%3D${app}`)).items;
+    (await cluster.ok<{ items: ReplicaSet[] }>('GET', `${rsPath()}?labelSelector=app%3D${app}`)).items;
   const byRevision = async (app: string) =>
     new Map((await sets(app)).map((rs) => [Number(rs.metadata.annotations?.[REVISION]), rs]));
   const events = async (name: string, reason: string) =>
-    (await ok<{ items: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events`)).items.filter(
+    (await cluster.ok<{ items: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events`)).items.filter(
       (e) => e.involvedObject.name === name && e.reason === reason,
     );
   /** Waits for ScalingReplicaSet events matching each of `wanted` (recorded asynchronously). */
@@ -91,7 +86,7 @@ describe('Deployment controller through the real API server, scheduler and simul
     });
   const fresh = async (name: string) => {
     ns = name;
-    await ok('POST', '/api/v1/namespaces', { metadata: { name } });
+    await cluster.ok('POST', '/api/v1/namespaces', { metadata: { name } });
   };
   const rolledOut = (name: string, minor = 33) =>
     kubectlOk(['rollout', 'status', `deployment/${name}`, '--timeout=90s'], minor);
@@ -100,8 +95,6 @@ describe('Deployment controller through the real API server, scheduler and simul
     all.filter((p) => p.metadata.namespace === ns && p.metadata.labels?.app === app);
   const live = (pods: Pod[]) => pods.filter((p) => !p.metadata.deletionTimestamp);
   const ready = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-  const mergePatch = (path: string, body: unknown) =>
-    ok('PATCH', path, body, { 'content-type': 'application/merge-patch+json' });
 
   beforeAll(async () => {
     cluster = await startApiCluster();
@@ -123,7 +116,7 @@ describe('Deployment controller through the real API server, scheduler and simul
 
   it('creates a ReplicaSet named by the template hash, revision 1, with status, conditions, events and the Deployment as cause', async () => {
     await fresh('create');
-    const created = await ok<Deployment>('POST', dPath(), deployment('web', 3));
+    const created = await cluster.ok<Deployment>('POST', dPath(), deployment('web', 3));
     expect(await rolledOut('web')).toContain('deployment "web" successfully rolled out');
     const [rs] = await sets('web');
     const hash = rs.metadata.labels?.[HASH];
@@ -194,7 +187,7 @@ describe('Deployment controller through the real API server, scheduler and simul
   it('rolls out `kubectl set image` within maxSurge and maxUnavailable at every observed moment; history lists the revisions with their change-cause', async () => {
     await fresh('rolling');
     const strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } };
-    await ok('POST', dPath(), deployment('app', 4, { strategy }));
+    await cluster.ok('POST', dPath(), deployment('app', 4, { strategy }));
     await rolledOut('app');
 
     const [first] = await sets('app');
@@ -257,7 +250,7 @@ describe('Deployment controller through the real API server, scheduler and simul
 
   it('`kubectl rollout undo` (1.29) and `--to-revision` bring an old template back and make its ReplicaSet the newest revision', async () => {
     await fresh('undo');
-    await ok('POST', dPath(), deployment('api', 2));
+    await cluster.ok('POST', dPath(), deployment('api', 2));
     await rolledOut('api', 29);
     await kubectlOk(['set', 'image', 'deployment/api', 'c=busybox:2'], 29);
     await rolledOut('api', 29);
@@ -301,7 +294,7 @@ describe('Deployment controller through the real API server, scheduler and simul
 
   it('`kubectl rollout pause` freezes the template, `resume` rolls it out, `restart` rolls again', async () => {
     await fresh('pause');
-    await ok('POST', dPath(), deployment('svc', 2));
+    await cluster.ok('POST', dPath(), deployment('svc', 2));
     await rolledOut('svc');
     await kubectlOk(['rollout', 'pause', 'deployment/svc']);
     await kubectlOk(['set', 'image', 'deployment/svc', 'c=busybox:2']);
@@ -338,7 +331,7 @@ describe('Deployment controller through the real API server, scheduler and simul
 
   it('Recreate deletes every old pod before the first new one exists', async () => {
     await fresh('recreate');
-    await ok('POST', dPath(), deployment('db', 3, { strategy: { type: 'Recreate' } }));
+    await cluster.ok('POST', dPath(), deployment('db', 3, { strategy: { type: 'Recreate' } }));
     await rolledOut('db');
     const [old] = await sets('db');
     const oldHash = old.metadata.labels?.[HASH];
@@ -367,7 +360,7 @@ describe('Deployment controller through the real API server, scheduler and simul
 
   it('revisionHistoryLimit deletes the oldest scaled-down ReplicaSets', async () => {
     await fresh('history');
-    await ok('POST', dPath(), deployment('job', 1, { revisionHistoryLimit: 1 }));
+    await cluster.ok('POST', dPath(), deployment('job', 1, { revisionHistoryLimit: 1 }));
     await rolledOut('job');
     for (const image of ['busybox:2', 'busybox:3']) {
       await kubectlOk(['set', 'image', 'deployment/job', `c=${image}`]);
@@ -383,13 +376,13 @@ describe('Deployment controller through the real API server, scheduler and simul
   it('adopts a matching orphan ReplicaSet as its new set, and its ReplicaSets and pods go with it when deleted', async () => {
     await fresh('adopt');
     const spec = deployment('web', 3).spec;
-    const orphan = await ok<ReplicaSet>('POST', rsPath(), {
+    const orphan = await cluster.ok<ReplicaSet>('POST', rsPath(), {
       apiVersion: 'apps/v1',
       kind: 'ReplicaSet',
       metadata: { name: 'web-orphan', labels: { app: 'web' } },
       spec: { replicas: 2, selector: spec.selector, template: spec.template },
     });
-    const d = await ok<Deployment>('POST', dPath(), deployment('web', 3));
+    const d = await cluster.ok<Deployment>('POST', dPath(), deployment('web', 3));
     expect(await rolledOut('web')).toContain('successfully rolled out');
     const [adopted, ...others] = await sets('web');
     expect(others).toEqual([]);
@@ -412,10 +405,12 @@ describe('Deployment controller through the real API server, scheduler and simul
   it('a stuck rollout exceeds its progress deadline, and a resize mid-rollout is spread proportionally', async () => {
     await fresh('stuck');
     const strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 3, maxUnavailable: 2 } };
-    await ok('POST', dPath(), deployment('web', 10, { strategy, progressDeadlineSeconds: 3 }));
+    await cluster.ok('POST', dPath(), deployment('web', 10, { strategy, progressDeadlineSeconds: 3 }));
     await rolledOut('web');
     // No node has this label: the new pods stay Pending and never become available.
-    await mergePatch(dPath('web'), { spec: { template: { spec: { nodeSelector: { disk: 'none' } } } } });
+    await cluster.mergePatch(dPath('web'), {
+      spec: { template: { spec: { nodeSelector: { disk: 'none' } } } },
+    });
     const failed = await kubectl(['rollout', 'status', 'deployment/web', '--timeout=60s']);
     expect(failed.code).not.toBe(0);
     expect(failed.stderr).toContain('error: deployment "web" exceeded its progress deadline');

@@ -51,13 +51,8 @@ describe('Job controller on simulated nodes', () => {
   let observe: ((p: Pod) => void) | undefined;
   let ns = '';
 
-  const ok = async <T>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
-    const r = await cluster.api<T>(method, path, body, headers);
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
-    return r.body;
-  };
   const jobPath = (name = '') => `/apis/batch/v1/namespaces/${ns}/jobs${name ? `/${name}` : ''}`;
-  const getJob = (name: string) => ok<Job>('GET', jobPath(name));
+  const getJob = (name: string) => cluster.ok<Job>('GET', jobPath(name));
   const kubectl = async (args: string[], input?: string) => {
     const r = await cluster.kubectl(33, ['-n', ns, ...args], { input, timeoutMs: 90_000 });
     if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.code} ${r.stderr}`);
@@ -65,13 +60,13 @@ describe('Job controller on simulated nodes', () => {
   };
   const fresh = async (name: string) => {
     ns = name;
-    await ok('POST', '/api/v1/namespaces', { metadata: { name } });
+    await cluster.ok('POST', '/api/v1/namespaces', { metadata: { name } });
   };
   const podsOf = (job: string) =>
     (podWatch?.cache.byIndex('namespace', ns) ?? []).filter((p) => p.metadata.labels?.['job-name'] === job);
   const condition = (j: Job, type: string) => j.status?.conditions?.find((c) => c.type === type);
   const events = async (name: string) =>
-    (await ok<{ items: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events`)).items.filter(
+    (await cluster.ok<{ items: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events`)).items.filter(
       (e) => e.involvedObject.name === name && e.involvedObject.kind === 'Job',
     );
   const jobWith = (name: string, type: string, timeoutMs = 60_000) =>
@@ -133,7 +128,7 @@ describe('Job controller on simulated nodes', () => {
     const uid = job.metadata.uid ?? '';
     expect(job.spec?.selector).toEqual({ matchLabels: { 'batch.kubernetes.io/controller-uid': uid } });
     const pods = (
-      await ok<{ items: Pod[] }>('GET', `/api/v1/namespaces/${ns}/pods?labelSelector=job-name%3Dwork`)
+      await cluster.ok<{ items: Pod[] }>('GET', `/api/v1/namespaces/${ns}/pods?labelSelector=job-name%3Dwork`)
     ).items;
     // Exactly five pods ever: none made twice, none counted twice.
     expect(pods).toHaveLength(5);
@@ -360,7 +355,7 @@ describe('Job controller on simulated nodes', () => {
   it('adopts a matching orphan pod (manualSelector), tracks it and counts its success', async () => {
     await fresh('job-adopt');
     const podPath = `/api/v1/namespaces/${ns}/pods`;
-    await ok('POST', podPath, {
+    await cluster.ok('POST', podPath, {
       metadata: { name: 'stray', labels: { app: 'adopt' } },
       spec: {
         restartPolicy: 'Never',
@@ -389,7 +384,7 @@ describe('Job controller on simulated nodes', () => {
       }),
     );
     const adopted = await waitFor('adopted and tracked', async () => {
-      const p = await ok<Pod>('GET', `${podPath}/stray`);
+      const p = await cluster.ok<Pod>('GET', `${podPath}/stray`);
       return p.metadata.ownerReferences?.[0]?.name === 'adopter' &&
         (p.metadata.finalizers as string[] | undefined)?.includes('batch.kubernetes.io/job-tracking')
         ? p
@@ -400,13 +395,15 @@ describe('Job controller on simulated nodes', () => {
     expect(adopted.metadata.ownerReferences).toEqual([
       expect.objectContaining({ kind: 'Job', uid: job.metadata.uid, controller: true }),
     ]);
-    await ok('PUT', `${podPath}/stray/status`, {
+    await cluster.ok('PUT', `${podPath}/stray/status`, {
       ...adopted,
       status: { ...adopted.status, phase: 'Succeeded' },
     });
     const done = await jobWith('adopter', 'Complete');
     expect(done.status).toMatchObject({ succeeded: 1, active: 0 });
     // The orphan was the one pod: the Job never made another.
-    expect((await ok<{ items: Pod[] }>('GET', podPath)).items.map((p) => p.metadata.name)).toEqual(['stray']);
+    expect((await cluster.ok<{ items: Pod[] }>('GET', podPath)).items.map((p) => p.metadata.name)).toEqual([
+      'stray',
+    ]);
   });
 });

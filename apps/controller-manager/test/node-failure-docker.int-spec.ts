@@ -56,14 +56,10 @@ describe('node failure on a real Docker node', () => {
       podResyncMs: 1000,
       backoff: { baseMs: 200, capMs: 2000 },
     }));
-  const ok = async <T>(method: string, path: string, body?: unknown) => {
-    const r = await cluster.api<T>(method, path, body);
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
-    return r.body;
-  };
-  const getNode = (name: string) => ok<Node>('GET', `/api/v1/nodes/${name}`);
+  const getNode = (name: string) => cluster.ok<Node>('GET', `/api/v1/nodes/${name}`);
   const pods = async () =>
-    (await ok<{ items: Pod[] }>('GET', `/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dweb`)).items;
+    (await cluster.ok<{ items: Pod[] }>('GET', `/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dweb`))
+      .items;
   const ready = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
   const readyCondition = (n: Node) => n.status?.conditions?.find((c) => c.type === 'Ready');
   /** The pod uids of the cluster's containers the engine runs (or keeps, with `all`). */
@@ -76,11 +72,7 @@ describe('node failure on a real Docker node', () => {
 
   beforeAll(async () => {
     [cluster, docker] = await Promise.all([startApiCluster(), dockerForTests()]);
-    connection = {
-      server: cluster.server.url,
-      caCert: cluster.server.caCert,
-      token: cluster.server.tokens.tokenOf('admin'),
-    };
+    connection = cluster.connection;
     dataDir = await mkdtemp(join(tmpdir(), 'wake-node-failure-'));
     scheduler = await startScheduler({
       connection,
@@ -108,7 +100,7 @@ describe('node failure on a real Docker node', () => {
       },
     });
     await startAgent();
-    await ok('POST', '/api/v1/namespaces', { metadata: { name: ns } });
+    await cluster.ok('POST', '/api/v1/namespaces', { metadata: { name: ns } });
   });
 
   afterAll(async () => {
@@ -119,7 +111,7 @@ describe('node failure on a real Docker node', () => {
   });
 
   it('evicts the pods of a node whose agent stopped, replaces them elsewhere, and runs no duplicates when the agent is back', async () => {
-    await ok('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, {
+    await cluster.ok('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, {
       metadata: { name: 'web' },
       spec: {
         replicas: 2,

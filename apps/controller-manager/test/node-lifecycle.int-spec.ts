@@ -51,11 +51,6 @@ describe('node lifecycle and taint eviction on simulated nodes', () => {
   const nodeHistory = new Map<string, { at: number; node: Node }[]>();
   let ns = '';
 
-  const ok = async <T>(method: string, path: string, body?: unknown) => {
-    const r = await cluster.api<T>(method, path, body);
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
-    return r.body;
-  };
   const kubectlOk = async (args: string[]) => {
     const r = await cluster.kubectl(33, args, { timeoutMs: 30_000 });
     if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.code} ${r.stderr}`);
@@ -63,7 +58,7 @@ describe('node lifecycle and taint eviction on simulated nodes', () => {
   };
   const fresh = async (name: string) => {
     ns = name;
-    await ok('POST', '/api/v1/namespaces', { metadata: { name } });
+    await cluster.ok('POST', '/api/v1/namespaces', { metadata: { name } });
   };
   const startCm = async (settings: Partial<NodeLifecycleSettings>) => {
     cm = await startControllerManager({
@@ -92,11 +87,11 @@ describe('node lifecycle and taint eviction on simulated nodes', () => {
     agents.delete(prefix);
   };
   const pod = (name: string, nodeName: string, tolerations: Toleration[] = []) =>
-    ok<Pod>('POST', `/api/v1/namespaces/${ns}/pods`, {
+    cluster.ok<Pod>('POST', `/api/v1/namespaces/${ns}/pods`, {
       metadata: { name },
       spec: { nodeName, tolerations, containers: [{ name: 'c', image: 'busybox:1' }] },
     });
-  const getNode = (name: string) => ok<Node>('GET', `/api/v1/nodes/${name}`);
+  const getNode = (name: string) => cluster.ok<Node>('GET', `/api/v1/nodes/${name}`);
   const getPod = async (name: string) => {
     const r = await cluster.api<Pod>('GET', `/api/v1/namespaces/${ns}/pods/${name}`);
     return r.status === 404 ? undefined : r.body;
@@ -119,17 +114,13 @@ describe('node lifecycle and taint eviction on simulated nodes', () => {
   const taintedAt = (node: string, key = UNREACHABLE) =>
     (nodeHistory.get(node) ?? []).find((v) => noExecute(v.node, key))?.at;
   const events = async (reason: string) =>
-    (await ok<{ items: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events`)).items.filter(
+    (await cluster.ok<{ items: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events`)).items.filter(
       (e) => e.reason === reason,
     );
 
   beforeAll(async () => {
     cluster = await startApiCluster();
-    connection = {
-      server: cluster.server.url,
-      caCert: cluster.server.caCert,
-      token: cluster.server.tokens.tokenOf('admin'),
-    };
+    connection = cluster.connection;
     watchApi = new ApiClient(connection, { userAgent: 'node-lifecycle-test-watch' });
     watchNats = await connect({ servers: cluster.natsUrl });
     podWatch = new Informer<Pod>({
@@ -161,8 +152,10 @@ describe('node lifecycle and taint eviction on simulated nodes', () => {
     cm = undefined;
     const prefixes = [...agents.keys()];
     await Promise.allSettled(prefixes.map(stopNode));
-    const nodes = await ok<{ items: Node[] }>('GET', '/api/v1/nodes');
-    await Promise.allSettled(nodes.items.map((n) => ok('DELETE', `/api/v1/nodes/${n.metadata.name}`)));
+    const nodes = await cluster.ok<{ items: Node[] }>('GET', '/api/v1/nodes');
+    await Promise.allSettled(
+      nodes.items.map((n) => cluster.ok('DELETE', `/api/v1/nodes/${n.metadata.name}`)),
+    );
   });
 
   afterAll(async () => {

@@ -37,34 +37,32 @@ describe('PodGC through the real API server, log and bus', () => {
   const streams: ApiStream[] = [];
   let ns = '';
 
-  const ok = async <T>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
-    const r = await cluster.api<T>(method, path, body, headers);
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
-    return r.body;
-  };
   const podsPath = (name = '') => `/api/v1/namespaces/${ns}/pods${name ? `/${name}` : ''}`;
   const fresh = async (name: string) => {
     ns = name;
-    await ok('POST', '/api/v1/namespaces', { metadata: { name } });
+    await cluster.ok('POST', '/api/v1/namespaces', { metadata: { name } });
   };
   const createPod = (name: string, extra: { nodeName?: string; finalizers?: string[] } = {}) =>
-    ok<Pod>('POST', podsPath(), {
+    cluster.ok<Pod>('POST', podsPath(), {
       metadata: { name, ...(extra.finalizers ? { finalizers: extra.finalizers } : {}) },
       spec: { containers: [{ name: 'c', image: 'busybox' }], nodeName: extra.nodeName },
     });
   const setStatus = async (name: string, status: Pod['status']) => {
-    const pod = await ok<Pod>('GET', podsPath(name));
-    return ok<Pod>('PUT', podsPath(`${name}/status`), { ...pod, status: { ...pod.status, ...status } });
+    const pod = await cluster.ok<Pod>('GET', podsPath(name));
+    return cluster.ok<Pod>('PUT', podsPath(`${name}/status`), {
+      ...pod,
+      status: { ...pod.status, ...status },
+    });
   };
   const createNode = async (name: string, ready: 'True' | 'False', taints: unknown[] = []) => {
-    const node = await ok<Pod>('POST', '/api/v1/nodes', { metadata: { name }, spec: { taints } });
-    await ok('PUT', `/api/v1/nodes/${name}/status`, {
+    const node = await cluster.ok<Pod>('POST', '/api/v1/nodes', { metadata: { name }, spec: { taints } });
+    await cluster.ok('PUT', `/api/v1/nodes/${name}/status`, {
       ...node,
       status: { conditions: [{ type: 'Ready', status: ready, reason: 'Test' }] },
     });
   };
   const names = async () =>
-    (await ok<{ items: Pod[] }>('GET', podsPath())).items.map((p) => p.metadata.name).sort();
+    (await cluster.ok<{ items: Pod[] }>('GET', podsPath())).items.map((p) => p.metadata.name).sort();
   const gone = (name: string) =>
     waitFor(`pod ${ns}/${name} deleted`, async () =>
       (await cluster.api('GET', podsPath(name))).status === 404 ? true : undefined,
@@ -130,7 +128,7 @@ describe('PodGC through the real API server, log and bus', () => {
     await setStatus('orphan', { phase: 'Running' });
     await setStatus('kept', { phase: 'Running' });
     const seen = await watchPods();
-    await ok('DELETE', '/api/v1/nodes/n-gone');
+    await cluster.ok('DELETE', '/api/v1/nodes/n-gone');
     await gone('orphan');
     const events = await waitFor('the DELETED event of orphan', () => {
       const e = seen().filter((w) => w.object.metadata.name === 'orphan');
@@ -160,11 +158,11 @@ describe('PodGC through the real API server, log and bus', () => {
     ]) {
       await createPod(name, { nodeName: node });
       await setStatus(name, { phase: 'Running' });
-      await ok('DELETE', podsPath(name), { gracePeriodSeconds: 300 });
+      await cluster.ok('DELETE', podsPath(name), { gracePeriodSeconds: 300 });
     }
     await gone('stuck');
     // The pod on the Ready node keeps its grace period: its kubelet will end it.
-    const graceful = await ok<Pod>('GET', podsPath('graceful'));
+    const graceful = await cluster.ok<Pod>('GET', podsPath('graceful'));
     expect(graceful.metadata.deletionTimestamp).toBeDefined();
     expect(graceful.status?.phase).toBe('Running');
   });
@@ -172,19 +170,14 @@ describe('PodGC through the real API server, log and bus', () => {
   it('fails and deletes a terminating pod never scheduled, which its finalizer holder can then let go', async () => {
     await fresh('unscheduled');
     await createPod('held', { finalizers: ['example.com/hold'] });
-    await ok('DELETE', podsPath('held'));
+    await cluster.ok('DELETE', podsPath('held'));
     const failed = await waitFor('held marked Failed by PodGC', async () => {
-      const p = await ok<Pod>('GET', podsPath('held'));
+      const p = await cluster.ok<Pod>('GET', podsPath('held'));
       return p.status?.phase === 'Failed' ? p : undefined;
     });
     expect(failed.metadata.deletionTimestamp).toBeDefined();
     // As the Job controller does on seeing its pod fail: it drops its finalizer, and the pod goes.
-    await ok(
-      'PATCH',
-      podsPath('held'),
-      { metadata: { finalizers: null } },
-      { 'content-type': 'application/merge-patch+json' },
-    );
+    await cluster.mergePatch(podsPath('held'), { metadata: { finalizers: null } });
     await gone('held');
   });
 });

@@ -79,14 +79,9 @@ describe('ReplicaSet and ReplicationController controller through the real API s
     });
   const rsPath = (name = '') => `/apis/apps/v1/namespaces/${ns}/replicasets${name ? `/${name}` : ''}`;
   const podsPath = (name = '') => `/api/v1/namespaces/${ns}/pods${name ? `/${name}` : ''}`;
-  const ok = async <T>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
-    const r = await cluster.api<T>(method, path, body, headers);
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
-    return r.body;
-  };
   const pods = async (selector: string) =>
     (
-      await ok<{ items: Obj[] }>('GET', `${podsPath()}?labelSelector=${encodeURIComponent(selector)}`)
+      await cluster.ok<{ items: Obj[] }>('GET', `${podsPath()}?labelSelector=${encodeURIComponent(selector)}`)
     ).items.filter((p) => !p.metadata.deletionTimestamp);
   const podCount = (selector: string, n: number) =>
     waitFor(`${n} pods with ${selector}`, async () => {
@@ -94,24 +89,24 @@ describe('ReplicaSet and ReplicationController controller through the real API s
       return list.length === n ? list : undefined;
     });
   const events = async (name: string, reason: string) =>
-    (await ok<{ items: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events`)).items.filter(
+    (await cluster.ok<{ items: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events`)).items.filter(
       (e) => e.involvedObject.name === name && e.reason === reason,
     );
   const fresh = async (name: string) => {
     ns = name;
-    await ok('POST', '/api/v1/namespaces', { metadata: { name } });
+    await cluster.ok('POST', '/api/v1/namespaces', { metadata: { name } });
   };
   /** Marks a pod bound and Running/Ready since `since`, as the scheduler and the node agent would. */
   const runReady = async (name: string, since = new Date()) => {
-    await ok('POST', `${podsPath(name)}/binding`, {
+    await cluster.ok('POST', `${podsPath(name)}/binding`, {
       apiVersion: 'v1',
       kind: 'Binding',
       metadata: { name },
       target: { kind: 'Node', name: 'n1' },
     });
-    const pod = await ok<Obj & { status: Record<string, unknown> }>('GET', podsPath(name));
+    const pod = await cluster.ok<Obj & { status: Record<string, unknown> }>('GET', podsPath(name));
     const at = since.toISOString().replace(/\.\d+Z$/, 'Z');
-    await ok('PUT', `${podsPath(name)}/status`, {
+    await cluster.ok('PUT', `${podsPath(name)}/status`, {
       ...pod,
       status: {
         ...pod.status,
@@ -135,7 +130,7 @@ describe('ReplicaSet and ReplicationController controller through the real API s
 
   it('scales up in slow-start batches, with controller ownerReferences, Events and the RS version as cause', async () => {
     await fresh('up');
-    const rs = await ok<Obj>('POST', rsPath(), replicaSet('web', 5, { app: 'web' }));
+    const rs = await cluster.ok<Obj>('POST', rsPath(), replicaSet('web', 5, { app: 'web' }));
     const created = await podCount('app=web', 5);
     expect(batches.get('up/web')).toEqual([1, 2, 2]);
     for (const p of created) {
@@ -152,7 +147,7 @@ describe('ReplicaSet and ReplicationController controller through the real API s
       ]);
     }
     const status = await waitFor('status.replicas 5', async () => {
-      const cur = await ok<Obj>('GET', rsPath('web'));
+      const cur = await cluster.ok<Obj>('GET', rsPath('web'));
       return cur.status?.replicas === 5 && cur.status.observedGeneration === 1 ? cur.status : undefined;
     });
     expect(status).toMatchObject({ fullyLabeledReplicas: 5, readyReplicas: 0, availableReplicas: 0 });
@@ -190,22 +185,17 @@ describe('ReplicaSet and ReplicationController controller through the real API s
 
   it('scales down deleting unscheduled pods before running ones, and counts ready and available pods', async () => {
     await fresh('down');
-    await ok('POST', rsPath(), replicaSet('api', 4, { app: 'api' }, 3600));
+    await cluster.ok('POST', rsPath(), replicaSet('api', 4, { app: 'api' }, 3600));
     const created = await podCount('app=api', 4);
     const kept = created.slice(0, 2).map((p) => p.metadata.name);
     const longAgo = new Date(Date.now() - 2 * 3600_000);
     await runReady(kept[0], longAgo);
     await runReady(kept[1]);
     await waitFor('ready 2, available 1 (minReadySeconds 3600)', async () => {
-      const s = (await ok<Obj>('GET', rsPath('api'))).status;
+      const s = (await cluster.ok<Obj>('GET', rsPath('api'))).status;
       return s?.readyReplicas === 2 && s.availableReplicas === 1 ? s : undefined;
     });
-    await ok(
-      'PATCH',
-      rsPath('api'),
-      { spec: { replicas: 2 } },
-      { 'content-type': 'application/merge-patch+json' },
-    );
+    await cluster.mergePatch(rsPath('api'), { spec: { replicas: 2 } });
     const left = await podCount('app=api', 2);
     expect(left.map((p) => p.metadata.name).sort()).toEqual([...kept].sort());
     const deletes = await waitFor('2 SuccessfulDelete events', async () => {
@@ -215,7 +205,7 @@ describe('ReplicaSet and ReplicationController controller through the real API s
     const gone = created.slice(2).map((p) => `Deleted pod: ${p.metadata.name}`);
     expect(deletes.map((e) => e.message).sort()).toEqual(gone.sort());
     await waitFor('status after scale-down', async () => {
-      const cur = await ok<Obj>('GET', rsPath('api'));
+      const cur = await cluster.ok<Obj>('GET', rsPath('api'));
       return cur.status?.replicas === 2 && cur.status.observedGeneration === cur.metadata.generation
         ? true
         : undefined;
@@ -224,30 +214,25 @@ describe('ReplicaSet and ReplicationController controller through the real API s
 
   it('adopts a matching orphan and releases a pod whose labels stop matching', async () => {
     await fresh('adopt');
-    const orphan = await ok<Obj>('POST', podsPath(), {
+    const orphan = await cluster.ok<Obj>('POST', podsPath(), {
       metadata: { name: 'orphan', labels: { app: 'db' } },
       spec: template({}).spec,
     });
-    const rs = await ok<Obj>('POST', rsPath(), replicaSet('db', 2, { app: 'db' }));
+    const rs = await cluster.ok<Obj>('POST', rsPath(), replicaSet('db', 2, { app: 'db' }));
     const owned = await podCount('app=db', 2);
     const adopted = owned.find((p) => p.metadata.name === 'orphan');
     expect(adopted?.metadata.uid).toBe(orphan.metadata.uid);
     await waitFor('orphan adopted', async () => {
-      const p = await ok<Obj>('GET', podsPath('orphan'));
+      const p = await cluster.ok<Obj>('GET', podsPath('orphan'));
       return p.metadata.ownerReferences?.some((r) => r.uid === rs.metadata.uid && r.controller)
         ? true
         : undefined;
     });
     expect(batches.get('adopt/db')).toEqual([1]);
 
-    await ok(
-      'PATCH',
-      podsPath('orphan'),
-      { metadata: { labels: { app: 'other' } } },
-      { 'content-type': 'application/merge-patch+json' },
-    );
+    await cluster.mergePatch(podsPath('orphan'), { metadata: { labels: { app: 'other' } } });
     await waitFor('orphan released', async () => {
-      const p = await ok<Obj>('GET', podsPath('orphan'));
+      const p = await cluster.ok<Obj>('GET', podsPath('orphan'));
       return (p.metadata.ownerReferences ?? []).length === 0 ? true : undefined;
     });
     const replaced = await podCount('app=db', 2);
@@ -256,25 +241,15 @@ describe('ReplicaSet and ReplicationController controller through the real API s
 
   it('never double-creates under a burst of ReplicaSet updates (expectations)', async () => {
     await fresh('burst');
-    await ok('POST', rsPath(), replicaSet('b', 3, { app: 'b' }));
+    await cluster.ok('POST', rsPath(), replicaSet('b', 3, { app: 'b' }));
     // Twenty writes in a row, not waiting for the controller: each is a new RS version to sync
     // while the pods the first sync created are still on their way through the bus.
     for (let i = 0; i < 20; i++)
-      await ok(
-        'PATCH',
-        rsPath('b'),
-        { metadata: { annotations: { [`burst-${i}`]: 'x' } } },
-        { 'content-type': 'application/merge-patch+json' },
-      );
+      await cluster.mergePatch(rsPath('b'), { metadata: { annotations: { [`burst-${i}`]: 'x' } } });
     // A spec change after the burst: once its generation is observed, every sync of the burst is done.
-    const last = await ok<Obj>(
-      'PATCH',
-      rsPath('b'),
-      { spec: { minReadySeconds: 1 } },
-      { 'content-type': 'application/merge-patch+json' },
-    );
+    const last = await cluster.mergePatch<Obj>(rsPath('b'), { spec: { minReadySeconds: 1 } });
     await waitFor('the last generation observed', async () => {
-      const s = (await ok<Obj>('GET', rsPath('b'))).status;
+      const s = (await cluster.ok<Obj>('GET', rsPath('b'))).status;
       return s?.observedGeneration === last.metadata.generation && s?.replicas === 3 ? true : undefined;
     });
     expect(await pods('app=b')).toHaveLength(3);
@@ -284,7 +259,7 @@ describe('ReplicaSet and ReplicationController controller through the real API s
 
   it('follows kubectl scale rs (kubectl 1.33)', async () => {
     await fresh('kubectl');
-    await ok('POST', rsPath(), replicaSet('k', 1, { app: 'k' }));
+    await cluster.ok('POST', rsPath(), replicaSet('k', 1, { app: 'k' }));
     await podCount('app=k', 1);
     const r = await cluster.kubectl(33, ['-n', ns, 'scale', 'rs', 'k', '--replicas=3']);
     expect(r.stdout).toContain('replicaset.apps/k scaled');
@@ -298,19 +273,19 @@ describe('ReplicaSet and ReplicationController controller through the real API s
 
   it('with the garbage collector beside it: kubectl delete rs removes its pods (background cascade)', async () => {
     await fresh('cascade');
-    await ok('POST', rsPath(), replicaSet('gone', 2, { app: 'gone' }));
+    await cluster.ok('POST', rsPath(), replicaSet('gone', 2, { app: 'gone' }));
     await podCount('app=gone', 2);
     const r = await cluster.kubectl(33, ['-n', ns, 'delete', 'rs', 'gone']);
     expect(r.stdout).toContain('replicaset.apps "gone" deleted');
     await waitFor('the ReplicaSet’s pods to be gone', async () => {
-      const all = await ok<{ items: Obj[] }>('GET', `${podsPath()}?labelSelector=app%3Dgone`);
+      const all = await cluster.ok<{ items: Obj[] }>('GET', `${podsPath()}?labelSelector=app%3Dgone`);
       return all.items.length === 0 ? true : undefined;
     });
   });
 
   it('runs ReplicationControllers the same way', async () => {
     await fresh('rc');
-    const rc = await ok<Obj>('POST', `/api/v1/namespaces/${ns}/replicationcontrollers`, {
+    const rc = await cluster.ok<Obj>('POST', `/api/v1/namespaces/${ns}/replicationcontrollers`, {
       apiVersion: 'v1',
       kind: 'ReplicationController',
       metadata: { name: 'legacy' },
@@ -329,7 +304,8 @@ describe('ReplicaSet and ReplicationController controller through the real API s
         },
       ]);
     await waitFor('RC status.replicas 2', async () => {
-      const s = (await ok<Obj>('GET', `/api/v1/namespaces/${ns}/replicationcontrollers/legacy`)).status;
+      const s = (await cluster.ok<Obj>('GET', `/api/v1/namespaces/${ns}/replicationcontrollers/legacy`))
+        .status;
       return s?.replicas === 2 ? s : undefined;
     });
     const e = await waitFor('RC SuccessfulCreate events', async () => {
@@ -340,12 +316,9 @@ describe('ReplicaSet and ReplicationController controller through the real API s
       involvedObject: { kind: 'ReplicationController' },
       source: { component: 'replication-controller' },
     });
-    await ok(
-      'PATCH',
-      `/api/v1/namespaces/${ns}/replicationcontrollers/legacy`,
-      { spec: { replicas: 1 } },
-      { 'content-type': 'application/merge-patch+json' },
-    );
+    await cluster.mergePatch(`/api/v1/namespaces/${ns}/replicationcontrollers/legacy`, {
+      spec: { replicas: 1 },
+    });
     await podCount('app=legacy', 1);
   });
 
@@ -362,7 +335,7 @@ describe('ReplicaSet and ReplicationController controller through the real API s
       const b = await start({ ...timings, identity: 'cm-b', metricsPort: 0 }, second);
       const scrape = async () => (await fetch(`${b.runtime.metricsUrl}/metrics`)).text();
       try {
-        await ok('POST', rsPath(), replicaSet('l', 2, { app: 'l' }));
+        await cluster.ok('POST', rsPath(), replicaSet('l', 2, { app: 'l' }));
         await podCount('app=l', 2);
         expect(first.get('leader/l')).toEqual([1, 1]);
         expect(b.runtime.leading).toBe(false);
@@ -370,12 +343,7 @@ describe('ReplicaSet and ReplicationController controller through the real API s
         expect(await (await fetch(`${b.runtime.metricsUrl}/healthz`)).text()).toBe('ok');
         await a.close();
         await waitFor('cm-b leads', () => (b.runtime.leading ? true : undefined));
-        await ok(
-          'PATCH',
-          rsPath('l'),
-          { spec: { replicas: 3 } },
-          { 'content-type': 'application/merge-patch+json' },
-        );
+        await cluster.mergePatch(rsPath('l'), { spec: { replicas: 3 } });
         await podCount('app=l', 3);
         expect(second.get('leader/l')).toEqual([1]);
         const text = await scrape();
@@ -396,7 +364,7 @@ describe('ReplicaSet and ReplicationController controller through the real API s
   it('does not create again from a stale pod cache until it has seen its own creates (expectations)', async () => {
     // Last, after the leader-election test closed the shared manager: only this test's controller acts here.
     await fresh('stale');
-    await ok('POST', rsPath(), replicaSet('s', 3, { app: 's' }));
+    await cluster.ok('POST', rsPath(), replicaSet('s', 3, { app: 's' }));
     // A controller of its own whose pods informer has not started: the stalest cache there is.
     const api = new ApiClient(cluster.connection, { userAgent: 'stale-test' });
     const nats = await connect({ servers: cluster.natsUrl });

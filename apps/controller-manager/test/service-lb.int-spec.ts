@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { type ApiConnection } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
@@ -17,21 +16,14 @@ describe('service-lb controller through the real API server', () => {
   let cm: RunningControllerManager | undefined;
   const ns = 'lb';
 
-  const ok = async <T>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
-    const r = await cluster.api<T>(method, path, body, headers);
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
-    return r.body;
-  };
-  const mergePatch = (path: string, body: unknown) =>
-    ok('PATCH', path, body, { 'content-type': 'application/merge-patch+json' });
   /** A Node with the addresses and readiness written to its status, as a kubelet would. */
   const node = async (name: string, internal: string, ready: boolean, external?: string) => {
-    await ok('POST', '/api/v1/nodes', { metadata: { name } });
+    await cluster.ok('POST', '/api/v1/nodes', { metadata: { name } });
     await setNodeStatus(name, internal, ready, external);
   };
   const setNodeStatus = async (name: string, internal: string, ready: boolean, external?: string) => {
-    const cur = await ok<LbNode>('GET', `/api/v1/nodes/${name}`);
-    await ok('PUT', `/api/v1/nodes/${name}/status`, {
+    const cur = await cluster.ok<LbNode>('GET', `/api/v1/nodes/${name}`);
+    await cluster.ok('PUT', `/api/v1/nodes/${name}/status`, {
       ...cur,
       status: {
         conditions: [
@@ -46,13 +38,13 @@ describe('service-lb controller through the real API server', () => {
     });
   };
   const service = (name: string, spec: Record<string, unknown>) =>
-    ok('POST', `/api/v1/namespaces/${ns}/services`, {
+    cluster.ok('POST', `/api/v1/namespaces/${ns}/services`, {
       metadata: { name },
       spec: { ports: [{ port: 80, targetPort: 8080 }], selector: { app: name }, ...spec },
     });
   const ingressOf = async (name: string) =>
-    (await ok<LbService>('GET', `/api/v1/namespaces/${ns}/services/${name}`)).status?.loadBalancer?.ingress ??
-    [];
+    (await cluster.ok<LbService>('GET', `/api/v1/namespaces/${ns}/services/${name}`)).status?.loadBalancer
+      ?.ingress ?? [];
   const ipsOf = async (name: string) => (await ingressOf(name)).map((i) => i.ip).join(',');
   const waitIps = (name: string, want: string) =>
     waitFor(
@@ -66,12 +58,8 @@ describe('service-lb controller through the real API server', () => {
 
   beforeAll(async () => {
     cluster = await startApiCluster();
-    const connection: ApiConnection = {
-      server: cluster.server.url,
-      caCert: cluster.server.caCert,
-      token: cluster.server.tokens.tokenOf('admin'),
-    };
-    await ok('POST', '/api/v1/namespaces', { metadata: { name: ns } });
+    const connection = cluster.connection;
+    await cluster.ok('POST', '/api/v1/namespaces', { metadata: { name: ns } });
     await node('lb-node-a', '10.200.0.2', true);
     await node('lb-node-b', '10.200.0.1', true, '192.0.2.7');
     await node('lb-node-c', '10.200.0.3', false);
@@ -111,13 +99,13 @@ describe('service-lb controller through the real API server', () => {
     await waitIps('follow', '10.200.0.2,192.0.2.7');
     await setNodeStatus('lb-node-c', '10.200.0.3', true);
     await waitIps('follow', '10.200.0.2,10.200.0.3,192.0.2.7');
-    await mergePatch('/api/v1/nodes/lb-node-a', { spec: { unschedulable: true } });
+    await cluster.mergePatch('/api/v1/nodes/lb-node-a', { spec: { unschedulable: true } });
     await waitIps('follow', '10.200.0.3,192.0.2.7');
     await setNodeStatus('lb-node-c', '10.200.0.3', false);
     await waitIps('follow', '192.0.2.7');
     await node('lb-node-d', '10.200.0.4', true);
     await waitIps('follow', '10.200.0.4,192.0.2.7');
-    await ok('DELETE', '/api/v1/nodes/lb-node-d');
+    await cluster.ok('DELETE', '/api/v1/nodes/lb-node-d');
     await waitIps('follow', '192.0.2.7');
     // The first Service followed too.
     await waitIps('web', '192.0.2.7');
@@ -126,7 +114,7 @@ describe('service-lb controller through the real API server', () => {
   it('clears the addresses when the type changes away from LoadBalancer, and leaves other classes and types alone', async () => {
     await service('change', { type: 'LoadBalancer' });
     await waitIps('change', '192.0.2.7');
-    await mergePatch(`/api/v1/namespaces/${ns}/services/change`, { spec: { type: 'NodePort' } });
+    await cluster.mergePatch(`/api/v1/namespaces/${ns}/services/change`, { spec: { type: 'NodePort' } });
     await waitIps('change', '');
     await service('classed', { type: 'LoadBalancer', loadBalancerClass: 'example.com/other' });
     await service('plain', { type: 'ClusterIP' });

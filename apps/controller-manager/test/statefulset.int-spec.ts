@@ -58,13 +58,8 @@ describe('StatefulSet controller through the real API server, scheduler and simu
   /** What happened to the current namespace's pods, in order: "created web-0", "ready web-0", "deleting web-2", "deleted web-2". */
   let timeline: string[] = [];
 
-  const ok = async <T>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
-    const r = await cluster.api<T>(method, path, body, headers);
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
-    return r.body;
-  };
   const setPath = (name = '') => `/apis/apps/v1/namespaces/${ns}/statefulsets${name ? `/${name}` : ''}`;
-  const getSet = (name: string) => ok<StatefulSet>('GET', setPath(name));
+  const getSet = (name: string) => cluster.ok<StatefulSet>('GET', setPath(name));
   const kubectl = async (args: string[], input?: string) => {
     const r = await cluster.kubectl(33, ['-n', ns, ...args], { input, timeoutMs: 120_000 });
     if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.code} ${r.stderr}`);
@@ -74,7 +69,7 @@ describe('StatefulSet controller through the real API server, scheduler and simu
   const fresh = async (name: string) => {
     ns = name;
     timeline = [];
-    await ok('POST', '/api/v1/namespaces', { metadata: { name } });
+    await cluster.ok('POST', '/api/v1/namespaces', { metadata: { name } });
   };
   const ready = (p: StatefulPod | undefined) =>
     !!p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
@@ -85,13 +80,21 @@ describe('StatefulSet controller through the real API server, scheduler and simu
       .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
   const podNames = () => livePods().map((p) => p.metadata.name);
   const claims = async () =>
-    (await ok<{ items: PersistentVolumeClaim[] }>('GET', `/api/v1/namespaces/${ns}/persistentvolumeclaims`))
-      .items;
+    (
+      await cluster.ok<{ items: PersistentVolumeClaim[] }>(
+        'GET',
+        `/api/v1/namespaces/${ns}/persistentvolumeclaims`,
+      )
+    ).items;
   const revisions = async () =>
-    (await ok<{ items: ControllerRevision[] }>('GET', `/apis/apps/v1/namespaces/${ns}/controllerrevisions`))
-      .items;
+    (
+      await cluster.ok<{ items: ControllerRevision[] }>(
+        'GET',
+        `/apis/apps/v1/namespaces/${ns}/controllerrevisions`,
+      )
+    ).items;
   const events = async (reason: string) =>
-    (await ok<{ items: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events`)).items.filter(
+    (await cluster.ok<{ items: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events`)).items.filter(
       (e) => e.reason === reason,
     );
   /** Waits until the set's status shows `n` pods Running and Ready and the last spec observed. */
@@ -212,7 +215,7 @@ describe('StatefulSet controller through the real API server, scheduler and simu
         status?: { phase?: string };
       };
       expect(claim.status?.phase).toBe('Bound');
-      const pv = await ok<{
+      const pv = await cluster.ok<{
         spec: {
           nodeAffinity: { required: { nodeSelectorTerms: { matchExpressions: { values: string[] }[] }[] } };
         };
@@ -289,7 +292,7 @@ describe('StatefulSet controller through the real API server, scheduler and simu
     await settled('web', 2);
     const before = livePods()[1];
     const path = `/api/v1/namespaces/${ns}/pods/web-1`;
-    await ok('PUT', `${path}/status`, { ...before, status: { ...before.status, phase: 'Failed' } });
+    await cluster.ok('PUT', `${path}/status`, { ...before, status: { ...before.status, phase: 'Failed' } });
     const replaced = await waitFor('web-1 replaced and Ready', async () => {
       const p = livePods().find((x) => x.metadata.name === 'web-1');
       return p && p.metadata.uid !== before.metadata.uid && ready(p) ? p : undefined;
@@ -347,8 +350,8 @@ describe('StatefulSet controller through the real API server, scheduler and simu
       metadata: { name, labels: { app: 'web' } },
       spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox:1' }] },
     });
-    const web0 = await ok<StatefulPod>('POST', `/api/v1/namespaces/${ns}/pods`, orphan('web-0'));
-    await ok('POST', `/api/v1/namespaces/${ns}/pods`, orphan('stray-0'));
+    const web0 = await cluster.ok<StatefulPod>('POST', `/api/v1/namespaces/${ns}/pods`, orphan('web-0'));
+    await cluster.ok('POST', `/api/v1/namespaces/${ns}/pods`, orphan('stray-0'));
     await apply(statefulSet('web', 1, { revisionHistoryLimit: 1 }));
     const set = await getSet('web');
     // The adopted pod gets the set as controller and its identity; lacking the revision's label,
@@ -366,7 +369,7 @@ describe('StatefulSet controller through the real API server, scheduler and simu
         : undefined;
     });
     // The sync that adopted web-0 looked at stray-0 too: not named after the set, it stays an orphan.
-    const stray = await ok<StatefulPod>('GET', `/api/v1/namespaces/${ns}/pods/stray-0`);
+    const stray = await cluster.ok<StatefulPod>('GET', `/api/v1/namespaces/${ns}/pods/stray-0`);
     expect(stray.metadata.ownerReferences).toBeUndefined();
     await kubectl(['delete', 'pod', 'stray-0', '--grace-period=0', '--force']);
     await settled('web', 1, (s) => s.status?.updatedReplicas === 1);

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { type ApiConnection } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 import { dockerForTests, removeClusterContainers, type TestDocker } from '@app/testing/docker.js';
@@ -34,11 +33,6 @@ describe('local-path volumes on a real node agent and Docker engine', () => {
   const nodeName = 'volumes-node';
   const ns = 'default';
 
-  const ok = async <T>(method: string, path: string, body?: unknown) => {
-    const r = await cluster.api<T>(method, path, body);
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
-    return r.body;
-  };
   const podPath = (name = '') => `/api/v1/namespaces/${ns}/pods${name ? `/${name}` : ''}`;
   const pod = (name: string, script: string) => ({
     apiVersion: 'v1',
@@ -63,7 +57,7 @@ describe('local-path volumes on a real node agent and Docker engine', () => {
     waitFor(
       `pod ${name} Succeeded`,
       async () => {
-        const p = await ok<Pod>('GET', podPath(name));
+        const p = await cluster.ok<Pod>('GET', podPath(name));
         if (p.status?.phase === 'Failed') throw new Error(`pod ${name} failed: ${JSON.stringify(p.status)}`);
         return p.status?.phase === 'Succeeded' ? p : undefined;
       },
@@ -74,11 +68,7 @@ describe('local-path volumes on a real node agent and Docker engine', () => {
     [cluster, docker] = await Promise.all([startApiCluster(), dockerForTests()]);
     dataDir = await mkdtemp(join(tmpdir(), 'wake-volumes-agent-'));
     baseDir = await mkdtemp(join(tmpdir(), 'wake-local-path-'));
-    const connection: ApiConnection = {
-      server: cluster.server.url,
-      caCert: cluster.server.caCert,
-      token: cluster.server.tokens.tokenOf('admin'),
-    };
+    const connection = cluster.connection;
     agent = await startNodeAgent({
       connection,
       natsUrl: cluster.natsUrl,
@@ -126,25 +116,28 @@ describe('local-path volumes on a real node agent and Docker engine', () => {
         ? true
         : undefined,
     );
-    await ok('POST', `/api/v1/namespaces/${ns}/persistentvolumeclaims`, {
+    await cluster.ok('POST', `/api/v1/namespaces/${ns}/persistentvolumeclaims`, {
       metadata: { name: 'notes' },
       spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '64Mi' } } },
     });
-    await ok('POST', podPath(), pod('writer', 'echo "kept across pods" > /data/note.txt'));
+    await cluster.ok('POST', podPath(), pod('writer', 'echo "kept across pods" > /data/note.txt'));
     await succeeded('writer');
 
-    const claim = await ok<PersistentVolumeClaim>(
+    const claim = await cluster.ok<PersistentVolumeClaim>(
       'GET',
       `/api/v1/namespaces/${ns}/persistentvolumeclaims/notes`,
     );
     expect(claim.status?.phase).toBe('Bound');
-    const volume = await ok<PersistentVolume>('GET', `/api/v1/persistentvolumes/${claim.spec?.volumeName}`);
+    const volume = await cluster.ok<PersistentVolume>(
+      'GET',
+      `/api/v1/persistentvolumes/${claim.spec?.volumeName}`,
+    );
     const dir = join(baseDir, `${claim.spec?.volumeName}_${ns}_notes`);
     expect(volume.spec?.hostPath).toEqual({ path: dir, type: 'DirectoryOrCreate' });
     // The node agent made the directory on first mount; the container wrote into it.
     expect(await readFile(join(dir, 'note.txt'), 'utf8')).toBe('kept across pods\n');
 
-    await ok('DELETE', podPath('writer'));
+    await cluster.ok('DELETE', podPath('writer'));
     await waitFor(
       'writer gone',
       async () => ((await cluster.api('GET', podPath('writer'))).status === 404 ? true : undefined),
@@ -152,7 +145,7 @@ describe('local-path volumes on a real node agent and Docker engine', () => {
         timeoutMs: 60_000,
       },
     );
-    await ok('POST', podPath(), pod('reader', 'cat /data/note.txt'));
+    await cluster.ok('POST', podPath(), pod('reader', 'cat /data/note.txt'));
     const reader = await succeeded('reader');
     expect(reader.spec?.nodeName).toBe(nodeName);
     const logs = await cluster.kubectl(33, ['-n', ns, 'logs', 'reader']);

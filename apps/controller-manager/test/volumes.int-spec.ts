@@ -27,20 +27,15 @@ describe('Volumes through the real API server, scheduler and simulated nodes', (
   let plane: SimControlPlane | undefined;
   let ns = '';
 
-  const ok = async <T>(method: string, path: string, body?: unknown) => {
-    const r = await cluster.api<T>(method, path, body);
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
-    return r.body;
-  };
   const status = async (method: string, path: string) => (await cluster.api(method, path)).status;
   const pvcPath = (name = '') => `/api/v1/namespaces/${ns}/persistentvolumeclaims${name ? `/${name}` : ''}`;
   const pvPath = (name = '') => `/api/v1/persistentvolumes${name ? `/${name}` : ''}`;
   const podPath = (name = '') => `/api/v1/namespaces/${ns}/pods${name ? `/${name}` : ''}`;
-  const getPvc = (name: string) => ok<PersistentVolumeClaim>('GET', pvcPath(name));
-  const getPv = (name: string) => ok<PersistentVolume>('GET', pvPath(name));
+  const getPvc = (name: string) => cluster.ok<PersistentVolumeClaim>('GET', pvcPath(name));
+  const getPv = (name: string) => cluster.ok<PersistentVolume>('GET', pvPath(name));
   const fresh = async (name: string) => {
     ns = name;
-    await ok('POST', '/api/v1/namespaces', { metadata: { name } });
+    await cluster.ok('POST', '/api/v1/namespaces', { metadata: { name } });
   };
   const kubectlOk = async (args: string[]) => {
     const r = await cluster.kubectl(33, ['-n', ns, ...args], { timeoutMs: 60_000 });
@@ -48,7 +43,7 @@ describe('Volumes through the real API server, scheduler and simulated nodes', (
     return r.stdout;
   };
   const events = async (name: string, reason: string) =>
-    (await ok<{ items: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events`)).items.filter(
+    (await cluster.ok<{ items: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events`)).items.filter(
       (e) => e.involvedObject.name === name && e.reason === reason,
     );
   const pv = (name: string, size: string, o: { class?: string; policy?: string } = {}) => ({
@@ -83,13 +78,13 @@ describe('Volumes through the real API server, scheduler and simulated nodes', (
     },
   });
   const phaseOf = async (path: string) =>
-    (await ok<{ status?: { phase?: string } }>('GET', path)).status?.phase;
+    (await cluster.ok<{ status?: { phase?: string } }>('GET', path)).status?.phase;
   const waitPhase = (what: string, path: string, phase: string) =>
     waitFor(`${what} ${phase}`, async () => ((await phaseOf(path)) === phase ? true : undefined));
   const scheduledNode = (name: string) =>
     waitFor(
       `pod ${name} scheduled`,
-      async () => (await ok<Pod>('GET', podPath(name))).spec?.nodeName || undefined,
+      async () => (await cluster.ok<Pod>('GET', podPath(name))).spec?.nodeName || undefined,
     );
 
   beforeAll(async () => {
@@ -116,9 +111,9 @@ describe('Volumes through the real API server, scheduler and simulated nodes', (
       ['static-5g', '5Gi'],
       ['static-10g', '10Gi'],
     ])
-      await ok('POST', pvPath(), pv(name, size));
+      await cluster.ok('POST', pvPath(), pv(name, size));
     await waitPhase('volume static-10g', pvPath('static-10g'), 'Available');
-    await ok('POST', pvcPath(), pvc('data', '3Gi', 'manual'));
+    await cluster.ok('POST', pvcPath(), pvc('data', '3Gi', 'manual'));
     await waitPhase('claim data', pvcPath('data'), 'Bound');
     const claim = await getPvc('data');
     expect(claim.spec?.volumeName).toBe('static-5g');
@@ -147,14 +142,14 @@ describe('Volumes through the real API server, scheduler and simulated nodes', (
 
   it('keeps a Retain volume Released when its claim goes; a Delete volume without a deleter fails', async () => {
     await fresh('reclaim');
-    await ok('POST', pvPath(), pv('retained', '1Gi', { class: 'keep' }));
-    await ok('POST', pvPath(), pv('deleted', '1Gi', { class: 'drop', policy: 'Delete' }));
-    await ok('POST', pvcPath(), pvc('keep', '1Gi', 'keep'));
-    await ok('POST', pvcPath(), pvc('drop', '1Gi', 'drop'));
+    await cluster.ok('POST', pvPath(), pv('retained', '1Gi', { class: 'keep' }));
+    await cluster.ok('POST', pvPath(), pv('deleted', '1Gi', { class: 'drop', policy: 'Delete' }));
+    await cluster.ok('POST', pvcPath(), pvc('keep', '1Gi', 'keep'));
+    await cluster.ok('POST', pvcPath(), pvc('drop', '1Gi', 'drop'));
     await waitPhase('claim keep', pvcPath('keep'), 'Bound');
     await waitPhase('claim drop', pvcPath('drop'), 'Bound');
-    await ok('DELETE', pvcPath('keep'));
-    await ok('DELETE', pvcPath('drop'));
+    await cluster.ok('DELETE', pvcPath('keep'));
+    await cluster.ok('DELETE', pvcPath('drop'));
     await waitPhase('volume retained', pvPath('retained'), 'Released');
     expect((await getPv('retained')).spec?.claimRef).toMatchObject({ name: 'keep', namespace: 'reclaim' });
     await waitPhase('volume deleted', pvPath('deleted'), 'Failed');
@@ -162,7 +157,7 @@ describe('Volumes through the real API server, scheduler and simulated nodes', (
       'error getting deleter volume plugin for volume "deleted": no deletable volume plugin matched',
     );
     // A Released volume is not offered to a new claim (it keeps its claimRef until an admin clears it).
-    await ok('POST', pvcPath(), pvc('keep', '1Gi', 'keep'));
+    await cluster.ok('POST', pvcPath(), pvc('keep', '1Gi', 'keep'));
     await waitPhase('new claim keep', pvcPath('keep'), 'Pending');
     expect((await getPvc('keep')).spec?.volumeName).toBeUndefined();
   });
@@ -172,17 +167,20 @@ describe('Volumes through the real API server, scheduler and simulated nodes', (
     await waitFor('the local-path StorageClass', async () =>
       (await status('GET', '/apis/storage.k8s.io/v1/storageclasses/local-path')) === 200 ? true : undefined,
     );
-    const sc = await ok<Record<string, unknown>>('GET', '/apis/storage.k8s.io/v1/storageclasses/local-path');
+    const sc = await cluster.ok<Record<string, unknown>>(
+      'GET',
+      '/apis/storage.k8s.io/v1/storageclasses/local-path',
+    );
     expect(sc).toMatchObject({
       provisioner: 'rancher.io/local-path',
       reclaimPolicy: 'Delete',
       volumeBindingMode: 'WaitForFirstConsumer',
       metadata: { annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
     });
-    const created = await ok<PersistentVolumeClaim>('POST', pvcPath(), pvc('data', '2Gi'));
+    const created = await cluster.ok<PersistentVolumeClaim>('POST', pvcPath(), pvc('data', '2Gi'));
     expect(created.spec?.storageClassName).toBe('local-path');
     // "" is a choice: no class, so no default and no provisioning.
-    const classless = await ok<PersistentVolumeClaim>('POST', pvcPath(), pvc('classless', '1Ti', ''));
+    const classless = await cluster.ok<PersistentVolumeClaim>('POST', pvcPath(), pvc('classless', '1Ti', ''));
     expect(classless.spec?.storageClassName).toBe('');
     const [noClass] = await waitFor('FailedBinding event', async () => {
       const e = await events('classless', 'FailedBinding');
@@ -201,7 +199,7 @@ describe('Volumes through the real API server, scheduler and simulated nodes', (
     expect((await getPvc('data')).spec?.volumeName).toBeUndefined();
 
     // The first consumer: the scheduler picks its node, the provisioner makes the volume there.
-    await ok('POST', podPath(), pod('first', 'data'));
+    await cluster.ok('POST', podPath(), pod('first', 'data'));
     const node = await scheduledNode('first');
     const claim = await waitFor('claim data bound', async () => {
       const c = await getPvc('data');
@@ -238,7 +236,7 @@ describe('Volumes through the real API server, scheduler and simulated nodes', (
 
     // Any later consumer follows the volume to its node.
     for (const name of ['second', 'third']) {
-      await ok('POST', podPath(), pod(name, 'data'));
+      await cluster.ok('POST', podPath(), pod(name, 'data'));
       expect(await scheduledNode(name)).toBe(node);
     }
     const out = await kubectlOk(['get', 'pvc', 'data', '--no-headers']);
@@ -246,8 +244,8 @@ describe('Volumes through the real API server, scheduler and simulated nodes', (
 
     // The claim goes: its Delete-policy volume is released and deleted by the provisioner.
     for (const name of ['first', 'second', 'third'])
-      await ok('DELETE', `${podPath(name)}?gracePeriodSeconds=0`);
-    await ok('DELETE', pvcPath('data'));
+      await cluster.ok('DELETE', `${podPath(name)}?gracePeriodSeconds=0`);
+    await cluster.ok('DELETE', pvcPath('data'));
     await waitFor(`volume ${volumeName} deleted`, async () =>
       (await status('GET', pvPath(volumeName))) === 404 ? true : undefined,
     );
@@ -255,13 +253,13 @@ describe('Volumes through the real API server, scheduler and simulated nodes', (
 
   it('leaves a pod whose claim does not exist unschedulable until the claim comes', async () => {
     await fresh('missing');
-    await ok('POST', podPath(), pod('orphan', 'later'));
+    await cluster.ok('POST', podPath(), pod('orphan', 'later'));
     const [failed] = await waitFor('FailedScheduling', async () => {
       const e = await events('orphan', 'FailedScheduling');
       return e.length ? e : undefined;
     });
     expect(failed.message).toBe('0/3 nodes are available: persistentvolumeclaim "later" not found.');
-    await ok('POST', pvcPath(), pvc('later', '1Gi'));
+    await cluster.ok('POST', pvcPath(), pvc('later', '1Gi'));
     const node = await scheduledNode('orphan');
     await waitPhase('claim later', pvcPath('later'), 'Bound');
     const volume = await getPv(`pvc-${(await getPvc('later')).metadata.uid}`);

@@ -8,6 +8,7 @@ import packet from 'dns-packet';
 import { waitFor } from '@app/dev-servers';
 import { Registry } from '@app/metrics';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
+import { setPodStatus, staticPod as createStaticPod } from '@app/testing/static-pods.js';
 
 import {
   type RunningControllerManager,
@@ -146,37 +147,17 @@ describe('cluster DNS through the real API server and EndpointSlice controller',
   const ns = 'dnsapp';
   const registry = new Registry();
 
-  const ok = async <T>(method: string, path: string, body?: unknown) => {
-    const r = await cluster.api<T>(method, path, body);
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
-    return r.body;
-  };
-  type Pod = { metadata: { name: string } };
-  const staticPod = async (name: string, ip: string, ready: boolean, spec: Record<string, unknown> = {}) => {
-    await ok<Pod>('POST', `/api/v1/namespaces/${ns}/pods`, {
-      metadata: { name, labels: { app: 'db' } },
-      spec: {
-        nodeName: STATIC_NODE,
-        containers: [{ name: 'c', image: 'busybox:1', ports: [{ name: 'pg', containerPort: 5432 }] }],
-        ...spec,
-      },
+  const staticPod = (name: string, ip: string, ready: boolean, spec: Record<string, unknown> = {}) =>
+    createStaticPod(cluster, ns, {
+      name,
+      node: STATIC_NODE,
+      ip,
+      ready,
+      labels: { app: 'db' },
+      ports: [{ name: 'pg', containerPort: 5432 }],
+      spec,
     });
-    await setReady(name, ip, ready);
-  };
-  const setReady = async (name: string, ip: string, ready: boolean) => {
-    const cur = await ok<Record<string, unknown>>('GET', `/api/v1/namespaces/${ns}/pods/${name}`);
-    await ok('PUT', `/api/v1/namespaces/${ns}/pods/${name}/status`, {
-      ...cur,
-      status: {
-        phase: 'Running',
-        podIP: ip,
-        podIPs: [{ ip }],
-        conditions: [
-          { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: new Date().toISOString() },
-        ],
-      },
-    });
-  };
+  const setReady = (name: string, ip: string, ready: boolean) => setPodStatus(cluster, ns, name, ip, ready);
   /** Polls the resolver until `check` holds (c-ares does not cache, so each poll asks the server). */
   const eventually = <T>(what: string, ask: () => Promise<T>, check: (v: T) => boolean) =>
     waitFor(
@@ -190,8 +171,11 @@ describe('cluster DNS through the real API server and EndpointSlice controller',
 
   beforeAll(async () => {
     cluster = await startApiCluster({ controllers: [] });
-    await ok('POST', '/api/v1/namespaces', { metadata: { name: ns } });
-    await ok('POST', '/api/v1/nodes', { metadata: { name: STATIC_NODE }, spec: { unschedulable: true } });
+    await cluster.ok('POST', '/api/v1/namespaces', { metadata: { name: ns } });
+    await cluster.ok('POST', '/api/v1/nodes', {
+      metadata: { name: STATIC_NODE },
+      spec: { unschedulable: true },
+    });
     cm = await startControllerManager({
       connection: cluster.connection,
       natsUrl: cluster.natsUrl,
@@ -231,10 +215,14 @@ describe('cluster DNS through the real API server and EndpointSlice controller',
   });
 
   it('a new ClusterIP Service resolves by name, SRV and PTR within a bounded wait; deleted, it is NXDOMAIN', async () => {
-    const svc = await ok<{ spec: { clusterIP: string } }>('POST', `/api/v1/namespaces/${ns}/services`, {
-      metadata: { name: 'web' },
-      spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
-    });
+    const svc = await cluster.ok<{ spec: { clusterIP: string } }>(
+      'POST',
+      `/api/v1/namespaces/${ns}/services`,
+      {
+        metadata: { name: 'web' },
+        spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+      },
+    );
     const ip = svc.spec.clusterIP;
     expect(
       await eventually(
@@ -256,7 +244,7 @@ describe('cluster DNS through the real API server and EndpointSlice controller',
     const overTcp = await queryOverTcp(tcpPort, `web.${ns}.svc.${ZONE}`, 'A');
     expect(overTcp).toMatchObject({ id: 4242, flag_aa: true, answers: [{ type: 'A', data: ip, ttl: 5 }] });
 
-    await ok('DELETE', `/api/v1/namespaces/${ns}/services/web`);
+    await cluster.ok('DELETE', `/api/v1/namespaces/${ns}/services/web`);
     expect(
       await eventually(
         'web to be gone',
@@ -267,7 +255,7 @@ describe('cluster DNS through the real API server and EndpointSlice controller',
   });
 
   it('a headless Service answers its ready endpoints, by hostname too, and follows an endpoint turning ready', async () => {
-    await ok('POST', `/api/v1/namespaces/${ns}/services`, {
+    await cluster.ok('POST', `/api/v1/namespaces/${ns}/services`, {
       metadata: { name: 'db' },
       spec: {
         clusterIP: 'None',
@@ -308,12 +296,12 @@ describe('cluster DNS through the real API server and EndpointSlice controller',
 
   it('an answer too big for UDP is truncated with TC, and the resolver gets all of it over TCP', async () => {
     // A selectorless headless Service with a hand-written EndpointSlice of 60 addresses.
-    await ok('POST', `/api/v1/namespaces/${ns}/services`, {
+    await cluster.ok('POST', `/api/v1/namespaces/${ns}/services`, {
       metadata: { name: 'big' },
       spec: { clusterIP: 'None', ports: [{ port: 80 }] },
     });
     const addresses = Array.from({ length: 60 }, (_, i) => `10.244.9.${i + 1}`);
-    await ok('POST', `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, {
+    await cluster.ok('POST', `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, {
       metadata: { name: 'big-manual', labels: { 'kubernetes.io/service-name': 'big' } },
       addressType: 'IPv4',
       endpoints: addresses.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
@@ -333,7 +321,7 @@ describe('cluster DNS through the real API server and EndpointSlice controller',
   });
 
   it('an ExternalName Service is a CNAME, its target resolved upstream', async () => {
-    await ok('POST', `/api/v1/namespaces/${ns}/services`, {
+    await cluster.ok('POST', `/api/v1/namespaces/${ns}/services`, {
       metadata: { name: 'ext' },
       spec: { type: 'ExternalName', externalName: 'db.upstream.test' },
     });

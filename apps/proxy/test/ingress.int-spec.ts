@@ -9,12 +9,11 @@ import { connect, type Socket } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { type ApiConnection } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { Registry } from '@app/metrics';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
+import { setPodStatus, staticPod } from '@app/testing/static-pods.js';
 
-import { type Pod } from '../../controller-manager/src/replicaset/pod-types.js';
 import {
   type RunningControllerManager,
   startControllerManager,
@@ -51,14 +50,6 @@ describe('ingress controller through the real API server and EndpointSlice contr
   let podPort = 0;
   const ns = 'ing';
 
-  const ok = async <T>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
-    const r = await cluster.api<T>(method, path, body, headers);
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
-    return r.body;
-  };
-  const mergePatch = (path: string, body: unknown) =>
-    ok('PATCH', path, body, { 'content-type': 'application/merge-patch+json' });
-
   /** An HTTP server on `ip` that answers as pod `name`, echoing what it was sent. */
   const backend = (ip: string, name: string, port: number) =>
     new Promise<Server>((resolve, reject) => {
@@ -91,37 +82,23 @@ describe('ingress controller through the real API server and EndpointSlice contr
     });
 
   /** A pod on the static node at `ip`, Ready or not, serving `podPort`. */
-  const pod = async (name: string, ip: string, ready: boolean, labels: Record<string, string>) => {
-    await ok('POST', `/api/v1/namespaces/${ns}/pods`, {
-      metadata: { name, labels },
-      spec: {
-        nodeName: STATIC_NODE,
-        containers: [{ name: 'c', image: 'busybox:1', ports: [{ name: 'http', containerPort: podPort }] }],
-      },
+  const pod = (name: string, ip: string, ready: boolean, labels: Record<string, string>) =>
+    staticPod(cluster, ns, {
+      name,
+      node: STATIC_NODE,
+      ip,
+      ready,
+      labels,
+      ports: [{ name: 'http', containerPort: podPort }],
     });
-    await setReady(name, ip, ready);
-  };
-  const setReady = async (name: string, ip: string, ready: boolean) => {
-    const cur = await ok<Pod>('GET', `/api/v1/namespaces/${ns}/pods/${name}`);
-    await ok('PUT', `/api/v1/namespaces/${ns}/pods/${name}/status`, {
-      ...cur,
-      status: {
-        phase: 'Running',
-        podIP: ip,
-        podIPs: [{ ip }],
-        conditions: [
-          { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: new Date().toISOString() },
-        ],
-      },
-    });
-  };
+  const setReady = (name: string, ip: string, ready: boolean) => setPodStatus(cluster, ns, name, ip, ready);
   const service = (name: string, app: string, ports = [{ name: 'http', port: 80, targetPort: 'http' }]) =>
-    ok('POST', `/api/v1/namespaces/${ns}/services`, {
+    cluster.ok('POST', `/api/v1/namespaces/${ns}/services`, {
       metadata: { name },
       spec: { selector: { app }, ports },
     });
   const ingressClass = (name: string, controller: string, isDefault = false) =>
-    ok('POST', '/apis/networking.k8s.io/v1/ingressclasses', {
+    cluster.ok('POST', '/apis/networking.k8s.io/v1/ingressclasses', {
       metadata: {
         name,
         annotations: isDefault ? { 'ingressclass.kubernetes.io/is-default-class': 'true' } : undefined,
@@ -132,7 +109,7 @@ describe('ingress controller through the real API server and EndpointSlice contr
     service: { name, port: typeof port === 'number' ? { number: port } : { name: port } },
   });
   const ingress = (name: string, spec: Record<string, unknown>, annotations?: Record<string, string>) =>
-    ok('POST', `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses`, {
+    cluster.ok('POST', `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses`, {
       metadata: { name, annotations },
       spec,
     });
@@ -148,8 +125,8 @@ describe('ingress controller through the real API server and EndpointSlice contr
   });
   const addressOf = async (name: string) =>
     (
-      (await ok<Ingress>('GET', `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses/${name}`)).status
-        ?.loadBalancer?.ingress ?? []
+      (await cluster.ok<Ingress>('GET', `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses/${name}`))
+        .status?.loadBalancer?.ingress ?? []
     )
       .map((i) => i.ip ?? i.hostname)
       .join(',');
@@ -219,11 +196,7 @@ describe('ingress controller through the real API server and EndpointSlice contr
 
   beforeAll(async () => {
     cluster = await startApiCluster();
-    const connection: ApiConnection = {
-      server: cluster.server.url,
-      caCert: cluster.server.caCert,
-      token: cluster.server.tokens.tokenOf('admin'),
-    };
+    const connection = cluster.connection;
     // One port every pod serves, each on its own loopback address.
     const first = await backend(`${NET}.2`, 'web-1', 0);
     podPort = (first.address() as { port: number }).port;
@@ -235,8 +208,11 @@ describe('ingress controller through the real API server and EndpointSlice contr
       backend(`${NET}.30`, 'late-1', podPort),
       backend(`${NET}.40`, 'flaky-up', podPort),
     ]);
-    await ok('POST', '/api/v1/namespaces', { metadata: { name: ns } });
-    await ok('POST', '/api/v1/nodes', { metadata: { name: STATIC_NODE }, spec: { unschedulable: true } });
+    await cluster.ok('POST', '/api/v1/namespaces', { metadata: { name: ns } });
+    await cluster.ok('POST', '/api/v1/nodes', {
+      metadata: { name: STATIC_NODE },
+      spec: { unschedulable: true },
+    });
     await pod('web-1', `${NET}.2`, true, { app: 'web' });
     await pod('web-2', `${NET}.3`, true, { app: 'web' });
     await pod('web-3', `${NET}.4`, true, { app: 'web' });
@@ -436,7 +412,7 @@ describe('ingress controller through the real API server and EndpointSlice contr
     await waitFor(
       'both flaky endpoints are listed',
       async () => {
-        const slices = await ok<{ items: { endpoints?: { conditions?: { ready?: boolean } }[] }[] }>(
+        const slices = await cluster.ok<{ items: { endpoints?: { conditions?: { ready?: boolean } }[] }[] }>(
           'GET',
           `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dflaky`,
         );
@@ -494,7 +470,7 @@ describe('ingress controller through the real API server and EndpointSlice contr
     expect(await addressOf('theirs')).toBe('');
     expect(await addressOf('classless')).toBe('');
 
-    await mergePatch('/apis/networking.k8s.io/v1/ingressclasses/wake', {
+    await cluster.mergePatch('/apis/networking.k8s.io/v1/ingressclasses/wake', {
       metadata: { annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } },
     });
     await until('the class-less Ingress is served', 'classless.example.com', '/', (r) => r.status === 200);
@@ -508,7 +484,7 @@ describe('ingress controller through the real API server and EndpointSlice contr
     expect((await send('theirs.example.com', '/')).status).toBe(404);
 
     // Moved to the other class: no longer served, and its ADDRESS goes.
-    await mergePatch(`/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses/classless`, {
+    await cluster.mergePatch(`/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses/classless`, {
       spec: { ingressClassName: 'elsewhere' },
     });
     await until(
@@ -524,18 +500,14 @@ describe('ingress controller through the real API server and EndpointSlice contr
         timeoutMs: 15_000,
       },
     );
-    await mergePatch('/apis/networking.k8s.io/v1/ingressclasses/wake', {
+    await cluster.mergePatch('/apis/networking.k8s.io/v1/ingressclasses/wake', {
       metadata: { annotations: { 'ingressclass.kubernetes.io/is-default-class': null } },
     });
   });
 
   it('a second controller adds its address beside the first and takes it off when it closes', async () => {
     const second = await startIngressController({
-      connection: {
-        server: cluster.server.url,
-        caCert: cluster.server.caCert,
-        token: cluster.server.tokens.tokenOf('admin'),
-      },
+      connection: cluster.connection,
       natsUrl: cluster.natsUrl,
       listen: { host: '127.0.0.1', port: 0 },
       statusAddress: 'node-b.example.com',
@@ -587,7 +559,7 @@ describe('ingress controller through the real API server and EndpointSlice contr
       });
       await until('the Ingress is routed over HTTP', 'secure.example.com', '/', (r) => r.status === 200);
       await expect(send('secure.example.com', '/', { url: tlsUrl, ca })).rejects.toThrow();
-      await ok('POST', `/api/v1/namespaces/${ns}/secrets`, {
+      await cluster.ok('POST', `/api/v1/namespaces/${ns}/secrets`, {
         metadata: { name: 'secure-tls' },
         type: 'kubernetes.io/tls',
         data: {

@@ -49,14 +49,7 @@ describe('informer: list through the API, follow the bus, relist after a gap', (
   beforeAll(async () => {
     cluster = await startApiCluster();
     nats = await connect({ servers: cluster.natsUrl });
-    api = new ApiClient(
-      {
-        server: cluster.server.url,
-        caCert: cluster.server.caCert,
-        token: cluster.server.tokens.tokenOf('admin'),
-      },
-      { userAgent: 'informer-test' },
-    );
+    api = new ApiClient(cluster.connection, { userAgent: 'informer-test' });
     for (const ns of ['inf', 'gap', 'node'])
       expect((await cluster.api('POST', '/api/v1/namespaces', { metadata: { name: ns } })).status).toBe(201);
   });

@@ -14,14 +14,7 @@ describe('leader election on a Lease, fenced', () => {
   const clients: ApiClient[] = [];
   const electors: LeaderElector[] = [];
   const client = (fence?: () => string | undefined) => {
-    const c = new ApiClient(
-      {
-        server: cluster.server.url,
-        caCert: cluster.server.caCert,
-        token: cluster.server.tokens.tokenOf('admin'),
-      },
-      { userAgent: 'leader-test', fence },
-    );
+    const c = new ApiClient(cluster.connection, { userAgent: 'leader-test', fence });
     clients.push(c);
     return c;
   };
