@@ -29,6 +29,7 @@ import {
   socketErrors,
   type ThroughputResult,
 } from './lib/tcp-measure.js';
+import { runningPodStatus } from '../test/harness/static-pods.js';
 
 export const description =
   'service proxy: throughput, latency, conn/s via a NodePort vs direct; endpoint-change propagation';
@@ -269,14 +270,7 @@ async function staticPod(cluster: Cluster, name: string, labels: Record<string, 
 async function setReady(cluster: Cluster, pod: Pod, ip: string, ready: boolean): Promise<Pod> {
   return (await cluster.call('PUT', `/api/v1/namespaces/${NAMESPACE}/pods/${pod.metadata.name}/status`, {
     ...pod,
-    status: {
-      phase: 'Running',
-      podIP: ip,
-      podIPs: [{ ip }],
-      conditions: [
-        { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: new Date().toISOString() },
-      ],
-    },
+    status: runningPodStatus(ip, ready),
   })) as Pod;
 }
 
