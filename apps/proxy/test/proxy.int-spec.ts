@@ -99,6 +99,8 @@ describe('the proxy on a real Docker node: Services that route', () => {
       podApiForwarder: false,
       // And resolve names with the cluster DNS the proxy serves behind the kube-dns Service.
       clusterDNS: [dnsIp],
+      // The node's InternalIP is the suite's loopback address: LoadBalancer status reports it.
+      nodeIP: nodeAddress,
       leaseRenewMs: 1000,
       statusSyncMs: 500,
     });
@@ -325,6 +327,42 @@ describe('the proxy on a real Docker node: Services that route', () => {
         (await run('curl', ['-sS', '--max-time', '5', `http://${nodeAddress}:${nodePort}/`])).stdout.trim(),
       );
     expect(new Set(got)).toEqual(new Set(await readyWebPods()));
+  });
+
+  it('type LoadBalancer: its status names the node address, where the host reaches the service port and the NodePort', async () => {
+    await kubectl(
+      'expose',
+      'deployment',
+      'web',
+      '--name=web-lb',
+      '--type=LoadBalancer',
+      '--port=80',
+      '--target-port=8080',
+    );
+    // The service-lb controller writes the Ready node's address (its InternalIP here), as k3s' servicelb.
+    const external = await waitFor('an EXTERNAL-IP for web-lb', async () => {
+      const row = (await kubectl('get', 'service', 'web-lb', '--no-headers')).trim().split(/\s+/);
+      return row[3] === nodeAddress ? row : undefined;
+    });
+    expect(external[1]).toBe('LoadBalancer');
+    const nodePort = (await service('web-lb')).spec.ports[0]!.nodePort!;
+    const pods = new Set(await readyWebPods());
+    for (const port of [80, nodePort]) {
+      const got = await waitFor(`the host to reach web-lb at ${nodeAddress}:${port}`, async () => {
+        const seen: string[] = [];
+        for (let i = 0; i < 6; i++)
+          seen.push(
+            (
+              await run('curl', ['-sS', '--max-time', '5', `http://${nodeAddress}:${port}/`]).catch(() => ({
+                stdout: '',
+              }))
+            ).stdout.trim(),
+          );
+        return new Set(seen).size === pods.size ? seen : undefined;
+      });
+      expect(new Set(got)).toEqual(pods);
+    }
+    await kubectl('delete', 'service', 'web-lb');
   });
 
   it('host traffic to a ClusterIP meets the blackhole route (connect fails) rather than leaving the machine', async () => {
