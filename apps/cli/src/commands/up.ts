@@ -183,10 +183,17 @@ export async function up(o: UpOptions): Promise<void> {
       { error: found.message },
       'no Docker engine: running SIMULATED nodes instead (pods get status but no containers); install docker.io and run as root for real ones',
     );
-  // The service proxy before the node's pods: they reach Services, the API server's among them, through it.
-  const proxy = engine && gateway ? await startProxy(o, natsUrl, gateway) : undefined;
+  // The service proxy before the node's pods: they reach Services, the API server's among them,
+  // through it. It writes nat rules and a route, so it needs root; without, the node still runs
+  // pods, which then reach the API server through the agent's forwarder and use the host's DNS.
+  const root = process.getuid?.() === 0;
+  if (engine && gateway && !root)
+    log.warn(
+      'not root: no service proxy (ClusterIPs, cluster DNS and Ingresses do not work); run as root for them',
+    );
+  const proxy = engine && gateway && root ? await startProxy(o, natsUrl, gateway) : undefined;
   const node = engine
-    ? await startNodeAgent(o, natsUrl, engine)
+    ? await startNodeAgent(o, natsUrl, engine, !!proxy)
     : runtime === 'sim'
       ? await startSimNodeAgent(o, natsUrl)
       : undefined;
@@ -290,6 +297,8 @@ async function startNodeAgent(
   o: UpOptions,
   natsUrl: string,
   engine: DockerEngine,
+  /** A service proxy runs for the node: pods get the `kubernetes` ClusterIP and the cluster DNS. */
+  proxied: boolean,
 ): Promise<{ agent: ComponentSupervisor; name: string; busybox: string }> {
   const name = o.nodeName ?? hostname().toLowerCase();
   // No registry need be reachable: the sandbox image and a busybox to try are built locally.
@@ -309,11 +318,9 @@ async function startNodeAgent(
       images.pause,
       '--healthz-port',
       '0',
-      // Pods reach the API server at the `kubernetes` Service's ClusterIP through the proxy, as upstream.
-      '--pod-api-forwarder=false',
-      // And resolve names with the cluster DNS the proxy serves behind the kube-dns Service.
-      '--cluster-dns',
-      CLUSTER_DNS_IP,
+      // Pods reach the API server at the `kubernetes` Service's ClusterIP through the proxy, as
+      // upstream, and resolve names with the cluster DNS it serves behind the kube-dns Service.
+      ...(proxied ? ['--pod-api-forwarder=false', '--cluster-dns', CLUSTER_DNS_IP] : []),
     ],
     readyLine: NODE_AGENT_READY_LINE,
     logFile: join(o.dataDir.root, 'node-agent.log'),
