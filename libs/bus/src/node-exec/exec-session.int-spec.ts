@@ -92,6 +92,7 @@ describe('the NATS exec protocol', () => {
     agent = await natsConnect({ servers: nats.url });
     api = await natsConnect({ servers: nats.url });
     serveExec(agent, 'node-1', target);
+    await agent.flush();
   });
   afterAll(async () => {
     await agent?.close();
@@ -177,6 +178,8 @@ describe('the NATS exec protocol', () => {
     const lonely = await natsConnect({ servers: nats.url });
     const ghost = new ScriptedTarget();
     const served = serveExec(lonely, 'node-2', ghost);
+    // The subscription is on another connection than the request: the server must have it first.
+    await lonely.flush();
     const session = await openExec(api, 'node-2', params(), fast);
     const run = session.run(() => {});
     served.close();
