@@ -108,6 +108,40 @@ const CONFLICT_ATTEMPTS = 5;
 /** Upstream's store retries a delete until it lands; a bound here only stops a livelock. */
 const DELETE_ATTEMPTS = 50;
 
+/** A conditional write another write beat: the attempt that made it may run again over what is current. */
+class LostRace extends Error {
+  constructor(readonly error: StatusError) {
+    super(error.message);
+  }
+}
+
+/** `write`, its failure for one of `reasons` marked as a lost race (see untilWon). */
+async function racing<T>(write: Promise<T>, reasons: readonly string[] = ['Conflict']): Promise<T> {
+  try {
+    return await write;
+  } catch (e) {
+    if (e instanceof StatusError && reasons.includes(e.reason)) throw new LostRace(e);
+    throw e;
+  }
+}
+
+/**
+ * Runs `attempt` (a read, then writes conditional on what it read) again while one of its
+ * writes loses a race, at most `attempts` times in all; then the lost write's error. Upstream's
+ * GuaranteedUpdate loop (staging/src/k8s.io/apiserver/pkg/storage/etcd3/store.go) and its
+ * patch handler's retries. Anything else the attempt throws (a failed precondition) ends it.
+ */
+async function untilWon<T>(attempts: number, attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!(e instanceof LostRace)) throw e;
+      if (n >= attempts) throw e.error;
+    }
+  }
+}
+
 /** Fields of `metadata` only the server sets: what a client sends for them is ignored. */
 const SERVER_META = [
   'uid',
@@ -277,7 +311,7 @@ export class ObjectService {
     ctx: RequestContext,
     o: WriteOptions & { subresource?: 'status' } = {},
   ): Promise<StoredObject> {
-    for (let attempt = 1; ; attempt++) {
+    return untilWon(CONFLICT_ATTEMPTS, async () => {
       const current = await this.get(t, namespace, name);
       const patched = applyPatch(type, current, patch);
       if (!isObject(patched) || !isObject(patched.metadata))
@@ -288,18 +322,9 @@ export class ObjectService {
       // A patch that names a resourceVersion is a precondition; otherwise it applies to whatever is current.
       const explicit = typeof sentRv === 'string' && sentRv !== current.metadata.resourceVersion;
       const preconditions = { resourceVersion: explicit ? sentRv : current.metadata.resourceVersion };
-      try {
-        return await this.replace(t, namespace, current, next, ctx, 'patch', preconditions, o);
-      } catch (e) {
-        if (
-          explicit ||
-          attempt >= CONFLICT_ATTEMPTS ||
-          !(e instanceof StatusError) ||
-          e.reason !== 'Conflict'
-        )
-          throw e;
-      }
-    }
+      const write = this.replace(t, namespace, current, next, ctx, 'patch', preconditions, o);
+      return explicit ? write : racing(write);
+    });
   }
 
   /**
@@ -339,30 +364,27 @@ export class ObjectService {
       config,
       force: o.force === true,
     };
-    for (let attempt = 1; ; attempt++) {
+    // Raced with another write (or create): apply again over what is there now, unless the
+    // configuration named the resourceVersion it applies to.
+    return untilWon(expectedRv === undefined ? CONFLICT_ATTEMPTS : 1, async () => {
       const current = await this.get(t, namespace, name).catch((e: unknown) => {
         if (e instanceof StatusError && e.reason === 'NotFound' && !o.subresource) return undefined;
         throw e;
       });
       const next = serverSideApply({ ...track, live: current }) as StoredObject;
-      try {
-        if (!current)
-          return {
-            object: await this.create(t, namespace, next, ctx, { ...o, applied: true }),
-            created: true,
-          };
-        const preconditions = { resourceVersion: expectedRv ?? current.metadata.resourceVersion };
-        const object = await this.replace(t, namespace, current, next, ctx, 'patch', preconditions, {
-          ...o,
-          applied: true,
-        });
-        return { object, created: false };
-      } catch (e) {
-        // Raced with another write (or create): apply again over what is there now.
-        const raced = e instanceof StatusError && (e.reason === 'Conflict' || e.reason === 'AlreadyExists');
-        if (!raced || expectedRv !== undefined || attempt >= CONFLICT_ATTEMPTS) throw e;
-      }
-    }
+      const raced = ['Conflict', 'AlreadyExists'];
+      if (!current)
+        return {
+          object: await racing(this.create(t, namespace, next, ctx, { ...o, applied: true }), raced),
+          created: true,
+        };
+      const preconditions = { resourceVersion: expectedRv ?? current.metadata.resourceVersion };
+      const write = this.replace(t, namespace, current, next, ctx, 'patch', preconditions, {
+        ...o,
+        applied: true,
+      });
+      return { object: await racing(write, raced), created: false };
+    });
   }
 
   /**
@@ -378,30 +400,18 @@ export class ObjectService {
     o: DeleteOptions = {},
   ): Promise<DeleteResult> {
     const retry = o.preconditions?.resourceVersion === undefined;
-    for (let attempt = 1; ; attempt++) {
-      const result = await this.deleteOnce(t, namespace, name, ctx, o, retry && attempt < DELETE_ATTEMPTS);
-      if (result) return result;
-    }
+    return untilWon(retry ? DELETE_ATTEMPTS : 1, () => this.deleteOnce(t, namespace, name, ctx, o));
   }
 
+  /** One read of the object and the write that deletes or marks it (a lost race throws LostRace). */
   private async deleteOnce(
     t: ResourceType,
     namespace: string,
     name: string,
     ctx: RequestContext,
     o: DeleteOptions,
-    mayRetry: boolean,
-  ): Promise<DeleteResult | undefined> {
+  ): Promise<DeleteResult> {
     const current = await this.get(t, namespace, name);
-    /** The conditional write; undefined when another write won the race and a retry may follow. */
-    const write = async (w: () => Promise<StoredObject>): Promise<StoredObject | undefined> => {
-      try {
-        return await w();
-      } catch (e) {
-        if (mayRetry && e instanceof StatusError && e.reason === 'Conflict') return undefined;
-        throw e;
-      }
-    };
     const key = keyOf(t, namespace, name);
     const pre = o.preconditions ?? {};
     if (pre.uid !== undefined && pre.uid !== current.metadata.uid)
@@ -423,8 +433,7 @@ export class ObjectService {
 
     if (finalizers.length === 0 && grace === 0 && !nsFinalizers) {
       if (o.dryRun) return { object: current, deleted: true };
-      const removed = await write(() => this.remove(t, current, { ...ctx, verb: 'delete' }));
-      return removed && { object: removed, deleted: true };
+      return { object: await racing(this.remove(t, current, { ...ctx, verb: 'delete' })), deleted: true };
     }
     // Graceful: mark the object; whoever owns its end (the kubelet, the finalizers' controllers)
     // completes the deletion. A second delete may only shorten the grace period.
@@ -451,23 +460,13 @@ export class ObjectService {
     if (nsFinalizers) next.status = { ...(next.status as object), phase: 'Terminating' };
     if (already && newGrace === 0 && finalizers.length === 0 && !nsFinalizers) {
       if (o.dryRun) return { object: current, deleted: true };
-      const removed = await write(() => this.remove(t, current, { ...ctx, verb: 'delete' }));
-      return removed && { object: removed, deleted: true };
+      return { object: await racing(this.remove(t, current, { ...ctx, verb: 'delete' })), deleted: true };
     }
     if (o.dryRun) return { object: present(t, next), deleted: false };
-    const marked = await write(
-      async () =>
-        this.wrote(
-          t,
-          await this.store.update(
-            key,
-            next,
-            { ...ctx, verb: 'delete' },
-            { resourceVersion: meta.resourceVersion },
-          ),
-        ).object,
+    const marked = await racing(
+      this.store.update(key, next, { ...ctx, verb: 'delete' }, { resourceVersion: meta.resourceVersion }),
     );
-    return marked && { object: present(t, marked), deleted: false };
+    return { object: present(t, this.wrote(t, marked).object), deleted: false };
   }
 
   async getScale(t: ResourceType, namespace: string, name: string): Promise<Scale> {
