@@ -504,9 +504,7 @@ async function main(argv: string[]): Promise<number> {
       });
     }
     case 'controller-manager': {
-      const natsUrl = values['nats-url'] ?? process.env.NATS_URL;
-      const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
-      if (!kubeconfig || !natsUrl) throw new Error('controller-manager needs --kubeconfig and --nats-url');
+      const { kubeconfig, natsUrl } = busClientFlags(values, 'controller-manager');
       const syncs = values['concurrent-replicaset-syncs'];
       return controllerManager({
         kubeconfig,
@@ -534,9 +532,7 @@ async function main(argv: string[]): Promise<number> {
       });
     }
     case 'scheduler': {
-      const natsUrl = values['nats-url'] ?? process.env.NATS_URL;
-      const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
-      if (!kubeconfig || !natsUrl) throw new Error('scheduler needs --kubeconfig and --nats-url');
+      const { kubeconfig, natsUrl } = busClientFlags(values, 'scheduler');
       return scheduler({
         kubeconfig,
         natsUrl,
@@ -546,9 +542,7 @@ async function main(argv: string[]): Promise<number> {
       });
     }
     case 'proxy': {
-      const natsUrl = values['nats-url'] ?? process.env.NATS_URL;
-      const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
-      if (!kubeconfig || !natsUrl) throw new Error('proxy needs --kubeconfig and --nats-url');
+      const { kubeconfig, natsUrl } = busClientFlags(values, 'proxy');
       const nodePortAddresses = parseNodePortAddresses(values['nodeport-addresses']);
       return proxy({
         kubeconfig,
@@ -562,8 +556,7 @@ async function main(argv: string[]): Promise<number> {
         mode: parseProxyMode(values['proxy-mode']),
         udpIdleTimeoutMs: parseDuration(values['udp-timeout'], '--udp-timeout'),
         resyncMs: parseDuration(values['sync-period'], '--sync-period'),
-        metricsPort:
-          values['metrics-port'] === undefined ? 10249 : parseCount(values['metrics-port'], '--metrics-port'),
+        metricsPort: optionalCount(values, 'metrics-port') ?? 10249,
         ...proxyAddOns({
           dnsPort: optionalCount(values, 'dns-port'),
           clusterDomain: values['cluster-domain'],
@@ -575,9 +568,7 @@ async function main(argv: string[]): Promise<number> {
       });
     }
     case 'node-agent': {
-      const natsUrl = values['nats-url'] ?? process.env.NATS_URL;
-      const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
-      if (!kubeconfig || !natsUrl) throw new Error('node-agent needs --kubeconfig and --nats-url');
+      const { kubeconfig, natsUrl } = busClientFlags(values, 'node-agent');
       if (values.runtime === 'sim')
         return simNodeAgent({
           kubeconfig,
@@ -643,6 +634,18 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   return 2;
+}
+
+/** --kubeconfig and --nats-url (or KUBECONFIG and NATS_URL): what every component but the API server needs. */
+function busClientFlags(
+  values: Record<string, string | boolean | undefined>,
+  component: string,
+): { kubeconfig: string; natsUrl: string } {
+  const natsUrl = values['nats-url'] ?? process.env.NATS_URL;
+  const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
+  if (typeof kubeconfig !== 'string' || typeof natsUrl !== 'string' || !kubeconfig || !natsUrl)
+    throw new Error(`${component} needs --kubeconfig and --nats-url`);
+  return { kubeconfig, natsUrl };
 }
 
 /** The leader-election flags kube-scheduler and kube-controller-manager share. */
