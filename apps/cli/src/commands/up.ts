@@ -148,34 +148,17 @@ export async function up(o: UpOptions): Promise<void> {
   await apiServer.start();
   // Ports chosen here rather than by the components, so `wake status` can say where /metrics is.
   const [schedulerPort, controllerManagerPort] = [await freePort(), await freePort()];
-  const scheduler = new ComponentSupervisor('scheduler', {
-    args: [
-      'scheduler',
-      '--kubeconfig',
-      o.dataDir.kubeconfig,
-      '--nats-url',
-      natsUrl,
-      '--metrics-port',
-      String(schedulerPort),
-    ],
-    readyLine: SCHEDULER_READY_LINE,
-    logFile: join(o.dataDir.root, 'scheduler.log'),
-  });
-  await scheduler.start();
-  const controllerManager = new ComponentSupervisor('controller-manager', {
-    args: [
-      'controller-manager',
-      '--kubeconfig',
-      o.dataDir.kubeconfig,
-      '--nats-url',
-      natsUrl,
-      '--metrics-port',
-      String(controllerManagerPort),
-    ],
-    readyLine: CONTROLLER_MANAGER_READY_LINE,
-    logFile: join(o.dataDir.root, 'controller-manager.log'),
-  });
-  await controllerManager.start();
+  const scheduler = await startClient(o, natsUrl, 'scheduler', SCHEDULER_READY_LINE, [
+    '--metrics-port',
+    String(schedulerPort),
+  ]);
+  const controllerManager = await startClient(
+    o,
+    natsUrl,
+    'controller-manager',
+    CONTROLLER_MANAGER_READY_LINE,
+    ['--metrics-port', String(controllerManagerPort)],
+  );
   // Docker when an engine is reachable; without one, unless docker was asked for, simulated nodes, said loudly.
   const runtime = o.runtime === undefined && !engine ? 'sim' : (o.runtime ?? 'docker');
   if (found instanceof Error)
@@ -293,6 +276,31 @@ async function containerEngine(o: UpOptions): Promise<DockerEngine | Error> {
   );
 }
 
+/**
+ * `wake <command> --kubeconfig --nats-url ...args` under supervision, its output in
+ * <data dir>/<command>.log; resolves once it printed `readyLine`.
+ */
+async function startClient(
+  o: UpOptions,
+  natsUrl: string,
+  command: 'scheduler' | 'controller-manager' | 'node-agent' | 'proxy',
+  readyLine: string,
+  args: string[],
+): Promise<ComponentSupervisor> {
+  const supervisor = new ComponentSupervisor(command, {
+    args: [command, '--kubeconfig', o.dataDir.kubeconfig, '--nats-url', natsUrl, ...args],
+    readyLine,
+    logFile: join(o.dataDir.root, `${command}.log`),
+  });
+  await supervisor.start();
+  return supervisor;
+}
+
+/** The Docker node's name, which its agent registers and its proxy serves Local traffic for. */
+function dockerNodeName(o: UpOptions): string {
+  return o.nodeName ?? hostname().toLowerCase();
+}
+
 async function startNodeAgent(
   o: UpOptions,
   natsUrl: string,
@@ -300,32 +308,22 @@ async function startNodeAgent(
   /** A service proxy runs for the node: pods get the `kubernetes` ClusterIP and the cluster DNS. */
   proxied: boolean,
 ): Promise<{ agent: ComponentSupervisor; name: string; busybox: string }> {
-  const name = o.nodeName ?? hostname().toLowerCase();
+  const name = dockerNodeName(o);
   // No registry need be reachable: the sandbox image and a busybox to try are built locally.
   const images = await ensureLocalImages(engine.docker);
-  const agent = new ComponentSupervisor('node-agent', {
-    args: [
-      'node-agent',
-      '--kubeconfig',
-      o.dataDir.kubeconfig,
-      '--nats-url',
-      natsUrl,
-      '--node-name',
-      name,
-      '--root-dir',
-      join(o.dataDir.root, 'agent'),
-      '--pod-infra-container-image',
-      images.pause,
-      '--healthz-port',
-      '0',
-      // Pods reach the API server at the `kubernetes` Service's ClusterIP through the proxy, as
-      // upstream, and resolve names with the cluster DNS it serves behind the kube-dns Service.
-      ...(proxied ? ['--pod-api-forwarder=false', '--cluster-dns', CLUSTER_DNS_IP] : []),
-    ],
-    readyLine: NODE_AGENT_READY_LINE,
-    logFile: join(o.dataDir.root, 'node-agent.log'),
-  });
-  await agent.start();
+  const agent = await startClient(o, natsUrl, 'node-agent', NODE_AGENT_READY_LINE, [
+    '--node-name',
+    name,
+    '--root-dir',
+    join(o.dataDir.root, 'agent'),
+    '--pod-infra-container-image',
+    images.pause,
+    '--healthz-port',
+    '0',
+    // Pods reach the API server at the `kubernetes` Service's ClusterIP through the proxy, as
+    // upstream, and resolve names with the cluster DNS it serves behind the kube-dns Service.
+    ...(proxied ? ['--pod-api-forwarder=false', '--cluster-dns', CLUSTER_DNS_IP] : []),
+  ]);
   return { agent, name, busybox: images.busybox };
 }
 
@@ -337,32 +335,22 @@ async function startProxy(
 ): Promise<{ supervisor: ComponentSupervisor; url: string; ingress: string }> {
   const port = await freePort();
   const ingressPort = o.ingressPort ?? (await preferredPort(DEFAULT_INGRESS_PORT));
-  const supervisor = new ComponentSupervisor('proxy', {
-    args: [
-      'proxy',
-      '--kubeconfig',
-      o.dataDir.kubeconfig,
-      '--nats-url',
-      natsUrl,
-      '--node-name',
-      o.nodeName ?? hostname().toLowerCase(),
-      '--gateway',
-      gateway,
-      // Chains of this data directory's own: a second cluster on the host (a test's) must not
-      // take them for a crashed predecessor's and remove them.
-      '--instance-id',
-      createHash('sha256').update(o.dataDir.root).digest('hex').slice(0, 5),
-      '--metrics-port',
-      String(port),
-      '--dns-port',
-      '0',
-      '--ingress-port',
-      String(ingressPort),
-    ],
-    readyLine: PROXY_READY_LINE,
-    logFile: join(o.dataDir.root, 'proxy.log'),
-  });
-  await supervisor.start();
+  const supervisor = await startClient(o, natsUrl, 'proxy', PROXY_READY_LINE, [
+    '--node-name',
+    dockerNodeName(o),
+    '--gateway',
+    gateway,
+    // Chains of this data directory's own: a second cluster on the host (a test's) must not
+    // take them for a crashed predecessor's and remove them.
+    '--instance-id',
+    createHash('sha256').update(o.dataDir.root).digest('hex').slice(0, 5),
+    '--metrics-port',
+    String(port),
+    '--dns-port',
+    '0',
+    '--ingress-port',
+    String(ingressPort),
+  ]);
   return { supervisor, url: `http://127.0.0.1:${port}/metrics`, ingress: `http://127.0.0.1:${ingressPort}` };
 }
 
@@ -372,23 +360,13 @@ async function startSimNodeAgent(
   natsUrl: string,
 ): Promise<{ agent: ComponentSupervisor; name: string; busybox?: undefined }> {
   const nodes = o.nodes ?? 10;
-  const agent = new ComponentSupervisor('node-agent', {
-    args: [
-      'node-agent',
-      '--runtime',
-      'sim',
-      '--kubeconfig',
-      o.dataDir.kubeconfig,
-      '--nats-url',
-      natsUrl,
-      '--nodes',
-      String(nodes),
-      ...(o.nodeName ? ['--node-name-prefix', o.nodeName] : []),
-    ],
-    readyLine: SIM_AGENT_READY_LINE,
-    logFile: join(o.dataDir.root, 'node-agent.log'),
-  });
-  await agent.start();
+  const agent = await startClient(o, natsUrl, 'node-agent', SIM_AGENT_READY_LINE, [
+    '--runtime',
+    'sim',
+    '--nodes',
+    String(nodes),
+    ...(o.nodeName ? ['--node-name-prefix', o.nodeName] : []),
+  ]);
   return { agent, name: `${nodes} simulated nodes` };
 }
 
