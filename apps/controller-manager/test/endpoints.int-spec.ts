@@ -2,15 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
+import { type SimControlPlane, startSimControlPlane } from '@app/testing/sim-control-plane.js';
 import { setPodStatus, staticPod as createStaticPod } from '@app/testing/static-pods.js';
 
-import { type RunningSimAgent, startSimAgent } from '../../node-agent/src/sim/index.js';
-import { type RunningScheduler, startScheduler } from '../../scheduler/src/run-scheduler.js';
 import { type Endpoints } from '../src/endpoints/desired-endpoints.js';
 import { type EndpointSubset } from '../src/endpoints/subsets.js';
 import { type EndpointSlice } from '../src/endpointslice/slice-types.js';
 import { type Pod } from '../src/replicaset/pod-types.js';
-import { type RunningControllerManager, startControllerManager } from '../src/run-controller-manager.js';
 
 const ZONE = 'topology.kubernetes.io/zone';
 const SERVICE_NAME = 'kubernetes.io/service-name';
@@ -29,9 +27,7 @@ const HTTP_PORT = { name: 'http', containerPort: 8080, protocol: 'TCP' };
  */
 describe('Endpoints and EndpointSlice controllers through the real API server and simulated nodes', () => {
   let cluster: ApiCluster;
-  let cm: RunningControllerManager | undefined;
-  let scheduler: RunningScheduler | undefined;
-  let sim: RunningSimAgent | undefined;
+  let plane: SimControlPlane | undefined;
   let ns = '';
   /** Every EndpointSlice write of the controller, per namespace/service. */
   const sliceWrites: { verb: string; service: string; name: string }[] = [];
@@ -99,43 +95,28 @@ describe('Endpoints and EndpointSlice controllers through the real API server an
 
   beforeAll(async () => {
     cluster = await startApiCluster();
-    const connection = cluster.connection;
-    scheduler = await startScheduler({
-      connection,
-      natsUrl: cluster.natsUrl,
-      leaderElect: false,
-      queue: { initialBackoffMs: 50, maxBackoffMs: 200, maxUnschedulableMs: 60_000 },
-    });
-    sim = await startSimAgent({
-      connection,
-      natsUrl: cluster.natsUrl,
-      nodes: 5,
-      maxPods: 250,
-      leaseRenewMs: 1000,
-      registration: { labels: { [ZONE]: 'zone-a' } },
-    });
     await cluster.ok('POST', '/api/v1/nodes', {
       metadata: { name: STATIC_NODE, labels: { [ZONE]: 'zone-static' } },
       // Unschedulable: the scheduler places nothing where no agent runs.
       spec: { unschedulable: true },
     });
-    cm = await startControllerManager({
-      connection,
-      natsUrl: cluster.natsUrl,
-      leaderElect: false,
-      controllers: ['deployment', 'replicaset', 'garbage-collector', 'endpoint', 'endpointslice'],
-      backoffMs: [50, 1000],
-      endpointSliceChangeDelayMs: 100,
-      onEndpointSliceWrite: (verb, slice) =>
-        sliceWrites.push({
-          verb,
-          service: `${slice.metadata.namespace}/${slice.metadata.labels?.[SERVICE_NAME]}`,
-          name: slice.metadata.name ?? '',
-        }),
+    plane = await startSimControlPlane(cluster, {
+      nodes: 5,
+      sim: { maxPods: 250, leaseRenewMs: 1000, registration: { labels: { [ZONE]: 'zone-a' } } },
+      controllerManager: {
+        controllers: ['deployment', 'replicaset', 'garbage-collector', 'endpoint', 'endpointslice'],
+        endpointSliceChangeDelayMs: 100,
+        onEndpointSliceWrite: (verb, slice) =>
+          sliceWrites.push({
+            verb,
+            service: `${slice.metadata.namespace}/${slice.metadata.labels?.[SERVICE_NAME]}`,
+            name: slice.metadata.name ?? '',
+          }),
+      },
     });
   });
   afterAll(async () => {
-    await Promise.allSettled([cm?.close(), scheduler?.close(), sim?.close()]);
+    await Promise.allSettled([plane?.close()]);
     await cluster?.close();
   });
 
