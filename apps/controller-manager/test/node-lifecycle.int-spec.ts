@@ -1,10 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-
-import { ApiClient, type ApiConnection, Informer } from '@app/client';
+import { type ApiConnection } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
+import { type TestWatch, watchForTest } from '@app/testing/test-watch.js';
 
 import { type RunningSimAgent, startSimAgent } from '../../node-agent/src/sim/index.js';
 import { type NodeLifecycleSettings } from '../src/node-lifecycle/node-lifecycle-controller.js';
@@ -42,10 +41,8 @@ describe('node lifecycle and taint eviction on simulated nodes', () => {
   let connection: ApiConnection;
   let cm: RunningControllerManager | undefined;
   const agents = new Map<string, RunningSimAgent>();
-  let watchApi: ApiClient | undefined;
-  let watchNats: NatsConnection | undefined;
-  let podWatch: Informer<Pod> | undefined;
-  let nodeWatch: Informer<Node> | undefined;
+  let podWatch: TestWatch<Pod> | undefined;
+  let nodeWatch: TestWatch<Node> | undefined;
   /** Every version seen, with when: pods by ns/name, nodes by name. */
   const podHistory = new Map<string, { at: number; pod: Pod }[]>();
   const nodeHistory = new Map<string, { at: number; node: Node }[]>();
@@ -121,29 +118,14 @@ describe('node lifecycle and taint eviction on simulated nodes', () => {
   beforeAll(async () => {
     cluster = await startApiCluster();
     connection = cluster.connection;
-    watchApi = new ApiClient(connection, { userAgent: 'node-lifecycle-test-watch' });
-    watchNats = await connect({ servers: cluster.natsUrl });
-    podWatch = new Informer<Pod>({
-      api: watchApi,
-      nats: watchNats,
-      resource: { group: '', version: 'v1', plural: 'pods' },
-    });
-    nodeWatch = new Informer<Node>({
-      api: watchApi,
-      nats: watchNats,
-      resource: { group: '', version: 'v1', plural: 'nodes' },
-    });
-    podWatch.onChange((c) => {
+    podWatch = await watchForTest<Pod>(cluster, { group: '', version: 'v1', plural: 'pods' }, (c) => {
       const key = `${c.object.metadata.namespace}/${c.object.metadata.name}`;
       podHistory.set(key, [...(podHistory.get(key) ?? []), { at: Date.now(), pod: c.object }]);
     });
-    nodeWatch.onChange((c) => {
+    nodeWatch = await watchForTest<Node>(cluster, { group: '', version: 'v1', plural: 'nodes' }, (c) => {
       const key = c.object.metadata.name;
       nodeHistory.set(key, [...(nodeHistory.get(key) ?? []), { at: Date.now(), node: c.object }]);
     });
-    podWatch.start();
-    nodeWatch.start();
-    await Promise.all([podWatch.synced(), nodeWatch.synced()]);
   });
 
   afterEach(async () => {
@@ -160,9 +142,7 @@ describe('node lifecycle and taint eviction on simulated nodes', () => {
 
   afterAll(async () => {
     await Promise.allSettled([cm?.close(), ...[...agents.values()].map((a) => a.close())]);
-    await Promise.allSettled([podWatch?.stop(), nodeWatch?.stop()]);
-    await Promise.allSettled([watchNats?.close()]);
-    watchApi?.close();
+    await Promise.allSettled([podWatch?.close(), nodeWatch?.close()]);
     await cluster?.close();
   });
 
