@@ -136,14 +136,10 @@ describe('DaemonSet controller through the real API server, scheduler and simula
     extra = undefined;
     for (const name of ['ghost', 'extra-0']) await cluster.api('DELETE', `/api/v1/nodes/${name}`);
     for (const name of SIM_NODES)
-      await cluster.ok(
-        'PATCH',
-        `/api/v1/nodes/${name}`,
-        { metadata: { labels: { ds: null } }, spec: { taints: null } },
-        {
-          'content-type': 'application/merge-patch+json',
-        },
-      );
+      await cluster.mergePatch(`/api/v1/nodes/${name}`, {
+        metadata: { labels: { ds: null } },
+        spec: { taints: null },
+      });
   });
 
   it('`kubectl apply` puts one pod on each eligible node; nodes joining, leaving and changing labels or taints move it', async () => {
