@@ -137,6 +137,7 @@ describe('wake up / status / verify / down', () => {
     const report = JSON.parse(status.stdout) as {
       running: boolean;
       components: { name: string; url?: string; pid?: number; rssMiB?: number }[];
+      ingress?: string;
       totalMiB: number;
     };
     expect(report.running).toBe(true);
@@ -158,6 +159,19 @@ describe('wake up / status / verify / down', () => {
     expect(report.components.find((c) => c.name === 'postgres')?.url).toMatch(
       /^postgres:\/\/.*127\.0\.0\.1:\d+\/wake$/,
     );
+    // The proxy's /metrics and its ingress controller answer where the report says they are
+    // (no Ingress yet: the default backend's 404).
+    const proxyUrl = report.components.find((c) => c.name === 'proxy')?.url;
+    expect(proxyUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const metrics = await fetch(proxyUrl!);
+    expect({
+      status: metrics.status,
+      synced: (await metrics.text()).includes('kubeproxy_sync_proxy_rules_duration_seconds'),
+    }).toEqual({ status: 200, synced: true });
+    expect(report.ingress).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const noRoute = await fetch(`${report.ingress}/`);
+    await noRoute.body?.cancel();
+    expect(noRoute.status).toBe(404);
     // The cluster's node agent registered its node, and the scheduler places a pod on it.
     await waitFor('the node to be Ready', async () => {
       const ready = await kubectl(
