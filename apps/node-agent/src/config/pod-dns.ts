@@ -33,6 +33,12 @@ export interface PodDns {
   warnings: DnsWarning[];
 }
 
+/**
+ * The kubelet's --cluster-domain default in kubeadm clusters; the cluster DNS server's zone
+ * must be the same.
+ */
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+
 /** validation.MaxDNSNameservers, MaxDNSSearchPaths and MaxDNSSearchListChars. */
 export const MAX_DNS_NAMESERVERS = 3;
 export const MAX_DNS_SEARCH_PATHS = 32;
