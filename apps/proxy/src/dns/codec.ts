@@ -125,29 +125,6 @@ export function errorResponse(query: Pick<Query, 'id' | 'flags' | 'questions'>, 
   };
 }
 
-/**
- * Encodes a response, compressing names. With `limit` (UDP), records are dropped from the end
- * until the message fits and TC is set, so the client retries over TCP (RFC 2181 §9; CoreDNS
- * truncates the same way in its `Scrub`).
- */
-export function encodeResponse(r: Response, limit?: number): Buffer {
-  const full = write(r, false);
-  if (limit === undefined || full.length <= limit) return full;
-  const sections = {
-    answers: [...r.answers],
-    authorities: [...r.authorities],
-    additionals: [...r.additionals],
-  };
-  for (;;) {
-    if (sections.additionals.length) sections.additionals.pop();
-    else if (sections.authorities.length) sections.authorities.pop();
-    else if (sections.answers.length) sections.answers.pop();
-    const out = write({ ...r, ...sections }, true);
-    const empty = !sections.answers.length && !sections.authorities.length && !sections.additionals.length;
-    if (out.length <= limit || empty) return out;
-  }
-}
-
 /** Prefixes a message with its two-byte length, as DNS over TCP frames them (RFC 1035 §4.2.2). */
 export function frameForTcp(message: Buffer): Buffer {
   const out = Buffer.allocUnsafe(message.length + 2);
@@ -214,6 +191,10 @@ class Writer {
     this.buf.writeUInt16BE(v, at);
   }
 
+  getU16(at: number): number {
+    return this.buf.readUInt16BE(at);
+  }
+
   /** A domain name; suffixes written before become pointers unless `compress` is false (SRV targets). */
   name(name: string, compress = true): void {
     const labels = splitName(name);
@@ -240,31 +221,59 @@ function splitName(name: string): string[] {
   return trimmed === '' ? [] : trimmed.split('.');
 }
 
-function write(r: Response, truncated: boolean): Buffer {
+/** The OPT pseudo-record's size: the root name, type, class, TTL and an empty rdata. */
+const OPT_SIZE = 11;
+
+/**
+ * Encodes a response, compressing names. With `limit` (UDP), the records that do not fit are
+ * left off the end and TC is set, so the client retries over TCP (RFC 2181 §9; CoreDNS
+ * truncates the same way in its `Scrub`).
+ */
+export function encodeResponse(r: Response, limit?: number): Buffer {
   const w = new Writer();
   w.u16(r.id);
-  const flags =
+  const flagsAt = w.offset;
+  w.u16(
     0x8000 | // QR: a response
-    (r.authoritative ? packet.AUTHORITATIVE_ANSWER : 0) |
-    (truncated ? packet.TRUNCATED_RESPONSE : 0) |
-    (r.recursionDesired ? packet.RECURSION_DESIRED : 0) |
-    packet.RECURSION_AVAILABLE |
-    (r.rcode & 0xf);
-  w.u16(flags);
+      (r.authoritative ? packet.AUTHORITATIVE_ANSWER : 0) |
+      (r.recursionDesired ? packet.RECURSION_DESIRED : 0) |
+      packet.RECURSION_AVAILABLE |
+      (r.rcode & 0xf),
+  );
   w.u16(r.questions.length);
+  const countsAt = w.offset;
+  const opt = r.ednsUdpSize !== undefined ? 1 : 0;
   w.u16(r.answers.length);
   w.u16(r.authorities.length);
-  w.u16(r.additionals.length + (r.ednsUdpSize !== undefined ? 1 : 0));
+  w.u16(r.additionals.length + opt);
   for (const q of r.questions) {
     w.name(q.name);
     w.u16(typeCodes.toType(q.type));
     w.u16(q.class === 'IN' ? CLASS_IN : classCode(q.class));
   }
-  for (const rr of [...r.answers, ...r.authorities, ...r.additionals]) writeRecord(w, rr);
-  if (r.ednsUdpSize !== undefined) {
+  const ends = [w.offset];
+  for (const rr of [...r.answers, ...r.authorities, ...r.additionals]) {
+    writeRecord(w, rr);
+    ends.push(w.offset);
+  }
+  const optSize = opt * OPT_SIZE;
+  if (limit !== undefined && w.offset + optSize > limit) {
+    // Compression only points backwards, so the first records of the message are encoded the
+    // same whatever follows: keep the most that fit, in one pass.
+    let kept = ends.length - 1;
+    while (kept > 0 && ends[kept] + optSize > limit) kept--;
+    w.offset = ends[kept];
+    const answers = Math.min(kept, r.answers.length);
+    const authorities = Math.min(kept - answers, r.authorities.length);
+    w.setU16(flagsAt, w.getU16(flagsAt) | packet.TRUNCATED_RESPONSE);
+    w.setU16(countsAt, answers);
+    w.setU16(countsAt + 2, authorities);
+    w.setU16(countsAt + 4, kept - answers - authorities + opt);
+  }
+  if (opt) {
     w.u8(0); // the root name
     w.u16(TYPE_OPT);
-    w.u16(r.ednsUdpSize); // the class field carries the payload size
+    w.u16(r.ednsUdpSize!); // the class field carries the payload size
     w.u32(0); // extended rcode, version 0, no flags
     w.u16(0); // no options
   }
