@@ -25,6 +25,7 @@ import {
   ApiTokenSource,
   CONTAINER_CONFIGURER,
   type ContainerConfigurer,
+  DEFAULT_CLUSTER_DOMAIN,
   OBJECT_SOURCE,
   POD_CONFIGURER_OPTIONS,
   PodConfigurer,
@@ -91,8 +92,6 @@ export interface NodeAgentConfig {
 }
 
 export const NODE_AGENT_CONFIG = Symbol('NodeAgentConfig');
-/** The kubelet's --cluster-domain default in kubeadm clusters. */
-export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 export const NATS = Symbol('NatsConnection');
 /** Where pods reach the API server (the forwarder's address), or null when they are not given one. */
 const POD_API_ENDPOINT = Symbol('PodApiEndpoint');

@@ -1,4 +1,4 @@
-import { type ResourceRegistry, StatusError } from '@app/api';
+import { type ResourceRegistry, type ResourceType, StatusError } from '@app/api';
 import { SYSTEM_ACTOR } from '@app/event-store';
 
 import { type ObjectService } from '../objects/object-service.js';
@@ -21,7 +21,7 @@ export async function ensureKubeDnsService(
   clusterIp: string,
 ): Promise<boolean> {
   const services = registry.get('', 'v1', 'services');
-  if (await exists(objects, registry)) return false;
+  if (await exists(objects, services)) return false;
   try {
     await objects.create(
       services,
@@ -54,7 +54,7 @@ export async function ensureKubeDnsService(
   } catch (e) {
     // Another API server created it meanwhile: its create claims the address first, so ours
     // fails on the address (Invalid) before the name (AlreadyExists).
-    if (await exists(objects, registry)) return false;
+    if (await exists(objects, services)) return false;
     throw new Error(
       `bootstrap: creating ${KUBE_DNS_NAMESPACE}/${KUBE_DNS_NAME} at ${clusterIp}: ${(e as Error).message}`,
       {
@@ -64,9 +64,9 @@ export async function ensureKubeDnsService(
   }
 }
 
-async function exists(objects: ObjectService, registry: ResourceRegistry): Promise<boolean> {
+async function exists(objects: ObjectService, services: ResourceType): Promise<boolean> {
   try {
-    await objects.get(registry.get('', 'v1', 'services'), KUBE_DNS_NAMESPACE, KUBE_DNS_NAME);
+    await objects.get(services, KUBE_DNS_NAMESPACE, KUBE_DNS_NAME);
     return true;
   } catch (e) {
     if (e instanceof StatusError && e.reason === 'NotFound') return false;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 
 import { type Pod } from '../api-types.js';
+import { type SandboxDns } from '../runtime/index.js';
 
 /**
  * A pod's resolver configuration as the kubelet computes it (pkg/kubelet/network/dns/dns.go
@@ -8,11 +9,8 @@ import { type Pod } from '../api-types.js';
  * expansion itself is the pod's resolver's; the cluster DNS server only answers FQDNs.
  */
 
-export interface DnsConfig {
-  servers: string[];
-  searches: string[];
-  options: string[];
-}
+/** Nameservers, search paths and options: a resolv.conf's content, the host's or a sandbox's. */
+export type DnsConfig = SandboxDns;
 
 export interface PodDnsSettings {
   /** --cluster-dns: the cluster DNS server addresses (empty: none configured). */
@@ -34,6 +32,12 @@ export interface PodDns {
   /** Events the kubelet records about the pod (MissingClusterDNS, DNSConfigForming). */
   warnings: DnsWarning[];
 }
+
+/**
+ * The kubelet's --cluster-domain default in kubeadm clusters; the cluster DNS server's zone
+ * must be the same.
+ */
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 
 /** validation.MaxDNSNameservers, MaxDNSSearchPaths and MaxDNSSearchListChars. */
 export const MAX_DNS_NAMESERVERS = 3;

@@ -152,6 +152,17 @@ describe('DNS codec', () => {
     expect(decoded.flag_tc).toBe(true);
     expect(decoded.answers!.length).toBeGreaterThan(0);
     expect(decoded.answers!.length).toBeLessThan(60);
+    // What it keeps is the longest run of answers that fits, as they come.
+    const kept = decoded.answers!.length;
+    expect(decoded.answers!.map((a) => (a as packet.StringAnswer).data)).toEqual(
+      answers.slice(0, kept).map((a) => a.data),
+    );
+    expect(encodeResponse(response({ answers: answers.slice(0, kept + 1) })).length).toBeGreaterThan(512);
+    // With EDNS0 the OPT record stays, and the answers make room for it.
+    const edns = packet.decode(encodeResponse(response({ answers, ednsUdpSize: 1232 }), 512));
+    expect(edns.flag_tc).toBe(true);
+    expect(edns.additionals).toMatchObject([{ type: 'OPT', udpPayloadSize: 1232 }]);
+    expect(edns.answers!.length).toBeLessThan(kept);
     expect(packet.decode(encodeResponse(response({ answers }), 4096)).flag_tc).toBe(false);
   });
 

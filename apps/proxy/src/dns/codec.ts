@@ -7,10 +7,9 @@ import packet from 'dns-packet';
  * The DNS wire format, pure: queries are decoded by dns-packet; responses are encoded here
  * because dns-packet writes every name in full, and a server's answers repeat the question's
  * name in every record (RFC 1035 §4.1.4 compression keeps a headless Service's answer small
- * enough for 512-byte UDP).
+ * enough for 512-byte UDP). Only the message layout is written here: the type table and the
+ * address bytes are dns-packet's.
  */
-
-export type RecordType = 'A' | 'AAAA' | 'CNAME' | 'PTR' | 'SRV' | 'TXT' | 'SOA' | 'NS';
 
 export interface SrvData {
   priority: number;
@@ -74,16 +73,6 @@ export const UDP_LIMIT = 512;
 /** What this server advertises and accepts at most over UDP with EDNS0 (the DNS flag day 2020 value). */
 export const EDNS_UDP_SIZE = 1232;
 
-const TYPE_CODES: Record<RecordType, number> = {
-  A: 1,
-  NS: 2,
-  CNAME: 5,
-  SOA: 6,
-  PTR: 12,
-  TXT: 16,
-  AAAA: 28,
-  SRV: 33,
-};
 const CLASS_IN = 1;
 const TYPE_OPT = 41;
 
@@ -134,29 +123,6 @@ export function errorResponse(query: Pick<Query, 'id' | 'flags' | 'questions'>, 
     authorities: [],
     additionals: [],
   };
-}
-
-/**
- * Encodes a response, compressing names. With `limit` (UDP), records are dropped from the end
- * until the message fits and TC is set, so the client retries over TCP (RFC 2181 §9; CoreDNS
- * truncates the same way in its `Scrub`).
- */
-export function encodeResponse(r: Response, limit?: number): Buffer {
-  const full = write(r, false);
-  if (limit === undefined || full.length <= limit) return full;
-  const sections = {
-    answers: [...r.answers],
-    authorities: [...r.authorities],
-    additionals: [...r.additionals],
-  };
-  for (;;) {
-    if (sections.additionals.length) sections.additionals.pop();
-    else if (sections.authorities.length) sections.authorities.pop();
-    else if (sections.answers.length) sections.answers.pop();
-    const out = write({ ...r, ...sections }, true);
-    const empty = !sections.answers.length && !sections.authorities.length && !sections.additionals.length;
-    if (out.length <= limit || empty) return out;
-  }
 }
 
 /** Prefixes a message with its two-byte length, as DNS over TCP frames them (RFC 1035 §4.2.2). */
@@ -225,6 +191,10 @@ class Writer {
     this.buf.writeUInt16BE(v, at);
   }
 
+  getU16(at: number): number {
+    return this.buf.readUInt16BE(at);
+  }
+
   /** A domain name; suffixes written before become pointers unless `compress` is false (SRV targets). */
   name(name: string, compress = true): void {
     const labels = splitName(name);
@@ -251,31 +221,59 @@ function splitName(name: string): string[] {
   return trimmed === '' ? [] : trimmed.split('.');
 }
 
-function write(r: Response, truncated: boolean): Buffer {
+/** The OPT pseudo-record's size: the root name, type, class, TTL and an empty rdata. */
+const OPT_SIZE = 11;
+
+/**
+ * Encodes a response, compressing names. With `limit` (UDP), the records that do not fit are
+ * left off the end and TC is set, so the client retries over TCP (RFC 2181 §9; CoreDNS
+ * truncates the same way in its `Scrub`).
+ */
+export function encodeResponse(r: Response, limit?: number): Buffer {
   const w = new Writer();
   w.u16(r.id);
-  const flags =
+  const flagsAt = w.offset;
+  w.u16(
     0x8000 | // QR: a response
-    (r.authoritative ? packet.AUTHORITATIVE_ANSWER : 0) |
-    (truncated ? packet.TRUNCATED_RESPONSE : 0) |
-    (r.recursionDesired ? packet.RECURSION_DESIRED : 0) |
-    packet.RECURSION_AVAILABLE |
-    (r.rcode & 0xf);
-  w.u16(flags);
+      (r.authoritative ? packet.AUTHORITATIVE_ANSWER : 0) |
+      (r.recursionDesired ? packet.RECURSION_DESIRED : 0) |
+      packet.RECURSION_AVAILABLE |
+      (r.rcode & 0xf),
+  );
   w.u16(r.questions.length);
+  const countsAt = w.offset;
+  const opt = r.ednsUdpSize !== undefined ? 1 : 0;
   w.u16(r.answers.length);
   w.u16(r.authorities.length);
-  w.u16(r.additionals.length + (r.ednsUdpSize !== undefined ? 1 : 0));
+  w.u16(r.additionals.length + opt);
   for (const q of r.questions) {
     w.name(q.name);
-    w.u16(typeCode(q.type));
+    w.u16(typeCodes.toType(q.type));
     w.u16(q.class === 'IN' ? CLASS_IN : classCode(q.class));
   }
-  for (const rr of [...r.answers, ...r.authorities, ...r.additionals]) writeRecord(w, rr);
-  if (r.ednsUdpSize !== undefined) {
+  const ends = [w.offset];
+  for (const rr of [...r.answers, ...r.authorities, ...r.additionals]) {
+    writeRecord(w, rr);
+    ends.push(w.offset);
+  }
+  const optSize = opt * OPT_SIZE;
+  if (limit !== undefined && w.offset + optSize > limit) {
+    // Compression only points backwards, so the first records of the message are encoded the
+    // same whatever follows: keep the most that fit, in one pass.
+    let kept = ends.length - 1;
+    while (kept > 0 && ends[kept] + optSize > limit) kept--;
+    w.offset = ends[kept];
+    const answers = Math.min(kept, r.answers.length);
+    const authorities = Math.min(kept - answers, r.authorities.length);
+    w.setU16(flagsAt, w.getU16(flagsAt) | packet.TRUNCATED_RESPONSE);
+    w.setU16(countsAt, answers);
+    w.setU16(countsAt + 2, authorities);
+    w.setU16(countsAt + 4, kept - answers - authorities + opt);
+  }
+  if (opt) {
     w.u8(0); // the root name
     w.u16(TYPE_OPT);
-    w.u16(r.ednsUdpSize); // the class field carries the payload size
+    w.u16(r.ednsUdpSize!); // the class field carries the payload size
     w.u32(0); // extended rcode, version 0, no flags
     w.u16(0); // no options
   }
@@ -284,7 +282,7 @@ function write(r: Response, truncated: boolean): Buffer {
 
 function writeRecord(w: Writer, rr: ResourceRecord): void {
   w.name(rr.name);
-  w.u16(TYPE_CODES[rr.type]);
+  w.u16(typeCodes.toType(rr.type));
   w.u16(CLASS_IN);
   w.u32(rr.ttl);
   const lengthAt = w.offset;
@@ -328,36 +326,15 @@ function writeRecord(w: Writer, rr: ResourceRecord): void {
   w.setU16(lengthAt, w.offset - start);
 }
 
-/** An address's network-order bytes: 4 for IPv4, 16 for IPv6 (`::` expanded). */
+/**
+ * An address's network-order bytes: 4 for IPv4, 16 for IPv6. dns-packet's A and AAAA encoders
+ * write them (after a two-byte rdlength); they write any string without complaint, so it is
+ * checked to be an address first.
+ */
 export function ipBytes(ip: string): Buffer {
-  if (isIPv4(ip)) return Buffer.from(ip.split('.').map(Number));
-  if (!isIPv6(ip)) throw new RangeError(`${JSON.stringify(ip)} is not an IP address`);
-  let text = ip;
-  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two hex groups.
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const b = v4[1].split('.').map(Number);
-    text = `${text.slice(0, -v4[1].length)}${((b[0] << 8) | b[1]).toString(16)}:${((b[2] << 8) | b[3]).toString(16)}`;
-  }
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail ? tail.split(':') : [];
-  const groups =
-    tail === undefined
-      ? headGroups
-      : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
-  const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
-  return out;
-}
-
-/** A question's type code; types dns-packet did not know decode as `UNKNOWN_<n>`. */
-function typeCode(type: string): number {
-  const unknown = /^UNKNOWN_(\d+)$/.exec(type);
-  if (unknown) return Number(unknown[1]);
-  const known = (TYPE_CODES as Record<string, number>)[type];
-  if (known !== undefined) return known;
-  return typeCodes.toType(type);
+  const type = isIPv4(ip) ? 'A' : isIPv6(ip) ? 'AAAA' : undefined;
+  if (type === undefined) throw new RangeError(`${JSON.stringify(ip)} is not an IP address`);
+  return rdataCodecs.record(type).encode(ip).subarray(2);
 }
 
 function classCode(klass: string): number {
@@ -366,5 +343,11 @@ function classCode(klass: string): number {
   return { IN: 1, CS: 2, CH: 3, HS: 4, ANY: 255 }[klass] ?? CLASS_IN;
 }
 
-/** dns-packet's type table (it ships with the package but not in its type declarations). */
+/**
+ * dns-packet's type table, which also reads back the `UNKNOWN_<n>` names it decodes types it
+ * does not know as (it ships with the package but not in its type declarations).
+ */
 const typeCodes = createRequire(import.meta.url)('dns-packet/types.js') as { toType(name: string): number };
+
+/** dns-packet's per-type record data encoders (exported by the package, missing from its type declarations). */
+const rdataCodecs = packet as unknown as { record(type: 'A' | 'AAAA'): { encode(data: string): Buffer } };

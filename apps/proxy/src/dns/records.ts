@@ -51,6 +51,29 @@ export function endpointHostname(address: string, hostname?: string): string {
   return address.includes(':') ? address.replaceAll(':', '-') : address.replaceAll('.', '-');
 }
 
+/** A Service's or EndpointSlice's port as its SRV names read it: protocol lower-cased, TCP by default. */
+interface NamedPort {
+  name: string;
+  protocol: string;
+  port: number;
+}
+
+function namedPort(p: { name?: string; protocol?: string; port?: number }): NamedPort {
+  return { name: p.name ?? '', protocol: (p.protocol ?? 'TCP').toLowerCase(), port: p.port ?? 0 };
+}
+
+/** An endpoint address DNS publishes under its Service. */
+interface DnsEndpoint {
+  address: string;
+  hostname?: string;
+  ports: NamedPort[];
+}
+
+/** Whether a question asks for address records (A, AAAA or ANY). */
+function wantsAddresses(q: Question): boolean {
+  return q.type === 'A' || q.type === 'AAAA' || q.type === 'ANY';
+}
+
 function trimDot(name: string): string {
   return name.endsWith('.') ? name.slice(0, -1) : name;
 }
@@ -144,7 +167,7 @@ export class ClusterZone {
       return q.type === 'CNAME' ? this.answer([cname]) : { ...this.answer([cname]), chase: target };
     }
     if (q.type === 'SRV') return this.srvRecords(q, svc, undefined, undefined);
-    if (q.type !== 'A' && q.type !== 'AAAA' && q.type !== 'ANY') return this.noData();
+    if (!wantsAddresses(q)) return this.noData();
     const addresses = isHeadless(svc) ? this.readyAddresses(svc).map((e) => e.address) : clusterIPs(svc);
     return this.answer(addresses.flatMap((ip) => this.addressRecord(q, ip)));
   }
@@ -154,7 +177,7 @@ export class ClusterZone {
       (e) => endpointHostname(e.address, e.hostname).toLowerCase() === label,
     );
     if (matching.length === 0) return this.nxDomain();
-    if (q.type !== 'A' && q.type !== 'AAAA' && q.type !== 'ANY') return this.noData();
+    if (!wantsAddresses(q)) return this.noData();
     return this.answer(matching.flatMap((e) => this.addressRecord(q, e.address)));
   }
 
@@ -211,36 +234,23 @@ export class ClusterZone {
     return { ...this.answer(answers), additionals };
   }
 
-  /** The Service's ports with lower-case protocols (TCP is the default). */
-  private ports(svc: Service): { name: string; protocol: string; port: number }[] {
-    return (svc.spec?.ports ?? []).map((p) => ({
-      name: p.name ?? '',
-      protocol: (p.protocol ?? 'TCP').toLowerCase(),
-      port: p.port,
-    }));
+  private ports(svc: Service): NamedPort[] {
+    return (svc.spec?.ports ?? []).map(namedPort);
   }
 
   /**
    * The Service's endpoints DNS publishes: ready ones, or all with publishNotReadyAddresses
    * (an unset `ready` counts as ready, as discovery/v1 says), each address once.
    */
-  private readyAddresses(svc: Service): {
-    address: string;
-    hostname?: string;
-    ports: { name: string; protocol: string; port: number }[];
-  }[] {
+  private readyAddresses(svc: Service): DnsEndpoint[] {
     const all = svc.spec?.publishNotReadyAddresses === true;
     const seen = new Set<string>();
-    const out: ReturnType<ClusterZone['readyAddresses']> = [];
+    const out: DnsEndpoint[] = [];
     const slices = this.view
       .slicesOf(svc.metadata.namespace ?? '', svc.metadata.name ?? '')
       .filter((s) => s.addressType === 'IPv4' || s.addressType === 'IPv6');
     for (const slice of slices) {
-      const ports = (slice.ports ?? []).map((p) => ({
-        name: p.name ?? '',
-        protocol: (p.protocol ?? 'TCP').toLowerCase(),
-        port: p.port ?? 0,
-      }));
+      const ports = (slice.ports ?? []).map(namedPort);
       for (const e of slice.endpoints ?? []) {
         if (!all && e.conditions?.ready === false) continue;
         for (const address of e.addresses ?? []) {
@@ -262,7 +272,7 @@ export class ClusterZone {
     if (label === undefined) return this.noData();
     const ip = more.length === 0 ? undashIp(label) : undefined;
     if (ip === undefined) return this.nxDomain();
-    if (q.type !== 'A' && q.type !== 'AAAA' && q.type !== 'ANY') return this.noData();
+    if (!wantsAddresses(q)) return this.noData();
     return this.answer(this.addressRecord(q, ip));
   }
 

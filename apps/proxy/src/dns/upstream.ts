@@ -2,6 +2,7 @@ import { createSocket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 import { connect, isIPv6 } from 'node:net';
 
+import { parseResolvConf } from '../../../node-agent/src/config/pod-dns.js';
 import { frameForTcp, splitTcpFrames } from './codec.js';
 
 export interface UpstreamServer {
@@ -18,20 +19,12 @@ export interface Forwarder {
 }
 
 /**
- * The nameservers of a resolv.conf (what CoreDNS' default `forward . /etc/resolv.conf` uses),
- * as `host:port` pairs on port 53.
+ * The host's nameservers (what CoreDNS' default `forward . /etc/resolv.conf` uses) on port 53,
+ * read with the node agent's resolv.conf parser, the one pods' files are made from.
  */
-export function nameserversOf(resolvConf: string): UpstreamServer[] {
-  const servers: UpstreamServer[] = [];
-  for (const line of resolvConf.split('\n')) {
-    const [keyword, address] = line.trim().split(/\s+/);
-    if (keyword === 'nameserver' && address) servers.push({ host: address.split('%')[0], port: 53 });
-  }
-  return servers;
-}
-
 export async function hostNameservers(path = '/etc/resolv.conf'): Promise<UpstreamServer[]> {
-  return nameserversOf(await readFile(path, 'utf8'));
+  const { servers } = parseResolvConf(await readFile(path, 'utf8'));
+  return servers.map((s) => ({ host: s.split('%')[0], port: 53 }));
 }
 
 export class UpstreamError extends Error {
