@@ -29,7 +29,7 @@ export type CacheChange<T> =
 export class ObjectCache<T extends StoredObject = StoredObject> {
   private readonly objects = new Map<string, T>();
   private readonly indexes = new Map<string, Map<string, Set<string>>>();
-  private readonly indexers: Record<string, IndexFunction<T>> = {};
+  private readonly indexers = new Map<string, IndexFunction<T>>();
 
   constructor(indexers: Readonly<Record<string, IndexFunction<T>>> = {}) {
     this.addIndexers(indexers);
@@ -42,10 +42,10 @@ export class ObjectCache<T extends StoredObject = StoredObject> {
    */
   addIndexers(indexers: Readonly<Record<string, IndexFunction<T>>>): void {
     for (const [name, fn] of Object.entries(indexers)) {
-      const held = this.indexers[name];
+      const held = this.indexers.get(name);
       if (held === fn) continue;
       if (held) throw new RangeError(`index ${JSON.stringify(name)} already exists with another function`);
-      this.indexers[name] = fn;
+      this.indexers.set(name, fn);
       this.indexes.set(name, new Map());
       for (const [key, o] of this.objects) this.fileUnder(name, fn, key, o);
     }
@@ -144,7 +144,7 @@ export class ObjectCache<T extends StoredObject = StoredObject> {
   }
 
   private indexObject(key: string, o: T): void {
-    for (const [name, fn] of Object.entries(this.indexers)) this.fileUnder(name, fn, key, o);
+    for (const [name, fn] of this.indexers) this.fileUnder(name, fn, key, o);
   }
 
   private fileUnder(name: string, fn: IndexFunction<T>, key: string, o: T): void {
@@ -158,7 +158,7 @@ export class ObjectCache<T extends StoredObject = StoredObject> {
 
   private unindex(key: string, o: T | undefined): void {
     if (!o) return;
-    for (const [name, fn] of Object.entries(this.indexers)) {
+    for (const [name, fn] of this.indexers) {
       const index = this.indexes.get(name) as Map<string, Set<string>>;
       for (const value of fn(o)) {
         const keys = index.get(value);
