@@ -11,7 +11,14 @@ import {
 } from '@nestjs/common';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 
-import { ApiClient, type ApiConnection, connectionsClosedLast, Informer } from '@app/client';
+import {
+  ApiClient,
+  type ApiConnection,
+  bySliceService,
+  connectionsClosedLast,
+  type Informer,
+  SharedInformers,
+} from '@app/client';
 import { type EventStreamOptions } from '@app/bus';
 import { type MetricsServer, serveMetrics } from '@app/metrics';
 
@@ -22,7 +29,7 @@ import { HOST_NETWORK, type HostNetwork, ShellHostNetwork } from './netfilter/ho
 import { interfaceAddress, PortalManager } from './netfilter/portal-manager.js';
 import { Proxier, type ProxyMode } from './proxier.js';
 import { ProxyMetrics } from './proxy-metrics.js';
-import { desiredServicePorts, type LocalBackends, sliceServiceKey } from './service-ports.js';
+import { desiredServicePorts, type LocalBackends } from './service-ports.js';
 import { SyncRunner } from './sync-runner.js';
 
 export interface ProxyConfig {
@@ -104,11 +111,13 @@ const BY_SERVICE = 'service';
 
 /**
  * The proxy process: informers on Services and EndpointSlices; every change recomputes the
- * desired service ports and applies them (listeners, balancer, portal rules) at once.
+ * desired service ports and applies them (listeners, balancer, portal rules) at once. The
+ * cluster DNS and the ingress controller, when run here, read the same informers.
  */
 @Injectable()
 export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('proxy');
+  private readonly informers: SharedInformers;
   readonly services: Informer<Service>;
   readonly slices: Informer<EndpointSlice>;
   readonly metrics = new ProxyMetrics();
@@ -134,21 +143,17 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(NATS) nats: NatsConnection,
     @Inject(HOST_NETWORK) private readonly net: HostNetwork,
   ) {
-    const common = {
+    this.informers = new SharedInformers({
       api,
       nats,
       stream: config.stream,
-      onTrouble: (e: Error) => this.logger.warn(`informer: ${e.message}`),
-    };
-    this.services = new Informer<Service>({
-      ...common,
-      resource: { group: '', version: 'v1', plural: 'services' },
+      onTrouble: (r, e) => this.logger.warn(`${r.plural} informer: ${e.message}`),
     });
-    this.slices = new Informer<EndpointSlice>({
-      ...common,
-      resource: { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices' },
-      indexers: { [BY_SERVICE]: sliceServiceKey },
-    });
+    this.services = this.informers.informer<Service>({ group: '', version: 'v1', plural: 'services' });
+    this.slices = this.informers.informer<EndpointSlice>(
+      { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices' },
+      { [BY_SERVICE]: bySliceService },
+    );
     this.localBackends = config.localBackends ?? {};
   }
 
@@ -224,9 +229,7 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     });
     this.services.onChange(() => this.runner?.trigger());
     this.slices.onChange(() => this.runner?.trigger());
-    this.services.start();
-    this.slices.start();
-    await Promise.all([this.services.synced(), this.slices.synced()]);
+    await this.informers.start();
     // The first sync is done before the proxy says it is ready.
     await this.syncOnce();
     await this.startAddOns();
@@ -251,9 +254,7 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     const metrics = { registry: this.metrics.registry };
     if (c.clusterDns) {
       this.dns = await startClusterDns({
-        connection: c.connection,
-        natsUrl: c.natsUrl,
-        stream: c.stream,
+        informers: this.informers,
         listen: [{ host: '127.0.0.1', port: c.clusterDns.port ?? 0 }],
         clusterDomain: c.clusterDns.clusterDomain,
         upstreams: c.clusterDns.upstreams,
@@ -265,9 +266,7 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     }
     if (c.ingress)
       this.ingressController = await startIngressController({
-        connection: c.connection,
-        natsUrl: c.natsUrl,
-        stream: c.stream,
+        informers: this.informers,
         ensureClass: 'wake',
         ...c.ingress,
         ...metrics,
@@ -283,10 +282,11 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.resyncTimer);
     await this.runner?.stop();
-    await Promise.all([this.services.stop(), this.slices.stop()]);
     const failures: unknown[] = [];
+    // The add-ons first: the ingress controller's status release still reads its informers.
     for (const addOn of [this.ingressController, this.dns])
       await addOn?.close().catch((e: unknown) => failures.push(e));
+    await this.informers.stop();
     await this.proxierInstance?.stop();
     await this.portalManager?.stop().catch((e: unknown) => failures.push(e));
     await this.metricsServer?.close();
