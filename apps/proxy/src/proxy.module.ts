@@ -58,8 +58,6 @@ export interface ProxyConfig {
   serviceCidr?: string;
   /** Addresses node ports listen on (upstream --nodeport-addresses; default 127.0.0.1). */
   nodePortAddresses?: string[];
-  /** Service ports answered by listeners of this process rather than their endpoints (see LocalBackends). */
-  localBackends?: LocalBackends;
   /**
    * How often the rules are checked and rewritten without news (upstream --sync-period), so a
    * flushed table or a failed restore heals. Default 30 s; 0: never.
@@ -70,8 +68,6 @@ export interface ProxyConfig {
   udpIdleTimeoutMs?: number;
   /** Serve /metrics and /healthz on this loopback port (0: any free port; absent: not served). */
   metricsPort?: number;
-  /** Shuffle each service port's endpoints when they change (default true, as upstream). */
-  shuffleEndpoints?: boolean;
   /**
    * Serve the cluster DNS from this process (the CoreDNS role): it listens on loopback and the
    * `kube-system/kube-dns` Service's ports are routed to it. Absent: no DNS here.
@@ -125,17 +121,14 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
   private portalManager?: PortalManager;
   private proxierInstance?: Proxier;
   private runner?: SyncRunner;
-  private localBackends: LocalBackends;
+  private localBackends: LocalBackends = {};
   /** The kube-dns Service's ports, routed to the in-process DNS server (kept apart from setLocalBackends'). */
   private dnsBackends: LocalBackends = {};
   private address?: string;
   private dns?: RunningClusterDns;
   private ingressController?: RunningIngressController;
-  private syncs = 0;
   private resyncTimer?: NodeJS.Timeout;
   private repairNext = false;
-  /** Resolves after each sync; what waitForSync hands out. */
-  private syncWaiters: (() => void)[] = [];
 
   constructor(
     @Inject(PROXY_CONFIG) private readonly config: ProxyConfig,
@@ -154,7 +147,6 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
       { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices' },
       { [BY_SERVICE]: bySliceService },
     );
-    this.localBackends = config.localBackends ?? {};
   }
 
   get proxier(): Proxier {
@@ -177,19 +169,9 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     return this.metricsServer?.url;
   }
 
-  /** The in-process cluster DNS server's loopback address, when it runs. */
-  get dnsAddress(): { host: string; udpPort: number; tcpPort: number } | undefined {
-    return this.dns?.addresses[0];
-  }
-
   /** The in-process ingress controller's HTTP URL, when it runs. */
   get ingressUrl(): string | undefined {
     return this.ingressController?.url;
-  }
-
-  /** Syncs done so far. */
-  get syncCount(): number {
-    return this.syncs;
   }
 
   /**
@@ -217,7 +199,6 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
       proxyAddress,
       nodePortAddresses: c.nodePortAddresses,
       udpIdleTimeoutMs: c.udpIdleTimeoutMs,
-      shuffle: c.shuffleEndpoints,
       events: this.metrics.socketEvents(trouble),
     });
     if (c.metricsPort !== undefined)
@@ -274,11 +255,6 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
       });
   }
 
-  /** Resolves after the next sync completes (tests, the benchmark). */
-  nextSync(): Promise<void> {
-    return new Promise((resolve) => this.syncWaiters.push(resolve));
-  }
-
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.resyncTimer);
     await this.runner?.stop();
@@ -308,11 +284,9 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
       },
     );
     await this.proxier.sync(desired);
-    this.syncs++;
     this.metrics.syncDuration.observe((performance.now() - started) / 1000);
     this.metrics.rules.set({ table: 'nat' }, this.portals.rules);
     this.metrics.servicePorts.set(this.proxier.servicePorts);
-    for (const w of this.syncWaiters.splice(0)) w();
   }
 }
 
