@@ -2,7 +2,6 @@ import { type IncomingMessage } from 'node:http';
 
 import {
   ApiError,
-  byNamespace,
   bySliceService,
   ExponentialBackoff,
   type Informer,
@@ -121,10 +120,7 @@ export async function startIngressController(o: IngressControllerOptions): Promi
     const ingresses = informers.informer<Ingress>(INGRESSES);
     const classes = informers.informer<IngressClass>(INGRESS_CLASSES);
     const services = informers.informer<Service>(SERVICES);
-    const slices = informers.informer<EndpointSlice>(ENDPOINT_SLICES, {
-      service: bySliceService,
-      namespace: byNamespace,
-    });
+    const slices = informers.informer<EndpointSlice>(ENDPOINT_SLICES, { service: bySliceService });
 
     const routing = new Routing(ingresses, classes, services, slices, selection);
     ingresses.onChange(() => routing.invalidate());
