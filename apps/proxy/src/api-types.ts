@@ -5,6 +5,3 @@ import type { IService } from 'kubernetes-models/v1/Service';
 /** The shapes the proxy reads, from kubernetes-models' declarations (type-only). */
 export type Service = StoredObject & Pick<IService, 'spec' | 'status'>;
 export type EndpointSlice = StoredObject & Pick<IEndpointSlice, 'addressType' | 'endpoints' | 'ports'>;
-
-/** The label tying an EndpointSlice to its Service (discovery.k8s.io/v1 LabelServiceName). */
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';

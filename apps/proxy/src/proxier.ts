@@ -21,8 +21,6 @@ export interface ProxierOptions {
   proxyAddress: string;
   /** Addresses node ports listen on (upstream --nodeport-addresses); default 127.0.0.1. */
   nodePortAddresses?: readonly string[];
-  /** Is this address one of this node's (a load-balancer ingress IP the proxy should listen on)? */
-  isLocalAddress?: (ip: string) => boolean;
   udpIdleTimeoutMs?: number;
   dialTimeoutsMs?: readonly number[];
   /** Shuffle endpoints on change (default true, as upstream); tests turn it off. */
@@ -59,14 +57,12 @@ export class Proxier {
   readonly balancer: RoundRobinBalancer;
   private readonly portalSockets = new Map<string, ProxySocket>();
   private readonly external = new Map<string, ExternalListener>();
-  private readonly isLocal: (ip: string) => boolean;
 
   constructor(
     private readonly portals: PortalManager,
     private readonly o: ProxierOptions,
   ) {
     this.balancer = new RoundRobinBalancer({ shuffle: o.shuffle });
-    this.isLocal = o.isLocalAddress ?? isLocalAddress;
   }
 
   /** Service ports being proxied. */
@@ -108,7 +104,7 @@ export class Proxier {
         ...(s.nodePort
           ? (this.o.nodePortAddresses ?? ['127.0.0.1']).map((host) => ({ host, port: s.nodePort! }))
           : []),
-        ...s.loadBalancerIPs.filter((ip) => this.isLocal(ip)).map((host) => ({ host, port: s.port })),
+        ...s.loadBalancerIPs.filter((ip) => isLocalAddress(ip)).map((host) => ({ host, port: s.port })),
       ];
       for (const a of addresses)
         wanted.set(`${a.host}:${a.port}/${s.protocol}`, {

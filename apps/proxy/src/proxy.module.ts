@@ -11,7 +11,14 @@ import {
 } from '@nestjs/common';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 
-import { ApiClient, type ApiConnection, connectionsClosedLast, Informer } from '@app/client';
+import {
+  ApiClient,
+  type ApiConnection,
+  bySliceService,
+  connectionsClosedLast,
+  type Informer,
+  SharedInformers,
+} from '@app/client';
 import { type EventStreamOptions } from '@app/bus';
 import { type MetricsServer, serveMetrics } from '@app/metrics';
 
@@ -22,7 +29,7 @@ import { HOST_NETWORK, type HostNetwork, ShellHostNetwork } from './netfilter/ho
 import { interfaceAddress, PortalManager } from './netfilter/portal-manager.js';
 import { Proxier, type ProxyMode } from './proxier.js';
 import { ProxyMetrics } from './proxy-metrics.js';
-import { desiredServicePorts, type LocalBackends, sliceServiceKey } from './service-ports.js';
+import { desiredServicePorts, type LocalBackends } from './service-ports.js';
 import { SyncRunner } from './sync-runner.js';
 
 export interface ProxyConfig {
@@ -51,8 +58,6 @@ export interface ProxyConfig {
   serviceCidr?: string;
   /** Addresses node ports listen on (upstream --nodeport-addresses; default 127.0.0.1). */
   nodePortAddresses?: string[];
-  /** Service ports answered by listeners of this process rather than their endpoints (see LocalBackends). */
-  localBackends?: LocalBackends;
   /**
    * How often the rules are checked and rewritten without news (upstream --sync-period), so a
    * flushed table or a failed restore heals. Default 30 s; 0: never.
@@ -63,8 +68,6 @@ export interface ProxyConfig {
   udpIdleTimeoutMs?: number;
   /** Serve /metrics and /healthz on this loopback port (0: any free port; absent: not served). */
   metricsPort?: number;
-  /** Shuffle each service port's endpoints when they change (default true, as upstream). */
-  shuffleEndpoints?: boolean;
   /**
    * Serve the cluster DNS from this process (the CoreDNS role): it listens on loopback and the
    * `kube-system/kube-dns` Service's ports are routed to it. Absent: no DNS here.
@@ -104,11 +107,13 @@ const BY_SERVICE = 'service';
 
 /**
  * The proxy process: informers on Services and EndpointSlices; every change recomputes the
- * desired service ports and applies them (listeners, balancer, portal rules) at once.
+ * desired service ports and applies them (listeners, balancer, portal rules) at once. The
+ * cluster DNS and the ingress controller, when run here, read the same informers.
  */
 @Injectable()
 export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('proxy');
+  private readonly informers: SharedInformers;
   readonly services: Informer<Service>;
   readonly slices: Informer<EndpointSlice>;
   readonly metrics = new ProxyMetrics();
@@ -116,17 +121,14 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
   private portalManager?: PortalManager;
   private proxierInstance?: Proxier;
   private runner?: SyncRunner;
-  private localBackends: LocalBackends;
+  private localBackends: LocalBackends = {};
   /** The kube-dns Service's ports, routed to the in-process DNS server (kept apart from setLocalBackends'). */
   private dnsBackends: LocalBackends = {};
   private address?: string;
   private dns?: RunningClusterDns;
   private ingressController?: RunningIngressController;
-  private syncs = 0;
   private resyncTimer?: NodeJS.Timeout;
   private repairNext = false;
-  /** Resolves after each sync; what waitForSync hands out. */
-  private syncWaiters: (() => void)[] = [];
 
   constructor(
     @Inject(PROXY_CONFIG) private readonly config: ProxyConfig,
@@ -134,22 +136,17 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(NATS) nats: NatsConnection,
     @Inject(HOST_NETWORK) private readonly net: HostNetwork,
   ) {
-    const common = {
+    this.informers = new SharedInformers({
       api,
       nats,
       stream: config.stream,
-      onTrouble: (e: Error) => this.logger.warn(`informer: ${e.message}`),
-    };
-    this.services = new Informer<Service>({
-      ...common,
-      resource: { group: '', version: 'v1', plural: 'services' },
+      onTrouble: (r, e) => this.logger.warn(`${r.plural} informer: ${e.message}`),
     });
-    this.slices = new Informer<EndpointSlice>({
-      ...common,
-      resource: { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices' },
-      indexers: { [BY_SERVICE]: sliceServiceKey },
-    });
-    this.localBackends = config.localBackends ?? {};
+    this.services = this.informers.informer<Service>({ group: '', version: 'v1', plural: 'services' });
+    this.slices = this.informers.informer<EndpointSlice>(
+      { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices' },
+      { [BY_SERVICE]: bySliceService },
+    );
   }
 
   get proxier(): Proxier {
@@ -172,19 +169,9 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     return this.metricsServer?.url;
   }
 
-  /** The in-process cluster DNS server's loopback address, when it runs. */
-  get dnsAddress(): { host: string; udpPort: number; tcpPort: number } | undefined {
-    return this.dns?.addresses[0];
-  }
-
   /** The in-process ingress controller's HTTP URL, when it runs. */
   get ingressUrl(): string | undefined {
     return this.ingressController?.url;
-  }
-
-  /** Syncs done so far. */
-  get syncCount(): number {
-    return this.syncs;
   }
 
   /**
@@ -212,7 +199,6 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
       proxyAddress,
       nodePortAddresses: c.nodePortAddresses,
       udpIdleTimeoutMs: c.udpIdleTimeoutMs,
-      shuffle: c.shuffleEndpoints,
       events: this.metrics.socketEvents(trouble),
     });
     if (c.metricsPort !== undefined)
@@ -224,9 +210,7 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     });
     this.services.onChange(() => this.runner?.trigger());
     this.slices.onChange(() => this.runner?.trigger());
-    this.services.start();
-    this.slices.start();
-    await Promise.all([this.services.synced(), this.slices.synced()]);
+    await this.informers.start();
     // The first sync is done before the proxy says it is ready.
     await this.syncOnce();
     await this.startAddOns();
@@ -251,9 +235,7 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     const metrics = { registry: this.metrics.registry };
     if (c.clusterDns) {
       this.dns = await startClusterDns({
-        connection: c.connection,
-        natsUrl: c.natsUrl,
-        stream: c.stream,
+        informers: this.informers,
         listen: [{ host: '127.0.0.1', port: c.clusterDns.port ?? 0 }],
         clusterDomain: c.clusterDns.clusterDomain,
         upstreams: c.clusterDns.upstreams,
@@ -265,9 +247,7 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     }
     if (c.ingress)
       this.ingressController = await startIngressController({
-        connection: c.connection,
-        natsUrl: c.natsUrl,
-        stream: c.stream,
+        informers: this.informers,
         ensureClass: 'wake',
         ...c.ingress,
         ...metrics,
@@ -275,18 +255,14 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
       });
   }
 
-  /** Resolves after the next sync completes (tests, the benchmark). */
-  nextSync(): Promise<void> {
-    return new Promise((resolve) => this.syncWaiters.push(resolve));
-  }
-
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.resyncTimer);
     await this.runner?.stop();
-    await Promise.all([this.services.stop(), this.slices.stop()]);
     const failures: unknown[] = [];
+    // The add-ons first: the ingress controller's status release still reads its informers.
     for (const addOn of [this.ingressController, this.dns])
       await addOn?.close().catch((e: unknown) => failures.push(e));
+    await this.informers.stop();
     await this.proxierInstance?.stop();
     await this.portalManager?.stop().catch((e: unknown) => failures.push(e));
     await this.metricsServer?.close();
@@ -308,11 +284,9 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
       },
     );
     await this.proxier.sync(desired);
-    this.syncs++;
     this.metrics.syncDuration.observe((performance.now() - started) / 1000);
     this.metrics.rules.set({ table: 'nat' }, this.portals.rules);
     this.metrics.servicePorts.set(this.proxier.servicePorts);
-    for (const w of this.syncWaiters.splice(0)) w();
   }
 }
 

@@ -20,14 +20,17 @@ export async function startProxy(
   config: ProxyConfig,
   o: { hostNetwork?: HostNetwork } = {},
 ): Promise<RunningProxy> {
+  const log = createLogger('proxy');
   const app = await NestFactory.createApplicationContext(ProxyModule.forRoot(config, o), {
-    logger: new NestPinoLogger(createLogger('proxy')),
+    logger: new NestPinoLogger(log),
   });
   try {
     await app.init();
   } catch (e) {
-    // A half-started proxy still removes what it installed.
-    await app.close().catch(() => undefined);
+    // A half-started proxy still removes what it installed; the start failure is what is thrown.
+    await app
+      .close()
+      .catch((closing: unknown) => log.error({ err: closing as Error }, 'cleaning up after a failed start'));
     throw e;
   }
   return { runtime: app.get(ProxyRuntime), close: () => app.close() };

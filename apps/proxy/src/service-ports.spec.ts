@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 
+import { bySliceService } from '@app/client';
+
 import { type EndpointSlice, type Service } from './api-types.js';
-import { DEFAULT_AFFINITY_TIMEOUT_SECONDS, desiredServicePorts, sliceServiceKey } from './service-ports.js';
+import { DEFAULT_AFFINITY_TIMEOUT_SECONDS, desiredServicePorts } from './service-ports.js';
 
 const svc = (name: string, spec: Service['spec'], status?: Service['status']): Service => ({
   metadata: { namespace: 'ns', name },
@@ -29,7 +31,7 @@ const at = (
   ...(nodeName ? { nodeName } : {}),
 });
 const slicesFrom = (slices: EndpointSlice[]) => (ns: string, name: string) =>
-  slices.filter((s) => sliceServiceKey(s)[0] === `${ns}/${name}`);
+  slices.filter((s) => bySliceService(s)[0] === `${ns}/${name}`);
 
 describe('desiredServicePorts', () => {
   it('joins slices to service ports by name and protocol, with upstream’s reading of the conditions', () => {

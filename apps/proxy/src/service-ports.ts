@@ -1,6 +1,6 @@
 import { isIPv4 } from 'node:net';
 
-import { type EndpointSlice, type Service, SERVICE_NAME_LABEL } from './api-types.js';
+import { type EndpointSlice, type Service } from './api-types.js';
 
 export type Protocol = 'TCP' | 'UDP';
 
@@ -167,10 +167,4 @@ function usable(all: EndpointInfo[], localOnly: boolean, nodeName: string | unde
   const ready = candidates.filter((e) => e.ready && !e.terminating);
   const chosen = ready.length ? ready : candidates.filter((e) => e.serving && e.terminating);
   return chosen.map(({ ip, port, nodeName: n }) => ({ ip, port, ...(n ? { nodeName: n } : {}) }));
-}
-
-/** The slices' index value for a Service: `namespace/name`, from the service-name label. */
-export function sliceServiceKey(slice: EndpointSlice): string[] {
-  const name = slice.metadata.labels?.[SERVICE_NAME_LABEL];
-  return name ? [`${slice.metadata.namespace ?? ''}/${name}`] : [];
 }

@@ -12,7 +12,7 @@ import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 import { dockerForTests } from '@app/testing/docker.js';
 
 import { dockerBridgeGateway } from '../../node-agent/src/api-access/index.js';
-import { portalChains } from '../src/netfilter/portal-rules.js';
+import { jumpRules, portalChains } from '../src/netfilter/portal-rules.js';
 
 const run = promisify(execFile);
 const MAIN = resolve('apps/cli/src/main.ts');
@@ -174,19 +174,8 @@ describe('wake proxy: the process, SIGTERM and a crashed predecessor', () => {
     expect((await ours()).length).toBeGreaterThan(0);
     expect(await blackhole()).toContain(serviceCidr);
     // Someone deletes its jump from PREROUTING: the periodic sync puts it back.
-    await run('iptables', [
-      '-w',
-      '-t',
-      'nat',
-      '-D',
-      'PREROUTING',
-      '-m',
-      'comment',
-      '--comment',
-      chains.comment,
-      '-j',
-      chains.container,
-    ]);
+    const prerouting = jumpRules(chains).find((j) => j.chain === 'PREROUTING')!;
+    await run('iptables', ['-w', '-t', 'nat', '-D', prerouting.chain, ...prerouting.rule]);
     await waitFor('the jump rule to be back', async () =>
       (await ours()).some((l) => l.startsWith('-A PREROUTING')) ? true : undefined,
     );

@@ -4,6 +4,7 @@ export * from './cache/object-cache.js';
 export * from './cache/indexers.js';
 export * from './api/api-client.js';
 export * from './informer/informer.js';
+export * from './informer/shared-informers.js';
 export * from './leader/leader-elector.js';
 export * from './api/kubeconfig.js';
 export * from './events/event-recorder.js';

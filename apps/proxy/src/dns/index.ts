@@ -1,10 +1,7 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-
-import { type EventStreamOptions } from '@app/bus';
-import { ApiClient, type ApiConnection } from '@app/client';
 import { createLogger, type Logger } from '@app/logging';
 import { type Registry } from '@app/metrics';
 
+import { type InformerSource, openInformers, type OpenedInformers } from '../informer-source.js';
 import { DnsMetrics } from './dns-metrics.js';
 import { type BoundAddress, DnsSockets, type ListenAddress } from './dns-server.js';
 import { InformerClusterView } from './informer-view.js';
@@ -19,10 +16,10 @@ export { type UpstreamServer } from './upstream.js';
 export const DEFAULT_DNS_TTL_SECONDS = 5;
 export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 
-export interface ClusterDnsOptions {
-  connection: ApiConnection;
-  natsUrl: string;
-  stream?: EventStreamOptions;
+/** Informers: the proxy process's shared ones, or (alone) a connection to open its own over. */
+export type ClusterDnsOptions = InformerSource & ClusterDnsSettings;
+
+export interface ClusterDnsSettings {
   /** Where to serve, UDP and TCP on each (port 0: a free one, reported in `addresses`). */
   listen: ListenAddress[];
   /** Default `cluster.local` (the kubelet's --cluster-domain must agree). */
@@ -53,23 +50,21 @@ export interface RunningClusterDns {
 export async function startClusterDns(o: ClusterDnsOptions): Promise<RunningClusterDns> {
   const log = o.logger ?? createLogger('cluster-dns');
   const trouble = (what: string, e: Error) => log.warn({ err: e }, `cluster DNS: ${what}`);
-  const api = new ApiClient(o.connection, { userAgent: 'wake-proxy/cluster-dns' });
-  let nats: NatsConnection | undefined;
-  let view: InformerClusterView | undefined;
+  let opened: OpenedInformers | undefined;
   let sockets: DnsSockets | undefined;
   const close = async () => {
     await sockets?.close();
-    await view?.stop();
-    api.close();
-    await nats?.close();
+    await opened?.close();
   };
   try {
     const upstreams = o.upstreams ?? (await hostNameservers());
     const forwarder = o.forwarder ?? new UpstreamForwarder(upstreams, o.upstreamTimeoutMs ?? 2000);
-    nats = await connect({ servers: o.natsUrl, maxReconnectAttempts: -1 });
-    view = new InformerClusterView({ api, nats, stream: o.stream, onTrouble: trouble });
-    await view.start();
-    const synced = view;
+    opened = await openInformers(o, {
+      userAgent: 'wake-proxy/cluster-dns',
+      onTrouble: (r, e) => trouble(`${r.plural} informer`, e),
+    });
+    const synced = new InformerClusterView(opened.informers);
+    await synced.start();
     const metrics = o.registry ? new DnsMetrics(o.registry) : undefined;
     const domain = o.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN;
     const ttl = o.ttl ?? DEFAULT_DNS_TTL_SECONDS;

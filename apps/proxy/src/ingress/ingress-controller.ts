@@ -1,25 +1,19 @@
 import { type IncomingMessage } from 'node:http';
 
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-
 import {
-  ApiClient,
-  type ApiConnection,
   ApiError,
-  byNamespace,
+  bySliceService,
   ExponentialBackoff,
-  Informer,
-  type InformerResource,
+  type Informer,
   MaxOf,
   resourcePath,
   TokenBucket,
   type WorkQueueMetrics,
 } from '@app/client';
-import { type EventStreamOptions } from '@app/bus';
-import { type StoredObject } from '@app/event-store';
 import { createLogger, type Logger } from '@app/logging';
 import { Counter, type Registry } from '@app/metrics';
 
+import { type InformerSource, openInformers } from '../informer-source.js';
 import { type Resolution, resolveBackend, RoundRobin } from './backend-endpoints.js';
 import { handlesIngress } from './class-selection.js';
 import { IngressStatusController } from './ingress-status.js';
@@ -32,7 +26,6 @@ import {
   type IngressClass,
   type IngressServiceBackend,
   type Service,
-  SERVICE_NAME_LABEL,
   SERVICES,
 } from './ingress-types.js';
 import { ensureIngressClass } from './default-ingress-class.js';
@@ -44,10 +37,10 @@ import { CertificateStore, type TlsSecret, tlsSecretsByHost } from './tls-certif
 /** ingress-nginx's is `k8s.io/ingress-nginx`; IngressClasses name Wake's by this. */
 export const DEFAULT_INGRESS_CONTROLLER = 'wake.io/ingress';
 
-export interface IngressControllerOptions {
-  connection: ApiConnection;
-  natsUrl: string;
-  stream?: EventStreamOptions;
+/** Informers: the proxy process's shared ones, or (alone) a connection to open its own over. */
+export type IngressControllerOptions = InformerSource & IngressControllerSettings;
+
+export interface IngressControllerSettings {
   /** Where the HTTP listener binds (tests: 127.0.0.1 and port 0 for a free one). */
   listen: { host: string; port: number };
   /** Where the HTTPS listener binds, serving the served Ingresses' spec.tls certificates (absent: none). */
@@ -93,12 +86,6 @@ const SECRETS = { group: '', version: 'v1', plural: 'secrets' };
 const hostPort = (a: { host: string; port: number }) =>
   `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
 
-/** EndpointSlices by the Service they belong to, `namespace/name`. */
-const byService = (s: StoredObject): readonly string[] => {
-  const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
-  return svc ? [`${s.metadata.namespace}/${svc}`] : [];
-};
-
 /**
  * Starts Wake's ingress controller (the ingress-nginx role, in-process): informers over the
  * Ingresses, IngressClasses, Services and EndpointSlices; an HTTP reverse proxy on `listen`
@@ -112,9 +99,8 @@ export async function startIngressController(o: IngressControllerOptions): Promi
     controller: o.controllerName ?? DEFAULT_INGRESS_CONTROLLER,
     watchIngressWithoutClass: o.watchIngressWithoutClass,
   };
-  const api = new ApiClient(o.connection, { userAgent: 'wake-ingress-controller', maxSockets: 8 });
   /** What close undoes, last started first: the status release needs the API client still open. */
-  const cleanup: (() => Promise<unknown> | void)[] = [() => api.close()];
+  const cleanup: (() => Promise<unknown> | void)[] = [];
   const closeAll = async () => {
     for (const undo of cleanup.reverse())
       try {
@@ -124,24 +110,17 @@ export async function startIngressController(o: IngressControllerOptions): Promi
       }
   };
   try {
-    const nats: NatsConnection = await connect({ servers: o.natsUrl, maxReconnectAttempts: -1 });
-    cleanup.push(() => nats.close());
-    const informer = <T extends StoredObject>(resource: InformerResource, indexers = {}) => {
-      const i = new Informer<T>({
-        api,
-        nats,
-        stream: o.stream,
-        resource,
-        indexers,
-        onTrouble: (e) => log.warn({ err: e }, `${resource.plural} informer`),
-      });
-      cleanup.push(() => i.stop());
-      return i;
-    };
-    const ingresses = informer<Ingress>(INGRESSES);
-    const classes = informer<IngressClass>(INGRESS_CLASSES);
-    const services = informer<Service>(SERVICES);
-    const slices = informer<EndpointSlice>(ENDPOINT_SLICES, { service: byService, namespace: byNamespace });
+    const { informers, close } = await openInformers(o, {
+      userAgent: 'wake-ingress-controller',
+      maxSockets: 8,
+      onTrouble: (r, e) => log.warn({ err: e }, `${r.plural} informer`),
+    });
+    cleanup.push(close);
+    const api = informers.api;
+    const ingresses = informers.informer<Ingress>(INGRESSES);
+    const classes = informers.informer<IngressClass>(INGRESS_CLASSES);
+    const services = informers.informer<Service>(SERVICES);
+    const slices = informers.informer<EndpointSlice>(ENDPOINT_SLICES, { service: bySliceService });
 
     const routing = new Routing(ingresses, classes, services, slices, selection);
     ingresses.onChange(() => routing.invalidate());

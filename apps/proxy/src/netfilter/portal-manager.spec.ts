@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { type HostNetwork } from './host-network.js';
-import { interfaceAddress, PortalManager } from './portal-manager.js';
+import { interfaceAddress, PortalManager, type PortalManagerOptions } from './portal-manager.js';
 import { leftovers, portalChains, portalRulesText, splitRule } from './portal-rules.js';
 
 /** Records every command; iptables-save answers with `saved`, ip with `ipAnswers` by subcommand. */
@@ -135,6 +135,13 @@ describe('portal rules', () => {
 });
 
 describe('PortalManager', () => {
+  const t1 = { instanceId: 't1', proxyAddress: '172.17.0.1', serviceCidr: '10.97.0.0/16' };
+  /** A manager on a fresh fake host whose iptables-save shows `saved`. */
+  const managed = (o: PortalManagerOptions = t1, saved = '') => {
+    const net = new FakeHostNetwork();
+    net.saved = saved;
+    return { net, m: new PortalManager(net, o) };
+  };
   const chains = portalChains('t1');
   const stale = [
     ':WAKE-PORTALS-CONTAINER-T1 - [0:0]',
@@ -144,13 +151,7 @@ describe('PortalManager', () => {
   ].join('\n');
 
   it('start: removes a crashed instance’s rules, then chains, jumps first in PREROUTING, OUTPUT and POSTROUTING, and the blackhole', async () => {
-    const net = new FakeHostNetwork();
-    net.saved = stale;
-    const m = new PortalManager(net, {
-      instanceId: 't1',
-      proxyAddress: '172.17.0.1',
-      serviceCidr: '10.97.0.0/16',
-    });
+    const { net, m } = managed(t1, stale);
     await m.start();
     expect(net.calls).toEqual([
       ['iptables-save', '-t', 'nat'],
@@ -233,12 +234,7 @@ describe('PortalManager', () => {
   });
 
   it('sync: rewrites the chains only when the rules change; stop removes jumps, chains and route', async () => {
-    const net = new FakeHostNetwork();
-    const m = new PortalManager(net, {
-      instanceId: 't1',
-      proxyAddress: '172.17.0.1',
-      serviceCidr: '10.97.0.0/16',
-    });
+    const { net, m } = managed();
     await m.start();
     expect(await m.sync([portal])).toBe(true);
     expect(await m.sync([portal])).toBe(false);
@@ -260,15 +256,14 @@ describe('PortalManager', () => {
   });
 
   it('takes over a blackhole route that is already there, and fails when adding it fails otherwise', async () => {
-    const net = new FakeHostNetwork();
-    net.failRouteAdd = true;
-    net.routeShow = 'blackhole 10.97.0.0/16\n';
     const troubles: string[] = [];
-    const m = new PortalManager(net, {
+    const { net, m } = managed({
       proxyAddress: '172.17.0.1',
       serviceCidr: '10.97.0.0/16',
       onTrouble: (_w, e) => troubles.push(e.message),
     });
+    net.failRouteAdd = true;
+    net.routeShow = 'blackhole 10.97.0.0/16\n';
     await m.start();
     expect(troubles).toEqual([expect.stringContaining('already there')]);
     await m.stop();
@@ -282,8 +277,7 @@ describe('PortalManager', () => {
   });
 
   it('repair: puts back a jump rule someone removed, and rewrites the chains on the next sync', async () => {
-    const net = new FakeHostNetwork();
-    const m = new PortalManager(net, { instanceId: 't1', proxyAddress: '172.17.0.1' });
+    const { net, m } = managed({ instanceId: 't1', proxyAddress: '172.17.0.1' });
     await m.start();
     await m.sync([portal]);
     // -C answers "missing" for OUTPUT's jump only.

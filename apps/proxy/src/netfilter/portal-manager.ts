@@ -1,6 +1,7 @@
 import { type HostNetwork } from './host-network.js';
 import {
   countRules,
+  deletingChains,
   jumpRules,
   kernelChainsIn,
   leftovers,
@@ -88,9 +89,16 @@ export class PortalManager {
   async sync(portals: readonly Portal[]): Promise<boolean> {
     const text = portalRulesText(this.chains, portals, this.o.proxyAddress);
     if (text === this.applied) return false;
-    await this.net.restore(portalRulesText(this.chains, portals, this.o.proxyAddress, this.kernelChains));
+    const wanted = kernelChainsIn(text, this.chains);
+    const kept = new Set(wanted);
+    await this.net.restore(
+      deletingChains(
+        text,
+        this.kernelChains.filter((c) => !kept.has(c)),
+      ),
+    );
     this.applied = text;
-    this.kernelChains = kernelChainsIn(text, this.chains);
+    this.kernelChains = wanted;
     this.ruleCount = countRules(text);
     return true;
   }

@@ -81,23 +81,19 @@ export function jumpRules(
  * Pods and the host both go to the bridge gateway address: DNAT to 127.0.0.1 from PREROUTING
  * would need route_localnet, which opens the host's loopback to the bridge. A portal with a
  * kernel route jumps to its service chain instead (iptables mode, see service-chains.ts).
- * `stale`: service and endpoint chains an earlier restore made that are no longer wanted; they
- * are declared (flushed) and deleted in the same transaction, as upstream's syncProxyRules does.
  */
 export function portalRulesText(
   chains: PortalChains,
   portals: readonly Portal[],
   proxyAddress: string,
-  stale: Iterable<string> = [],
 ): string {
   const kernelChains = new Map<string, string[]>();
   for (const p of portals)
     if (p.kernel && !kernelChains.has(chains.kernel.service(p.key, p.protocol)))
       for (const { chain, rules } of serviceChainRules(chains.kernel, p.key, p.protocol, p.kernel))
         kernelChains.set(chain, rules);
-  const gone = [...stale].filter((c) => !kernelChains.has(c));
   const lines = ['*nat'];
-  for (const chain of [chains.container, chains.host, chains.postrouting, ...kernelChains.keys(), ...gone])
+  for (const chain of [chains.container, chains.host, chains.postrouting, ...kernelChains.keys()])
     lines.push(`:${chain} - [0:0]`);
   for (const chain of [chains.container, chains.host])
     for (const p of portals) {
@@ -116,24 +112,34 @@ export function portalRulesText(
     }
   lines.push(...postroutingRules(chains.postrouting));
   for (const rules of kernelChains.values()) lines.push(...rules);
-  for (const chain of gone) lines.push(`-X ${chain}`);
   lines.push('COMMIT', '');
+  return lines.join('\n');
+}
+
+/**
+ * `text` (portalRulesText's) that also removes `gone`, service and endpoint chains an earlier
+ * restore made and `text` no longer wants: declared (so flushed) with the others and deleted
+ * after every rule, in the same transaction, as upstream's syncProxyRules does.
+ */
+export function deletingChains(text: string, gone: readonly string[]): string {
+  if (gone.length === 0) return text;
+  const lines = text.split('\n');
+  lines.splice(
+    lines.findIndex((l) => l !== '*nat' && !l.startsWith(':')),
+    0,
+    ...gone.map((c) => `:${c} - [0:0]`),
+  );
+  lines.splice(lines.lastIndexOf('COMMIT'), 0, ...gone.map((c) => `-X ${c}`));
   return lines.join('\n');
 }
 
 /** The service and endpoint chains a restore text declares (what the next sync may have to delete). */
 export function kernelChainsIn(text: string, chains: PortalChains): string[] {
-  const declared = text
+  return text
     .split('\n')
     .filter((l) => l.startsWith(':'))
-    .map((l) => l.slice(1).split(' ')[0]!);
-  const deleted = new Set(
-    text
-      .split('\n')
-      .filter((l) => l.startsWith('-X '))
-      .map((l) => l.slice(3)),
-  );
-  return declared.filter((c) => chains.kernel.owns(c) && !deleted.has(c));
+    .map((l) => l.slice(1).split(' ')[0]!)
+    .filter((c) => chains.kernel.owns(c));
 }
 
 /** Splits an iptables-save rule line into arguments, honouring double quotes. */

@@ -1,3 +1,5 @@
+import { type EventEmitter } from 'node:events';
+
 import { type Endpoint } from '../service-ports.js';
 
 /** Picks the endpoint for a client (the balancer, bound to one service port's key). */
@@ -24,3 +26,17 @@ export interface ProxySocket {
 
 /** Upstream's EndpointDialTimeouts (proxysocket.go): one dial per entry, each on the next endpoint. */
 export const DIAL_TIMEOUTS_MS = [250, 500, 1000, 2000];
+
+/**
+ * Resolves once `bind` reports the socket listening (its callback), or rejects with the error
+ * that kept it from binding (EADDRINUSE and the like); later errors are the caller's to handle.
+ */
+export function bound(socket: EventEmitter, bind: (listening: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    bind(() => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+}

@@ -2,6 +2,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 
 import { type Endpoint } from '../service-ports.js';
 import {
+  bound,
   DIAL_TIMEOUTS_MS,
   type EndpointPicker,
   type ProxySocket,
@@ -38,13 +39,9 @@ export class TcpProxySocket implements ProxySocket {
 
   static async listen(o: TcpProxySocketOptions): Promise<TcpProxySocket> {
     const s = new TcpProxySocket(o);
-    await new Promise<void>((resolve, reject) => {
-      s.server.once('error', reject);
-      s.server.listen({ host: o.host, port: o.port, exclusive: true }, () => {
-        s.server.off('error', reject);
-        resolve();
-      });
-    });
+    await bound(s.server, (listening) =>
+      s.server.listen({ host: o.host, port: o.port, exclusive: true }, listening),
+    );
     s.server.on('error', (e) => o.events?.onTrouble?.(`tcp ${o.host}:${s.port}`, e));
     s.listeningPort = (s.server.address() as { port: number }).port;
     return s;

@@ -1,7 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 
 import { type Endpoint } from '../service-ports.js';
-import { type EndpointPicker, type ProxySocket, type ProxySocketEvents } from './proxy-socket.js';
+import { bound, type EndpointPicker, type ProxySocket, type ProxySocketEvents } from './proxy-socket.js';
 
 export interface UdpProxySocketOptions {
   host: string;
@@ -40,13 +40,9 @@ export class UdpProxySocket implements ProxySocket {
   static async listen(o: UdpProxySocketOptions): Promise<UdpProxySocket> {
     const server = createSocket({ type: 'udp4' });
     const s = new UdpProxySocket(server, o);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.bind({ address: o.host, port: o.port, exclusive: true }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await bound(server, (listening) =>
+      server.bind({ address: o.host, port: o.port, exclusive: true }, listening),
+    );
     server.on('error', (e) => o.events?.onTrouble?.(`udp ${o.host}:${s.port}`, e));
     server.on('message', (msg, from) => s.forward(msg, from));
     s.listeningPort = server.address().port;

@@ -26,4 +26,13 @@ export const byOwner: IndexFunction<StoredObject> = (o) => {
 export const byLabel: IndexFunction<StoredObject> = (o) =>
   Object.entries(o.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`);
 
+/**
+ * EndpointSlices by their Service, `namespace/name`, from the discovery.k8s.io/v1
+ * LabelServiceName label (the proxy, cluster DNS and ingress controller all look slices up so).
+ */
+export const bySliceService: IndexFunction<StoredObject> = (o) => {
+  const service = o.metadata.labels?.['kubernetes.io/service-name'];
+  return service ? [`${o.metadata.namespace ?? ''}/${service}`] : [];
+};
+
 export const STANDARD_INDEXES = { namespace: byNamespace, owner: byOwner, label: byLabel } as const;

@@ -88,4 +88,22 @@ describe('object cache', () => {
       'no index "colour"; the cache has namespace, node, owner, label',
     );
   });
+
+  it('adds an index later, filled from the objects it already holds and kept in step after', () => {
+    const c = new ObjectCache({ namespace: byNamespace });
+    c.upsert(pod('a', 1, { node: 'n1' }));
+    c.upsert(pod('b', 2, { node: 'n2' }));
+    c.addIndexers({ namespace: byNamespace, node: byNode });
+    expect(names(c.byIndex('node', 'n1'))).toEqual(['a']);
+    c.upsert(pod('a', 3, { node: 'n2' }));
+    expect(names(c.byIndex('node', 'n2'))).toEqual(['a', 'b']);
+    expect(c.byIndex('node', 'n1')).toEqual([]);
+    expect(names(c.byIndex('namespace', 'ns'))).toEqual(['a', 'b']);
+  });
+
+  it('refuses a second function under an index name already taken', () => {
+    expect(() => cache().addIndexers({ node: byOwner })).toThrow(
+      'index "node" already exists with another function',
+    );
+  });
 });

@@ -29,9 +29,26 @@ export type CacheChange<T> =
 export class ObjectCache<T extends StoredObject = StoredObject> {
   private readonly objects = new Map<string, T>();
   private readonly indexes = new Map<string, Map<string, Set<string>>>();
+  private readonly indexers = new Map<string, IndexFunction<T>>();
 
-  constructor(private readonly indexers: Readonly<Record<string, IndexFunction<T>>> = {}) {
-    for (const name of Object.keys(indexers)) this.indexes.set(name, new Map());
+  constructor(indexers: Readonly<Record<string, IndexFunction<T>>> = {}) {
+    this.addIndexers(indexers);
+  }
+
+  /**
+   * More indexes, filled from the objects already held (client-go's AddIndexers), so several
+   * users of one shared informer each bring the lookups they need. A name already taken must
+   * come with the same function: two meanings under one name would answer one user wrongly.
+   */
+  addIndexers(indexers: Readonly<Record<string, IndexFunction<T>>>): void {
+    for (const [name, fn] of Object.entries(indexers)) {
+      const held = this.indexers.get(name);
+      if (held === fn) continue;
+      if (held) throw new RangeError(`index ${JSON.stringify(name)} already exists with another function`);
+      this.indexers.set(name, fn);
+      this.indexes.set(name, new Map());
+      for (const [key, o] of this.objects) this.fileUnder(name, fn, key, o);
+    }
   }
 
   get size(): number {
@@ -127,19 +144,21 @@ export class ObjectCache<T extends StoredObject = StoredObject> {
   }
 
   private indexObject(key: string, o: T): void {
-    for (const [name, fn] of Object.entries(this.indexers)) {
-      const index = this.indexes.get(name) as Map<string, Set<string>>;
-      for (const value of fn(o)) {
-        let keys = index.get(value);
-        if (!keys) index.set(value, (keys = new Set()));
-        keys.add(key);
-      }
+    for (const [name, fn] of this.indexers) this.fileUnder(name, fn, key, o);
+  }
+
+  private fileUnder(name: string, fn: IndexFunction<T>, key: string, o: T): void {
+    const index = this.indexes.get(name) as Map<string, Set<string>>;
+    for (const value of fn(o)) {
+      let keys = index.get(value);
+      if (!keys) index.set(value, (keys = new Set()));
+      keys.add(key);
     }
   }
 
   private unindex(key: string, o: T | undefined): void {
     if (!o) return;
-    for (const [name, fn] of Object.entries(this.indexers)) {
+    for (const [name, fn] of this.indexers) {
       const index = this.indexes.get(name) as Map<string, Set<string>>;
       for (const value of fn(o)) {
         const keys = index.get(value);

@@ -64,6 +64,12 @@ export class Informer<T extends StoredObject = StoredObject> {
     this.backoff = new ExponentialBackoff(base, max);
   }
 
+  /** More indexes on the cache, filled from what it already holds (see ObjectCache.addIndexers). */
+  addIndexers(indexers: Readonly<Record<string, IndexFunction<T>>>): this {
+    this.cache.addIndexers(indexers);
+    return this;
+  }
+
   onChange(handler: ChangeHandler<T>): this {
     this.handlers.push(handler);
     return this;
