@@ -1,10 +1,10 @@
 import { createSecureContext, type SecureContext } from 'node:tls';
 
-import { objectKey } from '@app/client';
 import { type StoredObject } from '@app/event-store';
 
 import { type Ingress } from './ingress-types.js';
 import { hostMatches } from './path-match.js';
+import { oldestFirst } from './route-table.js';
 
 /** A core/v1 Secret of type kubernetes.io/tls: PEM certificate chain and key, base64 in `data`. */
 export type TlsSecret = StoredObject & { type?: string; data?: Record<string, string> };
@@ -17,11 +17,7 @@ export type TlsSecret = StoredObject & { type?: string; data?: Record<string, st
  */
 export function tlsSecretsByHost(ingresses: readonly Ingress[]): Map<string, string> {
   const out = new Map<string, string>();
-  const oldestFirst = [...ingresses].sort((a, b) => {
-    const [ta, tb] = [a.metadata.creationTimestamp ?? '', b.metadata.creationTimestamp ?? ''];
-    return ta !== tb ? (ta < tb ? -1 : 1) : objectKey(a) < objectKey(b) ? -1 : 1;
-  });
-  for (const ing of oldestFirst) {
+  for (const ing of [...ingresses].sort(oldestFirst)) {
     const ruleHosts = (ing.spec?.rules ?? []).map((r) => r.host).filter((h): h is string => !!h);
     for (const entry of (ing.spec?.tls ?? []) as { hosts?: string[]; secretName?: string }[]) {
       if (!entry.secretName) continue;
