@@ -256,11 +256,9 @@ class Routing {
 
   /** The Ingresses this controller serves (their class is one of its own). */
   served(): Ingress[] {
-    if (this.servedIngresses) return this.servedIngresses;
-    const classes = new Map(this.classes.cache.list().map((c) => [c.metadata.name ?? '', c]));
-    return (this.servedIngresses = this.ingresses.cache
+    return (this.servedIngresses ??= this.ingresses.cache
       .list()
-      .filter((i) => handlesIngress(i, classes, this.selection)));
+      .filter((i) => handlesIngress(i, this.classes.cache, this.selection)));
   }
 
   decide(req: IncomingMessage): Decision {
