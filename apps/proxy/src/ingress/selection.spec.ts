@@ -69,7 +69,7 @@ describe('resolveBackend (EndpointSlices of a Service)', () => {
   const slice = (
     ports: { name: string; port: number }[],
     endpoints: [string, boolean | undefined][],
-    addressType = 'IPv4',
+    addressType: EndpointSlice['addressType'] = 'IPv4',
   ): EndpointSlice => ({
     metadata: { name: 'x', namespace: 'ns' },
     addressType,
