@@ -267,11 +267,8 @@ class Routing {
     const backend = target.backend.service;
     if (!backend) return { status: 503, message: `${target.ingress}: only Service backends are served` };
     const found = this.resolve(target.namespace, backend);
-    if (found.upstreams.length === 0)
-      return {
-        status: 503,
-        message: `service ${target.namespace}/${backend.name}: ${'reason' in found ? found.reason : 'no-endpoints'}`,
-      };
+    if ('reason' in found)
+      return { status: 503, message: `service ${target.namespace}/${backend.name}: ${found.reason}` };
     const key = `${target.namespace}/${backend.name}:${backend.port?.name || backend.port?.number}`;
     return { upstreams: this.roundRobin.order(key, found.upstreams) };
   }
