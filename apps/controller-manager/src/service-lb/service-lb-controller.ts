@@ -28,7 +28,6 @@ export interface ServiceLbControllerOptions {
   api: ApiClient;
   services: Informer<LbService>;
   nodes: Informer<LbNode>;
-  workers?: number;
   rateLimiter?: RateLimiter<string>;
   onTrouble?: (e: Error, key?: string) => void;
   queueMetrics?: (name: string) => WorkQueueMetrics;
@@ -47,7 +46,8 @@ export class ServiceLbController extends QueueController {
   constructor(private readonly o: ServiceLbControllerOptions) {
     super({
       queueName: 'service_lb',
-      workers: o.workers ?? 1,
+      // A sync is at most one status write, and only on a LoadBalancer or node change: one worker keeps up.
+      workers: 1,
       rateLimiter: o.rateLimiter,
       queueMetrics: o.queueMetrics,
       onTrouble: o.onTrouble,
