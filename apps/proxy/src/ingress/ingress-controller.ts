@@ -173,7 +173,7 @@ export async function startIngressController(o: IngressControllerOptions): Promi
     };
     const proxy = new ReverseProxy(proxyOptions);
 
-    /** The HTTPS listener and the certificates it serves, read again on Ingress changes and every resync. */
+    /** The HTTPS listener and the certificates it serves, read again when the TLS claims change and every resync. */
     const serveTls = async (listen: { host: string; port: number }) => {
       const certs = new CertificateStore({
         fetch: async (namespace, name) => {
@@ -189,8 +189,8 @@ export async function startIngressController(o: IngressControllerOptions): Promi
       });
       cleanup.push(() => certs.stop());
       await certs.reload();
-      ingresses.onChange(() => void certs.reload());
-      classes.onChange(() => void certs.reload());
+      ingresses.onChange(() => void certs.reloadIfClaimsChanged());
+      classes.onChange(() => void certs.reloadIfClaimsChanged());
       certs.resyncEvery(o.secretResyncMs ?? 10_000);
       const tlsProxy = new ReverseProxy({ ...proxyOptions, tls: certs });
       const bound = await tlsProxy.listen(listen.host, listen.port);

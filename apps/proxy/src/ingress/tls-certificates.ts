@@ -34,11 +34,13 @@ export function tlsSecretsByHost(ingresses: readonly Ingress[]): Map<string, str
 /**
  * The certificates the HTTPS listener serves, by SNI name: the served Ingresses' TLS Secrets,
  * read through the API (the bus carries Secrets without their data, so they cannot be watched
- * from it) whenever the Ingresses change and every resync. A Secret that is missing, of
- * another type or unreadable leaves its hosts without a certificate, and says why.
+ * from it) whenever the served Ingresses' TLS claims change and every resync. A Secret that is
+ * missing, of another type or unreadable leaves its hosts without a certificate, and says why.
  */
 export class CertificateStore {
   private byHost = new Map<string, SecureContext>();
+  /** The host → Secret claims of the latest load started. */
+  private claims: ReadonlyMap<string, string> = new Map();
   private loading?: Promise<void>;
   private again = false;
   private resync?: NodeJS.Timeout;
@@ -80,6 +82,14 @@ export class CertificateStore {
     return this.loading;
   }
 
+  /**
+   * Reloads when `wanted` names other hosts or Secrets than the latest load did: an Ingress
+   * change that moved no TLS claim (a status write, a new path) reads no Secret again.
+   */
+  reloadIfClaimsChanged(): Promise<void> {
+    return sameClaims(this.o.wanted(), this.claims) ? (this.loading ?? Promise.resolve()) : this.reload();
+  }
+
   /** Reloads every `ms` as well (Secret changes are not seen otherwise), until stop. */
   resyncEvery(ms: number): void {
     this.resync ??= setInterval(() => void this.reload(), ms);
@@ -93,6 +103,7 @@ export class CertificateStore {
 
   /** Loads the Secrets `secretsByHost` names and serves them from now on. */
   private async refresh(secretsByHost: ReadonlyMap<string, string>): Promise<void> {
+    this.claims = secretsByHost;
     const contexts = new Map<string, SecureContext | undefined>();
     await Promise.all(
       [...new Set(secretsByHost.values())].map(async (key) => contexts.set(key, await this.load(key))),
@@ -119,4 +130,10 @@ export class CertificateStore {
       return undefined;
     }
   }
+}
+
+function sameClaims(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [host, secret] of a) if (b.get(host) !== secret) return false;
+  return true;
 }
