@@ -353,8 +353,10 @@ describe('ingress controller through the real API server and EndpointSlice contr
   });
 
   it('spreads requests over the ready endpoints round robin', async () => {
+    const before = await answered('200');
     const hits = await podsHit('shop.example.com', '/', 30);
     expect(hits).toEqual({ 'web-1': 10, 'web-2': 10, 'web-3': 10 });
+    expect((await answered('200')) - before).toBe(30);
   });
 
   it('answers 503 for a Service without ready endpoints or without such a Service', async () => {
@@ -369,8 +371,10 @@ describe('ingress controller through the real API server and EndpointSlice contr
       ],
     });
     await until('down.example.com is served', 'down.example.com', '/idle', (r) => r.status === 503);
+    const before = await answered('503');
     expect((await send('down.example.com', '/missing')).status).toBe(503);
     expect((await send('down.example.com', '/badport')).status).toBe(503);
+    expect((await answered('503')) - before).toBe(2);
     // The pod turns Ready: the same route answers.
     await setReady('idle-1', `${NET}.50`, true);
     await backend(`${NET}.50`, 'idle-1', podPort);
@@ -591,6 +595,11 @@ describe('ingress controller through the real API server and EndpointSlice contr
     expect((await send('exact.example.com', '/foobar')).echo?.pod).toBe('other-1');
   });
 
+  /** wake_ingress_requests_total for one status code. */
+  const answered = async (status: string) =>
+    (await registry.getSingleMetric('wake_ingress_requests_total')?.get())?.values.find(
+      (v) => v.labels.status === status,
+    )?.value ?? 0;
   const failedConnects = async () =>
     (await registry.getSingleMetric('wake_ingress_upstream_connect_failures_total')?.get())?.values[0]
       ?.value ?? 0;
