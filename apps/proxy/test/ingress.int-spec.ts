@@ -9,6 +9,7 @@ import { connect, type Socket } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
+import { ApiClient } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { Registry } from '@app/metrics';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
@@ -18,8 +19,10 @@ import {
   type RunningControllerManager,
   startControllerManager,
 } from '../../controller-manager/src/run-controller-manager.js';
+import { DEFAULT_CLASS_ANNOTATION } from '../src/ingress/class-selection.js';
+import { ensureIngressClass } from '../src/ingress/default-ingress-class.js';
 import { type RunningIngressController, startIngressController } from '../src/ingress/index.js';
-import { type Ingress } from '../src/ingress/ingress-types.js';
+import { type Ingress, type IngressClass } from '../src/ingress/ingress-types.js';
 
 /** A node without an agent: the pods bound to it have the status this test writes. */
 const STATIC_NODE = 'static-node';
@@ -593,6 +596,45 @@ describe('ingress controller through the real API server and EndpointSlice contr
     // Hosts with rules keep them; their unmatched paths fall back as well.
     expect((await send('shop.example.com', '/api')).echo?.pod).toBe('api-1');
     expect((await send('exact.example.com', '/foobar')).echo?.pod).toBe('other-1');
+  });
+
+  it('ensureIngressClass creates a class for a controller that has none (the default unless another class is) and leaves existing ones alone', async () => {
+    const classes = '/apis/networking.k8s.io/v1/ingressclasses';
+    const isDefault = async (name: string) =>
+      (await cluster.ok<IngressClass>('GET', `${classes}/${name}`)).metadata.annotations?.[
+        DEFAULT_CLASS_ANNOTATION
+      ];
+    const setDefault = (name: string, value: 'true' | null) =>
+      cluster.mergePatch(`${classes}/${name}`, {
+        metadata: { annotations: { [DEFAULT_CLASS_ANNOTATION]: value } },
+      });
+    const api = new ApiClient(cluster.connection, { userAgent: 'ingress-class-test' });
+    try {
+      // Another class is the default: the new one is not.
+      await setDefault('elsewhere', 'true');
+      await ensureIngressClass(api, 'ensured-a', 'example.com/a');
+      expect(await cluster.ok<IngressClass>('GET', `${classes}/ensured-a`)).toMatchObject({
+        spec: { controller: 'example.com/a' },
+      });
+      expect(await isDefault('ensured-a')).toBeUndefined();
+      // A class already names the controller: nothing is created.
+      await ensureIngressClass(api, 'ensured-a2', 'example.com/a');
+      expect((await cluster.api('GET', `${classes}/ensured-a2`)).status).toBe(404);
+      // No default class: the new one is; two controllers racing to create it both succeed.
+      await setDefault('elsewhere', null);
+      await Promise.all([
+        ensureIngressClass(api, 'ensured-b', 'example.com/b'),
+        ensureIngressClass(api, 'ensured-b', 'example.com/b'),
+      ]);
+      expect(await isDefault('ensured-b')).toBe('true');
+    } finally {
+      await Promise.allSettled([
+        cluster.api('DELETE', `${classes}/ensured-a`),
+        cluster.api('DELETE', `${classes}/ensured-b`),
+        setDefault('elsewhere', null),
+      ]);
+      await api.close();
+    }
   });
 
   /** wake_ingress_requests_total for one status code. */
