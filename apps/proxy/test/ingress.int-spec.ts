@@ -433,6 +433,13 @@ describe('ingress controller through the real API server and EndpointSlice contr
     const hits = await podsHit('flaky.example.com', '/', 10);
     expect(hits).toEqual({ 'flaky-up': 10 });
     expect((await failedConnects()) - before).toBeGreaterThanOrEqual(5);
+    // A request with a body is retried whole: it is only read once a connection stands.
+    const beforePosts = await failedConnects();
+    for (let i = 0; i < 4; i++) {
+      const r = await send('flaky.example.com', '/upload', { method: 'POST', body: `payload-${i}` });
+      expect(r.echo).toMatchObject({ pod: 'flaky-up', method: 'POST', body: `payload-${i}` });
+    }
+    expect((await failedConnects()) - beforePosts).toBeGreaterThanOrEqual(2);
 
     // No endpoint answers at all: 502 after the tries.
     await pod('dead-1', `${NET}.42`, true, { app: 'dead' });
