@@ -21,7 +21,7 @@ import { createLogger, type Logger } from '@app/logging';
 import { Counter, type Registry } from '@app/metrics';
 
 import { type Resolution, resolveBackend, RoundRobin } from './backend-endpoints.js';
-import { handlesIngress } from './class-selection.js';
+import { type ClassSelection, handlesIngress } from './class-selection.js';
 import { IngressStatusController } from './ingress-status.js';
 import {
   ENDPOINT_SLICES,
@@ -108,7 +108,7 @@ const byService = (s: StoredObject): readonly string[] => {
  */
 export async function startIngressController(o: IngressControllerOptions): Promise<RunningIngressController> {
   const log = o.logger ?? createLogger('ingress-controller');
-  const selection = {
+  const selection: ClassSelection = {
     controller: o.controllerName ?? DEFAULT_INGRESS_CONTROLLER,
     watchIngressWithoutClass: o.watchIngressWithoutClass,
   };
@@ -246,7 +246,7 @@ class Routing {
     private readonly classes: Informer<IngressClass>,
     private readonly services: Informer<Service>,
     private readonly slices: Informer<EndpointSlice>,
-    private readonly selection: { controller: string; watchIngressWithoutClass?: boolean },
+    private readonly selection: ClassSelection,
   ) {}
 
   invalidate(): void {
