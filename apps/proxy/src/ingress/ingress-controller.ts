@@ -11,6 +11,7 @@ import {
   Informer,
   type InformerResource,
   MaxOf,
+  objectKey,
   resourcePath,
   TokenBucket,
   type WorkQueueMetrics,
@@ -20,6 +21,7 @@ import { type StoredObject } from '@app/event-store';
 import { createLogger, type Logger } from '@app/logging';
 import { Counter, type Registry } from '@app/metrics';
 
+import { sliceServiceKey } from '../service-ports.js';
 import { type Resolution, resolveBackend, RoundRobin } from './backend-endpoints.js';
 import { type ClassSelection, handlesIngress } from './class-selection.js';
 import { IngressStatusController } from './ingress-status.js';
@@ -98,6 +100,9 @@ const byService = (s: StoredObject): readonly string[] => {
   const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
   return svc ? [`${s.metadata.namespace}/${svc}`] : [];
 };
+
+/** The Service port a backend names: its name, else its number. */
+const portKey = (b: IngressServiceBackend) => b.port?.name || String(b.port?.number);
 
 /**
  * Starts Wake's ingress controller (the ingress-nginx role, in-process): informers over the
@@ -233,13 +238,17 @@ export async function startIngressController(o: IngressControllerOptions): Promi
 
 /**
  * What a request means to the served Ingresses: the route table (rebuilt, when an Ingress or
- * IngressClass changed, at the next request) and, per request, the backend's endpoints read
- * from the EndpointSlice cache, so an endpoint change applies as soon as the informer has it.
+ * IngressClass changed, at the next request) and the backends' endpoints, resolved from the
+ * informers' caches at the first request after their Service or one of its EndpointSlices
+ * changed, so an endpoint change applies as soon as the informer has it and a request in
+ * between reads no slice.
  */
 class Routing {
   private table?: RouteTable;
   private servedIngresses?: Ingress[];
   private readonly roundRobin = new RoundRobin();
+  /** Resolved backends by Service (`namespace/name`), then by backend port. */
+  private readonly resolved = new Map<string, Map<string, Resolution>>();
 
   constructor(
     private readonly ingresses: Informer<Ingress>,
@@ -247,7 +256,14 @@ class Routing {
     private readonly services: Informer<Service>,
     private readonly slices: Informer<EndpointSlice>,
     private readonly selection: ClassSelection,
-  ) {}
+  ) {
+    services.onChange((c) => this.resolved.delete(objectKey(c.object)));
+    slices.onChange((c) => {
+      // A slice relabelled to another Service changes both.
+      for (const slice of c.type === 'updated' ? [c.old, c.object] : [c.object])
+        for (const service of sliceServiceKey(slice)) this.resolved.delete(service);
+    });
+  }
 
   invalidate(): void {
     this.table = undefined;
@@ -269,13 +285,24 @@ class Routing {
     const found = this.resolve(target.namespace, backend);
     if ('reason' in found)
       return { status: 503, message: `service ${target.namespace}/${backend.name}: ${found.reason}` };
-    const key = `${target.namespace}/${backend.name}:${backend.port?.name || backend.port?.number}`;
+    const key = `${target.namespace}/${backend.name}:${portKey(backend)}`;
     return { upstreams: this.roundRobin.order(key, found.upstreams) };
   }
 
   private resolve(namespace: string, backend: IngressServiceBackend): Resolution {
     const key = `${namespace}/${backend.name}`;
-    return resolveBackend(backend, this.services.cache.get(key), this.slices.cache.byIndex('service', key));
+    let byPort = this.resolved.get(key);
+    if (!byPort) this.resolved.set(key, (byPort = new Map()));
+    let found = byPort.get(portKey(backend));
+    if (!found) {
+      found = resolveBackend(
+        backend,
+        this.services.cache.get(key),
+        this.slices.cache.byIndex('service', key),
+      );
+      byPort.set(portKey(backend), found);
+    }
+    return found;
   }
 
   private routes(): RouteTable {
