@@ -9,6 +9,7 @@ import { connect, type Socket } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
+import { ApiClient } from '@app/client';
 import { waitFor } from '@app/dev-servers';
 import { Registry } from '@app/metrics';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
@@ -18,8 +19,10 @@ import {
   type RunningControllerManager,
   startControllerManager,
 } from '../../controller-manager/src/run-controller-manager.js';
+import { DEFAULT_CLASS_ANNOTATION } from '../src/ingress/class-selection.js';
+import { ensureIngressClass } from '../src/ingress/default-ingress-class.js';
 import { type RunningIngressController, startIngressController } from '../src/ingress/index.js';
-import { type Ingress } from '../src/ingress/ingress-types.js';
+import { type Ingress, type IngressClass } from '../src/ingress/ingress-types.js';
 
 /** A node without an agent: the pods bound to it have the status this test writes. */
 const STATIC_NODE = 'static-node';
@@ -353,8 +356,10 @@ describe('ingress controller through the real API server and EndpointSlice contr
   });
 
   it('spreads requests over the ready endpoints round robin', async () => {
+    const before = await answered('200');
     const hits = await podsHit('shop.example.com', '/', 30);
     expect(hits).toEqual({ 'web-1': 10, 'web-2': 10, 'web-3': 10 });
+    expect((await answered('200')) - before).toBe(30);
   });
 
   it('answers 503 for a Service without ready endpoints or without such a Service', async () => {
@@ -369,8 +374,10 @@ describe('ingress controller through the real API server and EndpointSlice contr
       ],
     });
     await until('down.example.com is served', 'down.example.com', '/idle', (r) => r.status === 503);
+    const before = await answered('503');
     expect((await send('down.example.com', '/missing')).status).toBe(503);
     expect((await send('down.example.com', '/badport')).status).toBe(503);
+    expect((await answered('503')) - before).toBe(2);
     // The pod turns Ready: the same route answers.
     await setReady('idle-1', `${NET}.50`, true);
     await backend(`${NET}.50`, 'idle-1', podPort);
@@ -426,6 +433,13 @@ describe('ingress controller through the real API server and EndpointSlice contr
     const hits = await podsHit('flaky.example.com', '/', 10);
     expect(hits).toEqual({ 'flaky-up': 10 });
     expect((await failedConnects()) - before).toBeGreaterThanOrEqual(5);
+    // A request with a body is retried whole: it is only read once a connection stands.
+    const beforePosts = await failedConnects();
+    for (let i = 0; i < 4; i++) {
+      const r = await send('flaky.example.com', '/upload', { method: 'POST', body: `payload-${i}` });
+      expect(r.echo).toMatchObject({ pod: 'flaky-up', method: 'POST', body: `payload-${i}` });
+    }
+    expect((await failedConnects()) - beforePosts).toBeGreaterThanOrEqual(2);
 
     // No endpoint answers at all: 502 after the tries.
     await pod('dead-1', `${NET}.42`, true, { app: 'dead' });
@@ -591,6 +605,50 @@ describe('ingress controller through the real API server and EndpointSlice contr
     expect((await send('exact.example.com', '/foobar')).echo?.pod).toBe('other-1');
   });
 
+  it('ensureIngressClass creates a class for a controller that has none (the default unless another class is) and leaves existing ones alone', async () => {
+    const classes = '/apis/networking.k8s.io/v1/ingressclasses';
+    const isDefault = async (name: string) =>
+      (await cluster.ok<IngressClass>('GET', `${classes}/${name}`)).metadata.annotations?.[
+        DEFAULT_CLASS_ANNOTATION
+      ];
+    const setDefault = (name: string, value: 'true' | null) =>
+      cluster.mergePatch(`${classes}/${name}`, {
+        metadata: { annotations: { [DEFAULT_CLASS_ANNOTATION]: value } },
+      });
+    const api = new ApiClient(cluster.connection, { userAgent: 'ingress-class-test' });
+    try {
+      // Another class is the default: the new one is not.
+      await setDefault('elsewhere', 'true');
+      await ensureIngressClass(api, 'ensured-a', 'example.com/a');
+      expect(await cluster.ok<IngressClass>('GET', `${classes}/ensured-a`)).toMatchObject({
+        spec: { controller: 'example.com/a' },
+      });
+      expect(await isDefault('ensured-a')).toBeUndefined();
+      // A class already names the controller: nothing is created.
+      await ensureIngressClass(api, 'ensured-a2', 'example.com/a');
+      expect((await cluster.api('GET', `${classes}/ensured-a2`)).status).toBe(404);
+      // No default class: the new one is; two controllers racing to create it both succeed.
+      await setDefault('elsewhere', null);
+      await Promise.all([
+        ensureIngressClass(api, 'ensured-b', 'example.com/b'),
+        ensureIngressClass(api, 'ensured-b', 'example.com/b'),
+      ]);
+      expect(await isDefault('ensured-b')).toBe('true');
+    } finally {
+      await Promise.allSettled([
+        cluster.api('DELETE', `${classes}/ensured-a`),
+        cluster.api('DELETE', `${classes}/ensured-b`),
+        setDefault('elsewhere', null),
+      ]);
+      await api.close();
+    }
+  });
+
+  /** wake_ingress_requests_total for one status code. */
+  const answered = async (status: string) =>
+    (await registry.getSingleMetric('wake_ingress_requests_total')?.get())?.values.find(
+      (v) => v.labels.status === status,
+    )?.value ?? 0;
   const failedConnects = async () =>
     (await registry.getSingleMetric('wake_ingress_upstream_connect_failures_total')?.get())?.values[0]
       ?.value ?? 0;

@@ -20,11 +20,14 @@ import {
 
 const SERVICES = { group: '', version: 'v1', plural: 'services' };
 
+/** A Service whose load-balancer status may need a write: a LoadBalancer, or one still carrying addresses to clear. */
+const hasLoadBalancerStatus = (s: LbService) =>
+  s.spec?.type === 'LoadBalancer' || (s.status?.loadBalancer?.ingress?.length ?? 0) > 0;
+
 export interface ServiceLbControllerOptions {
   api: ApiClient;
   services: Informer<LbService>;
   nodes: Informer<LbNode>;
-  workers?: number;
   rateLimiter?: RateLimiter<string>;
   onTrouble?: (e: Error, key?: string) => void;
   queueMetrics?: (name: string) => WorkQueueMetrics;
@@ -43,17 +46,15 @@ export class ServiceLbController extends QueueController {
   constructor(private readonly o: ServiceLbControllerOptions) {
     super({
       queueName: 'service_lb',
-      workers: o.workers ?? 1,
+      // A sync is at most one status write, and only on a LoadBalancer or node change: one worker keeps up.
+      workers: 1,
       rateLimiter: o.rateLimiter,
       queueMetrics: o.queueMetrics,
       onTrouble: o.onTrouble,
     });
     o.services.onChange((c) => {
-      // A Service that is or was a LoadBalancer, or still carries addresses to clear.
-      const relevant = (s: LbService) =>
-        s.spec?.type === 'LoadBalancer' || (s.status?.loadBalancer?.ingress?.length ?? 0) > 0;
       if (c.type === 'deleted') return;
-      if (relevant(c.object) || (c.type === 'updated' && relevant(c.old)))
+      if (hasLoadBalancerStatus(c.object) || (c.type === 'updated' && hasLoadBalancerStatus(c.old)))
         this.queue.add(objectKey(c.object));
     });
     o.nodes.onChange((c) => {
@@ -63,9 +64,7 @@ export class ServiceLbController extends QueueController {
   }
 
   protected enqueueAll(): void {
-    for (const s of this.o.services.cache.list())
-      if (s.spec?.type === 'LoadBalancer' || s.status?.loadBalancer?.ingress?.length)
-        this.queue.add(objectKey(s));
+    for (const s of this.o.services.cache.list()) if (hasLoadBalancerStatus(s)) this.queue.add(objectKey(s));
   }
 
   /** A node change may move every LoadBalancer's addresses. */

@@ -7,8 +7,7 @@ export interface Upstream {
 }
 
 /** What resolving a backend found: its ready upstreams, or why there are none. */
-export type Resolution =
-  { upstreams: Upstream[] } | { upstreams: []; reason: 'no-service' | 'no-port' | 'no-endpoints' };
+export type Resolution = { upstreams: Upstream[] } | { reason: 'no-service' | 'no-port' | 'no-endpoints' };
 
 /**
  * A backend's ready upstreams (ingress-nginx's getEndpointsFromSlices): the Service port the
@@ -22,13 +21,13 @@ export function resolveBackend(
   service: Service | undefined,
   slices: readonly EndpointSlice[],
 ): Resolution {
-  if (!service) return { upstreams: [], reason: 'no-service' };
+  if (!service) return { reason: 'no-service' };
   const port = service.spec?.ports?.find((p) =>
     backend.port?.name !== undefined && backend.port.name !== ''
       ? p.name === backend.port.name
       : p.port === backend.port?.number,
   );
-  if (!port || (port.protocol ?? 'TCP') !== 'TCP') return { upstreams: [], reason: 'no-port' };
+  if (!port || (port.protocol ?? 'TCP') !== 'TCP') return { reason: 'no-port' };
   const portName = port.name ?? '';
   const seen = new Set<string>();
   const upstreams: Upstream[] = [];
@@ -49,7 +48,7 @@ export function resolveBackend(
   }
   // A stable order, so round robin goes through every endpoint whatever order slices come in.
   upstreams.sort((a, b) => (a.host === b.host ? a.port - b.port : a.host < b.host ? -1 : 1));
-  return upstreams.length ? { upstreams } : { upstreams: [], reason: 'no-endpoints' };
+  return upstreams.length ? { upstreams } : { reason: 'no-endpoints' };
 }
 
 /**

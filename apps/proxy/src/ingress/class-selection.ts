@@ -5,6 +5,12 @@ export const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-c
 /** The deprecated class annotation (pre-v1 networking.AnnotationIngressClass), still honoured by ingress-nginx. */
 export const LEGACY_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
 
+/** The IngressClasses known, by name (an informer's cache: a cluster-scoped object's key is its name). */
+export interface ClassLookup {
+  get(name: string): IngressClass | undefined;
+  list(): readonly IngressClass[];
+}
+
 export interface ClassSelection {
   /** IngressClass.spec.controller values that are this controller's (upstream: `k8s.io/ingress-nginx`). */
   controller: string;
@@ -21,20 +27,11 @@ export interface ClassSelection {
  *   `ingressclass.kubernetes.io/is-default-class: "true"` (the class admission would have
  *   defaulted it to), or when told to watch Ingresses without a class.
  */
-export function handlesIngress(
-  ing: Ingress,
-  classes: ReadonlyMap<string, IngressClass>,
-  o: ClassSelection,
-): boolean {
+export function handlesIngress(ing: Ingress, classes: ClassLookup, o: ClassSelection): boolean {
   const named = ing.spec?.ingressClassName || ing.metadata.annotations?.[LEGACY_CLASS_ANNOTATION];
   if (named) return classes.get(named)?.spec?.controller === o.controller;
-  return !!o.watchIngressWithoutClass || hasDefaultClass(classes.values(), o.controller);
+  return !!o.watchIngressWithoutClass || classes.list().some((c) => isDefaultClassOf(c, o.controller));
 }
 
-/** Whether one of `classes` is this controller's default class (so class-less Ingresses are its). */
-export function hasDefaultClass(classes: Iterable<IngressClass>, controller: string): boolean {
-  for (const c of classes)
-    if (c.spec?.controller === controller && c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true')
-      return true;
-  return false;
-}
+const isDefaultClassOf = (c: IngressClass, controller: string) =>
+  c.spec?.controller === controller && c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true';

@@ -6,6 +6,7 @@ import {
   ExponentialBackoff,
   type Informer,
   MaxOf,
+  objectKey,
   resourcePath,
   TokenBucket,
   type WorkQueueMetrics,
@@ -15,7 +16,7 @@ import { Counter, type Registry } from '@app/metrics';
 
 import { type InformerSource, openInformers } from '../informer-source.js';
 import { type Resolution, resolveBackend, RoundRobin } from './backend-endpoints.js';
-import { handlesIngress } from './class-selection.js';
+import { type ClassSelection, handlesIngress } from './class-selection.js';
 import { IngressStatusController } from './ingress-status.js';
 import {
   ENDPOINT_SLICES,
@@ -86,6 +87,9 @@ const SECRETS = { group: '', version: 'v1', plural: 'secrets' };
 const hostPort = (a: { host: string; port: number }) =>
   `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
 
+/** The Service port a backend names: its name, else its number. */
+const portKey = (b: IngressServiceBackend) => b.port?.name || String(b.port?.number);
+
 /**
  * Starts Wake's ingress controller (the ingress-nginx role, in-process): informers over the
  * Ingresses, IngressClasses, Services and EndpointSlices; an HTTP reverse proxy on `listen`
@@ -95,7 +99,7 @@ const hostPort = (a: { host: string; port: number }) =>
  */
 export async function startIngressController(o: IngressControllerOptions): Promise<RunningIngressController> {
   const log = o.logger ?? createLogger('ingress-controller');
-  const selection = {
+  const selection: ClassSelection = {
     controller: o.controllerName ?? DEFAULT_INGRESS_CONTROLLER,
     watchIngressWithoutClass: o.watchIngressWithoutClass,
   };
@@ -152,7 +156,7 @@ export async function startIngressController(o: IngressControllerOptions): Promi
     };
     const proxy = new ReverseProxy(proxyOptions);
 
-    /** The HTTPS listener and the certificates it serves, read again on Ingress changes and every resync. */
+    /** The HTTPS listener and the certificates it serves, read again when the TLS claims change and every resync. */
     const serveTls = async (listen: { host: string; port: number }) => {
       const certs = new CertificateStore({
         fetch: async (namespace, name) => {
@@ -168,8 +172,8 @@ export async function startIngressController(o: IngressControllerOptions): Promi
       });
       cleanup.push(() => certs.stop());
       await certs.reload();
-      ingresses.onChange(() => void certs.reload());
-      classes.onChange(() => void certs.reload());
+      ingresses.onChange(() => void certs.reloadIfClaimsChanged());
+      classes.onChange(() => void certs.reloadIfClaimsChanged());
       certs.resyncEvery(o.secretResyncMs ?? 10_000);
       const tlsProxy = new ReverseProxy({ ...proxyOptions, tls: certs });
       const bound = await tlsProxy.listen(listen.host, listen.port);
@@ -212,21 +216,32 @@ export async function startIngressController(o: IngressControllerOptions): Promi
 
 /**
  * What a request means to the served Ingresses: the route table (rebuilt, when an Ingress or
- * IngressClass changed, at the next request) and, per request, the backend's endpoints read
- * from the EndpointSlice cache, so an endpoint change applies as soon as the informer has it.
+ * IngressClass changed, at the next request) and the backends' endpoints, resolved from the
+ * informers' caches at the first request after their Service or one of its EndpointSlices
+ * changed, so an endpoint change applies as soon as the informer has it and a request in
+ * between reads no slice.
  */
 class Routing {
   private table?: RouteTable;
   private servedIngresses?: Ingress[];
   private readonly roundRobin = new RoundRobin();
+  /** Resolved backends by Service (`namespace/name`), then by backend port. */
+  private readonly resolved = new Map<string, Map<string, Resolution>>();
 
   constructor(
     private readonly ingresses: Informer<Ingress>,
     private readonly classes: Informer<IngressClass>,
     private readonly services: Informer<Service>,
     private readonly slices: Informer<EndpointSlice>,
-    private readonly selection: { controller: string; watchIngressWithoutClass?: boolean },
-  ) {}
+    private readonly selection: ClassSelection,
+  ) {
+    services.onChange((c) => this.resolved.delete(objectKey(c.object)));
+    slices.onChange((c) => {
+      // A slice relabelled to another Service changes both.
+      for (const slice of c.type === 'updated' ? [c.old, c.object] : [c.object])
+        for (const service of bySliceService(slice)) this.resolved.delete(service);
+    });
+  }
 
   invalidate(): void {
     this.table = undefined;
@@ -235,11 +250,9 @@ class Routing {
 
   /** The Ingresses this controller serves (their class is one of its own). */
   served(): Ingress[] {
-    if (this.servedIngresses) return this.servedIngresses;
-    const classes = new Map(this.classes.cache.list().map((c) => [c.metadata.name ?? '', c]));
-    return (this.servedIngresses = this.ingresses.cache
+    return (this.servedIngresses ??= this.ingresses.cache
       .list()
-      .filter((i) => handlesIngress(i, classes, this.selection)));
+      .filter((i) => handlesIngress(i, this.classes.cache, this.selection)));
   }
 
   decide(req: IncomingMessage): Decision {
@@ -248,18 +261,26 @@ class Routing {
     const backend = target.backend.service;
     if (!backend) return { status: 503, message: `${target.ingress}: only Service backends are served` };
     const found = this.resolve(target.namespace, backend);
-    if (found.upstreams.length === 0)
-      return {
-        status: 503,
-        message: `service ${target.namespace}/${backend.name}: ${'reason' in found ? found.reason : 'no-endpoints'}`,
-      };
-    const key = `${target.namespace}/${backend.name}:${backend.port?.name || backend.port?.number}`;
+    if ('reason' in found)
+      return { status: 503, message: `service ${target.namespace}/${backend.name}: ${found.reason}` };
+    const key = `${target.namespace}/${backend.name}:${portKey(backend)}`;
     return { upstreams: this.roundRobin.order(key, found.upstreams) };
   }
 
   private resolve(namespace: string, backend: IngressServiceBackend): Resolution {
     const key = `${namespace}/${backend.name}`;
-    return resolveBackend(backend, this.services.cache.get(key), this.slices.cache.byIndex('service', key));
+    let byPort = this.resolved.get(key);
+    if (!byPort) this.resolved.set(key, (byPort = new Map()));
+    let found = byPort.get(portKey(backend));
+    if (!found) {
+      found = resolveBackend(
+        backend,
+        this.services.cache.get(key),
+        this.slices.cache.byIndex('service', key),
+      );
+      byPort.set(portKey(backend), found);
+    }
+    return found;
   }
 
   private routes(): RouteTable {

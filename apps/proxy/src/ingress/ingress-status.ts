@@ -83,14 +83,9 @@ export class IngressStatusController extends QueueController {
     for (const ing of this.o.ingresses.cache.list()) this.queue.add(objectKey(ing));
   }
 
-  serves(ing: Ingress): boolean {
-    const classes = new Map(this.o.classes.cache.list().map((c) => [c.metadata.name ?? '', c]));
-    return handlesIngress(ing, classes, this.o.selection);
-  }
-
   async sync(key: string): Promise<void> {
     const ing = this.o.ingresses.cache.get(key);
-    if (ing) await this.write(ing, this.serves(ing));
+    if (ing) await this.write(ing, handlesIngress(ing, this.o.classes.cache, this.o.selection));
   }
 
   /**

@@ -1,14 +1,12 @@
 import { type StoredObject } from '@app/event-store';
 
-export type { EndpointSlice } from '../../../controller-manager/src/endpointslice/slice-types.js';
-export {
-  ENDPOINT_SLICES,
-  SERVICE_NAME_LABEL,
-} from '../../../controller-manager/src/endpointslice/slice-types.js';
+// The Service and EndpointSlice shapes the rest of the proxy reads, so its informers serve here too.
+export { type EndpointSlice, type Service } from '../api-types.js';
 
 export const INGRESSES = { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses' };
 export const INGRESS_CLASSES = { group: 'networking.k8s.io', version: 'v1', plural: 'ingressclasses' };
 export const SERVICES = { group: '', version: 'v1', plural: 'services' };
+export const ENDPOINT_SLICES = { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices' };
 
 /** networking/v1 IngressServiceBackend: a Service and one of its ports, by number or name. */
 export interface IngressServiceBackend {
@@ -51,8 +49,3 @@ export type Ingress = StoredObject & {
 };
 
 export type IngressClass = StoredObject & { spec?: { controller?: string } };
-
-/** The parts of a core/v1 Service the ingress controller reads: its ports, to resolve a backend's. */
-export type Service = StoredObject & {
-  spec?: { type?: string; ports?: { name?: string; port: number; protocol?: string }[] };
-};

@@ -1,5 +1,6 @@
 import {
   Agent,
+  type ClientRequest,
   createServer,
   type IncomingHttpHeaders,
   type IncomingMessage,
@@ -183,30 +184,13 @@ export class ReverseProxy {
 
   private forward(req: IncomingMessage, res: ServerResponse, upstreams: Upstream[], attempt: number): void {
     const up = upstreams[attempt];
-    const preq = request({
-      host: up.host,
-      port: up.port,
-      method: req.method,
-      path: req.url,
-      headers: upstreamHeaders(req, this.proto),
-      agent: this.agent,
-    });
     let sent = false;
     let answered = false;
-    const send = () => {
-      clearTimeout(timer);
+    const preq = this.dial(up, req, upstreamHeaders(req, this.proto), this.agent, () => {
       sent = true;
       // A request retried after its (empty) body was read has nothing left to stream.
       if (req.readableEnded) preq.end();
       else req.pipe(preq);
-    };
-    const timer = setTimeout(
-      () => preq.destroy(new Error(`connect to ${up.host}:${up.port} timed out`)),
-      this.o.connectTimeoutMs ?? 5000,
-    );
-    preq.on('socket', (s: Socket) => {
-      if (s.connecting) s.once('connect', send);
-      else send();
     });
     preq.on('response', (pres) => {
       answered = true;
@@ -216,7 +200,6 @@ export class ReverseProxy {
       pres.on('error', () => res.destroy());
     });
     preq.on('error', (e) => {
-      clearTimeout(timer);
       if (answered) return res.destroy();
       // The client left first (nginx logs it as 499): nobody to answer.
       if (res.destroyed) return this.o.onOutcome?.(499, attempt);
@@ -231,6 +214,35 @@ export class ReverseProxy {
     res.on('close', () => {
       if (!res.writableFinished) preq.destroy();
     });
+  }
+
+  /**
+   * `req` sent on to `up` with `headers`: a connection that does not stand within the connect
+   * timeout fails the request (its 'error' then tries the next upstream); `connected` runs once
+   * it stands, at once for a pooled keep-alive socket.
+   */
+  private dial(
+    up: Upstream,
+    req: IncomingMessage,
+    headers: OutgoingHttpHeaders,
+    agent: Agent | false,
+    connected?: () => void,
+  ): ClientRequest {
+    const preq = request({ host: up.host, port: up.port, method: req.method, path: req.url, headers, agent });
+    const timer = setTimeout(
+      () => preq.destroy(new Error(`connect to ${up.host}:${up.port} timed out`)),
+      this.o.connectTimeoutMs ?? 5000,
+    );
+    const stands = () => {
+      clearTimeout(timer);
+      connected?.();
+    };
+    preq.on('socket', (s: Socket) => {
+      if (s.connecting) s.once('connect', stands);
+      else stands();
+    });
+    preq.on('error', () => clearTimeout(timer));
+    return preq;
   }
 
   private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
@@ -257,22 +269,13 @@ export class ReverseProxy {
     attempt: number,
   ): void {
     const up = upstreams[attempt];
-    const preq = request({
-      host: up.host,
-      port: up.port,
-      method: req.method,
-      path: req.url,
-      headers: {
-        ...upstreamHeaders(req, this.proto),
-        connection: 'Upgrade',
-        upgrade: req.headers.upgrade ?? '',
-      },
-    });
-    const timer = setTimeout(
-      () => preq.destroy(new Error(`connect to ${up.host}:${up.port} timed out`)),
-      this.o.connectTimeoutMs ?? 5000,
-    );
-    preq.on('socket', (s: Socket) => s.once('connect', () => clearTimeout(timer)));
+    const headers = {
+      ...upstreamHeaders(req, this.proto),
+      connection: 'Upgrade',
+      upgrade: req.headers.upgrade ?? '',
+    };
+    // No agent: an upgraded connection is never pooled.
+    const preq = this.dial(up, req, headers, false);
     preq.on('upgrade', (pres, psocket: Socket, phead: Buffer) => {
       this.o.onOutcome?.(101, attempt);
       const lines = [`HTTP/1.1 101 ${pres.statusMessage ?? 'Switching Protocols'}`];
@@ -300,7 +303,6 @@ export class ReverseProxy {
       pres.pipe(socket);
     });
     preq.on('error', (e) => {
-      clearTimeout(timer);
       if (socket.destroyed) return;
       if (attempt + 1 < upstreams.length) return this.tunnel(req, socket, head, upstreams, attempt + 1);
       this.o.onTrouble?.(new Error(`upgrade ${req.url} to ${up.host}:${up.port}: ${e.message}`));

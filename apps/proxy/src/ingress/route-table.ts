@@ -94,8 +94,8 @@ export class RouteTable {
 
 const exactFirst = (t: PathType) => (t === 'Exact' ? 0 : 1);
 
-/** ingress-nginx's order: by creation time, then by namespace/name. */
-function oldestFirst(a: Ingress, b: Ingress): number {
+/** ingress-nginx's order of Ingresses (routes, TLS hosts): by creation time, then by namespace/name. */
+export function oldestFirst(a: Ingress, b: Ingress): number {
   const [ta, tb] = [a.metadata.creationTimestamp ?? '', b.metadata.creationTimestamp ?? ''];
   if (ta !== tb) return ta < tb ? -1 : 1;
   const [ka, kb] = [objectKey(a), objectKey(b)];

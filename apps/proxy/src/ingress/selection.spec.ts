@@ -18,7 +18,10 @@ const ing = (className?: string, annotation?: string): Ingress => ({
   },
   spec: { ingressClassName: className },
 });
-const classes = (...c: IngressClass[]) => new Map(c.map((x) => [x.metadata.name ?? '', x]));
+const classes = (...c: IngressClass[]) => ({
+  get: (name: string) => c.find((x) => x.metadata.name === name),
+  list: () => c,
+});
 
 describe('handlesIngress (IngressClass selection)', () => {
   const mine = cls('wake', ME);
@@ -66,7 +69,7 @@ describe('resolveBackend (EndpointSlices of a Service)', () => {
   const slice = (
     ports: { name: string; port: number }[],
     endpoints: [string, boolean | undefined][],
-    addressType = 'IPv4',
+    addressType: EndpointSlice['addressType'] = 'IPv4',
   ): EndpointSlice => ({
     metadata: { name: 'x', namespace: 'ns' },
     addressType,

@@ -64,4 +64,34 @@ describe('CertificateStore', () => {
       'TLS Secret ns/opaque: has no tls.crt and tls.key (type Opaque)',
     ]);
   });
+
+  it('reads Secrets again on a claim change only: the same hosts and Secrets read nothing', async () => {
+    const fetched: string[] = [];
+    let wanted = new Map([['a.example.com', 'ns/one']]);
+    const store = new CertificateStore({
+      fetch: (_ns, name) => {
+        fetched.push(name);
+        return Promise.resolve(undefined);
+      },
+      wanted: () => wanted,
+      onTrouble: () => undefined,
+    });
+    await store.reload();
+    expect(fetched).toEqual(['one']);
+    wanted = new Map([['a.example.com', 'ns/one']]);
+    await store.reloadIfClaimsChanged();
+    expect(fetched).toEqual(['one']);
+    wanted = new Map([['a.example.com', 'ns/two']]);
+    await store.reloadIfClaimsChanged();
+    expect(fetched).toEqual(['one', 'two']);
+    wanted = new Map([
+      ['a.example.com', 'ns/two'],
+      ['b.example.com', 'ns/two'],
+    ]);
+    await store.reloadIfClaimsChanged();
+    expect(fetched).toEqual(['one', 'two', 'two']);
+    // A resync reads them whatever the claims: a Secret's content may have changed.
+    await store.reload();
+    expect(fetched).toEqual(['one', 'two', 'two', 'two']);
+  });
 });

@@ -1,10 +1,10 @@
 import { createSecureContext, type SecureContext } from 'node:tls';
 
-import { objectKey } from '@app/client';
 import { type StoredObject } from '@app/event-store';
 
 import { type Ingress } from './ingress-types.js';
 import { hostMatches } from './path-match.js';
+import { oldestFirst } from './route-table.js';
 
 /** A core/v1 Secret of type kubernetes.io/tls: PEM certificate chain and key, base64 in `data`. */
 export type TlsSecret = StoredObject & { type?: string; data?: Record<string, string> };
@@ -17,11 +17,7 @@ export type TlsSecret = StoredObject & { type?: string; data?: Record<string, st
  */
 export function tlsSecretsByHost(ingresses: readonly Ingress[]): Map<string, string> {
   const out = new Map<string, string>();
-  const oldestFirst = [...ingresses].sort((a, b) => {
-    const [ta, tb] = [a.metadata.creationTimestamp ?? '', b.metadata.creationTimestamp ?? ''];
-    return ta !== tb ? (ta < tb ? -1 : 1) : objectKey(a) < objectKey(b) ? -1 : 1;
-  });
-  for (const ing of oldestFirst) {
+  for (const ing of [...ingresses].sort(oldestFirst)) {
     const ruleHosts = (ing.spec?.rules ?? []).map((r) => r.host).filter((h): h is string => !!h);
     for (const entry of (ing.spec?.tls ?? []) as { hosts?: string[]; secretName?: string }[]) {
       if (!entry.secretName) continue;
@@ -38,11 +34,13 @@ export function tlsSecretsByHost(ingresses: readonly Ingress[]): Map<string, str
 /**
  * The certificates the HTTPS listener serves, by SNI name: the served Ingresses' TLS Secrets,
  * read through the API (the bus carries Secrets without their data, so they cannot be watched
- * from it) whenever the Ingresses change and every resync. A Secret that is missing, of
- * another type or unreadable leaves its hosts without a certificate, and says why.
+ * from it) whenever the served Ingresses' TLS claims change and every resync. A Secret that is
+ * missing, of another type or unreadable leaves its hosts without a certificate, and says why.
  */
 export class CertificateStore {
   private byHost = new Map<string, SecureContext>();
+  /** The host → Secret claims of the latest load started. */
+  private claims: ReadonlyMap<string, string> = new Map();
   private loading?: Promise<void>;
   private again = false;
   private resync?: NodeJS.Timeout;
@@ -84,6 +82,14 @@ export class CertificateStore {
     return this.loading;
   }
 
+  /**
+   * Reloads when `wanted` names other hosts or Secrets than the latest load did: an Ingress
+   * change that moved no TLS claim (a status write, a new path) reads no Secret again.
+   */
+  reloadIfClaimsChanged(): Promise<void> {
+    return sameClaims(this.o.wanted(), this.claims) ? (this.loading ?? Promise.resolve()) : this.reload();
+  }
+
   /** Reloads every `ms` as well (Secret changes are not seen otherwise), until stop. */
   resyncEvery(ms: number): void {
     this.resync ??= setInterval(() => void this.reload(), ms);
@@ -97,6 +103,7 @@ export class CertificateStore {
 
   /** Loads the Secrets `secretsByHost` names and serves them from now on. */
   private async refresh(secretsByHost: ReadonlyMap<string, string>): Promise<void> {
+    this.claims = secretsByHost;
     const contexts = new Map<string, SecureContext | undefined>();
     await Promise.all(
       [...new Set(secretsByHost.values())].map(async (key) => contexts.set(key, await this.load(key))),
@@ -123,4 +130,10 @@ export class CertificateStore {
       return undefined;
     }
   }
+}
+
+function sameClaims(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [host, secret] of a) if (b.get(host) !== secret) return false;
+  return true;
 }
