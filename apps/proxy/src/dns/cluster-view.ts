@@ -1,13 +1,11 @@
 import type { IEndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1/EndpointSlice';
 import type { IService } from 'kubernetes-models/v1/Service';
 
+import { bySliceService } from '@app/client';
 import { type StoredObject } from '@app/event-store';
 
 export type Service = IService & StoredObject;
 export type EndpointSlice = IEndpointSlice & StoredObject;
-
-/** discovery.LabelServiceName: the Service an EndpointSlice belongs to. */
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 /**
  * What the DNS records are computed from: the cluster's Services, EndpointSlices and
@@ -30,9 +28,9 @@ export function sliceAddresses(slice: EndpointSlice): string[] {
   return (slice.endpoints ?? []).flatMap((e) => e.addresses ?? []);
 }
 
+/** `namespace/service` of the Service a slice belongs to (the informers' bySliceService index). */
 export function sliceServiceKey(slice: EndpointSlice): string | undefined {
-  const service = slice.metadata.labels?.[SERVICE_NAME_LABEL];
-  return service ? `${slice.metadata.namespace}/${service}` : undefined;
+  return bySliceService(slice)[0];
 }
 
 /** spec.clusterIPs, or the single spec.clusterIP of an object written before dual stack. */

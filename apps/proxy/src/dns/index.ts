@@ -8,13 +8,15 @@ import { InformerClusterView } from './informer-view.js';
 import { ClusterZone } from './records.js';
 import { DnsResolver } from './resolver.js';
 import { type Forwarder, hostNameservers, UpstreamForwarder, type UpstreamServer } from './upstream.js';
+import { DEFAULT_CLUSTER_DOMAIN } from '../../../node-agent/src/config/pod-dns.js';
 
 export { type BoundAddress, type ListenAddress } from './dns-server.js';
 export { type UpstreamServer } from './upstream.js';
 
 /** CoreDNS' kubernetes plugin default TTL. */
 export const DEFAULT_DNS_TTL_SECONDS = 5;
-export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+// The node agents' default (--cluster-domain): pods search the zone this server answers.
+export { DEFAULT_CLUSTER_DOMAIN };
 
 /** Informers: the proxy process's shared ones, or (alone) a connection to open its own over. */
 export type ClusterDnsOptions = InformerSource & ClusterDnsSettings;
@@ -68,11 +70,12 @@ export async function startClusterDns(o: ClusterDnsOptions): Promise<RunningClus
     const metrics = o.registry ? new DnsMetrics(o.registry) : undefined;
     const domain = o.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN;
     const ttl = o.ttl ?? DEFAULT_DNS_TTL_SECONDS;
-    const resolver = new DnsResolver(
-      () => new ClusterZone(synced, { domain, ttl, serial: synced.modified }),
-      forwarder,
-      { onTrouble: trouble, ...(metrics ? { onAnswered: metrics.answered.bind(metrics) } : {}) },
-    );
+    // One zone over the live view: it keeps nothing but its options, the serial read per SOA.
+    const zone = new ClusterZone(synced, { domain, ttl, serial: () => synced.modified });
+    const resolver = new DnsResolver(() => zone, forwarder, {
+      onTrouble: trouble,
+      ...(metrics ? { onAnswered: metrics.answered.bind(metrics) } : {}),
+    });
     sockets = new DnsSockets((query, transport) => resolver.handle(query, transport), {
       onTrouble: trouble,
     });

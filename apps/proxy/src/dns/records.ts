@@ -19,8 +19,11 @@ export interface ZoneOptions {
   domain: string;
   /** TTL of every answer and of negative answers (CoreDNS' kubernetes plugin: 5 s). */
   ttl: number;
-  /** The SOA serial (CoreDNS: when the informers last changed, in seconds). */
-  serial: number;
+  /**
+   * The SOA serial (CoreDNS: when the informers last changed, in seconds); a function when the
+   * zone lives as long as its view and the serial moves with it.
+   */
+  serial: number | (() => number);
 }
 
 export type Resolution =
@@ -115,7 +118,7 @@ export class ClusterZone {
     const data: SoaData = {
       mname: `ns.dns.${this.domain}`,
       rname: `hostmaster.${this.domain}`,
-      serial: this.o.serial,
+      serial: typeof this.o.serial === 'function' ? this.o.serial() : this.o.serial,
       refresh: 7200,
       retry: 1800,
       expire: 86400,
