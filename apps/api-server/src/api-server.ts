@@ -20,7 +20,8 @@ import { ensureServiceAccountKey } from './auth/service-account-key.js';
 import { TokenFile } from './auth/token-file.js';
 import { type ApiServerConfig, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './config.js';
 import { clientErrorHandler, frameworkErrorReply } from './http/framework-errors.js';
-import { intToIp, parseCidr } from './services/ip-range.js';
+import { parseCidr } from './services/ip-range.js';
+import { apiServiceIp, DEFAULT_SERVICE_CIDR } from './services/service-allocator.js';
 
 export interface RunningApiServer {
   app: INestApplication;
@@ -64,7 +65,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
     ...(config.servingIps ?? []),
     // Pods reach the server at the `kubernetes` Service's ClusterIP through the service proxy
     // (the TLS passes through untouched): the range's first address, whatever the range.
-    intToIp(parseCidr(config.serviceCidr ?? '10.96.0.0/16').first),
+    apiServiceIp(parseCidr(config.serviceCidr ?? DEFAULT_SERVICE_CIDR)),
   ]);
   const serviceAccountKey = await ensureServiceAccountKey(config.pkiDir);
   const tokens = await TokenFile.ensure(join(config.pkiDir, 'tokens.csv'));

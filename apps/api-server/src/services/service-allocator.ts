@@ -6,6 +6,24 @@ import { type AuditContext, type EventStore, type ObjectKey, type StoredObject }
 import { type WriteHook } from '../objects/object-service.js';
 import { intToIp, inRange, ipToInt, type Ipv4Range, parseCidr } from './ip-range.js';
 
+/** The API server's service range unless --service-cluster-ip-range says otherwise. */
+export const DEFAULT_SERVICE_CIDR = '10.96.0.0/16';
+
+/** The address of the `kubernetes` Service: the range's first. */
+export function apiServiceIp(range: Ipv4Range): string {
+  return intToIp(range.first);
+}
+
+/**
+ * The address of the `kube-dns` Service: the range's tenth (10.96.0.10 by default, what
+ * kubeadm derives as the DNS address, cmd/kubeadm/app/constants GetDNSIP). Undefined in a
+ * range too small.
+ */
+export function dnsServiceIp(range: Ipv4Range): string | undefined {
+  const ip = range.first + 9;
+  return ip <= range.last ? intToIp(ip) : undefined;
+}
+
 export interface ServiceAllocatorOptions {
   /** Default 10.96.0.0/16; its first address is the `kubernetes` Service's. */
   serviceCidr?: string;
@@ -39,7 +57,7 @@ export class ServiceAllocator implements WriteHook {
     private readonly registry: ResourceRegistry,
     o: ServiceAllocatorOptions = {},
   ) {
-    this.range = parseCidr(o.serviceCidr ?? '10.96.0.0/16');
+    this.range = parseCidr(o.serviceCidr ?? DEFAULT_SERVICE_CIDR);
     this.ports = o.nodePortRange ?? [30000, 32767];
   }
 
@@ -63,19 +81,13 @@ export class ServiceAllocator implements WriteHook {
     if (isServices(t)) await this.releaseFor(previous, ctx, next);
   }
 
-  /** The address of the `kubernetes` Service: the range's first. */
   get apiServiceIp(): string {
-    return intToIp(this.range.first);
+    return apiServiceIp(this.range);
   }
 
-  /**
-   * The address of the `kube-dns` Service: the range's tenth (10.96.0.10 by default, what
-   * kubeadm derives as the DNS address, cmd/kubeadm/app/constants GetDNSIP). Never handed out
-   * dynamically, so it is free when the bootstrap asks for it. Undefined in a range too small.
-   */
+  /** Never handed out dynamically, so it is free when the bootstrap asks for it. */
   get dnsServiceIp(): string | undefined {
-    const ip = this.range.first + 9;
-    return ip <= this.range.last ? intToIp(ip) : undefined;
+    return dnsServiceIp(this.range);
   }
 
   /**

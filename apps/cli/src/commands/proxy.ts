@@ -3,6 +3,7 @@ import { isIPv4 } from 'node:net';
 import { type ProxyMode } from '../../../proxy/src/proxier.js';
 import { type ProxyConfig } from '../../../proxy/src/proxy.module.js';
 import { runProxy } from '../../../proxy/src/run-proxy.js';
+import { DEFAULT_SERVICE_CIDR } from '../../../api-server/src/services/service-allocator.js';
 
 export type ProxyCommandOptions = Omit<ProxyConfig, 'connection'> & { kubeconfig: string };
 
@@ -67,7 +68,7 @@ export function parseProxyMode(text: string | undefined): ProxyMode | undefined 
 
 /** `--service-cluster-ip-range`: an IPv4 CIDR, or empty/"none" for no blackhole route. */
 export function parseServiceCidr(text: string | undefined): string | undefined {
-  if (text === undefined) return '10.96.0.0/16';
+  if (text === undefined) return DEFAULT_SERVICE_CIDR;
   if (text === '' || text === 'none') return undefined;
   const [ip, bits] = text.split('/');
   if (!ip || !isIPv4(ip) || !/^\d+$/.test(bits ?? '') || Number(bits) > 32)

@@ -34,6 +34,8 @@ import { NODE_AGENT_READY_LINE } from '../../../node-agent/src/run-node-agent.js
 import { PROXY_READY_LINE } from '../../../proxy/src/run-proxy.js';
 import { SIM_AGENT_READY_LINE } from '../../../node-agent/src/sim/sim-agent.js';
 import { RELAY_HALTED_EXIT, RELAY_READY_LINE } from './relay.js';
+import { parseCidr } from '../../../api-server/src/services/ip-range.js';
+import { DEFAULT_SERVICE_CIDR, dnsServiceIp } from '../../../api-server/src/services/service-allocator.js';
 
 export interface UpOptions {
   dataDir: DataDir;
@@ -58,10 +60,10 @@ export interface UpOptions {
 }
 
 /**
- * The `kube-dns` Service's ClusterIP, which node agents give pods as their resolver: the tenth
- * address of the API server's default service range (10.96.0.0/16), as kubeadm has it.
+ * The `kube-dns` Service's ClusterIP, which node agents give pods as their resolver: the one
+ * the API server reserves in its service range (`wake up` leaves the range at its default).
  */
-const CLUSTER_DNS_IP = '10.96.0.10';
+const CLUSTER_DNS_IP = dnsServiceIp(parseCidr(DEFAULT_SERVICE_CIDR)) as string;
 /** Where `wake up` serves Ingresses unless told otherwise (80 is often taken on a workstation). */
 const DEFAULT_INGRESS_PORT = 8080;
 
