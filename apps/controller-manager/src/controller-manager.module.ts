@@ -22,9 +22,11 @@ import {
   EventRecorder,
   ExponentialBackoff,
   type RateLimiter,
-  Informer,
+  type Informer,
+  type InformerResource,
   LeaderElector,
   MaxOf,
+  SharedInformers,
   TokenBucket,
 } from '@app/client';
 import { ResourceRegistry } from '@app/api';
@@ -214,7 +216,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
   private readonly logger = new Logger('controller-manager');
   readonly identity: string;
   readonly pods: Informer<Pod>;
-  private readonly shared = new Map<string, Informer>();
+  private readonly shared: SharedInformers;
   readonly controllers: Controller[] = [];
   readonly recorders: EventRecorder[] = [];
   readonly elector?: LeaderElector;
@@ -229,10 +231,16 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
   constructor(
     @Inject(CONTROLLER_MANAGER_CONFIG) private readonly config: ControllerManagerConfig,
     @Inject(ApiClient) private readonly api: ApiClient,
-    @Inject(NATS) private readonly nats: NatsConnection,
+    @Inject(NATS) nats: NatsConnection,
     @Inject(WriteFence) fence: WriteFence,
   ) {
     this.identity = config.identity ?? `${hostname()}_${randomUUID()}`;
+    this.shared = new SharedInformers({
+      api,
+      nats,
+      stream: config.stream,
+      onTrouble: (resource, e) => this.logger.warn(`${resource.plural} informer: ${e.message}`),
+    });
     const flags = config.controllers ?? ['*'];
     const leaseName = config.leaseName ?? 'kube-controller-manager';
     checkControllerFlags(flags);
@@ -328,26 +336,14 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
   }
 
   /** A shared informer per resource: controllers asking for the same kind share one. */
-  informer<T extends StoredObject>(resource: {
-    group: string;
-    version: string;
-    plural: string;
-  }): Informer<T> {
-    const key = `${resource.group}/${resource.plural}`;
-    // The map holds informers of several kinds; each caller asks for its own kind back.
-    const existing = this.shared.get(key);
-    if (existing) return existing as unknown as Informer<T>;
-    const informer = new Informer<T>({
-      api: this.api,
-      nats: this.nats,
-      stream: this.config.stream,
-      resource,
-      // Pods also by node: the node lifecycle and taint eviction controllers look up a node's pods.
-      indexers: { namespace: byNamespace, owner: byOwner, ...(key === '/pods' ? { node: byNode } : {}) },
-      onTrouble: (e) => this.logger.warn(`${resource.plural} informer: ${e.message}`),
+  informer<T extends StoredObject>(resource: InformerResource): Informer<T> {
+    const pods = resource.group === '' && resource.plural === 'pods';
+    // Pods also by node: the node lifecycle and taint eviction controllers look up a node's pods.
+    return this.shared.informer<T>(resource, {
+      namespace: byNamespace,
+      owner: byOwner,
+      ...(pods ? { node: byNode } : {}),
     });
-    this.shared.set(key, informer as unknown as Informer);
-    return informer;
   }
 
   /** An event recorder for `component`, flushed when the manager stops. */
@@ -632,10 +628,6 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
     return out;
   }
 
-  get informers(): Informer[] {
-    return [...this.shared.values()];
-  }
-
   get leading(): boolean {
     return this.running;
   }
@@ -643,8 +635,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.metricsPort !== undefined)
       this.metricsServer = await serveMetrics(this.metrics, this.config.metricsPort);
-    for (const i of this.informers) i.start();
-    await Promise.all(this.informers.map((i) => i.synced()));
+    await this.shared.start();
     if (this.elector) this.electing = this.elector.run();
     else this.startControllers();
   }
@@ -653,7 +644,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
     await this.stopControllers();
     await this.elector?.stop();
     await this.electing;
-    await Promise.all(this.informers.map((i) => i.stop()));
+    await this.shared.stop();
     await Promise.all(this.recorders.map((r) => r.flush()));
     this.leaseClient?.close();
     await this.metricsServer?.close();
