@@ -1,21 +1,18 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent } from 'node:https';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 
-import { createDatabase, httpsCall, NatsServer, PostgresServer } from '@app/dev-servers';
+import { httpsCall } from '@app/dev-servers';
 
 import { SIM_AGENT_READY_LINE } from '../apps/node-agent/src/sim/sim-agent.js';
-import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-process.js';
-import { type ComponentProcess, startComponent } from './lib/component-process.js';
+import { startComponent } from './lib/component-process.js';
+import { startControlPlane } from './lib/control-plane.js';
 import { startControllerManagerProcess } from './lib/controller-manager-process.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
 import { type LoadPlan, planLoad, scaledReplicas, seededRandom } from './lib/load-plan.js';
 import { watchUntil, type WatchedObject } from './lib/pod-watch.js';
 import { labelValue, parseScrape, quantileBetween, type Scrape, seriesBetween } from './lib/prometheus.js';
 import { progress, table, writeResult } from './lib/report.js';
-import { startRelayProcess } from './lib/relay-process.js';
 import { startSchedulerProcess } from './lib/scheduler-process.js';
 import { round, summarize } from './lib/stats.js';
 
@@ -330,24 +327,13 @@ async function runOnce(
   progress(
     `${nodes} nodes: ${plan.namespaces.length} namespaces, ${plan.deployments.length} Deployments, ${plan.services.length} Services, ${plan.pods.toLocaleString()} pods, ${qps} qps; starting Postgres (fsync on), nats-server, the relay, the API server, the scheduler, the controller manager`,
   );
-  const pg = await PostgresServer.temporary('wake-bench-load-', { fsync: true });
-  const nats = await NatsServer.temporary('wake-bench-load-nats-');
-  const dir = await mkdtemp(join(tmpdir(), 'wake-bench-load-'));
-  let server: ApiServerProcess | undefined;
-  let relay: Awaited<ReturnType<typeof startRelayProcess>> | undefined;
-  let scheduler: ComponentProcess | undefined;
-  let controllerManager: ComponentProcess | undefined;
-  let sim: ComponentProcess | undefined;
+  const cp = await startControlPlane('load');
   const watches: { close(): void }[] = [];
   let agent: Agent | undefined;
   try {
-    await createDatabase(pg.url(), 'bench');
-    const url = pg.socketUrl('bench');
-    server = await startApiServerProcess(url, nats.url, dir);
-    relay = await startRelayProcess(url, nats.url, { name: 'WAKE_EVENTS', maxMessages: 1_000_000 });
-    const api = server;
-    scheduler = await startSchedulerProcess(api.kubeconfig, nats.url);
-    controllerManager = await startControllerManagerProcess(api.kubeconfig, nats.url);
+    const { api, relay, pg, nats } = cp;
+    const scheduler = await cp.add(startSchedulerProcess(api.kubeconfig, nats.url));
+    const controllerManager = await cp.add(startControllerManagerProcess(api.kubeconfig, nats.url));
     agent = new Agent({ keepAlive: true, maxSockets: 64, ca: api.caCert });
     const httpAgent = agent;
     const call: Call = (method, path, body, contentType) =>
@@ -374,20 +360,22 @@ async function runOnce(
     const readyWatch = watchUntil(api, nodesPath, await listRv(nodesPath), nodes, nodeReady);
     watches.push(readyWatch);
     progress(`${nodes} nodes: starting the sim node agent`);
-    sim = await startComponent(
-      'sim node agent',
-      [
-        'node-agent',
-        '--runtime',
-        'sim',
-        '--kubeconfig',
-        api.kubeconfig,
-        '--nats-url',
-        nats.url,
-        '--nodes',
-        String(nodes),
-      ],
-      SIM_AGENT_READY_LINE,
+    const sim = await cp.add(
+      startComponent(
+        'sim node agent',
+        [
+          'node-agent',
+          '--runtime',
+          'sim',
+          '--kubeconfig',
+          api.kubeconfig,
+          '--nats-url',
+          nats.url,
+          '--nodes',
+          String(nodes),
+        ],
+        SIM_AGENT_READY_LINE,
+      ),
     );
     await within(readyWatch.all, o.timeoutSec * 1000);
     readyWatch.close();
@@ -548,14 +536,7 @@ async function runOnce(
     for (const w of watches) w.close();
     // Its idle keep-alive sockets would keep the bench from exiting.
     agent?.destroy();
-    await sim?.stop();
-    await controllerManager?.stop();
-    await scheduler?.stop();
-    await server?.stop();
-    await relay?.stop();
-    await nats.stop();
-    await pg.stop();
-    await rm(dir, { recursive: true, force: true });
+    await cp.stop();
   }
 }
 

@@ -1,20 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { defaultPlugins } from '../apps/scheduler/src/framework/default-plugins.js';
 import { podInfo } from '../apps/scheduler/src/framework/pod-info.js';
 import { FrameworkAlgorithm, SchedulerCache } from '../apps/scheduler/src/scheduler-cache.js';
-import { createDatabase, httpsCall, NatsServer, PostgresServer } from '@app/dev-servers';
+import { httpsCall } from '@app/dev-servers';
 
-import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-process.js';
 import { type ComponentProcess } from './lib/component-process.js';
+import { startControlPlane } from './lib/control-plane.js';
 import { watchPodsUntil } from './lib/pod-watch.js';
 import { startSchedulerProcess } from './lib/scheduler-process.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
-import { startRelayProcess } from './lib/relay-process.js';
 import { parseScrape, quantileBetween, type Scrape } from './lib/prometheus.js';
 import { progress, table, writeResult } from './lib/report.js';
 import { round, summarize } from './lib/stats.js';
@@ -150,19 +146,10 @@ async function followSchedulerMetrics(metricsUrl: string, want: number, timeoutM
 
 async function runWorkload(w: Workload, o: { nodes: number; initPods: number }): Promise<Outcome> {
   progress(`${w.name}: starting Postgres (fsync on), nats-server, the relay and the API server`);
-  const pg = await PostgresServer.temporary('wake-bench-sched-', { fsync: true });
-  const nats = await NatsServer.temporary('wake-bench-sched-nats-');
-  const dir = await mkdtemp(join(tmpdir(), 'wake-bench-sched-'));
-  let server: ApiServerProcess | undefined;
-  let relay: Awaited<ReturnType<typeof startRelayProcess>> | undefined;
-  let scheduler: ComponentProcess | undefined;
+  const cp = await startControlPlane('sched');
   try {
-    await createDatabase(pg.url(), 'bench');
-    const url = pg.socketUrl('bench');
-    server = await startApiServerProcess(url, nats.url, dir);
-    relay = await startRelayProcess(url, nats.url, { name: 'WAKE_EVENTS', maxMessages: 1_000_000 });
-    const agent = new Agent({ keepAlive: true, maxSockets: 64, ca: server.caCert });
-    const api = server;
+    const { api, nats } = cp;
+    const agent = new Agent({ keepAlive: true, maxSockets: 64, ca: api.caCert });
     const call = async (path: string, body: unknown) =>
       (
         await httpsCall({
@@ -203,7 +190,7 @@ async function runWorkload(w: Workload, o: { nodes: number; initPods: number }):
       progress(`${w.name}: creating ${w.pods.toLocaleString()} pending pods`);
       await createAll(call, '/api/v1/namespaces/bench/pods', w.pods, (i) => podBody(`p-${i}`, w, i));
       progress(`${w.name}: starting the scheduler`);
-      scheduler = await startSchedulerProcess(kubeconfig, nats.url);
+      const scheduler = await cp.add(startSchedulerProcess(kubeconfig, nats.url));
       const cpu0 = { scheduler: treeCpuSeconds(scheduler.pid), api: treeCpuSeconds(api.pid) };
       const seen = await followSchedulerMetrics(metricsUrl(scheduler), w.pods, waitMs);
       const seconds = (seen.last.at - seen.first.at) / 1000;
@@ -221,13 +208,13 @@ async function runWorkload(w: Workload, o: { nodes: number; initPods: number }):
 
     // Pods arriving while the scheduler runs: create→bound per pod, seen on a watch.
     const watch = watchPodsUntil(
-      server,
+      api,
       'bench',
       rv.metadata.resourceVersion,
       w.pods,
       (p) => !!p.spec?.nodeName,
     );
-    scheduler = await startSchedulerProcess(kubeconfig, nats.url);
+    const scheduler = await cp.add(startSchedulerProcess(kubeconfig, nats.url));
     const cpu0 = { scheduler: treeCpuSeconds(scheduler.pid), api: treeCpuSeconds(api.pid) };
     progress(`${w.name}: ${w.pods.toLocaleString()} pods arriving at ${w.arrivalRate}/s`);
     const sent = await createAll(
@@ -265,12 +252,7 @@ async function runWorkload(w: Workload, o: { nodes: number; initPods: number }):
       apiServerCpuSec: round(treeCpuSeconds(api.pid) - cpu0.api),
     };
   } finally {
-    await scheduler?.stop();
-    await server?.stop();
-    await relay?.stop();
-    await nats.stop();
-    await pg.stop();
-    await rm(dir, { recursive: true, force: true });
+    await cp.stop();
   }
 }
 

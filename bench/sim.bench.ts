@@ -1,19 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { createDatabase, httpsCall, NatsServer, PostgresServer } from '@app/dev-servers';
+import { httpsCall } from '@app/dev-servers';
 
 import { SIM_AGENT_READY_LINE } from '../apps/node-agent/src/sim/sim-agent.js';
-import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-process.js';
 import { type ComponentProcess, startComponent } from './lib/component-process.js';
+import { startControlPlane } from './lib/control-plane.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
 import { watchUntil, type WatchedObject } from './lib/pod-watch.js';
 import { startSchedulerProcess } from './lib/scheduler-process.js';
-import { startRelayProcess } from './lib/relay-process.js';
 import { progress, table, writeResult } from './lib/report.js';
 import { round, summarize } from './lib/stats.js';
 
@@ -88,22 +84,12 @@ async function runOnce(
   progress(
     `${nodes} nodes: starting Postgres (fsync on), nats-server, the relay, the API server, the scheduler`,
   );
-  const pg = await PostgresServer.temporary('wake-bench-sim-', { fsync: true });
-  const nats = await NatsServer.temporary('wake-bench-sim-nats-');
-  const dir = await mkdtemp(join(tmpdir(), 'wake-bench-sim-'));
-  let server: ApiServerProcess | undefined;
-  let relay: Awaited<ReturnType<typeof startRelayProcess>> | undefined;
-  let scheduler: ComponentProcess | undefined;
-  let sim: ComponentProcess | undefined;
+  const cp = await startControlPlane('sim');
   const watches: { close(): void }[] = [];
   let agent: Agent | undefined;
   try {
-    await createDatabase(pg.url(), 'bench');
-    const url = pg.socketUrl('bench');
-    server = await startApiServerProcess(url, nats.url, dir);
-    relay = await startRelayProcess(url, nats.url, { name: 'WAKE_EVENTS', maxMessages: 1_000_000 });
-    const api = server;
-    scheduler = await startSchedulerProcess(api.kubeconfig, nats.url);
+    const { api, nats } = cp;
+    const scheduler = await cp.add(startSchedulerProcess(api.kubeconfig, nats.url));
     agent = new Agent({ keepAlive: true, maxSockets: 32, ca: api.caCert });
     const call = async (method: string, path: string, body?: unknown) =>
       httpsCall({
@@ -133,29 +119,32 @@ async function runOnce(
       5000,
     );
     const waitMs = Number(process.env.WAKE_BENCH_WAIT_MS ?? 600_000);
+    let sim: ComponentProcess;
     try {
-      sim = await startComponent(
-        'sim node agent',
-        [
-          'node-agent',
-          '--runtime',
-          'sim',
-          '--kubeconfig',
-          api.kubeconfig,
-          '--nats-url',
-          nats.url,
-          '--nodes',
-          String(nodes),
-          '--sim-profile',
-          o.profile,
-          '--node-lease-renew-interval',
-          o.leaseRenew,
-          '--max-in-flight',
-          o.maxInFlight,
-        ],
-        SIM_AGENT_READY_LINE,
-        // The sim measures its heap per node after a forced collection.
-        ['--expose-gc'],
+      sim = await cp.add(
+        startComponent(
+          'sim node agent',
+          [
+            'node-agent',
+            '--runtime',
+            'sim',
+            '--kubeconfig',
+            api.kubeconfig,
+            '--nats-url',
+            nats.url,
+            '--nodes',
+            String(nodes),
+            '--sim-profile',
+            o.profile,
+            '--node-lease-renew-interval',
+            o.leaseRenew,
+            '--max-in-flight',
+            o.maxInFlight,
+          ],
+          SIM_AGENT_READY_LINE,
+          // The sim measures its heap per node after a forced collection.
+          ['--expose-gc'],
+        ),
       );
       await within(readyWatch.all, waitMs);
     } finally {
@@ -238,13 +227,7 @@ async function runOnce(
     for (const w of watches) w.close();
     // Its idle keep-alive sockets would keep the bench from exiting.
     agent?.destroy();
-    await sim?.stop();
-    await scheduler?.stop();
-    await server?.stop();
-    await relay?.stop();
-    await nats.stop();
-    await pg.stop();
-    await rm(dir, { recursive: true, force: true });
+    await cp.stop();
   }
 }
 
