@@ -4,16 +4,15 @@ import { parseArgs } from 'node:util';
 
 import { httpsCall } from '@app/dev-servers';
 
-import { SIM_AGENT_READY_LINE } from '../apps/node-agent/src/sim/sim-agent.js';
-import { startComponent } from './lib/component-process.js';
 import { startControlPlane } from './lib/control-plane.js';
 import { startControllerManagerProcess } from './lib/controller-manager-process.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
 import { type LoadPlan, planLoad, scaledReplicas, seededRandom } from './lib/load-plan.js';
-import { watchUntil, type WatchedObject } from './lib/pod-watch.js';
+import { watchUntil, type WatchedObject, within } from './lib/pod-watch.js';
 import { labelValue, parseScrape, quantileBetween, type Scrape, seriesBetween } from './lib/prometheus.js';
 import { progress, table, writeResult } from './lib/report.js';
 import { startSchedulerProcess } from './lib/scheduler-process.js';
+import { isNodeReady, SIMULATED_NODES_PATH, startSimAgentProcess } from './lib/sim-agent-process.js';
 import { round, summarize } from './lib/stats.js';
 
 export const description =
@@ -354,29 +353,16 @@ async function runOnce(
         }
       ).metadata.resourceVersion;
 
-    const nodesPath = '/api/v1/nodes?labelSelector=wake.dev%2Fsimulated%3Dtrue';
-    const nodeReady = (n: WatchedObject) =>
-      n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-    const readyWatch = watchUntil(api, nodesPath, await listRv(nodesPath), nodes, nodeReady);
+    const readyWatch = watchUntil(
+      api,
+      SIMULATED_NODES_PATH,
+      await listRv(SIMULATED_NODES_PATH),
+      nodes,
+      isNodeReady,
+    );
     watches.push(readyWatch);
     progress(`${nodes} nodes: starting the sim node agent`);
-    const sim = await cp.add(
-      startComponent(
-        'sim node agent',
-        [
-          'node-agent',
-          '--runtime',
-          'sim',
-          '--kubeconfig',
-          api.kubeconfig,
-          '--nats-url',
-          nats.url,
-          '--nodes',
-          String(nodes),
-        ],
-        SIM_AGENT_READY_LINE,
-      ),
-    );
+    const sim = await cp.add(startSimAgentProcess(api.kubeconfig, nats.url, nodes));
     await within(readyWatch.all, o.timeoutSec * 1000);
     readyWatch.close();
     if (readyWatch.reachedAt.size < nodes)
@@ -538,13 +524,6 @@ async function runOnce(
     agent?.destroy();
     await cp.stop();
   }
-}
-
-/** Waits for `p`, at most `ms`; the timer goes with it (a pending one would keep the bench from exiting). */
-async function within(p: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
 }
 
 function printOutcome(x: Outcome): void {

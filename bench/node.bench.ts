@@ -18,7 +18,7 @@ import { NODE_AGENT_READY_LINE } from '../apps/node-agent/src/run-node-agent.js'
 import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-process.js';
 import { type ComponentProcess, startComponent } from './lib/component-process.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
-import { watchPodsUntil, type WatchedPod } from './lib/pod-watch.js';
+import { watchPodsUntil, type WatchedPod, within } from './lib/pod-watch.js';
 import { startRelayProcess } from './lib/relay-process.js';
 import { progress, table, writeResult } from './lib/report.js';
 import { startSchedulerProcess } from './lib/scheduler-process.js';
@@ -144,9 +144,7 @@ export async function run(argv: string[]): Promise<void> {
       );
     }
     await Promise.all(creates);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([watch.all, new Promise((r) => (timer = setTimeout(r, 300_000)))]);
-    clearTimeout(timer);
+    await within(watch.all, 300_000);
     watch.close();
     const started = [...watch.reachedAt.entries()];
     const latency = summarize(started.map(([name, t]) => t - (sent.get(name) ?? t)));

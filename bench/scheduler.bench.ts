@@ -8,7 +8,7 @@ import { httpsCall } from '@app/dev-servers';
 
 import { type ComponentProcess } from './lib/component-process.js';
 import { startControlPlane } from './lib/control-plane.js';
-import { watchPodsUntil } from './lib/pod-watch.js';
+import { watchPodsUntil, within } from './lib/pod-watch.js';
 import { startSchedulerProcess } from './lib/scheduler-process.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
 import { parseScrape, quantileBetween, type Scrape } from './lib/prometheus.js';
@@ -226,13 +226,11 @@ async function runWorkload(w: Workload, o: { nodes: number; initPods: number }):
         rate: w.arrivalRate,
       },
     );
-    let timer: NodeJS.Timeout | undefined;
     const ticker = setInterval(
       () => progress(`${w.name}: ${watch.reachedAt.size.toLocaleString()} bound`),
       5000,
     );
-    await Promise.race([watch.all, new Promise((r) => (timer = setTimeout(r, waitMs)))]);
-    clearTimeout(timer);
+    await within(watch.all, waitMs);
     clearInterval(ticker);
     watch.close();
     const bound = [...watch.reachedAt.entries()];

@@ -4,12 +4,12 @@ import { parseArgs } from 'node:util';
 
 import { httpsCall } from '@app/dev-servers';
 
-import { SIM_AGENT_READY_LINE } from '../apps/node-agent/src/sim/sim-agent.js';
-import { type ComponentProcess, startComponent } from './lib/component-process.js';
+import { type ComponentProcess } from './lib/component-process.js';
 import { startControlPlane } from './lib/control-plane.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
-import { watchUntil, type WatchedObject } from './lib/pod-watch.js';
+import { watchUntil, within } from './lib/pod-watch.js';
 import { startSchedulerProcess } from './lib/scheduler-process.js';
+import { isNodeReady, SIMULATED_NODES_PATH, startSimAgentProcess } from './lib/sim-agent-process.js';
 import { progress, table, writeResult } from './lib/report.js';
 import { round, summarize } from './lib/stats.js';
 
@@ -57,16 +57,6 @@ interface Outcome {
   schedulerCpuSec: number;
 }
 
-const nodeReady = (o: WatchedObject) =>
-  o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-
-/** Waits for `p`, at most `ms`; the timer goes with it (a pending one would keep the bench from exiting). */
-async function within(p: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
-}
-
 function rssMiB(pid: number): number {
   try {
     const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
@@ -108,8 +98,13 @@ async function runOnce(
       ).metadata.resourceVersion;
 
     // Nodes: from starting the sim process until every node is Ready on a watch.
-    const nodesPath = '/api/v1/nodes?labelSelector=wake.dev%2Fsimulated%3Dtrue';
-    const readyWatch = watchUntil(api, nodesPath, await listRv(nodesPath), nodes, nodeReady);
+    const readyWatch = watchUntil(
+      api,
+      SIMULATED_NODES_PATH,
+      await listRv(SIMULATED_NODES_PATH),
+      nodes,
+      isNodeReady,
+    );
     watches.push(readyWatch);
     progress(`${nodes} nodes: starting the sim node agent`);
     const cpu0 = { api: treeCpuSeconds(api.pid), scheduler: treeCpuSeconds(scheduler.pid) };
@@ -122,18 +117,8 @@ async function runOnce(
     let sim: ComponentProcess;
     try {
       sim = await cp.add(
-        startComponent(
-          'sim node agent',
-          [
-            'node-agent',
-            '--runtime',
-            'sim',
-            '--kubeconfig',
-            api.kubeconfig,
-            '--nats-url',
-            nats.url,
-            '--nodes',
-            String(nodes),
+        startSimAgentProcess(api.kubeconfig, nats.url, nodes, {
+          args: [
             '--sim-profile',
             o.profile,
             '--node-lease-renew-interval',
@@ -141,10 +126,9 @@ async function runOnce(
             '--max-in-flight',
             o.maxInFlight,
           ],
-          SIM_AGENT_READY_LINE,
           // The sim measures its heap per node after a forced collection.
-          ['--expose-gc'],
-        ),
+          nodeArgs: ['--expose-gc'],
+        }),
       );
       await within(readyWatch.all, waitMs);
     } finally {
