@@ -12,6 +12,7 @@ import {
   type RoundTripResult,
   type ThroughputResult,
 } from './tcp-measure.js';
+import { whenReady } from './worker-process.js';
 
 /**
  * Runs the TCP measurements from somewhere: this process (the host), or a process inside a pod
@@ -68,13 +69,7 @@ export async function startNetnsClient(netns: string): Promise<MeasureClient> {
     ],
     { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
-  const exited = new Promise<number | null>((r) => child.once('exit', r));
-  await new Promise<void>((ready, fail) => {
-    child.once('message', () => ready());
-    void exited.then((code) =>
-      fail(new Error(`the client in netns ${netns} exited (${code}) before it was ready`)),
-    );
-  });
+  const { exited, stop } = await whenReady(`the client in netns ${netns}`, child);
   const pending = new Map<number, { done: (v: unknown) => void; fail: (e: Error) => void }>();
   child.on('message', (m: MeasureReply) => {
     const p = pending.get(m.id);
@@ -98,9 +93,6 @@ export async function startNetnsClient(netns: string): Promise<MeasureClient> {
     roundTrips: (to, o) => ask({ op: 'roundTrips', to, o }),
     connectionRate: (to, o) => ask({ op: 'connectionRate', to, o }),
     who: (to) => ask({ op: 'who', to: [to] }),
-    async close() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
+    close: stop,
   };
 }
