@@ -1,8 +1,8 @@
-import { Agent } from 'node:https';
 import { parseArgs } from 'node:util';
 
 import { httpsCall } from '@app/dev-servers';
 
+import { apiCaller, type ApiCaller } from './lib/api-caller.js';
 import { type ApiServerProcess } from './lib/api-server-process.js';
 import { startControlPlane } from './lib/control-plane.js';
 import { measureCpu } from './lib/cpu-time.js';
@@ -34,31 +34,7 @@ processes, then drives the API from this process over HTTPS (keep-alive):
   --list-runs N     full lists to time (default 10)
   --help            this text`;
 
-interface Client {
-  call(
-    method: string,
-    path: string,
-    body?: unknown,
-    contentType?: string,
-  ): Promise<{ status: number; text: string }>;
-}
-
-function client(server: ApiServerProcess, maxSockets: number): Client {
-  const agent = new Agent({ keepAlive: true, maxSockets, ca: server.caCert });
-  return {
-    call: (method, path, body, contentType = 'application/json') =>
-      httpsCall({
-        method,
-        url: new URL(path, server.url),
-        agent,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        headers: {
-          authorization: `Bearer ${server.token}`,
-          ...(body === undefined ? {} : { 'content-type': contentType }),
-        },
-      }),
-  };
-}
+type Client = Pick<ApiCaller, 'call'>;
 
 async function scrape(c: Client): Promise<Scrape> {
   return parseScrape((await c.call('GET', '/metrics')).text);
@@ -273,7 +249,7 @@ export async function run(argv: string[]): Promise<void> {
   const cp = await startControlPlane('api', { databaseOverTcp: !!process.env.WAKE_BENCH_TCP });
   try {
     const server = cp.api;
-    const c = client(server, 64);
+    const c = apiCaller(server, 64);
     for (const ns of ['bench', 'mix']) await c.call('POST', '/api/v1/namespaces', { metadata: { name: ns } });
 
     progress(`creating ${objects.toLocaleString()} pods, 32 clients`);
@@ -327,8 +303,8 @@ export async function run(argv: string[]): Promise<void> {
       const wallStart = performance.now();
       const measured = await measureCpu(server.pid, () =>
         fanOut(
-          client(server, 1),
-          client(server, 64),
+          apiCaller(server, 1),
+          apiCaller(server, 64),
           server,
           cp.dir,
           `fan${i}`,

@@ -1,9 +1,7 @@
-import { Agent } from 'node:https';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 
-import { httpsCall } from '@app/dev-servers';
-
+import { apiCaller, type ApiCaller } from './lib/api-caller.js';
 import { startControlPlane } from './lib/control-plane.js';
 import { startControllerManagerProcess } from './lib/controller-manager-process.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
@@ -112,12 +110,7 @@ interface Outcome {
   };
 }
 
-type Call = (
-  method: string,
-  path: string,
-  body?: unknown,
-  contentType?: string,
-) => Promise<{ status: number; text: string }>;
+type Call = ApiCaller['call'];
 
 /** Follows every pod cluster-wide: which exist, which are Running, and each one's startup latency. */
 class PodTracker {
@@ -328,30 +321,14 @@ async function runOnce(
   );
   const cp = await startControlPlane('load');
   const watches: { close(): void }[] = [];
-  let agent: Agent | undefined;
+  let caller: ApiCaller | undefined;
   try {
     const { api, relay, pg, nats } = cp;
     const scheduler = await cp.add(startSchedulerProcess(api.kubeconfig, nats.url));
     const controllerManager = await cp.add(startControllerManagerProcess(api.kubeconfig, nats.url));
-    agent = new Agent({ keepAlive: true, maxSockets: 64, ca: api.caCert });
-    const httpAgent = agent;
-    const call: Call = (method, path, body, contentType) =>
-      httpsCall({
-        method,
-        url: new URL(path, api.url),
-        agent: httpAgent,
-        body,
-        headers: {
-          authorization: `Bearer ${api.token}`,
-          ...(contentType ? { 'content-type': contentType } : {}),
-        },
-      });
-    const listRv = async (path: string) =>
-      (
-        JSON.parse((await call('GET', `${path}${path.includes('?') ? '&' : '?'}limit=1`)).text) as {
-          metadata: { resourceVersion: string };
-        }
-      ).metadata.resourceVersion;
+    caller = apiCaller(api, 64);
+    const { call } = caller;
+    const listRv = caller.listResourceVersion;
 
     const readyWatch = watchUntil(
       api,
@@ -520,8 +497,7 @@ async function runOnce(
     };
   } finally {
     for (const w of watches) w.close();
-    // Its idle keep-alive sockets would keep the bench from exiting.
-    agent?.destroy();
+    caller?.close();
     await cp.stop();
   }
 }

@@ -1,9 +1,9 @@
-import { Agent } from 'node:https';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 
-import { httpsCall, waitFor } from '@app/dev-servers';
+import { waitFor } from '@app/dev-servers';
 
+import { apiCaller } from './lib/api-caller.js';
 import { type ApiServerProcess } from './lib/api-server-process.js';
 import { type ComponentProcess } from './lib/component-process.js';
 import { startControlPlane } from './lib/control-plane.js';
@@ -197,22 +197,16 @@ async function startCluster(o: {
 }): Promise<Cluster> {
   const cp = await startControlPlane('proxy');
   const { api, nats } = cp;
-  const http = new Agent({ keepAlive: true, maxSockets: 4, ca: api.caCert });
+  const caller = apiCaller(api, 4);
   const stop = async () => {
-    http.destroy();
+    caller.close();
     // Last started first: the proxy removes its rules while the rest still runs.
     await cp.stop();
   };
   try {
     await cp.add(startControllerManagerProcess(api.kubeconfig, nats.url, ['endpointslice']));
     const call = async (method: string, path: string, body?: unknown) => {
-      const r = await httpsCall({
-        method,
-        url: new URL(path, api.url),
-        agent: http,
-        body,
-        headers: { authorization: `Bearer ${api.token}` },
-      });
+      const r = await caller.call(method, path, body);
       if (r.status >= 300) throw new Error(`${method} ${path}: HTTP ${r.status} ${r.text}`);
       return JSON.parse(r.text) as unknown;
     };

@@ -1,11 +1,10 @@
-import { Agent } from 'node:https';
 import { parseArgs } from 'node:util';
 
 import { defaultPlugins } from '../apps/scheduler/src/framework/default-plugins.js';
 import { podInfo } from '../apps/scheduler/src/framework/pod-info.js';
 import { FrameworkAlgorithm, SchedulerCache } from '../apps/scheduler/src/scheduler-cache.js';
-import { httpsCall } from '@app/dev-servers';
 
+import { apiCaller } from './lib/api-caller.js';
 import { type ComponentProcess } from './lib/component-process.js';
 import { startControlPlane } from './lib/control-plane.js';
 import { watchPodsUntil, within } from './lib/pod-watch.js';
@@ -147,19 +146,10 @@ async function followSchedulerMetrics(metricsUrl: string, want: number, timeoutM
 async function runWorkload(w: Workload, o: { nodes: number; initPods: number }): Promise<Outcome> {
   progress(`${w.name}: starting Postgres (fsync on), nats-server, the relay and the API server`);
   const cp = await startControlPlane('sched');
+  const caller = apiCaller(cp.api, 64);
   try {
     const { api, nats } = cp;
-    const agent = new Agent({ keepAlive: true, maxSockets: 64, ca: api.caCert });
-    const call = async (path: string, body: unknown) =>
-      (
-        await httpsCall({
-          method: 'POST',
-          url: new URL(path, api.url),
-          agent,
-          body,
-          headers: { authorization: `Bearer ${api.token}` },
-        })
-      ).status;
+    const call = async (path: string, body: unknown) => (await caller.call('POST', path, body)).status;
     await call('/api/v1/namespaces', { metadata: { name: 'bench' } });
 
     progress(
@@ -172,16 +162,7 @@ async function runWorkload(w: Workload, o: { nodes: number; initPods: number }):
     await createAll(call, '/api/v1/namespaces/bench/pods', o.initPods, (i) =>
       podBody(`init-${i}`, w, i, `node-${i % o.nodes}`),
     );
-    const rv = JSON.parse(
-      (
-        await httpsCall({
-          method: 'GET',
-          url: new URL('/api/v1/namespaces/bench/pods?limit=1', api.url),
-          agent,
-          headers: { authorization: `Bearer ${api.token}` },
-        })
-      ).text,
-    ) as { metadata: { resourceVersion: string } };
+    const rv = await caller.listResourceVersion('/api/v1/namespaces/bench/pods');
     const { kubeconfig } = api;
     const waitMs = Number(process.env.WAKE_BENCH_WAIT_MS ?? 600_000);
     const metricsUrl = (p: ComponentProcess) => /metrics at (\S+)/.exec(p.readyOutput)?.[1] ?? '';
@@ -207,13 +188,7 @@ async function runWorkload(w: Workload, o: { nodes: number; initPods: number }):
     }
 
     // Pods arriving while the scheduler runs: create→bound per pod, seen on a watch.
-    const watch = watchPodsUntil(
-      api,
-      'bench',
-      rv.metadata.resourceVersion,
-      w.pods,
-      (p) => !!p.spec?.nodeName,
-    );
+    const watch = watchPodsUntil(api, 'bench', rv, w.pods, (p) => !!p.spec?.nodeName);
     const scheduler = await cp.add(startSchedulerProcess(kubeconfig, nats.url));
     const cpu0 = { scheduler: treeCpuSeconds(scheduler.pid), api: treeCpuSeconds(api.pid) };
     progress(`${w.name}: ${w.pods.toLocaleString()} pods arriving at ${w.arrivalRate}/s`);
@@ -250,6 +225,7 @@ async function runWorkload(w: Workload, o: { nodes: number; initPods: number }):
       apiServerCpuSec: round(treeCpuSeconds(api.pid) - cpu0.api),
     };
   } finally {
+    caller.close();
     await cp.stop();
   }
 }

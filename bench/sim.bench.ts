@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { Agent } from 'node:https';
 import { parseArgs } from 'node:util';
 
-import { httpsCall } from '@app/dev-servers';
-
+import { apiCaller, type ApiCaller } from './lib/api-caller.js';
 import { type ComponentProcess } from './lib/component-process.js';
 import { startControlPlane } from './lib/control-plane.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
@@ -76,26 +74,14 @@ async function runOnce(
   );
   const cp = await startControlPlane('sim');
   const watches: { close(): void }[] = [];
-  let agent: Agent | undefined;
+  let caller: ApiCaller | undefined;
   try {
     const { api, nats } = cp;
     const scheduler = await cp.add(startSchedulerProcess(api.kubeconfig, nats.url));
-    agent = new Agent({ keepAlive: true, maxSockets: 32, ca: api.caCert });
-    const call = async (method: string, path: string, body?: unknown) =>
-      httpsCall({
-        method,
-        url: new URL(path, api.url),
-        agent,
-        body,
-        headers: { authorization: `Bearer ${api.token}` },
-      });
+    caller = apiCaller(api, 32);
+    const { call } = caller;
+    const listRv = caller.listResourceVersion;
     await call('POST', '/api/v1/namespaces', { metadata: { name: 'bench' } });
-    const listRv = async (path: string) =>
-      (
-        JSON.parse((await call('GET', `${path}${path.includes('?') ? '&' : '?'}limit=1`)).text) as {
-          metadata: { resourceVersion: string };
-        }
-      ).metadata.resourceVersion;
 
     // Nodes: from starting the sim process until every node is Ready on a watch.
     const readyWatch = watchUntil(
@@ -209,8 +195,7 @@ async function runOnce(
     return outcome;
   } finally {
     for (const w of watches) w.close();
-    // Its idle keep-alive sockets would keep the bench from exiting.
-    agent?.destroy();
+    caller?.close();
     await cp.stop();
   }
 }
