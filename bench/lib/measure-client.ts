@@ -10,6 +10,7 @@ import {
   probeWho,
   roundRobin,
   type RoundTripResult,
+  socketErrors,
   type ThroughputResult,
 } from './tcp-measure.js';
 import { whenReady } from './worker-process.js';
@@ -52,7 +53,13 @@ export type MeasureRequest =
   | { id: number; op: 'who'; to: Address[] };
 /** Omit per member of a union (Omit of the union itself keeps only the common keys). */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
-export type MeasureReply = { id: number; result?: unknown; error?: string };
+export type MeasureReply = {
+  id: number;
+  result?: unknown;
+  error?: string;
+  /** The worker's socket errors since its previous reply. */
+  socketErrors: typeof socketErrors;
+};
 
 /** The measurements run by a node process inside network namespace `netns` (`ip netns exec`). */
 export async function startNetnsClient(netns: string): Promise<MeasureClient> {
@@ -74,6 +81,8 @@ export async function startNetnsClient(netns: string): Promise<MeasureClient> {
   child.on('message', (m: MeasureReply) => {
     const p = pending.get(m.id);
     pending.delete(m.id);
+    socketErrors.count += m.socketErrors.count;
+    socketErrors.first ??= m.socketErrors.first;
     if (m.error !== undefined) p?.fail(new Error(`in netns ${netns}: ${m.error}`));
     else p?.done(m.result);
   });
