@@ -22,8 +22,8 @@ export interface ControlPlane {
   relay: RelayProcess;
   /** This run's temporary directory: the API server's PKI and kubeconfig, and the bench's own files. */
   dir: string;
-  /** Awaits a component the bench starts on top (scheduler, agent, proxy); stop() stops it first. */
-  add<T extends Stoppable>(starting: Promise<T>): Promise<T>;
+  /** A component the bench starts on top (scheduler, agent, proxy, a cleanup); stop() stops it first. */
+  add<T extends Stoppable>(starting: T | Promise<T>): Promise<T>;
   /** Every component, last started first, then the stores; their temporary directories removed. */
   stop(): Promise<void>;
 }
@@ -57,7 +57,7 @@ export async function startControlPlane(
     started.push(api);
     const relay = await startRelayProcess(url, nats.url, { name: 'WAKE_EVENTS', maxMessages: 1_000_000 });
     started.push(relay);
-    const add = async <T extends Stoppable>(starting: Promise<T>) => {
+    const add = async <T extends Stoppable>(starting: T | Promise<T>) => {
       const c = await starting;
       started.push(c);
       return c;
