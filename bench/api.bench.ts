@@ -1,16 +1,13 @@
-import { Agent } from 'node:https';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { createDatabase, httpsCall, NatsServer, PostgresServer } from '@app/dev-servers';
+import { httpsCall } from '@app/dev-servers';
 
-import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-process.js';
+import { apiCaller, type ApiCaller } from './lib/api-caller.js';
+import { type ApiServerProcess } from './lib/api-server-process.js';
+import { startControlPlane } from './lib/control-plane.js';
 import { measureCpu } from './lib/cpu-time.js';
 import { parseScrape, quantileBetween, type Scrape } from './lib/prometheus.js';
 import { startWatchWorkers } from './lib/watch-workers.js';
-import { startRelayProcess } from './lib/relay-process.js';
 import { progress, table, writeResult } from './lib/report.js';
 import { round, summarize } from './lib/stats.js';
 
@@ -37,31 +34,7 @@ processes, then drives the API from this process over HTTPS (keep-alive):
   --list-runs N     full lists to time (default 10)
   --help            this text`;
 
-interface Client {
-  call(
-    method: string,
-    path: string,
-    body?: unknown,
-    contentType?: string,
-  ): Promise<{ status: number; text: string }>;
-}
-
-function client(server: ApiServerProcess, maxSockets: number): Client {
-  const agent = new Agent({ keepAlive: true, maxSockets, ca: server.caCert });
-  return {
-    call: (method, path, body, contentType = 'application/json') =>
-      httpsCall({
-        method,
-        url: new URL(path, server.url),
-        agent,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        headers: {
-          authorization: `Bearer ${server.token}`,
-          ...(body === undefined ? {} : { 'content-type': contentType }),
-        },
-      }),
-  };
-}
+type Client = Pick<ApiCaller, 'call'>;
 
 async function scrape(c: Client): Promise<Scrape> {
   return parseScrape((await c.call('GET', '/metrics')).text);
@@ -272,19 +245,11 @@ export async function run(argv: string[]): Promise<void> {
   const listRuns = Number(values['list-runs'] ?? 10);
 
   progress('starting Postgres (fsync on), nats-server, the relay and the API server');
-  const pg = await PostgresServer.temporary('wake-bench-api-', { fsync: true });
-  const nats = await NatsServer.temporary('wake-bench-api-nats-');
-  const pki = await mkdtemp(join(tmpdir(), 'wake-bench-pki-'));
-  let server: ApiServerProcess | undefined;
-  let relay: Awaited<ReturnType<typeof startRelayProcess>> | undefined;
+  // WAKE_BENCH_TCP=1: the API server and the relay reach Postgres over loopback TCP, to compare.
+  const cp = await startControlPlane('api', { databaseOverTcp: !!process.env.WAKE_BENCH_TCP });
   try {
-    await createDatabase(pg.url(), 'bench');
-    // The API server and the relay reach Postgres over its Unix socket, as a local install would
-    // (WAKE_BENCH_TCP=1: over loopback TCP instead, to compare).
-    const url = process.env.WAKE_BENCH_TCP ? pg.url('bench') : pg.socketUrl('bench');
-    server = await startApiServerProcess(url, nats.url, pki);
-    relay = await startRelayProcess(url, nats.url, { name: 'WAKE_EVENTS', maxMessages: 1_000_000 });
-    const c = client(server, 64);
+    const server = cp.api;
+    const c = apiCaller(server, 64);
     for (const ns of ['bench', 'mix']) await c.call('POST', '/api/v1/namespaces', { metadata: { name: ns } });
 
     progress(`creating ${objects.toLocaleString()} pods, 32 clients`);
@@ -338,10 +303,10 @@ export async function run(argv: string[]): Promise<void> {
       const wallStart = performance.now();
       const measured = await measureCpu(server.pid, () =>
         fanOut(
-          client(server!, 1),
-          client(server!, 64),
-          server!,
-          pki,
+          apiCaller(server, 1),
+          apiCaller(server, 64),
+          server,
+          cp.dir,
           `fan${i}`,
           cell.watchers,
           cell.rate,
@@ -421,10 +386,6 @@ export async function run(argv: string[]): Promise<void> {
     );
     console.log(`\nwritten: ${file}`);
   } finally {
-    await server?.stop();
-    await relay?.stop();
-    await nats.destroy();
-    await pg.destroy();
-    await rm(pki, { recursive: true, force: true });
+    await cp.stop();
   }
 }

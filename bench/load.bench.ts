@@ -1,22 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent } from 'node:https';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 
-import { createDatabase, httpsCall, NatsServer, PostgresServer } from '@app/dev-servers';
-
-import { SIM_AGENT_READY_LINE } from '../apps/node-agent/src/sim/sim-agent.js';
-import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-process.js';
-import { type ComponentProcess, startComponent } from './lib/component-process.js';
+import { apiCaller, type ApiCaller } from './lib/api-caller.js';
+import { startControlPlane } from './lib/control-plane.js';
 import { startControllerManagerProcess } from './lib/controller-manager-process.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
 import { type LoadPlan, planLoad, scaledReplicas, seededRandom } from './lib/load-plan.js';
-import { watchUntil, type WatchedObject } from './lib/pod-watch.js';
+import { watchUntil, type WatchedObject, within } from './lib/pod-watch.js';
 import { labelValue, parseScrape, quantileBetween, type Scrape, seriesBetween } from './lib/prometheus.js';
 import { progress, table, writeResult } from './lib/report.js';
-import { startRelayProcess } from './lib/relay-process.js';
 import { startSchedulerProcess } from './lib/scheduler-process.js';
+import { isNodeReady, SIMULATED_NODES_PATH, startSimAgentProcess } from './lib/sim-agent-process.js';
 import { round, summarize } from './lib/stats.js';
 
 export const description =
@@ -116,12 +110,7 @@ interface Outcome {
   };
 }
 
-type Call = (
-  method: string,
-  path: string,
-  body?: unknown,
-  contentType?: string,
-) => Promise<{ status: number; text: string }>;
+type Call = ApiCaller['call'];
 
 /** Follows every pod cluster-wide: which exist, which are Running, and each one's startup latency. */
 class PodTracker {
@@ -330,65 +319,27 @@ async function runOnce(
   progress(
     `${nodes} nodes: ${plan.namespaces.length} namespaces, ${plan.deployments.length} Deployments, ${plan.services.length} Services, ${plan.pods.toLocaleString()} pods, ${qps} qps; starting Postgres (fsync on), nats-server, the relay, the API server, the scheduler, the controller manager`,
   );
-  const pg = await PostgresServer.temporary('wake-bench-load-', { fsync: true });
-  const nats = await NatsServer.temporary('wake-bench-load-nats-');
-  const dir = await mkdtemp(join(tmpdir(), 'wake-bench-load-'));
-  let server: ApiServerProcess | undefined;
-  let relay: Awaited<ReturnType<typeof startRelayProcess>> | undefined;
-  let scheduler: ComponentProcess | undefined;
-  let controllerManager: ComponentProcess | undefined;
-  let sim: ComponentProcess | undefined;
+  const cp = await startControlPlane('load');
   const watches: { close(): void }[] = [];
-  let agent: Agent | undefined;
+  let caller: ApiCaller | undefined;
   try {
-    await createDatabase(pg.url(), 'bench');
-    const url = pg.socketUrl('bench');
-    server = await startApiServerProcess(url, nats.url, dir);
-    relay = await startRelayProcess(url, nats.url, { name: 'WAKE_EVENTS', maxMessages: 1_000_000 });
-    const api = server;
-    scheduler = await startSchedulerProcess(api.kubeconfig, nats.url);
-    controllerManager = await startControllerManagerProcess(api.kubeconfig, nats.url);
-    agent = new Agent({ keepAlive: true, maxSockets: 64, ca: api.caCert });
-    const httpAgent = agent;
-    const call: Call = (method, path, body, contentType) =>
-      httpsCall({
-        method,
-        url: new URL(path, api.url),
-        agent: httpAgent,
-        body,
-        headers: {
-          authorization: `Bearer ${api.token}`,
-          ...(contentType ? { 'content-type': contentType } : {}),
-        },
-      });
-    const listRv = async (path: string) =>
-      (
-        JSON.parse((await call('GET', `${path}${path.includes('?') ? '&' : '?'}limit=1`)).text) as {
-          metadata: { resourceVersion: string };
-        }
-      ).metadata.resourceVersion;
+    const { api, relay, pg, nats } = cp;
+    const scheduler = await cp.add(startSchedulerProcess(api.kubeconfig, nats.url));
+    const controllerManager = await cp.add(startControllerManagerProcess(api.kubeconfig, nats.url));
+    caller = apiCaller(api, 64);
+    const { call } = caller;
+    const listRv = caller.listResourceVersion;
 
-    const nodesPath = '/api/v1/nodes?labelSelector=wake.dev%2Fsimulated%3Dtrue';
-    const nodeReady = (n: WatchedObject) =>
-      n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-    const readyWatch = watchUntil(api, nodesPath, await listRv(nodesPath), nodes, nodeReady);
+    const readyWatch = watchUntil(
+      api,
+      SIMULATED_NODES_PATH,
+      await listRv(SIMULATED_NODES_PATH),
+      nodes,
+      isNodeReady,
+    );
     watches.push(readyWatch);
     progress(`${nodes} nodes: starting the sim node agent`);
-    sim = await startComponent(
-      'sim node agent',
-      [
-        'node-agent',
-        '--runtime',
-        'sim',
-        '--kubeconfig',
-        api.kubeconfig,
-        '--nats-url',
-        nats.url,
-        '--nodes',
-        String(nodes),
-      ],
-      SIM_AGENT_READY_LINE,
-    );
+    const sim = await cp.add(startSimAgentProcess(api.kubeconfig, nats.url, nodes));
     await within(readyWatch.all, o.timeoutSec * 1000);
     readyWatch.close();
     if (readyWatch.reachedAt.size < nodes)
@@ -546,24 +497,9 @@ async function runOnce(
     };
   } finally {
     for (const w of watches) w.close();
-    // Its idle keep-alive sockets would keep the bench from exiting.
-    agent?.destroy();
-    await sim?.stop();
-    await controllerManager?.stop();
-    await scheduler?.stop();
-    await server?.stop();
-    await relay?.stop();
-    await nats.stop();
-    await pg.stop();
-    await rm(dir, { recursive: true, force: true });
+    caller?.close();
+    await cp.stop();
   }
-}
-
-/** Waits for `p`, at most `ms`; the timer goes with it (a pending one would keep the bench from exiting). */
-async function within(p: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
 }
 
 function printOutcome(x: Outcome): void {

@@ -1,25 +1,15 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import {
-  createDatabase,
-  DockerEngine,
-  ensureLocalImages,
-  httpsCall,
-  NatsServer,
-  PostgresServer,
-  waitFor,
-} from '@app/dev-servers';
+import { DockerEngine, ensureLocalImages, waitFor } from '@app/dev-servers';
 
 import { NODE_AGENT_READY_LINE } from '../apps/node-agent/src/run-node-agent.js';
-import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-process.js';
-import { type ComponentProcess, startComponent } from './lib/component-process.js';
+import { apiCaller } from './lib/api-caller.js';
+import { startComponent } from './lib/component-process.js';
+import { startControlPlane } from './lib/control-plane.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
-import { watchPodsUntil, type WatchedPod } from './lib/pod-watch.js';
-import { startRelayProcess } from './lib/relay-process.js';
+import { watchPodsUntil, type WatchedPod, within } from './lib/pod-watch.js';
 import { progress, table, writeResult } from './lib/report.js';
 import { startSchedulerProcess } from './lib/scheduler-process.js';
 import { round, summarize } from './lib/stats.js';
@@ -62,49 +52,45 @@ export async function run(argv: string[]): Promise<void> {
   progress(
     'starting Postgres (fsync on), nats-server, the relay, the API server, the scheduler and the node agent',
   );
-  const pg = await PostgresServer.temporary('wake-bench-node-', { fsync: true });
-  const nats = await NatsServer.temporary('wake-bench-node-nats-');
-  const dir = await mkdtemp(join(tmpdir(), 'wake-bench-node-'));
-  let server: ApiServerProcess | undefined;
-  let relay: Awaited<ReturnType<typeof startRelayProcess>> | undefined;
-  let scheduler: ComponentProcess | undefined;
-  let agent: ComponentProcess | undefined;
   const clusterId = `bench-${process.pid}`;
+  const cp = await startControlPlane('node');
+  const caller = apiCaller(cp.api, 16);
   try {
-    await createDatabase(pg.url(), 'bench');
-    const url = pg.socketUrl('bench');
-    server = await startApiServerProcess(url, nats.url, dir);
-    relay = await startRelayProcess(url, nats.url, { name: 'WAKE_EVENTS', maxMessages: 1_000_000 });
-    scheduler = await startSchedulerProcess(server.kubeconfig, nats.url);
-    agent = await startComponent(
-      'node agent',
-      [
-        'node-agent',
-        '--kubeconfig',
-        server.kubeconfig,
-        '--nats-url',
-        nats.url,
-        '--node-name',
-        NODE,
-        '--root-dir',
-        join(dir, 'agent'),
-        '--cluster-id',
-        clusterId,
-        '--pod-infra-container-image',
-        images.pause,
-      ],
-      NODE_AGENT_READY_LINE,
+    const { api, nats } = cp;
+    // Whatever the agent left (a failed run): this run's containers only, by its cluster label;
+    // removed once the agent has stopped, before its root directory goes.
+    await cp.add({
+      stop: async () => {
+        const left = await engine.docker.listContainers({
+          all: true,
+          filters: { label: [`wake.dev/cluster=${clusterId}`] },
+        });
+        await Promise.all(left.map((c) => engine.docker.getContainer(c.Id).remove({ force: true, v: true })));
+      },
+    });
+    await cp.add(startSchedulerProcess(api.kubeconfig, nats.url));
+    const agent = await cp.add(
+      startComponent(
+        'node agent',
+        [
+          'node-agent',
+          '--kubeconfig',
+          api.kubeconfig,
+          '--nats-url',
+          nats.url,
+          '--node-name',
+          NODE,
+          '--root-dir',
+          join(cp.dir, 'agent'),
+          '--cluster-id',
+          clusterId,
+          '--pod-infra-container-image',
+          images.pause,
+        ],
+        NODE_AGENT_READY_LINE,
+      ),
     );
-    const api = server;
-    const http = new Agent({ keepAlive: true, maxSockets: 16, ca: api.caCert });
-    const call = async (method: string, path: string, body?: unknown) =>
-      httpsCall({
-        method,
-        url: new URL(path, api.url),
-        agent: http,
-        body,
-        headers: { authorization: `Bearer ${api.token}` },
-      });
+    const { call } = caller;
     await waitFor('the node to be Ready', async () => {
       const node = JSON.parse((await call('GET', `/api/v1/nodes/${NODE}`)).text) as {
         status?: { conditions?: { type: string; status: string }[] };
@@ -114,11 +100,7 @@ export async function run(argv: string[]): Promise<void> {
         : undefined;
     });
     await call('POST', '/api/v1/namespaces', { metadata: { name: NAMESPACE } });
-    const rv = (
-      JSON.parse((await call('GET', `/api/v1/namespaces/${NAMESPACE}/pods?limit=1`)).text) as {
-        metadata: { resourceVersion: string };
-      }
-    ).metadata.resourceVersion;
+    const rv = await caller.listResourceVersion(`/api/v1/namespaces/${NAMESPACE}/pods`);
     const watch = watchPodsUntil(api, NAMESPACE, rv, pods, allRunning);
     const cpu0 = treeCpuSeconds(agent.pid);
     progress(`creating ${pods} pods at ${rate}/s`);
@@ -144,9 +126,7 @@ export async function run(argv: string[]): Promise<void> {
       );
     }
     await Promise.all(creates);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([watch.all, new Promise((r) => (timer = setTimeout(r, 300_000)))]);
-    clearTimeout(timer);
+    await within(watch.all, 300_000);
     watch.close();
     const started = [...watch.reachedAt.entries()];
     const latency = summarize(started.map(([name, t]) => t - (sent.get(name) ?? t)));
@@ -188,19 +168,11 @@ export async function run(argv: string[]): Promise<void> {
       { timeoutMs: 120_000, intervalMs: 500 },
     ).catch(() => progress('some containers outlived the wait; removing them'));
   } finally {
-    await agent?.stop();
-    await scheduler?.stop();
-    await server?.stop();
-    await relay?.stop();
-    await nats.stop();
-    await pg.stop();
-    // Whatever the agent left (a failed run): this run's containers only, by its cluster label.
-    const left = await engine.docker.listContainers({
-      all: true,
-      filters: { label: [`wake.dev/cluster=${clusterId}`] },
-    });
-    await Promise.all(left.map((c) => engine.docker.getContainer(c.Id).remove({ force: true, v: true })));
-    await engine.stop();
-    await rm(dir, { recursive: true, force: true });
+    caller.close();
+    try {
+      await cp.stop();
+    } finally {
+      await engine.stop();
+    }
   }
 }

@@ -1,13 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent } from 'node:https';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 
-import { createDatabase, httpsCall, NatsServer, PostgresServer, waitFor } from '@app/dev-servers';
+import { waitFor } from '@app/dev-servers';
 
-import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-process.js';
+import { apiCaller } from './lib/api-caller.js';
+import { type ApiServerProcess } from './lib/api-server-process.js';
 import { type ComponentProcess } from './lib/component-process.js';
+import { startControlPlane } from './lib/control-plane.js';
 import { startControllerManagerProcess } from './lib/controller-manager-process.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
 import { hostClient, type MeasureClient, startNetnsClient } from './lib/measure-client.js';
@@ -16,7 +15,6 @@ import { createPodNetns, leftoverRules, type PodNetns } from './lib/pod-netns.js
 import { type ChangeKind, measureChange } from './lib/propagation.js';
 import { startProxyProcess } from './lib/proxy-process.js';
 import { startTargets, type Targets } from './lib/proxy-targets.js';
-import { startRelayProcess } from './lib/relay-process.js';
 import { watchSliceReadiness } from './lib/slice-watch.js';
 import { progress, table, writeResult } from './lib/report.js';
 import { medianRatio, round, summarize } from './lib/stats.js';
@@ -197,55 +195,32 @@ async function startCluster(o: {
   gateway?: string;
   mode: Options['mode'];
 }): Promise<Cluster> {
-  const pg = await PostgresServer.temporary('wake-bench-proxy-', { fsync: true });
-  const nats = await NatsServer.temporary('wake-bench-proxy-nats-');
-  const dir = await mkdtemp(join(tmpdir(), 'wake-bench-proxy-'));
-  const started: { stop(): Promise<void> }[] = [];
+  const cp = await startControlPlane('proxy');
+  const { api, nats } = cp;
+  const caller = apiCaller(api, 4);
   const stop = async () => {
-    // In reverse: the proxy first (it removes its rules), the store last.
-    for (const c of started.reverse()) await c.stop();
-    await nats.stop();
-    await pg.stop();
-    await rm(dir, { recursive: true, force: true });
+    caller.close();
+    // Last started first: the proxy removes its rules while the rest still runs.
+    await cp.stop();
   };
   try {
-    await createDatabase(pg.url(), 'bench');
-    const url = pg.socketUrl('bench');
-    const api = await startApiServerProcess(url, nats.url, dir);
-    started.push(api);
-    started.push(await startRelayProcess(url, nats.url, { name: 'WAKE_EVENTS', maxMessages: 1_000_000 }));
-    started.push(await startControllerManagerProcess(api.kubeconfig, nats.url, ['endpointslice']));
-    const http = new Agent({ keepAlive: true, maxSockets: 4, ca: api.caCert });
+    await cp.add(startControllerManagerProcess(api.kubeconfig, nats.url, ['endpointslice']));
     const call = async (method: string, path: string, body?: unknown) => {
-      const r = await httpsCall({
-        method,
-        url: new URL(path, api.url),
-        agent: http,
-        body,
-        headers: { authorization: `Bearer ${api.token}` },
-      });
+      const r = await caller.call(method, path, body);
       if (r.status >= 300) throw new Error(`${method} ${path}: HTTP ${r.status} ${r.text}`);
       return JSON.parse(r.text) as unknown;
     };
-    const proxy = await startProxyProcess({
-      kubeconfig: api.kubeconfig,
-      natsUrl: nats.url,
-      nodeName: STATIC_NODE,
-      instanceId: o.instanceId,
-      gateway: o.gateway,
-      mode: o.mode,
-    });
-    started.push(proxy);
-    return {
-      api,
-      natsUrl: nats.url,
-      proxy,
-      call,
-      stop: async () => {
-        http.destroy();
-        await stop();
-      },
-    };
+    const proxy = await cp.add(
+      startProxyProcess({
+        kubeconfig: api.kubeconfig,
+        natsUrl: nats.url,
+        nodeName: STATIC_NODE,
+        instanceId: o.instanceId,
+        gateway: o.gateway,
+        mode: o.mode,
+      }),
+    );
+    return { api, natsUrl: nats.url, proxy, call, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -1,20 +1,15 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { defaultPlugins } from '../apps/scheduler/src/framework/default-plugins.js';
 import { podInfo } from '../apps/scheduler/src/framework/pod-info.js';
 import { FrameworkAlgorithm, SchedulerCache } from '../apps/scheduler/src/scheduler-cache.js';
-import { createDatabase, httpsCall, NatsServer, PostgresServer } from '@app/dev-servers';
 
-import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-process.js';
+import { apiCaller } from './lib/api-caller.js';
 import { type ComponentProcess } from './lib/component-process.js';
-import { watchPodsUntil } from './lib/pod-watch.js';
+import { startControlPlane } from './lib/control-plane.js';
+import { watchPodsUntil, within } from './lib/pod-watch.js';
 import { startSchedulerProcess } from './lib/scheduler-process.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
-import { startRelayProcess } from './lib/relay-process.js';
 import { parseScrape, quantileBetween, type Scrape } from './lib/prometheus.js';
 import { progress, table, writeResult } from './lib/report.js';
 import { round, summarize } from './lib/stats.js';
@@ -150,29 +145,11 @@ async function followSchedulerMetrics(metricsUrl: string, want: number, timeoutM
 
 async function runWorkload(w: Workload, o: { nodes: number; initPods: number }): Promise<Outcome> {
   progress(`${w.name}: starting Postgres (fsync on), nats-server, the relay and the API server`);
-  const pg = await PostgresServer.temporary('wake-bench-sched-', { fsync: true });
-  const nats = await NatsServer.temporary('wake-bench-sched-nats-');
-  const dir = await mkdtemp(join(tmpdir(), 'wake-bench-sched-'));
-  let server: ApiServerProcess | undefined;
-  let relay: Awaited<ReturnType<typeof startRelayProcess>> | undefined;
-  let scheduler: ComponentProcess | undefined;
+  const cp = await startControlPlane('sched');
+  const caller = apiCaller(cp.api, 64);
   try {
-    await createDatabase(pg.url(), 'bench');
-    const url = pg.socketUrl('bench');
-    server = await startApiServerProcess(url, nats.url, dir);
-    relay = await startRelayProcess(url, nats.url, { name: 'WAKE_EVENTS', maxMessages: 1_000_000 });
-    const agent = new Agent({ keepAlive: true, maxSockets: 64, ca: server.caCert });
-    const api = server;
-    const call = async (path: string, body: unknown) =>
-      (
-        await httpsCall({
-          method: 'POST',
-          url: new URL(path, api.url),
-          agent,
-          body,
-          headers: { authorization: `Bearer ${api.token}` },
-        })
-      ).status;
+    const { api, nats } = cp;
+    const call = async (path: string, body: unknown) => (await caller.call('POST', path, body)).status;
     await call('/api/v1/namespaces', { metadata: { name: 'bench' } });
 
     progress(
@@ -185,16 +162,7 @@ async function runWorkload(w: Workload, o: { nodes: number; initPods: number }):
     await createAll(call, '/api/v1/namespaces/bench/pods', o.initPods, (i) =>
       podBody(`init-${i}`, w, i, `node-${i % o.nodes}`),
     );
-    const rv = JSON.parse(
-      (
-        await httpsCall({
-          method: 'GET',
-          url: new URL('/api/v1/namespaces/bench/pods?limit=1', api.url),
-          agent,
-          headers: { authorization: `Bearer ${api.token}` },
-        })
-      ).text,
-    ) as { metadata: { resourceVersion: string } };
+    const rv = await caller.listResourceVersion('/api/v1/namespaces/bench/pods');
     const { kubeconfig } = api;
     const waitMs = Number(process.env.WAKE_BENCH_WAIT_MS ?? 600_000);
     const metricsUrl = (p: ComponentProcess) => /metrics at (\S+)/.exec(p.readyOutput)?.[1] ?? '';
@@ -203,7 +171,7 @@ async function runWorkload(w: Workload, o: { nodes: number; initPods: number }):
       progress(`${w.name}: creating ${w.pods.toLocaleString()} pending pods`);
       await createAll(call, '/api/v1/namespaces/bench/pods', w.pods, (i) => podBody(`p-${i}`, w, i));
       progress(`${w.name}: starting the scheduler`);
-      scheduler = await startSchedulerProcess(kubeconfig, nats.url);
+      const scheduler = await cp.add(startSchedulerProcess(kubeconfig, nats.url));
       const cpu0 = { scheduler: treeCpuSeconds(scheduler.pid), api: treeCpuSeconds(api.pid) };
       const seen = await followSchedulerMetrics(metricsUrl(scheduler), w.pods, waitMs);
       const seconds = (seen.last.at - seen.first.at) / 1000;
@@ -220,14 +188,8 @@ async function runWorkload(w: Workload, o: { nodes: number; initPods: number }):
     }
 
     // Pods arriving while the scheduler runs: create→bound per pod, seen on a watch.
-    const watch = watchPodsUntil(
-      server,
-      'bench',
-      rv.metadata.resourceVersion,
-      w.pods,
-      (p) => !!p.spec?.nodeName,
-    );
-    scheduler = await startSchedulerProcess(kubeconfig, nats.url);
+    const watch = watchPodsUntil(api, 'bench', rv, w.pods, (p) => !!p.spec?.nodeName);
+    const scheduler = await cp.add(startSchedulerProcess(kubeconfig, nats.url));
     const cpu0 = { scheduler: treeCpuSeconds(scheduler.pid), api: treeCpuSeconds(api.pid) };
     progress(`${w.name}: ${w.pods.toLocaleString()} pods arriving at ${w.arrivalRate}/s`);
     const sent = await createAll(
@@ -239,13 +201,11 @@ async function runWorkload(w: Workload, o: { nodes: number; initPods: number }):
         rate: w.arrivalRate,
       },
     );
-    let timer: NodeJS.Timeout | undefined;
     const ticker = setInterval(
       () => progress(`${w.name}: ${watch.reachedAt.size.toLocaleString()} bound`),
       5000,
     );
-    await Promise.race([watch.all, new Promise((r) => (timer = setTimeout(r, waitMs)))]);
-    clearTimeout(timer);
+    await within(watch.all, waitMs);
     clearInterval(ticker);
     watch.close();
     const bound = [...watch.reachedAt.entries()];
@@ -265,12 +225,8 @@ async function runWorkload(w: Workload, o: { nodes: number; initPods: number }):
       apiServerCpuSec: round(treeCpuSeconds(api.pid) - cpu0.api),
     };
   } finally {
-    await scheduler?.stop();
-    await server?.stop();
-    await relay?.stop();
-    await nats.stop();
-    await pg.stop();
-    await rm(dir, { recursive: true, force: true });
+    caller.close();
+    await cp.stop();
   }
 }
 

@@ -1,19 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { createDatabase, httpsCall, NatsServer, PostgresServer } from '@app/dev-servers';
-
-import { SIM_AGENT_READY_LINE } from '../apps/node-agent/src/sim/sim-agent.js';
-import { type ApiServerProcess, startApiServerProcess } from './lib/api-server-process.js';
-import { type ComponentProcess, startComponent } from './lib/component-process.js';
+import { apiCaller, type ApiCaller } from './lib/api-caller.js';
+import { type ComponentProcess } from './lib/component-process.js';
+import { startControlPlane } from './lib/control-plane.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
-import { watchUntil, type WatchedObject } from './lib/pod-watch.js';
+import { watchUntil, within } from './lib/pod-watch.js';
 import { startSchedulerProcess } from './lib/scheduler-process.js';
-import { startRelayProcess } from './lib/relay-process.js';
+import { isNodeReady, SIMULATED_NODES_PATH, startSimAgentProcess } from './lib/sim-agent-process.js';
 import { progress, table, writeResult } from './lib/report.js';
 import { round, summarize } from './lib/stats.js';
 
@@ -61,16 +55,6 @@ interface Outcome {
   schedulerCpuSec: number;
 }
 
-const nodeReady = (o: WatchedObject) =>
-  o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-
-/** Waits for `p`, at most `ms`; the timer goes with it (a pending one would keep the bench from exiting). */
-async function within(p: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
-}
-
 function rssMiB(pid: number): number {
   try {
     const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
@@ -88,42 +72,25 @@ async function runOnce(
   progress(
     `${nodes} nodes: starting Postgres (fsync on), nats-server, the relay, the API server, the scheduler`,
   );
-  const pg = await PostgresServer.temporary('wake-bench-sim-', { fsync: true });
-  const nats = await NatsServer.temporary('wake-bench-sim-nats-');
-  const dir = await mkdtemp(join(tmpdir(), 'wake-bench-sim-'));
-  let server: ApiServerProcess | undefined;
-  let relay: Awaited<ReturnType<typeof startRelayProcess>> | undefined;
-  let scheduler: ComponentProcess | undefined;
-  let sim: ComponentProcess | undefined;
+  const cp = await startControlPlane('sim');
   const watches: { close(): void }[] = [];
-  let agent: Agent | undefined;
+  let caller: ApiCaller | undefined;
   try {
-    await createDatabase(pg.url(), 'bench');
-    const url = pg.socketUrl('bench');
-    server = await startApiServerProcess(url, nats.url, dir);
-    relay = await startRelayProcess(url, nats.url, { name: 'WAKE_EVENTS', maxMessages: 1_000_000 });
-    const api = server;
-    scheduler = await startSchedulerProcess(api.kubeconfig, nats.url);
-    agent = new Agent({ keepAlive: true, maxSockets: 32, ca: api.caCert });
-    const call = async (method: string, path: string, body?: unknown) =>
-      httpsCall({
-        method,
-        url: new URL(path, api.url),
-        agent,
-        body,
-        headers: { authorization: `Bearer ${api.token}` },
-      });
+    const { api, nats } = cp;
+    const scheduler = await cp.add(startSchedulerProcess(api.kubeconfig, nats.url));
+    caller = apiCaller(api, 32);
+    const { call } = caller;
+    const listRv = caller.listResourceVersion;
     await call('POST', '/api/v1/namespaces', { metadata: { name: 'bench' } });
-    const listRv = async (path: string) =>
-      (
-        JSON.parse((await call('GET', `${path}${path.includes('?') ? '&' : '?'}limit=1`)).text) as {
-          metadata: { resourceVersion: string };
-        }
-      ).metadata.resourceVersion;
 
     // Nodes: from starting the sim process until every node is Ready on a watch.
-    const nodesPath = '/api/v1/nodes?labelSelector=wake.dev%2Fsimulated%3Dtrue';
-    const readyWatch = watchUntil(api, nodesPath, await listRv(nodesPath), nodes, nodeReady);
+    const readyWatch = watchUntil(
+      api,
+      SIMULATED_NODES_PATH,
+      await listRv(SIMULATED_NODES_PATH),
+      nodes,
+      isNodeReady,
+    );
     watches.push(readyWatch);
     progress(`${nodes} nodes: starting the sim node agent`);
     const cpu0 = { api: treeCpuSeconds(api.pid), scheduler: treeCpuSeconds(scheduler.pid) };
@@ -133,29 +100,21 @@ async function runOnce(
       5000,
     );
     const waitMs = Number(process.env.WAKE_BENCH_WAIT_MS ?? 600_000);
+    let sim: ComponentProcess;
     try {
-      sim = await startComponent(
-        'sim node agent',
-        [
-          'node-agent',
-          '--runtime',
-          'sim',
-          '--kubeconfig',
-          api.kubeconfig,
-          '--nats-url',
-          nats.url,
-          '--nodes',
-          String(nodes),
-          '--sim-profile',
-          o.profile,
-          '--node-lease-renew-interval',
-          o.leaseRenew,
-          '--max-in-flight',
-          o.maxInFlight,
-        ],
-        SIM_AGENT_READY_LINE,
-        // The sim measures its heap per node after a forced collection.
-        ['--expose-gc'],
+      sim = await cp.add(
+        startSimAgentProcess(api.kubeconfig, nats.url, nodes, {
+          args: [
+            '--sim-profile',
+            o.profile,
+            '--node-lease-renew-interval',
+            o.leaseRenew,
+            '--max-in-flight',
+            o.maxInFlight,
+          ],
+          // The sim measures its heap per node after a forced collection.
+          nodeArgs: ['--expose-gc'],
+        }),
       );
       await within(readyWatch.all, waitMs);
     } finally {
@@ -236,15 +195,8 @@ async function runOnce(
     return outcome;
   } finally {
     for (const w of watches) w.close();
-    // Its idle keep-alive sockets would keep the bench from exiting.
-    agent?.destroy();
-    await sim?.stop();
-    await scheduler?.stop();
-    await server?.stop();
-    await relay?.stop();
-    await nats.stop();
-    await pg.stop();
-    await rm(dir, { recursive: true, force: true });
+    caller?.close();
+    await cp.stop();
   }
 }
 

@@ -7,6 +7,7 @@ import {
   measureThroughput,
   probeWho,
   roundRobin,
+  socketErrors,
 } from './tcp-measure.js';
 
 async function measure(m: MeasureRequest): Promise<unknown> {
@@ -22,11 +23,17 @@ async function measure(m: MeasureRequest): Promise<unknown> {
   }
 }
 
+/** The reply, with the socket errors since the previous one (the parent adds them to its own). */
+function reply(r: Omit<MeasureReply, 'socketErrors'>): void {
+  process.send?.({ ...r, socketErrors: { ...socketErrors } } satisfies MeasureReply);
+  socketErrors.count = 0;
+  socketErrors.first = undefined;
+}
+
 process.on('message', (m: MeasureRequest) => {
   void measure(m).then(
-    (result) => process.send?.({ id: m.id, result } satisfies MeasureReply),
-    (e: unknown) =>
-      process.send?.({ id: m.id, error: e instanceof Error ? e.message : String(e) } satisfies MeasureReply),
+    (result) => reply({ id: m.id, result }),
+    (e: unknown) => reply({ id: m.id, error: e instanceof Error ? e.message : String(e) }),
   );
 });
 process.on('disconnect', () => process.exit(0));

@@ -10,8 +10,10 @@ import {
   probeWho,
   roundRobin,
   type RoundTripResult,
+  socketErrors,
   type ThroughputResult,
 } from './tcp-measure.js';
+import { whenReady } from './worker-process.js';
 
 /**
  * Runs the TCP measurements from somewhere: this process (the host), or a process inside a pod
@@ -51,7 +53,13 @@ export type MeasureRequest =
   | { id: number; op: 'who'; to: Address[] };
 /** Omit per member of a union (Omit of the union itself keeps only the common keys). */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
-export type MeasureReply = { id: number; result?: unknown; error?: string };
+export type MeasureReply = {
+  id: number;
+  result?: unknown;
+  error?: string;
+  /** The worker's socket errors since its previous reply. */
+  socketErrors: typeof socketErrors;
+};
 
 /** The measurements run by a node process inside network namespace `netns` (`ip netns exec`). */
 export async function startNetnsClient(netns: string): Promise<MeasureClient> {
@@ -68,17 +76,13 @@ export async function startNetnsClient(netns: string): Promise<MeasureClient> {
     ],
     { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
-  const exited = new Promise<number | null>((r) => child.once('exit', r));
-  await new Promise<void>((ready, fail) => {
-    child.once('message', () => ready());
-    void exited.then((code) =>
-      fail(new Error(`the client in netns ${netns} exited (${code}) before it was ready`)),
-    );
-  });
+  const { exited, stop } = await whenReady(`the client in netns ${netns}`, child);
   const pending = new Map<number, { done: (v: unknown) => void; fail: (e: Error) => void }>();
   child.on('message', (m: MeasureReply) => {
     const p = pending.get(m.id);
     pending.delete(m.id);
+    socketErrors.count += m.socketErrors.count;
+    socketErrors.first ??= m.socketErrors.first;
     if (m.error !== undefined) p?.fail(new Error(`in netns ${netns}: ${m.error}`));
     else p?.done(m.result);
   });
@@ -98,9 +102,6 @@ export async function startNetnsClient(netns: string): Promise<MeasureClient> {
     roundTrips: (to, o) => ask({ op: 'roundTrips', to, o }),
     connectionRate: (to, o) => ask({ op: 'connectionRate', to, o }),
     who: (to) => ask({ op: 'who', to: [to] }),
-    async close() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
+    close: stop,
   };
 }

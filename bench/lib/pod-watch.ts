@@ -89,3 +89,10 @@ export function watchPodsUntil(
 ) {
   return watchUntil(server, `/api/v1/namespaces/${namespace}/pods`, rv, want, reached);
 }
+
+/** Waits for `p` (a watch's `all`), at most `ms`; the timer goes with it (a pending one would keep the bench from exiting). */
+export async function within(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}

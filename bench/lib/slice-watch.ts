@@ -26,13 +26,21 @@ export async function watchSliceReadiness(
   o: { namespace: string; service: string; ip: string },
 ): Promise<{ flips: ReadinessFlip[]; close(): Promise<void> }> {
   const api = new ApiClient(connection, { userAgent: 'bench-proxy/slice-watch' });
-  const nats = await connect({ servers: natsUrl });
-  const flips: ReadinessFlip[] = [];
+  const nats = await connect({ servers: natsUrl }).catch((e: unknown) => {
+    api.close();
+    throw e;
+  });
   const informer = new Informer<Slice>({
     api,
     nats,
     resource: { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices' },
   });
+  const close = async () => {
+    await informer.stop();
+    await nats.close();
+    api.close();
+  };
+  const flips: ReadinessFlip[] = [];
   const readyNow = () =>
     informer.cache
       .list()
@@ -54,20 +62,11 @@ export async function watchSliceReadiness(
   try {
     await informer.synced();
   } catch (e) {
-    await informer.stop();
-    await nats.close();
-    api.close();
+    await close();
     throw e;
   }
   // What the initial list reported is the starting state, not a change.
   flips.length = 0;
   last = readyNow();
-  return {
-    flips,
-    close: async () => {
-      await informer.stop();
-      await nats.close();
-      api.close();
-    },
-  };
+  return { flips, close };
 }

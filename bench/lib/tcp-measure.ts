@@ -11,7 +11,8 @@ export type NextAddress = () => Address;
 
 /**
  * Every error a connected socket reported, including resets while closing after its sample was
- * taken (which change no sample): the summary shows how many there were.
+ * taken (which change no sample): the summary shows how many there were. A pod netns client's
+ * are added here by startNetnsClient, from its replies.
  */
 export const socketErrors = { count: 0, first: undefined as string | undefined };
 
