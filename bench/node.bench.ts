@@ -13,6 +13,7 @@ import { watchPodsUntil, type WatchedPod, within } from './lib/pod-watch.js';
 import { progress, table, writeResult } from './lib/report.js';
 import { startSchedulerProcess } from './lib/scheduler-process.js';
 import { round, summarize } from './lib/stats.js';
+import { startControllerManagerProcess } from './lib/controller-manager-process.js';
 
 export const description =
   'pod startup latency on real Docker: create → all containers running, seen on a watch';
@@ -21,8 +22,9 @@ const HELP = `npm run bench -- node [options]
 
 Pod startup latency as the SIG Scalability SLI measures it (create → all containers running,
 observed through a watch), with a real Docker engine and a locally built image (no pull):
-Postgres (fsync on), nats-server, the relay, 'wake apiserver', 'wake scheduler' and 'wake
-node-agent' as their own processes. Pods (busybox, sleep) arrive at --rate creates/s; the
+Postgres (fsync on), nats-server, the relay, 'wake apiserver', 'wake scheduler', 'wake
+controller-manager' (service accounts and the cluster CA for the pods) and 'wake node-agent' as
+their own processes. Pods (busybox, sleep) arrive at --rate creates/s; the
 clock starts when the create request is sent. Goal: p99 ≤ 2 s (upstream SLO: ≤ 5 s).
 
   --pods N      pods to start (default 100)
@@ -50,7 +52,7 @@ export async function run(argv: string[]): Promise<void> {
   const engine = await DockerEngine.ensure({ logFile: join(tmpdir(), 'wake-bench-dockerd.log') });
   const images = await ensureLocalImages(engine.docker);
   progress(
-    'starting Postgres (fsync on), nats-server, the relay, the API server, the scheduler and the node agent',
+    'starting Postgres (fsync on), nats-server, the relay, the API server, the scheduler, the controller manager and the node agent',
   );
   const clusterId = `bench-${process.pid}`;
   const cp = await startControlPlane('node');
@@ -69,6 +71,11 @@ export async function run(argv: string[]): Promise<void> {
       },
     });
     await cp.add(startSchedulerProcess(api.kubeconfig, nats.url));
+    // Every pod mounts its service account's token and the cluster CA (kube-root-ca.crt): the
+    // controllers that make them, as in any cluster, or the pods wait in ContainerCreating.
+    await cp.add(
+      startControllerManagerProcess(api.kubeconfig, nats.url, ['serviceaccount', 'root-ca-cert-publisher']),
+    );
     const agent = await cp.add(
       startComponent(
         'node agent',
