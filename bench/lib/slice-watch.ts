@@ -1,7 +1,7 @@
-import { connect } from '@nats-io/transport-node';
-
-import { ApiClient, type ApiConnection, Informer } from '@app/client';
+import { type ApiConnection } from '@app/client';
 import { type StoredObject } from '@app/event-store';
+
+import { watchForTest } from '../../test/harness/test-watch.js';
 
 interface Slice extends StoredObject {
   metadata: StoredObject['metadata'] & { labels?: Record<string, string> };
@@ -25,22 +25,10 @@ export async function watchSliceReadiness(
   natsUrl: string,
   o: { namespace: string; service: string; ip: string },
 ): Promise<{ flips: ReadinessFlip[]; close(): Promise<void> }> {
-  const api = new ApiClient(connection, { userAgent: 'bench-proxy/slice-watch' });
-  const nats = await connect({ servers: natsUrl }).catch((e: unknown) => {
-    api.close();
-    throw e;
-  });
-  const informer = new Informer<Slice>({
-    api,
-    nats,
-    resource: { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices' },
-  });
-  const close = async () => {
-    await informer.stop();
-    await nats.close();
-    api.close();
-  };
-  const flips: ReadinessFlip[] = [];
+  const { informer, close } = await watchForTest<Slice>(
+    { connection, natsUrl },
+    { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices' },
+  );
   const readyNow = () =>
     informer.cache
       .list()
@@ -52,21 +40,13 @@ export async function watchSliceReadiness(
       .some((s) =>
         (s.endpoints ?? []).some((e) => e.addresses.includes(o.ip) && e.conditions?.ready !== false),
       );
-  let last: boolean | undefined;
+  // What the initial list reported is the starting state; flips are the changes after it.
+  const flips: ReadinessFlip[] = [];
+  let last = readyNow();
   informer.onChange(() => {
     const ready = readyNow();
     if (ready !== last) flips.push({ at: performance.now(), ready });
     last = ready;
   });
-  informer.start();
-  try {
-    await informer.synced();
-  } catch (e) {
-    await close();
-    throw e;
-  }
-  // What the initial list reported is the starting state, not a change.
-  flips.length = 0;
-  last = readyNow();
   return { flips, close };
 }

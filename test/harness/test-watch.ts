@@ -17,7 +17,7 @@ export interface TestWatch<T extends StoredObject> {
  * once the informer has synced.
  */
 export async function watchForTest<T extends StoredObject>(
-  cluster: ApiCluster,
+  cluster: Pick<ApiCluster, 'connection' | 'natsUrl'>,
   resource: { group: string; version: string; plural: string },
   onChange?: (c: CacheChange<T>) => void,
 ): Promise<TestWatch<T>> {
