@@ -214,12 +214,13 @@ export class ApiServerModule {
         },
         {
           provide: ObjectService,
-          inject: [ClusterConnections, ResourceRegistry, ServiceAllocator, AdmissionCaches],
+          inject: [ClusterConnections, ResourceRegistry, ServiceAllocator, AdmissionCaches, ListCache],
           useFactory: (
             c: ClusterConnections,
             registry: ResourceRegistry,
             allocator: ServiceAllocator,
             caches: AdmissionCaches,
+            listCache: ListCache,
           ) => {
             // Admission plugins read through the same service they guard.
             const ref: { objects?: ObjectService } = {};
@@ -235,6 +236,8 @@ export class ApiServerModule {
                 new DefaultStorageClass(self, registry),
               ],
               [allocator],
+              // Updates and patches start from the watch cache's copy where it has one.
+              listCache,
             );
             return ref.objects;
           },

@@ -37,6 +37,22 @@ async function consistentReads(
   return { cached: count('true', 'false'), fallback: count('false', 'true') };
 }
 
+/** upstream-style counter of writes computed from the cache's copy: guessed, and of those, stale. */
+async function writeGuesses(c: ApiCluster, resource: string): Promise<{ guessed: number; stale: number }> {
+  const text = (await c.api<string>('GET', '/metrics')).text;
+  const count = (result: string) => {
+    const m = new RegExp(
+      `^apiserver_watch_cache_write_guesses_total\\{(?=[^}]*resource="${resource}")(?=[^}]*result="${result}")[^}]*\\} (\\d+)$`,
+      'm',
+    ).exec(text);
+    return m ? Number(m[1]) : 0;
+  };
+  return { guessed: count('guessed'), stale: count('stale') };
+}
+
+const MERGE = { 'content-type': 'application/merge-patch+json' };
+type ConfigMap = Obj & { data?: Record<string, string> };
+
 /** Lists until one is served from memory: the first list of a kind only starts its cache. */
 async function warm(c: ApiCluster, path: string, resource: string): Promise<void> {
   await waitFor(`the ${resource} list cache`, async () => {
@@ -271,6 +287,40 @@ describe('lists served from the API server cache', () => {
   });
 });
 
+describe('updates and patches computed from the cache copy', () => {
+  let c: ApiCluster;
+  const ns = 'guess';
+
+  beforeAll(async () => {
+    c = await startApiCluster({ listCache: { waitMs: 10_000 }, controllers: [] });
+    expect((await c.api('POST', '/api/v1/namespaces', { metadata: { name: ns } })).status).toBe(201);
+    await warm(c, `/api/v1/namespaces/${ns}/configmaps`, 'configmaps');
+  });
+  afterAll(() => c?.close());
+
+  it('start from the cached object when the cache has it, and land as a read of Postgres would', async () => {
+    const path = `/api/v1/namespaces/${ns}/configmaps`;
+    expect((await c.api('POST', path, { metadata: { name: 'g' }, data: { n: '0' } })).status).toBe(201);
+    const before = await writeGuesses(c, 'configmaps');
+    for (let i = 1; i <= 10; i++) {
+      // Let the cache reach the last write, so the copy is current (the relay delivers it).
+      await waitFor('the cache to reach the last write', async () => {
+        const listed = (await c.api<List>('GET', `${path}?resourceVersion=0`)).body;
+        const g = listed.items.find((o) => o.metadata.name === 'g') as ConfigMap | undefined;
+        return g?.data?.n === String(i - 1) ? true : undefined;
+      });
+      const r = await c.api<ConfigMap>('PATCH', `${path}/g`, { data: { n: String(i) } }, MERGE);
+      expect(r.status).toBe(200);
+      expect(r.body.data).toEqual({ n: String(i) });
+    }
+    const after = await writeGuesses(c, 'configmaps');
+    expect(after.guessed - before.guessed).toBe(10);
+    expect(after.stale - before.stale).toBe(0);
+    const stored = await c.ok<ConfigMap>('GET', `${path}/g`);
+    expect(stored.data).toEqual({ n: '10' });
+  });
+});
+
 describe('a list cache that cannot catch up', () => {
   let c: ApiCluster;
   const ns = 'stale';
@@ -302,5 +352,49 @@ describe('a list cache that cannot catch up', () => {
     // Every list was a consistent read; those the cache could not answer in time went to Postgres.
     expect(after.cached + after.fallback - (before.cached + before.fallback)).toBe(5);
     expect(after.fallback).toBeGreaterThan(before.fallback);
+  });
+
+  it('computes a write again from Postgres when the cache copy it started from is behind', async () => {
+    const path = `/api/v1/namespaces/${ns}/configmaps`;
+    await waitFor('the configmaps cache to load', async () => {
+      await c.api('GET', path);
+      return (await consistentReads(c, 'configmaps')).cached > 0 ? true : undefined;
+    });
+    const created = await c.ok<ConfigMap>('POST', path, { metadata: { name: 'behind' }, data: {} });
+    // Let the cache hold the object, then write faster than it follows (the hub polls every 200 ms).
+    await waitFor('the cache to hold the object', async () =>
+      (await c.api<List>('GET', `${path}?resourceVersion=0`)).body.items.some(
+        (o) => o.metadata.name === 'behind',
+      )
+        ? true
+        : undefined,
+    );
+    const before = await writeGuesses(c, 'configmaps');
+    let rv = created.metadata.resourceVersion;
+    for (let i = 0; i < 5; i++) {
+      // Two patches back to back: the second starts from a copy without the first.
+      expect((await c.api('PATCH', `${path}/behind`, { data: { [`a${i}`]: '1' } }, MERGE)).status).toBe(200);
+      const b = await c.api<ConfigMap>('PATCH', `${path}/behind`, { data: { [`b${i}`]: '1' } }, MERGE);
+      expect(b.status).toBe(200);
+      expect(b.body.data).toMatchObject({ [`a${i}`]: '1', [`b${i}`]: '1' });
+      // An update naming the version just written is not a conflict, however far behind the cache is.
+      const put = await c.api<ConfigMap>('PUT', `${path}/behind`, {
+        ...b.body,
+        data: { ...b.body.data, [`c${i}`]: '1' },
+      });
+      expect(put.status).toBe(200);
+      rv = put.body.metadata.resourceVersion;
+    }
+    // One naming an older version is, as ever.
+    const stale = await c.api('PUT', `${path}/behind`, { ...created, data: { lost: '1' } });
+    expect(stale.status).toBe(409);
+    const stored = await c.ok<ConfigMap>('GET', `${path}/behind`);
+    expect(stored.metadata.resourceVersion).toBe(rv);
+    expect(Object.keys(stored.data ?? {}).sort()).toEqual(
+      ['a', 'b', 'c'].flatMap((k) => [0, 1, 2, 3, 4].map((i) => `${k}${i}`)).sort(),
+    );
+    const after = await writeGuesses(c, 'configmaps');
+    expect(after.guessed).toBeGreaterThan(before.guessed);
+    expect(after.stale).toBeGreaterThan(before.stale);
   });
 });

@@ -45,6 +45,23 @@ describe('KindCache', () => {
     await cache.stop();
   });
 
+  it('cuts a page of a namespace, or of all, by position: the first entries, never past the namespace', async () => {
+    const objects = ['a', 'a-b', 'b'].flatMap((ns, i) =>
+      Array.from({ length: 5 }, (_, j) => cm(ns, `o${j}`, i * 5 + j + 1)),
+    );
+    const { cache } = await started(objects, 15);
+    const page = (ns: string | undefined, limit?: number) =>
+      cache.page(ns, limit).map((e) => `${e.namespace}/${e.name}`);
+    expect(page('a', 2)).toEqual(['a/o0', 'a/o1']);
+    expect(page('a', 99)).toEqual(keys(cache, 'a'));
+    expect(page('a-b', 5)).toEqual(['a-b/o0', 'a-b/o1', 'a-b/o2', 'a-b/o3', 'a-b/o4']);
+    expect(page('b')).toHaveLength(5);
+    expect(page('a-', 3)).toEqual([]);
+    expect(page('c', 3)).toEqual([]);
+    expect(page(undefined, 7)).toEqual([...keys(cache, 'a'), 'a-b/o0', 'a-b/o1']);
+    await cache.stop();
+  });
+
   it('replaces a changed object and its JSON, drops a deleted one, and moves its position with the log', async () => {
     const { hub, cache } = await started([cm('n', 'a', 1), cm('n', 'b', 2)], 2);
     const snapshot = cache.entries('n');

@@ -100,7 +100,11 @@ export class KindCache {
   }
 
   get(namespace: string, name: string): StoredObject | undefined {
-    return this.objects.get(id(this.type.namespaced ? namespace : '', name))?.object;
+    return this.entry(namespace, name)?.object;
+  }
+
+  entry(namespace: string, name: string): CachedObject | undefined {
+    return this.objects.get(id(this.type.namespaced ? namespace : '', name));
   }
 
   /** The objects (of one namespace, if given) in (namespace, name) order. */
@@ -113,11 +117,17 @@ export class KindCache {
    * of `resourceVersion` read in the same tick (entries are replaced on change, never mutated).
    */
   entries(namespace?: string): CachedObject[] {
-    if (namespace === undefined) return this.order.slice();
-    const from = this.indexOf(namespace, '');
-    let to = from;
-    while (to < this.order.length && this.order[to].namespace === namespace) to++;
-    return this.order.slice(from, to);
+    return this.page(namespace);
+  }
+
+  /**
+   * The first `limit` of `entries(namespace)` (all without one), found by binary search: a
+   * page of a namespace costs the page, not the namespace.
+   */
+  page(namespace?: string, limit = Infinity): CachedObject[] {
+    const [from, end] =
+      namespace === undefined ? [0, this.order.length] : [this.indexOf(namespace, ''), this.endOf(namespace)];
+    return this.order.slice(from, Math.min(end, from + limit));
   }
 
   async stop(): Promise<void> {
@@ -153,6 +163,18 @@ export class KindCache {
       const e = this.order[mid];
       const before = e.namespace !== namespace ? e.namespace < namespace : e.name < name;
       if (before) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Where the entries of `namespace` end in `order`: the first entry of a later namespace. */
+  private endOf(namespace: string): number {
+    let lo = 0;
+    let hi = this.order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.order[mid].namespace <= namespace) lo = mid + 1;
       else hi = mid;
     }
     return lo;

@@ -1,6 +1,6 @@
 import { matchesFields, matchesLabels, type ResourceType, storageOf } from '@app/api';
 import { type WatchHub } from '@app/bus';
-import { encodeContinue, type EventStore } from '@app/event-store';
+import { encodeContinue, type EventStore, type StoredObject } from '@app/event-store';
 import { Counter, type Registry } from '@app/metrics';
 
 import { type ListQuery } from '../objects/object-service.js';
@@ -51,6 +51,7 @@ export class ListCache {
   private stopped = false;
   /** Upstream's metric (k8s.io/apiserver/pkg/storage/cacher/metrics ConsistentReadTotal). */
   private readonly consistentReads: Counter<'resource' | 'success' | 'fallback'>;
+  private readonly guesses: Counter<'resource' | 'result'>;
 
   constructor(
     private readonly store: EventStore,
@@ -72,6 +73,12 @@ export class ListCache {
       name: 'apiserver_watch_cache_consistent_read_total',
       help: 'Counter for consistent reads from cache.',
       labelNames: ['resource', 'success', 'fallback'],
+      registers: [registry],
+    });
+    this.guesses = new Counter({
+      name: 'apiserver_watch_cache_write_guesses_total',
+      help: 'Updates and patches computed from the watch cache copy instead of a storage read (result="guessed"), and those of them whose copy was behind, computed again from storage (result="stale").',
+      labelNames: ['resource', 'result'],
       registers: [registry],
     });
   }
@@ -117,17 +124,18 @@ export class ListCache {
     // One tick from here: the position and the objects are the same snapshot.
     const resourceVersion = cache.resourceVersion;
     const ns = t.namespaced && namespace ? namespace : undefined;
-    const { labelSelector, fieldSelector } = query;
-    const all = cache.entries(ns);
+    const { labelSelector, fieldSelector, limit } = query;
+    // Without selectors a page needs its own entries and one more (is there a next page?).
     const items =
       labelSelector || fieldSelector
-        ? all.filter(
-            (e) =>
-              (!labelSelector || matchesLabels(labelSelector, e.object.metadata.labels)) &&
-              (!fieldSelector || matchesFields(fieldSelector, e.object)),
-          )
-        : all;
-    const limit = query.limit;
+        ? cache
+            .entries(ns)
+            .filter(
+              (e) =>
+                (!labelSelector || matchesLabels(labelSelector, e.object.metadata.labels)) &&
+                (!fieldSelector || matchesFields(fieldSelector, e.object)),
+            )
+        : cache.page(ns, limit === undefined ? Infinity : limit + 1);
     if (limit === undefined || items.length <= limit) return { resourceVersion, items };
     const page = items.slice(0, limit);
     const last = page[page.length - 1];
@@ -136,6 +144,25 @@ export class ListCache {
       items: page,
       continue: encodeContinue({ rv: resourceVersion, namespace: last.namespace, name: last.name }),
     };
+  }
+
+  /**
+   * A private copy of the object as its kind's cache holds it now, if that kind is served and
+   * its cache loaded and following (one is never loaded for this): what a write may start from
+   * instead of reading Postgres, as upstream's cacher hands its copy to GuaranteedUpdate. It may
+   * be behind the log; the write is conditional on its resourceVersion.
+   */
+  guess(t: ResourceType, namespace: string, name: string): StoredObject | undefined {
+    if (this.stopped || !this.serves(t)) return undefined;
+    const cache = this.caches.get(idOf(t));
+    const entry = cache?.following ? cache.entry(namespace, name) : undefined;
+    if (!entry) return undefined;
+    this.guesses.inc({ resource: t.plural, result: 'guessed' });
+    return JSON.parse(entry.json) as StoredObject;
+  }
+
+  stale(t: ResourceType): void {
+    this.guesses.inc({ resource: t.plural, result: 'stale' });
   }
 
   async stop(): Promise<void> {

@@ -108,19 +108,29 @@ const CONFLICT_ATTEMPTS = 5;
 /** Upstream's store retries a delete until it lands; a bound here only stops a livelock. */
 const DELETE_ATTEMPTS = 50;
 
-/** A conditional write another write beat: the attempt that made it may run again over what is current. */
+/**
+ * A conditional write another write beat: the attempt that made it may run again over what is
+ * current. `guessed`: the attempt started from the cache's copy, which may only have been behind.
+ */
 class LostRace extends Error {
-  constructor(readonly error: StatusError) {
+  constructor(
+    readonly error: StatusError,
+    readonly guessed = false,
+  ) {
     super(error.message);
   }
 }
 
 /** `write`, its failure for one of `reasons` marked as a lost race (see untilWon). */
-async function racing<T>(write: Promise<T>, reasons: readonly string[] = ['Conflict']): Promise<T> {
+async function racing<T>(
+  write: Promise<T>,
+  reasons: readonly string[] = ['Conflict'],
+  guessed = false,
+): Promise<T> {
   try {
     return await write;
   } catch (e) {
-    if (e instanceof StatusError && reasons.includes(e.reason)) throw new LostRace(e);
+    if (e instanceof StatusError && reasons.includes(e.reason)) throw new LostRace(e, guessed);
     throw e;
   }
 }
@@ -130,16 +140,58 @@ async function racing<T>(write: Promise<T>, reasons: readonly string[] = ['Confl
  * writes loses a race, at most `attempts` times in all; then the lost write's error. Upstream's
  * GuaranteedUpdate loop (staging/src/k8s.io/apiserver/pkg/storage/etcd3/store.go) and its
  * patch handler's retries. Anything else the attempt throws (a failed precondition) ends it.
+ * The first attempt may start from the cache's copy (`fresh` false); a race lost on that copy
+ * is not the caller's: the attempt runs again on a read of Postgres, uncounted, as upstream's
+ * GuaranteedUpdate refreshes a stale `cachedExistingObject` (origStateIsCurrent).
  */
-async function untilWon<T>(attempts: number, attempt: () => Promise<T>): Promise<T> {
-  for (let n = 1; ; n++) {
+async function untilWon<T>(
+  attempts: number,
+  attempt: (fresh: boolean) => Promise<T>,
+  onStaleGuess: () => void = () => {},
+): Promise<T> {
+  let lost = 0;
+  for (let fresh = false; ; fresh = true) {
     try {
-      return await attempt();
+      return await attempt(fresh);
     } catch (e) {
       if (!(e instanceof LostRace)) throw e;
-      if (n >= attempts) throw e.error;
+      if (e.guessed) onStaleGuess();
+      else if (++lost >= attempts) throw e.error;
     }
   }
+}
+
+/**
+ * Where a write may take the object's current state from without reading Postgres: the API
+ * server's watch cache (ListCache). A private copy, possibly behind the log; undefined when the
+ * kind is not cached or the object is not in it.
+ */
+export interface CurrentGuesses {
+  guess(t: ResourceType, namespace: string, name: string): StoredObject | undefined;
+  /** A write computed from a guess of `t` lost: the guess was behind (counted for operators). */
+  stale(t: ResourceType): void;
+}
+
+/** The object a write is computed from, and whether it is the cache's guess rather than a read. */
+interface Base {
+  object: StoredObject;
+  guessed: boolean;
+}
+
+/**
+ * The precondition of a write computed from `base`: its resourceVersion, so that the write can
+ * never land on a later version than it was computed from (upstream's GuaranteedUpdate commits
+ * only on origState's revision). A resourceVersion the client sent must be that one: 409
+ * Conflict otherwise, unless `base` was the cache's guess, which may just be behind (read
+ * Postgres and try again).
+ */
+function conditionOn(t: ResourceType, name: string, base: Base, sentRv: unknown): Preconditions {
+  const rv = base.object.metadata.resourceVersion as string;
+  if (typeof sentRv === 'string' && sentRv !== '' && sentRv !== rv) {
+    const conflict = StatusError.conflict(target(t, name));
+    throw base.guessed ? new LostRace(conflict, true) : conflict;
+  }
+  return { resourceVersion: rv };
 }
 
 /** Fields of `metadata` only the server sets: what a client sends for them is ignored. */
@@ -167,6 +219,7 @@ export class ObjectService {
     private readonly store: EventStore,
     private readonly admission: AdmissionPlugin[] = [],
     private readonly hooks: WriteHook[] = [],
+    private readonly guesses?: CurrentGuesses,
   ) {}
 
   /**
@@ -191,6 +244,17 @@ export class ObjectService {
     const found = await this.store.get(keyOf(t, namespace, name));
     if (!found) throw StatusError.notFound(target(t, name));
     return present(t, found.object);
+  }
+
+  /**
+   * What a write starts from: the cache's copy unless `fresh` (saving a read of Postgres per
+   * update and patch, as upstream's cacher passes its copy to GuaranteedUpdate), else a read.
+   * A dry run asks for a read: it writes nothing that could find a stale copy out.
+   */
+  private async base(t: ResourceType, namespace: string, name: string, fresh: boolean): Promise<Base> {
+    const guess = fresh ? undefined : this.guesses?.guess(t, namespace, name);
+    if (guess) return { object: present(t, guess), guessed: true };
+    return { object: await this.get(t, namespace, name), guessed: false };
   }
 
   async list(t: ResourceType, namespace: string | undefined, query: ListQuery): Promise<ListResult> {
@@ -293,13 +357,29 @@ export class ObjectService {
     const obj = decodeObject(t, body);
     o.fieldValidation?.check(t, obj);
     checkAddress(t, obj, namespace, name);
-    const current = await this.get(t, namespace, name);
-    const rv = obj.metadata.resourceVersion;
-    const preconditions: Preconditions = {};
-    if (typeof rv === 'string' && rv !== '') preconditions.resourceVersion = rv;
-    if (typeof obj.metadata.uid === 'string' && obj.metadata.uid !== current.metadata.uid)
-      preconditions.uid = obj.metadata.uid;
-    return this.replace(t, namespace, current, obj, ctx, 'update', preconditions, o);
+    const sentRv = obj.metadata.resourceVersion;
+    // Without a resourceVersion an update is unconditional: it applies over whatever is current.
+    const unconditional = typeof sentRv !== 'string' || sentRv === '';
+    return untilWon(
+      CONFLICT_ATTEMPTS,
+      async (fresh) => {
+        const base = await this.base(t, namespace, name, fresh || o.dryRun === true);
+        const uid = obj.metadata.uid;
+        if (typeof uid === 'string' && uid !== base.object.metadata.uid) {
+          const conflict = StatusError.conflict(
+            target(t, name),
+            `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${shown(base.object.metadata.uid)}`,
+          );
+          throw base.guessed ? new LostRace(conflict, true) : conflict;
+        }
+        const preconditions = conditionOn(t, name, base, sentRv);
+        // A copy per attempt: a write changes what it is given (defaults, admission).
+        const sent = structuredClone(obj);
+        const write = this.replace(t, namespace, base.object, sent, ctx, 'update', preconditions, o);
+        return unconditional || base.guessed ? racing(write, undefined, base.guessed) : write;
+      },
+      () => this.guesses?.stale(t),
+    );
   }
 
   async patch(
@@ -311,20 +391,24 @@ export class ObjectService {
     ctx: RequestContext,
     o: WriteOptions & { subresource?: 'status' } = {},
   ): Promise<StoredObject> {
-    return untilWon(CONFLICT_ATTEMPTS, async () => {
-      const current = await this.get(t, namespace, name);
-      const patched = applyPatch(type, current, patch);
-      if (!isObject(patched) || !isObject(patched.metadata))
-        throw StatusError.badRequest('the patch removed the object metadata');
-      const next = patched as StoredObject;
-      o.fieldValidation?.check(t, next, false);
-      const sentRv = next.metadata.resourceVersion;
-      // A patch that names a resourceVersion is a precondition; otherwise it applies to whatever is current.
-      const explicit = typeof sentRv === 'string' && sentRv !== current.metadata.resourceVersion;
-      const preconditions = { resourceVersion: explicit ? sentRv : current.metadata.resourceVersion };
-      const write = this.replace(t, namespace, current, next, ctx, 'patch', preconditions, o);
-      return explicit ? write : racing(write);
-    });
+    return untilWon(
+      CONFLICT_ATTEMPTS,
+      async (fresh) => {
+        const base = await this.base(t, namespace, name, fresh || o.dryRun === true);
+        const current = base.object;
+        const patched = applyPatch(type, current, patch);
+        if (!isObject(patched) || !isObject(patched.metadata))
+          throw StatusError.badRequest('the patch removed the object metadata');
+        const next = patched as StoredObject;
+        o.fieldValidation?.check(t, next, false);
+        // A patch that names a resourceVersion is a precondition; otherwise it applies to whatever
+        // is current (a write that lost is patched again over what won, until a named one differs).
+        const preconditions = conditionOn(t, name, base, next.metadata.resourceVersion);
+        const write = this.replace(t, namespace, current, next, ctx, 'patch', preconditions, o);
+        return racing(write, undefined, base.guessed);
+      },
+      () => this.guesses?.stale(t),
+    );
   }
 
   /**
@@ -378,7 +462,7 @@ export class ObjectService {
           object: await racing(this.create(t, namespace, next, ctx, { ...o, applied: true }), raced),
           created: true,
         };
-      const preconditions = { resourceVersion: expectedRv ?? current.metadata.resourceVersion };
+      const preconditions = conditionOn(t, name, { object: current, guessed: false }, expectedRv);
       const write = this.replace(t, namespace, current, next, ctx, 'patch', preconditions, {
         ...o,
         applied: true,
@@ -509,7 +593,7 @@ export class ObjectService {
       next,
       ctx,
       o.verb ?? 'update',
-      { resourceVersion: typeof rv === 'string' && rv ? rv : current.metadata.resourceVersion },
+      conditionOn(t, name, { object: current, guessed: false }, rv),
       { ...o, trackedAs: 'scale' },
     );
     return toScale(updated);
