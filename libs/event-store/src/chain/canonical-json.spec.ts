@@ -23,6 +23,9 @@ describe('canonicalJson', () => {
       ['quotes and backslashes', 'a"b\\c', '"a\\"b\\\\c"'],
       ['control characters', '\n\t\r\b\f\u0001\u001f', '"\\n\\t\\r\\b\\f\\u0001\\u001f"'],
       ['a solidus (not escaped)', 'a/b', '"a/b"'],
+      ['a lone surrogate (escaped, as well-formed JSON.stringify does)', 'a\ud800b', '"a\\ud800b"'],
+      ['a surrogate pair (as is)', 'a\u{1F600}b', '"a\u{1F600}b"'],
+      ['DEL and non-ASCII (as is)', '\u007fé', '"\u007fé"'],
     ])('%s', (_name, value, expected) => {
       expect(canonicalJson(value)).toBe(expected);
     });
@@ -190,5 +193,30 @@ describe('canonicalJson', () => {
     it('handles unicode keys and values together', () => {
       expect(canonicalJson({ 名前: 'ポッド', a: '😀' })).toBe('{"a":"😀","名前":"ポッド"}');
     });
+  });
+});
+
+describe('canonicalJson against JSON.stringify', () => {
+  it('quotes every string and key as JSON.stringify does, the first time and from its memory of keys', () => {
+    const samples = [
+      '',
+      'plain',
+      'a"b',
+      'a\\b',
+      'tab\there',
+      '\u0000',
+      '\u001f',
+      '\u007f',
+      'é',
+      '\u2028\u2029',
+      '\ud83d\ude00',
+      '\udc00',
+      'x\ud800',
+    ];
+    for (const s of samples)
+      for (let round = 0; round < 2; round++) {
+        expect(canonicalJson(s)).toBe(JSON.stringify(s));
+        expect(canonicalJson({ [s]: s })).toBe(`{${JSON.stringify(s)}:${JSON.stringify(s)}}`);
+      }
   });
 });
