@@ -7,8 +7,26 @@ export interface CachedObject {
   readonly namespace: string;
   readonly name: string;
   readonly object: StoredObject;
-  /** Serialised once per change, so a list of 10,000 objects joins text instead of encoding it. */
+  /**
+   * Serialised at most once per change, so a list of 10,000 objects joins text instead of
+   * encoding it; and only when first asked for, since most versions of a busy object are
+   * replaced before any list or write reads them.
+   */
   readonly json: string;
+}
+
+class Entry implements CachedObject {
+  private text?: string;
+
+  constructor(
+    readonly namespace: string,
+    readonly name: string,
+    readonly object: StoredObject,
+  ) {}
+
+  get json(): string {
+    return (this.text ??= JSON.stringify(this.object));
+  }
 }
 
 /**
@@ -139,7 +157,7 @@ export class KindCache {
   private put(object: StoredObject): void {
     const namespace = object.metadata.namespace ?? '';
     const name = String(object.metadata.name);
-    const entry: CachedObject = { namespace, name, object, json: JSON.stringify(object) };
+    const entry = new Entry(namespace, name, object);
     const key = id(namespace, name);
     const had = this.objects.has(key);
     this.objects.set(key, entry);
