@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 
+import { nodeFlagsFor } from '../../apps/cli/src/component-node-flags.js';
+
 /** A `wake <command>` process the benches start, as `wake up` runs its components. */
 export interface ComponentProcess {
   pid: number;
@@ -31,6 +33,8 @@ export async function startComponent(
     process.execPath,
     [
       ...nodeArgs,
+      // As `wake up` starts the component.
+      ...nodeFlagsFor(args[0]),
       '--import',
       'tsx',
       ...(process.env.WAKE_BENCH_PROFILE_DIR

@@ -4,6 +4,8 @@ import { ManagedProcess, waitFor } from '@app/dev-servers';
 
 import { createLogger } from '@app/logging';
 
+import { nodeFlagsFor } from './component-node-flags.js';
+
 export interface ComponentSupervisorOptions {
   /** The `wake` subcommand and its arguments, e.g. ['relay', '--database-url', ...]. */
   args: string[];
@@ -44,7 +46,12 @@ export class ComponentSupervisor {
       name: this.name,
       command: process.execPath,
       // The same entry point and loader flags as this process (tsx in development).
-      args: [...process.execArgv, process.argv[1], ...this.options.args],
+      args: [
+        ...process.execArgv,
+        ...nodeFlagsFor(this.options.args[0]),
+        process.argv[1],
+        ...this.options.args,
+      ],
       logFile: this.options.logFile,
     });
     this.process.start((code) => this.exited(code));

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -156,6 +157,14 @@ describe('wake up / status / verify / down', () => {
       'proxy',
     ]);
     expect(report.components.find((c) => c.name === 'api-server')?.url).toBe(`https://127.0.0.1:${apiPort}`);
+    // The throughput components run with their larger young generation; the others with V8's default.
+    const nodeFlags = (name: string) => {
+      const pid = report.components.find((c) => c.name === name)?.pid;
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    };
+    expect(nodeFlags('api-server')).toContain('--max-semi-space-size=64');
+    expect(nodeFlags('scheduler')).toContain('--max-semi-space-size=64');
+    expect(nodeFlags('relay')).not.toContain('--max-semi-space-size=64');
     expect(report.components.find((c) => c.name === 'postgres')?.url).toMatch(
       /^postgres:\/\/.*127\.0\.0\.1:\d+\/wake$/,
     );
