@@ -22,7 +22,8 @@ processes, then drives the API from this process over HTTPS (keep-alive):
   1. creates --objects pods at 32 concurrent clients (the sustained create rate);
   2. lists all of them (JSON and Table), --list-runs times;
   3. mixed load (20% create, 30% merge patch, 35% get, 15% list of 100) at each of --rates
-     requests/s for --duration seconds, open loop: latency counts from the scheduled start;
+     requests/s for --duration seconds after --warmup unmeasured ones, open loop: latency
+     counts from the scheduled start;
   4. watch fan-out, for each watchers@rate cell of --fanout: that many watches, that many
      writes/s for --duration seconds; delivery latency from the write's start to each
      watcher's receipt.
@@ -30,6 +31,7 @@ processes, then drives the API from this process over HTTPS (keep-alive):
   --objects N       pods to create and list (default 10000)
   --rates LIST      request rates of the mixed load (default 50,200,1000; none)
   --duration S      seconds per mixed-load cell and for the fan-out (default 10)
+  --warmup S        seconds of the same mixed load before each measured cell (default 3)
   --fanout LIST     watchers@writes-per-second cells (default 500@1000,500@100,100@1000; none)
   --list-runs N     full lists to time (default 10)
   --help            this text`;
@@ -92,7 +94,7 @@ async function createPods(c: Client, n: number, concurrency: number) {
   return { perSec: Math.round(n / seconds), failed, latency: summarize(latencies) };
 }
 
-async function mixedLoad(c: Client, rate: number, seconds: number, objects: number) {
+async function mixedLoad(c: Client, rate: number, seconds: number, objects: number, prefix = 'new') {
   const mutating: number[] = [];
   const reading: number[] = [];
   const errors: Record<string, number> = {};
@@ -112,7 +114,7 @@ async function mixedLoad(c: Client, rate: number, seconds: number, objects: numb
         ? [
             'POST',
             '/api/v1/namespaces/mix/configmaps',
-            { metadata: { name: `new-${rate}-${created++}` }, data: { v: '1' } },
+            { metadata: { name: `${prefix}-${rate}-${created++}` }, data: { v: '1' } },
           ]
         : roll < 0.5
           ? [
@@ -229,6 +231,7 @@ export async function run(argv: string[]): Promise<void> {
       duration: { type: 'string' },
       fanout: { type: 'string' },
       'list-runs': { type: 'string' },
+      warmup: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -243,6 +246,7 @@ export async function run(argv: string[]): Promise<void> {
     return { watchers: w, rate: r };
   });
   const listRuns = Number(values['list-runs'] ?? 10);
+  const warmup = Number(values.warmup ?? 3);
 
   progress('starting Postgres (fsync on), nats-server, the relay and the API server');
   // WAKE_BENCH_TCP=1: the API server and the relay reach Postgres over loopback TCP, to compare.
@@ -289,7 +293,11 @@ export async function run(argv: string[]): Promise<void> {
     );
     const cells = [];
     for (const rate of rates) {
-      progress(`mixed load at ${rate} req/s for ${seconds} s`);
+      // Unmeasured first, as load tests warm up: the client's keep-alive connections are
+      // opened (a TLS handshake each, on both sides), the code paths compiled and the caches
+      // loaded; otherwise the first second's start-up dominates the p99 of the rest.
+      progress(`mixed load at ${rate} req/s: ${warmup} s warm-up, then ${seconds} s measured`);
+      if (warmup > 0) await mixedLoad(c, rate, warmup, 1000, 'warm');
       const before = await scrape(c);
       const cell = await mixedLoad(c, rate, seconds, 1000);
       const after = await scrape(c);
@@ -339,6 +347,7 @@ export async function run(argv: string[]): Promise<void> {
         json: summarize(listJson),
         tableFirstPage: summarize(listTable),
       },
+      mixedWarmupSeconds: warmup,
       mixed: cells,
       fanOut: fans,
       goals: {
