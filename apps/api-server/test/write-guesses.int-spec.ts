@@ -23,6 +23,12 @@ class LaggingCache implements CurrentGuesses {
   copy?: StoredObject;
   given = 0;
   staleSeen = 0;
+  /** What it says of any name it is asked whether it lacks. */
+  lacks = false;
+
+  absent(): boolean {
+    return this.lacks;
+  }
 
   guess(): StoredObject | undefined {
     if (!this.copy) return undefined;
@@ -139,6 +145,20 @@ describe('writes computed from the cache copy (real Postgres, a cache that lags 
     );
     await expect(mismatch).rejects.toMatchObject({ reason: 'Conflict' });
     await expect(mismatch).rejects.toThrow(/UID in precondition: someone-else/);
+  });
+
+  it('a create the cache wrongly believes absent is AlreadyExists, the stored object untouched', async () => {
+    cache.lacks = true;
+    const head = (await store.head()).seq;
+    const again = objects.create(configMaps, 'default', { metadata: { name }, data: { x: '1' } }, ctx);
+    await expect(again).rejects.toMatchObject({ reason: 'AlreadyExists' });
+    expect((await stored()).data).toEqual({ a: '1', b: '1' });
+    expect((await store.head()).seq).toBe(head);
+    // A name it rightly believes absent is created without a read of it.
+    const reads = store.batchStats().objectsRead;
+    const fresh = await objects.create(configMaps, 'default', { metadata: { name: `${name}-new` } }, ctx);
+    expect(fresh.metadata.uid).toBeDefined();
+    expect(store.batchStats().objectsRead).toBe(reads);
   });
 
   it('a dry run reads Postgres: it answers with the current version, never the copy', async () => {

@@ -95,8 +95,15 @@ export class EventStore {
     return store;
   }
 
-  create(key: ObjectKey, object: StoredObject, ctx: AuditContext, uid?: string): Promise<MutationResult> {
-    return this.committer.submit({ op: 'create', key, object, ctx, uid });
+  /** `o.absent`: the caller believes the object does not exist (see the create Mutation). */
+  create(
+    key: ObjectKey,
+    object: StoredObject,
+    ctx: AuditContext,
+    uid?: string,
+    o: { absent?: boolean } = {},
+  ): Promise<MutationResult> {
+    return this.committer.submit({ op: 'create', key, object, ctx, uid, absent: o.absent });
   }
 
   update(

@@ -110,6 +110,39 @@ describe("a writer's memory after another process wrote", () => {
     });
   });
 
+  it('plans a create believed absent without reading the object first', async () => {
+    const before = f.store.batchStats().objectsRead;
+    const created = await Promise.all(
+      ['a', 'b', 'c'].map((n) =>
+        f.store.create(cm('belief', n), configMap(n), ctx(), undefined, { absent: true }),
+      ),
+    );
+    expect(created.map((r) => r.event?.type)).toEqual(['ADDED', 'ADDED', 'ADDED']);
+    expect(f.store.batchStats().objectsRead).toBe(before);
+    // Without the belief, an object it does not remember is read.
+    await f.store.create(cm('belief', 'd'), configMap('d'), ctx());
+    expect(f.store.batchStats().objectsRead).toBe(before + 1);
+  });
+
+  it('answers AlreadyExists when the belief was wrong, and keeps its batch-mates', async () => {
+    const start = (await f.store.head()).seq;
+    await other.create(cm('belief', 'theirs'), configMap('theirs', { by: 'bob' }), ctx('bob'));
+    const replanned = f.store.batchStats().replanned;
+    const [wrong, mate] = await Promise.allSettled([
+      f.store.create(cm('belief', 'theirs'), configMap('theirs', { by: 'alice' }), ctx(), undefined, {
+        absent: true,
+      }),
+      f.store.create(cm('belief', 'mate'), configMap('mate'), ctx(), undefined, { absent: true }),
+    ]);
+    expect(wrong).toMatchObject({ status: 'rejected', reason: { reason: 'AlreadyExists' } });
+    expect(mate).toMatchObject({ status: 'fulfilled', value: { event: { type: 'ADDED' } } });
+    expect(f.store.batchStats().replanned).toBeGreaterThan(replanned);
+    expect((await f.store.get(cm('belief', 'theirs')))?.object.data).toEqual({ by: 'bob' });
+    const log = await f.store.events.after(start);
+    expect(log.map((e) => `${e.type} ${e.name}`)).toEqual(['ADDED theirs', 'ADDED mate']);
+    expect(await f.store.verify()).toMatchObject({ ok: true });
+  });
+
   it('redoes every batch queued behind a stale one, in order, with no gap', async () => {
     const start = (await f.store.head()).seq;
     await f.store.create(cm('memory', 'queued'), configMap('queued', { n: '0' }), ctx());

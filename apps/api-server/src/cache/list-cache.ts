@@ -161,6 +161,12 @@ export class ListCache {
     return JSON.parse(entry.json) as StoredObject;
   }
 
+  absent(t: ResourceType, namespace: string, name: string): boolean {
+    if (this.stopped || !this.serves(t)) return false;
+    const cache = this.caches.get(idOf(t));
+    return cache?.following === true && cache.entry(namespace, name) === undefined;
+  }
+
   stale(t: ResourceType): void {
     this.guesses.inc({ resource: t.plural, result: 'stale' });
   }

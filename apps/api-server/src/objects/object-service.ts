@@ -168,6 +168,8 @@ async function untilWon<T>(
  */
 export interface CurrentGuesses {
   guess(t: ResourceType, namespace: string, name: string): StoredObject | undefined;
+  /** True when the kind's cache is current enough to say so and has no such object. */
+  absent(t: ResourceType, namespace: string, name: string): boolean;
   /** A write computed from a guess of `t` lost: the guess was behind (counted for operators). */
   stale(t: ResourceType): void;
 }
@@ -257,6 +259,18 @@ export class ObjectService {
     return { object: await this.get(t, namespace, name), guessed: false };
   }
 
+  /**
+   * Whether a create may skip the store's read of the object (see the create Mutation's
+   * `absent`): the kind's cache lacks it, or it is an Event, whose names carry the time in
+   * nanoseconds (client-go's "<object>.<hex nanos>") and which are the most frequent creates.
+   * A generated name is believed absent by its caller.
+   */
+  private believedAbsent(t: ResourceType, namespace: string, name: string): boolean {
+    const s = storageOf(t);
+    if (s.group === '' && s.resource === 'events') return true;
+    return this.guesses?.absent(t, namespace, name) ?? false;
+  }
+
   async list(t: ResourceType, namespace: string | undefined, query: ListQuery): Promise<ListResult> {
     const s = storageOf(t);
     const result = await this.store.list(s, {
@@ -333,7 +347,9 @@ export class ObjectService {
       try {
         const result = this.wrote(
           t,
-          await this.store.create(keyOf(t, namespace, meta.name as string), obj, audit, uid),
+          await this.store.create(keyOf(t, namespace, meta.name as string), obj, audit, uid, {
+            absent: !fixedName || this.believedAbsent(t, namespace, meta.name as string),
+          }),
         );
         return present(t, result.object);
       } catch (e) {

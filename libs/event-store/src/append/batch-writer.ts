@@ -22,11 +22,15 @@ interface ObjectRow {
   json: string;
 }
 
-/** How the writer's batches went; `replanned` counts pipelined batches redone under the lock. */
+/**
+ * How the writer's batches went; `replanned` counts pipelined batches redone under the lock,
+ * `objectsRead` the objects a pipelined batch read before it could be planned.
+ */
 export interface WriterStats {
   pipelined: number;
   underLock: number;
   replanned: number;
+  objectsRead: number;
 }
 
 /**
@@ -47,7 +51,7 @@ export interface WriterStats {
  * `assert_applied` aborts the transaction if any row differs, so nothing half-done commits.
  */
 export class BatchWriter {
-  readonly stats: WriterStats = { pipelined: 0, underLock: 0, replanned: 0 };
+  readonly stats: WriterStats = { pipelined: 0, underLock: 0, replanned: 0, objectsRead: 0 };
   private readonly memory: WriterMemory;
   /** A promise, so that two batches sent at once share the one connection. */
   private pipe?: Promise<ReservedSql>;
@@ -96,14 +100,19 @@ export class BatchWriter {
 
     await this.partitions.ensure(head.seq + batch.length);
     const keys = uniqueKeys(batch);
+    const believedAbsent = absentByBelief(batch);
     const unknown = keys.filter((k) => this.memory.get(keyId(k)) === undefined);
-    if (unknown.length > 0) {
-      const read = statesOf(unknown, await objectRows(this.sql, unknown));
+    const toRead = unknown.filter((k) => !believedAbsent.has(keyId(k)));
+    if (toRead.length > 0) {
+      this.stats.objectsRead += toRead.length;
+      const read = statesOf(toRead, await objectRows(this.sql, toRead));
       // The belief moved while we read (a batch ahead failed): plan again on what it is now.
       if (this.memory.head !== head) return this.startNow(batch);
       // A stale read is harmless: the write is conditional on the head and resourceVersions.
       this.memory.learn(read);
     }
+    // Unread and believed absent: null. If one exists after all, the plan's insert of it fails
+    // in the database and the batch is done again under the lock, where everything is read.
     const state = new Map<string, KnownState>();
     for (const k of keys) state.set(keyId(k), this.memory.get(keyId(k)) ?? null);
     const plan = planBatch(batch, state, head);
@@ -246,6 +255,24 @@ function isStatementError(e: unknown): boolean {
 
 function keyRow(k: ObjectKey) {
   return { g: k.group, r: k.resource, ns: k.namespace, n: k.name };
+}
+
+/**
+ * The keys the batch may plan without reading: every mutation of them in the batch is a
+ * create whose caller believes the object absent. Nothing else in the batch then depends on
+ * the belief, and the creates' inserts check it: a row already there fails the batch.
+ */
+function absentByBelief(batch: Mutation[]): Set<string> {
+  const believed = new Set<string>();
+  const doubted = new Set<string>();
+  for (const m of batch) {
+    const id = keyId(m.key);
+    if (m.op === 'create' && m.absent === true) believed.add(id);
+    else doubted.add(id);
+    if (m.ctx.fence) doubted.add(keyId(m.ctx.fence.lease));
+  }
+  for (const id of doubted) believed.delete(id);
+  return believed;
 }
 
 /** Every object the batch reads: those it writes and the leases that fence its writes. */

@@ -28,6 +28,13 @@ export type Mutation =
       object: StoredObject;
       /** The uid, when the API server assigned it beforehand (the Job strategy labels with it). */
       uid?: string;
+      /**
+       * The caller's belief that the object does not exist (a generated name, a name its cache
+       * lacks): the writer plans the create without reading the object first. A wrong belief
+       * costs more than the read (the batch's insert fails and the batch is planned again
+       * under the lock), so only a well-founded one should be passed.
+       */
+      absent?: boolean;
     })
   | (MutationBase & { op: 'update'; object: UpdateTo; preconditions?: Preconditions })
   | (MutationBase & { op: 'delete'; preconditions?: Preconditions });
