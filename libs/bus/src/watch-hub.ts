@@ -34,6 +34,12 @@ export class WatchTooSlow extends Error {
 interface Entry {
   event: StoredEvent;
   subject: string;
+  /**
+   * Filters already matched against this subject, and their answers: the watches of one
+   * list (hundreds of kubectl or informer watches of a kind) share a filter, so each event
+   * is matched once per distinct filter, not once per watch.
+   */
+  matched?: Map<string, boolean>;
 }
 
 /** One watch of the hub: an async iterable of items, and where it has got to. */
@@ -227,7 +233,8 @@ class Subscription implements HubWatch {
         if (this.stopped) break;
         this.cursor = entry.event.seq;
         if (!this.matches(entry)) continue;
-        out.push({ kind: 'event', event: await this.reveal(entry.event) });
+        const event = this.mustReveal(entry.event) ? await this.reveal(entry.event) : entry.event;
+        out.push({ kind: 'event', event });
         yielded = this.cursor;
       }
       if (out.length > 0) yield out;
@@ -251,7 +258,11 @@ class Subscription implements HubWatch {
       for (const item of items) {
         if (item.kind !== 'event') continue;
         yielded = item.event.seq;
-        out.push({ kind: 'event', event: await this.reveal(item.event) });
+        // Awaited only when there is something to read: an await per event per watch is what
+        // a fan-out to hundreds of watches would otherwise spend its time on.
+        out.push(
+          this.mustReveal(item.event) ? { kind: 'event', event: await this.reveal(item.event) } : item,
+        );
       }
       yield out;
     }
@@ -270,11 +281,20 @@ class Subscription implements HubWatch {
   }
 
   private matches(entry: Entry): boolean {
-    return !this.request.filter || subjectMatches(this.request.filter, entry.subject);
+    const filter = this.request.filter;
+    if (!filter) return true;
+    const matched = (entry.matched ??= new Map());
+    let answer = matched.get(filter);
+    if (answer === undefined) matched.set(filter, (answer = subjectMatches(filter, entry.subject)));
+    return answer;
+  }
+
+  /** Redacted secrets read back from the log, for watches entitled to them; anything else as is. */
+  private mustReveal(event: StoredEvent): boolean {
+    return this.request.revealSecrets === true && isRedactedKind(event);
   }
 
   private async reveal(event: StoredEvent): Promise<StoredEvent> {
-    if (!this.request.revealSecrets || !isRedactedKind(event)) return event;
     return (await this.log.at(event.seq)) ?? event;
   }
 }

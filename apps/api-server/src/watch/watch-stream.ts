@@ -19,10 +19,19 @@ import { drained } from '../http/drained.js';
 import { toTable } from '../http/tables.js';
 
 /**
- * The JSON line of an event as a plain (non-Table) watch sends it, made once per event and
- * kind however many watches carry it: the hub hands every watch the same event object.
+ * What the watches carrying one event share, made once however many there are (the hub hands
+ * every watch the same event object): its commit time, and per kind it is served as (nearly
+ * always one) the served object and the JSON line a plain (non-Table) watch sends. One lookup
+ * per event per watch: a fan-out to hundreds of watches repeats it hundreds of times.
  */
-const SHARED = new WeakMap<StoredEvent, Map<ResourceType, Shared>>();
+interface EventMemo {
+  /** Commit time, epoch ms. */
+  committedAt: number;
+  type?: ResourceType;
+  shared?: Shared;
+  others?: Map<ResourceType, Shared>;
+}
+const MEMOS = new WeakMap<StoredEvent, EventMemo>();
 
 /** What every plain watch of one kind sends for one event: the served object and its line. */
 interface Shared {
@@ -30,31 +39,20 @@ interface Shared {
   line?: string;
 }
 
-function sharedLine(e: StoredEvent, t: ResourceType, obj: StoredObject): string {
-  const shared = sharedOf(e, t);
-  shared.line ??= `${JSON.stringify({ type: e.type, object: obj })}\n`;
-  return shared.line;
+function memoOf(e: StoredEvent): EventMemo {
+  let memo = MEMOS.get(e);
+  if (!memo) MEMOS.set(e, (memo = { committedAt: Date.parse(e.at) }));
+  return memo;
 }
 
-function served(e: StoredEvent, t: ResourceType): StoredObject {
-  const shared = sharedOf(e, t);
-  shared.object ??= toServed(t, e.object as StoredObject);
-  return shared.object;
-}
-
-/** The event's commit time in epoch ms, parsed once however many watches deliver it. */
-function committedAt(e: StoredEvent): number {
-  let at = COMMITTED.get(e);
-  if (at === undefined) COMMITTED.set(e, (at = Date.parse(e.at)));
-  return at;
-}
-const COMMITTED = new WeakMap<StoredEvent, number>();
-
-function sharedOf(e: StoredEvent, t: ResourceType): Shared {
-  let byType = SHARED.get(e);
-  if (!byType) SHARED.set(e, (byType = new Map()));
-  let shared = byType.get(t);
-  if (!shared) byType.set(t, (shared = {}));
+function sharedOf(memo: EventMemo, t: ResourceType): Shared {
+  if (memo.type === t) return memo.shared as Shared;
+  if (memo.type === undefined) {
+    memo.type = t;
+    return (memo.shared = {});
+  }
+  let shared = (memo.others ??= new Map()).get(t);
+  if (!shared) memo.others.set(t, (shared = {}));
   return shared;
 }
 
@@ -210,14 +208,20 @@ export async function streamWatch(res: ServerResponse, hub: WatchHub, p: WatchPa
         }
         if (t.namespaced && p.namespace && e.namespace !== p.namespace) continue;
         // Every watch of this kind gets the same served object: made once per event, not per watch.
-        const obj = served(e, t);
+        const memo = memoOf(e);
+        const shared = sharedOf(memo, t);
+        const obj = (shared.object ??= toServed(t, e.object as StoredObject));
         const matches =
           (!p.labelSelector || matchesLabels(p.labelSelector, obj.metadata.labels)) &&
           (!p.fieldSelector || matchesFields(p.fieldSelector, obj));
         const type = p.matching ? transition(p.matching, obj, e.type, matches) : matches ? e.type : undefined;
         if (type === undefined) continue;
-        write(p.table || type !== e.type ? encode(type, obj) : sharedLine(e, t, obj));
-        p.onDelivery?.((Date.now() - committedAt(e)) / 1000);
+        write(
+          p.table || type !== e.type
+            ? encode(type, obj)
+            : (shared.line ??= `${JSON.stringify({ type: e.type, object: obj })}\n`),
+        );
+        p.onDelivery?.((Date.now() - memo.committedAt) / 1000);
       }
       await backpressure();
     }
