@@ -1,4 +1,9 @@
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  type ConsumerMessages,
+  jetstream,
+  jetstreamManager,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import { type NatsConnection } from '@nats-io/transport-node';
 
 import { type EventReader, type StoredEvent } from '@app/event-store';
@@ -33,6 +38,15 @@ export interface WatchOptions {
   retryMs?: number;
   /** Told of each failure to read the stream (the watch goes on from the log and retries). */
   onTrouble?: (error: Error) => void;
+  /**
+   * How long the consumer may deliver nothing while the stream holds events after the watch's
+   * position before the watch reopens it from there. Default 10 s. (Under load an ordered
+   * consumer was seen to stop pulling for a minute at a time, tens of thousands of events
+   * behind, until the client library reset it; a watch must not wait for that.)
+   */
+  stallMs?: number;
+  /** Opens the consumer's messages from a stream position: a seam for tests that fake a stall. */
+  openMessages?: (after: number) => Promise<ConsumerMessages>;
 }
 
 /** The stream broke the relay's contract: the watch stops rather than guess. */
@@ -120,37 +134,85 @@ export class EventWatch implements AsyncIterable<WatchItem> {
     }
   }
 
+  private async openMessages(after: number): Promise<ConsumerMessages> {
+    if (this.options.openMessages) return this.options.openMessages(after);
+    const consumer = await jetstream(this.options.nats).consumers.get(
+      this.stream.name,
+      watchConsumerOptions(after),
+    );
+    return consumer.consume({ abort_on_missing_resource: true, max_messages: WATCH_PULL_BATCH });
+  }
+
+  /**
+   * Closes `messages` if they stall: the watch waited `stallMs` for a message while the stream
+   * holds events after the cursor. The watch then opens a new consumer from the cursor (the same
+   * path as after a lost consumer). Returns the stop function of the check.
+   */
+  private watchForStall(messages: ConsumerMessages, waitingSince: () => number | undefined): () => void {
+    const stallMs = this.options.stallMs ?? 10_000;
+    let checking = false;
+    const timer = setInterval(
+      () => {
+        const since = waitingSince();
+        if (checking || since === undefined || Date.now() - since < stallMs) return;
+        checking = true;
+        const at = this.cursor;
+        void (this.jsm as JetStreamManager).streams
+          .info(this.stream.name)
+          .then((info) => {
+            if (this.stopped || this.cursor !== at || info.state.last_seq <= at) return;
+            this.options.onTrouble?.(
+              new Error(
+                `stream ${this.stream.name}: the consumer delivered nothing for ${stallMs} ms at seq ${at} with the stream at ${info.state.last_seq}; reopening it`,
+              ),
+            );
+            void messages.close();
+          })
+          // Cannot tell (NATS busy or away): the consumer's own errors will say more.
+          .catch(() => undefined)
+          .finally(() => (checking = false));
+      },
+      Math.max(50, stallMs / 4),
+    );
+    return () => clearInterval(timer);
+  }
+
   private async *fromStream(): AsyncGenerator<WatchItem> {
-    const js = jetstream(this.options.nats);
-    const consumer = await js.consumers.get(this.stream.name, watchConsumerOptions(this.cursor));
-    const messages = await consumer.consume({
-      abort_on_missing_resource: true,
-      max_messages: WATCH_PULL_BATCH,
-    });
+    const messages = await this.openMessages(this.cursor);
     this.stopConsumer = () => void messages.close();
     // stop() may have come while the consumer was being opened: it found nothing to close then.
     if (this.stopped) void messages.close();
+    // Since when the watch has been waiting for the consumer's next message; undefined while
+    // it handles one (a slow reader downstream is not a stalled consumer).
+    let waitingSince: number | undefined = Date.now();
+    const stopStallCheck = this.watchForStall(messages, () => waitingSince);
     try {
       for await (const m of messages) {
-        if (this.stopped) break;
-        if (m.seq <= this.cursor) continue; // seen already (a rebuilt stream replays)
-        if (m.seq > this.cursor + 1) yield* this.fromLog(m.seq - 1);
-        if (m.seq !== this.cursor + 1) continue;
-        // Another kind's event (the stream is read unfiltered): pass it by its subject alone,
-        // without decoding it — most of what a kind's watch sees is other kinds' events.
-        if (this.options.filter && !subjectMatches(this.options.filter, m.subject)) {
-          this.cursor = m.seq;
-          yield { kind: 'bookmark', seq: m.seq };
-          continue;
+        waitingSince = undefined;
+        try {
+          if (this.stopped) break;
+          if (m.seq <= this.cursor) continue; // seen already (a rebuilt stream replays)
+          if (m.seq > this.cursor + 1) yield* this.fromLog(m.seq - 1);
+          if (m.seq !== this.cursor + 1) continue;
+          // Another kind's event (the stream is read unfiltered): pass it by its subject alone,
+          // without decoding it — most of what a kind's watch sees is other kinds' events.
+          if (this.options.filter && !subjectMatches(this.options.filter, m.subject)) {
+            this.cursor = m.seq;
+            yield { kind: 'bookmark', seq: m.seq };
+            continue;
+          }
+          const event = decodeEvent(m.data);
+          if (event.seq !== m.seq) {
+            // The relay's contract (stream sequence = event seq) is broken: never guess.
+            throw new WatchBroken(`stream ${this.stream.name} holds event ${event.seq} at sequence ${m.seq}`);
+          }
+          yield* this.deliver(event, { matched: true });
+        } finally {
+          waitingSince = Date.now();
         }
-        const event = decodeEvent(m.data);
-        if (event.seq !== m.seq) {
-          // The relay's contract (stream sequence = event seq) is broken: never guess.
-          throw new WatchBroken(`stream ${this.stream.name} holds event ${event.seq} at sequence ${m.seq}`);
-        }
-        yield* this.deliver(event, { matched: true });
       }
     } finally {
+      stopStallCheck();
       this.stopConsumer = undefined;
       await messages.close().catch(() => undefined);
     }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 
-import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type ConsumerMessages, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
 
 import {
@@ -53,6 +53,26 @@ async function record(
   }
   if (timedOut) throw new Error(`watch stuck at seq ${watch.seen}, wanted ${until()}`);
   return out;
+}
+
+/** `real`'s first `n` messages, then none until closed: a consumer that stalls without failing. */
+function stallingAfter(real: ConsumerMessages, n: number): ConsumerMessages {
+  let closed!: () => void;
+  const whenClosed = new Promise<void>((r) => (closed = r));
+  const stalling = {
+    async *[Symbol.asyncIterator]() {
+      let delivered = 0;
+      for await (const m of real) {
+        if (delivered++ >= n) return void (await whenClosed);
+        yield m;
+      }
+    },
+    close: async () => {
+      closed();
+      await real.close();
+    },
+  };
+  return stalling as unknown as ConsumerMessages;
 }
 
 /** The stream's sequences and whether each message is the log's event at that seq. */
@@ -324,6 +344,86 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
       await otherDb.drop();
       await conn.close();
       await server.destroy();
+    }
+  });
+
+  it('reopens a consumer that stops delivering while the stream is ahead of it', async () => {
+    const relay = new Relay({ sql: store.sql, nats: nc, stream, pollMs: 50 });
+    await relay.start();
+    try {
+      const from = (await store.head()).seq;
+      for (let i = 0; i < 20; i++)
+        await store.create(
+          { group: '', resource: 'configmaps', namespace: 'stall', name: `s-${i}` },
+          { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `s-${i}` } },
+          ctx,
+        );
+      const head = (await store.head()).seq;
+      await relay.caughtUp(head);
+      // The first consumer delivers 5 messages, then nothing: as a client library's ordered
+      // consumer was seen to do under load, neither failing nor pulling. No log to fall back on.
+      const opened: number[] = [];
+      const troubles: Error[] = [];
+      const js = jetstream(nc);
+      const watch = new EventWatch({
+        nats: nc,
+        stream,
+        after: from,
+        stallMs: 300,
+        onTrouble: (e) => troubles.push(e),
+        openMessages: async (after) => {
+          opened.push(after);
+          const consumer = await js.consumers.get(stream.name, {
+            deliver_policy: DeliverPolicy.StartSequence,
+            opt_start_seq: after + 1,
+          });
+          const real = await consumer.consume({ max_messages: 256 });
+          return opened.length === 1 ? stallingAfter(real, 5) : real;
+        },
+      });
+      const records = await record(watch, () => head);
+      expect(records.filter((r) => r.kind === 'event').map((r) => r.seq)).toEqual(
+        Array.from({ length: head - from }, (_, i) => from + 1 + i),
+      );
+      expect(opened).toEqual([from, from + 5]);
+      expect(troubles.map((e) => e.message).join('\n')).toMatch(/delivered nothing for 300 ms at seq \d+/);
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('does not take a slow reader for a stalled consumer', async () => {
+    const relay = new Relay({ sql: store.sql, nats: nc, stream, pollMs: 50 });
+    await relay.start();
+    try {
+      const from = (await store.head()).seq;
+      for (let i = 0; i < 3; i++)
+        await store.create(
+          { group: '', resource: 'configmaps', namespace: 'slow', name: `r-${i}` },
+          { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `r-${i}` } },
+          ctx,
+        );
+      await relay.caughtUp((await store.head()).seq);
+      const troubles: Error[] = [];
+      const watch = new EventWatch({
+        nats: nc,
+        stream,
+        after: from,
+        stallMs: 200,
+        onTrouble: (e) => troubles.push(e),
+      });
+      const seqs: number[] = [];
+      for await (const item of watch) {
+        if (item.kind === 'event') seqs.push(item.event.seq);
+        // Four stall periods per item, spent here rather than waiting for the consumer.
+        await new Promise((r) => setTimeout(r, 800));
+        if (seqs.length === 3) break;
+      }
+      watch.stop();
+      expect(seqs).toEqual([from + 1, from + 2, from + 3]);
+      expect(troubles).toEqual([]);
+    } finally {
+      await relay.stop();
     }
   });
 
