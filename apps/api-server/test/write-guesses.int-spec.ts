@@ -161,6 +161,37 @@ describe('writes computed from the cache copy (real Postgres, a cache that lags 
     expect(store.batchStats().objectsRead).toBe(reads);
   });
 
+  it("a refusal computed from a stale copy is not the caller's: a JSON patch test that holds now succeeds", async () => {
+    // The copy has no data.b; the current version has it, so this test holds.
+    const patch = [
+      { op: 'test', path: '/data/b', value: '1' },
+      { op: 'add', path: '/data/c', value: '1' },
+    ];
+    const r = (await objects.patch(configMaps, 'default', name, 'json', patch, ctx)) as ConfigMap;
+    expect(r.data).toEqual({ a: '1', b: '1', c: '1' });
+    expect(cache.staleSeen).toBe(1);
+  });
+
+  it('nor is a finalizer refused as new on an object being deleted when only the copy lacks it', async () => {
+    const doomed = `${name}-doomed`;
+    await objects.create(configMaps, 'default', { metadata: { name: doomed, finalizers: ['a/x'] } }, ctx);
+    await objects.delete(configMaps, 'default', doomed, ctx);
+    // The copy: being deleted, finalizers [a/x]. Now also `orphan`, which a second delete's
+    // policy added (the API semantics suite's sequence): dropping a/x adds nothing new.
+    cache.copy = await objects.get(configMaps, 'default', doomed);
+    await objects.delete(configMaps, 'default', doomed, ctx, { propagationPolicy: 'Orphan' });
+    const released = await objects.patch(
+      configMaps,
+      'default',
+      doomed,
+      'merge',
+      { metadata: { finalizers: ['orphan'] } },
+      ctx,
+    );
+    expect(released.metadata.finalizers).toEqual(['orphan']);
+    expect(cache.staleSeen).toBe(1);
+  });
+
   it('a dry run reads Postgres: it answers with the current version, never the copy', async () => {
     const dry = (await objects.patch(configMaps, 'default', name, 'merge', { data: { f: '1' } }, ctx, {
       dryRun: true,

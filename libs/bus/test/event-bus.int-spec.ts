@@ -347,19 +347,25 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
     }
   });
 
-  it('reopens a consumer that stops delivering while the stream is ahead of it', async () => {
+  /** Starts a relay, writes `count` ConfigMaps in `namespace` and waits until they are in the stream. */
+  async function relayedWrites(namespace: string, count: number) {
     const relay = new Relay({ sql: store.sql, nats: nc, stream, pollMs: 50 });
     await relay.start();
+    const from = (await store.head()).seq;
+    for (let i = 0; i < count; i++)
+      await store.create(
+        { group: '', resource: 'configmaps', namespace, name: `cm-${i}` },
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` } },
+        ctx,
+      );
+    const head = (await store.head()).seq;
+    await relay.caughtUp(head);
+    return { relay, from, head };
+  }
+
+  it('reopens a consumer that stops delivering while the stream is ahead of it', async () => {
+    const { relay, from, head } = await relayedWrites('stall', 20);
     try {
-      const from = (await store.head()).seq;
-      for (let i = 0; i < 20; i++)
-        await store.create(
-          { group: '', resource: 'configmaps', namespace: 'stall', name: `s-${i}` },
-          { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `s-${i}` } },
-          ctx,
-        );
-      const head = (await store.head()).seq;
-      await relay.caughtUp(head);
       // The first consumer delivers 5 messages, then nothing: as a client library's ordered
       // consumer was seen to do under load, neither failing nor pulling. No log to fall back on.
       const opened: number[] = [];
@@ -393,17 +399,8 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
   });
 
   it('does not take a slow reader for a stalled consumer', async () => {
-    const relay = new Relay({ sql: store.sql, nats: nc, stream, pollMs: 50 });
-    await relay.start();
+    const { relay, from } = await relayedWrites('slow', 3);
     try {
-      const from = (await store.head()).seq;
-      for (let i = 0; i < 3; i++)
-        await store.create(
-          { group: '', resource: 'configmaps', namespace: 'slow', name: `r-${i}` },
-          { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `r-${i}` } },
-          ctx,
-        );
-      await relay.caughtUp((await store.head()).seq);
       const troubles: Error[] = [];
       const watch = new EventWatch({
         nats: nc,

@@ -180,6 +180,16 @@ interface Base {
   guessed: boolean;
 }
 
+/** `compute`'s result; a refusal of it computed from the cache's copy is retried on a read (see replace). */
+function guarded<T>(base: Base, compute: () => T): T {
+  try {
+    return compute();
+  } catch (e) {
+    if (base.guessed && e instanceof StatusError) throw new LostRace(e, true);
+    throw e;
+  }
+}
+
 /**
  * The precondition of a write computed from `base`: its resourceVersion, so that the write can
  * never land on a later version than it was computed from (upstream's GuaranteedUpdate commits
@@ -391,7 +401,10 @@ export class ObjectService {
         const preconditions = conditionOn(t, name, base, sentRv);
         // A copy per attempt: a write changes what it is given (defaults, admission).
         const sent = structuredClone(obj);
-        const write = this.replace(t, namespace, base.object, sent, ctx, 'update', preconditions, o);
+        const write = this.replace(t, namespace, base.object, sent, ctx, 'update', preconditions, {
+          ...o,
+          guessed: base.guessed,
+        });
         return unconditional || base.guessed ? racing(write, undefined, base.guessed) : write;
       },
       () => this.guesses?.stale(t),
@@ -412,15 +425,21 @@ export class ObjectService {
       async (fresh) => {
         const base = await this.base(t, namespace, name, fresh || o.dryRun === true);
         const current = base.object;
-        const patched = applyPatch(type, current, patch);
-        if (!isObject(patched) || !isObject(patched.metadata))
-          throw StatusError.badRequest('the patch removed the object metadata');
-        const next = patched as StoredObject;
-        o.fieldValidation?.check(t, next, false);
+        const next = guarded(base, () => {
+          // A JSON patch's `test` may fail on a copy that is behind: guarded retries on a read.
+          const patched = applyPatch(type, current, patch);
+          if (!isObject(patched) || !isObject(patched.metadata))
+            throw StatusError.badRequest('the patch removed the object metadata');
+          o.fieldValidation?.check(t, patched as StoredObject, false);
+          return patched as StoredObject;
+        });
         // A patch that names a resourceVersion is a precondition; otherwise it applies to whatever
         // is current (a write that lost is patched again over what won, until a named one differs).
         const preconditions = conditionOn(t, name, base, next.metadata.resourceVersion);
-        const write = this.replace(t, namespace, current, next, ctx, 'patch', preconditions, o);
+        const write = this.replace(t, namespace, current, next, ctx, 'patch', preconditions, {
+          ...o,
+          guessed: base.guessed,
+        });
         return racing(write, undefined, base.guessed);
       },
       () => this.guesses?.stale(t),
@@ -675,6 +694,13 @@ export class ObjectService {
    * marks, and the part the request's subresource does not cover), defaults, admits, validates,
    * appends conditionally, and completes a deletion the write allowed (last finalizer removed).
    */
+  /**
+   * `replaceOnce`, where `o.guessed` says `current` is the cache's copy: a refusal computed
+   * from it before the write (validation, admission: "no new finalizers on an object being
+   * deleted" against a copy that lacks one) may be the copy's, not the caller's, so the attempt
+   * runs again on a read — upstream's GuaranteedUpdate retries any error of its update function
+   * while its state is not known current (origStateIsCurrent).
+   */
   private async replace(
     t: ResourceType,
     namespace: string,
@@ -683,7 +709,27 @@ export class ObjectService {
     ctx: RequestContext,
     verb: string,
     preconditions: Preconditions,
+    o: WriteOptions & Tracked & { subresource?: 'status' | 'finalize'; guessed?: boolean },
+  ): Promise<StoredObject> {
+    const stage = { writing: false };
+    try {
+      return await this.replaceOnce(t, namespace, current, sent, ctx, verb, preconditions, o, stage);
+    } catch (e) {
+      if (o.guessed && !stage.writing && e instanceof StatusError) throw new LostRace(e, true);
+      throw e;
+    }
+  }
+
+  private async replaceOnce(
+    t: ResourceType,
+    namespace: string,
+    current: StoredObject,
+    sent: StoredObject,
+    ctx: RequestContext,
+    verb: string,
+    preconditions: Preconditions,
     o: WriteOptions & Tracked & { subresource?: 'status' | 'finalize' },
+    stage: { writing: boolean },
   ): Promise<StoredObject> {
     const name = current.metadata.name as string;
     checkAddress(t, sent, namespace, name);
@@ -748,6 +794,7 @@ export class ObjectService {
     const audit = { ...ctx, verb };
     const undo = await this.beforeWrite(t, next, current, audit);
     let result: MutationResult;
+    stage.writing = true;
     try {
       result = this.wrote(t, await this.store.update(key, next, audit, preconditions));
     } catch (e) {
