@@ -695,11 +695,11 @@ export class ObjectService {
    * appends conditionally, and completes a deletion the write allowed (last finalizer removed).
    */
   /**
-   * `replaceOnce`, where `o.guessed` says `current` is the cache's copy: a refusal computed
-   * from it before the write (validation, admission: "no new finalizers on an object being
-   * deleted" against a copy that lacks one) may be the copy's, not the caller's, so the attempt
-   * runs again on a read — upstream's GuaranteedUpdate retries any error of its update function
-   * while its state is not known current (origStateIsCurrent).
+   * Writes `sent` over `current`. With `o.guessed` (`current` is the cache's copy) a refusal
+   * computed before the write (validation, admission: "no new finalizers on an object being
+   * deleted" against a copy that lacks one) may be the copy's, not the caller's: it becomes a
+   * lost race, and the attempt runs again on a read — upstream's GuaranteedUpdate retries any
+   * error of its update function while its state is not known current (origStateIsCurrent).
    */
   private async replace(
     t: ResourceType,
@@ -711,110 +711,96 @@ export class ObjectService {
     preconditions: Preconditions,
     o: WriteOptions & Tracked & { subresource?: 'status' | 'finalize'; guessed?: boolean },
   ): Promise<StoredObject> {
-    const stage = { writing: false };
+    let writing = false;
     try {
-      return await this.replaceOnce(t, namespace, current, sent, ctx, verb, preconditions, o, stage);
+      const name = current.metadata.name as string;
+      checkAddress(t, sent, namespace, name);
+      // Both in the shape the store keeps (they differ only for kinds served in two shapes).
+      current = toStored(t, current);
+      sent = toStored(t, sent);
+      let next: StoredObject;
+      if (o.subresource === 'status') {
+        next = { ...current, status: sent.status };
+        if (sent.status === undefined) delete next.status;
+      } else {
+        next = { ...sent, apiVersion: current.apiVersion, kind: current.kind };
+        if (t.subresources.includes('status')) {
+          if (current.status === undefined) delete next.status;
+          else next.status = current.status;
+        }
+        // namespaceStrategy.PrepareForUpdate: a namespace's spec.finalizers change only through
+        // /finalize (namespaceFinalizeStrategy), the namespace controller's last step.
+        if (t.group === '' && t.plural === 'namespaces' && o.subresource !== 'finalize')
+          next.spec = {
+            ...(next.spec as object),
+            finalizers: (current.spec as { finalizers?: unknown })?.finalizers,
+          };
+      }
+      if (o.subresource !== 'status') {
+        const causes = validateObjectMetaUpdate(sent.metadata, current.metadata, {
+          checkUid: preconditions.uid === undefined,
+        });
+        if (causes.length)
+          throw StatusError.invalid({ kind: t.kind, group: t.group, resource: t.plural, name }, causes);
+      }
+      const meta = { ...(o.subresource === 'status' ? current.metadata : sent.metadata) };
+      for (const f of [
+        'uid',
+        'creationTimestamp',
+        'deletionTimestamp',
+        'deletionGracePeriodSeconds',
+        'generation',
+      ])
+        if (current.metadata[f] === undefined) delete meta[f];
+        else meta[f] = current.metadata[f];
+      delete meta.resourceVersion;
+      if (t.namespaced) meta.namespace = namespace;
+      else delete meta.namespace;
+      if (o.applied) {
+        // An apply to /status still records its manager in the (otherwise kept) metadata.
+        if (sent.metadata.managedFields === undefined) delete meta.managedFields;
+        else meta.managedFields = sent.metadata.managedFields;
+      }
+      next.metadata = meta;
+      this.checkShape(t, next);
+      applyDefaults(t.group, t.plural, next);
+      if (!o.applied) track(t, current, next, o, o.trackedAs ?? o.subresource);
+      await this.admit('update', t, namespace, next, current, o.subresource);
+      await this.validate(t, next);
+      if (o.dryRun)
+        return present(t, {
+          ...next,
+          metadata: { ...next.metadata, resourceVersion: current.metadata.resourceVersion },
+        });
+      const key = keyOf(t, namespace, name);
+      const audit = { ...ctx, verb };
+      const undo = await this.beforeWrite(t, next, current, audit);
+      let result: MutationResult;
+      writing = true;
+      try {
+        result = this.wrote(t, await this.store.update(key, next, audit, preconditions));
+      } catch (e) {
+        await undo();
+        throw asTyped(e, t);
+      }
+      if (result.event) for (const h of this.hooks) await h.afterWrite(t, current, result.object, audit);
+      const after = result.object.metadata;
+      const remaining = (after.finalizers as string[] | undefined) ?? [];
+      if (
+        after.deletionTimestamp &&
+        remaining.length === 0 &&
+        ((after.deletionGracePeriodSeconds as number | undefined) ?? 0) === 0 &&
+        !hasNamespaceFinalizers(t, result.object)
+      ) {
+        await this.remove(t, result.object, { ...ctx, verb: 'delete' }).catch((e: unknown) => {
+          if (!(e instanceof StatusError && (e.reason === 'NotFound' || e.reason === 'Conflict'))) throw e;
+        });
+      }
+      return present(t, result.object);
     } catch (e) {
-      if (o.guessed && !stage.writing && e instanceof StatusError) throw new LostRace(e, true);
+      if (o.guessed && !writing && e instanceof StatusError) throw new LostRace(e, true);
       throw e;
     }
-  }
-
-  private async replaceOnce(
-    t: ResourceType,
-    namespace: string,
-    current: StoredObject,
-    sent: StoredObject,
-    ctx: RequestContext,
-    verb: string,
-    preconditions: Preconditions,
-    o: WriteOptions & Tracked & { subresource?: 'status' | 'finalize' },
-    stage: { writing: boolean },
-  ): Promise<StoredObject> {
-    const name = current.metadata.name as string;
-    checkAddress(t, sent, namespace, name);
-    // Both in the shape the store keeps (they differ only for kinds served in two shapes).
-    current = toStored(t, current);
-    sent = toStored(t, sent);
-    let next: StoredObject;
-    if (o.subresource === 'status') {
-      next = { ...current, status: sent.status };
-      if (sent.status === undefined) delete next.status;
-    } else {
-      next = { ...sent, apiVersion: current.apiVersion, kind: current.kind };
-      if (t.subresources.includes('status')) {
-        if (current.status === undefined) delete next.status;
-        else next.status = current.status;
-      }
-      // namespaceStrategy.PrepareForUpdate: a namespace's spec.finalizers change only through
-      // /finalize (namespaceFinalizeStrategy), the namespace controller's last step.
-      if (t.group === '' && t.plural === 'namespaces' && o.subresource !== 'finalize')
-        next.spec = {
-          ...(next.spec as object),
-          finalizers: (current.spec as { finalizers?: unknown })?.finalizers,
-        };
-    }
-    if (o.subresource !== 'status') {
-      const causes = validateObjectMetaUpdate(sent.metadata, current.metadata, {
-        checkUid: preconditions.uid === undefined,
-      });
-      if (causes.length)
-        throw StatusError.invalid({ kind: t.kind, group: t.group, resource: t.plural, name }, causes);
-    }
-    const meta = { ...(o.subresource === 'status' ? current.metadata : sent.metadata) };
-    for (const f of [
-      'uid',
-      'creationTimestamp',
-      'deletionTimestamp',
-      'deletionGracePeriodSeconds',
-      'generation',
-    ])
-      if (current.metadata[f] === undefined) delete meta[f];
-      else meta[f] = current.metadata[f];
-    delete meta.resourceVersion;
-    if (t.namespaced) meta.namespace = namespace;
-    else delete meta.namespace;
-    if (o.applied) {
-      // An apply to /status still records its manager in the (otherwise kept) metadata.
-      if (sent.metadata.managedFields === undefined) delete meta.managedFields;
-      else meta.managedFields = sent.metadata.managedFields;
-    }
-    next.metadata = meta;
-    this.checkShape(t, next);
-    applyDefaults(t.group, t.plural, next);
-    if (!o.applied) track(t, current, next, o, o.trackedAs ?? o.subresource);
-    await this.admit('update', t, namespace, next, current, o.subresource);
-    await this.validate(t, next);
-    if (o.dryRun)
-      return present(t, {
-        ...next,
-        metadata: { ...next.metadata, resourceVersion: current.metadata.resourceVersion },
-      });
-    const key = keyOf(t, namespace, name);
-    const audit = { ...ctx, verb };
-    const undo = await this.beforeWrite(t, next, current, audit);
-    let result: MutationResult;
-    stage.writing = true;
-    try {
-      result = this.wrote(t, await this.store.update(key, next, audit, preconditions));
-    } catch (e) {
-      await undo();
-      throw asTyped(e, t);
-    }
-    if (result.event) for (const h of this.hooks) await h.afterWrite(t, current, result.object, audit);
-    const after = result.object.metadata;
-    const remaining = (after.finalizers as string[] | undefined) ?? [];
-    if (
-      after.deletionTimestamp &&
-      remaining.length === 0 &&
-      ((after.deletionGracePeriodSeconds as number | undefined) ?? 0) === 0 &&
-      !hasNamespaceFinalizers(t, result.object)
-    ) {
-      await this.remove(t, result.object, { ...ctx, verb: 'delete' }).catch((e: unknown) => {
-        if (!(e instanceof StatusError && (e.reason === 'NotFound' || e.reason === 'Conflict'))) throw e;
-      });
-    }
-    return present(t, result.object);
   }
 
   /** Deletes `current` if it is still at its resourceVersion, and releases what it held. */
