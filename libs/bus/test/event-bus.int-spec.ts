@@ -13,6 +13,8 @@ import {
   type HubWatch,
   Relay,
   subjectMatches,
+  WATCH_PULL_BATCH,
+  watchConsumerOptions,
   WatchHub,
   type WatchItem,
   WatchTooSlow,
@@ -379,11 +381,9 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
         onTrouble: (e) => troubles.push(e),
         openMessages: async (after) => {
           opened.push(after);
-          const consumer = await js.consumers.get(stream.name, {
-            deliver_policy: DeliverPolicy.StartSequence,
-            opt_start_seq: after + 1,
-          });
-          const real = await consumer.consume({ max_messages: 256 });
+          // The consumer EventWatch itself opens, wrapped.
+          const consumer = await js.consumers.get(stream.name, watchConsumerOptions(after));
+          const real = await consumer.consume({ max_messages: WATCH_PULL_BATCH });
           return opened.length === 1 ? stallingAfter(real, 5) : real;
         },
       });
