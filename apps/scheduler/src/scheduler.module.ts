@@ -17,9 +17,10 @@ import {
   type ApiConnection,
   connectionsClosedLast,
   EventRecorder,
-  Informer,
+  type Informer,
   LeaderElector,
   resourcePath,
+  SharedInformers,
 } from '@app/client';
 import { type EventStreamOptions } from '@app/bus';
 import { type MetricsServer, serveMetrics } from '@app/metrics';
@@ -74,6 +75,8 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
   private readonly logger = new Logger('scheduler');
   readonly queue: SchedulingQueue;
   readonly cache = new SchedulerCache();
+  /** One feed of the event stream for all of them (see SharedInformers). */
+  private readonly informers: SharedInformers;
   readonly nodes: Informer;
   readonly pods: Informer;
   readonly namespaces: Informer;
@@ -102,13 +105,15 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
     const identity = this.identity;
     const trouble = (what: string) => (e: Error) => this.logger.warn(`${what}: ${e.message}`);
     this.queue = new SchedulingQueue(config.queue);
-    const common = { api, nats, stream: config.stream, onTrouble: trouble('informer') };
-    this.nodes = new Informer({ ...common, resource: { group: '', version: 'v1', plural: 'nodes' } });
-    this.pods = new Informer({ ...common, resource: { group: '', version: 'v1', plural: 'pods' } });
-    this.namespaces = new Informer({
-      ...common,
-      resource: { group: '', version: 'v1', plural: 'namespaces' },
+    this.informers = new SharedInformers({
+      api,
+      nats,
+      stream: config.stream,
+      onTrouble: (resource, e) => trouble(`${resource.plural} informer`)(e),
     });
+    this.nodes = this.informers.informer({ group: '', version: 'v1', plural: 'nodes' });
+    this.pods = this.informers.informer({ group: '', version: 'v1', plural: 'pods' });
+    this.namespaces = this.informers.informer({ group: '', version: 'v1', plural: 'namespaces' });
     const events = new ClusterEvents(this.cache, this.queue, name);
     this.nodes.onChange((c) => events.node(c));
     this.pods.onChange((c) => events.pod(c));
@@ -117,7 +122,7 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
       { group: '', version: 'v1', plural: 'persistentvolumeclaims' },
       { group: '', version: 'v1', plural: 'persistentvolumes' },
       { group: 'storage.k8s.io', version: 'v1', plural: 'storageclasses' },
-    ].map((resource) => new Informer({ ...common, resource }));
+    ].map((resource) => this.informers.informer(resource));
     this.volumeInformers = [claims, volumes, classes];
     // A claim, volume or class appearing or changing may let a pod waiting on its volumes fit.
     for (const i of this.volumeInformers) i.onChange(() => this.queue.moveAllToActiveOrBackoff());
@@ -212,12 +217,7 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
     await this.loop;
     await this.elector?.stop();
     await this.electing;
-    await Promise.all([
-      this.pods.stop(),
-      this.nodes.stop(),
-      this.namespaces.stop(),
-      ...this.volumeInformers.map((i) => i.stop()),
-    ]);
+    await this.informers.stop();
     this.leaseClient?.close();
     await this.metricsServer?.close();
   }

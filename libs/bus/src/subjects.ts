@@ -78,12 +78,18 @@ export function podsOnNode(node: string): string {
 
 /** NATS subject matching: `*` matches one token, a final `>` one or more. */
 export function subjectMatches(filter: string, subject: string): boolean {
-  const f = filter.split('.');
-  const s = subject.split('.');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '>') return i === f.length - 1 && s.length > i;
-    if (i >= s.length) return false;
-    if (f[i] !== '*' && f[i] !== s[i]) return false;
+  return tokensMatch(filter.split('.'), subject.split('.'));
+}
+
+/**
+ * `subjectMatches` over subjects and filters split into tokens already: a process matching
+ * each event against dozens of filters splits each once.
+ */
+export function tokensMatch(filter: readonly string[], subject: readonly string[]): boolean {
+  for (let i = 0; i < filter.length; i++) {
+    if (filter[i] === '>') return i === filter.length - 1 && subject.length > i;
+    if (i >= subject.length) return false;
+    if (filter[i] !== '*' && filter[i] !== subject[i]) return false;
   }
-  return f.length === s.length;
+  return filter.length === subject.length;
 }

@@ -4,12 +4,19 @@ import { type EventReader, type StoredEvent } from '@app/event-store';
 
 import { decodeEvent, isRedactedKind } from './bus-event.js';
 import { type EventStreamOptions } from './event-stream.js';
-import { eventSubject, subjectMatches } from './subjects.js';
-import { EventWatch, type WatchItem } from './watch.js';
+import { eventSubject, tokensMatch } from './subjects.js';
+import { EventWatch, WatchGap, type WatchItem } from './watch.js';
 
 export interface WatchHubOptions {
   nats: NatsConnection;
-  log: EventReader;
+  /**
+   * The log, for watches that start before the ring. A hub without one serves a process that
+   * reaches the store only through the API (the informers of a component): it follows the
+   * stream from where its first watch starts, moves back for a watch that starts earlier, and
+   * ends a watch the stream cannot serve with `WatchGap` — the informer lists again, and its
+   * next watch starts the hub afresh.
+   */
+  log?: EventReader;
   stream?: EventStreamOptions;
   /** Recent events kept in memory for watches that start a little behind. Default 10,000. */
   bufferSize?: number;
@@ -17,6 +24,10 @@ export interface WatchHubOptions {
   maxQueue?: number;
   /** Log page size for watches that start before the buffer. Default 500. */
   pageSize?: number;
+  /** Told of the stream's failures (a hub without a log, which recovers from them). */
+  onTrouble?: (error: Error) => void;
+  /** How long the consumer may stall before it is reopened (see WatchOptions.stallMs). */
+  stallMs?: number;
 }
 
 export interface WatchRequest {
@@ -34,6 +45,8 @@ export class WatchTooSlow extends Error {
 interface Entry {
   event: StoredEvent;
   subject: string;
+  /** The subject split into tokens, on the first match against a filter. */
+  tokens?: string[];
   /**
    * Filters already matched against this subject, and their answers: the watches of one
    * list (hundreds of kubectl or informer watches of a kind) share a filter, so each event
@@ -53,42 +66,42 @@ export interface HubWatch extends AsyncIterable<WatchItem> {
 
 /**
  * Many watches in one process over one stream consumer, as the kube-apiserver serves many
- * watches from one etcd watch through its watch cache: one `EventWatch` (which keeps etcd's
- * guarantees) feeds a ring of recent events; each watch catches up from the log or the ring,
- * then goes live in the same tick it catches up (no event can slip between), and filters on
- * its own. A reader that falls `maxQueue` items behind is ended rather than buffered forever.
+ * watches from one etcd watch through its watch cache, and as a client-go process shares one
+ * informer per kind: one `EventWatch` (which keeps etcd's guarantees) feeds a ring of recent
+ * events; each watch catches up from the log or the ring, then goes live in the same tick it
+ * catches up (no event can slip between), and filters on its own. A reader that falls
+ * `maxQueue` items behind is ended rather than buffered forever.
  */
 export class WatchHub {
   private source?: EventWatch;
-  private running?: Promise<void>;
+  /** The follow loops not yet ended: the current one, and any the hub moved back from. */
+  private readonly running = new Set<Promise<void>>();
   private readonly ring: (Entry | undefined)[];
   private first = 1;
   private last = 0;
+  /** Every open watch; `live` those level with the hub, pushed to as events come. */
+  private readonly open = new Set<Subscription>();
   private readonly live = new Set<Subscription>();
   private failure?: Error;
+  private stopped = false;
 
   constructor(private readonly options: WatchHubOptions) {
     this.ring = new Array<Entry | undefined>(options.bufferSize ?? 10_000);
   }
 
-  /** Starts following the stream from the log's current head. */
+  /** Starts following the stream from the log's current head (a hub without a log starts with its first watch). */
   async start(): Promise<void> {
+    if (!this.options.log)
+      throw new RangeError('a watch hub without a log starts where its first watch starts');
     const { seq: head } = await this.options.log.head();
-    this.first = head + 1;
-    this.last = head;
-    this.source = new EventWatch({
-      nats: this.options.nats,
-      log: this.options.log,
-      stream: this.options.stream,
-      after: head,
-    });
-    this.running = this.follow(this.source);
+    this.follow(head);
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.source?.stop();
-    await this.running;
-    for (const s of this.live) s.end();
+    await Promise.all(this.running);
+    for (const s of this.open) s.end();
   }
 
   /** The last seq the hub holds. */
@@ -98,11 +111,24 @@ export class WatchHub {
 
   watch(request: WatchRequest): HubWatch {
     if (this.failure) throw this.failure;
-    return new Subscription(this, request, {
+    if (this.stopped) throw new RangeError('the watch hub has stopped');
+    if (request.revealSecrets && !this.options.log)
+      throw new RangeError('a watch that reveals secrets reads them from the log: this hub has none');
+    // Without a log the stream is the only source: follow it from this watch's start when the
+    // hub is not following yet, or follows from later (its watches skip what they have seen).
+    if (!this.options.log && (!this.source || request.after + 1 < this.first)) this.follow(request.after);
+    const sub = new Subscription(this, request, {
       log: this.options.log,
       pageSize: this.options.pageSize ?? 500,
       maxQueue: this.options.maxQueue ?? 10_000,
     });
+    this.open.add(sub);
+    return sub;
+  }
+
+  /** @internal the first seq the ring holds (a watch before it reads the log). */
+  get oldest(): number {
+    return this.first;
   }
 
   /** @internal the events after `cursor` that the ring still holds, up to the hub's head. */
@@ -126,21 +152,53 @@ export class WatchHub {
   /** @internal */
   leave(sub: Subscription): void {
     this.live.delete(sub);
+    this.open.delete(sub);
   }
 
-  private async follow(source: EventWatch): Promise<void> {
+  /** Follows the stream from `after` on, in place of whatever consumer the hub had. */
+  private follow(after: number): void {
+    this.source?.stop();
+    this.first = after + 1;
+    this.last = after;
+    const source = new EventWatch({
+      nats: this.options.nats,
+      log: this.options.log,
+      stream: this.options.stream,
+      after,
+      stallMs: this.options.stallMs,
+      onTrouble: this.options.onTrouble,
+    });
+    this.source = source;
+    const running = this.run(source).finally(() => this.running.delete(running));
+    this.running.add(running);
+  }
+
+  private async run(source: EventWatch): Promise<void> {
     try {
       for await (const item of source) {
+        // A consumer the hub moved back from may still hand over what it had in flight.
+        if (source !== this.source) return;
         if (item.kind !== 'event') continue;
-        const entry = { event: item.event, subject: eventSubject(item.event) };
+        const entry: Entry = { event: item.event, subject: eventSubject(item.event) };
         this.ring[entry.event.seq % this.ring.length] = entry;
         this.last = entry.event.seq;
         this.first = Math.max(this.first, this.last - this.ring.length + 1);
         for (const sub of this.live) sub.push(entry);
       }
     } catch (e) {
-      this.failure = e as Error;
-      for (const s of this.live) s.fail(this.failure);
+      if (source !== this.source) return;
+      const error = e as Error;
+      if (this.options.log) {
+        // With the log behind it, only a broken contract ends a consumer: nothing to go on from.
+        this.failure = error;
+        for (const s of this.live) s.fail(error);
+        return;
+      }
+      // Without one, the stream could not serve (it is away, or lost what a watch needs): end
+      // every watch, whose informers list again; the next watch starts the hub afresh.
+      this.source = undefined;
+      this.options.onTrouble?.(error);
+      for (const s of [...this.open]) s.fail(error);
     }
   }
 }
@@ -153,17 +211,19 @@ class Subscription implements HubWatch {
   private error?: Error;
   private bookmarkDue = false;
 
-  private readonly log: EventReader;
+  private readonly log?: EventReader;
   private readonly pageSize: number;
   private readonly maxQueue: number;
+  private readonly filter?: { text: string; tokens: string[] };
 
   constructor(
     private readonly hub: WatchHub,
     private readonly request: WatchRequest,
-    limits: { log: EventReader; pageSize: number; maxQueue: number },
+    limits: { log?: EventReader; pageSize: number; maxQueue: number },
   ) {
     this.cursor = request.after;
     ({ log: this.log, pageSize: this.pageSize, maxQueue: this.maxQueue } = limits);
+    if (request.filter) this.filter = { text: request.filter, tokens: request.filter.split('.') };
   }
 
   get seen(): number {
@@ -238,7 +298,6 @@ class Subscription implements HubWatch {
         yielded = this.cursor;
       }
       if (out.length > 0) yield out;
-      if (this.stopped) return;
     }
     while (!this.stopped || this.queue.length > 0) {
       if (this.queue.length === 0) {
@@ -271,6 +330,10 @@ class Subscription implements HubWatch {
 
   /** The next page of the log, up to the hub's head (the log may be ahead of the stream). */
   private async fromLog(): Promise<Entry[]> {
+    if (!this.log)
+      throw new WatchGap(
+        `events after ${this.cursor} have left the watch buffer (it starts at ${this.hub.oldest}) and there is no log to read them from`,
+      );
     const page = await this.log.afterEncoded(this.cursor, this.pageSize, true);
     return page
       .filter((e) => e.seq <= this.hub.head)
@@ -281,11 +344,14 @@ class Subscription implements HubWatch {
   }
 
   private matches(entry: Entry): boolean {
-    const filter = this.request.filter;
+    const filter = this.filter;
     if (!filter) return true;
     const matched = (entry.matched ??= new Map());
-    let answer = matched.get(filter);
-    if (answer === undefined) matched.set(filter, (answer = subjectMatches(filter, entry.subject)));
+    let answer = matched.get(filter.text);
+    if (answer === undefined) {
+      answer = tokensMatch(filter.tokens, (entry.tokens ??= entry.subject.split('.')));
+      matched.set(filter.text, answer);
+    }
     return answer;
   }
 
@@ -295,6 +361,7 @@ class Subscription implements HubWatch {
   }
 
   private async reveal(event: StoredEvent): Promise<StoredEvent> {
-    return (await this.log.at(event.seq)) ?? event;
+    // watch() refuses revealSecrets to a hub without a log.
+    return (await (this.log as EventReader).at(event.seq)) ?? event;
   }
 }

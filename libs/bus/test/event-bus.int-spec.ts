@@ -365,6 +365,23 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
     return { relay, from, head };
   }
 
+  /** A watch of the bus test stream from `after` with a short stall check, reporting its troubles. */
+  function stallCheckedWatch(
+    after: number,
+    stallMs: number,
+    troubles: Error[],
+    openMessages?: (after: number) => Promise<ConsumerMessages>,
+  ): EventWatch {
+    return new EventWatch({
+      nats: nc,
+      stream,
+      after,
+      stallMs,
+      onTrouble: (e) => troubles.push(e),
+      openMessages,
+    });
+  }
+
   it('reopens a consumer that stops delivering while the stream is ahead of it', async () => {
     const { relay, from, head } = await relayedWrites('stall', 20);
     try {
@@ -373,19 +390,12 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
       const opened: number[] = [];
       const troubles: Error[] = [];
       const js = jetstream(nc);
-      const watch = new EventWatch({
-        nats: nc,
-        stream,
-        after: from,
-        stallMs: 300,
-        onTrouble: (e) => troubles.push(e),
-        openMessages: async (after) => {
-          opened.push(after);
-          // The consumer EventWatch itself opens, wrapped.
-          const consumer = await js.consumers.get(stream.name, watchConsumerOptions(after));
-          const real = await consumer.consume({ max_messages: WATCH_PULL_BATCH });
-          return opened.length === 1 ? stallingAfter(real, 5) : real;
-        },
+      const watch = stallCheckedWatch(from, 300, troubles, async (after) => {
+        opened.push(after);
+        // The consumer EventWatch itself opens, wrapped.
+        const consumer = await js.consumers.get(stream.name, watchConsumerOptions(after));
+        const real = await consumer.consume({ max_messages: WATCH_PULL_BATCH });
+        return opened.length === 1 ? stallingAfter(real, 5) : real;
       });
       const records = await record(watch, () => head);
       expect(records.filter((r) => r.kind === 'event').map((r) => r.seq)).toEqual(
@@ -402,13 +412,7 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
     const { relay, from } = await relayedWrites('slow', 3);
     try {
       const troubles: Error[] = [];
-      const watch = new EventWatch({
-        nats: nc,
-        stream,
-        after: from,
-        stallMs: 200,
-        onTrouble: (e) => troubles.push(e),
-      });
+      const watch = stallCheckedWatch(from, 200, troubles);
       const seqs: number[] = [];
       for await (const item of watch) {
         if (item.kind === 'event') seqs.push(item.event.seq);
@@ -529,6 +533,80 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
       expect(
         checkWatch({ after: slowAfter, delivered: [...slowRecords, ...resumed], matching: matching() }),
       ).toEqual([]);
+    } finally {
+      await hub.stop();
+      await relay.stop();
+    }
+  });
+
+  it('serves the watches of a hub without a log: from its first watch, back for an earlier one, ended by WatchGap when the stream cannot serve them, afresh after', async () => {
+    const written = await relayedWrites('feed', 30);
+    const from = written.from;
+    let { relay, head } = written;
+    // A process's informers: no log behind the hub, a small ring.
+    const hub = new WatchHub({ nats: nc, stream, bufferSize: 40 });
+    const events = (records: WatchRecord[]) => records.filter((r) => r.kind === 'event').map((r) => r.seq);
+    const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
+    const write = async (names: string[]) => {
+      for (const name of names)
+        await store.create(
+          { group: '', resource: 'configmaps', namespace: 'feed', name },
+          { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } },
+          ctx,
+        );
+      const last = (await store.head()).seq;
+      await relay.caughtUp(last);
+      return last;
+    };
+    const failure = async (watch: HubWatch) => {
+      try {
+        for await (const item of watch) void item;
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    };
+    try {
+      let until = Number.MAX_SAFE_INTEGER;
+      const first = hub.watch({ after: from + 15 });
+      const firstRecords = record(first, () => until);
+      await waitFor('the first watch at the head', () => (first.seen >= head ? true : undefined), {
+        timeoutMs: 30_000,
+      });
+      // Listed earlier than the hub has got to: the hub moves back; the first watch sees nothing twice.
+      const earlier = hub.watch({ after: from, filter: eventFilter({ resource: 'configmaps', group: '' }) });
+      const earlierRecords = record(earlier, () => until);
+      // Nobody else writes: the watches know where the writes will end before they are made.
+      until = head + 3;
+      expect(await write(['more-1', 'more-2', 'more-3'])).toBe(until);
+      expect(events(await firstRecords)).toEqual(range(from + 16, until));
+      expect(events(await earlierRecords)).toEqual(range(from + 1, until));
+
+      // The stream goes away: with no log to read instead, the hub ends its watches (informers list again).
+      const lost = failure(hub.watch({ after: until }));
+      await relay.stop();
+      await (await jetstreamManager(nc)).streams.delete(stream.name);
+      expect((await lost)?.name).toBe('WatchGap');
+      // The next watch starts the hub afresh on the stream the relay rebuilds.
+      relay = new Relay({ sql: store.sql, nats: nc, stream, pollMs: 50 });
+      await relay.start();
+      head = until;
+      await relay.caughtUp(head);
+      const again = hub.watch({ after: head });
+      until = head + 2;
+      const againRecords = record(again, () => until);
+      expect(await write(['after-1', 'after-2'])).toBe(until);
+      expect(events(await againRecords)).toEqual([head + 1, head + 2]);
+
+      // A watch that waits while the ring turns over has nothing to catch up from.
+      const behind = hub.watch({ after: until });
+      const last = await write(Array.from({ length: 45 }, (_, i) => `turn-${i}`));
+      await waitFor('the hub at the head', () => (hub.head >= last ? true : undefined), {
+        timeoutMs: 30_000,
+      });
+      const gap = await failure(behind);
+      expect(gap?.name).toBe('WatchGap');
+      expect(gap?.message).toContain('left the watch buffer');
     } finally {
       await hub.stop();
       await relay.stop();

@@ -9,6 +9,7 @@ import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 import { ApiClient } from '../src/api/api-client.js';
 import { byNode, STANDARD_INDEXES } from '../src/cache/indexers.js';
 import { Informer } from '../src/informer/informer.js';
+import { SharedInformers } from '../src/informer/shared-informers.js';
 
 const PODS = { group: '', version: 'v1', plural: 'pods' };
 
@@ -50,7 +51,7 @@ describe('informer: list through the API, follow the bus, relist after a gap', (
     cluster = await startApiCluster();
     nats = await connect({ servers: cluster.natsUrl });
     api = new ApiClient(cluster.connection, { userAgent: 'informer-test' });
-    for (const ns of ['inf', 'gap', 'node'])
+    for (const ns of ['inf', 'gap', 'node', 'share'])
       expect((await cluster.api('POST', '/api/v1/namespaces', { metadata: { name: ns } })).status).toBe(201);
   });
   afterAll(async () => {
@@ -117,6 +118,35 @@ describe('informer: list through the API, follow the bus, relist after a gap', (
         .map((p) => p.metadata.name)
         .sort();
     expect(names()).toEqual(['here-1', 'here-2']);
+  });
+
+  it('shares one reader of the stream among the informers of a process', async () => {
+    // A connection of its own, to count what NATS delivers to these informers alone.
+    const own = await connect({ servers: cluster.natsUrl });
+    const shared = new SharedInformers({ api, nats: own });
+    try {
+      const seen = new Set<string>();
+      const kinds = [PODS, ...['configmaps', 'services', 'endpoints'].map((plural) => ({ ...PODS, plural }))];
+      const informers = kinds.map((kind) =>
+        shared.informer(kind).onChange((c) => seen.add(`${c.type} ${c.object.metadata.name}`)),
+      );
+      await shared.start();
+      const before = own.stats().inMsgs;
+      const n = 20;
+      let last = 0;
+      for (let i = 0; i < n; i++) last = await create('share', `s-${i}`);
+      await waitFor(
+        'every informer past the last write',
+        () => (informers.every((i) => i.seen >= last) ? true : undefined),
+        { timeoutMs: 20_000 },
+      );
+      expect([...seen].filter((s) => s.startsWith('added s-'))).toHaveLength(n);
+      // Each event crossed once (with a few pull-request statuses), not once per informer (4n).
+      expect(own.stats().inMsgs - before).toBeLessThan(2 * n);
+    } finally {
+      await shared.stop();
+      await own.close();
+    }
   });
 
   it('follows a stream the relay rebuilds after it was lost, missing nothing', async () => {

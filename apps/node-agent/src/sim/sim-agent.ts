@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 
-import { ApiClient, type ApiConnection, Informer, readKubeconfig } from '@app/client';
+import { ApiClient, type ApiConnection, type Informer, readKubeconfig, SharedInformers } from '@app/client';
 import { type EventStreamOptions } from '@app/bus';
 
 import { type ApiObject, type Node, type Pod } from '../api-types.js';
@@ -102,7 +102,7 @@ export async function startSimAgent(c: SimAgentConfig): Promise<RunningSimAgent>
     throw new RangeError(`${c.nodes} nodes: the address ranges hold ${ipam.capacity}`);
   const stages = stagesFor(c.profile ?? 'fast', { chaos: c.chaos, restartBackoffMs: c.restartBackoffMs });
   const restartBackoffMs = c.restartBackoffMs ?? [10_000, 300_000];
-  const informerTrouble = (what: string) => (e: Error) => c.onTrouble?.(what, e);
+  let informers: SharedInformers | undefined;
   let podInformer: Informer<ApiObject<Pod>> | undefined;
   let nodeInformer: Informer<ApiObject<Node>> | undefined;
   let nodes: SimNodes | undefined;
@@ -114,7 +114,7 @@ export async function startSimAgent(c: SimAgentConfig): Promise<RunningSimAgent>
     nodes?.stop();
     pods?.stop();
     nodeStages?.stop();
-    await Promise.all([podInformer?.stop(), nodeInformer?.stop()]);
+    await informers?.stop();
     await budget.close();
     api.close();
     await nats?.close();
@@ -149,13 +149,13 @@ export async function startSimAgent(c: SimAgentConfig): Promise<RunningSimAgent>
       statusReportMs: c.statusReportMs,
       onTrouble: c.onTrouble,
     });
-    podInformer = new Informer({
+    informers = new SharedInformers({
       api,
       nats,
       stream: c.stream,
-      resource: { group: '', version: 'v1', plural: 'pods' },
-      onTrouble: informerTrouble('pods informer'),
+      onTrouble: (resource, e) => c.onTrouble?.(`${resource.plural} informer`, e),
     });
+    podInformer = informers.informer<ApiObject<Pod>>({ group: '', version: 'v1', plural: 'pods' });
     pods = new SimPods({
       api,
       budget,
@@ -168,13 +168,7 @@ export async function startSimAgent(c: SimAgentConfig): Promise<RunningSimAgent>
       onTrouble: c.onTrouble,
     });
     if (stages.some((s) => s.resource === 'Node')) {
-      nodeInformer = new Informer({
-        api,
-        nats,
-        stream: c.stream,
-        resource: { group: '', version: 'v1', plural: 'nodes' },
-        onTrouble: informerTrouble('nodes informer'),
-      });
+      nodeInformer = informers.informer<ApiObject<Node>>({ group: '', version: 'v1', plural: 'nodes' });
       nodeStages = new SimNodeStages(nodeInformer, nodes, stages, c.onTrouble);
     }
     await nodes.start();

@@ -1,6 +1,6 @@
 import { type NatsConnection } from '@nats-io/transport-node';
 
-import { type EventStreamOptions, EventWatch, eventFilter, isRedactedKind } from '@app/bus';
+import { type EventStreamOptions, eventFilter, type HubWatch, isRedactedKind, WatchHub } from '@app/bus';
 import { type StoredEvent, type StoredObject } from '@app/event-store';
 
 import { type ApiClient, resourcePath } from '../api/api-client.js';
@@ -17,6 +17,12 @@ export interface InformerOptions<T extends StoredObject> {
   api: ApiClient;
   nats: NatsConnection;
   stream?: EventStreamOptions;
+  /**
+   * The process's one reader of the event stream (a WatchHub without a log, see busFeed),
+   * shared by its informers: each event crosses from NATS once, not once per informer. Without
+   * it the informer reads the stream through a hub of its own.
+   */
+  feed?: WatchHub;
   resource: InformerResource;
   indexers?: Readonly<Record<string, IndexFunction<T>>>;
   /**
@@ -33,6 +39,19 @@ export interface InformerOptions<T extends StoredObject> {
 export type ChangeHandler<T> = (change: CacheChange<T>) => void;
 
 /**
+ * The reader of the event stream a process's informers share: one consumer, its events fanned
+ * out to every informer by subject. It has no log (the informers reach the store only through
+ * the API), so what the stream cannot serve ends the informers' watches and they list again.
+ */
+export function busFeed(o: {
+  nats: NatsConnection;
+  stream?: EventStreamOptions;
+  onTrouble?: (error: Error) => void;
+}): WatchHub {
+  return new WatchHub({ nats: o.nats, stream: o.stream, onTrouble: o.onTrouble });
+}
+
+/**
  * client-go's shared informer over Wake's bus: list the kind through the API, then follow the
  * event stream from the list's resourceVersion + 1, keeping a local cache (with indexes) and
  * telling handlers of every change in log order. The stream is read unfiltered, so a hole is
@@ -44,7 +63,10 @@ export class Informer<T extends StoredObject = StoredObject> {
   readonly cache: ObjectCache<T>;
   private readonly handlers: ChangeHandler<T>[] = [];
   private readonly backoff: ExponentialBackoff<'relist'>;
-  private watch?: EventWatch;
+  private watch?: HubWatch;
+  private readonly feed: WatchHub;
+  /** The feed is the informer's own (stopped with it), not the process's. */
+  private readonly ownFeed: boolean;
   private running?: Promise<void>;
   private stopped = false;
   /** Ends the relist backoff early when the informer stops. */
@@ -62,6 +84,8 @@ export class Informer<T extends StoredObject = StoredObject> {
     this.cache = new ObjectCache<T>(o.indexers);
     const [base, max] = o.relistBackoffMs ?? [100, 10_000];
     this.backoff = new ExponentialBackoff(base, max);
+    this.ownFeed = !o.feed;
+    this.feed = o.feed ?? busFeed({ nats: o.nats, stream: o.stream });
   }
 
   /** More indexes on the cache, filled from what it already holds (see ObjectCache.addIndexers). */
@@ -100,6 +124,7 @@ export class Informer<T extends StoredObject = StoredObject> {
     this.watch?.stop();
     this.wake?.();
     await this.running;
+    if (this.ownFeed) await this.feed.stop();
   }
 
   private async run(): Promise<void> {
@@ -131,22 +156,26 @@ export class Informer<T extends StoredObject = StoredObject> {
     this.emit(this.cache.replace(list.items));
     this.markSynced();
     if (this.stopped) return;
-    this.watch = new EventWatch({
-      nats: this.o.nats,
-      stream: this.o.stream,
+    const watch = (this.watch = this.feed.watch({
       after: this.seq,
       filter: scope?.subject ?? eventFilter({ group: resource.group, resource: resource.plural }),
-    });
-    let healthy = false;
-    for await (const item of this.watch) {
-      if (this.stopped) return;
-      if (!healthy) {
-        // The stream served us: the next failure starts the backoff afresh.
-        this.backoff.forget('relist');
-        healthy = true;
+    }));
+    try {
+      let healthy = false;
+      for await (const batch of watch.batches()) {
+        if (this.stopped) return;
+        if (!healthy) {
+          // The stream served us: the next failure starts the backoff afresh.
+          this.backoff.forget('relist');
+          healthy = true;
+        }
+        for (const item of batch) {
+          this.seq = item.kind === 'event' ? item.event.seq : item.seq;
+          if (item.kind === 'event') this.apply(item.event);
+        }
       }
-      this.seq = item.kind === 'event' ? item.event.seq : item.seq;
-      if (item.kind === 'event') this.apply(item.event);
+    } finally {
+      watch.stop();
     }
   }
 

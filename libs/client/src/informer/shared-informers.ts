@@ -1,11 +1,11 @@
 import { type NatsConnection } from '@nats-io/transport-node';
 
-import { type EventStreamOptions } from '@app/bus';
+import { type EventStreamOptions, type WatchHub } from '@app/bus';
 import { type StoredObject } from '@app/event-store';
 
 import { type ApiClient } from '../api/api-client.js';
 import { type IndexFunction } from '../cache/object-cache.js';
-import { Informer, type InformerResource } from './informer.js';
+import { busFeed, Informer, type InformerResource } from './informer.js';
 
 export interface SharedInformersOptions {
   api: ApiClient;
@@ -18,11 +18,16 @@ export interface SharedInformersOptions {
  * client-go's SharedInformerFactory: one informer per resource for all the components of a
  * process, so a kind is listed and followed once however many components read it. Each asker
  * brings the indexes it needs; they are added to the one cache (see ObjectCache.addIndexers).
+ * The informers read the event stream through one feed: a controller manager follows some 40
+ * kinds, and one consumer per kind had NATS deliver every event 40 times to the process.
  */
 export class SharedInformers {
   private readonly informers = new Map<string, Informer>();
+  readonly feed: WatchHub;
 
-  constructor(private readonly o: SharedInformersOptions) {}
+  constructor(private readonly o: SharedInformersOptions) {
+    this.feed = busFeed({ nats: o.nats, stream: o.stream });
+  }
 
   /** The client the informers list with, for the components' own reads and writes. */
   get api(): ApiClient {
@@ -42,6 +47,7 @@ export class SharedInformers {
         api: this.o.api,
         nats: this.o.nats,
         stream: this.o.stream,
+        feed: this.feed,
         resource,
         onTrouble: (e) => this.o.onTrouble?.(resource, e),
       });
@@ -59,5 +65,6 @@ export class SharedInformers {
 
   async stop(): Promise<void> {
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
+    await this.feed.stop();
   }
 }
