@@ -667,6 +667,25 @@ describe('planMutation', () => {
       expect(current.object.metadata.labels).toEqual({ app: 'web' });
     });
 
+    it('gives the transform a fresh parse of the current state when it has its text, no more alterable', () => {
+      const parsed = stored(POD);
+      const current: CurrentObject = { ...parsed, json: JSON.stringify(parsed.object) };
+      let given: StoredObject | undefined;
+      const plan = planMutation(
+        update(POD, (o) => {
+          given = o;
+          o.metadata.labels = { changed: 'in place' };
+          return current.object;
+        }),
+        current,
+        6,
+        AT,
+      );
+      expect(given).not.toBe(current.object);
+      expect(plan.kind).toBe('noop');
+      expect(current.object.metadata.labels).toEqual({ app: 'web' });
+    });
+
     it('is a 404 when the object does not exist', () => {
       expect(
         asError(

@@ -102,8 +102,16 @@ export function planMutation(m: Mutation, current: CurrentObject | undefined, se
 
   let sent: StoredObject;
   try {
-    // The current object is the planner's own parsed copy: a transform may not alter it.
-    sent = typeof m.object === 'function' ? m.object(structuredClone(current.object)) : m.object;
+    // The current object is the planner's own parsed copy: a transform may not alter it. A
+    // second parse of its text is twice as fast as structuredClone (the pods/binding path).
+    sent =
+      typeof m.object === 'function'
+        ? m.object(
+            current.json !== undefined
+              ? (JSON.parse(current.json) as StoredObject)
+              : structuredClone(current.object),
+          )
+        : m.object;
   } catch (e) {
     if (e instanceof StatusError) return { kind: 'error', error: e };
     throw e;

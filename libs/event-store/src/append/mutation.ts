@@ -52,4 +52,6 @@ export interface CurrentObject {
   uid: string;
   resourceVersion: number;
   object: StoredObject;
+  /** `object` as the JSON text it was parsed from, when it was: a fresh copy costs a parse, not a clone. */
+  json?: string;
 }
