@@ -31,6 +31,9 @@ export interface ServiceAllocatorOptions {
   nodePortRange?: [number, number];
 }
 
+/** Random values tried before the claims of a range are read (see claimFree). */
+const BLIND_PICKS = 3;
+
 /** NodePorts have no Kubernetes object of their own: claims live in the store under this key. */
 const NODE_PORT_CLAIMS = { group: 'internal.wake.dev', resource: 'nodeportclaims' };
 
@@ -249,8 +252,11 @@ export class ServiceAllocator implements WriteHook {
   }
 
   /**
-   * Claims a free value of a range of `size`: reads which are claimed, tries a random free one,
-   * and on losing a race reads again (a few times; a race is rare, a full range is not retried).
+   * Claims a free value of a range of `size`. First a few random picks, reading nothing: in a
+   * range that is not nearly full one of them is free (a /16 with 1,650 Services: 2.5% taken),
+   * where reading every claim first made each create cost O(claims) — Services took a second
+   * each to create at 1,000 nodes. Then, in a crowded range, the claims are read and a free value
+   * is picked among them (a few times: a race is rare; a full range is not retried).
    */
   private async claimFree(
     size: number,
@@ -260,6 +266,10 @@ export class ServiceAllocator implements WriteHook {
     ctx: AuditContext,
     reserved?: ReadonlySet<string>,
   ): Promise<string | undefined> {
+    for (let attempt = 0; attempt < BLIND_PICKS; attempt++) {
+      const pick = valueAt(randomInt(size));
+      if (!reserved?.has(pick) && (await this.tryClaim(keyOf(pick), objectOf(pick), ctx))) return pick;
+    }
     const ref = keyOf(valueAt(0));
     for (let attempt = 0; attempt < 8; attempt++) {
       const taken = new Set((await this.store.list(ref)).items.map((o) => o.metadata.name));
