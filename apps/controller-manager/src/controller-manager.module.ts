@@ -15,6 +15,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   ApiClient,
   type ApiConnection,
+  byLabel,
   byNamespace,
   byNode,
   byOwner,
@@ -338,11 +339,12 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
   /** A shared informer per resource: controllers asking for the same kind share one. */
   informer<T extends StoredObject>(resource: InformerResource): Informer<T> {
     const pods = resource.group === '' && resource.plural === 'pods';
-    // Pods also by node: the node lifecycle and taint eviction controllers look up a node's pods.
+    // Pods also by node (the node lifecycle and taint eviction controllers look up a node's
+    // pods) and by label (a ReplicaSet's or Service's sync looks up its own pods, not the namespace's).
     return this.shared.informer<T>(resource, {
       namespace: byNamespace,
       owner: byOwner,
-      ...(pods ? { node: byNode } : {}),
+      ...(pods ? { node: byNode, label: byLabel } : {}),
     });
   }
 

@@ -1,3 +1,5 @@
+import { type ObjectCache, selectorCandidates } from '@app/client';
+
 import { isPodReady, type Pod } from '../replicaset/pod-types.js';
 import { managedSelector, selectorMatches, type Service, type ServicePort } from './service-types.js';
 
@@ -71,6 +73,20 @@ export function podEndpointsChanged(old: Pod, cur: Pod): { changed: boolean; lab
 function sameMap(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
   const [ka, kb] = [Object.keys(a ?? {}), Object.keys(b ?? {})];
   return ka.length === kb.length && ka.every((k) => a?.[k] === b?.[k]);
+}
+
+/**
+ * The pods of `namespace` a Service's selector picks, looked up through the cache's label index
+ * by the selector's first term when it has one (not by scanning the namespace).
+ */
+export function selectedPods(
+  pods: ObjectCache<Pod>,
+  namespace: string,
+  selector: Readonly<Record<string, string>>,
+): Pod[] {
+  return selectorCandidates(pods, namespace, Object.entries(selector)[0]).filter((p) =>
+    selectorMatches(selector, p.metadata.labels),
+  );
 }
 
 /** ServiceSelectorCache.GetPodServiceMemberships: the keys of the Services whose selector matches the pod. */

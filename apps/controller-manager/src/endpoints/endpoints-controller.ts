@@ -12,12 +12,12 @@ import {
 } from '@app/client';
 
 import { QueueController } from '../controller.js';
-import { StaleInformerCache } from './stale-cache.js';
+import { CacheWaits, StaleInformerCache } from './stale-cache.js';
 import { type Pod } from '../replicaset/pod-types.js';
 import { isNamespaceTerminating } from '../serviceaccount/namespace-terminating.js';
 import { desiredSubsets, type Endpoints, endpointsToWrite } from './desired-endpoints.js';
-import { podServiceMemberships, servicesToUpdateOnPodChange } from './endpoint-pods.js';
-import { ENDPOINTS, managedSelector, selectorMatches, type Service } from './service-types.js';
+import { podServiceMemberships, selectedPods, servicesToUpdateOnPodChange } from './endpoint-pods.js';
+import { ENDPOINTS, managedSelector, type Service } from './service-types.js';
 import { TriggerTimeTracker } from './trigger-time-tracker.js';
 
 /** resourcelock.LeaderElectionRecordAnnotationKey: Endpoints used as a lock have no Service and stay. */
@@ -55,6 +55,7 @@ export class EndpointsController extends QueueController {
   private readonly written = new Map<string, number>();
   /** The last resourceVersion of Services deleted, the cause of their Endpoints' deletion. */
   private readonly deletedServices = new Map<string, number>();
+  private readonly cacheWaits: CacheWaits;
 
   constructor(private readonly o: EndpointsControllerOptions) {
     super({
@@ -64,6 +65,7 @@ export class EndpointsController extends QueueController {
       queueMetrics: o.queueMetrics,
       onTrouble: o.onTrouble,
     });
+    this.cacheWaits = new CacheWaits(this.queue);
     o.services.onChange((c) => this.serviceChanged(c));
     o.pods.onChange((c) => this.podChanged(c));
     o.endpoints.onChange((c) => this.endpointsChanged(c));
@@ -78,7 +80,7 @@ export class EndpointsController extends QueueController {
 
   /** A cache behind this controller's own writes is retried quietly: under pod churn it is the rule. */
   protected override requeue(e: unknown, key: string): void {
-    if (e instanceof StaleInformerCache) this.queue.addRateLimited(key);
+    if (e instanceof StaleInformerCache) this.cacheWaits.wait(key);
     else super.requeue(e, key);
   }
 
@@ -104,6 +106,7 @@ export class EndpointsController extends QueueController {
   /** onEndpointsDelete: an Endpoints deleted by someone else is written again. */
   private endpointsChanged(c: CacheChange<Endpoints>): void {
     const key = objectKey(c.object);
+    this.cacheWaits.delivered(key);
     if (c.type !== 'deleted') return;
     this.written.delete(key);
     this.queue.add(key);
@@ -139,9 +142,7 @@ export class EndpointsController extends QueueController {
         );
       this.written.delete(key);
     }
-    const pods = this.o.pods.cache
-      .byIndex('namespace', namespace)
-      .filter((p) => selectorMatches(selector, p.metadata.labels));
+    const pods = selectedPods(this.o.pods.cache, namespace, selector);
     const triggerTime = this.triggerTimes.compute(key, svc, pods);
     const next = endpointsToWrite(svc, current, desiredSubsets(svc, pods), triggerTime);
     if (!next) return;

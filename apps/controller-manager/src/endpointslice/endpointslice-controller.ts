@@ -12,13 +12,16 @@ import {
 } from '@app/client';
 
 import { QueueController } from '../controller.js';
-import { StaleInformerCache } from '../endpoints/stale-cache.js';
-import { podServiceMemberships, servicesToUpdateOnPodChange } from '../endpoints/endpoint-pods.js';
+import { CacheWaits, StaleInformerCache } from '../endpoints/stale-cache.js';
+import {
+  podServiceMemberships,
+  selectedPods,
+  servicesToUpdateOnPodChange,
+} from '../endpoints/endpoint-pods.js';
 import {
   LAST_CHANGE_TRIGGER_TIME,
   managedSelector,
   type Node,
-  selectorMatches,
   type Service,
   ZONE_LABEL,
 } from '../endpoints/service-types.js';
@@ -72,6 +75,7 @@ export class EndpointSliceController extends QueueController {
   private readonly triggerTimes = new TriggerTimeTracker();
   /** Nodes not known yet, by name, and the Services whose pods on them were left out. */
   private readonly waitingForNode = new Map<string, Set<string>>();
+  private readonly cacheWaits: CacheWaits;
 
   constructor(private readonly o: EndpointSliceControllerOptions) {
     super({
@@ -81,6 +85,7 @@ export class EndpointSliceController extends QueueController {
       queueMetrics: o.queueMetrics,
       onTrouble: o.onTrouble,
     });
+    this.cacheWaits = new CacheWaits(this.queue);
     o.services.onChange((c) => this.queue.add(objectKey(c.object)));
     o.pods.onChange((c) => this.podChanged(c));
     o.nodes.onChange((c) => this.nodeChanged(c));
@@ -93,7 +98,7 @@ export class EndpointSliceController extends QueueController {
 
   /** A cache behind this controller's own writes is retried quietly: under pod churn it is the rule. */
   protected override requeue(e: unknown, key: string): void {
-    if (e instanceof StaleInformerCache) this.queue.addRateLimited(key);
+    if (e instanceof StaleInformerCache) this.cacheWaits.wait(key);
     else super.requeue(e, key);
   }
 
@@ -139,6 +144,8 @@ export class EndpointSliceController extends QueueController {
   /** onEndpointSliceAdd/Update/Delete: news about our slices that we did not write ourselves. */
   private sliceChanged(c: CacheChange<EndpointSlice>): void {
     const slice = c.object;
+    const service = sliceService(slice);
+    if (service) this.cacheWaits.delivered(service);
     if (c.type === 'deleted') {
       if (managedByController(slice) && this.tracker.has(slice) && !this.tracker.handleDeletion(slice))
         this.queueForSlice(slice);
@@ -160,12 +167,8 @@ export class EndpointSliceController extends QueueController {
   }
 
   private queueForSlice(slice: EndpointSlice): void {
-    const service = slice.metadata.labels?.[SERVICE_NAME_LABEL];
-    if (!service) return;
-    this.queue.addAfter(
-      `${slice.metadata.namespace}/${service}`,
-      this.o.sliceChangeDelayMs ?? SLICE_CHANGE_MIN_SYNC_DELAY_MS,
-    );
+    const service = sliceService(slice);
+    if (service) this.queue.addAfter(service, this.o.sliceChangeDelayMs ?? SLICE_CHANGE_MIN_SYNC_DELAY_MS);
   }
 
   async sync(key: string): Promise<void> {
@@ -192,9 +195,7 @@ export class EndpointSliceController extends QueueController {
       );
     if (this.tracker.stale(key, slices))
       throw new StaleInformerCache(`EndpointSlice informer cache is out of date for ${key}`);
-    const pods = this.o.pods.cache
-      .byIndex('namespace', namespace)
-      .filter((p) => selectorMatches(selector, p.metadata.labels));
+    const pods = selectedPods(this.o.pods.cache, namespace, selector);
     const triggerTime = this.triggerTimes.compute(key, svc, pods);
     const plan = planSlices({
       service: svc,
@@ -286,4 +287,10 @@ export class EndpointSliceController extends QueueController {
       this.o.onSliceWrite?.('delete', slice);
     }
   }
+}
+
+/** The key (namespace/name) of the Service a slice's label names, if it names one. */
+function sliceService(slice: EndpointSlice): string | undefined {
+  const service = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+  return service ? `${slice.metadata.namespace}/${service}` : undefined;
 }

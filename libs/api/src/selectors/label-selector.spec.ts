@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import { thrownStatus } from '@app/testing';
 import {
+  equalityTerm,
   formatLabelSelector,
   type LabelRequirement,
   labelSelectorFromObject,
@@ -440,5 +441,21 @@ describe('formatLabelSelector', () => {
       matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['dev', 'qa'] }],
     });
     expect(parseLabelSelector(formatLabelSelector(selector))).toEqual(selector);
+  });
+});
+
+describe('equalityTerm', () => {
+  it('is the first term every matching object carries: key=value, key==value, key in (value)', () => {
+    expect(equalityTerm(parseLabelSelector('tier,app=web'))).toEqual(['app', 'web']);
+    expect(equalityTerm(parseLabelSelector('app==web'))).toEqual(['app', 'web']);
+    expect(equalityTerm(parseLabelSelector('app in (web)'))).toEqual(['app', 'web']);
+    expect(equalityTerm(labelSelectorFromObject({ matchLabels: { app: 'web', hash: 'h1' } }))).toBeDefined();
+  });
+
+  it('is undefined when there is none: in with two values, !=, exists, a selector matching nothing', () => {
+    expect(equalityTerm(parseLabelSelector('app in (web,db)'))).toBeUndefined();
+    expect(equalityTerm(parseLabelSelector('app!=web,tier'))).toBeUndefined();
+    expect(equalityTerm(parseLabelSelector(''))).toBeUndefined();
+    expect(equalityTerm(labelSelectorFromObject(undefined))).toBeUndefined();
   });
 });

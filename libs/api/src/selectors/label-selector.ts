@@ -21,6 +21,18 @@ export interface LabelSelector {
   matchNothing?: true;
 }
 
+/**
+ * A `key=value` every object the selector matches carries (its first equality term), for
+ * narrowing candidates through a label index; undefined when it has none.
+ */
+export function equalityTerm(selector: LabelSelector): [key: string, value: string] | undefined {
+  if (selector.matchNothing) return undefined;
+  const r = selector.requirements.find(
+    (q) => (q.operator === 'Equals' || q.operator === 'In') && q.values.length === 1,
+  );
+  return r && [r.key, r.values[0]];
+}
+
 /** `metav1.LabelSelector` as found in object specs. */
 export interface LabelSelectorObject {
   matchLabels?: Record<string, string>;

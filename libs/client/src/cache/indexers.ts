@@ -1,6 +1,6 @@
 import { type StoredObject } from '@app/event-store';
 
-import { type IndexFunction } from './object-cache.js';
+import { type IndexFunction, type ObjectCache } from './object-cache.js';
 
 /** The indexes informers share (client-go's namespace index, plus what Wake's components look up). */
 export const byNamespace: IndexFunction<StoredObject> = (o) =>
@@ -36,3 +36,20 @@ export const bySliceService: IndexFunction<StoredObject> = (o) => {
 };
 
 export const STANDARD_INDEXES = { namespace: byNamespace, owner: byOwner, label: byLabel } as const;
+
+/**
+ * The objects of `namespace` a selector may match, given one of its equality terms
+ * (`key`, `value`): those filed under it in the `label` index when the cache keeps one, else the
+ * whole namespace. A superset: the caller still matches the whole selector. A Service's or a
+ * ReplicaSet's sync then costs its own pods rather than every pod of the namespace.
+ */
+export function selectorCandidates<T extends StoredObject>(
+  cache: ObjectCache<T>,
+  namespace: string,
+  term: readonly [key: string, value: string] | undefined,
+): T[] {
+  if (!term || !cache.hasIndex('label')) return cache.byIndex('namespace', namespace);
+  return cache
+    .byIndex('label', `${term[0]}=${term[1]}`)
+    .filter((o) => (o.metadata.namespace ?? '') === namespace);
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import { type StoredObject } from '@app/event-store';
 
-import { byLabel, byNamespace, byNode, byOwner } from './indexers.js';
+import { byLabel, byNamespace, byNode, byOwner, selectorCandidates } from './indexers.js';
 import { ObjectCache, objectKey, splitKey } from './object-cache.js';
 
 function pod(
@@ -105,5 +105,25 @@ describe('object cache', () => {
     expect(() => cache().addIndexers({ node: byOwner })).toThrow(
       'index "node" already exists with another function',
     );
+  });
+});
+
+describe('selectorCandidates', () => {
+  const filled = (c: ObjectCache<StoredObject>) => {
+    c.upsert(pod('a', 1, { app: 'web' }));
+    c.upsert(pod('b', 2, { app: 'db' }));
+    c.upsert({ ...pod('c', 3, { app: 'web' }), metadata: { ...pod('c', 3).metadata, namespace: 'other' } });
+    return c;
+  };
+
+  it('is what the label index files under the term, in the namespace asked for', () => {
+    expect(names(selectorCandidates(filled(cache()), 'ns', ['app', 'web']))).toEqual(['a']);
+    expect(names(selectorCandidates(filled(cache()), 'ns', ['app', 'none']))).toEqual([]);
+  });
+
+  it('is the whole namespace without a term or without a label index', () => {
+    expect(names(selectorCandidates(filled(cache()), 'ns', undefined))).toEqual(['a', 'b']);
+    const unlabelled = filled(new ObjectCache({ namespace: byNamespace }));
+    expect(names(selectorCandidates(unlabelled, 'ns', ['app', 'web']))).toEqual(['a', 'b']);
   });
 });

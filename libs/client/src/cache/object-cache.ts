@@ -74,6 +74,11 @@ export class ObjectCache<T extends StoredObject = StoredObject> {
     return [...keys].map((k) => this.objects.get(k) as T);
   }
 
+  /** Whether the cache keeps index `name`. */
+  hasIndex(name: string): boolean {
+    return this.indexers.has(name);
+  }
+
   indexValues(index: string): string[] {
     return [...this.index(index).keys()];
   }
