@@ -7,7 +7,14 @@ import { startControllerManagerProcess } from './lib/controller-manager-process.
 import { treeCpuSeconds } from './lib/cpu-time.js';
 import { type LoadPlan, planLoad, scaledReplicas, seededRandom } from './lib/load-plan.js';
 import { watchUntil, type WatchedObject, within } from './lib/pod-watch.js';
-import { labelValue, parseScrape, quantileBetween, type Scrape, seriesBetween } from './lib/prometheus.js';
+import {
+  counterDeltas,
+  labelValue,
+  parseScrape,
+  quantileBetween,
+  type Scrape,
+  seriesBetween,
+} from './lib/prometheus.js';
 import { progress, table, writeResult } from './lib/report.js';
 import { startSchedulerProcess } from './lib/scheduler-process.js';
 import { isNodeReady, SIMULATED_NODES_PATH, startSimAgentProcess } from './lib/sim-agent-process.js';
@@ -88,8 +95,25 @@ interface PhaseOutcome {
   /** First seen on the watch → Running on the watch. */
   seenToRunningMs: { count: number; p50: number; p90: number; p99: number };
   api: ApiLatency[];
+  /** The controller manager's work queues that had work in the phase, most retried first. */
+  controllerQueues: QueueActivity[];
   cpuSec: Record<Component | 'bench', number>;
   loadAvg1m: number;
+}
+
+/** A work queue's items added, and re-added after a failed sync (workqueue_adds_total, workqueue_retries_total). */
+interface QueueActivity {
+  name: string;
+  adds: number;
+  retries: number;
+}
+
+function queueActivity(before: Scrape, after: Scrape): QueueActivity[] {
+  const retries = counterDeltas(before, after, 'workqueue_retries_total', 'name');
+  return [...counterDeltas(before, after, 'workqueue_adds_total', 'name')]
+    .filter(([, adds]) => adds > 0)
+    .map(([name, adds]) => ({ name, adds, retries: retries.get(name) ?? 0 }))
+    .sort((a, b) => b.retries - a.retries || b.adds - a.adds);
 }
 
 interface Outcome {
@@ -380,6 +404,10 @@ async function runOnce(
       };
     };
     const scrape = async () => parseScrape((await call('GET', '/metrics')).text);
+    // The ready line names the controller manager's metrics URL (plain HTTP on loopback).
+    const cmMetrics = /metrics at (\S+)/.exec(controllerManager.readyOutput)?.[1];
+    const scrapeControllers = async (): Promise<Scrape> =>
+      cmMetrics ? parseScrape(await (await fetch(cmMetrics)).text()) : new Map();
 
     const phase = async (
       name: PhaseOutcome['phase'],
@@ -390,6 +418,7 @@ async function runOnce(
         `${nodes} nodes, ${name}: ${requests.length.toLocaleString()} requests at ${qps}/s; then ${targetPods.toLocaleString()} pods ${targetPods ? 'Running' : 'left'}`,
       );
       const before = await scrape();
+      const queuesBefore = await scrapeControllers();
       const cpu0 = cpuNow();
       tracker.takeSamples();
       const t0 = performance.now();
@@ -417,6 +446,7 @@ async function runOnce(
       }
       const cpu1 = cpuNow();
       const after = await scrape();
+      const controllerQueues = queueActivity(queuesBefore, await scrapeControllers());
       const samples = tracker.takeSamples();
       const outcome: PhaseOutcome = {
         phase: name,
@@ -429,13 +459,19 @@ async function runOnce(
         podStartupMs: latencySummary(samples.sli),
         seenToRunningMs: latencySummary(samples.seen),
         api: apiLatency(before, after),
+        controllerQueues,
         cpuSec: Object.fromEntries(
           Object.entries(cpu1).map(([k, v]) => [k, round(v - cpu0[k as keyof typeof cpu0])]),
         ) as PhaseOutcome['cpuSec'],
         loadAvg1m: round(loadavg()[0]),
       };
       progress(
-        `${nodes} nodes, ${name}: ${doneSec === null ? `NOT done in ${o.timeoutSec} s` : `done in ${round(doneSec)} s`}; pod startup p99 ${outcome.podStartupMs.p99} ms; worst mutating p99 ${Math.max(0, ...outcome.api.filter((a) => MUTATING.has(a.verb)).map((a) => a.p99ms))} ms; load ${outcome.loadAvg1m}`,
+        `${nodes} nodes, ${name}: ${doneSec === null ? `NOT done in ${o.timeoutSec} s` : `done in ${round(doneSec)} s`}; pod startup p99 ${outcome.podStartupMs.p99} ms; worst mutating p99 ${Math.max(0, ...outcome.api.filter((a) => MUTATING.has(a.verb)).map((a) => a.p99ms))} ms; load ${outcome.loadAvg1m}; controller queues most retried: ${
+          controllerQueues
+            .slice(0, 3)
+            .map((q) => `${q.name} ${q.retries}/${q.adds}`)
+            .join(', ') || 'none'
+        }`,
       );
       return outcome;
     };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { labelValue, parseScrape, quantileBetween, seriesBetween } from './prometheus.js';
+import { counterDeltas, labelValue, parseScrape, quantileBetween, seriesBetween } from './prometheus.js';
 
 describe('quantileBetween', () => {
   const scrape = (a: number, b: number, inf: number) =>
@@ -52,5 +52,29 @@ describe('quantileBetween', () => {
     expect(
       quantileBetween(scrape(1, 1, 1), scrape(1, 1, 1), 'm', 0.99, (l) => l.includes('GET')).value,
     ).toBeNaN();
+  });
+});
+
+describe('counterDeltas', () => {
+  it('is the growth of each series between two scrapes, by one label, new series counted from zero', () => {
+    const before = parseScrape(
+      ['workqueue_retries_total{name="replicaset"} 5', 'workqueue_retries_total{name="deployment"} 2'].join(
+        '\n',
+      ),
+    );
+    const after = parseScrape(
+      [
+        '# HELP workqueue_retries_total retries',
+        'workqueue_retries_total{name="replicaset"} 12',
+        'workqueue_retries_total{name="deployment"} 2',
+        'workqueue_retries_total{name="endpoint"} 3',
+        'workqueue_retries_total_other{name="x"} 9',
+      ].join('\n'),
+    );
+    expect(Object.fromEntries(counterDeltas(before, after, 'workqueue_retries_total', 'name'))).toEqual({
+      replicaset: 7,
+      deployment: 0,
+      endpoint: 3,
+    });
   });
 });

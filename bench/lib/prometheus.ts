@@ -74,3 +74,19 @@ export function seriesBetween(before: Scrape, after: Scrape, metric: string, by:
   }
   return [...keys].sort();
 }
+
+/** How much each series of counter `metric` grew between two scrapes, by the value of its label `by`. */
+export function counterDeltas(
+  before: Scrape,
+  after: Scrape,
+  metric: string,
+  by: string,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [series, value] of after) {
+    if (!series.startsWith(`${metric}{`)) continue;
+    const key = labelValue(series.slice(metric.length + 1, -1), by);
+    out.set(key, (out.get(key) ?? 0) + value - (before.get(series) ?? 0));
+  }
+  return out;
+}
