@@ -180,13 +180,22 @@ interface Base {
   guessed: boolean;
 }
 
-/** `compute`'s result; a refusal of it computed from the cache's copy is retried on a read (see replace). */
+/**
+ * What to throw for `e`, raised before the write by an attempt computed from `guessed` state:
+ * a refusal of the cache's copy may be the copy's, not the caller's, so it becomes a lost race
+ * and the attempt runs again on a read — upstream's GuaranteedUpdate retries any error of its
+ * update function while its state is not known current (origStateIsCurrent).
+ */
+function refusalOfGuess(guessed: boolean | undefined, e: unknown): unknown {
+  return guessed && e instanceof StatusError ? new LostRace(e, true) : e;
+}
+
+/** `compute`'s result; a refusal of it computed from the cache's copy is retried on a read. */
 function guarded<T>(base: Base, compute: () => T): T {
   try {
     return compute();
   } catch (e) {
-    if (base.guessed && e instanceof StatusError) throw new LostRace(e, true);
-    throw e;
+    throw refusalOfGuess(base.guessed, e);
   }
 }
 
@@ -690,16 +699,11 @@ export class ObjectService {
   }
 
   /**
-   * Writes `next` over `current`: keeps what the client may not change (identity, deletion
+   * Writes `sent` over `current`: keeps what the client may not change (identity, deletion
    * marks, and the part the request's subresource does not cover), defaults, admits, validates,
    * appends conditionally, and completes a deletion the write allowed (last finalizer removed).
-   */
-  /**
-   * Writes `sent` over `current`. With `o.guessed` (`current` is the cache's copy) a refusal
-   * computed before the write (validation, admission: "no new finalizers on an object being
-   * deleted" against a copy that lacks one) may be the copy's, not the caller's: it becomes a
-   * lost race, and the attempt runs again on a read — upstream's GuaranteedUpdate retries any
-   * error of its update function while its state is not known current (origStateIsCurrent).
+   * With `o.guessed` (`current` is the cache's copy) a refusal before the write — validation,
+   * admission ("no new finalizers" against a copy that lacks one) — goes through refusalOfGuess.
    */
   private async replace(
     t: ResourceType,
@@ -798,8 +802,7 @@ export class ObjectService {
       }
       return present(t, result.object);
     } catch (e) {
-      if (o.guessed && !writing && e instanceof StatusError) throw new LostRace(e, true);
-      throw e;
+      throw writing ? e : refusalOfGuess(o.guessed, e);
     }
   }
 
