@@ -26,6 +26,7 @@ import {
   type Informer,
   type InformerResource,
   LeaderElector,
+  leaseRequestTimeoutMs,
   MaxOf,
   SharedInformers,
   TokenBucket,
@@ -294,7 +295,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
       this.leaseClient = new ApiClient(config.connection, {
         userAgent: 'wake-controller-manager/leader-election',
         maxSockets: 2,
-        timeoutMs: Math.min(config.renewDeadlineMs ?? 10_000, config.retryPeriodMs ?? 2000),
+        timeoutMs: leaseRequestTimeoutMs(config.renewDeadlineMs),
       });
     if (this.leaseClient)
       this.elector = new LeaderElector({

@@ -326,7 +326,8 @@ describe('ReplicaSet and ReplicationController controller through the real API s
     await cm?.close();
     cm = undefined;
     await fresh('leader');
-    const timings = { leaderElect: true, leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 200 };
+    // Both replicas share this process's event loop: the second one's start must not cost the first its lease.
+    const timings = { leaderElect: true, leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 200 };
     const first = new Map<string, number[]>();
     const second = new Map<string, number[]>();
     const a = await start({ ...timings, identity: 'cm-a' }, first);

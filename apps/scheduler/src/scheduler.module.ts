@@ -19,6 +19,7 @@ import {
   EventRecorder,
   type Informer,
   LeaderElector,
+  leaseRequestTimeoutMs,
   resourcePath,
   SharedInformers,
 } from '@app/client';
@@ -161,8 +162,7 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
       this.leaseClient = new ApiClient(config.connection, {
         userAgent: `wake-scheduler/${name}/leader-election`,
         maxSockets: 2,
-        // An attempt that hangs must fail before the renew deadline, so the leader steps down in time.
-        timeoutMs: Math.min(config.renewDeadlineMs ?? 10_000, config.retryPeriodMs ?? 2000),
+        timeoutMs: leaseRequestTimeoutMs(config.renewDeadlineMs),
       });
     if (this.leaseClient)
       this.elector = new LeaderElector({
