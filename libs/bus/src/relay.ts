@@ -195,14 +195,14 @@ export class Relay {
   /** Publishes events from `next` on, as far as the log goes; returns the next unpublished seq. */
   private async publishFrom(next: number): Promise<number> {
     this.notified = false;
-    let page = await this.reader.afterEncoded(next - 1, this.options.pageSize, true);
+    let page = await this.reader.afterEncoded(next - 1, this.options.pageSize);
     while (!this.stopping && page.length > 0) {
       const full = page.length === this.options.pageSize;
       const after = page[page.length - 1].seq;
       // Read the next page while this one is published (catch-up overlaps the two). A NOTIFY
       // from here on is for events this read may miss: it must wake the next sleep.
       if (full) this.notified = false;
-      const following = full ? this.reader.afterEncoded(after, this.options.pageSize, true) : undefined;
+      const following = full ? this.reader.afterEncoded(after, this.options.pageSize) : undefined;
       following?.catch(() => undefined);
       await this.publishPage(page);
       next = after + 1;

@@ -334,7 +334,7 @@ class Subscription implements HubWatch {
       throw new WatchGap(
         `events after ${this.cursor} have left the watch buffer (it starts at ${this.hub.oldest}) and there is no log to read them from`,
       );
-    const page = await this.log.afterEncoded(this.cursor, this.pageSize, true);
+    const page = await this.log.afterEncoded(this.cursor, this.pageSize);
     return page
       .filter((e) => e.seq <= this.hub.head)
       .map((e) => {

@@ -8,14 +8,13 @@ import { type NatsConnection } from '@nats-io/transport-node';
 
 import { type EventReader, type StoredEvent } from '@app/event-store';
 
-import { decodeEvent, isRedactedKind } from './bus-event.js';
+import { decodeEvent } from './bus-event.js';
 import {
   type EventStreamOptions,
   resolveEventStream,
   WATCH_PULL_BATCH,
   watchConsumerOptions,
 } from './event-stream.js';
-import { eventSubject, subjectMatches } from './subjects.js';
 
 export interface WatchOptions {
   nats: NatsConnection;
@@ -28,10 +27,6 @@ export interface WatchOptions {
   stream?: EventStreamOptions;
   /** Deliver events with seq > this (a resourceVersion). */
   after: number;
-  /** NATS subject filter (see eventFilter); default every event. */
-  filter?: string;
-  /** Give Secrets their data back from the log (only for a caller entitled to it). */
-  revealSecrets?: boolean;
   /** Log page size when catching up. Default 500. */
   pageSize?: number;
   /** How long to wait before looking at the stream again after it failed. Default 200 ms. */
@@ -62,17 +57,22 @@ export class WatchGap extends Error {
   override name = 'WatchGap';
 }
 
-/** What a watch delivers: an event, or a bookmark saying it has seen the log up to `seq`. */
+/**
+ * What a watch delivers: an event, or a bookmark saying it has seen the log up to `seq`. An
+ * `EventWatch` delivers every event (a hub's watches filter, and say how far they have seen).
+ */
 export type WatchItem = { kind: 'event'; event: StoredEvent } | { kind: 'bookmark'; seq: number };
 
 /**
- * Every event after `after` that matches `filter`, in seq order, exactly once: etcd's watch
+ * Every event after `after`, in seq order, exactly once: etcd's watch
  * guarantees (ordered, unique, reliable, resumable) over JetStream, with the log as backstop.
  *
  * The stream is read unfiltered with an ordered consumer (nats-server 2.9 cannot serve a
  * filtered ordered consumer), so every seq passes by and a hole is visible: the watch tracks
  * the last seq it has seen, skips anything at or below it, and fills any hole — a start before
- * the stream's hot tail, a stream wiped and rebuilt — from the log. Filtering is done here.
+ * the stream's hot tail, a stream wiped and rebuilt — from the log. Secrets come as the bus
+ * carries them, redacted. Filtering and revealing are per watch, in the `WatchHub` that one of
+ * these feeds.
  */
 export class EventWatch implements AsyncIterable<WatchItem> {
   private cursor: number;
@@ -84,13 +84,11 @@ export class EventWatch implements AsyncIterable<WatchItem> {
   constructor(private readonly options: WatchOptions) {
     if (!Number.isSafeInteger(options.after) || options.after < 0)
       throw new RangeError(`a watch starts after a resourceVersion >= 0, not ${options.after}`);
-    if (options.revealSecrets && !options.log)
-      throw new RangeError('a watch that reveals secrets reads them from the log: give it one');
     this.cursor = options.after;
     this.stream = resolveEventStream(options.stream);
   }
 
-  /** The last seq this watch has seen, delivered or filtered out (a bookmark). */
+  /** The last seq this watch has delivered. */
   get seen(): number {
     return this.cursor;
   }
@@ -194,19 +192,12 @@ export class EventWatch implements AsyncIterable<WatchItem> {
           if (m.seq <= this.cursor) continue; // seen already (a rebuilt stream replays)
           if (m.seq > this.cursor + 1) yield* this.fromLog(m.seq - 1);
           if (m.seq !== this.cursor + 1) continue;
-          // Another kind's event (the stream is read unfiltered): pass it by its subject alone,
-          // without decoding it — most of what a kind's watch sees is other kinds' events.
-          if (this.options.filter && !subjectMatches(this.options.filter, m.subject)) {
-            this.cursor = m.seq;
-            yield { kind: 'bookmark', seq: m.seq };
-            continue;
-          }
           const event = decodeEvent(m.data);
           if (event.seq !== m.seq) {
             // The relay's contract (stream sequence = event seq) is broken: never guess.
             throw new WatchBroken(`stream ${this.stream.name} holds event ${event.seq} at sequence ${m.seq}`);
           }
-          yield* this.deliver(event, { matched: true });
+          yield this.deliver(event);
         } finally {
           waitingSince = Date.now();
         }
@@ -222,41 +213,23 @@ export class EventWatch implements AsyncIterable<WatchItem> {
   private async *fromLog(until: number): AsyncGenerator<WatchItem> {
     const log = this.options.log;
     if (!log) throw new WatchGap(`events ${this.cursor + 1}..${until} are not in stream ${this.stream.name}`);
-    const reveal = !!this.options.revealSecrets;
     while (!this.stopped && this.cursor < until) {
-      const page = await log.afterEncoded(this.cursor, this.options.pageSize ?? 500, !reveal);
+      const page = await log.afterEncoded(this.cursor, this.options.pageSize ?? 500);
       if (page.length === 0) return;
       for (const encoded of page) {
         if (encoded.seq > until || this.stopped) return;
-        // Read with its secrets already when the watch may see them: no second read.
-        yield* this.deliver(decodeEvent(encoded), { revealed: reveal });
+        yield this.deliver(decodeEvent(encoded));
       }
     }
   }
 
-  /**
-   * Delivers the next event. `matched`: the stream path has already matched its subject against
-   * the filter (before decoding it); events read from the log are matched here.
-   */
-  private async *deliver(
-    event: StoredEvent,
-    o: { revealed?: boolean; matched?: boolean } = {},
-  ): AsyncGenerator<WatchItem> {
+  /** The next event, checked to be the one after the cursor. */
+  private deliver(event: StoredEvent): WatchItem {
     if (event.seq !== this.cursor + 1) {
       throw new WatchBroken(`expected seq ${this.cursor + 1}, got ${event.seq}`);
     }
     this.cursor = event.seq;
-    if (!o.matched && this.options.filter && !subjectMatches(this.options.filter, eventSubject(event))) {
-      yield { kind: 'bookmark', seq: event.seq };
-      return;
-    }
-    if (this.options.revealSecrets && !o.revealed && isRedactedKind(event)) {
-      // The bus never carries secret data: read the event back from the log (the constructor
-      // refuses revealSecrets without one).
-      const full = await (this.options.log as EventReader).at(event.seq);
-      if (full) event = full;
-    }
-    yield { kind: 'event', event };
+    return { kind: 'event', event };
   }
 
   private pause(): Promise<void> {

@@ -143,6 +143,9 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
   it('relays under 32 writers, survives kill -9 of the relay, and every watcher checks out', async () => {
     let relay = relayProcess();
     await relay.active;
+    // Unfiltered watches are consumers of their own; filtered ones are a hub's (which filters).
+    const hub = new WatchHub({ nats: nc, log: store.events, stream });
+    await hub.start();
     const seeded = await store.create(
       { group: '', resource: 'configmaps', namespace: 'load', name: 'seed' },
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'seed' } },
@@ -151,7 +154,9 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
     const watches: { after: number; filter?: string; records: Promise<WatchRecord[]> }[] = [];
     let finalHead = Number.MAX_SAFE_INTEGER;
     const startWatch = (after: number, filter?: string, limit?: number) => {
-      const watch = new EventWatch({ nats: nc, log: store.events, stream, after, filter, retryMs: 50 });
+      const watch = filter
+        ? hub.watch({ after, filter })
+        : new EventWatch({ nats: nc, log: store.events, stream, after, retryMs: 50 });
       const w = { after, filter, records: record(watch, () => finalHead, limit) };
       watches.push(w);
       return w;
@@ -204,6 +209,7 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
     expect(s.problems).toEqual([]);
     expect(s.messages).toBe(stream.maxMessages);
     expect(watches[0].after).toBeLessThan(s.first); // that watcher really started before the tail
+    await hub.stop();
     relay.child.kill('SIGTERM');
     await new Promise((r) => relay.child.once('exit', r));
   });
@@ -439,16 +445,9 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
         { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big' }, data: { big } },
         ctx,
       );
-      const watch = new EventWatch({
-        nats: nc,
-        log: store.events,
-        stream,
-        after: from,
-        filter: eventFilter({ resource: 'configmaps', group: '', namespace: 'big' }),
-      });
+      const watch = new EventWatch({ nats: nc, log: store.events, stream, after: from });
       for await (const item of watch) {
-        if (item.kind !== 'event') continue;
-        expect(item.event.seq).toBe(created.resourceVersion);
+        if (item.kind !== 'event' || item.event.seq !== created.resourceVersion) continue;
         expect((item.event.object?.data as { big: string }).big).toHaveLength(big.length);
         break;
       }

@@ -62,19 +62,20 @@ export interface EncodedEvent {
   name: string;
   /** A pod's spec.nodeName ('' when unscheduled or not a pod). */
   node: string;
-  /** The `StoredEvent` as JSON text; Secret data removed when asked. */
+  /** The `StoredEvent` as JSON text, Secret data removed: what the bus carries. */
   json: string;
 }
 
 /**
  * The StoredEvent JSON, built by Postgres from the row: the payload goes out as the text it
- * is stored as, never parsed and re-serialised in Node (the relay's hot path).
+ * is stored as, never parsed and re-serialised in Node (the relay's hot path). A Secret's data
+ * stays in the log: readers entitled to it read the event back (`at`).
  */
-const ENCODED_EVENT = (redactSecrets: boolean) => `
+const ENCODED_EVENT = `
   json_build_object(
     'seq', seq, 'at', to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'type', type,
     'group', api_group, 'resource', resource, 'namespace', namespace, 'name', name, 'uid', uid,
-    'object', ${redactSecrets ? `CASE WHEN api_group = '' AND resource = 'secrets' THEN object - 'data' - 'stringData' ELSE object END` : 'object'},
+    'object', CASE WHEN api_group = '' AND resource = 'secrets' THEN object - 'data' - 'stringData' ELSE object END,
     'objectDigest', encode(object_digest, 'hex'), 'actor', actor, 'verb', verb, 'requestId', request_id,
     'userAgent', user_agent, 'sourceIp', source_ip, 'cause', cause,
     'prevHash', encode(prev_hash, 'hex'), 'hash', encode(hash, 'hex'))::text AS json`;
@@ -91,12 +92,12 @@ export class EventReader {
     return rows.map(toStoredEvent);
   }
 
-  /** Like `after`, but each event as JSON text built by the database (see EncodedEvent). */
-  async afterEncoded(seq: number, limit: number, redactSecrets: boolean): Promise<EncodedEvent[]> {
+  /** Like `after`, but each event as the bus carries it: JSON text built by the database (see EncodedEvent). */
+  async afterEncoded(seq: number, limit: number): Promise<EncodedEvent[]> {
     return this.sql.unsafe<EncodedEvent[]>(
       `SELECT seq, encode(hash, 'hex') AS hash, api_group AS "group", resource, namespace, name,
               CASE WHEN api_group = '' AND resource = 'pods' THEN coalesce(object->'spec'->>'nodeName', '') ELSE '' END AS node,
-              ${ENCODED_EVENT(redactSecrets)}
+              ${ENCODED_EVENT}
          FROM wake.events WHERE seq > $1 ORDER BY seq LIMIT $2`,
       [seq, limit],
     );
