@@ -57,7 +57,11 @@ interface Entry {
 
 /** One watch of the hub: an async iterable of items, and where it has got to. */
 export interface HubWatch extends AsyncIterable<WatchItem> {
-  /** The last seq this watch has passed, delivered or filtered out. */
+  /**
+   * The last seq this watch has passed to its reader, delivered or filtered out: a watch resumed
+   * from it misses nothing, and a bookmark may say it. Never ahead of what the reader was given
+   * (events the hub has queued for a busy reader are not seen yet).
+   */
   readonly seen: number;
   /** The items a burst at a time (the iterator gives them one by one). */
   batches(): AsyncIterable<WatchItem[]>;
@@ -204,7 +208,10 @@ export class WatchHub {
 }
 
 class Subscription implements HubWatch {
+  /** The last seq taken from the hub (queued, or filtered out): where catching up goes on from. */
   cursor: number;
+  /** The last seq passed to the reader (see HubWatch.seen). */
+  private passed: number;
   private queue: WatchItem[] = [];
   private wake?: () => void;
   private stopped = false;
@@ -222,12 +229,13 @@ class Subscription implements HubWatch {
     limits: { log?: EventReader; pageSize: number; maxQueue: number },
   ) {
     this.cursor = request.after;
+    this.passed = request.after;
     ({ log: this.log, pageSize: this.pageSize, maxQueue: this.maxQueue } = limits);
     if (request.filter) this.filter = { text: request.filter, tokens: request.filter.split('.') };
   }
 
   get seen(): number {
-    return this.cursor;
+    return this.passed;
   }
 
   stop(): void {
@@ -272,7 +280,16 @@ class Subscription implements HubWatch {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<WatchItem> {
-    for await (const batch of this.batches()) yield* batch;
+    for await (const batch of this.batches()) {
+      // One at a time: the reader has passed each event as it gets it, and the batch's end
+      // (filtered-out events after its last) with its last item.
+      const end = this.passed;
+      for (let i = 0; i < batch.length; i++) {
+        const item = batch[i];
+        this.passed = i === batch.length - 1 ? end : item.kind === 'event' ? item.event.seq : item.seq;
+        yield item;
+      }
+    }
   }
 
   /**
@@ -297,13 +314,17 @@ class Subscription implements HubWatch {
         out.push({ kind: 'event', event });
         yielded = this.cursor;
       }
-      if (out.length > 0) yield out;
+      if (out.length > 0) {
+        this.passed = this.cursor;
+        yield out;
+      }
     }
     while (!this.stopped || this.queue.length > 0) {
       if (this.queue.length === 0) {
         if (this.cursor > yielded) {
           // Everything since the last event was filtered out: say how far we have seen.
           yielded = this.cursor;
+          this.passed = this.cursor;
           yield [{ kind: 'bookmark', seq: this.cursor }];
           continue;
         }
@@ -313,6 +334,9 @@ class Subscription implements HubWatch {
       }
       const items = this.queue;
       this.queue = [];
+      // Everything up to here is in `items` or was filtered out (pushes during the reveals
+      // below queue after it).
+      const upTo = this.cursor;
       const out: WatchItem[] = [];
       for (const item of items) {
         if (item.kind !== 'event') continue;
@@ -323,6 +347,7 @@ class Subscription implements HubWatch {
           this.mustReveal(item.event) ? { kind: 'event', event: await this.reveal(item.event) } : item,
         );
       }
+      this.passed = upTo;
       yield out;
     }
     if (this.error) throw this.error;

@@ -612,6 +612,55 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
     }
   });
 
+  it('says a hub watch has seen only what its reader was given: a bookmark or a resume from it misses nothing', async () => {
+    const { relay, head } = await relayedWrites('seen', 0);
+    const hub = new WatchHub({ nats: nc, log: store.events, stream });
+    const write = async (namespace: string, name: string) =>
+      (
+        await store.create(
+          { group: '', resource: 'configmaps', namespace, name },
+          { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } },
+          ctx,
+        )
+      ).resourceVersion;
+    const atHead = (seq: number) =>
+      waitFor('the hub at the head', () => (hub.head >= seq ? true : undefined), { timeoutMs: 30_000 });
+    try {
+      await hub.start();
+      const watch = hub.watch({
+        after: head,
+        filter: eventFilter({ resource: 'configmaps', group: '', namespace: 'seen' }),
+      });
+      const items = watch[Symbol.asyncIterator]();
+      const step = async (next = items.next()) => {
+        const item = (await next).value as WatchItem;
+        return { seq: item.kind === 'event' ? item.event.seq : item.seq, kind: item.kind, seen: watch.seen };
+      };
+      // Written before the reader asks: it catches up on all of them (and the filtered-out
+      // last one) in one batch, yet has seen each only once it has it.
+      const early = [await write('seen', 'a'), await write('seen', 'b'), await write('seen', 'c')];
+      const skipped = await write('other', 'x');
+      await atHead(skipped);
+      expect([await step(), await step(), await step(), await step()]).toEqual([
+        { kind: 'event', seq: early[0], seen: early[0] },
+        { kind: 'event', seq: early[1], seen: early[1] },
+        { kind: 'event', seq: early[2], seen: skipped },
+        { kind: 'bookmark', seq: skipped, seen: skipped },
+      ]);
+      // Live: the reader waits, both events are queued for it, it has seen the first only.
+      const waiting = items.next();
+      const late = [await write('seen', 'd'), await write('seen', 'e')];
+      await atHead(late[1]);
+      expect([await step(waiting), await step()]).toEqual([
+        { kind: 'event', seq: late[0], seen: late[0] },
+        { kind: 'event', seq: late[1], seen: late[1] },
+      ]);
+    } finally {
+      await hub.stop();
+      await relay.stop();
+    }
+  });
+
   it('negative control: a relay that skips one event is caught by the watch checker', async () => {
     const skipStream = { name: 'BUS_SKIP', maxMessages: 10_000 };
     const js = jetstream(nc);
