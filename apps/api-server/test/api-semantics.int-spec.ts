@@ -821,6 +821,43 @@ describe('API semantics over HTTPS', () => {
       expect(lines).toBeLessThan(total);
     });
 
+    it('sends no bookmark among the initial objects, even to a client that stops reading for a while', async () => {
+      const path = `/api/v1/namespaces/${ns}/configmaps`;
+      // More than the loopback socket buffers hold: the server waits for the reader mid-list.
+      const big = 'x'.repeat(900_000);
+      const count = 24;
+      for (let i = 0; i < count; i++)
+        await c.api('POST', path, cm(`initial-${i}`, { big }, { labels: { initial: 'yes' } }));
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = request(
+          new URL(
+            `${path}?watch=true&labelSelector=initial%3Dyes&allowWatchBookmarks=true&timeoutSeconds=6`,
+            c.server.url,
+          ),
+          { ca: c.server.caCert, headers: { authorization: `Bearer ${c.server.tokens.tokenOf('admin')}` } },
+          resolve,
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      let text = '';
+      const ended = new Promise<void>((done) => res.on('end', done).on('close', done));
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      // Not read for longer than two bookmark intervals (1 s in this cluster).
+      res.pause();
+      await new Promise((r) => setTimeout(r, 2500));
+      res.resume();
+      await ended;
+      const types = text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { type: string }).type);
+      expect(types.filter((t) => t === 'ADDED')).toHaveLength(count);
+      expect(types).toContain('BOOKMARK');
+      expect(types.indexOf('BOOKMARK')).toBeGreaterThan(types.lastIndexOf('ADDED'));
+    });
+
     it('flushes the response headers before any event', async () => {
       const headers = await new Promise<number>((resolve, reject) => {
         const req = request(

@@ -174,8 +174,13 @@ export async function streamWatch(res: ServerResponse, hub: WatchHub, p: WatchPa
   const stop = () => watch.stop();
   void closed.then(stop);
   const timeout = setTimeout(stop, p.timeoutMs);
+  // No bookmark among the initial ADDED objects (upstream's cacheWatcher sends its initial events
+  // before anything from its input): they are the state as of `after`, and a client resuming
+  // from a bookmark sent halfway would never get the rest.
+  let initialSent = p.initial.length === 0;
   const bookmarkTimer = p.bookmarks
     ? setInterval(() => {
+        if (!initialSent) return;
         const rv = Math.max(lastSeen, watch.seen);
         write(
           `${JSON.stringify({ type: 'BOOKMARK', object: { kind: t.kind, apiVersion: apiVersionOf(t), metadata: { resourceVersion: String(rv) } } })}\n`,
@@ -188,6 +193,7 @@ export async function streamWatch(res: ServerResponse, hub: WatchHub, p: WatchPa
       write(encode('ADDED', obj));
       await backpressure();
     }
+    initialSent = true;
     let expired = false;
     for await (const batch of watch.batches()) {
       if (res.destroyed || expired) break;
