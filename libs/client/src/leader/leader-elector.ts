@@ -209,8 +209,9 @@ export class LeaderElector {
 /**
  * How long one request of an election may take: client-go's NewFromKubeconfig gives its client
  * half the renew deadline, at least a second — long enough that a busy server or event loop
- * does not cost the lease over one slow answer, short enough that an attempt (a read and a write)
- * that hangs ends within the deadline. Never more than the deadline itself (short test timings).
+ * does not cost the lease over one slow answer, short enough that an attempt (a read and a
+ * write) that hangs ends about when the deadline does, so the leader steps down in time. Never
+ * more than the deadline itself (short test timings).
  */
 export function leaseRequestTimeoutMs(renewDeadlineMs = 10_000): number {
   return Math.min(renewDeadlineMs, Math.max(1000, renewDeadlineMs / 2));
