@@ -11,3 +11,4 @@ export * from './protobuf/index.js';
 export * from './openapi/index.js';
 export * from './apply/index.js';
 export * from './quantity/index.js';
+export * from './net/index.js';

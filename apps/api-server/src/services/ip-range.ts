@@ -1,24 +1,11 @@
+import { ipToInt } from '@app/api';
+
 /** An IPv4 CIDR as a range of integers. */
 export interface Ipv4Range {
   cidr: string;
   /** First and last usable address (network and broadcast excluded). */
   first: number;
   last: number;
-}
-
-export function ipToInt(ip: string): number | undefined {
-  const parts = ip.split('.');
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return undefined;
-    n = n * 256 + Number(p);
-  }
-  return n;
-}
-
-export function intToIp(n: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
 }
 
 export function parseCidr(cidr: string): Ipv4Range {

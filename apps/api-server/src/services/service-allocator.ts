@@ -1,10 +1,17 @@
 import { randomInt } from 'node:crypto';
 
-import { type ResourceRegistry, type ResourceType, StatusError, type StatusCause } from '@app/api';
+import {
+  intToIp,
+  ipToInt,
+  type ResourceRegistry,
+  type ResourceType,
+  StatusError,
+  type StatusCause,
+} from '@app/api';
 import { type AuditContext, type EventStore, type ObjectKey, type StoredObject } from '@app/event-store';
 
 import { type WriteHook } from '../objects/object-service.js';
-import { intToIp, inRange, ipToInt, type Ipv4Range, parseCidr } from './ip-range.js';
+import { inRange, type Ipv4Range, parseCidr } from './ip-range.js';
 
 /** The API server's service range unless --service-cluster-ip-range says otherwise. */
 export const DEFAULT_SERVICE_CIDR = '10.96.0.0/16';

@@ -2,6 +2,8 @@ import { isIPv4 } from 'node:net';
 
 import type Docker from 'dockerode';
 
+import { intToIp, ipToInt } from '@app/api';
+
 /** The part of `docker network inspect` the gateway is read from. */
 export interface NetworkIpam {
   Driver?: string;
@@ -39,10 +41,9 @@ export function networkGateway(network: string, info: NetworkIpam): string {
 /** The first host address of an IPv4 CIDR (`172.17.0.0/16` → `172.17.0.1`); undefined for IPv6 or /31–/32. */
 function firstIPv4Host(cidr: string): string | undefined {
   const [address, bits] = cidr.split('/');
+  const base = ipToInt(address);
   const prefix = Number(bits);
-  if (!isIPv4(address) || !Number.isInteger(prefix) || prefix < 0 || prefix > 30) return undefined;
-  const value = address.split('.').reduce((v, octet) => v * 256 + Number(octet), 0);
+  if (base === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > 30) return undefined;
   const size = 2 ** (32 - prefix);
-  const first = value - (value % size) + 1;
-  return [24, 16, 8, 0].map((shift) => Math.floor(first / 2 ** shift) % 256).join('.');
+  return intToIp(base - (base % size) + 1);
 }
