@@ -179,11 +179,10 @@ export class WatchHub {
 
   private async run(source: EventWatch): Promise<void> {
     try {
-      for await (const item of source) {
+      for await (const event of source) {
         // A consumer the hub moved back from may still hand over what it had in flight.
         if (source !== this.source) return;
-        if (item.kind !== 'event') continue;
-        const entry: Entry = { event: item.event, subject: eventSubject(item.event) };
+        const entry: Entry = { event, subject: eventSubject(event) };
         this.ring[entry.event.seq % this.ring.length] = entry;
         this.last = entry.event.seq;
         this.first = Math.max(this.first, this.last - this.ring.length + 1);

@@ -57,10 +57,7 @@ export class WatchGap extends Error {
   override name = 'WatchGap';
 }
 
-/**
- * What a watch delivers: an event, or a bookmark saying it has seen the log up to `seq`. An
- * `EventWatch` delivers every event (a hub's watches filter, and say how far they have seen).
- */
+/** What a hub's watch delivers: an event, or a bookmark saying it has seen the log up to `seq`. */
 export type WatchItem = { kind: 'event'; event: StoredEvent } | { kind: 'bookmark'; seq: number };
 
 /**
@@ -74,7 +71,7 @@ export type WatchItem = { kind: 'event'; event: StoredEvent } | { kind: 'bookmar
  * carries them, redacted. Filtering and revealing are per watch, in the `WatchHub` that one of
  * these feeds.
  */
-export class EventWatch implements AsyncIterable<WatchItem> {
+export class EventWatch implements AsyncIterable<StoredEvent> {
   private cursor: number;
   private stopped = false;
   private stopConsumer?: () => void;
@@ -98,7 +95,7 @@ export class EventWatch implements AsyncIterable<WatchItem> {
     this.stopConsumer?.();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<WatchItem> {
+  async *[Symbol.asyncIterator](): AsyncIterator<StoredEvent> {
     // No API check: it is a request that fails while NATS is down, and a watch serves the
     // log meanwhile rather than fail.
     this.jsm ??= await jetstreamManager(this.options.nats, { checkAPI: false });
@@ -175,7 +172,7 @@ export class EventWatch implements AsyncIterable<WatchItem> {
     return () => clearInterval(timer);
   }
 
-  private async *fromStream(): AsyncGenerator<WatchItem> {
+  private async *fromStream(): AsyncGenerator<StoredEvent> {
     const messages = await this.openMessages(this.cursor);
     this.stopConsumer = () => void messages.close();
     // stop() may have come while the consumer was being opened: it found nothing to close then.
@@ -210,7 +207,7 @@ export class EventWatch implements AsyncIterable<WatchItem> {
   }
 
   /** Events after the cursor up to `until` from the log, in the form the bus carries them. */
-  private async *fromLog(until: number): AsyncGenerator<WatchItem> {
+  private async *fromLog(until: number): AsyncGenerator<StoredEvent> {
     const log = this.options.log;
     if (!log) throw new WatchGap(`events ${this.cursor + 1}..${until} are not in stream ${this.stream.name}`);
     while (!this.stopped && this.cursor < until) {
@@ -224,12 +221,12 @@ export class EventWatch implements AsyncIterable<WatchItem> {
   }
 
   /** The next event, checked to be the one after the cursor. */
-  private deliver(event: StoredEvent): WatchItem {
+  private deliver(event: StoredEvent): StoredEvent {
     if (event.seq !== this.cursor + 1) {
       throw new WatchBroken(`expected seq ${this.cursor + 1}, got ${event.seq}`);
     }
     this.cursor = event.seq;
-    return { kind: 'event', event };
+    return event;
   }
 
   private pause(): Promise<void> {
