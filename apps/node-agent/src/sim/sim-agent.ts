@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 
-import { ApiClient, type ApiConnection, type Informer, readKubeconfig, SharedInformers } from '@app/client';
+import { ApiClient, type ApiConnection, readKubeconfig, SharedInformers } from '@app/client';
 import { type EventStreamOptions } from '@app/bus';
 
 import { type ApiObject, type Node, type Pod } from '../api-types.js';
@@ -103,8 +103,6 @@ export async function startSimAgent(c: SimAgentConfig): Promise<RunningSimAgent>
   const stages = stagesFor(c.profile ?? 'fast', { chaos: c.chaos, restartBackoffMs: c.restartBackoffMs });
   const restartBackoffMs = c.restartBackoffMs ?? [10_000, 300_000];
   let informers: SharedInformers | undefined;
-  let podInformer: Informer<ApiObject<Pod>> | undefined;
-  let nodeInformer: Informer<ApiObject<Node>> | undefined;
   let nodes: SimNodes | undefined;
   let pods: SimPods | undefined;
   let nodeStages: SimNodeStages | undefined;
@@ -155,7 +153,7 @@ export async function startSimAgent(c: SimAgentConfig): Promise<RunningSimAgent>
       stream: c.stream,
       onTrouble: (resource, e) => c.onTrouble?.(`${resource.plural} informer`, e),
     });
-    podInformer = informers.informer<ApiObject<Pod>>({ group: '', version: 'v1', plural: 'pods' });
+    const podInformer = informers.informer<ApiObject<Pod>>({ group: '', version: 'v1', plural: 'pods' });
     pods = new SimPods({
       api,
       budget,
@@ -168,16 +166,14 @@ export async function startSimAgent(c: SimAgentConfig): Promise<RunningSimAgent>
       onTrouble: c.onTrouble,
     });
     if (stages.some((s) => s.resource === 'Node')) {
-      nodeInformer = informers.informer<ApiObject<Node>>({ group: '', version: 'v1', plural: 'nodes' });
+      const nodeInformer = informers.informer<ApiObject<Node>>({ group: '', version: 'v1', plural: 'nodes' });
       nodeStages = new SimNodeStages(nodeInformer, nodes, stages, c.onTrouble);
     }
     await nodes.start();
     const registered = heapUsed();
     pods.start();
     nodeStages?.start();
-    podInformer.start();
-    nodeInformer?.start();
-    await Promise.all([podInformer.synced(), nodeInformer?.synced()]);
+    await informers.start();
     logs = serveSimLogs(nats, managed.keys(), podInformer);
     return { nodes, pods, budget, heap: { before, registered }, close };
   } catch (e) {
