@@ -109,8 +109,8 @@ interface QueueActivity {
 }
 
 function queueActivity(before: Scrape, after: Scrape): QueueActivity[] {
-  const retries = counterDeltas(before, after, 'workqueue_retries_total', 'name');
-  return [...counterDeltas(before, after, 'workqueue_adds_total', 'name')]
+  const retries = counterDeltas(before, after, 'workqueue_retries_total', ['name']);
+  return [...counterDeltas(before, after, 'workqueue_adds_total', ['name'])]
     .filter(([, adds]) => adds > 0)
     .map(([name, adds]) => ({ name, adds, retries: retries.get(name) ?? 0 }))
     .sort((a, b) => b.retries - a.retries || b.adds - a.adds);

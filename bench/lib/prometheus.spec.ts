@@ -71,7 +71,7 @@ describe('counterDeltas', () => {
         'workqueue_retries_total_other{name="x"} 9',
       ].join('\n'),
     );
-    expect(Object.fromEntries(counterDeltas(before, after, 'workqueue_retries_total', 'name'))).toEqual({
+    expect(Object.fromEntries(counterDeltas(before, after, 'workqueue_retries_total', ['name']))).toEqual({
       replicaset: 7,
       deployment: 0,
       endpoint: 3,

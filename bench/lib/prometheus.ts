@@ -66,26 +66,27 @@ export function labelValue(labels: string, name: string): string {
  * between two scrapes, grouped by the labels `by` names: one key (values joined by `|`) each.
  */
 export function seriesBetween(before: Scrape, after: Scrape, metric: string, by: string[]): string[] {
-  const keys = new Set<string>();
-  for (const [series, value] of after) {
-    if (!series.startsWith(`${metric}_count{`) || value === (before.get(series) ?? 0)) continue;
-    const labels = series.slice(metric.length + 7, -1);
-    keys.add(by.map((b) => labelValue(labels, b)).join('|'));
-  }
-  return [...keys].sort();
+  return [...counterDeltas(before, after, `${metric}_count`, by)]
+    .filter(([, grown]) => grown !== 0)
+    .map(([key]) => key)
+    .sort();
 }
 
-/** How much each series of counter `metric` grew between two scrapes, by the value of its label `by`. */
+/**
+ * How much counter `metric` grew between two scrapes, summed by the labels `by` names: one key
+ * (values joined by `|`) each; a series new in `after` counts from zero.
+ */
 export function counterDeltas(
   before: Scrape,
   after: Scrape,
   metric: string,
-  by: string,
+  by: string[],
 ): Map<string, number> {
   const out = new Map<string, number>();
   for (const [series, value] of after) {
     if (!series.startsWith(`${metric}{`)) continue;
-    const key = labelValue(series.slice(metric.length + 1, -1), by);
+    const labels = series.slice(metric.length + 1, -1);
+    const key = by.map((b) => labelValue(labels, b)).join('|');
     out.set(key, (out.get(key) ?? 0) + value - (before.get(series) ?? 0));
   }
   return out;
