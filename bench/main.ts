@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<{ run(argv: string[]): Promise<void>
   'event-store': () => import('./event-store.bench.js'),
   load: () => import('./load.bench.js'),
   node: () => import('./node.bench.js'),
+  planner: () => import('./planner.bench.js'),
   proxy: () => import('./proxy.bench.js'),
   scheduler: () => import('./scheduler.bench.js'),
   sim: () => import('./sim.bench.js'),
