@@ -12,6 +12,8 @@ import {
   type StoredObject,
 } from '@app/event-store';
 
+import { assignToNode } from '../apps/api-server/src/objects/pod-binding.js';
+
 import { progress, table, writeResult } from './lib/report.js';
 import { round } from './lib/stats.js';
 
@@ -21,8 +23,8 @@ export const description =
 const HELP = `npm run bench -- planner [options]
 
 The CPU the batch writer spends planning one write under the log-head lock, in this process,
-with no database: each batch holds --batch writes, half pods/binding transforms of a stored pod
-(spec.nodeName and the PodScheduled condition, as the API server's binding does) and half
+with no database: each batch holds --batch writes, half the API server's pods/binding transform
+of a stored pod (spec.nodeName and the PodScheduled condition) and half
 creates of that pod's Scheduled Event (with the writer's 'absent' belief), as the scheduler
 sends them. Also the two ways of giving a transform its own copy of the stored pod: a parse of
 its JSON text, and structuredClone of the parsed object.
@@ -113,25 +115,6 @@ function storedPod(i: number): StoredObject {
   };
 }
 
-/** The binding's change, copy-on-write as the API server's pods/binding transform makes it. */
-function bindTo(node: string) {
-  return (current: StoredObject): StoredObject => {
-    const status = (current.status ?? {}) as { conditions?: { type: string }[] };
-    const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
-    conditions.push({
-      type: 'PodScheduled',
-      status: 'True',
-      lastProbeTime: null,
-      lastTransitionTime: '2026-11-23T00:00:01Z',
-    } as { type: string });
-    return {
-      ...current,
-      spec: { ...(current.spec ?? {}), nodeName: node },
-      status: { ...status, conditions },
-    };
-  };
-}
-
 function scheduledEvent(pod: StoredObject, node: string): StoredObject {
   const { name, namespace, uid, resourceVersion } = pod.metadata as Required<StoredObject['metadata']>;
   return {
@@ -190,7 +173,12 @@ export async function run(argv: string[]): Promise<void> {
       resourceVersion: 1000,
       json: canonicalJson(pod),
     });
-    batch.push({ op: 'update', key, object: bindTo('node-1'), ctx: CTX });
+    batch.push({
+      op: 'update',
+      key,
+      object: assignToNode({ resource: 'pods', group: '', name: key.name }, 'node-1', '2026-11-23T00:00:01Z'),
+      ctx: CTX,
+    });
     const event = scheduledEvent(pod, 'node-1');
     batch.push({
       op: 'create',

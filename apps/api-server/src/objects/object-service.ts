@@ -38,6 +38,7 @@ import {
 
 import { type AdmissionOperation, type AdmissionPlugin } from '../admission/admission-plugin.js';
 import { generateName } from './generate-name.js';
+import { assignToNode } from './pod-binding.js';
 import { type RequestContext } from './request-context.js';
 import { type Scale, toScale } from './scale.js';
 
@@ -672,29 +673,7 @@ export class ObjectService {
       ]);
     // Checked and written in one step under the log-head lock: no separate read, and a pod
     // bound or deleted by a write that lands first is refused here, never overwritten.
-    const at = rfc3339(Date.now());
-    const assign = (current: StoredObject): StoredObject => {
-      const spec = (current.spec ?? {}) as { nodeName?: string };
-      if (spec.nodeName)
-        throw StatusError.conflict(
-          target(t, name),
-          `pod ${name} is already assigned to node "${spec.nodeName}"`,
-        );
-      if (current.metadata.deletionTimestamp)
-        throw StatusError.conflict(
-          target(t, name),
-          `pod ${name} is being deleted, cannot be assigned to a host`,
-        );
-      const status = (current.status ?? {}) as { conditions?: { type: string }[] };
-      const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
-      conditions.push({
-        type: 'PodScheduled',
-        status: 'True',
-        lastProbeTime: null,
-        lastTransitionTime: at,
-      } as { type: string });
-      return { ...current, spec: { ...spec, nodeName: node }, status: { ...status, conditions } };
-    };
+    const assign = assignToNode(target(t, name), node, rfc3339(Date.now()));
     this.wrote(t, await this.store.update(keyOf(t, namespace, name), assign, { ...ctx, verb: 'create' }));
   }
 
