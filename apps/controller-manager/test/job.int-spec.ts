@@ -276,13 +276,20 @@ describe('Job controller on simulated nodes', () => {
   });
   it('deletes a finished Job ttlSecondsAfterFinished after it finished, its pods first (foreground)', async () => {
     await fresh('job-ttl');
+    // Pods seen at any time: with a 1 s TTL the Job and its pods may be gone before a poll
+    // sees the Job complete on a slow machine, so the cache cannot be read after the fact.
+    const seen = new Set<string>();
+    observe = (p) => {
+      const { namespace, name, labels } = p.metadata;
+      if (namespace === ns && name && labels?.['job-name'] === 'brief') seen.add(name);
+    };
     await kubectl(
       ['apply', '-f', '-'],
       jobYaml('brief', { completions: 2, parallelism: 2, ttlSecondsAfterFinished: 1 }),
     );
     const done = await jobWith('brief', 'Complete');
     const uid = done.metadata.uid;
-    expect(podsOf('brief')).toHaveLength(2);
+    expect(done.status).toMatchObject({ succeeded: 2 });
     await waitFor('Job deleted', async () => {
       const r = await cluster.api('GET', jobPath('brief'));
       return r.status === 404 ? true : undefined;
@@ -290,6 +297,8 @@ describe('Job controller on simulated nodes', () => {
     await waitFor('pods deleted', async () => (podsOf('brief').length === 0 ? true : undefined));
     // It went no sooner than its TTL after it completed.
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(done.status?.completionTime ?? '') + 1000);
+    observe = undefined;
+    expect(seen.size).toBe(2);
     expect(uid).toBeDefined();
   });
   it('releases the pods of a deleted Job from tracking so the garbage collector can remove them', async () => {
