@@ -241,7 +241,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
       api,
       nats,
       stream: config.stream,
-      onTrouble: (resource, e) => this.logger.warn(`${resource.plural} informer: ${e.message}`),
+      onTrouble: (what, e) => this.logger.warn(`${what}: ${e.message}`),
     });
     const flags = config.controllers ?? ['*'];
     const leaseName = config.leaseName ?? 'kube-controller-manager';

@@ -1,7 +1,7 @@
 import { connect } from '@nats-io/transport-node';
 
 import { type EventStreamOptions } from '@app/bus';
-import { ApiClient, type ApiConnection, type InformerResource, SharedInformers } from '@app/client';
+import { ApiClient, type ApiConnection, SharedInformers } from '@app/client';
 
 /**
  * Where a component of the proxy process (cluster DNS, ingress controller) gets its informers:
@@ -20,7 +20,7 @@ export interface OpenedInformers {
 
 export async function openInformers(
   source: InformerSource,
-  o: { userAgent: string; maxSockets?: number; onTrouble: (resource: InformerResource, e: Error) => void },
+  o: { userAgent: string; maxSockets?: number; onTrouble: (what: string, e: Error) => void },
 ): Promise<OpenedInformers> {
   if ('informers' in source) return { informers: source.informers, close: async () => undefined };
   const api = new ApiClient(source.connection, { userAgent: o.userAgent, maxSockets: o.maxSockets });

@@ -140,7 +140,7 @@ export class ProxyRuntime implements OnApplicationBootstrap, BeforeApplicationSh
       api,
       nats,
       stream: config.stream,
-      onTrouble: (r, e) => this.logger.warn(`${r.plural} informer: ${e.message}`),
+      onTrouble: (what, e) => this.logger.warn(`${what}: ${e.message}`),
     });
     this.services = this.informers.informer<Service>({ group: '', version: 'v1', plural: 'services' });
     this.slices = this.informers.informer<EndpointSlice>(

@@ -110,7 +110,7 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
       api,
       nats,
       stream: config.stream,
-      onTrouble: (resource, e) => trouble(`${resource.plural} informer`)(e),
+      onTrouble: (what, e) => trouble(what)(e),
     });
     this.nodes = this.informers.informer({ group: '', version: 'v1', plural: 'nodes' });
     this.pods = this.informers.informer({ group: '', version: 'v1', plural: 'pods' });

@@ -184,6 +184,30 @@ describe('informer: list through the API, follow the bus, relist after a gap', (
     expect(troubles[0]?.message).toContain('NO_SUCH_STREAM');
   });
 
+  it('shared informers tell of the feed`s troubles and each informer`s, by name', async () => {
+    const troubles: string[] = [];
+    const shared = new SharedInformers({
+      api,
+      nats,
+      stream: { name: 'NO_SUCH_STREAM' },
+      onTrouble: (what, e) => troubles.push(`${what}: ${e.name}`),
+    });
+    try {
+      shared.informer(PODS);
+      await shared.start();
+      await waitFor(
+        'both troubles',
+        () =>
+          troubles.includes('event feed: WatchGap') && troubles.includes('pods informer: WatchGap')
+            ? true
+            : undefined,
+        { timeoutMs: 20_000 },
+      );
+    } finally {
+      await shared.stop();
+    }
+  });
+
   it('refuses to inform on Secrets, whose data the bus does not carry', () => {
     expect(
       () => new Informer({ api, nats, resource: { group: '', version: 'v1', plural: 'secrets' } }),

@@ -151,7 +151,7 @@ export async function startSimAgent(c: SimAgentConfig): Promise<RunningSimAgent>
       api,
       nats,
       stream: c.stream,
-      onTrouble: (resource, e) => c.onTrouble?.(`${resource.plural} informer`, e),
+      onTrouble: c.onTrouble,
     });
     const podInformer = informers.informer<ApiObject<Pod>>({ group: '', version: 'v1', plural: 'pods' });
     pods = new SimPods({

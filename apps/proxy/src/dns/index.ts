@@ -63,7 +63,7 @@ export async function startClusterDns(o: ClusterDnsOptions): Promise<RunningClus
     const forwarder = o.forwarder ?? new UpstreamForwarder(upstreams, o.upstreamTimeoutMs ?? 2000);
     opened = await openInformers(o, {
       userAgent: 'wake-proxy/cluster-dns',
-      onTrouble: (r, e) => trouble(`${r.plural} informer`, e),
+      onTrouble: trouble,
     });
     const synced = new InformerClusterView(opened.informers);
     await synced.start();

@@ -117,7 +117,7 @@ export async function startIngressController(o: IngressControllerOptions): Promi
     const { informers, close } = await openInformers(o, {
       userAgent: 'wake-ingress-controller',
       maxSockets: 8,
-      onTrouble: (r, e) => log.warn({ err: e }, `${r.plural} informer`),
+      onTrouble: (what, e) => log.warn({ err: e }, what),
     });
     cleanup.push(close);
     const api = informers.api;

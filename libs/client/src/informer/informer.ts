@@ -85,7 +85,7 @@ export class Informer<T extends StoredObject = StoredObject> {
     const [base, max] = o.relistBackoffMs ?? [100, 10_000];
     this.backoff = new ExponentialBackoff(base, max);
     this.ownFeed = !o.feed;
-    this.feed = o.feed ?? busFeed({ nats: o.nats, stream: o.stream });
+    this.feed = o.feed ?? busFeed({ nats: o.nats, stream: o.stream, onTrouble: o.onTrouble });
   }
 
   /** More indexes on the cache, filled from what it already holds (see ObjectCache.addIndexers). */

@@ -11,7 +11,11 @@ export interface SharedInformersOptions {
   api: ApiClient;
   nats: NatsConnection;
   stream?: EventStreamOptions;
-  onTrouble?: (resource: InformerResource, error: Error) => void;
+  /**
+   * Told of every failure: `what` is `<plural> informer` (a list or watch failed; it lists
+   * again) or `event feed` (the shared consumer stalled or was lost; it opens a new one).
+   */
+  onTrouble?: (what: string, error: Error) => void;
 }
 
 /**
@@ -26,7 +30,7 @@ export class SharedInformers {
   readonly feed: WatchHub;
 
   constructor(private readonly o: SharedInformersOptions) {
-    this.feed = busFeed({ nats: o.nats, stream: o.stream });
+    this.feed = busFeed({ nats: o.nats, stream: o.stream, onTrouble: (e) => o.onTrouble?.('event feed', e) });
   }
 
   /** The client the informers list with, for the components' own reads and writes. */
@@ -49,7 +53,7 @@ export class SharedInformers {
         stream: this.o.stream,
         feed: this.feed,
         resource,
-        onTrouble: (e) => this.o.onTrouble?.(resource, e),
+        onTrouble: (e) => this.o.onTrouble?.(`${resource.plural} informer`, e),
       });
       this.informers.set(key, informer as unknown as Informer);
     }
