@@ -12,6 +12,7 @@ import { startSchedulerProcess } from './lib/scheduler-process.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
 import { parseScrape, quantileBetween, type Scrape } from './lib/prometheus.js';
 import { progress, table, writeResult } from './lib/report.js';
+import { scrapeDelayMs } from './lib/scrape-pacing.js';
 import { round, summarize } from './lib/stats.js';
 
 export const description =
@@ -129,7 +130,7 @@ async function followSchedulerMetrics(metricsUrl: string, want: number, timeoutM
   const deadline = performance.now() + timeoutMs;
   let lastReport = performance.now();
   while (last.count < want && performance.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, scrapeDelayMs(first, last, want)));
     const m = await scrape();
     last = { at: performance.now(), count: scheduled(m), scrape: m };
     if (!first && last.count > 0) first = { at: last.at, count: last.count };
