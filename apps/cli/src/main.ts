@@ -226,17 +226,17 @@ copies the bytes. The host's traffic (WAKE-PORTALS-HOST, from OUTPUT), node port
 load-balancer addresses are always served by the proxy ports. Through a proxy port,
 connections go round robin over the ready endpoints (sessionAffinity ClientIP honoured; a
 failed dial tries the next endpoint); through the kernel a dead-but-ready endpoint fails the
-connection, as in upstream's iptables mode. TCP and UDP. A blackhole route for the service
-range drops what no rule catches. SIGTERM removes every rule and the route. Prints "proxy
-ready" after the first sync. Needs root (iptables, ip route).
+connection, as in upstream's iptables mode. TCP and UDP. What no portal catches in the service
+range is refused (REJECT in filter OUTPUT and FORWARD), never sent out. SIGTERM removes every
+rule. Prints "proxy ready" after the first sync. Needs root (iptables).
 
   --kubeconfig FILE          the API server and credentials (the kubeconfig 'wake up' writes)
   --nats-url URL             the event bus (also NATS_URL)
   --node-name NAME           this node, for externalTrafficPolicy/internalTrafficPolicy Local
                              (default: this host's name)
   --nodeport-addresses LIST  comma-separated IPv4 addresses node ports listen on (default 127.0.0.1)
-  --service-cluster-ip-range CIDR  the API server's service range, blackholed (default
-                             10.96.0.0/16; none: no route)
+  --service-cluster-ip-range CIDR  the API server's service range, its rest refused (default
+                             10.96.0.0/16; none: nothing refused)
   --proxy-mode MODE          iptables (default) or userspace: how pods' ClusterIP traffic is carried
   --bridge NAME              the bridge pods are on; proxy ports listen on its address (default docker0)
   --gateway ADDR             that address given directly (default: read from the bridge)

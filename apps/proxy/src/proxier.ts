@@ -77,8 +77,8 @@ export class Proxier {
 
   /**
    * Where a process on this host reaches a service port through the proxy (same balancing and
-   * affinity as pods get): the proxy port on the proxy address. Host processes (an ingress
-   * controller) need this because the blackhole route refuses host connections to ClusterIPs.
+   * affinity as pods get): the proxy port on the proxy address. A process in this one (the
+   * ingress controller) dials it directly, without a round trip through the nat table.
    */
   localAddressOf(key: string): { host: string; port: number } | undefined {
     const socket = this.portalSockets.get(key);

@@ -54,7 +54,7 @@ export interface ProxyConfig {
   bridge?: string;
   /** That address given directly (default: read from the bridge). */
   gateway?: string;
-  /** The service range for the blackhole route (the API server's --service-cluster-ip-range); absent: no route. */
+  /** The service range whose rest is refused (the API server's --service-cluster-ip-range); absent: nothing refused. */
   serviceCidr?: string;
   /** Addresses node ports listen on (upstream --nodeport-addresses; default 127.0.0.1). */
   nodePortAddresses?: string[];

@@ -13,6 +13,7 @@ import { dockerForTests } from '@app/testing/docker.js';
 
 import { dockerBridgeGateway } from '../../node-agent/src/api-access/index.js';
 import { jumpRules, portalChains } from '../src/netfilter/portal-rules.js';
+import { serviceRangeRefusals } from './host-rules.js';
 
 const run = promisify(execFile);
 const MAIN = resolve('apps/cli/src/main.ts');
@@ -62,8 +63,7 @@ describe('wake proxy: the process, SIGTERM and a crashed predecessor', () => {
           [chains.container, chains.host, chains.postrouting].some((c) => l.includes(c)) ||
           l.split(' ').some((word) => chains.kernel.owns(word.replace(/^:/, ''))),
       );
-  const blackhole = async () =>
-    (await run('ip', ['route', 'show', 'type', 'blackhole', 'exact', serviceCidr])).stdout.trim();
+  const refusals = () => serviceRangeRefusals(serviceCidr, chains.comment);
 
   const startProxyProcess = async (): Promise<{ child: ChildProcess; metrics: string }> => {
     const child = spawn(
@@ -172,7 +172,7 @@ describe('wake proxy: the process, SIGTERM and a crashed predecessor', () => {
     expect(text).toMatch(/wake_proxy_connections_total\{protocol="TCP",result="ok"\} [1-9]/);
     expect(text).toContain('kubeproxy_sync_proxy_rules_duration_seconds_count');
     expect((await ours()).length).toBeGreaterThan(0);
-    expect(await blackhole()).toContain(serviceCidr);
+    expect(await refusals()).toHaveLength(2);
     // Someone deletes its jump from PREROUTING: the periodic sync puts it back.
     const prerouting = jumpRules(chains).find((j) => j.chain === 'PREROUTING')!;
     await run('iptables', ['-w', '-t', 'nat', '-D', prerouting.chain, ...prerouting.rule]);
@@ -183,7 +183,7 @@ describe('wake proxy: the process, SIGTERM and a crashed predecessor', () => {
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(0);
     expect(await ours()).toEqual([]);
-    expect(await blackhole()).toBe('');
+    expect(await refusals()).toEqual([]);
   });
 
   it('the API server’s certificate names the kubernetes Service’s ClusterIP of this service range', async () => {
@@ -225,6 +225,6 @@ describe('wake proxy: the process, SIGTERM and a crashed predecessor', () => {
     second.child.kill('SIGTERM');
     expect(await exited(second.child)).toBe(0);
     expect(await ours()).toEqual([]);
-    expect(await blackhole()).toBe('');
+    expect(await refusals()).toEqual([]);
   });
 });

@@ -66,7 +66,7 @@ export function parseProxyMode(text: string | undefined): ProxyMode | undefined 
   throw new Error(`--proxy-mode: want iptables or userspace, got ${JSON.stringify(text)}`);
 }
 
-/** `--service-cluster-ip-range`: an IPv4 CIDR, or empty/"none" for no blackhole route. */
+/** `--service-cluster-ip-range`: an IPv4 CIDR, or empty/"none" for no refusing rules. */
 export function parseServiceCidr(text: string | undefined): string | undefined {
   if (text === undefined) return DEFAULT_SERVICE_CIDR;
   if (text === '' || text === 'none') return undefined;

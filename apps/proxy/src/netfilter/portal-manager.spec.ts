@@ -4,12 +4,16 @@ import { type HostNetwork } from './host-network.js';
 import { interfaceAddress, PortalManager, type PortalManagerOptions } from './portal-manager.js';
 import { leftovers, portalChains, portalRulesText, splitRule } from './portal-rules.js';
 
-/** Records every command; iptables-save answers with `saved`, ip with `ipAnswers` by subcommand. */
+/**
+ * Records every command; iptables-save answers with `saved`, `ip route show` with `routeShow`.
+ * The filter table is modelled (`-I`, `-D`, `-C` on `filterRules`, `<chain> <rule>` each); in
+ * the nat table every rule is present.
+ */
 class FakeHostNetwork implements HostNetwork {
   readonly calls: string[][] = [];
   readonly restores: string[] = [];
+  readonly filterRules: string[] = [];
   saved = '';
-  failRouteAdd = false;
   routeShow = '';
 
   async save(table: 'nat'): Promise<string> {
@@ -22,10 +26,16 @@ class FakeHostNetwork implements HostNetwork {
   }
   async iptables(args: readonly string[]): Promise<void> {
     this.calls.push(['iptables', ...args]);
+    if (args[1] !== 'filter') return;
+    const [op, chain, ...rest] = args.slice(2);
+    const rule = `${chain} ${(op === '-I' ? rest.slice(1) : rest).join(' ')}`;
+    const at = this.filterRules.indexOf(rule);
+    if (op === '-I') this.filterRules.unshift(rule);
+    else if (at < 0) throw new Error('iptables: Bad rule (does a matching rule exist in that chain?)');
+    else if (op === '-D') this.filterRules.splice(at, 1);
   }
   async ip(args: readonly string[]): Promise<string> {
     this.calls.push(['ip', ...args]);
-    if (args[1] === 'add' && this.failRouteAdd) throw new Error('RTNETLINK answers: File exists');
     if (args[1] === 'show') return this.routeShow;
     if (args[0] === '-4') return '5: docker0    inet 172.17.0.1/16 brd 172.17.255.255 scope global docker0\n';
     return '';
@@ -150,7 +160,11 @@ describe('PortalManager', () => {
     '-A OUTPUT -m comment --comment "wake proxy t1" -j WAKE-PORTALS-HOST-T1',
   ].join('\n');
 
-  it('start: removes a crashed instance’s rules, then chains, jumps first in PREROUTING, OUTPUT and POSTROUTING, and the blackhole', async () => {
+  const rejectRule = ['-d', '10.97.0.0/16', '-m', 'comment', '--comment', 'wake proxy t1', '-j', 'REJECT'];
+  /** A refusing rule as FakeHostNetwork.filterRules holds it. */
+  const reject = (chain: string) => `${chain} ${rejectRule.join(' ')}`;
+
+  it('start: removes a crashed instance’s rules, then chains, jumps first in PREROUTING, OUTPUT and POSTROUTING, and the refusal of the rest of the service range', async () => {
     const { net, m } = managed(t1, stale);
     await m.start();
     expect(net.calls).toEqual([
@@ -228,12 +242,17 @@ describe('PortalManager', () => {
         '-j',
         chains.postrouting,
       ],
-      ['ip', 'route', 'add', 'blackhole', '10.97.0.0/16'],
+      ['iptables', '-t', 'filter', '-C', 'OUTPUT', ...rejectRule],
+      ['iptables', '-t', 'filter', '-C', 'FORWARD', ...rejectRule],
+      ['ip', 'route', 'show', 'type', 'blackhole', 'exact', '10.97.0.0/16'],
+      ['iptables', '-t', 'filter', '-I', 'OUTPUT', '1', ...rejectRule],
+      ['iptables', '-t', 'filter', '-I', 'FORWARD', '1', ...rejectRule],
     ]);
     expect(net.restores[0]).toBe(portalRulesText(chains, [], '172.17.0.1'));
+    expect(net.filterRules).toEqual([reject('FORWARD'), reject('OUTPUT')]);
   });
 
-  it('sync: rewrites the chains only when the rules change; stop removes jumps, chains and route', async () => {
+  it('sync: rewrites the chains only when the rules change; stop removes jumps, chains and the refusing rules', async () => {
     const { net, m } = managed();
     await m.start();
     expect(await m.sync([portal])).toBe(true);
@@ -250,30 +269,33 @@ describe('PortalManager', () => {
       `iptables -t nat -F ${chains.host}`,
       `iptables -t nat -X ${chains.container}`,
       `iptables -t nat -X ${chains.host}`,
-      'ip route del blackhole 10.97.0.0/16',
+      'iptables -t filter -C OUTPUT',
+      'iptables -t filter -D OUTPUT',
+      'iptables -t filter -C OUTPUT',
+      'iptables -t filter -C FORWARD',
+      'iptables -t filter -D FORWARD',
+      'iptables -t filter -C FORWARD',
     ]);
+    expect(net.filterRules).toEqual([]);
     expect(m.rules).toBe(0);
   });
 
-  it('takes over a blackhole route that is already there, and fails when adding it fails otherwise', async () => {
+  it('start: removes refusing rules a crashed instance left (every copy) and an earlier version’s blackhole route', async () => {
     const troubles: string[] = [];
-    const { net, m } = managed({
-      proxyAddress: '172.17.0.1',
-      serviceCidr: '10.97.0.0/16',
-      onTrouble: (_w, e) => troubles.push(e.message),
-    });
-    net.failRouteAdd = true;
+    const { net, m } = managed({ ...t1, onTrouble: (_w, e) => troubles.push(e.message) });
+    net.filterRules.push(reject('OUTPUT'), reject('OUTPUT'), reject('FORWARD'), 'OUTPUT -j SOMEONE-ELSES');
     net.routeShow = 'blackhole 10.97.0.0/16\n';
     await m.start();
-    expect(troubles).toEqual([expect.stringContaining('already there')]);
-    await m.stop();
-    expect(net.calls.at(-1)).toEqual(['ip', 'route', 'del', 'blackhole', '10.97.0.0/16']);
+    expect(net.filterRules).toEqual([reject('FORWARD'), reject('OUTPUT'), 'OUTPUT -j SOMEONE-ELSES']);
+    expect(net.calls).toContainEqual(['ip', 'route', 'del', 'blackhole', '10.97.0.0/16']);
+    expect(troubles).toEqual([expect.stringContaining('kept the host from every ClusterIP')]);
+  });
 
-    const broken = new FakeHostNetwork();
-    broken.failRouteAdd = true;
-    await expect(
-      new PortalManager(broken, { proxyAddress: 'x', serviceCidr: '10.97.0.0/16' }).start(),
-    ).rejects.toThrow(/File exists/);
+  it('without a service range: no filter rule and no route', async () => {
+    const { net, m } = managed({ instanceId: 't1', proxyAddress: '172.17.0.1' });
+    await m.start();
+    await m.stop();
+    expect(net.calls.filter((c) => c[0] === 'ip' || c[2] === 'filter')).toEqual([]);
   });
 
   it('repair: puts back a jump rule someone removed, and rewrites the chains on the next sync', async () => {
@@ -299,6 +321,16 @@ describe('PortalManager', () => {
     ]);
     expect(await m.sync([portal])).toBe(true);
     expect(net.restores.at(-1)).toContain('-A WAKE-PORTALS-HOST-T1 -d 10.96.0.20/32');
+  });
+
+  it('repair: puts back a refusing rule someone removed (an iptables -F FORWARD), and says so', async () => {
+    const troubles: string[] = [];
+    const { net, m } = managed({ ...t1, onTrouble: (_w, e) => troubles.push(e.message) });
+    await m.start();
+    net.filterRules.splice(net.filterRules.indexOf(reject('FORWARD')), 1);
+    await m.repair();
+    expect(net.filterRules).toEqual([reject('FORWARD'), reject('OUTPUT')]);
+    expect(troubles).toEqual([expect.stringContaining('filter FORWARD was gone')]);
   });
 
   it('reads the bridge address pods reach the proxy at', async () => {

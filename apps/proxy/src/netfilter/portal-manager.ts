@@ -9,6 +9,7 @@ import {
   type PortalChains,
   portalChains,
   portalRulesText,
+  serviceRangeRejects,
 } from './portal-rules.js';
 
 export interface PortalManagerOptions {
@@ -16,7 +17,7 @@ export interface PortalManagerOptions {
   instanceId?: string;
   /** Where the proxy ports listen: the bridge gateway, reachable from pods and from the host. */
   proxyAddress: string;
-  /** The service range: a blackhole route for it, so traffic no rule catches is dropped, not sent out. */
+  /** The service range: what no portal catches there is refused (see serviceRangeRejects), not sent out. */
   serviceCidr?: string;
   onTrouble?: (what: string, e: Error) => void;
 }
@@ -24,8 +25,8 @@ export interface PortalManagerOptions {
 /**
  * This proxy instance's footprint on the host's network: its portal chains, its POSTROUTING
  * chain and (iptables mode) its service and endpoint chains, the jump rules into the first
- * three (first in PREROUTING, OUTPUT and POSTROUTING, ahead of Docker's), and the blackhole route
- * for the service range. start() removes what a crashed instance with the same id left;
+ * three (first in PREROUTING, OUTPUT and POSTROUTING, ahead of Docker's), and the filter rules
+ * that refuse the rest of the service range. start() removes what a crashed instance with the same id left;
  * stop() removes everything it made and nothing else.
  */
 export class PortalManager {
@@ -33,7 +34,7 @@ export class PortalManager {
   private applied?: string;
   /** Service and endpoint chains the last restore left in the table: deleted by the next sync that no longer wants them. */
   private kernelChains: string[] = [];
-  private routeAdded = false;
+  private rejecting = false;
   private ruleCount = 0;
 
   constructor(
@@ -53,7 +54,14 @@ export class PortalManager {
     await this.sync([]);
     for (const { chain, rule } of jumpRules(this.chains))
       await this.net.iptables(['-t', 'nat', '-I', chain, '1', ...rule]);
-    if (this.o.serviceCidr) await this.addBlackhole(this.o.serviceCidr);
+    const cidr = this.o.serviceCidr;
+    if (cidr) {
+      await this.removeRejects(cidr);
+      await this.removeOldBlackhole(cidr);
+      for (const { chain, rule } of serviceRangeRejects(this.chains, cidr))
+        await this.net.iptables(['-t', 'filter', '-I', chain, '1', ...rule]);
+      this.rejecting = true;
+    }
   }
 
   /**
@@ -63,11 +71,7 @@ export class PortalManager {
    */
   async repair(): Promise<void> {
     for (const { chain, rule } of jumpRules(this.chains)) {
-      const present = await this.net.iptables(['-t', 'nat', '-C', chain, ...rule]).then(
-        () => true,
-        () => false,
-      );
-      if (present) continue;
+      if (await this.present('nat', chain, rule)) continue;
       this.o.onTrouble?.(
         'portal rules',
         new Error(`the jump from ${chain} to this proxy's chain was gone; put back`),
@@ -76,6 +80,16 @@ export class PortalManager {
       this.applied = undefined;
       await this.net.restore(portalRulesText(this.chains, [], this.o.proxyAddress));
       await this.net.iptables(['-t', 'nat', '-I', chain, '1', ...rule]);
+    }
+    if (this.rejecting && this.o.serviceCidr) {
+      for (const { chain, rule } of serviceRangeRejects(this.chains, this.o.serviceCidr)) {
+        if (await this.present('filter', chain, rule)) continue;
+        this.o.onTrouble?.(
+          'portal rules',
+          new Error(`the rule refusing the rest of the service range in filter ${chain} was gone; put back`),
+        );
+        await this.net.iptables(['-t', 'filter', '-I', chain, '1', ...rule]);
+      }
     }
     this.applied = undefined;
   }
@@ -103,14 +117,13 @@ export class PortalManager {
     return true;
   }
 
-  /** Removes the jump rules, the chains and the route; every step is tried, the first failure thrown. */
+  /** Removes the jump rules, the chains and the refusing rules; every step is tried, the first failure thrown. */
   async stop(): Promise<void> {
     const failures: Error[] = [];
     await this.removeChains().catch((e: Error) => failures.push(e));
-    if (this.routeAdded && this.o.serviceCidr)
-      await this.net
-        .ip(['route', 'del', 'blackhole', this.o.serviceCidr])
-        .then(() => (this.routeAdded = false))
+    if (this.rejecting && this.o.serviceCidr)
+      await this.removeRejects(this.o.serviceCidr)
+        .then(() => (this.rejecting = false))
         .catch((e: Error) => failures.push(e));
     this.applied = undefined;
     this.kernelChains = [];
@@ -125,21 +138,41 @@ export class PortalManager {
     for (const chain of found.chains) await this.net.iptables(['-t', 'nat', '-X', chain]);
   }
 
-  /** Adds the route; one already there (this instance's, left by a crash) is taken over. */
-  private async addBlackhole(cidr: string): Promise<void> {
-    try {
-      await this.net.ip(['route', 'add', 'blackhole', cidr]);
-    } catch (e) {
-      const existing = await this.net.ip(['route', 'show', 'type', 'blackhole', 'exact', cidr]);
-      if (!existing.trim()) throw e;
-      this.o.onTrouble?.(
-        'blackhole route',
-        new Error(`a blackhole route for ${cidr} was already there; it is reused`),
-      );
+  /** Whether `rule` is in `chain` (iptables -C). */
+  private present(table: 'nat' | 'filter', chain: string, rule: readonly string[]): Promise<boolean> {
+    return this.net.iptables(['-t', table, '-C', chain, ...rule]).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Deletes this instance's refusing rules, each as often as it is there (a crash may have left it). */
+  private async removeRejects(cidr: string): Promise<void> {
+    for (const { chain, rule } of serviceRangeRejects(this.chains, cidr)) {
+      for (let i = 0; i < MAX_COPIES && (await this.present('filter', chain, rule)); i++)
+        await this.net.iptables(['-t', 'filter', '-D', chain, ...rule]);
     }
-    this.routeAdded = true;
+  }
+
+  /**
+   * Earlier versions blackholed the service range with a route, which a crash left behind; it
+   * fails the host's connections to every ClusterIP, so it goes.
+   */
+  private async removeOldBlackhole(cidr: string): Promise<void> {
+    const existing = await this.net.ip(['route', 'show', 'type', 'blackhole', 'exact', cidr]);
+    if (!existing.trim()) return;
+    await this.net.ip(['route', 'del', 'blackhole', cidr]);
+    this.o.onTrouble?.(
+      'service range',
+      new Error(
+        `removed a blackhole route for ${cidr} an earlier proxy left: it kept the host from every ClusterIP`,
+      ),
+    );
   }
 }
+
+/** Copies of one rule removed at most: iptables -C answers the same for a rule that cannot go. */
+const MAX_COPIES = 16;
 
 /** The first IPv4 address of an interface (`ip -4 -o addr show dev <name>`), e.g. docker0's gateway. */
 export async function interfaceAddress(net: HostNetwork, name: string): Promise<string> {

@@ -74,6 +74,25 @@ export function jumpRules(
 }
 
 /**
+ * What refuses traffic still addressed to the service range after the portals' DNAT (a port no
+ * Service has, an address no Service holds), so it is not sent out of the machine: REJECT first
+ * in filter OUTPUT (the host's) and FORWARD (pods'), as upstream's iptables mode rejects what
+ * it cannot serve. Traffic a portal caught has the proxy's or an endpoint's address by then.
+ * A route could not do this: a blackhole route fails the host's connect() before nat OUTPUT
+ * runs, so the host could reach no ClusterIP at all.
+ */
+export function serviceRangeRejects(
+  chains: PortalChains,
+  serviceCidr: string,
+): { chain: 'OUTPUT' | 'FORWARD'; rule: string[] }[] {
+  const rule = ['-d', serviceCidr, '-m', 'comment', '--comment', chains.comment, '-j', 'REJECT'];
+  return [
+    { chain: 'OUTPUT', rule },
+    { chain: 'FORWARD', rule },
+  ];
+}
+
+/**
  * iptables-restore input (for --noflush) that declares the instance's chains, which flushes
  * them, and fills them. The host chain DNATs each ClusterIP:port to the proxy port on
  * `proxyAddress` (upstream's iptablesHostPortalArgs, DNAT flavour); so does the container chain
