@@ -23,6 +23,12 @@ import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fa
 
 import { type TokenRequests } from '../auth/token-request.js';
 import { type CachedList, type ListCache } from '../cache/list-cache.js';
+import {
+  SELF_REVIEW_PATHS,
+  selfSubjectAccessReview,
+  selfSubjectReview,
+  selfSubjectRulesReview,
+} from '../auth/self-reviews.js';
 import { PodExecEndpoint } from '../exec/pod-exec.js';
 import { servePodLog } from '../logs/pod-log.js';
 import { type ApiMetrics, type RequestLabels } from '../metrics/api-metrics.js';
@@ -168,6 +174,7 @@ export class KubeApi {
       if (warnings.length) reply.header('warning', warnings);
       return payload;
     });
+    this.registerSelfReviews(app);
     const handler = (req: FastifyRequest, reply: FastifyReply) => this.resource(req as AuthedRequest, reply);
     for (const prefix of ['/api/v1/*', '/apis/:group/:version/*'])
       app.route({ method: ALL_METHODS, url: prefix, handler: this.guard(handler) });
@@ -179,6 +186,31 @@ export class KubeApi {
         throw new StatusError('NotFound', 'the server could not find the requested resource', {});
       }),
     });
+  }
+
+  /** The create-only reviews of the requester itself (see self-reviews.ts): answered, never stored. */
+  private registerSelfReviews(app: FastifyInstance): void {
+    const answers: [string, (body: unknown, actor: Actor) => object][] = [
+      [SELF_REVIEW_PATHS.access, selfSubjectAccessReview],
+      [SELF_REVIEW_PATHS.rules, selfSubjectRulesReview],
+      [SELF_REVIEW_PATHS.self, selfSubjectReview],
+    ];
+    for (const [url, answer] of answers)
+      app.route({
+        method: ALL_METHODS,
+        url,
+        handler: this.guard(async (req, reply) => {
+          if (req.method !== 'POST')
+            throw new StatusError(
+              'MethodNotAllowed',
+              'the server does not allow this method on the requested resource',
+              {},
+            );
+          return reply
+            .code(201)
+            .send(answer(this.decode.object(req), (req as AuthedRequest)[ACTOR] as Actor));
+        }),
+      });
   }
 
   /** Every failure becomes a Status reply, whatever error handler the framework installs. */

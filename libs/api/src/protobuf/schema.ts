@@ -2,6 +2,7 @@ import protobuf from 'protobufjs';
 
 import { appsV1 } from './schema/apps-v1.js';
 import { authenticationV1 } from './schema/authentication-v1.js';
+import { authorizationV1 } from './schema/authorization-v1.js';
 import { batchV1 } from './schema/batch-v1.js';
 import { coordinationV1 } from './schema/coordination-v1.js';
 import { coreV1 } from './schema/core-v1.js';
@@ -68,6 +69,7 @@ const packages: SchemaPackage[] = [
   storageV1,
   policyV1,
   authenticationV1,
+  authorizationV1,
 ];
 
 /** Short package names usable in type references. */
@@ -90,6 +92,7 @@ const GROUP_PACKAGES: Record<string, string> = {
   'storage.k8s.io/v1': 'k8s.io.api.storage.v1',
   'policy/v1': 'k8s.io.api.policy.v1',
   'authentication.k8s.io/v1': 'k8s.io.api.authentication.v1',
+  'authorization.k8s.io/v1': 'k8s.io.api.authorization.v1',
 };
 
 const TEMPLATES = new Set(['PodTemplateSpec', 'JobTemplateSpec', 'PersistentVolumeClaimTemplate']);

@@ -2,7 +2,9 @@ import { type SchemaPackage } from './package.js';
 
 /**
  * k8s.io.api.authentication.v1: field numbers, wire types and Go JSON shapes (notation in
- * ./package.ts). Only TokenRequest: `kubectl create token` (≥ 1.32) sends it as protobuf.
+ * ./package.ts). What kubectl (≥ 1.32) sends as protobuf: TokenRequest (`kubectl create token`)
+ * and SelfSubjectReview (`kubectl auth whoami`; a user's extras, which no client sends, are
+ * left out).
  */
 export const authenticationV1: SchemaPackage = {
   name: 'k8s.io.api.authentication.v1',
@@ -26,6 +28,18 @@ export const authenticationV1: SchemaPackage = {
     TokenRequestStatus: `
       1 token string always
       2 expirationTimestamp Time always
+    `,
+    SelfSubjectReview: `
+      1 metadata meta.ObjectMeta
+      2 status SelfSubjectReviewStatus
+    `,
+    SelfSubjectReviewStatus: `
+      1 userInfo UserInfo
+    `,
+    UserInfo: `
+      1 username string
+      2 uid string
+      3 groups []string
     `,
   },
 };

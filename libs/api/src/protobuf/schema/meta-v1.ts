@@ -47,6 +47,11 @@ export const metaV1: SchemaPackage = {
       2 operator string always
       3 values []string
     `,
+    FieldSelectorRequirement: `
+      1 key string always
+      2 operator string always
+      3 values []string
+    `,
     Condition: `
       1 type string always
       2 status string always
