@@ -3,8 +3,7 @@ import { type SchemaPackage } from './package.js';
 /**
  * k8s.io.api.authentication.v1: field numbers, wire types and Go JSON shapes (notation in
  * ./package.ts). What kubectl (≥ 1.32) sends as protobuf: TokenRequest (`kubectl create token`)
- * and SelfSubjectReview (`kubectl auth whoami`; a user's extras, which no client sends, are
- * left out).
+ * and SelfSubjectReview (`kubectl auth whoami`).
  */
 export const authenticationV1: SchemaPackage = {
   name: 'k8s.io.api.authentication.v1',
@@ -40,6 +39,13 @@ export const authenticationV1: SchemaPackage = {
       1 username string
       2 uid string
       3 groups []string
+      4 extra map<string,ExtraValue>
+    `,
+    // Go's ExtraValue is a []string, rendered in JSON as the bare list, which this notation cannot
+    // say: decoded, it reads {items: [...]}. Only a review's status has it, and the server writes
+    // that status itself (apps/api-server/src/auth/self-reviews.ts), never reading the client's.
+    ExtraValue: `
+      1 items []string
     `,
   },
 };
