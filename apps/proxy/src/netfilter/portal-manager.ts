@@ -26,8 +26,8 @@ export interface PortalManagerOptions {
  * This proxy instance's footprint on the host's network: its portal chains, its POSTROUTING
  * chain and (iptables mode) its service and endpoint chains, the jump rules into the first
  * three (first in PREROUTING, OUTPUT and POSTROUTING, ahead of Docker's), and the filter rules
- * that refuse the rest of the service range. start() removes what a crashed instance with the same id left;
- * stop() removes everything it made and nothing else.
+ * that refuse the rest of the service range. start() removes what a crashed instance with the
+ * same id left; stop() removes everything it made and nothing else.
  */
 export class PortalManager {
   readonly chains: PortalChains;
