@@ -1,3 +1,4 @@
+import { ipToInt } from '@app/api';
 import { type StoredObject } from '@app/event-store';
 
 /** The parts of a core/v1 Service the LoadBalancer status controller reads and writes. */
@@ -86,14 +87,9 @@ export function sameIngress(
 
 /** IPv4 addresses by value (10.0.0.9 before 10.0.0.10); anything else after them, as strings. */
 function compareIps(a: string, b: string): number {
-  const [ka, kb] = [ipv4Key(a), ipv4Key(b)];
+  const [ka, kb] = [ipToInt(a), ipToInt(b)];
   if (ka !== undefined && kb !== undefined) return ka - kb;
   if (ka !== undefined) return -1;
   if (kb !== undefined) return 1;
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function ipv4Key(ip: string): number | undefined {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
-  return m ? m.slice(1).reduce((n, o) => n * 256 + Number(o), 0) : undefined;
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { formatIp, parseCidr, SimIpam } from './sim-ipam.js';
+import { intToIp } from '@app/api';
+
+import { parseCidr, SimIpam } from './sim-ipam.js';
 
 describe('SimIpam', () => {
   it('gives node n the n+1-th node address and the n-th /24 of the pod range', () => {
@@ -41,7 +43,9 @@ describe('SimIpam', () => {
     expect(ipam.capacity).toBe(254);
     expect(() => ipam.nodeIP(254)).toThrow(RangeError);
     expect(parseCidr('10.1.2.3/8')).toEqual({ base: parseCidr('10.0.0.0/8').base, prefix: 8 });
-    expect(formatIp(parseCidr('10.1.2.0/24').base)).toBe('10.1.2.0');
+    expect(intToIp(parseCidr('10.1.2.0/24').base)).toBe('10.1.2.0');
     expect(() => parseCidr('10.0.0.0')).toThrow(/not an IPv4 CIDR/);
+    for (const bad of ['10.0.0.0/33', '300.0.0.0/8', '10.0.0/8', '10.0.0.0/8/1', '10.0.0.0/x'])
+      expect(() => parseCidr(bad)).toThrow(/not an IPv4 CIDR/);
   });
 });

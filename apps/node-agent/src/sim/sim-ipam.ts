@@ -1,3 +1,5 @@
+import { intToIp, ipToInt } from '@app/api';
+
 /** An IPv4 CIDR as a number and a prefix length. */
 export interface Cidr {
   base: number;
@@ -5,17 +7,12 @@ export interface Cidr {
 }
 
 export function parseCidr(text: string): Cidr {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(text);
-  const octets = m?.slice(1, 5).map(Number) ?? [];
-  const prefix = Number(m?.[5]);
-  if (!m || octets.some((o) => o > 255) || prefix > 32) throw new Error(`not an IPv4 CIDR: ${text}`);
-  const ip = octets.reduce((n, o) => n * 256 + o, 0);
+  const [address, prefixText, ...rest] = text.split('/');
+  const ip = ipToInt(address);
+  const prefix = /^\d{1,2}$/.test(prefixText ?? '') ? Number(prefixText) : NaN;
+  if (ip === undefined || rest.length > 0 || !(prefix <= 32)) throw new Error(`not an IPv4 CIDR: ${text}`);
   const size = 2 ** (32 - prefix);
   return { base: ip - (ip % size), prefix };
-}
-
-export function formatIp(n: number): string {
-  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 }
 
 export interface SimIpamOptions {
@@ -50,13 +47,13 @@ export class SimIpam {
 
   nodeIP(index: number): string {
     this.check(index);
-    return formatIp(this.nodeRange.base + index + 1);
+    return intToIp(this.nodeRange.base + index + 1);
   }
 
   /** The node's pod range, as its spec.podCIDR. */
   podCidr(index: number): string {
     this.check(index);
-    return `${formatIp(this.podRange.base + index * BLOCK)}/24`;
+    return `${intToIp(this.podRange.base + index * BLOCK)}/24`;
   }
 
   /** The pod's address on node `index`: the one it already has, or a free one; undefined when the /24 is full. */
@@ -68,7 +65,7 @@ export class SimIpam {
       if (offset === undefined) return undefined;
       block.byUid.set(uid, offset);
     }
-    return formatIp(this.podRange.base + index * BLOCK + offset);
+    return intToIp(this.podRange.base + index * BLOCK + offset);
   }
 
   /** Records an address a pod already carries (after a restart), so it is not handed out again. */
