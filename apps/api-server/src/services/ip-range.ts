@@ -1,4 +1,4 @@
-import { ipToInt } from '@app/api';
+import { ipToInt, parseIpv4Cidr } from '@app/api';
 
 /** An IPv4 CIDR as a range of integers. */
 export interface Ipv4Range {
@@ -9,14 +9,10 @@ export interface Ipv4Range {
 }
 
 export function parseCidr(cidr: string): Ipv4Range {
-  const [ip, bitsText] = cidr.split('/');
-  const base = ipToInt(ip);
-  const bits = Number(bitsText);
-  if (base === undefined || !Number.isInteger(bits) || bits < 8 || bits > 30)
-    throw new Error(`invalid service CIDR ${cidr}`);
-  const size = 2 ** (32 - bits);
-  const network = base - (base % size);
-  return { cidr, first: network + 1, last: network + size - 2 };
+  const parsed = parseIpv4Cidr(cidr);
+  if (!parsed || parsed.prefix < 8 || parsed.prefix > 30) throw new Error(`invalid service CIDR ${cidr}`);
+  const { network, prefix } = parsed;
+  return { cidr, first: network + 1, last: network + 2 ** (32 - prefix) - 2 };
 }
 
 export function inRange(r: Ipv4Range, ip: string): boolean {

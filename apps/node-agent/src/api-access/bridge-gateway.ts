@@ -2,7 +2,7 @@ import { isIPv4 } from 'node:net';
 
 import type Docker from 'dockerode';
 
-import { intToIp, ipToInt } from '@app/api';
+import { intToIp, parseIpv4Cidr } from '@app/api';
 
 /** The part of `docker network inspect` the gateway is read from. */
 export interface NetworkIpam {
@@ -40,10 +40,6 @@ export function networkGateway(network: string, info: NetworkIpam): string {
 
 /** The first host address of an IPv4 CIDR (`172.17.0.0/16` → `172.17.0.1`); undefined for IPv6 or /31–/32. */
 function firstIPv4Host(cidr: string): string | undefined {
-  const [address, bits] = cidr.split('/');
-  const base = ipToInt(address);
-  const prefix = Number(bits);
-  if (base === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > 30) return undefined;
-  const size = 2 ** (32 - prefix);
-  return intToIp(base - (base % size) + 1);
+  const parsed = parseIpv4Cidr(cidr);
+  return parsed && parsed.prefix <= 30 ? intToIp(parsed.network + 1) : undefined;
 }

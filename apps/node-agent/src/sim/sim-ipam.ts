@@ -1,4 +1,4 @@
-import { intToIp, ipToInt } from '@app/api';
+import { intToIp, parseIpv4Cidr } from '@app/api';
 
 /** An IPv4 CIDR as a number and a prefix length. */
 export interface Cidr {
@@ -7,12 +7,9 @@ export interface Cidr {
 }
 
 export function parseCidr(text: string): Cidr {
-  const [address, prefixText, ...rest] = text.split('/');
-  const ip = ipToInt(address);
-  const prefix = /^\d{1,2}$/.test(prefixText ?? '') ? Number(prefixText) : NaN;
-  if (ip === undefined || rest.length > 0 || !(prefix <= 32)) throw new Error(`not an IPv4 CIDR: ${text}`);
-  const size = 2 ** (32 - prefix);
-  return { base: ip - (ip % size), prefix };
+  const parsed = parseIpv4Cidr(text);
+  if (!parsed) throw new Error(`not an IPv4 CIDR: ${text}`);
+  return { base: parsed.network, prefix: parsed.prefix };
 }
 
 export interface SimIpamOptions {

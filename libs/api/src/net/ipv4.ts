@@ -14,3 +14,14 @@ export function ipToInt(ip: string): number | undefined {
 export function intToIp(n: number): string {
   return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
 }
+
+/** An IPv4 CIDR as its network address (an integer) and prefix length; undefined when it is not one. */
+export function parseIpv4Cidr(cidr: string): { network: number; prefix: number } | undefined {
+  const [address, prefixText, ...rest] = cidr.split('/');
+  const ip = ipToInt(address);
+  if (ip === undefined || rest.length > 0 || !/^\d{1,2}$/.test(prefixText ?? '')) return undefined;
+  const prefix = Number(prefixText);
+  if (prefix > 32) return undefined;
+  const size = 2 ** (32 - prefix);
+  return { network: ip - (ip % size), prefix };
+}
