@@ -23,12 +23,7 @@ import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fa
 
 import { type TokenRequests } from '../auth/token-request.js';
 import { type CachedList, type ListCache } from '../cache/list-cache.js';
-import {
-  SELF_REVIEW_PATHS,
-  selfSubjectAccessReview,
-  selfSubjectReview,
-  selfSubjectRulesReview,
-} from '../auth/self-reviews.js';
+import { answerSelfReview, SELF_REVIEWS } from '../auth/self-reviews.js';
 import { PodExecEndpoint } from '../exec/pod-exec.js';
 import { servePodLog } from '../logs/pod-log.js';
 import { type ApiMetrics, type RequestLabels } from '../metrics/api-metrics.js';
@@ -190,15 +185,10 @@ export class KubeApi {
 
   /** The create-only reviews of the requester itself (see self-reviews.ts): answered, never stored. */
   private registerSelfReviews(app: FastifyInstance): void {
-    const answers: [string, (body: unknown, actor: Actor) => object][] = [
-      [SELF_REVIEW_PATHS.access, selfSubjectAccessReview],
-      [SELF_REVIEW_PATHS.rules, selfSubjectRulesReview],
-      [SELF_REVIEW_PATHS.self, selfSubjectReview],
-    ];
-    for (const [url, answer] of answers)
+    for (const review of SELF_REVIEWS)
       app.route({
         method: ALL_METHODS,
-        url,
+        url: review.path,
         handler: this.guard(async (req, reply) => {
           if (req.method !== 'POST')
             throw new StatusError(
@@ -208,7 +198,7 @@ export class KubeApi {
             );
           return reply
             .code(201)
-            .send(answer(this.decode.object(req), (req as AuthedRequest)[ACTOR] as Actor));
+            .send(answerSelfReview(review, this.decode.object(req), (req as AuthedRequest)[ACTOR] as Actor));
         }),
       });
   }
