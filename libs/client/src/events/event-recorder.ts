@@ -83,37 +83,17 @@ export class EventRecorder {
     const key = `${meta.uid}|${e.fieldPath ?? ''}|${e.reason}|${e.message}`;
     const seen = this.written.get(key);
     const path = resourcePath({ group: '', version: 'v1', plural: 'events', namespace });
-    const body = {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name: seen?.name ?? `${meta.name}.${eventSuffix()}`, namespace },
-      involvedObject: {
-        apiVersion: e.object.apiVersion ?? 'v1',
-        kind: e.object.kind ?? 'Pod',
-        namespace: meta.namespace,
-        name: meta.name,
-        uid: meta.uid,
-        resourceVersion: meta.resourceVersion,
-        ...(e.fieldPath ? { fieldPath: e.fieldPath } : {}),
-      },
-      reason: e.reason,
-      message: e.message,
-      type: e.type,
-      source: { component: this.o.component, ...(this.o.host ? { host: this.o.host } : {}) },
-      reportingComponent: this.o.component,
-      reportingInstance: this.o.instance,
-      firstTimestamp: seen?.first ?? now,
-      lastTimestamp: now,
-      count: (seen?.count ?? 0) + 1,
-    };
+    const count = (seen?.count ?? 0) + 1;
+    const body = coreEvent(e, this.o, {
+      name: seen?.name ?? `${meta.name}.${eventSuffix()}`,
+      first: seen?.first ?? now,
+      now,
+      count,
+    });
     if (seen) {
       try {
-        await this.api.patch(
-          `${path}/${seen.name}`,
-          { count: body.count, lastTimestamp: now },
-          { cause: e.cause },
-        );
-        seen.count = body.count;
+        await this.api.patch(`${path}/${seen.name}`, { count, lastTimestamp: now }, { cause: e.cause });
+        seen.count = count;
         return;
       } catch (err) {
         // The event it would add to is gone (expired, deleted): write a new one instead.
@@ -123,10 +103,45 @@ export class EventRecorder {
       }
     }
     await this.api.create(path, body, { cause: e.cause });
-    this.written.set(key, { name: body.metadata.name, namespace, count: 1, first: now });
+    this.written.set(key, { name: String(body.metadata.name), namespace, count: 1, first: now });
     // Remember a bounded number of events for aggregation; the oldest are forgotten first.
     if (this.written.size > 10_000) this.written.delete(this.written.keys().next().value as string);
   }
+}
+
+/**
+ * The core/v1 Event the recorder writes for `e` (as client-go's recorder fills it in): named
+ * `name`, first seen at `first`, seen `count` times, the last `now`.
+ */
+export function coreEvent(
+  e: RecordedEvent,
+  source: { component: string; instance: string; host?: string },
+  at: { name: string; first: string; now: string; count: number },
+): StoredObject {
+  const meta = e.object.metadata;
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: at.name, namespace: meta.namespace || 'default' },
+    involvedObject: {
+      apiVersion: e.object.apiVersion ?? 'v1',
+      kind: e.object.kind ?? 'Pod',
+      namespace: meta.namespace,
+      name: meta.name,
+      uid: meta.uid,
+      resourceVersion: meta.resourceVersion,
+      ...(e.fieldPath ? { fieldPath: e.fieldPath } : {}),
+    },
+    reason: e.reason,
+    message: e.message,
+    type: e.type,
+    source: { component: source.component, ...(source.host ? { host: source.host } : {}) },
+    reportingComponent: source.component,
+    reportingInstance: source.instance,
+    firstTimestamp: at.first,
+    lastTimestamp: at.now,
+    count: at.count,
+  };
 }
 
 /** Upstream names events <object>.<hex nanoseconds>; unique enough per object. */
