@@ -38,7 +38,7 @@ The service proxy against a direct connection to the pod. Backends are small TCP
 bench runs in a process of their own on loopback addresses (127.0.0.2, ...); they are the pods'
 IPs of static pods whose status the bench writes (no Docker). The cluster: Postgres, nats-server,
 the relay, 'wake apiserver', 'wake controller-manager --controllers endpointslice' and
-'wake proxy' (no service range, so no blackhole route; an instance id of its own), each its own
+'wake proxy' (no service range, so nothing refused there; an instance id of its own), each its own
 process. Paths, each measured alike:
   direct       host client → pod address (round robin over the replicas)
   proxy        host client → 127.0.0.1:<nodePort> → proxy → pod

@@ -4,8 +4,8 @@ import { type ComponentProcess, startComponent } from './component-process.js';
 /**
  * `wake proxy` in its own process, as `wake up` runs it next to a node agent: its own event
  * loop and CPU, so the bench's clients and backends do not share them. NodePorts on 127.0.0.1
- * only; no service range, so no blackhole route (other clusters on this host may share the
- * default range, and the route would be removed under them when this proxy stops); an instance
+ * only; no service range, so nothing refused there (other clusters on this host may share the
+ * default range, and this proxy's REJECT rules would refuse their ClusterIPs); an instance
  * id of the bench's own, so its netfilter chains cannot meet another proxy's.
  */
 export function startProxyProcess(o: {

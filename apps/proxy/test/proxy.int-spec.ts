@@ -79,6 +79,12 @@ describe('the proxy on a real Docker node: Services that route', () => {
       .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
       .map((p) => p.metadata.name)
       .sort();
+  /** What six requests to `url` answer, sent by the real curl as a user on the host would. */
+  const curlSixTimes = async (url: string) => {
+    const got: string[] = [];
+    for (let i = 0; i < 6; i++) got.push((await run('curl', ['-sS', '--max-time', '5', url])).stdout.trim());
+    return got;
+  };
   const service = async (name: string) =>
     (await cluster.api<Service>('GET', `/api/v1/namespaces/${NS}/services/${name}`)).body;
   const natRules = async () => (await run('iptables-save', ['-t', 'nat'])).stdout;
@@ -322,13 +328,9 @@ describe('the proxy on a real Docker node: Services that route', () => {
   it('from the host: the NodePort on the node-port address', async () => {
     const nodePort = (await service('web')).spec.ports[0]!.nodePort!;
     expect(nodePort).toBeGreaterThanOrEqual(30000);
-    const got: string[] = [];
-    // The real curl, as a user on the host would.
-    for (let i = 0; i < 6; i++)
-      got.push(
-        (await run('curl', ['-sS', '--max-time', '5', `http://${nodeAddress}:${nodePort}/`])).stdout.trim(),
-      );
-    expect(new Set(got)).toEqual(new Set(await readyWebPods()));
+    expect(new Set(await curlSixTimes(`http://${nodeAddress}:${nodePort}/`))).toEqual(
+      new Set(await readyWebPods()),
+    );
   });
 
   it('type LoadBalancer: its status names the node address, where the host reaches the service port and the NodePort', async () => {
@@ -369,11 +371,7 @@ describe('the proxy on a real Docker node: Services that route', () => {
 
   it('from the host: a ClusterIP reaches the Service (upstream’s KUBE-PORTALS-HOST); a port no Service has is refused, not sent out', async () => {
     const { clusterIP } = (await service('web')).spec;
-    const got: string[] = [];
-    // The real curl, as a user debugging from a node would.
-    for (let i = 0; i < 6; i++)
-      got.push((await run('curl', ['-sS', '--max-time', '5', `http://${clusterIP}/`])).stdout.trim());
-    expect(new Set(got)).toEqual(new Set(await readyWebPods()));
+    expect(new Set(await curlSixTimes(`http://${clusterIP}/`))).toEqual(new Set(await readyWebPods()));
     const error = await new Promise<NodeJS.ErrnoException>((resolve) => {
       const s = connect({ host: clusterIP, port: 81 });
       s.on('connect', () => {
