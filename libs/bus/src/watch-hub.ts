@@ -5,7 +5,7 @@ import { type EventReader, type StoredEvent } from '@app/event-store';
 import { decodeEvent, isRedactedKind } from './bus-event.js';
 import { type EventStreamOptions } from './event-stream.js';
 import { eventSubject, tokensMatch } from './subjects.js';
-import { EventWatch, WatchGap, type WatchItem } from './watch.js';
+import { EventWatch, WatchGap } from './watch.js';
 
 export interface WatchHubOptions {
   nats: NatsConnection;
@@ -54,6 +54,9 @@ interface Entry {
    */
   matched?: Map<string, boolean>;
 }
+
+/** What a hub's watch delivers: an event, or a bookmark saying it has seen the log up to `seq`. */
+export type WatchItem = { kind: 'event'; event: StoredEvent } | { kind: 'bookmark'; seq: number };
 
 /** One watch of the hub: an async iterable of items, and where it has got to. */
 export interface HubWatch extends AsyncIterable<WatchItem> {

@@ -57,9 +57,6 @@ export class WatchGap extends Error {
   override name = 'WatchGap';
 }
 
-/** What a hub's watch delivers: an event, or a bookmark saying it has seen the log up to `seq`. */
-export type WatchItem = { kind: 'event'; event: StoredEvent } | { kind: 'bookmark'; seq: number };
-
 /**
  * Every event after `after`, in seq order, exactly once: etcd's watch
  * guarantees (ordered, unique, reliable, resumable) over JetStream, with the log as backstop.
