@@ -22,10 +22,7 @@ export interface RecordedEvent {
  */
 export class EventRecorder {
   private readonly backlog: RecordedEvent[] = [];
-  private readonly written = new Map<
-    string,
-    { name: string; namespace: string; count: number; first: string }
-  >();
+  private readonly written = new Map<string, { name: string; count: number; first: string }>();
   private running = 0;
   private dropped = 0;
   private idle: (() => void)[] = [];
@@ -103,7 +100,7 @@ export class EventRecorder {
       }
     }
     await this.api.create(path, body, { cause: e.cause });
-    this.written.set(key, { name: String(body.metadata.name), namespace, count: 1, first: now });
+    this.written.set(key, { name: String(body.metadata.name), count: 1, first: now });
     // Remember a bounded number of events for aggregation; the oldest are forgotten first.
     if (this.written.size > 10_000) this.written.delete(this.written.keys().next().value as string);
   }
