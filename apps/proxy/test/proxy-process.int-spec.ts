@@ -160,15 +160,20 @@ describe('wake proxy: the process, SIGTERM and a crashed predecessor', () => {
     );
     const nodePort = svc.body.spec.ports[0]!.nodePort;
     expect(await tcpRead(nodeAddress, nodePort)).toBe('from the backend\n');
-    const text = await httpGet(metrics);
-    // The gauge counts the rules of this instance's chains: portal, POSTROUTING, service and endpoint.
-    const rules = (await ours()).filter(
-      (l) => l.startsWith('-A ') && !/^-A (PREROUTING|OUTPUT|POSTROUTING) /.test(l),
-    );
+    // The gauge counts the rules of this instance's chains: portal, POSTROUTING, service and
+    // endpoint. Read together until they agree: a sync (the cluster DNS's Service appearing) may
+    // land between reading the gauge and listing the chains.
+    const { text, rules } = await waitFor('the gauge to count the rules in the chains', async () => {
+      const text = await httpGet(metrics);
+      const rules = (await ours()).filter(
+        (l) => l.startsWith('-A ') && !/^-A (PREROUTING|OUTPUT|POSTROUTING) /.test(l),
+      );
+      const gauge = new RegExp(
+        `kubeproxy_sync_proxy_rules_iptables_total\\{table="nat"\\} ${rules.length}\n`,
+      );
+      return gauge.test(text) ? { text, rules } : undefined;
+    });
     expect(rules.length).toBeGreaterThan(3);
-    expect(text).toMatch(
-      new RegExp(`kubeproxy_sync_proxy_rules_iptables_total\\{table="nat"\\} ${rules.length}\n`),
-    );
     expect(text).toMatch(/wake_proxy_connections_total\{protocol="TCP",result="ok"\} [1-9]/);
     expect(text).toContain('kubeproxy_sync_proxy_rules_duration_seconds_count');
     expect((await ours()).length).toBeGreaterThan(0);
