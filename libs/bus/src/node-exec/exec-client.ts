@@ -1,11 +1,11 @@
 import { createInbox, type NatsConnection } from '@nats-io/transport-node';
 
-import { ExecProtocolError } from '../node-streams/flow.js';
+import { StreamProtocolError } from '../node-streams/flow.js';
 import { requestOpen, StreamOpenError } from '../node-streams/stream-open.js';
-import { ExecLink } from './exec-link.js';
+import { STREAM_DEFAULT_WINDOW, StreamLink } from '../node-streams/stream-link.js';
 import {
   type ExecAccepted,
-  EXEC_DEFAULT_WINDOW,
+  EXEC_DATA_KINDS,
   type ExecExit,
   type ExecRequest,
   execSubject,
@@ -60,10 +60,15 @@ export async function openExec(
 ): Promise<ExecSession> {
   const inbox = createInbox();
   const pingMs = o.pingMs ?? 5_000;
-  const window = o.window ?? EXEC_DEFAULT_WINDOW;
+  const window = o.window ?? STREAM_DEFAULT_WINDOW;
   // Subscribed before asking, so nothing the agent sends right after accepting is missed; the
   // peer's inbox is only known from the answer.
-  const link = new ExecLink(nc, inbox, '', { pingMs, window });
+  const link = new StreamLink(nc, inbox, '', {
+    pingMs,
+    window,
+    kinds: EXEC_DATA_KINDS,
+    what: 'exec session',
+  });
   try {
     const reply = await request(nc, node, { ...params, inbox, pingMs, window }, o);
     if (!reply.inbox) throw new StreamOpenError(500, `the node agent of node ${node} named no inbox`);
@@ -80,11 +85,11 @@ export async function openExec(
         else if (kind === 'exit') {
           exit = JSON.parse(new TextDecoder().decode(data)) as ExecExit;
           link.end();
-        } else throw new ExecProtocolError(`unexpected "${kind}" from the node agent`);
+        } else throw new StreamProtocolError(`unexpected "${kind}" from the node agent`);
       });
       const broke = await link.closed;
       if (exit) return exit;
-      throw broke ?? new ExecProtocolError('the exec session ended without an exit status');
+      throw broke ?? new StreamProtocolError('the exec session ended without an exit status');
     },
     writeStdin: (data) => link.send('stdin', data),
     closeStdin: () => link.send('stdin-close'),

@@ -10,8 +10,8 @@ import { encodeToken } from '../subjects.js';
  *    `checkOnly` asks for the check alone, nothing runs.
  * 2. Each side then publishes to the other's inbox. Data messages — stdin, stdin-close and
  *    resize one way; stdout, stderr and the final exit status the other — carry a
- *    `Wake-Exec-Seq` numbered from 1 per direction; a gap (a message lost) ends the session with
- *    an error, never a hole in the stream.
+ *    sequence number per direction on a `StreamLink` (../node-streams/stream-link.ts); a gap (a
+ *    message lost) ends the session with an error, never a hole in the stream.
  * 3. Flow control: a side may have at most `window` data messages unacknowledged; the receiver
  *    acks (cumulatively) after it has passed messages on — written to the websocket, or to the
  *    command's stdin — so a fast producer waits for a slow consumer instead of flooding it.
@@ -58,14 +58,6 @@ export interface TerminalSize {
   height: number;
 }
 
-export const EXEC_SEQ_HEADER = 'Wake-Exec-Seq';
-export const EXEC_KIND_HEADER = 'Wake-Exec-Kind';
-
-/** Sequenced and flow-controlled. */
-export type ExecDataKind = 'stdin' | 'stdin-close' | 'resize' | 'stdout' | 'stderr' | 'exit';
-/** Out of band: never counted, never held back. */
-export type ExecSignalKind = 'ack' | 'ping' | 'cancel';
-
-/** Largest data payload per message; bigger writes are split (NATS' default max is 1 MiB). */
-export const EXEC_MAX_CHUNK = 32 * 1024;
-export const EXEC_DEFAULT_WINDOW = 16;
+/** Sequenced and flow-controlled (../node-streams/stream-link.ts). */
+export const EXEC_DATA_KINDS = ['stdin', 'stdin-close', 'resize', 'stdout', 'stderr', 'exit'] as const;
+export type ExecDataKind = (typeof EXEC_DATA_KINDS)[number];

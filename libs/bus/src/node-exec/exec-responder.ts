@@ -1,10 +1,12 @@
 import { createInbox, type NatsConnection } from '@nats-io/transport-node';
 
-import { ExecProtocolError } from '../node-streams/flow.js';
+import { StreamProtocolError } from '../node-streams/flow.js';
 import { serveOpen } from '../node-streams/stream-open.js';
-import { ExecLink } from './exec-link.js';
+import { StreamLink } from '../node-streams/stream-link.js';
 import {
   type ExecAccepted,
+  EXEC_DATA_KINDS,
+  type ExecDataKind,
   type ExecExit,
   type ExecRequest,
   execSubject,
@@ -51,9 +53,11 @@ export function serveExec(nc: NatsConnection, node: string, target: ExecTarget):
     async (request, start, respond) => {
       if (request.checkOnly) return respond({ ok: true });
       const inbox = createInbox();
-      const link = new ExecLink(nc, inbox, request.inbox, {
+      const link = new StreamLink(nc, inbox, request.inbox, {
         window: request.window,
         pingMs: request.pingMs,
+        kinds: EXEC_DATA_KINDS,
+        what: 'exec session',
       });
       respond({ ok: true, inbox });
       await run(link, start);
@@ -61,7 +65,7 @@ export function serveExec(nc: NatsConnection, node: string, target: ExecTarget):
   );
 }
 
-async function run(link: ExecLink, start: ExecStarter): Promise<void> {
+async function run(link: StreamLink<ExecDataKind>, start: ExecStarter): Promise<void> {
   const abort = new AbortController();
   void link.closed.then(() => abort.abort());
   let exit: ExecExit;
@@ -83,7 +87,7 @@ async function run(link: ExecLink, start: ExecStarter): Promise<void> {
           // A terminal that cannot be resized is no reason to end the session.
           return process.resize(JSON.parse(new TextDecoder().decode(data)) as TerminalSize).catch(() => {});
         default:
-          throw new ExecProtocolError(`unexpected "${kind}" from the API server`);
+          throw new StreamProtocolError(`unexpected "${kind}" from the API server`);
       }
     });
     exit = { exitCode: await process.exit };

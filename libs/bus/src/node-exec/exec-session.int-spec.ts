@@ -4,7 +4,8 @@ import { NatsServer, waitFor } from '@app/dev-servers';
 
 import { StreamOpenError, StreamRefused } from '../node-streams/stream-open.js';
 import { type ExecParams, checkExec, openExec } from './exec-client.js';
-import { EXEC_KIND_HEADER, EXEC_SEQ_HEADER, type ExecRequest, type TerminalSize } from './exec-protocol.js';
+import { STREAM_KIND_HEADER, STREAM_SEQ_HEADER } from '../node-streams/stream-link.js';
+import { type ExecRequest, type TerminalSize } from './exec-protocol.js';
 import {
   type ExecOutput,
   type ExecProcess,
@@ -159,10 +160,10 @@ describe('the NATS exec protocol', () => {
     const run = session.run(() => {});
     // A chunk numbered as if others had come before it: what a dropped message looks like.
     const h = natsHeaders();
-    h.set(EXEC_KIND_HEADER, 'stdout');
-    h.set(EXEC_SEQ_HEADER, '3');
+    h.set(STREAM_KIND_HEADER, 'stdout');
+    h.set(STREAM_SEQ_HEADER, '3');
     api.publish(request.inbox, 'out of order', { headers: h });
-    await expect(run).rejects.toThrow('exec message 1 was lost (got 3)');
+    await expect(run).rejects.toThrow('stream message 1 was lost (got 3)');
   });
 
   it('cancels: the agent detaches from the command and its output stops', async () => {

@@ -1,4 +1,3 @@
 export * from './exec-client.js';
-export * from './exec-link.js';
 export * from './exec-protocol.js';
 export * from './exec-responder.js';

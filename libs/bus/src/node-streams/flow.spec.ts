@@ -1,13 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { AckSchedule, chunksOf, CreditWindow, ExecProtocolError, InOrder } from './flow.js';
+import { AckSchedule, chunksOf, CreditWindow, StreamProtocolError, InOrder } from './flow.js';
 
 describe('InOrder', () => {
   it('accepts 1, 2, 3, ... and calls any gap, repeat or missing number a lost message', () => {
     const order = new InOrder();
     order.accept(1);
     order.accept(2);
-    expect(() => order.accept(4)).toThrow(new ExecProtocolError('exec message 3 was lost (got 4)'));
+    expect(() => order.accept(4)).toThrow(new StreamProtocolError('stream message 3 was lost (got 4)'));
     const again = new InOrder();
     again.accept(1);
     expect(() => again.accept(1)).toThrow(/message 2 was lost \(got 1\)/);
@@ -43,7 +43,7 @@ describe('CreditWindow', () => {
     w.ack(1);
     w.ack(0);
     expect(w.inFlight).toBe(0);
-    expect(() => w.ack(5)).toThrow(ExecProtocolError);
+    expect(() => w.ack(5)).toThrow(StreamProtocolError);
   });
 
   it('keeps concurrent senders in numbering order: a publish happens in the same step as its number', async () => {

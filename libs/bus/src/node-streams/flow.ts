@@ -1,6 +1,6 @@
 /** The session broke: a message was lost, the peer vanished, or it sent nonsense. */
-export class ExecProtocolError extends Error {
-  override name = 'ExecProtocolError';
+export class StreamProtocolError extends Error {
+  override name = 'StreamProtocolError';
 }
 
 /** Receiving end: messages must arrive numbered 1, 2, 3, ... with nothing missing. */
@@ -9,8 +9,8 @@ export class InOrder {
 
   accept(seq: number): void {
     if (seq !== this.expected)
-      throw new ExecProtocolError(
-        `exec message ${this.expected} was lost (got ${Number.isNaN(seq) ? 'none' : seq})`,
+      throw new StreamProtocolError(
+        `stream message ${this.expected} was lost (got ${Number.isNaN(seq) ? 'none' : seq})`,
       );
     this.expected++;
   }
@@ -45,7 +45,8 @@ export class CreditWindow {
   /** The peer has consumed everything up to `seq` (cumulative; old or repeated acks are harmless). */
   ack(seq: number): void {
     if (!Number.isInteger(seq) || seq <= this.acked) return;
-    if (seq > this.sent) throw new ExecProtocolError(`ack of exec message ${seq}, only ${this.sent} sent`);
+    if (seq > this.sent)
+      throw new StreamProtocolError(`ack of stream message ${seq}, only ${this.sent} sent`);
     this.acked = seq;
     this.grant();
   }

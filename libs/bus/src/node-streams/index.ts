@@ -1,2 +1,3 @@
 export * from './flow.js';
 export * from './stream-open.js';
+export * from './stream-link.js';
