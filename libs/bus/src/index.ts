@@ -9,3 +9,4 @@ export * from './transport/index.js';
 export * from './node-streams/index.js';
 export * from './node-logs/index.js';
 export * from './node-exec/index.js';
+export * from './node-portforward/index.js';

@@ -25,6 +25,7 @@ import { type TokenRequests } from '../auth/token-request.js';
 import { type CachedList, type ListCache } from '../cache/list-cache.js';
 import { answerSelfReview, SELF_REVIEWS } from '../auth/self-reviews.js';
 import { PodExecEndpoint } from '../exec/pod-exec.js';
+import { PodPortForwardEndpoint } from '../portforward/pod-port-forward.js';
 import { servePodLog } from '../logs/pod-log.js';
 import { type ApiMetrics, type RequestLabels } from '../metrics/api-metrics.js';
 import { type ObjectService } from '../objects/object-service.js';
@@ -102,10 +103,12 @@ type AuthedRequest = FastifyRequest & { [ACTOR]?: Actor; [LATENCY]?: RequestLabe
 export class KubeApi {
   private readonly decode: RequestDecoder;
   private readonly exec: PodExecEndpoint;
+  private readonly portForward: PodPortForwardEndpoint;
 
   constructor(private readonly o: KubeApiOptions) {
     this.decode = new RequestDecoder();
     this.exec = new PodExecEndpoint({ nats: o.nats, objects: o.objects });
+    this.portForward = new PodPortForwardEndpoint({ nats: o.nats, objects: o.objects, metrics: o.metrics });
   }
 
   register(app: FastifyInstance): void {
@@ -113,6 +116,7 @@ export class KubeApi {
     // every body as bytes, within the limit; a request without a Content-Type is JSON.
     registerBodyReading(app, this.o.maxBodyBytes);
     this.exec.register(app);
+    this.portForward.register(app);
     app.addHook('onRequest', async (req: AuthedRequest, reply) => {
       const path = req.url.split('?')[0];
       if (PUBLIC_PATHS.has(path)) return;
@@ -424,6 +428,9 @@ export class KubeApi {
       case 'attach GET':
       case 'attach POST':
         return this.exec.serve(t, ns, name, req, reply, { attach: true });
+      case 'portforward GET':
+      case 'portforward POST':
+        return this.portForward.serve(t, ns, name, req, reply);
       case 'eviction POST': {
         const body = this.decode.object(req);
         const options =

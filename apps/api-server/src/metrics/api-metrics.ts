@@ -42,10 +42,31 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
+  private readonly portForwardSessions = new Counter({
+    name: 'wake_port_forward_sessions_total',
+    help: 'kubectl port-forward sessions opened, by transport: SPDY on the upgraded connection, or tunnelled in a WebSocket.',
+    labelNames: ['transport'],
+    registers: [this.registry],
+  });
+  private readonly portForwardConnections = new Counter({
+    name: 'wake_port_forward_connections_total',
+    help: 'Connections forwarded to pods, by result: ended by either side, or failed (told to the client on its error stream).',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+
   /** One request answered: its latency (watches excluded by the caller) and its count by code. */
   requestDone(labels: RequestLabels, seconds: number, code: number): void {
     this.requestDuration.observe(labels, seconds);
     this.requests.inc({ ...labels, code: String(code) });
+  }
+
+  portForwardSession(transport: 'spdy' | 'websocket'): void {
+    this.portForwardSessions.inc({ transport });
+  }
+
+  portForwardConnection(result: 'ended' | 'failed'): void {
+    this.portForwardConnections.inc({ result });
   }
 
   watchDelivered(seconds: number): void {

@@ -45,6 +45,8 @@ function subresourceShape(t: ResourceType, sub: SubresourceName): SubresourceSha
       return { group: '', version: 'v1', kind: 'PodExecOptions', verbs: ['create', 'get'] };
     case 'attach':
       return { group: '', version: 'v1', kind: 'PodAttachOptions', verbs: ['create', 'get'] };
+    case 'portforward':
+      return { group: '', version: 'v1', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] };
   }
 }
 

@@ -1,6 +1,6 @@
 /** The subresources Wake serves; each has its own handler in the API server. */
 export type SubresourceName =
-  'status' | 'scale' | 'binding' | 'log' | 'eviction' | 'exec' | 'attach' | 'token';
+  'status' | 'scale' | 'binding' | 'log' | 'eviction' | 'exec' | 'attach' | 'portforward' | 'token';
 
 /** Everything the API server needs to know about one kind: how it is addressed and shown. */
 export interface ResourceType {
