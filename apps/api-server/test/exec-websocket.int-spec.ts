@@ -222,7 +222,18 @@ describe('pods/exec over the WebSocket streaming protocol', () => {
       upgrade: 'SPDY/3.1',
     });
     expect(spdy.status).toBe(400);
-    expect((spdy.body as { message: string }).message).toContain('streaming over SPDY/3.1 is not supported');
+    expect(spdy.body).toMatchObject({ message: 'unable to upgrade: X-Stream-Protocol-Version is required' });
+    const v5 = await c.api('POST', `${pods}/web/exec?command=true&stdout=true`, undefined, {
+      connection: 'Upgrade',
+      upgrade: 'SPDY/3.1',
+      'x-stream-protocol-version': 'v5.channel.k8s.io, channel.k8s.io',
+    });
+    expect(v5.status).toBe(403);
+    expect(v5.body).toMatchObject({
+      reason: 'Forbidden',
+      message:
+        'unable to upgrade: unable to negotiate protocol: client supports [v5.channel.k8s.io channel.k8s.io], server accepts [v4.channel.k8s.io]',
+    });
   });
 
   it('lists pods/exec and pods/attach in discovery as upstream does', async () => {

@@ -34,24 +34,28 @@ describe('kubectl exec, attach and cp through the node agent', () => {
     await s?.close();
   });
 
-  it.each([33, 30])('kubectl 1.%i: stdout and stderr apart, and the command’s exit code', async (minor) => {
-    const r = await s.api.kubectl(minor, [
-      'exec',
-      'web',
-      '-c',
-      'main',
-      '--',
-      'sh',
-      '-c',
-      'echo out; echo err >&2; exit 3',
-    ]);
-    expect(r.code).toBe(3);
-    expect(r.stdout).toBe('out\n');
-    expect(r.stderr).toContain('err\n');
-    expect(r.stderr).not.toContain('out');
-    const ok = await s.api.kubectl(minor, ['exec', 'web', '-c', 'side', '--', 'hostname']);
-    expect(ok).toMatchObject({ code: 0, stdout: 'web\n' });
-  });
+  // 1.33 and 1.30 speak WebSockets, 1.29 and 1.27 SPDY.
+  it.each([33, 30, 29, 27])(
+    'kubectl 1.%i: stdout and stderr apart, and the command’s exit code',
+    async (minor) => {
+      const r = await s.api.kubectl(minor, [
+        'exec',
+        'web',
+        '-c',
+        'main',
+        '--',
+        'sh',
+        '-c',
+        'echo out; echo err >&2; exit 3',
+      ]);
+      expect(r.code).toBe(3);
+      expect(r.stdout).toBe('out\n');
+      expect(r.stderr).toContain('err\n');
+      expect(r.stderr).not.toContain('out');
+      const ok = await s.api.kubectl(minor, ['exec', 'web', '-c', 'side', '--', 'hostname']);
+      expect(ok).toMatchObject({ code: 0, stdout: 'web\n' });
+    },
+  );
 
   it('runs in the container kubectl picks: -c, else the default-container annotation, else the first', async () => {
     await s.createPod(
@@ -74,44 +78,54 @@ describe('kubectl exec, attach and cp through the node agent', () => {
     expect(first.stderr).toContain('Defaulted container "main" out of: main, side, ticker, reader');
   });
 
-  it('pipes stdin with -i, and ends it at EOF', async () => {
+  it.each([33, 27])('kubectl 1.%i pipes stdin with -i, and ends it at EOF', async (minor) => {
     const input = Array.from({ length: 2000 }, (_, i) => `line ${i}`).join('\n') + '\n';
-    const r = await s.api.kubectl(33, ['exec', '-i', 'web', '-c', 'main', '--', 'cat'], { input });
+    const r = await s.api.kubectl(minor, ['exec', '-i', 'web', '-c', 'main', '--', 'cat'], { input });
     expect(r).toMatchObject({ code: 0, stdout: input });
-    const counted = await s.api.kubectl(33, ['exec', '-i', 'web', '-c', 'main', '--', 'wc', '-l'], { input });
+    const counted = await s.api.kubectl(minor, ['exec', '-i', 'web', '-c', 'main', '--', 'wc', '-l'], {
+      input,
+    });
     expect(counted.stdout.trim()).toBe('2000');
   });
 
-  it('gives an interactive shell with -it under a pseudo-terminal, sized as the terminal is', async () => {
-    // util-linux `script` (-e: its exit code is kubectl's) runs kubectl on a pty of its own (kubectl -t insists on a terminal);
-    // `stty` sets that pty's size first, so kubectl's resize message carries 33x111.
-    const kubectl = kubectlBinary(33);
-    const shell = spawn(
-      'script',
-      ['-qefc', `stty rows 33 cols 111; ${kubectl} exec -it web -c main -- sh`, '/dev/null'],
-      {
-        env: { ...process.env, HOME: join(s.api.dir, 'home-33'), KUBECONFIG: s.api.kubeconfig, TERM: 'dumb' },
-      },
-    );
-    let out = '';
-    shell.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    shell.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    const exited = new Promise<number | null>((resolve) => shell.once('exit', resolve));
-    try {
-      // Typed before the shell is up, it would be echoed by the local pty and lost remotely: wait for a prompt.
-      await waitFor('a shell prompt', () => (out.includes('/ # ') ? true : undefined));
-      shell.stdin.write('echo $((6*7)); stty size\n');
-      await waitFor('the shell’s answers', () =>
-        /42\r?\n/.test(out) && /33 111/.test(out) ? true : undefined,
+  it.each([33, 27])(
+    'kubectl 1.%i gives an interactive shell with -it under a pseudo-terminal, sized as the terminal is',
+    async (minor) => {
+      // util-linux `script` (-e: its exit code is kubectl's) runs kubectl on a pty of its own (kubectl -t insists on a terminal);
+      // `stty` sets that pty's size first, so kubectl's resize message carries 33x111.
+      const kubectl = kubectlBinary(minor);
+      const shell = spawn(
+        'script',
+        ['-qefc', `stty rows 33 cols 111; ${kubectl} exec -it web -c main -- sh`, '/dev/null'],
+        {
+          env: {
+            ...process.env,
+            HOME: join(s.api.dir, `home-${minor}`),
+            KUBECONFIG: s.api.kubeconfig,
+            TERM: 'dumb',
+          },
+        },
       );
-      shell.stdin.write('exit 5\n');
-      expect(await exited).toBe(5);
-    } catch (e) {
-      throw new Error(`${(e as Error).message}; the terminal showed ${JSON.stringify(out)}`, { cause: e });
-    } finally {
-      shell.kill();
-    }
-  });
+      let out = '';
+      shell.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      shell.stderr.on('data', (c: Buffer) => (out += c.toString()));
+      const exited = new Promise<number | null>((resolve) => shell.once('exit', resolve));
+      try {
+        // Typed before the shell is up, it would be echoed by the local pty and lost remotely: wait for a prompt.
+        await waitFor('a shell prompt', () => (out.includes('/ # ') ? true : undefined));
+        shell.stdin.write('echo $((6*7)); stty size\n');
+        await waitFor('the shell’s answers', () =>
+          /42\r?\n/.test(out) && /33 111/.test(out) ? true : undefined,
+        );
+        shell.stdin.write('exit 5\n');
+        expect(await exited).toBe(5);
+      } catch (e) {
+        throw new Error(`${(e as Error).message}; the terminal showed ${JSON.stringify(out)}`, { cause: e });
+      } finally {
+        shell.kill();
+      }
+    },
+  );
 
   it('copies files into the pod and back byte for byte with kubectl cp (1 MiB through the flow control)', async () => {
     const binary = randomBytes(1024 * 1024 + 17);
@@ -136,45 +150,61 @@ describe('kubectl exec, attach and cp through the node agent', () => {
       code: 0,
     });
     expect(await readFile(textBack, 'utf8')).toBe('hello from the test\n');
+    // Over SPDY too (kubectl 1.27), both ways.
+    expect(await s.api.kubectl(27, ['cp', '-c', 'main', local, 'web:/tmp/blob-27.bin'])).toMatchObject({
+      code: 0,
+    });
+    const back27 = join(s.api.dir, 'blob-back-27.bin');
+    expect(await s.api.kubectl(27, ['cp', '-c', 'main', 'web:/tmp/blob-27.bin', back27])).toMatchObject({
+      code: 0,
+    });
+    expect((await readFile(back27)).equals(binary)).toBe(true);
   });
 
-  it('attaches to a container’s own process: its output from now on, and its stdin with -i', async () => {
-    const watch = s.api.spawnKubectl(33, ['attach', 'web', '-c', 'ticker']);
-    let seen = '';
-    watch.stdout?.on('data', (c: Buffer) => (seen += c.toString()));
-    try {
-      await waitFor('ticks through attach', () => (/tick \d+\n.*tick \d+\n/s.test(seen) ? true : undefined));
-      // Only new output: an attach is not a log, the first ticks are not replayed.
-      expect(seen).not.toMatch(/^tick 1\n/);
-    } finally {
-      watch.kill();
-    }
-    const talk = s.api.spawnKubectl(33, ['attach', '-i', 'web', '-c', 'reader']);
-    let heard = '';
-    talk.stdout?.on('data', (c: Buffer) => (heard += c.toString()));
-    try {
-      // Lines sent before the attach is up would go nowhere: keep saying it until heard.
-      await waitFor(
-        'the reader to answer',
-        () => {
-          if (heard.includes('got ping')) return true;
-          talk.stdin?.write('ping\n');
-          return undefined;
-        },
-        { intervalMs: 300 },
-      );
-    } finally {
-      talk.kill();
-    }
-  });
+  it.each([33, 27])(
+    'kubectl 1.%i attaches to a container’s own process: its output from now on, and its stdin with -i',
+    async (minor) => {
+      const watch = s.api.spawnKubectl(minor, ['attach', 'web', '-c', 'ticker']);
+      let seen = '';
+      watch.stdout?.on('data', (c: Buffer) => (seen += c.toString()));
+      try {
+        await waitFor('ticks through attach', () =>
+          /tick \d+\n.*tick \d+\n/s.test(seen) ? true : undefined,
+        );
+        // Only new output: an attach is not a log, the first ticks are not replayed.
+        expect(seen).not.toMatch(/^tick 1\n/);
+      } finally {
+        watch.kill();
+      }
+      const talk = s.api.spawnKubectl(minor, ['attach', '-i', 'web', '-c', 'reader']);
+      let heard = '';
+      talk.stdout?.on('data', (c: Buffer) => (heard += c.toString()));
+      try {
+        // Lines sent before the attach is up would go nowhere: keep saying it until heard.
+        await waitFor(
+          'the reader to answer',
+          () => {
+            if (heard.includes('got ping')) return true;
+            talk.stdin?.write('ping\n');
+            return undefined;
+          },
+          { intervalMs: 300 },
+        );
+      } finally {
+        talk.kill();
+      }
+    },
+  );
 
   it('refuses unknown and stopped containers and pods the node does not run, as upstream', async () => {
     const unknown = await s.api.kubectl(33, ['exec', 'web', '-c', 'nope', '--', 'true']);
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toContain('container nope is not valid for pod web');
-    const stopped = await s.api.kubectl(33, ['exec', 'stopped', '--', 'true']);
-    expect(stopped.code).not.toBe(0);
-    expect(stopped.stderr).toContain('unable to upgrade connection: container not found ("app")');
+    for (const minor of [33, 27]) {
+      const stopped = await s.api.kubectl(minor, ['exec', 'stopped', '--', 'true']);
+      expect(stopped.code).not.toBe(0);
+      expect(stopped.stderr).toContain('unable to upgrade connection: container not found ("app")');
+    }
     expect(
       (
         await s.api.api('POST', '/api/v1/namespaces/default/pods', {
@@ -187,7 +217,7 @@ describe('kubectl exec, attach and cp through the node agent', () => {
     expect(absent.stderr).toContain('unable to upgrade connection: pod does not exist');
   });
 
-  it('answers SPDY (kubectl 1.29 by default) with a Status naming the way out; 1.29 with WebSockets works', async () => {
+  it('kubectl 1.29 speaks SPDY unless KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true: both work', async () => {
     const env = { ...process.env, HOME: join(s.api.dir, 'home-29'), KUBECONFIG: s.api.kubeconfig };
     const run = (extra: Record<string, string>) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
@@ -199,9 +229,7 @@ describe('kubectl exec, attach and cp through the node agent', () => {
             resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
         );
       });
-    const spdy = await run({});
-    expect(spdy.code).not.toBe(0);
-    expect(spdy.stderr).toContain('KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true');
+    expect(await run({})).toMatchObject({ code: 0, stdout: 'hi\n' });
     expect(await run({ KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'true' })).toMatchObject({
       code: 0,
       stdout: 'hi\n',

@@ -52,7 +52,7 @@ export function decodeClientMessage(message: Buffer, protocol: string): ClientMe
 }
 
 /** client-go's TerminalSize as JSON: `{"Width":80,"Height":24}`. */
-function parseSize(data: Buffer): TerminalSize | undefined {
+export function parseSize(data: Buffer): TerminalSize | undefined {
   try {
     const { Width, Height } = JSON.parse(data.toString('utf8')) as { Width?: unknown; Height?: unknown };
     if (!Number.isInteger(Width) || !Number.isInteger(Height)) return undefined;

@@ -1,5 +1,5 @@
 import { type ResourceType, StatusError } from '@app/api';
-import { checkExec, type ExecParams, type ExecSession, openExec, type OpenExecOptions } from '@app/bus';
+import { type ExecParams, type ExecSession, openExec, type OpenExecOptions } from '@app/bus';
 import { type NatsConnection } from '@nats-io/transport-node';
 import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -16,6 +16,9 @@ import {
   SUPPORTED_PROTOCOLS,
 } from './channel-protocol.js';
 import { routeUpgradesAsRequests, takeUpgrade } from './upgrade-routing.js';
+import { bridgeSpdyExec, SPDY_EXEC_PROTOCOL } from './spdy-exec.js';
+import { type SpdyServerSession } from '../spdy/spdy-session.js';
+import { acceptSpdyUpgrade, negotiateStreamProtocol } from '../spdy/spdy-upgrade.js';
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -24,13 +27,14 @@ export interface PodExecOptions {
   objects: ObjectService;
   /** Timings of the NATS session with the node agent (tests shorten them). */
   session?: OpenExecOptions;
+  /** How long a SPDY client may take to open its streams. Default 30 s (the kubelet's). */
+  streamTimeoutMs?: number;
 }
 
 /**
  * `pods/exec` and `pods/attach`: the WebSocket streaming protocol kubectl ≥ 1.30 speaks (v5, and v4 for older
- * clients), bridged to the node agent running the pod over NATS (@app/bus node-exec). Every
- * refusal comes before the upgrade, as a Status; kubectl then retries with SPDY, which Wake does
- * not speak, so the SPDY attempt makes the same checks and only then refuses.
+ * clients), and the SPDY/3.1 one (v4) of older kubectls, bridged to the node agent running the
+ * pod over NATS (@app/bus node-exec). Every refusal comes before the upgrade, as a Status.
  */
 export class PodExecEndpoint {
   private readonly wss = new WebSocketServer({
@@ -39,6 +43,7 @@ export class PodExecEndpoint {
     handleProtocols: (offered) => SUPPORTED_PROTOCOLS.find((p) => offered.has(p)) ?? false,
   });
   private readonly open = new Set<WebSocket>();
+  private readonly spdySessions = new Set<SpdyServerSession>();
 
   constructor(private readonly o: PodExecOptions) {}
 
@@ -48,6 +53,7 @@ export class PodExecEndpoint {
     // Open sessions would hold the server's close up: end them first.
     app.addHook('preClose', async () => {
       for (const ws of this.open) ws.terminate();
+      for (const spdy of this.spdySessions) spdy.close();
     });
   }
 
@@ -82,15 +88,7 @@ export class PodExecEndpoint {
 
     const upgrade = (req.headers.upgrade ?? '').toLowerCase();
     if (!upgrade) throw StatusError.badRequest('Upgrade request required');
-    if (upgrade !== 'websocket') {
-      await withNodeRefusals(attach ? 'attach' : 'exec', name, () =>
-        checkExec(this.o.nats, nodeName, params, this.o.session),
-      );
-      throw StatusError.badRequest(
-        `streaming over ${req.headers.upgrade} is not supported: Wake speaks the WebSocket streaming protocol ` +
-          `(${SUPPORTED_PROTOCOLS.join(', ')}); use kubectl 1.30 or newer, or set KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true for 1.29`,
-      );
-    }
+    if (upgrade !== 'websocket') return this.serveSpdy(req, reply, params, nodeName);
     const protocol = selectProtocol(req.headers['sec-websocket-protocol'] as string | undefined);
     if (!protocol)
       throw StatusError.badRequest(
@@ -109,6 +107,30 @@ export class PodExecEndpoint {
       bridged = true;
       this.bridge(ws, protocol, params, session);
     });
+    return reply;
+  }
+
+  /** The same over SPDY/3.1 (kubectl ≤ 1.29, and newer ones when WebSockets fail): refusals before the upgrade, as Statuses. */
+  private async serveSpdy(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    params: ExecParams,
+    nodeName: string,
+  ): Promise<unknown> {
+    if (req.headers.upgrade?.toLowerCase() !== 'spdy/3.1')
+      throw StatusError.badRequest('Upgrade request required');
+    const protocol = negotiateStreamProtocol(req.headers['x-stream-protocol-version'], [SPDY_EXEC_PROTOCOL]);
+    const raw = takeUpgrade(req.raw);
+    if (!raw) throw StatusError.badRequest('Upgrade request required');
+    const session = await withNodeRefusals(params.attach ? 'attach' : 'exec', params.pod, () =>
+      openExec(this.o.nats, nodeName, params, this.o.session),
+    );
+    reply.hijack();
+    const spdy = bridgeSpdyExec(acceptSpdyUpgrade(raw, protocol), params, session, {
+      streamTimeoutMs: this.o.streamTimeoutMs ?? 30_000,
+    });
+    this.spdySessions.add(spdy);
+    void spdy.done.then(() => this.spdySessions.delete(spdy));
     return reply;
   }
 

@@ -8,7 +8,8 @@ import { createWebSocketStream, WebSocketServer } from 'ws';
 import { routeUpgradesAsRequests, takeUpgrade } from '../exec/upgrade-routing.js';
 import { type ApiMetrics } from '../metrics/api-metrics.js';
 import { type ObjectService } from '../objects/object-service.js';
-import { SpdyServerSession } from './spdy-session.js';
+import { SpdyServerSession } from '../spdy/spdy-session.js';
+import { acceptSpdyUpgrade, negotiateStreamProtocol } from '../spdy/spdy-upgrade.js';
 import { type StreamPairOptions, StreamPairs } from './stream-pairs.js';
 
 /** The one port-forward protocol (k8s.io/apimachinery/pkg/util/httpstream portforward.k8s.io). */
@@ -74,7 +75,7 @@ export class PodPortForwardEndpoint {
           `none of the offered WebSocket subprotocols is supported (supported: ${PORT_FORWARD_TUNNEL_PROTOCOL})`,
         );
     } else if (upgrade !== 'spdy/3.1') throw StatusError.badRequest('Upgrade request required');
-    else checkSpdyProtocol(req.headers['x-stream-protocol-version']);
+    else negotiateStreamProtocol(req.headers['x-stream-protocol-version'], [PORT_FORWARD_PROTOCOL]);
     const raw = takeUpgrade(req.raw);
     if (!raw) throw StatusError.badRequest('Upgrade request required');
     reply.hijack();
@@ -95,13 +96,7 @@ export class PodPortForwardEndpoint {
       this.wss.handleUpgrade(req.raw, raw.socket, raw.head, (ws) => start(createWebSocketStream(ws)));
       return reply;
     }
-    // httpstream.Handshake and the SPDY upgrade response (k8s.io/apimachinery/pkg/util/httpstream/spdy).
-    raw.socket.write(
-      'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n' +
-        `X-Stream-Protocol-Version: ${PORT_FORWARD_PROTOCOL}\r\n\r\n`,
-    );
-    if (raw.head.length > 0) raw.socket.unshift(raw.head);
-    start(raw.socket);
+    start(acceptSpdyUpgrade(raw, PORT_FORWARD_PROTOCOL));
     return reply;
   }
 
@@ -118,19 +113,4 @@ export class PodPortForwardEndpoint {
       pairs.close();
     });
   }
-}
-
-/** httpstream.Handshake: X-Stream-Protocol-Version (one header or several, comma-separated) must offer portforward.k8s.io. */
-function checkSpdyProtocol(header: string | string[] | undefined): void {
-  const offered = (Array.isArray(header) ? header : header ? [header] : [])
-    .flatMap((h) => h.split(','))
-    .map((v) => v.trim())
-    .filter(Boolean);
-  if (offered.length === 0)
-    throw StatusError.badRequest('unable to upgrade: X-Stream-Protocol-Version is required');
-  if (!offered.includes(PORT_FORWARD_PROTOCOL))
-    throw new StatusError(
-      'Forbidden',
-      `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${PORT_FORWARD_PROTOCOL}]`,
-    );
 }

@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { type PortForwardConnection } from '@app/bus';
 
-import { eventually } from './spdy-session.spec.js';
-import { SpdyServerSession } from './spdy-session.js';
-import { SpdyTestClient } from './spdy-test-client.js';
+import { SpdyServerSession } from '../spdy/spdy-session.js';
+import { eventually, SpdyTestClient } from '../spdy/spdy-test-client.js';
 import { type StreamPairOptions, StreamPairs } from './stream-pairs.js';
 
 /** A pod connection as the node agent's link presents it, driven by the test. */

@@ -1,7 +1,7 @@
 import { type PortForwardConnection } from '@app/bus';
 
-import { RstStatus } from './spdy-frames.js';
-import { type SpdyStream } from './spdy-session.js';
+import { RstStatus } from '../spdy/spdy-frames.js';
+import { type SpdyStream } from '../spdy/spdy-session.js';
 
 /**
  * kubectl's port-forward protocol (portforward.k8s.io) over one SPDY session, as the kubelet

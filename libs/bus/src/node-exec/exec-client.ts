@@ -12,7 +12,7 @@ import {
   type TerminalSize,
 } from './exec-protocol.js';
 
-export type ExecParams = Omit<ExecRequest, 'inbox' | 'pingMs' | 'window' | 'checkOnly'>;
+export type ExecParams = Omit<ExecRequest, 'inbox' | 'pingMs' | 'window'>;
 
 export interface OpenExecOptions {
   openTimeoutMs?: number;
@@ -36,19 +36,6 @@ export interface ExecSession {
   resize(size: TerminalSize): Promise<void>;
   /** The client went away: the agent detaches from the command. */
   cancel(): void;
-}
-
-/**
- * Asks the agent whether the command could run (pod and running container there); runs
- * nothing. Like `openExec`, throws StreamOpenError when the agent refused or did not answer.
- */
-export async function checkExec(
-  nc: NatsConnection,
-  node: string,
-  params: ExecParams,
-  o: OpenExecOptions = {},
-): Promise<void> {
-  await request(nc, node, { ...params, checkOnly: true, inbox: '', pingMs: 0, window: 1 }, o);
 }
 
 /** Starts a command on the node agent running the pod; resolves once the agent accepted. */

@@ -7,8 +7,7 @@ import { encodeToken } from '../subjects.js';
  * 1. the API server sends a request to `node.<node>.exec` naming its inbox, opened as every node
  *    stream is (../node-streams/stream-open.ts); the agent checks the pod and container and
  *    answers `{ ok: true, inbox }` with an inbox of its own, or `{ ok: false, code, message }`.
- *    `checkOnly` asks for the check alone, nothing runs.
- * 2. Each side then publishes to the other's inbox. Data messages — stdin, stdin-close and
+ * * 2. Each side then publishes to the other's inbox. Data messages — stdin, stdin-close and
  *    resize one way; stdout, stderr and the final exit status the other — carry a
  *    sequence number per direction on a `StreamLink` (../node-streams/stream-link.ts); a gap (a
  *    message lost) ends the session with an error, never a hole in the stream.
@@ -35,8 +34,6 @@ export interface ExecRequest {
   stdout: boolean;
   stderr: boolean;
   tty: boolean;
-  /** Only check that the command could run (pod and running container found); run nothing. */
-  checkOnly?: boolean;
   /** The API server's inbox: output, exit and its acks come here. */
   inbox: string;
   /** Milliseconds between pings; a side gives up after three intervals without a word. */

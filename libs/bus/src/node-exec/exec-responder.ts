@@ -38,7 +38,7 @@ export type ExecStarter = (output: ExecOutput) => Promise<ExecProcess>;
 /**
  * What runs commands on one node: `open` checks the request — throwing StreamRefused for an
  * unknown pod or a container that does not run — and returns what starts it on the container
- * it found (never called for a check-only request).
+ * it found.
  */
 export interface ExecTarget {
   open(request: ExecRequest): Promise<ExecStarter>;
@@ -51,7 +51,6 @@ export function serveExec(nc: NatsConnection, node: string, target: ExecTarget):
     execSubject(node),
     (request: ExecRequest) => target.open(request),
     async (request, start, respond) => {
-      if (request.checkOnly) return respond({ ok: true });
       const inbox = createInbox();
       const link = new StreamLink(nc, inbox, request.inbox, {
         window: request.window,

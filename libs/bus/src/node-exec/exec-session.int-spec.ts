@@ -3,7 +3,7 @@ import { connect as natsConnect, headers as natsHeaders, type NatsConnection } f
 import { NatsServer, waitFor } from '@app/dev-servers';
 
 import { StreamOpenError, StreamRefused } from '../node-streams/stream-open.js';
-import { type ExecParams, checkExec, openExec } from './exec-client.js';
+import { type ExecParams, openExec } from './exec-client.js';
 import { STREAM_KIND_HEADER, STREAM_SEQ_HEADER } from '../node-streams/stream-link.js';
 import { type ExecRequest, type TerminalSize } from './exec-protocol.js';
 import {
@@ -21,11 +21,9 @@ import {
  */
 class ScriptedTarget implements ExecTarget {
   started: { request: ExecRequest; output: ExecOutput; process: ScriptedProcess }[] = [];
-  checked = 0;
 
   async open(request: ExecRequest): Promise<ExecStarter> {
     if (request.container === 'missing') throw new StreamRefused(500, 'container not found ("missing")');
-    if (request.checkOnly) this.checked++;
     return (output) => this.start(request, output);
   }
 
@@ -188,14 +186,10 @@ describe('the NATS exec protocol', () => {
     await expect(run).rejects.toThrow('stopped answering');
   });
 
-  it('passes refusals on with their code, checks without running, and says when no agent answers', async () => {
+  it('passes refusals on with their code, and says when no agent answers', async () => {
     await expect(openExec(api, 'node-1', params('missing'), fast)).rejects.toEqual(
       new StreamOpenError(500, 'container not found ("missing")'),
     );
-    const before = target.started.length;
-    await checkExec(api, 'node-1', params(), fast);
-    expect(target.checked).toBe(1);
-    expect(target.started).toHaveLength(before);
     const none = openExec(api, 'node-without-agent', params(), { ...fast, openTimeoutMs: 500 });
     await expect(none).rejects.toMatchObject({ code: 503 });
   });

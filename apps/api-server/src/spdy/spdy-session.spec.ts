@@ -10,13 +10,7 @@ import {
 } from './spdy-frames.js';
 import { decodeHeaderBlock, encodeHeaderBlock } from './spdy-headers.js';
 import { SpdyServerSession, type SpdyStream } from './spdy-session.js';
-import { SpdyTestClient } from './spdy-test-client.js';
-
-/** Polls (bounded) until `condition` holds. */
-export async function eventually(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(condition()).toBe(true);
-}
+import { eventually, SpdyTestClient } from './spdy-test-client.js';
 
 describe('SPDY frames and header blocks', () => {
   it('cuts frames out of a byte stream however it is chunked', () => {
@@ -74,7 +68,10 @@ describe('SPDY frames and header blocks', () => {
 
 describe('SpdyServerSession', () => {
   let client: SpdyTestClient;
-  afterEach(() => client?.close());
+  afterEach(() => {
+    client?.hangUp();
+    client?.close();
+  });
 
   function start(onStream: (s: SpdyStream) => void = () => {}) {
     client = new SpdyTestClient();

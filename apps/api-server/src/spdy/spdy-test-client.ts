@@ -11,6 +11,12 @@ import {
 } from './spdy-frames.js';
 import { type HeaderBlock, HeaderDeflater, HeaderInflater } from './spdy-headers.js';
 
+/** Polls (bounded) until `condition` holds; a test's expectation when it never does. */
+export async function eventually(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
+  if (!condition()) throw new Error(`still not so after 200 looks: ${condition.toString()}`);
+}
+
 /** What the client saw of one server frame, its header block inflated. */
 export type Seen =
   | { kind: 'data'; streamId: number; fin: boolean; data: Buffer }

@@ -19,6 +19,9 @@ import {
 } from './spdy-frames.js';
 import { type HeaderBlock, HeaderDeflater, HeaderInflater } from './spdy-headers.js';
 
+/** How long a transport this side has ended may stay open for the client to close its side. */
+const CLOSE_GRACE_MS = 5_000;
+
 /**
  * A stream the client opened. Its owner sets the handlers when it is handed over (before any
  * of its data is read) and answers it with `reply()` before writing.
@@ -106,11 +109,12 @@ export class SpdyServerSession {
     this.done = this.serve();
   }
 
-  /** Ends the session: GOAWAY, then the transport. */
+  /** Ends the session: GOAWAY, then this side of the transport; a client that does not close its side is cut off after a grace period. */
   close(): void {
     if (this.ending) return;
     this.ending = true;
     this.io.end(goAwayFrame(this.lastStreamId, GoAwayStatus.ok));
+    setTimeout(() => this.io.destroy(), CLOSE_GRACE_MS).unref();
   }
 
   /** @internal writes a frame; resolves once the transport's buffer has room again. */
@@ -161,7 +165,7 @@ export class SpdyServerSession {
       // Ended, not destroyed: what is queued (a GOAWAY) still goes out; a peer that never
       // closes its side does not keep the transport past a grace period.
       if (!this.io.writableEnded) this.io.end();
-      setTimeout(() => this.io.destroy(), 5_000).unref();
+      setTimeout(() => this.io.destroy(), CLOSE_GRACE_MS).unref();
     }
   }
 
