@@ -39,7 +39,7 @@ import {
   type RawQuery,
 } from './list-query.js';
 import { registerBodyReading } from './body-reading.js';
-import { drained } from './drained.js';
+import { drained } from '@app/bus';
 import { registerOpenApiRoutes } from './openapi-routes.js';
 import { tableVersion } from './negotiation.js';
 import {

@@ -19,10 +19,16 @@ export function podStreamLocation(
   named: string | undefined,
 ): { container: string; nodeName: string } {
   const spec = (pod.spec ?? {}) as PodSpec;
-  const name = String(pod.metadata.name);
-  const container = validateContainer(spec, name, named);
-  if (!spec.nodeName) throw StatusError.badRequest(`pod ${name} does not have a host assigned`);
-  return { container, nodeName: spec.nodeName };
+  const container = validateContainer(spec, String(pod.metadata.name), named);
+  return { container, nodeName: podNodeName(pod) };
+}
+
+/** The node a pod's streams (port-forward has no container) go to; 400 before it is scheduled. */
+export function podNodeName(pod: StoredObject): string {
+  const { nodeName } = (pod.spec ?? {}) as PodSpec;
+  if (!nodeName)
+    throw StatusError.badRequest(`pod ${String(pod.metadata.name)} does not have a host assigned`);
+  return nodeName;
 }
 
 /** strategy.go ValidateContainer. */

@@ -3,7 +3,7 @@ import { openLogStream } from '@app/bus';
 import { type NatsConnection } from '@nats-io/transport-node';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 
-import { drained } from '../http/drained.js';
+import { drained } from '@app/bus';
 import { podStreamLocation, withNodeRefusals } from '../http/pod-streams.js';
 import { type ObjectService } from '../objects/object-service.js';
 

@@ -6,6 +6,7 @@ import { type Duplex } from 'node:stream';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 
 import { routeUpgradesAsRequests, takeUpgrade } from '../exec/upgrade-routing.js';
+import { podNodeName } from '../http/pod-streams.js';
 import { type ApiMetrics } from '../metrics/api-metrics.js';
 import { type ObjectService } from '../objects/object-service.js';
 import { SpdyServerSession } from '../spdy/spdy-session.js';
@@ -60,9 +61,8 @@ export class PodPortForwardEndpoint {
     reply: FastifyReply,
   ): Promise<unknown> {
     const pod = await this.o.objects.get(t, ns, name);
-    const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
     // pkg/registry/core/pod/strategy.go PortForwardLocation.
-    if (!nodeName) throw StatusError.badRequest(`pod ${name} does not have a host assigned`);
+    const nodeName = podNodeName(pod);
     const uid = String(pod.metadata.uid ?? '');
     const upgrade = (req.headers.upgrade ?? '').toLowerCase();
     const tunnel = upgrade === 'websocket';

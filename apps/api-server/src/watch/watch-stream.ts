@@ -15,7 +15,7 @@ import {
 import { eventFilter, type WatchHub, WatchTooSlow } from '@app/bus';
 import { type StoredEvent, type StoredObject } from '@app/event-store';
 
-import { drained } from '../http/drained.js';
+import { drained } from '@app/bus';
 import { toTable } from '../http/tables.js';
 
 /**

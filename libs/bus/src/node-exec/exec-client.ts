@@ -1,10 +1,8 @@
-import { createInbox, type NatsConnection } from '@nats-io/transport-node';
+import { type NatsConnection } from '@nats-io/transport-node';
 
 import { StreamProtocolError } from '../node-streams/flow.js';
-import { requestOpen, StreamOpenError } from '../node-streams/stream-open.js';
-import { STREAM_DEFAULT_WINDOW, StreamLink } from '../node-streams/stream-link.js';
+import { openStreamLink } from '../node-streams/stream-link.js';
 import {
-  type ExecAccepted,
   EXEC_DATA_KINDS,
   type ExecExit,
   type ExecRequest,
@@ -45,25 +43,11 @@ export async function openExec(
   params: ExecParams,
   o: OpenExecOptions = {},
 ): Promise<ExecSession> {
-  const inbox = createInbox();
-  const pingMs = o.pingMs ?? 5_000;
-  const window = o.window ?? STREAM_DEFAULT_WINDOW;
-  // Subscribed before asking, so nothing the agent sends right after accepting is missed; the
-  // peer's inbox is only known from the answer.
-  const link = new StreamLink(nc, inbox, '', {
-    pingMs,
-    window,
+  const link = await openStreamLink(nc, node, execSubject(node), params, {
+    ...o,
     kinds: EXEC_DATA_KINDS,
     what: 'exec session',
   });
-  try {
-    const reply = await request(nc, node, { ...params, inbox, pingMs, window }, o);
-    if (!reply.inbox) throw new StreamOpenError(500, `the node agent of node ${node} named no inbox`);
-    link.connect(reply.inbox);
-  } catch (e) {
-    link.end();
-    throw e;
-  }
   let exit: ExecExit | undefined;
   return {
     run: async (onOutput) => {
@@ -83,8 +67,4 @@ export async function openExec(
     resize: (size) => link.send('resize', JSON.stringify(size)),
     cancel: () => link.cancel(),
   };
-}
-
-function request(nc: NatsConnection, node: string, body: ExecRequest, o: OpenExecOptions) {
-  return requestOpen<ExecAccepted>(nc, node, execSubject(node), body, o.openTimeoutMs ?? 5_000);
 }

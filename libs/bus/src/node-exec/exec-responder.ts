@@ -1,8 +1,8 @@
-import { createInbox, type NatsConnection } from '@nats-io/transport-node';
+import { type NatsConnection } from '@nats-io/transport-node';
 
 import { StreamProtocolError } from '../node-streams/flow.js';
 import { serveOpen } from '../node-streams/stream-open.js';
-import { StreamLink } from '../node-streams/stream-link.js';
+import { answerStreamLink, type StreamLink } from '../node-streams/stream-link.js';
 import {
   type ExecAccepted,
   EXEC_DATA_KINDS,
@@ -51,13 +51,7 @@ export function serveExec(nc: NatsConnection, node: string, target: ExecTarget):
     execSubject(node),
     (request: ExecRequest) => target.open(request),
     async (request, start, respond) => {
-      const inbox = createInbox();
-      const link = new StreamLink(nc, inbox, request.inbox, {
-        window: request.window,
-        pingMs: request.pingMs,
-        kinds: EXEC_DATA_KINDS,
-        what: 'exec session',
-      });
+      const { link, inbox } = answerStreamLink(nc, request, { kinds: EXEC_DATA_KINDS, what: 'exec session' });
       respond({ ok: true, inbox });
       await run(link, start);
     },

@@ -1,11 +1,9 @@
-import { createInbox, type NatsConnection } from '@nats-io/transport-node';
+import { type NatsConnection } from '@nats-io/transport-node';
 
 import { StreamProtocolError } from '../node-streams/flow.js';
-import { requestOpen, StreamOpenError } from '../node-streams/stream-open.js';
-import { STREAM_DEFAULT_WINDOW, StreamLink } from '../node-streams/stream-link.js';
+import { openStreamLink } from '../node-streams/stream-link.js';
 import {
   PORT_FORWARD_DATA_KINDS,
-  type PortForwardAccepted,
   type PortForwardRequest,
   portForwardSubject,
 } from './port-forward-protocol.js';
@@ -49,30 +47,11 @@ export async function openPortForward(
   params: PortForwardParams,
   o: OpenPortForwardOptions = {},
 ): Promise<PortForwardConnection> {
-  const inbox = createInbox();
-  const pingMs = o.pingMs ?? 5_000;
-  const window = o.window ?? STREAM_DEFAULT_WINDOW;
-  // Subscribed before asking, so nothing the agent sends right after connecting is missed.
-  const link = new StreamLink(nc, inbox, '', {
-    pingMs,
-    window,
+  const link = await openStreamLink(nc, node, portForwardSubject(node), params, {
+    ...o,
     kinds: PORT_FORWARD_DATA_KINDS,
     what: 'port forward',
   });
-  try {
-    const reply = await requestOpen<PortForwardAccepted>(
-      nc,
-      node,
-      portForwardSubject(node),
-      { ...params, inbox, pingMs, window } satisfies PortForwardRequest,
-      o.openTimeoutMs ?? 5_000,
-    );
-    if (!reply.inbox) throw new StreamOpenError(500, `the node agent of node ${node} named no inbox`);
-    link.connect(reply.inbox);
-  } catch (e) {
-    link.end();
-    throw e;
-  }
   let failure: Error | undefined;
   let ended = false;
   return {

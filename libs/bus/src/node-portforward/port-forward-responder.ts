@@ -1,10 +1,11 @@
 import { type Socket } from 'node:net';
 
-import { createInbox, type NatsConnection } from '@nats-io/transport-node';
+import { type NatsConnection } from '@nats-io/transport-node';
 
 import { StreamProtocolError } from '../node-streams/flow.js';
 import { serveOpen } from '../node-streams/stream-open.js';
-import { StreamLink } from '../node-streams/stream-link.js';
+import { drained } from '../node-streams/drained.js';
+import { answerStreamLink, type StreamLink } from '../node-streams/stream-link.js';
 import {
   PORT_FORWARD_DATA_KINDS,
   type PortForwardAccepted,
@@ -33,10 +34,7 @@ export function servePortForward(
     portForwardSubject(node),
     (request) => target.connect(request),
     async (request, socket, respond) => {
-      const inbox = createInbox();
-      const link = new StreamLink(nc, inbox, request.inbox, {
-        window: request.window,
-        pingMs: request.pingMs,
+      const { link, inbox } = answerStreamLink(nc, request, {
         kinds: PORT_FORWARD_DATA_KINDS,
         what: 'port forward',
       });
@@ -72,16 +70,4 @@ async function relay(link: StreamLink<PortForwardDataKind>, socket: Socket): Pro
   }
   link.end();
   socket.destroy();
-}
-
-function drained(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      socket.off('drain', done);
-      socket.off('close', done);
-      resolve();
-    };
-    socket.on('drain', done);
-    socket.on('close', done);
-  });
 }

@@ -1,4 +1,5 @@
 import {
+  createInbox,
   headers as natsHeaders,
   type Msg,
   type NatsConnection,
@@ -6,6 +7,7 @@ import {
 } from '@nats-io/transport-node';
 
 import { AckSchedule, chunksOf, CreditWindow, InOrder, StreamProtocolError } from './flow.js';
+import { requestOpen, StreamOpenError } from './stream-open.js';
 
 /** Which kind of message a link message is (a data kind of the stream's protocol, or a signal). */
 export const STREAM_KIND_HEADER = 'Wake-Stream-Kind';
@@ -177,4 +179,71 @@ export class StreamLink<Kind extends string> {
       this.pumping = false;
     }
   }
+}
+
+/** What a stream request says of the link the API server opened for it. */
+export interface LinkRequest {
+  /** The API server's inbox. */
+  inbox: string;
+  pingMs: number;
+  window: number;
+}
+
+/** The protocol of a link: its data kinds, its name in errors, and the API server's timings. */
+export interface LinkProtocol<Kind extends string> {
+  kinds: readonly Kind[];
+  what: string;
+  pingMs?: number;
+  window?: number;
+  openTimeoutMs?: number;
+}
+
+/**
+ * The API server's side of opening a node stream: subscribes its inbox first (nothing the
+ * agent sends right after accepting is missed), sends `request` with the link's fields to
+ * `subject` of `node`, and connects to the inbox the agent names. Throws StreamOpenError as
+ * requestOpen does.
+ */
+export async function openStreamLink<Kind extends string, Request extends object>(
+  nc: NatsConnection,
+  node: string,
+  subject: string,
+  request: Request,
+  p: LinkProtocol<Kind>,
+): Promise<StreamLink<Kind>> {
+  const inbox = createInbox();
+  const pingMs = p.pingMs ?? 5_000;
+  const window = p.window ?? STREAM_DEFAULT_WINDOW;
+  const link = new StreamLink(nc, inbox, '', { pingMs, window, kinds: p.kinds, what: p.what });
+  try {
+    const reply = await requestOpen<{ inbox?: string }>(
+      nc,
+      node,
+      subject,
+      { ...request, inbox, pingMs, window } satisfies Request & LinkRequest,
+      p.openTimeoutMs ?? 5_000,
+    );
+    if (!reply.inbox) throw new StreamOpenError(500, `the node agent of node ${node} named no inbox`);
+    link.connect(reply.inbox);
+  } catch (e) {
+    link.end();
+    throw e;
+  }
+  return link;
+}
+
+/** The agent's side: a link to the API server's inbox on a new inbox of its own, to name in its answer. */
+export function answerStreamLink<Kind extends string>(
+  nc: NatsConnection,
+  request: LinkRequest,
+  p: Pick<LinkProtocol<Kind>, 'kinds' | 'what'>,
+): { link: StreamLink<Kind>; inbox: string } {
+  const inbox = createInbox();
+  const link = new StreamLink(nc, inbox, request.inbox, {
+    window: request.window,
+    pingMs: request.pingMs,
+    kinds: p.kinds,
+    what: p.what,
+  });
+  return { link, inbox };
 }
