@@ -1,5 +1,7 @@
 import { type EncodedEvent, type StoredEvent } from '@app/event-store';
 
+import { subjectOf } from './subjects.js';
+
 /** Headers every event message carries, besides Nats-Msg-Id = seq. */
 export const SEQ_HEADER = 'Wake-Seq';
 export const HASH_HEADER = 'Wake-Hash';
@@ -15,6 +17,44 @@ export function isRedactedKind(event: Pick<StoredEvent, 'resource' | 'group'>): 
 
 const decoder = new TextDecoder();
 
-export function decodeEvent(data: Uint8Array | EncodedEvent): StoredEvent {
-  return JSON.parse(data instanceof Uint8Array ? decoder.decode(data) : data.json) as StoredEvent;
+/** The stream broke the relay's contract: the watch stops rather than guess. */
+export class WatchBroken extends Error {
+  override name = 'WatchBroken';
+}
+
+/**
+ * An event as a watch reads it off the stream or the log: its seq and subject at once, its body
+ * parsed on first use. A process's watches filter by subject, so the events of kinds it does
+ * not watch (every Event, Lease and other pod's update a component has no interest in) pass by
+ * without being parsed.
+ */
+export class BusEvent {
+  private body: Uint8Array | string | undefined;
+  private decoded: StoredEvent | undefined;
+
+  constructor(
+    readonly seq: number,
+    readonly subject: string,
+    body: Uint8Array | string,
+  ) {
+    this.body = body;
+  }
+
+  static fromLog(encoded: EncodedEvent): BusEvent {
+    return new BusEvent(encoded.seq, subjectOf(encoded, encoded.node), encoded.json);
+  }
+
+  /** The event, parsed the first time it is asked for; checked to be the one its seq says. */
+  get event(): StoredEvent {
+    if (this.decoded) return this.decoded;
+    const body = this.body as Uint8Array | string;
+    const event = JSON.parse(typeof body === 'string' ? body : decoder.decode(body)) as StoredEvent;
+    if (event.seq !== this.seq) {
+      // The relay's contract (stream sequence = event seq) is broken: never guess.
+      throw new WatchBroken(`the bus holds event ${event.seq} at sequence ${this.seq}`);
+    }
+    this.decoded = event;
+    this.body = undefined;
+    return event;
+  }
 }

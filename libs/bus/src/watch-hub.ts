@@ -2,9 +2,9 @@ import { type NatsConnection } from '@nats-io/transport-node';
 
 import { type EventReader, type StoredEvent } from '@app/event-store';
 
-import { decodeEvent, isRedactedKind } from './bus-event.js';
+import { BusEvent, isRedactedKind } from './bus-event.js';
 import { type EventStreamOptions } from './event-stream.js';
-import { eventSubject, tokensMatch } from './subjects.js';
+import { tokensMatch } from './subjects.js';
 import { EventWatch, WatchGap } from './watch.js';
 
 export interface WatchHubOptions {
@@ -43,8 +43,8 @@ export class WatchTooSlow extends Error {
 }
 
 interface Entry {
-  event: StoredEvent;
-  subject: string;
+  /** The event, parsed only when a watch it matches takes it. */
+  bus: BusEvent;
   /** The subject split into tokens, on the first match against a filter. */
   tokens?: string[];
   /**
@@ -185,9 +185,9 @@ export class WatchHub {
       for await (const event of source) {
         // A consumer the hub moved back from may still hand over what it had in flight.
         if (source !== this.source) return;
-        const entry: Entry = { event, subject: eventSubject(event) };
-        this.ring[entry.event.seq % this.ring.length] = entry;
-        this.last = entry.event.seq;
+        const entry: Entry = { bus: event };
+        this.ring[event.seq % this.ring.length] = entry;
+        this.last = event.seq;
         this.first = Math.max(this.first, this.last - this.ring.length + 1);
         for (const sub of this.live) sub.push(entry);
       }
@@ -257,7 +257,7 @@ class Subscription implements HubWatch {
 
   /** A live event from the hub, in order (the hub pushes every seq once). */
   push(entry: Entry): void {
-    if (entry.event.seq <= this.cursor) return;
+    if (entry.bus.seq <= this.cursor) return;
     const matches = this.matches(entry);
     if (matches && this.queue.length >= this.maxQueue) {
       // `seen` stays before this event, so a watch resumed from it gets this event first.
@@ -265,7 +265,7 @@ class Subscription implements HubWatch {
         new WatchTooSlow(`watch fell ${this.queue.length} events behind at seq ${this.cursor}`),
       );
     }
-    this.cursor = entry.event.seq;
+    this.cursor = entry.bus.seq;
     if (!matches) {
       // Let the reader see its progress (a bookmark) once the burst is over, not per event.
       if (!this.bookmarkDue) {
@@ -277,7 +277,7 @@ class Subscription implements HubWatch {
       }
       return;
     }
-    this.queue.push({ kind: 'event', event: entry.event });
+    this.queue.push({ kind: 'event', event: entry.bus.event });
     this.wake?.();
   }
 
@@ -310,9 +310,9 @@ class Subscription implements HubWatch {
       const out: WatchItem[] = [];
       for (const entry of batch) {
         if (this.stopped) break;
-        this.cursor = entry.event.seq;
+        this.cursor = entry.bus.seq;
         if (!this.matches(entry)) continue;
-        const event = this.mustReveal(entry.event) ? await this.reveal(entry.event) : entry.event;
+        const event = this.mustReveal(entry.bus.event) ? await this.reveal(entry.bus.event) : entry.bus.event;
         out.push({ kind: 'event', event });
         yielded = this.cursor;
       }
@@ -362,12 +362,7 @@ class Subscription implements HubWatch {
         `events after ${this.cursor} have left the watch buffer (it starts at ${this.hub.oldest}) and there is no log to read them from`,
       );
     const page = await this.log.afterEncoded(this.cursor, this.pageSize);
-    return page
-      .filter((e) => e.seq <= this.hub.head)
-      .map((e) => {
-        const event = decodeEvent(e);
-        return { event, subject: eventSubject(event) };
-      });
+    return page.filter((e) => e.seq <= this.hub.head).map((e) => ({ bus: BusEvent.fromLog(e) }));
   }
 
   private matches(entry: Entry): boolean {
@@ -376,7 +371,7 @@ class Subscription implements HubWatch {
     const matched = (entry.matched ??= new Map());
     let answer = matched.get(filter.text);
     if (answer === undefined) {
-      answer = tokensMatch(filter.tokens, (entry.tokens ??= entry.subject.split('.')));
+      answer = tokensMatch(filter.tokens, (entry.tokens ??= entry.bus.subject.split('.')));
       matched.set(filter.text, answer);
     }
     return answer;

@@ -6,9 +6,9 @@ import {
 } from '@nats-io/jetstream';
 import { type NatsConnection } from '@nats-io/transport-node';
 
-import { type EventReader, type StoredEvent } from '@app/event-store';
+import { type EventReader } from '@app/event-store';
 
-import { decodeEvent } from './bus-event.js';
+import { BusEvent, WatchBroken } from './bus-event.js';
 import {
   type EventStreamOptions,
   resolveEventStream,
@@ -44,11 +44,6 @@ export interface WatchOptions {
   openMessages?: (after: number) => Promise<ConsumerMessages>;
 }
 
-/** The stream broke the relay's contract: the watch stops rather than guess. */
-export class WatchBroken extends Error {
-  override name = 'WatchBroken';
-}
-
 /**
  * The watch cannot go on from the stream alone: it starts before the stream's first event,
  * or the stream is gone or unreachable, and the watch has no log to read instead.
@@ -68,7 +63,7 @@ export class WatchGap extends Error {
  * carries them, redacted. Filtering and revealing are per watch, in the `WatchHub` that one of
  * these feeds.
  */
-export class EventWatch implements AsyncIterable<StoredEvent> {
+export class EventWatch implements AsyncIterable<BusEvent> {
   private cursor: number;
   private stopped = false;
   private stopConsumer?: () => void;
@@ -92,7 +87,7 @@ export class EventWatch implements AsyncIterable<StoredEvent> {
     this.stopConsumer?.();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<StoredEvent> {
+  async *[Symbol.asyncIterator](): AsyncIterator<BusEvent> {
     // No API check: it is a request that fails while NATS is down, and a watch serves the
     // log meanwhile rather than fail.
     this.jsm ??= await jetstreamManager(this.options.nats, { checkAPI: false });
@@ -169,7 +164,7 @@ export class EventWatch implements AsyncIterable<StoredEvent> {
     return () => clearInterval(timer);
   }
 
-  private async *fromStream(): AsyncGenerator<StoredEvent> {
+  private async *fromStream(): AsyncGenerator<BusEvent> {
     const messages = await this.openMessages(this.cursor);
     this.stopConsumer = () => void messages.close();
     // stop() may have come while the consumer was being opened: it found nothing to close then.
@@ -186,12 +181,8 @@ export class EventWatch implements AsyncIterable<StoredEvent> {
           if (m.seq <= this.cursor) continue; // seen already (a rebuilt stream replays)
           if (m.seq > this.cursor + 1) yield* this.fromLog(m.seq - 1);
           if (m.seq !== this.cursor + 1) continue;
-          const event = decodeEvent(m.data);
-          if (event.seq !== m.seq) {
-            // The relay's contract (stream sequence = event seq) is broken: never guess.
-            throw new WatchBroken(`stream ${this.stream.name} holds event ${event.seq} at sequence ${m.seq}`);
-          }
-          yield this.deliver(event);
+          // Parsed only if a watch wants it; the parse checks the seq (BusEvent.event).
+          yield this.deliver(new BusEvent(m.seq, m.subject, m.data));
         } finally {
           waitingSince = Date.now();
         }
@@ -204,7 +195,7 @@ export class EventWatch implements AsyncIterable<StoredEvent> {
   }
 
   /** Events after the cursor up to `until` from the log, in the form the bus carries them. */
-  private async *fromLog(until: number): AsyncGenerator<StoredEvent> {
+  private async *fromLog(until: number): AsyncGenerator<BusEvent> {
     const log = this.options.log;
     if (!log) throw new WatchGap(`events ${this.cursor + 1}..${until} are not in stream ${this.stream.name}`);
     while (!this.stopped && this.cursor < until) {
@@ -212,13 +203,13 @@ export class EventWatch implements AsyncIterable<StoredEvent> {
       if (page.length === 0) return;
       for (const encoded of page) {
         if (encoded.seq > until || this.stopped) return;
-        yield this.deliver(decodeEvent(encoded));
+        yield this.deliver(BusEvent.fromLog(encoded));
       }
     }
   }
 
   /** The next event, checked to be the one after the cursor. */
-  private deliver(event: StoredEvent): StoredEvent {
+  private deliver(event: BusEvent): BusEvent {
     if (event.seq !== this.cursor + 1) {
       throw new WatchBroken(`expected seq ${this.cursor + 1}, got ${event.seq}`);
     }

@@ -32,7 +32,7 @@ const ctx: AuditContext = { actor: { user: 'bus-test', groups: [] }, verb: 'crea
 /** A raw watch's events, or a hub watch's items, as the items the checker reads. */
 async function* watchItems(watch: EventWatch | HubWatch): AsyncGenerator<WatchItem> {
   if (!(watch instanceof EventWatch)) return yield* watch;
-  for await (const event of watch) yield { kind: 'event', event };
+  for await (const bus of watch) yield { kind: 'event', event: bus.event };
 }
 
 /** Runs a watch until it has seen the log up to `until`, recording what it delivered. */
@@ -454,7 +454,7 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
       const watch = new EventWatch({ nats: nc, log: store.events, stream, after: from });
       for await (const event of watch) {
         if (event.seq !== created.resourceVersion) continue;
-        expect((event.object?.data as { big: string }).big).toHaveLength(big.length);
+        expect((event.event.object?.data as { big: string }).big).toHaveLength(big.length);
         break;
       }
       watch.stop();

@@ -1,0 +1,40 @@
+import { describe, expect, it } from '@jest/globals';
+import { type EncodedEvent } from '@app/event-store';
+
+import { BusEvent, WatchBroken } from './bus-event.js';
+import { eventSubject } from './subjects.js';
+
+const pod = {
+  seq: 7,
+  hash: 'h7',
+  group: '',
+  resource: 'pods',
+  namespace: 'default',
+  name: 'web',
+  type: 'MODIFIED',
+  object: {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web', namespace: 'default' },
+    spec: { nodeName: 'n1' },
+  },
+};
+
+describe('BusEvent', () => {
+  it('has its seq and subject before any parse, the subject a decoded event would have', () => {
+    const encoded: EncodedEvent = { ...pod, node: 'n1', json: JSON.stringify(pod) };
+    const bus = BusEvent.fromLog(encoded);
+    expect(bus.seq).toBe(7);
+    expect(bus.subject).toBe(eventSubject(JSON.parse(encoded.json)));
+    expect(bus.event).toEqual(pod);
+    // Parsed once: the same object every time.
+    expect(bus.event).toBe(bus.event);
+  });
+
+  it('parses bytes from the stream lazily, and refuses a body whose seq is not the message’s', () => {
+    const bytes = new TextEncoder().encode(JSON.stringify(pod));
+    expect(new BusEvent(7, 'ev.x', bytes).event.name).toBe('web');
+    const misplaced = new BusEvent(8, 'ev.x', bytes);
+    expect(() => misplaced.event).toThrow(new WatchBroken('the bus holds event 7 at sequence 8'));
+  });
+});
