@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<{ run(argv: string[]): Promise<void>
   load: () => import('./load.bench.js'),
   node: () => import('./node.bench.js'),
   planner: () => import('./planner.bench.js'),
+  'port-forward': () => import('./port-forward.bench.js'),
   proxy: () => import('./proxy.bench.js'),
   scheduler: () => import('./scheduler.bench.js'),
   sim: () => import('./sim.bench.js'),

@@ -25,6 +25,8 @@ class FakeConnection implements PortForwardConnection {
   }
   cancel(): void {
     this.cancelled = true;
+    // As the real link: a cancelled connection's run() ends without the pod having closed.
+    this.settle?.reject(new Error('the port forward ended before the pod closed it'));
   }
   /** The pod sends. */
   async fromPod(text: string): Promise<void> {
@@ -167,6 +169,22 @@ describe('StreamPairs (kubectl’s port-forward streams)', () => {
     await client.waitFor((f) => f.kind === 'data' && f.streamId === 1 && f.fin, 'FIN on the error stream');
     expect(await client.stream(1)).toEqual({ data: 'timed out waiting for streams', fin: true });
     expect(connections).toHaveLength(0);
+  });
+
+  it('cuts a connection the client closed once the pod had its grace period, telling no error', async () => {
+    const { connections, finished } = start({ closeGraceMs: 20 });
+    await pair('0');
+    await eventually(() => connections.length === 1);
+    const c = connections[0]!.connection;
+    await c.fromPod('still streaming');
+    client.data(3, '', true);
+    await eventually(() => c.closedWrite);
+    expect(c.cancelled).toBe(false);
+    await eventually(() => c.cancelled);
+    await client.waitFor((f) => f.kind === 'data' && f.streamId === 1 && f.fin, 'FIN on the error stream');
+    expect(await client.stream(1)).toEqual({ data: '', fin: true });
+    expect(await client.stream(3)).toEqual({ data: 'still streaming', fin: true });
+    expect(finished).toEqual([undefined]);
   });
 
   it('cancels the pod’s connection when the client resets its data stream, or goes away', async () => {

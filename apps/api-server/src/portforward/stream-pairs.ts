@@ -19,6 +19,8 @@ export interface StreamPairOptions {
   uid: string;
   /** How long the second stream of a pair may take (the kubelet's stream creation timeout). */
   pairTimeoutMs: number;
+  /** How long the pod may go on once the client closed its end. Default 1 s. */
+  closeGraceMs?: number;
   /** A forwarded connection is over: `error` when it could not be made or broke (the client reads it on its error stream too). */
   onFinished?: (error?: string) => void;
 }
@@ -30,6 +32,8 @@ interface Pair {
   timer: NodeJS.Timeout;
   /** Hands the data stream its connection once made (undefined: it could not be). */
   connected?: (connection: PortForwardConnection | undefined) => void;
+  /** The client closed its end and the pod had its grace period to close its own: no error when it is cut. */
+  closedByClient?: boolean;
 }
 
 type WholePair = Required<Pair>;
@@ -59,7 +63,7 @@ export class StreamPairs {
     if (pair[type] || pair.port !== port) return stream.reset(RstStatus.protocolError);
     pair[type] = stream;
     void stream.reply();
-    if (type === 'data') pair.connected = this.hold(stream);
+    if (type === 'data') pair.connected = this.hold(stream, pair);
     if (pair.data && pair.error) void this.forward(id, pair as WholePair);
   }
 
@@ -67,14 +71,26 @@ export class StreamPairs {
    * The client writes as soon as its data stream is answered: those bytes wait (and, the session
    * reading one frame at a time, so does the client) until the pod's side is there.
    */
-  private hold(stream: SpdyStream): (connection: PortForwardConnection | undefined) => void {
+  private hold(stream: SpdyStream, pair: Pair): (connection: PortForwardConnection | undefined) => void {
     let resolve!: (connection: PortForwardConnection | undefined) => void;
     const connection = new Promise<PortForwardConnection | undefined>((r) => (resolve = r));
     stream.onData = async (data) => {
       // A failed write means the connection broke: run() says why, on the error stream.
       await (await connection)?.write(data).catch(() => undefined);
     };
-    stream.onEnd = () => void connection.then((c) => c?.closeWrite().catch(() => undefined));
+    // The client closed its end: the pod's gets closed too, and has a grace period to finish
+    // before the connection is cut (containerd's port forward waits one second). kubectl up to
+    // 1.27 never reads a stream again once its local connection closed; a pod still sending
+    // would otherwise keep that stream, and kubectl's SPDY workers, busy for good.
+    stream.onEnd = () =>
+      void connection.then((c) => {
+        if (!c) return;
+        c.closeWrite().catch(() => undefined);
+        setTimeout(() => {
+          pair.closedByClient = true;
+          c.cancel();
+        }, this.o.closeGraceMs ?? 1_000).unref();
+      });
     stream.onGone = () => void connection.then((c) => c?.cancel());
     return resolve;
   }
@@ -118,6 +134,10 @@ export class StreamPairs {
   }
 
   private async finish(pair: WholePair, error?: Error): Promise<void> {
+    // The client reset a stream of the pair (its local connection closed): the connection was
+    // cancelled for it, which is no error to tell — a message on the error stream would make
+    // kubectl drop the whole session.
+    if (pair.data.isGone || pair.error.isGone || pair.closedByClient) error = undefined;
     const message =
       error && `error forwarding port ${pair.port} to pod ${this.o.pod}, uid ${this.o.uid}: ${error.message}`;
     this.o.onFinished?.(message);

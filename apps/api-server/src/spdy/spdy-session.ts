@@ -42,6 +42,11 @@ export class SpdyStream {
     private readonly session: SpdyServerSession,
   ) {}
 
+  /** Reset by the client, or its session ended: nothing more goes either way. */
+  get isGone(): boolean {
+    return this.gone;
+  }
+
   header(name: string): string | undefined {
     return this.headers.get(name.toLowerCase())?.[0];
   }
