@@ -1,5 +1,5 @@
 import { type ResourceType, StatusError } from '@app/api';
-import { openPortForward, type OpenPortForwardOptions, StreamOpenError } from '@app/bus';
+import { openPortForward, type OpenPortForwardOptions } from '@app/bus';
 import { type NatsConnection } from '@nats-io/transport-node';
 import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { type Duplex } from 'node:stream';
@@ -84,13 +84,9 @@ export class PodPortForwardEndpoint {
       this.run(io, {
         pod: `${name}_${ns}`,
         uid,
+        // A refusal's words (a refused connection, no such pod) go on the error stream, as the kubelet's would.
         connect: (port) =>
-          openPortForward(this.o.nats, nodeName, { namespace: ns, pod: name, uid, port }, this.o.link).catch(
-            (e) => {
-              // The agent's words (a refused connection, no such pod) are what the kubelet would write.
-              throw e instanceof StreamOpenError ? new Error(e.message) : e;
-            },
-          ),
+          openPortForward(this.o.nats, nodeName, { namespace: ns, pod: name, uid, port }, this.o.link),
       });
     if (tunnel) {
       this.wss.handleUpgrade(req.raw, raw.socket, raw.head, (ws) => start(createWebSocketStream(ws)));
