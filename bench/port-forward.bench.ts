@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { connect as dial } from 'node:net';
 import { parseArgs } from 'node:util';
 
-import { servePortForward, StreamRefused } from '@app/bus';
+import { servePortForward } from '@app/bus';
 import { waitFor } from '@app/dev-servers';
 import { connect as natsConnect } from '@nats-io/transport-node';
 
+import { dialPodPort } from '../apps/node-agent/src/streams/runtime-port-forward-target.js';
 import { kubectlBinary } from '../test/harness/kubectl.js';
 import { runningPodStatus } from '../test/harness/static-pods.js';
 import { apiCaller } from './lib/api-caller.js';
@@ -60,12 +60,7 @@ export async function run(argv: string[]): Promise<void> {
   const nc = await natsConnect({ servers: cp.nats.url });
   // The node side, as the node agent serves it, with the pod at 127.0.0.1.
   const served = servePortForward(nc, NODE, {
-    connect: (request) =>
-      new Promise((resolve, reject) => {
-        const socket = dial({ host: '127.0.0.1', port: request.port });
-        socket.once('connect', () => resolve(socket));
-        socket.once('error', (e) => reject(new StreamRefused(500, e.message)));
-      }),
+    connect: (request) => dialPodPort('127.0.0.1', request.port, 10_000),
   });
   const api = apiCaller(cp.api, 4);
   const kubectl = kubectlBinary(minor);

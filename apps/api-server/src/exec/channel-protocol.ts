@@ -14,9 +14,12 @@ export const PROTOCOL_V4 = 'v4.channel.k8s.io';
 export const SUPPORTED_PROTOCOLS = [PROTOCOL_V5, PROTOCOL_V4] as const;
 
 /** The subprotocol to answer with, from a `Sec-WebSocket-Protocol` header; undefined if none fits. */
-export function selectProtocol(header: string | undefined): string | undefined {
+export function selectProtocol(
+  header: string | undefined,
+  supported: readonly string[] = SUPPORTED_PROTOCOLS,
+): string | undefined {
   const offered = new Set((header ?? '').split(',').map((p) => p.trim()));
-  return SUPPORTED_PROTOCOLS.find((p) => offered.has(p));
+  return supported.find((p) => offered.has(p));
 }
 
 export function encodeFrame(channel: number, data: Uint8Array | string = new Uint8Array(0)): Buffer {

@@ -15,7 +15,7 @@ import {
   selectProtocol,
   SUPPORTED_PROTOCOLS,
 } from './channel-protocol.js';
-import { routeUpgradesAsRequests, takeUpgrade } from './upgrade-routing.js';
+import { takeUpgrade } from './upgrade-routing.js';
 import { bridgeSpdyExec, SPDY_EXEC_PROTOCOL } from './spdy-exec.js';
 import { type SpdyServerSession } from '../spdy/spdy-session.js';
 import { acceptSpdyUpgrade, negotiateStreamProtocol } from '../spdy/spdy-upgrade.js';
@@ -47,9 +47,8 @@ export class PodExecEndpoint {
 
   constructor(private readonly o: PodExecOptions) {}
 
-  /** Routes the server's upgrades through Fastify and ends open sessions before it closes. */
+  /** Ends open sessions before the server closes (KubeApi routes the upgrades to `serve`). */
   register(app: FastifyInstance): void {
-    routeUpgradesAsRequests(app.server);
     // Open sessions would hold the server's close up: end them first.
     app.addHook('preClose', async () => {
       for (const ws of this.open) ws.terminate();

@@ -8,8 +8,6 @@ export interface PendingUpgrade {
 }
 
 const pending = new WeakMap<IncomingMessage, PendingUpgrade>();
-/** Servers already routed: each endpoint that takes upgrades asks, and a second listener would handle every upgrade twice. */
-const routed = new WeakSet<Server>();
 
 /**
  * Node hands requests with an `Upgrade` header to the server's 'upgrade' listeners, with the
@@ -19,8 +17,6 @@ const routed = new WeakSet<Server>();
  * not simply answers, and the connection closes after its answer.
  */
 export function routeUpgradesAsRequests(server: Server): void {
-  if (routed.has(server)) return;
-  routed.add(server);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     pending.set(req, { socket, head });
     const res = new ServerResponse(req);

@@ -25,6 +25,7 @@ import { type TokenRequests } from '../auth/token-request.js';
 import { type CachedList, type ListCache } from '../cache/list-cache.js';
 import { answerSelfReview, SELF_REVIEWS } from '../auth/self-reviews.js';
 import { PodExecEndpoint } from '../exec/pod-exec.js';
+import { routeUpgradesAsRequests } from '../exec/upgrade-routing.js';
 import { PodPortForwardEndpoint } from '../portforward/pod-port-forward.js';
 import { servePodLog } from '../logs/pod-log.js';
 import { type ApiMetrics, type RequestLabels } from '../metrics/api-metrics.js';
@@ -115,6 +116,8 @@ export class KubeApi {
     // Bodies are decoded here by their Content-Type (JSON, YAML, the patch types), so take
     // every body as bytes, within the limit; a request without a Content-Type is JSON.
     registerBodyReading(app, this.o.maxBodyBytes);
+    // Upgrades (exec, attach, port-forward) go through the same routing, auth and Statuses as any request.
+    routeUpgradesAsRequests(app.server);
     this.exec.register(app);
     this.portForward.register(app);
     app.addHook('onRequest', async (req: AuthedRequest, reply) => {

@@ -5,7 +5,8 @@ import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fa
 import { type Duplex } from 'node:stream';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 
-import { routeUpgradesAsRequests, takeUpgrade } from '../exec/upgrade-routing.js';
+import { selectProtocol } from '../exec/channel-protocol.js';
+import { takeUpgrade } from '../exec/upgrade-routing.js';
 import { podNodeName } from '../http/pod-streams.js';
 import { type ApiMetrics } from '../metrics/api-metrics.js';
 import { type ObjectService } from '../objects/object-service.js';
@@ -45,9 +46,8 @@ export class PodPortForwardEndpoint {
 
   constructor(private readonly o: PodPortForwardOptions) {}
 
-  /** Routes the server's upgrades through Fastify and ends open sessions before it closes. */
+  /** Ends open sessions before the server closes (KubeApi routes the upgrades to `serve`). */
   register(app: FastifyInstance): void {
-    routeUpgradesAsRequests(app.server);
     app.addHook('preClose', async () => {
       for (const session of this.open) session.close();
     });
@@ -67,10 +67,7 @@ export class PodPortForwardEndpoint {
     const upgrade = (req.headers.upgrade ?? '').toLowerCase();
     const tunnel = upgrade === 'websocket';
     if (tunnel) {
-      const offered = String(req.headers['sec-websocket-protocol'] ?? '')
-        .split(',')
-        .map((p) => p.trim());
-      if (!offered.includes(PORT_FORWARD_TUNNEL_PROTOCOL))
+      if (!selectProtocol(req.headers['sec-websocket-protocol'], [PORT_FORWARD_TUNNEL_PROTOCOL]))
         throw StatusError.badRequest(
           `none of the offered WebSocket subprotocols is supported (supported: ${PORT_FORWARD_TUNNEL_PROTOCOL})`,
         );

@@ -29,11 +29,12 @@ export class RuntimePortForwardTarget implements PortForwardTarget {
     const address = running && (await this.runtime.inspect(running.id)).ipAddress;
     if (!address)
       throw new StreamRefused(500, `pod ${request.namespace}/${request.pod} has no running network sandbox`);
-    return dial(address, request.port, this.connectTimeoutMs);
+    return dialPodPort(address, request.port, this.connectTimeoutMs);
   }
 }
 
-function dial(host: string, port: number, timeoutMs: number): Promise<Socket> {
+/** A connection to a pod's port; a refusal (or no answer within `timeoutMs`) as the StreamRefused the API server passes on. */
+export function dialPodPort(host: string, port: number, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port, timeout: timeoutMs });
     const fail = (reason: string) => {
