@@ -42,11 +42,6 @@ export interface ExecRequest {
   window: number;
 }
 
-/** What an agent that accepted an exec adds to its answer: the inbox it takes stdin and acks on. */
-export interface ExecAccepted {
-  inbox?: string;
-}
-
 /** How the command ended: its exit code, or why it could not run to the end. */
 export type ExecExit = { exitCode: number } | { error: string };
 

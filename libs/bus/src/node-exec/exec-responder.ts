@@ -2,9 +2,8 @@ import { type NatsConnection } from '@nats-io/transport-node';
 
 import { StreamProtocolError } from '../node-streams/flow.js';
 import { serveOpen } from '../node-streams/stream-open.js';
-import { answerStreamLink, type StreamLink } from '../node-streams/stream-link.js';
+import { answerStreamLink, type LinkAccepted, type StreamLink } from '../node-streams/stream-link.js';
 import {
-  type ExecAccepted,
   EXEC_DATA_KINDS,
   type ExecDataKind,
   type ExecExit,
@@ -46,7 +45,7 @@ export interface ExecTarget {
 
 /** Answers exec requests for `node` with `target` until `close()`. */
 export function serveExec(nc: NatsConnection, node: string, target: ExecTarget): { close(): void } {
-  return serveOpen<ExecRequest, ExecStarter, ExecAccepted>(
+  return serveOpen<ExecRequest, ExecStarter, LinkAccepted>(
     nc,
     execSubject(node),
     (request: ExecRequest) => target.open(request),

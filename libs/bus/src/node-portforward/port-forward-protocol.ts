@@ -32,10 +32,5 @@ export interface PortForwardRequest {
   window: number;
 }
 
-/** What an agent that accepted adds to its answer: the inbox it takes the client's bytes on. */
-export interface PortForwardAccepted {
-  inbox?: string;
-}
-
 export const PORT_FORWARD_DATA_KINDS = ['data', 'eof', 'error'] as const;
 export type PortForwardDataKind = (typeof PORT_FORWARD_DATA_KINDS)[number];

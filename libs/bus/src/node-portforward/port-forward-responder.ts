@@ -5,10 +5,9 @@ import { type NatsConnection } from '@nats-io/transport-node';
 import { StreamProtocolError } from '../node-streams/flow.js';
 import { serveOpen } from '../node-streams/stream-open.js';
 import { drained } from '../node-streams/drained.js';
-import { answerStreamLink, type StreamLink } from '../node-streams/stream-link.js';
+import { answerStreamLink, type LinkAccepted, type StreamLink } from '../node-streams/stream-link.js';
 import {
   PORT_FORWARD_DATA_KINDS,
-  type PortForwardAccepted,
   type PortForwardDataKind,
   type PortForwardRequest,
   portForwardSubject,
@@ -29,7 +28,7 @@ export function servePortForward(
   node: string,
   target: PortForwardTarget,
 ): { close(): void } {
-  return serveOpen<PortForwardRequest, Socket, PortForwardAccepted>(
+  return serveOpen<PortForwardRequest, Socket, LinkAccepted>(
     nc,
     portForwardSubject(node),
     (request) => target.connect(request),

@@ -189,6 +189,11 @@ export interface LinkRequest {
   window: number;
 }
 
+/** What an agent that accepted a stream adds to its answer: the inbox it takes the API server's messages on. */
+export interface LinkAccepted {
+  inbox?: string;
+}
+
 /** The protocol of a link: its data kinds, its name in errors, and the API server's timings. */
 export interface LinkProtocol<Kind extends string> {
   kinds: readonly Kind[];
@@ -216,7 +221,7 @@ export async function openStreamLink<Kind extends string, Request extends object
   const window = p.window ?? STREAM_DEFAULT_WINDOW;
   const link = new StreamLink(nc, inbox, '', { pingMs, window, kinds: p.kinds, what: p.what });
   try {
-    const reply = await requestOpen<{ inbox?: string }>(
+    const reply = await requestOpen<LinkAccepted>(
       nc,
       node,
       subject,
