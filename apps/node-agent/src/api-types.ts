@@ -9,6 +9,7 @@ export type { IPodSpec as PodSpec } from 'kubernetes-models/v1/PodSpec';
 export type { IPodStatus as PodStatus } from 'kubernetes-models/v1/PodStatus';
 export type { IPodCondition as PodCondition } from 'kubernetes-models/v1/PodCondition';
 export type { IContainer as Container } from 'kubernetes-models/v1/Container';
+export type { IEphemeralContainer as EphemeralContainer } from 'kubernetes-models/v1/EphemeralContainer';
 export type { IContainerStatus as ContainerStatusApi } from 'kubernetes-models/v1/ContainerStatus';
 export type { IContainerState as ContainerState } from 'kubernetes-models/v1/ContainerState';
 export type { IProbe as Probe } from 'kubernetes-models/v1/Probe';

@@ -29,7 +29,7 @@ import { routeUpgradesAsRequests } from '../exec/upgrade-routing.js';
 import { PodPortForwardEndpoint } from '../portforward/pod-port-forward.js';
 import { servePodLog } from '../logs/pod-log.js';
 import { type ApiMetrics, type RequestLabels } from '../metrics/api-metrics.js';
-import { type ObjectService } from '../objects/object-service.js';
+import { type ObjectService, type PartSubresource } from '../objects/object-service.js';
 import { type RequestContext } from '../objects/request-context.js';
 import { objectKeyOf, streamWatch } from '../watch/watch-stream.js';
 import {
@@ -350,22 +350,27 @@ export class KubeApi {
     const notFound = () =>
       new StatusError('NotFound', 'the server could not find the requested resource', {});
     if (!servesSubresource(t, sub)) throw notFound();
+    // The object itself, written through a subresource that lets only its part change.
+    const part = sub as PartSubresource;
     switch (`${sub} ${req.method}`) {
       case 'status GET':
+      case 'ephemeralcontainers GET':
         return this.o.objects.get(t, ns, name);
       case 'status PUT':
+      case 'ephemeralcontainers PUT':
         return this.o.objects.update(t, ns, name, this.decode.object(req), ctx('update'), {
           dryRun,
-          subresource: 'status',
+          subresource: part,
           fieldValidation: this.decode.fieldValidation(req),
           ...parseFieldManager(q, ua, 'update'),
         });
-      case 'status PATCH': {
+      case 'status PATCH':
+      case 'ephemeralcontainers PATCH': {
         const [type, patch] = this.decode.patch(req);
         if (type === 'apply') {
           const options = {
             dryRun,
-            subresource: 'status' as const,
+            subresource: part,
             fieldValidation: this.decode.fieldValidation(req),
             ...parseFieldManager(q, ua, 'apply'),
           };
@@ -373,7 +378,7 @@ export class KubeApi {
         }
         return this.o.objects.patch(t, ns, name, type, patch, ctx('patch'), {
           dryRun,
-          subresource: 'status',
+          subresource: part,
           fieldValidation: this.decode.fieldValidation(req),
           ...parseFieldManager(q, ua, 'patch'),
         });

@@ -19,6 +19,7 @@ import {
   serverSideApply,
   UNTRACKED,
   validateKind,
+  validateKindChange,
   validateObjectMeta,
   validateObjectMetaUpdate,
   validateSchema,
@@ -38,11 +39,15 @@ import {
 
 import { type AdmissionOperation, type AdmissionPlugin } from '../admission/admission-plugin.js';
 import { generateName } from './generate-name.js';
+import { withEphemeralContainersOf } from './pod-ephemeral-containers.js';
 import { assignToNode } from './pod-binding.js';
 import { type RequestContext } from './request-context.js';
 import { type Scale, toScale } from './scale.js';
 
 export type PatchType = 'merge' | 'json' | 'strategic';
+
+/** The subresources through which one part of the object is written, the rest kept as it is. */
+export type PartSubresource = 'status' | 'ephemeralcontainers';
 
 /**
  * Work tied to an object's writes that is not the object itself: claiming what it needs before
@@ -356,7 +361,7 @@ export class ObjectService {
       if (!fixedName && typeof meta.generateName === 'string') meta.name = generateName(meta.generateName);
       // The Job strategy's generateSelector needs the name and the uid, which it assigns here.
       const uid = t.group === 'batch' && t.plural === 'jobs' ? prepareJobForCreate(obj) : undefined;
-      await this.validate(t, obj);
+      await this.validate(t, obj, { old: undefined });
       if (o.dryRun)
         return present(t, {
           ...obj,
@@ -388,7 +393,7 @@ export class ObjectService {
     name: string,
     body: unknown,
     ctx: RequestContext,
-    o: WriteOptions & { subresource?: 'status' | 'finalize' } = {},
+    o: WriteOptions & { subresource?: PartSubresource | 'finalize' } = {},
   ): Promise<StoredObject> {
     const obj = decodeObject(t, body);
     o.fieldValidation?.check(t, obj);
@@ -428,7 +433,7 @@ export class ObjectService {
     type: PatchType,
     patch: unknown,
     ctx: RequestContext,
-    o: WriteOptions & { subresource?: 'status' } = {},
+    o: WriteOptions & { subresource?: PartSubresource } = {},
   ): Promise<StoredObject> {
     return untilWon(
       CONFLICT_ATTEMPTS,
@@ -467,7 +472,7 @@ export class ObjectService {
     name: string,
     body: unknown,
     ctx: RequestContext,
-    o: WriteOptions & { fieldManager: string; force?: boolean; subresource?: 'status' },
+    o: WriteOptions & { fieldManager: string; force?: boolean; subresource?: PartSubresource },
   ): Promise<{ object: StoredObject; created: boolean }> {
     let config = applyConfigOf(t, body, namespace, name);
     // Unknown fields leave the configuration before they could be merged or owned.
@@ -475,7 +480,8 @@ export class ObjectService {
     // A resourceVersion in the configuration is a precondition, as in any other write.
     const sentRv = config.metadata.resourceVersion;
     const expectedRv = typeof sentRv === 'string' && sentRv !== '' ? sentRv : undefined;
-    // Only status is written through /status (upstream resets the rest): apply only that.
+    // Only status is written through /status, only ephemeral containers through
+    // /ephemeralcontainers (upstream resets the rest): apply only that.
     if (o.subresource === 'status')
       config = {
         apiVersion: config.apiVersion,
@@ -483,6 +489,15 @@ export class ObjectService {
         metadata: { name, ...(t.namespaced ? { namespace } : {}) },
         ...(config.status !== undefined ? { status: config.status } : {}),
       };
+    else if (o.subresource === 'ephemeralcontainers') {
+      const ephemeral = isObject(config.spec) ? config.spec.ephemeralContainers : undefined;
+      config = {
+        apiVersion: config.apiVersion,
+        kind: config.kind,
+        metadata: { name, ...(t.namespaced ? { namespace } : {}) },
+        ...(ephemeral !== undefined ? { spec: { ephemeralContainers: ephemeral } } : {}),
+      };
+    }
     const track = {
       kind: { group: t.group, plural: t.plural },
       apiVersion: apiVersionOf(t),
@@ -692,7 +707,7 @@ export class ObjectService {
     ctx: RequestContext,
     verb: string,
     preconditions: Preconditions,
-    o: WriteOptions & Tracked & { subresource?: 'status' | 'finalize'; guessed?: boolean },
+    o: WriteOptions & Tracked & { subresource?: PartSubresource | 'finalize'; guessed?: boolean },
   ): Promise<StoredObject> {
     let writing = false;
     try {
@@ -705,6 +720,8 @@ export class ObjectService {
       if (o.subresource === 'status') {
         next = { ...current, status: sent.status };
         if (sent.status === undefined) delete next.status;
+      } else if (o.subresource === 'ephemeralcontainers') {
+        next = withEphemeralContainersOf(current, sent);
       } else {
         next = { ...sent, apiVersion: current.apiVersion, kind: current.kind };
         if (t.subresources.includes('status')) {
@@ -719,14 +736,16 @@ export class ObjectService {
             finalizers: (current.spec as { finalizers?: unknown })?.finalizers,
           };
       }
-      if (o.subresource !== 'status') {
+      // Through a subresource that writes one part, the metadata is the current one.
+      const partOnly = o.subresource === 'status' || o.subresource === 'ephemeralcontainers';
+      if (!partOnly) {
         const causes = validateObjectMetaUpdate(sent.metadata, current.metadata, {
           checkUid: preconditions.uid === undefined,
         });
         if (causes.length)
           throw StatusError.invalid({ kind: t.kind, group: t.group, resource: t.plural, name }, causes);
       }
-      const meta = { ...(o.subresource === 'status' ? current.metadata : sent.metadata) };
+      const meta = { ...(partOnly ? current.metadata : sent.metadata) };
       for (const f of [
         'uid',
         'creationTimestamp',
@@ -749,7 +768,7 @@ export class ObjectService {
       applyDefaults(t.group, t.plural, next);
       if (!o.applied) track(t, current, next, o, o.trackedAs ?? o.subresource);
       await this.admit('update', t, namespace, next, current, o.subresource);
-      await this.validate(t, next);
+      await this.validate(t, next, { old: current, subresource: o.subresource });
       if (o.dryRun)
         return present(t, {
           ...next,
@@ -822,10 +841,16 @@ export class ObjectService {
     this.refuse(t, obj, validateShape(t.group, t.plural, obj));
   }
 
-  private async validate(t: ResourceType, obj: StoredObject): Promise<void> {
+  /** Validates `obj` as the write makes it, over `change.old` (undefined: a create). */
+  private async validate(
+    t: ResourceType,
+    obj: StoredObject,
+    change: { old: StoredObject | undefined; subresource?: string },
+  ): Promise<void> {
     const causes: StatusCause[] = [
       ...validateObjectMeta(obj.metadata, nameRuleFor(t.group, t.plural)),
       ...validateKind(t.group, t.plural, obj),
+      ...validateKindChange(t.group, t.plural, obj, change.old, change.subresource),
     ];
     // Upstream's schema: types, required fields, enums; where a rule above already spoke, it wins.
     const named = new Set(causes.map((c) => fieldIdentity(c.field ?? '')));

@@ -264,3 +264,87 @@ describe('computePodActions with init containers, upstream TestComputePodActions
     expect(names(a.containersToStart)).toEqual(['foo2', 'foo3']);
   });
 });
+
+// Mirrors TestComputePodActionsWithInitAndEphemeralContainers: ephemeral containers debug1 and
+// debug2 added to the same pod.
+describe('computePodActions with ephemeral containers', () => {
+  const debug = (name: string) => ({ name, image: 'busybox', targetContainerName: 'foo1' });
+  function withDebuggers(pod: Pod, ...names: string[]): Pod {
+    return { ...pod, spec: { ...pod.spec!, ephemeralContainers: names.map(debug) } };
+  }
+  const ephemeralNames = (a: { ephemeralContainersToStart: { name: string }[] }) =>
+    a.ephemeralContainersToStart.map((c) => c.name);
+
+  it('steady state with a running debugger: nothing to do', () => {
+    const a = computePodActions(
+      withDebuggers(makePod(), 'debug1'),
+      status([...allRunning(), cs(debug('debug1'))]),
+    );
+    expect(a).toMatchObject({
+      killPod: false,
+      createSandbox: false,
+      containersToKill: [],
+      containersToStart: [],
+    });
+    expect(ephemeralNames(a)).toEqual([]);
+  });
+
+  it('starts a debugger that never ran, and only that one of two', () => {
+    expect(
+      ephemeralNames(computePodActions(withDebuggers(makePod(), 'debug1'), status(allRunning()))),
+    ).toEqual(['debug1']);
+    const a = computePodActions(
+      withDebuggers(makePod(), 'debug1', 'debug2'),
+      status([...allRunning(), cs(debug('debug1'))]),
+    );
+    expect(ephemeralNames(a)).toEqual(['debug2']);
+  });
+
+  it('never restarts a debugger that exited, whatever the restart policy and exit code', () => {
+    for (const exitCode of [0, 1])
+      expect(
+        ephemeralNames(
+          computePodActions(
+            withDebuggers(makePod('Always'), 'debug1'),
+            status([...allRunning(), cs(debug('debug1'), { state: 'exited', exitCode })]),
+          ),
+        ),
+      ).toEqual([]);
+  });
+
+  it('leaves a debugger in an unknown state alone (neither killed nor started)', () => {
+    const a = computePodActions(
+      withDebuggers(makePod(), 'debug1'),
+      status([...allRunning(), cs(debug('debug1'), { state: 'unknown' })]),
+    );
+    expect(ephemeralNames(a)).toEqual([]);
+    expect(a.containersToKill).toEqual([]);
+  });
+
+  it('starts a debugger while initialization is still running', () => {
+    const a = computePodActions(
+      withDebuggers(makePod('Always', true), 'debug1'),
+      status([cs(initContainers[0]!, { state: 'running' })]),
+    );
+    expect(ephemeralNames(a)).toEqual(['debug1']);
+    expect(a.nextInitContainerToStart).toBeUndefined();
+  });
+
+  it('a new sandbox starts no debugger, not even one that never ran', () => {
+    const a = computePodActions(
+      withDebuggers(makePod(), 'debug1'),
+      status([cs(containers[0]!, { state: 'exited', exitCode: 0 })], { ready: false }),
+    );
+    expect(a).toMatchObject({ killPod: true, createSandbox: true });
+    expect(ephemeralNames(a)).toEqual([]);
+  });
+
+  it('a running debugger does not keep a finished pod alive', () => {
+    const a = computePodActions(
+      withDebuggers(makePod('Never'), 'debug1'),
+      status([...containers.map((c) => cs(c, { state: 'exited', exitCode: 0 })), cs(debug('debug1'))]),
+    );
+    expect(a.killPod).toBe(true);
+    expect(ephemeralNames(a)).toEqual([]);
+  });
+});

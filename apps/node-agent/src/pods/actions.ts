@@ -1,4 +1,4 @@
-import { type Container, type Pod } from '../api-types.js';
+import { type Container, type EphemeralContainer, type Pod } from '../api-types.js';
 import { isRestartableInitContainer } from './phase.js';
 import { type RuntimeContainerStatus, type RuntimePodStatus, latestStatus } from './runtime-pod.js';
 import { hashContainer } from './spec-hash.js';
@@ -22,6 +22,8 @@ export interface PodActions {
   attempt: number;
   nextInitContainerToStart?: Container;
   containersToStart: Container[];
+  /** Ephemeral containers never started in the pod (they are never restarted). */
+  ephemeralContainersToStart: EphemeralContainer[];
   containersToKill: ContainerToKill[];
 }
 
@@ -111,8 +113,7 @@ function containerSucceeded(c: Container, status: RuntimePodStatus): boolean {
 
 /**
  * What a sync must do to bring the engine to the pod's spec
- * (pkg/kubelet/kuberuntime/kuberuntime_manager.go computePodActions, without ephemeral
- * containers and resizes). `unhealthy` says whether a container id failed its liveness
+ * (pkg/kubelet/kuberuntime/kuberuntime_manager.go computePodActions, without resizes). `unhealthy` says whether a container id failed its liveness
  * probe, and with what message.
  */
 export function computePodActions(
@@ -128,6 +129,7 @@ export function computePodActions(
     attempt: sandbox.attempt,
     containersToStart: [],
     containersToKill: [],
+    ephemeralContainersToStart: [],
   };
   const containers = pod.spec?.containers ?? [];
   const inits = (pod.spec?.initContainers ?? []).filter((c) => !isRestartableInitContainer(c));
@@ -153,6 +155,11 @@ export function computePodActions(
     actions.containersToStart = toStart;
     return actions;
   }
+
+  // Before initialization is checked: a debugger may be added to a pod whose init container
+  // hangs. Any instance at all, running or exited, means it ran: it is never started again.
+  for (const c of pod.spec?.ephemeralContainers ?? [])
+    if (!latestStatus(status, c.name)) actions.ephemeralContainersToStart.push(c);
 
   const init = findNextInitContainerToRun(pod, status);
   if (!init.done) {

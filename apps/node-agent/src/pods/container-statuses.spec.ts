@@ -48,7 +48,7 @@ function convert(
     runtime: { uid: 'u1', sandboxes: [], containers },
     oldStatuses: [],
     containers: p.spec!.containers,
-    isInit: false,
+    list: 'regular',
     reason: () => undefined,
     killMessage: () => undefined,
     ready: () => true,
@@ -196,12 +196,26 @@ describe('convertToAPIContainerStatuses (kubelet_pods.go)', () => {
       [instance('second', { state: 'exited', exitCode: 0, reason: 'Completed' }), instance('first')],
       {
         containers: p.spec!.initContainers!,
-        isInit: true,
+        list: 'init',
       },
     );
     expect(inits.map((s) => [s.name, s.ready, s.started])).toEqual([
       ['second', true, false],
       ['first', false, true],
+    ]);
+  });
+
+  it('ephemeral containers: sorted by name, never ready and no started, whatever the probes say', () => {
+    const debuggers = [c('debugger-b'), c('debugger-a'), c('debugger-c')];
+    const statuses = convert(
+      pod([c('app')]),
+      [instance('debugger-b'), instance('debugger-a', { state: 'exited', exitCode: 0, reason: 'Completed' })],
+      { containers: debuggers, list: 'ephemeral' },
+    );
+    expect(statuses.map((s) => [s.name, s.ready, s.started, Object.keys(s.state ?? {})[0]])).toEqual([
+      ['debugger-a', false, undefined, 'terminated'],
+      ['debugger-b', false, undefined, 'running'],
+      ['debugger-c', false, undefined, 'waiting'],
     ]);
   });
 });

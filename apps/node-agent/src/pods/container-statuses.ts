@@ -12,10 +12,10 @@ export interface WaitingReason {
 export interface ContainerStatusInputs {
   pod: Pod;
   runtime: RuntimePodStatus;
-  /** The container statuses the pod's status holds now (init or regular, as `isInit`). */
+  /** The container statuses the pod's status holds now (of the `list` given). */
   oldStatuses: readonly ContainerStatusApi[];
   containers: readonly Container[];
-  isInit: boolean;
+  list: 'init' | 'regular' | 'ephemeral';
   /** The last start failure of a container (CrashLoopBackOff, ErrImagePull, ...). */
   reason(containerName: string): WaitingReason | undefined;
   /** The message the agent killed a container instance with, if it did. */
@@ -87,8 +87,8 @@ function convert(
  * has (pkg/kubelet/kubelet_pods.go convertToAPIContainerStatuses): the newest instance is the
  * state, the one before it the lastState; a container that will be (re)started is `waiting`
  * with the reason of its last failed start; one with no instance yet is waiting
- * ContainerCreating (PodInitializing when the pod has init containers). Regular containers
- * come sorted by name, init containers in spec order, as upstream returns them.
+ * ContainerCreating (PodInitializing when the pod has init containers). Regular and ephemeral
+ * containers come sorted by name, init containers in spec order, as upstream returns them.
  */
 export function convertToApiContainerStatuses(inputs: ContainerStatusInputs): ContainerStatusApi[] {
   const { pod, runtime, containers } = inputs;
@@ -142,7 +142,9 @@ export function convertToApiContainerStatuses(inputs: ContainerStatusInputs): Co
   for (const c of containers) {
     const status = statuses.get(c.name)!;
     const running = status.state?.running !== undefined;
-    if (inputs.isInit && !isRestartableInitContainer(c)) {
+    // No probe runs in an ephemeral container and the probe manager never marks one: never ready.
+    if (inputs.list === 'ephemeral') status.ready = false;
+    else if (inputs.list === 'init' && !isRestartableInitContainer(c)) {
       status.ready = status.state?.terminated?.exitCode === 0;
       status.started = running;
     } else {
@@ -152,5 +154,7 @@ export function convertToApiContainerStatuses(inputs: ContainerStatusInputs): Co
   }
 
   const ordered = containers.map((c) => statuses.get(c.name)!);
-  return inputs.isInit ? ordered : ordered.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return inputs.list === 'init'
+    ? ordered
+    : ordered.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -203,15 +203,13 @@ export class PodManager {
     container?: string,
   ): void {
     if (!pod.metadata?.name) return;
-    const init =
-      container !== undefined && (pod.spec?.initContainers ?? []).some((c) => c.name === container);
     this.recorder.record({
       object: { apiVersion: 'v1', kind: 'Pod', ...(pod as StoredObject) },
       type,
       reason,
       message,
       ...(container !== undefined
-        ? { fieldPath: `spec.${init ? 'initContainers' : 'containers'}{${container}}` }
+        ? { fieldPath: `spec.${containerList(pod, container)}{${container}}` }
         : {}),
     });
   }
@@ -306,4 +304,12 @@ export class PodManager {
     }
     this.written.delete(pod.metadata!.uid!);
   }
+}
+
+/** The spec list a container is in, as ref.GetPartialReference names it in an Event's fieldPath. */
+function containerList(pod: Pod, name: string): 'initContainers' | 'containers' | 'ephemeralContainers' {
+  const named = (list: { name: string }[] | undefined) => (list ?? []).some((c) => c.name === name);
+  if (named(pod.spec?.initContainers)) return 'initContainers';
+  if (named(pod.spec?.ephemeralContainers)) return 'ephemeralContainers';
+  return 'containers';
 }

@@ -24,7 +24,8 @@ export interface PodStatusInputs extends Pick<
 
 /**
  * The pod's status as the kubelet would write it (pkg/kubelet/kubelet_pods.go
- * generateAPIPodStatus): container statuses from the engine, the phase from them — never
+ * generateAPIPodStatus): container statuses from the engine (ephemeral containers' too, which
+ * count for neither the phase nor a condition), the phase from them — never
  * moving back from a terminal phase — the kubelet's conditions beside the others, the
  * sandbox's IP as the pod's, and the start time of the first sync.
  */
@@ -44,13 +45,19 @@ export function generatePodStatus(inputs: PodStatusInputs): PodStatus {
     ...common,
     oldStatuses: old.initContainerStatuses ?? [],
     containers: spec.initContainers ?? [],
-    isInit: true,
+    list: 'init',
   });
   const containerStatuses = convertToApiContainerStatuses({
     ...common,
     oldStatuses: old.containerStatuses ?? [],
     containers: spec.containers,
-    isInit: false,
+    list: 'regular',
+  });
+  const ephemeralContainerStatuses = convertToApiContainerStatuses({
+    ...common,
+    oldStatuses: old.ephemeralContainerStatuses ?? [],
+    containers: spec.ephemeralContainers ?? [],
+    list: 'ephemeral',
   });
   let phase = getPhase(spec, [...initContainerStatuses, ...containerStatuses], inputs.podIsTerminal);
   if (!isTerminalPhase(phase) && isTerminalPhase(old.phase)) phase = old.phase as typeof phase;
@@ -83,5 +90,6 @@ export function generatePodStatus(inputs: PodStatusInputs): PodStatus {
     startTime: old.startTime ?? apiTime(inputs.now),
     ...(initContainerStatuses.length ? { initContainerStatuses } : {}),
     containerStatuses,
+    ...(ephemeralContainerStatuses.length ? { ephemeralContainerStatuses } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import { type Container, type Pod, type PodStatus } from '../api-types.js';
+import { type Container, type EphemeralContainer, type Pod, type PodStatus } from '../api-types.js';
 import { ContainerConfigError, type ContainerConfigurer } from '../config/container-config.js';
 import { type ProbeManager } from '../probes/probe-manager.js';
 import { type DockerRuntime, type PodRef, type SandboxDns } from '../runtime/index.js';
@@ -10,7 +10,7 @@ import { ContainerKiller, gracePeriodSeconds, MINIMUM_GRACE_SECONDS } from './ki
 import { isRestartableInitContainer, isTerminalPhase } from './phase.js';
 import { type PodMemory } from './pod-state.js';
 import { generatePodStatus } from './pod-status.js';
-import { type RuntimePodStatus } from './runtime-pod.js';
+import { latestStatus, type RuntimePodStatus } from './runtime-pod.js';
 import { hashContainer } from './spec-hash.js';
 
 export interface PodSyncDeps {
@@ -58,8 +58,33 @@ function changesEngine(a: PodActions): boolean {
     a.createSandbox ||
     a.containersToKill.length > 0 ||
     a.nextInitContainerToStart !== undefined ||
-    a.containersToStart.length > 0
+    a.containersToStart.length > 0 ||
+    a.ephemeralContainersToStart.length > 0
   );
+}
+
+/** Every container of the pod's spec: init, regular and ephemeral (podutil.VisitContainers). */
+function allContainers(pod: Pod): Container[] {
+  const spec = pod.spec;
+  return [...(spec?.initContainers ?? []), ...(spec?.containers ?? []), ...(spec?.ephemeralContainers ?? [])];
+}
+
+/**
+ * Whose PID namespace a container joins (namespacesForPod and startSpec.getTargetID): the
+ * sandbox's when the pod shares one; an ephemeral container's target's (a running instance of
+ * it) otherwise; else its own.
+ */
+function pidNamespace(
+  pod: Pod,
+  container: Container | EphemeralContainer,
+  engine: RuntimePodStatus,
+): { sandbox?: true; targetId?: string; error?: string } {
+  if (pod.spec?.shareProcessNamespace) return { sandbox: true };
+  const target = 'targetContainerName' in container ? container.targetContainerName : undefined;
+  if (!target) return {};
+  const running = latestStatus(engine, target);
+  if (running?.state !== 'running') return { error: `unable to find target container ${target}` };
+  return { targetId: running.id };
 }
 
 function earliest(a: number | undefined, b: number | undefined): number | undefined {
@@ -187,6 +212,10 @@ export class PodSyncer {
     );
     if (actions.containersToKill.length) engine = await this.read(uid);
     let retry: number | undefined;
+    // SyncPod's order: ephemeral containers first, so a failing init container cannot keep a
+    // debugger out.
+    for (const c of actions.ephemeralContainersToStart)
+      retry = earliest(retry, await this.start(pod, sandboxId!, c, engine));
     if (actions.nextInitContainerToStart)
       retry = await this.start(pod, sandboxId!, actions.nextInitContainerToStart, engine);
     for (const c of actions.containersToStart)
@@ -195,20 +224,19 @@ export class PodSyncer {
   }
 
   private specOf(pod: Pod, name: string): Container | undefined {
-    return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find(
-      (c) => c.name === name,
-    );
+    return allContainers(pod).find((c) => c.name === name);
   }
 
   /**
    * startContainer after doBackOff: a container that exited is started again only once its
    * backoff since it finished is over; the image must be there; the configurer says how it
-   * runs. A failure becomes the container's waiting reason. Returns when to try again.
+   * runs; an ephemeral container's target must be running (it joins that one's processes).
+   * A failure becomes the container's waiting reason. Returns when to try again.
    */
   private async start(
     pod: Pod,
     sandboxId: string,
-    container: Container,
+    container: Container | EphemeralContainer,
     engine: RuntimePodStatus,
   ): Promise<number | undefined> {
     const uid = pod.metadata!.uid!;
@@ -269,6 +297,13 @@ export class PodSyncer {
       this.d.event(pod, 'Warning', 'Failed', `Error: ${e.message}`, container.name);
       return 1000;
     }
+    const pid = pidNamespace(pod, container, engine);
+    if (pid.error !== undefined) {
+      // getTargetID's refusal, a CreateContainerConfigError until the target runs.
+      memory.setReason(uid, container.name, { reason: 'CreateContainerConfigError', message: pid.error });
+      this.d.event(pod, 'Warning', 'Failed', `Error: ${pid.error}`, container.name);
+      return 1000;
+    }
     const restartCount = instances[0] ? instances[0].restartCount + 1 : 0;
     const ref = refOf(pod);
     let id: string;
@@ -278,9 +313,8 @@ export class PodSyncer {
         ref,
         {
           ...spec,
-          ...(pod.spec?.shareProcessNamespace && spec.sharePidWithSandbox === undefined
-            ? { sharePidWithSandbox: true }
-            : {}),
+          ...(pid.sandbox && spec.sharePidWithSandbox === undefined ? { sharePidWithSandbox: true } : {}),
+          ...(pid.targetId ? { sharePidWithContainer: pid.targetId } : {}),
           labels: {
             ...spec.labels,
             [POD_LABELS.restartCount]: String(restartCount),
@@ -339,9 +373,8 @@ export class PodSyncer {
    * the sandboxes keep the newest. Instances of names no longer in the spec go too.
    */
   private async collectGarbage(pod: Pod, engine: RuntimePodStatus): Promise<void> {
-    const names = new Set(
-      [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.name),
-    );
+    // An ephemeral container's exited instance is what says it ran: removing it would start it again.
+    const names = new Set(allContainers(pod).map((c) => c.name));
     const keptExited = new Set<string>();
     for (const c of engine.containers) {
       if (c.state === 'running') continue;

@@ -42,6 +42,8 @@ export interface ContainerSpec {
   labels?: Record<string, string>;
   /** Join the sandbox's PID namespace (the pod's shareProcessNamespace). */
   sharePidWithSandbox?: boolean;
+  /** Join this container's PID namespace (an ephemeral container's target). */
+  sharePidWithContainer?: string;
   tty?: boolean;
   stdin?: boolean;
   stdinOnce?: boolean;
@@ -177,7 +179,11 @@ export class DockerRuntime {
       HostConfig: {
         NetworkMode: `container:${sandboxId}`,
         IpcMode: `container:${sandboxId}`,
-        ...(spec.sharePidWithSandbox ? { PidMode: `container:${sandboxId}` } : {}),
+        ...(spec.sharePidWithSandbox
+          ? { PidMode: `container:${sandboxId}` }
+          : spec.sharePidWithContainer
+            ? { PidMode: `container:${spec.sharePidWithContainer}` }
+            : {}),
         RestartPolicy: { Name: 'no' },
         ...(spec.mounts?.length
           ? { Binds: spec.mounts.map((m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`) }

@@ -51,7 +51,12 @@ export function defaultPodSpec(spec: Json): void {
   setDefault(spec, 'securityContext', {});
   setDefault(spec, 'schedulerName', 'default-scheduler');
   setDefault(spec, 'enableServiceLinks', true);
-  for (const c of [...list(spec, 'initContainers'), ...list(spec, 'containers')]) defaultContainer(c);
+  for (const c of [
+    ...list(spec, 'initContainers'),
+    ...list(spec, 'containers'),
+    ...list(spec, 'ephemeralContainers'),
+  ])
+    defaultContainer(c);
   for (const v of list(spec, 'volumes')) {
     const secret = v.secret as Json | undefined;
     if (secret) setDefault(secret, 'defaultMode', 0o644);

@@ -30,6 +30,7 @@ interface SubresourceShape {
 function subresourceShape(t: ResourceType, sub: SubresourceName): SubresourceShape {
   switch (sub) {
     case 'status':
+    case 'ephemeralcontainers':
       return { group: t.group, version: t.version, kind: t.kind, verbs: ['get', 'patch', 'update'] };
     case 'scale':
       return { group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] };

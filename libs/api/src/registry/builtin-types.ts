@@ -46,7 +46,7 @@ export const BUILTIN_TYPES: ResourceType[] = [
       kind: 'Pod',
       short: ['po'],
       all: true,
-      sub: ['status', 'binding', 'log', 'eviction', 'exec', 'attach', 'portforward'],
+      sub: ['status', 'binding', 'log', 'eviction', 'exec', 'attach', 'portforward', 'ephemeralcontainers'],
     },
     { kind: 'Service', short: ['svc'], all: true, sub: ['status'] },
     { kind: 'Endpoints', plural: 'endpoints', short: ['ep'] },

@@ -1,6 +1,15 @@
 /** The subresources Wake serves; each has its own handler in the API server. */
 export type SubresourceName =
-  'status' | 'scale' | 'binding' | 'log' | 'eviction' | 'exec' | 'attach' | 'portforward' | 'token';
+  | 'status'
+  | 'scale'
+  | 'binding'
+  | 'log'
+  | 'eviction'
+  | 'exec'
+  | 'attach'
+  | 'portforward'
+  | 'token'
+  | 'ephemeralcontainers';
 
 /** Everything the API server needs to know about one kind: how it is addressed and shown. */
 export interface ResourceType {

@@ -1,6 +1,12 @@
 import { type StatusCause } from '../errors/index.js';
 import { labelSelectorFromObject, matchesLabels } from '../selectors/index.js';
 import { validateConfigMap, validateSecret } from './config-data.js';
+import {
+  validateEphemeralContainers,
+  validateEphemeralContainersUpdate,
+  validatePodCreate,
+  validatePodUpdate,
+} from './ephemeral-containers.js';
 import { dnsLabelErrors } from './object-meta.js';
 
 type Json = Record<string, unknown>;
@@ -13,7 +19,10 @@ function asObject(v: unknown): Json | undefined {
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
 }
 
-/** The containers of a pod spec must each have a valid, unique name and an image. */
+/**
+ * The containers of a pod spec (init, regular and ephemeral) must each have a valid name
+ * unique among all three lists, and an image; ephemeral containers have their own rules.
+ */
 export function validatePodSpec(spec: unknown, path: string): StatusCause[] {
   const s = asObject(spec);
   if (!s) return [required(path)];
@@ -21,9 +30,11 @@ export function validatePodSpec(spec: unknown, path: string): StatusCause[] {
   const containers = Array.isArray(s.containers) ? (s.containers as unknown[]) : [];
   if (containers.length === 0) causes.push(required(`${path}.containers`));
   const seen = new Set<string>();
+  const listOf = (field: string) => (Array.isArray(s[field]) ? (s[field] as unknown[]) : []);
   for (const [list, items] of [
-    ['initContainers', Array.isArray(s.initContainers) ? (s.initContainers as unknown[]) : []],
+    ['initContainers', listOf('initContainers')],
     ['containers', containers],
+    ['ephemeralContainers', listOf('ephemeralContainers')],
   ] as const) {
     items.forEach((item, i) => {
       const c = asObject(item) ?? {};
@@ -47,6 +58,7 @@ export function validatePodSpec(spec: unknown, path: string): StatusCause[] {
       if (typeof c.image !== 'string' || c.image.trim() === '') causes.push(required(`${at}.image`));
     });
   }
+  causes.push(...validateEphemeralContainers(s, path));
   return causes;
 }
 
@@ -150,4 +162,21 @@ const VALIDATORS: Record<string, (o: Json) => StatusCause[]> = {
 /** The kind-specific checks of the object stored as `<group>/<plural>`, after defaulting. */
 export function validateKind(group: string, plural: string, o: Json): StatusCause[] {
   return VALIDATORS[`${group}/${plural}`]?.(o) ?? [];
+}
+
+/**
+ * The kind-specific checks that depend on the write: a create (`old` undefined), an update, or
+ * an update through `subresource`.
+ */
+export function validateKindChange(
+  group: string,
+  plural: string,
+  next: Json,
+  old: Json | undefined,
+  subresource?: string,
+): StatusCause[] {
+  if (group !== '' || plural !== 'pods') return [];
+  if (!old) return validatePodCreate(next);
+  if (subresource === 'ephemeralcontainers') return validateEphemeralContainersUpdate(next, old);
+  return subresource === undefined ? validatePodUpdate(next, old) : [];
 }
