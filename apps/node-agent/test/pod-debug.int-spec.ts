@@ -1,9 +1,21 @@
+import { mkdtemp, readlink, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { waitFor } from '@app/dev-servers';
 
 import { type Pod } from '../src/api-types.js';
+import { ApiObjectSource } from '../src/config/object-source.js';
+import { PodConfigurer } from '../src/config/pod-configurer.js';
+import { ApiTokenSource } from '../src/config/token-manager.js';
 import { serveNodeStreams } from '../src/streams/index.js';
 import { type PodWorld, condition, podWorld } from './pod-harness.js';
+
+/** This node's address as the agent reports it (a host-network pod's podIP). */
+const HOST_IP = '127.0.0.1';
 
 type ContainerStatus = NonNullable<NonNullable<Pod['status']>['ephemeralContainerStatuses']>[number];
 
@@ -17,13 +29,24 @@ function ephemeralStatus(pod: Pod, name: string): ContainerStatus | undefined {
  * namespaces (the target's processes in view), kubectl attaches to it through the node's
  * stream endpoints, and the container is never started again once it exits.
  */
-describe('kubectl debug: ephemeral containers on a real engine', () => {
+describe('kubectl debug: ephemeral containers and node debugging on a real engine', () => {
   let w: PodWorld;
   let stopStreams: () => void;
+  let podsDir: string;
 
   beforeAll(async () => {
     w = await podWorld('debug');
-    await w.startManager();
+    podsDir = await mkdtemp(join(tmpdir(), 'wake-debug-pods-'));
+    // The node agent's own configurer: a node debugger mounts the host's / through a hostPath volume.
+    const configurer = new PodConfigurer(
+      new ApiObjectSource(w.api, { ttlMs: 100 }),
+      new ApiTokenSource(w.api),
+      {
+        podsDir,
+        hostIPs: [HOST_IP],
+      },
+    );
+    await w.startManager({ hostIP: HOST_IP }, { configurer });
     const served = serveNodeStreams(w.nats, w.nodeName, w.runtime);
     stopStreams = () => served.close();
     await w.createPod('web', {
@@ -35,6 +58,7 @@ describe('kubectl debug: ephemeral containers on a real engine', () => {
   afterAll(async () => {
     stopStreams?.();
     await w?.close();
+    if (podsDir) await rm(podsDir, { recursive: true, force: true });
   });
 
   const debugArgs = (args: string[]) => [
@@ -54,7 +78,11 @@ describe('kubectl debug: ephemeral containers on a real engine', () => {
    * runtimes, closes an attach's output when its input ends, unless the container is stdinOnce.)
    */
   async function debugInteractively(minor: number, args: string[], script: string) {
-    const child = w.cluster.spawnKubectl(minor, debugArgs(args));
+    return runInteractively(minor, debugArgs(args), script);
+  }
+
+  async function runInteractively(minor: number, args: string[], script: string) {
+    const child = w.cluster.spawnKubectl(minor, args);
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -69,6 +97,15 @@ describe('kubectl debug: ephemeral containers on a real engine', () => {
     });
     child.stdin!.destroy();
     return { code, stdout, stderr };
+  }
+
+  /** `kubectl debug node/<node> -i` running `script` in a shell kept open until its `exit`. */
+  async function debugNodeInteractively(node: string, script: string) {
+    return runInteractively(
+      33,
+      ['-n', w.ns, 'debug', `node/${node}`, '-i', `--image=${w.env.images.busybox}`, '--', 'sh'],
+      script,
+    );
   }
 
   // 1.33 attaches over WebSockets, 1.27 over SPDY.
@@ -155,6 +192,49 @@ describe('kubectl debug: ephemeral containers on a real engine', () => {
       'jsonpath={.items[*].message}',
     ]);
     expect(events.stdout).toContain('Error: unable to find target container setup');
+  });
+
+  it('kubectl debug node/…: a pod in the node’s network, PID and IPC namespaces with its / at /host', async () => {
+    await w.cluster.ok('POST', '/api/v1/nodes', { metadata: { name: w.nodeName } });
+    // Something only the host's network has: a server on the host's loopback.
+    const server: Server = createServer((_req, res) => res.end('from the host\n'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const r = await debugNodeInteractively(
+        w.nodeName,
+        [
+          'for n in net pid ipc; do readlink /proc/self/ns/$n; done',
+          'hostname',
+          `wget -q -O - http://127.0.0.1:${port}/`,
+          `test -d /host/proc/${process.pid} && echo host-root-mounted`,
+          'exit',
+        ].join('; ') + '\n',
+      );
+      expect(r.code).toBe(0);
+      const own = await Promise.all(['net', 'pid', 'ipc'].map((n) => readlink(`/proc/self/ns/${n}`)));
+      for (const ns of own) expect(r.stdout).toContain(ns);
+      expect(r.stdout).toContain(`${hostname()}\n`);
+      expect(r.stdout).toContain('from the host\n');
+      expect(r.stdout).toContain('host-root-mounted');
+    } finally {
+      server.close();
+    }
+    const pods = await w.cluster.ok<{ items: Pod[] }>('GET', `/api/v1/namespaces/${w.ns}/pods`);
+    const name = pods.items
+      .map((p) => p.metadata?.name ?? '')
+      .find((n) => n.startsWith(`node-debugger-${w.nodeName}-`));
+    expect(name).toBeDefined();
+    const nodeDebugger = await w.waitPod(name!, 'Succeeded', (p) => p.status?.phase === 'Succeeded');
+    expect(nodeDebugger.spec).toMatchObject({
+      hostNetwork: true,
+      hostPID: true,
+      hostIPC: true,
+      nodeName: w.nodeName,
+    });
+    // A host-network pod's address is the node's.
+    expect(nodeDebugger.status).toMatchObject({ podIP: HOST_IP, hostIP: HOST_IP });
+    expect((await w.cluster.kubectl(33, ['-n', w.ns, 'delete', 'pod', name!])).code).toBe(0);
   });
 
   it('deleting the pod stops its running debugger with the rest', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { type Container, type Pod } from '../api-types.js';
-import { computePodActions } from './actions.js';
+import { computePodActions, podSandboxChanged } from './actions.js';
 import { type RuntimeContainerStatus, type RuntimePodStatus } from './runtime-pod.js';
 import { hashContainer } from './spec-hash.js';
 
@@ -346,5 +346,44 @@ describe('computePodActions with ephemeral containers', () => {
     );
     expect(a.killPod).toBe(true);
     expect(ephemeralNames(a)).toEqual([]);
+  });
+});
+
+describe('podSandboxChanged and host networking', () => {
+  const hostNetworkPod = (): Pod => ({ ...makePod(), spec: { ...makePod().spec!, hostNetwork: true } });
+  const hostSandbox = (list: RuntimeContainerStatus[]): RuntimePodStatus => ({
+    uid: '12345678',
+    sandboxes: [{ id: 'sandbox', attempt: 0, ready: true, hostNetwork: true }],
+    containers: list,
+  });
+
+  it('keeps a ready host-network sandbox, which has no address of its own', () => {
+    expect(podSandboxChanged(hostNetworkPod(), hostSandbox(allRunning()))).toEqual({
+      changed: false,
+      attempt: 0,
+      sandboxId: 'sandbox',
+    });
+    expect(computePodActions(hostNetworkPod(), hostSandbox(allRunning()))).toMatchObject({
+      killPod: false,
+      createSandbox: false,
+      containersToStart: [],
+    });
+  });
+
+  it('makes a new sandbox when it is not in the network namespace the pod asks for', () => {
+    expect(podSandboxChanged(makePod(), hostSandbox(allRunning()))).toMatchObject({
+      changed: true,
+      attempt: 1,
+    });
+    expect(podSandboxChanged(hostNetworkPod(), status(allRunning()))).toMatchObject({
+      changed: true,
+      attempt: 1,
+    });
+  });
+
+  it('a sandbox in its own network namespace still needs an address', () => {
+    expect(podSandboxChanged(makePod(), status(allRunning(), { ip: false }))).toMatchObject({
+      changed: true,
+    });
   });
 });

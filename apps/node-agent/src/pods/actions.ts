@@ -91,9 +91,14 @@ export function findNextInitContainerToRun(
 
 /**
  * runtimeutil.PodSandboxChanged: a new sandbox is needed when there is none, when the newest
- * is not ready, or when more than one is ready; its attempt is the newest's + 1.
+ * is not ready, when more than one is ready, when it is not in the network namespace the pod
+ * asks for (the host's or its own), or when, in its own, it has no address; its attempt is the
+ * newest's + 1.
  */
-export function podSandboxChanged(status: RuntimePodStatus): {
+export function podSandboxChanged(
+  pod: Pod,
+  status: RuntimePodStatus,
+): {
   changed: boolean;
   attempt: number;
   sandboxId?: string;
@@ -101,7 +106,9 @@ export function podSandboxChanged(status: RuntimePodStatus): {
   const newest = status.sandboxes[0];
   if (!newest) return { changed: true, attempt: 0 };
   const ready = status.sandboxes.filter((s) => s.ready).length;
-  if (ready > 1 || !newest.ready || !newest.ip)
+  const hostNetwork = pod.spec?.hostNetwork === true;
+  const networkChanged = (newest.hostNetwork === true) !== hostNetwork;
+  if (ready > 1 || !newest.ready || networkChanged || (!hostNetwork && !newest.ip))
     return { changed: true, attempt: newest.attempt + 1, sandboxId: newest.id };
   return { changed: false, attempt: newest.attempt, sandboxId: newest.id };
 }
@@ -121,7 +128,7 @@ export function computePodActions(
   status: RuntimePodStatus,
   unhealthy: (containerId: string) => string | undefined = () => undefined,
 ): PodActions {
-  const sandbox = podSandboxChanged(status);
+  const sandbox = podSandboxChanged(pod, status);
   const actions: PodActions = {
     killPod: sandbox.changed,
     createSandbox: sandbox.changed,

@@ -98,6 +98,7 @@ export async function readEnginePod(
         attempt: attemptOf(c),
         ready,
         ...(ready && s?.ipAddress ? { ip: s.ipAddress } : {}),
+        ...(s?.hostNetwork ? { hostNetwork: true } : {}),
       });
       continue;
     }

@@ -63,7 +63,8 @@ export function generatePodStatus(inputs: PodStatusInputs): PodStatus {
   if (!isTerminalPhase(phase) && isTerminalPhase(old.phase)) phase = old.phase as typeof phase;
 
   const sandbox = runtime.sandboxes[0];
-  const sandboxReady = sandbox?.ready === true && sandbox.ip !== undefined;
+  const hostNetwork = spec.hostNetwork === true;
+  const sandboxReady = sandbox?.ready === true && (sandbox.ip !== undefined || sandbox.hostNetwork === true);
   const containersReady = containersReadyCondition(spec, initContainerStatuses, containerStatuses, phase);
   const existing = old.conditions ?? [];
   const conditions = mergeConditions(
@@ -78,9 +79,10 @@ export function generatePodStatus(inputs: PodStatusInputs): PodStatus {
     ],
     apiTime(inputs.now),
   );
-  // A stopped sandbox has no IP; the pod keeps the one it had (upstream keeps it too).
-  const podIP = sandboxReady ? sandbox.ip : old.podIP;
   const hostIP = inputs.hostIP ?? old.hostIP;
+  // A host-network pod's address is the node's. A stopped sandbox has no IP; the pod keeps the
+  // one it had (upstream keeps it too).
+  const podIP = hostNetwork ? hostIP : sandboxReady ? sandbox.ip : old.podIP;
   return {
     ...old,
     phase,

@@ -69,16 +69,27 @@ function allContainers(pod: Pod): Container[] {
   return [...(spec?.initContainers ?? []), ...(spec?.containers ?? []), ...(spec?.ephemeralContainers ?? [])];
 }
 
+/** The node's namespaces the pod asks for (hostNetwork, hostPID, hostIPC). */
+function hostNamespaces(pod: Pod): { hostNetwork?: true; hostPID?: true; hostIPC?: true } {
+  const spec = pod.spec;
+  return {
+    ...(spec?.hostNetwork ? { hostNetwork: true } : {}),
+    ...(spec?.hostPID ? { hostPID: true } : {}),
+    ...(spec?.hostIPC ? { hostIPC: true } : {}),
+  };
+}
+
 /**
  * Whose PID namespace a container joins (namespacesForPod and startSpec.getTargetID): the
- * sandbox's when the pod shares one; an ephemeral container's target's (a running instance of
- * it) otherwise; else its own.
+ * node's for a hostPID pod; the sandbox's when the pod shares one; an ephemeral container's
+ * target's (a running instance of it) otherwise; else its own.
  */
 function pidNamespace(
   pod: Pod,
   container: Container | EphemeralContainer,
   engine: RuntimePodStatus,
-): { sandbox?: true; targetId?: string; error?: string } {
+): { host?: true; sandbox?: true; targetId?: string; error?: string } {
+  if (pod.spec?.hostPID) return { host: true };
   if (pod.spec?.shareProcessNamespace) return { sandbox: true };
   const target = 'targetContainerName' in container ? container.targetContainerName : undefined;
   if (!target) return {};
@@ -86,6 +97,9 @@ function pidNamespace(
   if (running?.state !== 'running') return { error: `unable to find target container ${target}` };
   return { targetId: running.id };
 }
+
+/** Where a host-network pod is reached when the agent was not told the node's address. */
+const LOOPBACK = '127.0.0.1';
 
 function earliest(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;
@@ -194,11 +208,16 @@ export class PodSyncer {
           'SandboxChanged',
           'Pod sandbox changed, it will be killed and re-created.',
         );
-      sandboxId = await this.d.runtime.runSandbox(refOf(pod), actions.attempt, this.d.sandboxDns?.(pod));
+      const dns = this.d.sandboxDns?.(pod);
+      sandboxId = await this.d.runtime.runSandbox(refOf(pod), actions.attempt, {
+        ...(dns ? { dns } : {}),
+        ...hostNamespaces(pod),
+      });
     }
-    const podIP = actions.createSandbox
-      ? (await this.d.runtime.inspect(sandboxId!)).ipAddress
-      : engine.sandboxes[0]?.ip;
+    const podIP = this.podIP(
+      pod,
+      actions.createSandbox ? (await this.d.runtime.inspect(sandboxId!)).ipAddress : engine.sandboxes[0]?.ip,
+    );
     await Promise.all(
       actions.containersToKill.map(async (k) => {
         const grace = this.d.memory.probeGraceSeconds(k.id) ?? gracePeriodSeconds(pod);
@@ -221,6 +240,11 @@ export class PodSyncer {
     for (const c of actions.containersToStart)
       retry = earliest(retry, await this.start(pod, sandboxId!, c, engine));
     return retry;
+  }
+
+  /** Where probes and hooks reach the pod: its sandbox's address, or the node's for a host-network pod. */
+  private podIP(pod: Pod, sandboxIP: string | undefined): string | undefined {
+    return pod.spec?.hostNetwork ? (this.d.hostIP ?? LOOPBACK) : sandboxIP;
   }
 
   private specOf(pod: Pod, name: string): Container | undefined {
@@ -313,6 +337,7 @@ export class PodSyncer {
         ref,
         {
           ...spec,
+          ...(pid.host ? { hostPID: true } : {}),
           ...(pid.sandbox && spec.sharePidWithSandbox === undefined ? { sharePidWithSandbox: true } : {}),
           ...(pid.targetId ? { sharePidWithContainer: pid.targetId } : {}),
           labels: {
@@ -348,7 +373,7 @@ export class PodSyncer {
   /** Tells the probe manager about every running instance (a new id replaces the old worker). */
   private track(pod: Pod, engine: RuntimePodStatus): void {
     const uid = pod.metadata!.uid!;
-    const ip = engine.sandboxes[0]?.ip;
+    const ip = this.podIP(pod, engine.sandboxes[0]?.ip);
     for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
       const latest = engine.containers.find((x) => x.name === c.name);
       const isInit = (pod.spec?.initContainers ?? []).includes(c) && !isRestartableInitContainer(c);
@@ -411,7 +436,7 @@ export class PodSyncer {
   /** Returns whether it stopped anything (otherwise the engine is as it was). */
   private async killPod(pod: Pod, engine: RuntimePodStatus, graceSeconds?: number): Promise<boolean> {
     this.untrack(pod.metadata?.uid ?? engine.uid);
-    const podIP = engine.sandboxes[0]?.ip;
+    const podIP = this.podIP(pod, engine.sandboxes[0]?.ip);
     const live = engine.containers.filter((c) => c.state === 'running' || c.state === 'created');
     const sandboxes = engine.sandboxes.filter((x) => x.ready);
     await Promise.all(

@@ -29,7 +29,9 @@ export interface RuntimeSandboxStatus {
   id: string;
   attempt: number;
   ready: boolean;
+  /** Its address on the engine's network; none in the host's network namespace. */
   ip?: string;
+  hostNetwork?: boolean;
 }
 
 export interface RuntimePodStatus {

@@ -44,6 +44,8 @@ export interface ContainerSpec {
   sharePidWithSandbox?: boolean;
   /** Join this container's PID namespace (an ephemeral container's target). */
   sharePidWithContainer?: string;
+  /** The host's PID namespace (the pod's hostPID). */
+  hostPID?: boolean;
   tty?: boolean;
   stdin?: boolean;
   stdinOnce?: boolean;
@@ -100,6 +102,20 @@ export interface ContainerStatus {
   finishedAt?: Date;
   /** The sandbox's pod IP on the engine's network; app containers share it. */
   ipAddress?: string;
+  /** In the host's network namespace (a hostNetwork pod's sandbox): no address of its own. */
+  hostNetwork?: boolean;
+}
+
+/** How a pod's sandbox is made: its resolver, and the host namespaces the pod asks for. */
+export interface SandboxOptions {
+  /** The resolver settings; undefined: the engine's default (the host's). */
+  dns?: SandboxDns;
+  /** The host's network namespace (and its name, as the kubelet leaves hostname unset). */
+  hostNetwork?: boolean;
+  /** The host's PID namespace, which the pod's containers then join. */
+  hostPID?: boolean;
+  /** The host's IPC namespace, which the pod's containers join with the sandbox's. */
+  hostIPC?: boolean;
 }
 
 export interface ExecResult {
@@ -139,15 +155,20 @@ export class DockerRuntime {
    * Creates and starts the pod's sandbox; returns its container id. Without `dns` the engine
    * gives it the host's resolver configuration (dnsPolicy Default).
    */
-  async runSandbox(pod: PodRef, attempt: number, dns?: SandboxDns): Promise<string> {
+  async runSandbox(pod: PodRef, attempt: number, options: SandboxOptions = {}): Promise<string> {
+    const { dns } = options;
     const container = await this.docker.createContainer({
       name: sandboxName(pod, attempt),
       Image: this.config.pauseImage,
-      Hostname: pod.name,
+      // A host-network pod has the node's name (the kubelet sets none for it).
+      ...(options.hostNetwork ? {} : { Hostname: pod.name }),
       Labels: sandboxLabels(this.config.clusterId, pod),
       HostConfig: {
-        // App containers join its IPC namespace, which Docker only allows from a shareable one.
-        IpcMode: 'shareable',
+        ...(options.hostNetwork ? { NetworkMode: 'host', UTSMode: 'host' } : {}),
+        ...(options.hostPID ? { PidMode: 'host' } : {}),
+        // App containers join its IPC namespace, which Docker only allows from a shareable one
+        // (or the host's, which they then share).
+        IpcMode: options.hostIPC ? 'host' : 'shareable',
         RestartPolicy: { Name: 'no' },
         // App containers in its network namespace share its /etc/resolv.conf.
         ...(dns ? { Dns: dns.servers, DnsSearch: dns.searches, DnsOptions: dns.options } : {}),
@@ -179,11 +200,13 @@ export class DockerRuntime {
       HostConfig: {
         NetworkMode: `container:${sandboxId}`,
         IpcMode: `container:${sandboxId}`,
-        ...(spec.sharePidWithSandbox
-          ? { PidMode: `container:${sandboxId}` }
-          : spec.sharePidWithContainer
-            ? { PidMode: `container:${spec.sharePidWithContainer}` }
-            : {}),
+        ...(spec.hostPID
+          ? { PidMode: 'host' }
+          : spec.sharePidWithSandbox
+            ? { PidMode: `container:${sandboxId}` }
+            : spec.sharePidWithContainer
+              ? { PidMode: `container:${spec.sharePidWithContainer}` }
+              : {}),
         RestartPolicy: { Name: 'no' },
         ...(spec.mounts?.length
           ? { Binds: spec.mounts.map((m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`) }
@@ -241,6 +264,7 @@ export class DockerRuntime {
       ...optionalDate('startedAt', state.StartedAt),
       ...optionalDate('finishedAt', state.FinishedAt),
       ...(ipAddress ? { ipAddress } : {}),
+      ...(info.HostConfig.NetworkMode === 'host' ? { hostNetwork: true } : {}),
     };
   }
 

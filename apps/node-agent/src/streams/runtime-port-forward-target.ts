@@ -8,7 +8,8 @@ import { type DockerRuntime } from '../runtime/index.js';
  * Connects `kubectl port-forward`'s connections to the pod's port, at the pod's address on the
  * node's container network. The kubelet dials localhost inside the pod's network namespace,
  * which also reaches a port the pod bound to 127.0.0.1 only; from the node, the pod's address
- * reaches what it serves on all its addresses (what a Service reaches too).
+ * reaches what it serves on all its addresses (what a Service reaches too). A host-network
+ * pod is dialled on localhost, as the kubelet does.
  */
 export class RuntimePortForwardTarget implements PortForwardTarget {
   constructor(
@@ -26,7 +27,9 @@ export class RuntimePortForwardTarget implements PortForwardTarget {
     // pkg/kubelet/server/server.go getPortForward: a pod this node does not run is a 404.
     if (sandboxes.length === 0) throw new StreamRefused(404, 'pod does not exist');
     const running = sandboxes.find((s) => s.state === 'running');
-    const address = running && (await this.runtime.inspect(running.id)).ipAddress;
+    const sandbox = running && (await this.runtime.inspect(running.id));
+    // A host-network pod listens in the node's namespace, where this agent is: on localhost.
+    const address = sandbox?.hostNetwork ? '127.0.0.1' : sandbox?.ipAddress;
     if (!address)
       throw new StreamRefused(500, `pod ${request.namespace}/${request.pod} has no running network sandbox`);
     return dialPodPort(address, request.port, this.connectTimeoutMs);
