@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { waitFor } from '@app/dev-servers';
+import { freePort, waitFor } from '@app/dev-servers';
 
 import { type Pod } from '../src/api-types.js';
 import { type PodWorld, condition, containerStatus, podWorld } from './pod-harness.js';
@@ -72,6 +72,31 @@ describe('pod lifecycle on a real engine, driven through the API server', () => 
       10_000,
     );
     expect(probe.output).toContain('root:');
+  });
+
+  it('publishes a container’s hostPort on the node, forwarded to its containerPort', async () => {
+    const hostPort = await freePort('0.0.0.0');
+    await w.createPod('published', {
+      containers: [
+        {
+          name: 'httpd',
+          image: w.env.images.busybox,
+          command: ['sh', '-c', 'echo published > /tmp/index.html && exec httpd -f -p 8080 -h /tmp'],
+          ports: [{ containerPort: 8080, hostPort }],
+        },
+      ],
+    });
+    await w.waitPod('published', 'Running', (p) => containerStatus(p, 'httpd')?.state?.running !== undefined);
+    const body = await waitFor(
+      `the page on the node's port ${hostPort}`,
+      async () => {
+        const r = await fetch(`http://127.0.0.1:${hostPort}/`).catch(() => undefined);
+        return r?.ok ? r.text() : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    expect(body).toBe('published\n');
+    await w.cluster.ok('DELETE', `/api/v1/namespaces/${w.ns}/pods/published`);
   });
 
   it('puts a crashing container in CrashLoopBackOff with a growing restart count and growing waits', async () => {

@@ -1,7 +1,13 @@
 import { type Container, type EphemeralContainer, type Pod, type PodStatus } from '../api-types.js';
 import { ContainerConfigError, type ContainerConfigurer } from '../config/container-config.js';
 import { type ProbeManager } from '../probes/probe-manager.js';
-import { type DockerRuntime, type PodRef, type SandboxDns } from '../runtime/index.js';
+import {
+  type DockerRuntime,
+  type PodRef,
+  type PortMapping,
+  type SandboxDns,
+  type SandboxOptions,
+} from '../runtime/index.js';
 import { computePodActions, type PodActions } from './actions.js';
 import { type Backoff, goDuration } from './backoff.js';
 import { POD_LABELS, readEnginePod } from './engine-pod.js';
@@ -69,13 +75,29 @@ function allContainers(pod: Pod): Container[] {
   return [...(spec?.initContainers ?? []), ...(spec?.containers ?? []), ...(spec?.ephemeralContainers ?? [])];
 }
 
-/** The node's namespaces the pod asks for (hostNetwork, hostPID, hostIPC). */
-function hostNamespaces(pod: Pod): { hostNetwork?: true; hostPID?: true; hostIPC?: true } {
+/**
+ * What the pod asks of the node beside its resolver: the host's namespaces (hostNetwork,
+ * hostPID, hostIPC), and its containers' hostPorts (generatePodSandboxConfig; a host-network
+ * pod listens on the node's ports already).
+ */
+function sandboxHostOptions(pod: Pod): Omit<SandboxOptions, 'dns'> {
   const spec = pod.spec;
+  const portMappings: PortMapping[] = [];
+  if (!spec?.hostNetwork)
+    for (const c of spec?.containers ?? [])
+      for (const p of c.ports ?? [])
+        if (p.hostPort && p.hostPort > 0)
+          portMappings.push({
+            containerPort: p.containerPort,
+            hostPort: p.hostPort,
+            protocol: (p.protocol ?? 'TCP').toLowerCase() as PortMapping['protocol'],
+            ...(p.hostIP ? { hostIP: p.hostIP } : {}),
+          });
   return {
     ...(spec?.hostNetwork ? { hostNetwork: true } : {}),
     ...(spec?.hostPID ? { hostPID: true } : {}),
     ...(spec?.hostIPC ? { hostIPC: true } : {}),
+    ...(portMappings.length ? { portMappings } : {}),
   };
 }
 
@@ -211,7 +233,7 @@ export class PodSyncer {
       const dns = this.d.sandboxDns?.(pod);
       sandboxId = await this.d.runtime.runSandbox(refOf(pod), actions.attempt, {
         ...(dns ? { dns } : {}),
-        ...hostNamespaces(pod),
+        ...sandboxHostOptions(pod),
       });
     }
     const podIP = this.podIP(

@@ -116,6 +116,17 @@ export interface SandboxOptions {
   hostPID?: boolean;
   /** The host's IPC namespace, which the pod's containers join with the sandbox's. */
   hostIPC?: boolean;
+  /** The node's ports forwarded to the pod's (its containers' hostPorts). */
+  portMappings?: PortMapping[];
+}
+
+/** A containerPort published on the node (ContainerPort.hostPort, hostIP). */
+export interface PortMapping {
+  containerPort: number;
+  hostPort: number;
+  protocol: 'tcp' | 'udp' | 'sctp';
+  /** The node address it is bound to; none: all of them. */
+  hostIP?: string;
 }
 
 export interface ExecResult {
@@ -157,15 +168,28 @@ export class DockerRuntime {
    */
   async runSandbox(pod: PodRef, attempt: number, options: SandboxOptions = {}): Promise<string> {
     const { dns } = options;
+    // The dockershim's makePortsAndBindings: the engine publishes the ports on the sandbox.
+    const bindings = new Map<string, { HostIp: string; HostPort: string }[]>();
+    for (const m of options.portMappings ?? []) {
+      const key = `${m.containerPort}/${m.protocol}`;
+      bindings.set(key, [
+        ...(bindings.get(key) ?? []),
+        { HostIp: m.hostIP ?? '', HostPort: String(m.hostPort) },
+      ]);
+    }
     const container = await this.docker.createContainer({
       name: sandboxName(pod, attempt),
       Image: this.config.pauseImage,
+      ...(bindings.size
+        ? { ExposedPorts: Object.fromEntries([...bindings.keys()].map((k) => [k, {}])) }
+        : {}),
       // A host-network pod has the node's name (the kubelet sets none for it).
       ...(options.hostNetwork ? {} : { Hostname: pod.name }),
       Labels: sandboxLabels(this.config.clusterId, pod),
       HostConfig: {
         ...(options.hostNetwork ? { NetworkMode: 'host', UTSMode: 'host' } : {}),
         ...(options.hostPID ? { PidMode: 'host' } : {}),
+        ...(bindings.size ? { PortBindings: Object.fromEntries(bindings) } : {}),
         // App containers join its IPC namespace, which Docker only allows from a shareable one
         // (or the host's, which they then share).
         IpcMode: options.hostIPC ? 'host' : 'shareable',

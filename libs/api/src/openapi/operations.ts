@@ -276,8 +276,7 @@ export function kindPaths(
   ];
   for (const s of t.subresources) {
     if (s === 'status') sub('status', readWrite('status', 'Status', self, gvk));
-    if (s === 'ephemeralcontainers')
-      sub(s, readWrite(s, 'Ephemeralcontainers', self, gvk));
+    if (s === 'ephemeralcontainers') sub(s, readWrite(s, 'Ephemeralcontainers', self, gvk));
     if (s === 'scale') {
       const scale = { group: 'autoscaling', version: 'v1', kind: 'Scale' };
       sub('scale', readWrite('scale', 'Scale', definition('autoscaling', 'v1', 'Scale'), scale));
