@@ -111,20 +111,3 @@ function changedFields(before: Json, after: Json): string[] {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
   return keys.filter((k) => !jsonEqual(before[k], after[k])).map((k) => `${k} changed`);
 }
-
-/**
- * The part of ValidatePodUpdate about ephemeral containers: a plain update of the pod may not
- * change them (only /ephemeralcontainers may), in upstream's words for any spec change it refuses.
- */
-export function validatePodUpdate(next: Json, old: Json): StatusCause[] {
-  const ephemeral = (pod: Json) =>
-    pod.spec && typeof pod.spec === 'object' ? (pod.spec as Json).ephemeralContainers : undefined;
-  if (isZero(ephemeral(next)) && isZero(ephemeral(old))) return [];
-  if (jsonEqual(ephemeral(next), ephemeral(old))) return [];
-  return [
-    forbidden(
-      'spec',
-      'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)\nspec.ephemeralContainers changed',
-    ),
-  ];
-}

@@ -5,8 +5,8 @@ import {
   validateEphemeralContainers,
   validateEphemeralContainersUpdate,
   validatePodCreate,
-  validatePodUpdate,
 } from './ephemeral-containers.js';
+import { validatePodUpdate } from './pod-update.js';
 import { dnsLabelErrors } from './object-meta.js';
 
 type Json = Record<string, unknown>;

@@ -3,10 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
 /**
- * `pods/ephemeralcontainers` through the real API server, log and bus: what the subresource
- * lets change (only spec.ephemeralContainers, only by adding), the validation of an ephemeral
- * container, and the refusals everywhere else (create, a plain pod update), each a 422 Status
- * with upstream's field path that stores nothing.
+ * What may change in a pod once it exists, through the real API server, log and bus: a plain
+ * update only images, a lower deadline, added tolerations (ValidatePodUpdate), and
+ * `pods/ephemeralcontainers` only spec.ephemeralContainers, only by adding; the validation of
+ * an ephemeral container; each refusal a 422 Status with upstream's field path that stores
+ * nothing.
  */
 
 const ns = 'ephemeral';
@@ -35,7 +36,7 @@ interface Status {
   details?: { causes?: { field?: string; reason?: string; message?: string }[] };
 }
 
-describe('pods/ephemeralcontainers', () => {
+describe('pod updates and pods/ephemeralcontainers', () => {
   let c: ApiCluster;
 
   beforeAll(async () => {
@@ -289,5 +290,60 @@ describe('pods/ephemeralcontainers', () => {
     expect(labelled.metadata.labels).toEqual({ app: 'plain', more: 'yes' });
     expect(labelled.spec.ephemeralContainers?.map((e) => e.name)).toEqual(['dbg']);
     expect(pod.spec.ephemeralContainers).toBeUndefined();
+  });
+
+  it('a plain update changes images, a lower deadline and added tolerations, and nothing else (kubectl)', async () => {
+    await createPod('fixed');
+    const kubectl = (...args: string[]) => c.kubectl(33, ['-n', ns, ...args]);
+    expect((await kubectl('set', 'image', 'pod/fixed', 'app=busybox:2')).code).toBe(0);
+    // A toleration is added to those the pod has (admission gave it some): a JSON patch appends.
+    const patched = await kubectl(
+      'patch',
+      'pod',
+      'fixed',
+      '--type=json',
+      '-p',
+      '[{"op":"add","path":"/spec/activeDeadlineSeconds","value":60},{"op":"add","path":"/spec/tolerations/-","value":{"key":"k","operator":"Exists"}}]',
+    );
+    expect(patched.code).toBe(0);
+    const pod = await c.ok<Pod & { spec: { containers: { image: string }[] } }>('GET', `${PODS}/fixed`);
+    expect(pod.spec.containers[0]!.image).toBe('busybox:2');
+    expect(pod.spec.activeDeadlineSeconds).toBe(60);
+
+    const before = pod.metadata.resourceVersion;
+    const command = await kubectl(
+      'patch',
+      'pod',
+      'fixed',
+      '-p',
+      '{"spec":{"containers":[{"name":"app","command":["sleep","1"]}]}}',
+    );
+    expect(command.code).toBe(1);
+    expect(command.stderr).toContain(
+      'Forbidden: pod updates may not change fields other than `spec.containers[*].image`',
+    );
+    const raised = await kubectl(
+      'patch',
+      'pod',
+      'fixed',
+      '--type=merge',
+      '-p',
+      '{"spec":{"activeDeadlineSeconds":61}}',
+    );
+    expect(raised.stderr).toContain(
+      'spec.activeDeadlineSeconds: Invalid value: 61: must be less than or equal to previous value',
+    );
+    const added = await kubectl(
+      'patch',
+      'pod',
+      'fixed',
+      '--type=json',
+      '-p',
+      '[{"op":"add","path":"/spec/containers/-","value":{"name":"side","image":"busybox"}}]',
+    );
+    expect(added.stderr).toContain(
+      'spec.containers: Forbidden: pod updates may not add or remove containers',
+    );
+    expect((await c.ok<Pod>('GET', `${PODS}/fixed`)).metadata.resourceVersion).toBe(before);
   });
 });
