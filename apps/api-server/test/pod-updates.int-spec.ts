@@ -346,4 +346,52 @@ describe('pod updates and pods/ephemeralcontainers', () => {
     );
     expect((await c.ok<Pod>('GET', `${PODS}/fixed`)).metadata.resourceVersion).toBe(before);
   });
+
+  it('server-side apply through pods/ephemeralcontainers owns the ephemeral containers it adds', async () => {
+    await createPod('applied');
+    const applied = await c.ok<Pod>(
+      'PATCH',
+      `${PODS}/applied/ephemeralcontainers?fieldManager=debugger`,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'applied' },
+        spec: { ephemeralContainers: [{ name: 'dbg', image: 'busybox' }], activeDeadlineSeconds: 9 },
+      }),
+      { 'content-type': 'application/apply-patch+yaml' },
+    );
+    expect(applied.spec.ephemeralContainers?.map((e) => e.name)).toEqual(['dbg']);
+    expect(applied.spec.activeDeadlineSeconds).toBeUndefined();
+    expect(applied.metadata.managedFields).toContainEqual(
+      expect.objectContaining({
+        manager: 'debugger',
+        operation: 'Apply',
+        subresource: 'ephemeralcontainers',
+      }),
+    );
+  });
+
+  it('refuses ephemeral containers in a pod template (they could never be created)', async () => {
+    const r = await c.api('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, {
+      metadata: { name: 'templated' },
+      spec: {
+        selector: { matchLabels: { app: 't' } },
+        template: {
+          metadata: { labels: { app: 't' } },
+          spec: {
+            containers: [{ name: 'app', image: 'busybox' }],
+            ephemeralContainers: [{ name: 'dbg', image: 'busybox' }],
+          },
+        },
+      },
+    });
+    expect(r.status).toBe(422);
+    expect((r.body as Status).details?.causes).toEqual([
+      {
+        field: 'spec.template.spec.ephemeralContainers',
+        reason: 'FieldValueForbidden',
+        message: 'Forbidden: ephemeral containers not allowed in pod template',
+      },
+    ]);
+  });
 });

@@ -350,8 +350,9 @@ export class KubeApi {
     const notFound = () =>
       new StatusError('NotFound', 'the server could not find the requested resource', {});
     if (!servesSubresource(t, sub)) throw notFound();
-    // The object itself, written through a subresource that lets only its part change.
-    const part = sub as PartSubresource;
+    // For the subresources that serve the object itself but let only their part of it change
+    // (read in those cases alone).
+    const part: PartSubresource = sub === 'ephemeralcontainers' ? sub : 'status';
     switch (`${sub} ${req.method}`) {
       case 'status GET':
       case 'ephemeralcontainers GET':

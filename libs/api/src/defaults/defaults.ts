@@ -76,7 +76,13 @@ function defaultTemplate(spec: Json): void {
 }
 
 function defaultPod(o: Json): void {
-  defaultPodSpec(obj(o, 'spec'));
+  const spec = obj(o, 'spec');
+  defaultPodSpec(spec);
+  // defaultHostNetworkPorts: a host-network pod's ports are the node's (the scheduler's
+  // NodePorts filter counts them). Pods only: templates have not been defaulted so since 1.28.
+  if (spec.hostNetwork === true)
+    for (const c of [...list(spec, 'initContainers'), ...list(spec, 'containers')])
+      for (const p of list(c, 'ports')) if (!p.hostPort) p.hostPort = p.containerPort;
   const status = obj(o, 'status');
   setDefault(status, 'phase', 'Pending');
 }

@@ -1,7 +1,5 @@
-import { jsonEqual } from '../apply/object-fields.js';
 import { type StatusCause } from '../errors/index.js';
-
-type Json = Record<string, unknown>;
+import { forbidden, type Json, listOf, semanticEqual, specOf } from './pod-fields.js';
 
 /**
  * The fields an ephemeral container may not set (validateEphemeralContainers forbids every
@@ -19,21 +17,16 @@ const FORBIDDEN_FIELDS = [
   'lifecycle',
 ];
 
-/** Go's zero value, which the reflection-based check lets through (`resources: {}` is defaulted). */
-function isZero(v: unknown): boolean {
-  if (v === undefined || v === null || v === false || v === 0 || v === '') return true;
-  if (Array.isArray(v)) return v.length === 0;
-  if (typeof v === 'object') return Object.values(v as Json).every(isZero);
-  return false;
-}
-
-function forbidden(field: string, message: string): StatusCause {
-  return { reason: 'FieldValueForbidden', message: `Forbidden: ${message}`, field };
-}
-
-function list(spec: Json, field: string): Json[] {
-  const v = spec[field];
-  return Array.isArray(v) ? (v as unknown[]).map((x) => (x && typeof x === 'object' ? (x as Json) : {})) : [];
+/**
+ * Whether a field is set, as validateEphemeralContainers' reflection sees it: any pointer (a
+ * probe, a lifecycle, even empty), a non-empty list or string; `resources` only when it holds
+ * something, since defaulting puts an empty one on every container.
+ */
+function isSet(field: string, v: unknown): boolean {
+  if (v === undefined || v === null || v === '' || v === false) return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (field === 'resources') return !semanticEqual(v, {});
+  return true;
 }
 
 /**
@@ -44,16 +37,16 @@ function list(spec: Json, field: string): Json[] {
 export function validateEphemeralContainers(spec: Json, path: string): StatusCause[] {
   const causes: StatusCause[] = [];
   const targets = new Set(
-    [...list(spec, 'containers'), ...list(spec, 'initContainers')].map((c) => c.name).filter(Boolean),
+    [...listOf(spec, 'containers'), ...listOf(spec, 'initContainers')].map((c) => c.name).filter(Boolean),
   );
-  list(spec, 'ephemeralContainers').forEach((c, i) => {
+  listOf(spec, 'ephemeralContainers').forEach((c, i) => {
     const at = `${path}.ephemeralContainers[${i}]`;
     for (const field of FORBIDDEN_FIELDS)
-      if (!isZero(c[field]))
+      if (isSet(field, c[field]))
         causes.push(forbidden(`${at}.${field}`, 'cannot be set for an Ephemeral Container'));
-    list(c, 'volumeMounts').forEach((m, j) => {
+    listOf(c, 'volumeMounts').forEach((m, j) => {
       for (const field of ['subPath', 'subPathExpr'])
-        if (!isZero(m[field]))
+        if (isSet(field, m[field]))
           causes.push(
             forbidden(`${at}.volumeMounts[${j}].${field}`, 'cannot be set for an Ephemeral Container'),
           );
@@ -71,9 +64,15 @@ export function validateEphemeralContainers(spec: Json, path: string): StatusCau
 
 /** ValidatePodCreate: ephemeral containers are only ever added to a pod that exists. */
 export function validatePodCreate(pod: Json): StatusCause[] {
-  const spec = pod.spec && typeof pod.spec === 'object' ? (pod.spec as Json) : {};
-  return list(spec, 'ephemeralContainers').length > 0
+  return listOf(specOf(pod), 'ephemeralContainers').length > 0
     ? [forbidden('spec.ephemeralContainers', 'cannot be set on create')]
+    : [];
+}
+
+/** ValidatePodTemplateSpec: a template's pods are created, so they cannot have any either. */
+export function validateTemplateEphemeralContainers(spec: Json, path: string): StatusCause[] {
+  return listOf(spec, 'ephemeralContainers').length > 0
+    ? [forbidden(`${path}.ephemeralContainers`, 'ephemeral containers not allowed in pod template')]
     : [];
 }
 
@@ -85,17 +84,16 @@ export function validateEphemeralContainersUpdate(next: Json, old: Json): Status
   const annotations = ((old.metadata as Json | undefined)?.annotations ?? {}) as Json;
   if (annotations['kubernetes.io/config.mirror'] !== undefined)
     return [forbidden('', 'static pods do not support ephemeral containers')];
-  const specOf = (pod: Json) => (pod.spec && typeof pod.spec === 'object' ? (pod.spec as Json) : {});
-  const now = new Map(list(specOf(next), 'ephemeralContainers').map((c) => [c.name, c]));
+  const now = new Map(listOf(specOf(next), 'ephemeralContainers').map((c) => [c.name, c]));
   const causes: StatusCause[] = [];
-  for (const before of list(specOf(old), 'ephemeralContainers')) {
+  for (const before of listOf(specOf(old), 'ephemeralContainers')) {
     const after = now.get(before.name);
     const name = JSON.stringify(before.name);
     if (!after)
       causes.push(
         forbidden('spec.ephemeralContainers', `existing ephemeral containers ${name} may not be removed\n`),
       );
-    else if (!jsonEqual(after, before))
+    else if (!semanticEqual(after, before))
       causes.push(
         forbidden(
           'spec.ephemeralContainers',
@@ -109,5 +107,5 @@ export function validateEphemeralContainersUpdate(next: Json, old: Json): Status
 /** The top-level fields that differ, in place of upstream's cmp.Diff of the two containers. */
 function changedFields(before: Json, after: Json): string[] {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
-  return keys.filter((k) => !jsonEqual(before[k], after[k])).map((k) => `${k} changed`);
+  return keys.filter((k) => !semanticEqual(before[k], after[k])).map((k) => `${k} changed`);
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 
+import { applyDefaults } from '../defaults/index.js';
 import { validatePodUpdate } from './pod-update.js';
+import { validateKind, validateKindChange } from './workloads.js';
 
 type Json = Record<string, unknown>;
 
@@ -24,9 +26,16 @@ function refusals(oldSpec: Json, newSpec: Json) {
 const forbiddenSpec = [['spec', 'FieldValueForbidden']];
 
 describe('validatePodUpdate (ValidatePodUpdate)', () => {
-  it('allows an unchanged spec, and treats absent, null and empty as the same', () => {
+  it('allows an unchanged spec, and treats absent, null, empty and zero values as the same', () => {
     expect(refusals({}, {})).toEqual([]);
     expect(refusals({ tolerations: [] }, { tolerations: null, volumes: [] })).toEqual([]);
+    // What a client decoding into Go structs sends back (omitempty drops false and "").
+    expect(
+      refusals(
+        { hostNetwork: false, containers: [{ name: 'app', image: 'nginx:1', stdin: false, workingDir: '' }] },
+        { containers: [{ name: 'app', image: 'nginx:1' }] },
+      ),
+    ).toEqual([]);
   });
 
   it('allows a new image for a container and an init container', () => {
@@ -51,9 +60,10 @@ describe('validatePodUpdate (ValidatePodUpdate)', () => {
         },
       ),
     ).toEqual([['spec.containers', 'FieldValueForbidden']]);
+    // A missing image is validatePodSpec's to report, once.
     expect(
       refusals({}, { containers: [{ name: 'app', image: '', imagePullPolicy: 'IfNotPresent' }] }),
-    ).toEqual([['spec.containers[0].image', 'FieldValueRequired']]);
+    ).toEqual([]);
     expect(
       refusals({}, { containers: [{ name: 'app', image: ' nginx:1', imagePullPolicy: 'IfNotPresent' }] }),
     ).toEqual([['spec.containers[0].image', 'FieldValueInvalid']]);
@@ -82,6 +92,11 @@ describe('validatePodUpdate (ValidatePodUpdate)', () => {
     ]);
     expect(refusals({}, { activeDeadlineSeconds: -1 })).toEqual([
       ['spec.activeDeadlineSeconds', 'FieldValueInvalid'],
+    ]);
+    // A removed deadline does not stop the other checks.
+    expect(refusals({ activeDeadlineSeconds: 30, nodeName: 'a' }, { nodeName: 'b' })).toEqual([
+      ['spec.activeDeadlineSeconds', 'FieldValueInvalid'],
+      ['spec', 'FieldValueForbidden'],
     ]);
   });
 
@@ -132,5 +147,38 @@ describe('validatePodUpdate (ValidatePodUpdate)', () => {
     expect(refusals({}, { ephemeralContainers: [{ name: 'dbg', image: 'busybox' }] })).toEqual(forbiddenSpec);
     expect(refusals({ ephemeralContainers: [{ name: 'dbg', image: 'busybox' }] }, {})).toEqual(forbiddenSpec);
     expect(refusals({}, { volumes: [{ name: 'v', emptyDir: {} }] })).toEqual(forbiddenSpec);
+  });
+});
+
+describe('pod changes through validateKindChange', () => {
+  it('compares with the stored pod defaulted: a default added since it was written is no change', () => {
+    // Stored before ephemeral containers got their defaults (say): no terminationMessagePath.
+    const stored = pod({ ephemeralContainers: [{ name: 'dbg', image: 'busybox:1' }] });
+    const sent = structuredClone(stored);
+    (sent.metadata as Json).labels = { a: 'b' };
+    // The write's pod is defaulted before it is validated.
+    applyDefaults('', 'pods', sent);
+    expect(validateKindChange('', 'pods', sent, stored)).toEqual([]);
+    expect(validateKindChange('', 'pods', sent, stored, 'ephemeralcontainers')).toEqual([]);
+  });
+
+  it('a pod template may not have ephemeral containers', () => {
+    const deployment = {
+      spec: {
+        selector: { matchLabels: { a: 'b' } },
+        template: {
+          metadata: { labels: { a: 'b' } },
+          spec: {
+            containers: [{ name: 'app', image: 'x' }],
+            ephemeralContainers: [{ name: 'dbg', image: 'x' }],
+          },
+        },
+      },
+    };
+    expect(validateKind('apps', 'deployments', deployment)).toContainEqual({
+      reason: 'FieldValueForbidden',
+      message: 'Forbidden: ephemeral containers not allowed in pod template',
+      field: 'spec.template.spec.ephemeralContainers',
+    });
   });
 });

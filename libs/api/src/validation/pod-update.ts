@@ -1,7 +1,5 @@
-import { jsonEqual } from '../apply/object-fields.js';
 import { type StatusCause } from '../errors/index.js';
-
-type Json = Record<string, unknown>;
+import { forbidden, type Json, listOf, semanticEqual, specOf } from './pod-fields.js';
 
 /** The spec fields a plain pod update may change, as upstream's refusal lists them. */
 const UPDATABLE_POD_SPEC_FIELDS = [
@@ -14,56 +12,22 @@ const UPDATABLE_POD_SPEC_FIELDS = [
 
 const MAX_INT32 = 2 ** 31 - 1;
 
-function specOf(pod: Json): Json {
-  return pod.spec && typeof pod.spec === 'object' && !Array.isArray(pod.spec) ? (pod.spec as Json) : {};
-}
-
-function listOf(spec: Json, field: string): Json[] {
-  const v = spec[field];
-  return Array.isArray(v) ? (v as unknown[]).map((x) => (x && typeof x === 'object' ? (x as Json) : {})) : [];
-}
-
 /**
- * apiequality.Semantic.DeepEqual as far as JSON shows it: an absent field, null, an empty list
- * and an empty map are the same (Go's nil and empty slices and maps compare equal there).
+ * ValidateContainerUpdates: the same number of containers, their images without surrounding
+ * space (a missing image is validatePodSpec's to report).
  */
-function semanticEqual(a: unknown, b: unknown): boolean {
-  return jsonEqual(pruneEmpty(a), pruneEmpty(b));
-}
-
-function pruneEmpty(v: unknown): unknown {
-  if (Array.isArray(v)) return v.length === 0 ? undefined : v.map(pruneEmpty);
-  if (v && typeof v === 'object') {
-    const out: Json = {};
-    for (const [k, x] of Object.entries(v as Json)) {
-      const pruned = pruneEmpty(x);
-      if (pruned !== undefined) out[k] = pruned;
-    }
-    return Object.keys(out).length === 0 ? undefined : out;
-  }
-  return v === null ? undefined : v;
-}
-
-/** ValidateContainerUpdates: the same number of containers, each with an image. */
 function containerUpdates(next: Json, old: Json, field: string): { causes: StatusCause[]; stop: boolean } {
   const now = listOf(next, field);
   if (now.length !== listOf(old, field).length)
     return {
-      causes: [
-        {
-          reason: 'FieldValueForbidden',
-          message: 'Forbidden: pod updates may not add or remove containers',
-          field: `spec.${field}`,
-        },
-      ],
+      causes: [forbidden(`spec.${field}`, 'pod updates may not add or remove containers')],
       stop: true,
     };
   const causes: StatusCause[] = [];
   now.forEach((c, i) => {
     const image = typeof c.image === 'string' ? c.image : '';
     const at = `spec.${field}[${i}].image`;
-    if (image === '') causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: at });
-    else if (image.trim() !== image)
+    if (image !== '' && image.trim() !== image)
       causes.push({
         reason: 'FieldValueInvalid',
         message: `Invalid value: ${JSON.stringify(image)}: must not have leading or trailing whitespace`,
@@ -73,8 +37,11 @@ function containerUpdates(next: Json, old: Json, field: string): { causes: Statu
   return { causes, stop: false };
 }
 
-/** activeDeadlineSeconds may be set, or lowered, never raised or removed. */
-function activeDeadlineUpdate(next: Json, old: Json): StatusCause | undefined {
+/**
+ * activeDeadlineSeconds may be set, or lowered, never raised or removed; `stop` for the two
+ * refusals after which upstream checks nothing more.
+ */
+function activeDeadlineUpdate(next: Json, old: Json): { cause?: StatusCause; stop?: boolean } {
   const now = next.activeDeadlineSeconds;
   const before = old.activeDeadlineSeconds;
   const invalid = (message: string): StatusCause => ({
@@ -83,12 +50,13 @@ function activeDeadlineUpdate(next: Json, old: Json): StatusCause | undefined {
     field: 'spec.activeDeadlineSeconds',
   });
   if (typeof now === 'number') {
-    if (now < 0 || now > MAX_INT32) return invalid(`must be between 0 and ${MAX_INT32}, inclusive`);
+    if (now < 0 || now > MAX_INT32)
+      return { cause: invalid(`must be between 0 and ${MAX_INT32}, inclusive`), stop: true };
     if (typeof before === 'number' && before < now)
-      return invalid('must be less than or equal to previous value');
+      return { cause: invalid('must be less than or equal to previous value'), stop: true };
   } else if (typeof before === 'number')
-    return invalid('must not update from a positive integer to nil value');
-  return undefined;
+    return { cause: invalid('must not update from a positive integer to nil value') };
+  return {};
 }
 
 /** validateOnlyAddedTolerations: each old toleration is still there (its tolerationSeconds may change). */
@@ -99,11 +67,10 @@ function onlyAddedTolerations(next: Json, old: Json): StatusCause | undefined {
       semanticEqual({ ...before, tolerationSeconds: undefined }, { ...t, tolerationSeconds: undefined }),
     );
     if (!kept)
-      return {
-        reason: 'FieldValueForbidden',
-        message: 'Forbidden: existing toleration can not be modified except its tolerationSeconds',
-        field: 'spec.tolerations',
-      };
+      return forbidden(
+        'spec.tolerations',
+        'existing toleration can not be modified except its tolerationSeconds',
+      );
   }
   return undefined;
 }
@@ -114,11 +81,12 @@ function onlyDeletedSchedulingGates(next: Json, old: Json): StatusCause[] {
   const causes: StatusCause[] = [];
   listOf(next, 'schedulingGates').forEach((g, i) => {
     if (!before.has(g.name))
-      causes.push({
-        reason: 'FieldValueForbidden',
-        message: `Forbidden: only deletion is allowed, but found new scheduling gate '${String(g.name)}'`,
-        field: `spec.schedulingGates[${i}].name`,
-      });
+      causes.push(
+        forbidden(
+          `spec.schedulingGates[${i}].name`,
+          `only deletion is allowed, but found new scheduling gate '${String(g.name)}'`,
+        ),
+      );
   });
   return causes;
 }
@@ -141,7 +109,8 @@ export function validatePodUpdate(nextPod: Json, oldPod: Json): StatusCause[] {
     if (r.stop) return causes;
   }
   const deadline = activeDeadlineUpdate(next, old);
-  if (deadline) return [...causes, deadline];
+  if (deadline.cause) causes.push(deadline.cause);
+  if (deadline.stop) return causes;
   const tolerations = onlyAddedTolerations(next, old);
   if (tolerations) causes.push(tolerations);
   causes.push(...onlyDeletedSchedulingGates(next, old));
@@ -169,10 +138,11 @@ export function validatePodUpdate(nextPod: Json, oldPod: Json): StatusCause[] {
     .sort()
     .filter((k) => !semanticEqual(munged[k], old[k]))
     .map((k) => `spec.${k}`);
-  causes.push({
-    reason: 'FieldValueForbidden',
-    message: `Forbidden: pod updates may not change fields other than ${UPDATABLE_POD_SPEC_FIELDS}\nchanged: ${changed.join(', ')}`,
-    field: 'spec',
-  });
+  causes.push(
+    forbidden(
+      'spec',
+      `pod updates may not change fields other than ${UPDATABLE_POD_SPEC_FIELDS}\nchanged: ${changed.join(', ')}`,
+    ),
+  );
   return causes;
 }

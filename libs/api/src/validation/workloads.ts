@@ -1,3 +1,4 @@
+import { applyDefaults } from '../defaults/index.js';
 import { type StatusCause } from '../errors/index.js';
 import { labelSelectorFromObject, matchesLabels } from '../selectors/index.js';
 import { validateConfigMap, validateSecret } from './config-data.js';
@@ -5,7 +6,9 @@ import {
   validateEphemeralContainers,
   validateEphemeralContainersUpdate,
   validatePodCreate,
+  validateTemplateEphemeralContainers,
 } from './ephemeral-containers.js';
+import { validateHostPorts } from './host-ports.js';
 import { validatePodUpdate } from './pod-update.js';
 import { dnsLabelErrors } from './object-meta.js';
 
@@ -58,8 +61,14 @@ export function validatePodSpec(spec: unknown, path: string): StatusCause[] {
       if (typeof c.image !== 'string' || c.image.trim() === '') causes.push(required(`${at}.image`));
     });
   }
-  causes.push(...validateEphemeralContainers(s, path));
+  causes.push(...validateEphemeralContainers(s, path), ...validateHostPorts(s, path));
   return causes;
+}
+
+/** A template's pod spec: a pod spec that no created pod could have ephemeral containers in. */
+function validatePodTemplateSpec(spec: unknown, path: string): StatusCause[] {
+  const s = asObject(spec);
+  return [...validatePodSpec(spec, path), ...(s ? validateTemplateEphemeralContainers(s, path) : [])];
 }
 
 /** A controller's selector must be present, non-empty, and select its own template. */
@@ -92,7 +101,7 @@ function validateSelectedTemplate(spec: Json, kindWord: string): StatusCause[] {
       });
     }
   }
-  return [...causes, ...validatePodSpec(template.spec, 'spec.template.spec')];
+  return [...causes, ...validatePodTemplateSpec(template.spec, 'spec.template.spec')];
 }
 
 function validateServiceSpec(o: Json): StatusCause[] {
@@ -140,7 +149,7 @@ const VALIDATORS: Record<string, (o: Json) => StatusCause[]> = {
     const spec = asObject(o.spec) ?? {};
     return [
       ...validateReplicas(spec),
-      ...validatePodSpec(asObject(spec.template)?.spec, 'spec.template.spec'),
+      ...validatePodTemplateSpec(asObject(spec.template)?.spec, 'spec.template.spec'),
     ];
   },
   'apps/deployments': (o) => [
@@ -156,7 +165,8 @@ const VALIDATORS: Record<string, (o: Json) => StatusCause[]> = {
     ...validateSelectedTemplate(asObject(o.spec) ?? {}, 'statefulset'),
   ],
   'apps/daemonsets': (o) => validateSelectedTemplate(asObject(o.spec) ?? {}, 'daemonset'),
-  'batch/jobs': (o) => validatePodSpec(asObject(asObject(o.spec)?.template)?.spec, 'spec.template.spec'),
+  'batch/jobs': (o) =>
+    validatePodTemplateSpec(asObject(asObject(o.spec)?.template)?.spec, 'spec.template.spec'),
 };
 
 /** The kind-specific checks of the object stored as `<group>/<plural>`, after defaulting. */
@@ -177,6 +187,10 @@ export function validateKindChange(
 ): StatusCause[] {
   if (group !== '' || plural !== 'pods') return [];
   if (!old) return validatePodCreate(next);
-  if (subresource === 'ephemeralcontainers') return validateEphemeralContainersUpdate(next, old);
-  return subresource === undefined ? validatePodUpdate(next, old) : [];
+  // `next` is defaulted; the stored pod is defaulted as upstream's decoding does on every read,
+  // so a default added since it was written is no change of the client's.
+  const stored = structuredClone(old);
+  applyDefaults(group, plural, stored);
+  if (subresource === 'ephemeralcontainers') return validateEphemeralContainersUpdate(next, stored);
+  return subresource === undefined ? validatePodUpdate(next, stored) : [];
 }
