@@ -96,7 +96,33 @@ describe('pod lifecycle on a real engine, driven through the API server', () => 
       { timeoutMs: 30_000, intervalMs: 100 },
     );
     expect(body).toBe('published\n');
-    await w.cluster.ok('DELETE', `/api/v1/namespaces/${w.ns}/pods/published`);
+
+    // A second pod on the port (placed here by hand: the scheduler's NodePorts filter would not)
+    // gets no sandbox, and says why in its Events.
+    await w.createPod('clash', {
+      containers: [{ name: 'app', image: w.env.images.busybox, ports: [{ containerPort: 80, hostPort }] }],
+    });
+    const events = await waitFor(
+      'a FailedCreatePodSandBox event of pod clash',
+      async () => {
+        const r = await w.cluster.kubectl(33, [
+          '-n',
+          w.ns,
+          'get',
+          'events',
+          '--field-selector',
+          'involvedObject.name=clash,reason=FailedCreatePodSandBox',
+          '-o',
+          'jsonpath={.items[*].message}',
+        ]);
+        return r.stdout.includes('Failed to create pod sandbox') ? r.stdout : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    expect(events).toContain('port is already allocated');
+    expect((await w.getPod('clash'))?.status?.phase).toBe('Pending');
+    for (const name of ['published', 'clash'])
+      await w.cluster.ok('DELETE', `/api/v1/namespaces/${w.ns}/pods/${name}`);
   });
 
   it('puts a crashing container in CrashLoopBackOff with a growing restart count and growing waits', async () => {

@@ -1,13 +1,7 @@
 import { type Container, type EphemeralContainer, type Pod, type PodStatus } from '../api-types.js';
 import { ContainerConfigError, type ContainerConfigurer } from '../config/container-config.js';
 import { type ProbeManager } from '../probes/probe-manager.js';
-import {
-  type DockerRuntime,
-  type PodRef,
-  type PortMapping,
-  type SandboxDns,
-  type SandboxOptions,
-} from '../runtime/index.js';
+import { type DockerRuntime, type PodRef, type SandboxDns } from '../runtime/index.js';
 import { computePodActions, type PodActions } from './actions.js';
 import { type Backoff, goDuration } from './backoff.js';
 import { POD_LABELS, readEnginePod } from './engine-pod.js';
@@ -15,6 +9,7 @@ import { ImageError, type ImageManager } from './images.js';
 import { ContainerKiller, gracePeriodSeconds, MINIMUM_GRACE_SECONDS } from './kill.js';
 import { isRestartableInitContainer, isTerminalPhase } from './phase.js';
 import { type PodMemory } from './pod-state.js';
+import { sandboxHostOptions } from './sandbox-options.js';
 import { generatePodStatus } from './pod-status.js';
 import { latestStatus, type RuntimePodStatus } from './runtime-pod.js';
 import { hashContainer } from './spec-hash.js';
@@ -73,32 +68,6 @@ function changesEngine(a: PodActions): boolean {
 function allContainers(pod: Pod): Container[] {
   const spec = pod.spec;
   return [...(spec?.initContainers ?? []), ...(spec?.containers ?? []), ...(spec?.ephemeralContainers ?? [])];
-}
-
-/**
- * What the pod asks of the node beside its resolver: the host's namespaces (hostNetwork,
- * hostPID, hostIPC), and its containers' hostPorts (generatePodSandboxConfig; a host-network
- * pod listens on the node's ports already).
- */
-function sandboxHostOptions(pod: Pod): Omit<SandboxOptions, 'dns'> {
-  const spec = pod.spec;
-  const portMappings: PortMapping[] = [];
-  if (!spec?.hostNetwork)
-    for (const c of spec?.containers ?? [])
-      for (const p of c.ports ?? [])
-        if (p.hostPort && p.hostPort > 0)
-          portMappings.push({
-            containerPort: p.containerPort,
-            hostPort: p.hostPort,
-            protocol: (p.protocol ?? 'TCP').toLowerCase() as PortMapping['protocol'],
-            ...(p.hostIP ? { hostIP: p.hostIP } : {}),
-          });
-  return {
-    ...(spec?.hostNetwork ? { hostNetwork: true } : {}),
-    ...(spec?.hostPID ? { hostPID: true } : {}),
-    ...(spec?.hostIPC ? { hostIPC: true } : {}),
-    ...(portMappings.length ? { portMappings } : {}),
-  };
 }
 
 /**
@@ -231,10 +200,23 @@ export class PodSyncer {
           'Pod sandbox changed, it will be killed and re-created.',
         );
       const dns = this.d.sandboxDns?.(pod);
-      sandboxId = await this.d.runtime.runSandbox(refOf(pod), actions.attempt, {
-        ...(dns ? { dns } : {}),
-        ...sandboxHostOptions(pod),
-      });
+      try {
+        sandboxId = await this.d.runtime.runSandbox(refOf(pod), actions.attempt, {
+          ...(dns ? { dns } : {}),
+          ...sandboxHostOptions(pod),
+        });
+      } catch (e) {
+        // The engine refused it (a hostPort taken, a hostIP not on the node): the user sees it
+        // in the pod's Events; the sync fails and is retried on its backoff, and the next
+        // attempt collects the sandbox that never came up.
+        this.d.event(
+          pod,
+          'Warning',
+          'FailedCreatePodSandBox',
+          `Failed to create pod sandbox: ${(e as Error).message}`,
+        );
+        throw e;
+      }
     }
     const podIP = this.podIP(
       pod,
@@ -258,7 +240,7 @@ export class PodSyncer {
     for (const c of actions.ephemeralContainersToStart)
       retry = earliest(retry, await this.start(pod, sandboxId!, c, engine));
     if (actions.nextInitContainerToStart)
-      retry = await this.start(pod, sandboxId!, actions.nextInitContainerToStart, engine);
+      retry = earliest(retry, await this.start(pod, sandboxId!, actions.nextInitContainerToStart, engine));
     for (const c of actions.containersToStart)
       retry = earliest(retry, await this.start(pod, sandboxId!, c, engine));
     return retry;

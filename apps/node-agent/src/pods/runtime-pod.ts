@@ -31,6 +31,7 @@ export interface RuntimeSandboxStatus {
   ready: boolean;
   /** Its address on the engine's network; none in the host's network namespace. */
   ip?: string;
+  /** In the host's network namespace (a hostNetwork pod's): why a ready one may have no `ip`. */
   hostNetwork?: boolean;
 }
 
