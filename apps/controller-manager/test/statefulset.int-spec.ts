@@ -344,11 +344,24 @@ describe('StatefulSet controller through the real API server, scheduler and simu
 
   it('adopts an orphan named after it, ignores a matching pod that is not, and keeps revisionHistoryLimit old revisions', async () => {
     await fresh('adopt');
+    // A pod's spec is fixed once created (ValidatePodUpdate), so adoption can only give the orphan
+    // its labels and owner: it has the identity and storage a pod of the set would have (as
+    // upstream, whose controller would otherwise fail to update it again and again).
     const orphan = (name: string) => ({
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name, labels: { app: 'web' } },
-      spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox:1' }] },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        hostname: name,
+        subdomain: 'web',
+        containers: [{ name: 'c', image: 'busybox:1' }],
+        volumes: [{ name: 'data', persistentVolumeClaim: { claimName: `data-${name}` } }],
+      },
+    });
+    await cluster.ok('POST', `/api/v1/namespaces/${ns}/persistentvolumeclaims`, {
+      metadata: { name: 'data-web-0', labels: { app: 'web' } },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
     });
     const web0 = await cluster.ok<StatefulPod>('POST', `/api/v1/namespaces/${ns}/pods`, orphan('web-0'));
     await cluster.ok('POST', `/api/v1/namespaces/${ns}/pods`, orphan('stray-0'));
