@@ -187,10 +187,13 @@ export function validateKindChange(
 ): StatusCause[] {
   if (group !== '' || plural !== 'pods') return [];
   if (!old) return validatePodCreate(next);
+  // Through /status (the agents' frequent writes) the spec cannot change: nothing to compare.
+  if (subresource !== undefined && subresource !== 'ephemeralcontainers') return [];
   // `next` is defaulted; the stored pod is defaulted as upstream's decoding does on every read,
   // so a default added since it was written is no change of the client's.
   const stored = structuredClone(old);
   applyDefaults(group, plural, stored);
-  if (subresource === 'ephemeralcontainers') return validateEphemeralContainersUpdate(next, stored);
-  return subresource === undefined ? validatePodUpdate(next, stored) : [];
+  return subresource === 'ephemeralcontainers'
+    ? validateEphemeralContainersUpdate(next, stored)
+    : validatePodUpdate(next, stored);
 }
