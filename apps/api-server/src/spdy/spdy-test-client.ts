@@ -39,12 +39,22 @@ export class SpdyTestClient {
   private readonly reader = new FrameReader();
   private readonly seen: Seen[] = [];
   private parsing: Promise<void> = Promise.resolve();
+  /** Why reading the server's frames failed: the next look at them throws it. */
+  private failure: Error | undefined;
+  private closed = false;
 
   constructor() {
     this.toClient.on('data', (chunk: Buffer) => {
+      // Frames the server sends after the test closed the client (and its zlib context) are
+      // not the test's any more: parsing them would fail where no test could see it.
+      if (this.closed) return;
       const frames = this.reader.push(chunk);
       this.parsing = this.parsing.then(async () => {
-        for (const f of frames) this.seen.push(await this.read(f));
+        try {
+          for (const f of frames) if (!this.closed) this.seen.push(await this.read(f));
+        } catch (e) {
+          this.failure ??= e as Error;
+        }
       });
     });
   }
@@ -77,6 +87,7 @@ export class SpdyTestClient {
   async frames(): Promise<Seen[]> {
     await new Promise((r) => setImmediate(r));
     await this.parsing;
+    if (this.failure) throw this.failure;
     return [...this.seen];
   }
 
@@ -99,6 +110,7 @@ export class SpdyTestClient {
   }
 
   close(): void {
+    this.closed = true;
     this.deflater.close();
     this.inflater.close();
   }
