@@ -246,6 +246,43 @@ describe('the docker compose stack', () => {
     expect(await kubectl(['logs', 'hello'])).toMatchObject({ code: 0, stdout: 'hello from compose\n' });
   });
 
+  it('kubectl debug node/…: the pod shares the node container’s network and PID namespaces', async () => {
+    const started = await kubectl([
+      'debug',
+      'node/wake-node-a',
+      `--image=${env.images.busybox}`,
+      '--image-pull-policy=Never',
+      '--',
+      'sh',
+      '-c',
+      'hostname; tr "\\0" " " < /proc/1/cmdline',
+    ]);
+    expect(started.code).toBe(0);
+    const name = /Creating debugging pod (\S+) /.exec(started.stdout + started.stderr)?.[1];
+    expect(name).toMatch(/^node-debugger-wake-node-a-/);
+    const pod = await waitFor(
+      'the node debugger to succeed',
+      async () => {
+        const r = await kubectl(['get', 'pod', name!, '-o', 'json']);
+        const p =
+          r.code === 0
+            ? (JSON.parse(r.stdout) as { status?: { phase?: string; podIP?: string; hostIP?: string } })
+            : undefined;
+        return p?.status?.phase === 'Succeeded' ? p : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    // The node is the agent's container: its name, its PID 1 (the agent), its address.
+    const [node] = await env.docker.listContainers({
+      filters: { label: [`com.docker.compose.project=${project}`, 'com.docker.compose.service=node-a'] },
+    });
+    const nodeHostname = (await env.docker.getContainer(node!.Id).inspect()).Config.Hostname;
+    const logs = await kubectl(['logs', name!]);
+    expect(logs.stdout.split('\n')[0]).toBe(nodeHostname);
+    expect(logs.stdout).toContain('node-agent');
+    expect(pod.status?.podIP).toBe(pod.status?.hostIP);
+  });
+
   it('down -v removes its containers, volumes and network', async () => {
     const down = await compose(['down', '-v', '--remove-orphans', '--timeout', '5']);
     expect(down.code).toBe(0);

@@ -191,6 +191,10 @@ agent adopts them. Prints "node agent ready" once the node is registered.
                           (0: any free port; default: not served)
   --pod-api-forwarder=false  do not forward pods' API calls from the Docker bridge's gateway
                           (for an agent in a container, which cannot listen there)
+  --node-container ID|self  the container this agent runs in, beside its pods: its network,
+                          PID and IPC namespaces are the node's, which hostNetwork, hostPID
+                          and hostIPC pods join (self: this container; hostIPC pods need it
+                          to run with ipc: shareable). Default: the engine host's namespaces
 
   --runtime docker|sim    docker (default); sim: one process plays --nodes simulated nodes,
                           kwok-style, with no containers: it registers them, renews their
@@ -382,6 +386,7 @@ async function main(argv: string[]): Promise<number> {
       'node-status-update-frequency': { type: 'string' },
       'node-lease-renew-interval': { type: 'string' },
       'pod-api-forwarder': { type: 'string' },
+      'node-container': { type: 'string' },
       'nodeport-addresses': { type: 'string' },
       'service-cluster-ip-range': { type: 'string' },
       bridge: { type: 'string' },
@@ -601,6 +606,7 @@ async function main(argv: string[]): Promise<number> {
         dataDir: values['root-dir'] ?? join(dataDir.root, 'agent'),
         dockerSocket: values['docker-socket'],
         pauseImage: values['pod-infra-container-image'],
+        nodeContainer: values['node-container'],
         clusterId: values['cluster-id'],
         maxPods: values['max-pods'] === undefined ? undefined : Number(values['max-pods']),
         nodeIP: values['node-ip'],

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 
 import {
@@ -61,6 +62,12 @@ export interface NodeAgentConfig {
   dockerSocket?: string;
   /** The sandbox image; default: Wake's pause image, built locally when missing. */
   pauseImage?: string;
+  /**
+   * The container this agent runs in, when it runs in one beside its pods: its namespaces are
+   * the node's (host-network, hostPID and hostIPC pods join them). `self`: this process's own
+   * container, by its hostname (the engine's default: its short id).
+   */
+  nodeContainer?: string;
   registration?: Omit<NodeRegistration, 'nodeName'>;
   maxPods?: number;
   cpu?: string;
@@ -262,6 +269,9 @@ export class NodeAgentModule {
             return {
               clusterId: config.clusterId ?? (await clusterIdentity(api)),
               pauseImage: config.pauseImage ?? (await ensureLocalImages(docker)).pause,
+              ...(config.nodeContainer
+                ? { nodeContainer: config.nodeContainer === 'self' ? hostname() : config.nodeContainer }
+                : {}),
             };
           },
         },

@@ -245,4 +245,48 @@ describe('DockerRuntime on a real Docker engine', () => {
     await runtime.removeContainer(running, { force: true });
     expect((await runtime.listContainers()).map((c) => c.id)).not.toContain(running);
   });
+
+  it('with a node container, a host-network/hostPID/hostIPC sandbox and its containers join that container’s namespaces', async () => {
+    // The node: a plain container, as an agent's own in docker-compose.
+    const node = await env.docker.createContainer({
+      Image: env.images.busybox,
+      Cmd: ['sleep', '1000'],
+      HostConfig: { IpcMode: 'shareable' },
+    });
+    foreign.push(node.id);
+    await node.start();
+    const onNode = new DockerRuntime(env.docker, {
+      clusterId,
+      pauseImage: env.images.pause,
+      nodeContainer: node.id,
+    });
+    const hostPod: PodRef = { name: 'on-node', namespace: 'default', uid: randomUUID() };
+    const sandbox = await onNode.runSandbox(hostPod, 0, { hostNetwork: true, hostPID: true, hostIPC: true });
+    expect(await onNode.inspect(sandbox)).toMatchObject({ running: true, hostNetwork: true });
+    const app = await onNode.createContainer(
+      sandbox,
+      hostPod,
+      {
+        name: 'probe',
+        image: env.images.busybox,
+        command: ['sh', '-c'],
+        args: ['for n in net pid ipc; do readlink /proc/self/ns/$n; done; hostname'],
+        hostPID: true,
+      },
+      0,
+    );
+    await onNode.startContainer(app);
+    await waitFor('the probe to exit', async () =>
+      (await onNode.inspect(app)).status === 'exited' ? true : undefined,
+    );
+    const seen = (await onNode.logs(app)).map((l) => l.line);
+    const nodeSees = await onNode.execCapture(
+      node.id,
+      ['sh', '-c', 'for n in net pid ipc; do readlink /proc/self/ns/$n; done; hostname'],
+      10_000,
+    );
+    expect(seen.join('\n')).toBe(nodeSees.output.trim());
+    // An app container of an ordinary pod is not mistaken for a host-network sandbox.
+    expect((await onNode.inspect(app)).hostNetwork).toBeUndefined();
+  });
 });

@@ -23,6 +23,12 @@ export interface RuntimeConfig {
   clusterId: string;
   /** The sandbox image, e.g. the locally built `wake/pause:<hash>`. */
   pauseImage: string;
+  /**
+   * The container the agent runs in, when it runs in one beside its pods (docker-compose): its
+   * namespaces are this node's, so host-network, hostPID and hostIPC pods join them instead of
+   * the engine host's, as a kind node's pods join the node container's.
+   */
+  nodeContainer?: string;
 }
 
 export interface ContainerSpec {
@@ -187,12 +193,16 @@ export class DockerRuntime {
       ...(options.hostNetwork ? {} : { Hostname: pod.name }),
       Labels: sandboxLabels(this.config.clusterId, pod),
       HostConfig: {
-        ...(options.hostNetwork ? { NetworkMode: 'host', UTSMode: 'host' } : {}),
-        ...(options.hostPID ? { PidMode: 'host' } : {}),
+        ...(options.hostNetwork
+          ? this.config.nodeContainer
+            ? { NetworkMode: this.nodeNamespace() }
+            : { NetworkMode: 'host', UTSMode: 'host' }
+          : {}),
+        ...(options.hostPID ? { PidMode: this.nodeNamespace() } : {}),
         ...(bindings.size ? { PortBindings: Object.fromEntries(bindings) } : {}),
         // App containers join its IPC namespace, which Docker only allows from a shareable one
         // (or the host's, which they then share).
-        IpcMode: options.hostIPC ? 'host' : 'shareable',
+        IpcMode: options.hostIPC ? this.nodeNamespace() : 'shareable',
         RestartPolicy: { Name: 'no' },
         // App containers in its network namespace share its /etc/resolv.conf.
         ...(dns ? { Dns: dns.servers, DnsSearch: dns.searches, DnsOptions: dns.options } : {}),
@@ -225,7 +235,7 @@ export class DockerRuntime {
         NetworkMode: `container:${sandboxId}`,
         IpcMode: `container:${sandboxId}`,
         ...(spec.hostPID
-          ? { PidMode: 'host' }
+          ? { PidMode: this.nodeNamespace() }
           : spec.sharePidWithSandbox
             ? { PidMode: `container:${sandboxId}` }
             : spec.sharePidWithContainer
@@ -242,6 +252,11 @@ export class DockerRuntime {
       },
     });
     return container.id;
+  }
+
+  /** A node namespace mode: the engine host's, or the node container's. */
+  private nodeNamespace(): string {
+    return this.config.nodeContainer ? `container:${this.config.nodeContainer}` : 'host';
   }
 
   async startContainer(id: string): Promise<void> {
@@ -288,7 +303,7 @@ export class DockerRuntime {
       ...optionalDate('startedAt', state.StartedAt),
       ...optionalDate('finishedAt', state.FinishedAt),
       ...(ipAddress ? { ipAddress } : {}),
-      ...(info.HostConfig.NetworkMode === 'host' ? { hostNetwork: true } : {}),
+      ...(isNodeNetwork(info.HostConfig.NetworkMode, info.Config.Labels ?? {}) ? { hostNetwork: true } : {}),
     };
   }
 
@@ -539,4 +554,13 @@ export interface AttachedContainer {
   /** Whether the container has a TTY: its output is then one unframed stream. */
   tty: boolean;
   resize(width: number, height: number): Promise<void>;
+}
+
+/**
+ * Whether a container is a sandbox in the node's network namespace: the engine host's, or the
+ * node container's (the only other container a sandbox ever joins).
+ */
+function isNodeNetwork(mode: string | undefined, labels: Record<string, string>): boolean {
+  if (mode === 'host') return true;
+  return labels[LABELS.containerType] === 'podsandbox' && (mode ?? '').startsWith('container:');
 }
