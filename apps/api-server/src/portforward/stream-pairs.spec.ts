@@ -77,6 +77,8 @@ describe('StreamPairs (kubectl’s port-forward streams)', () => {
     await pair('0');
     await eventually(() => connections.length === 1);
     expect(connections[0]!.port).toBe(8080);
+    // The client inflates each reply's header block asynchronously: wait for the second one.
+    await client.waitFor((f) => f.kind === 'reply' && f.streamId === 3, 'the data stream’s reply');
     const replies = (await client.frames())
       .filter((f) => f.kind === 'reply')
       .map((f) => f.kind === 'reply' && f.streamId);
