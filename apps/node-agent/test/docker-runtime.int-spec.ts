@@ -261,7 +261,13 @@ describe('DockerRuntime on a real Docker engine', () => {
       nodeContainer: node.id,
     });
     const hostPod: PodRef = { name: 'on-node', namespace: 'default', uid: randomUUID() };
-    const sandbox = await onNode.runSandbox(hostPod, 0, { hostNetwork: true, hostPID: true, hostIPC: true });
+    // A ClusterFirstWithHostNet pod's resolver is asked for too: the node container's applies.
+    const sandbox = await onNode.runSandbox(hostPod, 0, {
+      hostNetwork: true,
+      hostPID: true,
+      hostIPC: true,
+      dns: { servers: ['10.96.0.10'], searches: ['cluster.local'], options: ['ndots:5'] },
+    });
     expect(await onNode.inspect(sandbox)).toMatchObject({ running: true, hostNetwork: true });
     const app = await onNode.createContainer(
       sandbox,

@@ -173,7 +173,10 @@ export class DockerRuntime {
    * gives it the host's resolver configuration (dnsPolicy Default).
    */
   async runSandbox(pod: PodRef, attempt: number, options: SandboxOptions = {}): Promise<string> {
-    const { dns } = options;
+    // In the node container's network namespace the sandbox has that container's resolver: the
+    // engine refuses DNS settings there ("conflicting options: dns and the network mode").
+    const joinsNode = options.hostNetwork === true && this.config.nodeContainer !== undefined;
+    const dns = joinsNode ? undefined : options.dns;
     // The dockershim's makePortsAndBindings: the engine publishes the ports on the sandbox.
     const bindings = new Map<string, { HostIp: string; HostPort: string }[]>();
     for (const m of options.portMappings ?? []) {
