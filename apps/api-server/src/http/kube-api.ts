@@ -29,7 +29,8 @@ import { routeUpgradesAsRequests } from '../exec/upgrade-routing.js';
 import { PodPortForwardEndpoint } from '../portforward/pod-port-forward.js';
 import { servePodLog } from '../logs/pod-log.js';
 import { type ApiMetrics, type RequestLabels } from '../metrics/api-metrics.js';
-import { type ObjectService, type PartSubresource } from '../objects/object-service.js';
+import { type ObjectService } from '../objects/object-service.js';
+import { type PartSubresource } from '../objects/subresource-parts.js';
 import { type RequestContext } from '../objects/request-context.js';
 import { objectKeyOf, streamWatch } from '../watch/watch-stream.js';
 import {

@@ -39,15 +39,12 @@ import {
 
 import { type AdmissionOperation, type AdmissionPlugin } from '../admission/admission-plugin.js';
 import { generateName } from './generate-name.js';
-import { withEphemeralContainersOf } from './pod-ephemeral-containers.js';
+import { type PartSubresource, partOf, withPartOf } from './subresource-parts.js';
 import { assignToNode } from './pod-binding.js';
 import { type RequestContext } from './request-context.js';
 import { type Scale, toScale } from './scale.js';
 
 export type PatchType = 'merge' | 'json' | 'strategic';
-
-/** The subresources through which one part of the object is written, the rest kept as it is. */
-export type PartSubresource = 'status' | 'ephemeralcontainers';
 
 /**
  * Work tied to an object's writes that is not the object itself: claiming what it needs before
@@ -480,24 +477,14 @@ export class ObjectService {
     // A resourceVersion in the configuration is a precondition, as in any other write.
     const sentRv = config.metadata.resourceVersion;
     const expectedRv = typeof sentRv === 'string' && sentRv !== '' ? sentRv : undefined;
-    // Only status is written through /status, only ephemeral containers through
-    // /ephemeralcontainers (upstream resets the rest): apply only that.
-    if (o.subresource === 'status')
+    // Only a subresource's part is written through it (upstream resets the rest): apply only that.
+    if (o.subresource)
       config = {
         apiVersion: config.apiVersion,
         kind: config.kind,
         metadata: { name, ...(t.namespaced ? { namespace } : {}) },
-        ...(config.status !== undefined ? { status: config.status } : {}),
+        ...partOf(o.subresource, config),
       };
-    else if (o.subresource === 'ephemeralcontainers') {
-      const ephemeral = isObject(config.spec) ? config.spec.ephemeralContainers : undefined;
-      config = {
-        apiVersion: config.apiVersion,
-        kind: config.kind,
-        metadata: { name, ...(t.namespaced ? { namespace } : {}) },
-        ...(ephemeral !== undefined ? { spec: { ephemeralContainers: ephemeral } } : {}),
-      };
-    }
     const track = {
       kind: { group: t.group, plural: t.plural },
       apiVersion: apiVersionOf(t),
@@ -717,11 +704,8 @@ export class ObjectService {
       current = toStored(t, current);
       sent = toStored(t, sent);
       let next: StoredObject;
-      if (o.subresource === 'status') {
-        next = { ...current, status: sent.status };
-        if (sent.status === undefined) delete next.status;
-      } else if (o.subresource === 'ephemeralcontainers') {
-        next = withEphemeralContainersOf(current, sent);
+      if (o.subresource === 'status' || o.subresource === 'ephemeralcontainers') {
+        next = withPartOf(o.subresource, current, sent);
       } else {
         next = { ...sent, apiVersion: current.apiVersion, kind: current.kind };
         if (t.subresources.includes('status')) {

@@ -120,8 +120,8 @@ function containerSucceeded(c: Container, status: RuntimePodStatus): boolean {
 
 /**
  * What a sync must do to bring the engine to the pod's spec
- * (pkg/kubelet/kuberuntime/kuberuntime_manager.go computePodActions, without resizes). `unhealthy` says whether a container id failed its liveness
- * probe, and with what message.
+ * (pkg/kubelet/kuberuntime/kuberuntime_manager.go computePodActions, without resizes).
+ * `unhealthy` says whether a container id failed its liveness probe, and with what message.
  */
 export function computePodActions(
   pod: Pod,

@@ -1,5 +1,5 @@
 import { type StatusCause } from '../errors/index.js';
-import { forbidden, type Json, listOf, semanticEqual, specOf } from './pod-fields.js';
+import { changedKeys, forbidden, type Json, listOf, semanticEqual, specOf } from './pod-fields.js';
 
 /**
  * The fields an ephemeral container may not set (validateEphemeralContainers forbids every
@@ -97,15 +97,11 @@ export function validateEphemeralContainersUpdate(next: Json, old: Json): Status
       causes.push(
         forbidden(
           'spec.ephemeralContainers',
-          `existing ephemeral containers ${name} may not be changed\n${changedFields(before, after).join(', ')}`,
+          `existing ephemeral containers ${name} may not be changed\n${changedKeys(before, after)
+            .map((k) => `${k} changed`)
+            .join(', ')}`,
         ),
       );
   }
   return causes;
-}
-
-/** The top-level fields that differ, in place of upstream's cmp.Diff of the two containers. */
-function changedFields(before: Json, after: Json): string[] {
-  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
-  return keys.filter((k) => !semanticEqual(before[k], after[k])).map((k) => `${k} changed`);
 }

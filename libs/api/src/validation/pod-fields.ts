@@ -29,6 +29,13 @@ export function semanticEqual(a: unknown, b: unknown): boolean {
   return jsonEqual(withoutZeros(a), withoutZeros(b));
 }
 
+/** The keys whose values differ between two objects (semantically), sorted: a diff's outline. */
+export function changedKeys(a: Json, b: Json): string[] {
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])]
+    .sort()
+    .filter((k) => !semanticEqual(a[k], b[k]));
+}
+
 function withoutZeros(v: unknown): unknown {
   if (Array.isArray(v)) return v.length === 0 ? undefined : v.map((x) => withoutZeros(x) ?? null);
   if (v && typeof v === 'object') {

@@ -1,5 +1,5 @@
 import { type StatusCause } from '../errors/index.js';
-import { forbidden, type Json, listOf, semanticEqual, specOf } from './pod-fields.js';
+import { changedKeys, forbidden, type Json, listOf, semanticEqual, specOf } from './pod-fields.js';
 
 /** The spec fields a plain pod update may change, as upstream's refusal lists them. */
 const UPDATABLE_POD_SPEC_FIELDS = [
@@ -134,10 +134,7 @@ export function validatePodUpdate(nextPod: Json, oldPod: Json): StatusCause[] {
     if (Object.entries(before).every(([k, v]) => now[k] === v)) munged.nodeSelector = old.nodeSelector;
   }
   if (semanticEqual(munged, old)) return causes;
-  const changed = [...new Set([...Object.keys(munged), ...Object.keys(old)])]
-    .sort()
-    .filter((k) => !semanticEqual(munged[k], old[k]))
-    .map((k) => `spec.${k}`);
+  const changed = changedKeys(munged, old).map((k) => `spec.${k}`);
   causes.push(
     forbidden(
       'spec',

@@ -9,10 +9,9 @@ import {
   validateTemplateEphemeralContainers,
 } from './ephemeral-containers.js';
 import { validateHostPorts } from './host-ports.js';
+import { type Json, listOf } from './pod-fields.js';
 import { validatePodUpdate } from './pod-update.js';
 import { dnsLabelErrors } from './object-meta.js';
-
-type Json = Record<string, unknown>;
 
 function required(field: string): StatusCause {
   return { reason: 'FieldValueRequired', message: 'Required value', field };
@@ -30,17 +29,10 @@ export function validatePodSpec(spec: unknown, path: string): StatusCause[] {
   const s = asObject(spec);
   if (!s) return [required(path)];
   const causes: StatusCause[] = [];
-  const containers = Array.isArray(s.containers) ? (s.containers as unknown[]) : [];
-  if (containers.length === 0) causes.push(required(`${path}.containers`));
+  if (listOf(s, 'containers').length === 0) causes.push(required(`${path}.containers`));
   const seen = new Set<string>();
-  const listOf = (field: string) => (Array.isArray(s[field]) ? (s[field] as unknown[]) : []);
-  for (const [list, items] of [
-    ['initContainers', listOf('initContainers')],
-    ['containers', containers],
-    ['ephemeralContainers', listOf('ephemeralContainers')],
-  ] as const) {
-    items.forEach((item, i) => {
-      const c = asObject(item) ?? {};
+  for (const list of ['initContainers', 'containers', 'ephemeralContainers']) {
+    listOf(s, list).forEach((c, i) => {
       const at = `${path}.${list}[${i}]`;
       if (typeof c.name !== 'string' || c.name === '') causes.push(required(`${at}.name`));
       else {
