@@ -277,7 +277,7 @@ describe('DockerRuntime on a real Docker engine', () => {
         image: env.images.busybox,
         command: ['sh', '-c'],
         args: ['for n in net pid ipc; do readlink /proc/self/ns/$n; done; hostname'],
-        hostPID: true,
+        pid: { of: 'node' },
       },
       0,
     );

@@ -237,6 +237,23 @@ describe('kubectl debug: ephemeral containers and node debugging on a real engin
     expect((await w.cluster.kubectl(33, ['-n', w.ns, 'delete', 'pod', name!])).code).toBe(0);
   });
 
+  it('shareProcessNamespace: the pod’s containers see each other’s processes and the sandbox’s', async () => {
+    await w.createPod('shared', {
+      shareProcessNamespace: true,
+      containers: [
+        { name: 'a', image: w.env.images.busybox, command: ['sleep', '3601'] },
+        { name: 'b', image: w.env.images.busybox, command: ['sleep', '3602'] },
+      ],
+    });
+    await w.waitPod('shared', 'Ready', (p) => condition(p, 'Ready')?.status === 'True');
+    const ps = await w.cluster.kubectl(33, ['-n', w.ns, 'exec', 'shared', '-c', 'a', '--', 'ps']);
+    expect(ps.stdout).toContain('sleep 3602');
+    expect(ps.stdout).toContain('/pause');
+    expect((await w.cluster.kubectl(33, ['-n', w.ns, 'delete', 'pod', 'shared', '--wait=false'])).code).toBe(
+      0,
+    );
+  });
+
   it('deleting the pod stops its running debugger with the rest', async () => {
     const pod = await w.waitPod('web', 'later running', (p) =>
       Boolean(ephemeralStatus(p, 'later')?.state?.running),

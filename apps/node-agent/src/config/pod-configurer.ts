@@ -329,7 +329,6 @@ export class PodConfigurer implements ContainerConfigurer {
       mounts,
       resources: containerResources(c),
       labels,
-      ...(pod.spec?.shareProcessNamespace ? { sharePidWithSandbox: true } : {}),
       ...(c.tty ? { tty: true } : {}),
       ...(c.stdin ? { stdin: true } : {}),
       ...(c.stdinOnce ? { stdinOnce: true } : {}),

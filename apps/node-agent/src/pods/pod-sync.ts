@@ -9,9 +9,9 @@ import { ImageError, type ImageManager } from './images.js';
 import { ContainerKiller, gracePeriodSeconds, MINIMUM_GRACE_SECONDS } from './kill.js';
 import { isRestartableInitContainer, isTerminalPhase } from './phase.js';
 import { type PodMemory } from './pod-state.js';
-import { sandboxHostOptions } from './sandbox-options.js';
+import { pidNamespace, sandboxHostOptions } from './sandbox-options.js';
 import { generatePodStatus } from './pod-status.js';
-import { latestStatus, type RuntimePodStatus } from './runtime-pod.js';
+import { type RuntimePodStatus } from './runtime-pod.js';
 import { hashContainer } from './spec-hash.js';
 
 export interface PodSyncDeps {
@@ -68,25 +68,6 @@ function changesEngine(a: PodActions): boolean {
 function allContainers(pod: Pod): Container[] {
   const spec = pod.spec;
   return [...(spec?.initContainers ?? []), ...(spec?.containers ?? []), ...(spec?.ephemeralContainers ?? [])];
-}
-
-/**
- * Whose PID namespace a container joins (namespacesForPod and startSpec.getTargetID): the
- * node's for a hostPID pod; the sandbox's when the pod shares one; an ephemeral container's
- * target's (a running instance of it) otherwise; else its own.
- */
-function pidNamespace(
-  pod: Pod,
-  container: Container | EphemeralContainer,
-  engine: RuntimePodStatus,
-): { host?: true; sandbox?: true; targetId?: string; error?: string } {
-  if (pod.spec?.hostPID) return { host: true };
-  if (pod.spec?.shareProcessNamespace) return { sandbox: true };
-  const target = 'targetContainerName' in container ? container.targetContainerName : undefined;
-  if (!target) return {};
-  const running = latestStatus(engine, target);
-  if (running?.state !== 'running') return { error: `unable to find target container ${target}` };
-  return { targetId: running.id };
 }
 
 /** Where a host-network pod is reached when the agent was not told the node's address. */
@@ -341,9 +322,7 @@ export class PodSyncer {
         ref,
         {
           ...spec,
-          ...(pid.host ? { hostPID: true } : {}),
-          ...(pid.sandbox && spec.sharePidWithSandbox === undefined ? { sharePidWithSandbox: true } : {}),
-          ...(pid.targetId ? { sharePidWithContainer: pid.targetId } : {}),
+          ...(pid.namespace ? { pid: pid.namespace } : {}),
           labels: {
             ...spec.labels,
             [POD_LABELS.restartCount]: String(restartCount),

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { type Pod } from '../api-types.js';
-import { sandboxHostOptions } from './sandbox-options.js';
+import { type RuntimePodStatus } from './runtime-pod.js';
+import { pidNamespace, sandboxHostOptions } from './sandbox-options.js';
 
 function pod(spec: Partial<NonNullable<Pod['spec']>>): Pod {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [], ...spec } };
@@ -43,5 +44,39 @@ describe('sandboxHostOptions (generatePodSandboxConfig)', () => {
         }),
       ),
     ).toEqual({ hostNetwork: true, hostPID: true, hostIPC: true });
+  });
+});
+
+describe('pidNamespace (namespacesForPod, startSpec.getTargetID)', () => {
+  const engine = (state: 'running' | 'exited'): RuntimePodStatus => ({
+    uid: 'u',
+    sandboxes: [],
+    containers: [{ id: 'app-id', name: 'app', state, restartCount: 0, image: 'x' }],
+  });
+  const debuggerOf = (target?: string) => ({
+    name: 'dbg',
+    ...(target ? { targetContainerName: target } : {}),
+  });
+
+  it('the node’s for hostPID (a target then has no effect), the sandbox’s for shareProcessNamespace', () => {
+    expect(
+      pidNamespace(pod({ hostPID: true, shareProcessNamespace: true }), debuggerOf('app'), engine('running')),
+    ).toEqual({
+      namespace: { of: 'node' },
+    });
+    expect(pidNamespace(pod({ shareProcessNamespace: true }), { name: 'app' }, engine('running'))).toEqual({
+      namespace: { of: 'sandbox' },
+    });
+  });
+
+  it('an ephemeral container’s running target’s; while the target does not run, an error; else its own', () => {
+    expect(pidNamespace(pod({}), debuggerOf('app'), engine('running'))).toEqual({
+      namespace: { of: 'container', id: 'app-id' },
+    });
+    expect(pidNamespace(pod({}), debuggerOf('app'), engine('exited'))).toEqual({
+      error: 'unable to find target container app',
+    });
+    expect(pidNamespace(pod({}), debuggerOf(), engine('running'))).toEqual({});
+    expect(pidNamespace(pod({}), { name: 'app' }, engine('running'))).toEqual({});
   });
 });

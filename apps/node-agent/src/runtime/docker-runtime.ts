@@ -46,12 +46,8 @@ export interface ContainerSpec {
   resources?: ContainerResources;
   /** Extra labels beside the naming ones, e.g. the container hash and restart count. */
   labels?: Record<string, string>;
-  /** Join the sandbox's PID namespace (the pod's shareProcessNamespace). */
-  sharePidWithSandbox?: boolean;
-  /** Join this container's PID namespace (an ephemeral container's target). */
-  sharePidWithContainer?: string;
-  /** The host's PID namespace (the pod's hostPID). */
-  hostPID?: boolean;
+  /** Whose PID namespace it joins; none: its own. */
+  pid?: PidNamespace;
   tty?: boolean;
   stdin?: boolean;
   stdinOnce?: boolean;
@@ -111,6 +107,12 @@ export interface ContainerStatus {
   /** In the host's network namespace (a hostNetwork pod's sandbox): no address of its own. */
   hostNetwork?: boolean;
 }
+
+/**
+ * A PID namespace to join: the node's (hostPID), the sandbox's (shareProcessNamespace), or
+ * another container's (an ephemeral container's target).
+ */
+export type PidNamespace = { of: 'node' } | { of: 'sandbox' } | { of: 'container'; id: string };
 
 /** How a pod's sandbox is made: its resolver, and the host namespaces the pod asks for. */
 export interface SandboxOptions {
@@ -237,13 +239,14 @@ export class DockerRuntime {
       HostConfig: {
         NetworkMode: `container:${sandboxId}`,
         IpcMode: `container:${sandboxId}`,
-        ...(spec.hostPID
-          ? { PidMode: this.nodeNamespace() }
-          : spec.sharePidWithSandbox
-            ? { PidMode: `container:${sandboxId}` }
-            : spec.sharePidWithContainer
-              ? { PidMode: `container:${spec.sharePidWithContainer}` }
-              : {}),
+        ...(spec.pid
+          ? {
+              PidMode:
+                spec.pid.of === 'node'
+                  ? this.nodeNamespace()
+                  : `container:${spec.pid.of === 'sandbox' ? sandboxId : spec.pid.id}`,
+            }
+          : {}),
         RestartPolicy: { Name: 'no' },
         ...(spec.mounts?.length
           ? { Binds: spec.mounts.map((m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`) }
