@@ -71,6 +71,18 @@ export class StatusError extends Error {
     return status;
   }
 
+  /**
+   * apierrors.NewForbidden: `<resource>[.<group>] ["<name>"] is forbidden: <why>`, or
+   * `forbidden: <why>` about no resource (a non-resource path).
+   */
+  static forbidden(target: ErrorTarget | undefined, why: string): StatusError {
+    if (!target?.resource) return new StatusError('Forbidden', `forbidden: ${why}`, {});
+    const subject = target.name ? `${qualified(target)} ${JSON.stringify(target.name)}` : qualified(target);
+    const d = details(target);
+    if (!target.name) delete d.name;
+    return new StatusError('Forbidden', `${subject} is forbidden: ${why}`, d);
+  }
+
   static badRequest(message: string): StatusError {
     return new StatusError('BadRequest', message);
   }

@@ -1,0 +1,58 @@
+import { parseResourcePath } from '../http/request-info.js';
+import { type RequestAttributes, type UserInfo } from './policy-rules.js';
+
+const METHOD_VERBS: Record<string, string> = {
+  POST: 'create',
+  GET: 'get',
+  HEAD: 'get',
+  PUT: 'update',
+  PATCH: 'patch',
+  DELETE: 'delete',
+};
+
+/**
+ * What a request asks to do, as upstream's RequestInfoFactory reads it (apiserver's
+ * endpoints/request/requestinfo.go): the verb from the method, a nameless get a list or (with
+ * watch) a watch, a nameless delete a deletecollection, the legacy `/watch/` prefix a watch; a
+ * list or watch that selects one `metadata.name` names it; a namespace's own path is in its
+ * namespace. Paths that address no resource are non-resource requests with the method's verb.
+ * Throws the Status of a path that cannot be decoded.
+ */
+export function requestAttributes(who: UserInfo, method: string, url: string): RequestAttributes {
+  const [pathPart, queryPart = ''] = url.split('?', 2);
+  const path = parseResourcePath(pathPart);
+  if (!path) return { ...who, resourceRequest: false, verb: method.toLowerCase(), path: pathPart || '/' };
+  let verb = path.watchPrefix ? 'watch' : (METHOD_VERBS[method] ?? '');
+  let name = path.name ?? '';
+  const namespace = path.namespace ?? (path.group === '' && path.resource === 'namespaces' ? name : '');
+  const query = new URLSearchParams(queryPart);
+  if (!name && verb === 'get') {
+    const watch = query.get('watch');
+    verb = watch === 'true' || watch === '1' ? 'watch' : 'list';
+  }
+  if (!name && (verb === 'list' || verb === 'watch')) name = selectedName(query.get('fieldSelector')) ?? '';
+  if (!name && verb === 'delete') verb = 'deletecollection';
+  return {
+    ...who,
+    resourceRequest: true,
+    verb,
+    apiGroup: path.group,
+    apiVersion: path.version,
+    resource: path.resource,
+    subresource: path.subresource ?? '',
+    namespace,
+    name,
+  };
+}
+
+/** The name a field selector requires exactly (`metadata.name=x` or `==x`), if a valid path segment. */
+function selectedName(selector: string | null): string | undefined {
+  if (!selector) return undefined;
+  for (const term of selector.split(',')) {
+    const m = /^\s*metadata\.name\s*==?\s*(.*?)\s*$/.exec(term);
+    if (!m) continue;
+    const name = m[1];
+    if (name && name !== '.' && name !== '..' && !/[/%]/.test(name)) return name;
+  }
+  return undefined;
+}
