@@ -4,6 +4,9 @@
  * the escalation rules rest on (pkg/registry/rbac/validation/policy_comparator.go: Covers,
  * BreakdownRule, ruleCovers). Pure: no objects, no I/O.
  */
+import { type Actor } from '@app/event-store';
+
+import { serviceAccountUsername } from '../auth/service-account-claims.js';
 
 export interface PolicyRule {
   verbs: string[];
@@ -26,11 +29,8 @@ export interface RoleRef {
   name: string;
 }
 
-/** Who asks: a user name and its groups. */
-export interface UserInfo {
-  user: string;
-  groups: readonly string[];
-}
+/** Who asks: what of the authenticated actor RBAC reads. */
+export type UserInfo = Pick<Actor, 'user' | 'groups'>;
 
 /** What a request asks to do, in the authorizer's terms (upstream's authorizer.Attributes). */
 export type RequestAttributes = UserInfo & { verb: string } & (
@@ -116,7 +116,7 @@ export function appliesTo(subject: Subject, who: UserInfo, bindingNamespace: str
       return who.groups.includes(subject.name);
     case 'ServiceAccount': {
       const ns = subject.namespace || bindingNamespace;
-      return ns !== '' && who.user === `system:serviceaccount:${ns}:${subject.name}`;
+      return ns !== '' && who.user === serviceAccountUsername(ns, subject.name);
     }
     default:
       return false;

@@ -37,6 +37,17 @@ describe('requestAttributes (RequestInfoFactory)', () => {
       name: 'tok',
     });
     expect(attrs('GET', '/api/v1/namespaces/a/secrets?fieldSelector=type%3Dx')).toMatchObject({ name: '' });
+    expect(
+      attrs('GET', '/api/v1/namespaces/a/secrets?fieldSelector=type%3Dx%2Cmetadata.name%3D%3Dtok'),
+    ).toMatchObject({ verb: 'list', name: 'tok' });
+    expect(attrs('GET', '/api/v1/namespaces/a/secrets?fieldSelector=metadata.name!%3Dtok')).toMatchObject({
+      name: '',
+    });
+    // A named get stays a get whatever its query says, as upstream reads it.
+    expect(attrs('GET', '/api/v1/namespaces/a/secrets/tok?watch=true')).toMatchObject({
+      verb: 'get',
+      name: 'tok',
+    });
   });
 
   it('puts a namespace’s own path in that namespace', () => {

@@ -1,4 +1,6 @@
-import { parseResourcePath } from '../http/request-info.js';
+import { parseFieldSelector } from '@app/api';
+
+import { isWatch, parseResourcePath } from '../http/request-info.js';
 import { type RequestAttributes, type UserInfo } from './policy-rules.js';
 
 const METHOD_VERBS: Record<string, string> = {
@@ -25,12 +27,11 @@ export function requestAttributes(who: UserInfo, method: string, url: string): R
   let verb = path.watchPrefix ? 'watch' : (METHOD_VERBS[method] ?? '');
   let name = path.name ?? '';
   const namespace = path.namespace ?? (path.group === '' && path.resource === 'namespaces' ? name : '');
-  const query = new URLSearchParams(queryPart);
+  const query = Object.fromEntries(new URLSearchParams(queryPart));
   if (!name && verb === 'get') {
-    const watch = query.get('watch');
-    verb = watch === 'true' || watch === '1' ? 'watch' : 'list';
+    verb = isWatch(path, query) ? 'watch' : 'list';
+    name = selectedName(query.fieldSelector) ?? '';
   }
-  if (!name && (verb === 'list' || verb === 'watch')) name = selectedName(query.get('fieldSelector')) ?? '';
   if (!name && verb === 'delete') verb = 'deletecollection';
   return {
     ...who,
@@ -45,14 +46,19 @@ export function requestAttributes(who: UserInfo, method: string, url: string): R
   };
 }
 
-/** The name a field selector requires exactly (`metadata.name=x` or `==x`), if a valid path segment. */
-function selectedName(selector: string | null): string | undefined {
+/**
+ * The name a field selector requires exactly (RequiresExactMatch("metadata.name"): `=` or `==`,
+ * unescaped), if it is a valid path segment. A selector that does not parse names nothing:
+ * the list itself refuses it.
+ */
+function selectedName(selector: string | undefined): string | undefined {
   if (!selector) return undefined;
-  for (const term of selector.split(',')) {
-    const m = /^\s*metadata\.name\s*==?\s*(.*?)\s*$/.exec(term);
-    if (!m) continue;
-    const name = m[1];
-    if (name && name !== '.' && name !== '..' && !/[/%]/.test(name)) return name;
+  let requirements;
+  try {
+    ({ requirements } = parseFieldSelector(selector));
+  } catch {
+    return undefined;
   }
-  return undefined;
+  const name = requirements.find((r) => r.field === 'metadata.name' && r.operator === 'Equals')?.value;
+  return name && name !== '.' && name !== '..' && !/[/%]/.test(name) ? name : undefined;
 }

@@ -52,7 +52,7 @@ import {
   toDeleteOptions,
   warningHeaders,
 } from './request-decoding.js';
-import { parseResourcePath, type ResourcePath } from './request-info.js';
+import { isWatch, parseResourcePath, type ResourcePath } from './request-info.js';
 import { toTable } from './tables.js';
 
 export interface KubeApiOptions {
@@ -678,11 +678,6 @@ export class KubeApi {
       reply.header('retry-after', String(status.details.retryAfterSeconds));
     return reply.code(status.code).header('content-type', 'application/json').send(status.toStatus());
   }
-}
-
-/** A GET of a collection with watch=true/1: a stream, not a request with a latency. */
-function isWatch(path: ResourcePath, q: Query): boolean {
-  return path.watchPrefix || q.watch === 'true' || q.watch === '1';
 }
 
 /** The verb and resource a request's latency counts under (upstream's verbs); none for watches. */

@@ -67,3 +67,8 @@ export function parseResourcePath(path: string): ResourcePath | undefined {
   if (!resource || extra.length > 0) return undefined;
   return { group, version, resource, namespace, name, subresource, watchPrefix };
 }
+
+/** A watch: the legacy `/watch/` prefix, or `watch=true` (or `1`) in the query. */
+export function isWatch(path: ResourcePath, query: Record<string, string | undefined>): boolean {
+  return path.watchPrefix || query.watch === 'true' || query.watch === '1';
+}
