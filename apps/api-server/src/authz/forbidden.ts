@@ -3,7 +3,7 @@ import { StatusError } from '@app/api';
 import { type RequestAttributes } from './policy-rules.js';
 
 /** Upstream's forbiddenMessage (apiserver endpoints/handlers/responsewriters/errors.go). */
-export function forbiddenMessage(a: RequestAttributes): string {
+function forbiddenMessage(a: RequestAttributes): string {
   const user = JSON.stringify(a.user);
   if (!a.resourceRequest) return `User ${user} cannot ${a.verb} path ${JSON.stringify(a.path)}`;
   const resource = JSON.stringify(a.subresource ? `${a.resource}/${a.subresource}` : a.resource);
@@ -15,7 +15,7 @@ export function forbiddenMessage(a: RequestAttributes): string {
 export function forbidden(a: RequestAttributes, reason: string): StatusError {
   const why = reason ? `${forbiddenMessage(a)}: ${reason}` : forbiddenMessage(a);
   return StatusError.forbidden(
-    a.resourceRequest ? { resource: a.resource, group: a.apiGroup, name: a.name } : undefined,
+    a.resourceRequest ? { resource: a.resource, group: a.apiGroup, name: a.name || undefined } : undefined,
     why,
   );
 }

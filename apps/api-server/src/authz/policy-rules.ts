@@ -53,12 +53,12 @@ const hasAll = (set: readonly string[] | undefined, items: readonly string[] | u
   (items ?? []).every((i) => has(set, i));
 
 /** rbacv1helpers.VerbMatches. */
-export function verbMatches(rule: PolicyRule, verb: string): boolean {
+function verbMatches(rule: PolicyRule, verb: string): boolean {
   return has(rule.verbs, ALL) || has(rule.verbs, verb);
 }
 
 /** rbacv1helpers.APIGroupMatches. */
-export function apiGroupMatches(rule: PolicyRule, group: string): boolean {
+function apiGroupMatches(rule: PolicyRule, group: string): boolean {
   return has(rule.apiGroups, ALL) || has(rule.apiGroups, group);
 }
 
@@ -66,7 +66,7 @@ export function apiGroupMatches(rule: PolicyRule, group: string): boolean {
  * rbacv1helpers.ResourceMatches: `*`, the resource with its subresource (`pods/log`), or
  * `*\/<subresource>` for that subresource of every resource.
  */
-export function resourceMatches(rule: PolicyRule, resource: string, subresource: string): boolean {
+function resourceMatches(rule: PolicyRule, resource: string, subresource: string): boolean {
   const combined = subresource ? `${resource}/${subresource}` : resource;
   for (const r of rule.resources ?? []) {
     if (r === ALL || r === combined) return true;
@@ -77,13 +77,13 @@ export function resourceMatches(rule: PolicyRule, resource: string, subresource:
 }
 
 /** rbacv1helpers.ResourceNameMatches: a rule without names allows every name. */
-export function resourceNameMatches(rule: PolicyRule, name: string): boolean {
+function resourceNameMatches(rule: PolicyRule, name: string): boolean {
   const names = rule.resourceNames ?? [];
   return names.length === 0 || names.includes(name);
 }
 
 /** rbacv1helpers.NonResourceURLMatches: exact, `*`, or a trailing `*` as a prefix glob. */
-export function nonResourceURLMatches(rule: PolicyRule, path: string): boolean {
+function nonResourceURLMatches(rule: PolicyRule, path: string): boolean {
   return (rule.nonResourceURLs ?? []).some((u) => urlCovers(u, path));
 }
 
@@ -124,7 +124,7 @@ export function appliesTo(subject: Subject, who: UserInfo, bindingNamespace: str
 }
 
 /** BreakdownRule: one verb, one group, one resource and at most one name each. */
-export function breakdownRule(rule: PolicyRule): PolicyRule[] {
+function breakdownRule(rule: PolicyRule): PolicyRule[] {
   const out: PolicyRule[] = [];
   for (const group of rule.apiGroups ?? [])
     for (const resource of rule.resources ?? [])
@@ -150,7 +150,7 @@ function resourceCoversAll(owner: readonly string[] | undefined, wanted: readonl
 }
 
 /** ruleCovers: `owner` (any shape) grants everything `sub` (one of breakdownRule's) does. */
-export function ruleCovers(owner: PolicyRule, sub: PolicyRule): boolean {
+function ruleCovers(owner: PolicyRule, sub: PolicyRule): boolean {
   const verbs = has(owner.verbs, ALL) || hasAll(owner.verbs, sub.verbs);
   const groups = has(owner.apiGroups, ALL) || hasAll(owner.apiGroups, sub.apiGroups);
   const resources = resourceCoversAll(owner.resources, sub.resources);

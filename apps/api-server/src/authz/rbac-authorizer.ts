@@ -83,29 +83,28 @@ export class RbacAuthorizer {
 
   /** GetRoleReferenceRules: the rules of the role `ref` names, seen from a binding in `namespace`. */
   roleRules(ref: RoleRef, namespace: string): PolicyRule[] | { error: string } {
-    const role =
-      ref.kind === 'ClusterRole'
-        ? this.objects.clusterRole(ref.name)
-        : ref.kind === 'Role'
-          ? this.objects.role(namespace, ref.name)
-          : undefined;
-    if (ref.kind !== 'ClusterRole' && ref.kind !== 'Role')
-      return { error: `unsupported role reference kind: ${JSON.stringify(ref.kind)}` };
+    let role: StoredObject | undefined;
+    switch (ref.kind) {
+      case 'ClusterRole':
+        role = this.objects.clusterRole(ref.name);
+        break;
+      case 'Role':
+        role = this.objects.role(namespace, ref.name);
+        break;
+      default:
+        return { error: `unsupported role reference kind: ${JSON.stringify(ref.kind)}` };
+    }
     if (!role)
       return {
         error: `${ref.kind.toLowerCase()}.rbac.authorization.k8s.io ${JSON.stringify(ref.name)} not found`,
       };
-    return rulesOf(role);
+    return Array.isArray(role.rules) ? (role.rules as PolicyRule[]) : [];
   }
 
   private *bindings(namespace: string): Iterable<Binding> {
     for (const o of this.objects.clusterRoleBindings()) yield bindingOf('ClusterRoleBinding', o);
     if (namespace) for (const o of this.objects.roleBindings(namespace)) yield bindingOf('RoleBinding', o);
   }
-}
-
-export function rulesOf(role: StoredObject): PolicyRule[] {
-  return Array.isArray(role.rules) ? (role.rules as PolicyRule[]) : [];
 }
 
 function bindingOf(kind: Binding['kind'], o: StoredObject): Binding {
@@ -129,6 +128,6 @@ function describe(b: Binding, s: Subject): string {
 }
 
 /** utilerrors.NewAggregate's message: one error as itself, several in brackets. */
-export function aggregate(errors: readonly string[]): string {
+function aggregate(errors: readonly string[]): string {
   return errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`;
 }

@@ -78,9 +78,7 @@ export class StatusError extends Error {
   static forbidden(target: ErrorTarget | undefined, why: string): StatusError {
     if (!target?.resource) return new StatusError('Forbidden', `forbidden: ${why}`, {});
     const subject = target.name ? `${qualified(target)} ${JSON.stringify(target.name)}` : qualified(target);
-    const d = details(target);
-    if (!target.name) delete d.name;
-    return new StatusError('Forbidden', `${subject} is forbidden: ${why}`, d);
+    return new StatusError('Forbidden', `${subject} is forbidden: ${why}`, details(target));
   }
 
   static badRequest(message: string): StatusError {
