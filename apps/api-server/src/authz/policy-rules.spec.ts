@@ -135,10 +135,13 @@ describe('compactRules and compactString (as the escalation refusal prints them)
       { verbs: ['get'], apiGroups: [''], resources: ['secrets'] },
       { verbs: ['list'], apiGroups: [''], resources: ['secrets'] },
       { verbs: ['get'], apiGroups: [''], resources: ['secrets'], resourceNames: ['x'] },
+      { verbs: ['delete'], apiGroups: [''], resources: ['secrets'], resourceNames: ['x'] },
+      { verbs: ['get'], apiGroups: [''], resources: ['secrets'], resourceNames: ['y'] },
     ];
     expect(compactRules(missing).map(compactString)).toEqual([
       '{APIGroups:[""], Resources:["secrets"], Verbs:["get" "list"]}',
-      '{APIGroups:[""], Resources:["secrets"], ResourceNames:["x"], Verbs:["get"]}',
+      '{APIGroups:[""], Resources:["secrets"], ResourceNames:["x"], Verbs:["get" "delete"]}',
+      '{APIGroups:[""], Resources:["secrets"], ResourceNames:["y"], Verbs:["get"]}',
     ]);
     expect(compactString({ verbs: ['get'], nonResourceURLs: ['/metrics'] })).toBe(
       '{NonResourceURLs:["/metrics"], Verbs:["get"]}',

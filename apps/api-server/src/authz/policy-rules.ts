@@ -171,35 +171,36 @@ export function covers(owner: readonly PolicyRule[], servant: readonly PolicyRul
 }
 
 /**
- * CompactRules: atomic resource rules that differ only in their verb become one rule with
- * every verb, in the order met.
+ * CompactRules: rules of one group, one resource and at most one name (the atoms Covers
+ * reports missing) that differ only in their verbs become one rule with all of them.
  */
 export function compactRules(rules: readonly PolicyRule[]): PolicyRule[] {
   const out: PolicyRule[] = [];
   const simple = new Map<string, PolicyRule>();
   for (const r of rules) {
+    const [group, ...moreGroups] = r.apiGroups ?? [];
+    const [resource, ...moreResources] = r.resources ?? [];
+    const names = r.resourceNames ?? [];
     const isSimple =
-      (r.apiGroups ?? []).length === 1 &&
-      (r.resources ?? []).length === 1 &&
-      (r.resourceNames ?? []).length === 0 &&
+      group !== undefined &&
+      resource !== undefined &&
+      moreGroups.length === 0 &&
+      moreResources.length === 0 &&
+      names.length <= 1 &&
       (r.nonResourceURLs ?? []).length === 0;
     if (!isSimple) {
       out.push(r);
       continue;
     }
-    const key = `${r.apiGroups?.[0]}\u0000${r.resources?.[0]}`;
+    const key = JSON.stringify([group, resource, names]);
     const seen = simple.get(key);
-    if (seen) {
-      for (const v of r.verbs) if (!seen.verbs.includes(v)) seen.verbs.push(v);
-      continue;
+    if (seen) seen.verbs.push(...r.verbs);
+    else {
+      const copy: PolicyRule = { apiGroups: [group], resources: [resource], verbs: [...r.verbs] };
+      if (names.length) copy.resourceNames = [...names];
+      simple.set(key, copy);
+      out.push(copy);
     }
-    const copy = {
-      apiGroups: [...(r.apiGroups ?? [])],
-      resources: [...(r.resources ?? [])],
-      verbs: [...r.verbs],
-    };
-    simple.set(key, copy);
-    out.push(copy);
   }
   return out;
 }
