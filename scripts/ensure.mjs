@@ -40,6 +40,12 @@ const APT_PACKAGES = [
     pkg: 'busybox-static',
     dockerOnly: true,
   },
+  // chattr: a pod-termination suite pins a container's layer to make the engine's removal fail.
+  {
+    binary: () => ['/usr/bin/chattr', '/bin/chattr'].find((p) => existsSync(p)),
+    pkg: 'e2fsprogs',
+    dockerOnly: true,
+  },
   // The pause image's program is compiled here with `cc -static`, which needs libc.a.
   { binary: () => ['/usr/bin/cc', '/usr/bin/gcc'].find((p) => existsSync(p)), pkg: 'gcc', dockerOnly: true },
   {

@@ -1,6 +1,10 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { access } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { waitFor } from '@app/dev-servers';
@@ -28,6 +32,8 @@ class MemoryLimitConfigurer extends LiteralContainerConfigurer {
     return limit ? { ...spec, resources: { memoryBytes: Number(limit) } } : spec;
   }
 }
+
+const run = promisify(execFile);
 
 const running = (name: string) => (p: Pod) =>
   condition(p, 'Ready')?.status === 'True' && containerStatus(p, name)?.state?.running !== undefined;
@@ -221,6 +227,44 @@ describe('pod termination, adoption after an agent crash, and containers lost be
     const flakyNames = (await w.containersOf(flaky)).map((c) => c.name);
     expect(new Set(flakyNames).size).toBe(flakyNames.length);
     expect(flakyNames.filter((n) => n.startsWith('k8s_POD_'))).toHaveLength(1);
+  });
+
+  it('a container the engine cannot remove does not hold the pod in Terminating: the object goes, the removal is retried until it succeeds', async () => {
+    const pod = await w.createPod('pinned', {
+      terminationGracePeriodSeconds: 1,
+      containers: [
+        { name: 'c', image: w.env.images.busybox, command: ['sh', '-c', 'touch /pinned; exec sleep 3600'] },
+      ],
+    });
+    const ready = await w.waitPod('pinned', 'running', running('c'));
+    const id = containerStatus(ready, 'c')!.containerID!.replace('docker://', '');
+    // dockerode types GraphDriver.Data as the devicemapper driver's; overlay2 reports its layer dirs.
+    const graph = (await w.env.docker.getContainer(id).inspect()).GraphDriver.Data as unknown as {
+      UpperDir: string;
+    };
+    const pinned = join(graph.UpperDir, 'pinned');
+    // An immutable file in the container's writable layer: the engine's removal of the layer fails
+    // (EPERM) as a busy mount after an engine crash makes it fail, for as long as the flag stays.
+    await waitFor('the container’s file to exist', () =>
+      access(pinned).then(
+        () => true,
+        () => undefined,
+      ),
+    );
+    await run('chattr', ['+i', pinned]);
+    try {
+      expect((await w.cluster.api('DELETE', `/api/v1/namespaces/${w.ns}/pods/pinned`)).status).toBe(200);
+      await waitFor('the pod object to go', async () => ((await w.getPod('pinned')) ? undefined : true));
+      expect(w.logs.some((l) => l.includes(`could not remove dead container ${id.slice(0, 12)}`))).toBe(true);
+      const left = await w.containersOf(pod);
+      expect(left.map((c) => c.id)).toEqual([id]);
+      expect(left[0]!.state).not.toBe('running');
+    } finally {
+      await run('chattr', ['-i', pinned]);
+    }
+    await waitFor('the orphan resync to remove the container', async () =>
+      (await w.containersOf(pod)).length === 0 ? true : undefined,
+    );
   });
 
   it('recovers when the engine loses a pod’s containers behind the agent’s back: new sandbox, containers restarted', async () => {

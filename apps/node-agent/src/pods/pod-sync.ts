@@ -450,7 +450,9 @@ export class PodSyncer {
       .catch((e: unknown) =>
         this.d.log(`pod ${podLabel(pod)}: final status not written: ${(e as Error).message}`),
       );
-    for (const c of [...stopped.containers, ...stopped.sandboxes]) await this.remove(c.id);
+    // As podResourcesAreReclaimed: nothing runs any more, so the object may go; a container the
+    // engine will not remove yet is the container GC's, retried by the orphan resync.
+    for (const c of [...stopped.containers, ...stopped.sandboxes]) await this.collect(c.id);
     await this.d.configurer.cleanupPod(uid);
     this.forget(uid);
     await this.d.deletePod(pod);
@@ -467,7 +469,7 @@ export class PodSyncer {
     );
     const stub: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { uid }, spec: { containers: [] } };
     await this.killPod(stub, engine, MINIMUM_GRACE_SECONDS);
-    for (const c of [...engine.containers, ...engine.sandboxes]) await this.remove(c.id);
+    for (const c of [...engine.containers, ...engine.sandboxes]) await this.collect(c.id);
     await this.d.configurer.cleanupPod(uid);
     this.forget(uid);
   }
