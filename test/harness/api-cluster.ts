@@ -9,7 +9,9 @@ import { httpsCall, NatsServer, waitFor } from '@app/dev-servers';
 
 import { type ApiServerConfig } from '../../apps/api-server/src/config.js';
 import { type RunningApiServer, startApiServer } from '../../apps/api-server/src/api-server.js';
+import { RbacCaches } from '../../apps/api-server/src/authz/rbac-caches.js';
 import { SYSTEM_NAMESPACES } from '../../apps/api-server/src/bootstrap/system-namespaces.js';
+
 import {
   type RunningControllerManager,
   startControllerManager,
@@ -64,7 +66,19 @@ export interface ApiCluster {
   mergePatch<T = unknown>(path: string, body: unknown): Promise<T>;
   /** Opens a streaming GET (a watch); lines arrive in `lines` as they come. */
   stream(path: string, headers?: Record<string, string>): Promise<ApiStream>;
+  /**
+   * RBAC: a Role `name` of `rules` in `namespace`, bound to the namespace's service accounts
+   * `serviceAccounts`; returns once the server authorizes with it.
+   */
+  grant(namespace: string, name: string, rules: GrantRule[], serviceAccounts: string[]): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface GrantRule {
+  verbs: string[];
+  apiGroups: string[];
+  resources: string[];
+  resourceNames?: string[];
 }
 
 export interface ApiStream {
@@ -170,6 +184,18 @@ export async function startApiCluster(o: ApiClusterOptions = {}): Promise<ApiClu
       mergePatch: (path, body) => ok('PATCH', path, body, { 'content-type': 'application/merge-patch+json' }),
       stream: (path, headers = {}) =>
         httpsStream(running, path, { authorization: `Bearer ${token}`, ...headers }),
+      grant: async (namespace, name, rules, serviceAccounts) => {
+        const rbac = `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}`;
+        await ok('POST', `${rbac}/roles`, { metadata: { name }, rules });
+        const binding = await ok<{ metadata: { resourceVersion: string } }>('POST', `${rbac}/rolebindings`, {
+          metadata: { name },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+          subjects: serviceAccounts.map((sa) => ({ kind: 'ServiceAccount', name: sa, namespace })),
+        });
+        const rv = Number(binding.metadata.resourceVersion);
+        if (!(await running.app.get(RbacCaches).sync(rv, 10_000)))
+          throw new Error(`RBAC caches did not reach the binding ${namespace}/${name} (${rv}) in 10 s`);
+      },
       close: async () => {
         // Its controllers first, so they do not write to a server going away; a failure there still closes the rest.
         await Promise.allSettled([opened.controllerManager?.close()]);

@@ -25,8 +25,12 @@ import { DefaultStorageClass } from './admission/default-storage-class.js';
 import { type SigningKey } from './auth/jwt.js';
 import { serviceAccountTokens } from './auth/service-account-tokens.js';
 import { type TokenFile } from './auth/token-file.js';
+import { RbacAuthorizer } from './authz/rbac-authorizer.js';
+import { RbacCaches } from './authz/rbac-caches.js';
+import { RbacEscalationCheck } from './authz/escalation-check.js';
 import { ensureKubeDnsService } from './bootstrap/kube-dns-service.js';
 import { ensureKubernetesService } from './bootstrap/kubernetes-service.js';
+import { ensureBootstrapPolicy } from './bootstrap/rbac-policy.js';
 import { ensureSystemNamespaces } from './bootstrap/system-namespaces.js';
 import { KindCache } from './cache/kind-cache.js';
 import { ListCache } from './cache/list-cache.js';
@@ -70,6 +74,7 @@ class KubeRoutes implements OnModuleInit, BeforeApplicationShutdown {
     @Inject(ApiMetrics) private readonly metrics: ApiMetrics,
     @Inject(AdmissionCaches) private readonly caches: AdmissionCaches,
     @Inject(ListCache) private readonly listCache: ListCache,
+    @Inject(RbacAuthorizer) private readonly authorizer: RbacAuthorizer,
   ) {}
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -95,6 +100,7 @@ class KubeRoutes implements OnModuleInit, BeforeApplicationShutdown {
       hub: this.connections.hub,
       nats: this.connections.nats,
       authenticate: (token) => authenticator.authenticate(token),
+      authorizer: this.authorizer,
       tokenRequests,
       serverAddress: () => this.secrets.serverAddress,
       wakeVersion: this.secrets.version,
@@ -107,7 +113,10 @@ class KubeRoutes implements OnModuleInit, BeforeApplicationShutdown {
   }
 }
 
-/** What the API server keeps true in the cluster from the start: the system namespaces, the `kubernetes` and `kube-dns` Services. */
+/**
+ * What the API server keeps true in the cluster from the start: the system namespaces, the
+ * default RBAC policy, the `kubernetes` and `kube-dns` Services.
+ */
 @Injectable()
 export class ClusterBootstrap
   implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
@@ -117,12 +126,19 @@ export class ClusterBootstrap
     @Inject(ObjectService) private readonly objects: ObjectService,
     @Inject(ResourceRegistry) private readonly registry: ResourceRegistry,
     @Inject(ServiceAllocator) private readonly allocator: ServiceAllocator,
+    @Inject(RbacCaches) private readonly rbac: RbacCaches,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     // The default ServiceAccount and kube-root-ca.crt of each namespace are the controller
     // manager's (serviceaccount, root-ca-cert-publisher), as upstream.
     await ensureSystemNamespaces(this.objects, this.registry);
+    const written = await ensureBootstrapPolicy(this.objects, this.registry);
+    // Serving starts after this: the first request is authorized against the whole default policy.
+    if (!(await this.rbac.sync(written, 10_000)))
+      new Logger('api-server').warn(
+        `the RBAC caches had not reached the default policy (${written}) in 10 s`,
+      );
     const dnsIp = this.allocator.dnsServiceIp;
     if (dnsIp === undefined)
       new Logger('api-server').warn(
@@ -199,28 +215,60 @@ export class ApiServerModule {
           },
         },
         {
-          // Whole lists from memory (upstream's watch cache), sharing the admission caches' kinds.
+          provide: RbacCaches,
+          inject: [ClusterConnections, ResourceRegistry],
+          useFactory: (c: ClusterConnections, registry: ResourceRegistry) =>
+            RbacCaches.start(c.store, c.hub, registry, (plural, e) =>
+              log.error(`${plural} cache: ${String(e)}`),
+            ),
+        },
+        {
+          provide: RbacAuthorizer,
+          inject: [RbacCaches],
+          useFactory: (rbac: RbacCaches) => new RbacAuthorizer(rbac),
+        },
+        {
+          // Whole lists from memory (upstream's watch cache), sharing the admission and RBAC caches' kinds.
           provide: ListCache,
-          inject: [ClusterConnections, ApiMetrics, AdmissionCaches],
-          useFactory: (c: ClusterConnections, metrics: ApiMetrics, caches: AdmissionCaches) =>
+          inject: [ClusterConnections, ApiMetrics, AdmissionCaches, RbacCaches],
+          useFactory: (
+            c: ClusterConnections,
+            metrics: ApiMetrics,
+            caches: AdmissionCaches,
+            rbac: RbacCaches,
+          ) =>
             new ListCache(
               c.store,
               c.hub,
               metrics.registry,
               (e) => log.error(`list cache: ${String(e)}`),
               config.listCache,
-              [caches.namespaces, caches.priorityClasses, caches.limitRanges, caches.serviceAccounts],
+              [
+                caches.namespaces,
+                caches.priorityClasses,
+                caches.limitRanges,
+                caches.serviceAccounts,
+                ...rbac.all,
+              ],
             ),
         },
         {
           provide: ObjectService,
-          inject: [ClusterConnections, ResourceRegistry, ServiceAllocator, AdmissionCaches, ListCache],
+          inject: [
+            ClusterConnections,
+            ResourceRegistry,
+            ServiceAllocator,
+            AdmissionCaches,
+            ListCache,
+            RbacAuthorizer,
+          ],
           useFactory: (
             c: ClusterConnections,
             registry: ResourceRegistry,
             allocator: ServiceAllocator,
             caches: AdmissionCaches,
             listCache: ListCache,
+            authorizer: RbacAuthorizer,
           ) => {
             // Admission plugins read through the same service they guard.
             const ref: { objects?: ObjectService } = {};
@@ -234,6 +282,7 @@ export class ApiServerModule {
                 new DefaultTolerationSeconds(),
                 new LimitRanger(self, registry, caches.limitRanges),
                 new DefaultStorageClass(self, registry),
+                new RbacEscalationCheck(authorizer),
               ],
               [allocator],
               // Updates and patches start from the watch cache's copy where it has one.

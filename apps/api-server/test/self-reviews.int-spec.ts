@@ -13,7 +13,8 @@ type Status = {
 /**
  * `kubectl auth can-i` and `kubectl auth whoami` against a real API server: the reviews a
  * client makes of itself (SelfSubjectAccessReview, SelfSubjectRulesReview, SelfSubjectReview),
- * answered as kube-apiserver answers them under AlwaysAllow, never stored; what they refuse.
+ * answered by RBAC for the admin (system:masters, bound to cluster-admin), never stored; what
+ * they refuse. What RBAC answers other users is rbac.int-spec.ts's.
  */
 describe('self reviews: kubectl auth can-i and whoami', () => {
   let c: ApiCluster;

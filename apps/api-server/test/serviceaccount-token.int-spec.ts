@@ -38,6 +38,13 @@ describe('service account tokens', () => {
         ? true
         : undefined,
     );
+    // RBAC grants a service account nothing by itself: the namespace's accounts may edit it.
+    const bound = await c.api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
+      metadata: { name: 'service-accounts-edit' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
+      subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: `system:serviceaccounts:${ns}` }],
+    });
+    expect(bound.status).toBe(201);
   });
 
   afterAll(async () => {

@@ -87,6 +87,12 @@ describe('ApiServerForwarder: pods on the Docker bridge reach the API server', (
       },
     );
     expect(tokenRequest.status).toBe(201);
+    await c.grant(
+      'default',
+      'list-services',
+      [{ verbs: ['list'], apiGroups: [''], resources: ['services'] }],
+      ['default'],
+    );
     const tokenFile = join(dir, 'token');
     await writeFile(tokenFile, tokenRequest.body.status.token, { mode: 0o644 });
 

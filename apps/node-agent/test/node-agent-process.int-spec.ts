@@ -110,6 +110,13 @@ describe('wake node-agent: a pod end to end, and kill -9', () => {
         })
       ).status,
     ).toBe(201);
+    // The pod's service account may read its config map, and nothing else.
+    await cluster.grant(
+      ns,
+      'read-site',
+      [{ verbs: ['get'], apiGroups: [''], resources: ['configmaps'], resourceNames: ['site'] }],
+      ['default'],
+    );
     const created = await cluster.api('POST', `/api/v1/namespaces/${ns}/pods`, {
       metadata: { name: 'web' },
       spec: {

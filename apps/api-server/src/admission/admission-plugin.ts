@@ -1,5 +1,5 @@
 import { type ResourceType } from '@app/api';
-import { type StoredObject } from '@app/event-store';
+import { type Actor, type StoredObject } from '@app/event-store';
 
 export type AdmissionOperation = 'create' | 'update' | 'delete';
 
@@ -12,6 +12,8 @@ export interface AdmissionRequest {
   /** The stored object (update, delete). */
   old?: StoredObject;
   subresource?: string;
+  /** Who asks (RBAC's escalation checks are about what the requester holds). */
+  actor: Actor;
 }
 
 /**

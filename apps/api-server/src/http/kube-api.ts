@@ -22,6 +22,9 @@ import { type Actor, type EventStore, tooLargeResourceVersion } from '@app/event
 import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 import { type TokenRequests } from '../auth/token-request.js';
+import { forbidden } from '../authz/forbidden.js';
+import { type RbacAuthorizer } from '../authz/rbac-authorizer.js';
+import { requestAttributes } from '../authz/request-attributes.js';
 import { type CachedList, type ListCache } from '../cache/list-cache.js';
 import { answerSelfReview, SELF_REVIEWS } from '../auth/self-reviews.js';
 import { PodExecEndpoint } from '../exec/pod-exec.js';
@@ -62,6 +65,8 @@ export interface KubeApiOptions {
   hub: WatchHub;
   nats: NatsConnection;
   authenticate: (token: string) => Actor | undefined | Promise<Actor | undefined>;
+  /** Decides every authenticated request, and answers the self reviews (`kubectl auth can-i`). */
+  authorizer: RbacAuthorizer;
   /** `serviceaccounts/<name>/token` (absent: the subresource is not served). */
   tokenRequests?: TokenRequests;
   /** host:port clients reach the server at (legacy discovery reports it); known once listening. */
@@ -136,6 +141,15 @@ export class KubeApi {
           .send(new StatusError('Unauthorized', 'Unauthorized').toStatus());
       }
       req[ACTOR] = actor;
+      // A path that does not decode gets its Status here: nothing is served unauthorized.
+      let attributes;
+      try {
+        attributes = requestAttributes(actor, req.method, req.url);
+      } catch (e) {
+        return this.fail(reply, e);
+      }
+      const decision = this.o.authorizer.authorize(attributes);
+      if (!decision.allowed) return this.fail(reply, forbidden(attributes, decision.reason));
     });
 
     // Upstream's request latency SLI: receipt to last byte, per verb and resource, watches aside.
@@ -206,7 +220,14 @@ export class KubeApi {
             );
           return reply
             .code(201)
-            .send(answerSelfReview(review, this.decode.object(req), (req as AuthedRequest)[ACTOR] as Actor));
+            .send(
+              answerSelfReview(
+                review,
+                this.decode.object(req),
+                (req as AuthedRequest)[ACTOR] as Actor,
+                this.o.authorizer,
+              ),
+            );
         }),
       });
   }

@@ -37,7 +37,7 @@ import {
   type StoredObject,
 } from '@app/event-store';
 
-import { type AdmissionOperation, type AdmissionPlugin } from '../admission/admission-plugin.js';
+import { type AdmissionRequest, type AdmissionPlugin } from '../admission/admission-plugin.js';
 import { generateName } from './generate-name.js';
 import { type PartSubresource, partOf, withPartOf } from './subresource-parts.js';
 import { assignToNode } from './pod-binding.js';
@@ -347,7 +347,7 @@ export class ObjectService {
     this.checkShape(t, obj);
     applyDefaults(t.group, t.plural, obj);
     if (!o.applied) track(t, undefined, obj, o);
-    await this.admit('create', t, namespace, obj);
+    await this.admit({ operation: 'create', type: t, namespace, object: obj, actor: ctx.actor });
     // As upstream's PrepareForCreate, after mutating admission (LimitRanger may add resources).
     if (t.group === '' && t.plural === 'pods')
       (obj.status as Record<string, unknown>).qosClass = qosClass(
@@ -552,7 +552,7 @@ export class ObjectService {
       );
     if (pre.resourceVersion !== undefined && pre.resourceVersion !== current.metadata.resourceVersion)
       throw StatusError.conflict(target(t, name));
-    await this.admit('delete', t, namespace, undefined, current);
+    await this.admit({ operation: 'delete', type: t, namespace, old: current, actor: ctx.actor });
 
     const meta = current.metadata;
     const finalizers = deletionFinalizers(
@@ -751,7 +751,15 @@ export class ObjectService {
       this.checkShape(t, next);
       applyDefaults(t.group, t.plural, next);
       if (!o.applied) track(t, current, next, o, o.trackedAs ?? o.subresource);
-      await this.admit('update', t, namespace, next, current, o.subresource);
+      await this.admit({
+        operation: 'update',
+        type: t,
+        namespace,
+        object: next,
+        old: current,
+        subresource: o.subresource,
+        actor: ctx.actor,
+      });
       await this.validate(t, next, { old: current, subresource: o.subresource });
       if (o.dryRun)
         return present(t, {
@@ -855,16 +863,8 @@ export class ObjectService {
       );
   }
 
-  private async admit(
-    operation: AdmissionOperation,
-    t: ResourceType,
-    namespace: string,
-    object?: StoredObject,
-    old?: StoredObject,
-    subresource?: string,
-  ): Promise<void> {
-    for (const plugin of this.admission)
-      await plugin.admit({ operation, type: t, namespace, object, old, subresource });
+  private async admit(request: AdmissionRequest): Promise<void> {
+    for (const plugin of this.admission) await plugin.admit(request);
   }
 }
 

@@ -1,0 +1,234 @@
+/**
+ * The RBAC policy every cluster starts with, as upstream's bootstrap policy
+ * (plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go and its testdata
+ * cluster-roles.yaml, cluster-role-bindings.yaml): the roles users are bound to (cluster-admin,
+ * admin, edit, view), the ones every client needs (discovery, self reviews, public health
+ * paths) and the bindings that give those to the groups that need them. Data only.
+ */
+import { type PolicyRule, type Subject } from './policy-rules.js';
+
+export const RBAC_GROUP = 'rbac.authorization.k8s.io';
+/** Roles and bindings with this annotation "true" get missing permissions added back on every start. */
+export const AUTOUPDATE_ANNOTATION = 'rbac.authorization.kubernetes.io/autoupdate';
+export const BOOTSTRAP_LABELS = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
+
+const READ = ['get', 'list', 'watch'];
+const WRITE = ['create', 'update', 'patch', 'delete', 'deletecollection'];
+const READ_WRITE = [...READ, ...WRITE];
+
+const CORE = '';
+const APPS = 'apps';
+const AUTHORIZATION = 'authorization.k8s.io';
+
+function rule(verbs: string[], apiGroups: string[], resources: string[]): PolicyRule {
+  return { verbs, apiGroups, resources };
+}
+
+function urls(verbs: string[], nonResourceURLs: string[]): PolicyRule {
+  return { verbs, nonResourceURLs };
+}
+
+export interface BootstrapClusterRole {
+  name: string;
+  labels?: Record<string, string>;
+  /** Labels of the roles whose rules this one is the union of (ClusterRole aggregationRule). */
+  aggregatesFrom?: Record<string, string>;
+  rules: PolicyRule[];
+}
+
+export interface BootstrapClusterRoleBinding {
+  name: string;
+  role: string;
+  subjects: Subject[];
+}
+
+const toAdmin = { 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' };
+const toEdit = { 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' };
+const toView = { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' };
+
+export const BOOTSTRAP_CLUSTER_ROLES: BootstrapClusterRole[] = [
+  { name: 'cluster-admin', rules: [rule(['*'], ['*'], ['*']), urls(['*'], ['*'])] },
+  {
+    name: 'system:discovery',
+    rules: [
+      urls(
+        ['get'],
+        [
+          '/api',
+          '/api/*',
+          '/apis',
+          '/apis/*',
+          '/healthz',
+          '/livez',
+          '/openapi',
+          '/openapi/*',
+          '/readyz',
+          '/version',
+          '/version/',
+        ],
+      ),
+    ],
+  },
+  {
+    name: 'system:public-info-viewer',
+    rules: [urls(['get'], ['/healthz', '/livez', '/readyz', '/version', '/version/'])],
+  },
+  {
+    name: 'system:basic-user',
+    rules: [
+      rule(['create'], [AUTHORIZATION], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
+      rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
+    ],
+  },
+  {
+    name: 'system:monitoring',
+    rules: [
+      urls(
+        ['get'],
+        ['/healthz', '/healthz/*', '/livez', '/livez/*', '/metrics', '/metrics/slis', '/readyz', '/readyz/*'],
+      ),
+    ],
+  },
+  { name: 'admin', aggregatesFrom: toAdmin, rules: [] },
+  { name: 'edit', labels: toAdmin, aggregatesFrom: toEdit, rules: [] },
+  { name: 'view', labels: toEdit, aggregatesFrom: toView, rules: [] },
+  {
+    name: 'system:aggregate-to-admin',
+    labels: toAdmin,
+    rules: [
+      rule(['create'], [AUTHORIZATION], ['localsubjectaccessreviews']),
+      rule(READ_WRITE, [RBAC_GROUP], ['rolebindings', 'roles']),
+    ],
+  },
+  {
+    name: 'system:aggregate-to-edit',
+    labels: toEdit,
+    rules: [
+      rule(
+        READ,
+        [CORE],
+        ['pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy', 'secrets', 'services/proxy'],
+      ),
+      rule(['impersonate'], [CORE], ['serviceaccounts']),
+      rule(WRITE, [CORE], ['pods', 'pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy']),
+      rule(['create'], [CORE], ['pods/eviction']),
+      rule(
+        WRITE,
+        [CORE],
+        [
+          'configmaps',
+          'events',
+          'persistentvolumeclaims',
+          'replicationcontrollers',
+          'replicationcontrollers/scale',
+          'secrets',
+          'serviceaccounts',
+          'services',
+          'services/proxy',
+        ],
+      ),
+      rule(['create'], [CORE], ['serviceaccounts/token']),
+      rule(
+        WRITE,
+        [APPS],
+        [
+          'daemonsets',
+          'deployments',
+          'deployments/rollback',
+          'deployments/scale',
+          'replicasets',
+          'replicasets/scale',
+          'statefulsets',
+          'statefulsets/scale',
+        ],
+      ),
+      rule(WRITE, ['autoscaling'], ['horizontalpodautoscalers']),
+      rule(WRITE, ['batch'], ['cronjobs', 'jobs']),
+      rule(WRITE, ['policy'], ['poddisruptionbudgets']),
+      rule(WRITE, ['networking.k8s.io'], ['ingresses', 'networkpolicies']),
+    ],
+  },
+  {
+    name: 'system:aggregate-to-view',
+    labels: toView,
+    rules: [
+      rule(
+        READ,
+        [CORE],
+        [
+          'configmaps',
+          'endpoints',
+          'persistentvolumeclaims',
+          'persistentvolumeclaims/status',
+          'pods',
+          'replicationcontrollers',
+          'replicationcontrollers/scale',
+          'serviceaccounts',
+          'services',
+          'services/status',
+        ],
+      ),
+      rule(
+        READ,
+        [CORE],
+        [
+          'bindings',
+          'events',
+          'limitranges',
+          'namespaces/status',
+          'pods/log',
+          'pods/status',
+          'replicationcontrollers/status',
+          'resourcequotas',
+          'resourcequotas/status',
+        ],
+      ),
+      rule(READ, [CORE], ['namespaces']),
+      rule(READ, ['discovery.k8s.io'], ['endpointslices']),
+      rule(
+        READ,
+        [APPS],
+        [
+          'controllerrevisions',
+          'daemonsets',
+          'daemonsets/status',
+          'deployments',
+          'deployments/scale',
+          'deployments/status',
+          'replicasets',
+          'replicasets/scale',
+          'replicasets/status',
+          'statefulsets',
+          'statefulsets/scale',
+          'statefulsets/status',
+        ],
+      ),
+      rule(READ, ['autoscaling'], ['horizontalpodautoscalers', 'horizontalpodautoscalers/status']),
+      rule(READ, ['batch'], ['cronjobs', 'cronjobs/status', 'jobs', 'jobs/status']),
+      rule(READ, ['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status']),
+      rule(READ, ['networking.k8s.io'], ['ingresses', 'ingresses/status', 'networkpolicies']),
+    ],
+  },
+];
+
+const group = (name: string): Subject => ({ kind: 'Group', apiGroup: RBAC_GROUP, name });
+
+export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: BootstrapClusterRoleBinding[] = [
+  { name: 'cluster-admin', role: 'cluster-admin', subjects: [group('system:masters')] },
+  { name: 'system:discovery', role: 'system:discovery', subjects: [group('system:authenticated')] },
+  { name: 'system:basic-user', role: 'system:basic-user', subjects: [group('system:authenticated')] },
+  {
+    name: 'system:public-info-viewer',
+    role: 'system:public-info-viewer',
+    subjects: [group('system:authenticated'), group('system:unauthenticated')],
+  },
+  { name: 'system:monitoring', role: 'system:monitoring', subjects: [group('system:monitoring')] },
+];
+
+/** Whether every label of `selector` is on `labels` (a matchLabels selector). */
+export function matchesLabels(
+  selector: Record<string, string>,
+  labels: Record<string, string> | undefined,
+): boolean {
+  return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+}

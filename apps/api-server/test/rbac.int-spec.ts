@@ -1,0 +1,578 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { waitFor } from '@app/dev-servers';
+import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
+
+import { ensureBootstrapPolicy } from '../src/bootstrap/rbac-policy.js';
+import { ObjectService } from '../src/objects/object-service.js';
+import { ResourceRegistry } from '@app/api';
+
+type Status = {
+  kind: string;
+  code: number;
+  reason: string;
+  message: string;
+  details?: Record<string, unknown>;
+};
+type Rule = { verbs: string[]; apiGroups?: string[]; resources?: string[]; nonResourceURLs?: string[] };
+type ClusterRole = {
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  aggregationRule?: unknown;
+  rules: Rule[];
+};
+
+const RBAC = '/apis/rbac.authorization.k8s.io/v1';
+
+/**
+ * RBAC enforced on a real API server, driven by the real kubectl with service-account tokens:
+ * default deny with upstream's Forbidden wording, discovery and self reviews for everyone,
+ * Roles and ClusterRoles granted through bindings in one namespace or all, resourceNames,
+ * non-resource URLs, `kubectl auth can-i` (and --list) answered from the same rules, and the
+ * default policy every cluster starts with, put back on start while it is auto-updated.
+ */
+describe('RBAC: authorization of every request', () => {
+  let c: ApiCluster;
+  const ns = 'team';
+  const MINORS = [29, 33];
+  let alice: string;
+  let bob: string;
+
+  beforeAll(async () => {
+    c = await startApiCluster();
+    for (const name of [ns, 'elsewhere'])
+      expect((await c.api('POST', '/api/v1/namespaces', { metadata: { name } })).status).toBe(201);
+    for (const sa of ['alice', 'bob'])
+      expect(
+        (await c.api('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name: sa } })).status,
+      ).toBe(201);
+    const token = async (sa: string) =>
+      (
+        await c.ok<{ status: { token: string } }>(
+          'POST',
+          `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`,
+          {
+            spec: {},
+          },
+        )
+      ).status.token;
+    [alice, bob] = await Promise.all([token('alice'), token('bob')]);
+  });
+  afterAll(async () => {
+    await c?.close();
+  });
+
+  const as = (token: string, minor: number, ...args: string[]) =>
+    c.kubectl(minor, ['--token', token, ...args]);
+  const canI = async (token: string, minor: number, ...args: string[]) =>
+    (await as(token, minor, 'auth', 'can-i', ...args)).stdout.trim();
+  /** The same request as `token`, with its HTTP answer. */
+  const apiAs = <T = Status>(token: string, method: string, path: string, body?: unknown) =>
+    c.api<T>(method, path, body, { authorization: `Bearer ${token}` });
+
+  it.each(MINORS)(
+    'kubectl 1.%i: a service account with no binding may discover the API but read nothing',
+    async (minor) => {
+      const listed = await as(alice, minor, 'get', 'pods', '-n', ns);
+      expect(listed.code).not.toBe(0);
+      expect(listed.stderr).toContain(
+        `Error from server (Forbidden): pods is forbidden: User "system:serviceaccount:${ns}:alice" cannot list resource "pods" in API group "" in the namespace "${ns}"`,
+      );
+      const got = await as(alice, minor, 'get', 'deployment', 'web', '-n', ns);
+      expect(got.stderr).toContain(
+        `Error from server (Forbidden): deployments.apps "web" is forbidden: User "system:serviceaccount:${ns}:alice" cannot get resource "deployments" in API group "apps" in the namespace "${ns}"`,
+      );
+      const secrets = await as(alice, minor, 'get', 'secrets', '-A');
+      expect(secrets.stderr).toContain('cannot list resource "secrets" in API group "" at the cluster scope');
+      const metrics = await as(alice, minor, 'get', '--raw', '/metrics');
+      expect(metrics.stderr).toContain(
+        `forbidden: User "system:serviceaccount:${ns}:alice" cannot get path "/metrics"`,
+      );
+
+      // Discovery (system:discovery) and the self reviews (system:basic-user) are everyone's.
+      const versions = await as(alice, minor, 'api-versions');
+      expect(versions.code).toBe(0);
+      expect(versions.stdout).toContain('rbac.authorization.k8s.io/v1');
+      expect(await canI(alice, minor, 'list', 'pods', '-n', ns)).toBe('no');
+      expect(await canI(alice, minor, 'get', '/version')).toBe('yes');
+      expect(await canI(alice, minor, 'get', '/metrics')).toBe('no');
+    },
+  );
+
+  it('answers a denied request with a 403 Status naming the object, and changes nothing', async () => {
+    const before = (
+      await c.ok<{ metadata: { resourceVersion: string } }>('GET', '/api/v1/namespaces?limit=1')
+    ).metadata.resourceVersion;
+    const r = await apiAs(alice, 'POST', `/api/v1/namespaces/${ns}/configmaps`, { metadata: { name: 'x' } });
+    expect(r.status).toBe(403);
+    expect(r.body).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: `configmaps is forbidden: User "system:serviceaccount:${ns}:alice" cannot create resource "configmaps" in API group "" in the namespace "${ns}"`,
+      reason: 'Forbidden',
+      details: { kind: 'configmaps' },
+      code: 403,
+    });
+    const after = (await c.ok<{ metadata: { resourceVersion: string } }>('GET', '/api/v1/namespaces?limit=1'))
+      .metadata.resourceVersion;
+    expect(after).toBe(before);
+    // A watch is authorized as one: `watch` on the collection.
+    const watch = await apiAs(alice, 'GET', `/api/v1/namespaces/${ns}/pods?watch=true`);
+    expect(watch.status).toBe(403);
+    expect(watch.body.message).toContain('cannot watch resource "pods"');
+  });
+
+  it.each(MINORS)(
+    'kubectl 1.%i: a Role bound in one namespace grants exactly its rules there',
+    async (minor) => {
+      const role = `pod-reader-${minor}`;
+      expect(
+        (
+          await c.kubectl(minor, [
+            'create',
+            'role',
+            role,
+            '-n',
+            ns,
+            '--verb=get,list,watch',
+            '--resource=pods',
+          ])
+        ).code,
+      ).toBe(0);
+      expect(
+        (
+          await c.kubectl(minor, [
+            'create',
+            'rolebinding',
+            role,
+            '-n',
+            ns,
+            `--role=${role}`,
+            `--serviceaccount=${ns}:bob`,
+          ])
+        ).code,
+      ).toBe(0);
+      await waitFor('bob to be allowed to list pods', async () =>
+        (await canI(bob, minor, 'list', 'pods', '-n', ns)) === 'yes' ? true : undefined,
+      );
+      const listed = await as(bob, minor, 'get', 'pods', '-n', ns);
+      expect(listed.stderr).toBe('No resources found in team namespace.\n');
+      expect(listed.code).toBe(0);
+      expect(await canI(bob, minor, 'delete', 'pods', '-n', ns)).toBe('no');
+      expect(await canI(bob, minor, 'list', 'pods', '-n', 'elsewhere')).toBe('no');
+      expect(await canI(bob, minor, 'list', 'pods', '-A')).toBe('no');
+      expect(await canI(bob, minor, 'get', 'pods', '--subresource=log', '-n', ns)).toBe('no');
+      // The reason can-i is given is the binding that allows it.
+      const review = await apiAs<{ status: { allowed: boolean; reason?: string } }>(
+        bob,
+        'POST',
+        '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+        { spec: { resourceAttributes: { namespace: ns, verb: 'watch', resource: 'pods' } } },
+      );
+      expect(review.body.status).toEqual({
+        allowed: true,
+        reason: `RBAC: allowed by RoleBinding "${role}/${ns}" of Role "${role}" to ServiceAccount "bob/${ns}"`,
+      });
+      // --list shows the role's rules next to everyone's.
+      const rows = (await as(bob, minor, 'auth', 'can-i', '--list', '-n', ns)).stdout.split('\n');
+      expect(rows).toContainEqual(expect.stringMatching(/^pods\s+\[\]\s+\[\]\s+\[get list watch\]/));
+      expect(rows).toContainEqual(
+        expect.stringMatching(/^selfsubjectaccessreviews\.authorization\.k8s\.io\s+\[\]\s+\[\]\s+\[create\]/),
+      );
+      expect(rows).toContainEqual(expect.stringMatching(/^\s+\[\/api\/\*\]\s+\[\]\s+\[get\]/));
+      expect((await c.kubectl(minor, ['delete', 'rolebinding', role, '-n', ns])).code).toBe(0);
+      await waitFor('the grant to end with its binding', async () =>
+        (await canI(bob, minor, 'list', 'pods', '-n', ns)) === 'no' ? true : undefined,
+      );
+    },
+  );
+
+  it('resourceNames allow the named object only, and never a list', async () => {
+    await c.ok('POST', `/api/v1/namespaces/${ns}/configmaps`, {
+      metadata: { name: 'open' },
+      data: { a: '1' },
+    });
+    await c.ok('POST', `/api/v1/namespaces/${ns}/configmaps`, {
+      metadata: { name: 'closed' },
+      data: { a: '2' },
+    });
+    await c.ok('POST', `${RBAC}/namespaces/${ns}/roles`, {
+      metadata: { name: 'one-config' },
+      rules: [
+        {
+          apiGroups: [''],
+          resources: ['configmaps'],
+          resourceNames: ['open'],
+          verbs: ['get', 'list', 'watch'],
+        },
+      ],
+    });
+    await c.ok('POST', `${RBAC}/namespaces/${ns}/rolebindings`, {
+      metadata: { name: 'one-config' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'one-config' },
+      subjects: [{ kind: 'ServiceAccount', name: 'alice', namespace: ns }],
+    });
+    await waitFor('alice to read the open config map', async () =>
+      (await apiAs(alice, 'GET', `/api/v1/namespaces/${ns}/configmaps/open`)).status === 200
+        ? true
+        : undefined,
+    );
+    expect((await apiAs(alice, 'GET', `/api/v1/namespaces/${ns}/configmaps/closed`)).status).toBe(403);
+    expect((await apiAs(alice, 'GET', `/api/v1/namespaces/${ns}/configmaps`)).status).toBe(403);
+    // A list or watch that selects the one name is a request for it (RequestInfo reads the selector).
+    const selected = await apiAs<{ items: unknown[] }>(
+      alice,
+      'GET',
+      `/api/v1/namespaces/${ns}/configmaps?fieldSelector=metadata.name%3Dopen`,
+    );
+    expect(selected.status).toBe(200);
+    expect(selected.body.items).toHaveLength(1);
+    expect((await apiAs(alice, 'DELETE', `/api/v1/namespaces/${ns}/configmaps/open`)).status).toBe(403);
+  });
+
+  it.each(MINORS)(
+    'kubectl 1.%i: the default view and admin roles, bound in a namespace, grant what upstream’s do',
+    async (minor) => {
+      const sa = `viewer-${minor}`;
+      await c.ok('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name: sa } });
+      const token = (
+        await c.ok<{ status: { token: string } }>(
+          'POST',
+          `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`,
+          {
+            spec: {},
+          },
+        )
+      ).status.token;
+      expect(
+        (
+          await c.kubectl(minor, [
+            'create',
+            'rolebinding',
+            sa,
+            '-n',
+            ns,
+            '--clusterrole=view',
+            `--serviceaccount=${ns}:${sa}`,
+          ])
+        ).code,
+      ).toBe(0);
+      await waitFor('the view binding to apply', async () =>
+        (await canI(token, minor, 'list', 'deployments.apps', '-n', ns)) === 'yes' ? true : undefined,
+      );
+      // view: reads most things in the namespace, never secrets, never writes, nothing elsewhere.
+      expect(await canI(token, minor, 'get', 'configmaps', '-n', ns)).toBe('yes');
+      expect(await canI(token, minor, 'get', 'pods', '--subresource=log', '-n', ns)).toBe('yes');
+      expect(await canI(token, minor, 'get', 'secrets', '-n', ns)).toBe('no');
+      expect(await canI(token, minor, 'create', 'pods', '-n', ns)).toBe('no');
+      expect(await canI(token, minor, 'list', 'pods', '-n', 'elsewhere')).toBe('no');
+      // admin aggregates edit, which aggregates view; it adds the namespace's RBAC.
+      expect(
+        (
+          await c.kubectl(minor, [
+            'create',
+            'rolebinding',
+            `${sa}-admin`,
+            '-n',
+            'elsewhere',
+            '--clusterrole=admin',
+            `--serviceaccount=${ns}:${sa}`,
+          ])
+        ).code,
+      ).toBe(0);
+      await waitFor('the admin binding to apply', async () =>
+        (await canI(token, minor, 'create', 'rolebindings.rbac.authorization.k8s.io', '-n', 'elsewhere')) ===
+        'yes'
+          ? true
+          : undefined,
+      );
+      for (const question of [
+        ['get', 'secrets'],
+        ['create', 'deployments.apps'],
+        ['create', 'pods', '--subresource=exec'],
+        ['list', 'pods'],
+      ])
+        expect(await canI(token, minor, ...question, '-n', 'elsewhere')).toBe('yes');
+      expect(await canI(token, minor, 'delete', 'namespaces/elsewhere')).toBe('no');
+      expect(await canI(token, minor, 'create', 'rolebindings.rbac.authorization.k8s.io', '-n', ns)).toBe(
+        'no',
+      );
+    },
+  );
+
+  it('a ClusterRoleBinding grants in every namespace and at the cluster scope; a missing role is the denial’s reason', async () => {
+    await c.ok('POST', `${RBAC}/clusterroles`, {
+      metadata: { name: 'node-reader' },
+      rules: [{ apiGroups: [''], resources: ['nodes', 'namespaces'], verbs: ['get', 'list'] }],
+    });
+    await c.ok('POST', `${RBAC}/clusterrolebindings`, {
+      metadata: { name: 'node-reader' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'node-reader' },
+      subjects: [{ kind: 'ServiceAccount', name: 'bob', namespace: ns }],
+    });
+    await waitFor('bob to list namespaces', async () =>
+      (await apiAs(bob, 'GET', '/api/v1/namespaces')).status === 200 ? true : undefined,
+    );
+    expect((await apiAs(bob, 'GET', '/api/v1/nodes')).status).toBe(200);
+    expect((await apiAs(bob, 'GET', '/api/v1/namespaces/elsewhere')).status).toBe(200);
+    expect((await apiAs(bob, 'DELETE', '/api/v1/namespaces/elsewhere')).status).toBe(403);
+
+    await c.ok('POST', `${RBAC}/clusterrolebindings`, {
+      metadata: { name: 'dangling' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'not-there' },
+      subjects: [{ kind: 'ServiceAccount', name: 'bob', namespace: ns }],
+    });
+    const denied = await waitFor('the dangling binding to be seen', async () => {
+      const r = await apiAs(bob, 'GET', '/api/v1/secrets');
+      return r.body.message?.includes('not-there') ? r : undefined;
+    });
+    expect(denied.status).toBe(403);
+    expect(denied.body.message).toBe(
+      `secrets is forbidden: User "system:serviceaccount:${ns}:bob" cannot list resource "secrets" in API group "" at the cluster scope: RBAC: clusterrole.rbac.authorization.k8s.io "not-there" not found`,
+    );
+  });
+
+  describe('escalation: nobody grants what they do not hold', () => {
+    const esc = 'escalation';
+    const carol = 'carol';
+    let token: string;
+    const groups = `["system:serviceaccounts" "system:serviceaccounts:${ns}" "system:authenticated"]`;
+    const user = `system:serviceaccount:${ns}:${carol}`;
+
+    beforeAll(async () => {
+      await c.ok('POST', '/api/v1/namespaces', { metadata: { name: esc } });
+      await c.ok('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name: carol } });
+      token = (
+        await c.ok<{ status: { token: string } }>(
+          'POST',
+          `/api/v1/namespaces/${ns}/serviceaccounts/${carol}/token`,
+          {
+            spec: {},
+          },
+        )
+      ).status.token;
+      // carol administers the namespace (admin: its roles and bindings included), nothing more.
+      await c.ok('POST', `${RBAC}/namespaces/${esc}/rolebindings`, {
+        metadata: { name: 'carol-admin' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },
+        subjects: [{ kind: 'ServiceAccount', name: carol, namespace: ns }],
+      });
+      await c.ok('POST', `${RBAC}/clusterroles`, {
+        metadata: { name: 'quota-admin' },
+        rules: [{ apiGroups: [''], resources: ['resourcequotas'], verbs: ['*'] }],
+      });
+      await waitFor('carol’s admin binding to apply', async () =>
+        (await canI(token, 33, 'create', 'roles.rbac.authorization.k8s.io', '-n', esc)) === 'yes'
+          ? true
+          : undefined,
+      );
+    });
+
+    it.each(MINORS)(
+      'kubectl 1.%i: roles and bindings within what one holds are made; beyond it refused, naming what is missing',
+      async (minor) => {
+        const made = await as(
+          token,
+          minor,
+          'create',
+          'role',
+          `pod-reader-${minor}`,
+          '-n',
+          esc,
+          '--verb=get,list',
+          '--resource=pods',
+        );
+        expect(made.stderr).toBe('');
+        expect(made.code).toBe(0);
+        const bound = await as(
+          token,
+          minor,
+          'create',
+          'rolebinding',
+          `bob-views-${minor}`,
+          '-n',
+          esc,
+          '--clusterrole=view',
+          `--serviceaccount=${ns}:bob`,
+        );
+        expect(bound.stderr).toBe('');
+        expect(bound.code).toBe(0);
+
+        const role = await as(
+          token,
+          minor,
+          'create',
+          'role',
+          `quota-writer-${minor}`,
+          '-n',
+          esc,
+          '--verb=create,delete',
+          '--resource=resourcequotas',
+        );
+        expect(role.code).not.toBe(0);
+        expect(role.stderr).toContain(
+          `Error from server (Forbidden): roles.rbac.authorization.k8s.io "quota-writer-${minor}" is forbidden: user "${user}" (groups=${groups}) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[""], Resources:["resourcequotas"], Verbs:["create" "delete"]}`,
+        );
+        const binding = await as(
+          token,
+          minor,
+          'create',
+          'rolebinding',
+          `me-admin-${minor}`,
+          '-n',
+          esc,
+          '--clusterrole=cluster-admin',
+          `--serviceaccount=${ns}:${carol}`,
+        );
+        expect(binding.code).not.toBe(0);
+        expect(binding.stderr).toContain(
+          `rolebindings.rbac.authorization.k8s.io "me-admin-${minor}" is forbidden: user "${user}" (groups=${groups}) is attempting to grant RBAC permissions not currently held:\n{APIGroups:["*"], Resources:["*"], Verbs:["*"]}\n{NonResourceURLs:["*"], Verbs:["*"]}`,
+        );
+        // Nothing refused was stored.
+        expect((await c.api('GET', `${RBAC}/namespaces/${esc}/roles/quota-writer-${minor}`)).status).toBe(
+          404,
+        );
+        expect((await c.api('GET', `${RBAC}/namespaces/${esc}/rolebindings/me-admin-${minor}`)).status).toBe(
+          404,
+        );
+        // Widening a role one made is the same question as making it.
+        const widened = await apiAs(token, 'PUT', `${RBAC}/namespaces/${esc}/roles/pod-reader-${minor}`, {
+          metadata: { name: `pod-reader-${minor}` },
+          rules: [
+            { apiGroups: [''], resources: ['pods', 'resourcequotas'], verbs: ['get', 'list', 'update'] },
+          ],
+        });
+        expect(widened.status).toBe(403);
+        expect(widened.body.message).toContain(
+          '{APIGroups:[""], Resources:["resourcequotas"], Verbs:["update"]}',
+        );
+      },
+    );
+
+    it('the bind verb on a role allows binding it, and escalate allows writing rules beyond one’s own', async () => {
+      const bind = {
+        apiGroups: ['rbac.authorization.k8s.io'],
+        resources: ['clusterroles'],
+        resourceNames: ['quota-admin'],
+        verbs: ['bind'],
+      };
+      await c.ok('POST', `${RBAC}/namespaces/${esc}/roles`, { metadata: { name: 'binder' }, rules: [bind] });
+      await c.ok('POST', `${RBAC}/namespaces/${esc}/rolebindings`, {
+        metadata: { name: 'binder' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'binder' },
+        subjects: [{ kind: 'ServiceAccount', name: carol, namespace: ns }],
+      });
+      const quotaBinding = (name: string) => ({
+        metadata: { name },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'quota-admin' },
+        subjects: [{ kind: 'ServiceAccount', name: 'bob', namespace: ns }],
+      });
+      await waitFor('carol to be allowed to bind quota-admin', async () =>
+        (await apiAs(token, 'POST', `${RBAC}/namespaces/${esc}/rolebindings`, quotaBinding('quota-for-bob')))
+          .status === 201
+          ? true
+          : undefined,
+      );
+      // Only where the bind is granted: not in another namespace, not cluster-wide.
+      expect(
+        (await apiAs(token, 'POST', `${RBAC}/namespaces/${ns}/rolebindings`, quotaBinding('x'))).status,
+      ).toBe(403);
+      expect((await apiAs(token, 'POST', `${RBAC}/clusterrolebindings`, quotaBinding('x'))).status).toBe(403);
+
+      await c.ok('POST', `${RBAC}/namespaces/${esc}/roles`, {
+        metadata: { name: 'escalator' },
+        rules: [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles'], verbs: ['escalate'] }],
+      });
+      await c.ok('POST', `${RBAC}/namespaces/${esc}/rolebindings`, {
+        metadata: { name: 'escalator' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'escalator' },
+        subjects: [{ kind: 'ServiceAccount', name: carol, namespace: ns }],
+      });
+      const role = {
+        metadata: { name: 'quota-writer' },
+        rules: [{ apiGroups: [''], resources: ['resourcequotas'], verbs: ['create'] }],
+      };
+      await waitFor('carol to be allowed to escalate', async () =>
+        (await apiAs(token, 'POST', `${RBAC}/namespaces/${esc}/roles`, role)).status === 201
+          ? true
+          : undefined,
+      );
+    });
+
+    it('an aggregated ClusterRole needs cluster-admin’s authority', async () => {
+      await c.ok('POST', `${RBAC}/clusterroles`, {
+        metadata: { name: 'role-writer' },
+        rules: [
+          {
+            apiGroups: ['rbac.authorization.k8s.io'],
+            resources: ['clusterroles'],
+            verbs: ['create', 'update'],
+          },
+        ],
+      });
+      await c.ok('POST', `${RBAC}/clusterrolebindings`, {
+        metadata: { name: 'carol-role-writer' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'role-writer' },
+        subjects: [{ kind: 'ServiceAccount', name: carol, namespace: ns }],
+      });
+      const aggregated = {
+        metadata: { name: 'sum-of-all' },
+        aggregationRule: { clusterRoleSelectors: [{ matchLabels: { 'example.com/aggregate': 'true' } }] },
+        rules: [],
+      };
+      const refused = await waitFor('carol to be allowed to write cluster roles', async () => {
+        const r = await apiAs(token, 'POST', `${RBAC}/clusterroles`, aggregated);
+        return r.body.message?.includes('aggregationRule') ? r : undefined;
+      });
+      expect(refused.status).toBe(403);
+      expect(refused.body.message).toBe(
+        'clusterroles.rbac.authorization.k8s.io "sum-of-all" is forbidden: must have cluster-admin privileges to use the aggregationRule',
+      );
+      // A plain one within her rights is hers to make.
+      const plain = await apiAs(token, 'POST', `${RBAC}/clusterroles`, {
+        metadata: { name: 'cluster-role-reader' },
+        rules: [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['create'] }],
+      });
+      expect(plain.status).toBe(201);
+    });
+  });
+
+  it('starts with the default policy, and puts back what was taken from an auto-updated role, not from one the operator owns', async () => {
+    const role = (name: string) => c.ok<ClusterRole>('GET', `${RBAC}/clusterroles/${name}`);
+    const admin = await role('cluster-admin');
+    expect(admin.rules).toEqual([
+      { verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
+      { verbs: ['*'], nonResourceURLs: ['*'] },
+    ]);
+    expect(admin.metadata.labels).toEqual({ 'kubernetes.io/bootstrapping': 'rbac-defaults' });
+    expect(admin.metadata.annotations).toEqual({ 'rbac.authorization.kubernetes.io/autoupdate': 'true' });
+    const binding = await c.ok<{ subjects: unknown[] }>('GET', `${RBAC}/clusterrolebindings/cluster-admin`);
+    expect(binding.subjects).toEqual([
+      { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'system:masters' },
+    ]);
+    const view = await role('view');
+    expect(view.aggregationRule).toEqual({
+      clusterRoleSelectors: [{ matchLabels: { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' } }],
+    });
+    expect(view.rules).toEqual((await role('system:aggregate-to-view')).rules);
+
+    // The operator takes the self reviews from everyone, and owns system:discovery from now on.
+    const basic = await role('system:basic-user');
+    await c.ok('PUT', `${RBAC}/clusterroles/system:basic-user`, { ...basic, rules: [] });
+    const discovery = await role('system:discovery');
+    await c.ok('PUT', `${RBAC}/clusterroles/system:discovery`, {
+      ...discovery,
+      metadata: {
+        ...discovery.metadata,
+        annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'false' },
+      },
+      rules: [{ verbs: ['get'], nonResourceURLs: ['/version'] }],
+    });
+    // What the server does on its next start.
+    await ensureBootstrapPolicy(c.server.app.get(ObjectService), c.server.app.get(ResourceRegistry));
+    expect((await role('system:basic-user')).rules).toEqual(basic.rules);
+    expect((await role('system:discovery')).rules).toEqual([
+      { verbs: ['get'], nonResourceURLs: ['/version'] },
+    ]);
+  });
+});
