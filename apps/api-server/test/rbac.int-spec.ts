@@ -332,6 +332,62 @@ describe('RBAC: authorization of every request', () => {
     );
   });
 
+  it.each(MINORS)(
+    'kubectl 1.%i: invalid roles and bindings are refused with their field paths, and a roleRef never changes',
+    async (minor) => {
+      const bad = await c.kubectl(minor, ['apply', '-f', '-'], {
+        input: JSON.stringify({
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'Role',
+          metadata: { name: `bad-${minor}`, namespace: ns },
+          rules: [
+            { apiGroups: [''], resources: ['pods'] },
+            { verbs: ['get'], nonResourceURLs: ['/healthz'] },
+          ],
+        }),
+      });
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain(`The Role "bad-${minor}" is invalid: `);
+      expect(bad.stderr).toContain('rules[0].verbs: Required value: verbs must contain at least one value');
+      expect(bad.stderr).toContain(
+        'rules[1].nonResourceURLs: Invalid value: []string{"/healthz"}: namespaced rules cannot apply to non-resource URLs',
+      );
+      expect((await c.api('GET', `${RBAC}/namespaces/${ns}/roles/bad-${minor}`)).status).toBe(404);
+
+      const made = await c.kubectl(minor, [
+        'create',
+        'rolebinding',
+        `fixed-${minor}`,
+        '-n',
+        ns,
+        '--clusterrole=view',
+        '--user=jane',
+      ]);
+      expect(made.code).toBe(0);
+      const stored = await c.ok<{ roleRef: unknown; subjects: unknown[] }>(
+        'GET',
+        `${RBAC}/namespaces/${ns}/rolebindings/fixed-${minor}`,
+      );
+      expect(stored.subjects).toEqual([
+        { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'jane' },
+      ]);
+      const changed = await c.kubectl(minor, [
+        'patch',
+        'rolebinding',
+        `fixed-${minor}`,
+        '-n',
+        ns,
+        '--type=merge',
+        '-p',
+        '{"roleRef":{"name":"edit"}}',
+      ]);
+      expect(changed.code).not.toBe(0);
+      expect(changed.stderr).toContain(
+        `The RoleBinding "fixed-${minor}" is invalid: roleRef: Invalid value: rbac.RoleRef{APIGroup:"rbac.authorization.k8s.io", Kind:"ClusterRole", Name:"edit"}: cannot change roleRef`,
+      );
+    },
+  );
+
   describe('escalation: nobody grants what they do not hold', () => {
     const esc = 'escalation';
     const carol = 'carol';

@@ -257,6 +257,19 @@ function defaultPriorityClass(o: Json): void {
   setDefault(o, 'preemptionPolicy', 'PreemptLowerPriority');
 }
 
+const RBAC_GROUP = 'rbac.authorization.k8s.io';
+
+/** rbac/v1 SetDefaults_RoleBinding and SetDefaults_Subject: the API groups a client may leave out. */
+function defaultBinding(o: Json): void {
+  const ref = o.roleRef as Json | undefined;
+  if (ref && typeof ref === 'object' && !ref.apiGroup) ref.apiGroup = RBAC_GROUP;
+  for (const s of Array.isArray(o.subjects) ? (o.subjects as Json[]) : []) {
+    // A ServiceAccount's group is the core group, "" (omitted).
+    if (s && typeof s === 'object' && !s.apiGroup && (s.kind === 'User' || s.kind === 'Group'))
+      s.apiGroup = RBAC_GROUP;
+  }
+}
+
 const DEFAULTERS: Record<string, (o: Json) => void> = {
   '/pods': defaultPod,
   '/services': defaultService,
@@ -273,6 +286,8 @@ const DEFAULTERS: Record<string, (o: Json) => void> = {
   'batch/cronjobs': defaultCronJob,
   'scheduling.k8s.io/priorityclasses': defaultPriorityClass,
   'storage.k8s.io/storageclasses': defaultStorageClass,
+  [`${RBAC_GROUP}/rolebindings`]: defaultBinding,
+  [`${RBAC_GROUP}/clusterrolebindings`]: defaultBinding,
 };
 
 /** Applies the defaults of the kind stored as `<group>/<plural>` to `o`, in place. */

@@ -11,6 +11,7 @@ import {
 import { validateHostPorts } from './host-ports.js';
 import { type Json, listOf } from './pod-fields.js';
 import { validatePodUpdate } from './pod-update.js';
+import { RBAC_VALIDATORS, validateBindingUpdate } from './rbac.js';
 import { dnsLabelErrors } from './object-meta.js';
 
 function required(field: string): StatusCause {
@@ -159,6 +160,7 @@ const VALIDATORS: Record<string, (o: Json) => StatusCause[]> = {
   'apps/daemonsets': (o) => validateSelectedTemplate(asObject(o.spec) ?? {}, 'daemonset'),
   'batch/jobs': (o) =>
     validatePodTemplateSpec(asObject(asObject(o.spec)?.template)?.spec, 'spec.template.spec'),
+  ...RBAC_VALIDATORS,
 };
 
 /** The kind-specific checks of the object stored as `<group>/<plural>`, after defaulting. */
@@ -177,6 +179,8 @@ export function validateKindChange(
   old: Json | undefined,
   subresource?: string,
 ): StatusCause[] {
+  if (group === 'rbac.authorization.k8s.io' && plural.endsWith('rolebindings'))
+    return old ? validateBindingUpdate(next, old) : [];
   if (group !== '' || plural !== 'pods') return [];
   if (!old) return validatePodCreate(next);
   // Through /status (the agents' frequent writes) the spec cannot change: nothing to compare.
