@@ -36,6 +36,11 @@ import { type EventStreamOptions } from '@app/bus';
 import { type StoredObject } from '@app/event-store';
 import { componentRegistry, Gauge, type MetricsServer, serveMetrics, workQueueMetrics } from '@app/metrics';
 
+import {
+  type ClusterRole,
+  ClusterRoleAggregationController,
+  CLUSTER_ROLES,
+} from './clusterrole-aggregation/clusterrole-aggregation-controller.js';
 import { DaemonSetController } from './daemonset/daemonset-controller.js';
 import { type DaemonSet, type Node as DaemonSetNode, NODES } from './daemonset/daemonset-types.js';
 import { CONTROLLER_REVISIONS, type ControllerRevision } from './history/controller-revision.js';
@@ -95,6 +100,7 @@ export const KNOWN_CONTROLLERS = [
   'namespace',
   'serviceaccount',
   'root-ca-cert-publisher',
+  'clusterrole-aggregation',
   'node-lifecycle-controller',
   'taint-eviction-controller',
   'persistentvolume-binder',
@@ -484,6 +490,16 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
           rootCa: this.config.rootCa ?? this.config.connection.caCert,
           rateLimiter: this.rateLimiter(),
           onTrouble: this.trouble('root-ca-cert-publisher'),
+          queueMetrics: this.queueMetrics,
+        }),
+      );
+    if (controllerEnabled('clusterrole-aggregation', flags))
+      out.push(
+        new ClusterRoleAggregationController({
+          api: this.api,
+          clusterRoles: this.informer<ClusterRole>(CLUSTER_ROLES),
+          rateLimiter: this.rateLimiter(),
+          onTrouble: this.trouble('clusterrole-aggregation'),
           queueMetrics: this.queueMetrics,
         }),
       );

@@ -81,7 +81,11 @@ function aggregatedRules(role: BootstrapClusterRole, seen = new Set<string>()): 
   if (!selector) return role.rules;
   seen.add(role.name);
   const rules: PolicyRule[] = [];
-  for (const r of BOOTSTRAP_CLUSTER_ROLES) {
+  // In name order, as the aggregation controller will keep them: it then has nothing to change.
+  const byName = [...BOOTSTRAP_CLUSTER_ROLES].sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
+  for (const r of byName) {
     if (seen.has(r.name) || !matchesLabels(selector, r.labels)) continue;
     for (const rule of aggregatedRules(r, seen))
       if (!rules.some((x) => JSON.stringify(x) === JSON.stringify(rule))) rules.push(rule);
