@@ -3,6 +3,7 @@ import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
 import { ensureBootstrapPolicy } from '../src/bootstrap/rbac-policy.js';
+import { ClusterConnections } from '../src/cluster-connections.js';
 import { ObjectService } from '../src/objects/object-service.js';
 import { ResourceRegistry } from '@app/api';
 
@@ -384,6 +385,68 @@ describe('RBAC: authorization of every request', () => {
       expect(changed.code).not.toBe(0);
       expect(changed.stderr).toContain(
         `The RoleBinding "fixed-${minor}" is invalid: roleRef: Invalid value: rbac.RoleRef{APIGroup:"rbac.authorization.k8s.io", Kind:"ClusterRole", Name:"edit"}: cannot change roleRef`,
+      );
+    },
+  );
+
+  it.each(MINORS)(
+    'kubectl 1.%i --as: the admin checks another user’s rights, and a write made so records both',
+    async (minor) => {
+      const saUser = `system:serviceaccount:${ns}:alice`;
+      expect(
+        (
+          await c.kubectl(minor, ['auth', 'can-i', 'list', 'secrets', '-n', ns, `--as=${saUser}`])
+        ).stdout.trim(),
+      ).toBe('no');
+      const listed = await c.kubectl(minor, ['get', 'secrets', '-n', ns, `--as=${saUser}`]);
+      expect(listed.stderr).toContain(
+        `secrets is forbidden: User "${saUser}" cannot list resource "secrets"`,
+      );
+      const who = JSON.parse(
+        (
+          await c.kubectl(minor, [
+            'auth',
+            'whoami',
+            '-o',
+            'json',
+            '--as=jane',
+            '--as-group=devs',
+            '--as-group=ops',
+          ])
+        ).stdout,
+      ) as { status: { userInfo: { username: string; groups: string[] } } };
+      expect(who.status.userInfo).toEqual({
+        username: 'jane',
+        groups: ['devs', 'ops', 'system:authenticated'],
+      });
+
+      const made = await c.kubectl(minor, [
+        'create',
+        'configmap',
+        `as-jane-${minor}`,
+        '-n',
+        ns,
+        '--as=jane',
+        '--as-group=system:masters',
+        '-o',
+        'json',
+      ]);
+      expect(made.code).toBe(0);
+      const rv = Number(
+        (JSON.parse(made.stdout) as { metadata: { resourceVersion: string } }).metadata.resourceVersion,
+      );
+      const event = await c.server.app.get(ClusterConnections).store.events.at(rv);
+      expect(event?.actor).toMatchObject({
+        user: 'jane',
+        groups: ['system:masters', 'system:authenticated'],
+        impersonator: { user: 'admin', groups: ['system:masters', 'system:authenticated'] },
+      });
+
+      // Impersonating takes the impersonate verb: a service account without it is refused.
+      const refused = await as(bob, minor, 'get', 'pods', '-n', ns, '--as=jane');
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain(
+        `Error from server (Forbidden): users "jane" is forbidden: User "system:serviceaccount:${ns}:bob" cannot impersonate resource "users" in API group "" at the cluster scope`,
       );
     },
   );

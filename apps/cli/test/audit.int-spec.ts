@@ -126,7 +126,7 @@ describe('audit commands against a cluster started by wake up', () => {
     expect((await wake('--help')).stdout).toMatch(/history +every version of an object/);
   });
 
-  it('history: every version kubectl made, with who, verb and a field diff', async () => {
+  it('history: every version kubectl made, with who (and who acted as them), verb and a field diff', async () => {
     const file = join(dir, 'web.yaml');
     await writeFile(file, deployment('busybox:1'));
     expect(await kubectl('apply', '-f', file)).toMatchObject({
@@ -135,7 +135,10 @@ describe('audit commands against a cluster started by wake up', () => {
     });
     await writeFile(file, deployment('busybox:2'));
     expect(await kubectl('apply', '-f', file)).toMatchObject({ code: 0 });
-    expect(await kubectl('scale', 'deploy/web', '--replicas=3')).toMatchObject({ code: 0 });
+    // The admin scales it acting as another user: the log names both.
+    expect(
+      await kubectl('scale', 'deploy/web', '--replicas=3', '--as=jane', '--as-group=system:masters'),
+    ).toMatchObject({ code: 0 });
     expect(await kubectl('delete', 'deploy', 'web')).toMatchObject({ code: 0 });
 
     const res = await wake('history', 'deploy/web', ...dataDir);
@@ -153,7 +156,7 @@ describe('audit commands against a cluster started by wake up', () => {
     expect(byKubectl.map(([, , who, agent, verb, cause]) => [who, agent, verb, cause])).toEqual([
       ['admin', 'kubectl.1.33/v1.33.1', 'create', '<none>'],
       ['admin', 'kubectl.1.33/v1.33.1', 'patch', '<none>'],
-      ['admin', 'kubectl.1.33/v1.33.1', 'patch', '<none>'],
+      ['jane (impersonated by admin)', 'kubectl.1.33/v1.33.1', 'patch', '<none>'],
       ['admin', 'kubectl.1.33/v1.33.1', 'delete', '<none>'],
     ]);
     expect(rv.created).toBeLessThan(rv.applied);

@@ -23,6 +23,7 @@ import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fa
 
 import { type TokenRequests } from '../auth/token-request.js';
 import { forbidden } from '../authz/forbidden.js';
+import { impersonate } from '../authz/impersonation.js';
 import { type RbacAuthorizer } from '../authz/rbac-authorizer.js';
 import { requestAttributes } from '../authz/request-attributes.js';
 import { type CachedList, type ListCache } from '../cache/list-cache.js';
@@ -140,11 +141,12 @@ export class KubeApi {
           .header('content-type', 'application/json')
           .send(new StatusError('Unauthorized', 'Unauthorized').toStatus());
       }
-      req[ACTOR] = actor;
       // A path that does not decode gets its Status here: nothing is served unauthorized.
       let attributes;
       try {
-        attributes = requestAttributes(actor, req.method, req.url);
+        const acting = impersonate(actor, req.raw.rawHeaders, (a) => this.o.authorizer.authorize(a)) ?? actor;
+        req[ACTOR] = acting;
+        attributes = requestAttributes(acting, req.method, req.url);
       } catch (e) {
         return this.fail(reply, e);
       }

@@ -5,6 +5,7 @@ import { fieldDiff, formatDiff } from '../audit/field-diff.js';
 import { objectName, parseTarget } from '../audit/resource-arg.js';
 import { formatData, textTable } from '../audit/text-table.js';
 import { agentOf } from '../audit/user-agent.js';
+import { whoOf } from '../audit/who.js';
 import { type DataDir } from '../data-dir.js';
 
 export interface HistoryOptions {
@@ -54,7 +55,7 @@ export async function history(o: HistoryOptions): Promise<number> {
         cells: [
           v.event.seq,
           v.event.at,
-          v.event.actor.user,
+          whoOf(v.event.actor),
           agentOf(v.event.userAgent),
           v.event.verb,
           v.event.cause ?? '<none>',

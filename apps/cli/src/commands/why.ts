@@ -5,6 +5,7 @@ import { changedFields } from '../audit/field-diff.js';
 import { objectName, parseTarget, typeOfStored } from '../audit/resource-arg.js';
 import { formatData, textTable } from '../audit/text-table.js';
 import { agentOf } from '../audit/user-agent.js';
+import { whoOf } from '../audit/who.js';
 import { type DataDir } from '../data-dir.js';
 
 export interface WhyOptions {
@@ -80,7 +81,7 @@ export async function why(o: WhyOptions): Promise<number> {
         cells: [
           e.seq,
           e.at,
-          e.actor.user,
+          whoOf(e.actor),
           agentOf(e.userAgent),
           e.verb,
           e.namespace || '<none>',
@@ -94,7 +95,7 @@ export async function why(o: WhyOptions): Promise<number> {
   write(
     broken
       ? `the chain breaks at seq ${root.seq}: its cause, seq ${root.cause}, is not in the log\n`
-      : `started by ${root.actor.user}${root.userAgent ? ` (${root.userAgent})` : ''}: ${root.verb} ${describe(root)}${root.namespace ? ` in namespace ${root.namespace}` : ''} at seq ${root.seq}\n`,
+      : `started by ${whoOf(root.actor)}${root.userAgent ? ` (${root.userAgent})` : ''}: ${root.verb} ${describe(root)}${root.namespace ? ` in namespace ${root.namespace}` : ''} at seq ${root.seq}\n`,
   );
   return broken ? 3 : 0;
 }

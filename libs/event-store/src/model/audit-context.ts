@@ -9,6 +9,8 @@ export interface Actor {
   credential?: string;
   /** Upstream's user-info extras, e.g. the pod a service-account token is bound to. */
   extra?: Record<string, string[]>;
+  /** Who made the request acting as this user (`kubectl --as`): the audit's "user" beside "impersonatedUser". */
+  impersonator?: { user: string; groups: string[] };
 }
 
 /**
