@@ -301,6 +301,68 @@ describe('RBAC: authorization of every request', () => {
     },
   );
 
+  it('answers SubjectAccessReviews about another user, and LocalSubjectAccessReviews within their namespace', async () => {
+    const AUTHZ = '/apis/authorization.k8s.io/v1';
+    const saUser = `system:serviceaccount:${ns}:alice`;
+    const about = (resourceAttributes: Record<string, string>) => ({
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
+      spec: { user: saUser, groups: ['system:serviceaccounts'], resourceAttributes },
+    });
+    const sar = await c.ok<{ kind: string; status: unknown }>(
+      'POST',
+      `${AUTHZ}/subjectaccessreviews`,
+      about({ namespace: ns, verb: 'get', resource: 'configmaps', name: 'open' }),
+    );
+    expect(sar.kind).toBe('SubjectAccessReview');
+    expect(sar.status).toEqual({
+      allowed: true,
+      reason: `RBAC: allowed by RoleBinding "one-config/${ns}" of Role "one-config" to ServiceAccount "alice/${ns}"`,
+    });
+    expect(
+      (
+        await c.ok<{ status: unknown }>(
+          'POST',
+          `${AUTHZ}/subjectaccessreviews`,
+          about({ namespace: ns, verb: 'delete', resource: 'configmaps', name: 'open' }),
+        )
+      ).status,
+    ).toEqual({ allowed: false });
+    const nobody = await c.api<Status>('POST', `${AUTHZ}/subjectaccessreviews`, {
+      spec: { resourceAttributes: { verb: 'get', resource: 'pods' } },
+    });
+    expect(nobody.status).toBe(422);
+    expect(nobody.body.details).toMatchObject({
+      causes: [
+        {
+          reason: 'FieldValueInvalid',
+          field: 'spec.user',
+          message: 'Invalid value: "": at least one of user or group must be specified',
+        },
+      ],
+    });
+    // Asking about others is a right of its own.
+    expect(
+      (await apiAs(alice, 'POST', `${AUTHZ}/subjectaccessreviews`, about({ verb: 'get', resource: 'pods' })))
+        .status,
+    ).toBe(403);
+
+    const local = await c.ok<{ metadata: { namespace: string }; status: unknown }>(
+      'POST',
+      `${AUTHZ}/namespaces/${ns}/localsubjectaccessreviews`,
+      { ...about({ namespace: ns, verb: 'list', resource: 'configmaps' }), kind: 'LocalSubjectAccessReview' },
+    );
+    expect(local.metadata.namespace).toBe(ns);
+    expect(local.status).toEqual({ allowed: false });
+    const elsewhere = await c.api<Status>('POST', `${AUTHZ}/namespaces/${ns}/localsubjectaccessreviews`, {
+      spec: { user: 'jane', resourceAttributes: { namespace: 'elsewhere', verb: 'get', resource: 'pods' } },
+    });
+    expect(elsewhere.status).toBe(422);
+    expect(elsewhere.body.message).toContain(
+      'spec.resourceAttributes.namespace: Invalid value: "elsewhere": must match metadata.namespace',
+    );
+  });
+
   it('a ClusterRoleBinding grants in every namespace and at the cluster scope; a missing role is the denial’s reason', async () => {
     await c.ok('POST', `${RBAC}/clusterroles`, {
       metadata: { name: 'node-reader' },

@@ -27,7 +27,7 @@ import { impersonate } from '../authz/impersonation.js';
 import { type RbacAuthorizer } from '../authz/rbac-authorizer.js';
 import { requestAttributes } from '../authz/request-attributes.js';
 import { type CachedList, type ListCache } from '../cache/list-cache.js';
-import { answerSelfReview, SELF_REVIEWS } from '../auth/self-reviews.js';
+import { answerReview, REVIEWS } from '../auth/reviews.js';
 import { PodExecEndpoint } from '../exec/pod-exec.js';
 import { routeUpgradesAsRequests } from '../exec/upgrade-routing.js';
 import { PodPortForwardEndpoint } from '../portforward/pod-port-forward.js';
@@ -193,7 +193,7 @@ export class KubeApi {
       if (warnings.length) reply.header('warning', warnings);
       return payload;
     });
-    this.registerSelfReviews(app);
+    this.registerReviews(app);
     const handler = (req: FastifyRequest, reply: FastifyReply) => this.resource(req as AuthedRequest, reply);
     for (const prefix of ['/api/v1/*', '/apis/:group/:version/*'])
       app.route({ method: ALL_METHODS, url: prefix, handler: this.guard(handler) });
@@ -207,9 +207,9 @@ export class KubeApi {
     });
   }
 
-  /** The create-only reviews of the requester itself (see self-reviews.ts): answered, never stored. */
-  private registerSelfReviews(app: FastifyInstance): void {
-    for (const review of SELF_REVIEWS)
+  /** The create-only reviews (see reviews.ts): answered, never stored. */
+  private registerReviews(app: FastifyInstance): void {
+    for (const review of REVIEWS)
       app.route({
         method: ALL_METHODS,
         url: review.path,
@@ -220,16 +220,13 @@ export class KubeApi {
               'the server does not allow this method on the requested resource',
               {},
             );
-          return reply
-            .code(201)
-            .send(
-              answerSelfReview(
-                review,
-                this.decode.object(req),
-                (req as AuthedRequest)[ACTOR] as Actor,
-                this.o.authorizer,
-              ),
-            );
+          return reply.code(201).send(
+            answerReview(review, this.decode.object(req), {
+              actor: (req as AuthedRequest)[ACTOR] as Actor,
+              authorizer: this.o.authorizer,
+              namespace: (req.params as { namespace?: string }).namespace,
+            }),
+          );
         }),
       });
   }
