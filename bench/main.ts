@@ -6,6 +6,7 @@ import { withCpuProfile } from './lib/cpu-profile.js';
  */
 const BENCHES: Record<string, () => Promise<{ run(argv: string[]): Promise<void>; description: string }>> = {
   api: () => import('./api.bench.js'),
+  authz: () => import('./authz.bench.js'),
   'event-bus': () => import('./event-bus.bench.js'),
   'event-store': () => import('./event-store.bench.js'),
   load: () => import('./load.bench.js'),

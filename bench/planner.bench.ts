@@ -16,7 +16,7 @@ import {
 import { assignToNode } from '../apps/api-server/src/objects/pod-binding.js';
 
 import { progress, table, writeResult } from './lib/report.js';
-import { round } from './lib/stats.js';
+import { microseconds, round } from './lib/stats.js';
 
 export const description =
   "the event store's planning CPU per write (no I/O): the scheduler's binding + Scheduled Event mix";
@@ -116,19 +116,6 @@ function storedPod(i: number): StoredObject {
     },
     status: { phase: 'Pending', qosClass: 'Burstable' },
   };
-}
-
-/** Microseconds per call of `f` over `seconds`, the median of 5 runs (after a warm-up run). */
-function microseconds(f: () => number, seconds: number): number {
-  const runs: number[] = [];
-  for (let run = 0; run <= 5; run++) {
-    let calls = 0;
-    const t0 = performance.now();
-    const until = t0 + (seconds * 1000) / 6;
-    while (performance.now() < until) calls += f();
-    if (run > 0) runs.push(((performance.now() - t0) * 1000) / calls);
-  }
-  return runs.sort((a, b) => a - b)[2];
 }
 
 export async function run(argv: string[]): Promise<void> {

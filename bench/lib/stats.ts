@@ -39,3 +39,19 @@ export function medianRatio(a: number[], b: number[]): number {
   const mid = sorted.length / 2;
   return Number.isInteger(mid) ? (sorted[mid - 1] + sorted[mid]) / 2 : sorted[Math.floor(mid)];
 }
+
+/**
+ * Microseconds per unit of work of `f` (which returns how many units one call did) over
+ * `seconds`: the median of 5 runs, after a warm-up run.
+ */
+export function microseconds(f: () => number, seconds: number): number {
+  const runs: number[] = [];
+  for (let run = 0; run <= 5; run++) {
+    let calls = 0;
+    const t0 = performance.now();
+    const until = t0 + (seconds * 1000) / 6;
+    while (performance.now() < until) calls += f();
+    if (run > 0) runs.push(((performance.now() - t0) * 1000) / calls);
+  }
+  return runs.sort((a, b) => a - b)[2];
+}
