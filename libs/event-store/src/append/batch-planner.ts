@@ -163,7 +163,7 @@ function withObject(row: object, object: string | undefined): string {
 
 /** The events as a JSON array for jsonb_to_recordset, payloads from their canonical text. */
 function eventsJson(events: StoredEvent[], canonical: Map<StoredEvent, string>): string {
-  return `[${events.map((e) => withObject({ ...e, object: undefined }, canonical.get(e))).join(',')}]`;
+  return `[${events.map((e) => withObject(Object.assign({}, e, { object: undefined }), canonical.get(e))).join(',')}]`;
 }
 
 /**
