@@ -41,25 +41,22 @@ describe('RBAC: authorization of every request', () => {
     c = await startApiCluster();
     for (const name of [ns, 'elsewhere'])
       expect((await c.api('POST', '/api/v1/namespaces', { metadata: { name } })).status).toBe(201);
-    for (const sa of ['alice', 'bob'])
-      expect(
-        (await c.api('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name: sa } })).status,
-      ).toBe(201);
-    const token = async (sa: string) =>
-      (
-        await c.ok<{ status: { token: string } }>(
-          'POST',
-          `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`,
-          {
-            spec: {},
-          },
-        )
-      ).status.token;
-    [alice, bob] = await Promise.all([token('alice'), token('bob')]);
+    [alice, bob] = await Promise.all([serviceAccountToken('alice'), serviceAccountToken('bob')]);
   });
   afterAll(async () => {
     await c?.close();
   });
+
+  /** A new service account of the test namespace, and a token of it. */
+  const serviceAccountToken = async (name: string) => {
+    await c.ok('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name } });
+    const request = await c.ok<{ status: { token: string } }>(
+      'POST',
+      `/api/v1/namespaces/${ns}/serviceaccounts/${name}/token`,
+      { spec: {} },
+    );
+    return request.status.token;
+  };
 
   const as = (token: string, minor: number, ...args: string[]) =>
     c.kubectl(minor, ['--token', token, ...args]);
@@ -235,16 +232,7 @@ describe('RBAC: authorization of every request', () => {
     'kubectl 1.%i: the default view and admin roles, bound in a namespace, grant what upstream’s do',
     async (minor) => {
       const sa = `viewer-${minor}`;
-      await c.ok('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name: sa } });
-      const token = (
-        await c.ok<{ status: { token: string } }>(
-          'POST',
-          `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`,
-          {
-            spec: {},
-          },
-        )
-      ).status.token;
+      const token = await serviceAccountToken(sa);
       expect(
         (
           await c.kubectl(minor, [
@@ -522,16 +510,7 @@ describe('RBAC: authorization of every request', () => {
 
     beforeAll(async () => {
       await c.ok('POST', '/api/v1/namespaces', { metadata: { name: esc } });
-      await c.ok('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name: carol } });
-      token = (
-        await c.ok<{ status: { token: string } }>(
-          'POST',
-          `/api/v1/namespaces/${ns}/serviceaccounts/${carol}/token`,
-          {
-            spec: {},
-          },
-        )
-      ).status.token;
+      token = await serviceAccountToken(carol);
       // carol administers the namespace (admin: its roles and bindings included), nothing more.
       await c.ok('POST', `${RBAC}/namespaces/${esc}/rolebindings`, {
         metadata: { name: 'carol-admin' },
