@@ -42,7 +42,9 @@ describe('service account tokens', () => {
     const bound = await c.api('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
       metadata: { name: 'service-accounts-edit' },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
-      subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: `system:serviceaccounts:${ns}` }],
+      subjects: [
+        { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: `system:serviceaccounts:${ns}` },
+      ],
     });
     expect(bound.status).toBe(201);
   });
