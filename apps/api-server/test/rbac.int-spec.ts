@@ -3,6 +3,7 @@ import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
 import { ensureBootstrapPolicy } from '../src/bootstrap/rbac-policy.js';
+import { RbacCaches } from '../src/authz/rbac-caches.js';
 import { ClusterConnections } from '../src/cluster-connections.js';
 import { ObjectService } from '../src/objects/object-service.js';
 import { ResourceRegistry } from '@app/api';
@@ -734,5 +735,17 @@ describe('RBAC: authorization of every request', () => {
     expect((await role('system:discovery')).rules).toEqual([
       { verbs: ['get'], nonResourceURLs: ['/version'] },
     ]);
+  });
+
+  // Last: it leaves the server's RBAC unable to decide.
+  it('refuses what RBAC must decide once its caches stop following the log; system:masters goes on', async () => {
+    const stopped = c.server.app.get(RbacCaches).all[3]!;
+    await stopped.stop();
+    const r = await apiAs(alice, 'GET', `/api/v1/namespaces/${ns}/configmaps/open`);
+    expect(r.status).toBe(500);
+    expect(r.body.message).toContain(
+      'RBAC: the clusterrolebindings cache no longer follows the event log; authorization is refused',
+    );
+    expect((await c.api('GET', `/api/v1/namespaces/${ns}/configmaps/open`)).status).toBe(200);
   });
 });

@@ -1,4 +1,4 @@
-import { type ResourceRegistry } from '@app/api';
+import { type ResourceRegistry, StatusError } from '@app/api';
 import { type WatchHub } from '@app/bus';
 import { type EventStore } from '@app/event-store';
 
@@ -8,7 +8,9 @@ import { type RbacObjects } from './rbac-authorizer.js';
 
 /**
  * The four RBAC kinds in memory, fed by the log (upstream's authorizer reads informers too):
- * every request is authorized against them without a query.
+ * every request is authorized against them without a query. A cache that stopped following the
+ * log is never read: a revoked binding must not go on granting, so RBAC decisions fail (500)
+ * instead; system:masters, which RBAC does not consult, is unaffected.
  */
 export class RbacCaches implements RbacObjects {
   private constructor(
@@ -48,18 +50,26 @@ export class RbacCaches implements RbacObjects {
   }
 
   clusterRoleBindings() {
-    return this.clusterRoleBindingCache.list();
+    return live(this.clusterRoleBindingCache).list();
   }
 
   roleBindings(namespace: string) {
-    return this.roleBindingCache.list(namespace);
+    return live(this.roleBindingCache).list(namespace);
   }
 
   clusterRole(name: string) {
-    return this.clusterRoleCache.get('', name);
+    return live(this.clusterRoleCache).get('', name);
   }
 
   role(namespace: string, name: string) {
-    return this.roleCache.get(namespace, name);
+    return live(this.roleCache).get(namespace, name);
   }
+}
+
+function live(cache: KindCache): KindCache {
+  if (!cache.following)
+    throw StatusError.internal(
+      `RBAC: the ${cache.type.plural} cache no longer follows the event log; authorization is refused until the API server restarts`,
+    );
+  return cache;
 }

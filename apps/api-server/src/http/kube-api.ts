@@ -141,17 +141,17 @@ export class KubeApi {
           .header('content-type', 'application/json')
           .send(new StatusError('Unauthorized', 'Unauthorized').toStatus());
       }
-      // A path that does not decode gets its Status here: nothing is served unauthorized.
-      let attributes;
+      // A path that does not decode, or a decision that cannot be made, gets its Status here:
+      // nothing is served unauthorized.
       try {
         const acting = impersonate(actor, req.raw.rawHeaders, (a) => this.o.authorizer.authorize(a)) ?? actor;
         req[ACTOR] = acting;
-        attributes = requestAttributes(acting, req.method, req.url);
+        const attributes = requestAttributes(acting, req.method, req.url);
+        const decision = this.o.authorizer.authorize(attributes);
+        if (!decision.allowed) return this.fail(reply, forbidden(attributes, decision.reason));
       } catch (e) {
         return this.fail(reply, e);
       }
-      const decision = this.o.authorizer.authorize(attributes);
-      if (!decision.allowed) return this.fail(reply, forbidden(attributes, decision.reason));
     });
 
     // Upstream's request latency SLI: receipt to last byte, per verb and resource, watches aside.
