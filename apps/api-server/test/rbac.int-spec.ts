@@ -628,11 +628,21 @@ describe('RBAC: authorization of every request', () => {
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'quota-admin' },
         subjects: [{ kind: 'ServiceAccount', name: 'bob', namespace: ns }],
       });
-      await waitFor('carol to be allowed to bind quota-admin', async () =>
-        (await apiAs(token, 'POST', `${RBAC}/namespaces/${esc}/rolebindings`, quotaBinding('quota-for-bob')))
-          .status === 201
-          ? true
-          : undefined,
+      const made = await waitFor('carol to be allowed to bind quota-admin', async () => {
+        const r = await apiAs<{ metadata: { resourceVersion: string } }>(
+          token,
+          'POST',
+          `${RBAC}/namespaces/${esc}/rolebindings`,
+          quotaBinding('quota-for-bob'),
+        );
+        return r.status === 201 ? r.body : undefined;
+      });
+      // The log says what allowed the write: the grant it was made under.
+      const event = await c.server.app
+        .get(ClusterConnections)
+        .store.events.at(Number(made.metadata.resourceVersion));
+      expect(event?.actor.authorizedBy).toBe(
+        `RBAC: allowed by RoleBinding "carol-admin/${esc}" of ClusterRole "admin" to ServiceAccount "${carol}/${ns}"`,
       );
       // Only where the bind is granted: not in another namespace, not cluster-wide.
       expect(

@@ -181,6 +181,7 @@ describe('service account tokens', () => {
           'authentication.kubernetes.io/pod-uid': [pod.metadata.uid],
           'authentication.kubernetes.io/credential-id': [`JTI=${String(claims.jti)}`],
         },
+        authorizedBy: `RBAC: allowed by RoleBinding "service-accounts-edit/${ns}" of ClusterRole "edit" to Group "system:serviceaccounts:${ns}"`,
       });
       const everything = JSON.stringify(await store.events.after(0, 100_000));
       expect(everything).not.toContain(token);

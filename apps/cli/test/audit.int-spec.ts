@@ -296,6 +296,28 @@ describe('audit commands against a cluster started by wake up', () => {
     );
   });
 
+  it('why: a change a service account made names the grant RBAC allowed it under', async () => {
+    expect(await kubectl('create', 'serviceaccount', 'writer')).toMatchObject({ code: 0 });
+    expect(
+      await kubectl(
+        'create',
+        'rolebinding',
+        'writer-edit',
+        '--clusterrole=edit',
+        '--serviceaccount=default:writer',
+      ),
+    ).toMatchObject({ code: 0 });
+    const token = (await kubectl('create', 'token', 'writer')).stdout.trim();
+    await waitFor('the writer’s grant to apply', async () =>
+      (await kubectl('--token', token, 'create', 'configmap', 'by-writer')).code === 0 ? true : undefined,
+    );
+    const res = await wake('why', 'configmap/by-writer', ...dataDir);
+    expect(res).toMatchObject({ code: 0, stderr: '' });
+    expect(res.stdout).toMatch(
+      /started by system:serviceaccount:default:writer \(kubectl[^\n]*\): create \S*by-writer in namespace default at seq \d+\n {2}RBAC: allowed by RoleBinding "writer-edit\/default" of ClusterRole "edit" to ServiceAccount "writer\/default"\n$/,
+    );
+  });
+
   it('why: from the scheduler`s binding back to the user`s create', async () => {
     await writeFile(join(dir, 'node.json'), JSON.stringify(NODE));
     expect(await kubectl('create', '-f', join(dir, 'node.json'))).toMatchObject({ code: 0 });

@@ -149,6 +149,9 @@ export class KubeApi {
         const attributes = requestAttributes(acting, req.method, req.url);
         const decision = this.o.authorizer.authorize(attributes);
         if (!decision.allowed) return this.fail(reply, forbidden(attributes, decision.reason));
+        // The grant a write is made under goes into its events with the actor (a copy: the
+        // authenticator caches actors across requests).
+        if (decision.reason) req[ACTOR] = Object.assign({}, acting, { authorizedBy: decision.reason });
       } catch (e) {
         return this.fail(reply, e);
       }

@@ -95,7 +95,7 @@ export async function why(o: WhyOptions): Promise<number> {
   write(
     broken
       ? `the chain breaks at seq ${root.seq}: its cause, seq ${root.cause}, is not in the log\n`
-      : `started by ${whoOf(root.actor)}${root.userAgent ? ` (${root.userAgent})` : ''}: ${root.verb} ${describe(root)}${root.namespace ? ` in namespace ${root.namespace}` : ''} at seq ${root.seq}\n`,
+      : startedBy(root),
   );
   return broken ? 3 : 0;
 }
@@ -131,6 +131,14 @@ function sameObject(a: StoredEvent, b: StoredEvent): boolean {
 }
 
 /** The object an event is about, as `kubectl get -o name` prints it (`pod/web`, `deployment.apps/web`). */
+/** The chain's first event: who made it, with what, and (for users RBAC checked) the grant it was made under. */
+function startedBy(e: StoredEvent): string {
+  const agent = e.userAgent ? ` (${e.userAgent})` : '';
+  const where = e.namespace ? ` in namespace ${e.namespace}` : '';
+  const grant = e.actor.authorizedBy ? `  ${e.actor.authorizedBy}\n` : '';
+  return `started by ${whoOf(e.actor)}${agent}: ${e.verb} ${describe(e)}${where} at seq ${e.seq}\n${grant}`;
+}
+
 function describe(e: StoredEvent): string {
   const type = typeOfStored(e.group, e.resource);
   return type ? objectName(type, e.name) : `${e.resource}${e.group ? `.${e.group}` : ''}/${e.name}`;

@@ -11,6 +11,12 @@ export interface Actor {
   extra?: Record<string, string[]>;
   /** Who made the request acting as this user (`kubectl --as`): the audit's "user" beside "impersonatedUser". */
   impersonator?: { user: string; groups: string[] };
+  /**
+   * What authorized the request (upstream's `authorization.k8s.io/reason` audit annotation),
+   * e.g. `RBAC: allowed by RoleBinding "r/team" of Role "r" to User "jane"`; absent for
+   * system:masters, whom RBAC does not consult.
+   */
+  authorizedBy?: string;
 }
 
 /**
