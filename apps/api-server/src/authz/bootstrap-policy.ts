@@ -224,11 +224,3 @@ export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: BootstrapClusterRoleBinding[] = [
   },
   { name: 'system:monitoring', role: 'system:monitoring', subjects: [group('system:monitoring')] },
 ];
-
-/** Whether every label of `selector` is on `labels` (a matchLabels selector). */
-export function matchesLabels(
-  selector: Record<string, string>,
-  labels: Record<string, string> | undefined,
-): boolean {
-  return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
-}

@@ -1,4 +1,4 @@
-import { StatusError } from '@app/api';
+import { dnsLabelErrors, dnsSubdomainErrors, StatusError } from '@app/api';
 import { type Actor } from '@app/event-store';
 
 import { serviceAccountUsername } from '../auth/service-account-claims.js';
@@ -14,8 +14,6 @@ const AUTHENTICATED = 'system:authenticated';
 const UNAUTHENTICATED = 'system:unauthenticated';
 const ANONYMOUS = 'system:anonymous';
 const SA_PREFIX = 'system:serviceaccount:';
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** One thing a request asks to act as, and the resource `impersonate` is asked on for it. */
 interface Requested {
@@ -142,8 +140,7 @@ function splitServiceAccount(user: string): { namespace: string; name: string } 
   const parts = user.slice(SA_PREFIX.length).split(':');
   if (parts.length !== 2) return undefined;
   const [namespace, name] = parts as [string, string];
-  if (namespace.length > 63 || !DNS_LABEL.test(namespace)) return undefined;
-  if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) return undefined;
+  if (dnsLabelErrors(namespace).length || dnsSubdomainErrors(name).length) return undefined;
   return { namespace, name };
 }
 

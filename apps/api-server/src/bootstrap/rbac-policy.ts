@@ -1,4 +1,10 @@
-import { type ResourceRegistry, type ResourceType, StatusError } from '@app/api';
+import {
+  labelSelectorFromObject,
+  matchesLabels,
+  type ResourceRegistry,
+  type ResourceType,
+  StatusError,
+} from '@app/api';
 import { type StoredObject, SYSTEM_ACTOR } from '@app/event-store';
 
 import {
@@ -7,7 +13,6 @@ import {
   BOOTSTRAP_CLUSTER_ROLES,
   BOOTSTRAP_LABELS,
   type BootstrapClusterRole,
-  matchesLabels,
   RBAC_GROUP,
 } from '../authz/bootstrap-policy.js';
 import { covers, type PolicyRule, type Subject } from '../authz/policy-rules.js';
@@ -77,8 +82,8 @@ function clusterRole(role: BootstrapClusterRole): StoredObject {
 
 /** The role's rules, or for an aggregated one the union of those of the roles it selects (transitively). */
 function aggregatedRules(role: BootstrapClusterRole, seen = new Set<string>()): PolicyRule[] {
-  const selector = role.aggregatesFrom;
-  if (!selector) return role.rules;
+  if (!role.aggregatesFrom) return role.rules;
+  const selector = labelSelectorFromObject({ matchLabels: role.aggregatesFrom });
   seen.add(role.name);
   const rules: PolicyRule[] = [];
   // In name order, as the aggregation controller will keep them: it then has nothing to change.

@@ -60,6 +60,13 @@ describe('RBAC validation', () => {
         field: 'rules[0].nonResourceURLs',
       },
     ]);
+    // A service account is named as its object is: a DNS subdomain.
+    expect(
+      check('rolebindings', {
+        roleRef: ref('Role', 'r'),
+        subjects: [{ kind: 'ServiceAccount', name: 'My_App' }],
+      }),
+    ).toEqual([expect.objectContaining({ reason: 'FieldValueInvalid', field: 'subjects[0].name' })]);
     expect(check('clusterroles', { aggregationRule: { clusterRoleSelectors: [] } })).toEqual([
       {
         reason: 'FieldValueRequired',

@@ -1,4 +1,5 @@
 import { type StatusCause } from '../errors/index.js';
+import { dnsSubdomainErrors } from '../selectors/label-validation.js';
 import { pathSegmentErrors } from './object-meta.js';
 import { type Json, listOf } from './pod-fields.js';
 
@@ -96,7 +97,8 @@ function validateSubject(s: Json, namespaced: boolean, at: string): StatusCause[
   if (!name) causes.push(required(`${at}.name`));
   switch (s.kind) {
     case 'ServiceAccount':
-      if (name) for (const msg of pathSegmentErrors(name)) causes.push(invalid(`${at}.name`, name, msg));
+      // ValidateServiceAccountName: a DNS subdomain, as the account's own name.
+      if (name) for (const msg of dnsSubdomainErrors(name)) causes.push(invalid(`${at}.name`, name, msg));
       if (apiGroup) causes.push(notSupported(`${at}.apiGroup`, apiGroup, ['']));
       if (!namespaced && !text(s.namespace)) causes.push(required(`${at}.namespace`));
       break;
