@@ -350,6 +350,20 @@ describe('RBAC: authorization of every request', () => {
     expect(elsewhere.body.message).toContain(
       'spec.resourceAttributes.namespace: Invalid value: "elsewhere": must match metadata.namespace',
     );
+    const urls = await c.api<Status>('POST', `${AUTHZ}/namespaces/${ns}/localsubjectaccessreviews`, {
+      spec: { user: 'jane', nonResourceAttributes: { path: '/healthz', verb: 'get' } },
+    });
+    expect(urls.status).toBe(422);
+    expect(urls.body.message).toContain('spec.nonResourceAttributes: Invalid value:');
+    expect(urls.body.message).toContain('disallowed on this kind of request');
+    const mismatch = await c.api<Status>('POST', `${AUTHZ}/namespaces/${ns}/localsubjectaccessreviews`, {
+      metadata: { namespace: 'elsewhere' },
+      spec: { user: 'jane', resourceAttributes: { namespace: ns, verb: 'get', resource: 'pods' } },
+    });
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.body.message).toBe(
+      'the namespace of the provided object does not match the namespace sent on the request',
+    );
   });
 
   it('a ClusterRoleBinding grants in every namespace and at the cluster scope; a missing role is the denial’s reason', async () => {
@@ -382,6 +396,22 @@ describe('RBAC: authorization of every request', () => {
     expect(denied.body.message).toBe(
       `secrets is forbidden: User "system:serviceaccount:${ns}:bob" cannot list resource "secrets" in API group "" at the cluster scope: RBAC: clusterrole.rbac.authorization.k8s.io "not-there" not found`,
     );
+    // can-i --list says the rules it gives are incomplete, and why; it needs a namespace.
+    const rules = await apiAs<{ status: { incomplete: boolean; evaluationError?: string } }>(
+      bob,
+      'POST',
+      '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
+      { spec: { namespace: ns } },
+    );
+    expect(rules.body.status).toMatchObject({
+      incomplete: true,
+      evaluationError: 'clusterrole.rbac.authorization.k8s.io "not-there" not found',
+    });
+    const anywhere = await apiAs(bob, 'POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', {
+      spec: {},
+    });
+    expect(anywhere.status).toBe(400);
+    expect(anywhere.body.message).toBe('no namespace on request');
   });
 
   it.each(MINORS)(
