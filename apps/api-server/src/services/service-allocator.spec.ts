@@ -76,8 +76,10 @@ describe('service allocator', () => {
     expect(new Set(ips).size).toBe(12);
     expect(ips).not.toContain(a.apiServiceIp);
     expect(ips).not.toContain(a.dnsServiceIp);
-    expect(store.lists).toBeGreaterThan(0);
     await expect(a.allocate(service('one-too-many'), ctx)).rejects.toThrow('range 10.1.0.0/28 is full');
+    // Only the claims can say the range is full (the random picks before them may, by chance,
+    // have found every last free address without a read).
+    expect(store.lists).toBeGreaterThan(0);
   });
 
   it('hands out every NodePort of a small range once, then refuses', async () => {
