@@ -93,12 +93,29 @@ function parseRows(text: string): Row[] {
   });
 }
 
-/** The projection rows of a plan, parsed, after checking `planned` counts them. */
+/**
+ * The projection rows of a plan, as the write statement resolves them: each reference joined
+ * with the batch's event of that seq (key, uid, payload), after checking `planned` counts them.
+ */
 function projection(plan: BatchPlan) {
+  const events = new Map(parseRows(plan.rows.events).map((e) => [e.seq, e]));
+  const event = (seq: number) => {
+    const e = events.get(seq);
+    if (!e) throw new Error(`no event ${seq} in the batch`);
+    return e;
+  };
+  const key = (e: Row) => ({ g: e.group, r: e.resource, ns: e.namespace, n: e.name });
+  const { inserts, updates, deletes } = plan.rows;
   const rows = {
-    inserts: parseRows(plan.rows.inserts),
-    updates: parseRows(plan.rows.updates),
-    deletes: parseRows(plan.rows.deletes),
+    inserts: inserts.map((seq) => {
+      const e = event(seq);
+      return { ...key(e), uid: e.uid, rv: seq, object: e.object };
+    }),
+    updates: updates.seqs.map((seq, i) => {
+      const e = event(seq);
+      return { ...key(e), uid: e.uid, rv: seq, expected: updates.expected[i], object: e.object };
+    }),
+    deletes: deletes.seqs.map((seq, i) => ({ ...key(event(seq)), expected: deletes.expected[i] })),
   };
   expect(plan.planned).toEqual([rows.inserts.length, rows.updates.length, rows.deletes.length]);
   return rows;
@@ -275,7 +292,12 @@ describe('planBatch', () => {
       );
       expect(plan.head).toEqual(HEAD);
       expect(plan.events).toEqual([]);
-      expect(plan.rows).toEqual({ events: '[]', inserts: '[]', updates: '[]', deletes: '[]' });
+      expect(plan.rows).toEqual({
+        events: '[]',
+        inserts: [],
+        updates: { seqs: [], expected: [] },
+        deletes: { seqs: [], expected: [] },
+      });
       expect(plan.planned).toEqual([0, 0, 0]);
       expect(plan.changed.size).toBe(0);
     });

@@ -25,14 +25,27 @@ export interface KnownObject {
   json: string;
 }
 
+/**
+ * Projection rows to update or delete: `seqs[i]` is the batch's last event of the object, whose
+ * row must be at resourceVersion `expected[i]`.
+ */
+export interface ProjectionRefs {
+  seqs: number[];
+  expected: number[];
+}
+
 /** `null`: known not to exist. `undefined`: not known. */
 export type KnownState = KnownObject | null;
 
 export interface BatchPlan {
   outcomes: Outcome<MutationResult>[];
   events: StoredEvent[];
-  /** The batch as rows for the one write statement (JSON arrays for jsonb_to_recordset). */
-  rows: { events: string; inserts: string; updates: string; deletes: string };
+  /**
+   * The batch for the one write statement: the events as a JSON array for jsonb_to_recordset,
+   * and the projection changes by reference to the event that carries each object's final
+   * state, so every object crosses the wire, and is parsed by Postgres, once.
+   */
+  rows: { events: string; inserts: number[]; updates: ProjectionRefs; deletes: ProjectionRefs };
   /** How many projection rows the insert, update and delete must each touch. */
   planned: [number, number, number];
   /** The head after the batch. */
@@ -168,39 +181,38 @@ function eventsJson(events: StoredEvent[], canonical: Map<StoredEvent, string>):
 
 /**
  * The net change of each object from its state before the batch to its state after it: when
- * an object ends the batch present, its last event carries exactly its final state.
+ * an object ends the batch present, its last event carries exactly its final state (and its
+ * key and uid), so a row is named by that event's seq.
  */
 function projectionRows(
   events: StoredEvent[],
   canonical: Map<StoredEvent, string>,
   initial: Map<string, KnownState>,
 ): Pick<BatchPlan, 'planned' | 'changed'> & { rows: Omit<BatchPlan['rows'], 'events'> } {
-  const inserts: string[] = [];
-  const updates: string[] = [];
-  const deletes: string[] = [];
+  const inserts: number[] = [];
+  const updates: ProjectionRefs = { seqs: [], expected: [] };
+  const deletes: ProjectionRefs = { seqs: [], expected: [] };
   const changed = new Map<string, KnownState>();
   const lastEvent = new Map(events.map((e) => [keyId(e), e]));
   for (const [id, e] of lastEvent) {
     const before = initial.get(id) ?? null;
-    const key = { g: e.group, r: e.resource, ns: e.namespace, n: e.name };
-    const json = canonical.get(e) as string;
     if (e.type === 'DELETED') {
       changed.set(id, null);
-      if (before) deletes.push(JSON.stringify({ ...key, expected: before.resourceVersion }));
+      if (before) refer(deletes, e.seq, before.resourceVersion);
       continue;
     }
-    changed.set(id, { uid: e.uid, resourceVersion: e.seq, json });
-    const row = { ...key, uid: e.uid, rv: e.seq };
-    if (before) updates.push(withObject({ ...row, expected: before.resourceVersion }, json));
-    else inserts.push(withObject(row, json));
+    changed.set(id, { uid: e.uid, resourceVersion: e.seq, json: canonical.get(e) as string });
+    if (before) refer(updates, e.seq, before.resourceVersion);
+    else inserts.push(e.seq);
   }
   return {
-    rows: {
-      inserts: `[${inserts.join(',')}]`,
-      updates: `[${updates.join(',')}]`,
-      deletes: `[${deletes.join(',')}]`,
-    },
-    planned: [inserts.length, updates.length, deletes.length],
+    rows: { inserts, updates, deletes },
+    planned: [inserts.length, updates.seqs.length, deletes.seqs.length],
     changed,
   };
+}
+
+function refer(refs: ProjectionRefs, seq: number, expected: number): void {
+  refs.seqs.push(seq);
+  refs.expected.push(expected);
 }

@@ -233,10 +233,12 @@ function append(conn: ReservedSql, expected: LogHead, plan: BatchPlan) {
   if (plan.events.length === 0)
     return conn`SELECT wake.lock_head(${expected.seq}, decode(${expected.hash}, 'hex'))`;
   const { seq, hash, atMs } = plan.head;
+  const { events, inserts, updates, deletes } = plan.rows;
   return conn`
     SELECT wake.append_batch(
-      ${expected.seq}, decode(${expected.hash}, 'hex'),
-      ${plan.rows.events}, ${plan.rows.inserts}, ${plan.rows.updates}, ${plan.rows.deletes},
+      ${expected.seq}, decode(${expected.hash}, 'hex'), ${events},
+      ${inserts}::bigint[], ${updates.seqs}::bigint[], ${updates.expected}::bigint[],
+      ${deletes.seqs}::bigint[], ${deletes.expected}::bigint[],
       ${seq}, decode(${hash}, 'hex'), ${new Date(atMs).toISOString()}::timestamptz,
       ${[...plan.planned, plan.events.length]}::int[])`;
 }

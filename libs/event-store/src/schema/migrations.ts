@@ -246,4 +246,72 @@ GRANT EXECUTE ON FUNCTION ${s}.append_batch(bigint, bytea, text, text, text, tex
   TO ${appRole};
 `,
   },
+  {
+    version: 4,
+    name: 'projection rows by reference to their events',
+    sql: ({ schema: s, appRole }) => `
+-- As version 3, but a projection row is named by the seq of the batch's event that carries the
+-- object's final state (its key, uid and payload): the payload crosses the wire and is parsed
+-- once, for the event, and the projection takes it from there. One statement after the lock,
+-- so one snapshot; the four writes touch disjoint rows (an object is inserted, updated or
+-- deleted, never two of these, in one batch's net change).
+DROP FUNCTION ${s}.append_batch(bigint, bytea, text, text, text, text, bigint, bytea, timestamptz, int[]);
+CREATE FUNCTION ${s}.append_batch(
+  expected_seq bigint, expected_hash bytea, events text,
+  insert_seqs bigint[], update_seqs bigint[], update_expected bigint[],
+  delete_seqs bigint[], delete_expected bigint[],
+  new_seq bigint, new_hash bytea, new_at timestamptz, planned int[]
+) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  appended int;
+  inserted int;
+  updated int;
+  deleted int;
+BEGIN
+  PERFORM ${s}.lock_head(expected_seq, expected_hash);
+
+  WITH x AS MATERIALIZED (
+    SELECT * FROM jsonb_to_recordset(events::jsonb) AS x(
+         seq bigint, at text, type text, "group" text, resource text, namespace text, name text, uid uuid,
+         object jsonb, "objectDigest" text, actor jsonb, verb text, "requestId" text, "userAgent" text,
+         "sourceIp" text, cause bigint, "prevHash" text, hash text)
+  ), a AS (
+    INSERT INTO ${s}.events (seq, at, type, api_group, resource, namespace, name, uid, object, object_digest,
+                             actor, verb, request_id, user_agent, source_ip, cause, prev_hash, hash)
+    SELECT x.seq, x.at::timestamptz, x.type, x.group, x.resource, x.namespace, x.name, x.uid, x.object,
+           decode(x."objectDigest", 'hex'), x.actor, x.verb, x."requestId", x."userAgent", x."sourceIp",
+           x.cause, decode(x."prevHash", 'hex'), decode(x.hash, 'hex')
+      FROM x
+    RETURNING 1
+  ), i AS (
+    INSERT INTO ${s}.resources (api_group, resource, namespace, name, uid, resource_version, object)
+    SELECT x.group, x.resource, x.namespace, x.name, x.uid, x.seq, x.object
+      FROM x JOIN unnest(insert_seqs) AS r(seq) ON r.seq = x.seq
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+  ), u AS (
+    UPDATE ${s}.resources t SET uid = x.uid, resource_version = x.seq, object = x.object
+      FROM x JOIN unnest(update_seqs, update_expected) AS r(seq, expected) ON r.seq = x.seq
+     WHERE t.api_group = x.group AND t.resource = x.resource AND t.namespace = x.namespace
+       AND t.name = x.name AND t.resource_version = r.expected
+    RETURNING 1
+  ), d AS (
+    DELETE FROM ${s}.resources t
+     USING x JOIN unnest(delete_seqs, delete_expected) AS r(seq, expected) ON r.seq = x.seq
+     WHERE t.api_group = x.group AND t.resource = x.resource AND t.namespace = x.namespace
+       AND t.name = x.name AND t.resource_version = r.expected
+    RETURNING 1
+  )
+  SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM i), (SELECT count(*) FROM u), (SELECT count(*) FROM d)
+    INTO appended, inserted, updated, deleted;
+
+  UPDATE ${s}.log_head SET seq = new_seq, hash = new_hash, at = new_at WHERE id = 1;
+  PERFORM ${s}.assert_applied(planned, ARRAY[inserted, updated, deleted, appended]);
+  PERFORM pg_notify('${NOTIFY_CHANNEL}', new_seq::text);
+END $$;
+GRANT EXECUTE ON FUNCTION ${s}.append_batch(bigint, bytea, text, bigint[], bigint[], bigint[], bigint[], bigint[],
+                                            bigint, bytea, timestamptz, int[])
+  TO ${appRole};
+`,
+  },
 ];
