@@ -149,6 +149,13 @@ describe('eventHash', () => {
     expect(eventHash(other, base)).not.toBe(eventHash(PREV, base));
   });
 
+  it.each(['', 'ab'.repeat(31), 'zz'.repeat(32), 'ab'.repeat(33)])(
+    'refuses a previous hash that is not 32 bytes of hex (%j)',
+    (bad) => {
+      expect(() => eventHash(bad, base)).toThrow('the previous hash must be 64 hex digits');
+    },
+  );
+
   it('hashes the previous hash as bytes, so hex case does not matter', () => {
     expect(eventHash('AB'.repeat(32), base)).toBe(eventHash(PREV, base));
   });
