@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ResourceRegistry } from '@app/api';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
+import { REVIEW_DISCOVERY } from '../src/auth/reviews.js';
+
 interface StatusBody {
   kind: string;
   status: string;
@@ -150,10 +152,28 @@ describe('OpenAPI documents and field validation over HTTP', () => {
       '/openapi/v3',
     );
     expect(root.status).toBe(200);
+    // The stored kinds' group-versions, and those of the create-only access reviews.
     const expected = new Set(
-      new ResourceRegistry().types.map((t) => (t.group ? `apis/${t.group}/${t.version}` : 'api/v1')),
+      [...new ResourceRegistry().types, ...REVIEW_DISCOVERY].map((t) =>
+        t.group ? `apis/${t.group}/${t.version}` : 'api/v1',
+      ),
     );
+    expect(expected).toContain('apis/authorization.k8s.io/v1');
     expect(new Set(Object.keys(root.body.paths))).toEqual(expected);
+    const reviews = await cluster.api<{ paths: Record<string, Record<string, unknown>> }>(
+      'GET',
+      root.body.paths['apis/authorization.k8s.io/v1'].serverRelativeURL,
+    );
+    expect(Object.keys(reviews.body.paths).sort()).toEqual([
+      '/apis/authorization.k8s.io/v1/namespaces/{namespace}/localsubjectaccessreviews',
+      '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+      '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
+      '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+    ]);
+    // Create is the one operation, as upstream publishes it.
+    expect(
+      Object.keys(reviews.body.paths['/apis/authorization.k8s.io/v1/subjectaccessreviews']).sort(),
+    ).toEqual(['parameters', 'post']);
     const url = root.body.paths['apis/apps/v1'].serverRelativeURL;
     expect(url).toMatch(/^\/openapi\/v3\/apis\/apps\/v1\?hash=[0-9A-F]{128}$/);
     const doc = await cluster.api<{

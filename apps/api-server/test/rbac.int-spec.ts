@@ -366,6 +366,83 @@ describe('RBAC: authorization of every request', () => {
     );
   });
 
+  it.each(MINORS)(
+    'kubectl 1.%i finds the review kinds in discovery and OpenAPI: create -f answers them, api-resources lists them create-only, explain describes them',
+    async (minor) => {
+      const resources = await c.kubectl(minor, [
+        'api-resources',
+        '--api-group=authorization.k8s.io',
+        '-o',
+        'wide',
+      ]);
+      expect(resources.code).toBe(0);
+      const rows = resources.stdout.split('\n').map((l) => l.trim().split(/\s+/));
+      const row = (name: string) => rows.find((r) => r[0] === name);
+      expect(row('subjectaccessreviews')).toEqual([
+        'subjectaccessreviews',
+        'authorization.k8s.io/v1',
+        'false',
+        'SubjectAccessReview',
+        'create',
+      ]);
+      expect(row('localsubjectaccessreviews')?.slice(2)).toEqual([
+        'true',
+        'LocalSubjectAccessReview',
+        'create',
+      ]);
+      expect(row('selfsubjectrulesreviews')?.slice(2)).toEqual(['false', 'SelfSubjectRulesReview', 'create']);
+      const whoami = await c.kubectl(minor, ['api-resources', '--api-group=authentication.k8s.io']);
+      expect(whoami.stdout).toMatch(
+        /selfsubjectreviews\s+authentication\.k8s\.io\/v1\s+false\s+SelfSubjectReview/,
+      );
+
+      const review = (kind: string, namespace?: string) =>
+        JSON.stringify({
+          apiVersion: 'authorization.k8s.io/v1',
+          kind,
+          ...(namespace ? { metadata: { namespace } } : {}),
+          spec: {
+            user: 'jane',
+            groups: ['system:masters'],
+            resourceAttributes: { namespace: ns, verb: 'get', resource: 'configmaps', name: 'open' },
+          },
+        });
+      // Client-side validation: kubectl validates a kind with no PATCH operation (the server
+      // cannot take its fieldValidation) against OpenAPI v2 in protobuf, which Wake does not serve.
+      const sar = await c.kubectl(minor, ['create', '--validate=false', '-f', '-', '-o', 'json'], {
+        input: review('SubjectAccessReview'),
+      });
+      expect(sar.stderr).toBe('');
+      expect(JSON.parse(sar.stdout)).toMatchObject({
+        kind: 'SubjectAccessReview',
+        status: { allowed: true },
+      });
+      const local = await c.kubectl(
+        minor,
+        ['create', '--validate=false', '-n', ns, '-f', '-', '-o', 'json'],
+        {
+          input: review('LocalSubjectAccessReview', ns),
+        },
+      );
+      expect(local.stderr).toBe('');
+      expect(JSON.parse(local.stdout)).toMatchObject({
+        kind: 'LocalSubjectAccessReview',
+        metadata: { namespace: ns },
+        status: { allowed: true },
+      });
+      // Their schemas are in OpenAPI v3, which kubectl explain reads.
+      const explained = await c.kubectl(minor, ['explain', 'subjectaccessreviews.spec.resourceAttributes']);
+      expect(explained.stderr).toBe('');
+      expect(explained.stdout).toContain('GROUP:      authorization.k8s.io');
+      expect(explained.stdout).toContain('KIND:       SubjectAccessReview');
+      expect(explained.stdout).toMatch(/verb\s+<string>/);
+      // Create is all they take.
+      const listed = await c.kubectl(minor, ['get', 'subjectaccessreviews']);
+      expect(listed.code).not.toBe(0);
+      expect(listed.stderr).toContain('(MethodNotAllowed)');
+    },
+  );
+
   it('a ClusterRoleBinding grants in every namespace and at the cluster scope; a missing role is the denial’s reason', async () => {
     await c.ok('POST', `${RBAC}/clusterroles`, {
       metadata: { name: 'node-reader' },

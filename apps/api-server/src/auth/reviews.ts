@@ -1,4 +1,4 @@
-import { isObject, type StatusCause, StatusError } from '@app/api';
+import { type DiscoveredType, isObject, type StatusCause, StatusError } from '@app/api';
 import { type Actor } from '@app/event-store';
 
 import { type PolicyRule, type RequestAttributes } from '../authz/policy-rules.js';
@@ -134,6 +134,20 @@ export const REVIEWS: ReviewKind[] = [
  * The answered review: the body as sent (an object whose kind and apiVersion, when given, are
  * the review's), with metadata as upstream echoes it and the status filled in.
  */
+/** The reviews as discovery lists them, so clients map their kinds (`kubectl create -f`). */
+export const REVIEW_DISCOVERY: DiscoveredType[] = REVIEWS.map((r) => ({
+  group: r.group,
+  version: r.path.split('/')[3],
+  kind: r.kind,
+  plural: r.resource,
+  singular: r.kind.toLowerCase(),
+  namespaced: r.path.includes('/namespaces/:namespace/'),
+  shortNames: [],
+  categories: [],
+  subresources: [],
+  verbs: ['create'],
+}));
+
 export function answerReview(r: ReviewKind, body: unknown, asked: ReviewContext): object {
   const apiVersion = `${r.group}/v1`;
   if (!isObject(body)) throw StatusError.badRequest(`the body of a ${r.kind} must be a JSON object`);

@@ -6,6 +6,8 @@ import {
   apiResourceList,
   apiVersions,
   apiVersionOf,
+  type DiscoveryCatalog,
+  discoveryCatalog,
   isObject,
   negotiateDiscovery,
   parseIncludeObject,
@@ -27,7 +29,7 @@ import { impersonate } from '../authz/impersonation.js';
 import { type RbacAuthorizer } from '../authz/rbac-authorizer.js';
 import { requestAttributes } from '../authz/request-attributes.js';
 import { type CachedList, type ListCache } from '../cache/list-cache.js';
-import { answerReview, REVIEWS } from '../auth/reviews.js';
+import { answerReview, REVIEW_DISCOVERY, REVIEWS } from '../auth/reviews.js';
 import { PodExecEndpoint } from '../exec/pod-exec.js';
 import { routeUpgradesAsRequests } from '../exec/upgrade-routing.js';
 import { PodPortForwardEndpoint } from '../portforward/pod-port-forward.js';
@@ -112,9 +114,12 @@ export class KubeApi {
   private readonly decode: RequestDecoder;
   private readonly exec: PodExecEndpoint;
   private readonly portForward: PodPortForwardEndpoint;
+  /** What discovery lists: the registry's kinds and the reviews' routes. */
+  private readonly catalog: DiscoveryCatalog;
 
   constructor(private readonly o: KubeApiOptions) {
     this.decode = new RequestDecoder();
+    this.catalog = discoveryCatalog(o.registry, REVIEW_DISCOVERY);
     this.exec = new PodExecEndpoint({ nats: o.nats, objects: o.objects });
     this.portForward = new PodPortForwardEndpoint({ nats: o.nats, objects: o.objects, metrics: o.metrics });
   }
@@ -170,12 +175,12 @@ export class KubeApi {
     app.get('/version', async () => versionInfo(this.o.wakeVersion));
     app.get('/api', async (req, reply) => this.discovery(req, reply, 'core'));
     app.get('/apis', async (req, reply) => this.discovery(req, reply, 'apis'));
-    app.get('/api/v1', async () => apiResourceList(this.o.registry, '', 'v1'));
+    app.get('/api/v1', async () => apiResourceList(this.catalog, '', 'v1'));
     app.get(
       '/apis/:group',
       this.guard(async (req) => {
         const { group } = req.params as { group: string };
-        const g = this.o.registry.groups().find((x) => x.name === group);
+        const g = this.catalog.groups().find((x) => x.name === group);
         if (!g) throw new StatusError('NotFound', 'the server could not find the requested resource', {});
         return apiGroup(g);
       }),
@@ -184,12 +189,12 @@ export class KubeApi {
       '/apis/:group/:version',
       this.guard(async (req) => {
         const { group, version } = req.params as { group: string; version: string };
-        if (this.o.registry.inVersion(group, version).length === 0)
+        if (this.catalog.inVersion(group, version).length === 0)
           throw new StatusError('NotFound', 'the server could not find the requested resource', {});
-        return apiResourceList(this.o.registry, group, version);
+        return apiResourceList(this.catalog, group, version);
       }),
     );
-    registerOpenApiRoutes(app, this.o.registry, this.o.wakeVersion, (fn) => this.guard(fn));
+    registerOpenApiRoutes(app, this.o.registry, this.o.wakeVersion, (fn) => this.guard(fn), REVIEW_DISCOVERY);
     // Warn-mode field validation's findings: one `Warning: 299` header each (kubectl prints them).
     app.addHook('onSend', async (req, reply, payload) => {
       const warnings = warningHeaders(req);
@@ -251,11 +256,11 @@ export class KubeApi {
 
   private discovery(req: FastifyRequest, reply: FastifyReply, which: 'core' | 'apis') {
     const v = negotiateDiscovery(req.headers.accept);
-    if (!v) return which === 'core' ? apiVersions(this.o.serverAddress()) : apiGroupList(this.o.registry);
+    if (!v) return which === 'core' ? apiVersions(this.o.serverAddress()) : apiGroupList(this.catalog);
     return reply
       .header('content-type', aggregatedContentType(v))
       .header('vary', 'Accept')
-      .send(Buffer.from(JSON.stringify(aggregatedDiscovery(this.o.registry, which, v))));
+      .send(Buffer.from(JSON.stringify(aggregatedDiscovery(this.catalog, which, v))));
   }
 
   private async resource(req: AuthedRequest, reply: FastifyReply): Promise<unknown> {

@@ -1,4 +1,5 @@
 import {
+  type CreateOnlyKind,
   OpenApiDocuments,
   type ResourceRegistry,
   schemaCatalog,
@@ -20,8 +21,9 @@ export function registerOpenApiRoutes(
   registry: ResourceRegistry,
   version: string,
   guard: (fn: Handler) => Handler,
+  createOnly: CreateOnlyKind[] = [],
 ): void {
-  const docs = new OpenApiDocuments(registry, schemaCatalog(), version);
+  const docs = new OpenApiDocuments(registry, schemaCatalog(), version, createOnly);
   app.get(
     '/openapi/v3',
     guard(async (req, reply) => {

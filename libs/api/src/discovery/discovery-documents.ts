@@ -1,5 +1,46 @@
-import { type ResourceRegistry } from '../registry/resource-registry.js';
+import { type ResourceRegistry, type ServedGroup } from '../registry/resource-registry.js';
 import { ALL_VERBS, type ResourceType, type SubresourceName } from '../registry/resource-type.js';
+
+/**
+ * A kind as discovery lists it: a stored kind of the registry (every verb), or one served by
+ * a route of its own with the verbs it takes (the create-only reviews).
+ */
+export type DiscoveredType = Pick<
+  ResourceType,
+  | 'group'
+  | 'version'
+  | 'kind'
+  | 'plural'
+  | 'singular'
+  | 'namespaced'
+  | 'shortNames'
+  | 'categories'
+  | 'subresources'
+> & { verbs?: string[] };
+
+/** What discovery lists: the named groups, and the kinds of each group-version. */
+export interface DiscoveryCatalog {
+  groups(): ServedGroup[];
+  inVersion(group: string, version: string): DiscoveredType[];
+}
+
+/** The registry's kinds and, after them, kinds served outside it (which it must not store). */
+export function discoveryCatalog(registry: ResourceRegistry, served: DiscoveredType[]): DiscoveryCatalog {
+  const groups = registry.groups();
+  for (const t of served) {
+    if (!t.group) continue;
+    let g = groups.find((x) => x.name === t.group);
+    if (!g) groups.push((g = { name: t.group, versions: [] }));
+    if (!g.versions.includes(t.version)) g.versions.push(t.version);
+  }
+  return {
+    groups: () => groups,
+    inVersion: (group, version) => [
+      ...registry.inVersion(group, version),
+      ...served.filter((t) => t.group === group && t.version === version),
+    ],
+  };
+}
 
 /** The Kubernetes release Wake answers as: kubectl's dispatcher runs the kubectl of this minor. */
 export const KUBERNETES_VERSION = { major: '1', minor: '33', patch: '0' } as const;
@@ -27,7 +68,7 @@ interface SubresourceShape {
 }
 
 /** What each subresource accepts and returns, as upstream's discovery states it. */
-function subresourceShape(t: ResourceType, sub: SubresourceName): SubresourceShape {
+function subresourceShape(t: DiscoveredType, sub: SubresourceName): SubresourceShape {
   switch (sub) {
     case 'status':
     case 'ephemeralcontainers':
@@ -61,7 +102,7 @@ export function apiVersions(serverAddress: string) {
 }
 
 /** Legacy `/apis`. */
-export function apiGroupList(registry: ResourceRegistry) {
+export function apiGroupList(registry: DiscoveryCatalog) {
   return { kind: 'APIGroupList', apiVersion: 'v1', groups: registry.groups().map(apiGroup) };
 }
 
@@ -72,14 +113,14 @@ export function apiGroup(g: { name: string; versions: string[] }) {
 }
 
 /** Legacy `/api/v1` and `/apis/<group>/<version>`: one entry per resource and subresource. */
-export function apiResourceList(registry: ResourceRegistry, group: string, version: string) {
+export function apiResourceList(registry: DiscoveryCatalog, group: string, version: string) {
   const resources = registry.inVersion(group, version).flatMap((t) => [
     {
       name: t.plural,
       singularName: t.singular,
       namespaced: t.namespaced,
       kind: t.kind,
-      verbs: ALL_VERBS,
+      verbs: t.verbs ?? ALL_VERBS,
       ...(t.shortNames.length ? { shortNames: t.shortNames } : {}),
       ...(t.categories.length ? { categories: t.categories } : {}),
     },
@@ -131,7 +172,7 @@ export function negotiateDiscovery(accept: string | undefined): DiscoveryVersion
 }
 
 /** Aggregated `/api` (core) or `/apis` (every named group) in one document. */
-export function aggregatedDiscovery(registry: ResourceRegistry, which: 'core' | 'apis', v: DiscoveryVersion) {
+export function aggregatedDiscovery(registry: DiscoveryCatalog, which: 'core' | 'apis', v: DiscoveryVersion) {
   const groups = which === 'core' ? [{ name: '', versions: ['v1'] }] : registry.groups();
   return {
     kind: 'APIGroupDiscoveryList',
@@ -147,7 +188,7 @@ export function aggregatedDiscovery(registry: ResourceRegistry, which: 'core' | 
           responseKind: { group: t.group, version: t.version, kind: t.kind },
           scope: t.namespaced ? 'Namespaced' : 'Cluster',
           singularResource: t.singular,
-          verbs: ALL_VERBS,
+          verbs: t.verbs ?? ALL_VERBS,
           ...(t.shortNames.length ? { shortNames: t.shortNames } : {}),
           ...(t.categories.length ? { categories: t.categories } : {}),
           subresources: t.subresources.map((sub) => {

@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 
 import { type ResourceRegistry } from '../registry/resource-registry.js';
 import { type ResourceType } from '../registry/resource-type.js';
-import { groupVersionPath, kindPaths, type Operation, type Parameter, type PathItem } from './operations.js';
+import {
+  createOnlyPaths,
+  groupVersionPath,
+  kindPaths,
+  type Operation,
+  type Parameter,
+  type PathItem,
+} from './operations.js';
 import { SCHEMA_REF_PREFIX, type Schema, type SchemaCatalog } from './schema-derivation.js';
 
 /** How clients authenticate, the same in v2 and v3 (upstream's BearerToken scheme). */
@@ -20,6 +27,9 @@ export interface SerializedDocument {
 }
 
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
+
+/** A kind that takes nothing but create, addressed as a registry kind is. */
+export type CreateOnlyKind = Pick<ResourceType, 'group' | 'version' | 'kind' | 'plural' | 'namespaced'>;
 const V2_REF_PREFIX = '#/definitions/';
 
 /**
@@ -35,11 +45,13 @@ export class OpenApiDocuments {
     private readonly registry: ResourceRegistry,
     private readonly catalog: SchemaCatalog,
     private readonly version: string,
+    /** Kinds served outside the registry that only take create (the access reviews). */
+    private readonly createOnly: CreateOnlyKind[] = [],
   ) {}
 
   /** Every served group-version's path in the root (`api/v1`, `apis/apps/v1`). */
   groupVersions(): string[] {
-    return [...new Set(this.registry.types.map(groupVersionPath))];
+    return [...new Set([...this.registry.types, ...this.createOnly].map(groupVersionPath))];
   }
 
   /** `GET /openapi/v3`: each group-version with the hashed URL of its document. */
@@ -54,9 +66,8 @@ export class OpenApiDocuments {
   v3(gvPath: string): SerializedDocument | undefined {
     const known = this.v3Docs.get(gvPath);
     if (known) return known;
-    const types = this.registry.types.filter((t) => groupVersionPath(t) === gvPath);
-    if (types.length === 0) return undefined;
-    const items = types.flatMap((t) => this.pathsOf(t));
+    const items = this.pathItems((t) => groupVersionPath(t) === gvPath);
+    if (items.length === 0) return undefined;
     const paths: Record<string, unknown> = {};
     for (const item of items) paths[item.path] = v3PathItem(item);
     const schemas = Object.fromEntries(
@@ -80,7 +91,7 @@ export class OpenApiDocuments {
   /** `GET /openapi/v2`: every served kind in one Swagger 2.0 document. */
   v2(): SerializedDocument {
     if (this.v2Doc) return this.v2Doc;
-    const items = this.registry.types.flatMap((t) => this.pathsOf(t));
+    const items = this.pathItems(() => true);
     const paths: Record<string, unknown> = {};
     for (const item of items) paths[item.path] = v2PathItem(item);
     const definitions: Record<string, unknown> = {};
@@ -99,12 +110,17 @@ export class OpenApiDocuments {
     return this.v2Doc;
   }
 
-  private pathsOf(t: ResourceType): PathItem[] {
-    return kindPaths(t, (group, version, kind) => {
+  /** The paths of the served kinds that `which` picks. */
+  private pathItems(which: (t: CreateOnlyKind) => boolean): PathItem[] {
+    const definition = (group: string, version: string, kind: string) => {
       const def = this.catalog.definitionOf(group, version, kind);
       if (!def) throw new Error(`kubernetes-models has no model of ${group}/${version}/${kind}`);
       return def;
-    });
+    };
+    return [
+      ...this.registry.types.filter(which).flatMap((t) => kindPaths(t, definition)),
+      ...this.createOnly.filter(which).flatMap((t) => createOnlyPaths(t, definition)),
+    ];
   }
 }
 

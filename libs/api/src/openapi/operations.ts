@@ -125,30 +125,58 @@ export function tagOf(group: string, version: string): string {
   return `${g[0].toLowerCase()}${g.slice(1)}_${version}`;
 }
 
-/** The paths and operations of one served kind, as upstream's apiserver publishes them. */
-export function kindPaths(
-  t: ResourceType,
-  definition: (group: string, version: string, kind: string) => string,
-): PathItem[] {
+type KindAddress = Pick<ResourceType, 'group' | 'version' | 'kind' | 'plural' | 'namespaced'>;
+type Definition = (group: string, version: string, kind: string) => string;
+
+const ok = (d: string) => ({ '200': { description: 'OK', definition: d } });
+const written = (d: string) => ({ ...ok(d), '201': { description: 'Created', definition: d } });
+const WRITES = [DRY_RUN, FIELD_MANAGER, FIELD_VALIDATION];
+
+/** Where a kind's operations live, and the words and tag upstream names them with. */
+function addressOf(t: KindAddress) {
   const prefix = t.group ? `/apis/${t.group}/${t.version}` : '/api/v1';
-  const base = t.namespaced ? `${prefix}/namespaces/{namespace}/${t.plural}` : `${prefix}/${t.plural}`;
-  const scope = t.namespaced ? [NAMESPACE] : [];
   const gvk = { group: t.group, version: t.version, kind: t.kind };
-  const word = `${groupWord(t.group)}${t.version[0].toUpperCase()}${t.version.slice(1)}`;
-  const ns = t.namespaced ? 'Namespaced' : '';
+  const tag = tagOf(t.group, t.version);
+  return {
+    prefix,
+    base: t.namespaced ? `${prefix}/namespaces/{namespace}/${t.plural}` : `${prefix}/${t.plural}`,
+    scope: t.namespaced ? [NAMESPACE] : [],
+    word: `${groupWord(t.group)}${t.version[0].toUpperCase()}${t.version.slice(1)}`,
+    ns: t.namespaced ? 'Namespaced' : '',
+    op: (o: Omit<Operation, 'gvk' | 'tag'> & { gvk?: Operation['gvk'] }): Operation => ({ gvk, tag, ...o }),
+    gvk,
+  };
+}
+
+/** The POST that creates an object of `t` in its collection. */
+function createOperation(t: KindAddress, definition: Definition): Operation {
+  const { word, ns, op } = addressOf(t);
+  const self = definition(t.group, t.version, t.kind);
+  return op({
+    method: 'post',
+    action: 'post',
+    operationId: `create${word}${ns}${t.kind}`,
+    description: `create a ${t.kind}`,
+    parameters: WRITES,
+    body: self,
+    responses: { ...written(self), '202': { description: 'Accepted', definition: self } },
+  });
+}
+
+/** The one operation of a create-only kind (the access reviews): a POST to its collection. */
+export function createOnlyPaths(t: KindAddress, definition: Definition): PathItem[] {
+  const { base, scope } = addressOf(t);
+  return [{ path: base, parameters: [...scope, PRETTY], operations: [createOperation(t, definition)] }];
+}
+
+/** The paths and operations of one served kind, as upstream's apiserver publishes them. */
+export function kindPaths(t: ResourceType, definition: Definition): PathItem[] {
+  const { prefix, base, scope, word, ns, op, gvk } = addressOf(t);
   const self = definition(t.group, t.version, t.kind);
   const list = definition(t.group, t.version, `${t.kind}List`);
   const status = `${META}.Status`;
   const name = path('name', `name of the ${t.kind}`);
-  const ok = (d: string) => ({ '200': { description: 'OK', definition: d } });
-  const written = (d: string) => ({ ...ok(d), '201': { description: 'Created', definition: d } });
-  const tag = tagOf(t.group, t.version);
-  const op = (o: Omit<Operation, 'gvk' | 'tag'> & { gvk?: Operation['gvk'] }): Operation => ({
-    gvk,
-    tag,
-    ...o,
-  });
-  const writes = [DRY_RUN, FIELD_MANAGER, FIELD_VALIDATION];
+  const writes = WRITES;
 
   const items: PathItem[] = [
     {
@@ -163,15 +191,7 @@ export function kindPaths(
           parameters: LIST_PARAMS,
           responses: ok(list),
         }),
-        op({
-          method: 'post',
-          action: 'post',
-          operationId: `create${word}${ns}${t.kind}`,
-          description: `create a ${t.kind}`,
-          parameters: writes,
-          body: self,
-          responses: { ...written(self), '202': { description: 'Accepted', definition: self } },
-        }),
+        createOperation(t, definition),
         op({
           method: 'delete',
           action: 'deletecollection',
