@@ -157,6 +157,8 @@ export class ClusterBootstrap
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    // First, or the RBAC caches would take the end of their watches for a failure to rebuild from.
+    await this.rbac.stop();
     // Ends every open watch, so the HTTP server can close.
     await this.connections.stopWatches();
   }
@@ -218,9 +220,10 @@ export class ApiServerModule {
           provide: RbacCaches,
           inject: [ClusterConnections, ResourceRegistry],
           useFactory: (c: ClusterConnections, registry: ResourceRegistry) =>
-            RbacCaches.start(c.store, c.hub, registry, (plural, e) =>
-              log.error(`${plural} cache: ${String(e)}`),
-            ),
+            RbacCaches.start(c.store, c.hub, registry, {
+              onError: (plural, e) => log.error(`${plural} cache: ${String(e)}`),
+              onRebuilt: (plural) => log.log(`${plural} cache rebuilt: RBAC decides again`),
+            }),
         },
         {
           provide: RbacAuthorizer,

@@ -854,15 +854,41 @@ describe('RBAC: authorization of every request', () => {
     ]);
   });
 
-  // Last: it leaves the server's RBAC unable to decide.
-  it('refuses what RBAC must decide once its caches stop following the log; system:masters goes on', async () => {
-    const stopped = c.server.app.get(RbacCaches).all[3]!;
+  it('refuses what RBAC must decide while a cache does not follow the log, and decides again once it is rebuilt; system:masters goes on', async () => {
+    const caches = c.server.app.get(RbacCaches);
+    const stopped = caches.all[3]!;
     await stopped.stop();
-    const r = await apiAs(alice, 'GET', `/api/v1/namespaces/${ns}/configmaps/open`);
+    // The first rebuild waits 800 ms: meanwhile RBAC refuses rather than decide on a stale cache.
+    const configMaps = `/api/v1/namespaces/${ns}/configmaps`;
+    const r = await apiAs(alice, 'GET', configMaps);
     expect(r.status).toBe(500);
     expect(r.body.message).toContain(
-      'RBAC: the clusterrolebindings cache no longer follows the event log; authorization is refused',
+      'RBAC: the clusterrolebindings cache no longer follows the event log; authorization is refused until it is rebuilt',
     );
-    expect((await c.api('GET', `/api/v1/namespaces/${ns}/configmaps/open`)).status).toBe(200);
+    expect((await c.api('GET', configMaps)).status).toBe(200);
+
+    const decided = await waitFor('RBAC to decide again after the rebuild', async () => {
+      const again = await apiAs(alice, 'GET', configMaps);
+      return again.status === 500 ? undefined : again;
+    });
+    expect(decided.status).toBe(403);
+    const rebuilt = caches.all[3]!;
+    expect(rebuilt).not.toBe(stopped);
+    expect(rebuilt.following).toBe(true);
+    // The new cache follows the log: a binding made now grants at once.
+    const dave = await serviceAccountToken('dave');
+    expect(await canI(dave, 33, 'list', 'nodes')).toBe('no');
+    await c.ok('POST', `${RBAC}/clusterrolebindings`, {
+      metadata: { name: 'dave-views-nodes' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view-nodes' },
+      subjects: [{ kind: 'ServiceAccount', name: 'dave', namespace: ns }],
+    });
+    await c.ok('POST', `${RBAC}/clusterroles`, {
+      metadata: { name: 'view-nodes' },
+      rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['list'] }],
+    });
+    await waitFor('the new binding to grant', async () =>
+      (await canI(bob, 33, 'list', 'nodes')) === 'yes' ? true : undefined,
+    );
   });
 });

@@ -47,6 +47,9 @@ export class KindCache {
   private seen = 0;
   /** Set once the cache stopped following the log (stopped, or its watch failed): it no longer advances. */
   private ended = false;
+  private markEnded!: () => void;
+  /** Settles once the cache stops following the log: stopped, or its watch failed or ended. */
+  readonly whenEnded = new Promise<void>((resolve) => (this.markEnded = resolve));
   private waiters: { rv: number; resolve: (ok: boolean) => void }[] = [];
   private readonly listeners = new Set<(type: string, object: StoredObject) => void>();
 
@@ -210,6 +213,7 @@ export class KindCache {
   /** No more progress: whoever waits for a position learns now, not at their timeout. */
   private end(): void {
     this.ended = true;
+    this.markEnded();
     const waiting = this.waiters;
     this.waiters = [];
     for (const w of waiting) w.resolve(false);
