@@ -89,11 +89,22 @@ describe('CachedObjectLookup', () => {
   it('answers from the in-memory cache of a kind when it has the object, and reads live when not', async () => {
     const objects = new CountingObjects();
     objects.objects.set('ns/fresh', pod('live'));
-    const cache = { get: (_ns: string, name: string) => (name === 'p' ? pod('cached') : undefined) };
+    const cache = {
+      following: true,
+      get: (_ns: string, name: string) => (name === 'p' ? pod('cached') : undefined),
+    };
     const { l } = lookup(objects, { caches: { pods: cache as unknown as KindCache } });
     expect(await l.get('pods', 'ns', 'p')).toEqual({ uid: 'cached' });
     expect(objects.reads).toBe(0);
     expect(await l.get('pods', 'ns', 'fresh')).toEqual({ uid: 'live' });
+    expect(objects.reads).toBe(1);
+  });
+
+  it('never answers from a cache that stopped following the log: the object may be gone since', async () => {
+    const objects = new CountingObjects();
+    const cache = { following: false, get: () => pod('deleted since') };
+    const { l } = lookup(objects, { caches: { pods: cache as unknown as KindCache } });
+    expect(await l.get('pods', 'ns', 'p')).toBeUndefined();
     expect(objects.reads).toBe(1);
   });
 });

@@ -57,7 +57,9 @@ export class CachedObjectLookup implements LiveObjectGetter {
   ) {}
 
   async get(kind: LiveKind, namespace: string, name: string, uid?: string): Promise<LiveObject | undefined> {
-    const inMemory = this.options.caches?.[kind]?.get(namespace, name);
+    // A cache that stopped following may still hold an object deleted since: ask the store.
+    const cache = this.options.caches?.[kind];
+    const inMemory = cache?.following ? cache.get(namespace, name) : undefined;
     if (inMemory) return liveObjectOf(inMemory);
     const key = `${kind}/${namespace}/${name}`;
     const cached = this.answers.get(key);

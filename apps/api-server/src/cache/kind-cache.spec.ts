@@ -86,5 +86,8 @@ describe('KindCache', () => {
     expect(cache.following).toBe(false);
     expect(await cache.sync(7, 60_000)).toBe(false);
     expect(errors).toHaveLength(1);
+    // Not even a position it reached: what other servers wrote since is missing from it.
+    expect(await cache.sync(5)).toBe(false);
+    expect(await cache.sync(0)).toBe(false);
   });
 });

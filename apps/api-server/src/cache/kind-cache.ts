@@ -100,10 +100,11 @@ export class KindCache {
   /**
    * Waits until the cache reflects the log up to `rv` (a write this server made), so a read
    * right after a write sees it; false if that took longer than `timeoutMs` (read live then).
+   * Always false once the cache stopped following: it may miss what other servers wrote since.
    */
   sync(rv: number, timeoutMs = 1_000): Promise<boolean> {
-    if (this.seen >= rv) return Promise.resolve(true);
     if (this.ended) return Promise.resolve(false);
+    if (this.seen >= rv) return Promise.resolve(true);
     return new Promise((resolve) => {
       const waiter = { rv, resolve };
       this.waiters.push(waiter);
