@@ -32,7 +32,7 @@ import { ensureKubeDnsService } from './bootstrap/kube-dns-service.js';
 import { ensureKubernetesService } from './bootstrap/kubernetes-service.js';
 import { ensureBootstrapPolicy } from './bootstrap/rbac-policy.js';
 import { ensureSystemNamespaces } from './bootstrap/system-namespaces.js';
-import { KindCache } from './cache/kind-cache.js';
+import { FollowedCaches, type FollowedCachesOptions } from './cache/followed-caches.js';
 import { ListCache } from './cache/list-cache.js';
 import { ApiMetrics } from './metrics/api-metrics.js';
 import { ClusterConnections } from './cluster-connections.js';
@@ -52,14 +52,9 @@ export interface ApiServerSecrets {
 
 export const API_SERVER_SECRETS = Symbol('ApiServerSecrets');
 
-/** The kinds kept in memory for admission, as one provider. */
-abstract class AdmissionCaches {
-  abstract namespaces: KindCache;
-  abstract priorityClasses: KindCache;
-  abstract limitRanges: KindCache;
-  /** Also what the token authenticator and the default service account publisher read. */
-  abstract serviceAccounts: KindCache;
-}
+/** The kinds kept in memory for admission (service accounts also for the token authenticator). */
+type AdmissionCaches = FollowedCaches<'namespaces' | 'priorityclasses' | 'limitranges' | 'serviceaccounts'>;
+const ADMISSION_CACHES = Symbol('AdmissionCaches');
 
 /** Registers the Kubernetes routes on the Fastify instance before it starts listening. */
 @Injectable()
@@ -72,7 +67,7 @@ class KubeRoutes implements OnModuleInit, BeforeApplicationShutdown {
     @Inject(API_SERVER_CONFIG) private readonly config: ApiServerConfig,
     @Inject(API_SERVER_SECRETS) private readonly secrets: ApiServerSecrets,
     @Inject(ApiMetrics) private readonly metrics: ApiMetrics,
-    @Inject(AdmissionCaches) private readonly caches: AdmissionCaches,
+    @Inject(ADMISSION_CACHES) private readonly caches: AdmissionCaches,
     @Inject(ListCache) private readonly listCache: ListCache,
     @Inject(RbacAuthorizer) private readonly authorizer: RbacAuthorizer,
   ) {}
@@ -90,7 +85,7 @@ class KubeRoutes implements OnModuleInit, BeforeApplicationShutdown {
       tokenFile: this.secrets.tokens,
       objects: this.objects,
       registry: this.registry,
-      serviceAccounts: this.caches.serviceAccounts,
+      serviceAccounts: () => this.caches.get('serviceaccounts'),
       onRefused: (why) => log.debug(`token refused: ${why}`),
     });
     new KubeApi({
@@ -127,6 +122,7 @@ export class ClusterBootstrap
     @Inject(ResourceRegistry) private readonly registry: ResourceRegistry,
     @Inject(ServiceAllocator) private readonly allocator: ServiceAllocator,
     @Inject(RbacCaches) private readonly rbac: RbacCaches,
+    @Inject(ADMISSION_CACHES) private readonly admissionCaches: AdmissionCaches,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -157,8 +153,8 @@ export class ClusterBootstrap
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    // First, or the RBAC caches would take the end of their watches for a failure to rebuild from.
-    await this.rbac.stop();
+    // First, or the followed caches would take the end of their watches for a failure to rebuild from.
+    await Promise.all([this.rbac.stop(), this.admissionCaches.stop()]);
     // Ends every open watch, so the HTTP server can close.
     await this.connections.stopWatches();
   }
@@ -172,6 +168,10 @@ export class ClusterBootstrap
 export class ApiServerModule {
   static forRoot(config: ApiServerConfig, secrets: ApiServerSecrets): DynamicModule {
     const log = new Logger('api-server');
+    const followedCacheLog: FollowedCachesOptions = {
+      onError: (plural, e) => log.error(`${plural} cache: ${String(e)}`),
+      onRebuilt: (plural) => log.log(`${plural} cache rebuilt: it follows the log again`),
+    };
     return {
       module: ApiServerModule,
       providers: [
@@ -197,33 +197,26 @@ export class ApiServerModule {
         },
         {
           // What admission (and the root CA publisher) read on every request is kept in memory, fed by the hub.
-          provide: AdmissionCaches,
+          provide: ADMISSION_CACHES,
           inject: [ClusterConnections, ResourceRegistry],
-          useFactory: async (c: ClusterConnections, registry: ResourceRegistry): Promise<AdmissionCaches> => {
-            const cache = async (group: string, plural: string) => {
-              const k = new KindCache(c.store, c.hub, registry.get(group, 'v1', plural), (e) =>
-                log.error(`${plural} cache: ${String(e)}`),
-              );
-              await k.start();
-              return k;
-            };
-            const [namespaces, priorityClasses, limitRanges, serviceAccounts] = await Promise.all([
-              cache('', 'namespaces'),
-              cache('scheduling.k8s.io', 'priorityclasses'),
-              cache('', 'limitranges'),
-              cache('', 'serviceaccounts'),
-            ]);
-            return { namespaces, priorityClasses, limitRanges, serviceAccounts };
-          },
+          useFactory: (c: ClusterConnections, registry: ResourceRegistry): Promise<AdmissionCaches> =>
+            FollowedCaches.start(
+              c.store,
+              c.hub,
+              {
+                namespaces: registry.get('', 'v1', 'namespaces'),
+                priorityclasses: registry.get('scheduling.k8s.io', 'v1', 'priorityclasses'),
+                limitranges: registry.get('', 'v1', 'limitranges'),
+                serviceaccounts: registry.get('', 'v1', 'serviceaccounts'),
+              },
+              followedCacheLog,
+            ),
         },
         {
           provide: RbacCaches,
           inject: [ClusterConnections, ResourceRegistry],
           useFactory: (c: ClusterConnections, registry: ResourceRegistry) =>
-            RbacCaches.start(c.store, c.hub, registry, {
-              onError: (plural, e) => log.error(`${plural} cache: ${String(e)}`),
-              onRebuilt: (plural) => log.log(`${plural} cache rebuilt: RBAC decides again`),
-            }),
+            RbacCaches.start(c.store, c.hub, registry, followedCacheLog),
         },
         {
           provide: RbacAuthorizer,
@@ -233,7 +226,7 @@ export class ApiServerModule {
         {
           // Whole lists from memory (upstream's watch cache), sharing the admission and RBAC caches' kinds.
           provide: ListCache,
-          inject: [ClusterConnections, ApiMetrics, AdmissionCaches, RbacCaches],
+          inject: [ClusterConnections, ApiMetrics, ADMISSION_CACHES, RbacCaches],
           useFactory: (
             c: ClusterConnections,
             metrics: ApiMetrics,
@@ -246,13 +239,7 @@ export class ApiServerModule {
               metrics.registry,
               (e) => log.error(`list cache: ${String(e)}`),
               config.listCache,
-              [
-                caches.namespaces,
-                caches.priorityClasses,
-                caches.limitRanges,
-                caches.serviceAccounts,
-                ...rbac.all,
-              ],
+              [...caches.all, ...rbac.all],
             ),
         },
         {
@@ -261,7 +248,7 @@ export class ApiServerModule {
             ClusterConnections,
             ResourceRegistry,
             ServiceAllocator,
-            AdmissionCaches,
+            ADMISSION_CACHES,
             ListCache,
             RbacAuthorizer,
           ],
@@ -279,11 +266,11 @@ export class ApiServerModule {
             ref.objects = new ObjectService(
               c.store,
               [
-                new NamespaceLifecycle(self, registry, caches.namespaces),
+                new NamespaceLifecycle(self, registry, () => caches.get('namespaces')),
                 new ServiceAccountAdmission(),
-                new PriorityAdmission(self, registry, caches.priorityClasses),
+                new PriorityAdmission(self, registry, () => caches.get('priorityclasses')),
                 new DefaultTolerationSeconds(),
-                new LimitRanger(self, registry, caches.limitRanges),
+                new LimitRanger(self, registry, () => caches.get('limitranges')),
                 new DefaultStorageClass(self, registry),
                 new RbacEscalationCheck(authorizer),
               ],

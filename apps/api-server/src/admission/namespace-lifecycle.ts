@@ -18,7 +18,8 @@ export class NamespaceLifecycle implements AdmissionPlugin {
   constructor(
     private readonly objects: () => ObjectService,
     private readonly registry: ResourceRegistry,
-    private readonly namespaces?: KindCache,
+    /** The current namespaces cache (FollowedCaches replaces one that stopped). */
+    private readonly namespaces?: () => KindCache,
   ) {}
 
   async admit(r: AdmissionRequest): Promise<void> {
@@ -40,8 +41,9 @@ export class NamespaceLifecycle implements AdmissionPlugin {
     if (r.operation !== 'create' || !r.type.namespaced) return;
     const namespaces = this.registry.get('', 'v1', 'namespaces');
     // The cache, once it has caught up with this server's own namespace writes; else a live read.
-    const cached = this.namespaces && (await this.namespaces.sync(this.objects().lastWriteOf(namespaces)));
-    let ns = cached ? this.namespaces?.get('', r.namespace) : undefined;
+    const cache = this.namespaces?.();
+    const cached = cache && (await cache.sync(this.objects().lastWriteOf(namespaces)));
+    let ns = cached ? cache.get('', r.namespace) : undefined;
     if (!ns)
       try {
         ns = await this.objects().get(namespaces, '', r.namespace);

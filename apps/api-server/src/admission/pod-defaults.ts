@@ -81,7 +81,8 @@ export class PriorityAdmission implements AdmissionPlugin {
   constructor(
     private readonly objects: () => ObjectService,
     private readonly registry: ResourceRegistry,
-    private readonly classes?: KindCache,
+    /** The current priority classes cache (FollowedCaches replaces one that stopped). */
+    private readonly classes?: () => KindCache,
   ) {}
 
   async admit(r: AdmissionRequest): Promise<void> {
@@ -89,12 +90,11 @@ export class PriorityAdmission implements AdmissionPlugin {
     const spec = podSpec(r.object);
     const classes = this.registry.get('scheduling.k8s.io', 'v1', 'priorityclasses');
     // The cache once it has caught up with this server's own writes; else a live read.
-    const cached = this.classes && (await this.classes.sync(this.objects().lastWriteOf(classes)));
+    const cache = this.classes?.();
+    const cached = cache && (await cache.sync(this.objects().lastWriteOf(classes)));
     const className = spec.priorityClassName as string | undefined;
     if (!className) {
-      const all = cached
-        ? (this.classes as KindCache).list()
-        : (await this.objects().list(classes, undefined, {})).items;
+      const all = cached ? cache.list() : (await this.objects().list(classes, undefined, {})).items;
       const global = all.find((c) => (c as Json).globalDefault === true) as Json | undefined;
       spec.priority ??= (global?.value as number | undefined) ?? 0;
       if (global) spec.priorityClassName = global.metadata && (global.metadata as Json).name;
@@ -105,7 +105,7 @@ export class PriorityAdmission implements AdmissionPlugin {
     let policy = 'PreemptLowerPriority';
     if (value === undefined) {
       try {
-        const pc = ((cached ? this.classes?.get('', className) : undefined) ??
+        const pc = ((cached ? cache.get('', className) : undefined) ??
           (await this.objects().get(classes, '', className))) as Json;
         value = pc.value as number;
         policy = (pc.preemptionPolicy as string | undefined) ?? policy;
@@ -153,15 +153,17 @@ export class LimitRanger implements AdmissionPlugin {
   constructor(
     private readonly objects: () => ObjectService,
     private readonly registry: ResourceRegistry,
-    private readonly ranges?: KindCache,
+    /** The current limit ranges cache (FollowedCaches replaces one that stopped). */
+    private readonly ranges?: () => KindCache,
   ) {}
 
   async admit(r: AdmissionRequest): Promise<void> {
     if (!isPodCreate(r)) return;
     // The cache once it has caught up with this server's own writes; else a live read.
-    const cached = this.ranges && (await this.ranges.sync(this.objects().lastWriteOf(this.ranges.type)));
+    const cache = this.ranges?.();
+    const cached = cache && (await cache.sync(this.objects().lastWriteOf(cache.type)));
     const ranges = cached
-      ? (this.ranges as KindCache).list(r.namespace)
+      ? cache.list(r.namespace)
       : (await this.objects().list(this.registry.get('', 'v1', 'limitranges'), r.namespace, {})).items;
     const limits = ranges
       .flatMap((lr) => ((lr.spec as Json | undefined)?.limits as Json[] | undefined) ?? [])

@@ -93,7 +93,7 @@ describe('CachedObjectLookup', () => {
       following: true,
       get: (_ns: string, name: string) => (name === 'p' ? pod('cached') : undefined),
     };
-    const { l } = lookup(objects, { caches: { pods: cache as unknown as KindCache } });
+    const { l } = lookup(objects, { caches: { pods: () => cache as unknown as KindCache } });
     expect(await l.get('pods', 'ns', 'p')).toEqual({ uid: 'cached' });
     expect(objects.reads).toBe(0);
     expect(await l.get('pods', 'ns', 'fresh')).toEqual({ uid: 'live' });
@@ -103,7 +103,7 @@ describe('CachedObjectLookup', () => {
   it('never answers from a cache that stopped following the log: the object may be gone since', async () => {
     const objects = new CountingObjects();
     const cache = { following: false, get: () => pod('deleted since') };
-    const { l } = lookup(objects, { caches: { pods: cache as unknown as KindCache } });
+    const { l } = lookup(objects, { caches: { pods: () => cache as unknown as KindCache } });
     expect(await l.get('pods', 'ns', 'p')).toBeUndefined();
     expect(objects.reads).toBe(1);
   });

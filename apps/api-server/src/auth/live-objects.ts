@@ -33,7 +33,7 @@ export interface CachedLookupOptions {
    * Kinds the API server already keeps in memory: a hit there is current (a deletion shows at
    * once); a miss is read live, as the cache may not have caught up with a create yet.
    */
-  caches?: Partial<Record<LiveKind, KindCache>>;
+  caches?: Partial<Record<LiveKind, () => KindCache>>;
 }
 
 /**
@@ -58,7 +58,7 @@ export class CachedObjectLookup implements LiveObjectGetter {
 
   async get(kind: LiveKind, namespace: string, name: string, uid?: string): Promise<LiveObject | undefined> {
     // A cache that stopped following may still hold an object deleted since: ask the store.
-    const cache = this.options.caches?.[kind];
+    const cache = this.options.caches?.[kind]?.();
     const inMemory = cache?.following ? cache.get(namespace, name) : undefined;
     if (inMemory) return liveObjectOf(inMemory);
     const key = `${kind}/${namespace}/${name}`;

@@ -26,7 +26,7 @@ export function serviceAccountTokens(o: {
   objects: ObjectService;
   registry: ResourceRegistry;
   /** The service accounts the API server keeps in memory (read before the store). */
-  serviceAccounts?: KindCache;
+  serviceAccounts?: () => KindCache;
   onRefused?: (why: string) => void;
 }): { authenticator: RequestAuthenticator; tokenRequests: TokenRequests } {
   const issuer = o.config.serviceAccountIssuer ?? DEFAULT_ISSUER;
