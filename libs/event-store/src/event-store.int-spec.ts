@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { StatusError } from '@app/api';
 
+import { keyId } from './model/index.js';
+import { planBatch } from './append/batch-planner.js';
+
 import { cm, configMap, ctx, openStore, type StoreFixture } from '../test/store-fixture.js';
 
 describe('EventStore writes', () => {
@@ -148,6 +151,47 @@ describe('EventStore writes', () => {
       .catch((e: unknown) => e);
     expect((err as StatusError).toStatus()).toMatchObject({ code: 400, reason: 'BadRequest' });
     expect(await f.store.head()).toEqual(head);
+  });
+});
+
+describe('a rolling upgrade', () => {
+  let f: StoreFixture;
+  beforeAll(async () => (f = await openStore()));
+  afterAll(() => f.close());
+
+  it('lets an API server of the previous release append with version 3 of append_batch (projection rows with their payloads)', async () => {
+    await f.store.create(cm('default', 'before'), configMap('before'), ctx());
+    const [h] = await f.store.sql<{ seq: number; hash: string; at: Date }[]>`
+      SELECT seq, encode(hash, 'hex') AS hash, at FROM wake.log_head WHERE id = 1`;
+    const key = cm('default', 'old-release');
+    const plan = planBatch(
+      [{ op: 'create', key, object: configMap('old-release', { k: 'v' }), ctx: ctx() }],
+      new Map([[keyId(key), null]]),
+      { seq: h.seq, hash: h.hash, atMs: h.at.getTime() },
+    );
+    const [event] = plan.events;
+    // What that release sent: each projection row carried its key, uid and object.
+    const inserts = JSON.stringify([
+      {
+        g: '',
+        r: 'configmaps',
+        ns: 'default',
+        n: 'old-release',
+        uid: event.uid,
+        rv: event.seq,
+        object: event.object,
+      },
+    ]);
+    await f.store.sql`
+      SELECT wake.append_batch(
+        ${h.seq}, decode(${h.hash}, 'hex'), ${plan.rows.events}, ${inserts}, '[]', '[]',
+        ${plan.head.seq}, decode(${plan.head.hash}, 'hex'), ${new Date(plan.head.atMs).toISOString()}::timestamptz,
+        ${[1, 0, 0, 1]}::int[])`;
+    expect((await f.store.get(key))?.object).toEqual(event.object);
+    // This release appends on top of it (its belief of the head is stale: it is read again).
+    const after = await f.store.create(cm('default', 'after'), configMap('after'), ctx());
+    expect(after.resourceVersion).toBe(event.seq + 1);
+    expect((await f.store.verify()).ok).toBe(true);
   });
 });
 

@@ -254,8 +254,9 @@ GRANT EXECUTE ON FUNCTION ${s}.append_batch(bigint, bytea, text, text, text, tex
 -- object's final state (its key, uid and payload): the payload crosses the wire and is parsed
 -- once, for the event, and the projection takes it from there. One statement after the lock,
 -- so one snapshot; the four writes touch disjoint rows (an object is inserted, updated or
--- deleted, never two of these, in one batch's net change).
-DROP FUNCTION ${s}.append_batch(bigint, bytea, text, text, text, text, bigint, bytea, timestamptz, int[]);
+-- deleted, never two of these, in one batch's net change). Version 3's function stays: an API
+-- server of the previous release, still running during a rolling upgrade, goes on appending
+-- with it (the two differ in their number of arguments, so no call is ambiguous).
 CREATE FUNCTION ${s}.append_batch(
   expected_seq bigint, expected_hash bytea, events text,
   insert_seqs bigint[], update_seqs bigint[], update_expected bigint[],
