@@ -239,7 +239,7 @@ export class ApiServerModule {
               metrics.registry,
               (e) => log.error(`list cache: ${String(e)}`),
               config.listCache,
-              [...caches.all, ...rbac.all],
+              [...caches.getters(), ...rbac.caches.getters()],
             ),
         },
         {

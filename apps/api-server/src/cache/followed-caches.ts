@@ -64,6 +64,11 @@ export class FollowedCaches<P extends string> {
     return [...this.caches.values()];
   }
 
+  /** For each kind, a getter of its current cache (for readers that keep one across a rebuild). */
+  getters(): (() => KindCache)[] {
+    return [...this.caches.keys()].map((plural) => () => this.get(plural));
+  }
+
   /** Waits until every cache reflects the log up to `rv`; false if one took longer than `timeoutMs`. */
   async sync(rv: number, timeoutMs?: number): Promise<boolean> {
     return (await Promise.all(this.all.map((c) => c.sync(rv, timeoutMs)))).every(Boolean);

@@ -7,6 +7,7 @@ import { Registry } from '@app/metrics';
 import { waitFor } from '@app/dev-servers';
 
 import { event, FakeHub } from './fake-hub.fixture.js';
+import { KindCache } from './kind-cache.js';
 import { ListCache, type ListCacheOptions } from './list-cache.js';
 
 const registry = new ResourceRegistry();
@@ -53,6 +54,46 @@ function setup(initial: StoredObject[], at: number, options: ListCacheOptions = 
 const names = (l: { items: { name: string }[] } | undefined) => l?.items.map((e) => e.name);
 
 describe('ListCache', () => {
+  it('serves a shared kind from its owner’s current cache, and never loads or stops a copy of its own', async () => {
+    let lists = 0;
+    const store = {
+      list: async () => {
+        lists++;
+        return { items: [cm('n', 'a', 1)], resourceVersion: 1 };
+      },
+      head: async () => ({ seq: 1, hash: '', at: '' }),
+    } as unknown as EventStore;
+    const ownersCache = async () => {
+      const k = new KindCache(store, new FakeHub() as unknown as WatchHub, configmaps, () => {});
+      await k.start();
+      return k;
+    };
+    let current = await ownersCache();
+    const cache = new ListCache(
+      store,
+      new FakeHub() as unknown as WatchHub,
+      new Registry(),
+      (e) => {
+        throw e;
+      },
+      {},
+      [() => current],
+    );
+    expect(names(await cache.list(configmaps, 'n', {}, undefined))).toEqual(['a']);
+    // The owner's cache stopped following: Postgres answers until the owner has rebuilt it.
+    await current.stop();
+    expect(await cache.list(configmaps, 'n', {}, undefined)).toBeUndefined();
+    expect(cache.guess(configmaps, 'n', 'a')).toBeUndefined();
+    expect(lists).toBe(1);
+    current = await ownersCache();
+    expect(names(await cache.list(configmaps, 'n', {}, undefined))).toEqual(['a']);
+    expect(cache.guess(configmaps, 'n', 'a')?.metadata.name).toBe('a');
+    expect(lists).toBe(2);
+    await cache.stop();
+    expect(current.following).toBe(true);
+    await current.stop();
+  });
+
   it('loads a kind on its first list, then waits for the log head on consistent reads', async () => {
     const { hub, state, cache, reads } = setup([cm('n', 'a', 1)], 1);
     expect(names(await cache.list(configmaps, 'n', {}, undefined))).toEqual(['a']);

@@ -42,10 +42,14 @@ export interface CachedList {
  * at it, continue the same snapshot (as upstream 1.33's ListFromCacheSnapshot pages do).
  */
 export class ListCache {
+  /** The caches this one loaded and owns. */
   private readonly caches = new Map<string, KindCache>();
   private readonly starting = new Map<string, Promise<void>>();
-  /** The admission caches this one serves from but does not own (their owner stops them). */
-  private readonly borrowed = new Set<KindCache>();
+  /**
+   * Kinds whose cache another owner keeps following and rebuilds (FollowedCaches: admission,
+   * RBAC): the current one of each is served from, and never loaded a second time here.
+   */
+  private readonly shared = new Map<string, () => KindCache>();
   private readonly kinds?: Set<string>;
   private readonly waitMs: number;
   private stopped = false;
@@ -59,15 +63,14 @@ export class ListCache {
     registry: Registry,
     private readonly onError: (e: unknown) => void,
     options: ListCacheOptions = {},
-    /** Caches already kept (for admission): lists of their kinds are served from them. */
-    shared: KindCache[] = [],
+    /** Caches another owner keeps (admission, RBAC), each as the getter of its current one. */
+    shared: (() => KindCache)[] = [],
   ) {
     this.kinds = options.kinds === undefined || options.kinds === 'all' ? undefined : new Set(options.kinds);
     this.waitMs = options.waitMs ?? 3_000;
-    for (const c of shared) {
-      if (!this.serves(c.type)) continue;
-      this.caches.set(idOf(c.type), c);
-      this.borrowed.add(c);
+    for (const current of shared) {
+      const t = current().type;
+      if (this.serves(t)) this.shared.set(idOf(t), current);
     }
     this.consistentReads = new Counter({
       name: 'apiserver_watch_cache_consistent_read_total',
@@ -154,7 +157,7 @@ export class ListCache {
    */
   guess(t: ResourceType, namespace: string, name: string): StoredObject | undefined {
     if (this.stopped || !this.serves(t)) return undefined;
-    const cache = this.caches.get(idOf(t));
+    const cache = this.loaded(t);
     const entry = cache?.following ? cache.entry(namespace, name) : undefined;
     if (!entry) return undefined;
     this.guesses.inc({ resource: t.plural, result: 'guessed' });
@@ -163,7 +166,7 @@ export class ListCache {
 
   absent(t: ResourceType, namespace: string, name: string): boolean {
     if (this.stopped || !this.serves(t)) return false;
-    const cache = this.caches.get(idOf(t));
+    const cache = this.loaded(t);
     return cache?.following === true && cache.entry(namespace, name) === undefined;
   }
 
@@ -174,8 +177,13 @@ export class ListCache {
   async stop(): Promise<void> {
     this.stopped = true;
     await Promise.allSettled(this.starting.values());
-    const owned = [...this.caches.values()].filter((c) => !this.borrowed.has(c));
-    await Promise.allSettled(owned.map((c) => c.stop()));
+    await Promise.allSettled([...this.caches.values()].map((c) => c.stop()));
+  }
+
+  /** The kind's cache if one is loaded: for a shared kind, its owner's current one. */
+  private loaded(t: ResourceType): KindCache | undefined {
+    const id = idOf(t);
+    return this.shared.get(id)?.() ?? this.caches.get(id);
   }
 
   /**
@@ -185,6 +193,9 @@ export class ListCache {
    */
   private async cacheOf(t: ResourceType, deadline: number): Promise<KindCache | undefined> {
     const id = idOf(t);
+    const shared = this.shared.get(id)?.();
+    // Its owner rebuilds a shared cache that stopped: meanwhile the list is read from Postgres.
+    if (shared) return shared.following ? shared : undefined;
     const cache = this.caches.get(id);
     if (cache?.following) return cache;
     if (cache) this.caches.delete(id);
