@@ -130,10 +130,6 @@ export const REVIEWS: ReviewKind[] = [
   },
 ];
 
-/**
- * The answered review: the body as sent (an object whose kind and apiVersion, when given, are
- * the review's), with metadata as upstream echoes it and the status filled in.
- */
 /** The reviews as discovery lists them, so clients map their kinds (`kubectl create -f`). */
 export const REVIEW_DISCOVERY: DiscoveredType[] = REVIEWS.map((r) => ({
   group: r.group,
@@ -148,6 +144,10 @@ export const REVIEW_DISCOVERY: DiscoveredType[] = REVIEWS.map((r) => ({
   verbs: ['create'],
 }));
 
+/**
+ * The answered review: the body as sent (an object whose kind and apiVersion, when given, are
+ * the review's), with metadata as upstream echoes it and the status filled in.
+ */
 export function answerReview(r: ReviewKind, body: unknown, asked: ReviewContext): object {
   const apiVersion = `${r.group}/v1`;
   if (!isObject(body)) throw StatusError.badRequest(`the body of a ${r.kind} must be a JSON object`);

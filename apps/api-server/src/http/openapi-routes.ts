@@ -1,6 +1,6 @@
 import {
-  type CreateOnlyKind,
   OpenApiDocuments,
+  type KindAddress,
   type ResourceRegistry,
   schemaCatalog,
   type SerializedDocument,
@@ -21,7 +21,7 @@ export function registerOpenApiRoutes(
   registry: ResourceRegistry,
   version: string,
   guard: (fn: Handler) => Handler,
-  createOnly: CreateOnlyKind[] = [],
+  createOnly: KindAddress[] = [],
 ): void {
   const docs = new OpenApiDocuments(registry, schemaCatalog(), version, createOnly);
   app.get(

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 
 import { type ResourceRegistry } from '../registry/resource-registry.js';
-import { type ResourceType } from '../registry/resource-type.js';
 import {
   createOnlyPaths,
   groupVersionPath,
+  type KindAddress,
   kindPaths,
   type Operation,
   type Parameter,
@@ -28,8 +28,6 @@ export interface SerializedDocument {
 
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 
-/** A kind that takes nothing but create, addressed as a registry kind is. */
-export type CreateOnlyKind = Pick<ResourceType, 'group' | 'version' | 'kind' | 'plural' | 'namespaced'>;
 const V2_REF_PREFIX = '#/definitions/';
 
 /**
@@ -46,7 +44,7 @@ export class OpenApiDocuments {
     private readonly catalog: SchemaCatalog,
     private readonly version: string,
     /** Kinds served outside the registry that only take create (the access reviews). */
-    private readonly createOnly: CreateOnlyKind[] = [],
+    private readonly createOnly: KindAddress[] = [],
   ) {}
 
   /** Every served group-version's path in the root (`api/v1`, `apis/apps/v1`). */
@@ -111,7 +109,7 @@ export class OpenApiDocuments {
   }
 
   /** The paths of the served kinds that `which` picks. */
-  private pathItems(which: (t: CreateOnlyKind) => boolean): PathItem[] {
+  private pathItems(which: (t: KindAddress) => boolean): PathItem[] {
     const definition = (group: string, version: string, kind: string) => {
       const def = this.catalog.definitionOf(group, version, kind);
       if (!def) throw new Error(`kubernetes-models has no model of ${group}/${version}/${kind}`);

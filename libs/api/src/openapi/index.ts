@@ -1,3 +1,3 @@
 export * from './documents.js';
 export * from './schema-derivation.js';
-export { groupVersionPath } from './operations.js';
+export { groupVersionPath, type KindAddress } from './operations.js';

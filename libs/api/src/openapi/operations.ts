@@ -125,7 +125,8 @@ export function tagOf(group: string, version: string): string {
   return `${g[0].toLowerCase()}${g.slice(1)}_${version}`;
 }
 
-type KindAddress = Pick<ResourceType, 'group' | 'version' | 'kind' | 'plural' | 'namespaced'>;
+/** How a kind is addressed: what its paths and operation names are made of. */
+export type KindAddress = Pick<ResourceType, 'group' | 'version' | 'kind' | 'plural' | 'namespaced'>;
 type Definition = (group: string, version: string, kind: string) => string;
 
 const ok = (d: string) => ({ '200': { description: 'OK', definition: d } });
