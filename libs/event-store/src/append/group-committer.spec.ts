@@ -673,6 +673,25 @@ describe('GroupCommitter', () => {
       expect(p.maxUnderWay).toBe(2);
     });
 
+    it.each([2, 3])(
+      'splits a closed loop of 12 writers into even batches at depth=%i, not 11 and 1',
+      async (depth) => {
+        const p = pipeline({ depth });
+        p.holdDone = false;
+        const rounds = 20;
+        const writers = Array.from({ length: 12 }, async (_, w) => {
+          for (let i = 0; i < rounds; i++) await p.committer.submit(`w${w}-${i}`);
+        });
+        await within(Promise.all(writers));
+        expect(p.sizes.reduce((a, b) => a + b, 0)).toBe(12 * rounds);
+        // The first request goes alone at once, and the last batch is one short for it; every
+        // batch between carries 12/depth.
+        const steady = p.sizes.slice(1, -1);
+        expect(steady.length).toBeGreaterThan(rounds);
+        expect(new Set(steady)).toEqual(new Set([12 / depth]));
+      },
+    );
+
     it.each([1, 2, 3, 4])('keeps at most depth=%i batches under way', async (depth) => {
       const p = pipeline({ depth });
       const requests = Array.from({ length: 8 }, (_, i) => `r${i}`);
@@ -721,18 +740,21 @@ describe('GroupCommitter', () => {
         outcome: (r) => (r === 'x' ? { ok: false, error: refused } : { ok: true, value: `done:${r}` }),
       });
       const a = track(p.committer.submit('a'));
-      const second = ['b', 'x', 'c'].map((r) => track(p.committer.submit(r)));
+      const second = ['b', 'x', 'c', 'd'].map((r) => track(p.committer.submit(r)));
       await flush();
+      // An even share of the five waiting or under way: `d` waits for a place.
       expect(p.batches).toEqual([['a'], ['b', 'x', 'c']]);
 
       p.settle(1);
       await flush();
-      expect(outcomes([a, ...second])).toEqual(['pending', 'done:b', refused, 'done:c']);
+      expect(outcomes([a, ...second])).toEqual(['pending', 'done:b', refused, 'done:c', 'pending']);
+      expect(p.batches).toEqual([['a'], ['b', 'x', 'c'], ['d']]);
 
       p.settle(0);
+      p.settle(2);
       await flush();
-      expect(outcomes([a])).toEqual(['done:a']);
-      expect(p.batches).toHaveLength(2);
+      expect(outcomes([a, second[3]])).toEqual(['done:a', 'done:d']);
+      expect(p.batches).toHaveLength(3);
     });
 
     it('retries a failed batch one request at a time while another batch is under way', async () => {
@@ -740,6 +762,7 @@ describe('GroupCommitter', () => {
       const p = pipeline({ depth: 2, failBatch: (b) => (b.includes('bad') ? boom : undefined) });
       const first = track(p.committer.submit('first'));
       const batch = ['a', 'bad', 'c'].map((r) => track(p.committer.submit(r)));
+      const waiting = track(p.committer.submit('d'));
       await flush();
       expect(p.batches).toEqual([['first'], ['a', 'bad', 'c']]);
 
@@ -747,8 +770,9 @@ describe('GroupCommitter', () => {
       p.settle(1);
       await flush();
       await flush();
-      expect(p.batches).toEqual([['first'], ['a', 'bad', 'c'], ['a'], ['bad'], ['c']]);
-      expect(outcomes([first, ...batch])).toEqual(['pending', 'done:a', boom, 'done:c']);
+      // `d` goes once the failed batch's retries are done and its place is free.
+      expect(p.batches).toEqual([['first'], ['a', 'bad', 'c'], ['a'], ['bad'], ['c'], ['d']]);
+      expect(outcomes([first, ...batch, waiting])).toEqual(['pending', 'done:a', boom, 'done:c', 'done:d']);
 
       p.settle(0);
       await flush();
@@ -794,11 +818,12 @@ describe('GroupCommitter', () => {
       const p = pipeline({ depth: 2, failStart: (b) => (b.includes('bad') ? unplannable : undefined) });
       const first = track(p.committer.submit('first'));
       const batch = ['a', 'bad', 'c'].map((r) => track(p.committer.submit(r)));
+      const waiting = track(p.committer.submit('d'));
       p.holdDone = false;
       await flush();
       await flush();
-      expect(p.batches).toEqual([['first'], ['a', 'bad', 'c'], ['a'], ['bad'], ['c']]);
-      expect(outcomes(batch)).toEqual(['done:a', unplannable, 'done:c']);
+      expect(p.batches).toEqual([['first'], ['a', 'bad', 'c'], ['a'], ['bad'], ['c'], ['d']]);
+      expect(outcomes([...batch, waiting])).toEqual(['done:a', unplannable, 'done:c', 'done:d']);
       expect(first.settled).toBe(false);
 
       p.settle(0);

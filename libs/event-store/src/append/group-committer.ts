@@ -85,12 +85,18 @@ export class GroupCommitter<Req, Res> {
 
   private async drain(): Promise<void> {
     const underWay = new Set<Promise<void>>();
+    /** Requests in the batches under way. */
+    let inFlight = 0;
     for (;;) {
       if (this.queue.length > 0 && underWay.size < this.depth) {
-        const batch = this.queue.splice(0, this.maxBatch);
+        const batch = this.queue.splice(0, Math.min(this.maxBatch, this.share(inFlight)));
         this.options.onBatch?.(batch.length);
+        inFlight += batch.length;
         const run = this.commit(batch);
-        const settled = run.finally(() => underWay.delete(settled));
+        const settled = run.finally(() => {
+          underWay.delete(settled);
+          inFlight -= batch.length;
+        });
         underWay.add(settled);
         await run.started;
         continue;
@@ -100,6 +106,17 @@ export class GroupCommitter<Req, Res> {
       await Promise.race([...underWay, arrived]);
       this.wake = undefined;
     }
+  }
+
+  /**
+   * How many queued requests the next batch takes: an even share of everything waiting or under
+   * way across the `depth` places. A closed loop of N writers then settles into `depth` batches
+   * of N/depth, so one batch is planned while the one ahead of it commits. Taking the whole
+   * queue instead makes them alternate N-1 and 1: the large batch is planned while the store
+   * has only the lone one to write, and written while there is nothing left to plan.
+   */
+  private share(inFlight: number): number {
+    return Math.max(1, Math.ceil((this.queue.length + inFlight) / this.depth));
   }
 
   /** Starts `batch` and settles its requests; `started` resolves when the next may start. */
