@@ -1,6 +1,6 @@
 import { StatusError } from '@app/api';
 
-import { canonicalJson, digestOfCanonical, eventHash } from '../chain/index.js';
+import { canonicalJson, digestOfCanonical, eventHashOfCanonical, type HashedFields } from '../chain/index.js';
 import { formatKey, keyId, type LeaderFence, type StoredEvent } from '../model/index.js';
 import { type Outcome } from './group-committer.js';
 import { planMutation } from './mutation-planner.js';
@@ -78,9 +78,10 @@ export function planBatch(batch: Mutation[], state: Map<string, KnownState>, hea
   let seq = head.seq;
   let hash = head.hash;
   const events: StoredEvent[] = [];
-  // Each object is serialised once: its canonical JSON is hashed for the chain and is also
-  // the text embedded in the statement (canonical JSON is valid JSON).
-  const canonical = new Map<StoredEvent, string>();
+  // Each event is serialised once: the canonical JSON of its payload and of its hashed fields
+  // are hashed for the chain and are also its row in the statement (canonical JSON is JSON).
+  const rows: string[] = [];
+  const payloads: string[] = [];
   const outcomes: Outcome<MutationResult>[] = batch.map((m) => {
     const id = keyId(m.key);
     if (m.ctx.fence) {
@@ -107,7 +108,7 @@ export function planBatch(batch: Mutation[], state: Map<string, KnownState>, hea
       };
     }
     seq += 1;
-    const header = {
+    const header: HashedFields = {
       seq,
       at,
       type: plan.type,
@@ -124,24 +125,27 @@ export function planBatch(batch: Mutation[], state: Map<string, KnownState>, hea
       sourceIp: m.ctx.sourceIp ?? null,
       cause: m.ctx.cause ?? null,
     };
-    const event: StoredEvent = {
-      ...header,
+    const fields = canonicalJson(header);
+    const event: StoredEvent = Object.assign(header, {
       object: plan.object,
       prevHash: hash,
-      hash: eventHash(hash, header),
-    };
+      hash: eventHashOfCanonical(hash, fields),
+    });
+    rows.push(
+      `${fields.slice(0, -1)},"prevHash":"${event.prevHash}","hash":"${event.hash}","object":${text}}`,
+    );
     hash = event.hash;
     events.push(event);
-    canonical.set(event, text);
+    payloads.push(text);
     current.set(id, plan.next);
     return { ok: true, value: { object: plan.object, resourceVersion: seq, event } };
   });
 
-  const projection = projectionRows(events, canonical, state);
+  const projection = projectionRows(events, payloads, state);
   return {
     outcomes,
     events,
-    rows: { events: eventsJson(events, canonical), ...projection.rows },
+    rows: { events: `[${rows.join(',')}]`, ...projection.rows },
     planned: projection.planned,
     head: { seq, hash, atMs: events.length > 0 ? atMs : head.atMs },
     changed: projection.changed,
@@ -168,17 +172,6 @@ function fenceError(fence: LeaderFence, lease: CurrentObject | undefined): Statu
  */
 const ESCAPED_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
 
-/** `row` as JSON with `object` spliced in from its canonical text (no second serialisation). */
-function withObject(row: object, object: string | undefined): string {
-  const head = JSON.stringify(row);
-  return object === undefined ? head : `${head.slice(0, -1)},"object":${object}}`;
-}
-
-/** The events as a JSON array for jsonb_to_recordset, payloads from their canonical text. */
-function eventsJson(events: StoredEvent[], canonical: Map<StoredEvent, string>): string {
-  return `[${events.map((e) => withObject(Object.assign({}, e, { object: undefined }), canonical.get(e))).join(',')}]`;
-}
-
 /**
  * The net change of each object from its state before the batch to its state after it: when
  * an object ends the batch present, its last event carries exactly its final state (and its
@@ -186,22 +179,24 @@ function eventsJson(events: StoredEvent[], canonical: Map<StoredEvent, string>):
  */
 function projectionRows(
   events: StoredEvent[],
-  canonical: Map<StoredEvent, string>,
+  /** The canonical JSON of each event's payload. */
+  payloads: string[],
   initial: Map<string, KnownState>,
 ): Pick<BatchPlan, 'planned' | 'changed'> & { rows: Omit<BatchPlan['rows'], 'events'> } {
   const inserts: number[] = [];
   const updates: ProjectionRefs = { seqs: [], expected: [] };
   const deletes: ProjectionRefs = { seqs: [], expected: [] };
   const changed = new Map<string, KnownState>();
-  const lastEvent = new Map(events.map((e) => [keyId(e), e]));
-  for (const [id, e] of lastEvent) {
+  const lastEvent = new Map(events.map((e, i) => [keyId(e), i]));
+  for (const [id, i] of lastEvent) {
+    const e = events[i];
     const before = initial.get(id) ?? null;
     if (e.type === 'DELETED') {
       changed.set(id, null);
       if (before) refer(deletes, e.seq, before.resourceVersion);
       continue;
     }
-    changed.set(id, { uid: e.uid, resourceVersion: e.seq, json: canonical.get(e) as string });
+    changed.set(id, { uid: e.uid, resourceVersion: e.seq, json: payloads[i] });
     if (before) refer(updates, e.seq, before.resourceVersion);
     else inserts.push(e.seq);
   }

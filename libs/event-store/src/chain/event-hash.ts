@@ -41,9 +41,17 @@ export function eventHash(prevHash: string, event: HashedFields): string {
     sourceIp: event.sourceIp,
     cause: event.cause,
   };
+  return eventHashOfCanonical(prevHash, canonicalJson(fields));
+}
+
+/**
+ * `eventHash` given the canonical JSON of exactly the hashed fields, for a writer that has
+ * that text anyway (it is also the start of the event's row).
+ */
+export function eventHashOfCanonical(prevHash: string, canonicalFields: string): string {
   const prev = Buffer.from(prevHash, 'hex');
   if (prev.length !== 32 || prevHash.length !== 64) {
     throw new Error(`the previous hash must be 64 hex digits: ${JSON.stringify(prevHash)}`);
   }
-  return createHash('sha256').update(prev).update(canonicalJson(fields)).digest('hex');
+  return createHash('sha256').update(prev).update(canonicalFields).digest('hex');
 }
