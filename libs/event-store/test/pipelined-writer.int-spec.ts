@@ -7,6 +7,7 @@ import {
   checkNoPhantoms,
   type RecordedOp,
 } from '@app/checkers';
+import { waitFor } from '@app/dev-servers';
 import { EventStore, type StoredEvent } from '@app/event-store';
 
 import { logEntries, runMixedLoad } from './mixed-load.js';
@@ -164,5 +165,68 @@ describe("a writer's memory after another process wrote", () => {
     ).toEqual([]);
     expect((await f.store.get(cm('memory', 'queued')))?.object.data).toEqual({ n: '2' });
     expect(await f.store.verify()).toMatchObject({ ok: true });
+  });
+});
+
+/**
+ * A writer reads the objects it does not remember (another process wrote them) by primary key,
+ * however the projection grew since that read was first planned.
+ */
+describe('reading objects the writer does not remember', () => {
+  let f: StoreFixture;
+  beforeAll(async () => (f = await openStore()));
+  afterAll(() => f.close());
+
+  /** Rows read by sequential scans of the projection, as Postgres counts them. */
+  async function scannedRows(): Promise<number> {
+    const [row] = await f.store.adminSql<{ rows: string }[]>`
+      SELECT seq_tup_read AS rows FROM pg_stat_user_tables WHERE schemaname = 'wake' AND relname = 'resources'`;
+    return Number(row.rows);
+  }
+
+  it('probes the primary key after the table grew, not a plan made while it was small', async () => {
+    const other = await EventStore.open({ url: f.db.url });
+    /** Updates through `other`, one batch each, of objects only `f` wrote: each is read first. */
+    const updateUnremembered = async (names: string[]) => {
+      for (const name of names)
+        await other.update(cm('grow', name), configMap(name, { by: 'other' }), ctx('bob'));
+    };
+    const early = Array.from({ length: 8 }, (_, i) => `early-${i}`);
+    const late = Array.from({ length: 10 }, (_, i) => `late-${i}`);
+    const filler = Array.from({ length: 3000 }, (_, i) => `filler-${i}`);
+    try {
+      for (const name of [...early, ...late]) await f.store.create(cm('grow', name), configMap(name), ctx());
+      // Enough reads on the same connections for Postgres to settle on a plan for 18 rows.
+      await updateUnremembered(early);
+      await Promise.all(
+        Array.from({ length: 32 }, async (_, w) => {
+          for (let i = w; i < filler.length; i += 32)
+            await f.store.create(
+              cm('grow', filler[i]),
+              configMap(filler[i], { pad: 'x'.repeat(500) }),
+              ctx(),
+            );
+        }),
+      );
+      const readsBefore = other.batchStats().objectsRead;
+      await updateUnremembered(late);
+      expect(other.batchStats().objectsRead - readsBefore).toBe(late.length);
+    } finally {
+      await other.close();
+    }
+    // A backend reports its counters at the latest when it exits, as `other`'s just did.
+    let last = -1;
+    const scanned = await waitFor(
+      'the scan counters to settle',
+      async () => {
+        const now = await scannedRows();
+        const settled = now === last;
+        last = now;
+        return settled ? now : undefined;
+      },
+      { intervalMs: 500 },
+    );
+    // Scans of the 18 first rows only; one scan of the grown table would read 3,000 more.
+    expect(scanned).toBeLessThan(filler.length);
   });
 });
