@@ -153,3 +153,98 @@ describe('commit order (deterministic interleavings)', () => {
     }
   });
 });
+
+/**
+ * Replay reports the first event that breaks the log's own rules. Each case writes the log's
+ * rows directly, as the schema owner (a broken writer, a restore gone wrong), on a fresh log.
+ */
+describe('replay names the first event that breaks the log’s rules', () => {
+  type Row = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; name: string; uid: string; rv?: string };
+  const U1 = '00000000-0000-4000-8000-000000000001';
+  const U2 = '00000000-0000-4000-8000-000000000002';
+
+  /** Appends `rows` after the head as raw events (no chain, no projection) and moves the head. */
+  async function appendRaw(f: StoreFixture, rows: Row[]): Promise<number> {
+    const { seq: head } = await f.store.head();
+    await f.store.adminSql.begin(async (tx) => {
+      for (const [i, r] of rows.entries()) {
+        const seq = head + i + 1;
+        const object = {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: r.name, resourceVersion: r.rv ?? String(seq) },
+        };
+        await tx`
+          INSERT INTO wake.events (seq, at, type, api_group, resource, namespace, name, uid, object, object_digest,
+                                   actor, verb, prev_hash, hash)
+          VALUES (${seq}, now(), ${r.type}, '', 'configmaps', 'raw', ${r.name}, ${r.uid}, ${tx.json(object)},
+                  '\\x00', '{}', 'update', '\\x00', '\\x00')`;
+      }
+      await tx`UPDATE wake.log_head SET seq = ${head + rows.length} WHERE id = 1`;
+    });
+    return head;
+  }
+
+  const cases: { name: string; rows: Row[]; at: number; reason: string }[] = [
+    {
+      name: 'a MODIFIED of an object never created',
+      rows: [{ type: 'MODIFIED', name: 'a', uid: U1 }],
+      at: 1,
+      reason: 'MODIFIED of an object that does not exist',
+    },
+    {
+      name: 'an ADDED while the object exists',
+      rows: [
+        { type: 'ADDED', name: 'a', uid: U1 },
+        { type: 'ADDED', name: 'a', uid: U1 },
+      ],
+      at: 2,
+      reason: 'ADDED while the object exists',
+    },
+    {
+      name: 'a uid that changes without a re-creation',
+      rows: [
+        { type: 'ADDED', name: 'a', uid: U1 },
+        { type: 'MODIFIED', name: 'a', uid: U2 },
+      ],
+      at: 2,
+      reason: 'uid changed without a re-creation',
+    },
+    {
+      name: 'a payload whose resourceVersion is not its seq',
+      rows: [
+        { type: 'ADDED', name: 'a', uid: U1 },
+        { type: 'MODIFIED', name: 'a', uid: U1, rv: '7' },
+      ],
+      at: 2,
+      reason: 'object resourceVersion 7 differs from its seq',
+    },
+    {
+      name: 'a wrong resourceVersion before a grammar break: the earlier one',
+      rows: [
+        { type: 'ADDED', name: 'a', uid: U1, rv: '9' },
+        { type: 'DELETED', name: 'b', uid: U1 },
+      ],
+      at: 1,
+      reason: 'object resourceVersion 9 differs from its seq',
+    },
+    {
+      name: 'one event breaking the grammar and its resourceVersion: the grammar',
+      rows: [{ type: 'DELETED', name: 'a', uid: U1, rv: '9' }],
+      at: 1,
+      reason: 'DELETED of an object that does not exist',
+    },
+  ];
+
+  it.each(cases)('$name', async ({ rows, at, reason }) => {
+    const f = await openStore();
+    try {
+      await f.store.create(cm('raw', 'fine'), configMap('fine'), ctx());
+      const head = await appendRaw(f, rows);
+      const report = await f.store.replay();
+      expect(report.malformed).toEqual({ seq: head + at, reason });
+    } finally {
+      await f.close();
+    }
+  });
+});

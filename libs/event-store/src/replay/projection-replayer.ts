@@ -66,12 +66,14 @@ export class ProjectionReplayer {
       await tx.unsafe(`CREATE SCHEMA ${schema}`);
       await tx.unsafe(`CREATE TABLE ${schema}.resources (LIKE wake.resources INCLUDING ALL)`);
       const [{ count: missing }] = await tx.unsafe<{ count: number }[]>(
-        // The sort that finds each object's last event carries narrow rows only; the payloads
-        // of the survivors are fetched afterwards by seq (sorting whole rows spilled to disk).
-        `WITH last AS (
-           SELECT DISTINCT ON (api_group, resource, namespace, name) seq, type, object IS NULL AS expired
-             FROM wake.events WHERE seq <= $1
-            ORDER BY api_group, resource, namespace, name, seq DESC),
+        // Each object's last event is found by hashing keys (a GROUP BY), not by sorting the
+        // log on four text columns (a DISTINCT ON: 1.7 s of 200,000 events went to that sort);
+        // the payloads of the survivors are fetched afterwards by seq.
+        `WITH last AS MATERIALIZED (
+           SELECT e.seq, e.type, e.object IS NULL AS expired
+             FROM (SELECT max(seq) AS seq FROM wake.events WHERE seq <= $1
+                    GROUP BY api_group, resource, namespace, name) m
+             JOIN wake.events e ON e.seq = m.seq),
          ins AS (
            INSERT INTO ${schema}.resources (${COMPARED})
            SELECT e.api_group, e.resource, e.namespace, e.name, e.uid, e.seq, e.object
@@ -143,27 +145,42 @@ export class ProjectionReplayer {
     });
   }
 
-  /** Checks the per-object grammar of the log: ADDED (MODIFIED)* DELETED?, one uid, rv = seq. */
+  /**
+   * Checks the per-object grammar of the log: ADDED (MODIFIED)* DELETED?, one uid, rv = seq.
+   * The first event breaking any rule is reported; where one event breaks both a grammar rule
+   * and rv = seq, the grammar rule. Two queries: the grammar needs the log ordered per object,
+   * and that sort carries narrow rows only (with the payload's resourceVersion in them, Postgres
+   * sorted whole rows and spilled them to disk); rv = seq needs no order at all.
+   */
   private async firstMalformed(
     tx: TransactionSql,
     upTo: number,
   ): Promise<{ seq: number; reason: string } | undefined> {
-    const [bad] = await tx.unsafe<{ seq: number; reason: string }[]>(
-      `SELECT seq, CASE
-           WHEN type = 'ADDED' AND prev_type IS NOT NULL AND prev_type <> 'DELETED' THEN 'ADDED while the object exists'
-           WHEN type <> 'ADDED' AND (prev_type IS NULL OR prev_type = 'DELETED') THEN type || ' of an object that does not exist'
-           WHEN type <> 'ADDED' AND prev_uid <> uid THEN 'uid changed without a re-creation'
-           ELSE 'object resourceVersion ' || rv || ' differs from its seq' END AS reason
-         FROM (SELECT seq, type, uid, object -> 'metadata' ->> 'resourceVersion' AS rv,
-                      lag(type) OVER w AS prev_type, lag(uid) OVER w AS prev_uid
-                 FROM wake.events WHERE seq <= $1
-               WINDOW w AS (PARTITION BY api_group, resource, namespace, name ORDER BY seq)) x
-        WHERE (type = 'ADDED' AND prev_type IS NOT NULL AND prev_type <> 'DELETED')
-           OR (type <> 'ADDED' AND (prev_type IS NULL OR prev_type = 'DELETED' OR prev_uid <> uid))
-           OR (rv IS NOT NULL AND rv <> seq::text)
-        ORDER BY seq LIMIT 1`,
-      [upTo],
-    );
-    return bad ? { seq: Number(bad.seq), reason: bad.reason } : undefined;
+    const [[grammar], [rv]] = await Promise.all([
+      tx.unsafe<{ seq: number; reason: string }[]>(
+        `SELECT seq, CASE
+             WHEN type = 'ADDED' AND prev_type IS NOT NULL AND prev_type <> 'DELETED' THEN 'ADDED while the object exists'
+             WHEN type <> 'ADDED' AND (prev_type IS NULL OR prev_type = 'DELETED') THEN type || ' of an object that does not exist'
+             ELSE 'uid changed without a re-creation' END AS reason
+           FROM (SELECT seq, type, uid, lag(type) OVER w AS prev_type, lag(uid) OVER w AS prev_uid
+                   FROM wake.events WHERE seq <= $1
+                 WINDOW w AS (PARTITION BY api_group, resource, namespace, name ORDER BY seq)) x
+          WHERE (type = 'ADDED' AND prev_type IS NOT NULL AND prev_type <> 'DELETED')
+             OR (type <> 'ADDED' AND (prev_type IS NULL OR prev_type = 'DELETED' OR prev_uid <> uid))
+          ORDER BY seq LIMIT 1`,
+        [upTo],
+      ),
+      tx.unsafe<{ seq: number; rv: string }[]>(
+        `SELECT seq, rv FROM (SELECT seq, object -> 'metadata' ->> 'resourceVersion' AS rv
+                                FROM wake.events WHERE seq <= $1) e
+          WHERE rv <> seq::text ORDER BY seq LIMIT 1`,
+        [upTo],
+      ),
+    ]);
+    const first =
+      grammar && (!rv || Number(grammar.seq) <= Number(rv.seq))
+        ? grammar
+        : rv && { seq: rv.seq, reason: `object resourceVersion ${rv.rv} differs from its seq` };
+    return first ? { seq: Number(first.seq), reason: first.reason } : undefined;
   }
 }
