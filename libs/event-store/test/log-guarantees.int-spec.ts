@@ -248,3 +248,36 @@ describe('replay names the first event that breaks the log’s rules', () => {
     }
   });
 });
+
+describe('replay against a projection changed behind the log', () => {
+  let f: StoreFixture;
+  beforeAll(async () => {
+    f = await openStore();
+    for (const name of ['changed', 'removed', 'copied', 'kept'])
+      await f.store.create(cm('behind', name), configMap(name, { v: '1' }), ctx());
+    const sql = f.store.adminSql;
+    await sql`UPDATE wake.resources SET object = jsonb_set(object, '{data,v}', '"2"') WHERE name = 'changed'`;
+    await sql`DELETE FROM wake.resources WHERE name = 'removed'`;
+    await sql`INSERT INTO wake.resources (api_group, resource, namespace, name, uid, resource_version, object)
+              SELECT api_group, resource, namespace, 'extra', uid, resource_version, object
+                FROM wake.resources WHERE name = 'copied'`;
+  });
+  afterAll(() => f.close());
+
+  it('names each row the other side lacks or holds differently, a changed row on both sides', async () => {
+    const report = await f.store.replay();
+    expect(report.identical).toBe(false);
+    const sides = report.differences.map((d) => `${d.side} ${d.namespace}/${d.name}`).sort();
+    expect(sides).toEqual([
+      'live-only behind/changed',
+      'live-only behind/extra',
+      'replay-only behind/changed',
+      'replay-only behind/removed',
+    ]);
+  });
+
+  it('reports at most maxDifferences a side', async () => {
+    const report = await f.store.replay({ maxDifferences: 1 });
+    expect(report.differences.map((d) => d.side).sort()).toEqual(['live-only', 'replay-only']);
+  });
+});
