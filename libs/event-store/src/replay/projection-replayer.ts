@@ -139,7 +139,14 @@ export class ProjectionReplayer {
     return rows.map((r) => ({ ...r }));
   }
 
-  /** Counts the events and checks their grammar, in the snapshot `snapshot` (exported by the fold). */
+  /**
+   * Counts the events and finds the first that breaks the log's rules, in the snapshot
+   * `snapshot` (exported by the fold): per object ADDED (MODIFIED)* DELETED? with one uid, and
+   * each payload's resourceVersion equal to its seq. Where one event breaks both, the grammar
+   * is named. Two passes over the log: the grammar needs it ordered per object, and that sort
+   * carries narrow rows only (with the payload's resourceVersion in them, Postgres sorted whole
+   * rows and spilled them to disk); the count and rv = seq need no order, so they share a scan.
+   */
   private grammarPass(
     snapshot: string,
     upTo: number,
@@ -148,50 +155,36 @@ export class ProjectionReplayer {
     return this.sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
       await tx.unsafe(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/'/g, '')}'`);
       await tx.unsafe(`SET LOCAL work_mem = '256MB'`);
-      const [{ events }] = await tx<
-        { events: number }[]
-      >`SELECT count(*)::int AS events FROM wake.events WHERE seq <= ${upTo}`;
-      const malformed = await this.firstMalformed(tx, upTo);
+      const [[{ events, rvBreak }], [grammar]] = await Promise.all([
+        tx.unsafe<{ events: number; rvBreak: number | null }[]>(
+          `SELECT count(*)::int AS events, min(seq) FILTER (WHERE rv <> seq::text) AS "rvBreak"
+             FROM (SELECT seq, object -> 'metadata' ->> 'resourceVersion' AS rv
+                     FROM wake.events WHERE seq <= $1) e`,
+          [upTo],
+        ),
+        tx.unsafe<{ seq: number; reason: string }[]>(
+          `SELECT seq, CASE
+               WHEN type = 'ADDED' AND prev_type IS NOT NULL AND prev_type <> 'DELETED' THEN 'ADDED while the object exists'
+               WHEN type <> 'ADDED' AND (prev_type IS NULL OR prev_type = 'DELETED') THEN type || ' of an object that does not exist'
+               ELSE 'uid changed without a re-creation' END AS reason
+             FROM (SELECT seq, type, uid, lag(type) OVER w AS prev_type, lag(uid) OVER w AS prev_uid
+                     FROM wake.events WHERE seq <= $1
+                   WINDOW w AS (PARTITION BY api_group, resource, namespace, name ORDER BY seq)) x
+            WHERE (type = 'ADDED' AND prev_type IS NOT NULL AND prev_type <> 'DELETED')
+               OR (type <> 'ADDED' AND (prev_type IS NULL OR prev_type = 'DELETED' OR prev_uid <> uid))
+            ORDER BY seq LIMIT 1`,
+          [upTo],
+        ),
+      ]);
+      let malformed: { seq: number; reason: string } | undefined;
+      if (grammar && (rvBreak === null || Number(grammar.seq) <= Number(rvBreak))) {
+        malformed = { seq: Number(grammar.seq), reason: grammar.reason };
+      } else if (rvBreak !== null) {
+        const [{ rv }] = await tx<{ rv: string }[]>`
+          SELECT object -> 'metadata' ->> 'resourceVersion' AS rv FROM wake.events WHERE seq = ${rvBreak}`;
+        malformed = { seq: Number(rvBreak), reason: `object resourceVersion ${rv} differs from its seq` };
+      }
       return { events, malformed, ms: performance.now() - t0 };
     });
-  }
-
-  /**
-   * Checks the per-object grammar of the log: ADDED (MODIFIED)* DELETED?, one uid, rv = seq.
-   * The first event breaking any rule is reported; where one event breaks both a grammar rule
-   * and rv = seq, the grammar rule. Two queries: the grammar needs the log ordered per object,
-   * and that sort carries narrow rows only (with the payload's resourceVersion in them, Postgres
-   * sorted whole rows and spilled them to disk); rv = seq needs no order at all.
-   */
-  private async firstMalformed(
-    tx: TransactionSql,
-    upTo: number,
-  ): Promise<{ seq: number; reason: string } | undefined> {
-    const [[grammar], [rv]] = await Promise.all([
-      tx.unsafe<{ seq: number; reason: string }[]>(
-        `SELECT seq, CASE
-             WHEN type = 'ADDED' AND prev_type IS NOT NULL AND prev_type <> 'DELETED' THEN 'ADDED while the object exists'
-             WHEN type <> 'ADDED' AND (prev_type IS NULL OR prev_type = 'DELETED') THEN type || ' of an object that does not exist'
-             ELSE 'uid changed without a re-creation' END AS reason
-           FROM (SELECT seq, type, uid, lag(type) OVER w AS prev_type, lag(uid) OVER w AS prev_uid
-                   FROM wake.events WHERE seq <= $1
-                 WINDOW w AS (PARTITION BY api_group, resource, namespace, name ORDER BY seq)) x
-          WHERE (type = 'ADDED' AND prev_type IS NOT NULL AND prev_type <> 'DELETED')
-             OR (type <> 'ADDED' AND (prev_type IS NULL OR prev_type = 'DELETED' OR prev_uid <> uid))
-          ORDER BY seq LIMIT 1`,
-        [upTo],
-      ),
-      tx.unsafe<{ seq: number; rv: string }[]>(
-        `SELECT seq, rv FROM (SELECT seq, object -> 'metadata' ->> 'resourceVersion' AS rv
-                                FROM wake.events WHERE seq <= $1) e
-          WHERE rv <> seq::text ORDER BY seq LIMIT 1`,
-        [upTo],
-      ),
-    ]);
-    const first =
-      grammar && (!rv || Number(grammar.seq) <= Number(rv.seq))
-        ? grammar
-        : rv && { seq: rv.seq, reason: `object resourceVersion ${rv.rv} differs from its seq` };
-    return first ? { seq: Number(first.seq), reason: first.reason } : undefined;
   }
 }
