@@ -8,6 +8,7 @@ import {
   eventHash,
   keyId,
   type KnownState,
+  objectText,
   type LogHead,
   type Mutation,
   type ObjectKey,
@@ -145,7 +146,7 @@ export async function run(argv: string[]): Promise<void> {
     state.set(keyId(key), {
       uid: pod.metadata.uid as string,
       resourceVersion: 1000,
-      json: canonicalJson(pod),
+      text: objectText(pod),
     });
     batch.push({
       op: 'update',

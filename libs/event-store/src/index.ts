@@ -2,6 +2,7 @@ export { NOTIFY_CHANNEL } from './schema/migrations.js';
 export * from './append/mutation.js';
 // The writer's pure planning step, public for its benchmark (bench/planner.bench.ts).
 export { type KnownState, type LogHead, planBatch } from './append/batch-planner.js';
+export { objectText } from './append/object-text.js';
 export * from './audit/chain-verifier.js';
 export * from './audit/checkpoint-file.js';
 export * from './audit/checkpoint-signer.js';

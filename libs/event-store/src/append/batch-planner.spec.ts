@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, jest } from '@jest/globals';
 
 import { isStatusError, type StatusError } from '@app/api';
 
-import { canonicalJson, eventHash, GENESIS_HASH, objectDigest } from '../chain/index.js';
+import { eventHash, GENESIS_HASH, objectDigest } from '../chain/index.js';
 import {
   type AuditContext,
   keyId,
@@ -18,6 +18,7 @@ import {
   type LogHead,
   planBatch,
 } from './batch-planner.js';
+import { objectText } from './object-text.js';
 import { type Outcome } from './group-committer.js';
 import { type MutationResult } from './mutation.js';
 import { create, del, DEPLOY, NODE, POD, update } from './mutations.fixture.js';
@@ -50,7 +51,7 @@ function stored(key: ObjectKey, rv: number, uid = `uid-${key.name}-${rv}`) {
     },
     spec: { image: 'nginx:1' },
   };
-  const known: KnownObject = { uid, resourceVersion: rv, json: canonicalJson(object) };
+  const known: KnownObject = { uid, resourceVersion: rv, text: objectText(object) };
   return { object, known };
 }
 
@@ -339,7 +340,7 @@ describe('planBatch', () => {
         expect(plan.changed.get(keyId(key))).toEqual({
           uid: result.object.metadata.uid,
           resourceVersion: rv,
-          json: canonicalJson(result.object),
+          text: objectText(result.object),
         });
       }
       expect(plan.changed.get(keyId(DB))?.uid).toBe(updated.known.uid);
@@ -362,7 +363,7 @@ describe('planBatch', () => {
       expect(plan.changed.get(keyId(POD))).toEqual({
         uid: eventOf(plan.outcomes[0]).uid,
         resourceVersion: 44,
-        json: canonicalJson(last),
+        text: objectText(last),
       });
     });
   });
@@ -450,7 +451,7 @@ describe('planBatch', () => {
       expect(plan.changed.get(keyId(POD))).toEqual({
         uid: recreated.metadata.uid,
         resourceVersion: 43,
-        json: canonicalJson(recreated),
+        text: objectText(recreated),
       });
     });
 
@@ -679,8 +680,8 @@ describe('planBatch', () => {
         state,
         HEAD,
       );
-      for (const s of state.values()) expect(typeof s?.json).toBe('string');
-      for (const s of plan.changed.values()) expect(typeof s?.json).toBe('string');
+      for (const s of state.values()) expect(typeof s?.text.json).toBe('string');
+      for (const s of plan.changed.values()) expect(typeof s?.text.json).toBe('string');
       const changedBefore = structuredClone(plan.changed);
       const rowsBefore = { ...plan.rows };
 
@@ -699,7 +700,7 @@ describe('planBatch', () => {
       // sending back the original objects changes nothing.
       const next = planBatch(
         [
-          update(POD, JSON.parse(changedBefore.get(keyId(POD))?.json ?? 'null') as StoredObject),
+          update(POD, JSON.parse(changedBefore.get(keyId(POD))?.text.json ?? 'null') as StoredObject),
           update(DB, body({ image: 'v2' })),
           update(NODE, structuredClone(unchanged.object)),
         ],
@@ -735,7 +736,7 @@ describe('planBatch', () => {
       };
       return {
         object,
-        known: { uid: 'lease-uid', resourceVersion: 40, json: canonicalJson(object) } as KnownObject,
+        known: { uid: 'lease-uid', resourceVersion: 40, text: objectText(object) } as KnownObject,
       };
     };
     const fenced = (transitions: number): AuditContext => ({

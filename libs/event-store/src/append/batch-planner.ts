@@ -3,7 +3,7 @@ import { StatusError } from '@app/api';
 import { canonicalJson, digestOfCanonical, eventHashOfCanonical, type HashedFields } from '../chain/index.js';
 import { formatKey, keyId, type LeaderFence, type StoredEvent } from '../model/index.js';
 import { type Outcome } from './group-committer.js';
-import { planMutation } from './mutation-planner.js';
+import { parsed, planMutation } from './mutation-planner.js';
 import { type CurrentObject, type Mutation, type MutationResult } from './mutation.js';
 
 /** The log head: the last event's seq, hash and time. */
@@ -15,15 +15,10 @@ export interface LogHead {
 }
 
 /**
- * An object's stored state as the writer remembers it: JSON text rather than a parsed object,
- * so nothing a caller does with the objects it gets back can alter what the next write is
- * planned against.
+ * An object's stored state as the writer remembers it: canonical JSON text rather than a
+ * parsed object (see CurrentObject).
  */
-export interface KnownObject {
-  uid: string;
-  resourceVersion: number;
-  json: string;
-}
+export type KnownObject = CurrentObject;
 
 /**
  * Projection rows to update or delete: `seqs[i]` is the batch's last event of the object, whose
@@ -60,16 +55,10 @@ export interface BatchPlan {
  * chained onto the previous event's hash. Pure but for the clock and uids.
  */
 export function planBatch(batch: Mutation[], state: Map<string, KnownState>, head: LogHead): BatchPlan {
+  // Each object as of this point of the batch: what the batch did to it, else its stored state.
   const current = new Map<string, CurrentObject | undefined>();
-  const lookup = (id: string): CurrentObject | undefined => {
-    if (current.has(id)) return current.get(id);
-    const known = state.get(id);
-    const parsed = known
-      ? { ...known, object: JSON.parse(known.json) as CurrentObject['object'] }
-      : undefined;
-    current.set(id, parsed);
-    return parsed;
-  };
+  const lookup = (id: string): CurrentObject | undefined =>
+    current.has(id) ? current.get(id) : (state.get(id) ?? undefined);
 
   // Never let event time run backwards along the log, whatever the clocks do: "as of
   // 14:02" maps to a seq by a monotonic search.
@@ -81,7 +70,8 @@ export function planBatch(batch: Mutation[], state: Map<string, KnownState>, hea
   // Each event is serialised once: the canonical JSON of its payload and of its hashed fields
   // are hashed for the chain and are also its row in the statement (canonical JSON is JSON).
   const rows: string[] = [];
-  const payloads: string[] = [];
+  /** What each event leaves its object as; undefined for a delete. */
+  const after: (CurrentObject | undefined)[] = [];
   const outcomes: Outcome<MutationResult>[] = batch.map((m) => {
     const id = keyId(m.key);
     if (m.ctx.fence) {
@@ -94,10 +84,10 @@ export function planBatch(batch: Mutation[], state: Map<string, KnownState>, hea
     if (plan.kind === 'noop') {
       return {
         ok: true,
-        value: { object: plan.current.object, resourceVersion: plan.current.resourceVersion },
+        value: { object: parsed(plan.current), resourceVersion: plan.current.resourceVersion },
       };
     }
-    const text = canonicalJson(plan.object);
+    const text = plan.json;
     if (ESCAPED_NUL.test(text)) {
       // jsonb cannot hold U+0000; refuse this request alone instead of failing the batch.
       return {
@@ -136,12 +126,12 @@ export function planBatch(batch: Mutation[], state: Map<string, KnownState>, hea
     );
     hash = event.hash;
     events.push(event);
-    payloads.push(text);
+    after.push(plan.next);
     current.set(id, plan.next);
     return { ok: true, value: { object: plan.object, resourceVersion: seq, event } };
   });
 
-  const projection = projectionRows(events, payloads, state);
+  const projection = projectionRows(events, after, state);
   return {
     outcomes,
     events,
@@ -154,7 +144,8 @@ export function planBatch(batch: Mutation[], state: Map<string, KnownState>, hea
 
 /** Why a write under `fence` may not happen, given the fence lease's state as of this point of the batch. */
 function fenceError(fence: LeaderFence, lease: CurrentObject | undefined): StatusError | undefined {
-  const actual = (lease?.object.spec as { leaseTransitions?: number } | undefined)?.leaseTransitions ?? 0;
+  const spec = lease && (parsed(lease).spec as { leaseTransitions?: number } | undefined);
+  const actual = spec?.leaseTransitions ?? 0;
   if (lease && actual === fence.transitions) return undefined;
   const where = `${fence.lease.namespace}/${fence.lease.name}`;
   return new StatusError(
@@ -179,8 +170,8 @@ const ESCAPED_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
  */
 function projectionRows(
   events: StoredEvent[],
-  /** The canonical JSON of each event's payload. */
-  payloads: string[],
+  /** What each event leaves its object as (undefined for a delete). */
+  after: (CurrentObject | undefined)[],
   initial: Map<string, KnownState>,
 ): Pick<BatchPlan, 'planned' | 'changed'> & { rows: Omit<BatchPlan['rows'], 'events'> } {
   const inserts: number[] = [];
@@ -196,7 +187,9 @@ function projectionRows(
       if (before) refer(deletes, e.seq, before.resourceVersion);
       continue;
     }
-    changed.set(id, { uid: e.uid, resourceVersion: e.seq, json: payloads[i] });
+    const state = after[i];
+    if (!state) throw new Error(`event ${e.seq} (${e.type}) left no state of its object`);
+    changed.set(id, state);
     if (before) refer(updates, e.seq, before.resourceVersion);
     else inserts.push(e.seq);
   }

@@ -1,9 +1,10 @@
 import { type ReservedSql, type Sql } from 'postgres';
 
-import { keyId, type ObjectKey } from '../model/index.js';
+import { keyId, type ObjectKey, type StoredObject } from '../model/index.js';
 import { type BatchPlan, type KnownState, type LogHead, planBatch } from './batch-planner.js';
 import { type BatchStart, type Outcome } from './group-committer.js';
 import { type Mutation, type MutationResult } from './mutation.js';
+import { objectText } from './object-text.js';
 import { WriterMemory } from './writer-memory.js';
 
 /** Makes room in the log's partitions; see PartitionManager. */
@@ -227,12 +228,17 @@ function objectRows(sql: Sql | ReservedSql, keys: ObjectKey[]) {
   );
 }
 
-/** The state of each of `keys` given its rows: null where there is none. */
+/**
+ * The state of each of `keys` given its rows: null where there is none. jsonb's text is not
+ * canonical (it orders keys by length), so each is parsed and written again, once per object
+ * the writer reads.
+ */
 function statesOf(keys: ObjectKey[], rows: ObjectRow[]): Map<string, KnownState> {
   const states = new Map<string, KnownState>(keys.map((k) => [keyId(k), null]));
   for (const r of rows) {
     const id = keyId({ group: r.api_group, resource: r.resource, namespace: r.namespace, name: r.name });
-    states.set(id, { uid: r.uid, resourceVersion: r.resource_version, json: r.json });
+    const text = objectText(JSON.parse(r.json) as StoredObject);
+    states.set(id, { uid: r.uid, resourceVersion: r.resource_version, text });
   }
   return states;
 }

@@ -4,10 +4,12 @@ import { failureStatus } from '@app/testing';
 
 import { StatusError as StatusErrorClass, type StatusError } from '@app/api';
 
+import { canonicalJson } from '../chain/index.js';
 import { type ObjectKey, type StoredObject } from '../model/index.js';
 import { type CurrentObject, type Mutation } from './mutation.js';
 import { create, del, DEPLOY, NODE, POD, update } from './mutations.fixture.js';
-import { type Plan, planMutation, rfc3339Seconds } from './mutation-planner.js';
+import { parsed, type Plan, planMutation, rfc3339Seconds } from './mutation-planner.js';
+import { objectText } from './object-text.js';
 
 const AT = '2024-05-06T07:08:09.123Z';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -22,8 +24,11 @@ const CRB: ObjectKey = {
 
 type EventPlan = Extract<Plan, { kind: 'event' }>;
 
+/** The event plan, checked to carry the canonical JSON of its object (what the chain hashes). */
 function asEvent(plan: Plan): EventPlan {
   if (plan.kind !== 'event') throw new Error(`expected an event plan, got ${JSON.stringify(plan)}`);
+  expect(plan.json).toBe(canonicalJson(plan.object));
+  if (plan.next) expect(plan.next.text).toEqual(objectText(plan.object));
   return plan;
 }
 
@@ -33,7 +38,13 @@ function asError(plan: Plan): StatusError {
 }
 
 /** A stored object as a create at `rv` would have left it. */
-function stored(key: ObjectKey, rv = 5, extra: Partial<StoredObject> = {}, generation = 3): CurrentObject {
+function stored(
+  key: ObjectKey,
+  rv = 5,
+  extra: Partial<StoredObject> = {},
+  /** null: the stored version has none. */
+  generation: number | null = 3,
+): CurrentObject {
   const uid = '11111111-2222-4333-8444-555555555555';
   const object: StoredObject = {
     apiVersion: 'v1',
@@ -43,7 +54,7 @@ function stored(key: ObjectKey, rv = 5, extra: Partial<StoredObject> = {}, gener
       ...(key.namespace ? { namespace: key.namespace } : {}),
       uid,
       resourceVersion: String(rv),
-      generation,
+      ...(generation === null ? {} : { generation }),
       creationTimestamp: '2024-01-01T00:00:00Z',
       labels: { app: 'web' },
       annotations: { note: 'x' },
@@ -52,12 +63,12 @@ function stored(key: ObjectKey, rv = 5, extra: Partial<StoredObject> = {}, gener
     status: { phase: 'Running' },
     ...extra,
   };
-  return { uid, resourceVersion: rv, object };
+  return { uid, resourceVersion: rv, text: objectText(object) };
 }
 
 /** What a client typically sends back: the current object, deep-copied, then edited. */
 function edit(current: CurrentObject, change: (o: StoredObject) => void): StoredObject {
-  const copy = structuredClone(current.object);
+  const copy = parsed(current);
   change(copy);
   return copy;
 }
@@ -116,7 +127,7 @@ describe('planMutation', () => {
         spec: { x: [1, 2, 3] },
       });
       expect('namespace' in plan.object.metadata).toBe(key.namespace !== '');
-      expect(plan.next).toEqual({ uid: plan.uid, resourceVersion: 42, object: plan.object });
+      expect(plan.next).toEqual({ uid: plan.uid, resourceVersion: 42, text: objectText(plan.object) });
     });
 
     it.each([
@@ -320,7 +331,7 @@ describe('planMutation', () => {
     });
 
     it('checks preconditions before no-op detection: an unchanged object with a stale rv is a Conflict', () => {
-      const same = structuredClone(current.object);
+      const same = parsed(current);
       const error = asError(planMutation(update(POD, same, { resourceVersion: '4' }), current, 6, AT));
       expect(error.reason).toBe('Conflict');
     });
@@ -344,12 +355,13 @@ describe('planMutation', () => {
       const plan = asEvent(planMutation(update(POD, object), current, 12, AT));
       expect(plan.type).toBe('MODIFIED');
       expect(plan.uid).toBe(current.uid);
+      const was = parsed(current);
       expect(plan.object).toEqual({
-        ...current.object,
-        metadata: { ...current.object.metadata, resourceVersion: '12', generation: 4 },
+        ...was,
+        metadata: { ...was.metadata, resourceVersion: '12', generation: 4 },
         spec: { replicas: 3, template: { image: 'nginx:1' } },
       });
-      expect(plan.next).toEqual({ uid: current.uid, resourceVersion: 12, object: plan.object });
+      expect(plan.next).toEqual({ uid: current.uid, resourceVersion: 12, text: objectText(plan.object) });
     });
 
     it('replaces the object with what the caller sent (fields it drops are gone)', () => {
@@ -464,7 +476,7 @@ describe('planMutation', () => {
         const current = stored(POD, 5, {}, 7);
         const plan = asEvent(planMutation(update(POD, edit(current, change)), current, 6, AT));
         expect(plan.object.metadata.generation).toBe(bump ? 8 : 7);
-        expect(plan.next?.object.metadata.generation).toBe(bump ? 8 : 7);
+        expect(parsed(plan.next!).metadata.generation).toBe(bump ? 8 : 7);
       });
 
       it.each([
@@ -487,8 +499,7 @@ describe('planMutation', () => {
         { bump: true, expected: 2 },
         { bump: false, expected: 1 },
       ])('counts a missing current generation as 1 (bump: $bump)', ({ bump, expected }) => {
-        const current = stored(POD, 5);
-        delete current.object.metadata.generation;
+        const current = stored(POD, 5, {}, null);
         const object = edit(current, (o) => {
           o.metadata.labels = { changed: 'yes' };
           if (bump) o.spec = { replicas: 42 };
@@ -507,7 +518,7 @@ describe('planMutation', () => {
           current = plan.next!;
         }
         expect(current.resourceVersion).toBe(9);
-        expect(current.object.metadata.resourceVersion).toBe('9');
+        expect(parsed(current).metadata.resourceVersion).toBe('9');
       });
     });
 
@@ -550,7 +561,7 @@ describe('planMutation', () => {
           o.metadata.labels = { changed: 'yes' }; // a real change, so that an event is planned
         });
         const plan = asEvent(planMutation(update(key, object), current, 6, AT));
-        const prev = current.object.metadata;
+        const prev = parsed(current).metadata;
         const meta = plan.object.metadata;
         expect(meta.uid).toBe(prev.uid);
         expect(meta.name).toBe(prev.name);
@@ -588,10 +599,8 @@ describe('planMutation', () => {
       const plan = asEvent(planMutation(del(key), current, 77, AT));
       expect(plan.type).toBe('DELETED');
       expect(plan.uid).toBe(current.uid);
-      expect(plan.object).toEqual({
-        ...before.object,
-        metadata: { ...before.object.metadata, resourceVersion: '77' },
-      });
+      const was = parsed(before);
+      expect(plan.object).toEqual({ ...was, metadata: { ...was.metadata, resourceVersion: '77' } });
       expect(plan.next).toBeUndefined();
       expect(current).toEqual(before);
     });
@@ -601,8 +610,8 @@ describe('planMutation', () => {
       const plan = asEvent(planMutation(del(POD), current, 6, AT));
       expect(plan.object.metadata.generation).toBe(9);
       expect(plan.object.metadata.labels).toEqual({ app: 'web' });
-      expect(plan.object.spec).toEqual(current.object.spec);
-      expect(plan.object.status).toEqual(current.object.status);
+      expect(plan.object.spec).toEqual(parsed(current).spec);
+      expect(plan.object.status).toEqual(parsed(current).status);
       expect(plan.object.data).toEqual({ a: 1 });
     });
 
@@ -652,38 +661,23 @@ describe('planMutation', () => {
       ).toThrow('a bug');
     });
 
-    it('cannot alter the current state it is given (a no-op stays a no-op)', () => {
+    it('gives each transform a copy of its own, which cannot alter the current state', () => {
       const current = stored(POD);
-      const plan = planMutation(
-        update(POD, (o) => {
-          o.metadata.labels = { changed: 'in place' };
-          return current.object;
-        }),
-        current,
-        6,
-        AT,
-      );
-      expect(plan.kind).toBe('noop');
-      expect(current.object.metadata.labels).toEqual({ app: 'web' });
-    });
-
-    it('gives the transform a fresh parse of the current state when it has its text, no more alterable', () => {
-      const parsed = stored(POD);
-      const current: CurrentObject = { ...parsed, json: JSON.stringify(parsed.object) };
-      let given: StoredObject | undefined;
-      const plan = planMutation(
-        update(POD, (o) => {
-          given = o;
-          o.metadata.labels = { changed: 'in place' };
-          return current.object;
-        }),
-        current,
-        6,
-        AT,
-      );
-      expect(given).not.toBe(current.object);
-      expect(plan.kind).toBe('noop');
-      expect(current.object.metadata.labels).toEqual({ app: 'web' });
+      const before = structuredClone(current);
+      const given: StoredObject[] = [];
+      const original = parsed(current);
+      const transform = update(POD, (o) => {
+        given.push(o);
+        o.metadata.labels = { changed: 'in place' };
+        return original;
+      });
+      // Returning the original object: a no-op, whatever the transform did to its copy.
+      expect(planMutation(transform, current, 6, AT).kind).toBe('noop');
+      expect(planMutation(transform, current, 6, AT).kind).toBe('noop');
+      expect(given).toHaveLength(2);
+      expect(given[0]).not.toBe(given[1]);
+      expect(current).toEqual(before);
+      expect(parsed(current).metadata.labels).toEqual({ app: 'web' });
     });
 
     it('is a 404 when the object does not exist', () => {

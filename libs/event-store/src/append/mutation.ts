@@ -1,3 +1,4 @@
+import { type ObjectText } from './object-text.js';
 import { type AuditContext, type ObjectKey, type StoredEvent, type StoredObject } from '../model/index.js';
 
 /** Conditions a write must meet, checked against the stored object inside the transaction. */
@@ -51,7 +52,10 @@ export interface MutationResult {
 export interface CurrentObject {
   uid: string;
   resourceVersion: number;
-  object: StoredObject;
-  /** `object` as the JSON text it was parsed from, when it was: a fresh copy costs a parse, not a clone. */
-  json?: string;
+  /**
+   * The object as canonical JSON text, not parsed: nothing a caller does with the objects it
+   * gets back can alter what the next write is planned against, and an update is judged on
+   * the text (see ObjectText); a transform gets its own copy by a parse.
+   */
+  text: ObjectText;
 }

@@ -1,13 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { type KnownObject, type KnownState, type LogHead } from './batch-planner.js';
+import { objectText } from './object-text.js';
 import { WriterMemory } from './writer-memory.js';
 
 const HEAD: LogHead = { seq: 10, hash: 'ab'.repeat(32), atMs: 1_700_000_000_000 };
 const NEXT: LogHead = { seq: 12, hash: 'cd'.repeat(32), atMs: 1_700_000_000_500 };
 
 function obj(name: string, rv = 1): KnownObject {
-  return { uid: `uid-${name}`, resourceVersion: rv, json: JSON.stringify({ metadata: { name } }) };
+  return { uid: `uid-${name}`, resourceVersion: rv, text: objectText({ metadata: { name } }) };
 }
 
 function states(...entries: [string, KnownState][]): Map<string, KnownState> {

@@ -60,7 +60,8 @@ function quote(s: string): string {
 const quotedKeys = new Map<string, string>();
 const QUOTED_KEYS_MAX = 10_000;
 
-function quotedKey(k: string): string {
+/** An object key quoted as canonical JSON writes it. */
+export function quotedKey(k: string): string {
   let q = quotedKeys.get(k);
   if (q === undefined) {
     q = quote(k);
