@@ -90,6 +90,15 @@ describe('eventHash', () => {
     expect(eventHash(PREV, base)).toMatch(HEX64);
   });
 
+  it('hashes the fields as UTF-8, characters beyond ASCII included', () => {
+    const wide: HashedFields = { ...base, userAgent: 'kubectl/ünïcödé ✓ 😀', name: 'naïve' };
+    const expected = createHash('sha256')
+      .update(Buffer.from(PREV, 'hex'))
+      .update(Buffer.from(canonicalJson(wide), 'utf8'))
+      .digest('hex');
+    expect(eventHash(PREV, wide)).toBe(expected);
+  });
+
   it('is deterministic and independent of key order', () => {
     const reordered = Object.fromEntries(Object.entries(base).reverse()) as unknown as HashedFields;
     reordered.actor = { groups: ['dev', 'ops'], credential: 'token:sha256:ab12', uid: 'u-1', user: 'alice' };

@@ -1,4 +1,4 @@
-import { createHash, hash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 import { type StoredEvent } from '../model/index.js';
 import { canonicalJson } from './canonical-json.js';
@@ -49,9 +49,11 @@ export function eventHash(prevHash: string, event: HashedFields): string {
  * that text anyway (it is also the start of the event's row).
  */
 export function eventHashOfCanonical(prevHash: string, canonicalFields: string): string {
-  const prev = Buffer.from(prevHash, 'hex');
-  if (prev.length !== 32 || prevHash.length !== 64) {
+  // One buffer and the one-shot hash, no Hash object: about 1 µs of 4–5 less per event.
+  const input = Buffer.allocUnsafe(32 + Buffer.byteLength(canonicalFields));
+  if (prevHash.length !== 64 || input.write(prevHash, 0, 'hex') !== 32) {
     throw new Error(`the previous hash must be 64 hex digits: ${JSON.stringify(prevHash)}`);
   }
-  return createHash('sha256').update(prev).update(canonicalFields).digest('hex');
+  input.write(canonicalFields, 32);
+  return hash('sha256', input, 'hex');
 }
