@@ -1,4 +1,4 @@
-import { canonicalJson, quotedKey } from '../chain/canonical-json.js';
+import { canonicalJson, writeMembers } from '../chain/canonical-json.js';
 import { type StoredMeta, type StoredObject } from '../model/index.js';
 
 /** [start, end) in an object's JSON text. */
@@ -28,22 +28,11 @@ const NOT_SPEC = new Set(['metadata', 'status', 'apiVersion', 'kind']);
 
 /** The canonical JSON of `object`, cut as `ObjectText` says, in one walk. */
 export function objectText(object: StoredObject): ObjectText {
-  const record = object as Record<string, unknown>;
-  const keys = Object.keys(record);
-  if (keys.length > 1) keys.sort();
   const spec: number[] = [];
   let generationAt: Span | undefined;
   let resourceVersionAt: Span | undefined;
   let meta: ObjectText['meta'] = {};
-  let out = '{';
-  let first = true;
-  for (const k of keys) {
-    const v = record[k];
-    if (v === undefined) continue;
-    if (!first) out += ',';
-    first = false;
-    const start = out.length;
-    out += quotedKey(k) + ':';
+  const json = writeMembers(object, '', (k, v, out, start) => {
     if (k === 'metadata' && isRecord(v)) {
       // Written here rather than by canonicalJson, to see where its two store-owned values land.
       const metadata = v as StoredMeta;
@@ -52,29 +41,20 @@ export function objectText(object: StoredObject): ObjectText {
         creationTimestamp: metadata.creationTimestamp,
         generation: metadata.generation,
       };
-      const metaKeys = Object.keys(metadata);
-      if (metaKeys.length > 1) metaKeys.sort();
-      out += '{';
-      let firstMeta = true;
-      for (const mk of metaKeys) {
-        const mv = metadata[mk];
-        if (mv === undefined) continue;
-        if (!firstMeta) out += ',';
-        firstMeta = false;
-        out += quotedKey(mk) + ':';
-        const at = out.length;
-        out += canonicalJson(mv);
-        if (mk === 'generation') generationAt = [at, out.length];
-        else if (mk === 'resourceVersion') resourceVersionAt = [at, out.length];
-      }
-      out += '}';
+      out = writeMembers(metadata, out, (mk, mv, o) => {
+        const at = o.length;
+        o += canonicalJson(mv);
+        if (mk === 'generation') generationAt = [at, o.length];
+        else if (mk === 'resourceVersion') resourceVersionAt = [at, o.length];
+        return o;
+      });
     } else {
       out += canonicalJson(v);
     }
     if (!NOT_SPEC.has(k)) spec.push(start, out.length);
-  }
-  out += '}';
-  return { json: out, generationAt, resourceVersionAt, spec, meta };
+    return out;
+  });
+  return { json, generationAt, resourceVersionAt, spec, meta };
 }
 
 /**
