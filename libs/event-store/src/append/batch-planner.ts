@@ -5,6 +5,7 @@ import { formatKey, keyId, type LeaderFence, type StoredEvent } from '../model/i
 import { type Outcome } from './group-committer.js';
 import { parsed, planMutation } from './mutation-planner.js';
 import { type CurrentObject, type Mutation, type MutationResult } from './mutation.js';
+import { type ObjectText } from './object-text.js';
 
 /** The log head: the last event's seq, hash and time. */
 export interface LogHead {
@@ -144,8 +145,7 @@ export function planBatch(batch: Mutation[], state: Map<string, KnownState>, hea
 
 /** Why a write under `fence` may not happen, given the fence lease's state as of this point of the batch. */
 function fenceError(fence: LeaderFence, lease: CurrentObject | undefined): StatusError | undefined {
-  const spec = lease && (parsed(lease).spec as { leaseTransitions?: number } | undefined);
-  const actual = spec?.leaseTransitions ?? 0;
+  const actual = lease ? leaseTransitions(lease) : 0;
   if (lease && actual === fence.transitions) return undefined;
   const where = `${fence.lease.namespace}/${fence.lease.name}`;
   return new StatusError(
@@ -156,6 +156,20 @@ function fenceError(fence: LeaderFence, lease: CurrentObject | undefined): Statu
     { kind: 'leases', group: 'coordination.k8s.io', name: fence.lease.name },
   );
 }
+
+/**
+ * A lease's spec.leaseTransitions, parsed once per version of the lease: every write of a
+ * controller is fenced by the same lease, and its text is immutable.
+ */
+function leaseTransitions(lease: CurrentObject): number {
+  let n = transitionsOf.get(lease.text);
+  if (n === undefined) {
+    n = (parsed(lease).spec as { leaseTransitions?: number } | undefined)?.leaseTransitions ?? 0;
+    transitionsOf.set(lease.text, n);
+  }
+  return n;
+}
+const transitionsOf = new WeakMap<ObjectText, number>();
 
 /**
  * A U+0000 in canonical JSON text: `\u0000` after an even number of backslashes (an odd number
