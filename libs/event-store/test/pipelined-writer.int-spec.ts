@@ -88,6 +88,32 @@ describe("a writer's memory after another process wrote", () => {
     expect((await f.store.get(key))?.object.data).toEqual({ v: '3' });
   });
 
+  it('judges an update of an object it never wrote (read back from jsonb) as it would its own', async () => {
+    const key = { group: 'apps', resource: 'deployments', namespace: 'memory', name: 'read-back' };
+    // Keys of mixed lengths: jsonb returns them in another order than canonical JSON's.
+    const created = await other.create(
+      key,
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'read-back', labels: { application: 'web', a: 'b' } },
+        spec: { replicas: 1, template: { spec: { containers: [{ name: 'c', image: 'nginx' }] } } },
+      },
+      ctx('bob'),
+    );
+    const head = await f.store.head();
+    const same = await f.store.update(key, structuredClone(created.object), ctx());
+    expect(same.event).toBeUndefined();
+    expect(same.resourceVersion).toBe(created.resourceVersion);
+    expect(await f.store.head()).toEqual(head);
+    const status = await f.store.update(key, { ...created.object, status: { replicas: 1 } }, ctx());
+    expect(status.event?.type).toBe('MODIFIED');
+    expect(status.object.metadata.generation).toBe(1);
+    const scaled = await f.store.update(key, { ...status.object, spec: { replicas: 2 } }, ctx());
+    expect(scaled.object.metadata.generation).toBe(2);
+    expect((await f.store.get(key))?.object.metadata.generation).toBe(2);
+  });
+
   it('does not take a real change for a no-op because it remembers the old content', async () => {
     const key = cm('memory', 'noop');
     await f.store.create(key, configMap('noop', { v: 'original' }), ctx());
