@@ -36,7 +36,8 @@ export interface ReplayReport {
   ms: number;
 }
 
-const COMPARED = 'api_group, resource, namespace, name, uid, resource_version, object';
+/** A projection row's columns: its key, then what the compare checks under that key. */
+const COLUMNS = 'api_group, resource, namespace, name, uid, resource_version, object';
 
 /**
  * Rebuilds every projection from the log into a fresh schema and compares it with the live
@@ -77,7 +78,7 @@ export class ProjectionReplayer {
                     GROUP BY api_group, resource, namespace, name) m
             CROSS JOIN LATERAL (SELECT * FROM wake.events e WHERE e.seq = m.seq LIMIT 1) e),
          ins AS (
-           INSERT INTO ${schema}.resources (${COMPARED})
+           INSERT INTO ${schema}.resources (${COLUMNS})
            SELECT api_group, resource, namespace, name, uid, seq, object
              FROM last WHERE type <> 'DELETED' AND object IS NOT NULL RETURNING 1)
          SELECT count(*)::int AS count FROM last WHERE type <> 'DELETED' AND object IS NULL`,
