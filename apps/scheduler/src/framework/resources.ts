@@ -18,8 +18,31 @@ export function isScalarResourceName(name: string): boolean {
   return name.includes('/') || name.startsWith('hugepages-') || name.startsWith('attachable-volumes-');
 }
 
+type QuantityParser = (q: string | number) => number;
+
+/**
+ * Amounts already parsed, by parser and quantity string. Pods repeat a handful of request
+ * strings ("100m", "500Mi"), and exact parsing (BigInt fractions) was 4.5 % of the scheduler's
+ * CPU in SchedulingBasic. Bounded, so a stream of ever-new strings cannot grow it.
+ */
+const parsed = new Map<QuantityParser, Map<string, number>>();
+const PARSED_LIMIT = 4096;
+
 /** A quantity the API let through but we cannot read counts as nothing rather than stopping the scheduler. */
-export function amount(parse: (q: string | number) => number, q: string | number): number {
+export function amount(parse: QuantityParser, q: string | number): number {
+  if (typeof q === 'number') return parseOrZero(parse, q);
+  let known = parsed.get(parse);
+  if (known === undefined) parsed.set(parse, (known = new Map()));
+  let value = known.get(q);
+  if (value === undefined) {
+    value = parseOrZero(parse, q);
+    if (known.size >= PARSED_LIMIT) known.clear();
+    known.set(q, value);
+  }
+  return value;
+}
+
+function parseOrZero(parse: QuantityParser, q: string | number): number {
   try {
     return parse(q);
   } catch {
