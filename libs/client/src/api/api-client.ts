@@ -1,4 +1,5 @@
-import { Agent, request } from 'node:https';
+import { Agent, request, type RequestOptions } from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 
 import { type StoredObject } from '@app/event-store';
 
@@ -74,7 +75,8 @@ export class NotLeaderError extends Error {
  */
 export class ApiClient {
   private readonly agent: Agent;
-  private readonly url: URL;
+  /** The server's host and port as request options, worked out once rather than per request. */
+  private readonly target: RequestOptions;
 
   constructor(
     private readonly connection: ApiConnection,
@@ -91,7 +93,7 @@ export class ApiClient {
       timeoutMs?: number;
     },
   ) {
-    this.url = new URL(connection.server);
+    this.target = urlToHttpOptions(new URL(connection.server));
     this.agent = new Agent({ keepAlive: true, maxSockets: o.maxSockets ?? 16, ca: connection.caCert });
   }
 
@@ -167,7 +169,8 @@ export class ApiClient {
       ...(fence ? { [FENCE_HEADER]: fence } : {}),
     };
     return new Promise<T>((resolve, reject) => {
-      const req = request(new URL(path, this.url), { method, agent: this.agent, headers }, (res) => {
+      const options = { ...this.target, path, method, agent: this.agent, headers };
+      const req = request(options, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
