@@ -2,6 +2,7 @@ import { join } from 'node:path';
 
 import { readKubeconfig } from '@app/client';
 
+import { componentKubeconfigPath } from '../../apps/api-server/src/auth/token-file.js';
 import { READY_LINE } from '../../apps/api-server/src/run-api-server.js';
 import { startComponent } from './component-process.js';
 
@@ -12,6 +13,8 @@ export interface ApiServerProcess {
   token: string;
   /** The admin kubeconfig the server wrote (what other components are given). */
   kubeconfig: string;
+  /** The scheduler's kubeconfig (its own user, system:kube-scheduler), as `wake up` gives it. */
+  schedulerKubeconfig: string;
   pid: number;
   stop(): Promise<void>;
 }
@@ -22,6 +25,7 @@ export async function startApiServerProcess(
   pkiDir: string,
 ): Promise<ApiServerProcess> {
   const kubeconfig = join(pkiDir, 'kubeconfig');
+  const components = join(pkiDir, 'components');
   const component = await startComponent(
     'API server',
     [
@@ -36,10 +40,20 @@ export async function startApiServerProcess(
       '0',
       '--kubeconfig',
       kubeconfig,
+      '--component-kubeconfigs',
+      components,
     ],
     READY_LINE,
   );
   // The server writes its kubeconfig before it says it listens: the bench reads what clients read.
   const { server: url, caCert, token } = await readKubeconfig(kubeconfig);
-  return { url, caCert, token, kubeconfig, pid: component.pid, stop: () => component.stop() };
+  return {
+    url,
+    caCert,
+    token,
+    kubeconfig,
+    schedulerKubeconfig: componentKubeconfigPath(components, 'scheduler'),
+    pid: component.pid,
+    stop: () => component.stop(),
+  };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { DEFAULT_CIPHERS } from 'node:tls';
 import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -17,7 +18,12 @@ import { createLogger, NestPinoLogger } from '@app/logging';
 import { ApiServerModule, ClusterBootstrap } from './api-server.module.js';
 import { ensureServingCertificate } from './auth/pki.js';
 import { ensureServiceAccountKey } from './auth/service-account-key.js';
-import { TokenFile } from './auth/token-file.js';
+import {
+  COMPONENT_USERS,
+  type ComponentWithUser,
+  componentKubeconfigPath,
+  TokenFile,
+} from './auth/token-file.js';
 import { type ApiServerConfig, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './config.js';
 import { clientErrorHandler, frameworkErrorReply } from './http/framework-errors.js';
 import { parseCidr } from './services/ip-range.js';
@@ -133,6 +139,18 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
       caCert: pki.caCert,
       token: tokens.tokenOf('admin'),
     });
+  if (config.componentKubeconfigDir) {
+    await mkdir(config.componentKubeconfigDir, { recursive: true, mode: 0o700 });
+    for (const component of Object.keys(COMPONENT_USERS) as ComponentWithUser[]) {
+      const user = COMPONENT_USERS[component];
+      await writeKubeconfig(componentKubeconfigPath(config.componentKubeconfigDir, component), {
+        server: url,
+        caCert: pki.caCert,
+        token: tokens.tokenOf(user),
+        user,
+      });
+    }
+  }
   return { app, url, caCert: pki.caCert, tokens, close: () => app.close() };
 }
 

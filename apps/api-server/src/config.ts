@@ -18,6 +18,8 @@ export interface ApiServerConfig {
    * serving certificate is made to cover that address's host as well.
    */
   externalKubeconfig?: { path: string; server: string };
+  /** Write a kubeconfig for each component that has a user of its own here (see COMPONENT_USERS). */
+  componentKubeconfigDir?: string;
   /** The event stream watches read (tests use their own). */
   stream?: EventStreamOptions;
   /** Run the relay in this process too (a standalone server; `wake up` runs it as its own process). */

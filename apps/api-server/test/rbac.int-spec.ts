@@ -1,7 +1,12 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
+import { componentKubeconfigPath } from '../src/auth/token-file.js';
 import { ensureBootstrapPolicy } from '../src/bootstrap/rbac-policy.js';
 import { RbacCaches } from '../src/authz/rbac-caches.js';
 import { ClusterConnections } from '../src/cluster-connections.js';
@@ -37,15 +42,19 @@ describe('RBAC: authorization of every request', () => {
   const MINORS = [29, 33];
   let alice: string;
   let bob: string;
+  /** Where the server writes the kubeconfigs of components that run as their own user. */
+  let components: string;
 
   beforeAll(async () => {
-    c = await startApiCluster();
+    components = join(await mkdtemp(join(tmpdir(), 'wake-rbac-')), 'components');
+    c = await startApiCluster({ componentKubeconfigDir: components });
     for (const name of [ns, 'elsewhere'])
       expect((await c.api('POST', '/api/v1/namespaces', { metadata: { name } })).status).toBe(201);
     [alice, bob] = await Promise.all([serviceAccountToken('alice'), serviceAccountToken('bob')]);
   });
   afterAll(async () => {
     await c?.close();
+    if (components) await rm(join(components, '..'), { recursive: true, force: true });
   });
 
   /** A new service account of the test namespace, and a token of it. */
@@ -814,6 +823,48 @@ describe('RBAC: authorization of every request', () => {
       expect(plain.status).toBe(201);
     });
   });
+
+  it.each(MINORS)(
+    'kubectl 1.%i: the scheduler runs as system:kube-scheduler, allowed what placing pods takes and nothing more',
+    async (minor) => {
+      const kubeconfig = componentKubeconfigPath(components, 'scheduler');
+      expect(await readFile(kubeconfig, 'utf8')).toContain('current-context: system:kube-scheduler@wake');
+      const scheduler = (...args: string[]) => c.kubectl(minor, ['--kubeconfig', kubeconfig, ...args]);
+      const can = async (...args: string[]) => (await scheduler('auth', 'can-i', ...args)).stdout.trim();
+      const whoami = await scheduler('auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}');
+      expect(whoami.stdout).toBe('system:kube-scheduler');
+
+      // Upstream's system:kube-scheduler and system:volume-scheduler roles.
+      for (const allowed of [
+        ['create', 'pods', '--subresource=binding', '-n', ns],
+        ['patch', 'pods', '--subresource=status', '-n', ns],
+        ['delete', 'pods', '-n', ns],
+        ['list', 'nodes'],
+        ['watch', 'persistentvolumes'],
+        ['patch', 'persistentvolumeclaims', '-n', ns],
+        ['create', 'events', '-n', ns],
+        ['create', 'leases.coordination.k8s.io', '-n', 'kube-system'],
+        ['update', 'leases.coordination.k8s.io/kube-scheduler', '-n', 'kube-system'],
+      ])
+        expect([allowed.join(' '), await can(...allowed)]).toEqual([allowed.join(' '), 'yes']);
+      for (const denied of [
+        ['get', 'secrets', '-n', ns],
+        ['create', 'pods', '-n', ns],
+        ['create', 'deployments.apps', '-n', ns],
+        ['delete', 'namespaces'],
+        ['update', 'nodes'],
+        ['update', 'leases.coordination.k8s.io/kube-controller-manager', '-n', 'kube-system'],
+        ['create', 'clusterrolebindings.rbac.authorization.k8s.io'],
+      ])
+        expect([denied.join(' '), await can(...denied)]).toEqual([denied.join(' '), 'no']);
+
+      const secrets = await scheduler('get', 'secrets', '-n', ns);
+      expect(secrets.code).not.toBe(0);
+      expect(secrets.stderr).toContain(
+        `User "system:kube-scheduler" cannot list resource "secrets" in API group "" in the namespace "${ns}"`,
+      );
+    },
+  );
 
   it('starts with the default policy, and puts back what was taken from an auto-updated role, not from one the operator owns', async () => {
     const role = (name: string) => c.ok<ClusterRole>('GET', `${RBAC}/clusterroles/${name}`);

@@ -48,6 +48,11 @@ export class DataDir {
     return join(this.root, 'kubeconfig');
   }
 
+  /** Where the API server writes the kubeconfigs of components that run as their own user. */
+  get componentKubeconfigs(): string {
+    return join(this.root, 'components');
+  }
+
   get stateFile(): string {
     return join(this.root, 'state.json');
   }

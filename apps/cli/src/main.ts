@@ -77,7 +77,7 @@ audit (from the event log; also as 'kubectl wake <command>'):
                     (default 8080, or a free port when 8080 is taken)`,
   down: 'usage: wake down [--data-dir DIR]',
   apiserver: `usage: wake apiserver --database-url URL --nats-url URL --pki-dir DIR [--host ADDR] [--port N] [--kubeconfig FILE]
-                      [--external-kubeconfig FILE --external-server URL]
+                      [--external-kubeconfig FILE --external-server URL] [--component-kubeconfigs DIR]
 
 Serves the Kubernetes API over HTTPS until SIGTERM; its state is the event store at URL, its
 watches come from the event stream. Makes a CA, a serving certificate and tokens in DIR on
@@ -90,6 +90,8 @@ first start. Prints "api-server listening on <url>" when ready.
                     the serving certificate and the kubeconfig
   --port N          port (default 6443; 0: any free port)
   --kubeconfig FILE write the admin kubeconfig here once listening
+  --component-kubeconfigs DIR  write DIR/<component>.kubeconfig for each component that runs as
+                    its own user, not the admin: scheduler.kubeconfig (system:kube-scheduler)
   --tls-san IP,...  more IP addresses the serving certificate names (e.g. the Docker bridge
                     gateway pods reach the API server at)
   --allow-sha1-tls-signatures  accept TLS 1.2 clients that offer no signature algorithms
@@ -338,6 +340,7 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       kubeconfig: { type: 'string' },
       'external-kubeconfig': { type: 'string' },
+      'component-kubeconfigs': { type: 'string' },
       'external-server': { type: 'string' },
       'scheduler-name': { type: 'string' },
       controllers: { type: 'string' },
@@ -506,6 +509,7 @@ async function main(argv: string[]): Promise<number> {
         allowSha1TlsSignatures: values['allow-sha1-tls-signatures'],
         externalKubeconfig:
           externalPath && externalServer ? { path: externalPath, server: externalServer } : undefined,
+        componentKubeconfigs: values['component-kubeconfigs'],
       });
     }
     case 'controller-manager': {

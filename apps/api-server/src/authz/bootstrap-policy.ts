@@ -19,9 +19,19 @@ const READ_WRITE = [...READ, ...WRITE];
 const CORE = '';
 const APPS = 'apps';
 const AUTHORIZATION = 'authorization.k8s.io';
+const COORDINATION = 'coordination.k8s.io';
+const STORAGE = 'storage.k8s.io';
 
-function rule(verbs: string[], apiGroups: string[], resources: string[]): PolicyRule {
-  return { verbs, apiGroups, resources };
+/** What every component may do with Events: record them, and bump a repeated one's count. */
+const RECORD_EVENTS = rule(['create', 'patch', 'update'], [CORE, 'events.k8s.io'], ['events']);
+
+function rule(
+  verbs: string[],
+  apiGroups: string[],
+  resources: string[],
+  resourceNames?: string[],
+): PolicyRule {
+  return resourceNames ? { verbs, apiGroups, resources, resourceNames } : { verbs, apiGroups, resources };
 }
 
 function urls(verbs: string[], nonResourceURLs: string[]): PolicyRule {
@@ -87,6 +97,40 @@ export const BOOTSTRAP_CLUSTER_ROLES: BootstrapClusterRole[] = [
         ['get'],
         ['/healthz', '/healthz/*', '/livez', '/livez/*', '/metrics', '/metrics/slis', '/readyz', '/readyz/*'],
       ),
+    ],
+  },
+  {
+    // The scheduler's own identity (the user system:kube-scheduler): what it reads to place pods
+    // and the writes placing them takes: bindings, status, preemption, its lease and Events.
+    name: 'system:kube-scheduler',
+    rules: [
+      RECORD_EVENTS,
+      rule(['create'], [COORDINATION], ['leases']),
+      rule(['get', 'update'], [COORDINATION], ['leases'], ['kube-scheduler']),
+      rule(READ, [CORE], ['nodes']),
+      rule(['delete', ...READ], [CORE], ['pods']),
+      rule(['create'], [CORE], ['bindings', 'pods/binding']),
+      rule(['patch', 'update'], [CORE], ['pods/status']),
+      rule(READ, [CORE], ['replicationcontrollers', 'services']),
+      rule(READ, [APPS, 'extensions'], ['replicasets']),
+      rule(READ, [APPS], ['statefulsets']),
+      rule(READ, ['policy'], ['poddisruptionbudgets']),
+      rule(READ, [CORE], ['persistentvolumeclaims', 'persistentvolumes']),
+      rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
+      rule(['create'], [AUTHORIZATION], ['subjectaccessreviews']),
+      rule(READ, [STORAGE], ['csinodes']),
+      rule(READ, [CORE], ['namespaces']),
+      rule(READ, [STORAGE], ['csidrivers']),
+      rule(READ, [STORAGE], ['csistoragecapacities']),
+    ],
+  },
+  {
+    // Volume binding at scheduling time: the claim's selected node, and a volume's pre-binding.
+    name: 'system:volume-scheduler',
+    rules: [
+      rule([...READ, 'patch', 'update'], [CORE], ['persistentvolumes']),
+      rule(READ, [STORAGE], ['storageclasses']),
+      rule([...READ, 'patch', 'update'], [CORE], ['persistentvolumeclaims']),
     ],
   },
   { name: 'admin', aggregatesFrom: toAdmin, rules: [] },
@@ -212,6 +256,7 @@ export const BOOTSTRAP_CLUSTER_ROLES: BootstrapClusterRole[] = [
 ];
 
 const group = (name: string): Subject => ({ kind: 'Group', apiGroup: RBAC_GROUP, name });
+const user = (name: string): Subject => ({ kind: 'User', apiGroup: RBAC_GROUP, name });
 
 export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: BootstrapClusterRoleBinding[] = [
   { name: 'cluster-admin', role: 'cluster-admin', subjects: [group('system:masters')] },
@@ -223,4 +268,10 @@ export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: BootstrapClusterRoleBinding[] = [
     subjects: [group('system:authenticated'), group('system:unauthenticated')],
   },
   { name: 'system:monitoring', role: 'system:monitoring', subjects: [group('system:monitoring')] },
+  { name: 'system:kube-scheduler', role: 'system:kube-scheduler', subjects: [user('system:kube-scheduler')] },
+  {
+    name: 'system:volume-scheduler',
+    role: 'system:volume-scheduler',
+    subjects: [user('system:kube-scheduler')],
+  },
 ];

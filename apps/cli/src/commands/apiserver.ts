@@ -10,6 +10,7 @@ export interface ApiServerCommandOptions {
   tlsSans?: string[];
   allowSha1TlsSignatures?: boolean;
   externalKubeconfig?: { path: string; server: string };
+  componentKubeconfigs?: string;
 }
 
 /** `wake apiserver`: the API server in this process until SIGTERM (as `wake up` supervises it). */
@@ -24,5 +25,6 @@ export function apiserver(o: ApiServerCommandOptions): Promise<number> {
     servingIps: o.tlsSans,
     allowSha1TlsSignatures: o.allowSha1TlsSignatures,
     externalKubeconfig: o.externalKubeconfig,
+    componentKubeconfigDir: o.componentKubeconfigs,
   });
 }

@@ -35,6 +35,11 @@ import { PROXY_READY_LINE } from '../../../proxy/src/run-proxy.js';
 import { SIM_AGENT_READY_LINE } from '../../../node-agent/src/sim/sim-agent.js';
 import { RELAY_HALTED_EXIT, RELAY_READY_LINE } from './relay.js';
 import { parseCidr } from '../../../api-server/src/services/ip-range.js';
+import {
+  COMPONENT_USERS,
+  type ComponentWithUser,
+  componentKubeconfigPath,
+} from '../../../api-server/src/auth/token-file.js';
 import { DEFAULT_SERVICE_CIDR, dnsServiceIp } from '../../../api-server/src/services/service-allocator.js';
 
 export interface UpOptions {
@@ -142,6 +147,8 @@ export async function up(o: UpOptions): Promise<void> {
       String(apiPort),
       '--kubeconfig',
       o.dataDir.kubeconfig,
+      '--component-kubeconfigs',
+      o.dataDir.componentKubeconfigs,
       ...(gateway ? ['--tls-san', gateway] : []),
     ],
     readyLine: READY_LINE,
@@ -289,8 +296,13 @@ async function startClient(
   readyLine: string,
   args: string[],
 ): Promise<ComponentSupervisor> {
+  // A component with a user of its own runs as that user; the rest as the admin.
+  const kubeconfig =
+    command in COMPONENT_USERS
+      ? componentKubeconfigPath(o.dataDir.componentKubeconfigs, command as ComponentWithUser)
+      : o.dataDir.kubeconfig;
   const supervisor = new ComponentSupervisor(command, {
-    args: [command, '--kubeconfig', o.dataDir.kubeconfig, '--nats-url', natsUrl, ...args],
+    args: [command, '--kubeconfig', kubeconfig, '--nats-url', natsUrl, ...args],
     readyLine,
     logFile: join(o.dataDir.root, `${command}.log`),
   });
