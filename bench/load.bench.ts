@@ -348,7 +348,7 @@ async function runOnce(
   let caller: ApiCaller | undefined;
   try {
     const { api, relay, pg, nats } = cp;
-    const scheduler = await cp.add(startSchedulerProcess(api.schedulerKubeconfig, nats.url));
+    const scheduler = await cp.add(startSchedulerProcess(api.componentKubeconfig('scheduler'), nats.url));
     const controllerManager = await cp.add(startControllerManagerProcess(api.kubeconfig, nats.url));
     caller = apiCaller(api, 64);
     const { call } = caller;

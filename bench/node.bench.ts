@@ -70,7 +70,7 @@ export async function run(argv: string[]): Promise<void> {
         await Promise.all(left.map((c) => engine.docker.getContainer(c.Id).remove({ force: true, v: true })));
       },
     });
-    await cp.add(startSchedulerProcess(api.schedulerKubeconfig, nats.url));
+    await cp.add(startSchedulerProcess(api.componentKubeconfig('scheduler'), nats.url));
     // Every pod mounts its service account's token and the cluster CA (kube-root-ca.crt): the
     // controllers that make them, as in any cluster, or the pods wait in ContainerCreating.
     await cp.add(

@@ -212,7 +212,7 @@ async function startCluster(o: {
     };
     const proxy = await cp.add(
       startProxyProcess({
-        kubeconfig: api.kubeconfig,
+        kubeconfig: api.componentKubeconfig('proxy'),
         natsUrl: nats.url,
         nodeName: STATIC_NODE,
         instanceId: o.instanceId,

@@ -164,7 +164,7 @@ async function runWorkload(w: Workload, o: { nodes: number; initPods: number }):
       podBody(`init-${i}`, w, i, `node-${i % o.nodes}`),
     );
     const rv = await caller.listResourceVersion('/api/v1/namespaces/bench/pods');
-    const kubeconfig = api.schedulerKubeconfig;
+    const kubeconfig = api.componentKubeconfig('scheduler');
     const waitMs = Number(process.env.WAKE_BENCH_WAIT_MS ?? 600_000);
     const metricsUrl = (p: ComponentProcess) => /metrics at (\S+)/.exec(p.readyOutput)?.[1] ?? '';
 

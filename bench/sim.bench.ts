@@ -77,7 +77,7 @@ async function runOnce(
   let caller: ApiCaller | undefined;
   try {
     const { api, nats } = cp;
-    const scheduler = await cp.add(startSchedulerProcess(api.schedulerKubeconfig, nats.url));
+    const scheduler = await cp.add(startSchedulerProcess(api.componentKubeconfig('scheduler'), nats.url));
     caller = apiCaller(api, 32);
     const { call } = caller;
     const listRv = caller.listResourceVersion;

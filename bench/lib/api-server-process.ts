@@ -2,7 +2,10 @@ import { join } from 'node:path';
 
 import { readKubeconfig } from '@app/client';
 
-import { componentKubeconfigPath } from '../../apps/api-server/src/auth/token-file.js';
+import {
+  type ComponentWithUser,
+  componentKubeconfigPath,
+} from '../../apps/api-server/src/auth/token-file.js';
 import { READY_LINE } from '../../apps/api-server/src/run-api-server.js';
 import { startComponent } from './component-process.js';
 
@@ -13,8 +16,8 @@ export interface ApiServerProcess {
   token: string;
   /** The admin kubeconfig the server wrote (what other components are given). */
   kubeconfig: string;
-  /** The scheduler's kubeconfig (its own user, system:kube-scheduler), as `wake up` gives it. */
-  schedulerKubeconfig: string;
+  /** A component's kubeconfig (its own user, see COMPONENT_USERS), as `wake up` gives it. */
+  componentKubeconfig(component: ComponentWithUser): string;
   pid: number;
   stop(): Promise<void>;
 }
@@ -52,7 +55,7 @@ export async function startApiServerProcess(
     caCert,
     token,
     kubeconfig,
-    schedulerKubeconfig: componentKubeconfigPath(components, 'scheduler'),
+    componentKubeconfig: (component) => componentKubeconfigPath(components, component),
     pid: component.pid,
     stop: () => component.stop(),
   };

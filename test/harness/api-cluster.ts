@@ -9,6 +9,11 @@ import { httpsCall, NatsServer, waitFor } from '@app/dev-servers';
 
 import { type ApiServerConfig } from '../../apps/api-server/src/config.js';
 import { type RunningApiServer, startApiServer } from '../../apps/api-server/src/api-server.js';
+import {
+  COMPONENT_USERS,
+  type ComponentWithUser,
+  componentKubeconfigPath,
+} from '../../apps/api-server/src/auth/token-file.js';
 import { RbacCaches } from '../../apps/api-server/src/authz/rbac-caches.js';
 import { SYSTEM_NAMESPACES } from '../../apps/api-server/src/bootstrap/system-namespaces.js';
 
@@ -43,8 +48,11 @@ export interface ApiCluster {
   natsUrl: string;
   /** The in-process controller manager keeping the default ServiceAccounts and kube-root-ca.crt (none when turned off). */
   controllerManager?: RunningControllerManager;
-  /** The admin's connection, for in-process clients (informers, controllers, the scheduler). */
+  /** The admin's connection, for in-process clients (informers, controllers). */
   connection: ApiConnection;
+  /** A component's own connection and kubeconfig file, as `wake up` runs it (see COMPONENT_USERS). */
+  componentConnection(component: ComponentWithUser): ApiConnection;
+  componentKubeconfig(component: ComponentWithUser): string;
   /** Runs the real kubectl of `minor` (the versioned binaries of the kubectl package) with the admin kubeconfig. */
   kubectl(
     minor: number,
@@ -121,6 +129,7 @@ export async function startApiCluster(o: ApiClusterOptions = {}): Promise<ApiClu
       pkiDir: join(dir, 'pki'),
       port: 0,
       kubeconfigPath: kubeconfig,
+      componentKubeconfigDir: join(dir, 'components'),
       relay: true,
       bookmarkIntervalMs: 1000,
       ...options,
@@ -153,6 +162,13 @@ export async function startApiCluster(o: ApiClusterOptions = {}): Promise<ApiClu
       natsUrl: nats.url,
       controllerManager,
       connection: { server: running.url, caCert: running.caCert, token },
+      componentConnection: (component) => ({
+        server: running.url,
+        caCert: running.caCert,
+        token: running.tokens.tokenOf(COMPONENT_USERS[component]),
+      }),
+      componentKubeconfig: (component) =>
+        componentKubeconfigPath(options.componentKubeconfigDir ?? join(dir, 'components'), component),
       kubectl: (minor, args, o = {}) =>
         new Promise((resolve, reject) => {
           const child = execFile(

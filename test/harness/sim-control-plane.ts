@@ -1,4 +1,3 @@
-import { COMPONENT_USERS } from '../../apps/api-server/src/auth/token-file.js';
 import { type ControllerManagerConfig } from '../../apps/controller-manager/src/controller-manager.module.js';
 import {
   type RunningControllerManager,
@@ -47,7 +46,7 @@ export async function startSimControlPlane(
   try {
     const scheduler = await startScheduler({
       // As its own user, as `wake up` runs it: every test that schedules proves its roles suffice.
-      connection: { ...connection, token: cluster.server.tokens.tokenOf(COMPONENT_USERS.scheduler) },
+      connection: cluster.componentConnection('scheduler'),
       natsUrl,
       leaderElect: false,
       queue: { initialBackoffMs: 50, maxBackoffMs: 200, maxUnschedulableMs: 60_000 },

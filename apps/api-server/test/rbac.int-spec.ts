@@ -1,12 +1,9 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { waitFor } from '@app/dev-servers';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
-import { componentKubeconfigPath } from '../src/auth/token-file.js';
 import { ensureBootstrapPolicy } from '../src/bootstrap/rbac-policy.js';
 import { RbacCaches } from '../src/authz/rbac-caches.js';
 import { ClusterConnections } from '../src/cluster-connections.js';
@@ -42,19 +39,15 @@ describe('RBAC: authorization of every request', () => {
   const MINORS = [29, 33];
   let alice: string;
   let bob: string;
-  /** Where the server writes the kubeconfigs of components that run as their own user. */
-  let components: string;
 
   beforeAll(async () => {
-    components = join(await mkdtemp(join(tmpdir(), 'wake-rbac-')), 'components');
-    c = await startApiCluster({ componentKubeconfigDir: components });
+    c = await startApiCluster();
     for (const name of [ns, 'elsewhere'])
       expect((await c.api('POST', '/api/v1/namespaces', { metadata: { name } })).status).toBe(201);
     [alice, bob] = await Promise.all([serviceAccountToken('alice'), serviceAccountToken('bob')]);
   });
   afterAll(async () => {
     await c?.close();
-    if (components) await rm(join(components, '..'), { recursive: true, force: true });
   });
 
   /** A new service account of the test namespace, and a token of it. */
@@ -827,7 +820,7 @@ describe('RBAC: authorization of every request', () => {
   it.each(MINORS)(
     'kubectl 1.%i: the scheduler runs as system:kube-scheduler, allowed what placing pods takes and nothing more',
     async (minor) => {
-      const kubeconfig = componentKubeconfigPath(components, 'scheduler');
+      const kubeconfig = c.componentKubeconfig('scheduler');
       expect(await readFile(kubeconfig, 'utf8')).toContain('current-context: system:kube-scheduler@wake');
       const scheduler = (...args: string[]) => c.kubectl(minor, ['--kubeconfig', kubeconfig, ...args]);
       const can = async (...args: string[]) => (await scheduler('auth', 'can-i', ...args)).stdout.trim();
@@ -865,6 +858,31 @@ describe('RBAC: authorization of every request', () => {
       );
     },
   );
+
+  it('the service proxy runs as system:kube-proxy: Services, endpoints, its DNS and ingress reads and writes, nothing more', async () => {
+    const kubeconfig = c.componentKubeconfig('proxy');
+    const can = async (...args: string[]) =>
+      (await c.kubectl(33, ['--kubeconfig', kubeconfig, 'auth', 'can-i', ...args])).stdout.trim();
+    for (const allowed of [
+      ['watch', 'services', '-A'],
+      ['list', 'endpointslices.discovery.k8s.io', '-A'],
+      ['get', 'nodes'],
+      ['list', 'namespaces'],
+      ['update', 'ingresses.networking.k8s.io', '--subresource=status', '-n', ns],
+      ['create', 'ingressclasses.networking.k8s.io'],
+      ['get', 'secrets', '-n', ns],
+    ])
+      expect([allowed.join(' '), await can(...allowed)]).toEqual([allowed.join(' '), 'yes']);
+    for (const denied of [
+      ['list', 'secrets', '-n', ns],
+      ['update', 'ingresses.networking.k8s.io', '-n', ns],
+      ['create', 'services', '-n', ns],
+      ['delete', 'pods', '-n', ns],
+      ['update', 'nodes'],
+      ['create', 'pods', '--subresource=binding', '-n', ns],
+    ])
+      expect([denied.join(' '), await can(...denied)]).toEqual([denied.join(' '), 'no']);
+  });
 
   it('starts with the default policy, and puts back what was taken from an auto-updated role, not from one the operator owns', async () => {
     const role = (name: string) => c.ok<ClusterRole>('GET', `${RBAC}/clusterroles/${name}`);

@@ -91,7 +91,8 @@ first start. Prints "api-server listening on <url>" when ready.
   --port N          port (default 6443; 0: any free port)
   --kubeconfig FILE write the admin kubeconfig here once listening
   --component-kubeconfigs DIR  write DIR/<component>.kubeconfig for each component that runs as
-                    its own user, not the admin: scheduler.kubeconfig (system:kube-scheduler)
+                    its own user, not the admin: scheduler.kubeconfig (system:kube-scheduler),
+                    proxy.kubeconfig (system:kube-proxy)
   --tls-san IP,...  more IP addresses the serving certificate names (e.g. the Docker bridge
                     gateway pods reach the API server at)
   --allow-sha1-tls-signatures  accept TLS 1.2 clients that offer no signature algorithms

@@ -366,7 +366,8 @@ describe('audit commands against a cluster started by wake up', () => {
       [created, 'admin', 'kubectl.1.33/v1.33.1', 'create', 'default', 'pod/sched', '<none>', 'created'],
       [
         bound,
-        'admin',
+        // The scheduler binds as its own user, not the admin.
+        'system:kube-scheduler',
         'wake-scheduler/default-scheduler',
         'create',
         'default',

@@ -186,7 +186,8 @@ describe('cluster DNS through the real API server and EndpointSlice controller',
     });
     upstream = await startFakeUpstream();
     server = await startClusterDns({
-      connection: cluster.connection,
+      // As the proxy's user, which serves it: the suite proves its roles are enough.
+      connection: cluster.componentConnection('proxy'),
       natsUrl: cluster.natsUrl,
       listen: [{ host: '127.0.0.1', port: 0 }],
       upstreams: [{ host: '127.0.0.1', port: upstream.port }],

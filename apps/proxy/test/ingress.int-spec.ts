@@ -237,7 +237,8 @@ describe('ingress controller through the real API server and EndpointSlice contr
       endpointSliceChangeDelayMs: 50,
     });
     ic = await startIngressController({
-      connection,
+      // As the proxy's user, which runs it: the suite proves its roles are enough.
+      connection: cluster.componentConnection('proxy'),
       natsUrl: cluster.natsUrl,
       listen: { host: '127.0.0.1', port: 0 },
       tlsListen: { host: '127.0.0.1', port: 0 },
@@ -521,7 +522,7 @@ describe('ingress controller through the real API server and EndpointSlice contr
 
   it('a second controller adds its address beside the first and takes it off when it closes', async () => {
     const second = await startIngressController({
-      connection: cluster.connection,
+      connection: cluster.componentConnection('proxy'),
       natsUrl: cluster.natsUrl,
       listen: { host: '127.0.0.1', port: 0 },
       statusAddress: 'node-b.example.com',
@@ -615,7 +616,7 @@ describe('ingress controller through the real API server and EndpointSlice contr
       cluster.mergePatch(`${classes}/${name}`, {
         metadata: { annotations: { [DEFAULT_CLASS_ANNOTATION]: value } },
       });
-    const api = new ApiClient(cluster.connection, { userAgent: 'ingress-class-test' });
+    const api = new ApiClient(cluster.componentConnection('proxy'), { userAgent: 'ingress-class-test' });
     try {
       // Another class is the default: the new one is not.
       await setDefault('elsewhere', 'true');

@@ -74,7 +74,7 @@ describe('wake proxy: the process, SIGTERM and a crashed predecessor', () => {
         MAIN,
         'proxy',
         '--kubeconfig',
-        cluster.kubeconfig,
+        cluster.componentKubeconfig('proxy'),
         '--nats-url',
         cluster.natsUrl,
         '--node-name',

@@ -113,7 +113,8 @@ describe('the proxy on a real Docker node: Services that route', () => {
     });
     plane = await startSimControlPlane(cluster, { nodes: 0 });
     proxy = await startProxy({
-      connection: cluster.connection,
+      // As its own user, as `wake up` runs it: the suite proves its roles are enough.
+      connection: cluster.componentConnection('proxy'),
       natsUrl: cluster.natsUrl,
       nodeName: 'proxy-node',
       instanceId,

@@ -21,6 +21,8 @@ const APPS = 'apps';
 const AUTHORIZATION = 'authorization.k8s.io';
 const COORDINATION = 'coordination.k8s.io';
 const STORAGE = 'storage.k8s.io';
+const NETWORKING = 'networking.k8s.io';
+const DISCOVERY = 'discovery.k8s.io';
 
 /** What every component may do with Events: record them, and bump a repeated one's count. */
 const RECORD_EVENTS = rule(['create', 'patch', 'update'], [CORE, 'events.k8s.io'], ['events']);
@@ -131,6 +133,37 @@ export const BOOTSTRAP_CLUSTER_ROLES: BootstrapClusterRole[] = [
       rule([...READ, 'patch', 'update'], [CORE], ['persistentvolumes']),
       rule(READ, [STORAGE], ['storageclasses']),
       rule([...READ, 'patch', 'update'], [CORE], ['persistentvolumeclaims']),
+    ],
+  },
+  {
+    // kube-proxy's (the user system:kube-proxy): Services, their endpoints, the nodes, Events.
+    name: 'system:node-proxier',
+    rules: [
+      rule(['list', 'watch'], [CORE], ['endpoints', 'services']),
+      rule(READ, [CORE], ['nodes']),
+      RECORD_EVENTS,
+      rule(['list', 'watch'], [DISCOVERY], ['endpointslices']),
+    ],
+  },
+  {
+    // The cluster DNS Wake's proxy serves, as CoreDNS's role: Services and their endpoints by namespace.
+    name: 'system:wake:cluster-dns',
+    rules: [
+      rule(['list', 'watch'], [CORE], ['endpoints', 'namespaces', 'services']),
+      rule(['list', 'watch'], [DISCOVERY], ['endpointslices']),
+    ],
+  },
+  {
+    // The ingress controller Wake's proxy runs: Ingresses and their status, its IngressClass
+    // (created when the cluster has none for it), the backends, and the TLS Secrets Ingresses name.
+    name: 'system:wake:ingress-controller',
+    rules: [
+      rule(READ, [NETWORKING], ['ingressclasses', 'ingresses']),
+      rule(['patch', 'update'], [NETWORKING], ['ingresses/status']),
+      rule(['create'], [NETWORKING], ['ingressclasses']),
+      rule(READ, [CORE], ['services']),
+      rule(READ, [DISCOVERY], ['endpointslices']),
+      rule(['get'], [CORE], ['secrets']),
     ],
   },
   { name: 'admin', aggregatesFrom: toAdmin, rules: [] },
@@ -273,5 +306,12 @@ export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: BootstrapClusterRoleBinding[] = [
     name: 'system:volume-scheduler',
     role: 'system:volume-scheduler',
     subjects: [user('system:kube-scheduler')],
+  },
+  { name: 'system:node-proxier', role: 'system:node-proxier', subjects: [user('system:kube-proxy')] },
+  { name: 'system:wake:cluster-dns', role: 'system:wake:cluster-dns', subjects: [user('system:kube-proxy')] },
+  {
+    name: 'system:wake:ingress-controller',
+    role: 'system:wake:ingress-controller',
+    subjects: [user('system:kube-proxy')],
   },
 ];
