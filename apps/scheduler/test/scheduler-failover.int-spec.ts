@@ -31,7 +31,8 @@ describe('scheduler failover: kill -9 the leader mid-burst', () => {
         MAIN,
         'scheduler',
         '--kubeconfig',
-        cluster.kubeconfig,
+        // As its own user, as `wake up` runs it: its lease is created, read and renewed under its roles.
+        cluster.componentKubeconfig('scheduler'),
         '--nats-url',
         cluster.natsUrl,
         // Short, but with room for a renewal that waits behind a 300-pod burst on a loaded CI
