@@ -123,13 +123,14 @@ export async function startApiCluster(o: ApiClusterOptions = {}): Promise<ApiClu
     db = await testDatabase('api');
     nats = await NatsServer.temporary('wake-api-nats-');
     const kubeconfig = join(dir, 'kubeconfig');
+    const components = options.componentKubeconfigDir ?? join(dir, 'components');
     const running = await startApiServer({
       databaseUrl: db.url,
       natsUrl: nats.url,
       pkiDir: join(dir, 'pki'),
       port: 0,
       kubeconfigPath: kubeconfig,
-      componentKubeconfigDir: join(dir, 'components'),
+      componentKubeconfigDir: components,
       relay: true,
       bookmarkIntervalMs: 1000,
       ...options,
@@ -167,8 +168,7 @@ export async function startApiCluster(o: ApiClusterOptions = {}): Promise<ApiClu
         caCert: running.caCert,
         token: running.tokens.tokenOf(COMPONENT_USERS[component]),
       }),
-      componentKubeconfig: (component) =>
-        componentKubeconfigPath(options.componentKubeconfigDir ?? join(dir, 'components'), component),
+      componentKubeconfig: (component) => componentKubeconfigPath(components, component),
       kubectl: (minor, args, o = {}) =>
         new Promise((resolve, reject) => {
           const child = execFile(

@@ -127,31 +127,41 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
     host === '0.0.0.0' || host === '::' ? '127.0.0.1' : isIP(host) ? host : (await lookup(host, 4)).address;
   await app.get(ClusterBootstrap).publishApiEndpoint(advertise, address.port);
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  await writeClientKubeconfigs(config, url, pki.caCert, tokens);
+  return { app, url, caCert: pki.caCert, tokens, close: () => app.close() };
+}
+
+/**
+ * The kubeconfigs this server hands out once it listens: the admin's (also naming the external
+ * server, when there is one) and one per component that runs as its own user.
+ */
+async function writeClientKubeconfigs(
+  config: ApiServerConfig,
+  url: string,
+  caCert: string,
+  tokens: TokenFile,
+): Promise<void> {
+  const admin = tokens.tokenOf('admin');
   if (config.kubeconfigPath)
-    await writeKubeconfig(config.kubeconfigPath, {
-      server: url,
-      caCert: pki.caCert,
-      token: tokens.tokenOf('admin'),
-    });
+    await writeKubeconfig(config.kubeconfigPath, { server: url, caCert, token: admin });
   if (config.externalKubeconfig)
     await writeKubeconfig(config.externalKubeconfig.path, {
       server: config.externalKubeconfig.server,
-      caCert: pki.caCert,
-      token: tokens.tokenOf('admin'),
+      caCert,
+      token: admin,
     });
-  if (config.componentKubeconfigDir) {
-    await mkdir(config.componentKubeconfigDir, { recursive: true, mode: 0o700 });
-    for (const component of Object.keys(COMPONENT_USERS) as ComponentWithUser[]) {
-      const user = COMPONENT_USERS[component];
-      await writeKubeconfig(componentKubeconfigPath(config.componentKubeconfigDir, component), {
-        server: url,
-        caCert: pki.caCert,
-        token: tokens.tokenOf(user),
-        user,
-      });
-    }
+  const dir = config.componentKubeconfigDir;
+  if (!dir) return;
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const component of Object.keys(COMPONENT_USERS) as ComponentWithUser[]) {
+    const user = COMPONENT_USERS[component];
+    await writeKubeconfig(componentKubeconfigPath(dir, component), {
+      server: url,
+      caCert,
+      token: tokens.tokenOf(user),
+      user,
+    });
   }
-  return { app, url, caCert: pki.caCert, tokens, close: () => app.close() };
 }
 
 /** Names beyond loopback the serving certificate must cover: a named listen host, the external URL's host. */

@@ -817,39 +817,56 @@ describe('RBAC: authorization of every request', () => {
     });
   });
 
+  /**
+   * What `kubectl auth can-i` answers a component that connects with the kubeconfig the server
+   * wrote for it: each request in `allowed` is, each in `denied` is not (pairs name the request).
+   */
+  const expectCanI = async (
+    kubeconfig: string,
+    minor: number,
+    allowed: string[][],
+    denied: string[][],
+  ): Promise<void> => {
+    const can = async (args: string[]) =>
+      (await c.kubectl(minor, ['--kubeconfig', kubeconfig, 'auth', 'can-i', ...args])).stdout.trim();
+    for (const args of allowed) expect([args.join(' '), await can(args)]).toEqual([args.join(' '), 'yes']);
+    for (const args of denied) expect([args.join(' '), await can(args)]).toEqual([args.join(' '), 'no']);
+  };
+
   it.each(MINORS)(
     'kubectl 1.%i: the scheduler runs as system:kube-scheduler, allowed what placing pods takes and nothing more',
     async (minor) => {
       const kubeconfig = c.componentKubeconfig('scheduler');
       expect(await readFile(kubeconfig, 'utf8')).toContain('current-context: system:kube-scheduler@wake');
       const scheduler = (...args: string[]) => c.kubectl(minor, ['--kubeconfig', kubeconfig, ...args]);
-      const can = async (...args: string[]) => (await scheduler('auth', 'can-i', ...args)).stdout.trim();
       const whoami = await scheduler('auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}');
       expect(whoami.stdout).toBe('system:kube-scheduler');
 
       // Upstream's system:kube-scheduler and system:volume-scheduler roles.
-      for (const allowed of [
-        ['create', 'pods', '--subresource=binding', '-n', ns],
-        ['patch', 'pods', '--subresource=status', '-n', ns],
-        ['delete', 'pods', '-n', ns],
-        ['list', 'nodes'],
-        ['watch', 'persistentvolumes'],
-        ['patch', 'persistentvolumeclaims', '-n', ns],
-        ['create', 'events', '-n', ns],
-        ['create', 'leases.coordination.k8s.io', '-n', 'kube-system'],
-        ['update', 'leases.coordination.k8s.io/kube-scheduler', '-n', 'kube-system'],
-      ])
-        expect([allowed.join(' '), await can(...allowed)]).toEqual([allowed.join(' '), 'yes']);
-      for (const denied of [
-        ['get', 'secrets', '-n', ns],
-        ['create', 'pods', '-n', ns],
-        ['create', 'deployments.apps', '-n', ns],
-        ['delete', 'namespaces'],
-        ['update', 'nodes'],
-        ['update', 'leases.coordination.k8s.io/kube-controller-manager', '-n', 'kube-system'],
-        ['create', 'clusterrolebindings.rbac.authorization.k8s.io'],
-      ])
-        expect([denied.join(' '), await can(...denied)]).toEqual([denied.join(' '), 'no']);
+      await expectCanI(
+        kubeconfig,
+        minor,
+        [
+          ['create', 'pods', '--subresource=binding', '-n', ns],
+          ['patch', 'pods', '--subresource=status', '-n', ns],
+          ['delete', 'pods', '-n', ns],
+          ['list', 'nodes'],
+          ['watch', 'persistentvolumes'],
+          ['patch', 'persistentvolumeclaims', '-n', ns],
+          ['create', 'events', '-n', ns],
+          ['create', 'leases.coordination.k8s.io', '-n', 'kube-system'],
+          ['update', 'leases.coordination.k8s.io/kube-scheduler', '-n', 'kube-system'],
+        ],
+        [
+          ['get', 'secrets', '-n', ns],
+          ['create', 'pods', '-n', ns],
+          ['create', 'deployments.apps', '-n', ns],
+          ['delete', 'namespaces'],
+          ['update', 'nodes'],
+          ['update', 'leases.coordination.k8s.io/kube-controller-manager', '-n', 'kube-system'],
+          ['create', 'clusterrolebindings.rbac.authorization.k8s.io'],
+        ],
+      );
 
       const secrets = await scheduler('get', 'secrets', '-n', ns);
       expect(secrets.code).not.toBe(0);
@@ -860,28 +877,27 @@ describe('RBAC: authorization of every request', () => {
   );
 
   it('the service proxy runs as system:kube-proxy: Services, endpoints, its DNS and ingress reads and writes, nothing more', async () => {
-    const kubeconfig = c.componentKubeconfig('proxy');
-    const can = async (...args: string[]) =>
-      (await c.kubectl(33, ['--kubeconfig', kubeconfig, 'auth', 'can-i', ...args])).stdout.trim();
-    for (const allowed of [
-      ['watch', 'services', '-A'],
-      ['list', 'endpointslices.discovery.k8s.io', '-A'],
-      ['get', 'nodes'],
-      ['list', 'namespaces'],
-      ['update', 'ingresses.networking.k8s.io', '--subresource=status', '-n', ns],
-      ['create', 'ingressclasses.networking.k8s.io'],
-      ['get', 'secrets', '-n', ns],
-    ])
-      expect([allowed.join(' '), await can(...allowed)]).toEqual([allowed.join(' '), 'yes']);
-    for (const denied of [
-      ['list', 'secrets', '-n', ns],
-      ['update', 'ingresses.networking.k8s.io', '-n', ns],
-      ['create', 'services', '-n', ns],
-      ['delete', 'pods', '-n', ns],
-      ['update', 'nodes'],
-      ['create', 'pods', '--subresource=binding', '-n', ns],
-    ])
-      expect([denied.join(' '), await can(...denied)]).toEqual([denied.join(' '), 'no']);
+    await expectCanI(
+      c.componentKubeconfig('proxy'),
+      33,
+      [
+        ['watch', 'services', '-A'],
+        ['list', 'endpointslices.discovery.k8s.io', '-A'],
+        ['get', 'nodes'],
+        ['list', 'namespaces'],
+        ['update', 'ingresses.networking.k8s.io', '--subresource=status', '-n', ns],
+        ['create', 'ingressclasses.networking.k8s.io'],
+        ['get', 'secrets', '-n', ns],
+      ],
+      [
+        ['list', 'secrets', '-n', ns],
+        ['update', 'ingresses.networking.k8s.io', '-n', ns],
+        ['create', 'services', '-n', ns],
+        ['delete', 'pods', '-n', ns],
+        ['update', 'nodes'],
+        ['create', 'pods', '--subresource=binding', '-n', ns],
+      ],
+    );
   });
 
   it('starts with the default policy, and puts back what was taken from an auto-updated role, not from one the operator owns', async () => {
