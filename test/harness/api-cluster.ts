@@ -57,7 +57,7 @@ export interface ApiCluster {
   kubectl(
     minor: number,
     args: string[],
-    options?: { input?: string; timeoutMs?: number },
+    options?: { input?: string; timeoutMs?: number; env?: Record<string, string> },
   ): Promise<KubectlResult>;
   /** Starts kubectl without waiting for it (watches); the caller kills it. */
   spawnKubectl(minor: number, args: string[]): ChildProcess;
@@ -176,7 +176,7 @@ export async function startApiCluster(o: ApiClusterOptions = {}): Promise<ApiClu
             args,
             // Each version its own HOME: kubectl caches discovery under ~/.kube/cache.
             {
-              env: { ...process.env, HOME: join(dir, `home-${minor}`), KUBECONFIG: kubeconfig },
+              env: { ...process.env, HOME: join(dir, `home-${minor}`), KUBECONFIG: kubeconfig, ...o.env },
               timeout: o.timeoutMs ?? 60_000,
             },
             (error, stdout, stderr) => {

@@ -3,6 +3,7 @@ import { lookup } from 'node:dns/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { DEFAULT_CIPHERS } from 'node:tls';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { LogController } from 'fastify';
+import { LogController, type RawServerDefault } from 'fastify';
 
 import { writeKubeconfig } from '@app/client';
 import { createLogger, NestPinoLogger } from '@app/logging';
@@ -24,8 +25,14 @@ import {
   componentKubeconfigPath,
   TokenFile,
 } from './auth/token-file.js';
-import { type ApiServerConfig, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './config.js';
+import {
+  type ApiServerConfig,
+  HEADERS_TIMEOUT_MS,
+  IDLE_CONNECTION_TIMEOUT_MS,
+  REQUEST_TIMEOUT_MS,
+} from './config.js';
 import { clientErrorHandler, frameworkErrorReply } from './http/framework-errors.js';
+import { createApiHttpServer, type RequestHandler } from './http/serving.js';
 import { parseCidr } from './services/ip-range.js';
 import { apiServiceIp, DEFAULT_SERVICE_CIDR } from './services/service-allocator.js';
 
@@ -78,17 +85,25 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   const headersTimeout = config.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
   const logger = createLogger('api-server');
   const adapter = new KubeFastifyAdapter({
-    https: {
-      key: pki.key,
-      cert: pki.cert,
-      // Slow clients (slowloris): Node cuts off a request whose headers, or whole body, take too
-      // long; it looks for them this often.
-      headersTimeout,
-      connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(headersTimeout / 4))),
-      // Only the security level changes: same ciphers, and SHA-1 signatures only for clients offering nothing else.
-      ...(config.allowSha1TlsSignatures ? { ciphers: `${DEFAULT_CIPHERS}:@SECLEVEL=0` } : {}),
-    },
-    requestTimeout: Math.max(headersTimeout, config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
+    serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
+      createApiHttpServer(
+        {
+          tls: {
+            key: pki.key,
+            cert: pki.cert,
+            // Only the security level changes: same ciphers, and SHA-1 signatures only for clients offering nothing else.
+            ...(config.allowSha1TlsSignatures ? { ciphers: `${DEFAULT_CIPHERS}:@SECLEVEL=0` } : {}),
+          },
+          // Slow clients (slowloris): Node cuts off a request whose headers, or whole body, take too long.
+          headersTimeoutMs: headersTimeout,
+          requestTimeoutMs: config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+          idleTimeoutMs: IDLE_CONNECTION_TIMEOUT_MS,
+        },
+        // Fastify's handler takes HTTP/2's compatibility objects as it takes HTTP/1.1's.
+        handler as RequestHandler,
+      ) as unknown as RawServerDefault, // Fastify's types name HTTP/1.1's server; it serves HTTP/2's compatibility API alike.
+    // The factory makes the TLS server; this only tells Fastify so (its "listening at" line).
+    https: { allowHTTP1: true },
     // What Node's parser refuses (bad framing, huge or slow headers) gets a Status body too.
     clientErrorHandler,
     // A malformed URL (a broken %-escape) is refused by the router itself.

@@ -75,3 +75,6 @@ export const HEADERS_TIMEOUT_MS = 32_000;
 
 /** Longest a whole request may take to arrive (upstream sets no such bound; Node's default is 300 s). */
 export const REQUEST_TIMEOUT_MS = 60_000;
+
+/** Upstream's IdleTimeout (90 s, http.DefaultTransport's keep-alive): an idle connection or HTTP/2 session is then closed. */
+export const IDLE_CONNECTION_TIMEOUT_MS = 90_000;

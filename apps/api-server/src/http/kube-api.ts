@@ -59,6 +59,7 @@ import {
   warningHeaders,
 } from './request-decoding.js';
 import { isWatch, parseResourcePath, type ResourcePath } from './request-info.js';
+import { responseGone } from './serving.js';
 import { toTable } from './tables.js';
 
 export interface KubeApiOptions {
@@ -553,20 +554,30 @@ export class KubeApi {
     }
     const timeoutSeconds = parseTimeoutSeconds(q.timeoutSeconds, 2 * this.o.watchTimeoutMs);
     reply.hijack();
-    await streamWatch(reply.raw, this.o.hub, {
-      type: t,
-      namespace: path.namespace,
-      after,
-      initial,
-      labelSelector,
-      fieldSelector,
-      bookmarks: q.allowWatchBookmarks === 'true',
-      timeoutMs: timeoutSeconds ? timeoutSeconds * 1000 : this.o.watchTimeoutMs * (1 + Math.random()),
-      bookmarkIntervalMs: this.o.bookmarkIntervalMs,
-      table: tv ? { version: tv, include } : undefined,
-      matching,
-      onDelivery: (seconds) => this.o.metrics.watchDelivered(seconds),
+    const ended = this.o.metrics.watchStarted({
+      group: path.group,
+      version: path.version,
+      resource: path.resource,
+      scope: path.namespace !== undefined ? 'namespace' : 'cluster',
     });
+    try {
+      await streamWatch(reply.raw, this.o.hub, {
+        type: t,
+        namespace: path.namespace,
+        after,
+        initial,
+        labelSelector,
+        fieldSelector,
+        bookmarks: q.allowWatchBookmarks === 'true',
+        timeoutMs: timeoutSeconds ? timeoutSeconds * 1000 : this.o.watchTimeoutMs * (1 + Math.random()),
+        bookmarkIntervalMs: this.o.bookmarkIntervalMs,
+        table: tv ? { version: tv, include } : undefined,
+        matching,
+        onDelivery: (seconds) => this.o.metrics.watchDelivered(seconds),
+      });
+    } finally {
+      ended();
+    }
     return reply;
   }
 
@@ -637,7 +648,7 @@ export class KubeApi {
     try {
       const rv = await source(async (items) => {
         // A client that went away stops the cursor (and its transaction).
-        if (res.destroyed) throw new Error('the client closed the list');
+        if (responseGone(res)) throw new Error('the client closed the list');
         if (items.length === 0) return;
         start();
         const chunk = `${first ? '' : ','}${items.join(',')}`;
@@ -651,7 +662,7 @@ export class KubeApi {
       if (labels) this.o.metrics.requestDone(labels, reply.elapsedTime / 1000, 200);
     } catch (e) {
       if (!started) throw e;
-      if (!res.destroyed) reply.log.error({ err: e }, `streaming the ${t.plural} list failed`);
+      if (!responseGone(res)) reply.log.error({ err: e }, `streaming the ${t.plural} list failed`);
       res.destroy();
     }
     return reply;

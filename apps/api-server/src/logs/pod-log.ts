@@ -5,6 +5,7 @@ import { type FastifyReply, type FastifyRequest } from 'fastify';
 
 import { drained } from '@app/bus';
 import { podStreamLocation, withNodeRefusals } from '../http/pod-streams.js';
+import { responseGone, startStreamedResponse } from '../http/serving.js';
 import { type ObjectService } from '../objects/object-service.js';
 
 type Query = Record<string, string | undefined>;
@@ -40,12 +41,7 @@ export async function servePodLog(
   );
   reply.hijack();
   const res = reply.raw;
-  res.writeHead(200, {
-    'Content-Type': 'text/plain',
-    'Transfer-Encoding': 'chunked',
-    'Cache-Control': 'no-cache, private',
-  });
-  res.flushHeaders();
+  startStreamedResponse(res, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
   // The client leaving (Ctrl-C on `logs -f`) cancels the stream on the node.
   res.once('close', () => stream.cancel());
   try {
@@ -55,7 +51,7 @@ export async function servePodLog(
   } catch {
     // The log broke off on the node: end the body; kubectl prints what came.
   } finally {
-    if (!res.destroyed) res.end();
+    if (!responseGone(res)) res.end();
   }
   return reply;
 }

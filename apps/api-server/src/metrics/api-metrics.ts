@@ -1,9 +1,18 @@
-import { componentRegistry, Counter, Histogram, REQUEST_BUCKETS } from '@app/metrics';
+import { componentRegistry, Counter, Gauge, Histogram, REQUEST_BUCKETS } from '@app/metrics';
 
 /** The labels of one API request in its metrics (upstream's). */
 export interface RequestLabels {
   verb: string;
   resource: string;
+  [label: string]: string;
+}
+
+/** The labels of one long-running request (a watch) in `apiserver_longrunning_requests`. */
+export interface LongRunningLabels {
+  group: string;
+  version: string;
+  resource: string;
+  scope: 'namespace' | 'cluster';
   [label: string]: string;
 }
 
@@ -42,6 +51,14 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
+  /** Watches being served now (upstream counts every long-running request here; Wake's are watches). */
+  private readonly longRunning = new Gauge({
+    name: 'apiserver_longrunning_requests',
+    help: 'Gauge of all active long-running apiserver requests broken out by verb, group, version, resource, scope and component. Not all requests are tracked this way.',
+    labelNames: ['verb', 'group', 'version', 'resource', 'subresource', 'scope', 'component'],
+    registers: [this.registry],
+  });
+
   private readonly portForwardSessions = new Counter({
     name: 'wake_port_forward_sessions_total',
     help: 'kubectl port-forward sessions opened, by transport: SPDY on the upgraded connection, or tunnelled in a WebSocket.',
@@ -59,6 +76,13 @@ export class ApiMetrics {
   requestDone(labels: RequestLabels, seconds: number, code: number): void {
     this.requestDuration.observe(labels, seconds);
     this.requests.inc({ ...labels, code: String(code) });
+  }
+
+  /** A watch began; the function returned ends it. */
+  watchStarted(labels: LongRunningLabels): () => void {
+    const series = { ...labels, verb: 'WATCH', subresource: '', component: 'apiserver' };
+    this.longRunning.inc(series);
+    return () => this.longRunning.dec(series);
   }
 
   portForwardSession(transport: 'spdy' | 'websocket'): void {

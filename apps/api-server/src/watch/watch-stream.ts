@@ -1,5 +1,3 @@
-import { type ServerResponse } from 'node:http';
-
 import {
   apiVersionOf,
   type FieldSelector,
@@ -16,6 +14,7 @@ import { eventFilter, type WatchHub, WatchTooSlow } from '@app/bus';
 import { type StoredEvent, type StoredObject } from '@app/event-store';
 
 import { drained } from '@app/bus';
+import { type AnyResponse, responseGone, startStreamedResponse, type StreamedBody } from '../http/serving.js';
 import { toTable } from '../http/tables.js';
 
 /**
@@ -106,7 +105,7 @@ function transition(
  * flushed at once (kubectl's informers wait for them), ended by the timeout, by the client
  * leaving, or when the reader falls too far behind (it then re-watches from its last RV).
  */
-export async function streamWatch(res: ServerResponse, hub: WatchHub, p: WatchParams): Promise<void> {
+export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParams): Promise<void> {
   const t = p.type;
   const s = storageOf(t);
   const name = p.fieldSelector?.requirements.find(
@@ -119,15 +118,14 @@ export async function streamWatch(res: ServerResponse, hub: WatchHub, p: WatchPa
     name,
   });
   const watch = hub.watch({ after: p.after, filter, revealSecrets: true });
+  const body: StreamedBody = res;
 
-  res.writeHead(200, {
+  startStreamedResponse(res, {
     'Content-Type': p.table
       ? `application/json;as=Table;v=${p.table.version};g=meta.k8s.io`
       : 'application/json',
-    'Transfer-Encoding': 'chunked',
     'Cache-Control': 'no-cache, private',
   });
-  res.flushHeaders();
 
   let first = true;
   let lastSeen = p.after;
@@ -145,13 +143,13 @@ export async function streamWatch(res: ServerResponse, hub: WatchHub, p: WatchPa
   let draining: Promise<void> | undefined;
   const flush = () => {
     scheduled = false;
-    if (pending.length === 0 || res.destroyed) return;
+    if (pending.length === 0 || responseGone(res)) return;
     const chunk = pending.join('');
     pending = [];
     pendingBytes = 0;
     // One wait for drain at a time, however many writes it covers.
-    if (!res.write(chunk) && !draining) {
-      draining = drained(res).then(() => {
+    if (!body.write(chunk) && !draining) {
+      draining = drained(body).then(() => {
         draining = undefined;
       });
     }
@@ -196,7 +194,7 @@ export async function streamWatch(res: ServerResponse, hub: WatchHub, p: WatchPa
     initialSent = true;
     let expired = false;
     for await (const batch of watch.batches()) {
-      if (res.destroyed || expired) break;
+      if (responseGone(res) || expired) break;
       for (const item of batch) {
         if (item.kind === 'bookmark') {
           lastSeen = item.seq;
@@ -239,7 +237,7 @@ export async function streamWatch(res: ServerResponse, hub: WatchHub, p: WatchPa
     if (bookmarkTimer) clearInterval(bookmarkTimer);
     watch.stop();
     flush();
-    if (!res.destroyed) res.end();
+    if (!responseGone(res)) body.end();
   }
 }
 

@@ -1,0 +1,142 @@
+import {
+  createSecureServer,
+  type Http2SecureServer,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type Http2Session,
+  type SecureServerOptions,
+} from 'node:http2';
+import { type IncomingMessage, type Server as HttpServer, ServerResponse } from 'node:http';
+
+/** What a request handler is given: HTTP/1.1's objects, or HTTP/2's compatibility ones. */
+export type AnyRequest = IncomingMessage | Http2ServerRequest;
+export type AnyResponse = ServerResponse | Http2ServerResponse;
+export type RequestHandler = (req: AnyRequest, res: AnyResponse) => void;
+
+/** What code that streams a body needs of a response, whichever protocol carries it. */
+export interface StreamedBody {
+  write(chunk: string): boolean;
+  end(): void;
+  on(event: 'drain' | 'close', listener: () => void): unknown;
+  off(event: 'drain' | 'close', listener: () => void): unknown;
+}
+
+export interface ServingOptions {
+  tls: Pick<SecureServerOptions, 'key' | 'cert' | 'ciphers'>;
+  /** HTTP/1.1's slow-client limits: the whole head, the whole request, and how often Node looks. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** An HTTP/1.1 connection or an HTTP/2 session with nothing in flight is closed after this long. */
+  idleTimeoutMs: number;
+}
+
+/** How long a closing server waits for a session's open streams before it cuts the session. */
+const SHUTDOWN_GRACE_MS = 5_000;
+
+type Http1Limits = Pick<HttpServer, 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout'> & {
+  connectionsCheckingInterval: number;
+};
+
+/**
+ * kube-apiserver's `--http2-max-streams-per-connection` default: a client multiplexes this many
+ * requests and watches (an informer factory's watches all ride one connection) on one session.
+ */
+export const MAX_STREAMS_PER_CONNECTION = 1000;
+
+/**
+ * The API server's listener, as kube-apiserver's: TLS offering HTTP/2 by ALPN, with HTTP/1.1 for
+ * clients that ask for it (kubectl's exec, attach and port-forward upgrades, clients without h2).
+ * client-go and kubectl speak HTTP/2 whenever the server offers it: one connection carries every
+ * request, and each costs less CPU on both ends than an HTTP/1.1 round trip.
+ */
+export function createApiHttpServer(options: ServingOptions, handler: RequestHandler): Http2SecureServer {
+  const server = createSecureServer(
+    {
+      ...options.tls,
+      allowHTTP1: true,
+      settings: { maxConcurrentStreams: MAX_STREAMS_PER_CONNECTION },
+    },
+    handler,
+  );
+  // Node reads HTTP/1.1's limits from the server object, not the options, under allowHTTP1
+  // (its types do not list them there).
+  const http1Limits: Http1Limits = {
+    headersTimeout: options.headersTimeoutMs,
+    requestTimeout: Math.max(options.headersTimeoutMs, options.requestTimeoutMs),
+    // How often Node looks for requests past those limits.
+    connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(options.headersTimeoutMs / 4))),
+    keepAliveTimeout: options.idleTimeoutMs,
+  };
+  Object.assign(server, http1Limits);
+  const sessions = trackSessions(server, options.idleTimeoutMs);
+  // Fastify calls this on close: each session finishes the streams it has (watches end as the
+  // server stops) and takes no new ones, and one whose client holds a stream open past the grace
+  // is cut; HTTP/1.1's idle connections Fastify closes itself.
+  Object.assign(server, {
+    closeHttp2Sessions: () => {
+      for (const session of sessions) {
+        session.close();
+        setTimeout(() => session.destroy(), SHUTDOWN_GRACE_MS).unref();
+      }
+    },
+  });
+  return server;
+}
+
+/**
+ * The open HTTP/2 sessions, each closed once it has had no stream for `idleMs`. Node's own
+ * session timeout counts any quiet as idle, which would cut a watch that waits long for its next
+ * event; this counts streams instead, as Go's server does.
+ */
+function trackSessions(server: Http2SecureServer, idleMs: number): Set<Http2Session> {
+  const sessions = new Set<Http2Session>();
+  server.on('session', (session: Http2Session) => {
+    sessions.add(session);
+    let open = 0;
+    let idle: NodeJS.Timeout | undefined;
+    const armIdle = () => {
+      idle = setTimeout(() => session.close(), idleMs);
+      idle.unref();
+    };
+    armIdle();
+    session.on('stream', (stream) => {
+      open++;
+      clearTimeout(idle);
+      stream.once('close', () => {
+        if (--open === 0 && !session.closed && !session.destroyed) armIdle();
+      });
+    });
+    session.once('close', () => {
+      clearTimeout(idle);
+      sessions.delete(session);
+    });
+    // A session's protocol errors end that session; the server goes on.
+    session.on('error', () => session.destroy());
+  });
+  return sessions;
+}
+
+/** Whether a request came over HTTP/2 (whose responses have no connection-level headers). */
+export function isHttp2(req: AnyRequest): req is Http2ServerRequest {
+  return req.httpVersionMajor === 2;
+}
+
+/**
+ * Starts a streamed response (a watch, `logs -f`) and sends its head at once: clients wait for
+ * the head before they report a watch as started. HTTP/1.1 frames the body in chunks; HTTP/2
+ * frames it itself and forbids the header.
+ */
+export function startStreamedResponse(res: AnyResponse, headers: Record<string, string>): void {
+  if (res instanceof ServerResponse) {
+    res.writeHead(200, { ...headers, 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders();
+  } else {
+    // HTTP/2's writeHead sends the HEADERS frame itself.
+    res.writeHead(200, headers);
+  }
+}
+
+/** Whether the client went away (or the response was torn down): HTTP/2's response says so on its stream. */
+export function responseGone(res: AnyResponse): boolean {
+  return res instanceof ServerResponse ? res.destroyed : res.stream.destroyed;
+}

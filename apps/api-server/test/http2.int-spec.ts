@@ -1,0 +1,204 @@
+import {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  connect,
+  constants,
+  type IncomingHttpHeaders,
+} from 'node:http2';
+
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+import { waitFor } from '@app/dev-servers';
+import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
+
+interface H2Response {
+  headers: IncomingHttpHeaders;
+  text: string;
+  stream: ClientHttp2Stream;
+}
+
+/** One request on an HTTP/2 session; the whole answer. A body sent `unfinished` never ends. */
+function request(
+  session: ClientHttp2Session,
+  headers: Record<string, string>,
+  body?: string,
+  o: { unfinished?: boolean } = {},
+): Promise<H2Response> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request(headers);
+    let responseHeaders: IncomingHttpHeaders = {};
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('response', (h) => (responseHeaders = h));
+    stream.on('data', (chunk: string) => (text += chunk));
+    stream.on('end', () => resolve({ headers: responseHeaders, text, stream }));
+    stream.on('error', reject);
+    if (o.unfinished) stream.write(body);
+    else stream.end(body);
+  });
+}
+
+const BODY_LIMIT = 64 * 1024;
+
+describe('HTTP/2, as kube-apiserver serves it', () => {
+  let c: ApiCluster;
+  let session: ClientHttp2Session;
+  const ns = 'h2';
+  const auth = () => ({ authorization: `Bearer ${c.connection.token}` });
+  const metric = async (series: RegExp): Promise<number> => {
+    const text = (await c.api<string>('GET', '/metrics')).text;
+    const line = text.split('\n').find((l) => series.test(l));
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  };
+
+  beforeAll(async () => {
+    c = await startApiCluster({ controllers: [], bodyLimit: BODY_LIMIT });
+    await c.ok('POST', '/api/v1/namespaces', { metadata: { name: ns } });
+    session = connect(c.server.url, { ca: c.server.caCert });
+    await new Promise<void>((resolve, reject) =>
+      session.once('connect', () => resolve()).once('error', reject),
+    );
+  });
+  afterAll(async () => {
+    session?.close();
+    await c?.close();
+  });
+
+  it.each([1.33, 1.29].map((v) => Math.round((v % 1) * 100)))(
+    'kubectl 1.%i negotiates HTTP/2 and works over it',
+    async (minor) => {
+      // Go's HTTP/2 transport logs its frames with this switch: it speaks only on an h2 connection.
+      const r = await c.kubectl(minor, ['get', 'namespaces', ns, '-o', 'name'], {
+        env: { GODEBUG: 'http2debug=1' },
+      });
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toBe(`namespace/${ns}`);
+      expect(r.stderr).toMatch(/http2: Transport .*(encoding header|received HEADERS)/);
+    },
+  );
+
+  it('offers h2 by ALPN and still serves HTTP/1.1 clients', async () => {
+    expect(session.alpnProtocol).toBe('h2');
+    // The harness's own client is Node's HTTP/1.1 one.
+    const version = await c.api<{ major: string }>('GET', '/version');
+    expect(version.status).toBe(200);
+    expect(version.body.major).toBe('1');
+  });
+
+  it('carries a watch and the writes it sees on one session, the watch framed by HTTP/2 alone', async () => {
+    const watchers = () =>
+      metric(/^apiserver_longrunning_requests\{.*resource="configmaps".*scope="namespace"/);
+    const before = await watchers();
+    const watch = session.request({
+      ':path': `/api/v1/namespaces/${ns}/configmaps?watch=true`,
+      ...auth(),
+    });
+    const lines: string[] = [];
+    let buffered = '';
+    let watchHeaders: IncomingHttpHeaders = {};
+    watch.setEncoding('utf8');
+    watch.on('response', (h) => (watchHeaders = h));
+    watch.on('data', (chunk: string) => {
+      buffered += chunk;
+      const parts = buffered.split('\n');
+      buffered = parts.pop() ?? '';
+      lines.push(...parts);
+    });
+    // The head comes at once, before any event: clients count the watch as started on it.
+    await waitFor('the watch head', () => watchHeaders[':status'] || undefined, { timeoutMs: 10_000 });
+    expect(watchHeaders[':status']).toBe(200);
+    expect(watchHeaders['transfer-encoding']).toBeUndefined();
+    expect(watchHeaders['content-type']).toBe('application/json');
+    await waitFor('the watch counted', async () => ((await watchers()) === before + 1 ? true : undefined), {
+      timeoutMs: 10_000,
+    });
+
+    const created = await request(
+      session,
+      {
+        ':method': 'POST',
+        ':path': `/api/v1/namespaces/${ns}/configmaps`,
+        'content-type': 'application/json',
+        ...auth(),
+      },
+      JSON.stringify({ metadata: { name: 'over-h2' }, data: { a: '1' } }),
+    );
+    expect(created.headers[':status']).toBe(201);
+    await waitFor('the ADDED event', () => lines[0], { timeoutMs: 10_000 });
+    const event = JSON.parse(lines[0]) as { type: string; object: { metadata: { name: string } } };
+    expect(event.type).toBe('ADDED');
+    expect(event.object.metadata.name).toBe('over-h2');
+
+    // A client that resets its stream ends the watch on the server, not only on its side.
+    watch.close(constants.NGHTTP2_CANCEL);
+    await waitFor('the watch ended', async () => ((await watchers()) === before ? true : undefined), {
+      timeoutMs: 10_000,
+    });
+    expect(session.closed).toBe(false);
+  });
+
+  it('answers many requests in flight on one session at once', async () => {
+    const names = Array.from({ length: 40 }, (_, i) => `many-${i}`);
+    const answers = await Promise.all(
+      names.map((name) =>
+        request(
+          session,
+          {
+            ':method': 'POST',
+            ':path': `/api/v1/namespaces/${ns}/configmaps`,
+            'content-type': 'application/json',
+            ...auth(),
+          },
+          JSON.stringify({ metadata: { name } }),
+        ),
+      ),
+    );
+    expect(answers.map((a) => a.headers[':status'])).toEqual(names.map(() => 201));
+    const list = await request(session, {
+      ':path': `/api/v1/namespaces/${ns}/configmaps?limit=500`,
+      ...auth(),
+    });
+    const items = (JSON.parse(list.text) as { items: { metadata: { name: string } }[] }).items;
+    expect(items.map((i) => i.metadata.name)).toEqual(expect.arrayContaining(names));
+  });
+
+  it('refuses an oversized body with its Status and ends only that stream', async () => {
+    const refused = await request(
+      session,
+      {
+        ':method': 'POST',
+        ':path': `/api/v1/namespaces/${ns}/configmaps`,
+        'content-type': 'application/json',
+        ...auth(),
+      },
+      JSON.stringify({ metadata: { name: 'too-big' }, data: { a: 'x'.repeat(2 * BODY_LIMIT) } }),
+      { unfinished: true },
+    );
+    expect(refused.headers[':status']).toBe(413);
+    // The client never finished its body, yet the stream is closed: the server reset it without
+    // error (a stream left open would wait for the rest, holding the session and shutdown up).
+    await waitFor('the stream reset', () => (refused.stream.closed ? true : undefined), {
+      timeoutMs: 10_000,
+    });
+    expect(refused.stream.rstCode).toBe(constants.NGHTTP2_NO_ERROR);
+    // Node's client keeps a stream whose own body is unfinished until told.
+    refused.stream.destroy();
+    expect(JSON.parse(refused.text)).toMatchObject({
+      kind: 'Status',
+      reason: 'RequestEntityTooLarge',
+      code: 413,
+    });
+    // The session goes on; nothing was stored.
+    const missing = await request(session, {
+      ':path': `/api/v1/namespaces/${ns}/configmaps/too-big`,
+      ...auth(),
+    });
+    expect(missing.headers[':status']).toBe(404);
+  });
+
+  it('gives an anonymous request 401 with a Status, as over HTTP/1.1', async () => {
+    const r = await request(session, { ':path': `/api/v1/namespaces/${ns}/configmaps` });
+    expect(r.headers[':status']).toBe(401);
+    expect(JSON.parse(r.text)).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+  });
+});
