@@ -300,7 +300,7 @@ export class ControllerManagerRuntime implements OnApplicationBootstrap, BeforeA
     if (config.leaderElect !== false)
       this.leaseClient = new ApiClient(config.connection, {
         userAgent: 'wake-controller-manager/leader-election',
-        maxSockets: 2,
+        maxInFlight: 2,
         timeoutMs: leaseRequestTimeoutMs(config.renewDeadlineMs),
       });
     if (this.leaseClient)
@@ -701,7 +701,7 @@ export class ControllerManagerModule {
             new ApiClient(config.connection, {
               userAgent: 'wake-controller-manager',
               fence: () => fence.current(),
-              maxSockets: 64,
+              maxInFlight: 64,
             }),
         },
         { provide: NATS, useFactory: () => connect({ servers: config.natsUrl, maxReconnectAttempts: -1 }) },

@@ -250,7 +250,7 @@ export class NodeAgentModule {
           useFactory: () =>
             new ApiClient(config.connection, {
               userAgent: `wake-node-agent/${config.nodeName}`,
-              maxSockets: 32,
+              maxInFlight: 32,
             }),
         },
         { provide: NATS, useFactory: () => connect({ servers: config.natsUrl, maxReconnectAttempts: -1 }) },

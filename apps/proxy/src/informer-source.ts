@@ -20,10 +20,10 @@ export interface OpenedInformers {
 
 export async function openInformers(
   source: InformerSource,
-  o: { userAgent: string; maxSockets?: number; onTrouble: (what: string, e: Error) => void },
+  o: { userAgent: string; maxInFlight?: number; onTrouble: (what: string, e: Error) => void },
 ): Promise<OpenedInformers> {
   if ('informers' in source) return { informers: source.informers, close: async () => undefined };
-  const api = new ApiClient(source.connection, { userAgent: o.userAgent, maxSockets: o.maxSockets });
+  const api = new ApiClient(source.connection, { userAgent: o.userAgent, maxInFlight: o.maxInFlight });
   const nats = await connect({ servers: source.natsUrl, maxReconnectAttempts: -1 }).catch((e: unknown) => {
     api.close();
     throw e;

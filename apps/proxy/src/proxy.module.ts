@@ -302,7 +302,7 @@ export class ProxyModule {
           useFactory: () =>
             new ApiClient(config.connection, {
               userAgent: `wake-proxy/${config.nodeName ?? hostname().toLowerCase()}`,
-              maxSockets: 8,
+              maxInFlight: 8,
             }),
         },
         { provide: NATS, useFactory: () => connect({ servers: config.natsUrl, maxReconnectAttempts: -1 }) },

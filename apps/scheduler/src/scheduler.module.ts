@@ -161,7 +161,7 @@ export class SchedulerRuntime implements OnApplicationBootstrap, BeforeApplicati
     if (config.leaderElect !== false)
       this.leaseClient = new ApiClient(config.connection, {
         userAgent: `wake-scheduler/${name}/leader-election`,
-        maxSockets: 2,
+        maxInFlight: 2,
         timeoutMs: leaseRequestTimeoutMs(config.renewDeadlineMs),
       });
     if (this.leaseClient)
@@ -247,7 +247,7 @@ export class SchedulerModule {
             new ApiClient(config.connection, {
               userAgent: `wake-scheduler/${config.schedulerName ?? 'default-scheduler'}`,
               fence: () => fence.current(),
-              maxSockets: 256,
+              maxInFlight: 256,
             }),
         },
         { provide: NATS, useFactory: () => connect({ servers: config.natsUrl, maxReconnectAttempts: -1 }) },

@@ -93,7 +93,7 @@ export async function startSimAgent(c: SimAgentConfig): Promise<RunningSimAgent>
   const maxInFlight = c.maxInFlight ?? 64;
   const api = new ApiClient(c.connection, {
     userAgent: `wake-sim-node-agent/${shard.index}-of-${shard.count}`,
-    maxSockets: maxInFlight,
+    maxInFlight,
   });
   let nats: NatsConnection | undefined;
   const budget = new RequestBudget({ maxInFlight, qps: c.qps });

@@ -116,7 +116,7 @@ export async function startIngressController(o: IngressControllerOptions): Promi
   try {
     const { informers, close } = await openInformers(o, {
       userAgent: 'wake-ingress-controller',
-      maxSockets: 8,
+      maxInFlight: 8,
       onTrouble: (what, e) => log.warn({ err: e }, what),
     });
     cleanup.push(close);

@@ -1,7 +1,6 @@
-import { Agent, request, type RequestOptions } from 'node:https';
-import { urlToHttpOptions } from 'node:url';
-
 import { type StoredObject } from '@app/event-store';
+
+import { Http2Transport } from './http2-transport.js';
 
 /** Where the API server is and who we are to it: what a kubeconfig's current context says. */
 export interface ApiConnection {
@@ -70,13 +69,11 @@ export class NotLeaderError extends Error {
 
 /**
  * The HTTPS client Wake's components (scheduler, controllers, node agents) use to read and
- * write through the API server: keep-alive connections, JSON, Status errors as ApiError, and
+ * write through the API server: one HTTP/2 connection, JSON, Status errors as ApiError, and
  * on every write the cause and, while this process leads, the leader fence.
  */
 export class ApiClient {
-  private readonly agent: Agent;
-  /** The server's host and port as request options, worked out once rather than per request. */
-  private readonly target: RequestOptions;
+  private readonly transport: Http2Transport;
 
   constructor(
     private readonly connection: ApiConnection,
@@ -88,17 +85,22 @@ export class ApiClient {
        * unfenced write would pass the API server's check); undefined when it elects none.
        */
       fence?: () => string | null | undefined;
-      maxSockets?: number;
+      /** Requests in flight at once (the rest wait their turn). Default 16. */
+      maxInFlight?: number;
       /** A request with no answer for this long fails (a half-open connection must not hang a caller). Default 30 s. */
       timeoutMs?: number;
     },
   ) {
-    this.target = urlToHttpOptions(new URL(connection.server));
-    this.agent = new Agent({ keepAlive: true, maxSockets: o.maxSockets ?? 16, ca: connection.caCert });
+    this.transport = new Http2Transport({
+      server: connection.server,
+      caCert: connection.caCert,
+      timeoutMs: o.timeoutMs ?? 30_000,
+      maxInFlight: o.maxInFlight ?? 16,
+    });
   }
 
   close(): void {
-    this.agent.destroy();
+    this.transport.close();
   }
 
   get<T extends StoredObject>(path: string): Promise<T> {
@@ -168,40 +170,29 @@ export class ApiClient {
       ...(o.cause !== undefined ? { [CAUSE_HEADER]: String(o.cause) } : {}),
       ...(fence ? { [FENCE_HEADER]: fence } : {}),
     };
-    return new Promise<T>((resolve, reject) => {
-      const options = { ...this.target, path, method, agent: this.agent, headers };
-      const req = request(options, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          const status = res.statusCode ?? 0;
-          let parsed: unknown;
-          try {
-            parsed = text ? JSON.parse(text) : undefined;
-          } catch (e) {
-            return reject(
-              new Error(`${method} ${path}: ${status} with a body that is not JSON: ${(e as Error).message}`),
-            );
-          }
-          if (status >= 200 && status < 300) return resolve(parsed as T);
-          const s = (parsed ?? {}) as { reason?: string; message?: string };
-          reject(
-            new ApiError(
-              status,
-              s.reason ?? 'Unknown',
-              `${method} ${path}: ${status} ${s.message ?? text}`,
-              parsed,
-            ),
+    return this.transport.send(method, path, headers, payload).then(
+      ({ status, text }) => {
+        let parsed: unknown;
+        try {
+          parsed = text ? JSON.parse(text) : undefined;
+        } catch (e) {
+          throw new Error(
+            `${method} ${path}: ${status} with a body that is not JSON: ${(e as Error).message}`,
+            { cause: e },
           );
-        });
-      });
-      req.setTimeout(this.o.timeoutMs ?? 30_000, () =>
-        req.destroy(new Error(`no answer within ${this.o.timeoutMs ?? 30_000} ms`)),
-      );
-      req.on('error', (e) => reject(new Error(`${method} ${path}: ${e.message}`, { cause: e })));
-      req.end(payload);
-    });
+        }
+        if (status >= 200 && status < 300) return parsed as T;
+        const s = (parsed ?? {}) as { reason?: string; message?: string };
+        throw new ApiError(
+          status,
+          s.reason ?? 'Unknown',
+          `${method} ${path}: ${status} ${s.message ?? text}`,
+          parsed,
+        );
+      },
+      (e: Error) => {
+        throw new Error(`${method} ${path}: ${e.message}`, { cause: e });
+      },
+    );
   }
 }
