@@ -9,3 +9,4 @@ export * from './leader/leader-elector.js';
 export * from './api/kubeconfig.js';
 export * from './events/event-recorder.js';
 export * from './nest/connections-closed-last.js';
+export * from './api/http2-transport.js';
