@@ -39,6 +39,7 @@ function request(
 }
 
 const BODY_LIMIT = 64 * 1024;
+const REQUEST_TIMEOUT_MS = 2_000;
 
 describe('HTTP/2, as kube-apiserver serves it', () => {
   let c: ApiCluster;
@@ -52,7 +53,12 @@ describe('HTTP/2, as kube-apiserver serves it', () => {
   };
 
   beforeAll(async () => {
-    c = await startApiCluster({ controllers: [], bodyLimit: BODY_LIMIT });
+    c = await startApiCluster({
+      controllers: [],
+      bodyLimit: BODY_LIMIT,
+      headersTimeoutMs: 1_000,
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    });
     await c.ok('POST', '/api/v1/namespaces', { metadata: { name: ns } });
     session = connect(c.server.url, { ca: c.server.caCert });
     await new Promise<void>((resolve, reject) =>
@@ -194,6 +200,56 @@ describe('HTTP/2, as kube-apiserver serves it', () => {
       ...auth(),
     });
     expect(missing.headers[':status']).toBe(404);
+  });
+
+  it('stores nothing of a body whose client went away part-way, even one that parses', async () => {
+    const manifest = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: half\ndata:\n  a: "1"\n';
+    const doomed = connect(c.server.url, { ca: c.server.caCert });
+    doomed.on('error', () => undefined);
+    const stream = doomed.request({
+      ':method': 'POST',
+      ':path': `/api/v1/namespaces/${ns}/configmaps`,
+      'content-type': 'application/yaml',
+      ...auth(),
+    });
+    stream.on('error', () => undefined);
+    // Everything up to a line break arrived (valid YAML on its own), then the client died.
+    stream.write(manifest, () => setTimeout(() => doomed.destroy(), 200));
+    await new Promise((resolve) => doomed.once('close', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const missing = await request(session, {
+      ':path': `/api/v1/namespaces/${ns}/configmaps/half`,
+      ...auth(),
+    });
+    expect(missing.headers[':status']).toBe(404);
+  });
+
+  it('resets a request whose body never finishes once the request time is up, as HTTP/1.1 cuts it off', async () => {
+    const started = Date.now();
+    const slow = session.request({
+      ':method': 'POST',
+      ':path': `/api/v1/namespaces/${ns}/configmaps`,
+      'content-type': 'application/json',
+      ...auth(),
+    });
+    slow.on('error', () => undefined);
+    slow.write('{"metadata":');
+    await new Promise((resolve) => slow.once('close', resolve));
+    expect(slow.rstCode).toBe(constants.NGHTTP2_CANCEL);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 100);
+    // Only that stream: the session serves the next request.
+    const next = await request(session, { ':path': `/api/v1/namespaces/${ns}`, ...auth() });
+    expect(next.headers[':status']).toBe(200);
+  });
+
+  it('reads no body for a public path, whose anonymous access is for reads only', async () => {
+    const r = await request(
+      session,
+      { ':method': 'POST', ':path': '/healthz', 'content-type': 'application/json' },
+      '{}',
+    );
+    expect(r.headers[':status']).toBe(401);
+    expect((await request(session, { ':path': '/healthz' })).headers[':status']).toBe(200);
   });
 
   it('gives an anonymous request 401 with a Status, as over HTTP/1.1', async () => {

@@ -48,7 +48,11 @@ describe('kubectl exec, attach and cp through the node agent', () => {
         '-c',
         'echo out; echo err >&2; exit 3',
       ]);
-      expect(r.code).toBe(3);
+      // kubectl's stderr in the failure message, should it fail otherwise.
+      expect({ code: r.code, stderr: r.stderr.includes('err\n') ? 'err' : r.stderr }).toEqual({
+        code: 3,
+        stderr: 'err',
+      });
       expect(r.stdout).toBe('out\n');
       expect(r.stderr).toContain('err\n');
       expect(r.stderr).not.toContain('out');

@@ -88,5 +88,8 @@ export function readBody(req: FastifyRequest, payload: Readable, limit: number):
     payload.once('error', (e: Error) =>
       finish(StatusError.badRequest(`the request body could not be read: ${e.message}`)),
     );
+    // HTTP/2 reports a stream reset part-way (by the client, or for a body longer or shorter
+    // than its Content-Length) as 'aborted' followed by an ordinary 'end': what came is not the body.
+    req.raw.once('aborted', () => finish(StatusError.badRequest('the request body was not completed')));
   });
 }

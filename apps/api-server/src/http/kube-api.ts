@@ -135,7 +135,8 @@ export class KubeApi {
     this.portForward.register(app);
     app.addHook('onRequest', async (req: AuthedRequest, reply) => {
       const path = req.url.split('?')[0];
-      if (PUBLIC_PATHS.has(path)) return;
+      // Read only: a body sent there would be read before anyone is known.
+      if (PUBLIC_PATHS.has(path) && (req.method === 'GET' || req.method === 'HEAD')) return;
       const header = req.headers.authorization;
       // Node keeps the first of two Authorization headers; which one a proxy checked is unknown.
       const token =
@@ -663,7 +664,8 @@ export class KubeApi {
     } catch (e) {
       if (!started) throw e;
       if (!responseGone(res)) reply.log.error({ err: e }, `streaming the ${t.plural} list failed`);
-      res.destroy();
+      // With the error: HTTP/2 then resets the stream as failed, not as a clean end.
+      res.destroy(e as Error);
     }
     return reply;
   }

@@ -1,4 +1,5 @@
 import {
+  constants,
   createSecureServer,
   type Http2SecureServer,
   type Http2ServerRequest,
@@ -35,6 +36,7 @@ const SHUTDOWN_GRACE_MS = 5_000;
 
 type Http1Limits = Pick<HttpServer, 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout'> & {
   connectionsCheckingInterval: number;
+  requireHostHeader: boolean;
 };
 
 /**
@@ -56,7 +58,10 @@ export function createApiHttpServer(options: ServingOptions, handler: RequestHan
       allowHTTP1: true,
       settings: { maxConcurrentStreams: MAX_STREAMS_PER_CONNECTION },
     },
-    handler,
+    (req: AnyRequest, res: AnyResponse) => {
+      if (isHttp2(req)) limitBodyTime(req, options.requestTimeoutMs);
+      handler(req, res);
+    },
   );
   // Node reads HTTP/1.1's limits from the server object, not the options, under allowHTTP1
   // (its types do not list them there).
@@ -66,31 +71,33 @@ export function createApiHttpServer(options: ServingOptions, handler: RequestHan
     // How often Node looks for requests past those limits.
     connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(options.headersTimeoutMs / 4))),
     keepAliveTimeout: options.idleTimeoutMs,
+    // https.Server's default, which the HTTP/2 server does not set for its HTTP/1.1 side.
+    requireHostHeader: true,
   };
   Object.assign(server, http1Limits);
   const sessions = trackSessions(server, options.idleTimeoutMs);
   // Fastify calls this on close: each session finishes the streams it has (watches end as the
   // server stops) and takes no new ones, and one whose client holds a stream open past the grace
   // is cut; HTTP/1.1's idle connections Fastify closes itself.
-  Object.assign(server, {
-    closeHttp2Sessions: () => {
-      for (const session of sessions) {
-        session.close();
-        setTimeout(() => session.destroy(), SHUTDOWN_GRACE_MS).unref();
-      }
-    },
-  });
+  Object.assign(server, { closeHttp2Sessions: () => sessions.closeAll() });
   return server;
 }
 
 /**
  * The open HTTP/2 sessions, each closed once it has had no stream for `idleMs`. Node's own
  * session timeout counts any quiet as idle, which would cut a watch that waits long for its next
- * event; this counts streams instead, as Go's server does.
+ * event; this counts streams instead, as Go's server does. `closeAll` lets each finish what it
+ * has, cuts it after a grace, and does the same to sessions whose handshake ends afterwards.
  */
-function trackSessions(server: Http2SecureServer, idleMs: number): Set<Http2Session> {
+function trackSessions(server: Http2SecureServer, idleMs: number): { closeAll(): void } {
   const sessions = new Set<Http2Session>();
+  let closing = false;
+  const wind = (session: Http2Session) => {
+    session.close();
+    setTimeout(() => session.destroy(), SHUTDOWN_GRACE_MS).unref();
+  };
   server.on('session', (session: Http2Session) => {
+    if (closing) return wind(session);
     sessions.add(session);
     let open = 0;
     let idle: NodeJS.Timeout | undefined;
@@ -113,7 +120,26 @@ function trackSessions(server: Http2SecureServer, idleMs: number): Set<Http2Sess
     // A session's protocol errors end that session; the server goes on.
     session.on('error', () => session.destroy());
   });
-  return sessions;
+  return {
+    closeAll: () => {
+      closing = true;
+      for (const session of sessions) wind(session);
+    },
+  };
+}
+
+/**
+ * HTTP/2's counterpart of HTTP/1.1's requestTimeout, which Node applies only to HTTP/1.1: a
+ * request whose body has not all arrived in `ms` is reset, so a stream that never finishes its
+ * body cannot hold a handler, its buffer and its session forever.
+ */
+function limitBodyTime(req: Http2ServerRequest, ms: number): void {
+  if (req.stream.endAfterHeaders) return;
+  const timer = setTimeout(() => {
+    if (!req.complete) req.stream.close(constants.NGHTTP2_CANCEL);
+  }, ms);
+  timer.unref();
+  req.stream.once('close', () => clearTimeout(timer));
 }
 
 /** Whether a request came over HTTP/2 (whose responses have no connection-level headers). */

@@ -39,8 +39,10 @@ const PING_TIMEOUT_MS = 5_000;
 export class Http2Transport {
   private session?: ClientHttp2Session;
   private inFlight = 0;
-  private readonly queue: (() => void)[] = [];
+  private readonly queue: { go(): void; fail(e: Error): void }[] = [];
   private closed = false;
+  /** Sessions with a liveness ping out: one at a time, however many requests time out at once. */
+  private readonly pinging = new WeakSet<ClientHttp2Session>();
 
   constructor(private readonly o: Http2TransportOptions) {}
 
@@ -62,6 +64,7 @@ export class Http2Transport {
     this.closed = true;
     this.session?.close();
     this.session = undefined;
+    for (const waiting of this.queue.splice(0)) waiting.fail(new Error('the API client is closed'));
   }
 
   private turn(): Promise<void> {
@@ -70,12 +73,12 @@ export class Http2Transport {
       this.session?.ref();
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.queue.push(resolve));
+    return new Promise((go, fail) => this.queue.push({ go, fail }));
   }
 
   private done(): void {
     const next = this.queue.shift();
-    if (next) return next();
+    if (next) return next.go();
     // An idle connection does not keep the process alive (as an agent's free sockets do not).
     if (--this.inFlight === 0) this.session?.unref();
   }
@@ -137,24 +140,29 @@ export class Http2Transport {
       let status = 0;
       stream.on('response', (h) => (status = Number(h[':status'])));
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      // Refused streams, and those past the server's GOAWAY, were never processed; a read
+      // may always be asked again. A write that may have been applied is its caller's to retry.
+      const retryable = (e?: NodeJS.ErrnoException) =>
+        mayRetry &&
+        (READS.has(method) ||
+          stream.rstCode === constants.NGHTTP2_REFUSED_STREAM ||
+          e?.code === 'ERR_HTTP2_GOAWAY_SESSION');
       stream.on('end', () =>
         settle(() => {
-          if (status) return resolve({ status, text: Buffer.concat(chunks).toString('utf8') });
-          // The connection went before an answer (Node ends such a stream quietly). A read is
-          // asked again on a new one; a write may have been applied, so its caller decides.
-          if (mayRetry && READS.has(method)) return resolve(again());
-          reject(new Error('the connection closed before an answer'));
+          // Node ends a stream quietly when its connection drops, before or during the answer;
+          // only a clean end (no reset, or NO_ERROR) is the whole answer.
+          const clean = stream.rstCode === undefined || stream.rstCode === constants.NGHTTP2_NO_ERROR;
+          if (status && clean) return resolve({ status, text: Buffer.concat(chunks).toString('utf8') });
+          if (retryable()) return resolve(again());
+          reject(new Error(`the connection closed ${status ? 'during' : 'before'} the answer`));
         }),
       );
-      // Refused streams, and those past the server's GOAWAY, were never processed.
-      const unprocessed = (e?: NodeJS.ErrnoException) =>
-        stream.rstCode === constants.NGHTTP2_REFUSED_STREAM || e?.code === 'ERR_HTTP2_GOAWAY_SESSION';
       stream.on('error', (e: NodeJS.ErrnoException) =>
-        settle(() => (mayRetry && unprocessed(e) ? resolve(again()) : reject(e))),
+        settle(() => (retryable(e) ? resolve(again()) : reject(e))),
       );
       stream.on('close', () =>
         settle(() =>
-          mayRetry && unprocessed()
+          retryable()
             ? resolve(again())
             : reject(
                 new Error(`the stream closed without an answer (HTTP/2 error code ${stream.rstCode ?? '?'})`),
@@ -170,19 +178,26 @@ export class Http2Transport {
     });
   }
 
-  /** Pings a connection a request got no answer on; one that does not answer is closed. */
+  /**
+   * Pings a connection a request got no answer on; one that does not answer, or is still
+   * connecting, is closed. A ping Node cancels (the session closing, too many out) decides nothing.
+   */
   private checkAlive(session: ClientHttp2Session): void {
-    if (session.destroyed) return;
+    if (session.destroyed || this.pinging.has(session)) return;
+    if (session.connecting) {
+      session.destroy(new Error(`no connection to the API server within ${this.o.timeoutMs} ms`));
+      return;
+    }
+    this.pinging.add(session);
     const dead = setTimeout(
       () => session.destroy(new Error(`the API server did not answer a ping within ${PING_TIMEOUT_MS} ms`)),
       PING_TIMEOUT_MS,
     );
     dead.unref();
-    const sent = session.ping((e) => {
+    session.ping((e) => {
       clearTimeout(dead);
-      if (e) session.destroy(e);
+      this.pinging.delete(session);
+      if (e && (e as NodeJS.ErrnoException).code !== 'ERR_HTTP2_PING_CANCEL') session.destroy(e);
     });
-    // A ping already in flight decides for this one too.
-    if (!sent) clearTimeout(dead);
   }
 }
