@@ -5,7 +5,7 @@ import { httpsCall } from '@app/dev-servers';
 import { apiCaller, type ApiCaller } from './lib/api-caller.js';
 import { type ApiServerProcess } from './lib/api-server-process.js';
 import { startControlPlane } from './lib/control-plane.js';
-import { measureCpu } from './lib/cpu-time.js';
+import { machineCpuSeconds, measureCpu } from './lib/cpu-time.js';
 import { parseScrape, quantileBetween, type Scrape } from './lib/prometheus.js';
 import { startWatchWorkers } from './lib/watch-workers.js';
 import { progress, table, writeResult } from './lib/report.js';
@@ -299,9 +299,17 @@ export async function run(argv: string[]): Promise<void> {
       progress(`mixed load at ${rate} req/s: ${warmup} s warm-up, then ${seconds} s measured`);
       if (warmup > 0) await mixedLoad(c, rate, warmup, 1000, 'warm');
       const before = await scrape(c);
-      const cell = await mixedLoad(c, rate, seconds, 1000);
+      const machine0 = machineCpuSeconds();
+      const measured = await measureCpu(server.pid, () => mixedLoad(c, rate, seconds, 1000));
+      const machine1 = machineCpuSeconds();
       const after = await scrape(c);
-      cells.push({ ...cell, server: serverLatency(before, after) });
+      cells.push({
+        ...measured.result,
+        server: serverLatency(before, after),
+        // How near saturation the cell ran: the API server's share, and the whole machine's.
+        serverCpuCores: round(measured.serverSec / seconds),
+        machineBusy: round((machine1.busy - machine0.busy) / (machine1.total - machine0.total)),
+      });
     }
 
     const fans = [];
@@ -374,6 +382,8 @@ export async function run(argv: string[]): Promise<void> {
           'read p99 ms': round(m.reading.p99),
           'server mut p99': m.server.mutatingP99ms,
           'server read p99': m.server.readP99ms,
+          'server cores': m.serverCpuCores,
+          'machine busy': `${Math.round(m.machineBusy * 100)} %`,
           errors: JSON.stringify(m.errors),
         })),
       ),

@@ -55,3 +55,16 @@ export async function measureCpu<T>(
   const serverSec = serverPid ? treeCpuSeconds(serverPid) - server0 : NaN;
   return { result, selfSec: (self.user + self.system) / 1e6, serverSec };
 }
+
+/** The whole machine's CPU so far, from /proc/stat: busy and total seconds summed over every core. */
+export function machineCpuSeconds(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
+  // cpu user nice system idle iowait irq softirq steal ...
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy: busy / TICKS_PER_SEC, total: (busy + idle + iowait) / TICKS_PER_SEC };
+}
