@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 
 import { httpsCall } from '@app/dev-servers';
+import { type AuditContext, EventStore } from '@app/event-store';
 
 import { apiCaller, type ApiCaller } from './lib/api-caller.js';
 import { type ApiServerProcess } from './lib/api-server-process.js';
@@ -26,13 +27,16 @@ processes, then drives the API from this process over HTTPS (keep-alive):
      counts from the scheduled start;
   4. watch fan-out, for each watchers@rate cell of --fanout: that many watches, that many
      writes/s for --duration seconds; delivery latency from the write's start to each
-     watcher's receipt.
+     watcher's receipt. The writes are appended to the log by this process (--fanout-writes
+     log, the default), so that the API server's CPU goes to the fan-out alone, or made as
+     PATCHes through the API (--fanout-writes api).
 
   --objects N       pods to create and list (default 10000)
   --rates LIST      request rates of the mixed load (default 50,200,1000; none)
   --duration S      seconds per mixed-load cell and for the fan-out (default 10)
   --warmup S        seconds of the same mixed load before each measured cell (default 3)
   --fanout LIST     watchers@writes-per-second cells (default 500@1000,500@100,100@1000; none)
+  --fanout-writes W log or api (default log)
   --list-runs N     full lists to time (default 10)
   --help            this text`;
 
@@ -148,9 +152,47 @@ async function mixedLoad(c: Client, rate: number, seconds: number, objects: numb
   };
 }
 
+/** How the fan-out's writes are made: as PATCHes through the API, or appended to the log directly. */
+type FanWriter = (name: string, sent: number) => Promise<unknown>;
+
+function apiFanWriter(writer: Client, ns: string): FanWriter {
+  return (name, sent) =>
+    writer.call(
+      'PATCH',
+      `/api/v1/namespaces/${ns}/configmaps/${name}`,
+      { metadata: { annotations: { 'bench-sent': sent.toFixed(3) } } },
+      'application/merge-patch+json',
+    );
+}
+
+/**
+ * Appends the update to the log itself, as a second writer beside the API server: the events
+ * reach the watchers through the relay, the bus and the API server's watch hub as any write's
+ * do, and the API server's CPU goes to the fan-out alone (its write path is measured above).
+ */
+function logFanWriter(store: EventStore, ns: string): FanWriter {
+  const ctx: AuditContext = {
+    actor: { user: 'bench', groups: ['system:masters'] },
+    verb: 'update',
+    userAgent: 'wake-bench',
+  };
+  return (name, sent) =>
+    store.update(
+      { group: '', resource: 'configmaps', namespace: ns, name },
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name, namespace: ns, annotations: { 'bench-sent': sent.toFixed(3) } },
+        data: { v: '0' },
+      },
+      ctx,
+    );
+}
+
 async function fanOut(
   c: Client,
   writer: Client,
+  write: (ns: string) => FanWriter,
   server: ApiServerProcess,
   dir: string,
   ns: string,
@@ -171,6 +213,7 @@ async function fanOut(
     }
   ).metadata.resourceVersion;
   const total = Math.floor(rate * seconds);
+  const send = write(ns);
   progress(`opening ${watchers} watches in ${WATCH_PROCESSES} processes`);
   const workers = await startWatchWorkers({
     url: server.url,
@@ -185,6 +228,7 @@ async function fanOut(
   progress(`writing ${total.toLocaleString()} events at ${rate}/s to ${watchers} watchers`);
   const writes: number[] = [];
   const inFlight: Promise<void>[] = [];
+  const machine0 = machineCpuSeconds();
   const start = performance.now();
   for (let i = 0; i < total; i++) {
     const scheduled = start + i * (1000 / rate);
@@ -193,20 +237,14 @@ async function fanOut(
     // Epoch milliseconds: the watchers run in other processes.
     const sent = performance.timeOrigin + scheduled;
     inFlight.push(
-      writer
-        .call(
-          'PATCH',
-          `/api/v1/namespaces/${ns}/configmaps/${names[i % names.length]}`,
-          { metadata: { annotations: { 'bench-sent': sent.toFixed(3) } } },
-          'application/merge-patch+json',
-        )
-        .then(() => void writes.push(performance.now() - scheduled)),
+      send(names[i % names.length], sent).then(() => void writes.push(performance.now() - scheduled)),
     );
   }
   await Promise.all(inFlight);
   const deadline = performance.now() + 60_000;
   while ((await workers.count()) < total * watchers && performance.now() < deadline)
     await new Promise((r) => setTimeout(r, 250));
+  const machine1 = machineCpuSeconds();
   const { received, samples } = await workers.report();
   return {
     watchers,
@@ -216,6 +254,8 @@ async function fanOut(
     deliveries: received,
     delivery: summarize(Array.from(samples)),
     write: summarize(writes),
+    // Over the writing and the delivery only, not the opening of the watches.
+    machineBusy: (machine1.busy - machine0.busy) / (machine1.total - machine0.total),
   };
 }
 
@@ -231,6 +271,7 @@ export async function run(argv: string[]): Promise<void> {
       duration: { type: 'string' },
       fanout: { type: 'string' },
       'list-runs': { type: 'string' },
+      'fanout-writes': { type: 'string' },
       warmup: { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -312,6 +353,15 @@ export async function run(argv: string[]): Promise<void> {
       });
     }
 
+    const fanWrites = values['fanout-writes'] ?? 'log';
+    if (fanWrites !== 'log' && fanWrites !== 'api') throw new Error('--fanout-writes is log or api');
+    // A second writer to the log beside the API server (the store serialises them on its head).
+    const store =
+      fanWrites === 'log' && fanCells.length
+        ? await EventStore.open({ url: cp.databaseUrl, poolSize: 2 })
+        : undefined;
+    const writerOf = (caller: Client) => (ns: string) =>
+      store ? logFanWriter(store, ns) : apiFanWriter(caller, ns);
     const fans = [];
     for (const [i, cell] of fanCells.entries()) {
       progress(`watch fan-out: ${cell.watchers} watchers, ${cell.rate} writes/s`);
@@ -321,6 +371,7 @@ export async function run(argv: string[]): Promise<void> {
         fanOut(
           apiCaller(server, 1),
           apiCaller(server, 64),
+          writerOf(apiCaller(server, 64)),
           server,
           cp.dir,
           `fan${i}`,
@@ -339,6 +390,7 @@ export async function run(argv: string[]): Promise<void> {
         serverDelivery: { p50ms: delivery(0.5), p99ms: delivery(0.99) },
       });
     }
+    await store?.close();
 
     const result = {
       creates: {
@@ -388,7 +440,9 @@ export async function run(argv: string[]): Promise<void> {
         })),
       ),
     );
-    console.log('\nWatch fan-out (write start → each watcher)\n');
+    console.log(
+      `\nWatch fan-out (write start → each watcher; writes ${fanWrites === 'log' ? 'appended to the log by the bench' : 'through the API'})\n`,
+    );
     console.log(
       table(
         fans.map((f) => ({
@@ -400,6 +454,7 @@ export async function run(argv: string[]): Promise<void> {
           'write p99 ms': round(f.write.p99),
           'server cores': f.serverCpuCores,
           'server p99 ms': f.serverDelivery.p99ms,
+          'machine busy': `${Math.round(f.machineBusy * 100)} %`,
         })),
       ),
     );

@@ -20,6 +20,8 @@ export interface ControlPlane {
   nats: NatsServer;
   api: ApiServerProcess;
   relay: RelayProcess;
+  /** The log's database, as the API server and the relay reach it (a bench may append to it itself). */
+  databaseUrl: string;
   /** This run's temporary directory: the API server's PKI and kubeconfig, and the bench's own files. */
   dir: string;
   /** A component the bench starts on top (scheduler, agent, proxy, a cleanup); stop() stops it first. */
@@ -62,7 +64,7 @@ export async function startControlPlane(
       started.push(c);
       return c;
     };
-    return { pg, nats, api, relay, dir, add, stop };
+    return { pg, nats, api, relay, databaseUrl: url, dir, add, stop };
   } catch (e) {
     await stop().catch((stopError: unknown) => {
       throw new AggregateError(
