@@ -46,6 +46,13 @@ describe('HTTP/2, as kube-apiserver serves it', () => {
   let session: ClientHttp2Session;
   const ns = 'h2';
   const auth = () => ({ authorization: `Bearer ${c.connection.token}` });
+  /** The head of a ConfigMap create in the test's namespace, as the admin. */
+  const createHeaders = (contentType = 'application/json') => ({
+    ':method': 'POST',
+    ':path': `/api/v1/namespaces/${ns}/configmaps`,
+    'content-type': contentType,
+    ...auth(),
+  });
   const metric = async (series: RegExp): Promise<number> => {
     const text = (await c.api<string>('GET', '/metrics')).text;
     const line = text.split('\n').find((l) => series.test(l));
@@ -121,12 +128,7 @@ describe('HTTP/2, as kube-apiserver serves it', () => {
 
     const created = await request(
       session,
-      {
-        ':method': 'POST',
-        ':path': `/api/v1/namespaces/${ns}/configmaps`,
-        'content-type': 'application/json',
-        ...auth(),
-      },
+      createHeaders(),
       JSON.stringify({ metadata: { name: 'over-h2' }, data: { a: '1' } }),
     );
     expect(created.headers[':status']).toBe(201);
@@ -146,18 +148,7 @@ describe('HTTP/2, as kube-apiserver serves it', () => {
   it('answers many requests in flight on one session at once', async () => {
     const names = Array.from({ length: 40 }, (_, i) => `many-${i}`);
     const answers = await Promise.all(
-      names.map((name) =>
-        request(
-          session,
-          {
-            ':method': 'POST',
-            ':path': `/api/v1/namespaces/${ns}/configmaps`,
-            'content-type': 'application/json',
-            ...auth(),
-          },
-          JSON.stringify({ metadata: { name } }),
-        ),
-      ),
+      names.map((name) => request(session, createHeaders(), JSON.stringify({ metadata: { name } }))),
     );
     expect(answers.map((a) => a.headers[':status'])).toEqual(names.map(() => 201));
     const list = await request(session, {
@@ -171,12 +162,7 @@ describe('HTTP/2, as kube-apiserver serves it', () => {
   it('refuses an oversized body with its Status and ends only that stream', async () => {
     const refused = await request(
       session,
-      {
-        ':method': 'POST',
-        ':path': `/api/v1/namespaces/${ns}/configmaps`,
-        'content-type': 'application/json',
-        ...auth(),
-      },
+      createHeaders(),
       JSON.stringify({ metadata: { name: 'too-big' }, data: { a: 'x'.repeat(2 * BODY_LIMIT) } }),
       { unfinished: true },
     );
@@ -206,12 +192,7 @@ describe('HTTP/2, as kube-apiserver serves it', () => {
     const manifest = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: half\ndata:\n  a: "1"\n';
     const doomed = connect(c.server.url, { ca: c.server.caCert });
     doomed.on('error', () => undefined);
-    const stream = doomed.request({
-      ':method': 'POST',
-      ':path': `/api/v1/namespaces/${ns}/configmaps`,
-      'content-type': 'application/yaml',
-      ...auth(),
-    });
+    const stream = doomed.request(createHeaders('application/yaml'));
     stream.on('error', () => undefined);
     // Everything up to a line break arrived (valid YAML on its own), then the client died.
     stream.write(manifest, () => setTimeout(() => doomed.destroy(), 200));
@@ -226,12 +207,7 @@ describe('HTTP/2, as kube-apiserver serves it', () => {
 
   it('resets a request whose body never finishes once the request time is up, as HTTP/1.1 cuts it off', async () => {
     const started = Date.now();
-    const slow = session.request({
-      ':method': 'POST',
-      ':path': `/api/v1/namespaces/${ns}/configmaps`,
-      'content-type': 'application/json',
-      ...auth(),
-    });
+    const slow = session.request(createHeaders());
     slow.on('error', () => undefined);
     slow.write('{"metadata":');
     await new Promise((resolve) => slow.once('close', resolve));
