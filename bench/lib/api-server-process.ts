@@ -5,7 +5,7 @@ import { readKubeconfig } from '@app/client';
 import {
   type ComponentWithUser,
   componentKubeconfigPath,
-} from '../../apps/api-server/src/auth/token-file.js';
+} from '../../apps/api-server/src/auth/component-users.js';
 import { READY_LINE } from '../../apps/api-server/src/run-api-server.js';
 import { startComponent } from './component-process.js';
 

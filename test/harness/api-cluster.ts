@@ -13,7 +13,7 @@ import {
   COMPONENT_USERS,
   type ComponentWithUser,
   componentKubeconfigPath,
-} from '../../apps/api-server/src/auth/token-file.js';
+} from '../../apps/api-server/src/auth/component-users.js';
 import { RbacCaches } from '../../apps/api-server/src/authz/rbac-caches.js';
 import { SYSTEM_NAMESPACES } from '../../apps/api-server/src/bootstrap/system-namespaces.js';
 

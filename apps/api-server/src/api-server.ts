@@ -19,12 +19,8 @@ import { createLogger, NestPinoLogger } from '@app/logging';
 import { ApiServerModule, ClusterBootstrap } from './api-server.module.js';
 import { ensureServingCertificate } from './auth/pki.js';
 import { ensureServiceAccountKey } from './auth/service-account-key.js';
-import {
-  COMPONENT_USERS,
-  type ComponentWithUser,
-  componentKubeconfigPath,
-  TokenFile,
-} from './auth/token-file.js';
+import { COMPONENT_USERS, type ComponentWithUser, componentKubeconfigPath } from './auth/component-users.js';
+import { TokenFile } from './auth/token-file.js';
 import {
   type ApiServerConfig,
   HEADERS_TIMEOUT_MS,

@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 
 import { type Actor } from '@app/event-store';
 
@@ -23,20 +22,6 @@ export const BUILTIN_USERS: TokenUser[] = [
   { user: 'system:kube-proxy', uid: 'kube-proxy', groups: ['system:authenticated'] },
   { user: 'system:node-bootstrap', uid: 'node-bootstrap', groups: ['system:nodes', 'system:authenticated'] },
 ];
-
-/**
- * The components that run as their own user, bound to that user's bootstrap roles (the
- * scheduler: upstream's system:kube-scheduler and system:volume-scheduler; the proxy:
- * system:node-proxier and the roles of the DNS and the ingress controller it serves), each
- * given its own kubeconfig; the others still use the admin's until their roles are written.
- */
-export const COMPONENT_USERS = { scheduler: 'system:kube-scheduler', proxy: 'system:kube-proxy' } as const;
-export type ComponentWithUser = keyof typeof COMPONENT_USERS;
-
-/** Where the API server writes a component's kubeconfig, in its `componentKubeconfigDir`. */
-export function componentKubeconfigPath(dir: string, component: ComponentWithUser): string {
-  return join(dir, `${component}.kubeconfig`);
-}
 
 /**
  * Bearer tokens in the apiserver's static token file format (`token,user,uid,"group1,group2"`),

@@ -35,11 +35,7 @@ import { PROXY_READY_LINE } from '../../../proxy/src/run-proxy.js';
 import { SIM_AGENT_READY_LINE } from '../../../node-agent/src/sim/sim-agent.js';
 import { RELAY_HALTED_EXIT, RELAY_READY_LINE } from './relay.js';
 import { parseCidr } from '../../../api-server/src/services/ip-range.js';
-import {
-  COMPONENT_USERS,
-  type ComponentWithUser,
-  componentKubeconfigPath,
-} from '../../../api-server/src/auth/token-file.js';
+import { componentKubeconfigPath, hasOwnUser } from '../../../api-server/src/auth/component-users.js';
 import { DEFAULT_SERVICE_CIDR, dnsServiceIp } from '../../../api-server/src/services/service-allocator.js';
 
 export interface UpOptions {
@@ -297,10 +293,9 @@ async function startClient(
   args: string[],
 ): Promise<ComponentSupervisor> {
   // A component with a user of its own runs as that user; the rest as the admin.
-  const kubeconfig =
-    command in COMPONENT_USERS
-      ? componentKubeconfigPath(o.dataDir.componentKubeconfigs, command as ComponentWithUser)
-      : o.dataDir.kubeconfig;
+  const kubeconfig = hasOwnUser(command)
+    ? componentKubeconfigPath(o.dataDir.componentKubeconfigs, command)
+    : o.dataDir.kubeconfig;
   const supervisor = new ComponentSupervisor(command, {
     args: [command, '--kubeconfig', kubeconfig, '--nats-url', natsUrl, ...args],
     readyLine,

@@ -1,0 +1,20 @@
+import { join } from 'node:path';
+
+/**
+ * The components that run as their own user, bound to that user's bootstrap roles (the
+ * scheduler: upstream's system:kube-scheduler and system:volume-scheduler; the proxy:
+ * system:node-proxier and the roles of the DNS and the ingress controller it serves), each
+ * given its own kubeconfig; the others still use the admin's until their roles are written.
+ */
+export const COMPONENT_USERS = { scheduler: 'system:kube-scheduler', proxy: 'system:kube-proxy' } as const;
+export type ComponentWithUser = keyof typeof COMPONENT_USERS;
+
+/** Where the API server writes a component's kubeconfig, in its `componentKubeconfigDir`. */
+export function componentKubeconfigPath(dir: string, component: ComponentWithUser): string {
+  return join(dir, `${component}.kubeconfig`);
+}
+
+/** Whether `component` runs as a user of its own (else as the admin). */
+export function hasOwnUser(component: string): component is ComponentWithUser {
+  return Object.hasOwn(COMPONENT_USERS, component);
+}
