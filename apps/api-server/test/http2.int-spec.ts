@@ -77,18 +77,15 @@ describe('HTTP/2, as kube-apiserver serves it', () => {
     await c?.close();
   });
 
-  it.each([1.33, 1.29].map((v) => Math.round((v % 1) * 100)))(
-    'kubectl 1.%i negotiates HTTP/2 and works over it',
-    async (minor) => {
-      // Go's HTTP/2 transport logs its frames with this switch: it speaks only on an h2 connection.
-      const r = await c.kubectl(minor, ['get', 'namespaces', ns, '-o', 'name'], {
-        env: { GODEBUG: 'http2debug=1' },
-      });
-      expect(r.code).toBe(0);
-      expect(r.stdout.trim()).toBe(`namespace/${ns}`);
-      expect(r.stderr).toMatch(/http2: Transport .*(encoding header|received HEADERS)/);
-    },
-  );
+  it.each([33, 29])('kubectl 1.%i negotiates HTTP/2 and works over it', async (minor) => {
+    // Go's HTTP/2 transport logs its frames with this switch: it speaks only on an h2 connection.
+    const r = await c.kubectl(minor, ['get', 'namespaces', ns, '-o', 'name'], {
+      env: { GODEBUG: 'http2debug=1' },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(`namespace/${ns}`);
+    expect(r.stderr).toMatch(/http2: Transport .*(encoding header|received HEADERS)/);
+  });
 
   it('offers h2 by ALPN and still serves HTTP/1.1 clients', async () => {
     expect(session.alpnProtocol).toBe('h2');

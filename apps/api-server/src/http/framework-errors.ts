@@ -1,5 +1,4 @@
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
-import { constants } from 'node:http2';
 import { type Socket } from 'node:net';
 
 import { StatusError, type StatusReason } from '@app/api';
@@ -37,23 +36,16 @@ export function statusOfFrameworkError(error: unknown): StatusError {
  * Errors raised before a route's handler runs (reading the body, the framework's own checks)
  * as Status replies. A request whose body was refused part-way (413) has unread bytes left:
  * over HTTP/1.1 the connection closes instead of reading them; over HTTP/2 only the request's
- * stream ends, once the reply is out (RFC 9113 §8.1: RST_STREAM with NO_ERROR).
+ * stream ends, as for any reply sent before its body was read (serving.ts).
  */
 export function frameworkErrorReply(error: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   const status = statusOfFrameworkError(error);
   if (status.code >= 500) req.log.error({ err: error }, 'request failed');
   const raw = req.raw as AnyRequest;
-  if (isHttp2(raw)) {
-    // Fastify asks HTTP/1.1's way after a body it refused; HTTP/2 has no connection header.
-    reply.removeHeader('connection');
-    // (The response's own 'finish' waits for the stream to close: the stream's is the reply being
-    // out.) What arrived unread is thrown away, else the stream waits for it to be read.
-    if (!raw.complete)
-      raw.stream.once('finish', () => {
-        raw.stream.close(constants.NGHTTP2_NO_ERROR);
-        raw.resume();
-      });
-  } else if (status.code === 413) {
+  // Fastify asks HTTP/1.1's way after a body it refused; HTTP/2 has no connection header (its
+  // stream ends once the reply is out: serving.ts).
+  if (isHttp2(raw)) reply.removeHeader('connection');
+  else if (status.code === 413) {
     reply.header('connection', 'close');
     lingerBeforeClose(raw);
   }

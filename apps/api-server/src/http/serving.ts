@@ -9,17 +9,17 @@ import {
 } from 'node:http2';
 import { type IncomingMessage, type Server as HttpServer, ServerResponse } from 'node:http';
 
+import { type Drainable } from '@app/bus';
+
 /** What a request handler is given: HTTP/1.1's objects, or HTTP/2's compatibility ones. */
 export type AnyRequest = IncomingMessage | Http2ServerRequest;
 export type AnyResponse = ServerResponse | Http2ServerResponse;
 export type RequestHandler = (req: AnyRequest, res: AnyResponse) => void;
 
 /** What code that streams a body needs of a response, whichever protocol carries it. */
-export interface StreamedBody {
+export interface StreamedBody extends Drainable {
   write(chunk: string): boolean;
   end(): void;
-  on(event: 'drain' | 'close', listener: () => void): unknown;
-  off(event: 'drain' | 'close', listener: () => void): unknown;
 }
 
 export interface ServingOptions {
@@ -59,7 +59,7 @@ export function createApiHttpServer(options: ServingOptions, handler: RequestHan
       settings: { maxConcurrentStreams: MAX_STREAMS_PER_CONNECTION },
     },
     (req: AnyRequest, res: AnyResponse) => {
-      if (isHttp2(req)) limitBodyTime(req, options.requestTimeoutMs);
+      if (isHttp2(req)) boundBody(req, options.requestTimeoutMs);
       handler(req, res);
     },
   );
@@ -74,12 +74,13 @@ export function createApiHttpServer(options: ServingOptions, handler: RequestHan
     // https.Server's default, which the HTTP/2 server does not set for its HTTP/1.1 side.
     requireHostHeader: true,
   };
-  Object.assign(server, http1Limits);
   const sessions = trackSessions(server, options.idleTimeoutMs);
-  // Fastify calls this on close: each session finishes the streams it has (watches end as the
-  // server stops) and takes no new ones, and one whose client holds a stream open past the grace
-  // is cut; HTTP/1.1's idle connections Fastify closes itself.
-  Object.assign(server, { closeHttp2Sessions: () => sessions.closeAll() });
+  Object.assign(server, http1Limits, {
+    // Fastify calls this on close: each session finishes the streams it has (watches end as the
+    // server stops) and takes no new ones, and one whose client holds a stream open past the
+    // grace is cut; HTTP/1.1's idle connections Fastify closes itself.
+    closeHttp2Sessions: () => sessions.closeAll(),
+  });
   return server;
 }
 
@@ -129,17 +130,25 @@ function trackSessions(server: Http2SecureServer, idleMs: number): { closeAll():
 }
 
 /**
- * HTTP/2's counterpart of HTTP/1.1's requestTimeout, which Node applies only to HTTP/1.1: a
- * request whose body has not all arrived in `ms` is reset, so a stream that never finishes its
- * body cannot hold a handler, its buffer and its session forever.
+ * What HTTP/1.1 does for a request body by closing its connection, HTTP/2 does on the stream
+ * alone. A body that has not all arrived in `ms` is reset (HTTP/1.1's requestTimeout, which
+ * Node applies only to HTTP/1.1). A reply sent before the body was all read (a refusal: 401,
+ * 413, 415) ends the stream once it is out, and what arrived unread is thrown away (RFC 9113
+ * §8.1: RST_STREAM with NO_ERROR); else the stream would wait for a body nobody reads.
  */
-function limitBodyTime(req: Http2ServerRequest, ms: number): void {
+function boundBody(req: Http2ServerRequest, ms: number): void {
   if (req.stream.endAfterHeaders) return;
   const timer = setTimeout(() => {
     if (!req.complete) req.stream.close(constants.NGHTTP2_CANCEL);
   }, ms);
   timer.unref();
   req.stream.once('close', () => clearTimeout(timer));
+  // (The response's own 'finish' waits for the stream to close; the stream's is the reply being out.)
+  req.stream.once('finish', () => {
+    if (req.complete) return;
+    req.stream.close(constants.NGHTTP2_NO_ERROR);
+    req.resume();
+  });
 }
 
 /** Whether a request came over HTTP/2 (whose responses have no connection-level headers). */
