@@ -6,7 +6,7 @@ import { type AuditContext, EventStore } from '@app/event-store';
 import { apiCaller, type ApiCaller } from './lib/api-caller.js';
 import { type ApiServerProcess } from './lib/api-server-process.js';
 import { startControlPlane } from './lib/control-plane.js';
-import { machineCpuSeconds, measureCpu } from './lib/cpu-time.js';
+import { busyBetween, machineCpuSeconds, measureCpu } from './lib/cpu-time.js';
 import { parseScrape, quantileBetween, type Scrape } from './lib/prometheus.js';
 import { startWatchWorkers } from './lib/watch-workers.js';
 import { progress, table, writeResult } from './lib/report.js';
@@ -192,7 +192,8 @@ function logFanWriter(store: EventStore, ns: string): FanWriter {
 async function fanOut(
   c: Client,
   writer: Client,
-  write: (ns: string) => FanWriter,
+  /** Appends the writes to the log when given; else they are PATCHes through `writer`. */
+  store: EventStore | undefined,
   server: ApiServerProcess,
   dir: string,
   ns: string,
@@ -213,7 +214,7 @@ async function fanOut(
     }
   ).metadata.resourceVersion;
   const total = Math.floor(rate * seconds);
-  const send = write(ns);
+  const send = store ? logFanWriter(store, ns) : apiFanWriter(writer, ns);
   progress(`opening ${watchers} watches in ${WATCH_PROCESSES} processes`);
   const workers = await startWatchWorkers({
     url: server.url,
@@ -255,7 +256,7 @@ async function fanOut(
     delivery: summarize(Array.from(samples)),
     write: summarize(writes),
     // Over the writing and the delivery only, not the opening of the watches.
-    machineBusy: (machine1.busy - machine0.busy) / (machine1.total - machine0.total),
+    machineBusy: busyBetween(machine0, machine1),
   };
 }
 
@@ -349,7 +350,7 @@ export async function run(argv: string[]): Promise<void> {
         server: serverLatency(before, after),
         // How near saturation the cell ran: the API server's share, and the whole machine's.
         serverCpuCores: round(measured.serverSec / seconds),
-        machineBusy: round((machine1.busy - machine0.busy) / (machine1.total - machine0.total)),
+        machineBusy: round(busyBetween(machine0, machine1)),
       });
     }
 
@@ -360,26 +361,18 @@ export async function run(argv: string[]): Promise<void> {
       fanWrites === 'log' && fanCells.length
         ? await EventStore.open({ url: cp.databaseUrl, poolSize: 2 })
         : undefined;
-    const writerOf = (caller: Client) => (ns: string) =>
-      store ? logFanWriter(store, ns) : apiFanWriter(caller, ns);
     const fans = [];
     for (const [i, cell] of fanCells.entries()) {
       progress(`watch fan-out: ${cell.watchers} watchers, ${cell.rate} writes/s`);
       const before = await scrape(c);
       const wallStart = performance.now();
+      const reader = apiCaller(server, 1);
+      const writer = apiCaller(server, 64);
       const measured = await measureCpu(server.pid, () =>
-        fanOut(
-          apiCaller(server, 1),
-          apiCaller(server, 64),
-          writerOf(apiCaller(server, 64)),
-          server,
-          cp.dir,
-          `fan${i}`,
-          cell.watchers,
-          cell.rate,
-          seconds,
-        ),
+        fanOut(reader, writer, store, server, cp.dir, `fan${i}`, cell.watchers, cell.rate, seconds),
       );
+      reader.close();
+      writer.close();
       const wall = (performance.now() - wallStart) / 1000;
       const after = await scrape(c);
       const delivery = (q: number) =>

@@ -56,8 +56,18 @@ export async function measureCpu<T>(
   return { result, selfSec: (self.user + self.system) / 1e6, serverSec };
 }
 
+/** The share (0..1) of the machine's CPU that was busy between two readings of machineCpuSeconds. */
+export function busyBetween(before: MachineCpu, after: MachineCpu): number {
+  return (after.busy - before.busy) / (after.total - before.total);
+}
+
+export interface MachineCpu {
+  busy: number;
+  total: number;
+}
+
 /** The whole machine's CPU so far, from /proc/stat: busy and total seconds summed over every core. */
-export function machineCpuSeconds(): { busy: number; total: number } {
+export function machineCpuSeconds(): MachineCpu {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
   // cpu user nice system idle iowait irq softirq steal ...
   const [user, nice, system, idle, iowait, irq, softirq, steal] = line
