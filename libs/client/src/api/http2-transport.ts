@@ -21,7 +21,7 @@ const STREAM_WINDOW = 4 * 1024 * 1024;
 const CONNECTION_WINDOW = 64 * 1024 * 1024;
 
 /** Requests safe to send again when a connection fails under them (client-go retries reads). */
-const READS = new Set(['GET', 'HEAD']);
+const READS = new Set(['GET']);
 
 /** How long a ping may go unanswered before the connection is taken for dead (client-go: 15 s). */
 const PING_TIMEOUT_MS = 5_000;
@@ -31,10 +31,9 @@ const PING_TIMEOUT_MS = 5_000;
  * transport does: requests are streams on it, so none waits for a free socket and each costs
  * less CPU on both ends than an HTTP/1.1 round trip. The connection is made on first use and
  * again after it closes; a request the server did not process (refused, or past its GOAWAY)
- * is sent once more on a new one (RFC 9113 §8.7), as is a read whose connection closed under
- * it; a request without an answer gets the
- * connection pinged, and one that does not answer the ping is closed, as a half-open TCP
- * connection would otherwise hang every request on it.
+ * is sent once more on a new one (RFC 9113 §8.7), as is a read whose connection failed under
+ * it; a request without an answer gets the connection pinged, and one that does not answer the
+ * ping is closed, as a half-open TCP connection would otherwise hang every request on it.
  */
 export class Http2Transport {
   private session?: ClientHttp2Session;
