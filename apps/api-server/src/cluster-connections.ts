@@ -3,7 +3,7 @@ import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-
 import { Relay, WatchHub } from '@app/bus';
 import { EventStore } from '@app/event-store';
 
-import { type ApiServerConfig } from './config.js';
+import { type ApiServerConfig, WATCH_DISPATCH_INTERVAL_MS } from './config.js';
 
 /**
  * The API server's connections: the event store (the only component that touches Postgres),
@@ -45,6 +45,7 @@ export class ClusterConnections {
       stream: config.stream,
       bufferSize: config.watchCacheSize,
       maxQueue: config.watchMaxQueue,
+      dispatchIntervalMs: config.watchDispatchIntervalMs ?? WATCH_DISPATCH_INTERVAL_MS,
     });
     await hub.start();
     return new ClusterConnections(store, nats, hub, relay);

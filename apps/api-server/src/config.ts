@@ -30,6 +30,11 @@ export interface ApiServerConfig {
   watchCacheSize?: number;
   /** Events a watch may have waiting (its client not reading) before it is cut off. Default 10,000. */
   watchMaxQueue?: number;
+  /**
+   * Least time between two hand-overs of new events to the watches (WatchHubOptions.dispatchIntervalMs):
+   * under a steady stream a watch gets its events in one write per interval. Default WATCH_DISPATCH_INTERVAL_MS.
+   */
+  watchDispatchIntervalMs?: number;
   /** Which kinds whole lists are served from memory for, and how long a list waits for it (default: all, 3 s). */
   listCache?: ListCacheOptions;
   /** How often a watch that asked for bookmarks gets one. Default 60 s. */
@@ -75,6 +80,14 @@ export const HEADERS_TIMEOUT_MS = 32_000;
 
 /** Longest a whole request may take to arrive (upstream sets no such bound; Node's default is 300 s). */
 export const REQUEST_TIMEOUT_MS = 60_000;
+
+/**
+ * Under a steady stream, watches get new events at most every 10 ms: one wake-up and one socket
+ * write per watch per 10 ms instead of per event, for at most 10 ms of added latency. In the api
+ * bench's fan-out of 1,000 events/s to 100 watches this took the API server's CPU per delivery
+ * from 5.3 µs to 3.2 µs; 25 ms saved little more and doubled the added latency.
+ */
+export const WATCH_DISPATCH_INTERVAL_MS = 10;
 
 /** Upstream's IdleTimeout (90 s, http.DefaultTransport's keep-alive): an idle connection or HTTP/2 session is then closed. */
 export const IDLE_CONNECTION_TIMEOUT_MS = 90_000;

@@ -28,6 +28,14 @@ export interface WatchHubOptions {
   onTrouble?: (error: Error) => void;
   /** How long the consumer may stall before it is reopened (see WatchOptions.stallMs). */
   stallMs?: number;
+  /**
+   * Least time between two hand-overs of new events to the watches (default 0: each turn of the
+   * event loop). An event that comes after a quiet spell is handed over at once; under a steady
+   * stream each watch is woken at most once per interval, with everything that came meanwhile,
+   * so a fan-out to hundreds of watches costs one wake and one socket write per watch per
+   * interval rather than per event. The price is up to this much added delivery latency.
+   */
+  dispatchIntervalMs?: number;
 }
 
 export interface WatchRequest {
@@ -47,6 +55,8 @@ interface Entry {
   bus: BusEvent;
   /** The subject split into tokens, on the first match against a filter. */
   tokens?: string[];
+  /** The item every watch it matches queues: one object per event, not one per watch. */
+  item?: WatchItem;
   /**
    * Filters already matched against this subject, and their answers: the watches of one
    * list (hundreds of kubectl or informer watches of a kind) share a filter, so each event
@@ -91,6 +101,10 @@ export class WatchHub {
   private readonly live = new Set<Subscription>();
   private failure?: Error;
   private stopped = false;
+  /** Watches with something new for their reader, woken together at the next hand-over. */
+  private readonly ready = new Set<Subscription>();
+  private handOverScheduled = false;
+  private lastHandOver = 0;
 
   constructor(private readonly options: WatchHubOptions) {
     this.ring = new Array<Entry | undefined>(options.bufferSize ?? 10_000);
@@ -160,7 +174,26 @@ export class WatchHub {
   leave(sub: Subscription): void {
     this.live.delete(sub);
     this.open.delete(sub);
+    this.ready.delete(sub);
   }
+
+  /** @internal `sub` has new items (or progress) for its reader: wake it at the next hand-over. */
+  wakeSoon(sub: Subscription): void {
+    this.ready.add(sub);
+    if (this.handOverScheduled) return;
+    this.handOverScheduled = true;
+    const wait = this.lastHandOver + (this.options.dispatchIntervalMs ?? 0) - performance.now();
+    if (wait > 0) setTimeout(this.handOver, wait);
+    else setImmediate(this.handOver);
+  }
+
+  private readonly handOver = (): void => {
+    this.handOverScheduled = false;
+    this.lastHandOver = performance.now();
+    const subs = [...this.ready];
+    this.ready.clear();
+    for (const sub of subs) sub.wakeUp();
+  };
 
   /** Follows the stream from `after` on, in place of whatever consumer the hub had. */
   private follow(after: number): void {
@@ -218,7 +251,6 @@ class Subscription implements HubWatch {
   private wake?: () => void;
   private stopped = false;
   private error?: Error;
-  private bookmarkDue = false;
 
   private readonly log?: EventReader;
   private readonly pageSize: number;
@@ -266,18 +298,14 @@ class Subscription implements HubWatch {
       );
     }
     this.cursor = entry.bus.seq;
-    if (!matches) {
-      // Let the reader see its progress (a bookmark) once the burst is over, not per event.
-      if (!this.bookmarkDue) {
-        this.bookmarkDue = true;
-        setImmediate(() => {
-          this.bookmarkDue = false;
-          this.wake?.();
-        });
-      }
-      return;
-    }
-    this.queue.push({ kind: 'event', event: entry.bus.event });
+    // An event filtered out still moves the watch on: its reader sees that progress (a
+    // bookmark) at the hand-over, once per burst, as it sees the events it takes.
+    if (matches) this.queue.push((entry.item ??= { kind: 'event', event: entry.bus.event }));
+    this.hub.wakeSoon(this);
+  }
+
+  /** @internal the hub's hand-over: the reader, if waiting, takes what has come. */
+  wakeUp(): void {
     this.wake?.();
   }
 

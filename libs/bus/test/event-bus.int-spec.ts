@@ -667,6 +667,51 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
     }
   });
 
+  it('hands a steady stream to its watches at most once per dispatch interval, everything that came meanwhile together', async () => {
+    const { relay, head } = await relayedWrites('paced', 0);
+    const intervalMs = 1000;
+    const hub = new WatchHub({ nats: nc, log: store.events, stream, dispatchIntervalMs: intervalMs });
+    const count = 20;
+    try {
+      await hub.start();
+      const watch = hub.watch({
+        after: head,
+        filter: eventFilter({ resource: 'configmaps', group: '', namespace: 'paced' }),
+      });
+      const writes = Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          store.create(
+            { group: '', resource: 'configmaps', namespace: 'paced', name: `cm-${i}` },
+            { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` } },
+            ctx,
+          ),
+        ),
+      );
+      const batches: { at: number; seqs: number[] }[] = [];
+      let events = 0;
+      for await (const batch of watch.batches()) {
+        const seqs = batch.flatMap((item) => (item.kind === 'event' ? [item.event.seq] : []));
+        if (seqs.length === 0) continue;
+        batches.push({ at: performance.now(), seqs });
+        events += seqs.length;
+        if (events >= count) break;
+      }
+      watch.stop();
+      await writes;
+      // Every event once, in order; taken in fewer hand-overs than events, each at least an
+      // interval after the one before (a timer may fire up to a millisecond early by this clock).
+      const seqs = batches.flatMap((b) => b.seqs);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      expect(new Set(seqs).size).toBe(count);
+      expect(batches.length).toBeLessThan(count);
+      for (let i = 1; i < batches.length; i++)
+        expect(batches[i].at - batches[i - 1].at).toBeGreaterThanOrEqual(intervalMs - 2);
+    } finally {
+      await hub.stop();
+      await relay.stop();
+    }
+  });
+
   it('negative control: a relay that skips one event is caught by the watch checker', async () => {
     const skipStream = { name: 'BUS_SKIP', maxMessages: 10_000 };
     const js = jetstream(nc);

@@ -3,3 +3,4 @@ export * from './buckets.js';
 export * from './component-registry.js';
 export * from './metrics-server.js';
 export * from './work-queue-metrics.js';
+export * from './tally-histogram.js';

@@ -18,7 +18,7 @@ export type RequestHandler = (req: AnyRequest, res: AnyResponse) => void;
 
 /** What code that streams a body needs of a response, whichever protocol carries it. */
 export interface StreamedBody extends Drainable {
-  write(chunk: string): boolean;
+  write(chunk: string | Buffer): boolean;
   end(): void;
 }
 

@@ -1,4 +1,4 @@
-import { componentRegistry, Counter, Gauge, Histogram, REQUEST_BUCKETS } from '@app/metrics';
+import { componentRegistry, Counter, Gauge, Histogram, REQUEST_BUCKETS, TallyHistogram } from '@app/metrics';
 
 /** The labels of one API request in its metrics (upstream's). */
 export interface RequestLabels {
@@ -44,12 +44,12 @@ export class ApiMetrics {
     registers: [this.registry],
   });
   /** Commit of an event (its log time) to its line being ready to send to a watcher. */
-  private readonly watchDelivery = new Histogram({
-    name: 'wake_watch_delivery_seconds',
-    help: 'Time from an event being committed to it being ready to send to a watcher, per delivery.',
-    buckets: REQUEST_BUCKETS,
-    registers: [this.registry],
-  });
+  private readonly watchDelivery = new TallyHistogram(
+    'wake_watch_delivery_seconds',
+    'Time from an event being committed to it being ready to send to a watcher, per delivery.',
+    REQUEST_BUCKETS,
+    this.registry,
+  );
 
   /** Watches being served now (upstream counts every long-running request here; Wake's are watches). */
   private readonly longRunning = new Gauge({

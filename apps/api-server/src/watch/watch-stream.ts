@@ -32,10 +32,10 @@ interface EventMemo {
 }
 const MEMOS = new WeakMap<StoredEvent, EventMemo>();
 
-/** What every plain watch of one kind sends for one event: the served object and its line. */
+/** What every plain watch of one kind sends for one event: the served object and its line, encoded once. */
 interface Shared {
   object?: StoredObject;
-  line?: string;
+  line?: Buffer;
 }
 
 function memoOf(e: StoredEvent): EventMemo {
@@ -129,22 +129,23 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
 
   let first = true;
   let lastSeen = p.after;
-  const encode = (type: string, obj: StoredObject): string => {
+  const encode = (type: string, obj: StoredObject): Buffer => {
     const object = p.table ? toTable(t, [obj], p.table.version, p.table.include, {}, first) : obj;
     first = false;
-    return `${JSON.stringify({ type, object })}\n`;
+    return lineOf({ type, object });
   };
   // Lines that arrive together leave together: one socket write (one TLS record) per burst
   // instead of one per event. A socket that does not drain stops the reading of events, so a
   // slow client backs up into the hub, which cuts it off (WatchTooSlow), not into memory here.
-  let pending: string[] = [];
+  let pending: Buffer[] = [];
   let pendingBytes = 0;
   let scheduled = false;
   let draining: Promise<void> | undefined;
   const flush = () => {
     scheduled = false;
     if (pending.length === 0 || responseGone(res)) return;
-    const chunk = pending.join('');
+    // Buffers, not strings: the lines shared by every watch are encoded once, not once per watch.
+    const chunk = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
     pending = [];
     pendingBytes = 0;
     // One wait for drain at a time, however many writes it covers.
@@ -154,7 +155,7 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
       });
     }
   };
-  const write = (line: string): void => {
+  const write = (line: Buffer): void => {
     pending.push(line);
     pendingBytes += line.length;
     if (pendingBytes >= FLUSH_BYTES) flush();
@@ -181,7 +182,10 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
         if (!initialSent) return;
         const rv = Math.max(lastSeen, watch.seen);
         write(
-          `${JSON.stringify({ type: 'BOOKMARK', object: { kind: t.kind, apiVersion: apiVersionOf(t), metadata: { resourceVersion: String(rv) } } })}\n`,
+          lineOf({
+            type: 'BOOKMARK',
+            object: { kind: t.kind, apiVersion: apiVersionOf(t), metadata: { resourceVersion: String(rv) } },
+          }),
         );
       }, p.bookmarkIntervalMs)
     : undefined;
@@ -206,7 +210,7 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
           // Retention dropped this superseded payload (Leases, Events): the range is gone for
           // watches; the client relists (upstream's 410 Expired as an ERROR event).
           const status = new StatusError('Expired', `too old resource version: ${p.after} (${e.seq})`);
-          write(`${JSON.stringify({ type: 'ERROR', object: status.toStatus() })}\n`);
+          write(lineOf({ type: 'ERROR', object: status.toStatus() }));
           expired = true;
           break;
         }
@@ -223,7 +227,7 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
         write(
           p.table || type !== e.type
             ? encode(type, obj)
-            : (shared.line ??= `${JSON.stringify({ type: e.type, object: obj })}\n`),
+            : (shared.line ??= lineOf({ type: e.type, object: obj })),
         );
         p.onDelivery?.((Date.now() - memo.committedAt) / 1000);
       }
@@ -239,6 +243,11 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
     flush();
     if (!responseGone(res)) body.end();
   }
+}
+
+/** One watch event as its newline-terminated JSON line. */
+function lineOf(event: { type: string; object: unknown }): Buffer {
+  return Buffer.from(`${JSON.stringify(event)}\n`);
 }
 
 /** Bytes of watch lines gathered before they are written without waiting for the burst to end. */
