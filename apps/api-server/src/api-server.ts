@@ -93,7 +93,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
           // Slow clients (slowloris): Node cuts off a request whose headers, or whole body, take too long.
           headersTimeoutMs: headersTimeout,
           requestTimeoutMs: config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
-          idleTimeoutMs: IDLE_CONNECTION_TIMEOUT_MS,
+          idleTimeoutMs: config.idleTimeoutMs ?? IDLE_CONNECTION_TIMEOUT_MS,
         },
         // Fastify's handler takes HTTP/2's compatibility objects as it takes HTTP/1.1's.
         handler as RequestHandler,

@@ -49,6 +49,8 @@ export interface ApiServerConfig {
   headersTimeoutMs?: number;
   /** How long a client may take to send a whole request, body included (watches are not affected: their request is short). */
   requestTimeoutMs?: number;
+  /** How long a connection (HTTP/1.1) or HTTP/2 session with no request in progress stays open. Default IDLE_CONNECTION_TIMEOUT_MS. */
+  idleTimeoutMs?: number;
   /** Service-account tokens: issuer (`--service-account-issuer`; default https://kubernetes.default.svc.cluster.local). */
   serviceAccountIssuer?: string;
   /** The audiences tokens must be for (`--api-audiences`; default the issuer). */

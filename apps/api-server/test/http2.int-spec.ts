@@ -231,3 +231,65 @@ describe('HTTP/2, as kube-apiserver serves it', () => {
     expect(JSON.parse(r.text)).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
   });
 });
+
+describe('HTTP/2 idle sessions', () => {
+  let c: ApiCluster;
+  const IDLE_MS = 1_000;
+  const ns = 'h2-idle';
+  const sessions: ClientHttp2Session[] = [];
+  const auth = () => ({ authorization: `Bearer ${c.connection.token}` });
+  const open = async (): Promise<ClientHttp2Session> => {
+    const session = connect(c.server.url, { ca: c.server.caCert });
+    sessions.push(session);
+    await new Promise<void>((resolve, reject) =>
+      session.once('connect', () => resolve()).once('error', reject),
+    );
+    return session;
+  };
+
+  beforeAll(async () => {
+    c = await startApiCluster({ controllers: [], idleTimeoutMs: IDLE_MS });
+    await c.ok('POST', '/api/v1/namespaces', { metadata: { name: ns } });
+  });
+  afterAll(async () => {
+    for (const s of sessions) s.destroy();
+    await c?.close();
+  });
+
+  it('closes a session with no stream open, with GOAWAY, and not one whose only stream is a quiet watch', async () => {
+    const watching = await open();
+    const watch = watching.request({ ':path': `/api/v1/namespaces/${ns}/configmaps?watch=true`, ...auth() });
+    let buffered = '';
+    watch.setEncoding('utf8');
+    watch.on('data', (chunk: string) => (buffered += chunk));
+    // A GOAWAY would not end the watch at once (a closing session finishes its streams), but
+    // the client would take it as the end of the connection: none may come.
+    let watchSessionGone = false;
+    watching.once('goaway', () => (watchSessionGone = true)).once('close', () => (watchSessionGone = true));
+
+    const idle = await open();
+    let goaway: number | undefined;
+    idle.once('goaway', (code) => (goaway = code));
+    expect((await request(idle, { ':path': `/api/v1/namespaces/${ns}`, ...auth() })).headers[':status']).toBe(
+      200,
+    );
+    await waitFor('the idle session closed by the server', () => (idle.closed ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+    expect(goaway).toBe(constants.NGHTTP2_NO_ERROR);
+
+    // Twice the idle time more with nothing on the watch: its session stays, and the watch
+    // still carries the next event.
+    await new Promise((r) => setTimeout(r, 2 * IDLE_MS));
+    expect(watchSessionGone).toBe(false);
+    await c.ok('POST', `/api/v1/namespaces/${ns}/configmaps`, { metadata: { name: 'after-quiet' } });
+    await waitFor(
+      'the event on the quiet watch',
+      () => (buffered.includes('"after-quiet"') ? true : undefined),
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    watch.close(constants.NGHTTP2_CANCEL);
+  });
+});
