@@ -7,7 +7,7 @@ import { apiCaller, type ApiCaller } from './lib/api-caller.js';
 import { type ApiServerProcess } from './lib/api-server-process.js';
 import { startControlPlane } from './lib/control-plane.js';
 import { busyBetween, machineCpuSeconds, measureCpu, treeCpuSeconds } from './lib/cpu-time.js';
-import { parseScrape, quantileBetween, type Scrape } from './lib/prometheus.js';
+import { parseScrape, quantileBetween, type Scrape } from '@app/metrics';
 import { startWatchWorkers } from './lib/watch-workers.js';
 import { progress, table, writeResult } from './lib/report.js';
 import { round, summarize } from './lib/stats.js';

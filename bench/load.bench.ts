@@ -14,7 +14,7 @@ import {
   quantileBetween,
   type Scrape,
   seriesBetween,
-} from './lib/prometheus.js';
+} from '@app/metrics';
 import { progress, table, writeResult } from './lib/report.js';
 import { startSchedulerProcess } from './lib/scheduler-process.js';
 import { isNodeReady, SIMULATED_NODES_PATH, startSimAgentProcess } from './lib/sim-agent-process.js';

@@ -10,7 +10,7 @@ import { startControlPlane } from './lib/control-plane.js';
 import { watchPodsUntil, within } from './lib/pod-watch.js';
 import { startSchedulerProcess } from './lib/scheduler-process.js';
 import { treeCpuSeconds } from './lib/cpu-time.js';
-import { parseScrape, quantileBetween, type Scrape } from './lib/prometheus.js';
+import { parseScrape, quantileBetween, type Scrape } from '@app/metrics';
 import { progress, table, writeResult } from './lib/report.js';
 import { scrapeDelayMs } from './lib/scrape-pacing.js';
 import { round, summarize } from './lib/stats.js';

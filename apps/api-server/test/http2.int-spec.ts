@@ -9,6 +9,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { waitFor } from '@app/dev-servers';
+import { parseScrape, sampleSum } from '@app/metrics';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
 interface H2Response {
@@ -53,11 +54,8 @@ describe('HTTP/2, as kube-apiserver serves it', () => {
     'content-type': contentType,
     ...auth(),
   });
-  const metric = async (series: RegExp): Promise<number> => {
-    const text = (await c.api<string>('GET', '/metrics')).text;
-    const line = text.split('\n').find((l) => series.test(l));
-    return line ? Number(line.split(' ').at(-1)) : 0;
-  };
+  const metric = async (name: string, labels: Record<string, string>): Promise<number> =>
+    sampleSum(parseScrape((await c.api<string>('GET', '/metrics')).text), name, labels);
 
   beforeAll(async () => {
     c = await startApiCluster({
@@ -97,7 +95,7 @@ describe('HTTP/2, as kube-apiserver serves it', () => {
 
   it('carries a watch and the writes it sees on one session, the watch framed by HTTP/2 alone', async () => {
     const watchers = () =>
-      metric(/^apiserver_longrunning_requests\{.*resource="configmaps".*scope="namespace"/);
+      metric('apiserver_longrunning_requests', { resource: 'configmaps', scope: 'namespace' });
     const before = await watchers();
     const watch = session.request({
       ':path': `/api/v1/namespaces/${ns}/configmaps?watch=true`,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { waitFor } from '@app/dev-servers';
+import { parseScrape, sampleSum } from '@app/metrics';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
 type Obj = {
@@ -20,33 +21,17 @@ async function consistentReads(
   c: ApiCluster,
   resource: string,
 ): Promise<{ cached: number; fallback: number }> {
-  const text = (await c.api<string>('GET', '/metrics')).text;
-  const count = (success: string, fallback: string) => {
-    for (const line of text.split('\n')) {
-      const m = /^apiserver_watch_cache_consistent_read_total\{([^}]*)\} (\d+)$/.exec(line);
-      if (
-        m &&
-        m[1].includes(`resource="${resource}"`) &&
-        m[1].includes(`success="${success}"`) &&
-        m[1].includes(`fallback="${fallback}"`)
-      )
-        return Number(m[2]);
-    }
-    return 0;
-  };
+  const scrape = parseScrape((await c.api<string>('GET', '/metrics')).text);
+  const count = (success: string, fallback: string) =>
+    sampleSum(scrape, 'apiserver_watch_cache_consistent_read_total', { resource, success, fallback });
   return { cached: count('true', 'false'), fallback: count('false', 'true') };
 }
 
 /** upstream-style counter of writes computed from the cache's copy: guessed, and of those, stale. */
 async function writeGuesses(c: ApiCluster, resource: string): Promise<{ guessed: number; stale: number }> {
-  const text = (await c.api<string>('GET', '/metrics')).text;
-  const count = (result: string) => {
-    const m = new RegExp(
-      `^apiserver_watch_cache_write_guesses_total\\{(?=[^}]*resource="${resource}")(?=[^}]*result="${result}")[^}]*\\} (\\d+)$`,
-      'm',
-    ).exec(text);
-    return m ? Number(m[1]) : 0;
-  };
+  const scrape = parseScrape((await c.api<string>('GET', '/metrics')).text);
+  const count = (result: string) =>
+    sampleSum(scrape, 'apiserver_watch_cache_write_guesses_total', { resource, result });
   return { guessed: count('guessed'), stale: count('stale') };
 }
 

@@ -4,6 +4,7 @@ import { get } from 'node:http';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { waitFor } from '@app/dev-servers';
+import { parseScrape, sampleSum } from '@app/metrics';
 
 import { startStreamsCluster, type StreamsCluster } from './streams-fixture.js';
 
@@ -71,14 +72,13 @@ describe('kubectl port-forward through the node agent', () => {
     return { local, child, exited, output: () => ({ stdout, stderr }) };
   }
 
-  /** A counter of the API server's /metrics (0 before its first count). */
-  async function counter(series: string): Promise<number> {
-    const text = String((await s.api.api('GET', '/metrics')).body);
-    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-    return line ? Number(line.slice(series.length + 1)) : 0;
+  /** A counter of the API server's /metrics, over the series with these labels (0 before its first count). */
+  async function counter([name, labels]: [string, Record<string, string>]): Promise<number> {
+    return sampleSum(parseScrape(String((await s.api.api('GET', '/metrics')).body)), name, labels);
   }
-  const ended = 'wake_port_forward_connections_total{result="ended"}';
-  const failed = 'wake_port_forward_connections_total{result="failed"}';
+  const connections = 'wake_port_forward_connections_total';
+  const ended: [string, Record<string, string>] = [connections, { result: 'ended' }];
+  const failed: [string, Record<string, string>] = [connections, { result: 'failed' }];
 
   it.each([
     [33, 'websocket'],
@@ -87,7 +87,7 @@ describe('kubectl port-forward through the node agent', () => {
   ])(
     'kubectl 1.%i forwards HTTP to the pod (over %s), large bodies whole, connections side by side',
     async (minor, transport) => {
-      const sessions = `wake_port_forward_sessions_total{transport="${transport}"}`;
+      const sessions: [string, Record<string, string>] = ['wake_port_forward_sessions_total', { transport }];
       const [sessionsBefore, endedBefore] = [await counter(sessions), await counter(ended)];
       const { local } = await forward(minor, 'pod/web', 8080);
       // kubectl ≥ 1.31 tunnels SPDY in a WebSocket; older ones upgrade to SPDY.

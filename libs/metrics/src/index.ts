@@ -4,3 +4,4 @@ export * from './component-registry.js';
 export * from './metrics-server.js';
 export * from './work-queue-metrics.js';
 export * from './tally-histogram.js';
+export * from './scrape.js';

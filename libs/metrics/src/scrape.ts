@@ -56,6 +56,24 @@ export function quantileBetween(
   return { value: lower, count: total };
 }
 
+/**
+ * The sum of `metric`'s samples whose labels include every one of `labels` (all of its samples
+ * without labels given), 0 when it has none: a counter or gauge by the labels a caller cares about.
+ */
+export function sampleSum(scrape: Scrape, metric: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const [series, value] of scrape) {
+    const brace = series.indexOf('{');
+    if ((brace === -1 ? series : series.slice(0, brace)) !== metric) continue;
+    const text = brace === -1 ? '' : series.slice(brace + 1, -1);
+    if (
+      Object.entries(labels).every(([name, v]) => labelValue(text, name) === v && text.includes(`${name}="`))
+    )
+      sum += value;
+  }
+  return sum;
+}
+
 /** The value of label `name` in a series' label text (`verb="POST",resource="pods",…`). */
 export function labelValue(labels: string, name: string): string {
   return new RegExp(`(?:^|,)${name}="([^"]*)"`).exec(labels)?.[1] ?? '';

@@ -1,6 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { counterDeltas, labelValue, parseScrape, quantileBetween, seriesBetween } from './prometheus.js';
+import {
+  counterDeltas,
+  labelValue,
+  parseScrape,
+  quantileBetween,
+  sampleSum,
+  seriesBetween,
+} from './scrape.js';
 
 describe('quantileBetween', () => {
   const scrape = (a: number, b: number, inf: number) =>
@@ -76,5 +83,31 @@ describe('counterDeltas', () => {
       deployment: 0,
       endpoint: 3,
     });
+  });
+});
+
+describe('sampleSum', () => {
+  const scrape = parseScrape(
+    [
+      '# HELP c_total a counter',
+      'c_total{result="ended",transport="spdy"} 3',
+      'c_total{result="ended",transport="websocket"} 4',
+      'c_total{result="failed",transport="spdy"} 1',
+      'c_total_other{result="ended"} 100',
+      'plain 7',
+    ].join('\n'),
+  );
+
+  it('sums the series with every given label, and only of that metric', () => {
+    expect(sampleSum(scrape, 'c_total', { result: 'ended' })).toBe(7);
+    expect(sampleSum(scrape, 'c_total', { result: 'ended', transport: 'spdy' })).toBe(3);
+    expect(sampleSum(scrape, 'c_total')).toBe(8);
+    expect(sampleSum(scrape, 'plain')).toBe(7);
+  });
+
+  it('is 0 for a metric or label value it does not have', () => {
+    expect(sampleSum(scrape, 'c_total', { result: 'refused' })).toBe(0);
+    expect(sampleSum(scrape, 'missing')).toBe(0);
+    expect(sampleSum(scrape, 'plain', { result: '' })).toBe(0);
   });
 });
