@@ -103,6 +103,23 @@ describe('SpdyServerSession', () => {
     expect(await client.stream(1)).toEqual({ data: body.toString(), fin: true });
   });
 
+  it('puts a stream’s SYN_REPLY on the wire before its data, even when its owner writes, ends and closes the session without waiting for the reply', async () => {
+    // A command that ends at once (kubectl exec of `hostname`): its output, FIN and the
+    // session's end all follow the reply of the last stream, whose header block is still being
+    // compressed. kubectl waits 30 s for a reply that never comes, otherwise.
+    const { session } = start((s) => {
+      void s.reply();
+      void (async () => {
+        await s.write(Buffer.from('out'));
+        await s.end();
+        session.close();
+      })();
+    });
+    await client.open(1, { streamType: 'stdout' });
+    await client.waitFor((f) => f.kind === 'goaway', 'GOAWAY');
+    expect((await client.frames()).map((f) => f.kind)).toEqual(['reply', 'data', 'data', 'goaway']);
+  });
+
   it('passes the client’s data in order, then its FIN; a reset or the client leaving ends the stream', async () => {
     const got: string[] = [];
     const streams: SpdyStream[] = [];

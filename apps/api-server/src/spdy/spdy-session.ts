@@ -35,6 +35,12 @@ export class SpdyStream {
   onGone: () => void = () => {};
   private ended = false;
   private gone = false;
+  /**
+   * Its SYN_REPLY on the wire (it is compressed first, asynchronously). Writes wait for it: data
+   * before the reply is lost to the client, and a session that ends meanwhile would drop the
+   * reply itself, leaving the client waiting 30 s for it ("Timeout occurred").
+   */
+  private replied?: Promise<void>;
 
   constructor(
     readonly id: number,
@@ -53,11 +59,12 @@ export class SpdyStream {
 
   /** SYN_REPLY: the stream is accepted (the client waits for it before it writes or reads). */
   reply(): Promise<void> {
-    return this.session.reply(this.id);
+    return (this.replied ??= this.session.reply(this.id));
   }
 
   /** Resolves once the transport took it (its buffer drained): a slow client holds the writer back. */
   async write(data: Uint8Array): Promise<void> {
+    await this.replied;
     if (this.ended || this.gone) return;
     const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     for (let at = 0; at < bytes.length; at += MAX_DATA_PAYLOAD)
@@ -68,6 +75,7 @@ export class SpdyStream {
   async end(): Promise<void> {
     if (this.ended || this.gone) return;
     this.ended = true;
+    await this.replied;
     await this.session.send(dataFrame(this.id, Buffer.alloc(0), true));
   }
 
