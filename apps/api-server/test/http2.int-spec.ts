@@ -232,7 +232,9 @@ describe('HTTP/2, as kube-apiserver serves it', () => {
 
 describe('HTTP/2 idle sessions', () => {
   let c: ApiCluster;
-  const IDLE_MS = 1_000;
+  // Long enough that a stalled CI machine does not reach it between opening a session and its
+  // first request (the server counts a session idle from its handshake).
+  const IDLE_MS = 3_000;
   const ns = 'h2-idle';
   const sessions: ClientHttp2Session[] = [];
   const auth = () => ({ authorization: `Bearer ${c.connection.token}` });

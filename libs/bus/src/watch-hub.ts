@@ -103,7 +103,7 @@ export class WatchHub {
   private stopped = false;
   /** Watches with something new for their reader, woken together at the next hand-over. */
   private readonly ready = new Set<Subscription>();
-  private handOverScheduled = false;
+  private handOverTimer?: NodeJS.Timeout | NodeJS.Immediate;
   private lastHandOver = 0;
 
   constructor(private readonly options: WatchHubOptions) {
@@ -120,6 +120,11 @@ export class WatchHub {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.handOverTimer) {
+      clearTimeout(this.handOverTimer as NodeJS.Timeout);
+      clearImmediate(this.handOverTimer as NodeJS.Immediate);
+      this.handOverTimer = undefined;
+    }
     this.source?.stop();
     await Promise.all(this.running);
     for (const s of this.open) s.end();
@@ -180,15 +185,14 @@ export class WatchHub {
   /** @internal `sub` has new items (or progress) for its reader: wake it at the next hand-over. */
   wakeSoon(sub: Subscription): void {
     this.ready.add(sub);
-    if (this.handOverScheduled) return;
-    this.handOverScheduled = true;
+    if (this.handOverTimer || this.stopped) return;
     const wait = this.lastHandOver + (this.options.dispatchIntervalMs ?? 0) - performance.now();
-    if (wait > 0) setTimeout(this.handOver, wait);
-    else setImmediate(this.handOver);
+    // Unref'd: a pending hand-over has nobody to wake once every watch is gone.
+    this.handOverTimer = (wait > 0 ? setTimeout(this.handOver, wait) : setImmediate(this.handOver)).unref();
   }
 
   private readonly handOver = (): void => {
-    this.handOverScheduled = false;
+    this.handOverTimer = undefined;
     this.lastHandOver = performance.now();
     const subs = [...this.ready];
     this.ready.clear();
@@ -301,7 +305,10 @@ class Subscription implements HubWatch {
     // An event filtered out still moves the watch on: its reader sees that progress (a
     // bookmark) at the hand-over, once per burst, as it sees the events it takes.
     if (matches) this.queue.push((entry.item ??= { kind: 'event', event: entry.bus.event }));
-    this.hub.wakeSoon(this);
+    // A burst that fills half the queue within one interval is taken now: `maxQueue` bounds a
+    // reader that does not keep up, not the events that one interval gathers.
+    if (this.queue.length * 2 >= this.maxQueue) this.wake?.();
+    else this.hub.wakeSoon(this);
   }
 
   /** @internal the hub's hand-over: the reader, if waiting, takes what has come. */

@@ -712,6 +712,42 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
     }
   });
 
+  it('does not take a watch that keeps up for too slow when one interval gathers more than its queue holds', async () => {
+    const { relay, head } = await relayedWrites('burst', 0);
+    const hub = new WatchHub({
+      nats: nc,
+      log: store.events,
+      stream,
+      dispatchIntervalMs: 5_000,
+      maxQueue: 10,
+    });
+    const count = 40;
+    try {
+      await hub.start();
+      const watch = hub.watch({
+        after: head,
+        filter: eventFilter({ resource: 'configmaps', group: '', namespace: 'burst' }),
+      });
+      // The reader is waiting, live, before the writes: the first event is handed over at once,
+      // the rest come within the long interval after it.
+      const recording = record(watch, () => Infinity, count);
+      await Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          store.create(
+            { group: '', resource: 'configmaps', namespace: 'burst', name: `cm-${i}` },
+            { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` } },
+            ctx,
+          ),
+        ),
+      );
+      const records = await recording;
+      expect(records.filter((r) => r.kind === 'event')).toHaveLength(count);
+    } finally {
+      await hub.stop();
+      await relay.stop();
+    }
+  });
+
   it('negative control: a relay that skips one event is caught by the watch checker', async () => {
     const skipStream = { name: 'BUS_SKIP', maxMessages: 10_000 };
     const js = jetstream(nc);

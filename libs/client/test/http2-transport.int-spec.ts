@@ -97,11 +97,12 @@ describe('Http2Transport: what it sends again, and what it does not', () => {
       stream.close(constants.NGHTTP2_INTERNAL_ERROR);
     });
     const t = transport();
+    const resetsBefore = resets.length;
     await expect(t.send('POST', '/applied', { 'content-type': 'application/json' }, '{}')).rejects.toThrow();
     expect(seen.get('/applied')).toBe(1);
     // A read is always safe to ask again (once): the second attempt is reset too, and fails.
     await expect(t.send('GET', '/applied', {})).rejects.toThrow();
     expect(seen.get('/applied')).toBe(3);
-    expect(resets.filter((r) => r === 'ERR_HTTP2_STREAM_ERROR')).toHaveLength(4);
+    expect(resets.slice(resetsBefore)).toEqual(Array(3).fill('ERR_HTTP2_STREAM_ERROR'));
   });
 });

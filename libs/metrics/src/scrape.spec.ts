@@ -95,6 +95,7 @@ describe('sampleSum', () => {
       'c_total{result="failed",transport="spdy"} 1',
       'c_total_other{result="ended"} 100',
       'plain 7',
+      'r_total{subresource=""} 9',
     ].join('\n'),
   );
 
@@ -109,5 +110,8 @@ describe('sampleSum', () => {
     expect(sampleSum(scrape, 'c_total', { result: 'refused' })).toBe(0);
     expect(sampleSum(scrape, 'missing')).toBe(0);
     expect(sampleSum(scrape, 'plain', { result: '' })).toBe(0);
+    // `resource` is not `subresource`.
+    expect(sampleSum(scrape, 'r_total', { resource: '' })).toBe(0);
+    expect(sampleSum(scrape, 'r_total', { subresource: '' })).toBe(9);
   });
 });

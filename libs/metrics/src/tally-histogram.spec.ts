@@ -24,5 +24,8 @@ describe('TallyHistogram', () => {
       tally.observe(v);
     }
     expect(await ours.metrics()).toBe(await theirs.metrics());
+    // prom-client throws on NaN; this counts nothing, and the caller goes on.
+    tally.observe(NaN);
+    expect(await ours.metrics()).toBe(await theirs.metrics());
   });
 });

@@ -26,6 +26,9 @@ export class TallyHistogram {
   }
 
   observe(value: number): void {
+    // Not an observation (a commit time that did not parse); prom-client would throw, and a
+    // watch must not fail over its metric.
+    if (Number.isNaN(value)) return;
     const b = this.buckets;
     let lo = 0;
     let hi = b.length;

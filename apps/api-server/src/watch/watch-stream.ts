@@ -134,7 +134,7 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
     first = false;
     return lineOf({ type, object });
   };
-  // Lines that arrive together leave together: one socket write (one TLS record) per burst
+  // Lines that arrive together leave together: one socket write per burst (or per FLUSH_BYTES)
   // instead of one per event. A socket that does not drain stops the reading of events, so a
   // slow client backs up into the hub, which cuts it off (WatchTooSlow), not into memory here.
   let pending: Buffer[] = [];
@@ -245,9 +245,16 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
   }
 }
 
-/** One watch event as its newline-terminated JSON line. */
+/**
+ * One watch event as its newline-terminated JSON line, in memory of its own: a shared line lives
+ * as long as the watch ring keeps its event, and a small Buffer.from would pin a whole 8 KiB
+ * slab of Node's pool for that long.
+ */
 function lineOf(event: { type: string; object: unknown }): Buffer {
-  return Buffer.from(`${JSON.stringify(event)}\n`);
+  const text = `${JSON.stringify(event)}\n`;
+  const line = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
+  line.write(text);
+  return line;
 }
 
 /** Bytes of watch lines gathered before they are written without waiting for the burst to end. */
