@@ -377,6 +377,19 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
     return { relay, from, head };
   }
 
+  /** `count` ConfigMaps created in `namespace` all at once. */
+  function concurrentCreates(namespace: string, count: number) {
+    return Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        store.create(
+          { group: '', resource: 'configmaps', namespace, name: `cm-${i}` },
+          { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` } },
+          ctx,
+        ),
+      ),
+    );
+  }
+
   /** A watch of the bus test stream from `after` with a short stall check, reporting its troubles. */
   function stallCheckedWatch(
     after: number,
@@ -678,15 +691,7 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
         after: head,
         filter: eventFilter({ resource: 'configmaps', group: '', namespace: 'paced' }),
       });
-      const writes = Promise.all(
-        Array.from({ length: count }, (_, i) =>
-          store.create(
-            { group: '', resource: 'configmaps', namespace: 'paced', name: `cm-${i}` },
-            { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` } },
-            ctx,
-          ),
-        ),
-      );
+      const writes = concurrentCreates('paced', count);
       const batches: { at: number; seqs: number[] }[] = [];
       let events = 0;
       for await (const batch of watch.batches()) {
@@ -731,15 +736,7 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
       // The reader is waiting, live, before the writes: the first event is handed over at once,
       // the rest come within the long interval after it.
       const recording = record(watch, () => Infinity, count);
-      await Promise.all(
-        Array.from({ length: count }, (_, i) =>
-          store.create(
-            { group: '', resource: 'configmaps', namespace: 'burst', name: `cm-${i}` },
-            { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` } },
-            ctx,
-          ),
-        ),
-      );
+      await concurrentCreates('burst', count);
       const records = await recording;
       expect(records.filter((r) => r.kind === 'event')).toHaveLength(count);
     } finally {
