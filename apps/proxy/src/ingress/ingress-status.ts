@@ -59,6 +59,9 @@ export interface IngressStatusOptions {
  * one it stops serving (class changed, class gone, default class moved) loses it. Writes go
  * through the status subresource with the Ingress's version as their cause.
  */
+/** Reads and writes of one Ingress at shutdown before its release is given up (others keep changing it). */
+const RELEASE_ATTEMPTS = 3;
+
 export class IngressStatusController extends QueueController {
   readonly name = 'ingress-status';
   private readonly ours: LoadBalancerIngress;
@@ -94,13 +97,37 @@ export class IngressStatusController extends QueueController {
    */
   async release(): Promise<void> {
     const results = await Promise.allSettled(
-      this.o.ingresses.cache.list().map((ing) => this.write(ing, false)),
+      this.o.ingresses.cache.list().map((ing) => this.releaseOne(ing)),
     );
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed.length)
       throw new Error(
         `removing ${label(this.ours)} from ${failed.length} Ingresses: ${String(failed[0].reason)}`,
       );
+  }
+
+  /**
+   * The informer may not have this controller's own last write yet (it added its address a
+   * moment before shutting down): the Ingress is read from the API, and read again if it
+   * changed before the write.
+   */
+  private async releaseOne(cached: Ingress): Promise<void> {
+    const { namespace, name } = cached.metadata;
+    const path = resourcePath({ ...INGRESSES, namespace, name });
+    for (let attempt = 1; ; attempt++) {
+      let current: Ingress;
+      try {
+        current = await this.o.api.get<Ingress>(path);
+      } catch (e) {
+        if (ApiError.isNotFound(e)) return;
+        throw e;
+      }
+      try {
+        return await this.write(current, false);
+      } catch (e) {
+        if (attempt >= RELEASE_ATTEMPTS || !ApiError.isConflict((e as Error).cause)) throw e;
+      }
+    }
   }
 
   private async write(ing: Ingress, serving: boolean): Promise<void> {
