@@ -103,7 +103,7 @@ export class WatchHub {
   private stopped = false;
   /** Watches with something new for their reader, woken together at the next hand-over. */
   private readonly ready = new Set<Subscription>();
-  private handOverTimer?: NodeJS.Timeout | NodeJS.Immediate;
+  private handOverScheduled = false;
   private lastHandOver = 0;
 
   constructor(private readonly options: WatchHubOptions) {
@@ -120,11 +120,6 @@ export class WatchHub {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.handOverTimer) {
-      clearTimeout(this.handOverTimer as NodeJS.Timeout);
-      clearImmediate(this.handOverTimer as NodeJS.Immediate);
-      this.handOverTimer = undefined;
-    }
     this.source?.stop();
     await Promise.all(this.running);
     for (const s of this.open) s.end();
@@ -185,14 +180,16 @@ export class WatchHub {
   /** @internal `sub` has new items (or progress) for its reader: wake it at the next hand-over. */
   wakeSoon(sub: Subscription): void {
     this.ready.add(sub);
-    if (this.handOverTimer || this.stopped) return;
+    if (this.handOverScheduled || this.stopped) return;
+    this.handOverScheduled = true;
     const wait = this.lastHandOver + (this.options.dispatchIntervalMs ?? 0) - performance.now();
-    // Unref'd: a pending hand-over has nobody to wake once every watch is gone.
-    this.handOverTimer = (wait > 0 ? setTimeout(this.handOver, wait) : setImmediate(this.handOver)).unref();
+    // Unref'd, and not cancelled at stop: every watch leaves `ready` as it ends, so a hand-over
+    // after the hub stopped wakes nobody, and holds no process open meanwhile.
+    (wait > 0 ? setTimeout(this.handOver, wait) : setImmediate(this.handOver)).unref();
   }
 
   private readonly handOver = (): void => {
-    this.handOverTimer = undefined;
+    this.handOverScheduled = false;
     this.lastHandOver = performance.now();
     const subs = [...this.ready];
     this.ready.clear();

@@ -16,6 +16,7 @@ import {
   WATCH_PULL_BATCH,
   watchConsumerOptions,
   WatchHub,
+  type WatchHubOptions,
   type WatchItem,
   WatchTooSlow,
 } from '@app/bus';
@@ -377,6 +378,28 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
     return { relay, from, head };
   }
 
+  /**
+   * A hub with these options over a relay of its own, and a watch of `namespace`'s ConfigMaps
+   * from the log's head, for `use`; all stopped after.
+   */
+  async function withConfigMapWatch(
+    namespace: string,
+    options: Pick<WatchHubOptions, 'dispatchIntervalMs' | 'maxQueue'>,
+    use: (watch: HubWatch) => Promise<void>,
+  ): Promise<void> {
+    const { relay, head } = await relayedWrites(namespace, 0);
+    const hub = new WatchHub({ nats: nc, log: store.events, stream, ...options });
+    try {
+      await hub.start();
+      await use(
+        hub.watch({ after: head, filter: eventFilter({ resource: 'configmaps', group: '', namespace }) }),
+      );
+    } finally {
+      await hub.stop();
+      await relay.stop();
+    }
+  }
+
   /** `count` ConfigMaps created in `namespace` all at once. */
   function concurrentCreates(namespace: string, count: number) {
     return Promise.all(
@@ -681,16 +704,9 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
   });
 
   it('hands a steady stream to its watches at most once per dispatch interval, everything that came meanwhile together', async () => {
-    const { relay, head } = await relayedWrites('paced', 0);
     const intervalMs = 1000;
-    const hub = new WatchHub({ nats: nc, log: store.events, stream, dispatchIntervalMs: intervalMs });
     const count = 20;
-    try {
-      await hub.start();
-      const watch = hub.watch({
-        after: head,
-        filter: eventFilter({ resource: 'configmaps', group: '', namespace: 'paced' }),
-      });
+    await withConfigMapWatch('paced', { dispatchIntervalMs: intervalMs }, async (watch) => {
       const writes = concurrentCreates('paced', count);
       const batches: { at: number; seqs: number[] }[] = [];
       let events = 0;
@@ -711,38 +727,19 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
       expect(batches.length).toBeLessThan(count);
       for (let i = 1; i < batches.length; i++)
         expect(batches[i].at - batches[i - 1].at).toBeGreaterThanOrEqual(intervalMs - 2);
-    } finally {
-      await hub.stop();
-      await relay.stop();
-    }
+    });
   });
 
   it('does not take a watch that keeps up for too slow when one interval gathers more than its queue holds', async () => {
-    const { relay, head } = await relayedWrites('burst', 0);
-    const hub = new WatchHub({
-      nats: nc,
-      log: store.events,
-      stream,
-      dispatchIntervalMs: 5_000,
-      maxQueue: 10,
-    });
     const count = 40;
-    try {
-      await hub.start();
-      const watch = hub.watch({
-        after: head,
-        filter: eventFilter({ resource: 'configmaps', group: '', namespace: 'burst' }),
-      });
+    await withConfigMapWatch('burst', { dispatchIntervalMs: 5_000, maxQueue: 10 }, async (watch) => {
       // The reader is waiting, live, before the writes: the first event is handed over at once,
       // the rest come within the long interval after it.
       const recording = record(watch, () => Infinity, count);
       await concurrentCreates('burst', count);
       const records = await recording;
       expect(records.filter((r) => r.kind === 'event')).toHaveLength(count);
-    } finally {
-      await hub.stop();
-      await relay.stop();
-    }
+    });
   });
 
   it('negative control: a relay that skips one event is caught by the watch checker', async () => {

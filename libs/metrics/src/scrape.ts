@@ -66,20 +66,19 @@ export function sampleSum(scrape: Scrape, metric: string, labels: Record<string,
     const brace = series.indexOf('{');
     if ((brace === -1 ? series : series.slice(0, brace)) !== metric) continue;
     const text = brace === -1 ? '' : series.slice(brace + 1, -1);
-    if (Object.entries(labels).every(([name, v]) => hasLabel(text, name) && labelValue(text, name) === v))
-      sum += value;
+    if (Object.entries(labels).every(([name, v]) => labelOf(text, name) === v)) sum += value;
   }
   return sum;
 }
 
-/** Whether a series' label text has label `name` (`resource` is not `subresource`). */
-function hasLabel(labels: string, name: string): boolean {
-  return new RegExp(`(?:^|,)${name}="`).test(labels);
+/** The value of label `name` in a series' label text (`verb="POST",resource="pods",…`), '' without it. */
+export function labelValue(labels: string, name: string): string {
+  return labelOf(labels, name) ?? '';
 }
 
-/** The value of label `name` in a series' label text (`verb="POST",resource="pods",…`). */
-export function labelValue(labels: string, name: string): string {
-  return new RegExp(`(?:^|,)${name}="([^"]*)"`).exec(labels)?.[1] ?? '';
+/** Label `name`'s value, undefined without it (`resource` is not `subresource`). */
+function labelOf(labels: string, name: string): string | undefined {
+  return new RegExp(`(?:^|,)${name}="([^"]*)"`).exec(labels)?.[1];
 }
 
 /**
