@@ -207,14 +207,9 @@ export class TaintEvictionController implements Controller {
   private async addConditionAndDeletePod(key: string): Promise<void> {
     const { namespace, name } = splitKey(key);
     const path = resourcePath({ ...PODS, namespace, name });
-    let pod: Pod;
-    try {
-      pod = await this.o.api.get<Pod>(path);
-    } catch (e) {
-      // Gone already: nothing left to evict.
-      if (ApiError.isNotFound(e)) return;
-      throw e;
-    }
+    const pod = await this.o.api.getIfExists<Pod>(path);
+    // Gone already: nothing left to evict.
+    if (!pod) return;
     const cause = Number(pod.metadata.resourceVersion);
     const target = pod.status?.conditions?.find((c) => c.type === 'DisruptionTarget');
     if (target?.status !== 'True' || (target as { reason?: string }).reason !== 'DeletionByTaintManager') {

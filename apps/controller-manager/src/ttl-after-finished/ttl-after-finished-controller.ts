@@ -75,13 +75,8 @@ export class TtlAfterFinishedController extends QueueController {
       return;
     }
     const path = resourcePath({ ...JOBS, namespace: cached.metadata.namespace, name: cached.metadata.name });
-    let fresh: Job;
-    try {
-      fresh = await this.o.api.get<Job>(path);
-    } catch (e) {
-      if (ApiError.isNotFound(e)) return;
-      throw e;
-    }
+    const fresh = await this.o.api.getIfExists<Job>(path);
+    if (!fresh) return;
     const expiry = expiresAt(fresh);
     if (expiry === undefined) return;
     if (expiry > this.now()) {

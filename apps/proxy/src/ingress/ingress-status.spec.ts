@@ -35,7 +35,7 @@ describe('IngressStatusController.release', () => {
     ];
     const writes: Ingress[] = [];
     const api = {
-      get: async () => reads.shift() ?? reads.at(-1),
+      getIfExists: async () => reads.shift() ?? reads.at(-1),
       update: async (_path: string, body: Ingress) => {
         writes.push(body);
         if (writes.length === 1) throw new ApiError(409, 'Conflict', 'the object has been modified', {});

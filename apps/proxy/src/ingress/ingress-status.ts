@@ -53,15 +53,15 @@ export interface IngressStatusOptions {
   onTrouble?: (e: Error, key?: string) => void;
 }
 
+/** Reads and writes of one Ingress at shutdown before its release is given up (others keep changing it). */
+const RELEASE_ATTEMPTS = 3;
+
 /**
  * ingress-nginx's status sync (internal/ingress/status): every Ingress this controller serves
  * lists its address in status.loadBalancer.ingress, so `kubectl get ingress` shows ADDRESS;
  * one it stops serving (class changed, class gone, default class moved) loses it. Writes go
  * through the status subresource with the Ingress's version as their cause.
  */
-/** Reads and writes of one Ingress at shutdown before its release is given up (others keep changing it). */
-const RELEASE_ATTEMPTS = 3;
-
 export class IngressStatusController extends QueueController {
   readonly name = 'ingress-status';
   private readonly ours: LoadBalancerIngress;
@@ -115,13 +115,8 @@ export class IngressStatusController extends QueueController {
     const { namespace, name } = cached.metadata;
     const path = resourcePath({ ...INGRESSES, namespace, name });
     for (let attempt = 1; ; attempt++) {
-      let current: Ingress;
-      try {
-        current = await this.o.api.get<Ingress>(path);
-      } catch (e) {
-        if (ApiError.isNotFound(e)) return;
-        throw e;
-      }
+      const current = await this.o.api.getIfExists<Ingress>(path);
+      if (!current) return;
       try {
         return await this.write(current, false);
       } catch (e) {

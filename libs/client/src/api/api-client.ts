@@ -107,6 +107,16 @@ export class ApiClient {
     return this.call<T>('GET', path);
   }
 
+  /** The object at `path`, or undefined when there is none (404). */
+  async getIfExists<T extends StoredObject>(path: string): Promise<T | undefined> {
+    try {
+      return await this.get<T>(path);
+    } catch (e) {
+      if (ApiError.isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
   /** Every object at `path`, page by page, and the resourceVersion the list is consistent at. */
   async list<T extends StoredObject>(
     path: string,
