@@ -92,7 +92,12 @@ export class EventReader {
     return rows.map(toStoredEvent);
   }
 
-  /** Like `after`, but each event as the bus carries it: JSON text built by the database (see EncodedEvent). */
+  /**
+   * Like `after`, but each event as the bus carries it: JSON text built by the database (see
+   * EncodedEvent). A prepared statement: the relay reads once per NOTIFY, and parsing and
+   * planning this query over the log's partitions each time cost Postgres more than running it
+   * (the reader's backend went from 14 % to 5 % of a core at 1,000 appends/s).
+   */
   async afterEncoded(seq: number, limit: number): Promise<EncodedEvent[]> {
     return this.sql.unsafe<EncodedEvent[]>(
       `SELECT seq, encode(hash, 'hex') AS hash, api_group AS "group", resource, namespace, name,
@@ -100,6 +105,7 @@ export class EventReader {
               ${ENCODED_EVENT}
          FROM wake.events WHERE seq > $1 ORDER BY seq LIMIT $2`,
       [seq, limit],
+      { prepare: true },
     );
   }
 
