@@ -26,15 +26,16 @@ processes, then drives the API from this process over HTTPS (keep-alive):
      requests/s for --duration seconds after --warmup unmeasured ones, open loop: latency
      counts from the scheduled start;
   4. watch fan-out, for each watchers@rate cell of --fanout: that many watches, that many
-     writes/s for --duration seconds; delivery latency from the write's start to each
-     watcher's receipt. The writes are appended to the log by this process (--fanout-writes
+     writes/s for --warmup seconds unmeasured, then --duration seconds measured; delivery
+     latency from the write's start to each watcher's receipt. The writes are appended to the log by this process (--fanout-writes
      log, the default), so that the API server's CPU goes to the fan-out alone, or made as
      PATCHes through the API (--fanout-writes api).
 
   --objects N       pods to create and list (default 10000)
   --rates LIST      request rates of the mixed load (default 50,200,1000; none)
   --duration S      seconds per mixed-load cell and for the fan-out (default 10)
-  --warmup S        seconds of the same mixed load before each measured cell (default 3)
+  --warmup S        seconds of the same load before each measured cell, mixed or fan-out
+                    (default 3)
   --fanout LIST     watchers@writes-per-second cells (default 500@1000,500@100,100@1000; none)
   --fanout-writes W log or api (default log)
   --list-runs N     full lists to time (default 10)
@@ -189,18 +190,27 @@ function logFanWriter(store: EventStore, ns: string): FanWriter {
     );
 }
 
-async function fanOut(
-  c: Client,
-  writer: Client,
+interface FanOutCell {
+  /** Reads the list the watches start from. */
+  reader: Client;
+  /** Creates the objects, and PATCHes them when there is no `store`. */
+  writer: Client;
   /** Appends the writes to the log when given; else they are PATCHes through `writer`. */
-  store: EventStore | undefined,
-  server: ApiServerProcess,
-  dir: string,
-  ns: string,
-  watchers: number,
-  rate: number,
-  seconds: number,
-) {
+  store: EventStore | undefined;
+  server: ApiServerProcess;
+  dir: string;
+  ns: string;
+  watchers: number;
+  rate: number;
+  /** Seconds of writes whose deliveries are not measured, then `seconds` that are. */
+  warmup: number;
+  seconds: number;
+  /** Called when the measured writes begin and once every delivery is in. */
+  scrape: () => Promise<Scrape>;
+}
+
+async function fanOut(cell: FanOutCell) {
+  const { reader: c, writer, store, server, ns, watchers, rate } = cell;
   await c.call('POST', '/api/v1/namespaces', { metadata: { name: ns } });
   const names = Array.from({ length: 100 }, (_, i) => `fan-${i}`);
   for (const n of names)
@@ -213,7 +223,8 @@ async function fanOut(
       metadata: { resourceVersion: string };
     }
   ).metadata.resourceVersion;
-  const total = Math.floor(rate * seconds);
+  const warm = Math.floor(rate * cell.warmup);
+  const total = warm + Math.floor(rate * cell.seconds);
   const send = store ? logFanWriter(store, ns) : apiFanWriter(writer, ns);
   progress(`opening ${watchers} watches in ${WATCH_PROCESSES} processes`);
   const workers = await startWatchWorkers({
@@ -224,22 +235,37 @@ async function fanOut(
     watchers,
     processes: WATCH_PROCESSES,
     expectedPerWatcher: total,
-    dir,
+    dir: cell.dir,
   });
-  progress(`writing ${total.toLocaleString()} events at ${rate}/s to ${watchers} watchers`);
+  progress(
+    `writing ${total.toLocaleString()} events at ${rate}/s to ${watchers} watchers (the first ${cell.warmup} s unmeasured)`,
+  );
   const writes: number[] = [];
   const inFlight: Promise<void>[] = [];
-  const machine0 = machineCpuSeconds();
-  const server0 = treeCpuSeconds(server.pid);
   const start = performance.now();
+  // As the mixed load does: the first deliveries pay for compiling the fan-out's paths and
+  // for the backlog that builds meanwhile, which a steady state does not have.
+  const measuredFrom = start + warm * (1000 / rate);
+  await workers.measureFrom(performance.timeOrigin + measuredFrom);
+  let measureStart:
+    Promise<{ machine: ReturnType<typeof machineCpuSeconds>; server: number; scrape: Scrape }> | undefined;
   for (let i = 0; i < total; i++) {
     const scheduled = start + i * (1000 / rate);
     const wait = scheduled - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    if (i === warm)
+      measureStart = cell.scrape().then((scrape) => ({
+        machine: machineCpuSeconds(),
+        server: treeCpuSeconds(server.pid),
+        scrape,
+      }));
     // Epoch milliseconds: the watchers run in other processes.
     const sent = performance.timeOrigin + scheduled;
+    const measured = i >= warm;
     inFlight.push(
-      send(names[i % names.length], sent).then(() => void writes.push(performance.now() - scheduled)),
+      send(names[i % names.length], sent).then(() => {
+        if (measured) writes.push(performance.now() - scheduled);
+      }),
     );
   }
   await Promise.all(inFlight);
@@ -247,19 +273,27 @@ async function fanOut(
   while ((await workers.count()) < total * watchers && performance.now() < deadline)
     await new Promise((r) => setTimeout(r, 250));
   const machine1 = machineCpuSeconds();
-  const serverSec = treeCpuSeconds(server.pid) - server0;
+  const server1 = treeCpuSeconds(server.pid);
+  const before = await (measureStart as NonNullable<typeof measureStart>);
+  const after = await cell.scrape();
   const { received, samples } = await workers.report();
+  const measured = samples.length;
+  const delivery = (q: number) =>
+    round(quantileBetween(before.scrape, after, 'wake_watch_delivery_seconds', q).value * 1000);
   return {
     watchers,
     rate,
-    events: total,
+    warmupEvents: warm,
+    events: total - warm,
     expectedDeliveries: total * watchers,
     deliveries: received,
+    measuredDeliveries: measured,
     delivery: summarize(Array.from(samples)),
     write: summarize(writes),
-    // Over the writing and the delivery only, not the opening of the watches.
-    machineBusy: busyBetween(machine0, machine1),
-    serverCpuUsPerDelivery: round((serverSec * 1e6) / Math.max(1, received)),
+    serverDelivery: { p50ms: delivery(0.5), p99ms: delivery(0.99) },
+    // Over the measured writing and its delivery only.
+    machineBusy: busyBetween(before.machine, machine1),
+    serverCpuUsPerDelivery: round(((server1 - before.server) * 1e6) / Math.max(1, measured)),
   };
 }
 
@@ -367,29 +401,25 @@ export async function run(argv: string[]): Promise<void> {
     const fans = [];
     for (const [i, cell] of fanCells.entries()) {
       progress(`watch fan-out: ${cell.watchers} watchers, ${cell.rate} writes/s`);
-      const before = await scrape(c);
       const reader = apiCaller(server, 1);
       const writer = apiCaller(server, 64);
-      const result = await fanOut(
-        reader,
-        writer,
-        store,
-        server,
-        cp.dir,
-        `fan${i}`,
-        cell.watchers,
-        cell.rate,
-        seconds,
+      fans.push(
+        await fanOut({
+          reader,
+          writer,
+          store,
+          server,
+          dir: cp.dir,
+          ns: `fan${i}`,
+          watchers: cell.watchers,
+          rate: cell.rate,
+          warmup,
+          seconds,
+          scrape: () => scrape(c),
+        }),
       );
       reader.close();
       writer.close();
-      const after = await scrape(c);
-      const delivery = (q: number) =>
-        round(quantileBetween(before, after, 'wake_watch_delivery_seconds', q).value * 1000);
-      fans.push({
-        ...result,
-        serverDelivery: { p50ms: delivery(0.5), p99ms: delivery(0.99) },
-      });
     }
     await store?.close();
 
@@ -442,7 +472,7 @@ export async function run(argv: string[]): Promise<void> {
       ),
     );
     console.log(
-      `\nWatch fan-out (write start → each watcher; writes ${fanWrites === 'log' ? 'appended to the log by the bench' : 'through the API'})\n`,
+      `\nWatch fan-out (write start → each watcher, after ${warmup} s unmeasured; writes ${fanWrites === 'log' ? 'appended to the log by the bench' : 'through the API'})\n`,
     );
     console.log(
       table(
@@ -450,6 +480,7 @@ export async function run(argv: string[]): Promise<void> {
           watchers: f.watchers,
           'writes/s': f.rate,
           delivered: `${f.deliveries.toLocaleString()} / ${f.expectedDeliveries.toLocaleString()}`,
+          timed: f.measuredDeliveries.toLocaleString(),
           'p50 ms': round(f.delivery.p50),
           'p99 ms': round(f.delivery.p99),
           'write p99 ms': round(f.write.p99),

@@ -4,9 +4,11 @@ import { join, resolve } from 'node:path';
 
 /** Watchers in their own processes, so that reading them does not starve the bench's writer. */
 export interface WatchWorkers {
+  /** Lines of writes started before `epochMs` are counted from now on, not timed (a warm-up). */
+  measureFrom(epochMs: number): Promise<void>;
   /** Lines delivered so far, over all workers. */
   count(): Promise<number>;
-  /** Stops the watches and returns every delivery latency (ms) and how many lines arrived. */
+  /** Stops the watches and returns every timed delivery latency (ms) and how many lines arrived. */
   report(): Promise<{ received: number; samples: Float64Array }>;
 }
 
@@ -28,7 +30,16 @@ export async function startWatchWorkers(o: {
     const child = fork(
       resolve('bench/lib/watch-worker.ts'),
       [o.url, caFile, o.token, o.path, String(count), String(count * o.expectedPerWatcher)],
-      { execArgv: ['--import', 'tsx'], serialization: 'advanced' },
+      {
+        execArgv: [
+          '--import',
+          'tsx',
+          ...(process.env.WAKE_BENCH_PROFILE_DIR
+            ? ['--cpu-prof', '--cpu-prof-dir', process.env.WAKE_BENCH_PROFILE_DIR]
+            : []),
+        ],
+        serialization: 'advanced',
+      },
     );
     children.push(child);
     await new Promise<void>((ready, fail) => {
@@ -36,12 +47,15 @@ export async function startWatchWorkers(o: {
       child.once('exit', (code) => fail(new Error(`a watch worker exited (${code})`)));
     });
   }
-  const ask = <T>(c: ChildProcess, message: string) =>
+  const ask = <T>(c: ChildProcess, message: string | object) =>
     new Promise<T>((done) => {
       c.once('message', (m) => done(m as T));
       c.send(message);
     });
   return {
+    async measureFrom(epochMs) {
+      await Promise.all(children.map((c) => ask(c, { measureFrom: epochMs })));
+    },
     async count() {
       const counts = await Promise.all(children.map((c) => ask<{ count: number }>(c, 'count')));
       return counts.reduce((n, c) => n + c.count, 0);
