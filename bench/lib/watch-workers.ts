@@ -64,13 +64,13 @@ export async function startWatchWorkers(o: {
       const parts = await Promise.all(
         children.map((c) => ask<{ received: number; samples: Float64Array }>(c, 'report')),
       );
-      const samples = new Float64Array(parts.reduce((n, p) => n + p.received, 0));
+      const samples = new Float64Array(parts.reduce((n, p) => n + p.samples.length, 0));
       let at = 0;
       for (const p of parts) {
         samples.set(p.samples, at);
-        at += p.received;
+        at += p.samples.length;
       }
-      return { received: at, samples };
+      return { received: parts.reduce((n, p) => n + p.received, 0), samples };
     },
   };
 }
