@@ -858,6 +858,71 @@ describe('API semantics over HTTPS', () => {
       expect(types.indexOf('BOOKMARK')).toBeGreaterThan(types.lastIndexOf('ADDED'));
     });
 
+    it('sends each watch its own events once and in order when many watches share bursts', async () => {
+      // Watches of one filter, level with the hub, are handed the same bursts and share their
+      // encoded lines; beside them, watches of other filters and a selector must get theirs.
+      const other = `${ns}-burst`;
+      await c.api('POST', '/api/v1/namespaces', { metadata: { name: other } });
+      const start = (await c.api<List>('GET', '/api/v1/configmaps')).body.metadata.resourceVersion;
+      const from = `watch=true&resourceVersion=${start}`;
+      const watches = {
+        here: await Promise.all([1, 2, 3].map(() => c.stream(`/api/v1/namespaces/${ns}/configmaps?${from}`))),
+        there: await Promise.all(
+          [1, 2].map(() => c.stream(`/api/v1/namespaces/${other}/configmaps?${from}`)),
+        ),
+        everywhere: [await c.stream(`/api/v1/configmaps?${from}`)],
+        selected: [await c.stream(`/api/v1/namespaces/${ns}/configmaps?${from}&labelSelector=odd%3Dyes`)],
+      };
+      const all = Object.values(watches).flat();
+      try {
+        // At once, so that the hub hands them over in bursts (a burst stays under the tiny
+        // cluster's queue limit of 20).
+        const writes = await Promise.all(
+          Array.from({ length: 16 }, (_, i) =>
+            c.api<Obj>(
+              'POST',
+              `/api/v1/namespaces/${i % 3 === 0 ? other : ns}/configmaps`,
+              cm(`burst-${i}`, {}, { labels: { odd: i % 2 ? 'yes' : 'no' } }),
+            ),
+          ),
+        );
+        const written = writes
+          .map((w) => w.body.metadata)
+          .sort((a, b) => Number(a.resourceVersion) - Number(b.resourceVersion))
+          .map((m) => ({
+            where: String(m.namespace),
+            line: `${String(m.name)}@${String(m.resourceVersion)}`,
+          }));
+        const expected = {
+          here: written.filter((w) => w.where === ns),
+          there: written.filter((w) => w.where === other),
+          everywhere: written,
+          selected: written.filter(
+            (w) => w.where === ns && Number(w.line.split('-')[1].split('@')[0]) % 2 === 1,
+          ),
+        };
+        const burstLines = (s: (typeof all)[number]) =>
+          s.lines
+            .map((l) => JSON.parse(l) as { type: string; object: Obj })
+            .filter((e) => String(e.object.metadata.name).startsWith('burst-'))
+            .map(
+              (e) =>
+                `${e.type} ${String(e.object.metadata.name)}@${String(e.object.metadata.resourceVersion)}`,
+            );
+        for (const [scope, streams] of Object.entries(watches)) {
+          const want = expected[scope as keyof typeof expected].map((w) => `ADDED ${w.line}`);
+          for (const s of streams) {
+            await waitFor(`the ${scope} watch's ${want.length} events`, () =>
+              burstLines(s).length >= want.length ? true : undefined,
+            );
+            expect(burstLines(s)).toEqual(want);
+          }
+        }
+      } finally {
+        for (const s of all) s.close();
+      }
+    });
+
     it('flushes the response headers before any event', async () => {
       const headers = await new Promise<number>((resolve, reject) => {
         const req = request(
