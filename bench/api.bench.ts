@@ -10,7 +10,7 @@ import { busyBetween, machineCpuSeconds, measureCpu, treeCpuSeconds } from './li
 import { parseScrape, quantileBetween, type Scrape } from '@app/metrics';
 import { startWatchWorkers } from './lib/watch-workers.js';
 import { progress, table, writeResult } from './lib/report.js';
-import { round, summarize } from './lib/stats.js';
+import { p99BySecond, round, summarize } from './lib/stats.js';
 
 export const description =
   'API server over HTTPS: mixed-load latency, create rate, 10k-pod list, watch fan-out';
@@ -277,8 +277,9 @@ async function fanOut(cell: FanOutCell) {
   const server1 = treeCpuSeconds(server.pid);
   const before = await (measureStart as NonNullable<typeof measureStart>);
   const after = await cell.scrape();
-  const { received, samples } = await workers.report();
+  const { received, samples, sentAt } = await workers.report();
   const measured = samples.length;
+  const bySecond = p99BySecond(sentAt, samples, performance.timeOrigin + measuredFrom).map((x) => round(x));
   const delivery = (q: number) =>
     round(quantileBetween(before.scrape, after, 'wake_watch_delivery_seconds', q).value * 1000);
   return {
@@ -290,12 +291,19 @@ async function fanOut(cell: FanOutCell) {
     deliveries: received,
     measuredDeliveries: measured,
     delivery: summarize(Array.from(samples)),
+    deliveryP99BySecond: bySecond,
     write: summarize(writes),
     serverDelivery: { p50ms: delivery(0.5), p99ms: delivery(0.99) },
     // Over the measured writing and its delivery only.
     machineBusy: busyBetween(before.machine, machine1),
     serverCpuUsPerDelivery: round(((server1 - before.server) * 1e6) / Math.max(1, measured)),
   };
+}
+
+/** The least and the greatest of the seconds' figures that are numbers ("a–b"). */
+function spread(xs: number[]): string {
+  const finite = xs.filter(Number.isFinite);
+  return finite.length ? `${Math.min(...finite)}–${Math.max(...finite)}` : '–';
 }
 
 /** Processes the fan-out's watchers are spread over (their reading must not starve the writer). */
@@ -484,6 +492,8 @@ export async function run(argv: string[]): Promise<void> {
           timed: f.measuredDeliveries.toLocaleString(),
           'p50 ms': round(f.delivery.p50),
           'p99 ms': round(f.delivery.p99),
+          // The spread over the run's seconds: a backlog that built and drained shows here.
+          'p99 by second: best–worst ms': spread(f.deliveryP99BySecond),
           'write p99 ms': round(f.write.p99),
           'server µs/delivery': f.serverCpuUsPerDelivery,
           'server p99 ms': f.serverDelivery.p99ms,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { medianRatio, percentile, summarize } from './stats.js';
+import { medianRatio, p99BySecond, percentile, summarize } from './stats.js';
 
 describe('percentile and summarize', () => {
   it('take the nearest rank, as the benches report p50/p90/p99', () => {
@@ -30,5 +30,14 @@ describe('medianRatio', () => {
     expect(medianRatio([1, 2], [0, 4])).toBe(0.5);
     expect(medianRatio([1], [0])).toBeNaN();
     expect(() => medianRatio([1, 2], [1])).toThrow(RangeError);
+  });
+});
+
+describe('p99BySecond', () => {
+  it('takes the p99 of the writes started in each second from the start', () => {
+    const sentAt = Float64Array.from([1000, 1500, 1999, 2000, 2400, 4100]);
+    const latency = Float64Array.from([5, 7, 6, 50, 40, 9]);
+    // Second 2 (3000–3999) had no write: NaN, not zero.
+    expect(p99BySecond(sentAt, latency, 1000)).toEqual([7, 50, NaN, 9]);
   });
 });

@@ -25,6 +25,25 @@ export function summarize(samples: number[]): LatencySummary {
   };
 }
 
+/**
+ * The p99 of the latencies of the writes started in each second from `from` (epoch ms): a
+ * steady state and a backlog that built and drained can have the same overall p99, not the
+ * same seconds.
+ */
+export function p99BySecond(sentAt: Float64Array, latency: Float64Array, from: number): number[] {
+  const seconds: number[][] = [];
+  for (let i = 0; i < sentAt.length; i++)
+    (seconds[Math.floor((sentAt[i] - from) / 1000)] ??= []).push(latency[i]);
+  return Array.from(seconds, (s) =>
+    s
+      ? percentile(
+          s.sort((a, b) => a - b),
+          99,
+        )
+      : NaN,
+  );
+}
+
 export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /**

@@ -47,6 +47,7 @@ describe('WatchLineTimer', () => {
     const { timer } = feedInPieces(stream, 9, 1010, 1002);
     expect(timer.received).toBe(5);
     expect(Array.from(timer.samples.subarray(0, timer.measured))).toEqual([8, 7, 6]);
+    expect(Array.from(timer.sentAt.subarray(0, timer.measured))).toEqual([1002, 1003, 1004]);
   });
 
   it('waits for a line to end before reading its stamp', () => {

@@ -19,7 +19,12 @@ export class WatchLineTimer {
   measured = 0;
   measureFrom = 0;
 
-  constructor(readonly samples: Float64Array) {}
+  /** When each timed line's write started (epoch ms), beside its latency in `samples`. */
+  readonly sentAt: Float64Array;
+
+  constructor(readonly samples: Float64Array) {
+    this.sentAt = new Float64Array(samples.length);
+  }
 
   /** A reader of one response's bytes, fed as they arrive. */
   reader(): WatchBodyReader {
@@ -32,8 +37,10 @@ export class WatchLineTimer {
       at += STAMP.length;
       const sent = Number(chunk.toString('latin1', at, chunk.indexOf(QUOTE, at)));
       this.received++;
-      if (sent >= this.measureFrom && this.measured < this.samples.length)
+      if (sent >= this.measureFrom && this.measured < this.samples.length) {
+        this.sentAt[this.measured] = sent;
         this.samples[this.measured++] = now - sent;
+      }
     }
   }
 }

@@ -46,8 +46,11 @@ process.on('message', (m: string | { measureFrom: number }) => {
   if (m === 'count') return void process.send?.({ count: timer.received });
   if (m !== 'report') return;
   for (const s of sockets) s.destroy();
-  const { received, measured, samples } = timer;
-  process.send?.({ received, samples: samples.subarray(0, measured) }, () => process.exit(0));
+  const { received, measured, samples, sentAt } = timer;
+  process.send?.(
+    { received, samples: samples.subarray(0, measured), sentAt: sentAt.subarray(0, measured) },
+    () => process.exit(0),
+  );
 });
 
 void (async () => {

@@ -8,8 +8,11 @@ export interface WatchWorkers {
   measureFrom(epochMs: number): Promise<void>;
   /** Lines delivered so far, over all workers. */
   count(): Promise<number>;
-  /** Stops the watches and returns every timed delivery latency (ms) and how many lines arrived. */
-  report(): Promise<{ received: number; samples: Float64Array }>;
+  /**
+   * Stops the watches and returns how many lines arrived, every timed delivery latency (ms)
+   * and, beside each, when its write started (epoch ms).
+   */
+  report(): Promise<{ received: number; samples: Float64Array; sentAt: Float64Array }>;
 }
 
 export async function startWatchWorkers(o: {
@@ -61,16 +64,22 @@ export async function startWatchWorkers(o: {
       return counts.reduce((n, c) => n + c.count, 0);
     },
     async report() {
-      const parts = await Promise.all(
-        children.map((c) => ask<{ received: number; samples: Float64Array }>(c, 'report')),
-      );
-      const samples = new Float64Array(parts.reduce((n, p) => n + p.samples.length, 0));
-      let at = 0;
-      for (const p of parts) {
-        samples.set(p.samples, at);
-        at += p.samples.length;
-      }
-      return { received: parts.reduce((n, p) => n + p.received, 0), samples };
+      type Part = { received: number; samples: Float64Array; sentAt: Float64Array };
+      const parts = await Promise.all(children.map((c) => ask<Part>(c, 'report')));
+      const join = (pick: (p: Part) => Float64Array) => {
+        const all = new Float64Array(parts.reduce((n, p) => n + pick(p).length, 0));
+        let at = 0;
+        for (const p of parts) {
+          all.set(pick(p), at);
+          at += pick(p).length;
+        }
+        return all;
+      };
+      return {
+        received: parts.reduce((n, p) => n + p.received, 0),
+        samples: join((p) => p.samples),
+        sentAt: join((p) => p.sentAt),
+      };
     },
   };
 }
