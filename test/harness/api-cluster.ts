@@ -214,10 +214,10 @@ export async function startApiCluster(o: ApiClusterOptions = {}): Promise<ApiClu
       },
       close: async () => {
         // Its controllers first, so they do not write to a server going away; a failure there still closes the rest.
-        await Promise.allSettled([opened.controllerManager?.close()]);
-        await running.close();
-        await opened.nats.destroy();
-        await opened.db.drop();
+        await Promise.allSettled([namedStep('the controller manager', opened.controllerManager?.close())]);
+        await namedStep('the API server', running.close());
+        await namedStep('nats-server', opened.nats.destroy());
+        await namedStep("the suite's database", opened.db.drop());
         await rm(dir, { recursive: true, force: true });
       },
     };
@@ -228,6 +228,27 @@ export async function startApiCluster(o: ApiClusterOptions = {}): Promise<ApiClu
     await db?.drop();
     await rm(dir, { recursive: true, force: true });
     throw e;
+  }
+}
+
+/**
+ * A step of closing the cluster, named on stderr when it is still running after 30 s: a hook
+ * that times out then says which step it waited on, not only that it waited.
+ */
+async function namedStep<T>(name: string, step: Promise<T> | undefined): Promise<T | undefined> {
+  const started = Date.now();
+  const warning = setInterval(
+    () =>
+      process.stderr.write(
+        `api cluster close: ${name} still running after ${Math.round((Date.now() - started) / 1000)} s\n`,
+      ),
+    30_000,
+  );
+  warning.unref();
+  try {
+    return await step;
+  } finally {
+    clearInterval(warning);
   }
 }
 
