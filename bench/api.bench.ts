@@ -27,9 +27,10 @@ processes, then drives the API from this process over HTTPS (keep-alive):
      counts from the scheduled start;
   4. watch fan-out, for each watchers@rate cell of --fanout: that many watches, that many
      writes/s for --warmup seconds unmeasured, then --duration seconds measured; delivery
-     latency from the write's start to each watcher's receipt. The writes are appended to the log by this process (--fanout-writes
-     log, the default), so that the API server's CPU goes to the fan-out alone, or made as
-     PATCHes through the API (--fanout-writes api).
+     latency from the write's start to each watcher's receipt, overall and each second's
+     p99. The writes are appended to the log by this process (--fanout-writes log, the
+     default), so that the API server's CPU goes to the fan-out alone, or made as PATCHes
+     through the API (--fanout-writes api).
 
   --objects N       pods to create and list (default 10000)
   --rates LIST      request rates of the mixed load (default 50,200,1000; none)
@@ -225,6 +226,7 @@ async function fanOut(cell: FanOutCell) {
   ).metadata.resourceVersion;
   const warm = Math.floor(rate * cell.warmup);
   const total = warm + Math.floor(rate * cell.seconds);
+  if (total === warm) throw new RangeError(`${rate} writes/s for ${cell.seconds} s measures no write`);
   const send = store ? logFanWriter(store, ns) : apiFanWriter(writer, ns);
   progress(`opening ${watchers} watches in ${WATCH_PROCESSES} processes`);
   const workers = await startWatchWorkers({
