@@ -308,12 +308,7 @@ export class GarbageCollector implements Controller {
   private async getLive(i: ObjectIdentity): Promise<StoredObject | undefined> {
     const path = this.pathOf(i);
     if (!path) return undefined;
-    try {
-      return await this.api.get<StoredObject>(path);
-    } catch (e) {
-      if (ApiError.isNotFound(e)) return undefined;
-      throw e;
-    }
+    return this.api.getIfExists<StoredObject>(path);
   }
 
   private pathOf(i: ObjectIdentity): string | undefined {

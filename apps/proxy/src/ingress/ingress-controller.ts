@@ -1,7 +1,6 @@
 import { type IncomingMessage } from 'node:http';
 
 import {
-  ApiError,
   bySliceService,
   ExponentialBackoff,
   type Informer,
@@ -159,14 +158,7 @@ export async function startIngressController(o: IngressControllerOptions): Promi
     /** The HTTPS listener and the certificates it serves, read again when the TLS claims change and every resync. */
     const serveTls = async (listen: { host: string; port: number }) => {
       const certs = new CertificateStore({
-        fetch: async (namespace, name) => {
-          try {
-            return await api.get<TlsSecret>(resourcePath({ ...SECRETS, namespace, name }));
-          } catch (e) {
-            if (ApiError.isNotFound(e)) return undefined;
-            throw e;
-          }
-        },
+        fetch: (namespace, name) => api.getIfExists<TlsSecret>(resourcePath({ ...SECRETS, namespace, name })),
         wanted: () => tlsSecretsByHost(routing.served()),
         onTrouble: (e) => log.warn({ err: e }, 'ingress TLS'),
       });

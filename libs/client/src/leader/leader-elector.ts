@@ -176,13 +176,8 @@ export class LeaderElector {
     return Date.now() - (this.observed?.at ?? 0) > durationMs;
   }
 
-  private async read(): Promise<Lease | undefined> {
-    try {
-      return await this.o.api.get<Lease>(this.path(this.o.name));
-    } catch (e) {
-      if (ApiError.isNotFound(e)) return undefined;
-      throw e;
-    }
+  private read(): Promise<Lease | undefined> {
+    return this.o.api.getIfExists<Lease>(this.path(this.o.name));
   }
 
   private path(name?: string): string {

@@ -1,6 +1,5 @@
 import {
   type ApiClient,
-  ApiError,
   type EventRecorder,
   type Informer,
   objectKey,
@@ -385,12 +384,7 @@ export class PersistentVolumeController implements Controller {
 
   private async liveClaim(key: string): Promise<PersistentVolumeClaim | undefined> {
     const { namespace, name } = splitKey(key);
-    try {
-      return await this.o.api.get<PersistentVolumeClaim>(resourcePath({ ...PVCS, namespace, name }));
-    } catch (e) {
-      if (ApiError.isNotFound(e)) return undefined;
-      throw e;
-    }
+    return this.o.api.getIfExists<PersistentVolumeClaim>(resourcePath({ ...PVCS, namespace, name }));
   }
 
   /** reclaimVolume: Retain keeps it; Delete is the provisioner's job (or fails); Recycle is not supported. */
