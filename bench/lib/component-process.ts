@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 
 import { nodeFlagsFor } from '../../apps/cli/src/component-node-flags.js';
+import { childProfileFlags } from './cpu-profile.js';
 
 /** A `wake <command>` process the benches start, as `wake up` runs its components. */
 export interface ComponentProcess {
@@ -37,9 +38,7 @@ export async function startComponent(
       ...nodeFlagsFor(args[0]),
       '--import',
       'tsx',
-      ...(process.env.WAKE_BENCH_PROFILE_DIR
-        ? ['--cpu-prof', '--cpu-prof-dir', process.env.WAKE_BENCH_PROFILE_DIR]
-        : []),
+      ...childProfileFlags(),
       resolve('apps/cli/src/main.ts'),
       ...args,
     ],

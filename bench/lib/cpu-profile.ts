@@ -22,3 +22,12 @@ export async function withCpuProfile<T>(file: string | undefined, work: () => Pr
     process.stderr.write(`[bench] CPU profile written to ${file}\n`);
   }
 }
+
+/**
+ * Node flags that make a process the bench starts (a component, a watch worker) write a V8 CPU
+ * profile into WAKE_BENCH_PROFILE_DIR when it exits; none when that is unset.
+ */
+export function childProfileFlags(): string[] {
+  const dir = process.env.WAKE_BENCH_PROFILE_DIR;
+  return dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
+}

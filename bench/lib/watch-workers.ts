@@ -2,6 +2,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
+import { childProfileFlags } from './cpu-profile.js';
+
 /** Watchers in their own processes, so that reading them does not starve the bench's writer. */
 export interface WatchWorkers {
   /** Lines of writes started before `epochMs` are counted from now on, not timed (a warm-up). */
@@ -34,13 +36,7 @@ export async function startWatchWorkers(o: {
       resolve('bench/lib/watch-worker.ts'),
       [o.url, caFile, o.token, o.path, String(count), String(count * o.expectedPerWatcher)],
       {
-        execArgv: [
-          '--import',
-          'tsx',
-          ...(process.env.WAKE_BENCH_PROFILE_DIR
-            ? ['--cpu-prof', '--cpu-prof-dir', process.env.WAKE_BENCH_PROFILE_DIR]
-            : []),
-        ],
+        execArgv: ['--import', 'tsx', ...childProfileFlags()],
         serialization: 'advanced',
       },
     );
