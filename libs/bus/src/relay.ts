@@ -23,6 +23,14 @@ export interface RelayOptions {
   stream?: EventStreamOptions;
   /** Safety-net poll when no NOTIFY arrives, in milliseconds. Default 1000. */
   pollMs?: number;
+  /**
+   * Least time between the starts of two reads of the log's tail, in milliseconds (default
+   * RELAY_READ_INTERVAL_MS). Under a steady stream of small appends each NOTIFY would cost a
+   * read, a Postgres round trip and a NATS socket write of its own; the interval lets one read
+   * and one flush carry everything appended meanwhile. An idle log's first event is read at
+   * once; the price is up to this much added delivery latency under load. 0: read on every NOTIFY.
+   */
+  readIntervalMs?: number;
   /** Events read from the log per page. Default 1000. */
   pageSize?: number;
   /** Publishes awaiting their ack at once. Default 256. */
@@ -36,6 +44,13 @@ export interface RelayOptions {
 
 export const RELAY_LOCK_KEY = 0x5741_4b45; // "WAKE"
 
+/**
+ * See RelayOptions.readIntervalMs. The API bench's fan-out at 1,000 single appends/s: with 10
+ * watchers the machine went from 62 % to 42 % busy (the relay's Postgres and NATS writes, and
+ * nats-server's reads, now come a few events at a time); 500 watchers' p99 went from 126 to 78 ms.
+ */
+export const RELAY_READ_INTERVAL_MS = 5;
+
 /** The stream and the log disagree in a way the relay must not paper over. */
 export class RelayHalted extends Error {
   override name = 'RelayHalted';
@@ -46,6 +61,8 @@ class Resync extends Error {}
 
 export interface RelayStats {
   published: number;
+  /** Reads of the log's tail (a catch-up's further full pages not counted). */
+  reads: number;
   resyncs: number;
   lastPublished: number;
 }
@@ -65,7 +82,7 @@ export interface RelayStats {
  *   first_seq option).
  */
 export class Relay {
-  readonly stats: RelayStats = { published: 0, resyncs: 0, lastPublished: 0 };
+  readonly stats: RelayStats = { published: 0, reads: 0, resyncs: 0, lastPublished: 0 };
   private readonly options: Required<Omit<RelayOptions, 'stream' | 'onHalt' | 'log'>> &
     Pick<RelayOptions, 'onHalt' | 'log'>;
   private readonly stream: ResolvedEventStream;
@@ -79,11 +96,20 @@ export class Relay {
   private wake?: () => void;
   /** A NOTIFY arrived since the relay last looked at the log. */
   private notified = false;
+  /** When the last read of the log's tail began (performance.now()). */
+  private lastRead = -Infinity;
   private loop?: Promise<void>;
   private unlisten?: () => Promise<void>;
 
   constructor(options: RelayOptions) {
-    this.options = { pollMs: 1000, pageSize: 1000, inFlight: 256, lockKey: RELAY_LOCK_KEY, ...options };
+    this.options = {
+      pollMs: 1000,
+      readIntervalMs: RELAY_READ_INTERVAL_MS,
+      pageSize: 1000,
+      inFlight: 256,
+      lockKey: RELAY_LOCK_KEY,
+      ...options,
+    };
     this.stream = resolveEventStream(options.stream);
     this.reader = new EventReader(options.sql);
   }
@@ -195,6 +221,8 @@ export class Relay {
   /** Publishes events from `next` on, as far as the log goes; returns the next unpublished seq. */
   private async publishFrom(next: number): Promise<number> {
     this.notified = false;
+    this.lastRead = performance.now();
+    this.stats.reads++;
     let page = await this.reader.afterEncoded(next - 1, this.options.pageSize);
     while (!this.stopping && page.length > 0) {
       const full = page.length === this.options.pageSize;
@@ -254,14 +282,27 @@ export class Relay {
     this.stats.lastPublished = Math.max(this.stats.lastPublished, event.seq);
   }
 
+  /**
+   * Waits `ms`, or less: a NOTIFY (one that came while we were publishing, or one that comes
+   * now) ends the wait once `readIntervalMs` has passed since the last read began; stop() ends
+   * it at once.
+   */
   private sleep(ms: number): Promise<void> {
-    // A NOTIFY that came while we were publishing must not wait for the poll.
-    if (this.notified || this.stopping) return Promise.resolve();
+    if (this.stopping) return Promise.resolve();
+    const untilNextRead = () => this.lastRead + this.options.readIntervalMs - performance.now();
+    const first = this.notified ? untilNextRead() : ms;
+    if (first <= 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
+      const done = () => {
+        this.wake = undefined;
+        resolve();
+      };
+      let timer = setTimeout(done, first);
       this.wake = () => {
         clearTimeout(timer);
-        resolve();
+        const left = this.stopping ? 0 : untilNextRead();
+        if (left <= 0) done();
+        else timer = setTimeout(done, left);
       };
     });
   }

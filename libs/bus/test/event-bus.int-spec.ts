@@ -730,6 +730,34 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
     });
   });
 
+  it('reads a steady stream of single appends at most once per read interval, and relays every one in order', async () => {
+    // No poll: only NOTIFYs wake this relay, so every read it counts is one a NOTIFY asked for.
+    const relay = new Relay({ sql: store.sql, nats: nc, stream, pollMs: 60_000, readIntervalMs: 1_000 });
+    await relay.start();
+    try {
+      await relay.caughtUp((await store.head()).seq);
+      const readsBefore = relay.stats.reads;
+      const count = 20;
+      // One append at a time, each its own transaction and NOTIFY, spread over about half a second.
+      for (let i = 0; i < count; i++) {
+        await store.create(
+          { group: '', resource: 'configmaps', namespace: 'read-paced', name: `cm-${i}` },
+          { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` } },
+          ctx,
+        );
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await relay.caughtUp((await store.head()).seq);
+      // Read on every NOTIFY, this is about 20; paced, the NOTIFYs of one interval share a read.
+      expect(relay.stats.reads - readsBefore).toBeLessThanOrEqual(3);
+      const check = await streamMatchesLog(nc, stream.name, await wholeLog(store));
+      expect(check.problems).toEqual([]);
+      expect(check.last).toBe((await store.head()).seq);
+    } finally {
+      await relay.stop();
+    }
+  });
+
   it('does not take a watch that keeps up for too slow when one interval gathers more than its queue holds', async () => {
     const count = 40;
     await withConfigMapWatch('burst', { dispatchIntervalMs: 5_000, maxQueue: 10 }, async (watch) => {
