@@ -19,7 +19,8 @@ export type RequestHandler = (req: AnyRequest, res: AnyResponse) => void;
 
 /** What code that streams a body needs of a response, whichever protocol carries it. */
 export interface StreamedBody extends Drainable {
-  write(chunk: string | Buffer): boolean;
+  /** `done` is called once the stream no longer needs `chunk` (written, or dropped with the stream). */
+  write(chunk: string | Buffer, done?: (error?: Error | null) => void): boolean;
   end(): void;
 }
 

@@ -13,9 +13,9 @@ import {
 import { eventFilter, type WatchHub, WatchTooSlow } from '@app/bus';
 import { type StoredEvent, type StoredObject } from '@app/event-store';
 
-import { drained } from '@app/bus';
 import { type AnyResponse, responseGone, startStreamedResponse, type StreamedBody } from '../http/serving.js';
 import { toTable } from '../http/tables.js';
+import { WatchLineWriter } from './line-writer.js';
 
 /**
  * What the watches carrying one event share, made once however many there are (the hub hands
@@ -134,39 +134,11 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
     first = false;
     return lineOf({ type, object });
   };
-  // Lines that arrive together leave together: one socket write per burst (or per FLUSH_BYTES)
-  // instead of one per event. A socket that does not drain stops the reading of events, so a
-  // slow client backs up into the hub, which cuts it off (WatchTooSlow), not into memory here.
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let scheduled = false;
-  let draining: Promise<void> | undefined;
-  const flush = () => {
-    scheduled = false;
-    if (pending.length === 0 || responseGone(res)) return;
-    // Buffers, not strings: the lines shared by every watch are encoded once, not once per watch.
-    const chunk = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    // One wait for drain at a time, however many writes it covers.
-    if (!body.write(chunk) && !draining) {
-      draining = drained(body).then(() => {
-        draining = undefined;
-      });
-    }
-  };
-  const write = (line: Buffer): void => {
-    pending.push(line);
-    pendingBytes += line.length;
-    if (pendingBytes >= FLUSH_BYTES) flush();
-    else if (!scheduled) {
-      scheduled = true;
-      setImmediate(flush);
-    }
-  };
-  /** Waits while the socket does not take more: the hub then holds (and, past its limit, cuts) the watch. */
+  const lines = new WatchLineWriter(body, () => responseGone(res));
+  const write = (line: Buffer): void => lines.write(line);
+  /** Waits while the body does not take more: the hub then holds (and, past its limit, cuts) the watch. */
   const backpressure = async (): Promise<void> => {
-    if (draining) await draining;
+    if (lines.blocked) await lines.blocked;
   };
 
   const closed = new Promise<void>((resolve) => res.once('close', resolve));
@@ -230,6 +202,9 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
             : (shared.line ??= lineOf({ type: e.type, object: obj })),
         );
         p.onDelivery?.((Date.now() - memo.committedAt) / 1000);
+        // A watch far behind is handed thousands of events at once: written in full, they would
+        // sit in the body's buffer rather than in the hub's queue, which bounds them.
+        if (lines.blocked) await lines.blocked;
       }
       await backpressure();
     }
@@ -240,7 +215,7 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
     clearTimeout(timeout);
     if (bookmarkTimer) clearInterval(bookmarkTimer);
     watch.stop();
-    flush();
+    lines.flush();
     if (!responseGone(res)) body.end();
   }
 }
@@ -256,6 +231,3 @@ function lineOf(event: { type: string; object: unknown }): Buffer {
   line.write(text);
   return line;
 }
-
-/** Bytes of watch lines gathered before they are written without waiting for the burst to end. */
-const FLUSH_BYTES = 64 * 1024;

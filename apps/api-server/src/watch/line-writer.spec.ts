@@ -1,0 +1,105 @@
+import { EventEmitter } from 'node:events';
+
+import { describe, expect, it } from '@jest/globals';
+
+import { type StreamedBody } from '../http/serving.js';
+import { ChunkPool } from './chunk-pool.js';
+import { FLUSH_BYTES, WatchLineWriter } from './line-writer.js';
+
+/** A body that keeps every chunk it is given, with its callback to call when the test says it is written. */
+class HeldBody extends EventEmitter implements StreamedBody {
+  readonly chunks: { chunk: Buffer; done?: () => void }[] = [];
+  takesMore = true;
+  write(chunk: string | Buffer, done?: () => void): boolean {
+    this.chunks.push({ chunk: chunk as Buffer, done });
+    return this.takesMore;
+  }
+  end(): void {}
+  /** Marks every chunk so far written: their callbacks run. */
+  sent(): void {
+    for (const c of this.chunks.splice(0)) c.done?.();
+  }
+}
+
+const line = (text: string) => Buffer.from(`${text}\n`);
+const nextTurn = () => new Promise((r) => setImmediate(r));
+const pool = () =>
+  new ChunkPool({ minSlabBytes: 8 * 1024, maxSlabBytes: 256 * 1024, maxFreeBytesPerSize: 1 << 20 });
+/** Lines of about 1 KiB, `n` of them, each naming its index. */
+const kiloLines = (n: number, tag: string) =>
+  Array.from({ length: n }, (_, i) => line(`${tag}${i}:${'x'.repeat(1000)}`));
+
+describe('WatchLineWriter', () => {
+  it('writes the lines of one turn as one chunk, in order, and a lone line as the shared Buffer itself', async () => {
+    const body = new HeldBody();
+    const w = new WatchLineWriter(body, () => false, pool());
+    w.write(line('a'));
+    w.write(line('b'));
+    w.write(line('c'));
+    expect(body.chunks).toHaveLength(0);
+    await nextTurn();
+    expect(body.chunks.map((c) => c.chunk.toString())).toEqual(['a\nb\nc\n']);
+    const lone = line('d');
+    w.write(lone);
+    await nextTurn();
+    expect(body.chunks[1].chunk).toBe(lone);
+  });
+
+  it('writes at once when FLUSH_BYTES have gathered', () => {
+    const body = new HeldBody();
+    const w = new WatchLineWriter(body, () => false, pool());
+    const lines: Buffer[] = [];
+    for (let bytes = 0; bytes < FLUSH_BYTES;) {
+      const l = kiloLines(1, `l${lines.length}-`)[0];
+      lines.push(l);
+      bytes += l.length;
+      w.write(l);
+    }
+    // Written by the write that crossed FLUSH_BYTES, not at the end of the turn.
+    expect(body.chunks).toHaveLength(1);
+    expect(body.chunks[0].chunk.equals(Buffer.concat(lines))).toBe(true);
+  });
+
+  it('does not reuse a chunk before the body is done with it, and reuses it after', async () => {
+    const body = new HeldBody();
+    const w = new WatchLineWriter(body, () => false, pool());
+    const first = kiloLines(20, 'first');
+    for (const l of first) w.write(l);
+    await nextTurn();
+    const held = body.chunks[0].chunk;
+    // The body has not written the first chunk yet: a second burst must not land in its memory.
+    for (const l of kiloLines(20, 'second')) w.write(l);
+    await nextTurn();
+    expect(held.toString()).toBe(Buffer.concat(first).toString());
+    expect(body.chunks[1].chunk.buffer).not.toBe(held.buffer);
+    const second = body.chunks[1].chunk;
+    body.sent();
+    for (const l of kiloLines(20, 'third')) w.write(l);
+    await nextTurn();
+    expect([held.buffer, second.buffer]).toContain(body.chunks[0].chunk.buffer);
+  });
+
+  it('is blocked while the body takes no more, until it drains', async () => {
+    const body = new HeldBody();
+    const w = new WatchLineWriter(body, () => false, pool());
+    expect(w.blocked).toBeUndefined();
+    body.takesMore = false;
+    w.write(line('a'));
+    await nextTurn();
+    const blocked = w.blocked;
+    expect(blocked).toBeInstanceOf(Promise);
+    body.emit('drain');
+    await blocked;
+    expect(w.blocked).toBeUndefined();
+  });
+
+  it('writes nothing once the body is gone', async () => {
+    const body = new HeldBody();
+    const w = new WatchLineWriter(body, () => true, pool());
+    w.write(line('a'));
+    w.write(line('b'));
+    w.flush();
+    await nextTurn();
+    expect(body.chunks).toHaveLength(0);
+  });
+});

@@ -1,0 +1,80 @@
+import { drained } from '@app/bus';
+
+import { type StreamedBody } from '../http/serving.js';
+import { ChunkPool } from './chunk-pool.js';
+
+/** Bytes of watch lines gathered before they are written without waiting for the burst to end. */
+export const FLUSH_BYTES = 64 * 1024;
+
+/**
+ * Memory for the writes of every watch this process serves; see ChunkPool. Slabs up to twice
+ * FLUSH_BYTES hold any flush but one that ends in a very large object.
+ */
+const CHUNKS = new ChunkPool({
+  minSlabBytes: 8 * 1024,
+  maxSlabBytes: 2 * FLUSH_BYTES,
+  maxFreeBytesPerSize: 64 * 1024 * 1024,
+});
+
+/**
+ * A watch's lines on their way to its response body. Lines that arrive together leave together:
+ * one write per burst (or per FLUSH_BYTES) instead of one per event. The lines are Buffers
+ * shared by every watch that sends them (encoded once); several are copied into a pooled chunk,
+ * which the body's write callback hands back.
+ *
+ * `blocked` is set while the body does not take more. The watch then stops taking events, so a
+ * slow client backs up into the hub, which cuts it off (WatchTooSlow), not into memory here.
+ */
+export class WatchLineWriter {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private scheduled = false;
+  private draining?: Promise<void>;
+
+  constructor(
+    private readonly body: StreamedBody,
+    /** Whether the body is gone (the client left): nothing more is written. */
+    private readonly gone: () => boolean,
+    private readonly pool: ChunkPool = CHUNKS,
+  ) {}
+
+  /** Settles when the body takes more again; undefined while it does. */
+  get blocked(): Promise<void> | undefined {
+    return this.draining;
+  }
+
+  write(line: Buffer): void {
+    this.pending.push(line);
+    this.pendingBytes += line.length;
+    if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Writes what is gathered now. */
+  flush(): void {
+    this.scheduled = false;
+    const lines = this.pending;
+    if (lines.length === 0 || this.gone()) return;
+    const bytes = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    const taken = lines.length === 1 ? this.body.write(lines[0]) : this.writePooled(lines, bytes);
+    // One wait for drain at a time, however many writes it covers.
+    if (!taken && !this.draining) {
+      this.draining = drained(this.body).then(() => {
+        this.draining = undefined;
+      });
+    }
+  }
+
+  private writePooled(lines: Buffer[], bytes: number): boolean {
+    const chunk = this.pool.take(bytes);
+    let at = 0;
+    for (const line of lines) at += line.copy(chunk.bytes, at);
+    // Called once the body is done with the chunk: written, or dropped with the stream.
+    return this.body.write(chunk.bytes, () => chunk.release());
+  }
+}
