@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { RELAY_READ_INTERVAL_MS } from '@app/bus';
+
 import { parseOutput } from './audit/text-table.js';
 import { apiserver } from './commands/apiserver.js';
 import { down } from './commands/down.js';
@@ -101,7 +103,7 @@ first start. Prints "api-server listening on <url>" when ready.
                     balancer), whose host the serving certificate then covers too
   --external-server URL  e.g. https://127.0.0.1:16443`,
   relay: `usage: wake relay --database-url URL --nats-url URL [--stream NAME] [--max-messages N] [--stream-replicas N]
-                  [--healthz-port N]
+                  [--read-interval-ms N] [--healthz-port N]
 
 Publishes every committed event of the log at URL onto the event stream, in order, once,
 until SIGTERM. One relay is active per log; others wait. Exits ${'3'} if it halted because the
@@ -112,6 +114,9 @@ stream and the log disagree (a supervisor must not restart it then).
   --stream NAME     the event stream (default WAKE_EVENTS)
   --max-messages N  events the stream keeps, the hot tail (default 1000000)
   --stream-replicas N  copies JetStream keeps of the stream (default 1; 3 on a three-server cluster)
+  --read-interval-ms N  least time between two reads of the log when appends come faster: one
+                    read and one NATS flush then carry all of them, for up to N ms more delivery
+                    latency (default ${RELAY_READ_INTERVAL_MS}; 0: read on every commit)
   --healthz-port N  serve /healthz, /livez and /readyz on 127.0.0.1:N (default: not served)`,
   scheduler: `usage: wake scheduler --kubeconfig FILE --nats-url URL [--scheduler-name NAME] [--leader-elect=false]
 
@@ -334,6 +339,7 @@ async function main(argv: string[]): Promise<number> {
       stream: { type: 'string' },
       'max-messages': { type: 'string' },
       'stream-replicas': { type: 'string' },
+      'read-interval-ms': { type: 'string' },
       'healthz-port': { type: 'string' },
       'api-port': { type: 'string' },
       'pki-dir': { type: 'string' },
@@ -640,6 +646,7 @@ async function main(argv: string[]): Promise<number> {
         stream: values.stream,
         maxMessages: values['max-messages'] ? Number(values['max-messages']) : undefined,
         replicas: values['stream-replicas'] ? Number(values['stream-replicas']) : undefined,
+        readIntervalMs: optionalCount(values, 'read-interval-ms'),
         healthzPort: values['healthz-port'] === undefined ? undefined : Number(values['healthz-port']),
       });
     }
@@ -726,13 +733,13 @@ function wrapped(text: string, indent: string): string {
   return (text.match(/.{1,88}(\s|$)/g) ?? [text]).map((line) => `${indent}${line.trimEnd()}`).join('\n');
 }
 
-/** A whole-number flag that may be absent (the component's default then applies). */
 /** upstream's validation of --max-endpoints-per-slice: 1 to 1000. */
 function maxEndpointsPerSlice(n: number | undefined): number | undefined {
   if (n !== undefined && (n < 1 || n > 1000)) throw new Error('--max-endpoints-per-slice: must be 1 to 1000');
   return n;
 }
 
+/** A whole-number flag that may be absent (the component's default then applies). */
 function optionalCount(
   values: Record<string, string | boolean | undefined>,
   flag: string,

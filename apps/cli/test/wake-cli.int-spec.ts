@@ -86,6 +86,20 @@ describe('wake up / status / verify / down', () => {
     expect((await wake('nonsense')).code).toBe(2);
   });
 
+  it('refuses a relay read interval that is not a whole number of milliseconds, before connecting to anything', async () => {
+    const res = await wake(
+      'relay',
+      '--database-url',
+      'postgres://127.0.0.1:1/none',
+      '--nats-url',
+      'nats://127.0.0.1:1',
+      '--read-interval-ms',
+      '2.5',
+    );
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('--read-interval-ms: want a whole number, got "2.5"');
+  });
+
   it('starts a cluster in the background, serves kubectl, reports it, verifies its log and stops it', async () => {
     const apiPort = await freePort();
     // The harness's engine (started if none runs): `wake up` finds it answering, uses it, and

@@ -15,6 +15,8 @@ export interface RelayCommandOptions {
   maxMessages?: number;
   /** Copies of the stream JetStream keeps (3 on a three-server NATS cluster). */
   replicas?: number;
+  /** See RelayOptions.readIntervalMs; absent: its default. */
+  readIntervalMs?: number;
   /** Serve /healthz, /livez and /readyz on this loopback port (container healthchecks); absent: not served. */
   healthzPort?: number;
 }
@@ -48,6 +50,7 @@ export async function relay(o: RelayCommandOptions): Promise<number> {
       ...(o.maxMessages ? { maxMessages: o.maxMessages } : {}),
       ...(o.replicas ? { replicas: o.replicas } : {}),
     },
+    ...(o.readIntervalMs !== undefined ? { readIntervalMs: o.readIntervalMs } : {}),
     log: (message, fields) => log.info(fields ?? {}, message),
     onHalt: (e) => {
       halted = true;
