@@ -59,4 +59,20 @@ describe('ChunkPool', () => {
     // None of the 128 KiB slabs fits under 64 KiB; two of the 32 KiB ones do.
     expect(p.heldBytes).toBe(64 * KiB);
   });
+
+  it('gives back, at a trim, the free slabs of a size beyond what was taken from it since the last trim', () => {
+    const p = pool();
+    const burst = Array.from({ length: 8 }, () => p.take(32 * KiB));
+    for (const c of burst) c.release();
+    p.trim();
+    // The burst took 8 since the pool began: all 8 stay for a load that goes on.
+    expect(p.heldBytes).toBe(8 * 32 * KiB);
+    // Then only 2 at a time are taken: the next trim keeps 2 (each taken chunk went back).
+    for (let i = 0; i < 2; i++) p.take(32 * KiB).release();
+    p.trim();
+    expect(p.heldBytes).toBe(2 * 32 * KiB);
+    // A quiet spell: nothing taken, nothing kept.
+    p.trim();
+    expect(p.heldBytes).toBe(0);
+  });
 });

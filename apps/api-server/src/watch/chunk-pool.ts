@@ -15,6 +15,18 @@ export interface ChunkPoolOptions {
    * collector. Per size, so that slabs of a size no longer asked for cannot starve the others.
    */
   maxFreeBytesPerSize: number;
+  /**
+   * Every this many milliseconds, each size keeps no more free slabs than were taken from it
+   * since the last time: a pool that served a burst gives its memory back once the burst is
+   * over. Absent: only trim() trims.
+   */
+  trimEveryMs?: number;
+}
+
+/** The free slabs of one size, and how many chunks of that size were taken since the last trim. */
+interface SizeClass {
+  free: Buffer[];
+  takenSinceTrim: number;
 }
 
 /**
@@ -28,10 +40,12 @@ export interface ChunkPoolOptions {
  * on two cores the fan-out fell seconds behind. A slab written and released is reused instead.
  */
 export class ChunkPool {
-  /** Free slabs by size class (log2 of the slab's size). */
-  private readonly free = new Map<number, Buffer[]>();
+  /** By log2 of the slab's size. */
+  private readonly sizes = new Map<number, SizeClass>();
 
-  constructor(private readonly options: ChunkPoolOptions) {}
+  constructor(private readonly options: ChunkPoolOptions) {
+    if (options.trimEveryMs !== undefined) setInterval(() => this.trim(), options.trimEveryMs).unref();
+  }
 
   /** A chunk of exactly `length` bytes, to be filled by the caller. */
   take(length: number): PooledChunk {
@@ -39,14 +53,16 @@ export class ChunkPool {
     if (length < minSlabBytes / 2 || length > maxSlabBytes)
       return { bytes: Buffer.allocUnsafe(length), release: () => {} };
     const sizeClass = Math.max(Math.ceil(Math.log2(length)), Math.log2(minSlabBytes));
-    const slab = this.free.get(sizeClass)?.pop() ?? Buffer.allocUnsafeSlow(2 ** sizeClass);
+    const size = this.sizeClass(sizeClass);
+    size.takenSinceTrim++;
+    const slab = size.free.pop() ?? Buffer.allocUnsafeSlow(2 ** sizeClass);
     let released = false;
     return {
       bytes: slab.subarray(0, length),
       release: () => {
         if (released) return;
         released = true;
-        this.giveBack(slab, sizeClass);
+        if ((size.free.length + 1) * slab.length <= this.options.maxFreeBytesPerSize) size.free.push(slab);
       },
     };
   }
@@ -54,13 +70,21 @@ export class ChunkPool {
   /** Bytes now held in free slabs. */
   get heldBytes(): number {
     let bytes = 0;
-    for (const [sizeClass, list] of this.free) bytes += list.length * 2 ** sizeClass;
+    for (const [sizeClass, size] of this.sizes) bytes += size.free.length * 2 ** sizeClass;
     return bytes;
   }
 
-  private giveBack(slab: Buffer, sizeClass: number): void {
-    let list = this.free.get(sizeClass);
-    if (!list) this.free.set(sizeClass, (list = []));
-    if ((list.length + 1) * slab.length <= this.options.maxFreeBytesPerSize) list.push(slab);
+  /** Lets go of the free slabs of each size beyond what was taken from it since the last trim. */
+  trim(): void {
+    for (const size of this.sizes.values()) {
+      if (size.free.length > size.takenSinceTrim) size.free.length = size.takenSinceTrim;
+      size.takenSinceTrim = 0;
+    }
+  }
+
+  private sizeClass(log2: number): SizeClass {
+    let size = this.sizes.get(log2);
+    if (!size) this.sizes.set(log2, (size = { free: [], takenSinceTrim: 0 }));
+    return size;
   }
 }

@@ -14,6 +14,7 @@ const CHUNKS = new ChunkPool({
   minSlabBytes: 8 * 1024,
   maxSlabBytes: 2 * FLUSH_BYTES,
   maxFreeBytesPerSize: 64 * 1024 * 1024,
+  trimEveryMs: 30_000,
 });
 
 /**
