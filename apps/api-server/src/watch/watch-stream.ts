@@ -129,6 +129,8 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
 
   let first = true;
   let lastSeen = p.after;
+  /** A batch is being written: the hub has counted it all as seen, the body has not had it all. */
+  let midBatch = false;
   const encode = (type: string, obj: StoredObject): Buffer => {
     const object = p.table ? toTable(t, [obj], p.table.version, p.table.include, {}, first) : obj;
     first = false;
@@ -152,7 +154,9 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
   const bookmarkTimer = p.bookmarks
     ? setInterval(() => {
         if (!initialSent) return;
-        const rv = Math.max(lastSeen, watch.seen);
+        // Mid-batch (waiting for the body to drain), only what was written: a bookmark at the
+        // batch's end would come before events older than it, and a resume from it skip them.
+        const rv = midBatch ? lastSeen : Math.max(lastSeen, watch.seen);
         write(
           lineOf({
             type: 'BOOKMARK',
@@ -171,6 +175,7 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
     let expired = false;
     for await (const batch of watch.batches()) {
       if (responseGone(res) || expired) break;
+      midBatch = true;
       for (const item of batch) {
         if (item.kind === 'bookmark') {
           lastSeen = item.seq;
@@ -206,6 +211,7 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
         // sit in the body's buffer rather than in the hub's queue, which bounds them.
         if (lines.blocked) await lines.blocked;
       }
+      midBatch = false;
       await backpressure();
     }
   } catch (e) {
