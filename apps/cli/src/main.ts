@@ -722,7 +722,8 @@ function parseProfile(text: string | undefined): 'fast' | 'realistic' | undefine
 }
 
 function parseCount(text: string, flag: string): number {
-  const n = Number(text);
+  // Number('') is 0: an empty value must not pass for one.
+  const n = text.trim() === '' ? NaN : Number(text);
   if (!Number.isInteger(n) || n < 0)
     throw new Error(`${flag}: want a whole number, got ${JSON.stringify(text)}`);
   return n;

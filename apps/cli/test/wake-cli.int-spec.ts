@@ -87,17 +87,19 @@ describe('wake up / status / verify / down', () => {
   });
 
   it('refuses a relay read interval that is not a whole number of milliseconds, before connecting to anything', async () => {
-    const res = await wake(
-      'relay',
-      '--database-url',
-      'postgres://127.0.0.1:1/none',
-      '--nats-url',
-      'nats://127.0.0.1:1',
-      '--read-interval-ms',
-      '2.5',
-    );
-    expect(res.code).toBe(1);
-    expect(res.stderr).toContain('--read-interval-ms: want a whole number, got "2.5"');
+    for (const given of ['2.5', '']) {
+      const res = await wake(
+        'relay',
+        '--database-url',
+        'postgres://127.0.0.1:1/none',
+        '--nats-url',
+        'nats://127.0.0.1:1',
+        '--read-interval-ms',
+        given,
+      );
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain(`--read-interval-ms: want a whole number, got ${JSON.stringify(given)}`);
+    }
   });
 
   it('starts a cluster in the background, serves kubectl, reports it, verifies its log and stops it', async () => {

@@ -178,7 +178,7 @@ export class Relay {
         }
         this.stats.resyncs++;
         this.options.log?.('relay resyncing', { error: (e as Error).message });
-        await this.sleep(Math.min(this.options.pollMs, 200));
+        await this.sleep(Math.min(this.options.pollMs, 200), false);
         continue;
       }
       await this.sleep(this.options.pollMs);
@@ -284,13 +284,17 @@ export class Relay {
 
   /**
    * Waits `ms`, or less: a NOTIFY (one that came while we were publishing, or one that comes
-   * now) ends the wait once `readIntervalMs` has passed since the last read began; stop() ends
-   * it at once.
+   * now) ends the wait once `readIntervalMs` has passed since the last read began, unless
+   * `notifies` is false (a backoff after a failure, which a burst of commits must not turn into
+   * a busy loop); stop() ends it at once.
    */
-  private sleep(ms: number): Promise<void> {
+  private sleep(ms: number, notifies = true): Promise<void> {
     if (this.stopping) return Promise.resolve();
-    const untilNextRead = () => this.lastRead + this.options.readIntervalMs - performance.now();
-    const first = this.notified ? untilNextRead() : ms;
+    const deadline = performance.now() + ms;
+    // A NOTIFY never makes the wait longer than the poll it interrupts.
+    const untilNextRead = () =>
+      Math.min(this.lastRead + this.options.readIntervalMs, deadline) - performance.now();
+    const first = this.notified && notifies ? untilNextRead() : ms;
     if (first <= 0) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
@@ -299,6 +303,7 @@ export class Relay {
       };
       let timer = setTimeout(done, first);
       this.wake = () => {
+        if (!this.stopping && !notifies) return;
         clearTimeout(timer);
         const left = this.stopping ? 0 : untilNextRead();
         if (left <= 0) done();

@@ -19,7 +19,7 @@ export type RequestHandler = (req: AnyRequest, res: AnyResponse) => void;
 
 /** What code that streams a body needs of a response, whichever protocol carries it. */
 export interface StreamedBody extends Drainable {
-  /** `done` is called once the stream no longer needs `chunk` (written, or dropped with the stream). */
+  /** `done` is called at most once and never while the stream still needs `chunk`; a stream that dies may never call it. */
   write(chunk: string | Buffer, done?: (error?: Error | null) => void): boolean;
   end(): void;
 }
