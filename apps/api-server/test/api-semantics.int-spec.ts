@@ -639,6 +639,31 @@ describe('API semantics over HTTPS', () => {
   });
 
   describe('watch', () => {
+    /** A watch as the admin over Node's HTTP/1.1 client: its response, once the headers are in. */
+    const openWatch = (path: string, query: string) =>
+      new Promise<IncomingMessage>((resolve, reject) => {
+        const auth = { authorization: `Bearer ${c.server.tokens.tokenOf('admin')}` };
+        request(new URL(`${path}?${query}`, c.server.url), { ca: c.server.caCert, headers: auth }, resolve)
+          .on('error', reject)
+          .end();
+      });
+
+    /** Every line of a watch whose client stops reading at once, for `pauseMs`, then reads to its end. */
+    const linesAfterPause = async (res: IncomingMessage, pauseMs: number) => {
+      let text = '';
+      const ended = new Promise<void>((done) => res.on('end', done).on('close', done));
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.pause();
+      await new Promise((r) => setTimeout(r, pauseMs));
+      res.resume();
+      await ended;
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { type: string; object: { metadata: { resourceVersion?: string } } });
+    };
+
     const watchPath = `/api/v1/namespaces/${ns}/configmaps?watch=true`;
 
     it('replays every change after a resourceVersion, filtered by labels, then follows live', async () => {
@@ -799,15 +824,7 @@ describe('API semantics over HTTPS', () => {
       const big = 'x'.repeat(200_000);
       const rv = (await c.api<List>('GET', path)).body.metadata.resourceVersion;
       let lines = 0;
-      const res = await new Promise<IncomingMessage>((resolve, reject) => {
-        const req = request(
-          new URL(`${path}?watch=true&resourceVersion=${rv}&labelSelector=slow%3Dyes`, c.server.url),
-          { ca: c.server.caCert, headers: { authorization: `Bearer ${c.server.tokens.tokenOf('admin')}` } },
-          resolve,
-        );
-        req.on('error', reject);
-        req.end();
-      });
+      const res = await openWatch(path, `watch=true&resourceVersion=${rv}&labelSelector=slow%3Dyes`);
       res.pause(); // a client that stops reading
       const ended = new Promise<void>((done) => res.on('end', done).on('close', done));
       const total = 150;
@@ -828,31 +845,12 @@ describe('API semantics over HTTPS', () => {
       const count = 24;
       for (let i = 0; i < count; i++)
         await c.api('POST', path, cm(`initial-${i}`, { big }, { labels: { initial: 'yes' } }));
-      const res = await new Promise<IncomingMessage>((resolve, reject) => {
-        const req = request(
-          new URL(
-            `${path}?watch=true&labelSelector=initial%3Dyes&allowWatchBookmarks=true&timeoutSeconds=6`,
-            c.server.url,
-          ),
-          { ca: c.server.caCert, headers: { authorization: `Bearer ${c.server.tokens.tokenOf('admin')}` } },
-          resolve,
-        );
-        req.on('error', reject);
-        req.end();
-      });
-      let text = '';
-      const ended = new Promise<void>((done) => res.on('end', done).on('close', done));
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
+      const res = await openWatch(
+        path,
+        `watch=true&labelSelector=initial%3Dyes&allowWatchBookmarks=true&timeoutSeconds=6`,
+      );
       // Not read for longer than two bookmark intervals (1 s in this cluster).
-      res.pause();
-      await new Promise((r) => setTimeout(r, 2500));
-      res.resume();
-      await ended;
-      const types = text
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => (JSON.parse(l) as { type: string }).type);
+      const types = (await linesAfterPause(res, 2500)).map((e) => e.type);
       expect(types.filter((t) => t === 'ADDED')).toHaveLength(count);
       expect(types).toContain('BOOKMARK');
       expect(types.indexOf('BOOKMARK')).toBeGreaterThan(types.lastIndexOf('ADDED'));
@@ -867,31 +865,14 @@ describe('API semantics over HTTPS', () => {
       const big = 'x'.repeat(900_000);
       for (let i = 0; i < 16; i++)
         await c.api('POST', path, cm(`behind-${i}`, { big }, { labels: { behind: 'yes' } }));
-      const res = await new Promise<IncomingMessage>((resolve, reject) => {
-        const req = request(
-          new URL(
-            `${path}?watch=true&resourceVersion=${rv}&labelSelector=behind%3Dyes&allowWatchBookmarks=true&timeoutSeconds=6`,
-            c.server.url,
-          ),
-          { ca: c.server.caCert, headers: { authorization: `Bearer ${c.server.tokens.tokenOf('admin')}` } },
-          resolve,
-        );
-        req.on('error', reject);
-        req.end();
-      });
-      res.pause();
-      let text = '';
-      const ended = new Promise<void>((done) => res.on('end', done).on('close', done));
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      await new Promise((r) => setTimeout(r, 2500));
-      res.resume();
-      await ended;
-      const items = text
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as { type: string; object: { metadata: { resourceVersion: string } } })
-        .map((e) => ({ type: e.type, rv: Number(e.object.metadata.resourceVersion) }));
+      const res = await openWatch(
+        path,
+        `watch=true&resourceVersion=${rv}&labelSelector=behind%3Dyes&allowWatchBookmarks=true&timeoutSeconds=6`,
+      );
+      const items = (await linesAfterPause(res, 2500)).map((e) => ({
+        type: e.type,
+        rv: Number(e.object.metadata.resourceVersion),
+      }));
       expect(items.filter((e) => e.type === 'ADDED')).toHaveLength(16);
       expect(items.some((e) => e.type === 'BOOKMARK')).toBe(true);
       // A client resuming from any bookmark must miss nothing: no event after it is older.
