@@ -7,14 +7,13 @@ import { ChunkPool } from './chunk-pool.js';
 export const FLUSH_BYTES = 64 * 1024;
 
 /**
- * Memory for the writes of every watch this process serves; see ChunkPool. No chunk of several
- * lines exceeds FLUSH_BYTES (a line that would take it past is written after them, and one of
- * FLUSH_BYTES or more alone, as the shared Buffer it is).
+ * Memory for the writes of every watch this process serves; see ChunkPool. Slabs up to twice
+ * FLUSH_BYTES hold any flush but one that ends in a very large object.
  */
 const CHUNKS = new ChunkPool({
   minSlabBytes: 8 * 1024,
-  maxSlabBytes: FLUSH_BYTES,
-  maxFreeBytesPerSize: 32 * 1024 * 1024,
+  maxSlabBytes: 2 * FLUSH_BYTES,
+  maxFreeBytesPerSize: 64 * 1024 * 1024,
   trimEveryMs: 30_000,
 });
 
@@ -46,8 +45,6 @@ export class WatchLineWriter {
   }
 
   write(line: Buffer): void {
-    // Copied once per watch, a large object would cost what the shared line saves.
-    if (this.pendingBytes > 0 && this.pendingBytes + line.length > FLUSH_BYTES) this.flush();
     this.pending.push(line);
     this.pendingBytes += line.length;
     if (this.pendingBytes >= FLUSH_BYTES) this.flush();
