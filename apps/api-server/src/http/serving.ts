@@ -8,7 +8,6 @@ import {
   type SecureServerOptions,
 } from 'node:http2';
 import { type IncomingMessage, type Server as HttpServer, ServerResponse } from 'node:http';
-import { type Socket } from 'node:net';
 
 import { type Drainable } from '@app/bus';
 
@@ -58,6 +57,11 @@ export function createApiHttpServer(options: ServingOptions, handler: RequestHan
     {
       ...options.tls,
       allowHTTP1: true,
+      // Node's HTTP/2 server sets TCP_NODELAY on the sessions it accepts by ALPN, but not on the
+      // HTTP/1.1 connections it hands over under allowHTTP1 (https.Server would have). Without
+      // it, a watch's small writes over HTTP/1.1 wait on Nagle's algorithm for the client's
+      // delayed ACK, up to 40 ms each. Go, and so kube-apiserver, sets it on every socket.
+      noDelay: true,
       settings: { maxConcurrentStreams: MAX_STREAMS_PER_CONNECTION },
     },
     (req: AnyRequest, res: AnyResponse) => {
@@ -76,11 +80,6 @@ export function createApiHttpServer(options: ServingOptions, handler: RequestHan
     // https.Server's default, which the HTTP/2 server does not set for its HTTP/1.1 side.
     requireHostHeader: true,
   };
-  // Node's HTTP/2 server sets TCP_NODELAY on the sessions it accepts by ALPN, but not on the
-  // HTTP/1.1 connections it hands to the HTTP/1.1 server under allowHTTP1 (https.Server would
-  // have). Without it, a watch's small writes over HTTP/1.1 wait on Nagle's algorithm for the
-  // client's delayed ACK, up to 40 ms each. Go, and so kube-apiserver, sets it on every socket.
-  server.on('connection', (socket: Socket) => socket.setNoDelay(true));
   const sessions = trackSessions(server, options.idleTimeoutMs);
   Object.assign(server, http1Limits, {
     // Fastify calls this on close: each session finishes the streams it has (watches end as the
