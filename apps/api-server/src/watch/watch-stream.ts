@@ -137,11 +137,6 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
     return lineOf({ type, object });
   };
   const lines = new WatchLineWriter(body, () => responseGone(res));
-  const write = (line: Buffer): void => lines.write(line);
-  /** Waits while the body does not take more: the hub then holds (and, past its limit, cuts) the watch. */
-  const backpressure = async (): Promise<void> => {
-    if (lines.blocked) await lines.blocked;
-  };
 
   const closed = new Promise<void>((resolve) => res.once('close', resolve));
   const stop = () => watch.stop();
@@ -157,7 +152,7 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
         // Mid-batch (waiting for the body to drain), only what was written: a bookmark at the
         // batch's end would come before events older than it, and a resume from it skip them.
         const rv = midBatch ? lastSeen : Math.max(lastSeen, watch.seen);
-        write(
+        lines.write(
           lineOf({
             type: 'BOOKMARK',
             object: { kind: t.kind, apiVersion: apiVersionOf(t), metadata: { resourceVersion: String(rv) } },
@@ -168,8 +163,8 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
 
   try {
     for (const obj of p.initial) {
-      write(encode('ADDED', obj));
-      await backpressure();
+      lines.write(encode('ADDED', obj));
+      if (lines.blocked) await lines.blocked;
     }
     initialSent = true;
     let expired = false;
@@ -187,7 +182,7 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
           // Retention dropped this superseded payload (Leases, Events): the range is gone for
           // watches; the client relists (upstream's 410 Expired as an ERROR event).
           const status = new StatusError('Expired', `too old resource version: ${p.after} (${e.seq})`);
-          write(lineOf({ type: 'ERROR', object: status.toStatus() }));
+          lines.write(lineOf({ type: 'ERROR', object: status.toStatus() }));
           expired = true;
           break;
         }
@@ -201,7 +196,7 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
           (!p.fieldSelector || matchesFields(p.fieldSelector, obj));
         const type = p.matching ? transition(p.matching, obj, e.type, matches) : matches ? e.type : undefined;
         if (type === undefined) continue;
-        write(
+        lines.write(
           p.table || type !== e.type
             ? encode(type, obj)
             : (shared.line ??= lineOf({ type: e.type, object: obj })),
@@ -212,7 +207,8 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
         if (lines.blocked) await lines.blocked;
       }
       midBatch = false;
-      await backpressure();
+      // While the body takes no more, the hub holds (and, past its limit, cuts) the watch.
+      if (lines.blocked) await lines.blocked;
     }
   } catch (e) {
     // A reader too slow to keep up is cut off; it resumes from the last resourceVersion it saw.
