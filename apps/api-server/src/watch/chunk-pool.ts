@@ -43,9 +43,10 @@ export class ChunkPool {
   /** By log2 of the slab's size. */
   private readonly sizes = new Map<number, SizeClass>();
 
-  constructor(private readonly options: ChunkPoolOptions) {
-    if (options.trimEveryMs !== undefined) setInterval(() => this.trim(), options.trimEveryMs).unref();
-  }
+  /** Started with the first slab: a process that serves no watch has no timer for it. */
+  private trimming?: NodeJS.Timeout;
+
+  constructor(private readonly options: ChunkPoolOptions) {}
 
   /** A chunk of exactly `length` bytes, to be filled by the caller. */
   take(length: number): PooledChunk {
@@ -55,7 +56,7 @@ export class ChunkPool {
     const sizeClass = Math.max(Math.ceil(Math.log2(length)), Math.log2(minSlabBytes));
     const size = this.sizeClass(sizeClass);
     size.takenSinceTrim++;
-    const slab = size.free.pop() ?? Buffer.allocUnsafeSlow(2 ** sizeClass);
+    const slab = size.free.pop() ?? this.newSlab(2 ** sizeClass);
     let released = false;
     return {
       bytes: slab.subarray(0, length),
@@ -80,6 +81,12 @@ export class ChunkPool {
       if (size.free.length > size.takenSinceTrim) size.free.length = size.takenSinceTrim;
       size.takenSinceTrim = 0;
     }
+  }
+
+  private newSlab(bytes: number): Buffer {
+    if (this.options.trimEveryMs !== undefined)
+      this.trimming ??= setInterval(() => this.trim(), this.options.trimEveryMs).unref();
+    return Buffer.allocUnsafeSlow(bytes);
   }
 
   private sizeClass(log2: number): SizeClass {
