@@ -342,7 +342,7 @@ describe('Endpoints and EndpointSlice controllers through the real API server an
     );
   });
 
-  it('250 pods make 3 slices of at most 100; scaling back updates and deletes slices without creating any', async () => {
+  it('250 pods make slices of at most 100, each pod in one; scaling back updates and deletes slices without creating any', async () => {
     await fresh('scale');
     await service('big', { selector: { app: 'big' } });
     const rs = (replicas: number) => ({
@@ -371,10 +371,14 @@ describe('Endpoints and EndpointSlice controllers through the real API server an
           : undefined,
       180_000,
     );
-    // Three slices of at most 100. Pods arriving a few at a time need not pack as 100/100/50:
-    // upstream's reconciler puts a batch that does not fit into a partly full slice into a new
-    // one (getSliceToFill); the unit tests check 100/100/50 from scratch.
-    expect(slices).toHaveLength(3);
+    // Slices of at most 100, each pod in exactly one. How many slices depends on how the pods
+    // reached the reconciler: upstream puts a batch that does not fit into a partly full slice
+    // into a new one (getSliceToFill) and never repacks, so 100/100/50 is only the minimum.
+    // The unit tests check the packing from scratch.
+    const inSlices = sliceEndpoints(slices).flatMap((e) => e.addresses);
+    expect(new Set(inSlices).size).toBe(250);
+    expect(inSlices).toHaveLength(250);
+    expect(slices.length).toBeGreaterThanOrEqual(3);
     expect(slices.every((s) => (s.endpoints?.length ?? 0) <= 100)).toBe(true);
     const originals = new Set(slices.map((s) => s.metadata.name));
     const writesBefore = sliceWrites.length;
@@ -393,7 +397,6 @@ describe('Endpoints and EndpointSlice controllers through the real API server an
     expect(writes.filter((w) => w.verb === 'create')).toEqual([]);
     expect(writes.length).toBeGreaterThan(0);
     expect(shrunk.every((s) => originals.has(s.metadata.name))).toBe(true);
-    expect(shrunk.length).toBeLessThanOrEqual(3);
     await cluster.ok('DELETE', `/apis/apps/v1/namespaces/${ns}/replicasets/big`);
   }, 400_000);
 
