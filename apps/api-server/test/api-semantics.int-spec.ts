@@ -4,6 +4,7 @@ import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { waitFor } from '@app/dev-servers';
+import { parseScrape, sampleSum } from '@app/metrics';
 import { configMapBody as cm, deploymentBody as deployment } from '@app/testing/fixtures.js';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
@@ -836,6 +837,45 @@ describe('API semantics over HTTPS', () => {
       await ended;
       expect(lines).toBeGreaterThan(0);
       expect(lines).toBeLessThan(total);
+    });
+
+    it('ends the watch of a client that stops reading at its timeoutSeconds, though its body is full', async () => {
+      const path = `/api/v1/namespaces/${ns}/configmaps`;
+      const watchesOpen = async () =>
+        sampleSum(
+          parseScrape((await c.api<string>('GET', '/metrics')).text),
+          'apiserver_longrunning_requests',
+          {
+            resource: 'configmaps',
+          },
+        );
+      const before = await watchesOpen();
+      const rv = (await c.api<List>('GET', path)).body.metadata.resourceVersion;
+      const res = await openWatch(
+        path,
+        `watch=true&resourceVersion=${rv}&labelSelector=stalled%3Dyes&timeoutSeconds=2`,
+      );
+      res.pause(); // a client that stops reading and keeps its connection
+      expect(await watchesOpen()).toBe(before + 1);
+      // Far more than the loopback socket buffers hold, far fewer than the hub's queue: the
+      // watch is neither done nor cut off, only waiting for its reader.
+      const big = 'x'.repeat(900_000);
+      for (let i = 0; i < 16; i++)
+        await c.api('POST', path, cm(`stalled-${i}`, { big }, { labels: { stalled: 'yes' } }));
+      await waitFor(
+        'the stalled watch to end',
+        async () => ((await watchesOpen()) === before ? true : undefined),
+        {
+          timeoutMs: 30_000,
+        },
+      );
+      // What it had written, then the response's proper end.
+      const ended = new Promise<string>((done) =>
+        res.on('end', () => done('end')).on('close', () => done('close')),
+      );
+      res.on('data', () => {});
+      res.resume();
+      expect(await ended).toBe('end');
     });
 
     it('sends no bookmark among the initial objects, even to a client that stops reading for a while', async () => {

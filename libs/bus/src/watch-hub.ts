@@ -78,6 +78,11 @@ export interface HubWatch extends AsyncIterable<WatchItem> {
   readonly seen: number;
   /** The items a burst at a time (the iterator gives them one by one). */
   batches(): AsyncIterable<WatchItem[]>;
+  /**
+   * Settles when the watch is stopped or cut off (WatchTooSlow), before its reader has taken
+   * what was queued: a reader waiting on something else (a client not reading) stops waiting.
+   */
+  readonly ended: Promise<void>;
   stop(): void;
 }
 
@@ -252,6 +257,8 @@ class Subscription implements HubWatch {
   private wake?: () => void;
   private stopped = false;
   private error?: Error;
+  private markEnded!: () => void;
+  readonly ended = new Promise<void>((resolve) => (this.markEnded = resolve));
 
   private readonly log?: EventReader;
   private readonly pageSize: number;
@@ -281,6 +288,7 @@ class Subscription implements HubWatch {
     this.stopped = true;
     this.hub.leave(this);
     this.wake?.();
+    this.markEnded();
   }
 
   fail(error: Error): void {

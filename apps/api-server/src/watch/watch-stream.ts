@@ -146,6 +146,30 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
   // before anything from its input): they are the state as of `after`, and a client resuming
   // from a bookmark sent halfway would never get the rest.
   let initialSent = p.initial.length === 0;
+  let watchEnded = false;
+  let wakeOnEnd: (() => void) | undefined;
+  void watch.ended.then(() => {
+    watchEnded = true;
+    wakeOnEnd?.();
+  });
+  /**
+   * Waits for the body to take more, unless the watch ends first (its timeout, the client gone,
+   * the hub cutting it off): a client that stops reading but keeps its connection must not
+   * hold the watch past its timeout. False when the watch ended; the response then ends too.
+   */
+  const drainedBeforeEnd = async (): Promise<boolean> => {
+    const blocked = lines.blocked;
+    if (blocked && !watchEnded) {
+      // Not Promise.race with `watch.ended`: each race would leave a reaction on that promise
+      // for the watch's whole life, one per wait.
+      await new Promise<void>((resolve) => {
+        wakeOnEnd = resolve;
+        void blocked.then(resolve);
+      });
+      wakeOnEnd = undefined;
+    }
+    return lines.blocked === undefined;
+  };
   const bookmarkTimer = p.bookmarks
     ? setInterval(() => {
         if (!initialSent) return;
@@ -164,7 +188,7 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
   try {
     for (const obj of p.initial) {
       lines.write(encode('ADDED', obj));
-      if (lines.blocked) await lines.blocked;
+      if (lines.blocked && !(await drainedBeforeEnd())) return;
     }
     initialSent = true;
     let expired = false;
@@ -204,11 +228,11 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
         p.onDelivery?.((Date.now() - memo.committedAt) / 1000);
         // A watch far behind is handed thousands of events at once: written in full, they would
         // sit in the body's buffer rather than in the hub's queue, which bounds them.
-        if (lines.blocked) await lines.blocked;
+        if (lines.blocked && !(await drainedBeforeEnd())) return;
       }
       midBatch = false;
       // While the body takes no more, the hub holds (and, past its limit, cuts) the watch.
-      if (lines.blocked) await lines.blocked;
+      if (lines.blocked && !(await drainedBeforeEnd())) return;
     }
   } catch (e) {
     // A reader too slow to keep up is cut off; it resumes from the last resourceVersion it saw.
