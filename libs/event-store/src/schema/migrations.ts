@@ -22,6 +22,17 @@ export interface MigrationContext {
 /** Every append notifies this channel with the new head seq (the relay listens). */
 export const NOTIFY_CHANNEL = 'wake_events';
 
+/**
+ * The parameters of append_batch since version 4: version 5 replaces its body under the same
+ * signature, which is what lets a server of either release call it.
+ */
+const APPEND_BATCH_PARAMS = `(
+  expected_seq bigint, expected_hash bytea, events text,
+  insert_seqs bigint[], update_seqs bigint[], update_expected bigint[],
+  delete_seqs bigint[], delete_expected bigint[],
+  new_seq bigint, new_hash bytea, new_at timestamptz, planned int[]
+)`;
+
 const ZERO_HASH = `'\\x${'00'.repeat(32)}'::bytea`;
 
 export const MIGRATIONS: Migration[] = [
@@ -257,12 +268,7 @@ GRANT EXECUTE ON FUNCTION ${s}.append_batch(bigint, bytea, text, text, text, tex
 -- deleted, never two of these, in one batch's net change). Version 3's function stays: an API
 -- server of the previous release, still running during a rolling upgrade, goes on appending
 -- with it (the two differ in their number of arguments, so no call is ambiguous).
-CREATE FUNCTION ${s}.append_batch(
-  expected_seq bigint, expected_hash bytea, events text,
-  insert_seqs bigint[], update_seqs bigint[], update_expected bigint[],
-  delete_seqs bigint[], delete_expected bigint[],
-  new_seq bigint, new_hash bytea, new_at timestamptz, planned int[]
-) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION ${s}.append_batch${APPEND_BATCH_PARAMS} RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   appended int;
   inserted int;
@@ -331,12 +337,7 @@ GRANT EXECUTE ON FUNCTION ${s}.append_batch(bigint, bytea, text, bigint[], bigin
 --  * the row-count check is inline instead of a function call.
 -- Replacing the body keeps the signature, so an API server of the previous release calls this
 -- one with the same arguments and the same outcome.
-CREATE OR REPLACE FUNCTION ${s}.append_batch(
-  expected_seq bigint, expected_hash bytea, events text,
-  insert_seqs bigint[], update_seqs bigint[], update_expected bigint[],
-  delete_seqs bigint[], delete_expected bigint[],
-  new_seq bigint, new_hash bytea, new_at timestamptz, planned int[]
-) RETURNS void LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION ${s}.append_batch${APPEND_BATCH_PARAMS} RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   batch jsonb := events::jsonb;
   appended int;
