@@ -1,5 +1,11 @@
 import { withCpuProfile } from './lib/cpu-profile.js';
 
+/** What the environment changes in the components a bench starts (see bench/lib/component-process.ts). */
+const ENVIRONMENT = `environment, for the components a bench starts (API server, relay, ...):
+  WAKE_BENCH_PROFILE_DIR=DIR   each writes a V8 CPU profile into DIR when it stops
+  WAKE_BENCH_NODE_FLAGS=FLAGS  more node flags, space-separated (e.g. --trace-gc); they win over Wake's own
+  WAKE_BENCH_OUTPUT_DIR=DIR    each one's whole stdout and stderr also go to DIR/<name>.log`;
+
 /**
  * `npm run bench -- <name> [options]`: runs one benchmark, prints a readable summary and
  * writes bench/results/<name>.json.
@@ -25,7 +31,7 @@ async function main(): Promise<void> {
       Object.entries(BENCHES).map(async ([n, load]) => `  ${n.padEnd(14)} ${(await load()).description}`),
     );
     console.log(
-      `usage: npm run bench -- <name> [options]   (<name> --help for its options;\n       --cpu-profile FILE records a V8 CPU profile of the run)\n\n${lines.join('\n')}`,
+      `usage: npm run bench -- <name> [options]   (<name> --help for its options;\n       --cpu-profile FILE records a V8 CPU profile of the run)\n\n${lines.join('\n')}\n\n${ENVIRONMENT}`,
     );
     if (name && name !== '--help' && name !== '-h') {
       console.error(`\nunknown benchmark: ${name}`);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { appendFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 import { nodeFlagsFor } from '../../apps/cli/src/component-node-flags.js';
 import { childProfileFlags } from './cpu-profile.js';
@@ -22,6 +23,10 @@ export interface ComponentProcess {
  * Starts `wake <args>` from source and waits until its stdout has a whole line holding
  * `readyLine` (the component's exported READY_LINE constant, as `wake up` waits for it).
  * WAKE_BENCH_PROFILE_DIR: each component writes a V8 CPU profile there when it stops.
+ * WAKE_BENCH_NODE_FLAGS: more flags for node, space-separated (say `--trace-gc`), for every
+ * component. WAKE_BENCH_OUTPUT_DIR: each component's whole stdout and stderr go to
+ * `<dir>/<name>.log` as well (otherwise only a tail is kept), to read such traces beside the
+ * bench's timeline.
  */
 export async function startComponent(
   name: string,
@@ -36,6 +41,8 @@ export async function startComponent(
       ...nodeArgs,
       // As `wake up` starts the component.
       ...nodeFlagsFor(args[0]),
+      // Last, so that they win over the flags above (V8 takes a flag's last value).
+      ...(process.env.WAKE_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
       '--import',
       'tsx',
       ...childProfileFlags(),
@@ -44,6 +51,15 @@ export async function startComponent(
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } },
   );
+  const outputDir = process.env.WAKE_BENCH_OUTPUT_DIR;
+  if (outputDir) {
+    // Written at once: the bench exits right after its components, and a stream's queued
+    // writes would be lost with it.
+    const log = join(outputDir, `${name.replace(/\W+/g, '-')}.log`);
+    const keep = (d: Buffer) => appendFileSync(log, d);
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+  }
   let stderr = '';
   let stdout = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
