@@ -229,7 +229,7 @@ describe('the append guard', () => {
     const before = await unchanged();
     await expect(update(stale, rv)).rejects.toMatchObject({
       code: '40001',
-      message: expect.stringMatching(/the log head moved: planned on seq/),
+      message: `the log head moved: planned on seq ${stale.seq}, found seq ${stale.seq + 1}`,
     });
     expect(await unchanged()).toEqual(before);
 

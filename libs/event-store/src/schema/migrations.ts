@@ -348,7 +348,8 @@ BEGIN
   UPDATE ${s}.log_head SET seq = new_seq, hash = new_hash, at = new_at
    WHERE id = 1 AND seq = expected_seq AND hash = expected_hash;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'the log head moved: planned on seq %', expected_seq USING ERRCODE = 'serialization_failure';
+    RAISE EXCEPTION 'the log head moved: planned on seq %, found seq %',
+      expected_seq, (SELECT seq FROM ${s}.log_head WHERE id = 1) USING ERRCODE = 'serialization_failure';
   END IF;
 
   INSERT INTO ${s}.events (seq, at, type, api_group, resource, namespace, name, uid, object, object_digest,
