@@ -839,29 +839,26 @@ describe('API semantics over HTTPS', () => {
       expect(lines).toBeLessThan(total);
     });
 
-    it('ends the watch of a client that stops reading at its timeoutSeconds, though its body is full', async () => {
-      const path = `/api/v1/namespaces/${ns}/configmaps`;
-      const watchesOpen = async () =>
-        sampleSum(
-          parseScrape((await c.api<string>('GET', '/metrics')).text),
-          'apiserver_longrunning_requests',
-          {
-            resource: 'configmaps',
-          },
-        );
-      const before = await watchesOpen();
-      const rv = (await c.api<List>('GET', path)).body.metadata.resourceVersion;
-      const res = await openWatch(
-        path,
-        `watch=true&resourceVersion=${rv}&labelSelector=stalled%3Dyes&timeoutSeconds=2`,
+    /** Watches of ConfigMaps the server is serving now. */
+    const watchesOpen = async () =>
+      sampleSum(
+        parseScrape((await c.api<string>('GET', '/metrics')).text),
+        'apiserver_longrunning_requests',
+        {
+          resource: 'configmaps',
+        },
       );
-      res.pause(); // a client that stops reading and keeps its connection
+
+    /**
+     * Opens a watch whose client stops reading at once and keeps its connection, waits until the
+     * server no longer serves it (bounded), then reads what the server had written: its lines,
+     * and whether the response ended properly or was broken off.
+     */
+    const stalledUntilServerEnds = async (query: string) => {
+      const before = await watchesOpen();
+      const res = await openWatch(`/api/v1/namespaces/${ns}/configmaps`, query);
+      res.pause();
       expect(await watchesOpen()).toBe(before + 1);
-      // Far more than the loopback socket buffers hold, far fewer than the hub's queue: the
-      // watch is neither done nor cut off, only waiting for its reader.
-      const big = 'x'.repeat(900_000);
-      for (let i = 0; i < 16; i++)
-        await c.api('POST', path, cm(`stalled-${i}`, { big }, { labels: { stalled: 'yes' } }));
       await waitFor(
         'the stalled watch to end',
         async () => ((await watchesOpen()) === before ? true : undefined),
@@ -869,13 +866,51 @@ describe('API semantics over HTTPS', () => {
           timeoutMs: 30_000,
         },
       );
-      // What it had written, then the response's proper end.
-      const ended = new Promise<string>((done) =>
-        res.on('end', () => done('end')).on('close', () => done('close')),
+      let text = '';
+      const outcome = new Promise<'end' | 'broken'>((done) =>
+        res
+          .on('end', () => done('end'))
+          .on('error', () => done('broken'))
+          .on('close', () => done('broken')),
       );
-      res.on('data', () => {});
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
       res.resume();
-      expect(await ended).toBe('end');
+      return { outcome: await outcome, lines: text.split('\n').filter(Boolean).length };
+    };
+
+    it('ends the watch of a client that stops reading at its timeoutSeconds, though its body is full', async () => {
+      const path = `/api/v1/namespaces/${ns}/configmaps`;
+      const rv = (await c.api<List>('GET', path)).body.metadata.resourceVersion;
+      // Written before the watch, from before them: handed over as one catch-up batch, far
+      // more than the loopback socket buffers hold and far fewer than the hub's queue, so the
+      // watch is blocked on its reader from the start, neither done nor cut off.
+      const big = 'x'.repeat(900_000);
+      for (let i = 0; i < 16; i++)
+        await c.api('POST', path, cm(`stalled-${i}`, { big }, { labels: { stalled: 'yes' } }));
+      const { outcome, lines } = await stalledUntilServerEnds(
+        `watch=true&resourceVersion=${rv}&labelSelector=stalled%3Dyes&timeoutSeconds=2`,
+      );
+      // What it had written before the timeout, then the response's proper end: the client
+      // resumes from the last event it got.
+      expect(outcome).toBe('end');
+      expect(lines).toBeGreaterThan(0);
+      expect(lines).toBeLessThan(16);
+    });
+
+    it('breaks off, not ends, a watch whose timeout comes in the middle of its initial objects', async () => {
+      const path = `/api/v1/namespaces/${ns}/configmaps`;
+      const big = 'x'.repeat(900_000);
+      for (let i = 0; i < 16; i++)
+        await c.api('POST', path, cm(`cut-initial-${i}`, { big }, { labels: { cutInitial: 'yes' } }));
+      // No resourceVersion: the current objects come first as ADDED, in no resourceVersion order.
+      const { outcome, lines } = await stalledUntilServerEnds(
+        'watch=true&labelSelector=cutInitial%3Dyes&timeoutSeconds=2',
+      );
+      // A clean end would let the client resume from the last object it got and never see the
+      // rest: the stream must read as broken, so that the client lists again.
+      expect(lines).toBeLessThan(16);
+      expect(outcome).toBe('broken');
     });
 
     it('sends no bookmark among the initial objects, even to a client that stops reading for a while', async () => {

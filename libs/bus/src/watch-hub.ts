@@ -79,10 +79,11 @@ export interface HubWatch extends AsyncIterable<WatchItem> {
   /** The items a burst at a time (the iterator gives them one by one). */
   batches(): AsyncIterable<WatchItem[]>;
   /**
-   * Settles when the watch is stopped or cut off (WatchTooSlow), before its reader has taken
-   * what was queued: a reader waiting on something else (a client not reading) stops waiting.
+   * Settles when the watch is stopped, or fails (with the error: WatchTooSlow when cut off),
+   * before its reader has taken what was queued: a reader waiting on something else (a client
+   * not reading) stops waiting.
    */
-  readonly ended: Promise<void>;
+  readonly ended: Promise<Error | undefined>;
   stop(): void;
 }
 
@@ -257,8 +258,8 @@ class Subscription implements HubWatch {
   private wake?: () => void;
   private stopped = false;
   private error?: Error;
-  private markEnded!: () => void;
-  readonly ended = new Promise<void>((resolve) => (this.markEnded = resolve));
+  private markEnded!: (error: Error | undefined) => void;
+  readonly ended = new Promise<Error | undefined>((resolve) => (this.markEnded = resolve));
 
   private readonly log?: EventReader;
   private readonly pageSize: number;
@@ -288,7 +289,7 @@ class Subscription implements HubWatch {
     this.stopped = true;
     this.hub.leave(this);
     this.wake?.();
-    this.markEnded();
+    this.markEnded(this.error);
   }
 
   fail(error: Error): void {

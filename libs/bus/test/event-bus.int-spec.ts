@@ -560,6 +560,11 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
         clearTimeout(bound);
       }
       expect(ended).toBeInstanceOf(WatchTooSlow);
+      // `ended` tells a reader busy elsewhere the same: the cut-off's error, or nothing for a stop.
+      expect(await slow.ended).toBe(ended);
+      const idle = hub.watch({ after: finalHead });
+      idle.stop();
+      expect(await idle.ended).toBeUndefined();
       const resumed = await record(hub.watch({ after: slow.seen }), () => finalHead);
       const slowAfter = slowRecords.length ? slowRecords[0].seq - 1 : slow.seen;
 

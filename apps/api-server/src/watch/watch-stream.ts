@@ -147,15 +147,18 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
   // from a bookmark sent halfway would never get the rest.
   let initialSent = p.initial.length === 0;
   let watchEnded = false;
+  let endError: Error | undefined;
   let wakeOnEnd: (() => void) | undefined;
-  void watch.ended.then(() => {
+  void watch.ended.then((error) => {
     watchEnded = true;
+    endError = error;
     wakeOnEnd?.();
   });
   /**
    * Waits for the body to take more, unless the watch ends first (its timeout, the client gone,
    * the hub cutting it off): a client that stops reading but keeps its connection must not
    * hold the watch past its timeout. False when the watch ended; the response then ends too.
+   * A failure other than being cut off is thrown, as the watch's iterator would have.
    */
   const drainedBeforeEnd = async (): Promise<boolean> => {
     const blocked = lines.blocked;
@@ -168,7 +171,9 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
       });
       wakeOnEnd = undefined;
     }
-    return lines.blocked === undefined;
+    if (lines.blocked === undefined) return true;
+    if (endError && !(endError instanceof WatchTooSlow)) throw endError;
+    return false;
   };
   const bookmarkTimer = p.bookmarks
     ? setInterval(() => {
@@ -188,7 +193,13 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
   try {
     for (const obj of p.initial) {
       lines.write(encode('ADDED', obj));
-      if (lines.blocked && !(await drainedBeforeEnd())) return;
+      if (lines.blocked && !(await drainedBeforeEnd())) {
+        // Cut short inside the initial objects, which are not in resourceVersion order: a
+        // clean end would let the client resume from the last one it got and never see the
+        // rest. Broken off, the stream is an error, and the client lists again.
+        res.destroy();
+        return;
+      }
     }
     initialSent = true;
     let expired = false;
