@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type ReservedSql, type Sql } from 'postgres';
 
 import { StatusError } from '@app/api';
+import { waitFor } from '@app/dev-servers';
 
 import { keyId } from './model/index.js';
 import { type LogHead, planBatch } from './append/batch-planner.js';
@@ -202,39 +204,44 @@ describe('the append guard', () => {
   beforeAll(async () => (f = await openStore()));
   afterAll(() => f.close());
 
+  const head = async (): Promise<LogHead> => {
+    const [h] = await f.store.sql<{ seq: number; hash: string; at: Date }[]>`
+      SELECT seq, encode(hash, 'hex') AS hash, at FROM wake.log_head WHERE id = 1`;
+    return { seq: h.seq, hash: h.hash, atMs: h.at.getTime() };
+  };
+  /** Appends, through `sql`, an update of `name` to `k` planned on `on`, believing the object is at `rv`. */
+  const update = async (sql: Sql | ReservedSql, name: string, k: string, on: LogHead, rv: number) => {
+    const key = cm('default', name);
+    const current = (await f.store.get(key))!;
+    const known = {
+      uid: current.object.metadata.uid!,
+      resourceVersion: rv,
+      text: objectText(current.object),
+    };
+    const mutation = { op: 'update' as const, key, object: configMap(name, { k }), ctx: ctx() };
+    return appendBatch(sql, on, planBatch([mutation], new Map([[keyId(key), known]]), on));
+  };
+  const rvOf = async (name: string) => (await f.store.get(cm('default', name)))!.resourceVersion;
+
   it('refuses, changing nothing, a batch planned on a moved head or on a resourceVersion that changed', async () => {
-    const key = cm('default', 'guarded');
-    await f.store.create(key, configMap('guarded', { k: '1' }), ctx());
-    const head = async (): Promise<LogHead> => {
-      const [h] = await f.store.sql<{ seq: number; hash: string; at: Date }[]>`
-        SELECT seq, encode(hash, 'hex') AS hash, at FROM wake.log_head WHERE id = 1`;
-      return { seq: h.seq, hash: h.hash, atMs: h.at.getTime() };
-    };
-    /** An update of `guarded` planned on `on`, believing the object is at `rv`. */
-    const update = async (on: LogHead, rv: number) => {
-      const current = (await f.store.get(key))!;
-      const known = {
-        uid: current.object.metadata.uid!,
-        resourceVersion: rv,
-        text: objectText(current.object),
-      };
-      const mutation = { op: 'update' as const, key, object: configMap('guarded', { k: '2' }), ctx: ctx() };
-      return appendBatch(f.store.sql, on, planBatch([mutation], new Map([[keyId(key), known]]), on));
-    };
-    const unchanged = async () => ({ head: await head(), object: await f.store.get(key) });
+    await f.store.create(cm('default', 'guarded'), configMap('guarded', { k: '1' }), ctx());
+    const unchanged = async () => ({
+      head: await head(),
+      object: await f.store.get(cm('default', 'guarded')),
+    });
 
     const stale = await head();
-    const rv = (await f.store.get(key))!.resourceVersion;
+    const rv = await rvOf('guarded');
     await f.store.create(cm('default', 'mover'), configMap('mover'), ctx());
     const before = await unchanged();
-    await expect(update(stale, rv)).rejects.toMatchObject({
+    await expect(update(f.store.sql, 'guarded', '2', stale, rv)).rejects.toMatchObject({
       code: '40001',
       message: `the log head moved: planned on seq ${stale.seq}, found seq ${stale.seq + 1}`,
     });
     expect(await unchanged()).toEqual(before);
 
     // On the current head, but believing an older resourceVersion: the update matches no row.
-    await expect(update(before.head, rv - 1)).rejects.toMatchObject({
+    await expect(update(f.store.sql, 'guarded', '2', before.head, rv - 1)).rejects.toMatchObject({
       code: '40001',
       message: expect.stringMatching(
         /planned insert\/update\/delete\/append \{0,1,0,1\}, applied \{0,0,0,1\}/,
@@ -243,9 +250,62 @@ describe('the append guard', () => {
     expect(await unchanged()).toEqual(before);
 
     // The same call, planned right, applies: the refusals were the conditions, not the call.
-    await update(before.head, rv);
-    expect((await f.store.get(key))?.object.data).toEqual({ k: '2' });
+    await update(f.store.sql, 'guarded', '2', before.head, rv);
+    expect((await f.store.get(cm('default', 'guarded')))?.object.data).toEqual({ k: '2' });
     expect((await head()).seq).toBe(before.head.seq + 1);
+    expect((await f.store.verify()).ok).toBe(true);
+  });
+
+  it('waits for a head another transaction holds, then is refused if that one appended and applies if it let go', async () => {
+    await f.store.create(cm('default', 'contended'), configMap('contended', { k: '1' }), ctx());
+    await f.store.create(cm('default', 'rival'), configMap('rival', { k: '1' }), ctx());
+    const waitingForLock = async () =>
+      (
+        await f.store.adminSql<{ n: number }[]>`
+          SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE wait_event_type = 'Lock' AND query LIKE '%append_batch%' AND pid <> pg_backend_pid()`
+      )[0].n === 1
+        ? true
+        : undefined;
+    /** Runs `hold` in a transaction on its own connection, our update meanwhile; ends it with `end`. */
+    const contend = async (hold: (conn: ReservedSql) => Promise<unknown>, end: 'COMMIT' | 'ROLLBACK') => {
+      const on = await head();
+      const rv = await rvOf('contended');
+      const conn = await f.store.adminSql.reserve();
+      try {
+        await conn`BEGIN`;
+        await hold(conn);
+        const ours = update(f.store.sql, 'contended', `after-${end}`, on, rv).then(
+          () => 'applied',
+          (e: unknown) => e,
+        );
+        await waitFor('our append to wait for the head', waitingForLock, { timeoutMs: 10_000 });
+        await conn.unsafe(end);
+        return { on, outcome: await ours };
+      } finally {
+        conn.release();
+      }
+    };
+
+    // The holder is another writer's append, committed: the head moved under ours.
+    const moved = await contend(async (conn) => {
+      const on = await head();
+      await update(conn, 'rival', '2', on, await rvOf('rival'));
+    }, 'COMMIT');
+    expect(moved.outcome).toMatchObject({
+      code: '40001',
+      message: `the log head moved: planned on seq ${moved.on.seq}, found seq ${moved.on.seq + 1}`,
+    });
+    expect((await f.store.get(cm('default', 'contended')))?.object.data).toEqual({ k: '1' });
+
+    // The holder only locked the head, and rolled back: ours goes on from where it was planned.
+    const released = await contend(
+      (conn) => conn`SELECT seq FROM wake.log_head WHERE id = 1 FOR UPDATE`,
+      'ROLLBACK',
+    );
+    expect(released.outcome).toBe('applied');
+    expect((await f.store.get(cm('default', 'contended')))?.object.data).toEqual({ k: 'after-ROLLBACK' });
+    expect((await head()).seq).toBe(released.on.seq + 1);
     expect((await f.store.verify()).ok).toBe(true);
   });
 
