@@ -879,15 +879,25 @@ describe('API semantics over HTTPS', () => {
       return { outcome: await outcome, lines: text.split('\n').filter(Boolean).length };
     };
 
-    it('ends the watch of a client that stops reading at its timeoutSeconds, though its body is full', async () => {
+    /**
+     * Creates `count` ConfigMaps of 900 KB labelled `label=yes`, far more than the loopback
+     * socket buffers hold: a watch handed them waits for its reader in the middle. Returns the
+     * resourceVersion from before them.
+     */
+    const writeBigConfigMaps = async (label: string, count = 16) => {
       const path = `/api/v1/namespaces/${ns}/configmaps`;
       const rv = (await c.api<List>('GET', path)).body.metadata.resourceVersion;
-      // Written before the watch, from before them: handed over as one catch-up batch, far
-      // more than the loopback socket buffers hold and far fewer than the hub's queue, so the
-      // watch is blocked on its reader from the start, neither done nor cut off.
       const big = 'x'.repeat(900_000);
-      for (let i = 0; i < 16; i++)
-        await c.api('POST', path, cm(`stalled-${i}`, { big }, { labels: { stalled: 'yes' } }));
+      for (let i = 0; i < count; i++)
+        await c.ok('POST', path, cm(`${label}-${i}`, { big }, { labels: { [label]: 'yes' } }));
+      return rv;
+    };
+
+    it('ends the watch of a client that stops reading at its timeoutSeconds, though its body is full', async () => {
+      // Written before the watch, from before them: handed over as one catch-up batch, far
+      // fewer than the hub's queue, so the watch is blocked on its reader from the start,
+      // neither done nor cut off.
+      const rv = await writeBigConfigMaps('stalled');
       const { outcome, lines } = await stalledUntilServerEnds(
         `watch=true&resourceVersion=${rv}&labelSelector=stalled%3Dyes&timeoutSeconds=2`,
       );
@@ -899,13 +909,10 @@ describe('API semantics over HTTPS', () => {
     });
 
     it('breaks off, not ends, a watch whose timeout comes in the middle of its initial objects', async () => {
-      const path = `/api/v1/namespaces/${ns}/configmaps`;
-      const big = 'x'.repeat(900_000);
-      for (let i = 0; i < 16; i++)
-        await c.api('POST', path, cm(`cut-initial-${i}`, { big }, { labels: { cutInitial: 'yes' } }));
+      await writeBigConfigMaps('cut-initial');
       // No resourceVersion: the current objects come first as ADDED, in no resourceVersion order.
       const { outcome, lines } = await stalledUntilServerEnds(
-        'watch=true&labelSelector=cutInitial%3Dyes&timeoutSeconds=2',
+        'watch=true&labelSelector=cut-initial%3Dyes&timeoutSeconds=2',
       );
       // A clean end would let the client resume from the last object it got and never see the
       // rest: the stream must read as broken, so that the client lists again.
@@ -915,11 +922,9 @@ describe('API semantics over HTTPS', () => {
 
     it('sends no bookmark among the initial objects, even to a client that stops reading for a while', async () => {
       const path = `/api/v1/namespaces/${ns}/configmaps`;
-      // More than the loopback socket buffers hold: the server waits for the reader mid-list.
-      const big = 'x'.repeat(900_000);
+      // The server waits for the reader mid-list.
       const count = 24;
-      for (let i = 0; i < count; i++)
-        await c.api('POST', path, cm(`initial-${i}`, { big }, { labels: { initial: 'yes' } }));
+      await writeBigConfigMaps('initial', count);
       const res = await openWatch(
         path,
         `watch=true&labelSelector=initial%3Dyes&allowWatchBookmarks=true&timeoutSeconds=6`,
@@ -933,13 +938,10 @@ describe('API semantics over HTTPS', () => {
 
     it('sends no bookmark ahead of events it has yet to write, to a client that stops reading mid-batch', async () => {
       const path = `/api/v1/namespaces/${ns}/configmaps`;
-      const rv = (await c.api<List>('GET', path)).body.metadata.resourceVersion;
       // Written before the watch starts, from before them: the watch is handed all 16 in one
-      // catch-up batch, far more than the loopback socket buffers hold, so the server waits for
-      // the reader in the middle of it, for longer than two bookmark intervals (1 s here).
-      const big = 'x'.repeat(900_000);
-      for (let i = 0; i < 16; i++)
-        await c.api('POST', path, cm(`behind-${i}`, { big }, { labels: { behind: 'yes' } }));
+      // catch-up batch, so the server waits for the reader in the middle of it, for longer
+      // than two bookmark intervals (1 s here).
+      const rv = await writeBigConfigMaps('behind');
       const res = await openWatch(
         path,
         `watch=true&resourceVersion=${rv}&labelSelector=behind%3Dyes&allowWatchBookmarks=true&timeoutSeconds=6`,
