@@ -22,7 +22,7 @@ import {
 } from '@app/bus';
 import { checkWatch, type WatchRecord } from '@app/checkers';
 import { NatsServer, waitFor } from '@app/dev-servers';
-import { type AuditContext, EventStore, type StoredEvent } from '@app/event-store';
+import { type AuditContext, connectPostgres, EventStore, type StoredEvent } from '@app/event-store';
 import { testDatabase, type TestDatabase } from '@app/testing';
 
 import { runMixedLoad } from '../../event-store/test/mixed-load.js';
@@ -760,6 +760,38 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
       expect(check.last).toBe((await store.head()).seq);
     } finally {
       await relay.stop();
+    }
+  });
+
+  it('backs off after a failed resync however many NOTIFYs come meanwhile', async () => {
+    // A relay whose role may LISTEN and take its lock but not read the log: every resync fails
+    // at once, with a 200 ms backoff (pollMs is far longer), while commits keep notifying it.
+    await store.adminSql.unsafe(
+      `DO $$ BEGIN CREATE ROLE wake_bus_no_log NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`,
+    );
+    const denied = connectPostgres(db.url, { max: 3, connection: { role: 'wake_bus_no_log' } });
+    const relay = new Relay({ sql: denied, nats: nc, stream, pollMs: 60_000, readIntervalMs: 0 });
+    await relay.start();
+    try {
+      await waitFor('a failed resync', () => (relay.stats.resyncs > 0 ? true : undefined));
+      const resyncsBefore = relay.stats.resyncs;
+      const started = performance.now();
+      for (let i = 0; i < 40; i++) {
+        await store.create(
+          { group: '', resource: 'configmaps', namespace: 'resync-backoff', name: `cm-${i}` },
+          { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` } },
+          ctx,
+        );
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const elapsedMs = performance.now() - started;
+      // One resync per backoff, counted against the time the commits took (so never a speed
+      // bound): with each NOTIFY ending the backoff, it is one per commit, 40.
+      expect(relay.stats.resyncs - resyncsBefore).toBeLessThanOrEqual(Math.ceil(elapsedMs / 200) + 1);
+      expect(relay.stats.published).toBe(0);
+    } finally {
+      await relay.stop();
+      await denied.end();
     }
   });
 
