@@ -763,6 +763,26 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
     }
   });
 
+  it('still reads at every poll when NOTIFYs come faster than its read interval', async () => {
+    // A read interval far longer than the poll: a NOTIFY that waits for the interval must not
+    // stretch the poll it interrupts, or a steady stream of commits would wait a minute.
+    const relay = new Relay({ sql: store.sql, nats: nc, stream, pollMs: 50, readIntervalMs: 60_000 });
+    await relay.start();
+    try {
+      await relay.caughtUp((await store.head()).seq);
+      for (let i = 0; i < 10; i++)
+        await store.create(
+          { group: '', resource: 'configmaps', namespace: 'poll-bound', name: `cm-${i}` },
+          { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` } },
+          ctx,
+        );
+      // Half the read interval: only the poll can get it there.
+      await relay.caughtUp((await store.head()).seq, 30_000);
+    } finally {
+      await relay.stop();
+    }
+  });
+
   it('backs off after a failed resync however many NOTIFYs come meanwhile', async () => {
     // A relay whose role may LISTEN and take its lock but not read the log: every resync fails
     // at once, with a 200 ms backoff (pollMs is far longer), while commits keep notifying it.
