@@ -6,6 +6,7 @@ import { join } from 'node:path';
 
 import { type ApiConnection } from '@app/client';
 import { httpsCall, NatsServer, waitFor } from '@app/dev-servers';
+import { parseScrape, type Scrape } from '@app/metrics';
 
 import { type ApiServerConfig } from '../../apps/api-server/src/config.js';
 import { type RunningApiServer, startApiServer } from '../../apps/api-server/src/api-server.js';
@@ -70,6 +71,8 @@ export interface ApiCluster {
   ): Promise<ApiResponse<T>>;
   /** `api` for a request that must succeed: the decoded body, or an error naming the request and the answer (status ≥ 300). */
   ok<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T>;
+  /** The API server's /metrics, parsed. */
+  scrape(): Promise<Scrape>;
   /** A PATCH with `application/merge-patch+json` (RFC 7386) that must succeed; the patched object. */
   mergePatch<T = unknown>(path: string, body: unknown): Promise<T>;
   /** Opens a streaming GET (a watch); lines arrive in `lines` as they come. */
@@ -197,6 +200,7 @@ export async function startApiCluster(o: ApiClusterOptions = {}): Promise<ApiClu
         }),
       api,
       ok,
+      scrape: async () => parseScrape((await api<string>('GET', '/metrics')).text),
       mergePatch: (path, body) => ok('PATCH', path, body, { 'content-type': 'application/merge-patch+json' }),
       stream: (path, headers = {}) =>
         httpsStream(running, path, { authorization: `Bearer ${token}`, ...headers }),

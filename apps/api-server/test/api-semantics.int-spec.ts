@@ -4,7 +4,7 @@ import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { waitFor } from '@app/dev-servers';
-import { parseScrape, sampleSum } from '@app/metrics';
+import { sampleSum } from '@app/metrics';
 import { configMapBody as cm, deploymentBody as deployment } from '@app/testing/fixtures.js';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
@@ -841,13 +841,7 @@ describe('API semantics over HTTPS', () => {
 
     /** Watches of ConfigMaps the server is serving now. */
     const watchesOpen = async () =>
-      sampleSum(
-        parseScrape((await c.api<string>('GET', '/metrics')).text),
-        'apiserver_longrunning_requests',
-        {
-          resource: 'configmaps',
-        },
-      );
+      sampleSum(await c.scrape(), 'apiserver_longrunning_requests', { resource: 'configmaps' });
 
     /**
      * Opens a watch whose client stops reading at once and keeps its connection, waits until the

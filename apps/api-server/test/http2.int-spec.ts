@@ -9,7 +9,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { waitFor } from '@app/dev-servers';
-import { parseScrape, sampleSum } from '@app/metrics';
+import { sampleSum } from '@app/metrics';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
 interface H2Response {
@@ -55,7 +55,7 @@ describe('HTTP/2, as kube-apiserver serves it', () => {
     ...auth(),
   });
   const metric = async (name: string, labels: Record<string, string>): Promise<number> =>
-    sampleSum(parseScrape((await c.api<string>('GET', '/metrics')).text), name, labels);
+    sampleSum(await c.scrape(), name, labels);
 
   beforeAll(async () => {
     c = await startApiCluster({

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { waitFor } from '@app/dev-servers';
-import { parseScrape, sampleSum } from '@app/metrics';
+import { sampleSum } from '@app/metrics';
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
 type Obj = {
@@ -21,7 +21,7 @@ async function consistentReads(
   c: ApiCluster,
   resource: string,
 ): Promise<{ cached: number; fallback: number }> {
-  const scrape = parseScrape((await c.api<string>('GET', '/metrics')).text);
+  const scrape = await c.scrape();
   const count = (success: string, fallback: string) =>
     sampleSum(scrape, 'apiserver_watch_cache_consistent_read_total', { resource, success, fallback });
   return { cached: count('true', 'false'), fallback: count('false', 'true') };
@@ -29,7 +29,7 @@ async function consistentReads(
 
 /** upstream-style counter of writes computed from the cache's copy: guessed, and of those, stale. */
 async function writeGuesses(c: ApiCluster, resource: string): Promise<{ guessed: number; stale: number }> {
-  const scrape = parseScrape((await c.api<string>('GET', '/metrics')).text);
+  const scrape = await c.scrape();
   const count = (result: string) =>
     sampleSum(scrape, 'apiserver_watch_cache_write_guesses_total', { resource, result });
   return { guessed: count('guessed'), stale: count('stale') };
