@@ -934,19 +934,19 @@ describe('API semantics over HTTPS', () => {
 
     it('sends no bookmark ahead of events it has yet to write, to a client that stops reading mid-batch', async () => {
       const path = `/api/v1/namespaces/${ns}/configmaps`;
-      // Written before the watch starts, from before them: the watch is handed all 16 in one
+      // Written before the watch starts, from before them: the watch is handed all of them in one
       // catch-up batch, so the server waits for the reader in the middle of it, for longer
       // than two bookmark intervals (1 s here).
-      const rv = await writeBigConfigMaps('behind');
+      const rv = await writeBigConfigMaps('behind', STALLED);
       const res = await openWatch(
         path,
-        `watch=true&resourceVersion=${rv}&labelSelector=behind%3Dyes&allowWatchBookmarks=true&timeoutSeconds=6`,
+        `watch=true&resourceVersion=${rv}&labelSelector=behind%3Dyes&allowWatchBookmarks=true&timeoutSeconds=10`,
       );
       const items = (await linesAfterPause(res, 2500)).map((e) => ({
         type: e.type,
         rv: Number(e.object.metadata.resourceVersion),
       }));
-      expect(items.filter((e) => e.type === 'ADDED')).toHaveLength(16);
+      expect(items.filter((e) => e.type === 'ADDED')).toHaveLength(STALLED);
       expect(items.some((e) => e.type === 'BOOKMARK')).toBe(true);
       // A client resuming from any bookmark must miss nothing: no event after it is older.
       items.forEach((bookmark, i) => {
