@@ -158,6 +158,12 @@ describe('EventStore writes', () => {
   });
 });
 
+/** The store's head as the writer plans on it. */
+async function logHead(f: StoreFixture): Promise<LogHead> {
+  const h = await f.store.head();
+  return { seq: h.seq, hash: h.hash, atMs: Date.parse(h.at) };
+}
+
 describe('a rolling upgrade', () => {
   let f: StoreFixture;
   beforeAll(async () => (f = await openStore()));
@@ -165,13 +171,12 @@ describe('a rolling upgrade', () => {
 
   it('lets an API server of the previous release append with version 3 of append_batch (projection rows with their payloads)', async () => {
     await f.store.create(cm('default', 'before'), configMap('before'), ctx());
-    const [h] = await f.store.sql<{ seq: number; hash: string; at: Date }[]>`
-      SELECT seq, encode(hash, 'hex') AS hash, at FROM wake.log_head WHERE id = 1`;
+    const h = await logHead(f);
     const key = cm('default', 'old-release');
     const plan = planBatch(
       [{ op: 'create', key, object: configMap('old-release', { k: 'v' }), ctx: ctx() }],
       new Map([[keyId(key), null]]),
-      { seq: h.seq, hash: h.hash, atMs: h.at.getTime() },
+      h,
     );
     const [event] = plan.events;
     // What that release sent: each projection row carried its key, uid and object.
@@ -204,11 +209,7 @@ describe('the append guard', () => {
   beforeAll(async () => (f = await openStore()));
   afterAll(() => f.close());
 
-  const head = async (): Promise<LogHead> => {
-    const [h] = await f.store.sql<{ seq: number; hash: string; at: Date }[]>`
-      SELECT seq, encode(hash, 'hex') AS hash, at FROM wake.log_head WHERE id = 1`;
-    return { seq: h.seq, hash: h.hash, atMs: h.at.getTime() };
-  };
+  const head = () => logHead(f);
   /** Appends, through `sql`, an update of `name` to `k` planned on `on`, believing the object is at `rv`. */
   const update = async (sql: Sql | ReservedSql, name: string, k: string, on: LogHead, rv: number) => {
     const key = cm('default', name);
