@@ -53,10 +53,10 @@ export class ChunkPool {
     const { minSlabBytes, maxSlabBytes } = this.options;
     if (length < minSlabBytes / 2 || length > maxSlabBytes)
       return { bytes: Buffer.allocUnsafe(length), release: () => {} };
-    const sizeClass = Math.max(Math.ceil(Math.log2(length)), Math.log2(minSlabBytes));
-    const size = this.sizeClass(sizeClass);
+    const log2 = Math.max(Math.ceil(Math.log2(length)), Math.log2(minSlabBytes));
+    const size = this.sizeClass(log2);
     size.takenSinceTrim++;
-    const slab = size.free.pop() ?? this.newSlab(2 ** sizeClass);
+    const slab = size.free.pop() ?? this.newSlab(2 ** log2);
     let released = false;
     return {
       bytes: slab.subarray(0, length),
@@ -71,7 +71,7 @@ export class ChunkPool {
   /** Bytes now held in free slabs. */
   get heldBytes(): number {
     let bytes = 0;
-    for (const [sizeClass, size] of this.sizes) bytes += size.free.length * 2 ** sizeClass;
+    for (const [log2, size] of this.sizes) bytes += size.free.length * 2 ** log2;
     return bytes;
   }
 
