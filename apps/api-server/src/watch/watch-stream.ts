@@ -146,12 +146,11 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
   // before anything from its input): they are the state as of `after`, and a client resuming
   // from a bookmark sent halfway would never get the rest.
   let initialSent = p.initial.length === 0;
-  let watchEnded = false;
-  let endError: Error | undefined;
+  /** Set when the hub's watch has ended, with the error that ended it, if any. */
+  let ended: { error?: Error } | undefined;
   let wakeOnEnd: (() => void) | undefined;
   void watch.ended.then((error) => {
-    watchEnded = true;
-    endError = error;
+    ended = { error };
     wakeOnEnd?.();
   });
   /**
@@ -162,7 +161,7 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
    */
   const drainedBeforeEnd = async (): Promise<boolean> => {
     const blocked = lines.blocked;
-    if (blocked && !watchEnded) {
+    if (blocked && !ended) {
       // Not Promise.race with `watch.ended`: each race would leave a reaction on that promise
       // for the watch's whole life, one per wait.
       await new Promise<void>((resolve) => {
@@ -172,7 +171,7 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
       wakeOnEnd = undefined;
     }
     if (lines.blocked === undefined) return true;
-    if (endError && !(endError instanceof WatchTooSlow)) throw endError;
+    if (ended?.error && !(ended.error instanceof WatchTooSlow)) throw ended.error;
     return false;
   };
   const bookmarkTimer = p.bookmarks
