@@ -328,7 +328,7 @@ GRANT EXECUTE ON FUNCTION ${s}.append_batch(bigint, bytea, text, bigint[], bigin
 -- Version 4's append_batch, same arguments and meaning, with less work per call. A lone
 -- append cost 290 us of Postgres CPU, a sixth of it setting up the executor for the four-CTE
 -- statement, whose unused parts (a batch of updates inserts and deletes no object) were set
--- up all the same; with this body, 242 us. Now:
+-- up all the same; with this body, 242-261 us (two runs of the event-store bench). Now:
 --  * the head is locked and advanced by one conditional UPDATE: in READ COMMITTED it waits
 --    for a concurrent holder and re-checks the condition on the newest row, so a moved head
 --    matches no row and the batch is refused (40001), as lock_head() refused it;
