@@ -140,6 +140,44 @@ describe('HTTP/2, as kube-apiserver serves it', () => {
     expect(session.closed).toBe(false);
   });
 
+  it('breaks off (resets), not ends, a watch stream whose timeout comes in the middle of its initial objects', async () => {
+    const watchers = () =>
+      metric('apiserver_longrunning_requests', { resource: 'configmaps', scope: 'namespace' });
+    // Far more than an HTTP/2 stream's flow-control window (64 KiB): the server waits for the
+    // reader. Each under this cluster's body limit.
+    const big = 'x'.repeat(50_000);
+    for (let i = 0; i < 20; i++)
+      await c.ok('POST', `/api/v1/namespaces/${ns}/configmaps`, {
+        metadata: { name: `h2-initial-${i}`, labels: { h2Initial: 'yes' } },
+        data: { big },
+      });
+    const before = await watchers();
+    const watch = session.request({
+      ':path': `/api/v1/namespaces/${ns}/configmaps?watch=true&labelSelector=h2Initial%3Dyes&timeoutSeconds=2`,
+      ...auth(),
+    });
+    watch.pause(); // a client that stops reading: its window fills, and the server waits
+    // Listened to from the start: a reset comes as an error and a close while nothing reads.
+    let ended = false;
+    const closed = new Promise<void>((done) => watch.on('close', done));
+    watch.on('end', () => (ended = true));
+    watch.on('error', () => {});
+    await waitFor('the watch counted', async () => ((await watchers()) === before + 1 ? true : undefined), {
+      timeoutMs: 10_000,
+    });
+    await waitFor('the watch to end', async () => ((await watchers()) === before ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+    watch.on('data', () => {});
+    watch.resume();
+    await closed;
+    // Not in resourceVersion order: a clean end would let the client resume past objects it
+    // never got. A reset is an error the client cannot take for the end of the list.
+    expect(ended).toBe(false);
+    expect(watch.rstCode).not.toBe(constants.NGHTTP2_NO_ERROR);
+    expect(session.closed).toBe(false);
+  });
+
   it('answers many requests in flight on one session at once', async () => {
     const names = Array.from({ length: 40 }, (_, i) => `many-${i}`);
     const answers = await Promise.all(

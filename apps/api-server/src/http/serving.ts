@@ -177,6 +177,16 @@ export function startStreamedResponse(res: AnyResponse, headers: Record<string, 
   }
 }
 
+/**
+ * Ends a streamed response as an error, which no client can take for the body's end: HTTP/1.1
+ * drops the connection before the last chunk; HTTP/2 resets the stream with INTERNAL_ERROR
+ * (a plain destroy() would reset it with NO_ERROR, which Node's client reads as a clean end).
+ */
+export function breakOffResponse(res: AnyResponse): void {
+  if (res instanceof ServerResponse) res.destroy();
+  else res.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+}
+
 /** Whether the client went away (or the response was torn down): HTTP/2's response says so on its stream. */
 export function responseGone(res: AnyResponse): boolean {
   return res instanceof ServerResponse ? res.destroyed : res.stream.destroyed;

@@ -13,7 +13,13 @@ import {
 import { eventFilter, type WatchHub, WatchTooSlow } from '@app/bus';
 import { type StoredEvent, type StoredObject } from '@app/event-store';
 
-import { type AnyResponse, responseGone, startStreamedResponse, type StreamedBody } from '../http/serving.js';
+import {
+  type AnyResponse,
+  breakOffResponse,
+  responseGone,
+  startStreamedResponse,
+  type StreamedBody,
+} from '../http/serving.js';
 import { toTable } from '../http/tables.js';
 import { WatchLineWriter } from './line-writer.js';
 
@@ -196,7 +202,7 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
         // Cut short inside the initial objects, which are not in resourceVersion order: a
         // clean end would let the client resume from the last one it got and never see the
         // rest. Broken off, the stream is an error, and the client lists again.
-        res.destroy();
+        breakOffResponse(res);
         return;
       }
     }
