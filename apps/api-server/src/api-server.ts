@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { DEFAULT_CIPHERS } from 'node:tls';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -28,7 +27,7 @@ import {
   REQUEST_TIMEOUT_MS,
 } from './config.js';
 import { clientErrorHandler, frameworkErrorReply } from './http/framework-errors.js';
-import { createApiHttpServer, type RequestHandler } from './http/serving.js';
+import { createApiHttpServer, type RequestHandler, servingCiphers } from './http/serving.js';
 import { parseCidr } from './services/ip-range.js';
 import { apiServiceIp, DEFAULT_SERVICE_CIDR } from './services/service-allocator.js';
 
@@ -87,8 +86,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
           tls: {
             key: pki.key,
             cert: pki.cert,
-            // Only the security level changes: same ciphers, and SHA-1 signatures only for clients offering nothing else.
-            ...(config.allowSha1TlsSignatures ? { ciphers: `${DEFAULT_CIPHERS}:@SECLEVEL=0` } : {}),
+            ciphers: servingCiphers(config.allowSha1TlsSignatures),
           },
           // Slow clients (slowloris): Node cuts off a request whose headers, or whole body, take too long.
           headersTimeoutMs: headersTimeout,

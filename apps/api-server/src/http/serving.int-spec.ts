@@ -3,12 +3,12 @@ import { connect as http2Connect } from 'node:http2';
 import { type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, DEFAULT_CIPHERS } from 'node:tls';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { ensureServingCertificate, type ServingCertificate } from '../auth/pki.js';
-import { createApiHttpServer } from './serving.js';
+import { createApiHttpServer, servingCiphers } from './serving.js';
 
 /**
  * Whether TCP_NODELAY was asked for on `socket`. Node has no getsockopt; it keeps the last
@@ -91,5 +91,37 @@ describe('the API server listener', () => {
     } finally {
       session.close();
     }
+  });
+
+  /** The TLS 1.3 suite the listener picks for a client offering `ciphers` in that order. */
+  function negotiated(ciphers: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port, ca: pki.caCert, ciphers }, () => {
+        resolve(socket.getCipher().name);
+        socket.destroy();
+      });
+      socket.on('error', reject);
+    });
+  }
+
+  it("picks AES-128-GCM, as Go's server does, over a client's preference for AES-256-GCM", async () => {
+    // Node's own clients list AES-256-GCM first: the test means something only while they do.
+    expect(DEFAULT_CIPHERS.split(':')[0]).toBe('TLS_AES_256_GCM_SHA384');
+    expect(await negotiated(DEFAULT_CIPHERS)).toBe('TLS_AES_128_GCM_SHA256');
+    // A client without it still gets one it offers.
+    expect(await negotiated('TLS_AES_256_GCM_SHA384')).toBe('TLS_AES_256_GCM_SHA384');
+  });
+});
+
+describe('servingCiphers', () => {
+  it("keeps Node's suites, TLS 1.3's reordered, and only lowers the security level for SHA-1", () => {
+    const list = servingCiphers().split(':');
+    expect(list.slice(0, 3)).toEqual([
+      'TLS_AES_128_GCM_SHA256',
+      'TLS_CHACHA20_POLY1305_SHA256',
+      'TLS_AES_256_GCM_SHA384',
+    ]);
+    expect([...list].sort()).toEqual(DEFAULT_CIPHERS.split(':').sort());
+    expect(servingCiphers(true)).toBe(`${servingCiphers()}:@SECLEVEL=0`);
   });
 });

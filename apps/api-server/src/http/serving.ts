@@ -8,6 +8,7 @@ import {
   type SecureServerOptions,
 } from 'node:http2';
 import { type IncomingMessage, type Server as HttpServer, ServerResponse } from 'node:http';
+import { DEFAULT_CIPHERS } from 'node:tls';
 
 import { type Drainable } from '@app/bus';
 
@@ -30,6 +31,24 @@ export interface ServingOptions {
   requestTimeoutMs: number;
   /** An HTTP/1.1 connection or an HTTP/2 session with nothing in flight is closed after this long. */
   idleTimeoutMs: number;
+}
+
+/**
+ * The TLS 1.3 suites in the order Go's server picks them where the CPU has AES instructions, so
+ * kube-apiserver's choice: AES-128-GCM first. Node's server would otherwise take the client's
+ * order, and Node's clients (and OpenSSL's) put AES-256-GCM first, which costs both ends about a
+ * fifth more per byte (`openssl speed` on these machines: 6.2 against 5.1 GB/s), every byte of
+ * every watch stream included.
+ */
+const TLS13_PREFERENCE = ['TLS_AES_128_GCM_SHA256', 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_256_GCM_SHA384'];
+
+/**
+ * The server's cipher list: Node's defaults, the TLS 1.3 suites reordered as above. `allowSha1`
+ * lowers only the security level, so clients offering nothing but SHA-1 signatures connect.
+ */
+export function servingCiphers(allowSha1 = false): string {
+  const rest = DEFAULT_CIPHERS.split(':').filter((c) => !TLS13_PREFERENCE.includes(c));
+  return [...TLS13_PREFERENCE, ...rest, ...(allowSha1 ? ['@SECLEVEL=0'] : [])].join(':');
 }
 
 /** How long a closing server waits for a session's open streams before it cuts the session. */
@@ -55,7 +74,10 @@ export const MAX_STREAMS_PER_CONNECTION = 1000;
 export function createApiHttpServer(options: ServingOptions, handler: RequestHandler): Http2SecureServer {
   const server = createSecureServer(
     {
+      ciphers: servingCiphers(),
       ...options.tls,
+      // The server's order, not the client's, picks the suite (as Go's server does).
+      honorCipherOrder: true,
       allowHTTP1: true,
       // Node's HTTP/2 server sets TCP_NODELAY on the sessions it accepts by ALPN, but not on the
       // HTTP/1.1 connections it hands over under allowHTTP1 (https.Server would have). Without
