@@ -3,6 +3,7 @@ import { withCpuProfile } from './lib/cpu-profile.js';
 /** What the environment changes in the components a bench starts (see bench/lib/component-process.ts). */
 const ENVIRONMENT = `environment, for the components a bench starts (API server, relay, ...):
   WAKE_BENCH_PROFILE_DIR=DIR   each writes a V8 CPU profile into DIR when it stops
+  WAKE_BENCH_PROFILE_ONLY=LIST only these do (apiserver, relay, watch-worker, ...: comma-separated)
   WAKE_BENCH_NODE_FLAGS=FLAGS  more node flags, space-separated (e.g. --trace-gc); they win over Wake's own
   WAKE_BENCH_OUTPUT_DIR=DIR    each one's whole stdout and stderr also go to DIR/<name>.log`;
 

@@ -45,7 +45,7 @@ export async function startComponent(
       ...(process.env.WAKE_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
       '--import',
       'tsx',
-      ...childProfileFlags(),
+      ...childProfileFlags(args[0]),
       resolve('apps/cli/src/main.ts'),
       ...args,
     ],

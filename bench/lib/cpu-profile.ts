@@ -25,9 +25,13 @@ export async function withCpuProfile<T>(file: string | undefined, work: () => Pr
 
 /**
  * Node flags that make a process the bench starts (a component, a watch worker) write a V8 CPU
- * profile into WAKE_BENCH_PROFILE_DIR when it exits; none when that is unset.
+ * profile into WAKE_BENCH_PROFILE_DIR when it exits; none when that is unset. With
+ * WAKE_BENCH_PROFILE_ONLY (comma-separated: `apiserver`, `relay`, `watch-worker`, ...) only
+ * those are profiled: the profiler's own cost in every process would change what is measured.
  */
-export function childProfileFlags(): string[] {
+export function childProfileFlags(kind: string): string[] {
   const dir = process.env.WAKE_BENCH_PROFILE_DIR;
-  return dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
+  const only = process.env.WAKE_BENCH_PROFILE_ONLY?.split(',').map((k) => k.trim());
+  if (!dir || (only && !only.includes(kind))) return [];
+  return ['--cpu-prof', '--cpu-prof-dir', dir];
 }

@@ -36,7 +36,7 @@ export async function startWatchWorkers(o: {
       resolve('bench/lib/watch-worker.ts'),
       [o.url, caFile, o.token, o.path, String(count), String(count * o.expectedPerWatcher)],
       {
-        execArgv: ['--import', 'tsx', ...childProfileFlags()],
+        execArgv: ['--import', 'tsx', ...childProfileFlags('watch-worker')],
         serialization: 'advanced',
       },
     );
