@@ -139,7 +139,9 @@ export async function run(argv: string[]): Promise<void> {
   progress('starting a throwaway Postgres 15 (fsync on, synchronous_commit on)');
   const pg = await PostgresServer.temporary('wake-bench-', { fsync: true });
   try {
-    const url = await createDatabase(pg.url(), 'bench');
+    await createDatabase(pg.url(), 'bench');
+    // Over the Unix socket, for the store and pgbench alike: a local install reaches Postgres so.
+    const url = pg.socketUrl('bench');
     const store = await EventStore.open({
       url,
       poolSize: 4,

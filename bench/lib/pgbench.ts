@@ -35,7 +35,8 @@ export async function pgbench(
     const args = [
       '-n',
       '-h',
-      u.hostname,
+      // libpq's `?host=/dir`, a Unix-socket directory, wins over the URL's host as in libpq.
+      u.searchParams.get('host') ?? u.hostname,
       '-p',
       u.port,
       '-U',
