@@ -3,6 +3,7 @@ export * from './queue/work-queue.js';
 export * from './cache/object-cache.js';
 export * from './cache/indexers.js';
 export * from './api/api-client.js';
+export * from './api/retry-on-conflict.js';
 export * from './informer/informer.js';
 export * from './informer/shared-informers.js';
 export * from './leader/leader-elector.js';

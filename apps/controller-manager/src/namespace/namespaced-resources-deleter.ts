@@ -1,5 +1,5 @@
 import { aggregate, apiVersionOf } from '@app/api';
-import { type ApiClient, ApiError, resourcePath } from '@app/client';
+import { type ApiClient, ApiError, resourcePath, retryOnConflict } from '@app/client';
 import { type StoredObject } from '@app/event-store';
 
 import {
@@ -65,13 +65,21 @@ export class NamespacedResourcesDeleter {
       throw e;
     }
     if (!ns.metadata.deletionTimestamp) return;
-    ns = await this.retryOnConflict(ns, (n) => this.markTerminating(n));
+    ns = await retryOnConflict(
+      ns,
+      () => this.latest(ns),
+      (n) => this.markTerminating(n),
+    );
     if (!ns.metadata.deletionTimestamp) return;
     if (finalized(ns)) return;
     const estimate = await this.deleteAllContent(ns);
     if (estimate > 0) throw new ResourcesRemainingError(estimate);
     try {
-      await this.retryOnConflict(ns, (n) => this.finalize(n));
+      await retryOnConflict(
+        ns,
+        () => this.latest(ns),
+        (n) => this.finalize(n),
+      );
     } catch (e) {
       // Another controller sharing the finalizer token may have finalized it already.
       if (!ApiError.isNotFound(e)) throw e;
@@ -98,17 +106,9 @@ export class NamespacedResourcesDeleter {
     );
   }
 
-  /** retryOnConflictError: on a conflict, read the namespace again and retry with the latest. */
-  private async retryOnConflict(ns: Namespace, fn: (n: Namespace) => Promise<Namespace>): Promise<Namespace> {
-    let latest = ns;
-    for (;;) {
-      try {
-        return await fn(latest);
-      } catch (e) {
-        if (!ApiError.isConflict(e)) throw e;
-        latest = await this.o.api.get<Namespace>(resourcePath({ ...NAMESPACES, name: ns.metadata.name }));
-      }
-    }
+  /** The namespace as it is now: what upstream's retryOnConflictError writes again on a conflict. */
+  private latest(ns: Namespace): Promise<Namespace> {
+    return this.o.api.get<Namespace>(resourcePath({ ...NAMESPACES, name: ns.metadata.name }));
   }
 
   /** deleteAllContent: the estimate in seconds before the rest is gone; errors after every resource was tried. */

@@ -7,6 +7,7 @@ import {
   objectKey,
   type RateLimiter,
   resourcePath,
+  retryOnConflict,
   WorkQueue,
   type WorkQueueMetrics,
 } from '@app/client';
@@ -441,24 +442,25 @@ export class NodeLifecycleController implements Controller {
    * on a conflict (AddOrUpdateTaintOnNode's retry). No write when nothing would change.
    */
   private async swapNodeTaints(cached: Node, add: Taint[], remove: Taint[]): Promise<void> {
-    let node = cached;
     const path = resourcePath({ ...NODES, name: cached.metadata.name });
-    for (let attempt = 0; ; attempt++) {
-      const taints = swapTaints(node.spec?.taints, add, remove, metaTime(this.now()));
-      if (!taints) return;
-      try {
-        await this.o.api.update<Node>(
-          path,
-          { ...node, spec: { ...node.spec, taints } },
-          { cause: Number(node.metadata.resourceVersion) },
-        );
-        return;
-      } catch (e) {
-        if (ApiError.isNotFound(e)) return;
-        if (!ApiError.isConflict(e) || attempt + 1 >= RETRIES) throw e;
-        node = await this.o.api.get<Node>(path);
-      }
-    }
+    await retryOnConflict(
+      cached,
+      () => this.o.api.get<Node>(path),
+      async (node) => {
+        const taints = swapTaints(node.spec?.taints, add, remove, metaTime(this.now()));
+        if (!taints) return;
+        await this.o.api
+          .update<Node>(
+            path,
+            { ...node, spec: { ...node.spec, taints } },
+            { cause: Number(node.metadata.resourceVersion) },
+          )
+          .catch((e: unknown) => {
+            if (!ApiError.isNotFound(e)) throw e;
+          });
+      },
+      RETRIES,
+    );
   }
 
   /** MarkPodsNotReady: the Ready condition of each pod of the node False, with a NodeNotReady event. */

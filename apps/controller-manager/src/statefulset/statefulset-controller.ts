@@ -9,6 +9,7 @@ import {
   objectKey,
   type RateLimiter,
   resourcePath,
+  retryOnConflict,
   type WorkQueueMetrics,
 } from '@app/client';
 
@@ -335,16 +336,15 @@ export class StatefulSetController extends QueueController {
       namespace: revision.metadata.namespace,
       name: revision.metadata.name,
     });
-    let current = revision;
-    for (let attempt = 0; ; attempt++) {
-      if (current.revision === to) return current;
-      try {
-        return await this.o.api.update<ControllerRevision>(path, { ...current, revision: to }, { cause });
-      } catch (e) {
-        if (!ApiError.isConflict(e) || attempt >= 4) throw e;
-        current = await this.o.api.get<ControllerRevision>(path);
-      }
-    }
+    return retryOnConflict(
+      revision,
+      () => this.o.api.get<ControllerRevision>(path),
+      async (current) =>
+        current.revision === to
+          ? current
+          : this.o.api.update<ControllerRevision>(path, { ...current, revision: to }, { cause }),
+      5,
+    );
   }
 
   private async truncateHistory(
