@@ -4,7 +4,7 @@ import { get } from 'node:http';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { waitFor } from '@app/dev-servers';
-import { parseScrape, sampleSum } from '@app/metrics';
+import { sampleSum } from '@app/metrics';
 
 import { startStreamsCluster, type StreamsCluster } from './streams-fixture.js';
 
@@ -74,7 +74,7 @@ describe('kubectl port-forward through the node agent', () => {
 
   /** A counter of the API server's /metrics, over the series with these labels (0 before its first count). */
   async function counter([name, labels]: [string, Record<string, string>]): Promise<number> {
-    return sampleSum(parseScrape(String((await s.api.api('GET', '/metrics')).body)), name, labels);
+    return sampleSum(await s.api.scrape(), name, labels);
   }
   const connections = 'wake_port_forward_connections_total';
   const ended: [string, Record<string, string>] = [connections, { result: 'ended' }];
