@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { WatchLineTimer } from './watch-line-timer.js';
+import { stampAt, WatchLineTimer } from './watch-line-timer.js';
 
 /** A watch line as the API server sends it: canonical JSON, the stamp among the annotations. */
 function line(sent: number, name = 'fan-1'): string {
@@ -68,5 +68,14 @@ describe('WatchLineTimer', () => {
     );
     expect(statuses).toEqual(['HTTP/1.1 403 Forbidden']);
     expect(timer.received).toBe(0);
+  });
+
+  it('reads a stamp from its bytes as Number() reads its text', () => {
+    for (const text of ['1732500000000.123', '1732500000000.5', '1732500000000', '0.001', '1001.500']) {
+      const bytes = Buffer.from(`x"${text}"}`);
+      expect(stampAt(bytes, 2)).toBeCloseTo(Number(text), 6);
+    }
+    // Ends at the buffer's end too (a stamp is only read once its line has ended, but still).
+    expect(stampAt(Buffer.from('42.5'), 0)).toBe(42.5);
   });
 });

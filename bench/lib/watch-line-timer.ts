@@ -5,8 +5,9 @@
 // memchr. A needle starting with '"' (every few bytes of JSON) makes it give up on that and
 // build a Boyer-Moore table per call, which cost ~1 µs a line, a third of a watcher process.
 const STAMP = Buffer.from('-sent":"');
-const QUOTE = 0x22;
 const NEWLINE = 0x0a;
+const DIGIT_0 = 0x30;
+const DOT = 0x2e;
 const HEAD_END = Buffer.from('\r\n\r\n');
 
 /**
@@ -35,7 +36,7 @@ export class WatchLineTimer {
   record(chunk: Buffer, end: number, now: number): void {
     for (let at = chunk.indexOf(STAMP); at !== -1 && at < end; at = chunk.indexOf(STAMP, at)) {
       at += STAMP.length;
-      const sent = Number(chunk.toString('latin1', at, chunk.indexOf(QUOTE, at)));
+      const sent = stampAt(chunk, at);
       this.received++;
       if (sent >= this.measureFrom && this.measured < this.samples.length) {
         this.sentAt[this.measured] = sent;
@@ -43,6 +44,25 @@ export class WatchLineTimer {
       }
     }
   }
+}
+
+/**
+ * The stamp (`<epoch ms>.<fraction>`) that starts at `at`, read from the bytes. Finding its
+ * closing quote, copying it into a string and parsing that were two thirds of a watcher
+ * process's time in the 500-watcher fan-out, on the two cores the measured server has.
+ */
+export function stampAt(bytes: Buffer, at: number): number {
+  let i = at;
+  let whole = 0;
+  for (let d = bytes[i] - DIGIT_0; d >= 0 && d <= 9; d = bytes[++i] - DIGIT_0) whole = whole * 10 + d;
+  if (bytes[i] !== DOT) return whole;
+  let fraction = 0;
+  let scale = 1;
+  for (let d = bytes[++i] - DIGIT_0; d >= 0 && d <= 9; d = bytes[++i] - DIGIT_0) {
+    fraction = fraction * 10 + d;
+    scale *= 10;
+  }
+  return whole + fraction / scale;
 }
 
 /**
