@@ -37,4 +37,26 @@ describe('BusEvent', () => {
     const misplaced = new BusEvent(8, 'ev.x', bytes);
     expect(() => misplaced.event).toThrow(new WatchBroken('the bus holds event 7 at sequence 8'));
   });
+
+  it('detaches a copy that shares no parsed event, and no read buffer', () => {
+    // A message's body is a view into the connection's read buffer.
+    const read = new TextEncoder().encode(`xx${JSON.stringify(pod)}yy`);
+    const live = new BusEvent(7, 'ev.x', read.subarray(2, read.length - 2));
+    const kept = live.detached();
+    expect([kept.seq, kept.subject]).toEqual([7, 'ev.x']);
+    expect(kept.event).toEqual(live.event);
+    expect(kept.event).not.toBe(live.event);
+    // Its own bytes, unparsed: the connection reusing its buffer changes nothing kept.
+    const keptUnparsed = new BusEvent(7, 'ev.x', read.subarray(2, read.length - 2)).detached();
+    read.fill(0x20);
+    expect(keptUnparsed.event).toEqual(pod);
+  });
+
+  it('detaches an event already parsed from its JSON again', () => {
+    const live = new BusEvent(7, 'ev.x', new TextEncoder().encode(JSON.stringify(pod)));
+    const parsed = live.event;
+    const kept = live.detached();
+    expect(kept.event).toEqual(parsed);
+    expect(kept.event).not.toBe(parsed);
+  });
 });

@@ -44,6 +44,17 @@ export class BusEvent {
     return new BusEvent(encoded.seq, subjectOf(encoded, encoded.node), encoded.json);
   }
 
+  /**
+   * The same event sharing nothing that readers attach to this one (its parsed form, and what
+   * watches memoise by that): what a buffer keeping events long after their dispatch holds. A
+   * body read off the bus is copied, since it is a view into the connection's read buffer and
+   * would keep all of that alive.
+   */
+  detached(): BusEvent {
+    const body = this.body ?? JSON.stringify(this.decoded);
+    return new BusEvent(this.seq, this.subject, typeof body === 'string' ? body : body.slice());
+  }
+
   /** The event, parsed the first time it is asked for; checked to be the one its seq says. */
   get event(): StoredEvent {
     if (this.decoded) return this.decoded;
