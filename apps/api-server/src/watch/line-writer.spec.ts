@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 
 import { type StreamedBody } from '../http/serving.js';
 import { ChunkPool } from './chunk-pool.js';
@@ -101,5 +101,31 @@ describe('WatchLineWriter', () => {
     w.flush();
     await nextTurn();
     expect(body.chunks).toHaveLength(0);
+  });
+
+  it('a flush by hand calls off the end-of-turn flush, and the next line schedules its own', async () => {
+    const body = new HeldBody();
+    const w = new WatchLineWriter(body, () => false, pool());
+    const realSetImmediate = setImmediate;
+    let ran = 0;
+    const spy = jest.spyOn(global, 'setImmediate').mockImplementation(((fn: () => void) =>
+      realSetImmediate(() => {
+        ran++;
+        fn();
+      })) as unknown as typeof setImmediate);
+    try {
+      w.write(line('a'));
+      w.write(line('b'));
+      w.flush();
+      expect(body.chunks.map((c) => c.chunk.toString())).toEqual(['a\nb\n']);
+      await new Promise((r) => realSetImmediate(r));
+      expect(ran).toBe(0);
+      w.write(line('c'));
+      await new Promise((r) => realSetImmediate(r));
+      expect(ran).toBe(1);
+      expect(body.chunks.map((c) => c.chunk.toString())).toEqual(['a\nb\n', 'c\n']);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

@@ -29,7 +29,8 @@ const CHUNKS = new ChunkPool({
 export class WatchLineWriter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  private scheduled = false;
+  /** The end-of-turn flush, while one is due. */
+  private scheduled?: NodeJS.Immediate;
   private draining?: Promise<void>;
 
   constructor(
@@ -48,15 +49,16 @@ export class WatchLineWriter {
     this.pending.push(line);
     this.pendingBytes += line.length;
     if (this.pendingBytes >= FLUSH_BYTES) this.flush();
-    else if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+    else this.scheduled ??= setImmediate(() => this.flush());
   }
 
-  /** Writes what is gathered now. */
+  /**
+   * Writes what is gathered now. A flush due at the end of the turn is called off: a caller
+   * that knows its burst is whole (a watch after each batch) leaves no callback behind it.
+   */
   flush(): void {
-    this.scheduled = false;
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
     const lines = this.pending;
     if (lines.length === 0 || this.gone()) return;
     const bytes = this.pendingBytes;

@@ -247,8 +247,8 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
         if (lines.blocked && !(await drainedBeforeEnd())) return;
       }
       midBatch = false;
-      // The burst is whole: written now, not at the next turn of the event loop (a hand-over
-      // to hundreds of watches would otherwise queue one more callback for each).
+      // The burst is whole: written now, not at the end of the turn. A hand-over to hundreds
+      // of watches would otherwise run every watch's batch before any of them wrote.
       lines.flush();
       // While the body takes no more, the hub holds (and, past its limit, cuts) the watch.
       if (lines.blocked && !(await drainedBeforeEnd())) return;
