@@ -27,7 +27,7 @@ import {
   REQUEST_TIMEOUT_MS,
 } from './config.js';
 import { clientErrorHandler, frameworkErrorReply } from './http/framework-errors.js';
-import { createApiHttpServer, type RequestHandler, servingCiphers } from './http/serving.js';
+import { createApiHttpServer, type RequestHandler } from './http/serving.js';
 import { parseCidr } from './services/ip-range.js';
 import { apiServiceIp, DEFAULT_SERVICE_CIDR } from './services/service-allocator.js';
 
@@ -83,11 +83,8 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
     serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
       createApiHttpServer(
         {
-          tls: {
-            key: pki.key,
-            cert: pki.cert,
-            ciphers: servingCiphers(config.allowSha1TlsSignatures),
-          },
+          tls: { key: pki.key, cert: pki.cert },
+          allowSha1TlsSignatures: config.allowSha1TlsSignatures,
           // Slow clients (slowloris): Node cuts off a request whose headers, or whole body, take too long.
           headersTimeoutMs: headersTimeout,
           requestTimeoutMs: config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,

@@ -113,6 +113,53 @@ describe('the API server listener', () => {
   });
 });
 
+describe('a listener that allows SHA-1 TLS signatures', () => {
+  /** A TLS 1.2 handshake offering only SHA-1 signatures (busybox wget): the suite, or the error. */
+  async function sha1OnlyHandshake(allowSha1TlsSignatures: boolean): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'wake-serving-sha1-'));
+    const pki = await ensureServingCertificate(dir);
+    const server = createApiHttpServer(
+      {
+        tls: { key: pki.key, cert: pki.cert },
+        allowSha1TlsSignatures,
+        headersTimeoutMs: 5_000,
+        requestTimeoutMs: 5_000,
+        idleTimeoutMs: 5_000,
+      },
+      (_req, res) => res.end('ok'),
+    );
+    try {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      return await new Promise<string>((resolve) => {
+        const socket = tlsConnect(
+          {
+            host: '127.0.0.1',
+            port,
+            ca: pki.caCert,
+            maxVersion: 'TLSv1.2',
+            sigalgs: 'ECDSA+SHA1:RSA+SHA1',
+            ciphers: 'DEFAULT:@SECLEVEL=0',
+          },
+          () => {
+            resolve(socket.getCipher().name);
+            socket.destroy();
+          },
+        );
+        socket.on('error', (e) => resolve(`refused: ${e.message}`));
+      });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('takes a client offering only SHA-1 signatures, which the default listener refuses', async () => {
+    expect(await sha1OnlyHandshake(false)).toMatch(/^refused: .*handshake failure/);
+    expect(await sha1OnlyHandshake(true)).toBe('ECDHE-ECDSA-AES128-GCM-SHA256');
+  });
+});
+
 describe('servingCiphers', () => {
   it("keeps Node's suites, TLS 1.3's reordered, and only lowers the security level for SHA-1", () => {
     const list = servingCiphers().split(':');

@@ -25,7 +25,9 @@ export interface StreamedBody extends Drainable {
 }
 
 export interface ServingOptions {
-  tls: Pick<SecureServerOptions, 'key' | 'cert' | 'ciphers'>;
+  tls: Pick<SecureServerOptions, 'key' | 'cert'>;
+  /** Accept TLS 1.2 clients offering only SHA-1 signatures (see servingCiphers). */
+  allowSha1TlsSignatures?: boolean;
   /** HTTP/1.1's slow-client limits: the whole head, the whole request, and how often Node looks. */
   headersTimeoutMs: number;
   requestTimeoutMs: number;
@@ -74,8 +76,8 @@ export const MAX_STREAMS_PER_CONNECTION = 1000;
 export function createApiHttpServer(options: ServingOptions, handler: RequestHandler): Http2SecureServer {
   const server = createSecureServer(
     {
-      ciphers: servingCiphers(),
       ...options.tls,
+      ciphers: servingCiphers(options.allowSha1TlsSignatures),
       // The server's order, not the client's, picks the suite (as Go's server does).
       honorCipherOrder: true,
       allowHTTP1: true,
