@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { postgresBinDir } from '@app/dev-servers';
+import { splitSocket } from '@app/event-store';
 
 import { summarize, type LatencySummary } from './stats.js';
 
@@ -35,8 +36,8 @@ export async function pgbench(
     const args = [
       '-n',
       '-h',
-      // libpq's `?host=/dir`, a Unix-socket directory, wins over the URL's host as in libpq.
-      u.searchParams.get('host') ?? u.hostname,
+      // A Unix-socket directory (libpq's `?host=/dir`) wins over the URL's host, as in libpq.
+      splitSocket(url).socketDir ?? u.hostname,
       '-p',
       u.port,
       '-U',

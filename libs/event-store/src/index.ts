@@ -8,7 +8,7 @@ export * from './audit/checkpoint-file.js';
 export * from './audit/checkpoint-signer.js';
 export * from './audit/checkpointer.js';
 export * from './chain/index.js';
-export { connect as connectPostgres } from './connection.js';
+export { connect as connectPostgres, splitSocket } from './connection.js';
 export * from './event-store.js';
 export * from './model/index.js';
 export * from './options.js';
