@@ -70,7 +70,7 @@ describe('WatchLineTimer', () => {
     expect(timer.received).toBe(0);
   });
 
-  it('reads a stamp from its bytes as Number() reads its text', () => {
+  it('reads a stamp from its bytes as Number() reads its text, to a millionth of a millisecond', () => {
     for (const text of ['1732500000000.123', '1732500000000.5', '1732500000000', '0.001', '1001.500']) {
       const bytes = Buffer.from(`x"${text}"}`);
       expect(stampAt(bytes, 2)).toBeCloseTo(Number(text), 6);
