@@ -76,7 +76,10 @@ export interface HubWatch extends AsyncIterable<WatchItem> {
    * (events the hub has queued for a busy reader are not seen yet).
    */
   readonly seen: number;
-  /** The items a burst at a time (the iterator gives them one by one). */
+  /**
+   * The items a burst at a time (the iterator gives them one by one). A burst's array is the
+   * watch's, reused once the next burst is asked for: read it before, copy what is kept.
+   */
   batches(): AsyncIterable<WatchItem[]>;
   /**
    * Settles when the watch is stopped, or fails (with the error: WatchTooSlow when cut off),
@@ -107,8 +110,13 @@ export class WatchHub {
   private readonly live = new Set<Subscription>();
   private failure?: Error;
   private stopped = false;
-  /** Watches with something new for their reader, woken together at the next hand-over. */
-  private readonly ready = new Set<Subscription>();
+  /**
+   * Watches with something new for their reader, woken together at the next hand-over; each at
+   * most once (its `handOverDue`). Two arrays taken in turn, emptied, never reallocated: a Set
+   * cleared per hand-over regrew its table for hundreds of watches dozens of times a second.
+   */
+  private ready: Subscription[] = [];
+  private readyNext: Subscription[] = [];
   private handOverScheduled = false;
   private lastHandOver = 0;
 
@@ -180,26 +188,33 @@ export class WatchHub {
   leave(sub: Subscription): void {
     this.live.delete(sub);
     this.open.delete(sub);
-    this.ready.delete(sub);
   }
 
   /** @internal `sub` has new items (or progress) for its reader: wake it at the next hand-over. */
   wakeSoon(sub: Subscription): void {
-    this.ready.add(sub);
+    if (!sub.handOverDue) {
+      sub.handOverDue = true;
+      this.ready.push(sub);
+    }
     if (this.handOverScheduled || this.stopped) return;
     this.handOverScheduled = true;
     const wait = this.lastHandOver + (this.options.dispatchIntervalMs ?? 0) - performance.now();
-    // Unref'd, and not cancelled at stop: every watch leaves `ready` as it ends, so a hand-over
-    // after the hub stopped wakes nobody, and holds no process open meanwhile.
+    // Unref'd, and not cancelled at stop: a hand-over after the hub stopped wakes only ended
+    // watches, which take nothing more, and holds no process open meanwhile.
     (wait > 0 ? setTimeout(this.handOver, wait) : setImmediate(this.handOver)).unref();
   }
 
   private readonly handOver = (): void => {
     this.handOverScheduled = false;
     this.lastHandOver = performance.now();
-    const subs = [...this.ready];
-    this.ready.clear();
-    for (const sub of subs) sub.wakeUp();
+    const subs = this.ready;
+    this.ready = this.readyNext;
+    for (const sub of subs) {
+      sub.handOverDue = false;
+      sub.wakeUp();
+    }
+    subs.length = 0;
+    this.readyNext = subs;
   };
 
   /** Follows the stream from `after` on, in place of whatever consumer the hub had. */
@@ -258,7 +273,14 @@ class Subscription implements HubWatch {
   cursor: number;
   /** The last seq passed to the reader (see HubWatch.seen). */
   private passed: number;
+  /** @internal the hub's: the watch waits in its `ready` list for the next hand-over. */
+  handOverDue = false;
+  /**
+   * Events for the reader, and an empty array to take their place when it takes them: the two
+   * change places at every burst instead of a new array growing per burst per watch.
+   */
   private queue: WatchItem[] = [];
+  private spare: WatchItem[] = [];
   private wake?: () => void;
   private stopped = false;
   private error?: Error;
@@ -380,22 +402,23 @@ class Subscription implements HubWatch {
         continue;
       }
       const items = this.queue;
-      this.queue = [];
+      this.queue = this.spare;
       // Everything up to here is in `items` or was filtered out (pushes during the reveals
       // below queue after it).
       const upTo = this.cursor;
-      const out: WatchItem[] = [];
-      for (const item of items) {
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i];
         if (item.kind !== 'event') continue;
         yielded = item.event.seq;
         // Awaited only when there is something to read: an await per event per watch is what
         // a fan-out to hundreds of watches would otherwise spend its time on.
-        out.push(
-          this.mustReveal(item.event) ? { kind: 'event', event: await this.reveal(item.event) } : item,
-        );
+        if (this.mustReveal(item.event)) items[i] = { kind: 'event', event: await this.reveal(item.event) };
       }
       this.passed = upTo;
-      yield out;
+      yield items;
+      // Asked for the next burst, the reader is done with this one (see HubWatch.batches).
+      items.length = 0;
+      this.spare = items;
     }
     if (this.error) throw this.error;
   }

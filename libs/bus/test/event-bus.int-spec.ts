@@ -735,6 +735,56 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
     });
   });
 
+  it('passes over a watch stopped while it waits for a hand-over; the others get every burst whole', async () => {
+    const { relay, head } = await relayedWrites('due', 0);
+    // Long enough that the second write's hand-over is still to come when the watch stops.
+    const hub = new WatchHub({ nats: nc, log: store.events, stream, dispatchIntervalMs: 1_000 });
+    const write = async (name: string) =>
+      (
+        await store.create(
+          { group: '', resource: 'configmaps', namespace: 'due', name },
+          { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } },
+          ctx,
+        )
+      ).resourceVersion;
+    const seqsOf = (batch: WatchItem[]) =>
+      batch.flatMap((item) => (item.kind === 'event' ? [item.event.seq] : []));
+    try {
+      await hub.start();
+      const filter = eventFilter({ resource: 'configmaps', group: '', namespace: 'due' });
+      const stopped = hub.watch({ after: head, filter });
+      const kept = hub.watch({ after: head, filter });
+      // Each burst's seqs as it is handed over: the hub reuses a burst's array after.
+      const keptBursts = (async () => {
+        const seen: number[][] = [];
+        for await (const batch of kept.batches()) {
+          seen.push(seqsOf(batch));
+          if (seen.flat().length >= 3) return seen;
+        }
+        return seen;
+      })();
+      const stoppedBatches = stopped.batches()[Symbol.asyncIterator]();
+      const first = await write('a');
+      expect(seqsOf((await stoppedBatches.next()).value as WatchItem[])).toEqual([first]);
+      const second = await write('b');
+      await waitFor('the hub at the second write', () => (hub.head >= second ? true : undefined), {
+        timeoutMs: 30_000,
+      });
+      stopped.stop();
+      const third = await write('c');
+      const bursts = await keptBursts;
+      expect(bursts.flat()).toEqual([first, second, third]);
+      // What was queued for the stopped watch before it stopped is still its reader's; then it ends.
+      const rest: number[] = [];
+      for (let r = await stoppedBatches.next(); !r.done; r = await stoppedBatches.next())
+        rest.push(...seqsOf(r.value as WatchItem[]));
+      expect(rest.filter((seq) => seq !== second)).toEqual([]);
+    } finally {
+      await hub.stop();
+      await relay.stop();
+    }
+  });
+
   it('reads a steady stream of single appends at most once per read interval, and relays every one in order', async () => {
     // No poll: only NOTIFYs wake this relay, so every read it counts is one a NOTIFY asked for.
     const relay = new Relay({ sql: store.sql, nats: nc, stream, pollMs: 60_000, readIntervalMs: 1_000 });
