@@ -128,4 +128,43 @@ describe('WatchLineWriter', () => {
       spy.mockRestore();
     }
   });
+  it('gathers lines for a flush by hand without scheduling one, and still writes at once past FLUSH_BYTES', async () => {
+    const body = new HeldBody();
+    const w = new WatchLineWriter(body, () => false, pool());
+    const spy = jest.spyOn(global, 'setImmediate');
+    try {
+      w.gather(line('a'));
+      w.gather(line('b'));
+      await nextTurn();
+      expect(body.chunks).toHaveLength(0);
+      w.flush();
+      w.gather(line('c'));
+      w.flush();
+      const big = kiloLines(Math.ceil(FLUSH_BYTES / 1000), 'big');
+      for (const l of big) w.gather(l);
+      // Only the test's own nextTurn asked for a turn: gathering scheduled nothing.
+      expect(spy).toHaveBeenCalledTimes(1);
+      expect(body.chunks.map((c) => c.chunk.toString())).toEqual([
+        'a\nb\n',
+        'c\n',
+        Buffer.concat(big).toString(),
+      ]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("by default writes a burst of a few KiB from pooled memory, reused once written, not from Node's 8 KiB pool", () => {
+    const body = new HeldBody();
+    const w = new WatchLineWriter(body, () => false);
+    const memory = new Set<ArrayBufferLike>();
+    // Node's pool would hand these out of a fresh 8 KiB ArrayBuffer every third burst.
+    for (let burst = 0; burst < 6; burst++) {
+      for (const l of kiloLines(2, `b${burst}-`)) w.gather(l);
+      w.flush();
+      memory.add(body.chunks[0].chunk.buffer);
+      body.sent();
+    }
+    expect(memory.size).toBe(1);
+  });
 });

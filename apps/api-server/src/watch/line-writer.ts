@@ -8,10 +8,12 @@ export const FLUSH_BYTES = 64 * 1024;
 
 /**
  * Memory for the writes of every watch this process serves; see ChunkPool. Slabs up to twice
- * FLUSH_BYTES hold any flush but one that ends in a very large object.
+ * FLUSH_BYTES hold any flush but one that ends in a very large object. From 1 KiB: a watch
+ * handed a few events at a time writes a few KiB, and Node's own pool, which served writes under
+ * 4 KiB before, takes a new 8 KiB ArrayBuffer every two or three of them (external memory).
  */
 const CHUNKS = new ChunkPool({
-  minSlabBytes: 8 * 1024,
+  minSlabBytes: 1024,
   maxSlabBytes: 2 * FLUSH_BYTES,
   maxFreeBytesPerSize: 64 * 1024 * 1024,
   trimEveryMs: 30_000,
@@ -27,7 +29,8 @@ const CHUNKS = new ChunkPool({
  * slow client backs up into the hub, which cuts it off (WatchTooSlow), not into memory here.
  */
 export class WatchLineWriter {
-  private pending: Buffer[] = [];
+  /** Emptied after each write and filled again: one array for the watch's life, not one per burst. */
+  private readonly pending: Buffer[] = [];
   private pendingBytes = 0;
   /** The end-of-turn flush, while one is due. */
   private scheduled?: NodeJS.Immediate;
@@ -45,12 +48,24 @@ export class WatchLineWriter {
     return this.draining;
   }
 
+  /** Gathers `line` and writes it by the end of the turn at the latest. */
   write(line: Buffer): void {
+    this.gather(line);
+    if (this.pending.length > 0) this.scheduled ??= setImmediate(this.flushNow);
+  }
+
+  /**
+   * Gathers `line` for the caller's own `flush()` (written sooner only past FLUSH_BYTES): a
+   * watch's burst then schedules nothing, where a flush due at the end of the turn cost a timer
+   * object per burst per watch, only to be called off.
+   */
+  gather(line: Buffer): void {
     this.pending.push(line);
     this.pendingBytes += line.length;
     if (this.pendingBytes >= FLUSH_BYTES) this.flush();
-    else this.scheduled ??= setImmediate(() => this.flush());
   }
+
+  private readonly flushNow = (): void => this.flush();
 
   /**
    * Writes what is gathered now. A flush due at the end of the turn is called off: a caller
@@ -62,9 +77,10 @@ export class WatchLineWriter {
     const lines = this.pending;
     if (lines.length === 0 || this.gone()) return;
     const bytes = this.pendingBytes;
-    this.pending = [];
-    this.pendingBytes = 0;
+    // The lines are written or copied before `write` returns: the array is free after it.
     const taken = lines.length === 1 ? this.body.write(lines[0]) : this.writePooled(lines, bytes);
+    lines.length = 0;
+    this.pendingBytes = 0;
     // One wait for drain at a time, however many writes it covers.
     if (!taken && !this.draining) {
       this.draining = drained(this.body).then(() => {

@@ -222,7 +222,7 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
           // Retention dropped this superseded payload (Leases, Events): the range is gone for
           // watches; the client relists (upstream's 410 Expired as an ERROR event).
           const status = new StatusError('Expired', `too old resource version: ${p.after} (${e.seq})`);
-          lines.write(lineOf({ type: 'ERROR', object: status.toStatus() }));
+          lines.gather(lineOf({ type: 'ERROR', object: status.toStatus() }));
           expired = true;
           break;
         }
@@ -236,7 +236,7 @@ export async function streamWatch(res: AnyResponse, hub: WatchHub, p: WatchParam
           (!p.fieldSelector || matchesFields(p.fieldSelector, obj));
         const type = p.matching ? transition(p.matching, obj, e.type, matches) : matches ? e.type : undefined;
         if (type === undefined) continue;
-        lines.write(
+        lines.gather(
           p.table || type !== e.type
             ? encode(type, obj)
             : (shared.line ??= lineOf({ type: e.type, object: obj })),
