@@ -76,10 +76,7 @@ export interface HubWatch extends AsyncIterable<WatchItem> {
    * (events the hub has queued for a busy reader are not seen yet).
    */
   readonly seen: number;
-  /**
-   * The items a burst at a time (the iterator gives them one by one). A burst's array is the
-   * watch's, reused once the next burst is asked for: read it before, copy what is kept.
-   */
+  /** The items a burst at a time (the iterator gives them one by one). */
   batches(): AsyncIterable<WatchItem[]>;
   /**
    * Settles when the watch is stopped, or fails (with the error: WatchTooSlow when cut off),
@@ -112,11 +109,14 @@ export class WatchHub {
   private stopped = false;
   /**
    * Watches with something new for their reader, woken together at the next hand-over; each at
-   * most once (its `handOverDue`). Two arrays taken in turn, emptied, never reallocated: a Set
-   * cleared per hand-over regrew its table for hundreds of watches dozens of times a second.
+   * most once (its `handOverDue`). The first `readyCount` slots of an array that keeps its
+   * length: a Set cleared per hand-over regrew its table for hundreds of watches dozens of times
+   * a second, and so would an array emptied by `length = 0`, which gives up its storage.
    */
-  private ready: Subscription[] = [];
-  private readyNext: Subscription[] = [];
+  private ready: (Subscription | undefined)[] = [];
+  private readyCount = 0;
+  /** The other array, which the next hand-over fills while this one's watches are woken. */
+  private readyNext: (Subscription | undefined)[] = [];
   private handOverScheduled = false;
   private lastHandOver = 0;
 
@@ -194,7 +194,7 @@ export class WatchHub {
   wakeSoon(sub: Subscription): void {
     if (!sub.handOverDue) {
       sub.handOverDue = true;
-      this.ready.push(sub);
+      this.ready[this.readyCount++] = sub;
     }
     if (this.handOverScheduled || this.stopped) return;
     this.handOverScheduled = true;
@@ -208,12 +208,15 @@ export class WatchHub {
     this.handOverScheduled = false;
     this.lastHandOver = performance.now();
     const subs = this.ready;
+    const count = this.readyCount;
     this.ready = this.readyNext;
-    for (const sub of subs) {
+    this.readyCount = 0;
+    for (let i = 0; i < count; i++) {
+      const sub = subs[i] as Subscription;
+      subs[i] = undefined;
       sub.handOverDue = false;
       sub.wakeUp();
     }
-    subs.length = 0;
     this.readyNext = subs;
   };
 
@@ -275,12 +278,7 @@ class Subscription implements HubWatch {
   private passed: number;
   /** @internal the hub's: the watch waits in its `ready` list for the next hand-over. */
   handOverDue = false;
-  /**
-   * Events for the reader, and an empty array to take their place when it takes them: the two
-   * change places at every burst instead of a new array growing per burst per watch.
-   */
   private queue: WatchItem[] = [];
-  private spare: WatchItem[] = [];
   private wake?: () => void;
   private stopped = false;
   private error?: Error;
@@ -401,8 +399,9 @@ class Subscription implements HubWatch {
         this.wake = undefined;
         continue;
       }
+      // The queue itself goes to the reader, not a copy of it.
       const items = this.queue;
-      this.queue = this.spare;
+      this.queue = [];
       // Everything up to here is in `items` or was filtered out (pushes during the reveals
       // below queue after it).
       const upTo = this.cursor;
@@ -416,9 +415,6 @@ class Subscription implements HubWatch {
       }
       this.passed = upTo;
       yield items;
-      // Asked for the next burst, the reader is done with this one (see HubWatch.batches).
-      items.length = 0;
-      this.spare = items;
     }
     if (this.error) throw this.error;
   }

@@ -29,8 +29,13 @@ const CHUNKS = new ChunkPool({
  * slow client backs up into the hub, which cuts it off (WatchTooSlow), not into memory here.
  */
 export class WatchLineWriter {
-  /** Emptied after each write and filled again: one array for the watch's life, not one per burst. */
-  private readonly pending: Buffer[] = [];
+  /**
+   * The lines gathered: the first `pendingCount` slots of an array that keeps its length, so that
+   * a burst fills slots it already has. An array emptied (`length = 0`) or replaced per burst
+   * grows its storage afresh each time: a few hundred bytes per burst per watch.
+   */
+  private readonly pending: (Buffer | undefined)[] = [];
+  private pendingCount = 0;
   private pendingBytes = 0;
   /** The end-of-turn flush, while one is due. */
   private scheduled?: NodeJS.Immediate;
@@ -51,7 +56,7 @@ export class WatchLineWriter {
   /** Gathers `line` and writes it by the end of the turn at the latest. */
   write(line: Buffer): void {
     this.gather(line);
-    if (this.pending.length > 0) this.scheduled ??= setImmediate(this.flushNow);
+    if (this.pendingCount > 0) this.scheduled ??= setImmediate(this.flushNow);
   }
 
   /**
@@ -60,7 +65,7 @@ export class WatchLineWriter {
    * object per burst per watch, only to be called off.
    */
   gather(line: Buffer): void {
-    this.pending.push(line);
+    this.pending[this.pendingCount++] = line;
     this.pendingBytes += line.length;
     if (this.pendingBytes >= FLUSH_BYTES) this.flush();
   }
@@ -74,12 +79,14 @@ export class WatchLineWriter {
   flush(): void {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
+    const count = this.pendingCount;
+    if (count === 0 || this.gone()) return;
     const lines = this.pending;
-    if (lines.length === 0 || this.gone()) return;
-    const bytes = this.pendingBytes;
-    // The lines are written or copied before `write` returns: the array is free after it.
-    const taken = lines.length === 1 ? this.body.write(lines[0]) : this.writePooled(lines, bytes);
-    lines.length = 0;
+    // The lines are written or copied before `write` returns: their slots are free after it.
+    const taken =
+      count === 1 ? this.body.write(lines[0] as Buffer) : this.writePooled(count, this.pendingBytes);
+    lines.fill(undefined, 0, count);
+    this.pendingCount = 0;
     this.pendingBytes = 0;
     // One wait for drain at a time, however many writes it covers.
     if (!taken && !this.draining) {
@@ -89,10 +96,10 @@ export class WatchLineWriter {
     }
   }
 
-  private writePooled(lines: Buffer[], bytes: number): boolean {
+  private writePooled(count: number, bytes: number): boolean {
     const chunk = this.pool.take(bytes);
     let at = 0;
-    for (const line of lines) at += line.copy(chunk.bytes, at);
+    for (let i = 0; i < count; i++) at += (this.pending[i] as Buffer).copy(chunk.bytes, at);
     // Called once the body is done with the chunk (or never, if the stream dies first).
     return this.body.write(chunk.bytes, () => chunk.release());
   }
