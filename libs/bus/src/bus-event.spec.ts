@@ -52,6 +52,14 @@ describe('BusEvent', () => {
     expect(keptUnparsed.event).toEqual(pod);
   });
 
+  it('detaches a copy of a Buffer body, whose slice() would be a view of the read buffer', () => {
+    // As the NATS client hands a message's data: a Buffer, a subarray of the socket's read.
+    const read = Buffer.from(`xx${JSON.stringify(pod)}yy`);
+    const kept = new BusEvent(7, 'ev.x', read.subarray(2, read.length - 2)).detached();
+    read.fill(0x20);
+    expect(kept.event).toEqual(pod);
+  });
+
   it('detaches an event already parsed from its JSON again', () => {
     const live = new BusEvent(7, 'ev.x', new TextEncoder().encode(JSON.stringify(pod)));
     const parsed = live.event;

@@ -52,7 +52,8 @@ export class BusEvent {
    */
   detached(): BusEvent {
     const body = this.body ?? JSON.stringify(this.decoded);
-    return new BusEvent(this.seq, this.subject, typeof body === 'string' ? body : body.slice());
+    // Copied by construction: the NATS client's bodies are Buffers, whose slice() is a view.
+    return new BusEvent(this.seq, this.subject, typeof body === 'string' ? body : new Uint8Array(body));
   }
 
   /** The event, parsed the first time it is asked for; checked to be the one its seq says. */
