@@ -4,7 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { type ApiCluster, startApiCluster } from '@app/testing/api-cluster.js';
 
+import { type StoredObject } from '@app/event-store';
+
 import { ApiClient, ApiError } from '../src/api/api-client.js';
+import { retryOnConflict } from '../src/api/retry-on-conflict.js';
 
 /**
  * A loopback TCP relay to the API server that the test can break: `blackhole` stops carrying
@@ -103,6 +106,37 @@ describe('ApiClient: every request on one HTTP/2 connection that survives a dead
     await expect(missing).rejects.toMatchObject({ code: 404, reason: 'NotFound' });
     const conflict = api.create(`/api/v1/namespaces/${ns}/configmaps`, { metadata: { name: 'cm-0' } });
     await expect(conflict).rejects.toMatchObject({ code: 409, reason: 'AlreadyExists' });
+  });
+
+  it('retryOnConflict: a stale read-modify-write gets the real 409, reads again and writes on the object as it is now', async () => {
+    const api = client({}, true);
+    const path = `/api/v1/namespaces/${ns}/configmaps/retried`;
+    type ConfigMap = StoredObject & { data?: Record<string, string> };
+    const stale = await api.create<ConfigMap>(`/api/v1/namespaces/${ns}/configmaps`, {
+      metadata: { name: 'retried' },
+      data: { a: '1' },
+    });
+    // Another writer gets in between the read and the write.
+    await api.update<ConfigMap>(path, { ...stale, data: { a: '1', b: '2' } });
+    const writtenOn: string[] = [];
+    const label = (cm: ConfigMap) => {
+      writtenOn.push(String(cm.metadata.resourceVersion));
+      return api.update<ConfigMap>(path, { ...cm, metadata: { ...cm.metadata, labels: { retried: 'yes' } } });
+    };
+    const result = await retryOnConflict(stale, () => api.get<ConfigMap>(path), label);
+    expect(writtenOn).toHaveLength(2);
+    expect(writtenOn[0]).toBe(stale.metadata.resourceVersion);
+    expect(result.data).toEqual({ a: '1', b: '2' });
+    expect(result.metadata.labels).toEqual({ retried: 'yes' });
+    // Out of attempts, the caller gets the server's Conflict itself.
+    await expect(
+      retryOnConflict(
+        stale,
+        () => api.get<ConfigMap>(path),
+        (cm) => api.update<ConfigMap>(path, cm),
+        1,
+      ),
+    ).rejects.toMatchObject({ code: 409, reason: 'Conflict' });
   });
 
   it('opens a new connection after the old one closes', async () => {
