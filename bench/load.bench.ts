@@ -349,7 +349,9 @@ async function runOnce(
   try {
     const { api, relay, pg, nats } = cp;
     const scheduler = await cp.add(startSchedulerProcess(api.componentKubeconfig('scheduler'), nats.url));
-    const controllerManager = await cp.add(startControllerManagerProcess(api.kubeconfig, nats.url));
+    const controllerManager = await cp.add(
+      startControllerManagerProcess(api.componentKubeconfig('controller-manager'), nats.url),
+    );
     caller = apiCaller(api, 64);
     const { call } = caller;
     const listRv = caller.listResourceVersion;

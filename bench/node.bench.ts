@@ -74,7 +74,10 @@ export async function run(argv: string[]): Promise<void> {
     // Every pod mounts its service account's token and the cluster CA (kube-root-ca.crt): the
     // controllers that make them, as in any cluster, or the pods wait in ContainerCreating.
     await cp.add(
-      startControllerManagerProcess(api.kubeconfig, nats.url, ['serviceaccount', 'root-ca-cert-publisher']),
+      startControllerManagerProcess(api.componentKubeconfig('controller-manager'), nats.url, [
+        'serviceaccount',
+        'root-ca-cert-publisher',
+      ]),
     );
     const agent = await cp.add(
       startComponent(

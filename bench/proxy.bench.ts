@@ -204,7 +204,11 @@ async function startCluster(o: {
     await cp.stop();
   };
   try {
-    await cp.add(startControllerManagerProcess(api.kubeconfig, nats.url, ['endpointslice']));
+    await cp.add(
+      startControllerManagerProcess(api.componentKubeconfig('controller-manager'), nats.url, [
+        'endpointslice',
+      ]),
+    );
     const call = async (method: string, path: string, body?: unknown) => {
       const r = await caller.call(method, path, body);
       if (r.status >= 300) throw new Error(`${method} ${path}: HTTP ${r.status} ${r.text}`);

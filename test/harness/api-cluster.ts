@@ -142,7 +142,12 @@ export async function startApiCluster(o: ApiClusterOptions = {}): Promise<ApiClu
     const token = running.tokens.tokenOf('admin');
     if (controllers.length) {
       controllerManager = await startControllerManager({
-        connection: { server: running.url, caCert: running.caCert, token },
+        // As `wake up` runs it: as its own user, which the log then names for its writes.
+        connection: {
+          server: running.url,
+          caCert: running.caCert,
+          token: running.tokens.tokenOf(COMPONENT_USERS['controller-manager']),
+        },
         natsUrl: nats.url,
         stream: options.stream,
         leaderElect: false,

@@ -152,6 +152,11 @@ describe('audit commands against a cluster started by wake up', () => {
     const byController = versions.filter(([, , , agent]) => agent === 'wake-controller-manager');
     expect(byKubectl.length + byController.length).toBe(versions.length);
     for (const [seq, , , , , cause] of byController) expect(Number(cause)).toBeLessThan(Number(seq));
+    // The controller manager writes as its own user, not the admin whose kubeconfig it once had.
+    expect(byController.length).toBeGreaterThan(0);
+    expect(new Set(byController.map(([, , who]) => who))).toEqual(
+      new Set(['system:kube-controller-manager']),
+    );
     [rv.created, rv.applied, rv.scaled, rv.deleted] = byKubectl.map(([seq]) => Number(seq));
     expect(byKubectl.map(([, , who, agent, verb, cause]) => [who, agent, verb, cause])).toEqual([
       ['admin', 'kubectl.1.33/v1.33.1', 'create', '<none>'],

@@ -314,4 +314,14 @@ export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: BootstrapClusterRoleBinding[] = [
     role: 'system:wake:ingress-controller',
     subjects: [user('system:kube-proxy')],
   },
+  // The controller manager's own user, so that the log names it as the author of what its
+  // controllers write. Bound to cluster-admin for now: upstream narrows each controller to its
+  // system:controller:<name> role (run under its own service account), which Wake's controllers
+  // have not been fitted to yet. Unlike the admin's token it was given before, this user is not
+  // in system:masters, so RBAC is consulted for it and an operator can narrow the binding.
+  {
+    name: 'system:wake:kube-controller-manager',
+    role: 'cluster-admin',
+    subjects: [user('system:kube-controller-manager')],
+  },
 ];
