@@ -94,7 +94,8 @@ first start. Prints "api-server listening on <url>" when ready.
   --kubeconfig FILE write the admin kubeconfig here once listening
   --component-kubeconfigs DIR  write DIR/<component>.kubeconfig for each component that runs as
                     its own user, not the admin: scheduler.kubeconfig (system:kube-scheduler),
-                    proxy.kubeconfig (system:kube-proxy)
+                    proxy.kubeconfig (system:kube-proxy), controller-manager.kubeconfig
+                    (system:kube-controller-manager)
   --tls-san IP,...  more IP addresses the serving certificate names (e.g. the Docker bridge
                     gateway pods reach the API server at)
   --allow-sha1-tls-signatures  accept TLS 1.2 clients that offer no signature algorithms
