@@ -93,14 +93,20 @@ describe('WatchLineWriter', () => {
     expect(w.blocked).toBeUndefined();
   });
 
-  it('writes nothing once the body is gone', async () => {
+  it('writes nothing once the body is gone, and keeps nothing gathered for it', async () => {
     const body = new HeldBody();
-    const w = new WatchLineWriter(body, () => true, pool());
+    let gone = true;
+    const w = new WatchLineWriter(body, () => gone, pool());
     w.write(line('a'));
     w.write(line('b'));
     w.flush();
     await nextTurn();
     expect(body.chunks).toHaveLength(0);
+    // Had the lines been kept, a body that took lines again would get them now.
+    gone = false;
+    w.write(line('c'));
+    w.flush();
+    expect(body.chunks.map((c) => c.chunk.toString())).toEqual(['c\n']);
   });
 
   it('a flush by hand calls off the end-of-turn flush, and the next line schedules its own', async () => {

@@ -80,20 +80,26 @@ export class WatchLineWriter {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
     const count = this.pendingCount;
-    if (count === 0 || this.gone()) return;
-    const lines = this.pending;
+    if (count === 0) return;
+    // A body that is gone takes nothing more: what was gathered for it is dropped, not kept
+    // growing with every line gathered until the watch notices.
+    if (this.gone()) return this.dropPending(count);
     // The lines are written or copied before `write` returns: their slots are free after it.
     const taken =
-      count === 1 ? this.body.write(lines[0] as Buffer) : this.writePooled(count, this.pendingBytes);
-    lines.fill(undefined, 0, count);
-    this.pendingCount = 0;
-    this.pendingBytes = 0;
+      count === 1 ? this.body.write(this.pending[0] as Buffer) : this.writePooled(count, this.pendingBytes);
+    this.dropPending(count);
     // One wait for drain at a time, however many writes it covers.
     if (!taken && !this.draining) {
       this.draining = drained(this.body).then(() => {
         this.draining = undefined;
       });
     }
+  }
+
+  private dropPending(count: number): void {
+    this.pending.fill(undefined, 0, count);
+    this.pendingCount = 0;
+    this.pendingBytes = 0;
   }
 
   private writePooled(count: number, bytes: number): boolean {
