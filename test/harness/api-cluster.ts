@@ -140,14 +140,15 @@ export async function startApiCluster(o: ApiClusterOptions = {}): Promise<ApiClu
     });
     server = running;
     const token = running.tokens.tokenOf('admin');
+    const componentConnection = (component: ComponentWithUser): ApiConnection => ({
+      server: running.url,
+      caCert: running.caCert,
+      token: running.tokens.tokenOf(COMPONENT_USERS[component]),
+    });
     if (controllers.length) {
       controllerManager = await startControllerManager({
         // As `wake up` runs it: as its own user, which the log then names for its writes.
-        connection: {
-          server: running.url,
-          caCert: running.caCert,
-          token: running.tokens.tokenOf(COMPONENT_USERS['controller-manager']),
-        },
+        connection: componentConnection('controller-manager'),
         natsUrl: nats.url,
         stream: options.stream,
         leaderElect: false,
@@ -171,11 +172,7 @@ export async function startApiCluster(o: ApiClusterOptions = {}): Promise<ApiClu
       natsUrl: nats.url,
       controllerManager,
       connection: { server: running.url, caCert: running.caCert, token },
-      componentConnection: (component) => ({
-        server: running.url,
-        caCert: running.caCert,
-        token: running.tokens.tokenOf(COMPONENT_USERS[component]),
-      }),
+      componentConnection,
       componentKubeconfig: (component) => componentKubeconfigPath(components, component),
       kubectl: (minor, args, o = {}) =>
         new Promise((resolve, reject) => {

@@ -754,7 +754,7 @@ describe('event bus: relay and watch on real Postgres and nats-server', () => {
       const filter = eventFilter({ resource: 'configmaps', group: '', namespace: 'due' });
       const stopped = hub.watch({ after: head, filter });
       const kept = hub.watch({ after: head, filter });
-      // Each burst's seqs as it is handed over: the hub reuses a burst's array after.
+      // Each burst's seqs, as it is handed over.
       const keptBursts = (async () => {
         const seen: number[][] = [];
         for await (const batch of kept.batches()) {
